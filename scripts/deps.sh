@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the Debian packages sipguard's build, tests and benchmarks need.
+# Only what is missing is installed; `apt-get update` runs once, first,
+# and only when something is missing.  Both `make run` and `make test`
+# call this script.
+set -euo pipefail
+
+PKGS=(
+	build-essential pkg-config
+	libyaml-dev            # configuration
+	libcmocka-dev          # unit tests
+	clang libclang-rt-14-dev  # libFuzzer, sanitizers
+	libosip2-dev           # parser benchmark comparison
+	python3 python3-pytest # e2e orchestration
+	sip-tester             # sipp, a real SIP peer for e2e tests
+	procps iproute2
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]} (run as root)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+/* conf_opts.c - placeholder, being written */

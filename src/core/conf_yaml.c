@@ -1,0 +1,1 @@
+/* conf_yaml.c - placeholder, being written */

@@ -1,0 +1,16 @@
+# core layer sources (libc only, plus libyaml for the config loader)
+CORE_SRCS := \
+	src/core/str.c \
+	src/core/buf.c \
+	src/core/mem.c \
+	src/core/arena.c \
+	src/core/edit.c \
+	src/core/siphash.c \
+	src/core/htab.c \
+	src/core/tmr.c \
+	src/core/loop.c \
+	src/core/loop_epoll.c \
+	src/core/log.c \
+	src/core/conf.c \
+	src/core/conf_yaml.c \
+	src/core/conf_opts.c

@@ -1,0 +1,1 @@
+/* htab.c - placeholder, being written */

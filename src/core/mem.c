@@ -1,0 +1,86 @@
+/*
+ * mem.c - counting allocator with failure injection for tests.
+ */
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t live, total, fail_at;
+
+static int should_fail(void)
+{
+	if (fail_at == 0)
+		return 0;
+	if (--fail_at == 0)
+		return 1;
+	return 0;
+}
+
+void *mem_alloc(size_t n)
+{
+	void *p;
+
+	if (should_fail())
+		return NULL;
+	p = malloc(n ? n : 1);
+	if (p) {
+		live++;
+		total++;
+	}
+	return p;
+}
+
+void *mem_zalloc(size_t n)
+{
+	void *p = mem_alloc(n);
+
+	if (p)
+		memset(p, 0, n ? n : 1);
+	return p;
+}
+
+void *mem_realloc(void *p, size_t n)
+{
+	void *q;
+
+	if (!p)
+		return mem_alloc(n);
+	if (should_fail())
+		return NULL;
+	q = realloc(p, n ? n : 1);
+	if (q)
+		total++;
+	return q;
+}
+
+void mem_free(void *p)
+{
+	if (!p)
+		return;
+	live--;
+	free(p);
+}
+
+void mem_secclean(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+size_t mem_live(void)
+{
+	return live;
+}
+
+size_t mem_total(void)
+{
+	return total;
+}
+
+void mem_fail_nth(size_t n)
+{
+	fail_at = n;
+}

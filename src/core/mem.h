@@ -1,0 +1,26 @@
+/*
+ * mem.h - the one heap allocator interface of sipguard.
+ *
+ * Thin wrappers over malloc/free that count live allocations and can be
+ * told to fail the Nth allocation, so tests can check every error path
+ * and end with a leak check (see STYLE.md 12).
+ */
+#ifndef SIPGUARD_CORE_MEM_H
+#define SIPGUARD_CORE_MEM_H
+
+#include <stddef.h>
+
+void *mem_alloc(size_t n);
+void *mem_zalloc(size_t n);
+void *mem_realloc(void *p, size_t n);
+void mem_free(void *p);
+/* Overwrite a secret with zeros in a way the compiler cannot drop. */
+void mem_secclean(void *p, size_t n);
+
+/* Test hooks.  Counters are process-wide and not thread-safe. */
+size_t mem_live(void);		/* allocations not yet freed */
+size_t mem_total(void);		/* allocations ever made */
+/* Fail the nth allocation from now (1 = the next one); 0 turns it off. */
+void mem_fail_nth(size_t n);
+
+#endif

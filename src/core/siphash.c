@@ -1,0 +1,1 @@
+/* siphash.c - placeholder, being written */

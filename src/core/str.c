@@ -1,0 +1,175 @@
+/*
+ * str.c - string slice helpers: comparison, trimming, splitting and
+ * overflow-checked integer conversion.  No allocation happens here.
+ */
+#include "core/str.h"
+
+#include <errno.h>
+#include <string.h>
+
+static inline unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+struct str str_cstr(const char *s)
+{
+	return s ? str_make(s, strlen(s)) : STR_NULL;
+}
+
+bool str_eq(struct str a, struct str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+bool str_caseeq(struct str a, struct str b)
+{
+	size_t i;
+
+	if (a.len != b.len)
+		return false;
+	for (i = 0; i < a.len; i++)
+		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+			return false;
+	return true;
+}
+
+bool str_caseeq_cstr(struct str a, const char *b)
+{
+	return str_caseeq(a, str_cstr(b));
+}
+
+bool str_eq_cstr(struct str a, const char *b)
+{
+	return str_eq(a, str_cstr(b));
+}
+
+bool str_casestarts(struct str s, struct str prefix)
+{
+	return s.len >= prefix.len &&
+	       str_caseeq(str_make(s.p, prefix.len), prefix);
+}
+
+int str_casecmp(struct str a, struct str b)
+{
+	size_t i, n = a.len < b.len ? a.len : b.len;
+
+	for (i = 0; i < n; i++) {
+		int d = lower((unsigned char)a.p[i]) -
+			lower((unsigned char)b.p[i]);
+		if (d)
+			return d;
+	}
+	return a.len < b.len ? -1 : a.len > b.len;
+}
+
+struct str str_ltrim(struct str s)
+{
+	while (s.len && str_is_lws(*s.p)) {
+		s.p++;
+		s.len--;
+	}
+	return s;
+}
+
+struct str str_rtrim(struct str s)
+{
+	while (s.len && str_is_lws(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+struct str str_trim(struct str s)
+{
+	return str_rtrim(str_ltrim(s));
+}
+
+long str_chr(struct str s, char c)
+{
+	const char *q = s.len ? memchr(s.p, c, s.len) : NULL;
+
+	return q ? (long)(q - s.p) : -1;
+}
+
+struct str str_sub(struct str s, size_t off, size_t len)
+{
+	if (off > s.len)
+		off = s.len;
+	if (len > s.len - off)
+		len = s.len - off;
+	return str_make(s.p + off, len);
+}
+
+struct str str_skip(struct str s, size_t n)
+{
+	return str_sub(s, n, s.len);
+}
+
+bool str_split(struct str *rest, char sep, struct str *tokp)
+{
+	long i;
+
+	if (!rest->p || rest->len == 0) {
+		*tokp = STR_NULL;
+		return false;
+	}
+	i = str_chr(*rest, sep);
+	if (i < 0) {
+		*tokp = *rest;
+		*rest = str_make(rest->p + rest->len, 0);
+		return true;
+	}
+	*tokp = str_make(rest->p, (size_t)i);
+	*rest = str_skip(*rest, (size_t)i + 1);
+	return true;
+}
+
+int str_to_u64(uint64_t *vp, struct str s, uint64_t max)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s.len == 0)
+		return -EINVAL;
+	for (i = 0; i < s.len; i++) {
+		unsigned d = (unsigned char)s.p[i] - '0';
+
+		if (d > 9)
+			return -EINVAL;
+		if (d > max || v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*vp = v;
+	return 0;
+}
+
+int str_to_u32(uint32_t *vp, struct str s, uint32_t max)
+{
+	uint64_t v;
+	int err = str_to_u64(&v, s, max);
+
+	if (!err)
+		*vp = (uint32_t)v;
+	return err;
+}
+
+int str_to_u16(uint16_t *vp, struct str s, uint16_t max)
+{
+	uint64_t v;
+	int err = str_to_u64(&v, s, max);
+
+	if (!err)
+		*vp = (uint16_t)v;
+	return err;
+}
+
+int str_copy_cstr(char *dst, size_t dstsz, struct str s)
+{
+	if (dstsz == 0 || s.len >= dstsz)
+		return -ENOSPC;
+	if (s.len)
+		memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * str.h - string slices: a pointer and a length into someone else's bytes.
+ *
+ * A slice never owns memory and is never assumed to be NUL-terminated.
+ * All parsing in sipguard works on slices that point into the receive
+ * buffer of the message being parsed (zero-copy).  Slices are passed by
+ * value.  Print them with "%.*s" and STR_FMT(s).
+ */
+#ifndef SIPGUARD_CORE_STR_H
+#define SIPGUARD_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct str {
+	const char *p;
+	size_t len;
+};
+
+/* A slice over a string literal. */
+#define STR(lit) ((struct str){ (lit), sizeof(lit) - 1 })
+#define STR_NULL ((struct str){ NULL, 0 })
+/* For printf("%.*s", STR_FMT(s)); lengths past INT_MAX are clamped. */
+#define STR_FMT(s) (int)((s).len > 0x7fffffff ? 0x7fffffff : (s).len), \
+	((s).p ? (s).p : "")
+
+static inline struct str str_make(const char *p, size_t len)
+{
+	return (struct str){ p, len };
+}
+
+static inline bool str_empty(struct str s)
+{
+	return s.len == 0;
+}
+
+/* Slice from p to end (end >= p). */
+static inline struct str str_span(const char *p, const char *end)
+{
+	return (struct str){ p, (size_t)(end - p) };
+}
+
+struct str str_cstr(const char *s);
+bool str_eq(struct str a, struct str b);
+bool str_caseeq(struct str a, struct str b);
+bool str_caseeq_cstr(struct str a, const char *b);
+bool str_eq_cstr(struct str a, const char *b);
+bool str_casestarts(struct str s, struct str prefix);
+int str_casecmp(struct str a, struct str b);
+
+/* Linear white space: SP, HTAB, and CR/LF (folded lines inside a value). */
+static inline bool str_is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+struct str str_trim(struct str s);
+struct str str_ltrim(struct str s);
+struct str str_rtrim(struct str s);
+
+/* Index of the first c in s, or -1. */
+long str_chr(struct str s, char c);
+/* Sub-slice [off, off+len) clamped to s. */
+struct str str_sub(struct str s, size_t off, size_t len);
+/* Advance s by n bytes (clamped). */
+struct str str_skip(struct str s, size_t n);
+
+/*
+ * Split: take the part of *rest before the first sep, store it in *tokp and
+ * leave *rest after the separator.  Returns false when *rest was empty.
+ * The token is not trimmed.
+ */
+bool str_split(struct str *rest, char sep, struct str *tokp);
+
+/*
+ * Integer conversion.  The whole slice must be decimal digits (no sign,
+ * no white space, at least one digit) and the value must be <= max.
+ * Return 0, -EINVAL on syntax, -ERANGE on overflow or value > max.
+ */
+int str_to_u64(uint64_t *vp, struct str s, uint64_t max);
+int str_to_u32(uint32_t *vp, struct str s, uint32_t max);
+int str_to_u16(uint16_t *vp, struct str s, uint16_t max);
+
+/* Copy into a fixed buffer with NUL.  -ENOSPC when it does not fit. */
+int str_copy_cstr(char *dst, size_t dstsz, struct str s);
+
+#endif

@@ -1,0 +1,1 @@
+/* tmr.c - placeholder, being written */

@@ -1,0 +1,7 @@
+/*
+ * main.c - placeholder
+ */
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,1 @@
+/* hparse.c - placeholder, being written */

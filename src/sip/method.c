@@ -1,0 +1,1 @@
+/* method.c - placeholder, being written */

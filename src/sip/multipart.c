@@ -1,0 +1,1 @@
+/* multipart.c - placeholder, being written */

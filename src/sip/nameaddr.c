@@ -1,0 +1,1 @@
+/* nameaddr.c - placeholder, being written */

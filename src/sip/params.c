@@ -1,0 +1,1 @@
+/* params.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* sdp_attr.c - placeholder, being written */

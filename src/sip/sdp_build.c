@@ -1,0 +1,1 @@
+/* sdp_build.c - placeholder, being written */

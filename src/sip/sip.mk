@@ -1,0 +1,17 @@
+# sip layer sources
+SIP_SRCS := \
+	src/sip/method.c \
+	src/sip/hdr.c \
+	src/sip/uri.c \
+	src/sip/params.c \
+	src/sip/nameaddr.c \
+	src/sip/via.c \
+	src/sip/hparse.c \
+	src/sip/digest.c \
+	src/sip/msg.c \
+	src/sip/frame.c \
+	src/sip/multipart.c \
+	src/sip/build.c \
+	src/sip/sdp.c \
+	src/sip/sdp_attr.c \
+	src/sip/sdp_build.c

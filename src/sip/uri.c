@@ -1,0 +1,1 @@
+/* uri.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* via.c - placeholder, being written */
