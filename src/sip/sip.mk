@@ -1,5 +1,6 @@
 # sip layer sources
 SIP_SRCS := \
+	src/sip/sipchars.c \
 	src/sip/method.c \
 	src/sip/hdr.c \
 	src/sip/uri.c \

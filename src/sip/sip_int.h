@@ -22,7 +22,7 @@ enum {
 	SIP__C_PARAM = 1 << 7,	   /* param-unreserved: [ ] / : & + $ */
 };
 
-/* Classes of each byte; 0 for controls and non-ASCII.  Defined in hdr.c. */
+/* Classes of each byte; 0 for controls and non-ASCII (sipchars.c). */
 extern const uint8_t sip__cclass[256];
 
 static inline bool sip__is(unsigned char c, unsigned cls)
