@@ -5,6 +5,7 @@ CORE_SRCS := \
 	src/core/mem.c \
 	src/core/arena.c \
 	src/core/edit.c \
+	src/core/addr.c \
 	src/core/siphash.c \
 	src/core/htab.c \
 	src/core/tmr.c \

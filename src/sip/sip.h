@@ -501,6 +501,33 @@ void sip_bld_body(struct sip_bld *b, struct str body);
 /* Write the result.  Returns 0, -ENOSPC (too many edits), -ENOMEM. */
 int sip_bld_write(struct sip_bld *b, struct buf *out);
 
+/* ---------------------------------------------------------------- replies */
+
+/* The standard reason phrase of a status code ("Bad Request"), or "". */
+const char *sip_status_reason(int status);
+
+/*
+ * Build a stateless response to a parsed request (RFC 3261 8.2.6): the
+ * status line, every Via, From, To (with ;tag=to_tag added when the
+ * request had none and status > 100), Call-ID and CSeq copied, then the
+ * `extra` header lines verbatim (each ending in CRLF, may be empty), then
+ * "Content-Length: 0".  reason empty -> the standard phrase.
+ * Returns 0, -EINVAL (not a request), or a buf error.
+ */
+int sip_reply(struct buf *out, const struct sip_msg *req, int status,
+	      struct str reason, struct str to_tag, struct str extra);
+
+/*
+ * Same for a request that failed to parse.  The headers a response needs
+ * are salvaged leniently from the raw bytes: Via, From, To, Call-ID and
+ * CSeq lines are copied only if each is present, printable, bounded and
+ * (except Via) single.  Returns -EINVAL when raw does not start like a
+ * request (responses are never answered) or the salvage fails: the caller
+ * then drops the datagram silently.
+ */
+int sip_reply_raw(struct buf *out, struct str raw, int status,
+		  struct str reason, struct str to_tag, struct str extra);
+
 /* --------------------------------------------------------------------- SDP */
 
 enum {

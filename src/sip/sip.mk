@@ -13,6 +13,7 @@ SIP_SRCS := \
 	src/sip/frame.c \
 	src/sip/multipart.c \
 	src/sip/build.c \
+	src/sip/reply.c \
 	src/sip/sdp.c \
 	src/sip/sdp_attr.c \
 	src/sip/sdp_build.c

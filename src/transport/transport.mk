@@ -1,0 +1,3 @@
+# transport layer sources
+TRANSPORT_SRCS := \
+	src/transport/udp.c
