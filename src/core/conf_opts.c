@@ -1,1 +1,461 @@
-/* conf_opts.c - placeholder, being written */
+/*
+ * conf_opts.c - sipguard's configuration: the one table of options that
+ * describes struct sg_conf (conf.h), the checks that span several
+ * options, address syntax, and the public conf_* entry points.
+ *
+ * To add an option: add the field to its struct in conf.h and one
+ * CONF_OPT_* line to the table here.  Parsing, validation, the dump and
+ * docs/config.md (conf_print_reference) all follow from that line; the
+ * unit test fails until docs/config.md is regenerated.
+ */
+#include "core/conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+/* ------------------------------------------------------------ addresses */
+
+__attribute__((format(printf, 3, 4))) static int
+addr_fail(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whysz) {
+		va_start(ap, fmt);
+		vsnprintf(why, whysz, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int parse_port(uint16_t *portp, const char *s)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0 || s[i] != '\0' || v == 0 || v > 65535)
+		return -EINVAL;
+	*portp = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * "udp|tcp|tls:ADDR:PORT": ADDR a numeric IPv4 address or a bracketed
+ * IPv6 address ([::1]); PORT 1..65535.  No host names: the daemon must
+ * not depend on DNS to start.  Fills ap (may be NULL) or explains in why.
+ */
+static int addr_parse(struct conf_addr *ap, const char *s, char *why,
+		      size_t whysz)
+{
+	static const char *const tps[] = { "udp", "tcp", "tls" };
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon = strchr(s, ':'), *h, *port;
+	struct conf_addr a = { 0 };
+	size_t hlen;
+	uint16_t pnum;
+	int i;
+
+	for (i = 0; i < 3 && colon; i++)
+		if ((size_t)(colon - s) == 3 && !memcmp(s, tps[i], 3))
+			break;
+	if (!colon || i == 3)
+		return addr_fail(why, whysz, 
+				 "expected udp:, tcp: or tls: then ADDRESS:PORT");
+	a.transport = i;
+	h = colon + 1;
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+
+		if (!close || close[1] != ':')
+			return addr_fail(why, whysz, "expected [IPv6]:PORT");
+		h++;
+		hlen = (size_t)(close - h);
+		port = close + 2;
+	} else {
+		port = strrchr(h, ':');
+		if (!port)
+			return addr_fail(why, whysz, "missing :PORT");
+		hlen = (size_t)(port - h);
+		port++;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return addr_fail(why, whysz, "bad address");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (parse_port(&pnum, port))
+		return addr_fail(why, whysz, "bad port '%.8s' (1..65535)", port);
+	if (h[-1] == '[') {
+		struct in6_addr in6;
+
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			return addr_fail(why, whysz, "bad IPv6 address '%s'",
+					 host);
+	} else {
+		struct in_addr in4;
+
+		if (inet_pton(AF_INET, host, &in4) != 1)
+			return addr_fail(why, whysz, "bad IPv4 address '%s'%s",
+					 host, strchr(host, ':') ?
+					 " (write IPv6 as [ADDR]:PORT)" : "");
+	}
+	/* Checked above piece by piece for the messages; core/addr.c makes
+	 * the value, so every layer parses addresses the same way. */
+	if (sg_addr_parse(&a.addr, str_cstr(colon + 1), 0))
+		return addr_fail(why, whysz, "bad address");
+	if (ap)
+		*ap = a;
+	return 0;
+}
+
+/* Parse an address string the loader has validated (or any other). */
+int conf_addr_parse(struct conf_addr *ap, const char *s)
+{
+	if (!ap || !s)
+		return -EINVAL;
+	return addr_parse(ap, s, NULL, 0);
+}
+
+static int check_addr(const char *s, char *why, size_t whysz)
+{
+	return addr_parse(NULL, s, why, whysz);
+}
+
+/* Zone names appear in logs, events and metrics labels: keep them tame. */
+static int check_name(const char *s, char *why, size_t whysz)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		    *s == '.')
+			continue;
+		snprintf(why, whysz,
+			 "may hold only letters, digits, '-', '_' and '.'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ checks */
+
+static int check_sip(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_sip *sip = obj;
+
+	/* RFC 3261 17.1.2.2: retransmits back off from T1 up to T2. */
+	if (sip->t2 < sip->t1)
+		return conf_fail(c, "t2", "must not be less than t1");
+	return 0;
+}
+
+static bool addr_equal(const struct conf_addr *a, const struct conf_addr *b)
+{
+	return a->transport == b->transport && sg_addr_eq(&a->addr, &b->addr);
+}
+
+/* Two listeners on one transport address would fail at bind time. */
+static bool listen_dup(const struct sg_conf *cf, size_t z, size_t l)
+{
+	struct conf_addr a, b;
+	size_t z2, l2;
+
+	if (conf_addr_parse(&a, cf->zones[z].listen[l]))
+		return false;
+	for (z2 = 0; z2 <= z; z2++) {
+		for (l2 = 0; l2 < cf->zones[z2].n_listen; l2++) {
+			if (z2 == z && l2 >= l)
+				break;
+			if (conf_addr_parse(&b, cf->zones[z2].listen[l2]) == 0 &&
+			    addr_equal(&a, &b))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int check_root(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf *cf = obj;
+	char rel[64];
+	size_t z, z2, l, nlisten = 0;
+
+	for (z = 0; z < cf->n_zones; z++) {
+		const struct sg_conf_zone *zone = &cf->zones[z];
+
+		for (z2 = 0; z2 < z; z2++) {
+			if (strcmp(cf->zones[z2].name, zone->name))
+				continue;
+			snprintf(rel, sizeof(rel), "zones[%zu].name", z);
+			return conf_fail(c, rel, "zone name '%s' already used by zones[%zu]",
+					 zone->name, z2);
+		}
+		for (l = 0; l < zone->n_listen; l++) {
+			if (!listen_dup(cf, z, l))
+				continue;
+			snprintf(rel, sizeof(rel), "zones[%zu].listen[%zu]", z, l);
+			return conf_fail(c, rel, "address listed twice");
+		}
+		/* A TCP connection buffer must hold one whole message. */
+		if (zone->tcp.max_buffer < cf->sip.limits.max_message_size) {
+			snprintf(rel, sizeof(rel), "zones[%zu].tcp.max_buffer", z);
+			return conf_fail(c, rel, "smaller than sip.limits.max_message_size");
+		}
+		nlisten += zone->n_listen;
+	}
+	if (nlisten == 0)
+		return conf_fail(c, "zones", "no zone has a listen address");
+	return 0;
+}
+
+/* ------------------------------------------------------------ the table */
+
+#define RL CONF_RELOAD
+
+static const struct conf_enum log_levels[] = {
+	{ "error", LOG_LVL_ERR }, { "warn", LOG_LVL_WARN },
+	{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum trusts[] = {
+	{ "untrusted", CONF_UNTRUSTED }, { "trusted", CONF_TRUSTED },
+	{ NULL, 0 },
+};
+
+static const struct conf_opt log_opts[] = {
+	CONF_OPT_ENUM(struct sg_conf_log, level, "info", log_levels, RL,
+		      "Least severe message written to the log."),
+	CONF_OPT_STRING(struct sg_conf_log, events_file, "", 0, NULL, RL,
+			"Security event log, one JSON object per line; empty: none."),
+	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, RL,
+			"Call records, one JSON object per call; empty: none."),
+	{ NULL },
+};
+
+static const struct conf_section log_sec = {
+	.name = "log", .size = sizeof(struct sg_conf_log), .opts = log_opts,
+	.help = "Logging and event output.",
+};
+
+/* Ceilings are sip.h's SIP_MAX_* (core cannot include the SIP layer). */
+#define LIM struct sg_conf_limits
+static const struct conf_opt limit_opts[] = {
+	CONF_OPT_INT(LIM, max_message_size, "65535", 1024, 65535, RL,
+		     "Largest SIP message accepted, start line to end of body (bytes)."),
+	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, RL,
+		     "Most header field lines in one message."),
+	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, RL,
+		     "Longest header field, folded lines included (bytes)."),
+	CONF_OPT_INT(LIM, max_via, "32", 1, 32, RL,
+		     "Most Via entries in one message."),
+	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, RL,
+		     "Longest URI (bytes)."),
+	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, RL,
+		     "Most parts in a multipart body."),
+	{ NULL },
+};
+#undef LIM
+
+static const struct conf_section limits_sec = {
+	.name = "sip.limits", .size = sizeof(struct sg_conf_limits),
+	.opts = limit_opts,
+	.help = "Parser limits. Each may only lower the compiled-in ceiling.",
+};
+
+#define SIP struct sg_conf_sip
+static const struct conf_opt sip_opts[] = {
+	CONF_OPT_SECTION(SIP, limits, limits_sec, 0, "Parser limits."),
+	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, RL,
+			  "RFC 3261 T1: round-trip time estimate."),
+	CONF_OPT_DURATION(SIP, t2, "4s", 1000, 60000, RL,
+			  "RFC 3261 T2: longest retransmit interval for non-INVITE requests and INVITE responses."),
+	CONF_OPT_DURATION(SIP, t4, "5s", 1000, 60000, RL,
+			  "RFC 3261 T4: longest time a message stays in the network."),
+	CONF_OPT_INT(SIP, max_transactions, "100000", 16, 10000000, 0,
+		     "Size of the transaction pool; when full, new requests get 503."),
+	CONF_OPT_INT(SIP, max_dialogs, "100000", 16, 10000000, 0,
+		     "Size of the dialog pool; when full, new INVITEs get 503."),
+	CONF_OPT_STRING(SIP, user_agent, "sipguard", 0, NULL, RL,
+			"User-Agent/Server value of messages sipguard makes; empty: none."),
+	{ NULL },
+};
+#undef SIP
+
+static const struct conf_section sip_sec = {
+	.name = "sip", .size = sizeof(struct sg_conf_sip), .opts = sip_opts,
+	.check = check_sip, .help = "SIP protocol settings.",
+};
+
+static const struct conf_opt route_opts[] = {
+	CONF_OPT_STRLIST(struct sg_conf_route, backends, 0, check_addr, RL,
+			 "Where requests from this zone go (the PBX), tried in order. `udp:ADDR:PORT`."),
+	CONF_OPT_STRING(struct sg_conf_route, trunk, "", 0, check_addr, RL,
+			"Upstream SIP trunk for calls leaving through this zone; empty: none."),
+	{ NULL },
+};
+
+static const struct conf_section route_sec = {
+	.name = "zones[].route", .size = sizeof(struct sg_conf_route),
+	.opts = route_opts, .help = "Where traffic received in a zone goes.",
+};
+
+#define TCP struct sg_conf_tcp
+static const struct conf_opt tcp_opts[] = {
+	CONF_OPT_DURATION(TCP, idle_timeout, "120s", 1000, 3600000, RL,
+			  "Close a TCP/TLS connection idle this long."),
+	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, RL,
+		     "Most concurrent connections from one source address."),
+	CONF_OPT_SIZE(TCP, max_buffer, "64k", 4096, 1 << 20, RL,
+		      "Receive buffer of one connection; must hold one whole message."),
+	{ NULL },
+};
+#undef TCP
+
+static const struct conf_section tcp_sec = {
+	.name = "zones[].tcp", .size = sizeof(struct sg_conf_tcp),
+	.opts = tcp_opts, .help = "Stream transports (TCP, TLS) of a zone.",
+};
+
+#define ZONE struct sg_conf_zone
+static const struct conf_opt zone_opts[] = {
+	CONF_OPT_STRING(ZONE, name, NULL, 1, check_name, CONF_REQUIRED,
+			"Unique name of the zone, used in logs and events."),
+	CONF_OPT_ENUM(ZONE, trust, NULL, trusts, CONF_REQUIRED,
+		      "`untrusted`: the internet side, guarded. `trusted`: the PBX side."),
+	CONF_OPT_STRLIST(ZONE, listen, 0, check_addr, 0,
+			 "Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
+	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
+	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
+	{ NULL },
+};
+#undef ZONE
+
+static const struct conf_section zone_sec = {
+	.name = "zones[]", .size = sizeof(struct sg_conf_zone),
+	.opts = zone_opts,
+	.help = "A zone is a set of listen addresses that share a trust level and a route.",
+};
+
+static const struct conf_opt root_opts[] = {
+	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
+	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
+	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
+			 "The zones; at least one must listen."),
+	{ NULL },
+};
+
+const struct conf_section conf_sipguard = {
+	.name = "sipguard", .size = sizeof(struct sg_conf), .opts = root_opts,
+	.check = check_root,
+};
+
+/* ------------------------------------------------------------ entry points */
+
+/*
+ * Load text as a configuration (see conf.h).  The result is allocated
+ * here; the caller owns it and frees it with conf_free.
+ */
+int conf_load_str(struct sg_conf **confp, const char *name, const char *text,
+		  size_t len, char *err, size_t errsz)
+{
+	struct sg_conf *conf;
+	int rc;
+
+	if (err && errsz)
+		err[0] = '\0';
+	if (!confp)
+		return -EINVAL;
+	*confp = NULL;
+	if (!name || (!text && len))
+		return -EINVAL;
+	conf = mem_zalloc(sizeof(*conf));
+	if (!conf) {
+		snprintf(err, errsz, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	rc = conf_schema_load(&conf_sipguard, conf, name, text, len, err,
+			      errsz);
+	if (rc) {
+		if (rc == -ENOMEM && err && errsz && !err[0])
+			snprintf(err, errsz, "%s: out of memory", name);
+		conf_free(conf);
+		return rc;
+	}
+	*confp = conf;
+	return 0;
+}
+
+int conf_load(struct sg_conf **confp, const char *path, char *err,
+	      size_t errsz)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (err && errsz)
+		err[0] = '\0';
+	if (!confp)
+		return -EINVAL;
+	*confp = NULL;
+	if (!path)
+		return -EINVAL;
+	rc = conf__read_file(&text, &len, path, err, errsz);
+	if (rc)
+		return rc;
+	rc = conf_load_str(confp, path, text, len, err, errsz);
+	mem_free(text);
+	return rc;
+}
+
+void conf_free(struct sg_conf *conf)
+{
+	if (!conf)
+		return;
+	/* Future secrets (TLS key passwords) must not linger in freed memory. */
+	mem_secclean(conf, sizeof(*conf));
+	mem_free(conf);
+}
+
+void conf_dump(const struct sg_conf *conf, FILE *f)
+{
+	if (!conf || !f)
+		return;
+	fputs("# sipguard effective configuration (defaults included)\n", f);
+	conf_schema_dump(&conf_sipguard, conf, f);
+}
+
+void conf_print_reference(FILE *f)
+{
+	if (!f)
+		return;
+	fputs("# sipguard configuration reference\n\n"
+	      "<!-- Generated from the option table in src/core/conf_opts.c by\n"
+	      "     conf_print_reference(); do not edit by hand. -->\n\n"
+	      "sipguard reads one YAML file (`sipguard -c FILE`; "
+	      "`sipguard --check-config FILE` only checks it).\n"
+	      "Unknown keys, duplicate keys, wrong types and out-of-range values "
+	      "are errors,\nreported as `file:line:column: key.path: reason`.\n\n"
+	      "Value syntax: durations are a number and a unit, `ms`, `s`, `m` "
+	      "or `h`\n(`250ms`, `30s`, `5m`, `1h`); sizes are bytes or a number "
+	      "with `k`, `m` or `g`\n(powers of 1024: `64k`). Addresses are "
+	      "`udp:ADDR:PORT`, `tcp:ADDR:PORT` or\n`tls:ADDR:PORT`, with numeric "
+	      "addresses only and IPv6 in brackets (`udp:[::1]:5060`).\n"
+	      "Strings are printable UTF-8.\n\n"
+	      "*reload*: whether a changed value takes effect on reload; "
+	      "changing a `no`\noption needs a restart.\n",
+	      f);
+	conf_schema_reference(&conf_sipguard, f);
+}
+
+int conf_reload_check(const struct sg_conf *cur, const struct sg_conf *next,
+		      char *err, size_t errsz)
+{
+	return conf_schema_reload_check(&conf_sipguard, cur, next, err, errsz);
+}

@@ -37,6 +37,7 @@ int edit_apply(struct buf *out, struct str orig, struct edit *e, unsigned n)
 		if (i && e[i].off < e[i - 1].off + e[i - 1].len)
 			return -EINVAL;
 		need += e[i].s[0].len + e[i].s[1].len + e[i].s[2].len;
+		need -= e[i].len;
 	}
 	err = buf_reserve(out, need);
 	if (err)

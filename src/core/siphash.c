@@ -57,8 +57,8 @@ static inline uint64_t fold_ascii(uint64_t x)
 {
 	const uint64_t hi = 0x8080808080808080ULL;
 	uint64_t low7 = x & ~hi;
-	uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3fULL;	/* 0x80 - 'A' */
-	uint64_t gt_z = low7 + 0x2525252525252525ULL;	/* 0x80 - 'Z' - 1 */
+	uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3fULL; /* 0x80 - 'A' */
+	uint64_t gt_z = low7 + 0x2525252525252525ULL; /* 0x80 - 'Z' - 1 */
 	uint64_t upper = ge_a & ~gt_z & ~x & hi;
 
 	return x | (upper >> 2);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 enum {
-	SIPHASH_KEY_LEN = 16,	/* 128-bit key */
+	SIPHASH_KEY_LEN = 16, /* 128-bit key */
 };
 
 /*

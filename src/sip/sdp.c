@@ -1,1 +1,697 @@
-/* sdp.c - placeholder, being written */
+/*
+ * sdp.c - SDP session description parser (RFC 8866 sections 5 and 9).
+ *
+ * One pass over the lines of a complete body; every result is a slice
+ * into it.  Besides the line syntax it records what the media relay and
+ * the offer/answer logic (RFC 3264) need: connection addresses, media
+ * ports and protocols, the direction (RFC 3264 5.1), a=rtcp (RFC 3605),
+ * a=rtcp-mux (RFC 5761), a=mid (RFC 5888), a=setup (RFC 4145, RFC 5763),
+ * a=ptime (RFC 4566 6), and where each section ends so that the builder
+ * can append to it.  Other attributes are parsed on demand (sdp_attr.c).
+ *
+ * Strict where an ambiguity could fool the relay or a policy, tolerant
+ * where real user agents differ harmlessly:
+ * - v=0, o= and s= must be the first three lines.  s= is mandatory
+ *   (RFC 8866 5.3) but its value may be empty or blank: "s=", "s= " and
+ *   "s=-" are all sent by real stacks.  t= is mandatory before any m=.
+ * - CRLF or bare LF; the last line may lack its line end; blank lines
+ *   are allowed only at the very end (multipart bodies leave one).  CR
+ *   other than before LF, and NUL, are refused anywhere.
+ * - No white space right after '=' (except in the free text of s= and
+ *   i=); trailing SP/HTAB is ignored; fields may be separated by more
+ *   than one SP.
+ * - Session lines after s= may come in any order (stacks misorder
+ *   i/u/e/p/c/b/t/z/k/a); inside a media section only i c b k a; r=
+ *   must follow t= or r=.  Unknown line types are refused (RFC 8866 5
+ *   allows "ignore or reject").
+ * - c= must carry an IP literal for IP4/IP6 (inet_pton): the relay
+ *   cannot anchor on a name and must not resolve names an attacker chose.
+ *   One c= per section: RFC 8866 allows several for layered multicast;
+ *   for a relay they are only ambiguity.  o= may carry a domain name.
+ * - One direction attribute, a=rtcp, a=mid, a=setup, a=ptime per section:
+ *   a second copy (conflicting or not) is refused as a duplicate.
+ */
+#include "sip/sip_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Lines and attributes allowed once per section (session or media). */
+enum {
+	ONCE_I = 1 << 0,
+	ONCE_C = 1 << 1,
+	ONCE_K = 1 << 2,
+	ONCE_U = 1 << 3,
+	ONCE_Z = 1 << 4,
+	ONCE_DIR = 1 << 5,
+	ONCE_RTCP = 1 << 6,
+	ONCE_MID = 1 << 7,
+	ONCE_SETUP = 1 << 8,
+	ONCE_PTIME = 1 << 9,
+};
+
+struct sdp_ctx {
+	struct sdp_sess *s;
+	struct sip_perr *errp;
+	struct sdp_media *m;	/* current media section; NULL: session */
+	unsigned nlines;	/* non-blank lines so far */
+	unsigned once;		/* ONCE_* seen in the current section */
+	char prev;		/* type letter of the previous line */
+	bool seen_t;
+	const char *last_end;	/* just after the last non-blank line */
+};
+
+static int fail(struct sdp_ctx *c, enum sip_perr_code code, const char *at,
+		const char *reason)
+{
+	return sip__fail(c->errp, code, c->s->raw.p, at, reason);
+}
+
+static int once(struct sdp_ctx *c, unsigned bit, const char *at,
+		const char *reason)
+{
+	if (c->once & bit)
+		return fail(c, SIP_PE_DUPLICATE, at, reason);
+	c->once |= bit;
+	return 0;
+}
+
+static bool is_sp(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* RFC 8866 token-char: visible ASCII except "(),/:;<=>?@[\]. */
+static bool is_tokch(unsigned char ch)
+{
+	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]", ch);
+}
+
+static bool is_token(struct str s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (!is_tokch((unsigned char)s.p[i]))
+			return false;
+	return s.len > 0;
+}
+
+/* non-ws-string: VCHAR or any byte >= 0x80. */
+static bool is_nonws(struct str s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if ((unsigned char)s.p[i] <= 0x20 || s.p[i] == 0x7f)
+			return false;
+	return s.len > 0;
+}
+
+static bool is_digits(struct str s)
+{
+	uint64_t v;
+
+	/* Any length of digits is fine here: only the syntax matters. */
+	while (s.len > 19) {
+		if (!sip__is((unsigned char)s.p[0], SIP__C_DIGIT))
+			return false;
+		s = str_skip(s, 1);
+	}
+	return str_to_u64(&v, s, UINT64_MAX) == 0;
+}
+
+/* Name in an o= line: letters, digits, '-', '.', '_'. */
+static bool is_domain(struct str s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++) {
+		unsigned char ch = (unsigned char)s.p[i];
+
+		if (!sip__is(ch, SIP__C_ALPHA | SIP__C_DIGIT) &&
+		    ch != '-' && ch != '.' && ch != '_')
+			return false;
+	}
+	return s.len > 0;
+}
+
+static struct str rtrim_sp(struct str s)
+{
+	while (s.len && is_sp(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+/* Next SP-separated field of *rest into *fp; false when none is left. */
+static bool field(struct str *rest, struct str *fp)
+{
+	size_t i = 0, j;
+
+	while (i < rest->len && is_sp(rest->p[i]))
+		i++;
+	j = i;
+	while (j < rest->len && !is_sp(rest->p[j]))
+		j++;
+	*fp = str_make(rest->p + i, j - i);
+	*rest = str_skip(*rest, j);
+	return j > i;
+}
+
+/* The family the address type names (IN IP4 / IN IP6), 0 otherwise. */
+static int addrtype_af(struct str nettype, struct str addrtype)
+{
+	if (!str_eq_cstr(nettype, "IN"))
+		return 0;
+	if (str_eq_cstr(addrtype, "IP4"))
+		return AF_INET;
+	if (str_eq_cstr(addrtype, "IP6"))
+		return AF_INET6;
+	return 0;
+}
+
+/* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address> */
+static int parse_origin(struct sdp_ctx *c, struct str v)
+{
+	struct sdp_sess *s = c->s;
+	struct str rest = v, f[6], extra;
+	unsigned i;
+	int af, want;
+
+	for (i = 0; i < 6; i++)
+		if (!field(&rest, &f[i]))
+			return fail(c, SIP_PE_SYNTAX, rest.p,
+				    "o= needs six fields");
+	if (field(&rest, &extra))
+		return fail(c, SIP_PE_SYNTAX, extra.p, "extra field in o=");
+	if (!is_nonws(f[0]) || !is_digits(f[1]) || !is_digits(f[2]))
+		return fail(c, SIP_PE_SYNTAX, v.p, "bad o= user, id or version");
+	if (!is_token(f[3]) || !is_token(f[4]) || !is_nonws(f[5]))
+		return fail(c, SIP_PE_SYNTAX, f[3].p, "bad o= address");
+	want = addrtype_af(f[3], f[4]);
+	af = sdp_ip_af(f[5]);
+	if (want && af != want && (af || !is_domain(f[5])))
+		return fail(c, SIP_PE_SYNTAX, f[5].p, "bad o= address");
+	s->origin = v;
+	s->o_user = f[0];
+	s->o_sess_id = f[1];
+	s->o_sess_ver = f[2];
+	s->o_nettype = f[3];
+	s->o_addrtype = f[4];
+	s->o_addr = f[5];
+	return 0;
+}
+
+/* After the address: IP4 "/ttl[/count]", IP6 "/count" (RFC 8866 5.7). */
+static bool conn_suffix_ok(struct str suf, int af)
+{
+	long sl = str_chr(suf, '/');
+	uint16_t v;
+
+	if (af == AF_INET) {
+		if (str_to_u16(&v, sl < 0 ? suf : str_make(suf.p, (size_t)sl),
+			       255))
+			return false;
+		if (sl < 0)
+			return true;
+		suf = str_skip(suf, (size_t)sl + 1);
+	}
+	return str_to_u16(&v, suf, 65535) == 0 && v > 0;
+}
+
+/* c=<nettype> <addrtype> <connection-address> */
+static int parse_conn(struct sdp_ctx *c, struct str v, struct sdp_conn *cn)
+{
+	struct str rest = v, nt, at, addr, extra;
+	long sl;
+	int af;
+
+	if (!field(&rest, &nt) || !field(&rest, &at) || !field(&rest, &addr))
+		return fail(c, SIP_PE_SYNTAX, rest.p, "c= needs three fields");
+	if (field(&rest, &extra))
+		return fail(c, SIP_PE_SYNTAX, extra.p, "extra field in c=");
+	if (!is_token(nt) || !is_token(at))
+		return fail(c, SIP_PE_SYNTAX, v.p, "bad c= network type");
+	cn->line = v;
+	cn->nettype = nt;
+	cn->addrtype = at;
+	cn->present = true;
+	if (!str_eq_cstr(nt, "IN")) {
+		/* Another network (RFC 8866 8.2.6): opaque, not an IP. */
+		if (!is_nonws(addr))
+			return fail(c, SIP_PE_SYNTAX, addr.p, "bad c= address");
+		cn->addr = addr;
+		return 0;
+	}
+	af = addrtype_af(nt, at);
+	if (!af)
+		return fail(c, SIP_PE_SYNTAX, at.p, "c= address type not IP4/IP6");
+	sl = str_chr(addr, '/');
+	cn->addr = sl < 0 ? addr : str_make(addr.p, (size_t)sl);
+	if (sdp_ip_af(cn->addr) != af)
+		return fail(c, SIP_PE_SYNTAX, addr.p,
+			    "c= address is not an IP literal of its type");
+	if (sl >= 0 && !conn_suffix_ok(str_skip(addr, (size_t)sl + 1), af))
+		return fail(c, SIP_PE_SYNTAX, addr.p + sl, "bad c= ttl/count");
+	cn->af = af;
+	return 0;
+}
+
+/* typed-time: digits with an optional d/h/m/s unit (RFC 8866 5.10). */
+static bool is_typed_time(struct str s)
+{
+	if (s.len > 1 && strchr("dhms", s.p[s.len - 1]))
+		s.len--;
+	return is_digits(s);
+}
+
+/* t=<start> <stop>; r=<interval> <duration> <offsets>...;
+ * z=<time> [-]<offset> ... */
+static int parse_times(struct sdp_ctx *c, char t, struct str v)
+{
+	struct str rest = v, f;
+	unsigned n = 0;
+	bool ok = true;
+
+	while (ok && field(&rest, &f)) {
+		if (t == 't')
+			ok = is_digits(f);
+		else if (t == 'r')
+			ok = is_typed_time(f);
+		else if (n % 2 == 0)
+			ok = is_digits(f);
+		else
+			ok = is_typed_time(f.len && f.p[0] == '-' ?
+					   str_skip(f, 1) : f);
+		n++;
+	}
+	if (ok)
+		ok = t == 't' ? n == 2 : t == 'r' ? n >= 3 : n >= 2 && !(n % 2);
+	if (!ok)
+		return fail(c, SIP_PE_SYNTAX, v.p, t == 't' ? "bad t= line" :
+			    t == 'r' ? "bad r= line" : "bad z= line");
+	return 0;
+}
+
+/* b=<bwtype>:<bandwidth> and k=<method>[:<key>] */
+static int parse_bw_key(struct sdp_ctx *c, char t, struct str v)
+{
+	long col = str_chr(v, ':');
+	struct str name = col < 0 ? v : str_make(v.p, (size_t)col);
+
+	if (!is_token(name))
+		return fail(c, SIP_PE_SYNTAX, v.p, t == 'b' ? "bad b= type" :
+			    "bad k= method");
+	if (t == 'b' && (col < 0 || !is_digits(str_skip(v, (size_t)col + 1))))
+		return fail(c, SIP_PE_SYNTAX, v.p, "bad b= bandwidth");
+	return 0;
+}
+
+/* "<port>[/<count>]" of an m= line. */
+static int media_port(struct sdp_ctx *c, struct sdp_media *m, struct str f)
+{
+	long sl = str_chr(f, '/');
+
+	m->port_str = sl < 0 ? f : str_make(f.p, (size_t)sl);
+	if (str_to_u16(&m->port, m->port_str, 65535))
+		return fail(c, SIP_PE_SYNTAX, f.p, "bad m= port");
+	if (sl >= 0 && (str_to_u16(&m->nports, str_skip(f, (size_t)sl + 1),
+				   65535) || m->nports == 0))
+		return fail(c, SIP_PE_SYNTAX, f.p, "bad m= port count");
+	return 0;
+}
+
+static bool is_proto(struct str s)
+{
+	struct str tok;
+
+	if (!s.len || s.p[s.len - 1] == '/')
+		return false;
+	while (str_split(&s, '/', &tok))
+		if (!is_token(tok))
+			return false;
+	return true;
+}
+
+static enum sdp_proto proto_id(struct str s)
+{
+	static const char *const names[] = {
+		[SDP_PROTO_RTP_AVP] = "RTP/AVP",
+		[SDP_PROTO_RTP_AVPF] = "RTP/AVPF",
+		[SDP_PROTO_RTP_SAVP] = "RTP/SAVP",
+		[SDP_PROTO_RTP_SAVPF] = "RTP/SAVPF",
+		[SDP_PROTO_UDP_TLS_RTP_SAVP] = "UDP/TLS/RTP/SAVP",
+		[SDP_PROTO_UDP_TLS_RTP_SAVPF] = "UDP/TLS/RTP/SAVPF",
+		[SDP_PROTO_UDP] = "udp",
+	};
+	unsigned i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (str_caseeq_cstr(s, names[i]))
+			return (enum sdp_proto)i;
+	return SDP_PROTO_OTHER;
+}
+
+/* The current section ends at `at`; the next one starts there. */
+static void section_close(struct sdp_ctx *c, const char *at)
+{
+	if (c->m)
+		c->m->end = str_make(at, 0);
+	else
+		c->s->end = str_make(at, 0);
+}
+
+/* m=<media> <port>[/<count>] <proto> <fmt> ... */
+static int parse_media(struct sdp_ctx *c, struct str line, struct str v)
+{
+	struct sdp_sess *s = c->s;
+	struct sdp_media *m;
+	struct str rest = v, port, f;
+	int err;
+
+	if (!c->seen_t)
+		return fail(c, SIP_PE_MISSING, line.p, "no t= before m=");
+	if (s->nmedia >= SDP_MAX_MEDIA)
+		return fail(c, SIP_PE_LIMIT, line.p, "too many m= lines");
+	section_close(c, line.p);
+	m = &s->media[s->nmedia++];
+	c->m = m;
+	c->once = 0;
+	m->line = line;
+	m->attr_first = s->nattr;
+	m->nports = 1;
+	if (!field(&rest, &m->media) || !is_token(m->media))
+		return fail(c, SIP_PE_SYNTAX, v.p, "bad m= media");
+	if (!field(&rest, &port))
+		return fail(c, SIP_PE_SYNTAX, rest.p, "m= without port");
+	err = media_port(c, m, port);
+	if (err)
+		return err;
+	if (!field(&rest, &m->proto) || !is_proto(m->proto))
+		return fail(c, SIP_PE_SYNTAX, m->proto.p, "bad m= proto");
+	m->proto_id = proto_id(m->proto);
+	while (field(&rest, &f)) {
+		if (!is_token(f))
+			return fail(c, SIP_PE_SYNTAX, f.p, "bad m= format");
+		if (m->nfmt >= SDP_MAX_FMTS)
+			return fail(c, SIP_PE_LIMIT, f.p, "too many m= formats");
+		m->fmt[m->nfmt++] = f;
+	}
+	if (!m->nfmt)
+		return fail(c, SIP_PE_SYNTAX, rest.p, "m= without formats");
+	return 0;
+}
+
+/* a=rtcp:<port> [<nettype> <addrtype> <address>] (RFC 3605 2.1) */
+static int parse_rtcp(struct sdp_ctx *c, const struct sdp_attr *a)
+{
+	struct sdp_media *m = c->m;
+	struct str rest = a->value, port, nt, at, addr, extra;
+	int af;
+
+	if (!field(&rest, &port) || str_to_u16(&m->rtcp_port, port, 65535) ||
+	    m->rtcp_port == 0)
+		return fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=rtcp port");
+	if (!field(&rest, &nt))
+		return 0;
+	if (!field(&rest, &at) || !field(&rest, &addr) ||
+	    field(&rest, &extra))
+		return fail(c, SIP_PE_SYNTAX, nt.p, "bad a=rtcp address");
+	af = addrtype_af(nt, at);
+	if (!af || sdp_ip_af(addr) != af)
+		return fail(c, SIP_PE_SYNTAX, nt.p,
+			    "a=rtcp address is not an IP literal of its type");
+	m->rtcp_addr = addr;
+	m->rtcp_af = af;
+	return 0;
+}
+
+static enum sdp_dir dir_of(struct str name)
+{
+	if (str_eq_cstr(name, "sendrecv"))
+		return SDP_DIR_SENDRECV;
+	if (str_eq_cstr(name, "sendonly"))
+		return SDP_DIR_SENDONLY;
+	if (str_eq_cstr(name, "recvonly"))
+		return SDP_DIR_RECVONLY;
+	if (str_eq_cstr(name, "inactive"))
+		return SDP_DIR_INACTIVE;
+	return SDP_DIR_NONE;
+}
+
+static int parse_setup(struct sdp_ctx *c, const struct sdp_attr *a)
+{
+	static const char *const roles[] = {
+		[SDP_SETUP_ACTIVE] = "active",
+		[SDP_SETUP_PASSIVE] = "passive",
+		[SDP_SETUP_ACTPASS] = "actpass",
+		[SDP_SETUP_HOLDCONN] = "holdconn",
+	};
+	unsigned i;
+	int err = once(c, ONCE_SETUP, a->line.p, "duplicate a=setup");
+
+	for (i = 1; !err && i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (!str_eq_cstr(a->value, roles[i]))
+			continue;
+		if (c->m)
+			c->m->setup = (enum sdp_setup)i;
+		else
+			c->s->setup = (enum sdp_setup)i;
+		return 0;
+	}
+	return err ? err : fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=setup");
+}
+
+/* a=ptime:<ms>[.<fraction>]; only the whole milliseconds are kept. */
+static int parse_ptime(struct sdp_ctx *c, const struct sdp_attr *a)
+{
+	long dot = str_chr(a->value, '.');
+	struct str ms = dot < 0 ? a->value : str_make(a->value.p, (size_t)dot);
+
+	if (str_to_u16(&c->m->ptime, ms, 65535) ||
+	    (dot >= 0 && !is_digits(str_skip(a->value, (size_t)dot + 1))))
+		return fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=ptime");
+	return 0;
+}
+
+/* The attributes sdp_parse() itself interprets; others pass through. */
+static int known_attr(struct sdp_ctx *c, const struct sdp_attr *a)
+{
+	enum sdp_dir d = dir_of(a->name);
+	const char *at = a->line.p;
+	int err;
+
+	if (d != SDP_DIR_NONE) {
+		err = once(c, ONCE_DIR, at, "more than one direction attribute");
+		if (!err && a->value.len)
+			err = fail(c, SIP_PE_SYNTAX, at, "value on a direction");
+		*(c->m ? &c->m->dir : &c->s->dir) = d;
+		return err;
+	}
+	if (str_eq_cstr(a->name, "setup"))
+		return parse_setup(c, a);
+	if (!c->m)
+		return 0;
+	if (str_eq_cstr(a->name, "rtcp")) {
+		err = once(c, ONCE_RTCP, at, "duplicate a=rtcp");
+		return err ? err : parse_rtcp(c, a);
+	}
+	if (str_eq_cstr(a->name, "rtcp-mux"))
+		c->m->rtcp_mux = true;
+	else if (str_eq_cstr(a->name, "mid")) {
+		err = once(c, ONCE_MID, at, "duplicate a=mid");
+		if (!err && !is_token(a->value))
+			err = fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=mid");
+		c->m->mid = a->value;
+		return err;
+	} else if (str_eq_cstr(a->name, "ptime")) {
+		err = once(c, ONCE_PTIME, at, "duplicate a=ptime");
+		return err ? err : parse_ptime(c, a);
+	}
+	return 0;
+}
+
+/* a=<name>[:<value>] */
+static int parse_attr(struct sdp_ctx *c, struct str line, struct str v)
+{
+	struct sdp_sess *s = c->s;
+	struct sdp_attr *a;
+	long col = str_chr(v, ':');
+	struct str name = col < 0 ? v : str_make(v.p, (size_t)col);
+
+	if (!is_token(name))
+		return fail(c, SIP_PE_SYNTAX, v.p, "bad attribute name");
+	if (s->nattr >= SDP_MAX_ATTRS)
+		return fail(c, SIP_PE_LIMIT, line.p, "too many attributes");
+	a = &s->attr[s->nattr++];
+	a->line = line;
+	a->name = name;
+	a->value = col < 0 ? str_make(v.p + v.len, 0) :
+		str_skip(v, (size_t)col + 1);
+	if (c->m)
+		c->m->nattr++;
+	else
+		s->nsess_attr++;
+	return known_attr(c, a);
+}
+
+/* Position rules: v o s first, single instances, media-level lines. */
+static int check_order(struct sdp_ctx *c, char t, const char *at)
+{
+	static const char first[] = "vos";
+
+	if (!strchr("vosiuepcbtrzkam", t))
+		return fail(c, SIP_PE_SYNTAX, at, "unknown SDP line type");
+	if (c->nlines < 3 && t != first[c->nlines])
+		return fail(c, SIP_PE_SYNTAX, at,
+			    "SDP must start with v=, o=, s=");
+	if (c->nlines >= 3 && strchr("vos", t))
+		return fail(c, SIP_PE_DUPLICATE, at, "duplicate v=, o= or s=");
+	if (c->m && !strchr("icbkam", t))
+		return fail(c, SIP_PE_SYNTAX, at,
+			    "session-level line in a media section");
+	if (t == 'r' && c->prev != 't' && c->prev != 'r')
+		return fail(c, SIP_PE_SYNTAX, at, "r= not after t=");
+	c->nlines++;
+	return 0;
+}
+
+static int parse_line(struct sdp_ctx *c, struct str line)
+{
+	char t = line.p[0];
+	struct str v = str_skip(line, 2);
+	int err;
+
+	if (line.len < 2 || line.p[1] != '=' || t < 'a' || t > 'z')
+		return fail(c, SIP_PE_SYNTAX, line.p, "malformed SDP line");
+	err = check_order(c, t, line.p);
+	if (err)
+		return err;
+	if (t != 's' && t != 'i') {
+		if (v.len && is_sp(v.p[0]))
+			return fail(c, SIP_PE_SYNTAX, v.p, "white space after =");
+		v = rtrim_sp(v);
+		if (!v.len && t != 'a')
+			return fail(c, SIP_PE_SYNTAX, v.p, "empty SDP line value");
+	}
+	c->prev = t;
+	switch (t) {
+	case 'v':
+		return str_eq_cstr(v, "0") ? 0 : fail(c, SIP_PE_SYNTAX, v.p,
+						      "SDP version is not 0");
+	case 'o':
+		return parse_origin(c, v);
+	case 's':
+		c->s->name = v;
+		return 0;
+	case 'i':
+		return once(c, ONCE_I, line.p, "duplicate i=");
+	case 'u':
+		return once(c, ONCE_U, line.p, "duplicate u=");
+	case 'c':
+		err = once(c, ONCE_C, line.p, "more than one c= in a section");
+		return err ? err : parse_conn(c, v, c->m ? &c->m->conn :
+					      &c->s->conn);
+	case 't':
+		c->seen_t = true;
+		return parse_times(c, t, v);
+	case 'z':
+		err = once(c, ONCE_Z, line.p, "duplicate z=");
+		return err ? err : parse_times(c, t, v);
+	case 'r':
+		return parse_times(c, t, v);
+	case 'k':
+		err = once(c, ONCE_K, line.p, "duplicate k=");
+		return err ? err : parse_bw_key(c, t, v);
+	case 'b':
+		return parse_bw_key(c, t, v);
+	case 'a':
+		return parse_attr(c, line, v);
+	case 'm':
+		return parse_media(c, line, v);
+	default:	/* e=, p=: free text */
+		return 0;
+	}
+}
+
+/* Cut the line at p; *nextp is just after its line end (or at end). */
+static int get_line(struct sdp_ctx *c, const char *p, const char *end,
+		    struct str *linep, const char **nextp)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *e = nl ? nl : end, *q;
+
+	*nextp = nl ? nl + 1 : end;
+	if (nl && e > p && e[-1] == '\r')
+		e--;
+	if ((size_t)(e - p) > SDP_MAX_LINE)
+		return fail(c, SIP_PE_LIMIT, p + SDP_MAX_LINE,
+			    "SDP line too long");
+	for (q = p; q < e; q++)
+		if (*q == '\r' || *q == '\0')
+			return fail(c, SIP_PE_SYNTAX, q,
+				    "control character in SDP line");
+	*linep = str_span(p, e);
+	return 0;
+}
+
+/* Only line ends from p to the end? */
+static bool blank_tail(const char *p, const char *end)
+{
+	while (p < end) {
+		if (*p == '\r' && end - p > 1 && p[1] == '\n')
+			p++;
+		else if (*p != '\n')
+			return false;
+		p++;
+	}
+	return true;
+}
+
+static int finish(struct sdp_ctx *c)
+{
+	if (c->nlines < 3)
+		return fail(c, SIP_PE_MISSING, c->last_end,
+			    "SDP needs v=, o= and s=");
+	if (!c->seen_t)
+		return fail(c, SIP_PE_MISSING, c->last_end, "SDP without t=");
+	section_close(c, c->last_end);
+	return 0;
+}
+
+int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp)
+{
+	struct sdp_ctx c = { .s = sp, .errp = errp };
+	const char *p, *end, *next;
+	struct str line = STR_NULL;
+	int err;
+
+	if (!sp)
+		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL, "no result");
+	memset(sp, 0, sizeof(*sp));
+	sp->raw = body;
+	if (!body.p || !body.len)
+		return fail(&c, SIP_PE_MISSING, body.p, "empty SDP body");
+	if (body.len > SDP_MAX_SIZE)
+		return fail(&c, SIP_PE_LIMIT, body.p + SDP_MAX_SIZE,
+			    "SDP body too large");
+	c.last_end = body.p;
+	end = body.p + body.len;
+	for (p = body.p; p < end; p = next) {
+		err = get_line(&c, p, end, &line, &next);
+		if (err)
+			return err;
+		if (!line.len) {
+			if (!blank_tail(next, end))
+				return fail(&c, SIP_PE_SYNTAX, p,
+					    "empty line in SDP");
+			break;
+		}
+		err = parse_line(&c, line);
+		if (err)
+			return err;
+		c.last_end = next;
+	}
+	return finish(&c);
+}

@@ -37,7 +37,7 @@ enum {
 	SIP_MAX_HEADERS = 96,		/* header field lines */
 	SIP_MAX_LINE = 8192,		/* one header field, folded lines incl. */
 	SIP_MAX_START_LINE = 4096,	/* request line or status line */
-	SIP_MAX_VIA = 32,		/* Via hops (all Via headers together) */
+	SIP_MAX_VIA = 64,		/* Via hops in all (longreq has 34) */
 	SIP_MAX_URI = 2048,		/* bytes in one URI */
 	SIP_MAX_ROUTE = 16,		/* Route entries, likewise Record-Route */
 	SIP_MAX_CONTACT = 16,		/* Contact entries */
@@ -460,6 +460,22 @@ enum sip_frame_kind {
 ssize_t sip_frame(const char *buf, size_t len, const struct sip_limits *lim,
 		  enum sip_frame_kind *kindp, struct sip_perr *errp);
 
+/*
+ * Resumable form: the same answers, but remembers what it learnt about
+ * the frame at the start of buf, so calling it again after each read
+ * costs O(new bytes) instead of rescanning (sip_frame() rescans up to
+ * the message size limit).  Keep one state per connection, zeroed; it
+ * resets itself whenever a frame or an error is returned.  Between
+ * calls the buffer may only grow at its end.
+ */
+struct sip_frame_state {
+	size_t scanned;		/* bytes searched for the end of headers */
+	size_t frame_len;	/* message length once known, else 0 */
+};
+ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
+		    const struct sip_limits *lim, enum sip_frame_kind *kindp,
+		    struct sip_perr *errp);
+
 /* ---------------------------------------------------------------- builder */
 
 /*
@@ -557,8 +573,17 @@ enum sdp_proto {
 	SDP_PROTO_UDP,
 };
 
+/* a=setup (RFC 4145, RFC 5763): who opens the DTLS/TCP connection. */
+enum sdp_setup {
+	SDP_SETUP_NONE = 0,	/* not stated */
+	SDP_SETUP_ACTIVE,
+	SDP_SETUP_PASSIVE,
+	SDP_SETUP_ACTPASS,
+	SDP_SETUP_HOLDCONN,
+};
+
 struct sdp_conn {
-	struct str line;	/* whole "c=" line value, for the builder */
+	struct str line;	/* the c= value (after "c="), for the builder */
 	struct str nettype;	/* "IN" */
 	struct str addrtype;	/* "IP4" / "IP6" */
 	struct str addr;	/* without /ttl/count */
@@ -588,8 +613,11 @@ struct sdp_media {
 	unsigned nattr;
 	uint16_t rtcp_port;	/* a=rtcp, 0 if absent */
 	struct str rtcp_addr;	/* a=rtcp address if given */
+	int rtcp_af;		/* its family: AF_INET, AF_INET6, or 0 */
 	bool rtcp_mux;
 	struct str mid;
+	enum sdp_setup setup;	/* media-level a=setup */
+	uint16_t ptime;		/* a=ptime in ms (integer part), 0 if absent */
 	struct str end;		/* empty slice at the end of this section */
 };
 
@@ -601,33 +629,54 @@ struct sdp_sess {
 	struct str name;	/* s= value */
 	struct sdp_conn conn;	/* session-level c= */
 	enum sdp_dir dir;
+	enum sdp_setup setup;	/* session-level a=setup */
 	struct sdp_attr attr[SDP_MAX_ATTRS];
 	unsigned nattr;
 	unsigned nsess_attr;	/* first nsess_attr entries are session */
 	struct sdp_media media[SDP_MAX_MEDIA];
 	unsigned nmedia;
+	struct str end;		/* empty slice at the end of the session part
+				 * (before the first m=): session a= go here */
 };
 
 /*
- * Parse an SDP body (RFC 8866).  Accepts CRLF or bare LF line ends.
- * Checks line order (v, o, s first), known line syntax, limits.
- * Returns 0 or -EINVAL with *errp.  Results point into body.
+ * Parse an SDP body (RFC 8866).  Accepts CRLF or bare LF line ends, a
+ * last line without a line end, and blank lines at the very end only.
+ * Checks line order (v=0, o=, s= first; t= before the first m=; only i=
+ * c= b= k= a= inside media sections), the syntax of every known line
+ * (c= addresses must be IP literals of their address type), single
+ * instances (c=, i=, k=, u=, z= and direction, a=rtcp, a=mid, a=setup,
+ * a=ptime per section), and the SDP_MAX_* limits.  See sdp.c for the
+ * tolerances.  Returns 0 or -EINVAL with *errp (SIP_PE_SYNTAX,
+ * SIP_PE_LIMIT, SIP_PE_DUPLICATE, SIP_PE_MISSING; off from body.p).
+ * Results point into body.
  */
 int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp);
 
-/* The connection address that applies to media i (media c= or session). */
+/* The connection address that applies to media i (media c= or session),
+ * or NULL when there is none (or i is out of range). */
 const struct sdp_conn *sdp_media_conn(const struct sdp_sess *s, unsigned i);
 
-/* Find attribute `name` in media i (or the session when i < 0). */
+/* Find attribute `name` (exact, case-sensitive) in media i (or the
+ * session when i < 0); the first one, or NULL. */
 const struct sdp_attr *sdp_attr_find(const struct sdp_sess *s, int i,
 				     const char *name);
+
+/* AF_INET or AF_INET6 when addr is an IP literal (no brackets, no zone),
+ * 0 otherwise. */
+int sdp_ip_af(struct str addr);
+
+/*
+ * Attribute value parsers: `value` is sdp_attr.value (after "name:").
+ * Each returns 0 or -EINVAL; results point into value.
+ */
 
 /* a=rtpmap:<pt> <enc>/<clock>[/<channels>] */
 struct sdp_rtpmap {
 	uint8_t pt;
 	struct str encoding;
 	uint32_t clock;
-	uint16_t channels;
+	uint16_t channels;	/* 1 when absent */
 };
 int sdp_rtpmap_parse(struct sdp_rtpmap *rp, struct str value);
 
@@ -637,7 +686,7 @@ struct sdp_crypto {
 	struct str suite;
 	struct str key;		/* base64 key||salt */
 	struct str lifetime;
-	struct str mki;
+	struct str mki;		/* "MKI:len" */
 	struct str params;
 };
 int sdp_crypto_parse(struct sdp_crypto *cp, struct str value);
@@ -649,30 +698,38 @@ struct sdp_fingerprint {
 };
 int sdp_fingerprint_parse(struct sdp_fingerprint *fp, struct str value);
 
-/* a=candidate:<foundation> <comp> <transport> <prio> <addr> <port> typ <t> */
+/* a=candidate:<foundation> <comp> <transport> <prio> <addr> <port> typ <t>
+ * [raddr <a>] [rport <p>] *(<name> <value>) */
 struct sdp_candidate {
 	struct str foundation;
 	uint32_t component;
 	struct str transport;
 	uint32_t priority;
-	struct str addr;
+	struct str addr;	/* IP literal or a name (FQDN, mDNS .local) */
 	uint16_t port;
 	struct str type;
+	struct str raddr;	/* empty when absent */
+	uint16_t rport;
+	bool has_rport;
+	struct str ext;		/* the extension pairs after typ/raddr/rport */
 };
 int sdp_candidate_parse(struct sdp_candidate *cp, struct str value);
 
 /*
  * SDP rewriting in one pass, the way the media relay needs it: change
  * connection addresses, media ports, drop or add attributes.  Same
- * borrowed-slice rule as the SIP builder.
+ * borrowed-slice rule as the SIP builder.  Replacement text must not
+ * contain CR, LF or NUL (the builder refuses it: no line injection).
+ * New lines use the line end of the original's first line.
  */
-enum { SDP_BLD_MAX_EDITS = 128 };
+enum { SDP_BLD_MAX_EDITS = 256 };
 
 struct sdp_bld {
 	const struct sdp_sess *sess;
 	struct edit edit[SDP_BLD_MAX_EDITS];
 	unsigned nedit;
-	int err;
+	int err;		/* sticky: first failure (-EINVAL, -ENOSPC) */
+	struct str eol;		/* "\r\n" or "\n", as in the original */
 };
 
 void sdp_bld_init(struct sdp_bld *b, const struct sdp_sess *s);
@@ -690,6 +747,8 @@ void sdp_bld_attr_replace(struct sdp_bld *b, const struct sdp_attr *a,
 			  struct str line_without_a_eq);
 /* Add "a=<value>" at the end of media i's section (session when i < 0). */
 void sdp_bld_attr_add(struct sdp_bld *b, int i, struct str value);
+/* Write the result.  Returns 0, or the sticky error, -EINVAL (edits
+ * overlap: e.g. one attribute removed twice), -ENOSPC, -ENOMEM. */
 int sdp_bld_write(struct sdp_bld *b, struct buf *out);
 
 #endif

@@ -10,6 +10,7 @@ SIP_SRCS := \
 	src/sip/hparse.c \
 	src/sip/digest.c \
 	src/sip/msg.c \
+	src/sip/msg_hdrs.c \
 	src/sip/frame.c \
 	src/sip/multipart.c \
 	src/sip/build.c \

@@ -1,1 +1,772 @@
-/* uri.c - placeholder, being written */
+/*
+ * uri.c - URI parsing: sip/sips (RFC 3261 19.1, 25.1), tel (RFC 3966),
+ * other schemes kept opaque (RFC 3986 scheme syntax), and the host
+ * grammar shared with Via (IPv4 per RFC 5954, IPv6 references per
+ * RFC 5118).  Comparison lives in uri_cmp code below the parser.
+ *
+ * Zero-copy: every field of struct sip_uri is a slice into the input.
+ * One left-to-right pass, except that the userinfo '@' is found by a
+ * forward look-ahead over userinfo characters first.
+ */
+#include "sip/elem_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Scan bytes of class cls or valid %HH escapes.  Stops at the first other
+ * byte; a stop on '%' therefore means a malformed escape.
+ */
+static const char *scan_esc(const char *p, const char *end, unsigned cls)
+{
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (sip__is(c, cls)) {
+			p++;
+		} else if (c == '%' && end - p >= 3 &&
+			   hexval((unsigned char)p[1]) >= 0 &&
+			   hexval((unsigned char)p[2]) >= 0) {
+			p += 3;
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------- hosts */
+
+bool sip__ipv4_parse(uint8_t out[4], struct str s)
+{
+	const char *p = s.p, *end = s.p + s.len;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0, nd = 0;
+		const char *start;
+
+		if (i > 0) {
+			if (p == end || *p != '.')
+				return false;
+			p++;
+		}
+		start = p;
+		while (p < end && *p >= '0' && *p <= '9' && nd < 4) {
+			v = v * 10 + (unsigned)(*p - '0');
+			nd++;
+			p++;
+		}
+		/* Leading zeros are refused: inet_aton() reads them as
+		 * octal, and two readers must never disagree on an address. */
+		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && *start == '0'))
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return p == end;
+}
+
+/* One 1*4HEXDIG group; returns its end or NULL. */
+static const char *v6_group(uint16_t *gp, const char *p, const char *end)
+{
+	unsigned v = 0, n = 0;
+	int h;
+
+	while (p < end && n < 5 && (h = hexval((unsigned char)*p)) >= 0) {
+		v = v << 4 | (unsigned)h;
+		n++;
+		p++;
+	}
+	if (n == 0 || n > 4)
+		return NULL;
+	*gp = (uint16_t)v;
+	return p;
+}
+
+/* Does a dotted quad start at p (digits up to a '.')? */
+static bool v6_at_v4(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p < end && *p == '.';
+}
+
+bool sip__ipv6_parse(uint8_t out[16], struct str s)
+{
+	const char *p = s.p, *end = s.p + s.len;
+	uint16_t g[8];
+	int ng = 0, dc = -1, i;
+
+	if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
+		dc = 0;
+		p += 2;
+	}
+	while (p < end) {
+		if (v6_at_v4(p, end)) {
+			uint8_t v4[4];
+
+			if (ng > 6 || !sip__ipv4_parse(v4, str_span(p, end)))
+				return false;
+			g[ng++] = (uint16_t)(v4[0] << 8 | v4[1]);
+			g[ng++] = (uint16_t)(v4[2] << 8 | v4[3]);
+			p = end;
+			break;
+		}
+		if (ng == 8 || !(p = v6_group(&g[ng], p, end)))
+			return false;
+		ng++;
+		if (p == end)
+			break;
+		if (*p++ != ':' || p == end)
+			return false;
+		if (*p == ':') {
+			/* A second "::", or ":::" (RFC 5118 4.9). */
+			if (dc >= 0)
+				return false;
+			dc = ng;
+			if (++p < end && *p == ':')
+				return false;
+		}
+	}
+	if (dc < 0 ? ng != 8 : ng > 7)
+		return false;
+	memset(out, 0, 16);
+	for (i = 0; i < ng; i++) {
+		int at = (dc >= 0 && i >= dc) ? i + (8 - ng) : i;
+
+		out[2 * at] = (uint8_t)(g[i] >> 8);
+		out[2 * at + 1] = (uint8_t)g[i];
+	}
+	return true;
+}
+
+/* hostname = *( domainlabel "." ) toplabel [ "." ] */
+static bool hostname_ok(struct str h)
+{
+	size_t i, lab = 0, top = 0, n = h.len;
+
+	if (n && h.p[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return false;
+	for (i = 0; i <= n; i++) {
+		if (i == n || h.p[i] == '.') {
+			if (i == lab || h.p[i - 1] == '-')
+				return false;
+			top = lab;
+			lab = i + 1;
+		} else if (h.p[i] == '-') {
+			if (i == lab)
+				return false;
+		} else if (!sip__is_alnum((unsigned char)h.p[i])) {
+			return false;
+		}
+	}
+	return sip__is((unsigned char)h.p[top], SIP__C_ALPHA);
+}
+
+enum sip_host_type sip__host_type(struct str s)
+{
+	uint8_t a[16];
+
+	if (s.len >= 2 && s.p[0] == '[' && s.p[s.len - 1] == ']')
+		return sip__ipv6_parse(a, str_make(s.p + 1, s.len - 2)) ?
+			SIP_HOST_IPV6 : SIP_HOST_NONE;
+	if (sip__ipv4_parse(a, s))
+		return SIP_HOST_IPV4;
+	return hostname_ok(s) ? SIP_HOST_NAME : SIP_HOST_NONE;
+}
+
+int sip__host_scan(struct str *hostp, enum sip_host_type *typep,
+		   const char *p, const char *end, const char **stopp,
+		   const char *base, struct sip_perr *errp)
+{
+	const char *q = p;
+
+	if (q < end && *q == '[') {
+		q++;
+		while (q < end && (hexval((unsigned char)*q) >= 0 ||
+				   *q == ':' || *q == '.'))
+			q++;
+		if (q == end || *q != ']')
+			return sip__fail(errp, SIP_PE_SYNTAX, base, q,
+					 "unterminated IPv6 reference");
+		q++;
+	} else {
+		while (q < end && (sip__is_alnum((unsigned char)*q) ||
+				   *q == '-' || *q == '.'))
+			q++;
+	}
+	*hostp = str_span(p, q);
+	*stopp = q;
+	if (q == p)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "host expected");
+	*typep = sip__host_type(*hostp);
+	if (*typep == SIP_HOST_NONE)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "invalid host");
+	return 0;
+}
+
+bool sip__port_scan(uint16_t *portp, const char **pp, const char *end)
+{
+	const char *p = *pp;
+	uint32_t v = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	while (p < end && *p >= '0' && *p <= '9') {
+		v = v * 10 + (uint32_t)(*p++ - '0');
+		if (v > 65535)
+			return false;
+	}
+	*portp = (uint16_t)v;
+	*pp = p;
+	return true;
+}
+
+/* ------------------------------------------------------- components */
+
+/* hnv-unreserved / unreserved (RFC 3261 25.1 header names and values). */
+static bool is_hnv(unsigned char c)
+{
+	return sip__is(c, SIP__C_UNRESERVED) || c == '[' || c == ']' ||
+	       c == '/' || c == '?' || c == ':' || c == '+' || c == '$';
+}
+
+static const char *scan_hnv(const char *p, const char *end)
+{
+	while (p < end) {
+		if (is_hnv((unsigned char)*p))
+			p++;
+		else if (*p == '%' && scan_esc(p, end, 0) != p)
+			p += 3;
+		else
+			break;
+	}
+	return p;
+}
+
+/* userinfo in [p, at): user [":" password] */
+static int parse_userinfo(struct sip_uri *u, const char *p, const char *at,
+			  struct sip_perr *errp)
+{
+	const char *base = u->raw.p;
+	const char *q = scan_esc(p, at, SIP__C_USER | SIP__C_UNRESERVED);
+
+	u->has_userinfo = true;
+	u->user = str_span(p, q);
+	if (q == p)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "empty user");
+	if (q < at && *q == ':') {
+		p = q + 1;
+		q = scan_esc(p, at, SIP__C_PASSWORD | SIP__C_UNRESERVED);
+		u->password = str_span(p, q);
+	}
+	if (q != at)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, q,
+				 *q == '%' ? "bad %-escape in userinfo" :
+					     "bad character in userinfo");
+	return 0;
+}
+
+static bool ttl_ok(struct str v)
+{
+	uint32_t t;
+
+	return v.len <= 3 && str_to_u32(&t, v, 255) == 0;
+}
+
+/* Record a well-known uri-parameter; a repeat is refused because two
+ * readers could pick different copies (e.g. transport=udp;transport=tls). */
+static const char *known_param(struct sip_uri *u, struct str n, struct str v,
+			       bool has_v)
+{
+	struct str *slot = NULL;
+	enum sip_host_type ht;
+
+	if (str_caseeq_cstr(n, "lr")) {
+		if (u->lr)
+			return "duplicate lr parameter";
+		u->lr = true;
+		return NULL;
+	}
+	if (str_caseeq_cstr(n, "transport"))
+		slot = &u->transport;
+	else if (str_caseeq_cstr(n, "user"))
+		slot = &u->user_param;
+	else if (str_caseeq_cstr(n, "method"))
+		slot = &u->method;
+	else if (str_caseeq_cstr(n, "maddr"))
+		slot = &u->maddr;
+	else if (str_caseeq_cstr(n, "ttl"))
+		slot = &u->ttl;
+	if (!slot)
+		return NULL;
+	if (slot->p)
+		return "duplicate URI parameter";
+	if (!has_v)
+		return "URI parameter needs a value";
+	if (slot == &u->maddr) {
+		ht = sip__host_type(v);
+		if (ht == SIP_HOST_NONE)
+			return "bad maddr";
+	} else if (slot == &u->ttl ? !ttl_ok(v) : !sip__token_ok(v)) {
+		return "bad URI parameter value";
+	}
+	*slot = v;
+	return NULL;
+}
+
+/* *( ";" pname [ "=" pvalue ] ), p at the first ';'. */
+static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
+			 struct sip_perr *errp)
+{
+	const unsigned cls = SIP__C_PARAM | SIP__C_UNRESERVED;
+	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q;
+	unsigned n = 0;
+
+	while (p < end && *p == ';') {
+		struct str name, val = STR_NULL;
+		const char *why;
+		bool has_v = false;
+
+		if (++n > SIP_MAX_PARAMS)
+			return sip__fail(errp, SIP_PE_LIMIT, base, p,
+					 "too many URI parameters");
+		q = scan_esc(++p, end, cls);
+		name = str_span(p, q);
+		if (q == p)
+			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+					 "empty URI parameter");
+		if (q < end && *q == '=') {
+			p = q + 1;
+			q = scan_esc(p, end, cls);
+			val = str_span(p, q);
+			has_v = true;
+			if (q == p)
+				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+						 "empty URI parameter value");
+		}
+		if (u->sch != SIP_URI_TEL &&
+		    (why = known_param(u, name, val, has_v)))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
+					 why);
+		p = q;
+	}
+	if (p < end && *p == '%')
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+				 "bad %-escape in URI parameter");
+	u->params = str_span(start, p);
+	*pp = p;
+	return 0;
+}
+
+/* "?" hname "=" hvalue *( "&" hname "=" hvalue ), p at '?'. */
+static int parse_headers(struct sip_uri *u, const char **pp, const char *end,
+			 struct sip_perr *errp)
+{
+	const char *base = u->raw.p, *p = *pp + 1, *start = p, *q;
+
+	for (;;) {
+		q = scan_hnv(p, end);
+		if (q == p || q == end || *q != '=')
+			return sip__fail(errp, SIP_PE_SYNTAX, base, q,
+					 "bad URI header");
+		p = scan_hnv(q + 1, end);
+		if (p == end || *p != '&')
+			break;
+		p++;
+	}
+	u->headers = str_span(start, p);
+	*pp = p;
+	return 0;
+}
+
+/* SIP-URI / SIPS-URI after "sip:" (RFC 3261 25.1). */
+static int parse_sip(struct sip_uri *u, const char *p, const char *end,
+		     struct sip_perr *errp)
+{
+	const unsigned ucls = SIP__C_USER | SIP__C_PASSWORD |
+			      SIP__C_UNRESERVED;
+	const char *base = u->raw.p, *q = p;
+	int err;
+
+	while (q < end && (sip__is((unsigned char)*q, ucls) || *q == ':' ||
+			   *q == '%'))
+		q++;
+	if (q < end && *q == '@') {
+		if ((err = parse_userinfo(u, p, q, errp)))
+			return err;
+		p = q + 1;
+	}
+	if ((err = sip__host_scan(&u->host, &u->host_type, p, end, &p, base,
+				  errp)))
+		return err;
+	if (p < end && *p == ':') {
+		p++;
+		if (!sip__port_scan(&u->port, &p, end))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+					 "bad port");
+		u->has_port = true;
+	}
+	if (p < end && *p == ';' && (err = parse_uparams(u, &p, end, errp)))
+		return err;
+	if (p < end && *p == '?' && (err = parse_headers(u, &p, end, errp)))
+		return err;
+	if (p != end)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+				 "unexpected character in URI");
+	return 0;
+}
+
+/*
+ * Walk an already validated uri-parameters slice (no leading ';').
+ * Returns false at the end.
+ */
+static bool uparam_next(struct str *rest, struct str *np, struct str *vp)
+{
+	struct str one;
+	long eq;
+
+	if (!str_split(rest, ';', &one))
+		return false;
+	eq = str_chr(one, '=');
+	*np = eq < 0 ? one : str_make(one.p, (size_t)eq);
+	*vp = eq < 0 ? STR_NULL : str_skip(one, (size_t)eq + 1);
+	return true;
+}
+
+/* First parameter called name (case-insensitive, unescaped names only). */
+static bool uparam_find(struct str params, const char *name, struct str *vp)
+{
+	struct str n, v;
+
+	while (uparam_next(&params, &n, &v)) {
+		if (str_caseeq_cstr(n, name)) {
+			if (vp)
+				*vp = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_visual(unsigned char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+/* tel: global-number / local-number (RFC 3966 3). */
+static int parse_tel(struct sip_uri *u, const char *p, const char *end,
+		     struct sip_perr *errp)
+{
+	const char *base = u->raw.p, *q = p;
+	bool global = q < end && *q == '+', digit = false;
+	int err;
+
+	if (global)
+		q++;
+	for (; q < end; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (c >= '0' && c <= '9')
+			digit = true;
+		else if (!global && (hexval(c) >= 0 || c == '*' || c == '#'))
+			digit = true;
+		else if (!is_visual(c))
+			break;
+	}
+	u->user = str_span(p, q);
+	if (!digit)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, q,
+				 "tel: number expected");
+	if (q < end && *q == ';' && (err = parse_uparams(u, &q, end, errp)))
+		return err;
+	if (q != end)
+		return sip__fail(errp, SIP_PE_SYNTAX, base, q,
+				 "unexpected character in tel: URI");
+	/* A local number means nothing without its context (RFC 3966 5.1.5). */
+	if (!global && !uparam_find(u->params, "phone-context", NULL))
+		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
+				 "local tel: number without phone-context");
+	return 0;
+}
+
+/* RFC 3986 reserved / unreserved / pct-encoded, for opaque schemes. */
+static int parse_opaque(struct sip_uri *u, const char *p, const char *end,
+			struct sip_perr *errp)
+{
+	static const char extra[] = ";/?:@&=+$,[]#!'()*";
+	const char *q = p;
+
+	while (q < end) {
+		unsigned char c = (unsigned char)*q;
+
+		if (sip__is(c, SIP__C_UNRESERVED) || (c && strchr(extra, c)))
+			q++;
+		else if (c == '%' && scan_esc(q, end, 0) != q)
+			q += 3;
+		else
+			break;
+	}
+	if (q == p || q != end)
+		return sip__fail(errp, SIP_PE_SYNTAX, u->raw.p, q,
+				 "bad character in URI");
+	u->user = str_span(p, q);
+	return 0;
+}
+
+int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
+		  struct sip_perr *errp)
+{
+	const char *p = s.p, *end = s.p + s.len, *q;
+
+	if (!urip || (!s.p && s.len))
+		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
+				 "invalid argument");
+	memset(urip, 0, sizeof(*urip));
+	urip->raw = s;
+	if (max_len == 0 || max_len > SIP_MAX_URI)
+		max_len = SIP_MAX_URI;
+	if (s.len > max_len)
+		return sip__fail(errp, SIP_PE_LIMIT, s.p, s.p + max_len,
+				 "URI too long");
+	if (p == end || !sip__is((unsigned char)*p, SIP__C_ALPHA))
+		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
+				 "URI scheme expected");
+	for (q = p + 1; q < end && (sip__is_alnum((unsigned char)*q) ||
+				    *q == '+' || *q == '-' || *q == '.');
+	     q++)
+		;
+	if (q == end || *q != ':')
+		return sip__fail(errp, SIP_PE_SYNTAX, s.p, q, "bad URI scheme");
+	urip->scheme = str_span(p, q);
+	p = q + 1;
+	if (str_caseeq_cstr(urip->scheme, "sip"))
+		urip->sch = SIP_URI_SIP;
+	else if (str_caseeq_cstr(urip->scheme, "sips"))
+		urip->sch = SIP_URI_SIPS;
+	else if (str_caseeq_cstr(urip->scheme, "tel"))
+		urip->sch = SIP_URI_TEL;
+	switch (urip->sch) {
+	case SIP_URI_SIP:
+	case SIP_URI_SIPS:
+		return parse_sip(urip, p, end, errp);
+	case SIP_URI_TEL:
+		return parse_tel(urip, p, end, errp);
+	default:
+		return parse_opaque(urip, p, end, errp);
+	}
+}
+
+ssize_t sip_unescape(char *dst, size_t dstsz, struct str s)
+{
+	size_t i, n = 0;
+
+	if (!dst && dstsz)
+		return -EINVAL;
+	for (i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (s.len - i < 3 ||
+			    (hi = hexval((unsigned char)s.p[i + 1])) < 0 ||
+			    (lo = hexval((unsigned char)s.p[i + 2])) < 0)
+				return -EINVAL;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (n == dstsz)
+			return -ENOSPC;
+		dst[n++] = (char)c;
+	}
+	return (ssize_t)n;
+}
+
+/* ---------------------------------------------------------- comparison */
+
+/* Next byte of an escaped string, decoded; false at the end. */
+static bool esc_getc(struct str *s, unsigned char *cp)
+{
+	int hi, lo;
+
+	if (s->len == 0)
+		return false;
+	*cp = (unsigned char)s->p[0];
+	if (*cp == '%' && s->len >= 3 &&
+	    (hi = hexval((unsigned char)s->p[1])) >= 0 &&
+	    (lo = hexval((unsigned char)s->p[2])) >= 0) {
+		*cp = (unsigned char)(hi << 4 | lo);
+		*s = str_skip(*s, 3);
+	} else {
+		*s = str_skip(*s, 1);
+	}
+	return true;
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Escaped and unescaped forms are equal (RFC 3261 19.1.4). */
+static bool esc_eq(struct str a, struct str b, bool icase)
+{
+	unsigned char ca, cb;
+	bool ma, mb;
+
+	for (;;) {
+		ma = esc_getc(&a, &ca);
+		mb = esc_getc(&b, &cb);
+		if (!ma || !mb)
+			return ma == mb;
+		if (icase ? lower(ca) != lower(cb) : ca != cb)
+			return false;
+	}
+}
+
+/* First parameter whose unescaped name equals n; NULL when absent. */
+static bool uparam_lookup(struct str params, struct str n, struct str *vp)
+{
+	struct str pn, pv;
+
+	while (uparam_next(&params, &pn, &pv)) {
+		if (esc_eq(pn, n, true)) {
+			*vp = pv;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_strict_param(struct str n)
+{
+	static const char *const names[] = { "user", "ttl", "method",
+					     "maddr", "transport" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (esc_eq(n, str_cstr(names[i]), true))
+			return true;
+	return false;
+}
+
+/*
+ * Parameters of a checked against b: a parameter in both must match; one
+ * of user/ttl/method/maddr/transport present on one side only is a
+ * mismatch (RFC 3261 19.1.4).  Run both ways.
+ */
+static bool uparams_match(struct str a, struct str b, bool all)
+{
+	struct str n, v, bv;
+
+	while (uparam_next(&a, &n, &v)) {
+		if (uparam_lookup(b, n, &bv)) {
+			if (!esc_eq(v, bv, true))
+				return false;
+		} else if (all || is_strict_param(n)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* URI headers: every one must appear on both sides, order free. */
+static bool headers_match(struct str a, struct str b)
+{
+	struct str rest = a, h, bh, brest;
+	unsigned na = 0, nb = 0;
+
+	while (str_split(&rest, '&', &h)) {
+		long eq = str_chr(h, '=');
+		struct str n = str_make(h.p, eq < 0 ? h.len : (size_t)eq);
+		bool found = false;
+
+		na++;
+		brest = b;
+		while (!found && str_split(&brest, '&', &bh)) {
+			long beq = str_chr(bh, '=');
+			size_t bl = beq < 0 ? bh.len : (size_t)beq;
+
+			found = esc_eq(n, str_make(bh.p, bl), true) &&
+				esc_eq(str_skip(h, n.len + 1),
+				       str_skip(bh, bl + 1), true);
+		}
+		if (!found)
+			return false;
+	}
+	rest = b;
+	while (str_split(&rest, '&', &h))
+		nb++;
+	return na == nb;
+}
+
+static bool host_eq(const struct sip_uri *a, const struct sip_uri *b)
+{
+	uint8_t x[16], y[16];
+
+	if (a->host_type != b->host_type)
+		return false;
+	if (a->host_type != SIP_HOST_IPV6 || a->host.len < 2 ||
+	    b->host.len < 2)
+		return str_caseeq(a->host, b->host);
+	/* [::1] and [0:0::1] are one address. */
+	return sip__ipv6_parse(x, str_make(a->host.p + 1, a->host.len - 2)) &&
+	       sip__ipv6_parse(y, str_make(b->host.p + 1, b->host.len - 2)) &&
+	       memcmp(x, y, 16) == 0;
+}
+
+/* tel numbers compare without visual separators (RFC 3966 4). */
+static bool tel_number_eq(struct str a, struct str b)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a.len && is_visual((unsigned char)a.p[i]))
+			i++;
+		while (j < b.len && is_visual((unsigned char)b.p[j]))
+			j++;
+		if (i == a.len || j == b.len)
+			return i == a.len && j == b.len;
+		if (lower((unsigned char)a.p[i++]) !=
+		    lower((unsigned char)b.p[j++]))
+			return false;
+	}
+}
+
+bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
+{
+	if (!a || !b || a->sch != b->sch ||
+	    !str_caseeq(a->scheme, b->scheme))
+		return false;
+	switch (a->sch) {
+	case SIP_URI_OTHER:
+		return esc_eq(a->user, b->user, false);
+	case SIP_URI_TEL:
+		return tel_number_eq(a->user, b->user) &&
+		       uparams_match(a->params, b->params, true) &&
+		       uparams_match(b->params, a->params, true);
+	default:
+		break;
+	}
+	return a->has_userinfo == b->has_userinfo &&
+	       esc_eq(a->user, b->user, false) &&
+	       esc_eq(a->password, b->password, false) && host_eq(a, b) &&
+	       a->has_port == b->has_port && a->port == b->port &&
+	       uparams_match(a->params, b->params, false) &&
+	       uparams_match(b->params, a->params, false) &&
+	       headers_match(a->headers, b->headers) &&
+	       headers_match(b->headers, a->headers);
+}

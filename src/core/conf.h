@@ -1,0 +1,313 @@
+/*
+ * conf.h - configuration loading (STYLE.md 9).
+ *
+ * Two parts:
+ *
+ *  1. A generic schema loader.  Every option is declared once, in a table
+ *     of struct conf_opt: name, type, offset in the C struct it fills,
+ *     default, bounds, reloadability, secrecy and help text.  That one
+ *     table drives parsing of a YAML document (libyaml), validation,
+ *     filling the struct, dumping the effective configuration, checking a
+ *     reload and printing the reference documentation (docs/config.md).
+ *
+ *  2. sipguard's own configuration, struct sg_conf, whose table lives in
+ *     conf_opts.c.  A loaded struct sg_conf is immutable: a reload loads a
+ *     new one and swaps it in only if it is valid.
+ *
+ * Errors are reported as exactly one line
+ *     file:line:column: key.path: reason
+ * with 1-based line and column from libyaml's marks and a key path such as
+ * zones[1].listen[0].  YAML syntax errors read file:line:column: reason.
+ */
+#ifndef SIPGUARD_CORE_CONF_H
+#define SIPGUARD_CORE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/addr.h"
+
+/* ============================================== sipguard's configuration */
+
+enum {
+	CONF_MAX_FILE = 1 << 20,	/* bytes in one configuration file */
+	CONF_MAX_ZONES = 16,
+	CONF_MAX_LISTEN = 8,		/* listen addresses of one zone */
+	CONF_MAX_BACKENDS = 8,		/* backends of one zone's route */
+	CONF_NAME_LEN = 32,		/* zone name, NUL included */
+	CONF_ADDR_LEN = 64,		/* "tls:[v6 address]:port", NUL incl. */
+	CONF_PATH_LEN = 256,		/* file names, NUL included */
+	CONF_TEXT_LEN = 128,		/* free text (User-Agent), NUL incl. */
+	CONF_ERR_LEN = 512,		/* enough for any error message */
+};
+
+/* Values of the enum options; the fields hold them as int. */
+enum conf_trust {
+	CONF_UNTRUSTED,
+	CONF_TRUSTED,
+};
+
+enum conf_transport {
+	CONF_TP_UDP,
+	CONF_TP_TCP,
+	CONF_TP_TLS,
+};
+
+/*
+ * Every string is a NUL-terminated copy in a fixed array; an empty string
+ * means "not set".  Durations are int64_t milliseconds, sizes int64_t
+ * bytes.  Lists are fixed arrays with a count named n_<field>.
+ */
+struct sg_conf_log {
+	int level;				/* enum log_level (log.h) */
+	char events_file[CONF_PATH_LEN];
+	char call_records_file[CONF_PATH_LEN];
+};
+
+/* Run-time limits of the SIP parser (lower or equal to SIP_MAX_*). */
+struct sg_conf_limits {
+	int64_t max_message_size;
+	int64_t max_headers;
+	int64_t max_header_line;
+	int64_t max_via;
+	int64_t max_uri;
+	int64_t max_body_parts;
+};
+
+struct sg_conf_sip {
+	struct sg_conf_limits limits;
+	int64_t t1;				/* ms, RFC 3261 17.1.1.1 */
+	int64_t t2;				/* ms */
+	int64_t t4;				/* ms */
+	int64_t max_transactions;
+	int64_t max_dialogs;
+	char user_agent[CONF_TEXT_LEN];
+};
+
+/* Addresses below are "udp|tcp|tls:ADDR:PORT"; see conf_addr_parse(). */
+struct sg_conf_route {
+	char backends[CONF_MAX_BACKENDS][CONF_ADDR_LEN];  /* tried in order */
+	size_t n_backends;
+	char trunk[CONF_ADDR_LEN];		/* "" when none */
+};
+
+struct sg_conf_tcp {
+	int64_t idle_timeout;			/* ms */
+	int64_t max_connections_per_source;
+	int64_t max_buffer;			/* bytes */
+};
+
+struct sg_conf_zone {
+	char name[CONF_NAME_LEN];		/* unique among zones */
+	int trust;				/* enum conf_trust */
+	char listen[CONF_MAX_LISTEN][CONF_ADDR_LEN];
+	size_t n_listen;
+	struct sg_conf_route route;
+	struct sg_conf_tcp tcp;
+};
+
+/* The whole configuration.  Owner: whoever conf_load() returned it to. */
+struct sg_conf {
+	struct sg_conf_log log;
+	struct sg_conf_sip sip;
+	struct sg_conf_zone zones[CONF_MAX_ZONES];
+	size_t n_zones;
+};
+
+/*
+ * Load and validate a configuration file.  On success *confp is a new
+ * configuration (free it with conf_free) and 0 is returned.  On failure
+ * *confp is NULL, err holds one NUL-terminated line (no newline) and
+ * -EINVAL is returned (-ENOMEM when out of memory, -errno when the file
+ * cannot be read).  err may be NULL when errsz is 0.
+ */
+int conf_load(struct sg_conf **confp, const char *path, char *err,
+	      size_t errsz);
+/* The same on text in memory; name stands for the file name in errors. */
+int conf_load_str(struct sg_conf **confp, const char *name, const char *text,
+		  size_t len, char *err, size_t errsz);
+/* NULL does nothing. */
+void conf_free(struct sg_conf *conf);
+/* The effective configuration, defaults included, as YAML.  Secrets are
+ * never printed. */
+void conf_dump(const struct sg_conf *conf, FILE *f);
+/* The reference documentation (Markdown), generated from the table. */
+void conf_print_reference(FILE *f);
+/*
+ * May a running daemon switch from cur to next?  0 when every option that
+ * differs can be reloaded; otherwise -EBUSY with "key.path: cannot change
+ * on reload, restart needed" in err.
+ */
+int conf_reload_check(const struct sg_conf *cur, const struct sg_conf *next,
+		      char *err, size_t errsz);
+
+/* A parsed "udp|tcp|tls:ADDR:PORT"; IPv6 addresses are bracketed. */
+struct conf_addr {
+	int transport;				/* enum conf_transport */
+	struct sg_addr addr;
+};
+
+/* Parse an address as validated by the loader.  0 or -EINVAL. */
+int conf_addr_parse(struct conf_addr *ap, const char *s);
+
+/* ================================================ the generic schema */
+
+enum conf_type {
+	CONF_T_BOOL,		/* bool: true | false */
+	CONF_T_INT,		/* int64_t in [min, max] */
+	CONF_T_DURATION,	/* int64_t ms: "250ms", "30s", "5m", "1h" */
+	CONF_T_SIZE,		/* int64_t bytes: "4096", "64k", "1m", "1g" */
+	CONF_T_STRING,		/* char[len]; min is the least length */
+	CONF_T_ENUM,		/* int: one of enums[] by name */
+	CONF_T_STRLIST,		/* char[max][len] + size_t n_<field> */
+	CONF_T_SECTION,		/* nested struct, table sub */
+	CONF_T_SECLIST,		/* struct[max] (stride len) + n_<field> */
+};
+
+enum conf_flag {
+	CONF_REQUIRED = 1 << 0,	/* missing key is an error */
+	CONF_RELOAD = 1 << 1,	/* may change on reload */
+	CONF_SECRET = 1 << 2,	/* never dumped */
+};
+
+struct conf_enum {
+	const char *name;
+	int value;
+};
+
+struct conf_ctx;		/* walker state handed to check hooks */
+struct conf_section;
+
+/*
+ * Extra validation of a string value (CONF_T_STRING and each element of
+ * a CONF_T_STRLIST).  Return 0, or -EINVAL with a reason in why.
+ */
+typedef int conf_vcheck_fn(const char *s, char *why, size_t whysz);
+/*
+ * Cross-field validation of a filled section (called once per section
+ * instance, after its options).  Return 0, or conf_fail()'s value.
+ */
+typedef int conf_check_fn(struct conf_ctx *c, const void *obj);
+
+struct conf_opt {
+	const char *name;		/* NULL ends a table */
+	enum conf_type type;
+	size_t off;			/* of the field in the section struct */
+	const char *def;		/* default, written as in YAML */
+	int64_t min, max;		/* value, length or count bounds */
+	size_t len;			/* string array size, list stride */
+	size_t count_off;		/* lists: offset of the size_t count */
+	const struct conf_enum *enums;	/* CONF_T_ENUM: {NULL} terminated */
+	const struct conf_section *sub;	/* CONF_T_SECTION, CONF_T_SECLIST */
+	conf_vcheck_fn *vcheck;
+	unsigned flags;			/* enum conf_flag */
+	const char *help;
+};
+
+struct conf_section {
+	const char *name;		/* heading in the reference */
+	size_t size;			/* sizeof the struct it fills */
+	const struct conf_opt *opts;
+	conf_check_fn *check;		/* may be NULL */
+	const char *help;
+};
+
+/*
+ * Fill obj (size root->size, zeroed first) from a YAML document.
+ * Returns 0, -EINVAL (err set) or -ENOMEM.  Used by conf_load_str and by
+ * tests with their own tables.
+ */
+int conf_schema_load(const struct conf_section *root, void *obj,
+		     const char *name, const char *text, size_t len, char *err,
+		     size_t errsz);
+void conf_schema_dump(const struct conf_section *root, const void *obj,
+		      FILE *f);
+void conf_schema_reference(const struct conf_section *root, FILE *f);
+int conf_schema_reload_check(const struct conf_section *root,
+			     const void *cur, const void *next, char *err,
+			     size_t errsz);
+/* Self-check of a table (defaults valid, names unique...): 0 or -EINVAL. */
+int conf_schema_verify(const struct conf_section *root, char *err,
+		       size_t errsz);
+
+/*
+ * For check hooks: report "file:line:col: path.relpath: reason" where
+ * relpath ("name", "zones[1].name", "" for the section itself) is
+ * resolved in the YAML to find line and column.  Returns -EINVAL.
+ */
+int conf_fail(struct conf_ctx *c, const char *relpath, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The table of sipguard's configuration (conf_opts.c). */
+extern const struct conf_section conf_sipguard;
+
+/*
+ * Table-entry builders.  The key is the field name, and each macro checks
+ * at compile time that the field has the C type its option type fills.
+ */
+#define CONF__F(st, f) (((st *)0)->f)
+#define CONF__IS(t, e) \
+	(0 * sizeof(char[__builtin_types_compatible_p(t, __typeof__(e)) ? 1 : -1]))
+#define CONF__OFF(st, f, t) (offsetof(st, f) + CONF__IS(t, CONF__F(st, f)))
+#define CONF__NELEM(st, f) (sizeof(CONF__F(st, f)) / sizeof(CONF__F(st, f)[0]))
+
+#define CONF_OPT_BOOL(st, f, dflt, fl, hlp)                                 \
+	{ .name = #f, .type = CONF_T_BOOL, .off = CONF__OFF(st, f, bool),   \
+	  .def = (dflt), .flags = (fl), .help = (hlp) }
+#define CONF__OPT_NUM(ty, st, f, dflt, lo, hi, fl, hlp)                     \
+	{ .name = #f, .type = (ty), .off = CONF__OFF(st, f, int64_t),       \
+	  .def = (dflt), .min = (lo), .max = (hi), .flags = (fl),           \
+	  .help = (hlp) }
+#define CONF_OPT_INT(st, f, dflt, lo, hi, fl, hlp) \
+	CONF__OPT_NUM(CONF_T_INT, st, f, dflt, lo, hi, fl, hlp)
+#define CONF_OPT_DURATION(st, f, dflt, lo, hi, fl, hlp) \
+	CONF__OPT_NUM(CONF_T_DURATION, st, f, dflt, lo, hi, fl, hlp)
+#define CONF_OPT_SIZE(st, f, dflt, lo, hi, fl, hlp) \
+	CONF__OPT_NUM(CONF_T_SIZE, st, f, dflt, lo, hi, fl, hlp)
+#define CONF_OPT_STRING(st, f, dflt, minlen, chk, fl, hlp)                  \
+	{ .name = #f, .type = CONF_T_STRING,                                \
+	  .off = CONF__OFF(st, f, char[sizeof(CONF__F(st, f))]),            \
+	  .def = (dflt), .min = (minlen), .len = sizeof(CONF__F(st, f)),    \
+	  .vcheck = (chk), .flags = (fl), .help = (hlp) }
+#define CONF_OPT_ENUM(st, f, dflt, vals, fl, hlp)                           \
+	{ .name = #f, .type = CONF_T_ENUM, .off = CONF__OFF(st, f, int),    \
+	  .def = (dflt), .enums = (vals), .flags = (fl), .help = (hlp) }
+#define CONF_OPT_STRLIST(st, f, lo, chk, fl, hlp)                           \
+	{ .name = #f, .type = CONF_T_STRLIST,                               \
+	  .off = CONF__OFF(st, f, char[CONF__NELEM(st, f)]                  \
+				    [sizeof(CONF__F(st, f)[0])]),           \
+	  .min = (lo), .max = CONF__NELEM(st, f),                           \
+	  .len = sizeof(CONF__F(st, f)[0]),                                 \
+	  .count_off = CONF__OFF(st, n_##f, size_t), .vcheck = (chk),       \
+	  .flags = (fl), .help = (hlp) }
+#define CONF_OPT_SECTION(st, f, tbl, fl, hlp)                               \
+	{ .name = #f, .type = CONF_T_SECTION, .off = offsetof(st, f),       \
+	  .len = sizeof(CONF__F(st, f)), .sub = &(tbl), .flags = (fl),      \
+	  .help = (hlp) }
+#define CONF_OPT_SECLIST(st, f, tbl, lo, fl, hlp)                           \
+	{ .name = #f, .type = CONF_T_SECLIST, .off = offsetof(st, f),       \
+	  .min = (lo), .max = CONF__NELEM(st, f),                           \
+	  .len = sizeof(CONF__F(st, f)[0]),                                 \
+	  .count_off = CONF__OFF(st, n_##f, size_t), .sub = &(tbl),         \
+	  .flags = (fl), .help = (hlp) }
+
+/* ================================== internal to src/core/conf*.c */
+
+struct yaml_document_s;
+/* Parse exactly one YAML document (empty text gives an empty document). */
+int conf__yaml_load(struct yaml_document_s *doc, const char *name,
+		    const char *text, size_t len, char *err, size_t errsz);
+/* Read a whole file of at most CONF_MAX_FILE bytes into mem_alloc'd text. */
+int conf__read_file(char **textp, size_t *lenp, const char *path, char *err,
+		    size_t errsz);
+/* "file:line:col: path: reason", line and col 0-based as libyaml has them */
+void conf__format(char *err, size_t errsz, const char *name, size_t line,
+		  size_t col, const char *path, const char *reason);
+/* Value formatting shared by dump and reference. */
+void conf__fmt_duration(char *buf, size_t bufsz, int64_t ms);
+void conf__fmt_size(char *buf, size_t bufsz, int64_t bytes);
+void conf__put_string(FILE *f, const char *s);
+
+#endif

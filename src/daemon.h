@@ -1,0 +1,22 @@
+/*
+ * daemon.h - the running sipguard: wires configuration, event loop,
+ * transports and the SIP layer together.
+ */
+#ifndef SIPGUARD_DAEMON_H
+#define SIPGUARD_DAEMON_H
+
+struct sg_conf;
+struct daemon;
+
+/*
+ * Bind every listen address of conf and prepare the loop.  The daemon
+ * takes ownership of conf.  config_path is re-read on SIGHUP.
+ * Returns 0 or -errno (the reason is logged).
+ */
+int daemon_new(struct daemon **dp, struct sg_conf *conf,
+	       const char *config_path);
+/* Serve until SIGINT or SIGTERM.  Returns 0 or -errno. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+#endif

@@ -1,0 +1,3 @@
+# SIP message layer: methods, header names, message parser, RFC 4475 /
+# RFC 5118 torture tests, stream framer, multipart, builder.
+UNIT_TESTS += sip/test_method sip/test_hdr

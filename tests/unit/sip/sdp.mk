@@ -1,0 +1,1 @@
+UNIT_TESTS += sip/test_sdp sip/test_sdp_build
