@@ -245,6 +245,7 @@ static struct {
 	bool has_sdp;
 	struct sip_perr err;
 	const char *stage;
+	struct str in; /* input of the current stage, for errors */
 } g_ours;
 
 static uint64_t ours_touch_na(const struct sip_nameaddr *na)
@@ -298,6 +299,7 @@ static int ours_body(const struct sip_msg *msg, uint64_t *xp)
 	if (msg->content_type.len == 0)
 		return 0;
 	g_ours.stage = "sip_ctype_parse";
+	g_ours.in = msg->content_type;
 	rc = sip_ctype_parse(&g_ours.ctype, msg->content_type, &g_ours.err);
 	if (rc < 0)
 		return rc;
@@ -305,6 +307,7 @@ static int ours_body(const struct sip_msg *msg, uint64_t *xp)
 	    !str_caseeq_cstr(g_ours.ctype.subtype, "sdp") || msg->body.len == 0)
 		return 0;
 	g_ours.stage = "sdp_parse";
+	g_ours.in = msg->body;
 	rc = sdp_parse(&g_ours.sdp, msg->body, &g_ours.err);
 	if (rc < 0)
 		return rc;
@@ -322,6 +325,7 @@ static int ours_parse(const struct bmsg *m)
 	int rc;
 
 	g_ours.stage = "sip_msg_parse";
+	g_ours.in = str_make(m->buf, m->len);
 	rc = sip_msg_parse(&g_ours.msg, m->buf, m->len, &sip_limits_default,
 			   SIP_PARSE_DGRAM, &g_ours.err);
 	if (rc < 0)
@@ -331,6 +335,7 @@ static int ours_parse(const struct bmsg *m)
 	for (h = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION); h;
 	     h = sip_hdr_next(msg, h)) {
 		g_ours.stage = "sip_digest_parse";
+		g_ours.in = h->value;
 		rc = sip_digest_parse(&g_ours.dig, h->value, &g_ours.err);
 		if (rc < 0)
 			return rc;
@@ -346,18 +351,24 @@ static int ours_parse(const struct bmsg *m)
 	return 0;
 }
 
+/* err.off is relative to the slice the failing call was given: show the
+ * line of that slice around it. */
 static void ours_explain(const struct bmsg *m)
 {
-	size_t off = g_ours.err.off < m->len ? g_ours.err.off : m->len;
-	size_t end = off;
+	struct str in = g_ours.in;
+	size_t off = g_ours.err.off < in.len ? g_ours.err.off : in.len;
+	size_t start = off, end = off;
 
-	while (end < m->len && end < off + 40 && m->buf[end] != '\r')
+	(void)m;
+	while (start > 0 && off - start < 60 && in.p[start - 1] != '\n')
+		start--;
+	while (end < in.len && end - start < 80 && in.p[end] != '\r')
 		end++;
 	fprintf(stderr,
-		"  sipguard: %s failed: %s (code %d) at byte %zu: "
-		"\"%.*s\"\n",
+		"  sipguard: %s failed: %s (code %d) at byte %zu of its "
+		"input, in \"%.*s\"\n",
 		g_ours.stage, g_ours.err.reason ? g_ours.err.reason : "?",
-		(int)g_ours.err.code, off, (int)(end - off), m->buf + off);
+		(int)g_ours.err.code, off, (int)(end - start), in.p + start);
 }
 
 /* -------------------------------------------------------------- libosip2 */
@@ -686,30 +697,41 @@ struct result {
 	uint64_t all_allocs;  /* during every run, timed ones included */
 };
 
-static void measure(struct result *r, const struct parser *p,
-		    const struct workload *w, double target, unsigned reps)
+/* Both parsers on one workload, r[0] ours, r[1] osip.  Their timed runs
+ * alternate, so a change in machine load hits both alike. */
+static void measure(struct result *r, const struct workload *w, double target,
+		    unsigned reps)
 {
-	double ns[BENCH_MAX_REPS];
-	uint64_t iters;
-	unsigned i;
+	double ns[2][BENCH_MAX_REPS];
+	uint64_t iters[2], a0;
+	unsigned i, p;
 
-	g_heap.allocs = g_heap.bytes = 0;
-	run(p, w, 1);
-	r->allocs = (double)g_heap.allocs / w->n;
-	r->bytes = (double)g_heap.bytes / w->n;
-	iters = calibrate(p, w, target);
+	for (p = 0; p < 2; p++) {
+		g_heap.allocs = g_heap.bytes = 0;
+		run(&g_parsers[p], w, 1);
+		r[p].allocs = (double)g_heap.allocs / w->n;
+		r[p].bytes = (double)g_heap.bytes / w->n;
+		iters[p] = calibrate(&g_parsers[p], w, target);
+		r[p].all_allocs = g_heap.allocs;
+	}
 	for (i = 0; i < reps; i++)
-		ns[i] = run(p, w, iters) * 1e9 / ((double)iters * w->n);
-	r->all_allocs = g_heap.allocs;
-	qsort(ns, reps, sizeof(ns[0]), cmp_double);
-	r->ns = ns[reps / 2];
+		for (p = 0; p < 2; p++) {
+			a0 = g_heap.allocs;
+			ns[p][i] = run(&g_parsers[p], w, iters[p]) * 1e9 /
+				   ((double)iters[p] * w->n);
+			r[p].all_allocs += g_heap.allocs - a0;
+		}
+	for (p = 0; p < 2; p++) {
+		qsort(ns[p], reps, sizeof(ns[p][0]), cmp_double);
+		r[p].ns = ns[p][reps / 2];
+	}
 }
 
 /* --------------------------------------------------------------- report */
 
 static void print_machine(double target, unsigned reps)
 {
-	char line[512], model[256] = "unknown";
+	char line[512], model[256] = "unknown", load[64];
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	while (f && fgets(line, sizeof(line), f))
@@ -724,10 +746,16 @@ static void print_machine(double target, unsigned reps)
 		}
 	if (f)
 		fclose(f);
+	f = fopen("/proc/loadavg", "r");
+	if (!f || !fgets(load, sizeof(load), f))
+		snprintf(load, sizeof(load), "?");
+	load[strcspn(load, " \n")] = '\0';
+	if (f)
+		fclose(f);
 	printf("sipguard parse benchmark: sip_msg_parse vs libosip2 %s\n",
 	       BENCH_OSIP_VERSION);
-	printf("machine: %ld CPUs online, %s; %s %s, %s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), model,
+	printf("machine: %ld CPUs online, %s, load %s; %s %s, %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model, load,
 #ifdef __clang__
 	       "clang",
 #else
@@ -739,8 +767,9 @@ static void print_machine(double target, unsigned reps)
 #else
 	       "NOT OPTIMISED: figures meaningless");
 #endif
-	printf("method: %u runs of ~%.2f s per parser and workload, median; "
-	       "same message parsed back to back (warm caches)\n",
+	printf("method: %u runs of ~%.2f s per parser and workload, the two "
+	       "parsers alternating, median; same message parsed back to back "
+	       "(warm caches)\n",
 	       reps, target);
 	printf("note: timings are noisy on a shared machine (10-20%% between "
 	       "runs is normal); allocation counts are exact\n\n");
@@ -799,8 +828,7 @@ static int bench(double target, unsigned reps)
 	for (i = 0; i < nw; i++) {
 		if (i == nw - 1)
 			printf("\n");
-		measure(&r[i][0], &g_parsers[0], &w[i], target, reps);
-		measure(&r[i][1], &g_parsers[1], &w[i], target, reps);
+		measure(r[i], &w[i], target, reps);
 		print_row(w[i].label, wl_bytes(&w[i]), &r[i][0], &r[i][1]);
 		fflush(stdout);
 		ours_allocs += r[i][0].all_allocs;

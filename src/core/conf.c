@@ -625,7 +625,9 @@ static int walk_pair(struct conf_ctx *c, const struct conf_section *sec,
 			break;
 	old = path_push(c, (const char *)k->data.scalar.value,
 			k->data.scalar.length);
-	if (!o->name)
+	if (i >= CONF__MAX_OPTS)
+		rc = fail_at(c, k->start_mark, "option table too large");
+	else if (!o->name)
 		rc = unknown_key(c, sec, k);
 	else if (seen[i])
 		rc = fail_at(c, k->start_mark, "duplicate key");
@@ -711,7 +713,8 @@ int conf_fail(struct conf_ctx *c, const char *relpath, const char *fmt, ...)
 		n = next;
 		m = n->start_mark;
 	}
-	if (*relpath && *relpath != '[' && c->plen)
+	if (*relpath && *relpath != '[' && c->plen &&
+	    c->plen < sizeof(c->path) - 1)
 		c->path[c->plen++] = '.';
 	snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s", relpath);
 	va_start(ap, fmt);

@@ -253,6 +253,9 @@ extern const struct conf_section conf_sipguard;
 #define CONF__OFF(st, f, t) (offsetof(st, f) + CONF__IS(t, CONF__F(st, f)))
 #define CONF__NELEM(st, f) (sizeof(CONF__F(st, f)) / sizeof(CONF__F(st, f)[0]))
 
+/* Ends every table of options. */
+#define CONF_OPT_END { .name = NULL }
+
 #define CONF_OPT_BOOL(st, f, dflt, fl, hlp)                                 \
 	{ .name = #f, .type = CONF_T_BOOL, .off = CONF__OFF(st, f, bool),   \
 	  .def = (dflt), .flags = (fl), .help = (hlp) }

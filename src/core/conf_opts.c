@@ -236,7 +236,7 @@ static const struct conf_opt log_opts[] = {
 			"Security event log, one JSON object per line; empty: none."),
 	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, RL,
 			"Call records, one JSON object per call; empty: none."),
-	{ NULL },
+	CONF_OPT_END,
 };
 
 static const struct conf_section log_sec = {
@@ -259,7 +259,7 @@ static const struct conf_opt limit_opts[] = {
 		     "Longest URI (bytes)."),
 	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, RL,
 		     "Most parts in a multipart body."),
-	{ NULL },
+	CONF_OPT_END,
 };
 #undef LIM
 
@@ -284,7 +284,7 @@ static const struct conf_opt sip_opts[] = {
 		     "Size of the dialog pool; when full, new INVITEs get 503."),
 	CONF_OPT_STRING(SIP, user_agent, "sipguard", 0, NULL, RL,
 			"User-Agent/Server value of messages sipguard makes; empty: none."),
-	{ NULL },
+	CONF_OPT_END,
 };
 #undef SIP
 
@@ -298,7 +298,7 @@ static const struct conf_opt route_opts[] = {
 			 "Where requests from this zone go (the PBX), tried in order. `udp:ADDR:PORT`."),
 	CONF_OPT_STRING(struct sg_conf_route, trunk, "", 0, check_addr, RL,
 			"Upstream SIP trunk for calls leaving through this zone; empty: none."),
-	{ NULL },
+	CONF_OPT_END,
 };
 
 static const struct conf_section route_sec = {
@@ -314,7 +314,7 @@ static const struct conf_opt tcp_opts[] = {
 		     "Most concurrent connections from one source address."),
 	CONF_OPT_SIZE(TCP, max_buffer, "64k", 4096, 1 << 20, RL,
 		      "Receive buffer of one connection; must hold one whole message."),
-	{ NULL },
+	CONF_OPT_END,
 };
 #undef TCP
 
@@ -333,7 +333,7 @@ static const struct conf_opt zone_opts[] = {
 			 "Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
 	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
 	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
-	{ NULL },
+	CONF_OPT_END,
 };
 #undef ZONE
 
@@ -348,7 +348,7 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
-	{ NULL },
+	CONF_OPT_END,
 };
 
 const struct conf_section conf_sipguard = {

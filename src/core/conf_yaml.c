@@ -36,21 +36,49 @@ void conf__format(char *err, size_t errsz, const char *name, size_t line,
 			 reason);
 }
 
-static int syntax_error(yaml_parser_t *p, const char *name, char *err,
-			size_t errsz)
+/*
+ * The reader (encoding, control characters) reports a byte offset, not a
+ * mark: count lines up to it so the message still has line and column.
+ */
+static void offset_mark(const char *text, size_t len, size_t off,
+			yaml_mark_t *m)
+{
+	size_t i;
+
+	m->line = 0;
+	m->column = 0;
+	for (i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			m->line++;
+			m->column = 0;
+		} else {
+			m->column++;
+		}
+	}
+}
+
+static int syntax_error(yaml_parser_t *p, const char *name, const char *text,
+			size_t len, char *err, size_t errsz)
 {
 	char why[256];
 	const char *problem = p->problem ? p->problem : "invalid YAML";
+	yaml_mark_t m = p->problem_mark;
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
-	if (p->context)
+	if (p->error == YAML_READER_ERROR) {
+		offset_mark(text, len, p->problem_offset, &m);
+		if (p->problem_value != -1)
+			snprintf(why, sizeof(why), "%s (#x%X)", problem,
+				 (unsigned)p->problem_value);
+		else
+			snprintf(why, sizeof(why), "%s", problem);
+	} else if (p->context) {
 		snprintf(why, sizeof(why), "%s %s", problem, p->context);
-	else
+	} else {
 		snprintf(why, sizeof(why), "%s", problem);
-	/* The problem mark is where the reader or scanner stopped. */
-	conf__format(err, errsz, name, p->problem_mark.line,
-		     p->problem_mark.column, NULL, why);
+	}
+	conf__format(err, errsz, name, m.line, m.column, NULL, why);
 	return -EINVAL;
 }
 
@@ -72,13 +100,13 @@ int conf__yaml_load(struct yaml_document_s *doc, const char *name,
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, doc)) {
-		rc = syntax_error(&parser, name, err, errsz);
+		rc = syntax_error(&parser, name, text, len, err, errsz);
 		goto out;
 	}
 	if (!yaml_document_get_root_node(doc))
 		goto out;	/* empty stream: nothing follows */
 	if (!yaml_parser_load(&parser, &extra)) {
-		rc = syntax_error(&parser, name, err, errsz);
+		rc = syntax_error(&parser, name, text, len, err, errsz);
 		yaml_document_delete(doc);
 		goto out;
 	}

@@ -17,23 +17,23 @@
 
 struct dparam {
 	const char *name;
-	size_t off;		/* of the struct str in struct sip_digest */
+	size_t off; /* of the struct str in struct sip_digest */
 };
 
 static const struct dparam dparams[] = {
-	{ "username", offsetof(struct sip_digest, username) },
-	{ "realm", offsetof(struct sip_digest, realm) },
-	{ "nonce", offsetof(struct sip_digest, nonce) },
-	{ "uri", offsetof(struct sip_digest, uri) },
-	{ "response", offsetof(struct sip_digest, response) },
-	{ "algorithm", offsetof(struct sip_digest, algorithm) },
-	{ "cnonce", offsetof(struct sip_digest, cnonce) },
-	{ "opaque", offsetof(struct sip_digest, opaque) },
-	{ "qop", offsetof(struct sip_digest, qop) },
-	{ "nc", offsetof(struct sip_digest, nc) },
-	{ "domain", offsetof(struct sip_digest, domain) },
-	{ "stale", offsetof(struct sip_digest, stale) },
-	{ "userhash", offsetof(struct sip_digest, userhash) },
+	{"username", offsetof(struct sip_digest, username)},
+	{"realm", offsetof(struct sip_digest, realm)},
+	{"nonce", offsetof(struct sip_digest, nonce)},
+	{"uri", offsetof(struct sip_digest, uri)},
+	{"response", offsetof(struct sip_digest, response)},
+	{"algorithm", offsetof(struct sip_digest, algorithm)},
+	{"cnonce", offsetof(struct sip_digest, cnonce)},
+	{"opaque", offsetof(struct sip_digest, opaque)},
+	{"qop", offsetof(struct sip_digest, qop)},
+	{"nc", offsetof(struct sip_digest, nc)},
+	{"domain", offsetof(struct sip_digest, domain)},
+	{"stale", offsetof(struct sip_digest, stale)},
+	{"userhash", offsetof(struct sip_digest, userhash)},
 };
 
 static struct str *dslot(struct sip_digest *d, struct str name)
@@ -82,8 +82,8 @@ static int auth_param(struct sip_digest *d, const char *p, const char *end,
 	}
 	if ((slot = dslot(d, name))) {
 		if (slot->p)
-			return sip__fail(errp, SIP_PE_DUPLICATE, base,
-					 name.p, "duplicate auth-param");
+			return sip__fail(errp, SIP_PE_DUPLICATE, base, name.p,
+					 "duplicate auth-param");
 		*slot = val;
 		if (slot == &d->username)
 			d->username_quoted = quoted;
@@ -99,8 +99,7 @@ static int auth_param(struct sip_digest *d, const char *p, const char *end,
  * needs at least one auth-param.  Returns 0, or -EINVAL with *errp
  * (SIP_PE_DUPLICATE for a repeated parameter).  Results point into s.
  */
-int sip_digest_parse(struct sip_digest *dp, struct str s,
-		     struct sip_perr *errp)
+int sip_digest_parse(struct sip_digest *dp, struct str s, struct sip_perr *errp)
 {
 	const char *p, *q, *end = s.p + s.len;
 	int rc;

@@ -51,9 +51,9 @@ const char *sip__qstring_end(const char *p, const char *end);
  * that cannot continue the host; *stopp gets that position.  An IPv6
  * reference includes its brackets.  Returns 0 or -EINVAL via errp.
  */
-int sip__host_scan(struct str *hostp, enum sip_host_type *typep,
-		   const char *p, const char *end, const char **stopp,
-		   const char *base, struct sip_perr *errp);
+int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
+		   const char *end, const char **stopp, const char *base,
+		   struct sip_perr *errp);
 /* The whole of s is a host (as above); returns its type or NONE. */
 enum sip_host_type sip__host_type(struct str s);
 /* Dotted quad with octets 0..255 and no leading zeros. */
@@ -77,8 +77,7 @@ bool sip__delta_seconds(uint32_t *vp, struct str s);
  * (plus the URI param characters, so host values like [::1] fit) or a
  * quoted-string kept with its quotes.
  */
-int sip__hparam_next(struct sip_param *pp, const char **curp,
-		     const char *end, const char *base,
-		     struct sip_perr *errp);
+int sip__hparam_next(struct sip_param *pp, const char **curp, const char *end,
+		     const char *base, struct sip_perr *errp);
 
 #endif

@@ -80,7 +80,7 @@ static int64_t find_clen(const char *buf, size_t hlen, size_t max_msg,
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;
 		if (q >= eol || *q != ':')
-			continue;	/* not a header line: the parser says */
+			continue;	/* not a field: the parser judges */
 		if (clen >= 0) {
 			sip__fail(errp, SIP_PE_DUPLICATE, buf, p,
 				  "duplicate Content-Length");

@@ -11,9 +11,9 @@
 #include <string.h>
 
 enum {
-	CSEQ_MAX = 0x7fffffff,		/* RFC 3261 8.1.1.5: below 2^31 */
-	HP_MAX_COMMENT_DEPTH = 8,	/* nested "( ( ) )" in a comment */
-	MIME_MAX_BOUNDARY = 70,		/* RFC 2046 5.1.1 */
+	CSEQ_MAX = 0x7fffffff,    /* RFC 3261 8.1.1.5: below 2^31 */
+	HP_MAX_COMMENT_DEPTH = 8, /* nested "( ( ) )" in a comment */
+	MIME_MAX_BOUNDARY = 70,   /* RFC 2046 5.1.1 */
 };
 
 /*
@@ -24,7 +24,7 @@ enum {
 int sip_cseq_parse(struct sip_cseq *cp, struct str s, struct sip_perr *errp)
 {
 	const char *p, *q, *end = s.p + s.len;
-	uint64_t v = 0;		/* wide: one digit past the limit still fits */
+	uint64_t v = 0; /* wide: one digit past the limit still fits */
 
 	if (!cp || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
@@ -146,8 +146,7 @@ static bool boundary(struct str *bp, struct str v)
  * m-parameter carrying a value.  boundary is returned unquoted; a second
  * boundary is an error.  Returns 0 or -EINVAL with *errp.
  */
-int sip_ctype_parse(struct sip_ctype *ctp, struct str s,
-		    struct sip_perr *errp)
+int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp)
 {
 	const char *p, *q, *end = s.p + s.len;
 	unsigned i;

@@ -160,7 +160,8 @@ static int parse_status_line(struct sip__pctx *c, struct str line)
 		c->version_at = line.p;
 	rest = str_span(sp + 1, line.p + line.len);
 	if (rest.len < 4 || rest.p[3] != ' ' || rest.p[0] < '1' ||
-	    rest.p[0] > '6' || !sip__is((unsigned char)rest.p[1], SIP__C_DIGIT) ||
+	    rest.p[0] > '6' ||
+	    !sip__is((unsigned char)rest.p[1], SIP__C_DIGIT) ||
 	    !sip__is((unsigned char)rest.p[2], SIP__C_DIGIT))
 		return sip__msg_fail(c, SIP_PE_SYNTAX, rest.p,
 				     "bad status code");
@@ -529,7 +530,8 @@ int sip_msg_parse(struct sip_msg *msgp, const char *buf, size_t len,
 		return -EMSGSIZE;
 	}
 	if (len == 0)
-		return sip__fail(errp, SIP_PE_SYNTAX, buf, buf, "empty message");
+		return sip__fail(errp, SIP_PE_SYNTAX, buf, buf,
+				 "empty message");
 	err = parse_all(&c, flags);
 	if (err)
 		return err;

@@ -82,9 +82,9 @@ static int display_name(struct sip_nameaddr *na, const char **pp,
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "'<' expected after display name");
 	} else if (*p != '<') {
-		for (q = p; q < end && (str_is_lws(*q) ||
-					sip__is((unsigned char)*q,
-						SIP__C_TOKEN));
+		for (q = p;
+		     q < end && (str_is_lws(*q) ||
+				 sip__is((unsigned char)*q, SIP__C_TOKEN));
 		     q++)
 			;
 		if (q < end && *q == '<') {
@@ -134,8 +134,8 @@ static int addr(struct sip_nameaddr *na, const char **pp, const char *end,
  * tag, expires or q is an error.  URIs longer than max_uri are
  * SIP_PE_LIMIT.  Returns 0 or -EINVAL with *errp; results point into s.
  */
-int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s,
-		       size_t max_uri, struct sip_perr *errp)
+int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
+		       struct sip_perr *errp)
 {
 	const char *p, *end = s.p + s.len, *why;
 	struct sip_param prm;
@@ -150,8 +150,7 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s,
 	nap->q1000 = 1000;
 	p = sip__skip_lws(s.p, end);
 	if (p == end)
-		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
-				 "empty address");
+		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p, "empty address");
 	if (*p == '*' && sip__skip_lws(p + 1, end) == end) {
 		nap->star = true;
 		return 0;

@@ -89,9 +89,8 @@ static int param_body(struct sip_param *pp, const char *p, const char *end,
 	return 1;
 }
 
-int sip__hparam_next(struct sip_param *pp, const char **curp,
-		     const char *end, const char *base,
-		     struct sip_perr *errp)
+int sip__hparam_next(struct sip_param *pp, const char **curp, const char *end,
+		     const char *base, struct sip_perr *errp)
 {
 	const char *p = sip__skip_lws(*curp, end);
 
@@ -102,8 +101,7 @@ int sip__hparam_next(struct sip_param *pp, const char **curp,
 	if (*p != ';')
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 				 "';' expected before parameter");
-	return param_body(pp, sip__skip_lws(p + 1, end), end, curp, base,
-			  errp);
+	return param_body(pp, sip__skip_lws(p + 1, end), end, curp, base, errp);
 }
 
 /*
@@ -113,8 +111,7 @@ int sip__hparam_next(struct sip_param *pp, const char **curp,
  * Duplicates are kept (the caller decides).  Returns 0 or -EINVAL with
  * *errp; names and values point into s.
  */
-int sip_params_parse(struct sip_params *pp, struct str s,
-		     struct sip_perr *errp)
+int sip_params_parse(struct sip_params *pp, struct str s, struct sip_perr *errp)
 {
 	const char *p, *end = s.p + s.len;
 	struct sip_param one;

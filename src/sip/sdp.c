@@ -54,12 +54,12 @@ enum {
 struct sdp_ctx {
 	struct sdp_sess *s;
 	struct sip_perr *errp;
-	struct sdp_media *m;	/* current media section; NULL: session */
-	unsigned nlines;	/* non-blank lines so far */
-	unsigned once;		/* ONCE_* seen in the current section */
-	char prev;		/* type letter of the previous line */
+	struct sdp_media *m; /* current media section; NULL: session */
+	unsigned nlines;     /* non-blank lines so far */
+	unsigned once;       /* ONCE_* seen in the current section */
+	char prev;           /* type letter of the previous line */
 	bool seen_t;
-	const char *last_end;	/* just after the last non-blank line */
+	const char *last_end; /* just after the last non-blank line */
 };
 
 static int fail(struct sdp_ctx *c, enum sip_perr_code code, const char *at,
@@ -130,8 +130,8 @@ static bool is_domain(struct str s)
 	for (i = 0; i < s.len; i++) {
 		unsigned char ch = (unsigned char)s.p[i];
 
-		if (!sip__is(ch, SIP__C_ALPHA | SIP__C_DIGIT) &&
-		    ch != '-' && ch != '.' && ch != '_')
+		if (!sip__is(ch, SIP__C_ALPHA | SIP__C_DIGIT) && ch != '-' &&
+		    ch != '.' && ch != '_')
 			return false;
 	}
 	return s.len > 0;
@@ -186,7 +186,8 @@ static int parse_origin(struct sdp_ctx *c, struct str v)
 	if (field(&rest, &extra))
 		return fail(c, SIP_PE_SYNTAX, extra.p, "extra field in o=");
 	if (!is_nonws(f[0]) || !is_digits(f[1]) || !is_digits(f[2]))
-		return fail(c, SIP_PE_SYNTAX, v.p, "bad o= user, id or version");
+		return fail(c, SIP_PE_SYNTAX, v.p,
+			    "bad o= user, id or version");
 	if (!is_token(f[3]) || !is_token(f[4]) || !is_nonws(f[5]))
 		return fail(c, SIP_PE_SYNTAX, f[3].p, "bad o= address");
 	want = addrtype_af(f[3], f[4]);
@@ -246,7 +247,8 @@ static int parse_conn(struct sdp_ctx *c, struct str v, struct sdp_conn *cn)
 	}
 	af = addrtype_af(nt, at);
 	if (!af)
-		return fail(c, SIP_PE_SYNTAX, at.p, "c= address type not IP4/IP6");
+		return fail(c, SIP_PE_SYNTAX, at.p,
+			    "c= address type not IP4/IP6");
 	sl = str_chr(addr, '/');
 	cn->addr = sl < 0 ? addr : str_make(addr.p, (size_t)sl);
 	if (sdp_ip_af(cn->addr) != af)
@@ -282,15 +284,17 @@ static int parse_times(struct sdp_ctx *c, char t, struct str v)
 		else if (n % 2 == 0)
 			ok = is_digits(f);
 		else
-			ok = is_typed_time(f.len && f.p[0] == '-' ?
-					   str_skip(f, 1) : f);
+			ok = is_typed_time(
+				f.len && f.p[0] == '-' ? str_skip(f, 1) : f);
 		n++;
 	}
 	if (ok)
 		ok = t == 't' ? n == 2 : t == 'r' ? n >= 3 : n >= 2 && !(n % 2);
 	if (!ok)
-		return fail(c, SIP_PE_SYNTAX, v.p, t == 't' ? "bad t= line" :
-			    t == 'r' ? "bad r= line" : "bad z= line");
+		return fail(c, SIP_PE_SYNTAX, v.p,
+			    t == 't'   ? "bad t= line"
+			    : t == 'r' ? "bad r= line"
+				       : "bad z= line");
 	return 0;
 }
 
@@ -301,8 +305,8 @@ static int parse_bw_key(struct sdp_ctx *c, char t, struct str v)
 	struct str name = col < 0 ? v : str_make(v.p, (size_t)col);
 
 	if (!is_token(name))
-		return fail(c, SIP_PE_SYNTAX, v.p, t == 'b' ? "bad b= type" :
-			    "bad k= method");
+		return fail(c, SIP_PE_SYNTAX, v.p,
+			    t == 'b' ? "bad b= type" : "bad k= method");
 	if (t == 'b' && (col < 0 || !is_digits(str_skip(v, (size_t)col + 1))))
 		return fail(c, SIP_PE_SYNTAX, v.p, "bad b= bandwidth");
 	return 0;
@@ -316,8 +320,9 @@ static int media_port(struct sdp_ctx *c, struct sdp_media *m, struct str f)
 	m->port_str = sl < 0 ? f : str_make(f.p, (size_t)sl);
 	if (str_to_u16(&m->port, m->port_str, 65535))
 		return fail(c, SIP_PE_SYNTAX, f.p, "bad m= port");
-	if (sl >= 0 && (str_to_u16(&m->nports, str_skip(f, (size_t)sl + 1),
-				   65535) || m->nports == 0))
+	if (sl >= 0 &&
+	    (str_to_u16(&m->nports, str_skip(f, (size_t)sl + 1), 65535) ||
+	     m->nports == 0))
 		return fail(c, SIP_PE_SYNTAX, f.p, "bad m= port count");
 	return 0;
 }
@@ -395,7 +400,8 @@ static int parse_media(struct sdp_ctx *c, struct str line, struct str v)
 		if (!is_token(f))
 			return fail(c, SIP_PE_SYNTAX, f.p, "bad m= format");
 		if (m->nfmt >= SDP_MAX_FMTS)
-			return fail(c, SIP_PE_LIMIT, f.p, "too many m= formats");
+			return fail(c, SIP_PE_LIMIT, f.p,
+				    "too many m= formats");
 		m->fmt[m->nfmt++] = f;
 	}
 	if (!m->nfmt)
@@ -415,8 +421,7 @@ static int parse_rtcp(struct sdp_ctx *c, const struct sdp_attr *a)
 		return fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=rtcp port");
 	if (!field(&rest, &nt))
 		return 0;
-	if (!field(&rest, &at) || !field(&rest, &addr) ||
-	    field(&rest, &extra))
+	if (!field(&rest, &at) || !field(&rest, &addr) || field(&rest, &extra))
 		return fail(c, SIP_PE_SYNTAX, nt.p, "bad a=rtcp address");
 	af = addrtype_af(nt, at);
 	if (!af || sdp_ip_af(addr) != af)
@@ -483,9 +488,11 @@ static int known_attr(struct sdp_ctx *c, const struct sdp_attr *a)
 	int err;
 
 	if (d != SDP_DIR_NONE) {
-		err = once(c, ONCE_DIR, at, "more than one direction attribute");
+		err = once(c, ONCE_DIR, at,
+			   "more than one direction attribute");
 		if (!err && a->value.len)
-			err = fail(c, SIP_PE_SYNTAX, at, "value on a direction");
+			err = fail(c, SIP_PE_SYNTAX, at,
+				   "value on a direction");
 		*(c->m ? &c->m->dir : &c->s->dir) = d;
 		return err;
 	}
@@ -527,8 +534,8 @@ static int parse_attr(struct sdp_ctx *c, struct str line, struct str v)
 	a = &s->attr[s->nattr++];
 	a->line = line;
 	a->name = name;
-	a->value = col < 0 ? str_make(v.p + v.len, 0) :
-		str_skip(v, (size_t)col + 1);
+	a->value = col < 0 ? str_make(v.p + v.len, 0)
+			   : str_skip(v, (size_t)col + 1);
 	if (c->m)
 		c->m->nattr++;
 	else
@@ -570,16 +577,19 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 		return err;
 	if (t != 's' && t != 'i') {
 		if (v.len && is_sp(v.p[0]))
-			return fail(c, SIP_PE_SYNTAX, v.p, "white space after =");
+			return fail(c, SIP_PE_SYNTAX, v.p,
+				    "white space after =");
 		v = rtrim_sp(v);
 		if (!v.len && t != 'a')
-			return fail(c, SIP_PE_SYNTAX, v.p, "empty SDP line value");
+			return fail(c, SIP_PE_SYNTAX, v.p,
+				    "empty SDP line value");
 	}
 	c->prev = t;
 	switch (t) {
 	case 'v':
-		return str_eq_cstr(v, "0") ? 0 : fail(c, SIP_PE_SYNTAX, v.p,
-						      "SDP version is not 0");
+		return str_eq_cstr(v, "0") ? 0
+					   : fail(c, SIP_PE_SYNTAX, v.p,
+						  "SDP version is not 0");
 	case 'o':
 		return parse_origin(c, v);
 	case 's':
@@ -591,8 +601,8 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 		return once(c, ONCE_U, line.p, "duplicate u=");
 	case 'c':
 		err = once(c, ONCE_C, line.p, "more than one c= in a section");
-		return err ? err : parse_conn(c, v, c->m ? &c->m->conn :
-					      &c->s->conn);
+		return err ? err
+			   : parse_conn(c, v, c->m ? &c->m->conn : &c->s->conn);
 	case 't':
 		c->seen_t = true;
 		return parse_times(c, t, v);
@@ -610,7 +620,7 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 		return parse_attr(c, line, v);
 	case 'm':
 		return parse_media(c, line, v);
-	default:	/* e=, p=: free text */
+	default: /* e=, p=: free text */
 		return 0;
 	}
 }
@@ -662,7 +672,7 @@ static int finish(struct sdp_ctx *c)
 
 int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp)
 {
-	struct sdp_ctx c = { .s = sp, .errp = errp };
+	struct sdp_ctx c = {.s = sp, .errp = errp};
 	const char *p, *end, *next;
 	struct str line = STR_NULL;
 	int err;

@@ -175,15 +175,15 @@ static long suite_key_len(struct str suite)
 		const char *name;
 		long len;
 	} suites[] = {
-		{ "AES_CM_128_HMAC_SHA1_80", 30 },
-		{ "AES_CM_128_HMAC_SHA1_32", 30 },
-		{ "F8_128_HMAC_SHA1_80", 30 },
-		{ "AES_192_CM_HMAC_SHA1_80", 38 },
-		{ "AES_192_CM_HMAC_SHA1_32", 38 },
-		{ "AES_256_CM_HMAC_SHA1_80", 46 },
-		{ "AES_256_CM_HMAC_SHA1_32", 46 },
-		{ "AEAD_AES_128_GCM", 28 },
-		{ "AEAD_AES_256_GCM", 44 },
+		{"AES_CM_128_HMAC_SHA1_80", 30},
+		{"AES_CM_128_HMAC_SHA1_32", 30},
+		{"F8_128_HMAC_SHA1_80", 30},
+		{"AES_192_CM_HMAC_SHA1_80", 38},
+		{"AES_192_CM_HMAC_SHA1_32", 38},
+		{"AES_256_CM_HMAC_SHA1_80", 46},
+		{"AES_256_CM_HMAC_SHA1_32", 46},
+		{"AEAD_AES_128_GCM", 28},
+		{"AEAD_AES_256_GCM", 44},
 	};
 	size_t i;
 
@@ -286,9 +286,9 @@ int sdp_fingerprint_parse(struct sdp_fingerprint *fp, struct str value)
 		const char *name;
 		size_t len;
 	} hashes[] = {
-		{ "sha-1", 20 }, { "sha-224", 28 }, { "sha-256", 32 },
-		{ "sha-384", 48 }, { "sha-512", 64 }, { "md5", 16 },
-		{ "md2", 16 },
+		{"sha-1", 20},   {"sha-224", 28}, {"sha-256", 32},
+		{"sha-384", 48}, {"sha-512", 64}, {"md5", 16},
+		{"md2", 16},
 	};
 	struct str rest = value, extra;
 	size_t i;
@@ -310,8 +310,9 @@ int sdp_fingerprint_parse(struct sdp_fingerprint *fp, struct str value)
 	}
 	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
 		if (str_caseeq_cstr(fp->hash, hashes[i].name))
-			return (fp->value.len + 1) / 3 == hashes[i].len ?
-				0 : -EINVAL;
+			return (fp->value.len + 1) / 3 == hashes[i].len
+				       ? 0
+				       : -EINVAL;
 	return 0;
 }
 
@@ -342,10 +343,10 @@ static int cand_ext(struct sdp_candidate *cp, struct str rest)
 			cp->has_rport = true;
 		} else if (str_eq_cstr(name, "raddr") ||
 			   str_eq_cstr(name, "rport")) {
-			return -EINVAL;	/* twice, or after other pairs */
+			return -EINVAL; /* twice, or after other pairs */
 		} else if (!cp->ext.len) {
-			cp->ext = trim_sp(str_make(name.p, (size_t)(
-				rest.p + rest.len - name.p)));
+			cp->ext = trim_sp(str_make(
+				name.p, (size_t)(rest.p + rest.len - name.p)));
 		}
 	}
 	return 0;

@@ -43,8 +43,8 @@ static bool clean(struct sdp_bld *b, struct str s)
 }
 
 /* Replace [at, at+len) of the original with s0 s1 s2. */
-static void push(struct sdp_bld *b, const char *at, size_t len,
-		 unsigned seq, struct str s0, struct str s1, struct str s2)
+static void push(struct sdp_bld *b, const char *at, size_t len, unsigned seq,
+		 struct str s0, struct str s1, struct str s2)
 {
 	struct str raw;
 	struct edit *e;
@@ -70,7 +70,7 @@ static void push(struct sdp_bld *b, const char *at, size_t len,
 	e->s[0] = s0;
 	e->s[1] = s1;
 	e->s[2] = s2;
-	e->seq = seq + b->nedit + 1;	/* 0 is the final line end's */
+	e->seq = seq + b->nedit + 1; /* 0 is the final line end's */
 	b->nedit++;
 }
 
@@ -232,8 +232,8 @@ void sdp_bld_attr_replace(struct sdp_bld *b, const struct sdp_attr *a,
 {
 	if (!b || b->err || !clean(b, line_without_a_eq) || !attr_ok(b, a))
 		return;
-	push(b, a->line.p + 2, a->line.len - 2, 0, line_without_a_eq,
-	     STR_NULL, STR_NULL);
+	push(b, a->line.p + 2, a->line.len - 2, 0, line_without_a_eq, STR_NULL,
+	     STR_NULL);
 }
 
 void sdp_bld_attr_add(struct sdp_bld *b, int i, struct str value)
@@ -267,10 +267,10 @@ static bool needs_final_eol(const struct sdp_bld *b)
 	for (i = 0; i < b->nedit; i++) {
 		const struct edit *e = &b->edit[i];
 
-		if (e->len && e->off + e->len == raw.len &&
-		    !e->s[0].len && !e->s[1].len && !e->s[2].len &&
+		if (e->len && e->off + e->len == raw.len && !e->s[0].len &&
+		    !e->s[1].len && !e->s[2].len &&
 		    (e->off == 0 || raw.p[e->off - 1] == '\n'))
-			return false;	/* the last line is removed */
+			return false; /* the last line is removed */
 	}
 	return true;
 }
@@ -289,8 +289,8 @@ int sdp_bld_write(struct sdp_bld *b, struct buf *out)
 	/* A temporary edit with seq 0: first of the insertions at the end. */
 	if (b->nedit >= SDP_BLD_MAX_EDITS)
 		return -ENOSPC;
-	b->edit[b->nedit++] = (struct edit){ .off = b->sess->raw.len,
-					     .s = { b->eol }, .seq = 0 };
+	b->edit[b->nedit++] =
+		(struct edit){.off = b->sess->raw.len, .s = {b->eol}, .seq = 0};
 	err = edit_apply(out, b->sess->raw, b->edit, b->nedit);
 	for (i = 0; i < b->nedit && b->edit[i].seq; i++)
 		;

@@ -3,6 +3,7 @@
  * helper that records a parse error.  Shared by every SIP layer parser.
  */
 #include "sip/sip_int.h"
+#include "sip/sip_peer.h"
 
 #include <errno.h>
 
@@ -37,4 +38,13 @@ int sip__fail(struct sip_perr *errp, enum sip_perr_code code,
 		errp->reason = reason;
 	}
 	return -EINVAL;
+}
+
+const char *sip_tp_name(enum sip_tp tp)
+{
+	switch (tp) {
+	case SIP_TP_TCP: return "TCP";
+	case SIP_TP_TLS: return "TLS";
+	default: return "UDP";
+	}
 }

@@ -2,7 +2,7 @@
  * uri.c - URI parsing: sip/sips (RFC 3261 19.1, 25.1), tel (RFC 3966),
  * other schemes kept opaque (RFC 3986 scheme syntax), and the host
  * grammar shared with Via (IPv4 per RFC 5954, IPv6 references per
- * RFC 5118).  Comparison lives in uri_cmp code below the parser.
+ * RFC 5118), and URI comparison (RFC 3261 19.1.4, RFC 3966 4).
  *
  * Zero-copy: every field of struct sip_uri is a slice into the input.
  * One left-to-right pass, except that the userinfo '@' is found by a
@@ -45,6 +45,46 @@ static const char *scan_esc(const char *p, const char *end, unsigned cls)
 	return p;
 }
 
+/* Next byte of an escaped string, decoded; false at the end. */
+static bool esc_getc(struct str *s, unsigned char *cp)
+{
+	int hi, lo;
+
+	if (s->len == 0)
+		return false;
+	*cp = (unsigned char)s->p[0];
+	if (*cp == '%' && s->len >= 3 &&
+	    (hi = hexval((unsigned char)s->p[1])) >= 0 &&
+	    (lo = hexval((unsigned char)s->p[2])) >= 0) {
+		*cp = (unsigned char)(hi << 4 | lo);
+		*s = str_skip(*s, 3);
+	} else {
+		*s = str_skip(*s, 1);
+	}
+	return true;
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Escaped and unescaped forms are equal (RFC 3261 19.1.4). */
+static bool esc_eq(struct str a, struct str b, bool icase)
+{
+	unsigned char ca, cb;
+	bool ma, mb;
+
+	for (;;) {
+		ma = esc_getc(&a, &ca);
+		mb = esc_getc(&b, &cb);
+		if (!ma || !mb)
+			return ma == mb;
+		if (icase ? lower(ca) != lower(cb) : ca != cb)
+			return false;
+	}
+}
+
 /* ------------------------------------------------------------- hosts */
 
 bool sip__ipv4_parse(uint8_t out[4], struct str s)
@@ -52,6 +92,8 @@ bool sip__ipv4_parse(uint8_t out[4], struct str s)
 	const char *p = s.p, *end = s.p + s.len;
 	unsigned i;
 
+	if (s.len == 0)
+		return false;
 	for (i = 0; i < 4; i++) {
 		unsigned v = 0, nd = 0;
 		const char *start;
@@ -107,6 +149,8 @@ bool sip__ipv6_parse(uint8_t out[16], struct str s)
 	uint16_t g[8];
 	int ng = 0, dc = -1, i;
 
+	if (s.len == 0)
+		return false;
 	if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
 		dc = 0;
 		p += 2;
@@ -179,17 +223,20 @@ enum sip_host_type sip__host_type(struct str s)
 {
 	uint8_t a[16];
 
+	if (s.len == 0)
+		return SIP_HOST_NONE;
 	if (s.len >= 2 && s.p[0] == '[' && s.p[s.len - 1] == ']')
-		return sip__ipv6_parse(a, str_make(s.p + 1, s.len - 2)) ?
-			SIP_HOST_IPV6 : SIP_HOST_NONE;
+		return sip__ipv6_parse(a, str_make(s.p + 1, s.len - 2))
+			       ? SIP_HOST_IPV6
+			       : SIP_HOST_NONE;
 	if (sip__ipv4_parse(a, s))
 		return SIP_HOST_IPV4;
 	return hostname_ok(s) ? SIP_HOST_NAME : SIP_HOST_NONE;
 }
 
-int sip__host_scan(struct str *hostp, enum sip_host_type *typep,
-		   const char *p, const char *end, const char **stopp,
-		   const char *base, struct sip_perr *errp)
+int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
+		   const char *end, const char **stopp, const char *base,
+		   struct sip_perr *errp)
 {
 	const char *q = p;
 
@@ -274,8 +321,8 @@ static int parse_userinfo(struct sip_uri *u, const char *p, const char *at,
 	}
 	if (q != at)
 		return sip__fail(errp, SIP_PE_SYNTAX, base, q,
-				 *q == '%' ? "bad %-escape in userinfo" :
-					     "bad character in userinfo");
+				 *q == '%' ? "bad %-escape in userinfo"
+					   : "bad character in userinfo");
 	return 0;
 }
 
@@ -286,39 +333,32 @@ static bool ttl_ok(struct str v)
 	return v.len <= 3 && str_to_u32(&t, v, 255) == 0;
 }
 
-/* Record a well-known uri-parameter; a repeat is refused because two
- * readers could pick different copies (e.g. transport=udp;transport=tls). */
+/* Record a well-known uri-parameter (names compared unescaped). */
 static const char *known_param(struct sip_uri *u, struct str n, struct str v,
 			       bool has_v)
 {
 	struct str *slot = NULL;
-	enum sip_host_type ht;
 
-	if (str_caseeq_cstr(n, "lr")) {
-		if (u->lr)
-			return "duplicate lr parameter";
+	if (esc_eq(n, STR("lr"), true)) {
 		u->lr = true;
 		return NULL;
 	}
-	if (str_caseeq_cstr(n, "transport"))
+	if (esc_eq(n, STR("transport"), true))
 		slot = &u->transport;
-	else if (str_caseeq_cstr(n, "user"))
+	else if (esc_eq(n, STR("user"), true))
 		slot = &u->user_param;
-	else if (str_caseeq_cstr(n, "method"))
+	else if (esc_eq(n, STR("method"), true))
 		slot = &u->method;
-	else if (str_caseeq_cstr(n, "maddr"))
+	else if (esc_eq(n, STR("maddr"), true))
 		slot = &u->maddr;
-	else if (str_caseeq_cstr(n, "ttl"))
+	else if (esc_eq(n, STR("ttl"), true))
 		slot = &u->ttl;
 	if (!slot)
 		return NULL;
-	if (slot->p)
-		return "duplicate URI parameter";
 	if (!has_v)
 		return "URI parameter needs a value";
 	if (slot == &u->maddr) {
-		ht = sip__host_type(v);
-		if (ht == SIP_HOST_NONE)
+		if (sip__host_type(v) == SIP_HOST_NONE)
 			return "bad maddr";
 	} else if (slot == &u->ttl ? !ttl_ok(v) : !sip__token_ok(v)) {
 		return "bad URI parameter value";
@@ -327,12 +367,28 @@ static const char *known_param(struct sip_uri *u, struct str n, struct str v,
 	return NULL;
 }
 
+/*
+ * A parameter named twice (after unescaping, so ";maddr=a;m%61ddr=b"
+ * counts) is refused: two readers could pick different copies, and
+ * RFC 3261 19.1.4 comparison has no answer for it.
+ */
+static bool dup_name(const struct str *names, unsigned n, struct str name)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (esc_eq(names[i], name, true))
+			return true;
+	return false;
+}
+
 /* *( ";" pname [ "=" pvalue ] ), p at the first ';'. */
 static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 			 struct sip_perr *errp)
 {
 	const unsigned cls = SIP__C_PARAM | SIP__C_UNRESERVED;
 	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q;
+	struct str names[SIP_MAX_PARAMS];
 	unsigned n = 0;
 
 	while (p < end && *p == ';') {
@@ -340,7 +396,7 @@ static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 		const char *why;
 		bool has_v = false;
 
-		if (++n > SIP_MAX_PARAMS)
+		if (n == SIP_MAX_PARAMS)
 			return sip__fail(errp, SIP_PE_LIMIT, base, p,
 					 "too many URI parameters");
 		q = scan_esc(++p, end, cls);
@@ -357,6 +413,10 @@ static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 						 "empty URI parameter value");
 		}
+		if (dup_name(names, n, name))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
+					 "duplicate URI parameter");
+		names[n++] = name;
 		if (u->sch != SIP_URI_TEL &&
 		    (why = known_param(u, name, val, has_v)))
 			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
@@ -396,13 +456,12 @@ static int parse_headers(struct sip_uri *u, const char **pp, const char *end,
 static int parse_sip(struct sip_uri *u, const char *p, const char *end,
 		     struct sip_perr *errp)
 {
-	const unsigned ucls = SIP__C_USER | SIP__C_PASSWORD |
-			      SIP__C_UNRESERVED;
+	const unsigned ucls = SIP__C_USER | SIP__C_PASSWORD | SIP__C_UNRESERVED;
 	const char *base = u->raw.p, *q = p;
 	int err;
 
-	while (q < end && (sip__is((unsigned char)*q, ucls) || *q == ':' ||
-			   *q == '%'))
+	while (q < end &&
+	       (sip__is((unsigned char)*q, ucls) || *q == ':' || *q == '%'))
 		q++;
 	if (q < end && *q == '@') {
 		if ((err = parse_userinfo(u, p, q, errp)))
@@ -526,6 +585,15 @@ static int parse_opaque(struct sip_uri *u, const char *p, const char *end,
 	return 0;
 }
 
+/*
+ * Parse one URI (no <>, no white space).  max_len 0 or above SIP_MAX_URI
+ * means SIP_MAX_URI; a longer URI is SIP_PE_LIMIT.  sip/sips: userinfo
+ * with valid escapes, typed host, port 0..65535, uri-parameters (no name
+ * twice, well-known ones located and checked) and headers.  tel: a global
+ * number, or a local one with phone-context.  Other schemes: RFC 3986
+ * characters only, the part after ':' in user.  Returns 0 or -EINVAL with
+ * *errp (offset relative to s); the result points into s.
+ */
 int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		  struct sip_perr *errp)
 {
@@ -569,6 +637,10 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 	}
 }
 
+/*
+ * Decode %-escapes of s into dst (no NUL added).  Returns the decoded
+ * length, -EINVAL on a malformed escape, -ENOSPC when dst is too small.
+ */
 ssize_t sip_unescape(char *dst, size_t dstsz, struct str s)
 {
 	size_t i, n = 0;
@@ -597,46 +669,6 @@ ssize_t sip_unescape(char *dst, size_t dstsz, struct str s)
 
 /* ---------------------------------------------------------- comparison */
 
-/* Next byte of an escaped string, decoded; false at the end. */
-static bool esc_getc(struct str *s, unsigned char *cp)
-{
-	int hi, lo;
-
-	if (s->len == 0)
-		return false;
-	*cp = (unsigned char)s->p[0];
-	if (*cp == '%' && s->len >= 3 &&
-	    (hi = hexval((unsigned char)s->p[1])) >= 0 &&
-	    (lo = hexval((unsigned char)s->p[2])) >= 0) {
-		*cp = (unsigned char)(hi << 4 | lo);
-		*s = str_skip(*s, 3);
-	} else {
-		*s = str_skip(*s, 1);
-	}
-	return true;
-}
-
-static unsigned char lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
-}
-
-/* Escaped and unescaped forms are equal (RFC 3261 19.1.4). */
-static bool esc_eq(struct str a, struct str b, bool icase)
-{
-	unsigned char ca, cb;
-	bool ma, mb;
-
-	for (;;) {
-		ma = esc_getc(&a, &ca);
-		mb = esc_getc(&b, &cb);
-		if (!ma || !mb)
-			return ma == mb;
-		if (icase ? lower(ca) != lower(cb) : ca != cb)
-			return false;
-	}
-}
-
 /* First parameter whose unescaped name equals n; NULL when absent. */
 static bool uparam_lookup(struct str params, struct str n, struct str *vp)
 {
@@ -653,8 +685,8 @@ static bool uparam_lookup(struct str params, struct str n, struct str *vp)
 
 static bool is_strict_param(struct str n)
 {
-	static const char *const names[] = { "user", "ttl", "method",
-					     "maddr", "transport" };
+	static const char *const names[] = {"user", "ttl", "method", "maddr",
+					    "transport"};
 	unsigned i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -719,8 +751,7 @@ static bool host_eq(const struct sip_uri *a, const struct sip_uri *b)
 
 	if (a->host_type != b->host_type)
 		return false;
-	if (a->host_type != SIP_HOST_IPV6 || a->host.len < 2 ||
-	    b->host.len < 2)
+	if (a->host_type != SIP_HOST_IPV6 || a->host.len < 2 || b->host.len < 2)
 		return str_caseeq(a->host, b->host);
 	/* [::1] and [0:0::1] are one address. */
 	return sip__ipv6_parse(x, str_make(a->host.p + 1, a->host.len - 2)) &&
@@ -746,10 +777,17 @@ static bool tel_number_eq(struct str a, struct str b)
 	}
 }
 
+/*
+ * RFC 3261 19.1.4 equality of two parsed URIs: userinfo case-sensitive,
+ * the rest case-insensitive, escapes decoded first; a port (even the
+ * default) only equals the same explicit port; user/ttl/method/maddr/
+ * transport must match when either side has them, other parameters only
+ * when both do; URI headers must all match, in any order.  tel: numbers
+ * without visual separators and all parameters.  Others: exact.
+ */
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 {
-	if (!a || !b || a->sch != b->sch ||
-	    !str_caseeq(a->scheme, b->scheme))
+	if (!a || !b || a->sch != b->sch || !str_caseeq(a->scheme, b->scheme))
 		return false;
 	switch (a->sch) {
 	case SIP_URI_OTHER:

@@ -24,8 +24,7 @@ static struct str lws_token(const char **pp, const char *end)
 static int sent_protocol(struct sip_via *v, const char **pp, const char *end,
 			 const char *base, struct sip_perr *errp)
 {
-	struct str *part[3] = { &v->proto_name, &v->proto_ver,
-				&v->transport };
+	struct str *part[3] = {&v->proto_name, &v->proto_ver, &v->transport};
 	const char *p = *pp;
 	unsigned i;
 
@@ -71,6 +70,10 @@ static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 {
 	struct str n = pp->name, val = pp->value;
 
+	if (!pp->has_value &&
+	    (str_caseeq_cstr(n, "branch") || str_caseeq_cstr(n, "received") ||
+	     str_caseeq_cstr(n, "maddr") || str_caseeq_cstr(n, "ttl")))
+		return "Via parameter needs a value";
 	if (str_caseeq_cstr(n, "rport")) {
 		if (v->has_rport)
 			return "duplicate rport";
@@ -130,8 +133,8 @@ int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp)
 	viap->raw = s;
 	p = sip__skip_lws(s.p, end);
 	if ((rc = sent_protocol(viap, &p, end, s.p, errp)) ||
-	    (rc = sip__host_scan(&viap->host, &viap->host_type, p, end, &p,
-				 s.p, errp)))
+	    (rc = sip__host_scan(&viap->host, &viap->host_type, p, end, &p, s.p,
+				 errp)))
 		return rc;
 	q = sip__skip_lws(p, end);
 	if (q < end && *q == ':') {

@@ -11,7 +11,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
 
 static void inside(struct str s, struct str in)
 {
@@ -23,11 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct str in = str_make((const char *)data, size);
 	struct sip_digest d;
-	struct sip_perr e = { 0 };
-	const struct str *f[] = { &d.scheme, &d.username, &d.realm, &d.nonce,
-				  &d.uri, &d.response, &d.algorithm,
-				  &d.cnonce, &d.opaque, &d.qop, &d.nc,
-				  &d.domain, &d.stale, &d.userhash };
+	struct sip_perr e = {0};
+	const struct str *f[] = {
+		&d.scheme,   &d.username,  &d.realm,  &d.nonce,   &d.uri,
+		&d.response, &d.algorithm, &d.cnonce, &d.opaque,  &d.qop,
+		&d.nc,       &d.domain,    &d.stale,  &d.userhash};
 	size_t i;
 	int rc = sip_digest_parse(&d, in, &e);
 

@@ -13,7 +13,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
 
 static void inside(struct str s, struct str in)
 {
@@ -43,7 +47,7 @@ static void params_ok(const struct sip_params *pp, struct str in)
 static void nameaddr(struct str in)
 {
 	struct sip_nameaddr na;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	int rc = sip_nameaddr_parse(&na, in, 0, &e);
 
 	if (rc) {
@@ -69,7 +73,7 @@ static void others(struct str in)
 	struct sip_ctype ct;
 	struct sip_replaces rp;
 	struct sip_cseq cs;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	int rc;
 
 	if ((rc = sip_params_parse(&ps, in, &e)))

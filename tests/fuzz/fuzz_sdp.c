@@ -21,13 +21,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_sdp: %s:%d: %s\n",      \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "fuzz_sdp: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                          \
+			abort();                                           \
+		}                                                          \
 	} while (0)
 
 static void in_range(struct str s, struct str in)
@@ -97,8 +97,9 @@ static void check_media(const struct sdp_sess *s, unsigned i, struct str in)
 	CHECK(m->nfmt >= 1 && m->nfmt <= SDP_MAX_FMTS);
 	for (k = 0; k < m->nfmt; k++)
 		in_range(m->fmt[k], in);
-	CHECK(m->attr_first == (i ? s->media[i - 1].attr_first +
-				s->media[i - 1].nattr : s->nsess_attr));
+	CHECK(m->attr_first ==
+	      (i ? s->media[i - 1].attr_first + s->media[i - 1].nattr
+		 : s->nsess_attr));
 	CHECK(m->attr_first + m->nattr <= s->nattr);
 	CHECK(m->end.len == 0 && m->end.p >= m->line.p + m->line.len);
 	CHECK(sdp_media_conn(s, i) != NULL || !s->conn.present);
@@ -106,10 +107,9 @@ static void check_media(const struct sdp_sess *s, unsigned i, struct str in)
 
 static void check_sess(const struct sdp_sess *s, struct str in)
 {
-	const struct str *o[] = { &s->origin, &s->o_user, &s->o_sess_id,
-				  &s->o_sess_ver, &s->o_nettype,
-				  &s->o_addrtype, &s->o_addr, &s->name,
-				  &s->end };
+	const struct str *o[] = {&s->origin,     &s->o_user,    &s->o_sess_id,
+				 &s->o_sess_ver, &s->o_nettype, &s->o_addrtype,
+				 &s->o_addr,     &s->name,      &s->end};
 	unsigned i;
 
 	for (i = 0; i < sizeof(o) / sizeof(o[0]); i++)
@@ -131,8 +131,7 @@ static void check_sess(const struct sdp_sess *s, struct str in)
 static bool is_ice(struct str name)
 {
 	return str_eq_cstr(name, "candidate") ||
-	       str_eq_cstr(name, "ice-ufrag") ||
-	       str_eq_cstr(name, "ice-pwd") ||
+	       str_eq_cstr(name, "ice-ufrag") || str_eq_cstr(name, "ice-pwd") ||
 	       str_eq_cstr(name, "ice-options") ||
 	       str_eq_cstr(name, "remote-candidates") ||
 	       str_eq_cstr(name, "end-of-candidates");
@@ -144,8 +143,8 @@ static const char *const ports[] = {
 };
 
 /* What the relay does: anchor every stream that is not disabled. */
-static void anchor(struct sdp_bld *b, const struct sdp_sess *s,
-		   struct str at, struct str addr)
+static void anchor(struct sdp_bld *b, const struct sdp_sess *s, struct str at,
+		   struct str addr)
 {
 	unsigned i, k;
 

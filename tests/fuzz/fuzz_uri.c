@@ -14,7 +14,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
 
 static void inside(struct str s, struct str in)
 {
@@ -24,7 +28,7 @@ static void inside(struct str s, struct str in)
 
 static int parse(struct sip_uri *u, struct str in)
 {
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	char buf[SIP_MAX_URI];
 	int rc = sip_uri_parse(u, in, in.len, &e);
 

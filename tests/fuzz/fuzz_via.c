@@ -11,7 +11,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
 
 static void inside(struct str s, struct str in)
 {
@@ -23,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct str in = str_make((const char *)data, size);
 	struct sip_via v;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	int rc = sip_via_parse(&v, in, &e);
 
 	if (rc) {

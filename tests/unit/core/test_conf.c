@@ -290,6 +290,9 @@ static const struct {
 	{ "a: b\n c: d\n", "t.yaml:2:3: mapping values are not allowed in this context" },
 	{ "a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document is allowed" },
 	{ "a: *nope\n", "t.yaml:1:4: found undefined alias" },
+	{ "zones:\n  - name: \"a\x01\"\n",
+	  "t.yaml:2:13: control characters are not allowed (#x1)" },
+	{ "a: \xff\n", "t.yaml:1:4: invalid leading UTF-8 octet (#xFF)" },
 	{ "\t- a\n", "t.yaml:1:1: found character that cannot start any token while scanning for the next token" },
 };
 
@@ -414,7 +417,7 @@ static const struct conf_opt t_sub_opts[] = {
 	CONF_OPT_BOOL(struct t_sub, on, "true", CONF_RELOAD, "On."),
 	CONF_OPT_DURATION(struct t_sub, wait, "0s", 0, INT64_MAX, CONF_RELOAD,
 			  "Wait."),
-	{ NULL },
+	CONF_OPT_END,
 };
 static const struct conf_section t_sub_sec = {
 	.name = "sub", .size = sizeof(struct t_sub), .opts = t_sub_opts,
@@ -423,7 +426,7 @@ static const struct conf_section t_sub_sec = {
 static const struct conf_opt t_item_opts[] = {
 	CONF_OPT_STRING(struct t_item, id, NULL, 1, NULL, CONF_REQUIRED, "Id."),
 	CONF_OPT_INT(struct t_item, n, "7", -5, 5000, 0, "N."),
-	{ NULL },
+	CONF_OPT_END,
 };
 static const struct conf_section t_item_sec = {
 	.name = "items[]", .size = sizeof(struct t_item), .opts = t_item_opts,
@@ -441,7 +444,7 @@ static const struct conf_opt t_opts[] = {
 	CONF_OPT_STRLIST(struct t_root, tags, 0, NULL, CONF_RELOAD, "Tags."),
 	CONF_OPT_SECTION(struct t_root, sub, t_sub_sec, 0, "Sub."),
 	CONF_OPT_SECLIST(struct t_root, items, t_item_sec, 0, 0, "Items."),
-	{ NULL },
+	CONF_OPT_END,
 };
 static const struct conf_section t_root_sec = {
 	.name = "t", .size = sizeof(struct t_root), .opts = t_opts,

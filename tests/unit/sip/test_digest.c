@@ -13,13 +13,17 @@ static void test_credentials(void **state)
 	struct sip_perr e;
 
 	(void)state;
-	assert_int_equal(sip_digest_parse(&d,
-		STR("Digest username=\"bob\", realm=\"biloxi.com\",\r\n"
-		    " nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\",\r\n"
-		    " uri=\"sip:bob@biloxi.com\", qop=auth, nc=00000001,\r\n"
-		    " cnonce=\"0a4f113b\",\r\n"
-		    " response=\"6629fae49393a05397450978507c4ef1\",\r\n"
-		    " opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""), &e), 0);
+	assert_int_equal(
+		sip_digest_parse(
+			&d,
+			STR("Digest username=\"bob\", realm=\"biloxi.com\",\r\n"
+			    " nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\",\r\n"
+			    " uri=\"sip:bob@biloxi.com\", qop=auth, nc=00000001,\r\n"
+			    " cnonce=\"0a4f113b\",\r\n"
+			    " response=\"6629fae49393a05397450978507c4ef1\",\r\n"
+			    " opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""),
+			&e),
+		0);
 	assert_str_equal_cstr(d.scheme, "Digest");
 	assert_str_equal_cstr(d.username, "bob");
 	assert_true(d.username_quoted);
@@ -33,9 +37,13 @@ static void test_credentials(void **state)
 	assert_str_equal_cstr(d.opaque, "5ccc069c403ebaf9f0171e9517f40e41");
 	assert_true(d.algorithm.p == NULL);
 
-	assert_int_equal(sip_digest_parse(&d,
-		STR("digest USERNAME = bob ,REALM=\"a \\\"b\\\" c\","
-		    "algorithm=SHA-256,userhash=true, x-unknown=\"?\""), &e), 0);
+	assert_int_equal(
+		sip_digest_parse(
+			&d,
+			STR("digest USERNAME = bob ,REALM=\"a \\\"b\\\" c\","
+			    "algorithm=SHA-256,userhash=true, x-unknown=\"?\""),
+			&e),
+		0);
 	assert_str_equal_cstr(d.username, "bob");
 	assert_false(d.username_quoted);
 	assert_str_equal_cstr(d.realm, "a \\\"b\\\" c");
@@ -54,12 +62,15 @@ static void test_challenge(void **state)
 	struct sip_perr e;
 
 	(void)state;
-	assert_int_equal(sip_digest_parse(&d,
-		STR("Digest realm=\"atlanta.com\",\r\n"
-		    "  domain=\"sip:ss1.carrier.com\", qop=\"auth,auth-int\",\r\n"
-		    "  nonce=\"f84f1cec41e6cbe5aea9c8e88d359\",\r\n"
-		    "  opaque=\"\", stale=FALSE, algorithm=SHA-512-256"),
-		&e), 0);
+	assert_int_equal(
+		sip_digest_parse(
+			&d,
+			STR("Digest realm=\"atlanta.com\",\r\n"
+			    "  domain=\"sip:ss1.carrier.com\", qop=\"auth,auth-int\",\r\n"
+			    "  nonce=\"f84f1cec41e6cbe5aea9c8e88d359\",\r\n"
+			    "  opaque=\"\", stale=FALSE, algorithm=SHA-512-256"),
+			&e),
+		0);
 	assert_str_equal_cstr(d.qop, "auth,auth-int");
 	assert_str_equal_cstr(d.domain, "sip:ss1.carrier.com");
 	assert_str_equal_cstr(d.stale, "FALSE");

@@ -20,9 +20,14 @@ struct ncase {
 	int q1000;
 };
 
-#define OK(in, disp, uri, angle, tag, params, q) \
-	{ in, 0, disp, uri, angle, tag, params, q }
-#define BAD(in) { in, SIP_PE_SYNTAX, NULL, NULL, 0, NULL, NULL, 0 }
+#define OK(in, disp, uri, angle, tag, params, q)        \
+	{                                               \
+		in, 0, disp, uri, angle, tag, params, q \
+	}
+#define BAD(in)                                                 \
+	{                                                       \
+		in, SIP_PE_SYNTAX, NULL, NULL, 0, NULL, NULL, 0 \
+	}
 
 static const struct ncase ncases[] = {
 	OK("\"Bob\" <sip:bob@biloxi.com>;tag=a6c85cf", "Bob",
@@ -31,8 +36,8 @@ static const struct ncase ncases[] = {
 	   1000),
 	OK("sip:bob@biloxi.com", "", "sip:bob@biloxi.com", false, NOTAG, "",
 	   1000),
-	OK("Bob Smith <sip:bob@biloxi.com>", "Bob Smith",
-	   "sip:bob@biloxi.com", true, NOTAG, "", 1000),
+	OK("Bob Smith <sip:bob@biloxi.com>", "Bob Smith", "sip:bob@biloxi.com",
+	   true, NOTAG, "", 1000),
 	OK("Bob\t Smith\r\n <sip:bob@biloxi.com>", "Bob\t Smith",
 	   "sip:bob@biloxi.com", true, NOTAG, "", 1000),
 	OK("\"\" <sip:a@b.com>", "", "sip:a@b.com", true, NOTAG, "", 1000),
@@ -49,12 +54,12 @@ static const struct ncase ncases[] = {
 	OK("<sip:a@b.com>;q=0.7;expires=3600", "", "sip:a@b.com", true, NOTAG,
 	   "q=0.7;expires=3600", 700),
 	OK("<sip:a@b.com>;q=1", "", "sip:a@b.com", true, NOTAG, "q=1", 1000),
-	OK("<sip:a@b.com>;q=1.000", "", "sip:a@b.com", true, NOTAG,
-	   "q=1.000", 1000),
+	OK("<sip:a@b.com>;q=1.000", "", "sip:a@b.com", true, NOTAG, "q=1.000",
+	   1000),
 	OK("<sip:a@b.com>;q=0", "", "sip:a@b.com", true, NOTAG, "q=0", 0),
 	OK("<sip:a@b.com>;q=0.", "", "sip:a@b.com", true, NOTAG, "q=0.", 0),
-	OK("<sip:a@b.com>;q=0.001", "", "sip:a@b.com", true, NOTAG,
-	   "q=0.001", 1),
+	OK("<sip:a@b.com>;q=0.001", "", "sip:a@b.com", true, NOTAG, "q=0.001",
+	   1),
 	OK("<sip:a@b.com>;+sip.instance=\"<urn:uuid:0C67446E-F1A1>\"", "",
 	   "sip:a@b.com", true, NOTAG,
 	   "+sip.instance=\"<urn:uuid:0C67446E-F1A1>\"", 1000),
@@ -86,8 +91,8 @@ static const struct ncase ncases[] = {
 	OK("nobodyknowsthisscheme:totallyopaquecontent", "",
 	   "nobodyknowsthisscheme:totallyopaquecontent", false, NOTAG, "",
 	   1000),
-	OK("<tel:+1-212-555-0101>;tag=9", "", "tel:+1-212-555-0101", true,
-	   "9", "tag=9", 1000),
+	OK("<tel:+1-212-555-0101>;tag=9", "", "tel:+1-212-555-0101", true, "9",
+	   "tag=9", 1000),
 	/* RFC 5118 4.10 */
 	OK("\"Caller\" <sip:caller@[2001:db8::192.0.2.1]>;tag=xyz", "Caller",
 	   "sip:caller@[2001:db8::192.0.2.1]", true, "xyz", "tag=xyz", 1000),
@@ -136,7 +141,7 @@ static void test_table(void **state)
 	for (i = 0; i < sizeof(ncases) / sizeof(ncases[0]); i++) {
 		const struct ncase *c = &ncases[i];
 		struct sip_nameaddr na;
-		struct sip_perr e = { 0 };
+		struct sip_perr e = {0};
 		int rc = sip_nameaddr_parse(&na, str_cstr(c->in), 0, &e);
 
 		if (c->err) {
@@ -170,19 +175,22 @@ static void test_contact(void **state)
 	assert_true(na.star);
 	assert_int_equal(sip_nameaddr_parse(&na, STR(" * "), 0, &e), 0);
 	assert_true(na.star);
-	assert_int_equal(sip_nameaddr_parse(&na, STR("<sip:a@b>;expires=60"),
-					    0, &e), 0);
+	assert_int_equal(
+		sip_nameaddr_parse(&na, STR("<sip:a@b>;expires=60"), 0, &e), 0);
 	assert_true(na.has_expires);
 	assert_int_equal(na.expires, 60);
 	assert_int_equal(sip_nameaddr_parse(&na, STR("<sip:a@b>"), 0, &e), 0);
 	assert_false(na.has_expires);
 	/* RFC 4475 scalar02: an absurd expiry saturates. */
 	assert_int_equal(sip_nameaddr_parse(&na,
-			 STR("<sip:user@host129.example.com>"
-			     ";expires=280297596632815"), 0, &e), 0);
+					    STR("<sip:user@host129.example.com>"
+						";expires=280297596632815"),
+					    0, &e),
+			 0);
 	assert_int_equal(na.expires, UINT32_MAX);
-	assert_int_equal(sip_nameaddr_parse(&na, STR("sip:a@b;EXPIRES=0;Q=0.5"),
-					    0, &e), 0);
+	assert_int_equal(
+		sip_nameaddr_parse(&na, STR("sip:a@b;EXPIRES=0;Q=0.5"), 0, &e),
+		0);
 	assert_int_equal(na.expires, 0);
 	assert_int_equal(na.q1000, 500);
 }
@@ -195,11 +203,14 @@ static void test_errors(void **state)
 
 	(void)state;
 	/* URI errors are reported at their offset in the whole value. */
-	assert_int_equal(sip_nameaddr_parse(&na, STR("Bob <sip:a@b :5>"), 0,
-					    &e), -EINVAL);
+	assert_int_equal(
+		sip_nameaddr_parse(&na, STR("Bob <sip:a@b :5>"), 0, &e),
+		-EINVAL);
 	assert_int_equal(e.off, 12);
-	assert_int_equal(sip_nameaddr_parse(&na, STR("x <sip:a@b.com>;tag=1;"
-						     "tag=2"), 0, &e),
+	assert_int_equal(sip_nameaddr_parse(&na,
+					    STR("x <sip:a@b.com>;tag=1;"
+						"tag=2"),
+					    0, &e),
 			 -EINVAL);
 	assert_int_equal(e.off, 22);
 	snprintf(big, sizeof(big), "<sip:%0150d@b.com>", 0);
@@ -209,8 +220,9 @@ static void test_errors(void **state)
 	assert_int_equal(sip_nameaddr_parse(&na, str_cstr(big), 200, &e), 0);
 	assert_int_equal(sip_nameaddr_parse(NULL, STR("x"), 0, &e), -EINVAL);
 	/* Slice cut before the '>' must not find the one after it. */
-	assert_int_equal(sip_nameaddr_parse(&na, str_make("<sip:a@b>", 8), 0,
-					    &e), -EINVAL);
+	assert_int_equal(
+		sip_nameaddr_parse(&na, str_make("<sip:a@b>", 8), 0, &e),
+		-EINVAL);
 }
 
 int main(void)

@@ -10,35 +10,35 @@
 
 struct pcase {
 	const char *in;
-	int n;			/* -1: syntax error */
-	const char *dump;	/* "name=value|name|..." */
+	int n;            /* -1: syntax error */
+	const char *dump; /* "name=value|name|..." */
 };
 
 static const struct pcase pcases[] = {
-	{ "", 0, "" },
-	{ "   ", 0, "" },
-	{ ";a=b;c", 2, "a=b|c" },
-	{ "a=b;c", 2, "a=b|c" },
-	{ " ; a = b ;\r\n c ", 2, "a=b|c" },
-	{ ";lr;transport=tcp;maddr=[::1]", 3, "lr|transport=tcp|maddr=[::1]" },
-	{ ";received=2001:db8::9:255", 1, "received=2001:db8::9:255" },
-	{ ";x=\"quoted ; value\"", 1, "x=\"quoted ; value\"" },
-	{ ";x=\"esc \\\" q\";y", 2, "x=\"esc \\\" q\"|y" },
-	{ ";%41=%42", 1, "%41=%42" },
-	{ ";a=b;a=c", 2, "a=b|a=c" },
-	{ ";", -1, NULL },
-	{ ";;a", -1, NULL },
-	{ "a;", -1, NULL },
-	{ ";a=", -1, NULL },
-	{ ";=b", -1, NULL },
-	{ ";a b", -1, NULL },
-	{ ";a=b c", -1, NULL },
-	{ ";a=\"b", -1, NULL },
-	{ ";a=\"b\"c", -1, NULL },
-	{ ";a,b", -1, NULL },
-	{ ";a=<b>", -1, NULL },
-	{ ";a=\x01", -1, NULL },
-	{ ";a=\xc3\xa9", -1, NULL },
+	{"", 0, ""},
+	{"   ", 0, ""},
+	{";a=b;c", 2, "a=b|c"},
+	{"a=b;c", 2, "a=b|c"},
+	{" ; a = b ;\r\n c ", 2, "a=b|c"},
+	{";lr;transport=tcp;maddr=[::1]", 3, "lr|transport=tcp|maddr=[::1]"},
+	{";received=2001:db8::9:255", 1, "received=2001:db8::9:255"},
+	{";x=\"quoted ; value\"", 1, "x=\"quoted ; value\""},
+	{";x=\"esc \\\" q\";y", 2, "x=\"esc \\\" q\"|y"},
+	{";%41=%42", 1, "%41=%42"},
+	{";a=b;a=c", 2, "a=b|a=c"},
+	{";", -1, NULL},
+	{";;a", -1, NULL},
+	{"a;", -1, NULL},
+	{";a=", -1, NULL},
+	{";=b", -1, NULL},
+	{";a b", -1, NULL},
+	{";a=b c", -1, NULL},
+	{";a=\"b", -1, NULL},
+	{";a=\"b\"c", -1, NULL},
+	{";a,b", -1, NULL},
+	{";a=<b>", -1, NULL},
+	{";a=\x01", -1, NULL},
+	{";a=\xc3\xa9", -1, NULL},
 };
 
 static void dump(char *out, size_t sz, const struct sip_params *pp)
@@ -66,7 +66,7 @@ static void test_table(void **state)
 	for (i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
 		const struct pcase *c = &pcases[i];
 		struct sip_params ps;
-		struct sip_perr e = { 0 };
+		struct sip_perr e = {0};
 		int rc = sip_params_parse(&ps, str_cstr(c->in), &e);
 
 		if (c->n < 0) {

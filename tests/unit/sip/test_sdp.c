@@ -13,7 +13,7 @@
 #include "sip/sip.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define HDR "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\n"
+#define HDR  "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\n"
 #define HDRT HDR "t=0 0\r\n"
 
 static struct sdp_sess S;
@@ -28,39 +28,40 @@ static void test_valid(void **state)
 	static const struct {
 		const char *body;
 		unsigned nmedia;
-		const char *conn;	/* session c= address, or NULL */
+		const char *conn; /* session c= address, or NULL */
 		int af;
 		uint16_t port0;
 		enum sdp_proto proto0;
 	} cases[] = {
-		{ HDRT, 0, NULL, 0, 0, 0 },
-		{ "v=0\no=- 1 2 IN IP4 192.0.2.1\ns=\nt=0 0\n", 0, NULL, 0, 0,
-		  0 },
-		{ "v=0\r\no=- 1 2 IN IP4 h.example\r\ns= \r\nt=0 0", 0, NULL,
-		  0, 0, 0 },
-		{ HDRT "c=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n\r\n",
-		  1, "10.0.0.1", AF_INET, 4000, SDP_PROTO_RTP_AVP },
-		{ HDRT "c=IN IP6 ::1 \r\nm=audio  1  RTP/SAVP  0 8 \r\n", 1,
-		  "::1", AF_INET6, 1, SDP_PROTO_RTP_SAVP },
-		{ HDRT "c=IN IP4 224.2.1.1/127/3\r\nm=video 0/2 RTP/AVPF 96\r\n",
-		  1, "224.2.1.1", AF_INET, 0, SDP_PROTO_RTP_AVPF },
-		{ HDRT "c=IN IP6 ff15::101/3\r\nm=a 9 RTP/SAVPF 1\r\n", 1,
-		  "ff15::101", AF_INET6, 9, SDP_PROTO_RTP_SAVPF },
-		{ HDRT "c=TN RFC2543 5551234\r\nm=a 65535 udp 1\r\n", 1,
-		  "5551234", 0, 65535, SDP_PROTO_UDP },
-		{ HDRT "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
-		  1, NULL, 0, 9, SDP_PROTO_OTHER },
-		{ HDRT "m=audio 9 UDP/TLS/RTP/SAVP 0\r\n", 1, NULL, 0, 9,
-		  SDP_PROTO_UDP_TLS_RTP_SAVP },
-		{ HDRT "m=audio 9 udp/tls/rtp/savpf 0\r\n", 1, NULL, 0, 9,
-		  SDP_PROTO_UDP_TLS_RTP_SAVPF },
-		{ HDR "t=1 2\r\nr=604800 3600 0 90000\r\nr=7d 1h 0 25h\r\n"
-		  "t=3 4\r\nz=2882844526 -1h 2898848070 0\r\nk=clear:x\r\n"
-		  "b=AS:64\r\nb=X-YZ:1\r\ni=x\r\nu=http://x/\r\ne=a@b\r\n"
-		  "e=c@d\r\np=+1 555\r\np=+2\r\n", 0, NULL, 0, 0, 0 },
-		{ HDRT "a=msid-semantic: WMS s\r\na=x\r\nm=audio 1 RTP/AVP 0"
-		  "\r\ni=\r\nb=AS:1\r\nk=prompt\r\na=fmtp:\r\n", 1, NULL, 0, 1,
-		  SDP_PROTO_RTP_AVP },
+		{HDRT, 0, NULL, 0, 0, 0},
+		{"v=0\no=- 1 2 IN IP4 192.0.2.1\ns=\nt=0 0\n", 0, NULL, 0, 0,
+		 0},
+		{"v=0\r\no=- 1 2 IN IP4 h.example\r\ns= \r\nt=0 0", 0, NULL, 0,
+		 0, 0},
+		{HDRT "c=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n\r\n", 1,
+		 "10.0.0.1", AF_INET, 4000, SDP_PROTO_RTP_AVP},
+		{HDRT "c=IN IP6 ::1 \r\nm=audio  1  RTP/SAVP  0 8 \r\n", 1,
+		 "::1", AF_INET6, 1, SDP_PROTO_RTP_SAVP},
+		{HDRT "c=IN IP4 224.2.1.1/127/3\r\nm=video 0/2 RTP/AVPF 96\r\n",
+		 1, "224.2.1.1", AF_INET, 0, SDP_PROTO_RTP_AVPF},
+		{HDRT "c=IN IP6 ff15::101/3\r\nm=a 9 RTP/SAVPF 1\r\n", 1,
+		 "ff15::101", AF_INET6, 9, SDP_PROTO_RTP_SAVPF},
+		{HDRT "c=TN RFC2543 5551234\r\nm=a 65535 udp 1\r\n", 1,
+		 "5551234", 0, 65535, SDP_PROTO_UDP},
+		{HDRT "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n", 1,
+		 NULL, 0, 9, SDP_PROTO_OTHER},
+		{HDRT "m=audio 9 UDP/TLS/RTP/SAVP 0\r\n", 1, NULL, 0, 9,
+		 SDP_PROTO_UDP_TLS_RTP_SAVP},
+		{HDRT "m=audio 9 udp/tls/rtp/savpf 0\r\n", 1, NULL, 0, 9,
+		 SDP_PROTO_UDP_TLS_RTP_SAVPF},
+		{HDR "t=1 2\r\nr=604800 3600 0 90000\r\nr=7d 1h 0 25h\r\n"
+		     "t=3 4\r\nz=2882844526 -1h 2898848070 0\r\nk=clear:x\r\n"
+		     "b=AS:64\r\nb=X-YZ:1\r\ni=x\r\nu=http://x/\r\ne=a@b\r\n"
+		     "e=c@d\r\np=+1 555\r\np=+2\r\n",
+		 0, NULL, 0, 0, 0},
+		{HDRT "a=msid-semantic: WMS s\r\na=x\r\nm=audio 1 RTP/AVP 0"
+		      "\r\ni=\r\nb=AS:1\r\nk=prompt\r\na=fmtp:\r\n",
+		 1, NULL, 0, 1, SDP_PROTO_RTP_AVP},
 	};
 	struct sip_perr err;
 	size_t i;
@@ -87,112 +88,114 @@ static void test_invalid(void **state)
 	static const struct {
 		const char *body;
 		enum sip_perr_code code;
-		int off;	/* -1: not checked */
+		int off; /* -1: not checked */
 	} cases[] = {
-		{ "", SIP_PE_MISSING, 0 },
-		{ "o=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_SYNTAX, 0 },
-		{ "v=1\r\n", SIP_PE_SYNTAX, 2 },
-		{ "V=0\r\n", SIP_PE_SYNTAX, 0 },
-		{ "v =0\r\n", SIP_PE_SYNTAX, 0 },
-		{ "v= 0\r\n", SIP_PE_SYNTAX, 2 },
-		{ "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\nt=0 0\r\n", SIP_PE_SYNTAX,
-		  31 },
-		{ "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_MISSING, 31 },
-		{ HDR, SIP_PE_MISSING, 36 },
-		{ HDR "m=audio 1 RTP/AVP 0\r\n", SIP_PE_MISSING, 36 },
-		{ HDRT "o=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_DUPLICATE, 43 },
-		{ HDRT "v=0\r\n", SIP_PE_DUPLICATE, 43 },
-		{ HDRT "s=x\r\n", SIP_PE_DUPLICATE, 43 },
-		{ HDRT "x=1\r\n", SIP_PE_SYNTAX, 43 },
-		{ HDRT "=1\r\n", SIP_PE_SYNTAX, 43 },
-		{ HDRT "a\r\n", SIP_PE_SYNTAX, 43 },
-		{ "v=0\r\no=- 1 2 IN IP4\r\n", SIP_PE_SYNTAX, -1 },
-		{ "v=0\r\no=- 1 2 IN IP4 192.0.2.1 x\r\n", SIP_PE_SYNTAX, 30 },
-		{ "v=0\r\no=- a 2 IN IP4 192.0.2.1\r\n", SIP_PE_SYNTAX, 7 },
-		{ "v=0\r\no=- 1 2 IN IP4 ::1\r\n", SIP_PE_SYNTAX, 20 },
-		{ "v=0\r\no=- 1 2 IN IP6 1.2.3.4\r\n", SIP_PE_SYNTAX, 20 },
-		{ "v=0\r\no=- 1 2 IN IP4 a/b\r\n", SIP_PE_SYNTAX, 20 },
-		{ HDRT "c=IN IP4 192.0.2.256\r\n", SIP_PE_SYNTAX, 52 },
-		{ HDRT "c=IN IP4 host.example.com\r\n", SIP_PE_SYNTAX, 52 },
-		{ HDRT "c=IN IP6 192.0.2.1\r\n", SIP_PE_SYNTAX, 52 },
-		{ HDRT "c=IN IP6 [::1]\r\n", SIP_PE_SYNTAX, 52 },
-		{ HDRT "c=IN IP6 fe80::1%eth0\r\n", SIP_PE_SYNTAX, 52 },
-		{ HDRT "c=IN IP4 1.2.3.4 x\r\n", SIP_PE_SYNTAX, 60 },
-		{ HDRT "c=IN IP4\r\n", SIP_PE_SYNTAX, -1 },
-		{ HDRT "c=IN IP4 224.1.1.1/256\r\n", SIP_PE_SYNTAX, 61 },
-		{ HDRT "c=IN IP4 224.1.1.1/1/0\r\n", SIP_PE_SYNTAX, 61 },
-		{ HDRT "c=IN IP4 224.1.1.1/\r\n", SIP_PE_SYNTAX, 61 },
-		{ HDRT "c=IN IP6 ff15::1/1/2\r\n", SIP_PE_SYNTAX, 59 },
-		{ HDRT "c=IN IPX 1.2.3.4\r\n", SIP_PE_SYNTAX, 48 },
-		{ HDRT "c= IN IP4 1.2.3.4\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "c=IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\n",
-		  SIP_PE_DUPLICATE, 61 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"
-		  "c=IN IP4 1.2.3.4\r\n", SIP_PE_DUPLICATE, 78 },
-		{ HDRT "m=audio 65536 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51 },
-		{ HDRT "m=audio -1 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51 },
-		{ HDRT "m=audio 1/0 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51 },
-		{ HDRT "m=audio 1/ RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51 },
-		{ HDRT "m=audio 1 RTP/AVP\r\n", SIP_PE_SYNTAX, -1 },
-		{ HDRT "m=audio 1 RTP/ 0\r\n", SIP_PE_SYNTAX, 53 },
-		{ HDRT "m=audio 1 /AVP 0\r\n", SIP_PE_SYNTAX, 53 },
-		{ HDRT "m=audio\r\n", SIP_PE_SYNTAX, -1 },
-		{ HDRT "m=au(dio 1 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "m=audio 1 RTP/AVP 0 a,b\r\n", SIP_PE_SYNTAX, 63 },
-		{ HDR "t=0\r\n", SIP_PE_SYNTAX, 38 },
-		{ HDR "t=0 x\r\n", SIP_PE_SYNTAX, 38 },
-		{ HDR "t=0 0 0\r\n", SIP_PE_SYNTAX, 38 },
-		{ HDRT "c=IN IP4 1.2.3.4\r\nr=1 2 3\r\n", SIP_PE_SYNTAX, 61 },
-		{ HDRT "r=1 2\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "r=1 2 3x\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "z=1 -1h 2\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "z=1 -1h\r\nz=1 0\r\n", SIP_PE_DUPLICATE, 52 },
-		{ HDRT "b=AS\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "b=AS:x\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "b=:1\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "k=\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "k=prompt\r\nk=prompt\r\n", SIP_PE_DUPLICATE, 53 },
-		{ HDRT "u=a\r\nu=b\r\n", SIP_PE_DUPLICATE, 48 },
-		{ HDRT "e=\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\ni=x\r\ni=y\r\n", SIP_PE_DUPLICATE, 65 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\nt=0 0\r\n", SIP_PE_SYNTAX, 60 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\nu=x\r\n", SIP_PE_SYNTAX, 60 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\n\r\na=x\r\n", SIP_PE_SYNTAX, 60 },
-		{ HDRT "\na=x\r\n", SIP_PE_SYNTAX, 43 },
-		{ HDRT "a=x\ry\r\n", SIP_PE_SYNTAX, 46 },
-		{ HDRT "a=x\r", SIP_PE_SYNTAX, 46 },
-		{ HDRT "\r\n\r", SIP_PE_SYNTAX, 43 },
-		{ HDRT "a=:x\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "a=\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "a=a b\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "a= x\r\n", SIP_PE_SYNTAX, 45 },
-		{ HDRT "a=sendonly\r\na=recvonly\r\n", SIP_PE_DUPLICATE, 55 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=inactive\r\na=inactive\r\n",
-		  SIP_PE_DUPLICATE, 72 },
-		{ HDRT "a=sendrecv:1\r\n", SIP_PE_SYNTAX, 43 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:0\r\n", SIP_PE_SYNTAX, 67 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:65536\r\n", SIP_PE_SYNTAX, 67 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:\r\n", SIP_PE_SYNTAX, 67 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4\r\n", SIP_PE_SYNTAX,
-		  69 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 ::1\r\n",
-		  SIP_PE_SYNTAX, 69 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 h.example\r\n",
-		  SIP_PE_SYNTAX, 69 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 1.2.3.4 x\r\n",
-		  SIP_PE_SYNTAX, 69 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5\r\na=rtcp:6\r\n",
-		  SIP_PE_DUPLICATE, 70 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=mid:1\r\na=mid:2\r\n",
-		  SIP_PE_DUPLICATE, 69 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=mid:\r\n", SIP_PE_SYNTAX, 66 },
-		{ HDRT "a=setup:bogus\r\n", SIP_PE_SYNTAX, 51 },
-		{ HDRT "a=setup:active\r\na=setup:active\r\n", SIP_PE_DUPLICATE,
-		  59 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=ptime:x\r\n", SIP_PE_SYNTAX, 68 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=ptime:20.\r\n", SIP_PE_SYNTAX, 68 },
-		{ HDRT "m=a 1 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\n",
-		  SIP_PE_DUPLICATE, 72 },
+		{"", SIP_PE_MISSING, 0},
+		{"o=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_SYNTAX, 0},
+		{"v=1\r\n", SIP_PE_SYNTAX, 2},
+		{"V=0\r\n", SIP_PE_SYNTAX, 0},
+		{"v =0\r\n", SIP_PE_SYNTAX, 0},
+		{"v= 0\r\n", SIP_PE_SYNTAX, 2},
+		{"v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\nt=0 0\r\n", SIP_PE_SYNTAX,
+		 31},
+		{"v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_MISSING, 31},
+		{HDR, SIP_PE_MISSING, 36},
+		{HDR "m=audio 1 RTP/AVP 0\r\n", SIP_PE_MISSING, 36},
+		{HDRT "o=- 1 2 IN IP4 192.0.2.1\r\n", SIP_PE_DUPLICATE, 43},
+		{HDRT "v=0\r\n", SIP_PE_DUPLICATE, 43},
+		{HDRT "s=x\r\n", SIP_PE_DUPLICATE, 43},
+		{HDRT "x=1\r\n", SIP_PE_SYNTAX, 43},
+		{HDRT "=1\r\n", SIP_PE_SYNTAX, 43},
+		{HDRT "a\r\n", SIP_PE_SYNTAX, 43},
+		{"v=0\r\no=- 1 2 IN IP4\r\n", SIP_PE_SYNTAX, -1},
+		{"v=0\r\no=- 1 2 IN IP4 192.0.2.1 x\r\n", SIP_PE_SYNTAX, 30},
+		{"v=0\r\no=- a 2 IN IP4 192.0.2.1\r\n", SIP_PE_SYNTAX, 7},
+		{"v=0\r\no=- 1 2 IN IP4 ::1\r\n", SIP_PE_SYNTAX, 20},
+		{"v=0\r\no=- 1 2 IN IP6 1.2.3.4\r\n", SIP_PE_SYNTAX, 20},
+		{"v=0\r\no=- 1 2 IN IP4 a/b\r\n", SIP_PE_SYNTAX, 20},
+		{HDRT "c=IN IP4 192.0.2.256\r\n", SIP_PE_SYNTAX, 52},
+		{HDRT "c=IN IP4 host.example.com\r\n", SIP_PE_SYNTAX, 52},
+		{HDRT "c=IN IP6 192.0.2.1\r\n", SIP_PE_SYNTAX, 52},
+		{HDRT "c=IN IP6 [::1]\r\n", SIP_PE_SYNTAX, 52},
+		{HDRT "c=IN IP6 fe80::1%eth0\r\n", SIP_PE_SYNTAX, 52},
+		{HDRT "c=IN IP4 1.2.3.4 x\r\n", SIP_PE_SYNTAX, 60},
+		{HDRT "c=IN IP4\r\n", SIP_PE_SYNTAX, -1},
+		{HDRT "c=IN IP4 224.1.1.1/256\r\n", SIP_PE_SYNTAX, 61},
+		{HDRT "c=IN IP4 224.1.1.1/1/0\r\n", SIP_PE_SYNTAX, 61},
+		{HDRT "c=IN IP4 224.1.1.1/\r\n", SIP_PE_SYNTAX, 61},
+		{HDRT "c=IN IP6 ff15::1/1/2\r\n", SIP_PE_SYNTAX, 59},
+		{HDRT "c=IN IPX 1.2.3.4\r\n", SIP_PE_SYNTAX, 48},
+		{HDRT "c= IN IP4 1.2.3.4\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "c=IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\n",
+		 SIP_PE_DUPLICATE, 61},
+		{HDRT "m=a 1 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"
+		      "c=IN IP4 1.2.3.4\r\n",
+		 SIP_PE_DUPLICATE, 78},
+		{HDRT "m=audio 65536 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51},
+		{HDRT "m=audio -1 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51},
+		{HDRT "m=audio 1/0 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51},
+		{HDRT "m=audio 1/ RTP/AVP 0\r\n", SIP_PE_SYNTAX, 51},
+		{HDRT "m=audio 1 RTP/AVP\r\n", SIP_PE_SYNTAX, -1},
+		{HDRT "m=audio 1 RTP/ 0\r\n", SIP_PE_SYNTAX, 53},
+		{HDRT "m=audio 1 /AVP 0\r\n", SIP_PE_SYNTAX, 53},
+		{HDRT "m=audio\r\n", SIP_PE_SYNTAX, -1},
+		{HDRT "m=au(dio 1 RTP/AVP 0\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "m=audio 1 RTP/AVP 0 a,b\r\n", SIP_PE_SYNTAX, 63},
+		{HDR "t=0\r\n", SIP_PE_SYNTAX, 38},
+		{HDR "t=0 x\r\n", SIP_PE_SYNTAX, 38},
+		{HDR "t=0 0 0\r\n", SIP_PE_SYNTAX, 38},
+		{HDRT "c=IN IP4 1.2.3.4\r\nr=1 2 3\r\n", SIP_PE_SYNTAX, 61},
+		{HDRT "r=1 2\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "r=1 2 3x\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "z=1 -1h 2\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "z=1 -1h\r\nz=1 0\r\n", SIP_PE_DUPLICATE, 52},
+		{HDRT "b=AS\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "b=AS:x\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "b=:1\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "k=\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "k=prompt\r\nk=prompt\r\n", SIP_PE_DUPLICATE, 53},
+		{HDRT "u=a\r\nu=b\r\n", SIP_PE_DUPLICATE, 48},
+		{HDRT "e=\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "m=a 1 RTP/AVP 0\r\ni=x\r\ni=y\r\n", SIP_PE_DUPLICATE,
+		 65},
+		{HDRT "m=a 1 RTP/AVP 0\r\nt=0 0\r\n", SIP_PE_SYNTAX, 60},
+		{HDRT "m=a 1 RTP/AVP 0\r\nu=x\r\n", SIP_PE_SYNTAX, 60},
+		{HDRT "m=a 1 RTP/AVP 0\r\n\r\na=x\r\n", SIP_PE_SYNTAX, 60},
+		{HDRT "\na=x\r\n", SIP_PE_SYNTAX, 43},
+		{HDRT "a=x\ry\r\n", SIP_PE_SYNTAX, 46},
+		{HDRT "a=x\r", SIP_PE_SYNTAX, 46},
+		{HDRT "\r\n\r", SIP_PE_SYNTAX, 43},
+		{HDRT "a=:x\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "a=\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "a=a b\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "a= x\r\n", SIP_PE_SYNTAX, 45},
+		{HDRT "a=sendonly\r\na=recvonly\r\n", SIP_PE_DUPLICATE, 55},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=inactive\r\na=inactive\r\n",
+		 SIP_PE_DUPLICATE, 72},
+		{HDRT "a=sendrecv:1\r\n", SIP_PE_SYNTAX, 43},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:0\r\n", SIP_PE_SYNTAX, 67},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:65536\r\n", SIP_PE_SYNTAX, 67},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:\r\n", SIP_PE_SYNTAX, 67},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4\r\n", SIP_PE_SYNTAX,
+		 69},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 ::1\r\n",
+		 SIP_PE_SYNTAX, 69},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 h.example\r\n",
+		 SIP_PE_SYNTAX, 69},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 1.2.3.4 x\r\n",
+		 SIP_PE_SYNTAX, 69},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=rtcp:5\r\na=rtcp:6\r\n",
+		 SIP_PE_DUPLICATE, 70},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=mid:1\r\na=mid:2\r\n",
+		 SIP_PE_DUPLICATE, 69},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=mid:\r\n", SIP_PE_SYNTAX, 66},
+		{HDRT "a=setup:bogus\r\n", SIP_PE_SYNTAX, 51},
+		{HDRT "a=setup:active\r\na=setup:active\r\n", SIP_PE_DUPLICATE,
+		 59},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=ptime:x\r\n", SIP_PE_SYNTAX, 68},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=ptime:20.\r\n", SIP_PE_SYNTAX, 68},
+		{HDRT "m=a 1 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\n",
+		 SIP_PE_DUPLICATE, 72},
 	};
 	struct sip_perr err;
 	size_t i;
@@ -218,8 +221,8 @@ static void test_nul(void **state)
 	struct sip_perr err;
 
 	(void)state;
-	assert_int_equal(sdp_parse(&S, str_make(body, sizeof(body) - 1),
-				   &err), -EINVAL);
+	assert_int_equal(sdp_parse(&S, str_make(body, sizeof(body) - 1), &err),
+			 -EINVAL);
 	assert_int_equal(err.code, SIP_PE_SYNTAX);
 	assert_int_equal(err.off, 46);
 	assert_int_equal(sdp_parse(&S, str_make(NULL, 0), &err), -EINVAL);
@@ -317,8 +320,10 @@ static void test_find(void **state)
 
 	(void)state;
 	assert_int_equal(parse(HDRT "a=tool:x\r\na=flag\r\nm=audio 1 RTP/AVP "
-			       "0\r\na=rtpmap:0 PCMU/8000\r\na=tool:y\r\n"
-			       "m=video 0 RTP/AVP 31\r\n", &err), 0);
+				    "0\r\na=rtpmap:0 PCMU/8000\r\na=tool:y\r\n"
+				    "m=video 0 RTP/AVP 31\r\n",
+			       &err),
+			 0);
 	a = sdp_attr_find(&S, -1, "tool");
 	assert_non_null(a);
 	assert_str_equal_cstr(a->value, "x");
@@ -362,11 +367,10 @@ static void test_limits(void **state)
 		len += (size_t)snprintf(body + len, sizeof(body) - len,
 					"a=%0996d\r\n", 0);
 	fill(body + len, SDP_MAX_SIZE - len, '\n');
-	assert_int_equal(sdp_parse(&S, str_make(body, SDP_MAX_SIZE), &err),
-			 0);
+	assert_int_equal(sdp_parse(&S, str_make(body, SDP_MAX_SIZE), &err), 0);
 	body[SDP_MAX_SIZE] = '\n';
-	assert_int_equal(sdp_parse(&S, str_make(body, SDP_MAX_SIZE + 1),
-				   &err), -EINVAL);
+	assert_int_equal(sdp_parse(&S, str_make(body, SDP_MAX_SIZE + 1), &err),
+			 -EINVAL);
 	assert_int_equal(err.code, SIP_PE_LIMIT);
 	assert_int_equal(err.off, SDP_MAX_SIZE);
 	/* Media sections. */
@@ -381,8 +385,9 @@ static void test_limits(void **state)
 	assert_int_equal(err.code, SIP_PE_LIMIT);
 	assert_int_equal(err.off, len);
 	/* Attributes, session and media together. */
-	len = (size_t)snprintf(body, sizeof(body), "%s", HDRT "a=s\r\n"
-			       "m=audio 1 RTP/AVP 0\r\n");
+	len = (size_t)snprintf(body, sizeof(body), "%s",
+			       HDRT "a=s\r\n"
+				    "m=audio 1 RTP/AVP 0\r\n");
 	for (i = 1; i < SDP_MAX_ATTRS; i++)
 		len += (size_t)snprintf(body + len, sizeof(body) - len,
 					"a=x%zu\r\n", i);
@@ -394,11 +399,12 @@ static void test_limits(void **state)
 	assert_int_equal(err.code, SIP_PE_LIMIT);
 	assert_int_equal(err.off, len);
 	/* Formats. */
-	len = (size_t)snprintf(body, sizeof(body), "%s", HDRT "m=audio 1 "
-			       "RTP/AVP");
+	len = (size_t)snprintf(body, sizeof(body), "%s",
+			       HDRT "m=audio 1 "
+				    "RTP/AVP");
 	for (i = 0; i < SDP_MAX_FMTS; i++)
-		len += (size_t)snprintf(body + len, sizeof(body) - len,
-					" %zu", i);
+		len += (size_t)snprintf(body + len, sizeof(body) - len, " %zu",
+					i);
 	assert_int_equal(parse(body, &err), 0);
 	assert_int_equal(S.media[0].nfmt, SDP_MAX_FMTS);
 	snprintf(body + len, sizeof(body) - len, " 99");
@@ -486,16 +492,16 @@ static void test_samples(void **state)
 		unsigned nmedia;
 		unsigned nattr;
 	} cases[] = {
-		{ "linphone_ice_ipv4.sdp", 2, 30 },
-		{ "baresip_ipv6_mux.sdp", 2, 17 },
-		{ "zoiper_sdes.sdp", 1, 12 },
-		{ "asterisk_hold.sdp", 2, 7 },
-		{ "hold_rfc2543.sdp", 1, 3 },
-		{ "webrtc_bundle.sdp", 3, 55 },
-		{ "every_line_lf.sdp", 3, 6 },
-		{ "rfc5118_ipv6_in_sdp.sdp", 2, 2 },
-		{ "rfc5118_mult_ip_in_sdp.sdp", 2, 1 },
-		{ "rfc5118_ipv4_mapped_ipv6.sdp", 2, 2 },
+		{"linphone_ice_ipv4.sdp", 2, 30},
+		{"baresip_ipv6_mux.sdp", 2, 17},
+		{"zoiper_sdes.sdp", 1, 12},
+		{"asterisk_hold.sdp", 2, 7},
+		{"hold_rfc2543.sdp", 1, 3},
+		{"webrtc_bundle.sdp", 3, 55},
+		{"every_line_lf.sdp", 3, 6},
+		{"rfc5118_ipv6_in_sdp.sdp", 2, 2},
+		{"rfc5118_mult_ip_in_sdp.sdp", 2, 1},
+		{"rfc5118_ipv4_mapped_ipv6.sdp", 2, 2},
 	};
 	static char body[SDP_MAX_SIZE];
 	struct sip_perr err;
@@ -539,24 +545,24 @@ static void test_rtpmap(void **state)
 		uint32_t clock;
 		uint16_t ch;
 	} cases[] = {
-		{ "0 PCMU/8000", 1, 0, "PCMU", 8000, 1 },
-		{ "96 opus/48000/2", 1, 96, "opus", 48000, 2 },
-		{ "101 telephone-event/8000", 1, 101, "telephone-event", 8000,
-		  1 },
-		{ "127  G726-32/8000 ", 1, 127, "G726-32", 8000, 1 },
-		{ "128 X/8000", 0, 0, 0, 0, 0 },
-		{ "96", 0, 0, 0, 0, 0 },
-		{ "96 opus", 0, 0, 0, 0, 0 },
-		{ "96 opus/", 0, 0, 0, 0, 0 },
-		{ "96 opus/0", 0, 0, 0, 0, 0 },
-		{ "96 opus/48000/", 0, 0, 0, 0, 0 },
-		{ "96 opus/48000/0", 0, 0, 0, 0, 0 },
-		{ "96 opus/48000/2/1", 0, 0, 0, 0, 0 },
-		{ "96 /8000", 0, 0, 0, 0, 0 },
-		{ "x PCMU/8000", 0, 0, 0, 0, 0 },
-		{ "96 op us/8000", 0, 0, 0, 0, 0 },
-		{ "96 opus/4294967296", 0, 0, 0, 0, 0 },
-		{ "", 0, 0, 0, 0, 0 },
+		{"0 PCMU/8000", 1, 0, "PCMU", 8000, 1},
+		{"96 opus/48000/2", 1, 96, "opus", 48000, 2},
+		{"101 telephone-event/8000", 1, 101, "telephone-event", 8000,
+		 1},
+		{"127  G726-32/8000 ", 1, 127, "G726-32", 8000, 1},
+		{"128 X/8000", 0, 0, 0, 0, 0},
+		{"96", 0, 0, 0, 0, 0},
+		{"96 opus", 0, 0, 0, 0, 0},
+		{"96 opus/", 0, 0, 0, 0, 0},
+		{"96 opus/0", 0, 0, 0, 0, 0},
+		{"96 opus/48000/", 0, 0, 0, 0, 0},
+		{"96 opus/48000/0", 0, 0, 0, 0, 0},
+		{"96 opus/48000/2/1", 0, 0, 0, 0, 0},
+		{"96 /8000", 0, 0, 0, 0, 0},
+		{"x PCMU/8000", 0, 0, 0, 0, 0},
+		{"96 op us/8000", 0, 0, 0, 0, 0},
+		{"96 opus/4294967296", 0, 0, 0, 0, 0},
+		{"", 0, 0, 0, 0, 0},
 	};
 	struct sdp_rtpmap r;
 	size_t i;
@@ -587,53 +593,51 @@ static void test_crypto(void **state)
 		uint32_t tag;
 		const char *key, *lifetime, *mki, *params;
 	} cases[] = {
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30, 1, 1, K30, "", "",
-		  "" },
-		{ "2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^20|1:32", 1, 2,
-		  K30, "2^20", "1:32", "" },
-		{ "3 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4", 1, 3, K30, "",
-		  "1:4", "" },
-		{ "4 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1048576 KDR=1 "
-		  "UNENCRYPTED_SRTCP", 1, 4, K30, "1048576", "",
-		  "KDR=1 UNENCRYPTED_SRTCP" },
-		{ "5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20|1:4;inline:"
-		  K30 "|2^20|2:4", 1, 5, K30, "2^20", "1:4", "" },
-		{ "6 AES_256_CM_HMAC_SHA1_80 inline:" K46, 1, 6, K46, "", "",
-		  "" },
-		{ "999999999 X_FUTURE_SUITE inline:YWJj", 1, 999999999, "YWJj",
-		  "", "", "" },
-		{ "7 AES_CM_128_HMAC_SHA1_80 INLINE:" K30, 1, 7, K30, "", "",
-		  "" },
-		{ "1000000000 AES_CM_128_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0,
-		  0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80", 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 key:" K30, 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:", 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K46, 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_256_CM_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "!", 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 X inline:ab=", 0, 0, 0, 0, 0, 0 },
-		{ "1 X inline:a===", 0, 0, 0, 0, 0, 0 },
-		{ "1 X inline:ab=c", 0, 0, 0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4|2^20", 0, 0, 0,
-		  0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20|1:4|x", 0, 0,
-		  0, 0, 0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:0", 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:129", 0, 0, 0, 0,
-		  0, 0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^", 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|", 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 ";", 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 ";;inline:" K30, 0,
-		  0, 0, 0, 0, 0 },
-		{ "1 AES-CM inline:" K30, 0, 0, 0, 0, 0, 0 },
-		{ "x AES_CM_128_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0, 0, 0 },
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30, 1, 1, K30, "", "",
+		 ""},
+		{"2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^20|1:32", 1, 2,
+		 K30, "2^20", "1:32", ""},
+		{"3 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4", 1, 3, K30, "",
+		 "1:4", ""},
+		{"4 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1048576 KDR=1 "
+		 "UNENCRYPTED_SRTCP",
+		 1, 4, K30, "1048576", "", "KDR=1 UNENCRYPTED_SRTCP"},
+		{"5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20|1:4;inline:" K30
+		 "|2^20|2:4",
+		 1, 5, K30, "2^20", "1:4", ""},
+		{"6 AES_256_CM_HMAC_SHA1_80 inline:" K46, 1, 6, K46, "", "",
+		 ""},
+		{"999999999 X_FUTURE_SUITE inline:YWJj", 1, 999999999, "YWJj",
+		 "", "", ""},
+		{"7 AES_CM_128_HMAC_SHA1_80 INLINE:" K30, 1, 7, K30, "", "",
+		 ""},
+		{"1000000000 AES_CM_128_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0,
+		 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80", 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 key:" K30, 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:", 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K46, 0, 0, 0, 0, 0, 0},
+		{"1 AES_256_CM_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "!", 0, 0, 0, 0, 0, 0},
+		{"1 X inline:ab=", 0, 0, 0, 0, 0, 0},
+		{"1 X inline:a===", 0, 0, 0, 0, 0, 0},
+		{"1 X inline:ab=c", 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4|2^20", 0, 0, 0,
+		 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20|1:4|x", 0, 0, 0,
+		 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:0", 0, 0, 0, 0, 0,
+		 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:129", 0, 0, 0, 0,
+		 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^", 0, 0, 0, 0, 0,
+		 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|", 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 ";", 0, 0, 0, 0, 0, 0},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 ";;inline:" K30, 0, 0,
+		 0, 0, 0, 0},
+		{"1 AES-CM inline:" K30, 0, 0, 0, 0, 0, 0},
+		{"x AES_CM_128_HMAC_SHA1_80 inline:" K30, 0, 0, 0, 0, 0, 0},
 	};
 	struct sdp_crypto c;
 	size_t i;
@@ -656,7 +660,8 @@ static void test_crypto(void **state)
 	assert_str_equal_cstr(c.suite, "AES_CM_128_HMAC_SHA1_80");
 }
 
-#define FP32 "D2:FA:0E:C3:22:59:5E:14:95:69:92:3D:13:B4:84:24:2C:C2:A2:C0" \
+#define FP32                                                          \
+	"D2:FA:0E:C3:22:59:5E:14:95:69:92:3D:13:B4:84:24:2C:C2:A2:C0" \
 	":3E:FD:34:8E:5E:EA:6F:AF:52:CE:E6:0F"
 #define FP20 "4a:ad:b9:b1:3f:82:18:3b:54:02:12:df:3e:5d:49:6b:19:e5:7c:ab"
 
@@ -666,18 +671,18 @@ static void test_fingerprint(void **state)
 		const char *in;
 		int ok;
 	} cases[] = {
-		{ "sha-256 " FP32, 1 },
-		{ "SHA-1 " FP20, 1 },
-		{ "x-hash 01:02", 1 },
-		{ "sha-256 " FP20, 0 },
-		{ "sha-1 " FP32, 0 },
-		{ "sha-256 0G:01", 0 },
-		{ "x 01:02:", 0 },
-		{ "x 01-02", 0 },
-		{ "x 1:02", 0 },
-		{ "sha-256", 0 },
-		{ "sha-256 " FP32 " x", 0 },
-		{ "", 0 },
+		{"sha-256 " FP32, 1},
+		{"SHA-1 " FP20, 1},
+		{"x-hash 01:02", 1},
+		{"sha-256 " FP20, 0},
+		{"sha-1 " FP32, 0},
+		{"sha-256 0G:01", 0},
+		{"x 01:02:", 0},
+		{"x 01-02", 0},
+		{"x 1:02", 0},
+		{"sha-256", 0},
+		{"sha-256 " FP32 " x", 0},
+		{"", 0},
 	};
 	struct sdp_fingerprint f;
 	size_t i;
@@ -700,48 +705,46 @@ static void test_candidate(void **state)
 		const char *addr;
 		uint16_t port;
 		const char *type, *raddr;
-		int rport;	/* -1: none */
+		int rport; /* -1: none */
 		const char *ext;
 	} cases[] = {
-		{ "1 1 UDP 2130706431 192.168.1.20 7078 typ host", 1,
-		  "192.168.1.20", 7078, "host", "", -1, "" },
-		{ "2 2 UDP 1694498814 203.0.113.7 41235 typ srflx raddr "
-		  "192.168.1.20 rport 7079", 1, "203.0.113.7", 41235, "srflx",
-		  "192.168.1.20", 7079, "" },
-		{ "842163049 1 udp 1677729535 2001:db8::7 54400 typ srflx raddr "
-		  "2001:db8::10 rport 0 generation 0 network-cost 999", 1,
-		  "2001:db8::7", 54400, "srflx", "2001:db8::10", 0,
-		  "generation 0 network-cost 999" },
-		{ "4 1 udp 2122194687 a1b2-c3.local 54402 typ host generation 0",
-		  1, "a1b2-c3.local", 54402, "host", "", -1, "generation 0" },
-		{ "2 1 tcp 1518280447 192.168.0.10 9 typ host tcptype active", 1,
-		  "192.168.0.10", 9, "host", "", -1, "tcptype active" },
-		{ "a+/B 256 UDP 4294967295 ::1 0 typ relay", 1, "::1", 0,
-		  "relay", "", -1, "" },
-		{ "1 1 UDP 1 1.2.3.4 5 host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 5 type host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 65536 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 0 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 257 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 4294967296 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0,
-		  0 },
-		{ "123456789012345678901234567890123 1 UDP 1 1.2.3.4 5 typ "
-		  "host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1-2 1 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 [::1] 5 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4:5 5 typ host", 0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ host raddr 1.2.3.4 raddr 1.2.3.5",
-		  0, 0, 0, 0, 0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ host rport 1 rport 2", 0, 0, 0, 0,
-		  0, 0, 0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ host rport x", 0, 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ host raddr a:b", 0, 0, 0, 0, 0, 0,
-		  0 },
-		{ "1 1 UDP 1 1.2.3.4 5 typ host generation", 0, 0, 0, 0, 0, 0,
-		  0 },
-		{ "", 0, 0, 0, 0, 0, 0, 0 },
+		{"1 1 UDP 2130706431 192.168.1.20 7078 typ host", 1,
+		 "192.168.1.20", 7078, "host", "", -1, ""},
+		{"2 2 UDP 1694498814 203.0.113.7 41235 typ srflx raddr "
+		 "192.168.1.20 rport 7079",
+		 1, "203.0.113.7", 41235, "srflx", "192.168.1.20", 7079, ""},
+		{"842163049 1 udp 1677729535 2001:db8::7 54400 typ srflx raddr "
+		 "2001:db8::10 rport 0 generation 0 network-cost 999",
+		 1, "2001:db8::7", 54400, "srflx", "2001:db8::10", 0,
+		 "generation 0 network-cost 999"},
+		{"4 1 udp 2122194687 a1b2-c3.local 54402 typ host generation 0",
+		 1, "a1b2-c3.local", 54402, "host", "", -1, "generation 0"},
+		{"2 1 tcp 1518280447 192.168.0.10 9 typ host tcptype active", 1,
+		 "192.168.0.10", 9, "host", "", -1, "tcptype active"},
+		{"a+/B 256 UDP 4294967295 ::1 0 typ relay", 1, "::1", 0,
+		 "relay", "", -1, ""},
+		{"1 1 UDP 1 1.2.3.4 5 host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 type host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 65536 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 0 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 257 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 4294967296 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"123456789012345678901234567890123 1 UDP 1 1.2.3.4 5 typ "
+		 "host",
+		 0, 0, 0, 0, 0, 0, 0},
+		{"1-2 1 UDP 1 1.2.3.4 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 [::1] 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4:5 5 typ host", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ host raddr 1.2.3.4 raddr 1.2.3.5", 0,
+		 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ host rport 1 rport 2", 0, 0, 0, 0, 0,
+		 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ host rport x", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ host raddr a:b", 0, 0, 0, 0, 0, 0, 0},
+		{"1 1 UDP 1 1.2.3.4 5 typ host generation", 0, 0, 0, 0, 0, 0,
+		 0},
+		{"", 0, 0, 0, 0, 0, 0, 0},
 	};
 	struct sdp_candidate c;
 	size_t i;

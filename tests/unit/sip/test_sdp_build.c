@@ -21,13 +21,13 @@ static struct sdp_bld B;
 
 enum op {
 	OP_END = 0,
-	OP_CONN,	/* i, a = addrtype, b = addr */
-	OP_ORIGIN,	/* a = addrtype, b = addr */
-	OP_PORT,	/* i, a */
-	OP_PROTO,	/* i, a */
-	OP_RM,		/* i: attribute index */
-	OP_REPL,	/* i: attribute index, a */
-	OP_ADD,		/* i (-1 session), a */
+	OP_CONN,   /* i, a = addrtype, b = addr */
+	OP_ORIGIN, /* a = addrtype, b = addr */
+	OP_PORT,   /* i, a */
+	OP_PROTO,  /* i, a */
+	OP_RM,     /* i: attribute index */
+	OP_REPL,   /* i: attribute index, a */
+	OP_ADD,    /* i (-1 session), a */
 };
 
 struct step {
@@ -75,70 +75,73 @@ static void test_ops(void **state)
 {
 	static const struct {
 		const char *in;
-		struct step steps[6];
+		struct step steps[8]; /* ends at OP_END */
 		const char *out;
 	} cases[] = {
-		{ HDR "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
-		  { { OP_CONN, -1, "IP6", "2001:db8::1" },
-		    { OP_ORIGIN, 0, "IP6", "2001:db8::1" },
-		    { OP_PORT, 0, "30000", NULL } },
-		  "v=0\r\no=- 1 2 IN IP6 2001:db8::1\r\ns=-\r\n"
-		  "c=IN IP6 2001:db8::1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n" },
-		/* Multicast ttl and another network type go with the rewrite. */
-		{ HDR "c=IN IP4 224.2.1.1/127/3\r\nt=0 0\r\n"
-		  "m=a 1 RTP/AVP 0\r\nc=TN RFC2543 555\r\n",
-		  { { OP_CONN, -1, "IP4", "192.0.2.9" },
-		    { OP_CONN, 0, "IP4", "192.0.2.9" } },
-		  HDR "c=IN IP4 192.0.2.9\r\nt=0 0\r\n"
-		  "m=a 1 RTP/AVP 0\r\nc=IN IP4 192.0.2.9\r\n" },
+		{HDR "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+		 {{OP_CONN, -1, "IP6", "2001:db8::1"},
+		  {OP_ORIGIN, 0, "IP6", "2001:db8::1"},
+		  {OP_PORT, 0, "30000", NULL}},
+		 "v=0\r\no=- 1 2 IN IP6 2001:db8::1\r\ns=-\r\n"
+		 "c=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+		 "m=audio 30000 RTP/AVP 0\r\n"},
+		/* A multicast ttl, another network type: rewritten. */
+		{HDR "c=IN IP4 224.2.1.1/127/3\r\nt=0 0\r\n"
+		     "m=a 1 RTP/AVP 0\r\nc=TN RFC2543 555\r\n",
+		 {{OP_CONN, -1, "IP4", "192.0.2.9"},
+		  {OP_CONN, 0, "IP4", "192.0.2.9"}},
+		 HDR "c=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+		     "m=a 1 RTP/AVP 0\r\nc=IN IP4 192.0.2.9\r\n"},
 		/* A missing c= goes after m= and i=, before b= and a=. */
-		{ HDR "t=0 0\r\nm=audio 1 RTP/SAVP 0\r\ni=x\r\nb=AS:1\r\n"
-		  "a=sendrecv\r\n",
-		  { { OP_ADD, 0, "x-late", NULL },
-		    { OP_CONN, 0, "IP4", "192.0.2.9" },
-		    { OP_PROTO, 0, "RTP/AVP", NULL } },
-		  HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\ni=x\r\n"
-		  "c=IN IP4 192.0.2.9\r\nb=AS:1\r\na=sendrecv\r\na=x-late\r\n" },
+		{HDR "t=0 0\r\nm=audio 1 RTP/SAVP 0\r\ni=x\r\nb=AS:1\r\n"
+		     "a=sendrecv\r\n",
+		 {{OP_ADD, 0, "x-late", NULL},
+		  {OP_CONN, 0, "IP4", "192.0.2.9"},
+		  {OP_PROTO, 0, "RTP/AVP", NULL}},
+		 HDR
+		 "t=0 0\r\nm=audio 1 RTP/AVP 0\r\ni=x\r\n"
+		 "c=IN IP4 192.0.2.9\r\nb=AS:1\r\na=sendrecv\r\na=x-late\r\n"},
 		/* ... also when the section is only its m= line. */
-		{ HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\nm=video 2 RTP/AVP 0\r\n",
-		  { { OP_ADD, 0, "x", NULL },
-		    { OP_CONN, 0, "IP4", "192.0.2.9" },
-		    { OP_ADD, -1, "s", NULL } },
-		  HDR "t=0 0\r\na=s\r\nm=audio 1 RTP/AVP 0\r\n"
-		  "c=IN IP4 192.0.2.9\r\na=x\r\nm=video 2 RTP/AVP 0\r\n" },
+		{HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\nm=video 2 RTP/AVP 0\r\n",
+		 {{OP_ADD, 0, "x", NULL},
+		  {OP_CONN, 0, "IP4", "192.0.2.9"},
+		  {OP_ADD, -1, "s", NULL}},
+		 HDR "t=0 0\r\na=s\r\nm=audio 1 RTP/AVP 0\r\n"
+		     "c=IN IP4 192.0.2.9\r\na=x\r\nm=video 2 RTP/AVP 0\r\n"},
 		/* Session c= after v o s i u e p, before b= and t=. */
-		{ HDR "i=i\r\nu=u\r\ne=e\r\np=p\r\nb=AS:1\r\nt=0 0\r\n",
-		  { { OP_CONN, -1, "IP4", "192.0.2.9" } },
-		  HDR "i=i\r\nu=u\r\ne=e\r\np=p\r\nc=IN IP4 192.0.2.9\r\n"
-		  "b=AS:1\r\nt=0 0\r\n" },
-		/* Attributes: remove, replace, add; bare LF kept; the last
-		 * line gets its line end. */
-		{ "v=0\no=- 1 2 TN X h\ns=-\nt=0 0\na=ice-lite\n"
-		  "m=audio 1 RTP/AVP 0\na=rtcp:2\na=candidate:1 1 UDP 1 "
-		  "1.2.3.4 1 typ host",
-		  { { OP_RM, 0, NULL, NULL },
-		    { OP_REPL, 1, "rtcp:30001", NULL },
-		    { OP_RM, 2, NULL, NULL },
-		    { OP_ADD, 0, "x-relay", NULL },
-		    { OP_ORIGIN, 0, "IP4", "192.0.2.9" },
-		    { OP_CONN, 0, "IP4", "192.0.2.9" } },
-		  "v=0\no=- 1 2 IN IP4 192.0.2.9\ns=-\nt=0 0\n"
-		  "m=audio 1 RTP/AVP 0\nc=IN IP4 192.0.2.9\na=rtcp:30001\n"
-		  "a=x-relay\n" },
-		{ HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x",
-		  { { OP_ADD, 0, "y", NULL } },
-		  HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x\r\na=y\r\n" },
-		{ HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x",
-		  { { OP_RM, 0, NULL, NULL } },
-		  HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\n" },
-		{ HDR "t=0 0\r\nm=audio 1 RTP/AVP 0",
-		  { { OP_ADD, 0, "y", NULL }, { OP_CONN, 0, "IP4", "1.2.3.4" } },
-		  HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"
-		  "a=y\r\n" },
+		{HDR "i=i\r\nu=u\r\ne=e\r\np=p\r\nb=AS:1\r\nt=0 0\r\n",
+		 {{OP_CONN, -1, "IP4", "192.0.2.9"}},
+		 HDR "i=i\r\nu=u\r\ne=e\r\np=p\r\nc=IN IP4 192.0.2.9\r\n"
+		     "b=AS:1\r\nt=0 0\r\n"},
+		/* Attributes: remove, replace, add; bare LF kept; a last line
+		 * without line end removed, or given one. */
+		{"v=0\no=- 1 2 TN X h\ns=-\nt=0 0\na=ice-lite\n"
+		 "m=audio 1 RTP/AVP 0\na=rtcp:2\na=candidate:1 1 UDP 1 "
+		 "1.2.3.4 1 typ host",
+		 {{OP_RM, 0, NULL, NULL},
+		  {OP_REPL, 1, "rtcp:30001", NULL},
+		  {OP_RM, 2, NULL, NULL},
+		  {OP_ADD, 0, "x-relay", NULL},
+		  {OP_ORIGIN, 0, "IP4", "192.0.2.9"},
+		  {OP_CONN, 0, "IP4", "192.0.2.9"}},
+		 "v=0\no=- 1 2 IN IP4 192.0.2.9\ns=-\nt=0 0\n"
+		 "m=audio 1 RTP/AVP 0\nc=IN IP4 192.0.2.9\na=rtcp:30001\n"
+		 "a=x-relay\n"},
+		{HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x",
+		 {{OP_ADD, 0, "y", NULL}},
+		 HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x\r\na=y\r\n"},
+		{HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\na=x",
+		 {{OP_RM, 0, NULL, NULL}},
+		 HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\n"},
+		{HDR "t=0 0\r\nm=audio 1 RTP/AVP 0",
+		 {{OP_ADD, 0, "y", NULL}, {OP_CONN, 0, "IP4", "1.2.3.4"}},
+		 HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"
+		     "a=y\r\n"},
 		/* No edit: the original, with a final line end. */
-		{ HDR "t=0 0", { { OP_END, 0, NULL, NULL } }, HDR "t=0 0\r\n" },
-		{ HDR "t=0 0\r\n\r\n", { { OP_ADD, -1, "x", NULL } },
-		  HDR "t=0 0\r\na=x\r\n\r\n" },
+		{HDR "t=0 0", {{OP_END, 0, NULL, NULL}}, HDR "t=0 0\r\n"},
+		{HDR "t=0 0\r\n\r\n",
+		 {{OP_ADD, -1, "x", NULL}},
+		 HDR "t=0 0\r\na=x\r\n\r\n"},
 	};
 	struct sip_perr err;
 	struct buf out;
@@ -162,26 +165,26 @@ static void test_ops(void **state)
 static void test_errors(void **state)
 {
 	static const char body[] = HDR "t=0 0\r\nm=audio 1 RTP/AVP 0\r\n"
-		"a=rtcp:2\r\n";
+				       "a=rtcp:2\r\n";
 	static const struct {
 		struct step steps[3];
 		int err;
 	} cases[] = {
-		{ { { OP_CONN, -1, "IP4", "1.2.3.4\r\na=evil" } }, -EINVAL },
-		{ { { OP_ADD, 0, "x\nm=audio 666 RTP/AVP 0", NULL } }, -EINVAL },
-		{ { { OP_REPL, 0, "x\r", NULL } }, -EINVAL },
-		{ { { OP_PORT, 0, "1\n", NULL } }, -EINVAL },
-		{ { { OP_PROTO, 0, "RTP/AVP\n", NULL } }, -EINVAL },
-		{ { { OP_ORIGIN, 0, "IP4", "\n" } }, -EINVAL },
-		{ { { OP_PORT, 1, "1", NULL } }, -EINVAL },
-		{ { { OP_PROTO, 1, "x", NULL } }, -EINVAL },
-		{ { { OP_CONN, 1, "IP4", "1.2.3.4" } }, -EINVAL },
-		{ { { OP_ADD, 1, "x", NULL } }, -EINVAL },
-		{ { { OP_RM, 0, NULL, NULL }, { OP_RM, 0, NULL, NULL } }, -EINVAL },
-		{ { { OP_RM, 0, NULL, NULL }, { OP_REPL, 0, "x", NULL } }, -EINVAL },
-		{ { { OP_PORT, 0, "2", NULL }, { OP_PORT, 0, "3", NULL } }, -EINVAL },
+		{{{OP_CONN, -1, "IP4", "1.2.3.4\r\na=evil"}}, -EINVAL},
+		{{{OP_ADD, 0, "x\nm=audio 666 RTP/AVP 0", NULL}}, -EINVAL},
+		{{{OP_REPL, 0, "x\r", NULL}}, -EINVAL},
+		{{{OP_PORT, 0, "1\n", NULL}}, -EINVAL},
+		{{{OP_PROTO, 0, "RTP/AVP\n", NULL}}, -EINVAL},
+		{{{OP_ORIGIN, 0, "IP4", "\n"}}, -EINVAL},
+		{{{OP_PORT, 1, "1", NULL}}, -EINVAL},
+		{{{OP_PROTO, 1, "x", NULL}}, -EINVAL},
+		{{{OP_CONN, 1, "IP4", "1.2.3.4"}}, -EINVAL},
+		{{{OP_ADD, 1, "x", NULL}}, -EINVAL},
+		{{{OP_RM, 0, NULL, NULL}, {OP_RM, 0, NULL, NULL}}, -EINVAL},
+		{{{OP_RM, 0, NULL, NULL}, {OP_REPL, 0, "x", NULL}}, -EINVAL},
+		{{{OP_PORT, 0, "2", NULL}, {OP_PORT, 0, "3", NULL}}, -EINVAL},
 	};
-	struct sdp_attr foreign = { STR("a=x"), STR("x"), STR_NULL };
+	struct sdp_attr foreign = {STR("a=x"), STR("x"), STR_NULL};
 	struct sip_perr err;
 	struct buf out;
 	size_t i;
@@ -224,7 +227,7 @@ static void test_errors(void **state)
 
 struct relay {
 	struct str addrtype, addr;
-	unsigned base;		/* first RTP port */
+	unsigned base; /* first RTP port */
 	char port[SDP_MAX_MEDIA][8];
 	char rtcp[SDP_MAX_MEDIA][96];
 };
@@ -232,8 +235,9 @@ struct relay {
 static bool is_ice(struct str name)
 {
 	static const char *const ice[] = {
-		"candidate", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite",
-		"ice-mismatch", "remote-candidates", "end-of-candidates",
+		"candidate",         "ice-ufrag",         "ice-pwd",
+		"ice-options",       "ice-lite",          "ice-mismatch",
+		"remote-candidates", "end-of-candidates",
 	};
 	size_t i;
 
@@ -246,12 +250,11 @@ static bool is_ice(struct str name)
 /* RFC 2543 hold: the stream stays on hold, no address is put in. */
 static bool is_hold_addr(const struct sdp_conn *c)
 {
-	return c && (str_eq_cstr(c->addr, "0.0.0.0") ||
-		     str_eq_cstr(c->addr, "::"));
+	return c &&
+	       (str_eq_cstr(c->addr, "0.0.0.0") || str_eq_cstr(c->addr, "::"));
 }
 
-static void anchor_media(const struct sdp_sess *s, unsigned i,
-			 struct relay *r)
+static void anchor_media(const struct sdp_sess *s, unsigned i, struct relay *r)
 {
 	const struct sdp_media *m = &s->media[i];
 	unsigned port = r->base + 2 * i, k;
@@ -291,7 +294,7 @@ static void anchor(const struct sdp_sess *s, struct relay *r)
 		if (is_ice(s->attr[i].name))
 			sdp_bld_attr_remove(&B, &s->attr[i]);
 	for (i = 0; i < s->nmedia; i++)
-		if (s->media[i].port)	/* a disabled stream stays as it is */
+		if (s->media[i].port) /* a disabled stream stays as it is */
 			anchor_media(s, i, r);
 }
 
@@ -355,8 +358,8 @@ static void check_anchored(const struct sdp_sess *a, const struct sdp_sess *b,
 		const struct sdp_conn *cb = sdp_media_conn(b, i);
 
 		check_media(&a->media[i], &b->media[i], r, i, af);
-		same_attrs(a, a->media[i].attr_first, a->media[i].nattr,
-			   b, b->media[i].attr_first, b->media[i].nattr);
+		same_attrs(a, a->media[i].attr_first, a->media[i].nattr, b,
+			   b->media[i].attr_first, b->media[i].nattr);
 		if (is_hold_addr(ca)) {
 			assert_true(str_eq(ca->addr, cb->addr));
 		} else if (a->media[i].port) {
@@ -385,16 +388,20 @@ static size_t load(const char *name, char *p, size_t cap)
 static void test_relay(void **state)
 {
 	static const char *const files[] = {
-		"linphone_ice_ipv4.sdp", "baresip_ipv6_mux.sdp",
-		"zoiper_sdes.sdp", "asterisk_hold.sdp", "hold_rfc2543.sdp",
-		"webrtc_bundle.sdp", "every_line_lf.sdp",
-		"rfc5118_ipv6_in_sdp.sdp", "rfc5118_mult_ip_in_sdp.sdp",
+		"linphone_ice_ipv4.sdp",
+		"baresip_ipv6_mux.sdp",
+		"zoiper_sdes.sdp",
+		"asterisk_hold.sdp",
+		"hold_rfc2543.sdp",
+		"webrtc_bundle.sdp",
+		"every_line_lf.sdp",
+		"rfc5118_ipv6_in_sdp.sdp",
+		"rfc5118_mult_ip_in_sdp.sdp",
 		"rfc5118_ipv4_mapped_ipv6.sdp",
 	};
 	static struct relay relays[] = {
-		{ STR("IP4"), STR("198.51.100.77"), 30000, { { 0 } }, { { 0 } } },
-		{ STR("IP6"), STR("2001:db8:ffff::77"), 50000, { { 0 } },
-		  { { 0 } } },
+		{STR("IP4"), STR("198.51.100.77"), 30000, {{0}}, {{0}}},
+		{STR("IP6"), STR("2001:db8:ffff::77"), 50000, {{0}}, {{0}}},
 	};
 	static char body[SDP_MAX_SIZE];
 	struct sip_perr err;
@@ -443,24 +450,23 @@ static void test_relay_webrtc_exact(void **state)
 		"a=rtpmap:111 opus/48000/2\r\n"
 		"m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"
 		"a=ice-ufrag:EsAw\r\n";
-	static const char want[] =
-		"v=0\r\n"
-		"o=- 46117 2 IN IP6 2001:db8:ffff::77\r\n"
-		"s=-\r\n"
-		"t=0 0\r\n"
-		"a=group:BUNDLE 0\r\n"
-		"m=audio 50000 UDP/TLS/RTP/SAVPF 111\r\n"
-		"c=IN IP6 2001:db8:ffff::77\r\n"
-		"a=rtcp:50000 IN IP6 2001:db8:ffff::77\r\n"
-		"a=setup:actpass\r\n"
-		"a=mid:0\r\n"
-		"a=sendonly\r\n"
-		"a=rtcp-mux\r\n"
-		"a=rtpmap:111 opus/48000/2\r\n"
-		"m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"
-		"a=ice-ufrag:EsAw\r\n";
-	static struct relay r = { STR("IP6"), STR("2001:db8:ffff::77"), 50000,
-				  { { 0 } }, { { 0 } } };
+	static const char want[] = "v=0\r\n"
+				   "o=- 46117 2 IN IP6 2001:db8:ffff::77\r\n"
+				   "s=-\r\n"
+				   "t=0 0\r\n"
+				   "a=group:BUNDLE 0\r\n"
+				   "m=audio 50000 UDP/TLS/RTP/SAVPF 111\r\n"
+				   "c=IN IP6 2001:db8:ffff::77\r\n"
+				   "a=rtcp:50000 IN IP6 2001:db8:ffff::77\r\n"
+				   "a=setup:actpass\r\n"
+				   "a=mid:0\r\n"
+				   "a=sendonly\r\n"
+				   "a=rtcp-mux\r\n"
+				   "a=rtpmap:111 opus/48000/2\r\n"
+				   "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"
+				   "a=ice-ufrag:EsAw\r\n";
+	static struct relay r = {
+		STR("IP6"), STR("2001:db8:ffff::77"), 50000, {{0}}, {{0}}};
 	struct sip_perr err;
 	struct buf out;
 

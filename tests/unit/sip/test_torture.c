@@ -161,7 +161,7 @@ static void test_table(void **state)
 
 static bool in_table(const char *sub, const char *name)
 {
-	char rel[256];
+	char rel[512];
 	unsigned i;
 
 	snprintf(rel, sizeof(rel), "%s/%s", sub, name);

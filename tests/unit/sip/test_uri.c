@@ -12,7 +12,7 @@
 
 struct ucase {
 	const char *in;
-	int err;		/* 0, or the expected sip_perr_code */
+	int err; /* 0, or the expected sip_perr_code */
 	enum sip_uri_scheme sch;
 	const char *user, *password, *host;
 	enum sip_host_type ht;
@@ -20,9 +20,14 @@ struct ucase {
 	const char *params, *headers;
 };
 
-#define OK(in, sch, user, pw, host, ht, port, params, hdrs) \
-	{ in, 0, sch, user, pw, host, ht, port, params, hdrs }
-#define BAD(in) { in, SIP_PE_SYNTAX, 0, NULL, NULL, NULL, 0, 0, NULL, NULL }
+#define OK(in, sch, user, pw, host, ht, port, params, hdrs)        \
+	{                                                          \
+		in, 0, sch, user, pw, host, ht, port, params, hdrs \
+	}
+#define BAD(in)                                                          \
+	{                                                                \
+		in, SIP_PE_SYNTAX, 0, NULL, NULL, NULL, 0, 0, NULL, NULL \
+	}
 
 static const struct ucase ucases[] = {
 	OK("sip:alice@atlanta.com", SIP_URI_SIP, "alice", "", "atlanta.com",
@@ -58,10 +63,10 @@ static const struct ucase ucases[] = {
 	OK("sip:null-%00-null@example.com", SIP_URI_SIP, "null-%00-null", "",
 	   "example.com", SIP_HOST_NAME, NOPORT, "", ""),
 	OK("sip:user;par=u%40example.net@example.com", SIP_URI_SIP,
-	   "user;par=u%40example.net", "", "example.com", SIP_HOST_NAME,
-	   NOPORT, "", ""),
-	OK("sip:%61lice@atlanta.com;transport=TCP", SIP_URI_SIP, "%61lice",
-	   "", "atlanta.com", SIP_HOST_NAME, NOPORT, "transport=TCP", ""),
+	   "user;par=u%40example.net", "", "example.com", SIP_HOST_NAME, NOPORT,
+	   "", ""),
+	OK("sip:%61lice@atlanta.com;transport=TCP", SIP_URI_SIP, "%61lice", "",
+	   "atlanta.com", SIP_HOST_NAME, NOPORT, "transport=TCP", ""),
 	OK("sip:user@example.com?Route=%3Csip:example.com%3E", SIP_URI_SIP,
 	   "user", "", "example.com", SIP_HOST_NAME, NOPORT, "",
 	   "Route=%3Csip:example.com%3E"),
@@ -70,10 +75,10 @@ static const struct ucase ucases[] = {
 	OK("sip:example.com.", SIP_URI_SIP, "", "", "example.com.",
 	   SIP_HOST_NAME, NOPORT, "", ""),
 	OK("sip:a@h:0", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, 0, "", ""),
-	OK("sip:a@h:65535", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, 65535,
-	   "", ""),
-	OK("sip:a@h:005060", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, 5060,
-	   "", ""),
+	OK("sip:a@h:65535", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, 65535, "",
+	   ""),
+	OK("sip:a@h:005060", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, 5060, "",
+	   ""),
 	OK("sip:a:@h", SIP_URI_SIP, "a", "", "h", SIP_HOST_NAME, NOPORT, "",
 	   ""),
 	OK("sip:h?x=", SIP_URI_SIP, "", "", "h", SIP_HOST_NAME, NOPORT, "",
@@ -99,8 +104,8 @@ static const struct ucase ucases[] = {
 	   SIP_HOST_IPV6, NOPORT, "", ""),
 	OK("sip:[1:2:3:4:5:6:1.2.3.4]", SIP_URI_SIP, "", "",
 	   "[1:2:3:4:5:6:1.2.3.4]", SIP_HOST_IPV6, NOPORT, "", ""),
-	OK("sip:[1::]", SIP_URI_SIP, "", "", "[1::]", SIP_HOST_IPV6, NOPORT,
-	   "", ""),
+	OK("sip:[1::]", SIP_URI_SIP, "", "", "[1::]", SIP_HOST_IPV6, NOPORT, "",
+	   ""),
 	OK("sip:[FE80::aB:1]", SIP_URI_SIP, "", "", "[FE80::aB:1]",
 	   SIP_HOST_IPV6, NOPORT, "", ""),
 	/* tel and opaque schemes */
@@ -169,6 +174,11 @@ static const struct ucase ucases[] = {
 	BAD("sip:alice@atlanta.com;ttl=abc"),
 	BAD("sip:alice@atlanta.com;maddr=1.2.3.999"),
 	BAD("sip:alice@atlanta.com;lr;lr"),
+	BAD("sip:alice@atlanta.com;maddr=a.com;m%61ddr=b.com"),
+	BAD("sip:alice@atlanta.com;x=1;X=2"),
+	BAD("sip:alice@atlanta.com;x;%58"),
+	BAD("sip:alice@atlanta.com;tr%61nsport"),
+	BAD("tel:+1;isub=1;isub=2"),
 	BAD("sip:alice@atlanta.com?"),
 	BAD("sip:alice@atlanta.com?a"),
 	BAD("sip:alice@atlanta.com?=b"),
@@ -211,7 +221,7 @@ static const struct ucase ucases[] = {
 static void check_case(const struct ucase *c)
 {
 	struct sip_uri u;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	struct str in = str_cstr(c->in);
 	int rc;
 
@@ -271,9 +281,15 @@ static void test_known_params(void **state)
 	assert_int_equal(sip_uri_parse(&u, STR("sip:b.com;lr=on"), 0, &e), 0);
 	assert_true(u.lr);
 	assert_false(u.has_userinfo);
-	assert_int_equal(sip_uri_parse(&u, STR("sip:b.com;maddr=host.x"), 0,
-				       &e), 0);
+	assert_int_equal(
+		sip_uri_parse(&u, STR("sip:b.com;maddr=host.x"), 0, &e), 0);
 	assert_str_equal_cstr(u.maddr, "host.x");
+	/* Escaped names of well-known parameters are still recognised. */
+	assert_int_equal(
+		sip_uri_parse(&u, STR("sip:b.com;TR%61nsport=tcp;%6cr"), 0, &e),
+		0);
+	assert_str_equal_cstr(u.transport, "tcp");
+	assert_true(u.lr);
 }
 
 static void test_limit(void **state)
@@ -313,56 +329,53 @@ struct eqcase {
 
 /* RFC 3261 19.1.4 examples, and more. */
 static const struct eqcase eqcases[] = {
-	{ "sip:%61lice@atlanta.com;transport=TCP",
-	  "sip:alice@AtLanTa.CoM;Transport=tcp", true },
-	{ "sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5", true },
-	{ "sip:carol@chicago.com", "sip:carol@chicago.com;security=on",
-	  true },
-	{ "sip:carol@chicago.com;newparam=5",
-	  "sip:carol@chicago.com;security=on", true },
-	{ "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
-	  "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
-	  true },
-	{ "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
-	  "sip:alice@atlanta.com?priority=urgent&subject=project%20x", true },
-	{ "SIP:ALICE@AtLanTa.CoM;Transport=udp",
-	  "sip:alice@AtLanTa.CoM;Transport=UDP", false },
-	{ "sip:bob@biloxi.com", "sip:bob@biloxi.com:5060", false },
-	{ "sips:bob@biloxi.com", "sips:bob@biloxi.com:5061", false },
-	{ "sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp", false },
-	{ "sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp",
-	  false },
-	{ "sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting",
-	  false },
-	{ "sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4", false },
-	{ "sip:carol@chicago.com;security=on",
-	  "sip:carol@chicago.com;security=off", false },
-	{ "sip:bob@biloxi.com", "sips:bob@biloxi.com", false },
-	{ "sip:bob@biloxi.com", "sip:biloxi.com", false },
-	{ "sip:bob:pw@biloxi.com", "sip:bob:PW@biloxi.com", false },
-	{ "sip:bob:p%77@biloxi.com", "sip:bob:pw@biloxi.com", true },
-	{ "sip:bob@biloxi.com;maddr=1.2.3.4", "sip:bob@biloxi.com", false },
-	{ "sip:bob@biloxi.com;ttl=1", "sip:bob@biloxi.com", false },
-	{ "sip:bob@biloxi.com;user=phone", "sip:bob@biloxi.com", false },
-	{ "sip:bob@biloxi.com;method=INVITE", "sip:bob@biloxi.com", false },
-	{ "sip:bob@biloxi.com;lr", "sip:bob@biloxi.com", true },
-	{ "sip:bob@biloxi.com;%6cr", "sip:bob@biloxi.com;LR", true },
-	{ "sip:bob@biloxi.com;tr%61nsport=udp",
-	  "sip:bob@biloxi.com;transport=UDP", true },
-	{ "sip:bob@biloxi.com?a=b", "sip:bob@biloxi.com?a=b&a=b", false },
-	{ "sip:bob@biloxi.com?a=b", "sip:bob@biloxi.com?a=c", false },
-	{ "sip:bob@[::1]", "sip:bob@[0:0:0::1]", true },
-	{ "sip:bob@[::ffff:1.2.3.4]", "sip:bob@[::FFFF:102:304]", true },
-	{ "sip:bob@[::1]", "sip:bob@[::2]", false },
-	{ "sip:bob@[::1]:5060", "sip:bob@[::1]", false },
-	{ "tel:+1-201-555-0123", "tel:+1.201.555.0123", true },
-	{ "tel:+1-201-555-0123", "tel:+1-201-555-0124", false },
-	{ "tel:7042;phone-context=a.com", "tel:7042;phone-context=A.com",
-	  true },
-	{ "tel:+1234;isub=1", "tel:+1234", false },
-	{ "urn:a", "URN:a", true },
-	{ "urn:a", "urn:A", false },
-	{ "urn:a", "tel:+1", false },
+	{"sip:%61lice@atlanta.com;transport=TCP",
+	 "sip:alice@AtLanTa.CoM;Transport=tcp", true},
+	{"sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5", true},
+	{"sip:carol@chicago.com", "sip:carol@chicago.com;security=on", true},
+	{"sip:carol@chicago.com;newparam=5",
+	 "sip:carol@chicago.com;security=on", true},
+	{"sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+	 "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
+	 true},
+	{"sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+	 "sip:alice@atlanta.com?priority=urgent&subject=project%20x", true},
+	{"SIP:ALICE@AtLanTa.CoM;Transport=udp",
+	 "sip:alice@AtLanTa.CoM;Transport=UDP", false},
+	{"sip:bob@biloxi.com", "sip:bob@biloxi.com:5060", false},
+	{"sips:bob@biloxi.com", "sips:bob@biloxi.com:5061", false},
+	{"sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp", false},
+	{"sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp", false},
+	{"sip:carol@chicago.com",
+	 "sip:carol@chicago.com?Subject=next%20meeting", false},
+	{"sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4", false},
+	{"sip:carol@chicago.com;security=on",
+	 "sip:carol@chicago.com;security=off", false},
+	{"sip:bob@biloxi.com", "sips:bob@biloxi.com", false},
+	{"sip:bob@biloxi.com", "sip:biloxi.com", false},
+	{"sip:bob:pw@biloxi.com", "sip:bob:PW@biloxi.com", false},
+	{"sip:bob:p%77@biloxi.com", "sip:bob:pw@biloxi.com", true},
+	{"sip:bob@biloxi.com;maddr=1.2.3.4", "sip:bob@biloxi.com", false},
+	{"sip:bob@biloxi.com;ttl=1", "sip:bob@biloxi.com", false},
+	{"sip:bob@biloxi.com;user=phone", "sip:bob@biloxi.com", false},
+	{"sip:bob@biloxi.com;method=INVITE", "sip:bob@biloxi.com", false},
+	{"sip:bob@biloxi.com;lr", "sip:bob@biloxi.com", true},
+	{"sip:bob@biloxi.com;%6cr", "sip:bob@biloxi.com;LR", true},
+	{"sip:bob@biloxi.com;tr%61nsport=udp",
+	 "sip:bob@biloxi.com;transport=UDP", true},
+	{"sip:bob@biloxi.com?a=b", "sip:bob@biloxi.com?a=b&a=b", false},
+	{"sip:bob@biloxi.com?a=b", "sip:bob@biloxi.com?a=c", false},
+	{"sip:bob@[::1]", "sip:bob@[0:0:0::1]", true},
+	{"sip:bob@[::ffff:1.2.3.4]", "sip:bob@[::FFFF:102:304]", true},
+	{"sip:bob@[::1]", "sip:bob@[::2]", false},
+	{"sip:bob@[::1]:5060", "sip:bob@[::1]", false},
+	{"tel:+1-201-555-0123", "tel:+1.201.555.0123", true},
+	{"tel:+1-201-555-0123", "tel:+1-201-555-0124", false},
+	{"tel:7042;phone-context=a.com", "tel:7042;phone-context=A.com", true},
+	{"tel:+1234;isub=1", "tel:+1234", false},
+	{"urn:a", "URN:a", true},
+	{"urn:a", "urn:A", false},
+	{"urn:a", "tel:+1", false},
 };
 
 static void test_equal(void **state)
@@ -389,8 +402,7 @@ static void test_unescape(void **state)
 	char buf[32];
 
 	(void)state;
-	assert_int_equal(sip_unescape(buf, sizeof(buf), STR("%61lice%20x")),
-			 7);
+	assert_int_equal(sip_unescape(buf, sizeof(buf), STR("%61lice%20x")), 7);
 	assert_memory_equal(buf, "alice x", 7);
 	assert_int_equal(sip_unescape(buf, sizeof(buf), STR("a%00b")), 3);
 	assert_int_equal(buf[1], 0);

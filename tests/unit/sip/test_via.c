@@ -19,9 +19,14 @@ struct vcase {
 	const char *branch, *received, *rport, *params;
 };
 
-#define OK(in, tr, host, ht, port, br, rcv, rp, params) \
-	{ in, 0, tr, host, ht, port, br, rcv, rp, params }
-#define BAD(in) { in, SIP_PE_SYNTAX, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL }
+#define OK(in, tr, host, ht, port, br, rcv, rp, params)        \
+	{                                                      \
+		in, 0, tr, host, ht, port, br, rcv, rp, params \
+	}
+#define BAD(in)                                                             \
+	{                                                                   \
+		in, SIP_PE_SYNTAX, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL \
+	}
 
 static const struct vcase vcases[] = {
 	OK("SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds", "UDP",
@@ -39,8 +44,15 @@ static const struct vcase vcases[] = {
 	OK("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;rport;branch=390skdjuw",
 	   "UDP", "192.0.2.2", SIP_HOST_IPV4, NOPORT, "390skdjuw", ABSENT, "",
 	   "rport;branch=390skdjuw"),
-	OK("SIP/2.0/UDP host ; branch = z9hG4bK1 ; rport = 5061", "UDP",
-	   "host", SIP_HOST_NAME, NOPORT, "z9hG4bK1", ABSENT, "5061",
+	OK("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   "
+	   "z9hG4bK9ikj8",
+	   "TCP", "spindle.example.com", SIP_HOST_NAME, NOPORT, "z9hG4bK9ikj8",
+	   ABSENT, ABSENT, "branch  =   z9hG4bK9ikj8"),
+	OK("SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239",
+	   "UDP", "192.168.255.111", SIP_HOST_IPV4, NOPORT, "z9hG4bK30239",
+	   ABSENT, ABSENT, "branch=\r\n z9hG4bK30239"),
+	OK("SIP/2.0/UDP host ; branch = z9hG4bK1 ; rport = 5061", "UDP", "host",
+	   SIP_HOST_NAME, NOPORT, "z9hG4bK1", ABSENT, "5061",
 	   "branch = z9hG4bK1 ; rport = 5061"),
 	OK("SIP/2.0/UDP host : 5070", "UDP", "host", SIP_HOST_NAME, 5070,
 	   ABSENT, ABSENT, ABSENT, ""),
@@ -106,7 +118,7 @@ static void test_table(void **state)
 	for (i = 0; i < sizeof(vcases) / sizeof(vcases[0]); i++) {
 		const struct vcase *c = &vcases[i];
 		struct sip_via v;
-		struct sip_perr e = { 0 };
+		struct sip_perr e = {0};
 		int rc = sip_via_parse(&v, str_cstr(c->in), &e);
 
 		if (c->err) {
@@ -144,9 +156,11 @@ static void test_fields(void **state)
 	struct sip_perr e;
 
 	(void)state;
-	assert_int_equal(sip_via_parse(&v, STR("SIP/2.0/UDP h;maddr=[::1];"
-					       "ttl=1;TTL2=3"),
-				       &e), 0);
+	assert_int_equal(sip_via_parse(&v,
+				       STR("SIP/2.0/UDP h;maddr=[::1];"
+					   "ttl=1;TTL2=3"),
+				       &e),
+			 0);
 	assert_str_equal_cstr(v.maddr, "[::1]");
 	assert_str_equal_cstr(v.ttl, "1");
 	assert_int_equal(sip_via_parse(&v, STR("SIP/2.0/UDP h;BRANCH=Z9"), &e),
@@ -157,8 +171,8 @@ static void test_fields(void **state)
 			 -EINVAL);
 	assert_int_equal(e.off, 14);
 	/* Never reads past the slice: "h:50" cut inside the port. */
-	assert_int_equal(sip_via_parse(&v, str_make("SIP/2.0/UDP h:5060", 16),
-				       &e), 0);
+	assert_int_equal(
+		sip_via_parse(&v, str_make("SIP/2.0/UDP h:5060", 16), &e), 0);
 	assert_int_equal(v.port, 50);
 }
 
