@@ -46,6 +46,8 @@ LDFLAGS := $(SAN_LD) $(EXTRA_LDFLAGS)
 include src/core/core.mk
 include src/sip/sip.mk
 include src/transport/transport.mk
+include src/events/events.mk
+include src/proxy/proxy.mk
 # Each fragment appends to UNIT_TESTS, FUZZ_TARGETS or BENCHES.
 UNIT_TESTS :=
 FUZZ_TARGETS :=
@@ -53,7 +55,8 @@ include $(sort $(wildcard tests/unit/*/*.mk))
 include $(sort $(wildcard tests/fuzz/*.mk))
 include $(sort $(wildcard bench/*.mk))
 
-LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS)
+LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
+	$(PROXY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c

@@ -16,24 +16,24 @@
 #include <string.h>
 
 struct dparam {
-	const char *name;
+	struct str name;
 	size_t off; /* of the struct str in struct sip_digest */
 };
 
 static const struct dparam dparams[] = {
-	{"username", offsetof(struct sip_digest, username)},
-	{"realm", offsetof(struct sip_digest, realm)},
-	{"nonce", offsetof(struct sip_digest, nonce)},
-	{"uri", offsetof(struct sip_digest, uri)},
-	{"response", offsetof(struct sip_digest, response)},
-	{"algorithm", offsetof(struct sip_digest, algorithm)},
-	{"cnonce", offsetof(struct sip_digest, cnonce)},
-	{"opaque", offsetof(struct sip_digest, opaque)},
-	{"qop", offsetof(struct sip_digest, qop)},
-	{"nc", offsetof(struct sip_digest, nc)},
-	{"domain", offsetof(struct sip_digest, domain)},
-	{"stale", offsetof(struct sip_digest, stale)},
-	{"userhash", offsetof(struct sip_digest, userhash)},
+	{STR("username"), offsetof(struct sip_digest, username)},
+	{STR("realm"), offsetof(struct sip_digest, realm)},
+	{STR("nonce"), offsetof(struct sip_digest, nonce)},
+	{STR("uri"), offsetof(struct sip_digest, uri)},
+	{STR("response"), offsetof(struct sip_digest, response)},
+	{STR("algorithm"), offsetof(struct sip_digest, algorithm)},
+	{STR("cnonce"), offsetof(struct sip_digest, cnonce)},
+	{STR("opaque"), offsetof(struct sip_digest, opaque)},
+	{STR("qop"), offsetof(struct sip_digest, qop)},
+	{STR("nc"), offsetof(struct sip_digest, nc)},
+	{STR("domain"), offsetof(struct sip_digest, domain)},
+	{STR("stale"), offsetof(struct sip_digest, stale)},
+	{STR("userhash"), offsetof(struct sip_digest, userhash)},
 };
 
 static struct str *dslot(struct sip_digest *d, struct str name)
@@ -41,7 +41,7 @@ static struct str *dslot(struct sip_digest *d, struct str name)
 	unsigned i;
 
 	for (i = 0; i < sizeof(dparams) / sizeof(dparams[0]); i++)
-		if (str_caseeq_cstr(name, dparams[i].name))
+		if (str_caseeq(name, dparams[i].name))
 			return (struct str *)(void *)((char *)d +
 						      dparams[i].off);
 	return NULL;
@@ -118,7 +118,7 @@ int sip_digest_parse(struct sip_digest *dp, struct str s, struct sip_perr *errp)
 	if (p != end && p == q)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 				 "LWS expected after auth scheme");
-	if (!str_caseeq_cstr(dp->scheme, "Digest"))
+	if (!SIP__CASEEQ(dp->scheme, "Digest"))
 		return 0;
 	if (p == end)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,

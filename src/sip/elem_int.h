@@ -35,6 +35,9 @@ static inline bool sip__is_alnum(unsigned char c)
 	return sip__is(c, SIP__C_ALPHA | SIP__C_DIGIT);
 }
 
+/* Case-insensitive compare with a string literal, without strlen(). */
+#define SIP__CASEEQ(s, lit) str_caseeq((s), STR(lit))
+
 /* True when s is a non-empty RFC 3261 token. */
 bool sip__token_ok(struct str s);
 

@@ -177,7 +177,7 @@ int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp)
 		if (!pp->has_value)
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,
 					 "media parameter needs a value");
-		if (!str_caseeq_cstr(pp->name, "boundary"))
+		if (!SIP__CASEEQ(pp->name, "boundary"))
 			continue;
 		if (ctp->boundary.p || !boundary(&ctp->boundary, pp->value))
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,
@@ -204,15 +204,15 @@ static const char *replaces_param(struct sip_replaces *rp,
 {
 	struct str *slot = NULL;
 
-	if (str_caseeq_cstr(pp->name, "early-only")) {
+	if (SIP__CASEEQ(pp->name, "early-only")) {
 		if (rp->early_only || pp->has_value)
 			return "bad early-only";
 		rp->early_only = true;
 		return NULL;
 	}
-	if (str_caseeq_cstr(pp->name, "to-tag"))
+	if (SIP__CASEEQ(pp->name, "to-tag"))
 		slot = &rp->to_tag;
-	else if (str_caseeq_cstr(pp->name, "from-tag"))
+	else if (SIP__CASEEQ(pp->name, "from-tag"))
 		slot = &rp->from_tag;
 	if (slot && (slot->p || !sip__token_ok(pp->value)))
 		return "bad or duplicate tag";

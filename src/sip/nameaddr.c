@@ -40,19 +40,19 @@ static const char *na_param(struct sip_nameaddr *na, const struct sip_param *pp,
 {
 	struct str n = pp->name, v = pp->value;
 
-	if (str_caseeq_cstr(n, "tag")) {
+	if (SIP__CASEEQ(n, "tag")) {
 		if (na->tag.p)
 			return "duplicate tag";
 		if (!sip__token_ok(v))
 			return "bad tag";
 		na->tag = v;
-	} else if (str_caseeq_cstr(n, "expires")) {
+	} else if (SIP__CASEEQ(n, "expires")) {
 		if (na->has_expires)
 			return "duplicate expires";
 		if (!sip__delta_seconds(&na->expires, v))
 			return "bad expires";
 		na->has_expires = true;
-	} else if (str_caseeq_cstr(n, "q")) {
+	} else if (SIP__CASEEQ(n, "q")) {
 		if (*seen_q)
 			return "duplicate q";
 		if (!qvalue(&na->q1000, v))

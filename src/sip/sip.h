@@ -654,7 +654,8 @@ struct sdp_sess {
 int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp);
 
 /* The connection address that applies to media i (media c= or session),
- * or NULL when there is none (or i is out of range). */
+ * or NULL when there is none (or i is out of range).  A section without
+ * any c= is accepted by sdp_parse(), though RFC 8866 5.7 wants one. */
 const struct sdp_conn *sdp_media_conn(const struct sdp_sess *s, unsigned i);
 
 /* Find attribute `name` (exact, case-sensitive) in media i (or the
@@ -733,7 +734,8 @@ struct sdp_bld {
 };
 
 void sdp_bld_init(struct sdp_bld *b, const struct sdp_sess *s);
-/* Session-level c= (i < 0) or media i's c=; added if absent. */
+/* Session-level c= (i < 0) or media i's c= becomes "IN <addrtype>
+ * <addr>" (a multicast /ttl goes); added if absent (once per section). */
 void sdp_bld_conn(struct sdp_bld *b, int i, struct str addrtype,
 		  struct str addr);
 /* o= line's address fields. */

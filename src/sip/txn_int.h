@@ -91,11 +91,6 @@ struct sip_ctx {
 	char data[];
 };
 
-static inline struct sip_txl *sip__txn_txl(const struct sip__txn *t)
-{
-	return t->txl;
-}
-
 /* 64*T1: Timers B, F, H, J (unreliable), L, M, and the CANCEL guard. */
 static inline uint64_t sip__t64(const struct sip_txl *txl)
 {
@@ -110,8 +105,8 @@ void *sip__txn_alloc(struct sip_txl *txl, size_t size, bool server,
 void sip__txn_discard(struct sip__txn *t);
 /* End a transaction: unlink, stop timers, queue it for reaping. */
 void sip__txn_end(struct sip__txn *t);
-/* Send through the layer's callback to the transaction's peer.  A
- * failure on a reliable transport ends the transaction. */
+/* Send through the layer's callback to the transaction's peer: 0 or
+ * -errno.  The caller decides what a failure means (17.1.4, 17.2.4). */
 int sip__txn_send(struct sip__txn *t, const char *p, size_t n);
 /* Replace the kept copy (t->aux).  -ENOMEM leaves the old one. */
 int sip__txn_keep(struct sip__txn *t, const char *p, size_t n);

@@ -75,6 +75,10 @@ static bool esc_eq(struct str a, struct str b, bool icase)
 	unsigned char ca, cb;
 	bool ma, mb;
 
+	/* Fast path: nothing escaped on either side. */
+	if ((!a.len || !memchr(a.p, '%', a.len)) &&
+	    (!b.len || !memchr(b.p, '%', b.len)))
+		return icase ? str_caseeq(a, b) : str_eq(a, b);
 	for (;;) {
 		ma = esc_getc(&a, &ca);
 		mb = esc_getc(&b, &cb);
@@ -620,11 +624,11 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, q, "bad URI scheme");
 	urip->scheme = str_span(p, q);
 	p = q + 1;
-	if (str_caseeq_cstr(urip->scheme, "sip"))
+	if (str_caseeq(urip->scheme, STR("sip")))
 		urip->sch = SIP_URI_SIP;
-	else if (str_caseeq_cstr(urip->scheme, "sips"))
+	else if (str_caseeq(urip->scheme, STR("sips")))
 		urip->sch = SIP_URI_SIPS;
-	else if (str_caseeq_cstr(urip->scheme, "tel"))
+	else if (str_caseeq(urip->scheme, STR("tel")))
 		urip->sch = SIP_URI_TEL;
 	switch (urip->sch) {
 	case SIP_URI_SIP:
@@ -685,12 +689,13 @@ static bool uparam_lookup(struct str params, struct str n, struct str *vp)
 
 static bool is_strict_param(struct str n)
 {
-	static const char *const names[] = {"user", "ttl", "method", "maddr",
-					    "transport"};
+	static const struct str names[] = {STR("user"), STR("ttl"),
+					   STR("method"), STR("maddr"),
+					   STR("transport")};
 	unsigned i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (esc_eq(n, str_cstr(names[i]), true))
+		if (esc_eq(n, names[i], true))
 			return true;
 	return false;
 }

@@ -71,10 +71,10 @@ static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 	struct str n = pp->name, val = pp->value;
 
 	if (!pp->has_value &&
-	    (str_caseeq_cstr(n, "branch") || str_caseeq_cstr(n, "received") ||
-	     str_caseeq_cstr(n, "maddr") || str_caseeq_cstr(n, "ttl")))
+	    (SIP__CASEEQ(n, "branch") || SIP__CASEEQ(n, "received") ||
+	     SIP__CASEEQ(n, "maddr") || SIP__CASEEQ(n, "ttl")))
 		return "Via parameter needs a value";
-	if (str_caseeq_cstr(n, "rport")) {
+	if (SIP__CASEEQ(n, "rport")) {
 		if (v->has_rport)
 			return "duplicate rport";
 		if (pp->has_value && !digits_max(val, 65535))
@@ -83,27 +83,27 @@ static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 		v->rport = val;
 		return NULL;
 	}
-	if (str_caseeq_cstr(n, "branch")) {
+	if (SIP__CASEEQ(n, "branch")) {
 		if (v->has_branch)
 			return "duplicate branch";
 		if (!sip__token_ok(val))
 			return "bad branch";
 		v->has_branch = true;
 		v->branch = val;
-	} else if (str_caseeq_cstr(n, "received")) {
+	} else if (SIP__CASEEQ(n, "received")) {
 		if (v->has_received)
 			return "duplicate received";
 		if (!received_ok(val))
 			return "bad received";
 		v->has_received = true;
 		v->received = val;
-	} else if (str_caseeq_cstr(n, "maddr")) {
+	} else if (SIP__CASEEQ(n, "maddr")) {
 		if (v->maddr.p)
 			return "duplicate maddr";
 		if (sip__host_type(val) == SIP_HOST_NONE)
 			return "bad maddr";
 		v->maddr = val;
-	} else if (str_caseeq_cstr(n, "ttl")) {
+	} else if (SIP__CASEEQ(n, "ttl")) {
 		if (v->ttl.p)
 			return "duplicate ttl";
 		if (val.len > 3 || !digits_max(val, 255))

@@ -29,8 +29,8 @@
 #include "transport/tp_int.h"
 
 /* Family, then port (when with_port), then address bytes. */
-static size_t addr_key(const struct sg_addr *a, bool with_port,
-		       size_t v6_bytes, uint8_t key[19])
+static size_t addr_key(const struct sg_addr *a, bool with_port, size_t v6_bytes,
+		       uint8_t key[19])
 {
 	size_t n = 0;
 
@@ -217,8 +217,8 @@ int tp__conn_new(struct tp_conn **cp, struct transport *tp, int fd,
 	c->zone = zone;
 	c->last = loop_now(tp->loop);
 	tmr_init(&c->tmr);
-	htab_insert(&tp->by_id, &c->by_id, htab_hash(&tp->by_id, &c->id,
-						     sizeof(c->id)));
+	htab_insert(&tp->by_id, &c->by_id,
+		    htab_hash(&tp->by_id, &c->id, sizeof(c->id)));
 	htab_insert(&tp->by_addr, &c->by_addr, addr_hash(&tp->by_addr, peer));
 	c->next = tp->live;
 	if (tp->live)

@@ -26,28 +26,28 @@
 #include "transport/transport.h"
 
 enum {
-	TP_ACCEPT_BATCH = 64,	 /* accepts per listener per turn */
-	TP_UDP_ROUNDS = 4,	 /* recvmmsg batches per listener per turn */
-	TP_RX_CHUNK = 4096,	 /* rx buffer growth step */
+	TP_ACCEPT_BATCH = 64,     /* accepts per listener per turn */
+	TP_UDP_ROUNDS = 4,        /* recvmmsg batches per listener per turn */
+	TP_RX_CHUNK = 4096,       /* rx buffer growth step */
 	TP_ACCEPT_PAUSE_MS = 100, /* listener rest after EMFILE & co */
-	TP_SRC_V6_PREFIX = 8,	 /* IPv6 sources are counted per /64 */
+	TP_SRC_V6_PREFIX = 8,     /* IPv6 sources are counted per /64 */
 };
 
 struct tp_listener {
 	struct transport *tp;
-	int fd;			/* -1: slot unused */
+	int fd; /* -1: slot unused */
 	enum sip_tp kind;
 	uint16_t idx;
 	uint16_t zone;
-	struct sg_addr addr;	/* as bound (real port) */
-	struct tmr pause;	/* accept paused after EMFILE */
+	struct sg_addr addr; /* as bound (real port) */
+	struct tmr pause;    /* accept paused after EMFILE */
 };
 
 /* Connections from one source (IPv4 address, IPv6 /64).  Owner: conn.c,
  * freed when its last connection closes. */
 struct tp_src {
 	struct hnode node;
-	uint8_t key[17];	/* family + address bytes */
+	uint8_t key[17]; /* family + address bytes */
 	uint8_t keylen;
 	uint32_t n;
 };
@@ -55,7 +55,7 @@ struct tp_src {
 enum tp_conn_state {
 	TP_CONN_CONNECTING = 0,
 	TP_CONN_OPEN,
-	TP_CONN_CLOSED,		/* waiting for the reaper */
+	TP_CONN_CLOSED, /* waiting for the reaper */
 };
 
 /* One TCP connection.  Owner: its transport (conn.c). */
@@ -64,22 +64,22 @@ struct tp_conn {
 	uint64_t id;
 	int fd;
 	enum tp_conn_state state;
-	enum tp_close_why why;	/* once closed */
+	enum tp_close_why why; /* once closed */
 	bool inbound;
 	bool has_alias;
-	unsigned events;	/* LOOP_READ / LOOP_WRITE asked for */
+	unsigned events; /* LOOP_READ / LOOP_WRITE asked for */
 	uint16_t local, zone;
 	struct sg_addr peer;
 	struct sg_addr alias;
 	struct hnode by_id, by_addr, by_alias;
-	struct tp_src *src;	/* inbound only */
+	struct tp_src *src;          /* inbound only */
 	struct tp_conn *prev, *next; /* live list, or dead list (next) */
-	struct tmr tmr;		/* connect timeout, then idle check */
-	uint64_t last;		/* loop time of the last traffic */
+	struct tmr tmr;              /* connect timeout, then idle check */
+	uint64_t last;               /* loop time of the last traffic */
 	struct sip_frame_state fst;
-	char *rx;		/* unframed bytes; NULL when none */
+	char *rx; /* unframed bytes; NULL when none */
 	size_t rx_len, rx_cap;
-	char *tx;		/* queued output; NULL when none */
+	char *tx;                      /* queued output; NULL when none */
 	size_t tx_off, tx_len, tx_cap; /* pending: tx[tx_off..tx_len) */
 };
 
@@ -92,14 +92,14 @@ struct transport {
 	tp_close_fn *close_fn;
 	void *close_arg;
 	struct tp_stats st;
-	uint64_t next_id;	/* counter part of the next conn id */
+	uint64_t next_id; /* counter part of the next conn id */
 	struct tp_listener lst[TP_MAX_LISTENERS];
 	uint16_t nlst;
 	struct udp_batch *batch; /* owned; made with the first UDP listener */
-	char *scratch;		/* owned; conf.max_rx bytes, TCP reads */
+	char *scratch;           /* owned; conf.max_rx bytes, TCP reads */
 	struct htab by_id, by_addr, by_alias, by_src;
-	struct tp_conn *live;	/* all open/connecting connections */
-	struct tp_conn *dead;	/* closed, to free on the next turn */
+	struct tp_conn *live; /* all open/connecting connections */
+	struct tp_conn *dead; /* closed, to free on the next turn */
 	struct tmr reaper;
 };
 

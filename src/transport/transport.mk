@@ -1,3 +1,6 @@
 # transport layer sources
 TRANSPORT_SRCS := \
-	src/transport/udp.c
+	src/transport/udp.c \
+	src/transport/conn.c \
+	src/transport/tcp.c \
+	src/transport/tp.c

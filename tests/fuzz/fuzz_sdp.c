@@ -6,9 +6,10 @@
  * inside the input and that the section bookkeeping is consistent, run
  * every attribute parser on every attribute, then anchor every stream the
  * way the media relay does (o= and c= to a relay address, m= ports, a=rtcp
- * replaced, ICE attributes dropped, one attribute added per section),
- * and re-parse the output: it must parse (only a size limit may stop it)
- * and carry the relay's address and ports.
+ * replaced, ICE attributes dropped, one attribute added per section;
+ * the last input byte picks IPv4/IPv6, session or media c=, and whether
+ * m= protos are rewritten), and re-parse the output: it must parse (only
+ * a size limit may stop it) and carry the relay's address and ports.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -142,14 +143,20 @@ static const char *const ports[] = {
 	"40016", "40018", "40020", "40022", "40024", "40026", "40028", "40030",
 };
 
+enum {
+	MODE_V6 = 1 << 0,     /* relay address is IPv6 */
+	MODE_SESS_C = 1 << 1, /* one session c= instead of one per media */
+	MODE_PROTO = 1 << 2,  /* also rewrite m= proto to RTP/AVP */
+};
+
 /* What the relay does: anchor every stream that is not disabled. */
-static void anchor(struct sdp_bld *b, const struct sdp_sess *s, struct str at,
-		   struct str addr)
+static void anchor(struct sdp_bld *b, const struct sdp_sess *s, unsigned mode,
+		   struct str at, struct str addr)
 {
 	unsigned i, k;
 
 	sdp_bld_origin_addr(b, at, addr);
-	if (s->conn.present)
+	if (s->conn.present || (mode & MODE_SESS_C))
 		sdp_bld_conn(b, -1, at, addr);
 	for (i = 0; i < s->nattr; i++)
 		if (is_ice(s->attr[i].name))
@@ -160,7 +167,10 @@ static void anchor(struct sdp_bld *b, const struct sdp_sess *s, struct str at,
 		if (m->port == 0)
 			continue;
 		sdp_bld_media_port(b, i, str_cstr(ports[i]));
-		if (m->conn.present || !s->conn.present)
+		if (mode & MODE_PROTO)
+			sdp_bld_media_proto(b, i, STR("RTP/AVP"));
+		if (m->conn.present ||
+		    !(s->conn.present || (mode & MODE_SESS_C)))
 			sdp_bld_conn(b, (int)i, at, addr);
 		for (k = m->attr_first; k < m->attr_first + m->nattr; k++)
 			if (str_eq_cstr(s->attr[k].name, "rtcp"))
@@ -172,7 +182,7 @@ static void anchor(struct sdp_bld *b, const struct sdp_sess *s, struct str at,
 }
 
 static void check_anchored(const struct sdp_sess *in, const struct sdp_sess *o,
-			   int af)
+			   unsigned mode, int af)
 {
 	unsigned i, k;
 
@@ -186,6 +196,7 @@ static void check_anchored(const struct sdp_sess *in, const struct sdp_sess *o,
 			continue;
 		}
 		CHECK(str_eq_cstr(m->port_str, ports[i]));
+		CHECK(!(mode & MODE_PROTO) || m->proto_id == SDP_PROTO_RTP_AVP);
 		CHECK(sdp_media_conn(o, i) && sdp_media_conn(o, i)->af == af);
 		for (k = m->attr_first; k < m->attr_first + m->nattr; k++)
 			CHECK(!is_ice(o->attr[k].name));
@@ -200,7 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sdp_bld *b = malloc(sizeof(*b));
 	struct sip_perr err;
 	struct buf out;
-	bool v6 = size % 2;
+	unsigned mode = size ? data[size - 1] : 0;
+	bool v6 = mode & MODE_V6;
 	int rc;
 
 	buf_init(&out, 4 * SDP_MAX_SIZE);
@@ -208,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	check_sess(s, in);
 	sdp_bld_init(b, s);
-	anchor(b, s, v6 ? STR("IP6") : STR("IP4"),
+	anchor(b, s, mode, v6 ? STR("IP6") : STR("IP4"),
 	       v6 ? STR("2001:db8::1") : STR("192.0.2.1"));
 	rc = sdp_bld_write(b, &out);
 	CHECK(rc == 0);
@@ -221,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	}
 	check_sess(o, buf_str(&out));
-	check_anchored(s, o, v6 ? AF_INET6 : AF_INET);
+	check_anchored(s, o, mode, v6 ? AF_INET6 : AF_INET);
 done:
 	buf_free(&out);
 	free(s);

@@ -1,0 +1,1017 @@
+#!/usr/bin/python3
+"""
+Proxy benchmark (issue 3, `make bench-proxy`): sipp UAC -> proxy -> sipp
+UAS on loopback, run once through sipguard and once through Kamailio
+configured as the equivalent edge proxy, both pinned to the same core.
+
+For each proxy it measures
+  1. CPU milliseconds per call at a fixed call rate (utime+stime of every
+     process of the proxy, from /proc/PID/stat),
+  2. the highest call rate sustained with <= 0.1 % failed calls (the rate
+     is stepped up; sipp's statistics CSV gives successful/failed calls),
+  3. memory per dialog: growth of the proxy's memory while N calls are
+     held open (sipguard: VmRSS; Kamailio: the sum of PSS over all its
+     processes, i.e. each one's private memory plus the shared memory
+     counted once),
+then prints a table against the issue's targets and writes
+bench/out/proxy.json.  Method and figures: bench/README-proxy.md.
+
+Every process is started here and stopped by its pid; everything is on
+127.0.0.1 and bounded in count and time.  Environment knobs (defaults in
+brackets): BENCH_CALLS [20000] dialogs held for the memory test,
+BENCH_CPU_RATE [200] and BENCH_CPU_SECONDS [10], BENCH_RATES
+[500,1000,2000,4000,8000,16000,32000] and BENCH_STEP_SECONDS [5],
+BENCH_HOLD_RATE [1000], BENCH_PROXIES [sipguard,kamailio].
+"""
+import argparse
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SIPP = "/usr/bin/sipp"
+KAMAILIO = "/usr/sbin/kamailio"
+KAMCMD = "/usr/sbin/kamcmd"
+IP = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MAX_FAILED = 0.001              # a rate step passes with <= 0.1 % failed
+SHORT_PAUSE_MS = 500            # call length of the CPU and rate tests
+RECV_TIMEOUT_MS = 8000          # a call waiting longer than this fails
+STEP_REFINE = 2                 # bisection steps after the first failure
+PROXY_CORE, SIPP_CORE = 1, 0
+KAM_SHM_MB, KAM_PKG_MB = 256, 16
+
+# The built-in `sipp -sn uac/uas` ignore Record-Route, so their ACK and
+# BYE cannot cross a record-routing proxy.  These are the same call flow
+# and messages (INVITE with an SDP offer, 180, 200 with the answer, ACK,
+# pause, BYE, 200) with the route set handled: the UAS copies
+# Record-Route into its responses, the UAC builds ACK and BYE from the
+# 200's Contact and Record-Route (rrs="true", [next_url], [routes]).
+UAC_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bench uac">
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Subject: Performance Test
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
+  <send>
+    <![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Subject: Performance Test
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <pause/>
+  <send retrans="500">
+    <![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Subject: Performance Test
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"""
+
+UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bench uas">
+  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_Record-Route:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_Record-Route:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv request="ACK" optional="true" rtd="true" crlf="true"/>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <timewait milliseconds="4000"/>
+</scenario>
+"""
+
+
+def log(msg):
+    print("bench-proxy: " + msg, flush=True)
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else default
+
+
+def free_udp_port():
+    """A UDP port free on 127.0.0.1 right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((IP, 0))
+        return s.getsockname()[1]
+
+
+def udp_bound(port):
+    """Whether some socket is bound to UDP 127.0.0.1:port (or 0.0.0.0)."""
+    want = (":%04X" % port)
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            local = line.split()[1]
+            if local.endswith(want) and local.split(":")[0] in (
+                    "0100007F", "00000000"):
+                return True
+    return False
+
+
+# ---- /proc readers ------------------------------------------------------
+
+def proc_stat(pid):
+    """(ppid, utime+stime in seconds) of one process, or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    fields = s[s.rindex(")") + 2:].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def process_tree(root):
+    """root and all its descendants (Kamailio forks its workers)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = proc_stat(int(d))
+            if st:
+                kids.setdefault(st[0], []).append(int(d))
+    tree, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(kids.get(p, []))
+    return tree
+
+
+def task_runtime(pid):
+    """CPU seconds of every thread of pid from /proc/PID/task/*/schedstat
+    (the scheduler's own nanosecond count), or None if unavailable."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / 1e9
+
+
+def tree_cpu(root):
+    """CPU seconds used so far by root and its descendants: the sum of
+    (utime+stime) from /proc/PID/stat, which counts in clock ticks
+    (10 ms), and the sum of the schedstat run times (nanoseconds), which
+    is what the bench divides by calls when the kernel provides it."""
+    ticks, exact = 0.0, 0.0
+    for p in process_tree(root):
+        st = proc_stat(p)
+        if st:
+            ticks += st[1]
+            rt = task_runtime(p)
+            exact = None if rt is None or exact is None else exact + rt
+    return {"stat": ticks, "schedstat": exact,
+            "best": exact if exact is not None else ticks}
+
+
+def proc_kv(path, keys):
+    """Sum of the 'Key: N kB' lines named in keys, in bytes."""
+    total = 0
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in keys:
+                    total += int(v.split()[0]) * 1024
+    except OSError:
+        pass
+    return total
+
+
+def tree_memory(root):
+    """Memory figures of root and its descendants, in bytes."""
+    procs = process_tree(root)
+    return {
+        "processes": len(procs),
+        "rss": sum(proc_kv("/proc/%d/status" % p, ("VmRSS",))
+                   for p in procs),
+        "pss": sum(proc_kv("/proc/%d/smaps_rollup" % p, ("Pss",))
+                   for p in procs),
+        "private": sum(proc_kv("/proc/%d/smaps_rollup" % p,
+                               ("Private_Clean", "Private_Dirty"))
+                       for p in procs),
+    }
+
+
+# ---- processes ----------------------------------------------------------
+
+def pinned(core):
+    """preexec_fn pinning the child to one core (when there are two)."""
+    def pin():
+        if core is not None:
+            os.sched_setaffinity(0, {core})
+    return pin
+
+
+def cores():
+    n = len(os.sched_getaffinity(0))
+    return (PROXY_CORE, SIPP_CORE) if n >= 2 else (None, None)
+
+
+def stop_pid(proc, sig=signal.SIGTERM, timeout=10.0, tree=None):
+    """Stop one child we started, by its pid; then any of its leftovers."""
+    if tree is None:
+        tree = process_tree(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for p in tree[1:]:          # a worker that outlived its parent
+        if proc_stat(p) is not None:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+    return proc.returncode
+
+
+class Sipp:
+    """One sipp process running one of the scenarios above."""
+
+    def __init__(self, workdir, name, role, local_port, remote=None,
+                 args=(), core=None):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        xml = os.path.join(self.dir, role + ".xml")
+        with open(xml, "w") as f:
+            f.write(UAC_XML if role == "uac" else UAS_XML)
+        self.stat = os.path.join(self.dir, "stat.csv")
+        cmd = [SIPP, "-sf", xml, "-i", IP, "-p", str(local_port),
+               "-t", "u1", "-nostdin", "-s", "bench",
+               "-trace_stat", "-stf", self.stat, "-fd", "1",
+               "-trace_err", "-error_file",
+               os.path.join(self.dir, "errors.log"),
+               "-max_socket", "1000", "-max_recv_loops", "1000"]
+        cmd += [str(a) for a in args]
+        if remote:
+            cmd.append("%s:%d" % (IP, remote))
+        self.cmd = cmd
+        self.out = open(os.path.join(self.dir, "screen.log"), "wb")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.out,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL,
+                                     preexec_fn=pinned(core))
+
+    def wait(self, timeout):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        self.elapsed = time.monotonic() - self.t0
+        return self.proc.returncode
+
+    def stop(self):
+        """SIGUSR1 is sipp's 'quit'; a second one stops waiting for calls."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                if self.proc.poll() is None:
+                    self.proc.send_signal(signal.SIGUSR1)
+                stop_pid(self.proc, signal.SIGUSR1, timeout=3)
+        if not self.out.closed:
+            self.out.close()
+        return self.proc.returncode
+
+    def cpu(self):
+        return tree_cpu(self.proc.pid)["best"]
+
+    def stats(self):
+        """The last line of sipp's statistics CSV, as a dict of strings."""
+        try:
+            with open(self.stat, errors="replace") as f:
+                lines = [l for l in f.read().splitlines() if l.strip()]
+        except OSError:
+            return {}
+        if len(lines) < 2:
+            return {}
+        return dict(zip(lines[0].split(";"), lines[-1].split(";")))
+
+    def counts(self):
+        s = self.stats()
+
+        def n(key):
+            try:
+                return int(s.get(key, "0") or 0)
+            except ValueError:
+                return 0
+        return {"created": n("TotalCallCreated"),
+                "current": n("CurrentCall"),
+                "ok": n("SuccessfulCall(C)"),
+                "failed": n("FailedCall(C)"),
+                "retrans": n("Retransmissions(C)")}
+
+
+# ---- the two proxies ----------------------------------------------------
+
+class Proxy:
+    """A proxy under test: listens on port_untrusted (the UAC sends there)
+    and port_trusted, forwards to the UAS on backend."""
+    name = "?"
+
+    def __init__(self, workdir, ports):
+        self.dir = os.path.join(workdir, self.name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.ports = ports
+        self.proc = None
+        self.logf = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self, core):
+        cmd = self.command()
+        self.logf = open(os.path.join(self.dir, "proxy.log"), "ab")
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.logf,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL,
+                                     preexec_fn=pinned(core))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s:\n%s" % (
+                    self.name, self.proc.returncode, self.log_tail()))
+            if udp_bound(self.ports["untrusted"]) and \
+                    udp_bound(self.ports["trusted"]):
+                time.sleep(0.5)     # workers still forking
+                return
+            time.sleep(0.1)
+        raise RuntimeError("%s did not bind its ports:\n%s" % (
+            self.name, self.log_tail()))
+
+    def stop(self):
+        if self.proc is not None:
+            stop_pid(self.proc, signal.SIGTERM)
+            self.proc = None
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+
+    def log_tail(self, n=15):
+        if self.logf:
+            self.logf.flush()
+        try:
+            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    def log_count(self, needle):
+        if self.logf:
+            self.logf.flush()
+        try:
+            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace").count(needle)
+        except OSError:
+            return 0
+
+    def cpu(self):
+        return tree_cpu(self.proc.pid)
+
+    def memory(self):
+        """Bytes that count as the proxy's memory, and the details."""
+        raise NotImplementedError
+
+    def dialogs(self):
+        """The proxy's own count of dialogs, if it has a way to tell."""
+        return None
+
+
+class Sipguard(Proxy):
+    name = "sipguard"
+    memory_method = "VmRSS of the sipguard process"
+
+    def __init__(self, workdir, ports, binary, max_dialogs):
+        super().__init__(workdir, ports)
+        self.binary = binary
+        with open(os.path.join(HERE, "sipguard_bench.yaml")) as f:
+            cfg = f.read() % {
+                "ip": IP, "port_untrusted": ports["untrusted"],
+                "port_trusted": ports["trusted"], "backend": ports["uas"],
+                "max_dialogs": max_dialogs,
+                "max_transactions": max_dialogs}
+        self.cfg = os.path.join(self.dir, "sipguard.yaml")
+        with open(self.cfg, "w") as f:
+            f.write(cfg)
+
+    def version(self):
+        try:
+            return subprocess.run([self.binary, "-V"], capture_output=True,
+                                  text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    def command(self):
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError("no sipguard binary at " + self.binary)
+        return [self.binary, "-c", self.cfg]
+
+    def memory(self):
+        m = tree_memory(self.proc.pid)
+        return m["rss"], m
+
+
+class Kamailio(Proxy):
+    name = "kamailio"
+    memory_method = ("sum of PSS over all Kamailio processes (private "
+                     "memory of each + shared memory counted once)")
+
+    def __init__(self, workdir, ports):
+        super().__init__(workdir, ports)
+        self.ctl = os.path.join(self.dir, "ctl.sock")
+        with open(os.path.join(HERE, "kamailio_edge.cfg")) as f:
+            cfg = f.read() % {
+                "ip": IP, "port_untrusted": ports["untrusted"],
+                "port_trusted": ports["trusted"],
+                "backend": "%s:%d" % (IP, ports["uas"]),
+                "ctl_socket": self.ctl}
+        self.cfg = os.path.join(self.dir, "kamailio.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(cfg)
+
+    def version(self):
+        try:
+            out = subprocess.run([KAMAILIO, "-v"], capture_output=True,
+                                 text=True, timeout=5).stdout
+            return out.splitlines()[0].replace("version: ", "").strip()
+        except (OSError, subprocess.SubprocessError, IndexError):
+            return "?"
+
+    def command(self):
+        # -DD: stay in the foreground as our child (workers still fork);
+        # -E: log to stderr; shared memory sized for the held dialogs.
+        return [KAMAILIO, "-DD", "-E", "-f", self.cfg,
+                "-P", os.path.join(self.dir, "kamailio.pid"),
+                "-Y", self.dir, "-w", self.dir,
+                "-m", str(KAM_SHM_MB), "-M", str(KAM_PKG_MB)]
+
+    def shm_used(self):
+        """real_used of Kamailio's shared-memory allocator (kamcmd)."""
+        try:
+            out = subprocess.run(
+                [KAMCMD, "-s", "unix:" + self.ctl, "core.shmmem"],
+                capture_output=True, text=True, timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for line in out.splitlines():
+            k, _, v = line.strip().partition(":")
+            if k == "real_used":
+                return int(v)
+        return None
+
+    def memory(self):
+        m = tree_memory(self.proc.pid)
+        m["shm_real_used"] = self.shm_used()
+        return m["pss"], m
+
+    def dialogs(self):
+        """Active dialogs by state (kamcmd dlg.stats_active)."""
+        try:
+            out = subprocess.run(
+                [KAMCMD, "-s", "unix:" + self.ctl, "dlg.stats_active"],
+                capture_output=True, text=True, timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        d = {}
+        for line in out.splitlines():
+            k, _, v = line.strip().partition(":")
+            if v.strip().isdigit():
+                d[k] = int(v)
+        return d or None
+
+
+# ---- the measurements ---------------------------------------------------
+
+def children_cpu():
+    """CPU seconds of our reaped children (the sipp UACs), so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class Run:
+    """Runs the three measurements against one proxy."""
+
+    def __init__(self, proxy, opts, workdir, ports):
+        self.proxy, self.opts, self.ports = proxy, opts, ports
+        self.workdir = os.path.join(workdir, proxy.name)
+        self.core_proxy, self.core_sipp = cores()
+        self.uas = None
+        self.seq = 0
+        self.res = {"version": proxy.version(), "error": None,
+                    "memory_method": proxy.memory_method}
+
+    # -- plumbing --
+
+    def start(self):
+        self.seq += 1
+        self.uas = Sipp(self.workdir, "uas-%d" % self.seq, "uas",
+                        self.ports["uas"], core=self.core_sipp)
+        self.proxy.start(self.core_proxy)
+        deadline = time.monotonic() + 5
+        while not udp_bound(self.ports["uas"]):
+            if self.uas.proc.poll() is not None or \
+                    time.monotonic() > deadline:
+                raise RuntimeError("sipp UAS did not start: see " +
+                                   self.uas.dir)
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proxy.stop()
+        if self.uas is not None:
+            self.uas.stop()
+            self.uas = None
+
+    def restart(self):
+        self.stop()
+        time.sleep(0.5)
+        self.start()
+
+    def uac(self, tag, rate, calls, pause_ms, timeout_s, limit=None):
+        self.seq += 1
+        args = ["-r", rate, "-m", calls, "-d", pause_ms,
+                "-recv_timeout", RECV_TIMEOUT_MS, "-timeout",
+                "%ds" % timeout_s]
+        if limit:
+            args += ["-l", limit]
+        return Sipp(self.workdir, "%02d-%s" % (self.seq, tag), "uac",
+                    self.ports["uac"], remote=self.ports["untrusted"],
+                    args=args, core=self.core_sipp)
+
+    def calls(self, tag, rate, calls, pause_ms):
+        """Run calls to completion; returns (sipp, counts)."""
+        timeout = int(calls / rate * 2 + pause_ms / 1000 +
+                      RECV_TIMEOUT_MS / 1000 + 10)
+        u = self.uac(tag, rate, calls, pause_ms, timeout)
+        u.wait(timeout + 10)
+        return u, u.counts()
+
+    # -- 0. does a call get through at all? --
+
+    def smoke(self):
+        u, c = self.calls("smoke", 10, 5, 100)
+        if c["ok"] != 5:
+            raise RuntimeError(
+                "calls do not get through %s (%d of 5 succeeded; sipp "
+                "logs in %s; proxy log tail:\n%s)" % (
+                    self.proxy.name, c["ok"], u.dir,
+                    self.proxy.log_tail(8)))
+
+    # -- 1. CPU per call at a fixed rate --
+
+    def cpu_per_call(self):
+        rate, secs = self.opts.cpu_rate, self.opts.cpu_seconds
+        self.calls("warmup", rate, rate, SHORT_PAUSE_MS)
+        time.sleep(1)
+        c0, t0 = self.proxy.cpu(), time.monotonic()
+        time.sleep(2)
+        c1, t1 = self.proxy.cpu(), time.monotonic()
+        u, c = self.calls("cpu", rate, rate * secs, SHORT_PAUSE_MS)
+        time.sleep(2)           # let timers finish the calls' state
+        c2, t2 = self.proxy.cpu(), time.monotonic()
+        idle = (c1["best"] - c0["best"]) / (t1 - t0)
+        used = c2["best"] - c1["best"]
+        self.res["cpu"] = {
+            "rate": rate, "seconds": secs, "calls": rate * secs,
+            "ok": c["ok"], "failed": rate * secs - c["ok"],
+            "cpu_s": round(used, 4),
+            "cpu_s_ticks": round(c2["stat"] - c1["stat"], 3),
+            "source": "schedstat" if c2["schedstat"] is not None
+            else "stat",
+            "window_s": round(t2 - t1, 2),
+            "idle_cpu_ms_per_s": round(idle * 1000, 3),
+        }
+        if c["ok"] == 0:
+            raise RuntimeError("no call completed in the CPU test")
+        self.res["cpu_ms_per_call"] = round(used * 1000 / c["ok"], 4)
+        log("%s: %.4f ms CPU per call (%d calls at %d/s, %d failed)" % (
+            self.proxy.name, self.res["cpu_ms_per_call"], c["ok"], rate,
+            rate * secs - c["ok"]))
+
+    # -- 2. highest sustained rate --
+
+    def step(self, rate):
+        secs = self.opts.step_seconds
+        n = rate * secs
+        c0, g0 = self.proxy.cpu()["best"], children_cpu()
+        s0 = self.uas.cpu()
+        u, c = self.calls("rate-%d" % rate, rate, n, SHORT_PAUSE_MS)
+        wall = u.elapsed
+        proxy_util = (self.proxy.cpu()["best"] - c0) / wall
+        sipp_util = (children_cpu() - g0 + self.uas.cpu() - s0) / wall
+        failed = n - c["ok"]
+        # sipp must also have kept the rate: all calls placed and done in
+        # about the nominal time (a slow generator stretches the run).
+        in_time = wall <= secs * 1.25 + SHORT_PAUSE_MS / 1000 + 3
+        ok = failed <= MAX_FAILED * n and in_time
+        r = {"rate": rate, "calls": n, "ok": c["ok"], "failed": failed,
+             "retransmissions": c["retrans"], "wall_s": round(wall, 2),
+             "in_time": in_time, "pass": ok,
+             "proxy_core_util": round(proxy_util, 3),
+             "sipp_core_util": round(sipp_util, 3)}
+        log("%s: %6d calls/s: %s (%d ok, %d failed, %d retrans, %.1f s, "
+            "proxy core %.0f%%, sipp core %.0f%%)" % (
+                self.proxy.name, rate, "pass" if ok else "FAIL", c["ok"],
+                failed, c["retrans"], wall, proxy_util * 100,
+                sipp_util * 100))
+        return r
+
+    def max_rate(self):
+        steps, best, worst = [], 0, None
+        for rate in self.opts.rates:
+            r = self.step(rate)
+            steps.append(r)
+            if not r["pass"]:
+                worst = rate
+                break
+            best = rate
+            time.sleep(2)
+        for _ in range(STEP_REFINE):
+            if worst is None or worst - best <= max(best // 10, 50):
+                break
+            self.restart()  # a failed step leaves state behind
+            rate = (best + worst) // 2 // 50 * 50 or 50
+            r = self.step(rate)
+            steps.append(r)
+            if r["pass"]:
+                best = rate
+            else:
+                worst = rate
+        self.res["steps"] = steps
+        self.res["max_rate"] = best
+        self.res["max_rate_bounded_by_steps"] = worst is None
+        last = [s for s in steps if s["rate"] == worst]
+        # If the failing step had the generator's core saturated and the
+        # proxy's not, the limit measured is sipp's, not the proxy's.
+        self.res["max_rate_generator_bound"] = bool(
+            last and last[-1]["sipp_core_util"] >= 0.9 and
+            last[-1]["proxy_core_util"] < 0.8)
+        log("%s: highest sustained rate %d calls/s" % (self.proxy.name,
+                                                       best))
+
+    # -- 3. memory per dialog --
+
+    def acks_sent(self, u):
+        """ACKs the UAC has sent so far = dialogs established (from the
+        -trace_counts file: one column per scenario step)."""
+        names = [f for f in os.listdir(u.dir) if f.endswith("_counts.csv")]
+        if not names:
+            return 0
+        with open(os.path.join(u.dir, names[0]), errors="replace") as f:
+            lines = [l for l in f.read().splitlines() if l.strip()]
+        if len(lines) < 2:
+            return 0
+        row = dict(zip(lines[0].split(";"), lines[-1].split(";")))
+        for k, v in row.items():
+            if k.endswith("_ACK_Sent"):
+                return int(v or 0)
+        return 0
+
+    def hold(self, n, rate):
+        """Open n calls at rate and keep them open; returns the UAC once
+        every call is established (or the time is up)."""
+        setup = n / rate
+        pause_ms = int((setup + 60) * 1000)
+        self.seq += 1
+        u = Sipp(self.workdir, "%02d-hold" % self.seq, "uac",
+                 self.ports["uac"], remote=self.ports["untrusted"],
+                 args=["-r", rate, "-m", n, "-l", n + 10, "-d", pause_ms,
+                       "-recv_timeout", RECV_TIMEOUT_MS, "-trace_counts",
+                       "-timeout", "%ds" % int(setup + 120)],
+                 core=self.core_sipp)
+        deadline = time.monotonic() + setup * 1.5 + 20
+        last, stable = None, 0
+        while time.monotonic() < deadline and u.proc.poll() is None:
+            time.sleep(0.5)
+            c = u.counts()
+            if c["created"] < n or c["current"] + c["failed"] < n:
+                continue
+            acks = self.acks_sent(u)
+            if acks + c["failed"] < n:
+                continue
+            mem = self.proxy.memory()[0]
+            # plateau: three readings within 0.2 % of each other
+            if last is not None and abs(mem - last) <= 0.002 * last:
+                stable += 1
+            else:
+                stable = 0
+            last = mem
+            if stable >= 3:
+                break
+        return u
+
+    def memory(self):
+        n = self.opts.calls
+        rate = self.opts.hold_rate
+        if self.res.get("max_rate"):
+            rate = max(100, min(rate, self.res["max_rate"] // 2))
+        self.restart()          # a fresh proxy: no memory left from above
+        self.calls("warmup", 200, 200, 0)
+        time.sleep(6)           # transactions kept after their end expire
+        base, base_d = self.proxy.memory()
+        u = self.hold(n, rate)
+        held = self.acks_sent(u)
+        plateau, plat_d = self.proxy.memory()
+        extra = self.proxy.dialogs()
+        u.stop()
+        self.res["memory"] = {
+            "calls": n, "rate": rate, "dialogs": held,
+            "base_bytes": base, "plateau_bytes": plateau,
+            "base": base_d, "plateau": plat_d, "proxy_dialogs": extra,
+        }
+        if held < n * 0.99:
+            raise RuntimeError("only %d of %d calls established in the "
+                               "memory test" % (held, n))
+        self.res["bytes_per_dialog"] = round((plateau - base) / held)
+        log("%s: %d bytes per dialog (%d dialogs, %.1f -> %.1f MiB)" % (
+            self.proxy.name, self.res["bytes_per_dialog"], held,
+            base / 2**20, plateau / 2**20))
+
+    def run(self):
+        t0 = time.monotonic()
+        log("---- %s (%s)" % (self.proxy.name, self.res["version"]))
+        try:
+            self.start()
+            self.smoke()
+            self.cpu_per_call()
+            self.max_rate()
+            self.memory()
+        except Exception as e:      # report and carry on to the next proxy
+            self.res["error"] = str(e)
+            log("%s: ERROR: %s" % (self.proxy.name, e))
+        finally:
+            self.stop()
+        self.res["seconds"] = round(time.monotonic() - t0, 1)
+        return self.res
+
+
+# ---- report -------------------------------------------------------------
+
+def verdicts(sg, km):
+    """Rows of (metric, sipguard, kamailio, ratio, target, result)."""
+    rows = []
+
+    def get(r, k):
+        return r.get(k) if r else None
+
+    def fmt(v, f):
+        return "n/a" if v is None else f % v
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    c_s, c_k = get(sg, "cpu_ms_per_call"), get(km, "cpu_ms_per_call")
+    r = ratio(c_s, c_k)
+    rows.append(("CPU per call (ms)", fmt(c_s, "%.4f"), fmt(c_k, "%.4f"),
+                 fmt(r, "%.3f"), "<= 1/3 of Kamailio",
+                 "n/a" if r is None else ("pass" if r <= 1 / 3 else "FAIL")))
+    m_s, m_k = get(sg, "max_rate"), get(km, "max_rate")
+    r = ratio(m_s, m_k)
+    rows.append(("highest rate, <=0.1% failed (calls/s)", fmt(m_s, "%d"),
+                 fmt(m_k, "%d"), fmt(r, "%.2f"), ">= 2x Kamailio",
+                 "n/a" if r is None else ("pass" if r >= 2 else "FAIL")))
+    b_s, b_k = get(sg, "bytes_per_dialog"), get(km, "bytes_per_dialog")
+    r = ratio(b_s, b_k)
+    rows.append(("memory per dialog (bytes)", fmt(b_s, "%d"),
+                 fmt(b_k, "%d"), fmt(r, "%.3f"), "<= 2048",
+                 "n/a" if b_s is None else
+                 ("pass" if b_s <= 2048 else "FAIL")))
+    return rows
+
+
+def print_table(rows):
+    head = ("metric", "sipguard", "kamailio", "ratio", "target", "result")
+    w = [max(len(str(r[i])) for r in rows + [head]) for i in range(6)]
+    line = "  ".join("%%-%ds" % x for x in w)
+    print()
+    print(line % head)
+    print(line % tuple("-" * x for x in w))
+    for r in rows:
+        print(line % r)
+    print(flush=True)
+
+
+def notes(results):
+    for name, r in results.items():
+        if r.get("error"):
+            print("note: %s: %s" % (name, r["error"].splitlines()[0]))
+        if r.get("max_rate_bounded_by_steps"):
+            print("note: %s passed every rate step; its limit is higher"
+                  % name)
+        if r.get("max_rate_generator_bound"):
+            print("note: %s: sipp's core was saturated at the failing "
+                  "step: the rate found is the load generator's limit"
+                  % name)
+
+
+# ---- main ---------------------------------------------------------------
+
+def options():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sipguard", default=os.path.join(
+        ROOT, "build", "release", "sipguard"), help="sipguard binary")
+    ap.add_argument("--calls", type=int, default=env_int("BENCH_CALLS",
+                    20000), help="dialogs held for the memory test")
+    ap.add_argument("--cpu-rate", type=int,
+                    default=env_int("BENCH_CPU_RATE", 200))
+    ap.add_argument("--cpu-seconds", type=int,
+                    default=env_int("BENCH_CPU_SECONDS", 10))
+    ap.add_argument("--step-seconds", type=int,
+                    default=env_int("BENCH_STEP_SECONDS", 5))
+    ap.add_argument("--rates", default=os.environ.get(
+        "BENCH_RATES", "500,1000,2000,4000,8000,16000,32000"))
+    ap.add_argument("--hold-rate", type=int,
+                    default=env_int("BENCH_HOLD_RATE", 1000))
+    ap.add_argument("--proxies", default=os.environ.get(
+        "BENCH_PROXIES", "sipguard,kamailio"))
+    ap.add_argument("--out", default=os.path.join(HERE, "out",
+                                                  "proxy.json"))
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 unless every target passes")
+    o = ap.parse_args()
+    o.rates = [int(x) for x in o.rates.split(",") if x.strip()]
+    o.proxies = [x.strip() for x in o.proxies.split(",") if x.strip()]
+    if not o.rates or min(o.rates) <= 0 or o.calls <= 0:
+        ap.error("rates and calls must be positive")
+    return o
+
+
+def raise_fd_limit(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(need, soft)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def make_proxy(name, o, workdir, ports):
+    if name == "sipguard":
+        return Sipguard(workdir, ports, o.sipguard,
+                        max(100000, 2 * o.calls))
+    if name == "kamailio":
+        return Kamailio(workdir, ports)
+    raise SystemExit("unknown proxy " + name)
+
+
+def main():
+    o = options()
+    for tool in (SIPP, KAMAILIO):
+        if not os.access(tool, os.X_OK):
+            raise SystemExit("bench-proxy: %s missing (make deps)" % tool)
+    fds = raise_fd_limit(o.calls + 1024)
+    workdir = os.path.join(HERE, "out", "proxy-logs")
+    os.makedirs(workdir, exist_ok=True)
+    ports = {k: free_udp_port() for k in
+             ("uac", "untrusted", "trusted", "uas")}
+    pc, sc = cores()
+    log("proxy on core %s, sipp on core %s; %d dialogs held; logs in %s" %
+        (pc, sc, o.calls, os.path.relpath(workdir, ROOT)))
+    t0 = time.monotonic()
+    results = {}
+    for name in o.proxies:
+        proxy = make_proxy(name, o, workdir, ports)
+        results[name] = Run(proxy, o, workdir, ports).run()
+    total = time.monotonic() - t0
+    rows = verdicts(results.get("sipguard"), results.get("kamailio"))
+    print_table(rows)
+    notes(results)
+    log("whole run: %.0f s" % total)
+    out = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"cpus": os.cpu_count(), "kernel": os.uname().release,
+                 "proxy_core": pc, "sipp_core": sc, "nofile": fds},
+        "params": {"calls": o.calls, "cpu_rate": o.cpu_rate,
+                   "cpu_seconds": o.cpu_seconds, "rates": o.rates,
+                   "step_seconds": o.step_seconds,
+                   "hold_rate": o.hold_rate, "call_pause_ms":
+                   SHORT_PAUSE_MS, "max_failed": MAX_FAILED},
+        "results": results,
+        "table": [dict(zip(("metric", "sipguard", "kamailio", "ratio",
+                            "target", "result"), r)) for r in rows],
+        "seconds": round(total, 1),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(o.out)), exist_ok=True)
+    with open(o.out, "w") as f:
+        json.dump(out, f, indent=2)
+    log("figures written to %s" % os.path.relpath(o.out, ROOT))
+    if o.strict and any(r[5] != "pass" for r in rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

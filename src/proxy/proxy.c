@@ -1,0 +1,478 @@
+/*
+ * proxy.c - the proxy object: zones and listeners from the configuration,
+ * the receive path (parse, refuse, dispatch to request/response
+ * handling), the transaction and dialog callbacks, call records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/mem.h"
+#include "core/siphash.h"
+#include "events/events.h"
+#include "proxy/proxy_int.h"
+#include "transport/transport.h"
+
+enum {
+	PROXY_LOG_FIELD = 96,
+};
+
+int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
+		size_t n)
+{
+	int err = tp_send(p->tp, to, b, n);
+
+	if (err < 0) {
+		char as[SG_ADDR_STRLEN];
+
+		LOG_RL(LOG_LVL_WARN, "send to %s %s failed: %s",
+		       sip_tp_name(to->tp),
+		       sg_addr_fmt(&to->addr, as, sizeof(as)), strerror(-err));
+	}
+	return err < 0 ? err : 0;
+}
+
+void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
+			    const struct sip_peer *from, int status,
+			    const char *reason, struct str extra)
+{
+	char tag[PROXY_TAG_LEN + 1];
+
+	proxy__tag(p, m, tag);
+	buf_reset(&p->out);
+	if (sip_reply(&p->out, m, status, str_cstr(reason ? reason : ""),
+		      str_cstr(tag), extra) == 0)
+		(void)proxy__send(p, from, p->out.p, p->out.len);
+}
+
+/* A message that failed to parse: answer a request when safe, else drop
+ * (garbage and responses are never answered: that only helps scanners). */
+static void refuse(struct proxy *p, const struct sip_peer *from,
+		   const char *b, size_t n, const struct sip_perr *pe)
+{
+	char reason[160], tag[17], src[SG_ADDR_STRLEN];
+	int status = sip_perr_status(pe->code);
+	bool answered = false;
+
+	p->st.rx_malformed++;
+	snprintf(reason, sizeof(reason), "%s - %s", sip_status_reason(status),
+		 pe->reason ? pe->reason : "malformed");
+	snprintf(tag, sizeof(tag), "%016llx",
+		 (unsigned long long)siphash24(b, n, p->key));
+	buf_reset(&p->out);
+	if (sip_reply_raw(&p->out, str_make(b, n), status, str_cstr(reason),
+			  str_cstr(tag), STR_NULL) == 0)
+		answered = proxy__send(p, from, p->out.p, p->out.len) == 0;
+	LOG_RL(LOG_LVL_INFO, "rx %s %s zone=%s: refused: %d %s at byte %u, %s",
+	       sip_tp_name(from->tp),
+	       sg_addr_fmt(&from->addr, src, sizeof(src)),
+	       p->zones[from->zone].c->name, status,
+	       pe->reason ? pe->reason : "malformed", pe->off,
+	       answered ? "answered" : "dropped");
+}
+
+static void log_rx(const struct proxy *p, const struct sip_peer *from,
+		   const struct sip_msg *m)
+{
+	char a[LOG_SAFE_SIZE(PROXY_LOG_FIELD)], c[LOG_SAFE_SIZE(PROXY_LOG_FIELD)];
+	char b[LOG_SAFE_SIZE(32)];
+	char src[SG_ADDR_STRLEN];
+	struct str s1 = m->is_request ? m->ruri_raw : m->reason;
+	struct str s2 = m->call_id;
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	if (s1.len > PROXY_LOG_FIELD)
+		s1.len = PROXY_LOG_FIELD;
+	if (s2.len > PROXY_LOG_FIELD)
+		s2.len = PROXY_LOG_FIELD;
+	sg_addr_fmt(&from->addr, src, sizeof(src));
+	if (m->is_request)
+		log_debug("rx %s %s zone=%s: %s %s call-id=%s cseq=%u",
+			  sip_tp_name(from->tp), src,
+			  p->zones[from->zone].c->name,
+			  log_safe(b, sizeof(b), str_sub(m->method, 0, 32)),
+			  log_safe(a, sizeof(a), s1),
+			  log_safe(c, sizeof(c), s2), m->cseq.num);
+	else
+		log_debug("rx %s %s zone=%s: %u %s call-id=%s cseq=%u",
+			  sip_tp_name(from->tp), src,
+			  p->zones[from->zone].c->name, m->status,
+			  log_safe(a, sizeof(a), s1),
+			  log_safe(c, sizeof(c), s2), m->cseq.num);
+}
+
+/* Transport callback: one datagram or one framed stream message. */
+static void on_recv(void *arg, const struct sip_peer *from, const char *b,
+		    size_t n)
+{
+	struct proxy *p = arg;
+	struct sip_perr pe = { 0 };
+
+	if (n <= 4 && str_trim(str_make(b, n)).len == 0)
+		return;	/* CRLF keep-alive over UDP */
+	if (sip_msg_parse(p->msg, b, n, &p->lim,
+			  from->tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
+						   SIP_PARSE_STREAM,
+			  &pe) != 0) {
+		refuse(p, from, b, n, &pe);
+		return;
+	}
+	log_rx(p, from, p->msg);
+	if (p->msg->is_request)
+		proxy__request(p, p->msg, from);
+	else
+		proxy__response(p, p->msg, from);
+}
+
+/* ------------------------------------------------- txn callbacks */
+
+static int txl_send(void *arg, const struct sip_peer *to, const char *b,
+		    size_t n)
+{
+	return proxy__send(arg, to, b, n);
+}
+
+static void on_ctx_response(void *user, struct sip_ctx *ctx,
+			    const struct sip_msg *resp,
+			    const struct sip_peer *from)
+{
+	enum proxy_user_kind *k = user;
+
+	if (!k)
+		return;
+	if (*k == PROXY_U_PROBE)
+		proxy__probe_response(user, resp->status);
+	else
+		proxy__ctx_response(user, ctx, resp, from);
+}
+
+static void on_ctx_timeout(void *user, struct sip_ctx *ctx, int err)
+{
+	enum proxy_user_kind *k = user;
+
+	if (!k)
+		return;
+	if (*k == PROXY_U_PROBE)
+		proxy__probe_failed(user);
+	else
+		proxy__ctx_timeout(user, ctx, err);
+}
+
+static void on_ctx_gone(void *user, struct sip_ctx *ctx)
+{
+	enum proxy_user_kind *k = user;
+
+	if (!k)
+		return;
+	if (*k == PROXY_U_PROBE) {
+		struct proxy_backend *be = user;
+
+		if (be->probe_ctx == ctx)
+			be->probe_ctx = NULL;
+		return;
+	}
+	{
+		struct proxy_fwd *f = user;
+
+		if (f->ctx == ctx)
+			f->ctx = NULL;
+		proxy__fwd_release(f);
+	}
+}
+
+static void on_stx_gone(void *user, struct sip_stx *stx)
+{
+	struct proxy_fwd *f = user;
+
+	if (!f)
+		return;
+	if (f->stx == stx)
+		f->stx = NULL;
+	proxy__fwd_release(f);
+}
+
+/* ---------------------------------------------- dialog callbacks */
+
+static void on_dlg_end(void *arg, struct sip_dlg *d)
+{
+	struct proxy *p = arg;
+
+	if (d->record && p->cdr)
+		cdr_write(p->cdr, d);
+}
+
+/* A dialog timed out (max duration, idle, session expiry): BYE both. */
+static void on_dlg_expire(void *arg, struct sip_dlg *d,
+			  enum sip_dlg_reason r)
+{
+	struct proxy *p = arg;
+	int s;
+
+	if (d->state != SIP_DLG_CONFIRMED)
+		return;
+	for (s = 0; s < 2; s++) {
+		const struct sip_peer *to = &d->side[s].peer;
+		const struct proxy_lis *out;
+		char branch[SIP_TXN_BRANCH_LEN + 1];
+		struct sip_dlg_bye bye;
+		struct sip_ctx *ctx;
+		size_t blen;
+
+		if (!d->side[s].has_peer)
+			continue;
+		out = proxy__egress(p, to->zone, to);
+		if (!out)
+			continue;
+		blen = sip_txl_branch(p->txl, branch);
+		memset(&bye, 0, sizeof(bye));
+		bye.via_host = str_cstr(out->hostport);
+		bye.branch = str_make(branch, blen);
+		bye.tp = out->tp;
+		bye.self_rr = d->n_up ? 2 : 2;
+		bye.reason = str_cstr(sip_dlg_reason_name(r));
+		buf_reset(&p->out);
+		if (sip_dlg_build_bye(d, (enum sip_dlg_side)s, &bye, &p->out,
+				      NULL) != 0)
+			continue;
+		(void)sip_ctx_new(&ctx, p->txl, to, bye.branch, STR("BYE"),
+				  p->out.p, p->out.len, NULL);
+	}
+}
+
+/* ------------------------------------------------------- set-up */
+
+static int add_listener(struct proxy *p, const struct conf_addr *ca,
+			unsigned zone)
+{
+	struct proxy_lis *l = &p->lis[p->nlis];
+	enum sip_tp tp = ca->transport == CONF_TP_TCP ? SIP_TP_TCP :
+			 ca->transport == CONF_TP_TLS ? SIP_TP_TLS :
+							SIP_TP_UDP;
+	char as[SG_ADDR_STRLEN];
+	int err;
+
+	if (tp == SIP_TP_TLS) {
+		log_warn("zone %s: TLS listeners are not supported yet",
+			 p->zones[zone].c->name);
+		return 0;
+	}
+	err = tp_listen(p->tp, tp, &ca->addr, (uint16_t)zone, &l->local);
+	if (err) {
+		log_err("zone %s: cannot listen on %s %s: %s",
+			p->zones[zone].c->name, sip_tp_name(tp),
+			sg_addr_fmt(&ca->addr, as, sizeof(as)), strerror(-err));
+		return err;
+	}
+	l->zone = (uint16_t)zone;
+	l->tp = tp;
+	l->addr = ca->addr;
+	sg_addr_fmt(&ca->addr, l->hostport, sizeof(l->hostport));
+	if (sg_addr_family(&ca->addr) == AF_INET6) {
+		char ip[SG_ADDR_STRLEN];
+
+		snprintf(l->host, sizeof(l->host), "[%s]",
+			 sg_addr_ip(&ca->addr, ip, sizeof(ip)));
+	} else {
+		sg_addr_ip(&ca->addr, l->host, sizeof(l->host));
+	}
+	p->nlis++;
+	log_info("zone %s (%s): listening on %s %s", p->zones[zone].c->name,
+		 p->zones[zone].trusted ? "trusted" : "untrusted",
+		 sip_tp_name(tp), l->hostport);
+	return 0;
+}
+
+static int peer_from_conf(struct sip_peer *peer, const char *s)
+{
+	struct conf_addr ca;
+
+	if (conf_addr_parse(&ca, s) != 0)
+		return -EINVAL;
+	memset(peer, 0, sizeof(*peer));
+	peer->tp = ca.transport == CONF_TP_TCP ? SIP_TP_TCP :
+		   ca.transport == CONF_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
+	peer->addr = ca.addr;
+	return 0;
+}
+
+static int setup_zones(struct proxy *p)
+{
+	const struct sg_conf *c = p->conf;
+	unsigned z, i, j;
+	int err;
+
+	p->nzones = (unsigned)c->n_zones;
+	for (z = 0; z < p->nzones; z++) {
+		struct proxy_zone *pz = &p->zones[z];
+
+		pz->c = &c->zones[z];
+		pz->idx = z;
+		pz->trusted = c->zones[z].trust == CONF_TRUSTED;
+	}
+	for (z = 0; z < p->nzones; z++) {
+		struct proxy_zone *pz = &p->zones[z];
+
+		/* Requests cross to the first zone of the other trust. */
+		pz->egress = -1;
+		for (j = 0; j < p->nzones && pz->egress < 0; j++)
+			if (p->zones[j].trusted != pz->trusted)
+				pz->egress = (int)j;
+		for (i = 0; i < pz->c->n_listen; i++) {
+			struct conf_addr ca;
+
+			if (conf_addr_parse(&ca, pz->c->listen[i]) != 0)
+				return -EINVAL;
+			err = add_listener(p, &ca, z);
+			if (err)
+				return err;
+		}
+		for (i = 0; i < pz->c->route.n_backends; i++) {
+			struct proxy_backend *be = &pz->be[pz->nbe];
+
+			if (peer_from_conf(&be->peer, pz->c->route.backends[i]))
+				return -EINVAL;
+			be->kind = PROXY_U_PROBE;
+			be->p = p;
+			be->zone = z;
+			be->idx = pz->nbe++;
+			be->up = true;
+			sg_addr_fmt(&be->peer.addr, be->hostport,
+				    sizeof(be->hostport));
+		}
+		if (pz->c->route.trunk[0]) {
+			if (peer_from_conf(&pz->trunk, pz->c->route.trunk))
+				return -EINVAL;
+			pz->has_trunk = true;
+		}
+	}
+	return p->nlis ? 0 : -ENOENT;
+}
+
+static void limits_from_conf(struct sip_limits *lim, const struct sg_conf *c)
+{
+	*lim = sip_limits_default;
+	lim->max_msg_size = (size_t)c->sip.limits.max_message_size;
+	lim->max_headers = (unsigned)c->sip.limits.max_headers;
+	lim->max_line = (size_t)c->sip.limits.max_header_line;
+	lim->max_via = (unsigned)c->sip.limits.max_via;
+	lim->max_uri = (size_t)c->sip.limits.max_uri;
+	lim->max_parts = (unsigned)c->sip.limits.max_body_parts;
+}
+
+static int setup_layers(struct proxy *p)
+{
+	const struct sg_conf *c = p->conf;
+	struct tp_conf tc = tp_conf_default;
+	struct sip_txn_conf txc = sip_txn_conf_default;
+	struct sip_dlg_conf dc = sip_dlg_conf_default;
+	struct sip_txl_cb cb = {
+		.send = txl_send,
+		.send_arg = p,
+		.ctx_response = on_ctx_response,
+		.ctx_timeout = on_ctx_timeout,
+		.ctx_gone = on_ctx_gone,
+		.stx_gone = on_stx_gone,
+	};
+	struct sip_dlg_cbs dcb = {
+		.on_end = on_dlg_end,
+		.on_expire = on_dlg_expire,
+	};
+	int err;
+
+	tc.lim = p->lim;
+	if (c->n_zones && c->zones[0].tcp.idle_timeout > 0)
+		tc.idle_ms = (uint64_t)c->zones[0].tcp.idle_timeout;
+	if (c->n_zones && c->zones[0].tcp.max_connections_per_source > 0)
+		tc.max_conns_per_ip =
+			(unsigned)c->zones[0].tcp.max_connections_per_source;
+	err = tp_new(&p->tp, p->loop, &tc, on_recv, p);
+	if (err)
+		return err;
+	txc.t1_ms = (uint32_t)c->sip.t1;
+	txc.t2_ms = (uint32_t)c->sip.t2;
+	txc.t4_ms = (uint32_t)c->sip.t4;
+	txc.max_txn = (uint32_t)c->sip.max_transactions;
+	err = sip_txl_new(&p->txl, &txc, &cb, loop_timers(p->loop));
+	if (err)
+		return err;
+	dc.max_dialogs = (size_t)c->sip.max_dialogs;
+	err = sip_dlgs_new(&p->dlgs, &dc, loop_timers(p->loop), &dcb, p);
+	if (err)
+		return err;
+	err = proxy__reg_new(&p->reg, p);
+	if (err)
+		return err;
+	if (c->log.call_records_file[0]) {
+		err = cdr_open(&p->cdr, c->log.call_records_file);
+		if (err) {
+			log_err("cannot open call records file %s: %s",
+				c->log.call_records_file, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
+{
+	struct proxy *p = mem_zalloc(sizeof(*p));
+	int err = -ENOMEM;
+
+	if (!p)
+		return -ENOMEM;
+	p->loop = loop;
+	p->conf = conf;
+	limits_from_conf(&p->lim, conf);
+	buf_init(&p->out, PROXY_OUT_MAX);
+	p->msg = mem_alloc(sizeof(*p->msg));
+	p->msg2 = mem_alloc(sizeof(*p->msg2));
+	if (!p->msg || !p->msg2)
+		goto fail;
+	if (getrandom(p->key, sizeof(p->key), 0) != (ssize_t)sizeof(p->key)) {
+		err = -EIO;
+		goto fail;
+	}
+	err = setup_layers(p);
+	if (err)
+		goto fail;
+	err = setup_zones(p);
+	if (err)
+		goto fail;
+	proxy__backends_start(p);
+	*pp = p;
+	return 0;
+fail:
+	proxy_free(p);
+	return err;
+}
+
+void proxy_free(struct proxy *p)
+{
+	if (!p)
+		return;
+	proxy__backends_stop(p);
+	/* Transactions first (freed without callbacks), then the fwd
+	 * contexts their user pointers referred to. */
+	sip_txl_free(p->txl);
+	proxy__fwd_free_all(p);
+	sip_dlgs_free(p->dlgs);
+	proxy__reg_free(p->reg);
+	cdr_close(p->cdr);
+	tp_free(p->tp);
+	buf_free(&p->out);
+	mem_free(p->msg);
+	mem_free(p->msg2);
+	mem_free(p);
+}
+
+void proxy_get_stats(const struct proxy *p, struct proxy_stats *st)
+{
+	*st = p->st;
+	st->dialogs_active = sip_dlgs_count(p->dlgs, SIP_DLG_CONFIRMED);
+	st->calls_active = sip_dlgs_count(p->dlgs, SIP_DLG__NSTATES);
+	st->bindings = proxy__reg_count(p->reg);
+}

@@ -1,0 +1,187 @@
+/*
+ * proxy_int.h - private to the proxy layer: the proxy object, its zones,
+ * listeners, backends, forwarding contexts and registration bindings.
+ *
+ * Object tree (each parent frees its children):
+ *   struct proxy
+ *     -> struct transport (sockets), struct sip_txl (transactions),
+ *        struct sip_dlgs (dialogs), struct proxy_reg (bindings),
+ *        struct cdr (call records)
+ *     -> zones[] -> backends[] (embedded, each with its probe timer)
+ *   struct proxy_fwd: one per proxied request that has a server
+ *     transaction; owned by the proxy, referenced by its server and
+ *     client transactions' user pointers, freed when both are gone.
+ */
+#ifndef SIPGUARD_PROXY_INT_H
+#define SIPGUARD_PROXY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/htab.h"
+#include "core/tmr.h"
+#include "proxy/proxy.h"
+#include "sip/dialog.h"
+#include "sip/sip.h"
+#include "sip/sip_peer.h"
+#include "sip/txn.h"
+
+struct transport;
+struct cdr_writer;
+
+enum {
+	PROXY_MAX_LISTENERS = CONF_MAX_ZONES * CONF_MAX_LISTEN,
+	PROXY_OUT_MAX = SIP_MAX_MSG_SIZE + 8192,  /* forwarded message */
+	PROXY_SCRATCH = 8192,			  /* rebuilt header values */
+	PROXY_DEFAULT_MF = 70,			  /* RFC 3261 8.1.1.6 */
+	PROXY_PROBE_MS = 5000,			  /* OPTIONS health probes */
+	PROXY_RETRY_AFTER = 5,			  /* seconds, on 503 */
+	PROXY_TAG_LEN = 16,
+};
+
+struct proxy_lis {
+	uint16_t local;		/* transport listener index */
+	uint16_t zone;
+	enum sip_tp tp;
+	struct sg_addr addr;
+	char host[SG_ADDR_STRLEN];	/* "127.0.0.1" / "[::1]" */
+	char hostport[SG_ADDR_STRLEN];	/* "127.0.0.1:5060" */
+};
+
+/* Client transactions carry one of two user objects; the first member
+ * says which. */
+enum proxy_user_kind {
+	PROXY_U_FWD = 1,
+	PROXY_U_PROBE,
+};
+
+struct proxy_backend {
+	enum proxy_user_kind kind;	/* PROXY_U_PROBE */
+	struct proxy *p;
+	unsigned zone, idx;
+	struct sip_peer peer;
+	char hostport[SG_ADDR_STRLEN];
+	bool up;
+	unsigned fails;		/* consecutive failed probes/requests */
+	struct tmr probe;
+	struct sip_ctx *probe_ctx;
+};
+
+struct proxy_zone {
+	const struct sg_conf_zone *c;
+	unsigned idx;
+	bool trusted;
+	int egress;		/* zone that requests from here go into */
+	struct proxy_backend be[CONF_MAX_BACKENDS];
+	unsigned nbe;
+	struct sip_peer trunk;
+	bool has_trunk;
+};
+
+/* Forwarding context of one proxied request (RFC 3261 16.2 "response
+ * context").  Owner: the proxy; freed when stx and ctx are both gone. */
+struct proxy_fwd {
+	enum proxy_user_kind kind;	/* PROXY_U_FWD */
+	struct proxy *p;
+	struct sip_stx *stx;	/* upstream server transaction */
+	struct sip_ctx *ctx;	/* current downstream client transaction */
+	enum sip_method mid;
+	uint16_t in_zone, out_zone;
+	int backend;		/* backend tried, -1: not backend routing */
+	bool final_sent;	/* a final response went upstream */
+	bool cancelled;
+	char *req;		/* copy of the received request, for failover */
+	size_t req_len;
+	struct sip_peer from;	/* the sender of the request */
+	struct proxy_fwd *next, *prev;	/* p->fwds */
+};
+
+struct proxy {
+	struct loop *loop;
+	const struct sg_conf *conf;
+	struct transport *tp;
+	struct sip_txl *txl;
+	struct sip_dlgs *dlgs;
+	struct proxy_reg *reg;
+	struct cdr_writer *cdr;
+	struct proxy_fwd *fwds;	/* every live forwarding context */
+	struct sip_limits lim;
+
+	struct proxy_lis lis[PROXY_MAX_LISTENERS];
+	unsigned nlis;
+	struct proxy_zone zones[CONF_MAX_ZONES];
+	unsigned nzones;
+
+	struct sip_msg *msg;	/* receive scratch (one message at a time) */
+	struct sip_msg *msg2;	/* re-parse scratch (failover) */
+	struct buf out;		/* message being built */
+	char scratch[PROXY_SCRATCH];
+	uint8_t key[16];	/* tags and loop hashes */
+	uint64_t seq;
+	struct proxy_stats st;
+};
+
+/* proxy.c */
+int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
+		size_t n);
+void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
+			    const struct sip_peer *from, int status,
+			    const char *reason, struct str extra);
+void proxy__fwd_release(struct proxy_fwd *f);
+void proxy__fwd_free_all(struct proxy *p);
+
+/* route.c: addresses, targets, Via and loop helpers */
+const struct proxy_lis *proxy__uri_is_us(const struct proxy *p,
+					 const struct sip_uri *u);
+int proxy__uri_target(struct sip_peer *peer, const struct sip_uri *u);
+int proxy__via_target(struct sip_peer *peer, const struct sip_via *v,
+		      const struct sip_peer *hint);
+const struct proxy_lis *proxy__egress(const struct proxy *p, unsigned zone,
+				      const struct sip_peer *to);
+uint64_t proxy__loop_hash(const struct proxy *p, const struct sip_msg *m);
+bool proxy__is_loop(const struct proxy *p, const struct sip_msg *m);
+int proxy__via_fix(char *dst, size_t dstsz, const struct sip_via *v,
+		   const struct sip_peer *from);
+void proxy__tag(const struct proxy *p, const struct sip_msg *m,
+		char out[PROXY_TAG_LEN + 1]);
+
+/* request.c / response.c */
+void proxy__request(struct proxy *p, const struct sip_msg *m,
+		    const struct sip_peer *from);
+void proxy__response(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_peer *from);
+int proxy__forward_next(struct proxy_fwd *f);
+void proxy__ctx_response(void *user, struct sip_ctx *ctx,
+			 const struct sip_msg *resp,
+			 const struct sip_peer *from);
+void proxy__ctx_timeout(void *user, struct sip_ctx *ctx, int err);
+
+/* backend.c */
+void proxy__probe_response(struct proxy_backend *be, int status);
+void proxy__probe_failed(struct proxy_backend *be);
+int proxy__backends_start(struct proxy *p);
+void proxy__backends_stop(struct proxy *p);
+int proxy__backend_pick(struct proxy *p, unsigned zone, int after);
+void proxy__backend_result(struct proxy *p, unsigned zone, int be, bool ok);
+
+/* registrar.c: bindings of remote users (Contact rewriting) */
+struct proxy_reg;
+int proxy__reg_new(struct proxy_reg **rp, struct proxy *p);
+void proxy__reg_free(struct proxy_reg *r);
+size_t proxy__reg_count(const struct proxy_reg *r);
+/* Rewrite the Contacts of a REGISTER going to the registrar. */
+int proxy__reg_request(struct proxy *p, struct sip_bld *b,
+		       const struct sip_msg *m, const struct sip_peer *from,
+		       const struct proxy_lis *egress);
+/* Rewrite the Contacts of the registrar's 2xx back; refresh bindings. */
+int proxy__reg_response(struct proxy *p, struct sip_bld *b,
+			const struct sip_msg *m);
+/* The binding a Request-URI from the trusted side names, if any:
+ * where to send and the user's own Contact as the new Request-URI. */
+bool proxy__reg_lookup(struct proxy *p, const struct sip_uri *ruri,
+		       struct sip_peer *peerp, struct str *contactp);
+
+#endif

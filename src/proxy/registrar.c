@@ -1,0 +1,259 @@
+/*
+ * registrar.c - registrations of remote users through the controller.
+ *
+ * We keep sipguard in the path by Contact rewriting, not by Path
+ * (RFC 3327): a REGISTER from the untrusted zone reaches the registrar
+ * with each Contact replaced by <sip:sg<token>@<our trusted address>>,
+ * and we keep a binding token -> (the user's own Contact, the transport
+ * address and connection the REGISTER came from, expiry).  A call from
+ * the PBX to that contact comes to us; we send it to the address the user
+ * registered from (NAT) with the user's Contact as Request-URI.
+ *
+ * Why not Path: it needs the registrar to support RFC 3327, and the PBX
+ * would still see (and might try to reach) the user's private Contact.
+ * Rewriting works with any registrar and hides the remote user's address
+ * from the trusted side.  The token is a keyed hash of AOR and Contact,
+ * so a refresh maps to the same binding and the registrar sees one
+ * stable Contact per device.
+ *
+ * A binding is created with a short provisional lifetime when the
+ * REGISTER goes out; the registrar's 2xx sets the real expiry (from the
+ * Contact's expires parameter, else the Expires header), and expires=0
+ * removes it.  "Contact: *" is passed through unchanged; the bindings it
+ * clears at the registrar then expire here on their own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/mem.h"
+#include "core/siphash.h"
+#include "proxy/proxy_int.h"
+
+enum {
+	REG_TOKEN_LEN = 16,
+	REG_PENDING_MS = 32000,		/* until the registrar answers */
+	REG_DEFAULT_EXPIRES = 3600,
+	REG_MAX_BINDINGS = 100000,
+	REG_BUCKETS = 1 << 14,
+	REG_MAX_CONTACT = SIP_MAX_URI,
+};
+
+/* One binding.  Owner: struct proxy_reg (hash table). */
+struct binding {
+	struct hnode hn;
+	struct tmr tmr;			/* expiry */
+	struct proxy_reg *r;
+	char token[REG_TOKEN_LEN + 1];
+	struct sip_peer peer;		/* where the REGISTER came from */
+	size_t contact_len;
+	char contact[];			/* the user's own Contact URI */
+};
+
+struct proxy_reg {
+	struct proxy *p;
+	struct htab h;
+	size_t n;
+};
+
+int proxy__reg_new(struct proxy_reg **rp, struct proxy *p)
+{
+	struct proxy_reg *r = mem_zalloc(sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->p = p;
+	if (htab_init(&r->h, REG_BUCKETS) != 0) {
+		mem_free(r);
+		return -ENOMEM;
+	}
+	*rp = r;
+	return 0;
+}
+
+static void binding_free(struct binding *b)
+{
+	tmr_cancel(&b->tmr);
+	htab_remove(&b->r->h, &b->hn);
+	b->r->n--;
+	mem_free(b);
+}
+
+void proxy__reg_free(struct proxy_reg *r)
+{
+	struct htab_iter it;
+	struct hnode *n;
+
+	if (!r)
+		return;
+	htab_iter_init(&it, &r->h);
+	while ((n = htab_iter_next(&it)))
+		binding_free(HTAB_ENTRY(n, struct binding, hn));
+	htab_fini(&r->h);
+	mem_free(r);
+}
+
+size_t proxy__reg_count(const struct proxy_reg *r)
+{
+	return r ? r->n : 0;
+}
+
+static bool token_eq(const struct hnode *n, const void *key)
+{
+	const struct binding *b = HTAB_ENTRY(n, struct binding, hn);
+
+	return memcmp(b->token, key, REG_TOKEN_LEN) == 0;
+}
+
+static struct binding *find(struct proxy_reg *r, const char *token)
+{
+	struct hnode *n = htab_find(&r->h, htab_hash(&r->h, token,
+						       REG_TOKEN_LEN),
+				    token_eq, token);
+
+	return n ? HTAB_ENTRY(n, struct binding, hn) : NULL;
+}
+
+static void expire(void *arg)
+{
+	struct binding *b = arg;
+
+	log_debug("binding sg%s expired", b->token);
+	binding_free(b);
+}
+
+static void arm(struct binding *b, uint64_t ms)
+{
+	tmr_start(loop_timers(b->r->p->loop), &b->tmr, ms, expire, b);
+}
+
+static void make_token(const struct proxy *p, const struct sip_msg *m,
+		       const struct sip_nameaddr *c, char out[])
+{
+	uint64_t h = siphash24(m->to.uri.raw.p, m->to.uri.raw.len, p->key);
+
+	h ^= siphash24(c->uri.raw.p, c->uri.raw.len, p->key) * 31;
+	snprintf(out, REG_TOKEN_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+/* Create or refresh the binding for contact c of REGISTER m. */
+static int reg_bind(struct proxy *p, const struct sip_msg *m,
+		const struct sip_nameaddr *c, const struct sip_peer *from,
+		char token[])
+{
+	struct proxy_reg *r = p->reg;
+	struct binding *b;
+
+	make_token(p, m, c, token);
+	b = find(r, token);
+	if (b) {
+		/* Same device refreshing, maybe from a new NAT binding. */
+		b->peer = *from;
+		return 0;
+	}
+	if (r->n >= REG_MAX_BINDINGS || c->uri.raw.len > REG_MAX_CONTACT)
+		return -ENOSPC;
+	b = mem_zalloc(sizeof(*b) + c->uri.raw.len + 1);
+	if (!b)
+		return -ENOMEM;
+	b->r = r;
+	memcpy(b->token, token, REG_TOKEN_LEN + 1);
+	b->peer = *from;
+	memcpy(b->contact, c->uri.raw.p, c->uri.raw.len);
+	b->contact_len = c->uri.raw.len;
+	tmr_init(&b->tmr);
+	htab_insert(&r->h, &b->hn, htab_hash(&r->h, token, REG_TOKEN_LEN));
+	r->n++;
+	arm(b, REG_PENDING_MS);
+	return 0;
+}
+
+int proxy__reg_request(struct proxy *p, struct sip_bld *b,
+		       const struct sip_msg *m, const struct sip_peer *from,
+		       const struct proxy_lis *egress)
+{
+	size_t used = 0;
+	unsigned i;
+
+	for (i = 0; i < m->ncontact; i++) {
+		const struct sip_nameaddr *c = &m->contact[i];
+		char token[REG_TOKEN_LEN + 1];
+		int n, err;
+
+		if (c->star)
+			continue;
+		err = reg_bind(p, m, c, from, token);
+		if (err)
+			return err;
+		n = snprintf(p->scratch + used, sizeof(p->scratch) - used,
+			     "<sip:sg%s@%s;transport=%s>%.*s", token,
+			     egress->hostport,
+			     egress->tp == SIP_TP_UDP ? "udp" : "tcp",
+			     STR_FMT(c->params));
+		if (n < 0 || (size_t)n >= sizeof(p->scratch) - used)
+			return -ENOSPC;
+		sip_bld_replace_range(b, c->raw,
+				      str_make(p->scratch + used, (size_t)n));
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+/* "sg<token>" user at one of our addresses: our rewritten Contact. */
+static struct binding *ours(struct proxy *p, const struct sip_uri *u)
+{
+	char token[REG_TOKEN_LEN + 1];
+
+	if (u->user.len != 2 + REG_TOKEN_LEN || u->user.p[0] != 's' ||
+	    u->user.p[1] != 'g' || !proxy__uri_is_us(p, u))
+		return NULL;
+	memcpy(token, u->user.p + 2, REG_TOKEN_LEN);
+	token[REG_TOKEN_LEN] = '\0';
+	return find(p->reg, token);
+}
+
+int proxy__reg_response(struct proxy *p, struct sip_bld *b,
+			const struct sip_msg *m)
+{
+	size_t used = 0;
+	unsigned i;
+
+	for (i = 0; i < m->ncontact; i++) {
+		const struct sip_nameaddr *c = &m->contact[i];
+		struct binding *bd = ours(p, &c->uri);
+		int64_t exp;
+		int n;
+
+		if (!bd)
+			continue;
+		exp = c->has_expires ? (int64_t)c->expires :
+		      m->expires >= 0 ? m->expires : REG_DEFAULT_EXPIRES;
+		n = snprintf(p->scratch + used, sizeof(p->scratch) - used,
+			     "<%.*s>%.*s", (int)bd->contact_len, bd->contact,
+			     STR_FMT(c->params));
+		if (n < 0 || (size_t)n >= sizeof(p->scratch) - used)
+			return -ENOSPC;
+		sip_bld_replace_range(b, c->raw,
+				      str_make(p->scratch + used, (size_t)n));
+		used += (size_t)n;
+		if (exp == 0)
+			binding_free(bd);
+		else
+			arm(bd, (uint64_t)exp * 1000);
+	}
+	return 0;
+}
+
+bool proxy__reg_lookup(struct proxy *p, const struct sip_uri *ruri,
+		       struct sip_peer *peerp, struct str *contactp)
+{
+	struct binding *b = ours(p, ruri);
+
+	if (!b)
+		return false;
+	*peerp = b->peer;
+	*contactp = str_make(b->contact, b->contact_len);
+	return true;
+}

@@ -1,0 +1,1 @@
+UNIT_TESTS += transport/test_tcp transport/test_tp
