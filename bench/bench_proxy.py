@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +48,8 @@ RECV_TIMEOUT_MS = 8000          # a call waiting longer than this fails
 STEP_REFINE = 2                 # bisection steps after the first failure
 PROXY_CORE, SIPP_CORE = 1, 0
 KAM_SHM_MB, KAM_PKG_MB = 256, 16
+SETTLE_S = 6                    # transactions' lifetime after a call set-up
+SOCKET_BUFFER = 4 << 20         # sipp's UDP buffers (its default: 64 KiB)
 
 # The built-in `sipp -sn uac/uas` ignore Record-Route, so their ACK and
 # BYE cannot cross a record-routing proxy.  These are the same call flow
@@ -215,6 +218,43 @@ def udp_bound(port):
     return False
 
 
+def udp_drops(ports):
+    """Datagrams dropped so far (full receive buffer) by the sockets bound
+    to each UDP port, from the last column of /proc/net/udp."""
+    drops = {}
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            port = int(fields[1].split(":")[1], 16)
+            for name, p in ports.items():
+                if p == port:
+                    drops[name] = drops.get(name, 0) + int(fields[-1])
+    return drops
+
+
+def core_times():
+    """{core: (busy, total)} jiffies from /proc/stat, to see how busy a
+    core was in a window, whoever used it."""
+    t = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                idle = v[3] + v[4]          # idle + iowait
+                t[int(line[3:line.index(" ")])] = (sum(v[:8]) - idle,
+                                                   sum(v[:8]))
+    return t
+
+
+def core_busy(t0, t1, core):
+    """Share of time core was busy between two core_times() readings."""
+    if core is None or core not in t0:
+        return None
+    busy = t1[core][0] - t0[core][0]
+    total = t1[core][1] - t0[core][1]
+    return round(busy / total, 3) if total else None
+
+
 # ---- /proc readers ------------------------------------------------------
 
 def proc_stat(pid):
@@ -353,7 +393,8 @@ class Sipp:
                "-trace_stat", "-stf", self.stat, "-fd", "1",
                "-trace_err", "-error_file",
                os.path.join(self.dir, "errors.log"),
-               "-max_socket", "1000", "-max_recv_loops", "1000"]
+               "-max_socket", "1000", "-max_recv_loops", "1000",
+               "-buff_size", str(SOCKET_BUFFER)]
         cmd += [str(a) for a in args]
         if remote:
             cmd.append("%s:%d" % (IP, remote))
@@ -425,7 +466,8 @@ class Proxy:
 
     def __init__(self, workdir, ports):
         self.dir = os.path.join(workdir, self.name)
-        os.makedirs(self.dir, exist_ok=True)
+        shutil.rmtree(self.dir, ignore_errors=True)     # last run's logs
+        os.makedirs(self.dir)
         self.ports = ports
         self.proc = None
         self.logf = None
@@ -560,23 +602,26 @@ class Kamailio(Proxy):
                 "-Y", self.dir, "-w", self.dir,
                 "-m", str(KAM_SHM_MB), "-M", str(KAM_PKG_MB)]
 
-    def shm_used(self):
-        """real_used of Kamailio's shared-memory allocator (kamcmd)."""
+    def shm(self):
+        """Kamailio's shared-memory allocator figures (kamcmd
+        core.shmmem: used, real_used with the allocator's overhead,
+        max_used high-water mark...), or {}."""
         try:
             out = subprocess.run(
                 [KAMCMD, "-s", "unix:" + self.ctl, "core.shmmem"],
                 capture_output=True, text=True, timeout=5).stdout
         except (OSError, subprocess.SubprocessError):
-            return None
+            return {}
+        d = {}
         for line in out.splitlines():
             k, _, v = line.strip().partition(":")
-            if k == "real_used":
-                return int(v)
-        return None
+            if v.strip().isdigit():
+                d["shm_" + k] = int(v)
+        return d
 
     def memory(self):
         m = tree_memory(self.proc.pid)
-        m["shm_real_used"] = self.shm_used()
+        m.update(self.shm())
         return m["pss"], m
 
     def dialogs(self):
@@ -679,10 +724,10 @@ class Run:
         time.sleep(1)
         c0, t0 = self.proxy.cpu(), time.monotonic()
         time.sleep(2)
-        c1, t1 = self.proxy.cpu(), time.monotonic()
+        c1, t1, k1 = self.proxy.cpu(), time.monotonic(), core_times()
         u, c = self.calls("cpu", rate, rate * secs, SHORT_PAUSE_MS)
         time.sleep(2)           # let timers finish the calls' state
-        c2, t2 = self.proxy.cpu(), time.monotonic()
+        c2, t2, k2 = self.proxy.cpu(), time.monotonic(), core_times()
         idle = (c1["best"] - c0["best"]) / (t1 - t0)
         used = c2["best"] - c1["best"]
         self.res["cpu"] = {
@@ -694,6 +739,8 @@ class Run:
             else "stat",
             "window_s": round(t2 - t1, 2),
             "idle_cpu_ms_per_s": round(idle * 1000, 3),
+            "proxy_core_busy": core_busy(k1, k2, self.core_proxy),
+            "proxy_share": round(used / (t2 - t1), 3),
         }
         if c["ok"] == 0:
             raise RuntimeError("no call completed in the CPU test")
@@ -709,8 +756,12 @@ class Run:
         n = rate * secs
         c0, g0 = self.proxy.cpu()["best"], children_cpu()
         s0 = self.uas.cpu()
+        d0, k0 = udp_drops(self.ports), core_times()
         u, c = self.calls("rate-%d" % rate, rate, n, SHORT_PAUSE_MS)
         wall = u.elapsed
+        d1, k1 = udp_drops(self.ports), core_times()
+        drops = {k: v - d0.get(k, 0) for k, v in d1.items()
+                 if v - d0.get(k, 0) and k != "uac"}
         proxy_util = (self.proxy.cpu()["best"] - c0) / wall
         sipp_util = (children_cpu() - g0 + self.uas.cpu() - s0) / wall
         failed = n - c["ok"]
@@ -720,14 +771,18 @@ class Run:
         ok = failed <= MAX_FAILED * n and in_time
         r = {"rate": rate, "calls": n, "ok": c["ok"], "failed": failed,
              "retransmissions": c["retrans"], "wall_s": round(wall, 2),
-             "in_time": in_time, "pass": ok,
+             "in_time": in_time, "pass": ok, "udp_drops": drops,
              "proxy_core_util": round(proxy_util, 3),
-             "sipp_core_util": round(sipp_util, 3)}
+             "sipp_core_util": round(sipp_util, 3),
+             # the same cores' total use: more than the above = others
+             "proxy_core_busy": core_busy(k0, k1, self.core_proxy),
+             "sipp_core_busy": core_busy(k0, k1, self.core_sipp)}
         log("%s: %6d calls/s: %s (%d ok, %d failed, %d retrans, %.1f s, "
-            "proxy core %.0f%%, sipp core %.0f%%)" % (
+            "proxy core %.0f%%, sipp core %.0f%%%s)" % (
                 self.proxy.name, rate, "pass" if ok else "FAIL", c["ok"],
                 failed, c["retrans"], wall, proxy_util * 100,
-                sipp_util * 100))
+                sipp_util * 100, "".join(", %d dropped at %s" % (v, k)
+                                         for k, v in drops.items())))
         return r
 
     def max_rate(self):
@@ -793,15 +848,20 @@ class Run:
                        "-recv_timeout", RECV_TIMEOUT_MS, "-trace_counts",
                        "-timeout", "%ds" % int(setup + 120)],
                  core=self.core_sipp)
-        deadline = time.monotonic() + setup * 1.5 + 20
-        last, stable = None, 0
+        deadline = time.monotonic() + setup * 1.5 + 30
+        last, stable, done = None, 0, None
         while time.monotonic() < deadline and u.proc.poll() is None:
             time.sleep(0.5)
-            c = u.counts()
-            if c["created"] < n or c["current"] + c["failed"] < n:
-                continue
-            acks = self.acks_sent(u)
-            if acks + c["failed"] < n:
+            if done is None:
+                c = u.counts()
+                if c["created"] < n or c["current"] + c["failed"] < n or \
+                        self.acks_sent(u) + c["failed"] < n:
+                    continue
+                done = time.monotonic()
+            # Transactions outlive their call set-up by a few seconds
+            # (RFC 3261 timers; Kamailio's wait timer is 5 s): measure
+            # once only the dialogs are left.
+            if time.monotonic() - done < SETTLE_S:
                 continue
             mem = self.proxy.memory()[0]
             # plateau: three readings within 0.2 % of each other
@@ -816,12 +876,15 @@ class Run:
 
     def memory(self):
         n = self.opts.calls
+        # The same rate for every proxy (set-up rate decides how many
+        # transactions coexist with the dialogs), unless one cannot
+        # sustain it.
         rate = self.opts.hold_rate
-        if self.res.get("max_rate"):
-            rate = max(100, min(rate, self.res["max_rate"] // 2))
+        if self.res.get("max_rate", rate) < rate:
+            rate = max(100, self.res["max_rate"] // 2)
         self.restart()          # a fresh proxy: no memory left from above
         self.calls("warmup", 200, 200, 0)
-        time.sleep(6)           # transactions kept after their end expire
+        time.sleep(SETTLE_S)    # the warm-up's transactions expire
         base, base_d = self.proxy.memory()
         u = self.hold(n, rate)
         held = self.acks_sent(u)
@@ -922,7 +985,7 @@ def notes(results):
 
 def options():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sipguard", default=os.path.join(
+    ap.add_argument("--sipguard", type=os.path.abspath, default=os.path.join(
         ROOT, "build", "release", "sipguard"), help="sipguard binary")
     ap.add_argument("--calls", type=int, default=env_int("BENCH_CALLS",
                     20000), help="dialogs held for the memory test")
@@ -948,6 +1011,11 @@ def options():
     if not o.rates or min(o.rates) <= 0 or o.calls <= 0:
         ap.error("rates and calls must be positive")
     return o
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
 
 
 def raise_fd_limit(need):
@@ -980,6 +1048,10 @@ def main():
     pc, sc = cores()
     log("proxy on core %s, sipp on core %s; %d dialogs held; logs in %s" %
         (pc, sc, o.calls, os.path.relpath(workdir, ROOT)))
+    load0 = loadavg()
+    if load0[0] > 0.5:
+        log("warning: load average %.2f before the run: other work on "
+            "this machine will skew the figures" % load0[0])
     t0 = time.monotonic()
     results = {}
     for name in o.proxies:
@@ -993,7 +1065,8 @@ def main():
     out = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": {"cpus": os.cpu_count(), "kernel": os.uname().release,
-                 "proxy_core": pc, "sipp_core": sc, "nofile": fds},
+                 "proxy_core": pc, "sipp_core": sc, "nofile": fds,
+                 "loadavg_start": load0, "loadavg_end": loadavg()},
         "params": {"calls": o.calls, "cpu_rate": o.cpu_rate,
                    "cpu_seconds": o.cpu_seconds, "rates": o.rates,
                    "step_seconds": o.step_seconds,

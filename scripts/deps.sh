@@ -11,6 +11,7 @@ PKGS=(
 	libcmocka-dev          # unit tests
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers
 	libosip2-dev           # parser benchmark comparison
+	kamailio               # proxy benchmark comparison (make bench-proxy)
 	python3 python3-pytest # e2e orchestration
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	procps iproute2

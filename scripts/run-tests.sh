@@ -47,14 +47,14 @@ run_cmocka() {
 
 if [ -n "$unit_dir" ]; then
 	echo "== unit tests ($unit_dir)"
-	for bin in $(find "$unit_dir/tests/unit" -type f -perm -u+x | sort); do
+	for bin in $(find "$unit_dir/tests/unit" -type f -perm -u+x ! -name '*.d' | sort); do
 		run_cmocka "$bin"
 	done
 fi
 
 if [ -n "$replay_dir" ]; then
 	echo "== fuzz corpus replay ($replay_dir)"
-	for bin in $(find "$replay_dir/tests/fuzz" -name 'replay_*' -type f | sort); do
+	for bin in $(find "$replay_dir/tests/fuzz" -name 'replay_*' ! -name '*.d' -type f | sort); do
 		t=${bin##*/replay_}
 		out="$log/replay_$t.out"
 		if timeout -k 5 300 "$bin" "tests/fuzz/corpus/$t" >"$out" 2>&1; then

@@ -22,22 +22,22 @@
 #include <yaml.h>
 
 enum {
-	CONF__MAX_OPTS = 64,	/* options in one section table */
-	CONF__PATH_MAX = 256,	/* key path in messages, e.g. zones[1].name */
-	CONF__KEY_SHOWN = 48,	/* bytes of an unknown key echoed in a path */
-	CONF__WHY_LEN = 200,	/* one reason */
-	CONF__SCRATCH = 4096,	/* largest field conf_schema_verify parses */
+	CONF__MAX_OPTS = 64,  /* options in one section table */
+	CONF__PATH_MAX = 256, /* key path in messages, e.g. zones[1].name */
+	CONF__KEY_SHOWN = 48, /* bytes of an unknown key echoed in a path */
+	CONF__WHY_LEN = 200,  /* one reason */
+	CONF__SCRATCH = 4096, /* largest field conf_schema_verify parses */
 };
 
 struct conf_ctx {
 	yaml_document_t *doc;
-	const char *name;		/* file name for messages */
+	const char *name; /* file name for messages */
 	char *err;
 	size_t errsz;
 	char path[CONF__PATH_MAX];
 	size_t plen;
-	yaml_node_t *node;		/* section being checked, may be NULL */
-	yaml_mark_t mark;		/* where it is (or its parent) */
+	yaml_node_t *node; /* section being checked, may be NULL */
+	yaml_mark_t mark;  /* where it is (or its parent) */
 };
 
 /* ------------------------------------------------------------ messages */
@@ -50,7 +50,7 @@ static size_t path_push(struct conf_ctx *c, const char *key, size_t klen)
 		c->path[c->plen++] = '.';
 	room = sizeof(c->path) - 1 - c->plen;
 	if (klen == 0) {
-		key = "\"\"";	/* an empty key must still show in the path */
+		key = "\"\""; /* an empty key must still show in the path */
 		klen = 2;
 	}
 	/* Keys can be hostile: show a printable prefix only. */
@@ -74,9 +74,9 @@ static size_t path_push_index(struct conf_ctx *c, size_t i)
 			 i);
 
 	if (n > 0)
-		c->plen += (size_t)n < sizeof(c->path) - c->plen ?
-				   (size_t)n :
-				   sizeof(c->path) - c->plen - 1;
+		c->plen += (size_t)n < sizeof(c->path) - c->plen
+				   ? (size_t)n
+				   : sizeof(c->path) - c->plen - 1;
 	return old;
 }
 
@@ -95,8 +95,7 @@ fail_at(struct conf_ctx *c, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	conf__format(c->err, c->errsz, c->name, m.line, m.column, c->path,
-		     why);
+	conf__format(c->err, c->errsz, c->name, m.line, m.column, c->path, why);
 	return -EINVAL;
 }
 
@@ -109,7 +108,7 @@ static yaml_node_t *node_at(struct conf_ctx *c, int id)
 
 static bool node_is_null(const yaml_node_t *n)
 {
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
 	size_t i;
 
 	if (n->type != YAML_SCALAR_NODE ||
@@ -136,11 +135,10 @@ static const char *node_kind(const yaml_node_t *n)
  * a value means, and we do not interpret tags. */
 static bool node_tag_ok(const yaml_node_t *n)
 {
-	const char *want = n->type == YAML_MAPPING_NODE ?
-				   YAML_DEFAULT_MAPPING_TAG :
-			   n->type == YAML_SEQUENCE_NODE ?
-				   YAML_DEFAULT_SEQUENCE_TAG :
-				   YAML_DEFAULT_SCALAR_TAG;
+	const char *want =
+		n->type == YAML_MAPPING_NODE    ? YAML_DEFAULT_MAPPING_TAG
+		: n->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
+						: YAML_DEFAULT_SCALAR_TAG;
 
 	return n->tag && !strcmp((const char *)n->tag, want);
 }
@@ -240,8 +238,10 @@ static int parse_string(char *dst, size_t dstsz, size_t minlen,
 		return -EINVAL;
 	}
 	if (n < minlen) {
-		snprintf(why, whysz, minlen == 1 ? "must not be empty" :
-				     "shorter than %zu bytes", minlen);
+		snprintf(why, whysz,
+			 minlen == 1 ? "must not be empty"
+				     : "shorter than %zu bytes",
+			 minlen);
 		return -EINVAL;
 	}
 	bad = check_text((const unsigned char *)s, n);
@@ -350,9 +350,9 @@ static void describe(const struct conf_opt *o, char *buf, size_t bufsz)
 	case CONF_T_ENUM:
 		used = (size_t)snprintf(buf, bufsz, "one of");
 		for (e = o->enums; e && e->name && used < bufsz; e++)
-			used += (size_t)snprintf(buf + used, bufsz - used,
-						 "%s %s", e == o->enums ? ":" : ",",
-						 e->name);
+			used += (size_t)snprintf(
+				buf + used, bufsz - used, "%s %s",
+				e == o->enums ? ":" : ",", e->name);
 		return;
 	case CONF_T_STRLIST:
 	case CONF_T_SECLIST:
@@ -370,13 +370,12 @@ static void describe(const struct conf_opt *o, char *buf, size_t bufsz)
 static int parse_number(const struct conf_opt *o, int64_t *vp, const char *s,
 			size_t n)
 {
-	static const char *const dur_units[] = { "", "ms", "s", "m", "h",
-						 NULL };
-	static const int64_t dur_mul[] = { 1, 1, 1000, 60000, 3600000 };
-	static const char *const size_units[] = { "", "k", "K", "m", "M",
-						  "g", "G", NULL };
-	static const int64_t size_mul[] = { 1, 1 << 10, 1 << 10, 1 << 20,
-					    1 << 20, 1 << 30, 1 << 30 };
+	static const char *const dur_units[] = {"", "ms", "s", "m", "h", NULL};
+	static const int64_t dur_mul[] = {1, 1, 1000, 60000, 3600000};
+	static const char *const size_units[] = {"",  "k", "K", "m",
+						 "M", "g", "G", NULL};
+	static const int64_t size_mul[] = {1,       1 << 10, 1 << 10, 1 << 20,
+					   1 << 20, 1 << 30, 1 << 30};
 
 	if (o->type == CONF_T_DURATION)
 		return parse_unit(vp, s, n, dur_units, dur_mul, true);
@@ -399,7 +398,7 @@ static int parse_scalar(const struct conf_opt *o, void *dst, const char *s,
 
 	describe(o, want, sizeof(want));
 	if (o->type == CONF_T_STRING && null && o->min == 0)
-		n = 0;	/* "key:" or "key: ~" for an optional string is "" */
+		n = 0; /* "key:" or "key: ~" for an optional string is "" */
 	else if (null)
 		goto bad;
 	switch (o->type) {
@@ -454,8 +453,8 @@ bad:
 static int walk_section(struct conf_ctx *c, const struct conf_section *sec,
 			char *obj, yaml_node_t *map, yaml_mark_t where);
 
-static int set_scalar(struct conf_ctx *c, const struct conf_opt *o,
-		      char *obj, yaml_node_t *v)
+static int set_scalar(struct conf_ctx *c, const struct conf_opt *o, char *obj,
+		      yaml_node_t *v)
 {
 	char why[CONF__WHY_LEN] = "", want[CONF__WHY_LEN];
 	int rc;
@@ -524,7 +523,8 @@ static int set_value(struct conf_ctx *c, const struct conf_opt *o, char *obj,
 {
 	switch (o->type) {
 	case CONF_T_SECTION:
-		/* "key:" with nothing after it (all commented out): defaults. */
+		/* "key:" with nothing after it (all commented out): defaults.
+		 */
 		return walk_section(c, o->sub, obj + o->off,
 				    node_is_null(v) ? NULL : v, v->start_mark);
 	case CONF_T_STRLIST:
@@ -536,8 +536,8 @@ static int set_value(struct conf_ctx *c, const struct conf_opt *o, char *obj,
 }
 
 /* A key the document leaves out: its default, or an error if required. */
-static int set_default(struct conf_ctx *c, const struct conf_opt *o,
-		       char *obj, yaml_mark_t where)
+static int set_default(struct conf_ctx *c, const struct conf_opt *o, char *obj,
+		       yaml_mark_t where)
 {
 	char why[CONF__WHY_LEN] = "";
 	size_t old = path_push(c, o->name, strlen(o->name));
@@ -549,9 +549,8 @@ static int set_default(struct conf_ctx *c, const struct conf_opt *o,
 		rc = fail_at(c, where, "missing required key");
 	else if (o->type == CONF_T_SECTION)
 		rc = walk_section(c, o->sub, obj + o->off, NULL, where);
-	else if (o->def && parse_scalar(o, obj + o->off, o->def,
-					strlen(o->def), false, why,
-					sizeof(why)))
+	else if (o->def && parse_scalar(o, obj + o->off, o->def, strlen(o->def),
+					false, why, sizeof(why)))
 		rc = fail_at(c, where, "bad default in table: %.150s", why);
 	path_pop(c, old);
 	return rc;
@@ -571,7 +570,8 @@ static size_t distance(const char *a, size_t an, const char *b)
 
 		row[0] = i;
 		for (j = 1; j <= bn; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			size_t up = row[j],
+			       best = diag + (a[i - 1] != b[j - 1]);
 
 			if (up + 1 < best)
 				best = up + 1;
@@ -588,7 +588,7 @@ static int unknown_key(struct conf_ctx *c, const struct conf_section *sec,
 		       const yaml_node_t *k)
 {
 	const struct conf_opt *o, *best = NULL;
-	size_t d, bestd = 3;	/* a typo is one or two edits away */
+	size_t d, bestd = 3; /* a typo is one or two edits away */
 
 	for (o = sec->opts; o->name; o++) {
 		d = distance((const char *)k->data.scalar.value,
@@ -646,7 +646,7 @@ static int walk_pair(struct conf_ctx *c, const struct conf_section *sec,
 static int walk_section(struct conf_ctx *c, const struct conf_section *sec,
 			char *obj, yaml_node_t *map, yaml_mark_t where)
 {
-	bool seen[CONF__MAX_OPTS] = { false };
+	bool seen[CONF__MAX_OPTS] = {false};
 	yaml_node_pair_t *p;
 	size_t i;
 	int rc;
@@ -720,8 +720,7 @@ int conf_fail(struct conf_ctx *c, const char *relpath, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	conf__format(c->err, c->errsz, c->name, m.line, m.column, c->path,
-		     why);
+	conf__format(c->err, c->errsz, c->name, m.line, m.column, c->path, why);
 	path_pop(c, old);
 	return -EINVAL;
 }
@@ -730,9 +729,9 @@ int conf_schema_load(const struct conf_section *root, void *obj,
 		     const char *name, const char *text, size_t len, char *err,
 		     size_t errsz)
 {
-	struct conf_ctx c = { 0 };
+	struct conf_ctx c = {0};
 	yaml_document_t doc;
-	yaml_mark_t top = { 0, 0, 0 };
+	yaml_mark_t top = {0, 0, 0};
 	int rc;
 
 	if (!root || !obj || !name || (!text && len))
@@ -788,8 +787,7 @@ static size_t field_size(const struct conf_opt *o)
 }
 
 static const char *verify_opt(const struct conf_section *sec,
-			      const struct conf_opt *o, char *why,
-			      size_t whysz)
+			      const struct conf_opt *o, char *why, size_t whysz)
 {
 	union {
 		int64_t i;
@@ -838,7 +836,8 @@ static int verify_section(const struct conf_section *sec, unsigned depth,
 		return verify_fail(err, errsz, sec, NULL, "bad section");
 	for (o = sec->opts; o->name; o++, n++) {
 		if (n >= CONF__MAX_OPTS)
-			return verify_fail(err, errsz, sec, o, "too many options");
+			return verify_fail(err, errsz, sec, o,
+					   "too many options");
 		for (p = sec->opts; p < o; p++)
 			if (!strcmp(p->name, o->name))
 				return verify_fail(err, errsz, sec, o,
@@ -860,8 +859,7 @@ static int verify_section(const struct conf_section *sec, unsigned depth,
  * not parse or break their own bounds, duplicate names, fields outside
  * their struct, missing help.  Tests run it on every table.
  */
-int conf_schema_verify(const struct conf_section *root, char *err,
-		       size_t errsz)
+int conf_schema_verify(const struct conf_section *root, char *err, size_t errsz)
 {
 	if (!root)
 		return -EINVAL;
@@ -891,8 +889,7 @@ static size_t diff_push(struct conf__diff *d, const char *name, size_t i)
 	return old;
 }
 
-static bool field_equal(const struct conf_opt *o, const char *a,
-			const char *b)
+static bool field_equal(const struct conf_opt *o, const char *a, const char *b)
 {
 	size_t na, nb, i;
 
@@ -926,9 +923,9 @@ static int diff_opt(struct conf__diff *d, const struct conf_opt *o,
 	if (o->type == CONF_T_SECTION)
 		return diff_section(d, o->sub, a + o->off, b + o->off);
 	if (o->type != CONF_T_SECLIST)
-		return (o->flags & CONF_RELOAD) || field_equal(o, a, b) ?
-			       0 :
-			       -EBUSY;
+		return (o->flags & CONF_RELOAD) || field_equal(o, a, b)
+			       ? 0
+			       : -EBUSY;
 	memcpy(&na, a + o->count_off, sizeof(na));
 	memcpy(&nb, b + o->count_off, sizeof(nb));
 	if (na != nb && !(o->flags & CONF_RELOAD))
@@ -954,7 +951,7 @@ static int diff_section(struct conf__diff *d, const struct conf_section *sec,
 		old = diff_push(d, o->name, 0);
 		rc = diff_opt(d, o, a, b);
 		if (rc)
-			return rc;	/* d->path names the option */
+			return rc; /* d->path names the option */
 		d->plen = old;
 		d->path[old] = '\0';
 	}
@@ -965,11 +962,10 @@ static int diff_section(struct conf__diff *d, const struct conf_section *sec,
  * 0 when next differs from cur only in options marked CONF_RELOAD (and
  * in the length of lists marked so); else -EBUSY naming the first option.
  */
-int conf_schema_reload_check(const struct conf_section *root,
-			     const void *cur, const void *next, char *err,
-			     size_t errsz)
+int conf_schema_reload_check(const struct conf_section *root, const void *cur,
+			     const void *next, char *err, size_t errsz)
 {
-	struct conf__diff d = { .plen = 0 };
+	struct conf__diff d = {.plen = 0};
 
 	if (!root || !cur || !next)
 		return -EINVAL;

@@ -32,15 +32,15 @@
 /* ============================================== sipguard's configuration */
 
 enum {
-	CONF_MAX_FILE = 1 << 20,	/* bytes in one configuration file */
+	CONF_MAX_FILE = 1 << 20, /* bytes in one configuration file */
 	CONF_MAX_ZONES = 16,
-	CONF_MAX_LISTEN = 8,		/* listen addresses of one zone */
-	CONF_MAX_BACKENDS = 8,		/* backends of one zone's route */
-	CONF_NAME_LEN = 32,		/* zone name, NUL included */
-	CONF_ADDR_LEN = 64,		/* "tls:[v6 address]:port", NUL incl. */
-	CONF_PATH_LEN = 256,		/* file names, NUL included */
-	CONF_TEXT_LEN = 128,		/* free text (User-Agent), NUL incl. */
-	CONF_ERR_LEN = 512,		/* enough for any error message */
+	CONF_MAX_LISTEN = 8,   /* listen addresses of one zone */
+	CONF_MAX_BACKENDS = 8, /* backends of one zone's route */
+	CONF_NAME_LEN = 32,    /* zone name, NUL included */
+	CONF_ADDR_LEN = 64,    /* "tls:[v6 address]:port", NUL incl. */
+	CONF_PATH_LEN = 256,   /* file names, NUL included */
+	CONF_TEXT_LEN = 128,   /* free text (User-Agent), NUL incl. */
+	CONF_ERR_LEN = 512,    /* enough for any error message */
 };
 
 /* Values of the enum options; the fields hold them as int. */
@@ -61,7 +61,7 @@ enum conf_transport {
  * bytes.  Lists are fixed arrays with a count named n_<field>.
  */
 struct sg_conf_log {
-	int level;				/* enum log_level (log.h) */
+	int level; /* enum log_level (log.h) */
 	char events_file[CONF_PATH_LEN];
 	char call_records_file[CONF_PATH_LEN];
 };
@@ -78,9 +78,9 @@ struct sg_conf_limits {
 
 struct sg_conf_sip {
 	struct sg_conf_limits limits;
-	int64_t t1;				/* ms, RFC 3261 17.1.1.1 */
-	int64_t t2;				/* ms */
-	int64_t t4;				/* ms */
+	int64_t t1; /* ms, RFC 3261 17.1.1.1 */
+	int64_t t2; /* ms */
+	int64_t t4; /* ms */
 	int64_t max_transactions;
 	int64_t max_dialogs;
 	char user_agent[CONF_TEXT_LEN];
@@ -88,20 +88,20 @@ struct sg_conf_sip {
 
 /* Addresses below are "udp|tcp|tls:ADDR:PORT"; see conf_addr_parse(). */
 struct sg_conf_route {
-	char backends[CONF_MAX_BACKENDS][CONF_ADDR_LEN];  /* tried in order */
+	char backends[CONF_MAX_BACKENDS][CONF_ADDR_LEN]; /* tried in order */
 	size_t n_backends;
-	char trunk[CONF_ADDR_LEN];		/* "" when none */
+	char trunk[CONF_ADDR_LEN]; /* "" when none */
 };
 
 struct sg_conf_tcp {
-	int64_t idle_timeout;			/* ms */
+	int64_t idle_timeout; /* ms */
 	int64_t max_connections_per_source;
-	int64_t max_buffer;			/* bytes */
+	int64_t max_buffer; /* bytes */
 };
 
 struct sg_conf_zone {
-	char name[CONF_NAME_LEN];		/* unique among zones */
-	int trust;				/* enum conf_trust */
+	char name[CONF_NAME_LEN]; /* unique among zones */
+	int trust;                /* enum conf_trust */
 	char listen[CONF_MAX_LISTEN][CONF_ADDR_LEN];
 	size_t n_listen;
 	struct sg_conf_route route;
@@ -145,7 +145,7 @@ int conf_reload_check(const struct sg_conf *cur, const struct sg_conf *next,
 
 /* A parsed "udp|tcp|tls:ADDR:PORT"; IPv6 addresses are bracketed. */
 struct conf_addr {
-	int transport;				/* enum conf_transport */
+	int transport; /* enum conf_transport */
 	struct sg_addr addr;
 };
 
@@ -155,21 +155,21 @@ int conf_addr_parse(struct conf_addr *ap, const char *s);
 /* ================================================ the generic schema */
 
 enum conf_type {
-	CONF_T_BOOL,		/* bool: true | false */
-	CONF_T_INT,		/* int64_t in [min, max] */
-	CONF_T_DURATION,	/* int64_t ms: "250ms", "30s", "5m", "1h" */
-	CONF_T_SIZE,		/* int64_t bytes: "4096", "64k", "1m", "1g" */
-	CONF_T_STRING,		/* char[len]; min is the least length */
-	CONF_T_ENUM,		/* int: one of enums[] by name */
-	CONF_T_STRLIST,		/* char[max][len] + size_t n_<field> */
-	CONF_T_SECTION,		/* nested struct, table sub */
-	CONF_T_SECLIST,		/* struct[max] (stride len) + n_<field> */
+	CONF_T_BOOL,     /* bool: true | false */
+	CONF_T_INT,      /* int64_t in [min, max] */
+	CONF_T_DURATION, /* int64_t ms: "250ms", "30s", "5m", "1h" */
+	CONF_T_SIZE,     /* int64_t bytes: "4096", "64k", "1m", "1g" */
+	CONF_T_STRING,   /* char[len]; min is the least length */
+	CONF_T_ENUM,     /* int: one of enums[] by name */
+	CONF_T_STRLIST,  /* char[max][len] + size_t n_<field> */
+	CONF_T_SECTION,  /* nested struct, table sub */
+	CONF_T_SECLIST,  /* struct[max] (stride len) + n_<field> */
 };
 
 enum conf_flag {
-	CONF_REQUIRED = 1 << 0,	/* missing key is an error */
-	CONF_RELOAD = 1 << 1,	/* may change on reload */
-	CONF_SECRET = 1 << 2,	/* never dumped */
+	CONF_REQUIRED = 1 << 0, /* missing key is an error */
+	CONF_RELOAD = 1 << 1,   /* may change on reload */
+	CONF_SECRET = 1 << 2,   /* never dumped */
 };
 
 struct conf_enum {
@@ -177,7 +177,7 @@ struct conf_enum {
 	int value;
 };
 
-struct conf_ctx;		/* walker state handed to check hooks */
+struct conf_ctx; /* walker state handed to check hooks */
 struct conf_section;
 
 /*
@@ -192,25 +192,25 @@ typedef int conf_vcheck_fn(const char *s, char *why, size_t whysz);
 typedef int conf_check_fn(struct conf_ctx *c, const void *obj);
 
 struct conf_opt {
-	const char *name;		/* NULL ends a table */
+	const char *name; /* NULL ends a table */
 	enum conf_type type;
-	size_t off;			/* of the field in the section struct */
-	const char *def;		/* default, written as in YAML */
-	int64_t min, max;		/* value, length or count bounds */
-	size_t len;			/* string array size, list stride */
-	size_t count_off;		/* lists: offset of the size_t count */
-	const struct conf_enum *enums;	/* CONF_T_ENUM: {NULL} terminated */
-	const struct conf_section *sub;	/* CONF_T_SECTION, CONF_T_SECLIST */
+	size_t off;                     /* of the field in the section struct */
+	const char *def;                /* default, written as in YAML */
+	int64_t min, max;               /* value, length or count bounds */
+	size_t len;                     /* string array size, list stride */
+	size_t count_off;               /* lists: offset of the size_t count */
+	const struct conf_enum *enums;  /* CONF_T_ENUM: {NULL} terminated */
+	const struct conf_section *sub; /* CONF_T_SECTION, CONF_T_SECLIST */
 	conf_vcheck_fn *vcheck;
-	unsigned flags;			/* enum conf_flag */
+	unsigned flags; /* enum conf_flag */
 	const char *help;
 };
 
 struct conf_section {
-	const char *name;		/* heading in the reference */
-	size_t size;			/* sizeof the struct it fills */
+	const char *name; /* heading in the reference */
+	size_t size;      /* sizeof the struct it fills */
 	const struct conf_opt *opts;
-	conf_check_fn *check;		/* may be NULL */
+	conf_check_fn *check; /* may be NULL */
 	const char *help;
 };
 
@@ -225,9 +225,8 @@ int conf_schema_load(const struct conf_section *root, void *obj,
 void conf_schema_dump(const struct conf_section *root, const void *obj,
 		      FILE *f);
 void conf_schema_reference(const struct conf_section *root, FILE *f);
-int conf_schema_reload_check(const struct conf_section *root,
-			     const void *cur, const void *next, char *err,
-			     size_t errsz);
+int conf_schema_reload_check(const struct conf_section *root, const void *cur,
+			     const void *next, char *err, size_t errsz);
 /* Self-check of a table (defaults valid, names unique...): 0 or -EINVAL. */
 int conf_schema_verify(const struct conf_section *root, char *err,
 		       size_t errsz);
@@ -248,53 +247,74 @@ extern const struct conf_section conf_sipguard;
  * at compile time that the field has the C type its option type fills.
  */
 #define CONF__F(st, f) (((st *)0)->f)
-#define CONF__IS(t, e) \
-	(0 * sizeof(char[__builtin_types_compatible_p(t, __typeof__(e)) ? 1 : -1]))
+#define CONF__IS(t, e)                                                  \
+	(0 *                                                            \
+	 sizeof(char[__builtin_types_compatible_p(t, __typeof__(e)) ? 1 \
+								    : -1]))
 #define CONF__OFF(st, f, t) (offsetof(st, f) + CONF__IS(t, CONF__F(st, f)))
-#define CONF__NELEM(st, f) (sizeof(CONF__F(st, f)) / sizeof(CONF__F(st, f)[0]))
+#define CONF__NELEM(st, f)  (sizeof(CONF__F(st, f)) / sizeof(CONF__F(st, f)[0]))
 
 /* Ends every table of options. */
-#define CONF_OPT_END { .name = NULL }
+#define CONF_OPT_END         \
+	{                    \
+		.name = NULL \
+	}
 
-#define CONF_OPT_BOOL(st, f, dflt, fl, hlp)                                 \
-	{ .name = #f, .type = CONF_T_BOOL, .off = CONF__OFF(st, f, bool),   \
-	  .def = (dflt), .flags = (fl), .help = (hlp) }
+#define CONF_OPT_BOOL(st, f, dflt, fl, hlp)                                  \
+	{                                                                    \
+		.name = #f, .type = CONF_T_BOOL,                             \
+		.off = CONF__OFF(st, f, bool), .def = (dflt), .flags = (fl), \
+		.help = (hlp)                                                \
+	}
 #define CONF__OPT_NUM(ty, st, f, dflt, lo, hi, fl, hlp)                     \
-	{ .name = #f, .type = (ty), .off = CONF__OFF(st, f, int64_t),       \
-	  .def = (dflt), .min = (lo), .max = (hi), .flags = (fl),           \
-	  .help = (hlp) }
+	{                                                                   \
+		.name = #f, .type = (ty), .off = CONF__OFF(st, f, int64_t), \
+		.def = (dflt), .min = (lo), .max = (hi), .flags = (fl),     \
+		.help = (hlp)                                               \
+	}
 #define CONF_OPT_INT(st, f, dflt, lo, hi, fl, hlp) \
 	CONF__OPT_NUM(CONF_T_INT, st, f, dflt, lo, hi, fl, hlp)
 #define CONF_OPT_DURATION(st, f, dflt, lo, hi, fl, hlp) \
 	CONF__OPT_NUM(CONF_T_DURATION, st, f, dflt, lo, hi, fl, hlp)
 #define CONF_OPT_SIZE(st, f, dflt, lo, hi, fl, hlp) \
 	CONF__OPT_NUM(CONF_T_SIZE, st, f, dflt, lo, hi, fl, hlp)
-#define CONF_OPT_STRING(st, f, dflt, minlen, chk, fl, hlp)                  \
-	{ .name = #f, .type = CONF_T_STRING,                                \
-	  .off = CONF__OFF(st, f, char[sizeof(CONF__F(st, f))]),            \
-	  .def = (dflt), .min = (minlen), .len = sizeof(CONF__F(st, f)),    \
-	  .vcheck = (chk), .flags = (fl), .help = (hlp) }
-#define CONF_OPT_ENUM(st, f, dflt, vals, fl, hlp)                           \
-	{ .name = #f, .type = CONF_T_ENUM, .off = CONF__OFF(st, f, int),    \
-	  .def = (dflt), .enums = (vals), .flags = (fl), .help = (hlp) }
-#define CONF_OPT_STRLIST(st, f, lo, chk, fl, hlp)                           \
-	{ .name = #f, .type = CONF_T_STRLIST,                               \
-	  .off = CONF__OFF(st, f, char[CONF__NELEM(st, f)]                  \
-				    [sizeof(CONF__F(st, f)[0])]),           \
-	  .min = (lo), .max = CONF__NELEM(st, f),                           \
-	  .len = sizeof(CONF__F(st, f)[0]),                                 \
-	  .count_off = CONF__OFF(st, n_##f, size_t), .vcheck = (chk),       \
-	  .flags = (fl), .help = (hlp) }
-#define CONF_OPT_SECTION(st, f, tbl, fl, hlp)                               \
-	{ .name = #f, .type = CONF_T_SECTION, .off = offsetof(st, f),       \
-	  .len = sizeof(CONF__F(st, f)), .sub = &(tbl), .flags = (fl),      \
-	  .help = (hlp) }
+#define CONF_OPT_STRING(st, f, dflt, minlen, chk, fl, hlp)                     \
+	{                                                                      \
+		.name = #f, .type = CONF_T_STRING,                             \
+		.off = CONF__OFF(st, f, char[sizeof(CONF__F(st, f))]),         \
+		.def = (dflt), .min = (minlen), .len = sizeof(CONF__F(st, f)), \
+		.vcheck = (chk), .flags = (fl), .help = (hlp)                  \
+	}
+#define CONF_OPT_ENUM(st, f, dflt, vals, fl, hlp)                              \
+	{                                                                      \
+		.name = #f, .type = CONF_T_ENUM, .off = CONF__OFF(st, f, int), \
+		.def = (dflt), .enums = (vals), .flags = (fl), .help = (hlp)   \
+	}
+#define CONF_OPT_STRLIST(st, f, lo, chk, fl, hlp)                             \
+	{                                                                     \
+		.name = #f, .type = CONF_T_STRLIST,                           \
+		.off = CONF__OFF(                                             \
+			st, f,                                                \
+			char[CONF__NELEM(st, f)][sizeof(CONF__F(st, f)[0])]), \
+		.min = (lo), .max = CONF__NELEM(st, f),                       \
+		.len = sizeof(CONF__F(st, f)[0]),                             \
+		.count_off = CONF__OFF(st, n_##f, size_t), .vcheck = (chk),   \
+		.flags = (fl), .help = (hlp)                                  \
+	}
+#define CONF_OPT_SECTION(st, f, tbl, fl, hlp)                                \
+	{                                                                    \
+		.name = #f, .type = CONF_T_SECTION, .off = offsetof(st, f),  \
+		.len = sizeof(CONF__F(st, f)), .sub = &(tbl), .flags = (fl), \
+		.help = (hlp)                                                \
+	}
 #define CONF_OPT_SECLIST(st, f, tbl, lo, fl, hlp)                           \
-	{ .name = #f, .type = CONF_T_SECLIST, .off = offsetof(st, f),       \
-	  .min = (lo), .max = CONF__NELEM(st, f),                           \
-	  .len = sizeof(CONF__F(st, f)[0]),                                 \
-	  .count_off = CONF__OFF(st, n_##f, size_t), .sub = &(tbl),         \
-	  .flags = (fl), .help = (hlp) }
+	{                                                                   \
+		.name = #f, .type = CONF_T_SECLIST, .off = offsetof(st, f), \
+		.min = (lo), .max = CONF__NELEM(st, f),                     \
+		.len = sizeof(CONF__F(st, f)[0]),                           \
+		.count_off = CONF__OFF(st, n_##f, size_t), .sub = &(tbl),   \
+		.flags = (fl), .help = (hlp)                                \
+	}
 
 /* ================================== internal to src/core/conf*.c */
 

@@ -55,10 +55,10 @@ static int parse_port(uint16_t *portp, const char *s)
 static int addr_parse(struct conf_addr *ap, const char *s, char *why,
 		      size_t whysz)
 {
-	static const char *const tps[] = { "udp", "tcp", "tls" };
+	static const char *const tps[] = {"udp", "tcp", "tls"};
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon = strchr(s, ':'), *h, *port;
-	struct conf_addr a = { 0 };
+	struct conf_addr a = {0};
 	size_t hlen;
 	uint16_t pnum;
 	int i;
@@ -67,8 +67,9 @@ static int addr_parse(struct conf_addr *ap, const char *s, char *why,
 		if ((size_t)(colon - s) == 3 && !memcmp(s, tps[i], 3))
 			break;
 	if (!colon || i == 3)
-		return addr_fail(why, whysz, 
-				 "expected udp:, tcp: or tls: then ADDRESS:PORT");
+		return addr_fail(
+			why, whysz,
+			"expected udp:, tcp: or tls: then ADDRESS:PORT");
 	a.transport = i;
 	h = colon + 1;
 	if (*h == '[') {
@@ -91,7 +92,8 @@ static int addr_parse(struct conf_addr *ap, const char *s, char *why,
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	if (parse_port(&pnum, port))
-		return addr_fail(why, whysz, "bad port '%.8s' (1..65535)", port);
+		return addr_fail(why, whysz, "bad port '%.8s' (1..65535)",
+				 port);
 	if (h[-1] == '[') {
 		struct in6_addr in6;
 
@@ -102,9 +104,11 @@ static int addr_parse(struct conf_addr *ap, const char *s, char *why,
 		struct in_addr in4;
 
 		if (inet_pton(AF_INET, host, &in4) != 1)
-			return addr_fail(why, whysz, "bad IPv4 address '%s'%s",
-					 host, strchr(host, ':') ?
-					 " (write IPv6 as [ADDR]:PORT)" : "");
+			return addr_fail(
+				why, whysz, "bad IPv4 address '%s'%s", host,
+				strchr(host, ':')
+					? " (write IPv6 as [ADDR]:PORT)"
+					: "");
 	}
 	/* Checked above piece by piece for the messages; core/addr.c makes
 	 * the value, so every layer parses addresses the same way. */
@@ -172,8 +176,9 @@ static bool listen_dup(const struct sg_conf *cf, size_t z, size_t l)
 		for (l2 = 0; l2 < cf->zones[z2].n_listen; l2++) {
 			if (z2 == z && l2 >= l)
 				break;
-			if (conf_addr_parse(&b, cf->zones[z2].listen[l2]) == 0 &&
-			    addr_equal(&a, &b))
+			if (conf_addr_parse(&b, cf->zones[z2].listen[l2]))
+				continue;
+			if (addr_equal(&a, &b))
 				return true;
 		}
 	}
@@ -193,19 +198,25 @@ static int check_root(struct conf_ctx *c, const void *obj)
 			if (strcmp(cf->zones[z2].name, zone->name))
 				continue;
 			snprintf(rel, sizeof(rel), "zones[%zu].name", z);
-			return conf_fail(c, rel, "zone name '%s' already used by zones[%zu]",
-					 zone->name, z2);
+			return conf_fail(
+				c, rel,
+				"zone name '%s' already used by zones[%zu]",
+				zone->name, z2);
 		}
 		for (l = 0; l < zone->n_listen; l++) {
 			if (!listen_dup(cf, z, l))
 				continue;
-			snprintf(rel, sizeof(rel), "zones[%zu].listen[%zu]", z, l);
+			snprintf(rel, sizeof(rel), "zones[%zu].listen[%zu]", z,
+				 l);
 			return conf_fail(c, rel, "address listed twice");
 		}
 		/* A TCP connection buffer must hold one whole message. */
 		if (zone->tcp.max_buffer < cf->sip.limits.max_message_size) {
-			snprintf(rel, sizeof(rel), "zones[%zu].tcp.max_buffer", z);
-			return conf_fail(c, rel, "smaller than sip.limits.max_message_size");
+			snprintf(rel, sizeof(rel), "zones[%zu].tcp.max_buffer",
+				 z);
+			return conf_fail(
+				c, rel,
+				"smaller than sip.limits.max_message_size");
 		}
 		nlisten += zone->n_listen;
 	}
@@ -219,36 +230,43 @@ static int check_root(struct conf_ctx *c, const void *obj)
 #define RL CONF_RELOAD
 
 static const struct conf_enum log_levels[] = {
-	{ "error", LOG_LVL_ERR }, { "warn", LOG_LVL_WARN },
-	{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
-	{ NULL, 0 },
+	{"error", LOG_LVL_ERR},
+	{"warn", LOG_LVL_WARN},
+	{"info", LOG_LVL_INFO},
+	{"debug", LOG_LVL_DEBUG},
+	{NULL, 0},
 };
 
 static const struct conf_enum trusts[] = {
-	{ "untrusted", CONF_UNTRUSTED }, { "trusted", CONF_TRUSTED },
-	{ NULL, 0 },
+	{"untrusted", CONF_UNTRUSTED},
+	{"trusted", CONF_TRUSTED},
+	{NULL, 0},
 };
 
 static const struct conf_opt log_opts[] = {
 	CONF_OPT_ENUM(struct sg_conf_log, level, "info", log_levels, RL,
 		      "Least severe message written to the log."),
-	CONF_OPT_STRING(struct sg_conf_log, events_file, "", 0, NULL, RL,
-			"Security event log, one JSON object per line; empty: none."),
+	CONF_OPT_STRING(
+		struct sg_conf_log, events_file, "", 0, NULL, RL,
+		"Security event log, one JSON object per line; empty: none."),
 	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, RL,
 			"Call records, one JSON object per call; empty: none."),
 	CONF_OPT_END,
 };
 
 static const struct conf_section log_sec = {
-	.name = "log", .size = sizeof(struct sg_conf_log), .opts = log_opts,
+	.name = "log",
+	.size = sizeof(struct sg_conf_log),
+	.opts = log_opts,
 	.help = "Logging and event output.",
 };
 
 /* Ceilings are sip.h's SIP_MAX_* (core cannot include the SIP layer). */
 #define LIM struct sg_conf_limits
 static const struct conf_opt limit_opts[] = {
-	CONF_OPT_INT(LIM, max_message_size, "65535", 1024, 65535, RL,
-		     "Largest SIP message accepted, start line to end of body (bytes)."),
+	CONF_OPT_INT(
+		LIM, max_message_size, "65535", 1024, 65535, RL,
+		"Largest SIP message accepted, start line to end of body (bytes)."),
 	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, RL,
 		     "Most header field lines in one message."),
 	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, RL,
@@ -264,7 +282,8 @@ static const struct conf_opt limit_opts[] = {
 #undef LIM
 
 static const struct conf_section limits_sec = {
-	.name = "sip.limits", .size = sizeof(struct sg_conf_limits),
+	.name = "sip.limits",
+	.size = sizeof(struct sg_conf_limits),
 	.opts = limit_opts,
 	.help = "Parser limits. Each may only lower the compiled-in ceiling.",
 };
@@ -274,36 +293,48 @@ static const struct conf_opt sip_opts[] = {
 	CONF_OPT_SECTION(SIP, limits, limits_sec, 0, "Parser limits."),
 	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, RL,
 			  "RFC 3261 T1: round-trip time estimate."),
-	CONF_OPT_DURATION(SIP, t2, "4s", 1000, 60000, RL,
-			  "RFC 3261 T2: longest retransmit interval for non-INVITE requests and INVITE responses."),
-	CONF_OPT_DURATION(SIP, t4, "5s", 1000, 60000, RL,
-			  "RFC 3261 T4: longest time a message stays in the network."),
-	CONF_OPT_INT(SIP, max_transactions, "100000", 16, 10000000, 0,
-		     "Size of the transaction pool; when full, new requests get 503."),
-	CONF_OPT_INT(SIP, max_dialogs, "100000", 16, 10000000, 0,
-		     "Size of the dialog pool; when full, new INVITEs get 503."),
-	CONF_OPT_STRING(SIP, user_agent, "sipguard", 0, NULL, RL,
-			"User-Agent/Server value of messages sipguard makes; empty: none."),
+	CONF_OPT_DURATION(
+		SIP, t2, "4s", 1000, 60000, RL,
+		"RFC 3261 T2: longest retransmit interval for non-INVITE requests and INVITE responses."),
+	CONF_OPT_DURATION(
+		SIP, t4, "5s", 1000, 60000, RL,
+		"RFC 3261 T4: longest time a message stays in the network."),
+	CONF_OPT_INT(
+		SIP, max_transactions, "100000", 16, 10000000, 0,
+		"Size of the transaction pool; when full, new requests get 503."),
+	CONF_OPT_INT(
+		SIP, max_dialogs, "100000", 16, 10000000, 0,
+		"Size of the dialog pool; when full, new INVITEs get 503."),
+	CONF_OPT_STRING(
+		SIP, user_agent, "sipguard", 0, NULL, RL,
+		"User-Agent/Server value of messages sipguard makes; empty: none."),
 	CONF_OPT_END,
 };
 #undef SIP
 
 static const struct conf_section sip_sec = {
-	.name = "sip", .size = sizeof(struct sg_conf_sip), .opts = sip_opts,
-	.check = check_sip, .help = "SIP protocol settings.",
+	.name = "sip",
+	.size = sizeof(struct sg_conf_sip),
+	.opts = sip_opts,
+	.check = check_sip,
+	.help = "SIP protocol settings.",
 };
 
 static const struct conf_opt route_opts[] = {
-	CONF_OPT_STRLIST(struct sg_conf_route, backends, 0, check_addr, RL,
-			 "Where requests from this zone go (the PBX), tried in order. `udp:ADDR:PORT`."),
-	CONF_OPT_STRING(struct sg_conf_route, trunk, "", 0, check_addr, RL,
-			"Upstream SIP trunk for calls leaving through this zone; empty: none."),
+	CONF_OPT_STRLIST(
+		struct sg_conf_route, backends, 0, check_addr, RL,
+		"Where requests from this zone go (the PBX), tried in order. `udp:ADDR:PORT`."),
+	CONF_OPT_STRING(
+		struct sg_conf_route, trunk, "", 0, check_addr, RL,
+		"Upstream SIP trunk for calls leaving through this zone; empty: none."),
 	CONF_OPT_END,
 };
 
 static const struct conf_section route_sec = {
-	.name = "zones[].route", .size = sizeof(struct sg_conf_route),
-	.opts = route_opts, .help = "Where traffic received in a zone goes.",
+	.name = "zones[].route",
+	.size = sizeof(struct sg_conf_route),
+	.opts = route_opts,
+	.help = "Where traffic received in a zone goes.",
 };
 
 #define TCP struct sg_conf_tcp
@@ -312,25 +343,30 @@ static const struct conf_opt tcp_opts[] = {
 			  "Close a TCP/TLS connection idle this long."),
 	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, RL,
 		     "Most concurrent connections from one source address."),
-	CONF_OPT_SIZE(TCP, max_buffer, "64k", 4096, 1 << 20, RL,
-		      "Receive buffer of one connection; must hold one whole message."),
+	CONF_OPT_SIZE(
+		TCP, max_buffer, "64k", 4096, 1 << 20, RL,
+		"Receive buffer of one connection; must hold one whole message."),
 	CONF_OPT_END,
 };
 #undef TCP
 
 static const struct conf_section tcp_sec = {
-	.name = "zones[].tcp", .size = sizeof(struct sg_conf_tcp),
-	.opts = tcp_opts, .help = "Stream transports (TCP, TLS) of a zone.",
+	.name = "zones[].tcp",
+	.size = sizeof(struct sg_conf_tcp),
+	.opts = tcp_opts,
+	.help = "Stream transports (TCP, TLS) of a zone.",
 };
 
 #define ZONE struct sg_conf_zone
 static const struct conf_opt zone_opts[] = {
 	CONF_OPT_STRING(ZONE, name, NULL, 1, check_name, CONF_REQUIRED,
 			"Unique name of the zone, used in logs and events."),
-	CONF_OPT_ENUM(ZONE, trust, NULL, trusts, CONF_REQUIRED,
-		      "`untrusted`: the internet side, guarded. `trusted`: the PBX side."),
-	CONF_OPT_STRLIST(ZONE, listen, 0, check_addr, 0,
-			 "Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
+	CONF_OPT_ENUM(
+		ZONE, trust, NULL, trusts, CONF_REQUIRED,
+		"`untrusted`: the internet side, guarded. `trusted`: the PBX side."),
+	CONF_OPT_STRLIST(
+		ZONE, listen, 0, check_addr, 0,
+		"Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
 	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
 	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
 	CONF_OPT_END,
@@ -338,7 +374,8 @@ static const struct conf_opt zone_opts[] = {
 #undef ZONE
 
 static const struct conf_section zone_sec = {
-	.name = "zones[]", .size = sizeof(struct sg_conf_zone),
+	.name = "zones[]",
+	.size = sizeof(struct sg_conf_zone),
 	.opts = zone_opts,
 	.help = "A zone is a set of listen addresses that share a trust level and a route.",
 };
@@ -352,7 +389,9 @@ static const struct conf_opt root_opts[] = {
 };
 
 const struct conf_section conf_sipguard = {
-	.name = "sipguard", .size = sizeof(struct sg_conf), .opts = root_opts,
+	.name = "sipguard",
+	.size = sizeof(struct sg_conf),
+	.opts = root_opts,
 	.check = check_root,
 };
 
@@ -392,8 +431,7 @@ int conf_load_str(struct sg_conf **confp, const char *name, const char *text,
 	return 0;
 }
 
-int conf_load(struct sg_conf **confp, const char *path, char *err,
-	      size_t errsz)
+int conf_load(struct sg_conf **confp, const char *path, char *err, size_t errsz)
 {
 	char *text;
 	size_t len;
@@ -418,7 +456,8 @@ void conf_free(struct sg_conf *conf)
 {
 	if (!conf)
 		return;
-	/* Future secrets (TLS key passwords) must not linger in freed memory. */
+	/* Future secrets (TLS key passwords) must not linger in freed memory.
+	 */
 	mem_secclean(conf, sizeof(*conf));
 	mem_free(conf);
 }

@@ -8,6 +8,7 @@
 #include "core/conf.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
@@ -83,6 +84,66 @@ static int syntax_error(yaml_parser_t *p, const char *name, const char *text,
 }
 
 /*
+ * libyaml's scanner costs O(depth) per token, so a 1 MiB "[[[[..." takes
+ * minutes, and its loader looks each alias up in a list of all anchors.
+ * An event pass that stops at CONF__MAX_DEPTH levels or CONF__MAX_ANCHORS
+ * anchors keeps loading linear; our own schema nests five levels deep.
+ */
+enum { CONF__MAX_DEPTH = 32, CONF__MAX_ANCHORS = 256 };
+
+static bool has_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor != NULL;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor != NULL;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor != NULL;
+	default:
+		return false;
+	}
+}
+
+static int check_depth(const char *name, const char *text, size_t len,
+		       char *err, size_t errsz)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	yaml_event_type_t type;
+	int depth = 0, anchors = 0, rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	do {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = syntax_error(&parser, name, text, len, err, errsz);
+			break;
+		}
+		type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT ||
+		    type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (type == YAML_SEQUENCE_END_EVENT ||
+			 type == YAML_MAPPING_END_EVENT)
+			depth--;
+		anchors += has_anchor(&ev);
+		if (depth > CONF__MAX_DEPTH || anchors > CONF__MAX_ANCHORS) {
+			conf__format(err, errsz, name, ev.start_mark.line,
+				     ev.start_mark.column, NULL,
+				     depth > CONF__MAX_DEPTH
+					     ? "nested too deeply"
+					     : "too many anchors");
+			rc = -EINVAL;
+		}
+		yaml_event_delete(&ev);
+	} while (rc == 0 && type != YAML_STREAM_END_EVENT);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/*
  * Parse text as exactly one YAML document into *doc, which the caller
  * deletes with yaml_document_delete() after a 0 return (and must not
  * after an error).  A second document in the stream is refused so that a
@@ -94,8 +155,10 @@ int conf__yaml_load(struct yaml_document_s *doc, const char *name,
 {
 	yaml_parser_t parser;
 	yaml_document_t extra;
-	int rc = 0;
+	int rc = check_depth(name, text, len, err, errsz);
 
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -104,7 +167,7 @@ int conf__yaml_load(struct yaml_document_s *doc, const char *name,
 		goto out;
 	}
 	if (!yaml_document_get_root_node(doc))
-		goto out;	/* empty stream: nothing follows */
+		goto out; /* empty stream: nothing follows */
 	if (!yaml_parser_load(&parser, &extra)) {
 		rc = syntax_error(&parser, name, text, len, err, errsz);
 		yaml_document_delete(doc);
@@ -197,7 +260,10 @@ void conf__fmt_duration(char *buf, size_t bufsz, int64_t ms)
 		int64_t ms;
 		const char *unit;
 	} units[] = {
-		{ 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+		{3600000, "h"},
+		{60000, "m"},
+		{1000, "s"},
+		{1, "ms"},
 	};
 	size_t i;
 
@@ -362,8 +428,7 @@ static void dump_section(FILE *f, const struct conf_section *sec,
  * (secrets excepted: they print as ~).  Defaults are printed like any
  * other value, so the output is the effective configuration.
  */
-void conf_schema_dump(const struct conf_section *root, const void *obj,
-		      FILE *f)
+void conf_schema_dump(const struct conf_section *root, const void *obj, FILE *f)
 {
 	if (!root || !obj || !f)
 		return;
@@ -395,8 +460,9 @@ static void ref_type(FILE *f, const struct conf_opt *o, const char *path)
 			snprintf(hi, sizeof(hi), "%" PRId64, o->max);
 		}
 		fprintf(f, "%s, %s..%s",
-			o->type == CONF_T_INT ? "integer" :
-			o->type == CONF_T_SIZE ? "size" : "duration",
+			o->type == CONF_T_INT    ? "integer"
+			: o->type == CONF_T_SIZE ? "size"
+						 : "duration",
 			lo, hi);
 		return;
 	case CONF_T_STRING:
@@ -405,11 +471,13 @@ static void ref_type(FILE *f, const struct conf_opt *o, const char *path)
 	case CONF_T_ENUM:
 		fputs("one of", f);
 		for (e = o->enums; e->name; e++)
-			fprintf(f, "%s `%s`", e == o->enums ? "" : ",", e->name);
+			fprintf(f, "%s `%s`", e == o->enums ? "" : ",",
+				e->name);
 		return;
 	case CONF_T_STRLIST:
-		fprintf(f, "list of %" PRId64 "..%" PRId64
-			   " strings, each at most %zu bytes",
+		fprintf(f,
+			"list of %" PRId64 "..%" PRId64
+			" strings, each at most %zu bytes",
 			o->min, o->max, o->len - 1);
 		return;
 	case CONF_T_SECTION:
@@ -466,10 +534,12 @@ static void ref_section(FILE *f, const struct conf_section *sec,
 		fputs(" | ", f);
 		ref_default(f, o);
 		fprintf(f, " | %s | %s%s |\n",
-			o->type == CONF_T_SECTION ? "" :
-			(o->flags & CONF_RELOAD) ? "yes" : "no",
-			o->help, (o->flags & CONF_SECRET) ?
-					 " Secret: never printed." : "");
+			o->type == CONF_T_SECTION  ? ""
+			: (o->flags & CONF_RELOAD) ? "yes"
+						   : "no",
+			o->help,
+			(o->flags & CONF_SECRET) ? " Secret: never printed."
+						 : "");
 	}
 	for (o = sec->opts; o->name; o++) {
 		if (o->type != CONF_T_SECTION && o->type != CONF_T_SECLIST)

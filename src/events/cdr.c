@@ -48,13 +48,12 @@ static int put_party(struct buf *b, const struct sip_dlg *d,
 		return buf_append_cstr(
 			b, ",\"addr\":null,\"zone\":null,\"transport\":null}");
 	sg_addr_fmt(&p->peer.addr, addr, sizeof(addr));
-	return buf_printf(b, ",\"addr\":\"%s\",\"zone\":%u,\"transport\":\"%s\"}",
-			  addr, (unsigned)p->peer.zone,
-			  sip_tp_name(p->peer.tp));
+	return buf_printf(
+		b, ",\"addr\":\"%s\",\"zone\":%u,\"transport\":\"%s\"}", addr,
+		(unsigned)p->peer.zone, sip_tp_name(p->peer.tp));
 }
 
-static int put_time(struct buf *b, const char *name, bool known,
-		    uint64_t wall)
+static int put_time(struct buf *b, const char *name, bool known, uint64_t wall)
 {
 	char tbuf[JSON_TIME_SIZE];
 

@@ -390,8 +390,7 @@ static uint64_t next_deadline(const struct sip_dlg *d, enum sip_dlg_reason *rp)
 		deadline(&best, rp, add_sat(d->pending_mono, c->bye_timeout_ms),
 			 d->pending);
 	if (d->state < SIP_DLG_CONFIRMED)
-		deadline(&best, rp,
-			 add_sat(d->start_mono, c->setup_timeout_ms),
+		deadline(&best, rp, add_sat(d->start_mono, c->setup_timeout_ms),
 			 SIP_DLG_END_NO_ANSWER);
 	else if (d->se_ms)
 		deadline(&best, rp, add_sat(d->se_mono, d->se_ms),
@@ -465,8 +464,7 @@ void sip__dlg_arm(struct sip_dlg *d)
 /* --------------------------------------------------------------- table */
 
 int sip_dlgs_new(struct sip_dlgs **tp, const struct sip_dlg_conf *conf,
-		 struct tmr_wheel *w, const struct sip_dlg_cbs *cbs,
-		 void *arg)
+		 struct tmr_wheel *w, const struct sip_dlg_cbs *cbs, void *arg)
 {
 	struct sip_dlgs *t;
 	size_t nb;

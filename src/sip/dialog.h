@@ -66,8 +66,8 @@ struct buf;
 struct sip_msg;
 
 enum {
-	SIP_DLG_MAX_STRINGS = 4096, /* bytes of copied strings per record */
-	SIP_DLG_MAX_FORKS = 16,     /* ceiling for conf.max_forks */
+	SIP_DLG_MAX_STRINGS = 4096,    /* bytes of copied strings per record */
+	SIP_DLG_MAX_FORKS = 16,        /* ceiling for conf.max_forks */
 	SIP_DLG_CSEQ_MAX = 0x7fffffff, /* RFC 3261 8.1.1.5: < 2^31 */
 };
 
@@ -125,13 +125,13 @@ struct sip_dlg_sref {
 /* The strings of a record (sip_dlg_str()). */
 enum sip_dlg_str_id {
 	SIP_DLG_S_CALL_ID = 0,
-	SIP_DLG_S_CALLER_URI,     /* From URI of the initial request */
+	SIP_DLG_S_CALLER_URI, /* From URI of the initial request */
 	SIP_DLG_S_CALLER_TAG,
 	SIP_DLG_S_CALLER_CONTACT, /* remote target of the caller */
 	SIP_DLG_S_CALLEE_URI,     /* To URI of the initial request */
 	SIP_DLG_S_CALLEE_TAG,
 	SIP_DLG_S_CALLEE_CONTACT,
-	SIP_DLG_S_ROUTE,          /* Record-Route of the 1xx/2xx, joined */
+	SIP_DLG_S_ROUTE, /* Record-Route of the 1xx/2xx, joined */
 	SIP_DLG_S__COUNT
 };
 
@@ -149,29 +149,29 @@ struct sip_dlgs;
  * table at a safe point.  Read-only outside the SIP layer.
  */
 struct sip_dlg {
-	struct hnode hn;      /* key: Call-ID + caller tag */
-	struct tmr tmr;       /* the nearest deadline (see above) */
+	struct hnode hn; /* key: Call-ID + caller tag */
+	struct tmr tmr;  /* the nearest deadline (see above) */
 	struct sip_dlgs *t;
 	struct sip_dlg *dead; /* next on the free-at-safe-point list */
 	void *user;           /* the proxy's, never touched here */
 
-	char *sb;             /* string block: one allocation */
+	char *sb; /* string block: one allocation */
 	uint16_t sb_len;
 	struct sip_dlg_sref s[SIP_DLG_S__COUNT];
-	uint8_t n_route;      /* entries in SIP_DLG_S_ROUTE */
-	uint8_t n_up;         /* Record-Route entries of the initial
-			       * request as the proxy received it */
+	uint8_t n_route; /* entries in SIP_DLG_S_ROUTE */
+	uint8_t n_up;    /* Record-Route entries of the initial
+			  * request as the proxy received it */
 
 	enum sip_dlg_state state;
 	enum sip_dlg_state reached; /* furthest state before TERMINATED */
 	enum sip_dlg_kind kind;
-	enum sip_dlg_reason reason; /* why it ended (TERMINATED) */
+	enum sip_dlg_reason reason;  /* why it ended (TERMINATED) */
 	enum sip_dlg_reason pending; /* BYE / final NOTIFY under way */
-	bool record;          /* this record stands for the call (CDR) */
-	bool cancel_seen;     /* a CANCEL went through */
+	bool record;                 /* this record stands for the call (CDR) */
+	bool cancel_seen;            /* a CANCEL went through */
 
 	struct sip_dlg_party side[2];
-	uint32_t init_cseq;   /* CSeq of the dialog-forming request */
+	uint32_t init_cseq;    /* CSeq of the dialog-forming request */
 	uint16_t final_status; /* first final response to it, 0: none */
 	uint16_t last_status;  /* last response seen (100 not counted) */
 
@@ -218,8 +218,7 @@ struct sip_dlg_cbs {
  * NULL.  Returns 0, -EINVAL, -ENOMEM.  The caller owns *tp.
  */
 int sip_dlgs_new(struct sip_dlgs **tp, const struct sip_dlg_conf *conf,
-		 struct tmr_wheel *w, const struct sip_dlg_cbs *cbs,
-		 void *arg);
+		 struct tmr_wheel *w, const struct sip_dlg_cbs *cbs, void *arg);
 /* Free the table and every record, without callbacks.  NULL is fine. */
 void sip_dlgs_free(struct sip_dlgs *t);
 /* Free the records that ended (no-op inside a callback). */
@@ -239,10 +238,10 @@ struct sip_dlg *sip_dlgs_iter_next(struct sip_dlgs_iter *it);
 /* What sip_dlg_request() / sip_dlg_response() found. */
 struct sip_dlg_match {
 	struct sip_dlg *dlg;
-	enum sip_dlg_side from;    /* side that sent the message */
-	enum sip_dlg_cseq cseq;    /* requests only */
-	bool created;              /* a new record (request or fork) */
-	bool peer_changed;         /* source differs from that side's last */
+	enum sip_dlg_side from; /* side that sent the message */
+	enum sip_dlg_cseq cseq; /* requests only */
+	bool created;           /* a new record (request or fork) */
+	bool peer_changed;      /* source differs from that side's last */
 };
 
 /*
@@ -263,7 +262,8 @@ struct sip_dlg_match {
  * request reuses a live dialog's Call-ID and From-tag (a merged or
  * looped request: RFC 3261 8.2.2.2 says 482); -EINVAL: no From-tag;
  * -ENOSPC: pool full; -E2BIG: strings over SIP_DLG_MAX_STRINGS;
- * -ENOMEM.  On error nothing changed.
+ * -ENOMEM.  On error nothing changed but, for responses, the address
+ * of the side that sent it.
  */
 int sip_dlg_request(struct sip_dlgs *t, const struct sip_msg *msg,
 		    const struct sip_peer *from, struct sip_dlg_match *mp);

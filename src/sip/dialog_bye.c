@@ -44,8 +44,10 @@ static unsigned route_split(const struct sip_dlg *d, struct str *e)
 	struct str rest = sip_dlg_str(d, SIP_DLG_S_ROUTE), one;
 	unsigned n = 0;
 
-	while (n < SIP_MAX_ROUTE && sip_list_next(&rest, &one))
-		e[n++] = one;
+	while (n < d->n_route && n < SIP_MAX_ROUTE && rest.len &&
+	       sip_list_next(&rest, &one))
+		if (one.len)
+			e[n++] = one;
 	return n;
 }
 
@@ -69,17 +71,17 @@ static int put_route(struct buf *b, const struct sip_dlg *d,
 	return err;
 }
 
-static int put_bye(struct buf *b, const struct sip_dlg *d,
-		   enum sip_dlg_side to, const struct sip_dlg_bye *p,
-		   uint32_t cseq)
+static int put_bye(struct buf *b, const struct sip_dlg *d, enum sip_dlg_side to,
+		   const struct sip_dlg_bye *p, uint32_t cseq)
 {
-	enum sip_dlg_side from = to == SIP_DLG_CALLER ? SIP_DLG_CALLEE
-						      : SIP_DLG_CALLER;
+	enum sip_dlg_side from =
+		to == SIP_DLG_CALLER ? SIP_DLG_CALLEE : SIP_DLG_CALLER;
 	struct str ruri = sip_dlg_side_str(d, to, 2);
 	int err;
 
-	err = buf_printf(b, "BYE %.*s SIP/2.0\r\nVia: SIP/2.0/%s %.*s"
-			    ";branch=%.*s\r\nMax-Forwards: %d\r\n",
+	err = buf_printf(b,
+			 "BYE %.*s SIP/2.0\r\nVia: SIP/2.0/%s %.*s"
+			 ";branch=%.*s\r\nMax-Forwards: %d\r\n",
 			 STR_FMT(ruri), sip_tp_name(p->tp),
 			 STR_FMT(p->via_host), STR_FMT(p->branch),
 			 DLG_BYE_MAX_FORWARDS);

@@ -15,12 +15,12 @@ struct sip_dlgs {
 	struct tmr_wheel *w;
 	struct sip_dlg_cbs cb;
 	void *arg;
-	struct htab h;             /* live records, key Call-ID + caller tag */
+	struct htab h;              /* live records, key Call-ID + caller tag */
 	size_t n[SIP_DLG__NSTATES]; /* records per state */
-	size_t total;              /* all records, dead ones included */
-	struct sip_dlg *dead;      /* ended, freed at the next safe point */
-	struct tmr gc;             /* that safe point: the next wheel run */
-	unsigned in_cb;            /* inside on_end / on_expire */
+	size_t total;               /* all records, dead ones included */
+	struct sip_dlg *dead;       /* ended, freed at the next safe point */
+	struct tmr gc;              /* that safe point: the next wheel run */
+	unsigned in_cb;             /* inside on_end / on_expire */
 };
 
 /* Records of one call: same Call-ID and caller tag.  At most

@@ -17,8 +17,8 @@
 #include "sip/sip.h"
 
 enum {
-	DLG_SE_MIN_S = 90,      /* RFC 4028 4: Min-SE floor */
-	DLG_SE_MAX_S = 86400,   /* a day: longer is a typo or an attack */
+	DLG_SE_MIN_S = 90,    /* RFC 4028 4: Min-SE floor */
+	DLG_SE_MAX_S = 86400, /* a day: longer is a typo or an attack */
 	DLG_ROUTE_BUF = SIP_DLG_MAX_STRINGS,
 };
 
@@ -155,8 +155,8 @@ static enum sip_dlg_cseq cseq_step(struct sip_dlg_party *p,
 				   const struct sip_msg *msg)
 {
 	uint32_t n = msg->cseq.num;
-	bool moves = msg->mid != SIP_METHOD_ACK &&
-		     msg->mid != SIP_METHOD_CANCEL;
+	bool moves =
+		msg->mid != SIP_METHOD_ACK && msg->mid != SIP_METHOD_CANCEL;
 
 	if (!p->has_cseq) {
 		/* ACK and CANCEL reuse another request's number. */
@@ -206,8 +206,7 @@ static int create(struct sip_dlgs *t, const struct sip_msg *msg,
 
 /* A request without To-tag: a dialog-forming one, or a CANCEL. */
 static int request_initial(struct sip_dlgs *t, const struct sip_msg *msg,
-			   const struct sip_peer *from,
-			   struct sip_dlg_match *m)
+			   const struct sip_peer *from, struct sip_dlg_match *m)
 {
 	struct sip__dlg_group g;
 	struct sip_dlg *d = NULL;
@@ -320,8 +319,8 @@ int sip_dlg_request(struct sip_dlgs *t, const struct sip_msg *msg,
 						 : SIP_DLG_END_BYE_CALLEE;
 		d->pending_mono = d->active_mono;
 		sip__dlg_arm(d);
-	} else if (msg->mid == SIP_METHOD_NOTIFY &&
-		   d->kind != SIP_DLG_INVITE && sub_terminated(msg)) {
+	} else if (msg->mid == SIP_METHOD_NOTIFY && d->kind != SIP_DLG_INVITE &&
+		   sub_terminated(msg)) {
 		d->pending = SIP_DLG_END_SUBSCRIPTION;
 		d->pending_mono = d->active_mono;
 		sip__dlg_arm(d);
@@ -467,33 +466,32 @@ static int response_in_dialog(struct sip_dlg *d, enum sip_dlg_side req_side,
 /* Is msg a response to the request that formed dialogs of this call? */
 static bool answers_initial(const struct sip_dlg *d, const struct sip_msg *msg)
 {
-	return d->state < SIP_DLG_CONFIRMED &&
-	       msg->cseq.num == d->init_cseq && forms_dialog(msg->cseq.mid) &&
-	       kind_of(msg->cseq.mid) == d->kind;
+	return d->state < SIP_DLG_CONFIRMED && msg->cseq.num == d->init_cseq &&
+	       forms_dialog(msg->cseq.mid) && kind_of(msg->cseq.mid) == d->kind;
 }
 
 static int response_initial(struct sip_dlgs *t, struct sip_dlg *d,
-			    const struct sip_msg *msg,
-			    struct sip_dlg_match *m)
+			    const struct sip_msg *msg, struct sip_dlg_match *m)
 {
-	int err = 0;
+	struct sip_dlg *own;
 
 	if (msg->status >= 300) {
 		end_call(d, SIP_DLG_END_REJECTED, msg->status);
 		m->dlg = d;
-	} else if (msg->to.tag.len && msg->status > 100) {
-		err = establish(t, d->state == SIP_DLG_TRYING &&
-					   !sip_dlg_str(d, SIP_DLG_S_CALLEE_TAG)
-						    .len
-				       ? d
-				       : sip__dlg_lookup(t, msg->call_id,
-							 msg->from.tag,
-							 msg->to.tag),
-				msg, m);
-	} else {
-		m->dlg = d;
+		return 0;
 	}
-	return err;
+	if (!msg->to.tag.len || msg->status == 100) {
+		m->dlg = d;
+		return 0;
+	}
+	/* The record of this To-tag: a TRYING one takes it, else look. */
+	if (d->state == SIP_DLG_TRYING &&
+	    !sip_dlg_str(d, SIP_DLG_S_CALLEE_TAG).len)
+		own = d;
+	else
+		own = sip__dlg_lookup(t, msg->call_id, msg->from.tag,
+				      msg->to.tag);
+	return establish(t, own, msg, m);
 }
 
 /* The call's records for a response without a matching To-tag. */
@@ -525,26 +523,31 @@ int sip_dlg_response(struct sip_dlgs *t, const struct sip_msg *msg,
 	struct sip_dlg_match m = {0};
 	enum sip_dlg_side s = SIP_DLG_CALLER;
 	struct sip_dlg *d;
-	bool confirmed;
+	bool confirmed, exact;
 	int err;
 
 	if (!t || !msg || !mp || msg->is_request || !msg->from.tag.len)
 		return -EINVAL;
 	d = sip_dlg_find(t, msg->call_id, msg->from.tag, msg->to.tag, &s);
-	if (d && (s != SIP_DLG_CALLER || !answers_initial(d, msg))) {
+	exact = d != NULL;
+	if (!d)
+		d = call_record(t, msg, &confirmed);
+	if (!d)
+		return -ENOENT;
+	/* Before any state change (on_end may write the call record), but
+	 * not onto another fork's record. */
+	if (exact || msg->status >= 300 ||
+	    !sip_dlg_str(d, SIP_DLG_S_CALLEE_TAG).len)
+		note_peer(d, other(s), from, &m);
+	if (exact && (s != SIP_DLG_CALLER || !answers_initial(d, msg))) {
 		if ((err = response_in_dialog(d, s, msg)))
 			return err;
 		m.dlg = d;
 	} else {
-		if (!d)
-			d = call_record(t, msg, &confirmed);
-		if (!d)
-			return -ENOENT;
 		/* A 2xx from a second fork after the first (13.2.2.4). */
 		if (d->state == SIP_DLG_CONFIRMED) {
 			if (msg->status < 200 || msg->status >= 300 ||
-			    msg->cseq.num != d->init_cseq ||
-			    !msg->to.tag.len)
+			    msg->cseq.num != d->init_cseq || !msg->to.tag.len)
 				return -ENOENT;
 			err = establish(t, NULL, msg, &m);
 		} else {
@@ -557,9 +560,10 @@ int sip_dlg_response(struct sip_dlgs *t, const struct sip_msg *msg,
 	m.from = other(s);
 	if (msg->status > 100)
 		d->last_status = msg->status;
-	/* Even when it just ended: the record keeps who answered. */
-	note_peer(d, m.from, from, &m);
-	d->active_mono = sip__dlg_now(t);
+	if (d->state != SIP_DLG_TERMINATED) {
+		note_peer(d, m.from, from, &m); /* a new fork */
+		d->active_mono = sip__dlg_now(t);
+	}
 	*mp = m;
 	return 0;
 }

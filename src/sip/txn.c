@@ -24,6 +24,7 @@ const struct sip_txn_conf sip_txn_conf_default = {
 	.t4_ms = SIP_TXN_T4_MS,
 	.td_ms = SIP_TXN_TD_MS,
 	.max_txn = SIP_TXN_MAX_DEFAULT,
+	.max_bytes = (size_t)128 << 20,
 };
 
 static bool conf_ok(const struct sip_txn_conf *c)
@@ -32,7 +33,8 @@ static bool conf_ok(const struct sip_txn_conf *c)
 	       c->t2_ms >= c->t1_ms && c->t2_ms <= 64 * SIP_TXN_T1_MAX_MS &&
 	       c->t4_ms >= 1 && c->t4_ms <= 64 * SIP_TXN_T1_MAX_MS &&
 	       c->td_ms <= 64 * SIP_TXN_T1_MAX_MS && c->max_txn >= 1 &&
-	       c->max_txn <= SIP_TXN_MAX_CAP;
+	       c->max_txn <= SIP_TXN_MAX_CAP &&
+	       c->max_bytes >= SIP_TXN_MAX_BYTES_MIN;
 }
 
 static int fill_random(void *p, size_t n)
@@ -109,6 +111,7 @@ static void txn_free(struct sip__txn *t)
 	if (t->next)
 		t->next->pprev = t->pprev;
 	txl->count--;
+	txl->bytes -= t->size + t->aux_cap;
 	mem_free(t->aux);
 	mem_free(t);
 }
@@ -153,6 +156,11 @@ size_t sip_txl_count(const struct sip_txl *txl)
 	return txl ? txl->count : 0;
 }
 
+size_t sip_txl_bytes(const struct sip_txl *txl)
+{
+	return txl ? txl->bytes : 0;
+}
+
 size_t sip_txl_branch(struct sip_txl *txl, char out[SIP_TXN_BRANCH_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -173,7 +181,8 @@ void *sip__txn_alloc(struct sip_txl *txl, size_t size, bool server,
 {
 	struct sip__txn *t;
 
-	if (!uncapped && txl->count >= txl->conf.max_txn) {
+	if (!uncapped && (txl->count >= txl->conf.max_txn ||
+			  size > txl->conf.max_bytes - txl->bytes)) {
 		*errp = -ENOSPC;
 		return NULL;
 	}
@@ -183,6 +192,7 @@ void *sip__txn_alloc(struct sip_txl *txl, size_t size, bool server,
 		return NULL;
 	}
 	t->txl = txl;
+	t->size = size;
 	t->server = server;
 	tmr_init(&t->tr);
 	tmr_init(&t->tt);
@@ -192,6 +202,7 @@ void *sip__txn_alloc(struct sip_txl *txl, size_t size, bool server,
 	txl->all = t;
 	t->pprev = &txl->all;
 	txl->count++;
+	txl->bytes += size;
 	return t;
 }
 
@@ -231,19 +242,35 @@ int sip__txn_send(struct sip__txn *t, const char *p, size_t n)
 
 int sip__txn_keep(struct sip__txn *t, const char *p, size_t n)
 {
+	struct sip_txl *txl = t->txl;
 	char *np;
 
 	if (n == 0)
 		return -EINVAL;
-	if (n > t->aux_len || !t->aux) {
+	if (n > t->aux_cap) {
+		if (n - t->aux_cap > txl->conf.max_bytes - txl->bytes)
+			return -ENOSPC;
 		np = mem_realloc(t->aux, n);
 		if (!np)
 			return -ENOMEM;
+		txl->bytes += n - t->aux_cap;
 		t->aux = np;
+		t->aux_cap = n;
 	}
 	memcpy(t->aux, p, n);
 	t->aux_len = n;
 	return 0;
+}
+
+void sip__txn_adopt(struct sip__txn *t, char *p, size_t n, size_t cap)
+{
+	struct sip_txl *txl = t->txl;
+
+	txl->bytes += cap - t->aux_cap;
+	mem_free(t->aux);
+	t->aux = p;
+	t->aux_len = n;
+	t->aux_cap = cap;
 }
 
 int sip__put_folded(struct buf *out, struct str v)
@@ -255,9 +282,10 @@ int sip__put_folded(struct buf *out, struct str v)
 		char c = v.p[i];
 
 		if (c == '\r' || c == '\n') {
-			/* A fold (CRLF + WSP) reads as one SP (RFC 3261 7.3.1). */
-			for (run = 1; i + run < v.len && str_is_lws(v.p[i + run]);
-			     run++)
+			/* A fold (CRLF + WSP) reads as one SP (RFC 3261 7.3.1).
+			 */
+			for (run = 1;
+			     i + run < v.len && str_is_lws(v.p[i + run]); run++)
 				;
 			err = buf_append(out, " ", 1);
 			continue;

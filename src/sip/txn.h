@@ -50,40 +50,45 @@ struct sip_stx;
 struct sip_ctx;
 
 enum {
-	SIP_TXN_T1_MS = 500,	/* RFC 3261 17.1.1.1 defaults */
+	SIP_TXN_T1_MS = 500, /* RFC 3261 17.1.1.1 defaults */
 	SIP_TXN_T2_MS = 4000,
 	SIP_TXN_T4_MS = 5000,
-	SIP_TXN_TD_MS = 32000,	/* Timer D on unreliable transports */
+	SIP_TXN_TD_MS = 32000, /* Timer D on unreliable transports */
 	SIP_TXN_MAX_DEFAULT = 65536,
-	SIP_TXN_MAX_CAP = 1 << 24,	/* ceiling of conf.max_txn */
-	SIP_TXN_T1_MAX_MS = 60000,	/* ceiling of T1 (64*T1 fits easily) */
+	SIP_TXN_MAX_BYTES_MIN = 4 * 65536, /* floor of conf.max_bytes */
+	SIP_TXN_MAX_CAP = 1 << 24,         /* ceiling of conf.max_txn */
+	SIP_TXN_T1_MAX_MS = 60000, /* ceiling of T1 (64*T1 fits easily) */
 	/* "z9hG4bK" + 32 hex digits of a 128-bit keyed PRF output. */
 	SIP_TXN_BRANCH_LEN = 7 + 32,
-	SIP_TXN_MAX_BRANCH = 256,	/* longest branch sip_ctx_new accepts */
+	SIP_TXN_MAX_BRANCH = 256, /* longest branch sip_ctx_new accepts */
 };
 
 /* The magic cookie of RFC 3261 branches (8.1.1.7). */
 #define SIP_TXN_COOKIE "z9hG4bK"
 
 struct sip_txn_conf {
-	uint32_t t1_ms;		/* RTT estimate: 1..SIP_TXN_T1_MAX_MS */
-	uint32_t t2_ms;		/* retransmit cap for non-INVITE: >= t1 */
-	uint32_t t4_ms;		/* max lifetime of a message in the net */
-	uint32_t td_ms;		/* Timer D (unreliable), RFC: >= 32 s */
-	uint32_t max_txn;	/* live transactions, 1..SIP_TXN_MAX_CAP */
+	uint32_t t1_ms;   /* RTT estimate: 1..SIP_TXN_T1_MAX_MS */
+	uint32_t t2_ms;   /* retransmit cap for non-INVITE: >= t1 */
+	uint32_t t4_ms;   /* max lifetime of a message in the net */
+	uint32_t td_ms;   /* Timer D (unreliable), RFC: >= 32 s */
+	uint32_t max_txn; /* live transactions, 1..SIP_TXN_MAX_CAP */
+	/* Bytes they may hold (structs, copies, kept responses), at least
+	 * SIP_TXN_MAX_BYTES_MIN: a count alone would let big messages
+	 * (up to SIP_MAX_MSG_SIZE each) multiply the memory used. */
+	size_t max_bytes;
 };
 
-/* The RFC defaults and SIP_TXN_MAX_DEFAULT transactions. */
+/* The RFC defaults, SIP_TXN_MAX_DEFAULT transactions, 128 MiB. */
 extern const struct sip_txn_conf sip_txn_conf_default;
 
 enum sip_txn_state {
-	SIP_TXN_TRYING = 0,	/* non-INVITE, both sides */
-	SIP_TXN_CALLING,	/* INVITE client */
+	SIP_TXN_TRYING = 0, /* non-INVITE, both sides */
+	SIP_TXN_CALLING,    /* INVITE client */
 	SIP_TXN_PROCEEDING,
 	SIP_TXN_COMPLETED,
-	SIP_TXN_CONFIRMED,	/* INVITE server */
-	SIP_TXN_ACCEPTED,	/* INVITE after a 2xx (RFC 6026) */
-	SIP_TXN_TERMINATED,	/* ended: waiting to be freed */
+	SIP_TXN_CONFIRMED,  /* INVITE server */
+	SIP_TXN_ACCEPTED,   /* INVITE after a 2xx (RFC 6026) */
+	SIP_TXN_TERMINATED, /* ended: waiting to be freed */
 };
 
 /*
@@ -91,8 +96,8 @@ enum sip_txn_state {
  * unreliable transport a failure only costs a retransmission; on a
  * reliable one it ends the transaction (RFC 3261 17.1.4, 17.2.4).
  */
-typedef int sip_txl_send_fn(void *arg, const struct sip_peer *to,
-			    const char *p, size_t n);
+typedef int sip_txl_send_fn(void *arg, const struct sip_peer *to, const char *p,
+			    size_t n);
 /* A response for a client transaction; resp lives during the call. */
 typedef void sip_ctx_response_fn(void *user, struct sip_ctx *ctx,
 				 const struct sip_msg *resp,
@@ -105,9 +110,9 @@ typedef void sip_ctx_gone_fn(void *user, struct sip_ctx *ctx);
 typedef void sip_stx_gone_fn(void *user, struct sip_stx *stx);
 
 struct sip_txl_cb {
-	sip_txl_send_fn *send;		/* required */
+	sip_txl_send_fn *send; /* required */
 	void *send_arg;
-	sip_ctx_response_fn *ctx_response;	/* each may be NULL */
+	sip_ctx_response_fn *ctx_response; /* each may be NULL */
 	sip_ctx_timeout_fn *ctx_timeout;
 	sip_ctx_gone_fn *ctx_gone;
 	sip_stx_gone_fn *stx_gone;
@@ -133,26 +138,27 @@ void sip_txl_free(struct sip_txl *txl);
  * loop, never from inside a transaction callback.
  */
 void sip_txl_reap(struct sip_txl *txl);
-/* Transactions allocated, ended-but-not-yet-freed ones included. */
+/* Transactions allocated, ended-but-not-yet-freed ones included, and
+ * the bytes they hold (what conf.max_bytes caps). */
 size_t sip_txl_count(const struct sip_txl *txl);
+size_t sip_txl_bytes(const struct sip_txl *txl);
 /*
  * Write a new branch, SIP_TXN_COOKIE followed by 32 hex digits, and a
  * NUL into out; returns its length (SIP_TXN_BRANCH_LEN).  Unique per
  * layer and unguessable from outside (SipHash of a counter under a
  * random key), so responses cannot be forged into our transactions.
  */
-size_t sip_txl_branch(struct sip_txl *txl,
-		      char out[SIP_TXN_BRANCH_LEN + 1]);
+size_t sip_txl_branch(struct sip_txl *txl, char out[SIP_TXN_BRANCH_LEN + 1]);
 
 /* ------------------------------------------------------ server side */
 
 enum sip_stx_rc {
-	SIP_STX_NEW = 1,	/* fresh transaction: process the request */
-	SIP_STX_ABSORBED,	/* retransmission: handled, nothing to do */
-	SIP_STX_ACK_ABSORBED,	/* ACK for our non-2xx final: handled */
-	SIP_STX_NOMATCH,	/* an ACK matching no transaction, or the
-				 * INVITE we answered 2xx: route it end to
-				 * end (ACK for 2xx) */
+	SIP_STX_NEW = 1,      /* fresh transaction: process the request */
+	SIP_STX_ABSORBED,     /* retransmission: handled, nothing to do */
+	SIP_STX_ACK_ABSORBED, /* ACK for our non-2xx final: handled */
+	SIP_STX_NOMATCH,      /* an ACK matching no transaction, or the
+			       * INVITE we answered 2xx: route it end to
+			       * end (ACK for 2xx) */
 };
 
 /*
@@ -164,14 +170,17 @@ enum sip_stx_rc {
  * what its responses need (so req may go away afterwards), remembers
  * `from` as where responses go, and is returned in *stxp.
  * Returns an enum sip_stx_rc, -EINVAL (not a request, no Via),
- * -ENOSPC (pool full: answer 503 statelessly) or -ENOMEM.
+ * -ENOSPC (pool full, in count or bytes: answer 503 statelessly) or
+ * -ENOMEM.
  * For ABSORBED and ACK_ABSORBED *stxp is set to the transaction too.
  */
 int sip_stx_receive(struct sip_txl *txl, const struct sip_msg *req,
 		    const struct sip_peer *from, struct sip_stx **stxp);
 /*
  * The live INVITE server transaction that a CANCEL request targets
- * (9.2: same matching as 17.2.3, method aside), or NULL.
+ * (9.2: same matching as 17.2.3, method aside), or NULL.  Only one still
+ * in SIP_TXN_PROCEEDING can be answered 487; later states mean a final
+ * response went out already (the CANCEL still gets its 200).
  */
 struct sip_stx *sip_stx_find_invite(struct sip_txl *txl,
 				    const struct sip_msg *cancel);
@@ -212,9 +221,9 @@ int sip_stx_status(const struct sip_stx *stx);
 /* ------------------------------------------------------ client side */
 
 enum sip_ctx_rc {
-	SIP_CTX_DELIVERED = 1,	/* ctx_response was called */
-	SIP_CTX_ABSORBED,	/* retransmission (ACK re-sent if due) */
-	SIP_CTX_NOMATCH,	/* stray: the proxy decides */
+	SIP_CTX_DELIVERED = 1, /* ctx_response was called */
+	SIP_CTX_ABSORBED,      /* retransmission (ACK re-sent if due) */
+	SIP_CTX_NOMATCH,       /* stray: the proxy decides */
 };
 
 /*
@@ -228,8 +237,8 @@ enum sip_ctx_rc {
  * (then no transaction exists and no callback will come).
  */
 int sip_ctx_new(struct sip_ctx **ctxp, struct sip_txl *txl,
-		const struct sip_peer *to, struct str branch,
-		struct str method, const char *p, size_t n, void *user);
+		const struct sip_peer *to, struct str branch, struct str method,
+		const char *p, size_t n, void *user);
 /*
  * Match a parsed response (17.1.3: top Via branch and CSeq method) and
  * drive the machine.  A non-2xx final to INVITE is acknowledged by the

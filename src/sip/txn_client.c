@@ -100,7 +100,7 @@ static int ctx_create(struct sip_txl *txl, const struct sip_peer *to,
 		      struct str branch, struct str method, struct str req,
 		      void *user, bool quiet, struct sip_ctx **ctxp)
 {
-	struct ctx_key k = { branch, method };
+	struct ctx_key k = {branch, method};
 	struct sip_ctx *c;
 	char *cur;
 	int err;
@@ -144,8 +144,8 @@ static int ctx_create(struct sip_txl *txl, const struct sip_peer *to,
 }
 
 int sip_ctx_new(struct sip_ctx **ctxp, struct sip_txl *txl,
-		const struct sip_peer *to, struct str branch,
-		struct str method, const char *p, size_t n, void *user)
+		const struct sip_peer *to, struct str branch, struct str method,
+		const char *p, size_t n, void *user)
 {
 	size_t cookie = sizeof(SIP_TXN_COOKIE) - 1;
 
@@ -156,8 +156,8 @@ int sip_ctx_new(struct sip_ctx **ctxp, struct sip_txl *txl,
 	    !sip_is_token(branch) || !sip_is_token(method) ||
 	    str_eq_cstr(method, "ACK"))
 		return -EINVAL;
-	return ctx_create(txl, to, branch, method, str_make(p, n), user,
-			  false, ctxp);
+	return ctx_create(txl, to, branch, method, str_make(p, n), user, false,
+			  ctxp);
 }
 
 /* ------------------------------------------------ our ACK and CANCEL */
@@ -175,8 +175,9 @@ static int build_req(struct sip_ctx *c, const char *method,
 	int err;
 
 	if (sip_msg_parse(m, c->req.p, c->req.len, NULL, SIP_PARSE_DGRAM,
-			  NULL) != 0 || !m->is_request || m->nvia == 0 ||
-	    m->first[SIP_HDR_TO] < 0 || m->first[SIP_HDR_FROM] < 0)
+			  NULL) != 0 ||
+	    !m->is_request || m->nvia == 0 || m->first[SIP_HDR_TO] < 0 ||
+	    m->first[SIP_HDR_FROM] < 0)
 		return -EINVAL;
 	buf_init(out, SIP_MAX_MSG_SIZE);
 	err = buf_printf(out, "%s %.*s SIP/2.0\r\n", method,
@@ -185,15 +186,18 @@ static int build_req(struct sip_ctx *c, const char *method,
 	for (h = sip_msg_hdr(m, SIP_HDR_ROUTE); !err && h;
 	     h = sip_hdr_next(m, h))
 		err = sip__put_hdr(out, STR("Route"), h->value);
-	err = err ? err : sip__put_hdr(out, STR("From"),
-				       m->hdr[m->first[SIP_HDR_FROM]].value);
-	err = err ? err : sip__put_hdr(out, STR("To"), to ? *to :
-				       m->hdr[m->first[SIP_HDR_TO]].value);
+	err = err ? err
+		  : sip__put_hdr(out, STR("From"),
+				 m->hdr[m->first[SIP_HDR_FROM]].value);
+	err = err ? err
+		  : sip__put_hdr(out, STR("To"),
+				 to ? *to : m->hdr[m->first[SIP_HDR_TO]].value);
 	err = err ? err : sip__put_hdr(out, STR("Call-ID"), m->call_id);
-	err = err ? err : buf_printf(out, "CSeq: %u %s\r\n", m->cseq.num,
-				     method);
-	err = err ? err : buf_append_cstr(out, "Max-Forwards: 70\r\n"
-					       "Content-Length: 0\r\n\r\n");
+	err = err ? err
+		  : buf_printf(out, "CSeq: %u %s\r\n", m->cseq.num, method);
+	err = err ? err
+		  : buf_append_cstr(out, "Max-Forwards: 70\r\n"
+					 "Content-Length: 0\r\n\r\n");
 	if (err)
 		buf_free(out);
 	return err;
@@ -212,8 +216,7 @@ static void send_ack(struct sip_ctx *c, const struct sip_msg *resp)
 		to = resp->hdr[resp->first[SIP_HDR_TO]].value;
 		if (build_req(c, "ACK", &to, &b) != 0)
 			return; /* retried at the next retransmission */
-		c->t.aux = b.p;
-		c->t.aux_len = b.len;
+		sip__txn_adopt(&c->t, b.p, b.len, b.cap);
 	}
 	sip__txn_send(&c->t, c->t.aux, c->t.aux_len);
 }
@@ -234,8 +237,8 @@ static int send_cancel(struct sip_ctx *c)
 		return err;
 	/* Uncapped: CANCELs are bounded by the INVITEs that exist, and
 	 * cancelling frees resources downstream. */
-	err = ctx_create(txl, &c->t.peer, c->branch, STR("CANCEL"),
-			 buf_str(&b), NULL, true, &cc);
+	err = ctx_create(txl, &c->t.peer, c->branch, STR("CANCEL"), buf_str(&b),
+			 NULL, true, &cc);
 	buf_free(&b);
 	if (err)
 		return err;
@@ -291,8 +294,8 @@ static int invite_final(struct sip_ctx *c, const struct sip_msg *resp,
 	} else {
 		c->t.state = SIP_TXN_COMPLETED;
 		send_ack(c, resp);
-		tmr_start(txl->w, &c->t.tt,
-			  c->t.reliable ? 0 : txl->conf.td_ms, timer_end, c);
+		tmr_start(txl->w, &c->t.tt, c->t.reliable ? 0 : txl->conf.td_ms,
+			  timer_end, c);
 	}
 	return deliver(c, resp, from);
 }
@@ -309,8 +312,8 @@ static int invite_resp(struct sip_ctx *c, const struct sip_msg *resp,
 			return invite_final(c, resp, from);
 		if (c->t.state == SIP_TXN_CALLING) {
 			c->t.state = SIP_TXN_PROCEEDING;
-			tmr_cancel(&c->t.tr);	/* Timer A */
-			tmr_cancel(&c->t.tt);	/* Timer B */
+			tmr_cancel(&c->t.tr); /* Timer A */
+			tmr_cancel(&c->t.tt); /* Timer B */
 		}
 		if (c->cancel_pending)
 			send_cancel(c); /* on failure the guard still runs */
@@ -344,8 +347,8 @@ static int plain_resp(struct sip_ctx *c, const struct sip_msg *resp,
 		c->t.state = SIP_TXN_COMPLETED;
 		tmr_cancel(&c->t.tr);
 		/* Timer K: absorb response retransmissions for T4. */
-		tmr_start(txl->w, &c->t.tt,
-			  c->t.reliable ? 0 : txl->conf.t4_ms, timer_end, c);
+		tmr_start(txl->w, &c->t.tt, c->t.reliable ? 0 : txl->conf.t4_ms,
+			  timer_end, c);
 	}
 	return deliver(c, resp, from);
 }
@@ -359,8 +362,8 @@ int sip_ctx_receive(struct sip_txl *txl, const struct sip_msg *resp,
 
 	if (!txl || !resp || resp->is_request)
 		return -EINVAL;
-	if (resp->nvia == 0 || !resp->via[0].has_branch ||
-	    resp->status < 100 || resp->status > 699)
+	if (resp->nvia == 0 || !resp->via[0].has_branch || resp->status < 100 ||
+	    resp->status > 699)
 		return SIP_CTX_NOMATCH;
 	k.branch = resp->via[0].branch;
 	k.mname = resp->cseq.method;

@@ -27,9 +27,9 @@ enum {
 struct stx_key {
 	const struct sip_msg *msg;
 	bool rfc3261;
-	enum sip_method mid;	/* INVITE for an ACK or a CANCEL's target */
+	enum sip_method mid; /* INVITE for an ACK or a CANCEL's target */
 	struct str mname;
-	bool ack;		/* 2543: To tag against our response's */
+	bool ack; /* 2543: To tag against our response's */
 	uint64_t ack_tag_hv;
 };
 
@@ -94,7 +94,7 @@ static uint64_t key_hash(const struct sip_txl *txl, const struct stx_key *k)
 static struct sip_stx *lookup(struct sip_txl *txl, const struct sip_msg *m,
 			      bool as_invite)
 {
-	struct stx_key k = { .msg = m };
+	struct stx_key k = {.msg = m};
 	struct hnode *n;
 
 	k.rfc3261 = has_cookie(&m->via[0]);
@@ -107,8 +107,8 @@ static struct sip_stx *lookup(struct sip_txl *txl, const struct sip_msg *m,
 		k.mname = m->method;
 	}
 	if (k.ack && !k.rfc3261)
-		k.ack_tag_hv = htab_hash(&txl->stx_tab, m->to.tag.p,
-					 m->to.tag.len);
+		k.ack_tag_hv =
+			htab_hash(&txl->stx_tab, m->to.tag.p, m->to.tag.len);
 	n = htab_find(&txl->stx_tab, key_hash(txl, &k), sip__stx_eq, &k);
 	return n ? HTAB_ENTRY(n, struct sip_stx, t.hn) : NULL;
 }
@@ -161,8 +161,9 @@ static const char *received_ip(const struct sip_via *v,
 	if ((af != AF_INET && af != AF_INET6) || v->has_received)
 		return NULL;
 	if (!inet_ntop(af,
-		       af == AF_INET6 ? (const void *)&from->addr.u.in6.sin6_addr
-				      : (const void *)&from->addr.u.in.sin_addr,
+		       af == AF_INET6
+			       ? (const void *)&from->addr.u.in6.sin6_addr
+			       : (const void *)&from->addr.u.in.sin_addr,
 		       ip, (socklen_t)sz))
 		return NULL;
 	if (v->host_type == SIP_HOST_IPV6 && host.len >= 2)
@@ -177,8 +178,8 @@ static const char *received_ip(const struct sip_via *v,
 static int put_top_via(struct buf *b, const struct sip_hdr *h,
 		       const struct sip_via *v, const struct sip_peer *from)
 {
-	const char *vend = v->raw.p + v->raw.len, *hend = h->value.p +
-							 h->value.len;
+	const char *vend = v->raw.p + v->raw.len,
+		   *hend = h->value.p + h->value.len;
 	const char *ins = bare_rport(v), *p = h->value.p, *rip;
 	char ip[INET6_ADDRSTRLEN];
 	int err;
@@ -189,8 +190,8 @@ static int put_top_via(struct buf *b, const struct sip_hdr *h,
 	err = buf_append_cstr(b, "Via: ");
 	if (!err && ins) {
 		err = sip__put_folded(b, str_span(p, ins));
-		err = err ? err : buf_printf(b, "=%u",
-					     sg_addr_port(&from->addr));
+		err = err ? err
+			  : buf_printf(b, "=%u", sg_addr_port(&from->addr));
 		p = ins;
 	}
 	err = err ? err : sip__put_folded(b, str_span(p, vend));
@@ -200,8 +201,8 @@ static int put_top_via(struct buf *b, const struct sip_hdr *h,
 	return err ? err : buf_append(b, "\r\n", 2);
 }
 
-static int build_skel(struct sip_stx *s, struct buf *b,
-		      const struct sip_msg *m, const struct sip_peer *from)
+static int build_skel(struct sip_stx *s, struct buf *b, const struct sip_msg *m,
+		      const struct sip_peer *from)
 {
 	int top = m->first[SIP_HDR_VIA], err = 0;
 	unsigned i;
@@ -296,9 +297,9 @@ static int stx_create(struct sip_txl *txl, const struct sip_msg *m,
 	s->t.mid = m->mid;
 	s->t.invite = m->mid == SIP_METHOD_INVITE;
 	s->t.state = s->t.invite ? SIP_TXN_PROCEEDING : SIP_TXN_TRYING;
-	htab_insert(&txl->stx_tab, &s->t.hn,
-		    key_hash(txl, &(struct stx_key){ .msg = m,
-						    .rfc3261 = rfc3261 }));
+	htab_insert(
+		&txl->stx_tab, &s->t.hn,
+		key_hash(txl, &(struct stx_key){.msg = m, .rfc3261 = rfc3261}));
 	s->t.linked = true;
 	*stxp = s;
 	return SIP_STX_NEW;
@@ -325,7 +326,7 @@ static void timer_g(void *arg)
 	if (s->t.state != SIP_TXN_COMPLETED || !s->t.aux)
 		return;
 	s->t.rt_ms = s->t.rt_ms * 2 < txl->conf.t2_ms ? s->t.rt_ms * 2
-						       : txl->conf.t2_ms;
+						      : txl->conf.t2_ms;
 	tmr_start(txl->w, &s->t.tr, s->t.rt_ms, timer_g, s);
 	stx_send(s, s->t.aux, s->t.aux_len);
 }
@@ -344,11 +345,8 @@ static void keep(struct sip_stx *s, const char *p, size_t n)
 {
 	/* Without memory we still answer once; re-sending a stale earlier
 	 * response would be worse than staying silent. */
-	if (sip__txn_keep(&s->t, p, n) != 0) {
-		mem_free(s->t.aux);
-		s->t.aux = NULL;
-		s->t.aux_len = 0;
-	}
+	if (sip__txn_keep(&s->t, p, n) != 0)
+		sip__txn_adopt(&s->t, NULL, 0, 0);
 }
 
 /* 2543 ACK matching needs the To tag of our final response. */
@@ -363,7 +361,8 @@ static void note_resp_tag(struct sip_stx *s, const char *p, size_t n,
 	if (tag) {
 		t = *tag;
 	} else if (sip_msg_parse(txl->scratch, p, n, NULL, SIP_PARSE_DGRAM,
-				 NULL) == 0 && !txl->scratch->is_request) {
+				 NULL) == 0 &&
+		   !txl->scratch->is_request) {
 		t = txl->scratch->to.tag;
 	} else {
 		return;
@@ -402,8 +401,7 @@ static int invite_respond(struct sip_stx *s, const char *p, size_t n,
 	return stx_send(s, p, n);
 }
 
-static int plain_respond(struct sip_stx *s, const char *p, size_t n,
-			 int status)
+static int plain_respond(struct sip_stx *s, const char *p, size_t n, int status)
 {
 	struct sip_txl *txl = s->t.txl;
 
@@ -415,8 +413,8 @@ static int plain_respond(struct sip_stx *s, const char *p, size_t n,
 		s->t.state = SIP_TXN_PROCEEDING;
 	} else {
 		s->t.state = SIP_TXN_COMPLETED;
-		tmr_start(txl->w, &s->t.tt,
-			  s->t.reliable ? 0 : sip__t64(txl), timer_end, s);
+		tmr_start(txl->w, &s->t.tt, s->t.reliable ? 0 : sip__t64(txl),
+			  timer_end, s);
 	}
 	return stx_send(s, p, n);
 }
@@ -457,8 +455,9 @@ int sip_stx_reply_local(struct sip_stx *stx, int status, struct str reason,
 	err = err ? err : buf_append(&b, stx->skel.p, stx->to_end);
 	if (!err && add_tag)
 		err = buf_printf(&b, ";tag=%.*s", STR_FMT(to_tag));
-	err = err ? err : buf_append(&b, stx->skel.p + stx->to_end,
-				     stx->skel.len - stx->to_end);
+	err = err ? err
+		  : buf_append(&b, stx->skel.p + stx->to_end,
+			       stx->skel.len - stx->to_end);
 	err = err ? err : buf_append_str(&b, extra);
 	err = err ? err : buf_append_cstr(&b, "Content-Length: 0\r\n\r\n");
 	if (!err)
@@ -478,8 +477,8 @@ static int ack_matched(struct sip_stx *s, struct sip_stx **stxp)
 		/* Timer I: absorb ACK retransmissions for T4 (0: stream). */
 		s->t.state = SIP_TXN_CONFIRMED;
 		tmr_cancel(&s->t.tr);
-		tmr_start(txl->w, &s->t.tt,
-			  s->t.reliable ? 0 : txl->conf.t4_ms, timer_end, s);
+		tmr_start(txl->w, &s->t.tt, s->t.reliable ? 0 : txl->conf.t4_ms,
+			  timer_end, s);
 		/* fall through */
 	case SIP_TXN_CONFIRMED:
 		*stxp = s;
@@ -512,7 +511,8 @@ int sip_stx_receive(struct sip_txl *txl, const struct sip_msg *req,
 	/* A retransmission: 17.2.1/17.2.2 re-send the last response in
 	 * Proceeding and Completed; absorb it everywhere else. */
 	if ((s->t.state == SIP_TXN_PROCEEDING ||
-	     s->t.state == SIP_TXN_COMPLETED) && s->t.aux)
+	     s->t.state == SIP_TXN_COMPLETED) &&
+	    s->t.aux)
 		stx_send(s, s->t.aux, s->t.aux_len);
 	return SIP_STX_ABSORBED;
 }

@@ -131,8 +131,15 @@ static void on_accept(struct loop *l, int fd, unsigned revents, void *arg)
 		case ENOMEM:
 			accept_pause(ls, errno);
 			return;
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return; /* drained */
 		default:
-			return; /* EAGAIN: drained */
+			LOG_RL(LOG_LVL_WARN, "tcp listener %u: accept: %s",
+			       ls->idx, strerror(errno));
+			return;
 		}
 	}
 }

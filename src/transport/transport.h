@@ -73,8 +73,14 @@ int udp_send(int fd, const struct sg_addr *to, const void *p, size_t n);
  *   holds at most max_rx bytes, and nothing once its buffer is empty),
  *   queued output per connection (overflow closes it), idle timeout.
  *
- * Not thread-safe: a transport belongs to the thread running its loop.
- * Callbacks must not call tp_free().
+ * - A peer's end of stream closes the connection at once (a partial
+ *   message and queued output are dropped).
+ * UDP datagrams are delivered as they are (CRLF keep-alives included:
+ * the receiver decides); ones over UDP_MAX_DGRAM are counted and dropped.
+ *
+ * Not thread-safe: a transport belongs to the thread running its loop;
+ * give each loop's transport its own conf.shard so ids stay unique
+ * across threads.  Callbacks must not call tp_free().
  */
 struct loop;
 struct transport;

@@ -39,11 +39,13 @@ class Sipp:
             args += ["-sn", scenario]
         ip, port = local
         args += ["-i", ip, "-p", str(port), "-t", transport,
-                 "-m", str(calls), "-s", service, "-bg" if False else "-nostdin",
+                 "-s", service, "-nostdin",
                  "-timeout", "%ds" % timeout, "-timeout_error",
                  "-trace_err", "-error_file", os.path.join(self.dir, "err.log"),
                  "-trace_stat", "-stf", os.path.join(self.dir, "stat.csv"),
                  "-max_recv_loops", "1000"]
+        if calls:
+            args += ["-m", str(calls)]
         if rate:
             args += ["-r", str(rate)]
         args += list(extra)

@@ -51,8 +51,8 @@ static void check_conf(const struct sg_conf *c)
 		for (l = 0; l < c->zones[z].n_listen; l++)
 			CHECK(conf_addr_parse(&a, c->zones[z].listen[l]) == 0);
 		for (l = 0; l < c->zones[z].route.n_backends; l++)
-			CHECK(conf_addr_parse(&a, c->zones[z].route.backends[l]) ==
-			      0);
+			CHECK(conf_addr_parse(
+				      &a, c->zones[z].route.backends[l]) == 0);
 		nlisten += c->zones[z].n_listen;
 	}
 	CHECK(nlisten > 0);

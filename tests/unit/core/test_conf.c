@@ -17,18 +17,17 @@
 #include "core/conf.h"
 #include "core/log.h"
 
-#define X16 "xxxxxxxxxxxxxxxx"
+#define X16  "xxxxxxxxxxxxxxxx"
 #define X128 X16 X16 X16 X16 X16 X16 X16 X16
 
 /* The smallest valid configuration. */
-#define ZONE_MIN                      \
-	"zones:\n"                    \
-	"  - name: a\n"               \
-	"    trust: untrusted\n"      \
+#define ZONE_MIN                 \
+	"zones:\n"               \
+	"  - name: a\n"          \
+	"    trust: untrusted\n" \
 	"    listen: [udp:127.0.0.1:5060]\n"
 
-static int load(struct sg_conf **cp, const char *text, char *err,
-		size_t errsz)
+static int load(struct sg_conf **cp, const char *text, char *err, size_t errsz)
 {
 	return conf_load_str(cp, "t.yaml", text, strlen(text), err, errsz);
 }
@@ -96,7 +95,7 @@ static void test_example_file(void **state)
 
 	(void)state;
 	if (access("etc/sipguard.yaml", R_OK) != 0)
-		skip();		/* not run from the repository root */
+		skip(); /* not run from the repository root */
 	if (conf_load(&c, "etc/sipguard.yaml", err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->n_zones, 2);
@@ -118,19 +117,20 @@ static void test_valid(void **state)
 
 	(void)state;
 	/* Units, IPv6, flow style, null sections and strings, aliases. */
-	c = load_ok("log: {level: debug, events_file: /var/log/ev.json, "
-		    "call_records_file: ~}\n"
-		    "sip:\n  t1: 250ms\n  t2: 30s\n  t4: 1m\n"
-		    "  limits:\n  user_agent: \"edge \\u00e9 1\"\n"
-		    "zones:\n"
-		    "  - name: ext-1.v6\n    trust: untrusted\n"
-		    "    listen: [\"udp:[::1]:5060\", \"tls:[2001:db8::1]:5061\",\n"
-		    "             tcp:0.0.0.0:65535]\n"
-		    "    route:\n      backends: &pbx [udp:192.0.2.1:5080]\n"
-		    "      trunk: \"udp:[::1]:5099\"\n"
-		    "    tcp: {idle_timeout: 1s, max_buffer: 1m}\n"
-		    "  - name: b\n    trust: trusted\n    listen:\n"
-		    "    route: {backends: *pbx}\n");
+	c = load_ok(
+		"log: {level: debug, events_file: /var/log/ev.json, "
+		"call_records_file: ~}\n"
+		"sip:\n  t1: 250ms\n  t2: 30s\n  t4: 1m\n"
+		"  limits:\n  user_agent: \"edge \\u00e9 1\"\n"
+		"zones:\n"
+		"  - name: ext-1.v6\n    trust: untrusted\n"
+		"    listen: [\"udp:[::1]:5060\", \"tls:[2001:db8::1]:5061\",\n"
+		"             tcp:0.0.0.0:65535]\n"
+		"    route:\n      backends: &pbx [udp:192.0.2.1:5080]\n"
+		"      trunk: \"udp:[::1]:5099\"\n"
+		"    tcp: {idle_timeout: 1s, max_buffer: 1m}\n"
+		"  - name: b\n    trust: trusted\n    listen:\n"
+		"    route: {backends: *pbx}\n");
 	assert_int_equal(c->log.level, LOG_LVL_DEBUG);
 	assert_string_equal(c->log.events_file, "/var/log/ev.json");
 	assert_string_equal(c->log.call_records_file, "");
@@ -153,20 +153,21 @@ static void test_valid(void **state)
 	conf_free(c);
 
 	/* Bounds are inclusive; 16 zones and 8 listeners fit. */
-	c = load_ok("sip: {limits: {max_message_size: 1024, max_via: 1}}\n"
-		    "zones:\n"
-		    "  - {name: a, trust: untrusted, tcp: {max_buffer: 4k},\n"
-		    "     listen: [udp:10.0.0.1:1, udp:10.0.0.2:1, udp:10.0.0.3:1,"
-		    " udp:10.0.0.4:1, udp:10.0.0.5:1, udp:10.0.0.6:1,"
-		    " udp:10.0.0.7:1, udp:10.0.0.8:1]}\n"
-		    "  - {name: b, trust: trusted}\n  - {name: c, trust: trusted}\n"
-		    "  - {name: d, trust: trusted}\n  - {name: e, trust: trusted}\n"
-		    "  - {name: f, trust: trusted}\n  - {name: g, trust: trusted}\n"
-		    "  - {name: h, trust: trusted}\n  - {name: i, trust: trusted}\n"
-		    "  - {name: j, trust: trusted}\n  - {name: k, trust: trusted}\n"
-		    "  - {name: l, trust: trusted}\n  - {name: m, trust: trusted}\n"
-		    "  - {name: n, trust: trusted}\n  - {name: o, trust: trusted}\n"
-		    "  - {name: p, trust: trusted}\n");
+	c = load_ok(
+		"sip: {limits: {max_message_size: 1024, max_via: 1}}\n"
+		"zones:\n"
+		"  - {name: a, trust: untrusted, tcp: {max_buffer: 4k},\n"
+		"     listen: [udp:10.0.0.1:1, udp:10.0.0.2:1, udp:10.0.0.3:1,"
+		" udp:10.0.0.4:1, udp:10.0.0.5:1, udp:10.0.0.6:1,"
+		" udp:10.0.0.7:1, udp:10.0.0.8:1]}\n"
+		"  - {name: b, trust: trusted}\n  - {name: c, trust: trusted}\n"
+		"  - {name: d, trust: trusted}\n  - {name: e, trust: trusted}\n"
+		"  - {name: f, trust: trusted}\n  - {name: g, trust: trusted}\n"
+		"  - {name: h, trust: trusted}\n  - {name: i, trust: trusted}\n"
+		"  - {name: j, trust: trusted}\n  - {name: k, trust: trusted}\n"
+		"  - {name: l, trust: trusted}\n  - {name: m, trust: trusted}\n"
+		"  - {name: n, trust: trusted}\n  - {name: o, trust: trusted}\n"
+		"  - {name: p, trust: trusted}\n");
 	assert_int_equal(c->n_zones, 16);
 	assert_int_equal(c->zones[0].n_listen, 8);
 	assert_int_equal(c->zones[0].tcp.max_buffer, 4096);
@@ -179,122 +180,155 @@ static const struct {
 	const char *err;
 } invalid[] = {
 	/* structure */
-	{ "", "t.yaml:1:1: zones: missing required key" },
-	{ "- a\n", "t.yaml:1:1: (top): expected a mapping, got a sequence" },
-	{ "zones: 1\n", "t.yaml:1:8: zones: expected a sequence, got a scalar" },
-	{ "zones: []\n", "t.yaml:1:8: zones: at least 1 entry required" },
-	{ "zones:\n", "t.yaml:1:7: zones: at least 1 entry required" },
-	{ "zones: [a]\n", "t.yaml:1:9: zones[0]: expected a mapping, got a scalar" },
-	{ "log: []\n" ZONE_MIN, "t.yaml:1:6: log: expected a mapping, got a sequence" },
-	{ "? [a]\n: 1\n", "t.yaml:1:3: (top): expected a key, got a sequence" },
-	{ "log: {level: !!binary aW5mbw==}\n" ZONE_MIN,
-	  "t.yaml:1:14: log.level: explicit YAML tags are not supported" },
+	{"", "t.yaml:1:1: zones: missing required key"},
+	{"- a\n", "t.yaml:1:1: (top): expected a mapping, got a sequence"},
+	{"zones: 1\n", "t.yaml:1:8: zones: expected a sequence, got a scalar"},
+	{"zones: []\n", "t.yaml:1:8: zones: at least 1 entry required"},
+	{"zones:\n", "t.yaml:1:7: zones: at least 1 entry required"},
+	{"zones: [a]\n",
+	 "t.yaml:1:9: zones[0]: expected a mapping, got a scalar"},
+	{"log: []\n" ZONE_MIN,
+	 "t.yaml:1:6: log: expected a mapping, got a sequence"},
+	{"? [a]\n: 1\n", "t.yaml:1:3: (top): expected a key, got a sequence"},
+	{"log: {level: !!binary aW5mbw==}\n" ZONE_MIN,
+	 "t.yaml:1:14: log.level: explicit YAML tags are not supported"},
 	/* unknown and duplicate keys */
-	{ "zone:\n", "t.yaml:1:1: zone: unknown key (did you mean 'zones'?)" },
-	{ "log:\n  levle: info\n" ZONE_MIN,
-	  "t.yaml:2:3: log.levle: unknown key (did you mean 'level'?)" },
-	{ "sip:\n  limits:\n    nonsense: 1\n" ZONE_MIN,
-	  "t.yaml:3:5: sip.limits.nonsense: unknown key" },
-	{ "log: {level: info, level: warn}\n" ZONE_MIN,
-	  "t.yaml:1:20: log.level: duplicate key" },
-	{ ZONE_MIN "log: {}\nlog: {}\n", "t.yaml:6:1: log: duplicate key" },
-	{ "zones:\n  - name: a\n    name: b\n",
-	  "t.yaml:3:5: zones[0].name: duplicate key" },
+	{"zone:\n", "t.yaml:1:1: zone: unknown key (did you mean 'zones'?)"},
+	{"log:\n  levle: info\n" ZONE_MIN,
+	 "t.yaml:2:3: log.levle: unknown key (did you mean 'level'?)"},
+	{"sip:\n  limits:\n    nonsense: 1\n" ZONE_MIN,
+	 "t.yaml:3:5: sip.limits.nonsense: unknown key"},
+	{"log: {level: info, level: warn}\n" ZONE_MIN,
+	 "t.yaml:1:20: log.level: duplicate key"},
+	{ZONE_MIN "log: {}\nlog: {}\n", "t.yaml:6:1: log: duplicate key"},
+	{"zones:\n  - name: a\n    name: b\n",
+	 "t.yaml:3:5: zones[0].name: duplicate key"},
 	/* types and bounds */
-	{ "log: {level: loud}\n" ZONE_MIN,
-	  "t.yaml:1:14: log.level: expected one of: error, warn, info, debug" },
-	{ "log: {level: [info]}\n" ZONE_MIN,
-	  "t.yaml:1:14: log.level: expected one of: error, warn, info, debug, got a sequence" },
-	{ "sip: {limits: {max_headers: 97}}\n" ZONE_MIN,
-	  "t.yaml:1:29: sip.limits.max_headers: 97 out of range (min 16, max 96)" },
-	{ "sip: {limits: {max_message_size: 65536}}\n" ZONE_MIN,
-	  "t.yaml:1:34: sip.limits.max_message_size: 65536 out of range (min 1024, max 65535)" },
-	{ "sip: {limits: {max_via: -1}}\n" ZONE_MIN,
-	  "t.yaml:1:25: sip.limits.max_via: -1 out of range (min 1, max 32)" },
-	{ "sip: {limits: {max_uri: 1e3}}\n" ZONE_MIN,
-	  "t.yaml:1:25: sip.limits.max_uri: expected an integer" },
-	{ "sip: {limits: {max_uri: }}\n" ZONE_MIN,
-	  "t.yaml:1:25: sip.limits.max_uri: expected an integer, got an empty value" },
-	{ "sip: {max_dialogs: 99999999999999999999}\n" ZONE_MIN,
-	  "t.yaml:1:20: sip.max_dialogs: 99999999999999999999 out of range (min 16, max 10000000)" },
-	{ "sip: {t1: 5}\n" ZONE_MIN,
-	  "t.yaml:1:11: sip.t1: expected a duration such as 250ms, 30s, 5m or 1h" },
-	{ "sip: {t1: 5 s}\n" ZONE_MIN,
-	  "t.yaml:1:11: sip.t1: expected a duration such as 250ms, 30s, 5m or 1h" },
-	{ "sip: {t1: 11s}\n" ZONE_MIN,
-	  "t.yaml:1:11: sip.t1: 11s out of range (min 50ms, max 10s)" },
-	{ "sip: {t1: 9999999999999999h}\n" ZONE_MIN,
-	  "t.yaml:1:11: sip.t1: 9999999999999999h out of range (min 50ms, max 10s)" },
-	{ "sip: {t1: 2s, t2: 1s}\n" ZONE_MIN,
-	  "t.yaml:1:19: sip.t2: must not be less than t1" },
-	{ "sip: {t1: 10s}\n" ZONE_MIN,
-	  "t.yaml:1:6: sip.t2: must not be less than t1" },
-	{ "sip: {user_agent: \"a\\r\\nX-Evil: 1\"}\n" ZONE_MIN,
-	  "t.yaml:1:19: sip.user_agent: contains a control character" },
-	{ "sip: {user_agent: \"\\0\"}\n" ZONE_MIN,
-	  "t.yaml:1:19: sip.user_agent: contains a control character" },
-	{ "sip: {user_agent: {a: 1}}\n" ZONE_MIN,
-	  "t.yaml:1:19: sip.user_agent: expected a string, got a mapping" },
-	{ "sip: {user_agent: '" X128 "'}\n" ZONE_MIN,
-	  "t.yaml:1:19: sip.user_agent: longer than 127 bytes" },
-	{ "zones:\n  - {name: a, trust: untrusted, tcp: {max_buffer: 1x}}\n",
-	  "t.yaml:2:51: zones[0].tcp.max_buffer: expected a size such as 4096, 64k or 1m" },
-	{ "zones:\n  - {name: a, trust: untrusted, tcp: {max_buffer: 2m}}\n",
-	  "t.yaml:2:51: zones[0].tcp.max_buffer: 2m out of range (min 4k, max 1m)" },
-	{ "zones:\n  - {name: a, trust: untrusted, listen: [udp:127.0.0.1:1],"
-	  " tcp: {max_buffer: 8k}}\n",
-	  "t.yaml:2:78: zones[0].tcp.max_buffer: smaller than sip.limits.max_message_size" },
+	{"log: {level: loud}\n" ZONE_MIN,
+	 "t.yaml:1:14: log.level: expected one of: error, warn, info, debug"},
+	{"log: {level: [info]}\n" ZONE_MIN,
+	 "t.yaml:1:14: log.level: expected one of: error, warn, info, debug, got a sequence"},
+	{"sip: {limits: {max_headers: 97}}\n" ZONE_MIN,
+	 "t.yaml:1:29: sip.limits.max_headers: 97 out of range (min 16, max 96)"},
+	{"sip: {limits: {max_message_size: 65536}}\n" ZONE_MIN,
+	 "t.yaml:1:34: sip.limits.max_message_size: 65536 out of range (min 1024, max 65535)"},
+	{"sip: {limits: {max_via: -1}}\n" ZONE_MIN,
+	 "t.yaml:1:25: sip.limits.max_via: -1 out of range (min 1, max 32)"},
+	{"sip: {limits: {max_uri: 1e3}}\n" ZONE_MIN,
+	 "t.yaml:1:25: sip.limits.max_uri: expected an integer"},
+	{"sip: {limits: {max_uri: }}\n" ZONE_MIN,
+	 "t.yaml:1:25: sip.limits.max_uri: expected an integer, got an empty value"},
+	{"sip: {max_dialogs: 99999999999999999999}\n" ZONE_MIN,
+	 "t.yaml:1:20: sip.max_dialogs: 99999999999999999999 out of range (min 16, max 10000000)"},
+	{"sip: {t1: 5}\n" ZONE_MIN,
+	 "t.yaml:1:11: sip.t1: expected a duration such as 250ms, 30s, 5m or 1h"},
+	{"sip: {t1: 5 s}\n" ZONE_MIN,
+	 "t.yaml:1:11: sip.t1: expected a duration such as 250ms, 30s, 5m or 1h"},
+	{"sip: {t1: 11s}\n" ZONE_MIN,
+	 "t.yaml:1:11: sip.t1: 11s out of range (min 50ms, max 10s)"},
+	{"sip: {t1: 9999999999999999h}\n" ZONE_MIN,
+	 "t.yaml:1:11: sip.t1: 9999999999999999h out of range (min 50ms, max 10s)"},
+	{"sip: {t1: 2s, t2: 1s}\n" ZONE_MIN,
+	 "t.yaml:1:19: sip.t2: must not be less than t1"},
+	{"sip: {t1: 10s}\n" ZONE_MIN,
+	 "t.yaml:1:6: sip.t2: must not be less than t1"},
+	{"sip: {user_agent: \"a\\r\\nX-Evil: 1\"}\n" ZONE_MIN,
+	 "t.yaml:1:19: sip.user_agent: contains a control character"},
+	{"sip: {user_agent: \"\\0\"}\n" ZONE_MIN,
+	 "t.yaml:1:19: sip.user_agent: contains a control character"},
+	{"sip: {user_agent: {a: 1}}\n" ZONE_MIN,
+	 "t.yaml:1:19: sip.user_agent: expected a string, got a mapping"},
+	{"sip: {user_agent: '" X128 "'}\n" ZONE_MIN,
+	 "t.yaml:1:19: sip.user_agent: longer than 127 bytes"},
+	{"zones:\n  - {name: a, trust: untrusted, tcp: {max_buffer: 1x}}\n",
+	 "t.yaml:2:51: zones[0].tcp.max_buffer: expected a size such as 4096, 64k or 1m"},
+	{"zones:\n  - {name: a, trust: untrusted, tcp: {max_buffer: 2m}}\n",
+	 "t.yaml:2:51: zones[0].tcp.max_buffer: 2m out of range (min 4k, max 1m)"},
+	{"zones:\n  - {name: a, trust: untrusted, listen: [udp:127.0.0.1:1],"
+	 " tcp: {max_buffer: 8k}}\n",
+	 "t.yaml:2:78: zones[0].tcp.max_buffer: smaller than sip.limits.max_message_size"},
 	/* zones */
-	{ "zones:\n  - name: a\n", "t.yaml:2:5: zones[0].trust: missing required key" },
-	{ "zones:\n  - trust: trusted\n", "t.yaml:2:5: zones[0].name: missing required key" },
-	{ "zones:\n  - {name: '', trust: trusted}\n",
-	  "t.yaml:2:12: zones[0].name: must not be empty" },
-	{ "zones:\n  - {name: a b, trust: trusted}\n",
-	  "t.yaml:2:12: zones[0].name: may hold only letters, digits, '-', '_' and '.'" },
-	{ "zones:\n  - {name: a, trust: maybe}\n",
-	  "t.yaml:2:22: zones[0].trust: expected one of: untrusted, trusted" },
-	{ "zones:\n  - {name: a, trust: untrusted}\n",
-	  "t.yaml:2:3: zones: no zone has a listen address" },
-	{ ZONE_MIN "  - {name: a, trust: trusted}\n",
-	  "t.yaml:5:12: zones[1].name: zone name 'a' already used by zones[0]" },
-	{ ZONE_MIN "  - {name: b, trust: trusted, listen: [udp:127.0.0.1:5060]}\n",
-	  "t.yaml:5:40: zones[1].listen[0]: address listed twice" },
-	{ "zones:\n  - {name: a, trust: untrusted, listen: [a,b,c,d,e,f,g,h,i]}\n",
-	  "t.yaml:2:42: zones[0].listen[0]: expected udp:, tcp: or tls: then ADDRESS:PORT" },
-	{ "zones:\n  - {name: a, trust: untrusted, listen: [udp:1.1.1.1:1,"
-	  "udp:1.1.1.2:1,udp:1.1.1.3:1,udp:1.1.1.4:1,udp:1.1.1.5:1,"
-	  "udp:1.1.1.6:1,udp:1.1.1.7:1,udp:1.1.1.8:1,udp:1.1.1.9:1]}\n",
-	  "t.yaml:2:154: zones[0].listen[8]: too many entries (max 8)" },
-	{ "zones:\n" "  - {name: a, trust: trusted}\n"
-	  "  - {name: b, trust: trusted}\n  - {name: c, trust: trusted}\n"
-	  "  - {name: d, trust: trusted}\n  - {name: e, trust: trusted}\n"
-	  "  - {name: f, trust: trusted}\n  - {name: g, trust: trusted}\n"
-	  "  - {name: h, trust: trusted}\n  - {name: i, trust: trusted}\n"
-	  "  - {name: j, trust: trusted}\n  - {name: k, trust: trusted}\n"
-	  "  - {name: l, trust: trusted}\n  - {name: m, trust: trusted}\n"
-	  "  - {name: n, trust: trusted}\n  - {name: o, trust: trusted}\n"
-	  "  - {name: p, trust: trusted}\n  - {name: q, trust: trusted}\n",
-	  "t.yaml:18:5: zones[16]: too many entries (max 16)" },
-	{ "zones:\n  - {name: a, trust: trusted, listen: [[udp:1.1.1.1:1]]}\n",
-	  "t.yaml:2:40: zones[0].listen[0]: expected a string, got a sequence" },
-	{ "zones:\n  - {name: a, trust: trusted, listen: ['']}\n",
-	  "t.yaml:2:40: zones[0].listen[0]: must not be empty" },
-	{ "zones:\n  - {name: a, trust: trusted, route: {backends: [pbx]}}\n",
-	  "t.yaml:2:50: zones[0].route.backends[0]: expected udp:, tcp: or tls: then ADDRESS:PORT" },
-	{ "zones:\n  - {name: a, trust: trusted, route: {trunk: 'udp:x:1'}}\n",
-	  "t.yaml:2:46: zones[0].route.trunk: bad IPv4 address 'x'" },
-	{ "zones:\n  - {name: a, trust: trusted, route: {trnk: 1}}\n",
-	  "t.yaml:2:39: zones[0].route.trnk: unknown key (did you mean 'trunk'?)" },
+	{"zones:\n  - name: a\n",
+	 "t.yaml:2:5: zones[0].trust: missing required key"},
+	{"zones:\n  - trust: trusted\n",
+	 "t.yaml:2:5: zones[0].name: missing required key"},
+	{"zones:\n  - {name: '', trust: trusted}\n",
+	 "t.yaml:2:12: zones[0].name: must not be empty"},
+	{"zones:\n  - {name: a b, trust: trusted}\n",
+	 "t.yaml:2:12: zones[0].name: may hold only letters, digits, '-', '_' and '.'"},
+	{"zones:\n  - {name: a, trust: maybe}\n",
+	 "t.yaml:2:22: zones[0].trust: expected one of: untrusted, trusted"},
+	{"zones:\n  - {name: a, trust: untrusted}\n",
+	 "t.yaml:2:3: zones: no zone has a listen address"},
+	{ZONE_MIN "  - {name: a, trust: trusted}\n",
+	 "t.yaml:5:12: zones[1].name: zone name 'a' already used by zones[0]"},
+	{ZONE_MIN
+	 "  - {name: b, trust: trusted, listen: [udp:127.0.0.1:5060]}\n",
+	 "t.yaml:5:40: zones[1].listen[0]: address listed twice"},
+	{"zones:\n  - {name: a, trust: untrusted, listen: [a,b,c,d,e,f,g,h,i]}\n",
+	 "t.yaml:2:42: zones[0].listen[0]: expected udp:, tcp: or tls: then ADDRESS:PORT"},
+	{"zones:\n  - {name: a, trust: untrusted, listen: [udp:1.1.1.1:1,"
+	 "udp:1.1.1.2:1,udp:1.1.1.3:1,udp:1.1.1.4:1,udp:1.1.1.5:1,"
+	 "udp:1.1.1.6:1,udp:1.1.1.7:1,udp:1.1.1.8:1,udp:1.1.1.9:1]}\n",
+	 "t.yaml:2:154: zones[0].listen[8]: too many entries (max 8)"},
+	{"zones:\n"
+	 "  - {name: a, trust: trusted}\n"
+	 "  - {name: b, trust: trusted}\n  - {name: c, trust: trusted}\n"
+	 "  - {name: d, trust: trusted}\n  - {name: e, trust: trusted}\n"
+	 "  - {name: f, trust: trusted}\n  - {name: g, trust: trusted}\n"
+	 "  - {name: h, trust: trusted}\n  - {name: i, trust: trusted}\n"
+	 "  - {name: j, trust: trusted}\n  - {name: k, trust: trusted}\n"
+	 "  - {name: l, trust: trusted}\n  - {name: m, trust: trusted}\n"
+	 "  - {name: n, trust: trusted}\n  - {name: o, trust: trusted}\n"
+	 "  - {name: p, trust: trusted}\n  - {name: q, trust: trusted}\n",
+	 "t.yaml:18:5: zones[16]: too many entries (max 16)"},
+	{"zones:\n  - {name: a, trust: trusted, listen: [[udp:1.1.1.1:1]]}\n",
+	 "t.yaml:2:40: zones[0].listen[0]: expected a string, got a sequence"},
+	{"zones:\n  - {name: a, trust: trusted, listen: ['']}\n",
+	 "t.yaml:2:40: zones[0].listen[0]: must not be empty"},
+	{"zones:\n  - {name: a, trust: trusted, route: {backends: [pbx]}}\n",
+	 "t.yaml:2:50: zones[0].route.backends[0]: expected udp:, tcp: or tls: then ADDRESS:PORT"},
+	{"zones:\n  - {name: a, trust: trusted, route: {trunk: 'udp:x:1'}}\n",
+	 "t.yaml:2:46: zones[0].route.trunk: bad IPv4 address 'x'"},
+	{"zones:\n  - {name: a, trust: trusted, route: {trnk: 1}}\n",
+	 "t.yaml:2:39: zones[0].route.trnk: unknown key (did you mean 'trunk'?)"},
 	/* YAML syntax */
-	{ "a: [\n", "t.yaml:2:1: did not find expected node content while parsing a flow node" },
-	{ "a: b\n c: d\n", "t.yaml:2:3: mapping values are not allowed in this context" },
-	{ "a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document is allowed" },
-	{ "a: *nope\n", "t.yaml:1:4: found undefined alias" },
-	{ "zones:\n  - name: \"a\x01\"\n",
-	  "t.yaml:2:13: control characters are not allowed (#x1)" },
-	{ "a: \xff\n", "t.yaml:1:4: invalid leading UTF-8 octet (#xFF)" },
-	{ "\t- a\n", "t.yaml:1:1: found character that cannot start any token while scanning for the next token" },
+	{"a: [\n",
+	 "t.yaml:2:1: did not find expected node content while parsing a flow node"},
+	{"a: b\n c: d\n",
+	 "t.yaml:2:3: mapping values are not allowed in this context"},
+	{"a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document is allowed"},
+	{"a: *nope\n", "t.yaml:1:4: found undefined alias"},
+	{"zones:\n  - name: \"a\x01\"\n",
+	 "t.yaml:2:13: control characters are not allowed (#x1)"},
+	{"a: \xff\n", "t.yaml:1:4: invalid leading UTF-8 octet (#xFF)"},
+	{"\t- a\n",
+	 "t.yaml:1:1: found character that cannot start any token while scanning for the next token"},
 };
+
+/* Inputs that would make libyaml slow are refused early. */
+static void test_limits(void **state)
+{
+	char *doc = malloc(20000), err[CONF_ERR_LEN];
+	struct sg_conf *c;
+	size_t i, n = 0;
+
+	(void)state;
+	assert_non_null(doc);
+	n += (size_t)sprintf(doc, "zones: ");
+	for (i = 0; i < 5000; i++)
+		doc[n++] = '[';
+	doc[n] = '\0';
+	assert_int_equal(load(&c, doc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:1:39: nested too deeply");
+	n = (size_t)sprintf(doc, "x: [");
+	for (i = 0; i < 300; i++)
+		n += (size_t)sprintf(doc + n, "&a%zu 1, ", i);
+	strcpy(doc + n, "]\n");
+	assert_int_equal(load(&c, doc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:1:2199: too many anchors");
+	free(doc);
+}
 
 static void test_invalid(void **state)
 {
@@ -315,33 +349,34 @@ static void test_invalid(void **state)
 
 static const struct {
 	const char *in;
-	int ok;			/* 1 valid, 0 invalid */
-	const char *why;	/* start of the reason when invalid */
+	int ok;          /* 1 valid, 0 invalid */
+	const char *why; /* start of the reason when invalid */
 } listens[] = {
-	{ "udp:127.0.0.1:5060", 1, NULL },
-	{ "tcp:0.0.0.0:1", 1, NULL },
-	{ "tls:[::]:5061", 1, NULL },
-	{ "udp:[fe80::1:2:3:4]:65535", 1, NULL },
-	{ "udp:[::ffff:192.0.2.1]:5060", 1, NULL },
-	{ "UDP:127.0.0.1:5060", 0, "expected udp:, tcp: or tls:" },
-	{ "sctp:127.0.0.1:5060", 0, "expected udp:, tcp: or tls:" },
-	{ "udp127.0.0.1:5060", 0, "expected udp:, tcp: or tls:" },
-	{ "udp:127.0.0.1", 0, "missing :PORT" },
-	{ "udp:127.0.0.1:", 0, "bad port '' (1..65535)" },
-	{ "udp:127.0.0.1:0", 0, "bad port '0' (1..65535)" },
-	{ "udp:127.0.0.1:65536", 0, "bad port '65536' (1..65535)" },
-	{ "udp:127.0.0.1:5060x", 0, "bad port '5060x' (1..65535)" },
-	{ "udp:127.0.0.1:-1", 0, "bad port '-1' (1..65535)" },
-	{ "udp:127.0.0.1:050600", 0, "bad port" },
-	{ "udp:256.0.0.1:5060", 0, "bad IPv4 address '256.0.0.1'" },
-	{ "udp:localhost:5060", 0, "bad IPv4 address 'localhost'" },
-	{ "udp:::1:5060", 0, "bad IPv4 address '::1' (write IPv6 as [ADDR]:PORT)" },
-	{ "udp:[::1]5060", 0, "expected [IPv6]:PORT" },
-	{ "udp:[::1:5060", 0, "expected [IPv6]:PORT" },
-	{ "udp:[1.2.3.4]:5060", 0, "bad IPv6 address '1.2.3.4'" },
-	{ "udp:[::1%eth0]:5060", 0, "bad IPv6 address '::1%eth0'" },
-	{ "udp:[]:5060", 0, "bad address" },
-	{ "udp::5060", 0, "bad address" },
+	{"udp:127.0.0.1:5060", 1, NULL},
+	{"tcp:0.0.0.0:1", 1, NULL},
+	{"tls:[::]:5061", 1, NULL},
+	{"udp:[fe80::1:2:3:4]:65535", 1, NULL},
+	{"udp:[::ffff:192.0.2.1]:5060", 1, NULL},
+	{"UDP:127.0.0.1:5060", 0, "expected udp:, tcp: or tls:"},
+	{"sctp:127.0.0.1:5060", 0, "expected udp:, tcp: or tls:"},
+	{"udp127.0.0.1:5060", 0, "expected udp:, tcp: or tls:"},
+	{"udp:127.0.0.1", 0, "missing :PORT"},
+	{"udp:127.0.0.1:", 0, "bad port '' (1..65535)"},
+	{"udp:127.0.0.1:0", 0, "bad port '0' (1..65535)"},
+	{"udp:127.0.0.1:65536", 0, "bad port '65536' (1..65535)"},
+	{"udp:127.0.0.1:5060x", 0, "bad port '5060x' (1..65535)"},
+	{"udp:127.0.0.1:-1", 0, "bad port '-1' (1..65535)"},
+	{"udp:127.0.0.1:050600", 0, "bad port"},
+	{"udp:256.0.0.1:5060", 0, "bad IPv4 address '256.0.0.1'"},
+	{"udp:localhost:5060", 0, "bad IPv4 address 'localhost'"},
+	{"udp:::1:5060", 0,
+	 "bad IPv4 address '::1' (write IPv6 as [ADDR]:PORT)"},
+	{"udp:[::1]5060", 0, "expected [IPv6]:PORT"},
+	{"udp:[::1:5060", 0, "expected [IPv6]:PORT"},
+	{"udp:[1.2.3.4]:5060", 0, "bad IPv6 address '1.2.3.4'"},
+	{"udp:[::1%eth0]:5060", 0, "bad IPv6 address '::1%eth0'"},
+	{"udp:[]:5060", 0, "bad address"},
+	{"udp::5060", 0, "bad address"},
 };
 
 static void test_listen_syntax(void **state)
@@ -358,7 +393,8 @@ static void test_listen_syntax(void **state)
 
 		snprintf(doc, sizeof(doc),
 			 "zones:\n  - name: a\n    trust: untrusted\n"
-			 "    listen:\n      - '%s'\n", listens[i].in);
+			 "    listen:\n      - '%s'\n",
+			 listens[i].in);
 		rc = load(&c, doc, err, sizeof(err));
 		assert_int_equal(conf_addr_parse(&a, listens[i].in),
 				 listens[i].ok ? 0 : -EINVAL);
@@ -410,7 +446,9 @@ struct t_root {
 };
 
 static const struct conf_enum colors[] = {
-	{ "red", 1 }, { "green", 2 }, { NULL, 0 },
+	{"red", 1},
+	{"green", 2},
+	{NULL, 0},
 };
 
 static const struct conf_opt t_sub_opts[] = {
@@ -420,7 +458,9 @@ static const struct conf_opt t_sub_opts[] = {
 	CONF_OPT_END,
 };
 static const struct conf_section t_sub_sec = {
-	.name = "sub", .size = sizeof(struct t_sub), .opts = t_sub_opts,
+	.name = "sub",
+	.size = sizeof(struct t_sub),
+	.opts = t_sub_opts,
 };
 
 static const struct conf_opt t_item_opts[] = {
@@ -429,7 +469,9 @@ static const struct conf_opt t_item_opts[] = {
 	CONF_OPT_END,
 };
 static const struct conf_section t_item_sec = {
-	.name = "items[]", .size = sizeof(struct t_item), .opts = t_item_opts,
+	.name = "items[]",
+	.size = sizeof(struct t_item),
+	.opts = t_item_opts,
 };
 
 static const struct conf_opt t_opts[] = {
@@ -447,7 +489,9 @@ static const struct conf_opt t_opts[] = {
 	CONF_OPT_END,
 };
 static const struct conf_section t_root_sec = {
-	.name = "t", .size = sizeof(struct t_root), .opts = t_opts,
+	.name = "t",
+	.size = sizeof(struct t_root),
+	.opts = t_opts,
 };
 
 static int tload(struct t_root *r, const char *text, char *err, size_t errsz)
@@ -476,13 +520,15 @@ static void test_generic_types(void **state)
 	assert_true(r.sub.on);
 	assert_int_equal(r.n_items, 0);
 	/* Every type set. */
-	assert_int_equal(tload(&r, "flag: TRUE\nnum: -9223372036854775808\n"
-			       "dur: 2562047788015h\nsz: 8589934591g\n"
-			       "s: '1234567'\npass: hunter2\ncolor: red\n"
-			       "tags: [a, bbbbb, c]\nsub: {on: False, wait: 0}\n"
-			       "items: [{id: x}, {id: y, n: -5}]\n",
-			       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		tload(&r,
+		      "flag: TRUE\nnum: -9223372036854775808\n"
+		      "dur: 2562047788015h\nsz: 8589934591g\n"
+		      "s: '1234567'\npass: hunter2\ncolor: red\n"
+		      "tags: [a, bbbbb, c]\nsub: {on: False, wait: 0}\n"
+		      "items: [{id: x}, {id: y, n: -5}]\n",
+		      err, sizeof(err)),
+		0);
 	assert_true(r.flag);
 	assert_true(r.num == INT64_MIN);
 	assert_true(r.dur == 2562047788015LL * 3600000);
@@ -504,43 +550,50 @@ static const struct {
 	const char *doc;
 	const char *err;
 } generic_bad[] = {
-	{ "flag: yes", "g.yaml:1:7: flag: expected true or false" },
-	{ "flag: ", "g.yaml:1:6: flag: expected true or false, got an empty value" },
-	{ "num: 9223372036854775808",
-	  "g.yaml:1:6: num: 9223372036854775808 out of range (min -9223372036854775808, max 9223372036854775807)" },
-	{ "num: --1", "g.yaml:1:6: num: expected an integer" },
-	{ "num: +1", "g.yaml:1:6: num: expected an integer" },
-	{ "num: 0x10", "g.yaml:1:6: num: expected an integer" },
-	{ "num: '-'", "g.yaml:1:6: num: expected an integer" },
-	{ "dur: 2562047788016h",
-	  "g.yaml:1:6: dur: 2562047788016h out of range (min 1ms, max 9223372036854775807ms)" },
-	{ "dur: 0", "g.yaml:1:6: dur: 0 out of range (min 1ms, max 9223372036854775807ms)" },
-	{ "dur: 1d", "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h" },
-	{ "dur: ms", "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h" },
-	{ "dur: -1s", "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h" },
-	{ "sz: 8589934592g",
-	  "g.yaml:1:5: sz: 8589934592g out of range (min 0, max 9223372036854775807)" },
-	{ "sz: 1kb", "g.yaml:1:5: sz: expected a size such as 4096, 64k or 1m" },
-	{ "s: '12345678'", "g.yaml:1:4: s: longer than 7 bytes" },
-	{ "s: \"\\x85\"", "g.yaml:1:4: s: contains a control character" },
-	{ "s: \"\\uFEFF\"", "g.yaml:1:4: s: contains a control character" },
-	{ "s: \"\\x7f\"", "g.yaml:1:4: s: contains a control character" },
-	{ "color: Red", "g.yaml:1:8: color: expected one of: red, green" },
-	{ "tags: [a, b, c, d]", "g.yaml:1:17: tags[3]: too many entries (max 3)" },
-	{ "tags: [abcdef]", "g.yaml:1:8: tags[0]: longer than 5 bytes" },
-	{ "tags: a", "g.yaml:1:7: tags: expected a sequence, got a scalar" },
-	{ "sub: {on: 1}", "g.yaml:1:11: sub.on: expected true or false" },
-	{ "sub: {wait: 1s, wait: 2s}", "g.yaml:1:17: sub.wait: duplicate key" },
-	{ "items: [{id: a}, {n: 1}]", "g.yaml:1:18: items[1].id: missing required key" },
-	{ "items: [{id: a}, {id: b}, {id: c}]",
-	  "g.yaml:1:27: items[2]: too many entries (max 2)" },
-	{ "items: [{id: a, n: 5001}]",
-	  "g.yaml:1:20: items[0].n: 5001 out of range (min -5, max 5000)" },
-	{ "? xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n: 1",
-	  "g.yaml:1:3: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: unknown key" },
-	{ "\"a\\tb\": 1", "g.yaml:1:1: a?b: unknown key" },
-	{ "\"\": 1", "g.yaml:1:1: \"\": unknown key" },
-	{ "!foo {}", "g.yaml:1:1: (top): explicit YAML tags are not supported" },
+	{"flag: yes", "g.yaml:1:7: flag: expected true or false"},
+	{"flag: ",
+	 "g.yaml:1:6: flag: expected true or false, got an empty value"},
+	{"num: 9223372036854775808",
+	 "g.yaml:1:6: num: 9223372036854775808 out of range (min -9223372036854775808, max 9223372036854775807)"},
+	{"num: --1", "g.yaml:1:6: num: expected an integer"},
+	{"num: +1", "g.yaml:1:6: num: expected an integer"},
+	{"num: 0x10", "g.yaml:1:6: num: expected an integer"},
+	{"num: '-'", "g.yaml:1:6: num: expected an integer"},
+	{"dur: 2562047788016h",
+	 "g.yaml:1:6: dur: 2562047788016h out of range (min 1ms, max 9223372036854775807ms)"},
+	{"dur: 0",
+	 "g.yaml:1:6: dur: 0 out of range (min 1ms, max 9223372036854775807ms)"},
+	{"dur: 1d",
+	 "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h"},
+	{"dur: ms",
+	 "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h"},
+	{"dur: -1s",
+	 "g.yaml:1:6: dur: expected a duration such as 250ms, 30s, 5m or 1h"},
+	{"sz: 8589934592g",
+	 "g.yaml:1:5: sz: 8589934592g out of range (min 0, max 9223372036854775807)"},
+	{"sz: 1kb", "g.yaml:1:5: sz: expected a size such as 4096, 64k or 1m"},
+	{"s: '12345678'", "g.yaml:1:4: s: longer than 7 bytes"},
+	{"s: \"\\x85\"", "g.yaml:1:4: s: contains a control character"},
+	{"s: \"\\uFEFF\"", "g.yaml:1:4: s: contains a control character"},
+	{"s: \"\\x7f\"", "g.yaml:1:4: s: contains a control character"},
+	{"color: Red", "g.yaml:1:8: color: expected one of: red, green"},
+	{"tags: [a, b, c, d]",
+	 "g.yaml:1:17: tags[3]: too many entries (max 3)"},
+	{"tags: [abcdef]", "g.yaml:1:8: tags[0]: longer than 5 bytes"},
+	{"tags: a", "g.yaml:1:7: tags: expected a sequence, got a scalar"},
+	{"sub: {on: 1}", "g.yaml:1:11: sub.on: expected true or false"},
+	{"sub: {wait: 1s, wait: 2s}", "g.yaml:1:17: sub.wait: duplicate key"},
+	{"items: [{id: a}, {n: 1}]",
+	 "g.yaml:1:18: items[1].id: missing required key"},
+	{"items: [{id: a}, {id: b}, {id: c}]",
+	 "g.yaml:1:27: items[2]: too many entries (max 2)"},
+	{"items: [{id: a, n: 5001}]",
+	 "g.yaml:1:20: items[0].n: 5001 out of range (min -5, max 5000)"},
+	{"? xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n: 1",
+	 "g.yaml:1:3: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: unknown key"},
+	{"\"a\\tb\": 1", "g.yaml:1:1: a?b: unknown key"},
+	{"\"\": 1", "g.yaml:1:1: \"\": unknown key"},
+	{"!foo {}", "g.yaml:1:1: (top): explicit YAML tags are not supported"},
 };
 
 static void test_generic_invalid(void **state)
@@ -592,18 +645,20 @@ static void test_dump_roundtrip(void **state)
 	char err[CONF_ERR_LEN], *text;
 
 	(void)state;
-	a = load_ok("log: {level: warn}\nsip: {t1: 1500ms, user_agent: 'q\"\\'}\n"
-		    "zones:\n  - name: x\n    trust: trusted\n"
-		    "    listen: ['udp:[::1]:5060']\n"
-		    "    tcp: {max_buffer: 65537, idle_timeout: 59m}\n"
-		    "  - {name: y, trust: untrusted, route: {backends: "
-		    "[udp:1.2.3.4:5, tcp:1.2.3.4:6]}}\n");
+	a = load_ok(
+		"log: {level: warn}\nsip: {t1: 1500ms, user_agent: 'q\"\\'}\n"
+		"zones:\n  - name: x\n    trust: trusted\n"
+		"    listen: ['udp:[::1]:5060']\n"
+		"    tcp: {max_buffer: 65537, idle_timeout: 59m}\n"
+		"  - {name: y, trust: untrusted, route: {backends: "
+		"[udp:1.2.3.4:5, tcp:1.2.3.4:6]}}\n");
 	text = dump_str(NULL, a);
 	assert_non_null(strstr(text, "  t1: 1500ms\n"));
 	assert_non_null(strstr(text, "  user_agent: \"q\\\"\\\\\"\n"));
 	assert_non_null(strstr(text, "      idle_timeout: 59m\n"));
 	assert_non_null(strstr(text, "      max_buffer: 65537\n"));
-	assert_non_null(strstr(text, "  - name: \"y\"\n    trust: untrusted\n"));
+	assert_non_null(
+		strstr(text, "  - name: \"y\"\n    trust: untrusted\n"));
 	assert_int_equal(load(&b, text, err, sizeof(err)), 0);
 	assert_memory_equal(a, b, sizeof(*a));
 	free(text);
@@ -612,7 +667,8 @@ static void test_dump_roundtrip(void **state)
 
 	/* Secrets never appear; "~" reads back as unset. */
 	assert_int_equal(tload(&r, "pass: hunter2\ntags: [a]\nitems: [{id: z}]",
-			       err, sizeof(err)), 0);
+			       err, sizeof(err)),
+			 0);
 	text = dump_str(&t_root_sec, &r);
 	assert_null(strstr(text, "hunter2"));
 	assert_non_null(strstr(text, "pass: ~  # secret, not shown\n"));
@@ -685,7 +741,7 @@ static void test_oom(void **state)
 		assert_non_null(strstr(err, "out of memory"));
 		assert_int_equal(mem_live(), 0);
 	}
-	assert_true(n > 2);	/* both the file buffer and the struct failed */
+	assert_true(n > 2); /* both the file buffer and the struct failed */
 	unlink(path);
 	assert_int_equal(mem_live(), 0);
 }
@@ -702,14 +758,16 @@ static void test_files_and_args(void **state)
 	assert_int_equal(conf_load(&c, "/nonexistent/x.yaml", err, sizeof(err)),
 			 -ENOENT);
 	assert_null(c);
-	assert_string_equal(err, "/nonexistent/x.yaml: No such file or directory");
+	assert_string_equal(err,
+			    "/nonexistent/x.yaml: No such file or directory");
 	f = fopen(path, "w");
 	assert_non_null(f);
 	for (i = 0; i <= CONF_MAX_FILE / 16; i++)
 		fputs("# padding......\n", f);
 	fclose(f);
 	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -EFBIG);
-	assert_string_equal(err, "test_conf.big.yaml: larger than 1048576 bytes");
+	assert_string_equal(err,
+			    "test_conf.big.yaml: larger than 1048576 bytes");
 	unlink(path);
 	assert_int_equal(conf_load(NULL, "x", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_load(&c, NULL, err, sizeof(err)), -EINVAL);
@@ -753,7 +811,7 @@ static void test_reference_doc(void **state)
 
 	(void)state;
 	if (!want)
-		skip();		/* not run from the repository root */
+		skip(); /* not run from the repository root */
 	f = open_memstream(&got, &n);
 	conf_print_reference(f);
 	fclose(f);
@@ -773,6 +831,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_listen_syntax),
 		cmocka_unit_test(test_generic_types),
 		cmocka_unit_test(test_generic_invalid),

@@ -17,7 +17,7 @@
 #include "sip/dialog.h"
 #include "sip/sip.h"
 
-#define T0 1000
+#define T0    1000
 #define WALL0 1700000000000ULL
 
 static struct tmr_wheel wheel;
@@ -168,9 +168,9 @@ static const char *tagp(int i, const char *tag)
 }
 
 /* A request on call cid, From-tag ft, To-tag tt (NULL: none). */
-static const struct sip_msg *rq(const char *m, const char *cid,
-				const char *ft, const char *tt,
-				unsigned cseq, const char *extra)
+static const struct sip_msg *rq(const char *m, const char *cid, const char *ft,
+				const char *tt, unsigned cseq,
+				const char *extra)
 {
 	return parse("%s sip:bob@10.0.0.2 SIP/2.0\n"
 		     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK%u%s\n"
@@ -183,8 +183,8 @@ static const struct sip_msg *rq(const char *m, const char *cid,
 }
 
 static const struct sip_msg *rs(int st, const char *m, const char *cid,
-				const char *ft, const char *tt,
-				unsigned cseq, const char *extra)
+				const char *ft, const char *tt, unsigned cseq,
+				const char *extra)
 {
 	return parse("SIP/2.0 %d X\n"
 		     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK%u%s\n"
@@ -202,11 +202,11 @@ static void init_peers(void)
 {
 	memset(&peer_a, 0, sizeof(peer_a));
 	memset(&peer_b, 0, sizeof(peer_b));
-	assert_int_equal(sg_addr_parse(&peer_a.addr, STR("192.0.2.1:5060"),
-				       0), 0);
+	assert_int_equal(sg_addr_parse(&peer_a.addr, STR("192.0.2.1:5060"), 0),
+			 0);
 	peer_a.zone = 1;
-	assert_int_equal(sg_addr_parse(&peer_b.addr, STR("198.51.100.7:5070"),
-				       0), 0);
+	assert_int_equal(
+		sg_addr_parse(&peer_b.addr, STR("198.51.100.7:5070"), 0), 0);
 	peer_b.tp = SIP_TP_TCP;
 	peer_b.conn_id = 42;
 	peer_b.zone = 2;
@@ -234,9 +234,11 @@ static struct sip_dlg_match rsp_ok(const struct sip_msg *m,
 	return r;
 }
 
-#define INV_EXTRA "Contact: <sip:alice@192.0.2.1:5060;transport=udp?X=1>\n" \
+#define INV_EXTRA                                                 \
+	"Contact: <sip:alice@192.0.2.1:5060;transport=udp?X=1>\n" \
 	"Record-Route: <sip:up1.example;lr>\n"
-#define ANS_RR "Record-Route: <sip:down1.example;lr>, <sip:sg.example;lr>\n" \
+#define ANS_RR                                                        \
+	"Record-Route: <sip:down1.example;lr>, <sip:sg.example;lr>\n" \
 	"Record-Route: <sip:up1.example;lr>\n"
 #define ANS_EXTRA "Contact: <sip:bob@198.51.100.7:5070;transport=tcp>\n" ANS_RR
 
@@ -251,8 +253,10 @@ static struct sip_dlg *answered(const char *cid, const char *ans_extra)
 	assert_true(m.created);
 	d = m.dlg;
 	assert_int_equal(d->state, SIP_DLG_TRYING);
-	assert_ptr_equal(rsp_ok(rs(100, "INVITE", cid, "a1", NULL, 1, NULL),
-				&peer_b).dlg, d);
+	assert_ptr_equal(
+		rsp_ok(rs(100, "INVITE", cid, "a1", NULL, 1, NULL), &peer_b)
+			.dlg,
+		d);
 	m = rsp_ok(rs(180, "INVITE", cid, "a1", "b1", 1, ANS_EXTRA), &peer_b);
 	assert_ptr_equal(m.dlg, d);
 	assert_false(m.created);
@@ -293,8 +297,8 @@ static void test_bye_caller(void **state)
 	assert_int_equal(d->answer_mono - d->start_mono, 1500);
 	assert_int_equal(d->final_status, 200);
 	assert_int_equal(sip_dlgs_count(tab, SIP_DLG_CONFIRMED), 1);
-	assert_ptr_equal(sip_dlg_find(tab, STR("c1@x"), STR("b1"), STR("a1"),
-				      NULL), d);
+	assert_ptr_equal(
+		sip_dlg_find(tab, STR("c1@x"), STR("b1"), STR("a1"), NULL), d);
 
 	m = req_ok(rq("BYE", "c1@x", "a1", "b1", 2, NULL), &peer_a);
 	assert_int_equal(m.cseq, SIP_DLG_CSEQ_NEW);
@@ -312,8 +316,9 @@ static void test_bye_caller(void **state)
 	run_to(2000);
 	assert_int_equal(sip_dlgs_count(tab, SIP_DLG__NSTATES), 0);
 	/* A late ACK or retransmitted BYE finds nothing. */
-	assert_int_equal(sip_dlg_request(tab, rq("BYE", "c1@x", "a1", "b1", 2,
-						 NULL), &peer_a, &m),
+	assert_int_equal(sip_dlg_request(tab,
+					 rq("BYE", "c1@x", "a1", "b1", 2, NULL),
+					 &peer_a, &m),
 			 -ENOENT);
 }
 
@@ -359,8 +364,9 @@ static void test_cancel(void **state)
 	assert_int_equal(ends[0].reason, SIP_DLG_END_CANCELLED);
 	assert_int_equal(ends[0].final_status, 487);
 	assert_int_equal(ends[0].reached, SIP_DLG_EARLY);
-	assert_int_equal(sip_dlg_request(tab, rq("ACK", "c3@x", "a1", "b1", 5,
-						 NULL), &peer_a, &m),
+	assert_int_equal(sip_dlg_request(tab,
+					 rq("ACK", "c3@x", "a1", "b1", 5, NULL),
+					 &peer_a, &m),
 			 -ENOENT);
 }
 
@@ -374,9 +380,11 @@ static void test_reject(void **state)
 	/* The retransmission matches; a new transaction is a merge. */
 	m = req_ok(rq("INVITE", "c4@x", "a1", NULL, 1, INV_EXTRA), &peer_a);
 	assert_false(m.created);
-	assert_int_equal(sip_dlg_request(tab, rq("INVITE", "c4@x", "a1", NULL,
-						 2, INV_EXTRA), &peer_a, &m),
-			 -EEXIST);
+	assert_int_equal(
+		sip_dlg_request(tab,
+				rq("INVITE", "c4@x", "a1", NULL, 2, INV_EXTRA),
+				&peer_a, &m),
+		-EEXIST);
 	rsp_ok(rs(486, "INVITE", "c4@x", "a1", "b9", 1, NULL), &peer_b);
 	assert_int_equal(nends, 1);
 	assert_int_equal(ends[0].reason, SIP_DLG_END_REJECTED);
@@ -400,8 +408,9 @@ static void test_forks(void **state)
 	d = req_ok(rq("INVITE", "f@x", "a1", NULL, 1, INV_EXTRA), &peer_a).dlg;
 	m = rsp_ok(rs(180, "INVITE", "f@x", "a1", "b1", 1, ANS_EXTRA), &peer_b);
 	assert_ptr_equal(m.dlg, d);
-	m = rsp_ok(rs(183, "INVITE", "f@x", "a1", "b2",
-		      1, "Contact: <sip:b2@203.0.113.5>\n"), &peer_a);
+	m = rsp_ok(rs(183, "INVITE", "f@x", "a1", "b2", 1,
+		      "Contact: <sip:b2@203.0.113.5>\n"),
+		   &peer_a);
 	assert_true(m.created);
 	assert_ptr_not_equal(m.dlg, d);
 	assert_false(m.dlg->record);
@@ -410,11 +419,16 @@ static void test_forks(void **state)
 			      "sip:b2@203.0.113.5");
 	assert_int_equal(m.dlg->side[SIP_DLG_CALLER].cseq, 1);
 	assert_int_equal(sip_dlgs_count(tab, SIP_DLG_EARLY), 2);
+	/* Each fork keeps its own callee address. */
+	assert_int_equal(m.dlg->side[SIP_DLG_CALLEE].peer.tp, SIP_TP_UDP);
+	assert_int_equal(d->side[SIP_DLG_CALLEE].peer.tp, SIP_TP_TCP);
 	/* Third fork: over max_forks (3 records) is not. */
 	rsp_ok(rs(180, "INVITE", "f@x", "a1", "b3", 1, NULL), &peer_a);
-	assert_int_equal(sip_dlg_response(tab, rs(180, "INVITE", "f@x", "a1",
-						  "b4", 1, NULL), &peer_a, &m),
-			 -ENOSPC);
+	assert_int_equal(
+		sip_dlg_response(tab,
+				 rs(180, "INVITE", "f@x", "a1", "b4", 1, NULL),
+				 &peer_a, &m),
+		-ENOSPC);
 	/* In-dialog PRACK on fork b2 reaches that fork only. */
 	m = req_ok(rq("PRACK", "f@x", "a1", "b2", 2, NULL), &peer_a);
 	assert_int_equal(m.cseq, SIP_DLG_CSEQ_NEW);
@@ -448,14 +462,16 @@ static void test_reinvite_cseq(void **state)
 	(void)state;
 	d = answered("r@x", ANS_EXTRA);
 	m = req_ok(rq("INVITE", "r@x", "a1", "b1", 2,
-		      "Contact: <sip:alice@192.0.2.99>\n"), &peer_b);
+		      "Contact: <sip:alice@192.0.2.99>\n"),
+		   &peer_b);
 	assert_int_equal(m.cseq, SIP_DLG_CSEQ_NEW);
 	assert_true(m.peer_changed);
 	assert_str_equal_cstr(sip_dlg_side_str(d, SIP_DLG_CALLER, 2),
 			      "sip:alice@192.0.2.99");
 	rsp_ok(rs(200, "INVITE", "r@x", "a1", "b1", 2,
 		  "Contact: <sip:bob@198.51.100.8>\nSession-Expires: 1800;"
-		  "refresher=uac\n"), &peer_b);
+		  "refresher=uac\n"),
+	       &peer_b);
 	assert_str_equal_cstr(sip_dlg_side_str(d, SIP_DLG_CALLEE, 2),
 			      "sip:bob@198.51.100.8");
 	assert_int_equal(d->se_ms, 1800000);
@@ -476,18 +492,23 @@ static void test_reinvite_cseq(void **state)
 	assert_int_equal(m.cseq, SIP_DLG_CSEQ_NEW);
 	assert_int_equal(d->side[SIP_DLG_CALLER].cseq, 2);
 	/* Unknown tags, missing From-tag. */
-	assert_int_equal(sip_dlg_request(tab, rq("INFO", "r@x", "a1", "zz", 5,
-						 NULL), &peer_a, &m),
+	assert_int_equal(sip_dlg_request(tab,
+					 rq("INFO", "r@x", "a1", "zz", 5, NULL),
+					 &peer_a, &m),
 			 -ENOENT);
-	assert_int_equal(sip_dlg_request(tab, rq("INFO", "r@x", NULL, "b1", 5,
-						 NULL), &peer_a, &m),
+	assert_int_equal(sip_dlg_request(tab,
+					 rq("INFO", "r@x", NULL, "b1", 5, NULL),
+					 &peer_a, &m),
 			 -EINVAL);
-	assert_int_equal(sip_dlg_request(tab, rq("OPTIONS", "o@x", "a1", NULL,
-						 5, NULL), &peer_a, &m),
-			 -ENOENT);
-	assert_int_equal(sip_dlg_response(tab, rs(200, "OPTIONS", "o@x", "a1",
-						  "q", 5, NULL), &peer_a, &m),
-			 -ENOENT);
+	assert_int_equal(
+		sip_dlg_request(tab, rq("OPTIONS", "o@x", "a1", NULL, 5, NULL),
+				&peer_a, &m),
+		-ENOENT);
+	assert_int_equal(
+		sip_dlg_response(tab,
+				 rs(200, "OPTIONS", "o@x", "a1", "q", 5, NULL),
+				 &peer_a, &m),
+		-ENOENT);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -528,7 +549,8 @@ static void test_session_timer(void **state)
 	/* Refresh by re-INVITE: 2xx with Session-Expires restarts it. */
 	req_ok(rq("INVITE", "s@x", "a1", "b1", 2, NULL), &peer_a);
 	rsp_ok(rs(200, "INVITE", "s@x", "a1", "b1", 2,
-		  "Session-Expires: 120;refresher=uac\n"), &peer_b);
+		  "Session-Expires: 120;refresher=uac\n"),
+	       &peer_b);
 	run_to(1500 + 80000 + 119000);
 	assert_int_equal(nends, 0);
 	/* Traffic without a refresh does not keep it up. */
@@ -608,18 +630,22 @@ static void test_pool_full(void **state)
 	init_peers();
 	req_ok(rq("INVITE", "p1@x", "a1", NULL, 1, NULL), &peer_a);
 	req_ok(rq("INVITE", "p2@x", "a1", NULL, 1, NULL), &peer_a);
-	assert_int_equal(sip_dlg_request(tab, rq("INVITE", "p3@x", "a1", NULL,
-						 1, NULL), &peer_a, &m),
-			 -ENOSPC);
+	assert_int_equal(
+		sip_dlg_request(tab, rq("INVITE", "p3@x", "a1", NULL, 1, NULL),
+				&peer_a, &m),
+		-ENOSPC);
 	rsp_ok(rs(180, "INVITE", "p1@x", "a1", "b1", 1, NULL), &peer_b);
-	assert_int_equal(sip_dlg_response(tab, rs(180, "INVITE", "p1@x", "a1",
-						  "b2", 1, NULL), &peer_b, &m),
-			 -ENOSPC);
+	assert_int_equal(
+		sip_dlg_response(tab,
+				 rs(180, "INVITE", "p1@x", "a1", "b2", 1, NULL),
+				 &peer_b, &m),
+		-ENOSPC);
 	/* An ended record holds its slot until it is freed. */
 	rsp_ok(rs(603, "INVITE", "p2@x", "a1", "b1", 1, NULL), &peer_b);
-	assert_int_equal(sip_dlg_request(tab, rq("INVITE", "p3@x", "a1", NULL,
-						 1, NULL), &peer_a, &m),
-			 -ENOSPC);
+	assert_int_equal(
+		sip_dlg_request(tab, rq("INVITE", "p3@x", "a1", NULL, 1, NULL),
+				&peer_a, &m),
+		-ENOSPC);
 	sip_dlgs_gc(tab);
 	req_ok(rq("INVITE", "p3@x", "a1", NULL, 1, NULL), &peer_a);
 	assert_int_equal(sip_dlgs_count(tab, SIP_DLG__NSTATES), 2);
@@ -634,12 +660,14 @@ static void test_subscribe(void **state)
 	init_peers();
 	d = req_ok(rq("SUBSCRIBE", "sub@x", "s1", NULL, 1,
 		      "Event: presence\nContact: <sip:alice@192.0.2.1>\n"),
-		   &peer_a).dlg;
+		   &peer_a)
+		    .dlg;
 	assert_int_equal(d->kind, SIP_DLG_SUBSCRIBE);
 	/* The NOTIFY may overtake the 2xx: it makes the dialog. */
 	m = req_ok(rq("NOTIFY", "sub@x", "n1", "s1", 1,
 		      "Event: presence\nSubscription-State: active\n"
-		      "Contact: <sip:pres@198.51.100.7>\n"), &peer_b);
+		      "Contact: <sip:pres@198.51.100.7>\n"),
+		   &peer_b);
 	assert_ptr_equal(m.dlg, d);
 	assert_false(m.created);
 	assert_int_equal(m.from, SIP_DLG_CALLEE);
@@ -651,16 +679,19 @@ static void test_subscribe(void **state)
 	rsp_ok(rs(200, "NOTIFY", "sub@x", "n1", "s1", 1, NULL), &peer_a);
 	req_ok(rq("NOTIFY", "sub@x", "n1", "s1", 2,
 		  "Event: presence\nSubscription-State: terminated;"
-		  "reason=timeout\n"), &peer_b);
+		  "reason=timeout\n"),
+	       &peer_b);
 	assert_int_equal(nends, 0);
 	rsp_ok(rs(200, "NOTIFY", "sub@x", "n1", "s1", 2, NULL), &peer_a);
 	assert_int_equal(nends, 1);
 	assert_int_equal(ends[0].reason, SIP_DLG_END_SUBSCRIPTION);
 	/* A NOTIFY for an INVITE dialog's call never makes a dialog. */
 	req_ok(rq("INVITE", "sub2@x", "s1", NULL, 1, NULL), &peer_a);
-	assert_int_equal(sip_dlg_request(tab, rq("NOTIFY", "sub2@x", "n1",
-						 "s1", 1, NULL), &peer_b, &m),
-			 -ENOENT);
+	assert_int_equal(
+		sip_dlg_request(tab,
+				rq("NOTIFY", "sub2@x", "n1", "s1", 1, NULL),
+				&peer_b, &m),
+		-ENOENT);
 	/* REFER out of dialog makes one too, 202 confirms. */
 	d = req_ok(rq("REFER", "ref@x", "s1", NULL, 1, NULL), &peer_a).dlg;
 	assert_int_equal(d->kind, SIP_DLG_REFER);
@@ -783,9 +814,10 @@ static void test_limits_and_args(void **state)
 	/* 2999 bytes of Call-ID + 1100 bytes of Contact > 4096. */
 	snprintf(extra, sizeof(extra), "Contact: <sip:%.*s@h>\n", 1090, big);
 	init_peers();
-	assert_int_equal(sip_dlg_request(tab, rq("INVITE", big, "a1", NULL, 1,
-						 extra), &peer_a, &m),
-			 -E2BIG);
+	assert_int_equal(
+		sip_dlg_request(tab, rq("INVITE", big, "a1", NULL, 1, extra),
+				&peer_a, &m),
+		-E2BIG);
 	assert_int_equal(sip_dlgs_count(tab, SIP_DLG__NSTATES), 0);
 	c.max_forks = SIP_DLG_MAX_FORKS + 1;
 	assert_int_equal(sip_dlgs_new(&t2, &c, &wheel, NULL, NULL), -EINVAL);
@@ -805,9 +837,9 @@ static void test_memory(void **state)
 	size_t bytes;
 
 	(void)state;
-	d = answered("a84b4c76e66710@pc33.atlanta.example.com",
-		     "Contact: <sip:bob@198.51.100.7:5070;transport=tcp>\n"
-		     ANS_RR);
+	d = answered(
+		"a84b4c76e66710@pc33.atlanta.example.com",
+		"Contact: <sip:bob@198.51.100.7:5070;transport=tcp>\n" ANS_RR);
 	bytes = sip_dlg_mem(d) + sizeof(void *); /* + a hash bucket */
 	print_message("memory per confirmed dialog: %zu bytes "
 		      "(record %zu, strings %u)\n",
@@ -842,18 +874,17 @@ static int scenario(void)
 	init_peers();
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (steps[i].req)
-			rc = sip_dlg_request(tab, rq(steps[i].m, "fi@x",
-						     steps[i].ft, steps[i].tt,
-						     steps[i].cseq,
-						     steps[i].extra),
+			rc = sip_dlg_request(tab,
+					     rq(steps[i].m, "fi@x", steps[i].ft,
+						steps[i].tt, steps[i].cseq,
+						steps[i].extra),
 					     &peer_a, &m);
 		else
-			rc = sip_dlg_response(tab, rs(steps[i].st, steps[i].m,
-						      "fi@x", steps[i].ft,
-						      steps[i].tt,
-						      steps[i].cseq,
-						      steps[i].extra),
-					      &peer_b, &m);
+			rc = sip_dlg_response(
+				tab,
+				rs(steps[i].st, steps[i].m, "fi@x", steps[i].ft,
+				   steps[i].tt, steps[i].cseq, steps[i].extra),
+				&peer_b, &m);
 		if (rc == -ENOMEM)
 			fails++;
 		else if (rc != 0 && rc != -ENOENT)
@@ -888,8 +919,10 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bye_caller, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bye_callee, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bye_caller, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bye_callee, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forks, setup, teardown),
@@ -901,12 +934,16 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_max_duration, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_answer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bye_unanswered, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_pool_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_build_bye, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_build_bye, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_end_and_iter, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_limits_and_args, setup,

@@ -60,8 +60,8 @@ static int fake_send(void *arg, const struct sip_peer *to, const char *p,
 	return (int)n;
 }
 
-static void on_resp(void *user, struct sip_ctx *ctx,
-		    const struct sip_msg *resp, const struct sip_peer *from)
+static void on_resp(void *user, struct sip_ctx *ctx, const struct sip_msg *resp,
+		    const struct sip_peer *from)
 {
 	(void)from;
 	fx.nresp++;
@@ -153,26 +153,26 @@ static struct sip_peer peer(enum sip_tp tp)
 }
 
 #define BR "z9hG4bKbranch1"
-#define INVITE_MSG                                                        \
-	"INVITE sip:bob@192.0.2.20 SIP/2.0\r\n"                           \
-	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"               \
-	"Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKup;rport=5062\r\n"   \
-	"Route: <sip:r1.example.com;lr>\r\n"                              \
-	"Route: <sip:r2.example.com;lr>\r\n"                              \
-	"Max-Forwards: 69\r\n"                                            \
-	"From: Alice <sip:alice@example.com>;tag=f1\r\n"                  \
-	"To: <sip:bob@example.com>\r\n"                                   \
-	"Call-ID: c1@x\r\n"                                               \
-	"CSeq: 7 INVITE\r\n"                                              \
-	"Contact: <sip:alice@198.51.100.7>\r\n"                           \
-	"Content-Type: application/sdp\r\n"                               \
+#define INVITE_MSG                                                      \
+	"INVITE sip:bob@192.0.2.20 SIP/2.0\r\n"                         \
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"             \
+	"Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKup;rport=5062\r\n" \
+	"Route: <sip:r1.example.com;lr>\r\n"                            \
+	"Route: <sip:r2.example.com;lr>\r\n"                            \
+	"Max-Forwards: 69\r\n"                                          \
+	"From: Alice <sip:alice@example.com>;tag=f1\r\n"                \
+	"To: <sip:bob@example.com>\r\n"                                 \
+	"Call-ID: c1@x\r\n"                                             \
+	"CSeq: 7 INVITE\r\n"                                            \
+	"Contact: <sip:alice@198.51.100.7>\r\n"                         \
+	"Content-Type: application/sdp\r\n"                             \
 	"Content-Length: 4\r\n\r\nv=0\n"
-#define OPTIONS_MSG                                                       \
-	"OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"                          \
-	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"               \
-	"Max-Forwards: 70\r\n"                                            \
-	"From: <sip:alice@example.com>;tag=f1\r\n"                        \
-	"To: <sip:bob@example.com>\r\n"                                   \
+#define OPTIONS_MSG                                         \
+	"OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"            \
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n" \
+	"Max-Forwards: 70\r\n"                              \
+	"From: <sip:alice@example.com>;tag=f1\r\n"          \
+	"To: <sip:bob@example.com>\r\n"                     \
 	"Call-ID: o1@x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 
 static struct sip_ctx *new_ctx(const char *req, const char *method,
@@ -181,8 +181,8 @@ static struct sip_ctx *new_ctx(const char *req, const char *method,
 	struct sip_peer to = peer(tp);
 	struct sip_ctx *c = NULL;
 
-	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR(BR),
-				     str_cstr(method), req, strlen(req), user),
+	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR(BR), str_cstr(method),
+				     req, strlen(req), user),
 			 0);
 	assert_non_null(c);
 	return c;
@@ -231,7 +231,7 @@ static void test_invite_timer_a_b(void **state)
 {
 	int marker;
 	struct sip_ctx *c = new_ctx(INVITE_MSG, "INVITE", SIP_TP_UDP, &marker);
-	static const uint64_t at[] = { 500, 1500, 3500, 7500, 15500, 31500 };
+	static const uint64_t at[] = {500, 1500, 3500, 7500, 15500, 31500};
 	uint64_t t = 0;
 	unsigned i;
 
@@ -295,16 +295,16 @@ static void test_invite_provisional_then_2xx(void **state)
 	assert_int_equal(rx(200, "7 INVITE", "t1"), SIP_CTX_NOMATCH);
 }
 
-#define ACK_MSG                                            \
-	"ACK sip:bob@192.0.2.20 SIP/2.0\r\n"               \
+#define ACK_MSG                                             \
+	"ACK sip:bob@192.0.2.20 SIP/2.0\r\n"                \
 	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n" \
-	"Route: <sip:r1.example.com;lr>\r\n"               \
-	"Route: <sip:r2.example.com;lr>\r\n"               \
-	"From: Alice <sip:alice@example.com>;tag=f1\r\n"   \
-	"To: <sip:bob@example.com>;tag=t9\r\n"             \
-	"Call-ID: c1@x\r\n"                                \
-	"CSeq: 7 ACK\r\n"                                  \
-	"Max-Forwards: 70\r\n"                             \
+	"Route: <sip:r1.example.com;lr>\r\n"                \
+	"Route: <sip:r2.example.com;lr>\r\n"                \
+	"From: Alice <sip:alice@example.com>;tag=f1\r\n"    \
+	"To: <sip:bob@example.com>;tag=t9\r\n"              \
+	"Call-ID: c1@x\r\n"                                 \
+	"CSeq: 7 ACK\r\n"                                   \
+	"Max-Forwards: 70\r\n"                              \
 	"Content-Length: 0\r\n\r\n"
 
 /* 17.1.1.3: non-2xx final acknowledged by the txn; retransmissions of
@@ -366,9 +366,8 @@ static void test_invite_reliable_timeout(void **state)
 /* Timer E doubles up to T2; Timer F = 64*T1. */
 static void test_noninvite_timer_e_f(void **state)
 {
-	static const uint64_t at[] = { 500,   1500,  3500,  7500,
-				       11500, 15500, 19500, 23500,
-				       27500, 31500 };
+	static const uint64_t at[] = {500,   1500,  3500,  7500,  11500,
+				      15500, 19500, 23500, 27500, 31500};
 	uint64_t t = 0;
 	unsigned i;
 
@@ -430,16 +429,16 @@ static void test_noninvite_reliable(void **state)
 
 /* ------------------------------------------------------------ CANCEL */
 
-#define CANCEL_MSG                                         \
-	"CANCEL sip:bob@192.0.2.20 SIP/2.0\r\n"            \
+#define CANCEL_MSG                                          \
+	"CANCEL sip:bob@192.0.2.20 SIP/2.0\r\n"             \
 	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n" \
-	"Route: <sip:r1.example.com;lr>\r\n"               \
-	"Route: <sip:r2.example.com;lr>\r\n"               \
-	"From: Alice <sip:alice@example.com>;tag=f1\r\n"   \
-	"To: <sip:bob@example.com>\r\n"                    \
-	"Call-ID: c1@x\r\n"                                \
-	"CSeq: 7 CANCEL\r\n"                               \
-	"Max-Forwards: 70\r\n"                             \
+	"Route: <sip:r1.example.com;lr>\r\n"                \
+	"Route: <sip:r2.example.com;lr>\r\n"                \
+	"From: Alice <sip:alice@example.com>;tag=f1\r\n"    \
+	"To: <sip:bob@example.com>\r\n"                     \
+	"Call-ID: c1@x\r\n"                                 \
+	"CSeq: 7 CANCEL\r\n"                                \
+	"Max-Forwards: 70\r\n"                              \
 	"Content-Length: 0\r\n\r\n"
 
 /* 9.1: before a provisional nothing is sent; the first 1xx triggers it. */
@@ -469,6 +468,7 @@ static void test_cancel_before_provisional(void **state)
 	advance(0);
 	assert_int_equal(fx.ngone, 1); /* the CANCEL txn is quiet */
 	assert_int_equal(sip_txl_count(fx.txl), 0);
+	assert_int_equal(sip_txl_bytes(fx.txl), 0);
 	assert_int_equal(fx.ntimeout, 0);
 }
 
@@ -575,16 +575,16 @@ static void test_hostile_responses(void **state)
 
 	(void)state;
 	new_ctx(INVITE_MSG, "INVITE", SIP_TP_UDP, NULL);
-	assert_int_equal(sip_ctx_receive(fx.txl,
-					 resp(200, "z9hG4bKother", "7 INVITE",
-					      "t"),
-					 &from),
-			 SIP_CTX_NOMATCH);
-	assert_int_equal(sip_ctx_receive(fx.txl,
-					 resp(200, "z9hG4bKbranch", "7 INVITE",
-					      "t"),
-					 &from),
-			 SIP_CTX_NOMATCH);
+	assert_int_equal(
+		sip_ctx_receive(fx.txl,
+				resp(200, "z9hG4bKother", "7 INVITE", "t"),
+				&from),
+		SIP_CTX_NOMATCH);
+	assert_int_equal(
+		sip_ctx_receive(fx.txl,
+				resp(200, "z9hG4bKbranch", "7 INVITE", "t"),
+				&from),
+		SIP_CTX_NOMATCH);
 	assert_int_equal(sip_ctx_receive(fx.txl,
 					 resp(200, BR "x", "7 INVITE", "t"),
 					 &from),
@@ -595,21 +595,18 @@ static void test_hostile_responses(void **state)
 	assert_int_equal(rx(200, "7 FOO", "t"), SIP_CTX_NOMATCH);
 	/* The parser refuses a response without Via; a caller's msg with
 	 * none must still be safe. */
-	assert_int_not_equal(sip_msg_parse(&msg, novia, strlen(novia), NULL,
-					   0, &e),
-			     0);
+	assert_int_not_equal(
+		sip_msg_parse(&msg, novia, strlen(novia), NULL, 0, &e), 0);
 	resp(200, BR, "7 INVITE", "t");
 	msg.nvia = 0;
-	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from),
-			 SIP_CTX_NOMATCH);
-	resp(99, BR, "7 INVITE", "t");
-	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from),
-			 SIP_CTX_NOMATCH);
-	assert_int_equal(sip_msg_parse(&msg, nobranch, strlen(nobranch), NULL,
-				       0, &e),
-			 0);
-	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from),
-			 SIP_CTX_NOMATCH);
+	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from), SIP_CTX_NOMATCH);
+	resp(200, BR, "7 INVITE", "t");
+	msg.status = 99;
+	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from), SIP_CTX_NOMATCH);
+	assert_int_equal(
+		sip_msg_parse(&msg, nobranch, strlen(nobranch), NULL, 0, &e),
+		0);
+	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from), SIP_CTX_NOMATCH);
 	assert_int_equal(sip_msg_parse(&msg, req, strlen(req), NULL, 0, &e), 0);
 	assert_int_equal(sip_ctx_receive(fx.txl, &msg, &from), -EINVAL);
 	assert_int_equal(sip_ctx_receive(NULL, &msg, &from), -EINVAL);
@@ -617,6 +614,44 @@ static void test_hostile_responses(void **state)
 	assert_int_equal(fx.nresp, 0);
 	/* The genuine one still matches (branch compared without case). */
 	assert_int_equal(rx(200, "7 INVITE", "t"), SIP_CTX_DELIVERED);
+}
+
+/* Random byte mutations of genuine responses: whatever still parses is
+ * matched only when the branch and CSeq method are intact. */
+static void test_mutated_responses(void **state)
+{
+	struct sip_peer from = peer(SIP_TP_UDP);
+	uint32_t seed = 12345;
+	unsigned i, j, parsed = 0;
+	struct sip_perr e;
+	char m[1024];
+	size_t n;
+	int rc;
+
+	(void)state;
+	new_ctx(INVITE_MSG, "INVITE", SIP_TP_UDP, NULL);
+	for (i = 0; i < 20000; i++) {
+		resp(100 + (int)(i % 600), BR, i & 1 ? "7 INVITE" : "7 CANCEL",
+		     "t");
+		n = strlen(mbuf);
+		memcpy(m, mbuf, n);
+		for (j = 0; j < 1 + i % 4; j++) {
+			seed = seed * 1103515245 + 12345;
+			m[(seed >> 8) % n] = (char)(seed >> 20);
+		}
+		if (sip_msg_parse(&msg, m, n, NULL, 0, &e) != 0)
+			continue;
+		parsed++;
+		rc = sip_ctx_receive(fx.txl, &msg, &from);
+		assert_true(rc == SIP_CTX_NOMATCH || rc == SIP_CTX_DELIVERED ||
+			    rc == SIP_CTX_ABSORBED || rc == -EINVAL);
+		if (rc == SIP_CTX_DELIVERED || rc == SIP_CTX_ABSORBED) {
+			assert_true(str_caseeq(msg.via[0].branch, STR(BR)));
+			assert_true(str_eq(msg.cseq.method, STR("INVITE")));
+		}
+		advance(7);
+	}
+	assert_true(parsed > 1000);
 }
 
 /* ------------------------------------------------------------ API */
@@ -638,20 +673,20 @@ static void test_new_errors(void **state)
 	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR("z9hG4bK a"),
 				     STR("OPTIONS"), r, n, NULL),
 			 -EINVAL);
-	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR(BR), STR("ACK"), r,
-				     n, NULL),
-			 -EINVAL);
-	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR(BR), STR(""), r, n,
-				     NULL),
-			 -EINVAL);
+	assert_int_equal(
+		sip_ctx_new(&c, fx.txl, &to, STR(BR), STR("ACK"), r, n, NULL),
+		-EINVAL);
+	assert_int_equal(
+		sip_ctx_new(&c, fx.txl, &to, STR(BR), STR(""), r, n, NULL),
+		-EINVAL);
 	assert_int_equal(sip_ctx_new(&c, fx.txl, &to, STR(BR), STR("OPTIONS"),
 				     r, 0, NULL),
 			 -EINVAL);
-	assert_int_equal(sip_ctx_new(&c, NULL, &to, STR(BR), STR("OPTIONS"), r,
-				     n, NULL),
-			 -EINVAL);
-	assert_int_equal(sip_ctx_new(&c, fx.txl, NULL, STR(BR),
-				     STR("OPTIONS"), r, n, NULL),
+	assert_int_equal(
+		sip_ctx_new(&c, NULL, &to, STR(BR), STR("OPTIONS"), r, n, NULL),
+		-EINVAL);
+	assert_int_equal(sip_ctx_new(&c, fx.txl, NULL, STR(BR), STR("OPTIONS"),
+				     r, n, NULL),
 			 -EINVAL);
 	assert_null(c);
 	assert_int_equal(fx.nsent, 0);
@@ -798,7 +833,7 @@ static void test_branch(void **state)
 	enum { N = 4096 };
 	static char br[N][SIP_TXN_BRANCH_LEN + 1];
 	struct sip_txl *other;
-	struct sip_txl_cb cb = { .send = fake_send };
+	struct sip_txl_cb cb = {.send = fake_send};
 	char ob[SIP_TXN_BRANCH_LEN + 1];
 	unsigned i;
 
@@ -821,7 +856,7 @@ static void test_branch(void **state)
 static void test_txl_new_errors(void **state)
 {
 	struct sip_txn_conf conf = sip_txn_conf_default;
-	struct sip_txl_cb cb = { .send = fake_send }, nocb = { 0 };
+	struct sip_txl_cb cb = {.send = fake_send}, nocb = {0};
 	struct sip_txl *t = NULL;
 	size_t n;
 	int rc;
@@ -833,6 +868,9 @@ static void test_txl_new_errors(void **state)
 	assert_int_equal(sip_txl_new(&t, &conf, &cb, &fx.w), -EINVAL);
 	conf = sip_txn_conf_default;
 	conf.t2_ms = conf.t1_ms - 1;
+	assert_int_equal(sip_txl_new(&t, &conf, &cb, &fx.w), -EINVAL);
+	conf = sip_txn_conf_default;
+	conf.max_bytes = SIP_TXN_MAX_BYTES_MIN - 1;
 	assert_int_equal(sip_txl_new(&t, &conf, &cb, &fx.w), -EINVAL);
 	conf = sip_txn_conf_default;
 	conf.max_txn = 0;
@@ -918,6 +956,7 @@ int main(void)
 		T(test_cancel_errors),
 		T(test_cancel_pool_full),
 		T(test_hostile_responses),
+		T(test_mutated_responses),
 		T(test_new_errors),
 		T(test_pool_full),
 		T(test_first_send_fails),

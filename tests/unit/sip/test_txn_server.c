@@ -76,7 +76,7 @@ static void clear_sent(void)
 
 static int setup_conf(const struct sip_txn_conf *conf)
 {
-	struct sip_txl_cb cb = { .send = fake_send, .stx_gone = on_gone };
+	struct sip_txl_cb cb = {.send = fake_send, .stx_gone = on_gone};
 
 	memset(&fx, 0, sizeof(fx));
 	fx.now = 5000000;
@@ -154,13 +154,14 @@ static const struct sip_msg *mk(struct rq r)
 		     r.branch ? r.branch : "", r.ftag ? r.ftag : "f1",
 		     r.ttag ? ";tag=" : "", r.ttag ? r.ttag : "",
 		     r.callid ? r.callid : "c1@x", r.cseq ? r.cseq : 7,
-		     r.cmethod ? r.cmethod
-			       : r.method ? r.method : "INVITE");
+		     r.cmethod  ? r.cmethod
+		     : r.method ? r.method
+				: "INVITE");
 	assert_true(n > 0 && (size_t)n < sizeof(mbuf));
 	return parse(mbuf);
 }
 
-#define BR "z9hG4bKc1"
+#define BR  "z9hG4bKc1"
 #define SRC "198.51.100.7:5062"
 
 static int rx_from(struct rq r, enum sip_tp tp, struct sip_stx **stxp)
@@ -202,8 +203,8 @@ static int fwd(struct sip_stx *s, int status, const char *tag)
 {
 	char b[512];
 	int n = snprintf(b, sizeof(b),
-			 "SIP/2.0 %d X\r\nVia: SIP/2.0/UDP " SRC
-			 ";branch=" BR "\r\n"
+			 "SIP/2.0 %d X\r\nVia: SIP/2.0/UDP " SRC ";branch=" BR
+			 "\r\n"
 			 "From: <sip:alice@example.com>;tag=f1\r\n"
 			 "To: <sip:bob@example.com>;tag=%s\r\n"
 			 "Call-ID: c1@x\r\nCSeq: 7 INVITE\r\n"
@@ -213,16 +214,16 @@ static int fwd(struct sip_stx *s, int status, const char *tag)
 	return sip_stx_send_response(s, b, (size_t)n, status);
 }
 
-#define RESP_HDRS(via0)                                             \
-	"Via: SIP/2.0/UDP " via0 "\r\n"                             \
-	"Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKinner\r\n"         \
+#define RESP_HDRS(via0)                                     \
+	"Via: SIP/2.0/UDP " via0 "\r\n"                     \
+	"Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKinner\r\n" \
 	"From: <sip:alice@example.com>;tag=f1\r\n"
 
 /* ------------------------------------------------------------ INVITE */
 
 static void test_invite_non2xx_flow(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	struct sip_stx *s2 = NULL;
 
 	(void)state;
@@ -230,30 +231,32 @@ static void test_invite_non2xx_flow(void **state)
 	assert_int_equal(sip_stx_method(s), SIP_METHOD_INVITE);
 	assert_int_equal(fx.nsent, 0); /* 100 Trying is the proxy's call */
 	/* Retransmission before any response: absorbed, nothing sent. */
-	assert_int_equal(rx((struct rq){ .branch = BR }, &s2), SIP_STX_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, &s2), SIP_STX_ABSORBED);
 	assert_ptr_equal(s2, s);
 	assert_int_equal(fx.nsent, 0);
 	assert_int_equal(reply(s, 100, "x"), 0);
-	expect_sent(0, "SIP/2.0 100 Trying\r\n" RESP_HDRS(SRC ";branch=" BR)
-		       "To: <sip:bob@example.com>\r\n"
-		       "Call-ID: c1@x\r\nCSeq: 7 INVITE\r\n"
-		       "Content-Length: 0\r\n\r\n");
-	assert_true(sg_addr_eq(&fx.sent[0].to.addr,
-			       &sip_stx_peer(s)->addr));
+	expect_sent(0,
+		    "SIP/2.0 100 Trying\r\n" RESP_HDRS(
+			    SRC
+			    ";branch=" BR) "To: <sip:bob@example.com>\r\n"
+					   "Call-ID: c1@x\r\nCSeq: 7 INVITE\r\n"
+					   "Content-Length: 0\r\n\r\n");
+	assert_true(sg_addr_eq(&fx.sent[0].to.addr, &sip_stx_peer(s)->addr));
 	/* Retransmission in Proceeding: the 100 again. */
-	assert_int_equal(rx((struct rq){ .branch = BR }, NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, NULL), SIP_STX_ABSORBED);
 	assert_int_equal(fx.nsent, 2);
 	expect_sent(1, fx.sent[0].p);
 	/* 486: Completed, Timer G from T1 doubling to T2. */
 	assert_int_equal(reply(s, 486, "srv1"), 0);
 	assert_int_equal(sip_stx_status(s), 486);
 	assert_int_equal(sip_stx_state(s), SIP_TXN_COMPLETED);
-	expect_sent(2, "SIP/2.0 486 Busy Here\r\n"
-		       RESP_HDRS(SRC ";branch=" BR)
-		       "To: <sip:bob@example.com>;tag=srv1\r\n"
-		       "Call-ID: c1@x\r\nCSeq: 7 INVITE\r\n"
-		       "Content-Length: 0\r\n\r\n");
+	expect_sent(
+		2,
+		"SIP/2.0 486 Busy Here\r\n" RESP_HDRS(
+			SRC
+			";branch=" BR) "To: <sip:bob@example.com>;tag=srv1\r\n"
+				       "Call-ID: c1@x\r\nCSeq: 7 INVITE\r\n"
+				       "Content-Length: 0\r\n\r\n");
 	advance(T1 - 1);
 	assert_int_equal(fx.nsent, 3);
 	advance(1);
@@ -262,25 +265,23 @@ static void test_invite_non2xx_flow(void **state)
 	assert_int_equal(fx.nsent, 5);
 	expect_sent(4, fx.sent[2].p);
 	/* An INVITE retransmission re-sends the final too. */
-	assert_int_equal(rx((struct rq){ .branch = BR }, NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, NULL), SIP_STX_ABSORBED);
 	assert_int_equal(fx.nsent, 6);
 	/* A second final may not follow. */
 	assert_int_equal(reply(s, 500, "srv1"), -EALREADY);
 	assert_int_equal(fwd(s, 180, "srv1"), -EALREADY);
 	/* ACK: Confirmed, G stops, Timer I = T4 absorbs ACK copies. */
-	assert_int_equal(rx((struct rq){ .method = "ACK", .branch = BR,
-					 .ttag = "srv1" },
-			    &s2),
-			 SIP_STX_ACK_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = BR, .ttag = "srv1"},
+		   &s2),
+		SIP_STX_ACK_ABSORBED);
 	assert_ptr_equal(s2, s);
 	assert_int_equal(sip_stx_state(s), SIP_TXN_CONFIRMED);
-	assert_int_equal(rx((struct rq){ .method = "ACK", .branch = BR,
-					 .ttag = "srv1" },
-			    NULL),
-			 SIP_STX_ACK_ABSORBED);
-	assert_int_equal(rx((struct rq){ .branch = BR }, NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = BR, .ttag = "srv1"},
+		   NULL),
+		SIP_STX_ACK_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, NULL), SIP_STX_ABSORBED);
 	advance(T4 - 1);
 	assert_int_equal(fx.nsent, 6);
 	assert_int_equal(fx.ngone, 0);
@@ -289,14 +290,15 @@ static void test_invite_non2xx_flow(void **state)
 	assert_int_equal(fx.ngone, 1);
 	assert_ptr_equal(fx.last_gone, s);
 	assert_int_equal(sip_txl_count(fx.txl), 0);
+	assert_int_equal(sip_txl_bytes(fx.txl), 0);
 }
 
 /* Timer H: no ACK within 64*T1; G retransmits at T2 intervals. */
 static void test_invite_timer_h(void **state)
 {
-	static const uint64_t at[] = { 500,   1500,  3500,  7500,  11500,
-				       15500, 19500, 23500, 27500, 31500 };
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	static const uint64_t at[] = {500,   1500,  3500,  7500,  11500,
+				      15500, 19500, 23500, 27500, 31500};
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	uint64_t t = 0;
 	unsigned i;
 
@@ -322,29 +324,28 @@ static void test_invite_timer_h(void **state)
  * retransmissions still go out; the ACK for 2xx is not ours. */
 static void test_invite_2xx_accepted(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 
 	(void)state;
 	assert_int_equal(fwd(s, 180, "t"), 0);
 	assert_int_equal(fwd(s, 200, "t"), 0);
 	assert_int_equal(sip_stx_state(s), SIP_TXN_ACCEPTED);
-	assert_int_equal(rx((struct rq){ .branch = BR }, NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, NULL), SIP_STX_ABSORBED);
 	assert_int_equal(fx.nsent, 2);
 	assert_int_equal(fwd(s, 200, "t"), 0);
 	assert_int_equal(fwd(s, 200, "fork2"), 0);
 	assert_int_equal(fx.nsent, 4);
 	assert_int_equal(fwd(s, 180, "t"), -EALREADY);
 	assert_int_equal(fwd(s, 486, "t"), -EALREADY);
-	assert_int_equal(rx((struct rq){ .method = "ACK",
-					 .branch = "z9hG4bKack2xx",
-					 .ttag = "t" },
+	assert_int_equal(rx((struct rq){.method = "ACK",
+					.branch = "z9hG4bKack2xx",
+					.ttag = "t"},
 			    NULL),
 			 SIP_STX_NOMATCH);
-	assert_int_equal(rx((struct rq){ .method = "ACK", .branch = BR,
-					 .ttag = "t" },
-			    NULL),
-			 SIP_STX_NOMATCH);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = BR, .ttag = "t"},
+		   NULL),
+		SIP_STX_NOMATCH);
 	advance(64 * T1 - 1);
 	assert_int_equal(sip_stx_state(s), SIP_TXN_ACCEPTED);
 	advance(1);
@@ -356,7 +357,7 @@ static void test_invite_2xx_accepted(void **state)
 /* A 2xx after our non-2xx final still goes upstream (16.7 step 10). */
 static void test_invite_late_2xx(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 
 	(void)state;
 	assert_int_equal(reply(s, 487, "p1"), 0);
@@ -368,21 +369,22 @@ static void test_invite_late_2xx(void **state)
 /* TCP: no Timer G; Timer I is 0; Timer H still guards a missing ACK. */
 static void test_invite_reliable(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_TCP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_TCP);
 
 	(void)state;
 	assert_int_equal(reply(s, 480, "p1"), 0);
 	assert_int_equal(fx.sent[0].to.conn_id, 7);
 	advance(10 * T1);
 	assert_int_equal(fx.nsent, 1);
-	assert_int_equal(rx_from((struct rq){ .method = "ACK", .branch = BR,
-					      .ttag = "p1" },
+	assert_int_equal(rx_from((struct rq){.method = "ACK",
+					     .branch = BR,
+					     .ttag = "p1"},
 				 SIP_TP_TCP, NULL),
 			 SIP_STX_ACK_ABSORBED);
 	advance(0);
 	advance(0);
 	assert_int_equal(fx.ngone, 1);
-	s = new_stx((struct rq){ .branch = "z9hG4bKc2" }, SIP_TP_TCP);
+	s = new_stx((struct rq){.branch = "z9hG4bKc2"}, SIP_TP_TCP);
 	assert_int_equal(reply(s, 480, "p1"), 0);
 	advance(64 * T1);
 	advance(0);
@@ -394,7 +396,7 @@ static void test_invite_reliable(void **state)
 
 static void test_noninvite(void **state)
 {
-	struct rq o = { .method = "OPTIONS", .branch = BR };
+	struct rq o = {.method = "OPTIONS", .branch = BR};
 	struct sip_stx *s = new_stx(o, SIP_TP_UDP);
 
 	(void)state;
@@ -426,9 +428,8 @@ static void test_noninvite(void **state)
 
 static void test_noninvite_reliable(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .method = "REGISTER",
-						 .branch = BR },
-				    SIP_TP_TLS);
+	struct sip_stx *s = new_stx(
+		(struct rq){.method = "REGISTER", .branch = BR}, SIP_TP_TLS);
 
 	(void)state;
 	assert_int_equal(reply(s, 401, "r1"), 0);
@@ -441,9 +442,9 @@ static void test_noninvite_reliable(void **state)
 
 static void test_cancel(void **state)
 {
-	struct sip_stx *inv = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *inv = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	struct sip_stx *can, *s2 = NULL;
-	struct rq c = { .method = "CANCEL", .branch = BR };
+	struct rq c = {.method = "CANCEL", .branch = BR};
 
 	(void)state;
 	can = new_stx(c, SIP_TP_UDP);
@@ -464,9 +465,9 @@ static void test_cancel(void **state)
 	c.branch = BR;
 	c.via = "198.51.100.8:5062";
 	assert_null(sip_stx_find_invite(fx.txl, mk(c)));
-	assert_ptr_equal(sip_stx_find_invite(fx.txl,
-					     mk((struct rq){ .branch = BR })),
-			 inv);
+	assert_ptr_equal(
+		sip_stx_find_invite(fx.txl, mk((struct rq){.branch = BR})),
+		inv);
 	assert_null(sip_stx_find_invite(NULL, mk(c)));
 	/* Once the INVITE transaction ended it is not found. */
 	sip_stx_terminate(inv);
@@ -478,44 +479,41 @@ static void test_cancel(void **state)
 
 static void test_rfc3261_matching(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	struct sip_stx *o = NULL;
 
 	(void)state;
 	/* Branch compared without case, sent-by host too. */
-	assert_int_equal(rx((struct rq){ .branch = "z9hG4bKC1" }, &o),
+	assert_int_equal(rx((struct rq){.branch = "z9hG4bKC1"}, &o),
 			 SIP_STX_ABSORBED);
 	assert_ptr_equal(o, s);
 	/* Same branch from another sent-by, or another port: new. */
-	new_stx((struct rq){ .branch = BR, .via = "198.51.100.8:5062" },
+	new_stx((struct rq){.branch = BR, .via = "198.51.100.8:5062"},
 		SIP_TP_UDP);
-	new_stx((struct rq){ .branch = BR, .via = "198.51.100.7" },
-		SIP_TP_UDP);
-	new_stx((struct rq){ .branch = BR, .via = "198.51.100.7:5060" },
+	new_stx((struct rq){.branch = BR, .via = "198.51.100.7"}, SIP_TP_UDP);
+	new_stx((struct rq){.branch = BR, .via = "198.51.100.7:5060"},
 		SIP_TP_UDP);
 	/* Same branch, other method: its own transaction. */
-	new_stx((struct rq){ .method = "BYE", .branch = BR }, SIP_TP_UDP);
-	new_stx((struct rq){ .method = "FOO", .branch = BR }, SIP_TP_UDP);
-	assert_int_equal(rx((struct rq){ .method = "FOO", .branch = BR }, NULL),
+	new_stx((struct rq){.method = "BYE", .branch = BR}, SIP_TP_UDP);
+	new_stx((struct rq){.method = "FOO", .branch = BR}, SIP_TP_UDP);
+	assert_int_equal(rx((struct rq){.method = "FOO", .branch = BR}, NULL),
 			 SIP_STX_ABSORBED);
-	new_stx((struct rq){ .method = "BAR", .branch = BR }, SIP_TP_UDP);
+	new_stx((struct rq){.method = "BAR", .branch = BR}, SIP_TP_UDP);
 	/* Fields other than branch, sent-by and method do not matter. */
-	assert_int_equal(rx((struct rq){ .branch = BR, .cseq = 8,
-					 .callid = "zz" },
-			    NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.branch = BR, .cseq = 8, .callid = "zz"}, NULL),
+		SIP_STX_ABSORBED);
 	/* ACK from another sent-by or branch: nothing to do with us. */
-	assert_int_equal(rx((struct rq){ .method = "ACK", .branch = BR,
-					 .via = "198.51.100.9" },
+	assert_int_equal(rx((struct rq){.method = "ACK",
+					.branch = BR,
+					.via = "198.51.100.9"},
 			    NULL),
 			 SIP_STX_NOMATCH);
-	assert_int_equal(rx((struct rq){ .method = "ACK",
-					 .branch = "z9hG4bKzz" },
-			    NULL),
-			 SIP_STX_NOMATCH);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = "z9hG4bKzz"}, NULL),
+		SIP_STX_NOMATCH);
 	/* ACK before any final response: dropped. */
-	assert_int_equal(rx((struct rq){ .method = "ACK", .branch = BR },
-			    NULL),
+	assert_int_equal(rx((struct rq){.method = "ACK", .branch = BR}, NULL),
 			 SIP_STX_ABSORBED);
 	assert_int_equal(sip_txl_count(fx.txl), 7);
 }
@@ -523,37 +521,36 @@ static void test_rfc3261_matching(void **state)
 /* RFC 3261 17.2.3, last paragraphs: requests without the cookie. */
 static void test_rfc2543_matching(void **state)
 {
-	struct rq r = { .branch = NULL };
-	struct rq a = { .method = "ACK", .ttag = "s1" };
+	struct rq r = {.branch = NULL};
+	struct rq a = {.method = "ACK", .ttag = "s1"};
 	struct sip_stx *s = new_stx(r, SIP_TP_UDP), *o = NULL;
 
 	(void)state;
 	assert_int_equal(rx(r, &o), SIP_STX_ABSORBED);
 	assert_ptr_equal(o, s);
 	/* Request-URI compared per 19.1.4: host case does not matter. */
-	assert_int_equal(rx((struct rq){ .ruri = "sip:bob@EXAMPLE.com" },
-			    NULL),
+	assert_int_equal(rx((struct rq){.ruri = "sip:bob@EXAMPLE.com"}, NULL),
 			 SIP_STX_ABSORBED);
-	new_stx((struct rq){ .ruri = "sip:bob@example.net" }, SIP_TP_UDP);
-	new_stx((struct rq){ .cseq = 8 }, SIP_TP_UDP);
-	new_stx((struct rq){ .ftag = "f2" }, SIP_TP_UDP);
-	new_stx((struct rq){ .ttag = "x" }, SIP_TP_UDP);
-	new_stx((struct rq){ .callid = "c2@x" }, SIP_TP_UDP);
-	new_stx((struct rq){ .via = "198.51.100.7:5063" }, SIP_TP_UDP);
+	new_stx((struct rq){.ruri = "sip:bob@example.net"}, SIP_TP_UDP);
+	new_stx((struct rq){.cseq = 8}, SIP_TP_UDP);
+	new_stx((struct rq){.ftag = "f2"}, SIP_TP_UDP);
+	new_stx((struct rq){.ttag = "x"}, SIP_TP_UDP);
+	new_stx((struct rq){.callid = "c2@x"}, SIP_TP_UDP);
+	new_stx((struct rq){.via = "198.51.100.7:5063"}, SIP_TP_UDP);
 	/* A branch that is only the cookie is no RFC 3261 branch. */
-	new_stx((struct rq){ .branch = "z9hG4bK" }, SIP_TP_UDP);
-	assert_int_equal(rx((struct rq){ .branch = "z9hG4bK" }, NULL),
+	new_stx((struct rq){.branch = "z9hG4bK"}, SIP_TP_UDP);
+	assert_int_equal(rx((struct rq){.branch = "z9hG4bK"}, NULL),
 			 SIP_STX_ABSORBED);
-	new_stx((struct rq){ .branch = "1234" }, SIP_TP_UDP);
-	assert_int_equal(rx((struct rq){ .branch = "1234" }, NULL),
+	new_stx((struct rq){.branch = "1234"}, SIP_TP_UDP);
+	assert_int_equal(rx((struct rq){.branch = "1234"}, NULL),
 			 SIP_STX_ABSORBED);
 	/* CANCEL lookup by the same rule. */
-	assert_ptr_equal(sip_stx_find_invite(fx.txl,
-					     mk((struct rq){ .method =
-								     "CANCEL" })),
+	assert_ptr_equal(sip_stx_find_invite(
+				 fx.txl, mk((struct rq){.method = "CANCEL"})),
 			 s);
 	/* ACK: matches only with the To tag of our final response. */
-	assert_int_equal(rx(a, NULL), SIP_STX_ABSORBED); /* no final yet */
+	/* Before any final response no To tag can match. */
+	assert_int_equal(rx(a, NULL), SIP_STX_NOMATCH);
 	assert_int_equal(reply(s, 404, "s1"), 0);
 	a.ttag = "s2";
 	assert_int_equal(rx(a, NULL), SIP_STX_NOMATCH);
@@ -569,24 +566,25 @@ static void test_rfc2543_matching(void **state)
 /* 2543 ACK after a forwarded final: the To tag comes from its bytes. */
 static void test_rfc2543_forwarded_final(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = NULL }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = NULL}, SIP_TP_UDP);
 
 	(void)state;
 	assert_int_equal(fwd(s, 603, "down7"), 0);
-	assert_int_equal(rx((struct rq){ .method = "ACK", .ttag = "x" }, NULL),
+	assert_int_equal(rx((struct rq){.method = "ACK", .ttag = "x"}, NULL),
 			 SIP_STX_NOMATCH);
-	assert_int_equal(rx((struct rq){ .method = "ACK", .ttag = "down7" },
-			    NULL),
-			 SIP_STX_ACK_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .ttag = "down7"}, NULL),
+		SIP_STX_ACK_ABSORBED);
 	/* A request with a To tag keeps it in local replies. */
-	s = new_stx((struct rq){ .ttag = "dlg", .cseq = 9 }, SIP_TP_UDP);
+	s = new_stx((struct rq){.ttag = "dlg", .cseq = 9}, SIP_TP_UDP);
 	assert_int_equal(reply(s, 481, "other"), 0);
-	assert_true(strstr(fx.sent[1].p, "To: <sip:bob@example.com>;tag=dlg\r\n"));
+	assert_true(
+		strstr(fx.sent[1].p, "To: <sip:bob@example.com>;tag=dlg\r\n"));
 	assert_null(strstr(fx.sent[1].p, "other"));
-	assert_int_equal(rx((struct rq){ .method = "ACK", .ttag = "dlg",
-					 .cseq = 9 },
-			    NULL),
-			 SIP_STX_ACK_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .ttag = "dlg", .cseq = 9},
+		   NULL),
+		SIP_STX_ACK_ABSORBED);
 }
 
 /* ------------------------------------------------------------ skeleton */
@@ -639,35 +637,38 @@ static void test_skeleton_received(void **state)
 	struct sip_stx *s = NULL;
 
 	(void)state;
-	assert_int_equal(sip_stx_receive(fx.txl, mk((struct rq){ .branch = BR }),
+	assert_int_equal(sip_stx_receive(fx.txl, mk((struct rq){.branch = BR}),
 					 &same, &s),
 			 SIP_STX_NEW);
 	assert_int_equal(reply(s, 100, ""), 0);
-	assert_true(strstr(fx.sent[0].p, "Via: SIP/2.0/UDP " SRC
-					 ";branch=" BR "\r\n"));
-	assert_int_equal(sip_stx_receive(fx.txl,
-					 mk((struct rq){ .branch = "z9hG4bK6",
-							 .via = "[2001:db8::1]:5070" }),
-					 &v6, &s),
-			 SIP_STX_NEW);
+	assert_true(strstr(fx.sent[0].p,
+			   "Via: SIP/2.0/UDP " SRC ";branch=" BR "\r\n"));
+	assert_int_equal(
+		sip_stx_receive(fx.txl,
+				mk((struct rq){.branch = "z9hG4bK6",
+					       .via = "[2001:db8::1]:5070"}),
+				&v6, &s),
+		SIP_STX_NEW);
 	assert_int_equal(reply(s, 100, ""), 0);
 	assert_true(strstr(fx.sent[1].p, "Via: SIP/2.0/UDP [2001:db8::1]:5070;"
 					 "branch=z9hG4bK6\r\n"));
-	assert_int_equal(sip_stx_receive(fx.txl,
-					 mk((struct rq){ .branch = "z9hG4bK7",
-							 .via = "[2001:db8::2]" }),
-					 &v6, &s),
-			 SIP_STX_NEW);
+	assert_int_equal(
+		sip_stx_receive(fx.txl,
+				mk((struct rq){.branch = "z9hG4bK7",
+					       .via = "[2001:db8::2]"}),
+				&v6, &s),
+		SIP_STX_NEW);
 	assert_int_equal(reply(s, 100, ""), 0);
 	assert_true(strstr(fx.sent[2].p, "branch=z9hG4bK7;received=2001:db8::1"
 					 "\r\n"));
 	/* Source of unknown family: nothing added. */
 	memset(&none, 0, sizeof(none));
-	assert_int_equal(sip_stx_receive(fx.txl,
-					 mk((struct rq){ .branch = "z9hG4bK8",
-							 .via = "a.example.com" }),
-					 &none, &s),
-			 SIP_STX_NEW);
+	assert_int_equal(
+		sip_stx_receive(fx.txl,
+				mk((struct rq){.branch = "z9hG4bK8",
+					       .via = "a.example.com"}),
+				&none, &s),
+		SIP_STX_NEW);
 	assert_int_equal(reply(s, 100, ""), 0);
 	assert_true(strstr(fx.sent[3].p, "Via: SIP/2.0/UDP a.example.com;"
 					 "branch=z9hG4bK8\r\n"));
@@ -684,31 +685,113 @@ static void test_pool_full(void **state)
 	teardown(NULL);
 	conf.max_txn = 2;
 	assert_int_equal(setup_conf(&conf), 0);
-	a = new_stx((struct rq){ .branch = "z9hG4bKa" }, SIP_TP_UDP);
-	new_stx((struct rq){ .method = "OPTIONS", .branch = "z9hG4bKb" },
+	a = new_stx((struct rq){.branch = "z9hG4bKa"}, SIP_TP_UDP);
+	new_stx((struct rq){.method = "OPTIONS", .branch = "z9hG4bKb"},
 		SIP_TP_UDP);
-	assert_int_equal(rx((struct rq){ .branch = "z9hG4bKc" }, &o), -ENOSPC);
+	assert_int_equal(rx((struct rq){.branch = "z9hG4bKc"}, &o), -ENOSPC);
 	assert_null(o);
 	/* Existing calls go on: retransmissions, ACKs, responses. */
-	assert_int_equal(rx((struct rq){ .branch = "z9hG4bKa" }, NULL),
+	assert_int_equal(rx((struct rq){.branch = "z9hG4bKa"}, NULL),
 			 SIP_STX_ABSORBED);
 	assert_int_equal(reply(a, 486, "t"), 0);
-	assert_int_equal(rx((struct rq){ .method = "ACK",
-					 .branch = "z9hG4bKa" },
-			    NULL),
-			 SIP_STX_ACK_ABSORBED);
-	assert_int_equal(rx((struct rq){ .method = "ACK",
-					 .branch = "z9hG4bK2xx" },
-			    NULL),
-			 SIP_STX_NOMATCH);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = "z9hG4bKa"}, NULL),
+		SIP_STX_ACK_ABSORBED);
+	assert_int_equal(
+		rx((struct rq){.method = "ACK", .branch = "z9hG4bK2xx"}, NULL),
+		SIP_STX_NOMATCH);
 	advance(T4);
 	advance(0);
-	new_stx((struct rq){ .branch = "z9hG4bKc" }, SIP_TP_UDP);
+	new_stx((struct rq){.branch = "z9hG4bKc"}, SIP_TP_UDP);
+}
+
+/* The byte cap: big messages cannot multiply the memory held. */
+static void test_byte_cap(void **state)
+{
+	static char cid[4001];
+	struct sip_txn_conf conf = sip_txn_conf_default;
+	struct sip_stx *s = NULL, *first = NULL;
+	char br[32];
+	unsigned i;
+	int rc = 0;
+
+	(void)state;
+	teardown(NULL);
+	conf.max_bytes = SIP_TXN_MAX_BYTES_MIN;
+	assert_int_equal(setup_conf(&conf), 0);
+	memset(cid, 'c', sizeof(cid) - 1);
+	for (i = 0; i < 1000; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKbig%u", i);
+		rc = rx((struct rq){.branch = br, .callid = cid}, &s);
+		if (rc != SIP_STX_NEW)
+			break;
+		if (!first)
+			first = s;
+	}
+	assert_int_equal(rc, -ENOSPC);
+	assert_true(i > 10 && i < 100);
+	assert_true(sip_txl_bytes(fx.txl) <= SIP_TXN_MAX_BYTES_MIN);
+	/* Over the cap a response is sent but not kept. */
+	assert_int_equal(reply(first, 486, "t"), 0);
+	assert_int_equal(fx.nsent, 1);
+	advance(T1);
+	assert_int_equal(fx.nsent, 1);
+	/* Everything returns to zero. */
+	sip_stx_terminate(first);
+	advance(0);
+	assert_true(sip_txl_bytes(fx.txl) > 0);
+	assert_int_equal(rx((struct rq){.branch = "z9hG4bKsmall"}, &s),
+			 SIP_STX_NEW);
+	assert_int_equal(reply(s, 486, "t"), 0);
+	advance(T1);
+	assert_int_equal(fx.nsent, 3); /* kept: Timer G re-sent it */
+}
+
+/* Random byte mutations of requests: whatever parses is matched or
+ * becomes a transaction that can answer; nothing crashes or leaks. */
+static void test_mutated_requests(void **state)
+{
+	static const char *const meth[] = {"INVITE", "ACK", "CANCEL",
+					   "OPTIONS"};
+	struct sip_peer from = peer(SIP_TP_UDP, SRC);
+	struct sip_stx *s;
+	uint32_t seed = 777;
+	unsigned i, j, parsed = 0;
+	struct sip_perr e;
+	char m[1024];
+	size_t n;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		mk((struct rq){.method = meth[i % 4],
+			       .branch = i & 4 ? BR : NULL});
+		n = strlen(mbuf);
+		memcpy(m, mbuf, n);
+		for (j = 0; j < 1 + i % 4; j++) {
+			seed = seed * 1103515245 + 12345;
+			m[(seed >> 8) % n] = (char)(seed >> 20);
+		}
+		if (sip_msg_parse(&msg, m, n, NULL, 0, &e) != 0)
+			continue;
+		parsed++;
+		s = NULL;
+		rc = sip_stx_receive(fx.txl, &msg, &from, &s);
+		assert_true(rc >= SIP_STX_NEW && rc <= SIP_STX_NOMATCH);
+		if (rc == SIP_STX_NEW) {
+			sip_stx_find_invite(fx.txl, &msg);
+			assert_int_equal(reply(s, 100 + (int)(i % 600), "t"),
+					 0);
+		}
+		advance(50);
+		clear_sent();
+	}
+	assert_true(parsed > 1000);
 }
 
 static void test_transport_error(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_TCP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_TCP);
 	struct sip_stx *u;
 
 	(void)state;
@@ -723,7 +806,7 @@ static void test_transport_error(void **state)
 	assert_int_equal(fx.ngone, 1);
 	assert_ptr_equal(fx.last_user, &fx);
 	/* UDP: the failure only costs a retransmission. */
-	u = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	u = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	assert_int_equal(reply(u, 486, "x"), -EPIPE);
 	assert_int_equal(sip_stx_state(u), SIP_TXN_COMPLETED);
 	fx.send_rc = 0;
@@ -733,7 +816,7 @@ static void test_transport_error(void **state)
 
 static void test_terminate_and_args(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	struct sip_peer from = peer(SIP_TP_UDP, SRC);
 	static const char resp[] =
 		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bKx\r\n"
@@ -746,20 +829,20 @@ static void test_terminate_and_args(void **state)
 	assert_int_equal(sip_stx_send_response(s, NULL, 3, 200), -EINVAL);
 	assert_int_equal(sip_stx_send_response(s, "x", 0, 200), -EINVAL);
 	assert_int_equal(sip_stx_send_response(NULL, "x", 1, 200), -EINVAL);
-	assert_int_equal(sip_stx_reply_local(NULL, 200, STR(""), STR(""),
-					     STR("")),
-			 -EINVAL);
+	assert_int_equal(
+		sip_stx_reply_local(NULL, 200, STR(""), STR(""), STR("")),
+		-EINVAL);
 	assert_int_equal(sip_stx_receive(fx.txl, parse(resp), &from, &s),
 			 -EINVAL);
 	assert_int_equal(sip_stx_receive(NULL, &msg, &from, &s), -EINVAL);
 	assert_null(sip_stx_find_invite(fx.txl, &msg));
-	s = new_stx((struct rq){ .branch = "z9hG4bKt" }, SIP_TP_UDP);
+	s = new_stx((struct rq){.branch = "z9hG4bKt"}, SIP_TP_UDP);
 	sip_stx_terminate(s);
 	sip_stx_terminate(s);
 	sip_stx_terminate(NULL);
 	assert_int_equal(reply(s, 200, "x"), -ESRCH);
 	/* Ended: the retransmission is a new transaction. */
-	new_stx((struct rq){ .branch = "z9hG4bKt" }, SIP_TP_UDP);
+	new_stx((struct rq){.branch = "z9hG4bKt"}, SIP_TP_UDP);
 	advance(0);
 	assert_int_equal(fx.ngone, 1);
 	assert_int_equal(fx.nsent, 0);
@@ -773,11 +856,11 @@ static void test_oom(void **state)
 
 	(void)state;
 	mem_fail_nth(1);
-	rc = rx((struct rq){ .branch = BR }, &s);
+	rc = rx((struct rq){.branch = BR}, &s);
 	mem_fail_nth(0);
 	assert_int_equal(rc, -ENOMEM);
 	assert_int_equal(sip_txl_count(fx.txl), 0);
-	s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 	/* The local reply's buffer, then the kept copy. */
 	for (n = 1;; n++) {
 		mem_fail_nth(n);
@@ -794,21 +877,21 @@ static void test_oom(void **state)
 	assert_int_equal(fwd(s, 486, "t"), 0);
 	mem_fail_nth(0);
 	assert_int_equal(fx.nsent, 2);
-	assert_int_equal(rx((struct rq){ .branch = BR }, NULL),
-			 SIP_STX_ABSORBED);
+	assert_int_equal(rx((struct rq){.branch = BR}, NULL), SIP_STX_ABSORBED);
 	advance(T1);
 	assert_int_equal(fx.nsent, 2);
 }
 
 static void test_free_with_live(void **state)
 {
-	struct sip_stx *s = new_stx((struct rq){ .branch = BR }, SIP_TP_UDP);
+	struct sip_stx *s = new_stx((struct rq){.branch = BR}, SIP_TP_UDP);
 
 	(void)state;
 	assert_int_equal(reply(s, 486, "t"), 0);
-	new_stx((struct rq){ .method = "OPTIONS", .branch = BR }, SIP_TP_UDP);
-	sip_stx_terminate(
-		new_stx((struct rq){ .method = "BYE", .branch = BR }, SIP_TP_UDP));
+	new_stx((struct rq){.method = "OPTIONS", .branch = BR}, SIP_TP_UDP);
+	sip_stx_terminate(new_stx((struct rq){.method = "BYE", .branch = BR},
+				  SIP_TP_UDP));
+	assert_true(sip_txl_bytes(fx.txl) > 0);
 	sip_txl_free(fx.txl);
 	fx.txl = NULL;
 	assert_int_equal(fx.ngone, 0);
@@ -863,6 +946,8 @@ int main(void)
 		T(test_skeleton_bytes),
 		T(test_skeleton_received),
 		T(test_pool_full),
+		T(test_byte_cap),
+		T(test_mutated_requests),
 		T(test_transport_error),
 		T(test_terminate_and_args),
 		T(test_oom),

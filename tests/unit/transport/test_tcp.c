@@ -97,6 +97,51 @@ static void test_several_in_one_write(void **state)
 	assert_no_leaks();
 }
 
+/* A stream of messages (one large) and pongs, cut at random points:
+ * every message arrives whole and in order. */
+static void test_random_splits(void **state)
+{
+	static char stream[80000], body[30000];
+	size_t len = 0, start[6], mlen[6], off, k;
+	struct sg_addr la;
+	uint32_t rnd = 12345;
+	unsigned i, round;
+	struct h h;
+	int fd;
+
+	(void)state;
+	memset(body, 'q', sizeof(body) - 1);
+	for (i = 0; i < 6; i++) {
+		start[i] = len;
+		mlen[i] = h_msg(stream + len, sizeof(stream) - len, "split",
+				i == 2 ? body : "short body");
+		len += mlen[i];
+		memcpy(stream + len, "\r\n", 2);
+		len += 2;
+	}
+	for (round = 0; round < 4; round++) {
+		fd = setup_conn(&h, NULL, false, lo[round % 2], &la);
+		for (off = 0; off < len; off += k) {
+			rnd = rnd * 1103515245u + 12345u;
+			k = 1 + (rnd >> 8) % (round < 2 ? 64 : 9000);
+			if (k > len - off)
+				k = len - off;
+			h_write(fd, stream + off, k);
+			h_pump(&h, 1);
+		}
+		H_PUMP_UNTIL(&h, h.nmsg == 6);
+		for (i = 0; i < 6; i++) {
+			assert_int_equal(h.msg[i].n, mlen[i]);
+			assert_int_equal(h.msg[i].sum,
+					 h_sum(stream + start[i], mlen[i]));
+		}
+		assert_int_equal(h_stats(&h).conns_open, 1);
+		close(fd);
+		h_fini(&h);
+	}
+	assert_no_leaks();
+}
+
 static void test_keepalive(void **state)
 {
 	struct sg_addr la;
@@ -612,6 +657,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_byte_by_byte),
 		cmocka_unit_test(test_several_in_one_write),
+		cmocka_unit_test(test_random_splits),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_oversize),

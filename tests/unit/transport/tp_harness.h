@@ -26,6 +26,7 @@ enum { H_MAX_MSGS = 16, H_MSG_SIZE = 2048, H_TURNS = 2000 };
 struct h_msg {
 	struct sip_peer from;
 	size_t n;
+	uint64_t sum; /* h_sum() of all n bytes (p keeps a prefix) */
 	char p[H_MSG_SIZE];
 };
 
@@ -43,6 +44,16 @@ struct h {
 
 static uint64_t h_fake_ms;
 
+/* FNV-1a, to compare messages longer than h_msg.p. */
+static inline uint64_t h_sum(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
 static inline uint64_t h_fake_clock(void *arg)
 {
 	(void)arg;
@@ -59,6 +70,7 @@ static inline void h_on_recv(void *arg, const struct sip_peer *from,
 	m = &h->msg[h->nmsg++];
 	m->from = *from;
 	m->n = n;
+	m->sum = h_sum(p, n);
 	memcpy(m->p, p, n < H_MSG_SIZE ? n : H_MSG_SIZE);
 	if (h->echo)
 		assert_int_equal(tp_send(h->tp, from, p, n), 0);
