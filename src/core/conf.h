@@ -83,6 +83,9 @@ struct sg_conf_sip {
 	int64_t t4; /* ms */
 	int64_t max_transactions;
 	int64_t max_dialogs;
+	int64_t max_call_duration;		/* ms, 0: none */
+	int64_t dialog_idle_timeout;		/* ms, 0: none */
+	int64_t setup_timeout;			/* ms */
 	char user_agent[CONF_TEXT_LEN];
 };
 

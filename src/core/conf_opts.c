@@ -271,7 +271,7 @@ static const struct conf_opt limit_opts[] = {
 		     "Most header field lines in one message."),
 	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, RL,
 		     "Longest header field, folded lines included (bytes)."),
-	CONF_OPT_INT(LIM, max_via, "32", 1, 32, RL,
+	CONF_OPT_INT(LIM, max_via, "64", 1, 64, RL,
 		     "Most Via entries in one message."),
 	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, RL,
 		     "Longest URI (bytes)."),
@@ -305,6 +305,15 @@ static const struct conf_opt sip_opts[] = {
 	CONF_OPT_INT(
 		SIP, max_dialogs, "100000", 16, 10000000, 0,
 		"Size of the dialog pool; when full, new INVITEs get 503."),
+	CONF_OPT_DURATION(
+		SIP, max_call_duration, "12h", 0, 604800000, RL,
+		"Longest call; when it runs out both sides get a BYE. 0: no limit."),
+	CONF_OPT_DURATION(
+		SIP, dialog_idle_timeout, "2h", 0, 604800000, RL,
+		"A confirmed dialog without in-dialog traffic (and without RFC 4028 session timers) ends after this; both sides get a BYE. 0: never."),
+	CONF_OPT_DURATION(
+		SIP, setup_timeout, "3m", 1000, 3600000, RL,
+		"A call attempt without a final response is forgotten after this."),
 	CONF_OPT_STRING(
 		SIP, user_agent, "sipguard", 0, NULL, RL,
 		"User-Agent/Server value of messages sipguard makes; empty: none."),

@@ -21,15 +21,22 @@ enum {
 	CDR_LINE_MAX = 16384, /* strings are capped by SIP_DLG_MAX_STRINGS */
 };
 
+/* Zone names for records (borrowed from the configuration). */
+struct cdr_zones {
+	const char *const *name;
+	unsigned n;
+};
+
 struct cdr_writer {
 	int fd;
 	bool own_fd;
+	struct cdr_zones zones;
 	struct buf line;
 	uint64_t written, failed;
 };
 
 static int put_party(struct buf *b, const struct sip_dlg *d,
-		     enum sip_dlg_side s)
+		     enum sip_dlg_side s, const struct cdr_zones *z)
 {
 	const struct sip_dlg_party *p = &d->side[s];
 	char addr[SG_ADDR_STRLEN];
@@ -48,6 +55,17 @@ static int put_party(struct buf *b, const struct sip_dlg *d,
 		return buf_append_cstr(
 			b, ",\"addr\":null,\"zone\":null,\"transport\":null}");
 	sg_addr_fmt(&p->peer.addr, addr, sizeof(addr));
+	if (z && z->name && p->peer.zone < z->n) {
+		/* Zone names come from the configuration, which only allows
+		 * printable names: still, encode them as JSON strings. */
+		err = buf_printf(b, ",\"addr\":\"%s\",\"zone\":", addr);
+		if (!err)
+			err = json_str(b, str_cstr(z->name[p->peer.zone]));
+		if (!err)
+			err = buf_printf(b, ",\"transport\":\"%s\"}",
+					 sip_tp_name(p->peer.tp));
+		return err;
+	}
 	return buf_printf(
 		b, ",\"addr\":\"%s\",\"zone\":%u,\"transport\":\"%s\"}", addr,
 		(unsigned)p->peer.zone, sip_tp_name(p->peer.tp));
@@ -105,7 +123,8 @@ static int put_times(struct buf *b, const struct sip_dlg *d)
 	return err;
 }
 
-static int put_record(struct buf *b, const struct sip_dlg *d)
+static int put_record(struct buf *b, const struct sip_dlg *d,
+		      const struct cdr_zones *z)
 {
 	int err;
 
@@ -116,11 +135,11 @@ static int put_record(struct buf *b, const struct sip_dlg *d)
 		err = buf_printf(b, ",\"kind\":\"%s\",\"caller\":",
 				 sip_dlg_kind_name(d->kind));
 	if (!err)
-		err = put_party(b, d, SIP_DLG_CALLER);
+		err = put_party(b, d, SIP_DLG_CALLER, z);
 	if (!err)
 		err = buf_append_cstr(b, ",\"callee\":");
 	if (!err)
-		err = put_party(b, d, SIP_DLG_CALLEE);
+		err = put_party(b, d, SIP_DLG_CALLEE, z);
 	if (!err)
 		err = put_times(b, d);
 	if (err)
@@ -142,7 +161,8 @@ static int put_record(struct buf *b, const struct sip_dlg *d)
 	return err;
 }
 
-int cdr_format(struct buf *out, const struct sip_dlg *d)
+static int format_z(struct buf *out, const struct sip_dlg *d,
+		    const struct cdr_zones *z)
 {
 	size_t len0;
 	int err;
@@ -150,10 +170,24 @@ int cdr_format(struct buf *out, const struct sip_dlg *d)
 	if (!out || !d)
 		return -EINVAL;
 	len0 = out->len;
-	err = put_record(out, d);
+	err = put_record(out, d, z);
 	if (err)
 		out->len = len0;
 	return err;
+}
+
+int cdr_format(struct buf *out, const struct sip_dlg *d)
+{
+	return format_z(out, d, NULL);
+}
+
+void cdr_set_zone_names(struct cdr_writer *w, const char *const *names,
+			unsigned n)
+{
+	if (!w)
+		return;
+	w->zones.name = names;
+	w->zones.n = names ? n : 0;
 }
 
 int cdr_open(struct cdr_writer **wp, const char *path)
@@ -191,7 +225,7 @@ int cdr_write(struct cdr_writer *w, const struct sip_dlg *d)
 	if (!w || !d)
 		return -EINVAL;
 	buf_reset(&w->line);
-	err = cdr_format(&w->line, d);
+	err = format_z(&w->line, d, &w->zones);
 	if (!err) {
 		do
 			n = write(w->fd, w->line.p, w->line.len);

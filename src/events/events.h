@@ -57,6 +57,13 @@ struct cdr_writer;
  * is created with mode 0640.  Returns 0, -EINVAL, -ENOMEM or -errno.
  */
 int cdr_open(struct cdr_writer **wp, const char *path);
+/*
+ * Name zones in records written from now on: "zone":"<names[i]>" instead
+ * of the zone index.  names (n entries) is borrowed and must outlive the
+ * writer; NULL goes back to indexes.
+ */
+void cdr_set_zone_names(struct cdr_writer *w, const char *const *names,
+			unsigned n);
 /* Write d's record as one line (a single write).  0 or -errno. */
 int cdr_write(struct cdr_writer *w, const struct sip_dlg *d);
 /* Lines written and lines lost (format or write errors). */

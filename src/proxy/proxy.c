@@ -400,6 +400,9 @@ static int setup_layers(struct proxy *p)
 	if (err)
 		return err;
 	dc.max_dialogs = (size_t)c->sip.max_dialogs;
+	dc.max_duration_ms = (uint64_t)c->sip.max_call_duration;
+	dc.idle_timeout_ms = (uint64_t)c->sip.dialog_idle_timeout;
+	dc.setup_timeout_ms = (uint64_t)c->sip.setup_timeout;
 	err = sip_dlgs_new(&p->dlgs, &dc, loop_timers(p->loop), &dcb, p);
 	if (err)
 		return err;
@@ -442,6 +445,9 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	err = setup_zones(p);
 	if (err)
 		goto fail;
+	for (unsigned z = 0; z < p->nzones; z++)
+		p->zone_names[z] = p->zones[z].c->name;
+	cdr_set_zone_names(p->cdr, p->zone_names, p->nzones);
 	proxy__backends_start(p);
 	*pp = p;
 	return 0;

@@ -114,6 +114,7 @@ struct proxy {
 	unsigned nlis;
 	struct proxy_zone zones[CONF_MAX_ZONES];
 	unsigned nzones;
+	const char *zone_names[CONF_MAX_ZONES];	/* for call records */
 
 	struct sip_msg *msg;	/* receive scratch (one message at a time) */
 	struct sip_msg *msg2;	/* re-parse scratch (failover) */

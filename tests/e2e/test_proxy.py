@@ -253,3 +253,47 @@ def test_register_through_kamailio_then_call_the_user(sipguard, tmp_path):
         kam.stop()
     recs = wait_records(str(tmp_path), 1)
     assert recs and recs[-1]["final_status"] == 200
+
+
+def test_max_call_duration_ends_call_with_bye_both_sides(sipguard, tmp_path):
+    cfg = config(str(tmp_path)).replace("  t1: 500ms\n",
+                                        "  t1: 500ms\n  max_call_duration: 2s\n")
+    sipguard(cfg)
+    uas = Sipp("uas_rr.xml", (IP, UAS), calls=0)
+    time.sleep(0.2)
+    uac = Sipp("uac_wait_bye.xml", (IP, UAC), (IP, SG_OUT), calls=1)
+    t0 = time.time()
+    run_pair(uas, uac)
+    assert time.time() - t0 < 15
+    recs = wait_records(str(tmp_path), 1)
+    assert recs[0]["end_reason"] == "timeout:max-duration", recs
+    assert recs[0]["caller"]["zone"] == "internet"
+    assert recs[0]["callee"]["zone"] == "pbx"
+    assert 1500 <= recs[0]["duration_ms"] <= 4000
+
+
+def test_transaction_pool_full_gets_503(sipguard, tmp_path):
+    cfg = config(str(tmp_path), backends=("udp:%s:%d" % (IP, DEAD),)).replace(
+        "  t1: 500ms\n", "  t1: 500ms\n  max_transactions: 16\n")
+    sipguard(cfg)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((IP, UAC))
+    s.settimeout(0.5)
+    got = []
+    try:
+        # Requests to a dead backend stay pending; past the pool size
+        # the controller refuses new work with 503 + Retry-After.
+        for i in range(40):
+            s.sendto(_req("OPTIONS").replace(b"proxy-e2e-", b"pool-%d-" % i),
+                     (IP, SG_OUT))
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            try:
+                got.append(s.recvfrom(65535)[0])
+            except socket.timeout:
+                break
+    finally:
+        s.close()
+    refusals = [g for g in got if g.startswith(b"SIP/2.0 503")]
+    assert refusals, got
+    assert b"Retry-After: 5" in refusals[0]

@@ -65,7 +65,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->sip.limits.max_message_size, 65535);
 	assert_int_equal(c->sip.limits.max_headers, 96);
 	assert_int_equal(c->sip.limits.max_header_line, 8192);
-	assert_int_equal(c->sip.limits.max_via, 32);
+	assert_int_equal(c->sip.limits.max_via, 64);
 	assert_int_equal(c->sip.limits.max_uri, 2048);
 	assert_int_equal(c->sip.limits.max_body_parts, 8);
 	assert_int_equal(c->sip.t1, 500);
@@ -137,7 +137,7 @@ static void test_valid(void **state)
 	assert_int_equal(c->sip.t1, 250);
 	assert_int_equal(c->sip.t2, 30000);
 	assert_int_equal(c->sip.t4, 60000);
-	assert_int_equal(c->sip.limits.max_via, 32);
+	assert_int_equal(c->sip.limits.max_via, 64);
 	assert_string_equal(c->sip.user_agent, "edge \xc3\xa9 1");
 	assert_int_equal(c->n_zones, 2);
 	assert_string_equal(c->zones[0].name, "ext-1.v6");
@@ -213,7 +213,7 @@ static const struct {
 	{"sip: {limits: {max_message_size: 65536}}\n" ZONE_MIN,
 	 "t.yaml:1:34: sip.limits.max_message_size: 65536 out of range (min 1024, max 65535)"},
 	{"sip: {limits: {max_via: -1}}\n" ZONE_MIN,
-	 "t.yaml:1:25: sip.limits.max_via: -1 out of range (min 1, max 32)"},
+	 "t.yaml:1:25: sip.limits.max_via: -1 out of range (min 1, max 64)"},
 	{"sip: {limits: {max_uri: 1e3}}\n" ZONE_MIN,
 	 "t.yaml:1:25: sip.limits.max_uri: expected an integer"},
 	{"sip: {limits: {max_uri: }}\n" ZONE_MIN,
