@@ -210,10 +210,19 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 			  enum sip_dlg_reason r)
 {
 	struct proxy *p = arg;
+	char reason[96];
+	unsigned self_rr;
 	int s;
 
 	if (d->state != SIP_DLG_CONFIRMED)
 		return;
+	/* We record-route twice when the call crosses zones or transports
+	 * (see request.c), once otherwise. */
+	self_rr = (d->side[0].peer.zone != d->side[1].peer.zone ||
+		   d->side[0].peer.tp != d->side[1].peer.tp) ? 2 : 1;
+	/* RFC 3326 Reason header value. */
+	snprintf(reason, sizeof(reason), "SIP;cause=200;text=\"sipguard %s\"",
+		 sip_dlg_reason_name(r));
 	for (s = 0; s < 2; s++) {
 		const struct sip_peer *to = &d->side[s].peer;
 		const struct proxy_lis *out;
@@ -232,8 +241,8 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 		bye.via_host = str_cstr(out->hostport);
 		bye.branch = str_make(branch, blen);
 		bye.tp = out->tp;
-		bye.self_rr = d->n_up ? 2 : 2;
-		bye.reason = str_cstr(sip_dlg_reason_name(r));
+		bye.self_rr = self_rr;
+		bye.reason = str_cstr(reason);
 		buf_reset(&p->out);
 		if (sip_dlg_build_bye(d, (enum sip_dlg_side)s, &bye, &p->out,
 				      NULL) != 0)

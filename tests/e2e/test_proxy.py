@@ -297,3 +297,29 @@ def test_transaction_pool_full_gets_503(sipguard, tmp_path):
     refusals = [g for g in got if g.startswith(b"SIP/2.0 503")]
     assert refusals, got
     assert b"Retry-After: 5" in refusals[0]
+
+
+def test_call_over_ipv6(sipguard, tmp_path):
+    cfg = """
+log:
+  level: debug
+  call_records_file: %(cdr)s
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:[::1]:%(out)d", "tcp:[::1]:%(out)d" ]
+    route:
+      backends: [ "udp:[::1]:%(uas)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:[::1]:%(inn)d" ]
+""" % {"cdr": os.path.join(str(tmp_path), "cdr.json"), "out": SG_OUT,
+       "inn": SG_IN, "uas": UAS}
+    sipguard(cfg)
+    uas = Sipp("uas_rr.xml", ("::1", UAS), calls=0)
+    time.sleep(0.2)
+    uac = Sipp("uac_rr.xml", ("::1", UAC), ("[::1]", SG_OUT), calls=2, rate=5)
+    run_pair(uas, uac)
+    recs = wait_records(str(tmp_path), 2)
+    assert len(recs) == 2
+    assert recs[0]["caller"]["addr"] == "[::1]:%d" % UAC
