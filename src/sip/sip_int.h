@@ -7,9 +7,14 @@
 #define SIPGUARD_SIP_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sip/sip.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum {
 	SIP__C_TOKEN = 1 << 0,	   /* token: alphanum / "-.!%*_+`'~" */
@@ -28,6 +33,73 @@ extern const uint8_t sip__cclass[256];
 static inline bool sip__is(unsigned char c, unsigned cls)
 {
 	return (sip__cclass[c] & cls) != 0;
+}
+
+/* ASCII lower case: only 'A'..'Z' change (branch-free). */
+static inline unsigned char sip__lc(unsigned char c)
+{
+	return (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 0x20 : 0));
+}
+
+/*
+ * n bytes at p equal the lower-case literal lit, ignoring ASCII case.
+ * Exact for any input byte (lit holds no upper-case letter).  Meant for
+ * short literal names, where the compiler unrolls it.
+ */
+static inline bool sip__lceq(const char *p, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sip__lc((unsigned char)p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+
+/* s equals the lower-case literal, ignoring case (length first). */
+#define SIP__LCEQ(s, lit) \
+	((s).len == sizeof(lit) - 1 && sip__lceq((s).p, lit, sizeof(lit) - 1))
+
+/*
+ * First byte <= '\r' in [p, end), or end.  CR and LF end or fold lines;
+ * other low controls (HTAB, NUL) are rare and left to the caller.  base
+ * is the start of the buffer p lies in: the SSE2 tail reads the 16 bytes
+ * ending at end, which must not start before base.  Reads nothing at or
+ * past end.
+ */
+static inline const char *sip__find_ctl(const char *base, const char *p,
+					const char *end)
+{
+#ifdef __SSE2__
+	const __m128i lim = _mm_set1_epi8('\r');
+	__m128i v;
+	unsigned mask;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		mask = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_min_epu8(v, lim), v));
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+	/* The tail: one load ending at `end`, bytes before p masked off
+	 * (they were scanned already and lie inside the buffer). */
+	if (p < end && end - base >= 16) {
+		const char *q = end - 16;
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		mask = (unsigned)_mm_movemask_epi8(
+			       _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v)) &
+		       (~0u << (p - q));
+		return mask ? q + __builtin_ctz(mask) : end;
+	}
+#else
+	(void)base;
+#endif
+	while (p < end && (unsigned char)*p > '\r')
+		p++;
+	return p;
 }
 
 /* Set *errp (if errp) and return -EINVAL. */
