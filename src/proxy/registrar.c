@@ -23,6 +23,7 @@
  * clears at the registrar then expire here on their own.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -170,6 +171,29 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 	return 0;
 }
 
+/*
+ * Replace Contact c in the message being built with the formatted text
+ * (kept in p->scratch at *usedp, which must outlive the build).
+ */
+static int __attribute__((format(printf, 5, 6)))
+put_contact(struct proxy *p, struct sip_bld *b, const struct sip_nameaddr *c,
+	    size_t *usedp, const char *fmt, ...)
+{
+	size_t room = sizeof(p->scratch) - *usedp;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(p->scratch + *usedp, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -ENOSPC;
+	sip_bld_replace_range(b, c->raw, str_make(p->scratch + *usedp,
+						  (size_t)n));
+	*usedp += (size_t)n;
+	return 0;
+}
+
 int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 		       const struct sip_msg *m, const struct sip_peer *from,
 		       const struct proxy_lis *egress)
@@ -180,23 +204,20 @@ int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 	for (i = 0; i < m->ncontact; i++) {
 		const struct sip_nameaddr *c = &m->contact[i];
 		char token[REG_TOKEN_LEN + 1];
-		int n, err;
+		int err;
 
 		if (c->star)
 			continue;
 		err = reg_bind(p, m, c, from, token);
+		if (!err)
+			err = put_contact(p, b, c, &used,
+					  "<sip:sg%s@%s;transport=%s>%.*s",
+					  token, egress->hostport,
+					  egress->tp == SIP_TP_UDP ? "udp" :
+								     "tcp",
+					  STR_FMT(c->params));
 		if (err)
 			return err;
-		n = snprintf(p->scratch + used, sizeof(p->scratch) - used,
-			     "<sip:sg%s@%s;transport=%s>%.*s", token,
-			     egress->hostport,
-			     egress->tp == SIP_TP_UDP ? "udp" : "tcp",
-			     STR_FMT(c->params));
-		if (n < 0 || (size_t)n >= sizeof(p->scratch) - used)
-			return -ENOSPC;
-		sip_bld_replace_range(b, c->raw,
-				      str_make(p->scratch + used, (size_t)n));
-		used += (size_t)n;
 	}
 	return 0;
 }
@@ -224,20 +245,19 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
 		const struct sip_nameaddr *c = &m->contact[i];
 		struct binding *bd = ours(p, &c->uri);
 		int64_t exp;
-		int n;
+		int err;
 
 		if (!bd)
 			continue;
 		exp = c->has_expires ? (int64_t)c->expires :
 		      m->expires >= 0 ? m->expires : REG_DEFAULT_EXPIRES;
-		n = snprintf(p->scratch + used, sizeof(p->scratch) - used,
-			     "<%.*s>%.*s", (int)bd->contact_len, bd->contact,
-			     STR_FMT(c->params));
-		if (n < 0 || (size_t)n >= sizeof(p->scratch) - used)
-			return -ENOSPC;
-		sip_bld_replace_range(b, c->raw,
-				      str_make(p->scratch + used, (size_t)n));
-		used += (size_t)n;
+		/* The user's own Contact is copied into scratch, so the
+		 * binding may go away below. */
+		err = put_contact(p, b, c, &used, "<%.*s>%.*s",
+				  (int)bd->contact_len, bd->contact,
+				  STR_FMT(c->params));
+		if (err)
+			return err;
 		if (exp == 0)
 			binding_free(bd);
 		else

@@ -25,10 +25,6 @@
 #include <errno.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 const struct sip_limits sip_limits_default = {
 	.max_msg_size = SIP_MAX_MSG_SIZE,
 	.max_headers = SIP_MAX_HEADERS,
@@ -264,51 +260,6 @@ static int parse_start_line(struct sip__pctx *c, const char **pp)
 /* --------------------------------------------------------- header lines */
 
 /*
- * First byte <= '\r' in [p, end), or end: CR and LF end or fold lines;
- * the other low controls (HTAB, or a NUL inside a quoted-pair, RFC 4475
- * intmeth) are rare and left to the caller to skip.  SSE2 tests 16
- * bytes per step; the tail and other targets go byte by byte.
- */
-#ifdef __SSE2__
-static unsigned ctl_mask(const char *p)
-{
-	const __m128i lim = _mm_set1_epi8('\r');
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-
-	return (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_min_epu8(v, lim), v));
-}
-#endif
-
-static const char *find_ctl(const char *base, const char *p,
-			    const char *end)
-{
-#ifdef __SSE2__
-	unsigned mask;
-
-	while (end - p >= 16) {
-		mask = ctl_mask(p);
-		if (mask)
-			return p + __builtin_ctz(mask);
-		p += 16;
-	}
-	/* The tail: one load ending at `end`, bytes before p masked off
-	 * (they were scanned already and lie inside the message). */
-	if (p < end && end - base >= 16) {
-		const char *q = end - 16;
-
-		mask = ctl_mask(q) & (~0u << (p - q));
-		return mask ? q + __builtin_ctz(mask) : end;
-	}
-#else
-	(void)base;
-#endif
-	while (p < end && (unsigned char)*p > '\r')
-		p++;
-	return p;
-}
-
-/*
  * Find the end of the field value starting at p: the LF of the last
  * physical line, following folds (CRLF then SP/HTAB).  Every CR must be
  * followed by LF and every LF preceded by CR.  The search is bounded by
@@ -323,7 +274,7 @@ static const char *field_end(struct sip__pctx *c, const char *name,
 	if ((size_t)(lim - name) > c->max_line + 2)
 		lim = name + c->max_line + 2;
 	for (;;) {
-		p = find_ctl(c->base, p, lim);
+		p = sip__find_ctl(c->base, p, lim);
 		if (p >= lim || (*p == '\r' && p + 1 >= c->end)) {
 			*errp = lim < c->end ?
 				sip__msg_fail(c, SIP_PE_LIMIT, name,
@@ -373,7 +324,7 @@ static void hdr_link(struct sip__pctx *c, unsigned i)
 static int parse_field(struct sip__pctx *c, const char **pp)
 {
 	struct sip_msg *m = c->m;
-	const char *name = *pp, *p = name, *nl;
+	const char *name = *pp, *p = name, *nl, *v, *ve;
 	struct sip_hdr *h;
 	int err = 0;
 
@@ -397,7 +348,14 @@ static int parse_field(struct sip__pctx *c, const char **pp)
 	if ((size_t)(nl + 1 - name) > c->max_line)
 		return sip__msg_fail(c, SIP_PE_LIMIT, name,
 				     "header line too long");
-	h->value = str_trim(str_span(p + 1, nl - 1));
+	/* Trim LWS (folds included) on both sides, as str_trim() would. */
+	v = p + 1;
+	ve = nl - 1;
+	while (v < ve && str_is_lws(*v))
+		v++;
+	while (ve > v && str_is_lws(ve[-1]))
+		ve--;
+	h->value = str_span(v, ve);
 	h->line = str_span(name, nl + 1);
 	h->id = sip_hdr_classify(h->name);
 	hdr_link(c, m->nhdr++);

@@ -83,9 +83,13 @@ static bool is_sp(char ch)
 }
 
 /* RFC 8866 token-char: visible ASCII except "(),/:;<=>?@[\]. */
+static const uint32_t tokch_map[8] = {
+	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x7fffffff, 0, 0, 0, 0,
+};
+
 static bool is_tokch(unsigned char ch)
 {
-	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]", ch);
+	return (tokch_map[ch >> 5] >> (ch & 31)) & 1;
 }
 
 static bool is_token(struct str s)
@@ -109,17 +113,15 @@ static bool is_nonws(struct str s)
 	return s.len > 0;
 }
 
+/* 1*DIGIT, any length: only the syntax matters here. */
 static bool is_digits(struct str s)
 {
-	uint64_t v;
+	size_t i;
 
-	/* Any length of digits is fine here: only the syntax matters. */
-	while (s.len > 19) {
-		if (!sip__is((unsigned char)s.p[0], SIP__C_DIGIT))
+	for (i = 0; i < s.len; i++)
+		if ((unsigned)((unsigned char)s.p[i] - '0') > 9)
 			return false;
-		s = str_skip(s, 1);
-	}
-	return str_to_u64(&v, s, UINT64_MAX) == 0;
+	return s.len > 0;
 }
 
 /* Name in an o= line: letters, digits, '-', '.', '_'. */
@@ -162,11 +164,12 @@ static bool field(struct str *rest, struct str *fp)
 /* The family the address type names (IN IP4 / IN IP6), 0 otherwise. */
 static int addrtype_af(struct str nettype, struct str addrtype)
 {
-	if (!str_eq_cstr(nettype, "IN"))
+	if (nettype.len != 2 || nettype.p[0] != 'I' || nettype.p[1] != 'N' ||
+	    addrtype.len != 3 || addrtype.p[0] != 'I' || addrtype.p[1] != 'P')
 		return 0;
-	if (str_eq_cstr(addrtype, "IP4"))
+	if (addrtype.p[2] == '4')
 		return AF_INET;
-	if (str_eq_cstr(addrtype, "IP6"))
+	if (addrtype.p[2] == '6')
 		return AF_INET6;
 	return 0;
 }
@@ -238,7 +241,7 @@ static int parse_conn(struct sdp_ctx *c, struct str v, struct sdp_conn *cn)
 	cn->nettype = nt;
 	cn->addrtype = at;
 	cn->present = true;
-	if (!str_eq_cstr(nt, "IN")) {
+	if (nt.len != 2 || nt.p[0] != 'I' || nt.p[1] != 'N') {
 		/* Another network (RFC 8866 8.2.6): opaque, not an IP. */
 		if (!is_nonws(addr))
 			return fail(c, SIP_PE_SYNTAX, addr.p, "bad c= address");
@@ -339,23 +342,34 @@ static bool is_proto(struct str s)
 	return true;
 }
 
+/* The well-known profiles, case-insensitively, by length first. */
 static enum sdp_proto proto_id(struct str s)
 {
-	static const char *const names[] = {
-		[SDP_PROTO_RTP_AVP] = "RTP/AVP",
-		[SDP_PROTO_RTP_AVPF] = "RTP/AVPF",
-		[SDP_PROTO_RTP_SAVP] = "RTP/SAVP",
-		[SDP_PROTO_RTP_SAVPF] = "RTP/SAVPF",
-		[SDP_PROTO_UDP_TLS_RTP_SAVP] = "UDP/TLS/RTP/SAVP",
-		[SDP_PROTO_UDP_TLS_RTP_SAVPF] = "UDP/TLS/RTP/SAVPF",
-		[SDP_PROTO_UDP] = "udp",
-	};
-	unsigned i;
-
-	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		if (str_caseeq_cstr(s, names[i]))
-			return (enum sdp_proto)i;
-	return SDP_PROTO_OTHER;
+	switch (s.len) {
+	case 3:
+		return SIP__LCEQ(s, "udp") ? SDP_PROTO_UDP : SDP_PROTO_OTHER;
+	case 7:
+		return SIP__LCEQ(s, "rtp/avp") ? SDP_PROTO_RTP_AVP
+					       : SDP_PROTO_OTHER;
+	case 8:
+		if (SIP__LCEQ(s, "rtp/avpf"))
+			return SDP_PROTO_RTP_AVPF;
+		return SIP__LCEQ(s, "rtp/savp") ? SDP_PROTO_RTP_SAVP
+						: SDP_PROTO_OTHER;
+	case 9:
+		return SIP__LCEQ(s, "rtp/savpf") ? SDP_PROTO_RTP_SAVPF
+						 : SDP_PROTO_OTHER;
+	case 16:
+		return SIP__LCEQ(s, "udp/tls/rtp/savp")
+			       ? SDP_PROTO_UDP_TLS_RTP_SAVP
+			       : SDP_PROTO_OTHER;
+	case 17:
+		return SIP__LCEQ(s, "udp/tls/rtp/savpf")
+			       ? SDP_PROTO_UDP_TLS_RTP_SAVPF
+			       : SDP_PROTO_OTHER;
+	default:
+		return SDP_PROTO_OTHER;
+	}
 }
 
 /* The current section ends at `at`; the next one starts there. */
@@ -365,6 +379,19 @@ static void section_close(struct sdp_ctx *c, const char *at)
 		c->m->end = str_make(at, 0);
 	else
 		c->s->end = str_make(at, 0);
+}
+
+/* Zero a new media section except its format array, which is filled
+ * up to nfmt: clearing all of it would cost more than the parse. */
+_Static_assert(offsetof(struct sdp_media, nfmt) ==
+		       offsetof(struct sdp_media, fmt) +
+			       sizeof(((struct sdp_media *)0)->fmt),
+	       "nfmt must follow fmt");
+
+static void media_init(struct sdp_media *m)
+{
+	memset(m, 0, offsetof(struct sdp_media, fmt));
+	memset(&m->nfmt, 0, sizeof(*m) - offsetof(struct sdp_media, nfmt));
 }
 
 /* m=<media> <port>[/<count>] <proto> <fmt> ... */
@@ -381,6 +408,7 @@ static int parse_media(struct sdp_ctx *c, struct str line, struct str v)
 		return fail(c, SIP_PE_LIMIT, line.p, "too many m= lines");
 	section_close(c, line.p);
 	m = &s->media[s->nmedia++];
+	media_init(m);
 	c->m = m;
 	c->once = 0;
 	m->line = line;
@@ -432,18 +460,25 @@ static int parse_rtcp(struct sdp_ctx *c, const struct sdp_attr *a)
 	return 0;
 }
 
+/* A direction attribute (case-sensitive), or SDP_DIR_NONE. */
 static enum sdp_dir dir_of(struct str name)
 {
-	if (str_eq_cstr(name, "sendrecv"))
+	if (name.len != 8)
+		return SDP_DIR_NONE;
+	if (memcmp(name.p, "sendrecv", 8) == 0)
 		return SDP_DIR_SENDRECV;
-	if (str_eq_cstr(name, "sendonly"))
+	if (memcmp(name.p, "sendonly", 8) == 0)
 		return SDP_DIR_SENDONLY;
-	if (str_eq_cstr(name, "recvonly"))
+	if (memcmp(name.p, "recvonly", 8) == 0)
 		return SDP_DIR_RECVONLY;
-	if (str_eq_cstr(name, "inactive"))
+	if (memcmp(name.p, "inactive", 8) == 0)
 		return SDP_DIR_INACTIVE;
 	return SDP_DIR_NONE;
 }
+
+/* name is exactly the literal (case-sensitive, as attribute names are). */
+#define NAME_IS(n, lit) \
+	((n).len == sizeof(lit) - 1 && memcmp((n).p, lit, sizeof(lit) - 1) == 0)
 
 static int parse_setup(struct sdp_ctx *c, const struct sdp_attr *a)
 {
@@ -480,13 +515,18 @@ static int parse_ptime(struct sdp_ctx *c, const struct sdp_attr *a)
 	return 0;
 }
 
-/* The attributes sdp_parse() itself interprets; others pass through. */
+/* The attributes sdp_parse() itself interprets; others pass through.
+ * Only names of 3, 4, 5 or 8 bytes can be one of them. */
 static int known_attr(struct sdp_ctx *c, const struct sdp_attr *a)
 {
-	enum sdp_dir d = dir_of(a->name);
+	struct str n = a->name;
 	const char *at = a->line.p;
+	enum sdp_dir d;
 	int err;
 
+	if (n.len != 3 && n.len != 4 && n.len != 5 && n.len != 8)
+		return 0;
+	d = dir_of(n);
 	if (d != SDP_DIR_NONE) {
 		err = once(c, ONCE_DIR, at,
 			   "more than one direction attribute");
@@ -496,23 +536,23 @@ static int known_attr(struct sdp_ctx *c, const struct sdp_attr *a)
 		*(c->m ? &c->m->dir : &c->s->dir) = d;
 		return err;
 	}
-	if (str_eq_cstr(a->name, "setup"))
+	if (NAME_IS(n, "setup"))
 		return parse_setup(c, a);
 	if (!c->m)
 		return 0;
-	if (str_eq_cstr(a->name, "rtcp")) {
+	if (NAME_IS(n, "rtcp")) {
 		err = once(c, ONCE_RTCP, at, "duplicate a=rtcp");
 		return err ? err : parse_rtcp(c, a);
 	}
-	if (str_eq_cstr(a->name, "rtcp-mux"))
+	if (NAME_IS(n, "rtcp-mux"))
 		c->m->rtcp_mux = true;
-	else if (str_eq_cstr(a->name, "mid")) {
+	else if (NAME_IS(n, "mid")) {
 		err = once(c, ONCE_MID, at, "duplicate a=mid");
 		if (!err && !is_token(a->value))
 			err = fail(c, SIP_PE_SYNTAX, a->value.p, "bad a=mid");
 		c->m->mid = a->value;
 		return err;
-	} else if (str_eq_cstr(a->name, "ptime")) {
+	} else if (NAME_IS(n, "ptime")) {
 		err = once(c, ONCE_PTIME, at, "duplicate a=ptime");
 		return err ? err : parse_ptime(c, a);
 	}
@@ -543,19 +583,34 @@ static int parse_attr(struct sdp_ctx *c, struct str line, struct str v)
 	return known_attr(c, a);
 }
 
+/* Line types as bit sets over 'a'..'z'. */
+#define LT(ch) (1u << ((ch) - 'a'))
+enum {
+	/* every type RFC 8866 defines: v o s i u e p c b t r z k a m */
+	LINES_ALL = LT('v') | LT('o') | LT('s') | LT('i') | LT('u') |
+		    LT('e') | LT('p') | LT('c') | LT('b') | LT('t') |
+		    LT('r') | LT('z') | LT('k') | LT('a') | LT('m'),
+	LINES_VOS = LT('v') | LT('o') | LT('s'),
+	/* allowed inside a media section */
+	LINES_MEDIA = LT('i') | LT('c') | LT('b') | LT('k') | LT('a') |
+		      LT('m'),
+};
+#undef LT
+
 /* Position rules: v o s first, single instances, media-level lines. */
 static int check_order(struct sdp_ctx *c, char t, const char *at)
 {
 	static const char first[] = "vos";
+	uint32_t bit = 1u << (t - 'a');
 
-	if (!strchr("vosiuepcbtrzkam", t))
+	if (!(bit & LINES_ALL))
 		return fail(c, SIP_PE_SYNTAX, at, "unknown SDP line type");
 	if (c->nlines < 3 && t != first[c->nlines])
 		return fail(c, SIP_PE_SYNTAX, at,
 			    "SDP must start with v=, o=, s=");
-	if (c->nlines >= 3 && strchr("vos", t))
+	if (c->nlines >= 3 && (bit & LINES_VOS))
 		return fail(c, SIP_PE_DUPLICATE, at, "duplicate v=, o= or s=");
-	if (c->m && !strchr("icbkam", t))
+	if (c->m && !(bit & LINES_MEDIA))
 		return fail(c, SIP_PE_SYNTAX, at,
 			    "session-level line in a media section");
 	if (t == 'r' && c->prev != 't' && c->prev != 'r')
