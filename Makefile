@@ -47,6 +47,7 @@ include src/core/core.mk
 include src/sip/sip.mk
 include src/transport/transport.mk
 include src/events/events.mk
+include src/guard/guard.mk
 include src/proxy/proxy.mk
 # Each fragment appends to UNIT_TESTS, FUZZ_TARGETS or BENCHES.
 UNIT_TESTS :=
@@ -56,7 +57,7 @@ include $(sort $(wildcard tests/fuzz/*.mk))
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
-	$(PROXY_SRCS)
+	$(GUARD_SRCS) $(PROXY_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c

@@ -34,6 +34,7 @@
 #include "sip/sip_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -642,7 +643,7 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 	c->prev = t;
 	switch (t) {
 	case 'v':
-		return str_eq_cstr(v, "0") ? 0
+		return v.len == 1 && v.p[0] == '0' ? 0
 					   : fail(c, SIP_PE_SYNTAX, v.p,
 						  "SDP version is not 0");
 	case 'o':
@@ -680,9 +681,11 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 	}
 }
 
-/* Cut the line at p; *nextp is just after its line end (or at end). */
-static int get_line(struct sdp_ctx *c, const char *p, const char *end,
-		    struct str *linep, const char **nextp)
+/* Cut the line at p; *nextp is just after its line end (or at end).
+ * The careful version: finds the line end first, then refuses a line
+ * that is too long before one holding CR or NUL. */
+static int get_line_slow(struct sdp_ctx *c, const char *p, const char *end,
+			 struct str *linep, const char **nextp)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	const char *e = nl ? nl : end, *q;
@@ -697,6 +700,44 @@ static int get_line(struct sdp_ctx *c, const char *p, const char *end,
 		if (*q == '\r' || *q == '\0')
 			return fail(c, SIP_PE_SYNTAX, q,
 				    "control character in SDP line");
+	*linep = str_span(p, e);
+	return 0;
+}
+
+/*
+ * The same in one scan for the common case: the first CR, LF or NUL
+ * (skipping other controls such as HTAB) ends a well-formed line.
+ * Anything unusual (bare CR, NUL, an overlong line) goes to the
+ * careful version, so the errors are the same.
+ */
+static int get_line(struct sdp_ctx *c, const char *p, const char *end,
+		    struct str *linep, const char **nextp)
+{
+	const char *q = p, *e;
+
+	for (;;) {
+		q = sip__find_ctl(c->s->raw.p, q, end);
+		if (q == end) {
+			e = end;
+			*nextp = end;
+			break;
+		}
+		if (*q == '\n') {
+			e = q;
+			*nextp = q + 1;
+			break;
+		}
+		if (*q == '\r' && end - q > 1 && q[1] == '\n') {
+			e = q;
+			*nextp = q + 2;
+			break;
+		}
+		if (*q == '\r' || *q == '\0')
+			return get_line_slow(c, p, end, linep, nextp);
+		q++;
+	}
+	if ((size_t)(e - p) > SDP_MAX_LINE)
+		return get_line_slow(c, p, end, linep, nextp);
 	*linep = str_span(p, e);
 	return 0;
 }
@@ -725,6 +766,17 @@ static int finish(struct sdp_ctx *c)
 	return 0;
 }
 
+/* Zero everything but the attribute and media arrays (~18 KB, filled
+ * up to nattr and nmedia; media_init() clears each new section). */
+static void sess_init(struct sdp_sess *sp)
+{
+	memset(sp, 0, offsetof(struct sdp_sess, attr));
+	sp->nattr = 0;
+	sp->nsess_attr = 0;
+	sp->nmedia = 0;
+	sp->end = STR_NULL;
+}
+
 int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp)
 {
 	struct sdp_ctx c = {.s = sp, .errp = errp};
@@ -734,7 +786,7 @@ int sdp_parse(struct sdp_sess *sp, struct str body, struct sip_perr *errp)
 
 	if (!sp)
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL, "no result");
-	memset(sp, 0, sizeof(*sp));
+	sess_init(sp);
 	sp->raw = body;
 	if (!body.p || !body.len)
 		return fail(&c, SIP_PE_MISSING, body.p, "empty SDP body");

@@ -9,7 +9,7 @@
  * completely, and fills a struct of slices into that value.  Key
  * material is only located, never decoded or copied.
  */
-#include "sip/sip_int.h"
+#include "sip/elem_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +21,11 @@ int sdp_ip_af(struct str addr)
 	char buf[64];
 	unsigned char bin[16];
 
+	/* Most addresses are dotted quads: sip__ipv4_parse() accepts
+	 * exactly what inet_pton(AF_INET) does (four octets 0..255, no
+	 * leading zeros), without the copy. */
+	if (addr.len && addr.len <= 15 && sip__ipv4_parse(bin, addr))
+		return AF_INET;
 	/* An embedded NUL would make inet_pton see a shorter address. */
 	if (!addr.len || memchr(addr.p, '\0', addr.len) ||
 	    str_copy_cstr(buf, sizeof(buf), addr))

@@ -1,0 +1,3 @@
+# guard layer sources (each helper appends its own lines)
+GUARD_SRCS := \
+	src/guard/src.c
