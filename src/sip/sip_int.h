@@ -56,6 +56,20 @@ static inline bool sip__lceq(const char *p, const char *lit, size_t n)
 	return true;
 }
 
+/* a and b are equal ignoring ASCII case. */
+static inline bool sip__caseeq(struct str a, struct str b)
+{
+	size_t i;
+
+	if (a.len != b.len)
+		return false;
+	for (i = 0; i < a.len; i++)
+		if (sip__lc((unsigned char)a.p[i]) !=
+		    sip__lc((unsigned char)b.p[i]))
+			return false;
+	return true;
+}
+
 /* s equals the lower-case literal, ignoring case (length first). */
 #define SIP__LCEQ(s, lit) \
 	((s).len == sizeof(lit) - 1 && sip__lceq((s).p, lit, sizeof(lit) - 1))

@@ -238,11 +238,51 @@ enum sip_host_type sip__host_type(struct str s)
 	return hostname_ok(s) ? SIP_HOST_NAME : SIP_HOST_NONE;
 }
 
+/*
+ * One pass over a hostname or IPv4 address at p: stops at the first byte
+ * that is not alnum, '-' or '.', and tells whether the scanned text is
+ * certainly a valid hostname (labels non-empty, no '-' at either end of
+ * a label, top label starting with a letter, no trailing dot) or made of
+ * digits and dots only.  Anything else is left to sip__host_type().
+ */
+static const char *host_pass(const char *p, const char *end, bool *namep,
+			     bool *digitsp)
+{
+	const char *q, *lab = p;
+	bool ok = true, digits = true;
+
+	for (q = p; q < end; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (sip__is(c, SIP__C_ALPHA)) {
+			digits = false;
+		} else if (sip__is(c, SIP__C_DIGIT)) {
+			continue;
+		} else if (c == '-') {
+			digits = false;
+			ok &= q != lab;
+		} else if (c == '.') {
+			ok &= q != lab && q[-1] != '-';
+			lab = q + 1;
+		} else {
+			break;
+		}
+	}
+	/* The last label: non-empty, no trailing '-', starts with a letter. */
+	ok &= q != lab && q[-1] != '-' &&
+	      sip__is((unsigned char)*lab, SIP__C_ALPHA);
+	*namep = ok;
+	*digitsp = digits;
+	return q;
+}
+
 int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 		   const char *end, const char **stopp, const char *base,
 		   struct sip_perr *errp)
 {
 	const char *q = p;
+	bool name = false, digits = false;
+	uint8_t a[4];
 
 	if (q < end && *q == '[') {
 		q++;
@@ -254,15 +294,21 @@ int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 					 "unterminated IPv6 reference");
 		q++;
 	} else {
-		while (q < end && (sip__is_alnum((unsigned char)*q) ||
-				   *q == '-' || *q == '.'))
-			q++;
+		q = host_pass(p, end, &name, &digits);
 	}
 	*hostp = str_span(p, q);
 	*stopp = q;
 	if (q == p)
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "host expected");
-	*typep = sip__host_type(*hostp);
+	/* Digits and dots are never a hostname (its top label starts with
+	 * a letter): IPv4 or nothing. */
+	if (digits)
+		*typep = sip__ipv4_parse(a, *hostp) ? SIP_HOST_IPV4
+						    : SIP_HOST_NONE;
+	else if (name)
+		*typep = SIP_HOST_NAME;
+	else
+		*typep = sip__host_type(*hostp);
 	if (*typep == SIP_HOST_NONE)
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "invalid host");
 	return 0;
@@ -337,34 +383,108 @@ static bool ttl_ok(struct str v)
 	return v.len <= 3 && str_to_u32(&t, v, 255) == 0;
 }
 
-/* Record a well-known uri-parameter (names compared unescaped). */
-static const char *known_param(struct sip_uri *u, struct str n, struct str v,
-			       bool has_v)
-{
-	struct str *slot = NULL;
+enum uparam_id {
+	UP_OTHER = 0,
+	UP_LR,
+	UP_TRANSPORT,
+	UP_USER,
+	UP_METHOD,
+	UP_MADDR,
+	UP_TTL,
+};
 
-	if (esc_eq(n, STR("lr"), true)) {
+/* The well-known uri-parameter an unescaped name is (any case). */
+static enum uparam_id uparam_id(const char *p, size_t n)
+{
+	switch (n) {
+	case 2:
+		return sip__lceq(p, "lr", 2) ? UP_LR : UP_OTHER;
+	case 3:
+		return sip__lceq(p, "ttl", 3) ? UP_TTL : UP_OTHER;
+	case 4:
+		return sip__lceq(p, "user", 4) ? UP_USER : UP_OTHER;
+	case 5:
+		return sip__lceq(p, "maddr", 5) ? UP_MADDR : UP_OTHER;
+	case 6:
+		return sip__lceq(p, "method", 6) ? UP_METHOD : UP_OTHER;
+	case 9:
+		return sip__lceq(p, "transport", 9) ? UP_TRANSPORT : UP_OTHER;
+	default:
+		return UP_OTHER;
+	}
+}
+
+/* One scanned parameter name; key is what dup_name() compares first. */
+struct uname {
+	struct str s;
+	unsigned npct;	/* %-escapes in it (all valid: scan_pchars) */
+	uint32_t key;	/* unescaped length << 8 | its lower-cased first byte */
+};
+
+/* Byte i of the unescaped name, i < unescaped length. */
+static unsigned char uname_first(const struct uname *n)
+{
+	const char *p = n->s.p;
+
+	if (*p == '%')
+		return (unsigned char)(hexval((unsigned char)p[1]) << 4 |
+				       hexval((unsigned char)p[2]));
+	return (unsigned char)*p;
+}
+
+/* Which well-known parameter a name is, escapes decoded first
+ * (";m%61ddr=" is maddr, RFC 3261 19.1.4 compares unescaped). */
+static enum uparam_id uname_id(const struct uname *n)
+{
+	char buf[9];
+	struct str rest = n->s;
+	size_t len = n->s.len - 2 * n->npct, i;
+	unsigned char ch;
+
+	if (!n->npct)
+		return uparam_id(n->s.p, n->s.len);
+	if (len > sizeof(buf))
+		return UP_OTHER;
+	for (i = 0; esc_getc(&rest, &ch); i++)
+		buf[i] = (char)ch;
+	return uparam_id(buf, len);
+}
+
+/* Record a well-known uri-parameter (names compared unescaped). */
+static const char *known_param(struct sip_uri *u, const struct uname *n,
+			       struct str v, bool has_v)
+{
+	enum uparam_id id = uname_id(n);
+	struct str *slot;
+
+	switch (id) {
+	case UP_OTHER:
+		return NULL;
+	case UP_LR:
 		u->lr = true;
 		return NULL;
-	}
-	if (esc_eq(n, STR("transport"), true))
+	case UP_TRANSPORT:
 		slot = &u->transport;
-	else if (esc_eq(n, STR("user"), true))
+		break;
+	case UP_USER:
 		slot = &u->user_param;
-	else if (esc_eq(n, STR("method"), true))
+		break;
+	case UP_METHOD:
 		slot = &u->method;
-	else if (esc_eq(n, STR("maddr"), true))
+		break;
+	case UP_MADDR:
 		slot = &u->maddr;
-	else if (esc_eq(n, STR("ttl"), true))
+		break;
+	default:
 		slot = &u->ttl;
-	if (!slot)
-		return NULL;
+		break;
+	}
 	if (!has_v)
 		return "URI parameter needs a value";
-	if (slot == &u->maddr) {
+	if (id == UP_MADDR) {
 		if (sip__host_type(v) == SIP_HOST_NONE)
 			return "bad maddr";
-	} else if (slot == &u->ttl ? !ttl_ok(v) : !sip__token_ok(v)) {
+	} else if (id == UP_TTL ? !ttl_ok(v) : !sip__token_ok(v)) {
 		return "bad URI parameter value";
 	}
 	*slot = v;
@@ -374,56 +494,88 @@ static const char *known_param(struct sip_uri *u, struct str n, struct str v,
 /*
  * A parameter named twice (after unescaping, so ";maddr=a;m%61ddr=b"
  * counts) is refused: two readers could pick different copies, and
- * RFC 3261 19.1.4 comparison has no answer for it.
+ * RFC 3261 19.1.4 comparison has no answer for it.  Names are compared
+ * in full only when their keys (unescaped length, first byte) agree.
  */
-static bool dup_name(const struct str *names, unsigned n, struct str name)
+static bool dup_name(const struct uname *names, unsigned n,
+		     const struct uname *name)
 {
 	unsigned i;
 
-	for (i = 0; i < n; i++)
-		if (esc_eq(names[i], name, true))
+	for (i = 0; i < n; i++) {
+		if (names[i].key != name->key)
+			continue;
+		if (!names[i].npct && !name->npct ?
+			    sip__caseeq(names[i].s, name->s) :
+			    esc_eq(names[i].s, name->s, true))
 			return true;
+	}
 	return false;
+}
+
+/* pname / pvalue characters and %HH escapes; *npctp counts escapes. */
+static const char *scan_pchars(const char *p, const char *end,
+			       unsigned *npctp)
+{
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (sip__is(c, SIP__C_PARAM | SIP__C_UNRESERVED)) {
+			p++;
+		} else if (c == '%' && end - p >= 3 &&
+			   hexval((unsigned char)p[1]) >= 0 &&
+			   hexval((unsigned char)p[2]) >= 0) {
+			p += 3;
+			(*npctp)++;
+		} else {
+			break;
+		}
+	}
+	return p;
 }
 
 /* *( ";" pname [ "=" pvalue ] ), p at the first ';'. */
 static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 			 struct sip_perr *errp)
 {
-	const unsigned cls = SIP__C_PARAM | SIP__C_UNRESERVED;
 	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q;
-	struct str names[SIP_MAX_PARAMS];
-	unsigned n = 0;
+	struct uname names[SIP_MAX_PARAMS];
+	unsigned n = 0, vpct;
 
 	while (p < end && *p == ';') {
-		struct str name, val = STR_NULL;
+		struct uname *nm = &names[n];
+		struct str val = STR_NULL;
 		const char *why;
 		bool has_v = false;
 
 		if (n == SIP_MAX_PARAMS)
 			return sip__fail(errp, SIP_PE_LIMIT, base, p,
 					 "too many URI parameters");
-		q = scan_esc(++p, end, cls);
-		name = str_span(p, q);
+		nm->npct = 0;
+		q = scan_pchars(++p, end, &nm->npct);
+		nm->s = str_span(p, q);
 		if (q == p)
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "empty URI parameter");
 		if (q < end && *q == '=') {
 			p = q + 1;
-			q = scan_esc(p, end, cls);
+			vpct = 0;
+			q = scan_pchars(p, end, &vpct);
 			val = str_span(p, q);
 			has_v = true;
 			if (q == p)
 				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 						 "empty URI parameter value");
 		}
-		if (dup_name(names, n, name))
-			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
+		nm->key = (uint32_t)(nm->s.len - 2 * nm->npct) << 8 |
+			  lower(uname_first(nm));
+		if (dup_name(names, n, nm))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, nm->s.p,
 					 "duplicate URI parameter");
-		names[n++] = name;
+		n++;
 		if (u->sch != SIP_URI_TEL &&
-		    (why = known_param(u, name, val, has_v)))
-			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
+		    (why = known_param(u, nm, val, has_v)))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, nm->s.p,
 					 why);
 		p = q;
 	}
@@ -462,14 +614,28 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end,
 {
 	const unsigned ucls = SIP__C_USER | SIP__C_PASSWORD | SIP__C_UNRESERVED;
 	const char *base = u->raw.p, *q = p;
+	bool plain = true;
 	int err;
 
-	while (q < end &&
-	       (sip__is((unsigned char)*q, ucls) || *q == ':' || *q == '%'))
-		q++;
+	/* No '@' at all: no userinfo, no need to look ahead for one. */
+	if (memchr(p, '@', (size_t)(end - p))) {
+		for (; q < end; q++) {
+			if (sip__is((unsigned char)*q, ucls))
+				continue;
+			if (*q != ':' && *q != '%')
+				break;
+			plain = false;
+		}
+	}
 	if (q < end && *q == '@') {
-		if ((err = parse_userinfo(u, p, q, errp)))
+		/* Without ':' or '%' the user part is valid as scanned (the
+		 * password characters are user characters too). */
+		if (plain && q > p) {
+			u->has_userinfo = true;
+			u->user = str_span(p, q);
+		} else if ((err = parse_userinfo(u, p, q, errp))) {
 			return err;
+		}
 		p = q + 1;
 	}
 	if ((err = sip__host_scan(&u->host, &u->host_type, p, end, &p, base,
@@ -624,11 +790,11 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, q, "bad URI scheme");
 	urip->scheme = str_span(p, q);
 	p = q + 1;
-	if (str_caseeq(urip->scheme, STR("sip")))
+	if (SIP__LCEQ(urip->scheme, "sip"))
 		urip->sch = SIP_URI_SIP;
-	else if (str_caseeq(urip->scheme, STR("sips")))
+	else if (SIP__LCEQ(urip->scheme, "sips"))
 		urip->sch = SIP_URI_SIPS;
-	else if (str_caseeq(urip->scheme, STR("tel")))
+	else if (SIP__LCEQ(urip->scheme, "tel"))
 		urip->sch = SIP_URI_TEL;
 	switch (urip->sch) {
 	case SIP_URI_SIP:

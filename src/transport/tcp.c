@@ -81,6 +81,11 @@ static void accept_one(struct tp_listener *ls, int fd,
 	struct tp_conn *c;
 	int err;
 
+	if (tp->gate && !tp->gate(tp->gate_arg, peer, ls->kind, 0)) {
+		tp->st.gated_accepts++;
+		close_rst(fd);
+		return;
+	}
 	err = tp__conn_new(&c, tp, fd, true, peer, ls->idx, ls->zone);
 	if (err) {
 		if (err == -EUSERS)
@@ -409,6 +414,13 @@ static void conn_read(struct tp_conn *c)
 	if (n == 0) {
 		/* Peer closed, perhaps mid-message: the tail is dropped. */
 		tp__conn_close(c, TP_CLOSE_EOF);
+		return;
+	}
+	/* Banned or over its byte rate since it connected: hang up. */
+	if (c->inbound && tp->gate &&
+	    !tp->gate(tp->gate_arg, &c->peer, SIP_TP_TCP, (size_t)n)) {
+		tp->st.gated_reads++;
+		tp__conn_close(c, TP_CLOSE_GATE);
 		return;
 	}
 	tp__conn_touch(c);

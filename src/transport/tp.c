@@ -118,6 +118,12 @@ void tp_set_close_fn(struct transport *tp, tp_close_fn *fn, void *arg)
 	tp->close_arg = arg;
 }
 
+void tp_set_gate(struct transport *tp, tp_gate_fn *fn, void *arg)
+{
+	tp->gate = fn;
+	tp->gate_arg = arg;
+}
+
 /* Deliver up to TP_UDP_ROUNDS batches; the rest waits for the next
  * turn (level-triggered), so one busy socket cannot starve the others. */
 static void on_udp(struct loop *l, int fd, unsigned revents, void *arg)
@@ -140,6 +146,11 @@ static void on_udp(struct loop *l, int fd, unsigned revents, void *arg)
 		for (i = 0; i < n; i++) {
 			if (b->truncated[i]) {
 				tp->st.udp_truncated++;
+				continue;
+			}
+			if (tp->gate && !tp->gate(tp->gate_arg, &b->from[i],
+						  SIP_TP_UDP, b->len[i])) {
+				tp->st.gated_dgrams++;
 				continue;
 			}
 			memset(&from, 0, sizeof(from));

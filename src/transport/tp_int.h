@@ -91,6 +91,8 @@ struct transport {
 	void *recv_arg;
 	tp_close_fn *close_fn;
 	void *close_arg;
+	tp_gate_fn *gate;
+	void *gate_arg;
 	struct tp_stats st;
 	uint64_t next_id; /* counter part of the next conn id */
 	struct tp_listener lst[TP_MAX_LISTENERS];

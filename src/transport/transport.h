@@ -118,6 +118,7 @@ enum tp_close_why {
 	TP_CLOSE_TXFULL,	/* output queue over max_tx */
 	TP_CLOSE_ERROR,		/* socket error (reset...) */
 	TP_CLOSE_CONNECT,	/* outgoing connect failed or timed out */
+	TP_CLOSE_GATE,		/* the gate refused the source (ban, rate) */
 	TP_CLOSE_WHY_MAX,
 };
 
@@ -130,7 +131,22 @@ struct tp_stats {
 	uint64_t closed[TP_CLOSE_WHY_MAX];
 	uint64_t udp_rx, udp_tx, udp_truncated;
 	uint64_t tcp_rx_msgs, tcp_tx_msgs, pings;
+	uint64_t gated_dgrams;	/* datagrams the gate dropped */
+	uint64_t gated_accepts;	/* connections the gate refused */
+	uint64_t gated_reads;	/* connections closed by the gate */
 };
+
+/*
+ * The pre-parse gate (the guard's ban list and token buckets): asked for
+ * every datagram (bytes = its size), every accepted connection (bytes =
+ * 0) and every read on a connection (bytes read), before anything is
+ * parsed.  Returns true to let it in.  A refused datagram is dropped
+ * without a word, a refused connection is reset, a connection whose read
+ * is refused is closed.  Must be O(1) and must not send or allocate.
+ */
+typedef bool tp_gate_fn(void *arg, const struct sg_addr *src, enum sip_tp tp,
+			size_t bytes);
+void tp_set_gate(struct transport *tp, tp_gate_fn *fn, void *arg);
 
 /*
  * A datagram or a framed stream message.  p/n are valid only during the

@@ -128,6 +128,62 @@ static void test_udp_echo(void **state)
 	assert_no_leaks();
 }
 
+/* The gate refuses one source: its datagrams and connections never reach
+ * the receive callback, other sources' do. */
+static struct sg_addr gate_refuse;
+
+static bool test_gate_fn(void *arg, const struct sg_addr *src, enum sip_tp tp,
+			 size_t bytes)
+{
+	unsigned *calls = arg;
+
+	(void)tp;
+	(void)bytes;
+	(*calls)++;
+	return !sg_addr_ip_eq(src, &gate_refuse);
+}
+
+static void test_gate(void **state)
+{
+	struct sg_addr la, tla, ca;
+	unsigned calls = 0;
+	struct h h;
+	int fd, cfd;
+
+	(void)state;
+	h_init(&h, NULL, false);
+	tp_set_gate(h.tp, test_gate_fn, &calls);
+	h_listen(&h, SIP_TP_UDP, "127.0.0.1:0", 0, &la);
+	h_listen(&h, SIP_TP_TCP, "127.0.0.1:0", 0, &tla);
+	gate_refuse = h_addr("127.0.0.66:0");
+	fd = udp_client("127.0.0.66:0", &ca);
+	assert_int_equal(sendto(fd, "hostile", 7, 0, &la.u.sa, la.len), 7);
+	close(fd);
+	fd = udp_client("127.0.0.1:0", &ca);
+	assert_int_equal(sendto(fd, "friendly", 8, 0, &la.u.sa, la.len), 8);
+	cfd = h_connect(&tla);	/* from 127.0.0.1: let in */
+	h_pump(&h, 50);
+	assert_int_equal(h.nmsg, 1);
+	assert_memory_equal(h.msg[0].p, "friendly", 8);
+	assert_int_equal(h_stats(&h).gated_dgrams, 1);
+	assert_int_equal(h_stats(&h).accepted, 1);
+	/* Now refuse 127.0.0.1 too: its open connection is closed on the
+	 * next read, a new one is reset at accept. */
+	gate_refuse = h_addr("127.0.0.1:0");
+	h_write(cfd, "x", 1);
+	assert_true(h_wait_eof(&h, cfd));
+	assert_int_equal(h_stats(&h).gated_reads, 1);
+	close(cfd);
+	cfd = h_connect(&tla);
+	h_pump(&h, 50);
+	assert_int_equal(h_stats(&h).gated_accepts, 1);
+	assert_true(calls >= 4);
+	close(cfd);
+	close(fd);
+	h_fini(&h);
+	assert_no_leaks();
+}
+
 /* Many datagrams at once: more than one recvmmsg batch. */
 static void test_udp_burst(void **state)
 {
@@ -287,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_listen_errors),
 		cmocka_unit_test(test_udp_echo),
+		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_udp_burst),
 		cmocka_unit_test(test_udp_pick),
 		cmocka_unit_test(test_send_batch),
