@@ -12,39 +12,41 @@
 #include "sip/elem_int.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <string.h>
 
-struct dparam {
-	struct str name;
-	size_t off; /* of the struct str in struct sip_digest */
-};
-
-static const struct dparam dparams[] = {
-	{STR("username"), offsetof(struct sip_digest, username)},
-	{STR("realm"), offsetof(struct sip_digest, realm)},
-	{STR("nonce"), offsetof(struct sip_digest, nonce)},
-	{STR("uri"), offsetof(struct sip_digest, uri)},
-	{STR("response"), offsetof(struct sip_digest, response)},
-	{STR("algorithm"), offsetof(struct sip_digest, algorithm)},
-	{STR("cnonce"), offsetof(struct sip_digest, cnonce)},
-	{STR("opaque"), offsetof(struct sip_digest, opaque)},
-	{STR("qop"), offsetof(struct sip_digest, qop)},
-	{STR("nc"), offsetof(struct sip_digest, nc)},
-	{STR("domain"), offsetof(struct sip_digest, domain)},
-	{STR("stale"), offsetof(struct sip_digest, stale)},
-	{STR("userhash"), offsetof(struct sip_digest, userhash)},
-};
-
-static struct str *dslot(struct sip_digest *d, struct str name)
+/* The slot of a known auth-param (any case), by length first. */
+static struct str *dslot(struct sip_digest *d, struct str n)
 {
-	unsigned i;
-
-	for (i = 0; i < sizeof(dparams) / sizeof(dparams[0]); i++)
-		if (str_caseeq(name, dparams[i].name))
-			return (struct str *)(void *)((char *)d +
-						      dparams[i].off);
-	return NULL;
+	switch (n.len) {
+	case 2:
+		return SIP__LCEQ(n, "nc") ? &d->nc : NULL;
+	case 3:
+		if (SIP__LCEQ(n, "uri"))
+			return &d->uri;
+		return SIP__LCEQ(n, "qop") ? &d->qop : NULL;
+	case 5:
+		if (SIP__LCEQ(n, "realm"))
+			return &d->realm;
+		if (SIP__LCEQ(n, "nonce"))
+			return &d->nonce;
+		return SIP__LCEQ(n, "stale") ? &d->stale : NULL;
+	case 6:
+		if (SIP__LCEQ(n, "cnonce"))
+			return &d->cnonce;
+		if (SIP__LCEQ(n, "opaque"))
+			return &d->opaque;
+		return SIP__LCEQ(n, "domain") ? &d->domain : NULL;
+	case 8:
+		if (SIP__LCEQ(n, "username"))
+			return &d->username;
+		if (SIP__LCEQ(n, "response"))
+			return &d->response;
+		return SIP__LCEQ(n, "userhash") ? &d->userhash : NULL;
+	case 9:
+		return SIP__LCEQ(n, "algorithm") ? &d->algorithm : NULL;
+	default:
+		return NULL;
+	}
 }
 
 /*
@@ -118,7 +120,7 @@ int sip_digest_parse(struct sip_digest *dp, struct str s, struct sip_perr *errp)
 	if (p != end && p == q)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 				 "LWS expected after auth scheme");
-	if (!SIP__CASEEQ(dp->scheme, "Digest"))
+	if (!SIP__LCEQ(dp->scheme, "digest"))
 		return 0;
 	if (p == end)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,

@@ -114,7 +114,9 @@ int sip_tokparams_parse(struct sip_tokparams *tp, struct str s,
 	if (!tp || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(tp, 0, sizeof(*tp));
+	/* Not memset: the parameter array is ~1.3 KB and filled up to n. */
+	tp->value = STR_NULL;
+	tp->params.n = 0;
 	p = sip__skip_lws(s.p, end);
 	q = sip__skip_class(p, end, SIP__C_TOKEN);
 	if (q == p)
@@ -155,7 +157,11 @@ int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp)
 	if (!ctp || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(ctp, 0, sizeof(*ctp));
+	/* Not memset: the parameter array is ~1.3 KB and filled up to n. */
+	ctp->type = STR_NULL;
+	ctp->subtype = STR_NULL;
+	ctp->boundary = STR_NULL;
+	ctp->params.n = 0;
 	p = sip__skip_lws(s.p, end);
 	q = sip__skip_class(p, end, SIP__C_TOKEN);
 	ctp->type = str_span(p, q);
@@ -177,7 +183,7 @@ int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp)
 		if (!pp->has_value)
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,
 					 "media parameter needs a value");
-		if (!SIP__CASEEQ(pp->name, "boundary"))
+		if (!SIP__LCEQ(pp->name, "boundary"))
 			continue;
 		if (ctp->boundary.p || !boundary(&ctp->boundary, pp->value))
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,

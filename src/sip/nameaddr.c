@@ -40,19 +40,19 @@ static const char *na_param(struct sip_nameaddr *na, const struct sip_param *pp,
 {
 	struct str n = pp->name, v = pp->value;
 
-	if (SIP__CASEEQ(n, "tag")) {
+	if (SIP__LCEQ(n, "tag")) {
 		if (na->tag.p)
 			return "duplicate tag";
 		if (!sip__token_ok(v))
 			return "bad tag";
 		na->tag = v;
-	} else if (SIP__CASEEQ(n, "expires")) {
+	} else if (SIP__LCEQ(n, "expires")) {
 		if (na->has_expires)
 			return "duplicate expires";
 		if (!sip__delta_seconds(&na->expires, v))
 			return "bad expires";
 		na->has_expires = true;
-	} else if (SIP__CASEEQ(n, "q")) {
+	} else if (n.len == 1 && (n.p[0] | 0x20) == 'q') {
 		if (*seen_q)
 			return "duplicate q";
 		if (!qvalue(&na->q1000, v))
@@ -106,17 +106,21 @@ static int addr(struct sip_nameaddr *na, const char **pp, const char *end,
 
 	if (*p == '<') {
 		q = memchr(p + 1, '>', (size_t)(end - p - 1));
-		if (!q)
+		if (!q) {
+			memset(&na->uri, 0, sizeof(na->uri));
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "unterminated '<'");
+		}
 		u = str_span(p + 1, q);
 		na->angle = true;
 		*pp = q + 1;
 	} else {
 		for (q = p; q < end && *q != ';' && !str_is_lws(*q); q++)
-			if (*q == '?' || *q == ',')
+			if (*q == '?' || *q == ',') {
+				memset(&na->uri, 0, sizeof(na->uri));
 				return sip__fail(errp, SIP_PE_SYNTAX, base, q,
 						 "addr-spec needs <> here");
+			}
 		u = str_span(p, q);
 		*pp = q;
 	}
@@ -145,18 +149,31 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
 	if (!nap || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(nap, 0, sizeof(*nap));
+	/* Field by field: the URI (most of the struct) is cleared by
+	 * sip_uri_parse(), or here when it is not reached. */
 	nap->raw = s;
+	nap->display = STR_NULL;
+	nap->angle = false;
+	nap->params = STR_NULL;
+	nap->tag = STR_NULL;
+	nap->star = false;
+	nap->expires = 0;
+	nap->has_expires = false;
 	nap->q1000 = 1000;
 	p = sip__skip_lws(s.p, end);
-	if (p == end)
-		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p, "empty address");
-	if (*p == '*' && sip__skip_lws(p + 1, end) == end) {
+	if (p == end || (*p == '*' && sip__skip_lws(p + 1, end) == end)) {
+		memset(&nap->uri, 0, sizeof(nap->uri));
+		if (p == end)
+			return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
+					 "empty address");
 		nap->star = true;
 		return 0;
 	}
-	if ((rc = display_name(nap, &p, end, s.p, errp)) ||
-	    (rc = addr(nap, &p, end, max_uri, s.p, errp)))
+	if ((rc = display_name(nap, &p, end, s.p, errp))) {
+		memset(&nap->uri, 0, sizeof(nap->uri));
+		return rc;
+	}
+	if ((rc = addr(nap, &p, end, max_uri, s.p, errp)))
 		return rc;
 	while ((rc = sip__hparam_next(&prm, &p, end, s.p, errp)) > 0) {
 		if (!nap->params.p)

@@ -26,9 +26,17 @@ static int sent_protocol(struct sip_via *v, const char **pp, const char *end,
 {
 	struct str *part[3] = {&v->proto_name, &v->proto_ver, &v->transport};
 	const char *p = *pp;
-	unsigned i;
+	unsigned i = 0;
 
-	for (i = 0; i < 3; i++) {
+	/* Nearly every Via says "SIP/2.0/" with no LWS inside: take the
+	 * first two tokens at once and go on at the second '/'. */
+	if (end - p > 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		v->proto_name = str_make(p, 3);
+		v->proto_ver = str_make(p + 4, 3);
+		p += 7;
+		i = 2;
+	}
+	for (; i < 3; i++) {
 		if (i > 0) {
 			if (p == end || *p != '/')
 				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
@@ -65,16 +73,43 @@ static bool digits_max(struct str val, uint32_t max)
 	return val.len <= 5 && str_to_u32(&x, val, max) == 0;
 }
 
+enum via_pid {
+	VP_OTHER = 0,
+	VP_BRANCH,
+	VP_RECEIVED,
+	VP_RPORT,
+	VP_MADDR,
+	VP_TTL,
+};
+
+/* The parameters the proxy acts on, by length first (any case). */
+static enum via_pid via_pid(struct str n)
+{
+	switch (n.len) {
+	case 3:
+		return sip__lceq(n.p, "ttl", 3) ? VP_TTL : VP_OTHER;
+	case 5:
+		if (sip__lceq(n.p, "rport", 5))
+			return VP_RPORT;
+		return sip__lceq(n.p, "maddr", 5) ? VP_MADDR : VP_OTHER;
+	case 6:
+		return sip__lceq(n.p, "branch", 6) ? VP_BRANCH : VP_OTHER;
+	case 8:
+		return sip__lceq(n.p, "received", 8) ? VP_RECEIVED : VP_OTHER;
+	default:
+		return VP_OTHER;
+	}
+}
+
 /* Record a Via parameter the proxy acts on; NULL or why it is bad. */
 static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 {
-	struct str n = pp->name, val = pp->value;
+	struct str val = pp->value;
+	enum via_pid id = via_pid(pp->name);
 
-	if (!pp->has_value &&
-	    (SIP__CASEEQ(n, "branch") || SIP__CASEEQ(n, "received") ||
-	     SIP__CASEEQ(n, "maddr") || SIP__CASEEQ(n, "ttl")))
-		return "Via parameter needs a value";
-	if (SIP__CASEEQ(n, "rport")) {
+	if (id == VP_OTHER)
+		return NULL;
+	if (id == VP_RPORT) {
 		if (v->has_rport)
 			return "duplicate rport";
 		if (pp->has_value && !digits_max(val, 65535))
@@ -83,32 +118,39 @@ static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 		v->rport = val;
 		return NULL;
 	}
-	if (SIP__CASEEQ(n, "branch")) {
+	if (!pp->has_value)
+		return "Via parameter needs a value";
+	switch (id) {
+	case VP_BRANCH:
 		if (v->has_branch)
 			return "duplicate branch";
 		if (!sip__token_ok(val))
 			return "bad branch";
 		v->has_branch = true;
 		v->branch = val;
-	} else if (SIP__CASEEQ(n, "received")) {
+		break;
+	case VP_RECEIVED:
 		if (v->has_received)
 			return "duplicate received";
 		if (!received_ok(val))
 			return "bad received";
 		v->has_received = true;
 		v->received = val;
-	} else if (SIP__CASEEQ(n, "maddr")) {
+		break;
+	case VP_MADDR:
 		if (v->maddr.p)
 			return "duplicate maddr";
 		if (sip__host_type(val) == SIP_HOST_NONE)
 			return "bad maddr";
 		v->maddr = val;
-	} else if (SIP__CASEEQ(n, "ttl")) {
+		break;
+	default:
 		if (v->ttl.p)
 			return "duplicate ttl";
 		if (val.len > 3 || !digits_max(val, 255))
 			return "bad ttl";
 		v->ttl = val;
+		break;
 	}
 	return NULL;
 }

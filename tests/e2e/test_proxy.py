@@ -323,3 +323,29 @@ zones:
     recs = wait_records(str(tmp_path), 2)
     assert len(recs) == 2
     assert recs[0]["caller"]["addr"] == "[::1]:%d" % UAC
+
+
+def test_tcp_remote_user_behind_nat_reached_over_its_connection(sipguard, tmp_path):
+    """A remote user registers over TCP with a private Contact; the PBX's
+    call reaches it over the very connection it registered on (RFC 5923
+    style reuse), since its Contact is unreachable."""
+    from miniua import MiniUA
+    pbx_port, pbx_uas = 26280, 26281
+    kam = Kamailio(IP, pbx_port, uas="%s:%d" % (IP, pbx_uas))
+    ua = None
+    try:
+        sipguard(config(str(tmp_path),
+                        backends=("udp:%s:%d" % (IP, pbx_port),)))
+        ua = MiniUA((IP, SG_OUT), "carol", "secret")
+        ua.register()
+        caller = Sipp("uac_rr.xml", (IP, 26290), (IP, pbx_port), calls=1,
+                      service="carol")
+        seen = ua.answer_call()
+        assert caller.wait(30) == 0, caller.errors() + kam.text()[-2000:]
+        assert "ACK" in seen
+    finally:
+        if ua:
+            ua.close()
+        kam.stop()
+    recs = wait_records(str(tmp_path), 1)
+    assert recs and recs[-1]["callee"]["transport"] == "TCP", recs
