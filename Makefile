@@ -13,7 +13,7 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1
+PKGS    := yaml-0.1 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
 
@@ -49,6 +49,7 @@ include src/transport/transport.mk
 include src/events/events.mk
 include src/guard/guard.mk
 include src/proxy/proxy.mk
+include src/ctl/ctl.mk
 # Each fragment appends to UNIT_TESTS, FUZZ_TARGETS or BENCHES.
 UNIT_TESTS :=
 FUZZ_TARGETS :=
@@ -57,12 +58,14 @@ include $(sort $(wildcard tests/fuzz/*.mk))
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
-	$(GUARD_SRCS) $(PROXY_SRCS)
+	$(GUARD_SRCS) $(PROXY_SRCS) $(CTL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 BIN      := $(BUILD)/sipguard
+CTLBIN   := $(BUILD)/sipguardctl
+CTLCLIENT_OBJS := $(CTLCLIENT_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
@@ -70,7 +73,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD_ROOT)/fuzz/tests/fuzz/fuzz_%)
 
 .PHONY: all run test unit asan fuzz fuzz-build deps clean format \
 	check-format bench-parse e2e replay
-all: $(BIN)
+all: $(BIN) $(CTLBIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +85,9 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(DAEMON_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
+
+$(CTLBIN): $(CTLCLIENT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CTLCLIENT_OBJS) $(LIB) $(LDLIBS)
 
 # Unit tests: one cmocka binary per module.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)

@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config
 	libyaml-dev            # configuration
+	libssl-dev             # OpenSSL: Digest hashes, HMAC nonces, randomness
 	libcmocka-dev          # unit tests
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers
 	libosip2-dev           # parser benchmark comparison

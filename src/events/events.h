@@ -9,9 +9,11 @@
 #ifndef SIPGUARD_EVENTS_H
 #define SIPGUARD_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "core/str.h"
 
 struct buf;
@@ -70,5 +72,195 @@ int cdr_write(struct cdr_writer *w, const struct sip_dlg *d);
 uint64_t cdr_written(const struct cdr_writer *w);
 uint64_t cdr_failed(const struct cdr_writer *w);
 void cdr_close(struct cdr_writer *w);
+
+/* ------------------------------------------------------------ event log */
+
+/*
+ * Security events: every drop, refusal, ban and unban (and what a rule
+ * in monitor mode would have done) becomes one JSON line in the event
+ * log.  The schema is a stable interface, documented in docs/events.md.
+ *
+ * Repeats are aggregated so that a flood cannot flood the log: the first
+ * event of a key (type, event, rule, source IP) is written at once; later
+ * ones within the window are only counted, and one "repeat" line with
+ * their count is written when the window closes (evlog_flush()).  While
+ * repeats keep coming the window restarts, so a steady flood costs one
+ * line per key and window.  On top of that, a hard cap on lines per
+ * second: lines over it are dropped and summed up in one "suppressed"
+ * line.  The sum of "count" over all lines is the number of events.
+ *
+ * Memory is fixed at evlog_open(): a table of conf.slots keys; when it is
+ * full the oldest key is flushed early and reused.  Nothing allocates per
+ * event.  Not thread-safe: one writer per event loop.
+ */
+
+/* Event types ("type"): what happened. */
+#define EV_DROP         "drop"       /* dropped silently */
+#define EV_REFUSE       "refuse"     /* answered with an error status */
+#define EV_BAN          "ban"        /* source banned */
+#define EV_UNBAN        "unban"      /* ban lifted by an administrator */
+#define EV_EXPIRE       "expire"     /* ban ran out */
+#define EV_WOULD_DROP   "would-drop" /* monitor mode: passed instead */
+#define EV_WOULD_REFUSE "would-refuse"
+#define EV_WOULD_BAN    "would-ban"
+
+/* Actions ("action"): what was done with the traffic. */
+#define EV_ACT_DROP  "drop"
+#define EV_ACT_REPLY "reply"
+#define EV_ACT_BAN   "ban"
+#define EV_ACT_UNBAN "unban"
+#define EV_ACT_PASS  "pass"
+
+enum {
+	EVLOG_WINDOW_MS = 10000, /* default aggregation window */
+	EVLOG_SLOTS = 4096,      /* default aggregation keys */
+	EVLOG_MAX_SLOTS = 1 << 20,
+	EVLOG_LINES_PER_S = 200, /* default cap on lines per second */
+	/* Longer strings are cut (bytes, before JSON escaping). */
+	EVLOG_ZONE_MAX = 32,
+	EVLOG_METHOD_MAX = 32,
+	EVLOG_USER_MAX = 64,
+	EVLOG_REASON_MAX = 160,
+	EVLOG_NAME_MAX = 48,   /* type, event, rule, action, transport */
+	EVLOG_LINE_MAX = 4096, /* holds every field at its cap, escaped */
+};
+
+/*
+ * One event, as the proxy or guard reports it.  Static strings must live
+ * for the whole run (string literals); everything else is copied before
+ * evlog_emit() returns.  Never put secrets in reason (an Authorization
+ * value, a password): the log keeps what it is given.
+ */
+struct ev {
+	const char *type;   /* EV_DROP...; static, required */
+	const char *event;  /* "scanner", "rate-limit"...; static, required */
+	const char *zone;   /* zone name or NULL (copied) */
+	struct sg_addr src; /* source; src.len == 0: none */
+	uint8_t src_plen;   /* 0: host; else a prefix ("2001:db8::/64") */
+	const char *transport; /* "UDP", "TCP", "TLS", or NULL; static */
+	struct str method;     /* attacker-controlled; empty: null */
+	struct str user;       /* attacker-controlled; empty: null */
+	const char *rule;      /* rule name or NULL; static */
+	const char *action;    /* EV_ACT_...; static, or NULL */
+	struct str reason;     /* free text; empty: null */
+	int status;            /* SIP status of a reply, 0: null */
+};
+
+/* Receives each finished line (with its '\n') instead of the file. */
+typedef void evlog_write_fn(void *arg, const char *line, size_t len);
+
+struct evlog_conf {
+	uint32_t window_ms;    /* 0: EVLOG_WINDOW_MS */
+	uint32_t slots;        /* 0: EVLOG_SLOTS; at most EVLOG_MAX_SLOTS */
+	uint32_t lines_per_s;  /* 0: EVLOG_LINES_PER_S */
+	evlog_write_fn *write; /* NULL: write to the path */
+	void *write_arg;
+};
+
+struct evlog_stats {
+	uint64_t events;     /* evlog_emit() calls */
+	uint64_t lines;      /* lines written */
+	uint64_t aggregated; /* events counted into repeat lines */
+	uint64_t suppressed; /* lines dropped by the rate cap */
+	uint64_t evicted;    /* keys flushed early: table full */
+	uint64_t errors;     /* write errors (lines lost) */
+};
+
+/* Owner: the caller of evlog_open(); release with evlog_close(). */
+struct evlog;
+
+/*
+ * Open the event log.  path: a file opened for appending (created 0640),
+ * "-" for standard error, or ignored when conf->write is set.  conf may
+ * be NULL (defaults).  Returns 0, -EINVAL (bad arguments, slots too
+ * large), -ENOMEM or -errno from open(2).
+ */
+int evlog_open(struct evlog **ep, const char *path,
+	       const struct evlog_conf *conf);
+/*
+ * Report one event at monotonic now_ms (windows, rate cap) and wall-clock
+ * wall_ms ("ts").  Writes a line, counts a repeat, or counts a suppressed
+ * line.  Returns 0, -EINVAL (NULL, missing type or event) or -errno of a
+ * failed write (the event is still counted).
+ */
+int evlog_emit(struct evlog *e, const struct ev *ev, uint64_t now_ms,
+	       uint64_t wall_ms);
+/*
+ * Close the windows that ended by now_ms (writing their repeat lines) and
+ * the rate window (writing the suppressed line).  Call it from a timer,
+ * e.g. every second.  Returns the number of lines written.
+ */
+unsigned evlog_flush(struct evlog *e, uint64_t now_ms);
+/* Reopen the path, for log rotation.  0 or -errno (old fd kept then). */
+int evlog_reopen(struct evlog *e);
+void evlog_stats(const struct evlog *e, struct evlog_stats *sp);
+/*
+ * Write every pending repeat and suppressed line (no rate cap), close
+ * the file and free.  evlog_close(NULL) does nothing.
+ */
+void evlog_close(struct evlog *e);
+
+/*
+ * Format one event line into out (appends, with '\n'): what evlog writes
+ * for a first occurrence (count 1, repeat false).  Returns 0, -EINVAL or
+ * a buf error (out unchanged then).
+ */
+int evlog_format(struct buf *out, const struct ev *ev, uint64_t wall_ms);
+
+/* ---------------------------------------------------------------- rules */
+
+/*
+ * Rule registry: every guard decision names a rule (a static string such
+ * as "scanner-ua"); the registry gives each an id, counts its hits and
+ * holds its monitor flag.  A rule in monitor mode only reports what it
+ * would have done ("would-drop") and lets the traffic pass; the global
+ * monitor flag does that for every rule.  Fixed capacity, no allocation
+ * after rules_new().  Not thread-safe: owned by one loop.
+ */
+enum {
+	RULES_MAX = 256, /* default and upper bound of rules */
+	RULES_NAME_MAX = 64,
+};
+
+/* Owner: the caller of rules_new(); release with rules_free(). */
+struct rules;
+
+struct rule_info {
+	const char *name;
+	bool monitor;       /* own flag */
+	bool effective;     /* own flag OR global flag */
+	uint64_t hits;      /* decisions, monitored ones included */
+	uint64_t monitored; /* hits that passed because of monitor mode */
+};
+
+/* max rules (0: RULES_MAX).  0, -EINVAL (max > RULES_MAX) or -ENOMEM. */
+int rules_new(struct rules **rp, unsigned max);
+void rules_free(struct rules *r);
+/*
+ * Register a rule; name is borrowed (a string literal) and must be 1..
+ * RULES_NAME_MAX bytes of [A-Za-z0-9._-].  Registering a name again
+ * returns the existing id and keeps its flag.  Returns the id (>= 0),
+ * -EINVAL or -ENOSPC (registry full).
+ */
+int rules_register(struct rules *r, const char *name, bool monitor);
+/* Id of a rule by name, or -ENOENT. */
+int rules_find(const struct rules *r, struct str name);
+/*
+ * Count one decision of rule id.  Returns true when the rule is in
+ * monitor mode (own or global flag): the caller then lets the traffic
+ * pass and reports a "would-" event.  An invalid id counts nothing and
+ * returns false.
+ */
+bool rules_hit(struct rules *r, int id);
+/* Own flag OR global flag; false for an invalid id. */
+bool rules_monitor(const struct rules *r, int id);
+/* Set a rule's own flag.  0 or -ENOENT. */
+int rules_set_monitor(struct rules *r, int id, bool on);
+void rules_set_global_monitor(struct rules *r, bool on);
+bool rules_global_monitor(const struct rules *r);
+/* Number of rules; ids are 0..rules_count()-1, in registration order. */
+unsigned rules_count(const struct rules *r);
+/* Fill *ip for id.  0 or -ENOENT. */
+int rules_get(const struct rules *r, int id, struct rule_info *ip);
 
 #endif

@@ -2,3 +2,7 @@
 EVENTS_SRCS := \
 	src/events/json.c \
 	src/events/cdr.c
+# event log and rule registry (issue 4)
+EVENTS_SRCS += \
+	src/events/evlog.c \
+	src/events/rules.c

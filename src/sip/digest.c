@@ -19,31 +19,31 @@ static struct str *dslot(struct sip_digest *d, struct str n)
 {
 	switch (n.len) {
 	case 2:
-		return SIP__LCEQ(n, "nc") ? &d->nc : NULL;
+		return SIP__ALPHAEQ(n, "nc") ? &d->nc : NULL;
 	case 3:
-		if (SIP__LCEQ(n, "uri"))
+		if (SIP__ALPHAEQ(n, "uri"))
 			return &d->uri;
-		return SIP__LCEQ(n, "qop") ? &d->qop : NULL;
+		return SIP__ALPHAEQ(n, "qop") ? &d->qop : NULL;
 	case 5:
-		if (SIP__LCEQ(n, "realm"))
+		if (SIP__ALPHAEQ(n, "realm"))
 			return &d->realm;
-		if (SIP__LCEQ(n, "nonce"))
+		if (SIP__ALPHAEQ(n, "nonce"))
 			return &d->nonce;
-		return SIP__LCEQ(n, "stale") ? &d->stale : NULL;
+		return SIP__ALPHAEQ(n, "stale") ? &d->stale : NULL;
 	case 6:
-		if (SIP__LCEQ(n, "cnonce"))
+		if (SIP__ALPHAEQ(n, "cnonce"))
 			return &d->cnonce;
-		if (SIP__LCEQ(n, "opaque"))
+		if (SIP__ALPHAEQ(n, "opaque"))
 			return &d->opaque;
-		return SIP__LCEQ(n, "domain") ? &d->domain : NULL;
+		return SIP__ALPHAEQ(n, "domain") ? &d->domain : NULL;
 	case 8:
-		if (SIP__LCEQ(n, "username"))
+		if (SIP__ALPHAEQ(n, "username"))
 			return &d->username;
-		if (SIP__LCEQ(n, "response"))
+		if (SIP__ALPHAEQ(n, "response"))
 			return &d->response;
-		return SIP__LCEQ(n, "userhash") ? &d->userhash : NULL;
+		return SIP__ALPHAEQ(n, "userhash") ? &d->userhash : NULL;
 	case 9:
-		return SIP__LCEQ(n, "algorithm") ? &d->algorithm : NULL;
+		return SIP__ALPHAEQ(n, "algorithm") ? &d->algorithm : NULL;
 	default:
 		return NULL;
 	}
@@ -120,7 +120,7 @@ int sip_digest_parse(struct sip_digest *dp, struct str s, struct sip_perr *errp)
 	if (p != end && p == q)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 				 "LWS expected after auth scheme");
-	if (!SIP__LCEQ(dp->scheme, "digest"))
+	if (!SIP__ALPHAEQ(dp->scheme, "digest"))
 		return 0;
 	if (p == end)
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,

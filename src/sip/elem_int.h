@@ -10,8 +10,10 @@
 #ifndef SIPGUARD_SIP_ELEM_INT_H
 #define SIPGUARD_SIP_ELEM_INT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sip/sip_int.h"
 
@@ -22,9 +24,21 @@ static inline const char *sip__skip_lws(const char *p, const char *end)
 	return p;
 }
 
+/* Skip bytes of class cls; unrolled, one bounds check per four bytes. */
 static inline const char *sip__skip_class(const char *p, const char *end,
 					  unsigned cls)
 {
+	while (end - p >= 4) {
+		if (!sip__is((unsigned char)p[0], cls))
+			return p;
+		if (!sip__is((unsigned char)p[1], cls))
+			return p + 1;
+		if (!sip__is((unsigned char)p[2], cls))
+			return p + 2;
+		if (!sip__is((unsigned char)p[3], cls))
+			return p + 3;
+		p += 4;
+	}
 	while (p < end && sip__is((unsigned char)*p, cls))
 		p++;
 	return p;
@@ -38,8 +52,59 @@ static inline bool sip__is_alnum(unsigned char c)
 /* Case-insensitive compare with a string literal, without strlen(). */
 #define SIP__CASEEQ(s, lit) str_caseeq((s), STR(lit))
 
+/*
+ * n bytes at p equal lit ignoring ASCII case, where lit is lower-case
+ * LETTERS only: then (x | 0x20) == lit holds exactly for the two cases
+ * of each letter and for no other byte, so whole words compare at once.
+ * With a literal and constant n this is a few loads and compares.
+ */
+static inline bool sip__alphaeq(const char *p, const char *lit, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+	uint16_t e, f;
+
+	while (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, lit, 8);
+		if ((a | 0x2020202020202020ull) != b)
+			return false;
+		p += 8;
+		lit += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(&c, p, 4);
+		memcpy(&d, lit, 4);
+		if ((c | 0x20202020u) != d)
+			return false;
+		p += 4;
+		lit += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&e, p, 2);
+		memcpy(&f, lit, 2);
+		if ((uint16_t)(e | 0x2020u) != f)
+			return false;
+		p += 2;
+		lit += 2;
+		n -= 2;
+	}
+	return n == 0 || ((unsigned char)*p | 0x20) == (unsigned char)*lit;
+}
+
+/* s equals lit (lower-case letters only), ignoring case. */
+#define SIP__ALPHAEQ(s, lit) \
+	((s).len == sizeof(lit) - 1 && \
+	 sip__alphaeq((s).p, lit, sizeof(lit) - 1))
+
 /* True when s is a non-empty RFC 3261 token. */
-bool sip__token_ok(struct str s);
+SIP__HOT bool sip__token_ok(struct str s)
+{
+	return s.len > 0 &&
+	       sip__skip_class(s.p, s.p + s.len, SIP__C_TOKEN) == s.p + s.len;
+}
 
 /*
  * p points at a '"'.  Returns the byte after the closing quote, or NULL if
@@ -68,7 +133,23 @@ bool sip__ipv6_parse(uint8_t out[16], struct str s);
  * port = 1*DIGIT, 0..65535.  *pp at the first digit; advanced past the
  * digits.  Returns false on no digit or overflow.
  */
-bool sip__port_scan(uint16_t *portp, const char **pp, const char *end);
+SIP__HOT bool sip__port_scan(uint16_t *portp, const char **pp,
+			     const char *end)
+{
+	const char *p = *pp;
+	uint32_t v = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	while (p < end && *p >= '0' && *p <= '9') {
+		v = v * 10 + (uint32_t)(*p++ - '0');
+		if (v > 65535)
+			return false;
+	}
+	*portp = (uint16_t)v;
+	*pp = p;
+	return true;
+}
 
 /* delta-seconds: 1*DIGIT, saturating at UINT32_MAX (RFC 3261 20.19). */
 bool sip__delta_seconds(uint32_t *vp, struct str s);
@@ -82,5 +163,83 @@ bool sip__delta_seconds(uint32_t *vp, struct str s);
  */
 int sip__hparam_next(struct sip_param *pp, const char **curp, const char *end,
 		     const char *base, struct sip_perr *errp);
+
+/* Characters of a parameter name or unquoted value.  token covers header
+ * params; param-unreserved adds what URI params and host values (IPv6
+ * "[::1]", RFC 5118 bare received=2001:db8::1) need. */
+#define SIP__PCHARS (SIP__C_TOKEN | SIP__C_PARAM | SIP__C_UNRESERVED)
+
+/*
+ * name [ EQUAL value ] from p (no leading LWS); *endp after it.  An
+ * unquoted value is scanned as token characters first, then as the
+ * wider set: the value is a token exactly when the second scan adds
+ * nothing (token characters are a subset of SIP__PCHARS), and *vtokp
+ * says so without a second pass.  Returns 1 or -EINVAL.
+ */
+SIP__HOT int sip__param_body(struct sip_param *pp, bool *vtokp, const char *p,
+			     const char *end, const char **endp,
+			     const char *base, struct sip_perr *errp)
+{
+	const char *q = sip__skip_class(p, end, SIP__PCHARS), *t;
+
+	/* -EINVAL spelled out: the compiler then knows rc > 0 means the
+	 * parameter was filled in. */
+	if (q == p) {
+		sip__fail(errp, SIP_PE_SYNTAX, base, p,
+			  "parameter name expected");
+		return -EINVAL;
+	}
+	pp->name = str_span(p, q);
+	pp->value = STR_NULL;
+	pp->has_value = false;
+	*vtokp = false;
+	p = q;
+	if (p < end && str_is_lws(*p))
+		p = sip__skip_lws(p, end);
+	if (p < end && *p == '=') {
+		p = sip__skip_lws(p + 1, end);
+		if (p < end && *p == '"') {
+			q = sip__qstring_end(p, end);
+		} else {
+			t = sip__skip_class(p, end, SIP__C_TOKEN);
+			q = sip__skip_class(t, end, SIP__PCHARS);
+			*vtokp = t == q && q != p;
+		}
+		if (!q || q == p) {
+			sip__fail(errp, SIP_PE_SYNTAX, base, p,
+				  "bad parameter value");
+			return -EINVAL;
+		}
+		pp->value = str_span(p, q);
+		pp->has_value = true;
+	}
+	*endp = q;
+	return 1;
+}
+
+/* sip__hparam_next(), also telling whether the value is a non-empty
+ * token (found during the scan, so callers need not scan it again). */
+SIP__HOT int sip__hparam_next_tok(struct sip_param *pp, bool *vtokp,
+				  const char **curp, const char *end,
+				  const char *base, struct sip_perr *errp)
+{
+	const char *p = *curp;
+
+	if (p < end && str_is_lws(*p))
+		p = sip__skip_lws(p, end);
+	if (p == end) {
+		*curp = p;
+		return 0;
+	}
+	if (*p != ';') {
+		sip__fail(errp, SIP_PE_SYNTAX, base, p,
+			  "';' expected before parameter");
+		return -EINVAL;
+	}
+	p++;
+	if (p < end && str_is_lws(*p))
+		p = sip__skip_lws(p, end);
+	return sip__param_body(pp, vtokp, p, end, curp, base, errp);
+}
 
 #endif

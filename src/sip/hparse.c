@@ -183,7 +183,7 @@ int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp)
 		if (!pp->has_value)
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,
 					 "media parameter needs a value");
-		if (!SIP__LCEQ(pp->name, "boundary"))
+		if (!SIP__ALPHAEQ(pp->name, "boundary"))
 			continue;
 		if (ctp->boundary.p || !boundary(&ctp->boundary, pp->value))
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, pp->name.p,

@@ -20,6 +20,7 @@
  *
  * Errors carry a static reason and the byte offset in buf.
  */
+#include "sip/elem_int.h"
 #include "sip/msg_int.h"
 
 #include <errno.h>
@@ -116,6 +117,8 @@ static enum sip_perr_code check_version(struct str v)
 {
 	size_t i, d1 = 0, d2 = 0;
 
+	if (v.len == 7 && memcmp(v.p, "SIP/2.0", 7) == 0)
+		return SIP_PE_NONE;
 	if (v.len < 7 || !str_casestarts(v, STR("SIP/")))
 		return SIP_PE_SYNTAX;
 	for (i = 4; i < v.len && v.p[i] >= '0' && v.p[i] <= '9'; i++)
@@ -328,8 +331,7 @@ static int parse_field(struct sip__pctx *c, const char **pp)
 	struct sip_hdr *h;
 	int err = 0;
 
-	while (p < c->end && sip__is((unsigned char)*p, SIP__C_TOKEN))
-		p++;
+	p = sip__skip_class(name, c->end, SIP__C_TOKEN);
 	if (p == name)
 		return sip__msg_fail(c, SIP_PE_SYNTAX, p, "bad header name");
 	if (m->nhdr >= c->max_headers)
@@ -337,19 +339,25 @@ static int parse_field(struct sip__pctx *c, const char **pp)
 				     "too many header fields");
 	h = &m->hdr[m->nhdr];
 	h->name = str_span(name, p);
-	while (p < c->end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p >= c->end || *p != ':')
-		return sip__msg_fail(c, SIP_PE_SYNTAX, p,
-				     "header without colon");
-	nl = field_end(c, name, p + 1, &err);
+	if (p >= c->end || *p != ':') {
+		while (p < c->end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= c->end || *p != ':')
+			return sip__msg_fail(c, SIP_PE_SYNTAX, p,
+					     "header without colon");
+	}
+	/* SP and HTAB after the colon cannot end the line: skip them
+	 * before the search for CR/LF. */
+	v = p + 1;
+	while (v < c->end && (*v == ' ' || *v == '\t'))
+		v++;
+	nl = field_end(c, name, v, &err);
 	if (!nl)
 		return err;
 	if ((size_t)(nl + 1 - name) > c->max_line)
 		return sip__msg_fail(c, SIP_PE_LIMIT, name,
 				     "header line too long");
 	/* Trim LWS (folds included) on both sides, as str_trim() would. */
-	v = p + 1;
 	ve = nl - 1;
 	while (v < ve && str_is_lws(*v))
 		v++;

@@ -36,17 +36,17 @@ static bool qvalue(uint16_t *qp, struct str v)
 
 /* tag, expires, q; a repeat is refused (one dialog, one answer). */
 static const char *na_param(struct sip_nameaddr *na, const struct sip_param *pp,
-			    bool *seen_q)
+			    bool vtok, bool *seen_q)
 {
 	struct str n = pp->name, v = pp->value;
 
-	if (SIP__LCEQ(n, "tag")) {
+	if (SIP__ALPHAEQ(n, "tag")) {
 		if (na->tag.p)
 			return "duplicate tag";
-		if (!sip__token_ok(v))
+		if (!vtok)
 			return "bad tag";
 		na->tag = v;
-	} else if (SIP__LCEQ(n, "expires")) {
+	} else if (SIP__ALPHAEQ(n, "expires")) {
 		if (na->has_expires)
 			return "duplicate expires";
 		if (!sip__delta_seconds(&na->expires, v))
@@ -143,7 +143,7 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
 {
 	const char *p, *end = s.p + s.len, *why;
 	struct sip_param prm;
-	bool seen_q = false;
+	bool seen_q = false, vtok;
 	int rc;
 
 	if (!nap || (!s.p && s.len))
@@ -175,11 +175,12 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
 	}
 	if ((rc = addr(nap, &p, end, max_uri, s.p, errp)))
 		return rc;
-	while ((rc = sip__hparam_next(&prm, &p, end, s.p, errp)) > 0) {
+	while ((rc = sip__hparam_next_tok(&prm, &vtok, &p, end, s.p, errp)) >
+	       0) {
 		if (!nap->params.p)
 			nap->params.p = prm.name.p;
 		nap->params.len = (size_t)(p - nap->params.p);
-		if ((why = na_param(nap, &prm, &seen_q)))
+		if ((why = na_param(nap, &prm, vtok, &seen_q)))
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, prm.name.p,
 					 why);
 	}

@@ -8,15 +8,16 @@
 #include <errno.h>
 #include <string.h>
 
-/* Characters of a parameter name or unquoted value.  token covers header
- * params; param-unreserved adds what URI params and host values (IPv6
- * "[::1]", RFC 5118 bare received=2001:db8::1) need. */
-#define PCHARS (SIP__C_TOKEN | SIP__C_PARAM | SIP__C_UNRESERVED)
+/* qdtext bytes that need no second look: HTAB, SP..~ except '"' and
+ * '\\', and every byte >= 0x80 (UTF8-NONASCII, not validated). */
+static const uint32_t qplain[8] = {
+	0x00000200, 0xfffffffb, 0xefffffff, 0x7fffffff,
+	0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
+};
 
-bool sip__token_ok(struct str s)
+static bool is_qplain(unsigned char c)
 {
-	return s.len > 0 &&
-	       sip__skip_class(s.p, s.p + s.len, SIP__C_TOKEN) == s.p + s.len;
+	return (qplain[c >> 5] >> (c & 31)) & 1;
 }
 
 const char *sip__qstring_end(const char *p, const char *end)
@@ -24,6 +25,8 @@ const char *sip__qstring_end(const char *p, const char *end)
 	for (p++; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
 
+		if (is_qplain(c))
+			continue;
 		if (c == '"')
 			return p + 1;
 		if (c == '\\') {
@@ -59,49 +62,12 @@ bool sip__delta_seconds(uint32_t *vp, struct str s)
 	return true;
 }
 
-/* name [ EQUAL value ] from p (no leading LWS); *endp after it. */
-static int param_body(struct sip_param *pp, const char *p, const char *end,
-		      const char **endp, const char *base,
-		      struct sip_perr *errp)
-{
-	const char *q = sip__skip_class(p, end, PCHARS);
-
-	if (q == p)
-		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
-				 "parameter name expected");
-	pp->name = str_span(p, q);
-	pp->value = STR_NULL;
-	pp->has_value = false;
-	p = sip__skip_lws(q, end);
-	if (p < end && *p == '=') {
-		p = sip__skip_lws(p + 1, end);
-		if (p < end && *p == '"')
-			q = sip__qstring_end(p, end);
-		else
-			q = sip__skip_class(p, end, PCHARS);
-		if (!q || q == p)
-			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
-					 "bad parameter value");
-		pp->value = str_span(p, q);
-		pp->has_value = true;
-	}
-	*endp = q;
-	return 1;
-}
-
 int sip__hparam_next(struct sip_param *pp, const char **curp, const char *end,
 		     const char *base, struct sip_perr *errp)
 {
-	const char *p = sip__skip_lws(*curp, end);
+	bool tok;
 
-	if (p == end) {
-		*curp = p;
-		return 0;
-	}
-	if (*p != ';')
-		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
-				 "';' expected before parameter");
-	return param_body(pp, sip__skip_lws(p + 1, end), end, curp, base, errp);
+	return sip__hparam_next_tok(pp, &tok, curp, end, base, errp);
 }
 
 /*
@@ -115,6 +81,7 @@ int sip_params_parse(struct sip_params *pp, struct str s, struct sip_perr *errp)
 {
 	const char *p, *end = s.p + s.len;
 	struct sip_param one;
+	bool tok;
 	int rc;
 
 	if (!pp || (!s.p && s.len))
@@ -123,7 +90,7 @@ int sip_params_parse(struct sip_params *pp, struct str s, struct sip_perr *errp)
 	pp->n = 0;
 	p = sip__skip_lws(s.p, end);
 	if (p < end && *p != ';')
-		rc = param_body(&one, p, end, &p, s.p, errp);
+		rc = sip__param_body(&one, &tok, p, end, &p, s.p, errp);
 	else
 		rc = sip__hparam_next(&one, &p, end, s.p, errp);
 	while (rc > 0) {

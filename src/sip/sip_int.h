@@ -27,6 +27,10 @@ enum {
 	SIP__C_PARAM = 1 << 7,	   /* param-unreserved: [ ] / : & + $ */
 };
 
+/* For the small helpers of the hot parsing paths: a call costs more than
+ * their body. */
+#define SIP__HOT static inline __attribute__((always_inline))
+
 /* Classes of each byte; 0 for controls and non-ASCII (sipchars.c). */
 extern const uint8_t sip__cclass[256];
 

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-static int hexval(unsigned char c)
+SIP__HOT int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -238,41 +238,78 @@ enum sip_host_type sip__host_type(struct str s)
 	return hostname_ok(s) ? SIP_HOST_NAME : SIP_HOST_NONE;
 }
 
-/*
- * One pass over a hostname or IPv4 address at p: stops at the first byte
- * that is not alnum, '-' or '.', and tells whether the scanned text is
- * certainly a valid hostname (labels non-empty, no '-' at either end of
- * a label, top label starting with a letter, no trailing dot) or made of
- * digits and dots only.  Anything else is left to sip__host_type().
- */
-static const char *host_pass(const char *p, const char *end, bool *namep,
-			     bool *digitsp)
+SIP__HOT bool is_digit(char c)
 {
-	const char *q, *lab = p;
-	bool ok = true, digits = true;
+	return (unsigned)((unsigned char)c - '0') < 10;
+}
 
-	for (q = p; q < end; q++) {
-		unsigned char c = (unsigned char)*q;
+/*
+ * A dotted quad at p with octets 0..255 and no leading zeros (what
+ * sip__ipv4_parse() accepts), followed by the end or a byte that cannot
+ * continue a host.  Returns its end, or NULL when the host at p is
+ * anything else (then the general scan decides).
+ */
+SIP__HOT const char *ipv4_fast(const char *p, const char *end)
+{
+	unsigned i, v;
 
-		if (sip__is(c, SIP__C_ALPHA)) {
-			digits = false;
-		} else if (sip__is(c, SIP__C_DIGIT)) {
-			continue;
-		} else if (c == '-') {
-			digits = false;
+	for (i = 0;; i++) {
+		if (p == end || !is_digit(*p))
+			return NULL;
+		v = (unsigned)(*p++ - '0');
+		if (p < end && is_digit(*p)) {
+			if (v == 0)
+				return NULL;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < end && is_digit(*p)) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255 || (p < end && is_digit(*p)))
+					return NULL;
+			}
+		}
+		if (i == 3)
+			break;
+		if (p == end || *p != '.')
+			return NULL;
+		p++;
+	}
+	if (p < end && (sip__is_alnum((unsigned char)*p) || *p == '-' ||
+			*p == '.'))
+		return NULL;
+	return p;
+}
+
+/*
+ * A hostname at p: stops at the first byte that is not alnum, '-' or
+ * '.', and tells whether the text scanned is certainly a valid hostname
+ * (labels non-empty, no '-' at either end of a label, top label starting
+ * with a letter, no trailing dot).  Anything else is left to
+ * sip__host_type().
+ */
+SIP__HOT const char *host_pass(const char *p, const char *end,
+			       bool *namep)
+{
+	const char *q = p, *lab = p;
+	bool ok = true;
+
+	for (;;) {
+		q = sip__skip_class(q, end, SIP__C_ALPHA | SIP__C_DIGIT);
+		if (q == end)
+			break;
+		if (*q == '-') {
 			ok &= q != lab;
-		} else if (c == '.') {
+		} else if (*q == '.') {
 			ok &= q != lab && q[-1] != '-';
 			lab = q + 1;
 		} else {
 			break;
 		}
+		q++;
 	}
 	/* The last label: non-empty, no trailing '-', starts with a letter. */
 	ok &= q != lab && q[-1] != '-' &&
 	      sip__is((unsigned char)*lab, SIP__C_ALPHA);
 	*namep = ok;
-	*digitsp = digits;
 	return q;
 }
 
@@ -281,8 +318,7 @@ int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 		   struct sip_perr *errp)
 {
 	const char *q = p;
-	bool name = false, digits = false;
-	uint8_t a[4];
+	bool name = false;
 
 	if (q < end && *q == '[') {
 		q++;
@@ -293,42 +329,22 @@ int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 			return sip__fail(errp, SIP_PE_SYNTAX, base, q,
 					 "unterminated IPv6 reference");
 		q++;
+	} else if (q < end && is_digit(*q) && (q = ipv4_fast(p, end))) {
+		*hostp = str_span(p, q);
+		*stopp = q;
+		*typep = SIP_HOST_IPV4;
+		return 0;
 	} else {
-		q = host_pass(p, end, &name, &digits);
+		q = host_pass(p, end, &name);
 	}
 	*hostp = str_span(p, q);
 	*stopp = q;
 	if (q == p)
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "host expected");
-	/* Digits and dots are never a hostname (its top label starts with
-	 * a letter): IPv4 or nothing. */
-	if (digits)
-		*typep = sip__ipv4_parse(a, *hostp) ? SIP_HOST_IPV4
-						    : SIP_HOST_NONE;
-	else if (name)
-		*typep = SIP_HOST_NAME;
-	else
-		*typep = sip__host_type(*hostp);
+	*typep = name ? SIP_HOST_NAME : sip__host_type(*hostp);
 	if (*typep == SIP_HOST_NONE)
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p, "invalid host");
 	return 0;
-}
-
-bool sip__port_scan(uint16_t *portp, const char **pp, const char *end)
-{
-	const char *p = *pp;
-	uint32_t v = 0;
-
-	if (p == end || *p < '0' || *p > '9')
-		return false;
-	while (p < end && *p >= '0' && *p <= '9') {
-		v = v * 10 + (uint32_t)(*p++ - '0');
-		if (v > 65535)
-			return false;
-	}
-	*portp = (uint16_t)v;
-	*pp = p;
-	return true;
 }
 
 /* ------------------------------------------------------- components */
@@ -394,67 +410,56 @@ enum uparam_id {
 };
 
 /* The well-known uri-parameter an unescaped name is (any case). */
-static enum uparam_id uparam_id(const char *p, size_t n)
+SIP__HOT enum uparam_id uparam_id(const char *p, size_t n)
 {
 	switch (n) {
 	case 2:
-		return sip__lceq(p, "lr", 2) ? UP_LR : UP_OTHER;
+		return sip__alphaeq(p, "lr", 2) ? UP_LR : UP_OTHER;
 	case 3:
-		return sip__lceq(p, "ttl", 3) ? UP_TTL : UP_OTHER;
+		return sip__alphaeq(p, "ttl", 3) ? UP_TTL : UP_OTHER;
 	case 4:
-		return sip__lceq(p, "user", 4) ? UP_USER : UP_OTHER;
+		return sip__alphaeq(p, "user", 4) ? UP_USER : UP_OTHER;
 	case 5:
-		return sip__lceq(p, "maddr", 5) ? UP_MADDR : UP_OTHER;
+		return sip__alphaeq(p, "maddr", 5) ? UP_MADDR : UP_OTHER;
 	case 6:
-		return sip__lceq(p, "method", 6) ? UP_METHOD : UP_OTHER;
+		return sip__alphaeq(p, "method", 6) ? UP_METHOD : UP_OTHER;
 	case 9:
-		return sip__lceq(p, "transport", 9) ? UP_TRANSPORT : UP_OTHER;
+		return sip__alphaeq(p, "transport", 9) ? UP_TRANSPORT
+						       : UP_OTHER;
 	default:
 		return UP_OTHER;
 	}
 }
 
 /* One scanned parameter name; key is what dup_name() compares first. */
-struct uname {
-	struct str s;
-	unsigned npct;	/* %-escapes in it (all valid: scan_pchars) */
-	uint32_t key;	/* unescaped length << 8 | its lower-cased first byte */
-};
-
-/* Byte i of the unescaped name, i < unescaped length. */
-static unsigned char uname_first(const struct uname *n)
+/* The unescaped first byte of a scanned name (escapes in it are valid). */
+static unsigned char first_byte(struct str n)
 {
-	const char *p = n->s.p;
-
-	if (*p == '%')
-		return (unsigned char)(hexval((unsigned char)p[1]) << 4 |
-				       hexval((unsigned char)p[2]));
-	return (unsigned char)*p;
+	if (n.p[0] == '%')
+		return (unsigned char)(hexval((unsigned char)n.p[1]) << 4 |
+				       hexval((unsigned char)n.p[2]));
+	return (unsigned char)n.p[0];
 }
 
-/* Which well-known parameter a name is, escapes decoded first
- * (";m%61ddr=" is maddr, RFC 3261 19.1.4 compares unescaped). */
-static enum uparam_id uname_id(const struct uname *n)
+/* Which well-known parameter a name with escapes is, decoded first
+ * (";m%61ddr=" is maddr: RFC 3261 19.1.4 compares unescaped). */
+static enum uparam_id escaped_id(struct str n, size_t len)
 {
 	char buf[9];
-	struct str rest = n->s;
-	size_t len = n->s.len - 2 * n->npct, i;
 	unsigned char ch;
+	size_t i;
 
-	if (!n->npct)
-		return uparam_id(n->s.p, n->s.len);
 	if (len > sizeof(buf))
 		return UP_OTHER;
-	for (i = 0; esc_getc(&rest, &ch); i++)
+	for (i = 0; esc_getc(&n, &ch); i++)
 		buf[i] = (char)ch;
 	return uparam_id(buf, len);
 }
 
-/* Record a well-known uri-parameter (names compared unescaped). */
-static const char *known_param(struct sip_uri *u, const struct uname *n,
+/* Check and record a well-known uri-parameter; NULL or why it is bad. */
+static const char *known_param(struct sip_uri *u, enum uparam_id id,
 			       struct str v, bool has_v)
 {
-	enum uparam_id id = uname_id(n);
 	struct str *slot;
 
 	switch (id) {
@@ -491,92 +496,105 @@ static const char *known_param(struct sip_uri *u, const struct uname *n,
 	return NULL;
 }
 
+/* pname / pvalue characters and %HH escapes; *npctp counts escapes. */
+SIP__HOT const char *scan_pchars(const char *p, const char *end,
+				 unsigned *npctp)
+{
+	for (;;) {
+		p = sip__skip_class(p, end, SIP__C_PARAM | SIP__C_UNRESERVED);
+		if (p < end && *p == '%' && end - p >= 3 &&
+		    hexval((unsigned char)p[1]) >= 0 &&
+		    hexval((unsigned char)p[2]) >= 0) {
+			p += 3;
+			(*npctp)++;
+			continue;
+		}
+		return p;
+	}
+}
+
+/* The names seen so far, for the duplicate check. */
+struct unames {
+	uint32_t key[SIP_MAX_PARAMS];	/* unescaped length << 9 | escaped
+					 * << 8 | lower-cased first byte */
+	struct str s[SIP_MAX_PARAMS];
+	unsigned n;
+};
+
 /*
  * A parameter named twice (after unescaping, so ";maddr=a;m%61ddr=b"
  * counts) is refused: two readers could pick different copies, and
  * RFC 3261 19.1.4 comparison has no answer for it.  Names are compared
- * in full only when their keys (unescaped length, first byte) agree.
+ * in full only when their keys agree (same unescaped length and first
+ * byte; bit 8 only says whether the name holds escapes).
  */
-static bool dup_name(const struct uname *names, unsigned n,
-		     const struct uname *name)
+SIP__HOT bool dup_name(const struct unames *nm, struct str name,
+		       uint32_t key)
 {
 	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		if (names[i].key != name->key)
+	for (i = 0; i < nm->n; i++) {
+		if ((nm->key[i] ^ key) & ~0x100u)
 			continue;
-		if (!names[i].npct && !name->npct ?
-			    sip__caseeq(names[i].s, name->s) :
-			    esc_eq(names[i].s, name->s, true))
+		if (!((nm->key[i] | key) & 0x100u) ?
+			    sip__caseeq(nm->s[i], name) :
+			    esc_eq(nm->s[i], name, true))
 			return true;
 	}
 	return false;
-}
-
-/* pname / pvalue characters and %HH escapes; *npctp counts escapes. */
-static const char *scan_pchars(const char *p, const char *end,
-			       unsigned *npctp)
-{
-	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-
-		if (sip__is(c, SIP__C_PARAM | SIP__C_UNRESERVED)) {
-			p++;
-		} else if (c == '%' && end - p >= 3 &&
-			   hexval((unsigned char)p[1]) >= 0 &&
-			   hexval((unsigned char)p[2]) >= 0) {
-			p += 3;
-			(*npctp)++;
-		} else {
-			break;
-		}
-	}
-	return p;
 }
 
 /* *( ";" pname [ "=" pvalue ] ), p at the first ';'. */
 static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 			 struct sip_perr *errp)
 {
-	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q;
-	struct uname names[SIP_MAX_PARAMS];
-	unsigned n = 0, vpct;
+	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q, *why;
+	struct unames nm;
+	unsigned npct, vpct;
 
+	nm.n = 0;
 	while (p < end && *p == ';') {
-		struct uname *nm = &names[n];
-		struct str val = STR_NULL;
-		const char *why;
+		struct str name, val = STR_NULL;
+		enum uparam_id id;
 		bool has_v = false;
+		size_t len;
+		uint32_t key;
 
-		if (n == SIP_MAX_PARAMS)
+		if (nm.n == SIP_MAX_PARAMS)
 			return sip__fail(errp, SIP_PE_LIMIT, base, p,
 					 "too many URI parameters");
-		nm->npct = 0;
-		q = scan_pchars(++p, end, &nm->npct);
-		nm->s = str_span(p, q);
+		npct = 0;
+		q = scan_pchars(++p, end, &npct);
 		if (q == p)
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "empty URI parameter");
+		name = str_span(p, q);
 		if (q < end && *q == '=') {
 			p = q + 1;
 			vpct = 0;
 			q = scan_pchars(p, end, &vpct);
-			val = str_span(p, q);
-			has_v = true;
 			if (q == p)
 				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 						 "empty URI parameter value");
+			val = str_span(p, q);
+			has_v = true;
 		}
-		nm->key = (uint32_t)(nm->s.len - 2 * nm->npct) << 8 |
-			  lower(uname_first(nm));
-		if (dup_name(names, n, nm))
-			return sip__fail(errp, SIP_PE_SYNTAX, base, nm->s.p,
+		len = name.len - 2 * npct;
+		key = (uint32_t)len << 9 | (npct ? 0x100u : 0) |
+		      lower(npct ? first_byte(name) : (unsigned char)*name.p);
+		if (dup_name(&nm, name, key))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
 					 "duplicate URI parameter");
-		n++;
-		if (u->sch != SIP_URI_TEL &&
-		    (why = known_param(u, nm, val, has_v)))
-			return sip__fail(errp, SIP_PE_SYNTAX, base, nm->s.p,
-					 why);
+		nm.key[nm.n] = key;
+		nm.s[nm.n++] = name;
+		if (u->sch != SIP_URI_TEL) {
+			id = npct ? escaped_id(name, len)
+				  : uparam_id(name.p, name.len);
+			if (id != UP_OTHER &&
+			    (why = known_param(u, id, val, has_v)))
+				return sip__fail(errp, SIP_PE_SYNTAX, base,
+						 name.p, why);
+		}
 		p = q;
 	}
 	if (p < end && *p == '%')
@@ -605,6 +623,28 @@ static int parse_headers(struct sip_uri *u, const char **pp, const char *end,
 	}
 	u->headers = str_span(start, p);
 	*pp = p;
+	return 0;
+}
+
+/* The host of a SIP URI: the common forms inline, the rest through
+ * sip__host_scan(), which gives the same answer for them. */
+SIP__HOT int host(struct sip_uri *u, const char **pp, const char *end,
+		  struct sip_perr *errp)
+{
+	const char *p = *pp, *q;
+	bool name;
+
+	if (p < end && is_digit(*p) && (q = ipv4_fast(p, end))) {
+		u->host_type = SIP_HOST_IPV4;
+	} else if (p < end && sip__is((unsigned char)*p, SIP__C_ALPHA) &&
+		   (q = host_pass(p, end, &name)) && name) {
+		u->host_type = SIP_HOST_NAME;
+	} else {
+		return sip__host_scan(&u->host, &u->host_type, p, end, pp,
+				      u->raw.p, errp);
+	}
+	u->host = str_span(p, q);
+	*pp = q;
 	return 0;
 }
 
@@ -638,8 +678,7 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end,
 		}
 		p = q + 1;
 	}
-	if ((err = sip__host_scan(&u->host, &u->host_type, p, end, &p, base,
-				  errp)))
+	if ((err = host(u, &p, end, errp)))
 		return err;
 	if (p < end && *p == ':') {
 		p++;
@@ -772,13 +811,19 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 	if (!urip || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(urip, 0, sizeof(*urip));
-	urip->raw = s;
+	*urip = (struct sip_uri){.raw = s};
 	if (max_len == 0 || max_len > SIP_MAX_URI)
 		max_len = SIP_MAX_URI;
 	if (s.len > max_len)
 		return sip__fail(errp, SIP_PE_LIMIT, s.p, s.p + max_len,
 				 "URI too long");
+	/* Nearly every URI here starts "sip:" (any case). */
+	if (s.len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+	    (p[2] | 0x20) == 'p' && p[3] == ':') {
+		urip->scheme = str_make(p, 3);
+		urip->sch = SIP_URI_SIP;
+		return parse_sip(urip, p + 4, end, errp);
+	}
 	if (p == end || !sip__is((unsigned char)*p, SIP__C_ALPHA))
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 				 "URI scheme expected");
@@ -790,11 +835,11 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, q, "bad URI scheme");
 	urip->scheme = str_span(p, q);
 	p = q + 1;
-	if (SIP__LCEQ(urip->scheme, "sip"))
+	if (SIP__ALPHAEQ(urip->scheme, "sip"))
 		urip->sch = SIP_URI_SIP;
-	else if (SIP__LCEQ(urip->scheme, "sips"))
+	else if (SIP__ALPHAEQ(urip->scheme, "sips"))
 		urip->sch = SIP_URI_SIPS;
-	else if (SIP__LCEQ(urip->scheme, "tel"))
+	else if (SIP__ALPHAEQ(urip->scheme, "tel"))
 		urip->sch = SIP_URI_TEL;
 	switch (urip->sch) {
 	case SIP_URI_SIP:

@@ -87,22 +87,23 @@ static enum via_pid via_pid(struct str n)
 {
 	switch (n.len) {
 	case 3:
-		return sip__lceq(n.p, "ttl", 3) ? VP_TTL : VP_OTHER;
+		return sip__alphaeq(n.p, "ttl", 3) ? VP_TTL : VP_OTHER;
 	case 5:
-		if (sip__lceq(n.p, "rport", 5))
+		if (sip__alphaeq(n.p, "rport", 5))
 			return VP_RPORT;
-		return sip__lceq(n.p, "maddr", 5) ? VP_MADDR : VP_OTHER;
+		return sip__alphaeq(n.p, "maddr", 5) ? VP_MADDR : VP_OTHER;
 	case 6:
-		return sip__lceq(n.p, "branch", 6) ? VP_BRANCH : VP_OTHER;
+		return sip__alphaeq(n.p, "branch", 6) ? VP_BRANCH : VP_OTHER;
 	case 8:
-		return sip__lceq(n.p, "received", 8) ? VP_RECEIVED : VP_OTHER;
+		return sip__alphaeq(n.p, "received", 8) ? VP_RECEIVED : VP_OTHER;
 	default:
 		return VP_OTHER;
 	}
 }
 
 /* Record a Via parameter the proxy acts on; NULL or why it is bad. */
-static const char *via_param(struct sip_via *v, const struct sip_param *pp)
+static const char *via_param(struct sip_via *v, const struct sip_param *pp,
+			     bool vtok)
 {
 	struct str val = pp->value;
 	enum via_pid id = via_pid(pp->name);
@@ -124,7 +125,7 @@ static const char *via_param(struct sip_via *v, const struct sip_param *pp)
 	case VP_BRANCH:
 		if (v->has_branch)
 			return "duplicate branch";
-		if (!sip__token_ok(val))
+		if (!vtok)
 			return "bad branch";
 		v->has_branch = true;
 		v->branch = val;
@@ -166,6 +167,7 @@ int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp)
 {
 	const char *p, *q, *end = s.p + s.len, *why;
 	struct sip_param prm;
+	bool vtok;
 	int rc;
 
 	if (!viap || (!s.p && s.len))
@@ -186,8 +188,9 @@ int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp)
 					 "bad Via port");
 		viap->has_port = true;
 	}
-	while ((rc = sip__hparam_next(&prm, &p, end, s.p, errp)) > 0) {
-		if ((why = via_param(viap, &prm)))
+	while ((rc = sip__hparam_next_tok(&prm, &vtok, &p, end, s.p, errp)) >
+	       0) {
+		if ((why = via_param(viap, &prm, vtok)))
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, prm.name.p,
 					 why);
 		if (!viap->params.p)

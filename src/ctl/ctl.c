@@ -1,0 +1,743 @@
+/*
+ * ctl.c - the control socket server: a UNIX stream socket on the daemon's
+ * event loop, non-blocking, speaking the line protocol of ctl.h.
+ *
+ * Who may talk to it: the socket is created with mode 0600 (0660 with a
+ * group) under a tight umask, so there is no window with looser
+ * permissions, and every peer's credentials (SO_PEERCRED) are checked:
+ * root, the daemon's own uid, or the configured group.  Connections are
+ * capped in total and per uid, requests are at most CTL_REQ_MAX bytes and
+ * idle connections time out, so a local user who is allowed in still
+ * cannot pin the daemon's memory or descriptors.
+ *
+ * One request is handled at a time per connection: while its answer is
+ * being written the connection is not read (back-pressure), and answers
+ * are bounded by CTL_RESP_MAX.
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/mem.h"
+#include "events/events.h"
+
+enum {
+	CTL_BACKLOG = 16,
+	CTL_ACCEPT_BATCH = 16,
+	CTL_CONNS_LIMIT = 256,
+};
+
+enum out_state { OUT_LIST, OUT_TOP };
+
+struct ctl_out {
+	struct buf *b;
+	enum ctl_cmd cmd;
+	enum out_state state;
+	unsigned items;
+	int err; /* first failure of a helper */
+};
+
+struct ctl_conn {
+	int fd; /* -1: free slot */
+	struct ctl *c;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	unsigned events; /* LOOP_READ or LOOP_WRITE */
+	bool eof, closing;
+	size_t in_len, out_off;
+	struct buf out;
+	struct tmr idle;
+	char in[CTL_REQ_MAX];
+};
+
+struct ctl {
+	struct loop *l;
+	int fd;
+	bool bound; /* path is our socket: unlink it at the end */
+	struct ctl_conf conf;
+	struct ctl_ops ops;
+	void *arg;
+	unsigned nconns;
+	struct ctl_conn *conns; /* conf.max_conns slots */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* -------------------------------------------------------------- answers */
+
+static int out_fail(struct ctl_out *o, int err)
+{
+	if (!o->err)
+		o->err = err;
+	return err;
+}
+
+/* Start the next item of the list, or fail when it is not this list. */
+static int out_item(struct ctl_out *o, enum ctl_cmd cmd)
+{
+	if (o->err)
+		return o->err;
+	/* Misuse leaves the answer as it was: not a poisoning failure. */
+	if (o->cmd != cmd || o->state != OUT_LIST)
+		return -EINVAL;
+	if (o->items++ && buf_append(o->b, ",", 1))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+static int out_json(struct ctl_out *o, const char *key, struct str v)
+{
+	if (buf_append_cstr(o->b, key))
+		return out_fail(o, -ENOSPC);
+	if (!v.p || !v.len) {
+		if (buf_append_cstr(o->b, "null"))
+			return out_fail(o, -ENOSPC);
+		return 0;
+	}
+	if (json_str(o->b, v))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b)
+{
+	char ip[SG_ADDR_STRLEN];
+	int err;
+
+	if (!o || !b)
+		return -EINVAL;
+	if ((err = out_item(o, CTL_CMD_BANS)))
+		return err;
+	sg_addr_ip(&b->addr, ip, sizeof(ip));
+	err = b->plen ? buf_printf(o->b, "{\"addr\":\"%s/%u\"", ip,
+				   (unsigned)b->plen)
+		      : buf_printf(o->b, "{\"addr\":\"%s\"", ip);
+	if (!err && b->remaining_ms == CTL_BAN_FOREVER)
+		err = buf_append_cstr(o->b, ",\"expires_in\":null");
+	else if (!err)
+		err = buf_printf(
+			o->b, ",\"expires_in\":%llu",
+			(unsigned long long)(b->remaining_ms / 1000 +
+					     !!(b->remaining_ms % 1000)));
+	if (err)
+		return out_fail(o, -ENOSPC);
+	if (out_json(o, ",\"rule\":", b->rule ? str_cstr(b->rule) : STR_NULL) ||
+	    out_json(o, ",\"reason\":", b->reason))
+		return o->err;
+	if (buf_printf(o->b, ",\"hits\":%llu}", (unsigned long long)b->hits))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r)
+{
+	int err;
+
+	if (!o || !r || !r->name)
+		return -EINVAL;
+	if ((err = out_item(o, CTL_CMD_RULES)))
+		return err;
+	if (out_json(o, "{\"name\":", str_cstr(r->name)))
+		return o->err;
+	if (buf_printf(o->b,
+		       ",\"monitor\":%s,\"effective\":%s,\"hits\":%llu,"
+		       "\"monitored\":%llu}",
+		       r->monitor ? "true" : "false",
+		       r->effective ? "true" : "false",
+		       (unsigned long long)r->hits,
+		       (unsigned long long)r->monitored))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+/* Keys we write ourselves: plain names that need no escaping. */
+static bool key_ok(const char *k)
+{
+	size_t i, n = k ? strnlen(k, 65) : 0;
+
+	if (!n || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') ||
+		      (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
+		      k[i] == '.'))
+			return false;
+	return true;
+}
+
+int ctl_out_stat(struct ctl_out *o, const char *name, uint64_t v)
+{
+	int err;
+
+	if (!o || !key_ok(name))
+		return -EINVAL;
+	if ((err = out_item(o, CTL_CMD_STATS)))
+		return err;
+	if (buf_printf(o->b, "\"%s\":%llu", name, (unsigned long long)v))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+/* End the list, once; then top-level fields follow. */
+static int out_top(struct ctl_out *o, const char *key)
+{
+	if (o->err)
+		return o->err;
+	if (!key_ok(key))
+		return -EINVAL;
+	if (o->state == OUT_LIST) {
+		if (buf_append_cstr(o->b, o->cmd == CTL_CMD_STATS ? "}" : "]"))
+			return out_fail(o, -ENOSPC);
+		o->state = OUT_TOP;
+	}
+	return 0;
+}
+
+int ctl_out_bool(struct ctl_out *o, const char *key, bool v)
+{
+	int err;
+
+	if (!o)
+		return -EINVAL;
+	if ((err = out_top(o, key)))
+		return err;
+	if (buf_printf(o->b, ",\"%s\":%s", key, v ? "true" : "false"))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+int ctl_out_u64(struct ctl_out *o, const char *key, uint64_t v)
+{
+	int err;
+
+	if (!o)
+		return -EINVAL;
+	if ((err = out_top(o, key)))
+		return err;
+	if (buf_printf(o->b, ",\"%s\":%llu", key, (unsigned long long)v))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
+int ctl_out_rules(struct ctl_out *o, const struct rules *r)
+{
+	struct rule_info ri;
+	struct ctl_rule cr;
+	unsigned i;
+	int err;
+
+	if (!o || !r)
+		return -EINVAL;
+	for (i = 0; i < rules_count(r); i++) {
+		if (rules_get(r, (int)i, &ri))
+			continue;
+		cr = (struct ctl_rule){ri.name, ri.monitor, ri.effective,
+				       ri.hits, ri.monitored};
+		if ((err = ctl_out_rule(o, &cr)))
+			return err;
+	}
+	return ctl_out_bool(o, "global_monitor", rules_global_monitor(r));
+}
+
+int ctl_out_evlog_stats(struct ctl_out *o, const struct evlog *e)
+{
+	struct evlog_stats st;
+	int err;
+
+	if (!o || !e)
+		return -EINVAL;
+	evlog_stats(e, &st);
+	if ((err = ctl_out_stat(o, "events.total", st.events)) ||
+	    (err = ctl_out_stat(o, "events.lines", st.lines)) ||
+	    (err = ctl_out_stat(o, "events.aggregated", st.aggregated)) ||
+	    (err = ctl_out_stat(o, "events.suppressed", st.suppressed)) ||
+	    (err = ctl_out_stat(o, "events.evicted", st.evicted)))
+		return err;
+	return ctl_out_stat(o, "events.errors", st.errors);
+}
+
+static const char *errtext(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "not found";
+	case -EEXIST:
+		return "exists";
+	case -ENOSPC:
+		return "table full";
+	case -EINVAL:
+		return "invalid argument";
+	case -EPERM:
+		return "not permitted";
+	case -EOPNOTSUPP:
+		return "not supported";
+	case -EMSGSIZE:
+		return "answer too large";
+	}
+	return strerror(-err);
+}
+
+static void answer_error(struct buf *b, size_t len0, const char *why,
+			 const struct ctl_perr *pe)
+{
+	b->len = len0;
+	/* Static texts: these small appends cannot exceed the cap. */
+	buf_append_cstr(b, "{\"ok\":false,\"error\":");
+	if (json_str(b, str_cstr(why)))
+		buf_append_cstr(b, "\"error\"");
+	if (pe)
+		buf_printf(b, ",\"offset\":%zu", pe->off);
+	buf_append_cstr(b, "}\n");
+}
+
+typedef int list_fn(void *arg, struct ctl_out *o);
+
+static list_fn *list_of(const struct ctl_ops *ops, enum ctl_cmd cmd)
+{
+	if (cmd == CTL_CMD_BANS)
+		return ops->list_bans;
+	if (cmd == CTL_CMD_RULES)
+		return ops->list_rules;
+	return ops->stats;
+}
+
+static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
+{
+	list_fn *fn = list_of(&c->ops, cmd);
+	struct ctl_out o = {b, cmd, OUT_LIST, 0, 0};
+	static const char *const head[] = {
+		[CTL_CMD_BANS] = "{\"ok\":true,\"bans\":[",
+		[CTL_CMD_RULES] = "{\"ok\":true,\"rules\":[",
+		[CTL_CMD_STATS] = "{\"ok\":true,\"stats\":{",
+	};
+	int err;
+
+	if (!fn)
+		return -EOPNOTSUPP;
+	if (buf_append_cstr(b, head[cmd]))
+		return -EMSGSIZE;
+	err = fn(c->arg, &o);
+	if (!err && o.err)
+		err = o.err;
+	if (!err && o.state == OUT_LIST)
+		err = out_top(&o, "end");
+	if (!err && buf_append_cstr(b, "}\n"))
+		err = -ENOSPC;
+	return err == -ENOSPC ? -EMSGSIZE : err;
+}
+
+/* Handle one request line: append exactly one answer line to b. */
+static void answer(struct ctl_conn *k, struct str line)
+{
+	struct ctl *c = k->c;
+	struct buf *b = &k->out;
+	size_t len0 = b->len;
+	struct ctl_perr pe = {0, "bad request"};
+	struct ctl_req rq;
+	char why[96];
+	int (*fn)(void *, const struct ctl_req *) = NULL;
+	int err;
+
+	if (ctl_req_parse(&rq, line, &pe)) {
+		snprintf(why, sizeof(why), "syntax: %s", pe.why);
+		answer_error(b, len0, why, &pe);
+		return;
+	}
+	rq.uid = k->uid;
+	rq.gid = k->gid;
+	rq.pid = k->pid;
+	switch (rq.cmd) {
+	case CTL_CMD_BAN:
+		fn = c->ops.ban;
+		break;
+	case CTL_CMD_UNBAN:
+		fn = c->ops.unban;
+		break;
+	case CTL_CMD_MONITOR:
+		fn = c->ops.set_monitor;
+		break;
+	default:
+		err = answer_list(c, b, rq.cmd);
+		if (err)
+			answer_error(b, len0, errtext(err), NULL);
+		return;
+	}
+	err = fn ? fn(c->arg, &rq) : -EOPNOTSUPP;
+	if (err)
+		answer_error(b, len0, errtext(err), NULL);
+	else
+		buf_append_cstr(b, "{\"ok\":true}\n");
+}
+
+/* ---------------------------------------------------------- connections */
+
+static void conn_close(struct ctl_conn *k)
+{
+	if (k->fd < 0)
+		return;
+	tmr_cancel(&k->idle);
+	loop_fd_del(k->c->l, k->fd);
+	close(k->fd);
+	k->fd = -1;
+	buf_free(&k->out);
+	k->c->nconns--;
+}
+
+static void on_idle(void *arg)
+{
+	conn_close(arg);
+}
+
+static void conn_arm(struct ctl_conn *k)
+{
+	uint32_t ms = k->c->conf.idle_ms;
+
+	tmr_start(loop_timers(k->c->l), &k->idle, ms, on_idle, k);
+}
+
+/* 0: all written or would block; -errno: broken connection. */
+static int conn_write(struct ctl_conn *k)
+{
+	ssize_t n;
+
+	while (k->out_off < k->out.len) {
+		n = send(k->fd, k->out.p + k->out_off, k->out.len - k->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		k->out_off += (size_t)n;
+		conn_arm(k);
+	}
+	/* Do not keep a large answer's memory around. */
+	buf_free(&k->out);
+	buf_init(&k->out, CTL_RESP_MAX);
+	k->out_off = 0;
+	return 0;
+}
+
+static int conn_read(struct ctl_conn *k)
+{
+	ssize_t n;
+
+	if (k->eof || k->in_len == sizeof(k->in))
+		return 0;
+	do
+		n = recv(k->fd, k->in + k->in_len, sizeof(k->in) - k->in_len,
+			 MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	if (n == 0)
+		k->eof = true;
+	k->in_len += (size_t)n;
+	conn_arm(k);
+	return 0;
+}
+
+/* Answer the next buffered request, if any.  Returns true if it did. */
+static bool conn_next(struct ctl_conn *k)
+{
+	char *lf = memchr(k->in, '\n', k->in_len);
+	size_t len;
+
+	if (lf) {
+		len = (size_t)(lf - k->in);
+		answer(k, str_make(k->in, len));
+		k->in_len -= len + 1;
+		memmove(k->in, lf + 1, k->in_len);
+		return true;
+	}
+	if (k->in_len == sizeof(k->in)) {
+		answer_error(&k->out, k->out.len, "request too long", NULL);
+		k->closing = true;
+		k->in_len = 0;
+		return true;
+	}
+	if (k->eof && k->in_len) {
+		/* A last request without its LF, then end of input. */
+		answer(k, str_make(k->in, k->in_len));
+		k->in_len = 0;
+		return true;
+	}
+	return false;
+}
+
+static void conn_step(struct ctl_conn *k)
+{
+	unsigned want;
+
+	while (k->out.len == 0 && !k->closing && conn_next(k))
+		if (conn_write(k) < 0) {
+			conn_close(k);
+			return;
+		}
+	if (k->out.len == 0 && (k->closing || (k->eof && !k->in_len))) {
+		conn_close(k);
+		return;
+	}
+	want = k->out.len ? LOOP_WRITE : LOOP_READ;
+	if (want != k->events) {
+		if (loop_fd_mod(k->c->l, k->fd, want)) {
+			conn_close(k);
+			return;
+		}
+		k->events = want;
+	}
+}
+
+static void conn_io(struct loop *l, int fd, unsigned revents, void *arg)
+{
+	struct ctl_conn *k = arg;
+	int err = 0;
+
+	(void)l;
+	(void)fd;
+	if (k->out.len)
+		err = conn_write(k);
+	else if (revents & (LOOP_READ | LOOP_ERR))
+		err = conn_read(k);
+	if (err) {
+		conn_close(k);
+		return;
+	}
+	conn_step(k);
+}
+
+/* --------------------------------------------------------------- accept */
+
+static bool peer_ok(const struct ctl_conf *cf, const struct ucred *u)
+{
+	if (u->uid == 0 && cf->allow_root)
+		return true;
+	if (u->uid == cf->uid)
+		return true;
+	return cf->group && u->gid == cf->gid;
+}
+
+/* Tell a refused peer why (best effort, never blocks) and hang up. */
+static void refuse(int fd, const char *why)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "{\"ok\":false,\"error\":\"%s\"}\n",
+			 why);
+
+	ssize_t sent = -1;
+
+	if (n > 0 && (size_t)n < sizeof(msg))
+		sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)sent;
+	close(fd);
+}
+
+static unsigned conns_of(const struct ctl *c, uid_t uid)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < c->conf.max_conns; i++)
+		if (c->conns[i].fd >= 0 && c->conns[i].uid == uid)
+			n++;
+	return n;
+}
+
+static void conn_open(struct ctl *c, int fd)
+{
+	struct ucred u;
+	socklen_t len = sizeof(u);
+	struct ctl_conn *k = NULL;
+	unsigned i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &len) != 0 ||
+	    len != sizeof(u)) {
+		close(fd);
+		return;
+	}
+	if (!peer_ok(&c->conf, &u)) {
+		LOG_RL(LOG_LVL_WARN, "ctl: refused uid %u pid %d",
+		       (unsigned)u.uid, (int)u.pid);
+		refuse(fd, "permission denied");
+		return;
+	}
+	for (i = 0; i < c->conf.max_conns && !k; i++)
+		if (c->conns[i].fd < 0)
+			k = &c->conns[i];
+	if (!k || conns_of(c, u.uid) >= c->conf.max_per_uid) {
+		LOG_RL(LOG_LVL_WARN, "ctl: too many connections (uid %u)",
+		       (unsigned)u.uid);
+		refuse(fd, "too many connections");
+		return;
+	}
+	if (loop_fd_add(c->l, fd, LOOP_READ, conn_io, k) != 0) {
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->uid = u.uid;
+	k->gid = u.gid;
+	k->pid = u.pid;
+	k->events = LOOP_READ;
+	k->eof = k->closing = false;
+	k->in_len = k->out_off = 0;
+	buf_init(&k->out, CTL_RESP_MAX);
+	tmr_init(&k->idle);
+	conn_arm(k);
+	c->nconns++;
+}
+
+static void on_accept(struct loop *l, int fd, unsigned revents, void *arg)
+{
+	struct ctl *c = arg;
+	unsigned n;
+	int cfd;
+
+	(void)l;
+	(void)revents;
+	/* A bounded batch per turn: the SIP traffic must not starve. */
+	for (n = 0; n < CTL_ACCEPT_BATCH; n++) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			break;
+		conn_open(c, cfd);
+	}
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void ctl_conf_defaults(struct ctl_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = CTL_DEFAULT_PATH;
+	c->uid = geteuid();
+	c->allow_root = true;
+	c->max_conns = CTL_MAX_CONNS;
+	c->max_per_uid = CTL_MAX_PER_UID;
+	c->idle_ms = CTL_IDLE_MS;
+}
+
+/*
+ * Remove a stale socket left by a daemon that died; refuse to replace
+ * anything else, or a socket somebody still answers on.
+ */
+static int clear_path(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0)
+		return -EADDRINUSE;
+	if (unlink(sa->sun_path) != 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int ctl_listen(struct ctl *c)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t old, mode = c->conf.group ? 0660 : 0600;
+	int err, rc;
+
+	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+	if ((err = clear_path(&sa)))
+		return err;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	/* umask is per process: this runs at start-up, before threads. */
+	old = umask((mode_t)(~mode & 0777));
+	rc = bind(c->fd, (const struct sockaddr *)&sa, sizeof(sa));
+	err = -errno;
+	umask(old);
+	if (rc != 0)
+		return err;
+	c->bound = true;
+	if (c->conf.group && chown(c->path, (uid_t)-1, c->conf.gid) != 0)
+		return -errno;
+	if (chmod(c->path, mode) != 0 || listen(c->fd, CTL_BACKLOG) != 0)
+		return -errno;
+	return loop_fd_add(c->l, c->fd, LOOP_READ, on_accept, c);
+}
+
+int ctl_new(struct ctl **cp, struct loop *l, const struct ctl_conf *conf,
+	    const struct ctl_ops *ops, void *arg)
+{
+	struct ctl *c;
+	unsigned i;
+	int err;
+
+	if (!cp || !l || !conf || !ops || !conf->path || !*conf->path ||
+	    !conf->max_conns || conf->max_conns > CTL_CONNS_LIMIT ||
+	    !conf->max_per_uid || !conf->idle_ms)
+		return -EINVAL;
+	if (strlen(conf->path) >= sizeof(c->path))
+		return -ENAMETOOLONG;
+	c = mem_zalloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->l = l;
+	c->fd = -1;
+	c->conf = *conf;
+	c->ops = *ops;
+	c->arg = arg;
+	snprintf(c->path, sizeof(c->path), "%s", conf->path);
+	c->conf.path = c->path;
+	c->conns = mem_zalloc(sizeof(*c->conns) * conf->max_conns);
+	if (!c->conns) {
+		mem_free(c);
+		return -ENOMEM;
+	}
+	for (i = 0; i < conf->max_conns; i++) {
+		c->conns[i].fd = -1;
+		c->conns[i].c = c;
+	}
+	err = ctl_listen(c);
+	if (err) {
+		ctl_free(c);
+		return err;
+	}
+	*cp = c;
+	return 0;
+}
+
+void ctl_free(struct ctl *c)
+{
+	unsigned i;
+
+	if (!c)
+		return;
+	for (i = 0; c->conns && i < c->conf.max_conns; i++)
+		conn_close(&c->conns[i]);
+	if (c->fd >= 0) {
+		loop_fd_del(c->l, c->fd);
+		close(c->fd);
+	}
+	if (c->bound)
+		unlink(c->path);
+	mem_free(c->conns);
+	mem_free(c);
+}
+
+unsigned ctl_conns(const struct ctl *c)
+{
+	return c ? c->nconns : 0;
+}

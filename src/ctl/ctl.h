@@ -1,0 +1,234 @@
+/*
+ * ctl.h - public interface of the control layer: the control socket
+ * server of the daemon, the line protocol it speaks (shared with the
+ * sipguardctl client), and a small reader for its JSON responses.
+ *
+ * Protocol (one request per line, one JSON object per line back):
+ *
+ *   bans                          list bans
+ *   ban ADDR[/PLEN] [DURATION [REASON]]
+ *                                 ban an address; DURATION: seconds or
+ *                                 "default"; REASON: rest of the line
+ *   unban ADDR[/PLEN]             lift a ban
+ *   rules                         list rules, hits and monitor flags
+ *   monitor RULE|* on|off         monitor mode of one rule or of all
+ *   stats                         counters
+ *
+ * Answers: {"ok":true,...} or {"ok":false,"error":"..."}.  Lists come as
+ * {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
+ * "global_monitor":false} and {"ok":true,"stats":{"name":N,...}}.
+ *
+ * The server does not know bans or rules: it parses the request and
+ * calls the struct ctl_ops callbacks the daemon gives it, which fill the
+ * answer with the ctl_out_*() helpers.  So ctl does not depend on the
+ * guard implementation.
+ */
+#ifndef SIPGUARD_CTL_H
+#define SIPGUARD_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/addr.h"
+#include "core/str.h"
+
+struct evlog;
+struct loop;
+struct rules;
+
+#define CTL_DEFAULT_PATH "/run/sipguard/sipguard.sock"
+
+enum {
+	CTL_REQ_MAX = 1024,          /* request line, LF included */
+	CTL_RESP_MAX = 4 << 20,      /* answer line */
+	CTL_REASON_MAX = 200,        /* ban reason, bytes */
+	CTL_RULE_MAX = 64,           /* rule name, bytes */
+	CTL_BAN_MAX_S = 366 * 86400, /* longest ban: a year */
+	CTL_MAX_CONNS = 16,          /* default connection cap */
+	CTL_MAX_PER_UID = 4,         /* default cap per peer uid */
+	CTL_IDLE_MS = 30000,         /* idle connection timeout */
+};
+
+/* --------------------------------------------------------------- requests */
+
+enum ctl_cmd {
+	CTL_CMD_BANS = 1,
+	CTL_CMD_BAN,
+	CTL_CMD_UNBAN,
+	CTL_CMD_RULES,
+	CTL_CMD_MONITOR,
+	CTL_CMD_STATS,
+};
+
+struct ctl_req {
+	enum ctl_cmd cmd;
+	struct sg_addr addr; /* ban, unban (port 0) */
+	uint8_t plen;        /* "/PLEN" given, else 0 */
+	uint32_t seconds;    /* ban: 0 means the daemon's default */
+	struct str reason;   /* ban: slice into the line, may be empty */
+	struct str rule;     /* monitor: rule name; empty with all */
+	bool all;            /* monitor: "*", the global flag */
+	bool on;             /* monitor */
+	/* Filled by the server from SO_PEERCRED, not by the parser. */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+struct ctl_perr {
+	size_t off;      /* byte offset in the line */
+	const char *why; /* static text */
+};
+
+/*
+ * Parse one request line (without its LF; a trailing CR is refused like
+ * any control byte).  Pure: no I/O, no allocation; slices in *rq point
+ * into line.  Strict: one space between tokens, no trailing bytes, no
+ * control bytes, at most CTL_REQ_MAX bytes.  Returns 0, or -EINVAL with
+ * *err set (err may be NULL).
+ */
+int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err);
+
+/*
+ * Duration for sipguardctl: "3600", "90s", "30m", "12h", "7d", "1w".
+ * 1..CTL_BAN_MAX_S seconds.  0 or -EINVAL.
+ */
+int ctl_duration_parse(uint32_t *secp, struct str s);
+
+/* ------------------------------------------------------------- answers */
+
+/* The answer being built; opaque, valid only inside a callback. */
+struct ctl_out;
+
+#define CTL_BAN_FOREVER UINT64_MAX
+
+struct ctl_ban {
+	struct sg_addr addr;   /* port ignored */
+	uint8_t plen;          /* 0: a host; else a prefix */
+	uint64_t remaining_ms; /* CTL_BAN_FOREVER: no expiry */
+	const char *rule;      /* rule that banned, NULL: manual */
+	struct str reason;
+	uint64_t hits; /* packets dropped under this ban */
+};
+
+struct ctl_rule {
+	const char *name;
+	bool monitor;   /* own flag */
+	bool effective; /* own OR global */
+	uint64_t hits, monitored;
+};
+
+/* Append one item to the list of a "bans" / "rules" answer.  0 or -errno
+ * (-ENOSPC: the answer is too large; -EINVAL: wrong list). */
+int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b);
+int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r);
+/* One counter of a "stats" answer; name: [a-z0-9_.]. */
+int ctl_out_stat(struct ctl_out *o, const char *name, uint64_t v);
+/* A top-level field after the list (ends the list). */
+int ctl_out_bool(struct ctl_out *o, const char *key, bool v);
+int ctl_out_u64(struct ctl_out *o, const char *key, uint64_t v);
+/* Every rule of a registry, then "global_monitor": list_rules in one. */
+int ctl_out_rules(struct ctl_out *o, const struct rules *r);
+/* The event log's counters as "events.*" stats (see evlog_stats()). */
+int ctl_out_evlog_stats(struct ctl_out *o, const struct evlog *e);
+
+/*
+ * What the daemon does for each command; arg is ctl_new()'s.  Each
+ * returns 0 or -errno, which becomes {"ok":false,"error":...}: -ENOENT
+ * "not found", -EEXIST "exists", -ENOSPC "table full", -EINVAL "invalid
+ * argument", -EPERM "not permitted", others strerror().  A NULL callback
+ * answers "not supported".
+ */
+struct ctl_ops {
+	int (*list_bans)(void *arg, struct ctl_out *o);
+	int (*ban)(void *arg, const struct ctl_req *rq);
+	int (*unban)(void *arg, const struct ctl_req *rq);
+	int (*list_rules)(void *arg, struct ctl_out *o);
+	int (*set_monitor)(void *arg, const struct ctl_req *rq);
+	int (*stats)(void *arg, struct ctl_out *o);
+};
+
+/* ------------------------------------------------------------- server */
+
+struct ctl_conf {
+	const char *path; /* socket path (copied) */
+	uid_t uid;        /* allowed besides root: the daemon's uid */
+	bool allow_root;
+	bool group; /* also allow gid, socket mode 0660 */
+	gid_t gid;
+	unsigned max_conns; /* at most 256 */
+	unsigned max_per_uid;
+	uint32_t idle_ms;
+};
+
+/* Defaults: CTL_DEFAULT_PATH, uid geteuid(), root allowed, no group,
+ * mode 0600, CTL_MAX_CONNS, CTL_MAX_PER_UID, CTL_IDLE_MS. */
+void ctl_conf_defaults(struct ctl_conf *c);
+
+/* Owner: the caller of ctl_new(); release with ctl_free(). */
+struct ctl;
+
+/*
+ * Create the socket (a stale socket at path is replaced; any other file
+ * there is an error: -EEXIST), with mode 0600 or 0660 and listen on l.
+ * ops is copied; arg is passed to every callback.  Returns 0, -EINVAL,
+ * -ENAMETOOLONG, -ENOMEM or -errno.
+ */
+int ctl_new(struct ctl **cp, struct loop *l, const struct ctl_conf *conf,
+	    const struct ctl_ops *ops, void *arg);
+/* Close every connection and the socket, unlink its path.  NULL: no-op. */
+void ctl_free(struct ctl *c);
+/* Open connections, for tests and stats. */
+unsigned ctl_conns(const struct ctl *c);
+
+/* ----------------------------------------------------- answer reader */
+
+/*
+ * A small JSON reader for answers, used by sipguardctl and tests: the
+ * text is split into tokens in document order; an object or array token
+ * is followed by its members (an object's as key, value, key, value),
+ * and `next` is the index just past its subtree.  Pure, no allocation.
+ */
+enum ctl_jtype {
+	CTL_J_OBJ = 1,
+	CTL_J_ARR,
+	CTL_J_STR, /* s: the raw contents, escapes kept */
+	CTL_J_NUM,
+	CTL_J_TRUE,
+	CTL_J_FALSE,
+	CTL_J_NULL,
+};
+
+enum { CTL_JSON_DEPTH = 16 };
+
+struct ctl_jtok {
+	enum ctl_jtype type;
+	struct str s;  /* the token's text */
+	uint32_t n;    /* members (OBJ: pairs), children count */
+	uint32_t next; /* index after this token's subtree */
+};
+
+/*
+ * Tokenise one JSON text (RFC 8259; surrounding white space allowed,
+ * nothing else after the value; nesting up to CTL_JSON_DEPTH).  Returns
+ * the number of tokens, -ENOSPC when more than max are needed, or
+ * -EINVAL with *err set.
+ */
+long ctl_json_parse(struct ctl_jtok *t, size_t max, struct str in,
+		    struct ctl_perr *err);
+/* Value token of key in object token obj, or -1. */
+long ctl_json_get(const struct ctl_jtok *t, size_t n, size_t obj,
+		  const char *key);
+/*
+ * Decode string token i into dst (NUL-terminated, dst_sz > 0), \uXXXX
+ * (and surrogate pairs) as UTF-8; a lone surrogate and \u0000 (which
+ * would cut the C string) become U+FFFD.  Returns
+ * the length, or -ENOSPC (cut at a whole character) / -EINVAL.
+ */
+long ctl_json_unescape(char *dst, size_t dst_sz, const struct ctl_jtok *t);
+/* Non-negative integer token as a u64.  0 or -EINVAL / -ERANGE. */
+int ctl_json_u64(uint64_t *vp, const struct ctl_jtok *t);
+
+#endif

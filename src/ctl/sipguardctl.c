@@ -1,0 +1,388 @@
+/*
+ * sipguardctl.c - the command-line client of the control socket: builds
+ * one request line, sends it, reads the one-line JSON answer and prints
+ * it as a table (or as is with --json, for scripts).
+ *
+ *   sipguardctl [-s SOCKET] [--json] bans
+ *   sipguardctl ban ADDR [--for DURATION] [--reason TEXT]
+ *   sipguardctl unban ADDR
+ *   sipguardctl rules
+ *   sipguardctl monitor RULE|all on|off
+ *   sipguardctl stats
+ *
+ * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
+ * 3 cannot connect (or no answer).  Strings from the daemon may carry
+ * attacker-chosen bytes (ban reasons); control bytes are never printed.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_DAEMON = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONNECT = 3,
+	CLIENT_TIMEOUT_MS = 10000,
+	FIELD_MAX = 512,
+};
+
+struct opts {
+	const char *sock;
+	bool json;
+	const char *dur;
+	const char *reason;
+	const char *arg[4];
+	int nargs;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sipguardctl [-s SOCKET] [--json] COMMAND\n"
+		"  bans                                list bans\n"
+		"  ban ADDR [--for DURATION] [--reason TEXT]\n"
+		"                                      ban ADDR[/PLEN]; DURATION "
+		"like 3600, 30m, 12h, 7d\n"
+		"  unban ADDR                          lift a ban\n"
+		"  rules                               rules, hits, monitor "
+		"flags\n"
+		"  monitor RULE|all on|off             monitor mode (log only)\n"
+		"  stats                               counters\n"
+		"SOCKET defaults to " CTL_DEFAULT_PATH ".\n");
+}
+
+static int parse_opts(struct opts *o, int argc, char **argv)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->sock = CTL_DEFAULT_PATH;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(EXIT_OK);
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if ((!strcmp(a, "-s") || !strcmp(a, "--for") ||
+			    !strcmp(a, "--reason")) &&
+			   i + 1 < argc) {
+			const char **dst = a[1] == 's'   ? &o->sock
+					   : a[2] == 'f' ? &o->dur
+							 : &o->reason;
+
+			*dst = argv[++i];
+		} else if (a[0] == '-' && a[1]) {
+			return -EINVAL;
+		} else if (o->nargs < 4) {
+			o->arg[o->nargs++] = a;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return o->nargs ? 0 : -EINVAL;
+}
+
+/* The request line; validated with the daemon's own parser. */
+static int build(char *line, size_t sz, const struct opts *o)
+{
+	const char *cmd = o->arg[0];
+	struct ctl_req rq;
+	uint32_t sec = 0;
+	int n;
+
+	if (!strcmp(cmd, "ban") && o->nargs == 2) {
+		if (o->dur && ctl_duration_parse(&sec, str_cstr(o->dur)))
+			return -EINVAL;
+		if (o->reason && *o->reason)
+			n = sec ? snprintf(line, sz, "ban %s %u %s", o->arg[1],
+					   (unsigned)sec, o->reason)
+				: snprintf(line, sz, "ban %s default %s",
+					   o->arg[1], o->reason);
+		else
+			n = sec ? snprintf(line, sz, "ban %s %u", o->arg[1],
+					   (unsigned)sec)
+				: snprintf(line, sz, "ban %s", o->arg[1]);
+	} else if (!strcmp(cmd, "unban") && o->nargs == 2) {
+		n = snprintf(line, sz, "unban %s", o->arg[1]);
+	} else if (!strcmp(cmd, "monitor") && o->nargs == 3) {
+		n = snprintf(line, sz, "monitor %s %s",
+			     strcmp(o->arg[1], "all") ? o->arg[1] : "*",
+			     o->arg[2]);
+	} else if ((!strcmp(cmd, "bans") || !strcmp(cmd, "rules") ||
+		    !strcmp(cmd, "stats")) &&
+		   o->nargs == 1) {
+		n = snprintf(line, sz, "%s", cmd);
+	} else {
+		return -EINVAL;
+	}
+	if (n < 0 || (size_t)n >= sz)
+		return -EINVAL;
+	return ctl_req_parse(&rq, str_make(line, (size_t)n), NULL);
+}
+
+/* ------------------------------------------------------------ transport */
+
+static int dial(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read one answer line (without its LF) into a malloc'd buffer. */
+static char *recv_line(int fd, size_t *lenp)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap), *lf = NULL, *nb;
+	ssize_t r;
+
+	while (buf && !lf) {
+		if (len == cap) {
+			if (cap >= CTL_RESP_MAX)
+				break;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		if (poll(&pfd, 1, CLIENT_TIMEOUT_MS) <= 0)
+			break;
+		r = recv(fd, buf + len, cap - len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		lf = memchr(buf + len, '\n', (size_t)r);
+		len += (size_t)r;
+	}
+	if (!lf) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = (size_t)(lf - buf);
+	return buf;
+}
+
+/* -------------------------------------------------------------- printing */
+
+/* String value of key in object obj, made printable; "-" when absent. */
+static const char *field(char *dst, const struct ctl_jtok *t, size_t n,
+			 size_t obj, const char *key)
+{
+	long v = ctl_json_get(t, n, obj, key);
+	char *p;
+
+	snprintf(dst, FIELD_MAX, "-");
+	if (v < 0)
+		return dst;
+	if (t[v].type == CTL_J_STR)
+		ctl_json_unescape(dst, FIELD_MAX, &t[v]);
+	else if (t[v].type != CTL_J_NULL)
+		snprintf(dst, FIELD_MAX, "%.*s", STR_FMT(t[v].s));
+	for (p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return dst;
+}
+
+static const char *fmt_expiry(char *dst, const struct ctl_jtok *t, size_t n,
+			      size_t obj)
+{
+	long v = ctl_json_get(t, n, obj, "expires_in");
+	uint64_t s;
+
+	if (v < 0 || t[v].type == CTL_J_NULL || ctl_json_u64(&s, &t[v]))
+		snprintf(dst, FIELD_MAX, "never");
+	else if (s >= 86400)
+		snprintf(dst, FIELD_MAX, "%llud%02lluh",
+			 (unsigned long long)(s / 86400),
+			 (unsigned long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(dst, FIELD_MAX, "%lluh%02llum",
+			 (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(dst, FIELD_MAX, "%llum%02llus",
+			 (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	return dst;
+}
+
+static void print_bans(const struct ctl_jtok *t, size_t n, long arr)
+{
+	char a[FIELD_MAX], e[FIELD_MAX], h[FIELD_MAX], r[FIELD_MAX],
+		why[FIELD_MAX];
+	size_t i, k;
+
+	if (!t[arr].n) {
+		printf("no bans\n");
+		return;
+	}
+	printf("%-28s %-9s %10s  %-20s %s\n", "ADDRESS", "EXPIRES", "HITS",
+	       "RULE", "REASON");
+	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next)
+		printf("%-28s %-9s %10s  %-20s %s\n", field(a, t, n, i, "addr"),
+		       fmt_expiry(e, t, n, i), field(h, t, n, i, "hits"),
+		       field(r, t, n, i, "rule"),
+		       field(why, t, n, i, "reason"));
+}
+
+static void print_rules(const struct ctl_jtok *t, size_t n, long arr)
+{
+	char name[FIELD_MAX], h[FIELD_MAX], m[FIELD_MAX], own[FIELD_MAX],
+		eff[FIELD_MAX];
+	long g = ctl_json_get(t, n, 0, "global_monitor");
+	size_t i, k;
+
+	printf("%-32s %-8s %12s %12s\n", "RULE", "MONITOR", "HITS",
+	       "MONITORED");
+	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
+		field(own, t, n, i, "monitor");
+		field(eff, t, n, i, "effective");
+		printf("%-32s %-8s %12s %12s\n", field(name, t, n, i, "name"),
+		       !strcmp(own, "true")   ? "on"
+		       : !strcmp(eff, "true") ? "global"
+					      : "off",
+		       field(h, t, n, i, "hits"),
+		       field(m, t, n, i, "monitored"));
+	}
+	printf("global monitor: %s\n",
+	       g >= 0 && t[g].type == CTL_J_TRUE ? "on" : "off");
+}
+
+static void print_stats(const struct ctl_jtok *t, size_t n, long obj)
+{
+	char name[FIELD_MAX], v[FIELD_MAX];
+	size_t i, k;
+
+	(void)n;
+	for (k = 0, i = (size_t)obj + 1; k < t[obj].n; k++) {
+		ctl_json_unescape(name, sizeof(name), &t[i]);
+		snprintf(v, sizeof(v), "%.*s", STR_FMT(t[i + 1].s));
+		printf("%-40s %s\n", name, v);
+		i = t[i + 1].next;
+	}
+}
+
+/* Tokenise an answer; tokens in *tp (malloc'd).  Count, or <= 0. */
+static long parse_answer(struct str ans, struct ctl_jtok **tp)
+{
+	struct ctl_jtok *t = NULL;
+	size_t max = 256;
+	long n;
+
+	do {
+		free(t);
+		max *= 4;
+		t = malloc(sizeof(*t) * max);
+		n = t ? ctl_json_parse(t, max, ans, NULL) : -ENOMEM;
+	} while (n == -ENOSPC && max < ans.len + 2);
+	if (n > 0 && t[0].type != CTL_J_OBJ)
+		n = -EINVAL;
+	*tp = t;
+	return n;
+}
+
+/* Print the answer (as is with --json); returns the exit code. */
+static int show(const struct opts *o, struct str ans)
+{
+	char err[FIELD_MAX];
+	struct ctl_jtok *t;
+	long n = parse_answer(ans, &t), v;
+	bool ok;
+
+	if (n <= 0) {
+		fprintf(stderr, "sipguardctl: bad answer from the daemon\n");
+		free(t);
+		return EXIT_CONNECT;
+	}
+	v = ctl_json_get(t, (size_t)n, 0, "ok");
+	ok = v >= 0 && t[v].type == CTL_J_TRUE;
+	if (o->json)
+		printf("%.*s\n", STR_FMT(ans));
+	else if (!ok)
+		fprintf(stderr, "sipguardctl: %s\n",
+			field(err, t, (size_t)n, 0, "error"));
+	else if ((v = ctl_json_get(t, (size_t)n, 0, "bans")) > 0 &&
+		 t[v].type == CTL_J_ARR)
+		print_bans(t, (size_t)n, v);
+	else if ((v = ctl_json_get(t, (size_t)n, 0, "rules")) > 0 &&
+		 t[v].type == CTL_J_ARR)
+		print_rules(t, (size_t)n, v);
+	else if ((v = ctl_json_get(t, (size_t)n, 0, "stats")) > 0 &&
+		 t[v].type == CTL_J_OBJ)
+		print_stats(t, (size_t)n, v);
+	else
+		printf("ok\n");
+	free(t);
+	return ok ? EXIT_OK : EXIT_DAEMON;
+}
+
+int main(int argc, char **argv)
+{
+	char line[CTL_REQ_MAX + 1], *ans;
+	struct opts o;
+	size_t len = 0;
+	int fd, rc;
+
+	if (parse_opts(&o, argc, argv) || build(line, sizeof(line) - 1, &o)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	fd = dial(o.sock);
+	if (fd < 0) {
+		fprintf(stderr, "sipguardctl: %s: %s\n", o.sock, strerror(-fd));
+		return EXIT_CONNECT;
+	}
+	strcat(line, "\n");
+	ans = send_all(fd, line, strlen(line)) ? NULL : recv_line(fd, &len);
+	close(fd);
+	if (!ans) {
+		fprintf(stderr, "sipguardctl: no answer from the daemon\n");
+		return EXIT_CONNECT;
+	}
+	rc = show(&o, str_make(ans, len));
+	free(ans);
+	return rc;
+}

@@ -1,0 +1,2 @@
+# Fuzz target of the gate: allow-list CIDRs and ban keys as text.
+FUZZ_TARGETS += cidr

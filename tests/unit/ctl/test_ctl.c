@@ -1,0 +1,589 @@
+/*
+ * test_ctl.c - the control socket server, end to end over a real UNIX
+ * socket on a real loop with a fake clock and a fake backend: every
+ * command's exact answer, hostile ban reasons escaped, syntax errors with
+ * offsets, pipelined requests, a last request without LF, oversize
+ * requests, large answers written under back-pressure, answers over the
+ * cap, peer-credential refusal, connection caps, idle timeout, socket
+ * mode and stale/live/foreign files at the socket path, leak check.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "core/loop.h"
+#include "ctl/ctl.h"
+#include "events/events.h"
+
+/* ---------------------------------------------------------- fake daemon */
+
+enum { FAKE_BANS = 4 };
+
+struct fake {
+	struct ctl_ban bans[FAKE_BANS];
+	char reasons[FAKE_BANS][CTL_REASON_MAX];
+	unsigned nbans;
+	unsigned gen; /* list this many generated bans instead */
+	int fail;     /* list_bans returns this */
+	bool misuse;  /* list_bans writes a rule item */
+	struct rules *rules;
+	struct evlog *evlog; /* stats from it when set */
+	struct ctl_req last;
+};
+
+static int f_list_bans(void *arg, struct ctl_out *o)
+{
+	struct fake *f = arg;
+	struct ctl_ban b = {.remaining_ms = 1500, .rule = "scanner-ua"};
+	struct ctl_rule r = {.name = "x"};
+	unsigned i;
+	int err;
+
+	if (f->fail)
+		return f->fail;
+	if (f->misuse)
+		return ctl_out_rule(o, &r);
+	for (i = 0; i < f->gen; i++) {
+		b.addr.len = sizeof(b.addr.u.in);
+		b.addr.u.in.sin_family = AF_INET;
+		b.addr.u.in.sin_addr.s_addr = htonl(0x0a000000u + i);
+		b.hits = i;
+		if ((err = ctl_out_ban(o, &b)))
+			return err;
+	}
+	for (i = 0; i < f->nbans; i++)
+		if ((err = ctl_out_ban(o, &f->bans[i])))
+			return err;
+	return 0;
+}
+
+static int f_ban(void *arg, const struct ctl_req *rq)
+{
+	struct fake *f = arg;
+	struct ctl_ban *b;
+
+	f->last = *rq;
+	if (f->nbans == FAKE_BANS)
+		return -ENOSPC;
+	b = &f->bans[f->nbans];
+	memset(b, 0, sizeof(*b));
+	b->addr = rq->addr;
+	b->plen = rq->plen;
+	b->remaining_ms = rq->seconds ? rq->seconds * 1000ULL : CTL_BAN_FOREVER;
+	if (rq->reason.len)
+		memcpy(f->reasons[f->nbans], rq->reason.p, rq->reason.len);
+	b->reason = str_make(f->reasons[f->nbans], rq->reason.len);
+	f->nbans++;
+	return 0;
+}
+
+static int f_unban(void *arg, const struct ctl_req *rq)
+{
+	struct fake *f = arg;
+	unsigned i;
+
+	f->last = *rq;
+	for (i = 0; i < f->nbans; i++)
+		if (sg_addr_ip_eq(&f->bans[i].addr, &rq->addr) &&
+		    f->bans[i].plen == rq->plen)
+			break;
+	if (i == f->nbans)
+		return -ENOENT;
+	f->bans[i] = f->bans[--f->nbans];
+	return 0;
+}
+
+static int f_list_rules(void *arg, struct ctl_out *o)
+{
+	struct fake *f = arg;
+
+	return ctl_out_rules(o, f->rules);
+}
+
+static int f_set_monitor(void *arg, const struct ctl_req *rq)
+{
+	struct fake *f = arg;
+	int id;
+
+	if (rq->all) {
+		rules_set_global_monitor(f->rules, rq->on);
+		return 0;
+	}
+	id = rules_find(f->rules, rq->rule);
+	return id < 0 ? id : rules_set_monitor(f->rules, id, rq->on);
+}
+
+static int f_stats(void *arg, struct ctl_out *o)
+{
+	struct fake *f = arg;
+
+	if (f->evlog)
+		return ctl_out_evlog_stats(o, f->evlog);
+	if (ctl_out_stat(o, "events", 12) || ctl_out_stat(o, "bans.active", 1))
+		return -ENOSPC;
+	return ctl_out_stat(o, "Bad Name", 1) == -EINVAL ? 0 : -EIO;
+}
+
+static void discard(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	(void)line;
+	(void)len;
+}
+
+static const struct ctl_ops fake_ops = {
+	.list_bans = f_list_bans,
+	.ban = f_ban,
+	.unban = f_unban,
+	.list_rules = f_list_rules,
+	.set_monitor = f_set_monitor,
+	.stats = f_stats,
+};
+
+/* ------------------------------------------------------------- harness */
+
+struct env {
+	char dir[64];
+	char path[96];
+	struct loop *l;
+	struct ctl *c;
+	struct ctl_conf conf;
+	struct fake f;
+};
+
+static struct env *E;
+static uint64_t fake_now = 1000000;
+
+static uint64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	E = calloc(1, sizeof(*E));
+	snprintf(E->dir, sizeof(E->dir), "/tmp/test_ctl_XXXXXX");
+	if (!E || !mkdtemp(E->dir))
+		return -1;
+	snprintf(E->path, sizeof(E->path), "%s/ctl.sock", E->dir);
+	if (loop_new(&E->l))
+		return -1;
+	loop_set_clock(E->l, fake_clock, NULL);
+	ctl_conf_defaults(&E->conf);
+	E->conf.path = E->path;
+	if (rules_new(&E->f.rules, 8))
+		return -1;
+	rules_register(E->f.rules, "scanner-ua", false);
+	rules_register(E->f.rules, "rate-invite", true);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctl_free(E->c);
+	loop_free(E->l);
+	rules_free(E->f.rules);
+	unlink(E->path);
+	rmdir(E->dir);
+	free(E);
+	E = NULL;
+	return 0;
+}
+
+static void start(void)
+{
+	assert_int_equal(ctl_new(&E->c, E->l, &E->conf, &fake_ops, &E->f), 0);
+}
+
+static int dial(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", E->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void pump(int turns)
+{
+	while (turns-- > 0)
+		assert_true(loop_run_once(E->l, 0) >= 0);
+}
+
+/*
+ * Read until `lines` LFs arrived or the peer closed (*eofp).  Turns the
+ * loop in between; returns the bytes read (NUL-terminated).
+ */
+static size_t reply(int fd, char *buf, size_t sz, int lines, bool *eofp)
+{
+	size_t len = 0;
+	int seen = 0, idle = 0;
+	ssize_t n;
+
+	*eofp = false;
+	while (seen < lines && idle < 200) {
+		pump(1);
+		n = recv(fd, buf + len, sz - 1 - len, MSG_DONTWAIT);
+		if (n == 0) {
+			*eofp = true;
+			break;
+		}
+		if (n < 0) {
+			if (errno == ECONNRESET) {
+				*eofp = true;
+				break;
+			}
+			assert_int_equal(errno, EAGAIN);
+			idle++;
+			continue;
+		}
+		idle = 0;
+		for (ssize_t i = 0; i < n; i++)
+			seen += buf[len + (size_t)i] == '\n';
+		len += (size_t)n;
+		assert_true(len < sz - 1);
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static void say(int fd, const char *req)
+{
+	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
+			 (ssize_t)strlen(req));
+}
+
+/* One request, one expected answer line. */
+static void expect(int fd, const char *req, const char *want)
+{
+	char buf[4096];
+	bool eof;
+
+	say(fd, req);
+	reply(fd, buf, sizeof(buf), 1, &eof);
+	if (strcmp(buf, want) != 0)
+		fail_msg("%s-> %s\nwant %s", req, buf, want);
+}
+
+/* -------------------------------------------------------------- tests */
+
+static void test_commands(void **state)
+{
+	struct stat st;
+	int fd;
+
+	(void)state;
+	start();
+	assert_int_equal(stat(E->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fd = dial();
+	expect(fd, "bans\n", "{\"ok\":true,\"bans\":[]}\n");
+	expect(fd, "ban 203.0.113.9 60 svwar \"x\"\\ \xff\n",
+	       "{\"ok\":true}\n");
+	assert_int_equal(E->f.last.uid, getuid());
+	assert_int_equal(E->f.last.pid, getpid());
+	expect(fd, "ban 2001:db8:1:2::/64\n", "{\"ok\":true}\n");
+	expect(fd, "bans\n",
+	       "{\"ok\":true,\"bans\":[{\"addr\":\"203.0.113.9\","
+	       "\"expires_in\":60,\"rule\":null,"
+	       "\"reason\":\"svwar \\\"x\\\"\\\\ \\ufffd\",\"hits\":0},"
+	       "{\"addr\":\"2001:db8:1:2::/64\",\"expires_in\":null,"
+	       "\"rule\":null,\"reason\":null,\"hits\":0}]}\n");
+	expect(fd, "unban 203.0.113.9\n", "{\"ok\":true}\n");
+	expect(fd, "unban 203.0.113.9\n",
+	       "{\"ok\":false,\"error\":\"not found\"}\n");
+	expect(fd, "rules\n",
+	       "{\"ok\":true,\"rules\":[{\"name\":\"scanner-ua\","
+	       "\"monitor\":false,\"effective\":false,\"hits\":0,"
+	       "\"monitored\":0},{\"name\":\"rate-invite\",\"monitor\":true,"
+	       "\"effective\":true,\"hits\":0,\"monitored\":0}],"
+	       "\"global_monitor\":false}\n");
+	expect(fd, "monitor scanner-ua on\n", "{\"ok\":true}\n");
+	assert_true(rules_monitor(E->f.rules, 0));
+	expect(fd, "monitor nosuch on\n",
+	       "{\"ok\":false,\"error\":\"not found\"}\n");
+	expect(fd, "monitor * on\n", "{\"ok\":true}\n");
+	assert_true(rules_global_monitor(E->f.rules));
+	expect(fd, "stats\n",
+	       "{\"ok\":true,\"stats\":{\"events\":12,\"bans.active\":1}}\n");
+	{
+		struct evlog_conf ec = {.write = discard};
+		struct ev ev = {.type = EV_DROP, .event = "scanner"};
+
+		assert_int_equal(evlog_open(&E->f.evlog, NULL, &ec), 0);
+		evlog_emit(E->f.evlog, &ev, 0, 0);
+		evlog_emit(E->f.evlog, &ev, 0, 0);
+		expect(fd, "stats\n",
+		       "{\"ok\":true,\"stats\":{\"events.total\":2,"
+		       "\"events.lines\":1,\"events.aggregated\":1,"
+		       "\"events.suppressed\":0,\"events.evicted\":0,"
+		       "\"events.errors\":0}}\n");
+		evlog_close(E->f.evlog);
+		E->f.evlog = NULL;
+	}
+	expect(fd, "bans please\n",
+	       "{\"ok\":false,\"error\":\"syntax: trailing bytes\","
+	       "\"offset\":5}\n");
+	expect(fd, "reboot\n",
+	       "{\"ok\":false,\"error\":\"syntax: unknown command\","
+	       "\"offset\":0}\n");
+	expect(fd, "\n",
+	       "{\"ok\":false,\"error\":\"syntax: empty request\","
+	       "\"offset\":0}\n");
+	close(fd);
+	pump(2);
+	assert_int_equal(ctl_conns(E->c), 0);
+}
+
+static void test_errors_from_backend(void **state)
+{
+	struct ctl_ops none = {0};
+	int fd;
+
+	(void)state;
+	start();
+	fd = dial();
+	E->f.fail = -EIO;
+	expect(fd, "bans\n",
+	       "{\"ok\":false,\"error\":\"Input/output error\"}\n");
+	E->f.fail = 0;
+	E->f.misuse = true;
+	expect(fd, "bans\n", "{\"ok\":false,\"error\":\"invalid argument\"}\n");
+	E->f.misuse = false;
+	E->f.nbans = FAKE_BANS;
+	expect(fd, "ban 1.2.3.4\n",
+	       "{\"ok\":false,\"error\":\"table full\"}\n");
+	close(fd);
+	pump(1);
+	ctl_free(E->c);
+	E->c = NULL;
+	assert_int_equal(ctl_new(&E->c, E->l, &E->conf, &none, NULL), 0);
+	fd = dial();
+	expect(fd, "bans\n", "{\"ok\":false,\"error\":\"not supported\"}\n");
+	expect(fd, "monitor * off\n",
+	       "{\"ok\":false,\"error\":\"not supported\"}\n");
+	close(fd);
+}
+
+static void test_framing(void **state)
+{
+	char buf[4096], big[CTL_REQ_MAX + 100];
+	bool eof;
+	int fd;
+
+	(void)state;
+	start();
+	/* Two requests in one write: two answers, in order. */
+	fd = dial();
+	say(fd, "stats\nbans\n");
+	reply(fd, buf, sizeof(buf), 2, &eof);
+	assert_string_equal(
+		buf,
+		"{\"ok\":true,\"stats\":{\"events\":12,\"bans.active\":1}}\n"
+		"{\"ok\":true,\"bans\":[]}\n");
+	/* A request split over writes. */
+	say(fd, "ba");
+	pump(3);
+	expect(fd, "ns\n", "{\"ok\":true,\"bans\":[]}\n");
+	/* A last request without LF, then end of input. */
+	say(fd, "bans");
+	shutdown(fd, SHUT_WR);
+	reply(fd, buf, sizeof(buf), 2, &eof);
+	assert_string_equal(buf, "{\"ok\":true,\"bans\":[]}\n");
+	assert_true(eof);
+	close(fd);
+	/* Oversize: an error, then the server hangs up. */
+	fd = dial();
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(send(fd, big, sizeof(big), MSG_NOSIGNAL),
+			 (ssize_t)sizeof(big));
+	reply(fd, buf, sizeof(buf), 2, &eof);
+	assert_string_equal(buf,
+			    "{\"ok\":false,\"error\":\"request too long\"}\n");
+	assert_true(eof);
+	close(fd);
+	pump(1);
+	assert_int_equal(ctl_conns(E->c), 0);
+}
+
+static void test_large_answer(void **state)
+{
+	size_t sz = CTL_RESP_MAX + 4096, len, n = 0;
+	char *buf = malloc(sz), *p;
+	bool eof;
+	int fd;
+
+	(void)state;
+	assert_non_null(buf);
+	start();
+	fd = dial();
+	/* ~1.4 MB: far more than a socket buffer, written in pieces. */
+	E->f.gen = 20000;
+	say(fd, "bans\n");
+	len = reply(fd, buf, sz, 1, &eof);
+	assert_true(len > 1000000 && buf[len - 1] == '\n');
+	for (p = buf; (p = strstr(p, "\"addr\":")); p++)
+		n++;
+	assert_int_equal(n, 20000);
+	assert_non_null(strstr(buf, "{\"addr\":\"10.0.78.31\",\"expires_in\":2,"
+				    "\"rule\":\"scanner-ua\",\"reason\":null,"
+				    "\"hits\":19999}]}\n"));
+	/* Over the cap: an error instead of a cut answer. */
+	E->f.gen = 60000;
+	expect(fd, "bans\n", "{\"ok\":false,\"error\":\"answer too large\"}\n");
+	E->f.gen = 0;
+	expect(fd, "bans\n", "{\"ok\":true,\"bans\":[]}\n");
+	close(fd);
+	free(buf);
+}
+
+static void test_peer_refused(void **state)
+{
+	char buf[256];
+	bool eof;
+	int fd;
+
+	(void)state;
+	E->conf.uid = getuid() + 1;
+	E->conf.allow_root = false;
+	start();
+	fd = dial();
+	say(fd, "bans\n");
+	reply(fd, buf, sizeof(buf), 1, &eof);
+	assert_string_equal(buf,
+			    "{\"ok\":false,\"error\":\"permission denied\"}\n");
+	reply(fd, buf, sizeof(buf), 1, &eof);
+	assert_true(eof);
+	assert_int_equal(ctl_conns(E->c), 0);
+	close(fd);
+}
+
+static void test_caps_and_idle(void **state)
+{
+	char buf[256];
+	bool eof;
+	int fd[4], i;
+
+	(void)state;
+	E->conf.max_per_uid = 2;
+	E->conf.max_conns = 3;
+	E->conf.idle_ms = 5000;
+	start();
+	for (i = 0; i < 3; i++) {
+		fd[i] = dial();
+		pump(1);
+	}
+	assert_int_equal(ctl_conns(E->c), 2);
+	reply(fd[2], buf, sizeof(buf), 1, &eof);
+	assert_string_equal(
+		buf, "{\"ok\":false,\"error\":\"too many connections\"}\n");
+	close(fd[2]);
+	expect(fd[0], "bans\n", "{\"ok\":true,\"bans\":[]}\n");
+	/* Idle connections go away; the busy one stays. */
+	fake_now += 4000;
+	pump(1);
+	expect(fd[0], "bans\n", "{\"ok\":true,\"bans\":[]}\n");
+	fake_now += 1500;
+	pump(2);
+	assert_int_equal(ctl_conns(E->c), 1);
+	reply(fd[1], buf, sizeof(buf), 1, &eof);
+	assert_true(eof);
+	fake_now += 6000;
+	pump(2);
+	assert_int_equal(ctl_conns(E->c), 0);
+	close(fd[0]);
+	close(fd[1]);
+}
+
+static void test_path(void **state)
+{
+	struct ctl *c2 = NULL;
+	struct ctl_conf bad;
+	int fd;
+
+	(void)state;
+	/* Another file at the path is never replaced. */
+	fd = open(E->path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ctl_new(&E->c, E->l, &E->conf, &fake_ops, &E->f),
+			 -EEXIST);
+	unlink(E->path);
+	/* A live socket is not stolen; a stale one is replaced. */
+	start();
+	assert_int_equal(ctl_new(&c2, E->l, &E->conf, &fake_ops, &E->f),
+			 -EADDRINUSE);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		ctl_free(E->c);
+		E->c = NULL;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", E->path);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)),
+				 0);
+	}
+	close(fd);
+	start();
+	/* Arguments. */
+	bad = E->conf;
+	bad.max_conns = 0;
+	assert_int_equal(ctl_new(&c2, E->l, &bad, &fake_ops, NULL), -EINVAL);
+	bad = E->conf;
+	bad.path =
+		"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	assert_int_equal(ctl_new(&c2, E->l, &bad, &fake_ops, NULL),
+			 -ENAMETOOLONG);
+	assert_int_equal(ctl_new(&c2, E->l, NULL, &fake_ops, NULL), -EINVAL);
+	mem_fail_nth(1);
+	assert_int_equal(ctl_new(&c2, E->l, &E->conf, &fake_ops, NULL),
+			 -ENOMEM);
+	mem_fail_nth(0);
+	ctl_free(NULL);
+	/* ctl_free removes the socket. */
+	ctl_free(E->c);
+	E->c = NULL;
+	assert_int_equal(access(E->path, F_OK), -1);
+}
+
+static void test_group_mode(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	E->conf.group = true;
+	E->conf.gid = getgid();
+	start();
+	assert_int_equal(stat(E->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, getgid());
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_commands),     T(test_errors_from_backend),
+		T(test_framing),      T(test_large_answer),
+		T(test_peer_refused), T(test_caps_and_idle),
+		T(test_path),         T(test_group_mode),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	assert_no_leaks();
+	return rc;
+}
