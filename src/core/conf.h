@@ -111,10 +111,74 @@ struct sg_conf_zone {
 	struct sg_conf_tcp tcp;
 };
 
+enum {
+	CONF_MAX_ALLOW = 32,			/* guard.allow CIDRs */
+	CONF_MAX_RULES = 32,			/* guard.monitor_rules */
+	CONF_RULE_LEN = 32,
+};
+
+enum conf_auth_mode {
+	CONF_AUTH_OFF,
+	CONF_AUTH_LOCAL,
+	CONF_AUTH_PASSTHROUGH,
+};
+
+/* Pre-parse gate: bans and per-source token buckets. */
+struct sg_conf_gate {
+	int64_t packets_per_second;		/* 0: off */
+	int64_t packet_burst;
+	int64_t bytes_per_second;		/* 0: off */
+	int64_t ban_time;			/* ms, first ban */
+	int64_t ban_max_time;			/* ms */
+	int64_t ban_factor;
+};
+
+/* Per-source request rates, per second, by method class. */
+struct sg_conf_rates {
+	int64_t invite, register_, options, subscribe, message, other;
+	int64_t per_user;			/* per 10 s, all sources */
+};
+
+struct sg_conf_scanner {
+	bool fingerprints;
+	bool structure;
+	char fingerprints_file[CONF_PATH_LEN];	/* "" = built-in list */
+	int64_t distinct_users;			/* per 10 s; 0: off */
+	int64_t failures;			/* 4xx per 60 s; 0: off */
+};
+
+struct sg_conf_auth {
+	int mode;				/* enum conf_auth_mode */
+	char realm[CONF_TEXT_LEN];
+	char credentials[CONF_PATH_LEN];
+	bool md5, sha256;
+	int64_t nonce_lifetime;			/* ms */
+	int64_t max_failures_ip;
+	int64_t max_failures_user;
+	int64_t max_failures_user_ip;
+	int64_t failure_window;			/* ms */
+	int64_t user_lock;			/* ms */
+	int64_t known_good;			/* ms */
+};
+
+struct sg_conf_guard {
+	bool monitor;				/* every rule: log only */
+	char monitor_rules[CONF_MAX_RULES][CONF_RULE_LEN];
+	size_t n_monitor_rules;
+	char allow[CONF_MAX_ALLOW][CONF_ADDR_LEN];	/* never banned */
+	size_t n_allow;
+	char control_socket[CONF_PATH_LEN];	/* "" = none */
+	struct sg_conf_gate gate;
+	struct sg_conf_rates rates;
+	struct sg_conf_scanner scanner;
+	struct sg_conf_auth auth;
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
 	struct sg_conf_sip sip;
+	struct sg_conf_guard guard;
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
 };

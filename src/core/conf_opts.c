@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -366,6 +368,191 @@ static const struct conf_section tcp_sec = {
 	.help = "Stream transports (TCP, TLS) of a zone.",
 };
 
+/* ------------------------------------------------------------------ guard */
+
+static const struct conf_enum auth_modes[] = {
+	{ "off", CONF_AUTH_OFF },
+	{ "local", CONF_AUTH_LOCAL },
+	{ "passthrough", CONF_AUTH_PASSTHROUGH },
+	{ NULL, 0 },
+};
+
+/* A CIDR or address for guard.allow: syntax checked here, semantics
+ * (host bits) by the gate when it starts. */
+static int check_cidr(const char *s, char *why, size_t whysz)
+{
+	struct sg_addr a;
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long bits = 0;
+	char *end = NULL;
+
+	if (sg_addr_from_host(&a, str_make(s, n), 0) != 0) {
+		snprintf(why, whysz, "'%s' is not an IPv4 or IPv6 address", s);
+		return -EINVAL;
+	}
+	if (slash) {
+		bits = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end ||
+		    bits > (sg_addr_family(&a) == AF_INET6 ? 128u : 32u)) {
+			snprintf(why, whysz, "'%s': bad prefix length", s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+#define GATE struct sg_conf_gate
+static const struct conf_opt gate_opts[] = {
+	CONF_OPT_INT(GATE, packets_per_second, "200", 0, 10000000, RL,
+		     "Datagrams (and TCP reads) per second from one source "
+		     "(IPv4 address or IPv6 /64) before parsing; 0: no limit."),
+	CONF_OPT_INT(GATE, packet_burst, "400", 0, 100000000, RL,
+		     "Datagrams one source may send at once; 0: the rate."),
+	CONF_OPT_SIZE(GATE, bytes_per_second, "1m", 0, 1 << 30, RL,
+		      "Bytes per second from one source; 0: no limit."),
+	CONF_OPT_DURATION(GATE, ban_time, "10m", 1000, 604800000, RL,
+			  "First ban of a source."),
+	CONF_OPT_DURATION(GATE, ban_max_time, "24h", 1000, 2592000000LL, RL,
+			  "Longest ban; repeat offenders' bans grow to it."),
+	CONF_OPT_INT(GATE, ban_factor, "4", 1, 1000, RL,
+		     "Each repeat ban lasts this many times the previous."),
+	CONF_OPT_END,
+};
+#undef GATE
+
+static const struct conf_section gate_sec = {
+	.name = "guard.gate",
+	.size = sizeof(struct sg_conf_gate),
+	.opts = gate_opts,
+	.help = "Drop before parsing: bans and per-source token buckets.",
+};
+
+#define RATES struct sg_conf_rates
+static const struct conf_opt rates_opts[] = {
+	CONF_OPT_INT(RATES, invite, "20", 0, 1000000, RL,
+		     "INVITEs per second from one untrusted source; 0: off."),
+	{ .name = "register", .type = CONF_T_INT,
+	  .off = CONF__OFF(RATES, register_, int64_t), .def = "30", .min = 0,
+	  .max = 1000000, .flags = RL,
+	  .help = "REGISTERs per second from one untrusted source; 0: off." },
+	CONF_OPT_INT(RATES, options, "20", 0, 1000000, RL,
+		     "OPTIONS per second from one untrusted source; 0: off."),
+	CONF_OPT_INT(RATES, subscribe, "100", 0, 1000000, RL,
+		     "SUBSCRIBEs per second from one untrusted source; 0: off."),
+	CONF_OPT_INT(RATES, message, "20", 0, 1000000, RL,
+		     "MESSAGEs per second from one untrusted source; 0: off."),
+	CONF_OPT_INT(RATES, other, "100", 0, 1000000, RL,
+		     "Other requests per second from one untrusted source."),
+	CONF_OPT_INT(RATES, per_user, "100", 0, 1000000, RL,
+		     "Requests to one target user per 10 s, all untrusted "
+		     "sources together; 0: off."),
+	CONF_OPT_END,
+};
+#undef RATES
+
+static const struct conf_section rates_sec = {
+	.name = "guard.rates",
+	.size = sizeof(struct sg_conf_rates),
+	.opts = rates_opts,
+	.help = "Per-source request rate limits by method class.",
+};
+
+#define SCAN struct sg_conf_scanner
+static const struct conf_opt scanner_opts[] = {
+	CONF_OPT_BOOL(SCAN, fingerprints, "true", RL,
+		      "Ban sources whose User-Agent matches a scanner "
+		      "fingerprint."),
+	CONF_OPT_BOOL(SCAN, structure, "true", RL,
+		      "Ban sources whose messages are built like a known "
+		      "scanner's, whatever their User-Agent."),
+	CONF_OPT_STRING(SCAN, fingerprints_file, "", 0, NULL, RL,
+			"Fingerprint list (one per line, '#' comments); "
+			"empty: the built-in list."),
+	CONF_OPT_INT(SCAN, distinct_users, "8", 0, 100000, RL,
+		     "Distinct unknown users one source may try per 10 s "
+		     "(extension enumeration); 0: off."),
+	CONF_OPT_INT(SCAN, failures, "20", 0, 100000, RL,
+		     "401/403/404 answers one source may collect per 60 s; "
+		     "0: off."),
+	CONF_OPT_END,
+};
+#undef SCAN
+
+static const struct conf_section scanner_sec = {
+	.name = "guard.scanner",
+	.size = sizeof(struct sg_conf_scanner),
+	.opts = scanner_opts,
+	.help = "Scanner detection: fingerprints and behaviour.",
+};
+
+#define AUTH struct sg_conf_auth
+static const struct conf_opt auth_opts[] = {
+	CONF_OPT_ENUM(AUTH, mode, "passthrough", auth_modes, 0,
+		      "off, local (sipguard challenges untrusted requests "
+		      "against the credentials file), or passthrough (the PBX "
+		      "authenticates; sipguard counts its answers)."),
+	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, RL,
+			"Digest realm (local mode)."),
+	CONF_OPT_STRING(AUTH, credentials, "", 0, NULL, RL,
+			"Credentials file, lines user:realm:ha1-md5[:ha1-sha256] "
+			"(local mode)."),
+	CONF_OPT_BOOL(AUTH, md5, "true", RL, "Offer MD5 challenges."),
+	CONF_OPT_BOOL(AUTH, sha256, "true", RL,
+		      "Offer SHA-256 challenges (RFC 8760), first."),
+	CONF_OPT_DURATION(AUTH, nonce_lifetime, "5m", 1000, 3600000, RL,
+			  "How long a nonce is accepted."),
+	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, RL,
+		     "Failures from one source in the window: ban it (unless "
+		     "it authenticated recently)."),
+	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, RL,
+		     "Failures for one user from anywhere: lock the user."),
+	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, RL,
+		     "Failures of one user from one source: drop that pair "
+		     "(an office behind one NAT is not banned for it)."),
+	CONF_OPT_DURATION(AUTH, failure_window, "10m", 1000, 86400000, RL,
+			  "Window of the failure counters."),
+	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, RL,
+			  "How long a locked user stays locked."),
+	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, RL,
+			  "A source that authenticated is known-good this long."),
+	CONF_OPT_END,
+};
+#undef AUTH
+
+static const struct conf_section auth_sec = {
+	.name = "guard.auth",
+	.size = sizeof(struct sg_conf_auth),
+	.opts = auth_opts,
+	.help = "Authentication and brute-force protection.",
+};
+
+#define GUARD struct sg_conf_guard
+static const struct conf_opt guard_opts[] = {
+	CONF_OPT_BOOL(GUARD, monitor, "false", RL,
+		      "Monitor mode for every rule: log \"would ...\" events, "
+		      "let traffic pass."),
+	CONF_OPT_STRLIST(GUARD, monitor_rules, 0, NULL, RL,
+			 "Rules in monitor mode (see docs/events.md)."),
+	CONF_OPT_STRLIST(GUARD, allow, 0, check_cidr, RL,
+			 "Sources never banned nor rate limited (CIDR)."),
+	CONF_OPT_STRING(GUARD, control_socket, "", 0, NULL, 0,
+			"Control socket for sipguardctl; empty: none."),
+	CONF_OPT_SECTION(GUARD, gate, gate_sec, 0, "Pre-parse gate."),
+	CONF_OPT_SECTION(GUARD, rates, rates_sec, 0, "Rate limits."),
+	CONF_OPT_SECTION(GUARD, scanner, scanner_sec, 0, "Scanners."),
+	CONF_OPT_SECTION(GUARD, auth, auth_sec, 0, "Authentication."),
+	CONF_OPT_END,
+};
+#undef GUARD
+
+static const struct conf_section guard_sec = {
+	.name = "guard",
+	.size = sizeof(struct sg_conf_guard),
+	.opts = guard_opts,
+	.help = "Security policy for untrusted zones.",
+};
+
 #define ZONE struct sg_conf_zone
 static const struct conf_opt zone_opts[] = {
 	CONF_OPT_STRING(ZONE, name, NULL, 1, check_name, CONF_REQUIRED,
@@ -392,6 +579,8 @@ static const struct conf_section zone_sec = {
 static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
+	CONF_OPT_SECTION(struct sg_conf, guard, guard_sec, 0,
+			 "Security policy."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
 	CONF_OPT_END,

@@ -405,10 +405,11 @@ int inspect_load_fingerprints(struct inspect *in, const char *path,
 		r = inspect_fps_parse(&fps, str_make(text, n), &line);
 	mem_free(text);
 	if (r < 0) {
-		if (err && errsz)
-			snprintf(err, errsz, "%s:%u: %s", path, line,
-				 r == -EINVAL ? "bad fingerprint entry"
-					      : strerror(-r));
+		if (err && errsz && r == -EINVAL)
+			snprintf(err, errsz, "%s:%u: bad fingerprint entry",
+				 path, line);
+		else if (err && errsz)
+			snprintf(err, errsz, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	in->fps = fps;

@@ -208,8 +208,9 @@ void inspect_free(struct inspect *in);
  * Replace the fingerprint list with the file at path (format: see
  * inspect_fps_parse()).  On any error the current list stays.  Returns
  * 0; -ENOENT when the file does not exist (the current list, at first
- * the built-in defaults, stays); -EINVAL with err naming the line;
- * -EFBIG past INSPECT_FP_FILE_MAX bytes; other -errno from reading.
+ * the built-in defaults, stays); -EINVAL with err naming the line
+ * ("path:N: ..."); -EFBIG past INSPECT_FP_FILE_MAX
+ * bytes; -ENOMEM; other -errno from opening or reading.
  */
 int inspect_load_fingerprints(struct inspect *in, const char *path,
 			      char *err, size_t errsz);

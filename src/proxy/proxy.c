@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/loop.h"
@@ -19,6 +20,14 @@
 enum {
 	PROXY_LOG_FIELD = 96,
 };
+
+uint64_t proxy__wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
 		size_t n)
@@ -126,6 +135,28 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 		proxy__request(p, p->msg, from);
 	else
 		proxy__response(p, p->msg, from);
+}
+
+/* Transport callback: the pre-parse gate. */
+static bool on_gate(void *arg, const struct sg_addr *src, enum sip_tp tp,
+		    uint16_t zone, size_t bytes)
+{
+	struct proxy *p = arg;
+
+	return guard_gate(p->guard, src, tp, zone, bytes, loop_now(p->loop),
+			  proxy__wall_ms());
+}
+
+/* Once a second: guard housekeeping and the overload signal. */
+static void on_tick(void *arg)
+{
+	struct proxy *p = arg;
+	uint64_t max = p->conf->sip.max_transactions;
+
+	guard_set_load(p->guard, max ? (unsigned)(sip_txl_count(p->txl) *
+						  100 / max) : 0);
+	guard_tick(p->guard, loop_now(p->loop));
+	tmr_start(loop_timers(p->loop), &p->tick, PROXY_TICK_MS, on_tick, p);
 }
 
 /* ------------------------------------------------- txn callbacks */
@@ -418,6 +449,29 @@ static int setup_layers(struct proxy *p)
 	err = proxy__reg_new(&p->reg, p);
 	if (err)
 		return err;
+	if (c->log.events_file[0]) {
+		err = evlog_open(&p->ev, c->log.events_file, NULL);
+		if (err) {
+			log_err("cannot open events file %s: %s",
+				c->log.events_file, strerror(-err));
+			return err;
+		}
+	}
+	{
+		struct guard_conf gc;
+		char gerr[256] = "";
+		unsigned i;
+
+		for (i = 0; i < c->guard.n_allow && i < CONF_MAX_ALLOW; i++)
+			p->allow[i] = c->guard.allow[i];
+		proxy__guard_conf(&gc, c, p->allow);
+		err = guard_new(&p->guard, &gc, p->ev, gerr, sizeof(gerr));
+		if (err) {
+			log_err("guard: %s", gerr[0] ? gerr : strerror(-err));
+			return err;
+		}
+		tp_set_gate(p->tp, on_gate, p);
+	}
 	if (c->log.call_records_file[0]) {
 		err = cdr_open(&p->cdr, c->log.call_records_file);
 		if (err) {
@@ -457,6 +511,8 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	for (unsigned z = 0; z < p->nzones; z++)
 		p->zone_names[z] = p->zones[z].c->name;
 	cdr_set_zone_names(p->cdr, p->zone_names, p->nzones);
+	tmr_init(&p->tick);
+	tmr_start(loop_timers(loop), &p->tick, PROXY_TICK_MS, on_tick, p);
 	proxy__backends_start(p);
 	*pp = p;
 	return 0;
@@ -470,6 +526,7 @@ void proxy_free(struct proxy *p)
 	if (!p)
 		return;
 	proxy__backends_stop(p);
+	tmr_cancel(&p->tick);
 	/* Transactions first (freed without callbacks), then the fwd
 	 * contexts their user pointers referred to. */
 	sip_txl_free(p->txl);
@@ -478,10 +535,22 @@ void proxy_free(struct proxy *p)
 	proxy__reg_free(p->reg);
 	cdr_close(p->cdr);
 	tp_free(p->tp);
+	guard_free(p->guard);
+	evlog_close(p->ev);
 	buf_free(&p->out);
 	mem_free(p->msg);
 	mem_free(p->msg2);
 	mem_free(p);
+}
+
+struct guard *proxy_guard(struct proxy *p)
+{
+	return p->guard;
+}
+
+struct evlog *proxy_evlog(struct proxy *p)
+{
+	return p->ev;
 }
 
 void proxy_get_stats(const struct proxy *p, struct proxy_stats *st)

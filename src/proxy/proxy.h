@@ -12,6 +12,8 @@
 struct loop;
 struct sg_conf;
 struct proxy;
+struct guard;
+struct evlog;
 
 struct proxy_stats {
 	uint64_t rx_requests, rx_responses, rx_malformed;
@@ -23,6 +25,7 @@ struct proxy_stats {
 	uint64_t loops, too_many_hops;
 	uint64_t failovers;
 	uint64_t dialogs_active, calls_active, bindings;
+	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
 };
 
 /*
@@ -34,5 +37,8 @@ struct proxy_stats {
 int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf);
 void proxy_free(struct proxy *p);
 void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
+/* The guard (bans, rules) and event log, for the control socket. */
+struct guard *proxy_guard(struct proxy *p);
+struct evlog *proxy_evlog(struct proxy *p);
 
 #endif

@@ -5,4 +5,5 @@ PROXY_SRCS := \
 	src/proxy/request.c \
 	src/proxy/response.c \
 	src/proxy/backend.c \
-	src/proxy/registrar.c
+	src/proxy/registrar.c \
+	src/proxy/guardconf.c

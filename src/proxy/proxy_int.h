@@ -23,6 +23,7 @@
 #include "core/conf.h"
 #include "core/htab.h"
 #include "core/tmr.h"
+#include "guard/guard.h"
 #include "proxy/proxy.h"
 #include "sip/dialog.h"
 #include "sip/sip.h"
@@ -31,6 +32,7 @@
 
 struct transport;
 struct cdr_writer;
+struct evlog;
 
 enum {
 	PROXY_MAX_LISTENERS = CONF_MAX_ZONES * CONF_MAX_LISTEN,
@@ -40,6 +42,7 @@ enum {
 	PROXY_PROBE_MS = 5000,			  /* OPTIONS health probes */
 	PROXY_RETRY_AFTER = 5,			  /* seconds, on 503 */
 	PROXY_TAG_LEN = 16,
+	PROXY_TICK_MS = 1000,			  /* guard housekeeping */
 };
 
 struct proxy_lis {
@@ -96,6 +99,8 @@ struct proxy_fwd {
 	char *req;		/* copy of the received request, for failover */
 	size_t req_len;
 	struct sip_peer from;	/* the sender of the request */
+	struct guard_req gq;	/* what the guard observes of its answer */
+	bool strip_auth;	/* our own Authorization: not forwarded */
 	struct proxy_fwd *next, *prev;	/* p->fwds */
 };
 
@@ -107,6 +112,10 @@ struct proxy {
 	struct sip_dlgs *dlgs;
 	struct proxy_reg *reg;
 	struct cdr_writer *cdr;
+	struct evlog *ev;	/* security events */
+	struct guard *guard;
+	const char *allow[CONF_MAX_ALLOW];	/* guard.allow, borrowed */
+	struct tmr tick;
 	struct proxy_fwd *fwds;	/* every live forwarding context */
 	struct sip_limits lim;
 
@@ -131,6 +140,10 @@ int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
 void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
 			    const struct sip_peer *from, int status,
 			    const char *reason, struct str extra);
+uint64_t proxy__wall_ms(void);
+/* guardconf.c: the guard's configuration from ours. */
+void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
+		       const char *const *allow);
 void proxy__fwd_release(struct proxy_fwd *f);
 void proxy__fwd_free_all(struct proxy *p);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/mem.h"
 #include "proxy/proxy_int.h"
 
@@ -200,6 +201,39 @@ void proxy__fwd_release(struct proxy_fwd *f)
 		fwd_free(f);
 }
 
+/*
+ * Our own final answer to a request the guard observes: it counts (404
+ * for an unknown user is what enumeration collects).  Returns false when
+ * the source has just become a scanner: send nothing.
+ */
+static bool guard_lets_answer(struct proxy *p, const struct guard_req *gq,
+			      const struct sip_peer *from, int status)
+{
+	struct guard_verdict v;
+
+	if (!gq || !gq->active || status < 300)
+		return true;
+	guard_answer(p->guard, gq, from, NULL, status, loop_now(p->loop),
+		     proxy__wall_ms(), &v);
+	return v.action != GUARD_DROP;
+}
+
+/* Answer a REPLY verdict of the guard through the transaction, so a
+ * retransmitted request gets the same bytes. */
+static void reply_verdict(struct proxy *p, struct sip_stx *stx,
+			  const struct sip_msg *m,
+			  const struct guard_verdict *v)
+{
+	char tag[PROXY_TAG_LEN + 1];
+
+	proxy__tag(p, m, tag);
+	buf_reset(&p->out);
+	p->st.local_replies++;
+	if (guard_reply(p->guard, &p->out, m, str_cstr(tag), v) != 0 ||
+	    sip_stx_send_response(stx, p->out.p, p->out.len, v->status) != 0)
+		sip_stx_terminate(stx);
+}
+
 static struct proxy_fwd *fwd_new(struct proxy *p, struct sip_stx *stx,
 				 const struct sip_msg *m,
 				 const struct sip_peer *from, bool keep)
@@ -324,6 +358,8 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 			sip_bld_append(&b, STR("Record-Route"),
 				       str_make(rr, (size_t)n));
 	}
+	if (f->strip_auth && (h = guard_strip_hdr(p->guard, m)))
+		sip_bld_remove(&b, h);
 	if (m->mid == SIP_METHOD_REGISTER && !p->zones[f->in_zone].trusted) {
 		n = proxy__reg_request(p, &b, m, &f->from, out);
 		if (n)
@@ -491,7 +527,10 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	struct sip_dlg_match dm;
 	struct target t;
 	struct str extra = STR_NULL;
+	struct guard_verdict gv;
+	struct guard_req gq;
 	char extra_mem[256];
+	bool in_dialog;
 	int rc, status;
 
 	p->st.rx_requests++;
@@ -521,6 +560,22 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		handle_cancel(p, m, stx, from);
 		return;
 	}
+	in_dialog = m->to.tag.len &&
+		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
+				 NULL) != NULL;
+	guard_request(p->guard, m, from, in_dialog, loop_now(p->loop),
+		      proxy__wall_ms(), &gq, &gv);
+	if (gv.action == GUARD_DROP) {
+		/* No answer, no state: the transaction just goes away. */
+		p->st.guard_dropped++;
+		sip_stx_terminate(stx);
+		return;
+	}
+	if (gv.action == GUARD_REPLY) {
+		p->st.guard_refused++;
+		reply_verdict(p, stx, m, &gv);
+		return;
+	}
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)
@@ -530,6 +585,10 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 			p->st.loops++;
 		if (status == 483)
 			p->st.too_many_hops++;
+		if (!guard_lets_answer(p, &gq, from, status)) {
+			sip_stx_terminate(stx);
+			return;
+		}
 		reply(p, stx, m, from, status, NULL,
 		      status == 503 ? STR("Retry-After: 5\r\n") : extra);
 		return;
@@ -539,6 +598,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply(p, stx, m, from, 500, NULL, STR_NULL);
 		return;
 	}
+	f->gq = gq;
+	f->strip_auth = guard_strip_hdr(p->guard, m) != NULL;
 	if (m->mid == SIP_METHOD_INVITE)
 		reply(p, stx, m, from, 100, NULL, STR_NULL);
 	rc = sip_dlg_request(p->dlgs, m, from, &dm);

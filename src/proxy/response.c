@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "proxy/proxy_int.h"
 
-/* Build m without its top Via (ours) into p->out. */
+/* Build m without its top Via (ours) into p->out; gv, when not NULL, is
+ * a guard verdict that rewrites the answer (anti-enumeration). */
 static int build_response(struct proxy *p, const struct sip_msg *m,
-			  bool registrar)
+			  bool registrar, const struct guard_verdict *gv)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 	struct sip_bld b;
@@ -30,7 +32,13 @@ static int build_response(struct proxy *p, const struct sip_msg *m,
 	} else {
 		sip_bld_remove(&b, h);
 	}
-	if (registrar) {
+	if (gv) {
+		/* The rewrite replaces every header but the routing ones:
+		 * the registrar's Contacts go with it. */
+		err = guard_apply_answer(p->guard, &b, m, gv);
+		if (err)
+			return err;
+	} else if (registrar) {
 		err = proxy__reg_response(p, &b, m);
 		if (err)
 			return err;
@@ -97,7 +105,7 @@ void proxy__response(struct proxy *p, const struct sip_msg *m,
 	 * statelessly (a retransmission after our transaction ended). */
 	if (m->status >= 200 && m->status < 300 &&
 	    m->cseq.mid == SIP_METHOD_INVITE && top_via_ours(p, m) &&
-	    build_response(p, m, false) == 0) {
+	    build_response(p, m, false, NULL) == 0) {
 		send_by_via(p, m, NULL);
 		return;
 	}
@@ -117,6 +125,7 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 	struct proxy_fwd *f = user;
 	struct proxy *p = f->p;
 	struct sip_dlg_match dm;
+	struct guard_verdict gv;
 	int status = resp->status, err;
 	bool reg;
 
@@ -132,9 +141,26 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 	}
 	reg = f->mid == SIP_METHOD_REGISTER && status >= 200 &&
 	      status < 300 && !p->zones[f->in_zone].trusted;
-	if (build_response(p, resp, reg) != 0) {
+	guard_verdict_pass(&gv);
+	if (status >= 200 && f->gq.active && f->ctx == ctx && !f->final_sent)
+		guard_answer(p->guard, &f->gq, &f->from, resp, status,
+			     loop_now(p->loop), proxy__wall_ms(), &gv);
+	if (gv.action == GUARD_DROP) {
+		/* The requester just became a scanner: it learns nothing. */
+		p->st.guard_dropped++;
+		f->final_sent = true;
+		if (f->stx)
+			sip_stx_terminate(f->stx);
+		return;
+	}
+	if (build_response(p, resp, reg, gv.action == GUARD_REPLY ? &gv :
+								     NULL) != 0) {
 		p->st.dropped++;
 		return;
+	}
+	if (gv.action == GUARD_REPLY) {
+		p->st.guard_refused++;
+		status = gv.status;
 	}
 	(void)sip_dlg_response(p->dlgs, resp, from, &dm);
 	if (!f->stx) {

@@ -109,7 +109,12 @@ int sip_digest_parse(struct sip_digest *dp, struct str s, struct sip_perr *errp)
 	if (!dp || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(dp, 0, sizeof(*dp));
+	/* Field by field: memset() compiles to the slower "rep stos". */
+	dp->scheme = STR_NULL;
+	dp->username = dp->realm = dp->nonce = dp->uri = STR_NULL;
+	dp->response = dp->algorithm = dp->cnonce = dp->opaque = STR_NULL;
+	dp->qop = dp->nc = dp->domain = dp->stale = dp->userhash = STR_NULL;
+	dp->username_quoted = false;
 	p = sip__skip_lws(s.p, end);
 	q = sip__skip_class(p, end, SIP__C_TOKEN);
 	dp->scheme = str_span(p, q);

@@ -326,8 +326,9 @@ bool sip_list_next(struct str *rest, struct str *elemp)
 	if (!rest || !rest->p)
 		return false;
 	/* Most list headers hold one element: no comma, no quote scan. */
-	end = memchr(rest->p, ',', rest->len) ? list_elem_end(*rest) :
-						 rest->len;
+	end = sip__find_byte(rest->p, rest->p, rest->p + rest->len, ',')
+		      ? list_elem_end(*rest)
+		      : rest->len;
 	*elemp = str_trim(str_make(rest->p, end));
 	if (end >= rest->len)
 		*rest = STR_NULL;

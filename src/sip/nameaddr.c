@@ -105,9 +105,9 @@ static int addr(struct sip_nameaddr *na, const char **pp, const char *end,
 	int rc;
 
 	if (*p == '<') {
-		q = memchr(p + 1, '>', (size_t)(end - p - 1));
+		q = sip__find_byte(base, p + 1, end, '>');
 		if (!q) {
-			memset(&na->uri, 0, sizeof(na->uri));
+			sip__uri_clear(&na->uri, STR_NULL);
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "unterminated '<'");
 		}
@@ -117,7 +117,7 @@ static int addr(struct sip_nameaddr *na, const char **pp, const char *end,
 	} else {
 		for (q = p; q < end && *q != ';' && !str_is_lws(*q); q++)
 			if (*q == '?' || *q == ',') {
-				memset(&na->uri, 0, sizeof(na->uri));
+				sip__uri_clear(&na->uri, STR_NULL);
 				return sip__fail(errp, SIP_PE_SYNTAX, base, q,
 						 "addr-spec needs <> here");
 			}
@@ -162,7 +162,7 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
 	nap->q1000 = 1000;
 	p = sip__skip_lws(s.p, end);
 	if (p == end || (*p == '*' && sip__skip_lws(p + 1, end) == end)) {
-		memset(&nap->uri, 0, sizeof(nap->uri));
+		sip__uri_clear(&nap->uri, STR_NULL);
 		if (p == end)
 			return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 					 "empty address");
@@ -170,7 +170,7 @@ int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
 		return 0;
 	}
 	if ((rc = display_name(nap, &p, end, s.p, errp))) {
-		memset(&nap->uri, 0, sizeof(nap->uri));
+		sip__uri_clear(&nap->uri, STR_NULL);
 		return rc;
 	}
 	if ((rc = addr(nap, &p, end, max_uri, s.p, errp)))

@@ -34,7 +34,6 @@
 #include "sip/sip_int.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -382,17 +381,40 @@ static void section_close(struct sdp_ctx *c, const char *at)
 		c->s->end = str_make(at, 0);
 }
 
-/* Zero a new media section except its format array, which is filled
- * up to nfmt: clearing all of it would cost more than the parse. */
-_Static_assert(offsetof(struct sdp_media, nfmt) ==
-		       offsetof(struct sdp_media, fmt) +
-			       sizeof(((struct sdp_media *)0)->fmt),
-	       "nfmt must follow fmt");
+static void conn_init(struct sdp_conn *cn)
+{
+	cn->line = STR_NULL;
+	cn->nettype = STR_NULL;
+	cn->addrtype = STR_NULL;
+	cn->addr = STR_NULL;
+	cn->af = 0;
+	cn->present = false;
+}
 
+/* Reset a new media section field by field: its format array is filled
+ * up to nfmt, and memset() of the rest compiles to the slow "rep stos". */
 static void media_init(struct sdp_media *m)
 {
-	memset(m, 0, offsetof(struct sdp_media, fmt));
-	memset(&m->nfmt, 0, sizeof(*m) - offsetof(struct sdp_media, nfmt));
+	m->line = STR_NULL;
+	m->media = STR_NULL;
+	m->port_str = STR_NULL;
+	m->port = 0;
+	m->nports = 0;
+	m->proto = STR_NULL;
+	m->proto_id = SDP_PROTO_OTHER;
+	m->nfmt = 0;
+	conn_init(&m->conn);
+	m->dir = SDP_DIR_NONE;
+	m->attr_first = 0;
+	m->nattr = 0;
+	m->rtcp_port = 0;
+	m->rtcp_addr = STR_NULL;
+	m->rtcp_af = 0;
+	m->rtcp_mux = false;
+	m->mid = STR_NULL;
+	m->setup = SDP_SETUP_NONE;
+	m->ptime = 0;
+	m->end = STR_NULL;
 }
 
 /* m=<media> <port>[/<count>] <proto> <fmt> ... */
@@ -766,11 +788,22 @@ static int finish(struct sdp_ctx *c)
 	return 0;
 }
 
-/* Zero everything but the attribute and media arrays (~18 KB, filled
- * up to nattr and nmedia; media_init() clears each new section). */
+/* Reset everything but the attribute and media arrays (~18 KB, filled
+ * up to nattr and nmedia; media_init() resets each new section). */
 static void sess_init(struct sdp_sess *sp)
 {
-	memset(sp, 0, offsetof(struct sdp_sess, attr));
+	sp->raw = STR_NULL;
+	sp->origin = STR_NULL;
+	sp->o_user = STR_NULL;
+	sp->o_sess_id = STR_NULL;
+	sp->o_sess_ver = STR_NULL;
+	sp->o_nettype = STR_NULL;
+	sp->o_addrtype = STR_NULL;
+	sp->o_addr = STR_NULL;
+	sp->name = STR_NULL;
+	conn_init(&sp->conn);
+	sp->dir = SDP_DIR_NONE;
+	sp->setup = SDP_SETUP_NONE;
 	sp->nattr = 0;
 	sp->nsess_attr = 0;
 	sp->nmedia = 0;

@@ -79,17 +79,18 @@ static inline bool sip__caseeq(struct str a, struct str b)
 	((s).len == sizeof(lit) - 1 && sip__lceq((s).p, lit, sizeof(lit) - 1))
 
 /*
- * First byte <= '\r' in [p, end), or end.  CR and LF end or fold lines;
- * other low controls (HTAB, NUL) are rare and left to the caller.  base
- * is the start of the buffer p lies in: the SSE2 tail reads the 16 bytes
- * ending at end, which must not start before base.  Reads nothing at or
- * past end.
+ * First byte <= max in [p, end), or end (max below 0x80).  With max '\r'
+ * it finds what ends or folds a line (CR, LF) and the rare low controls
+ * (HTAB, NUL) the caller skips or refuses; with max ' ' it also stops at
+ * spaces.  base is the start of the buffer p lies in: the SSE2 tail
+ * reads the 16 bytes ending at end, which must not start before base.
+ * Reads nothing at or past end.
  */
-static inline const char *sip__find_ctl(const char *base, const char *p,
-					const char *end)
+static inline const char *sip__find_le(const char *base, const char *p,
+				       const char *end, unsigned char max)
 {
 #ifdef __SSE2__
-	const __m128i lim = _mm_set1_epi8('\r');
+	const __m128i lim = _mm_set1_epi8((char)max);
 	__m128i v;
 	unsigned mask;
 
@@ -115,9 +116,52 @@ static inline const char *sip__find_ctl(const char *base, const char *p,
 #else
 	(void)base;
 #endif
-	while (p < end && (unsigned char)*p > '\r')
+	while (p < end && (unsigned char)*p > max)
 		p++;
 	return p;
+}
+
+/*
+ * First ch in [p, end), or NULL: memchr() for the short runs of a SIP
+ * header, inline.  base as for sip__find_le().
+ */
+static inline const char *sip__find_byte(const char *base, const char *p,
+					 const char *end, char ch)
+{
+#ifdef __SSE2__
+	const __m128i c = _mm_set1_epi8(ch);
+	unsigned mask;
+
+	while (end - p >= 16) {
+		mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)p), c));
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+	if (p < end && end - base >= 16) {
+		const char *q = end - 16;
+
+		mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			       _mm_loadu_si128((const __m128i *)(const void *)q),
+			       c)) &
+		       (~0u << (p - q));
+		return mask ? q + __builtin_ctz(mask) : NULL;
+	}
+#else
+	(void)base;
+#endif
+	for (; p < end; p++)
+		if (*p == ch)
+			return p;
+	return NULL;
+}
+
+/* First CR, LF or other byte <= '\r' (see sip__find_le). */
+static inline const char *sip__find_ctl(const char *base, const char *p,
+					const char *end)
+{
+	return sip__find_le(base, p, end, '\r');
 }
 
 /* Set *errp (if errp) and return -EINVAL. */

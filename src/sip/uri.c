@@ -658,7 +658,7 @@ static int parse_sip(struct sip_uri *u, const char *p, const char *end,
 	int err;
 
 	/* No '@' at all: no userinfo, no need to look ahead for one. */
-	if (memchr(p, '@', (size_t)(end - p))) {
+	if (sip__find_byte(base, p, end, '@')) {
 		for (; q < end; q++) {
 			if (sip__is((unsigned char)*q, ucls))
 				continue;
@@ -811,7 +811,7 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 	if (!urip || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	*urip = (struct sip_uri){.raw = s};
+	sip__uri_clear(urip, s);
 	if (max_len == 0 || max_len > SIP_MAX_URI)
 		max_len = SIP_MAX_URI;
 	if (s.len > max_len)

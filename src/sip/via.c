@@ -173,8 +173,24 @@ int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp)
 	if (!viap || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "invalid argument");
-	memset(viap, 0, sizeof(*viap));
+	/* Field by field: memset() compiles to the slower "rep stos". */
 	viap->raw = s;
+	viap->proto_name = STR_NULL;
+	viap->proto_ver = STR_NULL;
+	viap->transport = STR_NULL;
+	viap->host = STR_NULL;
+	viap->host_type = SIP_HOST_NONE;
+	viap->port = 0;
+	viap->has_port = false;
+	viap->params = STR_NULL;
+	viap->branch = STR_NULL;
+	viap->received = STR_NULL;
+	viap->maddr = STR_NULL;
+	viap->ttl = STR_NULL;
+	viap->rport = STR_NULL;
+	viap->has_rport = false;
+	viap->has_branch = false;
+	viap->has_received = false;
 	p = sip__skip_lws(s.p, end);
 	if ((rc = sent_protocol(viap, &p, end, s.p, errp)) ||
 	    (rc = sip__host_scan(&viap->host, &viap->host_type, p, end, &p, s.p,

@@ -81,7 +81,7 @@ static void accept_one(struct tp_listener *ls, int fd,
 	struct tp_conn *c;
 	int err;
 
-	if (tp->gate && !tp->gate(tp->gate_arg, peer, ls->kind, 0)) {
+	if (tp->gate && !tp->gate(tp->gate_arg, peer, ls->kind, ls->zone, 0)) {
 		tp->st.gated_accepts++;
 		close_rst(fd);
 		return;
@@ -418,7 +418,8 @@ static void conn_read(struct tp_conn *c)
 	}
 	/* Banned or over its byte rate since it connected: hang up. */
 	if (c->inbound && tp->gate &&
-	    !tp->gate(tp->gate_arg, &c->peer, SIP_TP_TCP, (size_t)n)) {
+	    !tp->gate(tp->gate_arg, &c->peer, SIP_TP_TCP, c->zone,
+		      (size_t)n)) {
 		tp->st.gated_reads++;
 		tp__conn_close(c, TP_CLOSE_GATE);
 		return;

@@ -149,7 +149,8 @@ static void on_udp(struct loop *l, int fd, unsigned revents, void *arg)
 				continue;
 			}
 			if (tp->gate && !tp->gate(tp->gate_arg, &b->from[i],
-						  SIP_TP_UDP, b->len[i])) {
+						  SIP_TP_UDP, ls->zone,
+						  b->len[i])) {
 				tp->st.gated_dgrams++;
 				continue;
 			}

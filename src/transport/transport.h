@@ -142,10 +142,11 @@ struct tp_stats {
  * 0) and every read on a connection (bytes read), before anything is
  * parsed.  Returns true to let it in.  A refused datagram is dropped
  * without a word, a refused connection is reset, a connection whose read
- * is refused is closed.  Must be O(1) and must not send or allocate.
+ * is refused is closed.  zone is the receiving listener's.  Must be O(1)
+ * and must not send or allocate.
  */
 typedef bool tp_gate_fn(void *arg, const struct sg_addr *src, enum sip_tp tp,
-			size_t bytes);
+			uint16_t zone, size_t bytes);
 void tp_set_gate(struct transport *tp, tp_gate_fn *fn, void *arg);
 
 /*

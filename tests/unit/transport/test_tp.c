@@ -133,11 +133,12 @@ static void test_udp_echo(void **state)
 static struct sg_addr gate_refuse;
 
 static bool test_gate_fn(void *arg, const struct sg_addr *src, enum sip_tp tp,
-			 size_t bytes)
+			 uint16_t zone, size_t bytes)
 {
 	unsigned *calls = arg;
 
 	(void)tp;
+	(void)zone;
 	(void)bytes;
 	(*calls)++;
 	return !sg_addr_ip_eq(src, &gate_refuse);

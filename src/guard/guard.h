@@ -1,0 +1,140 @@
+/*
+ * guard.h - public interface of the guard layer: every security decision
+ * the proxy asks for, in one object.
+ *
+ * The guard ties its modules together: the gate (ban list and token
+ * buckets, before parsing; gate.h), inspection (rate limits, scanners,
+ * overload; inspect.h) and authentication (local digest or pass-through
+ * failure counting, brute force; auth.h).  It names every decision's
+ * rule, counts it in the rule registry, applies monitor mode (log "would
+ * ..." and let the traffic pass) and writes the event.
+ *
+ * The proxy calls, in order: guard_gate() for every datagram and
+ * connection (from the transport), guard_request() for every new request
+ * from an untrusted zone, guard_answer() for the final answer such a
+ * request gets.  One guard per event loop; not thread-safe.
+ */
+#ifndef SIPGUARD_GUARD_H
+#define SIPGUARD_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guard/auth.h"
+#include "guard/gate.h"
+#include "guard/guard_types.h"
+#include "guard/inspect.h"
+#include "sip/sip.h"
+#include "sip/sip_peer.h"
+
+struct evlog;
+struct rules;
+struct buf;
+
+enum {
+	GUARD_MAX_ZONES = 16,
+	GUARD_USER_MAX = 64,	/* bytes of a target user kept per request */
+	GUARD_MAX_MONITOR = 32,
+};
+
+struct guard_conf {
+	struct gate_conf gate;
+	struct inspect_conf inspect;
+	struct auth_conf auth;
+	const char *scanners_file;	/* NULL/"": built-in fingerprints */
+	bool monitor;			/* every rule in monitor mode */
+	const char *monitor_rules[GUARD_MAX_MONITOR];
+	unsigned n_monitor_rules;
+	/* Zones by index (struct sip_peer.zone): name and trust. */
+	const char *zone_name[GUARD_MAX_ZONES];
+	bool zone_trusted[GUARD_MAX_ZONES];
+	unsigned nzones;
+};
+
+void guard_conf_default(struct guard_conf *c);
+
+/* What the proxy keeps with a forwarded request for guard_answer(). */
+struct guard_req {
+	bool active;			/* from an untrusted zone: observe */
+	enum sip_method mid;
+	struct auth_pt_note pt;
+	char user[GUARD_USER_MAX];
+	uint8_t user_len;
+};
+
+struct guard;
+
+/*
+ * Create the guard.  ev (event log, may be NULL) is borrowed and must
+ * outlive the guard.  Loads the credentials (local mode) and the scanner
+ * fingerprints.  Returns 0, or -EINVAL / -ENOMEM / -errno with err.
+ */
+int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
+	      char *err, size_t errsz);
+void guard_free(struct guard *g);
+
+/* The transport's pre-parse gate (tp_gate_fn): true lets it in. */
+bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
+		uint16_t zone, size_t bytes, uint64_t now_ms, uint64_t wall_ms);
+
+/*
+ * A new request (not a retransmission).  in_dialog: it matched a live
+ * dialog.  Fills *v; for a PASS from an untrusted zone, *rq records what
+ * guard_answer() needs.  Monitor mode is applied here: a monitored
+ * decision comes back as PASS (its event says "would-...").
+ */
+void guard_request(struct guard *g, const struct sip_msg *m,
+		   const struct sip_peer *from, bool in_dialog,
+		   uint64_t now_ms, uint64_t wall_ms, struct guard_req *rq,
+		   struct guard_verdict *v);
+
+/*
+ * The credentials header our local authentication consumed (remove it
+ * before forwarding), or NULL.
+ */
+const struct sip_hdr *guard_strip_hdr(const struct guard *g,
+				      const struct sip_msg *m);
+
+/*
+ * Build the reply for a REPLY verdict of guard_request() to req into out
+ * (stateless; the proxy may instead answer through its transaction with
+ * v->status/reason/extra).  Returns 0 or -errno.
+ */
+int guard_reply(struct guard *g, struct buf *out, const struct sip_msg *req,
+		struct str to_tag, const struct guard_verdict *v);
+
+/*
+ * The final answer (status >= 200) a request observed in *rq got:
+ * resp is the downstream response, or NULL when the proxy answered
+ * itself.  *v: PASS (forward as is), REPLY (rewrite with
+ * guard_apply_answer()), DROP (send nothing: the source became a
+ * scanner or an attacker).
+ */
+void guard_answer(struct guard *g, const struct guard_req *rq,
+		  const struct sip_peer *requester, const struct sip_msg *resp,
+		  int status, uint64_t now_ms, uint64_t wall_ms,
+		  struct guard_verdict *v);
+/* Record the edits that rewrite resp as v says (before other edits are
+ * written).  Returns 0 or -EINVAL. */
+int guard_apply_answer(struct guard *g, struct sip_bld *b,
+		       const struct sip_msg *resp,
+		       const struct guard_verdict *v);
+
+/* Transaction-pool usage, for overload protection. */
+void guard_set_load(struct guard *g, unsigned percent);
+/* Housekeeping: expire bans, flush aggregated events.  Call every ~1 s. */
+void guard_tick(struct guard *g, uint64_t now_ms);
+
+/* ------------------------------------------------- control, metrics */
+
+/* Ban (duration 0: escalation policy) or unban a source by hand. */
+int guard_ban(struct guard *g, const struct guard_src *src,
+	      uint64_t duration_ms, const char *reason, uint64_t now_ms,
+	      uint64_t wall_ms);
+int guard_unban(struct guard *g, const struct guard_src *src,
+		uint64_t now_ms, uint64_t wall_ms);
+struct gate *guard_gate_obj(struct guard *g);
+struct rules *guard_rules(struct guard *g);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * guardconf.c - the guard's configuration (struct guard_conf, made of the
+ * modules' own structs) from sipguard's (struct sg_conf, the option
+ * table): one place that knows both.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/conf.h"
+#include "core/log.h"
+#include "proxy/proxy_int.h"
+
+static void rate(struct inspect_rate *r, int64_t per_s)
+{
+	r->max = (uint32_t)per_s;
+	r->window_ms = 1000;
+}
+
+void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
+		       const char *const *allow)
+{
+	const struct sg_conf_guard *g = &c->guard;
+	struct auth_conf *a = &gc->auth;
+	unsigned i;
+
+	guard_conf_default(gc);
+	gc->monitor = g->monitor;
+	for (i = 0; i < g->n_monitor_rules && i < GUARD_MAX_MONITOR; i++)
+		gc->monitor_rules[i] = g->monitor_rules[i];
+	gc->n_monitor_rules = i;
+	gc->nzones = (unsigned)c->n_zones;
+	for (i = 0; i < c->n_zones && i < GUARD_MAX_ZONES; i++) {
+		gc->zone_name[i] = c->zones[i].name;
+		gc->zone_trusted[i] = c->zones[i].trust == CONF_TRUSTED;
+	}
+
+	gc->gate.pkt_rate = (uint32_t)g->gate.packets_per_second;
+	gc->gate.pkt_burst = (uint32_t)g->gate.packet_burst;
+	gc->gate.byte_rate = (uint32_t)g->gate.bytes_per_second;
+	gc->gate.byte_burst = (uint32_t)(2 * g->gate.bytes_per_second);
+	gc->gate.ban_first_ms = (uint64_t)g->gate.ban_time;
+	gc->gate.ban_max_ms = (uint64_t)g->gate.ban_max_time;
+	gc->gate.ban_factor = (uint32_t)g->gate.ban_factor;
+	gc->gate.allow = allow;
+	gc->gate.n_allow = g->n_allow;
+
+	rate(&gc->inspect.rate[INSPECT_C_INVITE], g->rates.invite);
+	rate(&gc->inspect.rate[INSPECT_C_REGISTER], g->rates.register_);
+	rate(&gc->inspect.rate[INSPECT_C_OPTIONS], g->rates.options);
+	rate(&gc->inspect.rate[INSPECT_C_SUBSCRIBE], g->rates.subscribe);
+	rate(&gc->inspect.rate[INSPECT_C_MESSAGE], g->rates.message);
+	rate(&gc->inspect.rate[INSPECT_C_OTHER], g->rates.other);
+	gc->inspect.user.max = (uint32_t)g->rates.per_user;
+	gc->inspect.user.window_ms = 10000;
+	gc->inspect.fingerprints = g->scanner.fingerprints;
+	gc->inspect.structure = g->scanner.structure;
+	gc->inspect.users_max = (uint32_t)g->scanner.distinct_users;
+	if (!g->scanner.distinct_users)
+		gc->inspect.users_burst = 0;
+	gc->inspect.fail.max = (uint32_t)g->scanner.failures;
+	gc->scanners_file = g->scanner.fingerprints_file;
+
+	a->mode = g->auth.mode == CONF_AUTH_LOCAL ? AUTH_LOCAL :
+		  g->auth.mode == CONF_AUTH_PASSTHROUGH ? AUTH_PASSTHROUGH :
+							  AUTH_OFF;
+	snprintf(a->realm, sizeof(a->realm), "%s", g->auth.realm);
+	snprintf(a->creds_path, sizeof(a->creds_path), "%s",
+		 g->auth.credentials);
+	a->algs = (g->auth.md5 ? AUTH_ALG_MD5 : 0u) |
+		  (g->auth.sha256 ? AUTH_ALG_SHA256 : 0u);
+	a->nonce_ttl_ms = (uint32_t)g->auth.nonce_lifetime;
+	a->fail.window_ms = (uint32_t)g->auth.failure_window;
+	a->fail.ip_max = (uint32_t)g->auth.max_failures_ip;
+	a->fail.user_max = (uint32_t)g->auth.max_failures_user;
+	a->fail.userip_max = (uint32_t)g->auth.max_failures_user_ip;
+	a->fail.user_lock_ms = (uint32_t)g->auth.user_lock;
+	a->fail.userip_block_ms = (uint32_t)g->auth.user_lock;
+	a->fail.known_good_ms = (uint32_t)g->auth.known_good;
+}
