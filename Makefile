@@ -61,7 +61,7 @@ LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
 	$(GUARD_SRCS) $(PROXY_SRCS) $(CTL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
-DAEMON_SRCS := src/main.c src/daemon.c
+DAEMON_SRCS := src/main.c src/daemon.c src/daemon_ctl.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 BIN      := $(BUILD)/sipguard
 CTLBIN   := $(BUILD)/sipguardctl

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
+#include "ctl/ctl.h"
 #include "proxy/proxy.h"
 
 /* Owner: main(), through daemon_new()/daemon_free(). */
@@ -23,6 +24,8 @@ struct daemon {
 	struct sg_conf *old;		/* previous one after a reload */
 	char *config_path;
 	struct proxy *proxy;
+	struct ctl *ctl;		/* control socket, if configured */
+	struct daemon_ctl_ctx ctx;
 };
 
 static void on_stop(struct loop *lp, int signo, void *arg)
@@ -87,6 +90,21 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		log_err("cannot start: %s", strerror(-err));
 		goto fail;
 	}
+	if (d->conf->guard.control_socket[0]) {
+		struct ctl_conf cc;
+
+		ctl_conf_defaults(&cc);
+		cc.path = d->conf->guard.control_socket;
+		d->ctx.loop = d->loop;
+		d->ctx.proxy = d->proxy;
+		err = ctl_new(&d->ctl, d->loop, &cc, &daemon_ctl_ops, &d->ctx);
+		if (err) {
+			log_err("control socket %s: %s", cc.path,
+				strerror(-err));
+			goto fail;
+		}
+		log_info("control socket on %s", cc.path);
+	}
 	*dp = d;
 	return 0;
 fail:
@@ -114,6 +132,7 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	ctl_free(d->ctl);
 	proxy_free(d->proxy);
 	loop_free(d->loop);
 	free(d->config_path);

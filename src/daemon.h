@@ -7,6 +7,16 @@
 
 struct sg_conf;
 struct daemon;
+struct loop;
+struct proxy;
+struct ctl_ops;
+
+/* What the control socket's callbacks act on (daemon_ctl.c). */
+struct daemon_ctl_ctx {
+	struct loop *loop;
+	struct proxy *proxy;
+};
+extern const struct ctl_ops daemon_ctl_ops;
 
 /*
  * Bind every listen address of conf and prepare the loop.  The daemon

@@ -355,6 +355,74 @@ static const char *field_end(struct sip__pctx *c, const char *name,
 	}
 }
 
+/* name is exactly the literal (case-sensitive). */
+#define IS(p, len, lit) \
+	((len) == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)
+
+/*
+ * Classify a header name: the canonical spellings of the headers every
+ * message carries by length and a compare or two, anything else (other
+ * case, compact forms, other headers) through sip_hdr_classify().
+ */
+static enum sip_hdr_id classify(const char *p, size_t len)
+{
+	switch (len) {
+	case 2:
+		if (IS(p, len, "To"))
+			return SIP_HDR_TO;
+		break;
+	case 3:
+		if (IS(p, len, "Via"))
+			return SIP_HDR_VIA;
+		break;
+	case 4:
+		if (IS(p, len, "From"))
+			return SIP_HDR_FROM;
+		if (IS(p, len, "CSeq"))
+			return SIP_HDR_CSEQ;
+		break;
+	case 5:
+		if (IS(p, len, "Route"))
+			return SIP_HDR_ROUTE;
+		if (IS(p, len, "Allow"))
+			return SIP_HDR_ALLOW;
+		break;
+	case 7:
+		if (IS(p, len, "Call-ID"))
+			return SIP_HDR_CALL_ID;
+		if (IS(p, len, "Contact"))
+			return SIP_HDR_CONTACT;
+		if (IS(p, len, "Expires"))
+			return SIP_HDR_EXPIRES;
+		break;
+	case 9:
+		if (IS(p, len, "Supported"))
+			return SIP_HDR_SUPPORTED;
+		break;
+	case 10:
+		if (IS(p, len, "User-Agent"))
+			return SIP_HDR_USER_AGENT;
+		break;
+	case 12:
+		if (IS(p, len, "Max-Forwards"))
+			return SIP_HDR_MAX_FORWARDS;
+		if (IS(p, len, "Record-Route"))
+			return SIP_HDR_RECORD_ROUTE;
+		if (IS(p, len, "Content-Type"))
+			return SIP_HDR_CONTENT_TYPE;
+		break;
+	case 14:
+		if (IS(p, len, "Content-Length"))
+			return SIP_HDR_CONTENT_LENGTH;
+		break;
+	default:
+		break;
+	}
+	return sip_hdr_classify(str_make(p, len));
+}
+
+#undef IS
+
 /* Record header h (index i) in the per-id chain and counters. */
 static void hdr_link(struct sip__pctx *c, unsigned i)
 {
@@ -417,7 +485,7 @@ static int parse_field(struct sip__pctx *c, const char **pp)
 		ve--;
 	h->value = str_span(v, ve);
 	h->line = str_span(name, nl + 1);
-	h->id = sip_hdr_classify(h->name);
+	h->id = classify(h->name.p, h->name.len);
 	hdr_link(c, m->nhdr++);
 	*pp = nl + 1;
 	return sip__msg_hdr_eager(c, h);

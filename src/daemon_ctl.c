@@ -1,0 +1,156 @@
+/*
+ * daemon_ctl.c - what the control socket's commands do: bans and rules
+ * from the guard, counters from the proxy.  Only wiring: ctl/ parses and
+ * answers, guard/ and proxy/ act.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/loop.h"
+#include "ctl/ctl.h"
+#include "events/events.h"
+#include "guard/guard.h"
+#include "proxy/proxy.h"
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void src_of(struct guard_src *s, const struct ctl_req *rq)
+{
+	guard_src_from_addr(s, &rq->addr);
+}
+
+static int list_bans(void *arg, struct ctl_out *o)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct gate *g = guard_gate_obj(proxy_guard(c->proxy));
+	uint64_t now = loop_now(c->loop);
+	struct gate_ban_info bi;
+	size_t cursor = 0;
+	int err = 0;
+
+	while (!err && gate_ban_next(g, &cursor, now, false, &bi)) {
+		struct ctl_ban b;
+
+		memset(&b, 0, sizeof(b));
+		b.addr.len = 0;
+		if (bi.src.family == AF_INET6) {
+			b.addr.u.in6.sin6_family = AF_INET6;
+			memcpy(&b.addr.u.in6.sin6_addr, bi.src.b, 8);
+			b.addr.len = sizeof(b.addr.u.in6);
+			b.plen = 64;
+		} else {
+			b.addr.u.in.sin_family = AF_INET;
+			memcpy(&b.addr.u.in.sin_addr, bi.src.b, 4);
+			b.addr.len = sizeof(b.addr.u.in);
+		}
+		b.remaining_ms = bi.expires_ms == GATE_FOREVER ?
+					 CTL_BAN_FOREVER :
+				 bi.expires_ms > now ? bi.expires_ms - now : 0;
+		b.rule = bi.rule;
+		b.reason = str_cstr(bi.reason);
+		b.hits = bi.hits;
+		err = ctl_out_ban(o, &b);
+	}
+	return err;
+}
+
+static int ban(void *arg, const struct ctl_req *rq)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct guard_src s;
+	char reason[128];
+
+	src_of(&s, rq);
+	snprintf(reason, sizeof(reason), "%.*s", STR_FMT(rq->reason));
+	return guard_ban(proxy_guard(c->proxy), &s,
+			 (uint64_t)rq->seconds * 1000,
+			 reason[0] ? reason : "sipguardctl", loop_now(c->loop),
+			 wall_ms());
+}
+
+static int unban(void *arg, const struct ctl_req *rq)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct guard_src s;
+
+	src_of(&s, rq);
+	return guard_unban(proxy_guard(c->proxy), &s, loop_now(c->loop),
+			   wall_ms());
+}
+
+static int list_rules(void *arg, struct ctl_out *o)
+{
+	struct daemon_ctl_ctx *c = arg;
+
+	return ctl_out_rules(o, guard_rules(proxy_guard(c->proxy)));
+}
+
+static int set_monitor(void *arg, const struct ctl_req *rq)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct rules *r = guard_rules(proxy_guard(c->proxy));
+	int id;
+
+	if (rq->all) {
+		rules_set_global_monitor(r, rq->on);
+		return 0;
+	}
+	id = rules_find(r, rq->rule);
+	return id < 0 ? -ENOENT : rules_set_monitor(r, id, rq->on);
+}
+
+static int stats(void *arg, struct ctl_out *o)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct gate_stats gs;
+	struct proxy_stats st;
+	int err = 0;
+
+	proxy_get_stats(c->proxy, &st);
+	gate_stats(guard_gate_obj(proxy_guard(c->proxy)), &gs);
+#define STAT(name, v) \
+	do { if (!err) err = ctl_out_stat(o, name, (uint64_t)(v)); } while (0)
+	STAT("sip.requests", st.rx_requests);
+	STAT("sip.responses", st.rx_responses);
+	STAT("sip.malformed", st.rx_malformed);
+	STAT("sip.forwarded_requests", st.fwd_requests);
+	STAT("sip.forwarded_responses", st.fwd_responses);
+	STAT("sip.local_replies", st.local_replies);
+	STAT("sip.absorbed", st.absorbed);
+	STAT("sip.txn_full", st.txn_full);
+	STAT("sip.loops", st.loops);
+	STAT("sip.failovers", st.failovers);
+	STAT("calls.dialogs_confirmed", st.dialogs_active);
+	STAT("calls.records", st.calls_active);
+	STAT("registrations.bindings", st.bindings);
+	STAT("guard.dropped", st.guard_dropped);
+	STAT("guard.refused", st.guard_refused);
+	STAT("gate.checked", gs.checked);
+	STAT("gate.drop_banned", gs.drop_banned);
+	STAT("gate.drop_rate", gs.drop_rate);
+	STAT("gate.bans_active", gs.bans_active);
+	STAT("gate.bans_total", gs.bans_total);
+#undef STAT
+	if (!err && proxy_evlog(c->proxy))
+		err = ctl_out_evlog_stats(o, proxy_evlog(c->proxy));
+	return err;
+}
+
+const struct ctl_ops daemon_ctl_ops = {
+	.list_bans = list_bans,
+	.ban = ban,
+	.unban = unban,
+	.list_rules = list_rules,
+	.set_monitor = set_monitor,
+	.stats = stats,
+};
