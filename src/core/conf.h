@@ -131,6 +131,7 @@ struct sg_conf_gate {
 	int64_t ban_time;			/* ms, first ban */
 	int64_t ban_max_time;			/* ms */
 	int64_t ban_factor;
+	int64_t flood_drops;			/* per second -> ban; 0: off */
 };
 
 /* Per-source request rates, per second, by method class. */

@@ -417,6 +417,10 @@ static const struct conf_opt gate_opts[] = {
 			  "Longest ban; repeat offenders' bans grow to it."),
 	CONF_OPT_INT(GATE, ban_factor, "4", 1, 1000, RL,
 		     "Each repeat ban lasts this many times the previous."),
+	CONF_OPT_INT(GATE, flood_drops, "2000", 0, 100000000, RL,
+		     "A source whose packets the rate limit drops this many "
+		     "times in one second is flooding: ban it (rule "
+		     "gate-flood). 0: never."),
 	CONF_OPT_END,
 };
 #undef GATE

@@ -74,6 +74,8 @@ struct srcent {
 	uint64_t tat_pkt;  /* ns */
 	uint64_t tat_byte; /* ns */
 	uint64_t until;    /* max(last seen, TATs): evict the lowest */
+	uint64_t drop_win; /* ms: start of the rate-drop count's second */
+	uint32_t drops;    /* rate drops in that second */
 	uint8_t fam;       /* 0 = free */
 	uint8_t allow;     /* enum gate__allow_state */
 };
@@ -640,6 +642,15 @@ enum gate_verdict gate_check(struct gate *g, const struct sg_addr *src,
 	e->until = max64(max64(e->until, now), max64(e->tat_pkt, e->tat_byte));
 	if (!ok) {
 		g->st.drop_rate++;
+		/* Far over its rate for a whole second: a flood, not a
+		 * burst.  The caller bans it, so its next packets cost a
+		 * ban lookup only and it shows in the ban list. */
+		if (now_ms - e->drop_win >= 1000) {
+			e->drop_win = now_ms;
+			e->drops = 0;
+		}
+		if (g->conf.flood_drops && ++e->drops == g->conf.flood_drops)
+			return GATE_FLOOD;
 		return GATE_RATE;
 	}
 	g->st.passed++;

@@ -56,6 +56,7 @@ enum {
 /* Rule names of the gate's own drops, for events and counters. */
 #define GATE_RULE_BANNED "gate-banned"
 #define GATE_RULE_RATE   "gate-rate"
+#define GATE_RULE_FLOOD  "gate-flood"
 
 /*
  * Configuration, copied by gate_new() (the allow strings are parsed there
@@ -73,6 +74,9 @@ struct gate_conf {
 	uint32_t ban_factor;      /* each repeat multiplies by this (2) */
 	uint64_t ban_max_ms;      /* longest escalated ban (24 h) */
 	uint64_t ban_memory_ms;   /* offences remembered after expiry (24 h) */
+	uint32_t flood_drops;     /* rate drops in one second that make a */
+				  /* flood: GATE_FLOOD (ban it); 0 = off */
+				  /* (2000) */
 	const char *const *allow; /* CIDR strings, "10.0.0.0/8", "::1" */
 	size_t n_allow;
 	/* 16 bytes for reproducible tests and benchmarks; NULL = random */
@@ -83,6 +87,8 @@ enum gate_verdict {
 	GATE_PASS = 0,
 	GATE_BANNED, /* source banned: drop silently (hit counted) */
 	GATE_RATE,   /* source over its packet or byte rate: drop */
+	GATE_FLOOD,  /* the same, for the flood_drops-th time in a second:
+		      * drop, and the caller should ban the source */
 };
 
 /* An allow-list prefix.  IPv4-mapped IPv6 prefixes are stored as IPv4. */

@@ -25,7 +25,7 @@ struct guard {
 	enum auth_mode auth_mode;
 	struct rules *rules;
 	struct evlog *ev;		/* borrowed */
-	int rule_banned, rule_rate;	/* gate rules, looked up per packet */
+	int rule_banned, rule_rate, rule_flood;	/* gate rules, per packet */
 	const char *zone_name[GUARD_MAX_ZONES];
 	bool zone_trusted[GUARD_MAX_ZONES];
 	unsigned nzones;
@@ -34,7 +34,7 @@ struct guard {
 /* Every rule a module can name, registered up front so that the
  * registry lists them (and monitor mode can be set) before they fire. */
 static const char *const known_rules[] = {
-	GATE_RULE_BANNED, GATE_RULE_RATE, "manual",
+	GATE_RULE_BANNED, GATE_RULE_RATE, GATE_RULE_FLOOD, "manual",
 	"auth-challenge", "auth-stale", "auth-nonce-replay", "auth-failed",
 	"auth-user-locked", "auth-bruteforce-userip", "auth-bruteforce-ip",
 	"auth-normalised", "auth-error",
@@ -222,6 +222,7 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	rules_set_global_monitor(g->rules, c->monitor);
 	g->rule_banned = rules_find(g->rules, STR(GATE_RULE_BANNED));
 	g->rule_rate = rules_find(g->rules, STR(GATE_RULE_RATE));
+	g->rule_flood = rules_find(g->rules, STR(GATE_RULE_FLOOD));
 	*gp = g;
 	return 0;
 fail:
@@ -252,6 +253,17 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 	gv = gate_check(g->gate, src, bytes, now_ms);
 	if (gv == GATE_PASS)
 		return true;
+	if (gv == GATE_FLOOD) {
+		if (rules_hit(g->rules, g->rule_flood)) {
+			emit(g, EV_WOULD_BAN, EV_ACT_PASS, GATE_RULE_FLOOD, src,
+			     zone, tp, NULL, STR_NULL, "flooding", 0, now_ms,
+			     wall_ms);
+			return true;
+		}
+		ban(g, src, GATE_RULE_FLOOD, "flooding: far over its packet "
+		    "rate for a second", zone, tp, now_ms, wall_ms);
+		return false;
+	}
 	id = gv == GATE_BANNED ? g->rule_banned : g->rule_rate;
 	if (rules_hit(g->rules, id)) {
 		emit(g, EV_WOULD_DROP, EV_ACT_PASS, gv == GATE_BANNED ?
@@ -286,7 +298,12 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 
 	memset(rq, 0, sizeof(*rq));
 	guard_verdict_pass(v);
-	(void)inspect_request(g->in, m, from, trusted, in_dialog, now_ms, v);
+	/* The allow list is never rate limited nor banned: inspection,
+	 * whose rules rate-limit and hold scanners, treats it as trusted.
+	 * It still authenticates. */
+	rq->allowed = !trusted && gate_allowed(g->gate, &from->addr);
+	(void)inspect_request(g->in, m, from, trusted || rq->allowed,
+			      in_dialog, now_ms, v);
 	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 	       wall_ms);
 	if (v->action != GUARD_PASS || trusted)
@@ -335,10 +352,12 @@ void guard_answer(struct guard *g, const struct guard_req *rq,
 	guard_verdict_pass(v);
 	if (!rq->active || status < 200)
 		return;
-	inspect_response(g->in, &requester->addr, rq->mid, user, status,
-			 now_ms, v);
-	decide(g, v, &requester->addr, requester->zone, requester->tp, NULL,
-	       user, now_ms, wall_ms);
+	if (!rq->allowed) {
+		inspect_response(g->in, &requester->addr, rq->mid, user,
+				 status, now_ms, v);
+		decide(g, v, &requester->addr, requester->zone,
+		       requester->tp, NULL, user, now_ms, wall_ms);
+	}
 	if (v->action != GUARD_PASS || !resp || !rq->pt.active ||
 	    g->auth_mode != AUTH_PASSTHROUGH)
 		return;
@@ -408,6 +427,10 @@ int guard_unban(struct guard *g, const struct guard_src *src, uint64_t now_ms,
 {
 	int rc = gate_unban(g->gate, src);
 
+	/* Lifting a ban lifts inspection's hold on a scanner too, or the
+	 * source would stay dropped (scanner-held) and be banned again. */
+	if (inspect_release(g->in, src, now_ms) && rc == -ENOENT)
+		rc = 0;
 	if (rc == 0 && g->ev) {
 		struct ev e;
 

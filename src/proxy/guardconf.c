@@ -41,6 +41,7 @@ void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 	gc->gate.ban_first_ms = (uint64_t)g->gate.ban_time;
 	gc->gate.ban_max_ms = (uint64_t)g->gate.ban_max_time;
 	gc->gate.ban_factor = (uint32_t)g->gate.ban_factor;
+	gc->gate.flood_drops = (uint32_t)g->gate.flood_drops;
 	gc->gate.allow = allow;
 	gc->gate.n_allow = g->n_allow;
 
@@ -58,6 +59,10 @@ void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 	if (!g->scanner.distinct_users)
 		gc->inspect.users_burst = 0;
 	gc->inspect.fail.max = (uint32_t)g->scanner.failures;
+	/* A scanner is held (dropped after its ban, should the ban table
+	 * lose it) as long as its first ban lasts, so that the ban time
+	 * configured is the time it is shut out. */
+	gc->inspect.scanner_hold_ms = (uint32_t)g->gate.ban_time;
 	gc->scanners_file = g->scanner.fingerprints_file;
 
 	a->mode = g->auth.mode == CONF_AUTH_LOCAL ? AUTH_LOCAL :

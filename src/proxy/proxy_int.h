@@ -116,6 +116,7 @@ struct proxy {
 	struct guard *guard;
 	const char *allow[CONF_MAX_ALLOW];	/* guard.allow, borrowed */
 	struct tmr tick;
+	int64_t wall_off;	/* wall ms - loop ms, refreshed each tick */
 	struct proxy_fwd *fwds;	/* every live forwarding context */
 	struct sip_limits lim;
 

@@ -23,6 +23,7 @@
 enum {
 	UDP_BATCH = 32,		/* datagrams per recvmmsg call */
 	UDP_MAX_DGRAM = 65535,	/* largest datagram we accept */
+	UDP_RCVBUF = 8 << 20,	/* socket receive buffer asked for */
 };
 
 /*

@@ -12,7 +12,7 @@
 
 int udp_open(const struct sg_addr *a)
 {
-	int fd, one = 1, err;
+	int fd, one = 1, err, rcvbuf = UDP_RCVBUF;
 
 	fd = socket(a->u.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
@@ -25,6 +25,13 @@ int udp_open(const struct sg_addr *a)
 		goto fail;
 	if (bind(fd, &a->u.sa, a->len) != 0)
 		goto fail;
+	/* A flood must not crowd legitimate datagrams out of a small
+	 * kernel queue before the gate sees them: ask for a large buffer
+	 * (past rmem_max when privileged; best effort otherwise). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	return fd;
 fail:
 	err = -errno;
