@@ -9,6 +9,7 @@
 #   make fuzz       libFuzzer campaign, FUZZ_SECONDS per target (default 30)
 #   make bench-parse  parser benchmark against libosip2
 
+.DEFAULT_GOAL := all
 VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)

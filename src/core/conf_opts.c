@@ -409,7 +409,7 @@ static const struct conf_opt gate_opts[] = {
 		     "(IPv4 address or IPv6 /64) before parsing; 0: no limit."),
 	CONF_OPT_INT(GATE, packet_burst, "400", 0, 100000000, RL,
 		     "Datagrams one source may send at once; 0: the rate."),
-	CONF_OPT_SIZE(GATE, bytes_per_second, "1m", 0, 1 << 30, RL,
+	CONF_OPT_SIZE(GATE, bytes_per_second, "1m", 0, 1000000000, RL,
 		      "Bytes per second from one source; 0: no limit."),
 	CONF_OPT_DURATION(GATE, ban_time, "10m", 1000, 604800000, RL,
 			  "First ban of a source."),

@@ -4,6 +4,7 @@
  * handling), the transaction and dialog callbacks, call records.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -160,6 +161,19 @@ static void on_tick(void *arg)
 	guard_set_load(p->guard, max ? (unsigned)(sip_txl_count(p->txl) *
 						  100 / max) : 0);
 	guard_tick(p->guard, loop_now(p->loop));
+	/* After a burst of calls, thousands of transactions end together;
+	 * give their memory back to the system, so that memory in use
+	 * follows the calls actually up (glibc keeps freed heap). */
+	{
+		size_t n = sip_txl_count(p->txl);
+
+		if (n > p->trim_mark)
+			p->trim_mark = n;
+		else if (p->trim_mark - n >= PROXY_TRIM_TXNS) {
+			malloc_trim(0);
+			p->trim_mark = n;
+		}
+	}
 	p->wall_off = (int64_t)proxy__wall_ms() - (int64_t)loop_now(p->loop);
 	tmr_start(loop_timers(p->loop), &p->tick, PROXY_TICK_MS, on_tick, p);
 }

@@ -43,6 +43,7 @@ enum {
 	PROXY_RETRY_AFTER = 5,			  /* seconds, on 503 */
 	PROXY_TAG_LEN = 16,
 	PROXY_TICK_MS = 1000,			  /* guard housekeeping */
+	PROXY_TRIM_TXNS = 2048,		/* ended transactions: malloc_trim */
 };
 
 struct proxy_lis {
@@ -117,6 +118,7 @@ struct proxy {
 	const char *allow[CONF_MAX_ALLOW];	/* guard.allow, borrowed */
 	struct tmr tick;
 	int64_t wall_off;	/* wall ms - loop ms, refreshed each tick */
+	size_t trim_mark;	/* transactions at the last malloc_trim */
 	struct proxy_fwd *fwds;	/* every live forwarding context */
 	struct sip_limits lim;
 

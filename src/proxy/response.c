@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/loop.h"
 #include "proxy/proxy_int.h"
 
@@ -178,8 +179,14 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 	}
 	if (err == 0)
 		p->st.fwd_responses++;
-	if (status >= 200)
+	if (status >= 200) {
 		f->final_sent = true;
+		/* No failover after a final answer: drop the copy now
+		 * rather than when the transactions end. */
+		mem_free(f->req);
+		f->req = NULL;
+		f->req_len = 0;
+	}
 }
 
 /* Client transaction callback: Timer B/F, or a transport error. */
