@@ -63,48 +63,6 @@ int str_casecmp(struct str a, struct str b)
 	return a.len < b.len ? -1 : a.len > b.len;
 }
 
-struct str str_ltrim(struct str s)
-{
-	while (s.len && str_is_lws(*s.p)) {
-		s.p++;
-		s.len--;
-	}
-	return s;
-}
-
-struct str str_rtrim(struct str s)
-{
-	while (s.len && str_is_lws(s.p[s.len - 1]))
-		s.len--;
-	return s;
-}
-
-struct str str_trim(struct str s)
-{
-	return str_rtrim(str_ltrim(s));
-}
-
-long str_chr(struct str s, char c)
-{
-	const char *q = s.len ? memchr(s.p, c, s.len) : NULL;
-
-	return q ? (long)(q - s.p) : -1;
-}
-
-struct str str_sub(struct str s, size_t off, size_t len)
-{
-	if (off > s.len)
-		off = s.len;
-	if (len > s.len - off)
-		len = s.len - off;
-	return str_make(s.p + off, len);
-}
-
-struct str str_skip(struct str s, size_t n)
-{
-	return str_sub(s, n, s.len);
-}
-
 bool str_split(struct str *rest, char sep, struct str *tokp)
 {
 	long i;
@@ -122,46 +80,6 @@ bool str_split(struct str *rest, char sep, struct str *tokp)
 	*tokp = str_make(rest->p, (size_t)i);
 	*rest = str_skip(*rest, (size_t)i + 1);
 	return true;
-}
-
-int str_to_u64(uint64_t *vp, struct str s, uint64_t max)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s.len == 0)
-		return -EINVAL;
-	for (i = 0; i < s.len; i++) {
-		unsigned d = (unsigned char)s.p[i] - '0';
-
-		if (d > 9)
-			return -EINVAL;
-		if (d > max || v > (max - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*vp = v;
-	return 0;
-}
-
-int str_to_u32(uint32_t *vp, struct str s, uint32_t max)
-{
-	uint64_t v;
-	int err = str_to_u64(&v, s, max);
-
-	if (!err)
-		*vp = (uint32_t)v;
-	return err;
-}
-
-int str_to_u16(uint16_t *vp, struct str s, uint16_t max)
-{
-	uint64_t v;
-	int err = str_to_u64(&v, s, max);
-
-	if (!err)
-		*vp = (uint16_t)v;
-	return err;
 }
 
 int str_copy_cstr(char *dst, size_t dstsz, struct str s)

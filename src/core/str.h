@@ -9,9 +9,11 @@
 #ifndef SIPGUARD_CORE_STR_H
 #define SIPGUARD_CORE_STR_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct str {
 	const char *p;
@@ -54,16 +56,59 @@ static inline bool str_is_lws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-struct str str_trim(struct str s);
-struct str str_ltrim(struct str s);
-struct str str_rtrim(struct str s);
+
+/*
+ * The small helpers below are inline: the parsers call them per field,
+ * where a call costs more than the work.
+ */
+
+/* Without leading / trailing / both LWS. */
+static inline struct str str_ltrim(struct str s)
+{
+	while (s.len && str_is_lws(*s.p)) {
+		s.p++;
+		s.len--;
+	}
+	return s;
+}
+
+static inline struct str str_rtrim(struct str s)
+{
+	while (s.len && str_is_lws(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+static inline struct str str_trim(struct str s)
+{
+	return str_rtrim(str_ltrim(s));
+}
 
 /* Index of the first c in s, or -1. */
-long str_chr(struct str s, char c);
+static inline long str_chr(struct str s, char c)
+{
+	const char *q = s.len ? memchr(s.p, c, s.len) : NULL;
+
+	return q ? (long)(q - s.p) : -1;
+}
+
 /* Sub-slice [off, off+len) clamped to s. */
-struct str str_sub(struct str s, size_t off, size_t len);
+static inline struct str str_sub(struct str s, size_t off, size_t len)
+{
+	if (off > s.len)
+		off = s.len;
+	if (len > s.len - off)
+		len = s.len - off;
+	return str_make(s.p + off, len);
+}
+
 /* Advance s by n bytes (clamped). */
-struct str str_skip(struct str s, size_t n);
+static inline struct str str_skip(struct str s, size_t n)
+{
+	if (n > s.len)
+		n = s.len;
+	return str_make(s.p + n, s.len - n);
+}
 
 /*
  * Split: take the part of *rest before the first sep, store it in *tokp and
@@ -77,9 +122,47 @@ bool str_split(struct str *rest, char sep, struct str *tokp);
  * no white space, at least one digit) and the value must be <= max.
  * Return 0, -EINVAL on syntax, -ERANGE on overflow or value > max.
  */
-int str_to_u64(uint64_t *vp, struct str s, uint64_t max);
-int str_to_u32(uint32_t *vp, struct str s, uint32_t max);
-int str_to_u16(uint16_t *vp, struct str s, uint16_t max);
+static inline int str_to_u64(uint64_t *vp, struct str s, uint64_t max)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s.len == 0)
+		return -EINVAL;
+	for (i = 0; i < s.len; i++) {
+		unsigned d = (unsigned char)s.p[i] - '0';
+
+		if (d > 9)
+			return -EINVAL;
+		/* v * 10 + d > max, without overflow; max / 10 folds to a
+		 * constant when max is one. */
+		if (d > max || v > max / 10 || v * 10 > max - d)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*vp = v;
+	return 0;
+}
+
+static inline int str_to_u32(uint32_t *vp, struct str s, uint32_t max)
+{
+	uint64_t v;
+	int err = str_to_u64(&v, s, max);
+
+	if (!err)
+		*vp = (uint32_t)v;
+	return err;
+}
+
+static inline int str_to_u16(uint16_t *vp, struct str s, uint16_t max)
+{
+	uint64_t v;
+	int err = str_to_u64(&v, s, max);
+
+	if (!err)
+		*vp = (uint16_t)v;
+	return err;
+}
 
 /* Copy into a fixed buffer with NUL.  -ENOSPC when it does not fit. */
 int str_copy_cstr(char *dst, size_t dstsz, struct str s);

@@ -17,6 +17,43 @@
 
 #include "sip/sip_int.h"
 
+#ifdef __SSE2__
+/* How many of the 16 bytes at p are ASCII letters or digits (16: all). */
+SIP__HOT unsigned sip__alnum16(const char *p)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+				       _mm_set1_epi8('a'));
+	const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	/* unsigned x <= n as min(x, n) == x */
+	const __m128i ok = _mm_or_si128(
+		_mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a),
+		_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+	unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xffff;
+
+	return bad ? (unsigned)__builtin_ctz(bad) : 16;
+}
+#endif
+
+/* Letters and digits from p, 16 at a time while 16 bytes remain (for
+ * values that are usually long: tags, branches, ids); the caller goes
+ * on byte by byte from the result. */
+SIP__HOT const char *sip__skip_alnum_long(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		unsigned n = sip__alnum16(p);
+
+		p += n;
+		if (n < 16)
+			break;
+	}
+#else
+	(void)end;
+#endif
+	return p;
+}
+
 static inline const char *sip__skip_lws(const char *p, const char *end)
 {
 	while (p < end && str_is_lws(*p))
@@ -148,6 +185,149 @@ const char *sip__qstring_end(const char *p, const char *end);
 int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 		   const char *end, const char **stopp, const char *base,
 		   struct sip_perr *errp);
+SIP__HOT bool sip__is_digit(char c)
+{
+	return (unsigned)((unsigned char)c - '0') < 10;
+}
+
+/*
+ * A dotted quad at p with octets 0..255 and no leading zeros (what
+ * sip__ipv4_parse() accepts), followed by the end or a byte that cannot
+ * continue a host.  Returns its end, or NULL when the host at p is
+ * anything else (then the general scan decides).
+ */
+SIP__HOT const char *sip__ipv4_fast(const char *p, const char *end)
+{
+	unsigned i, v;
+
+	for (i = 0;; i++) {
+		if (p == end || !sip__is_digit(*p))
+			return NULL;
+		v = (unsigned)(*p++ - '0');
+		if (p < end && sip__is_digit(*p)) {
+			if (v == 0)
+				return NULL;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < end && sip__is_digit(*p)) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255 || (p < end && sip__is_digit(*p)))
+					return NULL;
+			}
+		}
+		if (i == 3)
+			break;
+		if (p == end || *p != '.')
+			return NULL;
+		p++;
+	}
+	if (p < end && (sip__is_alnum((unsigned char)*p) || *p == '-' ||
+			*p == '.'))
+		return NULL;
+	return p;
+}
+
+/*
+ * A hostname at p: stops at the first byte that is not alnum, '-' or
+ * '.', and tells whether the text scanned is certainly a valid hostname
+ * (labels non-empty, no '-' at either end of a label, top label starting
+ * with a letter, no trailing dot).  Anything else is left to
+ * sip__host_type().
+ */
+SIP__HOT const char *sip__host_pass(const char *p, const char *end,
+				    bool *namep)
+{
+	const char *q = p, *lab = p;
+	bool ok = true;
+
+	for (;;) {
+		q = sip__skip_class(q, end, SIP__C_ALPHA | SIP__C_DIGIT);
+		if (q == end)
+			break;
+		if (*q == '-') {
+			ok &= q != lab;
+		} else if (*q == '.') {
+			ok &= q != lab && q[-1] != '-';
+			lab = q + 1;
+		} else {
+			break;
+		}
+		q++;
+	}
+	/* The last label: non-empty, no trailing '-', starts with a letter. */
+	ok &= q != lab && q[-1] != '-' &&
+	      sip__is((unsigned char)*lab, SIP__C_ALPHA);
+	*namep = ok;
+	return q;
+}
+
+/*
+ * sip__ipv4_fast() for when 16 bytes can be read at p: no bounds checks (a
+ * dotted quad and the byte after it fit in 16 bytes).
+ */
+SIP__HOT const char *sip__ipv4_fast16(const char *p)
+{
+	unsigned i, d0, d1, d2;
+
+	for (i = 0;; i++) {
+		d0 = (unsigned char)p[0] - (unsigned)'0';
+		d1 = (unsigned char)p[1] - (unsigned)'0';
+		if (d0 > 9)
+			return NULL;
+		if (d1 > 9) {
+			p += 1;
+		} else {
+			d2 = (unsigned char)p[2] - (unsigned)'0';
+			if (d0 == 0)
+				return NULL;
+			if (d2 > 9) {
+				p += 2;
+			} else {
+				if (d0 * 100 + d1 * 10 + d2 > 255 ||
+				    (unsigned char)p[3] - (unsigned)'0' <= 9)
+					return NULL;
+				p += 3;
+			}
+		}
+		if (i == 3)
+			break;
+		if (*p != '.')
+			return NULL;
+		p++;
+	}
+	if (sip__is_alnum((unsigned char)*p) || *p == '-' || *p == '.')
+		return NULL;
+	return p;
+}
+
+/*
+ * sip__host_scan() with its common cases inline: a dotted quad or a
+ * plain hostname are accepted here, anything else (IPv6 references,
+ * odd names, errors) goes to sip__host_scan(), which agrees on these.
+ * *pp is the start, advanced past the host.
+ */
+SIP__HOT int sip__host_scan_fast(struct str *hostp, enum sip_host_type *typep,
+				 const char **pp, const char *end,
+				 const char *base, struct sip_perr *errp)
+{
+	const char *p = *pp, *q;
+	bool name;
+
+	if (end - p >= 16 && sip__is_digit(*p) && (q = sip__ipv4_fast16(p))) {
+		*typep = SIP_HOST_IPV4;
+	} else if (p < end && sip__is_digit(*p) &&
+		   (q = sip__ipv4_fast(p, end))) {
+		*typep = SIP_HOST_IPV4;
+	} else if (p < end && sip__is((unsigned char)*p, SIP__C_ALPHA) &&
+		   (q = sip__host_pass(p, end, &name)) && name) {
+		*typep = SIP_HOST_NAME;
+	} else {
+		return sip__host_scan(hostp, typep, p, end, pp, base, errp);
+	}
+	*hostp = str_span(p, q);
+	*pp = q;
+	return 0;
+}
+
 /* The whole of s is a host (as above); returns its type or NONE. */
 enum sip_host_type sip__host_type(struct str s);
 /* Dotted quad with octets 0..255 and no leading zeros. */
@@ -163,12 +343,12 @@ SIP__HOT bool sip__port_scan(uint16_t *portp, const char **pp,
 			     const char *end)
 {
 	const char *p = *pp;
-	uint32_t v = 0;
+	uint32_t v, d;
 
-	if (p == end || *p < '0' || *p > '9')
+	if (p == end || (v = (unsigned char)*p - (unsigned)'0') > 9)
 		return false;
-	while (p < end && *p >= '0' && *p <= '9') {
-		v = v * 10 + (uint32_t)(*p++ - '0');
+	while (++p < end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
+		v = v * 10 + d;
 		if (v > 65535)
 			return false;
 	}
@@ -227,7 +407,8 @@ SIP__HOT int sip__param_body(struct sip_param *pp, bool *vtokp, const char *p,
 		if (p < end && *p == '"') {
 			q = sip__qstring_end(p, end);
 		} else {
-			t = sip__skip_class(p, end, SIP__C_TOKEN);
+			t = sip__skip_alnum_long(p, end);
+			t = sip__skip_class(t, end, SIP__C_TOKEN);
 			q = sip__skip_class(t, end, SIP__PCHARS);
 			*vtokp = t == q && q != p;
 		}

@@ -424,13 +424,13 @@ static enum sip_hdr_id classify(const char *p, size_t len)
 #undef IS
 
 /* Record header h (index i) in the per-id chain and counters. */
-static void hdr_link(struct sip__pctx *c, unsigned i)
+static void hdr_link(struct sip__pctx *c, unsigned i, enum sip_hdr_id id)
 {
 	struct sip_msg *m = c->m;
-	enum sip_hdr_id id = m->hdr[i].id;
 
 	m->hdr[i].next = -1;
-	if (c->last[id] >= 0)
+	/* c->last[id] is set once first[id] is: no need to clear it. */
+	if (m->first[id] >= 0)
 		m->hdr[c->last[id]].next = (int16_t)i;
 	else
 		m->first[id] = (int16_t)i;
@@ -447,29 +447,35 @@ static void hdr_link(struct sip__pctx *c, unsigned i)
 static int parse_field(struct sip__pctx *c, const char **pp)
 {
 	struct sip_msg *m = c->m;
-	const char *name = *pp, *p = name, *nl, *v, *ve;
+	const char *name = *pp, *end = c->end, *p, *nl, *v, *ve;
+	enum sip_hdr_id id;
 	struct sip_hdr *h;
+	unsigned i = m->nhdr;
 	int err = 0;
 
-	p = sip__skip_class(name, c->end, SIP__C_TOKEN);
+	/* Everything is read before anything is stored: stores into *m
+	 * could alias the input as far as the compiler knows. */
+	p = sip__skip_class(name, end, SIP__C_TOKEN);
 	if (p == name)
 		return sip__msg_fail(c, SIP_PE_SYNTAX, p, "bad header name");
-	if (m->nhdr >= c->max_headers)
+	if (i >= c->max_headers)
 		return sip__msg_fail(c, SIP_PE_LIMIT, name,
 				     "too many header fields");
-	h = &m->hdr[m->nhdr];
-	h->name = str_span(name, p);
-	if (p >= c->end || *p != ':') {
-		while (p < c->end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p >= c->end || *p != ':')
-			return sip__msg_fail(c, SIP_PE_SYNTAX, p,
+	if (p >= end || *p != ':') {
+		const char *q = p;
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q >= end || *q != ':')
+			return sip__msg_fail(c, SIP_PE_SYNTAX, q,
 					     "header without colon");
+		v = q + 1;
+	} else {
+		v = p + 1;
 	}
 	/* SP and HTAB after the colon cannot end the line: skip them
 	 * before the search for CR/LF. */
-	v = p + 1;
-	while (v < c->end && (*v == ' ' || *v == '\t'))
+	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
 	nl = field_end(c, name, v, &err);
 	if (!nl)
@@ -483,10 +489,14 @@ static int parse_field(struct sip__pctx *c, const char **pp)
 		v++;
 	while (ve > v && str_is_lws(ve[-1]))
 		ve--;
+	id = classify(name, (size_t)(p - name));
+	h = &m->hdr[i];
+	h->id = id;
+	h->name = str_span(name, p);
 	h->value = str_span(v, ve);
 	h->line = str_span(name, nl + 1);
-	h->id = classify(h->name.p, h->name.len);
-	hdr_link(c, m->nhdr++);
+	hdr_link(c, i, id);
+	m->nhdr = i + 1;
 	*pp = nl + 1;
 	return sip__msg_hdr_eager(c, h);
 }
@@ -602,13 +612,14 @@ int sip_msg_parse(struct sip_msg *msgp, const char *buf, size_t len,
 	if (!msgp || (!buf && len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
 				 "no message");
-	memset(&c, 0, sizeof(c));
+	/* Field by field: c.last[] is written before it is read. */
 	limits_init(&c, lim);
 	c.m = msgp;
 	c.base = buf;
 	c.end = buf + len;
 	c.errp = errp;
-	memset(c.last, 0xff, sizeof(c.last));
+	c.version_at = NULL;
+	c.star_at = NULL;
 	msg_init(msgp, buf, len);
 	if (len > c.max_msg) {
 		sip__fail(errp, SIP_PE_TOO_LARGE, buf, buf + c.max_msg,

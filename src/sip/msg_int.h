@@ -17,7 +17,8 @@ struct sip__pctx {
 	/* run-time limits, clamped to the compile-time array sizes */
 	size_t max_msg, max_line, max_uri;
 	unsigned max_headers, max_via;
-	int16_t last[SIP_HDR__COUNT];	/* last header of each id, or -1 */
+	int16_t last[SIP_HDR__COUNT];	/* last header of each id; valid
+					 * only where m->first[id] >= 0 */
 	const char *version_at;	/* unsupported SIP version (deferred) */
 	const char *star_at;	/* Contact: * seen here */
 };

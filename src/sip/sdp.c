@@ -83,23 +83,28 @@ static bool is_sp(char ch)
 }
 
 /* RFC 8866 token-char: visible ASCII except "(),/:;<=>?@[\]. */
-static const uint32_t tokch_map[8] = {
-	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x7fffffff, 0, 0, 0, 0,
+static const uint8_t tokch[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
 };
 
-static bool is_tokch(unsigned char ch)
+/* First byte from p that is not a token-char, or end. */
+static const char *tok_end(const char *p, const char *end)
 {
-	return (tokch_map[ch >> 5] >> (ch & 31)) & 1;
+	while (p < end && tokch[(unsigned char)*p])
+		p++;
+	return p;
 }
 
 static bool is_token(struct str s)
 {
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		if (!is_tokch((unsigned char)s.p[i]))
-			return false;
-	return s.len > 0;
+	return s.len > 0 && tok_end(s.p, s.p + s.len) == s.p + s.len;
 }
 
 /* non-ws-string: VCHAR or any byte >= 0x80. */
@@ -149,16 +154,15 @@ static struct str rtrim_sp(struct str s)
 /* Next SP-separated field of *rest into *fp; false when none is left. */
 static bool field(struct str *rest, struct str *fp)
 {
-	size_t i = 0, j;
+	const char *p = rest->p, *end = rest->p + rest->len, *q;
 
-	while (i < rest->len && is_sp(rest->p[i]))
-		i++;
-	j = i;
-	while (j < rest->len && !is_sp(rest->p[j]))
-		j++;
-	*fp = str_make(rest->p + i, j - i);
-	*rest = str_skip(*rest, j);
-	return j > i;
+	while (p < end && is_sp(*p))
+		p++;
+	for (q = p; q < end && !is_sp(*q); q++)
+		;
+	*fp = str_span(p, q);
+	*rest = str_span(q, end);
+	return q > p;
 }
 
 /* The family the address type names (IN IP4 / IN IP6), 0 otherwise. */
@@ -448,7 +452,7 @@ static int parse_media(struct sdp_ctx *c, struct str line, struct str v)
 		return fail(c, SIP_PE_SYNTAX, m->proto.p, "bad m= proto");
 	m->proto_id = proto_id(m->proto);
 	while (field(&rest, &f)) {
-		if (!is_token(f))
+		if (tok_end(f.p, f.p + f.len) != f.p + f.len)
 			return fail(c, SIP_PE_SYNTAX, f.p, "bad m= format");
 		if (m->nfmt >= SDP_MAX_FMTS)
 			return fail(c, SIP_PE_LIMIT, f.p,
@@ -587,18 +591,19 @@ static int parse_attr(struct sdp_ctx *c, struct str line, struct str v)
 {
 	struct sdp_sess *s = c->s;
 	struct sdp_attr *a;
-	long col = str_chr(v, ':');
-	struct str name = col < 0 ? v : str_make(v.p, (size_t)col);
+	const char *end = v.p + v.len;
+	/* The name runs to the first ':' and is a token: the first byte
+	 * that is not a token-char must be that ':' (or the end). */
+	const char *col = tok_end(v.p, end);
 
-	if (!is_token(name))
+	if (col == v.p || (col < end && *col != ':'))
 		return fail(c, SIP_PE_SYNTAX, v.p, "bad attribute name");
 	if (s->nattr >= SDP_MAX_ATTRS)
 		return fail(c, SIP_PE_LIMIT, line.p, "too many attributes");
 	a = &s->attr[s->nattr++];
 	a->line = line;
-	a->name = name;
-	a->value = col < 0 ? str_make(v.p + v.len, 0)
-			   : str_skip(v, (size_t)col + 1);
+	a->name = str_span(v.p, col);
+	a->value = col < end ? str_span(col + 1, end) : str_make(end, 0);
 	if (c->m)
 		c->m->nattr++;
 	else
@@ -645,11 +650,12 @@ static int check_order(struct sdp_ctx *c, char t, const char *at)
 static int parse_line(struct sdp_ctx *c, struct str line)
 {
 	char t = line.p[0];
-	struct str v = str_skip(line, 2);
+	struct str v;
 	int err;
 
 	if (line.len < 2 || line.p[1] != '=' || t < 'a' || t > 'z')
 		return fail(c, SIP_PE_SYNTAX, line.p, "malformed SDP line");
+	v = str_make(line.p + 2, line.len - 2);
 	err = check_order(c, t, line.p);
 	if (err)
 		return err;

@@ -142,9 +142,9 @@ static inline const char *sip__find_byte(const char *base, const char *p,
 	if (p < end && end - base >= 16) {
 		const char *q = end - 16;
 
-		mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			       _mm_loadu_si128((const __m128i *)(const void *)q),
-			       c)) &
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+
+		mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) &
 		       (~0u << (p - q));
 		return mask ? q + __builtin_ctz(mask) : NULL;
 	}

@@ -94,29 +94,37 @@ static bool esc_eq(struct str a, struct str b, bool icase)
 bool sip__ipv4_parse(uint8_t out[4], struct str s)
 {
 	const char *p = s.p, *end = s.p + s.len;
-	unsigned i;
+	unsigned i, v, d;
 
-	if (s.len == 0)
+	/* "0.0.0.0" to "255.255.255.255" */
+	if (s.len < 7 || s.len > 15)
 		return false;
 	for (i = 0; i < 4; i++) {
-		unsigned v = 0, nd = 0;
-		const char *start;
-
 		if (i > 0) {
 			if (p == end || *p != '.')
 				return false;
 			p++;
 		}
-		start = p;
-		while (p < end && *p >= '0' && *p <= '9' && nd < 4) {
-			v = v * 10 + (unsigned)(*p - '0');
-			nd++;
-			p++;
-		}
-		/* Leading zeros are refused: inet_aton() reads them as
-		 * octal, and two readers must never disagree on an address. */
-		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && *start == '0'))
+		if (p == end || (d = (unsigned char)*p - (unsigned)'0') > 9)
 			return false;
+		v = d;
+		p++;
+		if (p < end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
+			/* Leading zeros are refused: inet_aton() reads them as
+			 * octal, and two readers must never disagree on an
+			 * address. */
+			if (v == 0)
+				return false;
+			v = v * 10 + d;
+			p++;
+			if (p < end &&
+			    (d = (unsigned char)*p - (unsigned)'0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return false;
+			}
+		}
 		out[i] = (uint8_t)v;
 	}
 	return p == end;
@@ -238,81 +246,6 @@ enum sip_host_type sip__host_type(struct str s)
 	return hostname_ok(s) ? SIP_HOST_NAME : SIP_HOST_NONE;
 }
 
-SIP__HOT bool is_digit(char c)
-{
-	return (unsigned)((unsigned char)c - '0') < 10;
-}
-
-/*
- * A dotted quad at p with octets 0..255 and no leading zeros (what
- * sip__ipv4_parse() accepts), followed by the end or a byte that cannot
- * continue a host.  Returns its end, or NULL when the host at p is
- * anything else (then the general scan decides).
- */
-SIP__HOT const char *ipv4_fast(const char *p, const char *end)
-{
-	unsigned i, v;
-
-	for (i = 0;; i++) {
-		if (p == end || !is_digit(*p))
-			return NULL;
-		v = (unsigned)(*p++ - '0');
-		if (p < end && is_digit(*p)) {
-			if (v == 0)
-				return NULL;
-			v = v * 10 + (unsigned)(*p++ - '0');
-			if (p < end && is_digit(*p)) {
-				v = v * 10 + (unsigned)(*p++ - '0');
-				if (v > 255 || (p < end && is_digit(*p)))
-					return NULL;
-			}
-		}
-		if (i == 3)
-			break;
-		if (p == end || *p != '.')
-			return NULL;
-		p++;
-	}
-	if (p < end && (sip__is_alnum((unsigned char)*p) || *p == '-' ||
-			*p == '.'))
-		return NULL;
-	return p;
-}
-
-/*
- * A hostname at p: stops at the first byte that is not alnum, '-' or
- * '.', and tells whether the text scanned is certainly a valid hostname
- * (labels non-empty, no '-' at either end of a label, top label starting
- * with a letter, no trailing dot).  Anything else is left to
- * sip__host_type().
- */
-SIP__HOT const char *host_pass(const char *p, const char *end,
-			       bool *namep)
-{
-	const char *q = p, *lab = p;
-	bool ok = true;
-
-	for (;;) {
-		q = sip__skip_class(q, end, SIP__C_ALPHA | SIP__C_DIGIT);
-		if (q == end)
-			break;
-		if (*q == '-') {
-			ok &= q != lab;
-		} else if (*q == '.') {
-			ok &= q != lab && q[-1] != '-';
-			lab = q + 1;
-		} else {
-			break;
-		}
-		q++;
-	}
-	/* The last label: non-empty, no trailing '-', starts with a letter. */
-	ok &= q != lab && q[-1] != '-' &&
-	      sip__is((unsigned char)*lab, SIP__C_ALPHA);
-	*namep = ok;
-	return q;
-}
-
 int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 		   const char *end, const char **stopp, const char *base,
 		   struct sip_perr *errp)
@@ -329,13 +262,14 @@ int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 			return sip__fail(errp, SIP_PE_SYNTAX, base, q,
 					 "unterminated IPv6 reference");
 		q++;
-	} else if (q < end && is_digit(*q) && (q = ipv4_fast(p, end))) {
+	} else if (q < end && sip__is_digit(*q) &&
+		   (q = sip__ipv4_fast(p, end))) {
 		*hostp = str_span(p, q);
 		*stopp = q;
 		*typep = SIP_HOST_IPV4;
 		return 0;
 	} else {
-		q = host_pass(p, end, &name);
+		q = sip__host_pass(p, end, &name);
 	}
 	*hostp = str_span(p, q);
 	*stopp = q;
@@ -544,58 +478,75 @@ SIP__HOT bool dup_name(const struct unames *nm, struct str name,
 	return false;
 }
 
+/* A bit of a 64-bit filter for a name key; bit 8 of the key (escaped or
+ * not) is left out, as dup_name() ignores it. */
+static uint64_t key_bit(uint32_t key)
+{
+	return 1ull << (((key >> 9) * 7 + (key & 0xff)) & 63);
+}
+
 /* *( ";" pname [ "=" pvalue ] ), p at the first ';'. */
 static int parse_uparams(struct sip_uri *u, const char **pp, const char *end,
 			 struct sip_perr *errp)
 {
-	const char *base = u->raw.p, *p = *pp, *start = p + 1, *q, *why;
+	const unsigned cls = SIP__C_PARAM | SIP__C_UNRESERVED;
+	const char *base = u->raw.p, *p = *pp, *start = p + 1, *ns, *why;
 	struct unames nm;
-	unsigned npct, vpct;
+	uint64_t seen = 0;
 
 	nm.n = 0;
 	while (p < end && *p == ';') {
 		struct str name, val = STR_NULL;
+		unsigned npct = 0, vpct = 0;
 		enum uparam_id id;
 		bool has_v = false;
-		size_t len;
 		uint32_t key;
 
 		if (nm.n == SIP_MAX_PARAMS)
 			return sip__fail(errp, SIP_PE_LIMIT, base, p,
 					 "too many URI parameters");
-		npct = 0;
-		q = scan_pchars(++p, end, &npct);
-		if (q == p)
+		ns = ++p;
+		p = sip__skip_class(p, end, cls);
+		if (p < end && *p == '%')
+			p = scan_pchars(p, end, &npct);
+		if (p == ns)
 			return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 					 "empty URI parameter");
-		name = str_span(p, q);
-		if (q < end && *q == '=') {
-			p = q + 1;
-			vpct = 0;
-			q = scan_pchars(p, end, &vpct);
-			if (q == p)
+		name = str_span(ns, p);
+		if (p < end && *p == '=') {
+			const char *vs = ++p;
+
+			p = sip__skip_class(sip__skip_alnum_long(p, end), end,
+					    cls);
+			if (p < end && *p == '%')
+				p = scan_pchars(p, end, &vpct);
+			if (p == vs)
 				return sip__fail(errp, SIP_PE_SYNTAX, base, p,
 						 "empty URI parameter value");
-			val = str_span(p, q);
+			val = str_span(vs, p);
 			has_v = true;
 		}
-		len = name.len - 2 * npct;
-		key = (uint32_t)len << 9 | (npct ? 0x100u : 0) |
-		      lower(npct ? first_byte(name) : (unsigned char)*name.p);
-		if (dup_name(&nm, name, key))
+		if (!npct)
+			key = (uint32_t)name.len << 9 |
+			      sip__lc((unsigned char)*ns);
+		else
+			key = (uint32_t)(name.len - 2 * npct) << 9 | 0x100u |
+			      sip__lc(first_byte(name));
+		/* Most names differ in length or first byte from every
+		 * earlier one: the filter spares the list walk. */
+		if ((seen & key_bit(key)) && dup_name(&nm, name, key))
 			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
 					 "duplicate URI parameter");
+		seen |= key_bit(key);
 		nm.key[nm.n] = key;
 		nm.s[nm.n++] = name;
-		if (u->sch != SIP_URI_TEL) {
-			id = npct ? escaped_id(name, len)
-				  : uparam_id(name.p, name.len);
-			if (id != UP_OTHER &&
-			    (why = known_param(u, id, val, has_v)))
-				return sip__fail(errp, SIP_PE_SYNTAX, base,
-						 name.p, why);
-		}
-		p = q;
+		if (u->sch == SIP_URI_TEL)
+			continue;
+		id = npct ? escaped_id(name, name.len - 2 * npct)
+			  : uparam_id(name.p, name.len);
+		if (id != UP_OTHER && (why = known_param(u, id, val, has_v)))
+			return sip__fail(errp, SIP_PE_SYNTAX, base, name.p,
+					 why);
 	}
 	if (p < end && *p == '%')
 		return sip__fail(errp, SIP_PE_SYNTAX, base, p,
@@ -631,40 +582,39 @@ static int parse_headers(struct sip_uri *u, const char **pp, const char *end,
 SIP__HOT int host(struct sip_uri *u, const char **pp, const char *end,
 		  struct sip_perr *errp)
 {
-	const char *p = *pp, *q;
-	bool name;
-
-	if (p < end && is_digit(*p) && (q = ipv4_fast(p, end))) {
-		u->host_type = SIP_HOST_IPV4;
-	} else if (p < end && sip__is((unsigned char)*p, SIP__C_ALPHA) &&
-		   (q = host_pass(p, end, &name)) && name) {
-		u->host_type = SIP_HOST_NAME;
-	} else {
-		return sip__host_scan(&u->host, &u->host_type, p, end, pp,
-				      u->raw.p, errp);
-	}
-	u->host = str_span(p, q);
-	*pp = q;
-	return 0;
+	return sip__host_scan_fast(&u->host, &u->host_type, pp, end, u->raw.p,
+				   errp);
 }
 
 /* SIP-URI / SIPS-URI after "sip:" (RFC 3261 25.1). */
-static int parse_sip(struct sip_uri *u, const char *p, const char *end,
-		     struct sip_perr *errp)
+SIP__HOT int parse_sip(struct sip_uri *u, const char *p, const char *end,
+		       struct sip_perr *errp)
 {
 	const unsigned ucls = SIP__C_USER | SIP__C_PASSWORD | SIP__C_UNRESERVED;
-	const char *base = u->raw.p, *q = p;
+	const char *base = u->raw.p, *q;
 	bool plain = true;
 	int err;
 
-	/* No '@' at all: no userinfo, no need to look ahead for one. */
-	if (sip__find_byte(base, p, end, '@')) {
-		for (; q < end; q++) {
-			if (sip__is((unsigned char)*q, ucls))
-				continue;
-			if (*q != ':' && *q != '%')
-				break;
-			plain = false;
+	/*
+	 * Userinfo is what a look-ahead over user characters, ':' and '%'
+	 * finds before an '@'.  A scan over unreserved characters (which
+	 * are user characters, and all a host is made of) settles the
+	 * common cases at once: it stops at the '@' of a plain user, or at
+	 * a byte that would stop the look-ahead too (no userinfo).  Only
+	 * otherwise is the rest searched for an '@' and looked through.
+	 */
+	q = sip__skip_class(p, end, SIP__C_UNRESERVED);
+	if (q < end && *q != '@' &&
+	    (sip__is((unsigned char)*q, ucls) || *q == ':' || *q == '%')) {
+		q = end;
+		if (sip__find_byte(base, p, end, '@')) {
+			for (q = p; q < end; q++) {
+				if (sip__is((unsigned char)*q, ucls))
+					continue;
+				if (*q != ':' && *q != '%')
+					break;
+				plain = false;
+			}
 		}
 	}
 	if (q < end && *q == '@') {
@@ -803,10 +753,13 @@ static int parse_opaque(struct sip_uri *u, const char *p, const char *end,
  * characters only, the part after ':' in user.  Returns 0 or -EINVAL with
  * *errp (offset relative to s); the result points into s.
  */
+static int parse_scheme(struct sip_uri *urip, const char *p, const char *end,
+			struct sip_perr *errp);
+
 int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		  struct sip_perr *errp)
 {
-	const char *p = s.p, *end = s.p + s.len, *q;
+	const char *p = s.p, *end = s.p + s.len;
 
 	if (!urip || (!s.p && s.len))
 		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
@@ -824,6 +777,16 @@ int sip_uri_parse(struct sip_uri *urip, struct str s, size_t max_len,
 		urip->sch = SIP_URI_SIP;
 		return parse_sip(urip, p + 4, end, errp);
 	}
+	return parse_scheme(urip, p, end, errp);
+}
+
+/* The general case of sip_uri_parse(): any scheme. */
+static int parse_scheme(struct sip_uri *urip, const char *p, const char *end,
+			struct sip_perr *errp)
+{
+	struct str s = urip->raw;
+	const char *q;
+
 	if (p == end || !sip__is((unsigned char)*p, SIP__C_ALPHA))
 		return sip__fail(errp, SIP_PE_SYNTAX, s.p, p,
 				 "URI scheme expected");

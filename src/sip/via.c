@@ -28,11 +28,19 @@ static int sent_protocol(struct sip_via *v, const char **pp, const char *end,
 	const char *p = *pp;
 	unsigned i = 0;
 
-	/* Nearly every Via says "SIP/2.0/" with no LWS inside: take the
-	 * first two tokens at once and go on at the second '/'. */
+	/* Nearly every Via says "SIP/2.0/<transport> " with no LWS inside
+	 * the protocol: take it at once; anything else goes the long way
+	 * (from the second '/' when only the transport part differs). */
 	if (end - p > 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		const char *t = sip__skip_class(p + 8, end, SIP__C_TOKEN);
+
 		v->proto_name = str_make(p, 3);
 		v->proto_ver = str_make(p + 4, 3);
+		if (t > p + 8 && t < end && (*t == ' ' || *t == '\t')) {
+			v->transport = str_span(p + 8, t);
+			*pp = sip__skip_lws(t, end);
+			return 0;
+		}
 		p += 7;
 		i = 2;
 	}
@@ -60,13 +68,16 @@ static int sent_protocol(struct sip_via *v, const char **pp, const char *end,
 static bool received_ok(struct str val)
 {
 	uint8_t a[16];
-	enum sip_host_type t = sip__host_type(val);
+	enum sip_host_type t;
 
+	if (sip__ipv4_parse(a, val))
+		return true;
+	t = sip__host_type(val);
 	return t == SIP_HOST_IPV4 || t == SIP_HOST_IPV6 ||
 	       sip__ipv6_parse(a, val);
 }
 
-static bool digits_max(struct str val, uint32_t max)
+SIP__HOT bool digits_max(struct str val, uint32_t max)
 {
 	uint32_t x;
 
@@ -95,7 +106,8 @@ static enum via_pid via_pid(struct str n)
 	case 6:
 		return sip__alphaeq(n.p, "branch", 6) ? VP_BRANCH : VP_OTHER;
 	case 8:
-		return sip__alphaeq(n.p, "received", 8) ? VP_RECEIVED : VP_OTHER;
+		return sip__alphaeq(n.p, "received", 8) ? VP_RECEIVED
+							 : VP_OTHER;
 	default:
 		return VP_OTHER;
 	}
@@ -193,8 +205,8 @@ int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp)
 	viap->has_received = false;
 	p = sip__skip_lws(s.p, end);
 	if ((rc = sent_protocol(viap, &p, end, s.p, errp)) ||
-	    (rc = sip__host_scan(&viap->host, &viap->host_type, p, end, &p, s.p,
-				 errp)))
+	    (rc = sip__host_scan_fast(&viap->host, &viap->host_type, &p, end,
+				      s.p, errp)))
 		return rc;
 	q = sip__skip_lws(p, end);
 	if (q < end && *q == ':') {
