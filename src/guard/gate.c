@@ -345,11 +345,21 @@ static struct banent *ban_find(const struct gate *g, const struct key *k,
 	return NULL;
 }
 
-/* An ACTIVE ban ran out: keep the entry as a remembered offence. */
-static void ban_lapse(struct gate *g, struct banent *b)
+static void ban_info(const struct banent *b, uint64_t now_ms,
+		     struct gate_ban_info *info);
+
+/* An ACTIVE ban ran out: keep the entry as a remembered offence, and
+ * tell the owner (it logs the expiry). */
+static void ban_lapse(struct gate *g, struct banent *b, uint64_t now_ms)
 {
+	struct gate_ban_info bi;
+
 	b->state = BAN_DORMANT;
 	g->active--;
+	if (g->conf.lapsed) {
+		ban_info(b, now_ms, &bi);
+		g->conf.lapsed(g->conf.lapsed_arg, &bi, now_ms);
+	}
 }
 
 static bool ban_forgotten(const struct gate *g, const struct banent *b,
@@ -467,7 +477,7 @@ int gate_ban(struct gate *g, const struct guard_src *src, uint64_t duration_ms,
 	}
 	if (b) {
 		if (b->state == BAN_ACTIVE)
-			ban_lapse(g, b);
+			ban_lapse(g, b, now_ms);
 		if (ban_forgotten(g, b, now_ms))
 			b->offences = 0;
 	} else {
@@ -586,7 +596,7 @@ size_t gate_expire(struct gate *g, uint64_t now_ms, size_t budget)
 		if (++g->sweep == g->cap)
 			g->sweep = 0;
 		if (b->state == BAN_ACTIVE && now_ms >= b->expires_ms) {
-			ban_lapse(g, b);
+			ban_lapse(g, b, now_ms);
 			hit = true;
 		}
 		if (b->state == BAN_DORMANT && ban_forgotten(g, b, now_ms)) {
@@ -631,7 +641,7 @@ enum gate_verdict gate_check(struct gate *g, const struct sg_addr *src,
 				g->st.drop_banned++;
 				return GATE_BANNED;
 			}
-			ban_lapse(g, b);
+			ban_lapse(g, b, now_ms);
 		}
 	}
 	e = src_get(g, &k, hv, now);

@@ -62,6 +62,8 @@ enum {
  * Configuration, copied by gate_new() (the allow strings are parsed there
  * and not kept).  gate_conf_default() fills in the defaults shown.
  */
+struct gate_ban_info;
+
 struct gate_conf {
 	uint32_t pkt_rate;        /* packets/s per source; 0 = off (100) */
 	uint32_t pkt_burst;       /* packets at once; 0 = pkt_rate (200) */
@@ -81,6 +83,12 @@ struct gate_conf {
 	size_t n_allow;
 	/* 16 bytes for reproducible tests and benchmarks; NULL = random */
 	const uint8_t *hash_key;
+	/* Told when a ban runs out (found by gate_check(), gate_ban() or
+	 * gate_expire()), with a copy of the entry; must not call back
+	 * into the gate.  NULL: nobody. */
+	void (*lapsed)(void *arg, const struct gate_ban_info *info,
+		       uint64_t now_ms);
+	void *lapsed_arg;
 };
 
 enum gate_verdict {

@@ -62,6 +62,8 @@ static const char *event_of(const char *rule)
 		return "auth-failure";
 	if (strcmp(rule, "overload") == 0)
 		return "overload";
+	if (strcmp(rule, "manual") == 0)
+		return "manual";
 	return "policy";
 }
 
@@ -115,6 +117,46 @@ static int rule_id(struct guard *g, const char *rule)
 	return id;
 }
 
+/* The address of a ban key, for an event: a host, or an IPv6 /64. */
+static void src_of_key(struct ev *e, const struct guard_src *src)
+{
+	memset(&e->src, 0, sizeof(e->src));
+	if (src->family == AF_INET6) {
+		e->src.u.in6.sin6_family = AF_INET6;
+		memcpy(&e->src.u.in6.sin6_addr, src->b, 8);
+		e->src.len = sizeof(e->src.u.in6);
+		e->src_plen = 64;
+	} else {
+		e->src.u.in.sin_family = AF_INET;
+		memcpy(&e->src.u.in.sin_addr, src->b, 4);
+		e->src.len = sizeof(e->src.u.in);
+	}
+}
+
+/* The gate's callback: a ban ran out ("expire" event, stamped with the
+ * wall-clock time it ended).  The rule name is the registry's copy:
+ * events keep rule pointers, and the gate's text is a copy. */
+static void ban_lapsed(void *arg, const struct gate_ban_info *bi,
+		       uint64_t now_ms)
+{
+	struct guard *g = arg;
+	struct rule_info ri;
+	struct ev e;
+	int id;
+
+	if (!g->ev)
+		return;
+	id = rules_find(g->rules, str_cstr(bi->rule));
+	memset(&e, 0, sizeof(e));
+	e.type = EV_EXPIRE;
+	e.rule = id >= 0 && rules_get(g->rules, id, &ri) == 0 ? ri.name : NULL;
+	e.event = event_of(e.rule);
+	e.action = EV_ACT_UNBAN;
+	e.reason = str_cstr(bi->reason);
+	src_of_key(&e, &bi->src);
+	(void)evlog_emit(g->ev, &e, now_ms, bi->expires_wall_ms);
+}
+
 static void ban(struct guard *g, const struct sg_addr *a, const char *rule,
 		const char *why, uint16_t zone, enum sip_tp tp, uint64_t now,
 		uint64_t wall)
@@ -165,6 +207,7 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 {
 	struct guard *g = mem_zalloc(sizeof(*g));
 	struct creds *creds = NULL;
+	struct gate_conf gcf;
 	unsigned i;
 	int rc;
 
@@ -179,7 +222,10 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	rc = rules_new(&g->rules, GUARD_MAX_RULES);
 	if (rc)
 		goto fail;
-	rc = gate_new(&g->gate, &c->gate, err, errsz);
+	gcf = c->gate;
+	gcf.lapsed = ban_lapsed;
+	gcf.lapsed_arg = g;
+	rc = gate_new(&g->gate, &gcf, err, errsz);
 	if (rc)
 		goto fail;
 	rc = inspect_new(&g->in, &c->inspect, err, errsz);
@@ -321,6 +367,8 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 	if (v->action == GUARD_PASS && !in_dialog) {
 		rq->active = true;
 		rq->mid = m->mid;
+		rq->creds = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION) ||
+			    sip_msg_hdr(m, SIP_HDR_PROXY_AUTHORIZATION);
 		keep_user(rq, user);
 	}
 }
@@ -352,7 +400,13 @@ void guard_answer(struct guard *g, const struct guard_req *rq,
 	guard_verdict_pass(v);
 	if (!rq->active || status < 200)
 		return;
-	if (!rq->allowed) {
+	/* A challenge to a request without credentials is how every login
+	 * starts: not a failure.  Counted, a burst of them (an office
+	 * behind one NAT address, a few phones with a wrong password)
+	 * outruns the successes and bans everyone there (scanner-failures);
+	 * credentials that fail are counted, and so is every 404. */
+	if (!rq->allowed &&
+	    !((status == 401 || status == 407) && !rq->creds)) {
 		inspect_response(g->in, &requester->addr, rq->mid, user,
 				 status, now_ms, v);
 		decide(g, v, &requester->addr, requester->zone,

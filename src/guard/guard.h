@@ -57,6 +57,8 @@ void guard_conf_default(struct guard_conf *c);
 /* What the proxy keeps with a forwarded request for guard_answer(). */
 struct guard_req {
 	bool active;			/* from an untrusted zone: observe */
+	bool allowed;			/* source on the allow list */
+	bool creds;			/* it carried credentials */
 	enum sip_method mid;
 	struct auth_pt_note pt;
 	char user[GUARD_USER_MAX];

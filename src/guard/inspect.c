@@ -737,6 +737,25 @@ void inspect_response(struct inspect *in, const struct sg_addr *requester,
 		fire(&j, INSPECT_R_SCANNER_FAILURES, GUARD_DROP, true, 0);
 }
 
+bool inspect_release(struct inspect *in, const struct guard_src *src,
+		     uint64_t now_ms)
+{
+	struct hnode *n;
+	struct insp_src *e;
+	bool held;
+
+	if (!in || !src)
+		return false;
+	n = htab_find(&in->src.h, htab_hash(&in->src.h, src, sizeof(*src)),
+		      src_eq, src);
+	if (!n)
+		return false;
+	e = HTAB_ENTRY(n, struct insp_src, s.node);
+	held = e->held_until > now_ms;
+	e->held_until = 0;
+	return held;
+}
+
 void inspect_set_load(struct inspect *in, unsigned percent)
 {
 	if (in)

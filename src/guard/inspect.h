@@ -58,7 +58,9 @@
  *	401/403/404/407/484 answers to one source, minus its 2xx answers
  *	(challenges followed by success are normal), above fail.max in
  *	the window: enumeration or password guessing.  The answer is
- *	dropped (the scanner gets nothing) and the source banned.
+ *	dropped (the scanner gets nothing) and the source banned.  The
+ *	guard does not report a 401/407 to a request without credentials
+ *	(every login starts with one; see guard_answer()).
  *   scanner-held
  *	A source already found to be a scanner (any rule above) keeps
  *	being dropped for scanner_hold_ms, in case the gate's ban is
@@ -241,6 +243,14 @@ void inspect_response(struct inspect *in, const struct sg_addr *requester,
 
 /* Transaction-pool usage in percent (values above 100 are clamped). */
 void inspect_set_load(struct inspect *in, unsigned percent);
+
+/*
+ * Stop holding src as a scanner (scanner-held): an administrator lifted
+ * its ban.  Its counters stay, so a source that goes on scanning is
+ * caught again.  Returns true when it was held.
+ */
+bool inspect_release(struct inspect *in, const struct guard_src *src,
+		     uint64_t now_ms);
 
 /* Times a rule fired (monitor hits included); 0 when out of range. */
 uint64_t inspect_hits(const struct inspect *in, enum inspect_rule r);

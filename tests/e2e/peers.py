@@ -89,11 +89,14 @@ class Sipp:
 
 
 class Kamailio:
-    """Kamailio as a PBX/registrar on ip:port (UDP and TCP)."""
+    """Kamailio as a PBX/registrar on ip:port (UDP and TCP).  cfg: the
+    config template in this directory (kamailio_users.cfg: a PBX that
+    knows only a few users)."""
 
-    def __init__(self, ip, port, uas, password="secret"):
+    def __init__(self, ip, port, uas, password="secret",
+                 cfg="kamailio_pbx.cfg"):
         self.dir = tempfile.mkdtemp(prefix="kamailio-")
-        with open(os.path.join(HERE, "kamailio_pbx.cfg")) as f:
+        with open(os.path.join(HERE, cfg)) as f:
             cfg = f.read() % {"ip": ip, "port": port, "uas": uas,
                               "password": password}
         self.cfg = os.path.join(self.dir, "kamailio.cfg")

@@ -1,7 +1,7 @@
 /*
  * test_gate.c - the pre-parse gate: CIDR and ban-key parsing, token
  * buckets (burst, refill, bytes), bans (expiry, escalation and its cap,
- * memory of offences, re-ban), allow list (IPv4, IPv6, mapped, /0 /32
+ * memory of offences, re-ban, the lapsed callback), allow list (IPv4, IPv6, mapped, /0 /32
  * /128 edges), IPv6 /64 grouping, source table eviction under 10x its
  * size, a full ban table, iteration, housekeeping slices, no allocation
  * while checking, and allocation failures in gate_new().  Fake clock.
@@ -407,6 +407,65 @@ static void test_ban_expiry(void **state)
 	gate_stats(g, &st);
 	assert_int_equal(st.bans_active, 0);
 	assert_int_equal(st.bans_used, 1);
+	gate_free(g);
+	assert_no_leaks();
+}
+
+/* The lapsed callback: once per ban that runs out, however it is found. */
+struct lapses {
+	unsigned n;
+	struct gate_ban_info last;
+	uint64_t now;
+};
+
+static void on_lapse(void *arg, const struct gate_ban_info *bi,
+		     uint64_t now_ms)
+{
+	struct lapses *l = arg;
+
+	l->n++;
+	l->last = *bi;
+	l->now = now_ms;
+}
+
+static void test_lapsed_callback(void **state)
+{
+	struct guard_src s = S("198.51.100.8");
+	struct lapses l = { 0 };
+	struct gate_conf c;
+	struct gate *g;
+
+	(void)state;
+	conf_small(&c);
+	c.ban_first_ms = 1000;
+	c.lapsed = on_lapse;
+	c.lapsed_arg = &l;
+	g = mk(&c);
+	/* Found by the check. */
+	assert_int_equal(gate_ban(g, &s, 0, "scanner-ua", "ua", 100, 5000), 0);
+	assert_int_equal(check(g, "198.51.100.8", 10, 1099), GATE_BANNED);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(check(g, "198.51.100.8", 10, 1150), GATE_PASS);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.now, 1150);
+	assert_true(guard_src_eq(&l.last.src, &s));
+	assert_string_equal(l.last.rule, "scanner-ua");
+	assert_int_equal(l.last.expires_wall_ms, 6000);
+	assert_false(l.last.active);
+	assert_int_equal(check(g, "198.51.100.8", 10, 1200), GATE_PASS);
+	assert_int_equal(l.n, 1);
+	/* Found by housekeeping (second offence: 2 s). */
+	assert_int_equal(gate_ban(g, &s, 0, "r", "why", 2000, 0), 0);
+	assert_int_equal(gate_expire(g, 3999, 64), 0);
+	assert_int_equal(gate_expire(g, 4000, 64), 1);
+	assert_int_equal(l.n, 2);
+	/* Found by a new ban after the old one ran out. */
+	assert_int_equal(gate_ban(g, &s, 500, "r", "why", 7000, 0), 0);
+	assert_int_equal(gate_ban(g, &s, 500, "r", "why", 7600, 0), 0);
+	assert_int_equal(l.n, 3);
+	/* Lifted by hand: not a lapse. */
+	assert_int_equal(gate_unban(g, &s), 0);
+	assert_int_equal(l.n, 3);
 	gate_free(g);
 	assert_no_leaks();
 }
@@ -930,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_byte_bucket),
 		cmocka_unit_test(test_ban_unban),
 		cmocka_unit_test(test_ban_expiry),
+		cmocka_unit_test(test_lapsed_callback),
 		cmocka_unit_test(test_escalation),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_allow_edges),

@@ -536,6 +536,44 @@ static void test_scanner_ua_and_hold(void **state)
 	inspect_free(in);
 }
 
+/* An administrator lifts the ban: the hold goes with it. */
+static void test_release(void **state)
+{
+	struct inspect_conf c;
+	struct inspect *in;
+	struct sip_peer p = peer("127.0.0.66"), q = peer("127.0.0.67");
+	struct guard_src s, t;
+
+	(void)state;
+	conf_quiet(&c);
+	c.fingerprints = true;
+	c.scanner_hold_ms = 60000;
+	in = make(&c);
+	guard_src_from_addr(&s, &p.addr);
+	guard_src_from_addr(&t, &q.addr);
+	assert_false(inspect_release(in, &s, 0));	/* never seen */
+	assert_string_equal(run(in, req_full("OPTIONS", "100", "example.com",
+					     "friendly-scanner", ""),
+				"127.0.0.66", false, false, 0),
+			    "scanner-ua");
+	assert_false(inspect_release(in, &t, 10));	/* not this one */
+	assert_string_equal(run(in, req("OPTIONS", "100"), "127.0.0.66",
+				false, false, 20),
+			    "scanner-held");
+	assert_true(inspect_release(in, &s, 30));
+	assert_false(inspect_release(in, &s, 30));	/* once */
+	assert_string_equal(run(in, req("OPTIONS", "100"), "127.0.0.66",
+				false, false, 40),
+			    "pass");
+	/* Scanning again is caught again. */
+	assert_string_equal(run(in, req_full("OPTIONS", "100", "example.com",
+					     "friendly-scanner", ""),
+				"127.0.0.66", false, false, 50),
+			    "scanner-ua");
+	assert_false(inspect_release(NULL, &s, 0));
+	inspect_free(in);
+}
+
 /* svwar's REGISTER with a phone's User-Agent: structure gives it away. */
 static const struct sip_msg *svwar_phone(const char *ext)
 {
@@ -1046,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_in_dialog_and_trusted),
 		cmocka_unit_test(test_user_limit),
 		cmocka_unit_test(test_scanner_ua_and_hold),
+		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_scanner_structure),
 		cmocka_unit_test(test_scanner_users),
 		cmocka_unit_test(test_nat_office),
