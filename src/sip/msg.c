@@ -3,10 +3,12 @@
  * (RFC 3261 sections 7, 7.3.1, 7.4, 7.5, 18.3, 20, 25).
  *
  * One pass over the bytes, no allocation, no copy: struct sip_msg gets
- * slices into the caller's buffer.  Each header line is found with
- * memchr, its name classified once (sip_hdr_classify) and the headers a
- * proxy decides on are parsed at once, in msg_hdrs.c, by the element
- * parsers of uri.c, nameaddr.c, via.c, hparse.c.
+ * slices into the caller's buffer.  Each header line is found with a
+ * vector scan for CR/LF (sip__find_ctl), its name classified once
+ * (canonical spellings of the common headers by length, the rest by
+ * sip_hdr_classify()) and the headers a proxy decides on are parsed at
+ * once, in msg_hdrs.c, by the element parsers of uri.c, nameaddr.c,
+ * via.c, hparse.c.
  *
  * Strictness, on purpose (a gateway must not parse differently from the
  * elements behind it):
