@@ -82,6 +82,7 @@ struct sg_conf_sip {
 	int64_t t2; /* ms */
 	int64_t t4; /* ms */
 	int64_t max_transactions;
+	int64_t max_transaction_memory;		/* bytes */
 	int64_t max_dialogs;
 	int64_t max_call_duration;		/* ms, 0: none */
 	int64_t dialog_idle_timeout;		/* ms, 0: none */

@@ -304,6 +304,9 @@ static const struct conf_opt sip_opts[] = {
 	CONF_OPT_INT(
 		SIP, max_transactions, "100000", 16, 10000000, 0,
 		"Size of the transaction pool; when full, new requests get 503."),
+	CONF_OPT_SIZE(
+		SIP, max_transaction_memory, "256m", 1 << 20, 1LL << 34, 0,
+		"Memory the transaction pool may hold (kept requests and responses included); when full, new requests get 503. INVITE transactions live 64*T1 after a 2xx (RFC 6026), so size it for that many seconds of calls."),
 	CONF_OPT_INT(
 		SIP, max_dialogs, "100000", 16, 10000000, 0,
 		"Size of the dialog pool; when full, new INVITEs get 503."),

@@ -455,6 +455,7 @@ static int setup_layers(struct proxy *p)
 	txc.t2_ms = (uint32_t)c->sip.t2;
 	txc.t4_ms = (uint32_t)c->sip.t4;
 	txc.max_txn = (uint32_t)c->sip.max_transactions;
+	txc.max_bytes = (size_t)c->sip.max_transaction_memory;
 	err = sip_txl_new(&p->txl, &txc, &cb, loop_timers(p->loop));
 	if (err)
 		return err;
