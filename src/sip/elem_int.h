@@ -449,4 +449,34 @@ SIP__HOT int sip__hparam_next_tok(struct sip_param *pp, bool *vtokp,
 	return sip__param_body(pp, vtokp, p, end, curp, base, errp);
 }
 
+/* --- shared by uri.c and uri_cmp.c --- */
+
+/* Value of a hex digit, or -1. */
+SIP__HOT int sip__hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* ASCII lower case. */
+SIP__HOT unsigned char sip__lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* tel: visual separators (RFC 3966 3). */
+SIP__HOT bool sip__is_visual(unsigned char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+/* Escaped and unescaped forms are equal (RFC 3261 19.1.4). */
+bool sip__esc_eq(struct str a, struct str b, bool icase);
+/* Walk a validated uri-parameters slice (no leading ';'); false at end. */
+bool sip__uparam_next(struct str *rest, struct str *np, struct str *vp);
+
 #endif

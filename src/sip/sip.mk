@@ -4,6 +4,7 @@ SIP_SRCS := \
 	src/sip/method.c \
 	src/sip/hdr.c \
 	src/sip/uri.c \
+	src/sip/uri_cmp.c \
 	src/sip/params.c \
 	src/sip/nameaddr.c \
 	src/sip/via.c \

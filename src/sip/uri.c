@@ -2,7 +2,7 @@
  * uri.c - URI parsing: sip/sips (RFC 3261 19.1, 25.1), tel (RFC 3966),
  * other schemes kept opaque (RFC 3986 scheme syntax), and the host
  * grammar shared with Via (IPv4 per RFC 5954, IPv6 references per
- * RFC 5118), and URI comparison (RFC 3261 19.1.4, RFC 3966 4).
+ * RFC 5118).  Comparison and unescaping are in uri_cmp.c.
  *
  * Zero-copy: every field of struct sip_uri is a slice into the input.
  * One left-to-right pass, except that the userinfo '@' is found by a
@@ -12,16 +12,6 @@
 
 #include <errno.h>
 #include <string.h>
-
-SIP__HOT int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /*
  * Scan bytes of class cls or valid %HH escapes.  Stops at the first other
@@ -35,8 +25,8 @@ static const char *scan_esc(const char *p, const char *end, unsigned cls)
 		if (sip__is(c, cls)) {
 			p++;
 		} else if (c == '%' && end - p >= 3 &&
-			   hexval((unsigned char)p[1]) >= 0 &&
-			   hexval((unsigned char)p[2]) >= 0) {
+			   sip__hexval((unsigned char)p[1]) >= 0 &&
+			   sip__hexval((unsigned char)p[2]) >= 0) {
 			p += 3;
 		} else {
 			break;
@@ -54,8 +44,8 @@ static bool esc_getc(struct str *s, unsigned char *cp)
 		return false;
 	*cp = (unsigned char)s->p[0];
 	if (*cp == '%' && s->len >= 3 &&
-	    (hi = hexval((unsigned char)s->p[1])) >= 0 &&
-	    (lo = hexval((unsigned char)s->p[2])) >= 0) {
+	    (hi = sip__hexval((unsigned char)s->p[1])) >= 0 &&
+	    (lo = sip__hexval((unsigned char)s->p[2])) >= 0) {
 		*cp = (unsigned char)(hi << 4 | lo);
 		*s = str_skip(*s, 3);
 	} else {
@@ -64,13 +54,8 @@ static bool esc_getc(struct str *s, unsigned char *cp)
 	return true;
 }
 
-static unsigned char lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
-}
-
 /* Escaped and unescaped forms are equal (RFC 3261 19.1.4). */
-static bool esc_eq(struct str a, struct str b, bool icase)
+bool sip__esc_eq(struct str a, struct str b, bool icase)
 {
 	unsigned char ca, cb;
 	bool ma, mb;
@@ -84,7 +69,7 @@ static bool esc_eq(struct str a, struct str b, bool icase)
 		mb = esc_getc(&b, &cb);
 		if (!ma || !mb)
 			return ma == mb;
-		if (icase ? lower(ca) != lower(cb) : ca != cb)
+		if (icase ? sip__lower(ca) != sip__lower(cb) : ca != cb)
 			return false;
 	}
 }
@@ -136,7 +121,7 @@ static const char *v6_group(uint16_t *gp, const char *p, const char *end)
 	unsigned v = 0, n = 0;
 	int h;
 
-	while (p < end && n < 5 && (h = hexval((unsigned char)*p)) >= 0) {
+	while (p < end && n < 5 && (h = sip__hexval((unsigned char)*p)) >= 0) {
 		v = v << 4 | (unsigned)h;
 		n++;
 		p++;
@@ -255,7 +240,7 @@ int sip__host_scan(struct str *hostp, enum sip_host_type *typep, const char *p,
 
 	if (q < end && *q == '[') {
 		q++;
-		while (q < end && (hexval((unsigned char)*q) >= 0 ||
+		while (q < end && (sip__hexval((unsigned char)*q) >= 0 ||
 				   *q == ':' || *q == '.'))
 			q++;
 		if (q == end || *q != ']')
@@ -370,8 +355,8 @@ SIP__HOT enum uparam_id uparam_id(const char *p, size_t n)
 static unsigned char first_byte(struct str n)
 {
 	if (n.p[0] == '%')
-		return (unsigned char)(hexval((unsigned char)n.p[1]) << 4 |
-				       hexval((unsigned char)n.p[2]));
+		return (unsigned char)(sip__hexval((unsigned char)n.p[1]) << 4 |
+				       sip__hexval((unsigned char)n.p[2]));
 	return (unsigned char)n.p[0];
 }
 
@@ -437,8 +422,8 @@ SIP__HOT const char *scan_pchars(const char *p, const char *end,
 	for (;;) {
 		p = sip__skip_class(p, end, SIP__C_PARAM | SIP__C_UNRESERVED);
 		if (p < end && *p == '%' && end - p >= 3 &&
-		    hexval((unsigned char)p[1]) >= 0 &&
-		    hexval((unsigned char)p[2]) >= 0) {
+		    sip__hexval((unsigned char)p[1]) >= 0 &&
+		    sip__hexval((unsigned char)p[2]) >= 0) {
 			p += 3;
 			(*npctp)++;
 			continue;
@@ -472,7 +457,7 @@ SIP__HOT bool dup_name(const struct unames *nm, struct str name,
 			continue;
 		if (!((nm->key[i] | key) & 0x100u) ?
 			    sip__caseeq(nm->s[i], name) :
-			    esc_eq(nm->s[i], name, true))
+			    sip__esc_eq(nm->s[i], name, true))
 			return true;
 	}
 	return false;
@@ -651,7 +636,7 @@ SIP__HOT int parse_sip(struct sip_uri *u, const char *p, const char *end,
  * Walk an already validated uri-parameters slice (no leading ';').
  * Returns false at the end.
  */
-static bool uparam_next(struct str *rest, struct str *np, struct str *vp)
+bool sip__uparam_next(struct str *rest, struct str *np, struct str *vp)
 {
 	struct str one;
 	long eq;
@@ -669,7 +654,7 @@ static bool uparam_find(struct str params, const char *name, struct str *vp)
 {
 	struct str n, v;
 
-	while (uparam_next(&params, &n, &v)) {
+	while (sip__uparam_next(&params, &n, &v)) {
 		if (str_caseeq_cstr(n, name)) {
 			if (vp)
 				*vp = v;
@@ -677,11 +662,6 @@ static bool uparam_find(struct str params, const char *name, struct str *vp)
 		}
 	}
 	return false;
-}
-
-static bool is_visual(unsigned char c)
-{
-	return c == '-' || c == '.' || c == '(' || c == ')';
 }
 
 /* tel: global-number / local-number (RFC 3966 3). */
@@ -699,9 +679,9 @@ static int parse_tel(struct sip_uri *u, const char *p, const char *end,
 
 		if (c >= '0' && c <= '9')
 			digit = true;
-		else if (!global && (hexval(c) >= 0 || c == '*' || c == '#'))
+		else if (!global && (sip__hexval(c) >= 0 || c == '*' || c == '#'))
 			digit = true;
-		else if (!is_visual(c))
+		else if (!sip__is_visual(c))
 			break;
 	}
 	u->user = str_span(p, q);
@@ -813,177 +793,4 @@ static int parse_scheme(struct sip_uri *urip, const char *p, const char *end,
 	default:
 		return parse_opaque(urip, p, end, errp);
 	}
-}
-
-/*
- * Decode %-escapes of s into dst (no NUL added).  Returns the decoded
- * length, -EINVAL on a malformed escape, -ENOSPC when dst is too small.
- */
-ssize_t sip_unescape(char *dst, size_t dstsz, struct str s)
-{
-	size_t i, n = 0;
-
-	if (!dst && dstsz)
-		return -EINVAL;
-	for (i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-
-		if (c == '%') {
-			int hi, lo;
-
-			if (s.len - i < 3 ||
-			    (hi = hexval((unsigned char)s.p[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s.p[i + 2])) < 0)
-				return -EINVAL;
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (n == dstsz)
-			return -ENOSPC;
-		dst[n++] = (char)c;
-	}
-	return (ssize_t)n;
-}
-
-/* ---------------------------------------------------------- comparison */
-
-/* First parameter whose unescaped name equals n; NULL when absent. */
-static bool uparam_lookup(struct str params, struct str n, struct str *vp)
-{
-	struct str pn, pv;
-
-	while (uparam_next(&params, &pn, &pv)) {
-		if (esc_eq(pn, n, true)) {
-			*vp = pv;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool is_strict_param(struct str n)
-{
-	static const struct str names[] = {STR("user"), STR("ttl"),
-					   STR("method"), STR("maddr"),
-					   STR("transport")};
-	unsigned i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (esc_eq(n, names[i], true))
-			return true;
-	return false;
-}
-
-/*
- * Parameters of a checked against b: a parameter in both must match; one
- * of user/ttl/method/maddr/transport present on one side only is a
- * mismatch (RFC 3261 19.1.4).  Run both ways.
- */
-static bool uparams_match(struct str a, struct str b, bool all)
-{
-	struct str n, v, bv;
-
-	while (uparam_next(&a, &n, &v)) {
-		if (uparam_lookup(b, n, &bv)) {
-			if (!esc_eq(v, bv, true))
-				return false;
-		} else if (all || is_strict_param(n)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* URI headers: every one must appear on both sides, order free. */
-static bool headers_match(struct str a, struct str b)
-{
-	struct str rest = a, h, bh, brest;
-	unsigned na = 0, nb = 0;
-
-	while (str_split(&rest, '&', &h)) {
-		long eq = str_chr(h, '=');
-		struct str n = str_make(h.p, eq < 0 ? h.len : (size_t)eq);
-		bool found = false;
-
-		na++;
-		brest = b;
-		while (!found && str_split(&brest, '&', &bh)) {
-			long beq = str_chr(bh, '=');
-			size_t bl = beq < 0 ? bh.len : (size_t)beq;
-
-			found = esc_eq(n, str_make(bh.p, bl), true) &&
-				esc_eq(str_skip(h, n.len + 1),
-				       str_skip(bh, bl + 1), true);
-		}
-		if (!found)
-			return false;
-	}
-	rest = b;
-	while (str_split(&rest, '&', &h))
-		nb++;
-	return na == nb;
-}
-
-static bool host_eq(const struct sip_uri *a, const struct sip_uri *b)
-{
-	uint8_t x[16], y[16];
-
-	if (a->host_type != b->host_type)
-		return false;
-	if (a->host_type != SIP_HOST_IPV6 || a->host.len < 2 || b->host.len < 2)
-		return str_caseeq(a->host, b->host);
-	/* [::1] and [0:0::1] are one address. */
-	return sip__ipv6_parse(x, str_make(a->host.p + 1, a->host.len - 2)) &&
-	       sip__ipv6_parse(y, str_make(b->host.p + 1, b->host.len - 2)) &&
-	       memcmp(x, y, 16) == 0;
-}
-
-/* tel numbers compare without visual separators (RFC 3966 4). */
-static bool tel_number_eq(struct str a, struct str b)
-{
-	size_t i = 0, j = 0;
-
-	for (;;) {
-		while (i < a.len && is_visual((unsigned char)a.p[i]))
-			i++;
-		while (j < b.len && is_visual((unsigned char)b.p[j]))
-			j++;
-		if (i == a.len || j == b.len)
-			return i == a.len && j == b.len;
-		if (lower((unsigned char)a.p[i++]) !=
-		    lower((unsigned char)b.p[j++]))
-			return false;
-	}
-}
-
-/*
- * RFC 3261 19.1.4 equality of two parsed URIs: userinfo case-sensitive,
- * the rest case-insensitive, escapes decoded first; a port (even the
- * default) only equals the same explicit port; user/ttl/method/maddr/
- * transport must match when either side has them, other parameters only
- * when both do; URI headers must all match, in any order.  tel: numbers
- * without visual separators and all parameters.  Others: exact.
- */
-bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
-{
-	if (!a || !b || a->sch != b->sch || !str_caseeq(a->scheme, b->scheme))
-		return false;
-	switch (a->sch) {
-	case SIP_URI_OTHER:
-		return esc_eq(a->user, b->user, false);
-	case SIP_URI_TEL:
-		return tel_number_eq(a->user, b->user) &&
-		       uparams_match(a->params, b->params, true) &&
-		       uparams_match(b->params, a->params, true);
-	default:
-		break;
-	}
-	return a->has_userinfo == b->has_userinfo &&
-	       esc_eq(a->user, b->user, false) &&
-	       esc_eq(a->password, b->password, false) && host_eq(a, b) &&
-	       a->has_port == b->has_port && a->port == b->port &&
-	       uparams_match(a->params, b->params, false) &&
-	       uparams_match(b->params, a->params, false) &&
-	       headers_match(a->headers, b->headers) &&
-	       headers_match(b->headers, a->headers);
 }
