@@ -15,6 +15,7 @@ PKGS=(
 	kamailio               # proxy benchmark comparison (make bench-proxy)
 	python3 python3-pytest # e2e orchestration
 	sip-tester             # sipp, a real SIP peer for e2e tests
+	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	procps iproute2
 )
 
