@@ -28,6 +28,8 @@ enum {
 	IM_MATCH_LIMIT = 200000,	/* PCRE2 backtracking steps */
 	IM_DEPTH_LIMIT = 10000,
 	IM_USER_KEY = 256,
+	IM_JIT_STACK = 512 * 1024,
+	IM_FOLD_MAX = SIP_MAX_MSG_SIZE,
 };
 
 const char *const im_rule_names[] = {
@@ -70,6 +72,8 @@ struct im {
 	unsigned nregex;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	pcre2_jit_stack *jstack;
+	char *fold;			/* text lower-cased for keywords */
 	char domains[IM_MAX_DOMAINS][IM_HOST_MAX + 1];
 	unsigned ndomains;
 	char words[IM_MAX_KEYWORDS][IM_WORD_LEN];
@@ -139,13 +143,18 @@ static int compile_all(struct im *im, const struct im_conf *c, char *err,
 				    (const char *)msg, i);
 		}
 		im->nregex = i + 1;
+		/* JIT when the platform allows it (ten times faster on long
+		 * texts); the interpreter otherwise. */
+		(void)pcre2_jit_compile(im->re[i], PCRE2_JIT_COMPLETE);
 	}
 	if (!im->nregex)
 		return 0;
 	im->md = pcre2_match_data_create(1, NULL);
 	im->mctx = pcre2_match_context_create(NULL);
-	if (!im->md || !im->mctx)
+	im->jstack = pcre2_jit_stack_create(32 * 1024, IM_JIT_STACK, NULL);
+	if (!im->md || !im->mctx || !im->jstack)
 		return -ENOMEM;
+	pcre2_jit_stack_assign(im->mctx, NULL, im->jstack);
 	/* A pattern with nested quantifiers must not stall the loop on
 	 * crafted text (ReDoS): bound the work of every match. */
 	pcre2_set_match_limit(im->mctx, IM_MATCH_LIMIT);
@@ -198,6 +207,11 @@ int im_new(struct im **ip, const struct im_conf *c, char *err, size_t errsz)
 	im->window_ms = c->window_ms ? c->window_ms : 60000;
 	im->block_files = c->block_files;
 	make_accept(im);
+	im->fold = im->nwords ? mem_alloc(IM_FOLD_MAX) : NULL;
+	if (im->nwords && !im->fold) {
+		im_free(im);
+		return -ENOMEM;
+	}
 	rc = keytab_init(&im->src, c->table_size ? c->table_size : 4096,
 			 sizeof(struct win_ctr));
 	if (!rc)
@@ -224,6 +238,8 @@ void im_free(struct im *im)
 		pcre2_code_free(im->re[i]);
 	pcre2_match_data_free(im->md);
 	pcre2_match_context_free(im->mctx);
+	pcre2_jit_stack_free(im->jstack);
+	mem_free(im->fold);
 	keytab_fini(&im->src);
 	keytab_fini(&im->user);
 	mem_free(im);
@@ -476,13 +492,22 @@ static int text_url(struct im *im, struct str text, struct guard_verdict *v)
 
 static int text_rules(struct im *im, struct str text, struct guard_verdict *v)
 {
+	size_t n, j;
 	unsigned i;
 	int rc;
 
 	if (text_url(im, text, v))
 		return 1;
+	/* Fold once, then a fast substring search per keyword. */
+	n = text.len < IM_FOLD_MAX ? text.len : IM_FOLD_MAX;
+	for (j = 0; im->nwords && j < n; j++) {
+		char c = text.p[j];
+
+		im->fold[j] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+	}
 	for (i = 0; i < im->nwords; i++) {
-		if (!im_text_has(text, str_cstr(im->words[i])))
+		if (!im->words[i][0] ||
+		    !memmem(im->fold, n, im->words[i], strlen(im->words[i])))
 			continue;
 		snprintf(im->why, sizeof(im->why), "deny_keywords[%u]", i);
 		refuse(v, 403, "Forbidden", "im-keyword", im->why);

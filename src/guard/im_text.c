@@ -104,14 +104,34 @@ static bool slash(char c)
 	return c == '/' || c == '\\';
 }
 
+/*
+ * The first '@' or authority end at or after `from`.  *memo remembers
+ * the last answer: every colon of a word before it gets the same one,
+ * which keeps "sip:sip:sip:..." linear.
+ */
+static size_t at_or_end(struct str s, size_t from, size_t *memo)
+{
+	size_t q;
+
+	if (*memo >= from && *memo != SIZE_MAX)
+		return *memo;
+	for (q = from; q < s.len && !ends_authority((unsigned char)s.p[q]);
+	     q++)
+		if (s.p[q] == '@')
+			break;
+	*memo = q;
+	return q;
+}
+
 /* A URL whose ':' is at s[i]?  Fills *hostp and *nextp. */
 static bool url_at_colon(struct str s, size_t i, struct str *hostp,
-			 size_t *nextp)
+			 size_t *nextp, size_t *memo)
 {
-	size_t b = scheme_start(s, i), n = i - b, at;
+	size_t b = scheme_start(s, i), n, at;
 
 	if (b == SIZE_MAX)
 		return false;
+	n = i - b;
 	if (i + 2 < s.len && slash(s.p[i + 1]) && slash(s.p[i + 2])) {
 		*nextp = authority_host(s, i + 3, hostp);
 		return true;
@@ -121,10 +141,7 @@ static bool url_at_colon(struct str s, size_t i, struct str *hostp,
 	      (n == 6 && lower_eq(s.p + b, "mailto", 6))))
 		return false;
 	/* user@host: the host follows the '@' of this word. */
-	for (at = i + 1; at < s.len && !ends_authority((unsigned char)s.p[at]);
-	     at++)
-		if (s.p[at] == '@')
-			break;
+	at = at_or_end(s, i + 1, memo);
 	if (at >= s.len || s.p[at] != '@')
 		return false;
 	*nextp = authority_host(s, at + 1, hostp);
@@ -133,12 +150,12 @@ static bool url_at_colon(struct str s, size_t i, struct str *hostp,
 
 bool im_url_next(struct str text, size_t *posp, struct str *hostp)
 {
-	size_t i, next;
+	size_t i, next, memo = SIZE_MAX;
 
 	for (i = *posp; i < text.len; i++) {
 		char c = text.p[i];
 
-		if (c == ':' && url_at_colon(text, i, hostp, &next)) {
+		if (c == ':' && url_at_colon(text, i, hostp, &next, &memo)) {
 			*posp = next > i ? next : i + 1;
 			return true;
 		}

@@ -500,6 +500,8 @@ static void test_oom(void **state)
 
 	(void)state;
 	im_conf_default(&c);
+	c.keywords[0] = "x";
+	c.nkeywords = 1;
 	for (n = 1; n < 10; n++) {
 		im = NULL;
 		mem_fail_nth(n);
