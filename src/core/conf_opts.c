@@ -636,8 +636,9 @@ static const struct conf_opt im_opts[] = {
 		      "Largest MESSAGE body; larger: 413 (rule im-size). "
 		      "0: no limit."),
 	CONF_OPT_INT(IM, per_source, "60", 0, 1000000, RL,
-		     "MESSAGEs per rate_window from one source (IPv4 address "
-		     "or IPv6 /64); over: 403 (rule im-rate-source). 0: off."),
+		     "MESSAGEs per rate_window from one untrusted source (IPv4 "
+		     "address or IPv6 /64); over: 403 (rule im-rate-source). "
+		     "0: off."),
 	CONF_OPT_INT(IM, per_user, "60", 0, 1000000, RL,
 		     "MESSAGEs per rate_window from one sender (From "
 		     "user@host), any source; over: 403 (rule im-rate-user). "

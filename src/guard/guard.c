@@ -364,7 +364,7 @@ static void content_check(struct guard *g, const struct sip_msg *m,
 
 	guard_src_from_addr(&src, &from->addr);
 	if (m->mid == SIP_METHOD_MESSAGE && im_applies(g->im, trusted))
-		im_check(g->im, m, &src, now_ms, v);
+		im_check(g->im, m, trusted ? NULL : &src, now_ms, v);
 	else if (!trusted && (m->mid == SIP_METHOD_SUBSCRIBE ||
 			      m->mid == SIP_METHOD_PUBLISH ||
 			      m->mid == SIP_METHOD_NOTIFY))

@@ -595,9 +595,13 @@ void im_check(struct im *im, const struct sip_msg *m,
 	uint32_t ns, nu;
 
 	guard_verdict_pass(v);
-	c = keytab_get(&im->src, keytab_hash(&im->src, src, sizeof(*src),
-					     false), now_ms);
-	ns = win_ctr_add(c, now_ms, im->window_ms, 1);
+	ns = 0;
+	if (src) {
+		c = keytab_get(&im->src, keytab_hash(&im->src, src,
+						     sizeof(*src), false),
+			       now_ms);
+		ns = win_ctr_add(c, now_ms, im->window_ms, 1);
+	}
 	c = keytab_get(&im->user, user_hash(im, m), now_ms);
 	nu = win_ctr_add(c, now_ms, im->window_ms, 1);
 	if (im->src_max && ns > im->src_max) {

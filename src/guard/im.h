@@ -96,7 +96,8 @@ bool im_applies(const struct im *im, bool trusted);
  * Check one MESSAGE from src at now_ms.  Fills *v: PASS, or REPLY with
  * the status, rule and why (v->why points into im, valid until the next
  * call).  Counts the message in both rate tables first, so that refused
- * messages count too.
+ * messages count too.  src NULL: no per-source rate (a trusted peer such
+ * as the PBX is one source for all its users).
  */
 void im_check(struct im *im, const struct sip_msg *m,
 	      const struct guard_src *src, uint64_t now_ms,

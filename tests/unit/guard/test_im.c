@@ -532,7 +532,8 @@ static void capture(void *arg, const char *line, size_t len)
 	}
 }
 
-static struct guard *guard_make(struct evlog **evp, bool monitor)
+static struct guard *guard_make2(struct evlog **evp, bool monitor,
+				 bool both)
 {
 	struct evlog_conf ec = { .write = capture };
 	struct guard_conf gc;
@@ -553,8 +554,17 @@ static struct guard *guard_make(struct evlog **evp, bool monitor)
 		gc.monitor_rules[0] = "im-url";
 		gc.n_monitor_rules = 1;
 	}
+	if (both) {
+		gc.im.dir = IM_DIR_BOTH;
+		gc.im.src_max = 2;
+	}
 	assert_int_equal(guard_new(&g, &gc, *evp, err, sizeof(err)), 0);
 	return g;
+}
+
+static struct guard *guard_make(struct evlog **evp, bool monitor)
+{
+	return guard_make2(evp, monitor, false);
 }
 
 static struct sip_peer peer(const char *ip, uint16_t zone)
@@ -623,6 +633,39 @@ static void test_guard_monitor(void **state)
 	evlog_close(ev);
 }
 
+/* direction both: the trusted zone's MESSAGEs are inspected too, but
+ * the PBX is one source for all its users: no per-source rate. */
+static void test_guard_both(void **state)
+{
+	struct evlog *ev;
+	struct guard *g = guard_make2(&ev, false, true);
+	struct sip_peer pbx = peer("10.0.0.1", 1);
+	struct sip_peer from = peer("198.51.100.7", 0);
+	struct guard_verdict v;
+	struct guard_req rq;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		guard_request(g, message(i & 1 ? "bob" : "carol", "text/plain",
+					 "", "hi"), &pbx, false, 1000, 1000,
+			      &rq, &v);
+		assert_int_equal(v.action, GUARD_PASS);
+	}
+	guard_request(g, message("bob", "text/plain", "",
+				 "http://evil.example/"), &pbx, false, 1000,
+		      1000, &rq, &v);
+	assert_int_equal(v.status, 403);
+	/* Untrusted sources keep their per-source rate. */
+	for (i = 0; i < 3; i++)
+		guard_request(g, message(i ? "u2" : "u1", "text/plain", "",
+					 "hi"), &from, false, 1000, 1000, &rq,
+			      &v);
+	assert_string_equal(v.rule, "im-rate-source");
+	guard_free(g);
+	evlog_close(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_guard_event),
 		cmocka_unit_test(test_guard_monitor),
+		cmocka_unit_test(test_guard_both),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
