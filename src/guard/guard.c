@@ -357,18 +357,21 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
  */
 static void content_check(struct guard *g, const struct sip_msg *m,
 			  const struct sip_peer *from, bool trusted,
-			  struct str user, uint64_t now_ms, uint64_t wall_ms,
-			  struct guard_verdict *v)
+			  bool allowed, struct str user, uint64_t now_ms,
+			  uint64_t wall_ms, struct guard_verdict *v)
 {
 	struct guard_src src;
+	/* Per-source counts (MESSAGE rate, harvesting) spare the trusted
+	 * zone and the allow list, like every other per-source rate. */
+	const struct guard_src *counted = trusted || allowed ? NULL : &src;
 
 	guard_src_from_addr(&src, &from->addr);
 	if (m->mid == SIP_METHOD_MESSAGE && im_applies(g->im, trusted))
-		im_check(g->im, m, trusted ? NULL : &src, now_ms, v);
+		im_check(g->im, m, counted, now_ms, v);
 	else if (!trusted && (m->mid == SIP_METHOD_SUBSCRIBE ||
 			      m->mid == SIP_METHOD_PUBLISH ||
 			      m->mid == SIP_METHOD_NOTIFY))
-		presence_check(g->pres, m, &src, now_ms, v);
+		presence_check(g->pres, m, counted, now_ms, v);
 	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 	       wall_ms);
 }
@@ -401,7 +404,8 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 	       wall_ms);
 	if (v->action == GUARD_PASS && trusted)
-		content_check(g, m, from, trusted, user, now_ms, wall_ms, v);
+		content_check(g, m, from, trusted, false, user, now_ms,
+			      wall_ms, v);
 	if (v->action != GUARD_PASS || trusted)
 		return;
 	if (g->auth_mode == AUTH_LOCAL && !in_dialog) {
@@ -415,7 +419,8 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 		       now_ms, wall_ms);
 	}
 	if (v->action == GUARD_PASS)
-		content_check(g, m, from, trusted, user, now_ms, wall_ms, v);
+		content_check(g, m, from, trusted, rq->allowed, user, now_ms,
+			      wall_ms, v);
 	if (v->action == GUARD_PASS && !in_dialog) {
 		rq->active = true;
 		rq->mid = m->mid;

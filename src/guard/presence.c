@@ -166,7 +166,7 @@ static bool harvesting(struct presence *ps, const struct sip_msg *m,
 					       m->ruri.user;
 	unsigned i;
 
-	if (!ps->harvest_users)
+	if (!ps->harvest_users || !src)
 		return false;
 	b = keytab_get(&ps->src, keytab_hash(&ps->src, src, sizeof(*src),
 					     false), now_ms);

@@ -90,7 +90,8 @@ extern const char *const presence_rule_names[];
 
 /*
  * A SUBSCRIBE, PUBLISH or NOTIFY from an untrusted zone (other methods
- * pass).  Fills *v: PASS, or REPLY 403 with rule and why.
+ * pass).  Fills *v: PASS, or REPLY 403 with rule and why.  src NULL:
+ * not counted for harvesting (an allow-listed peer).
  */
 void presence_check(struct presence *ps, const struct sip_msg *m,
 		    const struct guard_src *src, uint64_t now_ms,

@@ -180,6 +180,14 @@ static void test_harvest(void **state)
 	presence_check(ps, request("SUBSCRIBE", "a", "zz", "t9", "refer", "",
 				   "", ""), &a, 100100, &v);
 	assert_int_equal(v.action, GUARD_PASS);
+	/* An uncounted source (allow list) is never a harvester. */
+	for (i = 0; i < 40; i++) {
+		snprintf(user, sizeof(user), "w%u", i);
+		presence_check(ps, request("SUBSCRIBE", "a", user, "",
+					   "refer", "", "", ""),
+			       NULL, 100200, &v);
+		assert_int_equal(v.action, GUARD_PASS);
+	}
 	/* Two windows later the source is clean. */
 	presence_check(ps, request("SUBSCRIBE", "a", "new", "", "refer", "",
 				   "", ""), &a, 130000, &v);
