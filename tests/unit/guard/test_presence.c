@@ -518,6 +518,40 @@ static void test_guard_scrub(void **state)
 	guard_free(g);
 }
 
+/* Monitor mode: the rule counts, the body passes unchanged. */
+static void test_guard_scrub_monitor(void **state)
+{
+	struct guard_conf gc;
+	struct guard *g = NULL;
+	const struct sip_msg *m;
+	struct rule_info ri;
+	struct sip_bld b;
+	struct buf w;
+	char err[128];
+
+	(void)state;
+	guard_conf_default(&gc);
+	gc.nzones = 2;
+	gc.zone_trusted[1] = true;
+	gc.monitor_rules[0] = "presence-scrub";
+	gc.n_monitor_rules = 1;
+	assert_int_equal(guard_new(&g, &gc, NULL, err, sizeof(err)), 0);
+	buf_init(&w, 65536);
+	m = request("NOTIFY", "bob", "alice", "t1", "presence",
+		    "application/pidf+xml", "", full_doc);
+	sip_bld_init(&b, m);
+	assert_int_equal(guard_scrub(g, &b, m, 1, 0, 0, 0), 0);
+	assert_int_equal(sip_bld_write(&b, &w), 0);
+	assert_int_equal(w.len, m->raw.len);
+	assert_int_equal(rules_get(guard_rules(g),
+				   rules_find(guard_rules(g),
+					      STR("presence-scrub")), &ri), 0);
+	assert_int_equal(ri.hits, 1);
+	assert_int_equal(ri.monitored, 1);
+	buf_free(&w);
+	guard_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_pidf_limits),
 		cmocka_unit_test(test_scrub_choice),
 		cmocka_unit_test(test_guard_scrub),
+		cmocka_unit_test(test_guard_scrub_monitor),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
