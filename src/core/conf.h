@@ -185,6 +185,8 @@ enum {
 
 struct sg_conf_im {
 	int direction;				/* enum conf_im_dir */
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: direction */
+	size_t n_zones;
 	char content_types[CONF_IM_TYPES][CONF_IM_TYPE_LEN];
 	size_t n_content_types;			/* 0: built-in list */
 	int64_t max_size;			/* bytes, 0: none */
@@ -203,6 +205,8 @@ struct sg_conf_im {
 /* Presence privacy (guard/presence.h).  Empty lists: built-in lists. */
 struct sg_conf_presence {
 	bool enabled;
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: untrusted */
+	size_t n_zones;
 	char subscribe[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
 	size_t n_subscribe;
 	char subscribe_self[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];

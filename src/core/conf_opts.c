@@ -625,6 +625,9 @@ static const struct conf_opt im_opts[] = {
 	CONF_OPT_ENUM(IM, direction, "untrusted", im_dirs, RL,
 		      "Which MESSAGEs are checked: `untrusted` (from untrusted "
 		      "zones), `both` (from every zone) or `off`."),
+	CONF_OPT_STRLIST(IM, zones, 0, NULL, RL,
+			 "Zones (by name) whose MESSAGEs are checked, instead "
+			 "of what direction says; empty: direction decides."),
 	CONF_OPT_STRLIST(IM, content_types, 0, check_mime, RL,
 			 "Allowed content types (`type/subtype`, `type/*`), "
 			 "checked at every depth (multipart parts, the type "
@@ -681,6 +684,9 @@ static const struct conf_opt presence_opts[] = {
 		      "Apply the event package policy to SUBSCRIBE, PUBLISH "
 		      "and NOTIFY from untrusted zones (403, event "
 		      "presence-denied)."),
+	CONF_OPT_STRLIST(PRES, zones, 0, NULL, RL,
+			 "Zones (by name) the package policy and harvesting "
+			 "apply to; empty: every untrusted zone."),
 	CONF_OPT_STRLIST(PRES, subscribe, 0, check_package, RL,
 			 "Packages an untrusted zone may SUBSCRIBE to for "
 			 "any user; empty: refer, conference, ua-profile, "

@@ -25,6 +25,7 @@ struct guard {
 	struct im *im;			/* MESSAGE content rules */
 	struct presence *pres;		/* presence privacy */
 	struct buf scrub;		/* a scrubbed NOTIFY body */
+	uint32_t im_zones, pres_zones;	/* zone bits; 0: by trust */
 	enum auth_mode auth_mode;
 	struct rules *rules;
 	struct evlog *ev;		/* borrowed */
@@ -213,6 +214,29 @@ static void decide(struct guard *g, struct guard_verdict *v,
 		ban(g, src, v->rule, v->why, zone, tp, now, wall);
 }
 
+/* Zone names to a bit mask of zone indexes.  0 or -EINVAL (unknown). */
+static int zone_mask(const struct guard *g, const char *const *names,
+		     unsigned n, const char *what, uint32_t *maskp, char *err,
+		     size_t errsz)
+{
+	unsigned i, z;
+
+	*maskp = 0;
+	for (i = 0; i < n; i++) {
+		for (z = 0; z < g->nzones; z++)
+			if (g->zone_name[z] &&
+			    strcmp(g->zone_name[z], names[i]) == 0)
+				break;
+		if (z == g->nzones) {
+			snprintf(err, errsz, "%s: unknown zone '%s'", what,
+				 names[i]);
+			return -EINVAL;
+		}
+		*maskp |= 1u << z;
+	}
+	return 0;
+}
+
 int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	      char *err, size_t errsz)
 {
@@ -265,7 +289,14 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		(void)rules_register(g->rules,
 				     inspect_rule_name((enum inspect_rule)i),
 				     false);
-	rc = im_new(&g->im, &c->im, err, errsz);
+	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
+		       &g->im_zones, err, errsz);
+	if (!rc)
+		rc = zone_mask(g, c->presence_zones, c->n_presence_zones,
+			       "guard.presence.zones", &g->pres_zones, err,
+			       errsz);
+	if (!rc)
+		rc = im_new(&g->im, &c->im, err, errsz);
 	if (!rc)
 		rc = presence_new(&g->pres, &c->presence);
 	if (rc)
@@ -349,6 +380,11 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 	return false;
 }
 
+static bool zone_in(uint32_t mask, uint16_t zone)
+{
+	return zone < 32 && ((mask >> zone) & 1);
+}
+
 /*
  * The content rules: IM (MESSAGE, from the zones guard.im.direction
  * names) and presence privacy (SUBSCRIBE/PUBLISH/NOTIFY from untrusted
@@ -365,12 +401,17 @@ static void content_check(struct guard *g, const struct sip_msg *m,
 	 * zone and the allow list, like every other per-source rate. */
 	const struct guard_src *counted = trusted || allowed ? NULL : &src;
 
+	bool im_on = g->im_zones ? zone_in(g->im_zones, from->zone) :
+				   im_applies(g->im, trusted);
+	bool pres_on = g->pres_zones ? zone_in(g->pres_zones, from->zone) :
+				       !trusted;
+
 	guard_src_from_addr(&src, &from->addr);
-	if (m->mid == SIP_METHOD_MESSAGE && im_applies(g->im, trusted))
+	if (m->mid == SIP_METHOD_MESSAGE && im_on)
 		im_check(g->im, m, counted, now_ms, v);
-	else if (!trusted && (m->mid == SIP_METHOD_SUBSCRIBE ||
-			      m->mid == SIP_METHOD_PUBLISH ||
-			      m->mid == SIP_METHOD_NOTIFY))
+	else if (pres_on && (m->mid == SIP_METHOD_SUBSCRIBE ||
+			     m->mid == SIP_METHOD_PUBLISH ||
+			     m->mid == SIP_METHOD_NOTIFY))
 		presence_check(g->pres, m, counted, now_ms, v);
 	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 	       wall_ms);

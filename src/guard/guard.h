@@ -46,6 +46,12 @@ struct guard_conf {
 	struct auth_conf auth;
 	struct im_conf im;		/* MESSAGE content (im.h) */
 	struct presence_conf presence;	/* presence privacy (presence.h) */
+	/* Zones (names) the IM / presence policy applies to; none: IM by
+	 * im.dir, presence in untrusted zones. */
+	const char *im_zones[GUARD_MAX_ZONES];
+	unsigned n_im_zones;
+	const char *presence_zones[GUARD_MAX_ZONES];
+	unsigned n_presence_zones;
 	const char *scanners_file;	/* NULL/"": built-in fingerprints */
 	bool monitor;			/* every rule in monitor mode */
 	const char *monitor_rules[GUARD_MAX_MONITOR];

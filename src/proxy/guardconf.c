@@ -66,6 +66,13 @@ static void im_presence_conf(struct guard_conf *gc,
 		im->keywords[i] = g->im.deny_keywords[i];
 	im->nkeywords = i;
 
+	for (i = 0; i < g->im.n_zones && i < GUARD_MAX_ZONES; i++)
+		gc->im_zones[i] = g->im.zones[i];
+	gc->n_im_zones = i;
+	for (i = 0; i < g->presence.n_zones && i < GUARD_MAX_ZONES; i++)
+		gc->presence_zones[i] = g->presence.zones[i];
+	gc->n_presence_zones = i;
+
 	pc->enabled = g->presence.enabled;
 	list(pc->subscribe, &pc->nsubscribe, PRES_MAX_EVENTS,
 	     g->presence.subscribe, g->presence.n_subscribe);

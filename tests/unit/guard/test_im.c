@@ -666,6 +666,44 @@ static void test_guard_both(void **state)
 	evlog_close(ev);
 }
 
+/* guard.im.zones names the zones explicitly; unknown names refused. */
+static void test_guard_zones(void **state)
+{
+	struct guard_conf gc;
+	struct guard *g = NULL;
+	struct sip_peer pbx = peer("10.0.0.1", 1);
+	struct sip_peer from = peer("198.51.100.7", 0);
+	struct guard_verdict v;
+	struct guard_req rq;
+	char err[256] = "";
+
+	(void)state;
+	guard_conf_default(&gc);
+	gc.nzones = 2;
+	gc.zone_name[0] = "internet";
+	gc.zone_name[1] = "pbx";
+	gc.zone_trusted[1] = true;
+	gc.im_zones[0] = "pbx";
+	gc.n_im_zones = 1;
+	gc.im.domains[0] = "evil.example";
+	gc.im.ndomains = 1;
+	assert_int_equal(guard_new(&g, &gc, NULL, err, sizeof(err)), 0);
+	guard_request(g, message("a", "text/plain", "", "http://evil.example"),
+		      &pbx, false, 1000, 1000, &rq, &v);
+	assert_int_equal(v.status, 403);
+	guard_request(g, message("a", "text/plain", "", "http://evil.example"),
+		      &from, false, 1000, 1000, &rq, &v);
+	assert_int_equal(v.action, GUARD_PASS);
+	guard_free(g);
+	g = NULL;
+	gc.presence_zones[0] = "nowhere";
+	gc.n_presence_zones = 1;
+	assert_int_equal(guard_new(&g, &gc, NULL, err, sizeof(err)), -EINVAL);
+	assert_null(g);
+	assert_non_null(strstr(err, "guard.presence.zones: unknown zone "
+				    "'nowhere'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_guard_event),
 		cmocka_unit_test(test_guard_monitor),
 		cmocka_unit_test(test_guard_both),
+		cmocka_unit_test(test_guard_zones),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
