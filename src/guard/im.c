@@ -377,21 +377,48 @@ static int bad_type(struct walk *w, const char *why)
 	return 1;
 }
 
-/* Part headers we cannot look through, or that announce a file. */
+/*
+ * Part headers we cannot look through, or that announce a file.  Every
+ * line counts, not the first of a name: a second
+ * Content-Transfer-Encoding or Content-Type may be the one a client
+ * reads.  NUL and bare CR are refused for the same reason.
+ */
 static int part_headers(struct walk *w, struct str hdrs)
 {
-	struct str val;
+	unsigned ctypes = 0;
+	size_t k;
 
-	if (block_hdr(hdrs, "Content-Transfer-Encoding", &val) &&
-	    !str_caseeq_cstr(val, "7bit") && !str_caseeq_cstr(val, "8bit") &&
-	    !str_caseeq_cstr(val, "binary"))
-		return bad_type(w, "encoded part cannot be inspected");
-	if (w->im->block_files &&
-	    block_hdr(hdrs, "Content-Disposition", &val) &&
-	    str_casestarts(val, STR("attachment"))) {
-		refuse(w->v, 415, "Unsupported Media Type", "im-file",
-		       "attachment refused");
-		return 1;
+	for (k = 0; k < hdrs.len; k++)
+		if (hdrs.p[k] == '\0' || (hdrs.p[k] == '\r' &&
+					   (k + 1 == hdrs.len ||
+					    hdrs.p[k + 1] != '\n')))
+			return malformed(w, "control bytes in part headers");
+	while (hdrs.len) {
+		long nl = str_chr(hdrs, '\n');
+		struct str line = nl < 0 ? hdrs : str_make(hdrs.p, (size_t)nl);
+		long colon = str_chr(line, ':');
+		struct str name, val;
+
+		hdrs = nl < 0 ? STR_NULL : str_skip(hdrs, (size_t)nl + 1);
+		if (colon < 0)
+			continue;
+		name = str_trim(str_make(line.p, (size_t)colon));
+		val = str_trim(str_skip(line, (size_t)colon + 1));
+		if (sip_hdr_classify(name) == SIP_HDR_CONTENT_TYPE &&
+		    ++ctypes > 1)
+			return malformed(w, "part with two Content-Types");
+		if (str_caseeq_cstr(name, "Content-Transfer-Encoding") &&
+		    !str_caseeq_cstr(val, "7bit") &&
+		    !str_caseeq_cstr(val, "8bit") &&
+		    !str_caseeq_cstr(val, "binary"))
+			return bad_type(w, "encoded part cannot be inspected");
+		if (w->im->block_files &&
+		    sip_hdr_classify(name) == SIP_HDR_CONTENT_DISPOSITION &&
+		    str_casestarts(val, STR("attachment"))) {
+			refuse(w->v, 415, "Unsupported Media Type", "im-file",
+			       "attachment refused");
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -541,10 +568,17 @@ void im_check_content(struct im *im, const struct sip_msg *m,
 		       "body larger than guard.im.max_size");
 		return;
 	}
-	h = sip_msg_hdr(m, SIP_HDR_CONTENT_ENCODING);
-	if (h && !str_caseeq_cstr(h->value, "identity")) {
-		(void)bad_type(&w, "Content-Encoding cannot be inspected");
+	if (m->count[SIP_HDR_CONTENT_TYPE] > 1) {
+		(void)malformed(&w, "two Content-Types");
 		return;
+	}
+	for (h = sip_msg_hdr(m, SIP_HDR_CONTENT_ENCODING); h;
+	     h = sip_hdr_next(m, h)) {
+		if (!str_caseeq_cstr(h->value, "identity")) {
+			(void)bad_type(&w, "Content-Encoding cannot be "
+				       "inspected");
+			return;
+		}
 	}
 	h = sip_msg_hdr(m, SIP_HDR_CONTENT_DISPOSITION);
 	if (h && im->block_files && str_casestarts(h->value, STR("attachment"))) {

@@ -224,11 +224,102 @@ void presence_check(struct presence *ps, const struct sip_msg *m,
 	}
 }
 
+
 static bool is_pidf(struct str t, struct str s)
 {
 	return str_caseeq_cstr(t, "application") &&
 	       (str_caseeq_cstr(s, "pidf+xml") ||
 		str_caseeq_cstr(s, "cpim-pidf+xml"));
+}
+
+/*
+ * A part we can rewrite in place: clean header lines (no NUL, no bare
+ * CR: what a client makes of those we cannot know), exactly one
+ * Content-Type (a client might read another one than we did), no
+ * Content-Length of its own, no transfer encoding we cannot read.
+ */
+static bool part_plain(struct str hdrs)
+{
+	unsigned ctypes = 0;
+	size_t k;
+
+	for (k = 0; k < hdrs.len; k++)
+		if (hdrs.p[k] == '\0' || (hdrs.p[k] == '\r' &&
+					   (k + 1 == hdrs.len ||
+					    hdrs.p[k + 1] != '\n')))
+			return false;
+	while (hdrs.len) {
+		long nl = str_chr(hdrs, '\n');
+		struct str line = nl < 0 ? hdrs : str_make(hdrs.p, (size_t)nl);
+		long colon = str_chr(line, ':');
+		struct str name, val;
+
+		hdrs = nl < 0 ? STR_NULL : str_skip(hdrs, (size_t)nl + 1);
+		if (colon < 0)
+			continue;
+		name = str_trim(str_make(line.p, (size_t)colon));
+		val = str_trim(str_skip(line, (size_t)colon + 1));
+		if (sip_hdr_classify(name) == SIP_HDR_CONTENT_TYPE)
+			ctypes++;
+		else if (sip_hdr_classify(name) == SIP_HDR_CONTENT_LENGTH)
+			return false;
+		else if (str_caseeq_cstr(name, "Content-Transfer-Encoding") &&
+			 !str_caseeq_cstr(val, "binary") &&
+			 !str_caseeq_cstr(val, "8bit") &&
+			 !str_caseeq_cstr(val, "7bit"))
+			return false;
+	}
+	return ctypes == 1;
+}
+
+/*
+ * A resource list NOTIFY (RFC 4662: multipart/related, an RLMI part and
+ * one PIDF part per resource) is rebuilt part by part, each PIDF part
+ * scrubbed; the preamble and epilogue are left out.  Any other part, a
+ * nested multipart or an encoded part: STRIP.
+ */
+static int scrub_multipart(const struct presence *ps,
+			   const struct sip_ctype *ct, struct str body,
+			   struct buf *out)
+{
+	struct sip_part parts[SIP_MAX_PARTS];
+	struct sip_ctype pct;
+	struct sip_perr pe;
+	unsigned n, i;
+	int rc;
+
+	if (!ct->boundary.len ||
+	    sip_multipart_split(parts, SIP_MAX_PARTS, &n, body, ct->boundary,
+				&pe) != 0)
+		return PRES_SCRUB_STRIP;
+	for (i = 0; i < n; i++) {
+		if (!part_plain(parts[i].headers) || !parts[i].ctype.len ||
+		    sip_ctype_parse(&pct, parts[i].ctype, &pe) != 0)
+			return PRES_SCRUB_STRIP;
+		if (buf_append_cstr(out, "--") ||
+		    buf_append_str(out, ct->boundary) ||
+		    buf_append_cstr(out, "\r\n") ||
+		    buf_append_str(out, parts[i].headers) ||
+		    buf_append_cstr(out, "\r\n\r\n"))
+			return PRES_SCRUB_STRIP;
+		if (is_pidf(pct.type, pct.subtype)) {
+			rc = pidf_scrub(out, parts[i].body, ps->scrub);
+			if (rc < 0)
+				return PRES_SCRUB_STRIP;
+		} else if (str_caseeq_cstr(pct.type, "application") &&
+			   str_caseeq_cstr(pct.subtype, "rlmi+xml")) {
+			if (buf_append_str(out, parts[i].body))
+				return PRES_SCRUB_STRIP;
+		} else {
+			return PRES_SCRUB_STRIP;
+		}
+		if (buf_append_cstr(out, "\r\n"))
+			return PRES_SCRUB_STRIP;
+	}
+	if (buf_append_cstr(out, "--") || buf_append_str(out, ct->boundary) ||
+	    buf_append_cstr(out, "--\r\n"))
+		return PRES_SCRUB_STRIP;
+	return PRES_SCRUB_BODY;
 }
 
 int presence_scrub(const struct presence *ps, const struct sip_msg *m,
@@ -243,6 +334,11 @@ int presence_scrub(const struct presence *ps, const struct sip_msg *m,
 	buf_reset(out);
 	if (!ps->scrub || !m->body.len)
 		return PRES_SCRUB_KEEP;
+	/* Two Content-Types or encodings: which would the watcher read? */
+	if (m->count[SIP_HDR_CONTENT_TYPE] > 1 ||
+	    m->count[SIP_HDR_CONTENT_ENCODING] > 1)
+		return pres || m->count[SIP_HDR_CONTENT_TYPE] > 1 ?
+			       PRES_SCRUB_STRIP : PRES_SCRUB_KEEP;
 	if (m->content_type.len &&
 	    sip_ctype_parse(&ct, m->content_type, &pe) == 0 &&
 	    is_pidf(ct.type, ct.subtype)) {
@@ -254,6 +350,15 @@ int presence_scrub(const struct presence *ps, const struct sip_msg *m,
 			return PRES_SCRUB_STRIP;
 		}
 		return rc > 0 ? PRES_SCRUB_BODY : PRES_SCRUB_KEEP;
+	}
+	if (pres && !enc && m->content_type.len &&
+	    sip_ctype_parse(&ct, m->content_type, &pe) == 0 &&
+	    str_caseeq_cstr(ct.type, "multipart") &&
+	    str_caseeq_cstr(ct.subtype, "related")) {
+		rc = scrub_multipart(ps, &ct, m->body, out);
+		if (rc != PRES_SCRUB_BODY)
+			buf_reset(out);
+		return rc;
 	}
 	/* A presence body in a format we do not read: it may hold the
 	 * same notes and places, so it does not leave unread. */

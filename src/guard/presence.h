@@ -21,6 +21,11 @@
  * The first three are reported as "presence-denied" events, harvesting
  * as "presence-harvest".
  *
+ * "Own" (self-only packages, PUBLISH) means the From user is the To
+ * user: it proves something only when the request is authenticated
+ * (local authentication with identity matching, or a PBX that
+ * challenges SUBSCRIBE and PUBLISH).
+ *
  * Package names are compared whole and case-insensitively: "presence"
  * does not allow "presence.winfo" (RFC 6665 7.2 templates are packages
  * of their own for policy).
@@ -106,8 +111,10 @@ enum presence_scrub_result {
 /*
  * Scrub the body of a NOTIFY leaving the trusted zone for an untrusted
  * one.  PIDF bodies (application/pidf+xml, application/cpim-pidf+xml)
- * go through pidf_scrub(); any other body of the presence package
- * (xpidf, multipart RLMI, an encoded body) cannot be scrubbed: STRIP.
+ * go through pidf_scrub(); a resource list (multipart/related of RLMI
+ * and PIDF parts, RFC 4662) is rebuilt with each PIDF part scrubbed;
+ * any other body of the presence package (xpidf, other parts, nested
+ * multiparts, an encoded body) cannot be scrubbed: STRIP.
  * out is reset first.  Returns a presence_scrub_result.
  */
 int presence_scrub(const struct presence *ps, const struct sip_msg *m,

@@ -247,6 +247,9 @@ static const struct {
 	  "URL=\"http://x\"", "", "x", 415, "im-file" },
 	{ "gzip", "text/plain", "Content-Encoding: gzip\r\n", "xx", 415,
 	  "im-type" },
+	{ "second encoding", "text/plain",
+	  "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n", "xx",
+	  415, "im-type" },
 	{ "identity encoding", "text/plain",
 	  "Content-Encoding: identity\r\n", "xx", 0, NULL },
 	{ "attachment", "text/plain",
@@ -271,6 +274,22 @@ static const struct {
 	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
 	  "--b1\r\nContent-Type: text/plain\r\n\r\nbuy now\r\n--b1--\r\n",
 	  403, "im-keyword" },
+	{ "multipart two content types", MP_HEAD, "",
+	  "--b1\r\nContent-Type: text/plain\r\n"
+	  "c: application/octet-stream\r\n\r\nMZ\r\n--b1--\r\n", 400,
+	  "im-malformed" },
+	{ "multipart second encoding", MP_HEAD, "",
+	  "--b1\r\nContent-Type: text/plain\r\n"
+	  "Content-Transfer-Encoding: 8bit\r\n"
+	  "content-transfer-encoding: base64\r\n\r\naGk=\r\n--b1--\r\n",
+	  415, "im-type" },
+	{ "multipart bare cr in headers", MP_HEAD, "",
+	  "--b1\r\nContent-Type: text/plain\rX: y\r\n\r\nhi\r\n--b1--\r\n",
+	  400, "im-malformed" },
+	{ "cpim two content types", "message/cpim", "",
+	  CPIM_HEAD "Content-Type: text/plain\r\n"
+	  "Content-Type: application/x-msdownload\r\n\r\nMZ", 400,
+	  "im-malformed" },
 	{ "multipart html part", MP_HEAD, "",
 	  "--b1\r\nContent-Type: text/html\r\n\r\nhello\r\n--b1--\r\n", 415,
 	  "im-type" },

@@ -455,6 +455,57 @@ static void test_scrub_choice(void **state)
 		PRES_SCRUB_KEEP);
 	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
 		"presence", "", "", ""), &out), PRES_SCRUB_KEEP);
+	/* A resource list: each PIDF part scrubbed, framing rebuilt. */
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;type=\"application/rlmi+xml\";"
+		"boundary=bb", "",
+		"preamble\r\n--bb\r\nContent-Type: application/rlmi+xml\r\n"
+		"Content-ID: <r1>\r\n\r\n<list/>\r\n"
+		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
+		"<presence><note>x</note><tuple id=\"1\"/></presence>\r\n"
+		"--bb--\r\nepilogue"), &out), PRES_SCRUB_BODY);
+	assert_str_equal_cstr(buf_str(&out),
+		"--bb\r\nContent-Type: application/rlmi+xml\r\n"
+		"Content-ID: <r1>\r\n\r\n<list/>\r\n"
+		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
+		"<presence><tuple id=\"1\"/></presence>\r\n--bb--\r\n");
+	/* ... but not with an unknown part, an encoded part or a bad PIDF. */
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: text/plain\r\n\r\nx\r\n--bb--\r\n"),
+		&out), PRES_SCRUB_STRIP);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: application/pidf+xml\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nPHA+\r\n--bb--\r\n"),
+		&out), PRES_SCRUB_STRIP);
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
+		"<presence>&x;</presence>\r\n--bb--\r\n"), &out),
+		PRES_SCRUB_STRIP);
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n<presence/>"),
+		&out), PRES_SCRUB_STRIP);
+	/* Two encodings on the NOTIFY (two Content-Types never parse). */
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "application/pidf+xml",
+		"Content-Encoding: identity\r\nContent-Encoding: gzip\r\n",
+		"<presence/>"), &out), PRES_SCRUB_STRIP);
+	/* Two Content-Types in a part: which one would a client read? */
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: application/rlmi+xml\r\n"
+		"c: application/pidf+xml\r\n\r\n<presence><note>x</note>"
+		"</presence>\r\n--bb--\r\n"), &out), PRES_SCRUB_STRIP);
+	/* A part with a Content-Length of its own. */
+	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
+		"presence", "multipart/related;boundary=bb", "",
+		"--bb\r\nContent-Type: application/pidf+xml\r\n"
+		"Content-Length: 3\r\n\r\n<presence/>\r\n--bb--\r\n"), &out),
+		PRES_SCRUB_STRIP);
 	presence_free(ps);
 	c.scrub = 0;
 	assert_int_equal(presence_new(&ps, &c), 0);
