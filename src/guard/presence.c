@@ -345,11 +345,10 @@ int presence_scrub(const struct presence *ps, const struct sip_msg *m,
 		if (enc && !str_caseeq_cstr(enc->value, "identity"))
 			return PRES_SCRUB_STRIP;
 		rc = pidf_scrub(out, m->body, ps->scrub);
-		if (rc < 0) {
+		if (rc <= 0)
 			buf_reset(out);
-			return PRES_SCRUB_STRIP;
-		}
-		return rc > 0 ? PRES_SCRUB_BODY : PRES_SCRUB_KEEP;
+		return rc < 0 ? PRES_SCRUB_STRIP : rc > 0 ? PRES_SCRUB_BODY :
+							    PRES_SCRUB_KEEP;
 	}
 	if (pres && !enc && m->content_type.len &&
 	    sip_ctype_parse(&ct, m->content_type, &pe) == 0 &&

@@ -331,3 +331,33 @@ def test_presence_harvest(sipguard, tmp_path):
     evs = wait_events(tmp, 1, event="presence-harvest")
     assert evs and evs[0]["rule"] == "presence-harvest"
     assert evs[0]["src"] == UA_IP
+
+
+def test_notify_resource_list_scrubbed(sipguard, tmp_path):
+    """RFC 4662 resource lists: every PIDF part scrubbed, the RLMI kept."""
+    tmp = str(tmp_path)
+    sipguard(config(tmp, "  presence:\n    subscribe: [ presence ]\n"))
+    pbx = Sipp("uas_presence_rls.xml", (IP, PBX), calls=1,
+               extra=["-trace_msg"])
+    time.sleep(0.3)
+    ua = UA()
+    try:
+        ua.send("SUBSCRIBE", extra="Event: presence\r\nExpires: 60\r\n"
+                "Supported: eventlist\r\nAccept: application/pidf+xml, "
+                "application/rlmi+xml, multipart/related\r\n")
+        st = ua.pump(lambda s, r: s is not None and
+                     any(x.startswith("NOTIFY ") for x in r))
+        assert st == 200
+        rc = pbx.wait(10)
+    finally:
+        ua.close()
+    assert rc == 0, pbx.errors()
+    assert "carol-at-the-dentist" in pbx_log(pbx)
+    notify = [r for r in ua.requests if r.startswith("NOTIFY ")][0]
+    head, body = notify.split("\r\n\r\n", 1)
+    cl = int(re.search(r"(?im)^Content-Length:\s*(\d+)", head).group(1))
+    assert cl == len(body.encode())
+    for leak in ("dentist", "holiday", "10.20.30.41", "<contact", "<note"):
+        assert leak not in body, leak
+    assert body.count("--rls42\r\n") == 3 and body.endswith("--rls42--\r\n")
+    assert 'cid="p1@example.com"' in body and "<basic>closed</basic>" in body
