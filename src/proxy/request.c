@@ -445,7 +445,8 @@ static void ack_end_to_end(struct proxy *p, const struct sip_msg *m,
 	struct target t;
 	size_t blen;
 
-	if (choose_target(p, m, from, &t) != 0 ||
+	if (proxy__dlg_check(p, NULL, m, from, false) != PROXY_DLG_PASS ||
+	    choose_target(p, m, from, &t) != 0 ||
 	    !(out = proxy__egress(p, t.zone, &t.to))) {
 		p->st.dropped++;
 		return;
@@ -468,10 +469,9 @@ static void handle_cancel(struct proxy *p, const struct sip_msg *m,
 	struct proxy_fwd *f = inv ? sip_stx_user(inv) : NULL;
 	struct sip_dlg_match dm;
 
-	if (!f || !sg_addr_ip_eq(&f->from.addr, &from->addr)) {
-		reply(p, stx, m, from, 481, NULL, STR_NULL);
+	/* Same source as the INVITE, or refused (indialog.c). */
+	if (!proxy__dlg_cancel(p, stx, m, from, f))
 		return;
-	}
 	reply(p, stx, m, from, 200, NULL, STR_NULL);
 	f->cancelled = true;
 	(void)sip_dlg_request(p->dlgs, m, from, &dm);
@@ -530,6 +530,7 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	struct guard_verdict gv;
 	struct guard_req gq;
 	char extra_mem[256];
+	enum proxy_dlg dg;
 	bool in_dialog;
 	int rc, status;
 
@@ -563,8 +564,13 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	in_dialog = m->to.tag.len &&
 		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
 				 NULL) != NULL;
-	guard_request(p->guard, m, from, in_dialog, loop_now(p->loop),
-		      proxy__wall_ms(), &gq, &gv);
+	/* Does it belong to its dialog?  (A new address may have to
+	 * authenticate like a new request first.) */
+	dg = proxy__dlg_check(p, stx, m, from, false);
+	if (dg == PROXY_DLG_STOP)
+		return;
+	guard_request(p->guard, m, from, in_dialog && dg != PROXY_DLG_AUTH,
+		      loop_now(p->loop), proxy__wall_ms(), &gq, &gv);
 	if (gv.action == GUARD_DROP) {
 		/* No answer, no state: the transaction just goes away. */
 		p->st.guard_dropped++;
@@ -576,6 +582,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply_verdict(p, stx, m, &gv);
 		return;
 	}
+	if (dg == PROXY_DLG_AUTH &&
+	    proxy__dlg_check(p, stx, m, from, true) != PROXY_DLG_PASS)
+		return;
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)
@@ -593,7 +602,13 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		      status == 503 ? STR("Retry-After: 5\r\n") : extra);
 		return;
 	}
-	f = fwd_new(p, stx, m, from, t.backend >= 0);
+	if (proxy__regguard_request(p, stx, m, from))
+		return;
+	/* REGISTER keeps its copy: regguard reads its Contacts again
+	 * when the registrar answers. */
+	f = fwd_new(p, stx, m, from, t.backend >= 0 ||
+		    (m->mid == SIP_METHOD_REGISTER &&
+		     !p->zones[from->zone].trusted));
 	if (!f) {
 		reply(p, stx, m, from, 500, NULL, STR_NULL);
 		return;

@@ -163,6 +163,8 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 		p->st.guard_refused++;
 		status = gv.status;
 	}
+	if (status >= 200 && f->ctx == ctx)
+		proxy__regguard_answer(p, f, resp);
 	(void)sip_dlg_response(p->dlgs, resp, from, &dm);
 	if (!f->stx) {
 		if (status >= 200 && status < 300 &&
