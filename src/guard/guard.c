@@ -542,6 +542,18 @@ void guard_notice(struct guard *g, const char *rule,
 	     from->tp, m, user, why, 0, now_ms, wall_ms);
 }
 
+void guard_authenticate(struct guard *g, const struct sip_msg *m,
+			const struct sip_peer *from, uint64_t now_ms,
+			uint64_t wall_ms, struct guard_verdict *v)
+{
+	guard_verdict_pass(v);
+	if (g->auth_mode != AUTH_LOCAL)
+		return;
+	(void)auth_check_dialog(g->auth, m, &from->addr, now_ms, v);
+	decide(g, v, &from->addr, from->zone, from->tp, m,
+	       inspect_target_user(m), now_ms, wall_ms);
+}
+
 bool guard_local_verified(const struct guard *g, const struct sip_msg *m)
 {
 	return g->auth_mode == AUTH_LOCAL && auth_cred_hdr(g->auth, m);

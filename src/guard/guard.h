@@ -145,8 +145,14 @@ void guard_notice(struct guard *g, const char *rule,
 		  const struct sip_peer *from, const struct sip_msg *m,
 		  struct str user, const char *why, uint64_t now_ms,
 		  uint64_t wall_ms);
-/* After a PASS of guard_request(): m carried credentials that sipguard
- * verified itself (local auth mode). */
+/* Local auth mode: authenticate an in-dialog request (a party proving
+ * itself from a new address): challenge, verify, count failures like
+ * guard_request() does for new requests.  PASS in other modes. */
+void guard_authenticate(struct guard *g, const struct sip_msg *m,
+			const struct sip_peer *from, uint64_t now_ms,
+			uint64_t wall_ms, struct guard_verdict *v);
+/* After a PASS of guard_authenticate(): m carried credentials that
+ * sipguard verified itself (local auth mode). */
 bool guard_local_verified(const struct guard *g, const struct sip_msg *m);
 
 /* ------------------------------------------------- control, metrics */

@@ -66,6 +66,7 @@ struct proxy_reg {
 	struct htab h;
 	struct htab aors;		/* the same bindings, by AOR */
 	size_t n;
+	size_t npending;		/* not confirmed yet */
 };
 
 int proxy__reg_new(struct proxy_reg **rp, struct proxy *p)
@@ -94,6 +95,8 @@ static void binding_free(struct binding *b)
 	htab_remove(&b->r->h, &b->hn);
 	htab_remove(&b->r->aors, &b->an);
 	b->r->n--;
+	if (!b->confirmed)
+		b->r->npending--;
 	mem_free(b);
 }
 
@@ -174,7 +177,10 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 		/* A refresh, or someone else: only the registrar's 2xx may
 		 * move the binding (proxy__reg_confirm). */
 		return 0;
-	if (r->n >= REG_MAX_BINDINGS || c->uri.raw.len > REG_MAX_CONTACT)
+	/* REGISTERs nobody authenticated yet may hold at most half the
+	 * table: a flood of them cannot crowd out real bindings. */
+	if (r->n >= REG_MAX_BINDINGS || r->npending >= REG_MAX_BINDINGS / 2 ||
+	    c->uri.raw.len > REG_MAX_CONTACT)
 		return -ENOSPC;
 	b = mem_zalloc(sizeof(*b) + c->uri.raw.len + 1);
 	if (!b)
@@ -189,6 +195,7 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 	htab_insert(&r->h, &b->hn, htab_hash(&r->h, token, REG_TOKEN_LEN));
 	htab_insert(&r->aors, &b->an, b->aor);
 	r->n++;
+	r->npending++;
 	arm(b, REG_PENDING_MS);
 	return 0;
 }
@@ -334,6 +341,8 @@ void proxy__reg_confirm(struct proxy *p, const struct sip_msg *m,
 	b->peer = *from;
 	b->ua = ua;
 	b->refreshed = now;
+	if (!b->confirmed)
+		p->reg->npending--;
 	b->confirmed = true;
 }
 

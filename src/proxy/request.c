@@ -569,8 +569,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	dg = proxy__dlg_check(p, stx, m, from, false);
 	if (dg == PROXY_DLG_STOP)
 		return;
-	guard_request(p->guard, m, from, in_dialog && dg != PROXY_DLG_AUTH,
-		      loop_now(p->loop), proxy__wall_ms(), &gq, &gv);
+	guard_request(p->guard, m, from, in_dialog, loop_now(p->loop),
+		      proxy__wall_ms(), &gq, &gv);
 	if (gv.action == GUARD_DROP) {
 		/* No answer, no state: the transaction just goes away. */
 		p->st.guard_dropped++;
@@ -582,9 +582,22 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply_verdict(p, stx, m, &gv);
 		return;
 	}
-	if (dg == PROXY_DLG_AUTH &&
-	    proxy__dlg_check(p, stx, m, from, true) != PROXY_DLG_PASS)
-		return;
+	if (dg == PROXY_DLG_AUTH) {
+		guard_authenticate(p->guard, m, from, loop_now(p->loop),
+				   proxy__wall_ms(), &gv);
+		if (gv.action == GUARD_DROP) {
+			p->st.guard_dropped++;
+			sip_stx_terminate(stx);
+			return;
+		}
+		if (gv.action == GUARD_REPLY) {
+			p->st.guard_refused++;
+			reply_verdict(p, stx, m, &gv);
+			return;
+		}
+		if (proxy__dlg_check(p, stx, m, from, true) != PROXY_DLG_PASS)
+			return;
+	}
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)

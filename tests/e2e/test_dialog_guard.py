@@ -42,7 +42,7 @@ DEAD = 29099
 
 
 def config(tmp, backend="udp:%s:%d" % (IP, UAS), dialog="", registration="",
-           auth="passthrough"):
+           auth="passthrough", auth_extra=""):
     return """
 log:
   level: debug
@@ -54,7 +54,7 @@ guard:
   auth:
     mode: %(auth)s
     realm: example.com
-  dialog:
+%(auth_extra)s  dialog:
 %(dialog)s    enforce: true
   registration:
 %(registration)s    max_bindings: 10
@@ -68,7 +68,7 @@ zones:
     trust: trusted
     listen: [ "udp:%(ip)s:%(sgin)d" ]
 """ % {"tmp": tmp, "dialog": dialog, "registration": registration,
-       "auth": auth, "ip": IP, "sg": SG, "sgin": SG_IN, "be": backend}
+       "auth": auth, "auth_extra": auth_extra, "ip": IP, "sg": SG, "sgin": SG_IN, "be": backend}
 
 
 # ------------------------------------------------------------ events
@@ -196,7 +196,7 @@ class Call:
         self.target = "sip:bob@%s:%d" % (IP, SG)
         self.route = []
 
-    def headers(self, method, cseq, via):
+    def headers(self, method, cseq, via, extra=()):
         h = [via, "Max-Forwards: 70",
              "From: <sip:alice@example.com>;tag=%s" % self.ftag,
              "To: %s" % self.to, "Call-ID: %s" % self.call_id,
@@ -205,15 +205,17 @@ class Call:
              "User-Agent: e2e-phone"]
         if self.route:
             h.append("Route: " + ", ".join(self.route))
-        return h
+        return h + list(extra)
 
-    def request(self, method, cseq=None, body="", ua=None, via=None):
+    def request(self, method, cseq=None, body="", ua=None, via=None,
+                extra=()):
         """Bytes of a request in this dialog; ua: who sends (default the
         caller) - the attacker builds the very same bytes."""
         ua = ua or self.ua
         cseq = self.cseq if cseq is None else cseq
         return build("%s %s SIP/2.0" % (method, self.target),
-                     self.headers(method, cseq, via or ua.via()), body)
+                     self.headers(method, cseq, via or ua.via(), extra),
+                     body)
 
     def invite(self, wait_for=200):
         self.invite_bytes = self.request("INVITE", 1, sdp(self.ua.ip))
@@ -237,6 +239,30 @@ class Call:
 
     def ack(self, cseq):
         self.ua.send(self.request("ACK", cseq))
+
+
+def md5(s):
+    import hashlib
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+def digest(challenge, method, uri, user="alice", password="secret",
+           header="Proxy-Authorization"):
+    """An RFC 2617 MD5 answer to a challenge header value."""
+    realm = re.search(r'realm="([^"]*)"', challenge).group(1)
+    nonce = re.search(r'nonce="([^"]*)"', challenge).group(1)
+    ha1 = md5("%s:%s:%s" % (user, realm, password))
+    ha2 = md5("%s:%s" % (method, uri))
+    if "qop" in challenge:
+        resp = md5("%s:%s:00000001:abcd:auth:%s" % (ha1, nonce, ha2))
+        return ('%s: Digest username="%s", realm="%s", nonce="%s", '
+                'uri="%s", response="%s", qop=auth, nc=00000001, '
+                'cnonce="abcd", algorithm=MD5'
+                % (header, user, realm, nonce, uri, resp))
+    resp = md5("%s:%s:%s" % (ha1, nonce, ha2))
+    return ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            'response="%s", algorithm=MD5'
+            % (header, user, realm, nonce, uri, resp))
 
 
 def uas_log(uas):
@@ -611,3 +637,63 @@ def test_register_forbidden_contacts_and_cap(sipguard, tmp_path, sockets,
     assert wait_event(tmp, event="registration-limit", src_port=ALICE2)
     # Refreshing the existing binding is not a new one.
     assert register_auth(u)[0] == 200
+
+
+def test_rebind_authenticated_in_local_mode(sipguard, tmp_path, sockets):
+    """rebind: authenticated - a phone that changed networks mid-call
+    (new IP) proves itself with credentials sipguard verifies; an
+    intruder without the password cannot."""
+    tmp = str(tmp_path)
+    creds = os.path.join(tmp, "credentials")
+    with open(creds, "w") as f:
+        f.write("alice:example.com:%s\n" % md5("alice:example.com:secret"))
+    d = sipguard(config(tmp, auth="local", dialog="    rebind: authenticated\n",
+                    auth_extra="    credentials: %s\n    sha256: false\n"
+                    % creds))
+    uas = Sipp("uas_rr.xml", (IP, UAS), calls=1, extra=["-trace_msg"])
+    time.sleep(0.3)
+    caller = sockets(IP, CALLER)
+    call = Call(caller)
+    # Local mode: the INVITE itself is challenged first.
+    caller.send(call.request("INVITE", 1, sdp(IP)))
+    code, h = caller.final("INVITE")
+    assert code == 407
+    via = "Via: SIP/2.0/UDP %s:%d;branch=%s;rport" % (IP, CALLER,
+                                                     caller.branch)
+    first_to = call.to
+    call.to = h["to"][0]
+    caller.send(call.request("ACK", 1, via=via))
+    call.to = first_to
+    pa = digest(h["proxy-authenticate"][0], "INVITE", call.target)
+    caller.send(call.request("INVITE", 2, sdp(IP), extra=[pa]))
+    code, h = caller.final("INVITE")
+    assert code == 200, d.log()[-3000:]
+    call.to = h["to"][0]
+    rr = ",".join(h.get("record-route", []))
+    call.route = [r.strip() for r in rr.split(",") if r.strip()][::-1]
+    call.target = re.search(r"<([^>]*)>", h["contact"][0]).group(1)
+    call.ack(2)
+    # An intruder with a wrong password: refused, never forwarded.
+    intruder = sockets("127.0.0.67", ATK_PORT)
+    intruder.send(call.request("BYE", 3, ua=intruder))
+    code, h = intruder.final("BYE")
+    assert code == 407, events(tmp)
+    intruder.send(call.request("BYE", 4, ua=intruder, extra=[digest(
+        h["proxy-authenticate"][0], "BYE", call.target, password="guess")]))
+    code, _ = intruder.final("BYE")
+    assert code == 403
+    assert received(uas, "BYE") == 0
+    # The phone, now on another network, answers the challenge.
+    moved = sockets(ATK, ATK_PORT)
+    moved.send(call.request("BYE", 3, ua=moved))
+    code, h = moved.final("BYE")
+    assert code == 407
+    moved.send(call.request("BYE", 4, ua=moved, extra=[digest(
+        h["proxy-authenticate"][0], "BYE", call.target)]))
+    code, _ = moved.final("BYE")
+    assert code == 200
+    ev = wait_event(tmp, event="dialog-rebind", src=ATK)
+    assert ev and ev[0]["type"] == "notice", events(tmp)
+    assert uas.wait(10) == 0, uas.errors()
+    assert received(uas, "BYE") == 1
+    assert "Proxy-Authorization" not in uas_log(uas)
