@@ -697,3 +697,56 @@ def test_rebind_authenticated_in_local_mode(sipguard, tmp_path, sockets):
     assert uas.wait(10) == 0, uas.errors()
     assert received(uas, "BYE") == 1
     assert "Proxy-Authorization" not in uas_log(uas)
+
+
+class TcpUA(UA):
+    """The same over one TCP connection (framing from miniua)."""
+
+    def __init__(self):
+        from miniua import MiniUA
+        self.m = MiniUA((IP, SG), "alice", "x")
+        self.ip, self.port = self.m.local[0], self.m.local[1]
+
+    def close(self):
+        self.m.close()
+
+    def via(self, branch=None):
+        self.branch = branch or "z9hG4bK-" + uuid.uuid4().hex[:12]
+        return "Via: SIP/2.0/TCP %s:%d;branch=%s;rport" % (
+            self.ip, self.port, self.branch)
+
+    def send(self, data, dst=None):
+        self.m.sock.sendall(data)
+
+    def recv(self, timeout=2.0):
+        try:
+            first, hdrs, _ = self.m.recv_msg(timeout)
+        except (TimeoutError, socket.timeout):
+            return None
+        return first, hdrs
+
+
+def test_tcp_party_bound_to_its_connection(sipguard, tmp_path):
+    """Over TCP the party is its connection: another connection from the
+    same host cannot end the call (rebind: never)."""
+    tmp = str(tmp_path)
+    sipguard(config(tmp, dialog="    rebind: never\n"))
+    uas = Sipp("uas_rr.xml", (IP, UAS), calls=1, extra=["-trace_msg"])
+    time.sleep(0.3)
+    caller, other = TcpUA(), TcpUA()
+    try:
+        call = Call(caller)
+        call.invite()
+        call.ack(1)
+        other.send(call.request("BYE", 2, ua=other))
+        assert other.quiet(1.0) == []
+        ev = wait_event(tmp, rule="spoofed-bye-source")
+        assert ev and ev[0]["transport"] == "TCP", events(tmp)
+        assert received(uas, "BYE") == 0
+        caller.send(call.request("BYE", 2))
+        code, _ = caller.final("BYE")
+        assert code == 200
+        assert uas.wait(10) == 0, uas.errors()
+    finally:
+        caller.close()
+        other.close()
