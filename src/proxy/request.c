@@ -564,11 +564,6 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	in_dialog = m->to.tag.len &&
 		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
 				 NULL) != NULL;
-	/* Does it belong to its dialog?  (A new address may have to
-	 * authenticate like a new request first.) */
-	dg = proxy__dlg_check(p, stx, m, from, false);
-	if (dg == PROXY_DLG_STOP)
-		return;
 	guard_request(p->guard, m, from, in_dialog, loop_now(p->loop),
 		      proxy__wall_ms(), &gq, &gv);
 	if (gv.action == GUARD_DROP) {
@@ -582,6 +577,11 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply_verdict(p, stx, m, &gv);
 		return;
 	}
+	/* Does it belong to its dialog?  (A party at a new address may
+	 * have to authenticate first.) */
+	dg = proxy__dlg_check(p, stx, m, from, false);
+	if (dg == PROXY_DLG_STOP)
+		return;
 	if (dg == PROXY_DLG_AUTH) {
 		guard_authenticate(p->guard, m, from, loop_now(p->loop),
 				   proxy__wall_ms(), &gv);
