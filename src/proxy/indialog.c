@@ -255,3 +255,18 @@ bool proxy__dlg_cancel(struct proxy *p, struct sip_stx *stx,
 	}
 	return !proxy__refuse(p, stx, m, from, o.rule, o.why, 481, o.drop);
 }
+
+void proxy__dlg_response(struct proxy *p, const struct sip_msg *resp,
+			 const struct sip_peer *from,
+			 const struct sip_dlg_match *dm)
+{
+	/* A response matched our client transaction by its branch, which
+	 * only the next hop saw: a new source is the party behind a NAT
+	 * that rebound, not a forger.  Accepted, but reported.  A new fork
+	 * is a new party, not a move. */
+	if (!p->dg.enforce || !dm->dlg || !dm->peer_changed || dm->created)
+		return;
+	guard_notice(p->guard, DG_RULE_REBIND, from, resp, resp->to.uri.user,
+		     "party answers from a new address", loop_now(p->loop),
+		     proxy__wall_ms());
+}

@@ -237,6 +237,11 @@ enum proxy_dlg proxy__dlg_check(struct proxy *p, struct sip_stx *stx,
 bool proxy__refuse(struct proxy *p, struct sip_stx *stx,
 		   const struct sip_msg *m, const struct sip_peer *from,
 		   const char *rule, const char *why, int status, bool drop);
+/* A response the dialog table took (dm): report a party that answers
+ * from a new address (never silent). */
+void proxy__dlg_response(struct proxy *p, const struct sip_msg *resp,
+			 const struct sip_peer *from,
+			 const struct sip_dlg_match *dm);
 /* A CANCEL for the INVITE whose context is f (NULL: none): true when it
  * may cancel; false when answered (481) or dropped. */
 bool proxy__dlg_cancel(struct proxy *p, struct sip_stx *stx,
