@@ -229,6 +229,45 @@ enum proxy_dlg proxy__dlg_check(struct proxy *p, struct sip_stx *stx,
 	return PROXY_DLG_PASS;
 }
 
+/* A challenge or failure of guard_authenticate(), through the
+ * transaction (a retransmission gets the same bytes). */
+static void verdict_reply(struct proxy *p, struct sip_stx *stx,
+			  const struct sip_msg *m,
+			  const struct guard_verdict *v)
+{
+	char tag[PROXY_TAG_LEN + 1];
+
+	proxy__tag(p, m, tag);
+	buf_reset(&p->out);
+	p->st.local_replies++;
+	if (guard_reply(p->guard, &p->out, m, str_cstr(tag), v) != 0 ||
+	    sip_stx_send_response(stx, p->out.p, p->out.len, v->status) != 0)
+		sip_stx_terminate(stx);
+}
+
+bool proxy__dlg_admit(struct proxy *p, struct sip_stx *stx,
+		      const struct sip_msg *m, const struct sip_peer *from)
+{
+	struct guard_verdict gv;
+	enum proxy_dlg dg = proxy__dlg_check(p, stx, m, from, false);
+
+	if (dg != PROXY_DLG_AUTH)
+		return dg == PROXY_DLG_PASS;
+	guard_authenticate(p->guard, m, from, loop_now(p->loop),
+			   proxy__wall_ms(), &gv);
+	if (gv.action == GUARD_DROP) {
+		p->st.guard_dropped++;
+		sip_stx_terminate(stx);
+		return false;
+	}
+	if (gv.action == GUARD_REPLY) {
+		p->st.guard_refused++;
+		verdict_reply(p, stx, m, &gv);
+		return false;
+	}
+	return proxy__dlg_check(p, stx, m, from, true) == PROXY_DLG_PASS;
+}
+
 bool proxy__dlg_cancel(struct proxy *p, struct sip_stx *stx,
 		       const struct sip_msg *m, const struct sip_peer *from,
 		       const struct proxy_fwd *f)

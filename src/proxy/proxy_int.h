@@ -237,6 +237,11 @@ enum proxy_dlg proxy__dlg_check(struct proxy *p, struct sip_stx *stx,
 bool proxy__refuse(struct proxy *p, struct sip_stx *stx,
 		   const struct sip_msg *m, const struct sip_peer *from,
 		   const char *rule, const char *why, int status, bool drop);
+/* The whole check of a request with a To-tag, after the guard passed
+ * it: a party at a new address authenticates first (rebind:
+ * authenticated).  False when it was answered or dropped. */
+bool proxy__dlg_admit(struct proxy *p, struct sip_stx *stx,
+		      const struct sip_msg *m, const struct sip_peer *from);
 /* A response the dialog table took (dm): report a party that answers
  * from a new address (never silent). */
 void proxy__dlg_response(struct proxy *p, const struct sip_msg *resp,

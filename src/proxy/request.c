@@ -530,7 +530,6 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	struct guard_verdict gv;
 	struct guard_req gq;
 	char extra_mem[256];
-	enum proxy_dlg dg;
 	bool in_dialog;
 	int rc, status;
 
@@ -577,27 +576,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply_verdict(p, stx, m, &gv);
 		return;
 	}
-	/* Does it belong to its dialog?  (A party at a new address may
-	 * have to authenticate first.) */
-	dg = proxy__dlg_check(p, stx, m, from, false);
-	if (dg == PROXY_DLG_STOP)
+	/* Does it belong to its dialog?  (indialog.c) */
+	if (!proxy__dlg_admit(p, stx, m, from))
 		return;
-	if (dg == PROXY_DLG_AUTH) {
-		guard_authenticate(p->guard, m, from, loop_now(p->loop),
-				   proxy__wall_ms(), &gv);
-		if (gv.action == GUARD_DROP) {
-			p->st.guard_dropped++;
-			sip_stx_terminate(stx);
-			return;
-		}
-		if (gv.action == GUARD_REPLY) {
-			p->st.guard_refused++;
-			reply_verdict(p, stx, m, &gv);
-			return;
-		}
-		if (proxy__dlg_check(p, stx, m, from, true) != PROXY_DLG_PASS)
-			return;
-	}
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)
