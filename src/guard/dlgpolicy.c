@@ -188,6 +188,14 @@ void dg_check_cancel(const struct dg_conf *c, bool found, bool trusted,
 	o->res = DG_OK;
 	if (found && peer == DG_PEER_SAME)
 		return;
+	/* A trusted peer (a PBX over TCP) may send the CANCEL on another
+	 * connection or from another node, as its rebind policy allows.  An
+	 * untrusted one sends it within seconds of its INVITE: the same
+	 * source, always. */
+	if (found && trusted &&
+	    (c->rebind_trusted == DG_REBIND_ANY ||
+	     (peer == DG_PEER_SAME_IP && c->rebind_trusted != DG_REBIND_NEVER)))
+		return;
 	if (!c->enforce && found)
 		return;
 	o->res = DG_REFUSE;

@@ -128,7 +128,9 @@ void dg_check(const struct dg_conf *c, const struct dg_in *in,
 
 /*
  * A CANCEL: found = it matches a pending INVITE server transaction;
- * peer = its source against the INVITE's.  DG_OK or DG_REFUSE.
+ * peer = its source against the INVITE's.  DG_OK or DG_REFUSE.  From an
+ * untrusted zone the source must be the INVITE's; from a trusted one
+ * rebind_trusted applies.
  */
 void dg_check_cancel(const struct dg_conf *c, bool found, bool trusted,
 		     enum dg_peer peer, struct dg_out *o);

@@ -232,8 +232,9 @@ static void test_cancel(void **state)
 		  DG_RULE_CANCEL_SOURCE, true },
 		{ true, false, false, DG_PEER_OTHER, DG_REFUSE,
 		  DG_RULE_CANCEL_SOURCE, false },
-		{ true, true, true, DG_PEER_OTHER, DG_REFUSE,
-		  DG_RULE_CANCEL_SOURCE, false },
+		/* trusted: rebind_trusted (any by default) */
+		{ true, true, true, DG_PEER_OTHER, DG_OK, NULL, false },
+		{ true, true, true, DG_PEER_SAME_IP, DG_OK, NULL, false },
 		{ false, false, true, DG_PEER_OTHER, DG_REFUSE,
 		  DG_RULE_CANCEL_UNKNOWN, true },
 	};
@@ -252,6 +253,20 @@ static void test_cancel(void **state)
 			assert_int_equal(o.drop, t[i].out_drop);
 		}
 	}
+	/* trusted with rebind_trusted never/same-ip */
+	dg_conf_default(&c);
+	c.rebind_trusted = DG_REBIND_NEVER;
+	dg_check_cancel(&c, true, true, DG_PEER_SAME_IP, &o);
+	assert_int_equal(o.res, DG_REFUSE);
+	assert_false(o.drop);
+	c.rebind_trusted = DG_REBIND_SAME_IP;
+	dg_check_cancel(&c, true, true, DG_PEER_SAME_IP, &o);
+	assert_int_equal(o.res, DG_OK);
+	dg_check_cancel(&c, true, true, DG_PEER_OTHER, &o);
+	assert_int_equal(o.res, DG_REFUSE);
+	dg_check_cancel(&c, false, true, DG_PEER_OTHER, &o);
+	assert_int_equal(o.res, DG_REFUSE);
+	assert_string_equal(o.rule, DG_RULE_CANCEL_UNKNOWN);
 }
 
 static const char *sdp_with(const char *sess_c, const char *media)
