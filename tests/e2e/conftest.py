@@ -31,8 +31,10 @@ class Daemon:
             f.write(config_text)
         self.logpath = os.path.join(tmpdir, "sipguard.log")
         self.logf = open(self.logpath, "wb")
+        from peers import die_with_parent
         self.proc = subprocess.Popen([BIN, "-c", self.conf],
-                                     stdout=self.logf, stderr=subprocess.STDOUT)
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent)
 
     def log(self):
         with open(self.logpath, "rb") as f:

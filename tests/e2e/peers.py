@@ -15,6 +15,30 @@ KAMAILIO = "/usr/sbin/kamailio"
 TMP = None      # parent of the peers' work directories (conftest sets it)
 
 
+def die_with_parent(sig=signal.SIGKILL):
+    """preexec_fn: the child gets sig when the test process dies, even
+    if it is killed before its fixtures can stop anything (a timeout), so
+    no peer outlives a run and holds a port the next run needs."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+        PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+
+def assert_udp_port_free(ip, port):
+    """A leftover process on the port would take our traffic (UDP sockets
+    with SO_REUSEADDR share a port): fail loudly instead."""
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((ip, port))
+    except OSError as e:
+        raise RuntimeError("%s:%d is in use (a leftover process?): %s" %
+                           (ip, port, e))
+    finally:
+        s.close()
+
+
 def _stop(proc, sig=signal.SIGTERM, timeout=5):
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -56,7 +80,8 @@ class Sipp:
         self.out = open(os.path.join(self.dir, "out.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.out,
                                      stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.dir)
+                                     stdin=subprocess.DEVNULL, cwd=self.dir,
+                                     preexec_fn=die_with_parent)
 
     def wait(self, timeout=60):
         try:
@@ -96,6 +121,7 @@ class Kamailio:
 
     def __init__(self, ip, port, uas, password="secret",
                  cfg="kamailio_pbx.cfg"):
+        assert_udp_port_free(ip, port)
         self.dir = tempfile.mkdtemp(prefix="kamailio-", dir=TMP)
         with open(os.path.join(HERE, cfg)) as f:
             cfg = f.read() % {"ip": ip, "port": port, "uas": uas,
@@ -109,7 +135,9 @@ class Kamailio:
         self.proc = subprocess.Popen(
             [KAMAILIO, "-DD", "-E", "-f", self.cfg, "-P", self.pidfile,
              "-Y", self.dir, "-m", "64", "-M", "8", "-w", self.dir],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT,
+            # SIGTERM: Kamailio's main process then stops its workers.
+            preexec_fn=lambda: die_with_parent(signal.SIGTERM))
         deadline = time.time() + 10
         while time.time() < deadline and "PBX" not in self.text() and \
                 "INFO: <core> [core/tcp_main.c" not in self.text():
