@@ -341,13 +341,12 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 			n = snprintf(rr, sizeof(rr),
 				     "<sip:%s;transport=%s;lr>, "
 				     "<sip:%s;transport=%s;lr>",
-				     out->hostport, out->tp == SIP_TP_UDP ?
-				     "udp" : "tcp", in->hostport,
-				     in->tp == SIP_TP_UDP ? "udp" : "tcp");
+				     out->hostport, proxy__tp_param(out->tp),
+				     in->hostport, proxy__tp_param(in->tp));
 		else
 			n = snprintf(rr, sizeof(rr),
 				     "<sip:%s;transport=%s;lr>", out->hostport,
-				     out->tp == SIP_TP_UDP ? "udp" : "tcp");
+				     proxy__tp_param(out->tp));
 		if (n < 0 || (size_t)n >= sizeof(rr))
 			return -ENOSPC;
 		h = sip_msg_hdr(m, SIP_HDR_RECORD_ROUTE);
