@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -29,16 +30,102 @@
 #include "core/mem.h"
 #include "transport/tls_int.h"
 
+/*
+ * A socket BIO of our own: OpenSSL's writes with write(2), which raises
+ * SIGPIPE when the peer is gone; ours sends with MSG_NOSIGNAL like the
+ * TCP path, so a peer that resets mid-handshake cannot kill the daemon.
+ * The fd lives in the BIO's data; the connection closes it.
+ */
+static BIO_METHOD *sock_meth;
+
+static int bio_write(BIO *b, const char *p, size_t n, size_t *done)
+{
+	ssize_t w;
+
+	BIO_clear_retry_flags(b);
+	do {
+		w = send((int)(intptr_t)BIO_get_data(b), p, n,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			BIO_set_retry_write(b);
+		return 0;
+	}
+	*done = (size_t)w;
+	return 1;
+}
+
+static int bio_read(BIO *b, char *p, size_t n, size_t *done)
+{
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	do {
+		r = recv((int)(intptr_t)BIO_get_data(b), p, n, MSG_DONTWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			BIO_set_retry_read(b);
+		return 0;
+	}
+	if (r == 0) {
+		/* End of stream: errno 0 tells OpenSSL it was an EOF. */
+		errno = 0;
+		return 0;
+	}
+	*done = (size_t)r;
+	return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO_METHOD *meth_get(void)
+{
+	BIO_METHOD *m;
+
+	if (sock_meth)
+		return sock_meth;
+	m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+			 "sipguard socket");
+	if (!m || !BIO_meth_set_write_ex(m, bio_write) ||
+	    !BIO_meth_set_read_ex(m, bio_read) ||
+	    !BIO_meth_set_ctrl(m, bio_ctrl) ||
+	    !BIO_meth_set_create(m, bio_create)) {
+		BIO_meth_free(m);
+		return NULL;
+	}
+	sock_meth = m;
+	return m;
+}
+
 static SSL *ssl_new(struct tp_conn *c, SSL_CTX *ctx)
 {
-	SSL *s = SSL_new(ctx);
+	BIO_METHOD *m = meth_get();
+	SSL *s = m ? SSL_new(ctx) : NULL;
+	BIO *b;
 
 	if (!s)
 		return NULL;
-	if (SSL_set_fd(s, c->fd) != 1) {
+	b = BIO_new(m);
+	if (!b) {
 		SSL_free(s);
 		return NULL;
 	}
+	BIO_set_data(b, (void *)(intptr_t)c->fd);
+	SSL_set_bio(s, b, b);
 	SSL_set_app_data(s, c);
 	return s;
 }
