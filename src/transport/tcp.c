@@ -565,9 +565,12 @@ int tp__tcp_connect(struct transport *tp, const struct sip_peer *to,
 	fd = connect_start(&to->addr, from, &done);
 	if (fd < 0)
 		return fd;
+	/* TLS: the zone asked for, whose TLS settings (CAs, client
+	 * certificate) apply, even when the source address is borrowed
+	 * from another zone's listener. */
 	err = tp__conn_new(&c, tp, fd, false, &to->addr,
 			   from ? from->idx : to->local,
-			   from ? from->zone : to->zone);
+			   from && to->tp != SIP_TP_TLS ? from->zone : to->zone);
 	if (err) {
 		close(fd);
 		return err;

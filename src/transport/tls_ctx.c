@@ -45,7 +45,9 @@ static const unsigned char sid_ctx[] = "sipguard";
 static int ctx_fail(char *err, size_t errsz, const char *what,
 		    const char *file)
 {
-	unsigned long e = ERR_peek_last_error();
+	/* The first error says why (a system error names the errno); the
+	 * last one only where OpenSSL noticed. */
+	unsigned long e = ERR_peek_error();
 	char why[160] = "";
 
 	if (e)
