@@ -442,3 +442,32 @@ def test_handshake_timeout(sipguard, certs, tmp_path):
     assert s.recv(1) == b""
     assert 1.5 < time.time() - t0 < 5
     s.close()
+
+
+def test_handshake_flood_is_rate_limited_by_the_gate(sipguard, certs,
+                                                     tmp_path):
+    """The gate counts every accepted connection of a source: a source
+    opening TLS connections far over guard.gate.packets_per_second gets
+    reset before any handshake work; another source is unaffected."""
+    gate = ("guard:\n  gate:\n    packets_per_second: 5\n"
+            "    packet_burst: 5\n    flood_drops: 0\n")
+    sipguard(config(str(tmp_path), certs) + gate)
+    ctx = client_ctx(certs)
+    ok = refused = 0
+    for _ in range(30):
+        raw = socket.socket()
+        raw.bind(("127.0.0.66", 0))
+        raw.settimeout(3)
+        try:
+            raw.connect((IP, SG_TLS))
+            s = ctx.wrap_socket(raw, server_hostname="server.test")
+            s.close()
+            ok += 1
+        except (ssl.SSLError, OSError):
+            refused += 1
+            raw.close()
+    assert 1 <= ok <= 12, (ok, refused)
+    assert refused >= 15, (ok, refused)
+    ua = TlsUA(SG_TLS, ctx)
+    assert ua.ping()
+    ua.close()
