@@ -325,8 +325,10 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 	if (n > 0)
 		sip_bld_replace_range(&b, m->via[0].raw,
 				      str_make(fixed, (size_t)n));
+	/* The transport the request really leaves on (TLS to a backend
+	 * from a zone that only listens on UDP: SIP/2.0/TLS). */
 	n = snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%.*s;sgl=%016llx",
-		     sip_tp_name(out->tp), out->hostport, STR_FMT(branch),
+		     sip_tp_name(t->to.tp), out->hostport, STR_FMT(branch),
 		     (unsigned long long)proxy__loop_hash(p, m));
 	if (n < 0 || (size_t)n >= sizeof(via))
 		return -ENOSPC;
