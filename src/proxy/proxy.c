@@ -581,4 +581,12 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st)
 	st->dialogs_active = sip_dlgs_count(p->dlgs, SIP_DLG_CONFIRMED);
 	st->calls_active = sip_dlgs_count(p->dlgs, SIP_DLG__NSTATES);
 	st->bindings = proxy__reg_count(p->reg);
+	{
+		struct tp_stats ts;
+
+		tp_get_stats(p->tp, &ts);
+		st->tls_handshakes = ts.tls_handshakes;
+		st->tls_resumed = ts.tls_resumed;
+		st->tls_failed = ts.tls_failed;
+	}
 }

@@ -26,6 +26,7 @@ struct proxy_stats {
 	uint64_t failovers;
 	uint64_t dialogs_active, calls_active, bindings;
 	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
+	uint64_t tls_handshakes, tls_resumed, tls_failed; /* transport's */
 };
 
 /*

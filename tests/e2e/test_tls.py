@@ -275,9 +275,12 @@ def test_cipher_policy_refuses_non_aead(sipguard, certs, tmp_path):
 
 
 def test_sni_and_resumption(sipguard, certs, tmp_path):
-    sipguard(config(str(tmp_path), certs))
+    sock = os.path.join(str(tmp_path), "ctl.sock")
+    sipguard(config(str(tmp_path), certs) +
+             "guard:\n  control_socket: %s\n" % sock)
     ctx = client_ctx(certs)
     ua = TlsUA(SG_TLS, ctx, sni="other.test")
+    assert ua.sock.getpeercert()["subject"][0][0][1] == "other.test"
     assert ua.ping()       # TLS 1.3 tickets arrive with the first read
     sess = ua.sock.session
     ua.close()
@@ -285,6 +288,14 @@ def test_sni_and_resumption(sipguard, certs, tmp_path):
     assert ua.sock.session_reused
     assert ua.ping()
     ua.close()
+    ctl = os.path.join(os.path.dirname(os.environ.get(
+        "SIPGUARD_BIN", os.path.join(HERE, "..", "..", "build", "release",
+                                     "sipguard"))), "sipguardctl")
+    out = subprocess.run([ctl, "-s", sock, "stats"], capture_output=True,
+                         timeout=10).stdout.decode()
+    stats = dict(l.split()[:2] for l in out.splitlines() if len(l.split()) >= 2)
+    assert int(stats.get("tls.handshakes", 0)) == 2, out
+    assert int(stats.get("tls.resumed", 0)) == 1, out
 
 
 class TlsServer:
