@@ -419,6 +419,45 @@ static void test_resumption(void **state)
 	assert_no_leaks();
 }
 
+/* min_version 1.3 refuses TLS 1.2 clients; no_resumption resumes
+ * nothing. */
+static void test_tls13_only_no_resumption(void **state)
+{
+	struct tls_conf sc = srv_conf();
+	SSL_SESSION *sess;
+	struct sg_addr la;
+	struct cli c;
+	char m[256], buf[256];
+	size_t n;
+	struct h h;
+
+	(void)state;
+	sc.tls13_only = true;
+	sc.no_resumption = true;
+	srv_up(&h, &sc, false, &la);
+	cli_new(&c, TLS1_2_VERSION, NULL, NULL, NULL);
+	assert_false(cli_connect(&h, &c, &la, NULL, NULL));
+	H_PUMP_UNTIL(&h, h_stats(&h).tls_failed == 1);
+	cli_free(&c);
+	cli_new(&c, 0, NULL, NULL, NULL);
+	assert_true(cli_connect(&h, &c, &la, NULL, NULL));
+	n = h_msg(m, sizeof(m), "noresume", "");
+	assert_int_equal(SSL_write(c.ssl, m, (int)n), (int)n);
+	assert_int_equal(cli_read(&h, &c, buf, sizeof(buf)), (int)n);
+	sess = SSL_get1_session(c.ssl);
+	(void)SSL_shutdown(c.ssl);
+	SSL_free(c.ssl);
+	c.ssl = NULL;
+	close(c.fd);
+	assert_true(cli_connect(&h, &c, &la, NULL, sess));
+	assert_false(SSL_session_reused(c.ssl));
+	SSL_SESSION_free(sess);
+	cli_free(&c);
+	assert_int_equal(h_stats(&h).tls_resumed, 0);
+	h_fini(&h);
+	assert_no_leaks();
+}
+
 static void test_mutual(void **state)
 {
 	struct tls_conf sc = srv_conf();
@@ -650,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_ctx_errors),
 		cmocka_unit_test(test_policy_sni_echo),
 		cmocka_unit_test(test_resumption),
+		cmocka_unit_test(test_tls13_only_no_resumption),
 		cmocka_unit_test(test_mutual),
 		cmocka_unit_test(test_outbound),
 		cmocka_unit_test(test_timeout_and_gate),
