@@ -149,14 +149,18 @@ int tp__tls_accept(struct tp_conn *c)
 static int set_peer_check(struct tp_conn *c, SSL *s)
 {
 	const char *name = tp__tls_peer_name_of(c->tp, &c->peer);
+	char host[TLS_NAME_LEN];
 	const void *ip;
 	size_t iplen;
 
-	if (name)
-		return SSL_set_tlsext_host_name(s, name) == 1 &&
-				       SSL_set1_host(s, name) == 1
+	if (name) {
+		/* OpenSSL's SNI macro takes a non-const pointer. */
+		snprintf(host, sizeof(host), "%s", name);
+		return SSL_set_tlsext_host_name(s, host) == 1 &&
+				       SSL_set1_host(s, host) == 1
 			       ? 0
 			       : -ENOMEM;
+	}
 	if (sg_addr_family(&c->peer) == AF_INET6) {
 		ip = &c->peer.u.in6.sin6_addr;
 		iplen = 16;
