@@ -174,6 +174,19 @@ class TlsUA(MiniUA):
         self.sock.close()
 
 
+def usable(port, ctx):
+    """A TLS connection that answers a keep-alive ping.  TLS 1.3 clients
+    finish the handshake first: a refusal shows on the first read (an
+    alert, a reset or the end of the stream)."""
+    try:
+        ua = TlsUA(port, ctx)
+        ok = ua.ping(timeout=3)
+        ua.close()
+        return ok
+    except (ssl.SSLError, OSError):
+        return False
+
+
 def records(tmpdir, n, timeout=3.0):
     p = os.path.join(tmpdir, "cdr.json")
     deadline = time.time() + timeout
@@ -238,11 +251,7 @@ def test_mutual_tls(sipguard, certs, tmp_path):
     its name logged."""
     d = sipguard(config(str(tmp_path), certs))
     for cert in (None, "rogue"):
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
-            ua = TlsUA(SG_MTLS, client_ctx(certs, cert))
-            # TLS 1.3: the client finishes first; the refusal shows on
-            # the first read.
-            ua.ping(timeout=3)
+        assert not usable(SG_MTLS, client_ctx(certs, cert))
     ua = TlsUA(SG_MTLS, client_ctx(certs, "client"))
     first, _, _ = ua.options(SG_MTLS)
     assert first.startswith("SIP/2.0 200"), first
