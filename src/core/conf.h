@@ -44,6 +44,7 @@ enum {
 	CONF_MAX_CERTS = 4,    /* TLS certificates of one zone (SNI) */
 	CONF_CIPHERS_LEN = 512, /* an OpenSSL cipher list, NUL incl. */
 	CONF_HOST_LEN = 254,   /* a DNS name, NUL included */
+	CONF_MAX_IDENTS = 8,   /* allowed client certificate names */
 };
 
 /* Values of the enum options; the fields hold them as int. */
@@ -130,6 +131,8 @@ struct sg_conf_tls {
 	int min_version;                  /* enum conf_tls_version */
 	char client_ca_file[CONF_PATH_LEN];
 	int verify_clients;               /* enum conf_tls_verify */
+	char allowed_clients[CONF_MAX_IDENTS][CONF_HOST_LEN];
+	size_t n_allowed_clients;
 	char ca_file[CONF_PATH_LEN];      /* "" = the system's CAs */
 	char backend_name[CONF_HOST_LEN]; /* names route.backends carry */
 	char trunk_name[CONF_HOST_LEN];

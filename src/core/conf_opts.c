@@ -423,6 +423,9 @@ static int check_tls(struct conf_ctx *c, const void *obj)
 	if (t->verify_clients != CONF_TLS_VERIFY_NONE && !t->client_ca_file[0])
 		return conf_fail(c, "client_ca_file",
 				 "needed when verify_clients is not none");
+	if (t->n_allowed_clients && t->verify_clients != CONF_TLS_VERIFY_REQUIRE)
+		return conf_fail(c, "allowed_clients",
+				 "needs verify_clients: require");
 	return 0;
 }
 
@@ -461,6 +464,11 @@ static const struct conf_opt tls_opts[] = {
 		      "require (a client without a valid one is refused). The "
 		      "verified name (subject alternative name, else common "
 		      "name) is logged and known to the proxy."),
+	CONF_OPT_STRLIST(TLS, allowed_clients, 0, check_host, 0,
+			 "With verify_clients require: only client certificates "
+			 "that carry one of these names (subjectAltName DNS, "
+			 "else common name) are let in, e.g. the trunks this "
+			 "zone serves; empty: any the CA signed."),
 	CONF_OPT_STRING(TLS, ca_file, "", 0, NULL, 0,
 			"PEM CAs trusted for the servers this zone connects "
 			"to; empty: the system's CAs."),

@@ -52,6 +52,9 @@ static void tls_conf_of(struct tls_conf *tc, const struct sg_conf_tls *t)
 			     : t->verify_clients == CONF_TLS_VERIFY_OPTIONAL
 				     ? TLS_VERIFY_OPTIONAL
 				     : TLS_VERIFY_NONE;
+	for (i = 0; i < t->n_allowed_clients && i < TLS_MAX_ALLOWED; i++)
+		tc->allowed_clients[i] = t->allowed_clients[i];
+	tc->nallowed = i;
 	tc->ca_file = t->ca_file;
 	tc->handshake_ms = (uint32_t)t->handshake_timeout;
 	tc->no_resumption = !t->session_resumption;

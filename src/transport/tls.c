@@ -237,10 +237,38 @@ static bool ident_of(X509 *x, char *buf, size_t bufsz)
 	return buf[0] != '\0';
 }
 
+/* A zone with allowed_clients: does the verified certificate carry one
+ * of the names?  Zones without the list allow any verified one. */
+static bool client_allowed(struct tp_conn *c, X509 *x)
+{
+	const struct tls_zone *z = tp__tls_zone_of(c->tp, c->zone);
+	unsigned i;
+
+	if (!c->inbound || !z || !z->nallowed)
+		return true;
+	if (!x || SSL_get_verify_result(c->ssl) != X509_V_OK)
+		return false;
+	for (i = 0; i < z->nallowed; i++)
+		if (X509_check_host(x, z->allowed[i], 0, 0, NULL) == 1)
+			return true;
+	return false;
+}
+
 static void handshake_done(struct tp_conn *c)
 {
 	char abuf[SG_ADDR_STRLEN], id[TLS_IDENT_LEN];
 	X509 *x = SSL_get0_peer_certificate(c->ssl);
+
+	if (!client_allowed(c, x)) {
+		if (!x || !ident_of(x, id, sizeof(id)))
+			snprintf(id, sizeof(id), "(none)");
+		LOG_RL(LOG_LVL_INFO,
+		       "tls from %s: client certificate %s not allowed here",
+		       sg_addr_fmt(&c->peer, abuf, sizeof(abuf)), id);
+		c->tp->st.tls_failed++;
+		tp__conn_close(c, TP_CLOSE_HANDSHAKE);
+		return;
+	}
 
 	c->state = TP_CONN_OPEN;
 	c->tp->st.tls_handshakes++;

@@ -41,6 +41,7 @@ enum {
 	TLS_NAME_LEN = 254,	/* host names */
 	TLS_IDENT_LEN = 128,	/* identities kept per connection */
 	TLS_PASS_LEN = 128,
+	TLS_MAX_ALLOWED = 8,	/* allowed client names per zone */
 };
 
 enum tls_verify {
@@ -63,6 +64,10 @@ struct tls_conf {
 	bool tls13_only;		/* else TLS 1.2 and 1.3 */
 	const char *client_ca_file;
 	enum tls_verify verify_clients;
+	/* REQUIRE only: client certificates must carry one of these names
+	 * (X509_check_host rules); none: any the CA signed. */
+	const char *allowed_clients[TLS_MAX_ALLOWED];
+	unsigned nallowed;
 	const char *ca_file;		/* outbound; NULL: system CAs */
 	uint32_t handshake_ms;		/* 0: 10 s */
 	bool no_resumption;

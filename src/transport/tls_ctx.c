@@ -389,6 +389,14 @@ static int zone_copy(struct tls_zone *z, const struct tls_conf *c)
 		      copy(z->ca, sizeof(z->ca), c->ca_file);
 	if (err)
 		return -EINVAL;
+	if (c->nallowed > TLS_MAX_ALLOWED ||
+	    (c->nallowed && c->verify_clients != TLS_VERIFY_REQUIRE))
+		return -EINVAL;
+	for (i = 0; i < c->nallowed; i++)
+		if (copy(z->allowed[i], sizeof(z->allowed[i]),
+			 c->allowed_clients[i]) || !z->allowed[i][0])
+			return -EINVAL;
+	z->nallowed = c->nallowed;
 	z->tls13_only = c->tls13_only;
 	z->no_resumption = c->no_resumption;
 	z->verify = c->verify_clients;

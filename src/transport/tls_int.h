@@ -29,6 +29,8 @@ struct tls_zone {
 	char client_ca[TLS_PATH_LEN], ca[TLS_PATH_LEN];
 	bool tls13_only, no_resumption;
 	enum tls_verify verify;
+	char allowed[TLS_MAX_ALLOWED][TLS_NAME_LEN];
+	unsigned nallowed;
 	uint32_t handshake_ms;
 	struct tls_ctxs cur;
 };

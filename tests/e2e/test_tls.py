@@ -70,6 +70,7 @@ zones:
       keys: [ "%(d)s/server.key" ]
       client_ca_file: "%(d)s/ca.pem"
       verify_clients: require
+      allowed_clients: [ trunk1.example ]
   - name: pbx
     trust: trusted
     listen: [ "udp:%(ip)s:%(inn)d" ]

@@ -95,6 +95,10 @@ static void test_conf_validation(void **state)
 		{"{backend_name: \"pbx example\"}", "not a host name"},
 		{"{handshake_timeout: 10ms}", "handshake_timeout"},
 		{"{key_password: hunter2, session_resumption: false}", NULL},
+		{"{allowed_clients: [trunk1.example]}", "needs verify_clients"},
+		{"{allowed_clients: [trunk1.example], verify_clients: require,"
+		 " client_ca_file: ca.pem}",
+		 NULL},
 	};
 	char text[512], err[CONF_ERR_LEN];
 	struct sg_conf *c;
@@ -495,6 +499,33 @@ static void test_mutual(void **state)
 	assert_int_equal(tp_tls_identity(h.tp, 12345, buf, sizeof(buf)),
 			 -ENOENT);
 	cli_free(&c);
+	h_fini(&h);
+	/* allowed_clients: a trusted certificate with another name is
+	 * refused; one with a listed name passes. */
+	sc.allowed_clients[0] = "trunk2.example";
+	sc.allowed_clients[1] = "TRUNK1.example"; /* names are caseless */
+	sc.nallowed = 1;
+	srv_up(&h, &sc, false, &la);
+	cli_new(&c, 0, NULL, "client.pem", "client.key");
+	(void)cli_connect(&h, &c, &la, NULL, NULL);
+	H_PUMP_UNTIL(&h, h.why == TP_CLOSE_HANDSHAKE);
+	assert_int_equal(h_stats(&h).tls_failed, 1);
+	cli_free(&c);
+	h_fini(&h);
+	sc.nallowed = 2;
+	srv_up(&h, &sc, false, &la);
+	cli_new(&c, 0, NULL, "client.pem", "client.key");
+	assert_true(cli_connect(&h, &c, &la, NULL, NULL));
+	assert_int_equal(SSL_write(c.ssl, m, (int)n), (int)n);
+	H_PUMP_UNTIL(&h, h.nmsg == 1);
+	assert_int_equal(h_stats(&h).tls_failed, 0);
+	cli_free(&c);
+	h_fini(&h);
+	/* Only with verify_clients require. */
+	sc.verify_clients = TLS_VERIFY_OPTIONAL;
+	h_init(&h, NULL, false);
+	assert_int_equal(tp_tls_zone(h.tp, 1, &sc, buf, sizeof(buf)),
+			 -EINVAL);
 	h_fini(&h);
 	assert_no_leaks();
 }
