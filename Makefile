@@ -14,9 +14,9 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libcrypto libpcre2-8
+PKGS    := yaml-0.1 libssl libcrypto libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wsign-compare -Wpointer-arith \

@@ -8,7 +8,8 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config
 	libyaml-dev            # configuration
-	libssl-dev             # OpenSSL: Digest hashes, HMAC nonces, randomness
+	libssl-dev             # OpenSSL: Digest hashes, HMAC nonces, randomness, TLS
+	openssl                # the TLS tests make their certificates with it
 	libcmocka-dev          # unit tests
 	libpcre2-dev           # IM content rules: PCRE2 regular expressions
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers

@@ -51,6 +51,9 @@ static void on_reload(struct loop *lp, int signo, void *arg)
 
 	(void)lp;
 	(void)signo;
+	/* Certificates are re-read on every SIGHUP, even when the file's
+	 * other changes are refused: renewing a certificate must work. */
+	(void)proxy_tls_reload(d->proxy);
 	if (conf_load(&next, d->config_path, err, sizeof(err)) != 0 ||
 	    conf_reload_check(d->conf, next, err, sizeof(err)) != 0) {
 		log_err("reload refused, keeping the running configuration: %s",

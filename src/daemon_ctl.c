@@ -140,6 +140,9 @@ static int stats(void *arg, struct ctl_out *o)
 	STAT("gate.drop_rate", gs.drop_rate);
 	STAT("gate.bans_active", gs.bans_active);
 	STAT("gate.bans_total", gs.bans_total);
+	STAT("tls.handshakes", st.tls_handshakes);
+	STAT("tls.resumed", st.tls_resumed);
+	STAT("tls.failed", st.tls_failed);
 #undef STAT
 	if (!err && proxy_evlog(c->proxy))
 		err = ctl_out_evlog_stats(o, proxy_evlog(c->proxy));

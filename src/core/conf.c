@@ -26,7 +26,7 @@ enum {
 	CONF__PATH_MAX = 256, /* key path in messages, e.g. zones[1].name */
 	CONF__KEY_SHOWN = 48, /* bytes of an unknown key echoed in a path */
 	CONF__WHY_LEN = 200,  /* one reason */
-	CONF__SCRATCH = 4096, /* largest field conf_schema_verify parses */
+	CONF__SCRATCH = 16384, /* largest field conf_schema_verify parses */
 };
 
 struct conf_ctx {

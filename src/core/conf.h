@@ -41,6 +41,10 @@ enum {
 	CONF_PATH_LEN = 256,   /* file names, NUL included */
 	CONF_TEXT_LEN = 128,   /* free text (User-Agent), NUL incl. */
 	CONF_ERR_LEN = 512,    /* enough for any error message */
+	CONF_MAX_CERTS = 4,    /* TLS certificates of one zone (SNI) */
+	CONF_CIPHERS_LEN = 512, /* an OpenSSL cipher list, NUL incl. */
+	CONF_HOST_LEN = 254,   /* a DNS name, NUL included */
+	CONF_MAX_IDENTS = 8,   /* allowed client certificate names */
 };
 
 /* Values of the enum options; the fields hold them as int. */
@@ -103,6 +107,39 @@ struct sg_conf_tcp {
 	int64_t max_buffer; /* bytes */
 };
 
+enum conf_tls_version {
+	CONF_TLS_12,
+	CONF_TLS_13,
+};
+
+enum conf_tls_verify {
+	CONF_TLS_VERIFY_NONE,
+	CONF_TLS_VERIFY_OPTIONAL,
+	CONF_TLS_VERIFY_REQUIRE,
+};
+
+/* TLS of a zone: its listeners (server side) and the connections it
+ * opens (client side).  key_password is secret. */
+struct sg_conf_tls {
+	char certificates[CONF_MAX_CERTS][CONF_PATH_LEN]; /* PEM chains */
+	size_t n_certificates;
+	char keys[CONF_MAX_CERTS][CONF_PATH_LEN]; /* PEM keys, same order */
+	size_t n_keys;
+	char key_password[CONF_TEXT_LEN]; /* "" when the keys are clear */
+	char ciphers[CONF_CIPHERS_LEN];   /* TLS 1.2 (OpenSSL syntax) */
+	char ciphersuites[CONF_CIPHERS_LEN]; /* TLS 1.3 */
+	int min_version;                  /* enum conf_tls_version */
+	char client_ca_file[CONF_PATH_LEN];
+	int verify_clients;               /* enum conf_tls_verify */
+	char allowed_clients[CONF_MAX_IDENTS][CONF_HOST_LEN];
+	size_t n_allowed_clients;
+	char ca_file[CONF_PATH_LEN];      /* "" = the system's CAs */
+	char backend_name[CONF_HOST_LEN]; /* names route.backends carry */
+	char trunk_name[CONF_HOST_LEN];
+	int64_t handshake_timeout;        /* ms */
+	bool session_resumption;
+};
+
 struct sg_conf_zone {
 	char name[CONF_NAME_LEN]; /* unique among zones */
 	int trust;                /* enum conf_trust */
@@ -110,6 +147,7 @@ struct sg_conf_zone {
 	size_t n_listen;
 	struct sg_conf_route route;
 	struct sg_conf_tcp tcp;
+	struct sg_conf_tls tls;
 };
 
 enum {

@@ -374,6 +374,131 @@ static const struct conf_section tcp_sec = {
 	.help = "Stream transports (TCP, TLS) of a zone.",
 };
 
+/* -------------------------------------------------------------------- tls */
+
+/* OpenSSL cipher-list syntax only: the list itself is checked by OpenSSL
+ * when the zone's TLS contexts are made (transport/tls_ctx.c). */
+static int check_ciphers(const char *s, char *why, size_t whysz)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr(":+-!@=_.,", *s))
+			continue;
+		snprintf(why, whysz, "not an OpenSSL cipher list");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A DNS name (certificate host name check, SNI). */
+static int check_host(const char *s, char *why, size_t whysz)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.')
+			continue;
+		snprintf(why, whysz, "not a host name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct conf_enum tls_versions[] = {
+	{"1.2", CONF_TLS_12},
+	{"1.3", CONF_TLS_13},
+	{NULL, 0},
+};
+
+static const struct conf_enum tls_verifies[] = {
+	{"none", CONF_TLS_VERIFY_NONE},
+	{"optional", CONF_TLS_VERIFY_OPTIONAL},
+	{"require", CONF_TLS_VERIFY_REQUIRE},
+	{NULL, 0},
+};
+
+static int check_tls(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_tls *t = obj;
+
+	if (t->n_keys != t->n_certificates)
+		return conf_fail(c, "keys",
+				 "one key per certificate, in the same order");
+	if (t->verify_clients != CONF_TLS_VERIFY_NONE && !t->client_ca_file[0])
+		return conf_fail(c, "client_ca_file",
+				 "needed when verify_clients is not none");
+	if (t->n_allowed_clients && t->verify_clients != CONF_TLS_VERIFY_REQUIRE)
+		return conf_fail(c, "allowed_clients",
+				 "needs verify_clients: require");
+	return 0;
+}
+
+/* AEAD only: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305. */
+#define TLS_CIPHERS                                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_SUITES \
+	"TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+
+#define TLS struct sg_conf_tls
+static const struct conf_opt tls_opts[] = {
+	CONF_OPT_STRLIST(TLS, certificates, 0, NULL, 0,
+			 "PEM files, each a certificate followed by its chain. "
+			 "The first is the default; the others are chosen by "
+			 "the name a client asks for (SNI) when their "
+			 "certificate carries it. Re-read on SIGHUP."),
+	CONF_OPT_STRLIST(TLS, keys, 0, NULL, 0,
+			 "PEM private keys, one per certificate, same order."),
+	CONF_OPT_STRING(TLS, key_password, "", 0, NULL, CONF_SECRET,
+			"Password of encrypted keys; never logged nor dumped."),
+	CONF_OPT_STRING(TLS, ciphers, TLS_CIPHERS, 1, check_ciphers, 0,
+			"TLS 1.2 cipher list (OpenSSL syntax); the default "
+			"allows AEAD ciphers with ECDHE only."),
+	CONF_OPT_STRING(TLS, ciphersuites, TLS_SUITES, 1, check_ciphers, 0,
+			"TLS 1.3 cipher suites (OpenSSL syntax)."),
+	CONF_OPT_ENUM(TLS, min_version, "1.2", tls_versions, 0,
+		      "Oldest TLS version accepted and offered: 1.2 or 1.3."),
+	CONF_OPT_STRING(TLS, client_ca_file, "", 0, NULL, 0,
+			"PEM CAs that client certificates must chain to "
+			"(mutual TLS)."),
+	CONF_OPT_ENUM(TLS, verify_clients, "none", tls_verifies, 0,
+		      "Client certificates on this zone's TLS listeners: none "
+		      "(not asked for), optional (verified when sent), or "
+		      "require (a client without a valid one is refused). The "
+		      "verified name (subject alternative name, else common "
+		      "name) is logged and known to the proxy."),
+	CONF_OPT_STRLIST(TLS, allowed_clients, 0, check_host, 0,
+			 "With verify_clients require: only client certificates "
+			 "that carry one of these names (subjectAltName DNS, "
+			 "else common name) are let in, e.g. the trunks this "
+			 "zone serves; empty: any the CA signed."),
+	CONF_OPT_STRING(TLS, ca_file, "", 0, NULL, 0,
+			"PEM CAs trusted for the servers this zone connects "
+			"to; empty: the system's CAs."),
+	CONF_OPT_STRING(TLS, backend_name, "", 0, check_host, 0,
+			"Host name the certificates of this zone's `tls:` "
+			"route.backends must carry (also sent as SNI); empty: "
+			"they must carry the backend's IP address."),
+	CONF_OPT_STRING(TLS, trunk_name, "", 0, check_host, 0,
+			"The same for this zone's `tls:` route.trunk."),
+	CONF_OPT_DURATION(TLS, handshake_timeout, "10s", 100, 120000, 0,
+			  "A TLS handshake not finished after this is dropped."),
+	CONF_OPT_BOOL(TLS, session_resumption, "true", 0,
+		      "Session tickets and a session cache, so clients that "
+		      "reconnect skip the full handshake."),
+	CONF_OPT_END,
+};
+#undef TLS
+
+static const struct conf_section tls_sec = {
+	.name = "zones[].tls",
+	.size = sizeof(struct sg_conf_tls),
+	.opts = tls_opts,
+	.check = check_tls,
+	.help = "TLS of a zone: its `tls:` listeners and the TLS connections "
+		"it opens (RFC 3261 26.2, RFC 5630, RFC 5922).",
+};
+
 /* ------------------------------------------------------------------ guard */
 
 static const struct conf_enum auth_modes[] = {
@@ -868,6 +993,7 @@ static const struct conf_opt zone_opts[] = {
 		"Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
 	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
 	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
+	CONF_OPT_SECTION(ZONE, tls, tls_sec, 0, "TLS."),
 	CONF_OPT_END,
 };
 #undef ZONE

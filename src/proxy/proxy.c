@@ -314,16 +314,14 @@ static int add_listener(struct proxy *p, const struct conf_addr *ca,
 	char as[SG_ADDR_STRLEN];
 	int err;
 
-	if (tp == SIP_TP_TLS) {
-		log_warn("zone %s: TLS listeners are not supported yet",
-			 p->zones[zone].c->name);
-		return 0;
-	}
 	err = tp_listen(p->tp, tp, &ca->addr, (uint16_t)zone, &l->local);
 	if (err) {
 		log_err("zone %s: cannot listen on %s %s: %s",
 			p->zones[zone].c->name, sip_tp_name(tp),
-			sg_addr_fmt(&ca->addr, as, sizeof(as)), strerror(-err));
+			sg_addr_fmt(&ca->addr, as, sizeof(as)),
+			tp == SIP_TP_TLS && err == -EPROTONOSUPPORT
+				? "no certificate (zones[].tls.certificates)"
+				: strerror(-err));
 		return err;
 	}
 	l->zone = (uint16_t)zone;
@@ -372,6 +370,9 @@ static int setup_zones(struct proxy *p)
 		pz->idx = z;
 		pz->trusted = c->zones[z].trust == CONF_TRUSTED;
 	}
+	err = proxy__tls_setup(p);
+	if (err)
+		return err;
 	for (z = 0; z < p->nzones; z++) {
 		struct proxy_zone *pz = &p->zones[z];
 
@@ -581,4 +582,12 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st)
 	st->dialogs_active = sip_dlgs_count(p->dlgs, SIP_DLG_CONFIRMED);
 	st->calls_active = sip_dlgs_count(p->dlgs, SIP_DLG__NSTATES);
 	st->bindings = proxy__reg_count(p->reg);
+	{
+		struct tp_stats ts;
+
+		tp_get_stats(p->tp, &ts);
+		st->tls_handshakes = ts.tls_handshakes;
+		st->tls_resumed = ts.tls_resumed;
+		st->tls_failed = ts.tls_failed;
+	}
 }

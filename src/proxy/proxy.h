@@ -26,6 +26,7 @@ struct proxy_stats {
 	uint64_t failovers;
 	uint64_t dialogs_active, calls_active, bindings;
 	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
+	uint64_t tls_handshakes, tls_resumed, tls_failed; /* transport's */
 };
 
 /*
@@ -40,5 +41,11 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
 /* The guard (bans, rules) and event log, for the control socket. */
 struct guard *proxy_guard(struct proxy *p);
 struct evlog *proxy_evlog(struct proxy *p);
+/*
+ * Read every zone's TLS certificates, keys and CA files again; swap them
+ * in only if all are good (else the running ones stay: -EINVAL, logged).
+ * Live connections are kept.  0 also when there is no TLS.
+ */
+int proxy_tls_reload(struct proxy *p);
 
 #endif

@@ -6,5 +6,6 @@ PROXY_SRCS := \
 	src/proxy/response.c \
 	src/proxy/backend.c \
 	src/proxy/registrar.c \
-	src/proxy/guardconf.c
+	src/proxy/guardconf.c \
+	src/proxy/tlsconf.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

@@ -160,6 +160,10 @@ int proxy__via_target(struct sip_peer *peer, const struct sip_via *v,
 		      const struct sip_peer *hint);
 const struct proxy_lis *proxy__egress(const struct proxy *p, unsigned zone,
 				      const struct sip_peer *to);
+/* "udp", "tcp", "tls": the URI transport parameter of a transport. */
+const char *proxy__tp_param(enum sip_tp tp);
+/* tlsconf.c: the zones' TLS settings into the transport. */
+int proxy__tls_setup(struct proxy *p);
 uint64_t proxy__loop_hash(const struct proxy *p, const struct sip_msg *m);
 bool proxy__is_loop(const struct proxy *p, const struct sip_msg *m);
 int proxy__via_fix(char *dst, size_t dstsz, const struct sip_via *v,

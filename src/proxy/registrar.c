@@ -242,8 +242,7 @@ int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 			err = put_contact(p, b, c, &used,
 					  "<sip:sg%s@%s;transport=%s>%.*s",
 					  token, egress->hostport,
-					  egress->tp == SIP_TP_UDP ? "udp" :
-								     "tcp",
+					  proxy__tp_param(egress->tp),
 					  STR_FMT(c->params));
 		if (err)
 			return err;

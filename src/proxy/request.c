@@ -325,8 +325,10 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 	if (n > 0)
 		sip_bld_replace_range(&b, m->via[0].raw,
 				      str_make(fixed, (size_t)n));
+	/* The transport the request really leaves on (TLS to a backend
+	 * from a zone that only listens on UDP: SIP/2.0/TLS). */
 	n = snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%.*s;sgl=%016llx",
-		     sip_tp_name(out->tp), out->hostport, STR_FMT(branch),
+		     sip_tp_name(t->to.tp), out->hostport, STR_FMT(branch),
 		     (unsigned long long)proxy__loop_hash(p, m));
 	if (n < 0 || (size_t)n >= sizeof(via))
 		return -ENOSPC;
@@ -341,13 +343,12 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 			n = snprintf(rr, sizeof(rr),
 				     "<sip:%s;transport=%s;lr>, "
 				     "<sip:%s;transport=%s;lr>",
-				     out->hostport, out->tp == SIP_TP_UDP ?
-				     "udp" : "tcp", in->hostport,
-				     in->tp == SIP_TP_UDP ? "udp" : "tcp");
+				     out->hostport, proxy__tp_param(out->tp),
+				     in->hostport, proxy__tp_param(in->tp));
 		else
 			n = snprintf(rr, sizeof(rr),
 				     "<sip:%s;transport=%s;lr>", out->hostport,
-				     out->tp == SIP_TP_UDP ? "udp" : "tcp");
+				     proxy__tp_param(out->tp));
 		if (n < 0 || (size_t)n >= sizeof(rr))
 			return -ENOSPC;
 		h = sip_msg_hdr(m, SIP_HDR_RECORD_ROUTE);

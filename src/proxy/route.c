@@ -27,6 +27,11 @@ static enum sip_tp tp_from_str(struct str t, bool sips)
 	return sips ? SIP_TP_TLS : SIP_TP_UDP;
 }
 
+const char *proxy__tp_param(enum sip_tp tp)
+{
+	return tp == SIP_TP_TLS ? "tls" : tp == SIP_TP_TCP ? "tcp" : "udp";
+}
+
 static uint16_t default_port(enum sip_tp tp)
 {
 	return tp == SIP_TP_TLS ? 5061 : 5060;

@@ -122,6 +122,7 @@ static void src_put(struct transport *tp, struct tp_src *s)
 
 static void conn_free(struct tp_conn *c)
 {
+	tp__tls_free(c);
 	mem_free(c->rx);
 	mem_free(c->tx);
 	mem_free(c);
@@ -181,6 +182,7 @@ void tp__conns_fini(struct transport *tp)
 	htab_fini(&tp->by_addr);
 	htab_fini(&tp->by_alias);
 	htab_fini(&tp->by_src);
+	tp__tls_fini(tp);
 }
 
 int tp__conn_new(struct tp_conn **cp, struct transport *tp, int fd,
@@ -235,6 +237,8 @@ void tp__conn_close(struct tp_conn *c, enum tp_close_why why)
 
 	if (c->state == TP_CONN_CLOSED)
 		return;
+	if (c->ssl && why != TP_CLOSE_ERROR)
+		tp__tls_close(c);
 	c->state = TP_CONN_CLOSED;
 	c->why = why;
 	tp->st.closed[why]++;
@@ -280,7 +284,7 @@ struct tp_conn *tp__conn_by_id(const struct transport *tp, uint64_t id)
  * over ones still connecting, so a failed reconnect attempt does not
  * hide a working connection. */
 struct tp_conn *tp__conn_by_addr(const struct transport *tp,
-				 const struct sg_addr *a)
+				 const struct sg_addr *a, bool tls)
 {
 	struct tp_conn *best = NULL, *c;
 	struct hnode *n;
@@ -288,6 +292,8 @@ struct tp_conn *tp__conn_by_addr(const struct transport *tp,
 	n = htab_find(&tp->by_addr, addr_hash(&tp->by_addr, a), eq_addr, a);
 	for (; n; n = htab_find_next(n, eq_addr, a)) {
 		c = HTAB_ENTRY(n, struct tp_conn, by_addr);
+		if ((c->ssl != NULL) != tls)
+			continue;
 		if (c->state == TP_CONN_OPEN)
 			return c;
 		best = best ? best : c;
@@ -295,6 +301,8 @@ struct tp_conn *tp__conn_by_addr(const struct transport *tp,
 	n = htab_find(&tp->by_alias, addr_hash(&tp->by_alias, a), eq_alias, a);
 	for (; n; n = htab_find_next(n, eq_alias, a)) {
 		c = HTAB_ENTRY(n, struct tp_conn, by_alias);
+		if ((c->ssl != NULL) != tls)
+			continue;
 		if (c->state == TP_CONN_OPEN)
 			return c;
 		best = best ? best : c;
@@ -327,6 +335,11 @@ static void on_tmr(void *arg)
 		tp__conn_close(c, TP_CLOSE_CONNECT);
 		return;
 	}
+	if (c->state == TP_CONN_HANDSHAKE) {
+		c->tp->st.tls_failed++;
+		tp__conn_close(c, TP_CLOSE_HANDSHAKE);
+		return;
+	}
 	if (!idle)
 		return;
 	if (now - c->last >= idle) {
@@ -344,6 +357,9 @@ void tp__conn_arm(struct tp_conn *c)
 	if (c->state == TP_CONN_CONNECTING)
 		tmr_start(loop_timers(tp->loop), &c->tmr, tp->conf.connect_ms,
 			  on_tmr, c);
+	else if (c->state == TP_CONN_HANDSHAKE)
+		tmr_start(loop_timers(tp->loop), &c->tmr,
+			  tp__tls_handshake_ms(c), on_tmr, c);
 	else if (tp->conf.idle_ms)
 		tmr_start(loop_timers(tp->loop), &c->tmr, tp->conf.idle_ms,
 			  on_tmr, c);
@@ -370,7 +386,7 @@ int tp__conn_watch(struct tp_conn *c, unsigned events)
 void tp__conn_peer(const struct tp_conn *c, struct sip_peer *pp)
 {
 	memset(pp, 0, sizeof(*pp));
-	pp->tp = SIP_TP_TCP;
+	pp->tp = c->ssl ? SIP_TP_TLS : SIP_TP_TCP;
 	pp->addr = c->peer;
 	pp->conn_id = c->id;
 	pp->local = c->local;

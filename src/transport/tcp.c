@@ -102,6 +102,12 @@ static void accept_one(struct tp_listener *ls, int fd,
 	}
 	set_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	tp->st.accepted++;
+	/* TLS: the handshake starts with the client's first bytes, under
+	 * the handshake timer. */
+	if (ls->kind == SIP_TP_TLS && tp__tls_accept(c) != 0) {
+		tp__conn_close(c, TP_CLOSE_ERROR);
+		return;
+	}
 	tp__conn_arm(c);
 	if (tp__conn_watch(c, LOOP_READ) != 0)
 		tp__conn_close(c, TP_CLOSE_ERROR);
@@ -231,6 +237,12 @@ static ssize_t sock_send(int fd, const char *p, size_t n)
 	return w;
 }
 
+/* The same through TLS when the connection has it. */
+static ssize_t conn_send(struct tp_conn *c, const char *p, size_t n)
+{
+	return c->ssl ? tp__tls_send(c, p, n) : sock_send(c->fd, p, n);
+}
+
 int tp__tcp_write(struct tp_conn *c, const char *p, size_t n)
 {
 	ssize_t w = 0;
@@ -239,7 +251,7 @@ int tp__tcp_write(struct tp_conn *c, const char *p, size_t n)
 	if (c->state == TP_CONN_CLOSED)
 		return -ENOTCONN;
 	if (c->tx_len == c->tx_off && c->state == TP_CONN_OPEN && n) {
-		w = sock_send(c->fd, p, n);
+		w = conn_send(c, p, n);
 		if (w < 0) {
 			tp__conn_close(c, TP_CLOSE_ERROR);
 			return (int)w;
@@ -274,7 +286,7 @@ static void tx_flush(struct tp_conn *c)
 	ssize_t w;
 
 	while (c->tx_off < c->tx_len) {
-		w = sock_send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off);
+		w = conn_send(c, c->tx + c->tx_off, c->tx_len - c->tx_off);
 		if (w < 0) {
 			tp__conn_close(c, TP_CLOSE_ERROR);
 			return;
@@ -384,14 +396,31 @@ static void rx_keep(struct tp_conn *c, const char *base, size_t off, size_t len)
 	c->rx_len = rest;
 }
 
+/* recv(2), or a TLS read: bytes, 0 at end of stream, or -errno. */
+static ssize_t conn_recv(struct tp_conn *c, char *p, size_t n)
+{
+	ssize_t r;
+
+	if (c->ssl)
+		return tp__tls_recv(c, p, n);
+	do {
+		r = recv(c->fd, p, n, MSG_DONTWAIT);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
 static void conn_read(struct tp_conn *c)
 {
 	struct transport *tp = c->tp;
-	size_t len = 0, room = tp->conf.max_rx, off;
-	char *base = tp->scratch;
+	size_t len, room, off;
+	char *base;
 	ssize_t n;
 	int err;
 
+again:
+	len = 0;
+	room = tp->conf.max_rx;
+	base = tp->scratch;
 	if (c->rx_len) {
 		err = rx_reserve(c);
 		if (err) {
@@ -403,11 +432,9 @@ static void conn_read(struct tp_conn *c)
 		len = c->rx_len;
 		room = c->rx_cap - len;
 	}
-	do {
-		n = recv(c->fd, base + len, room, MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
+	n = conn_recv(c, base + len, room);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (n != -EAGAIN && n != -EWOULDBLOCK)
 			tp__conn_close(c, TP_CLOSE_ERROR);
 		return;
 	}
@@ -418,8 +445,8 @@ static void conn_read(struct tp_conn *c)
 	}
 	/* Banned or over its byte rate since it connected: hang up. */
 	if (c->inbound && tp->gate &&
-	    !tp->gate(tp->gate_arg, &c->peer, SIP_TP_TCP, c->zone,
-		      (size_t)n)) {
+	    !tp->gate(tp->gate_arg, &c->peer,
+		      c->ssl ? SIP_TP_TLS : SIP_TP_TCP, c->zone, (size_t)n)) {
 		tp->st.gated_reads++;
 		tp__conn_close(c, TP_CLOSE_GATE);
 		return;
@@ -429,6 +456,10 @@ static void conn_read(struct tp_conn *c)
 	off = frame_all(c, base, len);
 	if (c->state != TP_CONN_CLOSED)
 		rx_keep(c, base, off, len);
+	/* Decrypted bytes OpenSSL holds make no socket event: take them
+	 * now (at most the rest of one record). */
+	if (c->state == TP_CONN_OPEN && tp__tls_pending(c))
+		goto again;
 }
 
 /* The outgoing connect finished (or failed). */
@@ -447,7 +478,7 @@ static void connect_done(struct tp_conn *c)
 		tp__conn_close(c, TP_CLOSE_CONNECT);
 		return;
 	}
-	c->state = TP_CONN_OPEN;
+	c->state = c->ssl ? TP_CONN_HANDSHAKE : TP_CONN_OPEN;
 	c->tp->st.connected++;
 	tp__conn_touch(c);
 	tp__conn_arm(c);
@@ -464,9 +495,19 @@ void tp__tcp_on_event(struct loop *l, int fd, unsigned revents, void *arg)
 			return;
 		connect_done(c);
 	}
+	if (c->state == TP_CONN_HANDSHAKE) {
+		if (!tp__tls_handshake(c))
+			return;
+		/* Queued output goes now; records that came with the
+		 * handshake's last flight are read now. */
+		revents |= LOOP_READ | (c->tx_len > c->tx_off ? LOOP_WRITE : 0);
+	}
 	if (c->state == TP_CONN_OPEN && (revents & LOOP_WRITE))
 		tx_flush(c);
-	if (c->state == TP_CONN_OPEN && (revents & (LOOP_READ | LOOP_ERR)))
+	/* TLS reads may wait for the socket to take a write. */
+	if (c->state == TP_CONN_OPEN &&
+	    (revents & (LOOP_READ | LOOP_ERR) ||
+	     (c->ssl && (revents & LOOP_WRITE))))
 		conn_read(c);
 }
 
@@ -524,15 +565,22 @@ int tp__tcp_connect(struct transport *tp, const struct sip_peer *to,
 	fd = connect_start(&to->addr, from, &done);
 	if (fd < 0)
 		return fd;
+	/* TLS: the zone asked for, whose TLS settings (CAs, client
+	 * certificate) apply, even when the source address is borrowed
+	 * from another zone's listener. */
 	err = tp__conn_new(&c, tp, fd, false, &to->addr,
 			   from ? from->idx : to->local,
-			   from ? from->zone : to->zone);
+			   from && to->tp != SIP_TP_TLS ? from->zone : to->zone);
 	if (err) {
 		close(fd);
 		return err;
 	}
+	if (to->tp == SIP_TP_TLS && (err = tp__tls_connect(c)) != 0) {
+		tp__conn_close(c, TP_CLOSE_ERROR);
+		return err;
+	}
 	if (done) {
-		c->state = TP_CONN_OPEN;
+		c->state = c->ssl ? TP_CONN_HANDSHAKE : TP_CONN_OPEN;
 		tp->st.connected++;
 	}
 	tp__conn_arm(c);

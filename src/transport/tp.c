@@ -99,7 +99,7 @@ void tp_free(struct transport *tp)
 	tp__conns_fini(tp);
 	for (i = 0; i < tp->nlst; i++) {
 		ls = &tp->lst[i];
-		if (ls->kind == SIP_TP_TCP) {
+		if (ls->kind != SIP_TP_UDP) {
 			tp__tcp_listener_close(ls);
 		} else {
 			loop_fd_del(tp->loop, ls->fd);
@@ -210,7 +210,9 @@ int tp_listen(struct transport *tp, enum sip_tp kind, const struct sg_addr *a,
 
 	if (!tp || !a)
 		return -EINVAL;
-	if (kind != SIP_TP_UDP && kind != SIP_TP_TCP)
+	if (kind != SIP_TP_UDP && kind != SIP_TP_TCP && kind != SIP_TP_TLS)
+		return -EPROTONOSUPPORT;
+	if (kind == SIP_TP_TLS && !tp__tls_can_serve(tp, zone))
 		return -EPROTONOSUPPORT;
 	if (!family_ok(a))
 		return -EAFNOSUPPORT;
@@ -272,14 +274,17 @@ static int tcp_send(struct transport *tp, const struct sip_peer *to,
 		    const char *p, size_t n)
 {
 	struct tp_conn *c = tp__conn_by_id(tp, to->conn_id);
+	bool tls = to->tp == SIP_TP_TLS;
 
+	/* A connection named by id is used as it is (the peer it came
+	 * from); by address only one of the asked kind will do. */
 	if (!c && family_ok(&to->addr))
-		c = tp__conn_by_addr(tp, &to->addr);
+		c = tp__conn_by_addr(tp, &to->addr, tls);
 	if (c)
 		return tp__tcp_write(c, p, n);
 	if (!family_ok(&to->addr))
 		return to->conn_id ? -ENOTCONN : -EAFNOSUPPORT;
-	return tp__tcp_connect(tp, to, pick(tp, SIP_TP_TCP, to), p, n);
+	return tp__tcp_connect(tp, to, pick(tp, to->tp, to), p, n);
 }
 
 int tp_send(struct transport *tp, const struct sip_peer *to, const char *p,
@@ -302,6 +307,7 @@ int tp_send(struct transport *tp, const struct sip_peer *to, const char *p,
 			tp->st.udp_tx++;
 		return err;
 	case SIP_TP_TCP:
+	case SIP_TP_TLS:
 		err = tcp_send(tp, to, p, n);
 		if (!err)
 			tp->st.tcp_tx_msgs++;

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/addr.h"
 #include "core/htab.h"
@@ -55,8 +56,12 @@ struct tp_src {
 enum tp_conn_state {
 	TP_CONN_CONNECTING = 0,
 	TP_CONN_OPEN,
-	TP_CONN_CLOSED, /* waiting for the reaper */
+	TP_CONN_CLOSED,    /* waiting for the reaper */
+	TP_CONN_HANDSHAKE, /* TLS: connected, handshake under way */
 };
+
+struct ssl_st;
+struct tp_tls;
 
 /* One TCP connection.  Owner: its transport (conn.c). */
 struct tp_conn {
@@ -81,6 +86,9 @@ struct tp_conn {
 	size_t rx_len, rx_cap;
 	char *tx;                      /* queued output; NULL when none */
 	size_t tx_off, tx_len, tx_cap; /* pending: tx[tx_off..tx_len) */
+	struct ssl_st *ssl;            /* TLS (tls.c); NULL for TCP */
+	char *tls_ident;               /* verified peer identity, or NULL */
+	bool tls_broken;               /* fatal TLS error: no close_notify */
 };
 
 /* Owner: the caller of tp_new(). */
@@ -103,6 +111,7 @@ struct transport {
 	struct tp_conn *live; /* all open/connecting connections */
 	struct tp_conn *dead; /* closed, to free on the next turn */
 	struct tmr reaper;
+	struct tp_tls *tls; /* owned (tls_ctx.c); NULL without TLS */
 };
 
 /* conn.c */
@@ -115,8 +124,9 @@ int tp__conn_new(struct tp_conn **cp, struct transport *tp, int fd,
 		 uint16_t zone);
 void tp__conn_close(struct tp_conn *c, enum tp_close_why why);
 struct tp_conn *tp__conn_by_id(const struct transport *tp, uint64_t id);
+/* Only TLS connections when tls, only TCP ones otherwise. */
 struct tp_conn *tp__conn_by_addr(const struct transport *tp,
-				 const struct sg_addr *a);
+				 const struct sg_addr *a, bool tls);
 void tp__conn_set_alias(struct tp_conn *c, const struct sg_addr *a);
 /* Note traffic (idle timer restarts lazily from c->last). */
 void tp__conn_touch(struct tp_conn *c);
@@ -134,5 +144,23 @@ int tp__tcp_write(struct tp_conn *c, const char *p, size_t n);
 int tp__tcp_connect(struct transport *tp, const struct sip_peer *to,
 		    const struct tp_listener *from, const char *p, size_t n);
 void tp__tcp_on_event(struct loop *l, int fd, unsigned revents, void *arg);
+
+/* tls_ctx.c */
+void tp__tls_fini(struct transport *tp);
+uint32_t tp__tls_handshake_ms(const struct tp_conn *c);
+/* Zone has a certificate (may have TLS listeners). */
+bool tp__tls_can_serve(const struct transport *tp, uint16_t zone);
+/* tls.c: TLS on connection c (fd set, not yet watched). */
+int tp__tls_accept(struct tp_conn *c);	/* -> TP_CONN_HANDSHAKE */
+int tp__tls_connect(struct tp_conn *c);	/* handshake once connected */
+/* Drive the handshake; true when it just finished (c is OPEN then). */
+bool tp__tls_handshake(struct tp_conn *c);
+/* Like send(2)/recv(2) on a non-blocking socket: bytes, 0 (send: would
+ * block; recv: end of stream), -EAGAIN (recv), -errno. */
+ssize_t tp__tls_send(struct tp_conn *c, const char *p, size_t n);
+ssize_t tp__tls_recv(struct tp_conn *c, char *p, size_t n);
+bool tp__tls_pending(const struct tp_conn *c);
+void tp__tls_close(struct tp_conn *c);	/* close_notify, best effort */
+void tp__tls_free(struct tp_conn *c);
 
 #endif

@@ -19,6 +19,7 @@
 #include "core/addr.h"
 #include "sip/sip.h"
 #include "sip/sip_peer.h"
+#include "transport/tls.h"
 
 enum {
 	UDP_BATCH = 32,		/* datagrams per recvmmsg call */
@@ -120,6 +121,7 @@ enum tp_close_why {
 	TP_CLOSE_ERROR,		/* socket error (reset...) */
 	TP_CLOSE_CONNECT,	/* outgoing connect failed or timed out */
 	TP_CLOSE_GATE,		/* the gate refused the source (ban, rate) */
+	TP_CLOSE_HANDSHAKE,	/* TLS handshake failed or timed out */
 	TP_CLOSE_WHY_MAX,
 };
 
@@ -135,6 +137,9 @@ struct tp_stats {
 	uint64_t gated_dgrams;	/* datagrams the gate dropped */
 	uint64_t gated_accepts;	/* connections the gate refused */
 	uint64_t gated_reads;	/* connections closed by the gate */
+	uint64_t tls_handshakes; /* completed, in and out */
+	uint64_t tls_resumed;	/* of which resumed sessions */
+	uint64_t tls_failed;	/* failed handshakes (timeouts: closed[]) */
 };
 
 /*
@@ -179,7 +184,9 @@ void tp_set_close_fn(struct transport *tp, tp_close_fn *fn, void *arg);
 /*
  * Listen on a (port 0: any) with UDP or TCP in zone.  *local_idp (may be
  * NULL) receives the listener index that sip_peer.local carries.
- * Returns 0, -ENOSPC after TP_MAX_LISTENERS, -EPROTONOSUPPORT (TLS),
+ * TLS: tp_tls_zone() for zone first.
+ * Returns 0, -ENOSPC after TP_MAX_LISTENERS, -EPROTONOSUPPORT (TLS
+ * without tp_tls_zone()),
  * -EAFNOSUPPORT, or -errno from socket/bind/listen.
  */
 int tp_listen(struct transport *tp, enum sip_tp kind, const struct sg_addr *a,
@@ -198,7 +205,10 @@ int tp_local_addr(const struct transport *tp, uint16_t idx,
  * it is up.  The bytes are written or queued whole, or not at all.
  * Returns 0, or -EADDRNOTAVAIL (no listener), -EAFNOSUPPORT, -EMFILE
  * (max_conns), -ENOBUFS (output queue full: the connection is closed),
- * -EPROTONOSUPPORT (TLS), -ENOMEM, -errno.  UDP -EAGAIN: dropped.
+ * TLS: as TCP, over TLS connections only; a new one verifies the
+ * server (tp_tls_peer_name()) and is used once its handshake is done.
+ * -EPROTONOSUPPORT (TLS not set up for the zone), -ENOMEM, -errno.
+ * UDP -EAGAIN: dropped.
  */
 int tp_send(struct transport *tp, const struct sip_peer *to, const char *p,
 	    size_t n);

@@ -89,6 +89,10 @@ static void test_uri_target(void **state)
 		{ "sip:bob@10.0.0.1:5080;transport=tcp", 0, SIP_TP_TCP,
 		  "10.0.0.1:5080" },
 		{ "sips:bob@10.0.0.1", 0, SIP_TP_TLS, "10.0.0.1:5061" },
+		{ "sip:bob@10.0.0.1;transport=TLS", 0, SIP_TP_TLS,
+		  "10.0.0.1:5061" },
+		{ "sips:bob@10.0.0.1:5071;transport=tcp", 0, SIP_TP_TLS,
+		  "10.0.0.1:5071" },
 		{ "sip:bob@[2001:db8::1]:5070", 0, SIP_TP_UDP,
 		  "[2001:db8::1]:5070" },
 		{ "sip:bob@host.example;maddr=10.9.9.9", 0, SIP_TP_UDP,
@@ -162,6 +166,15 @@ static void fake_proxy(struct proxy *p)
 	p->lis[1].tp = SIP_TP_TCP;
 	p->lis[1].zone = 1;
 	p->nlis = 2;
+}
+
+/* The transport parameter request.c and registrar.c write. */
+static void test_tp_param(void **state)
+{
+	(void)state;
+	assert_string_equal(proxy__tp_param(SIP_TP_UDP), "udp");
+	assert_string_equal(proxy__tp_param(SIP_TP_TCP), "tcp");
+	assert_string_equal(proxy__tp_param(SIP_TP_TLS), "tls");
 }
 
 static void test_uri_is_us(void **state)
@@ -256,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_via_fix),
 		cmocka_unit_test(test_via_fix_no_room),
 		cmocka_unit_test(test_uri_target),
+		cmocka_unit_test(test_tp_param),
 		cmocka_unit_test(test_via_target),
 		cmocka_unit_test(test_uri_is_us),
 		cmocka_unit_test(test_loop_hash),

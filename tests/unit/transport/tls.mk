@@ -1,0 +1,1 @@
+UNIT_TESTS += transport/test_tls
