@@ -525,6 +525,9 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	err = setup_layers(p);
 	if (err)
 		goto fail;
+	err = proxy__topo_new(p);
+	if (err)
+		goto fail;
 	err = setup_zones(p);
 	if (err)
 		goto fail;
@@ -558,6 +561,7 @@ void proxy_free(struct proxy *p)
 	tp_free(p->tp);
 	guard_free(p->guard);
 	evlog_close(p->ev);
+	proxy__topo_free(p);
 	buf_free(&p->out);
 	mem_free(p->msg);
 	mem_free(p->msg2);

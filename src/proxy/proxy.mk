@@ -6,4 +6,6 @@ PROXY_SRCS := \
 	src/proxy/response.c \
 	src/proxy/backend.c \
 	src/proxy/registrar.c \
-	src/proxy/guardconf.c
+	src/proxy/guardconf.c \
+	src/proxy/topo.c \
+	src/proxy/topo_seal.c
