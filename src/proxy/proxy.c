@@ -297,6 +297,10 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 		if (sip_dlg_build_bye(d, (enum sip_dlg_side)s, &bye, &p->out,
 				      NULL) != 0)
 			continue;
+		/* Into a hiding zone: hide it like a forwarded request. */
+		if (proxy__topo_zone(p, out->zone) &&
+		    proxy__topo_local(p, &p->out, out) != 0)
+			continue;
 		(void)sip_ctx_new(&ctx, p->txl, to, bye.branch, STR("BYE"),
 				  p->out.p, p->out.len, NULL);
 	}

@@ -246,6 +246,9 @@ int proxy__topo_request(struct proxy *p, struct sip_bld *b,
 int proxy__topo_response(struct proxy *p, struct sip_bld *b,
 			 const struct sip_msg *m, const struct proxy_fwd *f,
 			 bool registrar);
+/* A request we make (BYE on expiry) into lis's hiding zone, in out. */
+int proxy__topo_local(struct proxy *p, struct buf *out,
+		      const struct proxy_lis *lis);
 /* Response m to a hidden request: our Via becomes the kept stack. */
 int proxy__topo_via_restore(struct sip_bld *b, const struct sip_msg *m,
 			    const struct proxy_fwd *f);

@@ -536,6 +536,7 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		    const struct sip_peer *from)
 {
 	struct sip_stx *stx = NULL;
+	const struct sip_msg *rx;
 	struct proxy_fwd *f;
 	struct sip_dlg_match dm;
 	struct target t;
@@ -575,7 +576,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		return;
 	}
 	/* From a hiding zone: the internal view from here on (topo.c); the
-	 * transaction keeps the message as received for its own answers. */
+	 * transaction keeps the message as received for its own answers,
+	 * and answers built from the message use it as received (rx). */
+	rx = m;
 	m = proxy__topo_inbound(p, m, from);
 	in_dialog = m->to.tag.len &&
 		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
@@ -590,7 +593,7 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	}
 	if (gv.action == GUARD_REPLY) {
 		p->st.guard_refused++;
-		reply_verdict(p, stx, m, &gv);
+		reply_verdict(p, stx, rx, &gv);
 		return;
 	}
 	status = check_request(p, m, from, &extra, extra_mem,

@@ -752,3 +752,36 @@ const struct sip_msg *proxy__topo_inbound(struct proxy *p,
 	}
 	return t->msg;
 }
+
+/*
+ * A request sipguard makes itself (a BYE when a call runs out, built by
+ * sip_dlg_build_bye into out) going into hiding zone `zone` through lis:
+ * the same hiding as a forwarded request (From/To, Call-ID of an inside
+ * dialog; its Via is ours alone, its Route the outside's part).  out is
+ * rewritten in place.  Returns 0 or -errno: do not send it then.
+ */
+int proxy__topo_local(struct proxy *p, struct buf *out,
+		      const struct proxy_lis *lis)
+{
+	struct proxy_topo *t = p->topo;
+	struct sip_perr pe;
+	struct sip_bld b;
+	int err;
+
+	buf_reset(&t->in);
+	err = buf_append(&t->in, out->p, out->len);
+	if (err)
+		return err;
+	if (sip_msg_parse(t->msg, t->in.p, t->in.len, &sip_limits_default,
+			  SIP_PARSE_DGRAM, &pe) != 0)
+		return -EINVAL;
+	t->used = 0;
+	sip_bld_init(&b, t->msg);
+	err = hide_dialog_ids(p, &b, t->msg, lis, lis->zone);
+	if (!err)
+		err = hide_common(p, &b, t->msg, lis->zone);
+	if (err)
+		return err;
+	buf_reset(out);
+	return sip_bld_write(&b, out);
+}

@@ -570,3 +570,144 @@ def test_server_header_replaced(sipguard, peers):
     assert resp.get("server") == "sipguard"
     ack_non2xx(ua, resp)
     assert_nothing_internal(ua)
+
+
+def test_call_runs_out_bye_hidden(sipguard, peers):
+    """A call from the PBX hits max_call_duration: the BYE sipguard makes
+    for the outside party carries the same tokens as the call."""
+    sipguard(config(hide_call_id=True).replace(
+        "sip:\n", "sip:\n  max_call_duration: 2s\n"))
+    ua, pbx = peers(UA2, "registered UA"), peers(PBX, "PBX")
+    binding = register(ua, pbx)
+    cid = "limited-%s@%s" % (os.urandom(3).hex(), PBX[0])
+    frm = "<sip:200@%s>;tag=lim1" % PBX_NAME
+    pbx.send("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\n"
+             "Record-Route: %s\nMax-Forwards: 69\nFrom: %s\n"
+             "To: <sip:carol@%s>\nCall-ID: %s\nCSeq: 10 INVITE\n"
+             "Contact: <sip:200@%s:%d>" % (binding, PBX[0], PBX[1], branch(),
+                                           PBX_RR, frm, PBX_NAME, cid,
+                                           PBX[0], PBX[1]), SG_IN, sdp(PBX[0]))
+    inv = ua.request("INVITE")
+    ua.reply(inv, 200, tag="lim2", extra="Contact: <sip:carol@%s:%d>" % UA2,
+             body=sdp(OUT_IP))
+    ok = pbx.response("INVITE", 200)
+    proute = ", ".join(list(reversed(ok.all("record-route")))[1:])
+    in_dialog(pbx, "ACK", "sip:carol@%s:%d" % UA2, proute, frm, ok.get("to"),
+              cid, 10)
+    ua.request("ACK")
+    bye = ua.request("BYE", timeout=6)
+    assert bye.get("call-id") == inv.get("call-id")
+    assert uri_of(bye.get("from")) == uri_of(inv.get("from"))
+    assert uri_of(bye.get("to")) == uri_of(inv.get("to"))
+    ua.reply(bye, 200)
+    pbye = pbx.request("BYE", timeout=6)
+    assert pbye.get("call-id") == cid
+    pbx.reply(pbye, 200)
+    ua.quiet(0.5)
+    assert_nothing_internal(ua)
+
+
+# ------------------------------------------- real peers: Kamailio, sipp
+
+KAM = ("127.0.31.10", 31300)      # Kamailio: PBX and registrar
+EXT = ("127.0.31.11", 31310)      # sipp UAS: an extension on the PBX
+PHONE = ("127.0.31.12", 31320)    # sipp UAC: an internal phone
+
+
+def _md5(s):
+    import hashlib
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+def register_digest(ua, user, password="secret", domain="example.org"):
+    """REGISTER through sipguard, answering one digest challenge."""
+    auth = ""
+    for cseq in (1, 2):
+        ua.send("REGISTER sip:%s SIP/2.0\n"
+                "Via: SIP/2.0/UDP %s:%d;branch=%s;rport\nMax-Forwards: 70\n"
+                "From: <sip:%s@%s>;tag=reg1\nTo: <sip:%s@%s>\n"
+                "Call-ID: reg-%s@outside\nCSeq: %d REGISTER\n"
+                "Contact: <sip:%s@%s:%d>\nExpires: 300\n%s" % (
+                    domain, ua.addr[0], ua.addr[1], branch(), user, domain,
+                    user, domain, user, cseq, user, ua.addr[0], ua.addr[1],
+                    auth), SG_OUT)
+        resp = ua.response("REGISTER")
+        if resp.status == 200:
+            return resp
+        assert resp.status == 401, resp.first
+        ch = resp.get("www-authenticate")
+        realm = re.search(r'realm="([^"]*)"', ch).group(1)
+        nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
+        uri = "sip:%s" % domain
+        ha1 = _md5("%s:%s:%s" % (user, realm, password))
+        ha2 = _md5("REGISTER:%s" % uri)
+        if "qop" in ch:
+            cn = os.urandom(4).hex()
+            r = _md5("%s:%s:00000001:%s:auth:%s" % (ha1, nonce, cn, ha2))
+            auth = ('Authorization: Digest username="%s", realm="%s", '
+                    'nonce="%s", uri="%s", response="%s", qop=auth, '
+                    'nc=00000001, cnonce="%s", algorithm=MD5\n'
+                    % (user, realm, nonce, uri, r, cn))
+        else:
+            r = _md5("%s:%s:%s" % (ha1, nonce, ha2))
+            auth = ('Authorization: Digest username="%s", realm="%s", '
+                    'nonce="%s", uri="%s", response="%s", algorithm=MD5\n'
+                    % (user, realm, nonce, uri, r))
+    raise AssertionError("REGISTER not accepted")
+
+
+def test_kamailio_pbx_and_sipp_both_directions(sipguard, peers):
+    """Real software inside: Kamailio as PBX/registrar (record-routing),
+    a sipp extension and a sipp phone behind it.  The outside user
+    registers, calls the extension, and is called by the phone; every
+    byte it receives is checked."""
+    from peers import Kamailio, Sipp
+    secrets = SECRETS + ["31310", "31320", "kamailio"]
+    cfg = config(hide_call_id=True).replace(
+        "udp:%s:%d\" ]\n    topology" % PBX,
+        "udp:%s:%d\" ]\n    topology" % KAM)
+    kam = Kamailio(KAM[0], KAM[1], uas="%s:%d" % EXT)
+    try:
+        sipguard(cfg)
+        ua = peers(UA1, "outside UA")
+        register_digest(ua, "alice")
+
+        # alice calls extension 100 (a sipp UAS behind Kamailio).
+        ext = Sipp("uas_rr.xml", EXT, calls=1, service="bob")
+        time.sleep(0.3)
+        cid = "out-%s@outside.example" % os.urandom(3).hex()
+        invite_from_outside(ua, cid)
+        ok = ua.response("INVITE", 200, timeout=10)
+        rr = ok.all("record-route")
+        assert len(rr) == 1 and "th=" in rr[0], rr
+        route = ", ".join(reversed(rr))
+        ruri = uri_of(ok.get("contact"))
+        ack_for(ua, ok, route, ruri, 1)
+        time.sleep(0.2)
+        in_dialog(ua, "BYE", ruri, route, ok.get("from"), ok.get("to"),
+                  cid, 2)
+        ua.response("BYE", 200)
+        assert ext.wait(15) == 0, ext.errors() + kam.text()[-2000:]
+
+        # An internal phone calls alice through Kamailio (its location
+        # is sipguard's binding).
+        phone = Sipp("uac_rr.xml", PHONE, KAM, calls=1, service="alice")
+        inv = ua.request("INVITE", timeout=10)
+        assert len(inv.all("via")) == 1 and len(inv.all("record-route")) == 1
+        ua.reply(inv, 180, tag="al1", extra="Contact: <sip:alice@%s:%d>" % UA1)
+        ua.reply(inv, 200, tag="al1", extra="Contact: <sip:alice@%s:%d>" % UA1,
+                 body=sdp(OUT_IP))
+        ua.request("ACK", timeout=10)
+        bye = ua.request("BYE", timeout=10)
+        ua.reply(bye, 200)
+        assert phone.wait(15) == 0, phone.errors() + kam.text()[-2000:]
+        ua.quiet(0.5)
+    finally:
+        kam.stop()
+    assert ua.captured
+    for data in ua.captured:
+        head = headers_only(data)
+        if os.environ.get("TOPO_DUMP"):
+            print("----- to outside UA\n" + head)
+        for s in secrets:
+            assert s not in head, "%s leaked:\n%s" % (s, head)
