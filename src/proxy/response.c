@@ -111,7 +111,6 @@ void proxy__response(struct proxy *p, const struct sip_msg *m,
 	int rc;
 
 	p->st.rx_responses++;
-	m = proxy__topo_inbound(p, m, from);
 	rc = sip_ctx_receive(p->txl, m, from);
 	if (rc == SIP_CTX_DELIVERED)
 		return;
@@ -149,6 +148,10 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 
 	if (status == 100)
 		return;	/* hop by hop */
+	/* From a hiding zone: the internal view (topo.c).  The transaction
+	 * layer had the response as received: its ACK to a non-2xx must
+	 * carry the To the outside party sent. */
+	resp = proxy__topo_inbound(p, resp, from);
 	if (f->backend >= 0 && status < 500)
 		proxy__backend_result(p, f->in_zone, f->backend, true);
 	if (status >= 300 && failover_status(status) && f->ctx == ctx &&

@@ -737,7 +737,7 @@ const struct sip_msg *proxy__topo_inbound(struct proxy *p,
 	struct sip_perr pe;
 	struct sip_bld b;
 
-	if (!t || !proxy__topo_zone(p, from->zone))
+	if (!t || !from || !proxy__topo_zone(p, from->zone))
 		return m;
 	t->used = 0;
 	sip_bld_init(&b, m);

@@ -572,6 +572,55 @@ def test_server_header_replaced(sipguard, peers):
     assert_nothing_internal(ua)
 
 
+def pbx_invite(pbx, binding, cid, ptag, br):
+    pbx.send("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\n"
+             "Record-Route: %s\nMax-Forwards: 69\n"
+             "From: <sip:200@%s>;tag=%s\nTo: <sip:carol@%s>\nCall-ID: %s\n"
+             "CSeq: 10 INVITE\nContact: <sip:200@%s:%d>" % (
+                 binding, PBX[0], PBX[1], br, PBX_RR, PBX_NAME, ptag,
+                 PBX_NAME, cid, PBX[0], PBX[1]), SG_IN, sdp(PBX[0]))
+
+
+def test_pbx_call_cancelled_and_rejected(sipguard, peers):
+    """The PBX cancels a ringing call to the outside user; the outside
+    user rejects another (486): the CANCEL and the ACK sipguard sends out
+    are hidden, the PBX gets its own Vias back."""
+    sipguard(config(hide_call_id=True))
+    ua, pbx = peers(UA2, "registered UA"), peers(PBX, "PBX")
+    binding = register(ua, pbx)
+    cid = "c1-%s@%s" % (os.urandom(3).hex(), PBX[0])
+    br = branch()
+    pbx_invite(pbx, binding, cid, "cx1", br)
+    inv = ua.request("INVITE")
+    ua.reply(inv, 180, tag="u1", extra="Contact: <sip:carol@%s:%d>" % UA2)
+    r180 = pbx.response("INVITE", 180)
+    assert br in r180.all("via")[0]
+    pbx.send("CANCEL %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\n"
+             "Max-Forwards: 69\nFrom: <sip:200@%s>;tag=cx1\n"
+             "To: <sip:carol@%s>\nCall-ID: %s\nCSeq: 10 CANCEL" % (
+                 binding, PBX[0], PBX[1], br, PBX_NAME, PBX_NAME, cid), SG_IN)
+    pbx.response("CANCEL", 200)
+    can = ua.request("CANCEL")
+    assert can.get("call-id") == inv.get("call-id")
+    ua.reply(can, 200)
+    ua.reply(inv, 487, tag="u1")
+    r487 = pbx.response("INVITE", 487)
+    assert br in r487.all("via")[0] and r487.get("call-id") == cid
+    ua.request("ACK")
+
+    cid = "c2-%s@%s" % (os.urandom(3).hex(), PBX[0])
+    pbx_invite(pbx, binding, cid, "cx2", branch())
+    inv = ua.request("INVITE")
+    ua.reply(inv, 486, tag="u2")
+    r486 = pbx.response("INVITE", 486)
+    assert r486.get("call-id") == cid
+    assert r486.get("to").startswith("<sip:carol@%s>" % PBX_NAME)
+    ack = ua.request("ACK")
+    assert ack.get("call-id") == inv.get("call-id")
+    ua.quiet(0.5)
+    assert_nothing_internal(ua)
+
+
 def test_call_runs_out_bye_hidden(sipguard, peers):
     """A call from the PBX hits max_call_duration: the BYE sipguard makes
     for the outside party carries the same tokens as the call."""
