@@ -474,6 +474,95 @@ static void test_inbound_foreign_tokens(void **state)
 	assert_ptr_equal(proxy__topo_inbound(p, m, &ua), m);
 }
 
+/*
+ * From/To and Call-ID are sealed for calls made inside only: a BYE from
+ * the PBX in a call the outside made keeps them; in a call the PBX made
+ * they are sealed, and the answer to the outside's request in that call
+ * too.
+ */
+static void test_made_inside_decisions(void **state)
+{
+	struct fx *x = *state;
+	struct proxy *p = x->p;
+	struct sip_peer ua = peer(0, "198.51.100.7"), pbx = peer(1, "10.0.0.9");
+	struct sip_dlg_match dm;
+	const struct sip_msg *m;
+	struct sip_bld b;
+
+	x->f.stx = NULL;
+	/* The outside calls in: the dialog's caller is outside. */
+	m = parse(0, "INVITE sip:100@203.0.113.1 SIP/2.0\n"
+		     "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKi1\n"
+		     "Max-Forwards: 70\nFrom: <sip:alice@example.org>;tag=a1\n"
+		     "To: <sip:100@203.0.113.1>\nCall-ID: out@example.org\n"
+		     "CSeq: 1 INVITE\nContent-Length: 0\n\n");
+	assert_int_equal(sip_dlg_request(p->dlgs, m, &ua, &dm), 0);
+	m = parse(0, "BYE sip:alice@198.51.100.7 SIP/2.0\n"
+		     "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKb1\n"
+		     "Max-Forwards: 70\nFrom: <sip:100@203.0.113.1>;tag=p1\n"
+		     "To: <sip:alice@example.org>;tag=a1\n"
+		     "Call-ID: out@example.org\nCSeq: 5 BYE\n"
+		     "Content-Length: 0\n\n");
+	/* No dialog confirmed yet (no To-tag known): the BYE is "inside". */
+	x->f.in_zone = 1;
+	sip_bld_init(&b, m);
+	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
+					     m->via[0].raw, STR_NULL), 0);
+	buf_reset(&outb);
+	assert_int_equal(sip_bld_write(&b, &outb), 0);
+	assert_true(has(&outb, "th="));
+	/* Once the PBX's answer gave the dialog its To-tag, it is not. */
+	m = parse(1, "SIP/2.0 200 OK\n"
+		     "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKi1\n"
+		     "From: <sip:alice@example.org>;tag=a1\n"
+		     "To: <sip:100@203.0.113.1>;tag=p1\n"
+		     "Call-ID: out@example.org\nCSeq: 1 INVITE\n"
+		     "Contact: <sip:100@10.0.0.9>\nContent-Length: 0\n\n");
+	assert_int_equal(sip_dlg_response(p->dlgs, m, &pbx, &dm), 0);
+	m = &msgs[0];
+	sip_bld_init(&b, m);
+	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
+					     m->via[0].raw, STR_NULL), 0);
+	buf_reset(&outb);
+	assert_int_equal(sip_bld_write(&b, &outb), 0);
+	assert_false(has(&outb, "th="));
+	assert_true(has(&outb, "Call-ID: out@example.org"));
+	assert_true(has(&outb, "From: <sip:100@203.0.113.1>;tag=p1"));
+
+	/* The PBX calls out: its answer to the outside's re-INVITE in that
+	 * call is sealed again (the same tokens the outside sent). */
+	m = parse(0, "INVITE sip:carol@198.51.100.7 SIP/2.0\n"
+		     "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKi2\n"
+		     "Max-Forwards: 70\nFrom: <sip:200@pbx.corp>;tag=p2\n"
+		     "To: <sip:carol@pbx.corp>\nCall-ID: in@10.0.0.9\n"
+		     "CSeq: 1 INVITE\nContent-Length: 0\n\n");
+	assert_int_equal(sip_dlg_request(p->dlgs, m, &pbx, &dm), 0);
+	m = parse(1, "SIP/2.0 200 OK\n"
+		     "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKi2\n"
+		     "From: <sip:200@pbx.corp>;tag=p2\n"
+		     "To: <sip:carol@pbx.corp>;tag=c2\n"
+		     "Call-ID: in@10.0.0.9\nCSeq: 1 INVITE\n"
+		     "Contact: <sip:carol@198.51.100.7>\nContent-Length: 0\n\n");
+	assert_int_equal(sip_dlg_response(p->dlgs, m, &ua, &dm), 0);
+	m = parse(2, "SIP/2.0 200 OK\n"
+		     "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKr2\n"
+		     "From: <sip:carol@pbx.corp>;tag=c2\n"
+		     "To: <sip:200@pbx.corp>;tag=p2\n"
+		     "Call-ID: in@10.0.0.9\nCSeq: 2 INVITE\n"
+		     "Contact: <sip:200@10.0.0.9>\nContent-Length: 0\n\n");
+	x->f.in_zone = 0;
+	x->f.out_zone = 1;
+	x->f.from = ua;
+	sip_bld_init(&b, m);
+	assert_int_equal(proxy__topo_response(p, &b, m, &x->f, false), 0);
+	buf_reset(&outb);
+	assert_int_equal(sip_bld_write(&b, &outb), 0);
+	assert_false(has(&outb, "10.0.0."));
+	assert_false(has(&outb, "pbx.corp"));
+	assert_true(has(&outb, ";tag=c2"));
+	assert_true(has(&outb, ";tag=p2"));
+}
+
 /* Which zones hide: untrusted with the option on, never trusted. */
 static void test_zone_choice(void **state)
 {
@@ -500,6 +589,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_response_rr_without_ours,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_foreign_tokens,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_made_inside_decisions,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zone_choice, setup,
 						teardown),
