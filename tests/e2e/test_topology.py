@@ -200,6 +200,54 @@ class Peer:
         self.send("\n".join(lines), dst or req.src, body)
 
 
+class TcpPeer(Peer):
+    """The same over one TCP connection to sipguard (stream framing by
+    Content-Length); every byte it reads is recorded too."""
+
+    def __init__(self, addr, name, server):
+        self.addr, self.name = addr, name
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.s.bind(addr)
+        self.s.connect(server)
+        self.server = server
+        self.captured, self.pending, self.buf = [], [], b""
+
+    def send(self, text, dst, body=""):
+        text = text.strip("\n").replace("\n", "\r\n")
+        data = text + "\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        self.s.sendall(data.encode())
+
+    def _frame(self):
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)",
+                      self.buf[:end])
+        n = end + 4 + (int(m.group(1)) if m else 0)
+        if len(self.buf) < n:
+            return None
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _read(self, timeout):
+        data = self._frame()
+        if data is None:
+            self.s.settimeout(timeout)
+            try:
+                chunk = self.s.recv(65535)
+            except socket.timeout:
+                return None
+            if not chunk:
+                raise AssertionError("connection closed")
+            self.buf += chunk
+            data = self._frame()
+            if data is None:
+                return None
+        self.captured.append(data)
+        return Msg(data, self.server)
+
+
 def sdp(ip):
     return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
             "m=audio 40000 RTP/AVP 0\r\n" % (ip, ip))
@@ -570,6 +618,54 @@ def test_server_header_replaced(sipguard, peers):
     assert resp.get("server") == "sipguard"
     ack_non2xx(ua, resp)
     assert_nothing_internal(ua)
+
+
+def test_call_from_outside_over_tcp(sipguard, peers):
+    """The outside over TCP, the inside over UDP: what goes back on the
+    connection is hidden, and the PBX's BYE reaches the caller on it."""
+    sipguard(config().replace(
+        '"udp:%s:%d" ]\n    route' % SG_OUT,
+        '"udp:%s:%d", "tcp:%s:%d" ]\n    route' % (SG_OUT + SG_OUT)))
+    pbx = peers(PBX, "PBX")
+    ua = TcpPeer((OUT_IP, 31403), "outside TCP UA", SG_OUT)
+    try:
+        cid = "tcp-%s@outside.example" % os.urandom(3).hex()
+        ua.send("INVITE sip:100@%s:%d;transport=tcp SIP/2.0\n"
+                "Via: SIP/2.0/TCP %s:%d;branch=%s;rport\n"
+                "Max-Forwards: 70\nFrom: <sip:alice@example.org>;tag=t1\n"
+                "To: <sip:100@%s:%d>\nCall-ID: %s\nCSeq: 1 INVITE\n"
+                "Contact: <sip:alice@%s:%d;transport=tcp>" % (
+                    SG_OUT[0], SG_OUT[1], OUT_IP, 31403, branch(), SG_OUT[0],
+                    SG_OUT[1], cid, OUT_IP, 31403), SG_OUT, sdp(OUT_IP))
+        inv = pbx.request("INVITE")
+        pbx_answer(pbx, inv, 200)
+        ok = ua.response("INVITE", 200)
+        rr = ok.all("record-route")
+        assert len(rr) == 1 and "transport=tcp" in rr[0], rr
+        assert "transport=tcp" in ok.get("contact")
+        ua.send("ACK %s SIP/2.0\nVia: SIP/2.0/TCP %s:%d;branch=%s;rport\n"
+                "Route: %s\nMax-Forwards: 70\nFrom: %s\nTo: %s\n"
+                "Call-ID: %s\nCSeq: 1 ACK" % (
+                    uri_of(ok.get("contact")), OUT_IP, 31403, branch(), rr[0],
+                    ok.get("from"), ok.get("to"), cid), SG_OUT)
+        ack = pbx.request("ACK")
+        assert ack.all("route") == [PBX_RR]
+        pbx_route = "<sip:%s:%d;transport=udp;lr>, <sip:%s:%d;transport=tcp;lr>" \
+            % (SG_IN + SG_OUT)
+        in_dialog(pbx, "BYE", "sip:alice@%s:%d;transport=tcp" % (OUT_IP, 31403),
+                  pbx_route, inv.get("to") + ";tag=pbxtag1", inv.get("from"),
+                  cid, 1)
+        bye = ua.request("BYE")
+        assert len(bye.all("via")) == 1
+        ua.send("SIP/2.0 200 OK\nVia: %s\nFrom: %s\nTo: %s\nCall-ID: %s\n"
+                "CSeq: %s" % (bye.get("via"), bye.get("from"), bye.get("to"),
+                              bye.get("call-id"), bye.get("cseq")), SG_OUT)
+        pok = pbx.response("BYE", 200)
+        assert PBX[0] in pok.all("via")[0]
+        ua.quiet(0.3)
+        assert_nothing_internal(ua)
+    finally:
+        ua.close()
 
 
 def pbx_invite(pbx, binding, cid, ptag, br):
