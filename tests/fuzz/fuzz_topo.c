@@ -15,6 +15,7 @@
  * set up once (its buffers grow and stay); LeakSanitizer checks the rest.
  */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,11 +98,15 @@ static void tokens(const uint8_t *p, size_t n)
 }
 
 /* Nothing of the inside in what leaves: Via, Contact, Record-Route. */
-static void check_hidden(void)
+static bool check_hidden(void)
 {
 	struct sip_perr pe;
 	unsigned i;
 
+	/* Forwarding adds up to two header lines (our Via, Record-Route),
+	 * hidden or not: a message at the header limit then goes over. */
+	if (msg.nhdr + 2 > SIP_MAX_HEADERS)
+		return false;
 	if (sip_msg_parse(&out_msg, out.p, out.len, &sip_limits_default,
 			  SIP_PARSE_DGRAM, &pe) != 0) {
 		fprintf(stderr, "hidden message does not parse (%s at %u):\n%.*s\n",
@@ -121,6 +126,7 @@ static void check_hidden(void)
 		    i < out_msg.nrr; i++)
 		assert(!memmem(out_msg.rr[i].raw.p, out_msg.rr[i].raw.len,
 			       "10.0.0.", 7));
+	return true;
 }
 
 /* What we hid comes back from outside: the inside's Call-ID and From
@@ -175,8 +181,8 @@ static void outbound(const struct sip_msg *m)
 	buf_reset(&out);
 	if (sip_bld_write(&b, &out) != 0)
 		return;
-	check_hidden();
-	roundtrip(m);
+	if (check_hidden())
+		roundtrip(m);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
