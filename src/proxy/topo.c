@@ -63,7 +63,7 @@
 #include "proxy/proxy_int.h"
 
 enum {
-	TOPO_SCRATCH = 65536,	/* replacement text of one message */
+	TOPO_SCRATCH = 65536, /* replacement text of one message */
 	/* Most bytes sealed into a URI: its token (4/3 of the bytes and
 	 * the tag) and our host, port and parameters stay in SIP_MAX_URI. */
 	TOPO_URI_PLAIN = (SIP_MAX_URI - 128) * 3 / 4 - PROXY_TOPO_MAC_LEN,
@@ -73,16 +73,16 @@ enum {
 	TOPO_KIND_CALLID = 'I',
 	/* First byte of a sealed route: where the hidden entries were,
 	 * in Record-Route order, relative to our remaining entry. */
-	TOPO_RR_ABOVE = 'A',	/* before ours: an answer to a caller */
-	TOPO_RR_BELOW = 'B',	/* after ours: a request to a callee */
+	TOPO_RR_ABOVE = 'A', /* before ours: an answer to a caller */
+	TOPO_RR_BELOW = 'B', /* after ours: a request to a callee */
 };
 
 /* Owner: struct proxy (p->topo). */
 struct proxy_topo {
 	struct proxy_topo_keys k;
-	struct sip_msg *msg;	/* inbound: the mapped message */
-	struct buf in;		/* its bytes */
-	char *scr;		/* replacement text, reset per message */
+	struct sip_msg *msg; /* inbound: the mapped message */
+	struct buf in;       /* its bytes */
+	char *scr;           /* replacement text, reset per message */
 	size_t used;
 };
 
@@ -408,10 +408,9 @@ static int hide_party(struct proxy *p, struct sip_bld *b,
 	err = scr_seal(t, TOPO_KIND_PARTY, na->uri.raw, &tok);
 	if (err)
 		return err;
-	err = scr_fmt(t, &out, "%ssip:%.*s%s%s;th=%.*s%s",
-		      na->angle ? "" : "<", STR_FMT(na->uri.user),
-		      na->uri.user.len ? "@" : "", lis->hostport, STR_FMT(tok),
-		      na->angle ? "" : ">");
+	err = scr_fmt(t, &out, "%ssip:%.*s%s%s;th=%.*s%s", na->angle ? "" : "<",
+		      STR_FMT(na->uri.user), na->uri.user.len ? "@" : "",
+		      lis->hostport, STR_FMT(tok), na->angle ? "" : ">");
 	if (err)
 		return err;
 	sip_bld_replace_range(b, na->uri.raw, out);
@@ -419,8 +418,8 @@ static int hide_party(struct proxy *p, struct sip_bld *b,
 }
 
 static int hide_dialog_ids(struct proxy *p, struct sip_bld *b,
-			   const struct sip_msg *m,
-			   const struct proxy_lis *lis, unsigned zone)
+			   const struct sip_msg *m, const struct proxy_lis *lis,
+			   unsigned zone)
 {
 	const struct sip_hdr *h;
 	struct str tok;
@@ -670,10 +669,10 @@ static int open_route(struct proxy *p, const struct sip_nameaddr *na,
 	if (split_entries(&es, str_skip(plain, 1)) != 0)
 		return 0;
 	for (i = es.n; i-- > 0;) {
-		int err = i + 1 == es.n ?
-				  scr_fmt(t, &out, "%.*s", STR_FMT(es.e[i])) :
-				  scr_fmt(t, &out, "%.*s, %.*s", STR_FMT(out),
-					  STR_FMT(es.e[i]));
+		int err = i + 1 == es.n
+				  ? scr_fmt(t, &out, "%.*s", STR_FMT(es.e[i]))
+				  : scr_fmt(t, &out, "%.*s, %.*s", STR_FMT(out),
+					    STR_FMT(es.e[i]));
 
 		if (err)
 			return 0;

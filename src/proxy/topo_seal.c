@@ -49,7 +49,8 @@ static uint64_t get64(const uint8_t *p)
 /* Derive the two keys from the proxy key (16 random bytes). */
 void proxy__topo_keys(struct proxy_topo_keys *k, const uint8_t key[16])
 {
-	static const char lmac[] = "sipguard topo mac", lenc[] = "sipguard topo enc";
+	static const char lmac[] = "sipguard topo mac",
+			  lenc[] = "sipguard topo enc";
 
 	put64(k->mac, siphash24(lmac, sizeof(lmac), key));
 	put64(k->mac + 8, siphash24(lmac, sizeof(lmac) - 1, key));
@@ -109,8 +110,8 @@ int proxy__topo_seal(const struct proxy_topo_keys *k, char kind,
 	seal_xor(k, kind, tag, (const uint8_t *)plain.p,
 		 raw + PROXY_TOPO_MAC_LEN, plain.len);
 	for (i = 0; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
-			     raw[i + 2];
+		uint32_t v = (uint32_t)raw[i] << 16 |
+			     (uint32_t)raw[i + 1] << 8 | raw[i + 2];
 
 		out[o++] = b64[v >> 18];
 		out[o++] = b64[(v >> 12) & 63];
@@ -178,8 +179,8 @@ static int b64_decode(uint8_t *dst, size_t dstsz, struct str s)
  * token as foreign text and route nothing by it.  -ENOSPC: out too small.
  * Hostile input is fine: bounded, no allocation.
  */
-int proxy__topo_open(const struct proxy_topo_keys *k, char kind,
-		     struct str tok, char *out, size_t outsz)
+int proxy__topo_open(const struct proxy_topo_keys *k, char kind, struct str tok,
+		     char *out, size_t outsz)
 {
 	uint8_t raw[PROXY_TOPO_MAC_LEN + PROXY_TOPO_MAX_PLAIN];
 	uint64_t tag, want, diff;

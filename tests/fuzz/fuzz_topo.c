@@ -50,8 +50,8 @@ static void add_lis(unsigned zone, const char *ip)
 
 static void init(void)
 {
-	static const uint8_t key[16] = { 7, 7, 7, 7, 1, 2, 3, 4,
-					 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const uint8_t key[16] = {7, 7, 7, 7, 1, 2,  3,  4,
+					5, 6, 7, 8, 9, 10, 11, 12};
 
 	P = calloc(1, sizeof(*P));
 	if (!P)
@@ -90,9 +90,8 @@ static void tokens(const uint8_t *p, size_t n)
 
 		if (len < 0)
 			continue;
-		t = proxy__topo_seal(&K, kinds[i],
-				     str_make(plain, (size_t)len), tok,
-				     sizeof(tok));
+		t = proxy__topo_seal(&K, kinds[i], str_make(plain, (size_t)len),
+				     tok, sizeof(tok));
 		assert(t == (int)n && memcmp(tok, p, n) == 0);
 	}
 }
@@ -109,7 +108,8 @@ static bool check_hidden(void)
 		return false;
 	if (sip_msg_parse(&out_msg, out.p, out.len, &sip_limits_default,
 			  SIP_PARSE_DGRAM, &pe) != 0) {
-		fprintf(stderr, "hidden message does not parse (%s at %u):\n%.*s\n",
+		fprintf(stderr,
+			"hidden message does not parse (%s at %u):\n%.*s\n",
 			pe.reason, pe.off, (int)out.len, out.p);
 		abort();
 	}
@@ -122,8 +122,9 @@ static bool check_hidden(void)
 		       !memmem(out_msg.contact[i].uri.raw.p,
 			       out_msg.contact[i].uri.raw.len, "10.0.0.", 7));
 	/* In an answer, entries after ours are the requester's side's. */
-	for (i = 0; i < (out_msg.is_request ? out_msg.nrr : 1u) &&
-		    i < out_msg.nrr; i++)
+	for (i = 0;
+	     i < (out_msg.is_request ? out_msg.nrr : 1u) && i < out_msg.nrr;
+	     i++)
 		assert(!memmem(out_msg.rr[i].raw.p, out_msg.rr[i].raw.len,
 			       "10.0.0.", 7));
 	return true;
@@ -150,7 +151,8 @@ static void roundtrip(const struct sip_msg *m)
 
 static void outbound(const struct sip_msg *m)
 {
-	static const char via[] = "SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKf";
+	static const char via[] =
+		"SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKf";
 	struct proxy_fwd f;
 	struct sip_bld b;
 	int rc;

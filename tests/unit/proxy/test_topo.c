@@ -11,15 +11,15 @@
 #include "core/buf.h"
 #include "proxy/proxy_int.h"
 
-static const uint8_t key1[16] = { 1, 2, 3, 4, 5, 6, 7, 8,
-				  9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t key1[16] = {1, 2,  3,  4,  5,  6,  7,  8,
+				 9, 10, 11, 12, 13, 14, 15, 16};
 
 /* ------------------------------------------------------------- tokens */
 
 static void test_seal_roundtrip(void **state)
 {
-	static const size_t lens[] = { 0, 1, 2, 3, 4, 7, 8, 9, 63, 200,
-				       PROXY_TOPO_MAX_PLAIN };
+	static const size_t lens[] = {
+		0, 1, 2, 3, 4, 7, 8, 9, 63, 200, PROXY_TOPO_MAX_PLAIN};
 	static char plain[PROXY_TOPO_MAX_PLAIN], tok[4096], out[4096],
 		tok2[4096];
 	struct proxy_topo_keys k;
@@ -30,17 +30,18 @@ static void test_seal_roundtrip(void **state)
 	for (i = 0; i < PROXY_TOPO_MAX_PLAIN; i++)
 		plain[i] = (char)('a' + i % 26);
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		int n = proxy__topo_seal(&k, 'C', str_make(plain, lens[i]),
-					 tok, sizeof(tok));
+		int n = proxy__topo_seal(&k, 'C', str_make(plain, lens[i]), tok,
+					 sizeof(tok));
 		int m;
 
 		assert_true(n >= PROXY_TOPO_MAC_LEN);
 		assert_int_equal(strlen(tok), (size_t)n);
 		/* base64url only: safe in a URI user part and parameter. */
 		for (j = 0; j < (size_t)n; j++)
-			assert_true(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
-					   "mnopqrstuvwxyz0123456789-_",
-					   tok[j]) != NULL);
+			assert_true(
+				strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
+				       "mnopqrstuvwxyz0123456789-_",
+				       tok[j]) != NULL);
 		m = proxy__topo_open(&k, 'C', str_make(tok, (size_t)n), out,
 				     sizeof(out));
 		assert_int_equal(m, (int)lens[i]);
@@ -48,12 +49,14 @@ static void test_seal_roundtrip(void **state)
 		/* Deterministic: the same plain text, the same token. */
 		assert_int_equal(proxy__topo_seal(&k, 'C',
 						  str_make(plain, lens[i]),
-						  tok2, sizeof(tok2)), n);
+						  tok2, sizeof(tok2)),
+				 n);
 		assert_string_equal(tok, tok2);
 		/* Another kind does not open it. */
 		assert_int_equal(proxy__topo_open(&k, 'R',
 						  str_make(tok, (size_t)n), out,
-						  sizeof(out)), -EBADMSG);
+						  sizeof(out)),
+				 -EBADMSG);
 	}
 }
 
@@ -76,43 +79,51 @@ static void test_seal_hides_and_resists(void **state)
 	assert_null(strstr(tok, "5060"));
 	/* Another process (key) cannot open it. */
 	assert_int_equal(proxy__topo_open(&k2, 'C', str_make(tok, (size_t)n),
-					  out, sizeof(out)), -EBADMSG);
+					  out, sizeof(out)),
+			 -EBADMSG);
 	/* Any altered character fails. */
 	for (i = 0; i < n; i++) {
 		memcpy(bad, tok, (size_t)n + 1);
 		bad[i] = bad[i] == 'A' ? 'B' : 'A';
 		assert_int_equal(proxy__topo_open(&k, 'C',
 						  str_make(bad, (size_t)n), out,
-						  sizeof(out)), -EBADMSG);
+						  sizeof(out)),
+				 -EBADMSG);
 	}
 	/* Truncated, extended, foreign characters, empty, too short. */
 	assert_int_equal(proxy__topo_open(&k, 'C', str_make(tok, (size_t)n - 1),
-					  out, sizeof(out)), -EBADMSG);
+					  out, sizeof(out)),
+			 -EBADMSG);
 	memcpy(bad, tok, (size_t)n);
 	memcpy(bad + n, "AAAA", 4);
 	assert_int_equal(proxy__topo_open(&k, 'C', str_make(bad, (size_t)n + 4),
-					  out, sizeof(out)), -EBADMSG);
+					  out, sizeof(out)),
+			 -EBADMSG);
 	assert_int_equal(proxy__topo_open(&k, 'C', STR("abc@def.ghi+jk"), out,
-					  sizeof(out)), -EBADMSG);
+					  sizeof(out)),
+			 -EBADMSG);
 	assert_int_equal(proxy__topo_open(&k, 'C', STR(""), out, sizeof(out)),
 			 -EBADMSG);
-	assert_int_equal(proxy__topo_open(&k, 'C', STR("AAAAAAAAAAA"), out,
-					  sizeof(out)), -EBADMSG);
+	assert_int_equal(
+		proxy__topo_open(&k, 'C', STR("AAAAAAAAAAA"), out, sizeof(out)),
+		-EBADMSG);
 	/* Limits. */
 	assert_int_equal(proxy__topo_seal(&k, 'C', str_cstr(secret), tok, 10),
 			 -ENOSPC);
 	assert_int_equal(proxy__topo_open(&k, 'C', str_make(tok, 0), out, 4),
 			 -EBADMSG);
 	n = proxy__topo_seal(&k, 'C', str_cstr(secret), tok, sizeof(tok));
-	assert_int_equal(proxy__topo_open(&k, 'C', str_make(tok, (size_t)n),
-					  out, 8), -ENOSPC);
+	assert_int_equal(
+		proxy__topo_open(&k, 'C', str_make(tok, (size_t)n), out, 8),
+		-ENOSPC);
 	{
 		static char big[PROXY_TOPO_MAX_PLAIN + 1];
 		static char btok[8192];
 
 		assert_int_equal(proxy__topo_seal(&k, 'C',
 						  str_make(big, sizeof(big)),
-						  btok, sizeof(btok)), -E2BIG);
+						  btok, sizeof(btok)),
+				 -E2BIG);
 	}
 }
 
@@ -166,7 +177,8 @@ static int setup(void **state)
 	assert_int_equal(proxy__reg_new(&p->reg, p), 0);
 	assert_int_equal(tmr_wheel_init(&x->w, 1000), 0);
 	assert_int_equal(sip_dlgs_new(&p->dlgs, &sip_dlg_conf_default, &x->w,
-				      NULL, NULL), 0);
+				      NULL, NULL),
+			 0);
 	buf_init(&outb, PROXY_OUT_MAX);
 	*state = x;
 	return 0;
@@ -200,7 +212,8 @@ static const struct sip_msg *parse(unsigned i, const char *text)
 	}
 	assert_int_equal(sip_msg_parse(&msgs[i], texts[i], n,
 				       &sip_limits_default, SIP_PARSE_DGRAM,
-				       &pe), 0);
+				       &pe),
+			 0);
 	return &msgs[i];
 }
 
@@ -212,7 +225,8 @@ static void reparse(unsigned i, const struct buf *b)
 	memcpy(texts[i], b->p, b->len);
 	assert_int_equal(sip_msg_parse(&msgs[i], texts[i], b->len,
 				       &sip_limits_default, SIP_PARSE_DGRAM,
-				       &pe), 0);
+				       &pe),
+			 0);
 }
 
 static struct sip_peer peer(unsigned zone, const char *ip)
@@ -257,8 +271,9 @@ static const char pbx_invite[] =
 	"Service-Route: <sip:10.0.0.9;lr>\n"
 	"Content-Length: 0\n\n";
 
-#define OUR_RR "<sip:203.0.113.1:5060;transport=udp;lr>, " \
-	       "<sip:10.0.0.1:5060;transport=udp;lr>"
+#define OUR_RR                                      \
+	"<sip:203.0.113.1:5060;transport=udp;lr>, " \
+	"<sip:10.0.0.1:5060;transport=udp;lr>"
 
 /* The PBX calls out: what leaves, what comes back (a callee's view). */
 static void test_request_out_and_back(void **state)
@@ -271,12 +286,13 @@ static void test_request_out_and_back(void **state)
 	char ans[4096];
 
 	x->f.in_zone = 1;
-	x->f.stx = (struct sip_stx *)(uintptr_t)1;	/* answers expected */
+	x->f.stx = (struct sip_stx *)(uintptr_t)1; /* answers expected */
 	sip_bld_init(&b, m);
 	sip_bld_insert(&b, sip_msg_hdr(m, SIP_HDR_VIA), STR("Via"),
 		       STR("SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKours"));
 	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
-					     m->via[0].raw, STR(OUR_RR)), 0);
+					     m->via[0].raw, STR(OUR_RR)),
+			 0);
 	buf_reset(&outb);
 	assert_int_equal(sip_bld_write(&b, &outb), 0);
 	assert_false(has(&outb, "10.0.0."));
@@ -290,8 +306,9 @@ static void test_request_out_and_back(void **state)
 	r = &msgs[1];
 	assert_int_equal(r->nvia, 1);
 	assert_int_equal(r->nrr, 1);
-	assert_true(str_casestarts(r->rr[0].uri.raw,
-				   STR("sip:203.0.113.1:5060;transport=udp;lr;th=")));
+	assert_true(str_casestarts(
+		r->rr[0].uri.raw,
+		STR("sip:203.0.113.1:5060;transport=udp;lr;th=")));
 	assert_int_equal(r->ncontact, 1);
 	assert_true(str_eq(r->contact[0].params, STR("expires=60")));
 	assert_true(str_eq(r->contact[0].uri.host, STR("203.0.113.1")));
@@ -299,9 +316,10 @@ static void test_request_out_and_back(void **state)
 	assert_true(str_eq(r->from.display, STR("Bob")));
 	assert_true(str_eq(r->to.uri.host, STR("203.0.113.1")));
 	assert_false(str_eq(r->call_id, m->call_id));
-	assert_string_equal(x->f.th_via,
-			    "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKpbx;rport, "
-			    "SIP/2.0/UDP 10.0.0.77;branch=z9hG4bKphone");
+	assert_string_equal(
+		x->f.th_via,
+		"SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKpbx;rport, "
+		"SIP/2.0/UDP 10.0.0.77;branch=z9hG4bKphone");
 
 	/* The callee's 200 comes back: the inside's view again. */
 	snprintf(ans, sizeof(ans),
@@ -309,8 +327,7 @@ static void test_request_out_and_back(void **state)
 		 "From: %.*s\nTo: %.*s;tag=u1\nCall-ID: %.*s\nCSeq: 10 INVITE\n"
 		 "Contact: <sip:carol@198.51.100.7>\nContent-Length: 0\n\n",
 		 STR_FMT(r->via[0].raw), STR_FMT(r->rr[0].raw),
-		 STR_FMT(r->from.raw), STR_FMT(r->to.raw),
-		 STR_FMT(r->call_id));
+		 STR_FMT(r->from.raw), STR_FMT(r->to.raw), STR_FMT(r->call_id));
 	m = parse(2, ans);
 	mi = proxy__topo_inbound(p, m, &ua);
 	assert_ptr_not_equal(mi, m);
@@ -330,12 +347,13 @@ static void test_request_out_and_back(void **state)
 	assert_true(str_eq(msgs[3].via[0].branch, STR("z9hG4bKpbx")));
 
 	/* The callee's BYE: Route in Record-Route order (12.1.1). */
-	snprintf(ans, sizeof(ans),
-		 "BYE %.*s SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
-		 "Route: %.*s\nMax-Forwards: 70\nFrom: %.*s;tag=u1\nTo: %.*s\n"
-		 "Call-ID: %.*s\nCSeq: 1 BYE\nContent-Length: 0\n\n",
-		 STR_FMT(r->contact[0].uri.raw), STR_FMT(r->rr[0].raw),
-		 STR_FMT(r->to.raw), STR_FMT(r->from.raw), STR_FMT(r->call_id));
+	snprintf(
+		ans, sizeof(ans),
+		"BYE %.*s SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
+		"Route: %.*s\nMax-Forwards: 70\nFrom: %.*s;tag=u1\nTo: %.*s\n"
+		"Call-ID: %.*s\nCSeq: 1 BYE\nContent-Length: 0\n\n",
+		STR_FMT(r->contact[0].uri.raw), STR_FMT(r->rr[0].raw),
+		STR_FMT(r->to.raw), STR_FMT(r->from.raw), STR_FMT(r->call_id));
 	m = parse(2, ans);
 	mi = proxy__topo_inbound(p, m, &ua);
 	assert_ptr_not_equal(mi, m);
@@ -388,14 +406,15 @@ static void test_response_out_and_back(void **state)
 	assert_true(str_eq(r->rr[1].raw, STR("<sip:192.0.2.50;lr>")));
 
 	/* The caller's BYE through its own proxy (which popped itself). */
-	snprintf(req, sizeof(req),
-		 "BYE %.*s SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
-		 "Route: %.*s\nMax-Forwards: 70\n"
-		 "From: <sip:alice@example.org>;tag=a1\n"
-		 "To: <sip:100@203.0.113.1>;tag=p9\n"
-		 "Call-ID: outside-1@example.org\nCSeq: 2 BYE\n"
-		 "Content-Length: 0\n\n",
-		 STR_FMT(r->contact[0].uri.raw), STR_FMT(r->rr[0].raw));
+	snprintf(
+		req, sizeof(req),
+		"BYE %.*s SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
+		"Route: %.*s\nMax-Forwards: 70\n"
+		"From: <sip:alice@example.org>;tag=a1\n"
+		"To: <sip:100@203.0.113.1>;tag=p9\n"
+		"Call-ID: outside-1@example.org\nCSeq: 2 BYE\n"
+		"Content-Length: 0\n\n",
+		STR_FMT(r->contact[0].uri.raw), STR_FMT(r->rr[0].raw));
 	m = parse(2, req);
 	mi = proxy__topo_inbound(p, m, &ua);
 	assert_ptr_not_equal(mi, m);
@@ -435,8 +454,8 @@ static void test_response_rr_without_ours(void **state)
 	reparse(1, &outb);
 	assert_int_equal(msgs[1].nrr, 0);
 	assert_true(str_eq(hval(&msgs[1], SIP_HDR_SERVER), STR("sipguard")));
-	assert_true(str_eq(hval(&msgs[1], SIP_HDR_USER_AGENT),
-			   STR("sipguard")));
+	assert_true(
+		str_eq(hval(&msgs[1], SIP_HDR_USER_AGENT), STR("sipguard")));
 	assert_false(has(&outb, "10.0.0."));
 
 	snprintf(x->zc[0].server_header, CONF_HDR_TEXT_LEN, "keep");
@@ -456,14 +475,16 @@ static void test_inbound_foreign_tokens(void **state)
 	const struct sip_msg *m;
 
 	(void)x;
-	m = parse(0, "BYE sip:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@203.0.113.1:5060 SIP/2.0\n"
-		     "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
-		     "Route: <sip:203.0.113.1:5060;lr;th=AAAAAAAAAAAAAAAAAAAAAAAAAAAA>\n"
-		     "Max-Forwards: 70\n"
-		     "From: <sip:a@203.0.113.1;th=zzzzzzzzzzzzzzzzzz>;tag=1\n"
-		     "To: <sip:b@example.org>;tag=2\n"
-		     "Call-ID: AAAAAAAAAAAAAAAAAAAAAAAAAAA\nCSeq: 2 BYE\n"
-		     "Content-Length: 0\n\n");
+	m = parse(
+		0,
+		"BYE sip:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@203.0.113.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb\n"
+		"Route: <sip:203.0.113.1:5060;lr;th=AAAAAAAAAAAAAAAAAAAAAAAAAAAA>\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:a@203.0.113.1;th=zzzzzzzzzzzzzzzzzz>;tag=1\n"
+		"To: <sip:b@example.org>;tag=2\n"
+		"Call-ID: AAAAAAAAAAAAAAAAAAAAAAAAAAA\nCSeq: 2 BYE\n"
+		"Content-Length: 0\n\n");
 	assert_ptr_equal(proxy__topo_inbound(p, m, &ua), m);
 	/* A real token for another host is not ours to open either. */
 	m = parse(0, "OPTIONS sip:bob@example.org SIP/2.0\n"
@@ -507,7 +528,8 @@ static void test_made_inside_decisions(void **state)
 	x->f.in_zone = 1;
 	sip_bld_init(&b, m);
 	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
-					     m->via[0].raw, STR_NULL), 0);
+					     m->via[0].raw, STR_NULL),
+			 0);
 	buf_reset(&outb);
 	assert_int_equal(sip_bld_write(&b, &outb), 0);
 	assert_true(has(&outb, "th="));
@@ -522,7 +544,8 @@ static void test_made_inside_decisions(void **state)
 	m = &msgs[0];
 	sip_bld_init(&b, m);
 	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
-					     m->via[0].raw, STR_NULL), 0);
+					     m->via[0].raw, STR_NULL),
+			 0);
 	buf_reset(&outb);
 	assert_int_equal(sip_bld_write(&b, &outb), 0);
 	assert_false(has(&outb, "th="));
@@ -537,12 +560,13 @@ static void test_made_inside_decisions(void **state)
 		     "To: <sip:carol@pbx.corp>\nCall-ID: in@10.0.0.9\n"
 		     "CSeq: 1 INVITE\nContent-Length: 0\n\n");
 	assert_int_equal(sip_dlg_request(p->dlgs, m, &pbx, &dm), 0);
-	m = parse(1, "SIP/2.0 200 OK\n"
-		     "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKi2\n"
-		     "From: <sip:200@pbx.corp>;tag=p2\n"
-		     "To: <sip:carol@pbx.corp>;tag=c2\n"
-		     "Call-ID: in@10.0.0.9\nCSeq: 1 INVITE\n"
-		     "Contact: <sip:carol@198.51.100.7>\nContent-Length: 0\n\n");
+	m = parse(1,
+		  "SIP/2.0 200 OK\n"
+		  "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKi2\n"
+		  "From: <sip:200@pbx.corp>;tag=p2\n"
+		  "To: <sip:carol@pbx.corp>;tag=c2\n"
+		  "Call-ID: in@10.0.0.9\nCSeq: 1 INVITE\n"
+		  "Contact: <sip:carol@198.51.100.7>\nContent-Length: 0\n\n");
 	assert_int_equal(sip_dlg_response(p->dlgs, m, &ua, &dm), 0);
 	m = parse(2, "SIP/2.0 200 OK\n"
 		     "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKr2\n"
