@@ -359,10 +359,9 @@ static int contact_params(struct proxy_topo *t, struct str params,
 
 /*
  * Contacts of an internal party: <sip:TOKEN@lis;transport=x> and the
- * header parameters (expires, q, +sip.instance...) but those that name
- * an address.  The registrar's own
- * rewritten bindings in an answer to REGISTER are the user's and are
- * left to it.
+ * header parameters (expires, q, isfocus...) but those that name an
+ * address.  The registrar's own rewritten bindings in an answer to
+ * REGISTER are the user's and are left to it.
  */
 static int hide_contacts(struct proxy *p, struct sip_bld *b,
 			 const struct sip_msg *m, const struct proxy_lis *lis,
@@ -393,7 +392,9 @@ static int hide_contacts(struct proxy *p, struct sip_bld *b,
 }
 
 /* From or To of an inside dialog: sip:user@lis;th=TOKEN (angle form, so
- * that th stays a URI parameter). */
+ * that th stays a URI parameter).  Every such URI is rewritten, also one
+ * naming an outside domain (a trunk's To): we cannot tell which host
+ * names are internal, and dialogs are matched by tags. */
 static int hide_party(struct proxy *p, struct sip_bld *b,
 		      const struct sip_nameaddr *na,
 		      const struct proxy_lis *lis)
