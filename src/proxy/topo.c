@@ -30,11 +30,14 @@
  *   tags, not URIs (RFC 3261 12.2.2), and the inside sees its own URIs.
  * - Call-ID (zones[].hide_call_id): a Call-ID made inside is replaced by
  *   its token outside.  Off by default.
+ * - Refer-To of a REFER from inside: its URI becomes a Contact token (the
+ *   INVITE the outside sends to it maps back); its ?Replaces= part stays.
  * - Warning (it names the host that wrote it), Path and Service-Route
- *   (RFC 3327, RFC 3608: internal proxies), P-Asserted-Identity and
- *   Remote-Party-ID (RFC 3325 5: never sent to an untrusted peer) are
- *   removed; Server and User-Agent are kept, removed or replaced
- *   (zones[].server_header).
+ *   (RFC 3327, RFC 3608: internal proxies), P-Asserted-Identity,
+ *   Remote-Party-ID and Referred-By (RFC 3325 5: identities are not sent
+ *   to an untrusted peer), P-Charging-Vector and
+ *   P-Charging-Function-Addresses (RFC 7315) are removed; Server and
+ *   User-Agent are kept, removed or replaced (zones[].server_header).
  * - SDP o=/c= are not touched here: media anchoring (the media relay)
  *   rewrites them; without it the SDP still names the PBX's media
  *   address.
@@ -50,8 +53,9 @@
  * does not open is left as it is (foreign text): nothing is routed by it.
  * Not hidden: a 2xx retransmitted after our client transaction ended
  * (its Via stack is gone: dropped), and bodies other than SDP
- * (e.g. message/sipfrag in NOTIFY) and URIs inside other headers
- * (Refer-To, Replaces, Call-Info, Alert-Info).
+ * (e.g. message/sipfrag in NOTIFY), URIs inside other headers
+ * (Call-Info, Alert-Info, History-Info, Diversion) and the Call-ID inside
+ * a Refer-To's Replaces part.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -295,10 +299,14 @@ static int hide_common(struct proxy *p, struct sip_bld *b,
 	remove_all(b, m, SIP_HDR_WARNING);
 	remove_all(b, m, SIP_HDR_PATH);
 	remove_all(b, m, SIP_HDR_P_ASSERTED_IDENTITY);
+	remove_all(b, m, SIP_HDR_REFERRED_BY);
+	/* P-Charging-* stay inside the trust domain (RFC 7315 4.6, 4.5). */
 	for (i = 0; i < m->nhdr; i++)
 		if (hdr_named(&m->hdr[i], "Service-Route") ||
 		    hdr_named(&m->hdr[i], "Remote-Party-ID") ||
-		    hdr_named(&m->hdr[i], "P-Preferred-Identity"))
+		    hdr_named(&m->hdr[i], "P-Preferred-Identity") ||
+		    hdr_named(&m->hdr[i], "P-Charging-Vector") ||
+		    hdr_named(&m->hdr[i], "P-Charging-Function-Addresses"))
 			sip_bld_remove(b, &m->hdr[i]);
 	if (!strcmp(sh, "keep"))
 		return 0;
@@ -389,6 +397,46 @@ static int hide_contacts(struct proxy *p, struct sip_bld *b,
 		sip_bld_replace_range(b, c->raw, out);
 	}
 	return 0;
+}
+
+/*
+ * Refer-To of a REFER from inside (RFC 3515): the target URI becomes a
+ * Contact token at our address, so the INVITE the outside party sends to
+ * it comes back to us and maps to the target.  Its headers part
+ * (?Replaces=..., RFC 3891) stays readable: the outside party must copy
+ * it.  A Refer-To we cannot parse goes (a REFER without one is refused
+ * by the outside party: better than leaking).
+ */
+static int hide_refer_to(struct proxy *p, struct sip_bld *b,
+			 const struct sip_msg *m, const struct proxy_lis *lis)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_REFER_TO);
+	struct proxy_topo *t = p->topo;
+	struct sip_nameaddr na;
+	struct str uri, tok, prm, out;
+	int err;
+
+	if (!h)
+		return 0;
+	if (sip_hdr_next(m, h) ||
+	    sip_nameaddr_parse(&na, h->value, SIP_MAX_URI, NULL) != 0 ||
+	    (na.uri.sch != SIP_URI_SIP && na.uri.sch != SIP_URI_SIPS)) {
+		remove_all(b, m, SIP_HDR_REFER_TO);
+		return 0;
+	}
+	uri = na.uri.headers.len ? str_span(na.uri.raw.p, na.uri.headers.p - 1)
+				 : na.uri.raw;
+	err = scr_seal(t, TOPO_KIND_CONTACT, uri, &tok);
+	if (!err)
+		err = contact_params(t, na.params, &prm);
+	if (!err)
+		err = scr_fmt(t, &out, "<sip:%.*s@%s;transport=%s%s%.*s>%.*s",
+			      STR_FMT(tok), lis->hostport, tp_param(lis->tp),
+			      na.uri.headers.len ? "?" : "",
+			      STR_FMT(na.uri.headers), STR_FMT(prm));
+	if (!err)
+		sip_bld_replace_value(b, h, out);
+	return err;
 }
 
 /* From or To of an inside dialog: sip:user@lis;th=TOKEN (angle form, so
@@ -533,6 +581,8 @@ int proxy__topo_request(struct proxy *p, struct sip_bld *b,
 		remove_all(b, m, SIP_HDR_RECORD_ROUTE);
 	}
 	err = hide_contacts(p, b, m, out, false);
+	if (!err)
+		err = hide_refer_to(p, b, m, out);
 	if (!err)
 		err = hide_dialog_ids(p, b, m, out, out->zone);
 	if (!err)

@@ -587,6 +587,67 @@ static void test_made_inside_decisions(void **state)
 	assert_true(has(&outb, ";tag=p2"));
 }
 
+/* A transfer from inside: Refer-To becomes a token whose INVITE maps
+ * back; Replaces stays; identities and charging headers go. */
+static void test_refer_to(void **state)
+{
+	struct fx *x = *state;
+	struct proxy *p = x->p;
+	struct sip_peer ua = peer(0, "198.51.100.7");
+	const struct sip_msg *m, *r, *mi;
+	struct sip_bld b;
+	char inv[2048];
+
+	x->f.in_zone = 1;
+	x->f.stx = NULL;
+	m = parse(
+		0,
+		"REFER sip:carol@198.51.100.7 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKr1\n"
+		"Max-Forwards: 70\nFrom: <sip:200@pbx.corp>;tag=p1\n"
+		"To: <sip:carol@pbx.corp>;tag=c1\nCall-ID: x@10.0.0.9\n"
+		"CSeq: 3 REFER\n"
+		"Refer-To: <sip:300@10.0.0.9:5060?Replaces=abc%3Bto-tag%3D1>\n"
+		"Referred-By: <sip:200@10.0.0.9>\n"
+		"P-Charging-Vector: icid-value=1;icid-generated-at=10.0.0.9\n"
+		"Content-Length: 0\n\n");
+	sip_bld_init(&b, m);
+	sip_bld_insert(&b, sip_msg_hdr(m, SIP_HDR_VIA), STR("Via"),
+		       STR("SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKo"));
+	assert_int_equal(proxy__topo_request(p, &b, m, &x->f, &p->lis[0],
+					     m->via[0].raw, STR_NULL),
+			 0);
+	buf_reset(&outb);
+	assert_int_equal(sip_bld_write(&b, &outb), 0);
+	assert_false(has(&outb, "10.0.0."));
+	assert_false(has(&outb, "Referred-By"));
+	assert_false(has(&outb, "P-Charging"));
+	assert_true(has(&outb, "?Replaces=abc%3Bto-tag%3D1>"));
+	reparse(1, &outb);
+	r = &msgs[1];
+	{
+		const struct sip_hdr *h = sip_msg_hdr(r, SIP_HDR_REFER_TO);
+		struct sip_nameaddr na;
+
+		assert_non_null(h);
+		assert_int_equal(
+			sip_nameaddr_parse(&na, h->value, SIP_MAX_URI, NULL),
+			0);
+		snprintf(
+			inv, sizeof(inv),
+			"INVITE sip:%.*s@203.0.113.1:5060 SIP/2.0\n"
+			"Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKi\n"
+			"Max-Forwards: 70\nFrom: <sip:carol@example.org>;tag=z\n"
+			"To: <sip:300@203.0.113.1>\nCall-ID: new@example.org\n"
+			"CSeq: 1 INVITE\nContent-Length: 0\n\n",
+			STR_FMT(na.uri.user));
+	}
+	m = parse(2, inv);
+	mi = proxy__topo_inbound(p, m, &ua);
+	assert_ptr_not_equal(mi, m);
+	assert_true(str_eq(mi->ruri_raw, STR("sip:300@10.0.0.9:5060")));
+}
+
 /* Which zones hide: untrusted with the option on, never trusted. */
 static void test_zone_choice(void **state)
 {
@@ -616,6 +677,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_made_inside_decisions,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refer_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zone_choice, setup,
 						teardown),
 	};
