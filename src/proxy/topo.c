@@ -30,6 +30,8 @@
  *   tags, not URIs (RFC 3261 12.2.2), and the inside sees its own URIs.
  * - Call-ID (zones[].hide_call_id): a Call-ID made inside is replaced by
  *   its token outside.  Off by default.
+ * - Diversion and History-Info: each URI like From/To (never mapped back:
+ *   they only inform).
  * - Refer-To of a REFER from inside: its URI becomes a Contact token (the
  *   INVITE the outside sends to it maps back); its ?Replaces= part stays.
  * - Warning (it names the host that wrote it), Path and Service-Route
@@ -54,8 +56,8 @@
  * Not hidden: a 2xx retransmitted after our client transaction ended
  * (its Via stack is gone: dropped), and bodies other than SDP
  * (e.g. message/sipfrag in NOTIFY), URIs inside other headers
- * (Call-Info, Alert-Info, History-Info, Diversion) and the Call-ID inside
- * a Refer-To's Replaces part.
+ * (Call-Info, Alert-Info: distinctive ringing needs them) and the
+ * Call-ID inside a Refer-To's Replaces part.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -466,6 +468,46 @@ static int hide_party(struct proxy *p, struct sip_bld *b,
 	return 0;
 }
 
+/*
+ * Diversion (RFC 5806) and History-Info (RFC 7044) from inside name the
+ * internal URIs a call went through: each entry's URI gets the From/To
+ * treatment (user readable, host ours, URI sealed).  A line we cannot
+ * parse goes.
+ */
+static int hide_history(struct proxy *p, struct sip_bld *b,
+			const struct sip_msg *m, const struct proxy_lis *lis)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nhdr; i++) {
+		const struct sip_hdr *h = &m->hdr[i];
+		struct str rest = h->value, e;
+		struct sip_nameaddr na;
+		int err = 0;
+
+		if (!hdr_named(h, "Diversion") && !hdr_named(h, "History-Info"))
+			continue;
+		/* Parse the whole line first: edit all of it or none. */
+		while (!err && sip_list_next(&rest, &e))
+			if (sip_nameaddr_parse(&na, e, SIP_MAX_URI, NULL) !=
+				    0 ||
+			    !na.angle)
+				err = -EINVAL;
+		if (err) {
+			sip_bld_remove(b, h);
+			continue;
+		}
+		rest = h->value;
+		while (sip_list_next(&rest, &e)) {
+			(void)sip_nameaddr_parse(&na, e, SIP_MAX_URI, NULL);
+			err = hide_party(p, b, &na, lis);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int hide_dialog_ids(struct proxy *p, struct sip_bld *b,
 			   const struct sip_msg *m, const struct proxy_lis *lis,
 			   unsigned zone)
@@ -474,8 +516,9 @@ static int hide_dialog_ids(struct proxy *p, struct sip_bld *b,
 	struct str tok;
 	int err;
 
-	if (!made_inside(p, m))
-		return 0;
+	err = hide_history(p, b, m, lis);
+	if (err || !made_inside(p, m))
+		return err;
 	err = hide_party(p, b, &m->from, lis);
 	if (!err)
 		err = hide_party(p, b, &m->to, lis);

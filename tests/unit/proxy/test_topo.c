@@ -269,6 +269,9 @@ static const char pbx_invite[] =
 	"P-Asserted-Identity: <sip:200@10.0.0.9>\n"
 	"Path: <sip:10.0.0.9;lr>\n"
 	"Service-Route: <sip:10.0.0.9;lr>\n"
+	"Diversion: <sip:201@10.0.0.9>;reason=unconditional\n"
+	"History-Info: <sip:201@10.0.0.9?Reason=SIP%3Bcause%3D302>;index=1, "
+	"<sip:carol@pbx.corp>;index=1.1\n"
 	"Content-Length: 0\n\n";
 
 #define OUR_RR                                      \
@@ -302,6 +305,9 @@ static void test_request_out_and_back(void **state)
 	assert_false(has(&outb, "Path"));
 	assert_false(has(&outb, "Service-Route"));
 	assert_false(has(&outb, "P-Asserted"));
+	assert_true(has(&outb, "Diversion: <sip:201@203.0.113.1:5060;th="));
+	assert_true(has(&outb, ">;reason=unconditional"));
+	assert_true(has(&outb, ">;index=1, <sip:carol@203.0.113.1:5060;th="));
 	reparse(1, &outb);
 	r = &msgs[1];
 	assert_int_equal(r->nvia, 1);
