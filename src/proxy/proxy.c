@@ -51,6 +51,7 @@ void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
 {
 	char tag[PROXY_TAG_LEN + 1];
 
+	m = proxy__topo_received(p, m);	/* never the internal view */
 	proxy__tag(p, m, tag);
 	buf_reset(&p->out);
 	if (sip_reply(&p->out, m, status, str_cstr(reason ? reason : ""),
@@ -517,6 +518,7 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	p->loop = loop;
 	p->conf = conf;
 	limits_from_conf(&p->lim, conf);
+	proxy__dlg_conf(p);
 	buf_init(&p->out, PROXY_OUT_MAX);
 	p->msg = mem_alloc(sizeof(*p->msg));
 	p->msg2 = mem_alloc(sizeof(*p->msg2));

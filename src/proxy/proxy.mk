@@ -9,3 +9,4 @@ PROXY_SRCS := \
 	src/proxy/guardconf.c \
 	src/proxy/topo.c \
 	src/proxy/topo_seal.c
+PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

@@ -86,6 +86,7 @@ enum {
 /* Owner: struct proxy (p->topo). */
 struct proxy_topo {
 	struct proxy_topo_keys k;
+	const struct sip_msg *orig; /* inbound: the message as received */
 	struct sip_msg *msg; /* inbound: the mapped message */
 	struct buf in;       /* its bytes */
 	char *scr;           /* replacement text, reset per message */
@@ -843,7 +844,22 @@ const struct sip_msg *proxy__topo_inbound(struct proxy *p,
 		LOG_RL(LOG_LVL_INFO, "topology: cannot map a message back");
 		return m;
 	}
+	t->orig = m;
 	return t->msg;
+}
+
+/*
+ * The message as received for m, when m is the mapped view the last
+ * proxy__topo_inbound() returned; else m.  Answers built from a request
+ * (stateless replies, guard refusals) must echo what the sender sent,
+ * never the internal view.
+ */
+const struct sip_msg *proxy__topo_received(const struct proxy *p,
+					   const struct sip_msg *m)
+{
+	const struct proxy_topo *t = p->topo;
+
+	return t && m == t->msg && t->orig ? t->orig : m;
 }
 
 /*
@@ -861,6 +877,7 @@ int proxy__topo_local(struct proxy *p, struct buf *out,
 	struct sip_bld b;
 	int err;
 
+	t->orig = NULL;
 	buf_reset(&t->in);
 	err = buf_append(&t->in, out->p, out->len);
 	if (err)
