@@ -39,7 +39,7 @@ SECRETS = ["127.0.31.", "31200", "31300", PBX_NAME, "InternalPBX",
 def config(hide_call_id=False, t1="500ms", server_header="remove"):
     return """
 log:
-  level: debug
+  level: debug%(ev)s
 sip:
   t1: %(t1)s
 zones:
@@ -56,7 +56,9 @@ zones:
     listen: [ "udp:%(i)s:%(ip)d" ]
 """ % {"o": SG_OUT[0], "op": SG_OUT[1], "i": SG_IN[0], "ip": SG_IN[1],
        "p": PBX[0], "pp": PBX[1], "t1": t1,
-       "cid": "true" if hide_call_id else "false", "sh": server_header}
+       "cid": "true" if hide_call_id else "false", "sh": server_header,
+       "ev": ("\n  events_file: " + os.environ["TOPO_EVENTS"])
+       if os.environ.get("TOPO_EVENTS") else ""}
 
 
 # ------------------------------------------------------------ a tiny UA
@@ -125,7 +127,10 @@ class Peer:
         self.s.close()
 
     def send(self, text, dst, body=""):
-        text = text.strip("\n").replace("\n", "\r\n")
+        text = text.strip("\n")
+        if body and "\ncontent-type:" not in text.lower():
+            text += "\nContent-Type: application/sdp"
+        text = text.replace("\n", "\r\n")
         data = text + "\r\nContent-Length: %d\r\n\r\n" % len(body) + body
         self.s.sendto(data.encode(), dst)
 
@@ -214,7 +219,10 @@ class TcpPeer(Peer):
         self.captured, self.pending, self.buf = [], [], b""
 
     def send(self, text, dst, body=""):
-        text = text.strip("\n").replace("\n", "\r\n")
+        text = text.strip("\n")
+        if body and "\ncontent-type:" not in text.lower():
+            text += "\nContent-Type: application/sdp"
+        text = text.replace("\n", "\r\n")
         data = text + "\r\nContent-Length: %d\r\n\r\n" % len(body) + body
         self.s.sendall(data.encode())
 
@@ -355,8 +363,11 @@ def invite_from_outside(ua, cid, tag="uatag1", user="100"):
 
 # ------------------------------------------------------------- the tests
 
-def test_call_from_outside_both_directions(sipguard, peers):
-    sipguard(config())
+def test_call_from_outside_both_directions(sipguard, peers, request):
+    d = sipguard(config())
+    if os.environ.get("TOPO_LOG"):
+        import shutil
+        request.addfinalizer(lambda: shutil.copy(d.logpath, "/tmp/topo-sg.log"))
     ua, pbx = peers(UA1, "outside UA"), peers(PBX, "PBX")
     for n, bye_from_pbx in ((1, True), (2, False)):
         cid = "call%d-%s@outside.example" % (n, os.urandom(4).hex())
@@ -598,8 +609,26 @@ def test_register_and_calls_from_pbx(sipguard, peers):
             ua.reply(bye, 200)
             pbx.response("BYE", 200)
         else:
+            # A re-INVITE moving media elsewhere is refused by the dialog
+            # policy (488): the refusal echoes what the user sent, never
+            # the internal view.
+            v = "SIP/2.0/UDP %s:%d;branch=%s;rport" % (UA2 + (branch(),))
+            ua.send("INVITE %s SIP/2.0\nVia: %s\nRoute: %s\n"
+                    "Max-Forwards: 70\nFrom: %s\nTo: %s\nCall-ID: %s\n"
+                    "CSeq: 2 INVITE\nContact: <sip:carol@%s:%d>" % (
+                        ururi, v, uroute, ufrom, inv.get("from"),
+                        inv.get("call-id"), UA2[0], UA2[1]), SG_OUT,
+                    sdp("192.0.2.99"))
+            ref = ua.response("INVITE", 488)
+            assert ref.get("call-id") == inv.get("call-id")
+            assert ref.get("from") == ufrom
+            assert ref.get("to").startswith(inv.get("from"))
+            ua.send("ACK %s SIP/2.0\nVia: %s\nRoute: %s\nMax-Forwards: 70\n"
+                    "From: %s\nTo: %s\nCall-ID: %s\nCSeq: 2 ACK" % (
+                        ururi, v, uroute, ufrom, ref.get("to"),
+                        inv.get("call-id")), SG_OUT)
             in_dialog(ua, "BYE", ururi, uroute, ufrom, inv.get("from"),
-                      inv.get("call-id"), 2)
+                      inv.get("call-id"), 3)
             bye = pbx.request("BYE")
             assert bye.get("call-id") == cid
             pbx.reply(bye, 200, extra=PBX_EXTRA)
