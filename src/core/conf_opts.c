@@ -679,7 +679,7 @@ static const struct conf_opt zone_opts[] = {
 		ZONE, topology_hiding, "true", 0,
 		"Untrusted zones: no internal address, host name or port leaves the zone (Via, Record-Route, Route, Contact, Path, Warning; SDP through media anchoring). Ignored on trusted zones."),
 	CONF_OPT_STRING(
-		ZONE, server_header, "remove", 1, check_hdr_text, 0,
+		ZONE, server_header, "keep", 1, check_hdr_text, 0,
 		"With topology_hiding: Server and User-Agent headers leaving the zone are kept (`keep`), removed (`remove`) or replaced by this text."),
 	CONF_OPT_BOOL(
 		ZONE, hide_call_id, "false", 0,
