@@ -37,6 +37,7 @@ enum {
 	CONF_MAX_LISTEN = 8,   /* listen addresses of one zone */
 	CONF_MAX_BACKENDS = 8, /* backends of one zone's route */
 	CONF_NAME_LEN = 32,    /* zone name, NUL included */
+	CONF_HDR_TEXT_LEN = 128, /* a header value we write, NUL included */
 	CONF_ADDR_LEN = 64,    /* "tls:[v6 address]:port", NUL incl. */
 	CONF_PATH_LEN = 256,   /* file names, NUL included */
 	CONF_TEXT_LEN = 128,   /* free text (User-Agent), NUL incl. */
@@ -148,6 +149,10 @@ struct sg_conf_zone {
 	struct sg_conf_route route;
 	struct sg_conf_tcp tcp;
 	struct sg_conf_tls tls;
+	/* Topology hiding (proxy/topo.c): untrusted zones only. */
+	bool topology_hiding;
+	char server_header[CONF_HDR_TEXT_LEN]; /* keep | remove | text */
+	bool hide_call_id;
 };
 
 enum {

@@ -152,6 +152,18 @@ static int check_name(const char *s, char *why, size_t whysz)
 	return 0;
 }
 
+/* A header value we write as is: printable ASCII, no CR/LF. */
+static int check_hdr_text(const char *s, char *why, size_t whysz)
+{
+	for (; *s; s++) {
+		if (*s >= 0x20 && *s < 0x7f)
+			continue;
+		snprintf(why, whysz, "may hold only printable ASCII");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ checks */
 
 static int check_sip(struct conf_ctx *c, const void *obj)
@@ -994,6 +1006,15 @@ static const struct conf_opt zone_opts[] = {
 	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
 	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
 	CONF_OPT_SECTION(ZONE, tls, tls_sec, 0, "TLS."),
+	CONF_OPT_BOOL(
+		ZONE, topology_hiding, "true", 0,
+		"Untrusted zones: no internal address, host name or port leaves the zone (Via, Record-Route, Route, Contact, Path, Warning; SDP through media anchoring). Ignored on trusted zones."),
+	CONF_OPT_STRING(
+		ZONE, server_header, "keep", 1, check_hdr_text, 0,
+		"With topology_hiding: Server and User-Agent headers leaving the zone are kept (`keep`), removed (`remove`) or replaced by this text."),
+	CONF_OPT_BOOL(
+		ZONE, hide_call_id, "false", 0,
+		"With topology_hiding: Call-IDs made inside are replaced by a sealed token outside (and mapped back)."),
 	CONF_OPT_END,
 };
 #undef ZONE

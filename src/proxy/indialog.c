@@ -240,7 +240,9 @@ static void verdict_reply(struct proxy *p, struct sip_stx *stx,
 	proxy__tag(p, m, tag);
 	buf_reset(&p->out);
 	p->st.local_replies++;
-	if (guard_reply(p->guard, &p->out, m, str_cstr(tag), v) != 0 ||
+	/* Echo the request as received, not topo.c's internal view. */
+	if (guard_reply(p->guard, &p->out, proxy__topo_received(p, m),
+			str_cstr(tag), v) != 0 ||
 	    sip_stx_send_response(stx, p->out.p, p->out.len, v->status) != 0)
 		sip_stx_terminate(stx);
 }

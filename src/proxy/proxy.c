@@ -51,6 +51,7 @@ void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
 {
 	char tag[PROXY_TAG_LEN + 1];
 
+	m = proxy__topo_received(p, m);	/* never the internal view */
 	proxy__tag(p, m, tag);
 	buf_reset(&p->out);
 	if (sip_reply(&p->out, m, status, str_cstr(reason ? reason : ""),
@@ -297,6 +298,10 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 		if (sip_dlg_build_bye(d, (enum sip_dlg_side)s, &bye, &p->out,
 				      NULL) != 0)
 			continue;
+		/* Into a hiding zone: hide it like a forwarded request. */
+		if (proxy__topo_zone(p, out->zone) &&
+		    proxy__topo_local(p, &p->out, out) != 0)
+			continue;
 		(void)sip_ctx_new(&ctx, p->txl, to, bye.branch, STR("BYE"),
 				  p->out.p, p->out.len, NULL);
 	}
@@ -527,6 +532,9 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	err = setup_layers(p);
 	if (err)
 		goto fail;
+	err = proxy__topo_new(p);
+	if (err)
+		goto fail;
 	err = setup_zones(p);
 	if (err)
 		goto fail;
@@ -560,6 +568,7 @@ void proxy_free(struct proxy *p)
 	tp_free(p->tp);
 	guard_free(p->guard);
 	evlog_close(p->ev);
+	proxy__topo_free(p);
 	buf_free(&p->out);
 	mem_free(p->msg);
 	mem_free(p->msg2);

@@ -7,5 +7,7 @@ PROXY_SRCS := \
 	src/proxy/backend.c \
 	src/proxy/registrar.c \
 	src/proxy/guardconf.c \
-	src/proxy/tlsconf.c
+	src/proxy/tlsconf.c \
+	src/proxy/topo.c \
+	src/proxy/topo_seal.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

@@ -102,6 +102,8 @@ struct proxy_fwd {
 	struct sip_peer from;	/* the sender of the request */
 	struct guard_req gq;	/* what the guard observes of its answer */
 	bool strip_auth;	/* our own Authorization: not forwarded */
+	char *th_via;		/* topology hiding: the Via stack kept back */
+	size_t th_via_len;
 	struct proxy_fwd *next, *prev;	/* p->fwds */
 };
 
@@ -134,6 +136,7 @@ struct proxy {
 	struct sip_msg *msg2;	/* re-parse scratch (failover) */
 	struct buf out;		/* message being built */
 	char scratch[PROXY_SCRATCH];
+	struct proxy_topo *topo;	/* topology hiding (topo.c) */
 	uint8_t key[16];	/* tags and loop hashes */
 	uint64_t seq;
 	struct proxy_stats st;
@@ -267,5 +270,58 @@ bool proxy__regguard_request(struct proxy *p, struct sip_stx *stx,
  * bindings on 2xx, report refused moves otherwise. */
 void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 			    const struct sip_msg *resp);
+
+/* registrar.c: is u one of our rewritten binding Contacts? */
+bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u);
+
+/* topo_seal.c: sealed tokens (deterministic authenticated encryption
+ * with SipHash keys derived from p->key). */
+enum {
+	PROXY_TOPO_MAC_LEN = 8,
+	PROXY_TOPO_MAX_PLAIN = 2048,	/* bytes hidden in one token */
+};
+struct proxy_topo_keys {
+	uint8_t mac[16], enc[16];
+};
+void proxy__topo_keys(struct proxy_topo_keys *k, const uint8_t key[16]);
+int proxy__topo_seal(const struct proxy_topo_keys *k, char kind,
+		     struct str plain, char *out, size_t outsz);
+int proxy__topo_open(const struct proxy_topo_keys *k, char kind,
+		     struct str tok, char *out, size_t outsz);
+
+/* topo.c: topology hiding on untrusted zones (see the file comment). */
+struct proxy_topo;
+int proxy__topo_new(struct proxy *p);
+void proxy__topo_free(struct proxy *p);
+/* Messages leaving `zone` are hidden (untrusted, topology_hiding on). */
+bool proxy__topo_zone(const struct proxy *p, unsigned zone);
+/* The internal view of a message received from a hiding zone: tokens
+ * opened (Request-URI, Route, Record-Route, From/To, Call-ID).  Returns
+ * m itself when there is nothing to map, else a message valid until the
+ * next call. */
+const struct sip_msg *proxy__topo_inbound(struct proxy *p,
+					  const struct sip_msg *m,
+					  const struct sip_peer *from);
+/* The message as received behind a mapped view (else m itself): what
+ * answers built from a request must echo. */
+const struct sip_msg *proxy__topo_received(const struct proxy *p,
+					   const struct sip_msg *m);
+/* Edits for request m leaving through `out` into a hiding zone: via0 is
+ * the sender's Via element as it would be forwarded, rr the
+ * Record-Route value request.c would insert (empty: none). */
+int proxy__topo_request(struct proxy *p, struct sip_bld *b,
+			const struct sip_msg *m, struct proxy_fwd *f,
+			const struct proxy_lis *out, struct str via0,
+			struct str rr);
+/* Edits for response m going back to f's requester in a hiding zone. */
+int proxy__topo_response(struct proxy *p, struct sip_bld *b,
+			 const struct sip_msg *m, const struct proxy_fwd *f,
+			 bool registrar);
+/* A request we make (BYE on expiry) into lis's hiding zone, in out. */
+int proxy__topo_local(struct proxy *p, struct buf *out,
+		      const struct proxy_lis *lis);
+/* Response m to a hidden request: our Via becomes the kept stack. */
+int proxy__topo_via_restore(struct sip_bld *b, const struct sip_msg *m,
+			    const struct proxy_fwd *f);
 
 #endif

@@ -240,9 +240,10 @@ int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 		err = reg_bind(p, m, c, from, token);
 		if (!err)
 			err = put_contact(p, b, c, &used,
-					  "<sip:sg%s@%s;transport=%s>%.*s",
+					  "<sip:sg%s@%s;transport=%s>%s%.*s",
 					  token, egress->hostport,
 					  proxy__tp_param(egress->tp),
+					  c->params.len ? ";" : "",
 					  STR_FMT(c->params));
 		if (err)
 			return err;
@@ -281,9 +282,10 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
 		      m->expires >= 0 ? m->expires : REG_DEFAULT_EXPIRES;
 		/* The user's own Contact is copied into scratch, so the
 		 * binding may go away below. */
-		err = put_contact(p, b, c, &used, "<%.*s>%.*s",
+		/* params starts after its ';' (sip_nameaddr). */
+		err = put_contact(p, b, c, &used, "<%.*s>%s%.*s",
 				  (int)bd->contact_len, bd->contact,
-				  STR_FMT(c->params));
+				  c->params.len ? ";" : "", STR_FMT(c->params));
 		if (err)
 			return err;
 		if (exp == 0)
@@ -362,4 +364,9 @@ unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m)
 		if (HTAB_ENTRY(n, struct binding, an)->confirmed)
 			cnt++;
 	return cnt;
+}
+
+bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u)
+{
+	return ours(p, u) != NULL;
 }

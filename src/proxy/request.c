@@ -184,6 +184,7 @@ static void fwd_free(struct proxy_fwd *f)
 	if (f->next)
 		f->next->prev = f->prev;
 	mem_free(f->req);
+	mem_free(f->th_via);
 	mem_free(f);
 }
 
@@ -301,6 +302,9 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 	const struct sip_hdr *h;
 	unsigned i;
 	int n;
+	/* Topology hiding: into a hiding zone from another (topo.c). */
+	bool th = proxy__topo_zone(p, out->zone) && f->in_zone != out->zone;
+	struct str via0, rrv = STR_NULL;
 
 	buf_init_fixed(&routes, routes_mem, sizeof(routes_mem));
 	sip_bld_init(&b, m);
@@ -322,7 +326,8 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 		rebuild_routes(&b, m, t->pop,
 			       t->strict ? m->nroute - 1 : m->nroute, &routes);
 	n = proxy__via_fix(fixed, sizeof(fixed), &m->via[0], &f->from);
-	if (n > 0)
+	via0 = n > 0 ? str_make(fixed, (size_t)n) : m->via[0].raw;
+	if (n > 0 && !th)
 		sip_bld_replace_range(&b, m->via[0].raw,
 				      str_make(fixed, (size_t)n));
 	/* The transport the request really leaves on (TLS to a backend
@@ -351,8 +356,11 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 				     proxy__tp_param(out->tp));
 		if (n < 0 || (size_t)n >= sizeof(rr))
 			return -ENOSPC;
+		rrv = str_make(rr, (size_t)n);
 		h = sip_msg_hdr(m, SIP_HDR_RECORD_ROUTE);
-		if (h)
+		if (th)
+			;	/* topo.c seals it with the inside's entries */
+		else if (h)
 			sip_bld_insert(&b, h, STR("Record-Route"),
 				       str_make(rr, (size_t)n));
 		else
@@ -363,6 +371,11 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 		sip_bld_remove(&b, h);
 	if (m->mid == SIP_METHOD_REGISTER && !p->zones[f->in_zone].trusted) {
 		n = proxy__reg_request(p, &b, m, &f->from, out);
+		if (n)
+			return n;
+	}
+	if (th) {
+		n = proxy__topo_request(p, &b, m, f, out, via0, rrv);
 		if (n)
 			return n;
 	}
@@ -528,6 +541,7 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		    const struct sip_peer *from)
 {
 	struct sip_stx *stx = NULL;
+	const struct sip_msg *rx;
 	struct proxy_fwd *f;
 	struct sip_dlg_match dm;
 	struct target t;
@@ -546,7 +560,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	}
 	if (rc == SIP_STX_NOMATCH) {
 		if (m->mid == SIP_METHOD_ACK)
-			ack_end_to_end(p, m, from);
+			ack_end_to_end(p, proxy__topo_inbound(p, m, from),
+				       from);
 		else
 			p->st.absorbed++;
 		return;
@@ -565,6 +580,11 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		handle_cancel(p, m, stx, from);
 		return;
 	}
+	/* From a hiding zone: the internal view from here on (topo.c); the
+	 * transaction keeps the message as received for its own answers,
+	 * and answers built from the message use it as received (rx). */
+	rx = m;
+	m = proxy__topo_inbound(p, m, from);
 	in_dialog = m->to.tag.len &&
 		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
 				 NULL) != NULL;
@@ -578,7 +598,7 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	}
 	if (gv.action == GUARD_REPLY) {
 		p->st.guard_refused++;
-		reply_verdict(p, stx, m, &gv);
+		reply_verdict(p, stx, rx, &gv);
 		return;
 	}
 	/* Does it belong to its dialog?  (indialog.c) */

@@ -15,7 +15,8 @@
 /* Build m without its top Via (ours) into p->out; gv, when not NULL, is
  * a guard verdict that rewrites the answer (anti-enumeration). */
 static int build_response(struct proxy *p, const struct sip_msg *m,
-			  bool registrar, const struct guard_verdict *gv)
+			  bool registrar, const struct guard_verdict *gv,
+			  const struct proxy_fwd *f)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 	struct sip_bld b;
@@ -24,7 +25,12 @@ static int build_response(struct proxy *p, const struct sip_msg *m,
 	if (!h || m->nvia == 0)
 		return -EINVAL;
 	sip_bld_init(&b, m);
-	if (m->nvia > 1 && m->via[1].raw.p > h->value.p &&
+	if (f && f->th_via) {
+		/* Topology hiding kept the Via stack aside (topo.c). */
+		err = proxy__topo_via_restore(&b, m, f);
+		if (err)
+			return err;
+	} else if (m->nvia > 1 && m->via[1].raw.p > h->value.p &&
 	    m->via[1].raw.p < h->value.p + h->value.len) {
 		/* Several Vias on one line: drop "ours, " up to the next. */
 		sip_bld_replace_range(&b, str_span(m->via[0].raw.p,
@@ -32,6 +38,12 @@ static int build_response(struct proxy *p, const struct sip_msg *m,
 				      STR_NULL);
 	} else {
 		sip_bld_remove(&b, h);
+	}
+	if (f && !gv && f->in_zone != f->out_zone &&
+	    proxy__topo_zone(p, f->in_zone)) {
+		err = proxy__topo_response(p, &b, m, f, registrar);
+		if (err)
+			return err;
 	}
 	if (gv) {
 		/* The rewrite replaces every header but the routing ones:
@@ -55,7 +67,11 @@ static void send_by_via(struct proxy *p, const struct sip_msg *m,
 	struct sip_peer to;
 	unsigned i;
 
-	if (m->nvia < 2 || proxy__via_target(&to, &m->via[1], hint) != 0) {
+	if (m->nvia < 2 && hint) {
+		/* Topology hiding kept the Vias: back to the requester. */
+		to = *hint;
+	} else if (m->nvia < 2 ||
+		   proxy__via_target(&to, &m->via[1], hint) != 0) {
 		p->st.dropped++;
 		return;
 	}
@@ -106,7 +122,7 @@ void proxy__response(struct proxy *p, const struct sip_msg *m,
 	 * statelessly (a retransmission after our transaction ended). */
 	if (m->status >= 200 && m->status < 300 &&
 	    m->cseq.mid == SIP_METHOD_INVITE && top_via_ours(p, m) &&
-	    build_response(p, m, false, NULL) == 0) {
+	    build_response(p, m, false, NULL, NULL) == 0) {
 		send_by_via(p, m, NULL);
 		return;
 	}
@@ -132,6 +148,10 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 
 	if (status == 100)
 		return;	/* hop by hop */
+	/* From a hiding zone: the internal view (topo.c).  The transaction
+	 * layer had the response as received: its ACK to a non-2xx must
+	 * carry the To the outside party sent. */
+	resp = proxy__topo_inbound(p, resp, from);
 	if (f->backend >= 0 && status < 500)
 		proxy__backend_result(p, f->in_zone, f->backend, true);
 	if (status >= 300 && failover_status(status) && f->ctx == ctx &&
@@ -154,8 +174,8 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 			sip_stx_terminate(f->stx);
 		return;
 	}
-	if (build_response(p, resp, reg, gv.action == GUARD_REPLY ? &gv :
-								     NULL) != 0) {
+	if (build_response(p, resp, reg,
+			   gv.action == GUARD_REPLY ? &gv : NULL, f) != 0) {
 		p->st.dropped++;
 		return;
 	}

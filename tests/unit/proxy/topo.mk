@@ -1,0 +1,1 @@
+UNIT_TESTS += proxy/test_topo
