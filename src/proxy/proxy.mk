@@ -6,4 +6,5 @@ PROXY_SRCS := \
 	src/proxy/response.c \
 	src/proxy/backend.c \
 	src/proxy/registrar.c \
-	src/proxy/guardconf.c
+	src/proxy/guardconf.c \
+	src/proxy/anchor.c
