@@ -283,6 +283,28 @@ static void flush(int fd, struct batch *b, unsigned n)
 	}
 }
 
+/* The receive headers are set up once per thread; recvmmsg changes only
+ * msg_len, msg_namelen and msg_flags of the entries it filled, which are
+ * reset after use: no per-wake-up initialisation of the whole batch. */
+static void batch_init(struct batch *b)
+{
+	int i;
+
+	for (i = 0; i < MEDIA_BATCH; i++) {
+		b->riov[i].iov_base = b->data[i];
+		b->riov[i].iov_len = MEDIA_PKT_MAX;
+		memset(&b->rm[i].msg_hdr, 0, sizeof(b->rm[i].msg_hdr));
+		b->rm[i].msg_hdr.msg_iov = &b->riov[i];
+		b->rm[i].msg_hdr.msg_iovlen = 1;
+		b->rm[i].msg_hdr.msg_name = &b->from[i];
+		b->rm[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+		memset(&b->sm[i].msg_hdr, 0, sizeof(b->sm[i].msg_hdr));
+		b->sm[i].msg_hdr.msg_iov = &b->siov[i];
+		b->sm[i].msg_hdr.msg_iovlen = 1;
+		b->sm[i].msg_hdr.msg_name = &b->to[i];
+	}
+}
+
 static void on_readable(struct media_relay *r, struct media_sock *sk,
 			struct batch *b)
 {
@@ -290,21 +312,11 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 
 	if (fd < 0)
 		return;	/* closed earlier in this turn */
-
 	/* A few batches per wake-up, then let other sockets have a turn. */
 	for (rounds = 0; rounds < 4; rounds++) {
 		int k, i, outfd = -1;
 		unsigned ns = 0;
 
-		for (i = 0; i < MEDIA_BATCH; i++) {
-			b->riov[i].iov_base = b->data[i];
-			b->riov[i].iov_len = MEDIA_PKT_MAX;
-			memset(&b->rm[i].msg_hdr, 0, sizeof(b->rm[i].msg_hdr));
-			b->rm[i].msg_hdr.msg_iov = &b->riov[i];
-			b->rm[i].msg_hdr.msg_iovlen = 1;
-			b->rm[i].msg_hdr.msg_name = &b->from[i];
-			b->rm[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
-		}
 		k = recvmmsg(fd, b->rm, MEDIA_BATCH, MSG_DONTWAIT, NULL);
 		if (k <= 0)
 			return;
@@ -312,8 +324,11 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			struct media_ep src, dst;
 			int ofd;
 			bool fwd;
+			bool trunc = b->rm[i].msg_hdr.msg_flags & MSG_TRUNC;
 
-			if (b->rm[i].msg_hdr.msg_flags & MSG_TRUNC)
+			b->rm[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+			b->rm[i].msg_hdr.msg_flags = 0;
+			if (trunc)
 				continue;
 			sa_to_ep(&src, &b->from[i]);
 			media__relay_packet(r, sk, &src, b->data[i],
@@ -327,10 +342,6 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			outfd = ofd;
 			b->siov[ns].iov_base = b->data[i];
 			b->siov[ns].iov_len = b->rm[i].msg_len;
-			memset(&b->sm[ns].msg_hdr, 0, sizeof(b->sm[ns].msg_hdr));
-			b->sm[ns].msg_hdr.msg_iov = &b->siov[ns];
-			b->sm[ns].msg_hdr.msg_iovlen = 1;
-			b->sm[ns].msg_hdr.msg_name = &b->to[ns];
 			b->sm[ns].msg_hdr.msg_namelen = ep_to_sa(&b->to[ns],
 								 &dst);
 			ns++;
@@ -462,6 +473,8 @@ static void *relay_main(void *arg)
 	static _Thread_local struct batch b;
 	struct epoll_event evs[128];
 	bool run = true;
+
+	batch_init(&b);
 
 	while (run) {
 		uint32_t t0 = atomic_load_explicit(&r->out.tail,
