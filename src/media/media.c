@@ -264,15 +264,35 @@ struct media_call *media_call_find(struct media *m, struct str call_id,
 	return n ? HTAB_ENTRY(n, struct media_call, hn) : NULL;
 }
 
+struct media_call *media_call_next(struct media_call *c)
+{
+	struct call_key k = { media_call_id(c), media_call_tag(c, 0) };
+	struct hnode *n = htab_find_next(&c->hn, call_eq, &k);
+
+	return n ? HTAB_ENTRY(n, struct media_call, hn) : NULL;
+}
+
+struct media_call *media_call_find_zone(struct media *m, struct str call_id,
+					struct str caller_tag, unsigned leg,
+					int zone)
+{
+	struct media_call *c = media_call_find(m, call_id, caller_tag);
+
+	while (c && c->leg[leg & 1].zone_idx != zone)
+		c = media_call_next(c);
+	return c;
+}
+
 int media_call_new(struct media *m, struct str call_id,
-		   struct str caller_tag, uint64_t now_ms,
+		   struct str caller_tag, int caller_zone, uint64_t now_ms,
 		   struct media_call **cp)
 {
 	struct media_call *c;
 
 	if (call_id.len >= MEDIA_ID_MAX || caller_tag.len >= MEDIA_ID_MAX / 2)
 		return -E2BIG;
-	if (media_call_find(m, call_id, caller_tag))
+	if (media_call_find_zone(m, call_id, caller_tag, MEDIA_CALLER,
+				 caller_zone))
 		return -EEXIST;
 	if (m->st.calls >= (uint64_t)m->c->max_calls)
 		return -ENOSPC;
@@ -286,6 +306,8 @@ int media_call_new(struct media *m, struct str call_id,
 	c->tag_len[0] = (uint8_t)caller_tag.len;
 	c->offer_from = -1;
 	c->prov_answer = -1;
+	c->leg[0].zone_idx = caller_zone;
+	c->leg[1].zone_idx = -1;
 	c->created_ms = now_ms;
 	htab_insert(&m->calls, &c->hn, call_hash(m, call_id, caller_tag));
 	c->next = m->list;
@@ -299,7 +321,7 @@ int media_call_new(struct media *m, struct str call_id,
 
 void media_call_leg(struct media_call *c, unsigned leg,
 		    const struct sg_addr *relay, const struct sg_addr *sip_src,
-		    bool untrusted, const char *zone)
+		    bool untrusted, int zone_idx, const char *zone)
 {
 	struct media_leg *l = &c->leg[leg & 1];
 
@@ -314,6 +336,7 @@ void media_call_leg(struct media_call *c, unsigned leg,
 		l->sip_known = l->sip.af != 0;
 	}
 	l->untrusted = untrusted;
+	l->zone_idx = zone_idx;
 	l->zone = zone;
 }
 

@@ -58,16 +58,25 @@ void media_poll(struct media *m, uint64_t now_ms, uint64_t wall_ms);
 /* Once a second: media timeouts, forgotten calls, quarantine. */
 void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms);
 
-/* Call lookup by Call-ID and the caller's From-tag. */
+/* Call lookup by Call-ID and the caller's From-tag: the first one. */
 struct media_call *media_call_find(struct media *m, struct str call_id,
 				   struct str caller_tag);
+/* The next call with the same Call-ID and caller tag (a request that
+ * spirals through sipguard twice, e.g. through a PBX that proxies it
+ * back, makes one media call per pass), or NULL. */
+struct media_call *media_call_next(struct media_call *c);
+/* The call of that Call-ID and caller tag whose leg `leg` faces zone
+ * `zone` (the pass a message belongs to), or NULL. */
+struct media_call *media_call_find_zone(struct media *m, struct str call_id,
+					struct str caller_tag, unsigned leg,
+					int zone);
 /*
- * A new call (on the first SDP of a dialog-forming INVITE or of its
- * response).  Returns 0, -EEXIST, -E2BIG (ids too long), -ENOSPC
+ * A new call (on a dialog-forming INVITE), the caller in caller_zone.
+ * Returns 0, -EEXIST (that pass exists), -E2BIG (ids too long), -ENOSPC
  * (media.max_calls), -ENOMEM.
  */
 int media_call_new(struct media *m, struct str call_id,
-		   struct str caller_tag, uint64_t now_ms,
+		   struct str caller_tag, int caller_zone, uint64_t now_ms,
 		   struct media_call **cp);
 /*
  * What is known of a leg: the relay address it is offered (the zone's
@@ -77,7 +86,7 @@ int media_call_new(struct media *m, struct str call_id,
  */
 void media_call_leg(struct media_call *c, unsigned leg,
 		    const struct sg_addr *relay, const struct sg_addr *sip_src,
-		    bool untrusted, const char *zone);
+		    bool untrusted, int zone_idx, const char *zone);
 bool media_call_leg_known(const struct media_call *c, unsigned leg);
 /* The callee's tag, once a response carried one. */
 void media_call_set_callee_tag(struct media_call *c, struct str tag);

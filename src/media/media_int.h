@@ -256,6 +256,7 @@ struct media_leg {
 	struct media_ep relay;		/* relay address it is offered */
 	struct media_ep sip;		/* where its SIP came from */
 	bool known, sip_known, untrusted;
+	int zone_idx;			/* -1: not known */
 	const char *zone;
 	uint64_t o_hash;		/* its last o= line (repeat check) */
 	bool has_o;

@@ -76,22 +76,29 @@ static int lis_family(const struct proxy *p, uint16_t local)
 	return AF_INET;
 }
 
-/* The call m belongs to and the leg that sent it; NULL when none. */
+/*
+ * The call m belongs to and the leg that sent it; NULL when none.  A
+ * request's sender is its From, a response's its To; the pass of a
+ * spiralled call is the one whose sending leg faces the zone m came in
+ * from.
+ */
 static struct media_call *find_call(struct media *md, const struct sip_msg *m,
+				    const struct sip_peer *from,
 				    unsigned *legp)
 {
+	unsigned first = m->is_request ? MEDIA_CALLER : MEDIA_CALLEE;
 	struct media_call *c;
-	bool req = m->is_request;
 
-	/* A request's sender is its From; a response's sender its To. */
-	c = media_call_find(md, m->call_id, m->from.tag);
+	c = media_call_find_zone(md, m->call_id, m->from.tag, first,
+				 from->zone);
 	if (c) {
-		*legp = req ? MEDIA_CALLER : MEDIA_CALLEE;
+		*legp = first;
 		return c;
 	}
 	if (m->to.tag.len &&
-	    (c = media_call_find(md, m->call_id, m->to.tag))) {
-		*legp = req ? MEDIA_CALLEE : MEDIA_CALLER;
+	    (c = media_call_find_zone(md, m->call_id, m->to.tag, 1 - first,
+				      from->zone))) {
+		*legp = 1 - first;
 		return c;
 	}
 	return NULL;
@@ -122,9 +129,9 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 
 	if (!a || !sdp_method(m->mid))
 		return 0;
-	c = find_call(a->m, m, &leg);
+	c = find_call(a->m, m, from, &leg);
 	if (!c && m->mid == SIP_METHOD_INVITE && !m->to.tag.len) {
-		err = media_call_new(a->m, m->call_id, m->from.tag,
+		err = media_call_new(a->m, m->call_id, m->from.tag, from->zone,
 				     loop_now(p->loop), &c);
 		if (err == -ENOSPC)
 			return -EAGAIN;
@@ -134,11 +141,11 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 			       zone_relay(p, from->zone,
 					  lis_family(p, from->local)),
 			       &from->addr, !p->zones[from->zone].trusted,
-			       p->zones[from->zone].c->name);
+			       from->zone, p->zones[from->zone].c->name);
 		media_call_leg(c, MEDIA_CALLEE,
 			       zone_relay(p, out->zone,
 					  sg_addr_family(&out->addr)),
-			       NULL, !p->zones[out->zone].trusted,
+			       NULL, !p->zones[out->zone].trusted, out->zone,
 			       p->zones[out->zone].c->name);
 	}
 	if (!c || !has_sdp(m))
@@ -159,12 +166,12 @@ int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
 	if (!a || !sdp_method(m->cseq.mid) || m->status <= 100 ||
 	    m->status >= 300)
 		return 0;
-	c = find_call(a->m, m, &leg);
+	c = find_call(a->m, m, from, &leg);
 	if (!c)
 		return 0;
 	if (leg == MEDIA_CALLEE && m->to.tag.len) {
 		media_call_leg(c, MEDIA_CALLEE, NULL, &from->addr,
-			       !p->zones[from->zone].trusted,
+			       !p->zones[from->zone].trusted, from->zone,
 			       p->zones[from->zone].c->name);
 		media_call_set_callee_tag(c, m->to.tag);
 	}
@@ -176,6 +183,28 @@ int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
 							MEDIA_SDP_FINAL);
 }
 
+/* Append c's streams to the "media" array being built in a->json. */
+static void add_stats(struct proxy_anchor *a, const struct media_call *c)
+{
+	size_t len0 = a->json.len;
+	static const char head[] = ",\"media\":[";
+
+	if (media_call_stats_json(c, &a->json) != 0) {
+		a->json.len = len0;
+		return;
+	}
+	if (len0 && a->json.len > len0) {
+		/* A second pass: its streams join the first one's array:
+		 * "...}]" + ",\"media\":[{...}]" -> "...},{...}]". */
+		size_t hl = sizeof(head) - 1;
+
+		a->json.p[len0 - 1] = ',';
+		memmove(a->json.p + len0, a->json.p + len0 + hl,
+			a->json.len - len0 - hl);
+		a->json.len -= hl;
+	}
+}
+
 struct str proxy__anchor_dlg_end(struct proxy *p, struct sip_dlg *d)
 {
 	struct proxy_anchor *a = p->anchor;
@@ -183,14 +212,13 @@ struct str proxy__anchor_dlg_end(struct proxy *p, struct sip_dlg *d)
 
 	if (!a || !d->record || d->kind != SIP_DLG_INVITE)
 		return STR_NULL;
-	c = media_call_find(a->m, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
-			    sip_dlg_str(d, SIP_DLG_S_CALLER_TAG));
-	if (!c)
-		return STR_NULL;
 	buf_reset(&a->json);
-	if (media_call_stats_json(c, &a->json) != 0)
-		buf_reset(&a->json);
-	media_call_end(c);
+	/* Every pass of the call (see find_call). */
+	while ((c = media_call_find(a->m, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
+				    sip_dlg_str(d, SIP_DLG_S_CALLER_TAG)))) {
+		add_stats(a, c);
+		media_call_end(c);
+	}
 	return buf_str(&a->json);
 }
 

@@ -36,10 +36,10 @@ static struct media_call *new_call(struct media *m, const char *id)
 	struct sg_addr r0 = addr("127.0.0.1"), r1 = addr("127.0.0.2");
 	struct sg_addr s0 = addr("127.0.0.1"), s1 = addr("127.0.0.1");
 
-	assert_int_equal(media_call_new(m, str_cstr(id), STR("tag1"), 0, &c),
+	assert_int_equal(media_call_new(m, str_cstr(id), STR("tag1"), 0, 0, &c),
 			 0);
-	media_call_leg(c, MEDIA_CALLER, &r0, &s0, true, "internet");
-	media_call_leg(c, MEDIA_CALLEE, &r1, &s1, false, "pbx");
+	media_call_leg(c, MEDIA_CALLER, &r0, &s0, true, 0, "internet");
+	media_call_leg(c, MEDIA_CALLEE, &r1, &s1, false, 1, "pbx");
 	return c;
 }
 
@@ -175,7 +175,7 @@ static void test_early_late_v6(void **state)
 	media_call_end(c);
 	/* Late offer in the 2xx, answer in the ACK; the caller on IPv6. */
 	c = new_call(m, "call-3");
-	media_call_leg(c, MEDIA_CALLER, &r6, NULL, true, "v6");
+	media_call_leg(c, MEDIA_CALLER, &r6, NULL, true, 0, "v6");
 	sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL, ANSWER, &b, 0);
 	assert_non_null(strstr(b.p, "c=IN IP6 ::1\r\n"));
 	assert_non_null(strstr(b.p, "o=bob 7 7 IN IP6 ::1\r\n"));
@@ -208,8 +208,18 @@ static void test_errors(void **state)
 	small.port_max = 41103;	/* two pairs: one stream */
 	assert_int_equal(media_new(&m, &small, NULL, NULL, NULL), 0);
 	c = new_call(m, "call-4");
-	assert_int_equal(media_call_new(m, STR("call-4"), STR("tag1"), 0,
+	assert_int_equal(media_call_new(m, STR("call-4"), STR("tag1"), 0, 0,
 					&c2), -EEXIST);
+	/* The same call spiralling back through another zone: a new pass. */
+	assert_int_equal(media_call_new(m, STR("call-4"), STR("tag1"), 1, 0,
+					&c2), 0);
+	assert_ptr_equal(media_call_find_zone(m, STR("call-4"), STR("tag1"),
+					      MEDIA_CALLER, 1), c2);
+	assert_ptr_equal(media_call_find_zone(m, STR("call-4"), STR("tag1"),
+					      MEDIA_CALLER, 0), c);
+	assert_null(media_call_find_zone(m, STR("call-4"), STR("tag1"),
+					 MEDIA_CALLER, 2));
+	media_call_end(c2);
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST, "v=0\r\nnot sdp\r\n", &b,
 	    -EINVAL);
 	/* No c= at all for a live stream: refused. */
@@ -233,9 +243,9 @@ static void test_errors(void **state)
 
 		snprintf(id, sizeof(id), "c%u", i);
 		assert_int_equal(media_call_new(m, str_cstr(id), STR("t"), 0,
-						&c), 0);
+						0, &c), 0);
 	}
-	assert_int_equal(media_call_new(m, STR("c9"), STR("t"), 0, &c),
+	assert_int_equal(media_call_new(m, STR("c9"), STR("t"), 0, 0, &c),
 			 -ENOSPC);
 	media_free(m);	/* ends the calls still there */
 	buf_free(&b);
