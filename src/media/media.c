@@ -368,7 +368,6 @@ void media_call_confirmed(struct media_call *c, uint64_t now_ms)
 	if (!c->confirmed) {
 		c->confirmed = true;
 		c->confirmed_ms = now_ms;
-		c->confirmed_ms_mono = media__mono_ms();
 	}
 }
 
@@ -519,6 +518,7 @@ static bool call_expects(const struct media_call *c, uint64_t *lastp)
 	return expect;
 }
 
+/* mono: the loop's CLOCK_MONOTONIC ms, the relay's clock too. */
 static void check_timeout(struct media *m, struct media_call *c,
 			  uint64_t mono)
 {
@@ -527,8 +527,8 @@ static void check_timeout(struct media *m, struct media_call *c,
 
 	if (!c->confirmed || c->timed_out || !call_expects(c, &last))
 		return;
-	if (last < c->confirmed_ms_mono)
-		last = c->confirmed_ms_mono;
+	if (last < c->confirmed_ms)
+		last = c->confirmed_ms;
 	if (mono - last < (uint64_t)m->c->timeout)
 		return;
 	c->timed_out = true;
@@ -546,7 +546,6 @@ static void check_timeout(struct media *m, struct media_call *c,
 void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms)
 {
 	struct media_call *c, *next;
-	uint64_t mono = media__mono_ms();
 
 	if (!m)
 		return;
@@ -566,7 +565,7 @@ void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms)
 			media_call_end(c);
 			continue;
 		}
-		check_timeout(m, c, mono);
+		check_timeout(m, c, now_ms);
 	}
 }
 

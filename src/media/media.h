@@ -55,7 +55,9 @@ void media_free(struct media *m);
 int media_fd(const struct media *m);
 /* Handle what the relays reported (events, finished closes). */
 void media_poll(struct media *m, uint64_t now_ms, uint64_t wall_ms);
-/* Once a second: media timeouts, forgotten calls, quarantine. */
+/* Once a second: media timeouts, forgotten calls, quarantine.  now_ms
+ * is CLOCK_MONOTONIC in ms (the loop's clock; the relay stamps packets
+ * with the same clock). */
 void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms);
 
 /* Call lookup by Call-ID and the caller's From-tag: the first one. */

@@ -274,7 +274,7 @@ struct media_call {
 	int offer_from;			/* leg with an offer pending, -1 */
 	int prov_answer;		/* leg that answered in a 1xx, -1 */
 	bool confirmed, timed_out;
-	uint64_t created_ms, confirmed_ms, confirmed_ms_mono;
+	uint64_t created_ms, confirmed_ms;	/* monotonic ms */
 	struct media_leg_stats gone[2];	/* streams already closed */
 	unsigned ngone;
 };

@@ -277,6 +277,57 @@ static void test_stats_json(void **state)
 	buf_free(&b);
 }
 
+static unsigned timeouts;
+
+static void on_timeout(void *arg, struct media_call *c)
+{
+	(void)arg;
+	timeouts++;
+	media_call_end(c);
+}
+
+/* Media timeout with a fake clock: only confirmed calls, measured from
+ * the last packet (or the answer), held calls exempt, once. */
+static void test_timeout(void **state)
+{
+	struct sg_conf_media tc = conf;
+	struct media *m;
+	struct media_call *c, *held;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8192);
+	tc.timeout = 5000;
+	tc.end_call_on_timeout = true;
+	assert_int_equal(media_new(&m, &tc, NULL, on_timeout, NULL), 0);
+	c = new_call(m, "call-7");
+	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST, OFFER, &b, 0);
+	sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL, ANSWER, &b, 0);
+	held = new_call(m, "call-8");
+	sdp(held, MEDIA_CALLER, MEDIA_SDP_REQUEST,
+	    "v=0\r\no=a 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\n"
+	    "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n", &b, 0);
+	sdp(held, MEDIA_CALLEE, MEDIA_SDP_FINAL,
+	    "v=0\r\no=b 1 1 IN IP4 1.2.3.5\r\ns=-\r\nc=IN IP4 1.2.3.5\r\n"
+	    "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=recvonly\r\n", &b, 0);
+	media_tick(m, 100000, 0);	/* not confirmed: nothing */
+	assert_int_equal(timeouts, 0);
+	media_call_confirmed(c, 100000);
+	media_call_confirmed(held, 100000);
+	/* A packet at 103 s (as the relay would stamp it). */
+	MEDIA_ST(c->st[0]->st[0].last_rx, 103000);
+	media_tick(m, 107000, 0);
+	assert_int_equal(timeouts, 0);
+	media_tick(m, 108001, 0);
+	assert_int_equal(timeouts, 1);	/* c ended by the callback */
+	media_tick(m, 200000, 0);
+	assert_int_equal(timeouts, 1);	/* the held call never */
+	assert_int_equal(m->st.timeouts, 1);
+	media_call_end(held);
+	media_free(m);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_early_late_v6),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_stats_json),
+		cmocka_unit_test(test_timeout),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
