@@ -35,7 +35,7 @@
 enum { BATCH = 64, PAYLOAD = 160, HDR = 12, MAXCALLS = 200000 };
 
 struct call {
-	struct sockaddr_in a, b;	/* relay ports: caller's, callee's */
+	struct sockaddr_in a, b; /* relay ports: caller's, callee's */
 	uint16_t seq[2];
 	uint32_t ts[2], ssrc[2];
 };
@@ -157,7 +157,7 @@ static int gen(int argc, char **argv)
 
 		recvd += drain(fa, rbuf) + drain(fb, rbuf);
 		if (sent >= due) {
-			continue;	/* busy wait: the generator's core */
+			continue; /* busy wait: the generator's core */
 		}
 		for (i = 0; i < BATCH && sent + n < due; i++) {
 			struct call *c = &calls[next];
@@ -187,7 +187,7 @@ static int gen(int argc, char **argv)
 			n++;
 			if (++next == ncalls) {
 				next = 0;
-				break;	/* switch direction per round */
+				break; /* switch direction per round */
 			}
 		}
 		if (n) {
@@ -195,7 +195,8 @@ static int gen(int argc, char **argv)
 
 			sent += k > 0 ? (uint64_t)k : 0;
 			if (k < (int)n)
-				sent += n - (unsigned)(k > 0 ? k : 0); /* lost */
+				sent += n -
+					(unsigned)(k > 0 ? k : 0); /* lost */
 		}
 		if (next == 0)
 			dir ^= 1;
@@ -230,8 +231,8 @@ static int fwd(int argc, char **argv)
 		return 2;
 	while (n < 2 * MAXCALLS &&
 	       fscanf(f, "%d %63s %d", &port, dip, &dport) == 3) {
-		struct sockaddr_in la = { .sin_family = AF_INET };
-		struct epoll_event ev = { .events = EPOLLIN };
+		struct sockaddr_in la = {.sin_family = AF_INET};
+		struct epoll_event ev = {.events = EPOLLIN};
 
 		la.sin_port = htons((uint16_t)port);
 		inet_pton(AF_INET, "127.0.0.1", &la.sin_addr);

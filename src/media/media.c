@@ -26,7 +26,7 @@
 #include "sip/sip.h"
 
 enum {
-	MEDIA_SETUP_MS = 200000,	/* unanswered call forgotten */
+	MEDIA_SETUP_MS = 200000, /* unanswered call forgotten */
 	MEDIA_BIND_TRIES = 16,
 };
 
@@ -126,9 +126,8 @@ int media__stream_open(struct media_call *c, unsigned idx,
 	return 0;
 }
 
-static void leg_params(const struct media_call *c,
-		       const struct media_stream *s, unsigned l, bool mux,
-		       struct media_leg_prm *lp)
+static void leg_params(const struct media_call *c, const struct media_stream *s,
+		       unsigned l, bool mux, struct media_leg_prm *lp)
 {
 	const struct media_sdp_info *in = &s->sdp[l];
 	const struct media_leg *lg = &c->leg[l];
@@ -238,7 +237,8 @@ static uint64_t call_hash(const struct media *m, struct str id, struct str tag)
 {
 	uint64_t a = htab_hash(&m->calls, id.p, id.len);
 
-	return a ^ (htab_hash(&m->calls, tag.p, tag.len) * 0x9E3779B97F4A7C15ULL);
+	return a ^
+	       (htab_hash(&m->calls, tag.p, tag.len) * 0x9E3779B97F4A7C15ULL);
 }
 
 static bool call_eq(const struct hnode *n, const void *key)
@@ -254,7 +254,7 @@ static bool call_eq(const struct hnode *n, const void *key)
 struct media_call *media_call_find(struct media *m, struct str call_id,
 				   struct str caller_tag)
 {
-	struct call_key k = { call_id, caller_tag };
+	struct call_key k = {call_id, caller_tag};
 	struct hnode *n;
 
 	if (!m)
@@ -266,7 +266,7 @@ struct media_call *media_call_find(struct media *m, struct str call_id,
 
 struct media_call *media_call_next(struct media_call *c)
 {
-	struct call_key k = { media_call_id(c), media_call_tag(c, 0) };
+	struct call_key k = {media_call_id(c), media_call_tag(c, 0)};
 	struct hnode *n = htab_find_next(&c->hn, call_eq, &k);
 
 	return n ? HTAB_ENTRY(n, struct media_call, hn) : NULL;
@@ -283,9 +283,8 @@ struct media_call *media_call_find_zone(struct media *m, struct str call_id,
 	return c;
 }
 
-int media_call_new(struct media *m, struct str call_id,
-		   struct str caller_tag, int caller_zone, uint64_t now_ms,
-		   struct media_call **cp)
+int media_call_new(struct media *m, struct str call_id, struct str caller_tag,
+		   int caller_zone, uint64_t now_ms, struct media_call **cp)
 {
 	struct media_call *c;
 
@@ -371,8 +370,7 @@ void media_call_confirmed(struct media_call *c, uint64_t now_ms)
 	}
 }
 
-uint16_t media_call_port(const struct media_call *c, unsigned i,
-			 unsigned leg)
+uint16_t media_call_port(const struct media_call *c, unsigned i, unsigned leg)
 {
 	return i < MEDIA_MAX_STREAMS && c->st[i] ? c->st[i]->port[leg & 1] : 0;
 }
@@ -424,11 +422,16 @@ static void emit(struct media *m, const char *type, const char *event,
 static const char *anomaly_name(unsigned a)
 {
 	switch (a) {
-	case MEDIA_A_SSRC: return "ssrc change";
-	case MEDIA_A_SEQ: return "sequence jump";
-	case MEDIA_A_TS: return "timestamp jump";
-	case MEDIA_A_PT: return "payload type not negotiated";
-	default: return "malformed packet";
+	case MEDIA_A_SSRC:
+		return "ssrc change";
+	case MEDIA_A_SEQ:
+		return "sequence jump";
+	case MEDIA_A_TS:
+		return "timestamp jump";
+	case MEDIA_A_PT:
+		return "payload type not negotiated";
+	default:
+		return "malformed packet";
 	}
 }
 
@@ -447,8 +450,8 @@ static void on_note(struct media *m, const struct media_note *n)
 		m->st.injected++;
 		snprintf(why, sizeof(why), "not the %s of relay port %u",
 			 n->leg ? "callee" : "caller", s->port[n->leg]);
-		emit(m, EV_DROP, "rtp-injection", "media-source",
-		     EV_ACT_DROP, zone, &n->src, why);
+		emit(m, EV_DROP, "rtp-injection", "media-source", EV_ACT_DROP,
+		     zone, &n->src, why);
 		return;
 	case MEDIA_N_POLICED:
 		m->st.policed++;
@@ -519,8 +522,7 @@ static bool call_expects(const struct media_call *c, uint64_t *lastp)
 }
 
 /* mono: the loop's CLOCK_MONOTONIC ms, the relay's clock too. */
-static void check_timeout(struct media *m, struct media_call *c,
-			  uint64_t mono)
+static void check_timeout(struct media *m, struct media_call *c, uint64_t mono)
 {
 	uint64_t last;
 	char why[64];
@@ -540,7 +542,7 @@ static void check_timeout(struct media *m, struct media_call *c,
 	     m->c->end_call_on_timeout ? "bye" : EV_ACT_PASS, c->leg[0].zone,
 	     NULL, why);
 	if (m->c->end_call_on_timeout && m->on_timeout)
-		m->on_timeout(m->arg, c);	/* may end c */
+		m->on_timeout(m->arg, c); /* may end c */
 }
 
 void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms)
@@ -553,7 +555,7 @@ void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms)
 	m->wall = wall_ms;
 	while (m->dying) {
 		struct media_stream *s = m->dying;
-		struct media_cmd cmd = { .type = MEDIA_CMD_DEL, .s = s };
+		struct media_cmd cmd = {.type = MEDIA_CMD_DEL, .s = s};
 
 		if (!media__relay_cmd(s->relay, &cmd))
 			break;

@@ -33,9 +33,9 @@ struct media_call;
 enum {
 	MEDIA_CALLER = 0,
 	MEDIA_CALLEE = 1,
-	MEDIA_MAX_STREAMS = 16,	/* = SDP_MAX_MEDIA */
+	MEDIA_MAX_STREAMS = 16, /* = SDP_MAX_MEDIA */
 	MEDIA_MAX_THREADS = 16,
-	MEDIA_ID_MAX = 128,	/* Call-ID and tags kept per call */
+	MEDIA_ID_MAX = 128, /* Call-ID and tags kept per call */
 };
 
 /* The call's media has been idle for media.timeout (confirmed call). */
@@ -77,9 +77,8 @@ struct media_call *media_call_find_zone(struct media *m, struct str call_id,
  * Returns 0, -EEXIST (that pass exists), -E2BIG (ids too long), -ENOSPC
  * (media.max_calls), -ENOMEM.
  */
-int media_call_new(struct media *m, struct str call_id,
-		   struct str caller_tag, int caller_zone, uint64_t now_ms,
-		   struct media_call **cp);
+int media_call_new(struct media *m, struct str call_id, struct str caller_tag,
+		   int caller_zone, uint64_t now_ms, struct media_call **cp);
 /*
  * What is known of a leg: the relay address it is offered (the zone's
  * listener address; the port is ignored), the address its SIP came
@@ -106,9 +105,9 @@ void media_call_confirmed(struct media_call *c, uint64_t now_ms);
  * -ENOSPC/-ENOMEM.
  */
 enum media_sdp_kind {
-	MEDIA_SDP_REQUEST = 0,	/* INVITE, ACK, PRACK, UPDATE */
-	MEDIA_SDP_PROVISIONAL,	/* 1xx */
-	MEDIA_SDP_FINAL,	/* 2xx */
+	MEDIA_SDP_REQUEST = 0, /* INVITE, ACK, PRACK, UPDATE */
+	MEDIA_SDP_PROVISIONAL, /* 1xx */
+	MEDIA_SDP_FINAL,       /* 2xx */
 };
 int media_call_sdp(struct media_call *c, unsigned from,
 		   enum media_sdp_kind kind, struct str body, struct buf *out);
@@ -123,13 +122,12 @@ int media_call_stats_json(const struct media_call *c, struct buf *out);
 
 struct media_stats {
 	uint64_t calls, streams, ports_used;
-	uint64_t no_ports;		/* offers refused: pool empty */
+	uint64_t no_ports; /* offers refused: pool empty */
 	uint64_t injected, anomalies, policed, timeouts;
 	uint64_t notes_lost;
 };
 void media_get_stats(const struct media *m, struct media_stats *st);
 /* Relay ports of a call's stream i facing leg (tests, ctl): 0 if none. */
-uint16_t media_call_port(const struct media_call *c, unsigned i,
-			 unsigned leg);
+uint16_t media_call_port(const struct media_call *c, unsigned i, unsigned leg);
 
 #endif

@@ -36,13 +36,12 @@
 #include "sip/sip.h"
 
 enum {
-	MEDIA_BW_AUDIO = 256000 / 8,	/* bytes/s when no b=AS */
+	MEDIA_BW_AUDIO = 256000 / 8, /* bytes/s when no b=AS */
 	MEDIA_BW_VIDEO = 4000000 / 8,
 	MEDIA_BW_OTHER = 1000000 / 8,
 };
 
-static int ep_parse(struct media_ep *e, struct str addr, int af,
-		    uint16_t port)
+static int ep_parse(struct media_ep *e, struct str addr, int af, uint16_t port)
 {
 	char tmp[INET6_ADDRSTRLEN + 1];
 
@@ -71,8 +70,9 @@ static uint32_t bw_as(const struct sdp_media *md)
 			break;
 		p = nl + 1;
 		if (end - p > 5 && !memcmp(p, "b=AS:", 5)) {
-			for (p += 5; p < end && *p >= '0' && *p <= '9' &&
-				     v < 100000000; p++)
+			for (p += 5;
+			     p < end && *p >= '0' && *p <= '9' && v < 100000000;
+			     p++)
 				v = v * 10 + (uint64_t)(*p - '0');
 			return (uint32_t)v;
 		}
@@ -98,8 +98,8 @@ int media__sdp_info(struct media_sdp_info *ip, const struct sdp_sess *s,
 			return -EINVAL;
 	} else {
 		ip->rtcp = ip->rtp;
-		ip->rtcp.port = md->rtcp_port ? md->rtcp_port :
-						(uint16_t)(md->port + 1);
+		ip->rtcp.port = md->rtcp_port ? md->rtcp_port
+					      : (uint16_t)(md->port + 1);
 	}
 	ip->present = true;
 	ip->mux = md->rtcp_mux;
@@ -122,9 +122,9 @@ int media__sdp_info(struct media_sdp_info *ip, const struct sdp_sess *s,
 	}
 	bw = (uint64_t)bw_as(md) * 1000 / 8;
 	if (!bw)
-		bw = str_eq(md->media, STR("audio")) ? MEDIA_BW_AUDIO :
-		     str_eq(md->media, STR("video")) ? MEDIA_BW_VIDEO :
-						       MEDIA_BW_OTHER;
+		bw = str_eq(md->media, STR("audio"))   ? MEDIA_BW_AUDIO
+		     : str_eq(md->media, STR("video")) ? MEDIA_BW_VIDEO
+						       : MEDIA_BW_OTHER;
 	bw = bw * (100 + (uint64_t)conf->policing_margin) / 100;
 	ip->bw = bw > UINT32_MAX ? UINT32_MAX : (uint32_t)bw;
 	return 0;
@@ -133,9 +133,11 @@ int media__sdp_info(struct media_sdp_info *ip, const struct sdp_sess *s,
 static bool is_ice_attr(struct str name)
 {
 	static const char *const ice[] = {
-		"candidate", "ice-ufrag", "ice-pwd", "ice-options",
-		"ice-lite", "ice-mismatch", "remote-candidates",
-		"end-of-candidates", "ice-pacing", NULL,
+		"candidate",         "ice-ufrag",
+		"ice-pwd",           "ice-options",
+		"ice-lite",          "ice-mismatch",
+		"remote-candidates", "end-of-candidates",
+		"ice-pacing",        NULL,
 	};
 	unsigned i;
 
@@ -170,7 +172,7 @@ enum role { ROLE_REPEAT, ROLE_OFFER, ROLE_ANSWER };
 static enum role decide(struct media_call *c, unsigned from,
 			enum media_sdp_kind kind, const struct sdp_sess *s)
 {
-	uint8_t key[SIPHASH_KEY_LEN] = { 0 };
+	uint8_t key[SIPHASH_KEY_LEN] = {0};
 	uint64_t h = siphash24(s->origin.p, s->origin.len, key);
 	struct media_leg *lg = &c->leg[from];
 	bool repeat = lg->has_o && lg->o_hash == h;
@@ -250,8 +252,8 @@ static void rewrite_media(struct sdp_bld *b, const struct sdp_sess *s,
 		sdp_bld_conn(b, (int)i, t->addrtype, str_cstr(t->ip));
 }
 
-static int rewrite(struct media_call *c, const struct sdp_sess *s,
-		   unsigned to, struct buf *out)
+static int rewrite(struct media_call *c, const struct sdp_sess *s, unsigned to,
+		   struct buf *out)
 {
 	struct relay_text t;
 	struct sdp_bld b;

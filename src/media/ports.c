@@ -50,8 +50,7 @@ void media__ports_fini(struct media_ports *pp)
 	pp->npairs = 0;
 }
 
-int media__ports_get(struct media_ports *pp, uint64_t now_ms,
-		     uint16_t *portp)
+int media__ports_get(struct media_ports *pp, uint64_t now_ms, uint16_t *portp)
 {
 	uint32_t i, k, start;
 
@@ -74,8 +73,9 @@ static uint32_t pair_of(const struct media_ports *pp, uint16_t port)
 {
 	if (port < pp->base)
 		return UINT32_MAX;
-	return (uint32_t)(port - pp->base) / 2 < pp->npairs ?
-		       (uint32_t)(port - pp->base) / 2 : UINT32_MAX;
+	return (uint32_t)(port - pp->base) / 2 < pp->npairs
+		       ? (uint32_t)(port - pp->base) / 2
+		       : UINT32_MAX;
 }
 
 void media__ports_put(struct media_ports *pp, uint16_t port, uint64_t now_ms)

@@ -33,8 +33,8 @@ uint64_t media__mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void note(struct media_relay *r, struct media_stream *s,
-		 unsigned leg, enum media_note_type t, unsigned what,
+static void note(struct media_relay *r, struct media_stream *s, unsigned leg,
+		 enum media_note_type t, unsigned what,
 		 const struct media_ep *src)
 {
 	struct media_leg_rt *rt = &s->rt[leg];
@@ -89,8 +89,8 @@ static unsigned rtp_anomaly(const struct media_params *prm,
 		else if (ds > prm->max_seq_jump &&
 			 (uint16_t)(rt->seq - h->seq) > prm->max_seq_jump)
 			a = MEDIA_A_SEQ;
-		else if (dt > prm->max_ts_jump && (rt->ts - h->ts) >
-							  prm->max_ts_jump)
+		else if (dt > prm->max_ts_jump &&
+			 (rt->ts - h->ts) > prm->max_ts_jump)
 			a = MEDIA_A_TS;
 	}
 	rt->have_seq = true;
@@ -109,7 +109,7 @@ static bool policed(const struct media_leg_prm *lp, struct media_leg_rt *rt,
 		rt->tokens += (now - rt->tok_ms) * lp->bw / 1000;
 		rt->tok_ms = now;
 		if (rt->tokens > lp->bw)
-			rt->tokens = lp->bw;	/* one second of burst */
+			rt->tokens = lp->bw; /* one second of burst */
 	}
 	if (rt->tokens < n)
 		return true;
@@ -117,8 +117,8 @@ static bool policed(const struct media_leg_prm *lp, struct media_leg_rt *rt,
 	return false;
 }
 
-static bool check_rtp(struct media_relay *r, struct media_stream *s,
-		      unsigned L, uint8_t *p, size_t n)
+static bool check_rtp(struct media_relay *r, struct media_stream *s, unsigned L,
+		      uint8_t *p, size_t n)
 {
 	struct media_leg_stats *st = &s->st[L];
 	struct media_rtp_hdr h;
@@ -192,7 +192,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 		note(r, s, L, MEDIA_N_INJECT, 0, src);
 		return;
 	}
-	s->rt[L].dst[k] = *src;	/* symmetric: answer where it came from */
+	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
 	MEDIA_ST(st->last_rx, r->now);
 	if (!s->prm.raw &&
 	    (rtcp ? !check_rtcp(r, s, L, p, n) : !check_rtp(r, s, L, p, n)))
@@ -205,7 +205,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	}
 	ok = rtcp && s->prm.leg[O].mux ? MEDIA_RTP : k;
 	if (!s->rt[O].dst[ok].port)
-		return;		/* the other side's address is not known */
+		return; /* the other side's address is not known */
 	*outfdp = s->fd[O][ok];
 	*dstp = s->rt[O].dst[ok];
 	*fwdp = true;
@@ -311,7 +311,7 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 	int fd = sk->s->fd[sk->leg][sk->comp], rounds;
 
 	if (fd < 0)
-		return;	/* closed earlier in this turn */
+		return; /* closed earlier in this turn */
 	/* A few batches per wake-up, then let other sockets have a turn. */
 	for (rounds = 0; rounds < 4; rounds++) {
 		int k, i, outfd = -1;
@@ -342,8 +342,8 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			outfd = ofd;
 			b->siov[ns].iov_base = b->data[i];
 			b->siov[ns].iov_len = b->rm[i].msg_len;
-			b->sm[ns].msg_hdr.msg_namelen = ep_to_sa(&b->to[ns],
-								 &dst);
+			b->sm[ns].msg_hdr.msg_namelen =
+				ep_to_sa(&b->to[ns], &dst);
 			ns++;
 		}
 		if (ns)
@@ -358,7 +358,8 @@ static void apply_params(struct media_stream *s, const struct media_params *prm)
 	unsigned l, k;
 
 	for (l = 0; l < 2; l++) {
-		const struct media_leg_prm *o = &s->prm.leg[l], *n = &prm->leg[l];
+		const struct media_leg_prm *o = &s->prm.leg[l],
+					   *n = &prm->leg[l];
 
 		for (k = 0; k < 2; k++) {
 			/* A new address from the signalling: forget what
@@ -390,7 +391,7 @@ static void stream_add(struct media_relay *r, struct media_stream *s,
 	s->relay = r;
 	for (l = 0; l < 2; l++)
 		for (k = 0; k < 2; k++) {
-			struct epoll_event ev = { .events = EPOLLIN };
+			struct epoll_event ev = {.events = EPOLLIN};
 
 			s->sock[l][k].s = s;
 			s->sock[l][k].leg = (uint8_t)l;
@@ -489,8 +490,8 @@ static void *relay_main(void *arg)
 				on_readable(r, evs[i].data.ptr, &b);
 		}
 		while (r->dead) {
-			struct media_note dn = { .type = MEDIA_N_DONE,
-						 .s = r->dead };
+			struct media_note dn = {.type = MEDIA_N_DONE,
+						.s = r->dead};
 
 			/* Never lost: a full ring is retried next turn. */
 			if (!media__ring_push(&r->out, &dn))
@@ -507,7 +508,7 @@ static void *relay_main(void *arg)
 
 int media__relay_start(struct media_relay *r, unsigned idx)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	int err;
 
 	r->idx = idx;
@@ -515,7 +516,8 @@ int media__relay_start(struct media_relay *r, unsigned idx)
 	r->evin = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->epfd < 0 || r->evin < 0)
 		return -errno;
-	err = media__ring_init(&r->in, MEDIA_RING_CAP, sizeof(struct media_cmd));
+	err = media__ring_init(&r->in, MEDIA_RING_CAP,
+			       sizeof(struct media_cmd));
 	if (!err)
 		err = media__ring_init(&r->out, MEDIA_RING_CAP,
 				       sizeof(struct media_note));
@@ -543,7 +545,7 @@ bool media__relay_cmd(struct media_relay *r, const struct media_cmd *c)
 void media__relay_stop(struct media_relay *r)
 {
 	if (r->started) {
-		struct media_cmd c = { .type = MEDIA_CMD_STOP };
+		struct media_cmd c = {.type = MEDIA_CMD_STOP};
 
 		while (!media__relay_cmd(r, &c))
 			usleep(1000);

@@ -125,7 +125,7 @@ static unsigned scrub_sdes(uint8_t *p, size_t len, unsigned sc)
 			il = p[off + 1];
 			if (off + 2 + il > len)
 				return k;
-			if (p[off] == 1) {	/* CNAME */
+			if (p[off] == 1) { /* CNAME */
 				size_t i;
 
 				for (i = 0; i < il; i++)

@@ -11,23 +11,23 @@
 #include <stdint.h>
 
 enum {
-	MEDIA_RTP_MIN = 12,	/* fixed header */
-	MEDIA_RTP_MAX = 1500,	/* larger packets are not voice or video
-				 * over the internet: refuse them */
-	MEDIA_RTCP_MIN = 8,	/* one receiver report without blocks */
+	MEDIA_RTP_MIN = 12,   /* fixed header */
+	MEDIA_RTP_MAX = 1500, /* larger packets are not voice or video
+			       * over the internet: refuse them */
+	MEDIA_RTCP_MIN = 8,   /* one receiver report without blocks */
 };
 
 /* Why a packet was refused (negative returns). */
 enum media_rtp_err {
 	MEDIA_RTP_OK = 0,
-	MEDIA_RTP_E_SHORT = -1,		/* under the minimum, or truncated */
-	MEDIA_RTP_E_LONG = -2,		/* over MEDIA_RTP_MAX */
-	MEDIA_RTP_E_VERSION = -3,	/* V != 2 */
-	MEDIA_RTP_E_CSRC = -4,		/* CSRC list past the end */
-	MEDIA_RTP_E_EXT = -5,		/* extension past the end */
-	MEDIA_RTP_E_PAD = -6,		/* padding count bad */
-	MEDIA_RTP_E_RTCP_LEN = -7,	/* RTCP length fields inconsistent */
-	MEDIA_RTP_E_RTCP_TYPE = -8,	/* first RTCP packet not SR/RR */
+	MEDIA_RTP_E_SHORT = -1,     /* under the minimum, or truncated */
+	MEDIA_RTP_E_LONG = -2,      /* over MEDIA_RTP_MAX */
+	MEDIA_RTP_E_VERSION = -3,   /* V != 2 */
+	MEDIA_RTP_E_CSRC = -4,      /* CSRC list past the end */
+	MEDIA_RTP_E_EXT = -5,       /* extension past the end */
+	MEDIA_RTP_E_PAD = -6,       /* padding count bad */
+	MEDIA_RTP_E_RTCP_LEN = -7,  /* RTCP length fields inconsistent */
+	MEDIA_RTP_E_RTCP_TYPE = -8, /* first RTCP packet not SR/RR */
 };
 
 struct media_rtp_hdr {
@@ -36,16 +36,16 @@ struct media_rtp_hdr {
 	uint16_t seq;
 	uint32_t ts;
 	uint32_t ssrc;
-	size_t hdr_len;		/* header, CSRCs and extension */
-	size_t payload_len;	/* without padding */
+	size_t hdr_len;     /* header, CSRCs and extension */
+	size_t payload_len; /* without padding */
 };
 
 /* Statistics a receiver report block carries (RFC 3550 6.4.1). */
 struct media_rtcp_rr {
 	bool present;
-	uint8_t fraction_lost;	/* /256 */
-	uint32_t cum_lost;	/* 24 bits */
-	uint32_t jitter;	/* timestamp units */
+	uint8_t fraction_lost; /* /256 */
+	uint32_t cum_lost;     /* 24 bits */
+	uint32_t jitter;       /* timestamp units */
 };
 
 /*

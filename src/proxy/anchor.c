@@ -31,15 +31,15 @@ enum {
 
 struct proxy_anchor {
 	struct media *m;
-	struct buf body;	/* rewritten SDP, until sip_bld_write() */
-	struct buf json;	/* media statistics for the call record */
+	struct buf body; /* rewritten SDP, until sip_bld_write() */
+	struct buf json; /* media statistics for the call record */
 	bool watching;
 };
 
 static bool has_sdp(const struct sip_msg *m)
 {
-	return m->body.len && str_casestarts(m->content_type,
-					     STR("application/sdp"));
+	return m->body.len &&
+	       str_casestarts(m->content_type, STR("application/sdp"));
 }
 
 static bool sdp_method(enum sip_method mid)
@@ -83,8 +83,7 @@ static int lis_family(const struct proxy *p, uint16_t local)
  * from.
  */
 static struct media_call *find_call(struct media *md, const struct sip_msg *m,
-				    const struct sip_peer *from,
-				    unsigned *legp)
+				    const struct sip_peer *from, unsigned *legp)
 {
 	unsigned first = m->is_request ? MEDIA_CALLER : MEDIA_CALLEE;
 	struct media_call *c;
@@ -137,16 +136,16 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 			return -EAGAIN;
 		if (err)
 			return has_sdp(m) ? -EPROTO : 0;
-		media_call_leg(c, MEDIA_CALLER,
-			       zone_relay(p, from->zone,
-					  lis_family(p, from->local)),
-			       &from->addr, !p->zones[from->zone].trusted,
-			       from->zone, p->zones[from->zone].c->name);
-		media_call_leg(c, MEDIA_CALLEE,
-			       zone_relay(p, out->zone,
-					  sg_addr_family(&out->addr)),
-			       NULL, !p->zones[out->zone].trusted, out->zone,
-			       p->zones[out->zone].c->name);
+		media_call_leg(
+			c, MEDIA_CALLER,
+			zone_relay(p, from->zone, lis_family(p, from->local)),
+			&from->addr, !p->zones[from->zone].trusted, from->zone,
+			p->zones[from->zone].c->name);
+		media_call_leg(
+			c, MEDIA_CALLEE,
+			zone_relay(p, out->zone, sg_addr_family(&out->addr)),
+			NULL, !p->zones[out->zone].trusted, out->zone,
+			p->zones[out->zone].c->name);
 	}
 	if (!c || !has_sdp(m))
 		return 0;
@@ -179,8 +178,8 @@ int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
 		media_call_confirmed(c, loop_now(p->loop));
 	if (!has_sdp(m))
 		return 0;
-	return apply(p, b, m, c, leg, m->status < 200 ? MEDIA_SDP_PROVISIONAL :
-							MEDIA_SDP_FINAL);
+	return apply(p, b, m, c, leg,
+		     m->status < 200 ? MEDIA_SDP_PROVISIONAL : MEDIA_SDP_FINAL);
 }
 
 /* Append c's streams to the "media" array being built in a->json. */
@@ -226,7 +225,9 @@ struct str proxy__anchor_dlg_end(struct proxy *p, struct sip_dlg *d)
 static void bye_both(struct proxy *p, struct sip_dlg *d)
 {
 	unsigned self_rr = (d->side[0].peer.zone != d->side[1].peer.zone ||
-			    d->side[0].peer.tp != d->side[1].peer.tp) ? 2 : 1;
+			    d->side[0].peer.tp != d->side[1].peer.tp)
+				   ? 2
+				   : 1;
 	int s;
 
 	for (s = 0; s < 2; s++) {
@@ -246,7 +247,8 @@ static void bye_both(struct proxy *p, struct sip_dlg *d)
 		bye.branch = str_make(branch, blen);
 		bye.tp = out->tp;
 		bye.self_rr = self_rr;
-		bye.reason = STR("SIP;cause=200;text=\"sipguard media-timeout\"");
+		bye.reason =
+			STR("SIP;cause=200;text=\"sipguard media-timeout\"");
 		buf_reset(&p->out);
 		if (sip_dlg_build_bye(d, (enum sip_dlg_side)s, &bye, &p->out,
 				      NULL) != 0)
@@ -317,9 +319,9 @@ int proxy__anchor_new(struct proxy *p)
 void proxy__anchor_tick(struct proxy *p)
 {
 	if (p->anchor)
-		media_tick(p->anchor->m, loop_now(p->loop),
-			   (uint64_t)((int64_t)loop_now(p->loop) +
-				      p->wall_off));
+		media_tick(
+			p->anchor->m, loop_now(p->loop),
+			(uint64_t)((int64_t)loop_now(p->loop) + p->wall_off));
 }
 
 void proxy__anchor_free(struct proxy *p)

@@ -29,7 +29,7 @@ static void relay_once(uint8_t ctl, const uint8_t *p, size_t n)
 	static struct media_relay r;
 	static struct media_stream s;
 	static bool init;
-	struct media_ep src = { .af = AF_INET, .port = 4000 };
+	struct media_ep src = {.af = AF_INET, .port = 4000};
 	struct media_ep dst;
 	unsigned l, k, leg = ctl & 1, comp = (ctl >> 1) & 1;
 	int fd = -1;

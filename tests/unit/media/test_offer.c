@@ -16,10 +16,18 @@
 #include "media/media_int.h"
 
 static struct sg_conf_media conf = {
-	.enabled = true, .port_min = 41000, .port_max = 41099,
-	.quarantine = 1000, .timeout = 60000, .max_seq_jump = 3000,
-	.max_ts_jump = 1440000, .policing = true, .policing_margin = 50,
-	.scrub_cname = true, .threads = 1, .max_calls = 4,
+	.enabled = true,
+	.port_min = 41000,
+	.port_max = 41099,
+	.quarantine = 1000,
+	.timeout = 60000,
+	.max_seq_jump = 3000,
+	.max_ts_jump = 1440000,
+	.policing = true,
+	.policing_margin = 50,
+	.scrub_cname = true,
+	.threads = 1,
+	.max_calls = 4,
 };
 
 static struct sg_addr addr(const char *s)
@@ -43,17 +51,17 @@ static struct media_call *new_call(struct media *m, const char *id)
 	return c;
 }
 
-#define OFFER                                                              \
+#define OFFER                                                                \
 	"v=0\r\no=alice 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\n" \
-	"t=0 0\r\na=ice-ufrag:abcd\r\na=ice-pwd:secretsecretsecret\r\n"   \
-	"m=audio 4000 RTP/AVP 0 101\r\na=rtcp:4001\r\n"                   \
-	"a=candidate:1 1 UDP 2130706431 10.0.0.5 4000 typ host\r\n"       \
-	"a=rtpmap:101 telephone-event/8000\r\n"                           \
+	"t=0 0\r\na=ice-ufrag:abcd\r\na=ice-pwd:secretsecretsecret\r\n"      \
+	"m=audio 4000 RTP/AVP 0 101\r\na=rtcp:4001\r\n"                      \
+	"a=candidate:1 1 UDP 2130706431 10.0.0.5 4000 typ host\r\n"          \
+	"a=rtpmap:101 telephone-event/8000\r\n"                              \
 	"m=video 4002 RTP/AVP 96\r\nb=AS:512\r\na=rtcp-mux\r\n"
 
-#define ANSWER                                                             \
+#define ANSWER                                                               \
 	"v=0\r\no=bob 7 7 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\n" \
-	"t=0 0\r\nm=audio 6000 RTP/AVP 0\r\nm=video 6002 RTP/AVP 96\r\n"    \
+	"t=0 0\r\nm=audio 6000 RTP/AVP 0\r\nm=video 6002 RTP/AVP 96\r\n"     \
 	"a=rtcp-mux\r\n"
 
 static const char *sdp(struct media_call *c, unsigned from,
@@ -94,7 +102,7 @@ static void test_offer_answer(void **state)
 	pa = media_call_port(c, 0, MEDIA_CALLER);
 	pb = media_call_port(c, 0, MEDIA_CALLEE);
 	va = media_call_port(c, 1, MEDIA_CALLER);
-	assert_true(pa >= 41000 && pb >= 41000 && va >= 41000 && pa != pb);
+	assert_true(pa >= 42000 && pb >= 42000 && va >= 42000 && pa != pb);
 	/* The callee sees the trusted zone's relay, its ports, no ICE. */
 	assert_non_null(strstr(o, "o=alice 1 1 IN IP4 127.0.0.2\r\n"));
 	assert_non_null(strstr(o, "c=IN IP4 127.0.0.2\r\n"));
@@ -124,24 +132,26 @@ static void test_offer_answer(void **state)
 	assert_int_equal(c->st[1]->sdp[0].bw, 512000 / 8 * 3 / 2);
 	assert_int_equal(c->st[0]->sdp[0].bw, 256000 / 8 * 3 / 2);
 	/* A repeat (same o=) changes nothing, gives the same text. */
-	assert_string_equal(sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL, ANSWER, &b,
-				0), o);
+	assert_string_equal(
+		sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL, ANSWER, &b, 0), o);
 	assert_int_equal(c->offer_from, -1);
 	/* Re-INVITE from the callee removing video: its ports close. */
 	sdp(c, MEDIA_CALLEE, MEDIA_SDP_REQUEST,
 	    "v=0\r\no=bob 7 8 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9"
 	    "\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendonly\r\n"
-	    "m=video 0 RTP/AVP 96\r\n", &b, 0);
+	    "m=video 0 RTP/AVP 96\r\n",
+	    &b, 0);
 	assert_null(c->st[1]);
 	assert_non_null(strstr(b.p, "m=video 0 RTP/AVP 96"));
 	assert_int_equal(c->offer_from, MEDIA_CALLEE);
-	assert_true(c->st[0]->sdp[1].sends);	/* sendonly: holds */
+	assert_true(c->st[0]->sdp[1].sends); /* sendonly: holds */
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_FINAL,
 	    "v=0\r\no=alice 1 2 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\n"
 	    "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=recvonly\r\n"
-	    "m=video 0 RTP/AVP 96\r\n", &b, 0);
+	    "m=video 0 RTP/AVP 96\r\n",
+	    &b, 0);
 	assert_int_equal(c->offer_from, -1);
-	assert_false(c->st[0]->sdp[0].sends);	/* recvonly: held */
+	assert_false(c->st[0]->sdp[0].sends); /* recvonly: held */
 	media_call_end(c);
 	wait_relay(m);
 	assert_int_equal(m->st.streams, 0);
@@ -168,7 +178,8 @@ static void test_early_late_v6(void **state)
 	sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL,
 	    "v=0\r\no=bob 9 9 IN IP4 192.0.2.10\r\ns=-\r\n"
 	    "c=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 6100 RTP/AVP 0\r\n"
-	    "m=video 0 RTP/AVP 96\r\n", &b, 0);
+	    "m=video 0 RTP/AVP 96\r\n",
+	    &b, 0);
 	assert_int_equal(c->offer_from, -1);
 	assert_int_equal(c->st[0]->sdp[1].rtp.port, 6100);
 	assert_null(c->st[1]);
@@ -183,7 +194,8 @@ static void test_early_late_v6(void **state)
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST,
 	    "v=0\r\no=a 1 1 IN IP6 2001:db8::5\r\ns=-\r\n"
 	    "c=IN IP6 2001:db8::5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
-	    "m=video 4002 RTP/AVP 96\r\n", &b, 0);
+	    "m=video 4002 RTP/AVP 96\r\n",
+	    &b, 0);
 	assert_true(c->st[0]->handed);
 	assert_non_null(strstr(b.p, "c=IN IP4 127.0.0.2\r\n"));
 	assert_int_equal(c->st[0]->sdp[0].rtp.af, AF_INET6);
@@ -204,19 +216,22 @@ static void test_errors(void **state)
 
 	(void)state;
 	buf_init(&b, 8192);
-	small.port_min = 41100;
-	small.port_max = 41103;	/* two pairs: one stream */
+	small.port_min = 42100;
+	small.port_max = 42103; /* two pairs: one stream */
 	assert_int_equal(media_new(&m, &small, NULL, NULL, NULL), 0);
 	c = new_call(m, "call-4");
-	assert_int_equal(media_call_new(m, STR("call-4"), STR("tag1"), 0, 0,
-					&c2), -EEXIST);
+	assert_int_equal(
+		media_call_new(m, STR("call-4"), STR("tag1"), 0, 0, &c2),
+		-EEXIST);
 	/* The same call spiralling back through another zone: a new pass. */
-	assert_int_equal(media_call_new(m, STR("call-4"), STR("tag1"), 1, 0,
-					&c2), 0);
+	assert_int_equal(
+		media_call_new(m, STR("call-4"), STR("tag1"), 1, 0, &c2), 0);
 	assert_ptr_equal(media_call_find_zone(m, STR("call-4"), STR("tag1"),
-					      MEDIA_CALLER, 1), c2);
+					      MEDIA_CALLER, 1),
+			 c2);
 	assert_ptr_equal(media_call_find_zone(m, STR("call-4"), STR("tag1"),
-					      MEDIA_CALLER, 0), c);
+					      MEDIA_CALLER, 0),
+			 c);
 	assert_null(media_call_find_zone(m, STR("call-4"), STR("tag1"),
 					 MEDIA_CALLER, 2));
 	media_call_end(c2);
@@ -225,7 +240,8 @@ static void test_errors(void **state)
 	/* No c= at all for a live stream: refused. */
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST,
 	    "v=0\r\no=a 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n"
-	    "m=audio 4000 RTP/AVP 0\r\n", &b, -EINVAL);
+	    "m=audio 4000 RTP/AVP 0\r\n",
+	    &b, -EINVAL);
 	/* Two streams need four pairs: the second finds none. */
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST, OFFER, &b, -EAGAIN);
 	assert_int_equal(m->st.no_ports, 1);
@@ -234,7 +250,8 @@ static void test_errors(void **state)
 	c = new_call(m, "call-5");
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST,
 	    "v=0\r\no=a 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\n"
-	    "t=0 0\r\nm=application 9 TCP/BFCP *\r\n", &b, 0);
+	    "t=0 0\r\nm=application 9 TCP/BFCP *\r\n",
+	    &b, 0);
 	assert_non_null(strstr(b.p, "m=application 0 TCP/BFCP"));
 	media_call_end(c);
 	/* max_calls. */
@@ -242,12 +259,12 @@ static void test_errors(void **state)
 		char id[16];
 
 		snprintf(id, sizeof(id), "c%u", i);
-		assert_int_equal(media_call_new(m, str_cstr(id), STR("t"), 0,
-						0, &c), 0);
+		assert_int_equal(
+			media_call_new(m, str_cstr(id), STR("t"), 0, 0, &c), 0);
 	}
 	assert_int_equal(media_call_new(m, STR("c9"), STR("t"), 0, 0, &c),
 			 -ENOSPC);
-	media_free(m);	/* ends the calls still there */
+	media_free(m); /* ends the calls still there */
 	buf_free(&b);
 }
 
@@ -262,7 +279,7 @@ static void test_stats_json(void **state)
 	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
 	c = new_call(m, "call-6");
 	assert_int_equal(media_call_stats_json(c, &b), 0);
-	assert_int_equal(b.len, 0);	/* no stream: nothing */
+	assert_int_equal(b.len, 0); /* no stream: nothing */
 	sdp(c, MEDIA_CALLER, MEDIA_SDP_REQUEST, OFFER, &b, 0);
 	sdp(c, MEDIA_CALLEE, MEDIA_SDP_FINAL, ANSWER, &b, 0);
 	c->st[0]->st[0].pkts = 5;
@@ -306,11 +323,13 @@ static void test_timeout(void **state)
 	held = new_call(m, "call-8");
 	sdp(held, MEDIA_CALLER, MEDIA_SDP_REQUEST,
 	    "v=0\r\no=a 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\n"
-	    "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n", &b, 0);
+	    "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n",
+	    &b, 0);
 	sdp(held, MEDIA_CALLEE, MEDIA_SDP_FINAL,
 	    "v=0\r\no=b 1 1 IN IP4 1.2.3.5\r\ns=-\r\nc=IN IP4 1.2.3.5\r\n"
-	    "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=recvonly\r\n", &b, 0);
-	media_tick(m, 100000, 0);	/* not confirmed: nothing */
+	    "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=recvonly\r\n",
+	    &b, 0);
+	media_tick(m, 100000, 0); /* not confirmed: nothing */
 	assert_int_equal(timeouts, 0);
 	media_call_confirmed(c, 100000);
 	media_call_confirmed(held, 100000);
@@ -319,9 +338,9 @@ static void test_timeout(void **state)
 	media_tick(m, 107000, 0);
 	assert_int_equal(timeouts, 0);
 	media_tick(m, 108001, 0);
-	assert_int_equal(timeouts, 1);	/* c ended by the callback */
+	assert_int_equal(timeouts, 1); /* c ended by the callback */
 	media_tick(m, 200000, 0);
-	assert_int_equal(timeouts, 1);	/* the held call never */
+	assert_int_equal(timeouts, 1); /* the held call never */
 	assert_int_equal(m->st.timeouts, 1);
 	media_call_end(held);
 	media_free(m);

@@ -13,14 +13,14 @@
 static void test_pairs(void **state)
 {
 	struct media_ports pp;
-	uint8_t seen[64] = { 0 };
+	uint8_t seen[64] = {0};
 	uint16_t port, first = 0;
 	bool differs = false;
 	unsigned i;
 
 	(void)state;
 	assert_int_equal(media__ports_init(&pp, 40001, 40100, 5000, 7), 0);
-	assert_int_equal(pp.npairs, 49);	/* 40002..40099 */
+	assert_int_equal(pp.npairs, 49); /* 40002..40099 */
 	for (i = 0; i < 49; i++) {
 		assert_int_equal(media__ports_get(&pp, 1000, &port), 0);
 		assert_true(port >= 40002 && port <= 40098);
@@ -32,11 +32,11 @@ static void test_pairs(void **state)
 		else if (i < 4 && port != first + 2 * i)
 			differs = true;
 	}
-	assert_true(differs);		/* not sequential */
+	assert_true(differs); /* not sequential */
 	assert_int_equal(media__ports_get(&pp, 1000, &port), -EAGAIN);
 	/* Back, but quarantined for 5 s. */
 	media__ports_put(&pp, first, 2000);
-	media__ports_put(&pp, first, 2000);	/* twice: no effect */
+	media__ports_put(&pp, first, 2000); /* twice: no effect */
 	assert_int_equal(pp.used, 48);
 	assert_int_equal(media__ports_get(&pp, 6999, &port), -EAGAIN);
 	assert_int_equal(media__ports_get(&pp, 7001, &port), 0);
@@ -67,7 +67,7 @@ static void test_ring_basic(void **state)
 	assert_false(media__ring_pop(&r, &v));
 	for (i = 0; i < 4; i++)
 		assert_true(media__ring_push(&r, &i));
-	assert_false(media__ring_push(&r, &i));		/* full */
+	assert_false(media__ring_push(&r, &i)); /* full */
 	for (i = 0; i < 4; i++) {
 		assert_true(media__ring_pop(&r, &v));
 		assert_int_equal(v, i);
@@ -109,21 +109,25 @@ static void test_ring_threads(void **state)
 
 static void test_ep(void **state)
 {
-	struct media_ep e = { .af = AF_INET, .ip = { 10, 1, 2, 3 } };
+	struct media_ep e = {.af = AF_INET, .ip = {10, 1, 2, 3}};
 	struct media_ep f = e;
 	struct sg_addr a;
 
 	(void)state;
 	assert_true(media__ep_private(&e));
-	e.ip[0] = 192; e.ip[1] = 168;
+	e.ip[0] = 192;
+	e.ip[1] = 168;
 	assert_true(media__ep_private(&e));
-	e.ip[0] = 172; e.ip[1] = 31;
+	e.ip[0] = 172;
+	e.ip[1] = 31;
 	assert_true(media__ep_private(&e));
 	e.ip[1] = 32;
 	assert_false(media__ep_private(&e));
-	e.ip[0] = 100; e.ip[1] = 64;
+	e.ip[0] = 100;
+	e.ip[1] = 64;
 	assert_true(media__ep_private(&e));
-	e.ip[0] = 127; e.ip[1] = 0;
+	e.ip[0] = 127;
+	e.ip[1] = 0;
 	assert_false(media__ep_private(&e));
 	e.port = 4000;
 	media__ep_to_addr(&a, &e);

@@ -15,7 +15,7 @@
 
 static struct media_ep ep(const char *ip, uint16_t port)
 {
-	struct media_ep e = { .af = AF_INET, .port = port };
+	struct media_ep e = {.af = AF_INET, .port = port};
 
 	inet_pton(AF_INET, ip, e.ip);
 	return e;
@@ -32,8 +32,8 @@ static void setup(struct fix *f)
 	unsigned l, k;
 
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(media__ring_init(&f->r.out, 64,
-					  sizeof(struct media_note)), 0);
+	assert_int_equal(
+		media__ring_init(&f->r.out, 64, sizeof(struct media_note)), 0);
 	a->sdp[0] = ep("203.0.113.5", 4000);
 	a->sdp[1] = ep("203.0.113.5", 4001);
 	a->untrusted = true;
@@ -78,16 +78,15 @@ static size_t rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
 }
 
 /* Run one packet; returns whether it is forwarded. */
-static bool run(struct fix *f, unsigned leg, unsigned comp,
-		struct media_ep src, uint8_t *p, size_t n, int *fdp,
-		struct media_ep *dstp)
+static bool run(struct fix *f, unsigned leg, unsigned comp, struct media_ep src,
+		uint8_t *p, size_t n, int *fdp, struct media_ep *dstp)
 {
 	int fd = -1;
 	struct media_ep dst;
 	bool fwd;
 
-	media__relay_packet(&f->r, &f->s.sock[leg][comp], &src, p, n, &fd,
-			    &dst, &fwd);
+	media__relay_packet(&f->r, &f->s.sock[leg][comp], &src, p, n, &fd, &dst,
+			    &fwd);
 	if (fdp)
 		*fdp = fd;
 	if (dstp)
@@ -137,9 +136,10 @@ static void test_source_binding(void **state)
 			 rtp(p, 0, 2, 320, 7), NULL, NULL));
 	assert_int_equal(notes(&f, MEDIA_N_INJECT), 1);
 	/* RTCP from the a=rtcp port to the RTCP socket. */
-	assert_true(run(&f, 1, 1, ep("192.0.2.9", 6001), p,
-			(size_t)(p[0] = 0x80, p[1] = 201, p[2] = 0, p[3] = 1,
-				 8), &fd, NULL));
+	assert_true(
+		run(&f, 1, 1, ep("192.0.2.9", 6001), p,
+		    (size_t)(p[0] = 0x80, p[1] = 201, p[2] = 0, p[3] = 1, 8),
+		    &fd, NULL));
 	assert_int_equal(fd, 101);
 	teardown(&f);
 }
@@ -170,7 +170,7 @@ static void test_nat_latch(void **state)
 	/* Media to it goes where it came from (symmetric RTP). */
 	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p,
 			rtp(p, 0, 1, 160, 9), NULL, &dst));
-	assert_true(media__ep_eq(&dst, &(struct media_ep){ 0 }) == false);
+	assert_true(media__ep_eq(&dst, &(struct media_ep){0}) == false);
 	assert_true(media__ep_eq(&dst, &f.s.rt[0].latched[0]));
 	teardown(&f);
 }
@@ -196,13 +196,12 @@ static void test_sanity(void **state)
 	/* Continuity anomalies: reported, forwarded (anomaly_drop off). */
 	assert_true(run(&f, 0, 0, a, p, rtp(p, 0, 9000, 480, 7), NULL, NULL));
 	assert_true(run(&f, 0, 0, a, p, rtp(p, 0, 9001, 480, 8), NULL, NULL));
-	assert_true(run(&f, 0, 0, a, p, rtp(p, 0, 9002, 99000000, 8), NULL,
-			NULL));
+	assert_true(
+		run(&f, 0, 0, a, p, rtp(p, 0, 9002, 99000000, 8), NULL, NULL));
 	assert_int_equal(f.s.st[0].anomalies, 3);
 	/* With anomaly_drop: dropped, and the state follows. */
 	f.s.prm.anomaly_drop = true;
-	assert_false(run(&f, 0, 0, a, p, rtp(p, 0, 9003, 160, 9), NULL,
-			 NULL));
+	assert_false(run(&f, 0, 0, a, p, rtp(p, 0, 9003, 160, 9), NULL, NULL));
 	assert_true(run(&f, 0, 0, a, p, rtp(p, 0, 9004, 320, 9), NULL, NULL));
 	teardown(&f);
 }
@@ -216,18 +215,18 @@ static void test_policing(void **state)
 
 	(void)state;
 	setup(&f);
-	f.s.prm.leg[0].bw = 1720;	/* ten packets per second */
+	f.s.prm.leg[0].bw = 1720; /* ten packets per second */
 	f.s.rt[0].tokens = 1720;
 	f.s.rt[0].tok_ms = f.r.now;
 	for (i = 0; i < 20; i++)
-		passed += run(&f, 0, 0, a, p, rtp(p, 0, (uint16_t)i, 160 * i,
-						     7), NULL, NULL);
+		passed += run(&f, 0, 0, a, p,
+			      rtp(p, 0, (uint16_t)i, 160 * i, 7), NULL, NULL);
 	assert_int_equal(passed, 10);
 	assert_int_equal(f.s.st[0].policed, 10);
-	f.r.now += 500;		/* half a second: five more */
+	f.r.now += 500; /* half a second: five more */
 	for (i = 20, passed = 0; i < 40; i++)
-		passed += run(&f, 0, 0, a, p, rtp(p, 0, (uint16_t)i, 160 * i,
-						     7), NULL, NULL);
+		passed += run(&f, 0, 0, a, p,
+			      rtp(p, 0, (uint16_t)i, 160 * i, 7), NULL, NULL);
 	assert_int_equal(passed, 5);
 	teardown(&f);
 }
@@ -238,8 +237,8 @@ static void test_mux_and_scrub(void **state)
 	uint8_t p[200];
 	struct media_ep a = ep("203.0.113.5", 4000);
 	static const uint8_t sdes[] = {
-		0x80, 201, 0, 1, 1, 2, 3, 4,
-		0x81, 202, 0, 3, 1, 2, 3, 4, 1, 3, 'b', 'o', 'b', 0, 0, 0,
+		0x80, 201, 0, 1, 1, 2, 3,   4,   0x81, 202, 0, 3,
+		1,    2,   3, 4, 1, 3, 'b', 'o', 'b',  0,   0, 0,
 	};
 	int fd;
 
@@ -252,7 +251,7 @@ static void test_mux_and_scrub(void **state)
 	/* RTCP on the RTP port is told apart by its packet type... */
 	memcpy(p, sdes, sizeof(sdes));
 	assert_true(run(&f, 0, 0, a, p, sizeof(sdes), &fd, NULL));
-	assert_int_equal(fd, 110);		/* the other leg muxes too */
+	assert_int_equal(fd, 110); /* the other leg muxes too */
 	assert_int_equal(f.s.st[0].rtcp, 1);
 	/* ... and the untrusted side's CNAME is scrubbed. */
 	assert_int_equal(memcmp(p + 18, "xxx", 3), 0);
@@ -260,8 +259,8 @@ static void test_mux_and_scrub(void **state)
 	assert_true(run(&f, 0, 0, a, p, rtp(p, 0, 1, 160, 7), NULL, NULL));
 	/* The trusted side keeps its CNAME. */
 	memcpy(p, sdes, sizeof(sdes));
-	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p, sizeof(sdes),
-			NULL, NULL));
+	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p, sizeof(sdes), NULL,
+			NULL));
 	assert_int_equal(memcmp(p + 18, "bob", 3), 0);
 	teardown(&f);
 }

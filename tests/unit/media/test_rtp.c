@@ -13,51 +13,50 @@ struct rtp_case {
 	int want;
 };
 
-static uint8_t ok_hdr[] = { 0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			    0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4 };
-static uint8_t v1[] = { 0x40, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			0xde, 0xad, 0xbe, 0xef, 1, 2 };
-static uint8_t csrc_over[] = { 0x82, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			       0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4 };
-static uint8_t csrc_ok[] = { 0x81, 0x08, 0x00, 0x01, 0, 0, 0, 160,
-			     0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 9 };
-static uint8_t ext_over[] = { 0x90, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			      0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde, 0, 2,
-			      1, 2, 3, 4 };
-static uint8_t ext_ok[] = { 0x90, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			    0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde, 0, 1,
-			    1, 2, 3, 4, 7, 7 };
-static uint8_t ext_short[] = { 0x90, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			       0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde };
-static uint8_t pad_ok[] = { 0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			    0xde, 0xad, 0xbe, 0xef, 5, 0, 2 };
-static uint8_t pad_zero[] = { 0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			      0xde, 0xad, 0xbe, 0xef, 5, 0, 0 };
-static uint8_t pad_over[] = { 0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
-			      0xde, 0xad, 0xbe, 0xef, 5, 0, 9 };
+static uint8_t ok_hdr[] = {0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160,
+			   0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4};
+static uint8_t v1[] = {0x40, 0x00, 0x00, 0x01, 0,    0, 0,
+		       160,  0xde, 0xad, 0xbe, 0xef, 1, 2};
+static uint8_t csrc_over[] = {0x82, 0x00, 0x00, 0x01, 0, 0, 0, 160,
+			      0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4};
+static uint8_t csrc_ok[] = {0x81, 0x08, 0x00, 0x01, 0, 0, 0, 160, 0xde,
+			    0xad, 0xbe, 0xef, 1,    2, 3, 4, 9};
+static uint8_t ext_over[] = {0x90, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0xde, 0xad,
+			     0xbe, 0xef, 0xbe, 0xde, 0, 2, 1, 2,   3,    4};
+static uint8_t ext_ok[] = {0x90, 0x00, 0x00, 0x01, 0,    0,    0, 160,
+			   0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde, 0, 1,
+			   1,    2,    3,    4,    7,    7};
+static uint8_t ext_short[] = {0x90, 0x00, 0x00, 0x01, 0,    0,    0,
+			      160,  0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde};
+static uint8_t pad_ok[] = {0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
+			   0xde, 0xad, 0xbe, 0xef, 5, 0, 2};
+static uint8_t pad_zero[] = {0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
+			     0xde, 0xad, 0xbe, 0xef, 5, 0, 0};
+static uint8_t pad_over[] = {0xa0, 0x00, 0x00, 0x01, 0, 0, 0, 160,
+			     0xde, 0xad, 0xbe, 0xef, 5, 0, 9};
 static uint8_t big[1501];
 
 static void test_rtp_table(void **state)
 {
 	const struct rtp_case cases[] = {
-		{ "minimal", ok_hdr, 12, 0 },
-		{ "payload", ok_hdr, sizeof(ok_hdr), 0 },
-		{ "short", ok_hdr, 11, MEDIA_RTP_E_SHORT },
-		{ "empty", ok_hdr, 0, MEDIA_RTP_E_SHORT },
-		{ "version 1", v1, sizeof(v1), MEDIA_RTP_E_VERSION },
-		{ "csrc past end", csrc_over, sizeof(csrc_over),
-		  MEDIA_RTP_E_CSRC },
-		{ "one csrc", csrc_ok, sizeof(csrc_ok), 0 },
-		{ "extension past end", ext_over, sizeof(ext_over),
-		  MEDIA_RTP_E_EXT },
-		{ "extension header cut", ext_short, sizeof(ext_short),
-		  MEDIA_RTP_E_EXT },
-		{ "extension", ext_ok, sizeof(ext_ok), 0 },
-		{ "padding", pad_ok, sizeof(pad_ok), 0 },
-		{ "padding 0", pad_zero, sizeof(pad_zero), MEDIA_RTP_E_PAD },
-		{ "padding past header", pad_over, sizeof(pad_over),
-		  MEDIA_RTP_E_PAD },
-		{ "too big", big, sizeof(big), MEDIA_RTP_E_LONG },
+		{"minimal", ok_hdr, 12, 0},
+		{"payload", ok_hdr, sizeof(ok_hdr), 0},
+		{"short", ok_hdr, 11, MEDIA_RTP_E_SHORT},
+		{"empty", ok_hdr, 0, MEDIA_RTP_E_SHORT},
+		{"version 1", v1, sizeof(v1), MEDIA_RTP_E_VERSION},
+		{"csrc past end", csrc_over, sizeof(csrc_over),
+		 MEDIA_RTP_E_CSRC},
+		{"one csrc", csrc_ok, sizeof(csrc_ok), 0},
+		{"extension past end", ext_over, sizeof(ext_over),
+		 MEDIA_RTP_E_EXT},
+		{"extension header cut", ext_short, sizeof(ext_short),
+		 MEDIA_RTP_E_EXT},
+		{"extension", ext_ok, sizeof(ext_ok), 0},
+		{"padding", pad_ok, sizeof(pad_ok), 0},
+		{"padding 0", pad_zero, sizeof(pad_zero), MEDIA_RTP_E_PAD},
+		{"padding past header", pad_over, sizeof(pad_over),
+		 MEDIA_RTP_E_PAD},
+		{"too big", big, sizeof(big), MEDIA_RTP_E_LONG},
 	};
 	struct media_rtp_hdr h;
 	size_t i;
@@ -87,14 +86,14 @@ static void test_rtp_table(void **state)
 static size_t make_rr_sdes(uint8_t *p)
 {
 	static const uint8_t rr[] = {
-		0x81, 201, 0, 7, 1, 2, 3, 4,
-		0x12, 0x34, 0x56, 0x78, 5, 0, 0, 3, 0, 0, 0, 100,
-		0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x81, 201, 0, 7, 1, 2, 3, 4, 0x12, 0x34, 0x56,
+		0x78, 5,   0, 0, 3, 0, 0, 0, 100,  0,    0,
+		0,    17,  0, 0, 0, 0, 0, 0, 0,    0,
 	};
 	static const uint8_t sdes[] = {
-		0x81, 202, 0, 6, 1, 2, 3, 4,
-		1, 14, 'a', 'l', 'i', 'c', 'e', '@', '1', '0', '.', '1', '.',
-		'2', '.', '3', 0, 0, 0, 0,
+		0x81, 202, 0,   6,   1,   2,   3,   4,   1,   14,
+		'a',  'l', 'i', 'c', 'e', '@', '1', '0', '.', '1',
+		'.',  '2', '.', '3', 0,   0,   0,   0,
 	};
 
 	memcpy(p, rr, sizeof(rr));
@@ -128,16 +127,16 @@ static void test_rtcp(void **state)
 	p[3] = 30;
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_RTCP_LEN);
 	n = make_rr_sdes(p);
-	p[0] = 0x9f;	/* 31 report blocks in a 32-byte packet */
+	p[0] = 0x9f; /* 31 report blocks in a 32-byte packet */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_RTCP_LEN);
 	n = make_rr_sdes(p);
-	p[1] = 202;	/* compound must start with SR or RR */
+	p[1] = 202; /* compound must start with SR or RR */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_RTCP_TYPE);
 	n = make_rr_sdes(p);
-	p[0] = 0xa1;	/* padding bit on the first of two */
+	p[0] = 0xa1; /* padding bit on the first of two */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_PAD);
 	n = make_rr_sdes(p);
-	p[32] = 0x41;	/* second packet version 1 */
+	p[32] = 0x41; /* second packet version 1 */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_VERSION);
 	/* A truncated SDES item is left alone by the scrubber. */
 	n = make_rr_sdes(p);
