@@ -17,8 +17,8 @@
 
 static struct sg_conf_media conf = {
 	.enabled = true,
-	.port_min = 41000,
-	.port_max = 41099,
+	.port_min = 42000,
+	.port_max = 42099,
 	.quarantine = 1000,
 	.timeout = 60000,
 	.max_seq_jump = 3000,
