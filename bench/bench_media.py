@@ -200,9 +200,13 @@ def setup_calls(n):
                 elif s is uac and raw.startswith(b"SIP/2.0 200"):
                     cid = hdr(raw, b"Call-ID")[0]
                     a_port[int(cid.split(b"-")[1])] = sdp_port(raw)
+                elif s is uac and re.match(rb"SIP/2.0 [3-6]", raw):
+                    cid = hdr(raw, b"Call-ID")[0]
+                    a_port[int(cid.split(b"-")[1])] = None   # failed
     uac.close()
     uas.close()
-    return [(a_port[i], b_port[i]) for i in sorted(a_port) if i in b_port]
+    return [(a_port[i], b_port[i]) for i in sorted(a_port)
+            if a_port[i] and i in b_port]
 
 
 def bench_sipguard(args, tmp, load):
@@ -396,7 +400,7 @@ def main():
     # RLIMIT_NOFILE caps the calls one process can relay (raising it
     # needs CAP_SYS_RESOURCE).
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    fd_cap = (hard - 256) // 4
+    fd_cap = (hard - 1280) // 4     # sipguard keeps 1024 for the rest
     if calls > fd_cap:
         print("bench-media: RLIMIT_NOFILE hard limit %d: at most %d calls "
               "(4 sockets each) per relay process" % (hard, fd_cap))

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -28,6 +29,7 @@
 enum {
 	MEDIA_SETUP_MS = 200000, /* unanswered call forgotten */
 	MEDIA_BIND_TRIES = 16,
+	MEDIA_FD_RESERVE = 1024, /* descriptors left to SIP, logs... */
 };
 
 /* ---------------------------------------------------------- sockets */
@@ -106,6 +108,12 @@ int media__stream_open(struct media_call *c, unsigned idx,
 
 	if (!c->leg[0].known || !c->leg[1].known)
 		return -EINVAL;
+	/* Four sockets per stream: refuse (503) before the process runs
+	 * out of descriptors, which would hurt the signalling too. */
+	if (m->st.streams >= m->max_streams) {
+		m->st.no_ports++;
+		return -EAGAIN;
+	}
 	s = mem_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -651,6 +659,25 @@ void media_get_stats(const struct media *m, struct media_stats *st)
 
 /* ------------------------------------------------------- lifecycle */
 
+/* Raise the soft descriptor limit to the hard one (no privilege
+ * needed); what is left after a reserve is the relay's. */
+static uint64_t fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT32_MAX;
+	return rl.rlim_cur > MEDIA_FD_RESERVE ?
+		       (uint64_t)rl.rlim_cur - MEDIA_FD_RESERVE : 0;
+}
+
 int media_fd(const struct media *m)
 {
 	return m ? m->evfd : -1;
@@ -681,6 +708,7 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		err = -errno;
 		goto fail;
 	}
+	m->max_streams = fd_budget() / 4;
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		err = -EIO;
 		goto fail;

@@ -291,6 +291,7 @@ struct media {
 	struct sdp_sess *sdp;       /* parse scratch */
 	uint64_t now, wall;
 	bool stopped; /* threads gone: close directly */
+	uint64_t max_streams; /* file descriptor budget / 4 */
 	struct media_stats st;
 };
 

@@ -11,9 +11,10 @@
  * that call record.  A media timeout ends the call with a BYE to both
  * sides (RFC 3326 Reason "sipguard media-timeout").
  *
- * Bad SDP (unparseable) in a request is refused with 488 rather than
- * forwarded with the parties' real addresses (that would bypass the
- * relay); in a response it is dropped.  No relay port free: 503.
+ * SDP that cannot be anchored (unparseable, inside a multipart body, or
+ * for a call without a media call) is never forwarded with the parties'
+ * real addresses (that would bypass the relay): a request gets 488, a
+ * response is dropped.  No relay port free: 503.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +41,22 @@ static bool has_sdp(const struct sip_msg *m)
 {
 	return m->body.len &&
 	       str_casestarts(m->content_type, STR("application/sdp"));
+}
+
+/* An SDP inside a multipart body: not anchored, so never forwarded (it
+ * would give each party the other's real address, around the relay). */
+static bool sdp_in_multipart(const struct sip_msg *m)
+{
+	struct str b = m->body;
+	size_t i, n = sizeof("application/sdp") - 1;
+
+	if (!m->body.len ||
+	    !str_casestarts(m->content_type, STR("multipart/")))
+		return false;
+	for (i = 0; i + n <= b.len; i++)
+		if (str_caseeq(str_make(b.p + i, n), STR("application/sdp")))
+			return true;
+	return false;
 }
 
 static bool sdp_method(enum sip_method mid)
@@ -128,6 +145,8 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 
 	if (!a || !sdp_method(m->mid))
 		return 0;
+	if (sdp_in_multipart(m))
+		return -EPROTO;
 	c = find_call(a->m, m, from, &leg);
 	if (!c && m->mid == SIP_METHOD_INVITE && !m->to.tag.len) {
 		err = media_call_new(a->m, m->call_id, m->from.tag, from->zone,
@@ -147,8 +166,10 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 			NULL, !p->zones[out->zone].trusted, out->zone,
 			p->zones[out->zone].c->name);
 	}
-	if (!c || !has_sdp(m))
+	if (!has_sdp(m))
 		return 0;
+	if (!c)
+		return -EPROTO;	/* no media call to anchor it in: 488 */
 	err = apply(p, b, m, c, leg, MEDIA_SDP_REQUEST);
 	if (err == -EAGAIN || err == -ENOSPC)
 		return -EAGAIN;
@@ -165,9 +186,11 @@ int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
 	if (!a || !sdp_method(m->cseq.mid) || m->status <= 100 ||
 	    m->status >= 300)
 		return 0;
+	if (sdp_in_multipart(m))
+		return -EPROTO;
 	c = find_call(a->m, m, from, &leg);
 	if (!c)
-		return 0;
+		return has_sdp(m) ? -EPROTO : 0;	/* dropped */
 	if (leg == MEDIA_CALLEE && m->to.tag.len) {
 		media_call_leg(c, MEDIA_CALLEE, NULL, &from->addr,
 			       !p->zones[from->zone].trusted, from->zone,

@@ -123,7 +123,7 @@ class Uac:
                 "a=rtpmap:101 telephone-event/8000\n%s"
                 % (ip, ip, port or self.rtp_port, extra)).replace("\n", "\r\n")
 
-    def invite(self, body=None):
+    def invite(self, body=None, ctype="application/sdp"):
         body = self.sdp() if body is None else body
         self.branch = "z9hG4bK" + os.urandom(6).hex()
         self.inv_head = ("Via: SIP/2.0/UDP %s:%d;branch=%s;rport\n"
@@ -134,9 +134,9 @@ class Uac:
                             self.server[1], self.callid))
         self._send("INVITE sip:%s@%s:%d SIP/2.0\n%sCSeq: 1 INVITE\n"
                    "Contact: <sip:alice@%s:%d>\nMax-Forwards: 70\n"
-                   "Content-Type: application/sdp\nContent-Length: %d\n\n%s"
+                   "Content-Type: %s\nContent-Length: %d\n\n%s"
                    % (self.user, self.server[0], self.server[1],
-                      self.inv_head, self.ip, self.port, len(body),
+                      self.inv_head, self.ip, self.port, ctype, len(body),
                       body.replace("\r\n", "\n")))
 
     def wait_final(self, timeout=10.0, want_prov_sdp=False):

@@ -295,3 +295,16 @@ def test_bad_sdp_refused(sipguard, tmp_path):
     code, _, _ = uac.wait_final(timeout=3)
     assert code == 488
     uac.close()
+
+
+def test_sdp_in_multipart_refused(sipguard, tmp_path):
+    """An SDP we cannot anchor is never forwarded as is."""
+    sipguard(config(str(tmp_path)))
+    uac = Uac(OUT_IP, UAC, (OUT_IP, SG_OUT), UAC_RTP)
+    part = uac.sdp()
+    body = ("--b1\r\nContent-Type: application/sdp\r\n\r\n%s\r\n--b1--\r\n"
+            % part)
+    uac.invite(body=body, ctype="multipart/mixed;boundary=b1")
+    code, _, _ = uac.wait_final(timeout=3)
+    uac.close()
+    assert code == 488
