@@ -607,7 +607,9 @@ static const struct conf_opt media_opts[] = {
 	CONF_OPT_INT(MEDIA, threads, "1", 1, 16, 0,
 		     "Relay threads (each its own event loop)."),
 	CONF_OPT_INT(MEDIA, max_calls, "20000", 1, 1000000, 0,
-		     "Calls with relayed media at once; more get 503."),
+		     "Calls with relayed media at once; more get 503. Each "
+		     "stream also holds 4 sockets: streams are capped by the "
+		     "descriptor limit (RLIMIT_NOFILE less 1024)."),
 	CONF_OPT_END,
 };
 #undef MEDIA
