@@ -62,7 +62,6 @@ bool media_is_rtcp(const uint8_t *p, size_t n)
 int media_rtcp_parse(const uint8_t *p, size_t n, struct media_rtcp_rr *rrp)
 {
 	size_t off = 0;
-	bool first = true;
 
 	if (rrp)
 		rrp->present = false;
@@ -86,8 +85,8 @@ int media_rtcp_parse(const uint8_t *p, size_t n, struct media_rtcp_rr *rrp)
 		/* Padding only in the last packet of a compound (6.4.1). */
 		if ((p[off] & 0x20) && off + len != n)
 			return MEDIA_RTP_E_PAD;
-		if (first && pt != 200 && pt != 201)
-			return MEDIA_RTP_E_RTCP_TYPE;
+		/* Any RTCP type may come first: RFC 5506 reduced-size RTCP,
+		 * and stacks that send a lone APP or BYE (baresip does). */
 		if (pt < 192 || pt > 223)
 			return MEDIA_RTP_E_RTCP_TYPE;
 		/* SR: 8 header + 20 sender info; RR: 8; then 24 per block. */
@@ -102,7 +101,6 @@ int media_rtcp_parse(const uint8_t *p, size_t n, struct media_rtcp_rr *rrp)
 			rrp->cum_lost = rd32(b + 4) & 0xffffff;
 			rrp->jitter = rd32(b + 12);
 		}
-		first = false;
 		off += len;
 	}
 	return 0;

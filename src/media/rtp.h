@@ -27,7 +27,7 @@ enum media_rtp_err {
 	MEDIA_RTP_E_EXT = -5,       /* extension past the end */
 	MEDIA_RTP_E_PAD = -6,       /* padding count bad */
 	MEDIA_RTP_E_RTCP_LEN = -7,  /* RTCP length fields inconsistent */
-	MEDIA_RTP_E_RTCP_TYPE = -8, /* first RTCP packet not SR/RR */
+	MEDIA_RTP_E_RTCP_TYPE = -8, /* not an RTCP packet type (192-223) */
 };
 
 struct media_rtp_hdr {
@@ -62,7 +62,8 @@ bool media_is_rtcp(const uint8_t *p, size_t n);
 /*
  * Check a compound RTCP packet (RFC 3550 6.1): every part has version 2
  * and a length that fits, the parts fill the datagram exactly (padding
- * only in the last one), the first is SR or RR.  Fills *rrp with the
+ * only in the last one), every type is RTCP's (192-223; any may come
+ * first: RFC 5506 reduced-size RTCP).  Fills *rrp with the
  * first report block when there is one (rrp may be NULL).  Returns 0 or
  * a MEDIA_RTP_E_* code.
  */

@@ -130,7 +130,9 @@ static void test_rtcp(void **state)
 	p[0] = 0x9f; /* 31 report blocks in a 32-byte packet */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_RTCP_LEN);
 	n = make_rr_sdes(p);
-	p[1] = 202; /* compound must start with SR or RR */
+	p[1] = 204; /* a lone APP first (reduced-size, baresip): fine */
+	assert_int_equal(media_rtcp_parse(p, n, NULL), 0);
+	p[1] = 190; /* not an RTCP packet type */
 	assert_int_equal(media_rtcp_parse(p, n, NULL), MEDIA_RTP_E_RTCP_TYPE);
 	n = make_rr_sdes(p);
 	p[0] = 0xa1; /* padding bit on the first of two */
