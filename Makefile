@@ -41,7 +41,7 @@ $(error unknown VARIANT $(VARIANT))
 endif
 
 CFLAGS  := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm
+LDLIBS  := $(PKG_LIBS) -lm -pthread
 LDFLAGS := $(SAN_LD) $(EXTRA_LDFLAGS)
 
 include src/core/core.mk
@@ -49,6 +49,7 @@ include src/sip/sip.mk
 include src/transport/transport.mk
 include src/events/events.mk
 include src/guard/guard.mk
+include src/media/media.mk
 include src/proxy/proxy.mk
 include src/ctl/ctl.mk
 # Each fragment appends to UNIT_TESTS, FUZZ_TARGETS or BENCHES.
@@ -58,7 +59,7 @@ include $(sort $(wildcard tests/unit/*/*.mk))
 include $(sort $(wildcard tests/fuzz/*.mk))
 include $(sort $(wildcard bench/*.mk))
 
-LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
+LIB_SRCS := $(MEDIA_SRCS) $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
 	$(GUARD_SRCS) $(PROXY_SRCS) $(CTL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a

@@ -19,6 +19,8 @@ PKGS=(
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	procps iproute2
+	rtpengine-daemon       # media benchmark comparison (make bench-media)
+	baresip                # media e2e: two softphones with a tone
 )
 
 missing=()

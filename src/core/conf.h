@@ -308,11 +308,28 @@ struct sg_conf_guard {
 	struct sg_conf_registration registration;
 };
 
+/* The media relay (src/media/, issue 6). */
+struct sg_conf_media {
+	bool enabled;
+	int64_t port_min, port_max;	/* relay ports, RTP/RTCP pairs */
+	int64_t quarantine;		/* ms before a closed pair is reused */
+	int64_t timeout;		/* ms without media on a confirmed call */
+	bool end_call_on_timeout;
+	bool anomaly_drop;		/* drop packets raising media-anomaly */
+	int64_t max_seq_jump, max_ts_jump;
+	bool policing;
+	int64_t policing_margin;	/* percent over the negotiated rate */
+	bool scrub_cname;
+	int64_t threads;
+	int64_t max_calls;
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
 	struct sg_conf_sip sip;
 	struct sg_conf_guard guard;
+	struct sg_conf_media media;
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
 };

@@ -242,6 +242,17 @@ static int check_root(struct conf_ctx *c, const void *obj)
 	return 0;
 }
 
+static int check_media(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_media *m = obj;
+
+	/* At least one RTP/RTCP pair (even, odd) in the range. */
+	if (m->port_max < ((m->port_min + 1) & ~1LL) + 1)
+		return conf_fail(c, "port_max",
+				 "the range holds no RTP/RTCP port pair");
+	return 0;
+}
+
 /* ------------------------------------------------------------ the table */
 
 #define RL CONF_RELOAD
@@ -993,6 +1004,57 @@ static const struct conf_section guard_sec = {
 	.help = "Security policy for untrusted zones.",
 };
 
+#define MEDIA struct sg_conf_media
+static const struct conf_opt media_opts[] = {
+	CONF_OPT_BOOL(MEDIA, enabled, "true", 0,
+		      "Relay the media of calls: every SDP crossing sipguard is "
+		      "rewritten to relay ports that accept media only from "
+		      "the parties the signalling names."),
+	CONF_OPT_INT(MEDIA, port_min, "30000", 1024, 65534, 0,
+		     "Lowest relay port (RTP/RTCP pairs, RTP even)."),
+	CONF_OPT_INT(MEDIA, port_max, "39999", 1025, 65535, 0,
+		     "Highest relay port."),
+	CONF_OPT_DURATION(MEDIA, quarantine, "60s", 0, 3600000, RL,
+			  "A closed port pair is not reused for this long, so "
+			  "late packets of an old call never reach a new one."),
+	CONF_OPT_DURATION(MEDIA, timeout, "60s", 1000, 86400000, RL,
+			  "No media for this long on a confirmed call raises "
+			  "media-timeout (held and inactive streams excepted)."),
+	CONF_OPT_BOOL(MEDIA, end_call_on_timeout, "true", RL,
+		      "On media-timeout, end the call (BYE to both sides)."),
+	CONF_OPT_BOOL(MEDIA, anomaly_drop, "false", RL,
+		      "Drop the packets that raise media-anomaly (SSRC change, "
+		      "sequence or timestamp jump); otherwise only report."),
+	CONF_OPT_INT(MEDIA, max_seq_jump, "3000", 1, 32767, RL,
+		     "RTP sequence jump that is an anomaly."),
+	CONF_OPT_INT(MEDIA, max_ts_jump, "1440000", 1, 2147483647LL, RL,
+		     "RTP timestamp jump that is an anomaly (clock units)."),
+	CONF_OPT_BOOL(MEDIA, policing, "true", RL,
+		      "Police each stream's rate: b=AS if given, else a "
+		      "default for its media type, plus the margin."),
+	CONF_OPT_INT(MEDIA, policing_margin, "50", 0, 1000, RL,
+		     "Percent over the negotiated rate before packets drop."),
+	CONF_OPT_BOOL(MEDIA, scrub_cname, "true", RL,
+		      "Overwrite the RTCP SDES CNAME of untrusted parties "
+		      "(it often holds user@host)."),
+	CONF_OPT_INT(MEDIA, threads, "1", 1, 16, 0,
+		     "Relay threads (each its own event loop)."),
+	CONF_OPT_INT(MEDIA, max_calls, "20000", 1, 1000000, 0,
+		     "Calls with relayed media at once; more get 503. Each "
+		     "stream also holds 4 sockets: streams are capped by the "
+		     "descriptor limit (RLIMIT_NOFILE less 1024)."),
+	CONF_OPT_END,
+};
+#undef MEDIA
+
+static const struct conf_section media_sec = {
+	.name = "media",
+	.size = sizeof(struct sg_conf_media),
+	.opts = media_opts,
+	.check = check_media,
+	.help = "Media relay: per-call pinholes bound to the signalling.",
+};
+
 #define ZONE struct sg_conf_zone
 static const struct conf_opt zone_opts[] = {
 	CONF_OPT_STRING(ZONE, name, NULL, 1, check_name, CONF_REQUIRED,
@@ -1031,6 +1093,7 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
 	CONF_OPT_SECTION(struct sg_conf, guard, guard_sec, 0,
 			 "Security policy."),
+	CONF_OPT_SECTION(struct sg_conf, media, media_sec, 0, "Media relay."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
 	CONF_OPT_END,

@@ -219,6 +219,12 @@ int cdr_open(struct cdr_writer **wp, const char *path)
 
 int cdr_write(struct cdr_writer *w, const struct sip_dlg *d)
 {
+	return cdr_write_extra(w, d, STR_NULL);
+}
+
+int cdr_write_extra(struct cdr_writer *w, const struct sip_dlg *d,
+		    struct str extra)
+{
 	ssize_t n;
 	int err;
 
@@ -226,6 +232,13 @@ int cdr_write(struct cdr_writer *w, const struct sip_dlg *d)
 		return -EINVAL;
 	buf_reset(&w->line);
 	err = format_z(&w->line, d, &w->zones);
+	if (!err && extra.len && w->line.len >= 2) {
+		/* Before the closing "}\n": more members of the object. */
+		w->line.len -= 2;
+		err = buf_append_str(&w->line, extra);
+		if (!err)
+			err = buf_append_cstr(&w->line, "}\n");
+	}
 	if (!err) {
 		do
 			n = write(w->fd, w->line.p, w->line.len);

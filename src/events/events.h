@@ -68,6 +68,10 @@ void cdr_set_zone_names(struct cdr_writer *w, const char *const *names,
 			unsigned n);
 /* Write d's record as one line (a single write).  0 or -errno. */
 int cdr_write(struct cdr_writer *w, const struct sip_dlg *d);
+/* The same with more members appended to the object: extra is a JSON
+ * fragment starting with ',' (the media relay's "media":[...]). */
+int cdr_write_extra(struct cdr_writer *w, const struct sip_dlg *d,
+		    struct str extra);
 /* Lines written and lines lost (format or write errors). */
 uint64_t cdr_written(const struct cdr_writer *w);
 uint64_t cdr_failed(const struct cdr_writer *w);

@@ -176,6 +176,7 @@ static void on_tick(void *arg)
 		}
 	}
 	p->wall_off = (int64_t)proxy__wall_ms() - (int64_t)loop_now(p->loop);
+	proxy__anchor_tick(p);
 	tmr_start(loop_timers(p->loop), &p->tick, PROXY_TICK_MS, on_tick, p);
 }
 
@@ -251,9 +252,10 @@ static void on_stx_gone(void *user, struct sip_stx *stx)
 static void on_dlg_end(void *arg, struct sip_dlg *d)
 {
 	struct proxy *p = arg;
+	struct str media = proxy__anchor_dlg_end(p, d);
 
 	if (d->record && p->cdr)
-		cdr_write(p->cdr, d);
+		cdr_write_extra(p->cdr, d, media);
 }
 
 /* A dialog timed out (max duration, idle, session expiry): BYE both. */
@@ -538,6 +540,9 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	err = setup_zones(p);
 	if (err)
 		goto fail;
+	err = proxy__anchor_new(p);
+	if (err)
+		goto fail;
 	for (unsigned z = 0; z < p->nzones; z++)
 		p->zone_names[z] = p->zones[z].c->name;
 	cdr_set_zone_names(p->cdr, p->zone_names, p->nzones);
@@ -557,6 +562,7 @@ void proxy_free(struct proxy *p)
 	if (!p)
 		return;
 	proxy__backends_stop(p);
+	proxy__anchor_free(p);
 	tmr_cancel(&p->tick);
 	/* Transactions first (freed without callbacks), then the fwd
 	 * contexts their user pointers referred to. */

@@ -9,5 +9,6 @@ PROXY_SRCS := \
 	src/proxy/guardconf.c \
 	src/proxy/tlsconf.c \
 	src/proxy/topo.c \
-	src/proxy/topo_seal.c
+	src/proxy/topo_seal.c \
+	src/proxy/anchor.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

@@ -140,6 +140,7 @@ struct proxy {
 	uint8_t key[16];	/* tags and loop hashes */
 	uint64_t seq;
 	struct proxy_stats st;
+	struct proxy_anchor *anchor;	/* media relay glue; NULL: off */
 };
 
 /* proxy.c */
@@ -323,5 +324,23 @@ int proxy__topo_local(struct proxy *p, struct buf *out,
 /* Response m to a hidden request: our Via becomes the kept stack. */
 int proxy__topo_via_restore(struct sip_bld *b, const struct sip_msg *m,
 			    const struct proxy_fwd *f);
+
+/* anchor.c: SDP anchoring through the media relay (issue 6) */
+struct proxy_anchor;
+int proxy__anchor_new(struct proxy *p);
+void proxy__anchor_free(struct proxy *p);
+void proxy__anchor_tick(struct proxy *p);
+/* Rewrite the SDP of m (from `from`, going out of `out`) into b.
+ * 0, -EPROTO (bad SDP: answer 488), -EAGAIN (no relay port: 503). */
+int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
+			  const struct sip_msg *m, const struct sip_peer *from,
+			  const struct proxy_lis *out);
+/* The same for a response received from `from`; 0 or -errno (drop). */
+int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
+			   const struct sip_msg *m,
+			   const struct sip_peer *from);
+/* A dialog record ended: end its media call; the statistics as a JSON
+ * fragment for the call record (valid until the next call). */
+struct str proxy__anchor_dlg_end(struct proxy *p, struct sip_dlg *d);
 
 #endif

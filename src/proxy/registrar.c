@@ -204,6 +204,13 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
  * Replace Contact c in the message being built with the formatted text
  * (kept in p->scratch at *usedp, which must outlive the build).
  */
+/* The parser keeps a Contact's header parameters without their leading
+ * ';' (";expires=300" is "expires=300"): put it back. */
+static const char *reg_param_sep(const struct sip_nameaddr *c)
+{
+	return c->params.len && c->params.p[0] != ';' ? ";" : "";
+}
+
 static int __attribute__((format(printf, 5, 6)))
 put_contact(struct proxy *p, struct sip_bld *b, const struct sip_nameaddr *c,
 	    size_t *usedp, const char *fmt, ...)
@@ -243,8 +250,7 @@ int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 					  "<sip:sg%s@%s;transport=%s>%s%.*s",
 					  token, egress->hostport,
 					  proxy__tp_param(egress->tp),
-					  c->params.len ? ";" : "",
-					  STR_FMT(c->params));
+					  reg_param_sep(c), STR_FMT(c->params));
 		if (err)
 			return err;
 	}
@@ -282,10 +288,9 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
 		      m->expires >= 0 ? m->expires : REG_DEFAULT_EXPIRES;
 		/* The user's own Contact is copied into scratch, so the
 		 * binding may go away below. */
-		/* params starts after its ';' (sip_nameaddr). */
 		err = put_contact(p, b, c, &used, "<%.*s>%s%.*s",
 				  (int)bd->contact_len, bd->contact,
-				  c->params.len ? ";" : "", STR_FMT(c->params));
+				  reg_param_sep(c), STR_FMT(c->params));
 		if (err)
 			return err;
 		if (exp == 0)

@@ -379,6 +379,9 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 		if (n)
 			return n;
 	}
+	n = proxy__anchor_request(p, &b, m, &f->from, out);
+	if (n)
+		return n;
 	if (f->in_zone != out->zone &&
 	    (n = guard_scrub(p->guard, &b, m, f->in_zone, out->zone,
 			     loop_now(p->loop), proxy__wall_ms())) != 0)
@@ -645,7 +648,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	if (rc != 0 && proxy__forward_next(f) != 0) {
 		LOG_RL(LOG_LVL_WARN, "cannot forward %s: %s",
 		       sip_method_name(m->mid), strerror(-rc));
-		reply(p, stx, m, from, rc == -ENOSPC ? 503 : 502, NULL,
+		reply(p, stx, m, from, rc == -ENOSPC || rc == -EAGAIN ? 503 :
+				       rc == -EPROTO ? 488 : 502, NULL,
 		      STR_NULL);
 	}
 }

@@ -16,7 +16,8 @@
  * a guard verdict that rewrites the answer (anti-enumeration). */
 static int build_response(struct proxy *p, const struct sip_msg *m,
 			  bool registrar, const struct guard_verdict *gv,
-			  const struct proxy_fwd *f)
+			  const struct proxy_fwd *f,
+			  const struct sip_peer *from)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 	struct sip_bld b;
@@ -53,6 +54,11 @@ static int build_response(struct proxy *p, const struct sip_msg *m,
 			return err;
 	} else if (registrar) {
 		err = proxy__reg_response(p, &b, m);
+		if (err)
+			return err;
+	}
+	if (!gv) {
+		err = proxy__anchor_response(p, &b, m, from);
 		if (err)
 			return err;
 	}
@@ -122,7 +128,7 @@ void proxy__response(struct proxy *p, const struct sip_msg *m,
 	 * statelessly (a retransmission after our transaction ended). */
 	if (m->status >= 200 && m->status < 300 &&
 	    m->cseq.mid == SIP_METHOD_INVITE && top_via_ours(p, m) &&
-	    build_response(p, m, false, NULL, NULL) == 0) {
+	    build_response(p, m, false, NULL, NULL, from) == 0) {
 		send_by_via(p, m, NULL);
 		return;
 	}
@@ -175,7 +181,7 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 		return;
 	}
 	if (build_response(p, resp, reg,
-			   gv.action == GUARD_REPLY ? &gv : NULL, f) != 0) {
+			   gv.action == GUARD_REPLY ? &gv : NULL, f, from) != 0) {
 		p->st.dropped++;
 		return;
 	}

@@ -199,6 +199,11 @@ static int parse_origin(struct sdp_ctx *c, struct str v)
 		return fail(c, SIP_PE_SYNTAX, f[3].p, "bad o= address");
 	want = addrtype_af(f[3], f[4]);
 	af = sdp_ip_af(f[5]);
+	/* Tolerated: a bracketed IPv6 origin ("[::1]", sipp sends it); the
+	 * origin is informational and a media relay rewrites it anyway. */
+	if (!af && f[5].len > 2 && f[5].p[0] == '[' &&
+	    f[5].p[f[5].len - 1] == ']')
+		af = sdp_ip_af(str_make(f[5].p + 1, f[5].len - 2));
 	if (want && af != want && (af || !is_domain(f[5])))
 		return fail(c, SIP_PE_SYNTAX, f[5].p, "bad o= address");
 	s->origin = v;

@@ -1,0 +1,435 @@
+#!/usr/bin/python3
+"""
+Media relay benchmark (issue 6, `make bench-media`).
+
+N concurrent calls are set up through sipguard's signalling (a Python
+caller and callee on loopback: INVITE with an SDP offer, 200 with the
+answer), then bench/media_load pushes RTP (PT 0, 160-byte payloads, valid
+headers, own SSRC/sequence/timestamp per stream) through the relay ports
+both ways at BENCH_PPS packets/s for BENCH_SECONDS.  The same load then
+goes through rtpengine (Debian's rtpengine-daemon, userspace forwarding:
+--table=-1), driven by its ng control protocol (bencode over UDP) from
+here, and through `media_load fwd`, a bare recvmmsg/sendmmsg forwarder
+with one socket per leg and no checks: the practical limit.
+
+Per relay: packets relayed per second of its CPU time (user+system from
+/proc/PID/stat, so "per core"), loss, CPU ms per million packets; for
+sipguard also the memory per relayed call (VmRSS growth with N calls up,
+after their transactions ended).  Targets (issue 6): >= 2x rtpengine's
+packets/s per core, >= 70% of the bare forwarder's, <= 8 KiB per call,
+10,000 concurrent relayed calls.
+
+Runs in its own network namespace (unshare -n, as root) so that 10,000
+calls (40,000 relay ports) do not collide with anything else on the
+machine; without it (BENCH_NETNS=0) the ports stay in 45000-49999 and N
+is capped at 1000.  Relays on core 1, generator on core 0.  Every
+process is started here and stopped by its pid.  Knobs: BENCH_CALLS
+[10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
+[sipguard,rtpengine,bare].
+"""
+import json
+import os
+import re
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLK = os.sysconf("SC_CLK_TCK")
+RTPENGINE = "/usr/bin/rtpengine"
+GEN_A, GEN_B = ("127.0.0.1", 45200), ("127.0.0.1", 45300)
+SG_OUT, SG_IN, UAS, UAC = 45060, 45070, 45080, 45090
+NG = ("127.0.0.1", 45010)
+RELAY_CORE, GEN_CORE = "1", "0"
+
+
+def env_int(name, dflt):
+    return int(os.environ.get(name, dflt))
+
+
+# ---------------------------------------------------------------- helpers
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / CLK
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def raise_nofile():
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
+    except (ValueError, OSError):
+        pass
+
+
+def run_gen(load, targets, pps, secs):
+    out = subprocess.run(["taskset", "-c", GEN_CORE, load, "gen",
+                          "%s:%d" % GEN_A, "%s:%d" % GEN_B, targets,
+                          str(pps), str(secs)],
+                         capture_output=True, text=True, timeout=secs + 60)
+    m = re.search(r"sent (\d+) received (\d+)", out.stdout)
+    if not m:
+        raise RuntimeError("generator: " + out.stdout + out.stderr)
+    return int(m.group(1)), int(m.group(2))
+
+
+def measure(pid, load, targets, pps, secs):
+    c0 = cpu_s(pid)
+    sent, recvd = run_gen(load, targets, pps, secs)
+    cpu = cpu_s(pid) - c0
+    return {"sent": sent, "received": recvd, "cpu_s": cpu,
+            "loss": 1 - recvd / sent if sent else 1.0,
+            "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
+            "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0}
+
+
+# ----------------------------------------------------------- sipguard
+
+SG_CONF = """
+log:
+  level: warn
+sip:
+  t1: 100ms
+  max_transactions: 1000000
+  max_dialogs: 1000000
+  max_transaction_memory: 2g
+media:
+  port_min: %(pmin)d
+  port_max: %(pmax)d
+  timeout: 1h
+  max_calls: 1000000
+guard:
+  allow: [ "127.0.0.0/8" ]
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:127.0.0.1:%(out)d" ]
+    route:
+      backends: [ "udp:127.0.0.1:%(uas)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:127.0.0.2:%(inn)d" ]
+"""
+
+
+def sdp(ip, port, sess):
+    return ("v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+            % (sess, ip, ip, port))
+
+
+def sdp_port(raw):
+    m = re.search(rb"\r\nm=audio (\d+) ", raw)
+    return int(m.group(1)) if m else None
+
+
+def hdr(raw, name):
+    return re.findall(rb"(?im)^" + name + rb":[ \t]*(.*?)\r$", raw)
+
+
+def setup_calls(n):
+    """INVITEs from UAC through sipguard to UAS, at most 300 pending.
+    Returns [(caller-facing port, callee-facing port)]."""
+    uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uac.bind(("127.0.0.1", UAC))
+    uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uas.bind(("127.0.0.1", UAS))
+    for s in (uac, uas):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    a_port, b_port = {}, {}
+    sent, deadline = 0, time.time() + 300
+    while len(a_port) < n and time.time() < deadline:
+        while sent < n and sent - len(a_port) < 300:
+            cid = "bench-%d" % sent
+            body = sdp(GEN_A[0], GEN_A[1], sent)
+            msg = ("INVITE sip:bob@127.0.0.1:%d SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%d;rport\r\n"
+                   "From: <sip:alice@127.0.0.1>;tag=a%d\r\n"
+                   "To: <sip:bob@127.0.0.1>\r\nCall-ID: %s\r\n"
+                   "CSeq: 1 INVITE\r\nContact: <sip:alice@127.0.0.1:%d>\r\n"
+                   "Max-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+                   "Content-Length: %d\r\n\r\n%s"
+                   % (SG_OUT, UAC, sent, sent, cid, UAC, len(body), body))
+            uac.sendto(msg.encode(), ("127.0.0.1", SG_OUT))
+            sent += 1
+        r, _, _ = select.select([uac, uas], [], [], 1.0)
+        for s in r:
+            for _ in range(256):
+                try:
+                    raw, src = s.recvfrom(65535, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                if s is uas and raw.startswith(b"INVITE "):
+                    cid = hdr(raw, b"Call-ID")[0]
+                    i = int(cid.split(b"-")[1])
+                    b_port[i] = sdp_port(raw)
+                    body = sdp(GEN_B[0], GEN_B[1], i).encode()
+                    resp = (b"SIP/2.0 200 OK\r\n" +
+                            b"".join(b"Via: " + v + b"\r\n"
+                                     for v in hdr(raw, b"Via")) +
+                            b"".join(b"Record-Route: " + v + b"\r\n"
+                                     for v in hdr(raw, b"Record-Route")) +
+                            b"From: " + hdr(raw, b"From")[0] + b"\r\n" +
+                            b"To: " + hdr(raw, b"To")[0] + b";tag=b%d\r\n" % i +
+                            b"Call-ID: " + cid + b"\r\nCSeq: 1 INVITE\r\n" +
+                            b"Contact: <sip:bob@127.0.0.1:%d>\r\n" % UAS +
+                            b"Content-Type: application/sdp\r\n" +
+                            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                    uas.sendto(resp, src)
+                elif s is uac and raw.startswith(b"SIP/2.0 200"):
+                    cid = hdr(raw, b"Call-ID")[0]
+                    a_port[int(cid.split(b"-")[1])] = sdp_port(raw)
+                elif s is uac and re.match(rb"SIP/2.0 [3-6]", raw):
+                    cid = hdr(raw, b"Call-ID")[0]
+                    a_port[int(cid.split(b"-")[1])] = None   # failed
+    uac.close()
+    uas.close()
+    return [(a_port[i], b_port[i]) for i in sorted(a_port)
+            if a_port[i] and i in b_port]
+
+
+def bench_sipguard(args, tmp, load):
+    conf = os.path.join(tmp, "sg.yaml")
+    with open(conf, "w") as f:
+        f.write(SG_CONF % {"pmin": args["pmin"], "pmax": args["pmax"],
+                           "out": SG_OUT, "inn": SG_IN, "uas": UAS})
+    log = open(os.path.join(tmp, "sg.log"), "wb")
+    p = subprocess.Popen(["taskset", "-c", RELAY_CORE, args["sipguard"], "-c",
+                          conf], stdout=log, stderr=subprocess.STDOUT,
+                         preexec_fn=raise_nofile)
+    try:
+        time.sleep(1.0)
+        rss0 = rss_kib(p.pid)
+        t0 = time.time()
+        ports = setup_calls(args["calls"])
+        setup_s = time.time() - t0
+        time.sleep(8)       # 64*T1: the INVITE transactions end
+        rss1 = rss_kib(p.pid)
+        targets = os.path.join(tmp, "sg_targets")
+        with open(targets, "w") as f:
+            for a, b in ports:
+                f.write("127.0.0.1 %d 127.0.0.2 %d\n" % (a, b))
+        r = measure(p.pid, load, targets, args["pps"], args["secs"])
+        r.update({"calls": len(ports), "setup_s": setup_s,
+                  "mem_per_call_kib": (rss1 - rss0) / max(len(ports), 1)})
+        return r
+    finally:
+        stop(p)
+        log.close()
+
+
+# ----------------------------------------------------------- rtpengine
+
+def bencode(v):
+    if isinstance(v, dict):
+        return b"d" + b"".join(bencode(k) + bencode(v[k])
+                               for k in sorted(v)) + b"e"
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    return b"%d:%s" % (len(v), v)
+
+
+def ng(sock, cookie, cmd):
+    sock.sendto(cookie.encode() + b" " + bencode(cmd), NG)
+    while True:
+        raw = sock.recv(65535)
+        if raw.startswith(cookie.encode() + b" "):
+            return raw
+
+
+def bench_rtpengine(args, tmp, load):
+    log = open(os.path.join(tmp, "rtpengine.log"), "wb")
+    p = subprocess.Popen(["taskset", "-c", RELAY_CORE, RTPENGINE,
+                          "--foreground", "--log-stderr", "--table=-1",
+                          "--interface=127.0.0.1",
+                          "--listen-ng=%s:%d" % NG, "--num-threads=1",
+                          "--port-min=%d" % args["pmin"],
+                          "--port-max=%d" % args["pmax"],
+                          "--log-level=4", "--timeout=3600",
+                          "--pidfile=%s/rtpe.pid" % tmp],
+                         stdout=log, stderr=subprocess.STDOUT,
+                         preexec_fn=raise_nofile)
+    try:
+        time.sleep(1.5)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        targets = os.path.join(tmp, "rtpe_targets")
+        n = 0
+        with open(targets, "w") as f:
+            for i in range(args["calls"]):
+                cid = "bench-%d" % i
+                off = ng(s, "o%d" % i, {"command": "offer", "call-id": cid,
+                                        "from-tag": "a%d" % i,
+                                        "sdp": sdp(GEN_A[0], GEN_A[1], i)})
+                ans = ng(s, "a%d" % i, {"command": "answer", "call-id": cid,
+                                        "from-tag": "a%d" % i,
+                                        "to-tag": "b%d" % i,
+                                        "sdp": sdp(GEN_B[0], GEN_B[1], i)})
+                pb, pa = sdp_port(off), sdp_port(ans)
+                if pa and pb:
+                    f.write("127.0.0.1 %d 127.0.0.1 %d\n" % (pa, pb))
+                    n += 1
+        s.close()
+        r = measure(p.pid, load, targets, args["pps"], args["secs"])
+        r["calls"] = n
+        return r
+    finally:
+        stop(p)
+        log.close()
+
+
+# ------------------------------------------------------- bare forwarder
+
+def bench_bare(args, tmp, load):
+    ports = os.path.join(tmp, "bare_ports")
+    targets = os.path.join(tmp, "bare_targets")
+    base = args["pmin"]
+    with open(ports, "w") as f, open(targets, "w") as t:
+        for i in range(args["calls"]):
+            pa, pb = base + 4 * i, base + 4 * i + 2
+            f.write("%d %s %d\n%d %s %d\n" % (pa, GEN_B[0], GEN_B[1],
+                                              pb, GEN_A[0], GEN_A[1]))
+            t.write("127.0.0.1 %d 127.0.0.1 %d\n" % (pa, pb))
+    p = subprocess.Popen(["taskset", "-c", RELAY_CORE, load, "fwd", ports],
+                         stdout=subprocess.PIPE, preexec_fn=raise_nofile)
+    try:
+        p.stdout.readline()     # "ready N"
+        r = measure(p.pid, load, targets, args["pps"], args["secs"])
+        r["calls"] = args["calls"]
+        return r
+    finally:
+        stop(p)
+
+
+# ------------------------------------------------------------- report
+
+def verdict(ok):
+    return "PASS" if ok else "FAIL"
+
+
+def report(res, args):
+    print("\nmedia relay benchmark: %d calls, %d pkt/s offered for %d s "
+          "(160-byte RTP both ways)%s" % (args["calls"], args["pps"],
+                                          args["secs"],
+                                          "" if args["netns"] else
+                                          " [no netns: small run]"))
+    print("%-10s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
+                                            "pkt/s/core", "loss",
+                                            "CPU ms/Mpkt"))
+    for name in ("sipguard", "rtpengine", "bare"):
+        r = res.get(name)
+        if not r:
+            continue
+        if "error" in r:
+            print("%-10s error: %s" % (name, r["error"]))
+            continue
+        print("%-10s %8d %12d %12.0f %7.2f%% %14.0f" % (
+            name, r["calls"], r["received"], r["pps_per_core"],
+            100 * r["loss"], r["cpu_ms_per_mpkt"]))
+    sg = res.get("sipguard", {})
+    rows = []
+    if "pps_per_core" in sg and "pps_per_core" in res.get("rtpengine", {}):
+        x = sg["pps_per_core"] / max(res["rtpengine"]["pps_per_core"], 1)
+        rows.append(("pkt/s per core vs rtpengine", "%.2fx" % x, ">= 2x",
+                     x >= 2))
+    if "pps_per_core" in sg and "pps_per_core" in res.get("bare", {}):
+        x = sg["pps_per_core"] / max(res["bare"]["pps_per_core"], 1)
+        rows.append(("pkt/s per core vs bare forwarder", "%.0f%%" % (100 * x),
+                     ">= 70%", x >= 0.7))
+    if "mem_per_call_kib" in sg:
+        rows.append(("memory per relayed call", "%.2f KiB" %
+                     sg["mem_per_call_kib"], "<= 8 KiB",
+                     sg["mem_per_call_kib"] <= 8))
+    if "calls" in sg:
+        ok = sg["calls"] >= 10000 and sg["loss"] < 0.01
+        rows.append(("concurrent relayed calls", "%d (loss %.2f%%)%s" %
+                     (sg["calls"], 100 * sg["loss"],
+                      " [fd limit %d]" % args["nofile"]
+                      if args["calls"] >= args["fd_cap"] else ""),
+                     ">= 10000, loss < 1%", ok))
+    print()
+    for what, got, want, ok in rows:
+        print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "media.json"), "w") as f:
+        json.dump({"args": args, "results": res}, f, indent=1)
+
+
+def main():
+    netns = os.environ.get("BENCH_NETNS", "1") != "0"
+    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
+        # Our own loopback: no port of anyone else's is in the way.
+        env = dict(os.environ, BENCH_IN_NETNS="1")
+        cmd = ["unshare", "-n", "sh", "-c",
+               "ip link set lo up && exec \"$0\" \"$@\"",
+               sys.executable] + sys.argv
+        rc = subprocess.call(cmd, env=env)
+        if rc != 126:
+            sys.exit(rc)
+        netns = False
+    calls = env_int("BENCH_CALLS", 10000)
+    raise_nofile()
+    # Each relayed call holds 4 sockets (RTP and RTCP per leg) in the
+    # relay process, in sipguard as in rtpengine: the process's hard
+    # RLIMIT_NOFILE caps the calls one process can relay (raising it
+    # needs CAP_SYS_RESOURCE).
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    fd_cap = (hard - 1280) // 4     # sipguard keeps 1024 for the rest
+    if calls > fd_cap:
+        print("bench-media: RLIMIT_NOFILE hard limit %d: at most %d calls "
+              "(4 sockets each) per relay process" % (hard, fd_cap))
+        calls = fd_cap
+    args = {"calls": calls if netns else min(calls, 1000),
+            "fd_cap": fd_cap, "nofile": hard,
+            "pps": env_int("BENCH_PPS", 200000),
+            "secs": env_int("BENCH_SECONDS", 5), "netns": netns,
+            "pmin": 10000 if netns else 45400,
+            "pmax": 44999 if netns else 49999,
+            "sipguard": sys.argv[1] if len(sys.argv) > 1 else
+            os.path.join(ROOT, "build/release/sipguard"),
+            "load": sys.argv[2] if len(sys.argv) > 2 else
+            os.path.join(ROOT, "build/release/bench/media_load")}
+    relays = os.environ.get("BENCH_RELAYS", "sipguard,rtpengine,bare")
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
+        for name, fn in (("sipguard", bench_sipguard),
+                         ("rtpengine", bench_rtpengine),
+                         ("bare", bench_bare)):
+            if name not in relays.split(","):
+                continue
+            print("bench-media: %s ..." % name, flush=True)
+            try:
+                res[name] = fn(args, tmp, args["load"])
+            except Exception as e:      # report, go on with the others
+                res[name] = {"error": str(e)}
+    report(res, args)
+
+
+if __name__ == "__main__":
+    main()

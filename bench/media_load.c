@@ -1,0 +1,288 @@
+/*
+ * media_load.c - load generator and bare forwarder of the media
+ * benchmark (bench/bench_media.py, `make bench-media`).
+ *
+ *   media_load gen CALLER_IP:PORT CALLEE_IP:PORT TARGETS PPS SECONDS
+ *       TARGETS: a file of lines "ipA portA ipB portB", one per call:
+ *       where the caller sends (the relay port facing it) and where the
+ *       callee sends.  Each call gets RTP both ways (PT 0, 160-byte
+ *       payload, its own SSRC, sequence and timestamp), PPS packets per
+ *       second in total, round robin over calls and directions, batched
+ *       with sendmmsg; both sockets read with recvmmsg.  Prints
+ *       "sent N received M" at the end.
+ *   media_load fwd TARGETS_OUT
+ *       The practical limit: one epoll thread, for each line "port dst_ip
+ *       dst_port" a UDP socket on 127.0.0.1:port that sends whatever it
+ *       receives to dst, batched recvmmsg/sendmmsg, no checks at all.
+ *       Runs until SIGTERM.
+ * Everything bounded: gen stops after SECONDS, fwd at SIGTERM.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { BATCH = 64, PAYLOAD = 160, HDR = 12, MAXCALLS = 200000 };
+
+struct call {
+	struct sockaddr_in a, b; /* relay ports: caller's, callee's */
+	uint16_t seq[2];
+	uint32_t ts[2], ssrc[2];
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_ep(struct sockaddr_in *sa, const char *s)
+{
+	char ip[64];
+	const char *c = strrchr(s, ':');
+
+	if (!c || (size_t)(c - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(c - s));
+	ip[c - s] = 0;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)atoi(c + 1));
+	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int udp_bound(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), big = 8 << 20;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		perror("bind");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint64_t drain(int fd, uint8_t (*buf)[2048])
+{
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	uint64_t n = 0;
+	int i, k;
+
+	for (;;) {
+		for (i = 0; i < BATCH; i++) {
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = 2048;
+			memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		k = recvmmsg(fd, m, BATCH, MSG_DONTWAIT, NULL);
+		if (k <= 0)
+			return n;
+		n += (uint64_t)k;
+	}
+}
+
+static int gen(int argc, char **argv)
+{
+	static struct call calls[MAXCALLS];
+	static uint8_t pkts[BATCH][HDR + PAYLOAD], rbuf[BATCH][2048];
+	struct sockaddr_in la, lb;
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	unsigned ncalls = 0, next = 0, dir = 0, i;
+	uint64_t sent = 0, recvd = 0;
+	double pps, secs, t0, t;
+	char ia[64], ib[64];
+	int pa, pb, fa, fb;
+	FILE *f;
+
+	if (argc != 7 || parse_ep(&la, argv[2]) || parse_ep(&lb, argv[3]))
+		return 2;
+	f = fopen(argv[4], "r");
+	pps = atof(argv[5]);
+	secs = atof(argv[6]);
+	if (!f)
+		return 2;
+	while (ncalls < MAXCALLS &&
+	       fscanf(f, "%63s %d %63s %d", ia, &pa, ib, &pb) == 4) {
+		struct call *c = &calls[ncalls];
+
+		c->a.sin_family = c->b.sin_family = AF_INET;
+		inet_pton(AF_INET, ia, &c->a.sin_addr);
+		inet_pton(AF_INET, ib, &c->b.sin_addr);
+		c->a.sin_port = htons((uint16_t)pa);
+		c->b.sin_port = htons((uint16_t)pb);
+		c->ssrc[0] = 0x10000000u + ncalls;
+		c->ssrc[1] = 0x20000000u + ncalls;
+		ncalls++;
+	}
+	fclose(f);
+	fa = udp_bound(&la);
+	fb = udp_bound(&lb);
+	if (fa < 0 || fb < 0 || !ncalls)
+		return 1;
+	memset(pkts, 0x55, sizeof(pkts));
+	t0 = now_s();
+	while ((t = now_s()) - t0 < secs) {
+		uint64_t due = (uint64_t)((t - t0) * pps);
+		int fd = dir ? fb : fa;
+		unsigned n = 0;
+
+		recvd += drain(fa, rbuf) + drain(fb, rbuf);
+		if (sent >= due) {
+			continue; /* busy wait: the generator's core */
+		}
+		for (i = 0; i < BATCH && sent + n < due; i++) {
+			struct call *c = &calls[next];
+			uint8_t *p = pkts[n];
+
+			p[0] = 0x80;
+			p[1] = 0;
+			p[2] = (uint8_t)(c->seq[dir] >> 8);
+			p[3] = (uint8_t)c->seq[dir];
+			p[4] = (uint8_t)(c->ts[dir] >> 24);
+			p[5] = (uint8_t)(c->ts[dir] >> 16);
+			p[6] = (uint8_t)(c->ts[dir] >> 8);
+			p[7] = (uint8_t)c->ts[dir];
+			p[8] = (uint8_t)(c->ssrc[dir] >> 24);
+			p[9] = (uint8_t)(c->ssrc[dir] >> 16);
+			p[10] = (uint8_t)(c->ssrc[dir] >> 8);
+			p[11] = (uint8_t)c->ssrc[dir];
+			c->seq[dir]++;
+			c->ts[dir] += PAYLOAD;
+			iov[n].iov_base = p;
+			iov[n].iov_len = HDR + PAYLOAD;
+			memset(&m[n].msg_hdr, 0, sizeof(m[n].msg_hdr));
+			m[n].msg_hdr.msg_iov = &iov[n];
+			m[n].msg_hdr.msg_iovlen = 1;
+			m[n].msg_hdr.msg_name = dir ? &c->b : &c->a;
+			m[n].msg_hdr.msg_namelen = sizeof(c->a);
+			n++;
+			if (++next == ncalls) {
+				next = 0;
+				break; /* switch direction per round */
+			}
+		}
+		if (n) {
+			int k = sendmmsg(fd, m, n, 0);
+
+			sent += k > 0 ? (uint64_t)k : 0;
+			if (k < (int)n)
+				sent += n -
+					(unsigned)(k > 0 ? k : 0); /* lost */
+		}
+		if (next == 0)
+			dir ^= 1;
+	}
+	/* Late packets still in flight. */
+	t0 = now_s();
+	while (now_s() - t0 < 0.5)
+		recvd += drain(fa, rbuf) + drain(fb, rbuf);
+	printf("sent %llu received %llu\n", (unsigned long long)sent,
+	       (unsigned long long)recvd);
+	return 0;
+}
+
+struct fsock {
+	int fd;
+	struct sockaddr_in dst;
+};
+
+static int fwd(int argc, char **argv)
+{
+	static struct fsock socks[2 * MAXCALLS];
+	static uint8_t buf[BATCH][2048];
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	struct epoll_event evs[256];
+	unsigned n = 0;
+	int ep = epoll_create1(0), port, dport;
+	char dip[64];
+	FILE *f;
+
+	if (argc != 3 || !(f = fopen(argv[2], "r")) || ep < 0)
+		return 2;
+	while (n < 2 * MAXCALLS &&
+	       fscanf(f, "%d %63s %d", &port, dip, &dport) == 3) {
+		struct sockaddr_in la = {.sin_family = AF_INET};
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		la.sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, "127.0.0.1", &la.sin_addr);
+		socks[n].fd = udp_bound(&la);
+		if (socks[n].fd < 0)
+			return 1;
+		socks[n].dst.sin_family = AF_INET;
+		socks[n].dst.sin_port = htons((uint16_t)dport);
+		inet_pton(AF_INET, dip, &socks[n].dst.sin_addr);
+		ev.data.ptr = &socks[n];
+		epoll_ctl(ep, EPOLL_CTL_ADD, socks[n].fd, &ev);
+		n++;
+	}
+	fclose(f);
+	printf("ready %u\n", n);
+	fflush(stdout);
+	signal(SIGTERM, on_term);
+	while (!stop) {
+		int k = epoll_wait(ep, evs, 256, 100), e;
+
+		for (e = 0; e < k; e++) {
+			struct fsock *s = evs[e].data.ptr;
+			int i, r;
+
+			for (i = 0; i < BATCH; i++) {
+				iov[i].iov_base = buf[i];
+				iov[i].iov_len = 2048;
+				memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
+				m[i].msg_hdr.msg_iov = &iov[i];
+				m[i].msg_hdr.msg_iovlen = 1;
+			}
+			r = recvmmsg(s->fd, m, BATCH, MSG_DONTWAIT, NULL);
+			for (i = 0; i < r; i++) {
+				iov[i].iov_len = m[i].msg_len;
+				m[i].msg_hdr.msg_name = &s->dst;
+				m[i].msg_hdr.msg_namelen = sizeof(s->dst);
+			}
+			if (r > 0)
+				(void)sendmmsg(s->fd, m, (unsigned)r, 0);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "gen"))
+		return gen(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "fwd"))
+		return fwd(argc, argv);
+	fprintf(stderr, "usage: media_load gen|fwd ...\n");
+	return 2;
+}

@@ -1,0 +1,322 @@
+/*
+ * media_int.h - private to the media layer: the port allocator, the
+ * single-producer single-consumer rings between the signalling thread
+ * and the relay threads, the stream object both sides share (each field
+ * has one writer, noted below) and the SDP anchoring helpers.
+ *
+ * Object tree (each parent frees its children):
+ *   struct media (signalling thread)
+ *     -> relays[] (one thread each, with its rings and epoll)
+ *     -> calls (hash table) -> streams[] (sockets, relay state)
+ * A stream is allocated and freed by the signalling thread only.  From
+ * MEDIA_CMD_ADD until the relay answers MEDIA_N_DONE to MEDIA_CMD_DEL,
+ * the relay thread owns its `rt` part and its sockets; the signalling
+ * thread then only reads the statistics (relaxed atomic loads of values
+ * the relay stores with relaxed atomic stores: no lock, no RMW).
+ */
+#ifndef SIPGUARD_MEDIA_INT_H
+#define SIPGUARD_MEDIA_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/htab.h"
+#include "core/str.h"
+#include "media/media.h"
+
+struct sdp_sess;
+struct buf;
+
+/* Relaxed single-writer counters (see above). */
+#define MEDIA_LD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define MEDIA_ST(x, v)  __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define MEDIA_ADD(x, v) MEDIA_ST(x, MEDIA_LD(x) + (v))
+
+/* ------------------------------------------------------------- ports */
+
+/* RTP/RTCP port pairs (even, even+1) of [min, max], chosen at random;
+ * a pair given back is quarantined before reuse. */
+struct media_ports {
+	uint16_t base;
+	uint32_t npairs;
+	uint64_t *until; /* 0: free; UINT64_MAX: in use; else ms */
+	uint64_t rng;
+	uint32_t quarantine_ms;
+	uint32_t used;
+};
+
+int media__ports_init(struct media_ports *pp, uint16_t min, uint16_t max,
+		      uint32_t quarantine_ms, uint64_t seed);
+void media__ports_fini(struct media_ports *pp);
+/* A free pair's even port into *portp: 0, or -EAGAIN (none free). */
+int media__ports_get(struct media_ports *pp, uint64_t now_ms, uint16_t *portp);
+/* Give a pair back (quarantined from now_ms). */
+void media__ports_put(struct media_ports *pp, uint16_t port, uint64_t now_ms);
+/* A pair we could not bind (another process has it): skip it for a
+ * while, as if quarantined. */
+void media__ports_skip(struct media_ports *pp, uint16_t port, uint64_t now_ms);
+
+/* ------------------------------------------------------------- rings */
+
+/* Single producer, single consumer, fixed-size elements; head and tail
+ * on their own cache lines.  Capacity a power of two. */
+struct media_ring {
+	_Alignas(64) _Atomic uint32_t head; /* consumer */
+	_Alignas(64) _Atomic uint32_t tail; /* producer */
+	_Alignas(64) uint32_t mask;
+	uint32_t esz;
+	uint8_t *buf;
+};
+
+int media__ring_init(struct media_ring *r, uint32_t cap_pow2, uint32_t esz);
+void media__ring_fini(struct media_ring *r);
+bool media__ring_push(struct media_ring *r, const void *e);
+bool media__ring_pop(struct media_ring *r, void *e);
+
+/* --------------------------------------------------------- endpoints */
+
+struct media_ep {
+	uint8_t af;    /* 0: unknown, AF_INET, AF_INET6 */
+	uint16_t port; /* host order; 0: unknown */
+	uint8_t ip[16];
+};
+
+bool media__ep_eq(const struct media_ep *a, const struct media_ep *b);
+bool media__ep_ip_eq(const struct media_ep *a, const struct media_ep *b);
+void media__ep_from_addr(struct media_ep *e, const struct sg_addr *a);
+void media__ep_to_addr(struct sg_addr *a, const struct media_ep *e);
+/* RFC 1918, RFC 6598 (CGN), RFC 4193 (ULA), link-local. */
+bool media__ep_private(const struct media_ep *e);
+
+/* What one leg's latest SDP says about a stream. */
+struct media_sdp_info {
+	struct media_ep rtp, rtcp;
+	bool present;
+	bool mux;
+	bool sends; /* sendrecv/sendonly (or not stated) */
+	bool raw;   /* not RTP (udptl...): relay without checks */
+	uint64_t pt[2];
+	uint32_t bw; /* bytes/s, margin included; 0: off */
+};
+
+/* ------------------------------------------------------------ stream */
+
+enum { MEDIA_RTP = 0, MEDIA_RTCP = 1 };
+
+/* What the signalling says about one leg of a stream. */
+struct media_leg_prm {
+	struct media_ep sdp[2]; /* RTP, RTCP as its SDP states them */
+	struct media_ep nat;    /* NAT: its SIP source IP may latch */
+	bool is_nat;
+	bool mux;       /* it sends RTCP on the RTP port */
+	bool untrusted; /* scrub CNAME of its RTCP */
+	bool expect;    /* it should send (not inactive/recvonly) */
+	uint32_t bw;    /* policing, bytes/s; 0: off */
+};
+
+struct media_params {
+	struct media_leg_prm leg[2];
+	uint64_t pt[2]; /* payload types allowed: bits 0-63, 64-127 */
+	bool anomaly_drop;
+	bool scrub_cname;
+	bool raw; /* not RTP: source check only */
+	uint16_t max_seq_jump;
+	uint32_t max_ts_jump;
+};
+
+/* Counters of what one leg sent us (written by the relay only). */
+struct media_leg_stats {
+	uint64_t pkts, bytes; /* relayed */
+	uint64_t rtcp;        /* RTCP packets relayed */
+	uint64_t dropped;     /* malformed, wrong PT, policed */
+	uint64_t injected;    /* from a source not allowed */
+	uint64_t anomalies;   /* SSRC / seq / ts jumps */
+	uint64_t policed;
+	uint32_t rr_lost;   /* its last RR: cumulative lost */
+	uint32_t rr_jitter; /* its last RR: jitter (ts units) */
+	uint8_t rr_fraction;
+	uint64_t last_rx; /* monotonic ms of its last packet */
+};
+
+struct media_stream;
+struct media_relay;
+
+/* Epoll user data: which socket of which stream. */
+struct media_sock {
+	struct media_stream *s;
+	uint8_t leg, comp;
+};
+
+/* Relay-thread state of one leg (what it sends us). */
+struct media_leg_rt {
+	struct media_ep latched[2]; /* NAT: learned source per comp */
+	struct media_ep dst[2];     /* where we send to this leg */
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	bool have_seq;
+	uint64_t tokens, tok_ms; /* policing bucket (bytes) */
+	uint64_t ev_ms;          /* last event reported (limit) */
+};
+
+struct media_stream {
+	/* Signalling thread. */
+	struct media_call *call;
+	unsigned idx;                 /* m-line */
+	uint16_t port[2];             /* relay port (even) facing each leg */
+	struct media_ep local[2];     /* relay address facing each leg */
+	int fd[2][2];                 /* [leg][comp], -1: none */
+	bool handed;                  /* the relay has it */
+	bool closing;                 /* DEL sent, DONE pending */
+	struct media_sdp_info sdp[2]; /* per leg */
+	struct media_stream *next_dead;
+	/* Shared: the relay writes, the signalling thread reads. */
+	struct media_leg_stats st[2];
+	/* Relay thread (after ADD). */
+	struct media_relay *relay;
+	struct media_sock sock[2][2];
+	struct media_params prm;
+	struct media_leg_rt rt[2];
+	struct media_stream *rnext, *rprev; /* relay's list */
+};
+
+/* ------------------------------------------------- thread messages */
+
+enum media_cmd_type {
+	MEDIA_CMD_ADD = 1, /* s and prm: start relaying */
+	MEDIA_CMD_UPDATE,  /* prm: new offer/answer */
+	MEDIA_CMD_DEL,     /* close the sockets, answer DONE */
+	MEDIA_CMD_STOP,    /* end the thread */
+};
+
+struct media_cmd {
+	uint8_t type;
+	struct media_stream *s;
+	struct media_params prm;
+};
+
+enum media_note_type {
+	MEDIA_N_DONE = 1, /* s is the signalling thread's again */
+	MEDIA_N_INJECT,   /* packets from a source not allowed */
+	MEDIA_N_ANOMALY,  /* SSRC/seq/ts jump, bad PT, malformed */
+	MEDIA_N_POLICED,  /* over the bandwidth */
+};
+
+struct media_note {
+	uint8_t type;
+	uint8_t leg;
+	uint8_t what; /* enum media_anomaly */
+	struct media_stream *s;
+	struct media_ep src;
+	uint32_t count; /* since the last note of this kind */
+};
+
+enum media_anomaly {
+	MEDIA_A_SSRC = 1,
+	MEDIA_A_SEQ,
+	MEDIA_A_TS,
+	MEDIA_A_PT,
+	MEDIA_A_MALFORMED,
+};
+
+/* ------------------------------------------------------------ relay */
+
+enum {
+	MEDIA_BATCH = 64, /* datagrams per recvmmsg/sendmmsg */
+	MEDIA_PKT_MAX = 2048,
+	MEDIA_RING_CAP = 8192,
+	MEDIA_EV_GAP_MS = 1000, /* events per stream and kind */
+};
+
+struct media_relay {
+	pthread_t th;
+	bool started;
+	int epfd;
+	int evin;              /* eventfd: commands waiting */
+	int evout;             /* eventfd: notes waiting (signalling loop) */
+	struct media_ring in;  /* commands */
+	struct media_ring out; /* notes */
+	struct media_stream *streams;
+	struct media_stream *dead; /* deleted this turn */
+	unsigned idx;
+	uint64_t now;
+	uint64_t notes_lost; /* out ring full (relay writes) */
+};
+
+/* ------------------------------------------------------ calls (sig) */
+
+struct media_leg {
+	struct media_ep relay; /* relay address it is offered */
+	struct media_ep sip;   /* where its SIP came from */
+	bool known, sip_known, untrusted;
+	int zone_idx; /* -1: not known */
+	const char *zone;
+	uint64_t o_hash; /* its last o= line (repeat check) */
+	bool has_o;
+};
+
+struct media_call {
+	struct hnode hn;
+	struct media *m;
+	struct media_call *next, *prev; /* m->calls: the tick's walk */
+	char id[MEDIA_ID_MAX];
+	uint8_t id_len, tag_len[2];
+	char tag[2][MEDIA_ID_MAX / 2];
+	struct media_leg leg[2];
+	struct media_stream *st[MEDIA_MAX_STREAMS];
+	int offer_from;  /* leg with an offer pending, -1 */
+	int prov_answer; /* leg that answered in a 1xx, -1 */
+	bool confirmed, timed_out;
+	uint64_t created_ms, confirmed_ms; /* monotonic ms */
+	struct media_leg_stats gone[2];    /* streams already closed */
+	unsigned ngone;
+};
+
+struct media {
+	const struct sg_conf_media *c;
+	struct evlog *ev;
+	media_timeout_fn *on_timeout;
+	void *arg;
+	int evfd;
+	struct media_relay relay[MEDIA_MAX_THREADS];
+	unsigned nrelay, next_relay;
+	struct media_ports ports;
+	struct htab calls;
+	struct media_call *list;
+	struct media_stream *dying; /* DEL not queued yet (ring full) */
+	struct sdp_sess *sdp;       /* parse scratch */
+	uint64_t now, wall;
+	bool stopped; /* threads gone: close directly */
+	uint64_t max_streams; /* file descriptor budget / 4 */
+	struct media_stats st;
+};
+
+/* media.c: streams */
+int media__stream_open(struct media_call *c, unsigned idx,
+		       struct media_stream **sp);
+void media__stream_close(struct media_call *c, unsigned idx);
+/* Send ADD or UPDATE with the parameters of both legs' SDP. */
+int media__stream_commit(struct media_call *c, struct media_stream *s);
+/* offer.c */
+int media__sdp_info(struct media_sdp_info *ip, const struct sdp_sess *s,
+		    unsigned i, const struct sg_conf_media *conf);
+
+int media__relay_start(struct media_relay *r, unsigned idx);
+void media__relay_stop(struct media_relay *r);
+/* After the thread stopped: apply the commands it did not read. */
+void media__relay_drain(struct media_relay *r);
+void media__relay_fini(struct media_relay *r);
+void media__relay_unlink(struct media_relay *r, struct media_stream *s);
+/* Queue a command and wake the relay.  false: ring full. */
+bool media__relay_cmd(struct media_relay *r, const struct media_cmd *c);
+/* Relay side, for tests: process one datagram received on sock. */
+void media__relay_packet(struct media_relay *r, struct media_sock *sk,
+			 const struct media_ep *src, uint8_t *p, size_t n,
+			 int *outfdp, struct media_ep *dstp, bool *fwdp);
+uint64_t media__mono_ms(void);
+
+#endif
