@@ -21,7 +21,6 @@
 struct daemon {
 	struct loop *loop;
 	struct sg_conf *conf;		/* owned; the proxy borrows it */
-	struct sg_conf *old;		/* previous one after a reload */
 	char *config_path;
 	struct proxy *proxy;
 	struct ctl *ctl;		/* control socket, if configured */
@@ -36,32 +35,50 @@ static void on_stop(struct loop *lp, int signo, void *arg)
 }
 
 /*
- * SIGHUP: load the file anew and keep it only if it is valid and every
- * option that changed can change at run time; otherwise the running
- * configuration stays and the exact error is logged.  What the proxy
- * reads at run time is only the log level so far, so the new
- * configuration is kept beside the old one (which the proxy still
- * points into) until the proxy learns to swap (operations issue).
+ * Load the file anew and swap it in only if it is valid, every option
+ * that changed can change at run time, and the proxy takes it; otherwise
+ * the running configuration stays and err says why (the loader's
+ * file:line:column text, or "key: cannot change on reload, restart
+ * needed").  Runs on the loop thread between two events, so the swap is
+ * atomic for every message; transactions and dialogs in progress are
+ * not touched (proxy_reload()).  0 or -errno.
  */
+int daemon_reload(struct daemon *d, char *err, size_t errsz)
+{
+	struct sg_conf *next = NULL;
+	int rc;
+
+	rc = conf_load(&next, d->config_path, err, errsz);
+	if (rc == 0)
+		rc = conf_reload_check(d->conf, next, err, errsz);
+	if (rc == 0)
+		rc = proxy_reload(d->proxy, next, err, errsz);
+	if (rc != 0) {
+		log_err("reload refused, keeping the running configuration: %s",
+			err);
+		conf_free(next);
+		return rc;
+	}
+	log_set_level((enum log_level)next->log.level);
+	/* The proxy and guard now point into next only. */
+	conf_free(d->conf);
+	d->conf = next;
+	log_info("configuration reloaded from %s", d->config_path);
+	return 0;
+}
+
 static void on_reload(struct loop *lp, int signo, void *arg)
 {
-	struct daemon *d = arg;
-	struct sg_conf *next = NULL;
 	char err[CONF_ERR_LEN];
 
 	(void)lp;
 	(void)signo;
-	if (conf_load(&next, d->config_path, err, sizeof(err)) != 0 ||
-	    conf_reload_check(d->conf, next, err, sizeof(err)) != 0) {
-		log_err("reload refused, keeping the running configuration: %s",
-			err);
-		conf_free(next);
-		return;
-	}
-	log_set_level((enum log_level)next->log.level);
-	conf_free(d->old);
-	d->old = next;
-	log_info("configuration reloaded from %s", d->config_path);
+	(void)daemon_reload(arg, err, sizeof(err));
+}
+
+static int ctl_reload(void *arg, char *err, size_t errsz)
+{
+	return daemon_reload(arg, err, errsz);
 }
 
 int daemon_new(struct daemon **dp, struct sg_conf *conf,
@@ -97,6 +114,8 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		cc.path = d->conf->guard.control_socket;
 		d->ctx.loop = d->loop;
 		d->ctx.proxy = d->proxy;
+		d->ctx.reload = ctl_reload;
+		d->ctx.reload_arg = d;
 		err = ctl_new(&d->ctl, d->loop, &cc, &daemon_ctl_ops, &d->ctx);
 		if (err) {
 			log_err("control socket %s: %s", cc.path,
@@ -137,6 +156,5 @@ void daemon_free(struct daemon *d)
 	loop_free(d->loop);
 	free(d->config_path);
 	conf_free(d->conf);
-	conf_free(d->old);
 	mem_free(d);
 }

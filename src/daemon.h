@@ -5,6 +5,8 @@
 #ifndef SIPGUARD_DAEMON_H
 #define SIPGUARD_DAEMON_H
 
+#include <stddef.h>
+
 struct sg_conf;
 struct daemon;
 struct loop;
@@ -15,6 +17,8 @@ struct ctl_ops;
 struct daemon_ctl_ctx {
 	struct loop *loop;
 	struct proxy *proxy;
+	int (*reload)(void *arg, char *err, size_t errsz);
+	void *reload_arg;
 };
 extern const struct ctl_ops daemon_ctl_ops;
 
@@ -28,5 +32,8 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 /* Serve until SIGINT or SIGTERM.  Returns 0 or -errno. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
+/* SIGHUP and sipguardctl reload: 0, or -errno with the reason in err
+ * (the running configuration stays). */
+int daemon_reload(struct daemon *d, char *err, size_t errsz);
 
 #endif

@@ -140,10 +140,18 @@ static int stats(void *arg, struct ctl_out *o)
 	STAT("gate.drop_rate", gs.drop_rate);
 	STAT("gate.bans_active", gs.bans_active);
 	STAT("gate.bans_total", gs.bans_total);
+	STAT("config.reloads", st.reloads);
 #undef STAT
 	if (!err && proxy_evlog(c->proxy))
 		err = ctl_out_evlog_stats(o, proxy_evlog(c->proxy));
 	return err;
+}
+
+static int reload(void *arg, char *err, size_t errsz)
+{
+	struct daemon_ctl_ctx *c = arg;
+
+	return c->reload ? c->reload(c->reload_arg, err, errsz) : -EOPNOTSUPP;
 }
 
 const struct ctl_ops daemon_ctl_ops = {
@@ -153,4 +161,5 @@ const struct ctl_ops daemon_ctl_ops = {
 	.list_rules = list_rules,
 	.set_monitor = set_monitor,
 	.stats = stats,
+	.reload = reload,
 };

@@ -249,9 +249,9 @@ static const struct conf_opt log_opts[] = {
 	CONF_OPT_ENUM(struct sg_conf_log, level, "info", log_levels, RL,
 		      "Least severe message written to the log."),
 	CONF_OPT_STRING(
-		struct sg_conf_log, events_file, "", 0, NULL, RL,
+		struct sg_conf_log, events_file, "", 0, NULL, 0,
 		"Security event log, one JSON object per line; empty: none."),
-	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, RL,
+	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, 0,
 			"Call records, one JSON object per call; empty: none."),
 	CONF_OPT_END,
 };
@@ -267,17 +267,17 @@ static const struct conf_section log_sec = {
 #define LIM struct sg_conf_limits
 static const struct conf_opt limit_opts[] = {
 	CONF_OPT_INT(
-		LIM, max_message_size, "65535", 1024, 65535, RL,
+		LIM, max_message_size, "65535", 1024, 65535, 0,
 		"Largest SIP message accepted, start line to end of body (bytes)."),
-	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, RL,
+	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, 0,
 		     "Most header field lines in one message."),
-	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, RL,
+	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, 0,
 		     "Longest header field, folded lines included (bytes)."),
-	CONF_OPT_INT(LIM, max_via, "64", 1, 64, RL,
+	CONF_OPT_INT(LIM, max_via, "64", 1, 64, 0,
 		     "Most Via entries in one message."),
-	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, RL,
+	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, 0,
 		     "Longest URI (bytes)."),
-	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, RL,
+	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, 0,
 		     "Most parts in a multipart body."),
 	CONF_OPT_END,
 };
@@ -293,13 +293,13 @@ static const struct conf_section limits_sec = {
 #define SIP struct sg_conf_sip
 static const struct conf_opt sip_opts[] = {
 	CONF_OPT_SECTION(SIP, limits, limits_sec, 0, "Parser limits."),
-	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, RL,
+	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, 0,
 			  "RFC 3261 T1: round-trip time estimate."),
 	CONF_OPT_DURATION(
-		SIP, t2, "4s", 1000, 60000, RL,
+		SIP, t2, "4s", 1000, 60000, 0,
 		"RFC 3261 T2: longest retransmit interval for non-INVITE requests and INVITE responses."),
 	CONF_OPT_DURATION(
-		SIP, t4, "5s", 1000, 60000, RL,
+		SIP, t4, "5s", 1000, 60000, 0,
 		"RFC 3261 T4: longest time a message stays in the network."),
 	CONF_OPT_INT(
 		SIP, max_transactions, "100000", 16, 10000000, 0,
@@ -311,13 +311,13 @@ static const struct conf_opt sip_opts[] = {
 		SIP, max_dialogs, "100000", 16, 10000000, 0,
 		"Size of the dialog pool; when full, new INVITEs get 503."),
 	CONF_OPT_DURATION(
-		SIP, max_call_duration, "12h", 0, 604800000, RL,
+		SIP, max_call_duration, "12h", 0, 604800000, 0,
 		"Longest call; when it runs out both sides get a BYE. 0: no limit."),
 	CONF_OPT_DURATION(
-		SIP, dialog_idle_timeout, "2h", 0, 604800000, RL,
+		SIP, dialog_idle_timeout, "2h", 0, 604800000, 0,
 		"A confirmed dialog without in-dialog traffic (and without RFC 4028 session timers) ends after this; both sides get a BYE. 0: never."),
 	CONF_OPT_DURATION(
-		SIP, setup_timeout, "3m", 1000, 3600000, RL,
+		SIP, setup_timeout, "3m", 1000, 3600000, 0,
 		"A call attempt without a final response is forgotten after this."),
 	CONF_OPT_STRING(
 		SIP, user_agent, "sipguard", 0, NULL, RL,
@@ -353,12 +353,12 @@ static const struct conf_section route_sec = {
 
 #define TCP struct sg_conf_tcp
 static const struct conf_opt tcp_opts[] = {
-	CONF_OPT_DURATION(TCP, idle_timeout, "120s", 1000, 3600000, RL,
+	CONF_OPT_DURATION(TCP, idle_timeout, "120s", 1000, 3600000, 0,
 			  "Close a TCP/TLS connection idle this long."),
-	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, RL,
+	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, 0,
 		     "Most concurrent connections from one source address."),
 	CONF_OPT_SIZE(
-		TCP, max_buffer, "64k", 4096, 1 << 20, RL,
+		TCP, max_buffer, "64k", 4096, 1 << 20, 0,
 		"Receive buffer of one connection; must hold one whole message."),
 	CONF_OPT_END,
 };
@@ -473,7 +473,7 @@ static const struct conf_opt scanner_opts[] = {
 	CONF_OPT_BOOL(SCAN, structure, "true", RL,
 		      "Ban sources whose messages are built like a known "
 		      "scanner's, whatever their User-Agent."),
-	CONF_OPT_STRING(SCAN, fingerprints_file, "", 0, NULL, RL,
+	CONF_OPT_STRING(SCAN, fingerprints_file, "", 0, NULL, 0,
 			"Fingerprint list (one per line, '#' comments); "
 			"empty: the built-in list."),
 	CONF_OPT_INT(SCAN, distinct_users, "8", 0, 100000, RL,
@@ -499,29 +499,29 @@ static const struct conf_opt auth_opts[] = {
 		      "off, local (sipguard challenges untrusted requests "
 		      "against the credentials file), or passthrough (the PBX "
 		      "authenticates; sipguard counts its answers)."),
-	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, RL,
+	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, 0,
 			"Digest realm (local mode)."),
 	CONF_OPT_STRING(AUTH, credentials, "", 0, NULL, RL,
 			"Credentials file, lines user:realm:ha1-md5[:ha1-sha256] "
 			"(local mode)."),
-	CONF_OPT_BOOL(AUTH, md5, "true", RL, "Offer MD5 challenges."),
-	CONF_OPT_BOOL(AUTH, sha256, "true", RL,
+	CONF_OPT_BOOL(AUTH, md5, "true", 0, "Offer MD5 challenges."),
+	CONF_OPT_BOOL(AUTH, sha256, "true", 0,
 		      "Offer SHA-256 challenges (RFC 8760), first."),
-	CONF_OPT_DURATION(AUTH, nonce_lifetime, "5m", 1000, 3600000, RL,
+	CONF_OPT_DURATION(AUTH, nonce_lifetime, "5m", 1000, 3600000, 0,
 			  "How long a nonce is accepted."),
-	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, 0,
 		     "Failures from one source in the window: ban it (unless "
 		     "it authenticated recently)."),
-	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, 0,
 		     "Failures for one user from anywhere: lock the user."),
-	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, 0,
 		     "Failures of one user from one source: drop that pair "
 		     "(an office behind one NAT is not banned for it)."),
-	CONF_OPT_DURATION(AUTH, failure_window, "10m", 1000, 86400000, RL,
+	CONF_OPT_DURATION(AUTH, failure_window, "10m", 1000, 86400000, 0,
 			  "Window of the failure counters."),
-	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, RL,
+	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, 0,
 			  "How long a locked user stays locked."),
-	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, RL,
+	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, 0,
 			  "A source that authenticated is known-good this long."),
 	CONF_OPT_END,
 };
@@ -629,7 +629,7 @@ static const struct conf_opt guard_opts[] = {
 		      "let traffic pass."),
 	CONF_OPT_STRLIST(GUARD, monitor_rules, 0, NULL, RL,
 			 "Rules in monitor mode (see docs/events.md)."),
-	CONF_OPT_STRLIST(GUARD, allow, 0, check_cidr, RL,
+	CONF_OPT_STRLIST(GUARD, allow, 0, check_cidr, 0,
 			 "Sources never banned nor rate limited (CIDR)."),
 	CONF_OPT_STRING(GUARD, control_socket, "", 0, NULL, 0,
 			"Control socket for sipguardctl; empty: none."),

@@ -335,6 +335,24 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 	return err == -ENOSPC ? -EMSGSIZE : err;
 }
 
+/* reload: the daemon's own error text (file:line:column: ...) is the
+ * answer, so that the operator sees what --check-config would say. */
+static void answer_reload(struct ctl *c, struct buf *b, size_t len0)
+{
+	char why[512] = "";
+	int err;
+
+	if (!c->ops.reload) {
+		answer_error(b, len0, errtext(-EOPNOTSUPP), NULL);
+		return;
+	}
+	err = c->ops.reload(c->arg, why, sizeof(why));
+	if (err)
+		answer_error(b, len0, why[0] ? why : errtext(err), NULL);
+	else
+		buf_append_cstr(b, "{\"ok\":true}\n");
+}
+
 /* Handle one request line: append exactly one answer line to b. */
 static void answer(struct ctl_conn *k, struct str line)
 {
@@ -365,6 +383,9 @@ static void answer(struct ctl_conn *k, struct str line)
 	case CTL_CMD_MONITOR:
 		fn = c->ops.set_monitor;
 		break;
+	case CTL_CMD_RELOAD:
+		answer_reload(c, b, len0);
+		return;
 	default:
 		err = answer_list(c, b, rq.cmd);
 		if (err)

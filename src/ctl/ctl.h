@@ -13,6 +13,7 @@
  *   rules                         list rules, hits and monitor flags
  *   monitor RULE|* on|off         monitor mode of one rule or of all
  *   stats                         counters
+ *   reload                        load the configuration file anew
  *
  * Answers: {"ok":true,...} or {"ok":false,"error":"..."}.  Lists come as
  * {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
@@ -60,6 +61,7 @@ enum ctl_cmd {
 	CTL_CMD_RULES,
 	CTL_CMD_MONITOR,
 	CTL_CMD_STATS,
+	CTL_CMD_RELOAD,		/* operations issue */
 };
 
 struct ctl_req {
@@ -148,6 +150,9 @@ struct ctl_ops {
 	int (*list_rules)(void *arg, struct ctl_out *o);
 	int (*set_monitor)(void *arg, const struct ctl_req *rq);
 	int (*stats)(void *arg, struct ctl_out *o);
+	/* Load the configuration anew; on failure err holds the exact
+	 * reason (file:line:column: ...), sent back as the error. */
+	int (*reload)(void *arg, char *err, size_t errsz);
 };
 
 /* ------------------------------------------------------------- server */

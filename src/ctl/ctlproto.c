@@ -174,6 +174,7 @@ static const struct {
 	{"bans", CTL_CMD_BANS},       {"ban", CTL_CMD_BAN},
 	{"unban", CTL_CMD_UNBAN},     {"rules", CTL_CMD_RULES},
 	{"monitor", CTL_CMD_MONITOR}, {"stats", CTL_CMD_STATS},
+	{"reload", CTL_CMD_RELOAD},
 };
 
 int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)

@@ -9,6 +9,7 @@
  *   sipguardctl rules
  *   sipguardctl monitor RULE|all on|off
  *   sipguardctl stats
+ *   sipguardctl reload
  *
  * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
  * 3 cannot connect (or no answer).  Strings from the daemon may carry
@@ -56,6 +57,8 @@ static void usage(FILE *f)
 		"flags\n"
 		"  monitor RULE|all on|off             monitor mode (log only)\n"
 		"  stats                               counters\n"
+		"  reload                              load the configuration "
+		"anew\n"
 		"SOCKET defaults to " CTL_DEFAULT_PATH ".\n");
 }
 
@@ -119,7 +122,7 @@ static int build(char *line, size_t sz, const struct opts *o)
 			     strcmp(o->arg[1], "all") ? o->arg[1] : "*",
 			     o->arg[2]);
 	} else if ((!strcmp(cmd, "bans") || !strcmp(cmd, "rules") ||
-		    !strcmp(cmd, "stats")) &&
+		    !strcmp(cmd, "stats") || !strcmp(cmd, "reload")) &&
 		   o->nargs == 1) {
 		n = snprintf(line, sz, "%s", cmd);
 	} else {

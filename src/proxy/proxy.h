@@ -26,6 +26,7 @@ struct proxy_stats {
 	uint64_t failovers;
 	uint64_t dialogs_active, calls_active, bindings;
 	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
+	uint64_t reloads;		/* configurations swapped in */
 };
 
 /*
@@ -40,5 +41,13 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
 /* The guard (bans, rules) and event log, for the control socket. */
 struct guard *proxy_guard(struct proxy *p);
 struct evlog *proxy_evlog(struct proxy *p);
+/*
+ * Swap next in (reload.c): next must have passed conf_reload_check()
+ * against the running configuration and must outlive the proxy or the
+ * next reload.  New requests use it; transactions and dialogs in
+ * progress are not touched.  0, or -errno with err (nothing changed).
+ */
+int proxy_reload(struct proxy *p, const struct sg_conf *next, char *err,
+		 size_t errsz);
 
 #endif

@@ -8,3 +8,4 @@ PROXY_SRCS := \
 	src/proxy/registrar.c \
 	src/proxy/guardconf.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c
+PROXY_SRCS += src/proxy/reload.c

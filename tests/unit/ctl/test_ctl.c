@@ -131,6 +131,18 @@ static int f_stats(void *arg, struct ctl_out *o)
 	return ctl_out_stat(o, "Bad Name", 1) == -EINVAL ? 0 : -EIO;
 }
 
+/* Odd calls fail with the loader's text, even ones succeed. */
+static int f_reload(void *arg, char *err, size_t errsz)
+{
+	static unsigned n;
+
+	(void)arg;
+	if (n++ % 2)
+		return 0;
+	snprintf(err, errsz, "x.yaml:3:5: guard.rates.invite: below 0");
+	return -EINVAL;
+}
+
 static void discard(void *arg, const char *line, size_t len)
 {
 	(void)arg;
@@ -145,6 +157,7 @@ static const struct ctl_ops fake_ops = {
 	.list_rules = f_list_rules,
 	.set_monitor = f_set_monitor,
 	.stats = f_stats,
+	.reload = f_reload,
 };
 
 /* ------------------------------------------------------------- harness */
@@ -334,6 +347,10 @@ static void test_commands(void **state)
 		evlog_close(E->f.evlog);
 		E->f.evlog = NULL;
 	}
+	expect(fd, "reload\n",
+	       "{\"ok\":false,\"error\":\"x.yaml:3:5: guard.rates.invite: "
+	       "below 0\"}\n");
+	expect(fd, "reload\n", "{\"ok\":true}\n");
 	expect(fd, "bans please\n",
 	       "{\"ok\":false,\"error\":\"syntax: trailing bytes\","
 	       "\"offset\":5}\n");
