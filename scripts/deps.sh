@@ -16,6 +16,7 @@ PKGS=(
 	python3 python3-pytest # e2e orchestration
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
+	libmicrohttpd-dev      # Prometheus /metrics endpoint (operations)
 	procps iproute2
 )
 

@@ -15,6 +15,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "ctl/ctl.h"
+#include "ctl/http.h"
 #include "proxy/proxy.h"
 
 /* Owner: main(), through daemon_new()/daemon_free(). */
@@ -24,6 +25,7 @@ struct daemon {
 	char *config_path;
 	struct proxy *proxy;
 	struct ctl *ctl;		/* control socket, if configured */
+	struct http *http;		/* metrics endpoint, if configured */
 	struct daemon_ctl_ctx ctx;
 };
 
@@ -81,6 +83,29 @@ static int ctl_reload(void *arg, char *err, size_t errsz)
 	return daemon_reload(arg, err, errsz);
 }
 
+/* The Prometheus endpoint (ops.metrics_listen), in this loop. */
+static int metrics_start(struct daemon *d)
+{
+	struct conf_addr ca;
+	char as[SG_ADDR_STRLEN];
+	int err;
+
+	if (!d->conf->ops.metrics_listen[0])
+		return 0;
+	if (conf_addr_parse(&ca, d->conf->ops.metrics_listen) != 0)
+		return -EINVAL;
+	d->ctx.loop = d->loop;
+	d->ctx.proxy = d->proxy;
+	err = http_new(&d->http, d->loop, &ca.addr, daemon_metrics_page,
+		       &d->ctx);
+	sg_addr_fmt(&ca.addr, as, sizeof(as));
+	if (err)
+		log_err("metrics endpoint %s: %s", as, strerror(-err));
+	else
+		log_info("metrics on http://%s/metrics", as);
+	return err;
+}
+
 int daemon_new(struct daemon **dp, struct sg_conf *conf,
 	       const char *config_path)
 {
@@ -124,6 +149,9 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		}
 		log_info("control socket on %s", cc.path);
 	}
+	err = metrics_start(d);
+	if (err)
+		goto fail;
 	*dp = d;
 	return 0;
 fail:
@@ -151,6 +179,7 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	http_free(d->http);
 	ctl_free(d->ctl);
 	proxy_free(d->proxy);
 	loop_free(d->loop);

@@ -22,6 +22,12 @@ struct daemon_ctl_ctx {
 };
 extern const struct ctl_ops daemon_ctl_ops;
 
+struct buf;
+/* The metrics endpoint's pages (daemon_metrics.c): arg is a struct
+ * daemon_ctl_ctx; an http_page_fn (ctl/http.h). */
+int daemon_metrics_page(void *arg, const char *path, struct buf *b,
+			const char **typep);
+
 /*
  * Bind every listen address of conf and prepare the loop.  The daemon
  * takes ownership of conf.  config_path is re-read on SIGHUP.

@@ -205,6 +205,11 @@ struct sg_conf_guard {
 	struct sg_conf_registration registration;
 };
 
+/* Operations (issue 8): metrics endpoint, HEP export, privileges. */
+struct sg_conf_ops {
+	char metrics_listen[CONF_ADDR_LEN];	/* "tcp:ADDR:PORT", "" = off */
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
@@ -212,6 +217,7 @@ struct sg_conf {
 	struct sg_conf_guard guard;
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
+	struct sg_conf_ops ops;
 };
 
 /*

@@ -674,6 +674,36 @@ static const struct conf_section zone_sec = {
 	.help = "A zone is a set of listen addresses that share a trust level and a route.",
 };
 
+/* --- operations (issue 8): metrics, HEP, privileges --- */
+
+static int check_tcp_addr(const char *s, char *why, size_t whysz)
+{
+	struct conf_addr ca;
+
+	if (addr_parse(&ca, s, why, whysz))
+		return -EINVAL;
+	if (ca.transport != CONF_TP_TCP) {
+		snprintf(why, whysz, "must be tcp:ADDR:PORT");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define OPS struct sg_conf_ops
+static const struct conf_opt ops_opts[] = {
+	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
+			"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
+	CONF_OPT_END,
+};
+#undef OPS
+
+static const struct conf_section ops_sec = {
+	.name = "ops",
+	.size = sizeof(struct sg_conf_ops),
+	.opts = ops_opts,
+	.help = "Operations: metrics, capture export, privileges.",
+};
+
 static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
@@ -681,6 +711,7 @@ static const struct conf_opt root_opts[] = {
 			 "Security policy."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
+	CONF_OPT_SECTION(struct sg_conf, ops, ops_sec, 0, "Operations."),
 	CONF_OPT_END,
 };
 

@@ -68,6 +68,7 @@ static void refuse(struct proxy *p, const struct sip_peer *from,
 	bool answered = false;
 
 	p->st.rx_malformed++;
+	proxy__met_malformed(p, from);
 	snprintf(reason, sizeof(reason), "%s - %s", sip_status_reason(status),
 		 pe->reason ? pe->reason : "malformed");
 	snprintf(tag, sizeof(tag), "%016llx",
@@ -121,6 +122,7 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 {
 	struct proxy *p = arg;
 	struct sip_perr pe = { 0 };
+	uint64_t t0;
 
 	if (n <= 4 && str_trim(str_make(b, n)).len == 0)
 		return;	/* CRLF keep-alive over UDP */
@@ -132,10 +134,12 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 		return;
 	}
 	log_rx(p, from, p->msg);
+	t0 = proxy__met_rx(p, from, p->msg);
 	if (p->msg->is_request)
 		proxy__request(p, p->msg, from);
 	else
 		proxy__response(p, p->msg, from);
+	proxy__met_done(p, p->msg, t0);
 }
 
 /* Transport callback: the pre-parse gate. */

@@ -42,6 +42,39 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
 struct guard *proxy_guard(struct proxy *p);
 struct evlog *proxy_evlog(struct proxy *p);
 /*
+ * Counters for the metrics endpoint (pmetrics.c), live: read them on the
+ * loop thread.  Messages received, by zone: requests by method (index
+ * enum sip_method, 0 = extension methods), responses by class (index
+ * status / 100, 1..6), messages that failed to parse.  Request handling
+ * time (parse done to handler return) as a histogram: lat_le[i] counts
+ * requests that took at most proxy_lat_bounds_us[i] microseconds
+ * (cumulative, Prometheus style); lat_count and lat_sum_ns all of them.
+ */
+enum {
+	PROXY_MET_ZONES = 16,
+	PROXY_MET_METHODS = 16,
+	PROXY_LAT_BUCKETS = 12,
+};
+extern const unsigned proxy_lat_bounds_us[PROXY_LAT_BUCKETS];
+
+struct proxy_zone_metrics {
+	uint64_t requests[PROXY_MET_METHODS];
+	uint64_t responses[7];
+	uint64_t malformed;
+};
+
+struct proxy_metrics {
+	struct proxy_zone_metrics zone[PROXY_MET_ZONES];
+	uint64_t lat_le[PROXY_LAT_BUCKETS];
+	uint64_t lat_count, lat_sum_ns;
+};
+
+const struct proxy_metrics *proxy_metrics(const struct proxy *p);
+/* Zone i's name (i < proxy_zone_count()), for labels. */
+unsigned proxy_zone_count(const struct proxy *p);
+const char *proxy_zone_name(const struct proxy *p, unsigned i);
+
+/*
  * Swap next in (reload.c): next must have passed conf_reload_check()
  * against the running configuration and must outlive the proxy or the
  * next reload.  New requests use it; transactions and dialogs in

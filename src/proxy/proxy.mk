@@ -9,3 +9,4 @@ PROXY_SRCS := \
 	src/proxy/guardconf.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c
 PROXY_SRCS += src/proxy/reload.c
+PROXY_SRCS += src/proxy/pmetrics.c

@@ -137,7 +137,15 @@ struct proxy {
 	uint8_t key[16];	/* tags and loop hashes */
 	uint64_t seq;
 	struct proxy_stats st;
+	struct proxy_metrics met;	/* pmetrics.c */
 };
+
+/* pmetrics.c: a parsed message arrives (returns the start time of its
+ * handling), its handling ended, a message failed to parse. */
+uint64_t proxy__met_rx(struct proxy *p, const struct sip_peer *from,
+		       const struct sip_msg *m);
+void proxy__met_done(struct proxy *p, const struct sip_msg *m, uint64_t t0);
+void proxy__met_malformed(struct proxy *p, const struct sip_peer *from);
 
 /* proxy.c */
 int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
