@@ -208,6 +208,9 @@ struct sg_conf_guard {
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */
 struct sg_conf_ops {
 	char metrics_listen[CONF_ADDR_LEN];	/* "tcp:ADDR:PORT", "" = off */
+	char hep_server[CONF_ADDR_LEN];		/* "udp:ADDR:PORT", "" = off */
+	int64_t hep_capture_id;
+	bool hep_events;
 };
 
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */

@@ -689,10 +689,29 @@ static int check_tcp_addr(const char *s, char *why, size_t whysz)
 	return 0;
 }
 
+static int check_udp_addr(const char *s, char *why, size_t whysz)
+{
+	struct conf_addr ca;
+
+	if (addr_parse(&ca, s, why, whysz))
+		return -EINVAL;
+	if (ca.transport != CONF_TP_UDP) {
+		snprintf(why, whysz, "must be udp:ADDR:PORT");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define OPS struct sg_conf_ops
 static const struct conf_opt ops_opts[] = {
 	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
 			"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
+	CONF_OPT_STRING(OPS, hep_server, "", 0, check_udp_addr, 0,
+			"HEPv3 capture server (Homer, sngrep -L), udp:ADDR:PORT: a copy of every SIP message received and sent, on every zone, is sent there. Empty: off."),
+	CONF_OPT_INT(OPS, hep_capture_id, "2001", 0, 4294967295LL, 0,
+		     "HEP capture agent id of this sipguard."),
+	CONF_OPT_BOOL(OPS, hep_events, "false", 0,
+		      "Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
 	CONF_OPT_END,
 };
 #undef OPS

@@ -35,6 +35,8 @@ int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
 {
 	int err = tp_send(p->tp, to, b, n);
 
+	if (err >= 0 && p->hep)
+		proxy__hep_msg(p, to, b, n, false);
 	if (err < 0) {
 		char as[SG_ADDR_STRLEN];
 
@@ -126,6 +128,8 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 
 	if (n <= 4 && str_trim(str_make(b, n)).len == 0)
 		return;	/* CRLF keep-alive over UDP */
+	if (p->hep)
+		proxy__hep_msg(p, from, b, n, true);
 	if (sip_msg_parse(p->msg, b, n, &p->lim,
 			  from->tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
 						   SIP_PARSE_STREAM,
@@ -481,6 +485,9 @@ static int setup_layers(struct proxy *p)
 			return err;
 		}
 	}
+	err = proxy__hep_open(p);
+	if (err)
+		return err;
 	{
 		struct guard_conf gc;
 		char gerr[256] = "";
@@ -563,6 +570,7 @@ void proxy_free(struct proxy *p)
 	tp_free(p->tp);
 	guard_free(p->guard);
 	evlog_close(p->ev);
+	proxy__hep_close(p);
 	buf_free(&p->out);
 	mem_free(p->msg);
 	mem_free(p->msg2);

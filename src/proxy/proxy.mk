@@ -10,3 +10,4 @@ PROXY_SRCS := \
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c
 PROXY_SRCS += src/proxy/reload.c
 PROXY_SRCS += src/proxy/pmetrics.c
+PROXY_SRCS += src/proxy/phep.c
