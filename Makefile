@@ -14,7 +14,7 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libcrypto libmicrohttpd
+PKGS    := yaml-0.1 libcrypto libmicrohttpd libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
 
@@ -63,7 +63,7 @@ LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c src/daemon_ctl.c
-DAEMON_SRCS += src/daemon_metrics.c
+DAEMON_SRCS += src/daemon_metrics.c src/daemon_priv.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 BIN      := $(BUILD)/sipguard
 CTLBIN   := $(BUILD)/sipguardctl

@@ -17,6 +17,8 @@ PKGS=(
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	libmicrohttpd-dev      # Prometheus /metrics endpoint (operations)
+	libseccomp-dev         # seccomp filter of the running daemon
+	sngrep                 # HEP listener of the HEP export e2e test
 	procps iproute2
 )
 

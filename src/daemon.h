@@ -42,4 +42,11 @@ void daemon_free(struct daemon *d);
  * (the running configuration stays). */
 int daemon_reload(struct daemon *d, char *err, size_t errsz);
 
+/* daemon_priv.c: after daemon_new(), before daemon_run(): switch to
+ * ops.user keeping ops.capabilities, then the ops.seccomp filter.  Each
+ * 0 or -errno with err. */
+struct sg_conf_ops;
+int priv_drop(const struct sg_conf_ops *o, char *err, size_t errsz);
+int priv_seccomp(const struct sg_conf_ops *o, char *err, size_t errsz);
+
 #endif

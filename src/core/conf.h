@@ -211,6 +211,11 @@ struct sg_conf_ops {
 	char hep_server[CONF_ADDR_LEN];		/* "udp:ADDR:PORT", "" = off */
 	int64_t hep_capture_id;
 	bool hep_events;
+	char user[CONF_NAME_LEN];		/* "" = stay as started */
+	char group[CONF_NAME_LEN];		/* "" = the user's group */
+	char capabilities[8][CONF_NAME_LEN];	/* kept after the switch */
+	size_t n_capabilities;
+	bool seccomp;
 };
 
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
@@ -255,6 +260,10 @@ struct conf_addr {
 	int transport; /* enum conf_transport */
 	struct sg_addr addr;
 };
+
+/* A capability name of ops.capabilities ("net_bind_service") as its
+ * CAP_* number, or -EINVAL. */
+int conf_cap_from_name(const char *name);
 
 /* Parse an address as validated by the loader.  0 or -EINVAL. */
 int conf_addr_parse(struct conf_addr *ap, const char *s);

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -702,6 +703,36 @@ static int check_udp_addr(const char *s, char *why, size_t whysz)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int cap;
+} cap_names[] = {
+	{"net_bind_service", CAP_NET_BIND_SERVICE},
+	{"net_admin", CAP_NET_ADMIN},
+	{"net_raw", CAP_NET_RAW},
+	{"sys_nice", CAP_SYS_NICE},
+	{"sys_resource", CAP_SYS_RESOURCE},
+};
+
+int conf_cap_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+		if (strcmp(name, cap_names[i].name) == 0)
+			return cap_names[i].cap;
+	return -EINVAL;
+}
+
+static int check_cap(const char *s, char *why, size_t whysz)
+{
+	if (conf_cap_from_name(s) >= 0)
+		return 0;
+	snprintf(why, whysz, "unknown capability (one of net_bind_service, "
+		 "net_admin, net_raw, sys_nice, sys_resource)");
+	return -EINVAL;
+}
+
 #define OPS struct sg_conf_ops
 static const struct conf_opt ops_opts[] = {
 	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
@@ -712,6 +743,14 @@ static const struct conf_opt ops_opts[] = {
 		     "HEP capture agent id of this sipguard."),
 	CONF_OPT_BOOL(OPS, hep_events, "false", 0,
 		      "Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
+	CONF_OPT_STRING(OPS, user, "", 0, check_name, 0,
+			"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),
+	CONF_OPT_STRING(OPS, group, "", 0, check_name, 0,
+			"Group to switch to; empty: the user's own group. Supplementary groups are dropped."),
+	CONF_OPT_STRLIST(OPS, capabilities, 0, check_cap, 0,
+			 "Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
+	CONF_OPT_BOOL(OPS, seccomp, "false", 0,
+		      "Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
 	CONF_OPT_END,
 };
 #undef OPS
