@@ -56,6 +56,7 @@ UNIT_TESTS :=
 FUZZ_TARGETS :=
 include $(sort $(wildcard tests/unit/*/*.mk))
 include $(sort $(wildcard tests/fuzz/*.mk))
+include scripts/install.mk
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
