@@ -7,6 +7,8 @@
  *  - guard: rates, scanner thresholds, gate rates and ban policy, monitor
  *    flags (when the file changed them), credentials (re-read in local
  *    mode) - guard_reconf() keeps bans, windows, nonces and counters;
+ *    IM and presence policies (guard.im, guard.presence) are rebuilt when
+ *    they changed (their own rate windows restart);
  *  - call-state and registration policy (guard.dialog, .registration);
  *  - routes: backends and trunk of each zone (probes restarted);
  *  - sip.user_agent and everything else read through p->conf.
@@ -127,6 +129,13 @@ int proxy_reload(struct proxy *p, const struct sg_conf *next, char *err,
 		return rc;
 	if (monitor_changed(p->conf, next))
 		flags |= GUARD_RECONF_MONITOR;
+	/* IM and presence policies are rebuilt only when they changed:
+	 * their rate and harvest windows start afresh then. */
+	if (memcmp(&p->conf->guard.im, &next->guard.im,
+		   sizeof(next->guard.im)) ||
+	    memcmp(&p->conf->guard.presence, &next->guard.presence,
+		   sizeof(next->guard.presence)))
+		flags |= GUARD_RECONF_CONTENT;
 	/* guard.allow cannot change on reload: the strings the gate parsed
 	 * at start stay; point at the new copies all the same. */
 	for (z = 0; z < next->guard.n_allow && z < CONF_MAX_ALLOW; z++)

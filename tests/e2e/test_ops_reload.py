@@ -214,3 +214,32 @@ def test_reload_under_load_drops_no_call(sipguard, tmp_path):
         time.sleep(0.05)
     assert len(recs) == 100
     assert all(r["end_reason"] == "bye-caller" for r in recs)
+
+
+def message(size):
+    body = "x" * size
+    msg = ("MESSAGE sip:bob@%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:35041;branch=z9hG4bK-im%d\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=1\r\n"
+           "To: <sip:bob@example.com>\r\nCall-ID: rl-im-%f\r\n"
+           "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+           "Content-Length: %d\r\n\r\n%s"
+           % (IP, SG_OUT, IP, int(time.time() * 1e6), time.time(), size,
+              body))
+    r = udp_exchange((IP, SG_OUT), msg.encode(), src=(IP, 35041),
+                     timeout=0.5)
+    return int(r.split(b" ", 2)[1]) if r else None
+
+
+def test_reload_applies_im_policy(sipguard, tmp_path):
+    """guard.im is rebuilt on reload: a smaller max_size refuses a
+    MESSAGE the old policy let through."""
+    tmp = str(tmp_path)
+    d = sipguard(config(tmp))
+    assert message(2000) != 413          # default max_size 4k: forwarded
+    write(d, config(tmp, extra="") .replace(
+        "  rates:\n", "  im:\n    max_size: 1k\n  rates:\n"))
+    rc, out, err = ctl(tmp, "reload")
+    assert rc == 0, out + err
+    assert message(2000) == 413
+    assert message(500) != 413
