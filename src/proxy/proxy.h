@@ -6,8 +6,12 @@
 #ifndef SIPGUARD_PROXY_H
 #define SIPGUARD_PROXY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/addr.h"
+#include "core/str.h"
 
 struct loop;
 struct sg_conf;
@@ -27,6 +31,7 @@ struct proxy_stats {
 	uint64_t dialogs_active, calls_active, bindings;
 	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
 	uint64_t reloads;		/* configurations swapped in */
+	uint64_t drain_refused;		/* new calls refused while draining */
 };
 
 /*
@@ -73,6 +78,22 @@ const struct proxy_metrics *proxy_metrics(const struct proxy *p);
 /* Zone i's name (i < proxy_zone_count()), for labels. */
 unsigned proxy_zone_count(const struct proxy *p);
 const char *proxy_zone_name(const struct proxy *p, unsigned i);
+
+/* A live call, for sipguardctl calls (pcalls.c); valid in the callback. */
+struct proxy_call {
+	struct str call_id, caller, callee;		/* From / To URIs */
+	const struct sg_addr *caller_addr, *callee_addr;	/* or NULL */
+	const char *caller_zone, *callee_zone;		/* or NULL */
+	const char *state;
+	uint64_t duration_ms, answered_ms;	/* answered 0: not yet */
+};
+typedef int proxy_call_fn(void *arg, const struct proxy_call *c);
+/* Each INVITE dialog not yet ended; stops at fn's first non-zero. */
+int proxy_list_calls(struct proxy *p, proxy_call_fn *fn, void *arg);
+/* Drain: new INVITEs (out of dialog) get 503 with Retry-After, calls
+ * in progress go on.  Off: calls are taken again. */
+void proxy_set_drain(struct proxy *p, bool on);
+bool proxy_draining(const struct proxy *p);
 
 /*
  * Swap next in (reload.c): next must have passed conf_reload_check()

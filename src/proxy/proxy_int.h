@@ -139,6 +139,7 @@ struct proxy {
 	struct proxy_stats st;
 	struct proxy_metrics met;	/* pmetrics.c */
 	struct hep *hep;		/* phep.c: HEP export, NULL = off */
+	bool draining;			/* pcalls.c: sipguardctl drain */
 };
 
 /* phep.c: HEP export (ops.hep_*).  open: after the event log is open,

@@ -131,6 +131,30 @@ static int f_stats(void *arg, struct ctl_out *o)
 	return ctl_out_stat(o, "Bad Name", 1) == -EINVAL ? 0 : -EIO;
 }
 
+static int f_list_calls(void *arg, struct ctl_out *o)
+{
+	struct sg_addr a;
+	struct ctl_call c = {
+		.call_id = STR("c1\"x"), .caller = STR("sip:a@x"),
+		.callee = STR("sip:b@y"), .caller_addr = &a,
+		.caller_zone = "internet", .state = "confirmed",
+		.duration_ms = 61500, .answered_ms = 999,
+	};
+
+	(void)arg;
+	assert_int_equal(sg_addr_parse(&a, STR("192.0.2.1:5060"), 0), 0);
+	return ctl_out_call(o, &c);
+}
+
+static bool drained;
+
+static int f_drain(void *arg, const struct ctl_req *rq)
+{
+	(void)arg;
+	drained = rq->on;
+	return 0;
+}
+
 /* Odd calls fail with the loader's text, even ones succeed. */
 static int f_reload(void *arg, char *err, size_t errsz)
 {
@@ -158,6 +182,8 @@ static const struct ctl_ops fake_ops = {
 	.set_monitor = f_set_monitor,
 	.stats = f_stats,
 	.reload = f_reload,
+	.list_calls = f_list_calls,
+	.drain = f_drain,
 };
 
 /* ------------------------------------------------------------- harness */
@@ -351,6 +377,16 @@ static void test_commands(void **state)
 	       "{\"ok\":false,\"error\":\"x.yaml:3:5: guard.rates.invite: "
 	       "below 0\"}\n");
 	expect(fd, "reload\n", "{\"ok\":true}\n");
+	expect(fd, "calls\n",
+	       "{\"ok\":true,\"calls\":[{\"call_id\":\"c1\\\"x\","
+	       "\"caller\":\"sip:a@x\",\"callee\":\"sip:b@y\","
+	       "\"caller_addr\":\"192.0.2.1:5060\",\"callee_addr\":null,"
+	       "\"caller_zone\":\"internet\",\"callee_zone\":null,"
+	       "\"state\":\"confirmed\",\"duration\":61,\"talk\":0}]}\n");
+	expect(fd, "drain on\n", "{\"ok\":true}\n");
+	assert_true(drained);
+	expect(fd, "drain off\n", "{\"ok\":true}\n");
+	assert_false(drained);
 	expect(fd, "bans please\n",
 	       "{\"ok\":false,\"error\":\"syntax: trailing bytes\","
 	       "\"offset\":5}\n");
