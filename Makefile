@@ -14,7 +14,7 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libssl libcrypto libpcre2-8
+PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8)
 
@@ -57,6 +57,7 @@ UNIT_TESTS :=
 FUZZ_TARGETS :=
 include $(sort $(wildcard tests/unit/*/*.mk))
 include $(sort $(wildcard tests/fuzz/*.mk))
+include scripts/install.mk
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(MEDIA_SRCS) $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
@@ -64,6 +65,7 @@ LIB_SRCS := $(MEDIA_SRCS) $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SR
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c src/daemon_ctl.c
+DAEMON_SRCS += src/daemon_metrics.c src/daemon_priv.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 BIN      := $(BUILD)/sipguard
 CTLBIN   := $(BUILD)/sipguardctl

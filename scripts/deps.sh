@@ -18,6 +18,9 @@ PKGS=(
 	python3 python3-pytest # e2e orchestration
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
+	libmicrohttpd-dev      # Prometheus /metrics endpoint (operations)
+	libseccomp-dev         # seccomp filter of the running daemon
+	sngrep                 # HEP listener of the HEP export e2e test
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone

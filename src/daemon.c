@@ -15,17 +15,24 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "ctl/ctl.h"
+#include "ctl/http.h"
 #include "proxy/proxy.h"
 
 /* Owner: main(), through daemon_new()/daemon_free(). */
 struct daemon {
 	struct loop *loop;
 	struct sg_conf *conf;		/* owned; the proxy borrows it */
-	struct sg_conf *old;		/* previous one after a reload */
 	char *config_path;
 	struct proxy *proxy;
 	struct ctl *ctl;		/* control socket, if configured */
+	struct http *http;		/* metrics endpoint, if configured */
 	struct daemon_ctl_ctx ctx;
+	/* Configurations replaced by a reload.  Not freed until exit: a
+	 * module may still hold a pointer into one (a string, a zone), and
+	 * reloads are rare administrator actions, so the cost is bounded by
+	 * them; a use after free would not be. */
+	struct sg_conf **retired;
+	size_t nretired;
 };
 
 static void on_stop(struct loop *lp, int signo, void *arg)
@@ -36,35 +43,90 @@ static void on_stop(struct loop *lp, int signo, void *arg)
 }
 
 /*
- * SIGHUP: load the file anew and keep it only if it is valid and every
- * option that changed can change at run time; otherwise the running
- * configuration stays and the exact error is logged.  What the proxy
- * reads at run time is only the log level so far, so the new
- * configuration is kept beside the old one (which the proxy still
- * points into) until the proxy learns to swap (operations issue).
+ * Load the file anew and swap it in only if it is valid, every option
+ * that changed can change at run time, and the proxy takes it; otherwise
+ * the running configuration stays and err says why (the loader's
+ * file:line:column text, or "key: cannot change on reload, restart
+ * needed").  Runs on the loop thread between two events, so the swap is
+ * atomic for every message; transactions and dialogs in progress are
+ * not touched (proxy_reload()).  0 or -errno.
  */
+static void retire(struct daemon *d, struct sg_conf *c)
+{
+	struct sg_conf **r = mem_realloc(d->retired,
+					 (d->nretired + 1) * sizeof(*r));
+
+	if (!r) {
+		/* Cannot keep it: leak it rather than risk a dangling use. */
+		log_warn("reload: out of memory keeping the old configuration");
+		return;
+	}
+	d->retired = r;
+	d->retired[d->nretired++] = c;
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t errsz)
+{
+	struct sg_conf *next = NULL;
+	int rc;
+
+	rc = conf_load(&next, d->config_path, err, errsz);
+	if (rc == 0)
+		rc = conf_reload_check(d->conf, next, err, errsz);
+	if (rc == 0)
+		rc = proxy_reload(d->proxy, next, err, errsz);
+	if (rc != 0) {
+		log_err("reload refused, keeping the running configuration: %s",
+			err);
+		conf_free(next);
+		return rc;
+	}
+	log_set_level((enum log_level)next->log.level);
+	/* New calls use next; the old one is retired, not freed (above). */
+	retire(d, d->conf);
+	d->conf = next;
+	log_info("configuration reloaded from %s", d->config_path);
+	return 0;
+}
+
 static void on_reload(struct loop *lp, int signo, void *arg)
 {
-	struct daemon *d = arg;
-	struct sg_conf *next = NULL;
 	char err[CONF_ERR_LEN];
 
 	(void)lp;
 	(void)signo;
 	/* Certificates are re-read on every SIGHUP, even when the file's
 	 * other changes are refused: renewing a certificate must work. */
-	(void)proxy_tls_reload(d->proxy);
-	if (conf_load(&next, d->config_path, err, sizeof(err)) != 0 ||
-	    conf_reload_check(d->conf, next, err, sizeof(err)) != 0) {
-		log_err("reload refused, keeping the running configuration: %s",
-			err);
-		conf_free(next);
-		return;
-	}
-	log_set_level((enum log_level)next->log.level);
-	conf_free(d->old);
-	d->old = next;
-	log_info("configuration reloaded from %s", d->config_path);
+	(void)proxy_tls_reload(((struct daemon *)arg)->proxy);
+	(void)daemon_reload(arg, err, sizeof(err));
+}
+
+static int ctl_reload(void *arg, char *err, size_t errsz)
+{
+	return daemon_reload(arg, err, errsz);
+}
+
+/* The Prometheus endpoint (ops.metrics_listen), in this loop. */
+static int metrics_start(struct daemon *d)
+{
+	struct conf_addr ca;
+	char as[SG_ADDR_STRLEN];
+	int err;
+
+	if (!d->conf->ops.metrics_listen[0])
+		return 0;
+	if (conf_addr_parse(&ca, d->conf->ops.metrics_listen) != 0)
+		return -EINVAL;
+	d->ctx.loop = d->loop;
+	d->ctx.proxy = d->proxy;
+	err = http_new(&d->http, d->loop, &ca.addr, daemon_metrics_page,
+		       &d->ctx);
+	sg_addr_fmt(&ca.addr, as, sizeof(as));
+	if (err)
+		log_err("metrics endpoint %s: %s", as, strerror(-err));
+	else
+		log_info("metrics on http://%s/metrics", as);
+	return err;
 }
 
 int daemon_new(struct daemon **dp, struct sg_conf *conf,
@@ -100,6 +162,8 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		cc.path = d->conf->guard.control_socket;
 		d->ctx.loop = d->loop;
 		d->ctx.proxy = d->proxy;
+		d->ctx.reload = ctl_reload;
+		d->ctx.reload_arg = d;
 		err = ctl_new(&d->ctl, d->loop, &cc, &daemon_ctl_ops, &d->ctx);
 		if (err) {
 			log_err("control socket %s: %s", cc.path,
@@ -108,6 +172,9 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		}
 		log_info("control socket on %s", cc.path);
 	}
+	err = metrics_start(d);
+	if (err)
+		goto fail;
 	*dp = d;
 	return 0;
 fail:
@@ -135,11 +202,14 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	http_free(d->http);
 	ctl_free(d->ctl);
 	proxy_free(d->proxy);
 	loop_free(d->loop);
 	free(d->config_path);
 	conf_free(d->conf);
-	conf_free(d->old);
+	while (d->nretired)
+		conf_free(d->retired[--d->nretired]);
+	mem_free(d->retired);
 	mem_free(d);
 }

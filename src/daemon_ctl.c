@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "ctl/ctl.h"
 #include "events/events.h"
@@ -143,10 +144,50 @@ static int stats(void *arg, struct ctl_out *o)
 	STAT("tls.handshakes", st.tls_handshakes);
 	STAT("tls.resumed", st.tls_resumed);
 	STAT("tls.failed", st.tls_failed);
+	STAT("config.reloads", st.reloads);
+	STAT("calls.draining", proxy_draining(c->proxy));
+	STAT("calls.drain_refused", st.drain_refused);
 #undef STAT
 	if (!err && proxy_evlog(c->proxy))
 		err = ctl_out_evlog_stats(o, proxy_evlog(c->proxy));
 	return err;
+}
+
+static int one_call(void *arg, const struct proxy_call *pc)
+{
+	struct ctl_call c = {
+		.call_id = pc->call_id, .caller = pc->caller,
+		.callee = pc->callee, .caller_addr = pc->caller_addr,
+		.callee_addr = pc->callee_addr, .caller_zone = pc->caller_zone,
+		.callee_zone = pc->callee_zone, .state = pc->state,
+		.duration_ms = pc->duration_ms, .answered_ms = pc->answered_ms,
+	};
+
+	return ctl_out_call(arg, &c);
+}
+
+static int list_calls(void *arg, struct ctl_out *o)
+{
+	struct daemon_ctl_ctx *c = arg;
+
+	return proxy_list_calls(c->proxy, one_call, o);
+}
+
+static int drain(void *arg, const struct ctl_req *rq)
+{
+	struct daemon_ctl_ctx *c = arg;
+
+	proxy_set_drain(c->proxy, rq->on);
+	log_info("drain %s (sipguardctl, uid %u)", rq->on ? "on" : "off",
+		 (unsigned)rq->uid);
+	return 0;
+}
+
+static int reload(void *arg, char *err, size_t errsz)
+{
+	struct daemon_ctl_ctx *c = arg;
+
+	return c->reload ? c->reload(c->reload_arg, err, errsz) : -EOPNOTSUPP;
 }
 
 const struct ctl_ops daemon_ctl_ops = {
@@ -156,4 +197,7 @@ const struct ctl_ops daemon_ctl_ops = {
 	.list_rules = list_rules,
 	.set_monitor = set_monitor,
 	.stats = stats,
+	.reload = reload,
+	.list_calls = list_calls,
+	.drain = drain,
 };

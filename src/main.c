@@ -93,6 +93,17 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)conf->log.level);
 	if (daemon_new(&d, conf, path) != 0)
 		return 1;
+	{
+		/* Sockets are bound and keys read: drop what is left. */
+		char err[CONF_ERR_LEN];
+
+		if (priv_drop(&conf->ops, err, sizeof(err)) != 0 ||
+		    priv_seccomp(&conf->ops, err, sizeof(err)) != 0) {
+			log_err("cannot start: %s", err);
+			daemon_free(d);
+			return 1;
+		}
+	}
 	rc = daemon_run(d);
 	daemon_free(d);
 	return rc == 0 ? 0 : 1;

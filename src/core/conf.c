@@ -871,6 +871,8 @@ int conf_schema_verify(const struct conf_section *root, char *err, size_t errsz)
 struct conf__diff {
 	char path[CONF__PATH_MAX];
 	size_t plen;
+	char list[CONF_ERR_LEN];	/* "a, b, c" of the options found */
+	size_t llen, found;
 };
 
 /* Append ".name" (name != NULL) or "[i]" to the path; return the old end. */
@@ -887,6 +889,21 @@ static size_t diff_push(struct conf__diff *d, const char *name, size_t i)
 	if (n > 0 && (size_t)n < room)
 		d->plen += (size_t)n;
 	return old;
+}
+
+/* d->path cannot change on reload: note it and go on, so that the
+ * operator learns every option that needs a restart at once. */
+static void diff_note(struct conf__diff *d)
+{
+	size_t room = sizeof(d->list) - d->llen;
+	int n;
+
+	d->path[d->plen] = '\0';
+	n = snprintf(d->list + d->llen, room, "%s%.*s", d->found ? ", " : "",
+		     (int)d->plen, d->path);
+	if (n > 0 && (size_t)n < room)
+		d->llen += (size_t)n;
+	d->found++;
 }
 
 static bool field_equal(const struct conf_opt *o, const char *a, const char *b)
@@ -911,67 +928,69 @@ static bool field_equal(const struct conf_opt *o, const char *a, const char *b)
 	}
 }
 
-static int diff_section(struct conf__diff *d, const struct conf_section *sec,
-			const char *a, const char *b);
+static void diff_section(struct conf__diff *d, const struct conf_section *sec,
+			 const char *a, const char *b);
 
-static int diff_opt(struct conf__diff *d, const struct conf_opt *o,
-		    const char *a, const char *b)
+static void diff_opt(struct conf__diff *d, const struct conf_opt *o,
+		     const char *a, const char *b)
 {
 	size_t na, nb, i, old;
-	int rc = 0;
 
-	if (o->type == CONF_T_SECTION)
-		return diff_section(d, o->sub, a + o->off, b + o->off);
-	if (o->type != CONF_T_SECLIST)
-		return (o->flags & CONF_RELOAD) || field_equal(o, a, b)
-			       ? 0
-			       : -EBUSY;
+	if (o->type == CONF_T_SECTION) {
+		diff_section(d, o->sub, a + o->off, b + o->off);
+		return;
+	}
+	if (o->type != CONF_T_SECLIST) {
+		if (!(o->flags & CONF_RELOAD) && !field_equal(o, a, b))
+			diff_note(d);
+		return;
+	}
 	memcpy(&na, a + o->count_off, sizeof(na));
 	memcpy(&nb, b + o->count_off, sizeof(nb));
-	if (na != nb && !(o->flags & CONF_RELOAD))
-		return -EBUSY;
-	for (i = 0; i < na && i < nb && rc == 0; i++) {
-		old = diff_push(d, NULL, i);
-		rc = diff_section(d, o->sub, a + o->off + i * o->len,
-				  b + o->off + i * o->len);
-		if (rc == 0)
-			d->plen = old;
+	if (na != nb && !(o->flags & CONF_RELOAD)) {
+		diff_note(d);
+		return;
 	}
-	return rc;
+	for (i = 0; i < na && i < nb; i++) {
+		old = diff_push(d, NULL, i);
+		diff_section(d, o->sub, a + o->off + i * o->len,
+			     b + o->off + i * o->len);
+		d->plen = old;
+	}
 }
 
-static int diff_section(struct conf__diff *d, const struct conf_section *sec,
-			const char *a, const char *b)
+static void diff_section(struct conf__diff *d, const struct conf_section *sec,
+			 const char *a, const char *b)
 {
 	const struct conf_opt *o;
 	size_t old;
-	int rc;
 
 	for (o = sec->opts; o->name; o++) {
 		old = diff_push(d, o->name, 0);
-		rc = diff_opt(d, o, a, b);
-		if (rc)
-			return rc; /* d->path names the option */
+		diff_opt(d, o, a, b);
 		d->plen = old;
 		d->path[old] = '\0';
 	}
-	return 0;
 }
 
 /*
  * 0 when next differs from cur only in options marked CONF_RELOAD (and
- * in the length of lists marked so); else -EBUSY naming the first option.
+ * in the length of lists marked so); else -EBUSY naming every option
+ * that differs and needs a restart ("a: cannot change on reload, restart
+ * needed" for one, "a, b: cannot change ..." for several).
  */
 int conf_schema_reload_check(const struct conf_section *root, const void *cur,
 			     const void *next, char *err, size_t errsz)
 {
-	struct conf__diff d = {.plen = 0};
+	struct conf__diff d;
 
 	if (!root || !cur || !next)
 		return -EINVAL;
-	if (diff_section(&d, root, cur, next) == 0)
+	memset(&d, 0, sizeof(d));
+	diff_section(&d, root, cur, next);
+	if (d.found == 0)
 		return 0;
 	snprintf(err, errsz, "%s: cannot change on reload, restart needed",
-		 d.path);
+		 d.list);
 	return -EBUSY;
 }

@@ -324,6 +324,19 @@ struct sg_conf_media {
 	int64_t max_calls;
 };
 
+/* Operations (issue 8): metrics endpoint, HEP export, privileges. */
+struct sg_conf_ops {
+	char metrics_listen[CONF_ADDR_LEN];	/* "tcp:ADDR:PORT", "" = off */
+	char hep_server[CONF_ADDR_LEN];		/* "udp:ADDR:PORT", "" = off */
+	int64_t hep_capture_id;
+	bool hep_events;
+	char user[CONF_NAME_LEN];		/* "" = stay as started */
+	char group[CONF_NAME_LEN];		/* "" = the user's group */
+	char capabilities[8][CONF_NAME_LEN];	/* kept after the switch */
+	size_t n_capabilities;
+	bool seccomp;
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
@@ -332,6 +345,7 @@ struct sg_conf {
 	struct sg_conf_media media;
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
+	struct sg_conf_ops ops;
 };
 
 /*
@@ -366,6 +380,10 @@ struct conf_addr {
 	int transport; /* enum conf_transport */
 	struct sg_addr addr;
 };
+
+/* A capability name of ops.capabilities ("net_bind_service") as its
+ * CAP_* number, or -EINVAL. */
+int conf_cap_from_name(const char *name);
 
 /* Parse an address as validated by the loader.  0 or -EINVAL. */
 int conf_addr_parse(struct conf_addr *ap, const char *s);

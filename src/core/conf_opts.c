@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,9 +276,9 @@ static const struct conf_opt log_opts[] = {
 	CONF_OPT_ENUM(struct sg_conf_log, level, "info", log_levels, RL,
 		      "Least severe message written to the log."),
 	CONF_OPT_STRING(
-		struct sg_conf_log, events_file, "", 0, NULL, RL,
+		struct sg_conf_log, events_file, "", 0, NULL, 0,
 		"Security event log, one JSON object per line; empty: none."),
-	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, RL,
+	CONF_OPT_STRING(struct sg_conf_log, call_records_file, "", 0, NULL, 0,
 			"Call records, one JSON object per call; empty: none."),
 	CONF_OPT_END,
 };
@@ -293,17 +294,17 @@ static const struct conf_section log_sec = {
 #define LIM struct sg_conf_limits
 static const struct conf_opt limit_opts[] = {
 	CONF_OPT_INT(
-		LIM, max_message_size, "65535", 1024, 65535, RL,
+		LIM, max_message_size, "65535", 1024, 65535, 0,
 		"Largest SIP message accepted, start line to end of body (bytes)."),
-	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, RL,
+	CONF_OPT_INT(LIM, max_headers, "96", 16, 96, 0,
 		     "Most header field lines in one message."),
-	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, RL,
+	CONF_OPT_INT(LIM, max_header_line, "8192", 256, 8192, 0,
 		     "Longest header field, folded lines included (bytes)."),
-	CONF_OPT_INT(LIM, max_via, "64", 1, 64, RL,
+	CONF_OPT_INT(LIM, max_via, "64", 1, 64, 0,
 		     "Most Via entries in one message."),
-	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, RL,
+	CONF_OPT_INT(LIM, max_uri, "2048", 128, 2048, 0,
 		     "Longest URI (bytes)."),
-	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, RL,
+	CONF_OPT_INT(LIM, max_body_parts, "8", 1, 8, 0,
 		     "Most parts in a multipart body."),
 	CONF_OPT_END,
 };
@@ -319,13 +320,13 @@ static const struct conf_section limits_sec = {
 #define SIP struct sg_conf_sip
 static const struct conf_opt sip_opts[] = {
 	CONF_OPT_SECTION(SIP, limits, limits_sec, 0, "Parser limits."),
-	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, RL,
+	CONF_OPT_DURATION(SIP, t1, "500ms", 50, 10000, 0,
 			  "RFC 3261 T1: round-trip time estimate."),
 	CONF_OPT_DURATION(
-		SIP, t2, "4s", 1000, 60000, RL,
+		SIP, t2, "4s", 1000, 60000, 0,
 		"RFC 3261 T2: longest retransmit interval for non-INVITE requests and INVITE responses."),
 	CONF_OPT_DURATION(
-		SIP, t4, "5s", 1000, 60000, RL,
+		SIP, t4, "5s", 1000, 60000, 0,
 		"RFC 3261 T4: longest time a message stays in the network."),
 	CONF_OPT_INT(
 		SIP, max_transactions, "100000", 16, 10000000, 0,
@@ -337,13 +338,13 @@ static const struct conf_opt sip_opts[] = {
 		SIP, max_dialogs, "100000", 16, 10000000, 0,
 		"Size of the dialog pool; when full, new INVITEs get 503."),
 	CONF_OPT_DURATION(
-		SIP, max_call_duration, "12h", 0, 604800000, RL,
+		SIP, max_call_duration, "12h", 0, 604800000, 0,
 		"Longest call; when it runs out both sides get a BYE. 0: no limit."),
 	CONF_OPT_DURATION(
-		SIP, dialog_idle_timeout, "2h", 0, 604800000, RL,
+		SIP, dialog_idle_timeout, "2h", 0, 604800000, 0,
 		"A confirmed dialog without in-dialog traffic (and without RFC 4028 session timers) ends after this; both sides get a BYE. 0: never."),
 	CONF_OPT_DURATION(
-		SIP, setup_timeout, "3m", 1000, 3600000, RL,
+		SIP, setup_timeout, "3m", 1000, 3600000, 0,
 		"A call attempt without a final response is forgotten after this."),
 	CONF_OPT_STRING(
 		SIP, user_agent, "sipguard", 0, NULL, RL,
@@ -379,12 +380,12 @@ static const struct conf_section route_sec = {
 
 #define TCP struct sg_conf_tcp
 static const struct conf_opt tcp_opts[] = {
-	CONF_OPT_DURATION(TCP, idle_timeout, "120s", 1000, 3600000, RL,
+	CONF_OPT_DURATION(TCP, idle_timeout, "120s", 1000, 3600000, 0,
 			  "Close a TCP/TLS connection idle this long."),
-	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, RL,
+	CONF_OPT_INT(TCP, max_connections_per_source, "32", 1, 65535, 0,
 		     "Most concurrent connections from one source address."),
 	CONF_OPT_SIZE(
-		TCP, max_buffer, "64k", 4096, 1 << 20, RL,
+		TCP, max_buffer, "64k", 4096, 1 << 20, 0,
 		"Receive buffer of one connection; must hold one whole message."),
 	CONF_OPT_END,
 };
@@ -624,7 +625,7 @@ static const struct conf_opt scanner_opts[] = {
 	CONF_OPT_BOOL(SCAN, structure, "true", RL,
 		      "Ban sources whose messages are built like a known "
 		      "scanner's, whatever their User-Agent."),
-	CONF_OPT_STRING(SCAN, fingerprints_file, "", 0, NULL, RL,
+	CONF_OPT_STRING(SCAN, fingerprints_file, "", 0, NULL, 0,
 			"Fingerprint list (one per line, '#' comments); "
 			"empty: the built-in list."),
 	CONF_OPT_INT(SCAN, distinct_users, "8", 0, 100000, RL,
@@ -650,29 +651,29 @@ static const struct conf_opt auth_opts[] = {
 		      "off, local (sipguard challenges untrusted requests "
 		      "against the credentials file), or passthrough (the PBX "
 		      "authenticates; sipguard counts its answers)."),
-	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, RL,
+	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, 0,
 			"Digest realm (local mode)."),
 	CONF_OPT_STRING(AUTH, credentials, "", 0, NULL, RL,
 			"Credentials file, lines user:realm:ha1-md5[:ha1-sha256] "
 			"(local mode)."),
-	CONF_OPT_BOOL(AUTH, md5, "true", RL, "Offer MD5 challenges."),
-	CONF_OPT_BOOL(AUTH, sha256, "true", RL,
+	CONF_OPT_BOOL(AUTH, md5, "true", 0, "Offer MD5 challenges."),
+	CONF_OPT_BOOL(AUTH, sha256, "true", 0,
 		      "Offer SHA-256 challenges (RFC 8760), first."),
-	CONF_OPT_DURATION(AUTH, nonce_lifetime, "5m", 1000, 3600000, RL,
+	CONF_OPT_DURATION(AUTH, nonce_lifetime, "5m", 1000, 3600000, 0,
 			  "How long a nonce is accepted."),
-	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, 0,
 		     "Failures from one source in the window: ban it (unless "
 		     "it authenticated recently)."),
-	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, 0,
 		     "Failures for one user from anywhere: lock the user."),
-	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, RL,
+	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, 0,
 		     "Failures of one user from one source: drop that pair "
 		     "(an office behind one NAT is not banned for it)."),
-	CONF_OPT_DURATION(AUTH, failure_window, "10m", 1000, 86400000, RL,
+	CONF_OPT_DURATION(AUTH, failure_window, "10m", 1000, 86400000, 0,
 			  "Window of the failure counters."),
-	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, RL,
+	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, 0,
 			  "How long a locked user stays locked."),
-	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, RL,
+	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, 0,
 			  "A source that authenticated is known-good this long."),
 	CONF_OPT_END,
 };
@@ -979,7 +980,7 @@ static const struct conf_opt guard_opts[] = {
 		      "let traffic pass."),
 	CONF_OPT_STRLIST(GUARD, monitor_rules, 0, NULL, RL,
 			 "Rules in monitor mode (see docs/events.md)."),
-	CONF_OPT_STRLIST(GUARD, allow, 0, check_cidr, RL,
+	CONF_OPT_STRLIST(GUARD, allow, 0, check_cidr, 0,
 			 "Sources never banned nor rate limited (CIDR)."),
 	CONF_OPT_STRING(GUARD, control_socket, "", 0, NULL, 0,
 			"Control socket for sipguardctl; empty: none."),
@@ -1014,27 +1015,27 @@ static const struct conf_opt media_opts[] = {
 		     "Lowest relay port (RTP/RTCP pairs, RTP even)."),
 	CONF_OPT_INT(MEDIA, port_max, "39999", 1025, 65535, 0,
 		     "Highest relay port."),
-	CONF_OPT_DURATION(MEDIA, quarantine, "60s", 0, 3600000, RL,
+	CONF_OPT_DURATION(MEDIA, quarantine, "60s", 0, 3600000, 0,
 			  "A closed port pair is not reused for this long, so "
 			  "late packets of an old call never reach a new one."),
-	CONF_OPT_DURATION(MEDIA, timeout, "60s", 1000, 86400000, RL,
+	CONF_OPT_DURATION(MEDIA, timeout, "60s", 1000, 86400000, 0,
 			  "No media for this long on a confirmed call raises "
 			  "media-timeout (held and inactive streams excepted)."),
-	CONF_OPT_BOOL(MEDIA, end_call_on_timeout, "true", RL,
+	CONF_OPT_BOOL(MEDIA, end_call_on_timeout, "true", 0,
 		      "On media-timeout, end the call (BYE to both sides)."),
-	CONF_OPT_BOOL(MEDIA, anomaly_drop, "false", RL,
+	CONF_OPT_BOOL(MEDIA, anomaly_drop, "false", 0,
 		      "Drop the packets that raise media-anomaly (SSRC change, "
 		      "sequence or timestamp jump); otherwise only report."),
-	CONF_OPT_INT(MEDIA, max_seq_jump, "3000", 1, 32767, RL,
+	CONF_OPT_INT(MEDIA, max_seq_jump, "3000", 1, 32767, 0,
 		     "RTP sequence jump that is an anomaly."),
-	CONF_OPT_INT(MEDIA, max_ts_jump, "1440000", 1, 2147483647LL, RL,
+	CONF_OPT_INT(MEDIA, max_ts_jump, "1440000", 1, 2147483647LL, 0,
 		     "RTP timestamp jump that is an anomaly (clock units)."),
-	CONF_OPT_BOOL(MEDIA, policing, "true", RL,
+	CONF_OPT_BOOL(MEDIA, policing, "true", 0,
 		      "Police each stream's rate: b=AS if given, else a "
 		      "default for its media type, plus the margin."),
-	CONF_OPT_INT(MEDIA, policing_margin, "50", 0, 1000, RL,
+	CONF_OPT_INT(MEDIA, policing_margin, "50", 0, 1000, 0,
 		     "Percent over the negotiated rate before packets drop."),
-	CONF_OPT_BOOL(MEDIA, scrub_cname, "true", RL,
+	CONF_OPT_BOOL(MEDIA, scrub_cname, "true", 0,
 		      "Overwrite the RTCP SDES CNAME of untrusted parties "
 		      "(it often holds user@host)."),
 	CONF_OPT_INT(MEDIA, threads, "1", 1, 16, 0,
@@ -1088,6 +1089,93 @@ static const struct conf_section zone_sec = {
 	.help = "A zone is a set of listen addresses that share a trust level and a route.",
 };
 
+/* --- operations (issue 8): metrics, HEP, privileges --- */
+
+static int check_tcp_addr(const char *s, char *why, size_t whysz)
+{
+	struct conf_addr ca;
+
+	if (addr_parse(&ca, s, why, whysz))
+		return -EINVAL;
+	if (ca.transport != CONF_TP_TCP) {
+		snprintf(why, whysz, "must be tcp:ADDR:PORT");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_udp_addr(const char *s, char *why, size_t whysz)
+{
+	struct conf_addr ca;
+
+	if (addr_parse(&ca, s, why, whysz))
+		return -EINVAL;
+	if (ca.transport != CONF_TP_UDP) {
+		snprintf(why, whysz, "must be udp:ADDR:PORT");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int cap;
+} cap_names[] = {
+	{"net_bind_service", CAP_NET_BIND_SERVICE},
+	{"net_admin", CAP_NET_ADMIN},
+	{"net_raw", CAP_NET_RAW},
+	{"sys_nice", CAP_SYS_NICE},
+	{"sys_resource", CAP_SYS_RESOURCE},
+};
+
+int conf_cap_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+		if (strcmp(name, cap_names[i].name) == 0)
+			return cap_names[i].cap;
+	return -EINVAL;
+}
+
+static int check_cap(const char *s, char *why, size_t whysz)
+{
+	if (conf_cap_from_name(s) >= 0)
+		return 0;
+	snprintf(why, whysz, "unknown capability (one of net_bind_service, "
+		 "net_admin, net_raw, sys_nice, sys_resource)");
+	return -EINVAL;
+}
+
+#define OPS struct sg_conf_ops
+static const struct conf_opt ops_opts[] = {
+	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
+			"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
+	CONF_OPT_STRING(OPS, hep_server, "", 0, check_udp_addr, 0,
+			"HEPv3 capture server (Homer, sngrep -L), udp:ADDR:PORT: a copy of every SIP message received and sent, on every zone, is sent there. Empty: off."),
+	CONF_OPT_INT(OPS, hep_capture_id, "2001", 0, 4294967295LL, 0,
+		     "HEP capture agent id of this sipguard."),
+	CONF_OPT_BOOL(OPS, hep_events, "false", 0,
+		      "Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
+	CONF_OPT_STRING(OPS, user, "", 0, check_name, 0,
+			"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),
+	CONF_OPT_STRING(OPS, group, "", 0, check_name, 0,
+			"Group to switch to; empty: the user's own group. Supplementary groups are dropped."),
+	CONF_OPT_STRLIST(OPS, capabilities, 0, check_cap, 0,
+			 "Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
+	CONF_OPT_BOOL(OPS, seccomp, "false", 0,
+		      "Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
+	CONF_OPT_END,
+};
+#undef OPS
+
+static const struct conf_section ops_sec = {
+	.name = "ops",
+	.size = sizeof(struct sg_conf_ops),
+	.opts = ops_opts,
+	.help = "Operations: metrics, capture export, privileges.",
+};
+
 static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
@@ -1096,6 +1184,7 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, media, media_sec, 0, "Media relay."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
+	CONF_OPT_SECTION(struct sg_conf, ops, ops_sec, 0, "Operations."),
 	CONF_OPT_END,
 };
 

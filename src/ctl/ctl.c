@@ -138,6 +138,43 @@ int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b)
 	return 0;
 }
 
+static int out_addr(struct ctl_out *o, const char *key,
+		    const struct sg_addr *a)
+{
+	char s[SG_ADDR_STRLEN];
+
+	if (!a)
+		return out_json(o, key, STR_NULL);
+	return out_json(o, key, str_cstr(sg_addr_fmt(a, s, sizeof(s))));
+}
+
+int ctl_out_call(struct ctl_out *o, const struct ctl_call *c)
+{
+	int err;
+
+	if (!o || !c)
+		return -EINVAL;
+	if ((err = out_item(o, CTL_CMD_CALLS)))
+		return err;
+	if (out_json(o, "{\"call_id\":", c->call_id) ||
+	    out_json(o, ",\"caller\":", c->caller) ||
+	    out_json(o, ",\"callee\":", c->callee) ||
+	    out_addr(o, ",\"caller_addr\":", c->caller_addr) ||
+	    out_addr(o, ",\"callee_addr\":", c->callee_addr) ||
+	    out_json(o, ",\"caller_zone\":",
+		     c->caller_zone ? str_cstr(c->caller_zone) : STR_NULL) ||
+	    out_json(o, ",\"callee_zone\":",
+		     c->callee_zone ? str_cstr(c->callee_zone) : STR_NULL) ||
+	    out_json(o, ",\"state\":",
+		     c->state ? str_cstr(c->state) : STR_NULL))
+		return o->err;
+	if (buf_printf(o->b, ",\"duration\":%llu,\"talk\":%llu}",
+		       (unsigned long long)(c->duration_ms / 1000),
+		       (unsigned long long)(c->answered_ms / 1000)))
+		return out_fail(o, -ENOSPC);
+	return 0;
+}
+
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r)
 {
 	int err;
@@ -307,6 +344,8 @@ static list_fn *list_of(const struct ctl_ops *ops, enum ctl_cmd cmd)
 		return ops->list_bans;
 	if (cmd == CTL_CMD_RULES)
 		return ops->list_rules;
+	if (cmd == CTL_CMD_CALLS)
+		return ops->list_calls;
 	return ops->stats;
 }
 
@@ -318,6 +357,8 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 		[CTL_CMD_BANS] = "{\"ok\":true,\"bans\":[",
 		[CTL_CMD_RULES] = "{\"ok\":true,\"rules\":[",
 		[CTL_CMD_STATS] = "{\"ok\":true,\"stats\":{",
+		[CTL_CMD_RELOAD] = NULL,
+		[CTL_CMD_CALLS] = "{\"ok\":true,\"calls\":[",
 	};
 	int err;
 
@@ -333,6 +374,24 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 	if (!err && buf_append_cstr(b, "}\n"))
 		err = -ENOSPC;
 	return err == -ENOSPC ? -EMSGSIZE : err;
+}
+
+/* reload: the daemon's own error text (file:line:column: ...) is the
+ * answer, so that the operator sees what --check-config would say. */
+static void answer_reload(struct ctl *c, struct buf *b, size_t len0)
+{
+	char why[512] = "";
+	int err;
+
+	if (!c->ops.reload) {
+		answer_error(b, len0, errtext(-EOPNOTSUPP), NULL);
+		return;
+	}
+	err = c->ops.reload(c->arg, why, sizeof(why));
+	if (err)
+		answer_error(b, len0, why[0] ? why : errtext(err), NULL);
+	else
+		buf_append_cstr(b, "{\"ok\":true}\n");
 }
 
 /* Handle one request line: append exactly one answer line to b. */
@@ -364,6 +423,12 @@ static void answer(struct ctl_conn *k, struct str line)
 		break;
 	case CTL_CMD_MONITOR:
 		fn = c->ops.set_monitor;
+		break;
+	case CTL_CMD_RELOAD:
+		answer_reload(c, b, len0);
+		return;
+	case CTL_CMD_DRAIN:
+		fn = c->ops.drain;
 		break;
 	default:
 		err = answer_list(c, b, rq.cmd);

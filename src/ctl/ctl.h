@@ -13,6 +13,10 @@
  *   rules                         list rules, hits and monitor flags
  *   monitor RULE|* on|off         monitor mode of one rule or of all
  *   stats                         counters
+ *   reload                        load the configuration file anew
+ *   calls                         live dialogs
+ *   drain on|off                  refuse new calls (503), let the
+ *                                 current ones finish; off: take calls
  *
  * Answers: {"ok":true,...} or {"ok":false,"error":"..."}.  Lists come as
  * {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
@@ -60,6 +64,9 @@ enum ctl_cmd {
 	CTL_CMD_RULES,
 	CTL_CMD_MONITOR,
 	CTL_CMD_STATS,
+	CTL_CMD_RELOAD,		/* operations issue */
+	CTL_CMD_CALLS,
+	CTL_CMD_DRAIN,
 };
 
 struct ctl_req {
@@ -70,7 +77,7 @@ struct ctl_req {
 	struct str reason;   /* ban: slice into the line, may be empty */
 	struct str rule;     /* monitor: rule name; empty with all */
 	bool all;            /* monitor: "*", the global flag */
-	bool on;             /* monitor */
+	bool on;             /* monitor, drain */
 	/* Filled by the server from SO_PEERCRED, not by the parser. */
 	uid_t uid;
 	gid_t gid;
@@ -113,6 +120,17 @@ struct ctl_ban {
 	uint64_t hits; /* packets dropped under this ban */
 };
 
+/* One live dialog of a "calls" answer. */
+struct ctl_call {
+	struct str call_id;
+	struct str caller, callee;	/* From / To URIs */
+	const struct sg_addr *caller_addr, *callee_addr;  /* NULL: unknown */
+	const char *caller_zone, *callee_zone;		   /* NULL: unknown */
+	const char *state;		/* "early", "confirmed", ... */
+	uint64_t duration_ms;		/* since the INVITE */
+	uint64_t answered_ms;		/* since the answer; 0: not answered */
+};
+
 struct ctl_rule {
 	const char *name;
 	bool monitor;   /* own flag */
@@ -124,6 +142,7 @@ struct ctl_rule {
  * (-ENOSPC: the answer is too large; -EINVAL: wrong list). */
 int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b);
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r);
+int ctl_out_call(struct ctl_out *o, const struct ctl_call *c);
 /* One counter of a "stats" answer; name: [a-z0-9_.]. */
 int ctl_out_stat(struct ctl_out *o, const char *name, uint64_t v);
 /* A top-level field after the list (ends the list). */
@@ -148,6 +167,11 @@ struct ctl_ops {
 	int (*list_rules)(void *arg, struct ctl_out *o);
 	int (*set_monitor)(void *arg, const struct ctl_req *rq);
 	int (*stats)(void *arg, struct ctl_out *o);
+	/* Load the configuration anew; on failure err holds the exact
+	 * reason (file:line:column: ...), sent back as the error. */
+	int (*reload)(void *arg, char *err, size_t errsz);
+	int (*list_calls)(void *arg, struct ctl_out *o);
+	int (*drain)(void *arg, const struct ctl_req *rq);	/* rq->on */
 };
 
 /* ------------------------------------------------------------- server */

@@ -4,3 +4,4 @@ CTL_SRCS := \
 	src/ctl/ctl.c \
 	src/ctl/ctlproto.c
 CTLCLIENT_SRCS := src/ctl/sipguardctl.c
+CTL_SRCS += src/ctl/http.c

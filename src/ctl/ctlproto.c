@@ -167,6 +167,21 @@ static int parse_monitor(struct cur *c, struct ctl_req *rq)
 	return end(c);
 }
 
+/* "on" | "off" and the end of the line (drain). */
+static int parse_onoff(struct cur *c, struct ctl_req *rq)
+{
+	struct str t;
+	int err;
+
+	if ((err = tok(c, &t, "missing on|off")))
+		return err;
+	if (str_eq(t, STR("on")))
+		rq->on = true;
+	else if (!str_eq(t, STR("off")))
+		return fail(c, off_of(c, t), "expected on or off");
+	return end(c);
+}
+
 static const struct {
 	const char *name;
 	enum ctl_cmd cmd;
@@ -174,6 +189,8 @@ static const struct {
 	{"bans", CTL_CMD_BANS},       {"ban", CTL_CMD_BAN},
 	{"unban", CTL_CMD_UNBAN},     {"rules", CTL_CMD_RULES},
 	{"monitor", CTL_CMD_MONITOR}, {"stats", CTL_CMD_STATS},
+	{"reload", CTL_CMD_RELOAD},
+	{"calls", CTL_CMD_CALLS},     {"drain", CTL_CMD_DRAIN},
 };
 
 int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)
@@ -209,6 +226,8 @@ int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)
 		return parse_ban(&c, rq, false);
 	case CTL_CMD_MONITOR:
 		return parse_monitor(&c, rq);
+	case CTL_CMD_DRAIN:
+		return parse_onoff(&c, rq);
 	default:
 		return end(&c);
 	}

@@ -9,6 +9,9 @@
  *   sipguardctl rules
  *   sipguardctl monitor RULE|all on|off
  *   sipguardctl stats
+ *   sipguardctl reload
+ *   sipguardctl calls
+ *   sipguardctl drain [on|off]
  *
  * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
  * 3 cannot connect (or no answer).  Strings from the daemon may carry
@@ -56,6 +59,11 @@ static void usage(FILE *f)
 		"flags\n"
 		"  monitor RULE|all on|off             monitor mode (log only)\n"
 		"  stats                               counters\n"
+		"  reload                              load the configuration "
+		"anew\n"
+		"  calls                               live calls\n"
+		"  drain [on|off]                      refuse new calls, let "
+		"current ones end\n"
 		"SOCKET defaults to " CTL_DEFAULT_PATH ".\n");
 }
 
@@ -118,8 +126,11 @@ static int build(char *line, size_t sz, const struct opts *o)
 		n = snprintf(line, sz, "monitor %s %s",
 			     strcmp(o->arg[1], "all") ? o->arg[1] : "*",
 			     o->arg[2]);
-	} else if ((!strcmp(cmd, "bans") || !strcmp(cmd, "rules") ||
-		    !strcmp(cmd, "stats")) &&
+	} else if (!strcmp(cmd, "drain") && o->nargs <= 2) {
+		n = snprintf(line, sz, "drain %s",
+			     o->nargs == 2 ? o->arg[1] : "on");
+	} else if ((!strcmp(cmd, "calls") || !strcmp(cmd, "bans") || !strcmp(cmd, "rules") ||
+		    !strcmp(cmd, "stats") || !strcmp(cmd, "reload")) &&
 		   o->nargs == 1) {
 		n = snprintf(line, sz, "%s", cmd);
 	} else {
@@ -291,6 +302,51 @@ static void print_rules(const struct ctl_jtok *t, size_t n, long arr)
 	       g >= 0 && t[g].type == CTL_J_TRUE ? "on" : "off");
 }
 
+static const char *fmt_secs(char *dst, const struct ctl_jtok *t, size_t n,
+			    size_t obj, const char *key)
+{
+	long v = ctl_json_get(t, n, obj, key);
+	uint64_t s;
+
+	if (v < 0 || ctl_json_u64(&s, &t[v]))
+		snprintf(dst, FIELD_MAX, "-");
+	else
+		snprintf(dst, FIELD_MAX, "%llu:%02llu:%02llu",
+			 (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60),
+			 (unsigned long long)(s % 60));
+	return dst;
+}
+
+static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
+{
+	char a[FIELD_MAX], b[FIELD_MAX], za[FIELD_MAX], zb[FIELD_MAX],
+		st[FIELD_MAX], d[FIELD_MAX], tk[FIELD_MAX], ca[FIELD_MAX],
+		cb[FIELD_MAX];
+	size_t i, k;
+
+	if (!t[arr].n) {
+		printf("no calls\n");
+		return;
+	}
+	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s\n", "CALLER",
+	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK");
+	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
+		snprintf(ca, sizeof(ca), "%s (%s)",
+			 field(a, t, n, i, "caller_addr"),
+			 field(za, t, n, i, "caller_zone"));
+		snprintf(cb, sizeof(cb), "%s (%s)",
+			 field(b, t, n, i, "callee_addr"),
+			 field(zb, t, n, i, "callee_zone"));
+		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s\n",
+		       field(a, t, n, i, "caller"), ca,
+		       field(b, t, n, i, "callee"), cb,
+		       field(st, t, n, i, "state"),
+		       fmt_secs(d, t, n, i, "duration"),
+		       fmt_secs(tk, t, n, i, "talk"));
+	}
+}
+
 static void print_stats(const struct ctl_jtok *t, size_t n, long obj)
 {
 	char name[FIELD_MAX], v[FIELD_MAX];
@@ -350,6 +406,9 @@ static int show(const struct opts *o, struct str ans)
 	else if ((v = ctl_json_get(t, (size_t)n, 0, "rules")) > 0 &&
 		 t[v].type == CTL_J_ARR)
 		print_rules(t, (size_t)n, v);
+	else if ((v = ctl_json_get(t, (size_t)n, 0, "calls")) > 0 &&
+		 t[v].type == CTL_J_ARR)
+		print_calls(t, (size_t)n, v);
 	else if ((v = ctl_json_get(t, (size_t)n, 0, "stats")) > 0 &&
 		 t[v].type == CTL_J_OBJ)
 		print_stats(t, (size_t)n, v);

@@ -196,6 +196,9 @@ int evlog_emit(struct evlog *e, const struct ev *ev, uint64_t now_ms,
  * e.g. every second.  Returns the number of lines written.
  */
 unsigned evlog_flush(struct evlog *e, uint64_t now_ms);
+/* Also hand every finished line to fn (besides the file or conf->write):
+ * the HEP export of security events.  fn NULL stops it. */
+void evlog_set_tap(struct evlog *e, evlog_write_fn *fn, void *arg);
 /* Reopen the path, for log rotation.  0 or -errno (old fd kept then). */
 int evlog_reopen(struct evlog *e);
 void evlog_stats(const struct evlog *e, struct evlog_stats *sp);

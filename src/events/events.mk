@@ -6,3 +6,4 @@ EVENTS_SRCS := \
 EVENTS_SRCS += \
 	src/events/evlog.c \
 	src/events/rules.c
+EVENTS_SRCS += src/events/hep.c

@@ -61,6 +61,8 @@ struct evlog {
 	char *path;
 	evlog_write_fn *write;
 	void *write_arg;
+	evlog_write_fn *tap;	/* a copy of each line (HEP export) */
+	void *tap_arg;
 	uint32_t window_ms, lines_per_s;
 	uint32_t nslots, nbuckets; /* nbuckets: power of two */
 	struct ev_slot *slot;
@@ -237,6 +239,8 @@ static int out_line(struct evlog *e, const struct buf *b)
 {
 	ssize_t n;
 
+	if (e->tap)
+		e->tap(e->tap_arg, b->p, b->len);
 	if (e->write) {
 		e->write(e->write_arg, b->p, b->len);
 		e->st.lines++;
@@ -670,6 +674,14 @@ int evlog_open(struct evlog **ep, const char *path,
 	}
 	*ep = e;
 	return 0;
+}
+
+void evlog_set_tap(struct evlog *e, evlog_write_fn *fn, void *arg)
+{
+	if (!e)
+		return;
+	e->tap = fn;
+	e->tap_arg = arg;
 }
 
 int evlog_reopen(struct evlog *e)

@@ -829,3 +829,34 @@ void gate_free(struct gate *g)
 	mem_secclean(g->key, sizeof(g->key));
 	mem_free(g);
 }
+
+/*
+ * Reload (operations issue): take the new rates and ban policy, keep
+ * the tables (sources, bans, offences) and the allow list.  Table sizes
+ * cannot change in place.
+ */
+int gate_reconf(struct gate *g, const struct gate_conf *c, char *err,
+		size_t errsz)
+{
+	struct gate_conf keep;
+	int rc;
+
+	if (!g || !c)
+		return -EINVAL;
+	rc = conf_check(c, err, errsz);
+	if (rc)
+		return rc;
+	if (c->sources != g->conf.sources || c->bans != g->conf.bans)
+		return fail(err, errsz, "gate: table sizes need a restart");
+	keep = g->conf;
+	g->conf = *c;
+	g->conf.allow = NULL;
+	g->conf.n_allow = 0;
+	g->conf.hash_key = NULL;
+	g->conf.lapsed = keep.lapsed;
+	g->conf.lapsed_arg = keep.lapsed_arg;
+	g->pkt_cost = g->pkt_win = 0;
+	g->byte_rate = g->byte_win = 0;
+	rates_setup(g, c);
+	return 0;
+}

@@ -147,6 +147,10 @@ int gate_new(struct gate **gp, const struct gate_conf *c, char *err,
 	     size_t errsz);
 /* Free everything; NULL does nothing. */
 void gate_free(struct gate *g);
+/* Reload: new rates and ban policy; tables, bans and the allow list
+ * stay (sources/bans sizes must not change).  0 or -EINVAL with err. */
+int gate_reconf(struct gate *g, const struct gate_conf *c, char *err,
+		size_t errsz);
 
 /*
  * The per-packet (and per-accept) check.  bytes is the datagram size (0

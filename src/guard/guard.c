@@ -33,6 +33,9 @@ struct guard {
 	const char *zone_name[GUARD_MAX_ZONES];
 	bool zone_trusted[GUARD_MAX_ZONES];
 	unsigned nzones;
+	/* What gate and inspect run with, to undo a half-applied reload. */
+	struct gate_conf gate_conf;
+	struct inspect_conf inspect_conf;
 };
 
 /* Every rule a module can name, registered up front so that the
@@ -265,6 +268,8 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	rc = gate_new(&g->gate, &gcf, err, errsz);
 	if (rc)
 		goto fail;
+	g->gate_conf = gcf;
+	g->inspect_conf = c->inspect;
 	rc = inspect_new(&g->in, &c->inspect, err, errsz);
 	if (rc)
 		goto fail;
@@ -715,4 +720,116 @@ void guard_authenticate(struct guard *g, const struct sip_msg *m,
 bool guard_local_verified(const struct guard *g, const struct sip_msg *m)
 {
 	return g->auth_mode == AUTH_LOCAL && auth_cred_hdr(g->auth, m);
+}
+
+/* ------------------------------------------------------------ reload */
+
+/* Are all names known?  0 or -EINVAL naming the first unknown one. */
+static int monitor_names_ok(const struct guard *g, const struct guard_conf *c,
+			    char *err, size_t errsz)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_monitor_rules; i++)
+		if (rules_find(g->rules, str_cstr(c->monitor_rules[i])) < 0) {
+			snprintf(err, errsz, "guard.monitor_rules: unknown "
+				 "rule '%s'", c->monitor_rules[i]);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static void monitor_apply(struct guard *g, const struct guard_conf *c)
+{
+	struct rule_info ri;
+	unsigned i;
+	int id;
+
+	for (id = 0; rules_get(g->rules, id, &ri) == 0; id++)
+		rules_set_monitor(g->rules, id, false);
+	for (i = 0; i < c->n_monitor_rules; i++)
+		rules_set_monitor(g->rules,
+				  rules_find(g->rules,
+					     str_cstr(c->monitor_rules[i])),
+				  true);
+	rules_set_global_monitor(g->rules, c->monitor);
+}
+
+/* New IM and presence policies (their windows start afresh). */
+static int content_build(struct guard *g, const struct guard_conf *c,
+			 struct im **imp, struct presence **presp,
+			 uint32_t *imz, uint32_t *prz, char *err, size_t errsz)
+{
+	int rc;
+
+	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones", imz,
+		       err, errsz);
+	if (!rc)
+		rc = zone_mask(g, c->presence_zones, c->n_presence_zones,
+			       "guard.presence.zones", prz, err, errsz);
+	if (!rc)
+		rc = im_new(imp, &c->im, err, errsz);
+	if (!rc && (rc = presence_new(presp, &c->presence)) != 0)
+		snprintf(err, errsz, "guard.presence: %s", strerror(-rc));
+	return rc;
+}
+
+int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
+		 char *err, size_t errsz)
+{
+	struct gate_conf gcf;
+	struct creds *creds = NULL;
+	struct im *nim = NULL;
+	struct presence *npres = NULL;
+	uint32_t imz = 0, prz = 0;
+	unsigned i;
+	int rc;
+
+	if (!g || !c)
+		return -EINVAL;
+	if ((flags & GUARD_RECONF_MONITOR) &&
+	    (rc = monitor_names_ok(g, c, err, errsz)) != 0)
+		return rc;
+	if ((flags & GUARD_RECONF_CONTENT) &&
+	    (rc = content_build(g, c, &nim, &npres, &imz, &prz, err,
+				errsz)) != 0)
+		goto out;
+	gcf = c->gate;
+	gcf.lapsed = ban_lapsed;
+	gcf.lapsed_arg = g;
+	if ((rc = gate_reconf(g->gate, &gcf, err, errsz)) != 0)
+		goto out;
+	if ((rc = inspect_reconf(g->in, &c->inspect, err, errsz)) != 0)
+		goto undo_gate;
+	if ((flags & GUARD_RECONF_CREDS) && g->auth_mode == AUTH_LOCAL) {
+		rc = creds_load(&creds, c->auth.creds_path, err, errsz);
+		if (rc == 0)	/* takes creds, frees them on error */
+			rc = auth_swap_creds(g->auth, creds, err, errsz);
+		if (rc)
+			goto undo_inspect;
+	}
+	/* Nothing fails from here on. */
+	g->gate_conf = gcf;
+	g->inspect_conf = c->inspect;
+	if (flags & GUARD_RECONF_MONITOR)
+		monitor_apply(g, c);
+	for (i = 0; i < g->nzones && i < c->nzones; i++)
+		g->zone_name[i] = c->zone_name[i];
+	if (flags & GUARD_RECONF_CONTENT) {
+		im_free(g->im);
+		presence_free(g->pres);
+		g->im = nim;
+		g->pres = npres;
+		g->im_zones = imz;
+		g->pres_zones = prz;
+	}
+	return 0;
+undo_inspect:
+	(void)inspect_reconf(g->in, &g->inspect_conf, NULL, 0);
+undo_gate:
+	(void)gate_reconf(g->gate, &g->gate_conf, NULL, 0);
+out:
+	im_free(nim);
+	presence_free(npres);
+	return rc;
 }

@@ -87,6 +87,24 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	      char *err, size_t errsz);
 void guard_free(struct guard *g);
 
+/* What guard_reconf() applies besides rates, scanners and ban policy. */
+enum guard_reconf_flag {
+	GUARD_RECONF_MONITOR = 1u << 0,	/* monitor and monitor_rules */
+	GUARD_RECONF_CREDS = 1u << 1,	/* re-read the credentials file */
+	GUARD_RECONF_CONTENT = 1u << 2,	/* new IM and presence policies */
+};
+
+/*
+ * Reload: apply c to the running guard, keeping its state (bans, rate
+ * windows, nonces, failure counters).  Monitor flags are set from c only
+ * with GUARD_RECONF_MONITOR (so that a reload leaves flags set with
+ * sipguardctl alone unless the file changed them).  Zone names are taken
+ * from c (they point into the new configuration).  Everything that can
+ * fail is checked first: on error nothing changed.  0 or -errno with err.
+ */
+int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
+		 char *err, size_t errsz);
+
 /* The transport's pre-parse gate (tp_gate_fn): true lets it in. */
 bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 		uint16_t zone, size_t bytes, uint64_t now_ms, uint64_t wall_ms);

@@ -776,3 +776,24 @@ size_t inspect_user_count(const struct inspect *in)
 {
 	return in ? in->user.nused : 0;
 }
+
+/* Reload: new thresholds, same tables (their sizes and the monitor mask,
+ * which the guard owns, stay). */
+int inspect_reconf(struct inspect *in, const struct inspect_conf *conf,
+		   char *err, size_t errsz)
+{
+	struct inspect_conf c;
+	int r;
+
+	if (!in || !conf)
+		return -EINVAL;
+	c = *conf;
+	c.src_slots = in->conf.src_slots;
+	c.user_slots = in->conf.user_slots;
+	c.monitor_mask = in->conf.monitor_mask;
+	r = conf_check(&c, err, errsz);
+	if (r < 0)
+		return r;
+	in->conf = c;
+	return 0;
+}

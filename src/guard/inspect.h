@@ -205,6 +205,10 @@ int inspect_new(struct inspect **inp, const struct inspect_conf *conf,
 		char *err, size_t errsz);
 /* Free everything; NULL does nothing. */
 void inspect_free(struct inspect *in);
+/* Reload: new thresholds; tables (their sizes) and the monitor mask
+ * stay.  0 or -EINVAL with err (nothing changed then). */
+int inspect_reconf(struct inspect *in, const struct inspect_conf *conf,
+		   char *err, size_t errsz);
 
 /*
  * Replace the fingerprint list with the file at path (format: see

@@ -35,6 +35,8 @@ int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,
 {
 	int err = tp_send(p->tp, to, b, n);
 
+	if (err >= 0 && p->hep)
+		proxy__hep_msg(p, to, b, n, false);
 	if (err < 0) {
 		char as[SG_ADDR_STRLEN];
 
@@ -69,6 +71,7 @@ static void refuse(struct proxy *p, const struct sip_peer *from,
 	bool answered = false;
 
 	p->st.rx_malformed++;
+	proxy__met_malformed(p, from);
 	snprintf(reason, sizeof(reason), "%s - %s", sip_status_reason(status),
 		 pe->reason ? pe->reason : "malformed");
 	snprintf(tag, sizeof(tag), "%016llx",
@@ -122,9 +125,12 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 {
 	struct proxy *p = arg;
 	struct sip_perr pe = { 0 };
+	uint64_t t0;
 
 	if (n <= 4 && str_trim(str_make(b, n)).len == 0)
 		return;	/* CRLF keep-alive over UDP */
+	if (p->hep)
+		proxy__hep_msg(p, from, b, n, true);
 	if (sip_msg_parse(p->msg, b, n, &p->lim,
 			  from->tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
 						   SIP_PARSE_STREAM,
@@ -133,10 +139,12 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 		return;
 	}
 	log_rx(p, from, p->msg);
+	t0 = proxy__met_rx(p, from, p->msg);
 	if (p->msg->is_request)
 		proxy__request(p, p->msg, from);
 	else
 		proxy__response(p, p->msg, from);
+	proxy__met_done(p, p->msg, t0);
 }
 
 /* Transport callback: the pre-parse gate. */
@@ -485,6 +493,9 @@ static int setup_layers(struct proxy *p)
 			return err;
 		}
 	}
+	err = proxy__hep_open(p);
+	if (err)
+		return err;
 	{
 		struct guard_conf gc;
 		char gerr[256] = "";
@@ -575,6 +586,7 @@ void proxy_free(struct proxy *p)
 	guard_free(p->guard);
 	evlog_close(p->ev);
 	proxy__topo_free(p);
+	proxy__hep_close(p);
 	buf_free(&p->out);
 	mem_free(p->msg);
 	mem_free(p->msg2);

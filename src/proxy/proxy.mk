@@ -12,3 +12,7 @@ PROXY_SRCS := \
 	src/proxy/topo_seal.c \
 	src/proxy/anchor.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c
+PROXY_SRCS += src/proxy/reload.c
+PROXY_SRCS += src/proxy/pmetrics.c
+PROXY_SRCS += src/proxy/phep.c
+PROXY_SRCS += src/proxy/pcalls.c

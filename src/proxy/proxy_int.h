@@ -141,7 +141,25 @@ struct proxy {
 	uint64_t seq;
 	struct proxy_stats st;
 	struct proxy_anchor *anchor;	/* media relay glue; NULL: off */
+	struct proxy_metrics met;	/* pmetrics.c */
+	struct hep *hep;		/* phep.c: HEP export, NULL = off */
+	bool draining;			/* pcalls.c: sipguardctl drain */
 };
+
+/* phep.c: HEP export (ops.hep_*).  open: after the event log is open,
+ * before the guard takes it; msg: a copy of what was received from or
+ * sent to peer. */
+int proxy__hep_open(struct proxy *p);
+void proxy__hep_close(struct proxy *p);
+void proxy__hep_msg(struct proxy *p, const struct sip_peer *peer,
+		    const char *b, size_t n, bool rx);
+
+/* pmetrics.c: a parsed message arrives (returns the start time of its
+ * handling), its handling ended, a message failed to parse. */
+uint64_t proxy__met_rx(struct proxy *p, const struct sip_peer *from,
+		       const struct sip_msg *m);
+void proxy__met_done(struct proxy *p, const struct sip_msg *m, uint64_t t0);
+void proxy__met_malformed(struct proxy *p, const struct sip_peer *from);
 
 /* proxy.c */
 int proxy__send(struct proxy *p, const struct sip_peer *to, const char *b,

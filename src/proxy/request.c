@@ -607,6 +607,12 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	/* Does it belong to its dialog?  (indialog.c) */
 	if (!proxy__dlg_admit(p, stx, m, from))
 		return;
+	if (p->draining && m->mid == SIP_METHOD_INVITE && !m->to.tag.len) {
+		/* sipguardctl drain: no new calls, current ones go on. */
+		p->st.drain_refused++;
+		reply(p, stx, m, from, 503, NULL, STR("Retry-After: 60\r\n"));
+		return;
+	}
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)

@@ -42,7 +42,7 @@ static void req(struct str line)
 		return;
 	}
 	CHECK(line.len < CTL_REQ_MAX);
-	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_STATS);
+	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_DRAIN);
 	inside(rq.reason, line);
 	inside(rq.rule, line);
 	CHECK(rq.reason.len <= CTL_REASON_MAX);

@@ -688,9 +688,9 @@ static void test_reload_check(void **state)
 
 	(void)state;
 	assert_int_equal(conf_reload_check(a, b, err, sizeof(err)), 0);
-	/* Reloadable: log level, timers, backends. */
+	/* Reloadable: log level, user agent, backends. */
 	b->log.level = LOG_LVL_DEBUG;
-	b->sip.t1 = 1000;
+	strcpy(b->sip.user_agent, "other");
 	b->zones[0].route.n_backends = 1;
 	strcpy(b->zones[0].route.backends[0], "udp:1.1.1.1:1");
 	assert_int_equal(conf_reload_check(a, b, err, sizeof(err)), 0);
@@ -709,6 +709,13 @@ static void test_reload_check(void **state)
 	assert_int_equal(conf_reload_check(a, b, err, sizeof(err)), -EBUSY);
 	assert_string_equal(err, "zones: cannot change on reload, restart "
 				 "needed");
+	/* Every option that needs a restart is named, in table order. */
+	b->n_zones = a->n_zones;
+	b->sip.max_dialogs = 5;
+	strcpy(b->zones[0].listen[0], "udp:127.0.0.1:5061");
+	assert_int_equal(conf_reload_check(a, b, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "sip.max_dialogs, zones[0].listen: cannot "
+				 "change on reload, restart needed");
 	conf_free(a);
 	conf_free(b);
 }

@@ -131,6 +131,42 @@ static int f_stats(void *arg, struct ctl_out *o)
 	return ctl_out_stat(o, "Bad Name", 1) == -EINVAL ? 0 : -EIO;
 }
 
+static int f_list_calls(void *arg, struct ctl_out *o)
+{
+	struct sg_addr a;
+	struct ctl_call c = {
+		.call_id = STR("c1\"x"), .caller = STR("sip:a@x"),
+		.callee = STR("sip:b@y"), .caller_addr = &a,
+		.caller_zone = "internet", .state = "confirmed",
+		.duration_ms = 61500, .answered_ms = 999,
+	};
+
+	(void)arg;
+	assert_int_equal(sg_addr_parse(&a, STR("192.0.2.1:5060"), 0), 0);
+	return ctl_out_call(o, &c);
+}
+
+static bool drained;
+
+static int f_drain(void *arg, const struct ctl_req *rq)
+{
+	(void)arg;
+	drained = rq->on;
+	return 0;
+}
+
+/* Odd calls fail with the loader's text, even ones succeed. */
+static int f_reload(void *arg, char *err, size_t errsz)
+{
+	static unsigned n;
+
+	(void)arg;
+	if (n++ % 2)
+		return 0;
+	snprintf(err, errsz, "x.yaml:3:5: guard.rates.invite: below 0");
+	return -EINVAL;
+}
+
 static void discard(void *arg, const char *line, size_t len)
 {
 	(void)arg;
@@ -145,6 +181,9 @@ static const struct ctl_ops fake_ops = {
 	.list_rules = f_list_rules,
 	.set_monitor = f_set_monitor,
 	.stats = f_stats,
+	.reload = f_reload,
+	.list_calls = f_list_calls,
+	.drain = f_drain,
 };
 
 /* ------------------------------------------------------------- harness */
@@ -334,6 +373,20 @@ static void test_commands(void **state)
 		evlog_close(E->f.evlog);
 		E->f.evlog = NULL;
 	}
+	expect(fd, "reload\n",
+	       "{\"ok\":false,\"error\":\"x.yaml:3:5: guard.rates.invite: "
+	       "below 0\"}\n");
+	expect(fd, "reload\n", "{\"ok\":true}\n");
+	expect(fd, "calls\n",
+	       "{\"ok\":true,\"calls\":[{\"call_id\":\"c1\\\"x\","
+	       "\"caller\":\"sip:a@x\",\"callee\":\"sip:b@y\","
+	       "\"caller_addr\":\"192.0.2.1:5060\",\"callee_addr\":null,"
+	       "\"caller_zone\":\"internet\",\"callee_zone\":null,"
+	       "\"state\":\"confirmed\",\"duration\":61,\"talk\":0}]}\n");
+	expect(fd, "drain on\n", "{\"ok\":true}\n");
+	assert_true(drained);
+	expect(fd, "drain off\n", "{\"ok\":true}\n");
+	assert_false(drained);
 	expect(fd, "bans please\n",
 	       "{\"ok\":false,\"error\":\"syntax: trailing bytes\","
 	       "\"offset\":5}\n");

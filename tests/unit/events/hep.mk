@@ -1,0 +1,2 @@
+# operations: HEPv3 export (issue 8)
+UNIT_TESTS += events/test_hep
