@@ -14,9 +14,9 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libcrypto
+PKGS    := yaml-0.1 libcrypto hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lhiredis)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wsign-compare -Wpointer-arith \
@@ -48,6 +48,7 @@ include src/core/core.mk
 include src/sip/sip.mk
 include src/transport/transport.mk
 include src/events/events.mk
+include src/store/store.mk
 include src/guard/guard.mk
 include src/proxy/proxy.mk
 include src/ctl/ctl.mk
@@ -59,6 +60,7 @@ include $(sort $(wildcard tests/fuzz/*.mk))
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
+	$(STORE_SRCS) \
 	$(GUARD_SRCS) $(PROXY_SRCS) $(CTL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a

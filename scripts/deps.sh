@@ -17,6 +17,7 @@ PKGS=(
 	sip-tester             # sipp, a real SIP peer for e2e tests
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	procps iproute2
+	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
 )
 
 missing=()

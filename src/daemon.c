@@ -15,7 +15,9 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "ctl/ctl.h"
+#include "guard/guard.h"
 #include "proxy/proxy.h"
+#include "store/store.h"
 
 /* Owner: main(), through daemon_new()/daemon_free(). */
 struct daemon {
@@ -25,6 +27,8 @@ struct daemon {
 	char *config_path;
 	struct proxy *proxy;
 	struct ctl *ctl;		/* control socket, if configured */
+	struct store *store;		/* shared state (issue 9) */
+	struct guard_sync *sync;	/* bans through the store */
 	struct daemon_ctl_ctx ctx;
 };
 
@@ -64,6 +68,36 @@ static void on_reload(struct loop *lp, int signo, void *arg)
 	log_info("configuration reloaded from %s", d->config_path);
 }
 
+/*
+ * The store, and bans shared through it.  The shared bans are read
+ * before the loop runs, so before any packet is read: a starting
+ * instance drops what the cluster has banned from its first datagram.
+ * Redis down at start is not fatal: the instance protects with its own
+ * state and resynchronises when Redis comes (store.h).
+ */
+static int daemon_store_start(struct daemon *d)
+{
+	struct store_conf sc;
+	char err[256] = "";
+	int rc;
+
+	store_conf_from(&sc, &d->conf->store);
+	rc = store_new(&d->store, d->loop, &sc, err, sizeof(err));
+	if (rc) {
+		log_err("store: %s", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	rc = guard_sync_new(&d->sync, proxy_guard(d->proxy), d->store,
+			    d->loop);
+	if (rc)
+		return rc;
+	if (sc.backend == STORE_REDIS)
+		log_info("store: redis at %s, instance %s", sc.address,
+			 store_instance(d->store));
+	(void)store_load(d->store);
+	return store_start(d->store);
+}
+
 int daemon_new(struct daemon **dp, struct sg_conf *conf,
 	       const char *config_path)
 {
@@ -90,6 +124,9 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		log_err("cannot start: %s", strerror(-err));
 		goto fail;
 	}
+	err = daemon_store_start(d);
+	if (err)
+		goto fail;
 	if (d->conf->guard.control_socket[0]) {
 		struct ctl_conf cc;
 
@@ -133,6 +170,8 @@ void daemon_free(struct daemon *d)
 	if (!d)
 		return;
 	ctl_free(d->ctl);
+	guard_sync_free(d->sync);
+	store_free(d->store);
 	proxy_free(d->proxy);
 	loop_free(d->loop);
 	free(d->config_path);
