@@ -372,7 +372,11 @@ static void on_sub(redisAsyncContext *ac, void *reply, void *priv)
 		maybe_ready(r);
 		return;
 	}
-	if (strcmp(kind->str, "message") || body->type != REDIS_REPLY_STRING)
+	/* Before READY our queued unbans are not sent yet: a message now
+	 * could undo them here.  What it says is in the table we read at
+	 * READY, after our own changes. */
+	if (strcmp(kind->str, "message") || body->type != REDIS_REPLY_STRING ||
+	    r->state != R_READY)
 		return;
 	if (store_msg_parse(&m, str_make(body->str, body->len)) != 0) {
 		LOG_RL(LOG_LVL_WARN, "store: bad message on %s, ignored",
