@@ -246,6 +246,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 }
 
 static void resync(struct store_redis *r);
+static int beat(struct store_redis *r);
 
 static void maybe_ready(struct store_redis *r)
 {
@@ -261,6 +262,11 @@ static void maybe_ready(struct store_redis *r)
 	log_info("store: redis at %s %s", where(r, w, sizeof(w)),
 		 r->down_logged ? "is back: resynchronising" : "connected");
 	r->down_logged = false;
+	/* The heartbeat first: our share of the counters counts from now. */
+	if (beat(r) != 0) {
+		fail(r, "cannot send");
+		return;
+	}
 	resync(r);
 	tmr_start(loop_timers(r->l), &r->ping, PING_MS, on_ping, r);
 }
