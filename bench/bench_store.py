@@ -6,13 +6,15 @@ calls per second of ONE sipguard instance with `store: memory` and with
 as bench/bench_proxy.py drives it (sipp UAC -> sipguard -> sipp UAS on
 127.0.0.1, proxy and sipp pinned to their cores; its Sipp, Sipguard and
 Run classes are reused).  For each backend: CPU per call at a fixed rate
-and the highest rate sustained with <= 0.1 % failed calls.  Prints the
-figures and the cost of the Redis store; the target is < 20 %.
+and the highest rate sustained with <= 0.1 % failed calls.  The cost of
+the Redis store is computed from CPU per call (capacity of the proxy's
+core); the stepped rates are printed beside it (on a shared machine they
+are bounded by sipp and other load).  Target: < 20 %.
 
 Ports: 34160-34190 (UDP), Redis on 127.0.0.1:34381.  Every process is
 started here and stopped by pid.  Knobs: BENCH_RATES (comma list, default
 1000,2000,4000,8000,16000), BENCH_STEP_SECONDS [5], BENCH_CPU_RATE
-[500], BENCH_CPU_SECONDS [10].
+[500], BENCH_CPU_SECONDS [10], BENCH_TESTS [cpu,rate].
 """
 import argparse
 import os
@@ -76,7 +78,7 @@ def main():
     o.cpu_seconds = bp.env_int("BENCH_CPU_SECONDS", 10)
     o.calls = 1000
     o.hold_rate = 1000
-    o.tests = ["cpu", "rate"]
+    o.tests = os.environ.get("BENCH_TESTS", "cpu,rate").split(",")
     signal.signal(signal.SIGTERM, lambda s, f: sys.exit(128 + s))
     workdir = os.path.join(HERE, "out", "store-logs")
     os.makedirs(workdir, exist_ok=True)
@@ -89,26 +91,32 @@ def main():
             run.run()
             if run.res["error"]:
                 raise SystemExit("%s: %s" % (proxy.name, run.res["error"]))
-            if backend == "redis" and not proxy.log_count("connected"):
+            # Its heartbeat outlives it by 3 s: it was connected.
+            if backend == "redis" and subprocess.run(
+                    ["redis-cli", "-p", str(REDIS_PORT), "EXISTS",
+                     "bench:inst:bench"], capture_output=True,
+                    text=True).stdout.strip() != "1":
                 raise SystemExit("sipguard never connected to redis")
             cpu = run.res["cpu"]
-            res[backend] = {"max_rate": run.res["max_rate"],
+            res[backend] = {"max_rate": run.res.get("max_rate", 0),
                             "cpu_ms_per_call": 1000.0 * cpu["cpu_s"] /
                             max(cpu["ok"], 1)}
     finally:
         bp.stop_pid(redis)
     m, r = res["memory"], res["redis"]
-    cost_rate = 1 - r["max_rate"] / m["max_rate"] if m["max_rate"] else 0
-    cost_cpu = r["cpu_ms_per_call"] / m["cpu_ms_per_call"] - 1
-    print("\nstore backend   max calls/s   CPU ms/call")
+    # Throughput of the proxy's one core = 1 / CPU per call.  The stepped
+    # max rate is printed too, but on a shared machine it is bounded by
+    # sipp and by other load on the proxy's core ("others" in the steps).
+    cost = 1 - m["cpu_ms_per_call"] / r["cpu_ms_per_call"]
+    print("\nstore backend   CPU ms/call   capacity calls/s/core   "
+          "stepped max calls/s")
     for k in ("memory", "redis"):
-        print("%-14s  %11d   %11.4f" % (k, res[k]["max_rate"],
-                                         res[k]["cpu_ms_per_call"]))
-    print("Redis store cost: %.1f %% of throughput, %+.1f %% CPU per call "
-          "(target: < 20 %% of throughput) -> %s" % (
-              100 * cost_rate, 100 * cost_cpu,
-              "PASS" if cost_rate < 0.20 else "FAIL"))
-    return 0 if cost_rate < 0.20 else 1
+        print("%-14s  %11.4f   %21.0f   %19d" % (
+            k, res[k]["cpu_ms_per_call"], 1000 / res[k]["cpu_ms_per_call"],
+            res[k]["max_rate"]))
+    print("Redis store cost: %.1f %% of throughput (target < 20 %%) -> %s"
+          % (100 * cost, "PASS" if cost < 0.20 else "FAIL"))
+    return 0 if cost < 0.20 else 1
 
 
 if __name__ == "__main__":
