@@ -14,9 +14,9 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp
+PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8 -lmicrohttpd -lseccomp -lhiredis)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wsign-compare -Wpointer-arith \
@@ -48,6 +48,7 @@ include src/core/core.mk
 include src/sip/sip.mk
 include src/transport/transport.mk
 include src/events/events.mk
+include src/store/store.mk
 include src/guard/guard.mk
 include src/media/media.mk
 include src/proxy/proxy.mk
@@ -61,6 +62,7 @@ include scripts/install.mk
 include $(sort $(wildcard bench/*.mk))
 
 LIB_SRCS := $(MEDIA_SRCS) $(CORE_SRCS) $(SIP_SRCS) $(TRANSPORT_SRCS) $(EVENTS_SRCS) \
+	$(STORE_SRCS) \
 	$(GUARD_SRCS) $(PROXY_SRCS) $(CTL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a

@@ -24,6 +24,7 @@ PKGS=(
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone
+	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
 )
 
 missing=()

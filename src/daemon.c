@@ -16,7 +16,9 @@
 #include "core/mem.h"
 #include "ctl/ctl.h"
 #include "ctl/http.h"
+#include "guard/guard.h"
 #include "proxy/proxy.h"
+#include "store/store.h"
 
 /* Owner: main(), through daemon_new()/daemon_free(). */
 struct daemon {
@@ -26,6 +28,8 @@ struct daemon {
 	struct proxy *proxy;
 	struct ctl *ctl;		/* control socket, if configured */
 	struct http *http;		/* metrics endpoint, if configured */
+	struct store *store;		/* shared state (issue 9) */
+	struct guard_sync *sync;	/* bans through the store */
 	struct daemon_ctl_ctx ctx;
 	/* Configurations replaced by a reload.  Not freed until exit: a
 	 * module may still hold a pointer into one (a string, a zone), and
@@ -129,6 +133,36 @@ static int metrics_start(struct daemon *d)
 	return err;
 }
 
+/*
+ * The store, and bans shared through it.  The shared bans are read
+ * before the loop runs, so before any packet is read: a starting
+ * instance drops what the cluster has banned from its first datagram.
+ * Redis down at start is not fatal: the instance protects with its own
+ * state and resynchronises when Redis comes (store.h).
+ */
+static int daemon_store_start(struct daemon *d)
+{
+	struct store_conf sc;
+	char err[256] = "";
+	int rc;
+
+	store_conf_from(&sc, &d->conf->store);
+	rc = store_new(&d->store, d->loop, &sc, err, sizeof(err));
+	if (rc) {
+		log_err("store: %s", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	rc = guard_sync_new(&d->sync, proxy_guard(d->proxy), d->store,
+			    d->loop);
+	if (rc)
+		return rc;
+	if (sc.backend == STORE_REDIS)
+		log_info("store: redis at %s, instance %s", sc.address,
+			 store_instance(d->store));
+	(void)store_load(d->store);
+	return store_start(d->store);
+}
+
 int daemon_new(struct daemon **dp, struct sg_conf *conf,
 	       const char *config_path)
 {
@@ -155,6 +189,9 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		log_err("cannot start: %s", strerror(-err));
 		goto fail;
 	}
+	err = daemon_store_start(d);
+	if (err)
+		goto fail;
 	if (d->conf->guard.control_socket[0]) {
 		struct ctl_conf cc;
 
@@ -204,6 +241,8 @@ void daemon_free(struct daemon *d)
 		return;
 	http_free(d->http);
 	ctl_free(d->ctl);
+	guard_sync_free(d->sync);
+	store_free(d->store);
 	proxy_free(d->proxy);
 	loop_free(d->loop);
 	free(d->config_path);

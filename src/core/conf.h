@@ -337,6 +337,25 @@ struct sg_conf_ops {
 	bool seccomp;
 };
 
+/* Shared state between instances (issue 9, src/store/). */
+enum conf_store_backend {
+	CONF_STORE_MEMORY,
+	CONF_STORE_REDIS,
+};
+
+struct sg_conf_store {
+	int backend;				/* enum conf_store_backend */
+	char address[CONF_PATH_LEN];		/* HOST:PORT or unix:PATH */
+	char password[128];			/* secret */
+	bool tls;
+	char key_prefix[64];
+	char instance[32];			/* "" = random */
+	int64_t queue_max;
+	int64_t timeout;			/* ms */
+	int64_t reconnect_max;			/* ms */
+	int64_t counters;
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
@@ -346,6 +365,7 @@ struct sg_conf {
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
 	struct sg_conf_ops ops;
+	struct sg_conf_store store;
 };
 
 /*

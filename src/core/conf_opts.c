@@ -1176,6 +1176,74 @@ static const struct conf_section ops_sec = {
 	.help = "Operations: metrics, capture export, privileges.",
 };
 
+/* ---------------------------------------------- store (issue 9) */
+
+static const struct conf_enum store_backends[] = {
+	{ "memory", CONF_STORE_MEMORY },
+	{ "redis", CONF_STORE_REDIS },
+	{ NULL, 0 },
+};
+
+/* hiredis in Debian 12 (0.14) has no TLS: refuse rather than pretend. */
+static int check_store(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_store *st = obj;
+
+	if (st->tls)
+		return conf_fail(c, "tls",
+				 "TLS to Redis needs hiredis >= 1.0 "
+				 "(hiredis_ssl); this build has 0.14: reach "
+				 "Redis over loopback, a unix socket or a TLS "
+				 "tunnel (stunnel, spiped)");
+	return 0;
+}
+
+#define STORE struct sg_conf_store
+static const struct conf_opt store_opts[] = {
+	CONF_OPT_ENUM(STORE, backend, "memory", store_backends, 0,
+		      "`memory`: this instance only, no other software. "
+		      "`redis`: bans, counters and rates shared with every "
+		      "instance using the same Redis and key_prefix."),
+	CONF_OPT_STRING(STORE, address, "127.0.0.1:6379", 1, NULL, 0,
+			"Redis server: `HOST:PORT`, `[IPV6]:PORT` or "
+			"`unix:PATH`."),
+	CONF_OPT_STRING(STORE, password, "", 0, NULL, CONF_SECRET,
+			"Redis AUTH password; empty: none."),
+	CONF_OPT_BOOL(STORE, tls, "false", 0,
+		      "TLS to Redis. Not supported by this build (hiredis "
+		      "0.14): `true` is refused."),
+	CONF_OPT_STRING(STORE, key_prefix, "sipguard:", 0, NULL, 0,
+			"Prefix of every Redis key and channel: instances "
+			"with the same prefix share state."),
+	CONF_OPT_STRING(STORE, instance, "", 0, NULL, 0,
+			"This instance's name in the cluster (A-Z a-z 0-9 . "
+			"_ -, at most 31); empty: a random one at start."),
+	CONF_OPT_INT(STORE, queue_max, "10000", 16, 1000000, 0,
+		     "Redis commands awaiting a reply, and unbans waiting "
+		     "for Redis to return; beyond it work is answered "
+		     "locally and resynchronised later."),
+	CONF_OPT_DURATION(STORE, timeout, "1s", 100, 60000, 0,
+			  "Connect and reply timeout; also bounds the startup "
+			  "load of shared bans."),
+	CONF_OPT_DURATION(STORE, reconnect_max, "10s", 200, 600000, 0,
+			  "Longest wait between reconnection attempts "
+			  "(backoff doubles from 100 ms)."),
+	CONF_OPT_INT(STORE, counters, "65536", 64, 4194304, 0,
+		     "Local counter and rate slots (memory backend, and the "
+		     "local view kept beside Redis)."),
+	CONF_OPT_END,
+};
+#undef STORE
+
+static const struct conf_section store_sec = {
+	.name = "store",
+	.size = sizeof(struct sg_conf_store),
+	.opts = store_opts,
+	.check = check_store,
+	.help = "State shared by several sipguard instances (bans, "
+		"concurrent-call counts, rates).",
+};
+
 static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
@@ -1185,6 +1253,8 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
 	CONF_OPT_SECTION(struct sg_conf, ops, ops_sec, 0, "Operations."),
+	CONF_OPT_SECTION(struct sg_conf, store, store_sec, 0,
+			 "Shared state (scale-out)."),
 	CONF_OPT_END,
 };
 

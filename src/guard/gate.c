@@ -114,6 +114,8 @@ struct gate {
 	uint64_t rng;
 	struct gate__allow allow;
 	struct gate_stats st; /* counters; sizes filled by gate_stats() */
+	gate_change_fn *hook; /* gate_set_hook(): shared-state sync */
+	void *hook_arg;
 };
 
 void gate_conf_default(struct gate_conf *c)
@@ -452,6 +454,16 @@ static void ban_text(struct banent *b, const char *rule, const char *reason)
 	snprintf(b->reason, sizeof(b->reason), "%s", reason ? reason : "");
 }
 
+/* Tell the hook (if any) about a ban just made or extended. */
+static void gate_notify(struct gate *g, const struct guard_src *src,
+			uint64_t now_ms, bool banned)
+{
+	struct gate_ban_info bi;
+
+	if (g->hook && gate_ban_get(g, src, now_ms, &bi) == 0)
+		g->hook(g->hook_arg, &bi, banned);
+}
+
 int gate_ban(struct gate *g, const struct guard_src *src, uint64_t duration_ms,
 	     const char *rule, const char *reason, uint64_t now_ms,
 	     uint64_t wall_ms)
@@ -473,6 +485,7 @@ int gate_ban(struct gate *g, const struct guard_src *src, uint64_t duration_ms,
 
 		b->expires_ms = max64(b->expires_ms, sat_add(now_ms, d));
 		ban_text(b, rule, reason);
+		gate_notify(g, src, now_ms, true);
 		return 0;
 	}
 	if (b) {
@@ -495,6 +508,7 @@ int gate_ban(struct gate *g, const struct guard_src *src, uint64_t duration_ms,
 	ban_text(b, rule, reason);
 	g->active++;
 	g->st.bans_total++;
+	gate_notify(g, src, now_ms, true);
 	return 0;
 }
 
@@ -509,7 +523,20 @@ int gate_unban(struct gate *g, const struct guard_src *src)
 	if (!b)
 		return -ENOENT;
 	ban_remove(g, b);
+	if (g->hook) {
+		struct gate_ban_info bi;
+
+		memset(&bi, 0, sizeof(bi));
+		bi.src = *src;
+		g->hook(g->hook_arg, &bi, false);
+	}
 	return 0;
+}
+
+void gate_set_hook(struct gate *g, gate_change_fn *fn, void *arg)
+{
+	g->hook = fn;
+	g->hook_arg = arg;
 }
 
 static const struct banent *ban_lookup(const struct gate *g,

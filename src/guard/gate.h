@@ -184,6 +184,16 @@ bool gate_allowed(const struct gate *g, const struct sg_addr *a);
 int gate_ban(struct gate *g, const struct guard_src *src, uint64_t duration_ms,
 	     const char *rule, const char *reason, uint64_t now_ms,
 	     uint64_t wall_ms);
+/*
+ * Change hook, for sharing bans between instances (guard/bansync.c): fn
+ * is told after every successful gate_ban() (banned true, the entry as
+ * gate_ban_get() reports it) and gate_unban() (banned false, only src
+ * filled).  Expiry is not reported (each instance expires on its own
+ * clock).  fn may not call back into the gate.  NULL removes it.
+ */
+typedef void gate_change_fn(void *arg, const struct gate_ban_info *info,
+			    bool banned);
+void gate_set_hook(struct gate *g, gate_change_fn *fn, void *arg);
 /* Lift the ban and forget the offences.  Returns 0 or -ENOENT. */
 int gate_unban(struct gate *g, const struct guard_src *src);
 bool gate_is_banned(const struct gate *g, const struct guard_src *src,

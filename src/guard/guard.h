@@ -202,6 +202,22 @@ int guard_ban(struct guard *g, const struct guard_src *src,
 int guard_unban(struct guard *g, const struct guard_src *src,
 		uint64_t now_ms, uint64_t wall_ms);
 struct gate *guard_gate_obj(struct guard *g);
+
+/* ------------------------------------- shared bans (bansync.c, issue 9) */
+
+struct store;
+struct loop;
+struct guard_sync;
+/*
+ * Share g's bans through s: local bans and unbans are published, other
+ * instances' are applied (rule, reason, remaining time).  Call before
+ * store_load() so the startup load lands in the gate.  g, s and l are
+ * borrowed and must outlive the sync.  0, -EINVAL or -ENOMEM.
+ */
+int guard_sync_new(struct guard_sync **gsp, struct guard *g, struct store *s,
+		   struct loop *l);
+/* Unhook and free; NULL does nothing. */
+void guard_sync_free(struct guard_sync *gs);
 struct rules *guard_rules(struct guard *g);
 
 #endif

@@ -7,3 +7,4 @@ GUARD_SRCS += src/guard/auth.c src/guard/authfail.c src/guard/creds.c src/guard/
 GUARD_SRCS += src/guard/guard.c
 GUARD_SRCS += src/guard/keytab.c src/guard/im.c src/guard/im_text.c src/guard/presence.c src/guard/pidf.c
 GUARD_SRCS += src/guard/dlgpolicy.c
+GUARD_SRCS += src/guard/bansync.c

@@ -1,0 +1,122 @@
+/*
+ * store_loop.c - hiredis' asynchronous context on our event loop: the
+ * five event hooks hiredis asks for (add/del read, add/del write,
+ * cleanup) become watches of the context's fd in loop.h.
+ *
+ * hiredis may free the context from inside redisAsyncHandleRead() (the
+ * connection broke, or a callback asked for it); it then calls cleanup,
+ * and the watch's own state is freed only once our fd handler is done
+ * with it (STYLE.md 5: never free an object inside its own callback).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+
+#include <hiredis/async.h>
+
+#include "core/loop.h"
+#include "core/mem.h"
+
+/* Owner: the attached context (freed by its cleanup hook). */
+struct watch {
+	redisAsyncContext *ac;
+	struct loop *l;
+	int fd;
+	unsigned mask;    /* what hiredis wants */
+	bool added;       /* fd registered with the loop */
+	bool in_handler;
+	bool dead;        /* cleaned up while in_handler: free after */
+};
+
+static void on_fd(struct loop *l, int fd, unsigned revents, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)l;
+	(void)fd;
+	w->in_handler = true;
+	if (revents & (LOOP_READ | LOOP_ERR))
+		redisAsyncHandleRead(w->ac);
+	if (!w->dead && (revents & LOOP_WRITE))
+		redisAsyncHandleWrite(w->ac);
+	w->in_handler = false;
+	if (w->dead)
+		mem_free(w);
+}
+
+static void apply(struct watch *w, unsigned mask)
+{
+	if (w->dead || mask == w->mask)
+		return;
+	w->mask = mask;
+	if (!mask) {
+		if (w->added)
+			(void)loop_fd_del(w->l, w->fd);
+		w->added = false;
+	} else if (w->added) {
+		(void)loop_fd_mod(w->l, w->fd, mask);
+	} else if (loop_fd_add(w->l, w->fd, mask, on_fd, w) == 0) {
+		w->added = true;
+	}
+}
+
+static void add_read(void *p)
+{
+	struct watch *w = p;
+
+	apply(w, w->mask | LOOP_READ);
+}
+
+static void del_read(void *p)
+{
+	struct watch *w = p;
+
+	apply(w, w->mask & ~(unsigned)LOOP_READ);
+}
+
+static void add_write(void *p)
+{
+	struct watch *w = p;
+
+	apply(w, w->mask | LOOP_WRITE);
+}
+
+static void del_write(void *p)
+{
+	struct watch *w = p;
+
+	apply(w, w->mask & ~(unsigned)LOOP_WRITE);
+}
+
+static void cleanup(void *p)
+{
+	struct watch *w = p;
+
+	apply(w, 0);
+	w->ac->ev.data = NULL;
+	if (w->in_handler)
+		w->dead = true;
+	else
+		mem_free(w);
+}
+
+int store__loop_attach(redisAsyncContext *ac, struct loop *l)
+{
+	struct watch *w;
+
+	if (!ac || !l || ac->ev.data)
+		return -EINVAL;
+	w = mem_zalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->ac = ac;
+	w->l = l;
+	w->fd = ac->c.fd;
+	ac->ev.data = w;
+	ac->ev.addRead = add_read;
+	ac->ev.delRead = del_read;
+	ac->ev.addWrite = add_write;
+	ac->ev.delWrite = del_write;
+	ac->ev.cleanup = cleanup;
+	return 0;
+}

@@ -1,0 +1,222 @@
+"""
+Issue 9, end to end: two sipguard instances share bans through a real
+redis-server (Debian's), started here on a port of this test's range
+and stopped by pid.
+
+Instance A listens on 127.0.0.11, B on 127.0.0.12 (ports 34060/34070);
+Redis on 127.0.0.1:34379; the "scanner" sends from 127.0.0.77..79.  A
+ban is observed the way an attacker sees it: an OPTIONS ping to the
+instance gets 200 while the source is free and nothing once it is
+banned.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BIN, udp_exchange
+
+CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
+REDIS_BIN = "/usr/bin/redis-server"
+REDIS_PORT = 34379
+SG_PORT, SG_IN = 34060, 34070
+A_IP, B_IP = "127.0.0.11", "127.0.0.12"
+SCAN = ["127.0.0.77", "127.0.0.78", "127.0.0.79"]
+
+
+class Redis:
+    """redis-server on loopback, no persistence: a restart loses all."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=5)
+        return r.stdout.decode().strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+            self.log.close()
+        self.proc = None
+
+
+@pytest.fixture
+def redis():
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-redis-")
+    r = Redis(tmp.name)
+    if not os.access(REDIS_BIN, os.X_OK):
+        pytest.skip("redis-server not installed (scripts/deps.sh)")
+    r.start()
+    yield r
+    r.stop()
+    tmp.cleanup()
+
+
+def config(tmp, ip, name, backend="redis", prefix="e2e:"):
+    return """
+log:
+  level: info
+guard:
+  control_socket: %(tmp)s/%(name)s.sock
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(ip)s:%(port)d" ]
+    route:
+      backends: [ "udp:127.0.0.1:34080" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(ip)s:%(inn)d" ]
+store:
+  backend: %(backend)s
+  address: 127.0.0.1:%(rport)d
+  instance: %(name)s
+  key_prefix: "%(prefix)s"
+  timeout: 500ms
+  reconnect_max: 1s
+""" % {"tmp": tmp, "name": name, "ip": ip, "port": SG_PORT, "inn": SG_IN,
+       "backend": backend, "rport": REDIS_PORT, "prefix": prefix}
+
+
+def ctl(tmp, name, *args):
+    r = subprocess.run([CTL, "-s", os.path.join(tmp, name + ".sock")] +
+                       list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=10)
+    return r.returncode, r.stdout.decode()
+
+
+def options(dst_ip, src, timeout=0.3):
+    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:34399;branch=z9hG4bK-st-%f;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:ping@%s>;tag=st\r\n"
+           "To: <sip:%s:%d>\r\n"
+           "Call-ID: store-e2e-%f\r\n"
+           "CSeq: 1 OPTIONS\r\n"
+           "User-Agent: e2e-phone\r\n"
+           "Content-Length: 0\r\n\r\n" % (dst_ip, SG_PORT, src, time.time(),
+                                         src, dst_ip, SG_PORT,
+                                         time.time())).encode()
+    r = udp_exchange((dst_ip, SG_PORT), msg, src=(src, 0), timeout=timeout)
+    return int(r.split(b" ", 2)[1]) if r else None
+
+
+def until(pred, timeout):
+    """Seconds until pred() held, or None."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if pred():
+            return time.time() - t0
+        time.sleep(0.02)
+    return None
+
+
+def two(sipguard, tmp):
+    a = sipguard(config(tmp, A_IP, "a"), ready="store: redis at")
+    b = sipguard(config(tmp, B_IP, "b"), ready="store: redis at")
+    assert a.wait_log("connected") and b.wait_log("connected")
+    return a, b
+
+
+def test_ban_on_a_drops_on_b_and_unban_on_b_frees_on_a(sipguard, redis,
+                                                        tmp_path):
+    tmp = str(tmp_path)
+    a, b = two(sipguard, tmp)
+    x = SCAN[0]
+    assert options(A_IP, x) == 200 and options(B_IP, x) == 200
+    rc, out = ctl(tmp, "a", "ban", x, "--for", "5m", "--reason", "scanner")
+    assert rc == 0, out
+    assert options(A_IP, x) is None
+    dt = until(lambda: options(B_IP, x, timeout=0.1) is None, 2.0)
+    assert dt is not None and dt < 1.0, "B still answers %s" % x
+    rc, out = ctl(tmp, "b", "bans")
+    assert x in out and "manual" in out and "scanner" in out, out
+    # Others pass on both.
+    assert options(B_IP, "127.0.0.1") == 200
+    # The record in Redis carries rule, reason and expiry.
+    rec = redis.cli("HGET", "e2e:bans", x)
+    assert rec.startswith("v1|") and rec.endswith("|manual|scanner"), rec
+    # Unban on B frees it on A.
+    rc, out = ctl(tmp, "b", "unban", x)
+    assert rc == 0, out
+    assert options(B_IP, x) == 200
+    dt = until(lambda: options(A_IP, x, timeout=0.1) == 200, 2.0)
+    assert dt is not None and dt < 1.0, "A still drops %s" % x
+    assert redis.cli("HGET", "e2e:bans", x) == ""
+
+
+def test_starting_instance_loads_bans(sipguard, redis, tmp_path):
+    tmp = str(tmp_path)
+    a = sipguard(config(tmp, A_IP, "a"), ready="store: redis at")
+    assert a.wait_log("connected")
+    x = SCAN[1]
+    rc, out = ctl(tmp, "a", "ban", x, "--for", "5m")
+    assert rc == 0, out
+    b = sipguard(config(tmp, B_IP, "b"), ready="listening")
+    assert b.wait_log("1 shared bans loaded"), b.log()
+    # Its very first answer to the scanner is silence.
+    assert options(B_IP, x) is None
+
+
+def test_redis_down_and_back(sipguard, redis, tmp_path):
+    tmp = str(tmp_path)
+    a, b = two(sipguard, tmp)
+    x1, x2, x3 = SCAN
+    assert ctl(tmp, "a", "ban", x1, "--for", "5m")[0] == 0
+    assert until(lambda: options(B_IP, x1, timeout=0.1) is None, 2.0)
+    redis.stop()
+    assert a.wait_log("unreachable") and b.wait_log("unreachable")
+    # Protection continues on local state; others still served.
+    for _ in range(20):
+        assert options(A_IP, x1, timeout=0.05) is None
+        assert options(B_IP, x1, timeout=0.05) is None
+    assert options(A_IP, "127.0.0.1") == 200
+    assert options(B_IP, "127.0.0.1") == 200
+    # Changes while Redis is away: a new ban on A, an unban on B.
+    assert ctl(tmp, "a", "ban", x2, "--for", "5m")[0] == 0
+    assert ctl(tmp, "b", "unban", x1)[0] == 0
+    assert ctl(tmp, "b", "ban", x3, "--for", "5m")[0] == 0
+    time.sleep(0.5)
+    assert a.log().count("unreachable") == 1, "logged once per outage"
+    redis.start()  # empty: no persistence
+    assert a.wait_log("is back") and b.wait_log("is back")
+    # Converged: x2 and x3 banned on both, x1 free on both.
+    assert until(lambda: options(B_IP, x2, timeout=0.1) is None, 3.0)
+    assert until(lambda: options(A_IP, x3, timeout=0.1) is None, 3.0)
+    assert until(lambda: options(A_IP, x1, timeout=0.1) == 200, 3.0)
+    assert options(B_IP, x1) == 200
+    keys = redis.cli("HKEYS", "e2e:bans").split()
+    assert sorted(keys) == sorted([x2, x3]), keys
+
+
+def test_memory_backend_is_alone(sipguard, tmp_path):
+    """No Redis, default backend: nothing is shared, nothing breaks."""
+    tmp = str(tmp_path)
+    sipguard(config(tmp, A_IP, "a", backend="memory"))
+    sipguard(config(tmp, B_IP, "b", backend="memory"))
+    x = SCAN[0]
+    assert ctl(tmp, "a", "ban", x, "--for", "5m")[0] == 0
+    assert options(A_IP, x) is None
+    time.sleep(0.3)
+    assert options(B_IP, x) == 200

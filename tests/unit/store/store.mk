@@ -1,0 +1,4 @@
+# Unit tests of the store layer (issue 9).
+UNIT_TESTS += store/test_store_codec store/test_store_mem store/test_store
+# Against a real redis-server on 127.0.0.1:34380 (skipped without one).
+UNIT_TESTS += store/test_store_redis
