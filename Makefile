@@ -14,7 +14,7 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libcrypto
+PKGS    := yaml-0.1 libcrypto libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
 

@@ -224,7 +224,7 @@ static int check_root(struct conf_ctx *c, const void *obj)
 	}
 	if (nlisten == 0)
 		return conf_fail(c, "zones", "no zone has a listen address");
-	return 0;
+	return conf__check_fraud(c, cf);
 }
 
 /* ------------------------------------------------------------ the table */
@@ -588,6 +588,8 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
 	CONF_OPT_SECTION(struct sg_conf, guard, guard_sec, 0,
 			 "Security policy."),
+	CONF_OPT_SECTION(struct sg_conf, fraud, conf__fraud_sec, 0,
+			 "Toll-fraud policy."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
 	CONF_OPT_END,
