@@ -44,7 +44,7 @@ static int check_prefix(const char *s, char *why, size_t whysz)
 {
 	const char *p = s[0] == '+' ? s + 1 : s;
 
-	if (!*p)
+	if (!*s)
 		return fail(why, whysz, "empty prefix");
 	for (; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || *p == '*' || *p == '#'))
@@ -66,6 +66,8 @@ static int check_digits(const char *s, char *why, size_t whysz)
 
 static int check_emergency(const char *s, char *why, size_t whysz)
 {
+	if (strcmp(s, "+") == 0)
+		return fail(why, whysz, "'+' is no number");
 	return check_prefix(s, why, whysz);
 }
 
