@@ -99,7 +99,7 @@ static bool is_sep(char c)
  */
 static enum dp_kind clean(struct str in, char *out, size_t *lenp)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, digits = 0;
 	bool name = false, bad = false;
 
 	*lenp = 0;
@@ -121,10 +121,12 @@ static enum dp_kind clean(struct str in, char *out, size_t *lenp)
 			continue;
 		}
 		if (is_digit(c) || c == '*' || c == '#') {
-			if (n > DP_NUM_MAX)
+			if (digits >= DP_NUM_MAX) {
 				bad = true;
-			else
+			} else {
 				out[n++] = c;
+				digits++;
+			}
 			continue;
 		}
 		if (c == '+')
@@ -191,7 +193,9 @@ static void to_global(struct dp_number *np, const char *d, size_t n,
 
 	if (d[0] == '+') {
 		ok = rewrite(np, "", d, n, 0);
-	} else if (starts(d, n, nb->intl_prefix)) {
+	} else if (nb->intl_prefix[0] &&
+		   strncmp(d, nb->intl_prefix, strlen(nb->intl_prefix)) == 0) {
+		/* "00" alone is an unfinished international number. */
 		ok = rewrite(np, "+", d, n, strlen(nb->intl_prefix));
 	} else if (nb->country_code[0] && starts(d, n, nb->natl_prefix)) {
 		snprintf(pre, sizeof(pre), "+%s", nb->country_code);
@@ -202,7 +206,8 @@ static void to_global(struct dp_number *np, const char *d, size_t n,
 	} else {
 		ok = rewrite(np, "", d, n, 0);
 	}
-	if (!ok || (np->s[0] == '+' && np->len < 2)) {
+	/* No country code starts with 0 (ITU-T E.164). */
+	if (!ok || (np->s[0] == '+' && (np->len < 2 || np->s[1] == '0'))) {
 		np->kind = DP_INVALID;
 		return;
 	}
@@ -248,7 +253,8 @@ bool dp_in_list(const struct dp_number *n, const char (*list)[16],
 {
 	size_t i;
 
-	if (n->kind == DP_NAME || n->kind == DP_INVALID)
+	/* An invalid number may still be one as dialled ("000"). */
+	if (n->kind == DP_NAME)
 		return false;
 	for (i = 0; i < count; i++)
 		if (list[i][0] && (strcmp(list[i], n->dialled) == 0 ||
@@ -304,7 +310,7 @@ static int compile(struct dp_rules *rs, struct dp_rule *r, const char *re,
 	pcre2_compile_context_free(cc);
 	if (r->re)
 		return 0;
-	if (code == PCRE2_ERROR_NOMEMORY)
+	if (code == PCRE2_ERROR_HEAP_FAILED || code == PCRE2_ERROR_NOMEMORY)
 		return -ENOMEM;
 	pcre2_get_error_message(code, msg, sizeof(msg));
 	snprintf(err, errsz, "%s: bad regex at %zu: %s", r->name, (size_t)off,

@@ -456,7 +456,8 @@ static void roll_day(const struct fraud *f, struct fr_user *u, uint64_t wall)
 	for (i = 0; i < gap && i < FR_MAX_GAP_DAYS; i++) {
 		uint32_t x = i == 0 ? u->today << FR_BASE_SHIFT : 0;
 
-		u->base = u->days == 0 ? x : u->base - u->base / 8 + x / 8;
+		u->base = u->days == 0 ? x :
+			  u->base - (u->base + 7) / 8 + x / 8;
 		if (u->days < UINT16_MAX)
 			u->days++;
 	}
