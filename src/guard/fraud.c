@@ -63,6 +63,10 @@ struct fr_call {
 	struct hnode hn;
 	struct fr_call *next_free;
 	uint64_t user_h, src_h;
+	uint64_t start;		/* monotonic ms */
+	uint32_t day;		/* day and hour learned at start */
+	uint8_t hour;
+	char cc[DP_CC_MAX + 1];
 	enum dp_kind kind;
 	struct sg_addr src;
 	uint16_t zone;
@@ -778,6 +782,10 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	f->free_calls = call->next_free;
 	memset(call, 0, sizeof(*call));
 	call->user_h = uh;
+	call->start = now;
+	call->hour = (uint8_t)(local_ms(f, wall) / FR_HOUR_MS % 24);
+	call->day = (uint32_t)(local_ms(f, wall) / FR_DAY_MS);
+	memcpy(call->cc, note->cc, sizeof(call->cc));
 	call->kind = note->kind;
 	call->src = note->src;
 	call->zone = note->zone;
@@ -826,9 +834,50 @@ static void short_call(struct fraud *f, struct fr_user *u,
 	     now, wall);
 }
 
+/* Take one event back from a window counter, in the window it fell in. */
+static void unwin(struct win_ctr *c, uint64_t at, uint32_t period)
+{
+	if (at >= c->start && c->cur)
+		c->cur--;
+	else if (at < c->start && at + period >= c->start && c->prev)
+		c->prev--;
+}
+
+/*
+ * A call answered with a Digest challenge (401/407) is the first half
+ * of one call: the UA repeats it with credentials at once.  Counted
+ * twice, it would make calls_per_second 1 refuse every authenticated
+ * call, and double the learned counts.  Take it back.
+ */
+static void refund(struct fraud *f, struct fr_user *u, struct fr_src *s,
+		   const struct fr_call *call)
+{
+	struct fr_cty *ct;
+
+	if (u) {
+		unwin(&u->cps, call->start, 1000);
+		unwin(&u->cpm, call->start, FR_MIN_MS);
+		unwin(&u->thr, call->start, FR_MIN_MS);
+		if (u->day == call->day && u->today)
+			u->today--;
+		if (u->hours[call->hour] && u->hours_total) {
+			u->hours[call->hour]--;
+			u->hours_total--;
+		}
+	}
+	if (s) {
+		unwin(&s->cps, call->start, 1000);
+		unwin(&s->cpm, call->start, FR_MIN_MS);
+	}
+	if (call->kind == DP_INTERNATIONAL &&
+	    (ct = slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask,
+			   cty_hash(f, call->user_h, call->cc), 0, false)))
+		unwin(&ct->hour, call->start, FR_HOUR_MS);
+}
+
 void fraud_call_end(struct fraud *f, struct str call_id,
-		    struct str caller_tag, uint64_t talk_ms, uint64_t now,
-		    uint64_t wall)
+		    struct str caller_tag, uint64_t talk_ms, int status,
+		    uint64_t now, uint64_t wall)
 {
 	const struct sg_conf_fraud_short *sc;
 	struct fr_call *call;
@@ -854,8 +903,10 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	if (s && s->k.busy)
 		s->k.busy--;
 	sc = &f->c->anomaly.short_calls;
-	if (u && sc->count && call->kind == DP_INTERNATIONAL &&
-	    talk_ms < (uint64_t)sc->shorter_than)
+	if (status == 401 || status == 407)
+		refund(f, u, s, call);
+	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
+		 talk_ms < (uint64_t)sc->shorter_than)
 		short_call(f, u, call, now, wall);
 	call->next_free = f->free_calls;
 	f->free_calls = call;

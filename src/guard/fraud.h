@@ -139,11 +139,16 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 			  struct str call_id, struct str caller_tag,
 			  uint64_t now_ms, uint64_t wall_ms);
 
-/* The call (call_id, caller_tag) ended after talk_ms of conversation (0:
- * never answered).  Unknown calls are ignored. */
+/*
+ * The call (call_id, caller_tag) ended after talk_ms of conversation (0:
+ * never answered); status: the final answer to its INVITE (0: none).  A
+ * 401/407 challenge takes the call back out of the rates and learned
+ * counts (its authenticated retry is the same call).  Unknown calls are
+ * ignored.
+ */
 void fraud_call_end(struct fraud *f, struct str call_id,
-		    struct str caller_tag, uint64_t talk_ms, uint64_t now_ms,
-		    uint64_t wall_ms);
+		    struct str caller_tag, uint64_t talk_ms, int status,
+		    uint64_t now_ms, uint64_t wall_ms);
 
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);

@@ -541,8 +541,8 @@ void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
 	talk = d->answer_mono && now_ms > d->answer_mono ?
 		       now_ms - d->answer_mono : 0;
 	fraud_call_end(g->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
-		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk, now_ms,
-		       wall_ms);
+		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk,
+		       d->final_status, now_ms, wall_ms);
 }
 
 void guard_set_load(struct guard *g, unsigned percent)

@@ -194,7 +194,7 @@ static struct res call(struct fraud *f, const char *user, const char *num,
 static void end(struct fraud *f, const char *cid, uint64_t talk,
 		uint64_t now, uint64_t wall)
 {
-	fraud_call_end(f, str_cstr(cid), STR("t"), talk, now, wall);
+	fraud_call_end(f, str_cstr(cid), STR("t"), talk, 200, now, wall);
 }
 
 /* ------------------------------------------------------------ policy */
@@ -278,7 +278,7 @@ static void test_zones_listed_and_no_classes(void **state)
 	assert_int_equal(fraud_call_start(f, &(struct fraud_note){ .active =
 							     true },
 					  STR("x"), STR("y"), 1, WALL0), 0);
-	fraud_call_end(f, STR("x"), STR("y"), 0, 1, WALL0);
+	fraud_call_end(f, STR("x"), STR("y"), 0, 0, 1, WALL0);
 	fraud_free(f);
 	fraud_free(NULL);
 	assert_no_leaks();
@@ -357,6 +357,35 @@ static void test_rates(void **state)
 	/* Refused attempts are not counted: after the minute, calls pass. */
 	t += 2 * MIN;
 	assert_int_equal(call(f, "carol", "0201", t, WALL0, NULL, 0).status, 0);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
+/* A challenged INVITE and its authenticated retry are one call. */
+static void test_challenge_not_counted_twice(void **state)
+{
+	struct fraud *f;
+	char cid[32];
+
+	(void)state;
+	base_conf();
+	C.classes[1].calls_per_second = 1;
+	C.classes[1].calls_per_country_per_hour = 1;
+	C.per_source.calls_per_second = 1;
+	f = mk();
+	assert_int_equal(call(f, "alice", "0049301", 10 * SEC, WALL0, cid,
+			      32).status, 0);
+	fraud_call_end(f, str_cstr(cid), STR("t"), 0, 407, 10 * SEC + 20,
+		       WALL0);
+	/* The retry with credentials: would be over every limit if the
+	 * challenged attempt still counted. */
+	assert_int_equal(call(f, "alice", "0049301", 10 * SEC + 40, WALL0, cid,
+			      32).status, 0);
+	end(f, cid, 0, 10 * SEC + 50, WALL0);
+	/* It counts once: a second call to Germany this hour is over. */
+	assert_string_equal(call(f, "alice", "0049301", 20 * SEC, WALL0, cid,
+				 32).rule, FRAUD_R_COUNTRY);
+	assert_int_equal(fraud_calls(f), 0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -706,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_zones_listed_and_no_classes),
 		cmocka_unit_test(test_concurrent_and_release),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_challenge_not_counted_twice),
 		cmocka_unit_test(test_country_per_hour),
 		cmocka_unit_test(test_source_limits),
 		cmocka_unit_test(test_call_table_full),
