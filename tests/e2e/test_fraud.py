@@ -251,3 +251,44 @@ def test_monitor_mode_lets_denied_call_pass(sipguard, tmp_path):
     time.sleep(0.3)
     uas.stop()
     assert len(uas_invites(uas)) == 1
+
+
+def test_class_of_the_authenticated_user(sipguard, tmp_path):
+    """Local authentication: the class is the verified user's.  1001 may
+    call abroad (class world), 1002 (default class local) may not; the
+    refusal comes after a successful authentication."""
+    import hashlib
+    tmp = str(tmp_path)
+    realm = "fraud.test"
+    creds = os.path.join(tmp, "credentials")
+    with open(creds, "w") as f:
+        for u in ("1001", "1002"):
+            ha1 = hashlib.md5(("%s:%s:pw%s" % (u, realm, u)).encode())
+            f.write("%s:%s:%s\n" % (u, realm, ha1.hexdigest()))
+    auth = ("guard:\n  auth:\n    mode: local\n    realm: %s\n"
+            "    credentials: %s\n    sha256: false\n" % (realm, creds))
+    cfg = config(tmp).replace("sip:\n", auth + "sip:\n", 1).replace(
+        "    - { user: globetrotter, class: world }\n",
+        "    - { user: \"1001\", class: world }\n")
+    sipguard(cfg)
+    uas = Sipp("uas_rr.xml", (IP, UAS), calls=0, extra=["-trace_msg"])
+    time.sleep(0.3)
+
+    def caller(user, port, timeout=30):
+        return Sipp("uac_auth.xml", (IP, port), (IP, SG_OUT), calls=1,
+                    service="0049301234567",
+                    extra=["-au", user, "-ap", "pw" + user, "-key", "caller",
+                           user, "-auth_uri",
+                           "0049301234567@%s:%d" % (IP, SG_OUT)],
+                    timeout=timeout)
+
+    ok = caller("1001", UAC)
+    assert ok.wait(30) == 0, ok.errors()[-2000:]
+    bad = caller("1002", UAC + 1, timeout=5)
+    assert bad.wait(30) != 0
+    ev = wait_lines(os.path.join(tmp, "events.json"),
+                    lambda l: l["rule"] == "dial-denied")
+    assert ev and ev[0]["user"] == "1002" and ev[0]["status"] == 403, ev
+    time.sleep(0.3)
+    uas.stop()
+    assert len(uas_invites(uas)) == 1, uas_invites(uas)
