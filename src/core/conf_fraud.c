@@ -136,8 +136,8 @@ static const struct conf_section rule_sec = {
 	.opts = rule_opts,
 	.check = check_rule,
 	.help = "One dial rule. For a call, the rules of the caller's class "
-		"and zone are tried in order; the first whose prefixes or regex "
-		"match the normalised number decides (both given: either "
+		"and zone are tried in order; the first whose prefixes or "
+		"regex match the normalised number decides (both given: either "
 		"matches).",
 };
 
@@ -390,7 +390,7 @@ static int check_rules(struct conf_ctx *c, const struct sg_conf *cf)
 
 	for (i = 0; i < f->n_classes; i++)
 		for (j = 0; j < i; j++)
-			if (strcmp(f->classes[j].name, f->classes[i].name) == 0) {
+			if (!strcmp(f->classes[j].name, f->classes[i].name)) {
 				snprintf(rel, sizeof(rel),
 					 "fraud.classes[%zu].name", i);
 				return conf_fail(c, rel, "class '%s' defined "

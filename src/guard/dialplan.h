@@ -20,7 +20,8 @@
  *          prefixed with it (tel:7042;phone-context=+1212);
  *        anything else (short codes, extensions, "*72") stays as is.
  * The international prefix is tried before the national one ("00" and
- * "0").  A "+" number whose country code would start with 0 is invalid.  Emergency numbers are compared with both the dialled digits
+ * "0").  A "+" number whose country code would start with 0 is
+ * invalid.  Emergency numbers are compared with both the dialled digits
  * (after step 2) and the normalised form, exactly.
  *
  * Kinds: a "+" number in our country code is DP_NATIONAL, any other "+"

@@ -1,9 +1,8 @@
 /*
  * fraud.c - toll-fraud checks of new calls: user classes, dial policy,
- * call limits per user and per source, the call table, and the anomaly
- * rules (short international calls, unusual hours, daily baseline) with
- * their graded actions.  See fraud.h for the flow and docs/fraud.md for
- * the administrator's view.
+ * call limits per user and per source, the tables and the call table.
+ * The anomaly rules and their learned state are in fraud_learn.c.  See
+ * fraud.h for the flow and docs/fraud.md for the administrator's view.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,98 +13,8 @@
 #include "core/htab.h"
 #include "core/mem.h"
 #include "core/siphash.h"
-#include "guard/fraud.h"
-#include "guard/window.h"
+#include "guard/fraud_int.h"
 #include "sip/sip.h"
-
-enum {
-	FR_WAYS = 4,			/* set-associative tables */
-	FR_HOUR_MS = 3600 * 1000,
-	FR_DAY_MS = 24 * FR_HOUR_MS,
-	FR_MIN_MS = 60 * 1000,
-	FR_HOURS_CAP = 10000,		/* histogram halves past this */
-	FR_BASE_SHIFT = 4,		/* baseline in 1/16 calls */
-	FR_MAX_GAP_DAYS = 60,		/* idle days folded into the mean */
-};
-
-/* First member of every table entry. */
-struct fr_slot {
-	uint64_t h;		/* 0: free */
-	uint64_t seen;		/* last use, monotonic ms */
-	uint32_t busy;		/* calls up: not evicted while > 0 */
-};
-
-struct fr_user {
-	struct fr_slot k;	/* busy = concurrent calls */
-	struct win_ctr cps, cpm, shortc, thr;
-	uint64_t blocked_until, throttled_until, short_quiet_until;
-	uint16_t hours[24];
-	uint32_t hours_total;
-	uint32_t hours_alerted;	/* hour number (wall) of the last alert */
-	uint32_t day;		/* day number of `today` */
-	uint32_t today;		/* calls that day */
-	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
-	uint16_t days;		/* days learned */
-	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
-};
-
-struct fr_src {
-	struct fr_slot k;	/* busy = concurrent calls */
-	struct win_ctr cps, cpm;
-};
-
-struct fr_cty {
-	struct fr_slot k;
-	struct win_ctr hour;
-};
-
-struct fr_call {
-	struct hnode hn;
-	struct fr_call *next_free;
-	uint64_t user_h, src_h;
-	uint64_t start;		/* monotonic ms */
-	uint32_t day;		/* day and hour learned at start */
-	uint8_t hour;
-	char cc[DP_CC_MAX + 1];
-	enum dp_kind kind;
-	struct sg_addr src;
-	uint16_t zone;
-	char user[FRAUD_USER_MAX];
-	uint8_t user_len;
-};
-
-struct fr_map {
-	const char *user;	/* "*": zone default */
-	int zone;		/* -1: every zone */
-	uint8_t cls;
-};
-
-/* Owner: the guard (fraud_new/fraud_free). */
-struct fraud {
-	struct sg_conf_fraud *c;	/* our copy */
-	struct dp_numbering nb;
-	struct dp_rules *rules;
-	const char *cls_names[CONF_MAX_FRAUD_CLASSES];
-	unsigned ncls, def_cls;
-	struct fr_map map[CONF_MAX_FRAUD_USERS];
-	size_t nmap;
-	uint32_t zones;			/* bit per checked zone */
-	fraud_alert_fn *alert;
-	void *alert_arg;
-	uint8_t key[SIPHASH_KEY_LEN];
-
-	struct fr_user *users;
-	size_t users_mask;		/* sets - 1 */
-	struct fr_src *srcs;
-	size_t srcs_mask;
-	struct fr_cty *ctys;
-	size_t ctys_mask;
-	struct fr_call *calls;
-	struct fr_call *free_calls;
-	struct htab ch;
-	size_t ncalls;
-	char why[FRAUD_WHY_MAX];
-};
 
 static const char *const rule_names[] = {
 	FRAUD_R_DIAL, FRAUD_R_CONCURRENT, FRAUD_R_RATE, FRAUD_R_COUNTRY,
@@ -140,7 +49,7 @@ static size_t pow2_sets(int64_t entries)
  * reset to zero.  NULL when absent (or every way is busy).  now 0 is
  * a peek that leaves the entry's age alone.
  */
-static void *slot_get(void *base, size_t stride, size_t mask, uint64_t h,
+void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
 		      uint64_t now, bool create)
 {
 	char *set = (char *)base + ((h >> 8) & mask) * FR_WAYS * stride;
@@ -195,7 +104,7 @@ static uint64_t src_hash(const struct fraud *f, const struct sg_addr *a)
 	return hash_of(f, s.b, s.len, s.family == AF_INET6 ? 's' : 'S');
 }
 
-static uint64_t cty_hash(const struct fraud *f, uint64_t user_h,
+uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 			 const char *cc)
 {
 	uint8_t b[8 + DP_CC_MAX];
@@ -430,132 +339,9 @@ unsigned fraud_user_calls(const struct fraud *f, struct str user)
 
 	if (!f || !f->ncls)
 		return 0;
-	u = slot_get(f->users, sizeof(*f->users), f->users_mask,
-		     hash_of(f, user.p, user.len, 'u'), 0, false);
+	u = fraud__slot_get(f->users, sizeof(*f->users), f->users_mask,
+			    hash_of(f, user.p, user.len, 'u'), 0, false);
 	return u ? u->k.busy : 0;
-}
-
-/* ---------------------------------------------------------- anomaly */
-
-static uint64_t local_ms(const struct fraud *f, uint64_t wall)
-{
-	int64_t off = f->c->anomaly.utc_offset * FR_MIN_MS;
-
-	return off < 0 && (uint64_t)-off > wall ? 0 : wall + (uint64_t)off;
-}
-
-/* Move u to the day of `wall`, folding the days since into the mean
- * (an exponential mean over about 8 days; idle days count as 0). */
-static void roll_day(const struct fraud *f, struct fr_user *u, uint64_t wall)
-{
-	uint32_t day = (uint32_t)(local_ms(f, wall) / FR_DAY_MS), gap, i;
-
-	if (u->days == 0 && u->today == 0) {
-		u->day = day;
-		return;
-	}
-	if (day <= u->day)
-		return;
-	gap = day - u->day;
-	for (i = 0; i < gap && i < FR_MAX_GAP_DAYS; i++) {
-		uint32_t x = i == 0 ? u->today << FR_BASE_SHIFT : 0;
-
-		u->base = u->days == 0 ? x :
-			  u->base - (u->base + 7) / 8 + x / 8;
-		if (u->days < UINT16_MAX)
-			u->days++;
-	}
-	u->day = day;
-	u->today = 0;
-}
-
-/* Report a fired anomaly rule and apply its action unless monitored. */
-static void fire(struct fraud *f, struct fr_user *u, const char *rule,
-		  int action, struct str user, const struct sg_addr *src,
-		  uint16_t zone, uint64_t now, uint64_t wall)
-{
-	const struct sg_conf_fraud_anomaly *a = &f->c->anomaly;
-	struct fraud_alert al = {
-		.rule = rule, .user = user, .src = src, .zone = zone,
-		.why = f->why,
-		.action = action == CONF_FRAUD_BLOCK ? FRAUD_BLOCK :
-			  action == CONF_FRAUD_THROTTLE ? FRAUD_THROTTLE :
-							  FRAUD_ALERT,
-	};
-
-	if (f->alert && !f->alert(f->alert_arg, &al, now, wall))
-		return;
-	if (al.action == FRAUD_BLOCK)
-		u->blocked_until = now + (uint64_t)a->block_time;
-	else if (al.action == FRAUD_THROTTLE)
-		u->throttled_until = now + (uint64_t)a->throttle_time;
-}
-
-/* Unusual hour: few of the user's learned calls within an hour of now. */
-static void check_hours(struct fraud *f, struct fr_user *u, struct str user,
-			const struct sg_addr *src, uint16_t zone,
-			uint64_t now, uint64_t wall)
-{
-	const struct sg_conf_fraud_hours *c = &f->c->anomaly.odd_hours;
-	uint64_t lt = local_ms(f, wall);
-	unsigned h = (unsigned)(lt / FR_HOUR_MS % 24);
-	uint32_t hour_no = (uint32_t)(lt / FR_HOUR_MS) + 1, near;
-
-	if (!c->after_calls || u->hours_total < (uint64_t)c->after_calls ||
-	    u->hours_alerted == hour_no)
-		return;
-	near = (uint32_t)u->hours[(h + 23) % 24] + u->hours[h] +
-	       u->hours[(h + 1) % 24];
-	if ((uint64_t)near * 100 >= (uint64_t)c->rare_percent * u->hours_total)
-		return;
-	u->hours_alerted = hour_no;
-	snprintf(f->why, sizeof(f->why), "call at %02u h, outside the user's "
-		 "usual hours (%u of %u calls near it)", h, near,
-		 u->hours_total);
-	fire(f, u, FRAUD_R_HOURS, c->action, user, src, zone, now, wall);
-}
-
-/* Today's calls far above the learned daily mean. */
-static void check_baseline(struct fraud *f, struct fr_user *u,
-			   struct str user, const struct sg_addr *src,
-			   uint16_t zone, uint64_t now, uint64_t wall)
-{
-	const struct sg_conf_fraud_baseline *c = &f->c->anomaly.baseline;
-	uint64_t limit;
-
-	roll_day(f, u, wall);
-	if (!c->factor || u->days < c->min_days ||
-	    u->base_alerted == u->day + 1)
-		return;
-	limit = ((uint64_t)u->base * (uint64_t)c->factor) >> FR_BASE_SHIFT;
-	if (limit < (uint64_t)c->min_calls)
-		limit = (uint64_t)c->min_calls;
-	if ((uint64_t)u->today + 1 <= limit)
-		return;
-	u->base_alerted = u->day + 1;
-	snprintf(f->why, sizeof(f->why), "%u calls today, usual %u.%02u a "
-		 "day (limit %llu)", u->today + 1, u->base >> FR_BASE_SHIFT,
-		 (u->base & 15) * 100 / 16, (unsigned long long)limit);
-	fire(f, u, FRAUD_R_BASELINE, c->action, user, src, zone, now, wall);
-}
-
-/* Learn a call that went through: hour of day and daily count. */
-static void learn(struct fraud *f, struct fr_user *u, uint64_t wall)
-{
-	unsigned h = (unsigned)(local_ms(f, wall) / FR_HOUR_MS % 24), i;
-
-	roll_day(f, u, wall);
-	u->today++;
-	u->hours[h]++;
-	u->hours_total++;
-	/* Halve now and then: old habits fade, counters never overflow. */
-	if (u->hours_total >= FR_HOURS_CAP) {
-		u->hours_total = 0;
-		for (i = 0; i < 24; i++) {
-			u->hours[i] /= 2;
-			u->hours_total += u->hours[i];
-		}
-	}
 }
 
 /* ------------------------------------------------------------ checks */
@@ -634,8 +420,8 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 		return FRAUD_R_RATE;
 	}
 	if (c->calls_per_country_per_hour && num->kind == DP_INTERNATIONAL &&
-	    (ct = slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask,
-			   cty_hash(f, user_h, num->cc), 0, false)) &&
+	    (ct = fraud__cty(f, fraud__cty_hash(f, user_h, num->cc), 0,
+			     false)) &&
 	    over(&ct->hour, now, FR_HOUR_MS, c->calls_per_country_per_hour)) {
 		snprintf(f->why, sizeof(f->why), "over %lld calls an hour to "
 			 "+%s (class %s)",
@@ -729,8 +515,7 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 		return;
 	}
 	uh = hash_of(f, user.p, user.len, 'u');
-	u = slot_get(f->users, sizeof(*f->users), f->users_mask, uh, now,
-		     true);
+	u = fraud__user(f, uh, now, true);
 	if (!u) {
 		/* Every way holds a user with calls up: an attacker
 		 * rotating names cannot evict them; refuse instead. */
@@ -738,16 +523,15 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 		refuse(f, v, FRAUD_R_TABLE, 503);
 		return;
 	}
-	check_baseline(f, u, user, src, zone, now, wall);
-	check_hours(f, u, user, src, zone, now, wall);
+	fraud__check_baseline(f, u, user, src, zone, now, wall);
+	fraud__check_hours(f, u, user, src, zone, now, wall);
 	rule = held(f, u, now);
 	if (!rule && !f->free_calls) {
 		snprintf(f->why, sizeof(f->why), "%zu calls tracked: table "
 			 "full", f->ncalls);
 		rule = FRAUD_R_TABLE;
 	}
-	s = slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask,
-		     src_hash(f, src), now, true);
+	s = fraud__src(f, src_hash(f, src), now, true);
 	if (!rule)
 		rule = limits(f, u, s, cls, &num, uh, now);
 	if (rule) {
@@ -774,17 +558,15 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	ch = call_hash(f, call_id, caller_tag);
 	if (htab_find(&f->ch, ch, call_eq, NULL))
 		return 0;
-	u = slot_get(f->users, sizeof(*f->users), f->users_mask, uh, now,
-		     true);
-	s = slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask,
-		     src_hash(f, &note->src), now, true);
+	u = fraud__user(f, uh, now, true);
+	s = fraud__src(f, src_hash(f, &note->src), now, true);
 	call = f->free_calls;
 	f->free_calls = call->next_free;
 	memset(call, 0, sizeof(*call));
 	call->user_h = uh;
 	call->start = now;
-	call->hour = (uint8_t)(local_ms(f, wall) / FR_HOUR_MS % 24);
-	call->day = (uint32_t)(local_ms(f, wall) / FR_DAY_MS);
+	call->hour = (uint8_t)(fraud__local_ms(f, wall) / FR_HOUR_MS % 24);
+	call->day = (uint32_t)(fraud__local_ms(f, wall) / FR_DAY_MS);
 	memcpy(call->cc, note->cc, sizeof(call->cc));
 	call->kind = note->kind;
 	call->src = note->src;
@@ -799,7 +581,7 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 		win_ctr_add(&u->cpm, now, FR_MIN_MS, 1);
 		if (u->throttled_until > now)
 			win_ctr_add(&u->thr, now, FR_MIN_MS, 1);
-		learn(f, u, wall);
+		fraud__learn(f, u, wall);
 	}
 	if (s) {
 		call->src_h = s->k.h;
@@ -808,71 +590,10 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 		win_ctr_add(&s->cpm, now, FR_MIN_MS, 1);
 	}
 	if (note->kind == DP_INTERNATIONAL &&
-	    (ct = slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask,
-			   cty_hash(f, uh, note->cc), now, true)))
+	    (ct = fraud__cty(f, fraud__cty_hash(f, uh, note->cc), now, true)))
 		win_ctr_add(&ct->hour, now, FR_HOUR_MS, 1);
 	(void)user;
 	return (uint64_t)f->c->classes[note->cls].max_call_duration;
-}
-
-/* A short international call: count it, raise on a burst. */
-static void short_call(struct fraud *f, struct fr_user *u,
-		       const struct fr_call *call, uint64_t now,
-		       uint64_t wall)
-{
-	const struct sg_conf_fraud_short *c = &f->c->anomaly.short_calls;
-	uint32_t n;
-
-	n = win_ctr_add(&u->shortc, now, (uint32_t)c->window, 1);
-	if (n <= (uint64_t)c->count || u->short_quiet_until > now)
-		return;
-	u->short_quiet_until = now + (uint64_t)c->window;
-	snprintf(f->why, sizeof(f->why), "%u short international calls in "
-		 "%lld s", n, (long long)c->window / 1000);
-	fire(f, u, FRAUD_R_SHORT, c->action,
-	     str_make(call->user, call->user_len), &call->src, call->zone,
-	     now, wall);
-}
-
-/* Take one event back from a window counter, in the window it fell in. */
-static void unwin(struct win_ctr *c, uint64_t at, uint32_t period)
-{
-	if (at >= c->start && c->cur)
-		c->cur--;
-	else if (at < c->start && at + period >= c->start && c->prev)
-		c->prev--;
-}
-
-/*
- * A call answered with a Digest challenge (401/407) is the first half
- * of one call: the UA repeats it with credentials at once.  Counted
- * twice, it would make calls_per_second 1 refuse every authenticated
- * call, and double the learned counts.  Take it back.
- */
-static void refund(struct fraud *f, struct fr_user *u, struct fr_src *s,
-		   const struct fr_call *call)
-{
-	struct fr_cty *ct;
-
-	if (u) {
-		unwin(&u->cps, call->start, 1000);
-		unwin(&u->cpm, call->start, FR_MIN_MS);
-		unwin(&u->thr, call->start, FR_MIN_MS);
-		if (u->day == call->day && u->today)
-			u->today--;
-		if (u->hours[call->hour] && u->hours_total) {
-			u->hours[call->hour]--;
-			u->hours_total--;
-		}
-	}
-	if (s) {
-		unwin(&s->cps, call->start, 1000);
-		unwin(&s->cpm, call->start, FR_MIN_MS);
-	}
-	if (call->kind == DP_INTERNATIONAL &&
-	    (ct = slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask,
-			   cty_hash(f, call->user_h, call->cc), 0, false)))
-		unwin(&ct->hour, call->start, FR_HOUR_MS);
 }
 
 void fraud_call_end(struct fraud *f, struct str call_id,
@@ -894,20 +615,18 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	call = HTAB_ENTRY(n, struct fr_call, hn);
 	htab_remove(&f->ch, n);
 	f->ncalls--;
-	u = slot_get(f->users, sizeof(*f->users), f->users_mask, call->user_h,
-		     now, false);
+	u = fraud__user(f, call->user_h, now, false);
 	if (u && u->k.busy)
 		u->k.busy--;
-	s = call->src_h ? slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask,
-				   call->src_h, now, false) : NULL;
+	s = call->src_h ? fraud__src(f, call->src_h, now, false) : NULL;
 	if (s && s->k.busy)
 		s->k.busy--;
 	sc = &f->c->anomaly.short_calls;
 	if (status == 401 || status == 407)
-		refund(f, u, s, call);
+		fraud__refund(f, u, s, call);
 	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
 		 talk_ms < (uint64_t)sc->shorter_than)
-		short_call(f, u, call, now, wall);
+		fraud__short_call(f, u, call, now, wall);
 	call->next_free = f->free_calls;
 	f->free_calls = call;
 }

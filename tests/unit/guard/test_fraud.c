@@ -219,7 +219,7 @@ static void test_dial_policy(void **state)
 		{ "carol", "tel:+442079460000", 0, 0, NULL },
 		{ "alice", "0049301234", 0, 0, NULL },	/* world */
 		{ "alice", "09001234567", 0, 403, FRAUD_R_DIAL },
-		{ "alice", "bob", 0, 403, FRAUD_R_DIAL },	/* names denied */
+		{ "alice", "bob", 0, 403, FRAUD_R_DIAL },	/* no names */
 		{ "alice", "0049301234", 2, 0, NULL },	/* any zone */
 		{ "carol", "02079460000", 2, 403, FRAUD_R_DIAL }, /* barred */
 		{ "carol", "999", 2, 0, NULL },		/* still emergency */
