@@ -328,6 +328,36 @@ static void test_concurrent_and_release(void **state)
 	assert_no_leaks();
 }
 
+/* Calls whose Call-IDs share a long prefix are still two calls. */
+static void test_long_call_ids(void **state)
+{
+	char a[600], b[600];
+	struct fraud *f;
+	struct res r;
+
+	(void)state;
+	base_conf();
+	C.classes[0].max_concurrent = 2;
+	f = mk();
+	memset(a, 'x', sizeof(a) - 2);
+	memcpy(b, a, sizeof(a));
+	a[sizeof(a) - 2] = 'a';
+	b[sizeof(b) - 2] = 'b';
+	a[sizeof(a) - 1] = b[sizeof(b) - 1] = '\0';
+	r = check(f, "carol", "0201", 1000, WALL0);
+	(void)fraud_call_start(f, &r.note, str_cstr(a), STR("t"), 1000, WALL0);
+	r = check(f, "carol", "0201", 1000, WALL0);
+	(void)fraud_call_start(f, &r.note, str_cstr(b), STR("t"), 1000, WALL0);
+	assert_int_equal(fraud_calls(f), 2);
+	assert_string_equal(check(f, "carol", "0201", 1000, WALL0).rule,
+			    FRAUD_R_CONCURRENT);
+	end(f, a, 0, 2000, WALL0);
+	end(f, b, 0, 2000, WALL0);
+	assert_int_equal(fraud_calls(f), 0);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
 static void test_rates(void **state)
 {
 	struct fraud *f;
@@ -734,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_dial_policy),
 		cmocka_unit_test(test_zones_listed_and_no_classes),
 		cmocka_unit_test(test_concurrent_and_release),
+		cmocka_unit_test(test_long_call_ids),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_challenge_not_counted_twice),
 		cmocka_unit_test(test_country_per_hour),
