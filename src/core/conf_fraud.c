@@ -109,7 +109,7 @@ static const struct conf_opt rule_opts[] = {
 		      "`allow` or `deny` a number this rule matches."),
 	CONF_OPT_STRLIST(RULE, prefixes, 0, check_prefix, RL,
 			 "Normalised number prefixes (`+44900`, `+88`, "
-			 "`+`: every international number)."),
+			 "`+`: every number in international form)."),
 	CONF_OPT_STRING(RULE, regex, "", 0, check_regex, RL,
 			"PCRE2 regular expression on the normalised number "
 			"(anchor it: `^\\\\+44(9|87)`)."),
