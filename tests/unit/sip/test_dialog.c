@@ -598,13 +598,15 @@ static void test_own_max_duration(void **state)
 	assert_int_equal(nends, 1);
 	assert_int_equal(ends[0].reason, SIP_DLG_END_MAX_DURATION);
 	assert_int_equal(expired[0], SIP_DLG_END_MAX_DURATION);
-	assert_int_equal(sip_dlg_set_max_duration(d, 1000), -EINVAL);
 	assert_int_equal(sip_dlg_set_max_duration(NULL, 1000), -EINVAL);
 	d = answered("p@x", ANS_EXTRA);
 	assert_int_equal(sip_dlg_set_max_duration(d, 500), 0);
 	assert_int_equal(sip_dlg_set_max_duration(d, 0), 0);
 	run_to(60000);
 	assert_int_equal(nends, 1);
+	/* An ended dialog (valid until the wheel runs again) is refused. */
+	assert_int_equal(sip_dlg_end(d, SIP_DLG_END_POLICY), 0);
+	assert_int_equal(sip_dlg_set_max_duration(d, 1000), -EINVAL);
 }
 
 static void test_no_answer(void **state)
