@@ -22,7 +22,8 @@ brackets): BENCH_CALLS [20000] dialogs held for the memory test,
 BENCH_CPU_RATE [200] and BENCH_CPU_SECONDS [10], BENCH_RATES
 [500,1000,2000,4000,8000,16000,32000] and BENCH_STEP_SECONDS [5],
 BENCH_HOLD_RATE [1000], BENCH_PROXIES [sipguard,kamailio], BENCH_NICE
-[-10] priority of the proxies and sipps (needs root; 0: unchanged).
+[-10] priority of the proxies and sipps (needs root; 0: unchanged),
+BENCH_TESTS [cpu,rate,memory] which measurements to run.
 """
 import argparse
 import json
@@ -1004,9 +1005,12 @@ class Run:
         try:
             self.start()
             self.smoke()
-            self.cpu_per_call()
-            self.max_rate()
-            self.memory()
+            if "cpu" in self.opts.tests:
+                self.cpu_per_call()
+            if "rate" in self.opts.tests:
+                self.max_rate()
+            if "memory" in self.opts.tests:
+                self.memory()
         except Exception as e:      # report and carry on to the next proxy
             self.res["error"] = str(e)
             log("%s: ERROR: %s" % (self.proxy.name, e))
@@ -1103,11 +1107,17 @@ def options():
         "BENCH_PROXIES", "sipguard,kamailio"))
     ap.add_argument("--out", default=os.path.join(HERE, "out",
                                                   "proxy.json"))
+    ap.add_argument("--tests", default=os.environ.get(
+        "BENCH_TESTS", "cpu,rate,memory"),
+        help="which measurements to run (comma-separated)")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 unless every target passes")
     o = ap.parse_args()
     o.rates = [int(x) for x in o.rates.split(",") if x.strip()]
     o.proxies = [x.strip() for x in o.proxies.split(",") if x.strip()]
+    o.tests = {x.strip() for x in o.tests.split(",") if x.strip()}
+    if not o.tests <= {"cpu", "rate", "memory"}:
+        ap.error("--tests: cpu, rate, memory")
     if not o.rates or min(o.rates) <= 0 or o.calls <= 0:
         ap.error("rates and calls must be positive")
     return o

@@ -4,6 +4,7 @@ CORE_SRCS := \
 	src/core/buf.c \
 	src/core/mem.c \
 	src/core/arena.c \
+	src/core/slab.c \
 	src/core/edit.c \
 	src/core/addr.c \
 	src/core/siphash.c \

@@ -3,8 +3,10 @@
  */
 #include "core/mem.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t live, total, fail_at;
 
@@ -60,6 +62,36 @@ void mem_free(void *p)
 		return;
 	live--;
 	free(p);
+}
+
+void *mem_map_aligned(size_t n)
+{
+	char *p, *a;
+	size_t head;
+
+	if (n == 0 || (n & (n - 1)) || should_fail())
+		return NULL;
+	/* Map twice the size and trim to an aligned window. */
+	p = mmap(NULL, 2 * n, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + n - 1) & ~(uintptr_t)(n - 1));
+	head = (size_t)(a - p);
+	if (head)
+		munmap(p, head);
+	munmap(a + n, n - head);
+	live++;
+	total++;
+	return a;
+}
+
+void mem_unmap(void *p, size_t n)
+{
+	if (!p)
+		return;
+	live--;
+	munmap(p, n);
 }
 
 void mem_secclean(void *p, size_t n)

@@ -14,6 +14,14 @@ void *mem_alloc(size_t n);
 void *mem_zalloc(size_t n);
 void *mem_realloc(void *p, size_t n);
 void mem_free(void *p);
+/*
+ * n bytes of zeroed pages straight from the system (mmap), aligned on n
+ * (n: a power of two, a multiple of the page size); counted and
+ * failure-injectable like mem_alloc().  For allocators that give whole
+ * chunks back (core/slab.c).  NULL on failure.
+ */
+void *mem_map_aligned(size_t n);
+void mem_unmap(void *p, size_t n);
 /* Overwrite a secret with zeros in a way the compiler cannot drop. */
 void mem_secclean(void *p, size_t n);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/mem.h"
+#include "core/slab.h"
 
 const struct sip_dlg_conf sip_dlg_conf_default = {
 	.max_dialogs = 100000,
@@ -139,7 +140,7 @@ int sip__dlg_set_strs(struct sip_dlg *d, const struct str v[SIP_DLG_S__COUNT])
 		total += v[i].len;
 	}
 	if (total) {
-		sb = mem_alloc(total);
+		sb = slab_alloc(d->t->slab, total);
 		if (!sb)
 			return -ENOMEM;
 	}
@@ -151,7 +152,7 @@ int sip__dlg_set_strs(struct sip_dlg *d, const struct str v[SIP_DLG_S__COUNT])
 			memcpy(sb + total, v[i].p, v[i].len);
 		total += v[i].len;
 	}
-	mem_free(d->sb);
+	slab_free(d->t->slab, d->sb);
 	d->sb = sb;
 	d->sb_len = (uint16_t)total;
 	memcpy(d->s, s, sizeof(s));
@@ -247,7 +248,7 @@ int sip__dlg_create(struct sip_dlgs *t, const struct str v[SIP_DLG_S__COUNT],
 
 	if (t->total >= t->conf.max_dialogs)
 		return -ENOSPC;
-	d = mem_alloc(sizeof(*d));
+	d = slab_alloc(t->slab, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	if (src) {
@@ -273,7 +274,7 @@ int sip__dlg_create(struct sip_dlgs *t, const struct str v[SIP_DLG_S__COUNT],
 	memset(&d->hn, 0, sizeof(d->hn));
 	err = sip__dlg_set_strs(d, v);
 	if (err) {
-		mem_free(d);
+		slab_free(t->slab, d);
 		return err;
 	}
 	htab_insert(&t->h, &d->hn,
@@ -289,8 +290,8 @@ static void dlg_free(struct sip_dlg *d)
 	tmr_cancel(&d->tmr);
 	d->t->total--;
 	d->t->n[d->state]--;
-	mem_free(d->sb);
-	mem_free(d);
+	slab_free(d->t->slab, d->sb);
+	slab_free(d->t->slab, d);
 }
 
 /* The safe point: no record is in use by a caller any more. */
@@ -498,6 +499,8 @@ int sip_dlgs_new(struct sip_dlgs **tp, const struct sip_dlg_conf *conf,
 	nb = conf->max_dialogs < HTAB_MAX_BUCKETS ? conf->max_dialogs
 						  : HTAB_MAX_BUCKETS;
 	err = htab_init(&t->h, nb);
+	if (!err && (err = slab_new(&t->slab)) != 0)
+		htab_fini(&t->h);
 	if (err) {
 		mem_free(t);
 		return err;
@@ -521,6 +524,7 @@ void sip_dlgs_free(struct sip_dlgs *t)
 		dlg_free(HTAB_ENTRY(n, struct sip_dlg, hn));
 	}
 	htab_fini(&t->h);
+	slab_free_all(t->slab);
 	mem_free(t);
 }
 

@@ -16,6 +16,8 @@ struct sip_dlgs {
 	struct sip_dlg_cbs cb;
 	void *arg;
 	struct htab h;              /* live records, key Call-ID + caller tag */
+	struct slab *slab;          /* records and their strings (core/slab.h:
+				     * packed apart from short-lived memory) */
 	size_t n[SIP_DLG__NSTATES]; /* records per state */
 	size_t total;               /* all records, dead ones included */
 	struct sip_dlg *dead;       /* ended, freed at the next safe point */

@@ -60,6 +60,19 @@ class Daemon:
         return self.proc.returncode
 
 
+@pytest.fixture(scope="session", autouse=True)
+def e2e_tmpdir():
+    """The peers' work directories (sipp, Kamailio) go under one
+    directory, removed when the session ends: none left behind in /tmp."""
+    import shutil
+    import peers
+    root = tempfile.mkdtemp(prefix="sipguard-e2e-run-")
+    peers.TMP = root
+    yield root
+    peers.TMP = None
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def sipguard():
     """Factory: sipguard(config_text) -> started Daemon (ready to serve)."""

@@ -12,6 +12,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
+TMP = None      # parent of the peers' work directories (conftest sets it)
 
 
 def _stop(proc, sig=signal.SIGTERM, timeout=5):
@@ -31,7 +32,7 @@ class Sipp:
     def __init__(self, scenario, local, remote=None, transport="u1",
                  calls=1, rate=None, service="bob", extra=(), timeout=30,
                  workdir=None):
-        self.dir = workdir or tempfile.mkdtemp(prefix="sipp-")
+        self.dir = workdir or tempfile.mkdtemp(prefix="sipp-", dir=TMP)
         args = [SIPP]
         if scenario.endswith(".xml"):
             args += ["-sf", os.path.join(HERE, "sipp", scenario)]
@@ -95,7 +96,7 @@ class Kamailio:
 
     def __init__(self, ip, port, uas, password="secret",
                  cfg="kamailio_pbx.cfg"):
-        self.dir = tempfile.mkdtemp(prefix="kamailio-")
+        self.dir = tempfile.mkdtemp(prefix="kamailio-", dir=TMP)
         with open(os.path.join(HERE, cfg)) as f:
             cfg = f.read() % {"ip": ip, "port": port, "uas": uas,
                               "password": password}
