@@ -163,6 +163,33 @@ struct sg_conf_auth {
 	int64_t known_good;			/* ms */
 };
 
+/* Call-state enforcement (issue 5): in-dialog requests. */
+enum conf_dlg_rebind {
+	CONF_REBIND_NEVER,
+	CONF_REBIND_SAME_IP,
+	CONF_REBIND_AUTHENTICATED,
+	CONF_REBIND_ANY,
+};
+
+struct sg_conf_dialog {
+	bool enforce;
+	int action_untrusted;			/* 0 drop, 1 reply (481) */
+	int rebind;				/* enum conf_dlg_rebind */
+	int rebind_trusted;
+	bool media_check;
+	char media_addresses[CONF_MAX_ALLOW][CONF_ADDR_LEN];
+	size_t n_media_addresses;
+};
+
+/* Registration hijack protection (issue 5). */
+struct sg_conf_registration {
+	int64_t max_bindings;			/* per AOR; 0: no cap */
+	int64_t move_hold;			/* ms; 0: off */
+	bool forbid_private_contacts;
+	char forbidden_contacts[CONF_MAX_ALLOW][CONF_ADDR_LEN];
+	size_t n_forbidden_contacts;
+};
+
 struct sg_conf_guard {
 	bool monitor;				/* every rule: log only */
 	char monitor_rules[CONF_MAX_RULES][CONF_RULE_LEN];
@@ -174,6 +201,8 @@ struct sg_conf_guard {
 	struct sg_conf_rates rates;
 	struct sg_conf_scanner scanner;
 	struct sg_conf_auth auth;
+	struct sg_conf_dialog dialog;
+	struct sg_conf_registration registration;
 };
 
 /* ---------------------------------------------- toll fraud (conf_fraud.c) */

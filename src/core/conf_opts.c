@@ -534,6 +534,94 @@ static const struct conf_section auth_sec = {
 	.help = "Authentication and brute-force protection.",
 };
 
+static const struct conf_enum dlg_actions[] = {
+	{ "drop", 0 },
+	{ "reply", 1 },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum dlg_rebinds[] = {
+	{ "never", CONF_REBIND_NEVER },
+	{ "same-ip", CONF_REBIND_SAME_IP },
+	{ "authenticated", CONF_REBIND_AUTHENTICATED },
+	{ "any", CONF_REBIND_ANY },
+	{ NULL, 0 },
+};
+
+#define DLG struct sg_conf_dialog
+static const struct conf_opt dialog_opts[] = {
+	CONF_OPT_BOOL(DLG, enforce, "true", RL,
+		      "Check every in-dialog request (BYE, re-INVITE, UPDATE, "
+		      "INFO, REFER, NOTIFY, PRACK, MESSAGE, ACK) and CANCEL "
+		      "against its dialog: Call-ID and tags, the party's "
+		      "transport address, CSeq moving forward."),
+	CONF_OPT_ENUM(DLG, action_untrusted, "drop", dlg_actions, RL,
+		      "What a forged request from an untrusted zone gets: "
+		      "drop (no answer) or reply (481). The trusted zone always "
+		      "gets 481."),
+	CONF_OPT_ENUM(DLG, rebind, "same-ip", dlg_rebinds, RL,
+		      "When an untrusted party's address may change mid-call: "
+		      "never; same-ip (the port or TCP connection may change, "
+		      "NAT rebinding); authenticated (same-ip, or any address "
+		      "for a request carrying credentials sipguard verifies: "
+		      "local auth mode, in-dialog requests from a new address "
+		      "are challenged; in other modes like same-ip); any. "
+		      "Every accepted change is a dialog-rebind event."),
+	CONF_OPT_ENUM(DLG, rebind_trusted, "any", dlg_rebinds, RL,
+		      "The same for a trusted party (a PBX cluster may answer "
+		      "from several nodes; authenticated means same-ip here)."),
+	CONF_OPT_BOOL(DLG, media_check, "true", RL,
+		      "A re-INVITE or UPDATE from an untrusted party may move "
+		      "media only to its own signalling IP, a null address "
+		      "(hold) or media_addresses; otherwise 488."),
+	CONF_OPT_STRLIST(DLG, media_addresses, 0, check_cidr, RL,
+			 "More media addresses an untrusted party may move "
+			 "media to (CIDR), e.g. its media servers."),
+	CONF_OPT_END,
+};
+#undef DLG
+
+static const struct conf_section dialog_sec = {
+	.name = "guard.dialog",
+	.size = sizeof(struct sg_conf_dialog),
+	.opts = dialog_opts,
+	.help = "Call-state enforcement: in-dialog requests prove they "
+		"belong (docs/events.md: spoofed-bye, spoofed-cancel, "
+		"dialog-hijack, media-redirect, dialog-rebind).",
+};
+
+#define REG struct sg_conf_registration
+static const struct conf_opt registration_opts[] = {
+	CONF_OPT_INT(REG, max_bindings, "10", 0, 1000, RL,
+		     "Contacts one AOR may have registered through sipguard; "
+		     "more are refused with 403. 0: no cap."),
+	CONF_OPT_DURATION(REG, move_hold, "0", 0, 86400000, RL,
+			  "A binding refreshed less than this long ago may not "
+			  "move to another source address or User-Agent (403, "
+			  "registration-moved). 0: moves are allowed once the "
+			  "registrar accepts them, and reported."),
+	CONF_OPT_BOOL(REG, forbid_private_contacts, "false", RL,
+		      "Refuse Contacts in private and special-use ranges (RFC "
+		      "1918, 6598, loopback, link-local, ULA, multicast). Off "
+		      "by default: sipguard rewrites Contacts and sends to the "
+		      "address a REGISTER came from, so phones behind NAT "
+		      "register private Contacts."),
+	CONF_OPT_STRLIST(REG, forbidden_contacts, 0, check_cidr, RL,
+			 "Contact addresses refused with 403 (CIDR). The PBX, "
+			 "backends, trunks and sipguard's own listeners are "
+			 "always refused."),
+	CONF_OPT_END,
+};
+#undef REG
+
+static const struct conf_section registration_sec = {
+	.name = "guard.registration",
+	.size = sizeof(struct sg_conf_registration),
+	.opts = registration_opts,
+	.help = "Registration hijack protection (REGISTER from untrusted "
+		"zones).",
+};
+
 #define GUARD struct sg_conf_guard
 static const struct conf_opt guard_opts[] = {
 	CONF_OPT_BOOL(GUARD, monitor, "false", RL,
@@ -549,6 +637,9 @@ static const struct conf_opt guard_opts[] = {
 	CONF_OPT_SECTION(GUARD, rates, rates_sec, 0, "Rate limits."),
 	CONF_OPT_SECTION(GUARD, scanner, scanner_sec, 0, "Scanners."),
 	CONF_OPT_SECTION(GUARD, auth, auth_sec, 0, "Authentication."),
+	CONF_OPT_SECTION(GUARD, dialog, dialog_sec, 0, "Call state."),
+	CONF_OPT_SECTION(GUARD, registration, registration_sec, 0,
+			 "Registrations."),
 	CONF_OPT_END,
 };
 #undef GUARD

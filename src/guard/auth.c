@@ -551,9 +551,10 @@ static int locked(struct auth *a, const struct authfail_key *k,
 	return 0;
 }
 
-int auth_check(struct auth *a, const struct sip_msg *m,
-	       const struct sg_addr *from, uint64_t now_ms,
-	       struct guard_verdict *v)
+/* in_dialog: check a request with a To-tag too (auth_check_dialog). */
+static int check(struct auth *a, const struct sip_msg *m,
+		 const struct sg_addr *from, uint64_t now_ms,
+		 struct guard_verdict *v, bool in_dialog)
 {
 	enum auth__cls cls;
 	struct guard_src src;
@@ -569,7 +570,10 @@ int auth_check(struct auth *a, const struct sip_msg *m,
 	guard_verdict_pass(v);
 	if (!a || !m || !from || !m->is_request)
 		return drop_error(v), -EINVAL;
-	if (a->conf.mode != AUTH_LOCAL || auth__exempt(m))
+	if (a->conf.mode != AUTH_LOCAL ||
+	    (in_dialog ? m->mid == SIP_METHOD_ACK ||
+			 m->mid == SIP_METHOD_CANCEL :
+			 auth__exempt(m)))
 		return 0;
 	cls = auth__class(m->mid);
 	guard_src_from_addr(&src, from);
@@ -605,6 +609,20 @@ int auth_check(struct auth *a, const struct sip_msg *m,
 	}
 	drop_error(v);
 	return -EIO;
+}
+
+int auth_check(struct auth *a, const struct sip_msg *m,
+	       const struct sg_addr *from, uint64_t now_ms,
+	       struct guard_verdict *v)
+{
+	return check(a, m, from, now_ms, v, false);
+}
+
+int auth_check_dialog(struct auth *a, const struct sip_msg *m,
+		      const struct sg_addr *from, uint64_t now_ms,
+		      struct guard_verdict *v)
+{
+	return check(a, m, from, now_ms, v, true);
 }
 
 /* ------------------------------------------------------------ lifetime */

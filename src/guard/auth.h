@@ -284,6 +284,12 @@ struct authfail *auth_failures(struct auth *a);
 int auth_check(struct auth *a, const struct sip_msg *m,
 	       const struct sg_addr *from, uint64_t now_ms,
 	       struct guard_verdict *v);
+/* The same for an in-dialog request (with a To-tag), which auth_check()
+ * exempts: a call party proving itself from a new address (guard.dialog
+ * rebind: authenticated).  ACK and CANCEL stay exempt. */
+int auth_check_dialog(struct auth *a, const struct sip_msg *m,
+		      const struct sg_addr *from, uint64_t now_ms,
+		      struct guard_verdict *v);
 /* The header auth_check() accepted (ours: the PBX must not see it), or
  * NULL.  Remove it with sip_bld_remove() before forwarding. */
 const struct sip_hdr *auth_cred_hdr(const struct auth *a,

@@ -15,7 +15,7 @@
 #include "sip/dialog.h"
 
 enum {
-	GUARD_MAX_RULES = 64,
+	GUARD_MAX_RULES = 128,	/* of RULES_MAX: room for every module */
 };
 
 /* Owner: the proxy (guard_new/guard_free). */
@@ -54,6 +54,8 @@ static const char *event_of(const char *rule)
 {
 	if (!rule)
 		return "policy";
+	if (dlgpolicy_event(rule))
+		return dlgpolicy_event(rule);
 	if (strcmp(rule, GATE_RULE_BANNED) == 0)
 		return "banned-source";
 	if (strncmp(rule, "gate-", 5) == 0 || strncmp(rule, "rate-", 5) == 0)
@@ -306,6 +308,8 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		if (rc)
 			goto fail;
 	}
+	for (i = 0; dlgpolicy_rules[i]; i++)
+		(void)rules_register(g->rules, dlgpolicy_rules[i], false);
 	for (i = 0; i < c->n_monitor_rules; i++) {
 		int id = rules_find(g->rules, str_cstr(c->monitor_rules[i]));
 
@@ -632,4 +636,41 @@ struct gate *guard_gate_obj(struct guard *g)
 struct rules *guard_rules(struct guard *g)
 {
 	return g->rules;
+}
+
+/* ------------------------------------ call-state policy (dlgpolicy) */
+
+void guard_policy(struct guard *g, struct guard_verdict *v,
+		  const struct sip_peer *from, const struct sip_msg *m,
+		  struct str user, uint64_t now_ms, uint64_t wall_ms)
+{
+	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
+	       wall_ms);
+}
+
+void guard_notice(struct guard *g, const char *rule,
+		  const struct sip_peer *from, const struct sip_msg *m,
+		  struct str user, const char *why, uint64_t now_ms,
+		  uint64_t wall_ms)
+{
+	(void)rules_hit(g->rules, rule_id(g, rule));
+	emit(g, EV_NOTICE, EV_ACT_PASS, rule, &from->addr, from->zone,
+	     from->tp, m, user, why, 0, now_ms, wall_ms);
+}
+
+void guard_authenticate(struct guard *g, const struct sip_msg *m,
+			const struct sip_peer *from, uint64_t now_ms,
+			uint64_t wall_ms, struct guard_verdict *v)
+{
+	guard_verdict_pass(v);
+	if (g->auth_mode != AUTH_LOCAL)
+		return;
+	(void)auth_check_dialog(g->auth, m, &from->addr, now_ms, v);
+	decide(g, v, &from->addr, from->zone, from->tp, m,
+	       inspect_target_user(m), now_ms, wall_ms);
+}
+
+bool guard_local_verified(const struct guard *g, const struct sip_msg *m)
+{
+	return g->auth_mode == AUTH_LOCAL && auth_cred_hdr(g->auth, m);
 }

@@ -23,6 +23,7 @@
 
 #include "guard/auth.h"
 #include "guard/fraud.h"
+#include "guard/dlgpolicy.h"
 #include "guard/gate.h"
 #include "guard/guard_types.h"
 #include "guard/inspect.h"
@@ -144,6 +145,32 @@ void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
 void guard_set_load(struct guard *g, unsigned percent);
 /* Housekeeping: expire bans, flush aggregated events.  Call every ~1 s. */
 void guard_tick(struct guard *g, uint64_t now_ms);
+
+/* ------------------------------------ call-state policy (dlgpolicy.h) */
+
+/*
+ * A refusal decided by the proxy's call-state checks (v: DROP or REPLY
+ * with a dlgpolicy rule): count the rule, apply monitor mode (v comes
+ * back PASS, "would-" event) and write the event.
+ */
+void guard_policy(struct guard *g, struct guard_verdict *v,
+		  const struct sip_peer *from, const struct sip_msg *m,
+		  struct str user, uint64_t now_ms, uint64_t wall_ms);
+/* Something accepted that must not be silent (a party's address
+ * changed): count the rule, write a "notice" event. */
+void guard_notice(struct guard *g, const char *rule,
+		  const struct sip_peer *from, const struct sip_msg *m,
+		  struct str user, const char *why, uint64_t now_ms,
+		  uint64_t wall_ms);
+/* Local auth mode: authenticate an in-dialog request (a party proving
+ * itself from a new address): challenge, verify, count failures like
+ * guard_request() does for new requests.  PASS in other modes. */
+void guard_authenticate(struct guard *g, const struct sip_msg *m,
+			const struct sip_peer *from, uint64_t now_ms,
+			uint64_t wall_ms, struct guard_verdict *v);
+/* After a PASS of guard_authenticate(): m carried credentials that
+ * sipguard verified itself (local auth mode). */
+bool guard_local_verified(const struct guard *g, const struct sip_msg *m);
 
 /* ------------------------------------------------- control, metrics */
 

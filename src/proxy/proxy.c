@@ -514,6 +514,7 @@ int proxy_new(struct proxy **pp, struct loop *loop, const struct sg_conf *conf)
 	p->loop = loop;
 	p->conf = conf;
 	limits_from_conf(&p->lim, conf);
+	proxy__dlg_conf(p);
 	buf_init(&p->out, PROXY_OUT_MAX);
 	p->msg = mem_alloc(sizeof(*p->msg));
 	p->msg2 = mem_alloc(sizeof(*p->msg2));

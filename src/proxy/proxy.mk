@@ -7,3 +7,4 @@ PROXY_SRCS := \
 	src/proxy/backend.c \
 	src/proxy/registrar.c \
 	src/proxy/guardconf.c
+PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

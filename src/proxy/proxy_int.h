@@ -121,6 +121,8 @@ struct proxy {
 	size_t trim_mark;	/* transactions at the last malloc_trim */
 	struct proxy_fwd *fwds;	/* every live forwarding context */
 	struct sip_limits lim;
+	struct dg_conf dg;	/* guard.dialog (indialog.c) */
+	struct rg_conf rg;	/* guard.registration (regguard.c) */
 
 	struct proxy_lis lis[PROXY_MAX_LISTENERS];
 	unsigned nlis;
@@ -200,5 +202,66 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
  * where to send and the user's own Contact as the new Request-URI. */
 bool proxy__reg_lookup(struct proxy *p, const struct sip_uri *ruri,
 		       struct sip_peer *peerp, struct str *contactp);
+/* What the registration guard needs of a binding. */
+struct proxy_reg_view {
+	bool confirmed;
+	struct sip_peer peer;
+	uint64_t ua;
+	uint64_t refreshed_ms;
+};
+/* The binding of contact c of REGISTER m, if there is one. */
+bool proxy__reg_view(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c, struct proxy_reg_view *v);
+/* The registrar accepted c of m (sent from `from`): confirm the binding
+ * and point it there. */
+void proxy__reg_confirm(struct proxy *p, const struct sip_msg *m,
+			const struct sip_nameaddr *c,
+			const struct sip_peer *from, uint64_t ua, uint64_t now);
+/* Confirmed bindings of m's AOR (To URI). */
+unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m);
+
+/* indialog.c: in-dialog requests and CANCEL prove they belong
+ * (guard.dialog; decisions in guard/dlgpolicy.c). */
+enum proxy_dlg {
+	PROXY_DLG_PASS = 0,	/* forward */
+	PROXY_DLG_AUTH,		/* authenticate it as a new request, then
+				 * call again with auth_tried */
+	PROXY_DLG_STOP,		/* refused and answered (or dropped) */
+};
+void proxy__dlg_conf(struct proxy *p);
+enum proxy_dlg proxy__dlg_check(struct proxy *p, struct sip_stx *stx,
+				const struct sip_msg *m,
+				const struct sip_peer *from, bool auth_tried);
+/* Report a refusal by rule (guard_policy: counted, monitor mode) and
+ * answer status or drop.  False when monitored: go on. */
+bool proxy__refuse(struct proxy *p, struct sip_stx *stx,
+		   const struct sip_msg *m, const struct sip_peer *from,
+		   const char *rule, const char *why, int status, bool drop);
+/* The whole check of a request with a To-tag, after the guard passed
+ * it: a party at a new address authenticates first (rebind:
+ * authenticated).  False when it was answered or dropped. */
+bool proxy__dlg_admit(struct proxy *p, struct sip_stx *stx,
+		      const struct sip_msg *m, const struct sip_peer *from);
+/* A response the dialog table took (dm): report a party that answers
+ * from a new address (never silent). */
+void proxy__dlg_response(struct proxy *p, const struct sip_msg *resp,
+			 const struct sip_peer *from,
+			 const struct sip_dlg_match *dm);
+/* A CANCEL for the INVITE whose context is f (NULL: none): true when it
+ * may cancel; false when answered (481) or dropped. */
+bool proxy__dlg_cancel(struct proxy *p, struct sip_stx *stx,
+		       const struct sip_msg *m, const struct sip_peer *from,
+		       const struct proxy_fwd *f);
+
+/* regguard.c: registration hijack protection (guard.registration). */
+/* A REGISTER from an untrusted zone about to be forwarded: true when
+ * refused (403 sent). */
+bool proxy__regguard_request(struct proxy *p, struct sip_stx *stx,
+			     const struct sip_msg *m,
+			     const struct sip_peer *from);
+/* The registrar's final answer to f's REGISTER: confirm or move the
+ * bindings on 2xx, report refused moves otherwise. */
+void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
+			    const struct sip_msg *resp);
 
 #endif

@@ -19,7 +19,10 @@
  * A binding is created with a short provisional lifetime when the
  * REGISTER goes out; the registrar's 2xx sets the real expiry (from the
  * Contact's expires parameter, else the Expires header), and expires=0
- * removes it.  "Contact: *" is passed through unchanged; the bindings it
+ * removes it.  Only that 2xx confirms a binding and sets (or moves) the
+ * address calls go to: a REGISTER the registrar refuses changes nothing
+ * (registration hijack, issue 5; the policy is in regguard.c).  Calls
+ * never go to an unconfirmed binding.  "Contact: *" is passed through unchanged; the bindings it
  * clears at the registrar then expire here on their own.
  */
 #include <errno.h>
@@ -48,7 +51,12 @@ struct binding {
 	struct tmr tmr;			/* expiry */
 	struct proxy_reg *r;
 	char token[REG_TOKEN_LEN + 1];
-	struct sip_peer peer;		/* where the REGISTER came from */
+	struct sip_peer peer;		/* where the accepted REGISTER came from */
+	struct hnode an;		/* p->reg->aors, key: aor */
+	uint64_t aor;			/* keyed hash of the AOR (To URI) */
+	uint64_t ua;			/* keyed hash of its User-Agent */
+	uint64_t refreshed;		/* loop ms of the last 2xx */
+	bool confirmed;			/* a 2xx from the registrar seen */
 	size_t contact_len;
 	char contact[];			/* the user's own Contact URI */
 };
@@ -56,7 +64,9 @@ struct binding {
 struct proxy_reg {
 	struct proxy *p;
 	struct htab h;
+	struct htab aors;		/* the same bindings, by AOR */
 	size_t n;
+	size_t npending;		/* not confirmed yet */
 };
 
 int proxy__reg_new(struct proxy_reg **rp, struct proxy *p)
@@ -70,6 +80,11 @@ int proxy__reg_new(struct proxy_reg **rp, struct proxy *p)
 		mem_free(r);
 		return -ENOMEM;
 	}
+	if (htab_init(&r->aors, REG_BUCKETS) != 0) {
+		htab_fini(&r->h);
+		mem_free(r);
+		return -ENOMEM;
+	}
 	*rp = r;
 	return 0;
 }
@@ -78,7 +93,10 @@ static void binding_free(struct binding *b)
 {
 	tmr_cancel(&b->tmr);
 	htab_remove(&b->r->h, &b->hn);
+	htab_remove(&b->r->aors, &b->an);
 	b->r->n--;
+	if (!b->confirmed)
+		b->r->npending--;
 	mem_free(b);
 }
 
@@ -93,6 +111,7 @@ void proxy__reg_free(struct proxy_reg *r)
 	while ((n = htab_iter_next(&it)))
 		binding_free(HTAB_ENTRY(n, struct binding, hn));
 	htab_fini(&r->h);
+	htab_fini(&r->aors);
 	mem_free(r);
 }
 
@@ -139,6 +158,11 @@ static void make_token(const struct proxy *p, const struct sip_msg *m,
 	snprintf(out, REG_TOKEN_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
+static uint64_t aor_key(const struct proxy *p, const struct sip_msg *m)
+{
+	return siphash24(m->to.uri.raw.p, m->to.uri.raw.len, p->key);
+}
+
 /* Create or refresh the binding for contact c of REGISTER m. */
 static int reg_bind(struct proxy *p, const struct sip_msg *m,
 		const struct sip_nameaddr *c, const struct sip_peer *from,
@@ -149,12 +173,14 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 
 	make_token(p, m, c, token);
 	b = find(r, token);
-	if (b) {
-		/* Same device refreshing, maybe from a new NAT binding. */
-		b->peer = *from;
+	if (b)
+		/* A refresh, or someone else: only the registrar's 2xx may
+		 * move the binding (proxy__reg_confirm). */
 		return 0;
-	}
-	if (r->n >= REG_MAX_BINDINGS || c->uri.raw.len > REG_MAX_CONTACT)
+	/* REGISTERs nobody authenticated yet may hold at most half the
+	 * table: a flood of them cannot crowd out real bindings. */
+	if (r->n >= REG_MAX_BINDINGS || r->npending >= REG_MAX_BINDINGS / 2 ||
+	    c->uri.raw.len > REG_MAX_CONTACT)
 		return -ENOSPC;
 	b = mem_zalloc(sizeof(*b) + c->uri.raw.len + 1);
 	if (!b)
@@ -164,9 +190,12 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 	b->peer = *from;
 	memcpy(b->contact, c->uri.raw.p, c->uri.raw.len);
 	b->contact_len = c->uri.raw.len;
+	b->aor = aor_key(p, m);
 	tmr_init(&b->tmr);
 	htab_insert(&r->h, &b->hn, htab_hash(&r->h, token, REG_TOKEN_LEN));
+	htab_insert(&r->aors, &b->an, b->aor);
 	r->n++;
+	r->npending++;
 	arm(b, REG_PENDING_MS);
 	return 0;
 }
@@ -271,9 +300,67 @@ bool proxy__reg_lookup(struct proxy *p, const struct sip_uri *ruri,
 {
 	struct binding *b = ours(p, ruri);
 
-	if (!b)
+	if (!b || !b->confirmed)
 		return false;
 	*peerp = b->peer;
 	*contactp = str_make(b->contact, b->contact_len);
 	return true;
+}
+
+/* ------------------------------------- registration guard (regguard.c) */
+
+bool proxy__reg_view(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c, struct proxy_reg_view *v)
+{
+	char token[REG_TOKEN_LEN + 1];
+	struct binding *b;
+
+	memset(v, 0, sizeof(*v));
+	make_token(p, m, c, token);
+	b = find(p->reg, token);
+	if (!b)
+		return false;
+	v->confirmed = b->confirmed;
+	v->peer = b->peer;
+	v->ua = b->ua;
+	v->refreshed_ms = b->refreshed;
+	return true;
+}
+
+void proxy__reg_confirm(struct proxy *p, const struct sip_msg *m,
+			const struct sip_nameaddr *c,
+			const struct sip_peer *from, uint64_t ua, uint64_t now)
+{
+	char token[REG_TOKEN_LEN + 1];
+	struct binding *b;
+
+	make_token(p, m, c, token);
+	b = find(p->reg, token);
+	if (!b)
+		return;
+	b->peer = *from;
+	b->ua = ua;
+	b->refreshed = now;
+	if (!b->confirmed)
+		p->reg->npending--;
+	b->confirmed = true;
+}
+
+static bool aor_eq(const struct hnode *n, const void *key)
+{
+	const struct binding *b = HTAB_ENTRY(n, struct binding, an);
+
+	return b->aor == *(const uint64_t *)key;
+}
+
+unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m)
+{
+	uint64_t k = aor_key(p, m);
+	struct hnode *n = htab_find(&p->reg->aors, k, aor_eq, &k);
+	unsigned cnt = 0;
+
+	for (; n; n = htab_find_next(n, aor_eq, &k))
+		if (HTAB_ENTRY(n, struct binding, an)->confirmed)
+			cnt++;
+	return cnt;
 }

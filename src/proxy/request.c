@@ -445,7 +445,8 @@ static void ack_end_to_end(struct proxy *p, const struct sip_msg *m,
 	struct target t;
 	size_t blen;
 
-	if (choose_target(p, m, from, &t) != 0 ||
+	if (proxy__dlg_check(p, NULL, m, from, false) != PROXY_DLG_PASS ||
+	    choose_target(p, m, from, &t) != 0 ||
 	    !(out = proxy__egress(p, t.zone, &t.to))) {
 		p->st.dropped++;
 		return;
@@ -468,10 +469,9 @@ static void handle_cancel(struct proxy *p, const struct sip_msg *m,
 	struct proxy_fwd *f = inv ? sip_stx_user(inv) : NULL;
 	struct sip_dlg_match dm;
 
-	if (!f || !sg_addr_ip_eq(&f->from.addr, &from->addr)) {
-		reply(p, stx, m, from, 481, NULL, STR_NULL);
+	/* Same source as the INVITE, or refused (indialog.c). */
+	if (!proxy__dlg_cancel(p, stx, m, from, f))
 		return;
-	}
 	reply(p, stx, m, from, 200, NULL, STR_NULL);
 	f->cancelled = true;
 	(void)sip_dlg_request(p->dlgs, m, from, &dm);
@@ -576,6 +576,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply_verdict(p, stx, m, &gv);
 		return;
 	}
+	/* Does it belong to its dialog?  (indialog.c) */
+	if (!proxy__dlg_admit(p, stx, m, from))
+		return;
 	status = check_request(p, m, from, &extra, extra_mem,
 			       sizeof(extra_mem));
 	if (status == 0)
@@ -593,7 +596,13 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		      status == 503 ? STR("Retry-After: 5\r\n") : extra);
 		return;
 	}
-	f = fwd_new(p, stx, m, from, t.backend >= 0);
+	if (proxy__regguard_request(p, stx, m, from))
+		return;
+	/* REGISTER keeps its copy: regguard reads its Contacts again
+	 * when the registrar answers. */
+	f = fwd_new(p, stx, m, from, t.backend >= 0 ||
+		    (m->mid == SIP_METHOD_REGISTER &&
+		     !p->zones[from->zone].trusted));
 	if (!f) {
 		reply(p, stx, m, from, 500, NULL, STR_NULL);
 		return;

@@ -53,7 +53,7 @@ FIELDS = ["ts", "type", "event", "zone", "src", "src_port", "transport",
           "method", "user", "rule", "action", "reason", "status", "count",
           "repeat"]
 TYPES = {"drop", "refuse", "ban", "unban", "expire", "would-drop",
-         "would-refuse", "would-ban", "suppressed"}
+         "would-refuse", "would-ban", "suppressed", "notice"}
 ACTIONS = {"drop", "reply", "ban", "unban", "pass", None}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -591,6 +591,29 @@ static void test_exempt(void **state)
 	auth_free(a);
 }
 
+/* auth_check_dialog: an in-dialog request is challenged too (a call party
+ * proving itself from a new address); ACK and CANCEL stay exempt. */
+static void test_check_dialog(void **state)
+{
+	struct auth *a = make_auth(local_conf());
+	struct sg_addr src = addr("192.0.2.1");
+	struct guard_verdict v;
+
+	(void)state;
+	auth_check_dialog(a, req("BYE", "alice", NULL, true), &src, 1, &v);
+	assert_int_equal(v.action, GUARD_REPLY);
+	assert_int_equal(v.status, 407);
+	assert_non_null(strstr(v.extra, "Proxy-Authenticate"));
+	auth_check_dialog(a, req("ACK", "alice", NULL, true), &src, 1, &v);
+	assert_int_equal(v.action, GUARD_PASS);
+	auth_check_dialog(a, req("CANCEL", "alice", NULL, false), &src, 1, &v);
+	assert_int_equal(v.action, GUARD_PASS);
+	/* The ordinary check still exempts it. */
+	auth_check(a, req("BYE", "alice", NULL, true), &src, 1, &v);
+	assert_int_equal(v.action, GUARD_PASS);
+	auth_free(a);
+}
+
 /* svcrack from one address at one user, the real user elsewhere. */
 static void test_bruteforce(void **state)
 {
@@ -779,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_nc_eviction),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_exempt),
+		cmocka_unit_test(test_check_dialog),
 		cmocka_unit_test(test_bruteforce),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_user_lock),

@@ -1,0 +1,3 @@
+# Fuzz target of the call-state policy: media addresses of re-offers and
+# Contact ranges (src/guard/dlgpolicy.c).
+FUZZ_TARGETS += dlgmedia

@@ -1,0 +1,1 @@
+UNIT_TESTS += guard/test_dlgpolicy
