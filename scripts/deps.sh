@@ -10,7 +10,7 @@ PKGS=(
 	libyaml-dev            # configuration
 	libssl-dev             # OpenSSL: Digest hashes, HMAC nonces, randomness
 	libcmocka-dev          # unit tests
-	libpcre2-dev           # PCRE2: dial-plan regular expressions
+	libpcre2-dev           # PCRE2: dial-plan and IM content regular expressions
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers
 	libosip2-dev           # parser benchmark comparison
 	kamailio               # proxy benchmark comparison (make bench-proxy)

@@ -163,6 +163,64 @@ struct sg_conf_auth {
 	int64_t known_good;			/* ms */
 };
 
+/* IM content security (guard/im.h). */
+enum conf_im_dir {
+	CONF_IM_OFF,
+	CONF_IM_UNTRUSTED,
+	CONF_IM_BOTH,
+};
+
+enum {
+	CONF_IM_TYPES = 32,
+	CONF_IM_TYPE_LEN = 64,
+	CONF_IM_REGEX = 32,
+	CONF_IM_REGEX_LEN = 256,
+	CONF_IM_DOMAINS = 128,
+	CONF_IM_DOMAIN_LEN = 128,
+	CONF_IM_KEYWORDS = 64,
+	CONF_IM_KEYWORD_LEN = 64,
+	CONF_PRES_EVENTS = 16,
+	CONF_PRES_EVENT_LEN = 32,
+};
+
+struct sg_conf_im {
+	int direction;				/* enum conf_im_dir */
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: direction */
+	size_t n_zones;
+	char content_types[CONF_IM_TYPES][CONF_IM_TYPE_LEN];
+	size_t n_content_types;			/* 0: built-in list */
+	int64_t max_size;			/* bytes, 0: none */
+	int64_t per_source, per_user;		/* per rate_window; 0: off */
+	int64_t rate_window;			/* ms */
+	bool block_files;
+	char deny_regex[CONF_IM_REGEX][CONF_IM_REGEX_LEN];
+	size_t n_deny_regex;
+	char deny_domains[CONF_IM_DOMAINS][CONF_IM_DOMAIN_LEN];
+	size_t n_deny_domains;
+	char deny_keywords[CONF_IM_KEYWORDS][CONF_IM_KEYWORD_LEN];
+	size_t n_deny_keywords;
+	int64_t table_size;
+};
+
+/* Presence privacy (guard/presence.h).  Empty lists: built-in lists. */
+struct sg_conf_presence {
+	bool enabled;
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: untrusted */
+	size_t n_zones;
+	char subscribe[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
+	size_t n_subscribe;
+	char subscribe_self[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
+	size_t n_subscribe_self;
+	char publish[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
+	size_t n_publish;
+	char notify[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
+	size_t n_notify;
+	int64_t harvest_users;			/* 0: off */
+	int64_t harvest_window;			/* ms */
+	int64_t table_size;
+	bool scrub_notes, scrub_geo, scrub_devices, scrub_contacts;
+};
+
 /* Call-state enforcement (issue 5): in-dialog requests. */
 enum conf_dlg_rebind {
 	CONF_REBIND_NEVER,
@@ -201,6 +259,8 @@ struct sg_conf_guard {
 	struct sg_conf_rates rates;
 	struct sg_conf_scanner scanner;
 	struct sg_conf_auth auth;
+	struct sg_conf_im im;
+	struct sg_conf_presence presence;
 	struct sg_conf_dialog dialog;
 	struct sg_conf_registration registration;
 };

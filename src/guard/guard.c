@@ -23,6 +23,10 @@ struct guard {
 	struct gate *gate;
 	struct inspect *in;
 	struct auth *auth;		/* NULL when auth mode is off */
+	struct im *im;			/* MESSAGE content rules */
+	struct presence *pres;		/* presence privacy */
+	struct buf scrub;		/* a scrubbed NOTIFY body */
+	uint32_t im_zones, pres_zones;	/* zone bits; 0: by trust */
 	enum auth_mode auth_mode;
 	struct rules *rules;
 	struct evlog *ev;		/* borrowed */
@@ -48,6 +52,8 @@ void guard_conf_default(struct guard_conf *c)
 	gate_conf_default(&c->gate);
 	inspect_conf_default(&c->inspect);
 	auth_conf_default(&c->auth);
+	im_conf_default(&c->im);
+	presence_conf_default(&c->presence);
 }
 
 static const char *event_of(const char *rule)
@@ -74,6 +80,12 @@ static const char *event_of(const char *rule)
 		return "call-limit";
 	if (strncmp(rule, "fraud-", 6) == 0)
 		return "fraud-suspected";
+	if (strncmp(rule, "im-", 3) == 0)
+		return "im-blocked";
+	if (strcmp(rule, "presence-harvest") == 0)
+		return "presence-harvest";
+	if (strncmp(rule, "presence-", 9) == 0)
+		return "presence-denied";
 	return "policy";
 }
 
@@ -242,6 +254,29 @@ static bool fraud_alerted(void *arg, const struct fraud_alert *a,
 	return !mon;
 }
 
+/* Zone names to a bit mask of zone indexes.  0 or -EINVAL (unknown). */
+static int zone_mask(const struct guard *g, const char *const *names,
+		     unsigned n, const char *what, uint32_t *maskp, char *err,
+		     size_t errsz)
+{
+	unsigned i, z;
+
+	*maskp = 0;
+	for (i = 0; i < n; i++) {
+		for (z = 0; z < g->nzones; z++)
+			if (g->zone_name[z] &&
+			    strcmp(g->zone_name[z], names[i]) == 0)
+				break;
+		if (z == g->nzones) {
+			snprintf(err, errsz, "%s: unknown zone '%s'", what,
+				 names[i]);
+			return -EINVAL;
+		}
+		*maskp |= 1u << z;
+	}
+	return 0;
+}
+
 int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	      char *err, size_t errsz)
 {
@@ -308,6 +343,23 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		if (rc)
 			goto fail;
 	}
+	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
+		       &g->im_zones, err, errsz);
+	if (!rc)
+		rc = zone_mask(g, c->presence_zones, c->n_presence_zones,
+			       "guard.presence.zones", &g->pres_zones, err,
+			       errsz);
+	if (!rc)
+		rc = im_new(&g->im, &c->im, err, errsz);
+	if (!rc)
+		rc = presence_new(&g->pres, &c->presence);
+	if (rc)
+		goto fail;
+	buf_init(&g->scrub, SIP_MAX_MSG_SIZE);
+	for (i = 0; im_rule_names[i]; i++)
+		(void)rules_register(g->rules, im_rule_names[i], false);
+	for (i = 0; presence_rule_names[i]; i++)
+		(void)rules_register(g->rules, presence_rule_names[i], false);
 	for (i = 0; dlgpolicy_rules[i]; i++)
 		(void)rules_register(g->rules, dlgpolicy_rules[i], false);
 	for (i = 0; i < c->n_monitor_rules; i++) {
@@ -338,6 +390,9 @@ void guard_free(struct guard *g)
 		return;
 	fraud_free(g->fraud);
 	auth_free(g->auth);
+	im_free(g->im);
+	presence_free(g->pres);
+	buf_free(&g->scrub);
 	inspect_free(g->in);
 	gate_free(g->gate);
 	rules_free(g->rules);
@@ -380,6 +435,43 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 	     gv == GATE_BANNED ? "source is banned" : "over its packet rate",
 	     0, now_ms, wall_ms);
 	return false;
+}
+
+static bool zone_in(uint32_t mask, uint16_t zone)
+{
+	return zone < 32 && ((mask >> zone) & 1);
+}
+
+/*
+ * The content rules: IM (MESSAGE, from the zones guard.im.direction
+ * names) and presence privacy (SUBSCRIBE/PUBLISH/NOTIFY from untrusted
+ * zones).  They run after authentication: content from a source that
+ * has not proved who it is is challenged first, not inspected.
+ */
+static void content_check(struct guard *g, const struct sip_msg *m,
+			  const struct sip_peer *from, bool trusted,
+			  bool allowed, struct str user, uint64_t now_ms,
+			  uint64_t wall_ms, struct guard_verdict *v)
+{
+	struct guard_src src;
+	/* Per-source counts (MESSAGE rate, harvesting) spare the trusted
+	 * zone and the allow list, like every other per-source rate. */
+	const struct guard_src *counted = trusted || allowed ? NULL : &src;
+
+	bool im_on = g->im_zones ? zone_in(g->im_zones, from->zone) :
+				   im_applies(g->im, trusted);
+	bool pres_on = g->pres_zones ? zone_in(g->pres_zones, from->zone) :
+				       !trusted;
+
+	guard_src_from_addr(&src, &from->addr);
+	if (m->mid == SIP_METHOD_MESSAGE && im_on)
+		im_check(g->im, m, counted, now_ms, v);
+	else if (pres_on && (m->mid == SIP_METHOD_SUBSCRIBE ||
+			     m->mid == SIP_METHOD_PUBLISH ||
+			     m->mid == SIP_METHOD_NOTIFY))
+		presence_check(g->pres, m, counted, now_ms, v);
+	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
+	       wall_ms);
 }
 
 static void keep_user(struct guard_req *rq, struct str u)
@@ -440,6 +532,9 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 			      in_dialog, now_ms, v);
 	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 	       wall_ms);
+	if (v->action == GUARD_PASS && trusted)
+		content_check(g, m, from, trusted, false, user, now_ms,
+			      wall_ms, v);
 	if (v->action == GUARD_PASS && trusted && !in_dialog)
 		toll_check(g, m, from, now_ms, wall_ms, rq, v);
 	if (v->action != GUARD_PASS || trusted)
@@ -454,6 +549,9 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 		decide(g, v, &from->addr, from->zone, from->tp, m, user,
 		       now_ms, wall_ms);
 	}
+	if (v->action == GUARD_PASS)
+		content_check(g, m, from, trusted, rq->allowed, user, now_ms,
+			      wall_ms, v);
 	if (v->action == GUARD_PASS && !in_dialog) {
 		rq->active = true;
 		rq->mid = m->mid;
@@ -547,6 +645,66 @@ void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
 	fraud_call_end(g->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
 		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk,
 		       d->final_status, now_ms, wall_ms);
+}
+
+/* An event about a body on its way out (no source to name: the sender
+ * is in the trusted zone; zone is where the body was going). */
+static void emit_body(struct guard *g, const char *type, const char *action,
+		      const char *rule, uint16_t zone, const struct sip_msg *m,
+		      const char *why, uint64_t now, uint64_t wall)
+{
+	struct ev e;
+
+	if (!g->ev)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.event = event_of(rule);
+	e.zone = zone_of(g, zone);
+	e.method = m->method;
+	e.rule = rule;
+	e.action = action;
+	e.reason = str_cstr(why);
+	(void)evlog_emit(g->ev, &e, now, wall);
+}
+
+int guard_scrub(struct guard *g, struct sip_bld *b, const struct sip_msg *m,
+		uint16_t from_zone, uint16_t to_zone, uint64_t now_ms,
+		uint64_t wall_ms)
+{
+	const struct sip_hdr *ct;
+	const char *rule;
+	int r;
+
+	if (!m->is_request || m->mid != SIP_METHOD_NOTIFY ||
+	    from_zone >= g->nzones || to_zone >= g->nzones ||
+	    !g->zone_trusted[from_zone] || g->zone_trusted[to_zone])
+		return 0;
+	r = presence_scrub(g->pres, m, &g->scrub);
+	if (r == PRES_SCRUB_KEEP)
+		return 0;
+	rule = r == PRES_SCRUB_BODY ? "presence-scrub" :
+				      "presence-scrub-unsafe";
+	if (rules_hit(g->rules, rule_id(g, rule))) {
+		if (r == PRES_SCRUB_STRIP)
+			emit_body(g, EV_WOULD_DROP, EV_ACT_PASS, rule, to_zone, m,
+				  "would remove a NOTIFY body that cannot be "
+				  "scrubbed", now_ms, wall_ms);
+		return 0;
+	}
+	if (r == PRES_SCRUB_BODY) {
+		sip_bld_body(b, buf_str(&g->scrub));
+		return 0;
+	}
+	/* Unsafe: the NOTIFY goes on (the subscription stays up) with no
+	 * body, which RFC 6665 4.2.2 lets a notifier send. */
+	emit_body(g, EV_DROP, EV_ACT_DROP, rule, to_zone, m,
+		  "NOTIFY body cannot be scrubbed safely: removed", now_ms,
+		  wall_ms);
+	if ((ct = sip_msg_hdr(m, SIP_HDR_CONTENT_TYPE)))
+		sip_bld_remove(b, ct);
+	sip_bld_body(b, STR(""));
+	return 0;
 }
 
 void guard_set_load(struct guard *g, unsigned percent)

@@ -26,7 +26,9 @@
 #include "guard/dlgpolicy.h"
 #include "guard/gate.h"
 #include "guard/guard_types.h"
+#include "guard/im.h"
 #include "guard/inspect.h"
+#include "guard/presence.h"
 #include "sip/sip.h"
 #include "sip/sip_peer.h"
 
@@ -46,6 +48,14 @@ struct guard_conf {
 	struct gate_conf gate;
 	struct inspect_conf inspect;
 	struct auth_conf auth;
+	struct im_conf im;		/* MESSAGE content (im.h) */
+	struct presence_conf presence;	/* presence privacy (presence.h) */
+	/* Zones (names) the IM / presence policy applies to; none: IM by
+	 * im.dir, presence in untrusted zones. */
+	const char *im_zones[GUARD_MAX_ZONES];
+	unsigned n_im_zones;
+	const char *presence_zones[GUARD_MAX_ZONES];
+	unsigned n_presence_zones;
 	const char *scanners_file;	/* NULL/"": built-in fingerprints */
 	bool monitor;			/* every rule in monitor mode */
 	const char *monitor_rules[GUARD_MAX_MONITOR];
@@ -140,6 +150,16 @@ uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
 /* Dialog d ended (the dialog table's on_end): release its call. */
 void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
 		    uint64_t wall_ms);
+
+/*
+ * A request m received in zone from_zone is being forwarded into
+ * to_zone: record in b the edits that scrub its body (a presence NOTIFY
+ * leaving the trusted zone for an untrusted one; presence.h).  The new
+ * body lives in the guard until the next call.  Returns 0 or -errno.
+ */
+int guard_scrub(struct guard *g, struct sip_bld *b, const struct sip_msg *m,
+		uint16_t from_zone, uint16_t to_zone, uint64_t now_ms,
+		uint64_t wall_ms);
 
 /* Transaction-pool usage, for overload protection. */
 void guard_set_load(struct guard *g, unsigned percent);

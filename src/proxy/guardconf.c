@@ -16,6 +16,81 @@ static void rate(struct inspect_rate *r, int64_t per_s)
 	r->window_ms = 1000;
 }
 
+/*
+ * A configured list into a module's list of borrowed strings.  Empty:
+ * keep the module's built-in list; "[none]": no entries at all.
+ */
+static void list(const char **dst, unsigned *np, unsigned max,
+		 const char (*src)[CONF_PRES_EVENT_LEN], size_t n)
+{
+	unsigned i;
+
+	if (!n)
+		return;
+	if (n == 1 && strcmp(src[0], "none") == 0) {
+		*np = 0;
+		return;
+	}
+	for (i = 0; i < n && i < max; i++)
+		dst[i] = src[i];
+	*np = i;
+}
+
+static void im_presence_conf(struct guard_conf *gc,
+			     const struct sg_conf_guard *g)
+{
+	struct im_conf *im = &gc->im;
+	struct presence_conf *pc = &gc->presence;
+	unsigned i;
+
+	im->dir = g->im.direction == CONF_IM_BOTH ? IM_DIR_BOTH :
+		  g->im.direction == CONF_IM_OFF ? IM_DIR_OFF :
+						   IM_DIR_UNTRUSTED;
+	for (i = 0; i < g->im.n_content_types && i < IM_MAX_TYPES; i++)
+		im->types[i] = g->im.content_types[i];
+	if (i)
+		im->ntypes = i;
+	im->max_size = (size_t)g->im.max_size;
+	im->src_max = (uint32_t)g->im.per_source;
+	im->user_max = (uint32_t)g->im.per_user;
+	im->window_ms = (uint32_t)g->im.rate_window;
+	im->table_size = (uint32_t)g->im.table_size;
+	im->block_files = g->im.block_files;
+	for (i = 0; i < g->im.n_deny_regex && i < IM_MAX_REGEX; i++)
+		im->regex[i] = g->im.deny_regex[i];
+	im->nregex = i;
+	for (i = 0; i < g->im.n_deny_domains && i < IM_MAX_DOMAINS; i++)
+		im->domains[i] = g->im.deny_domains[i];
+	im->ndomains = i;
+	for (i = 0; i < g->im.n_deny_keywords && i < IM_MAX_KEYWORDS; i++)
+		im->keywords[i] = g->im.deny_keywords[i];
+	im->nkeywords = i;
+
+	for (i = 0; i < g->im.n_zones && i < GUARD_MAX_ZONES; i++)
+		gc->im_zones[i] = g->im.zones[i];
+	gc->n_im_zones = i;
+	for (i = 0; i < g->presence.n_zones && i < GUARD_MAX_ZONES; i++)
+		gc->presence_zones[i] = g->presence.zones[i];
+	gc->n_presence_zones = i;
+
+	pc->enabled = g->presence.enabled;
+	list(pc->subscribe, &pc->nsubscribe, PRES_MAX_EVENTS,
+	     g->presence.subscribe, g->presence.n_subscribe);
+	list(pc->subscribe_self, &pc->nsubscribe_self, PRES_MAX_EVENTS,
+	     g->presence.subscribe_self, g->presence.n_subscribe_self);
+	list(pc->publish, &pc->npublish, PRES_MAX_EVENTS,
+	     g->presence.publish, g->presence.n_publish);
+	list(pc->notify, &pc->nnotify, PRES_MAX_EVENTS, g->presence.notify,
+	     g->presence.n_notify);
+	pc->harvest_users = (uint32_t)g->presence.harvest_users;
+	pc->harvest_window_ms = (uint32_t)g->presence.harvest_window;
+	pc->table_size = (uint32_t)g->presence.table_size;
+	pc->scrub = (g->presence.scrub_notes ? PIDF_SCRUB_NOTE : 0u) |
+		    (g->presence.scrub_geo ? PIDF_SCRUB_GEO : 0u) |
+		    (g->presence.scrub_devices ? PIDF_SCRUB_DEVICE : 0u) |
+		    (g->presence.scrub_contacts ? PIDF_SCRUB_CONTACT : 0u);
+}
+
 void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 		       const char *const *allow)
 {
@@ -82,4 +157,5 @@ void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 	a->fail.user_lock_ms = (uint32_t)g->auth.user_lock;
 	a->fail.userip_block_ms = (uint32_t)g->auth.user_lock;
 	a->fail.known_good_ms = (uint32_t)g->auth.known_good;
+	im_presence_conf(gc, g);
 }

@@ -365,6 +365,10 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 		if (n)
 			return n;
 	}
+	if (f->in_zone != out->zone &&
+	    (n = guard_scrub(p->guard, &b, m, f->in_zone, out->zone,
+			     loop_now(p->loop), proxy__wall_ms())) != 0)
+		return n;
 	buf_reset(outb);
 	return sip_bld_write(&b, outb);
 }
