@@ -11,7 +11,7 @@ PKGS=(
 	libssl-dev             # OpenSSL: Digest hashes, HMAC nonces, randomness, TLS
 	openssl                # the TLS tests make their certificates with it
 	libcmocka-dev          # unit tests
-	libpcre2-dev           # IM content rules: PCRE2 regular expressions
+	libpcre2-dev           # PCRE2: dial-plan and IM content regular expressions
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers
 	libosip2-dev           # parser benchmark comparison
 	kamailio               # proxy benchmark comparison (make bench-proxy)

@@ -356,12 +356,128 @@ struct sg_conf_store {
 	int64_t counters;
 };
 
+/* ---------------------------------------------- toll fraud (conf_fraud.c) */
+
+enum {
+	CONF_MAX_FRAUD_CLASSES = 8,
+	CONF_MAX_DIAL_RULES = 64,
+	CONF_MAX_DIAL_PREFIXES = 16,	/* per rule */
+	CONF_DIAL_PREFIX_LEN = 20,
+	CONF_DIAL_REGEX_LEN = 200,
+	CONF_MAX_RULE_ZONES = 8,
+	CONF_MAX_RULE_CLASSES = 8,
+	CONF_MAX_FRAUD_USERS = 256,
+	CONF_FRAUD_USER_LEN = 64,
+	CONF_MAX_EMERGENCY = 24,
+	CONF_EMERGENCY_LEN = 16,
+	CONF_DIAL_CODE_LEN = 8,		/* "00", "0", "44" */
+};
+
+enum conf_dial_action {
+	CONF_DIAL_ALLOW,
+	CONF_DIAL_DENY,
+};
+
+enum conf_fraud_action {
+	CONF_FRAUD_ALERT,
+	CONF_FRAUD_THROTTLE,
+	CONF_FRAUD_BLOCK,
+};
+
+/* One dial rule: matches a normalised number by prefix or regex. */
+struct sg_conf_dial_rule {
+	char name[CONF_NAME_LEN];
+	int action;				/* enum conf_dial_action */
+	char prefixes[CONF_MAX_DIAL_PREFIXES][CONF_DIAL_PREFIX_LEN];
+	size_t n_prefixes;
+	char regex[CONF_DIAL_REGEX_LEN];	/* PCRE2; "" none */
+	char classes[CONF_MAX_RULE_CLASSES][CONF_NAME_LEN]; /* none: all */
+	size_t n_classes;
+	char zones[CONF_MAX_RULE_ZONES][CONF_NAME_LEN];	/* none: all */
+	size_t n_zones;
+};
+
+/* A user class: what its members may dial and how much. */
+struct sg_conf_fraud_class {
+	char name[CONF_NAME_LEN];
+	int otherwise;				/* no rule matched */
+	int names;				/* non-numeric targets */
+	int64_t max_concurrent;			/* 0: no limit */
+	int64_t calls_per_second;
+	int64_t calls_per_minute;
+	int64_t calls_per_country_per_hour;
+	int64_t max_call_duration;		/* ms, 0: none */
+};
+
+struct sg_conf_fraud_user {
+	char user[CONF_FRAUD_USER_LEN];		/* "*": the zone's default */
+	char class[CONF_NAME_LEN];
+	char zone[CONF_NAME_LEN];		/* "": every zone */
+};
+
+struct sg_conf_fraud_source {
+	int64_t max_concurrent, calls_per_second, calls_per_minute;
+};
+
+struct sg_conf_fraud_short {
+	int64_t count;				/* 0: off */
+	int64_t shorter_than;			/* ms */
+	int64_t window;				/* ms */
+	int action;				/* enum conf_fraud_action */
+};
+
+struct sg_conf_fraud_hours {
+	int64_t after_calls;			/* learning; 0: off */
+	int64_t rare_percent;
+	int action;
+};
+
+struct sg_conf_fraud_baseline {
+	int64_t factor;				/* 0: off */
+	int64_t min_days;
+	int64_t min_calls;
+	int action;
+};
+
+struct sg_conf_fraud_anomaly {
+	struct sg_conf_fraud_short short_calls;
+	struct sg_conf_fraud_hours odd_hours;
+	struct sg_conf_fraud_baseline baseline;
+	int64_t throttle_calls_per_minute;
+	int64_t throttle_time;			/* ms */
+	int64_t block_time;			/* ms */
+	int64_t utc_offset;			/* minutes, for hours and days */
+};
+
+struct sg_conf_fraud {
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "": untrusted */
+	size_t n_zones;
+	char reason[CONF_TEXT_LEN];
+	char emergency[CONF_MAX_EMERGENCY][CONF_EMERGENCY_LEN];
+	size_t n_emergency;
+	char international_prefix[CONF_DIAL_CODE_LEN];
+	char national_prefix[CONF_DIAL_CODE_LEN];
+	char country_code[CONF_DIAL_CODE_LEN];
+	char default_class[CONF_NAME_LEN];
+	struct sg_conf_fraud_class classes[CONF_MAX_FRAUD_CLASSES];
+	size_t n_classes;
+	struct sg_conf_dial_rule dial_rules[CONF_MAX_DIAL_RULES];
+	size_t n_dial_rules;
+	struct sg_conf_fraud_user users[CONF_MAX_FRAUD_USERS];
+	size_t n_users;
+	struct sg_conf_fraud_source per_source;
+	struct sg_conf_fraud_anomaly anomaly;
+	int64_t max_users;
+	int64_t max_calls;
+};
+
 /* The whole configuration.  Owner: whoever conf_load() returned it to. */
 struct sg_conf {
 	struct sg_conf_log log;
 	struct sg_conf_sip sip;
 	struct sg_conf_guard guard;
 	struct sg_conf_media media;
+	struct sg_conf_fraud fraud;
 	struct sg_conf_zone zones[CONF_MAX_ZONES];
 	size_t n_zones;
 	struct sg_conf_ops ops;
@@ -494,6 +610,11 @@ int conf_schema_verify(const struct conf_section *root, char *err,
  */
 int conf_fail(struct conf_ctx *c, const char *relpath, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* conf_fraud.c: the fraud section and its cross-checks (zones exist,
+ * class names resolve). */
+extern const struct conf_section conf__fraud_sec;
+int conf__check_fraud(struct conf_ctx *c, const struct sg_conf *cf);
 
 /* The table of sipguard's configuration (conf_opts.c). */
 extern const struct conf_section conf_sipguard;

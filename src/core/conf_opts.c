@@ -240,7 +240,7 @@ static int check_root(struct conf_ctx *c, const void *obj)
 	}
 	if (nlisten == 0)
 		return conf_fail(c, "zones", "no zone has a listen address");
-	return 0;
+	return conf__check_fraud(c, cf);
 }
 
 static int check_media(struct conf_ctx *c, const void *obj)
@@ -1250,6 +1250,8 @@ static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, guard, guard_sec, 0,
 			 "Security policy."),
 	CONF_OPT_SECTION(struct sg_conf, media, media_sec, 0, "Media relay."),
+	CONF_OPT_SECTION(struct sg_conf, fraud, conf__fraud_sec, 0,
+			 "Toll-fraud policy."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
 	CONF_OPT_SECTION(struct sg_conf, ops, ops_sec, 0, "Operations."),

@@ -16,3 +16,4 @@ CORE_SRCS := \
 	src/core/conf.c \
 	src/core/conf_yaml.c \
 	src/core/conf_opts.c
+CORE_SRCS += src/core/conf_fraud.c

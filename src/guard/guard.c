@@ -12,9 +12,10 @@
 #include "core/mem.h"
 #include "events/events.h"
 #include "guard/guard.h"
+#include "sip/dialog.h"
 
 enum {
-	GUARD_MAX_RULES = 64,
+	GUARD_MAX_RULES = 128,	/* of RULES_MAX: room for every module */
 };
 
 /* Owner: the proxy (guard_new/guard_free). */
@@ -36,6 +37,7 @@ struct guard {
 	/* What gate and inspect run with, to undo a half-applied reload. */
 	struct gate_conf gate_conf;
 	struct inspect_conf inspect_conf;
+	struct fraud *fraud;		/* toll fraud; NULL: off */
 };
 
 /* Every rule a module can name, registered up front so that the
@@ -75,6 +77,12 @@ static const char *event_of(const char *rule)
 		return "overload";
 	if (strcmp(rule, "manual") == 0)
 		return "manual";
+	if (strncmp(rule, "dial-", 5) == 0)
+		return "toll-fraud";
+	if (strncmp(rule, "call-limit-", 11) == 0)
+		return "call-limit";
+	if (strncmp(rule, "fraud-", 6) == 0)
+		return "fraud-suspected";
 	if (strncmp(rule, "im-", 3) == 0)
 		return "im-blocked";
 	if (strcmp(rule, "presence-harvest") == 0)
@@ -219,6 +227,36 @@ static void decide(struct guard *g, struct guard_verdict *v,
 		ban(g, src, v->rule, v->why, zone, tp, now, wall);
 }
 
+/*
+ * The fraud module's reporter: an anomaly rule fired.  Event type
+ * "alert" (action pass, throttle or block), or "would-throttle" /
+ * "would-block" in monitor mode, where the action is not applied.
+ */
+static bool fraud_alerted(void *arg, const struct fraud_alert *a,
+			  uint64_t now, uint64_t wall)
+{
+	struct guard *g = arg;
+	bool mon = rules_hit(g->rules, rule_id(g, a->rule));
+	struct ev e;
+
+	if (!g->ev)
+		return !mon;
+	memset(&e, 0, sizeof(e));
+	e.type = !mon || a->action == FRAUD_ALERT ? "alert" :
+		 a->action == FRAUD_BLOCK ? "would-block" : "would-throttle";
+	e.event = event_of(a->rule);
+	e.zone = zone_of(g, a->zone);
+	if (a->src)
+		e.src = *a->src;
+	e.user = a->user;
+	e.rule = a->rule;
+	e.action = mon || a->action == FRAUD_ALERT ? EV_ACT_PASS :
+		   a->action == FRAUD_BLOCK ? "block" : "throttle";
+	e.reason = str_cstr(a->why);
+	(void)evlog_emit(g->ev, &e, now, wall);
+	return !mon;
+}
+
 /* Zone names to a bit mask of zone indexes.  0 or -EINVAL (unknown). */
 static int zone_mask(const struct guard *g, const char *const *names,
 		     unsigned n, const char *what, uint32_t *maskp, char *err,
@@ -296,6 +334,20 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		(void)rules_register(g->rules,
 				     inspect_rule_name((enum inspect_rule)i),
 				     false);
+	{
+		size_t nf;
+		const char *const *fr = fraud_rule_names(&nf);
+
+		for (i = 0; i < nf; i++)
+			(void)rules_register(g->rules, fr[i], false);
+	}
+	if (c->fraud) {
+		rc = fraud_new(&g->fraud, c->fraud, c->zone_name,
+			       c->zone_trusted, g->nzones, fraud_alerted, g,
+			       err, errsz);
+		if (rc)
+			goto fail;
+	}
 	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
 		       &g->im_zones, err, errsz);
 	if (!rc)
@@ -341,6 +393,7 @@ void guard_free(struct guard *g)
 {
 	if (!g)
 		return;
+	fraud_free(g->fraud);
 	auth_free(g->auth);
 	im_free(g->im);
 	presence_free(g->pres);
@@ -435,6 +488,37 @@ static void keep_user(struct guard_req *rq, struct str u)
 	rq->user_len = (uint8_t)u.len;
 }
 
+/* The caller a toll-fraud policy applies to: the user our local
+ * authentication verified, else the From user. */
+static struct str caller_user(const struct guard *g, const struct sip_msg *m)
+{
+	const struct sip_hdr *h = g->auth_mode == AUTH_LOCAL ?
+					  auth_cred_hdr(g->auth, m) : NULL;
+	struct sip_digest d;
+	struct sip_perr pe;
+
+	if (h && sip_digest_parse(&d, h->value, &pe) == 0 && d.username.len)
+		return d.username;
+	return m->from.uri.user;
+}
+
+/* A new call (initial INVITE) from a zone with a toll-fraud policy. */
+static void toll_check(struct guard *g, const struct sip_msg *m,
+		       const struct sip_peer *from, uint64_t now,
+		       uint64_t wall, struct guard_req *rq,
+		       struct guard_verdict *v)
+{
+	struct str caller;
+
+	if (!g->fraud || m->mid != SIP_METHOD_INVITE || m->to.tag.len ||
+	    !fraud_zone_checked(g->fraud, from->zone))
+		return;
+	caller = caller_user(g, m);
+	fraud_check(g->fraud, &m->ruri, caller, &from->addr, from->zone, now,
+		    wall, &rq->fraud, v);
+	decide(g, v, &from->addr, from->zone, from->tp, m, caller, now, wall);
+}
+
 void guard_request(struct guard *g, const struct sip_msg *m,
 		   const struct sip_peer *from, bool in_dialog,
 		   uint64_t now_ms, uint64_t wall_ms, struct guard_req *rq,
@@ -456,6 +540,8 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 	if (v->action == GUARD_PASS && trusted)
 		content_check(g, m, from, trusted, false, user, now_ms,
 			      wall_ms, v);
+	if (v->action == GUARD_PASS && trusted && !in_dialog)
+		toll_check(g, m, from, now_ms, wall_ms, rq, v);
 	if (v->action != GUARD_PASS || trusted)
 		return;
 	if (g->auth_mode == AUTH_LOCAL && !in_dialog) {
@@ -477,6 +563,7 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 		rq->creds = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION) ||
 			    sip_msg_hdr(m, SIP_HDR_PROXY_AUTHORIZATION);
 		keep_user(rq, user);
+		toll_check(g, m, from, now_ms, wall_ms, rq, v);
 	}
 }
 
@@ -534,6 +621,35 @@ int guard_apply_answer(struct guard *g, struct sip_bld *b,
 	if (!g->auth)
 		return -EINVAL;
 	return auth_pt_apply(g->auth, b, resp, v);
+}
+
+uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
+			  const struct sip_dlg *d, uint64_t now_ms,
+			  uint64_t wall_ms)
+{
+	if (!g->fraud || !rq->fraud.active || d->kind != SIP_DLG_INVITE)
+		return 0;
+	return fraud_call_start(g->fraud, &rq->fraud,
+				sip_dlg_str(d, SIP_DLG_S_CALL_ID),
+				sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), now_ms,
+				wall_ms);
+}
+
+void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
+		    uint64_t wall_ms)
+{
+	uint64_t talk;
+
+	/* One record per call attempt has `record` set (dialog.h): the
+	 * call ends with it; forks that lost end without it. */
+	if (!g->fraud || !fraud_calls(g->fraud) || !d->record ||
+	    d->kind != SIP_DLG_INVITE)
+		return;
+	talk = d->answer_mono && now_ms > d->answer_mono ?
+		       now_ms - d->answer_mono : 0;
+	fraud_call_end(g->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
+		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk,
+		       d->final_status, now_ms, wall_ms);
 }
 
 /* An event about a body on its way out (no source to name: the sender

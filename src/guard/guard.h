@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "guard/auth.h"
+#include "guard/fraud.h"
 #include "guard/dlgpolicy.h"
 #include "guard/gate.h"
 #include "guard/guard_types.h"
@@ -34,6 +35,8 @@
 struct evlog;
 struct rules;
 struct buf;
+struct sg_conf_fraud;
+struct sip_dlg;
 
 enum {
 	GUARD_MAX_ZONES = 16,
@@ -61,6 +64,7 @@ struct guard_conf {
 	const char *zone_name[GUARD_MAX_ZONES];
 	bool zone_trusted[GUARD_MAX_ZONES];
 	unsigned nzones;
+	const struct sg_conf_fraud *fraud;	/* toll fraud; NULL: off */
 };
 
 void guard_conf_default(struct guard_conf *c);
@@ -74,6 +78,7 @@ struct guard_req {
 	struct auth_pt_note pt;
 	char user[GUARD_USER_MAX];
 	uint8_t user_len;
+	struct fraud_note fraud;	/* a new call for the toll-fraud limits */
 };
 
 struct guard;
@@ -151,6 +156,18 @@ void guard_answer(struct guard *g, const struct guard_req *rq,
 int guard_apply_answer(struct guard *g, struct sip_bld *b,
 		       const struct sip_msg *resp,
 		       const struct guard_verdict *v);
+
+/*
+ * Toll fraud (fraud.h).  A new call that guard_request() passed (rq) got
+ * its dialog d: count it.  Returns the call's own maximum duration in ms
+ * (0: none), for sip_dlg_set_max_duration().
+ */
+uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
+			  const struct sip_dlg *d, uint64_t now_ms,
+			  uint64_t wall_ms);
+/* Dialog d ended (the dialog table's on_end): release its call. */
+void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
+		    uint64_t wall_ms);
 
 /*
  * A request m received in zone from_zone is being forwarded into

@@ -104,6 +104,7 @@ void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 		gc->monitor_rules[i] = g->monitor_rules[i];
 	gc->n_monitor_rules = i;
 	gc->nzones = (unsigned)c->n_zones;
+	gc->fraud = &c->fraud;
 	for (i = 0; i < c->n_zones && i < GUARD_MAX_ZONES; i++) {
 		gc->zone_name[i] = c->zones[i].name;
 		gc->zone_trusted[i] = c->zones[i].trust == CONF_TRUSTED;

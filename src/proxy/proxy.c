@@ -264,6 +264,7 @@ static void on_dlg_end(void *arg, struct sip_dlg *d)
 
 	if (d->record && p->cdr)
 		cdr_write_extra(p->cdr, d, media);
+	guard_call_end(p->guard, d, loop_now(p->loop), proxy__wall_ms());
 }
 
 /* A dialog timed out (max duration, idle, session expiry): BYE both. */

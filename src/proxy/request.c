@@ -650,6 +650,16 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply(p, stx, m, from, 503, NULL, STR("Retry-After: 5\r\n"));
 		return;
 	}
+	if (rc == 0 && dm.created && dm.dlg) {
+		/* Toll fraud: the call counts from here; its class may end
+		 * it early (max duration, BYE to both by on_dlg_expire). */
+		uint64_t max = guard_call_start(p->guard, &gq, dm.dlg,
+						loop_now(p->loop),
+						proxy__wall_ms());
+
+		if (max)
+			(void)sip_dlg_set_max_duration(dm.dlg, max);
+	}
 	rc = forward(f, m, &t);
 	if (rc != 0 && proxy__forward_next(f) != 0) {
 		LOG_RL(LOG_LVL_WARN, "cannot forward %s: %s",

@@ -364,6 +364,15 @@ int sip_dlg_end(struct sip_dlg *d, enum sip_dlg_reason r)
 	return 0;
 }
 
+int sip_dlg_set_max_duration(struct sip_dlg *d, uint64_t ms)
+{
+	if (!d || d->state == SIP_DLG_TERMINATED)
+		return -EINVAL;
+	d->max_ms = ms;
+	sip__dlg_arm(d);
+	return 0;
+}
+
 /* -------------------------------------------------------------- timers */
 
 static void deadline(uint64_t *best, enum sip_dlg_reason *rp, uint64_t at,
@@ -401,6 +410,9 @@ static uint64_t next_deadline(const struct sip_dlg *d, enum sip_dlg_reason *rp)
 			 SIP_DLG_END_IDLE);
 	if (c->max_duration_ms)
 		deadline(&best, rp, add_sat(d->start_mono, c->max_duration_ms),
+			 SIP_DLG_END_MAX_DURATION);
+	if (d->max_ms)
+		deadline(&best, rp, add_sat(d->start_mono, d->max_ms),
 			 SIP_DLG_END_MAX_DURATION);
 	return best;
 }

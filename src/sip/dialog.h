@@ -183,6 +183,7 @@ struct sip_dlg {
 	uint64_t active_mono;  /* last in-dialog request or response */
 	uint64_t se_mono;      /* last session refresh */
 	uint64_t pending_mono; /* when `pending` was set */
+	uint64_t max_ms;       /* this call's own max duration, 0: conf */
 };
 
 struct sip_dlg_conf {
@@ -296,6 +297,14 @@ struct sip_dlg *sip_dlg_find(const struct sip_dlgs *t, struct str call_id,
  * Returns 0, -EINVAL, or -EALREADY when d already ended.
  */
 int sip_dlg_end(struct sip_dlg *d, enum sip_dlg_reason r);
+
+/*
+ * Give d its own maximum duration (from creation, like
+ * conf.max_duration_ms; the shorter of the two applies), e.g. a user
+ * class's limit.  ms 0 removes it.  Re-arms the timer; forks made later
+ * inherit it.  Returns 0, or -EINVAL when d ended.
+ */
+int sip_dlg_set_max_duration(struct sip_dlg *d, uint64_t ms);
 
 /* A copied string of d (empty when not known). */
 struct str sip_dlg_str(const struct sip_dlg *d, enum sip_dlg_str_id id);

@@ -583,6 +583,32 @@ static void test_max_duration(void **state)
 	assert_int_equal(ends[0].reason, SIP_DLG_END_MAX_DURATION);
 }
 
+/* A dialog's own limit (a user class's, set by the guard) ends it
+ * before the table's; forks made later inherit it; 0 removes it. */
+static void test_own_max_duration(void **state)
+{
+	struct sip_dlg *d;
+
+	(void)state;
+	d = answered("o@x", ANS_EXTRA);
+	assert_int_equal(sip_dlg_set_max_duration(d, 2000), 0);
+	run_to(1900);
+	assert_int_equal(nends, 0);
+	run_to(2100);
+	assert_int_equal(nends, 1);
+	assert_int_equal(ends[0].reason, SIP_DLG_END_MAX_DURATION);
+	assert_int_equal(expired[0], SIP_DLG_END_MAX_DURATION);
+	assert_int_equal(sip_dlg_set_max_duration(NULL, 1000), -EINVAL);
+	d = answered("p@x", ANS_EXTRA);
+	assert_int_equal(sip_dlg_set_max_duration(d, 500), 0);
+	assert_int_equal(sip_dlg_set_max_duration(d, 0), 0);
+	run_to(60000);
+	assert_int_equal(nends, 1);
+	/* An ended dialog (valid until the wheel runs again) is refused. */
+	assert_int_equal(sip_dlg_end(d, SIP_DLG_END_POLICY), 0);
+	assert_int_equal(sip_dlg_set_max_duration(d, 1000), -EINVAL);
+}
+
 static void test_no_answer(void **state)
 {
 	(void)state;
@@ -933,6 +959,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_timer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_max_duration, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_own_max_duration, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup,
 						teardown),

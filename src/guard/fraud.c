@@ -1,0 +1,638 @@
+/*
+ * fraud.c - toll-fraud checks of new calls: user classes, dial policy,
+ * call limits per user and per source, the tables and the call table.
+ * The anomaly rules and their learned state are in fraud_learn.c.  See
+ * fraud.h for the flow and docs/fraud.md for the administrator's view.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/conf.h"
+#include "core/htab.h"
+#include "core/mem.h"
+#include "core/siphash.h"
+#include "guard/fraud_int.h"
+#include "sip/sip.h"
+
+static const char *const rule_names[] = {
+	FRAUD_R_DIAL, FRAUD_R_CONCURRENT, FRAUD_R_RATE, FRAUD_R_COUNTRY,
+	FRAUD_R_SOURCE, FRAUD_R_TABLE, FRAUD_R_SHORT, FRAUD_R_HOURS,
+	FRAUD_R_BASELINE, FRAUD_R_BLOCKED, FRAUD_R_THROTTLED,
+};
+
+static const char *const default_emergency[] = {
+	"112", "911", "999", "000", "110", "118", "119", "15", "17", "18",
+};
+
+const char *const *fraud_rule_names(size_t *np)
+{
+	*np = sizeof(rule_names) / sizeof(rule_names[0]);
+	return rule_names;
+}
+
+/* ------------------------------------------------------------- tables */
+
+static size_t pow2_sets(int64_t entries)
+{
+	size_t sets = 1;
+
+	while (sets * FR_WAYS < (size_t)entries)
+		sets <<= 1;
+	return sets;
+}
+
+/*
+ * The entry for hash h in a 4-way table (base, stride, mask of sets),
+ * with two choices: h may live in either of two sets picked by two
+ * parts of h, so one crowded set does not refuse a key while the table
+ * has room (with one set per key, 16 busy users in 16 sets of 4 found a
+ * full set once in ~15 tries).  Found, or (create) a free way, or the
+ * least recently seen idle one, reset to zero.  NULL when absent (or
+ * every way of both sets is busy).  now 0 is a peek that leaves the
+ * entry's age alone.
+ */
+static struct fr_slot *way(char *base, size_t stride, size_t set, unsigned w)
+{
+	return (struct fr_slot *)(base + (set * FR_WAYS + w) * stride);
+}
+
+static bool better_victim(const struct fr_slot *s, const struct fr_slot *v)
+{
+	if (!v)
+		return !s->h || !s->busy;
+	if (!v->h)
+		return false;	/* a free way is never beaten */
+	return !s->h || (!s->busy && s->seen < v->seen);
+}
+
+void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
+		      uint64_t now, bool create)
+{
+	size_t set[2] = { (h >> 8) & mask, (h >> 40) & mask };
+	struct fr_slot *victim = NULL, *s;
+	unsigned c, w;
+
+	for (c = 0; c < 2; c++) {
+		for (w = 0; w < FR_WAYS; w++) {
+			s = way(base, stride, set[c], w);
+			if (s->h == h) {
+				if (now)	/* 0: a peek */
+					s->seen = now;
+				return s;
+			}
+			if (create && better_victim(s, victim))
+				victim = s;
+		}
+		if (set[1] == set[0])
+			break;
+	}
+	if (!victim)
+		return NULL;
+	memset(victim, 0, stride);
+	victim->h = h;
+	victim->seen = now;
+	return victim;
+}
+
+static uint64_t hash_of(const struct fraud *f, const void *p, size_t n,
+			uint8_t tag)
+{
+	uint8_t buf[FRAUD_USER_MAX + 8];
+	uint64_t h;
+
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	buf[0] = tag;
+	if (n)
+		memcpy(buf + 1, p, n);
+	h = siphash24(buf, n + 1, f->key);
+	return h ? h : 1;
+}
+
+static uint64_t src_hash(const struct fraud *f, const struct sg_addr *a)
+{
+	struct guard_src s;
+
+	guard_src_from_addr(&s, a);
+	return hash_of(f, s.b, s.len, s.family == AF_INET6 ? 's' : 'S');
+}
+
+uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
+			 const char *cc)
+{
+	uint8_t b[8 + DP_CC_MAX];
+	size_t n = strlen(cc);
+
+	memcpy(b, &user_h, 8);
+	memcpy(b + 8, cc, n);
+	return hash_of(f, b, 8 + n, 'c');
+}
+
+/* Call-ID and caller tag, hashed whole: a common prefix must not make
+ * two calls one (that would let a caller dodge its concurrent limit). */
+static uint64_t call_hash(const struct fraud *f, struct str cid,
+			  struct str tag)
+{
+	uint64_t hv[2];
+	uint64_t h;
+
+	hv[0] = siphash24(cid.len ? cid.p : "", cid.len, f->key);
+	hv[1] = siphash24(tag.len ? tag.p : "", tag.len, f->key);
+	h = siphash24(hv, sizeof(hv), f->key);
+	return h ? h : 1;
+}
+
+static bool call_eq(const struct hnode *n, const void *key)
+{
+	(void)n;
+	(void)key;
+	return true;	/* the 64-bit keyed hash is the key */
+}
+
+/* --------------------------------------------------------- set-up */
+
+static int build_maps(struct fraud *f, const char *const *zone_names,
+		      unsigned nzones)
+{
+	const struct sg_conf_fraud *c = f->c;
+	size_t i;
+	unsigned k, z;
+
+	for (i = 0; i < c->n_users; i++) {
+		struct fr_map *m = &f->map[f->nmap];
+
+		m->user = c->users[i].user;
+		m->zone = -1;
+		for (z = 0; c->users[i].zone[0] && z < nzones; z++)
+			if (strcmp(zone_names[z], c->users[i].zone) == 0)
+				m->zone = (int)z;
+		if (c->users[i].zone[0] && m->zone < 0)
+			return -EINVAL;
+		for (k = 0; k < f->ncls; k++)
+			if (strcmp(c->classes[k].name, c->users[i].class) == 0)
+				m->cls = (uint8_t)k;
+		f->nmap++;
+	}
+	for (k = 0; k < f->ncls; k++)
+		if (strcmp(c->classes[k].name, c->default_class) == 0)
+			f->def_cls = k;
+	return 0;
+}
+
+static int alloc_tables(struct fraud *f)
+{
+	size_t us = pow2_sets(f->c->max_users);
+	size_t i, nc = (size_t)f->c->max_calls;
+	int rc;
+
+	f->users_mask = us - 1;
+	f->srcs_mask = us - 1;
+	f->ctys_mask = us * 2 - 1;
+	f->users = mem_zalloc(us * FR_WAYS * sizeof(*f->users));
+	f->srcs = mem_zalloc(us * FR_WAYS * sizeof(*f->srcs));
+	f->ctys = mem_zalloc(us * 2 * FR_WAYS * sizeof(*f->ctys));
+	f->calls = mem_zalloc(nc * sizeof(*f->calls));
+	if (!f->users || !f->srcs || !f->ctys || !f->calls)
+		return -ENOMEM;
+	rc = htab_init(&f->ch, nc);
+	if (rc)
+		return rc;
+	for (i = nc; i-- > 0;) {
+		f->calls[i].next_free = f->free_calls;
+		f->free_calls = &f->calls[i];
+	}
+	return 0;
+}
+
+static void numbering(struct dp_numbering *nb, const struct sg_conf_fraud *c)
+{
+	snprintf(nb->intl_prefix, sizeof(nb->intl_prefix), "%s",
+		 c->international_prefix);
+	snprintf(nb->natl_prefix, sizeof(nb->natl_prefix), "%s",
+		 c->national_prefix);
+	snprintf(nb->country_code, sizeof(nb->country_code), "%s",
+		 c->country_code);
+}
+
+int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
+	      const char *const *zone_names, const bool *zone_trusted,
+	      unsigned nzones, fraud_alert_fn *alert, void *arg, char *err,
+	      size_t errsz)
+{
+	struct fraud *f = mem_zalloc(sizeof(*f));
+	unsigned k, z;
+	size_t i;
+	int rc = -ENOMEM;
+
+	*fp = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->alert = alert;
+	f->alert_arg = arg;
+	f->c = mem_alloc(sizeof(*f->c));
+	if (!f->c)
+		goto fail;
+	*f->c = *c;
+	c = f->c;
+	if (!c->n_emergency) {
+		for (i = 0; i < sizeof(default_emergency) /
+				sizeof(default_emergency[0]); i++)
+			snprintf(f->c->emergency[i], sizeof(f->c->emergency[i]),
+				 "%s", default_emergency[i]);
+		f->c->n_emergency = i;
+	}
+	numbering(&f->nb, c);
+	f->ncls = (unsigned)c->n_classes;
+	if (!f->ncls) {
+		*fp = f;	/* checks nothing */
+		return 0;
+	}
+	for (k = 0; k < f->ncls; k++)
+		f->cls_names[k] = c->classes[k].name;
+	{
+		struct dp_names nm = { zone_names, nzones, f->cls_names,
+				       f->ncls };
+
+		rc = dp_rules_new(&f->rules, c->dial_rules, c->n_dial_rules,
+				  &nm, err, errsz);
+		if (rc)
+			goto fail;
+	}
+	for (z = 0; z < nzones && z < 32; z++) {
+		bool on = !c->n_zones && !zone_trusted[z];
+
+		for (i = 0; i < c->n_zones; i++)
+			if (strcmp(c->zones[i], zone_names[z]) == 0)
+				on = true;
+		if (on)
+			f->zones |= 1u << z;
+	}
+	rc = build_maps(f, zone_names, nzones);
+	if (rc) {
+		snprintf(err, errsz, "fraud.users: unknown zone");
+		goto fail;
+	}
+	if (getrandom(f->key, sizeof(f->key), 0) != (ssize_t)sizeof(f->key)) {
+		rc = -EIO;
+		goto fail;
+	}
+	rc = alloc_tables(f);
+	if (rc)
+		goto fail;
+	*fp = f;
+	return 0;
+fail:
+	fraud_free(f);
+	return rc;
+}
+
+void fraud_free(struct fraud *f)
+{
+	if (!f)
+		return;
+	dp_rules_free(f->rules);
+	htab_fini(&f->ch);
+	mem_free(f->users);
+	mem_free(f->srcs);
+	mem_free(f->ctys);
+	mem_free(f->calls);
+	mem_free(f->c);
+	mem_free(f);
+}
+
+bool fraud_zone_checked(const struct fraud *f, unsigned zone)
+{
+	return f && f->ncls && zone < 32 && (f->zones >> zone & 1u);
+}
+
+size_t fraud_calls(const struct fraud *f)
+{
+	return f ? f->ncalls : 0;
+}
+
+/* ---------------------------------------------------------- classes */
+
+static unsigned class_of(const struct fraud *f, struct str user,
+			 uint16_t zone)
+{
+	int best = -1, score = 0;
+	size_t i;
+
+	for (i = 0; i < f->nmap; i++) {
+		const struct fr_map *m = &f->map[i];
+		bool any = strcmp(m->user, "*") == 0;
+		int s;
+
+		if (m->zone >= 0 && m->zone != zone)
+			continue;
+		if (!any && !str_eq(user, str_cstr(m->user)))
+			continue;
+		/* user in zone 4, user 3, "*" in zone 2, "*" 1 */
+		s = any ? (m->zone >= 0 ? 2 : 1) : (m->zone >= 0 ? 4 : 3);
+		if (s > score) {
+			score = s;
+			best = m->cls;
+		}
+	}
+	return best >= 0 ? (unsigned)best : f->def_cls;
+}
+
+unsigned fraud_user_calls(const struct fraud *f, struct str user)
+{
+	const struct fr_user *u;
+
+	if (!f || !f->ncls)
+		return 0;
+	u = fraud__slot_get(f->users, sizeof(*f->users), f->users_mask,
+			    hash_of(f, user.p, user.len, 'u'), 0, false);
+	return u ? u->k.busy : 0;
+}
+
+/* ------------------------------------------------------------ checks */
+
+static void refuse(struct fraud *f, struct guard_verdict *v, const char *rule,
+		   int status)
+{
+	v->action = GUARD_REPLY;
+	v->status = status;
+	v->reason = status == 403 ? f->c->reason : "Service Unavailable";
+	v->rule = rule;
+	v->why = f->why;
+	if (status == 503) {
+		memcpy(v->extra, "Retry-After: 5\r\n", 16);
+		v->extra_len = 16;
+	}
+}
+
+/* The dial policy of class cls for num in zone: true to allow; f->why
+ * says why not. */
+static bool dial_allowed(struct fraud *f, unsigned cls,
+			 const struct dp_number *num, uint16_t zone)
+{
+	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
+	const char *name = NULL;
+	bool allow;
+
+	if (num->kind == DP_INVALID) {
+		snprintf(f->why, sizeof(f->why), "not a valid number (class "
+			 "%s)", c->name);
+		return false;
+	}
+	if (num->kind == DP_NAME) {
+		snprintf(f->why, sizeof(f->why), "names not allowed (class "
+			 "%s)", c->name);
+		return c->names == CONF_DIAL_ALLOW;
+	}
+	if (dp_rules_match(f->rules, num, cls, zone, &allow, &name) < 0) {
+		allow = c->otherwise == CONF_DIAL_ALLOW;
+		name = "no rule matched";
+	}
+	snprintf(f->why, sizeof(f->why), "%s %s: %s (class %s)",
+		 allow ? "allowed" : "denied", num->s, name, c->name);
+	return allow;
+}
+
+static bool over(const struct win_ctr *w, uint64_t now, uint32_t period,
+		 int64_t max)
+{
+	return max > 0 && win_ctr_read(w, now, period) + 1 > (uint64_t)max;
+}
+
+/* The limits of the user's class and of the source.  Returns the rule
+ * that refuses, or NULL. */
+static const char *limits(struct fraud *f, const struct fr_user *u,
+			  const struct fr_src *s, unsigned cls,
+			  const struct dp_number *num, uint64_t user_h,
+			  uint64_t now)
+{
+	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
+	const struct sg_conf_fraud_source *ps = &f->c->per_source;
+	const struct fr_cty *ct;
+
+	if (c->max_concurrent && u->k.busy >= c->max_concurrent) {
+		snprintf(f->why, sizeof(f->why), "%u calls up, class %s "
+			 "allows %lld", u->k.busy, c->name,
+			 (long long)c->max_concurrent);
+		return FRAUD_R_CONCURRENT;
+	}
+	if (over(&u->cps, now, 1000, c->calls_per_second) ||
+	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute)) {
+		snprintf(f->why, sizeof(f->why), "call rate over class %s's "
+			 "%lld/s, %lld/min", c->name,
+			 (long long)c->calls_per_second,
+			 (long long)c->calls_per_minute);
+		return FRAUD_R_RATE;
+	}
+	if (c->calls_per_country_per_hour && num->kind == DP_INTERNATIONAL &&
+	    (ct = fraud__cty(f, fraud__cty_hash(f, user_h, num->cc), 0,
+			     false)) &&
+	    over(&ct->hour, now, FR_HOUR_MS, c->calls_per_country_per_hour)) {
+		snprintf(f->why, sizeof(f->why), "over %lld calls an hour to "
+			 "+%s (class %s)",
+			 (long long)c->calls_per_country_per_hour, num->cc,
+			 c->name);
+		return FRAUD_R_COUNTRY;
+	}
+	if (s && ((ps->max_concurrent && s->k.busy >= ps->max_concurrent) ||
+		  over(&s->cps, now, 1000, ps->calls_per_second) ||
+		  over(&s->cpm, now, FR_MIN_MS, ps->calls_per_minute))) {
+		snprintf(f->why, sizeof(f->why), "source over its call "
+			 "limits (%u up)", s->k.busy);
+		return FRAUD_R_SOURCE;
+	}
+	return NULL;
+}
+
+/* Blocked or throttled by an anomaly rule.  Returns the rule or NULL. */
+static const char *held(struct fraud *f, const struct fr_user *u,
+			uint64_t now)
+{
+	const struct sg_conf_fraud_anomaly *a = &f->c->anomaly;
+
+	if (u->blocked_until > now) {
+		snprintf(f->why, sizeof(f->why), "user blocked for %llu s "
+			 "more (fraud suspected)",
+			 (unsigned long long)(u->blocked_until - now + 999) /
+				 1000);
+		return FRAUD_R_BLOCKED;
+	}
+	if (u->throttled_until > now &&
+	    win_ctr_read(&u->thr, now, FR_MIN_MS) + 1 >
+		    (uint64_t)a->throttle_calls_per_minute) {
+		snprintf(f->why, sizeof(f->why), "user throttled to %lld "
+			 "calls a minute (fraud suspected)",
+			 (long long)a->throttle_calls_per_minute);
+		return FRAUD_R_THROTTLED;
+	}
+	return NULL;
+}
+
+static void keep_note(struct fraud_note *n, struct str user, unsigned cls,
+		      const struct dp_number *num, const struct sg_addr *src,
+		      uint16_t zone)
+{
+	n->active = true;
+	n->cls = (uint8_t)cls;
+	n->zone = zone;
+	n->kind = num->kind;
+	memcpy(n->cc, num->cc, sizeof(n->cc));
+	n->src = *src;
+	if (user.len > sizeof(n->user))
+		user.len = sizeof(n->user);
+	if (user.len)
+		memcpy(n->user, user.p, user.len);
+	n->user_len = (uint8_t)user.len;
+}
+
+void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
+		 const struct sg_addr *src, uint16_t zone, uint64_t now,
+		 uint64_t wall, struct fraud_note *note,
+		 struct guard_verdict *v)
+{
+	struct dp_number num;
+	struct fr_user *u;
+	struct fr_src *s;
+	const char *rule;
+	uint64_t uh;
+	unsigned cls;
+
+	memset(note, 0, sizeof(*note));
+	guard_verdict_pass(v);
+	if (!fraud_zone_checked(f, zone))
+		return;
+	if (user.len > FRAUD_USER_MAX)
+		user.len = FRAUD_USER_MAX;
+	dp_normalise(&num, ruri->user,
+		     ruri->sch == SIP_URI_TEL ? ruri->params : STR_NULL,
+		     &f->nb);
+	/* tel: is always a number: letters there are no SIP name. */
+	if (ruri->sch == SIP_URI_TEL && num.kind == DP_NAME)
+		num.kind = DP_INVALID;
+	if (dp_in_list(&num, (const char(*)[16])f->c->emergency,
+		       f->c->n_emergency))
+		return;	/* emergency: always, never counted */
+	cls = class_of(f, user, zone);
+	/* Noted even when refused: a rule in monitor mode lets it pass. */
+	keep_note(note, user, cls, &num, src, zone);
+	if (!dial_allowed(f, cls, &num, zone)) {
+		refuse(f, v, FRAUD_R_DIAL, 403);
+		return;
+	}
+	uh = hash_of(f, user.p, user.len, 'u');
+	u = fraud__user(f, uh, now, true);
+	if (!u) {
+		/* Every way holds a user with calls up: an attacker
+		 * rotating names cannot evict them; refuse instead. */
+		snprintf(f->why, sizeof(f->why), "user table full");
+		refuse(f, v, FRAUD_R_TABLE, 503);
+		return;
+	}
+	fraud__check_baseline(f, u, user, src, zone, now, wall);
+	fraud__check_hours(f, u, user, src, zone, now, wall);
+	rule = held(f, u, now);
+	if (!rule && !f->free_calls) {
+		snprintf(f->why, sizeof(f->why), "%zu calls tracked: table "
+			 "full", f->ncalls);
+		rule = FRAUD_R_TABLE;
+	}
+	s = fraud__src(f, src_hash(f, src), now, true);
+	if (!rule)
+		rule = limits(f, u, s, cls, &num, uh, now);
+	if (rule) {
+		refuse(f, v, rule, strcmp(rule, FRAUD_R_TABLE) ? 403 : 503);
+		return;
+	}
+}
+
+/* ------------------------------------------------------------- calls */
+
+uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
+			  struct str call_id, struct str caller_tag,
+			  uint64_t now, uint64_t wall)
+{
+	struct str user = str_make(note->user, note->user_len);
+	uint64_t ch, uh = hash_of(f, note->user, note->user_len, 'u');
+	struct fr_call *call;
+	struct fr_user *u;
+	struct fr_src *s;
+	struct fr_cty *ct;
+
+	if (!f || !f->ncls || !note->active || !f->free_calls)
+		return 0;
+	ch = call_hash(f, call_id, caller_tag);
+	if (htab_find(&f->ch, ch, call_eq, NULL))
+		return 0;
+	u = fraud__user(f, uh, now, true);
+	s = fraud__src(f, src_hash(f, &note->src), now, true);
+	call = f->free_calls;
+	f->free_calls = call->next_free;
+	memset(call, 0, sizeof(*call));
+	call->user_h = uh;
+	call->start = now;
+	call->hour = (uint8_t)(fraud__local_ms(f, wall) / FR_HOUR_MS % 24);
+	call->day = (uint32_t)(fraud__local_ms(f, wall) / FR_DAY_MS);
+	memcpy(call->cc, note->cc, sizeof(call->cc));
+	call->kind = note->kind;
+	call->src = note->src;
+	call->zone = note->zone;
+	memcpy(call->user, note->user, note->user_len);
+	call->user_len = note->user_len;
+	htab_insert(&f->ch, &call->hn, ch);
+	f->ncalls++;
+	if (u) {
+		u->k.busy++;
+		win_ctr_add(&u->cps, now, 1000, 1);
+		win_ctr_add(&u->cpm, now, FR_MIN_MS, 1);
+		if (u->throttled_until > now)
+			win_ctr_add(&u->thr, now, FR_MIN_MS, 1);
+		fraud__learn(f, u, wall);
+	}
+	if (s) {
+		call->src_h = s->k.h;
+		s->k.busy++;
+		win_ctr_add(&s->cps, now, 1000, 1);
+		win_ctr_add(&s->cpm, now, FR_MIN_MS, 1);
+	}
+	if (note->kind == DP_INTERNATIONAL &&
+	    (ct = fraud__cty(f, fraud__cty_hash(f, uh, note->cc), now, true)))
+		win_ctr_add(&ct->hour, now, FR_HOUR_MS, 1);
+	(void)user;
+	return (uint64_t)f->c->classes[note->cls].max_call_duration;
+}
+
+void fraud_call_end(struct fraud *f, struct str call_id,
+		    struct str caller_tag, uint64_t talk_ms, int status,
+		    uint64_t now, uint64_t wall)
+{
+	const struct sg_conf_fraud_short *sc;
+	struct fr_call *call;
+	struct fr_user *u;
+	struct fr_src *s;
+	struct hnode *n;
+
+	if (!f || !f->ncls || !f->ncalls)
+		return;
+	n = htab_find(&f->ch, call_hash(f, call_id, caller_tag), call_eq,
+		      NULL);
+	if (!n)
+		return;
+	call = HTAB_ENTRY(n, struct fr_call, hn);
+	htab_remove(&f->ch, n);
+	f->ncalls--;
+	u = fraud__user(f, call->user_h, now, false);
+	if (u && u->k.busy)
+		u->k.busy--;
+	s = call->src_h ? fraud__src(f, call->src_h, now, false) : NULL;
+	if (s && s->k.busy)
+		s->k.busy--;
+	sc = &f->c->anomaly.short_calls;
+	if (status == 401 || status == 407)
+		fraud__refund(f, u, s, call);
+	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
+		 talk_ms < (uint64_t)sc->shorter_than)
+		fraud__short_call(f, u, call, now, wall);
+	call->next_free = f->free_calls;
+	f->free_calls = call;
+}

@@ -1,0 +1,158 @@
+/*
+ * fraud.h - toll-fraud protection for new calls: dial policy per user
+ * class and zone (guard/dialplan.h), call limits per user and per
+ * source, and anomaly rules on learned per-user behaviour.
+ *
+ * The guard facade calls, for each initial INVITE from a checked zone:
+ *   fraud_check()       before forwarding: may refuse (403, or 503 when
+ *                       the call table is full) and fills a note;
+ *   fraud_call_start()  once the call has its dialog: counts it (rates,
+ *                       concurrent calls, learned behaviour) and returns
+ *                       the class's maximum duration;
+ *   fraud_call_end()    when that call's dialog ends: releases the
+ *                       concurrent slots, learns short international
+ *                       calls.
+ * Check and start are split so that a call refused later on (no route,
+ * dialog pool full) never holds a concurrent-call slot.
+ *
+ * Memory is fixed at fraud_new(): users, sources and (user, country)
+ * counters live in 4-way set-associative tables keyed by SipHash under a
+ * random key (least recently seen idle entry evicted), calls in a pool
+ * of max_calls.  Time is a parameter: monotonic ms for windows, blocks
+ * and throttles; wall-clock ms (plus the configured UTC offset) for
+ * hours of the day and day boundaries.
+ *
+ * Rules (static names, see docs/events.md): dial-denied (event
+ * toll-fraud); call-limit-concurrent, call-limit-rate,
+ * call-limit-country, call-limit-source, call-limit-table (event
+ * call-limit); fraud-short-calls, fraud-odd-hours, fraud-baseline
+ * (raised as alerts), fraud-blocked, fraud-throttled (event
+ * fraud-suspected).  Not thread-safe: one per guard.
+ */
+#ifndef SIPGUARD_GUARD_FRAUD_H
+#define SIPGUARD_GUARD_FRAUD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/str.h"
+#include "guard/dialplan.h"
+#include "guard/guard_types.h"
+
+struct sg_conf_fraud;
+struct sip_uri;
+
+#define FRAUD_R_DIAL "dial-denied"
+#define FRAUD_R_CONCURRENT "call-limit-concurrent"
+#define FRAUD_R_RATE "call-limit-rate"
+#define FRAUD_R_COUNTRY "call-limit-country"
+#define FRAUD_R_SOURCE "call-limit-source"
+#define FRAUD_R_TABLE "call-limit-table"
+#define FRAUD_R_SHORT "fraud-short-calls"
+#define FRAUD_R_HOURS "fraud-odd-hours"
+#define FRAUD_R_BASELINE "fraud-baseline"
+#define FRAUD_R_BLOCKED "fraud-blocked"
+#define FRAUD_R_THROTTLED "fraud-throttled"
+
+enum {
+	FRAUD_USER_MAX = 64,	/* bytes of a user name kept */
+	FRAUD_WHY_MAX = 160,
+};
+
+enum fraud_action {
+	FRAUD_ALERT = 0,
+	FRAUD_THROTTLE,
+	FRAUD_BLOCK,
+};
+
+/* What fraud_check() hands to fraud_call_start() (kept by the proxy
+ * with the request, in struct guard_req). */
+struct fraud_note {
+	bool active;		/* a call to count at start */
+	uint8_t cls;
+	uint16_t zone;
+	enum dp_kind kind;
+	char cc[DP_CC_MAX + 1];
+	struct sg_addr src;
+	char user[FRAUD_USER_MAX];
+	uint8_t user_len;
+};
+
+/* An anomaly rule fired. */
+struct fraud_alert {
+	const char *rule;	/* FRAUD_R_SHORT... */
+	enum fraud_action action;
+	struct str user;
+	const struct sg_addr *src;
+	uint16_t zone;
+	const char *why;	/* valid during the call */
+};
+
+/*
+ * Report an alert (event) and say whether to apply its action: false
+ * when the rule is in monitor mode.
+ */
+typedef bool fraud_alert_fn(void *arg, const struct fraud_alert *a,
+			    uint64_t now_ms, uint64_t wall_ms);
+
+struct fraud;
+
+/*
+ * Build from the configuration c (copied).  zone_names/zone_trusted
+ * [0..nzones) are the zones by index.  alert/arg: the reporter (alert
+ * may be NULL: alerts are then applied silently).  With no classes
+ * configured *fp is a fraud object that checks nothing.  Returns 0,
+ * -EINVAL (err set) or -ENOMEM.
+ */
+int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
+	      const char *const *zone_names, const bool *zone_trusted,
+	      unsigned nzones, fraud_alert_fn *alert, void *arg, char *err,
+	      size_t errsz);
+void fraud_free(struct fraud *f);
+
+/* The rule names this module can report, for the registry. */
+const char *const *fraud_rule_names(size_t *np);
+
+/* Does zone's traffic get checked? */
+bool fraud_zone_checked(const struct fraud *f, unsigned zone);
+
+/*
+ * A new call (initial INVITE) to ruri by user (the authenticated user,
+ * else the From user) from src in zone.  Fills *v: PASS, or REPLY 403
+ * (503 for call-limit-table) naming the rule, with v->why pointing into
+ * f (valid until the next call).  Fills *note; note->active is false for
+ * emergency calls and unchecked zones (nothing to count).
+ */
+void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
+		 const struct sg_addr *src, uint16_t zone, uint64_t now_ms,
+		 uint64_t wall_ms, struct fraud_note *note,
+		 struct guard_verdict *v);
+
+/*
+ * The call of note (checked and passed) is up as the dialog (call_id,
+ * caller_tag).  Counts it.  Returns the class's maximum duration in ms
+ * (0: none).  A call already counted, or no room: 0, nothing counted.
+ */
+uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
+			  struct str call_id, struct str caller_tag,
+			  uint64_t now_ms, uint64_t wall_ms);
+
+/*
+ * The call (call_id, caller_tag) ended after talk_ms of conversation (0:
+ * never answered); status: the final answer to its INVITE (0: none).  A
+ * 401/407 challenge takes the call back out of the rates and learned
+ * counts (its authenticated retry is the same call).  Unknown calls are
+ * ignored.
+ */
+void fraud_call_end(struct fraud *f, struct str call_id,
+		    struct str caller_tag, uint64_t talk_ms, int status,
+		    uint64_t now_ms, uint64_t wall_ms);
+
+/* Calls tracked now (tests, metrics). */
+size_t fraud_calls(const struct fraud *f);
+/* Concurrent calls of a user (tests). */
+unsigned fraud_user_calls(const struct fraud *f, struct str user);
+
+#endif

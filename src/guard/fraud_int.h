@@ -1,0 +1,151 @@
+/*
+ * fraud_int.h - private to fraud.c and fraud_learn.c: the tables of
+ * toll-fraud protection (users, sources, countries, calls) and the
+ * helpers the two files share.
+ */
+#ifndef SIPGUARD_GUARD_FRAUD_INT_H
+#define SIPGUARD_GUARD_FRAUD_INT_H
+
+#include "core/conf.h"
+#include "core/htab.h"
+#include "core/siphash.h"
+#include "guard/fraud.h"
+#include "guard/window.h"
+
+enum {
+	FR_WAYS = 4,			/* set-associative tables */
+	FR_HOUR_MS = 3600 * 1000,
+	FR_DAY_MS = 24 * FR_HOUR_MS,
+	FR_MIN_MS = 60 * 1000,
+	FR_HOURS_CAP = 10000,		/* histogram halves past this */
+	FR_BASE_SHIFT = 4,		/* baseline in 1/16 calls */
+	FR_MAX_GAP_DAYS = 60,		/* idle days folded into the mean */
+};
+
+/* First member of every table entry. */
+struct fr_slot {
+	uint64_t h;		/* 0: free */
+	uint64_t seen;		/* last use, monotonic ms */
+	uint32_t busy;		/* calls up: not evicted while > 0 */
+};
+
+struct fr_user {
+	struct fr_slot k;	/* busy = concurrent calls */
+	struct win_ctr cps, cpm, shortc, thr;
+	uint64_t blocked_until, throttled_until, short_quiet_until;
+	uint16_t hours[24];
+	uint32_t hours_total;
+	uint32_t hours_alerted;	/* hour number (wall) of the last alert */
+	uint32_t day;		/* day number of `today` */
+	uint32_t today;		/* calls that day */
+	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
+	uint16_t days;		/* days learned */
+	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
+};
+
+struct fr_src {
+	struct fr_slot k;	/* busy = concurrent calls */
+	struct win_ctr cps, cpm;
+};
+
+struct fr_cty {
+	struct fr_slot k;
+	struct win_ctr hour;
+};
+
+struct fr_call {
+	struct hnode hn;
+	struct fr_call *next_free;
+	uint64_t user_h, src_h;
+	uint64_t start;		/* monotonic ms */
+	uint32_t day;		/* day and hour learned at start */
+	uint8_t hour;
+	char cc[DP_CC_MAX + 1];
+	enum dp_kind kind;
+	struct sg_addr src;
+	uint16_t zone;
+	char user[FRAUD_USER_MAX];
+	uint8_t user_len;
+};
+
+struct fr_map {
+	const char *user;	/* "*": zone default */
+	int zone;		/* -1: every zone */
+	uint8_t cls;
+};
+
+/* Owner: the guard (fraud_new/fraud_free). */
+struct fraud {
+	struct sg_conf_fraud *c;	/* our copy */
+	struct dp_numbering nb;
+	struct dp_rules *rules;
+	const char *cls_names[CONF_MAX_FRAUD_CLASSES];
+	unsigned ncls, def_cls;
+	struct fr_map map[CONF_MAX_FRAUD_USERS];
+	size_t nmap;
+	uint32_t zones;			/* bit per checked zone */
+	fraud_alert_fn *alert;
+	void *alert_arg;
+	uint8_t key[SIPHASH_KEY_LEN];
+
+	struct fr_user *users;
+	size_t users_mask;		/* sets - 1 */
+	struct fr_src *srcs;
+	size_t srcs_mask;
+	struct fr_cty *ctys;
+	size_t ctys_mask;
+	struct fr_call *calls;
+	struct fr_call *free_calls;
+	struct htab ch;
+	size_t ncalls;
+	char why[FRAUD_WHY_MAX];
+};
+
+/* fraud.c: a 4-way set-associative table entry (see there). */
+void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
+		      uint64_t now, bool create);
+uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
+			 const char *cc);
+
+/* The user, source or (user, country) entry of hash h (create: make
+ * room for it); now 0 is a peek. */
+static inline struct fr_user *fraud__user(struct fraud *f, uint64_t h,
+					  uint64_t now, bool create)
+{
+	return fraud__slot_get(f->users, sizeof(*f->users), f->users_mask, h,
+			       now, create);
+}
+
+static inline struct fr_src *fraud__src(struct fraud *f, uint64_t h,
+					uint64_t now, bool create)
+{
+	return fraud__slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask, h, now,
+			       create);
+}
+
+static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
+					uint64_t now, bool create)
+{
+	return fraud__slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask, h, now,
+			       create);
+}
+
+/* fraud_learn.c: the wall clock in the users' local time (UTC offset). */
+uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);
+/* Anomaly rules, checked when a call is checked. */
+void fraud__check_hours(struct fraud *f, struct fr_user *u, struct str user,
+			const struct sg_addr *src, uint16_t zone,
+			uint64_t now, uint64_t wall);
+void fraud__check_baseline(struct fraud *f, struct fr_user *u,
+			   struct str user, const struct sg_addr *src,
+			   uint16_t zone, uint64_t now, uint64_t wall);
+/* Learn a call that started (hour of day, calls today). */
+void fraud__learn(struct fraud *f, struct fr_user *u, uint64_t wall);
+/* A short international call ended: count it, raise on a burst. */
+void fraud__short_call(struct fraud *f, struct fr_user *u,
+		       const struct fr_call *call, uint64_t now, uint64_t wall);
+/* A challenged call (401/407) ended: take it back out of the counts. */
+void fraud__refund(struct fraud *f, struct fr_user *u, struct fr_src *s,
+		   const struct fr_call *call);
+
+#endif
