@@ -254,9 +254,10 @@ static bool call_eq(const struct hnode *n, const void *key)
 	const struct media_call *c = HTAB_ENTRY(n, const struct media_call, hn);
 	const struct call_key *k = key;
 
-	return c->id_len == k->id.len && !memcmp(c->id, k->id.p, k->id.len) &&
+	return c->id_len == k->id.len &&
+	       (!k->id.len || !memcmp(c->id, k->id.p, k->id.len)) &&
 	       c->tag_len[0] == k->tag.len &&
-	       !memcmp(c->tag[0], k->tag.p, k->tag.len);
+	       (!k->tag.len || !memcmp(c->tag[0], k->tag.p, k->tag.len));
 }
 
 struct media_call *media_call_find(struct media *m, struct str call_id,
@@ -307,9 +308,13 @@ int media_call_new(struct media *m, struct str call_id, struct str caller_tag,
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	memcpy(c->id, call_id.p, call_id.len);
+	/* An RFC 2543 request may have no From tag: empty slices may
+	 * carry a NULL pointer, which memcpy must not see. */
+	if (call_id.len)
+		memcpy(c->id, call_id.p, call_id.len);
 	c->id_len = (uint8_t)call_id.len;
-	memcpy(c->tag[0], caller_tag.p, caller_tag.len);
+	if (caller_tag.len)
+		memcpy(c->tag[0], caller_tag.p, caller_tag.len);
 	c->tag_len[0] = (uint8_t)caller_tag.len;
 	c->offer_from = -1;
 	c->prov_answer = -1;
@@ -355,7 +360,8 @@ bool media_call_leg_known(const struct media_call *c, unsigned leg)
 void media_call_set_callee_tag(struct media_call *c, struct str tag)
 {
 	if (tag.len < MEDIA_ID_MAX / 2) {
-		memcpy(c->tag[1], tag.p, tag.len);
+		if (tag.len)
+			memcpy(c->tag[1], tag.p, tag.len);
 		c->tag_len[1] = (uint8_t)tag.len;
 	}
 }
