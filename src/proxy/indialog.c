@@ -255,8 +255,10 @@ bool proxy__dlg_admit(struct proxy *p, struct sip_stx *stx,
 
 	if (dg != PROXY_DLG_AUTH)
 		return dg == PROXY_DLG_PASS;
-	guard_authenticate(p->guard, m, from, loop_now(p->loop),
-			   proxy__wall_ms(), &gv);
+	/* The digest covers the Request-URI the party sent (a topology
+	 * hiding token), not the internal one it maps to. */
+	guard_authenticate(p->guard, proxy__topo_received(p, m), from,
+			   loop_now(p->loop), proxy__wall_ms(), &gv);
 	if (gv.action == GUARD_DROP) {
 		p->st.guard_dropped++;
 		sip_stx_terminate(stx);
