@@ -16,6 +16,8 @@ def roff(text):
     text = text.replace("\\", "\\e").replace("-", "\\-")
     text = re.sub(r"`([^`]*)`", r"\\fB\1\\fR", text)
     text = re.sub(r"\*([^*]+)\*", r"\\fI\1\\fR", text)
+    # Long colon-separated values (cipher lists) may break after a colon.
+    text = re.sub(r":(?=\S)", r":\\:", text)
     return text
 
 
@@ -32,6 +34,8 @@ def main():
            "do not edit.",
            ".TH SIPGUARD.YAML 5 \"\" \"sipguard %s\" \"File Formats\""
            % version,
+           # Ragged right: long values (cipher lists) would not justify.
+           ".ad l",
            ".SH NAME",
            "sipguard.yaml \\- sipguard configuration file",
            ".SH SYNOPSIS",
