@@ -18,7 +18,7 @@
 
 #include "core/conf.h"
 
-#define RL CONF_RELOAD
+#define RL 0	/* the guard does not rebuild its fraud policy on reload yet: restart */
 
 static const struct conf_enum dial_actions[] = {
 	{ "allow", CONF_DIAL_ALLOW },
