@@ -616,6 +616,16 @@ int conf_fail(struct conf_ctx *c, const char *relpath, const char *fmt, ...)
 extern const struct conf_section conf__fraud_sec;
 int conf__check_fraud(struct conf_ctx *c, const struct sg_conf *cf);
 
+/* conf_ops.c: the media, ops and store sections. */
+extern const struct conf_section conf__media_sec, conf__ops_sec,
+	conf__store_sec;
+/* conf_opts.c helpers the section files share: "udp|tcp|tls:ADDR:PORT"
+ * (fills ap, may be NULL, or explains in why) and a plain name
+ * (letters, digits, '-', '_', '.'). */
+int conf__addr_parse(struct conf_addr *ap, const char *s, char *why,
+		     size_t whysz);
+int conf__check_name(const char *s, char *why, size_t whysz);
+
 /* The table of sipguard's configuration (conf_opts.c). */
 extern const struct conf_section conf_sipguard;
 

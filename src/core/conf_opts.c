@@ -58,7 +58,7 @@ static int parse_port(uint16_t *portp, const char *s)
  * IPv6 address ([::1]); PORT 1..65535.  No host names: the daemon must
  * not depend on DNS to start.  Fills ap (may be NULL) or explains in why.
  */
-static int addr_parse(struct conf_addr *ap, const char *s, char *why,
+int conf__addr_parse(struct conf_addr *ap, const char *s, char *why,
 		      size_t whysz)
 {
 	static const char *const tps[] = {"udp", "tcp", "tls"};
@@ -130,16 +130,16 @@ int conf_addr_parse(struct conf_addr *ap, const char *s)
 {
 	if (!ap || !s)
 		return -EINVAL;
-	return addr_parse(ap, s, NULL, 0);
+	return conf__addr_parse(ap, s, NULL, 0);
 }
 
 static int check_addr(const char *s, char *why, size_t whysz)
 {
-	return addr_parse(NULL, s, why, whysz);
+	return conf__addr_parse(NULL, s, why, whysz);
 }
 
 /* Zone names appear in logs, events and metrics labels: keep them tame. */
-static int check_name(const char *s, char *why, size_t whysz)
+int conf__check_name(const char *s, char *why, size_t whysz)
 {
 	for (; *s; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -241,17 +241,6 @@ static int check_root(struct conf_ctx *c, const void *obj)
 	if (nlisten == 0)
 		return conf_fail(c, "zones", "no zone has a listen address");
 	return conf__check_fraud(c, cf);
-}
-
-static int check_media(struct conf_ctx *c, const void *obj)
-{
-	const struct sg_conf_media *m = obj;
-
-	/* At least one RTP/RTCP pair (even, odd) in the range. */
-	if (m->port_max < ((m->port_min + 1) & ~1LL) + 1)
-		return conf_fail(c, "port_max",
-				 "the range holds no RTP/RTCP port pair");
-	return 0;
 }
 
 /* ------------------------------------------------------------ the table */
@@ -1005,60 +994,9 @@ static const struct conf_section guard_sec = {
 	.help = "Security policy for untrusted zones.",
 };
 
-#define MEDIA struct sg_conf_media
-static const struct conf_opt media_opts[] = {
-	CONF_OPT_BOOL(MEDIA, enabled, "true", 0,
-		      "Relay the media of calls: every SDP crossing sipguard is "
-		      "rewritten to relay ports that accept media only from "
-		      "the parties the signalling names."),
-	CONF_OPT_INT(MEDIA, port_min, "30000", 1024, 65534, 0,
-		     "Lowest relay port (RTP/RTCP pairs, RTP even)."),
-	CONF_OPT_INT(MEDIA, port_max, "39999", 1025, 65535, 0,
-		     "Highest relay port."),
-	CONF_OPT_DURATION(MEDIA, quarantine, "60s", 0, 3600000, 0,
-			  "A closed port pair is not reused for this long, so "
-			  "late packets of an old call never reach a new one."),
-	CONF_OPT_DURATION(MEDIA, timeout, "60s", 1000, 86400000, 0,
-			  "No media for this long on a confirmed call raises "
-			  "media-timeout (held and inactive streams excepted)."),
-	CONF_OPT_BOOL(MEDIA, end_call_on_timeout, "true", 0,
-		      "On media-timeout, end the call (BYE to both sides)."),
-	CONF_OPT_BOOL(MEDIA, anomaly_drop, "false", 0,
-		      "Drop the packets that raise media-anomaly (SSRC change, "
-		      "sequence or timestamp jump); otherwise only report."),
-	CONF_OPT_INT(MEDIA, max_seq_jump, "3000", 1, 32767, 0,
-		     "RTP sequence jump that is an anomaly."),
-	CONF_OPT_INT(MEDIA, max_ts_jump, "1440000", 1, 2147483647LL, 0,
-		     "RTP timestamp jump that is an anomaly (clock units)."),
-	CONF_OPT_BOOL(MEDIA, policing, "true", 0,
-		      "Police each stream's rate: b=AS if given, else a "
-		      "default for its media type, plus the margin."),
-	CONF_OPT_INT(MEDIA, policing_margin, "50", 0, 1000, 0,
-		     "Percent over the negotiated rate before packets drop."),
-	CONF_OPT_BOOL(MEDIA, scrub_cname, "true", 0,
-		      "Overwrite the RTCP SDES CNAME of untrusted parties "
-		      "(it often holds user@host)."),
-	CONF_OPT_INT(MEDIA, threads, "1", 1, 16, 0,
-		     "Relay threads (each its own event loop)."),
-	CONF_OPT_INT(MEDIA, max_calls, "20000", 1, 1000000, 0,
-		     "Calls with relayed media at once; more get 503. Each "
-		     "stream also holds 4 sockets: streams are capped by the "
-		     "descriptor limit (RLIMIT_NOFILE less 1024)."),
-	CONF_OPT_END,
-};
-#undef MEDIA
-
-static const struct conf_section media_sec = {
-	.name = "media",
-	.size = sizeof(struct sg_conf_media),
-	.opts = media_opts,
-	.check = check_media,
-	.help = "Media relay: per-call pinholes bound to the signalling.",
-};
-
 #define ZONE struct sg_conf_zone
 static const struct conf_opt zone_opts[] = {
-	CONF_OPT_STRING(ZONE, name, NULL, 1, check_name, CONF_REQUIRED,
+	CONF_OPT_STRING(ZONE, name, NULL, 1, conf__check_name, CONF_REQUIRED,
 			"Unique name of the zone, used in logs and events."),
 	CONF_OPT_ENUM(
 		ZONE, trust, NULL, trusts, CONF_REQUIRED,
@@ -1089,173 +1027,18 @@ static const struct conf_section zone_sec = {
 	.help = "A zone is a set of listen addresses that share a trust level and a route.",
 };
 
-/* --- operations (issue 8): metrics, HEP, privileges --- */
-
-static int check_tcp_addr(const char *s, char *why, size_t whysz)
-{
-	struct conf_addr ca;
-
-	if (addr_parse(&ca, s, why, whysz))
-		return -EINVAL;
-	if (ca.transport != CONF_TP_TCP) {
-		snprintf(why, whysz, "must be tcp:ADDR:PORT");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_udp_addr(const char *s, char *why, size_t whysz)
-{
-	struct conf_addr ca;
-
-	if (addr_parse(&ca, s, why, whysz))
-		return -EINVAL;
-	if (ca.transport != CONF_TP_UDP) {
-		snprintf(why, whysz, "must be udp:ADDR:PORT");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int cap;
-} cap_names[] = {
-	{"net_bind_service", CAP_NET_BIND_SERVICE},
-	{"net_admin", CAP_NET_ADMIN},
-	{"net_raw", CAP_NET_RAW},
-	{"sys_nice", CAP_SYS_NICE},
-	{"sys_resource", CAP_SYS_RESOURCE},
-};
-
-int conf_cap_from_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-		if (strcmp(name, cap_names[i].name) == 0)
-			return cap_names[i].cap;
-	return -EINVAL;
-}
-
-static int check_cap(const char *s, char *why, size_t whysz)
-{
-	if (conf_cap_from_name(s) >= 0)
-		return 0;
-	snprintf(why, whysz, "unknown capability (one of net_bind_service, "
-		 "net_admin, net_raw, sys_nice, sys_resource)");
-	return -EINVAL;
-}
-
-#define OPS struct sg_conf_ops
-static const struct conf_opt ops_opts[] = {
-	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
-			"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
-	CONF_OPT_STRING(OPS, hep_server, "", 0, check_udp_addr, 0,
-			"HEPv3 capture server (Homer, sngrep -L), udp:ADDR:PORT: a copy of every SIP message received and sent, on every zone, is sent there. Empty: off."),
-	CONF_OPT_INT(OPS, hep_capture_id, "2001", 0, 4294967295LL, 0,
-		     "HEP capture agent id of this sipguard."),
-	CONF_OPT_BOOL(OPS, hep_events, "false", 0,
-		      "Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
-	CONF_OPT_STRING(OPS, user, "", 0, check_name, 0,
-			"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),
-	CONF_OPT_STRING(OPS, group, "", 0, check_name, 0,
-			"Group to switch to; empty: the user's own group. Supplementary groups are dropped."),
-	CONF_OPT_STRLIST(OPS, capabilities, 0, check_cap, 0,
-			 "Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
-	CONF_OPT_BOOL(OPS, seccomp, "false", 0,
-		      "Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
-	CONF_OPT_END,
-};
-#undef OPS
-
-static const struct conf_section ops_sec = {
-	.name = "ops",
-	.size = sizeof(struct sg_conf_ops),
-	.opts = ops_opts,
-	.help = "Operations: metrics, capture export, privileges.",
-};
-
-/* ---------------------------------------------- store (issue 9) */
-
-static const struct conf_enum store_backends[] = {
-	{ "memory", CONF_STORE_MEMORY },
-	{ "redis", CONF_STORE_REDIS },
-	{ NULL, 0 },
-};
-
-/* hiredis in Debian 12 (0.14) has no TLS: refuse rather than pretend. */
-static int check_store(struct conf_ctx *c, const void *obj)
-{
-	const struct sg_conf_store *st = obj;
-
-	if (st->tls)
-		return conf_fail(c, "tls",
-				 "TLS to Redis needs hiredis >= 1.0 "
-				 "(hiredis_ssl); this build has 0.14: reach "
-				 "Redis over loopback, a unix socket or a TLS "
-				 "tunnel (stunnel, spiped)");
-	return 0;
-}
-
-#define STORE struct sg_conf_store
-static const struct conf_opt store_opts[] = {
-	CONF_OPT_ENUM(STORE, backend, "memory", store_backends, 0,
-		      "`memory`: this instance only, no other software. "
-		      "`redis`: bans, counters and rates shared with every "
-		      "instance using the same Redis and key_prefix."),
-	CONF_OPT_STRING(STORE, address, "127.0.0.1:6379", 1, NULL, 0,
-			"Redis server: `HOST:PORT`, `[IPV6]:PORT` or "
-			"`unix:PATH`."),
-	CONF_OPT_STRING(STORE, password, "", 0, NULL, CONF_SECRET,
-			"Redis AUTH password; empty: none."),
-	CONF_OPT_BOOL(STORE, tls, "false", 0,
-		      "TLS to Redis. Not supported by this build (hiredis "
-		      "0.14): `true` is refused."),
-	CONF_OPT_STRING(STORE, key_prefix, "sipguard:", 0, NULL, 0,
-			"Prefix of every Redis key and channel: instances "
-			"with the same prefix share state."),
-	CONF_OPT_STRING(STORE, instance, "", 0, NULL, 0,
-			"This instance's name in the cluster (A-Z a-z 0-9 . "
-			"_ -, at most 31); empty: a random one at start."),
-	CONF_OPT_INT(STORE, queue_max, "10000", 16, 1000000, 0,
-		     "Redis commands awaiting a reply, and unbans waiting "
-		     "for Redis to return; beyond it work is answered "
-		     "locally and resynchronised later."),
-	CONF_OPT_DURATION(STORE, timeout, "1s", 100, 60000, 0,
-			  "Connect and reply timeout; also bounds the startup "
-			  "load of shared bans."),
-	CONF_OPT_DURATION(STORE, reconnect_max, "10s", 200, 600000, 0,
-			  "Longest wait between reconnection attempts "
-			  "(backoff doubles from 100 ms)."),
-	CONF_OPT_INT(STORE, counters, "65536", 64, 4194304, 0,
-		     "Local counter and rate slots (memory backend, and the "
-		     "local view kept beside Redis)."),
-	CONF_OPT_END,
-};
-#undef STORE
-
-static const struct conf_section store_sec = {
-	.name = "store",
-	.size = sizeof(struct sg_conf_store),
-	.opts = store_opts,
-	.check = check_store,
-	.help = "State shared by several sipguard instances (bans, "
-		"concurrent-call counts, rates).",
-};
-
 static const struct conf_opt root_opts[] = {
 	CONF_OPT_SECTION(struct sg_conf, log, log_sec, 0, "Logging."),
 	CONF_OPT_SECTION(struct sg_conf, sip, sip_sec, 0, "SIP protocol."),
 	CONF_OPT_SECTION(struct sg_conf, guard, guard_sec, 0,
 			 "Security policy."),
-	CONF_OPT_SECTION(struct sg_conf, media, media_sec, 0, "Media relay."),
+	CONF_OPT_SECTION(struct sg_conf, media, conf__media_sec, 0, "Media relay."),
 	CONF_OPT_SECTION(struct sg_conf, fraud, conf__fraud_sec, 0,
 			 "Toll-fraud policy."),
 	CONF_OPT_SECLIST(struct sg_conf, zones, zone_sec, 1, 0,
 			 "The zones; at least one must listen."),
-	CONF_OPT_SECTION(struct sg_conf, ops, ops_sec, 0, "Operations."),
-	CONF_OPT_SECTION(struct sg_conf, store, store_sec, 0,
+	CONF_OPT_SECTION(struct sg_conf, ops, conf__ops_sec, 0, "Operations."),
+	CONF_OPT_SECTION(struct sg_conf, store, conf__store_sec, 0,
 			 "Shared state (scale-out)."),
 	CONF_OPT_END,
 };

@@ -15,5 +15,6 @@ CORE_SRCS := \
 	src/core/log.c \
 	src/core/conf.c \
 	src/core/conf_yaml.c \
-	src/core/conf_opts.c
+	src/core/conf_opts.c \
+	src/core/conf_ops.c
 CORE_SRCS += src/core/conf_fraud.c
