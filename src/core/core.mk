@@ -8,6 +8,7 @@ CORE_SRCS := \
 	src/core/edit.c \
 	src/core/addr.c \
 	src/core/siphash.c \
+	src/core/rand.c \
 	src/core/htab.c \
 	src/core/tmr.c \
 	src/core/loop.c \

@@ -10,26 +10,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/mem.h"
-
-static int fill_random(uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
+#include "core/rand.h"
 
 static int setup(struct htab *h, size_t nb)
 {
@@ -55,7 +38,7 @@ int htab_init(struct htab *h, size_t nbuckets_pow2)
 		return -EINVAL;
 	h->b = NULL;
 	h->mask = h->count = 0;
-	err = fill_random(h->key, sizeof(h->key));
+	err = rand_bytes(h->key, sizeof(h->key));
 	if (err)
 		return err;
 	err = setup(h, nbuckets_pow2);

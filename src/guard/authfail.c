@@ -24,11 +24,11 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/mem.h"
 #include "core/siphash.h"
 #include "guard/auth_int.h"
+#include "core/rand.h"
 
 struct af_ent {
 	uint64_t key;   /* 0: empty */
@@ -142,10 +142,9 @@ int authfail_new(struct authfail **fp, const struct auth_fail_conf *c)
 	if (!(f = mem_zalloc(sizeof(*f))))
 		return -ENOMEM;
 	f->c = *c;
-	if (getrandom(f->key, sizeof(f->key), 0) != (ssize_t)sizeof(f->key)) {
-		err = -EIO;
+	if ((err = rand_bytes(f->key, sizeof(f->key))) != 0)
 		goto out;
-	}
+	err = -ENOMEM;
 	if (tab_init(&f->src, c->ip_slots) ||
 	    tab_init(&f->user, c->user_slots) ||
 	    tab_init(&f->pair, c->userip_slots))

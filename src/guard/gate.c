@@ -35,10 +35,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/mem.h"
 #include "core/siphash.h"
+#include "core/rand.h"
 
 enum {
 	WAYS = 8,   /* entries per source set */
@@ -752,23 +752,6 @@ static int allow_load(struct gate *g, const struct gate_conf *c, char *err,
 	return 0;
 }
 
-static int fill_random(uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 static int tables_alloc(struct gate *g, const struct gate_conf *c)
 {
 	size_t sets = 1, nb = 1, i;
@@ -832,7 +815,7 @@ int gate_new(struct gate **gp, const struct gate_conf *c, char *err,
 		goto out;
 	if (c->hash_key)
 		memcpy(g->key, c->hash_key, sizeof(g->key));
-	else if ((rc = fill_random(g->key, sizeof(g->key))) != 0)
+	else if ((rc = rand_bytes(g->key, sizeof(g->key))) != 0)
 		goto out;
 	g->rng = siphash24("gate-rng", 8, g->key) | 1;
 	rc = tables_alloc(g, c);

@@ -4,10 +4,10 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/mem.h"
 #include "guard/keytab.h"
+#include "core/rand.h"
 
 struct kslot {
 	uint64_t h;		/* 0: empty */
@@ -15,23 +15,6 @@ struct kslot {
 };
 
 enum { KSLOT_HDR = (sizeof(struct kslot) + 15) & ~(size_t)15 };
-
-static int random_key(uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 int keytab_init(struct keytab *t, uint32_t nslots, size_t rsize)
 {
@@ -49,7 +32,7 @@ int keytab_init(struct keytab *t, uint32_t nslots, size_t rsize)
 	if (!t->mem)
 		return -ENOMEM;
 	t->smask = (uint32_t)(sets - 1);
-	rc = random_key(t->key, sizeof(t->key));
+	rc = rand_bytes(t->key, sizeof(t->key));
 	if (rc) {
 		keytab_fini(t);
 		return rc;

@@ -13,10 +13,10 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/mem.h"
 #include "sip/txn_int.h"
+#include "core/rand.h"
 
 const struct sip_txn_conf sip_txn_conf_default = {
 	.t1_ms = SIP_TXN_T1_MS,
@@ -35,24 +35,6 @@ static bool conf_ok(const struct sip_txn_conf *c)
 	       c->td_ms <= 64 * SIP_TXN_T1_MAX_MS && c->max_txn >= 1 &&
 	       c->max_txn <= SIP_TXN_MAX_CAP &&
 	       c->max_bytes >= SIP_TXN_MAX_BYTES_MIN;
-}
-
-static int fill_random(void *p, size_t n)
-{
-	uint8_t *q = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = getrandom(q, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		q += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 static void reap_cb(void *arg)
@@ -79,7 +61,7 @@ int sip_txl_new(struct sip_txl **txlp, const struct sip_txn_conf *conf,
 	txl->cb = *cb;
 	txl->w = w;
 	tmr_init(&txl->reap);
-	err = fill_random(txl->branch_key, sizeof(txl->branch_key));
+	err = rand_bytes(txl->branch_key, sizeof(txl->branch_key));
 	if (err)
 		goto out;
 	err = -ENOMEM;
