@@ -241,32 +241,17 @@ static bool is_pidf(struct str t, struct str s)
 static bool part_plain(struct str hdrs)
 {
 	unsigned ctypes = 0;
-	size_t k;
+	struct str name, val;
 
-	for (k = 0; k < hdrs.len; k++)
-		if (hdrs.p[k] == '\0' || (hdrs.p[k] == '\r' &&
-					   (k + 1 == hdrs.len ||
-					    hdrs.p[k + 1] != '\n')))
-			return false;
-	while (hdrs.len) {
-		long nl = str_chr(hdrs, '\n');
-		struct str line = nl < 0 ? hdrs : str_make(hdrs.p, (size_t)nl);
-		long colon = str_chr(line, ':');
-		struct str name, val;
-
-		hdrs = nl < 0 ? STR_NULL : str_skip(hdrs, (size_t)nl + 1);
-		if (colon < 0)
-			continue;
-		name = str_trim(str_make(line.p, (size_t)colon));
-		val = str_trim(str_skip(line, (size_t)colon + 1));
+	if (sip_part_hdrs_bad(hdrs))
+		return false;
+	while (sip_part_hdr_next(&hdrs, &name, &val)) {
 		if (sip_hdr_classify(name) == SIP_HDR_CONTENT_TYPE)
 			ctypes++;
 		else if (sip_hdr_classify(name) == SIP_HDR_CONTENT_LENGTH)
 			return false;
 		else if (str_caseeq_cstr(name, "Content-Transfer-Encoding") &&
-			 !str_caseeq_cstr(val, "binary") &&
-			 !str_caseeq_cstr(val, "8bit") &&
-			 !str_caseeq_cstr(val, "7bit"))
+			 !sip_cte_identity(val))
 			return false;
 	}
 	return ctypes == 1;

@@ -66,32 +66,64 @@ static const char *after_delim(const struct mp_ctx *c, const char *p,
 	return p + 2;
 }
 
-/* The Content-Type value among a part's header lines, or empty. */
-static struct str part_ctype(struct str hdrs)
+/*
+ * One header of a part's raw header block (RFC 2045 / RFC 5322 2.2.3):
+ * a line and the folded continuation lines below it, which belong to
+ * it.  Every reader of part headers goes through here, so that a folded
+ * value ("Content-Transfer-Encoding:" CRLF " base64") is seen whole by
+ * each of them; a filter that read line by line would miss it.
+ */
+bool sip_part_hdr_next(struct str *rest, struct str *name, struct str *val)
 {
-	struct str rest = hdrs, line;
-
-	while (rest.len) {
-		const char *nl = memchr(rest.p, '\n', rest.len);
-		size_t n = nl ? (size_t)(nl - rest.p) + 1 : rest.len;
+	while (rest->len) {
+		const char *nl = memchr(rest->p, '\n', rest->len);
+		size_t n = nl ? (size_t)(nl - rest->p) + 1 : rest->len;
+		struct str line = str_make(rest->p, n);
 		long colon;
 
-		line = str_make(rest.p, n);
-		rest = str_skip(rest, n);
-		/* Folded continuation lines belong to the line above. */
-		while (rest.len && (rest.p[0] == ' ' || rest.p[0] == '\t')) {
-			nl = memchr(rest.p, '\n', rest.len);
-			n = nl ? (size_t)(nl - rest.p) + 1 : rest.len;
+		*rest = str_skip(*rest, n);
+		while (rest->len && (rest->p[0] == ' ' || rest->p[0] == '\t')) {
+			nl = memchr(rest->p, '\n', rest->len);
+			n = nl ? (size_t)(nl - rest->p) + 1 : rest->len;
 			line.len += n;
-			rest = str_skip(rest, n);
+			*rest = str_skip(*rest, n);
 		}
 		colon = str_chr(line, ':');
 		if (colon < 0)
-			continue;
-		if (sip_hdr_classify(str_rtrim(str_make(line.p, (size_t)colon)))
-		    == SIP_HDR_CONTENT_TYPE)
-			return str_trim(str_skip(line, (size_t)colon + 1));
+			continue; /* not a header: nothing to read in it */
+		*name = str_trim(str_make(line.p, (size_t)colon));
+		*val = str_trim(str_skip(line, (size_t)colon + 1));
+		return true;
 	}
+	return false;
+}
+
+bool sip_part_hdrs_bad(struct str hdrs)
+{
+	size_t k;
+
+	for (k = 0; k < hdrs.len; k++)
+		if (hdrs.p[k] == '\0' ||
+		    (hdrs.p[k] == '\r' &&
+		     (k + 1 == hdrs.len || hdrs.p[k + 1] != '\n')))
+			return true;
+	return false;
+}
+
+bool sip_cte_identity(struct str val)
+{
+	return str_caseeq_cstr(val, "7bit") || str_caseeq_cstr(val, "8bit") ||
+	       str_caseeq_cstr(val, "binary");
+}
+
+/* The Content-Type value among a part's header lines, or empty. */
+static struct str part_ctype(struct str hdrs)
+{
+	struct str rest = hdrs, name, val;
+
+	while (sip_part_hdr_next(&rest, &name, &val))
+		if (sip_hdr_classify(name) == SIP_HDR_CONTENT_TYPE)
+			return val;
 	return str_make(hdrs.p + hdrs.len, 0);
 }
 

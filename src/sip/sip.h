@@ -439,6 +439,17 @@ struct sip_part {
 int sip_multipart_split(struct sip_part *parts, unsigned max_parts,
 			unsigned *npartsp, struct str body,
 			struct str boundary, struct sip_perr *errp);
+/*
+ * Walk a part's raw headers: the next header's name and value (trimmed,
+ * folded continuation lines included in the value), *rest advanced past
+ * it; false at the end.  Lines without a colon are skipped.
+ */
+bool sip_part_hdr_next(struct str *rest, struct str *name, struct str *val);
+/* A part's header block holds a NUL or a CR not followed by LF. */
+bool sip_part_hdrs_bad(struct str hdrs);
+/* A Content-Transfer-Encoding that leaves the content as it is
+ * (7bit, 8bit, binary: RFC 2045 6.1); anything else hides it. */
+bool sip_cte_identity(struct str val);
 
 /* ----------------------------------------------------------------- framer */
 

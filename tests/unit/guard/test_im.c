@@ -270,6 +270,16 @@ static const struct {
 	  "--b1\r\nContent-Type: text/plain\r\n"
 	  "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b1--\r\n",
 	  415, "im-type" },
+	/* Folded part headers (RFC 5322 2.2.3) are read whole: a filter
+	 * reading line by line saw an empty value and let these through. */
+	{ "multipart folded attachment", MP_HEAD, "",
+	  "--b1\r\nContent-Type: text/plain\r\n"
+	  "Content-Disposition:\r\n attachment\r\n\r\nhello\r\n--b1--\r\n",
+	  415, "im-file" },
+	{ "multipart folded base64", MP_HEAD, "",
+	  "--b1\r\nContent-Type: text/plain\r\n"
+	  "Content-Transfer-Encoding:\r\n\tbase64\r\n\r\naGVsbG8=\r\n"
+	  "--b1--\r\n", 415, "im-type" },
 	{ "multipart keyword in 2nd part", MP_HEAD, "",
 	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
 	  "--b1\r\nContent-Type: text/plain\r\n\r\nbuy now\r\n--b1--\r\n",

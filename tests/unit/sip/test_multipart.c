@@ -154,6 +154,38 @@ static void test_mpart01(void **state)
 				    "APPLICATION/octet-stream"));
 }
 
+/* Part header walking: folded values whole, lines without a colon
+ * skipped, bad control bytes found, identity transfer encodings. */
+static void test_part_headers(void **state)
+{
+	struct str rest = str_cstr("Content-Type: text/plain\r\n"
+				   "junk line\r\n"
+				   "Content-Disposition:\r\n attachment;\r\n"
+				   "\tfilename=a\r\nX:y"),
+		   name, val;
+
+	(void)state;
+	assert_true(sip_part_hdr_next(&rest, &name, &val));
+	assert_str_equal_cstr(name, "Content-Type");
+	assert_str_equal_cstr(val, "text/plain");
+	assert_true(sip_part_hdr_next(&rest, &name, &val));
+	assert_str_equal_cstr(name, "Content-Disposition");
+	assert_str_equal_cstr(val, "attachment;\r\n\tfilename=a");
+	assert_true(sip_part_hdr_next(&rest, &name, &val));
+	assert_str_equal_cstr(name, "X");
+	assert_str_equal_cstr(val, "y");
+	assert_false(sip_part_hdr_next(&rest, &name, &val));
+
+	assert_false(sip_part_hdrs_bad(str_cstr("A: b\r\nC: d")));
+	assert_true(sip_part_hdrs_bad(str_cstr("A: b\rC: d")));
+	assert_true(sip_part_hdrs_bad(str_cstr("A: b\r")));
+	assert_true(sip_part_hdrs_bad(str_make("A:\0b", 4)));
+	assert_true(sip_cte_identity(str_cstr("8BIT")));
+	assert_true(sip_cte_identity(str_cstr("binary")));
+	assert_false(sip_cte_identity(str_cstr("base64")));
+	assert_false(sip_cte_identity(str_cstr("")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_mpart01),
+		cmocka_unit_test(test_part_headers),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
