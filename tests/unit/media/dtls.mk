@@ -1,2 +1,8 @@
 # DTLS-SRTP engine (media/dtls.c): handshakes, keys, loss, floods.
 UNIT_TESTS += media/test_dtls
+
+# Interop helper: the engine over a UDP socket, for
+# tests/e2e/test_dtls_interop.py (against openssl s_client/s_server).
+$(BUILD)/tests/e2e/dtls_peer: tests/e2e/dtls_peer.c $(BUILD)/libsipguard.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsipguard.a $(LDFLAGS) $(LDLIBS)
