@@ -125,7 +125,8 @@ static inline bool dtls_is_record(const uint8_t *p, size_t n)
 
 /*
  * A DTLS endpoint for one leg.  client: we send the ClientHello (our
- * a=setup is active, sdp_dtls_role()).  peer: the fingerprints of the
+ * a=setup is active, sdp_dtls_role()).  A server conn must exist before
+ * our answer leaves (the peer may send its ClientHello at once).  peer: the fingerprints of the
  * peer's SDP (sdp_dtls_get()), copied; at least one.  A client's first
  * flight is ready in dtls_conn_output() on return.  Returns 0, -EINVAL
  * or -ENOMEM.  Owned by the caller; dtls_conn_free() it.
@@ -163,8 +164,9 @@ uint64_t dtls_conn_deadline(const struct dtls_conn *c);
 int dtls_conn_timer(struct dtls_conn *c, uint64_t now);
 
 enum dtls_state dtls_conn_state(const struct dtls_conn *c);
-/* Why the handshake failed (a static string, no key material); "" when
- * it has not. */
+/* Why the conn failed or closed (fixed text or OpenSSL's static reason
+ * string: no key material, nothing from the peer); "" while it is in
+ * DTLS_HANDSHAKE or DTLS_CONNECTED. */
 const char *dtls_conn_reason(const struct dtls_conn *c);
 
 /*
