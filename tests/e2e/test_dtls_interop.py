@@ -1,7 +1,8 @@
 """
 DTLS-SRTP interop (issue 7): sipguard's engine (media/dtls.c, run over a
-UDP socket by tests/e2e/dtls_peer.c) against OpenSSL's own `openssl
-s_client` / `s_server`, a DTLS stack we did not write.
+UDP socket by tests/e2e/dtls_peer.c) against DTLS stacks we did not
+write: OpenSSL's `openssl s_client` / `s_server`, and GnuTLS's
+`gnutls-cli` / `gnutls-serv` (no code shared with OpenSSL).
 
 Each case checks that the handshake completes in both roles for every SRTP
 profile and that the keying material our engine hands to SRTP is byte for
@@ -240,3 +241,59 @@ def test_no_peer_times_out(peer_bin, certs):
     out = finish(run_ours(peer_bin, "client", a, b, fp, timeout_ms=2500))
     assert our_result(out)[2] == "handshake timeout", out
     assert 2.4 <= time.monotonic() - t0 < 5
+
+
+# GnuTLS (gnutls-bin): a DTLS stack that shares no code with OpenSSL.
+# 3.7 has the two AES-CM profiles only; gnutls-serv does not print the
+# exported keys, so that direction checks the handshake and profile.
+GNUTLS_PROFILES = [
+    ("SRTP_AES128_CM_HMAC_SHA1_80", "AES128_CM_SHA1_80"),
+    ("SRTP_AES128_CM_HMAC_SHA1_32", "AES128_CM_SHA1_32"),
+]
+need_gnutls = pytest.mark.skipif(
+    subprocess.run(["sh", "-c", "command -v gnutls-cli"],
+                   capture_output=True).returncode != 0,
+    reason="gnutls-bin not installed (scripts/deps.sh installs it)")
+
+
+@need_gnutls
+@pytest.mark.parametrize("prof", GNUTLS_PROFILES, ids=[p[1] for p in
+                                                       GNUTLS_PROFILES])
+def test_gnutls_client(peer_bin, certs, prof):
+    gname, ours = prof
+    crt, key, fp = certs["ec"]
+    a, _ = ports()
+    me = run_ours(peer_bin, "server", a, 0, fp)
+    time.sleep(0.2)
+    cli = subprocess.Popen(
+        ["gnutls-cli", "--udp", "-p", str(a), "127.0.0.1", "--insecure",
+         "--x509certfile=" + crt, "--x509keyfile=" + key,
+         "--srtp-profiles=" + gname, "--keymatexport=EXTRACTOR-dtls_srtp",
+         "--keymatexportsize=60"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = finish(me)
+    cout = stop(cli)
+    profile, km, failed = our_result(out)
+    assert failed is None, (out, cout)
+    assert profile == ours
+    m = re.search(r"Key material: ([0-9a-f]+)", cout)
+    assert m and m.group(1).upper() == km, (out, cout)
+
+
+@need_gnutls
+def test_gnutls_server(peer_bin, certs):
+    crt, key, fp = certs["ec"]
+    a, b = ports()
+    srv = subprocess.Popen(
+        ["gnutls-serv", "--udp", "-p", str(b), "--x509certfile=" + crt,
+         "--x509keyfile=" + key,
+         "--srtp-profiles=SRTP_AES128_CM_HMAC_SHA1_32"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    time.sleep(0.5)
+    out = finish(run_ours(peer_bin, "client", a, b, fp))
+    srv.terminate()
+    stop(srv)
+    profile, km, failed = our_result(out)
+    assert failed is None, out
+    assert profile == "AES128_CM_SHA1_32" and len(km) == 120
