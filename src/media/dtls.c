@@ -66,6 +66,7 @@ struct dtls_conn {
 	uint64_t now;		/* latest caller time seen */
 	uint64_t hs_deadline;
 	uint64_t tmr_deadline;	/* OpenSSL's retransmission timer */
+	uint64_t linger_deadline; /* connected: when OpenSSL's state goes */
 	unsigned ninputs;	/* datagrams read during the handshake */
 	unsigned nearly;	/* of which with epoch 1 records */
 	struct dtls_srtp_keys keys;
@@ -406,6 +407,7 @@ static void handshake_done(struct dtls_conn *c)
 		return;
 	}
 	c->state = DTLS_CONNECTED;
+	c->linger_deadline = c->now + DTLS_LINGER_MS;
 }
 
 static void update_timer(struct dtls_conn *c)
@@ -413,7 +415,7 @@ static void update_timer(struct dtls_conn *c)
 	struct timeval tv;
 
 	c->tmr_deadline = UINT64_MAX;
-	if (c->state > DTLS_CONNECTED)
+	if (c->state > DTLS_CONNECTED || !c->ssl)
 		return;
 	if (DTLSv1_get_timeout(c->ssl, &tv) > 0)
 		c->tmr_deadline = c->now + (uint64_t)tv.tv_sec * 1000 +
@@ -600,7 +602,7 @@ int dtls_conn_input(struct dtls_conn *c, const uint8_t *p, size_t n,
 		return -EINVAL;
 	set_now(c, now);
 	if (!p || !dtls_is_record(p, n) || n > DTLS_MAX_DGRAM ||
-	    c->state > DTLS_CONNECTED || !may_read(c, p, n)) {
+	    c->state > DTLS_CONNECTED || !c->ssl || !may_read(c, p, n)) {
 		c->st.in_refused++;
 		return -EINVAL;
 	}
@@ -638,11 +640,23 @@ int dtls_conn_output(struct dtls_conn *c, uint8_t *buf, size_t size)
 
 uint64_t dtls_conn_deadline(const struct dtls_conn *c)
 {
-	if (!c || c->state > DTLS_CONNECTED)
+	if (!c || c->state > DTLS_CONNECTED || !c->ssl)
 		return UINT64_MAX;
 	if (c->state == DTLS_HANDSHAKE && c->hs_deadline < c->tmr_deadline)
 		return c->hs_deadline;
+	if (c->state == DTLS_CONNECTED && c->linger_deadline < c->tmr_deadline)
+		return c->linger_deadline;
 	return c->tmr_deadline;
+}
+
+void dtls_conn_shrink(struct dtls_conn *c)
+{
+	if (!c || c->state != DTLS_CONNECTED || !c->ssl)
+		return;
+	SSL_free(c->ssl); /* wipes its secrets; our keys stay */
+	c->ssl = NULL;
+	c->tmr_deadline = UINT64_MAX;
+	c->linger_deadline = UINT64_MAX;
 }
 
 int dtls_conn_timer(struct dtls_conn *c, uint64_t now)
@@ -652,7 +666,11 @@ int dtls_conn_timer(struct dtls_conn *c, uint64_t now)
 	if (!c)
 		return -EINVAL;
 	set_now(c, now);
-	if (c->state > DTLS_CONNECTED || c->now < c->tmr_deadline)
+	if (c->state == DTLS_CONNECTED && c->now >= c->linger_deadline) {
+		dtls_conn_shrink(c);
+		return (int)c->state;
+	}
+	if (c->state > DTLS_CONNECTED || !c->ssl || c->now < c->tmr_deadline)
 		return (int)c->state;
 	ERR_clear_error();
 	rc = DTLSv1_handle_timeout(c->ssl);
@@ -691,7 +709,7 @@ void dtls_conn_close(struct dtls_conn *c)
 {
 	if (!c || c->state > DTLS_CONNECTED)
 		return;
-	if (c->state == DTLS_CONNECTED) {
+	if (c->state == DTLS_CONNECTED && c->ssl) {
 		ERR_clear_error();
 		(void)SSL_shutdown(c->ssl);
 		ERR_clear_error();
@@ -699,6 +717,11 @@ void dtls_conn_close(struct dtls_conn *c)
 	c->state = DTLS_CLOSED;
 	snprintf(c->reason, sizeof(c->reason), "closed by us");
 	c->tmr_deadline = UINT64_MAX;
+}
+
+size_t dtls_conn_size(void)
+{
+	return sizeof(struct dtls_conn);
 }
 
 void dtls_conn_stats(const struct dtls_conn *c, struct dtls_conn_stats *sp)

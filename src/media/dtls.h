@@ -50,6 +50,7 @@ enum {
 	DTLS_MAX_INPUTS = 256,	  /* datagrams read before the handshake
 				   * must be done (a flood is refused) */
 	DTLS_MAX_EARLY = 4,	  /* of those, with next-epoch records */
+	DTLS_LINGER_MS = 30000,	  /* OpenSSL state kept after connecting */
 };
 
 /* SRTP protection profiles of use_srtp (RFC 5764 4.1.2, RFC 7714 14.2),
@@ -178,7 +179,18 @@ const char *dtls_conn_reason(const struct dtls_conn *c);
  */
 int dtls_conn_keys(const struct dtls_conn *c, struct dtls_srtp_keys *keysp);
 
-/* Send close_notify (queued in output) and enter DTLS_CLOSED. */
+/*
+ * Free OpenSSL's state of a connected conn (about 70 KB), keeping the
+ * keys and DTLS_CONNECTED; later DTLS datagrams are refused.  Call it
+ * once the peer is known to have finished its handshake too (the first
+ * SRTP packet from it that authenticates): until then it may need our
+ * last flight again (RFC 6347 4.2.4).  dtls_conn_timer() does it
+ * DTLS_LINGER_MS after connecting anyway.
+ */
+void dtls_conn_shrink(struct dtls_conn *c);
+
+/* Send close_notify (queued in output, unless shrunk) and enter
+ * DTLS_CLOSED. */
 void dtls_conn_close(struct dtls_conn *c);
 
 /* Counters for the leg's statistics. */
@@ -190,6 +202,8 @@ struct dtls_conn_stats {
 	uint64_t retransmits;	/* timer expiries that resent a flight */
 };
 void dtls_conn_stats(const struct dtls_conn *c, struct dtls_conn_stats *sp);
+/* sizeof(struct dtls_conn), for memory accounting. */
+size_t dtls_conn_size(void);
 
 /* "AES128_CM_SHA1_80"... for a profile, "" otherwise. */
 const char *dtls_srtp_profile_name(enum dtls_srtp_profile p);

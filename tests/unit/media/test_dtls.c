@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -600,6 +601,36 @@ static void test_close(void **state)
 	pair_close(&p);
 }
 
+/* DTLS_LINGER_MS after connecting, the timer sheds OpenSSL's state;
+ * the keys stay, DTLS input is refused, close still works. */
+static void test_linger(void **state)
+{
+	struct pair p;
+	uint8_t g[20] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 7};
+	uint64_t t0;
+
+	(void)state;
+	pair_open(&p, DTLS_P_ALL, DTLS_P_ALL);
+	run(&p);
+	t0 = fake_ms;
+	check_mirrored(&p, DTLS_SRTP_AES128_CM_SHA1_80);
+	assert_true(dtls_conn_deadline(p.s) <= t0 + DTLS_LINGER_MS);
+	assert_int_equal(dtls_conn_input(p.s, g, sizeof(g), fake_ms),
+			 DTLS_CONNECTED);
+	fake_ms = dtls_conn_deadline(p.s);
+	(void)dtls_conn_timer(p.s, fake_ms);
+	fake_ms = t0 + DTLS_LINGER_MS;
+	(void)dtls_conn_timer(p.s, fake_ms);
+	(void)dtls_conn_timer(p.c, fake_ms);
+	assert_int_equal(dtls_conn_deadline(p.s), UINT64_MAX);
+	assert_int_equal(dtls_conn_deadline(p.c), UINT64_MAX);
+	check_mirrored(&p, DTLS_SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(dtls_conn_input(p.s, g, sizeof(g), fake_ms), -EINVAL);
+	dtls_conn_close(p.s);
+	assert_int_equal(dtls_conn_state(p.s), DTLS_CLOSED);
+	pair_close(&p);
+}
+
 static void test_args_and_oom(void **state)
 {
 	struct dtls_ctx_conf conf = {0};
@@ -734,6 +765,66 @@ static void test_openssl_leaks(void **state)
 	assert_int_equal(ossl_live, base);
 }
 
+/* What one leg costs: our struct, OpenSSL's heap during the handshake
+ * and once connected, and handshake CPU time (printed, bounded). */
+static void test_footprint(void **state)
+{
+	enum { NPAIRS = 50 };
+	static struct pair p[NPAIRS];
+	struct timespec t0, t1;
+	size_t base, peak_before, connected;
+	double ms;
+	int i;
+
+	(void)state;
+	p[0].cx = ctx_new(0);
+	p[0].sx = ctx_new(0);
+	base = ossl_live;
+	peak_before = ossl_peak;
+	ossl_peak = ossl_live;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < NPAIRS; i++) {
+		struct sdp_dtls cp = peer_of(p[0].sx), sp = peer_of(p[0].cx);
+
+		p[i].cx = p[0].cx;
+		p[i].sx = p[0].sx;
+		assert_int_equal(dtls_conn_new(&p[i].s, p[0].sx, false, &sp,
+					       fake_ms),
+				 0);
+		assert_int_equal(dtls_conn_new(&p[i].c, p[0].cx, true, &cp,
+					       fake_ms),
+				 0);
+		run(&p[i]);
+		assert_int_equal(dtls_conn_state(p[i].s), DTLS_CONNECTED);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	connected = (ossl_live - base) / (2 * NPAIRS);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	printf("dtls: conn struct %zu B; OpenSSL per connected leg %zu B; "
+	       "peak while connecting %zu B over base; %.2f ms CPU per "
+	       "handshake (both ends)\n",
+	       dtls_conn_size(), connected, ossl_peak - base, ms / NPAIRS);
+	/* Once both ends have finished, OpenSSL's part goes. */
+	for (i = 0; i < NPAIRS; i++) {
+		dtls_conn_shrink(p[i].c);
+		dtls_conn_shrink(p[i].s);
+		check_mirrored(&p[i], DTLS_SRTP_AES128_CM_SHA1_80);
+	}
+	printf("dtls: OpenSSL per leg after dtls_conn_shrink %zu B\n",
+	       (ossl_live - base) / (2 * NPAIRS));
+	assert_true(ossl_live - base < 2 * NPAIRS * 512);
+	for (i = 0; i < NPAIRS; i++) {
+		dtls_conn_free(p[i].c);
+		dtls_conn_free(p[i].s);
+	}
+	dtls_ctx_free(p[0].cx);
+	dtls_ctx_free(p[0].sx);
+	memset(p, 0, sizeof(p));
+	if (peak_before > ossl_peak)
+		ossl_peak = peak_before;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,10 +836,12 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_args_and_oom),
 		cmocka_unit_test(test_load_cert),
 		cmocka_unit_test(test_own_fingerprint),
 		cmocka_unit_test(test_openssl_leaks),
+		cmocka_unit_test(test_footprint),
 	};
 	int rc;
 
