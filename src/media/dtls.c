@@ -40,7 +40,7 @@
 struct dtls_ctx {
 	SSL_CTX *ssl;
 	BIO_METHOD *meth;
-	struct sdp_dtls_fp fp;	/* ours, sha-256 */
+	struct sdp_dtls_fp fp; /* ours, sha-256 */
 	uint32_t hs_timeout_ms;
 };
 
@@ -53,22 +53,22 @@ struct dtls_dgram {
 struct dtls_conn {
 	SSL *ssl;
 	bool client;
-	bool fp_ok;		/* the verify callback matched a digest */
+	bool fp_ok; /* the verify callback matched a digest */
 	bool fp_mismatch;
 	enum dtls_state state;
 	char reason[96];
 	struct sdp_dtls_fp peer[SDP_DTLS_MAX_FP];
 	unsigned npeer;
-	const uint8_t *in;	/* the datagram being processed */
+	const uint8_t *in; /* the datagram being processed */
 	size_t in_len;
 	struct dtls_dgram out[DTLS_OUT_QUEUE];
 	unsigned out_head, out_n;
-	uint64_t now;		/* latest caller time seen */
+	uint64_t now; /* latest caller time seen */
 	uint64_t hs_deadline;
-	uint64_t tmr_deadline;	/* OpenSSL's retransmission timer */
+	uint64_t tmr_deadline;    /* OpenSSL's retransmission timer */
 	uint64_t linger_deadline; /* connected: when OpenSSL's state goes */
-	unsigned ninputs;	/* datagrams read during the handshake */
-	unsigned nearly;	/* of which with epoch 1 records */
+	unsigned ninputs;         /* datagrams read during the handshake */
+	unsigned nearly;          /* of which with epoch 1 records */
 	struct dtls_srtp_keys keys;
 	struct dtls_conn_stats st;
 };
@@ -76,7 +76,7 @@ struct dtls_conn {
 static const struct {
 	enum dtls_srtp_profile id;
 	unsigned bit;
-	const char *openssl;	/* name in SSL_CTX_set_tlsext_use_srtp */
+	const char *openssl; /* name in SSL_CTX_set_tlsext_use_srtp */
 	const char *name;
 	uint8_t key_len, salt_len;
 } profiles[] = {
@@ -237,11 +237,10 @@ static int ctx_profiles(SSL_CTX *s, unsigned mask)
 	}
 	/* Note the inverted convention: 0 is success here. */
 	return list[0] && SSL_CTX_set_tlsext_use_srtp(s, list) == 0 ? 0
-								     : -EINVAL;
+								    : -EINVAL;
 }
 
-static int ctx_ssl(struct dtls_ctx *x, EVP_PKEY *key, X509 *cert,
-		   unsigned mask)
+static int ctx_ssl(struct dtls_ctx *x, EVP_PKEY *key, X509 *cert, unsigned mask)
 {
 	SSL_CTX *s = SSL_CTX_new(DTLS_method());
 
@@ -361,10 +360,9 @@ static int export_keys(struct dtls_conn *c, unsigned i)
 	struct dtls_srtp_keys *k = &c->keys;
 	int err = 0;
 
-	if (SSL_export_keying_material(c->ssl, km, 2 * (kl + sl),
-				       EXPORTER_LABEL,
-				       sizeof(EXPORTER_LABEL) - 1, NULL, 0,
-				       0) != 1) {
+	if (SSL_export_keying_material(
+		    c->ssl, km, 2 * (kl + sl), EXPORTER_LABEL,
+		    sizeof(EXPORTER_LABEL) - 1, NULL, 0, 0) != 1) {
 		err = -EIO;
 		goto out;
 	}
@@ -382,7 +380,8 @@ out:
 
 static void handshake_done(struct dtls_conn *c)
 {
-	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
+	const SRTP_PROTECTION_PROFILE *p =
+		SSL_get_selected_srtp_profile(c->ssl);
 	unsigned i;
 
 	/* The callback ran (a certificate is required both ways), but do
@@ -564,9 +563,9 @@ static int records_epoch(const uint8_t *p, size_t n)
  * 18 KB): a handshake legitimately sees one or two such datagrams (the
  * peer's Finished arriving before its ChangeCipherSpec), so only
  * DTLS_MAX_EARLY are read between two steps of the handshake (a stray
- * packet cannot use the allowance up for good); after the handshake the read epoch is 1 for
- * good (no renegotiation), and epoch 0 is the peer retransmitting its
- * last flight, which OpenSSL must see to resend ours.
+ * packet cannot use the allowance up for good); after the handshake the read
+ * epoch is 1 for good (no renegotiation), and epoch 0 is the peer
+ * retransmitting its last flight, which OpenSSL must see to resend ours.
  */
 static bool may_read(struct dtls_conn *c, const uint8_t *p, size_t n)
 {

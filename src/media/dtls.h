@@ -40,17 +40,17 @@
 #include "sip/sdp_dtls.h"
 
 enum {
-	DTLS_MTU = 1200,	  /* largest datagram we send (WebRTC's) */
-	DTLS_MAX_DGRAM = 2048,	  /* larger inputs are refused unread */
-	DTLS_OUT_QUEUE = 8,	  /* datagrams held for the caller */
-	DTLS_MAX_KEY = 32,	  /* AES-256 */
-	DTLS_MAX_SALT = 14,	  /* AES-CM salt; GCM's is 12 */
+	DTLS_MTU = 1200,           /* largest datagram we send (WebRTC's) */
+	DTLS_MAX_DGRAM = 2048,     /* larger inputs are refused unread */
+	DTLS_OUT_QUEUE = 8,        /* datagrams held for the caller */
+	DTLS_MAX_KEY = 32,         /* AES-256 */
+	DTLS_MAX_SALT = 14,        /* AES-CM salt; GCM's is 12 */
 	DTLS_MAX_CERT_LIST = 8192, /* bound on a peer's certificate chain */
 	DTLS_HANDSHAKE_TIMEOUT_MS = 20000,
-	DTLS_MAX_INPUTS = 256,	  /* datagrams read before the handshake
-				   * must be done (a flood is refused) */
-	DTLS_MAX_EARLY = 4,	  /* of those, with next-epoch records */
-	DTLS_LINGER_MS = 30000,	  /* OpenSSL state kept after connecting */
+	DTLS_MAX_INPUTS = 256,  /* datagrams read before the handshake
+				 * must be done (a flood is refused) */
+	DTLS_MAX_EARLY = 4,     /* of those, with next-epoch records */
+	DTLS_LINGER_MS = 30000, /* OpenSSL state kept after connecting */
 };
 
 /* SRTP protection profiles of use_srtp (RFC 5764 4.1.2, RFC 7714 14.2),
@@ -73,18 +73,18 @@ enum {
 };
 
 enum dtls_state {
-	DTLS_HANDSHAKE = 0,	/* in progress */
-	DTLS_CONNECTED,		/* keys available */
-	DTLS_FAILED,		/* see dtls_conn_reason(); free the conn */
-	DTLS_CLOSED,		/* close_notify sent or received */
+	DTLS_HANDSHAKE = 0, /* in progress */
+	DTLS_CONNECTED,     /* keys available */
+	DTLS_FAILED,        /* see dtls_conn_reason(); free the conn */
+	DTLS_CLOSED,        /* close_notify sent or received */
 };
 
 /* The outcome of a handshake, what the leg's SRTP contexts need.
  * "local" protects what we send, "remote" checks what we receive. */
 struct dtls_srtp_keys {
 	enum dtls_srtp_profile profile;
-	uint8_t key_len;	/* 16 or 32 */
-	uint8_t salt_len;	/* 14 (AES-CM) or 12 (GCM) */
+	uint8_t key_len;  /* 16 or 32 */
+	uint8_t salt_len; /* 14 (AES-CM) or 12 (GCM) */
 	uint8_t local_key[DTLS_MAX_KEY];
 	uint8_t local_salt[DTLS_MAX_SALT];
 	uint8_t remote_key[DTLS_MAX_KEY];
@@ -96,7 +96,7 @@ struct dtls_ctx_conf {
 	 * ECDSA P-256 certificate for this process. */
 	const char *cert_file;
 	const char *key_file;
-	unsigned profiles;	/* DTLS_P_* offered/accepted, 0 = all */
+	unsigned profiles;             /* DTLS_P_* offered/accepted, 0 = all */
 	uint32_t handshake_timeout_ms; /* 0 = DTLS_HANDSHAKE_TIMEOUT_MS */
 };
 
@@ -127,10 +127,10 @@ static inline bool dtls_is_record(const uint8_t *p, size_t n)
 /*
  * A DTLS endpoint for one leg.  client: we send the ClientHello (our
  * a=setup is active, sdp_dtls_role()).  A server conn must exist before
- * our answer leaves (the peer may send its ClientHello at once).  peer: the fingerprints of the
- * peer's SDP (sdp_dtls_get()), copied; at least one.  A client's first
- * flight is ready in dtls_conn_output() on return.  Returns 0, -EINVAL
- * or -ENOMEM.  Owned by the caller; dtls_conn_free() it.
+ * our answer leaves (the peer may send its ClientHello at once).  peer: the
+ * fingerprints of the peer's SDP (sdp_dtls_get()), copied; at least one.  A
+ * client's first flight is ready in dtls_conn_output() on return.  Returns 0,
+ * -EINVAL or -ENOMEM.  Owned by the caller; dtls_conn_free() it.
  */
 int dtls_conn_new(struct dtls_conn **connp, struct dtls_ctx *ctx, bool client,
 		  const struct sdp_dtls *peer, uint64_t now);
@@ -195,11 +195,11 @@ void dtls_conn_close(struct dtls_conn *c);
 
 /* Counters for the leg's statistics. */
 struct dtls_conn_stats {
-	uint64_t in_dgrams;	/* fed to OpenSSL */
-	uint64_t in_refused;	/* refused unread by dtls_conn_input */
-	uint64_t out_dgrams;	/* produced */
-	uint64_t out_dropped;	/* output queue full */
-	uint64_t retransmits;	/* timer expiries that resent a flight */
+	uint64_t in_dgrams;   /* fed to OpenSSL */
+	uint64_t in_refused;  /* refused unread by dtls_conn_input */
+	uint64_t out_dgrams;  /* produced */
+	uint64_t out_dropped; /* output queue full */
+	uint64_t retransmits; /* timer expiries that resent a flight */
 };
 void dtls_conn_stats(const struct dtls_conn *c, struct dtls_conn_stats *sp);
 /* sizeof(struct dtls_conn), for memory accounting. */

@@ -70,8 +70,7 @@ int dtls__cert_load(EVP_PKEY **keyp, X509 **certp, const char *cert_file,
 	BIO *cb = cert_file ? BIO_new_file(cert_file, "r") : NULL;
 	BIO *kb = key_file ? BIO_new_file(key_file, "r") : NULL;
 	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
-	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL)
-			 : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
 	int err = 0;
 
 	*keyp = NULL;
@@ -116,8 +115,7 @@ int dtls__cert_digest(struct sdp_dtls_fp *fpp, X509 *x, enum sdp_dtls_hash h)
 
 	memset(fpp, 0, sizeof(*fpp));
 	if (!x || !md || EVP_MD_get_size(md) > SDP_DTLS_MD_MAX ||
-	    X509_digest(x, md, fpp->md, &n) != 1 ||
-	    n != sdp_dtls_hash_len(h))
+	    X509_digest(x, md, fpp->md, &n) != 1 || n != sdp_dtls_hash_len(h))
 		return -EINVAL;
 	fpp->hash = h;
 	fpp->len = (uint8_t)n;

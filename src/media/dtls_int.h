@@ -18,7 +18,6 @@ int dtls__cert_generate(EVP_PKEY **keyp, X509 **certp);
 int dtls__cert_load(EVP_PKEY **keyp, X509 **certp, const char *cert_file,
 		    const char *key_file);
 /* Digest of the DER certificate with hash h into *fpp.  0 or -EINVAL. */
-int dtls__cert_digest(struct sdp_dtls_fp *fpp, X509 *x,
-		      enum sdp_dtls_hash h);
+int dtls__cert_digest(struct sdp_dtls_fp *fpp, X509 *x, enum sdp_dtls_hash h);
 
 #endif

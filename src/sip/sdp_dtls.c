@@ -369,8 +369,8 @@ int sdp_dtls_role(bool *clientp, enum sdp_setup local, enum sdp_setup remote,
 		return -SDP_DTLS_E_SETUP;
 	if (remote == SDP_SETUP_NONE)
 		remote = remote_is_offer ? SDP_SETUP_ACTIVE : SDP_SETUP_PASSIVE;
-	if (local == SDP_SETUP_ACTIVE && (remote == SDP_SETUP_PASSIVE ||
-					  remote == SDP_SETUP_ACTPASS)) {
+	if (local == SDP_SETUP_ACTIVE &&
+	    (remote == SDP_SETUP_PASSIVE || remote == SDP_SETUP_ACTPASS)) {
 		*clientp = true;
 		return 0;
 	}

@@ -21,8 +21,8 @@
 #include "sip/sip.h"
 
 enum {
-	SDP_DTLS_MD_MAX = 64,	 /* sha-512 */
-	SDP_DTLS_MAX_FP = 4,	 /* fingerprints kept per section */
+	SDP_DTLS_MD_MAX = 64,     /* sha-512 */
+	SDP_DTLS_MAX_FP = 4,      /* fingerprints kept per section */
 	SDP_DTLS_TLS_ID_MIN = 20, /* RFC 8842 5: 20*255 tls-id-char */
 	SDP_DTLS_TLS_ID_MAX = 255,
 	/* "sha-512 " + 64 hex pairs with colons, and a NUL */
@@ -41,24 +41,24 @@ enum sdp_dtls_hash {
 
 enum sdp_dtls_err {
 	SDP_DTLS_OK = 0,
-	SDP_DTLS_E_SYNTAX,	/* not "<hash-func> <fingerprint>" */
-	SDP_DTLS_E_HASH,	/* hash function unknown or refused (md5) */
-	SDP_DTLS_E_HEX,		/* not hex pairs separated by ':' */
-	SDP_DTLS_E_LENGTH,	/* digest length differs from the hash's */
-	SDP_DTLS_E_TOO_MANY,	/* more than SDP_DTLS_MAX_FP usable */
-	SDP_DTLS_E_MISSING,	/* no usable a=fingerprint for the section */
-	SDP_DTLS_E_SETUP,	/* a=setup value unknown */
-	SDP_DTLS_E_ROLE,	/* a=setup pair without a DTLS client */
-	SDP_DTLS_E_TLS_ID,	/* a=tls-id malformed */
-	SDP_DTLS_E_DUPLICATE,	/* a=tls-id twice in a section */
-	SDP_DTLS_E_SPACE,	/* output buffer too small */
-	SDP_DTLS_E_ARG,		/* bad argument */
+	SDP_DTLS_E_SYNTAX,    /* not "<hash-func> <fingerprint>" */
+	SDP_DTLS_E_HASH,      /* hash function unknown or refused (md5) */
+	SDP_DTLS_E_HEX,       /* not hex pairs separated by ':' */
+	SDP_DTLS_E_LENGTH,    /* digest length differs from the hash's */
+	SDP_DTLS_E_TOO_MANY,  /* more than SDP_DTLS_MAX_FP usable */
+	SDP_DTLS_E_MISSING,   /* no usable a=fingerprint for the section */
+	SDP_DTLS_E_SETUP,     /* a=setup value unknown */
+	SDP_DTLS_E_ROLE,      /* a=setup pair without a DTLS client */
+	SDP_DTLS_E_TLS_ID,    /* a=tls-id malformed */
+	SDP_DTLS_E_DUPLICATE, /* a=tls-id twice in a section */
+	SDP_DTLS_E_SPACE,     /* output buffer too small */
+	SDP_DTLS_E_ARG,       /* bad argument */
 };
 
 /* A decoded fingerprint: the digest of the peer's DER certificate. */
 struct sdp_dtls_fp {
 	enum sdp_dtls_hash hash;
-	uint8_t len;		/* digest bytes in md[] */
+	uint8_t len; /* digest bytes in md[] */
 	uint8_t md[SDP_DTLS_MD_MAX];
 };
 
@@ -66,9 +66,9 @@ struct sdp_dtls_fp {
 struct sdp_dtls {
 	struct sdp_dtls_fp fp[SDP_DTLS_MAX_FP];
 	unsigned nfp;
-	unsigned nskipped;	/* fingerprints with hashes we do not use */
-	enum sdp_setup setup;	/* media level, else session level */
-	struct str tls_id;	/* slice into the SDP, empty when absent */
+	unsigned nskipped;    /* fingerprints with hashes we do not use */
+	enum sdp_setup setup; /* media level, else session level */
+	struct str tls_id;    /* slice into the SDP, empty when absent */
 };
 
 const char *sdp_dtls_strerror(int err);

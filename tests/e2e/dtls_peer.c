@@ -81,8 +81,7 @@ static void flush_out(struct dtls_conn *c, int fd, const struct sockaddr_in *to,
 
 static int bind_udp(uint16_t port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -22,13 +22,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
+#define CHECK(cond)                                                         \
+	do {                                                                \
+		if (!(cond)) {                                              \
 			fprintf(stderr, "fuzz_dtls: %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);                            \
-			abort();                                             \
-		}                                                            \
+				__LINE__, #cond);                           \
+			abort();                                            \
+		}                                                           \
 	} while (0)
 
 static struct dtls_ctx *ctx;
@@ -73,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > size - 2)
 			n = size - 2;
 		rc = dtls_conn_input(c, data + 2, n, now);
-		CHECK(rc == -EINVAL || rc == DTLS_HANDSHAKE || rc == DTLS_FAILED);
+		CHECK(rc == -EINVAL || rc == DTLS_HANDSHAKE ||
+		      rc == DTLS_FAILED);
 		CHECK(n > 0 || rc == -EINVAL);
 		drain(c);
 		data += 2 + n;

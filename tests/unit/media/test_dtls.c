@@ -102,7 +102,7 @@ static void *o_realloc(void *p, size_t n, const char *f, int l)
 /* -------------------------------------------------------------- a pair */
 
 struct pair {
-	struct dtls_ctx *cx, *sx;	/* client's and server's contexts */
+	struct dtls_ctx *cx, *sx; /* client's and server's contexts */
 	struct dtls_conn *c, *s;
 	/* drop the k-th datagram sent by each side (1-based; 0: none) */
 	unsigned drop_c[4], drop_s[4];
@@ -139,8 +139,7 @@ static void pair_open(struct pair *p, unsigned cprof, unsigned sprof)
 	speer = peer_of(p->cx);
 	assert_int_equal(dtls_conn_new(&p->s, p->sx, false, &speer, fake_ms),
 			 0);
-	assert_int_equal(dtls_conn_new(&p->c, p->cx, true, &cpeer, fake_ms),
-			 0);
+	assert_int_equal(dtls_conn_new(&p->c, p->cx, true, &cpeer, fake_ms), 0);
 }
 
 static void pair_close(struct pair *p)
@@ -235,12 +234,13 @@ static void check_mirrored(struct pair *p, enum dtls_srtp_profile want)
 	assert_int_equal(dtls_conn_keys(p->s, &ks), 0);
 	assert_int_equal(kc.profile, want);
 	assert_int_equal(ks.profile, want);
-	assert_int_equal(kc.key_len, want == DTLS_SRTP_AEAD_AES_256_GCM ? 32
-									 : 16);
-	assert_int_equal(kc.salt_len, want == DTLS_SRTP_AEAD_AES_128_GCM ||
-						      want == DTLS_SRTP_AEAD_AES_256_GCM
-					      ? 12
-					      : 14);
+	assert_int_equal(kc.key_len,
+			 want == DTLS_SRTP_AEAD_AES_256_GCM ? 32 : 16);
+	assert_int_equal(kc.salt_len,
+			 want == DTLS_SRTP_AEAD_AES_128_GCM ||
+					 want == DTLS_SRTP_AEAD_AES_256_GCM
+				 ? 12
+				 : 14);
 	assert_memory_equal(kc.local_key, ks.remote_key, kc.key_len);
 	assert_memory_equal(kc.remote_key, ks.local_key, kc.key_len);
 	assert_memory_equal(kc.local_salt, ks.remote_salt, kc.salt_len);
@@ -271,8 +271,8 @@ static void test_profiles(void **state)
 		 DTLS_SRTP_AEAD_AES_256_GCM},
 		/* both offer all: the server's preference, RFC 5764's MTI */
 		{DTLS_P_ALL, DTLS_P_ALL, DTLS_SRTP_AES128_CM_SHA1_80},
-		{DTLS_P_AES128_CM_SHA1_32 | DTLS_P_AEAD_AES_256_GCM,
-		 DTLS_P_ALL, DTLS_SRTP_AEAD_AES_256_GCM},
+		{DTLS_P_AES128_CM_SHA1_32 | DTLS_P_AEAD_AES_256_GCM, DTLS_P_ALL,
+		 DTLS_SRTP_AEAD_AES_256_GCM},
 	};
 	struct pair p;
 	size_t i;
@@ -286,10 +286,10 @@ static void test_profiles(void **state)
 		check_mirrored(&p, cases[i].want);
 		/* no loss: no timer was needed */
 		assert_int_equal(fake_ms, t0);
-		assert_string_equal(dtls_srtp_profile_name(cases[i].want),
-				    i == 0 ? "AES128_CM_SHA1_80"
-					   : dtls_srtp_profile_name(
-						     cases[i].want));
+		assert_string_equal(
+			dtls_srtp_profile_name(cases[i].want),
+			i == 0 ? "AES128_CM_SHA1_80"
+			       : dtls_srtp_profile_name(cases[i].want));
 		pair_close(&p);
 	}
 }
@@ -336,8 +336,8 @@ static void mismatch(bool client_side, int how)
 			    "peer certificate does not match a=fingerprint");
 	/* the other side learns it from the alert */
 	assert_int_equal(dtls_conn_state(client_side ? p.s : p.c), DTLS_FAILED);
-	assert_int_not_equal(
-		strlen(dtls_conn_reason(client_side ? p.s : p.c)), 0);
+	assert_int_not_equal(strlen(dtls_conn_reason(client_side ? p.s : p.c)),
+			     0);
 	pair_close(&p);
 }
 
@@ -396,10 +396,10 @@ static void test_retransmit(void **state)
 		unsigned drop_c, drop_s;
 		uint64_t min_ms; /* at least this long */
 	} cases[] = {
-		{1, 0, 1000},	/* ClientHello */
-		{0, 1, 1000},	/* server's first flight */
-		{2, 0, 1000},	/* client's second flight */
-		{0, 2, 1000},	/* server's ChangeCipherSpec+Finished */
+		{1, 0, 1000}, /* ClientHello */
+		{0, 1, 1000}, /* server's first flight */
+		{2, 0, 1000}, /* client's second flight */
+		{0, 2, 1000}, /* server's ChangeCipherSpec+Finished */
 		{1, 1, 1000},
 	};
 	struct dtls_conn_stats st;
@@ -505,10 +505,10 @@ static void test_garbage(void **state)
 			g[1] = 0xfe;
 			g[2] = 0xfd; /* DTLS 1.2 */
 			memset(g + 3, 0, 8);
-			g[10] = (uint8_t)k;  /* sequence */
+			g[10] = (uint8_t)k; /* sequence */
 			g[11] = 0;
 			g[12] = (uint8_t)(n - 13); /* length */
-			g[13] = 1;		   /* ClientHello */
+			g[13] = 1;                 /* ClientHello */
 			g[14] = 0x00;
 			g[15] = 0xff;
 			g[16] = 0xff; /* 64 KB message */
@@ -736,9 +736,9 @@ static void test_own_fingerprint(void **state)
 
 	(void)state;
 	assert_int_equal(dtls_ctx_fingerprint(x)->hash, SDP_DTLS_HASH_SHA256);
-	assert_int_equal(sdp_dtls_fp_format(s, sizeof(s),
-					    dtls_ctx_fingerprint(x)),
-			 7 + 1 + 32 * 3 - 1);
+	assert_int_equal(
+		sdp_dtls_fp_format(s, sizeof(s), dtls_ctx_fingerprint(x)),
+		7 + 1 + 32 * 3 - 1);
 	assert_false(sdp_dtls_fp_eq(dtls_ctx_fingerprint(x),
 				    dtls_ctx_fingerprint(y)));
 	dtls_ctx_free(x);
@@ -788,12 +788,11 @@ static void test_footprint(void **state)
 
 		p[i].cx = p[0].cx;
 		p[i].sx = p[0].sx;
-		assert_int_equal(dtls_conn_new(&p[i].s, p[0].sx, false, &sp,
-					       fake_ms),
-				 0);
-		assert_int_equal(dtls_conn_new(&p[i].c, p[0].cx, true, &cp,
-					       fake_ms),
-				 0);
+		assert_int_equal(
+			dtls_conn_new(&p[i].s, p[0].sx, false, &sp, fake_ms),
+			0);
+		assert_int_equal(
+			dtls_conn_new(&p[i].c, p[0].cx, true, &cp, fake_ms), 0);
 		run(&p[i]);
 		assert_int_equal(dtls_conn_state(p[i].s), DTLS_CONNECTED);
 	}

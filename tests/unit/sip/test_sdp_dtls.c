@@ -12,20 +12,19 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define SHA1_HEX                                                      \
-	"4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB"
-#define SHA256_HEX                                                    \
+#define SHA1_HEX "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB"
+#define SHA256_HEX                                                        \
 	"D1:2A:8E:0B:03:42:91:8C:74:55:E3:27:8A:A0:B1:C2:D3:E4:F5:06:17:" \
 	"28:39:4A:5B:6C:7D:8E:9F:A0:B1:C2"
-#define SHA256_LOW                                                    \
+#define SHA256_LOW                                                        \
 	"d1:2a:8e:0b:03:42:91:8c:74:55:e3:27:8a:a0:b1:c2:d3:e4:f5:06:17:" \
 	"28:39:4a:5b:6c:7d:8e:9f:a0:b1:c2"
 #define B16 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 
-static const char *const sha512_hex =
-	B16 ":" B16 ":" B16 ":" B16;
+static const char *const sha512_hex = B16 ":" B16 ":" B16 ":" B16;
 static const char *const sha384_hex = B16 ":" B16 ":" B16;
-static const char *const sha224_hex = B16 ":00:11:22:33:44:55:66:77:88:99:AA:BB";
+static const char *const sha224_hex =
+	B16 ":00:11:22:33:44:55:66:77:88:99:AA:BB";
 
 static void test_fp_table(void **state)
 {
@@ -98,7 +97,8 @@ static void test_fp_table(void **state)
 static void test_fp_roundtrip(void **state)
 {
 	static const char *const in[] = {
-		"sha-1 " SHA1_HEX, "sha-256 " SHA256_HEX,
+		"sha-1 " SHA1_HEX,
+		"sha-256 " SHA256_HEX,
 		"sha-256 " SHA256_LOW,
 	};
 	struct sdp_dtls_fp a, b;
@@ -172,16 +172,18 @@ static void test_setup_tls_id(void **state)
 
 	(void)state;
 	for (i = 0; i < N(setups); i++) {
-		assert_int_equal(sdp_dtls_setup_parse(&s, str_cstr(setups[i].v)),
-				 setups[i].want);
+		assert_int_equal(
+			sdp_dtls_setup_parse(&s, str_cstr(setups[i].v)),
+			setups[i].want);
 		assert_int_equal(s, setups[i].s);
 		if (!setups[i].want)
 			assert_string_equal(sdp_dtls_setup_name(s),
 					    setups[i].v);
 	}
 	for (i = 0; i < N(ids); i++)
-		assert_int_equal(sdp_dtls_tls_id_parse(&got, str_cstr(ids[i].v)),
-				 ids[i].want);
+		assert_int_equal(
+			sdp_dtls_tls_id_parse(&got, str_cstr(ids[i].v)),
+			ids[i].want);
 	memset(id, 'x', 255);
 	id[255] = '\0';
 	assert_int_equal(sdp_dtls_tls_id_parse(&got, str_cstr(id)), 0);
@@ -224,14 +226,14 @@ static void test_get_table(void **state)
 		{HDR FP1 "a=setup:passive\r\n" M, 0, 0, 1, 0,
 		 SDP_DTLS_HASH_SHA1, SDP_SETUP_PASSIVE, false},
 		/* media level replaces session level, both for fp and setup */
-		{HDR FP1 "a=setup:passive\r\n" M FP2 "a=setup:active\r\n", 0,
-		 0, 1, 0, SDP_DTLS_HASH_SHA256, SDP_SETUP_ACTIVE, false},
+		{HDR FP1 "a=setup:passive\r\n" M FP2 "a=setup:active\r\n", 0, 0,
+		 1, 0, SDP_DTLS_HASH_SHA256, SDP_SETUP_ACTIVE, false},
 		{HDR M FP1 FP2 FPX ID, 0, 0, 2, 1, SDP_DTLS_HASH_SHA1,
 		 SDP_SETUP_NONE, true},
 		{HDR M FPX, 0, -SDP_DTLS_E_MISSING, 0, 0, 0, 0, false},
 		{HDR M, 0, -SDP_DTLS_E_MISSING, 0, 0, 0, 0, false},
-		{HDR M FP1 FP1 FP1 FP1 FP1, 0, -SDP_DTLS_E_TOO_MANY, 0, 0, 0,
-		 0, false},
+		{HDR M FP1 FP1 FP1 FP1 FP1, 0, -SDP_DTLS_E_TOO_MANY, 0, 0, 0, 0,
+		 false},
 		{HDR M FP1 "a=fingerprint:sha-1 00\r\n", 0, -SDP_DTLS_E_LENGTH,
 		 0, 0, 0, 0, false},
 		{HDR M FP1 ID ID, 0, -SDP_DTLS_E_DUPLICATE, 0, 0, 0, 0, false},
@@ -312,16 +314,18 @@ static void test_roles(void **state)
 				 client);
 	}
 	for (i = 0; i < N(answers); i++) {
-		assert_int_equal(sdp_dtls_setup_answer(
-					 &a, (enum sdp_setup)answers[i].offered),
-				 0);
+		assert_int_equal(
+			sdp_dtls_setup_answer(
+				&a, (enum sdp_setup)answers[i].offered),
+			0);
 		assert_int_equal(a, answers[i].answer);
 		/* The answer we give always leaves exactly one client. */
 		if (a != SDP_SETUP_HOLDCONN)
 			assert_int_equal(
-				sdp_dtls_role(&client, a,
-					      (enum sdp_setup)answers[i].offered,
-					      true),
+				sdp_dtls_role(
+					&client, a,
+					(enum sdp_setup)answers[i].offered,
+					true),
 				0);
 	}
 	assert_int_equal(sdp_dtls_setup_answer(&a, (enum sdp_setup)99),
