@@ -5,7 +5,7 @@
  * and `openssl s_server`).
  *
  *   dtls_peer client|server <local-port> <peer-port> <peer-fingerprint>
- *             [profiles-mask [timeout-ms]]
+ *             [profiles-mask [timeout-ms [srtp-ms]]]
  *
  * Binds 127.0.0.1:<local-port>.  A client sends to 127.0.0.1:<peer-port>;
  * a server answers whoever sends first (peer-port 0).  The peer
@@ -16,6 +16,13 @@
  *   keymat <hex of client key|server key|client salt|server salt>
  * (the RFC 5764 4.2 layout, which `openssl -keymatexport` prints whole),
  * or "failed <reason>", and exits 0 / 1.
+ *
+ * With srtp-ms, it then keeps the port for that long: sends an SRTP
+ * packet (PCMU silence) every 20 ms protected with our exported key,
+ * unprotects every RTP-range datagram from the peer with the peer's key
+ * (libsrtp2), keeps feeding DTLS datagrams to the engine, and prints
+ *   srtp sent <n> ok <n> bad <n>
+ * so a test can see the keys work with a real SRTP peer (baresip).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <srtp2/srtp.h>
 
 #include "media/dtls.h"
 
@@ -124,6 +133,116 @@ static int loop(struct dtls_conn *c, int fd, struct sockaddr_in *peer,
 	return have_peer;
 }
 
+static int srtp_policy(srtp_policy_t *pol, const struct dtls_srtp_keys *k,
+		       bool local, unsigned char *keybuf)
+{
+	memset(pol, 0, sizeof(*pol));
+	switch (k->profile) {
+	case DTLS_SRTP_AES128_CM_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol->rtp);
+		break;
+	case DTLS_SRTP_AES128_CM_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol->rtp);
+		break;
+	case DTLS_SRTP_AEAD_AES_128_GCM:
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol->rtp);
+		break;
+	case DTLS_SRTP_AEAD_AES_256_GCM:
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&pol->rtp);
+		break;
+	default:
+		return -1;
+	}
+	pol->rtcp = pol->rtp;
+	if (k->profile == DTLS_SRTP_AES128_CM_SHA1_32) /* RFC 5764 4.1.2 */
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol->rtcp);
+	memcpy(keybuf, local ? k->local_key : k->remote_key, k->key_len);
+	memcpy(keybuf + k->key_len, local ? k->local_salt : k->remote_salt,
+	       k->salt_len);
+	pol->key = keybuf;
+	pol->ssrc.type = local ? ssrc_any_outbound : ssrc_any_inbound;
+	pol->window_size = 1024;
+	return 0;
+}
+
+struct srtp_run {
+	srtp_t tx, rx;
+	unsigned sent, ok, bad;
+	uint16_t seq;
+	uint32_t ts;
+};
+
+static void srtp_send(struct srtp_run *r, int fd, const struct sockaddr_in *to)
+{
+	uint8_t pkt[12 + 160 + SRTP_MAX_TRAILER_LEN];
+	int len = 12 + 160;
+
+	memset(pkt, 0xff, sizeof(pkt)); /* PCMU silence */
+	pkt[0] = 0x80;
+	pkt[1] = 0;
+	pkt[2] = (uint8_t)(r->seq >> 8);
+	pkt[3] = (uint8_t)r->seq;
+	pkt[4] = (uint8_t)(r->ts >> 24);
+	pkt[5] = (uint8_t)(r->ts >> 16);
+	pkt[6] = (uint8_t)(r->ts >> 8);
+	pkt[7] = (uint8_t)r->ts;
+	memcpy(pkt + 8, "\x12\x34\x56\x78", 4);
+	r->seq++;
+	r->ts += 160;
+	if (srtp_protect(r->tx, pkt, &len) == srtp_err_status_ok &&
+	    sendto(fd, pkt, (size_t)len, 0, (const struct sockaddr *)to,
+		   sizeof(*to)) == len)
+		r->sent++;
+}
+
+/* After the handshake: SRTP both ways for ms milliseconds. */
+static void srtp_check(struct dtls_conn *c, int fd,
+		       const struct sockaddr_in *peer, unsigned ms)
+{
+	struct dtls_srtp_keys k;
+	unsigned char kb_tx[64], kb_rx[64];
+	srtp_policy_t ptx, prx;
+	struct srtp_run r = {0};
+	uint64_t end = now_ms() + ms, next = now_ms();
+
+	if (dtls_conn_keys(c, &k) || srtp_init() ||
+	    srtp_policy(&ptx, &k, true, kb_tx) ||
+	    srtp_policy(&prx, &k, false, kb_rx) || srtp_create(&r.tx, &ptx) ||
+	    srtp_create(&r.rx, &prx)) {
+		printf("srtp setup failed\n");
+		return;
+	}
+	while (now_ms() < end) {
+		uint8_t buf[2048];
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int n;
+
+		if (now_ms() >= next) {
+			srtp_send(&r, fd, peer);
+			next += 20;
+		}
+		if (poll(&pfd, 1, 5) <= 0)
+			continue;
+		n = (int)recv(fd, buf, sizeof(buf), 0);
+		if (n > 0 && dtls_is_record(buf, (size_t)n)) {
+			(void)dtls_conn_input(c, buf, (size_t)n, now_ms());
+			flush_out(c, fd, peer, true);
+		} else if (n >= 12 && buf[0] >= 128 && buf[0] <= 191 &&
+			   !(buf[1] >= 192 && buf[1] <= 223)) {
+			if (srtp_unprotect(r.rx, buf, &n) == srtp_err_status_ok)
+				r.ok++;
+			else
+				r.bad++;
+		}
+	}
+	printf("srtp sent %u ok %u bad %u\n", r.sent, r.ok, r.bad);
+	srtp_dealloc(r.tx);
+	srtp_dealloc(r.rx);
+	memset(kb_tx, 0, sizeof(kb_tx));
+	memset(kb_rx, 0, sizeof(kb_rx));
+	memset(&k, 0, sizeof(k));
+}
+
 int main(int argc, char **argv)
 {
 	struct dtls_ctx_conf conf = {0};
@@ -172,6 +291,9 @@ int main(int argc, char **argv)
 		print_keymat(c, client);
 	else
 		printf("failed %s\n", dtls_conn_reason(c));
+	fflush(stdout);
+	if (rc == 0 && argc > 7)
+		srtp_check(c, fd, &peer, (unsigned)strtoul(argv[7], NULL, 0));
 	fflush(stdout);
 	/* Say goodbye so the openssl peer exits cleanly. */
 	dtls_conn_close(c);

@@ -1,8 +1,9 @@
 """
 DTLS-SRTP interop (issue 7): sipguard's engine (media/dtls.c, run over a
 UDP socket by tests/e2e/dtls_peer.c) against DTLS stacks we did not
-write: OpenSSL's `openssl s_client` / `s_server`, and GnuTLS's
-`gnutls-cli` / `gnutls-serv` (no code shared with OpenSSL).
+write: OpenSSL's `openssl s_client` / `s_server`, GnuTLS's
+`gnutls-cli` / `gnutls-serv` (no code shared with OpenSSL), and baresip's
+dtls_srtp module in a real call, with SRTP both ways (libsrtp2).
 
 Each case checks that the handshake completes in both roles for every SRTP
 profile and that the keying material our engine hands to SRTP is byte for
@@ -297,3 +298,136 @@ def test_gnutls_server(peer_bin, certs):
     profile, km, failed = our_result(out)
     assert failed is None, out
     assert profile == "AES128_CM_SHA1_32" and len(km) == 120
+
+
+# baresip (Debian's, dtls_srtp module, libre's DTLS): it calls a tiny
+# UAS here that answers with our engine's fingerprint and a=setup:active
+# (what sipguard answers to actpass).  After the handshake dtls_peer
+# exchanges SRTP with baresip for a while: packets from baresip must
+# authenticate with the keys our engine exported (libsrtp2).
+BARESIP = "/usr/bin/baresip"
+need_baresip = pytest.mark.skipif(not os.path.exists(BARESIP),
+                                  reason="baresip not installed")
+# baresip also listens on SIP TCP/TLS at B_SIP and B_SIP + 1
+B_SIP, B_CTRL, B_RTP, UAS = 36630, 36640, 36620, 36600
+
+
+def baresip_start(d):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config"), "w") as f:
+        f.write("poll_method epoll\nsip_listen 127.0.0.1:%d\n"
+                "audio_player aubridge,nowhere\naudio_alert aubridge,nowhere\n"
+                "audio_source ausine,800\n"
+                "ausrc_srate 48000\nausrc_channels 2\n"
+                "auplay_srate 48000\nauplay_channels 2\n"
+                "module_path /usr/lib/baresip/modules\n"
+                "module g711.so\nmodule ausine.so\nmodule aubridge.so\n"
+                "module dtls_srtp.so\nmodule ctrl_tcp.so\n"
+                "module_app account.so\nmodule_app menu.so\n"
+                "ctrl_tcp_listen 127.0.0.1:%d\nrtp_ports %d-%d\n"
+                % (B_SIP, B_CTRL, B_RTP, B_RTP + 9))
+    with open(os.path.join(d, "accounts"), "w") as f:
+        f.write("<sip:alice@127.0.0.1>;regint=0;mediaenc=dtls_srtp;"
+                "audio_codecs=PCMU\n")
+    log = open(os.path.join(d, "out.log"), "wb")
+    return subprocess.Popen([BARESIP, "-f", d], stdout=log,
+                            stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL), log
+
+
+def baresip_cmd(cmd, params=""):
+    import json
+    import socket
+    msg = json.dumps({"command": cmd, "params": params,
+                      "token": "t"}).encode()
+    for _ in range(50):
+        try:
+            with socket.create_connection(("127.0.0.1", B_CTRL),
+                                          timeout=2) as s:
+                s.sendall(b"%d:%s," % (len(msg), msg))
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("baresip ctrl_tcp not reachable")
+
+
+def sip_hdrs(msg, name):
+    return [l.split(":", 1)[1].strip() for l in msg.split("\r\n")
+            if l.lower().startswith(name.lower() + ":")]
+
+
+def answer_200(inv, sdp):
+    lines = inv.split("\r\n")
+    out = ["SIP/2.0 200 OK"]
+    for l in lines[1:]:
+        name = l.split(":", 1)[0].strip().lower()
+        if name in ("via", "from", "call-id", "cseq"):
+            out.append(l)
+        elif name == "to":
+            out.append(l + ";tag=dtlsuas")
+    out += ["Contact: <sip:uas@127.0.0.1:%d>" % UAS,
+            "Content-Type: application/sdp",
+            "Content-Length: %d" % len(sdp), "", ""]
+    return ("\r\n".join(out) + sdp).encode()
+
+
+@need_baresip
+def test_baresip_dtls_srtp(peer_bin, tmp_path):
+    import socket
+    uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uas.bind(("127.0.0.1", UAS))
+    uas.settimeout(10)
+    proc, log = baresip_start(str(tmp_path / "baresip"))
+    me = None
+    try:
+        time.sleep(0.5)
+        baresip_cmd("dial", "sip:bob@127.0.0.1:%d" % UAS)
+        while True:
+            data, src = uas.recvfrom(65535)
+            inv = data.decode(errors="replace")
+            if inv.startswith("INVITE "):
+                break
+        offer = inv.split("\r\n\r\n", 1)[1]
+        fp = re.search(r"a=fingerprint:(.+)", offer).group(1).strip()
+        setup = re.search(r"a=setup:(\w+)", offer).group(1)
+        m = re.search(r"m=audio (\d+) (\S+)", offer)
+        bport, proto = int(m.group(1)), m.group(2)
+        assert setup == "actpass" and proto.startswith("UDP/TLS/RTP/SAVP"), \
+            offer
+        # srtp-ms 2500: SRTP both ways after the handshake
+        me = subprocess.Popen([peer_bin, "client", str(UAS + 1), str(bport),
+                               fp, "0", "8000", "2500"],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        ours = me.stdout.readline().split(" ", 1)[1].strip()
+        sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+               "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\n"
+               "a=fingerprint:%s\r\na=setup:active\r\na=sendrecv\r\n"
+               % (UAS + 1, proto, ours))
+        uas.sendto(answer_200(inv, sdp), src)
+        out = finish(me, timeout=15)
+    finally:
+        if me and me.poll() is None:
+            me.kill()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        uas.close()
+    blog = open(str(tmp_path / "baresip" / "out.log"),
+                errors="replace").read()
+    profile, km, failed = our_result(out)
+    assert failed is None, out + blog
+    assert profile, out + blog
+    s = re.search(r"^srtp sent (\d+) ok (\d+) bad (\d+)$", out, re.M)
+    assert s, out + blog
+    sent, ok, bad = map(int, s.groups())
+    assert sent > 50 and ok > 20 and bad == 0, out + blog
+    # baresip's side: our certificate matched the a=fingerprint we gave,
+    # and our SRTP passed its libsrtp check (it latches on valid media).
+    assert "verified sha-256 fingerprint OK" in blog, blog
+    assert "DTLS-SRTP complete" in blog, blog
+    assert "incoming rtp for 'audio' established" in blog, blog
