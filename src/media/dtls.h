@@ -142,8 +142,9 @@ void dtls_conn_free(struct dtls_conn *c);
  * it, or -EINVAL when the datagram was refused unread (not DTLS by the
  * first byte, empty, longer than DTLS_MAX_DGRAM, not a well-formed chain
  * of DTLS records, a record epoch we never read, or past the
- * DTLS_MAX_INPUTS / DTLS_MAX_EARLY caps of the handshake): the caller
- * drops and counts it.  Records that
+ * DTLS_MAX_INPUTS / DTLS_MAX_EARLY caps of the handshake), or when the
+ * conn is no longer open (failed, closed, shrunk): the caller drops and
+ * counts it, and looks at dtls_conn_state().  Records that
  * fail DTLS's own checks are dropped inside, silently (RFC 6347 4.1.2.7).
  */
 int dtls_conn_input(struct dtls_conn *c, const uint8_t *p, size_t n,
