@@ -24,6 +24,7 @@ PKGS=(
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone
+	gnutls-bin libsrtp2-dev  # DTLS-SRTP interop e2e: a second DTLS stack, SRTP check
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
 )
 

@@ -24,3 +24,5 @@ SIP_SRCS += src/sip/dialog.c src/sip/dialog_msg.c src/sip/dialog_bye.c
 SIP_SRCS += src/sip/txn.c
 SIP_SRCS += src/sip/txn_server.c
 SIP_SRCS += src/sip/txn_client.c
+# DTLS-SRTP SDP attributes (RFC 8122 fingerprint, RFC 4145 setup, RFC 8842)
+SIP_SRCS += src/sip/sdp_dtls.c

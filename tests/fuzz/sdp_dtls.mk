@@ -1,0 +1,2 @@
+# DTLS-SRTP SDP attributes (sip/sdp_dtls.c) on raw values and whole SDPs.
+FUZZ_TARGETS += sdp_dtls
