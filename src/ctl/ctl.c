@@ -13,6 +13,11 @@
  * One request is handled at a time per connection: while its answer is
  * being written the connection is not read (back-pressure), and answers
  * are bounded by CTL_RESP_MAX.
+ *
+ * A connection that asks for "events" becomes a follower: from then on
+ * it only receives event lines (ctl_publish()), through its own bounded
+ * queue (subq.c), and what it sends is ignored.  It has no idle timeout
+ * (it is quiet by design) but counts against the same connection caps.
  */
 #include "ctl/ctl.h"
 
@@ -54,6 +59,9 @@ struct ctl_conn {
 	pid_t pid;
 	unsigned events; /* LOOP_READ or LOOP_WRITE */
 	bool eof, closing;
+	bool follow;            /* an events follower */
+	struct ctl_filter filt; /* its filter */
+	struct ctl_subq q;      /* its queue */
 	size_t in_len, out_off;
 	struct buf out;
 	struct tmr idle;
@@ -68,6 +76,8 @@ struct ctl {
 	struct ctl_ops ops;
 	void *arg;
 	unsigned nconns;
+	unsigned followers;
+	uint64_t follow_missed; /* lines followers lost */
 	struct ctl_conn *conns; /* conf.max_conns slots */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -394,6 +404,25 @@ static void answer_reload(struct ctl *c, struct buf *b, size_t len0)
 		buf_append_cstr(b, "{\"ok\":true}\n");
 }
 
+/* events: the connection becomes a follower (see the file comment). */
+static int start_follow(struct ctl_conn *k, const struct ctl_req *rq)
+{
+	int err;
+
+	if (k->follow)
+		return -EINVAL;
+	memset(&k->filt, 0, sizeof(k->filt));
+	snprintf(k->filt.type, sizeof(k->filt.type), "%.*s",
+		 STR_FMT(rq->evtype));
+	if (rq->has_src)
+		k->filt.src = rq->addr;
+	if ((err = ctl_subq_init(&k->q, CTL_SUBQ_SIZE)))
+		return err;
+	k->follow = true;
+	k->c->followers++;
+	return 0;
+}
+
 /* Handle one request line: append exactly one answer line to b. */
 static void answer(struct ctl_conn *k, struct str line)
 {
@@ -430,6 +459,13 @@ static void answer(struct ctl_conn *k, struct str line)
 	case CTL_CMD_DRAIN:
 		fn = c->ops.drain;
 		break;
+	case CTL_CMD_EVENTS:
+		err = start_follow(k, &rq);
+		if (err)
+			answer_error(b, len0, errtext(err), NULL);
+		else
+			buf_append_cstr(b, "{\"ok\":true,\"follow\":true}\n");
+		return;
 	default:
 		err = answer_list(c, b, rq.cmd);
 		if (err)
@@ -455,6 +491,11 @@ static void conn_close(struct ctl_conn *k)
 	k->fd = -1;
 	buf_free(&k->out);
 	k->c->nconns--;
+	if (k->follow) {
+		ctl_subq_free(&k->q);
+		k->follow = false;
+		k->c->followers--;
+	}
 }
 
 static void on_idle(void *arg)
@@ -466,6 +507,10 @@ static void conn_arm(struct ctl_conn *k)
 {
 	uint32_t ms = k->c->conf.idle_ms;
 
+	if (k->follow) {
+		tmr_cancel(&k->idle);
+		return;
+	}
 	tmr_start(loop_timers(k->c->l), &k->idle, ms, on_idle, k);
 }
 
@@ -540,11 +585,30 @@ static bool conn_next(struct ctl_conn *k)
 	return false;
 }
 
+/* A follower: what it sends is ignored; move queued lines out. */
+static int follow_pump(struct ctl_conn *k)
+{
+	int err = 0;
+
+	k->in_len = 0;
+	while (!err && k->out.len == 0 && k->q.lines + k->q.missed)
+		if (ctl_subq_pop(&k->q, &k->out, CTL_SUBQ_BATCH) < 0 ||
+		    (err = conn_write(k)) < 0)
+			return err ? err : -ENOMEM;
+	return 0;
+}
+
 static void conn_step(struct ctl_conn *k)
 {
 	unsigned want;
 
-	while (k->out.len == 0 && !k->closing && conn_next(k))
+	if (k->follow && follow_pump(k) < 0) {
+		conn_close(k);
+		return;
+	}
+
+	while (k->out.len == 0 && !k->closing && !k->follow &&
+	       conn_next(k))
 		if (conn_write(k) < 0) {
 			conn_close(k);
 			return;
@@ -805,4 +869,35 @@ void ctl_free(struct ctl *c)
 unsigned ctl_conns(const struct ctl *c)
 {
 	return c ? c->nconns : 0;
+}
+
+void ctl_publish(struct ctl *c, const char *line, size_t len)
+{
+	struct ctl_conn *k;
+	uint64_t m0;
+	unsigned i;
+
+	if (!c || !line || !c->followers)
+		return;
+	for (i = 0; i < c->conf.max_conns; i++) {
+		k = &c->conns[i];
+		if (k->fd < 0 || !k->follow ||
+		    !ctl_filter_match(&k->filt, str_make(line, len)))
+			continue;
+		m0 = k->q.missed;
+		(void)ctl_subq_push(&k->q, line, len);
+		c->follow_missed += k->q.missed - m0;
+		if (k->out.len == 0)
+			conn_step(k);
+	}
+}
+
+unsigned ctl_followers(const struct ctl *c)
+{
+	return c ? c->followers : 0;
+}
+
+uint64_t ctl_follow_missed(const struct ctl *c)
+{
+	return c ? c->follow_missed : 0;
 }

@@ -199,6 +199,13 @@ unsigned evlog_flush(struct evlog *e, uint64_t now_ms);
 /* Also hand every finished line to fn (besides the file or conf->write):
  * the HEP export of security events.  fn NULL stops it. */
 void evlog_set_tap(struct evlog *e, evlog_write_fn *fn, void *arg);
+/* A second tap, independent of the first: the operations feed
+ * (sipguardctl events --follow, the dashboard).  fn NULL stops it. */
+void evlog_set_tap2(struct evlog *e, evlog_write_fn *fn, void *arg);
+/* Called with every event evlog_emit() accepts, before aggregation and
+ * the rate cap (per-rule counters, top sources).  fn must not emit. */
+typedef void evlog_watch_fn(void *arg, const struct ev *ev);
+void evlog_set_watch(struct evlog *e, evlog_watch_fn *fn, void *arg);
 /* Reopen the path, for log rotation.  0 or -errno (old fd kept then). */
 int evlog_reopen(struct evlog *e);
 void evlog_stats(const struct evlog *e, struct evlog_stats *sp);

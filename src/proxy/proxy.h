@@ -18,6 +18,7 @@ struct sg_conf;
 struct proxy;
 struct guard;
 struct evlog;
+struct media;
 
 struct proxy_stats {
 	uint64_t rx_requests, rx_responses, rx_malformed;
@@ -47,6 +48,8 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
 /* The guard (bans, rules) and event log, for the control socket. */
 struct guard *proxy_guard(struct proxy *p);
 struct evlog *proxy_evlog(struct proxy *p);
+/* The media relay (media/media.h), or NULL when media.enabled is off. */
+struct media *proxy_media(struct proxy *p);
 /*
  * Read every zone's TLS certificates, keys and CA files again; swap them
  * in only if all are good (else the running ones stay: -EINVAL, logged).
