@@ -25,6 +25,7 @@ PKGS=(
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
+	chromium nodejs npm    # dashboard e2e: headless chromium driven by playwright-core (npm ci in tests/e2e/dash)
 )
 
 missing=()

@@ -359,6 +359,8 @@ int daemon_dash_page(struct daemon_ctl_ctx *c, const struct http_req *rq,
 		return !get ? -EOPNOTSUPP :
 		       asset(rs, "text/css; charset=utf-8", daemon_dash_css,
 			     daemon_dash_css_len);
+	if (!strcmp(rq->path, "/favicon.ico"))
+		return !get ? -EOPNOTSUPP : asset(rs, "image/x-icon", "", 0);
 	if (strcmp(rq->path, "/api/v1/state") &&
 	    strcmp(rq->path, "/api/v1/unban"))
 		return -ENOENT;

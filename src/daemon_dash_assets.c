@@ -11,11 +11,12 @@
 		".type " #sym ", @object\n"                          \
 		".balign 16\n" #sym ":\n"                            \
 		".incbin \"" file "\"\n"                             \
+		#sym "_end:\n"                                       \
 		".byte 0\n"                                          \
 		".global " #sym "_len\n"                             \
 		".type " #sym "_len, @object\n"                      \
 		".balign 4\n" #sym "_len:\n"                         \
-		".int " #sym "_len - " #sym " - 1\n"                 \
+		".int " #sym "_end - " #sym "\n"                     \
 		".previous\n")
 
 DASH_ASSET(daemon_dash_html, "share/dashboard/index.html");

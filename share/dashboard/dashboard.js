@@ -175,13 +175,20 @@ async function poll(once) {
   if (!once) timer = setTimeout(poll, POLL_MS);
 }
 
-function start() {
+/* A token in the URL fragment (never sent to the server): kept for this
+ * tab, then taken out of the address bar and the history. */
+function tokenFromHash() {
   const m = /[#&]token=([^&]+)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem("sipguard-token", decodeURIComponent(m[1]));
-    /* Out of the address bar and the history. */
-    history.replaceState(null, "", location.pathname);
-  }
+  if (!m) return false;
+  sessionStorage.setItem("sipguard-token", decodeURIComponent(m[1]));
+  history.replaceState(null, "", location.pathname);
+  token = sessionStorage.getItem("sipguard-token");
+  return true;
+}
+
+function start() {
+  tokenFromHash();
+  window.addEventListener("hashchange", () => { if (tokenFromHash()) { seq = 0; poll(); } });
   token = sessionStorage.getItem("sipguard-token") || "";
   $("login").addEventListener("submit", ev => {
     ev.preventDefault();

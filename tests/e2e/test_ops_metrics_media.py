@@ -11,7 +11,7 @@ same address (dropped, source banned), and a manual ban and unban:
   sipguard_media_packets_total, sipguard_media_bytes_total,
   sipguard_media_dropped_packets_total{reason="injected"|...}
 
-Ports: SIP 37100-37149, RTP 37150-37199, relay 37300-37499.
+Ports: SIP 37100-37149, RTP 37150-37199, relay 37300-37399.
 """
 import os
 import re
@@ -41,7 +41,7 @@ guard:
   control_socket: %(tmp)s/ctl.sock
 media:
   port_min: 37300
-  port_max: 37499
+  port_max: 37399
 zones:
   - name: internet
     trust: untrusted
