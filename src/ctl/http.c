@@ -1,6 +1,7 @@
 /*
  * http.c - the small HTTP server of the operations endpoint (Prometheus
- * /metrics), on libmicrohttpd in "external epoll" mode: MHD keeps its
+ * /metrics, and the dashboard's page and API when it is on), on
+ * libmicrohttpd in "external epoll" mode: MHD keeps its
  * own epoll set, whose single fd we watch in our event loop, and MHD_run
  * is called from our loop thread only (on that fd, or on a timer for
  * MHD's connection timeouts).  So the page callback runs on the loop
