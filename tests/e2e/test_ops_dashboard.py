@@ -186,3 +186,35 @@ def test_dashboard_in_chromium(sipguard, tmp_path, playwright):
     assert "dashboard: unban %s: done" % ATK in d.log()
     assert uac.bye() == 200
     assert uas.wait(10) == 0, uas.errors()
+
+
+def test_dashboard_configuration_is_checked(tmp_path):
+    """A dashboard without a token, with a short or odd one, or without
+    the HTTP server is refused with the exact reason."""
+    base = ('zones:\n  - name: a\n    trust: untrusted\n'
+            '    listen: [ "udp:%s:%d" ]\nops:\n  dashboard: true\n'
+            % (IP, SG_OUT))
+    cases = [
+        ('  metrics_listen: "tcp:%s:%d"\n' % (IP, HTTP),
+         "ops.dashboard: needs dashboard_token"),
+        ('  metrics_listen: "tcp:%s:%d"\n  dashboard_token: short\n'
+         % (IP, HTTP), "ops.dashboard_token: at least 16 characters"),
+        ('  metrics_listen: "tcp:%s:%d"\n  dashboard_token: "%s x"\n'
+         % (IP, HTTP, TOKEN), "letters, digits"),
+        ('  dashboard_token: "%s"\n' % TOKEN,
+         "ops.dashboard: needs metrics_listen"),
+    ]
+    for extra, why in cases:
+        p = tmp_path / "c.yaml"
+        p.write_text(base + extra)
+        r = subprocess.run([BIN, "--check-config", str(p)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=10)
+        assert r.returncode == 1 and why in r.stdout.decode(), r.stdout
+    # The secret is never printed.
+    p.write_text(base + '  metrics_listen: "tcp:%s:%d"\n'
+                 '  dashboard_token: "%s"\n' % (IP, HTTP, TOKEN))
+    r = subprocess.run([BIN, "--dump-config", str(p)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=10)
+    assert r.returncode == 0 and TOKEN not in r.stdout.decode()
