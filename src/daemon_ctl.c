@@ -168,7 +168,12 @@ static int one_call(void *arg, const struct proxy_call *pc)
 		.callee_addr = pc->callee_addr, .caller_zone = pc->caller_zone,
 		.callee_zone = pc->callee_zone, .state = pc->state,
 		.duration_ms = pc->duration_ms, .answered_ms = pc->answered_ms,
+		.media = pc->media,
 	};
+
+	memcpy(c.media_pkts, pc->media_pkts, sizeof(c.media_pkts));
+	memcpy(c.media_bytes, pc->media_bytes, sizeof(c.media_bytes));
+	memcpy(c.media_dropped, pc->media_dropped, sizeof(c.media_dropped));
 
 	return ctl_out_call(arg, &c);
 }

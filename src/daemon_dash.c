@@ -123,12 +123,21 @@ static int one_call(void *arg, const struct proxy_call *pc)
 	if (!err)
 		err = buf_printf(b, ",\"caller_zone\":\"%s\",\"callee_zone\":"
 				 "\"%s\",\"state\":\"%s\",\"duration\":%llu,"
-				 "\"talk\":%llu}",
+				 "\"talk\":%llu",
 				 pc->caller_zone ? pc->caller_zone : "",
 				 pc->callee_zone ? pc->callee_zone : "",
 				 pc->state ? pc->state : "",
 				 (unsigned long long)(pc->duration_ms / 1000),
 				 (unsigned long long)(pc->answered_ms / 1000));
+	if (!err && pc->media)
+		err = buf_printf(b, ",\"media\":{\"caller\":%llu,\"callee\":"
+				 "%llu,\"dropped\":%llu}",
+				 (unsigned long long)pc->media_pkts[0],
+				 (unsigned long long)pc->media_pkts[1],
+				 (unsigned long long)(pc->media_dropped[0] +
+						      pc->media_dropped[1]));
+	if (!err)
+		err = buf_append_cstr(b, "}");
 	return err;
 }
 

@@ -143,7 +143,8 @@ function render(s) {
 
   $("calls-n").textContent = s.calls.length ? "(" + s.calls.length + ")" : "";
   fill("calls", s.calls.map(c => row([c.caller, (c.caller_addr || "-") + " (" + c.caller_zone + ")",
-    c.callee, (c.callee_addr || "-") + " (" + c.callee_zone + ")", c.state, hms(c.duration), hms(c.talk)])));
+    c.callee, (c.callee_addr || "-") + " (" + c.callee_zone + ")", c.state, hms(c.duration), hms(c.talk),
+    c.media ? c.media.caller + "/" + c.media.callee + " (" + c.media.dropped + ")" : "-"])));
   fill("bans", s.bans.map(b => row([b.addr, expiry(b.expires_in), b.hits, b.rule, b.reason,
     unbanButton(b.addr)])));
   fill("top", s.top.map(t => row([t.src, t.count, clock(t.last), t.rule, t.reason || t.event])));

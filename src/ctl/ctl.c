@@ -178,11 +178,24 @@ int ctl_out_call(struct ctl_out *o, const struct ctl_call *c)
 	    out_json(o, ",\"state\":",
 		     c->state ? str_cstr(c->state) : STR_NULL))
 		return o->err;
-	if (buf_printf(o->b, ",\"duration\":%llu,\"talk\":%llu}",
+	if (buf_printf(o->b, ",\"duration\":%llu,\"talk\":%llu",
 		       (unsigned long long)(c->duration_ms / 1000),
 		       (unsigned long long)(c->answered_ms / 1000)))
 		return out_fail(o, -ENOSPC);
-	return 0;
+	if (!c->media)
+		err = buf_append_cstr(o->b, ",\"media\":null}");
+	else
+		err = buf_printf(
+			o->b, ",\"media\":{\"caller\":{\"packets\":%llu,"
+			"\"bytes\":%llu,\"dropped\":%llu},\"callee\":{"
+			"\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu}}}",
+			(unsigned long long)c->media_pkts[0],
+			(unsigned long long)c->media_bytes[0],
+			(unsigned long long)c->media_dropped[0],
+			(unsigned long long)c->media_pkts[1],
+			(unsigned long long)c->media_bytes[1],
+			(unsigned long long)c->media_dropped[1]);
+	return err ? out_fail(o, -ENOSPC) : 0;
 }
 
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r)

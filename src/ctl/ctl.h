@@ -142,6 +142,8 @@ struct ctl_call {
 	const char *state;		/* "early", "confirmed", ... */
 	uint64_t duration_ms;		/* since the INVITE */
 	uint64_t answered_ms;		/* since the answer; 0: not answered */
+	bool media;			/* relayed: the figures below */
+	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 
 struct ctl_rule {

@@ -336,19 +336,47 @@ static const char *fmt_secs(char *dst, const struct ctl_jtok *t, size_t n,
 	return dst;
 }
 
+/* "caller/callee (dropped)" packets of a call's "media", or "-". */
+static const char *fmt_media(char *dst, const struct ctl_jtok *t, size_t n,
+			     size_t obj)
+{
+	char p0[FIELD_MAX], p1[FIELD_MAX], d0[FIELD_MAX], d1[FIELD_MAX];
+	long m = ctl_json_get(t, n, obj, "media"), a, b;
+	uint64_t x = 0, y = 0;
+
+	snprintf(dst, FIELD_MAX, "-");
+	if (m < 0 || t[m].type != CTL_J_OBJ)
+		return dst;
+	a = ctl_json_get(t, n, (size_t)m, "caller");
+	b = ctl_json_get(t, n, (size_t)m, "callee");
+	if (a < 0 || b < 0)
+		return dst;
+	field(p0, t, n, (size_t)a, "packets");
+	field(p1, t, n, (size_t)b, "packets");
+	field(d0, t, n, (size_t)a, "dropped");
+	field(d1, t, n, (size_t)b, "dropped");
+	x = strtoull(d0, NULL, 10);
+	y = strtoull(d1, NULL, 10);
+	/* Numbers: 20 digits each at most. */
+	snprintf(dst, FIELD_MAX, "%.24s/%.24s (%llu)", p0, p1,
+		 (unsigned long long)(x + y));
+	return dst;
+}
+
 static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
 {
 	char a[FIELD_MAX], b[FIELD_MAX], za[FIELD_MAX], zb[FIELD_MAX],
 		st[FIELD_MAX], d[FIELD_MAX], tk[FIELD_MAX], ca[FIELD_MAX],
-		cb[FIELD_MAX];
+		cb[FIELD_MAX], md[FIELD_MAX];
 	size_t i, k;
 
 	if (!t[arr].n) {
 		printf("no calls\n");
 		return;
 	}
-	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s\n", "CALLER",
-	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK");
+	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER",
+	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK",
+	       "MEDIA PKTS IN/OUT (DROPPED)");
 	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
 		snprintf(ca, sizeof(ca), "%s (%s)",
 			 field(a, t, n, i, "caller_addr"),
@@ -356,12 +384,12 @@ static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
 		snprintf(cb, sizeof(cb), "%s (%s)",
 			 field(b, t, n, i, "callee_addr"),
 			 field(zb, t, n, i, "callee_zone"));
-		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s\n",
+		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s %s\n",
 		       field(a, t, n, i, "caller"), ca,
 		       field(b, t, n, i, "callee"), cb,
 		       field(st, t, n, i, "state"),
 		       fmt_secs(d, t, n, i, "duration"),
-		       fmt_secs(tk, t, n, i, "talk"));
+		       fmt_secs(tk, t, n, i, "talk"), fmt_media(md, t, n, i));
 	}
 }
 

@@ -677,6 +677,35 @@ void media_get_stats(const struct media *m, struct media_stats *st)
 		st->notes_lost += MEDIA_LD(m->relay[i].notes_lost);
 }
 
+static void traffic_of(struct media_traffic *t,
+		       const struct media_leg_stats *sum)
+{
+	t->pkts = sum->pkts;
+	t->bytes = sum->bytes;
+	t->rtcp = sum->rtcp;
+	t->injected = sum->injected;
+	t->policed = sum->policed;
+	t->invalid = sum->dropped > sum->policed ?
+			     sum->dropped - sum->policed : 0;
+	t->anomalies = sum->anomalies;
+}
+
+void media_call_traffic(const struct media_call *c, unsigned leg,
+			struct media_traffic *t)
+{
+	struct media_leg_stats sum;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	if (!c || leg > 1)
+		return;
+	sum = c->gone[leg];
+	for (i = 0; i < MEDIA_MAX_STREAMS; i++)
+		if (c->st[i])
+			stats_add(&sum, &c->st[i]->st[leg]);
+	traffic_of(t, &sum);
+}
+
 void media_get_traffic(const struct media *m, struct media_traffic *t)
 {
 	struct media_leg_stats sum;
@@ -691,13 +720,7 @@ void media_get_traffic(const struct media *m, struct media_traffic *t)
 		for (i = 0; i < MEDIA_MAX_STREAMS; i++)
 			for (l = 0; c->st[i] && l < 2; l++)
 				stats_add(&sum, &c->st[i]->st[l]);
-	t->pkts = sum.pkts;
-	t->bytes = sum.bytes;
-	t->rtcp = sum.rtcp;
-	t->injected = sum.injected;
-	t->policed = sum.policed;
-	t->invalid = sum.dropped > sum.policed ? sum.dropped - sum.policed : 0;
-	t->anomalies = sum.anomalies;
+	traffic_of(t, &sum);
 }
 
 /* ------------------------------------------------------- lifecycle */

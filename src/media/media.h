@@ -141,6 +141,10 @@ struct media_traffic {
 	uint64_t anomalies;   /* SSRC/seq/ts jumps, dropped or not */
 };
 void media_get_traffic(const struct media *m, struct media_traffic *t);
+/* The same for what leg `leg` of one call sent, every stream, closed and
+ * live (sipguardctl calls, the dashboard). */
+void media_call_traffic(const struct media_call *c, unsigned leg,
+			struct media_traffic *t);
 /* Relay ports of a call's stream i facing leg (tests, ctl): 0 if none. */
 uint16_t media_call_port(const struct media_call *c, unsigned i, unsigned leg);
 

@@ -97,6 +97,10 @@ struct proxy_call {
 	const char *caller_zone, *callee_zone;		/* or NULL */
 	const char *state;
 	uint64_t duration_ms, answered_ms;	/* answered 0: not yet */
+	/* Media the relay saw from each party (caller, callee): packets
+	 * and bytes relayed, packets dropped.  media false: not relayed. */
+	bool media;
+	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 typedef int proxy_call_fn(void *arg, const struct proxy_call *c);
 /* Each INVITE dialog not yet ended; stops at fn's first non-zero. */

@@ -176,6 +176,7 @@ def test_dashboard_in_chromium(sipguard, tmp_path, playwright):
     assert res["ok"], res
     seen = res["seen"]
     assert "carol" in seen["call"] and "confirmed" in seen["call"]
+    assert "0/0 (0)" in seen["call"]  # relayed, no RTP sent
     assert ATK in seen["event"] and "scanner" in seen["event"]
     assert "scanner-ua" in seen["ban"]
     assert seen["tiles"]["calls"] == "1" and seen["tiles"]["bans"] == "1"

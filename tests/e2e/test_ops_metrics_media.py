@@ -13,6 +13,7 @@ same address (dropped, source banned), and a manual ban and unban:
 
 Ports: SIP 37100-37149, RTP 37150-37199, relay 37300-37399.
 """
+import json
 import os
 import re
 import socket
@@ -189,6 +190,16 @@ def test_security_and_media_metrics(sipguard, tmp_path, peers):
                reason="policed") == 0
     assert val(s, "sipguard_media_dropped_packets_total",
                reason="invalid") == 0
+    # The same per call, in sipguardctl calls: what each party sent.
+    r = subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock"), "--json",
+                        "calls"], stdout=subprocess.PIPE, timeout=10)
+    calls = json.loads(r.stdout)["calls"]
+    assert len(calls) == 1 and calls[0]["media"] == {
+        "caller": {"packets": 30, "bytes": 30 * 172, "dropped": 10},
+        "callee": {"packets": 20, "bytes": 20 * 172, "dropped": 0}}, calls
+    r = subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock"), "calls"],
+                       stdout=subprocess.PIPE, timeout=10)
+    assert "30/20 (10)" in r.stdout.decode(), r.stdout
     # Security events by type, reason and rule: the scanner dropped and
     # banned, the injection, the administrator's unban.
     ev = {(dict(k[1])["type"], dict(k[1])["event"], dict(k[1])["rule"]): v
