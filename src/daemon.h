@@ -60,29 +60,15 @@ struct daemon_sample {
 	uint64_t bans;    /* bans in force */
 };
 
-struct daemon_top {
-	struct sg_addr src;
-	uint8_t plen;
-	uint64_t count;                 /* offences (upper bound) */
-	const char *type, *event, *rule; /* the last one's */
-	char reason[96];
-	uint64_t last_wall_ms;
-};
-
 /* Tap the proxy's event log (counters, followers of ctx->ctl); with
  * feed, also keep the last lines and a sample a second (dashboard). */
 int daemon_ops_new(struct daemon_ops **op, struct daemon_ctl_ctx *ctx,
 		   bool feed);
 void daemon_ops_free(struct daemon_ops *o);
-typedef int daemon_verdict_fn(void *arg, const char *type,
-			      const char *event, const char *rule,
-			      uint64_t n);
-/* Each (type, event, rule) seen and its count; stops at fn's error. */
-int daemon_ops_verdicts(const struct daemon_ops *o, daemon_verdict_fn *fn,
-			void *arg);
-/* The top sources, largest count first; returns how many. */
-size_t daemon_ops_top(const struct daemon_ops *o, struct daemon_top *out,
-		      size_t max);
+/* Events per (type, event, rule) and the top sources (events.h), or
+ * NULL when o is NULL. */
+struct evstats;
+const struct evstats *daemon_ops_stats(const struct daemon_ops *o);
 /* Sample i, oldest first, or NULL past the last. */
 const struct daemon_sample *daemon_ops_sample(const struct daemon_ops *o,
 					      unsigned i);

@@ -190,8 +190,8 @@ static int put_bans(struct buf *b, struct daemon_ctl_ctx *c)
 
 static int put_top(struct buf *b, struct daemon_ctl_ctx *c)
 {
-	struct daemon_top t[DASH_TOP];
-	size_t i, n = daemon_ops_top(c->ops, t, DASH_TOP);
+	struct evstats_top t[DASH_TOP];
+	size_t i, n = evstats_top(daemon_ops_stats(c->ops), t, DASH_TOP);
 	int err = buf_append_cstr(b, ",\"top\":[");
 
 	for (i = 0; !err && i < n; i++) {

@@ -156,14 +156,13 @@ static void rules(struct mw *w, const struct rules *r)
 	       "1 when the rule only logs (monitor mode).", "rule", eff, n);
 }
 
-static int one_verdict(void *arg, const char *type, const char *event,
-		       const char *rule, uint64_t n)
+static int one_verdict(void *arg, const struct evstats_verdict *v)
 {
 	struct mw *w = arg;
 
 	put(w, "sipguard_security_events_total{type=\"%s\",event=\"%s\","
-	    "rule=\"%s\"} %llu\n", type, event, rule ? rule : "",
-	    (unsigned long long)n);
+	    "rule=\"%s\"} %llu\n", v->type, v->event, v->rule ? v->rule : "",
+	    (unsigned long long)v->n);
 	return w->err;
 }
 
@@ -175,8 +174,7 @@ static void verdicts(struct mw *w, const struct daemon_ctl_ctx *c)
 	     "would-*, notice), event (the reason: scanner, rate-limit, "
 	     "...) and rule; every event, repeats included.  Refusals per "
 	     "rule: sum by (rule) (...{type=\"refuse\"}).");
-	if (c->ops)
-		(void)daemon_ops_verdicts(c->ops, one_verdict, w);
+	(void)evstats_verdicts(daemon_ops_stats(c->ops), one_verdict, w);
 }
 
 static void totals(struct mw *w, struct proxy *p)

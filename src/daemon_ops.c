@@ -3,13 +3,9 @@
  * own counters, gathered from the event log on the loop thread:
  *
  *  - security events counted by type, event and rule (the per-rule
- *    refusal and drop counters of /metrics), from every event the log
- *    accepts, before aggregation, so the counts are exact;
- *  - the top offending sources with their last reason (dashboard), a
- *    fixed table kept with the "space-saving" heavy-hitter rule: a new
- *    source takes the place of the smallest and inherits its count, so
- *    a flood of spoofed addresses cannot grow it or hide a real heavy
- *    hitter;
+ *    refusal and drop counters of /metrics) and the top offending
+ *    sources (dashboard), from every event the log accepts, before
+ *    aggregation, so the counts are exact (events/evstats.c);
  *  - the last event lines, numbered, for the dashboard's feed, and the
  *    fan-out of every line to `sipguardctl events --follow`;
  *  - one sample per second of the totals the dashboard charts.
@@ -34,16 +30,9 @@
 #include "sip/sip.h"
 
 enum {
-	OPS_VERDICTS = 256, /* (type, event, rule) triples; power of 2 */
-	OPS_TOP = 32,
 	OPS_RECENT = 128,
 	OPS_LINE_MAX = 2048, /* longer lines are not kept for the feed */
 	OPS_TICK_MS = 1000,
-};
-
-struct ops_verdict {
-	const char *type, *event, *rule; /* static strings; type NULL: free */
-	uint64_t n;
 };
 
 struct ops_recent {
@@ -55,10 +44,7 @@ struct ops_recent {
 /* Owner: the daemon (daemon_ops_new / daemon_ops_free). */
 struct daemon_ops {
 	struct daemon_ctl_ctx *ctx;
-	struct ops_verdict verdict[OPS_VERDICTS];
-	uint64_t verdict_lost; /* table full */
-	struct daemon_top top[OPS_TOP];
-	unsigned ntop;
+	struct evstats stats; /* per-rule counters, top sources */
 	struct ops_recent *recent; /* OPS_RECENT slots, or NULL */
 	uint64_t seq;              /* lines seen */
 	struct daemon_sample series[DAEMON_SERIES];
@@ -74,94 +60,11 @@ static uint64_t wall_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-/* FNV-1a over the three names: equal texts land in one slot even when
- * two files hold separate copies of a literal. */
-static uint32_t triple_hash(const char *t, const char *e, const char *r)
-{
-	const char *s[3] = {t, e, r};
-	uint32_t h = 2166136261u;
-	unsigned i;
-
-	for (i = 0; i < 3; i++) {
-		for (const char *p = s[i]; p && *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-		h = (h ^ 0xff) * 16777619u;
-	}
-	return h;
-}
-
-static void count_verdict(struct daemon_ops *o, const struct ev *ev)
-{
-	uint32_t h = triple_hash(ev->type, ev->event, ev->rule), i, k;
-	struct ops_verdict *v;
-
-	for (k = 0; k < OPS_VERDICTS; k++) {
-		i = (h + k) & (OPS_VERDICTS - 1);
-		v = &o->verdict[i];
-		if (!v->type) {
-			*v = (struct ops_verdict){ev->type, ev->event, ev->rule,
-						  0};
-		} else if (!same(v->type, ev->type) ||
-			   !same(v->event, ev->event) ||
-			   !same(v->rule, ev->rule)) {
-			continue;
-		}
-		v->n++;
-		return;
-	}
-	o->verdict_lost++;
-}
-
-/* Offences only: not the administrator's unbans, expiries or notices. */
-static bool offence(const char *type)
-{
-	return strcmp(type, EV_UNBAN) && strcmp(type, EV_EXPIRE) &&
-	       strcmp(type, EV_NOTICE);
-}
-
-static void count_source(struct daemon_ops *o, const struct ev *ev)
-{
-	struct daemon_top *t = NULL;
-	unsigned i, min = 0;
-
-	if (!ev->src.len || !offence(ev->type))
-		return;
-	for (i = 0; i < o->ntop && !t; i++)
-		if (o->top[i].plen == ev->src_plen &&
-		    sg_addr_ip_eq(&o->top[i].src, &ev->src))
-			t = &o->top[i];
-	if (!t && o->ntop < OPS_TOP) {
-		t = &o->top[o->ntop++];
-		memset(t, 0, sizeof(*t));
-	} else if (!t) {
-		for (i = 1; i < OPS_TOP; i++)
-			if (o->top[i].count < o->top[min].count)
-				min = i;
-		t = &o->top[min];
-		/* Space-saving: the newcomer inherits the count it evicts,
-		 * an upper bound of its own. */
-	}
-	if (!sg_addr_ip_eq(&t->src, &ev->src) || t->plen != ev->src_plen) {
-		t->src = ev->src;
-		t->plen = ev->src_plen;
-	}
-	t->count++;
-	t->type = ev->type;
-	t->event = ev->event;
-	t->rule = ev->rule;
-	snprintf(t->reason, sizeof(t->reason), "%.*s", STR_FMT(ev->reason));
-	t->last_wall_ms = wall_now();
-}
-
 static void on_event(void *arg, const struct ev *ev)
 {
-	count_verdict(arg, ev);
-	count_source(arg, ev);
+	struct daemon_ops *o = arg;
+
+	evstats_count(&o->stats, ev, wall_now());
 }
 
 /* Every finished line: the followers, and the dashboard's feed. */
@@ -228,6 +131,7 @@ int daemon_ops_new(struct daemon_ops **op, struct daemon_ctl_ctx *ctx,
 	if (!o)
 		return -ENOMEM;
 	o->ctx = ctx;
+	evstats_init(&o->stats);
 	tmr_init(&o->tick);
 	if (feed) {
 		o->recent = mem_zalloc(sizeof(*o->recent) * OPS_RECENT);
@@ -254,35 +158,9 @@ void daemon_ops_free(struct daemon_ops *o)
 	mem_free(o);
 }
 
-int daemon_ops_verdicts(const struct daemon_ops *o, daemon_verdict_fn *fn,
-			void *arg)
+const struct evstats *daemon_ops_stats(const struct daemon_ops *o)
 {
-	unsigned i;
-	int err = 0;
-
-	for (i = 0; o && !err && i < OPS_VERDICTS; i++)
-		if (o->verdict[i].type)
-			err = fn(arg, o->verdict[i].type, o->verdict[i].event,
-				 o->verdict[i].rule, o->verdict[i].n);
-	return err;
-}
-
-size_t daemon_ops_top(const struct daemon_ops *o, struct daemon_top *out,
-		      size_t max)
-{
-	size_t i, j, n = 0;
-	struct daemon_top t;
-
-	for (i = 0; o && i < o->ntop && n < max; i++)
-		out[n++] = o->top[i];
-	/* Insertion sort, largest count first: at most OPS_TOP entries. */
-	for (i = 1; i < n; i++) {
-		t = out[i];
-		for (j = i; j > 0 && out[j - 1].count < t.count; j--)
-			out[j] = out[j - 1];
-		out[j] = t;
-	}
-	return n;
+	return o ? &o->stats : NULL;
 }
 
 const struct daemon_sample *daemon_ops_sample(const struct daemon_ops *o,

@@ -222,6 +222,58 @@ void evlog_close(struct evlog *e);
  */
 int evlog_format(struct buf *out, const struct ev *ev, uint64_t wall_ms);
 
+/* ------------------------------------------------------- event counters */
+
+/*
+ * What the operations views count from the events (evstats.c), fed with
+ * every event evlog_emit() accepts (evlog_set_watch()):
+ *  - a count per (type, event, rule), keyed by the names' text, in a
+ *    fixed table (full: counted in `lost`);
+ *  - the top offending sources (not unban, expire or notice), a fixed
+ *    table kept with the space-saving rule: a new source takes the place
+ *    of the smallest count and inherits it, so counts are upper bounds
+ *    and a flood of spoofed sources cannot grow the table or push out a
+ *    real heavy hitter.
+ * No allocation: embed struct evstats and evstats_init() it.
+ */
+enum {
+	EVSTATS_VERDICTS = 256, /* power of two */
+	EVSTATS_TOP = 32,
+	EVSTATS_REASON_MAX = 96,
+};
+
+struct evstats_verdict {
+	const char *type, *event, *rule; /* static; type NULL: free */
+	uint64_t n;
+};
+
+struct evstats_top {
+	struct sg_addr src;
+	uint8_t plen;
+	uint64_t count;                  /* offences, an upper bound */
+	const char *type, *event, *rule; /* the last one's (static) */
+	char reason[EVSTATS_REASON_MAX]; /* the last one's, cut */
+	uint64_t last_wall_ms;
+};
+
+struct evstats {
+	struct evstats_verdict verdict[EVSTATS_VERDICTS];
+	uint64_t lost; /* events of triples the table had no room for */
+	struct evstats_top top[EVSTATS_TOP];
+	unsigned ntop;
+};
+
+void evstats_init(struct evstats *s);
+/* Count one event (type and event required, as evlog_emit() checks). */
+void evstats_count(struct evstats *s, const struct ev *ev, uint64_t wall_ms);
+typedef int evstats_verdict_fn(void *arg, const struct evstats_verdict *v);
+/* Each triple seen, in table order; stops at fn's non-zero return. */
+int evstats_verdicts(const struct evstats *s, evstats_verdict_fn *fn,
+		     void *arg);
+/* Up to max top sources into out, largest count first; how many. */
+size_t evstats_top(const struct evstats *s, struct evstats_top *out,
+		   size_t max);
+
 /* ---------------------------------------------------------------- rules */
 
 /*
