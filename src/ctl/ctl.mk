@@ -6,3 +6,4 @@ CTL_SRCS := \
 CTLCLIENT_SRCS := src/ctl/sipguardctl.c
 CTL_SRCS += src/ctl/http.c
 CTL_SRCS += src/ctl/subq.c
+CTL_SRCS += src/ctl/ctlout.c
