@@ -68,6 +68,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipguard.a
 DAEMON_SRCS := src/main.c src/daemon.c src/daemon_ctl.c
 DAEMON_SRCS += src/daemon_metrics.c src/daemon_priv.c
+# Operations views: event counters and feed, the dashboard and its files.
+DAEMON_SRCS += src/daemon_ops.c src/daemon_dash.c src/daemon_dash_assets.c
+DASH_FILES := share/dashboard/index.html share/dashboard/dashboard.js \
+	share/dashboard/dashboard.css
+$(BUILD)/src/daemon_dash_assets.o: $(DASH_FILES)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 BIN      := $(BUILD)/sipguard
 CTLBIN   := $(BUILD)/sipguardctl

@@ -30,6 +30,7 @@ struct daemon {
 	struct http *http;		/* metrics endpoint, if configured */
 	struct store *store;		/* shared state (issue 9) */
 	struct guard_sync *sync;	/* bans through the store */
+	struct daemon_ops *ops;		/* event feed and counters */
 	struct daemon_ctl_ctx ctx;
 	/* Configurations replaced by a reload.  Not freed until exit: a
 	 * module may still hold a pointer into one (a string, a zone), and
@@ -123,13 +124,15 @@ static int metrics_start(struct daemon *d)
 		return -EINVAL;
 	d->ctx.loop = d->loop;
 	d->ctx.proxy = d->proxy;
-	err = http_new(&d->http, d->loop, &ca.addr, daemon_metrics_page,
+	err = http_new(&d->http, d->loop, &ca.addr, daemon_http_page,
 		       &d->ctx);
 	sg_addr_fmt(&ca.addr, as, sizeof(as));
 	if (err)
 		log_err("metrics endpoint %s: %s", as, strerror(-err));
 	else
 		log_info("metrics on http://%s/metrics", as);
+	if (!err && d->ctx.dash_token)
+		log_info("dashboard on http://%s/dashboard", as);
 	return err;
 }
 
@@ -209,6 +212,15 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		}
 		log_info("control socket on %s", cc.path);
 	}
+	d->ctx.loop = d->loop;
+	d->ctx.proxy = d->proxy;
+	d->ctx.ctl = d->ctl;
+	if (d->conf->ops.dashboard)
+		d->ctx.dash_token = d->conf->ops.dashboard_token;
+	err = daemon_ops_new(&d->ops, &d->ctx, d->conf->ops.dashboard);
+	if (err)
+		goto fail;
+	d->ctx.ops = d->ops;
 	err = metrics_start(d);
 	if (err)
 		goto fail;
@@ -239,6 +251,7 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	daemon_ops_free(d->ops);
 	http_free(d->http);
 	ctl_free(d->ctl);
 	guard_sync_free(d->sync);

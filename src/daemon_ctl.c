@@ -30,6 +30,23 @@ static void src_of(struct guard_src *s, const struct ctl_req *rq)
 	guard_src_from_addr(s, &rq->addr);
 }
 
+void daemon_ban_addr(const struct gate_ban_info *bi, struct sg_addr *a,
+		     uint8_t *plenp)
+{
+	memset(a, 0, sizeof(*a));
+	*plenp = 0;
+	if (bi->src.family == AF_INET6) {
+		a->u.in6.sin6_family = AF_INET6;
+		memcpy(&a->u.in6.sin6_addr, bi->src.b, 8);
+		a->len = sizeof(a->u.in6);
+		*plenp = 64; /* the guard bans IPv6 sources by /64 */
+	} else {
+		a->u.in.sin_family = AF_INET;
+		memcpy(&a->u.in.sin_addr, bi->src.b, 4);
+		a->len = sizeof(a->u.in);
+	}
+}
+
 static int list_bans(void *arg, struct ctl_out *o)
 {
 	struct daemon_ctl_ctx *c = arg;
@@ -43,17 +60,7 @@ static int list_bans(void *arg, struct ctl_out *o)
 		struct ctl_ban b;
 
 		memset(&b, 0, sizeof(b));
-		b.addr.len = 0;
-		if (bi.src.family == AF_INET6) {
-			b.addr.u.in6.sin6_family = AF_INET6;
-			memcpy(&b.addr.u.in6.sin6_addr, bi.src.b, 8);
-			b.addr.len = sizeof(b.addr.u.in6);
-			b.plen = 64;
-		} else {
-			b.addr.u.in.sin_family = AF_INET;
-			memcpy(&b.addr.u.in.sin_addr, bi.src.b, 4);
-			b.addr.len = sizeof(b.addr.u.in);
-		}
+		daemon_ban_addr(&bi, &b.addr, &b.plen);
 		b.remaining_ms = bi.expires_ms == GATE_FOREVER ?
 					 CTL_BAN_FOREVER :
 				 bi.expires_ms > now ? bi.expires_ms - now : 0;
@@ -161,7 +168,12 @@ static int one_call(void *arg, const struct proxy_call *pc)
 		.callee_addr = pc->callee_addr, .caller_zone = pc->caller_zone,
 		.callee_zone = pc->callee_zone, .state = pc->state,
 		.duration_ms = pc->duration_ms, .answered_ms = pc->answered_ms,
+		.media = pc->media,
 	};
+
+	memcpy(c.media_pkts, pc->media_pkts, sizeof(c.media_pkts));
+	memcpy(c.media_bytes, pc->media_bytes, sizeof(c.media_bytes));
+	memcpy(c.media_dropped, pc->media_dropped, sizeof(c.media_dropped));
 
 	return ctl_out_call(arg, &c);
 }

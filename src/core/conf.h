@@ -335,6 +335,8 @@ struct sg_conf_ops {
 	char capabilities[8][CONF_NAME_LEN];	/* kept after the switch */
 	size_t n_capabilities;
 	bool seccomp;
+	bool dashboard;				/* /dashboard on metrics_listen */
+	char dashboard_token[128];		/* secret; "" = none */
 };
 
 /* Shared state between instances (issue 9, src/store/). */

@@ -136,6 +136,39 @@ static int check_cap(const char *s, char *why, size_t whysz)
 	return -EINVAL;
 }
 
+/* A bearer token: printable, no spaces or quotes (it travels in an
+ * HTTP header and the dashboard's URL fragment). */
+static int check_token(const char *s, char *why, size_t whysz)
+{
+	size_t i, n = strlen(s);
+
+	if (n && n < 16) {
+		snprintf(why, whysz, "at least 16 characters");
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("-._~+/=", s[i]))) {
+			snprintf(why, whysz,
+				 "letters, digits and -._~+/= only");
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static int check_ops(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_ops *o = obj;
+
+	if (o->dashboard && !o->metrics_listen[0])
+		return conf_fail(c, "dashboard",
+				 "needs metrics_listen (its HTTP server)");
+	if (o->dashboard && !o->dashboard_token[0])
+		return conf_fail(c, "dashboard", "needs dashboard_token");
+	return 0;
+}
+
 #define OPS struct sg_conf_ops
 static const struct conf_opt ops_opts[] = {
 	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
@@ -154,6 +187,10 @@ static const struct conf_opt ops_opts[] = {
 			 "Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
 	CONF_OPT_BOOL(OPS, seccomp, "false", 0,
 		      "Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
+	CONF_OPT_BOOL(OPS, dashboard, "false", 0,
+		      "Serve the live dashboard at /dashboard on metrics_listen: calls, security events, charts, top offending sources, bans and an unban button. Its data and actions need dashboard_token; keep the listener on a management address (plain HTTP)."),
+	CONF_OPT_STRING(OPS, dashboard_token, "", 0, check_token, CONF_SECRET,
+			"Bearer token of the dashboard's data and actions (at least 16 characters of letters, digits and -._~+/=). Open http://ADDR:PORT/dashboard#token=TOKEN, or paste it into the page. Required with dashboard."),
 	CONF_OPT_END,
 };
 #undef OPS
@@ -162,7 +199,8 @@ const struct conf_section conf__ops_sec = {
 	.name = "ops",
 	.size = sizeof(struct sg_conf_ops),
 	.opts = ops_opts,
-	.help = "Operations: metrics, capture export, privileges.",
+	.check = check_ops,
+	.help = "Operations: metrics, capture export, privileges, dashboard.",
 };
 
 /* ---------------------------------------------- store (issue 9) */

@@ -13,6 +13,11 @@
  * One request is handled at a time per connection: while its answer is
  * being written the connection is not read (back-pressure), and answers
  * are bounded by CTL_RESP_MAX.
+ *
+ * A connection that asks for "events" becomes a follower: from then on
+ * it only receives event lines (ctl_publish()), through its own bounded
+ * queue (subq.c), and what it sends is ignored.  It has no idle timeout
+ * (it is quiet by design) but counts against the same connection caps.
  */
 #include "ctl/ctl.h"
 
@@ -28,22 +33,13 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
+#include "ctl/ctl_int.h"
 #include "events/events.h"
 
 enum {
 	CTL_BACKLOG = 16,
 	CTL_ACCEPT_BATCH = 16,
 	CTL_CONNS_LIMIT = 256,
-};
-
-enum out_state { OUT_LIST, OUT_TOP };
-
-struct ctl_out {
-	struct buf *b;
-	enum ctl_cmd cmd;
-	enum out_state state;
-	unsigned items;
-	int err; /* first failure of a helper */
 };
 
 struct ctl_conn {
@@ -54,6 +50,9 @@ struct ctl_conn {
 	pid_t pid;
 	unsigned events; /* LOOP_READ or LOOP_WRITE */
 	bool eof, closing;
+	bool follow;            /* an events follower */
+	struct ctl_filter filt; /* its filter */
+	struct ctl_subq q;      /* its queue */
 	size_t in_len, out_off;
 	struct buf out;
 	struct tmr idle;
@@ -68,239 +67,13 @@ struct ctl {
 	struct ctl_ops ops;
 	void *arg;
 	unsigned nconns;
+	unsigned followers;
+	uint64_t follow_missed; /* lines followers lost */
 	struct ctl_conn *conns; /* conf.max_conns slots */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* -------------------------------------------------------------- answers */
-
-static int out_fail(struct ctl_out *o, int err)
-{
-	if (!o->err)
-		o->err = err;
-	return err;
-}
-
-/* Start the next item of the list, or fail when it is not this list. */
-static int out_item(struct ctl_out *o, enum ctl_cmd cmd)
-{
-	if (o->err)
-		return o->err;
-	/* Misuse leaves the answer as it was: not a poisoning failure. */
-	if (o->cmd != cmd || o->state != OUT_LIST)
-		return -EINVAL;
-	if (o->items++ && buf_append(o->b, ",", 1))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-static int out_json(struct ctl_out *o, const char *key, struct str v)
-{
-	if (buf_append_cstr(o->b, key))
-		return out_fail(o, -ENOSPC);
-	if (!v.p || !v.len) {
-		if (buf_append_cstr(o->b, "null"))
-			return out_fail(o, -ENOSPC);
-		return 0;
-	}
-	if (json_str(o->b, v))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b)
-{
-	char ip[SG_ADDR_STRLEN];
-	int err;
-
-	if (!o || !b)
-		return -EINVAL;
-	if ((err = out_item(o, CTL_CMD_BANS)))
-		return err;
-	sg_addr_ip(&b->addr, ip, sizeof(ip));
-	err = b->plen ? buf_printf(o->b, "{\"addr\":\"%s/%u\"", ip,
-				   (unsigned)b->plen)
-		      : buf_printf(o->b, "{\"addr\":\"%s\"", ip);
-	if (!err && b->remaining_ms == CTL_BAN_FOREVER)
-		err = buf_append_cstr(o->b, ",\"expires_in\":null");
-	else if (!err)
-		err = buf_printf(
-			o->b, ",\"expires_in\":%llu",
-			(unsigned long long)(b->remaining_ms / 1000 +
-					     !!(b->remaining_ms % 1000)));
-	if (err)
-		return out_fail(o, -ENOSPC);
-	if (out_json(o, ",\"rule\":", b->rule ? str_cstr(b->rule) : STR_NULL) ||
-	    out_json(o, ",\"reason\":", b->reason))
-		return o->err;
-	if (buf_printf(o->b, ",\"hits\":%llu}", (unsigned long long)b->hits))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-static int out_addr(struct ctl_out *o, const char *key,
-		    const struct sg_addr *a)
-{
-	char s[SG_ADDR_STRLEN];
-
-	if (!a)
-		return out_json(o, key, STR_NULL);
-	return out_json(o, key, str_cstr(sg_addr_fmt(a, s, sizeof(s))));
-}
-
-int ctl_out_call(struct ctl_out *o, const struct ctl_call *c)
-{
-	int err;
-
-	if (!o || !c)
-		return -EINVAL;
-	if ((err = out_item(o, CTL_CMD_CALLS)))
-		return err;
-	if (out_json(o, "{\"call_id\":", c->call_id) ||
-	    out_json(o, ",\"caller\":", c->caller) ||
-	    out_json(o, ",\"callee\":", c->callee) ||
-	    out_addr(o, ",\"caller_addr\":", c->caller_addr) ||
-	    out_addr(o, ",\"callee_addr\":", c->callee_addr) ||
-	    out_json(o, ",\"caller_zone\":",
-		     c->caller_zone ? str_cstr(c->caller_zone) : STR_NULL) ||
-	    out_json(o, ",\"callee_zone\":",
-		     c->callee_zone ? str_cstr(c->callee_zone) : STR_NULL) ||
-	    out_json(o, ",\"state\":",
-		     c->state ? str_cstr(c->state) : STR_NULL))
-		return o->err;
-	if (buf_printf(o->b, ",\"duration\":%llu,\"talk\":%llu}",
-		       (unsigned long long)(c->duration_ms / 1000),
-		       (unsigned long long)(c->answered_ms / 1000)))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r)
-{
-	int err;
-
-	if (!o || !r || !r->name)
-		return -EINVAL;
-	if ((err = out_item(o, CTL_CMD_RULES)))
-		return err;
-	if (out_json(o, "{\"name\":", str_cstr(r->name)))
-		return o->err;
-	if (buf_printf(o->b,
-		       ",\"monitor\":%s,\"effective\":%s,\"hits\":%llu,"
-		       "\"monitored\":%llu}",
-		       r->monitor ? "true" : "false",
-		       r->effective ? "true" : "false",
-		       (unsigned long long)r->hits,
-		       (unsigned long long)r->monitored))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-/* Keys we write ourselves: plain names that need no escaping. */
-static bool key_ok(const char *k)
-{
-	size_t i, n = k ? strnlen(k, 65) : 0;
-
-	if (!n || n > 64)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') ||
-		      (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
-		      k[i] == '.'))
-			return false;
-	return true;
-}
-
-int ctl_out_stat(struct ctl_out *o, const char *name, uint64_t v)
-{
-	int err;
-
-	if (!o || !key_ok(name))
-		return -EINVAL;
-	if ((err = out_item(o, CTL_CMD_STATS)))
-		return err;
-	if (buf_printf(o->b, "\"%s\":%llu", name, (unsigned long long)v))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-/* End the list, once; then top-level fields follow. */
-static int out_top(struct ctl_out *o, const char *key)
-{
-	if (o->err)
-		return o->err;
-	if (!key_ok(key))
-		return -EINVAL;
-	if (o->state == OUT_LIST) {
-		if (buf_append_cstr(o->b, o->cmd == CTL_CMD_STATS ? "}" : "]"))
-			return out_fail(o, -ENOSPC);
-		o->state = OUT_TOP;
-	}
-	return 0;
-}
-
-int ctl_out_bool(struct ctl_out *o, const char *key, bool v)
-{
-	int err;
-
-	if (!o)
-		return -EINVAL;
-	if ((err = out_top(o, key)))
-		return err;
-	if (buf_printf(o->b, ",\"%s\":%s", key, v ? "true" : "false"))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-int ctl_out_u64(struct ctl_out *o, const char *key, uint64_t v)
-{
-	int err;
-
-	if (!o)
-		return -EINVAL;
-	if ((err = out_top(o, key)))
-		return err;
-	if (buf_printf(o->b, ",\"%s\":%llu", key, (unsigned long long)v))
-		return out_fail(o, -ENOSPC);
-	return 0;
-}
-
-int ctl_out_rules(struct ctl_out *o, const struct rules *r)
-{
-	struct rule_info ri;
-	struct ctl_rule cr;
-	unsigned i;
-	int err;
-
-	if (!o || !r)
-		return -EINVAL;
-	for (i = 0; i < rules_count(r); i++) {
-		if (rules_get(r, (int)i, &ri))
-			continue;
-		cr = (struct ctl_rule){ri.name, ri.monitor, ri.effective,
-				       ri.hits, ri.monitored};
-		if ((err = ctl_out_rule(o, &cr)))
-			return err;
-	}
-	return ctl_out_bool(o, "global_monitor", rules_global_monitor(r));
-}
-
-int ctl_out_evlog_stats(struct ctl_out *o, const struct evlog *e)
-{
-	struct evlog_stats st;
-	int err;
-
-	if (!o || !e)
-		return -EINVAL;
-	evlog_stats(e, &st);
-	if ((err = ctl_out_stat(o, "events.total", st.events)) ||
-	    (err = ctl_out_stat(o, "events.lines", st.lines)) ||
-	    (err = ctl_out_stat(o, "events.aggregated", st.aggregated)) ||
-	    (err = ctl_out_stat(o, "events.suppressed", st.suppressed)) ||
-	    (err = ctl_out_stat(o, "events.evicted", st.evicted)))
-		return err;
-	return ctl_out_stat(o, "events.errors", st.errors);
-}
 
 static const char *errtext(int err)
 {
@@ -370,7 +143,7 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 	if (!err && o.err)
 		err = o.err;
 	if (!err && o.state == OUT_LIST)
-		err = out_top(&o, "end");
+		err = ctl__out_top(&o, "end");
 	if (!err && buf_append_cstr(b, "}\n"))
 		err = -ENOSPC;
 	return err == -ENOSPC ? -EMSGSIZE : err;
@@ -392,6 +165,25 @@ static void answer_reload(struct ctl *c, struct buf *b, size_t len0)
 		answer_error(b, len0, why[0] ? why : errtext(err), NULL);
 	else
 		buf_append_cstr(b, "{\"ok\":true}\n");
+}
+
+/* events: the connection becomes a follower (see the file comment). */
+static int start_follow(struct ctl_conn *k, const struct ctl_req *rq)
+{
+	int err;
+
+	if (k->follow)
+		return -EINVAL;
+	memset(&k->filt, 0, sizeof(k->filt));
+	snprintf(k->filt.type, sizeof(k->filt.type), "%.*s",
+		 STR_FMT(rq->evtype));
+	if (rq->has_src)
+		k->filt.src = rq->addr;
+	if ((err = ctl_subq_init(&k->q, CTL_SUBQ_SIZE)))
+		return err;
+	k->follow = true;
+	k->c->followers++;
+	return 0;
 }
 
 /* Handle one request line: append exactly one answer line to b. */
@@ -430,6 +222,13 @@ static void answer(struct ctl_conn *k, struct str line)
 	case CTL_CMD_DRAIN:
 		fn = c->ops.drain;
 		break;
+	case CTL_CMD_EVENTS:
+		err = start_follow(k, &rq);
+		if (err)
+			answer_error(b, len0, errtext(err), NULL);
+		else
+			buf_append_cstr(b, "{\"ok\":true,\"follow\":true}\n");
+		return;
 	default:
 		err = answer_list(c, b, rq.cmd);
 		if (err)
@@ -455,6 +254,11 @@ static void conn_close(struct ctl_conn *k)
 	k->fd = -1;
 	buf_free(&k->out);
 	k->c->nconns--;
+	if (k->follow) {
+		ctl_subq_free(&k->q);
+		k->follow = false;
+		k->c->followers--;
+	}
 }
 
 static void on_idle(void *arg)
@@ -466,6 +270,10 @@ static void conn_arm(struct ctl_conn *k)
 {
 	uint32_t ms = k->c->conf.idle_ms;
 
+	if (k->follow) {
+		tmr_cancel(&k->idle);
+		return;
+	}
 	tmr_start(loop_timers(k->c->l), &k->idle, ms, on_idle, k);
 }
 
@@ -540,11 +348,30 @@ static bool conn_next(struct ctl_conn *k)
 	return false;
 }
 
+/* A follower: what it sends is ignored; move queued lines out. */
+static int follow_pump(struct ctl_conn *k)
+{
+	int err = 0;
+
+	k->in_len = 0;
+	while (!err && k->out.len == 0 && k->q.lines + k->q.missed)
+		if (ctl_subq_pop(&k->q, &k->out, CTL_SUBQ_BATCH) < 0 ||
+		    (err = conn_write(k)) < 0)
+			return err ? err : -ENOMEM;
+	return 0;
+}
+
 static void conn_step(struct ctl_conn *k)
 {
 	unsigned want;
 
-	while (k->out.len == 0 && !k->closing && conn_next(k))
+	if (k->follow && follow_pump(k) < 0) {
+		conn_close(k);
+		return;
+	}
+
+	while (k->out.len == 0 && !k->closing && !k->follow &&
+	       conn_next(k))
 		if (conn_write(k) < 0) {
 			conn_close(k);
 			return;
@@ -805,4 +632,35 @@ void ctl_free(struct ctl *c)
 unsigned ctl_conns(const struct ctl *c)
 {
 	return c ? c->nconns : 0;
+}
+
+void ctl_publish(struct ctl *c, const char *line, size_t len)
+{
+	struct ctl_conn *k;
+	uint64_t m0;
+	unsigned i;
+
+	if (!c || !line || !c->followers)
+		return;
+	for (i = 0; i < c->conf.max_conns; i++) {
+		k = &c->conns[i];
+		if (k->fd < 0 || !k->follow ||
+		    !ctl_filter_match(&k->filt, str_make(line, len)))
+			continue;
+		m0 = k->q.missed;
+		(void)ctl_subq_push(&k->q, line, len);
+		c->follow_missed += k->q.missed - m0;
+		if (k->out.len == 0)
+			conn_step(k);
+	}
+}
+
+unsigned ctl_followers(const struct ctl *c)
+{
+	return c ? c->followers : 0;
+}
+
+uint64_t ctl_follow_missed(const struct ctl *c)
+{
+	return c ? c->follow_missed : 0;
 }

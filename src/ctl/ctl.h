@@ -17,6 +17,13 @@
  *   calls                         live dialogs
  *   drain on|off                  refuse new calls (503), let the
  *                                 current ones finish; off: take calls
+ *   events [type=TYPE] [src=ADDR] follow the security events: answers
+ *                                 {"ok":true,"follow":true}, then every
+ *                                 event line as the event log writes it
+ *                                 (JSON, docs/events.md), and
+ *                                 {"missed":N} when N lines were lost
+ *                                 because the client read too slowly;
+ *                                 until the client hangs up
  *
  * Answers: {"ok":true,...} or {"ok":false,"error":"..."}.  Lists come as
  * {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
@@ -38,6 +45,7 @@
 #include "core/addr.h"
 #include "core/str.h"
 
+struct buf;
 struct evlog;
 struct loop;
 struct rules;
@@ -67,7 +75,10 @@ enum ctl_cmd {
 	CTL_CMD_RELOAD,		/* operations issue */
 	CTL_CMD_CALLS,
 	CTL_CMD_DRAIN,
+	CTL_CMD_EVENTS,
 };
+
+enum { CTL_TYPE_MAX = 32 }; /* event type filter, bytes */
 
 struct ctl_req {
 	enum ctl_cmd cmd;
@@ -78,6 +89,8 @@ struct ctl_req {
 	struct str rule;     /* monitor: rule name; empty with all */
 	bool all;            /* monitor: "*", the global flag */
 	bool on;             /* monitor, drain */
+	struct str evtype;   /* events: type=; empty: every type */
+	bool has_src;        /* events: src= given (in addr) */
 	/* Filled by the server from SO_PEERCRED, not by the parser. */
 	uid_t uid;
 	gid_t gid;
@@ -129,6 +142,8 @@ struct ctl_call {
 	const char *state;		/* "early", "confirmed", ... */
 	uint64_t duration_ms;		/* since the INVITE */
 	uint64_t answered_ms;		/* since the answer; 0: not answered */
+	bool media;			/* relayed: the figures below */
+	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 
 struct ctl_rule {
@@ -174,6 +189,52 @@ struct ctl_ops {
 	int (*drain)(void *arg, const struct ctl_req *rq);	/* rq->on */
 };
 
+/* ---------------------------------------------------- event followers */
+
+/* What a follower asked for: empty fields match everything. */
+struct ctl_filter {
+	char type[CTL_TYPE_MAX + 1];
+	struct sg_addr src; /* len 0: any source */
+};
+
+/*
+ * Does the event line (as the event log formats it) pass filter f?  A
+ * source filter matches the "src" address, prefix length ignored; a NULL
+ * filter matches all.  Pure.
+ */
+bool ctl_filter_match(const struct ctl_filter *f, struct str line);
+
+/*
+ * A follower's queue: a fixed ring of whole lines.  Pushing into a full
+ * queue drops the oldest lines and counts them; popping first yields
+ * {"missed":N} when lines were dropped.  Owner: the connection.
+ */
+enum {
+	CTL_SUBQ_SIZE = 64 << 10, /* default bytes per follower */
+	CTL_SUBQ_MAX = 16 << 20,
+	CTL_SUBQ_BATCH = 16 << 10, /* bytes moved to the socket at once */
+};
+
+struct ctl_subq {
+	char *p;
+	size_t cap, head, len; /* bytes */
+	size_t lines;
+	uint64_t missed;       /* dropped since the last pop */
+};
+
+/* 0, -EINVAL (cap < 64 or > CTL_SUBQ_MAX) or -ENOMEM. */
+int ctl_subq_init(struct ctl_subq *q, size_t cap);
+void ctl_subq_free(struct ctl_subq *q);
+/* Queue one line (its bytes, LF included).  0; -E2BIG: larger than the
+ * queue (counted as missed); -EINVAL. */
+int ctl_subq_push(struct ctl_subq *q, const char *line, size_t len);
+/*
+ * Move whole lines to out while out stays within max bytes (at least one
+ * line moves), after a {"missed":N} line if lines were dropped.  Returns
+ * the lines moved, or -ENOSPC / -EINVAL.
+ */
+int ctl_subq_pop(struct ctl_subq *q, struct buf *out, size_t max);
+
 /* ------------------------------------------------------------- server */
 
 struct ctl_conf {
@@ -206,6 +267,15 @@ int ctl_new(struct ctl **cp, struct loop *l, const struct ctl_conf *conf,
 void ctl_free(struct ctl *c);
 /* Open connections, for tests and stats. */
 unsigned ctl_conns(const struct ctl *c);
+/*
+ * Hand one event line (LF included) to every follower whose filter it
+ * passes.  Never blocks and never allocates: a slow follower loses its
+ * oldest lines (struct ctl_subq).  NULL c does nothing.
+ */
+void ctl_publish(struct ctl *c, const char *line, size_t len);
+/* Followers connected, and lines they lost (since start). */
+unsigned ctl_followers(const struct ctl *c);
+uint64_t ctl_follow_missed(const struct ctl *c);
 
 /* ----------------------------------------------------- answer reader */
 

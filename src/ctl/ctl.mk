@@ -5,3 +5,5 @@ CTL_SRCS := \
 	src/ctl/ctlproto.c
 CTLCLIENT_SRCS := src/ctl/sipguardctl.c
 CTL_SRCS += src/ctl/http.c
+CTL_SRCS += src/ctl/subq.c
+CTL_SRCS += src/ctl/ctlout.c

@@ -182,10 +182,56 @@ static int parse_onoff(struct cur *c, struct ctl_req *rq)
 	return end(c);
 }
 
+static bool starts(struct str t, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return t.len >= n && !memcmp(t.p, prefix, n);
+}
+
+static bool is_type_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || ch == '-';
+}
+
+/* events [type=TYPE] [src=ADDR]: each at most once, in any order. */
+static int parse_events(struct cur *c, struct ctl_req *rq)
+{
+	struct str t, v;
+	size_t i;
+	int err;
+
+	while (more(c)) {
+		if ((err = tok(c, &t, "missing filter")))
+			return err;
+		if (starts(t, "type=") && !rq->evtype.len) {
+			v = str_skip(t, 5);
+			if (!v.len || v.len > CTL_TYPE_MAX)
+				return fail(c, off_of(c, t), "bad type");
+			for (i = 0; i < v.len; i++)
+				if (!is_type_char(v.p[i]))
+					return fail(c, off_of(c, v) + i,
+						    "bad type");
+			rq->evtype = v;
+		} else if (starts(t, "src=") && !rq->has_src) {
+			v = str_skip(t, 4);
+			if ((err = parse_addr(c, rq, v)))
+				return err;
+			if (rq->plen)
+				return fail(c, off_of(c, v), "no prefix here");
+			rq->has_src = true;
+		} else {
+			return fail(c, off_of(c, t), "expected type= or src=");
+		}
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	enum ctl_cmd cmd;
 } cmds[] = {
+	{"events", CTL_CMD_EVENTS},
 	{"bans", CTL_CMD_BANS},       {"ban", CTL_CMD_BAN},
 	{"unban", CTL_CMD_UNBAN},     {"rules", CTL_CMD_RULES},
 	{"monitor", CTL_CMD_MONITOR}, {"stats", CTL_CMD_STATS},
@@ -228,6 +274,8 @@ int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)
 		return parse_monitor(&c, rq);
 	case CTL_CMD_DRAIN:
 		return parse_onoff(&c, rq);
+	case CTL_CMD_EVENTS:
+		return parse_events(&c, rq);
 	default:
 		return end(&c);
 	}

@@ -1,14 +1,15 @@
 /*
  * http.c - the small HTTP server of the operations endpoint (Prometheus
- * /metrics), on libmicrohttpd in "external epoll" mode: MHD keeps its
+ * /metrics, and the dashboard's page and API when it is on), on
+ * libmicrohttpd in "external epoll" mode: MHD keeps its
  * own epoll set, whose single fd we watch in our event loop, and MHD_run
  * is called from our loop thread only (on that fd, or on a timer for
  * MHD's connection timeouts).  So the page callback runs on the loop
  * thread and reads the daemon's counters directly: no threads, no locks,
  * no copies of counters to publish.
  *
- * Only GET and HEAD of the pages the callback knows are answered (405
- * for other methods, 404 for other paths); request bodies are refused.
+ * Only GET, HEAD and body-less POST reach the callback (405 for other
+ * methods); request bodies are refused (the connection is closed).
  * Connections are capped and time out, so a slow client cannot hold the
  * endpoint.  It is plain HTTP: bind it to a management address.
  */
@@ -43,6 +44,17 @@ struct http {
 	uint64_t served, refused;
 };
 
+const char *http_req_header(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_arg(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
 			     const char *type, const char *body, size_t len)
 {
@@ -54,6 +66,18 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
 	if (!r)
 		return MHD_NO;
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* The dashboard's page and data: never cached, never framed, no
+	 * script or style from anywhere else (all of it is ours). */
+	(void)MHD_add_response_header(r, "Cache-Control", "no-store");
+	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(r, "Content-Security-Policy",
+				      "default-src 'self'; "
+				      "frame-ancestors 'none'; "
+				      "base-uri 'none'; form-action 'none'");
+	(void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		(void)MHD_add_response_header(r, "WWW-Authenticate",
+					      "Bearer realm=\"sipguard\"");
 	ok = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -66,7 +90,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	static const char txt[] = "text/plain; charset=utf-8";
 	struct http *h = cls;
-	const char *type = NULL;
+	struct http_req rq = {method, url, conn};
+	struct http_resp rs = {&h->page, NULL, 0};
 	int err;
 
 	(void)version;
@@ -80,16 +105,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		h->refused++;
 		return MHD_NO;
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+	if (strcmp(method, "GET") && strcmp(method, "HEAD") &&
+	    strcmp(method, "POST")) {
 		h->refused++;
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, txt,
 			     "method not allowed\n", 19);
 	}
 	buf_reset(&h->page);
-	err = h->fn(h->arg, url, &h->page, &type);
+	err = h->fn(h->arg, &rq, &rs);
 	if (err == -ENOENT) {
 		h->refused++;
 		return reply(conn, MHD_HTTP_NOT_FOUND, txt, "not found\n", 10);
+	}
+	if (err == -EOPNOTSUPP) {
+		h->refused++;
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, txt,
+			     "method not allowed\n", 19);
+	}
+	if (err == -EPERM) {
+		h->refused++;
+		return reply(conn, MHD_HTTP_UNAUTHORIZED, txt,
+			     "token required\n", 15);
 	}
 	if (err) {
 		LOG_RL(LOG_LVL_WARN, "http: page %s: %s", url, strerror(-err));
@@ -97,8 +133,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			     "error\n", 6);
 	}
 	h->served++;
-	return reply(conn, MHD_HTTP_OK, type ? type : txt, h->page.p,
-		     h->page.len);
+	return reply(conn, rs.status ? rs.status : MHD_HTTP_OK,
+		     rs.type ? rs.type : txt, h->page.p, h->page.len);
 }
 
 static void on_tick(void *arg);

@@ -12,13 +12,31 @@ struct buf;
 struct loop;
 struct http;
 
+/* One request, valid only during the page callback. */
+struct http_req {
+	const char *method; /* "GET", "HEAD" or "POST" (never with a body) */
+	const char *path;   /* as requested, without the query */
+	void *conn;         /* libmicrohttpd's connection */
+};
+
+/* A request header or query argument (decoded), or NULL. */
+const char *http_req_header(const struct http_req *rq, const char *name);
+const char *http_req_arg(const struct http_req *rq, const char *name);
+
+struct http_resp {
+	struct buf *body;
+	const char *type; /* Content-Type; NULL: text/plain */
+	unsigned status;  /* 0: 200 */
+};
+
 /*
- * Write the page for path (as requested, e.g. "/metrics") into out and
- * set *typep to its Content-Type (NULL: text/plain).  0, -ENOENT (404)
- * or another -errno (500).
+ * Write the answer to rq into rs.  0; -ENOENT (404); -EPERM (401, with
+ * WWW-Authenticate: Bearer); -EOPNOTSUPP (405: method not allowed on
+ * that path); another -errno (500).  Every answer carries no-store,
+ * nosniff and a same-origin Content-Security-Policy.
  */
-typedef int http_page_fn(void *arg, const char *path, struct buf *out,
-			 const char **typep);
+typedef int http_page_fn(void *arg, const struct http_req *rq,
+			 struct http_resp *rs);
 
 /* Listen on addr (TCP).  0, -EINVAL, -ENOMEM, -EADDRNOTAVAIL (cannot
  * bind) or -errno. */

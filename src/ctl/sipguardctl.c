@@ -12,6 +12,7 @@
  *   sipguardctl reload
  *   sipguardctl calls
  *   sipguardctl drain [on|off]
+ *   sipguardctl events --follow [--type TYPE] [--source ADDR]
  *
  * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
  * 3 cannot connect (or no answer).  Strings from the daemon may carry
@@ -42,6 +43,8 @@ struct opts {
 	bool json;
 	const char *dur;
 	const char *reason;
+	bool follow;
+	const char *type, *source;
 	const char *arg[4];
 	int nargs;
 };
@@ -64,6 +67,9 @@ static void usage(FILE *f)
 		"  calls                               live calls\n"
 		"  drain [on|off]                      refuse new calls, let "
 		"current ones end\n"
+		"  events --follow [--type TYPE] [--source ADDR]\n"
+		"                                      security events as they "
+		"happen\n"
 		"SOCKET defaults to " CTL_DEFAULT_PATH ".\n");
 }
 
@@ -81,6 +87,11 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			exit(EXIT_OK);
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
+		} else if (!strcmp(a, "--follow") || !strcmp(a, "-f")) {
+			o->follow = true;
+		} else if ((!strcmp(a, "--type") || !strcmp(a, "--source")) &&
+			   i + 1 < argc) {
+			*(a[2] == 't' ? &o->type : &o->source) = argv[++i];
 		} else if ((!strcmp(a, "-s") || !strcmp(a, "--for") ||
 			    !strcmp(a, "--reason")) &&
 			   i + 1 < argc) {
@@ -126,6 +137,11 @@ static int build(char *line, size_t sz, const struct opts *o)
 		n = snprintf(line, sz, "monitor %s %s",
 			     strcmp(o->arg[1], "all") ? o->arg[1] : "*",
 			     o->arg[2]);
+	} else if (!strcmp(cmd, "events") && o->nargs == 1 && o->follow) {
+		n = snprintf(line, sz, "events%s%s%s%s",
+			     o->type ? " type=" : "", o->type ? o->type : "",
+			     o->source ? " src=" : "",
+			     o->source ? o->source : "");
 	} else if (!strcmp(cmd, "drain") && o->nargs <= 2) {
 		n = snprintf(line, sz, "drain %s",
 			     o->nargs == 2 ? o->arg[1] : "on");
@@ -179,8 +195,9 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Read one answer line (without its LF) into a malloc'd buffer. */
-static char *recv_line(int fd, size_t *lenp)
+/* Read one answer line (without its LF) into a malloc'd buffer; *totalp:
+ * the bytes read, which may go past the line (events that followed). */
+static char *recv_line(int fd, size_t *lenp, size_t *totalp)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t len = 0, cap = 65536;
@@ -212,6 +229,7 @@ static char *recv_line(int fd, size_t *lenp)
 		return NULL;
 	}
 	*lenp = (size_t)(lf - buf);
+	*totalp = len;
 	return buf;
 }
 
@@ -318,19 +336,47 @@ static const char *fmt_secs(char *dst, const struct ctl_jtok *t, size_t n,
 	return dst;
 }
 
+/* "caller/callee (dropped)" packets of a call's "media", or "-". */
+static const char *fmt_media(char *dst, const struct ctl_jtok *t, size_t n,
+			     size_t obj)
+{
+	char p0[FIELD_MAX], p1[FIELD_MAX], d0[FIELD_MAX], d1[FIELD_MAX];
+	long m = ctl_json_get(t, n, obj, "media"), a, b;
+	uint64_t x = 0, y = 0;
+
+	snprintf(dst, FIELD_MAX, "-");
+	if (m < 0 || t[m].type != CTL_J_OBJ)
+		return dst;
+	a = ctl_json_get(t, n, (size_t)m, "caller");
+	b = ctl_json_get(t, n, (size_t)m, "callee");
+	if (a < 0 || b < 0)
+		return dst;
+	field(p0, t, n, (size_t)a, "packets");
+	field(p1, t, n, (size_t)b, "packets");
+	field(d0, t, n, (size_t)a, "dropped");
+	field(d1, t, n, (size_t)b, "dropped");
+	x = strtoull(d0, NULL, 10);
+	y = strtoull(d1, NULL, 10);
+	/* Numbers: 20 digits each at most. */
+	snprintf(dst, FIELD_MAX, "%.24s/%.24s (%llu)", p0, p1,
+		 (unsigned long long)(x + y));
+	return dst;
+}
+
 static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
 {
 	char a[FIELD_MAX], b[FIELD_MAX], za[FIELD_MAX], zb[FIELD_MAX],
 		st[FIELD_MAX], d[FIELD_MAX], tk[FIELD_MAX], ca[FIELD_MAX],
-		cb[FIELD_MAX];
+		cb[FIELD_MAX], md[FIELD_MAX];
 	size_t i, k;
 
 	if (!t[arr].n) {
 		printf("no calls\n");
 		return;
 	}
-	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s\n", "CALLER",
-	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK");
+	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER",
+	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK",
+	       "MEDIA PKTS IN/OUT (DROPPED)");
 	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
 		snprintf(ca, sizeof(ca), "%s (%s)",
 			 field(a, t, n, i, "caller_addr"),
@@ -338,12 +384,12 @@ static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
 		snprintf(cb, sizeof(cb), "%s (%s)",
 			 field(b, t, n, i, "callee_addr"),
 			 field(zb, t, n, i, "callee_zone"));
-		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s\n",
+		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s %s\n",
 		       field(a, t, n, i, "caller"), ca,
 		       field(b, t, n, i, "callee"), cb,
 		       field(st, t, n, i, "state"),
 		       fmt_secs(d, t, n, i, "duration"),
-		       fmt_secs(tk, t, n, i, "talk"));
+		       fmt_secs(tk, t, n, i, "talk"), fmt_media(md, t, n, i));
 	}
 }
 
@@ -400,6 +446,8 @@ static int show(const struct opts *o, struct str ans)
 	else if (!ok)
 		fprintf(stderr, "sipguardctl: %s\n",
 			field(err, t, (size_t)n, 0, "error"));
+	else if (ctl_json_get(t, (size_t)n, 0, "follow") > 0)
+		fprintf(stderr, "following security events\n");
 	else if ((v = ctl_json_get(t, (size_t)n, 0, "bans")) > 0 &&
 		 t[v].type == CTL_J_ARR)
 		print_bans(t, (size_t)n, v);
@@ -418,11 +466,88 @@ static int show(const struct opts *o, struct str ans)
 	return ok ? EXIT_OK : EXIT_DAEMON;
 }
 
+/* --------------------------------------------------------------- follow */
+
+/* One event line, human-readable: time, type, event, source, rule,
+ * reason, and the count of a repeat line. */
+static void print_event(struct str line)
+{
+	char ts[FIELD_MAX], ty[FIELD_MAX], ev[FIELD_MAX], src[FIELD_MAX],
+		ru[FIELD_MAX], why[FIELD_MAX], cnt[FIELD_MAX], z[FIELD_MAX];
+	struct ctl_jtok *t;
+	long n = parse_answer(line, &t), v;
+
+	if (n <= 0) {
+		free(t);
+		return;
+	}
+	if ((v = ctl_json_get(t, (size_t)n, 0, "missed")) > 0) {
+		printf("-- %.*s events missed (read too slowly) --\n",
+		       STR_FMT(t[v].s));
+	} else {
+		field(cnt, t, (size_t)n, 0, "count");
+		printf("%-24s %-12s %-18s %-24s %-8s %-20s %s%s%s\n",
+		       field(ts, t, (size_t)n, 0, "ts"),
+		       field(ty, t, (size_t)n, 0, "type"),
+		       field(ev, t, (size_t)n, 0, "event"),
+		       field(src, t, (size_t)n, 0, "src"),
+		       field(z, t, (size_t)n, 0, "zone"),
+		       field(ru, t, (size_t)n, 0, "rule"),
+		       field(why, t, (size_t)n, 0, "reason"),
+		       strcmp(cnt, "1") ? " x" : "", strcmp(cnt, "1") ? cnt : "");
+	}
+	fflush(stdout);
+	free(t);
+}
+
+/*
+ * events --follow: the first answer says whether the daemon took it;
+ * then one event per line until the daemon goes away (exit 3) or we are
+ * interrupted.  No timeout: a quiet gateway sends nothing for hours.
+ */
+static int follow(int fd, const struct opts *o, struct str first,
+		  struct str rest)
+{
+	char buf[65536];
+	size_t len = rest.len < sizeof(buf) ? rest.len : 0;
+	ssize_t r;
+	char *lf;
+	int rc = show(o, first);
+
+	if (rc != EXIT_OK)
+		return rc;
+	memcpy(buf, rest.p, len);
+	for (;;) {
+		while ((lf = memchr(buf, '\n', len))) {
+			struct str l = str_make(buf, (size_t)(lf - buf));
+
+			if (o->json) {
+				printf("%.*s\n", STR_FMT(l));
+				fflush(stdout);
+			} else {
+				print_event(l);
+			}
+			len -= l.len + 1;
+			memmove(buf, lf + 1, len);
+		}
+		if (len == sizeof(buf))
+			len = 0; /* not a line of ours: skip it */
+		r = recv(fd, buf + len, sizeof(buf) - len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	fprintf(stderr, "sipguardctl: the daemon closed the connection\n");
+	return EXIT_CONNECT;
+}
+
 int main(int argc, char **argv)
 {
 	char line[CTL_REQ_MAX + 1], *ans;
 	struct opts o;
-	size_t len = 0;
+	size_t len = 0, total = 0;
 	int fd, rc;
 
 	if (parse_opts(&o, argc, argv) || build(line, sizeof(line) - 1, &o)) {
@@ -435,7 +560,15 @@ int main(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	strcat(line, "\n");
-	ans = send_all(fd, line, strlen(line)) ? NULL : recv_line(fd, &len);
+	ans = send_all(fd, line, strlen(line)) ? NULL : recv_line(fd, &len, &total);
+	if (ans && o.follow) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		rc = follow(fd, &o, str_make(ans, len),
+			    str_make(ans + len + 1, total - len - 1));
+		free(ans);
+		close(fd);
+		return rc;
+	}
 	close(fd);
 	if (!ans) {
 		fprintf(stderr, "sipguardctl: no answer from the daemon\n");

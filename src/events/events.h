@@ -199,6 +199,13 @@ unsigned evlog_flush(struct evlog *e, uint64_t now_ms);
 /* Also hand every finished line to fn (besides the file or conf->write):
  * the HEP export of security events.  fn NULL stops it. */
 void evlog_set_tap(struct evlog *e, evlog_write_fn *fn, void *arg);
+/* A second tap, independent of the first: the operations feed
+ * (sipguardctl events --follow, the dashboard).  fn NULL stops it. */
+void evlog_set_tap2(struct evlog *e, evlog_write_fn *fn, void *arg);
+/* Called with every event evlog_emit() accepts, before aggregation and
+ * the rate cap (per-rule counters, top sources).  fn must not emit. */
+typedef void evlog_watch_fn(void *arg, const struct ev *ev);
+void evlog_set_watch(struct evlog *e, evlog_watch_fn *fn, void *arg);
 /* Reopen the path, for log rotation.  0 or -errno (old fd kept then). */
 int evlog_reopen(struct evlog *e);
 void evlog_stats(const struct evlog *e, struct evlog_stats *sp);
@@ -214,6 +221,58 @@ void evlog_close(struct evlog *e);
  * a buf error (out unchanged then).
  */
 int evlog_format(struct buf *out, const struct ev *ev, uint64_t wall_ms);
+
+/* ------------------------------------------------------- event counters */
+
+/*
+ * What the operations views count from the events (evstats.c), fed with
+ * every event evlog_emit() accepts (evlog_set_watch()):
+ *  - a count per (type, event, rule), keyed by the names' text, in a
+ *    fixed table (full: counted in `lost`);
+ *  - the top offending sources (not unban, expire or notice), a fixed
+ *    table kept with the space-saving rule: a new source takes the place
+ *    of the smallest count and inherits it, so counts are upper bounds
+ *    and a flood of spoofed sources cannot grow the table or push out a
+ *    real heavy hitter.
+ * No allocation: embed struct evstats and evstats_init() it.
+ */
+enum {
+	EVSTATS_VERDICTS = 256, /* power of two */
+	EVSTATS_TOP = 32,
+	EVSTATS_REASON_MAX = 96,
+};
+
+struct evstats_verdict {
+	const char *type, *event, *rule; /* static; type NULL: free */
+	uint64_t n;
+};
+
+struct evstats_top {
+	struct sg_addr src;
+	uint8_t plen;
+	uint64_t count;                  /* offences, an upper bound */
+	const char *type, *event, *rule; /* the last one's (static) */
+	char reason[EVSTATS_REASON_MAX]; /* the last one's, cut */
+	uint64_t last_wall_ms;
+};
+
+struct evstats {
+	struct evstats_verdict verdict[EVSTATS_VERDICTS];
+	uint64_t lost; /* events of triples the table had no room for */
+	struct evstats_top top[EVSTATS_TOP];
+	unsigned ntop;
+};
+
+void evstats_init(struct evstats *s);
+/* Count one event (type and event required, as evlog_emit() checks). */
+void evstats_count(struct evstats *s, const struct ev *ev, uint64_t wall_ms);
+typedef int evstats_verdict_fn(void *arg, const struct evstats_verdict *v);
+/* Each triple seen, in table order; stops at fn's non-zero return. */
+int evstats_verdicts(const struct evstats *s, evstats_verdict_fn *fn,
+		     void *arg);
+/* Up to max top sources into out, largest count first; how many. */
+size_t evstats_top(const struct evstats *s, struct evstats_top *out,
+		   size_t max);
 
 /* ---------------------------------------------------------------- rules */
 

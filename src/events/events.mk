@@ -7,3 +7,4 @@ EVENTS_SRCS += \
 	src/events/evlog.c \
 	src/events/rules.c
 EVENTS_SRCS += src/events/hep.c
+EVENTS_SRCS += src/events/evstats.c

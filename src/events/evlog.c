@@ -63,6 +63,10 @@ struct evlog {
 	void *write_arg;
 	evlog_write_fn *tap;	/* a copy of each line (HEP export) */
 	void *tap_arg;
+	evlog_write_fn *tap2;	/* another copy (operations: live feed) */
+	void *tap2_arg;
+	evlog_watch_fn *watch;	/* every event, before aggregation */
+	void *watch_arg;
 	uint32_t window_ms, lines_per_s;
 	uint32_t nslots, nbuckets; /* nbuckets: power of two */
 	struct ev_slot *slot;
@@ -241,6 +245,8 @@ static int out_line(struct evlog *e, const struct buf *b)
 
 	if (e->tap)
 		e->tap(e->tap_arg, b->p, b->len);
+	if (e->tap2)
+		e->tap2(e->tap2_arg, b->p, b->len);
 	if (e->write) {
 		e->write(e->write_arg, b->p, b->len);
 		e->st.lines++;
@@ -538,6 +544,8 @@ int evlog_emit(struct evlog *e, const struct ev *ev, uint64_t now_ms,
 	if (!e || !ev || !ev->type || !ev->event)
 		return -EINVAL;
 	e->st.events++;
+	if (e->watch)
+		e->watch(e->watch_arg, ev);
 	h = key_hash(e, ev);
 	i = slot_find(e, h, ev);
 	/* A late flush timer must not stretch a window. */
@@ -682,6 +690,22 @@ void evlog_set_tap(struct evlog *e, evlog_write_fn *fn, void *arg)
 		return;
 	e->tap = fn;
 	e->tap_arg = arg;
+}
+
+void evlog_set_tap2(struct evlog *e, evlog_write_fn *fn, void *arg)
+{
+	if (!e)
+		return;
+	e->tap2 = fn;
+	e->tap2_arg = arg;
+}
+
+void evlog_set_watch(struct evlog *e, evlog_watch_fn *fn, void *arg)
+{
+	if (!e)
+		return;
+	e->watch = fn;
+	e->watch_arg = arg;
 }
 
 int evlog_reopen(struct evlog *e)

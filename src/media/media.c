@@ -188,6 +188,19 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 	return 0;
 }
 
+/* Add what x counted to the totals in t (t is ours, x the relay's). */
+static void stats_add(struct media_leg_stats *t,
+			     const struct media_leg_stats *x)
+{
+	t->pkts += MEDIA_LD(x->pkts);
+	t->bytes += MEDIA_LD(x->bytes);
+	t->rtcp += MEDIA_LD(x->rtcp);
+	t->dropped += MEDIA_LD(x->dropped);
+	t->injected += MEDIA_LD(x->injected);
+	t->anomalies += MEDIA_LD(x->anomalies);
+	t->policed += MEDIA_LD(x->policed);
+}
+
 static void fold_stats(struct media_call *c, const struct media_stream *s)
 {
 	unsigned l;
@@ -203,6 +216,7 @@ static void fold_stats(struct media_call *c, const struct media_stream *s)
 		g->injected += MEDIA_LD(x->injected);
 		g->anomalies += MEDIA_LD(x->anomalies);
 		g->policed += MEDIA_LD(x->policed);
+		stats_add(&c->m->closed, x);
 	}
 	c->ngone++;
 }
@@ -661,6 +675,52 @@ void media_get_stats(const struct media *m, struct media_stats *st)
 	st->ports_used = m->ports.used;
 	for (i = 0; i < m->nrelay; i++)
 		st->notes_lost += MEDIA_LD(m->relay[i].notes_lost);
+}
+
+static void traffic_of(struct media_traffic *t,
+		       const struct media_leg_stats *sum)
+{
+	t->pkts = sum->pkts;
+	t->bytes = sum->bytes;
+	t->rtcp = sum->rtcp;
+	t->injected = sum->injected;
+	t->policed = sum->policed;
+	t->invalid = sum->dropped > sum->policed ?
+			     sum->dropped - sum->policed : 0;
+	t->anomalies = sum->anomalies;
+}
+
+void media_call_traffic(const struct media_call *c, unsigned leg,
+			struct media_traffic *t)
+{
+	struct media_leg_stats sum;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	if (!c || leg > 1)
+		return;
+	sum = c->gone[leg];
+	for (i = 0; i < MEDIA_MAX_STREAMS; i++)
+		if (c->st[i])
+			stats_add(&sum, &c->st[i]->st[leg]);
+	traffic_of(t, &sum);
+}
+
+void media_get_traffic(const struct media *m, struct media_traffic *t)
+{
+	struct media_leg_stats sum;
+	const struct media_call *c;
+	unsigned i, l;
+
+	memset(t, 0, sizeof(*t));
+	if (!m)
+		return;
+	sum = m->closed;
+	for (c = m->list; c; c = c->next)
+		for (i = 0; i < MEDIA_MAX_STREAMS; i++)
+			for (l = 0; c->st[i] && l < 2; l++)
+				stats_add(&sum, &c->st[i]->st[l]);
+	traffic_of(t, &sum);
 }
 
 /* ------------------------------------------------------- lifecycle */

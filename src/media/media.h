@@ -127,6 +127,24 @@ struct media_stats {
 	uint64_t notes_lost;
 };
 void media_get_stats(const struct media *m, struct media_stats *st);
+
+/* Packets of every stream since start, closed and live (the /metrics
+ * page): relayed, and dropped by reason.  Live streams are read while
+ * the relays write them, so a figure may lag by a few packets. */
+struct media_traffic {
+	uint64_t pkts, bytes; /* relayed, RTCP included */
+	uint64_t rtcp;        /* RTCP packets relayed */
+	uint64_t injected;    /* dropped: source not allowed */
+	uint64_t policed;     /* dropped: over the bandwidth */
+	uint64_t invalid;     /* dropped: malformed, payload type not
+			       * negotiated, anomaly (media.anomaly_drop) */
+	uint64_t anomalies;   /* SSRC/seq/ts jumps, dropped or not */
+};
+void media_get_traffic(const struct media *m, struct media_traffic *t);
+/* The same for what leg `leg` of one call sent, every stream, closed and
+ * live (sipguardctl calls, the dashboard). */
+void media_call_traffic(const struct media_call *c, unsigned leg,
+			struct media_traffic *t);
 /* Relay ports of a call's stream i facing leg (tests, ctl): 0 if none. */
 uint16_t media_call_port(const struct media_call *c, unsigned i, unsigned leg);
 

@@ -293,6 +293,7 @@ struct media {
 	bool stopped; /* threads gone: close directly */
 	uint64_t max_streams; /* file descriptor budget / 4 */
 	struct media_stats st;
+	struct media_leg_stats closed; /* both legs of closed streams */
 };
 
 /* media.c: streams */

@@ -361,3 +361,8 @@ void proxy__anchor_free(struct proxy *p)
 	mem_free(a);
 	p->anchor = NULL;
 }
+
+struct media *proxy_media(struct proxy *p)
+{
+	return p && p->anchor ? p->anchor->m : NULL;
+}

@@ -4,6 +4,7 @@
  * (new INVITEs refused with 503 in request.c, calls in progress go on).
  */
 #include "core/loop.h"
+#include "media/media.h"
 #include "proxy/proxy_int.h"
 
 static const char *zone_of(const struct proxy *p,
@@ -11,6 +12,30 @@ static const char *zone_of(const struct proxy *p,
 {
 	return s->has_peer && s->peer.zone < p->nzones ?
 		       p->zones[s->peer.zone].c->name : NULL;
+}
+
+/* What the relay saw of the call's first pass (a call that spirals
+ * through sipguard twice is shown once, as its parties see it). */
+static void media_of(struct proxy *p, const struct sip_dlg *d,
+		     struct proxy_call *c)
+{
+	struct media_call *mc;
+	struct media_traffic t;
+	unsigned l;
+
+	if (!proxy_media(p))
+		return;
+	mc = media_call_find(proxy_media(p), sip_dlg_str(d, SIP_DLG_S_CALL_ID),
+			     sip_dlg_str(d, SIP_DLG_S_CALLER_TAG));
+	if (!mc)
+		return;
+	c->media = true;
+	for (l = 0; l < 2; l++) {
+		media_call_traffic(mc, l, &t);
+		c->media_pkts[l] = t.pkts;
+		c->media_bytes[l] = t.bytes;
+		c->media_dropped[l] = t.injected + t.policed + t.invalid;
+	}
 }
 
 int proxy_list_calls(struct proxy *p, proxy_call_fn *fn, void *arg)
@@ -42,6 +67,7 @@ int proxy_list_calls(struct proxy *p, proxy_call_fn *fn, void *arg)
 			.answered_ms = d->answer_mono && now > d->answer_mono ?
 					       now - d->answer_mono : 0,
 		};
+		media_of(p, d, &c);
 		if ((err = fn(arg, &c)) != 0)
 			return err;
 	}

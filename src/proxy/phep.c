@@ -23,6 +23,29 @@ static void on_event_line(void *arg, const char *line, size_t len)
 		 HEP_PROTO_LOG, str_make(line, len), STR_NULL);
 }
 
+static void discard_line(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	(void)line;
+	(void)len;
+}
+
+/*
+ * The operations feed (sipguardctl events --follow, the dashboard, the
+ * per-rule counters of /metrics) taps the event log, so the log must
+ * exist whenever the control socket or the HTTP endpoint does, even
+ * without an events file: then it writes nowhere but to its taps.
+ */
+static int ops_evlog(struct proxy *p)
+{
+	const struct sg_conf *c = p->conf;
+	struct evlog_conf ec = {.write = discard_line};
+
+	if (p->ev || (!c->guard.control_socket[0] && !c->ops.metrics_listen[0]))
+		return 0;
+	return evlog_open(&p->ev, NULL, &ec);
+}
+
 int proxy__hep_open(struct proxy *p)
 {
 	const struct sg_conf_ops *o = &p->conf->ops;
@@ -30,7 +53,7 @@ int proxy__hep_open(struct proxy *p)
 	int err;
 
 	if (!o->hep_server[0])
-		return 0;
+		return ops_evlog(p);
 	if (conf_addr_parse(&ca, o->hep_server) != 0)
 		return -EINVAL;
 	err = hep_new(&p->hep, &ca.addr, (uint32_t)o->hep_capture_id);
@@ -52,6 +75,8 @@ int proxy__hep_open(struct proxy *p)
 			evlog_set_tap(p->ev, on_event_line, p);
 		}
 	}
+	if ((err = ops_evlog(p)))
+		return err;
 	log_info("HEP export to %s (agent id %u%s)", o->hep_server,
 		 (unsigned)o->hep_capture_id,
 		 o->hep_events ? ", security events too" : "");

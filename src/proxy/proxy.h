@@ -18,6 +18,7 @@ struct sg_conf;
 struct proxy;
 struct guard;
 struct evlog;
+struct media;
 
 struct proxy_stats {
 	uint64_t rx_requests, rx_responses, rx_malformed;
@@ -47,6 +48,8 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st);
 /* The guard (bans, rules) and event log, for the control socket. */
 struct guard *proxy_guard(struct proxy *p);
 struct evlog *proxy_evlog(struct proxy *p);
+/* The media relay (media/media.h), or NULL when media.enabled is off. */
+struct media *proxy_media(struct proxy *p);
 /*
  * Read every zone's TLS certificates, keys and CA files again; swap them
  * in only if all are good (else the running ones stay: -EINVAL, logged).
@@ -94,6 +97,10 @@ struct proxy_call {
 	const char *caller_zone, *callee_zone;		/* or NULL */
 	const char *state;
 	uint64_t duration_ms, answered_ms;	/* answered 0: not yet */
+	/* Media the relay saw from each party (caller, callee): packets
+	 * and bytes relayed, packets dropped.  media false: not relayed. */
+	bool media;
+	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 typedef int proxy_call_fn(void *arg, const struct proxy_call *c);
 /* Each INVITE dialog not yet ended; stops at fn's first non-zero. */

@@ -42,8 +42,11 @@ static void req(struct str line)
 		return;
 	}
 	CHECK(line.len < CTL_REQ_MAX);
-	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_DRAIN);
+	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_EVENTS);
 	inside(rq.reason, line);
+	inside(rq.evtype, line);
+	CHECK(rq.evtype.len <= CTL_TYPE_MAX);
+	CHECK(!rq.has_src || rq.cmd == CTL_CMD_EVENTS);
 	inside(rq.rule, line);
 	CHECK(rq.reason.len <= CTL_REASON_MAX);
 	CHECK(rq.rule.len <= CTL_RULE_MAX);
@@ -53,6 +56,18 @@ static void req(struct str line)
 		CHECK(rq.all || rq.rule.len);
 	if (ctl_duration_parse(&sec, line) == 0)
 		CHECK(sec >= 1 && sec <= CTL_BAN_MAX_S);
+}
+
+/* The follower filter reads event lines: any bytes, never past them. */
+static void filter(struct str line)
+{
+	struct ctl_filter f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.type, "drop", 5);
+	(void)ctl_filter_match(&f, line);
+	(void)sg_addr_from_host(&f.src, STR("192.0.2.1"), 0);
+	(void)ctl_filter_match(&f, line);
 }
 
 static void json(struct str in)
@@ -90,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	req(in);
 	json(in);
+	filter(in);
 	while (str_split(&rest, '\n', &line))
 		req(line);
 	return 0;

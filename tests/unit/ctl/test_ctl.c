@@ -141,9 +141,18 @@ static int f_list_calls(void *arg, struct ctl_out *o)
 		.duration_ms = 61500, .answered_ms = 999,
 	};
 
+	struct ctl_call m = {
+		.call_id = STR("c2"), .state = "early", .media = true,
+		.media_pkts = {30, 20}, .media_bytes = {5160, 3440},
+		.media_dropped = {10, 0},
+	};
+	int err;
+
 	(void)arg;
 	assert_int_equal(sg_addr_parse(&a, STR("192.0.2.1:5060"), 0), 0);
-	return ctl_out_call(o, &c);
+	if ((err = ctl_out_call(o, &c)))
+		return err;
+	return ctl_out_call(o, &m);
 }
 
 static bool drained;
@@ -382,7 +391,14 @@ static void test_commands(void **state)
 	       "\"caller\":\"sip:a@x\",\"callee\":\"sip:b@y\","
 	       "\"caller_addr\":\"192.0.2.1:5060\",\"callee_addr\":null,"
 	       "\"caller_zone\":\"internet\",\"callee_zone\":null,"
-	       "\"state\":\"confirmed\",\"duration\":61,\"talk\":0}]}\n");
+	       "\"state\":\"confirmed\",\"duration\":61,\"talk\":0,"
+	       "\"media\":null},{\"call_id\":\"c2\",\"caller\":null,"
+	       "\"callee\":null,\"caller_addr\":null,\"callee_addr\":null,"
+	       "\"caller_zone\":null,\"callee_zone\":null,"
+	       "\"state\":\"early\",\"duration\":0,\"talk\":0,"
+	       "\"media\":{\"caller\":{\"packets\":30,\"bytes\":5160,"
+	       "\"dropped\":10},\"callee\":{\"packets\":20,"
+	       "\"bytes\":3440,\"dropped\":0}}}]}\n");
 	expect(fd, "drain on\n", "{\"ok\":true}\n");
 	assert_true(drained);
 	expect(fd, "drain off\n", "{\"ok\":true}\n");
