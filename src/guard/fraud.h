@@ -16,9 +16,10 @@
  * dialog pool full) never holds a concurrent-call slot.
  *
  * Memory is fixed at fraud_new(): users, sources and (user, country)
- * counters live in 4-way set-associative tables keyed by SipHash under a
- * random key (least recently seen idle entry evicted), calls in a pool
- * of max_calls.  Time is a parameter: monotonic ms for windows, blocks
+ * counters live in chained hash tables over fixed pools (fraud_tab.c),
+ * keyed by SipHash under a random key; the least recently seen idle
+ * entry is evicted, an entry with calls up never; calls in a pool of
+ * max_calls.  Time is a parameter: monotonic ms for windows, blocks
  * and throttles; wall-clock ms (plus the configured UTC offset) for
  * hours of the day and day boundaries.
  *

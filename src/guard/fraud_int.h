@@ -13,7 +13,6 @@
 #include "guard/window.h"
 
 enum {
-	FR_WAYS = 4,			/* set-associative tables */
 	FR_HOUR_MS = 3600 * 1000,
 	FR_DAY_MS = 24 * FR_HOUR_MS,
 	FR_MIN_MS = 60 * 1000,
@@ -22,11 +21,23 @@ enum {
 	FR_MAX_GAP_DAYS = 60,		/* idle days folded into the mean */
 };
 
-/* First member of every table entry. */
+/* First member of every table entry (fraud_tab.c). */
 struct fr_slot {
-	uint64_t h;		/* 0: free */
+	struct hnode hn;	/* in the table's index while in use */
+	struct fr_slot *prev, *next;	/* idle LRU list; next: free list */
+	uint64_t h;		/* the key's hash; 0: free */
 	uint64_t seen;		/* last use, monotonic ms */
 	uint32_t busy;		/* calls up: not evicted while > 0 */
+};
+
+/* A chained hash table over a pool of n entries of `stride` bytes. */
+struct fr_tab {
+	struct htab ix;
+	char *mem;
+	size_t n, stride, used;
+	struct fr_slot *free;
+	struct fr_slot lru;	/* sentinel: next = most recently used */
+	uint64_t evicted;
 };
 
 struct fr_user {
@@ -88,12 +99,7 @@ struct fraud {
 	void *alert_arg;
 	uint8_t key[SIPHASH_KEY_LEN];
 
-	struct fr_user *users;
-	size_t users_mask;		/* sets - 1 */
-	struct fr_src *srcs;
-	size_t srcs_mask;
-	struct fr_cty *ctys;
-	size_t ctys_mask;
+	struct fr_tab users, srcs, ctys;
 	struct fr_call *calls;
 	struct fr_call *free_calls;
 	struct htab ch;
@@ -101,9 +107,31 @@ struct fraud {
 	char why[FRAUD_WHY_MAX];
 };
 
-/* fraud.c: a 4-way set-associative table entry (see there). */
-void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
-		      uint64_t now, bool create);
+/* fraud.c: replace the SipHash key (tests: reproducible placements).
+ * Only on a fresh object, before any call. */
+void fraud__set_key(struct fraud *f, const uint8_t key[SIPHASH_KEY_LEN]);
+
+/* fraud_tab.c: n entries of stride bytes (a record whose first member
+ * is a struct fr_slot).  0, -EINVAL or -ENOMEM. */
+int fraud__tab_init(struct fr_tab *t, size_t n, size_t stride);
+void fraud__tab_fini(struct fr_tab *t);
+/* The entry of hash h: found (marked used at now; 0 is a peek), or with
+ * create a zeroed one taking a free or the least recently used idle
+ * entry.  NULL: absent, or no room (every entry has calls up). */
+void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now,
+		     bool create);
+/* The entry of h, or NULL; nothing changes. */
+const void *fraud__tab_peek(const struct fr_tab *t, uint64_t h);
+/* A call of the entry starts / ends: busy entries are never evicted. */
+void fraud__tab_hold(struct fr_tab *t, struct fr_slot *s);
+void fraud__tab_release(struct fr_tab *t, struct fr_slot *s);
+/* Entries with calls up (O(n): reload and tests). */
+size_t fraud__tab_busy(const struct fr_tab *t);
+/* Copy every entry of `from` into `to` (reload): busy ones first, then
+ * idle ones, most recent kept when `to` is smaller.  Returns how many
+ * busy entries found no room (0 when `to` holds fraud__tab_busy()). */
+size_t fraud__tab_move(struct fr_tab *to, const struct fr_tab *from);
+
 uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 			 const char *cc);
 
@@ -112,22 +140,19 @@ uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 static inline struct fr_user *fraud__user(struct fraud *f, uint64_t h,
 					  uint64_t now, bool create)
 {
-	return fraud__slot_get(f->users, sizeof(*f->users), f->users_mask, h,
-			       now, create);
+	return fraud__tab_get(&f->users, h, now, create);
 }
 
 static inline struct fr_src *fraud__src(struct fraud *f, uint64_t h,
 					uint64_t now, bool create)
 {
-	return fraud__slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask, h, now,
-			       create);
+	return fraud__tab_get(&f->srcs, h, now, create);
 }
 
 static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 					uint64_t now, bool create)
 {
-	return fraud__slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask, h, now,
-			       create);
+	return fraud__tab_get(&f->ctys, h, now, create);
 }
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */

@@ -15,6 +15,7 @@
 #include "core/addr.h"
 #include "core/conf.h"
 #include "guard/fraud.h"
+#include "guard/fraud_int.h"
 #include "sip/sip.h"
 
 #define SEC 1000ULL
@@ -488,9 +489,7 @@ static void test_call_table_full(void **state)
 	(void)state;
 	base_conf();
 	C.max_calls = 16;
-	/* Room for many more users than calls: this test is about the call
-	 * table; the user table refusing early is a known open issue. */
-	C.max_users = 4096;
+	C.max_users = 64;
 	f = mk();
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "u%u", i);
@@ -501,6 +500,84 @@ static void test_call_table_full(void **state)
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.rule, FRAUD_R_TABLE);
 	assert_int_equal(check(f, "u99", "112", 1000, WALL0).status, 0);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
+/*
+ * 16 users with a call up each in a 64-user table, under 2000 different
+ * hash keys: every call is admitted.  The 4-way set-associative table
+ * this replaced refused a user in 4 of these 2000 runs ("user table
+ * full": both of its candidate sets held 4 busy users while 48 of the
+ * 64 entries were free); the chained table is full only when every
+ * entry is busy.
+ */
+/* A deterministic byte stream (64-bit LCG, top byte). */
+static uint8_t next_byte(uint64_t *st)
+{
+	*st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint8_t)(*st >> 56);
+}
+
+static void test_user_table_not_full_early(void **state)
+{
+	uint8_t key[SIPHASH_KEY_LEN];
+	unsigned seed, i, refused = 0;
+	uint64_t st = 1;
+	struct fraud *f;
+	char name[16];
+
+	(void)state;
+	base_conf();
+	C.max_users = 64;
+	C.max_calls = 16;
+	for (seed = 0; seed < 2000; seed++) {
+		f = mk();
+		for (i = 0; i < SIPHASH_KEY_LEN; i++)
+			key[i] = next_byte(&st);
+		fraud__set_key(f, key);
+		for (i = 0; i < 16; i++) {
+			snprintf(name, sizeof(name), "u%u", i);
+			if (call(f, name, "0201", 1000 + i, WALL0, NULL,
+				 0).status)
+				refused++;
+		}
+		fraud_free(f);
+	}
+	assert_int_equal(refused, 0);
+	assert_no_leaks();
+}
+
+/* Every entry busy: the 65th user is refused (503), and admitted again
+ * once one call ends. */
+static void test_user_table_full_when_all_busy(void **state)
+{
+	char cids[64][32], name[16];
+	struct fraud *f;
+	unsigned i;
+	struct res r;
+
+	(void)state;
+	base_conf();
+	C.max_users = 64;
+	C.max_calls = 128;
+	f = mk();
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "b%u", i);
+		assert_int_equal(call(f, name, "0201", 1000, WALL0, cids[i],
+				      sizeof(cids[i])).status, 0);
+	}
+	r = check(f, "late", "0201", 1001, WALL0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.rule, FRAUD_R_TABLE);
+	/* A user already in the table still calls. */
+	assert_int_equal(check(f, "b3", "0201", 1002, WALL0).status, 0);
+	end(f, cids[7], 0, 1003, WALL0);
+	assert_int_equal(call(f, "late", "0201", 1004, WALL0, NULL, 0).status,
+			 0);
+	assert_int_equal(fraud_user_calls(f, STR("late")), 1);
+	assert_int_equal(fraud_user_calls(f, STR("b3")), 1);
+	assert_int_equal(fraud_user_calls(f, STR("b7")), 0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -774,6 +851,8 @@ int main(void)
 		cmocka_unit_test(test_source_limits),
 		cmocka_unit_test(test_call_table_full),
 		cmocka_unit_test(test_user_eviction),
+		cmocka_unit_test(test_user_table_not_full_early),
+		cmocka_unit_test(test_user_table_full_when_all_busy),
 		cmocka_unit_test(test_short_international_burst_blocks),
 		cmocka_unit_test(test_monitor_does_not_apply),
 		cmocka_unit_test(test_odd_hours),
