@@ -501,7 +501,8 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	struct fr_src *s;
 	struct fr_cty *ct;
 
-	if (!f || !f->ncls || !note->active || !f->free_calls)
+	if (!f || !f->ncls || !note->active || !f->free_calls ||
+	    note->cls >= f->ncls)
 		return 0;
 	ch = call_hash(f, call_id, caller_tag);
 	if (htab_find(&f->ch, ch, call_eq, NULL))

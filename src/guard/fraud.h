@@ -113,6 +113,15 @@ int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
 	      size_t errsz);
 void fraud_free(struct fraud *f);
 
+/*
+ * Reload (fraud_reload.c): nf, fresh from fraud_new() with the new
+ * configuration, takes over the state of old (users, sources, countries,
+ * calls in progress, hash key); old is left as it was, for the caller
+ * to free once the swap is certain.  Tables too small for what is busy
+ * are grown.  0 or -ENOMEM (nf then unusable: free it, keep old).
+ */
+int fraud_adopt(struct fraud *nf, const struct fraud *old);
+
 /* The rule names this module can report, for the registry. */
 const char *const *fraud_rule_names(size_t *np);
 

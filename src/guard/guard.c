@@ -897,12 +897,19 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 	struct creds *creds = NULL;
 	struct im *nim = NULL;
 	struct presence *npres = NULL;
+	struct fraud *nfr = NULL;
 	uint32_t imz = 0, prz = 0;
 	unsigned i;
 	int rc;
 
 	if (!g || !c)
 		return -EINVAL;
+	/* Toll fraud: the new policy, with the running counters. */
+	if (c->fraud &&
+	    ((rc = fraud_new(&nfr, c->fraud, c->zone_name, c->zone_trusted,
+			     g->nzones, fraud_alerted, g, err, errsz)) != 0 ||
+	     (rc = fraud_adopt(nfr, g->fraud)) != 0))
+		goto out;
 	if ((flags & GUARD_RECONF_MONITOR) &&
 	    (rc = monitor_names_ok(g, c, err, errsz)) != 0)
 		return rc;
@@ -939,6 +946,8 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 		g->im_zones = imz;
 		g->pres_zones = prz;
 	}
+	fraud_free(g->fraud);
+	g->fraud = nfr;
 	return 0;
 undo_inspect:
 	(void)inspect_reconf(g->in, &g->inspect_conf, NULL, 0);
@@ -947,5 +956,6 @@ undo_gate:
 out:
 	im_free(nim);
 	presence_free(npres);
+	fraud_free(nfr);
 	return rc;
 }

@@ -101,7 +101,8 @@ enum guard_reconf_flag {
 
 /*
  * Reload: apply c to the running guard, keeping its state (bans, rate
- * windows, nonces, failure counters).  Monitor flags are set from c only
+ * windows, nonces, failure counters).  The toll-fraud policy is rebuilt
+ * from c->fraud and takes over the running fraud state (fraud_adopt).  Monitor flags are set from c only
  * with GUARD_RECONF_MONITOR (so that a reload leaves flags set with
  * sipguardctl alone unless the file changed them).  Zone names are taken
  * from c (they point into the new configuration).  Everything that can

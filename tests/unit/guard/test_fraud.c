@@ -613,6 +613,95 @@ static void test_user_eviction(void **state)
 	assert_no_leaks();
 }
 
+/*
+ * Reload: a new policy built from a changed configuration takes over the
+ * running one.  The new limit applies to the next call; calls in
+ * progress keep counting and release their slots in the new object;
+ * learned and rate state carries over; a smaller table still holds
+ * every user with calls up.
+ */
+static void test_reload_adopts_state(void **state)
+{
+	char c1[32], c2[32], cids[20][32], name[16];
+	struct fraud *f, *nf;
+	unsigned i;
+
+	(void)state;
+	base_conf();
+	C.classes[0].max_concurrent = 1;
+	C.classes[0].calls_per_minute = 100;
+	f = mk();
+	assert_int_equal(call(f, "carol", "0201", 1000, WALL0, c1, 32).status,
+			 0);
+	assert_string_equal(check(f, "carol", "0201", 1001, WALL0).rule,
+			    FRAUD_R_CONCURRENT);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_int_equal(call(f, name, "0201", 1002, WALL0, cids[i],
+				      sizeof(cids[i])).status, 0);
+	}
+	/* Limit 2, calls per minute 2 (carol made 1), a user table of 8
+	 * (grown to the 21 users with calls up). */
+	C.classes[0].max_concurrent = 2;
+	C.classes[0].calls_per_minute = 2;
+	C.max_users = 8;
+	nf = mk();
+	assert_int_equal(fraud_adopt(nf, f), 0);
+	fraud_free(f);
+	assert_int_equal(fraud_calls(nf), 21);
+	assert_int_equal(fraud_user_calls(nf, STR("carol")), 1);
+	assert_int_equal(call(nf, "carol", "0201", 2000, WALL0, c2,
+			      32).status, 0);
+	/* Third: over both the new concurrent limit and the carried-over
+	 * minute window (2 calls in it). */
+	assert_int_equal(check(nf, "carol", "0201", 2001, WALL0).status, 403);
+	end(nf, c1, 0, 3000, WALL0);
+	end(nf, c2, 0, 3000, WALL0);
+	assert_int_equal(fraud_user_calls(nf, STR("carol")), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_int_equal(fraud_user_calls(nf, str_cstr(name)), 1);
+		end(nf, cids[i], 0, 3000, WALL0);
+		assert_int_equal(fraud_user_calls(nf, str_cstr(name)), 0);
+	}
+	assert_int_equal(fraud_calls(nf), 0);
+	/* The window moved on: carol calls again. */
+	assert_int_equal(check(nf, "carol", "0201", 3 * MIN, WALL0).status, 0);
+	fraud_free(nf);
+	assert_no_leaks();
+}
+
+/* Allocation failures while adopting: old stays whole, nothing leaks. */
+static void test_reload_alloc_failures(void **state)
+{
+	struct fraud *f, *nf;
+	char cid[32];
+	size_t n;
+	int rc;
+
+	(void)state;
+	base_conf();
+	C.max_calls = 4;
+	f = mk();
+	assert_int_equal(call(f, "carol", "0201", 1000, WALL0, cid, 32).status,
+			 0);
+	for (n = 1; n < 50; n++) {
+		nf = mk();
+		mem_fail_nth(n);
+		rc = fraud_adopt(nf, f);
+		mem_fail_nth(0);
+		fraud_free(nf);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+	}
+	assert_int_equal(fraud_user_calls(f, STR("carol")), 1);
+	end(f, cid, 0, 2000, WALL0);
+	assert_int_equal(fraud_calls(f), 0);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
 /* ----------------------------------------------------------- anomaly */
 
 static void test_short_international_burst_blocks(void **state)
@@ -853,6 +942,8 @@ int main(void)
 		cmocka_unit_test(test_user_eviction),
 		cmocka_unit_test(test_user_table_not_full_early),
 		cmocka_unit_test(test_user_table_full_when_all_busy),
+		cmocka_unit_test(test_reload_adopts_state),
+		cmocka_unit_test(test_reload_alloc_failures),
 		cmocka_unit_test(test_short_international_burst_blocks),
 		cmocka_unit_test(test_monitor_does_not_apply),
 		cmocka_unit_test(test_odd_hours),
