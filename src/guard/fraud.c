@@ -230,6 +230,7 @@ void fraud_free(struct fraud *f)
 {
 	if (!f)
 		return;
+	fraud__share_detach(f);
 	dp_rules_free(f->rules);
 	htab_fini(&f->ch);
 	fraud__tab_fini(&f->users);
@@ -292,6 +293,28 @@ unsigned fraud_user_calls(const struct fraud *f, struct str user)
 	return u ? u->k.busy : 0;
 }
 
+bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
+		    uint64_t now, uint64_t *tokenp)
+{
+	const struct sg_conf_fraud_class *c;
+	struct fr_user *u;
+	uint64_t uh;
+
+	if (!f || !f->share || !fraud_zone_checked(f, zone))
+		return false;
+	if (user.len > FRAUD_USER_MAX)
+		user.len = FRAUD_USER_MAX;
+	c = &f->c->classes[class_of(f, user, zone)];
+	if (!c->max_concurrent && !c->calls_per_minute)
+		return false;
+	uh = hash_of(f, user.p, user.len, 'u');
+	u = fraud__user(f, uh, now, true);
+	if (!u)
+		return false;
+	*tokenp = uh;
+	return fraud__share_prefetch(f, u, uh, user);
+}
+
 /* ------------------------------------------------------------ checks */
 
 static void refuse(struct fraud *f, struct guard_verdict *v, const char *rule,
@@ -352,15 +375,17 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
 	const struct sg_conf_fraud_source *ps = &f->c->per_source;
 	const struct fr_cty *ct;
+	uint32_t cpm, up = u->k.busy + fraud__share_others(f, u, now, &cpm);
 
-	if (c->max_concurrent && u->k.busy >= c->max_concurrent) {
-		snprintf(f->why, sizeof(f->why), "%u calls up, class %s "
-			 "allows %lld", u->k.busy, c->name,
+	if (c->max_concurrent && up >= c->max_concurrent) {
+		snprintf(f->why, sizeof(f->why), "%u calls up (%u here), "
+			 "class %s allows %lld", up, u->k.busy, c->name,
 			 (long long)c->max_concurrent);
 		return FRAUD_R_CONCURRENT;
 	}
 	if (over(&u->cps, now, 1000, c->calls_per_second) ||
-	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute)) {
+	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute) ||
+	    (c->calls_per_minute && cpm + 1 > (uint64_t)c->calls_per_minute)) {
 		snprintf(f->why, sizeof(f->why), "call rate over class %s's "
 			 "%lld/s, %lld/min", c->name,
 			 (long long)c->calls_per_second,
@@ -541,6 +566,9 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	if (note->kind == DP_INTERNATIONAL &&
 	    (ct = fraud__cty(f, fraud__cty_hash(f, uh, note->cc), now, true)))
 		win_ctr_add(&ct->hour, now, FR_HOUR_MS, 1);
+	if (f->c->classes[note->cls].max_concurrent ||
+	    f->c->classes[note->cls].calls_per_minute)
+		fraud__share_start(f, u, call);
 	(void)user;
 	return (uint64_t)f->c->classes[note->cls].max_call_duration;
 }
@@ -567,6 +595,7 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	u = fraud__user(f, call->user_h, now, false);
 	if (u)
 		fraud__tab_release(&f->users, &u->k);
+	fraud__share_end(f, u, call);
 	s = call->src_h ? fraud__src(f, call->src_h, now, false) : NULL;
 	if (s)
 		fraud__tab_release(&f->srcs, &s->k);

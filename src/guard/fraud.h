@@ -160,6 +160,33 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 		    struct str caller_tag, uint64_t talk_ms, int status,
 		    uint64_t now_ms, uint64_t wall_ms);
 
+/* ---- Across instances (fraud_share.c, issue 9) ---- */
+
+struct fraud_share;
+struct store;
+struct loop;
+
+/* The user of hash token has a fresh cluster view: process its held
+ * INVITEs now. */
+typedef void fraud_wake_fn(void *arg, uint64_t token);
+
+/* The guard's share object (outlives fraud objects).  0 or -ENOMEM. */
+int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake,
+		    void *arg);
+void fraud_share_free(struct fraud_share *sh);
+/* Count through store s on loop l (NULL: local counts only). */
+void fraud_share_attach(struct fraud_share *sh, struct store *s,
+			struct loop *l);
+/* f is the policy in force (sh's callbacks update it). */
+void fraud_set_share(struct fraud *f, struct fraud_share *sh);
+/*
+ * Before a new call of user from zone is processed: true when its
+ * cluster view is being read (hold the INVITE until wake(*tokenp)),
+ * false to go on now (no store, Redis down, no limit to share).
+ */
+bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
+		    uint64_t now_ms, uint64_t *tokenp);
+
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);
 /* Concurrent calls of a user (tests). */

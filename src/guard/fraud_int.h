@@ -52,6 +52,13 @@ struct fr_user {
 	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
 	uint16_t days;		/* days learned */
 	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
+	/* The cluster's view (fraud_share.c): other instances' calls up,
+	 * calls in the last minute everywhere, when read; reads in
+	 * flight; decrements owed to Redis while it was down. */
+	uint32_t cl_others, cl_cpm;
+	uint64_t cl_at;
+	uint16_t cl_pending;
+	uint16_t cl_owed;
 };
 
 struct fr_src {
@@ -77,6 +84,7 @@ struct fr_call {
 	uint16_t zone;
 	char user[FRAUD_USER_MAX];
 	uint8_t user_len;
+	bool shared;		/* counted in the store: -1 at the end */
 };
 
 struct fr_map {
@@ -104,6 +112,7 @@ struct fraud {
 	struct fr_call *free_calls;
 	struct htab ch;
 	size_t ncalls;
+	struct fraud_share *share;	/* borrowed from the guard; NULL */
 	char why[FRAUD_WHY_MAX];
 };
 
@@ -154,6 +163,19 @@ static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 {
 	return fraud__tab_get(&f->ctys, h, now, create);
 }
+
+/* fraud_share.c: counts across instances (see there). */
+bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
+			   struct str user);
+void fraud__share_start(struct fraud *f, struct fr_user *u,
+			struct fr_call *call);
+void fraud__share_end(struct fraud *f, struct fr_user *u,
+		      const struct fr_call *call);
+/* Other instances' calls up (0 when the view is stale or Redis down);
+ * *cpmp: the cluster's calls in the last minute. */
+uint32_t fraud__share_others(const struct fraud *f, const struct fr_user *u,
+			     uint64_t now, uint32_t *cpmp);
+void fraud__share_detach(struct fraud *f);
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */
 uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);
