@@ -54,11 +54,10 @@ struct fr_user {
 	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
 	/* The cluster's view (fraud_share.c): other instances' calls up,
 	 * calls in the last minute everywhere, when read; reads in
-	 * flight; decrements owed to Redis while it was down. */
+	 * flight. */
 	uint32_t cl_others, cl_cpm;
 	uint64_t cl_at;
 	uint16_t cl_pending;
-	uint16_t cl_owed;
 };
 
 struct fr_src {
@@ -84,7 +83,7 @@ struct fr_call {
 	uint16_t zone;
 	char user[FRAUD_USER_MAX];
 	uint8_t user_len;
-	bool shared;		/* counted in the store: -1 at the end */
+	bool shared;		/* counted in the store (fraud_share.c) */
 };
 
 struct fr_map {

@@ -23,6 +23,13 @@
  *    call per other instance in that window.
  *  - Redis down (store not connected): no hold, each instance enforces
  *    every limit on its own calls (closed per instance, never open).
+ *    Shares belong to a connection (store.h, epochs): when Redis is
+ *    back, the last connection's shares lapse with its heartbeat and
+ *    every call still up is counted again (on_resync), so calls that
+ *    started or ended during the outage, a Redis that lost its data and
+ *    a restarted instance of the same name all converge.  The rate
+ *    windows are not replayed: calls made during an outage are missing
+ *    from the cluster's minute for at most a minute.
  *
  * The share object belongs to the guard and outlives fraud objects (a
  * reload swaps the policy, fraud_adopt): store callbacks find the fraud
@@ -32,6 +39,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
 #include "guard/fraud_int.h"
@@ -78,13 +86,19 @@ void fraud_share_free(struct fraud_share *sh)
 	mem_free(sh);
 }
 
+static void on_resync(void *arg);
+
 void fraud_share_attach(struct fraud_share *sh, struct store *s,
 			struct loop *l)
 {
 	if (!sh)
 		return;
+	if (sh->s && sh->s != s)
+		store_set_count_resync(sh->s, NULL, NULL);
 	sh->s = s;
 	sh->l = l;
+	if (s)
+		store_set_count_resync(s, on_resync, sh);
 }
 
 void fraud_set_share(struct fraud *f, struct fraud_share *sh)
@@ -190,15 +204,6 @@ static int send_op(struct fraud *f, struct fr_user *u, uint64_t uh,
 	return rc;
 }
 
-/* Decrements Redis missed while it was down, sent once it is back. */
-static void pay_owed(struct fraud *f, struct fr_user *u, uint64_t uh,
-		     struct str user)
-{
-	if (u && u->cl_owed &&
-	    send_op(f, NULL, uh, user, false, -(int)u->cl_owed) == 0)
-		u->cl_owed = 0;
-}
-
 bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
 			   struct str user)
 {
@@ -206,7 +211,6 @@ bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
 		return false;
 	if (u->cl_pending)
 		return true;	/* a read in flight: its answer wakes */
-	pay_owed(f, u, uh, user);
 	(void)send_op(f, u, uh, user, false, 0);
 	(void)send_op(f, u, uh, user, true, 0);
 	/* Answered at once (store fallback): nothing to wait for. */
@@ -218,28 +222,54 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 
+	(void)u;
+	if (!f->share || !f->share->s)
+		return;
+	/* Counted in the store from now on: sent now if Redis is there,
+	 * else with every other call at the reconnect (on_resync). */
+	call->shared = true;
 	if (!live(f))
 		return;
-	pay_owed(f, u, call->user_h, user);
-	call->shared = send_op(f, NULL, call->user_h, user, false, 1) == 0;
+	(void)send_op(f, NULL, call->user_h, user, false, 1);
 	(void)send_op(f, NULL, call->user_h, user, true, 1);
 }
 
 void fraud__share_end(struct fraud *f, struct fr_user *u,
 		      const struct fr_call *call)
 {
-	struct str user = str_make(call->user, call->user_len);
+	(void)u;
+	/* Redis away: nothing to take back, the connection's shares lapse
+	 * and the reconnect pushes only the calls still up. */
+	if (!call->shared || !live(f))
+		return;
+	(void)send_op(f, NULL, call->user_h,
+		      str_make(call->user, call->user_len), false, -1);
+}
 
-	if (!call->shared || !f->share || !f->share->s)
+/* Redis is back under a new epoch: every call in progress counts again
+ * (the last epoch's shares lapse with its heartbeat). */
+static void on_resync(void *arg)
+{
+	struct fraud_share *sh = arg;
+	struct fraud *f = sh->f;
+	struct htab_iter it;
+	struct hnode *n;
+	size_t pushed = 0;
+
+	if (!f || !f->ncls)
 		return;
-	if (!live(f)) {
-		/* Owed until Redis is back (lost if the idle user is
-		 * evicted meanwhile: the count's TTL ends it then). */
-		if (u)
-			u->cl_owed++;
-		return;
+	htab_iter_init(&it, &f->ch);
+	while ((n = htab_iter_next(&it)) != NULL) {
+		struct fr_call *c = HTAB_ENTRY(n, struct fr_call, hn);
+
+		if (c->shared &&
+		    send_op(f, NULL, c->user_h, str_make(c->user, c->user_len),
+			    false, 1) == 0)
+			pushed++;
 	}
-	(void)send_op(f, NULL, call->user_h, user, false, -1);
+	if (pushed)
+		log_info("fraud: %zu calls in progress counted in the store "
+			 "again", pushed);
 }
 
 uint32_t fraud__share_others(const struct fraud *f, const struct fr_user *u,
