@@ -8,6 +8,10 @@ the PBX stand-in (sipp UAS) and the callers are on 127.0.0.1.
   A is refused with the configured 403 (A counts B's call), and through
   B too.
 - When the calls end, their slots are free: a new call passes.
+- Instance death: A killed (SIGKILL) with 2 calls up; B admits the
+  user again once A's heartbeat lapsed, not before.
+- Redis stopped: each instance enforces the limit on its own calls;
+  Redis back (empty): both count their calls again, the limit holds.
 
 Ports 38000-38499 only (this file's range); redis on 38400.
 """
@@ -19,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import udp_exchange
+from conftest import Daemon, udp_exchange
 from peers import Sipp as _Sipp
 
 REDIS_BIN = "/usr/bin/redis-server"
@@ -176,4 +180,82 @@ def test_concurrent_limit_holds_across_instances(sipguard, redis):
     c3 = Sipp("uac_rr.xml", ("127.0.0.1", UAC + 2), (B_IP, SG_OUT),
               calls=1, service="02079460005")
     assert c3.wait(30) == 0, c3.errors()[-2000:]
+    uas.stop()
+
+
+def wait_log(d, needle, n=1, timeout=8.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if d.log().count(needle) >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_instance_death_frees_its_calls(sipguard, redis):
+    """A dies with 2 calls of the user up (SIGKILL: no goodbye to
+    Redis); B refuses the user's next call while A's heartbeat lives,
+    and admits it once that lapsed (3 s): A's share counts no more."""
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-fa-")
+    a = Daemon(config(A_IP, "fa"), tmp.name)
+    try:
+        assert a.wait_log("listening") and a.wait_log("connected"), a.log()
+        b = sipguard(config(B_IP, "fb"))
+        assert b.wait_log("connected")
+        uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+        time.sleep(0.3)
+        assert ask(A_IP, "02079460010") == "SIP/2.0 100 Trying"
+        assert ask(A_IP, "02079460011") == "SIP/2.0 100 Trying"
+        time.sleep(0.3)
+        assert ask(B_IP, "02079460012") == \
+            "SIP/2.0 403 Forbidden - toll fraud policy"
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(timeout=10)
+        t0 = time.time()
+        got = None
+        while time.time() - t0 < 8:
+            got = ask(B_IP, "02079460013")
+            if got == "SIP/2.0 100 Trying":
+                break
+            time.sleep(0.5)
+        assert got == "SIP/2.0 100 Trying", got
+        # Not before A's heartbeat (3 x 500 ms, at least 3 s) lapsed.
+        assert time.time() - t0 > 1.5
+        uas.stop()
+    finally:
+        if a.proc.poll() is None:
+            a.proc.send_signal(signal.SIGKILL)
+            a.proc.wait(timeout=10)
+        a.logf.close()
+        tmp.cleanup()
+
+
+def test_redis_down_local_limits_then_converge(sipguard, redis):
+    """Redis stops: each instance enforces the limit on its own calls
+    (closed per instance, not open).  Redis comes back empty: both push
+    their calls in progress again and the cluster limit holds again."""
+    a = sipguard(config(A_IP, "fa"))
+    b = sipguard(config(B_IP, "fb"))
+    assert a.wait_log("connected") and b.wait_log("connected")
+    uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+    time.sleep(0.3)
+    redis.stop()
+    assert wait_log(a, "unreachable") and wait_log(b, "unreachable")
+    # A alone: 2 calls, the third refused.
+    assert ask(A_IP, "02079460020") == "SIP/2.0 100 Trying"
+    assert ask(A_IP, "02079460021") == "SIP/2.0 100 Trying"
+    time.sleep(0.2)
+    assert ask(A_IP, "02079460022") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    # B alone knows only its own calls.
+    assert ask(B_IP, "02079460023") == "SIP/2.0 100 Trying"
+    redis.start()
+    assert wait_log(a, "is back") and wait_log(b, "is back")
+    assert wait_log(a, "calls in progress counted in the store again")
+    time.sleep(0.5)
+    # 3 calls up in the cluster: both refuse.
+    assert ask(B_IP, "02079460024") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    assert ask(A_IP, "02079460025") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
     uas.stop()
