@@ -159,6 +159,8 @@ static int daemon_store_start(struct daemon *d)
 			    d->loop);
 	if (rc)
 		return rc;
+	/* Toll-fraud limits counted across instances (fraud_share.c). */
+	guard_fraud_share(proxy_guard(d->proxy), d->store, d->loop);
 	if (sc.backend == STORE_REDIS)
 		log_info("store: redis at %s, instance %s", sc.address,
 			 store_instance(d->store));
@@ -255,6 +257,8 @@ void daemon_free(struct daemon *d)
 	http_free(d->http);
 	ctl_free(d->ctl);
 	guard_sync_free(d->sync);
+	if (d->proxy)
+		guard_fraud_share(proxy_guard(d->proxy), NULL, NULL);
 	store_free(d->store);
 	proxy_free(d->proxy);
 	loop_free(d->loop);

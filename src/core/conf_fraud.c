@@ -18,7 +18,9 @@
 
 #include "core/conf.h"
 
-#define RL 0	/* the guard does not rebuild its fraud policy on reload yet: restart */
+/* Every fraud option is applied on reload: guard_reconf() builds the new
+ * policy and carries the counters over (fraud_adopt()). */
+#define RL CONF_RELOAD
 
 static const struct conf_enum dial_actions[] = {
 	{ "allow", CONF_DIAL_ALLOW },

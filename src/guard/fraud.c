@@ -34,68 +34,6 @@ const char *const *fraud_rule_names(size_t *np)
 
 /* ------------------------------------------------------------- tables */
 
-static size_t pow2_sets(int64_t entries)
-{
-	size_t sets = 1;
-
-	while (sets * FR_WAYS < (size_t)entries)
-		sets <<= 1;
-	return sets;
-}
-
-/*
- * The entry for hash h in a 4-way table (base, stride, mask of sets),
- * with two choices: h may live in either of two sets picked by two
- * parts of h, so one crowded set does not refuse a key while the table
- * has room (with one set per key, 16 busy users in 16 sets of 4 found a
- * full set once in ~15 tries).  Found, or (create) a free way, or the
- * least recently seen idle one, reset to zero.  NULL when absent (or
- * every way of both sets is busy).  now 0 is a peek that leaves the
- * entry's age alone.
- */
-static struct fr_slot *way(char *base, size_t stride, size_t set, unsigned w)
-{
-	return (struct fr_slot *)(base + (set * FR_WAYS + w) * stride);
-}
-
-static bool better_victim(const struct fr_slot *s, const struct fr_slot *v)
-{
-	if (!v)
-		return !s->h || !s->busy;
-	if (!v->h)
-		return false;	/* a free way is never beaten */
-	return !s->h || (!s->busy && s->seen < v->seen);
-}
-
-void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
-		      uint64_t now, bool create)
-{
-	size_t set[2] = { (h >> 8) & mask, (h >> 40) & mask };
-	struct fr_slot *victim = NULL, *s;
-	unsigned c, w;
-
-	for (c = 0; c < 2; c++) {
-		for (w = 0; w < FR_WAYS; w++) {
-			s = way(base, stride, set[c], w);
-			if (s->h == h) {
-				if (now)	/* 0: a peek */
-					s->seen = now;
-				return s;
-			}
-			if (create && better_victim(s, victim))
-				victim = s;
-		}
-		if (set[1] == set[0])
-			break;
-	}
-	if (!victim)
-		return NULL;
-	memset(victim, 0, stride);
-	victim->h = h;
-	victim->seen = now;
-	return victim;
-}
-
 static uint64_t hash_of(const struct fraud *f, const void *p, size_t n,
 			uint8_t tag)
 {
@@ -181,20 +119,20 @@ static int build_maps(struct fraud *f, const char *const *zone_names,
 	return 0;
 }
 
+/* Users and sources: max_users entries each; (user, country) counters
+ * twice that (a user calls a few countries). */
 static int alloc_tables(struct fraud *f)
 {
-	size_t us = pow2_sets(f->c->max_users);
+	size_t nu = (size_t)f->c->max_users;
 	size_t i, nc = (size_t)f->c->max_calls;
 	int rc;
 
-	f->users_mask = us - 1;
-	f->srcs_mask = us - 1;
-	f->ctys_mask = us * 2 - 1;
-	f->users = mem_zalloc(us * FR_WAYS * sizeof(*f->users));
-	f->srcs = mem_zalloc(us * FR_WAYS * sizeof(*f->srcs));
-	f->ctys = mem_zalloc(us * 2 * FR_WAYS * sizeof(*f->ctys));
+	if ((rc = fraud__tab_init(&f->users, nu, sizeof(struct fr_user))) ||
+	    (rc = fraud__tab_init(&f->srcs, nu, sizeof(struct fr_src))) ||
+	    (rc = fraud__tab_init(&f->ctys, nu * 2, sizeof(struct fr_cty))))
+		return rc;
 	f->calls = mem_zalloc(nc * sizeof(*f->calls));
-	if (!f->users || !f->srcs || !f->ctys || !f->calls)
+	if (!f->calls)
 		return -ENOMEM;
 	rc = htab_init(&f->ch, nc);
 	if (rc)
@@ -292,14 +230,20 @@ void fraud_free(struct fraud *f)
 {
 	if (!f)
 		return;
+	fraud__share_detach(f);
 	dp_rules_free(f->rules);
 	htab_fini(&f->ch);
-	mem_free(f->users);
-	mem_free(f->srcs);
-	mem_free(f->ctys);
+	fraud__tab_fini(&f->users);
+	fraud__tab_fini(&f->srcs);
+	fraud__tab_fini(&f->ctys);
 	mem_free(f->calls);
 	mem_free(f->c);
 	mem_free(f);
+}
+
+void fraud__set_key(struct fraud *f, const uint8_t key[SIPHASH_KEY_LEN])
+{
+	memcpy(f->key, key, SIPHASH_KEY_LEN);
 }
 
 bool fraud_zone_checked(const struct fraud *f, unsigned zone)
@@ -345,9 +289,30 @@ unsigned fraud_user_calls(const struct fraud *f, struct str user)
 
 	if (!f || !f->ncls)
 		return 0;
-	u = fraud__slot_get(f->users, sizeof(*f->users), f->users_mask,
-			    hash_of(f, user.p, user.len, 'u'), 0, false);
+	u = fraud__tab_peek(&f->users, hash_of(f, user.p, user.len, 'u'));
 	return u ? u->k.busy : 0;
+}
+
+bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
+		    uint64_t now, uint64_t *tokenp)
+{
+	const struct sg_conf_fraud_class *c;
+	struct fr_user *u;
+	uint64_t uh;
+
+	if (!f || !f->share || !fraud_zone_checked(f, zone))
+		return false;
+	if (user.len > FRAUD_USER_MAX)
+		user.len = FRAUD_USER_MAX;
+	c = &f->c->classes[class_of(f, user, zone)];
+	if (!c->max_concurrent && !c->calls_per_minute)
+		return false;
+	uh = hash_of(f, user.p, user.len, 'u');
+	u = fraud__user(f, uh, now, true);
+	if (!u)
+		return false;
+	*tokenp = uh;
+	return fraud__share_prefetch(f, u, uh, user);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -410,15 +375,17 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
 	const struct sg_conf_fraud_source *ps = &f->c->per_source;
 	const struct fr_cty *ct;
+	uint32_t cpm, up = u->k.busy + fraud__share_others(f, u, now, &cpm);
 
-	if (c->max_concurrent && u->k.busy >= c->max_concurrent) {
-		snprintf(f->why, sizeof(f->why), "%u calls up, class %s "
-			 "allows %lld", u->k.busy, c->name,
+	if (c->max_concurrent && up >= c->max_concurrent) {
+		snprintf(f->why, sizeof(f->why), "%u calls up (%u here), "
+			 "class %s allows %lld", up, u->k.busy, c->name,
 			 (long long)c->max_concurrent);
 		return FRAUD_R_CONCURRENT;
 	}
 	if (over(&u->cps, now, 1000, c->calls_per_second) ||
-	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute)) {
+	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute) ||
+	    (c->calls_per_minute && cpm + 1 > (uint64_t)c->calls_per_minute)) {
 		snprintf(f->why, sizeof(f->why), "call rate over class %s's "
 			 "%lld/s, %lld/min", c->name,
 			 (long long)c->calls_per_second,
@@ -523,7 +490,7 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 	uh = hash_of(f, user.p, user.len, 'u');
 	u = fraud__user(f, uh, now, true);
 	if (!u) {
-		/* Every way holds a user with calls up: an attacker
+		/* Every entry holds a user with calls up: an attacker
 		 * rotating names cannot evict them; refuse instead. */
 		snprintf(f->why, sizeof(f->why), "user table full");
 		refuse(f, v, FRAUD_R_TABLE, 503);
@@ -559,7 +526,8 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	struct fr_src *s;
 	struct fr_cty *ct;
 
-	if (!f || !f->ncls || !note->active || !f->free_calls)
+	if (!f || !f->ncls || !note->active || !f->free_calls ||
+	    note->cls >= f->ncls)
 		return 0;
 	ch = call_hash(f, call_id, caller_tag);
 	if (htab_find(&f->ch, ch, call_eq, NULL))
@@ -582,7 +550,7 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	htab_insert(&f->ch, &call->hn, ch);
 	f->ncalls++;
 	if (u) {
-		u->k.busy++;
+		fraud__tab_hold(&f->users, &u->k);
 		win_ctr_add(&u->cps, now, 1000, 1);
 		win_ctr_add(&u->cpm, now, FR_MIN_MS, 1);
 		if (u->throttled_until > now)
@@ -591,13 +559,16 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	}
 	if (s) {
 		call->src_h = s->k.h;
-		s->k.busy++;
+		fraud__tab_hold(&f->srcs, &s->k);
 		win_ctr_add(&s->cps, now, 1000, 1);
 		win_ctr_add(&s->cpm, now, FR_MIN_MS, 1);
 	}
 	if (note->kind == DP_INTERNATIONAL &&
 	    (ct = fraud__cty(f, fraud__cty_hash(f, uh, note->cc), now, true)))
 		win_ctr_add(&ct->hour, now, FR_HOUR_MS, 1);
+	if (f->c->classes[note->cls].max_concurrent ||
+	    f->c->classes[note->cls].calls_per_minute)
+		fraud__share_start(f, u, call);
 	(void)user;
 	return (uint64_t)f->c->classes[note->cls].max_call_duration;
 }
@@ -622,11 +593,12 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	htab_remove(&f->ch, n);
 	f->ncalls--;
 	u = fraud__user(f, call->user_h, now, false);
-	if (u && u->k.busy)
-		u->k.busy--;
+	if (u)
+		fraud__tab_release(&f->users, &u->k);
+	fraud__share_end(f, u, call);
 	s = call->src_h ? fraud__src(f, call->src_h, now, false) : NULL;
-	if (s && s->k.busy)
-		s->k.busy--;
+	if (s)
+		fraud__tab_release(&f->srcs, &s->k);
 	sc = &f->c->anomaly.short_calls;
 	if (status == 401 || status == 407)
 		fraud__refund(f, u, s, call);

@@ -16,9 +16,10 @@
  * dialog pool full) never holds a concurrent-call slot.
  *
  * Memory is fixed at fraud_new(): users, sources and (user, country)
- * counters live in 4-way set-associative tables keyed by SipHash under a
- * random key (least recently seen idle entry evicted), calls in a pool
- * of max_calls.  Time is a parameter: monotonic ms for windows, blocks
+ * counters live in chained hash tables over fixed pools (fraud_tab.c),
+ * keyed by SipHash under a random key; the least recently seen idle
+ * entry is evicted, an entry with calls up never; calls in a pool of
+ * max_calls.  Time is a parameter: monotonic ms for windows, blocks
  * and throttles; wall-clock ms (plus the configured UTC offset) for
  * hours of the day and day boundaries.
  *
@@ -112,6 +113,15 @@ int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
 	      size_t errsz);
 void fraud_free(struct fraud *f);
 
+/*
+ * Reload (fraud_reload.c): nf, fresh from fraud_new() with the new
+ * configuration, takes over the state of old (users, sources, countries,
+ * calls in progress, hash key); old is left as it was, for the caller
+ * to free once the swap is certain.  Tables too small for what is busy
+ * are grown.  0 or -ENOMEM (nf then unusable: free it, keep old).
+ */
+int fraud_adopt(struct fraud *nf, const struct fraud *old);
+
 /* The rule names this module can report, for the registry. */
 const char *const *fraud_rule_names(size_t *np);
 
@@ -149,6 +159,33 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 void fraud_call_end(struct fraud *f, struct str call_id,
 		    struct str caller_tag, uint64_t talk_ms, int status,
 		    uint64_t now_ms, uint64_t wall_ms);
+
+/* ---- Across instances (fraud_share.c, issue 9) ---- */
+
+struct fraud_share;
+struct store;
+struct loop;
+
+/* The user of hash token has a fresh cluster view: process its held
+ * INVITEs now. */
+typedef void fraud_wake_fn(void *arg, uint64_t token);
+
+/* The guard's share object (outlives fraud objects).  0 or -ENOMEM. */
+int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake,
+		    void *arg);
+void fraud_share_free(struct fraud_share *sh);
+/* Count through store s on loop l (NULL: local counts only). */
+void fraud_share_attach(struct fraud_share *sh, struct store *s,
+			struct loop *l);
+/* f is the policy in force (sh's callbacks update it). */
+void fraud_set_share(struct fraud *f, struct fraud_share *sh);
+/*
+ * Before a new call of user from zone is processed: true when its
+ * cluster view is being read (hold the INVITE until wake(*tokenp)),
+ * false to go on now (no store, Redis down, no limit to share).
+ */
+bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
+		    uint64_t now_ms, uint64_t *tokenp);
 
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);

@@ -13,7 +13,6 @@
 #include "guard/window.h"
 
 enum {
-	FR_WAYS = 4,			/* set-associative tables */
 	FR_HOUR_MS = 3600 * 1000,
 	FR_DAY_MS = 24 * FR_HOUR_MS,
 	FR_MIN_MS = 60 * 1000,
@@ -22,11 +21,23 @@ enum {
 	FR_MAX_GAP_DAYS = 60,		/* idle days folded into the mean */
 };
 
-/* First member of every table entry. */
+/* First member of every table entry (fraud_tab.c). */
 struct fr_slot {
-	uint64_t h;		/* 0: free */
+	struct hnode hn;	/* in the table's index while in use */
+	struct fr_slot *prev, *next;	/* idle LRU list; next: free list */
+	uint64_t h;		/* the key's hash; 0: free */
 	uint64_t seen;		/* last use, monotonic ms */
 	uint32_t busy;		/* calls up: not evicted while > 0 */
+};
+
+/* A chained hash table over a pool of n entries of `stride` bytes. */
+struct fr_tab {
+	struct htab ix;
+	char *mem;
+	size_t n, stride, used;
+	struct fr_slot *free;
+	struct fr_slot lru;	/* sentinel: next = most recently used */
+	uint64_t evicted;
 };
 
 struct fr_user {
@@ -41,6 +52,12 @@ struct fr_user {
 	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
 	uint16_t days;		/* days learned */
 	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
+	/* The cluster's view (fraud_share.c): other instances' calls up,
+	 * calls in the last minute everywhere, when read; reads in
+	 * flight. */
+	uint32_t cl_others, cl_cpm;
+	uint64_t cl_at;
+	uint16_t cl_pending;
 };
 
 struct fr_src {
@@ -66,6 +83,7 @@ struct fr_call {
 	uint16_t zone;
 	char user[FRAUD_USER_MAX];
 	uint8_t user_len;
+	bool shared;		/* counted in the store (fraud_share.c) */
 };
 
 struct fr_map {
@@ -88,22 +106,40 @@ struct fraud {
 	void *alert_arg;
 	uint8_t key[SIPHASH_KEY_LEN];
 
-	struct fr_user *users;
-	size_t users_mask;		/* sets - 1 */
-	struct fr_src *srcs;
-	size_t srcs_mask;
-	struct fr_cty *ctys;
-	size_t ctys_mask;
+	struct fr_tab users, srcs, ctys;
 	struct fr_call *calls;
 	struct fr_call *free_calls;
 	struct htab ch;
 	size_t ncalls;
+	struct fraud_share *share;	/* borrowed from the guard; NULL */
 	char why[FRAUD_WHY_MAX];
 };
 
-/* fraud.c: a 4-way set-associative table entry (see there). */
-void *fraud__slot_get(void *base, size_t stride, size_t mask, uint64_t h,
-		      uint64_t now, bool create);
+/* fraud.c: replace the SipHash key (tests: reproducible placements).
+ * Only on a fresh object, before any call. */
+void fraud__set_key(struct fraud *f, const uint8_t key[SIPHASH_KEY_LEN]);
+
+/* fraud_tab.c: n entries of stride bytes (a record whose first member
+ * is a struct fr_slot).  0, -EINVAL or -ENOMEM. */
+int fraud__tab_init(struct fr_tab *t, size_t n, size_t stride);
+void fraud__tab_fini(struct fr_tab *t);
+/* The entry of hash h: found (marked used at now; 0 is a peek), or with
+ * create a zeroed one taking a free or the least recently used idle
+ * entry.  NULL: absent, or no room (every entry has calls up). */
+void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now,
+		     bool create);
+/* The entry of h, or NULL; nothing changes. */
+const void *fraud__tab_peek(const struct fr_tab *t, uint64_t h);
+/* A call of the entry starts / ends: busy entries are never evicted. */
+void fraud__tab_hold(struct fr_tab *t, struct fr_slot *s);
+void fraud__tab_release(struct fr_tab *t, struct fr_slot *s);
+/* Entries with calls up (O(n): reload and tests). */
+size_t fraud__tab_busy(const struct fr_tab *t);
+/* Copy every entry of `from` into `to` (reload): busy ones first, then
+ * idle ones, most recent kept when `to` is smaller.  Returns how many
+ * busy entries found no room (0 when `to` holds fraud__tab_busy()). */
+size_t fraud__tab_move(struct fr_tab *to, const struct fr_tab *from);
+
 uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 			 const char *cc);
 
@@ -112,23 +148,33 @@ uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 static inline struct fr_user *fraud__user(struct fraud *f, uint64_t h,
 					  uint64_t now, bool create)
 {
-	return fraud__slot_get(f->users, sizeof(*f->users), f->users_mask, h,
-			       now, create);
+	return fraud__tab_get(&f->users, h, now, create);
 }
 
 static inline struct fr_src *fraud__src(struct fraud *f, uint64_t h,
 					uint64_t now, bool create)
 {
-	return fraud__slot_get(f->srcs, sizeof(*f->srcs), f->srcs_mask, h, now,
-			       create);
+	return fraud__tab_get(&f->srcs, h, now, create);
 }
 
 static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 					uint64_t now, bool create)
 {
-	return fraud__slot_get(f->ctys, sizeof(*f->ctys), f->ctys_mask, h, now,
-			       create);
+	return fraud__tab_get(&f->ctys, h, now, create);
 }
+
+/* fraud_share.c: counts across instances (see there). */
+bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
+			   struct str user);
+void fraud__share_start(struct fraud *f, struct fr_user *u,
+			struct fr_call *call);
+void fraud__share_end(struct fraud *f, struct fr_user *u,
+		      const struct fr_call *call);
+/* Other instances' calls up (0 when the view is stale or Redis down);
+ * *cpmp: the cluster's calls in the last minute. */
+uint32_t fraud__share_others(const struct fraud *f, const struct fr_user *u,
+			     uint64_t now, uint32_t *cpmp);
+void fraud__share_detach(struct fraud *f);
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */
 uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);

@@ -38,7 +38,12 @@ struct guard {
 	struct gate_conf gate_conf;
 	struct inspect_conf inspect_conf;
 	struct fraud *fraud;		/* toll fraud; NULL: off */
+	struct fraud_share *share;	/* its counts across instances */
+	guard_wake_fn *wake;		/* the proxy's: held INVITEs */
+	void *wake_arg;
 };
+
+static void fraud_woke(void *arg, uint64_t token);
 
 /* Every rule a module can name, registered up front so that the
  * registry lists them (and monitor mode can be set) before they fire. */
@@ -341,12 +346,16 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		for (i = 0; i < nf; i++)
 			(void)rules_register(g->rules, fr[i], false);
 	}
+	rc = fraud_share_new(&g->share, fraud_woke, g);
+	if (rc)
+		goto fail;
 	if (c->fraud) {
 		rc = fraud_new(&g->fraud, c->fraud, c->zone_name,
 			       c->zone_trusted, g->nzones, fraud_alerted, g,
 			       err, errsz);
 		if (rc)
 			goto fail;
+		fraud_set_share(g->fraud, g->share);
 	}
 	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
 		       &g->im_zones, err, errsz);
@@ -394,6 +403,7 @@ void guard_free(struct guard *g)
 	if (!g)
 		return;
 	fraud_free(g->fraud);
+	fraud_share_free(g->share);
 	auth_free(g->auth);
 	im_free(g->im);
 	presence_free(g->pres);
@@ -621,6 +631,42 @@ int guard_apply_answer(struct guard *g, struct sip_bld *b,
 	if (!g->auth)
 		return -EINVAL;
 	return auth_pt_apply(g->auth, b, resp, v);
+}
+
+/* ------------------------------ toll-fraud counts across instances */
+
+static void fraud_woke(void *arg, uint64_t token)
+{
+	struct guard *g = arg;
+
+	if (g->wake)
+		g->wake(g->wake_arg, token);
+}
+
+void guard_fraud_share(struct guard *g, struct store *s, struct loop *l)
+{
+	if (g)
+		fraud_share_attach(g->share, s, l);
+}
+
+void guard_set_fraud_wake(struct guard *g, guard_wake_fn *fn, void *arg)
+{
+	g->wake = fn;
+	g->wake_arg = arg;
+}
+
+bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
+			  const struct sip_peer *from, uint64_t now_ms,
+			  uint64_t *tokenp)
+{
+	if (!g->fraud || m->mid != SIP_METHOD_INVITE || m->to.tag.len ||
+	    !fraud_zone_checked(g->fraud, from->zone))
+		return false;
+	/* Local authentication challenges first: no view needed yet. */
+	if (g->auth_mode == AUTH_LOCAL && !auth_cred_hdr(g->auth, m))
+		return false;
+	return fraud_prefetch(g->fraud, caller_user(g, m), from->zone,
+			      now_ms, tokenp);
 }
 
 uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
@@ -897,12 +943,19 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 	struct creds *creds = NULL;
 	struct im *nim = NULL;
 	struct presence *npres = NULL;
+	struct fraud *nfr = NULL;
 	uint32_t imz = 0, prz = 0;
 	unsigned i;
 	int rc;
 
 	if (!g || !c)
 		return -EINVAL;
+	/* Toll fraud: the new policy, with the running counters. */
+	if (c->fraud &&
+	    ((rc = fraud_new(&nfr, c->fraud, c->zone_name, c->zone_trusted,
+			     g->nzones, fraud_alerted, g, err, errsz)) != 0 ||
+	     (rc = fraud_adopt(nfr, g->fraud)) != 0))
+		goto out;
 	if ((flags & GUARD_RECONF_MONITOR) &&
 	    (rc = monitor_names_ok(g, c, err, errsz)) != 0)
 		return rc;
@@ -939,6 +992,9 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 		g->im_zones = imz;
 		g->pres_zones = prz;
 	}
+	fraud_free(g->fraud);
+	g->fraud = nfr;
+	fraud_set_share(nfr, g->share);
 	return 0;
 undo_inspect:
 	(void)inspect_reconf(g->in, &g->inspect_conf, NULL, 0);
@@ -947,5 +1003,6 @@ undo_gate:
 out:
 	im_free(nim);
 	presence_free(npres);
+	fraud_free(nfr);
 	return rc;
 }

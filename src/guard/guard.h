@@ -101,7 +101,8 @@ enum guard_reconf_flag {
 
 /*
  * Reload: apply c to the running guard, keeping its state (bans, rate
- * windows, nonces, failure counters).  Monitor flags are set from c only
+ * windows, nonces, failure counters).  The toll-fraud policy is rebuilt
+ * from c->fraud and takes over the running fraud state (fraud_adopt).  Monitor flags are set from c only
  * with GUARD_RECONF_MONITOR (so that a reload leaves flags set with
  * sipguardctl alone unless the file changed them).  Zone names are taken
  * from c (they point into the new configuration).  Everything that can
@@ -219,6 +220,26 @@ int guard_ban(struct guard *g, const struct guard_src *src,
 int guard_unban(struct guard *g, const struct guard_src *src,
 		uint64_t now_ms, uint64_t wall_ms);
 struct gate *guard_gate_obj(struct guard *g);
+
+/* ------------------- toll-fraud limits across instances (issue 9) */
+
+struct loop;
+/* Held INVITEs of the user `token` may be processed now. */
+typedef void guard_wake_fn(void *arg, uint64_t token);
+
+/* Count the toll-fraud limits through store s on loop l, so that they
+ * hold across instances (fraud_share.c); NULL: this instance only.  The
+ * daemon detaches before it frees the store. */
+void guard_fraud_share(struct guard *g, struct store *s, struct loop *l);
+void guard_set_fraud_wake(struct guard *g, guard_wake_fn *fn, void *arg);
+/*
+ * A new call (m, an initial INVITE, not processed yet): true when the
+ * guard reads its caller's cluster-wide counts first; the proxy then
+ * holds m until wake(token) and processes it as if just received.
+ */
+bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
+			  const struct sip_peer *from, uint64_t now_ms,
+			  uint64_t *tokenp);
 
 /* ------------------------------------- shared bans (bansync.c, issue 9) */
 

@@ -9,3 +9,4 @@ GUARD_SRCS += src/guard/dialplan.c src/guard/fraud.c src/guard/fraud_learn.c
 GUARD_SRCS += src/guard/keytab.c src/guard/im.c src/guard/im_text.c src/guard/presence.c src/guard/pidf.c
 GUARD_SRCS += src/guard/dlgpolicy.c
 GUARD_SRCS += src/guard/bansync.c
+GUARD_SRCS += src/guard/fraud_tab.c src/guard/fraud_reload.c src/guard/fraud_share.c

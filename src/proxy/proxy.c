@@ -511,6 +511,9 @@ static int setup_layers(struct proxy *p)
 			return err;
 		}
 		tp_set_gate(p->tp, on_gate, p);
+		err = proxy__holds_new(p);
+		if (err)
+			return err;
 	}
 	if (c->log.call_records_file[0]) {
 		err = cdr_open(&p->cdr, c->log.call_records_file);
@@ -578,6 +581,7 @@ void proxy_free(struct proxy *p)
 	tmr_cancel(&p->tick);
 	/* Transactions first (freed without callbacks), then the fwd
 	 * contexts their user pointers referred to. */
+	proxy__holds_free(p);
 	sip_txl_free(p->txl);
 	proxy__fwd_free_all(p);
 	sip_dlgs_free(p->dlgs);

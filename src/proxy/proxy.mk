@@ -16,3 +16,4 @@ PROXY_SRCS += src/proxy/reload.c
 PROXY_SRCS += src/proxy/pmetrics.c
 PROXY_SRCS += src/proxy/phep.c
 PROXY_SRCS += src/proxy/pcalls.c
+PROXY_SRCS += src/proxy/fraudhold.c

@@ -144,7 +144,15 @@ struct proxy {
 	struct proxy_metrics met;	/* pmetrics.c */
 	struct hep *hep;		/* phep.c: HEP export, NULL = off */
 	bool draining;			/* pcalls.c: sipguardctl drain */
+	struct proxy_holds *holds;	/* fraudhold.c */
 };
+
+/* fraudhold.c: INVITEs held while the guard reads cluster-wide toll-fraud
+ * counts.  hold: true when m was taken (process nothing now). */
+int proxy__holds_new(struct proxy *p);
+void proxy__holds_free(struct proxy *p);
+bool proxy__hold(struct proxy *p, const struct sip_msg *m,
+		 const struct sip_peer *from);
 
 /* phep.c: HEP export (ops.hep_*).  open: after the event log is open,
  * before the guard takes it; msg: a copy of what was received from or

@@ -8,7 +8,8 @@
  *    flags (when the file changed them), credentials (re-read in local
  *    mode) - guard_reconf() keeps bans, windows, nonces and counters;
  *    IM and presence policies (guard.im, guard.presence) are rebuilt when
- *    they changed (their own rate windows restart);
+ *    they changed (their own rate windows restart); the toll-fraud policy
+ *    (fraud.*) is rebuilt and takes over the running counters and calls;
  *  - call-state and registration policy (guard.dialog, .registration);
  *  - routes: backends and trunk of each zone (probes restarted);
  *  - sip.user_agent and everything else read through p->conf.

@@ -555,6 +555,10 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	bool in_dialog;
 	int rc, status;
 
+	/* A new call whose caller's cluster-wide counts are being read
+	 * waits for them (fraudhold.c). */
+	if (proxy__hold(p, m, from))
+		return;
 	p->st.rx_requests++;
 	rc = sip_stx_receive(p->txl, m, from, &stx);
 	if (rc == SIP_STX_ABSORBED || rc == SIP_STX_ACK_ABSORBED) {

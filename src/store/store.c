@@ -28,6 +28,8 @@ struct store {
 	struct store_mem *mem;
 	struct store_redis *redis; /* NULL: memory backend */
 	struct store_events ev;
+	void (*count_resync)(void *arg);
+	void *count_arg;
 	struct store_stats st;
 	bool freeing;
 };
@@ -150,6 +152,21 @@ void store_set_events(struct store *s, const struct store_events *ev)
 {
 	if (s && ev)
 		s->ev = *ev;
+}
+
+void store_set_count_resync(struct store *s, void (*fn)(void *arg),
+			    void *arg)
+{
+	if (!s)
+		return;
+	s->count_resync = fn;
+	s->count_arg = arg;
+}
+
+void store__count_resync(struct store *s)
+{
+	if (s->count_resync)
+		s->count_resync(s->count_arg);
 }
 
 const char *store_instance(const struct store *s)

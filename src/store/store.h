@@ -154,10 +154,22 @@ typedef void store_count_fn(void *arg, int rc, int64_t value);
  * slots back (never below 0).  Each instance's share is kept apart and
  * counts only while that instance is alive (heartbeat key refreshed every
  * second, lapsing after 3 * timeout): a dead instance's calls stop
- * counting by themselves.  The whole counter also expires ttl_ms after
+ * counting by themselves.  Shares are per connection (epoch, see
+ * store_set_count_resync()): a delta sent while Redis is away changes
+ * only the local view.  The whole counter also expires ttl_ms after
  * its last change (a leak can never lock a user out forever).
  * cb may be NULL.  Returns 0 or -EINVAL.
  */
+/*
+ * Counter shares belong to one connection to Redis (an epoch): after a
+ * reconnect the previous epoch's shares stop counting within the
+ * heartbeat's lapse, and fn(arg) is called to add every count still in
+ * progress again (store_count_add with delta > 0).  One owner (the toll
+ * fraud limits); NULL removes it.
+ */
+void store_set_count_resync(struct store *s, void (*fn)(void *arg),
+			    void *arg);
+
 int store_count_add(struct store *s, struct str key, int64_t delta,
 		    int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
 		    void *arg);

@@ -64,6 +64,9 @@ int store__redis_rate(struct store_redis *r, struct str key,
 /* --- store.c: what the Redis backend calls back. --- */
 
 const struct store_events *store__events(const struct store *s);
+/* Redis is ready under a new epoch: the counter owner pushes its counts
+ * in progress again (store_set_count_resync). */
+void store__count_resync(struct store *s);
 struct store_stats *store__stats(struct store *s);
 
 /* --- store_loop.c: hiredis' event hooks on our loop. --- */

@@ -7,9 +7,10 @@
  * under key_prefix P:
  *   P bans          hash: ban key -> record (store_codec.c)
  *   P bans          channel: "B|U ORIGIN KEY [RECORD]" messages
- *   P cnt:KEY       hash: instance -> its share of a concurrent count
+ *   P cnt:KEY       hash: INSTANCE@EPOCH -> its share of a concurrent count
  *   P rate:KEY:N    the N-th fixed window of a sliding-window rate
  *   P inst:NAME     this instance's heartbeat (SET ... PX)
+ *   P inst:NAME@EPOCH  the same for this connection's counter shares
  *
  * States: DOWN (retry timer armed, backoff doubling from 100 ms to
  * reconnect_max), CONNECTING (both contexts created, AUTH and SUBSCRIBE
@@ -24,6 +25,14 @@
  * A heartbeat (which is also the liveness probe) runs every second; a
  * probe unanswered for timeout ms counts as a failure (Redis stopped or
  * the network dropped, with no RST to tell us).
+ *
+ * Counter shares are owned by a connection, not by the instance: each
+ * READY starts a new epoch (INSTANCE@EPOCH, random start), whose own
+ * heartbeat key makes its shares count.  The shares of a lost
+ * connection (changes Redis missed while it was down, a Redis that lost
+ * its data, a restarted instance of the same name) stop counting when
+ * that epoch's key lapses, and the owner pushes its counts in progress
+ * again under the new epoch (store__count_resync).
  */
 #include "store/store_int.h"
 
@@ -31,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -60,6 +70,8 @@ struct store_redis {
 	char instance[STORE_INSTANCE_MAX];
 	char k_bans[STORE_PREFIX_MAX + 8];
 	char k_inst[STORE_PREFIX_MAX + 8];
+	char share_id[STORE_INSTANCE_MAX + 12]; /* INSTANCE@EPOCH */
+	uint32_t epoch;
 	uint32_t queue_max;
 	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
 	redisAsyncContext *cmd, *sub;
@@ -262,12 +274,16 @@ static void maybe_ready(struct store_redis *r)
 	log_info("store: redis at %s %s", where(r, w, sizeof(w)),
 		 r->down_logged ? "is back: resynchronising" : "connected");
 	r->down_logged = false;
+	/* A new epoch: the last connection's counter shares lapse. */
+	snprintf(r->share_id, sizeof(r->share_id), "%s@%08x", r->instance,
+		 ++r->epoch);
 	/* The heartbeat first: our share of the counters counts from now. */
 	if (beat(r) != 0) {
 		fail(r, "cannot send");
 		return;
 	}
 	resync(r);
+	store__count_resync(r->s);
 	tmr_start(loop_timers(r->l), &r->ping, PING_MS, on_ping, r);
 }
 
@@ -593,7 +609,7 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 			      "EVAL %s 1 %s %lld %lld %llu %s %s", count_lua, k,
 			      (long long)delta, (long long)limit,
 			      (unsigned long long)(ttl_ms ? ttl_ms : 1),
-			      r->instance, r->k_inst) != REDIS_OK) {
+			      r->share_id, r->k_inst) != REDIS_OK) {
 		mem_free(op);
 		return -EAGAIN;
 	}
@@ -639,7 +655,7 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
 
 static int beat(struct store_redis *r)
 {
-	char k[sizeof(r->k_inst) + STORE_INSTANCE_MAX];
+	char k[sizeof(r->k_inst) + sizeof(r->share_id)];
 	uint64_t ttl = 3 * r->timeout_ms < 3000 ? 3000 : 3 * r->timeout_ms;
 
 	snprintf(k, sizeof(k), "%s%s", r->k_inst, r->instance);
@@ -649,6 +665,11 @@ static int beat(struct store_redis *r)
 	r->inflight++;
 	r->ping_out = true;
 	r->ping_sent = loop_now(r->l);
+	snprintf(k, sizeof(k), "%s%s", r->k_inst, r->share_id);
+	if (redisAsyncCommand(r->cmd, on_plain, NULL, "SET %s 1 PX %llu", k,
+			      (unsigned long long)ttl) != REDIS_OK)
+		return -EIO;
+	r->inflight++;
 	return 0;
 }
 
@@ -868,6 +889,9 @@ int store__redis_new(struct store_redis **rp, struct store *s,
 	snprintf(r->instance, sizeof(r->instance), "%s", c->instance);
 	snprintf(r->k_bans, sizeof(r->k_bans), "%sbans", r->prefix);
 	snprintf(r->k_inst, sizeof(r->k_inst), "%sinst:", r->prefix);
+	if (getrandom(&r->epoch, sizeof(r->epoch), 0) !=
+	    (ssize_t)sizeof(r->epoch))
+		r->epoch = (uint32_t)wall_now_ms();
 	r->queue_max = c->queue_max ? c->queue_max : 1;
 	r->timeout_ms = c->timeout_ms ? c->timeout_ms : 1000;
 	r->reconnect_max_ms = c->reconnect_max_ms > BACKOFF_MIN_MS

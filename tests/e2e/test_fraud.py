@@ -17,6 +17,7 @@ Ports 30000-30499 only (this file's range).
 """
 import json
 import os
+import signal
 import time
 
 import pytest
@@ -213,6 +214,35 @@ def test_concurrent_limit_and_release(sipguard, tmp_path):
     uac2 = Sipp("uac_rr.xml", (IP, UAC + 1), (IP, SG_OUT), calls=1,
                 service="02079460002")
     assert uac2.wait(30) == 0, uac2.errors()[-2000:]
+    uas.stop()
+
+
+def test_reload_changes_concurrent_limit(sipguard, tmp_path):
+    """fraud.* is reloadable: the limit changes from 1 to 2 by SIGHUP
+    while a call is up; the running call still counts under the new
+    policy (its slot carried over), so the new limit lets exactly one
+    more call through."""
+    tmp = str(tmp_path)
+    d = sipguard(config(tmp, cls_extra="      max_concurrent: 1\n"))
+    uas = Sipp("uas_rr.xml", (IP, UAS), calls=0)
+    time.sleep(0.3)
+    uac = Sipp("uac_hold.xml", (IP, UAC + 2), (IP, SG_OUT), calls=1,
+               service="02079460000", extra=["-d", "4000"])
+    time.sleep(1.0)
+    r = ask("02079460001")
+    assert status_line(r) == "SIP/2.0 403 Forbidden - toll fraud policy", r
+    with open(d.conf, "w") as f:
+        f.write(config(tmp, cls_extra="      max_concurrent: 2\n"))
+    d.proc.send_signal(signal.SIGHUP)
+    assert d.wait_log("configuration reloaded"), d.log()
+    # The second call is admitted now (100 Trying, forwarded) ...
+    r = ask("02079460003")
+    assert status_line(r) == "SIP/2.0 100 Trying", r
+    # ... and a third is refused: the first call still counts.
+    time.sleep(0.3)
+    r = ask("02079460004")
+    assert status_line(r) == "SIP/2.0 403 Forbidden - toll fraud policy", r
+    assert uac.wait(30) == 0, uac.errors()[-2000:]
     uas.stop()
 
 

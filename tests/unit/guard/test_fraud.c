@@ -15,6 +15,7 @@
 #include "core/addr.h"
 #include "core/conf.h"
 #include "guard/fraud.h"
+#include "guard/fraud_int.h"
 #include "sip/sip.h"
 
 #define SEC 1000ULL
@@ -488,9 +489,7 @@ static void test_call_table_full(void **state)
 	(void)state;
 	base_conf();
 	C.max_calls = 16;
-	/* Room for many more users than calls: this test is about the call
-	 * table; the user table refusing early is a known open issue. */
-	C.max_users = 4096;
+	C.max_users = 64;
 	f = mk();
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "u%u", i);
@@ -501,6 +500,84 @@ static void test_call_table_full(void **state)
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.rule, FRAUD_R_TABLE);
 	assert_int_equal(check(f, "u99", "112", 1000, WALL0).status, 0);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
+/*
+ * 16 users with a call up each in a 64-user table, under 2000 different
+ * hash keys: every call is admitted.  The 4-way set-associative table
+ * this replaced refused a user in 4 of these 2000 runs ("user table
+ * full": both of its candidate sets held 4 busy users while 48 of the
+ * 64 entries were free); the chained table is full only when every
+ * entry is busy.
+ */
+/* A deterministic byte stream (64-bit LCG, top byte). */
+static uint8_t next_byte(uint64_t *st)
+{
+	*st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint8_t)(*st >> 56);
+}
+
+static void test_user_table_not_full_early(void **state)
+{
+	uint8_t key[SIPHASH_KEY_LEN];
+	unsigned seed, i, refused = 0;
+	uint64_t st = 1;
+	struct fraud *f;
+	char name[16];
+
+	(void)state;
+	base_conf();
+	C.max_users = 64;
+	C.max_calls = 16;
+	for (seed = 0; seed < 2000; seed++) {
+		f = mk();
+		for (i = 0; i < SIPHASH_KEY_LEN; i++)
+			key[i] = next_byte(&st);
+		fraud__set_key(f, key);
+		for (i = 0; i < 16; i++) {
+			snprintf(name, sizeof(name), "u%u", i);
+			if (call(f, name, "0201", 1000 + i, WALL0, NULL,
+				 0).status)
+				refused++;
+		}
+		fraud_free(f);
+	}
+	assert_int_equal(refused, 0);
+	assert_no_leaks();
+}
+
+/* Every entry busy: the 65th user is refused (503), and admitted again
+ * once one call ends. */
+static void test_user_table_full_when_all_busy(void **state)
+{
+	char cids[64][32], name[16];
+	struct fraud *f;
+	unsigned i;
+	struct res r;
+
+	(void)state;
+	base_conf();
+	C.max_users = 64;
+	C.max_calls = 128;
+	f = mk();
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "b%u", i);
+		assert_int_equal(call(f, name, "0201", 1000, WALL0, cids[i],
+				      sizeof(cids[i])).status, 0);
+	}
+	r = check(f, "late", "0201", 1001, WALL0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.rule, FRAUD_R_TABLE);
+	/* A user already in the table still calls. */
+	assert_int_equal(check(f, "b3", "0201", 1002, WALL0).status, 0);
+	end(f, cids[7], 0, 1003, WALL0);
+	assert_int_equal(call(f, "late", "0201", 1004, WALL0, NULL, 0).status,
+			 0);
+	assert_int_equal(fraud_user_calls(f, STR("late")), 1);
+	assert_int_equal(fraud_user_calls(f, STR("b3")), 1);
+	assert_int_equal(fraud_user_calls(f, STR("b7")), 0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -532,6 +609,95 @@ static void test_user_eviction(void **state)
 	assert_string_equal(check(f, "keeper", "0201", 5000, WALL0).rule,
 			    FRAUD_R_CONCURRENT);
 	assert_int_equal(fraud_calls(f), 1);
+	fraud_free(f);
+	assert_no_leaks();
+}
+
+/*
+ * Reload: a new policy built from a changed configuration takes over the
+ * running one.  The new limit applies to the next call; calls in
+ * progress keep counting and release their slots in the new object;
+ * learned and rate state carries over; a smaller table still holds
+ * every user with calls up.
+ */
+static void test_reload_adopts_state(void **state)
+{
+	char c1[32], c2[32], cids[20][32], name[16];
+	struct fraud *f, *nf;
+	unsigned i;
+
+	(void)state;
+	base_conf();
+	C.classes[0].max_concurrent = 1;
+	C.classes[0].calls_per_minute = 100;
+	f = mk();
+	assert_int_equal(call(f, "carol", "0201", 1000, WALL0, c1, 32).status,
+			 0);
+	assert_string_equal(check(f, "carol", "0201", 1001, WALL0).rule,
+			    FRAUD_R_CONCURRENT);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_int_equal(call(f, name, "0201", 1002, WALL0, cids[i],
+				      sizeof(cids[i])).status, 0);
+	}
+	/* Limit 2, calls per minute 2 (carol made 1), a user table of 8
+	 * (grown to the 21 users with calls up). */
+	C.classes[0].max_concurrent = 2;
+	C.classes[0].calls_per_minute = 2;
+	C.max_users = 8;
+	nf = mk();
+	assert_int_equal(fraud_adopt(nf, f), 0);
+	fraud_free(f);
+	assert_int_equal(fraud_calls(nf), 21);
+	assert_int_equal(fraud_user_calls(nf, STR("carol")), 1);
+	assert_int_equal(call(nf, "carol", "0201", 2000, WALL0, c2,
+			      32).status, 0);
+	/* Third: over both the new concurrent limit and the carried-over
+	 * minute window (2 calls in it). */
+	assert_int_equal(check(nf, "carol", "0201", 2001, WALL0).status, 403);
+	end(nf, c1, 0, 3000, WALL0);
+	end(nf, c2, 0, 3000, WALL0);
+	assert_int_equal(fraud_user_calls(nf, STR("carol")), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_int_equal(fraud_user_calls(nf, str_cstr(name)), 1);
+		end(nf, cids[i], 0, 3000, WALL0);
+		assert_int_equal(fraud_user_calls(nf, str_cstr(name)), 0);
+	}
+	assert_int_equal(fraud_calls(nf), 0);
+	/* The window moved on: carol calls again. */
+	assert_int_equal(check(nf, "carol", "0201", 3 * MIN, WALL0).status, 0);
+	fraud_free(nf);
+	assert_no_leaks();
+}
+
+/* Allocation failures while adopting: old stays whole, nothing leaks. */
+static void test_reload_alloc_failures(void **state)
+{
+	struct fraud *f, *nf;
+	char cid[32];
+	size_t n;
+	int rc;
+
+	(void)state;
+	base_conf();
+	C.max_calls = 4;
+	f = mk();
+	assert_int_equal(call(f, "carol", "0201", 1000, WALL0, cid, 32).status,
+			 0);
+	for (n = 1; n < 50; n++) {
+		nf = mk();
+		mem_fail_nth(n);
+		rc = fraud_adopt(nf, f);
+		mem_fail_nth(0);
+		fraud_free(nf);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+	}
+	assert_int_equal(fraud_user_calls(f, STR("carol")), 1);
+	end(f, cid, 0, 2000, WALL0);
+	assert_int_equal(fraud_calls(f), 0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -774,6 +940,10 @@ int main(void)
 		cmocka_unit_test(test_source_limits),
 		cmocka_unit_test(test_call_table_full),
 		cmocka_unit_test(test_user_eviction),
+		cmocka_unit_test(test_user_table_not_full_early),
+		cmocka_unit_test(test_user_table_full_when_all_busy),
+		cmocka_unit_test(test_reload_adopts_state),
+		cmocka_unit_test(test_reload_alloc_failures),
 		cmocka_unit_test(test_short_international_burst_blocks),
 		cmocka_unit_test(test_monitor_does_not_apply),
 		cmocka_unit_test(test_odd_hours),

@@ -1,0 +1,261 @@
+"""
+Issue 9 with issue 5: a user's concurrent-call limit holds across two
+sipguard instances sharing one redis-server (Debian's, started here and
+stopped by pid).  Instance A listens on 127.0.0.21, B on 127.0.0.22;
+the PBX stand-in (sipp UAS) and the callers are on 127.0.0.1.
+
+- Limit 2: one call through A, one through B, both up; a third through
+  A is refused with the configured 403 (A counts B's call), and through
+  B too.
+- When the calls end, their slots are free: a new call passes.
+- Instance death: A killed (SIGKILL) with 2 calls up; B admits the
+  user again once A's heartbeat lapsed, not before.
+- Redis stopped: each instance enforces the limit on its own calls;
+  Redis back (empty): both count their calls again, the limit holds.
+
+Ports 38000-38499 only (this file's range); redis on 38400.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Daemon, udp_exchange
+from peers import Sipp as _Sipp
+
+REDIS_BIN = "/usr/bin/redis-server"
+REDIS_PORT = 38400
+A_IP, B_IP = "127.0.0.21", "127.0.0.22"
+SG_OUT, SG_IN = 38060, 38070
+UAS = 38080
+UAC = 38090
+RAW = 38200
+
+_started = []
+
+
+def Sipp(*a, **kw):
+    p = _Sipp(*a, **kw)
+    _started.append(p)
+    return p
+
+
+@pytest.fixture(autouse=True)
+def _stop_peers():
+    yield
+    while _started:
+        _started.pop().stop()
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=5)
+        return r.stdout.decode().strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+            self.log.close()
+        self.proc = None
+
+
+@pytest.fixture
+def redis():
+    if not os.access(REDIS_BIN, os.X_OK):
+        pytest.skip("redis-server not installed (scripts/deps.sh)")
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-fredis-")
+    r = Redis(tmp.name)
+    r.start()
+    yield r
+    r.stop()
+    tmp.cleanup()
+
+
+def config(ip, name):
+    return """
+log:
+  level: info
+sip:
+  t1: 500ms
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(ip)s:%(out)d" ]
+    route:
+      backends: [ "udp:127.0.0.1:%(uas)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(ip)s:%(inn)d" ]
+store:
+  backend: redis
+  address: 127.0.0.1:%(rport)d
+  instance: %(name)s
+  key_prefix: "fraud-e2e:"
+  timeout: 500ms
+  reconnect_max: 1s
+fraud:
+  country_code: "44"
+  reason: "Forbidden - toll fraud policy"
+  classes:
+    - name: local
+      max_concurrent: 2
+  dial_rules:
+    - { name: national, action: allow, prefixes: [ "+44" ] }
+  users:
+    - { user: sipp, class: local }
+""" % {"ip": ip, "out": SG_OUT, "inn": SG_IN, "uas": UAS,
+       "rport": REDIS_PORT, "name": name}
+
+
+_port = [RAW]
+
+
+def ask(sg_ip, number, user="sipp"):
+    """A raw INVITE to instance sg_ip from its own port; its first
+    answer (100 Trying, or a final one)."""
+    _port[0] += 1
+    port = _port[0]
+    msg = ("INVITE sip:%s@%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-fc-%f;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:%s@example.com>;tag=fc%d\r\n"
+           "To: <sip:%s@example.com>\r\n"
+           "Call-ID: fc-%f@127.0.0.1\r\n"
+           "CSeq: 1 INVITE\r\n"
+           "Contact: <sip:%s@127.0.0.1:%d>\r\n"
+           "Content-Length: 0\r\n\r\n" % (number, sg_ip, SG_OUT, port,
+                                         time.time(), user, port, number,
+                                         time.time(), user, port))
+    r = udp_exchange((sg_ip, SG_OUT), msg.encode(), src=("127.0.0.1", port))
+    assert r is not None, "no answer from %s" % sg_ip
+    return r.split(b"\r\n", 1)[0].decode()
+
+
+def test_concurrent_limit_holds_across_instances(sipguard, redis):
+    a = sipguard(config(A_IP, "fa"))
+    b = sipguard(config(B_IP, "fb"))
+    assert a.wait_log("connected") and b.wait_log("connected")
+    uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+    time.sleep(0.3)
+    # One call through each instance, both up for 4 s.
+    c1 = Sipp("uac_hold.xml", ("127.0.0.1", UAC), (A_IP, SG_OUT), calls=1,
+              service="02079460000", extra=["-d", "4000"])
+    time.sleep(0.5)
+    c2 = Sipp("uac_hold.xml", ("127.0.0.1", UAC + 1), (B_IP, SG_OUT),
+              calls=1, service="02079460001", extra=["-d", "4000"])
+    time.sleep(1.0)
+    # The third is refused by either instance: each counts the other's.
+    assert ask(A_IP, "02079460002") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    assert ask(B_IP, "02079460003") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    assert c1.wait(30) == 0, c1.errors()[-2000:]
+    assert c2.wait(30) == 0, c2.errors()[-2000:]
+    # Both ended: their slots are free, across the cluster.
+    time.sleep(0.3)
+    assert ask(A_IP, "02079460004") == "SIP/2.0 100 Trying"
+    c3 = Sipp("uac_rr.xml", ("127.0.0.1", UAC + 2), (B_IP, SG_OUT),
+              calls=1, service="02079460005")
+    assert c3.wait(30) == 0, c3.errors()[-2000:]
+    uas.stop()
+
+
+def wait_log(d, needle, n=1, timeout=8.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if d.log().count(needle) >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_instance_death_frees_its_calls(sipguard, redis):
+    """A dies with 2 calls of the user up (SIGKILL: no goodbye to
+    Redis); B refuses the user's next call while A's heartbeat lives,
+    and admits it once that lapsed (3 s): A's share counts no more."""
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-fa-")
+    a = Daemon(config(A_IP, "fa"), tmp.name)
+    try:
+        assert a.wait_log("listening") and a.wait_log("connected"), a.log()
+        b = sipguard(config(B_IP, "fb"))
+        assert b.wait_log("connected")
+        uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+        time.sleep(0.3)
+        assert ask(A_IP, "02079460010") == "SIP/2.0 100 Trying"
+        assert ask(A_IP, "02079460011") == "SIP/2.0 100 Trying"
+        time.sleep(0.3)
+        assert ask(B_IP, "02079460012") == \
+            "SIP/2.0 403 Forbidden - toll fraud policy"
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(timeout=10)
+        t0 = time.time()
+        got = None
+        while time.time() - t0 < 8:
+            got = ask(B_IP, "02079460013")
+            if got == "SIP/2.0 100 Trying":
+                break
+            time.sleep(0.5)
+        assert got == "SIP/2.0 100 Trying", got
+        # Not before A's heartbeat (3 x 500 ms, at least 3 s) lapsed.
+        assert time.time() - t0 > 1.5
+        uas.stop()
+    finally:
+        if a.proc.poll() is None:
+            a.proc.send_signal(signal.SIGKILL)
+            a.proc.wait(timeout=10)
+        a.logf.close()
+        tmp.cleanup()
+
+
+def test_redis_down_local_limits_then_converge(sipguard, redis):
+    """Redis stops: each instance enforces the limit on its own calls
+    (closed per instance, not open).  Redis comes back empty: both push
+    their calls in progress again and the cluster limit holds again."""
+    a = sipguard(config(A_IP, "fa"))
+    b = sipguard(config(B_IP, "fb"))
+    assert a.wait_log("connected") and b.wait_log("connected")
+    uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+    time.sleep(0.3)
+    redis.stop()
+    assert wait_log(a, "unreachable") and wait_log(b, "unreachable")
+    # A alone: 2 calls, the third refused.
+    assert ask(A_IP, "02079460020") == "SIP/2.0 100 Trying"
+    assert ask(A_IP, "02079460021") == "SIP/2.0 100 Trying"
+    time.sleep(0.2)
+    assert ask(A_IP, "02079460022") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    # B alone knows only its own calls.
+    assert ask(B_IP, "02079460023") == "SIP/2.0 100 Trying"
+    redis.start()
+    assert wait_log(a, "is back") and wait_log(b, "is back")
+    assert wait_log(a, "calls in progress counted in the store again")
+    time.sleep(0.5)
+    # 3 calls up in the cluster: both refuse.
+    assert ask(B_IP, "02079460024") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    assert ask(A_IP, "02079460025") == \
+        "SIP/2.0 403 Forbidden - toll fraud policy"
+    uas.stop()

@@ -1,0 +1,2 @@
+# Toll-fraud limits across instances against a real redis-server.
+UNIT_TESTS += guard/test_fraud_share
