@@ -25,6 +25,7 @@ PKGS=(
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
+	libsrtp2-dev tcpdump   # SRTP termination (issue 7); e2e capture of the untrusted side
 )
 
 missing=()

@@ -6,3 +6,5 @@ MEDIA_SRCS := \
 	src/media/relay.c \
 	src/media/media.c \
 	src/media/offer.c
+# SRTP termination (issue 7): libsrtp2 contexts, SDES negotiation
+MEDIA_SRCS += src/media/srtp.c src/media/srtp_sdp.c

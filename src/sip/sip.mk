@@ -24,3 +24,5 @@ SIP_SRCS += src/sip/dialog.c src/sip/dialog_msg.c src/sip/dialog_bye.c
 SIP_SRCS += src/sip/txn.c
 SIP_SRCS += src/sip/txn_server.c
 SIP_SRCS += src/sip/txn_client.c
+# SDES keys of a=crypto (RFC 4568) for SRTP termination
+SIP_SRCS += src/sip/sdp_crypto.c
