@@ -253,8 +253,9 @@ def test_plain_offer_on_srtp_zone_gets_488(sipguard, tmp_path):
 
 # ------------------------------------------------------------- baresip
 
-USERS = {"alice": (36200, 36201, 36210, 1000),
-         "bob": (36220, 36221, 36230, 600)}
+# SIP, control (baresip also listens on SIP+1 for TLS), RTP, tone.
+USERS = {"alice": (36200, 36205, 36210, 1000),
+         "bob": (36220, 36225, 36230, 600)}
 
 
 class Baresip:
@@ -287,7 +288,8 @@ class Baresip:
                                      stdin=subprocess.DEVNULL)
 
     def text(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return open(os.path.join(self.dir, "out.log"),
                     errors="replace").read()
 
@@ -407,4 +409,10 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
                if p[1] & 0x7f == 0)
     recs = [r for r in records(tmpdir) if r.get("kind") == "INVITE"]
     assert recs and recs[0]["media"][0]["caller"]["packets"] > 50, recs
-    assert recs[0]["media"][0]["caller"]["srtp_auth_failed"] == 0
+    # baresip sends an RTCP APP "PINGPONG" in clear before its SRTP is
+    # up (a pinhole opener): the relay drops it as unauthenticated, and
+    # nothing else fails.
+    rtcp = [p for sp, dp, p in pk if sp == USERS["alice"][2] + 1]
+    pings = [p for p in rtcp if p[8:16] == b"PINGPONG"]
+    assert recs[0]["media"][0]["caller"]["srtp_auth_failed"] <= len(pings), \
+        [p.hex() for p in rtcp]
