@@ -9,9 +9,11 @@
 
 BENCH_SRTP_ENV ?=
 
-$(BUILD_ROOT)/release/bench/srtp_load: bench/srtp_load.c
+$(BUILD_ROOT)/release/bench/srtp_load: bench/srtp_load.c \
+		$(BUILD_ROOT)/release/libsipguard.a
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lsrtp2
+	$(CC) -O2 -g -D_GNU_SOURCE -Isrc -Wall -Wextra -Werror -o $@ $< \
+		$(BUILD_ROOT)/release/libsipguard.a $(PKG_LIBS) -lm -pthread
 
 .PHONY: bench-srtp
 bench-srtp: deps

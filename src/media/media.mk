@@ -7,4 +7,4 @@ MEDIA_SRCS := \
 	src/media/media.c \
 	src/media/offer.c
 # SRTP termination (issue 7): libsrtp2 contexts, SDES negotiation
-MEDIA_SRCS += src/media/srtp.c src/media/srtp_sdp.c
+MEDIA_SRCS += src/media/srtp.c src/media/srtp_cm.c src/media/srtp_sdp.c

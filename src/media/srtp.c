@@ -1,8 +1,10 @@
 /*
- * srtp.c - SRTP/SRTCP termination on a media leg with libsrtp2 (RFC 3711;
- * suites of RFC 4568 6.2, RFC 6188, RFC 7714): contexts made from one
- * master key per direction, in-place protect/unprotect, and the relay
- * thread's two hooks (what a leg sent us, what we send a leg).
+ * srtp.c - SRTP/SRTCP termination on a media leg (RFC 3711; suites of
+ * RFC 4568 6.2, RFC 6188, RFC 7714): contexts made from one master key
+ * per direction, in-place protect/unprotect, and the relay thread's two
+ * hooks (what a leg sent us, what we send a leg).  The AES-CM suites run
+ * on our OpenSSL transform (srtp_cm.c, for speed: see there), the AEAD
+ * GCM suites and MKI keys on libsrtp2.
  *
  * Every packet from an SRTP leg is authenticated (and replay-checked
  * over MEDIA_SRTP_REPLAY_WINDOW packets) before anything else looks at
@@ -115,10 +117,28 @@ static int make_one(srtp_t *sp, const struct media_srtp_dir *d, bool rx)
 	return err;
 }
 
+/* One direction: our AES-CM transform when it can, else libsrtp2. */
+static int make_dir(void **pp, bool *cmp, const struct media_srtp_dir *d,
+		    bool rx)
+{
+	*cmp = media__srtp_cm_suite(d->suite) && !d->mki_len;
+	if (*cmp)
+		return media__srtp_cm_new((struct media_srtp_cm **)pp,
+					  d->suite, d->key, d->key_len, rx);
+	return make_one((srtp_t *)pp, d, rx);
+}
+
+static void free_dir(void *p, bool cm)
+{
+	if (p && cm)
+		media__srtp_cm_free(p);
+	else if (p)
+		srtp_dealloc(p);
+}
+
 int media_srtp_make(struct media_srtp *sp, const struct media_srtp_dir *rx,
 		    const struct media_srtp_dir *tx)
 {
-	srtp_t a = NULL, b = NULL;
 	int err;
 
 	if (!sp)
@@ -126,16 +146,13 @@ int media_srtp_make(struct media_srtp *sp, const struct media_srtp_dir *rx,
 	memset(sp, 0, sizeof(*sp));
 	err = media_srtp_init();
 	if (!err && rx)
-		err = make_one(&a, rx, true);
+		err = make_dir(&sp->rx, &sp->rx_cm, rx, true);
 	if (!err && tx)
-		err = make_one(&b, tx, false);
+		err = make_dir(&sp->tx, &sp->tx_cm, tx, false);
 	if (err) {
-		if (a)
-			srtp_dealloc(a);
+		media_srtp_free(sp);
 		return err;
 	}
-	sp->rx = a;
-	sp->tx = b;
 	sp->rx_mki = rx && rx->mki_len;
 	return 0;
 }
@@ -144,10 +161,8 @@ void media_srtp_free(struct media_srtp *sp)
 {
 	if (!sp)
 		return;
-	if (sp->rx)
-		srtp_dealloc(sp->rx);
-	if (sp->tx)
-		srtp_dealloc(sp->tx);
+	free_dir(sp->rx, sp->rx_cm);
+	free_dir(sp->tx, sp->tx_cm);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -174,6 +189,8 @@ int media_srtp_unprotect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 
 	if (!sp->rx || *np > INT_MAX || *np < (rtcp ? 8u : 12u))
 		return MEDIA_SRTP_E_OTHER;
+	if (sp->rx_cm)
+		return media__srtp_cm_unprotect(sp->rx, rtcp, p, np);
 	len = (int)*np;
 	if (rtcp)
 		st = srtp_unprotect_rtcp_mki(sp->rx, p, &len, sp->rx_mki);
@@ -195,6 +212,8 @@ int media_srtp_protect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 	if (!sp->tx || *np > INT_MAX || cap < *np + MEDIA_SRTP_TRAILER ||
 	    *np < (rtcp ? 8u : 12u))
 		return MEDIA_SRTP_E_OTHER;
+	if (sp->tx_cm)
+		return media__srtp_cm_protect(sp->tx, rtcp, p, np);
 	len = (int)*np;
 	st = rtcp ? srtp_protect_rtcp(sp->tx, p, &len)
 		  : srtp_protect(sp->tx, p, &len);

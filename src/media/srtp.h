@@ -26,11 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The SRTP contexts of one leg; both NULL: the leg is plain RTP. */
+/* The SRTP contexts of one leg; both NULL: the leg is plain RTP.  Each
+ * is a libsrtp2 srtp_t, or with rx_cm/tx_cm our AES-CM transform
+ * (srtp_cm.c: the AES_CM suites without MKI). */
 struct media_srtp {
-	void *rx;    /* srtp_t: what the leg sends us (ssrc_any_inbound) */
-	void *tx;    /* srtp_t: what we send the leg (ssrc_any_outbound) */
+	void *rx;    /* what the leg sends us */
+	void *tx;    /* what we send the leg */
 	bool rx_mki; /* its packets carry an MKI (RFC 3711 3.1) */
+	bool rx_cm, tx_cm;
 };
 
 /* One direction's master key: suite (enum sdp_srtp_suite), key||salt
@@ -48,7 +51,7 @@ enum {
 	/* Room protect needs after the packet: tag (<= 16), SRTCP index
 	 * (4); we never send an MKI. */
 	MEDIA_SRTP_TRAILER = 32,
-	MEDIA_SRTP_REPLAY_WINDOW = 1024, /* RFC 3711 3.3.2: >= 64 */
+	MEDIA_SRTP_REPLAY_WINDOW = 128, /* RFC 3711 3.3.2: >= 64 */
 };
 
 /* Why a packet was refused (negative returns of the transforms). */
@@ -91,5 +94,20 @@ int media_srtp_unprotect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
  */
 int media_srtp_protect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 		       size_t *np, size_t cap);
+
+/* srtp_cm.c: RFC 3711 AES-CM + HMAC-SHA1 on OpenSSL (see there). */
+struct media_srtp_cm;
+bool media__srtp_cm_suite(int suite);
+/* A context for one direction (rx: verify/decrypt) from master key||salt
+ * (of the suite's length).  0, -EINVAL, -ENOMEM or -EIO. */
+int media__srtp_cm_new(struct media_srtp_cm **cp, int suite,
+		       const uint8_t *key, size_t len, bool rx);
+void media__srtp_cm_free(struct media_srtp_cm *c);
+/* In place; protect needs MEDIA_SRTP_TRAILER bytes of room after the
+ * packet and at least a fixed header.  0 or a MEDIA_SRTP_E_* code. */
+int media__srtp_cm_protect(struct media_srtp_cm *c, bool rtcp, uint8_t *p,
+			   size_t *np);
+int media__srtp_cm_unprotect(struct media_srtp_cm *c, bool rtcp, uint8_t *p,
+			     size_t *np);
 
 #endif
