@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -798,6 +799,51 @@ static void test_wipe(void **state)
 		assert_int_equal(((const uint8_t *)s.srtp_sig)[i], 0);
 }
 
+
+/* zones[].srtp and zones[].require_tls in the configuration. */
+static void test_conf_zone(void **state)
+{
+	static const struct {
+		const char *zone;
+		bool ok;
+		int srtp;
+	} cases[] = {
+		{"listen: [ \"udp:127.0.0.1:36400\" ]\n", true,
+		 CONF_SRTP_OPTIONAL},
+		{"listen: [ \"udp:127.0.0.1:36400\" ]\n    srtp: required\n",
+		 true, CONF_SRTP_REQUIRED},
+		{"listen: [ \"udp:127.0.0.1:36400\" ]\n    srtp: \"off\"\n",
+		 true, CONF_SRTP_OFF},
+		{"listen: [ \"udp:127.0.0.1:36400\" ]\n    srtp: maybe\n",
+		 false, 0},
+		{"listen: [ \"tls:127.0.0.1:36401\" ]\n    require_tls: true\n",
+		 true, CONF_SRTP_OPTIONAL},
+		{"listen: [ \"tls:127.0.0.1:36401\", \"udp:127.0.0.1:36400\" ]"
+		 "\n    require_tls: true\n",
+		 false, 0},
+	};
+	char text[512], err[256];
+	struct sg_conf *c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(text, sizeof(text),
+				 "zones:\n  - name: a\n    trust: untrusted\n"
+				 "    %s",
+				 cases[i].zone);
+		int rc = conf_load_str(&c, "t", text, (size_t)n, err,
+				       sizeof(err));
+
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("case %zu: %d %s", i, rc, err);
+		if (rc)
+			continue;
+		assert_int_equal(c->zones[0].srtp, cases[i].srtp);
+		conf_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_sdes_both),
 		cmocka_unit_test(test_sdes_refused),
 		cmocka_unit_test(test_wipe),
+		cmocka_unit_test(test_conf_zone),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
