@@ -228,9 +228,9 @@ static int gen(int argc, char **argv)
 			size_t len = PLAIN;
 
 			header(pkts[n], c, dir);
-			if (!dir && media_srtp_protect(&c->tx, false, pkts[n],
-						       &len,
-						       sizeof(pkts[n])) != 0)
+			if (!dir &&
+			    media_srtp_protect(&c->tx, false, pkts[n], &len,
+					       sizeof(pkts[n])) != 0)
 				len = PLAIN;
 			iov[n].iov_base = pkts[n];
 			iov[n].iov_len = len;
@@ -271,6 +271,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "gen"))
 		return gen(argc, argv);
-	fprintf(stderr, "usage: srtp_load gen CALLER CALLEE TARGETS PPS SECS\n");
+	fprintf(stderr,
+		"usage: srtp_load gen CALLER CALLEE TARGETS PPS SECS\n");
 	return 2;
 }

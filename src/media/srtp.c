@@ -100,7 +100,8 @@ static int make_one(srtp_t *sp, const struct media_srtp_dir *d, bool rx)
 	pol.window_size = MEDIA_SRTP_REPLAY_WINDOW;
 	if (d->mki_len) {
 		for (i = 0; i < d->mki_len; i++)
-			mki[i] = (uint8_t)(d->mki >> (8 * (d->mki_len - 1 - i)));
+			mki[i] =
+				(uint8_t)(d->mki >> (8 * (d->mki_len - 1 - i)));
 		mk.key = key;
 		mk.mki_id = mki;
 		mk.mki_size = d->mki_len;
@@ -123,8 +124,8 @@ static int make_dir(void **pp, bool *cmp, const struct media_srtp_dir *d,
 {
 	*cmp = media__srtp_cm_suite(d->suite) && !d->mki_len;
 	if (*cmp)
-		return media__srtp_cm_new((struct media_srtp_cm **)pp,
-					  d->suite, d->key, d->key_len, rx);
+		return media__srtp_cm_new((struct media_srtp_cm **)pp, d->suite,
+					  d->key, d->key_len, rx);
 	return make_one((srtp_t *)pp, d, rx);
 }
 
@@ -232,8 +233,8 @@ void media__srtp_install(struct media_leg_rt *rt, struct media_srtp *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
-int media__srtp_rx(struct media_stream *s, unsigned leg, bool rtcp,
-		   uint8_t *p, size_t *np)
+int media__srtp_rx(struct media_stream *s, unsigned leg, bool rtcp, uint8_t *p,
+		   size_t *np)
 {
 	struct media_leg_stats *st = &s->st[leg];
 	int err = media_srtp_unprotect(&s->rt[leg].srtp, rtcp, p, np);

@@ -100,8 +100,8 @@ struct media_srtp_cm;
 bool media__srtp_cm_suite(int suite);
 /* A context for one direction (rx: verify/decrypt) from master key||salt
  * (of the suite's length).  0, -EINVAL, -ENOMEM or -EIO. */
-int media__srtp_cm_new(struct media_srtp_cm **cp, int suite,
-		       const uint8_t *key, size_t len, bool rx);
+int media__srtp_cm_new(struct media_srtp_cm **cp, int suite, const uint8_t *key,
+		       size_t len, bool rx);
 void media__srtp_cm_free(struct media_srtp_cm *c);
 /* In place; protect needs MEDIA_SRTP_TRAILER bytes of room after the
  * packet and at least a fixed header.  0 or a MEDIA_SRTP_E_* code. */

@@ -37,11 +37,11 @@
 #include "sip/sip.h"
 
 enum {
-	CM_SSRCS = 4,      /* SSRCs tracked per direction and leg */
-	CM_SALT = 14,      /* 112-bit master and session salt */
-	CM_AUTH_KEY = 20,  /* HMAC-SHA1 session key */
-	CM_TAG_RTCP = 10,  /* SRTCP tag: 80 bits for all three suites */
-	CM_WINDOW = 128,   /* replay window, packets */
+	CM_SSRCS = 4,     /* SSRCs tracked per direction and leg */
+	CM_SALT = 14,     /* 112-bit master and session salt */
+	CM_AUTH_KEY = 20, /* HMAC-SHA1 session key */
+	CM_TAG_RTCP = 10, /* SRTCP tag: 80 bits for all three suites */
+	CM_WINDOW = 128,  /* replay window, packets */
 	CM_E_FLAG = 0x80000000u,
 };
 
@@ -55,13 +55,13 @@ struct cm_ssrc {
 	uint32_t ssrc;
 	bool used;
 	bool have_seq;
-	uint16_t s_l;   /* highest sequence number */
-	uint32_t roc;   /* rollover counter */
+	uint16_t s_l;                 /* highest sequence number */
+	uint32_t roc;                 /* rollover counter */
 	uint64_t win[CM_WINDOW / 64]; /* bit k: highest index - k seen */
 	uint32_t rtcp_hi;             /* highest SRTCP index (rx) / next */
 	bool have_rtcp;
 	uint64_t rtcp_win[CM_WINDOW / 64];
-	uint64_t last;  /* use stamp, for replacement */
+	uint64_t last; /* use stamp, for replacement */
 };
 
 struct media_srtp_cm {
@@ -147,8 +147,8 @@ bool media__srtp_cm_suite(int suite)
 	       suite == SDP_SRTP_AES_256_CM_HMAC_SHA1_80;
 }
 
-int media__srtp_cm_new(struct media_srtp_cm **cp, int suite,
-		       const uint8_t *key, size_t len, bool rx)
+int media__srtp_cm_new(struct media_srtp_cm **cp, int suite, const uint8_t *key,
+		       size_t len, bool rx)
 {
 	size_t mlen = suite == SDP_SRTP_AES_256_CM_HMAC_SHA1_80 ? 32 : 16;
 	struct media_srtp_cm *c;
@@ -236,8 +236,7 @@ static void hmac(const struct cm_keys *k, const uint8_t *p, size_t n,
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 
-static struct cm_ssrc *slot(struct media_srtp_cm *c, uint32_t ssrc,
-			    bool create)
+static struct cm_ssrc *slot(struct media_srtp_cm *c, uint32_t ssrc, bool create)
 {
 	struct cm_ssrc *old = &c->ss[0];
 	unsigned i;
@@ -270,7 +269,7 @@ static uint32_t guess_roc(const struct cm_ssrc *s, uint16_t seq)
 	 * stream is taken as of ROC 0.) */
 	if (s->s_l < 32768)
 		return (int)seq - (int)s->s_l > 32768 && s->roc ? s->roc - 1
-								 : s->roc;
+								: s->roc;
 	return (int)s->s_l - 32768 > (int)seq ? s->roc + 1 : s->roc;
 }
 
@@ -436,8 +435,7 @@ static int rtcp_unprotect(struct media_srtp_cm *c, uint8_t *p, size_t *np)
 	e_idx = be32(p + n - 4);
 	idx = e_idx & 0x7fffffff;
 	s = slot(c, ssrc, false);
-	if (s && s->have_rtcp &&
-	    replay_check(s->rtcp_win, s->rtcp_hi, idx))
+	if (s && s->have_rtcp && replay_check(s->rtcp_win, s->rtcp_hi, idx))
 		return MEDIA_SRTP_E_REPLAY;
 	hmac(&c->rtcp, p, n, NULL, mac);
 	if (CRYPTO_memcmp(mac, p + n, CM_TAG_RTCP) != 0)

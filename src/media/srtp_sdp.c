@@ -121,9 +121,9 @@ static int leg_sdes(struct media_srtp_leg *g, const struct sdp_srtp_key *k,
 }
 
 /* Attribute index range of media i. */
-#define FOR_CRYPTO(s, i, a)                                                  \
-	for ((a) = (s)->media[i].attr_first;                                 \
-	     (a) < (s)->media[i].attr_first + (s)->media[i].nattr; (a)++)    \
+#define FOR_CRYPTO(s, i, a)                                               \
+	for ((a) = (s)->media[i].attr_first;                              \
+	     (a) < (s)->media[i].attr_first + (s)->media[i].nattr; (a)++) \
 		if (str_eq((s)->attr[a].name, STR("crypto")))
 
 /* The offerer's first usable line; -EPROTO if none, -EINVAL if a line
@@ -247,8 +247,10 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 
 	if (a->send == MEDIA_SS_OFFER && savp) {
 		if (match_answer(a, s, i, &k, &off) != 0) {
-			fail(c, from, "answer's a=crypto matches no line we "
-				      "offered", i);
+			fail(c, from,
+			     "answer's a=crypto matches no line we "
+			     "offered",
+			     i);
 			return -EPROTO;
 		}
 		err = leg_sdes(a, &k, a->offer[off].key);
@@ -309,7 +311,9 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	unsigned a, k;
 
 	FOR_CRYPTO(s, i, a)
-	sdp_bld_attr_remove(b, &s->attr[a]);
+	{
+		sdp_bld_attr_remove(b, &s->attr[a]);
+	}
 	if (!st || !is_ours(md))
 		return;
 	g = &st->srtp_sig[to];
@@ -320,11 +324,11 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	case MEDIA_SS_OFFER:
 		sdp_bld_media_proto(b, i, profile(md, true));
 		for (k = 0; k < g->noffer; k++)
-			if (sdp_srtp_format(t->line[k], sizeof(t->line[k]),
-					    g->offer[k].tag, g->offer[k].suite,
-					    g->offer[k].key,
-					    sdp_srtp_key_len(g->offer[k].suite))
-			    > 0)
+			if (sdp_srtp_format(
+				    t->line[k], sizeof(t->line[k]),
+				    g->offer[k].tag, g->offer[k].suite,
+				    g->offer[k].key,
+				    sdp_srtp_key_len(g->offer[k].suite)) > 0)
 				sdp_bld_attr_add(b, (int)i,
 						 str_cstr(t->line[k]));
 		return;

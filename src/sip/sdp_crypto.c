@@ -107,8 +107,10 @@ static int b64_decode(uint8_t *out, size_t cap, struct str s)
 static bool params_ok(struct str params)
 {
 	static const char *const refused[] = {
-		"UNENCRYPTED_SRTP", "UNENCRYPTED_SRTCP",
-		"UNAUTHENTICATED_SRTP", NULL,
+		"UNENCRYPTED_SRTP",
+		"UNENCRYPTED_SRTCP",
+		"UNAUTHENTICATED_SRTP",
+		NULL,
 	};
 	struct str rest = params, tok;
 	unsigned i;
@@ -144,8 +146,7 @@ static int mki_get(struct sdp_srtp_key *kp, struct str mki)
 		return -EINVAL;
 	val.len = (size_t)colon;
 	if (str_to_u64(&v, val, UINT64_MAX) ||
-	    str_to_u32(&len, str_skip(mki, (size_t)colon + 1), 128) ||
-	    !len)
+	    str_to_u32(&len, str_skip(mki, (size_t)colon + 1), 128) || !len)
 		return -EINVAL;
 	if (len > 8)
 		return -ENOTSUP;

@@ -20,13 +20,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                      \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "fuzz_sdp_crypto: %s:%d: %s\n",  \
-				__FILE__, __LINE__, #cond);              \
-			abort();                                         \
-		}                                                        \
+#define CHECK(cond)                                                     \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			fprintf(stderr, "fuzz_sdp_crypto: %s:%d: %s\n", \
+				__FILE__, __LINE__, #cond);             \
+			abort();                                        \
+		}                                                       \
 	} while (0)
 
 static uint8_t pkt[MEDIA_PKT_MAX];
@@ -83,8 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(n > 7);
 	CHECK(sdp_srtp_key_get(&back, str_cstr(line + 7)) == 0);
 	CHECK(back.tag == k.tag && back.suite == k.suite &&
-	      back.key_len == k.key_len &&
-	      !memcmp(back.key, k.key, k.key_len));
+	      back.key_len == k.key_len && !memcmp(back.key, k.key, k.key_len));
 	sdp_srtp_key_wipe(&back);
 	if (nl)
 		packet(&k, nl + 1, size - vlen - 1);

@@ -142,8 +142,8 @@ static void test_auth_replay(void **state)
 			assert_int_equal(media_srtp_make(&c, &d, NULL), 0);
 		}
 		n = rtp(p, 7, 0x99);
-		assert_int_equal(media_srtp_protect(&a, false, p, &n, sizeof(p)),
-				 0);
+		assert_int_equal(
+			media_srtp_protect(&a, false, p, &n, sizeof(p)), 0);
 		memcpy(q, p, n);
 		/* One bit of the tag, of the payload, of the header. */
 		q[n - 1] ^= 1;
@@ -207,7 +207,8 @@ static void test_mki_and_errors(void **state)
 	{
 		int len = (int)n;
 
-		assert_int_equal(srtp_protect_mki((srtp_t)a.tx, p, &len, 1, 0), 0);
+		assert_int_equal(srtp_protect_mki((srtp_t)a.tx, p, &len, 1, 0),
+				 0);
 		n = (size_t)len;
 	}
 	assert_int_equal(media_srtp_unprotect(&b, false, p, &n), 0);
@@ -227,7 +228,6 @@ static void test_mki_and_errors(void **state)
 	assert_false(media_srtp_suite_ok(77));
 	media_srtp_free(NULL);
 }
-
 
 /* ------------------------------------------- AES-CM vs libsrtp2 */
 
@@ -305,9 +305,9 @@ static void test_cm_interop(void **state)
 			len = (int)n;
 			assert_int_equal(srtp_protect(lib_tx, p, &len), 0);
 			m = (size_t)len;
-			assert_int_equal(media_srtp_unprotect(&ours_rx, false, p,
-							      &m),
-					 0);
+			assert_int_equal(
+				media_srtp_unprotect(&ours_rx, false, p, &m),
+				0);
 			assert_int_equal(m, n);
 			assert_memory_equal(p, plain, n);
 			/* SRTCP, both ways. */
@@ -354,9 +354,8 @@ static void test_cm_window(void **state)
 	assert_int_equal(media_srtp_make(&rx, &d, NULL), 0);
 	for (i = 0; i < 300; i++) {
 		ln[i] = rtp(pk[i], (uint16_t)(1000 + i), 7);
-		assert_int_equal(media_srtp_protect(&tx, false, pk[i], &ln[i],
-						    256),
-				 0);
+		assert_int_equal(
+			media_srtp_protect(&tx, false, pk[i], &ln[i], 256), 0);
 	}
 	/* 0..199 in order except 150, then 150 late: passes. */
 	for (i = 0; i < 200; i++) {
@@ -574,16 +573,16 @@ static struct media_call *new_call(struct media *m, const char *id, int p0,
 }
 
 #define KA "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
-#define SDP_HEAD(o)                                                        \
+#define SDP_HEAD(o)                                                            \
 	"v=0\r\no=u 1 " o " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" \
 	"t=0 0\r\n"
-#define SAVP_OFFER                                                     \
-	SDP_HEAD("1")                                                  \
-	"m=audio 4000 RTP/SAVP 0\r\n"                                  \
-	"a=crypto:1 NEW_SUITE inline:QUJD\r\n"                         \
-	"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KA "\r\n"         \
+#define SAVP_OFFER                                             \
+	SDP_HEAD("1")                                          \
+	"m=audio 4000 RTP/SAVP 0\r\n"                          \
+	"a=crypto:1 NEW_SUITE inline:QUJD\r\n"                 \
+	"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KA "\r\n" \
 	"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KA "|2^31|1:1\r\n"
-#define AVP_OFFER SDP_HEAD("1") "m=audio 4000 RTP/AVP 0\r\n"
+#define AVP_OFFER  SDP_HEAD("1") "m=audio 4000 RTP/AVP 0\r\n"
 #define AVP_ANSWER SDP_HEAD("5") "m=audio 6000 RTP/AVP 0\r\n"
 
 static const char *sdp(struct media_call *c, unsigned from,
@@ -645,7 +644,8 @@ static void test_sdes_bridge(void **state)
 	/* The caller gets SAVP, its tag and suite, our own key. */
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
 	assert_int_equal(count(o, "a=crypto:"), 1);
-	assert_non_null(strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
+	assert_non_null(
+		strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
 	assert_null(strstr(o, KA));
 	assert_true(st->handed);
 	/* A repeat gives the same key. */
@@ -664,7 +664,8 @@ static void test_sdes_bridge(void **state)
 	o = sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
 	assert_int_equal(count(o, "a=crypto:"), MEDIA_SRTP_OFFER_MAX);
-	assert_non_null(strstr(o, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_non_null(
+		strstr(o, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
 	assert_non_null(strstr(o, "a=crypto:2 AEAD_AES_256_GCM inline:"));
 	/* The answer renumbers: tag 9 for the _80 suite. */
 	o = sdp(c, 1, MEDIA_SDP_FINAL,
@@ -715,8 +716,7 @@ static void test_sdes_both(void **state)
 	assert_non_null(strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32"));
 	st = c->st[0];
 	assert_int_equal(st->srtp_sig[1].suite, SDP_SRTP_AEAD_AES_256_GCM);
-	assert_memory_not_equal(st->srtp_sig[0].mkey, st->srtp_sig[1].mkey,
-				28);
+	assert_memory_not_equal(st->srtp_sig[0].mkey, st->srtp_sig[1].mkey, 28);
 	media_call_end(c);
 	wait_relay(m);
 	buf_free(&b);
@@ -752,8 +752,8 @@ static void test_sdes_refused(void **state)
 	    SDP_HEAD("2") "m=audio 4000 RTP/SAVP 0\r\n"
 			  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJD\r\n",
 	    &b, -EPROTO);
-	sdp(c, 0, MEDIA_SDP_REQUEST, SDP_HEAD("3") "m=audio 4000 RTP/SAVP 0\r\n",
-	    &b, -EPROTO);
+	sdp(c, 0, MEDIA_SDP_REQUEST,
+	    SDP_HEAD("3") "m=audio 4000 RTP/SAVP 0\r\n", &b, -EPROTO);
 	media_call_end(c);
 	/* An answer matching none of our lines: the stream is refused
 	 * toward the offerer (port 0), the pinhole closed. */
@@ -761,7 +761,8 @@ static void test_sdes_refused(void **state)
 	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
 	o = sdp(c, 1, MEDIA_SDP_FINAL,
 		SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
-			      "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA "\r\n",
+			      "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA
+			      "\r\n",
 		&b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
 	assert_null(c->st[0]);
@@ -798,7 +799,6 @@ static void test_wipe(void **state)
 	for (i = 0; i < sizeof(s.srtp_sig); i++)
 		assert_int_equal(((const uint8_t *)s.srtp_sig)[i], 0);
 }
-
 
 /* zones[].srtp and zones[].require_tls in the configuration. */
 static void test_conf_zone(void **state)
