@@ -58,15 +58,18 @@ static void note(struct media_relay *r, struct media_stream *s, unsigned leg,
 		MEDIA_ADD(r->notes_lost, 1);
 }
 
+/* latch false: a port not latched yet is accepted without latching it
+ * (an SRTP leg latches only once the packet authenticated). */
 static bool source_ok(const struct media_leg_prm *lp, struct media_leg_rt *rt,
-		      unsigned k, const struct media_ep *src)
+		      unsigned k, const struct media_ep *src, bool latch)
 {
 	if (media__ep_eq(src, &lp->sdp[k]))
 		return true;
 	if (!lp->is_nat || !media__ep_ip_eq(src, &lp->nat))
 		return false;
 	if (!rt->latched[k].af) {
-		rt->latched[k] = *src;
+		if (latch)
+			rt->latched[k] = *src;
 		return true;
 	}
 	return media__ep_eq(src, &rt->latched[k]);
@@ -182,20 +185,20 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	const struct media_leg_prm *lp = &s->prm.leg[L];
 	struct media_leg_stats *st = &s->st[L];
 	size_t n = *np;
-	bool rtcp;
+	bool rtcp, srtp = s->rt[L].srtp.rx && !s->prm.raw;
 
 	*fwdp = false;
 	rtcp = sk->comp == MEDIA_RTCP ||
 	       (lp->mux && !s->prm.raw && media_is_rtcp(p, n));
 	k = rtcp ? MEDIA_RTCP : MEDIA_RTP;
-	if (!source_ok(lp, &s->rt[L], k, src)) {
+	if (!source_ok(lp, &s->rt[L], k, src, !srtp)) {
 		MEDIA_ADD(st->injected, 1);
 		note(r, s, L, MEDIA_N_INJECT, 0, src);
 		return;
 	}
 	/* SRTP leg: nothing is looked at or relayed before it
 	 * authenticates (srtp.c). */
-	if (s->rt[L].srtp.rx && !s->prm.raw) {
+	if (srtp) {
 		int e = media__srtp_rx(s, L, rtcp, p, &n);
 
 		if (e) {
@@ -203,6 +206,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 			     e == MEDIA_SRTP_E_REPLAY ? 2 : 1, src);
 			return;
 		}
+		(void)source_ok(lp, &s->rt[L], k, src, true);
 	}
 	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
 	MEDIA_ST(st->last_rx, r->now);

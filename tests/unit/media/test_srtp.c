@@ -534,6 +534,71 @@ static void test_relay_bridge(void **state)
 	media__ring_fini(&f.r.out);
 }
 
+/* Both legs SRTP, each with its own keys; a NAT leg latches its port
+ * only on an authenticated packet. */
+static void test_relay_srtp_both(void **state)
+{
+	uint8_t k0in[30], k0out[30], k1in[30], k1out[30], p[MEDIA_PKT_MAX],
+		plain[400];
+	struct media_srtp_dir d0in = {.suite = 1, .key = k0in, .key_len = 30},
+			      d0out = {.suite = 1, .key = k0out, .key_len = 30},
+			      d1in = {.suite = 1, .key = k1in, .key_len = 30},
+			      d1out = {.suite = 1, .key = k1out, .key_len = 30};
+	struct media_srtp l0, l1, ph0_tx, ph1_rx;
+	struct media_ep dst, nat = ep("203.0.113.5", 7777),
+			     other = ep("203.0.113.5", 8888);
+	struct fix f;
+	size_t n, m;
+	int fd;
+	bool fwd;
+
+	(void)state;
+	setup(&f);
+	key(k0in, 1, 1);
+	key(k0out, 1, 2);
+	key(k1in, 1, 3);
+	key(k1out, 1, 4);
+	assert_int_equal(media_srtp_make(&l0, &d0in, &d0out), 0);
+	assert_int_equal(media_srtp_make(&l1, &d1in, &d1out), 0);
+	media__srtp_install(&f.s.rt[0], &l0);
+	media__srtp_install(&f.s.rt[1], &l1);
+	assert_int_equal(media_srtp_make(&ph0_tx, NULL, &d0in), 0);
+	assert_int_equal(media_srtp_make(&ph1_rx, &d1out, NULL), 0);
+	/* Leg 0 is behind NAT: its SIP source IP may latch a port. */
+	f.s.prm.leg[0].is_nat = true;
+	f.s.prm.leg[0].nat = nat;
+	/* A forgery from that IP does not latch its port... */
+	n = rtp(p, 1, 0x77);
+	m = n + 10;
+	media__relay_packet(&f.r, &f.s.sock[0][0], &other, p, &m, &fd, &dst,
+			    &fwd);
+	assert_false(fwd);
+	assert_int_equal(f.s.rt[0].latched[0].af, 0);
+	/* ...the genuine packet does, and comes out under leg 1's key. */
+	n = rtp(plain, 2, 0x77);
+	memcpy(p, plain, n);
+	m = n;
+	assert_int_equal(media_srtp_protect(&ph0_tx, false, p, &m, 400), 0);
+	media__relay_packet(&f.r, &f.s.sock[0][0], &nat, p, &m, &fd, &dst,
+			    &fwd);
+	assert_true(fwd);
+	assert_true(media__ep_eq(&f.s.rt[0].latched[0], &nat));
+	assert_int_equal(m, n + 10);
+	assert_int_equal(media_srtp_unprotect(&ph1_rx, false, p, &m), 0);
+	assert_memory_equal(p, plain, n);
+	/* Now the other port is refused as injected. */
+	n = rtp(p, 3, 0x77);
+	media__relay_packet(&f.r, &f.s.sock[0][0], &other, p, &n, &fd, &dst,
+			    &fwd);
+	assert_false(fwd);
+	assert_int_equal(f.s.st[0].injected, 1);
+	media_srtp_free(&ph0_tx);
+	media_srtp_free(&ph1_rx);
+	media_srtp_free(&f.s.rt[0].srtp);
+	media_srtp_free(&f.s.rt[1].srtp);
+	media__ring_fini(&f.r.out);
+}
+
 /* ------------------------------------------------------ negotiation */
 
 static struct sg_conf_media conf = {
@@ -853,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_cm_interop),
 		cmocka_unit_test(test_cm_window),
 		cmocka_unit_test(test_relay_bridge),
+		cmocka_unit_test(test_relay_srtp_both),
 		cmocka_unit_test(test_sdes_bridge),
 		cmocka_unit_test(test_sdes_both),
 		cmocka_unit_test(test_sdes_refused),
