@@ -392,6 +392,8 @@ struct media_srtp_text {
  * cross legs), profile and our a=crypto lines as st's state says (st
  * NULL: only the removal).  t must live until sdp_bld_write(); wipe it
  * then. */
+/* Session-level a=crypto lines removed (never valid, never forwarded). */
+void media__srtp_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s);
 void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			 unsigned i, const struct media_stream *st, unsigned to,
 			 struct media_srtp_text *t);

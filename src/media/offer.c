@@ -283,6 +283,7 @@ static int rewrite(struct media_call *c, const struct sdp_sess *s, unsigned to,
 	for (i = 0; i < s->nsess_attr; i++)
 		if (is_ice_attr(s->attr[i].name))
 			sdp_bld_attr_remove(&b, &s->attr[i]);
+	media__srtp_rewrite_session(&b, s);
 	for (i = 0; i < s->nmedia; i++)
 		rewrite_media(&b, s, i, i < MEDIA_MAX_STREAMS ? c->st[i] : NULL,
 			      to, &t);

@@ -302,6 +302,17 @@ static struct str profile(const struct sdp_media *md, bool srtp)
 	return f ? STR("RTP/AVPF") : STR("RTP/AVP");
 }
 
+void media__srtp_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s)
+{
+	unsigned a;
+
+	/* a=crypto is media-level (RFC 4568 9.1), but a session-level
+	 * one would still carry a key to the other leg. */
+	for (a = 0; a < s->nsess_attr; a++)
+		if (str_eq(s->attr[a].name, STR("crypto")))
+			sdp_bld_attr_remove(b, &s->attr[a]);
+}
+
 void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			 unsigned i, const struct media_stream *st, unsigned to,
 			 struct media_srtp_text *t)
