@@ -9,6 +9,8 @@ untrusted leg with keys of its own and speaks plain RTP to the PBX side.
   bad authentication tag sent to the relay port (from the caller's own
   address, and from an attacker) never reaches the callee and is counted
   and reported.
+- The same caller to an SRTP callee (a sipp UAS answering with a fixed
+  key): each leg has its own sipguard key, packets are re-encrypted.
 - A plain RTP offer on a zone with srtp: required gets 488 and an event.
 - baresip (Debian) registers over TLS through sipguard to Kamailio (the
   stand-in PBX) and calls, with mediaenc srtp-mand, a plain-RTP baresip
@@ -43,7 +45,7 @@ BARESIP = "/usr/bin/baresip"
 TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 
-def config(tmpdir, backend, certs=None):
+def config(tmpdir, backend, certs=None, pbx_srtp='"off"'):
     tls_zone = ""
     if certs:
         tls_zone = """
@@ -79,9 +81,10 @@ zones:
   - name: pbx
     trust: trusted
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
-    srtp: "off"
+    srtp: %(pbx_srtp)s
 """) % {"d": tmpdir, "ip": IP, "out": SG_OUT, "tls": SG_TLS,
-        "in_ip": IN_IP, "inn": SG_IN, "be": backend, "c": certs}
+        "in_ip": IN_IP, "inn": SG_IN, "be": backend, "c": certs,
+        "pbx_srtp": pbx_srtp}
 
 
 def events(tmpdir, name):
@@ -120,8 +123,8 @@ def callee_invite(uas):
     return None
 
 
-def callee():
-    return Sipp("uas_media.xml", (IP, UAS), calls=1,
+def callee(scenario="uas_media.xml"):
+    return Sipp(scenario, (IP, UAS), calls=1,
                 extra=["-key", "rtp_ip", IP, "-key", "rtp_port",
                        str(UAS_RTP), "-key", "rtcp_port", str(UAS_RTP + 1),
                        "-mp", str(SIPP_MP), "-mi", IP, "-trace_msg"])
@@ -235,6 +238,60 @@ def test_srtp_to_plain_and_forged_packets(sipguard, tmp_path, peers):
         assert base64.b64encode(k).decode() not in text
 
 
+# The fixed key of tests/e2e/sipp/uas_srtp.xml.
+UAS_KEY = bytes((i * 7 + 3) & 255 for i in range(30))
+
+
+def test_srtp_both_legs_with_own_keys(sipguard, tmp_path, peers):
+    """SRTP caller -> SRTP callee (pbx zone srtp: required): each leg
+    gets its own key from sipguard; packets are re-encrypted."""
+    tmpdir = str(tmp_path)
+    a = peers(IP, UAC_RTP)
+    b = peers(IP, UAS_RTP)
+    sipguard(config(tmpdir, "udp:%s:%d" % (IP, UAS), pbx_srtp="required"))
+    uas = callee("uas_srtp.xml")
+    time.sleep(0.3)
+    uac = Uac(IP, UAC + 2, (IP, SG_OUT), UAC_RTP)
+    key = srtpy.new_key()
+    uac.invite(savp_sdp(uac, key))
+    try:
+        code, raw, _ = uac.wait_final()
+        assert code == 200, uac.log
+        uac.ack()
+        ans = sdp_of(raw)
+        cr = srtpy.parse_crypto(ans["body"])
+        assert len(cr) == 1 and cr[0][0] == 7, cr
+        sg_key0 = cr[0][2]
+        inv = wait_for(lambda: callee_invite(uas))
+        assert "RTP/SAVP 0 101" in inv, inv
+        offered = srtpy.parse_crypto(inv)
+        assert offered[0][:2] == (1, "AES_CM_128_HMAC_SHA1_80"), offered
+        sg_key1 = offered[0][2]
+        keys = [key, sg_key0, sg_key1, UAS_KEY] + [k for _, _, k in offered]
+        assert len(set(keys)) == len(keys) - 1, "a key crossed legs"
+        relay_a = (IP, ans["port"])
+        relay_b = (IN_IP, sdp_of(inv.replace("\n", "\r\n") + "\r\n")
+                   ["port"])
+        a_tx, a_rx = srtpy.Srtp(key, True), srtpy.Srtp(sg_key0, False)
+        b_tx, b_rx = srtpy.Srtp(UAS_KEY, True), srtpy.Srtp(sg_key1, False)
+        plain = [rtp_packet(i, i * 160, 0x5151, os.urandom(160))
+                 for i in range(1, 21)]
+        for p in plain:
+            a.rtp.sendto(a_tx.protect(p), relay_a)
+        got = [d for d, _ in b.recv_all()]
+        assert [b_rx.unprotect(d) for d in got] == plain
+        plain = [rtp_packet(i, i * 160, 0x6262, os.urandom(160))
+                 for i in range(1, 21)]
+        for p in plain:
+            b.rtp.sendto(b_tx.protect(p), relay_b)
+        got = [d for d, _ in a.recv_all()]
+        assert [a_rx.unprotect(d) for d in got] == plain
+        assert uac.bye() == 200
+    finally:
+        uas.stop()
+        uac.close()
+
+
 def test_plain_offer_on_srtp_zone_gets_488(sipguard, tmp_path):
     tmpdir = str(tmp_path)
     sipguard(config(tmpdir, "udp:%s:%d" % (IP, UAS)))
@@ -334,6 +391,15 @@ def pcap_udp(path):
     return out
 
 
+def plain_rtcp(p):
+    """A compound RTCP packet whose parts fill it exactly: no SRTCP
+    index and tag after them, so it was sent in clear."""
+    off = 0
+    while off + 4 <= len(p):
+        off += (struct.unpack("!H", p[off + 2:off + 4])[0] + 1) * 4
+    return off == len(p)
+
+
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
     d = str(tmp_path_factory.mktemp("certs"))
@@ -409,11 +475,11 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
                if p[1] & 0x7f == 0)
     recs = [r for r in records(tmpdir) if r.get("kind") == "INVITE"]
     assert recs and recs[0]["media"][0]["caller"]["packets"] > 50, recs
-    # baresip sends an RTCP APP "PINGPONG" in clear before its SRTP is
-    # up (a pinhole opener): the relay drops it as unauthenticated, and
-    # nothing else fails.
+    # baresip sends RTCP in clear before its SRTP is up (an APP
+    # "PINGPONG" pinhole opener) and at hang-up (BYE): the relay drops
+    # those as unauthenticated, and nothing else fails.
     rtcp = [p for sp, dp, p in pk if 36210 <= sp <= 36219 and
             p[1] in (200, 201, 202, 203, 204)]
-    pings = [p for p in rtcp if p[8:16] == b"PINGPONG"]
-    assert recs[0]["media"][0]["caller"]["srtp_auth_failed"] <= len(pings), \
+    clear = [p for p in rtcp if plain_rtcp(p)]
+    assert recs[0]["media"][0]["caller"]["srtp_auth_failed"] <= len(clear), \
         [p.hex() for p in rtcp]
