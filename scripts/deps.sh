@@ -24,9 +24,10 @@ PKGS=(
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
 	baresip                # media e2e: two softphones with a tone
-	gnutls-bin libsrtp2-dev  # DTLS-SRTP interop e2e: a second DTLS stack, SRTP check
+	gnutls-bin             # DTLS-SRTP interop e2e: a second DTLS stack
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
 	chromium nodejs npm    # dashboard e2e: headless chromium driven by playwright-core (npm ci in tests/e2e/dash)
+	libsrtp2-dev tcpdump   # SRTP termination (issue 7); e2e capture of the untrusted side
 )
 
 missing=()

@@ -54,6 +54,13 @@ enum conf_trust {
 	CONF_TRUSTED,
 };
 
+/* zones[].srtp: SRTP termination on the media legs of a zone. */
+enum conf_srtp {
+	CONF_SRTP_OFF,      /* plain RTP only; SRTP offers refused */
+	CONF_SRTP_OPTIONAL, /* either; offers to it follow the offerer */
+	CONF_SRTP_REQUIRED, /* SRTP only; plain offers get 488 */
+};
+
 enum conf_transport {
 	CONF_TP_UDP,
 	CONF_TP_TCP,
@@ -153,6 +160,9 @@ struct sg_conf_zone {
 	bool topology_hiding;
 	char server_header[CONF_HDR_TEXT_LEN]; /* keep | remove | text */
 	bool hide_call_id;
+	/* SRTP (media/srtp.c, media/srtp_sdp.c) and signalling privacy. */
+	int srtp;         /* enum conf_srtp */
+	bool require_tls; /* every listen address is tls: */
 };
 
 enum {

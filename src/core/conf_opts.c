@@ -994,6 +994,27 @@ static const struct conf_section guard_sec = {
 	.help = "Security policy for untrusted zones.",
 };
 
+static const struct conf_enum srtps[] = {
+	{"off", CONF_SRTP_OFF},
+	{"optional", CONF_SRTP_OPTIONAL},
+	{"required", CONF_SRTP_REQUIRED},
+	{NULL, 0},
+};
+
+/* require_tls: a plain listener would carry SDES keys in clear. */
+static int check_zone(struct conf_ctx *c, const void *obj)
+{
+	const struct sg_conf_zone *z = obj;
+	size_t l;
+
+	for (l = 0; z->require_tls && l < z->n_listen; l++)
+		if (strncmp(z->listen[l], "tls:", 4) != 0)
+			return conf_fail(c, "require_tls",
+					 "listen address '%s' is not tls:",
+					 z->listen[l]);
+	return 0;
+}
+
 #define ZONE struct sg_conf_zone
 static const struct conf_opt zone_opts[] = {
 	CONF_OPT_STRING(ZONE, name, NULL, 1, conf__check_name, CONF_REQUIRED,
@@ -1016,6 +1037,12 @@ static const struct conf_opt zone_opts[] = {
 	CONF_OPT_BOOL(
 		ZONE, hide_call_id, "false", 0,
 		"With topology_hiding: Call-IDs made inside are replaced by a sealed token outside (and mapped back)."),
+	CONF_OPT_ENUM(
+		ZONE, srtp, "optional", srtps, 0,
+		"SRTP on the media legs facing this zone (SDES, RFC 4568; needs the media relay). sipguard terminates SRTP per leg with keys it makes itself: `off`: plain RTP only, SRTP offers from the zone get 488, offers to it are plain; `optional`: SRTP or plain from the zone, offers to it are SRTP when the offerer's were; `required`: SRTP only, a plain RTP offer from the zone gets 488 and offers to it are SRTP. SDES keys travel in the SDP: use it with require_tls."),
+	CONF_OPT_BOOL(
+		ZONE, require_tls, "false", 0,
+		"Signalling of this zone only over TLS: every listen address must be `tls:`."),
 	CONF_OPT_END,
 };
 #undef ZONE
@@ -1024,6 +1051,7 @@ static const struct conf_section zone_sec = {
 	.name = "zones[]",
 	.size = sizeof(struct sg_conf_zone),
 	.opts = zone_opts,
+	.check = check_zone,
 	.help = "A zone is a set of listen addresses that share a trust level and a route.",
 };
 

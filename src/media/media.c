@@ -87,6 +87,7 @@ static void stream_free(struct media *m, struct media_stream *s)
 {
 	unsigned l, k;
 
+	media__srtp_wipe(s);
 	for (l = 0; l < 2; l++) {
 		for (k = 0; k < 2; k++)
 			if (s->fd[l][k] >= 0)
@@ -179,11 +180,17 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 	cmd.prm.max_ts_jump = (uint32_t)m->c->max_ts_jump;
 	cmd.s = s;
 	cmd.type = s->handed ? MEDIA_CMD_UPDATE : MEDIA_CMD_ADD;
+	if (media__srtp_commit(s, &cmd.prm) != 0)
+		return -EIO;
 	if (!s->handed) {
 		s->relay = &m->relay[m->next_relay++ % m->nrelay];
 	}
-	if (!media__relay_cmd(s->relay, &cmd))
+	if (!media__relay_cmd(s->relay, &cmd)) {
+		media_srtp_free(&cmd.prm.srtp[0]);
+		media_srtp_free(&cmd.prm.srtp[1]);
 		return -ENOSPC;
+	}
+	media__srtp_committed(s);
 	s->handed = true;
 	return 0;
 }
@@ -217,6 +224,8 @@ static void fold_stats(struct media_call *c, const struct media_stream *s)
 		g->anomalies += MEDIA_LD(x->anomalies);
 		g->policed += MEDIA_LD(x->policed);
 		stats_add(&c->m->closed, x);
+		g->srtp_auth += MEDIA_LD(x->srtp_auth);
+		g->srtp_replay += MEDIA_LD(x->srtp_replay);
 	}
 	c->ngone++;
 }
@@ -332,6 +341,7 @@ int media_call_new(struct media *m, struct str call_id, struct str caller_tag,
 	c->tag_len[0] = (uint8_t)caller_tag.len;
 	c->offer_from = -1;
 	c->prov_answer = -1;
+	c->leg[0].srtp = c->leg[1].srtp = CONF_SRTP_OPTIONAL;
 	c->leg[0].zone_idx = caller_zone;
 	c->leg[1].zone_idx = -1;
 	c->created_ms = now_ms;
@@ -364,6 +374,11 @@ void media_call_leg(struct media_call *c, unsigned leg,
 	l->untrusted = untrusted;
 	l->zone_idx = zone_idx;
 	l->zone = zone;
+}
+
+void media_call_leg_srtp(struct media_call *c, unsigned leg, int policy)
+{
+	c->leg[leg & 1].srtp = policy;
 }
 
 bool media_call_leg_known(const struct media_call *c, unsigned leg)
@@ -447,6 +462,13 @@ static void emit(struct media *m, const char *type, const char *event,
 	(void)evlog_emit(m->ev, &e, m->now, m->wall);
 }
 
+void media__emit(struct media *m, const char *type, const char *event,
+		 const char *rule, const char *action, const char *zone,
+		 const struct media_ep *src, const char *reason)
+{
+	emit(m, type, event, rule, action, zone, src, reason);
+}
+
 static const char *anomaly_name(unsigned a)
 {
 	switch (a) {
@@ -479,6 +501,15 @@ static void on_note(struct media *m, const struct media_note *n)
 		snprintf(why, sizeof(why), "not the %s of relay port %u",
 			 n->leg ? "callee" : "caller", s->port[n->leg]);
 		emit(m, EV_DROP, "rtp-injection", "media-source", EV_ACT_DROP,
+		     zone, &n->src, why);
+		return;
+	case MEDIA_N_SRTP:
+		m->st.srtp_fail++;
+		snprintf(why, sizeof(why), "%s, port %u",
+			 n->what == 2 ? "replayed SRTP packet"
+				      : "SRTP authentication failed",
+			 s->port[n->leg]);
+		emit(m, EV_DROP, "srtp-auth-failure", "srtp", EV_ACT_DROP,
 		     zone, &n->src, why);
 		return;
 	case MEDIA_N_POLICED:
@@ -608,6 +639,7 @@ static int leg_json(struct buf *out, const char *name,
 			  "\"%s\":{\"packets\":%llu,\"bytes\":%llu,"
 			  "\"rtcp\":%llu,\"dropped\":%llu,\"injected\":%llu,"
 			  "\"anomalies\":%llu,\"policed\":%llu,"
+			  "\"srtp_auth_failed\":%llu,\"srtp_replayed\":%llu,"
 			  "\"rr_lost\":%u,\"rr_jitter\":%u}",
 			  name, (unsigned long long)MEDIA_LD(x->pkts),
 			  (unsigned long long)MEDIA_LD(x->bytes),
@@ -616,6 +648,8 @@ static int leg_json(struct buf *out, const char *name,
 			  (unsigned long long)MEDIA_LD(x->injected),
 			  (unsigned long long)MEDIA_LD(x->anomalies),
 			  (unsigned long long)MEDIA_LD(x->policed),
+			  (unsigned long long)MEDIA_LD(x->srtp_auth),
+			  (unsigned long long)MEDIA_LD(x->srtp_replay),
 			  live ? (unsigned)MEDIA_LD(x->rr_lost) : 0u,
 			  live ? (unsigned)MEDIA_LD(x->rr_jitter) : 0u);
 }
@@ -775,6 +809,9 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		goto fail;
 	}
 	m->max_streams = fd_budget() / 4;
+	err = media_srtp_init();
+	if (err)
+		goto fail;
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		err = -EIO;
 		goto fail;

@@ -89,6 +89,9 @@ void media_call_leg(struct media_call *c, unsigned leg,
 		    const struct sg_addr *relay, const struct sg_addr *sip_src,
 		    bool untrusted, int zone_idx, const char *zone);
 bool media_call_leg_known(const struct media_call *c, unsigned leg);
+/* The SRTP policy of a leg's zone (enum conf_srtp; optional until set):
+ * see srtp_sdp.c. */
+void media_call_leg_srtp(struct media_call *c, unsigned leg, int policy);
 /* The callee's tag, once a response carried one. */
 void media_call_set_callee_tag(struct media_call *c, struct str tag);
 struct str media_call_id(const struct media_call *c);
@@ -125,6 +128,7 @@ struct media_stats {
 	uint64_t no_ports; /* offers refused: pool empty */
 	uint64_t injected, anomalies, policed, timeouts;
 	uint64_t notes_lost;
+	uint64_t srtp_fail; /* SRTP auth/replay failure reports */
 };
 void media_get_stats(const struct media *m, struct media_stats *st);
 

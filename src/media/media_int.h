@@ -28,8 +28,11 @@
 #include "core/htab.h"
 #include "core/str.h"
 #include "media/media.h"
+#include "media/srtp.h"
+#include "sip/sip.h"
 
 struct sdp_sess;
+struct sdp_bld;
 struct buf;
 
 /* Relaxed single-writer counters (see above). */
@@ -104,6 +107,41 @@ struct media_sdp_info {
 	uint32_t bw; /* bytes/s, margin included; 0: off */
 };
 
+/* ------------------------------------------------- SDES state (sig) */
+
+enum {
+	MEDIA_SRTP_OFFER_MAX = 4, /* a=crypto lines we offer a leg */
+};
+
+/* What the last SDP we sent a leg said about SRTP. */
+enum media_srtp_send {
+	MEDIA_SS_KEEP = 0,  /* not an RTP/AVP(F) or SAVP(F) stream: as is */
+	MEDIA_SS_PLAIN,     /* RTP/AVP(F), no a=crypto */
+	MEDIA_SS_OFFER,     /* RTP/SAVP(F) with offer[] */
+	MEDIA_SS_ANSWER,    /* RTP/SAVP(F) with tag, suite, mkey */
+};
+
+/* One line of an SDES offer we made a leg. */
+struct media_srtp_off {
+	uint32_t tag;
+	int suite;
+	uint8_t key[SDP_SRTP_KEY_MAX];
+};
+
+/* SDES state of one leg of a stream (signalling thread; secrets,
+ * wiped when the stream is freed, never logged). */
+struct media_srtp_leg {
+	bool sdes;     /* negotiated: the leg speaks SRTP */
+	bool rkey_new; /* keys changed: new contexts at the next commit */
+	uint8_t send;  /* enum media_srtp_send */
+	uint8_t noffer;
+	int suite;
+	uint32_t tag;
+	uint8_t mkey[SDP_SRTP_KEY_MAX]; /* ours: we send the leg with it */
+	struct sdp_srtp_key rkey;       /* its: it sends us with it */
+	struct media_srtp_off offer[MEDIA_SRTP_OFFER_MAX];
+};
+
 /* ------------------------------------------------------------ stream */
 
 enum { MEDIA_RTP = 0, MEDIA_RTCP = 1 };
@@ -127,6 +165,10 @@ struct media_params {
 	bool raw; /* not RTP: source check only */
 	uint16_t max_seq_jump;
 	uint32_t max_ts_jump;
+	/* srtp_set bit l: install srtp[l] (empty: plain) on leg l; the
+	 * relay takes ownership of the contexts. */
+	uint8_t srtp_set;
+	struct media_srtp srtp[2];
 };
 
 /* Counters of what one leg sent us (written by the relay only). */
@@ -137,6 +179,8 @@ struct media_leg_stats {
 	uint64_t injected;    /* from a source not allowed */
 	uint64_t anomalies;   /* SSRC / seq / ts jumps */
 	uint64_t policed;
+	uint64_t srtp_auth;   /* SRTP/SRTCP failing authentication */
+	uint64_t srtp_replay; /* SRTP/SRTCP replayed or too old */
 	uint32_t rr_lost;   /* its last RR: cumulative lost */
 	uint32_t rr_jitter; /* its last RR: jitter (ts units) */
 	uint8_t rr_fraction;
@@ -161,6 +205,7 @@ struct media_leg_rt {
 	bool have_seq;
 	uint64_t tokens, tok_ms; /* policing bucket (bytes) */
 	uint64_t ev_ms;          /* last event reported (limit) */
+	struct media_srtp srtp;  /* empty: plain RTP on this leg */
 };
 
 struct media_stream {
@@ -174,6 +219,7 @@ struct media_stream {
 	bool closing;                 /* DEL sent, DONE pending */
 	struct media_sdp_info sdp[2]; /* per leg */
 	struct media_stream *next_dead;
+	struct media_srtp_leg srtp_sig[2]; /* SDES state per leg (secret) */
 	/* Shared: the relay writes, the signalling thread reads. */
 	struct media_leg_stats st[2];
 	/* Relay thread (after ADD). */
@@ -204,6 +250,7 @@ enum media_note_type {
 	MEDIA_N_INJECT,   /* packets from a source not allowed */
 	MEDIA_N_ANOMALY,  /* SSRC/seq/ts jump, bad PT, malformed */
 	MEDIA_N_POLICED,  /* over the bandwidth */
+	MEDIA_N_SRTP,     /* SRTP authentication or replay failures */
 };
 
 struct media_note {
@@ -256,6 +303,7 @@ struct media_leg {
 	int zone_idx; /* -1: not known */
 	const char *zone;
 	uint64_t o_hash; /* its last o= line (repeat check) */
+	int srtp;        /* enum conf_srtp of its zone */
 	bool has_o;
 };
 
@@ -316,8 +364,51 @@ void media__relay_unlink(struct media_relay *r, struct media_stream *s);
 bool media__relay_cmd(struct media_relay *r, const struct media_cmd *c);
 /* Relay side, for tests: process one datagram received on sock. */
 void media__relay_packet(struct media_relay *r, struct media_sock *sk,
-			 const struct media_ep *src, uint8_t *p, size_t n,
+			 const struct media_ep *src, uint8_t *p, size_t *np,
 			 int *outfdp, struct media_ep *dstp, bool *fwdp);
 uint64_t media__mono_ms(void);
+
+/* srtp.c: relay-thread hooks.  rx: authenticate and decrypt what leg
+ * sent (counted when refused); tx: encrypt what we send leg (a refusal
+ * counted on `from`).  0 or a MEDIA_SRTP_E_* code: drop the packet. */
+void media__srtp_install(struct media_leg_rt *rt, struct media_srtp *sp);
+int media__srtp_rx(struct media_stream *s, unsigned leg, bool rtcp,
+		   uint8_t *p, size_t *np);
+int media__srtp_tx(struct media_stream *s, unsigned leg, unsigned from,
+		   bool rtcp, uint8_t *p, size_t *np, size_t cap);
+
+/* srtp_sdp.c: SDES negotiation (signalling thread). */
+enum media_srtp_role { MEDIA_SR_OFFER, MEDIA_SR_ANSWER };
+/* The SDP of media i from leg `from` (an offer or an answer): returns 0,
+ * -EPROTO (negotiation failed: event emitted; an offer must be refused
+ * with 488, an answered stream closed) or -EIO (no randomness). */
+int media__srtp_sdp(struct media_call *c, struct media_stream *st,
+		    unsigned from, enum media_srtp_role role,
+		    const struct sdp_sess *s, unsigned i);
+/* Text of the a=crypto lines media__srtp_rewrite() adds (per stream). */
+struct media_srtp_text {
+	char line[MEDIA_SRTP_OFFER_MAX][SDP_SRTP_LINE_MAX];
+};
+/* Rewrite media i for leg `to`: a=crypto removed always (keys never
+ * cross legs), profile and our a=crypto lines as st's state says (st
+ * NULL: only the removal).  t must live until sdp_bld_write(); wipe it
+ * then. */
+/* Session-level a=crypto lines removed (never valid, never forwarded). */
+void media__srtp_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s);
+void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
+			 unsigned i, const struct media_stream *st, unsigned to,
+			 struct media_srtp_text *t);
+/* Contexts for the relay for legs whose keys changed (prm->srtp_set);
+ * 0 or -EIO/-EINVAL.  Once the command is queued call
+ * media__srtp_committed(); if it is not, free prm->srtp[] with
+ * media_srtp_free(). */
+int media__srtp_commit(struct media_stream *st, struct media_params *prm);
+void media__srtp_committed(struct media_stream *st);
+/* Wipe st's SDES state and free relay contexts it still holds. */
+void media__srtp_wipe(struct media_stream *st);
+/* media.c: an event of the media layer (reason must hold no secret). */
+void media__emit(struct media *m, const char *type, const char *event,
+		 const char *rule, const char *action, const char *zone,
+		 const struct media_ep *src, const char *reason);
 
 #endif

@@ -159,6 +159,7 @@ struct relay_text {
 	struct str addrtype;
 	char port[MEDIA_MAX_STREAMS][8];
 	char rtcp[MEDIA_MAX_STREAMS][16];
+	struct media_srtp_text srtp[MEDIA_MAX_STREAMS]; /* secret */
 };
 
 static void relay_text(struct relay_text *t, const struct media_ep *e)
@@ -218,6 +219,19 @@ static int update_stream(struct media_call *c, unsigned from, enum role role,
 			return err;
 	}
 	st->sdp[from] = info;
+	if (role != ROLE_REPEAT) {
+		err = media__srtp_sdp(c, st, from,
+				      role == ROLE_OFFER ? MEDIA_SR_OFFER
+							 : MEDIA_SR_ANSWER,
+				      s, i);
+		/* An answer we cannot key: that stream is refused. */
+		if (err == -EPROTO && role == ROLE_ANSWER) {
+			media__stream_close(c, i);
+			return 0;
+		}
+		if (err)
+			return err;
+	}
 	if (role == ROLE_ANSWER && st->sdp[1 - from].present)
 		return media__stream_commit(c, st);
 	return 0;
@@ -230,6 +244,7 @@ static void rewrite_media(struct sdp_bld *b, const struct sdp_sess *s,
 	const struct sdp_media *md = &s->media[i];
 	unsigned a;
 
+	media__srtp_rewrite(b, s, i, st, to, &t->srtp[i]);
 	for (a = md->attr_first; a < md->attr_first + md->nattr; a++) {
 		const struct sdp_attr *at = &s->attr[a];
 
@@ -258,6 +273,7 @@ static int rewrite(struct media_call *c, const struct sdp_sess *s, unsigned to,
 	struct relay_text t;
 	struct sdp_bld b;
 	unsigned i;
+	int err;
 
 	relay_text(&t, &c->leg[to].relay);
 	sdp_bld_init(&b, s);
@@ -267,10 +283,13 @@ static int rewrite(struct media_call *c, const struct sdp_sess *s, unsigned to,
 	for (i = 0; i < s->nsess_attr; i++)
 		if (is_ice_attr(s->attr[i].name))
 			sdp_bld_attr_remove(&b, &s->attr[i]);
+	media__srtp_rewrite_session(&b, s);
 	for (i = 0; i < s->nmedia; i++)
 		rewrite_media(&b, s, i, i < MEDIA_MAX_STREAMS ? c->st[i] : NULL,
 			      to, &t);
-	return sdp_bld_write(&b, out);
+	err = sdp_bld_write(&b, out);
+	explicit_bzero(t.srtp, sizeof(t.srtp));
+	return err;
 }
 
 int media_call_sdp(struct media_call *c, unsigned from,

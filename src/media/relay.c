@@ -58,15 +58,18 @@ static void note(struct media_relay *r, struct media_stream *s, unsigned leg,
 		MEDIA_ADD(r->notes_lost, 1);
 }
 
+/* latch false: a port not latched yet is accepted without latching it
+ * (an SRTP leg latches only once the packet authenticated). */
 static bool source_ok(const struct media_leg_prm *lp, struct media_leg_rt *rt,
-		      unsigned k, const struct media_ep *src)
+		      unsigned k, const struct media_ep *src, bool latch)
 {
 	if (media__ep_eq(src, &lp->sdp[k]))
 		return true;
 	if (!lp->is_nat || !media__ep_ip_eq(src, &lp->nat))
 		return false;
 	if (!rt->latched[k].af) {
-		rt->latched[k] = *src;
+		if (latch)
+			rt->latched[k] = *src;
 		return true;
 	}
 	return media__ep_eq(src, &rt->latched[k]);
@@ -174,23 +177,36 @@ static bool check_rtcp(struct media_relay *r, struct media_stream *s,
  * unit tests, which drive it without sockets.
  */
 void media__relay_packet(struct media_relay *r, struct media_sock *sk,
-			 const struct media_ep *src, uint8_t *p, size_t n,
+			 const struct media_ep *src, uint8_t *p, size_t *np,
 			 int *outfdp, struct media_ep *dstp, bool *fwdp)
 {
 	struct media_stream *s = sk->s;
 	unsigned L = sk->leg, O = 1u - sk->leg, k, ok;
 	const struct media_leg_prm *lp = &s->prm.leg[L];
 	struct media_leg_stats *st = &s->st[L];
-	bool rtcp;
+	size_t n = *np;
+	bool rtcp, srtp = s->rt[L].srtp.rx && !s->prm.raw;
 
 	*fwdp = false;
 	rtcp = sk->comp == MEDIA_RTCP ||
 	       (lp->mux && !s->prm.raw && media_is_rtcp(p, n));
 	k = rtcp ? MEDIA_RTCP : MEDIA_RTP;
-	if (!source_ok(lp, &s->rt[L], k, src)) {
+	if (!source_ok(lp, &s->rt[L], k, src, !srtp)) {
 		MEDIA_ADD(st->injected, 1);
 		note(r, s, L, MEDIA_N_INJECT, 0, src);
 		return;
+	}
+	/* SRTP leg: nothing is looked at or relayed before it
+	 * authenticates (srtp.c). */
+	if (srtp) {
+		int e = media__srtp_rx(s, L, rtcp, p, &n);
+
+		if (e) {
+			note(r, s, L, MEDIA_N_SRTP,
+			     e == MEDIA_SRTP_E_REPLAY ? 2 : 1, src);
+			return;
+		}
+		(void)source_ok(lp, &s->rt[L], k, src, true);
 	}
 	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
 	MEDIA_ST(st->last_rx, r->now);
@@ -206,6 +222,10 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	ok = rtcp && s->prm.leg[O].mux ? MEDIA_RTP : k;
 	if (!s->rt[O].dst[ok].port)
 		return; /* the other side's address is not known */
+	if (s->rt[O].srtp.tx && !s->prm.raw &&
+	    media__srtp_tx(s, O, L, rtcp, p, &n, MEDIA_PKT_MAX) != 0)
+		return;
+	*np = n;
 	*outfdp = s->fd[O][ok];
 	*dstp = s->rt[O].dst[ok];
 	*fwdp = true;
@@ -322,6 +342,7 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			return;
 		for (i = 0; i < k; i++) {
 			struct media_ep src, dst;
+			size_t len;
 			int ofd;
 			bool fwd;
 			bool trunc = b->rm[i].msg_hdr.msg_flags & MSG_TRUNC;
@@ -331,8 +352,9 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			if (trunc)
 				continue;
 			sa_to_ep(&src, &b->from[i]);
-			media__relay_packet(r, sk, &src, b->data[i],
-					    b->rm[i].msg_len, &ofd, &dst, &fwd);
+			len = b->rm[i].msg_len;
+			media__relay_packet(r, sk, &src, b->data[i], &len,
+					    &ofd, &dst, &fwd);
 			if (!fwd)
 				continue;
 			if (ns && ofd != outfd) {
@@ -341,7 +363,7 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 			}
 			outfd = ofd;
 			b->siov[ns].iov_base = b->data[i];
-			b->siov[ns].iov_len = b->rm[i].msg_len;
+			b->siov[ns].iov_len = len;
 			b->sm[ns].msg_hdr.msg_namelen =
 				ep_to_sa(&b->to[ns], &dst);
 			ns++;
@@ -376,8 +398,16 @@ static void apply_params(struct media_stream *s, const struct media_params *prm)
 			s->rt[l].tokens = n->bw;
 			s->rt[l].tok_ms = media__mono_ms();
 		}
+		if (prm->srtp_set >> l & 1) {
+			struct media_srtp x = prm->srtp[l];
+
+			media__srtp_install(&s->rt[l], &x);
+		}
 	}
 	s->prm = *prm;
+	/* The contexts are the legs' now, not the parameters'. */
+	memset(s->prm.srtp, 0, sizeof(s->prm.srtp));
+	s->prm.srtp_set = 0;
 }
 
 static void stream_add(struct media_relay *r, struct media_stream *s,
@@ -420,6 +450,9 @@ static void stream_del(struct media_relay *r, struct media_stream *s)
 				close(s->fd[l][k]);
 				s->fd[l][k] = -1;
 			}
+	/* The keys go with the call (libsrtp2 zeroes them). */
+	media_srtp_free(&s->rt[0].srtp);
+	media_srtp_free(&s->rt[1].srtp);
 	if (s->rprev)
 		s->rprev->rnext = s->rnext;
 	else if (r->streams == s)

@@ -141,6 +141,7 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 	struct proxy_anchor *a = p->anchor;
 	struct media_call *c;
 	unsigned leg = MEDIA_CALLER;
+	bool created = false;
 	int err;
 
 	if (!a || !sdp_method(m->mid))
@@ -165,12 +166,22 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 			zone_relay(p, out->zone, sg_addr_family(&out->addr)),
 			NULL, !p->zones[out->zone].trusted, out->zone,
 			p->zones[out->zone].c->name);
+		/* SRTP policy of each leg's zone (media/srtp_sdp.c). */
+		media_call_leg_srtp(c, MEDIA_CALLER,
+				    p->zones[from->zone].c->srtp);
+		media_call_leg_srtp(c, MEDIA_CALLEE,
+				    p->zones[out->zone].c->srtp);
+		created = true;
 	}
 	if (!has_sdp(m))
 		return 0;
 	if (!c)
 		return -EPROTO;	/* no media call to anchor it in: 488 */
 	err = apply(p, b, m, c, leg, MEDIA_SDP_REQUEST);
+	/* Refused (488, 503): the call will not be set up; its relay
+	 * ports go back now rather than after the setup timeout. */
+	if (err && created)
+		media_call_end(c);
 	if (err == -EAGAIN || err == -ENOSPC)
 		return -EAGAIN;
 	return err ? -EPROTO : 0;

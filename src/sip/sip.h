@@ -703,6 +703,46 @@ struct sdp_crypto {
 };
 int sdp_crypto_parse(struct sdp_crypto *cp, struct str value);
 
+/* SDES (RFC 4568) for SRTP termination: see sdp_crypto.c. */
+enum sdp_srtp_suite {
+	SDP_SRTP_NONE = 0,
+	SDP_SRTP_AES_CM_128_HMAC_SHA1_80,
+	SDP_SRTP_AES_CM_128_HMAC_SHA1_32,
+	SDP_SRTP_AES_256_CM_HMAC_SHA1_80,
+	SDP_SRTP_AEAD_AES_128_GCM,
+	SDP_SRTP_AEAD_AES_256_GCM,
+	SDP_SRTP_NSUITES,
+	SDP_SRTP_KEY_MAX = 46,	/* AES-256 key || 112-bit salt */
+	SDP_SRTP_LINE_MAX = 128, /* "crypto:<tag> <suite> inline:<b64>" */
+};
+/* A usable a=crypto line: its tag, suite, decoded key||salt, MKI. */
+struct sdp_srtp_key {
+	uint32_t tag;
+	int suite;			/* enum sdp_srtp_suite */
+	uint8_t key[SDP_SRTP_KEY_MAX];
+	uint8_t key_len;
+	uint8_t mki_len;		/* bytes; 0: no MKI */
+	uint64_t mki;
+};
+/* Suite by its RFC name (exact case), SDP_SRTP_NONE if not ours. */
+int sdp_srtp_suite_id(struct str name);
+const char *sdp_srtp_suite_name(int suite);	/* NULL if unknown */
+size_t sdp_srtp_key_len(int suite);		/* 0 if unknown */
+/*
+ * One a=crypto value (after "crypto:") as a key sipguard can use.
+ * Returns 0; -EINVAL (malformed: the offer is broken); -ENOTSUP (a valid
+ * line we skip: unknown suite, UNENCRYPTED/UNAUTHENTICATED or KDR
+ * session parameters, an MKI longer than 8 bytes).  Only the first key
+ * of a multi-key line is taken.  *kp holds a secret: wipe it with
+ * sdp_srtp_key_wipe() (done already on failure).
+ */
+int sdp_srtp_key_get(struct sdp_srtp_key *kp, struct str value);
+void sdp_srtp_key_wipe(struct sdp_srtp_key *kp);
+/* "crypto:<tag> <suite> inline:<base64 key>" NUL-terminated into out;
+ * the length, -EINVAL (unknown suite, wrong key length) or -ENOSPC. */
+int sdp_srtp_format(char *out, size_t cap, uint32_t tag, int suite,
+		    const uint8_t *key, size_t len);
+
 /* a=fingerprint:<hash> <hex:hex:...> */
 struct sdp_fingerprint {
 	struct str hash;

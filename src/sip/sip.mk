@@ -26,3 +26,5 @@ SIP_SRCS += src/sip/txn_server.c
 SIP_SRCS += src/sip/txn_client.c
 # DTLS-SRTP SDP attributes (RFC 8122 fingerprint, RFC 4145 setup, RFC 8842)
 SIP_SRCS += src/sip/sdp_dtls.c
+# SDES keys of a=crypto (RFC 4568) for SRTP termination
+SIP_SRCS += src/sip/sdp_crypto.c

@@ -33,6 +33,7 @@ static void relay_once(uint8_t ctl, const uint8_t *p, size_t n)
 	struct media_ep dst;
 	unsigned l, k, leg = ctl & 1, comp = (ctl >> 1) & 1;
 	int fd = -1;
+	size_t len;
 	bool fwd;
 
 	if (!init) {
@@ -70,10 +71,12 @@ static void relay_once(uint8_t ctl, const uint8_t *p, size_t n)
 		src.port = 4001;
 	memcpy(pkt, p, n);
 	r.now = 1000;
-	media__relay_packet(&r, &s.sock[leg][comp], &src, pkt, n, &fd, &dst,
+	len = n;
+	media__relay_packet(&r, &s.sock[leg][comp], &src, pkt, &len, &fd, &dst,
 			    &fwd);
 	/* Twice: the second packet sees the state the first left. */
-	media__relay_packet(&r, &s.sock[leg][comp], &src, pkt, n, &fd, &dst,
+	len = n;
+	media__relay_packet(&r, &s.sock[leg][comp], &src, pkt, &len, &fd, &dst,
 			    &fwd);
 	if (fwd)
 		CHECK(fd == s.fd[1 - leg][0] || fd == s.fd[1 - leg][1]);

@@ -85,8 +85,8 @@ static bool run(struct fix *f, unsigned leg, unsigned comp, struct media_ep src,
 	struct media_ep dst;
 	bool fwd;
 
-	media__relay_packet(&f->r, &f->s.sock[leg][comp], &src, p, n, &fd, &dst,
-			    &fwd);
+	media__relay_packet(&f->r, &f->s.sock[leg][comp], &src, p, &n, &fd,
+			    &dst, &fwd);
 	if (fdp)
 		*fdp = fd;
 	if (dstp)
