@@ -730,10 +730,13 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		goto fail;
 	for (i = 0; i < (unsigned)conf->threads; i++) {
 		m->relay[i].evout = m->evfd;
+		m->relay[i].want_uring = conf->io == CONF_MEDIA_IO_URING;
 		m->nrelay++;
 		err = media__relay_start(&m->relay[i], i);
 		if (err)
 			goto fail;
+		/* io_uring: the relay's sockets live in its own table. */
+		m->max_streams += media__uring_slots(&m->relay[i]) / 4;
 	}
 	*mp = m;
 	return 0;

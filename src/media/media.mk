@@ -4,5 +4,6 @@ MEDIA_SRCS := \
 	src/media/ports.c \
 	src/media/ring.c \
 	src/media/relay.c \
+	src/media/relay_uring.c \
 	src/media/media.c \
 	src/media/offer.c
