@@ -428,7 +428,8 @@ def main():
               "(4 sockets each) per relay process" % (hard, fd_cap))
         calls = fd_cap
     args = {"calls": calls if netns else min(calls, 1000),
-            "calls_uring": env_int("BENCH_CALLS", 10000) if netns else
+            "calls_uring": env_int("BENCH_URING_CALLS",
+                                   env_int("BENCH_CALLS", 10000)) if netns else
             min(calls, 1000),
             "fd_cap": fd_cap, "nofile": hard,
             "pps": env_int("BENCH_PPS", 200000),

@@ -48,6 +48,12 @@ enum {
 	U_SLOTS_MAX = 1 << 20,  /* the kernel's cap on a fixed table */
 	U_FIXED = 0x40000000,   /* s->fd value: slot of the fixed table */
 	U_BATCH = 256,          /* completions per peek */
+	/* Busy: wake for U_WAIT_NR completions or after U_WAIT_NS, so a
+	 * wake-up serves a batch (media gets at most that much later;
+	 * jitter buffers hold tens of ms).  Idle: one event or 200 ms. */
+	U_WAIT_NR = 32,
+	U_WAIT_NS = 1000000,
+	U_IDLE_NS = 200000000,
 };
 
 /* What a completion is: the low bits of user_data (media_sock is
@@ -269,10 +275,11 @@ static void send_pkt(struct media_uring *u, unsigned bid, int fd, void *p,
 		buf_put(u, bid); /* cannot happen after a submit; drop */
 		return;
 	}
-	x->iov.iov_base = p;
-	x->iov.iov_len = n;
-	x->mh.msg_namelen = media__relay_dst(&x->to, dst);
-	io_uring_prep_sendmsg(sqe, fd, &x->mh, MSG_DONTWAIT);
+	/* IORING_OP_SEND with a destination (kernel 6.0): no msghdr and
+	 * iovec to copy in per packet, unlike sendmsg. */
+	io_uring_prep_send(sqe, fd, p, n, MSG_DONTWAIT);
+	io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)&x->to,
+				    (uint16_t)media__relay_dst(&x->to, dst));
 	fd_sqe(sqe, fd);
 	io_uring_sqe_set_data64(sqe, (uint64_t)bid << 2 | UD_SEND);
 }
@@ -528,6 +535,7 @@ void *media__uring_main(void *arg)
 	struct media_relay *r = arg;
 	struct media_uring *u = r->u;
 	struct io_uring_cqe *cq[U_BATCH];
+	bool busy = false;
 
 	/* Enabling makes this thread the ring's one issuer (liburing 2.3
 	 * declares io_uring_enable_rings but does not export it). */
@@ -539,16 +547,19 @@ void *media__uring_main(void *arg)
 	while (u->run) {
 		uint32_t t0 = atomic_load_explicit(&r->out.tail,
 						   memory_order_relaxed);
-		struct __kernel_timespec ts = {.tv_nsec = 200000000};
+		struct __kernel_timespec ts = {.tv_nsec = busy ? U_WAIT_NS
+							       : U_IDLE_NS};
 		struct io_uring_cqe *first;
 		unsigned n, i;
 
 		/* One enter: this turn's sends out, the next events in. */
-		(void)io_uring_submit_and_wait_timeout(&u->ring, &first, 1, &ts,
-						       NULL);
+		(void)io_uring_submit_and_wait_timeout(
+			&u->ring, &first, busy ? U_WAIT_NR : 1, &ts, NULL);
 		r->now = media__mono_ms();
+		busy = false;
 		while (u->run && (n = io_uring_peek_batch_cqe(&u->ring, cq,
 							      U_BATCH))) {
+			busy = true;
 			for (i = 0; i < n; i++)
 				on_cqe(r, cq[i]);
 			io_uring_cq_advance(&u->ring, n);
