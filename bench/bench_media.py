@@ -25,7 +25,11 @@ machine; without it (BENCH_NETNS=0) the ports stay in 45000-49999 and N
 is capped at 1000.  Relays on core 1, generator on core 0.  Every
 process is started here and stopped by its pid.  Knobs: BENCH_CALLS
 [10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
-[sipguard,rtpengine,bare].
+[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare]:
+sipguard-uring is `media: io: uring` with the same calls as the others
+(capped by the descriptor limit), sipguard-uring-max the same backend
+with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
+in the process's descriptor table).
 """
 import json
 import os
@@ -211,11 +215,11 @@ def setup_calls(n):
             if a_port[i] and i in b_port]
 
 
-def bench_sipguard(args, tmp, load, io="epoll"):
+def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     conf = os.path.join(tmp, "sg.yaml")
     # io_uring: sockets live in each relay thread's fixed file table,
     # RLIMIT_NOFILE entries per thread: enough threads for the calls.
-    calls = args["calls_uring"] if io == "uring" else args["calls"]
+    calls = calls or args["calls"]
     threads = 1 if io == "epoll" else \
         max(1, -(-calls * 4 // args["nofile"]))
     with open(conf, "w") as f:
@@ -347,17 +351,18 @@ def report(res, args):
                                           args["secs"],
                                           "" if args["netns"] else
                                           " [no netns: small run]"))
-    print("%-14s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
+    print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "sipguard-uring", "rtpengine", "bare"):
+    for name in ("sipguard", "sipguard-uring", "sipguard-uring-max",
+                 "rtpengine", "bare"):
         r = res.get(name)
         if not r:
             continue
         if "error" in r:
-            print("%-14s error: %s" % (name, r["error"]))
+            print("%-18s error: %s" % (name, r["error"]))
             continue
-        print("%-14s %8d %12d %12.0f %7.2f%% %14.0f" % (
+        print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
             100 * r["loss"], r["cpu_ms_per_mpkt"]))
     sg = res.get("sipguard", {})
@@ -388,6 +393,7 @@ def report(res, args):
             rows.append(("uring pkt/s per core vs %s" % base, "%.2fx" % x,
                          ">= 2x" if base == "rtpengine" else "", x >= 2
                          if base == "rtpengine" else x >= 1))
+    su = res.get("sipguard-uring-max", su)
     if "calls" in su:
         ok = su["calls"] >= 10000 and su["loss"] < 0.01
         rows.append(("uring concurrent relayed calls",
@@ -428,8 +434,8 @@ def main():
               "(4 sockets each) per relay process" % (hard, fd_cap))
         calls = fd_cap
     args = {"calls": calls if netns else min(calls, 1000),
-            "calls_uring": env_int("BENCH_URING_CALLS",
-                                   env_int("BENCH_CALLS", 10000)) if netns else
+            # io_uring: the relay's sockets are outside the fd table.
+            "calls_uring": env_int("BENCH_CALLS", 10000) if netns else
             min(calls, 1000),
             "fd_cap": fd_cap, "nofile": hard,
             "pps": env_int("BENCH_PPS", 200000),
@@ -440,13 +446,17 @@ def main():
             os.path.join(ROOT, "build/release/sipguard"),
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/media_load")}
-    relays = os.environ.get("BENCH_RELAYS",
-                            "sipguard,sipguard-uring,rtpengine,bare")
+    relays = os.environ.get(
+        "BENCH_RELAYS",
+        "sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare")
     res = {}
     with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
         for name, fn in (("sipguard", bench_sipguard),
                          ("sipguard-uring",
                           lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
+                         ("sipguard-uring-max",
+                          lambda a, t, ld: bench_sipguard(
+                              a, t, ld, "uring", a["calls_uring"])),
                          ("rtpengine", bench_rtpengine),
                          ("bare", bench_bare)):
             if name not in relays.split(","):

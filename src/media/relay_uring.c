@@ -7,11 +7,12 @@
  *  - every relay socket has one multishot recvmsg armed, drawing its
  *    buffers from a ring of provided buffers of this thread; a packet
  *    costs no syscall to receive;
- *  - an accepted packet goes out as a sendmsg SQE straight from the
- *    buffer it arrived in; the buffer returns to the ring when the send
- *    completes;
+ *  - an accepted packet goes out as a send SQE (IORING_OP_SEND with a
+ *    destination address) straight from the buffer it arrived in; the
+ *    buffer returns to the ring when the send completes;
  *  - one io_uring_enter per loop turn submits the sends and waits for the
- *    next completions (the commands' eventfd is a multishot poll).
+ *    next completions (the commands' eventfd is a multishot poll); when
+ *    busy, a turn waits for a batch (U_WAIT_NR or U_WAIT_NS).
  *
  * Descriptors: a socket handed to this thread is moved into the ring's
  * fixed file table ("direct descriptor") and its process descriptor is
@@ -60,10 +61,9 @@ enum {
  * pointer-aligned, so a socket's address has them clear). */
 enum { UD_RECV = 0, UD_SEND = 1, UD_CMD = 2, UD_CANCEL = 3, UD_MASK = 3 };
 
-/* A send in flight: the kernel reads these when the SQE is submitted. */
+/* A send's destination: the kernel reads it when the SQE is
+ * submitted; one per buffer, as the buffer is busy until then. */
 struct u_send {
-	struct msghdr mh;
-	struct iovec iov;
 	struct sockaddr_in6 to; /* or a sockaddr_in */
 };
 
@@ -140,9 +140,6 @@ static int setup_bufs(struct media_uring *u)
 		io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * U_BUFSZ,
 				      U_BUFSZ, (unsigned short)i,
 				      io_uring_buf_ring_mask(U_NBUF), (int)i);
-		u->snd[i].mh.msg_iov = &u->snd[i].iov;
-		u->snd[i].mh.msg_iovlen = 1;
-		u->snd[i].mh.msg_name = &u->snd[i].to;
 	}
 	io_uring_buf_ring_advance(u->br, U_NBUF);
 	u->rmh.msg_namelen = U_NAME;
