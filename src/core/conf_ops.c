@@ -70,7 +70,8 @@ static const struct conf_opt media_opts[] = {
 	CONF_OPT_INT(MEDIA, max_calls, "20000", 1, 1000000, 0,
 		     "Calls with relayed media at once; more get 503. Each "
 		     "stream also holds 4 sockets: streams are capped by the "
-		     "descriptor limit (RLIMIT_NOFILE less 1024)."),
+		     "descriptor limit (RLIMIT_NOFILE less 1024; with io: "
+		     "uring, plus RLIMIT_NOFILE per relay thread)."),
 	CONF_OPT_ENUM(MEDIA, io, "epoll", media_io, 0,
 		      "Relay socket I/O: epoll (recvmmsg/sendmmsg per socket) "
 		      "or uring (io_uring: multishot receives, batched sends, "

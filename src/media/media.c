@@ -95,6 +95,8 @@ static void stream_free(struct media *m, struct media_stream *s)
 			media__ports_put(&m->ports, s->port[l], m->now);
 	}
 	m->st.streams--;
+	if (!s->handed)
+		m->fd_streams--;
 	mem_free(s);
 }
 
@@ -110,7 +112,7 @@ int media__stream_open(struct media_call *c, unsigned idx,
 		return -EINVAL;
 	/* Four sockets per stream: refuse (503) before the process runs
 	 * out of descriptors, which would hurt the signalling too. */
-	if (m->st.streams >= m->max_streams) {
+	if (m->st.streams >= m->max_streams || m->fd_streams >= m->fd_max) {
 		m->st.no_ports++;
 		return -EAGAIN;
 	}
@@ -121,6 +123,7 @@ int media__stream_open(struct media_call *c, unsigned idx,
 	s->call = c;
 	s->idx = idx;
 	m->st.streams++;
+	m->fd_streams++;
 	for (l = 0; l < 2; l++) {
 		s->local[l] = c->leg[l].relay;
 		err = open_leg(m, s, l);
@@ -184,6 +187,8 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 	}
 	if (!media__relay_cmd(s->relay, &cmd))
 		return -ENOSPC;
+	if (!s->handed)
+		m->fd_streams--;
 	s->handed = true;
 	return 0;
 }
@@ -715,6 +720,7 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		goto fail;
 	}
 	m->max_streams = fd_budget() / 4;
+	m->fd_max = m->max_streams;
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		err = -EIO;
 		goto fail;

@@ -169,7 +169,10 @@ struct media_stream {
 	unsigned idx;                 /* m-line */
 	uint16_t port[2];             /* relay port (even) facing each leg */
 	struct media_ep local[2];     /* relay address facing each leg */
-	int fd[2][2];                 /* [leg][comp], -1: none */
+	int fd[2][2];                 /* [leg][comp], -1: none; the
+				       * relay's from ADD (io_uring: a
+				       * fixed-table slot, see
+				       * relay_uring.c) */
 	bool handed;                  /* the relay has it */
 	bool closing;                 /* DEL sent, DONE pending */
 	struct media_sdp_info sdp[2]; /* per leg */
@@ -296,7 +299,10 @@ struct media {
 	struct sdp_sess *sdp;       /* parse scratch */
 	uint64_t now, wall;
 	bool stopped; /* threads gone: close directly */
-	uint64_t max_streams; /* file descriptor budget / 4 */
+	uint64_t max_streams; /* file descriptor budget / 4 (+ io_uring) */
+	/* Streams not handed to a relay yet: their sockets are process
+	 * descriptors even with io_uring, so they keep the old cap. */
+	uint64_t fd_streams, fd_max;
 	struct media_stats st;
 };
 

@@ -546,9 +546,9 @@ int media__relay_start(struct media_relay *r, unsigned idx)
 		return -errno;
 	/* The io_uring backend if asked for and the kernel lets us (it
 	 * may be disabled by sysctl or a container's seccomp policy). */
-	if (r->want_uring && media__uring_init(r) != 0)
-		log_warn("media relay %u: io_uring unavailable, using epoll",
-			 idx);
+	if (r->want_uring && (err = media__uring_init(r)) != 0)
+		log_warn("media relay %u: io_uring unavailable (%s), using epoll",
+			 idx, strerror(-err));
 	err = pthread_create(&r->th, NULL,
 			     r->u ? media__uring_main : relay_main, r);
 	if (err)

@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "media/media_int.h"
 
@@ -201,6 +202,8 @@ int media__uring_init(struct media_relay *r)
 		return err;
 	}
 	r->u = u;
+	log_info("media relay %u: io_uring, %u direct descriptors", r->idx,
+		 u->nslots);
 	return 0;
 }
 
