@@ -5,7 +5,8 @@
  * source the signalling did not name dropped and reported, a stream
  * closed (DONE only after its receives ended, its ports free again),
  * a stream still held at STOP, and the fallback to epoll when io_uring
- * cannot be set up (forced with the media__uring_fail hook).  The same
+ * cannot be set up (forced with the media__uring_fail hook, and for
+ * real with a seccomp filter refusing io_uring_setup in a child).  The same
  * relay checks run in both backends, so the fallback runs the same
  * traffic.  Waits are bounded polls on the sockets, never sleeps.
  */
@@ -13,8 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -338,6 +341,47 @@ static void test_fallback_epoll(void **state)
 	mem_free(f.s);
 }
 
+/* As in a container whose seccomp policy refuses io_uring: in a child
+ * (the filter cannot be undone), io_uring_setup answers EPERM; the
+ * relay must run on epoll and relay.  Exit status: 0 if so. */
+static int child_seccomp(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	struct fix f;
+	uint8_t p[256], q[256];
+	bool ok;
+
+	if (!ctx ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+			     SCMP_SYS(io_uring_setup), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		return 2;
+	seccomp_release(ctx);
+	start(&f, true);
+	if (f.r.u)
+		return 3;
+	add_stream(&f);
+	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 1));
+	ok = recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, NULL) == 172;
+	stop(&f);
+	return ok ? 0 : 4;
+}
+
+static void test_fallback_seccomp(void **state)
+{
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_seccomp());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_drop_injected),
 		cmocka_unit_test(test_close_stream),
 		cmocka_unit_test(test_fallback_epoll),
+		cmocka_unit_test(test_fallback_seccomp),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
