@@ -172,7 +172,7 @@ static int setup_slots(struct media_uring *u)
 
 static void u_free(struct media_uring *u)
 {
-	if (u->ring.ring_fd > 0)
+	if (u->ring.ring_fd >= 0)
 		io_uring_queue_exit(&u->ring); /* closes the fixed files */
 	free(u->br);
 	mem_free(u->bufs);
