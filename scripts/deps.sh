@@ -20,6 +20,7 @@ PKGS=(
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	libmicrohttpd-dev      # Prometheus /metrics endpoint (operations)
 	libseccomp-dev         # seccomp filter of the running daemon
+	liburing-dev           # media relay io_uring backend (media: io: uring)
 	sngrep                 # HEP listener of the HEP export e2e test
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)

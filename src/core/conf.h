@@ -332,7 +332,11 @@ struct sg_conf_media {
 	bool scrub_cname;
 	int64_t threads;
 	int64_t max_calls;
+	int io;				/* enum conf_media_io */
 };
+
+/* media: io: how the relay threads do their socket I/O. */
+enum conf_media_io { CONF_MEDIA_IO_EPOLL = 0, CONF_MEDIA_IO_URING = 1 };
 
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */
 struct sg_conf_ops {
