@@ -104,6 +104,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Every listener, the control socket and the relay are up: the one
+	 * line a supervisor or a test waits for before it sends traffic. */
+	log_info("ready: serving");
 	rc = daemon_run(d);
 	daemon_free(d);
 	return rc == 0 ? 0 : 1;

@@ -81,7 +81,7 @@ def sipguard():
     started = []
     tmp = tempfile.TemporaryDirectory(prefix="sipguard-e2e-")
 
-    def start(config_text, ready="listening"):
+    def start(config_text, ready="ready: serving"):
         d = Daemon(config_text, tmp.name)
         started.append(d)
         assert d.wait_log(ready), "sipguard did not start:\n" + d.log()
