@@ -14,7 +14,7 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp hiredis
+PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp hiredis jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8 -lmicrohttpd -lseccomp -lhiredis)
 

@@ -26,6 +26,7 @@ PKGS=(
 	baresip                # media e2e: two softphones with a tone
 	gnutls-bin libsrtp2-dev  # DTLS-SRTP interop e2e: a second DTLS stack, SRTP check
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
+	libjansson-dev         # JSON requests and answers of the control socket (issue 8)
 	chromium nodejs npm    # dashboard e2e: headless chromium driven by playwright-core (npm ci in tests/e2e/dash)
 )
 
