@@ -163,7 +163,7 @@ def test_sipguardctl_refuses_before_sending(sipguard, tmp_path):
     """sipguardctl checks its request with the daemon's own parser: a
     mistake is a usage error (exit 2) with the parser's reason."""
     tmp = str(tmp_path)
-    sipguard(config(tmp))
+    sipguard(config(tmp), ready="control socket on")
     base = [CTL, "-s", os.path.join(tmp, "ctl.sock")]
     for args, why in ((["monitor", "scan/ner", "on"], "rule: bad character"),
                       (["ban", "1.2.3.4", "--reason", "a\tb"],
