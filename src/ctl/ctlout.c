@@ -209,8 +209,8 @@ int ctl_out_call(struct ctl_out *o, const struct ctl_call *c)
 
 	if (!o || !c)
 		return -EINVAL;
-	m = c->media ? json_pack("{s:o, s:o}", "caller", media(c, 0),
-				 "callee", media(c, 1))
+	m = c->media ? json_pack("{s:o, s:o}", "caller", media(c, 0), "callee",
+				 media(c, 1))
 		     : json_null();
 	return out_item(
 		o, CTL_CMD_CALLS,

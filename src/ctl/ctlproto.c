@@ -208,8 +208,8 @@ static int m_name(struct pctx *p, const char *key, json_t *v, char *dst,
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (!strchr(allowed, s[i]))
-			return fail(p->err, -1, "%s: bad character at %zu",
-				    key, i);
+			return fail(p->err, -1, "%s: bad character at %zu", key,
+				    i);
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 	return 0;
@@ -252,10 +252,10 @@ static const struct {
 	unsigned bit;
 	member_fn *fn;
 } members[] = {
-	{"addr", M_ADDR, m_addr},     {"for_s", M_FOR, m_for},
+	{"addr", M_ADDR, m_addr},       {"for_s", M_FOR, m_for},
 	{"reason", M_REASON, m_reason}, {"rule", M_RULE, m_rule},
-	{"all", M_ALL, m_true},       {"on", M_ON, m_on},
-	{"follow", M_FOLLOW, m_true}, {"type", M_TYPE, m_type},
+	{"all", M_ALL, m_true},         {"on", M_ON, m_on},
+	{"follow", M_FOLLOW, m_true},   {"type", M_TYPE, m_type},
 	{"src", M_SRC, m_addr},
 };
 
@@ -310,8 +310,7 @@ static int find_cmd(json_t *root, struct ctl_perr *err)
 		if (!strcmp(json_string_value(c), cmds[i].name) &&
 		    strlen(cmds[i].name) == json_string_length(c))
 			return (int)i;
-	return fail(err, -1, "unknown command \"%.32s\"",
-		    json_string_value(c));
+	return fail(err, -1, "unknown command \"%.32s\"", json_string_value(c));
 }
 
 static int one_member(struct pctx *p, unsigned allowed, unsigned *seen,
@@ -339,7 +338,8 @@ static int check_members(struct pctx *p, json_t *root, int ci)
 	size_t i;
 	int rc;
 
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (!strcmp(key, "cmd"))
 			continue;
 		/* Keys are C strings here: jansson refuses a NUL in a
@@ -354,8 +354,9 @@ static int check_members(struct pctx *p, json_t *root, int ci)
 				    p->cmd, members[i].name);
 	if (p->rq->cmd == CTL_CMD_MONITOR &&
 	    !!(seen & M_RULE) == !!(seen & M_ALL))
-		return fail(p->err, -1, "monitor: give \"rule\" or "
-					"\"all\":true, not both");
+		return fail(p->err, -1,
+			    "monitor: give \"rule\" or "
+			    "\"all\":true, not both");
 	return 0;
 }
 
@@ -380,8 +381,9 @@ int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)
 		return fail(err, (long)i, "empty request");
 	/* Most likely the line form of old versions: say what is wanted. */
 	if (line.p[i] != '{')
-		return fail(err, (long)i, "expected one JSON object per line, "
-					  "e.g. {\"cmd\":\"bans\"}");
+		return fail(err, (long)i,
+			    "expected one JSON object per line, "
+			    "e.g. {\"cmd\":\"bans\"}");
 	if ((rc = depth_ok(line, err)))
 		return rc;
 	root = json_loadb(line.p, line.len, JSON_REJECT_DUPLICATES, &je);

@@ -162,14 +162,15 @@ static int to_req(struct ctl_req *rq, const struct opts *o)
 	rq->cmd = plain[i].cmd;
 	switch (rq->cmd) {
 	case CTL_CMD_BAN:
-		if ((o->dur && ctl_duration_parse(&rq->seconds,
-						  str_cstr(o->dur))) ||
+		if ((o->dur &&
+		     ctl_duration_parse(&rq->seconds, str_cstr(o->dur))) ||
 		    (o->reason &&
 		     copy_text(rq->reason, sizeof(rq->reason), o->reason)))
 			return -EINVAL;
 		/* fall through */
 	case CTL_CMD_UNBAN:
-		return ctl_addr_parse(&rq->addr, &rq->plen, str_cstr(o->arg[1]));
+		return ctl_addr_parse(&rq->addr, &rq->plen,
+				      str_cstr(o->arg[1]));
 	case CTL_CMD_MONITOR:
 		rq->all = !strcmp(o->arg[1], "all");
 		if (!rq->all &&
@@ -177,9 +178,9 @@ static int to_req(struct ctl_req *rq, const struct opts *o)
 			return -EINVAL;
 		return on_off(&rq->on, o->arg[2]);
 	case CTL_CMD_EVENTS:
-		if (!o->follow || (o->type && copy_text(rq->evtype,
-							sizeof(rq->evtype),
-							o->type)))
+		if (!o->follow ||
+		    (o->type &&
+		     copy_text(rq->evtype, sizeof(rq->evtype), o->type)))
 			return -EINVAL;
 		rq->has_src = o->source != NULL;
 		return o->source ? ctl_addr_parse(&rq->addr, &rq->plen,
@@ -309,7 +310,8 @@ static const char *field(char *dst, const json_t *obj, const char *key)
 	} else if (json_is_real(v)) {
 		snprintf(dst, FIELD_MAX, "%g", json_real_value(v));
 	} else if (json_is_boolean(v)) {
-		snprintf(dst, FIELD_MAX, "%s", json_is_true(v) ? "true" : "false");
+		snprintf(dst, FIELD_MAX, "%s",
+			 json_is_true(v) ? "true" : "false");
 	}
 	return dst;
 }
@@ -368,12 +370,12 @@ static void print_rules(const json_t *ans, const json_t *arr)
 
 	printf("%-32s %-8s %12s %12s\n", "RULE", "MONITOR", "HITS",
 	       "MONITORED");
-	json_array_foreach(arr, i, r)
-		printf("%-32s %-8s %12s %12s\n", field(name, r, "name"),
-		       json_is_true(json_object_get(r, "monitor"))     ? "on"
-		       : json_is_true(json_object_get(r, "effective")) ? "global"
-								       : "off",
-		       field(h, r, "hits"), field(m, r, "monitored"));
+	json_array_foreach(arr, i, r) printf(
+		"%-32s %-8s %12s %12s\n", field(name, r, "name"),
+		json_is_true(json_object_get(r, "monitor"))     ? "on"
+		: json_is_true(json_object_get(r, "effective")) ? "global"
+								: "off",
+		field(h, r, "hits"), field(m, r, "monitored"));
 	printf("global monitor: %s\n",
 	       json_is_true(json_object_get(ans, "global_monitor")) ? "on"
 								    : "off");
@@ -422,10 +424,11 @@ static void print_calls(const json_t *arr)
 		printf("no calls\n");
 		return;
 	}
-	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER",
-	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK",
+	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER", "FROM",
+	       "CALLEE", "TO", "STATE", "DURATION", "TALK",
 	       "MEDIA PKTS IN/OUT (DROPPED)");
-	json_array_foreach(arr, i, c) {
+	json_array_foreach(arr, i, c)
+	{
 		snprintf(ca, sizeof(ca), "%.200s (%.200s)",
 			 field(a, c, "caller_addr"),
 			 field(za, c, "caller_zone"));
@@ -581,7 +584,8 @@ int main(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	strcat(line, "\n");
-	ans = send_all(fd, line, strlen(line)) ? NULL : recv_line(fd, &len, &total);
+	ans = send_all(fd, line, strlen(line)) ? NULL
+					       : recv_line(fd, &len, &total);
 	if (ans && o.follow) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		rc = follow(fd, &o, str_make(ans, len),

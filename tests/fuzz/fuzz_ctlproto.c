@@ -44,8 +44,8 @@ static bool no_ctl_bytes(const char *s)
 static void same(const struct ctl_req *a, const struct ctl_req *b)
 {
 	CHECK(a->cmd == b->cmd && a->plen == b->plen &&
-	      a->seconds == b->seconds && a->all == b->all &&
-	      a->on == b->on && a->has_src == b->has_src);
+	      a->seconds == b->seconds && a->all == b->all && a->on == b->on &&
+	      a->has_src == b->has_src);
 	CHECK(!strcmp(a->reason, b->reason) && !strcmp(a->rule, b->rule) &&
 	      !strcmp(a->evtype, b->evtype));
 	if (a->cmd == CTL_CMD_BAN || a->cmd == CTL_CMD_UNBAN || a->has_src)
