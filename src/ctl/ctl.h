@@ -189,8 +189,10 @@ struct ctl_rule {
 	uint64_t hits, monitored;
 };
 
-/* Append one item to the list of a "bans" / "rules" answer.  0 or -errno
- * (-ENOSPC: the answer is too large; -EINVAL: wrong list). */
+/* Append one item to the list of a "bans" / "rules" / "calls" answer,
+ * encoded by jansson; strings may hold any bytes (made valid UTF-8).  0 or
+ * -errno (-ENOSPC: the answer is too large; -ENOMEM; -EINVAL: wrong
+ * list).  Integers past INT64_MAX are written as INT64_MAX. */
 int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b);
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r);
 int ctl_out_call(struct ctl_out *o, const struct ctl_call *c);
