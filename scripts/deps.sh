@@ -27,6 +27,7 @@ PKGS=(
 	baresip                # media e2e: two softphones with a tone
 	gnutls-bin             # DTLS-SRTP interop e2e: a second DTLS stack
 	libhiredis-dev redis-server  # store: shared state (issue 9), e2e Redis
+	libjansson-dev         # JSON requests and answers of the control socket (issue 8)
 	chromium nodejs npm    # dashboard e2e: headless chromium driven by playwright-core (npm ci in tests/e2e/dash)
 	libsrtp2-dev tcpdump   # SRTP termination (issue 7); e2e capture of the untrusted side
 )

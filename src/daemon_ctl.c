@@ -76,13 +76,14 @@ static int ban(void *arg, const struct ctl_req *rq)
 {
 	struct daemon_ctl_ctx *c = arg;
 	struct guard_src s;
-	char reason[128];
 
 	src_of(&s, rq);
-	snprintf(reason, sizeof(reason), "%.*s", STR_FMT(rq->reason));
+	/* rq->reason: checked by ctl (length, no control bytes); the
+	 * guard copies it. */
 	return guard_ban(proxy_guard(c->proxy), &s,
 			 (uint64_t)rq->seconds * 1000,
-			 reason[0] ? reason : "sipguardctl", loop_now(c->loop),
+			 rq->reason[0] ? rq->reason : "sipguardctl",
+			 loop_now(c->loop),
 			 wall_ms());
 }
 
@@ -113,7 +114,7 @@ static int set_monitor(void *arg, const struct ctl_req *rq)
 		rules_set_global_monitor(r, rq->on);
 		return 0;
 	}
-	id = rules_find(r, rq->rule);
+	id = rules_find(r, str_cstr(rq->rule));
 	return id < 0 ? -ENOENT : rules_set_monitor(r, id, rq->on);
 }
 

@@ -319,19 +319,17 @@ static int unban(struct daemon_ctl_ctx *c, const struct http_req *rq,
 		 struct http_resp *rs)
 {
 	const char *a = http_req_arg(rq, "addr");
-	char line[96];
-	struct ctl_req cr;
+	struct sg_addr addr;
 	struct guard_src s;
-	int n, err;
+	uint8_t plen;
+	int err;
 
-	n = snprintf(line, sizeof(line), "unban %s", a ? a : "");
-	if (!a || n < 0 || (size_t)n >= sizeof(line) ||
-	    ctl_req_parse(&cr, str_make(line, (size_t)n), NULL)) {
+	if (!a || ctl_addr_parse(&addr, &plen, str_cstr(a))) {
 		rs->status = 400;
 		return buf_append_cstr(rs->body, "{\"ok\":false,\"error\":"
 					 "\"invalid address\"}");
 	}
-	guard_src_from_addr(&s, &cr.addr);
+	guard_src_from_addr(&s, &addr);
 	err = guard_unban(proxy_guard(c->proxy), &s, loop_now(c->loop),
 			  wall_ms());
 	log_info("dashboard: unban %s: %s", a, err ? strerror(-err) : "done");

@@ -1,6 +1,8 @@
 /*
  * ctl.c - the control socket server: a UNIX stream socket on the daemon's
- * event loop, non-blocking, speaking the line protocol of ctl.h.
+ * event loop, non-blocking, speaking the JSON-per-line protocol of ctl.h
+ * (requests parsed by ctlproto.c, answers built by ctlout.c, both with
+ * jansson).
  *
  * Who may talk to it: the socket is created with mode 0600 (0660 with a
  * group) under a tight umask, so there is no window with looser
@@ -12,7 +14,9 @@
  *
  * One request is handled at a time per connection: while its answer is
  * being written the connection is not read (back-pressure), and answers
- * are bounded by CTL_RESP_MAX.
+ * are bounded by CTL_RESP_MAX.  A bad request gets an error answer and
+ * the connection goes on with the next line; a line over CTL_REQ_MAX
+ * gets one and is hung up on, as its end cannot be found.
  *
  * A connection that asks for "events" becomes a follower: from then on
  * it only receives event lines (ctl_publish()), through its own bounded
@@ -96,17 +100,41 @@ static const char *errtext(int err)
 	return strerror(-err);
 }
 
+/*
+ * Replace what was appended since len0 with {"ok":false,"error":why}
+ * (plus "offset" when off >= 0).  why may hold any bytes (a reload error
+ * names a file): made valid UTF-8.  The literal fallback is for the case
+ * jansson has no memory left: the client still gets an answer.
+ */
 static void answer_error(struct buf *b, size_t len0, const char *why,
-			 const struct ctl_perr *pe)
+			 long off)
 {
+	json_t *j = json_pack("{s:b, s:o}", "ok", 0, "error",
+			      ctl__json_text(str_cstr(why)));
+
 	b->len = len0;
-	/* Static texts: these small appends cannot exceed the cap. */
-	buf_append_cstr(b, "{\"ok\":false,\"error\":");
-	if (json_str(b, str_cstr(why)))
-		buf_append_cstr(b, "\"error\"");
-	if (pe)
-		buf_printf(b, ",\"offset\":%zu", pe->off);
-	buf_append_cstr(b, "}\n");
+	if (j && off >= 0 &&
+	    json_object_set_new(j, "offset", json_integer(off))) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (!j || ctl__json_put(b, j) || buf_append(b, "\n", 1)) {
+		b->len = len0;
+		buf_append_cstr(b, "{\"ok\":false,\"error\":\"error\"}\n");
+	}
+	json_decref(j);
+}
+
+/* {"ok":true} with follow:true for a follower. */
+static void answer_ok(struct buf *b, bool follow)
+{
+	size_t len0 = b->len;
+	json_t *j = follow ? json_pack("{s:b, s:b}", "ok", 1, "follow", 1)
+			   : json_pack("{s:b}", "ok", 1);
+
+	if (!j || ctl__json_put(b, j) || buf_append(b, "\n", 1))
+		answer_error(b, len0, errtext(-ENOMEM), -1);
+	json_decref(j);
 }
 
 typedef int list_fn(void *arg, struct ctl_out *o);
@@ -125,11 +153,12 @@ static list_fn *list_of(const struct ctl_ops *ops, enum ctl_cmd cmd)
 static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 {
 	list_fn *fn = list_of(&c->ops, cmd);
-	struct ctl_out o = {b, cmd, OUT_LIST, 0, 0};
+	struct ctl_out o = {b, cmd, OUT_LIST, 0, 0, NULL, NULL};
+	/* Our own fixed text; every item after it is jansson's. */
 	static const char *const head[] = {
 		[CTL_CMD_BANS] = "{\"ok\":true,\"bans\":[",
 		[CTL_CMD_RULES] = "{\"ok\":true,\"rules\":[",
-		[CTL_CMD_STATS] = "{\"ok\":true,\"stats\":{",
+		[CTL_CMD_STATS] = "{\"ok\":true,\"stats\":",
 		[CTL_CMD_RELOAD] = NULL,
 		[CTL_CMD_CALLS] = "{\"ok\":true,\"calls\":[",
 	};
@@ -140,12 +169,10 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 	if (buf_append_cstr(b, head[cmd]))
 		return -EMSGSIZE;
 	err = fn(c->arg, &o);
-	if (!err && o.err)
-		err = o.err;
-	if (!err && o.state == OUT_LIST)
-		err = ctl__out_top(&o, "end");
-	if (!err && buf_append_cstr(b, "}\n"))
-		err = -ENOSPC;
+	if (err)
+		ctl__out_drop(&o);
+	else
+		err = ctl__out_end(&o);
 	return err == -ENOSPC ? -EMSGSIZE : err;
 }
 
@@ -157,14 +184,14 @@ static void answer_reload(struct ctl *c, struct buf *b, size_t len0)
 	int err;
 
 	if (!c->ops.reload) {
-		answer_error(b, len0, errtext(-EOPNOTSUPP), NULL);
+		answer_error(b, len0, errtext(-EOPNOTSUPP), -1);
 		return;
 	}
 	err = c->ops.reload(c->arg, why, sizeof(why));
 	if (err)
-		answer_error(b, len0, why[0] ? why : errtext(err), NULL);
+		answer_error(b, len0, why[0] ? why : errtext(err), -1);
 	else
-		buf_append_cstr(b, "{\"ok\":true}\n");
+		answer_ok(b, false);
 }
 
 /* events: the connection becomes a follower (see the file comment). */
@@ -175,8 +202,7 @@ static int start_follow(struct ctl_conn *k, const struct ctl_req *rq)
 	if (k->follow)
 		return -EINVAL;
 	memset(&k->filt, 0, sizeof(k->filt));
-	snprintf(k->filt.type, sizeof(k->filt.type), "%.*s",
-		 STR_FMT(rq->evtype));
+	snprintf(k->filt.type, sizeof(k->filt.type), "%s", rq->evtype);
 	if (rq->has_src)
 		k->filt.src = rq->addr;
 	if ((err = ctl_subq_init(&k->q, CTL_SUBQ_SIZE)))
@@ -192,15 +218,18 @@ static void answer(struct ctl_conn *k, struct str line)
 	struct ctl *c = k->c;
 	struct buf *b = &k->out;
 	size_t len0 = b->len;
-	struct ctl_perr pe = {0, "bad request"};
+	struct ctl_perr pe;
 	struct ctl_req rq;
-	char why[96];
+	char why[CTL_ERR_MAX + 16];
 	int (*fn)(void *, const struct ctl_req *) = NULL;
 	int err;
 
-	if (ctl_req_parse(&rq, line, &pe)) {
-		snprintf(why, sizeof(why), "syntax: %s", pe.why);
-		answer_error(b, len0, why, &pe);
+	if ((err = ctl_req_parse(&rq, line, &pe))) {
+		if (err == -EINVAL)
+			snprintf(why, sizeof(why), "bad request: %s", pe.msg);
+		else
+			snprintf(why, sizeof(why), "%s", errtext(err));
+		answer_error(b, len0, why, err == -EINVAL ? pe.off : -1);
 		return;
 	}
 	rq.uid = k->uid;
@@ -225,21 +254,21 @@ static void answer(struct ctl_conn *k, struct str line)
 	case CTL_CMD_EVENTS:
 		err = start_follow(k, &rq);
 		if (err)
-			answer_error(b, len0, errtext(err), NULL);
+			answer_error(b, len0, errtext(err), -1);
 		else
-			buf_append_cstr(b, "{\"ok\":true,\"follow\":true}\n");
+			answer_ok(b, true);
 		return;
 	default:
 		err = answer_list(c, b, rq.cmd);
 		if (err)
-			answer_error(b, len0, errtext(err), NULL);
+			answer_error(b, len0, errtext(err), -1);
 		return;
 	}
 	err = fn ? fn(c->arg, &rq) : -EOPNOTSUPP;
 	if (err)
-		answer_error(b, len0, errtext(err), NULL);
+		answer_error(b, len0, errtext(err), -1);
 	else
-		buf_append_cstr(b, "{\"ok\":true}\n");
+		answer_ok(b, false);
 }
 
 /* ---------------------------------------------------------- connections */
@@ -334,7 +363,7 @@ static bool conn_next(struct ctl_conn *k)
 		return true;
 	}
 	if (k->in_len == sizeof(k->in)) {
-		answer_error(&k->out, k->out.len, "request too long", NULL);
+		answer_error(&k->out, k->out.len, "request too long", -1);
 		k->closing = true;
 		k->in_len = 0;
 		return true;
@@ -423,13 +452,12 @@ static bool peer_ok(const struct ctl_conf *cf, const struct ucred *u)
 static void refuse(int fd, const char *why)
 {
 	char msg[128];
-	int n = snprintf(msg, sizeof(msg), "{\"ok\":false,\"error\":\"%s\"}\n",
-			 why);
+	struct buf b;
+	ssize_t sent;
 
-	ssize_t sent = -1;
-
-	if (n > 0 && (size_t)n < sizeof(msg))
-		sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_init_fixed(&b, msg, sizeof(msg));
+	answer_error(&b, 0, why, -1);
+	sent = send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)sent;
 	close(fd);
 }

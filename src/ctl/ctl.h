@@ -1,33 +1,49 @@
 /*
  * ctl.h - public interface of the control layer: the control socket
- * server of the daemon, the line protocol it speaks (shared with the
- * sipguardctl client), and a small reader for its JSON responses.
+ * server of the daemon, and the JSON request format it speaks (parser
+ * and encoder, shared with the sipguardctl client).
  *
- * Protocol (one request per line, one JSON object per line back):
+ * Protocol: one JSON object per line each way (RFC 8259, parsed and
+ * built with jansson).  A request names its command in "cmd"; every
+ * other member must belong to that command and have its type:
  *
- *   bans                          list bans
- *   ban ADDR[/PLEN] [DURATION [REASON]]
- *                                 ban an address; DURATION: seconds or
- *                                 "default"; REASON: rest of the line
- *   unban ADDR[/PLEN]             lift a ban
- *   rules                         list rules, hits and monitor flags
- *   monitor RULE|* on|off         monitor mode of one rule or of all
- *   stats                         counters
- *   reload                        load the configuration file anew
- *   calls                         live dialogs
- *   drain on|off                  refuse new calls (503), let the
- *                                 current ones finish; off: take calls
- *   events [type=TYPE] [src=ADDR] follow the security events: answers
- *                                 {"ok":true,"follow":true}, then every
- *                                 event line as the event log writes it
- *                                 (JSON, docs/events.md), and
- *                                 {"missed":N} when N lines were lost
- *                                 because the client read too slowly;
- *                                 until the client hangs up
+ *   {"cmd":"bans"}                       list bans
+ *   {"cmd":"ban","addr":"ADDR[/PLEN]"[,"for_s":N][,"reason":"TEXT"]}
+ *                                        ban an address; for_s: seconds,
+ *                                        1..CTL_BAN_MAX_S, absent: the
+ *                                        daemon's default; reason: at
+ *                                        most CTL_REASON_MAX bytes, no
+ *                                        control characters
+ *   {"cmd":"unban","addr":"ADDR[/PLEN]"} lift a ban
+ *   {"cmd":"rules"}                      rules, hits and monitor flags
+ *   {"cmd":"monitor","rule":"NAME","on":B}
+ *   {"cmd":"monitor","all":true,"on":B}  monitor mode of one rule or of
+ *                                        all (the global flag)
+ *   {"cmd":"stats"}                      counters
+ *   {"cmd":"reload"}                     load the configuration anew
+ *   {"cmd":"calls"}                      live dialogs
+ *   {"cmd":"drain","on":B}               refuse new calls (503), let the
+ *                                        current ones finish; false:
+ *                                        take calls again
+ *   {"cmd":"events","follow":true[,"type":"T"][,"src":"ADDR"]}
+ *                                        follow the security events:
+ *                                        answers {"ok":true,"follow":
+ *                                        true}, then every event line as
+ *                                        the event log writes it (JSON,
+ *                                        docs/events.md), and
+ *                                        {"missed":N} when N lines were
+ *                                        lost because the client read too
+ *                                        slowly; until the client hangs up
  *
- * Answers: {"ok":true,...} or {"ok":false,"error":"..."}.  Lists come as
- * {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
- * "global_monitor":false} and {"ok":true,"stats":{"name":N,...}}.
+ * Answers: {"ok":true,...} or {"ok":false,"error":"..."}; a request
+ * that is not valid JSON also gets "offset" (byte in the line).  Lists
+ * come as {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
+ * "global_monitor":false} and {"ok":true,"stats":{"name":N,...}}.  A bad
+ * request is answered and the connection stays usable (lines frame the
+ * requests, and JSON strings cannot hold a raw LF); only a line longer
+ * than CTL_REQ_MAX is answered and then closed, as there is no way to
+ * find the next request.  The line form of earlier versions ("ban ADDR
+ * ...") is gone: it gets an error that shows the JSON form.
  *
  * The server does not know bans or rules: it parses the request and
  * calls the struct ctl_ops callbacks the daemon gives it, which fill the
@@ -78,19 +94,24 @@ enum ctl_cmd {
 	CTL_CMD_EVENTS,
 };
 
-enum { CTL_TYPE_MAX = 32 }; /* event type filter, bytes */
+enum {
+	CTL_TYPE_MAX = 32,  /* event type filter, bytes */
+	CTL_REQ_DEPTH = 4,  /* nesting refused before jansson sees it */
+	CTL_ERR_MAX = 160,  /* error text of a refused request */
+};
 
+/* A parsed request: self-contained (strings copied, NUL-terminated). */
 struct ctl_req {
 	enum ctl_cmd cmd;
-	struct sg_addr addr; /* ban, unban (port 0) */
+	struct sg_addr addr; /* ban, unban, events src (port 0) */
 	uint8_t plen;        /* "/PLEN" given, else 0 */
-	uint32_t seconds;    /* ban: 0 means the daemon's default */
-	struct str reason;   /* ban: slice into the line, may be empty */
-	struct str rule;     /* monitor: rule name; empty with all */
-	bool all;            /* monitor: "*", the global flag */
+	uint32_t seconds;    /* ban: for_s; 0 means the daemon's default */
+	char reason[CTL_REASON_MAX + 1]; /* ban: may be empty */
+	char rule[CTL_RULE_MAX + 1];     /* monitor: empty with all */
+	bool all;            /* monitor: the global flag */
 	bool on;             /* monitor, drain */
-	struct str evtype;   /* events: type=; empty: every type */
-	bool has_src;        /* events: src= given (in addr) */
+	char evtype[CTL_TYPE_MAX + 1];   /* events: empty: every type */
+	bool has_src;        /* events: src given (in addr) */
 	/* Filled by the server from SO_PEERCRED, not by the parser. */
 	uid_t uid;
 	gid_t gid;
@@ -98,18 +119,33 @@ struct ctl_req {
 };
 
 struct ctl_perr {
-	size_t off;      /* byte offset in the line */
-	const char *why; /* static text */
+	long off;               /* byte of a JSON syntax error, or -1 */
+	char msg[CTL_ERR_MAX];  /* why: printable ASCII, names the member */
 };
 
 /*
- * Parse one request line (without its LF; a trailing CR is refused like
- * any control byte).  Pure: no I/O, no allocation; slices in *rq point
- * into line.  Strict: one space between tokens, no trailing bytes, no
- * control bytes, at most CTL_REQ_MAX bytes.  Returns 0, or -EINVAL with
- * *err set (err may be NULL).
+ * Parse one request line (without its LF) with jansson: one JSON object,
+ * duplicate keys refused, nesting at most CTL_REQ_DEPTH, at most
+ * CTL_REQ_MAX - 1 bytes; "cmd" a known command; every other member known,
+ * allowed with that command and of its type; required members present.
+ * Allocates only inside jansson, freed before returning.  Returns 0, or
+ * -EINVAL with *err set (err may be NULL), or -ENOMEM.
  */
 int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err);
+
+/*
+ * The request line for rq (cmd and the members of that command; no LF),
+ * built with jansson, into dst (NUL-terminated).  ctl_req_parse() of it
+ * gives rq back when rq is valid.  Returns the length, -ENOSPC (dst too
+ * small), -EINVAL (bad cmd, a text that is not UTF-8) or -ENOMEM.
+ */
+long ctl_req_format(char *dst, size_t sz, const struct ctl_req *rq);
+
+/*
+ * ADDR[/PLEN]: an IPv4 or IPv6 literal, no brackets, no port; PLEN
+ * 1..32 or 1..128 (*plenp 0 when absent).  0 or -EINVAL.
+ */
+int ctl_addr_parse(struct sg_addr *ap, uint8_t *plenp, struct str s);
 
 /*
  * Duration for sipguardctl: "3600", "90s", "30m", "12h", "7d", "1w".
@@ -153,8 +189,10 @@ struct ctl_rule {
 	uint64_t hits, monitored;
 };
 
-/* Append one item to the list of a "bans" / "rules" answer.  0 or -errno
- * (-ENOSPC: the answer is too large; -EINVAL: wrong list). */
+/* Append one item to the list of a "bans" / "rules" / "calls" answer,
+ * encoded by jansson; strings may hold any bytes (made valid UTF-8).  0 or
+ * -errno (-ENOSPC: the answer is too large; -ENOMEM; -EINVAL: wrong
+ * list).  Integers past INT64_MAX are written as INT64_MAX. */
 int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b);
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r);
 int ctl_out_call(struct ctl_out *o, const struct ctl_call *c);
@@ -276,53 +314,5 @@ void ctl_publish(struct ctl *c, const char *line, size_t len);
 /* Followers connected, and lines they lost (since start). */
 unsigned ctl_followers(const struct ctl *c);
 uint64_t ctl_follow_missed(const struct ctl *c);
-
-/* ----------------------------------------------------- answer reader */
-
-/*
- * A small JSON reader for answers, used by sipguardctl and tests: the
- * text is split into tokens in document order; an object or array token
- * is followed by its members (an object's as key, value, key, value),
- * and `next` is the index just past its subtree.  Pure, no allocation.
- */
-enum ctl_jtype {
-	CTL_J_OBJ = 1,
-	CTL_J_ARR,
-	CTL_J_STR, /* s: the raw contents, escapes kept */
-	CTL_J_NUM,
-	CTL_J_TRUE,
-	CTL_J_FALSE,
-	CTL_J_NULL,
-};
-
-enum { CTL_JSON_DEPTH = 16 };
-
-struct ctl_jtok {
-	enum ctl_jtype type;
-	struct str s;  /* the token's text */
-	uint32_t n;    /* members (OBJ: pairs), children count */
-	uint32_t next; /* index after this token's subtree */
-};
-
-/*
- * Tokenise one JSON text (RFC 8259; surrounding white space allowed,
- * nothing else after the value; nesting up to CTL_JSON_DEPTH).  Returns
- * the number of tokens, -ENOSPC when more than max are needed, or
- * -EINVAL with *err set.
- */
-long ctl_json_parse(struct ctl_jtok *t, size_t max, struct str in,
-		    struct ctl_perr *err);
-/* Value token of key in object token obj, or -1. */
-long ctl_json_get(const struct ctl_jtok *t, size_t n, size_t obj,
-		  const char *key);
-/*
- * Decode string token i into dst (NUL-terminated, dst_sz > 0), \uXXXX
- * (and surrogate pairs) as UTF-8; a lone surrogate and \u0000 (which
- * would cut the C string) become U+FFFD.  Returns
- * the length, or -ENOSPC (cut at a whole character) / -EINVAL.
- */
-long ctl_json_unescape(char *dst, size_t dst_sz, const struct ctl_jtok *t);
-/* Non-negative integer token as a u64.  0 or -EINVAL / -ERANGE. */
-int ctl_json_u64(uint64_t *vp, const struct ctl_jtok *t);
 
 #endif

@@ -1,73 +1,88 @@
 /*
- * ctlproto.c - the control protocol on the wire, as pure functions: the
- * request line parser of the daemon (a bounds-checked cursor that fails
- * on short input and on trailing bytes), the duration syntax of
- * sipguardctl, and a small JSON tokenizer (RFC 8259) for reading the
- * answers.  No I/O, no globals, no allocation.
+ * ctlproto.c - the control protocol's requests (ctl.h): the strict
+ * parser of the daemon and the encoder of sipguardctl, both on jansson
+ * (RFC 8259), the address and duration syntax they share.  No I/O, no
+ * globals; jansson's allocations do not outlive a call.
  *
- * The request grammar is strict on purpose: tokens are separated by
- * exactly one space, there is no quoting, and the only free text (a ban
- * reason) is the rest of the line, so nothing needs unescaping.
+ * Strict on purpose: a request is one flat JSON object; duplicate keys,
+ * unknown members, members of another command, wrong types, numbers that
+ * are not whole or out of range, over-long or control-byte texts are all
+ * refused with a message that names the member, so a script that sends
+ * a typo learns it instead of getting a default.
  */
 #include "ctl/ctl.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
-/* ------------------------------------------------------------- requests */
+#include <jansson.h>
 
-struct cur {
-	struct str line;
-	size_t pos;
-	struct ctl_perr *err;
+/* ------------------------------------------------------------- tables */
+
+enum {
+	M_ADDR = 1 << 0,
+	M_FOR = 1 << 1,
+	M_REASON = 1 << 2,
+	M_RULE = 1 << 3,
+	M_ALL = 1 << 4,
+	M_ON = 1 << 5,
+	M_FOLLOW = 1 << 6,
+	M_TYPE = 1 << 7,
+	M_SRC = 1 << 8,
 };
 
-static int fail(struct cur *c, size_t off, const char *why)
+static const struct {
+	const char *name;
+	enum ctl_cmd cmd;
+	unsigned allowed, required;
+} cmds[] = {
+	{"bans", CTL_CMD_BANS, 0, 0},
+	{"ban", CTL_CMD_BAN, M_ADDR | M_FOR | M_REASON, M_ADDR},
+	{"unban", CTL_CMD_UNBAN, M_ADDR, M_ADDR},
+	{"rules", CTL_CMD_RULES, 0, 0},
+	{"monitor", CTL_CMD_MONITOR, M_RULE | M_ALL | M_ON, M_ON},
+	{"stats", CTL_CMD_STATS, 0, 0},
+	{"reload", CTL_CMD_RELOAD, 0, 0},
+	{"calls", CTL_CMD_CALLS, 0, 0},
+	{"drain", CTL_CMD_DRAIN, M_ON, M_ON},
+	{"events", CTL_CMD_EVENTS, M_FOLLOW | M_TYPE | M_SRC, M_FOLLOW},
+};
+
+enum { NCMDS = sizeof(cmds) / sizeof(cmds[0]) };
+
+struct pctx {
+	struct ctl_req *rq;
+	struct ctl_perr *err;
+	const char *cmd; /* its name, for messages */
+};
+
+typedef int member_fn(struct pctx *p, const char *key, json_t *v);
+
+static int fail(struct ctl_perr *err, long off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctl_perr *err, long off, const char *fmt, ...)
 {
-	if (c->err) {
-		c->err->off = off;
-		c->err->why = why;
-	}
+	va_list ap;
+	char *c;
+
+	if (!err)
+		return -EINVAL;
+	err->off = off;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* Texts may quote the request (jansson's "near '...'"): keep the
+	 * message printable ASCII so that it can go anywhere. */
+	for (c = err->msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	return -EINVAL;
 }
 
-static bool more(const struct cur *c)
-{
-	return c->pos < c->line.len;
-}
-
-/*
- * Take the next token.  A token ends at a space or at the end; the space
- * is consumed, and then another token must follow.
- */
-static int tok(struct cur *c, struct str *tp, const char *missing)
-{
-	size_t start = c->pos;
-
-	if (!more(c))
-		return fail(c, c->pos, missing);
-	if (c->line.p[c->pos] == ' ')
-		return fail(c, c->pos, "extra space");
-	while (more(c) && c->line.p[c->pos] != ' ')
-		c->pos++;
-	*tp = str_make(c->line.p + start, c->pos - start);
-	if (more(c)) {
-		c->pos++;
-		if (!more(c))
-			return fail(c, c->pos - 1, "trailing space");
-	}
-	return 0;
-}
-
-static int end(struct cur *c)
-{
-	return more(c) ? fail(c, c->pos, "trailing bytes") : 0;
-}
-
-static size_t off_of(const struct cur *c, struct str t)
-{
-	return (size_t)(t.p - c->line.p);
-}
+/* ------------------------------------------------------------ members */
 
 static bool is_addr_char(char ch)
 {
@@ -75,8 +90,7 @@ static bool is_addr_char(char ch)
 	       (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':';
 }
 
-/* ADDR[/PLEN]: an IPv4 or IPv6 literal, no brackets, no port. */
-static int parse_addr(struct cur *c, struct ctl_req *rq, struct str t)
+int ctl_addr_parse(struct sg_addr *ap, uint8_t *plenp, struct str t)
 {
 	struct str host = t, plen = STR_NULL;
 	long slash = str_chr(t, '/');
@@ -84,202 +98,392 @@ static int parse_addr(struct cur *c, struct ctl_req *rq, struct str t)
 	size_t i;
 	int v6;
 
+	if (!ap || !plenp || (!t.p && t.len))
+		return -EINVAL;
+	*plenp = 0;
 	if (slash >= 0) {
 		host = str_sub(t, 0, (size_t)slash);
 		plen = str_skip(t, (size_t)slash + 1);
 	}
 	if (!host.len || host.len >= INET6_ADDRSTRLEN)
-		return fail(c, off_of(c, t), "bad address");
+		return -EINVAL;
 	for (i = 0; i < host.len; i++)
 		if (!is_addr_char(host.p[i]))
-			return fail(c, off_of(c, t) + i, "bad address");
-	if (sg_addr_from_host(&rq->addr, host, 0) != 0)
-		return fail(c, off_of(c, t), "bad address");
-	v6 = sg_addr_family(&rq->addr) == AF_INET6;
+			return -EINVAL;
+	if (sg_addr_from_host(ap, host, 0) != 0)
+		return -EINVAL;
+	v6 = sg_addr_family(ap) == AF_INET6;
 	if (slash < 0)
 		return 0;
 	if (!plen.len || plen.len > 3 || str_to_u32(&v, plen, v6 ? 128 : 32) ||
 	    v == 0)
-		return fail(c, off_of(c, plen), "bad prefix length");
-	rq->plen = (uint8_t)v;
+		return -EINVAL;
+	*plenp = (uint8_t)v;
 	return 0;
 }
 
-static int parse_ban(struct cur *c, struct ctl_req *rq, bool ban)
+/* A string member's text; NULL (and the error set) when mistyped. */
+static const char *text_of(struct pctx *p, const char *key, json_t *v,
+			   size_t max, size_t *lenp)
 {
-	struct str t;
-	int err;
+	size_t i, n;
+	const char *s;
 
-	if ((err = tok(c, &t, "missing address")) ||
-	    (err = parse_addr(c, rq, t)))
-		return err;
-	if (!ban || !more(c))
-		return end(c);
-	if ((err = tok(c, &t, "missing duration")))
-		return err;
-	if (str_eq(t, STR("default")))
-		rq->seconds = 0;
-	else if (str_to_u32(&rq->seconds, t, CTL_BAN_MAX_S) || !rq->seconds)
-		return fail(c, off_of(c, t), "bad duration");
-	if (!more(c))
-		return 0;
-	/* The reason is the rest of the line: it may hold spaces. */
-	rq->reason = str_skip(c->line, c->pos);
-	if (rq->reason.p[0] == ' ')
-		return fail(c, c->pos, "extra space");
-	if (rq->reason.len > CTL_REASON_MAX)
-		return fail(c, c->pos + CTL_REASON_MAX, "reason too long");
-	c->pos = c->line.len;
-	return 0;
-}
-
-static bool is_rule_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-}
-
-static int parse_monitor(struct cur *c, struct ctl_req *rq)
-{
-	struct str t;
-	size_t i;
-	int err;
-
-	if ((err = tok(c, &t, "missing rule")))
-		return err;
-	if (str_eq(t, STR("*"))) {
-		rq->all = true;
-	} else {
-		if (t.len > CTL_RULE_MAX)
-			return fail(c, off_of(c, t), "rule name too long");
-		for (i = 0; i < t.len; i++)
-			if (!is_rule_char(t.p[i]))
-				return fail(c, off_of(c, t) + i,
-					    "bad rule name");
-		rq->rule = t;
+	if (!json_is_string(v)) {
+		fail(p->err, -1, "%s: expected a string", key);
+		return NULL;
 	}
-	if ((err = tok(c, &t, "missing on|off")))
-		return err;
-	if (str_eq(t, STR("on")))
-		rq->on = true;
-	else if (!str_eq(t, STR("off")))
-		return fail(c, off_of(c, t), "expected on or off");
-	return end(c);
-}
-
-/* "on" | "off" and the end of the line (drain). */
-static int parse_onoff(struct cur *c, struct ctl_req *rq)
-{
-	struct str t;
-	int err;
-
-	if ((err = tok(c, &t, "missing on|off")))
-		return err;
-	if (str_eq(t, STR("on")))
-		rq->on = true;
-	else if (!str_eq(t, STR("off")))
-		return fail(c, off_of(c, t), "expected on or off");
-	return end(c);
-}
-
-static bool starts(struct str t, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return t.len >= n && !memcmp(t.p, prefix, n);
-}
-
-static bool is_type_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || ch == '-';
-}
-
-/* events [type=TYPE] [src=ADDR]: each at most once, in any order. */
-static int parse_events(struct cur *c, struct ctl_req *rq)
-{
-	struct str t, v;
-	size_t i;
-	int err;
-
-	while (more(c)) {
-		if ((err = tok(c, &t, "missing filter")))
-			return err;
-		if (starts(t, "type=") && !rq->evtype.len) {
-			v = str_skip(t, 5);
-			if (!v.len || v.len > CTL_TYPE_MAX)
-				return fail(c, off_of(c, t), "bad type");
-			for (i = 0; i < v.len; i++)
-				if (!is_type_char(v.p[i]))
-					return fail(c, off_of(c, v) + i,
-						    "bad type");
-			rq->evtype = v;
-		} else if (starts(t, "src=") && !rq->has_src) {
-			v = str_skip(t, 4);
-			if ((err = parse_addr(c, rq, v)))
-				return err;
-			if (rq->plen)
-				return fail(c, off_of(c, v), "no prefix here");
-			rq->has_src = true;
-		} else {
-			return fail(c, off_of(c, t), "expected type= or src=");
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (!n || n > max) {
+		fail(p->err, -1, "%s: expected 1 to %zu bytes", key, max);
+		return NULL;
+	}
+	/* \u0000 is refused by jansson; the other escapes decode to
+	 * control bytes that would reach logs and terminals. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			fail(p->err, -1, "%s: control character", key);
+			return NULL;
 		}
+	*lenp = n;
+	return s;
+}
+
+static int m_addr(struct pctx *p, const char *key, json_t *v)
+{
+	const char *s;
+	size_t n;
+
+	if (!(s = text_of(p, key, v, INET6_ADDRSTRLEN + 4, &n)))
+		return -EINVAL;
+	if (ctl_addr_parse(&p->rq->addr, &p->rq->plen, str_make(s, n)))
+		return fail(p->err, -1, "%s: expected an IP address%s", key,
+			    strcmp(key, "src") ? " or ADDR/PLEN" : "");
+	if (!strcmp(key, "src")) {
+		if (p->rq->plen)
+			return fail(p->err, -1, "src: no prefix here");
+		p->rq->has_src = true;
 	}
+	return 0;
+}
+
+static int m_for(struct pctx *p, const char *key, json_t *v)
+{
+	json_int_t s;
+
+	/* jansson refuses integers beyond json_int_t; a real (1e3, 60.0)
+	 * is a type error, not a rounding. */
+	if (!json_is_integer(v) || (s = json_integer_value(v)) < 1 ||
+	    s > CTL_BAN_MAX_S)
+		return fail(p->err, -1, "%s: expected an integer from 1 to %d",
+			    key, CTL_BAN_MAX_S);
+	p->rq->seconds = (uint32_t)s;
+	return 0;
+}
+
+static int m_reason(struct pctx *p, const char *key, json_t *v)
+{
+	const char *s;
+	size_t n;
+
+	/* An empty reason is allowed: the daemon's default then. */
+	if (json_is_string(v) && !json_string_length(v))
+		return 0;
+	if (!(s = text_of(p, key, v, CTL_REASON_MAX, &n)))
+		return -EINVAL;
+	memcpy(p->rq->reason, s, n);
+	p->rq->reason[n] = '\0';
+	return 0;
+}
+
+/* A name of [allowed] characters into dst (max bytes). */
+static int m_name(struct pctx *p, const char *key, json_t *v, char *dst,
+		  size_t max, const char *allowed)
+{
+	const char *s;
+	size_t n, i;
+
+	if (!(s = text_of(p, key, v, max, &n)))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!strchr(allowed, s[i]))
+			return fail(p->err, -1, "%s: bad character at %zu", key,
+				    i);
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static const char rule_chars[] = "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+
+static int m_rule(struct pctx *p, const char *key, json_t *v)
+{
+	return m_name(p, key, v, p->rq->rule, CTL_RULE_MAX, rule_chars);
+}
+
+static int m_type(struct pctx *p, const char *key, json_t *v)
+{
+	return m_name(p, key, v, p->rq->evtype, CTL_TYPE_MAX,
+		      "abcdefghijklmnopqrstuvwxyz-");
+}
+
+static int m_on(struct pctx *p, const char *key, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return fail(p->err, -1, "%s: expected true or false", key);
+	p->rq->on = json_is_true(v);
+	return 0;
+}
+
+/* "all" and "follow": flags that only mean something when true. */
+static int m_true(struct pctx *p, const char *key, json_t *v)
+{
+	if (!json_is_true(v))
+		return fail(p->err, -1, "%s: expected true", key);
+	if (!strcmp(key, "all"))
+		p->rq->all = true;
 	return 0;
 }
 
 static const struct {
 	const char *name;
-	enum ctl_cmd cmd;
-} cmds[] = {
-	{"events", CTL_CMD_EVENTS},
-	{"bans", CTL_CMD_BANS},       {"ban", CTL_CMD_BAN},
-	{"unban", CTL_CMD_UNBAN},     {"rules", CTL_CMD_RULES},
-	{"monitor", CTL_CMD_MONITOR}, {"stats", CTL_CMD_STATS},
-	{"reload", CTL_CMD_RELOAD},
-	{"calls", CTL_CMD_CALLS},     {"drain", CTL_CMD_DRAIN},
+	unsigned bit;
+	member_fn *fn;
+} members[] = {
+	{"addr", M_ADDR, m_addr},       {"for_s", M_FOR, m_for},
+	{"reason", M_REASON, m_reason}, {"rule", M_RULE, m_rule},
+	{"all", M_ALL, m_true},         {"on", M_ON, m_on},
+	{"follow", M_FOLLOW, m_true},   {"type", M_TYPE, m_type},
+	{"src", M_SRC, m_addr},
 };
+
+enum { NMEMBERS = sizeof(members) / sizeof(members[0]) };
+
+/* ------------------------------------------------------------- parser */
+
+/*
+ * Refuse nesting deeper than CTL_REQ_DEPTH before jansson recurses into
+ * it: a valid request is flat, and this keeps the parser's stack small
+ * whatever the line holds.  Only brackets outside strings count; the
+ * rest of the syntax is jansson's to check.
+ */
+static int depth_ok(struct str line, struct ctl_perr *err)
+{
+	bool in_str = false, esc = false;
+	unsigned depth = 0;
+	size_t i;
+
+	for (i = 0; i < line.len; i++) {
+		char ch = line.p[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > CTL_REQ_DEPTH)
+				return fail(err, (long)i, "nested too deep");
+		} else if ((ch == '}' || ch == ']') && depth) {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+static int find_cmd(json_t *root, struct ctl_perr *err)
+{
+	json_t *c = json_object_get(root, "cmd");
+	size_t i;
+
+	if (!c)
+		return fail(err, -1, "missing member \"cmd\"");
+	if (!json_is_string(c))
+		return fail(err, -1, "cmd: expected a string");
+	for (i = 0; i < NCMDS; i++)
+		if (!strcmp(json_string_value(c), cmds[i].name) &&
+		    strlen(cmds[i].name) == json_string_length(c))
+			return (int)i;
+	return fail(err, -1, "unknown command \"%.32s\"", json_string_value(c));
+}
+
+static int one_member(struct pctx *p, unsigned allowed, unsigned *seen,
+		      const char *key, json_t *v)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMBERS; i++)
+		if (!strcmp(key, members[i].name))
+			break;
+	if (i == NMEMBERS)
+		return fail(p->err, -1, "unknown member \"%.32s\"", key);
+	if (!(allowed & members[i].bit))
+		return fail(p->err, -1, "member \"%s\" does not go with %s",
+			    key, p->cmd);
+	*seen |= members[i].bit;
+	return members[i].fn(p, key, v);
+}
+
+static int check_members(struct pctx *p, json_t *root, int ci)
+{
+	unsigned seen = 0, missing;
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	json_object_foreach(root, key, v)
+	{
+		if (!strcmp(key, "cmd"))
+			continue;
+		/* Keys are C strings here: jansson refuses a NUL in a
+		 * key, so "on\u0000x" cannot pass as "on". */
+		if ((rc = one_member(p, cmds[ci].allowed, &seen, key, v)))
+			return rc;
+	}
+	missing = cmds[ci].required & ~seen;
+	for (i = 0; i < NMEMBERS; i++)
+		if (missing & members[i].bit)
+			return fail(p->err, -1, "%s: missing member \"%s\"",
+				    p->cmd, members[i].name);
+	if (p->rq->cmd == CTL_CMD_MONITOR &&
+	    !!(seen & M_RULE) == !!(seen & M_ALL))
+		return fail(p->err, -1,
+			    "monitor: give \"rule\" or "
+			    "\"all\":true, not both");
+	return 0;
+}
 
 int ctl_req_parse(struct ctl_req *rq, struct str line, struct ctl_perr *err)
 {
-	struct cur c = {line, 0, err};
-	struct str t;
-	size_t i;
-	int rc;
+	struct pctx p = {rq, err, NULL};
+	json_error_t je;
+	json_t *root;
+	size_t i = 0;
+	int ci, rc;
 
 	if (!rq || (!line.p && line.len))
 		return -EINVAL;
 	memset(rq, 0, sizeof(*rq));
+	if (err)
+		fail(err, -1, "%s", "");
 	if (line.len >= CTL_REQ_MAX)
-		return fail(&c, CTL_REQ_MAX - 1, "request too long");
-	for (i = 0; i < line.len; i++) {
-		unsigned char ch = (unsigned char)line.p[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			return fail(&c, i, "control byte");
-	}
-	if ((rc = tok(&c, &t, "empty request")))
+		return fail(err, CTL_REQ_MAX - 1, "request too long");
+	while (i < line.len && strchr(" \t\r", line.p[i]))
+		i++;
+	if (i == line.len)
+		return fail(err, (long)i, "empty request");
+	/* Most likely the line form of old versions: say what is wanted. */
+	if (line.p[i] != '{')
+		return fail(err, (long)i,
+			    "expected one JSON object per line, "
+			    "e.g. {\"cmd\":\"bans\"}");
+	if ((rc = depth_ok(line, err)))
 		return rc;
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (str_eq_cstr(t, cmds[i].name))
-			break;
-	if (i == sizeof(cmds) / sizeof(cmds[0]))
-		return fail(&c, 0, "unknown command");
-	rq->cmd = cmds[i].cmd;
+	root = json_loadb(line.p, line.len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		if (json_error_code(&je) == json_error_out_of_memory)
+			return -ENOMEM;
+		return fail(err, je.position, "json: %s", je.text);
+	}
+	ci = find_cmd(root, err);
+	if (ci >= 0) {
+		rq->cmd = cmds[ci].cmd;
+		p.cmd = cmds[ci].name;
+		ci = check_members(&p, root, ci);
+	}
+	json_decref(root);
+	return ci < 0 ? ci : 0;
+}
+
+/* ------------------------------------------------------------ encoder */
+
+static const char *cmd_name(enum ctl_cmd cmd)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (cmds[i].cmd == cmd)
+			return cmds[i].name;
+	return NULL;
+}
+
+/* Set key to v (stolen); -1 when v is NULL (no memory, bad UTF-8). */
+static int put(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v);
+}
+
+static int put_addr(json_t *o, const char *key, const struct ctl_req *rq)
+{
+	char ip[SG_ADDR_STRLEN], s[SG_ADDR_STRLEN + 8];
+
+	sg_addr_ip(&rq->addr, ip, sizeof(ip));
+	if (rq->plen)
+		snprintf(s, sizeof(s), "%s/%u", ip, (unsigned)rq->plen);
+	else
+		snprintf(s, sizeof(s), "%s", ip);
+	return put(o, key, json_string(s));
+}
+
+static int put_members(json_t *o, const struct ctl_req *rq)
+{
 	switch (rq->cmd) {
 	case CTL_CMD_BAN:
-		return parse_ban(&c, rq, true);
+		return put_addr(o, "addr", rq) ||
+		       (rq->seconds &&
+			put(o, "for_s", json_integer(rq->seconds))) ||
+		       (rq->reason[0] &&
+			put(o, "reason", json_string(rq->reason)));
 	case CTL_CMD_UNBAN:
-		return parse_ban(&c, rq, false);
+		return put_addr(o, "addr", rq);
 	case CTL_CMD_MONITOR:
-		return parse_monitor(&c, rq);
+		return (rq->all ? put(o, "all", json_true())
+				: put(o, "rule", json_string(rq->rule))) ||
+		       put(o, "on", json_boolean(rq->on));
 	case CTL_CMD_DRAIN:
-		return parse_onoff(&c, rq);
+		return put(o, "on", json_boolean(rq->on));
 	case CTL_CMD_EVENTS:
-		return parse_events(&c, rq);
+		return put(o, "follow", json_true()) ||
+		       (rq->evtype[0] &&
+			put(o, "type", json_string(rq->evtype))) ||
+		       (rq->has_src && put_addr(o, "src", rq));
 	default:
-		return end(&c);
+		return 0;
 	}
 }
+
+long ctl_req_format(char *dst, size_t sz, const struct ctl_req *rq)
+{
+	const char *name = rq ? cmd_name(rq->cmd) : NULL;
+	json_t *o;
+	size_t n;
+
+	if (!dst || !sz || !name)
+		return -EINVAL;
+	o = json_object();
+	if (!o)
+		return -ENOMEM;
+	/* Strings that are not UTF-8 make json_string() fail: -EINVAL. */
+	if (put(o, "cmd", json_string(name)) || put_members(o, rq)) {
+		json_decref(o);
+		return -EINVAL;
+	}
+	n = json_dumpb(o, dst, sz - 1, JSON_COMPACT);
+	json_decref(o);
+	if (!n || n >= sz)
+		return n ? -ENOSPC : -ENOMEM;
+	dst[n] = '\0';
+	return (long)n;
+}
+
+/* ---------------------------------------------------------- durations */
 
 int ctl_duration_parse(uint32_t *secp, struct str s)
 {
@@ -315,356 +519,4 @@ int ctl_duration_parse(uint32_t *secp, struct str s)
 		return -EINVAL;
 	*secp = (uint32_t)(v * mult);
 	return 0;
-}
-
-/* ------------------------------------------------------------- JSON */
-
-struct jp {
-	struct str in;
-	size_t pos;
-	struct ctl_jtok *t;
-	size_t max, n;
-	struct ctl_perr *err;
-};
-
-static int jfail(struct jp *j, const char *why)
-{
-	if (j->err) {
-		j->err->off = j->pos;
-		j->err->why = why;
-	}
-	return -EINVAL;
-}
-
-static void jws(struct jp *j)
-{
-	while (j->pos < j->in.len) {
-		char ch = j->in.p[j->pos];
-
-		if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
-			break;
-		j->pos++;
-	}
-}
-
-static int jpeek(const struct jp *j)
-{
-	return j->pos < j->in.len ? (unsigned char)j->in.p[j->pos] : -1;
-}
-
-static long jnew(struct jp *j, enum ctl_jtype type)
-{
-	if (j->n >= j->max)
-		return -ENOSPC;
-	j->t[j->n] = (struct ctl_jtok){.type = type};
-	return (long)j->n++;
-}
-
-static bool is_hex(int ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-	       (ch >= 'A' && ch <= 'F');
-}
-
-static int jstring(struct jp *j, long i)
-{
-	size_t start = ++j->pos, k;
-	int ch;
-
-	for (;;) {
-		ch = jpeek(j);
-		if (ch < 0)
-			return jfail(j, "unterminated string");
-		if (ch == '"')
-			break;
-		if (ch < 0x20)
-			return jfail(j, "control byte in string");
-		j->pos++;
-		if (ch != '\\')
-			continue;
-		ch = jpeek(j);
-		if (ch < 0 || !strchr("\"\\/bfnrtu", ch) || ch == 0)
-			return jfail(j, "bad escape");
-		j->pos++;
-		if (ch != 'u')
-			continue;
-		for (k = 0; k < 4; k++, j->pos++)
-			if (!is_hex(jpeek(j)))
-				return jfail(j, "bad \\u escape");
-	}
-	j->t[i].s = str_make(j->in.p + start, j->pos - start);
-	j->pos++;
-	return 0;
-}
-
-static size_t jdigits(struct jp *j)
-{
-	size_t n = 0;
-
-	while (jpeek(j) >= '0' && jpeek(j) <= '9') {
-		j->pos++;
-		n++;
-	}
-	return n;
-}
-
-static int jnumber(struct jp *j, long i)
-{
-	size_t start = j->pos;
-
-	if (jpeek(j) == '-')
-		j->pos++;
-	if (jpeek(j) == '0')
-		j->pos++;
-	else if (!jdigits(j))
-		return jfail(j, "bad number");
-	if (jpeek(j) == '.') {
-		j->pos++;
-		if (!jdigits(j))
-			return jfail(j, "bad fraction");
-	}
-	if (jpeek(j) == 'e' || jpeek(j) == 'E') {
-		j->pos++;
-		if (jpeek(j) == '+' || jpeek(j) == '-')
-			j->pos++;
-		if (!jdigits(j))
-			return jfail(j, "bad exponent");
-	}
-	j->t[i].s = str_make(j->in.p + start, j->pos - start);
-	return 0;
-}
-
-static int jword(struct jp *j, long i, const char *w, enum ctl_jtype type)
-{
-	size_t n = strlen(w);
-
-	if (j->in.len - j->pos < n || memcmp(j->in.p + j->pos, w, n) != 0)
-		return jfail(j, "bad literal");
-	j->t[i].type = type;
-	j->t[i].s = str_make(j->in.p + j->pos, n);
-	j->pos += n;
-	return 0;
-}
-
-static int jvalue(struct jp *j, int depth);
-
-/* Members of an object or array; the opening byte is consumed. */
-static int jmembers(struct jp *j, long i, bool obj, int depth)
-{
-	char close = obj ? '}' : ']';
-	long k;
-	int err;
-
-	jws(j);
-	if (jpeek(j) == close) {
-		j->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (obj) {
-			if (jpeek(j) != '"')
-				return jfail(j, "expected key");
-			if ((k = jnew(j, CTL_J_STR)) < 0)
-				return (int)k;
-			if ((err = jstring(j, k)))
-				return err;
-			j->t[k].next = (uint32_t)j->n;
-			jws(j);
-			if (jpeek(j) != ':')
-				return jfail(j, "expected ':'");
-			j->pos++;
-		}
-		if ((err = jvalue(j, depth + 1)))
-			return err;
-		j->t[i].n++;
-		jws(j);
-		if (jpeek(j) == close) {
-			j->pos++;
-			return 0;
-		}
-		if (jpeek(j) != ',')
-			return jfail(j, "expected ',' or end");
-		j->pos++;
-		jws(j);
-	}
-}
-
-static int jvalue(struct jp *j, int depth)
-{
-	int ch, err;
-	long i;
-
-	if (depth > CTL_JSON_DEPTH)
-		return jfail(j, "nested too deep");
-	jws(j);
-	ch = jpeek(j);
-	if (ch < 0)
-		return jfail(j, "expected value");
-	if ((i = jnew(j, CTL_J_NULL)) < 0)
-		return (int)i;
-	if (ch == '{' || ch == '[') {
-		size_t start = j->pos++;
-
-		j->t[i].type = ch == '{' ? CTL_J_OBJ : CTL_J_ARR;
-		err = jmembers(j, i, ch == '{', depth);
-		j->t[i].s = str_make(j->in.p + start, j->pos - start);
-	} else if (ch == '"') {
-		j->t[i].type = CTL_J_STR;
-		err = jstring(j, i);
-	} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-		j->t[i].type = CTL_J_NUM;
-		err = jnumber(j, i);
-	} else if (ch == 't') {
-		err = jword(j, i, "true", CTL_J_TRUE);
-	} else if (ch == 'f') {
-		err = jword(j, i, "false", CTL_J_FALSE);
-	} else if (ch == 'n') {
-		err = jword(j, i, "null", CTL_J_NULL);
-	} else {
-		err = jfail(j, "unexpected byte");
-	}
-	j->t[i].next = (uint32_t)j->n;
-	return err;
-}
-
-long ctl_json_parse(struct ctl_jtok *t, size_t max, struct str in,
-		    struct ctl_perr *err)
-{
-	struct jp j = {in, 0, t, max, 0, err};
-	int rc;
-
-	if ((!t && max) || (!in.p && in.len) || max > UINT32_MAX)
-		return -EINVAL;
-	rc = jvalue(&j, 1);
-	if (rc)
-		return rc;
-	jws(&j);
-	if (j.pos != in.len)
-		return jfail(&j, "trailing bytes");
-	return (long)j.n;
-}
-
-long ctl_json_get(const struct ctl_jtok *t, size_t n, size_t obj,
-		  const char *key)
-{
-	size_t i, k;
-
-	if (!t || obj >= n || t[obj].type != CTL_J_OBJ || !key)
-		return -1;
-	i = obj + 1;
-	for (k = 0; k < t[obj].n && i + 1 < n; k++) {
-		if (str_eq_cstr(t[i].s, key))
-			return (long)(i + 1);
-		i = t[i + 1].next;
-	}
-	return -1;
-}
-
-static unsigned hex4(const char *p)
-{
-	unsigned v = 0, k;
-
-	for (k = 0; k < 4; k++) {
-		char ch = p[k];
-
-		v <<= 4;
-		if (ch >= '0' && ch <= '9')
-			v |= (unsigned)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			v |= (unsigned)(ch - 'a' + 10);
-		else
-			v |= (unsigned)(ch - 'A' + 10);
-	}
-	return v;
-}
-
-static size_t utf8_put(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Decode the escape at s.p[*ip] (the byte after '\\') into out. */
-static size_t unesc(struct str s, size_t *ip, char out[4])
-{
-	size_t i = *ip;
-	unsigned cp, lo;
-	char ch = s.p[i];
-
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *f = strchr(from, ch);
-
-	if (ch != 'u') {
-		*ip = i + 1;
-		out[0] = f ? to[f - from] : '?';
-		return 1;
-	}
-	cp = hex4(s.p + i + 1);
-	i += 5;
-	if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= s.len && s.p[i] == '\\' &&
-	    s.p[i + 1] == 'u') {
-		lo = hex4(s.p + i + 2);
-		if (lo >= 0xdc00 && lo <= 0xdfff) {
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			i += 6;
-		}
-	}
-	/* The result is a C string: an embedded NUL would hide the rest. */
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0)
-		cp = 0xfffd;
-	*ip = i;
-	return utf8_put(out, cp);
-}
-
-long ctl_json_unescape(char *dst, size_t dst_sz, const struct ctl_jtok *t)
-{
-	size_t i = 0, o = 0, n;
-	char tmp[4];
-	struct str s;
-
-	if (!dst || !dst_sz || !t || t->type != CTL_J_STR)
-		return -EINVAL;
-	s = t->s;
-	while (i < s.len) {
-		if (s.p[i] == '\\') {
-			i++;
-			n = unesc(s, &i, tmp);
-		} else {
-			tmp[0] = s.p[i++];
-			n = 1;
-		}
-		if (o + n >= dst_sz) {
-			dst[o] = '\0';
-			return -ENOSPC;
-		}
-		memcpy(dst + o, tmp, n);
-		o += n;
-	}
-	dst[o] = '\0';
-	return (long)o;
-}
-
-int ctl_json_u64(uint64_t *vp, const struct ctl_jtok *t)
-{
-	if (!vp || !t || t->type != CTL_J_NUM)
-		return -EINVAL;
-	return str_to_u64(vp, t->s, UINT64_MAX);
 }

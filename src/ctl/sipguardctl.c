@@ -1,7 +1,9 @@
 /*
  * sipguardctl.c - the command-line client of the control socket: builds
- * one request line, sends it, reads the one-line JSON answer and prints
- * it as a table (or as is with --json, for scripts).
+ * one JSON request (ctl_req_format(), jansson) and checks it with the
+ * daemon's own parser, sends it as one line, reads the one-line JSON
+ * answer with jansson and prints it as a table (or as is with --json,
+ * for scripts).
  *
  *   sipguardctl [-s SOCKET] [--json] bans
  *   sipguardctl ban ADDR [--for DURATION] [--reason TEXT]
@@ -26,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "ctl/ctl.h"
 
@@ -111,50 +115,97 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	return o->nargs ? 0 : -EINVAL;
 }
 
-/* The request line; validated with the daemon's own parser. */
+static int copy_text(char *dst, size_t sz, const char *src)
+{
+	if (strlen(src) >= sz)
+		return -EINVAL;
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+static int on_off(bool *onp, const char *s)
+{
+	if (strcmp(s, "on") && strcmp(s, "off"))
+		return -EINVAL;
+	*onp = !strcmp(s, "on");
+	return 0;
+}
+
+/* The request from the command line; shape only (the daemon's parser
+ * checks the rest in build()). */
+static int to_req(struct ctl_req *rq, const struct opts *o)
+{
+	static const struct {
+		const char *name;
+		enum ctl_cmd cmd;
+		int nargs;
+	} plain[] = {
+		{"bans", CTL_CMD_BANS, 1},     {"rules", CTL_CMD_RULES, 1},
+		{"stats", CTL_CMD_STATS, 1},   {"reload", CTL_CMD_RELOAD, 1},
+		{"calls", CTL_CMD_CALLS, 1},   {"ban", CTL_CMD_BAN, 2},
+		{"unban", CTL_CMD_UNBAN, 2},   {"monitor", CTL_CMD_MONITOR, 3},
+		{"events", CTL_CMD_EVENTS, 1},
+	};
+	const char *cmd = o->arg[0];
+	size_t i;
+
+	memset(rq, 0, sizeof(*rq));
+	if (!strcmp(cmd, "drain") && o->nargs <= 2) {
+		rq->cmd = CTL_CMD_DRAIN;
+		return on_off(&rq->on, o->nargs == 2 ? o->arg[1] : "on");
+	}
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (!strcmp(cmd, plain[i].name) && o->nargs == plain[i].nargs)
+			break;
+	if (i == sizeof(plain) / sizeof(plain[0]))
+		return -EINVAL;
+	rq->cmd = plain[i].cmd;
+	switch (rq->cmd) {
+	case CTL_CMD_BAN:
+		if ((o->dur &&
+		     ctl_duration_parse(&rq->seconds, str_cstr(o->dur))) ||
+		    (o->reason &&
+		     copy_text(rq->reason, sizeof(rq->reason), o->reason)))
+			return -EINVAL;
+		/* fall through */
+	case CTL_CMD_UNBAN:
+		return ctl_addr_parse(&rq->addr, &rq->plen,
+				      str_cstr(o->arg[1]));
+	case CTL_CMD_MONITOR:
+		rq->all = !strcmp(o->arg[1], "all");
+		if (!rq->all &&
+		    copy_text(rq->rule, sizeof(rq->rule), o->arg[1]))
+			return -EINVAL;
+		return on_off(&rq->on, o->arg[2]);
+	case CTL_CMD_EVENTS:
+		if (!o->follow ||
+		    (o->type &&
+		     copy_text(rq->evtype, sizeof(rq->evtype), o->type)))
+			return -EINVAL;
+		rq->has_src = o->source != NULL;
+		return o->source ? ctl_addr_parse(&rq->addr, &rq->plen,
+						  str_cstr(o->source))
+				 : 0;
+	default:
+		return 0;
+	}
+}
+
+/* The request line (no LF), checked with the daemon's own parser, so a
+ * mistake is a usage error here, with the parser's reason. */
 static int build(char *line, size_t sz, const struct opts *o)
 {
-	const char *cmd = o->arg[0];
+	struct ctl_perr pe;
 	struct ctl_req rq;
-	uint32_t sec = 0;
-	int n;
+	long n;
 
-	if (!strcmp(cmd, "ban") && o->nargs == 2) {
-		if (o->dur && ctl_duration_parse(&sec, str_cstr(o->dur)))
-			return -EINVAL;
-		if (o->reason && *o->reason)
-			n = sec ? snprintf(line, sz, "ban %s %u %s", o->arg[1],
-					   (unsigned)sec, o->reason)
-				: snprintf(line, sz, "ban %s default %s",
-					   o->arg[1], o->reason);
-		else
-			n = sec ? snprintf(line, sz, "ban %s %u", o->arg[1],
-					   (unsigned)sec)
-				: snprintf(line, sz, "ban %s", o->arg[1]);
-	} else if (!strcmp(cmd, "unban") && o->nargs == 2) {
-		n = snprintf(line, sz, "unban %s", o->arg[1]);
-	} else if (!strcmp(cmd, "monitor") && o->nargs == 3) {
-		n = snprintf(line, sz, "monitor %s %s",
-			     strcmp(o->arg[1], "all") ? o->arg[1] : "*",
-			     o->arg[2]);
-	} else if (!strcmp(cmd, "events") && o->nargs == 1 && o->follow) {
-		n = snprintf(line, sz, "events%s%s%s%s",
-			     o->type ? " type=" : "", o->type ? o->type : "",
-			     o->source ? " src=" : "",
-			     o->source ? o->source : "");
-	} else if (!strcmp(cmd, "drain") && o->nargs <= 2) {
-		n = snprintf(line, sz, "drain %s",
-			     o->nargs == 2 ? o->arg[1] : "on");
-	} else if ((!strcmp(cmd, "calls") || !strcmp(cmd, "bans") || !strcmp(cmd, "rules") ||
-		    !strcmp(cmd, "stats") || !strcmp(cmd, "reload")) &&
-		   o->nargs == 1) {
-		n = snprintf(line, sz, "%s", cmd);
-	} else {
+	if (to_req(&rq, o) || (n = ctl_req_format(line, sz, &rq)) < 0)
+		return -EINVAL;
+	if (ctl_req_parse(&rq, str_make(line, (size_t)n), &pe)) {
+		fprintf(stderr, "sipguardctl: %s\n", pe.msg);
 		return -EINVAL;
 	}
-	if (n < 0 || (size_t)n >= sz)
-		return -EINVAL;
-	return ctl_req_parse(&rq, str_make(line, (size_t)n), NULL);
+	return 0;
 }
 
 /* ------------------------------------------------------------ transport */
@@ -235,234 +286,213 @@ static char *recv_line(int fd, size_t *lenp, size_t *totalp)
 
 /* -------------------------------------------------------------- printing */
 
-/* String value of key in object obj, made printable; "-" when absent. */
-static const char *field(char *dst, const struct ctl_jtok *t, size_t n,
-			 size_t obj, const char *key)
+/* Value of key in obj made printable; "-" when absent or null. */
+static const char *field(char *dst, const json_t *obj, const char *key)
 {
-	long v = ctl_json_get(t, n, obj, key);
-	char *p;
+	const json_t *v = json_object_get(obj, key);
+	size_t i, n;
 
 	snprintf(dst, FIELD_MAX, "-");
-	if (v < 0)
-		return dst;
-	if (t[v].type == CTL_J_STR)
-		ctl_json_unescape(dst, FIELD_MAX, &t[v]);
-	else if (t[v].type != CTL_J_NULL)
-		snprintf(dst, FIELD_MAX, "%.*s", STR_FMT(t[v].s));
-	for (p = dst; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	if (json_is_string(v)) {
+		n = json_string_length(v);
+		if (n >= FIELD_MAX)
+			n = FIELD_MAX - 1;
+		memcpy(dst, json_string_value(v), n);
+		dst[n] = '\0';
+		/* Any byte may come from an attacker (a reason, a URI):
+		 * never a control byte to the terminal. */
+		for (i = 0; i < n; i++)
+			if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+				dst[i] = '?';
+	} else if (json_is_integer(v)) {
+		snprintf(dst, FIELD_MAX, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+	} else if (json_is_real(v)) {
+		snprintf(dst, FIELD_MAX, "%g", json_real_value(v));
+	} else if (json_is_boolean(v)) {
+		snprintf(dst, FIELD_MAX, "%s",
+			 json_is_true(v) ? "true" : "false");
+	}
 	return dst;
 }
 
-static const char *fmt_expiry(char *dst, const struct ctl_jtok *t, size_t n,
-			      size_t obj)
+/* A non-negative integer member, or -1. */
+static long long whole(const json_t *obj, const char *key)
 {
-	long v = ctl_json_get(t, n, obj, "expires_in");
-	uint64_t s;
+	const json_t *v = json_object_get(obj, key);
 
-	if (v < 0 || t[v].type == CTL_J_NULL || ctl_json_u64(&s, &t[v]))
+	return json_is_integer(v) && json_integer_value(v) >= 0
+		       ? (long long)json_integer_value(v)
+		       : -1;
+}
+
+static const char *fmt_expiry(char *dst, const json_t *ban)
+{
+	long long s = whole(ban, "expires_in");
+
+	if (s < 0)
 		snprintf(dst, FIELD_MAX, "never");
 	else if (s >= 86400)
-		snprintf(dst, FIELD_MAX, "%llud%02lluh",
-			 (unsigned long long)(s / 86400),
-			 (unsigned long long)(s % 86400 / 3600));
+		snprintf(dst, FIELD_MAX, "%lldd%02lldh", s / 86400,
+			 s % 86400 / 3600);
 	else if (s >= 3600)
-		snprintf(dst, FIELD_MAX, "%lluh%02llum",
-			 (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
+		snprintf(dst, FIELD_MAX, "%lldh%02lldm", s / 3600,
+			 s % 3600 / 60);
 	else
-		snprintf(dst, FIELD_MAX, "%llum%02llus",
-			 (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
+		snprintf(dst, FIELD_MAX, "%lldm%02llds", s / 60, s % 60);
 	return dst;
 }
 
-static void print_bans(const struct ctl_jtok *t, size_t n, long arr)
+static void print_bans(const json_t *arr)
 {
 	char a[FIELD_MAX], e[FIELD_MAX], h[FIELD_MAX], r[FIELD_MAX],
 		why[FIELD_MAX];
-	size_t i, k;
+	const json_t *b;
+	size_t i;
 
-	if (!t[arr].n) {
+	if (!json_array_size(arr)) {
 		printf("no bans\n");
 		return;
 	}
 	printf("%-28s %-9s %10s  %-20s %s\n", "ADDRESS", "EXPIRES", "HITS",
 	       "RULE", "REASON");
-	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next)
-		printf("%-28s %-9s %10s  %-20s %s\n", field(a, t, n, i, "addr"),
-		       fmt_expiry(e, t, n, i), field(h, t, n, i, "hits"),
-		       field(r, t, n, i, "rule"),
-		       field(why, t, n, i, "reason"));
+	json_array_foreach(arr, i, b)
+		printf("%-28s %-9s %10s  %-20s %s\n", field(a, b, "addr"),
+		       fmt_expiry(e, b), field(h, b, "hits"),
+		       field(r, b, "rule"), field(why, b, "reason"));
 }
 
-static void print_rules(const struct ctl_jtok *t, size_t n, long arr)
+static void print_rules(const json_t *ans, const json_t *arr)
 {
-	char name[FIELD_MAX], h[FIELD_MAX], m[FIELD_MAX], own[FIELD_MAX],
-		eff[FIELD_MAX];
-	long g = ctl_json_get(t, n, 0, "global_monitor");
-	size_t i, k;
+	char name[FIELD_MAX], h[FIELD_MAX], m[FIELD_MAX];
+	const json_t *r;
+	size_t i;
 
 	printf("%-32s %-8s %12s %12s\n", "RULE", "MONITOR", "HITS",
 	       "MONITORED");
-	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
-		field(own, t, n, i, "monitor");
-		field(eff, t, n, i, "effective");
-		printf("%-32s %-8s %12s %12s\n", field(name, t, n, i, "name"),
-		       !strcmp(own, "true")   ? "on"
-		       : !strcmp(eff, "true") ? "global"
-					      : "off",
-		       field(h, t, n, i, "hits"),
-		       field(m, t, n, i, "monitored"));
-	}
+	json_array_foreach(arr, i, r) printf(
+		"%-32s %-8s %12s %12s\n", field(name, r, "name"),
+		json_is_true(json_object_get(r, "monitor"))     ? "on"
+		: json_is_true(json_object_get(r, "effective")) ? "global"
+								: "off",
+		field(h, r, "hits"), field(m, r, "monitored"));
 	printf("global monitor: %s\n",
-	       g >= 0 && t[g].type == CTL_J_TRUE ? "on" : "off");
+	       json_is_true(json_object_get(ans, "global_monitor")) ? "on"
+								    : "off");
 }
 
-static const char *fmt_secs(char *dst, const struct ctl_jtok *t, size_t n,
-			    size_t obj, const char *key)
+static const char *fmt_secs(char *dst, const json_t *obj, const char *key)
 {
-	long v = ctl_json_get(t, n, obj, key);
-	uint64_t s;
+	long long s = whole(obj, key);
 
-	if (v < 0 || ctl_json_u64(&s, &t[v]))
+	if (s < 0)
 		snprintf(dst, FIELD_MAX, "-");
 	else
-		snprintf(dst, FIELD_MAX, "%llu:%02llu:%02llu",
-			 (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60),
-			 (unsigned long long)(s % 60));
+		snprintf(dst, FIELD_MAX, "%lld:%02lld:%02lld", s / 3600,
+			 s % 3600 / 60, s % 60);
 	return dst;
 }
 
 /* "caller/callee (dropped)" packets of a call's "media", or "-". */
-static const char *fmt_media(char *dst, const struct ctl_jtok *t, size_t n,
-			     size_t obj)
+static const char *fmt_media(char *dst, const json_t *call)
 {
-	char p0[FIELD_MAX], p1[FIELD_MAX], d0[FIELD_MAX], d1[FIELD_MAX];
-	long m = ctl_json_get(t, n, obj, "media"), a, b;
-	uint64_t x = 0, y = 0;
+	const json_t *m = json_object_get(call, "media");
+	const json_t *a = json_object_get(m, "caller");
+	const json_t *b = json_object_get(m, "callee");
+	long long d0 = whole(a, "dropped"), d1 = whole(b, "dropped");
+	char p0[FIELD_MAX], p1[FIELD_MAX];
 
 	snprintf(dst, FIELD_MAX, "-");
-	if (m < 0 || t[m].type != CTL_J_OBJ)
+	if (!json_is_object(a) || !json_is_object(b))
 		return dst;
-	a = ctl_json_get(t, n, (size_t)m, "caller");
-	b = ctl_json_get(t, n, (size_t)m, "callee");
-	if (a < 0 || b < 0)
-		return dst;
-	field(p0, t, n, (size_t)a, "packets");
-	field(p1, t, n, (size_t)b, "packets");
-	field(d0, t, n, (size_t)a, "dropped");
-	field(d1, t, n, (size_t)b, "dropped");
-	x = strtoull(d0, NULL, 10);
-	y = strtoull(d1, NULL, 10);
 	/* Numbers: 20 digits each at most. */
-	snprintf(dst, FIELD_MAX, "%.24s/%.24s (%llu)", p0, p1,
-		 (unsigned long long)(x + y));
+	snprintf(dst, FIELD_MAX, "%.24s/%.24s (%lld)", field(p0, a, "packets"),
+		 field(p1, b, "packets"),
+		 (d0 > 0 ? d0 : 0) + (d1 > 0 ? d1 : 0));
 	return dst;
 }
 
-static void print_calls(const struct ctl_jtok *t, size_t n, long arr)
+static void print_calls(const json_t *arr)
 {
 	char a[FIELD_MAX], b[FIELD_MAX], za[FIELD_MAX], zb[FIELD_MAX],
 		st[FIELD_MAX], d[FIELD_MAX], tk[FIELD_MAX], ca[FIELD_MAX],
 		cb[FIELD_MAX], md[FIELD_MAX];
-	size_t i, k;
+	const json_t *c;
+	size_t i;
 
-	if (!t[arr].n) {
+	if (!json_array_size(arr)) {
 		printf("no calls\n");
 		return;
 	}
-	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER",
-	       "FROM", "CALLEE", "TO", "STATE", "DURATION", "TALK",
+	printf("%-28s %-22s %-28s %-22s %-10s %9s %9s %s\n", "CALLER", "FROM",
+	       "CALLEE", "TO", "STATE", "DURATION", "TALK",
 	       "MEDIA PKTS IN/OUT (DROPPED)");
-	for (k = 0, i = (size_t)arr + 1; k < t[arr].n; k++, i = t[i].next) {
-		snprintf(ca, sizeof(ca), "%s (%s)",
-			 field(a, t, n, i, "caller_addr"),
-			 field(za, t, n, i, "caller_zone"));
-		snprintf(cb, sizeof(cb), "%s (%s)",
-			 field(b, t, n, i, "callee_addr"),
-			 field(zb, t, n, i, "callee_zone"));
+	json_array_foreach(arr, i, c)
+	{
+		snprintf(ca, sizeof(ca), "%.200s (%.200s)",
+			 field(a, c, "caller_addr"),
+			 field(za, c, "caller_zone"));
+		snprintf(cb, sizeof(cb), "%.200s (%.200s)",
+			 field(b, c, "callee_addr"),
+			 field(zb, c, "callee_zone"));
 		printf("%-28.28s %-22s %-28.28s %-22s %-10s %9s %9s %s\n",
-		       field(a, t, n, i, "caller"), ca,
-		       field(b, t, n, i, "callee"), cb,
-		       field(st, t, n, i, "state"),
-		       fmt_secs(d, t, n, i, "duration"),
-		       fmt_secs(tk, t, n, i, "talk"), fmt_media(md, t, n, i));
+		       field(a, c, "caller"), ca, field(b, c, "callee"), cb,
+		       field(st, c, "state"), fmt_secs(d, c, "duration"),
+		       fmt_secs(tk, c, "talk"), fmt_media(md, c));
 	}
 }
 
-static void print_stats(const struct ctl_jtok *t, size_t n, long obj)
+static void print_stats(json_t *obj)
 {
-	char name[FIELD_MAX], v[FIELD_MAX];
-	size_t i, k;
+	char v[FIELD_MAX];
+	const char *name;
+	json_t *x;
 
-	(void)n;
-	for (k = 0, i = (size_t)obj + 1; k < t[obj].n; k++) {
-		ctl_json_unescape(name, sizeof(name), &t[i]);
-		snprintf(v, sizeof(v), "%.*s", STR_FMT(t[i + 1].s));
-		printf("%-40s %s\n", name, v);
-		i = t[i + 1].next;
-	}
+	json_object_foreach(obj, name, x)
+		printf("%-40s %s\n", name, field(v, obj, name));
 }
 
-/* Tokenise an answer; tokens in *tp (malloc'd).  Count, or <= 0. */
-static long parse_answer(struct str ans, struct ctl_jtok **tp)
+/* An answer or event line as a JSON object (jansson), or NULL. */
+static json_t *parse_line(struct str line)
 {
-	struct ctl_jtok *t = NULL;
-	size_t max = 256;
-	long n;
+	json_t *j = json_loadb(line.p, line.len, JSON_ALLOW_NUL, NULL);
 
-	do {
-		free(t);
-		max *= 4;
-		t = malloc(sizeof(*t) * max);
-		n = t ? ctl_json_parse(t, max, ans, NULL) : -ENOMEM;
-	} while (n == -ENOSPC && max < ans.len + 2);
-	if (n > 0 && t[0].type != CTL_J_OBJ)
-		n = -EINVAL;
-	*tp = t;
-	return n;
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 /* Print the answer (as is with --json); returns the exit code. */
 static int show(const struct opts *o, struct str ans)
 {
+	json_t *j = parse_line(ans), *v;
 	char err[FIELD_MAX];
-	struct ctl_jtok *t;
-	long n = parse_answer(ans, &t), v;
 	bool ok;
 
-	if (n <= 0) {
+	if (!j) {
 		fprintf(stderr, "sipguardctl: bad answer from the daemon\n");
-		free(t);
 		return EXIT_CONNECT;
 	}
-	v = ctl_json_get(t, (size_t)n, 0, "ok");
-	ok = v >= 0 && t[v].type == CTL_J_TRUE;
+	ok = json_is_true(json_object_get(j, "ok"));
 	if (o->json)
 		printf("%.*s\n", STR_FMT(ans));
 	else if (!ok)
-		fprintf(stderr, "sipguardctl: %s\n",
-			field(err, t, (size_t)n, 0, "error"));
-	else if (ctl_json_get(t, (size_t)n, 0, "follow") > 0)
+		fprintf(stderr, "sipguardctl: %s\n", field(err, j, "error"));
+	else if (json_object_get(j, "follow"))
 		fprintf(stderr, "following security events\n");
-	else if ((v = ctl_json_get(t, (size_t)n, 0, "bans")) > 0 &&
-		 t[v].type == CTL_J_ARR)
-		print_bans(t, (size_t)n, v);
-	else if ((v = ctl_json_get(t, (size_t)n, 0, "rules")) > 0 &&
-		 t[v].type == CTL_J_ARR)
-		print_rules(t, (size_t)n, v);
-	else if ((v = ctl_json_get(t, (size_t)n, 0, "calls")) > 0 &&
-		 t[v].type == CTL_J_ARR)
-		print_calls(t, (size_t)n, v);
-	else if ((v = ctl_json_get(t, (size_t)n, 0, "stats")) > 0 &&
-		 t[v].type == CTL_J_OBJ)
-		print_stats(t, (size_t)n, v);
+	else if (json_is_array(v = json_object_get(j, "bans")))
+		print_bans(v);
+	else if (json_is_array(v = json_object_get(j, "rules")))
+		print_rules(j, v);
+	else if (json_is_array(v = json_object_get(j, "calls")))
+		print_calls(v);
+	else if (json_is_object(v = json_object_get(j, "stats")))
+		print_stats(v);
 	else
 		printf("ok\n");
-	free(t);
+	json_decref(j);
 	return ok ? EXIT_OK : EXIT_DAEMON;
 }
 
@@ -474,30 +504,24 @@ static void print_event(struct str line)
 {
 	char ts[FIELD_MAX], ty[FIELD_MAX], ev[FIELD_MAX], src[FIELD_MAX],
 		ru[FIELD_MAX], why[FIELD_MAX], cnt[FIELD_MAX], z[FIELD_MAX];
-	struct ctl_jtok *t;
-	long n = parse_answer(line, &t), v;
+	json_t *j = parse_line(line);
 
-	if (n <= 0) {
-		free(t);
+	if (!j)
 		return;
-	}
-	if ((v = ctl_json_get(t, (size_t)n, 0, "missed")) > 0) {
-		printf("-- %.*s events missed (read too slowly) --\n",
-		       STR_FMT(t[v].s));
+	if (json_object_get(j, "missed")) {
+		printf("-- %s events missed (read too slowly) --\n",
+		       field(cnt, j, "missed"));
 	} else {
-		field(cnt, t, (size_t)n, 0, "count");
+		field(cnt, j, "count");
 		printf("%-24s %-12s %-18s %-24s %-8s %-20s %s%s%s\n",
-		       field(ts, t, (size_t)n, 0, "ts"),
-		       field(ty, t, (size_t)n, 0, "type"),
-		       field(ev, t, (size_t)n, 0, "event"),
-		       field(src, t, (size_t)n, 0, "src"),
-		       field(z, t, (size_t)n, 0, "zone"),
-		       field(ru, t, (size_t)n, 0, "rule"),
-		       field(why, t, (size_t)n, 0, "reason"),
-		       strcmp(cnt, "1") ? " x" : "", strcmp(cnt, "1") ? cnt : "");
+		       field(ts, j, "ts"), field(ty, j, "type"),
+		       field(ev, j, "event"), field(src, j, "src"),
+		       field(z, j, "zone"), field(ru, j, "rule"),
+		       field(why, j, "reason"), strcmp(cnt, "1") ? " x" : "",
+		       strcmp(cnt, "1") ? cnt : "");
 	}
 	fflush(stdout);
-	free(t);
+	json_decref(j);
 }
 
 /*
@@ -550,7 +574,7 @@ int main(int argc, char **argv)
 	size_t len = 0, total = 0;
 	int fd, rc;
 
-	if (parse_opts(&o, argc, argv) || build(line, sizeof(line) - 1, &o)) {
+	if (parse_opts(&o, argc, argv) || build(line, CTL_REQ_MAX, &o)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -560,7 +584,8 @@ int main(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	strcat(line, "\n");
-	ans = send_all(fd, line, strlen(line)) ? NULL : recv_line(fd, &len, &total);
+	ans = send_all(fd, line, strlen(line)) ? NULL
+					       : recv_line(fd, &len, &total);
 	if (ans && o.follow) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		rc = follow(fd, &o, str_make(ans, len),

@@ -62,7 +62,7 @@ def wait_calls(tmp, n, state="confirmed", timeout=5):
 
 def test_calls_and_drain(sipguard, tmp_path):
     tmp = str(tmp_path)
-    sipguard(config(tmp))
+    sipguard(config(tmp), ready="control socket on")
     rc, out, _ = ctl(tmp, "calls", json_out=False)
     assert rc == 0 and out.strip() == "no calls"
     uas = Sipp("uas_rr.xml", (IP, UAS), calls=0, timeout=60)

@@ -143,9 +143,10 @@ def test_follow_usage_and_errors(sipguard, tmp_path):
     # The daemon's own check of the raw request.
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(os.path.join(tmp, "ctl.sock"))
-    s.sendall(b"events type=drop type=ban\n")
+    s.sendall(b'{"cmd":"events","follow":true,"type":"drop",'
+              b'"type":"ban"}\n')
     ans = json.loads(s.makefile().readline())
-    assert ans["ok"] is False and "syntax" in ans["error"]
+    assert ans["ok"] is False and "duplicate" in ans["error"]
     s.close()
 
 
@@ -156,7 +157,7 @@ def test_slow_follower_loses_oldest_not_the_daemon(sipguard, tmp_path):
     # A follower that never reads.
     slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     slow.connect(os.path.join(tmp, "ctl.sock"))
-    slow.sendall(b"events\n")
+    slow.sendall(b'{"cmd":"events","follow":true}\n')
     fast = follower(tmp, "--json")
     time.sleep(0.3)
     # Scanners from 1600 addresses, 200 a second: two event lines each,

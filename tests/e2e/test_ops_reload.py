@@ -92,7 +92,7 @@ def check_config(path):
 
 def test_reload_valid_by_sighup_and_ctl(sipguard, tmp_path):
     tmp = str(tmp_path)
-    d = sipguard(config(tmp))
+    d = sipguard(config(tmp), ready="control socket on")
     assert global_monitor(tmp) is False
     # SIGHUP: the file now turns monitor mode on.
     write(d, config(tmp, monitor="true"))
@@ -113,7 +113,7 @@ def test_reload_keeps_runtime_monitor_flags(sipguard, tmp_path):
     # A flag set with sipguardctl survives a reload that does not change
     # the monitor options in the file.
     tmp = str(tmp_path)
-    d = sipguard(config(tmp))
+    d = sipguard(config(tmp), ready="control socket on")
     assert ctl(tmp, "monitor", "rate-invite", "on")[0] == 0
     write(d, config(tmp, invite_rate=150))
     assert ctl(tmp, "reload")[0] == 0
@@ -124,7 +124,7 @@ def test_reload_keeps_runtime_monitor_flags(sipguard, tmp_path):
 
 def test_reload_invalid_refused_with_exact_error(sipguard, tmp_path):
     tmp = str(tmp_path)
-    d = sipguard(config(tmp))
+    d = sipguard(config(tmp), ready="control socket on")
     good = open(d.conf).read()
     # A value out of bounds: the same line --check-config prints.
     write(d, config(tmp, invite_rate=-5))
@@ -170,7 +170,7 @@ def test_reload_under_load_drops_no_call(sipguard, tmp_path):
     calls already up still reach their callee), and new calls go to the
     new backend."""
     tmp = str(tmp_path)
-    d = sipguard(config(tmp))
+    d = sipguard(config(tmp), ready="control socket on")
     uas1 = Sipp("uas_rr.xml", (IP, UAS1), calls=0, timeout=60)
     uas2 = Sipp("uas_rr.xml", (IP, UAS2), calls=0, timeout=60)
     time.sleep(0.3)
@@ -235,7 +235,7 @@ def test_reload_applies_im_policy(sipguard, tmp_path):
     """guard.im is rebuilt on reload: a smaller max_size refuses a
     MESSAGE the old policy let through."""
     tmp = str(tmp_path)
-    d = sipguard(config(tmp))
+    d = sipguard(config(tmp), ready="control socket on")
     assert message(2000) != 413          # default max_size 4k: forwarded
     write(d, config(tmp, extra="") .replace(
         "  rates:\n", "  im:\n    max_size: 1k\n  rates:\n"))

@@ -1,7 +1,7 @@
 /*
  * test_subq.c - what sipguardctl events --follow rests on, as pure
- * functions: the "events" request (a table of valid and invalid filter
- * forms), the filter against event lines as the event log writes them
+ * functions: the "events" request (a table of valid and invalid JSON
+ * filter forms), the filter against event lines as the event log writes them
  * (attacker-chosen fields that imitate a filtered field included), and
  * the follower's queue: order, the oldest lost first when full and
  * counted in one {"missed":N} line, wrap-around, lines too large, the
@@ -23,23 +23,30 @@ struct ev_case {
 	const char *src;
 };
 
+#define EV(m) "{\"cmd\":\"events\",\"follow\":true" m "}"
+
 static const struct ev_case ev_cases[] = {
-	{"events", 0, NULL, NULL},
-	{"events type=drop", 0, "drop", NULL},
-	{"events type=would-ban", 0, "would-ban", NULL},
-	{"events src=203.0.113.9", 0, NULL, "203.0.113.9"},
-	{"events src=2001:db8::1 type=ban", 0, "ban", "2001:db8::1"},
-	{"events type=ban src=10.0.0.1", 0, "ban", "10.0.0.1"},
-	{"events type=", -EINVAL, NULL, NULL},
-	{"events type=DROP", -EINVAL, NULL, NULL},
-	{"events type=drop type=ban", -EINVAL, NULL, NULL},
-	{"events src=10.0.0.1 src=10.0.0.2", -EINVAL, NULL, NULL},
-	{"events src=10.0.0.0/8", -EINVAL, NULL, NULL},
-	{"events src=host.example", -EINVAL, NULL, NULL},
-	{"events follow", -EINVAL, NULL, NULL},
-	{"events ", -EINVAL, NULL, NULL},
-	{"events  type=drop", -EINVAL, NULL, NULL},
-	{"events type=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL, NULL, NULL},
+	{EV(""), 0, NULL, NULL},
+	{EV(",\"type\":\"drop\""), 0, "drop", NULL},
+	{EV(",\"type\":\"would-ban\""), 0, "would-ban", NULL},
+	{EV(",\"src\":\"203.0.113.9\""), 0, NULL, "203.0.113.9"},
+	{EV(",\"src\":\"2001:db8::1\",\"type\":\"ban\""), 0, "ban",
+	 "2001:db8::1"},
+	{EV(",\"type\":\"ban\",\"src\":\"10.0.0.1\""), 0, "ban", "10.0.0.1"},
+	{EV(",\"type\":\"\""), -EINVAL, NULL, NULL},
+	{EV(",\"type\":\"DROP\""), -EINVAL, NULL, NULL},
+	{EV(",\"type\":\"drop\",\"type\":\"ban\""), -EINVAL, NULL, NULL},
+	{EV(",\"src\":\"10.0.0.1\",\"src\":\"10.0.0.2\""), -EINVAL, NULL, NULL},
+	{EV(",\"src\":\"10.0.0.0/8\""), -EINVAL, NULL, NULL},
+	{EV(",\"src\":\"host.example\""), -EINVAL, NULL, NULL},
+	{EV(",\"src\":null"), -EINVAL, NULL, NULL},
+	{EV(",\"type\":[\"drop\"]"), -EINVAL, NULL, NULL},
+	{EV(",\"filter\":\"drop\""), -EINVAL, NULL, NULL},
+	{"{\"cmd\":\"events\"}", -EINVAL, NULL, NULL},
+	{"{\"cmd\":\"events\",\"follow\":1}", -EINVAL, NULL, NULL},
+	{EV(",\"type\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""), -EINVAL, NULL,
+	 NULL},
+	{"events type=drop", -EINVAL, NULL, NULL},
 };
 
 static void test_events_request(void **state)
@@ -58,10 +65,7 @@ static void test_events_request(void **state)
 		if (rc)
 			continue;
 		assert_int_equal(rq.cmd, CTL_CMD_EVENTS);
-		if (c->type)
-			assert_str_equal_cstr(rq.evtype, c->type);
-		else
-			assert_int_equal(rq.evtype.len, 0);
+		assert_string_equal(rq.evtype, c->type ? c->type : "");
 		assert_int_equal(rq.has_src, c->src != NULL);
 		if (c->src)
 			assert_string_equal(sg_addr_ip(&rq.addr, ip, sizeof(ip)),
