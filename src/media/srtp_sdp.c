@@ -290,12 +290,24 @@ int media__srtp_sdp(struct media_call *c, struct media_stream *st,
 	return on_answer(c, st, from, s, i);
 }
 
+/* For dtls_sdp.c: the same steps from the DTLS-SRTP negotiation. */
+int media__srtp_offer(struct media_stream *st, unsigned to)
+{
+	return make_offer(&st->srtp_sig[to]);
+}
+
+void media__srtp_leg_plain(struct media_srtp_leg *g)
+{
+	leg_plain(g);
+}
+
 /* ------------------------------------------------------------ rewrite */
 
 static struct str profile(const struct sdp_media *md, bool srtp)
 {
 	bool f = md->proto_id == SDP_PROTO_RTP_AVPF ||
-		 md->proto_id == SDP_PROTO_RTP_SAVPF;
+		 md->proto_id == SDP_PROTO_RTP_SAVPF ||
+		 md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF;
 
 	if (srtp)
 		return f ? STR("RTP/SAVPF") : STR("RTP/SAVP");
@@ -325,7 +337,9 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	{
 		sdp_bld_attr_remove(b, &s->attr[a]);
 	}
-	if (!st || !is_ours(md))
+	/* A DTLS-SRTP m-line (dtls_sdp.c) may become SDES or plain. */
+	if (!st || !(is_ours(md) || md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVP ||
+		     md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF))
 		return;
 	g = &st->srtp_sig[to];
 	switch (g->send) {
