@@ -249,10 +249,23 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 	return 0;
 }
 
+static bool is_fb(const struct sdp_media *md)
+{
+	return md->proto_id == SDP_PROTO_RTP_AVPF ||
+	       md->proto_id == SDP_PROTO_RTP_SAVPF ||
+	       md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF;
+}
+
 int media__crypto_sdp(struct media_call *c, struct media_stream *st,
 		      unsigned from, enum media_srtp_role role,
 		      const struct sdp_sess *s, unsigned i)
 {
+	/* The answer to an offer has its profile (RFC 3264 6); what we
+	 * offer a plain or SDES leg has none of the feedback ones. */
+	if (role == MEDIA_SR_OFFER) {
+		st->dtls_sig[from].fb = is_fb(&s->media[i]);
+		st->dtls_sig[1 - from].fb = false;
+	}
 	if (!is_dtls(&s->media[i]) && !is_rtp(&s->media[i])) {
 		/* udptl...: neither key exchange applies. */
 		leg_off(&st->dtls_sig[0]);
@@ -306,10 +319,8 @@ void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	g = &st->dtls_sig[to];
 	if (g->send != MEDIA_DS_OFFER && g->send != MEDIA_DS_ANSWER)
 		return;
-	fb = md->proto_id == SDP_PROTO_RTP_AVPF ||
-	     md->proto_id == SDP_PROTO_RTP_SAVPF ||
-	     md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF;
-	if (!is_dtls(md))
+	fb = g->send == MEDIA_DS_ANSWER ? g->fb : is_fb(md);
+	if (!is_dtls(md) || g->send == MEDIA_DS_ANSWER)
 		sdp_bld_media_proto(b, i,
 				    fb ? STR("UDP/TLS/RTP/SAVPF")
 				       : STR("UDP/TLS/RTP/SAVP"));

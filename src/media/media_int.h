@@ -161,6 +161,7 @@ struct media_dtls_sig {
 	bool conn_new; /* a new conn (or none, !on) at the next commit */
 	uint8_t send;  /* enum media_dtls_send */
 	uint8_t setup; /* enum sdp_setup we state to it */
+	bool fb;       /* its last offer had a feedback profile (AVPF) */
 	uint64_t tls_id; /* hash of its a=tls-id (RFC 8842), 0: none */
 	struct sdp_dtls peer; /* its fingerprints (tls_id slice cleared) */
 };

@@ -303,11 +303,14 @@ void media__srtp_leg_plain(struct media_srtp_leg *g)
 
 /* ------------------------------------------------------------ rewrite */
 
-static struct str profile(const struct sdp_media *md, bool srtp)
+/* A DTLS-SRTP m-line (dtls_sdp.c) has the feedback profile the leg
+ * it goes to offered (dtls_sig[].fb): plain PBXes refuse AVPF. */
+static struct str profile(const struct sdp_media *md, bool srtp,
+			  const struct media_stream *st, unsigned to)
 {
-	bool f = md->proto_id == SDP_PROTO_RTP_AVPF ||
-		 md->proto_id == SDP_PROTO_RTP_SAVPF ||
-		 md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF;
+	bool f = is_ours(md) ? md->proto_id == SDP_PROTO_RTP_AVPF ||
+				       md->proto_id == SDP_PROTO_RTP_SAVPF
+			     : st->dtls_sig[to].fb;
 
 	if (srtp)
 		return f ? STR("RTP/SAVPF") : STR("RTP/SAVP");
@@ -344,10 +347,10 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	g = &st->srtp_sig[to];
 	switch (g->send) {
 	case MEDIA_SS_PLAIN:
-		sdp_bld_media_proto(b, i, profile(md, false));
+		sdp_bld_media_proto(b, i, profile(md, false, st, to));
 		return;
 	case MEDIA_SS_OFFER:
-		sdp_bld_media_proto(b, i, profile(md, true));
+		sdp_bld_media_proto(b, i, profile(md, true, st, to));
 		for (k = 0; k < g->noffer; k++)
 			if (sdp_srtp_format(
 				    t->line[k], sizeof(t->line[k]),
@@ -358,7 +361,7 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 						 str_cstr(t->line[k]));
 		return;
 	case MEDIA_SS_ANSWER:
-		sdp_bld_media_proto(b, i, profile(md, true));
+		sdp_bld_media_proto(b, i, profile(md, true, st, to));
 		if (sdp_srtp_format(t->line[0], sizeof(t->line[0]), g->tag,
 				    g->suite, g->mkey,
 				    sdp_srtp_key_len(g->suite)) > 0)

@@ -171,7 +171,6 @@ def test_dtls_caller_to_plain_callee(sipguard, tmp_path, dtls_cert):
     time.sleep(0.3)
     peer, peer_fp = start_peer(sg_fp, 3000)
     uac = Uac(IP, UAC, (IP, SG_OUT), UAC_RTP)
-    t0 = time.time()
     uac.invite(dtls_sdp(peer_fp))
     try:
         code, raw, _ = uac.wait_final()
@@ -213,8 +212,8 @@ def test_dtls_caller_to_plain_callee(sipguard, tmp_path, dtls_cert):
         ev = wait_for(lambda: events(tmpdir, "dtls-srtp"))
         assert ev and ev[0]["zone"] == "internet", ev
         hs = int(re.search(r"in (\d+) ms", ev[0]["reason"]).group(1))
-        print("handshake %d ms (INVITE to keys: %.0f ms)" %
-              (hs, (time.time() - t0) * 1000))
+        print("handshake %d ms" % hs)
+        assert hs < 1000, hs
         assert uac.bye() == 200
     finally:
         if peer.poll() is None:
@@ -297,7 +296,7 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert):
     from test_media_baresip import tone_share
     tmpdir = str(tmp_path)
     certdir, _ = dtls_cert
-    sipguard(config(tmpdir, "udp:%s:%d" % (IP, PBX), certdir))
+    sg = sipguard(config(tmpdir, "udp:%s:%d" % (IP, PBX), certdir))
     cap = os.path.join(tmpdir, "lo.pcap")
     dump = subprocess.Popen(
         [TCPDUMP, "-i", "lo", "-U", "-n", "-s", "2048", "-w", cap,
@@ -326,9 +325,9 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert):
         t0 = time.time()
         alice.command("dial", "sip:bob@example.com")
         assert wait_for(lambda: "call established" in bob.text().lower(),
-                        15), alice.text() + bob.text()
+                        15), alice.text() + bob.text() + sg.log()
         assert wait_for(lambda: "DTLS-SRTP complete" in alice.text(), 10), \
-            alice.text()
+            alice.text() + sg.log()
         print("baresip: dial to DTLS-SRTP complete %.0f ms"
               % ((time.time() - t0) * 1000))
         time.sleep(3)
