@@ -280,10 +280,13 @@ int media__crypto_sdp(struct media_call *c, struct media_stream *st,
 
 /* ------------------------------------------------------------ rewrite */
 
+/* Without case: a stack that reads "a=Fingerprint" must not get the
+ * other leg's (found by fuzz_dtls_sdp). */
 static bool is_dtls_attr(struct str name)
 {
-	return str_eq(name, STR("fingerprint")) || str_eq(name, STR("setup")) ||
-	       str_eq(name, STR("tls-id"));
+	return str_caseeq(name, STR("fingerprint")) ||
+	       str_caseeq(name, STR("setup")) ||
+	       str_caseeq(name, STR("tls-id"));
 }
 
 void media__dtls_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s)
