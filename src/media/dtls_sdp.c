@@ -16,9 +16,12 @@
  *     fingerprint) unless T's key exchange is `sdes` (then SDES keys);
  *     T `off`: RTP/AVP(F) without DTLS attributes.
  *   RTP/AVP(F) or RTP/SAVP(F): srtp_sdp.c decides; where it would offer
- *     T SDES and T's key exchange is `dtls`, or is `any` and ... no:
- *     `any` keeps SDES there (the offerer's kind).  An SDES offer from a
+ *     T SDES and T's key exchange is `dtls`, T gets DTLS-SRTP instead
+ *     (`any` keeps SDES: the offerer's kind).  An SDES offer from a
  *     `dtls` zone gets 488.
+ *   The feedback profile follows each leg's own offer (dtls_sig[].fb):
+ *     UDP/TLS/RTP/SAVPF reaches a plain PBX as RTP/AVP, and the answer
+ *     returns as UDP/TLS/RTP/SAVPF.
  * Answer from leg A to our offer:
  *   we offered DTLS: a DTLS answer gives A's fingerprints and role
  *   (active/passive against our actpass); a plain answer is taken unless

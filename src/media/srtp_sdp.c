@@ -25,8 +25,9 @@
  *   suite, our key for F (or plain, if it offered plain).
  * A failure emits an event "srtp-negotiation" saying why; the proxy
  * answers an offer with 488, an answer's stream is closed (port 0).
- * Streams with another profile (UDP/TLS/RTP/SAVP: DTLS-SRTP, udptl...)
- * are left as they are.
+ * DTLS-SRTP streams (UDP/TLS/RTP/SAVP(F)) are negotiated by dtls_sdp.c,
+ * which calls in here for the SDES and plain sides; other profiles
+ * (udptl...) are left as they are.
  */
 #include <errno.h>
 #include <stdio.h>
