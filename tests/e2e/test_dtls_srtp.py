@@ -291,7 +291,14 @@ USERS = {"alice": (36620, 36625, 36740, 1000),
 @pytest.mark.skipif(not os.path.exists(BARESIP), reason="no baresip")
 @pytest.mark.skipif(not os.path.exists(TCPDUMP) or os.geteuid() != 0,
                     reason="tcpdump as root needed for the capture")
-def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert):
+@pytest.mark.parametrize("dtls_calls", [True, False],
+                         ids=["dtls-caller", "dtls-callee"])
+def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
+                                          dtls_calls):
+    """alice (DTLS-SRTP, registered through sipguard) and bob (plain,
+    registered at the PBX) call each other: dtls-caller, alice offers
+    UDP/TLS/RTP/SAVPF; dtls-callee, the PBX's plain offer reaches alice
+    as UDP/TLS/RTP/SAVP with sipguard's fingerprint and actpass."""
     import test_srtp
     from test_media_baresip import tone_share
     tmpdir = str(tmp_path)
@@ -313,25 +320,31 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert):
             "outbound=\"sip:%s:%d\";regint=300;"
             "answermode=auto;audio_codecs=PCMU;mediaenc=dtls_srtp"
             % (IP, SG_OUT), "module dtls_srtp.so\n")
+        # bob as the caller: no outbound proxy (its preloaded Route
+        # would survive the stand-in PBX), the PBX is its domain.
         bob = test_srtp.Baresip(
             "bob", tmpdir,
-            "<sip:bob@example.com>;auth_pass=secret;"
-            "outbound=\"sip:%s:%d\";regint=300;answermode=auto;"
-            "audio_codecs=PCMU" % (IP, PBX))
+            ("<sip:bob@example.com>;auth_pass=secret;"
+             "outbound=\"sip:%s:%d\";regint=300;answermode=auto;"
+             "audio_codecs=PCMU" % (IP, PBX)) if dtls_calls else
+            ("<sip:bob@%s:%d>;auth_pass=secret;regint=300;"
+             "answermode=auto;audio_codecs=PCMU" % (IP, PBX)))
         phones = [alice, bob]
         for p in phones:
             assert wait_for(lambda p=p: "200 OK" in p.text() and
                             "binding" in p.text(), 10), p.text()
         t0 = time.time()
-        alice.command("dial", "sip:bob@example.com")
-        assert wait_for(lambda: "call established" in bob.text().lower(),
+        caller, callee = (alice, bob) if dtls_calls else (bob, alice)
+        caller.command("dial", "sip:bob@example.com" if dtls_calls else
+                       "sip:alice@%s:%d" % (IP, PBX))
+        assert wait_for(lambda: "call established" in callee.text().lower(),
                         15), alice.text() + bob.text() + sg.log()
         assert wait_for(lambda: "DTLS-SRTP complete" in alice.text(), 10), \
             alice.text() + sg.log()
         print("baresip: dial to DTLS-SRTP complete %.0f ms"
               % ((time.time() - t0) * 1000))
         time.sleep(3)
-        alice.command("hangup")
+        caller.command("hangup")
         time.sleep(1)
     finally:
         for p in phones:
