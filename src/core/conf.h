@@ -63,7 +63,7 @@ enum conf_srtp {
 
 /* zones[].srtp_key_exchange: how SRTP keys are agreed on its legs. */
 enum conf_srtp_kx {
-	CONF_SRTP_KX_ANY,  /* SDES or DTLS-SRTP; offers to it follow the offerer */
+	CONF_SRTP_KX_ANY,  /* either; offers to it follow the offerer */
 	CONF_SRTP_KX_SDES, /* a=crypto only; DTLS-SRTP offers get 488 */
 	CONF_SRTP_KX_DTLS, /* DTLS-SRTP only; SDES offers get 488 */
 };

@@ -83,8 +83,8 @@ static void flush(struct media_stream *s, unsigned leg)
 	uint8_t buf[DTLS_MTU];
 	int n;
 
-	while (rt->dtls && (n = dtls_conn_output(rt->dtls, buf, sizeof(buf))) >
-				   0) {
+	while (rt->dtls &&
+	       (n = dtls_conn_output(rt->dtls, buf, sizeof(buf))) > 0) {
 		struct sg_addr a;
 
 		if (!d->port || s->fd[leg][MEDIA_RTP] < 0)
@@ -209,9 +209,8 @@ void media__dtls_install(struct media_stream *s, unsigned leg,
 		s->relay->dtls_deadline = 1; /* recompute next turn */
 }
 
-void media__dtls_rx(struct media_relay *r, struct media_stream *s,
-		    unsigned leg, const struct media_ep *src, const uint8_t *p,
-		    size_t n)
+void media__dtls_rx(struct media_relay *r, struct media_stream *s, unsigned leg,
+		    const struct media_ep *src, const uint8_t *p, size_t n)
 {
 	struct media_leg_rt *rt = &s->rt[leg];
 

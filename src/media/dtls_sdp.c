@@ -137,8 +137,8 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 	bool client;
 
 	if (pf == CONF_SRTP_OFF) {
-		fail(c, from, "DTLS-SRTP offered in a zone with srtp off",
-		     NULL, i);
+		fail(c, from, "DTLS-SRTP offered in a zone with srtp off", NULL,
+		     i);
 		return -EPROTO;
 	}
 	if (c->leg[from].srtp_kx == CONF_SRTP_KX_SDES) {
@@ -154,8 +154,8 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 	if (!err)
 		err = sdp_dtls_role(&client, ans, d.setup, true);
 	if (err) {
-		fail(c, from, "DTLS-SRTP offer refused",
-		     sdp_dtls_strerror(err), i);
+		fail(c, from, "DTLS-SRTP offer refused", sdp_dtls_strerror(err),
+		     i);
 		return -EPROTO;
 	}
 	media__srtp_leg_plain(&st->srtp_sig[from]);
@@ -198,8 +198,7 @@ static int on_offer(struct media_call *c, struct media_stream *st,
 	st->dtls_sig[from].send = MEDIA_DS_NONE;
 	st->dtls_sig[to].send = MEDIA_DS_NONE;
 	/* srtp_sdp.c chose SDES toward a zone that keys with DTLS. */
-	if (is_rtp(&s->media[i]) &&
-	    st->srtp_sig[to].send == MEDIA_SS_OFFER &&
+	if (is_rtp(&s->media[i]) && st->srtp_sig[to].send == MEDIA_SS_OFFER &&
 	    c->leg[to].srtp_kx == CONF_SRTP_KX_DTLS)
 		offer_dtls(st, to);
 	return 0;
@@ -223,8 +222,8 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 	if (is_dtls(&s->media[i])) {
 		err = sdp_dtls_get(&d, s, i);
 		if (!err)
-			err = sdp_dtls_role(&client, SDP_SETUP_ACTPASS,
-					    d.setup, false);
+			err = sdp_dtls_role(&client, SDP_SETUP_ACTPASS, d.setup,
+					    false);
 		if (!err && a->on && client != a->client &&
 		    a->setup != SDP_SETUP_ACTPASS)
 			err = -SDP_DTLS_E_ROLE;
@@ -309,8 +308,7 @@ static const char *const setup_attr[] = {
 };
 
 void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
-			 unsigned i, const struct media_stream *st,
-			 unsigned to)
+			 unsigned i, const struct media_stream *st, unsigned to)
 {
 	const struct sdp_media *md = &s->media[i];
 	const struct media_dtls_sig *g;
@@ -393,9 +391,10 @@ void media__dtls_note(struct media *m, struct media_stream *s, unsigned leg,
 	}
 	m->st.dtls_fail++;
 	/* The relay wrote the reason before the note (ring: release). */
-	snprintf(why, sizeof(why), "DTLS handshake with the %s failed: %s, "
-		 "port %u", leg ? "callee" : "caller", s->dtls_reason[leg],
-		 s->port[leg]);
+	snprintf(why, sizeof(why),
+		 "DTLS handshake with the %s failed: %s, "
+		 "port %u",
+		 leg ? "callee" : "caller", s->dtls_reason[leg], s->port[leg]);
 	media__emit(m, EV_DROP, "dtls-handshake", "srtp", EV_ACT_DROP, zone,
 		    NULL, why);
 	/* Like a failed negotiation: the stream's pinhole closes. */

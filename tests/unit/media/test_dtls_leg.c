@@ -71,22 +71,23 @@ static struct media_call *new_call(struct media *m, const char *id, int p0,
 	return c;
 }
 
-#define FP1                                                          \
+#define FP1                                                              \
 	"sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:" \
 	"22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
-#define FP2                                                          \
+#define FP2                                                              \
 	"sha-256 FF:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:" \
 	"22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 #define HEAD(o)                                                                \
 	"v=0\r\no=u 1 " o " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" \
 	"t=0 0\r\n"
-#define DTLS_OFFER(o, fp, setup)                            \
-	HEAD(o) "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:" \
-		"CC:DD:EE:FF:00:11:22:33\r\n"                       \
-		"m=audio 4000 UDP/TLS/RTP/SAVPF 0\r\n"              \
-		"a=fingerprint:" fp "\r\na=setup:" setup "\r\n"     \
-		"a=tls-id:abcdefghijklmnopqrstuvwxyz\r\n"           \
-		"a=ice-ufrag:abcd\r\na=rtcp-mux\r\n"
+#define DTLS_OFFER(o, fp, setup)                                   \
+	HEAD(o)                                                    \
+	"a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:" \
+	"CC:DD:EE:FF:00:11:22:33\r\n"                              \
+	"m=audio 4000 UDP/TLS/RTP/SAVPF 0\r\n"                     \
+	"a=fingerprint:" fp "\r\na=setup:" setup "\r\n"            \
+	"a=tls-id:abcdefghijklmnopqrstuvwxyz\r\n"                  \
+	"a=ice-ufrag:abcd\r\na=rtcp-mux\r\n"
 #define AVP_OFFER  HEAD("1") "m=audio 4000 RTP/AVP 0\r\n"
 #define AVP_ANSWER HEAD("5") "m=audio 6000 RTP/AVP 0\r\n"
 
@@ -177,8 +178,7 @@ static void test_sdp_dtls_to_plain(void **state)
 		0);
 	assert_true(st->dtls_sig[0].conn_new);
 	/* Offered active: we are passive, the server. */
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("4", FP2, "active"), &b,
-		0);
+	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("4", FP2, "active"), &b, 0);
 	assert_false(st->dtls_sig[0].client);
 	o = sdp(c, 1, MEDIA_SDP_FINAL, HEAD("7") "m=audio 6000 RTP/AVP 0\r\n",
 		&b, 0);
@@ -410,8 +410,8 @@ static void start(struct fix *f, const struct sdp_dtls_fp *fp_of_peer)
 
 	pd.fp[0] = *fp_of_peer;
 	od.fp[0] = *dtls_ctx_fingerprint(f->ours);
-	assert_int_equal(dtls_conn_new(&f->peer, f->theirs, false, &od, fake_ms),
-			 0);
+	assert_int_equal(
+		dtls_conn_new(&f->peer, f->theirs, false, &od, fake_ms), 0);
 	memset(&prm, 0, sizeof(prm));
 	prm.dtls_set = 1;
 	assert_int_equal(
@@ -473,8 +473,9 @@ static size_t rtp(uint8_t *p, uint16_t seq)
 
 static int suite(enum dtls_srtp_profile p)
 {
-	return p == DTLS_SRTP_AES128_CM_SHA1_80 ? SDP_SRTP_AES_CM_128_HMAC_SHA1_80
-						: -1;
+	return p == DTLS_SRTP_AES128_CM_SHA1_80
+		       ? SDP_SRTP_AES_CM_128_HMAC_SHA1_80
+		       : -1;
 }
 
 /* Handshake, keys into the leg, SRTP both ways, conn freed. */
@@ -519,7 +520,8 @@ static void test_leg_handshake(void **state)
 	memcpy(lk + k.key_len, k.local_salt, k.salt_len);
 	memcpy(rk, k.remote_key, k.key_len);
 	memcpy(rk + k.key_len, k.remote_salt, k.salt_len);
-	tx = (struct media_srtp_dir){.suite = suite(k.profile), .key = lk,
+	tx = (struct media_srtp_dir){.suite = suite(k.profile),
+				     .key = lk,
 				     .key_len = (size_t)k.key_len + k.salt_len};
 	rx = tx;
 	rx.key = rk;
