@@ -343,7 +343,7 @@ struct sg_conf_media {
 	/* DTLS-SRTP (media/dtls_leg.c): certificate, handshake timeout. */
 	char dtls_certificate[CONF_PATH_LEN]; /* "" = generated */
 	char dtls_key[CONF_PATH_LEN];
-	int64_t dtls_handshake_timeout;	/* ms */
+	int64_t dtls_handshake_timeout; /* ms */
 };
 
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */

@@ -156,13 +156,13 @@ enum media_dtls_send {
 
 /* DTLS-SRTP state of one leg of a stream (signalling thread). */
 struct media_dtls_sig {
-	bool on;       /* the leg speaks DTLS-SRTP */
-	bool client;   /* we send the ClientHello on it */
-	bool conn_new; /* a new conn (or none, !on) at the next commit */
-	uint8_t send;  /* enum media_dtls_send */
-	uint8_t setup; /* enum sdp_setup we state to it */
-	bool fb;       /* its last offer had a feedback profile (AVPF) */
-	uint64_t tls_id; /* hash of its a=tls-id (RFC 8842), 0: none */
+	bool on;              /* the leg speaks DTLS-SRTP */
+	bool client;          /* we send the ClientHello on it */
+	bool conn_new;        /* a new conn (or none, !on) at the next commit */
+	uint8_t send;         /* enum media_dtls_send */
+	uint8_t setup;        /* enum sdp_setup we state to it */
+	bool fb;              /* its last offer had a feedback profile (AVPF) */
+	uint64_t tls_id;      /* hash of its a=tls-id (RFC 8842), 0: none */
 	struct sdp_dtls peer; /* its fingerprints (tls_id slice cleared) */
 };
 
@@ -385,7 +385,7 @@ struct media {
 	uint64_t max_streams; /* file descriptor budget / 4 */
 	struct media_stats st;
 	struct media_leg_stats closed; /* both legs of closed streams */
-	struct dtls_ctx *dtls; /* our DTLS certificate (dtls_leg.c) */
+	struct dtls_ctx *dtls;         /* our DTLS certificate (dtls_leg.c) */
 	char dtls_fp[16 + SDP_DTLS_FP_STRLEN]; /* "fingerprint:sha-256 .." */
 };
 
@@ -485,9 +485,8 @@ void media__dtls_fini(struct media *m);
  * the nearest deadline; drop: stream_del(); wipe: stream_free(). */
 void media__dtls_install(struct media_stream *s, unsigned leg,
 			 const struct media_params *prm);
-void media__dtls_rx(struct media_relay *r, struct media_stream *s,
-		    unsigned leg, const struct media_ep *src, const uint8_t *p,
-		    size_t n);
+void media__dtls_rx(struct media_relay *r, struct media_stream *s, unsigned leg,
+		    const struct media_ep *src, const uint8_t *p, size_t n);
 void media__dtls_authed(struct media_stream *s, unsigned leg);
 void media__dtls_run(struct media_relay *r);
 /* epoll timeout (ms) no later than the nearest DTLS timer. */

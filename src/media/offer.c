@@ -221,9 +221,9 @@ static int update_stream(struct media_call *c, unsigned from, enum role role,
 	st->sdp[from] = info;
 	if (role != ROLE_REPEAT) {
 		err = media__crypto_sdp(c, st, from,
-				      role == ROLE_OFFER ? MEDIA_SR_OFFER
-							 : MEDIA_SR_ANSWER,
-				      s, i);
+					role == ROLE_OFFER ? MEDIA_SR_OFFER
+							   : MEDIA_SR_ANSWER,
+					s, i);
 		/* An answer we cannot key: that stream is refused. */
 		if (err == -EPROTO && role == ROLE_ANSWER) {
 			media__stream_close(c, i);

@@ -186,8 +186,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	const struct media_leg_prm *lp = &s->prm.leg[L];
 	struct media_leg_stats *st = &s->st[L];
 	size_t n = *np;
-	bool rtcp, srtp = (s->rt[L].srtp.rx || s->rt[L].dtls_on) &&
-			  !s->prm.raw;
+	bool rtcp, srtp = (s->rt[L].srtp.rx || s->rt[L].dtls_on) && !s->prm.raw;
 
 	*fwdp = false;
 	rtcp = sk->comp == MEDIA_RTCP ||
@@ -526,8 +525,7 @@ static void *relay_main(void *arg)
 	while (run) {
 		uint32_t t0 = atomic_load_explicit(&r->out.tail,
 						   memory_order_relaxed);
-		int n = epoll_wait(r->epfd, evs, 128,
-				   media__dtls_wait(r, 200)),
+		int n = epoll_wait(r->epfd, evs, 128, media__dtls_wait(r, 200)),
 		    i;
 
 		r->now = media__mono_ms();

@@ -342,8 +342,9 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 		sdp_bld_attr_remove(b, &s->attr[a]);
 	}
 	/* A DTLS-SRTP m-line (dtls_sdp.c) may become SDES or plain. */
-	if (!st || !(is_ours(md) || md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVP ||
-		     md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF))
+	if (!st ||
+	    !(is_ours(md) || md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVP ||
+	      md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF))
 		return;
 	g = &st->srtp_sig[to];
 	switch (g->send) {
