@@ -14,9 +14,9 @@ VARIANT ?= release
 BUILD_ROOT ?= build
 BUILD   := $(BUILD_ROOT)/$(VARIANT)
 CC      ?= cc
-PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp hiredis libsrtp2
+PKGS    := yaml-0.1 libssl libcrypto libpcre2-8 libmicrohttpd libseccomp hiredis libsrtp2 liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8 -lmicrohttpd -lseccomp -lhiredis -lsrtp2)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lssl -lcrypto -lpcre2-8 -lmicrohttpd -lseccomp -lhiredis -lsrtp2 -luring)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wsign-compare -Wpointer-arith \

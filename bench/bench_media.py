@@ -25,7 +25,11 @@ machine; without it (BENCH_NETNS=0) the ports stay in 45000-49999 and N
 is capped at 1000.  Relays on core 1, generator on core 0.  Every
 process is started here and stopped by its pid.  Knobs: BENCH_CALLS
 [10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
-[sipguard,rtpengine,bare].
+[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare]:
+sipguard-uring is `media: io: uring` with the same calls as the others
+(capped by the descriptor limit), sipguard-uring-max the same backend
+with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
+in the process's descriptor table).
 """
 import json
 import os
@@ -119,6 +123,8 @@ media:
   port_max: %(pmax)d
   timeout: 1h
   max_calls: 1000000
+  io: %(io)s
+  threads: %(threads)d
 guard:
   allow: [ "127.0.0.0/8" ]
 zones:
@@ -209,11 +215,17 @@ def setup_calls(n):
             if a_port[i] and i in b_port]
 
 
-def bench_sipguard(args, tmp, load):
+def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     conf = os.path.join(tmp, "sg.yaml")
+    # io_uring: sockets live in each relay thread's fixed file table,
+    # RLIMIT_NOFILE entries per thread: enough threads for the calls.
+    calls = calls or args["calls"]
+    threads = 1 if io == "epoll" else \
+        max(1, -(-calls * 4 // args["nofile"]))
     with open(conf, "w") as f:
         f.write(SG_CONF % {"pmin": args["pmin"], "pmax": args["pmax"],
-                           "out": SG_OUT, "inn": SG_IN, "uas": UAS})
+                           "out": SG_OUT, "inn": SG_IN, "uas": UAS,
+                           "io": io, "threads": threads})
     log = open(os.path.join(tmp, "sg.log"), "wb")
     p = subprocess.Popen(["taskset", "-c", RELAY_CORE, args["sipguard"], "-c",
                           conf], stdout=log, stderr=subprocess.STDOUT,
@@ -222,7 +234,7 @@ def bench_sipguard(args, tmp, load):
         time.sleep(1.0)
         rss0 = rss_kib(p.pid)
         t0 = time.time()
-        ports = setup_calls(args["calls"])
+        ports = setup_calls(calls)
         setup_s = time.time() - t0
         time.sleep(8)       # 64*T1: the INVITE transactions end
         rss1 = rss_kib(p.pid)
@@ -232,6 +244,7 @@ def bench_sipguard(args, tmp, load):
                 f.write("127.0.0.1 %d 127.0.0.2 %d\n" % (a, b))
         r = measure(p.pid, load, targets, args["pps"], args["secs"])
         r.update({"calls": len(ports), "setup_s": setup_s,
+                  "threads": threads,
                   "mem_per_call_kib": (rss1 - rss0) / max(len(ports), 1)})
         return r
     finally:
@@ -338,17 +351,18 @@ def report(res, args):
                                           args["secs"],
                                           "" if args["netns"] else
                                           " [no netns: small run]"))
-    print("%-10s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
+    print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "rtpengine", "bare"):
+    for name in ("sipguard", "sipguard-uring", "sipguard-uring-max",
+                 "rtpengine", "bare"):
         r = res.get(name)
         if not r:
             continue
         if "error" in r:
-            print("%-10s error: %s" % (name, r["error"]))
+            print("%-18s error: %s" % (name, r["error"]))
             continue
-        print("%-10s %8d %12d %12.0f %7.2f%% %14.0f" % (
+        print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
             100 * r["loss"], r["cpu_ms_per_mpkt"]))
     sg = res.get("sipguard", {})
@@ -371,6 +385,20 @@ def report(res, args):
                      (sg["calls"], 100 * sg["loss"],
                       " [fd limit %d]" % args["nofile"]
                       if args["calls"] >= args["fd_cap"] else ""),
+                     ">= 10000, loss < 1%", ok))
+    su = res.get("sipguard-uring", {})
+    for base in ("rtpengine", "sipguard", "bare"):
+        if "pps_per_core" in su and "pps_per_core" in res.get(base, {}):
+            x = su["pps_per_core"] / max(res[base]["pps_per_core"], 1)
+            rows.append(("uring pkt/s per core vs %s" % base, "%.2fx" % x,
+                         ">= 2x" if base == "rtpengine" else "", x >= 2
+                         if base == "rtpengine" else x >= 1))
+    su = res.get("sipguard-uring-max", su)
+    if "calls" in su:
+        ok = su["calls"] >= 10000 and su["loss"] < 0.01
+        rows.append(("uring concurrent relayed calls",
+                     "%d (loss %.2f%%, %d threads)" %
+                     (su["calls"], 100 * su["loss"], su.get("threads", 1)),
                      ">= 10000, loss < 1%", ok))
     print()
     for what, got, want, ok in rows:
@@ -406,19 +434,29 @@ def main():
               "(4 sockets each) per relay process" % (hard, fd_cap))
         calls = fd_cap
     args = {"calls": calls if netns else min(calls, 1000),
+            # io_uring: the relay's sockets are outside the fd table.
+            "calls_uring": env_int("BENCH_CALLS", 10000) if netns else
+            min(calls, 1000),
             "fd_cap": fd_cap, "nofile": hard,
             "pps": env_int("BENCH_PPS", 200000),
             "secs": env_int("BENCH_SECONDS", 5), "netns": netns,
-            "pmin": 10000 if netns else 45400,
+            "pmin": 2000 if netns else 45400,
             "pmax": 44999 if netns else 49999,
             "sipguard": sys.argv[1] if len(sys.argv) > 1 else
             os.path.join(ROOT, "build/release/sipguard"),
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/media_load")}
-    relays = os.environ.get("BENCH_RELAYS", "sipguard,rtpengine,bare")
+    relays = os.environ.get(
+        "BENCH_RELAYS",
+        "sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare")
     res = {}
     with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
         for name, fn in (("sipguard", bench_sipguard),
+                         ("sipguard-uring",
+                          lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
+                         ("sipguard-uring-max",
+                          lambda a, t, ld: bench_sipguard(
+                              a, t, ld, "uring", a["calls_uring"])),
                          ("rtpengine", bench_rtpengine),
                          ("bare", bench_bare)):
             if name not in relays.split(","):

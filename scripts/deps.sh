@@ -20,6 +20,7 @@ PKGS=(
 	sipvicious             # svmap, svwar, svcrack: the guard e2e attackers
 	libmicrohttpd-dev      # Prometheus /metrics endpoint (operations)
 	libseccomp-dev         # seccomp filter of the running daemon
+	liburing-dev           # media relay io_uring backend (media: io: uring)
 	sngrep                 # HEP listener of the HEP export e2e test
 	procps iproute2
 	rtpengine-daemon       # media benchmark comparison (make bench-media)
@@ -32,6 +33,12 @@ PKGS=(
 
 missing=()
 for p in "${PKGS[@]}"; do
+	# A Node.js from another archive (NodeSource's nodejs bundles npm and
+	# conflicts with Debian's npm package) serves as well as Debian's.
+	case "$p" in
+	nodejs) command -v node >/dev/null && continue ;;
+	npm) command -v npm >/dev/null && continue ;;
+	esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed"; then
 		missing+=("$p")

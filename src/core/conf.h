@@ -340,11 +340,15 @@ struct sg_conf_media {
 	bool scrub_cname;
 	int64_t threads;
 	int64_t max_calls;
+	int io;				/* enum conf_media_io */
 	/* DTLS-SRTP (media/dtls_leg.c): certificate, handshake timeout. */
 	char dtls_certificate[CONF_PATH_LEN]; /* "" = generated */
 	char dtls_key[CONF_PATH_LEN];
 	int64_t dtls_handshake_timeout; /* ms */
 };
+
+/* media: io: how the relay threads do their socket I/O. */
+enum conf_media_io { CONF_MEDIA_IO_EPOLL = 0, CONF_MEDIA_IO_URING = 1 };
 
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */
 struct sg_conf_ops {

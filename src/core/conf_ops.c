@@ -29,6 +29,12 @@ static int check_media(struct conf_ctx *c, const void *obj)
 	return 0;
 }
 
+static const struct conf_enum media_io[] = {
+	{ "epoll", CONF_MEDIA_IO_EPOLL },
+	{ "uring", CONF_MEDIA_IO_URING },
+	{ NULL, 0 },
+};
+
 #define MEDIA struct sg_conf_media
 static const struct conf_opt media_opts[] = {
 	CONF_OPT_BOOL(MEDIA, enabled, "true", 0,
@@ -67,7 +73,14 @@ static const struct conf_opt media_opts[] = {
 	CONF_OPT_INT(MEDIA, max_calls, "20000", 1, 1000000, 0,
 		     "Calls with relayed media at once; more get 503. Each "
 		     "stream also holds 4 sockets: streams are capped by the "
-		     "descriptor limit (RLIMIT_NOFILE less 1024)."),
+		     "descriptor limit (RLIMIT_NOFILE less 1024; with io: "
+		     "uring, plus RLIMIT_NOFILE per relay thread)."),
+	CONF_OPT_ENUM(MEDIA, io, "epoll", media_io, 0,
+		      "Relay socket I/O: epoll (recvmmsg/sendmmsg per socket) "
+		      "or uring (io_uring: multishot receives, batched sends, "
+		      "sockets as direct descriptors outside the descriptor "
+		      "limit, up to RLIMIT_NOFILE per relay thread). uring "
+		      "falls back to epoll when io_uring is unavailable."),
 	CONF_OPT_STRING(MEDIA, dtls_certificate, "", 0, NULL, 0,
 			"DTLS-SRTP: PEM certificate whose sha-256 fingerprint "
 			"sipguard puts in its a=fingerprint. Empty: a "

@@ -97,6 +97,8 @@ static void stream_free(struct media *m, struct media_stream *s)
 			media__ports_put(&m->ports, s->port[l], m->now);
 	}
 	m->st.streams--;
+	if (!s->handed)
+		m->fd_streams--;
 	mem_free(s);
 }
 
@@ -112,7 +114,7 @@ int media__stream_open(struct media_call *c, unsigned idx,
 		return -EINVAL;
 	/* Four sockets per stream: refuse (503) before the process runs
 	 * out of descriptors, which would hurt the signalling too. */
-	if (m->st.streams >= m->max_streams) {
+	if (m->st.streams >= m->max_streams || m->fd_streams >= m->fd_max) {
 		m->st.no_ports++;
 		return -EAGAIN;
 	}
@@ -123,6 +125,7 @@ int media__stream_open(struct media_call *c, unsigned idx,
 	s->call = c;
 	s->idx = idx;
 	m->st.streams++;
+	m->fd_streams++;
 	for (l = 0; l < 2; l++) {
 		s->local[l] = c->leg[l].relay;
 		err = open_leg(m, s, l);
@@ -199,6 +202,8 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 	}
 	media__srtp_committed(s);
 	media__dtls_committed(s);
+	if (!s->handed)
+		m->fd_streams--;
 	s->handed = true;
 	return 0;
 }
@@ -827,6 +832,7 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		goto fail;
 	}
 	m->max_streams = fd_budget() / 4;
+	m->fd_max = m->max_streams;
 	err = media_srtp_init();
 	if (!err)
 		err = media__dtls_init(m);
@@ -847,10 +853,13 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		goto fail;
 	for (i = 0; i < (unsigned)conf->threads; i++) {
 		m->relay[i].evout = m->evfd;
+		m->relay[i].want_uring = conf->io == CONF_MEDIA_IO_URING;
 		m->nrelay++;
 		err = media__relay_start(&m->relay[i], i);
 		if (err)
 			goto fail;
+		/* io_uring: the relay's sockets live in its own table. */
+		m->max_streams += media__uring_slots(&m->relay[i]) / 4;
 	}
 	*mp = m;
 	return 0;

@@ -4,6 +4,7 @@ MEDIA_SRCS := \
 	src/media/ports.c \
 	src/media/ring.c \
 	src/media/relay.c \
+	src/media/relay_uring.c \
 	src/media/media.c \
 	src/media/offer.c
 # DTLS-SRTP engine per leg (RFC 5763/5764), memory BIOs, no sockets

@@ -247,7 +247,10 @@ struct media_stream {
 	unsigned idx;                 /* m-line */
 	uint16_t port[2];             /* relay port (even) facing each leg */
 	struct media_ep local[2];     /* relay address facing each leg */
-	int fd[2][2];                 /* [leg][comp], -1: none */
+	int fd[2][2];                 /* [leg][comp], -1: none; the
+				       * relay's from ADD (io_uring: a
+				       * fixed-table slot, see
+				       * relay_uring.c) */
 	bool handed;                  /* the relay has it */
 	bool closing;                 /* DEL sent, DONE pending */
 	struct media_sdp_info sdp[2]; /* per leg */
@@ -265,6 +268,9 @@ struct media_stream {
 	struct media_params prm;
 	struct media_leg_rt rt[2];
 	struct media_stream *rnext, *rprev; /* relay's list */
+	/* Relay thread, io_uring backend only (relay_uring.c). */
+	uint8_t u_armed;  /* bit leg*2+comp: a multishot receive is armed */
+	bool u_closing;   /* DEL seen: receives being cancelled */
 	struct media_stream *dnext, *dprev; /* relay's DTLS list */
 	bool dlisted;
 };
@@ -332,6 +338,8 @@ struct media_relay {
 	unsigned idx;
 	uint64_t now;
 	uint64_t notes_lost; /* out ring full (relay writes) */
+	bool want_uring;       /* media: io: uring (set before start) */
+	struct media_uring *u; /* the io_uring backend runs this relay */
 	struct media_stream *dtls; /* streams with a DTLS conn (dtls_leg.c) */
 	uint64_t dtls_deadline;    /* nearest DTLS timer, UINT64_MAX: none */
 };
@@ -382,7 +390,10 @@ struct media {
 	struct sdp_sess *sdp;       /* parse scratch */
 	uint64_t now, wall;
 	bool stopped; /* threads gone: close directly */
-	uint64_t max_streams; /* file descriptor budget / 4 */
+	uint64_t max_streams; /* file descriptor budget / 4 (+ io_uring) */
+	/* Streams not handed to a relay yet: their sockets are process
+	 * descriptors even with io_uring, so they keep the old cap. */
+	uint64_t fd_streams, fd_max;
 	struct media_stats st;
 	struct media_leg_stats closed; /* both legs of closed streams */
 	struct dtls_ctx *dtls;         /* our DTLS certificate (dtls_leg.c) */
@@ -412,6 +423,24 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 			 const struct media_ep *src, uint8_t *p, size_t *np,
 			 int *outfdp, struct media_ep *dstp, bool *fwdp);
 uint64_t media__mono_ms(void);
+/* relay.c, shared with relay_uring.c. */
+void media__relay_apply(struct media_stream *s, const struct media_params *prm);
+void media__relay_link(struct media_relay *r, struct media_stream *s);
+void media__relay_dead(struct media_relay *r, struct media_stream *s);
+void media__relay_turn_end(struct media_relay *r, uint32_t out_tail0);
+void media__relay_src(struct media_ep *e, const void *sa, size_t len);
+/* The destination as a sockaddr in *sa (room for a sockaddr_in6). */
+socklen_t media__relay_dst(void *sa, const struct media_ep *e);
+
+/* relay_uring.c: the io_uring backend (`media: io: uring`).  Init in
+ * the signalling thread: 0, or -errno and the relay uses epoll. */
+int media__uring_init(struct media_relay *r);
+void *media__uring_main(void *arg);
+void media__uring_fini(struct media_relay *r);
+/* Sockets the relay can hold outside the process descriptor table. */
+uint64_t media__uring_slots(const struct media_relay *r);
+/* Tests: a non-zero value makes media__uring_init fail with it. */
+extern int media__uring_fail;
 
 /* srtp.c: relay-thread hooks.  rx: authenticate and decrypt what leg
  * sent (counted when refused); tx: encrypt what we send leg (a refusal

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "media/dtls.h"
+#include "core/log.h"
 #include "media/media_int.h"
 #include "media/rtp.h"
 
@@ -442,6 +443,11 @@ static void stream_add(struct media_relay *r, struct media_stream *s,
 				(void)epoll_ctl(r->epfd, EPOLL_CTL_ADD,
 						s->fd[l][k], &ev);
 		}
+	media__relay_link(r, s);
+}
+
+void media__relay_link(struct media_relay *r, struct media_stream *s)
+{
 	s->rprev = NULL;
 	s->rnext = r->streams;
 	if (s->rnext)
@@ -461,7 +467,14 @@ static void stream_del(struct media_relay *r, struct media_stream *s)
 				close(s->fd[l][k]);
 				s->fd[l][k] = -1;
 			}
-	/* The keys go with the call (libsrtp2 zeroes them). */
+	media__relay_dead(r, s);
+}
+
+/* Unlink s from the relay's streams; DONE goes out at the turn's end. */
+void media__relay_dead(struct media_relay *r, struct media_stream *s)
+{
+	/* The keys go with the call (libsrtp2 zeroes them), whichever
+	 * backend closed the stream. */
 	media_srtp_free(&s->rt[0].srtp);
 	media_srtp_free(&s->rt[1].srtp);
 	media__dtls_drop(r, s);
@@ -536,21 +549,27 @@ static void *relay_main(void *arg)
 				on_readable(r, evs[i].data.ptr, &b);
 		}
 		media__dtls_run(r); /* DTLS retransmissions, timeouts */
-		while (r->dead) {
-			struct media_note dn = {.type = MEDIA_N_DONE,
-						.s = r->dead};
-
-			/* Never lost: a full ring is retried next turn. */
-			if (!media__ring_push(&r->out, &dn))
-				break;
-			r->dead = dn.s->rnext;
-			dn.s->rnext = NULL;
-		}
-		if (atomic_load_explicit(&r->out.tail, memory_order_relaxed) !=
-		    t0)
-			wake(r->evout);
+		media__relay_turn_end(r, t0);
 	}
 	return NULL;
+}
+
+/* End of a loop turn: DONE for the streams deleted in it (only now:
+ * an event of this turn may still name them), then wake the
+ * signalling thread if any note went out since tail t0. */
+void media__relay_turn_end(struct media_relay *r, uint32_t t0)
+{
+	while (r->dead) {
+		struct media_note dn = {.type = MEDIA_N_DONE, .s = r->dead};
+
+		/* Never lost: a full ring is retried next turn. */
+		if (!media__ring_push(&r->out, &dn))
+			break;
+		r->dead = dn.s->rnext;
+		dn.s->rnext = NULL;
+	}
+	if (atomic_load_explicit(&r->out.tail, memory_order_relaxed) != t0)
+		wake(r->evout);
 }
 
 int media__relay_start(struct media_relay *r, unsigned idx)
@@ -573,7 +592,13 @@ int media__relay_start(struct media_relay *r, unsigned idx)
 	ev.data.ptr = r;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evin, &ev) < 0)
 		return -errno;
-	err = pthread_create(&r->th, NULL, relay_main, r);
+	/* The io_uring backend if asked for and the kernel lets us (it
+	 * may be disabled by sysctl or a container's seccomp policy). */
+	if (r->want_uring && (err = media__uring_init(r)) != 0)
+		log_warn("media relay %u: io_uring unavailable (%s), using epoll",
+			 idx, strerror(-err));
+	err = pthread_create(&r->th, NULL,
+			     r->u ? media__uring_main : relay_main, r);
 	if (err)
 		return -err;
 	r->started = true;
@@ -623,6 +648,7 @@ void media__relay_unlink(struct media_relay *r, struct media_stream *s)
 
 void media__relay_fini(struct media_relay *r)
 {
+	media__uring_fini(r);
 	if (r->epfd >= 0)
 		close(r->epfd);
 	if (r->evin >= 0)
@@ -630,4 +656,25 @@ void media__relay_fini(struct media_relay *r)
 	r->epfd = r->evin = -1;
 	media__ring_fini(&r->in);
 	media__ring_fini(&r->out);
+}
+
+/* ------------------------------------ shared with relay_uring.c */
+
+void media__relay_apply(struct media_stream *s, const struct media_params *prm)
+{
+	apply_params(s, prm);
+}
+
+void media__relay_src(struct media_ep *e, const void *sa, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, len < sizeof(ss) ? len : sizeof(ss));
+	sa_to_ep(e, &ss);
+}
+
+socklen_t media__relay_dst(void *sa, const struct media_ep *e)
+{
+	return ep_to_sa(sa, e);
 }

@@ -35,6 +35,8 @@ SG_OUT, SG_IN = 36560, 36570
 UAS, UAC, UAC_RTP, UAS_RTP, SIPP_MP = 36580, 36600, 36710, 36720, 36730
 PBX = 36590
 PEER = os.path.join(os.path.dirname(BIN), "tests/e2e/dtls_peer")
+# SIPGUARD_MEDIA_IO=uring: the same tests on the io_uring relay.
+MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "epoll")
 BARESIP = "/usr/bin/baresip"
 TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
@@ -53,6 +55,7 @@ media:
   dtls_certificate: %(c)s/dtls.pem
   dtls_key: %(c)s/dtls.key
   dtls_handshake_timeout: 5s
+  io: %(io)s
 zones:
   - name: internet
     trust: untrusted
@@ -66,7 +69,7 @@ zones:
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
     srtp: "off"
 """ % {"d": tmpdir, "ip": IP, "out": SG_OUT, "in_ip": IN_IP, "inn": SG_IN,
-       "be": backend, "c": certdir, "kx": internet_kx}
+       "be": backend, "c": certdir, "kx": internet_kx, "io": MEDIA_IO}
 
 
 @pytest.fixture(scope="module")

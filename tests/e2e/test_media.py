@@ -8,6 +8,8 @@ a third address (127.0.0.66) that sends to the advertised relay port
 reaches nobody and is logged; after BYE, CANCEL, a failure or a media
 timeout the relay ports forward nothing.
 Ports: SIP 28060-28099, RTP 28100-28399, relay 40000-40999.
+SIPGUARD_MEDIA_IO=uring runs the whole suite with the io_uring relay
+backend (media: io: uring) instead of the default epoll one.
 """
 import json
 import os
@@ -24,6 +26,7 @@ SG_OUT, SG_IN = 28060, 28070
 UAS, UAC = 28080, 28090
 UAC_RTP, UAS_RTP = 28100, 28200
 ATTACKER = "127.0.0.66"
+MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "epoll")
 
 
 def config(tmpdir, extra_media=""):
@@ -38,6 +41,7 @@ media:
   port_min: 40000
   port_max: 40999
   quarantine: 30s
+  io: %(io)s
 %(extra)s
 zones:
   - name: internet
@@ -49,7 +53,8 @@ zones:
     trust: trusted
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
 """ % {"d": tmpdir, "extra": extra_media, "out_ip": OUT_IP, "out": SG_OUT,
-       "in_ip": IN_IP, "inn": SG_IN, "uas_ip": OUT_IP, "uas": UAS}
+       "in_ip": IN_IP, "inn": SG_IN, "uas_ip": OUT_IP, "uas": UAS,
+       "io": MEDIA_IO}
 
 
 def callee(scenario):
@@ -111,6 +116,8 @@ def peers():
 
 def setup_call(tmpdir, sipguard, scenario="uas_media.xml", extra_media=""):
     d = sipguard(config(tmpdir, extra_media))
+    # Asked for io_uring, the relay must not have fallen back to epoll.
+    assert "io_uring unavailable" not in d.log()
     uas = callee(scenario)
     time.sleep(0.3)
     uac = Uac(OUT_IP, UAC, (OUT_IP, SG_OUT), UAC_RTP)

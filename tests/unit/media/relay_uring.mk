@@ -1,0 +1,2 @@
+# io_uring relay backend (issue 6): real relay thread, loopback sockets.
+UNIT_TESTS += media/test_relay_uring
