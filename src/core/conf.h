@@ -61,6 +61,13 @@ enum conf_srtp {
 	CONF_SRTP_REQUIRED, /* SRTP only; plain offers get 488 */
 };
 
+/* zones[].srtp_key_exchange: how SRTP keys are agreed on its legs. */
+enum conf_srtp_kx {
+	CONF_SRTP_KX_ANY,  /* either; offers to it follow the offerer */
+	CONF_SRTP_KX_SDES, /* a=crypto only; DTLS-SRTP offers get 488 */
+	CONF_SRTP_KX_DTLS, /* DTLS-SRTP only; SDES offers get 488 */
+};
+
 enum conf_transport {
 	CONF_TP_UDP,
 	CONF_TP_TCP,
@@ -163,6 +170,7 @@ struct sg_conf_zone {
 	/* SRTP (media/srtp.c, media/srtp_sdp.c) and signalling privacy. */
 	int srtp;         /* enum conf_srtp */
 	bool require_tls; /* every listen address is tls: */
+	int srtp_key_exchange; /* enum conf_srtp_kx (media/dtls_sdp.c) */
 };
 
 enum {
@@ -333,6 +341,10 @@ struct sg_conf_media {
 	int64_t threads;
 	int64_t max_calls;
 	int io;				/* enum conf_media_io */
+	/* DTLS-SRTP (media/dtls_leg.c): certificate, handshake timeout. */
+	char dtls_certificate[CONF_PATH_LEN]; /* "" = generated */
+	char dtls_key[CONF_PATH_LEN];
+	int64_t dtls_handshake_timeout; /* ms */
 };
 
 /* media: io: how the relay threads do their socket I/O. */

@@ -23,6 +23,9 @@ static int check_media(struct conf_ctx *c, const void *obj)
 	if (m->port_max < ((m->port_min + 1) & ~1LL) + 1)
 		return conf_fail(c, "port_max",
 				 "the range holds no RTP/RTCP port pair");
+	if (!m->dtls_certificate[0] != !m->dtls_key[0])
+		return conf_fail(c, "dtls_key",
+				 "dtls_certificate and dtls_key go together");
 	return 0;
 }
 
@@ -78,6 +81,18 @@ static const struct conf_opt media_opts[] = {
 		      "sockets as direct descriptors outside the descriptor "
 		      "limit, up to RLIMIT_NOFILE per relay thread). uring "
 		      "falls back to epoll when io_uring is unavailable."),
+	CONF_OPT_STRING(MEDIA, dtls_certificate, "", 0, NULL, 0,
+			"DTLS-SRTP: PEM certificate whose sha-256 fingerprint "
+			"sipguard puts in its a=fingerprint. Empty: a "
+			"self-signed ECDSA P-256 certificate is made at start "
+			"(peers check only the fingerprint, RFC 5763 5)."),
+	CONF_OPT_STRING(MEDIA, dtls_key, "", 0, NULL, 0,
+			"DTLS-SRTP: PEM private key of dtls_certificate."),
+	CONF_OPT_DURATION(MEDIA, dtls_handshake_timeout, "20s", 1000, 120000,
+			  0,
+			  "A DTLS-SRTP handshake not finished this long after "
+			  "the answer fails the stream (event "
+			  "dtls-handshake)."),
 	CONF_OPT_END,
 };
 #undef MEDIA

@@ -1001,6 +1001,13 @@ static const struct conf_enum srtps[] = {
 	{NULL, 0},
 };
 
+static const struct conf_enum srtp_kxs[] = {
+	{"any", CONF_SRTP_KX_ANY},
+	{"sdes", CONF_SRTP_KX_SDES},
+	{"dtls", CONF_SRTP_KX_DTLS},
+	{NULL, 0},
+};
+
 /* require_tls: a plain listener would carry SDES keys in clear. */
 static int check_zone(struct conf_ctx *c, const void *obj)
 {
@@ -1043,6 +1050,9 @@ static const struct conf_opt zone_opts[] = {
 	CONF_OPT_BOOL(
 		ZONE, require_tls, "false", 0,
 		"Signalling of this zone only over TLS: every listen address must be `tls:`."),
+	CONF_OPT_ENUM(
+		ZONE, srtp_key_exchange, "any", srtp_kxs, 0,
+		"How SRTP keys are agreed on the media legs facing this zone, when `srtp` allows SRTP: `sdes`: a=crypto in the SDP (RFC 4568), DTLS-SRTP offers from the zone get 488; `dtls`: DTLS-SRTP (RFC 5763/5764: UDP/TLS/RTP/SAVP, a=fingerprint, a=setup; WebRTC-style endpoints), SDES offers from the zone get 488 and SRTP offers to it are DTLS-SRTP with our certificate's fingerprint and a=setup:actpass; `any`: either from the zone, offers to it use the offerer's kind (SDES when the offerer's media was plain). sipguard terminates DTLS-SRTP per leg like SDES: the other leg never sees its keys or fingerprint. ICE is not relayed (the DTLS peer must work without ICE)."),
 	CONF_OPT_END,
 };
 #undef ZONE

@@ -8,7 +8,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* live and total are relaxed atomics: relay threads allocate too
+ * (media/dtls_leg.c frees DTLS conns there). */
 static size_t live, total, fail_at;
+
+#define CNT_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
 
 static int should_fail(void)
 {
@@ -27,8 +31,8 @@ void *mem_alloc(size_t n)
 		return NULL;
 	p = malloc(n ? n : 1);
 	if (p) {
-		live++;
-		total++;
+		CNT_ADD(live, 1);
+		CNT_ADD(total, 1);
 	}
 	return p;
 }
@@ -52,7 +56,7 @@ void *mem_realloc(void *p, size_t n)
 		return NULL;
 	q = realloc(p, n ? n : 1);
 	if (q)
-		total++;
+		CNT_ADD(total, 1);
 	return q;
 }
 
@@ -60,7 +64,7 @@ void mem_free(void *p)
 {
 	if (!p)
 		return;
-	live--;
+	CNT_ADD(live, (size_t)-1);
 	free(p);
 }
 
@@ -81,8 +85,8 @@ void *mem_map_aligned(size_t n)
 	if (head)
 		munmap(p, head);
 	munmap(a + n, n - head);
-	live++;
-	total++;
+	CNT_ADD(live, 1);
+	CNT_ADD(total, 1);
 	return a;
 }
 
@@ -90,7 +94,7 @@ void mem_unmap(void *p, size_t n)
 {
 	if (!p)
 		return;
-	live--;
+	CNT_ADD(live, (size_t)-1);
 	munmap(p, n);
 }
 
@@ -104,12 +108,12 @@ void mem_secclean(void *p, size_t n)
 
 size_t mem_live(void)
 {
-	return live;
+	return __atomic_load_n(&live, __ATOMIC_RELAXED);
 }
 
 size_t mem_total(void)
 {
-	return total;
+	return __atomic_load_n(&total, __ATOMIC_RELAXED);
 }
 
 void mem_fail_nth(size_t n)

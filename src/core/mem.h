@@ -25,7 +25,8 @@ void mem_unmap(void *p, size_t n);
 /* Overwrite a secret with zeros in a way the compiler cannot drop. */
 void mem_secclean(void *p, size_t n);
 
-/* Test hooks.  Counters are process-wide and not thread-safe. */
+/* Test hooks.  Counters are process-wide (relaxed atomics); failure
+ * injection is not thread-safe. */
 size_t mem_live(void);		/* allocations not yet freed */
 size_t mem_total(void);		/* allocations ever made */
 /* Fail the nth allocation from now (1 = the next one); 0 turns it off. */

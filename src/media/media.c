@@ -88,6 +88,7 @@ static void stream_free(struct media *m, struct media_stream *s)
 	unsigned l, k;
 
 	media__srtp_wipe(s);
+	media__dtls_wipe(s);
 	for (l = 0; l < 2; l++) {
 		for (k = 0; k < 2; k++)
 			if (s->fd[l][k] >= 0)
@@ -185,15 +186,22 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 	cmd.type = s->handed ? MEDIA_CMD_UPDATE : MEDIA_CMD_ADD;
 	if (media__srtp_commit(s, &cmd.prm) != 0)
 		return -EIO;
+	if (media__dtls_commit(m, s, &cmd.prm) != 0) {
+		media_srtp_free(&cmd.prm.srtp[0]);
+		media_srtp_free(&cmd.prm.srtp[1]);
+		return -EIO;
+	}
 	if (!s->handed) {
 		s->relay = &m->relay[m->next_relay++ % m->nrelay];
 	}
 	if (!media__relay_cmd(s->relay, &cmd)) {
 		media_srtp_free(&cmd.prm.srtp[0]);
 		media_srtp_free(&cmd.prm.srtp[1]);
+		media__dtls_abort(&cmd.prm);
 		return -ENOSPC;
 	}
 	media__srtp_committed(s);
+	media__dtls_committed(s);
 	if (!s->handed)
 		m->fd_streams--;
 	s->handed = true;
@@ -347,6 +355,7 @@ int media_call_new(struct media *m, struct str call_id, struct str caller_tag,
 	c->offer_from = -1;
 	c->prov_answer = -1;
 	c->leg[0].srtp = c->leg[1].srtp = CONF_SRTP_OPTIONAL;
+	c->leg[0].srtp_kx = c->leg[1].srtp_kx = CONF_SRTP_KX_ANY;
 	c->leg[0].zone_idx = caller_zone;
 	c->leg[1].zone_idx = -1;
 	c->created_ms = now_ms;
@@ -379,6 +388,12 @@ void media_call_leg(struct media_call *c, unsigned leg,
 	l->untrusted = untrusted;
 	l->zone_idx = zone_idx;
 	l->zone = zone;
+}
+
+void media_call_leg_srtp_kx(struct media_call *c, unsigned leg, int kx)
+{
+	if (c)
+		c->leg[leg & 1].srtp_kx = kx;
 }
 
 void media_call_leg_srtp(struct media_call *c, unsigned leg, int policy)
@@ -516,6 +531,9 @@ static void on_note(struct media *m, const struct media_note *n)
 			 s->port[n->leg]);
 		emit(m, EV_DROP, "srtp-auth-failure", "srtp", EV_ACT_DROP,
 		     zone, &n->src, why);
+		return;
+	case MEDIA_N_DTLS:
+		media__dtls_note(m, s, n->leg, n->what, n->count);
 		return;
 	case MEDIA_N_POLICED:
 		m->st.policed++;
@@ -816,6 +834,8 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 	m->max_streams = fd_budget() / 4;
 	m->fd_max = m->max_streams;
 	err = media_srtp_init();
+	if (!err)
+		err = media__dtls_init(m);
 	if (err)
 		goto fail;
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
@@ -891,6 +911,7 @@ void media_free(struct media *m)
 		media__relay_fini(r);
 	}
 	htab_fini(&m->calls);
+	media__dtls_fini(m);
 	mem_free(m->sdp);
 	media__ports_fini(&m->ports);
 	if (m->evfd >= 0)

@@ -92,6 +92,9 @@ bool media_call_leg_known(const struct media_call *c, unsigned leg);
 /* The SRTP policy of a leg's zone (enum conf_srtp; optional until set):
  * see srtp_sdp.c. */
 void media_call_leg_srtp(struct media_call *c, unsigned leg, int policy);
+/* How its zone agrees SRTP keys (enum conf_srtp_kx; any until set): see
+ * dtls_sdp.c. */
+void media_call_leg_srtp_kx(struct media_call *c, unsigned leg, int kx);
 /* The callee's tag, once a response carried one. */
 void media_call_set_callee_tag(struct media_call *c, struct str tag);
 struct str media_call_id(const struct media_call *c);
@@ -129,6 +132,8 @@ struct media_stats {
 	uint64_t injected, anomalies, policed, timeouts;
 	uint64_t notes_lost;
 	uint64_t srtp_fail; /* SRTP auth/replay failure reports */
+	uint64_t dtls_ok;   /* DTLS-SRTP handshakes done */
+	uint64_t dtls_fail; /* DTLS-SRTP handshakes failed */
 };
 void media_get_stats(const struct media *m, struct media_stats *st);
 

@@ -9,5 +9,7 @@ MEDIA_SRCS := \
 	src/media/offer.c
 # DTLS-SRTP engine per leg (RFC 5763/5764), memory BIOs, no sockets
 MEDIA_SRCS += src/media/dtls.c src/media/dtls_cert.c
+# DTLS-SRTP on a relay leg: relay side, SDP negotiation (issue 7)
+MEDIA_SRCS += src/media/dtls_leg.c src/media/dtls_sdp.c
 # SRTP termination (issue 7): libsrtp2 contexts, SDES negotiation
 MEDIA_SRCS += src/media/srtp.c src/media/srtp_cm.c src/media/srtp_sdp.c

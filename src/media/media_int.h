@@ -29,9 +29,12 @@
 #include "core/str.h"
 #include "media/media.h"
 #include "media/srtp.h"
+#include "sip/sdp_dtls.h"
 #include "sip/sip.h"
 
 struct sdp_sess;
+struct dtls_conn;
+struct dtls_ctx;
 struct sdp_bld;
 struct buf;
 
@@ -142,6 +145,27 @@ struct media_srtp_leg {
 	struct media_srtp_off offer[MEDIA_SRTP_OFFER_MAX];
 };
 
+/* ------------------------------------------- DTLS-SRTP state (sig) */
+
+/* What the last SDP we sent a leg said about DTLS-SRTP (dtls_sdp.c). */
+enum media_dtls_send {
+	MEDIA_DS_NONE = 0, /* no DTLS attributes (any are removed) */
+	MEDIA_DS_OFFER,    /* UDP/TLS/RTP/SAVP(F), our fingerprint, setup */
+	MEDIA_DS_ANSWER,   /* same, in an answer */
+};
+
+/* DTLS-SRTP state of one leg of a stream (signalling thread). */
+struct media_dtls_sig {
+	bool on;              /* the leg speaks DTLS-SRTP */
+	bool client;          /* we send the ClientHello on it */
+	bool conn_new;        /* a new conn (or none, !on) at the next commit */
+	uint8_t send;         /* enum media_dtls_send */
+	uint8_t setup;        /* enum sdp_setup we state to it */
+	bool fb;              /* its last offer had a feedback profile (AVPF) */
+	uint64_t tls_id;      /* hash of its a=tls-id (RFC 8842), 0: none */
+	struct sdp_dtls peer; /* its fingerprints (tls_id slice cleared) */
+};
+
 /* ------------------------------------------------------------ stream */
 
 enum { MEDIA_RTP = 0, MEDIA_RTCP = 1 };
@@ -169,6 +193,10 @@ struct media_params {
 	 * relay takes ownership of the contexts. */
 	uint8_t srtp_set;
 	struct media_srtp srtp[2];
+	/* dtls_set bit l: leg l's DTLS conn becomes dtls[l] (NULL: the
+	 * leg is not DTLS-SRTP any more); the relay takes ownership. */
+	uint8_t dtls_set;
+	struct dtls_conn *dtls[2];
 };
 
 /* Counters of what one leg sent us (written by the relay only). */
@@ -206,6 +234,11 @@ struct media_leg_rt {
 	uint64_t tokens, tok_ms; /* policing bucket (bytes) */
 	uint64_t ev_ms;          /* last event reported (limit) */
 	struct media_srtp srtp;  /* empty: plain RTP on this leg */
+	/* DTLS-SRTP (dtls_leg.c): dtls_on: the leg is keyed by DTLS, no
+	 * plain packet passes either way; dtls NULL once shrunk/failed. */
+	struct dtls_conn *dtls;
+	bool dtls_on, dtls_keyed;
+	uint64_t dtls_t0; /* installed (ms), for the handshake time */
 };
 
 struct media_stream {
@@ -225,6 +258,10 @@ struct media_stream {
 	struct media_srtp_leg srtp_sig[2]; /* SDES state per leg (secret) */
 	/* Shared: the relay writes, the signalling thread reads. */
 	struct media_leg_stats st[2];
+	/* Why a leg's DTLS handshake failed: written once by the relay
+	 * before its MEDIA_N_DTLS note, read after it. */
+	char dtls_reason[2][96];
+	struct media_dtls_sig dtls_sig[2]; /* signalling thread */
 	/* Relay thread (after ADD). */
 	struct media_relay *relay;
 	struct media_sock sock[2][2];
@@ -234,6 +271,8 @@ struct media_stream {
 	/* Relay thread, io_uring backend only (relay_uring.c). */
 	uint8_t u_armed;  /* bit leg*2+comp: a multishot receive is armed */
 	bool u_closing;   /* DEL seen: receives being cancelled */
+	struct media_stream *dnext, *dprev; /* relay's DTLS list */
+	bool dlisted;
 };
 
 /* ------------------------------------------------- thread messages */
@@ -257,6 +296,7 @@ enum media_note_type {
 	MEDIA_N_ANOMALY,  /* SSRC/seq/ts jump, bad PT, malformed */
 	MEDIA_N_POLICED,  /* over the bandwidth */
 	MEDIA_N_SRTP,     /* SRTP authentication or replay failures */
+	MEDIA_N_DTLS,     /* what 1: handshake done (count: ms), 2: failed */
 };
 
 struct media_note {
@@ -300,6 +340,8 @@ struct media_relay {
 	uint64_t notes_lost; /* out ring full (relay writes) */
 	bool want_uring;       /* media: io: uring (set before start) */
 	struct media_uring *u; /* the io_uring backend runs this relay */
+	struct media_stream *dtls; /* streams with a DTLS conn (dtls_leg.c) */
+	uint64_t dtls_deadline;    /* nearest DTLS timer, UINT64_MAX: none */
 };
 
 /* ------------------------------------------------------ calls (sig) */
@@ -312,6 +354,7 @@ struct media_leg {
 	const char *zone;
 	uint64_t o_hash; /* its last o= line (repeat check) */
 	int srtp;        /* enum conf_srtp of its zone */
+	int srtp_kx;     /* enum conf_srtp_kx of its zone */
 	bool has_o;
 };
 
@@ -353,6 +396,8 @@ struct media {
 	uint64_t fd_streams, fd_max;
 	struct media_stats st;
 	struct media_leg_stats closed; /* both legs of closed streams */
+	struct dtls_ctx *dtls;         /* our DTLS certificate (dtls_leg.c) */
+	char dtls_fp[16 + SDP_DTLS_FP_STRLEN]; /* "fingerprint:sha-256 .." */
 };
 
 /* media.c: streams */
@@ -435,6 +480,49 @@ int media__srtp_commit(struct media_stream *st, struct media_params *prm);
 void media__srtp_committed(struct media_stream *st);
 /* Wipe st's SDES state and free relay contexts it still holds. */
 void media__srtp_wipe(struct media_stream *st);
+/* srtp_sdp.c, for DTLS-SRTP: make an SDES offer toward leg `to`; end
+ * a leg's SDES state. */
+int media__srtp_offer(struct media_stream *st, unsigned to);
+void media__srtp_leg_plain(struct media_srtp_leg *g);
+
+/* dtls_sdp.c: DTLS-SRTP negotiation (signalling thread), wrapping the
+ * SDES one: media__srtp_sdp()'s contract (0, -EPROTO, -EIO). */
+int media__crypto_sdp(struct media_call *c, struct media_stream *st,
+		      unsigned from, enum media_srtp_role role,
+		      const struct sdp_sess *s, unsigned i);
+/* After media__srtp_rewrite(): DTLS attributes of media i for leg to. */
+void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
+			 unsigned i, const struct media_stream *st,
+			 unsigned to);
+void media__dtls_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s);
+/* New conns for legs whose DTLS changed (prm->dtls_set), after
+ * media__srtp_commit(): 0 or -ENOMEM/-EINVAL.  Not queued: abort. */
+int media__dtls_commit(struct media *m, struct media_stream *st,
+		       struct media_params *prm);
+void media__dtls_abort(struct media_params *prm);
+void media__dtls_committed(struct media_stream *st);
+/* A MEDIA_N_DTLS note: event; a failed handshake closes the stream. */
+void media__dtls_note(struct media *m, struct media_stream *s, unsigned leg,
+		      unsigned what, uint32_t ms);
+/* The process's certificate (media_new/media_free). */
+int media__dtls_init(struct media *m);
+void media__dtls_fini(struct media *m);
+
+/* dtls_leg.c: the relay side.  install: from apply_params(), before
+ * the SDES contexts; rx: a DTLS record from leg's allowed source;
+ * authed: an SRTP packet from leg authenticated; run: timers, returns
+ * the nearest deadline; drop: stream_del(); wipe: stream_free(). */
+void media__dtls_install(struct media_stream *s, unsigned leg,
+			 const struct media_params *prm);
+void media__dtls_rx(struct media_relay *r, struct media_stream *s, unsigned leg,
+		    const struct media_ep *src, const uint8_t *p, size_t n);
+void media__dtls_authed(struct media_stream *s, unsigned leg);
+void media__dtls_run(struct media_relay *r);
+/* epoll timeout (ms) no later than the nearest DTLS timer. */
+int media__dtls_wait(const struct media_relay *r, int dflt_ms);
+void media__dtls_drop(struct media_relay *r, struct media_stream *s);
+void media__dtls_wipe(struct media_stream *s);
+
 /* media.c: an event of the media layer (reason must hold no secret). */
 void media__emit(struct media *m, const char *type, const char *event,
 		 const char *rule, const char *action, const char *zone,

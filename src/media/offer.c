@@ -220,10 +220,10 @@ static int update_stream(struct media_call *c, unsigned from, enum role role,
 	}
 	st->sdp[from] = info;
 	if (role != ROLE_REPEAT) {
-		err = media__srtp_sdp(c, st, from,
-				      role == ROLE_OFFER ? MEDIA_SR_OFFER
-							 : MEDIA_SR_ANSWER,
-				      s, i);
+		err = media__crypto_sdp(c, st, from,
+					role == ROLE_OFFER ? MEDIA_SR_OFFER
+							   : MEDIA_SR_ANSWER,
+					s, i);
 		/* An answer we cannot key: that stream is refused. */
 		if (err == -EPROTO && role == ROLE_ANSWER) {
 			media__stream_close(c, i);
@@ -245,6 +245,7 @@ static void rewrite_media(struct sdp_bld *b, const struct sdp_sess *s,
 	unsigned a;
 
 	media__srtp_rewrite(b, s, i, st, to, &t->srtp[i]);
+	media__dtls_rewrite(b, s, i, st, to);
 	for (a = md->attr_first; a < md->attr_first + md->nattr; a++) {
 		const struct sdp_attr *at = &s->attr[a];
 
@@ -284,6 +285,7 @@ static int rewrite(struct media_call *c, const struct sdp_sess *s, unsigned to,
 		if (is_ice_attr(s->attr[i].name))
 			sdp_bld_attr_remove(&b, &s->attr[i]);
 	media__srtp_rewrite_session(&b, s);
+	media__dtls_rewrite_session(&b, s);
 	for (i = 0; i < s->nmedia; i++)
 		rewrite_media(&b, s, i, i < MEDIA_MAX_STREAMS ? c->st[i] : NULL,
 			      to, &t);

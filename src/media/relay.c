@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media/dtls.h"
 #include "core/log.h"
 #include "media/media_int.h"
 #include "media/rtp.h"
@@ -186,7 +187,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	const struct media_leg_prm *lp = &s->prm.leg[L];
 	struct media_leg_stats *st = &s->st[L];
 	size_t n = *np;
-	bool rtcp, srtp = s->rt[L].srtp.rx && !s->prm.raw;
+	bool rtcp, srtp = (s->rt[L].srtp.rx || s->rt[L].dtls_on) && !s->prm.raw;
 
 	*fwdp = false;
 	rtcp = sk->comp == MEDIA_RTCP ||
@@ -195,6 +196,11 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	if (!source_ok(lp, &s->rt[L], k, src, !srtp)) {
 		MEDIA_ADD(st->injected, 1);
 		note(r, s, L, MEDIA_N_INJECT, 0, src);
+		return;
+	}
+	/* DTLS-SRTP leg: its handshake records (dtls_leg.c). */
+	if (s->rt[L].dtls_on && !s->prm.raw && dtls_is_record(p, n)) {
+		media__dtls_rx(r, s, L, src, p, n);
 		return;
 	}
 	/* SRTP leg: nothing is looked at or relayed before it
@@ -208,6 +214,8 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 			return;
 		}
 		(void)source_ok(lp, &s->rt[L], k, src, true);
+		if (s->rt[L].dtls)
+			media__dtls_authed(s, L);
 	}
 	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
 	MEDIA_ST(st->last_rx, r->now);
@@ -223,7 +231,7 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	ok = rtcp && s->prm.leg[O].mux ? MEDIA_RTP : k;
 	if (!s->rt[O].dst[ok].port)
 		return; /* the other side's address is not known */
-	if (s->rt[O].srtp.tx && !s->prm.raw &&
+	if ((s->rt[O].srtp.tx || s->rt[O].dtls_on) && !s->prm.raw &&
 	    media__srtp_tx(s, O, L, rtcp, p, &n, MEDIA_PKT_MAX) != 0)
 		return;
 	*np = n;
@@ -399,6 +407,7 @@ static void apply_params(struct media_stream *s, const struct media_params *prm)
 			s->rt[l].tokens = n->bw;
 			s->rt[l].tok_ms = media__mono_ms();
 		}
+		media__dtls_install(s, l, prm);
 		if (prm->srtp_set >> l & 1) {
 			struct media_srtp x = prm->srtp[l];
 
@@ -409,6 +418,8 @@ static void apply_params(struct media_stream *s, const struct media_params *prm)
 	/* The contexts are the legs' now, not the parameters'. */
 	memset(s->prm.srtp, 0, sizeof(s->prm.srtp));
 	s->prm.srtp_set = 0;
+	memset(s->prm.dtls, 0, sizeof(s->prm.dtls));
+	s->prm.dtls_set = 0;
 }
 
 static void stream_add(struct media_relay *r, struct media_stream *s,
@@ -466,6 +477,7 @@ void media__relay_dead(struct media_relay *r, struct media_stream *s)
 	 * backend closed the stream. */
 	media_srtp_free(&s->rt[0].srtp);
 	media_srtp_free(&s->rt[1].srtp);
+	media__dtls_drop(r, s);
 	if (s->rprev)
 		s->rprev->rnext = s->rnext;
 	else if (r->streams == s)
@@ -526,7 +538,8 @@ static void *relay_main(void *arg)
 	while (run) {
 		uint32_t t0 = atomic_load_explicit(&r->out.tail,
 						   memory_order_relaxed);
-		int n = epoll_wait(r->epfd, evs, 128, 200), i;
+		int n = epoll_wait(r->epfd, evs, 128, media__dtls_wait(r, 200)),
+		    i;
 
 		r->now = media__mono_ms();
 		for (i = 0; i < n; i++) {
@@ -535,6 +548,7 @@ static void *relay_main(void *arg)
 			else
 				on_readable(r, evs[i].data.ptr, &b);
 		}
+		media__dtls_run(r); /* DTLS retransmissions, timeouts */
 		media__relay_turn_end(r, t0);
 	}
 	return NULL;

@@ -338,7 +338,10 @@ static void stream_add(struct media_relay *r, struct media_stream *s,
 			s->sock[l][k].s = s;
 			s->sock[l][k].leg = (uint8_t)l;
 			s->sock[l][k].comp = (uint8_t)k;
-			install(u, &s->fd[l][k]);
+			/* A DTLS leg's RTP socket stays ordinary: dtls_leg.c
+			 * sends its handshake with sendto(). */
+			if (!(s->rt[l].dtls_on && k == MEDIA_RTP))
+				install(u, &s->fd[l][k]);
 			arm(u, &s->sock[l][k]);
 		}
 	media__relay_link(r, s);
@@ -547,8 +550,11 @@ void *media__uring_main(void *arg)
 	while (u->run) {
 		uint32_t t0 = atomic_load_explicit(&r->out.tail,
 						   memory_order_relaxed);
-		struct __kernel_timespec ts = {.tv_nsec = busy ? U_WAIT_NS
-							       : U_IDLE_NS};
+		struct __kernel_timespec ts = {
+			.tv_nsec = busy ? U_WAIT_NS
+					: (long long)media__dtls_wait(
+						  r, U_IDLE_NS / 1000000) *
+						  1000000};
 		struct io_uring_cqe *first;
 		unsigned n, i;
 
@@ -568,6 +574,7 @@ void *media__uring_main(void *arg)
 				u->nret = 0;
 			}
 		}
+		media__dtls_run(r); /* DTLS retransmissions, timeouts */
 		media__relay_turn_end(r, t0);
 	}
 	release(r);

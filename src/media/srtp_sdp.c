@@ -25,8 +25,9 @@
  *   suite, our key for F (or plain, if it offered plain).
  * A failure emits an event "srtp-negotiation" saying why; the proxy
  * answers an offer with 488, an answer's stream is closed (port 0).
- * Streams with another profile (UDP/TLS/RTP/SAVP: DTLS-SRTP, udptl...)
- * are left as they are.
+ * DTLS-SRTP streams (UDP/TLS/RTP/SAVP(F)) are negotiated by dtls_sdp.c,
+ * which calls in here for the SDES and plain sides; other profiles
+ * (udptl...) are left as they are.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -290,12 +291,27 @@ int media__srtp_sdp(struct media_call *c, struct media_stream *st,
 	return on_answer(c, st, from, s, i);
 }
 
+/* For dtls_sdp.c: the same steps from the DTLS-SRTP negotiation. */
+int media__srtp_offer(struct media_stream *st, unsigned to)
+{
+	return make_offer(&st->srtp_sig[to]);
+}
+
+void media__srtp_leg_plain(struct media_srtp_leg *g)
+{
+	leg_plain(g);
+}
+
 /* ------------------------------------------------------------ rewrite */
 
-static struct str profile(const struct sdp_media *md, bool srtp)
+/* A DTLS-SRTP m-line (dtls_sdp.c) has the feedback profile the leg
+ * it goes to offered (dtls_sig[].fb): plain PBXes refuse AVPF. */
+static struct str profile(const struct sdp_media *md, bool srtp,
+			  const struct media_stream *st, unsigned to)
 {
-	bool f = md->proto_id == SDP_PROTO_RTP_AVPF ||
-		 md->proto_id == SDP_PROTO_RTP_SAVPF;
+	bool f = is_ours(md) ? md->proto_id == SDP_PROTO_RTP_AVPF ||
+				       md->proto_id == SDP_PROTO_RTP_SAVPF
+			     : st->dtls_sig[to].fb;
 
 	if (srtp)
 		return f ? STR("RTP/SAVPF") : STR("RTP/SAVP");
@@ -325,15 +341,18 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	{
 		sdp_bld_attr_remove(b, &s->attr[a]);
 	}
-	if (!st || !is_ours(md))
+	/* A DTLS-SRTP m-line (dtls_sdp.c) may become SDES or plain. */
+	if (!st ||
+	    !(is_ours(md) || md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVP ||
+	      md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF))
 		return;
 	g = &st->srtp_sig[to];
 	switch (g->send) {
 	case MEDIA_SS_PLAIN:
-		sdp_bld_media_proto(b, i, profile(md, false));
+		sdp_bld_media_proto(b, i, profile(md, false, st, to));
 		return;
 	case MEDIA_SS_OFFER:
-		sdp_bld_media_proto(b, i, profile(md, true));
+		sdp_bld_media_proto(b, i, profile(md, true, st, to));
 		for (k = 0; k < g->noffer; k++)
 			if (sdp_srtp_format(
 				    t->line[k], sizeof(t->line[k]),
@@ -344,7 +363,7 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 						 str_cstr(t->line[k]));
 		return;
 	case MEDIA_SS_ANSWER:
-		sdp_bld_media_proto(b, i, profile(md, true));
+		sdp_bld_media_proto(b, i, profile(md, true, st, to));
 		if (sdp_srtp_format(t->line[0], sizeof(t->line[0]), g->tag,
 				    g->suite, g->mkey,
 				    sdp_srtp_key_len(g->suite)) > 0)

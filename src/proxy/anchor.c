@@ -171,6 +171,12 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 				    p->zones[from->zone].c->srtp);
 		media_call_leg_srtp(c, MEDIA_CALLEE,
 				    p->zones[out->zone].c->srtp);
+		media_call_leg_srtp_kx(
+			c, MEDIA_CALLER,
+			p->zones[from->zone].c->srtp_key_exchange);
+		media_call_leg_srtp_kx(
+			c, MEDIA_CALLEE,
+			p->zones[out->zone].c->srtp_key_exchange);
 		created = true;
 	}
 	if (!has_sdp(m))

@@ -1,0 +1,2 @@
+# DTLS-SRTP on a relay leg (issue 7): SDP negotiation, relay side
+UNIT_TESTS += media/test_dtls_leg
