@@ -130,6 +130,8 @@ int media__sdp_info(struct media_sdp_info *ip, const struct sdp_sess *s,
 	return 0;
 }
 
+/* Attribute names compare without case here: what we strip or rewrite
+ * carries addresses, and a peer may read a name in any case. */
 static bool is_ice_attr(struct str name)
 {
 	static const char *const ice[] = {
@@ -142,7 +144,7 @@ static bool is_ice_attr(struct str name)
 	unsigned i;
 
 	for (i = 0; ice[i]; i++)
-		if (str_eq(name, str_cstr(ice[i])))
+		if (str_caseeq(name, str_cstr(ice[i])))
 			return true;
 	return false;
 }
@@ -251,7 +253,7 @@ static void rewrite_media(struct sdp_bld *b, const struct sdp_sess *s,
 
 		if (is_ice_attr(at->name))
 			sdp_bld_attr_remove(b, at);
-		else if (st && str_eq(at->name, STR("rtcp"))) {
+		else if (st && str_caseeq(at->name, STR("rtcp"))) {
 			snprintf(t->rtcp[i], sizeof(t->rtcp[i]), "rtcp:%u",
 				 st->port[to] + 1u);
 			sdp_bld_attr_replace(b, at, str_cstr(t->rtcp[i]));

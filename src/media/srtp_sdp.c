@@ -32,9 +32,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/conf.h"
+#include "core/rand.h"
 #include "events/events.h"
 #include "media/media_int.h"
 
@@ -48,7 +48,7 @@ static const int offer_suites[MEDIA_SRTP_OFFER_MAX] = {
 
 static int rand_key(uint8_t *k, size_t n)
 {
-	return getrandom(k, n, 0) == (ssize_t)n ? 0 : -EIO;
+	return rand_bytes(k, n) == 0 ? 0 : -EIO;
 }
 
 static bool is_savp(const struct sdp_media *md)
@@ -125,7 +125,7 @@ static int leg_sdes(struct media_srtp_leg *g, const struct sdp_srtp_key *k,
 #define FOR_CRYPTO(s, i, a)                                               \
 	for ((a) = (s)->media[i].attr_first;                              \
 	     (a) < (s)->media[i].attr_first + (s)->media[i].nattr; (a)++) \
-		if (str_eq((s)->attr[a].name, STR("crypto")))
+		if (str_caseeq((s)->attr[a].name, STR("crypto")))
 
 /* The offerer's first usable line; -EPROTO if none, -EINVAL if a line
  * is malformed (a broken offer: refused rather than half-read). */
@@ -323,9 +323,11 @@ void media__srtp_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s)
 	unsigned a;
 
 	/* a=crypto is media-level (RFC 4568 9.1), but a session-level
-	 * one would still carry a key to the other leg. */
+	 * one would still carry a key to the other leg.  Names compare
+	 * without case: a peer that reads "a=CRYPTO" as a=crypto would
+	 * otherwise get the other leg's key. */
 	for (a = 0; a < s->nsess_attr; a++)
-		if (str_eq(s->attr[a].name, STR("crypto")))
+		if (str_caseeq(s->attr[a].name, STR("crypto")))
 			sdp_bld_attr_remove(b, &s->attr[a]);
 }
 

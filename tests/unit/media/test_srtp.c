@@ -737,6 +737,20 @@ static void test_sdes_bridge(void **state)
 	media_call_end(c);
 	wait_relay(m);
 
+	/* Attribute names in another letter case carry a key just as
+	 * well: never forwarded. */
+	c = new_call(m, "c1c", CONF_SRTP_OPTIONAL, CONF_SRTP_OFF);
+	o = sdp(c, 0, MEDIA_SDP_REQUEST,
+		"v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"a=Crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n"
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"a=CRYPTO:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n",
+		&b, 0);
+	assert_null(strcasestr(o, "crypto"));
+	media_call_end(c);
+	wait_relay(m);
+
 	/* PBX offers plain; the untrusted side requires SRTP. */
 	c = new_call(m, "c2", CONF_SRTP_OFF, CONF_SRTP_REQUIRED);
 	o = sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
