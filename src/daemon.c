@@ -156,6 +156,8 @@ static int daemon_store_start(struct daemon *d)
 			    d->loop);
 	if (rc)
 		return rc;
+	/* Bindings and dialog snapshots (issue 9), loaded with the bans. */
+	proxy_set_store(d->proxy, d->store);
 	if (sc.backend == STORE_REDIS)
 		log_info("store: redis at %s, instance %s", sc.address,
 			 store_instance(d->store));
@@ -242,6 +244,7 @@ void daemon_free(struct daemon *d)
 	http_free(d->http);
 	ctl_free(d->ctl);
 	guard_sync_free(d->sync);
+	proxy_set_store(d->proxy, NULL);
 	store_free(d->store);
 	proxy_free(d->proxy);
 	loop_free(d->loop);

@@ -158,6 +158,11 @@ static int choose_target(struct proxy *p, const struct sip_msg *m,
 		t->zone = t->to.zone;
 		goto found;
 	}
+	/* Registered through another instance: hand it over (cluster.c). */
+	if (proxy__cl_lookup(p, &m->ruri, from->zone, &t->to)) {
+		t->zone = t->to.zone;
+		goto found;
+	}
 	if (z->has_trunk) {
 		t->to = z->trunk;
 		goto found;
@@ -650,6 +655,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply(p, stx, m, from, 503, NULL, STR("Retry-After: 5\r\n"));
 		return;
 	}
+	if (rc == 0 && !dm.created)
+		proxy__cl_dlg_request(p, m, &dm);
 	if (rc == 0 && dm.created && dm.dlg) {
 		/* Toll fraud: the call counts from here; its class may end
 		 * it early (max duration, BYE to both by on_dlg_expire). */
