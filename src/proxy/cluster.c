@@ -147,6 +147,23 @@ bool proxy__cl_lookup(struct proxy *p, const struct sip_uri *ruri,
 	return true;
 }
 
+void proxy__cl_route_zone(struct proxy *p, const struct sip_msg *m,
+			  const struct sip_peer *to, unsigned *zonep)
+{
+	enum sip_dlg_side s;
+	struct sip_dlg *d;
+
+	if (!m->to.tag.len)
+		return;
+	d = sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag, &s);
+	if (!d)
+		return;
+	s = s == SIP_DLG_CALLER ? SIP_DLG_CALLEE : SIP_DLG_CALLER;
+	if (d->side[s].has_peer && d->side[s].peer.zone < p->nzones &&
+	    sg_addr_eq(&d->side[s].peer.addr, &to->addr))
+		*zonep = d->side[s].peer.zone;
+}
+
 /* ---------------------------------------------------------- snapshots */
 
 /* This instance's name for d in the store: a keyed hash of its id. */

@@ -316,6 +316,10 @@ void proxy__cl_dlg_request(struct proxy *p, const struct sip_msg *m,
 			   const struct sip_dlg_match *dm);
 void proxy__cl_dlg_response(struct proxy *p, const struct sip_msg *resp,
 			    const struct sip_dlg_match *dm);
+/* An in-dialog request loose-routed to *to: when *to is the other
+ * party's last address, *zonep becomes that party's zone. */
+void proxy__cl_route_zone(struct proxy *p, const struct sip_msg *m,
+			  const struct sip_peer *to, unsigned *zonep);
 /* A dialog record ended: its snapshot goes. */
 void proxy__cl_dlg_end(struct proxy *p, const struct sip_dlg *d);
 /* Store callbacks (store_cluster_events). */

@@ -125,6 +125,9 @@ static int choose_target(struct proxy *p, const struct sip_msg *m,
 		/* Loose routing: the next Route is the next hop. */
 		if (proxy__uri_target(&t->to, &m->route[t->pop].uri) != 0)
 			return 404;
+		/* To the other party's own address: leave by its zone
+		 * (a call handed between instances, cluster.c). */
+		proxy__cl_route_zone(p, m, &t->to, &t->zone);
 		goto found;
 	}
 	if (m->to.tag.len || strict) {
