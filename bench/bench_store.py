@@ -38,25 +38,33 @@ import bench_proxy as bp  # noqa: E402
 REDIS_PORT = 37901
 PORTS = {"uac": 37730, "untrusted": 37700, "trusted": 37710, "uas": 37720}
 
-# The caller registers before each call: one binding per sipp instance
-# (same AOR and Contact), refreshed by every call.
+# The caller registers before each call.  BENCH_REG=fresh (default):
+# a new AOR and Contact per call, so every call creates a binding (HSET
+# + PUBLISH when the registrar confirms it, HDEL + PUBLISH when it
+# expires 10 s later: the worst case, every call a first registration).
+# BENCH_REG=refresh: one binding refreshed by every call (the common
+# case: a refresh from the same flow is published again only once half
+# of its lifetime has passed, registrar.c).
+REG_MODE = os.environ.get("BENCH_REG", "fresh")
+REG_USER = "bu[call_number]" if REG_MODE == "fresh" else "benchuser"
+REG_EXPIRES = 10 if REG_MODE == "fresh" else 300
 REGISTER_UAC = """  <send retrans="500">
     <![CDATA[
 
       REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:benchuser@[remote_ip]>;tag=[pid]SIPpReg[call_number]
-      To: <sip:benchuser@[remote_ip]>
+      From: <sip:%(user)s@[remote_ip]>;tag=[pid]SIPpReg[call_number]
+      To: <sip:%(user)s@[remote_ip]>
       Call-ID: [call_id]
       CSeq: 1 REGISTER
-      Contact: <sip:benchuser@[local_ip]:[local_port]>
-      Expires: 300
+      Contact: <sip:%(user)s@[local_ip]:[local_port]>
+      Expires: %(expires)d
       Max-Forwards: 70
       Content-Length: 0
 
     ]]>
   </send>
-  <recv response="200" timeout="%(late_ms)d"/>
+  <recv response="200" timeout="%%(late_ms)d"/>
 """
 REGISTER_UAS = """  <recv request="REGISTER" crlf="true"/>
   <send>
@@ -69,7 +77,7 @@ REGISTER_UAS = """  <recv request="REGISTER" crlf="true"/>
       [last_Call-ID:]
       [last_CSeq:]
       [last_Contact:]
-      Expires: 300
+      Expires: %(expires)d
       Content-Length: 0
 
     ]]>
@@ -82,13 +90,14 @@ def with_register():
     INVITE's CSeq moves up by one, its ACK and BYE with it)."""
     uac = bp.UAC_XML
     i = uac.index("  <send retrans=")
-    uac = uac[:i] + REGISTER_UAC + uac[i:]
+    reg = {"user": REG_USER, "expires": REG_EXPIRES}
+    uac = uac[:i] + REGISTER_UAC % reg + uac[i:]
     uac = uac.replace("CSeq: 2 BYE", "CSeq: 3 BYE")
     uac = uac.replace("CSeq: 1 INVITE", "CSeq: 2 INVITE")
     uac = uac.replace("CSeq: 1 ACK", "CSeq: 2 ACK")
     uas = bp.UAS_XML
     i = uas.index('  <recv request="INVITE"')
-    uas = uas[:i] + REGISTER_UAS + uas[i:]
+    uas = uas[:i] + REGISTER_UAS % reg + uas[i:]
     bp.UAC_XML, bp.UAS_XML = uac, uas
 
 
@@ -116,8 +125,16 @@ class StoreSipguard(bp.Sipguard):
     def __init__(self, workdir, ports, binary, backend):
         self.name = "sipguard-" + backend
         super().__init__(workdir, ports, binary, bp.SG_POOL)
-        with open(self.cfg, "a") as f:
-            f.write(STORE_YAML % {"backend": backend, "port": REDIS_PORT})
+        with open(self.cfg) as f:
+            text = f.read()
+        # Every call registers: lift the per-source REGISTER rate like
+        # the other rates of the bench configuration.
+        rates = "  rates:\n"
+        assert rates in text
+        text = text.replace(rates, rates + "    register: 1000000\n", 1)
+        with open(self.cfg, "w") as f:
+            f.write(text + STORE_YAML % {"backend": backend,
+                                         "port": REDIS_PORT})
 
 
 def start_redis(workdir):
@@ -195,6 +212,7 @@ def main():
             k, res[k]["cpu_ms_per_call"], 1000 / res[k]["cpu_ms_per_call"],
             res[k]["max_rate"]))
     w = res.get("writes", {})
+    print("Registrations: BENCH_REG=%s" % REG_MODE)
     print("Redis commands in the redis run: %d HSET (bindings and "
           "snapshots), %d HDEL (snapshots of ended calls), %d PUBLISH "
           "(bindings), %d EVAL (counters, bans)" % (

@@ -57,6 +57,7 @@ struct binding {
 	uint64_t ua;			/* keyed hash of its User-Agent */
 	uint64_t refreshed;		/* loop ms of the last 2xx */
 	uint64_t expires;		/* loop ms: registrar's expiry */
+	uint64_t shared;		/* loop ms: expiry last published */
 	uint16_t lis;			/* listener our Contact names */
 	bool confirmed;			/* a 2xx from the registrar seen */
 	size_t contact_len;
@@ -127,6 +128,13 @@ static bool token_eq(const struct hnode *n, const void *key)
 	const struct binding *b = HTAB_ENTRY(n, struct binding, hn);
 
 	return memcmp(b->token, key, REG_TOKEN_LEN) == 0;
+}
+
+static bool same_flow(const struct sip_peer *a,
+			       const struct sip_peer *b)
+{
+	return a->tp == b->tp && a->conn_id == b->conn_id &&
+	       a->local == b->local && sg_addr_eq(&a->addr, &b->addr);
 }
 
 static struct binding *find(struct proxy_reg *r, const char *token)
@@ -361,12 +369,21 @@ void proxy__reg_confirm(struct proxy *p, const struct sip_msg *m,
 	b = find(p->reg, token);
 	if (!b)
 		return;
+	/* A refresh from the same address need not reach the cluster
+	 * while half of its lifetime is still shared (cluster.c). */
+	bool same = b->confirmed && same_flow(&b->peer, from) &&
+		    b->shared > now && b->expires > now &&
+		    b->shared - now >= (b->expires - now) / 2;
+
 	b->peer = *from;
 	b->ua = ua;
 	b->refreshed = now;
 	if (!b->confirmed)
 		p->reg->npending--;
 	b->confirmed = true;
+	if (same)
+		return;
+	b->shared = b->expires;
 	if (b->expires > now)
 		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
 				      &b->peer, b->lis, m->to.uri.raw,
@@ -384,12 +401,14 @@ void proxy__reg_publish_all(struct proxy *p)
 	while ((n = htab_iter_next(&it))) {
 		struct binding *b = HTAB_ENTRY(n, struct binding, hn);
 
-		if (b->confirmed && b->expires > now)
-			proxy__cl_binding_put(
-				p, str_make(b->token, REG_TOKEN_LEN), &b->peer,
-				b->lis, STR_NULL,
-				str_make(b->contact, b->contact_len),
-				b->expires - now);
+		if (!b->confirmed || b->expires <= now)
+			continue;
+		b->shared = b->expires;
+		/* The AOR text is not kept here: the record goes without. */
+		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
+				      &b->peer, b->lis, STR_NULL,
+				      str_make(b->contact, b->contact_len),
+				      b->expires - now);
 	}
 }
 
