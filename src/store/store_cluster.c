@@ -287,6 +287,7 @@ int store_binding_put(struct store *s, struct store_binding *b)
 int store_binding_del(struct store *s, struct str token)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
+	char msg[STORE_INSTANCE_MAX + STORE_TOKEN_MAX + 8];
 	redisAsyncContext *ac;
 
 	if (!s || !store_token_valid(token))
@@ -295,10 +296,13 @@ int store_binding_del(struct store *s, struct str token)
 		return 0;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
+	/* One argument: hiredis splits its format string at spaces. */
+	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len,
+		 token.p);
 	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HDEL %s %b",
 				      c->k_reg, token.p, token.len)) ||
-	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s U %s %b",
-				      c->k_chan, c->me, token.p, token.len)))
+	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
+				      c->k_chan, msg)))
 		return -EIO;
 	return 0;
 }
