@@ -122,6 +122,28 @@ static long long redis_int(const char *fmt, const char *arg)
 	return v;
 }
 
+/* Each test starts from an empty Redis (state of an earlier test's
+ * instances would be taken over here). */
+static void flush(void)
+{
+	redisContext *c = redisConnect("127.0.0.1", atoi(REDIS_PORT));
+	redisReply *r;
+	int i;
+
+	/* redis-server may still be starting: a few tries. */
+	for (i = 0; i < 100 && (!c || c->err); i++) {
+		if (c)
+			redisFree(c);
+		usleep(20000);
+		c = redisConnect("127.0.0.1", atoi(REDIS_PORT));
+	}
+	assert_true(c && !c->err);
+	r = redisCommand(c, "FLUSHALL");
+	assert_non_null(r);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
 static struct store *mk(struct loop *l, const char *name, struct seen *sn,
 			bool start)
 {
@@ -225,6 +247,7 @@ static void test_bindings(void **state)
 	(void)state;
 	if (redis_pid <= 0)
 		skip();
+	flush();
 	assert_int_equal(loop_new(&l), 0);
 	a = mk(l, "a", &sa, true);
 	bb = mk(l, "b", &sb, true);
@@ -266,6 +289,7 @@ static void test_snapshots_and_takeover(void **state)
 	(void)state;
 	if (redis_pid <= 0)
 		skip();
+	flush();
 	assert_int_equal(loop_new(&l), 0);
 	clock_off = 0;
 	loop_set_clock(l, test_clock, NULL);
@@ -317,16 +341,17 @@ static void test_snapshot_cap(void **state)
 	struct store_cluster_stats st;
 	struct store *a;
 	struct loop *l;
-	char k[8];
+	char k[16];
 	int i;
 
 	(void)state;
 	if (redis_pid <= 0)
 		skip();
+	flush();
 	assert_int_equal(loop_new(&l), 0);
 	a = mk(l, "cap", &sa, true);
 	for (i = 0; i < 3; i++) {
-		snprintf(k, sizeof(k), "a%d", i);
+		snprintf(k, sizeof(k), "a%d", i % 10);
 		assert_int_equal(store_snap_put(a, str_cstr(k), &s), 0);
 	}
 	for (i = 0; i < 100 && !snaps_are(a, 3); i++)
