@@ -4,11 +4,14 @@
  * cleanup) become watches of the context's fd in loop.h.
  *
  * Writes are coalesced: once connected, a command does not arm write
- * interest (two epoll_ctl calls around every write); it starts a zero
- * timer instead, which writes everything queued during this loop turn
- * with one write() at the start of the next.  Only when the socket does
- * not take it all is write interest armed, until it drains.  This keeps
- * the Redis store's cost per call low (bench/bench_store.py).
+ * interest (two epoll_ctl calls around every write); it starts a timer
+ * of STORE_FLUSH_MS instead, which writes everything queued meanwhile
+ * with one write(), and the replies come back together (one read).
+ * Only when the socket does not take it all is write interest armed,
+ * until it drains.  Nothing we send to Redis is urgent to the
+ * millisecond (bans, snapshots, bindings; a counter answer delays one
+ * call set-up by at most this), and under load the batching is what
+ * keeps the Redis store's cost per call low (bench/bench_store.py).
  *
  * hiredis may free the context from inside redisAsyncHandleRead() (the
  * connection broke, or a callback asked for it); it then calls cleanup,
@@ -24,6 +27,8 @@
 
 #include "core/loop.h"
 #include "core/mem.h"
+
+enum { STORE_FLUSH_MS = 5 };
 
 /* Owner: the attached context (freed by its cleanup hook). */
 struct watch {
@@ -107,7 +112,8 @@ static void add_write(void *p)
 		return;
 	}
 	if (!tmr_pending(&w->flush))
-		tmr_start(loop_timers(w->l), &w->flush, 0, on_flush, w);
+		tmr_start(loop_timers(w->l), &w->flush, STORE_FLUSH_MS,
+			  on_flush, w);
 }
 
 static void del_write(void *p)
