@@ -108,5 +108,8 @@ struct store_stats *store__stats(struct store *s);
 struct redisAsyncContext;
 /* 0, or -errno (the context is then not attached). */
 int store__loop_attach(struct redisAsyncContext *ac, struct loop *l);
+/* Write what is queued at the next loop turn, not after the batching
+ * delay (ban changes and resynchronisation). */
+void store__loop_flush_soon(struct redisAsyncContext *ac);
 
 #endif

@@ -116,6 +116,16 @@ static void add_write(void *p)
 			  on_flush, w);
 }
 
+/* Bans are urgent in their order against the channel: write at the
+ * next loop turn, as an unbatched command would. */
+void store__loop_flush_soon(redisAsyncContext *ac)
+{
+	struct watch *w = ac ? ac->ev.data : NULL;
+
+	if (w && !w->dead && tmr_pending(&w->flush))
+		tmr_start(loop_timers(w->l), &w->flush, 0, on_flush, w);
+}
+
 static void del_write(void *p)
 {
 	struct watch *w = p;

@@ -471,6 +471,7 @@ static int send_unban(struct store_redis *r, const char *key, uint64_t wall)
 	}
 	r->inflight++;
 	store__stats(r->s)->unbans_out++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
@@ -491,6 +492,7 @@ static void resync(struct store_redis *r)
 	if (r->cmd && redisAsyncCommand(r->cmd, on_table, NULL, "HGETALL %s",
 					r->k_bans) == REDIS_OK)
 		r->inflight++;
+	store__loop_flush_soon(r->cmd);
 }
 
 int store__redis_ban_put(struct store_redis *r, const struct store_ban *b)
@@ -521,6 +523,7 @@ int store__redis_ban_put(struct store_redis *r, const struct store_ban *b)
 		return -EIO;
 	r->inflight++;
 	store__stats(r->s)->bans_out++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
