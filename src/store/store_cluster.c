@@ -48,7 +48,8 @@
 enum {
 	CL_KEY_MAX = STORE_PREFIX_MAX + STORE_INSTANCE_MAX + 8,
 	CL_HASH_TTL_MS = 3600 * 1000, /* a dead instance's state lingers */
-	CL_BUCKETS = 1 << 12,
+	CL_BUCKETS_MIN = 1 << 8,
+	CL_BUCKETS_MAX = 1 << 18,
 };
 
 /* Another instance's binding.  Owner: the cluster table. */
@@ -648,10 +649,14 @@ int store__cluster_new(struct store_cluster **cp, struct store *s,
 		       const char *me)
 {
 	struct store_cluster *c = mem_zalloc(sizeof(*c));
+	size_t nb = CL_BUCKETS_MIN;
 
 	if (!c)
 		return -ENOMEM;
-	if (htab_init(&c->h, CL_BUCKETS) != 0) {
+	/* About four bindings per bucket when the replica is full. */
+	while (nb < CL_BUCKETS_MAX && nb * 4 < conf->max_bindings)
+		nb <<= 1;
+	if (htab_init(&c->h, nb) != 0) {
 		mem_free(c);
 		return -ENOMEM;
 	}
