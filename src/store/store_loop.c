@@ -9,9 +9,11 @@
  * with one write(), and the replies come back together (one read).
  * Only when the socket does not take it all is write interest armed,
  * until it drains.  Nothing we send to Redis is urgent to the
- * millisecond (bans, snapshots, bindings; a counter answer delays one
- * call set-up by at most this), and under load the batching is what
- * keeps the Redis store's cost per call low (bench/bench_store.py).
+ * millisecond (snapshots, bindings), and the batching is what keeps
+ * the Redis store's cost per call low (bench/bench_store.py): fewer
+ * writes, fewer reads, fewer wake-ups.  What someone waits for (a
+ * counter answer delays a call set-up) or whose order against the bans
+ * channel matters goes out at the next loop turn (flush_soon).
  *
  * hiredis may free the context from inside redisAsyncHandleRead() (the
  * connection broke, or a callback asked for it); it then calls cleanup,
@@ -28,7 +30,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 
-enum { STORE_FLUSH_MS = 5 };
+enum { STORE_FLUSH_MS = 20 };
 
 /* Owner: the attached context (freed by its cleanup hook). */
 struct watch {

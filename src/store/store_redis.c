@@ -609,6 +609,7 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 		return -EAGAIN;
 	}
 	r->inflight++;
+	store__loop_flush_soon(r->cmd); /* a call set-up may wait for it */
 	return 0;
 }
 
@@ -630,6 +631,7 @@ int store__redis_rate(struct store_redis *r, struct str key,
 		return -EAGAIN;
 	}
 	r->inflight++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
