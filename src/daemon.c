@@ -161,6 +161,8 @@ static int daemon_store_start(struct daemon *d)
 		return rc;
 	/* Toll-fraud limits counted across instances (fraud_share.c). */
 	guard_fraud_share(proxy_guard(d->proxy), d->store, d->loop);
+	/* Bindings and dialog snapshots (issue 9), loaded with the bans. */
+	proxy_set_store(d->proxy, d->store);
 	if (sc.backend == STORE_REDIS)
 		log_info("store: redis at %s, instance %s", sc.address,
 			 store_instance(d->store));
@@ -259,6 +261,7 @@ void daemon_free(struct daemon *d)
 	guard_sync_free(d->sync);
 	if (d->proxy)
 		guard_fraud_share(proxy_guard(d->proxy), NULL, NULL);
+	proxy_set_store(d->proxy, NULL);
 	store_free(d->store);
 	proxy_free(d->proxy);
 	loop_free(d->loop);

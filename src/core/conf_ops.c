@@ -286,6 +286,15 @@ static const struct conf_opt store_opts[] = {
 	CONF_OPT_INT(STORE, counters, "65536", 64, 4194304, 0,
 		     "Local counter and rate slots (memory backend, and the "
 		     "local view kept beside Redis)."),
+	CONF_OPT_INT(STORE, max_snapshots, "100000", 16, 10000000, 0,
+		     "Redis backend: most dialog snapshots this instance "
+		     "keeps in Redis (for another instance to end its calls "
+		     "if it dies); calls beyond it are not snapshotted."),
+	CONF_OPT_INT(STORE, max_bindings, "100000", 16, 10000000, 0,
+		     "Redis backend: most registration bindings of other "
+		     "instances replicated here (to hand their calls over); "
+		     "beyond it a user is reached through its own instance "
+		     "only."),
 	CONF_OPT_END,
 };
 #undef STORE

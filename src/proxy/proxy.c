@@ -264,6 +264,7 @@ static void on_dlg_end(void *arg, struct sip_dlg *d)
 
 	if (d->record && p->cdr)
 		cdr_write_extra(p->cdr, d, media);
+	proxy__cl_dlg_end(p, d);
 	guard_call_end(p->guard, d, loop_now(p->loop), proxy__wall_ms());
 }
 
@@ -316,6 +317,12 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 		(void)sip_ctx_new(&ctx, p->txl, to, bye.branch, STR("BYE"),
 				  p->out.p, p->out.len, NULL);
 	}
+}
+
+void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
+		     enum sip_dlg_reason r)
+{
+	on_dlg_expire(p, d, r);
 }
 
 /* ------------------------------------------------------- set-up */

@@ -34,6 +34,8 @@ struct proxy_stats {
 	uint64_t tls_handshakes, tls_resumed, tls_failed; /* transport's */
 	uint64_t reloads;		/* configurations swapped in */
 	uint64_t drain_refused;		/* new calls refused while draining */
+	uint64_t handoffs;		/* calls handed to another instance */
+	uint64_t taken_over;		/* dead instances' calls ended here */
 };
 
 /*
@@ -109,6 +111,14 @@ int proxy_list_calls(struct proxy *p, proxy_call_fn *fn, void *arg);
  * in progress go on.  Off: calls are taken again. */
 void proxy_set_drain(struct proxy *p, bool on);
 bool proxy_draining(const struct proxy *p);
+
+/*
+ * Share registration bindings and dialog snapshots through s (issue 9,
+ * cluster.c); s must outlive the proxy's traffic (the daemon frees the
+ * store after stopping the loop).  NULL: none.
+ */
+struct store;
+void proxy_set_store(struct proxy *p, struct store *s);
 
 /*
  * Swap next in (reload.c): next must have passed conf_reload_check()

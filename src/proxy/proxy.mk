@@ -17,3 +17,5 @@ PROXY_SRCS += src/proxy/pmetrics.c
 PROXY_SRCS += src/proxy/phep.c
 PROXY_SRCS += src/proxy/pcalls.c
 PROXY_SRCS += src/proxy/fraudhold.c
+# issue 9: bindings handed between instances, dialog snapshots
+PROXY_SRCS += src/proxy/cluster.c

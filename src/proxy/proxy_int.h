@@ -145,6 +145,7 @@ struct proxy {
 	struct hep *hep;		/* phep.c: HEP export, NULL = off */
 	bool draining;			/* pcalls.c: sipguardctl drain */
 	struct proxy_holds *holds;	/* fraudhold.c */
+	struct store *store;		/* cluster.c: shared state, or NULL */
 };
 
 /* fraudhold.c: INVITEs held while the guard reads cluster-wide toll-fraud
@@ -300,6 +301,42 @@ void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 
 /* registrar.c: is u one of our rewritten binding Contacts? */
 bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u);
+/* registrar.c: every confirmed binding to the store again (resync). */
+void proxy__reg_publish_all(struct proxy *p);
+
+/* cluster.c: bindings and dialog snapshots shared with other instances
+ * through the store (issue 9); no-ops without a Redis store. */
+struct store;
+struct store_snap;
+/* A confirmed binding (flow: where the user is; lis: the listener its
+ * rewritten Contact names; expires_ms from now) / its end. */
+void proxy__cl_binding_put(struct proxy *p, struct str token,
+			   const struct sip_peer *flow, unsigned lis,
+			   struct str aor, struct str contact,
+			   uint64_t expires_ms);
+void proxy__cl_binding_del(struct proxy *p, struct str token);
+/* A Request-URI naming another live instance's binding: *to is its
+ * handoff address, in zone. */
+bool proxy__cl_lookup(struct proxy *p, const struct sip_uri *ruri,
+		      unsigned zone, struct sip_peer *to);
+/* The dialog table took request m / response resp (dm): snapshot. */
+void proxy__cl_dlg_request(struct proxy *p, const struct sip_msg *m,
+			   const struct sip_dlg_match *dm);
+void proxy__cl_dlg_response(struct proxy *p, const struct sip_msg *resp,
+			    const struct sip_dlg_match *dm);
+/* An in-dialog request loose-routed to *to: when *to is the other
+ * party's last address, *zonep becomes that party's zone. */
+void proxy__cl_route_zone(struct proxy *p, const struct sip_msg *m,
+			  const struct sip_peer *to, unsigned *zonep);
+/* A dialog record ended: its snapshot goes. */
+void proxy__cl_dlg_end(struct proxy *p, const struct sip_dlg *d);
+/* Store callbacks (store_cluster_events). */
+void proxy__cl_resync(void *arg);
+void proxy__cl_takeover(void *arg, const char *owner,
+			const struct store_snap *s);
+/* proxy.c: BYE to both sides of confirmed d, as on a timeout. */
+void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
+		     enum sip_dlg_reason r);
 
 /* topo_seal.c: sealed tokens (deterministic authenticated encryption
  * with SipHash keys derived from p->key). */

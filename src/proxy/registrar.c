@@ -56,6 +56,9 @@ struct binding {
 	uint64_t aor;			/* keyed hash of the AOR (To URI) */
 	uint64_t ua;			/* keyed hash of its User-Agent */
 	uint64_t refreshed;		/* loop ms of the last 2xx */
+	uint64_t expires;		/* loop ms: registrar's expiry */
+	uint64_t shared;		/* loop ms: expiry last published */
+	uint16_t lis;			/* listener our Contact names */
 	bool confirmed;			/* a 2xx from the registrar seen */
 	size_t contact_len;
 	char contact[];			/* the user's own Contact URI */
@@ -127,6 +130,13 @@ static bool token_eq(const struct hnode *n, const void *key)
 	return memcmp(b->token, key, REG_TOKEN_LEN) == 0;
 }
 
+static bool same_flow(const struct sip_peer *a,
+			       const struct sip_peer *b)
+{
+	return a->tp == b->tp && a->conn_id == b->conn_id &&
+	       a->local == b->local && sg_addr_eq(&a->addr, &b->addr);
+}
+
 static struct binding *find(struct proxy_reg *r, const char *token)
 {
 	struct hnode *n = htab_find(&r->h, htab_hash(&r->h, token,
@@ -136,11 +146,21 @@ static struct binding *find(struct proxy_reg *r, const char *token)
 	return n ? HTAB_ENTRY(n, struct binding, hn) : NULL;
 }
 
+/* Shared bindings (cluster.c, issue 9): a confirmed one is published,
+ * and withdrawn when it goes. */
+static void unpublish(struct binding *b)
+{
+	if (b->confirmed)
+		proxy__cl_binding_del(b->r->p,
+				      str_make(b->token, REG_TOKEN_LEN));
+}
+
 static void expire(void *arg)
 {
 	struct binding *b = arg;
 
 	log_debug("binding sg%s expired", b->token);
+	unpublish(b);
 	binding_free(b);
 }
 
@@ -166,7 +186,7 @@ static uint64_t aor_key(const struct proxy *p, const struct sip_msg *m)
 /* Create or refresh the binding for contact c of REGISTER m. */
 static int reg_bind(struct proxy *p, const struct sip_msg *m,
 		const struct sip_nameaddr *c, const struct sip_peer *from,
-		char token[])
+		char token[], unsigned lis)
 {
 	struct proxy_reg *r = p->reg;
 	struct binding *b;
@@ -191,6 +211,7 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 	memcpy(b->contact, c->uri.raw.p, c->uri.raw.len);
 	b->contact_len = c->uri.raw.len;
 	b->aor = aor_key(p, m);
+	b->lis = (uint16_t)lis;
 	tmr_init(&b->tmr);
 	htab_insert(&r->h, &b->hn, htab_hash(&r->h, token, REG_TOKEN_LEN));
 	htab_insert(&r->aors, &b->an, b->aor);
@@ -244,7 +265,8 @@ int proxy__reg_request(struct proxy *p, struct sip_bld *b,
 
 		if (c->star)
 			continue;
-		err = reg_bind(p, m, c, from, token);
+		err = reg_bind(p, m, c, from, token,
+			       (unsigned)(egress - p->lis));
 		if (!err)
 			err = put_contact(p, b, c, &used,
 					  "<sip:sg%s@%s;transport=%s>%s%.*s",
@@ -293,10 +315,13 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
 				  reg_param_sep(c), STR_FMT(c->params));
 		if (err)
 			return err;
-		if (exp == 0)
+		if (exp == 0) {
+			unpublish(bd);
 			binding_free(bd);
-		else
+		} else {
 			arm(bd, (uint64_t)exp * 1000);
+			bd->expires = loop_now(p->loop) + (uint64_t)exp * 1000;
+		}
 	}
 	return 0;
 }
@@ -344,12 +369,47 @@ void proxy__reg_confirm(struct proxy *p, const struct sip_msg *m,
 	b = find(p->reg, token);
 	if (!b)
 		return;
+	/* A refresh from the same address need not reach the cluster
+	 * while half of its lifetime is still shared (cluster.c). */
+	bool same = b->confirmed && same_flow(&b->peer, from) &&
+		    b->shared > now && b->expires > now &&
+		    b->shared - now >= (b->expires - now) / 2;
+
 	b->peer = *from;
 	b->ua = ua;
 	b->refreshed = now;
 	if (!b->confirmed)
 		p->reg->npending--;
 	b->confirmed = true;
+	if (same)
+		return;
+	b->shared = b->expires;
+	if (b->expires > now)
+		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
+				      &b->peer, b->lis, m->to.uri.raw,
+				      str_make(b->contact, b->contact_len),
+				      b->expires - now);
+}
+
+void proxy__reg_publish_all(struct proxy *p)
+{
+	uint64_t now = loop_now(p->loop);
+	struct htab_iter it;
+	struct hnode *n;
+
+	htab_iter_init(&it, &p->reg->h);
+	while ((n = htab_iter_next(&it))) {
+		struct binding *b = HTAB_ENTRY(n, struct binding, hn);
+
+		if (!b->confirmed || b->expires <= now)
+			continue;
+		b->shared = b->expires;
+		/* The AOR text is not kept here: the record goes without. */
+		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
+				      &b->peer, b->lis, STR_NULL,
+				      str_make(b->contact, b->contact_len),
+				      b->expires - now);
+	}
 }
 
 static bool aor_eq(const struct hnode *n, const void *key)

@@ -125,6 +125,9 @@ static int choose_target(struct proxy *p, const struct sip_msg *m,
 		/* Loose routing: the next Route is the next hop. */
 		if (proxy__uri_target(&t->to, &m->route[t->pop].uri) != 0)
 			return 404;
+		/* To the other party's own address: leave by its zone
+		 * (a call handed between instances, cluster.c). */
+		proxy__cl_route_zone(p, m, &t->to, &t->zone);
 		goto found;
 	}
 	if (m->to.tag.len || strict) {
@@ -155,6 +158,11 @@ static int choose_target(struct proxy *p, const struct sip_msg *m,
 	}
 	/* Trusted zone: a registered remote user, else the trunk. */
 	if (proxy__reg_lookup(p, &m->ruri, &t->to, &t->ruri)) {
+		t->zone = t->to.zone;
+		goto found;
+	}
+	/* Registered through another instance: hand it over (cluster.c). */
+	if (proxy__cl_lookup(p, &m->ruri, from->zone, &t->to)) {
 		t->zone = t->to.zone;
 		goto found;
 	}
@@ -654,6 +662,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply(p, stx, m, from, 503, NULL, STR("Retry-After: 5\r\n"));
 		return;
 	}
+	if (rc == 0 && !dm.created)
+		proxy__cl_dlg_request(p, m, &dm);
 	if (rc == 0 && dm.created && dm.dlg) {
 		/* Toll fraud: the call counts from here; its class may end
 		 * it early (max duration, BYE to both by on_dlg_expire). */

@@ -191,8 +191,10 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 	}
 	if (status >= 200 && f->ctx == ctx)
 		proxy__regguard_answer(p, f, resp);
-	if (sip_dlg_response(p->dlgs, resp, from, &dm) == 0)
+	if (sip_dlg_response(p->dlgs, resp, from, &dm) == 0) {
 		proxy__dlg_response(p, resp, from, &dm);
+		proxy__cl_dlg_response(p, resp, &dm);
+	}
 	if (!f->stx) {
 		if (status >= 200 && status < 300 &&
 		    resp->cseq.mid == SIP_METHOD_INVITE)

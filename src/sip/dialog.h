@@ -106,6 +106,8 @@ enum sip_dlg_reason {
 	SIP_DLG_END_ERROR,        /* "error" */
 	SIP_DLG_END_FORK_LOST,    /* "fork-lost": another fork answered */
 	SIP_DLG_END_SUBSCRIPTION, /* "subscription-terminated" (NOTIFY) */
+	SIP_DLG_END_TAKEOVER,     /* "takeover": its instance died, another
+				   * ended it (issue 9, dialog_snap.c) */
 	SIP_DLG_END__COUNT
 };
 
@@ -351,5 +353,33 @@ struct sip_dlg_bye {
 int sip_dlg_build_bye(struct sip_dlg *d, enum sip_dlg_side to,
 		      const struct sip_dlg_bye *p, struct buf *out,
 		      uint32_t *cseqp);
+
+/*
+ * A confirmed INVITE dialog as another instance snapshotted it (issue 9:
+ * that instance died; this one ends the call).  Strings are copied.
+ * peer[s].zone must be one of this instance's zones.
+ */
+struct sip_dlg_restore {
+	struct str call_id, route;
+	struct str uri[2], tag[2], contact[2];
+	struct sip_peer peer[2];
+	bool has_peer[2];
+	uint32_t cseq[2];
+	bool has_cseq[2];
+	uint8_t n_route, n_up;
+	uint16_t final_status;
+	uint64_t start_wall, answer_wall; /* wall ms; answer 0: start */
+	uint64_t now_wall;
+};
+
+/*
+ * Rebuild r as a CONFIRMED INVITE record standing for its call (record
+ * set), so that sip_dlg_build_bye() and the call record work on it as
+ * on any other; its times are mapped onto this table's clock.  Returns
+ * 0 with *dp; -EINVAL (no Call-ID or tags), -EEXIST (this table has that
+ * dialog already: *dp is set to it), -ENOSPC, -E2BIG, -ENOMEM.
+ */
+int sip_dlg_restore(struct sip_dlgs *t, const struct sip_dlg_restore *r,
+		    struct sip_dlg **dp);
 
 #endif

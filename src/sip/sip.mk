@@ -21,6 +21,8 @@ SIP_SRCS := \
 	src/sip/sdp_build.c
 # dialogs (RFC 3261 12): table and timers, message handling, BYE builder
 SIP_SRCS += src/sip/dialog.c src/sip/dialog_msg.c src/sip/dialog_bye.c
+# a dialog rebuilt from another instance's snapshot (issue 9)
+SIP_SRCS += src/sip/dialog_snap.c
 SIP_SRCS += src/sip/txn.c
 SIP_SRCS += src/sip/txn_server.c
 SIP_SRCS += src/sip/txn_client.c

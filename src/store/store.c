@@ -27,6 +27,7 @@ struct store {
 	char instance[STORE_INSTANCE_MAX];
 	struct store_mem *mem;
 	struct store_redis *redis; /* NULL: memory backend */
+	struct store_cluster *cl;  /* bindings, snapshots; NULL: memory */
 	struct store_events ev;
 	void (*count_resync)(void *arg);
 	void *count_arg;
@@ -62,6 +63,8 @@ void store_conf_default(struct store_conf *c)
 	c->timeout_ms = 1000;
 	c->reconnect_max_ms = 10000;
 	c->counters = 65536;
+	c->max_snapshots = 100000;
+	c->max_bindings = 100000;
 }
 
 void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
@@ -76,6 +79,8 @@ void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
 	c->timeout_ms = (uint64_t)sc->timeout;
 	c->reconnect_max_ms = (uint64_t)sc->reconnect_max;
 	c->counters = (uint32_t)sc->counters;
+	c->max_snapshots = (uint32_t)sc->max_snapshots;
+	c->max_bindings = (uint32_t)sc->max_bindings;
 }
 
 static int pick_instance(struct store *s, const char *name, char *err,
@@ -127,6 +132,9 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 	if (s->backend == STORE_REDIS) {
 		cc = *c;
 		cc.instance = s->instance;
+		rc = store__cluster_new(&s->cl, s, l, &cc, s->instance);
+		if (rc)
+			goto fail;
 		rc = store__redis_new(&s->redis, s, l, &cc, err, errsz);
 		if (rc)
 			goto fail;
@@ -144,6 +152,7 @@ void store_free(struct store *s)
 		return;
 	s->freeing = true;
 	store__redis_free(s->redis);
+	store__cluster_free(s->cl);
 	store__mem_free(s->mem);
 	mem_free(s);
 }
@@ -191,7 +200,34 @@ struct store_stats *store__stats(struct store *s)
 
 int store_load(struct store *s)
 {
-	return s && s->redis ? store__redis_load(s->redis) : 0;
+	int rc;
+
+	if (!s || !s->redis)
+		return 0;
+	rc = store__redis_load(s->redis);
+	if (rc >= 0)
+		(void)store__cluster_load(s);
+	return rc;
+}
+
+struct store_cluster *store__cluster(struct store *s)
+{
+	return s->cl;
+}
+
+const struct store_cluster *store__cluster_c(const struct store *s)
+{
+	return s->cl;
+}
+
+struct store_redis *store__redis_of(struct store *s)
+{
+	return s->redis;
+}
+
+const char *store__cluster_chan_of(struct store *s)
+{
+	return store__cluster_chan(s->cl);
 }
 
 int store_start(struct store *s)

@@ -62,6 +62,8 @@ struct store_conf {
 	uint64_t timeout_ms;    /* connect, reply, startup load */
 	uint64_t reconnect_max_ms; /* backoff cap */
 	uint32_t counters;      /* memory backend: counter slots */
+	uint32_t max_snapshots; /* dialog snapshots of this instance */
+	uint32_t max_bindings;  /* other instances' bindings kept here */
 };
 
 void store_conf_default(struct store_conf *c);
@@ -221,5 +223,136 @@ int store_msg_parse(struct store_msg *m, struct str msg);
 /* Format one (the record is encoded here); length or -ENOSPC/-EINVAL. */
 int store_msg_format(char *buf, size_t sz, bool ban, const char *origin,
 		     const struct store_ban *b);
+
+/* --- Registration bindings and dialog snapshots (issue 9). --- */
+
+enum {
+	STORE_TOKEN_MAX = 24,     /* binding token, NUL included */
+	STORE_ADDR_MAX = 64,      /* "udp:[2001:db8::1]:5060", NUL incl. */
+	STORE_URI_MAX = 512,      /* AOR, Contact of a binding */
+	STORE_BINDING_MAX = 1400, /* an encoded binding record */
+	STORE_SNAP_STR_MAX = 1024, /* one string of a snapshot */
+	STORE_SNAP_MAX = 4096,    /* an encoded snapshot */
+	STORE_CSEQ_MAX = 0x7fffffff,
+	STORE_DKEY_MAX = 24,      /* snapshot field name, NUL included */
+};
+
+/*
+ * A registration binding as instances share it (store_snap.c).  Slices:
+ * into the caller's memory for encode, into the record for decode.
+ * handoff is the owner's SIP address that calls for this binding are
+ * handed to ("udp:192.0.2.10:5070", the host of the Contact the
+ * registrar holds); flow is where the owner reaches the user (its NAT
+ * flow or connection), for operators only.
+ */
+struct store_binding {
+	struct str token;    /* [0-9a-f], 1..23: key of the binding */
+	struct str owner;    /* instance holding the flow */
+	struct str handoff;
+	struct str flow;     /* may be empty */
+	struct str aor, contact; /* visible ASCII, <= STORE_URI_MAX */
+	uint64_t expires_wall_ms;
+};
+/* Length written (NUL-terminated), -EINVAL (field out of its alphabet
+ * or bounds), -ENOSPC. */
+int store_binding_encode(char *buf, size_t sz, const struct store_binding *b);
+/* 0, or -EINVAL (b zeroed) on anything but one exact record. */
+int store_binding_decode(struct store_binding *b, struct str rec);
+bool store_token_valid(struct str t);
+/* "udp:" / "tcp:" / "tls:" and an address of [0-9A-Za-z.:[]-]. */
+bool store_sipaddr_valid(struct str a);
+
+/*
+ * A confirmed dialog, compact, for another instance to end it cleanly
+ * if this one dies: what a BYE to each side needs (tags, remote target,
+ * route set, last CSeq, where the side is) and what its call record
+ * needs.  No credentials, no bodies.  Strings are visible ASCII (the
+ * route set may hold spaces), each <= STORE_SNAP_STR_MAX.
+ */
+struct store_snap_leg {
+	struct str uri, tag, contact;
+	struct str addr;  /* "udp:203.0.113.5:5060"; empty: not known */
+	struct str zone;  /* zone name of the listener it used */
+	uint32_t cseq;
+	bool has_cseq;
+};
+struct store_snap {
+	struct str call_id;
+	struct str route;       /* the dialog's Record-Route, joined */
+	uint8_t n_route, n_up;  /* entries; entries caller..owner */
+	uint16_t final_status;
+	uint64_t start_wall_ms, answer_wall_ms;
+	struct store_snap_leg leg[2]; /* 0 caller, 1 callee */
+};
+int store_snap_encode(char *buf, size_t sz, const struct store_snap *s);
+int store_snap_decode(struct store_snap *s, struct str rec);
+
+/* A message on the bindings channel: 'B' binding (b), 'U' binding name
+ * removed by origin, 'G' instance name gone (taken over by origin). */
+struct store_cmsg {
+	char kind;
+	struct str origin, name;
+	struct store_binding b;
+};
+int store_cmsg_parse(struct store_cmsg *m, struct str msg);
+
+/* What the store tells the proxy about bindings and dialogs. */
+struct store_cluster_events {
+	/*
+	 * Redis is (back) and this instance's bindings and snapshots in it
+	 * were cleared: put every local one again (store_binding_put,
+	 * store_snap_put).  Also the memory backend never calls it.
+	 */
+	void (*resync)(void *arg);
+	/* Instance owner died: end the dialog of snapshot s (decoded,
+	 * valid during the call), BYE both sides, write its record. */
+	void (*takeover)(void *arg, const char *owner,
+			 const struct store_snap *s);
+	void *arg;
+};
+void store_set_cluster_events(struct store *s,
+			      const struct store_cluster_events *ev);
+
+/*
+ * Publish a confirmed binding of this instance (b->owner is set here to
+ * this instance) / its removal.  Never blocks; Redis down or its queue
+ * full: dropped, and every binding is put again at resync.  Memory
+ * backend: 0, nothing to do (bindings are local, as without a store).
+ * Returns 0, -EINVAL, -ENOBUFS (dropped).
+ */
+int store_binding_put(struct store *s, struct store_binding *b);
+int store_binding_del(struct store *s, struct str token);
+/*
+ * Another live instance's binding for token: its handoff address into
+ * handoff (NUL-terminated, STORE_ADDR_MAX).  Answers from this
+ * instance's replica of the shared bindings (loaded at start, kept by
+ * the bindings channel), never waits.  False: none, expired, its owner
+ * dead, or the memory backend.
+ */
+bool store_binding_find(struct store *s, struct str token, uint64_t wall_ms,
+			char *handoff, size_t sz);
+/* Bindings of other instances known here. */
+size_t store_binding_remote_count(const struct store *s);
+
+/*
+ * Write (or refresh) the snapshot of one confirmed dialog under key
+ * (this instance's name for it, [0-9a-f], 1..23) / delete it when the
+ * call ends.  Never blocks; dropped when Redis is down (resync writes
+ * every live one again) or when this instance has max_snapshots
+ * already (counted: stats.snaps_refused).  Memory backend: 0, no-op (a
+ * lone instance has no one to take over its calls).
+ */
+int store_snap_put(struct store *s, struct str key, const struct store_snap *sn);
+int store_snap_del(struct store *s, struct str key);
+
+struct store_cluster_stats {
+	uint64_t bindings_out, bindings_in, snaps_out, snaps_refused;
+	uint64_t takeovers;        /* instances taken over by us */
+	uint64_t taken_dialogs;    /* snapshots handed to ev.takeover */
+	uint64_t bad_records;      /* undecodable records ignored */
+	uint32_t snaps;            /* snapshots of ours in Redis now */
+};
+void store_get_cluster_stats(const struct store *s,
+			     struct store_cluster_stats *st);
 
 #endif

@@ -61,7 +61,44 @@ int store__redis_rate(struct store_redis *r, struct str key,
 		      uint64_t window_ms, uint32_t n, int64_t limit,
 		      store_count_fn *cb, void *arg);
 
+/* --- store_redis.c, for store_cluster.c --- */
+
+struct redisContext;
+struct store *store__redis_store(const struct store_redis *r);
+/* The command connection when READY, else NULL. */
+struct redisAsyncContext *store__redis_cmd(struct store_redis *r);
+/* Fewer than queue_max commands await a reply. */
+bool store__redis_room(const struct store_redis *r);
+void store__redis_sent(struct store_redis *r);
+void store__redis_replied(struct store_redis *r);
+/* The heartbeat key's time to live (ms). */
+uint64_t store__redis_ttl(const struct store_redis *r);
+struct redisContext *store__redis_sync(struct store_redis *r);
+uint64_t store__wall_ms(void);
+
+/* --- store_cluster.c: bindings and dialog snapshots (redis only). --- */
+
+struct store_cluster;
+int store__cluster_new(struct store_cluster **cp, struct store *s,
+		       struct loop *l, const struct store_conf *conf,
+		       const char *me);
+void store__cluster_free(struct store_cluster *c);
+const char *store__cluster_chan(const struct store_cluster *c);
+/* Hooks of the Redis backend: READY (after the bans' resync), lost,
+ * each heartbeat, a message on the bindings channel. */
+void store__cluster_ready(struct store *s);
+void store__cluster_down(struct store *s);
+void store__cluster_tick(struct store *s);
+void store__cluster_msg(struct store *s, struct str body);
+/* Blocking startup load of the other instances' bindings. */
+int store__cluster_load(struct store *s);
+
 /* --- store.c: what the Redis backend calls back. --- */
+
+struct store_cluster *store__cluster(struct store *s);
+const struct store_cluster *store__cluster_c(const struct store *s);
+struct store_redis *store__redis_of(struct store *s);
+const char *store__cluster_chan_of(struct store *s);
 
 const struct store_events *store__events(const struct store *s);
 /* Redis is ready under a new epoch: the counter owner pushes its counts
@@ -74,5 +111,8 @@ struct store_stats *store__stats(struct store *s);
 struct redisAsyncContext;
 /* 0, or -errno (the context is then not attached). */
 int store__loop_attach(struct redisAsyncContext *ac, struct loop *l);
+/* Write what is queued at the next loop turn, not after the batching
+ * delay (ban changes and resynchronisation). */
+void store__loop_flush_soon(struct redisAsyncContext *ac);
 
 #endif

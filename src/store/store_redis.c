@@ -195,6 +195,7 @@ static void fail(struct store_redis *r, const char *why)
 	r->down_logged = true;
 	r->state = R_DOWN;
 	store__stats(r->s)->connected = false;
+	store__cluster_down(r->s);
 	tmr_cancel(&r->ping);
 	tmr_cancel(&r->conn_to);
 	/* Free the contexts outside hiredis' callbacks. */
@@ -284,6 +285,7 @@ static void maybe_ready(struct store_redis *r)
 	}
 	resync(r);
 	store__count_resync(r->s);
+	store__cluster_ready(r->s);
 	tmr_start(loop_timers(r->l), &r->ping, PING_MS, on_ping, r);
 }
 
@@ -400,6 +402,12 @@ static void on_sub(redisAsyncContext *ac, void *reply, void *priv)
 	if (strcmp(kind->str, "message") || body->type != REDIS_REPLY_STRING ||
 	    r->state != R_READY)
 		return;
+	if (rep->element[1]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[1]->str, r->k_bans)) {
+		/* The bindings channel (store_cluster.c). */
+		store__cluster_msg(r->s, str_make(body->str, body->len));
+		return;
+	}
 	if (store_msg_parse(&m, str_make(body->str, body->len)) != 0) {
 		LOG_RL(LOG_LVL_WARN, "store: bad message on %s, ignored",
 		       r->k_bans);
@@ -479,6 +487,7 @@ static int send_unban(struct store_redis *r, const char *key, uint64_t wall)
 	}
 	r->inflight++;
 	store__stats(r->s)->unbans_out++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
@@ -499,6 +508,7 @@ static void resync(struct store_redis *r)
 	if (r->cmd && redisAsyncCommand(r->cmd, on_table, NULL, "HGETALL %s",
 					r->k_bans) == REDIS_OK)
 		r->inflight++;
+	store__loop_flush_soon(r->cmd);
 }
 
 int store__redis_ban_put(struct store_redis *r, const struct store_ban *b)
@@ -529,6 +539,7 @@ int store__redis_ban_put(struct store_redis *r, const struct store_ban *b)
 		return -EIO;
 	r->inflight++;
 	store__stats(r->s)->bans_out++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
@@ -614,6 +625,7 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 		return -EAGAIN;
 	}
 	r->inflight++;
+	store__loop_flush_soon(r->cmd); /* a call set-up may wait for it */
 	return 0;
 }
 
@@ -635,6 +647,7 @@ int store__redis_rate(struct store_redis *r, struct str key,
 		return -EAGAIN;
 	}
 	r->inflight++;
+	store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
@@ -693,6 +706,7 @@ static void on_ping(void *arg)
 		fail(r, "cannot send");
 		return;
 	}
+	store__cluster_tick(r->s);
 	tmr_start(loop_timers(r->l), &r->ping, PING_MS, on_ping, r);
 }
 
@@ -740,8 +754,9 @@ static void on_retry(void *arg)
 		  on_conn_timeout, r);
 	/* Pipelined behind AUTH: answered once the connection is up. */
 	if (redisAsyncCommand(r->cmd, on_hello, NULL, "PING") != REDIS_OK ||
-	    redisAsyncCommand(r->sub, on_sub, NULL, "SUBSCRIBE %s",
-			      r->k_bans) != REDIS_OK)
+	    redisAsyncCommand(r->sub, on_sub, NULL, "SUBSCRIBE %s %s",
+			      r->k_bans, store__cluster_chan_of(r->s)) !=
+		    REDIS_OK)
 		fail(r, "cannot send");
 }
 
@@ -758,6 +773,12 @@ bool store__redis_ready(const struct store_redis *r)
 
 /* ------------------------------------------------------- startup load */
 
+static redisContext *sync_connect(struct store_redis *r, struct timeval tv)
+{
+	return r->port ? redisConnectWithTimeout(r->host, r->port, tv)
+		       : redisConnectUnixWithTimeout(r->host, tv);
+}
+
 /* The blocking read of the shared table, before the loop runs. */
 int store__redis_load(struct store_redis *r)
 {
@@ -765,9 +786,7 @@ int store__redis_load(struct store_redis *r)
 		.tv_sec = (time_t)(r->timeout_ms / 1000),
 		.tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000,
 	};
-	redisContext *c = r->port
-				  ? redisConnectWithTimeout(r->host, r->port, tv)
-				  : redisConnectUnixWithTimeout(r->host, tv);
+	redisContext *c = sync_connect(r, tv);
 	const struct store_events *ev = store__events(r->s);
 	redisReply *rep = NULL;
 	uint64_t wall = wall_now_ms();
@@ -923,4 +942,71 @@ void store__redis_free(struct store_redis *r)
 	mem_secclean(r->password, sizeof(r->password));
 	mem_free(r->q);
 	mem_free(r);
+}
+
+/* ------------------------------------ for store_cluster.c (issue 9) */
+
+struct store *store__redis_store(const struct store_redis *r)
+{
+	return r->s;
+}
+
+redisAsyncContext *store__redis_cmd(struct store_redis *r)
+{
+	return r && r->state == R_READY ? r->cmd : NULL;
+}
+
+bool store__redis_room(const struct store_redis *r)
+{
+	return r->inflight < r->queue_max;
+}
+
+void store__redis_sent(struct store_redis *r)
+{
+	r->inflight++;
+}
+
+void store__redis_replied(struct store_redis *r)
+{
+	if (r->inflight)
+		r->inflight--;
+}
+
+uint64_t store__redis_ttl(const struct store_redis *r)
+{
+	return 3 * r->timeout_ms < 3000 ? 3000 : 3 * r->timeout_ms;
+}
+
+uint64_t store__wall_ms(void)
+{
+	return wall_now_ms();
+}
+
+/* A blocking connection, authenticated, with timeout_ms for each step;
+ * NULL when Redis cannot be reached.  Startup only. */
+redisContext *store__redis_sync(struct store_redis *r)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(r->timeout_ms / 1000),
+		.tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000,
+	};
+	redisContext *c = sync_connect(r, tv);
+	redisReply *rep;
+
+	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
+		goto fail;
+	if (r->password[0]) {
+		rep = redisCommand(c, "AUTH %s", r->password);
+		if (!rep || rep->type == REDIS_REPLY_ERROR) {
+			if (rep)
+				freeReplyObject(rep);
+			goto fail;
+		}
+		freeReplyObject(rep);
+	}
+	return c;
+fail:
+	if (c)
+		redisFree(c);
+	return NULL;
 }

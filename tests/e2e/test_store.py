@@ -136,6 +136,12 @@ def two(sipguard, tmp):
     a = sipguard(config(tmp, A_IP, "a"), ready="store: redis at")
     b = sipguard(config(tmp, B_IP, "b"), ready="store: redis at")
     assert a.wait_log("connected") and b.wait_log("connected")
+    # Both write one log file (the fixture's directory): a line seen may
+    # be the other's.  Each one answers before the test begins.
+    assert until(lambda: options(A_IP, "127.0.0.1", timeout=0.1) == 200,
+                 3.0) is not None
+    assert until(lambda: options(B_IP, "127.0.0.1", timeout=0.1) == 200,
+                 3.0) is not None
     return a, b
 
 

@@ -1,0 +1,709 @@
+/*
+ * store_cluster.c - registration bindings and dialog snapshots shared
+ * through Redis (issue 9), beside the bans of store_redis.c and over its
+ * command connection.
+ *
+ * Redis keys, all under key_prefix P (NAME: an instance name):
+ *   P insts       set: instances that keep bindings or snapshots
+ *   P reg:NAME    hash: token -> binding record (store_snap.c)
+ *   P dlg:NAME    hash: dialog key -> snapshot record
+ *   P inst:NAME   heartbeat (store_redis.c), TTL 3 * timeout (>= 3 s)
+ *   P regs        channel: "B record" / "U NAME TOKEN" / "G NAME DEAD"
+ * One hash per instance, so that an instance can clear and rewrite its
+ * own state in one step when Redis returns (DEL, then every live one),
+ * and a survivor can take a dead instance's state in one step.
+ *
+ * Bindings: each instance keeps a replica of the others' (token ->
+ * owner, handoff address, expiry) in a fixed-size table, loaded before
+ * traffic (store__cluster_load) and at every reconnection, kept current
+ * by the channel.  A lookup never waits on Redis.
+ *
+ * Takeover: once a second, when this instance has been connected for
+ * at least two heartbeat TTLs (so that after an outage of Redis itself
+ * every live instance has had time to beat again), it reads P insts and
+ * runs the claim script for each other instance.  The script, atomic on
+ * the Redis side, does nothing while NAME's heartbeat exists; once it
+ * lapsed, it returns NAME's snapshots and deletes its hashes, so exactly
+ * one survivor gets them (a second one finds them gone).  Each snapshot
+ * goes to the proxy (events.takeover), which ends the call.
+ *
+ * Bounded: at most max_snapshots of ours in Redis (counted from HSET /
+ * HDEL replies), at most max_bindings replicated entries, nothing queued
+ * while Redis is away (resync rewrites everything instead).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "core/htab.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/mem.h"
+
+enum {
+	CL_KEY_MAX = STORE_PREFIX_MAX + STORE_INSTANCE_MAX + 8,
+	CL_HASH_TTL_MS = 3600 * 1000, /* a dead instance's state lingers */
+	CL_BUCKETS_MIN = 1 << 8,
+	CL_BUCKETS_MAX = 1 << 18,
+};
+
+/* Another instance's binding.  Owner: the cluster table. */
+struct rbind {
+	struct hnode hn;
+	char token[STORE_TOKEN_MAX];
+	char owner[STORE_INSTANCE_MAX];
+	char handoff[STORE_ADDR_MAX];
+	uint64_t expires_wall_ms;
+};
+
+/* Owner: the store (store.c). */
+struct store_cluster {
+	struct store *s;
+	struct loop *l;
+	struct store_cluster_events ev;
+	struct store_cluster_stats st;
+	char prefix[STORE_PREFIX_MAX];
+	char me[STORE_INSTANCE_MAX];
+	char k_insts[CL_KEY_MAX], k_reg[CL_KEY_MAX], k_dlg[CL_KEY_MAX];
+	char k_chan[CL_KEY_MAX];
+	uint32_t max_snaps, max_binds;
+	struct htab h;
+	size_t nbind;
+	bool resyncing, scanning;
+	uint64_t ready_at; /* loop ms: READY reached; 0: not ready */
+};
+
+/* KEYS: heartbeat, dlg hash, reg hash, insts, channel.
+ * ARGV: victim, claimer.  nil while the victim beats. */
+static const char claim_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return false end\n"
+	"local d = redis.call('HGETALL', KEYS[2])\n"
+	"redis.call('DEL', KEYS[2], KEYS[3])\n"
+	"redis.call('SREM', KEYS[4], ARGV[1])\n"
+	"redis.call('PUBLISH', KEYS[5], 'G ' .. ARGV[2] .. ' ' .. ARGV[1])\n"
+	"return d\n";
+
+static struct store_cluster *CL(struct store *s)
+{
+	return store__cluster(s);
+}
+
+static void key_of(struct store_cluster *c, char *out, size_t sz,
+		   const char *what, struct str name)
+{
+	snprintf(out, sz, "%s%s%.*s", c->prefix, what, (int)name.len, name.p);
+}
+
+/* ------------------------------------------------------------ replica */
+
+static bool tok_eq(const struct hnode *n, const void *key)
+{
+	const struct rbind *b = HTAB_ENTRY(n, struct rbind, hn);
+
+	return !strcmp(b->token, key);
+}
+
+static struct rbind *rb_find(struct store_cluster *c, const char *tok)
+{
+	struct hnode *n = htab_find(&c->h, htab_hash(&c->h, tok, strlen(tok)),
+				    tok_eq, tok);
+
+	return n ? HTAB_ENTRY(n, struct rbind, hn) : NULL;
+}
+
+static void rb_free(struct store_cluster *c, struct rbind *b)
+{
+	htab_remove(&c->h, &b->hn);
+	c->nbind--;
+	mem_free(b);
+}
+
+static void rb_put(struct store_cluster *c, const struct store_binding *sb)
+{
+	char tok[STORE_TOKEN_MAX];
+	struct rbind *b;
+
+	if (str_eq_cstr(sb->owner, c->me))
+		return; /* ours: the proxy's own table has it */
+	snprintf(tok, sizeof(tok), "%.*s", (int)sb->token.len, sb->token.p);
+	b = rb_find(c, tok);
+	if (!b) {
+		if (c->nbind >= c->max_binds)
+			return; /* full: that user is reached through its
+				 * own instance only */
+		b = mem_zalloc(sizeof(*b));
+		if (!b)
+			return;
+		memcpy(b->token, tok, sizeof(tok));
+		htab_insert(&c->h, &b->hn, htab_hash(&c->h, tok, strlen(tok)));
+		c->nbind++;
+	}
+	snprintf(b->owner, sizeof(b->owner), "%.*s", (int)sb->owner.len,
+		 sb->owner.p);
+	snprintf(b->handoff, sizeof(b->handoff), "%.*s",
+		 (int)sb->handoff.len, sb->handoff.p);
+	b->expires_wall_ms = sb->expires_wall_ms;
+	c->st.bindings_in++;
+}
+
+static void rb_del(struct store_cluster *c, struct str tok)
+{
+	char t[STORE_TOKEN_MAX];
+	struct rbind *b;
+
+	snprintf(t, sizeof(t), "%.*s", (int)tok.len, tok.p);
+	b = rb_find(c, t);
+	if (b)
+		rb_free(c, b);
+}
+
+/* Every binding of owner (NULL: all). */
+static void rb_drop(struct store_cluster *c, const char *owner)
+{
+	struct htab_iter it;
+	struct hnode *n;
+
+	htab_iter_init(&it, &c->h);
+	while ((n = htab_iter_next(&it))) {
+		struct rbind *b = HTAB_ENTRY(n, struct rbind, hn);
+
+		if (!owner || !strcmp(b->owner, owner))
+			rb_free(c, b);
+	}
+}
+
+static void rb_record(struct store_cluster *c, const redisReply *v,
+		      uint64_t wall)
+{
+	struct store_binding sb;
+
+	if (v->type != REDIS_REPLY_STRING ||
+	    store_binding_decode(&sb, str_make(v->str, v->len)) != 0) {
+		c->st.bad_records++;
+		LOG_RL(LOG_LVL_WARN, "store: bad binding record, ignored");
+		return;
+	}
+	if (sb.expires_wall_ms > wall)
+		rb_put(c, &sb);
+}
+
+bool store_binding_find(struct store *s, struct str token, uint64_t wall_ms,
+			char *handoff, size_t sz)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+	char t[STORE_TOKEN_MAX];
+	struct rbind *b;
+
+	if (!c || !store_token_valid(token))
+		return false;
+	memcpy(t, token.p, token.len);
+	t[token.len] = '\0';
+	b = rb_find(c, t);
+	if (!b)
+		return false;
+	if (b->expires_wall_ms <= wall_ms) {
+		rb_free(c, b);
+		return false;
+	}
+	return (size_t)snprintf(handoff, sz, "%s", b->handoff) < sz;
+}
+
+size_t store_binding_remote_count(const struct store *s)
+{
+	const struct store_cluster *c = s ? store__cluster_c(s) : NULL;
+
+	return c ? c->nbind : 0;
+}
+
+/* ---------------------------------------------------- async plumbing */
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+
+	(void)priv;
+	if (!r)
+		return;
+	store__redis_replied(r);
+	if (rep && rep->type == REDIS_REPLY_ERROR)
+		LOG_RL(LOG_LVL_WARN, "store: redis error: %.*s",
+		       (int)(rep->len > 200 ? 200 : rep->len), rep->str);
+}
+
+/* The command connection when a command may be sent now, else NULL. */
+static redisAsyncContext *cmd(struct store_cluster *c)
+{
+	struct store_redis *r = store__redis_of(c->s);
+
+	if (!r || !store__redis_ready(r) ||
+	    (!c->resyncing && !store__redis_room(r)))
+		return NULL;
+	return store__redis_cmd(r);
+}
+
+static int sent(struct store_cluster *c, int rc)
+{
+	if (rc != REDIS_OK)
+		return -EIO;
+	store__redis_sent(store__redis_of(c->s));
+	return 0;
+}
+
+/* ----------------------------------------------------------- bindings */
+
+int store_binding_put(struct store *s, struct store_binding *b)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+	char rec[STORE_BINDING_MAX], msg[STORE_BINDING_MAX + 4];
+	redisAsyncContext *ac;
+	int n;
+
+	if (!s || !b)
+		return -EINVAL;
+	if (!c)
+		return 0;
+	b->owner = str_cstr(c->me);
+	n = store_binding_encode(rec, sizeof(rec), b);
+	if (n < 0)
+		return -EINVAL;
+	if (!(ac = cmd(c)))
+		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
+	snprintf(msg, sizeof(msg), "B %s", rec);
+	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HSET %s %b %b",
+				      c->k_reg, b->token.p, b->token.len, rec,
+				      (size_t)n)) ||
+	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
+				      c->k_chan, msg)))
+		return -EIO;
+	c->st.bindings_out++;
+	return 0;
+}
+
+int store_binding_del(struct store *s, struct str token)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+	char msg[STORE_INSTANCE_MAX + STORE_TOKEN_MAX + 8];
+	redisAsyncContext *ac;
+
+	if (!s || !store_token_valid(token))
+		return -EINVAL;
+	if (!c)
+		return 0;
+	if (!(ac = cmd(c)))
+		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
+	/* One argument: hiredis splits its format string at spaces. */
+	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len,
+		 token.p);
+	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HDEL %s %b",
+				      c->k_reg, token.p, token.len)) ||
+	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
+				      c->k_chan, msg)))
+		return -EIO;
+	return 0;
+}
+
+/* ---------------------------------------------------------- snapshots */
+
+static void on_snap_put(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+
+	on_reply(ac, reply, priv);
+	if (r && rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
+		store__cluster(store__redis_store(r))->st.snaps++;
+}
+
+static void on_snap_del(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+
+	on_reply(ac, reply, priv);
+	if (!r || !rep || rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
+		return;
+	c = store__cluster(store__redis_store(r));
+	if (c->st.snaps)
+		c->st.snaps--;
+}
+
+static bool dkey_valid(struct str k)
+{
+	return k.len < STORE_DKEY_MAX && store_token_valid(k);
+}
+
+int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+	char rec[STORE_SNAP_MAX];
+	redisAsyncContext *ac;
+	int n;
+
+	if (!s || !sn || !dkey_valid(key))
+		return -EINVAL;
+	if (!c)
+		return 0;
+	if (c->st.snaps >= c->max_snaps) {
+		c->st.snaps_refused++;
+		return -ENOBUFS;
+	}
+	n = store_snap_encode(rec, sizeof(rec), sn);
+	if (n < 0)
+		return n;
+	if (!(ac = cmd(c)))
+		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
+	if (sent(c, redisAsyncCommand(ac, on_snap_put, NULL, "HSET %s %b %b",
+				      c->k_dlg, key.p, key.len, rec,
+				      (size_t)n)))
+		return -EIO;
+	c->st.snaps_out++;
+	return 0;
+}
+
+int store_snap_del(struct store *s, struct str key)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+	redisAsyncContext *ac;
+
+	if (!s || !dkey_valid(key))
+		return -EINVAL;
+	if (!c)
+		return 0;
+	if (!(ac = cmd(c)))
+		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
+	return sent(c, redisAsyncCommand(ac, on_snap_del, NULL, "HDEL %s %b",
+					 c->k_dlg, key.p, key.len));
+}
+
+/* ------------------------------------------------ channel and resync */
+
+void store__cluster_msg(struct store *s, struct str body)
+{
+	struct store_cluster *c = CL(s);
+	struct store_cmsg m;
+	char name[STORE_INSTANCE_MAX];
+
+	if (!c)
+		return;
+	if (store_cmsg_parse(&m, body) != 0) {
+		c->st.bad_records++;
+		LOG_RL(LOG_LVL_WARN, "store: bad message on %s, ignored",
+		       c->k_chan);
+		return;
+	}
+	if (str_eq_cstr(m.origin, c->me))
+		return;
+	if (m.kind == 'B')
+		rb_put(c, &m.b);
+	else if (m.kind == 'U')
+		rb_del(c, m.name);
+	else {
+		snprintf(name, sizeof(name), "%.*s", (int)m.name.len,
+			 m.name.p);
+		rb_drop(c, name);
+	}
+}
+
+/* One other instance's bindings, for the replica. */
+static void on_reg_table(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+	uint64_t wall = store__wall_ms();
+	size_t i;
+
+	(void)priv;
+	if (!r)
+		return;
+	store__redis_replied(r);
+	c = store__cluster(store__redis_store(r));
+	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i + 1 < rep->elements; i += 2)
+		rb_record(c, rep->element[i + 1], wall);
+}
+
+static bool member_ok(struct store_cluster *c, const redisReply *e)
+{
+	return e->type == REDIS_REPLY_STRING &&
+	       store_instance_valid(str_make(e->str, e->len)) &&
+	       !str_eq_cstr(str_make(e->str, e->len), c->me);
+}
+
+static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+	char k[CL_KEY_MAX];
+	size_t i;
+
+	(void)priv;
+	if (!r)
+		return;
+	store__redis_replied(r);
+	c = store__cluster(store__redis_store(r));
+	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY || !store__redis_cmd(r))
+		return;
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *e = rep->element[i];
+
+		if (!member_ok(c, e))
+			continue;
+		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
+		(void)sent(c, redisAsyncCommand(store__redis_cmd(r),
+						on_reg_table, NULL,
+						"HGETALL %s", k));
+	}
+}
+
+/* READY (first time or after an outage): our state again, theirs anew. */
+void store__cluster_ready(struct store *s)
+{
+	struct store_cluster *c = CL(s);
+	redisAsyncContext *ac;
+
+	if (!c)
+		return;
+	c->ready_at = loop_now(c->l);
+	c->resyncing = true;
+	ac = cmd(c);
+	if (ac) {
+		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
+						"DEL %s %s", c->k_reg,
+						c->k_dlg));
+		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
+						"SADD %s %s", c->k_insts,
+						c->me));
+		c->st.snaps = 0;
+		if (c->ev.resync)
+			c->ev.resync(c->ev.arg);
+		rb_drop(c, NULL);
+		(void)sent(c, redisAsyncCommand(ac, on_members_load, NULL,
+						"SMEMBERS %s", c->k_insts));
+	}
+	c->resyncing = false;
+}
+
+void store__cluster_down(struct store *s)
+{
+	struct store_cluster *c = CL(s);
+
+	if (c) {
+		c->ready_at = 0;
+		c->scanning = false;
+	}
+}
+
+/* ----------------------------------------------------------- takeover */
+
+static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+	struct store_snap sn;
+	char *victim = priv;
+	size_t i;
+
+	if (r)
+		store__redis_replied(r);
+	c = r && rep ? store__cluster(store__redis_store(r)) : NULL;
+	if (c && rep->type == REDIS_REPLY_ARRAY) {
+		/* Its heartbeat lapsed: its calls are ours to end. */
+		rb_drop(c, victim);
+		c->st.takeovers++;
+		log_warn("store: instance %s is gone: taking over its %zu "
+			 "calls", victim, rep->elements / 2);
+		for (i = 0; i + 1 < rep->elements; i += 2) {
+			const redisReply *v = rep->element[i + 1];
+
+			if (v->type != REDIS_REPLY_STRING ||
+			    store_snap_decode(&sn, str_make(v->str, v->len))) {
+				c->st.bad_records++;
+				continue;
+			}
+			c->st.taken_dialogs++;
+			if (c->ev.takeover)
+				c->ev.takeover(c->ev.arg, victim, &sn);
+		}
+	}
+	mem_free(victim);
+}
+
+static void claim(struct store_cluster *c, redisAsyncContext *ac,
+		  struct str name)
+{
+	char hb[CL_KEY_MAX], dk[CL_KEY_MAX], rk[CL_KEY_MAX];
+	char *victim = mem_zalloc(name.len + 1);
+
+	if (!victim)
+		return;
+	memcpy(victim, name.p, name.len);
+	key_of(c, hb, sizeof(hb), "inst:", name);
+	key_of(c, dk, sizeof(dk), "dlg:", name);
+	key_of(c, rk, sizeof(rk), "reg:", name);
+	if (sent(c, redisAsyncCommand(ac, on_claim, victim,
+				      "EVAL %s 5 %s %s %s %s %s %s %s",
+				      claim_lua, hb, dk, rk, c->k_insts,
+				      c->k_chan, victim, c->me)))
+		mem_free(victim);
+}
+
+static void on_members_scan(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+	size_t i;
+
+	(void)priv;
+	if (!r)
+		return;
+	store__redis_replied(r);
+	c = store__cluster(store__redis_store(r));
+	if (!c)
+		return;
+	c->scanning = false;
+	if (!rep || rep->type != REDIS_REPLY_ARRAY || !cmd(c))
+		return;
+	for (i = 0; i < rep->elements; i++)
+		if (member_ok(c, rep->element[i]))
+			claim(c, cmd(c), str_make(rep->element[i]->str,
+						  rep->element[i]->len));
+}
+
+/* Each heartbeat: keep our hashes alive, look for dead instances. */
+void store__cluster_tick(struct store *s)
+{
+	struct store_cluster *c = CL(s);
+	struct store_redis *r = store__redis_of(s);
+	redisAsyncContext *ac;
+
+	if (!c || !c->ready_at || !(ac = cmd(c)))
+		return;
+	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
+					"PEXPIRE %s %d", c->k_dlg,
+					CL_HASH_TTL_MS));
+	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
+					"PEXPIRE %s %d", c->k_reg,
+					CL_HASH_TTL_MS));
+	if (c->scanning ||
+	    loop_now(c->l) - c->ready_at < 2 * store__redis_ttl(r))
+		return;
+	if (sent(c, redisAsyncCommand(ac, on_members_scan, NULL,
+				      "SMEMBERS %s", c->k_insts)) == 0)
+		c->scanning = true;
+}
+
+/* -------------------------------------------------------- startup load */
+
+int store__cluster_load(struct store *s)
+{
+	struct store_cluster *c = CL(s);
+	redisContext *rc;
+	redisReply *mem = NULL, *rep;
+	uint64_t wall = store__wall_ms();
+	char k[CL_KEY_MAX];
+	size_t i, j;
+
+	if (!c)
+		return 0;
+	rc = store__redis_sync(store__redis_of(s));
+	if (!rc)
+		return -EIO;
+	mem = redisCommand(rc, "SMEMBERS %s", c->k_insts);
+	for (i = 0; mem && mem->type == REDIS_REPLY_ARRAY &&
+		    i < mem->elements; i++) {
+		const redisReply *e = mem->element[i];
+
+		if (!member_ok(c, e))
+			continue;
+		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
+		rep = redisCommand(rc, "HGETALL %s", k);
+		for (j = 0; rep && rep->type == REDIS_REPLY_ARRAY &&
+			    j + 1 < rep->elements; j += 2)
+			rb_record(c, rep->element[j + 1], wall);
+		if (rep)
+			freeReplyObject(rep);
+	}
+	if (mem)
+		freeReplyObject(mem);
+	redisFree(rc);
+	log_info("store: %zu bindings of other instances loaded", c->nbind);
+	return (int)c->nbind;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+int store__cluster_new(struct store_cluster **cp, struct store *s,
+		       struct loop *l, const struct store_conf *conf,
+		       const char *me)
+{
+	struct store_cluster *c = mem_zalloc(sizeof(*c));
+	size_t nb = CL_BUCKETS_MIN;
+
+	if (!c)
+		return -ENOMEM;
+	/* About four bindings per bucket when the replica is full. */
+	while (nb < CL_BUCKETS_MAX && nb * 4 < conf->max_bindings)
+		nb <<= 1;
+	if (htab_init(&c->h, nb) != 0) {
+		mem_free(c);
+		return -ENOMEM;
+	}
+	c->s = s;
+	c->l = l;
+	snprintf(c->prefix, sizeof(c->prefix), "%s",
+		 conf->key_prefix ? conf->key_prefix : "");
+	snprintf(c->me, sizeof(c->me), "%s", me);
+	key_of(c, c->k_insts, sizeof(c->k_insts), "insts", str_make("", 0));
+	key_of(c, c->k_reg, sizeof(c->k_reg), "reg:", str_cstr(me));
+	key_of(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
+	key_of(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
+	c->max_snaps = conf->max_snapshots ? conf->max_snapshots : 1;
+	c->max_binds = conf->max_bindings ? conf->max_bindings : 1;
+	*cp = c;
+	return 0;
+}
+
+void store__cluster_free(struct store_cluster *c)
+{
+	if (!c)
+		return;
+	rb_drop(c, NULL);
+	htab_fini(&c->h);
+	mem_free(c);
+}
+
+const char *store__cluster_chan(const struct store_cluster *c)
+{
+	return c->k_chan;
+}
+
+void store_set_cluster_events(struct store *s,
+			      const struct store_cluster_events *ev)
+{
+	struct store_cluster *c = s ? CL(s) : NULL;
+
+	if (c && ev)
+		c->ev = *ev;
+}
+
+void store_get_cluster_stats(const struct store *s,
+			     struct store_cluster_stats *st)
+{
+	const struct store_cluster *c = s ? store__cluster_c(s) : NULL;
+
+	memset(st, 0, sizeof(*st));
+	if (c)
+		*st = c->st;
+}

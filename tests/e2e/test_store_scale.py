@@ -1,0 +1,312 @@
+"""
+Issue 9, end to end: scale-out through Redis beyond bans - registration
+bindings handed between instances, dialog snapshots taken over when an
+instance dies, and a Redis outage during traffic.
+
+Two sipguard instances, A on 127.0.0.21 and B on 127.0.0.22 (untrusted
+zone 37560 udp+tcp, trusted zone 37570), share one redis-server started
+here on 127.0.0.1:37900 and stopped by pid.  Kamailio (the stand-in PBX,
+kamailio_cluster.cfg) on 127.0.0.1:37580 sends calls for registered
+users out through B.  sipp peers on 37581-37599.  Every process is ours,
+started here and stopped (or killed, for the test) by pid.
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BIN, Daemon, udp_exchange
+from peers import Kamailio, Sipp
+
+CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
+REDIS_BIN = "/usr/bin/redis-server"
+REDIS_PORT = 37900
+A_IP, B_IP = "127.0.0.21", "127.0.0.22"
+SG_OUT, SG_IN = 37560, 37570
+PBX, PBX_UAS = 37580, 37581
+UAS = 37582          # callee behind the instances (test b)
+CALLER = 37590       # sipp caller
+PREFIX = "scale:"
+
+
+class Redis:
+    """redis-server on loopback, no persistence: a restart loses all."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=5)
+        return r.stdout.decode().strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+            self.log.close()
+        self.proc = None
+
+
+@pytest.fixture
+def redis():
+    if not os.access(REDIS_BIN, os.X_OK):
+        pytest.skip("redis-server not installed (scripts/deps.sh)")
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-redis-")
+    r = Redis(tmp.name)
+    r.start()
+    yield r
+    r.stop()
+    tmp.cleanup()
+
+
+def config(d, ip, name, backend_port):
+    return """
+log:
+  level: %(level)s
+  call_records_file: %(d)s/cdr.json
+guard:
+  control_socket: %(d)s/ctl.sock
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(ip)s:%(out)d", "tcp:%(ip)s:%(out)d" ]
+    route:
+      backends: [ "udp:127.0.0.1:%(be)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(ip)s:%(inn)d" ]
+store:
+  backend: redis
+  address: 127.0.0.1:%(rport)d
+  instance: %(name)s
+  key_prefix: "%(prefix)s"
+  timeout: 500ms
+  reconnect_max: 1s
+""" % {"d": d, "ip": ip, "name": name, "out": SG_OUT, "inn": SG_IN,
+       "be": backend_port, "rport": REDIS_PORT, "prefix": PREFIX,
+       "level": os.environ.get("SCALE_LOG", "info")}
+
+
+class Instance(Daemon):
+    """A sipguard in a directory of its own (its log, records, socket)."""
+
+    def __init__(self, root, ip, name, backend_port):
+        d = os.path.join(root, name)
+        os.makedirs(d, exist_ok=True)
+        self.name = name
+        super().__init__(config(d, ip, name, backend_port), d)
+        assert self.wait_log("connected"), self.log()
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=5)
+        self.logf.close()
+
+    def records(self):
+        p = os.path.join(self.dir, "cdr.json")
+        if not os.path.exists(p):
+            return []
+        return [json.loads(l) for l in open(p).read().splitlines()
+                if l.strip()]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    started = []
+
+    def start(ip, name, backend_port):
+        i = Instance(str(tmp_path), ip, name, backend_port)
+        started.append(i)
+        return i
+
+    yield start
+    for i in started:
+        if i.proc.returncode is None:
+            rc = i.stop()
+            assert rc == 0, "%s exited with %r:\n%s" % (i.name, rc, i.log())
+
+
+def until(pred, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def options(dst_ip, src, timeout=0.3):
+    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:37599;branch=z9hG4bK-sc-%f;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:ping@%s>;tag=sc\r\n"
+           "To: <sip:%s:%d>\r\n"
+           "Call-ID: scale-e2e-%f\r\n"
+           "CSeq: 1 OPTIONS\r\n"
+           "Content-Length: 0\r\n\r\n" % (dst_ip, SG_OUT, src, time.time(),
+                                         src, dst_ip, SG_OUT,
+                                         time.time())).encode()
+    r = udp_exchange((dst_ip, SG_OUT), msg, src=(src, 0), timeout=timeout)
+    return int(r.split(b" ", 2)[1]) if r else None
+
+
+def call_registered_user(ua, caller_port):
+    """A call from the PBX's side to the user registered as carol."""
+    caller = Sipp("uac_rr.xml", ("127.0.0.1", caller_port),
+                  ("127.0.0.1", PBX), calls=1, service="carol")
+    try:
+        seen = ua.answer_call()
+    finally:
+        rc = caller.wait(20)
+    return seen, rc, caller
+
+
+def test_user_registered_through_a_reached_through_b(cluster, redis):
+    """(a) The registrar holds A's Contact; the PBX sends the call to B;
+    B hands it to A, which delivers it over the user's own connection."""
+    from miniua import MiniUA
+    kam = Kamailio("127.0.0.1", PBX, uas="127.0.0.1:%d" % PBX_UAS,
+                   cfg="kamailio_cluster.cfg")
+    ua = None
+    try:
+        a = cluster(A_IP, "a", PBX)
+        b = cluster(B_IP, "b", PBX)
+        ua = MiniUA((A_IP, SG_OUT), "carol", "secret")
+        ua.register()
+        # A shared the binding: held by A, reachable at A's trusted side.
+        assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "1", 3)
+        tok, rec = redis.cli("HGETALL", PREFIX + "reg:a").split("\n")
+        assert rec.startswith("b1,16:%s,1:a,20:udp:%s:%d," %
+                              (tok, A_IP, SG_IN)), rec
+        assert "sip:carol@" in rec and "10.99.0.5" in rec
+        time.sleep(0.2)  # the channel message reaches B
+        seen, rc, caller = call_registered_user(ua, CALLER)
+        assert rc == 0, caller.errors()[-2000:]
+        assert "ACK" in seen and "BYE" in seen, seen
+        # Both instances were in the path, each wrote its call record:
+        # B's callee is A (the handoff), A's callee the user's flow.
+        assert until(lambda: len(a.records()) == 1 and
+                     len(b.records()) == 1, 3)
+        rb, ra = b.records()[0], a.records()[0]
+        assert rb["end_reason"].startswith("bye"), rb
+        assert rb["callee"]["addr"] == "%s:%d" % (A_IP, SG_IN), rb
+        assert rb["caller"]["addr"] == "127.0.0.1:%d" % PBX, rb
+        assert ra["caller"]["addr"] == "%s:%d" % (B_IP, SG_IN), ra
+        assert ra["call_id"] == rb["call_id"]
+        # The call's snapshot went with the call.
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "0", 3)
+    finally:
+        if ua:
+            ua.close()
+        kam.stop()
+
+
+def test_kill_a_during_calls_b_ends_them(cluster, redis):
+    """(b) kill -9 A with calls up: B takes its snapshots over, sends BYE
+    to both sides and writes the call records (end_reason takeover)."""
+    b = cluster(B_IP, "b", UAS)
+    a = cluster(A_IP, "a", UAS)
+    uas = Sipp("uas", ("127.0.0.1", UAS), calls=3, timeout=60)
+    time.sleep(0.2)
+    uac = Sipp("uac_wait_bye.xml", ("127.0.0.1", CALLER), (A_IP, SG_OUT),
+               calls=3, rate=10, timeout=60)
+    try:
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "3", 5), \
+            a.log()
+        snap = redis.cli("HVALS", PREFIX + "dlg:a").split("\n")[0]
+        # Compact and without secrets: no SDP, no credentials.
+        assert snap.startswith("s1,") and len(snap) < 700, snap
+        assert "v=0" not in snap and "Authorization" not in snap
+        a.kill9()
+        t0 = time.time()
+        assert uac.wait(30) == 0, uac.errors()[-3000:]
+        assert uas.wait(15) == 0, uas.errors()[-3000:]
+        assert time.time() - t0 < 15
+        assert "is gone: taking over its 3 calls" in b.log(), b.log()
+        recs = b.records()
+        assert len(recs) == 3, recs
+        for r in recs:
+            assert r["end_reason"] == "takeover", r
+            assert r["caller"]["addr"] == "127.0.0.1:%d" % CALLER
+            assert r["callee"]["addr"] == "127.0.0.1:%d" % UAS
+            assert r["final_status"] == 200
+        # A's state is gone from Redis: one winner took it.
+        assert redis.cli("EXISTS", PREFIX + "dlg:a") == "0"
+        assert redis.cli("SISMEMBER", PREFIX + "insts", "a") == "0"
+    finally:
+        uac.stop()
+        uas.stop()
+
+
+def test_redis_outage_during_traffic(cluster, redis):
+    """(c) Redis stops with calls up and a user registered; protection
+    continues on local state; Redis returns empty; state converges and
+    nobody takes over a live instance's calls."""
+    from miniua import MiniUA
+    kam = Kamailio("127.0.0.1", PBX, uas="127.0.0.1:%d" % PBX_UAS,
+                   cfg="kamailio_cluster.cfg")
+    ua = uac = kam_uas = None
+    try:
+        b = cluster(B_IP, "b", PBX)
+        a = cluster(A_IP, "a", PBX)
+        ua = MiniUA((A_IP, SG_OUT), "carol", "secret")
+        ua.register()
+        # Calls through A, to the PBX, which passes them to its own UAS.
+        kam_uas = Sipp("uas", ("127.0.0.1", PBX_UAS), calls=2, timeout=60)
+        uac = Sipp("uac_wait_bye.xml", ("127.0.0.1", CALLER),
+                   (A_IP, SG_OUT), calls=2, rate=10, timeout=60,
+                   service="pbxuser")
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5)
+        redis.stop()
+        assert a.wait_log("unreachable") and b.wait_log("unreachable")
+        # Protection continues: a ban on A while Redis is away.
+        x = "127.0.0.97"
+        rc = subprocess.run([CTL, "-s", os.path.join(a.dir, "ctl.sock"),
+                             "ban", x, "--for", "5m"], capture_output=True,
+                            timeout=10).returncode
+        assert rc == 0
+        assert options(A_IP, x) is None
+        assert options(A_IP, "127.0.0.1") == 200
+        redis.start()  # empty
+        assert a.wait_log("is back") and b.wait_log("is back")
+        # Converged: A's calls and binding are in Redis again, the ban
+        # reached B, and B hands calls to A again.
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5)
+        assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "1", 5)
+        assert until(lambda: options(B_IP, x, timeout=0.1) is None, 3)
+        time.sleep(0.3)
+        seen, rc, caller = call_registered_user(ua, CALLER + 1)
+        assert rc == 0, caller.errors()[-2000:]
+        # Past B's takeover grace: A's calls are still A's.
+        time.sleep(7)
+        assert "taking over" not in b.log(), b.log()
+        assert redis.cli("HLEN", PREFIX + "dlg:a") == "2"
+        assert not a.records() or all(
+            r["end_reason"] != "takeover" for r in a.records())
+    finally:
+        for s in (uac, kam_uas):
+            if s:
+                s.stop()
+        if ua:
+            ua.close()
+        kam.stop()
