@@ -82,7 +82,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD_ROOT)/fuzz/tests/fuzz/fuzz_%)
 
-.PHONY: all run test unit asan fuzz fuzz-build deps clean format \
+.PHONY: all run test unit e2e-bins asan fuzz fuzz-build deps clean format \
 	check-format bench-parse e2e replay
 all: $(BIN) $(CTLBIN)
 
@@ -124,6 +124,9 @@ run: deps
 
 unit: $(UNIT_BINS)
 replay: $(REPLAY_BINS)
+# Helper programs the end-to-end tests run (built before they start: a
+# test module decides at import whether its peer exists).
+e2e-bins: $(E2E_BINS)
 
 # The whole suite: unit tests (release), fuzz corpus replay and the
 # end-to-end tests against the ASan+UBSan daemon (a memory error or a leak
@@ -131,7 +134,7 @@ replay: $(REPLAY_BINS)
 # closing "N passed, N failed" line.
 test: deps
 	@$(MAKE) --no-print-directory VARIANT=release all unit
-	@$(MAKE) --no-print-directory VARIANT=asan all replay
+	@$(MAKE) --no-print-directory VARIANT=asan all replay e2e-bins
 	@scripts/run-tests.sh --unit $(BUILD_ROOT)/release \
 		--replay $(BUILD_ROOT)/asan --e2e $(BUILD_ROOT)/asan
 
