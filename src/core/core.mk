@@ -20,3 +20,4 @@ CORE_SRCS := \
 	src/core/conf_ops.c
 CORE_SRCS += src/core/conf_fraud.c
 CORE_SRCS += src/core/conf_zone.c src/core/conf_guard.c src/core/conf_im.c
+CORE_SRCS += src/core/conf_scalar.c src/core/conf_check.c
