@@ -41,25 +41,12 @@ static int check_mime(const char *s, char *why, size_t whysz)
 	return 0;
 }
 
-/* A PCRE2 pattern that compiles (the guard compiles it again). */
+/* A PCRE2 pattern that compiles (the guard compiles it again, with the
+ * same options: UTF, invalid UTF in the text never matches). */
 static int check_regex(const char *s, char *why, size_t whysz)
 {
-	PCRE2_UCHAR msg[120];
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	int ec;
-
-	re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED,
-			   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &off,
-			   NULL);
-	if (re) {
-		pcre2_code_free(re);
-		return 0;
-	}
-	pcre2_get_error_message(ec, msg, sizeof(msg));
-	snprintf(why, whysz, "bad regular expression at offset %zu: %s",
-		 (size_t)off, (const char *)msg);
-	return -EINVAL;
+	return conf__check_regex(s, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, why,
+				 whysz);
 }
 
 /* A domain or IP address for guard.im.deny_domains. */

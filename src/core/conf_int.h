@@ -32,6 +32,9 @@ int conf__parse_string(char *dst, size_t dstsz, size_t minlen,
 		       char *why, size_t whysz);
 /* What a value of option o looks like, for "expected ..." messages. */
 void conf__describe(const struct conf_opt *o, char *buf, size_t bufsz);
+/* A vcheck body: s compiles as a PCRE2 pattern with these options. */
+int conf__check_regex(const char *s, uint32_t options, char *why,
+		      size_t whysz);
 
 /* conf_zone.c: zones[] (listen, route, tcp, tls, srtp). */
 extern const struct conf_section conf__zone_sec;

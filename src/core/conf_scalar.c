@@ -4,7 +4,8 @@
  * integers, durations, sizes, enums, strings of printable UTF-8) within
  * the option's bounds, and the "expected ..." wording of the errors.
  * The schema walk (conf.c) and the table self-check (conf_check.c) use
- * it; it neither allocates nor sees the YAML document.
+ * it; it neither allocates nor sees the YAML document.  Also the
+ * regular-expression value check the sections share.
  */
 #include "core/conf.h"
 
@@ -12,6 +13,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "core/conf_int.h"
 
@@ -275,5 +279,27 @@ int conf__parse_scalar(const struct conf_opt *o, void *dst, const char *s,
 bad:
 	snprintf(why, whysz, "expected %s%s", want,
 		 null ? ", got an empty value" : "");
+	return -EINVAL;
+}
+
+/* A value check for PCRE2 patterns: the pattern compiles with these
+ * options, else why names the offset and PCRE2's reason. */
+int conf__check_regex(const char *s, uint32_t options, char *why,
+		      size_t whysz)
+{
+	PCRE2_UCHAR msg[120];
+	PCRE2_SIZE off = 0;
+	int code = 0;
+	pcre2_code *re;
+
+	re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, options,
+			   &code, &off, NULL);
+	if (re) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	snprintf(why, whysz, "bad regular expression at offset %zu: %s",
+		 (size_t)off, (const char *)msg);
 	return -EINVAL;
 }
