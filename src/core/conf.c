@@ -10,6 +10,8 @@
  * The walk is driven by the table, not by the document, so its depth and
  * breadth are bounded by the schema whatever the input (aliases cannot
  * make it loop).  It does not allocate; libyaml does, in conf_yaml.c.
+ * One scalar's parsing is in conf_scalar.c; the checks of a table
+ * itself (conf_schema_verify, conf_schema_reload_check) in conf_check.c.
  */
 #include "core/conf.h"
 
@@ -21,13 +23,7 @@
 
 #include <yaml.h>
 
-enum {
-	CONF__MAX_OPTS = 64,  /* options in one section table */
-	CONF__PATH_MAX = 256, /* key path in messages, e.g. zones[1].name */
-	CONF__KEY_SHOWN = 48, /* bytes of an unknown key echoed in a path */
-	CONF__WHY_LEN = 200,  /* one reason */
-	CONF__SCRATCH = 16384, /* largest field conf_schema_verify parses */
-};
+#include "core/conf_int.h"
 
 struct conf_ctx {
 	yaml_document_t *doc;
@@ -183,270 +179,6 @@ static yaml_node_t *seq_get(struct conf_ctx *c, yaml_node_t *seq, size_t i)
 	return node_at(c, seq->data.sequence.items.start[i]);
 }
 
-/* ------------------------------------------------------------ scalars */
-
-/* Printable UTF-8 as YAML allows it in a file: no C0/C1 controls, no
- * surrogates, no BOM or non-characters.  This also keeps CR/LF out of
- * values that end up in SIP headers (User-Agent). */
-static const char *check_text(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint32_t cp = s[i];
-		size_t k, need;
-
-		if (cp < 0x80)
-			need = 0;
-		else if (cp >= 0xc2 && cp < 0xe0)
-			need = 1;
-		else if (cp >= 0xe0 && cp < 0xf0)
-			need = 2;
-		else if (cp >= 0xf0 && cp < 0xf5)
-			need = 3;
-		else
-			return "is not valid UTF-8";
-		if (need > n - i - 1)
-			return "is not valid UTF-8";
-		if (need)
-			cp &= 0x3fu >> need;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return "is not valid UTF-8";
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "is not valid UTF-8";
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xfeff ||
-		    cp == 0xfffe || cp == 0xffff)
-			return "contains a control character";
-		i += need + 1;
-	}
-	return NULL;
-}
-
-static int parse_string(char *dst, size_t dstsz, size_t minlen,
-			conf_vcheck_fn *vcheck, const char *s, size_t n,
-			char *why, size_t whysz)
-{
-	const char *bad;
-
-	if (n >= dstsz) {
-		snprintf(why, whysz, "longer than %zu bytes", dstsz - 1);
-		return -EINVAL;
-	}
-	if (n < minlen) {
-		snprintf(why, whysz,
-			 minlen == 1 ? "must not be empty"
-				     : "shorter than %zu bytes",
-			 minlen);
-		return -EINVAL;
-	}
-	bad = check_text((const unsigned char *)s, n);
-	if (bad) {
-		snprintf(why, whysz, "%s", bad);
-		return -EINVAL;
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	/* An empty optional string means "not set": nothing to check. */
-	return vcheck && n ? vcheck(dst, why, whysz) : 0;
-}
-
-/* Decimal digits to uint64, -EINVAL on syntax, -ERANGE on overflow;
- * *endp is where the digits stop. */
-static int parse_digits(uint64_t *vp, const char *s, size_t n, size_t *endp)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*vp = v;
-	*endp = i;
-	return i ? 0 : -EINVAL;
-}
-
-static int parse_int(int64_t *vp, const char *s, size_t n)
-{
-	bool neg = n && s[0] == '-';
-	uint64_t v;
-	size_t end;
-	int rc = parse_digits(&v, s + neg, n - neg, &end);
-
-	if (rc == 0 && end != n - neg)
-		rc = -EINVAL;
-	if (rc)
-		return rc;
-	if (v > (uint64_t)INT64_MAX + neg)
-		return -ERANGE;
-	*vp = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
-
-/* "NUMBER[UNIT]" where the unit picks a multiplier from units[]. */
-static int parse_unit(int64_t *vp, const char *s, size_t n,
-		      const char *const *units, const int64_t *mul,
-		      bool need_unit)
-{
-	uint64_t v;
-	size_t end, i;
-	int rc = parse_digits(&v, s, n, &end);
-
-	if (rc)
-		return rc;
-	if (end == n) {
-		if (need_unit && v != 0)
-			return -EINVAL;
-		i = 0;
-	} else {
-		for (i = 1; units[i]; i++)
-			if (strlen(units[i]) == n - end &&
-			    !memcmp(units[i], s + end, n - end))
-				break;
-		if (!units[i])
-			return -EINVAL;
-	}
-	if (v > (uint64_t)(INT64_MAX / mul[i]))
-		return -ERANGE;
-	*vp = (int64_t)v * mul[i];
-	return 0;
-}
-
-static void fmt_value(char *buf, size_t bufsz, enum conf_type t, int64_t v)
-{
-	if (t == CONF_T_DURATION)
-		conf__fmt_duration(buf, bufsz, v);
-	else if (t == CONF_T_SIZE)
-		conf__fmt_size(buf, bufsz, v);
-	else
-		snprintf(buf, bufsz, "%" PRId64, v);
-}
-
-/* What a value of option o looks like, for "expected ..." messages. */
-static void describe(const struct conf_opt *o, char *buf, size_t bufsz)
-{
-	const struct conf_enum *e;
-	size_t used;
-
-	switch (o->type) {
-	case CONF_T_BOOL:
-		snprintf(buf, bufsz, "true or false");
-		return;
-	case CONF_T_INT:
-		snprintf(buf, bufsz, "an integer");
-		return;
-	case CONF_T_DURATION:
-		snprintf(buf, bufsz, "a duration such as 250ms, 30s, 5m or 1h");
-		return;
-	case CONF_T_SIZE:
-		snprintf(buf, bufsz, "a size such as 4096, 64k or 1m");
-		return;
-	case CONF_T_ENUM:
-		used = (size_t)snprintf(buf, bufsz, "one of");
-		for (e = o->enums; e && e->name && used < bufsz; e++)
-			used += (size_t)snprintf(
-				buf + used, bufsz - used, "%s %s",
-				e == o->enums ? ":" : ",", e->name);
-		return;
-	case CONF_T_STRLIST:
-	case CONF_T_SECLIST:
-		snprintf(buf, bufsz, "a sequence");
-		return;
-	case CONF_T_SECTION:
-		snprintf(buf, bufsz, "a mapping");
-		return;
-	default:
-		snprintf(buf, bufsz, "a string");
-		return;
-	}
-}
-
-static int parse_number(const struct conf_opt *o, int64_t *vp, const char *s,
-			size_t n)
-{
-	static const char *const dur_units[] = {"", "ms", "s", "m", "h", NULL};
-	static const int64_t dur_mul[] = {1, 1, 1000, 60000, 3600000};
-	static const char *const size_units[] = {"",  "k", "K", "m",
-						 "M", "g", "G", NULL};
-	static const int64_t size_mul[] = {1,       1 << 10, 1 << 10, 1 << 20,
-					   1 << 20, 1 << 30, 1 << 30};
-
-	if (o->type == CONF_T_DURATION)
-		return parse_unit(vp, s, n, dur_units, dur_mul, true);
-	if (o->type == CONF_T_SIZE)
-		return parse_unit(vp, s, n, size_units, size_mul, false);
-	return parse_int(vp, s, n);
-}
-
-/*
- * Parse one scalar s[0..n) for option o into dst (the field).  null says
- * the YAML value was empty/~/null.  Returns 0 or -EINVAL with why set.
- */
-static int parse_scalar(const struct conf_opt *o, void *dst, const char *s,
-			size_t n, bool null, char *why, size_t whysz)
-{
-	char want[CONF__WHY_LEN - 40], lo[32], hi[32];
-	const struct conf_enum *e;
-	int64_t v;
-	int rc;
-
-	describe(o, want, sizeof(want));
-	if (o->type == CONF_T_STRING && null && o->min == 0)
-		n = 0; /* "key:" or "key: ~" for an optional string is "" */
-	else if (null)
-		goto bad;
-	switch (o->type) {
-	case CONF_T_BOOL:
-		if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) ||
-			       !memcmp(s, "TRUE", 4)))
-			*(bool *)dst = true;
-		else if (n == 5 &&
-			 (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) ||
-			  !memcmp(s, "FALSE", 5)))
-			*(bool *)dst = false;
-		else
-			goto bad;
-		return 0;
-	case CONF_T_INT:
-	case CONF_T_DURATION:
-	case CONF_T_SIZE:
-		rc = parse_number(o, &v, s, n);
-		if (rc == -EINVAL)
-			goto bad;
-		if (rc == 0 && v >= o->min && v <= o->max) {
-			memcpy(dst, &v, sizeof(v));
-			return 0;
-		}
-		fmt_value(lo, sizeof(lo), o->type, o->min);
-		fmt_value(hi, sizeof(hi), o->type, o->max);
-		snprintf(why, whysz, "%.*s out of range (min %s, max %s)",
-			 n > 32 ? 32 : (int)n, s, lo, hi);
-		return -EINVAL;
-	case CONF_T_ENUM:
-		for (e = o->enums; e && e->name; e++) {
-			if (strlen(e->name) == n && !memcmp(e->name, s, n)) {
-				*(int *)dst = e->value;
-				return 0;
-			}
-		}
-		goto bad;
-	case CONF_T_STRING:
-		return parse_string(dst, o->len, (size_t)o->min, o->vcheck, s,
-				    n, why, whysz);
-	default:
-		break;
-	}
-bad:
-	snprintf(why, whysz, "expected %s%s", want,
-		 null ? ", got an empty value" : "");
-	return -EINVAL;
-}
 
 /* ------------------------------------------------------------ the walk */
 
@@ -459,13 +191,13 @@ static int set_scalar(struct conf_ctx *c, const struct conf_opt *o, char *obj,
 	char why[CONF__WHY_LEN] = "", want[CONF__WHY_LEN];
 	int rc;
 
-	describe(o, want, sizeof(want));
+	conf__describe(o, want, sizeof(want));
 	rc = expect(c, v, YAML_SCALAR_NODE, want);
 	if (rc)
 		return rc;
-	if (parse_scalar(o, obj + o->off, (const char *)v->data.scalar.value,
-			 v->data.scalar.length, node_is_null(v), why,
-			 sizeof(why)))
+	if (conf__parse_scalar(
+		    o, obj + o->off, (const char *)v->data.scalar.value,
+		    v->data.scalar.length, node_is_null(v), why, sizeof(why)))
 		return fail_at(c, v->start_mark, "%s", why);
 	return 0;
 }
@@ -506,10 +238,10 @@ static int walk_list(struct conf_ctx *c, const struct conf_opt *o, char *obj,
 					  item->start_mark);
 		else if ((rc = expect(c, item, YAML_SCALAR_NODE, "a string")))
 			;
-		else if (parse_string(dst, o->len, 1, o->vcheck,
-				      (const char *)item->data.scalar.value,
-				      item->data.scalar.length, why,
-				      sizeof(why)))
+		else if (conf__parse_string(
+				 dst, o->len, 1, o->vcheck,
+				 (const char *)item->data.scalar.value,
+				 item->data.scalar.length, why, sizeof(why)))
 			rc = fail_at(c, item->start_mark, "%s", why);
 		path_pop(c, old);
 	}
@@ -549,8 +281,9 @@ static int set_default(struct conf_ctx *c, const struct conf_opt *o, char *obj,
 		rc = fail_at(c, where, "missing required key");
 	else if (o->type == CONF_T_SECTION)
 		rc = walk_section(c, o->sub, obj + o->off, NULL, where);
-	else if (o->def && parse_scalar(o, obj + o->off, o->def, strlen(o->def),
-					false, why, sizeof(why)))
+	else if (o->def &&
+		 conf__parse_scalar(o, obj + o->off, o->def, strlen(o->def),
+				    false, why, sizeof(why)))
 		rc = fail_at(c, where, "bad default in table: %.150s", why);
 	path_pop(c, old);
 	return rc;
@@ -755,242 +488,4 @@ int conf_schema_load(const struct conf_section *root, void *obj,
 			  top);
 	yaml_document_delete(&doc);
 	return rc;
-}
-
-/* ------------------------------------------------------------ table checks */
-
-static int verify_fail(char *err, size_t errsz, const struct conf_section *sec,
-		       const struct conf_opt *o, const char *why)
-{
-	snprintf(err, errsz, "table %s, option %s: %s",
-		 sec->name ? sec->name : "?", o && o->name ? o->name : "?",
-		 why);
-	return -EINVAL;
-}
-
-static size_t field_size(const struct conf_opt *o)
-{
-	switch (o->type) {
-	case CONF_T_BOOL:
-		return sizeof(bool);
-	case CONF_T_ENUM:
-		return sizeof(int);
-	case CONF_T_STRING:
-	case CONF_T_SECTION:
-		return o->len;
-	case CONF_T_STRLIST:
-	case CONF_T_SECLIST:
-		return (size_t)o->max * o->len;
-	default:
-		return sizeof(int64_t);
-	}
-}
-
-static const char *verify_opt(const struct conf_section *sec,
-			      const struct conf_opt *o, char *why, size_t whysz)
-{
-	union {
-		int64_t i;
-		char s[CONF__SCRATCH];
-	} scratch;
-	bool list = o->type == CONF_T_STRLIST || o->type == CONF_T_SECLIST;
-
-	if (!o->help || !*o->help)
-		return "no help text";
-	if (o->off + field_size(o) > sec->size ||
-	    (list && o->count_off + sizeof(size_t) > sec->size))
-		return "field outside its struct";
-	if (o->min > o->max && o->type != CONF_T_STRING &&
-	    o->type != CONF_T_BOOL && o->type != CONF_T_ENUM &&
-	    o->type != CONF_T_SECTION)
-		return "min above max";
-	if ((o->flags & CONF_SECRET) && o->type != CONF_T_STRING)
-		return "only strings can be secret";
-	if (o->type == CONF_T_ENUM && (!o->enums || !o->enums[0].name))
-		return "enum without values";
-	if ((o->type == CONF_T_STRING || list) &&
-	    (o->len == 0 || o->len > sizeof(scratch)))
-		return "bad element size";
-	if (o->type == CONF_T_SECTION || o->type == CONF_T_SECLIST) {
-		if (!o->sub || o->sub->size != o->len)
-			return "sub-table size differs from the field";
-	}
-	if ((list || o->type == CONF_T_SECTION) && o->def)
-		return "lists and sections take no default";
-	if (o->def && parse_scalar(o, &scratch, o->def, strlen(o->def), false,
-				   why, whysz))
-		return why;
-	return NULL;
-}
-
-static int verify_section(const struct conf_section *sec, unsigned depth,
-			  char *err, size_t errsz)
-{
-	char why[CONF__WHY_LEN];
-	const struct conf_opt *o, *p;
-	const char *bad;
-	size_t n = 0;
-	int rc;
-
-	if (depth > 8 || !sec->opts || !sec->size)
-		return verify_fail(err, errsz, sec, NULL, "bad section");
-	for (o = sec->opts; o->name; o++, n++) {
-		if (n >= CONF__MAX_OPTS)
-			return verify_fail(err, errsz, sec, o,
-					   "too many options");
-		for (p = sec->opts; p < o; p++)
-			if (!strcmp(p->name, o->name))
-				return verify_fail(err, errsz, sec, o,
-						   "duplicate name");
-		bad = verify_opt(sec, o, why, sizeof(why));
-		if (bad)
-			return verify_fail(err, errsz, sec, o, bad);
-		if (o->sub) {
-			rc = verify_section(o->sub, depth + 1, err, errsz);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/*
- * Check a table for mistakes the compiler cannot see: defaults that do
- * not parse or break their own bounds, duplicate names, fields outside
- * their struct, missing help.  Tests run it on every table.
- */
-int conf_schema_verify(const struct conf_section *root, char *err, size_t errsz)
-{
-	if (!root)
-		return -EINVAL;
-	return verify_section(root, 0, err, errsz);
-}
-
-/* ------------------------------------------------------------ reload */
-
-struct conf__diff {
-	char path[CONF__PATH_MAX];
-	size_t plen;
-	char list[CONF_ERR_LEN];	/* "a, b, c" of the options found */
-	size_t llen, found;
-};
-
-/* Append ".name" (name != NULL) or "[i]" to the path; return the old end. */
-static size_t diff_push(struct conf__diff *d, const char *name, size_t i)
-{
-	size_t old = d->plen, room = sizeof(d->path) - d->plen;
-	int n;
-
-	if (name)
-		n = snprintf(d->path + d->plen, room, "%s%s",
-			     d->plen ? "." : "", name);
-	else
-		n = snprintf(d->path + d->plen, room, "[%zu]", i);
-	if (n > 0 && (size_t)n < room)
-		d->plen += (size_t)n;
-	return old;
-}
-
-/* d->path cannot change on reload: note it and go on, so that the
- * operator learns every option that needs a restart at once. */
-static void diff_note(struct conf__diff *d)
-{
-	size_t room = sizeof(d->list) - d->llen;
-	int n;
-
-	d->path[d->plen] = '\0';
-	n = snprintf(d->list + d->llen, room, "%s%.*s", d->found ? ", " : "",
-		     (int)d->plen, d->path);
-	if (n > 0 && (size_t)n < room)
-		d->llen += (size_t)n;
-	d->found++;
-}
-
-static bool field_equal(const struct conf_opt *o, const char *a, const char *b)
-{
-	size_t na, nb, i;
-
-	switch (o->type) {
-	case CONF_T_STRING:
-		return strcmp(a + o->off, b + o->off) == 0;
-	case CONF_T_STRLIST:
-		memcpy(&na, a + o->count_off, sizeof(na));
-		memcpy(&nb, b + o->count_off, sizeof(nb));
-		if (na != nb)
-			return false;
-		for (i = 0; i < na; i++)
-			if (strcmp(a + o->off + i * o->len,
-				   b + o->off + i * o->len))
-				return false;
-		return true;
-	default:
-		return memcmp(a + o->off, b + o->off, field_size(o)) == 0;
-	}
-}
-
-static void diff_section(struct conf__diff *d, const struct conf_section *sec,
-			 const char *a, const char *b);
-
-static void diff_opt(struct conf__diff *d, const struct conf_opt *o,
-		     const char *a, const char *b)
-{
-	size_t na, nb, i, old;
-
-	if (o->type == CONF_T_SECTION) {
-		diff_section(d, o->sub, a + o->off, b + o->off);
-		return;
-	}
-	if (o->type != CONF_T_SECLIST) {
-		if (!(o->flags & CONF_RELOAD) && !field_equal(o, a, b))
-			diff_note(d);
-		return;
-	}
-	memcpy(&na, a + o->count_off, sizeof(na));
-	memcpy(&nb, b + o->count_off, sizeof(nb));
-	if (na != nb && !(o->flags & CONF_RELOAD)) {
-		diff_note(d);
-		return;
-	}
-	for (i = 0; i < na && i < nb; i++) {
-		old = diff_push(d, NULL, i);
-		diff_section(d, o->sub, a + o->off + i * o->len,
-			     b + o->off + i * o->len);
-		d->plen = old;
-	}
-}
-
-static void diff_section(struct conf__diff *d, const struct conf_section *sec,
-			 const char *a, const char *b)
-{
-	const struct conf_opt *o;
-	size_t old;
-
-	for (o = sec->opts; o->name; o++) {
-		old = diff_push(d, o->name, 0);
-		diff_opt(d, o, a, b);
-		d->plen = old;
-		d->path[old] = '\0';
-	}
-}
-
-/*
- * 0 when next differs from cur only in options marked CONF_RELOAD (and
- * in the length of lists marked so); else -EBUSY naming every option
- * that differs and needs a restart ("a: cannot change on reload, restart
- * needed" for one, "a, b: cannot change ..." for several).
- */
-int conf_schema_reload_check(const struct conf_section *root, const void *cur,
-			     const void *next, char *err, size_t errsz)
-{
-	struct conf__diff d;
-
-	if (!root || !cur || !next)
-		return -EINVAL;
-	memset(&d, 0, sizeof(d));
-	diff_section(&d, root, cur, next);
-	if (d.found == 0)
-		return 0;
-	snprintf(err, errsz, "%s: cannot change on reload, restart needed",
-		 d.list);
-	return -EBUSY;
 }

@@ -9,14 +9,12 @@
  * src/guard/dialplan.c and src/guard/fraud.c; docs/fraud.md explains
  * them for an administrator.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
-
 #include <errno.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/conf.h"
+#include "core/conf_int.h"
 
 /* Every fraud option is applied on reload: guard_reconf() builds the new
  * policy and carries the counters over (fraud_adopt()). */
@@ -73,24 +71,11 @@ static int check_emergency(const char *s, char *why, size_t whysz)
 	return check_prefix(s, why, whysz);
 }
 
-/* The regex must compile (PCRE2); the error names the offset. */
+/* The regex must compile (PCRE2, default options as dialplan.c
+ * compiles it); the error names the offset. */
 static int check_regex(const char *s, char *why, size_t whysz)
 {
-	PCRE2_UCHAR msg[120];
-	PCRE2_SIZE off = 0;
-	int code = 0;
-	pcre2_code *re;
-
-	re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, &code,
-			   &off, NULL);
-	if (re) {
-		pcre2_code_free(re);
-		return 0;
-	}
-	pcre2_get_error_message(code, msg, sizeof(msg));
-	snprintf(why, whysz, "bad regular expression at offset %zu: %s",
-		 (size_t)off, (const char *)msg);
-	return -EINVAL;
+	return conf__check_regex(s, 0, why, whysz);
 }
 
 /* A user name: printable ASCII without white space, or "*". */

@@ -19,3 +19,5 @@ CORE_SRCS := \
 	src/core/conf_opts.c \
 	src/core/conf_ops.c
 CORE_SRCS += src/core/conf_fraud.c
+CORE_SRCS += src/core/conf_zone.c src/core/conf_guard.c src/core/conf_im.c
+CORE_SRCS += src/core/conf_scalar.c src/core/conf_check.c

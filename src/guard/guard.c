@@ -1,7 +1,9 @@
 /*
  * guard.c - the guard facade: runs the gate, inspection and
  * authentication modules in order, applies monitor mode through the rule
- * registry, bans, and turns every decision into an event.
+ * registry, bans, and turns every decision into an event.  The
+ * per-method checks after inspection (IM, presence, toll fraud) are in
+ * guard_checks.c; reconfiguration on reload in guard_reload.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,38 +14,8 @@
 #include "core/mem.h"
 #include "events/events.h"
 #include "guard/guard.h"
+#include "guard/guard_int.h"
 #include "sip/dialog.h"
-
-enum {
-	GUARD_MAX_RULES = 128,	/* of RULES_MAX: room for every module */
-};
-
-/* Owner: the proxy (guard_new/guard_free). */
-struct guard {
-	struct gate *gate;
-	struct inspect *in;
-	struct auth *auth;		/* NULL when auth mode is off */
-	struct im *im;			/* MESSAGE content rules */
-	struct presence *pres;		/* presence privacy */
-	struct buf scrub;		/* a scrubbed NOTIFY body */
-	uint32_t im_zones, pres_zones;	/* zone bits; 0: by trust */
-	enum auth_mode auth_mode;
-	struct rules *rules;
-	struct evlog *ev;		/* borrowed */
-	int rule_banned, rule_rate, rule_flood;	/* gate rules, per packet */
-	const char *zone_name[GUARD_MAX_ZONES];
-	bool zone_trusted[GUARD_MAX_ZONES];
-	unsigned nzones;
-	/* What gate and inspect run with, to undo a half-applied reload. */
-	struct gate_conf gate_conf;
-	struct inspect_conf inspect_conf;
-	struct fraud *fraud;		/* toll fraud; NULL: off */
-	struct fraud_share *share;	/* its counts across instances */
-	guard_wake_fn *wake;		/* the proxy's: held INVITEs */
-	void *wake_arg;
-};
-
-static void fraud_woke(void *arg, uint64_t token);
 
 /* Every rule a module can name, registered up front so that the
  * registry lists them (and monitor mode can be set) before they fire. */
@@ -64,7 +36,7 @@ void guard_conf_default(struct guard_conf *c)
 	presence_conf_default(&c->presence);
 }
 
-static const char *event_of(const char *rule)
+const char *guard__event_of(const char *rule)
 {
 	if (!rule)
 		return "policy";
@@ -104,7 +76,7 @@ static bool routine(const char *rule)
 			strcmp(rule, "auth-stale") == 0);
 }
 
-static const char *zone_of(const struct guard *g, uint16_t zone)
+const char *guard__zone_of(const struct guard *g, uint16_t zone)
 {
 	return zone < g->nzones ? g->zone_name[zone] : NULL;
 }
@@ -120,8 +92,8 @@ static void emit(struct guard *g, const char *type, const char *action,
 		return;
 	memset(&e, 0, sizeof(e));
 	e.type = type;
-	e.event = event_of(rule);
-	e.zone = zone_of(g, zone);
+	e.event = guard__event_of(rule);
+	e.zone = guard__zone_of(g, zone);
 	if (src)
 		e.src = *src;
 	e.transport = sip_tp_name(tp);
@@ -135,7 +107,7 @@ static void emit(struct guard *g, const char *type, const char *action,
 	(void)evlog_emit(g->ev, &e, now, wall);
 }
 
-static int rule_id(struct guard *g, const char *rule)
+int guard__rule_id(struct guard *g, const char *rule)
 {
 	int id;
 
@@ -166,7 +138,7 @@ static void src_of_key(struct ev *e, const struct guard_src *src)
 /* The gate's callback: a ban ran out ("expire" event, stamped with the
  * wall-clock time it ended).  The rule name is the registry's copy:
  * events keep rule pointers, and the gate's text is a copy. */
-static void ban_lapsed(void *arg, const struct gate_ban_info *bi,
+void guard__ban_lapsed(void *arg, const struct gate_ban_info *bi,
 		       uint64_t now_ms)
 {
 	struct guard *g = arg;
@@ -180,7 +152,7 @@ static void ban_lapsed(void *arg, const struct gate_ban_info *bi,
 	memset(&e, 0, sizeof(e));
 	e.type = EV_EXPIRE;
 	e.rule = id >= 0 && rules_get(g->rules, id, &ri) == 0 ? ri.name : NULL;
-	e.event = event_of(e.rule);
+	e.event = guard__event_of(e.rule);
 	e.action = EV_ACT_UNBAN;
 	e.reason = str_cstr(bi->reason);
 	src_of_key(&e, &bi->src);
@@ -203,7 +175,7 @@ static void ban(struct guard *g, const struct sg_addr *a, const char *rule,
  * Count a non-PASS verdict, apply monitor mode, log, and ban when asked.
  * Returns with v->action PASS when the rule is monitored.
  */
-static void decide(struct guard *g, struct guard_verdict *v,
+void guard__decide(struct guard *g, struct guard_verdict *v,
 		   const struct sg_addr *src, uint16_t zone, enum sip_tp tp,
 		   const struct sip_msg *m, struct str user, uint64_t now,
 		   uint64_t wall)
@@ -212,7 +184,7 @@ static void decide(struct guard *g, struct guard_verdict *v,
 
 	if (v->action == GUARD_PASS)
 		return;
-	mon = rules_hit(g->rules, rule_id(g, v->rule)) || v->monitor;
+	mon = rules_hit(g->rules, guard__rule_id(g, v->rule)) || v->monitor;
 	if (mon) {
 		if (!routine(v->rule))
 			emit(g, v->ban ? EV_WOULD_BAN :
@@ -231,60 +203,6 @@ static void decide(struct guard *g, struct guard_verdict *v,
 	if (v->ban)
 		ban(g, src, v->rule, v->why, zone, tp, now, wall);
 }
-
-/*
- * The fraud module's reporter: an anomaly rule fired.  Event type
- * "alert" (action pass, throttle or block), or "would-throttle" /
- * "would-block" in monitor mode, where the action is not applied.
- */
-static bool fraud_alerted(void *arg, const struct fraud_alert *a,
-			  uint64_t now, uint64_t wall)
-{
-	struct guard *g = arg;
-	bool mon = rules_hit(g->rules, rule_id(g, a->rule));
-	struct ev e;
-
-	if (!g->ev)
-		return !mon;
-	memset(&e, 0, sizeof(e));
-	e.type = !mon || a->action == FRAUD_ALERT ? "alert" :
-		 a->action == FRAUD_BLOCK ? "would-block" : "would-throttle";
-	e.event = event_of(a->rule);
-	e.zone = zone_of(g, a->zone);
-	if (a->src)
-		e.src = *a->src;
-	e.user = a->user;
-	e.rule = a->rule;
-	e.action = mon || a->action == FRAUD_ALERT ? EV_ACT_PASS :
-		   a->action == FRAUD_BLOCK ? "block" : "throttle";
-	e.reason = str_cstr(a->why);
-	(void)evlog_emit(g->ev, &e, now, wall);
-	return !mon;
-}
-
-/* Zone names to a bit mask of zone indexes.  0 or -EINVAL (unknown). */
-static int zone_mask(const struct guard *g, const char *const *names,
-		     unsigned n, const char *what, uint32_t *maskp, char *err,
-		     size_t errsz)
-{
-	unsigned i, z;
-
-	*maskp = 0;
-	for (i = 0; i < n; i++) {
-		for (z = 0; z < g->nzones; z++)
-			if (g->zone_name[z] &&
-			    strcmp(g->zone_name[z], names[i]) == 0)
-				break;
-		if (z == g->nzones) {
-			snprintf(err, errsz, "%s: unknown zone '%s'", what,
-				 names[i]);
-			return -EINVAL;
-		}
-		*maskp |= 1u << z;
-	}
-	return 0;
-}
-
 int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	      char *err, size_t errsz)
 {
@@ -306,7 +224,7 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 	if (rc)
 		goto fail;
 	gcf = c->gate;
-	gcf.lapsed = ban_lapsed;
+	gcf.lapsed = guard__ban_lapsed;
 	gcf.lapsed_arg = g;
 	rc = gate_new(&g->gate, &gcf, err, errsz);
 	if (rc)
@@ -346,23 +264,23 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		for (i = 0; i < nf; i++)
 			(void)rules_register(g->rules, fr[i], false);
 	}
-	rc = fraud_share_new(&g->share, fraud_woke, g);
+	rc = fraud_share_new(&g->share, guard__fraud_woke, g);
 	if (rc)
 		goto fail;
 	if (c->fraud) {
 		rc = fraud_new(&g->fraud, c->fraud, c->zone_name,
-			       c->zone_trusted, g->nzones, fraud_alerted, g,
-			       err, errsz);
+			       c->zone_trusted, g->nzones, guard__fraud_alerted,
+			       g, err, errsz);
 		if (rc)
 			goto fail;
 		fraud_set_share(g->fraud, g->share);
 	}
-	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
-		       &g->im_zones, err, errsz);
+	rc = guard__zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones",
+			      &g->im_zones, err, errsz);
 	if (!rc)
-		rc = zone_mask(g, c->presence_zones, c->n_presence_zones,
-			       "guard.presence.zones", &g->pres_zones, err,
-			       errsz);
+		rc = guard__zone_mask(g, c->presence_zones, c->n_presence_zones,
+				      "guard.presence.zones", &g->pres_zones,
+				      err, errsz);
 	if (!rc)
 		rc = im_new(&g->im, &c->im, err, errsz);
 	if (!rc)
@@ -451,44 +369,6 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 	     0, now_ms, wall_ms);
 	return false;
 }
-
-static bool zone_in(uint32_t mask, uint16_t zone)
-{
-	return zone < 32 && ((mask >> zone) & 1);
-}
-
-/*
- * The content rules: IM (MESSAGE, from the zones guard.im.direction
- * names) and presence privacy (SUBSCRIBE/PUBLISH/NOTIFY from untrusted
- * zones).  They run after authentication: content from a source that
- * has not proved who it is is challenged first, not inspected.
- */
-static void content_check(struct guard *g, const struct sip_msg *m,
-			  const struct sip_peer *from, bool trusted,
-			  bool allowed, struct str user, uint64_t now_ms,
-			  uint64_t wall_ms, struct guard_verdict *v)
-{
-	struct guard_src src;
-	/* Per-source counts (MESSAGE rate, harvesting) spare the trusted
-	 * zone and the allow list, like every other per-source rate. */
-	const struct guard_src *counted = trusted || allowed ? NULL : &src;
-
-	bool im_on = g->im_zones ? zone_in(g->im_zones, from->zone) :
-				   im_applies(g->im, trusted);
-	bool pres_on = g->pres_zones ? zone_in(g->pres_zones, from->zone) :
-				       !trusted;
-
-	guard_src_from_addr(&src, &from->addr);
-	if (m->mid == SIP_METHOD_MESSAGE && im_on)
-		im_check(g->im, m, counted, now_ms, v);
-	else if (pres_on && (m->mid == SIP_METHOD_SUBSCRIBE ||
-			     m->mid == SIP_METHOD_PUBLISH ||
-			     m->mid == SIP_METHOD_NOTIFY))
-		presence_check(g->pres, m, counted, now_ms, v);
-	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
-	       wall_ms);
-}
-
 static void keep_user(struct guard_req *rq, struct str u)
 {
 	if (u.len > sizeof(rq->user))
@@ -496,37 +376,6 @@ static void keep_user(struct guard_req *rq, struct str u)
 	if (u.len)
 		memcpy(rq->user, u.p, u.len);
 	rq->user_len = (uint8_t)u.len;
-}
-
-/* The caller a toll-fraud policy applies to: the user our local
- * authentication verified, else the From user. */
-static struct str caller_user(const struct guard *g, const struct sip_msg *m)
-{
-	const struct sip_hdr *h = g->auth_mode == AUTH_LOCAL ?
-					  auth_cred_hdr(g->auth, m) : NULL;
-	struct sip_digest d;
-	struct sip_perr pe;
-
-	if (h && sip_digest_parse(&d, h->value, &pe) == 0 && d.username.len)
-		return d.username;
-	return m->from.uri.user;
-}
-
-/* A new call (initial INVITE) from a zone with a toll-fraud policy. */
-static void toll_check(struct guard *g, const struct sip_msg *m,
-		       const struct sip_peer *from, uint64_t now,
-		       uint64_t wall, struct guard_req *rq,
-		       struct guard_verdict *v)
-{
-	struct str caller;
-
-	if (!g->fraud || m->mid != SIP_METHOD_INVITE || m->to.tag.len ||
-	    !fraud_zone_checked(g->fraud, from->zone))
-		return;
-	caller = caller_user(g, m);
-	fraud_check(g->fraud, &m->ruri, caller, &from->addr, from->zone, now,
-		    wall, &rq->fraud, v);
-	decide(g, v, &from->addr, from->zone, from->tp, m, caller, now, wall);
 }
 
 void guard_request(struct guard *g, const struct sip_msg *m,
@@ -545,35 +394,35 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 	rq->allowed = !trusted && gate_allowed(g->gate, &from->addr);
 	(void)inspect_request(g->in, m, from, trusted || rq->allowed,
 			      in_dialog, now_ms, v);
-	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
-	       wall_ms);
+	guard__decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
+		      wall_ms);
 	if (v->action == GUARD_PASS && trusted)
-		content_check(g, m, from, trusted, false, user, now_ms,
-			      wall_ms, v);
+		guard__content_check(g, m, from, trusted, false, user, now_ms,
+				     wall_ms, v);
 	if (v->action == GUARD_PASS && trusted && !in_dialog)
-		toll_check(g, m, from, now_ms, wall_ms, rq, v);
+		guard__toll_check(g, m, from, now_ms, wall_ms, rq, v);
 	if (v->action != GUARD_PASS || trusted)
 		return;
 	if (g->auth_mode == AUTH_LOCAL && !in_dialog) {
 		(void)auth_check(g->auth, m, &from->addr, now_ms, v);
-		decide(g, v, &from->addr, from->zone, from->tp, m, user,
-		       now_ms, wall_ms);
+		guard__decide(g, v, &from->addr, from->zone, from->tp, m, user,
+			      now_ms, wall_ms);
 	} else if (g->auth_mode == AUTH_PASSTHROUGH && !in_dialog) {
 		(void)auth_pt_request(g->auth, m, &from->addr, now_ms, &rq->pt,
 				      v);
-		decide(g, v, &from->addr, from->zone, from->tp, m, user,
-		       now_ms, wall_ms);
+		guard__decide(g, v, &from->addr, from->zone, from->tp, m, user,
+			      now_ms, wall_ms);
 	}
 	if (v->action == GUARD_PASS)
-		content_check(g, m, from, trusted, rq->allowed, user, now_ms,
-			      wall_ms, v);
+		guard__content_check(g, m, from, trusted, rq->allowed, user,
+				     now_ms, wall_ms, v);
 	if (v->action == GUARD_PASS && !in_dialog) {
 		rq->active = true;
 		rq->mid = m->mid;
 		rq->creds = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION) ||
 			    sip_msg_hdr(m, SIP_HDR_PROXY_AUTHORIZATION);
 		keep_user(rq, user);
-		toll_check(g, m, from, now_ms, wall_ms, rq, v);
+		guard__toll_check(g, m, from, now_ms, wall_ms, rq, v);
 	}
 }
 
@@ -613,15 +462,15 @@ void guard_answer(struct guard *g, const struct guard_req *rq,
 	    !((status == 401 || status == 407) && !rq->creds)) {
 		inspect_response(g->in, &requester->addr, rq->mid, user,
 				 status, now_ms, v);
-		decide(g, v, &requester->addr, requester->zone,
-		       requester->tp, NULL, user, now_ms, wall_ms);
+		guard__decide(g, v, &requester->addr, requester->zone,
+			      requester->tp, NULL, user, now_ms, wall_ms);
 	}
 	if (v->action != GUARD_PASS || !resp || !rq->pt.active ||
 	    g->auth_mode != AUTH_PASSTHROUGH)
 		return;
 	(void)auth_pt_answer(g->auth, &rq->pt, resp, now_ms, v);
-	decide(g, v, &requester->addr, requester->zone, requester->tp, NULL,
-	       user, now_ms, wall_ms);
+	guard__decide(g, v, &requester->addr, requester->zone, requester->tp,
+		      NULL, user, now_ms, wall_ms);
 }
 
 int guard_apply_answer(struct guard *g, struct sip_bld *b,
@@ -632,132 +481,6 @@ int guard_apply_answer(struct guard *g, struct sip_bld *b,
 		return -EINVAL;
 	return auth_pt_apply(g->auth, b, resp, v);
 }
-
-/* ------------------------------ toll-fraud counts across instances */
-
-static void fraud_woke(void *arg, uint64_t token)
-{
-	struct guard *g = arg;
-
-	if (g->wake)
-		g->wake(g->wake_arg, token);
-}
-
-void guard_fraud_share(struct guard *g, struct store *s, struct loop *l)
-{
-	if (g)
-		fraud_share_attach(g->share, s, l);
-}
-
-void guard_set_fraud_wake(struct guard *g, guard_wake_fn *fn, void *arg)
-{
-	g->wake = fn;
-	g->wake_arg = arg;
-}
-
-bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
-			  const struct sip_peer *from, uint64_t now_ms,
-			  uint64_t *tokenp)
-{
-	if (!g->fraud || m->mid != SIP_METHOD_INVITE || m->to.tag.len ||
-	    !fraud_zone_checked(g->fraud, from->zone))
-		return false;
-	/* Local authentication challenges first: no view needed yet. */
-	if (g->auth_mode == AUTH_LOCAL && !auth_cred_hdr(g->auth, m))
-		return false;
-	return fraud_prefetch(g->fraud, caller_user(g, m), from->zone,
-			      now_ms, tokenp);
-}
-
-uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
-			  const struct sip_dlg *d, uint64_t now_ms,
-			  uint64_t wall_ms)
-{
-	if (!g->fraud || !rq->fraud.active || d->kind != SIP_DLG_INVITE)
-		return 0;
-	return fraud_call_start(g->fraud, &rq->fraud,
-				sip_dlg_str(d, SIP_DLG_S_CALL_ID),
-				sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), now_ms,
-				wall_ms);
-}
-
-void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
-		    uint64_t wall_ms)
-{
-	uint64_t talk;
-
-	/* One record per call attempt has `record` set (dialog.h): the
-	 * call ends with it; forks that lost end without it. */
-	if (!g->fraud || !fraud_calls(g->fraud) || !d->record ||
-	    d->kind != SIP_DLG_INVITE)
-		return;
-	talk = d->answer_mono && now_ms > d->answer_mono ?
-		       now_ms - d->answer_mono : 0;
-	fraud_call_end(g->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
-		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk,
-		       d->final_status, now_ms, wall_ms);
-}
-
-/* An event about a body on its way out (no source to name: the sender
- * is in the trusted zone; zone is where the body was going). */
-static void emit_body(struct guard *g, const char *type, const char *action,
-		      const char *rule, uint16_t zone, const struct sip_msg *m,
-		      const char *why, uint64_t now, uint64_t wall)
-{
-	struct ev e;
-
-	if (!g->ev)
-		return;
-	memset(&e, 0, sizeof(e));
-	e.type = type;
-	e.event = event_of(rule);
-	e.zone = zone_of(g, zone);
-	e.method = m->method;
-	e.rule = rule;
-	e.action = action;
-	e.reason = str_cstr(why);
-	(void)evlog_emit(g->ev, &e, now, wall);
-}
-
-int guard_scrub(struct guard *g, struct sip_bld *b, const struct sip_msg *m,
-		uint16_t from_zone, uint16_t to_zone, uint64_t now_ms,
-		uint64_t wall_ms)
-{
-	const struct sip_hdr *ct;
-	const char *rule;
-	int r;
-
-	if (!m->is_request || m->mid != SIP_METHOD_NOTIFY ||
-	    from_zone >= g->nzones || to_zone >= g->nzones ||
-	    !g->zone_trusted[from_zone] || g->zone_trusted[to_zone])
-		return 0;
-	r = presence_scrub(g->pres, m, &g->scrub);
-	if (r == PRES_SCRUB_KEEP)
-		return 0;
-	rule = r == PRES_SCRUB_BODY ? "presence-scrub" :
-				      "presence-scrub-unsafe";
-	if (rules_hit(g->rules, rule_id(g, rule))) {
-		if (r == PRES_SCRUB_STRIP)
-			emit_body(g, EV_WOULD_DROP, EV_ACT_PASS, rule, to_zone, m,
-				  "would remove a NOTIFY body that cannot be "
-				  "scrubbed", now_ms, wall_ms);
-		return 0;
-	}
-	if (r == PRES_SCRUB_BODY) {
-		sip_bld_body(b, buf_str(&g->scrub));
-		return 0;
-	}
-	/* Unsafe: the NOTIFY goes on (the subscription stays up) with no
-	 * body, which RFC 6665 4.2.2 lets a notifier send. */
-	emit_body(g, EV_DROP, EV_ACT_DROP, rule, to_zone, m,
-		  "NOTIFY body cannot be scrubbed safely: removed", now_ms,
-		  wall_ms);
-	if ((ct = sip_msg_hdr(m, SIP_HDR_CONTENT_TYPE)))
-		sip_bld_remove(b, ct);
-	sip_bld_body(b, STR(""));
-	return 0;
-}
-
 void guard_set_load(struct guard *g, unsigned percent)
 {
 	inspect_set_load(g->in, percent);
@@ -853,8 +576,8 @@ void guard_policy(struct guard *g, struct guard_verdict *v,
 		  const struct sip_peer *from, const struct sip_msg *m,
 		  struct str user, uint64_t now_ms, uint64_t wall_ms)
 {
-	decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
-	       wall_ms);
+	guard__decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
+		      wall_ms);
 }
 
 void guard_notice(struct guard *g, const char *rule,
@@ -862,7 +585,7 @@ void guard_notice(struct guard *g, const char *rule,
 		  struct str user, const char *why, uint64_t now_ms,
 		  uint64_t wall_ms)
 {
-	(void)rules_hit(g->rules, rule_id(g, rule));
+	(void)rules_hit(g->rules, guard__rule_id(g, rule));
 	emit(g, EV_NOTICE, EV_ACT_PASS, rule, &from->addr, from->zone,
 	     from->tp, m, user, why, 0, now_ms, wall_ms);
 }
@@ -875,134 +598,11 @@ void guard_authenticate(struct guard *g, const struct sip_msg *m,
 	if (g->auth_mode != AUTH_LOCAL)
 		return;
 	(void)auth_check_dialog(g->auth, m, &from->addr, now_ms, v);
-	decide(g, v, &from->addr, from->zone, from->tp, m,
-	       inspect_target_user(m), now_ms, wall_ms);
+	guard__decide(g, v, &from->addr, from->zone, from->tp, m,
+		      inspect_target_user(m), now_ms, wall_ms);
 }
 
 bool guard_local_verified(const struct guard *g, const struct sip_msg *m)
 {
 	return g->auth_mode == AUTH_LOCAL && auth_cred_hdr(g->auth, m);
-}
-
-/* ------------------------------------------------------------ reload */
-
-/* Are all names known?  0 or -EINVAL naming the first unknown one. */
-static int monitor_names_ok(const struct guard *g, const struct guard_conf *c,
-			    char *err, size_t errsz)
-{
-	unsigned i;
-
-	for (i = 0; i < c->n_monitor_rules; i++)
-		if (rules_find(g->rules, str_cstr(c->monitor_rules[i])) < 0) {
-			snprintf(err, errsz, "guard.monitor_rules: unknown "
-				 "rule '%s'", c->monitor_rules[i]);
-			return -EINVAL;
-		}
-	return 0;
-}
-
-static void monitor_apply(struct guard *g, const struct guard_conf *c)
-{
-	struct rule_info ri;
-	unsigned i;
-	int id;
-
-	for (id = 0; rules_get(g->rules, id, &ri) == 0; id++)
-		rules_set_monitor(g->rules, id, false);
-	for (i = 0; i < c->n_monitor_rules; i++)
-		rules_set_monitor(g->rules,
-				  rules_find(g->rules,
-					     str_cstr(c->monitor_rules[i])),
-				  true);
-	rules_set_global_monitor(g->rules, c->monitor);
-}
-
-/* New IM and presence policies (their windows start afresh). */
-static int content_build(struct guard *g, const struct guard_conf *c,
-			 struct im **imp, struct presence **presp,
-			 uint32_t *imz, uint32_t *prz, char *err, size_t errsz)
-{
-	int rc;
-
-	rc = zone_mask(g, c->im_zones, c->n_im_zones, "guard.im.zones", imz,
-		       err, errsz);
-	if (!rc)
-		rc = zone_mask(g, c->presence_zones, c->n_presence_zones,
-			       "guard.presence.zones", prz, err, errsz);
-	if (!rc)
-		rc = im_new(imp, &c->im, err, errsz);
-	if (!rc && (rc = presence_new(presp, &c->presence)) != 0)
-		snprintf(err, errsz, "guard.presence: %s", strerror(-rc));
-	return rc;
-}
-
-int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
-		 char *err, size_t errsz)
-{
-	struct gate_conf gcf;
-	struct creds *creds = NULL;
-	struct im *nim = NULL;
-	struct presence *npres = NULL;
-	struct fraud *nfr = NULL;
-	uint32_t imz = 0, prz = 0;
-	unsigned i;
-	int rc;
-
-	if (!g || !c)
-		return -EINVAL;
-	/* Toll fraud: the new policy, with the running counters. */
-	if (c->fraud &&
-	    ((rc = fraud_new(&nfr, c->fraud, c->zone_name, c->zone_trusted,
-			     g->nzones, fraud_alerted, g, err, errsz)) != 0 ||
-	     (rc = fraud_adopt(nfr, g->fraud)) != 0))
-		goto out;
-	if ((flags & GUARD_RECONF_MONITOR) &&
-	    (rc = monitor_names_ok(g, c, err, errsz)) != 0)
-		return rc;
-	if ((flags & GUARD_RECONF_CONTENT) &&
-	    (rc = content_build(g, c, &nim, &npres, &imz, &prz, err,
-				errsz)) != 0)
-		goto out;
-	gcf = c->gate;
-	gcf.lapsed = ban_lapsed;
-	gcf.lapsed_arg = g;
-	if ((rc = gate_reconf(g->gate, &gcf, err, errsz)) != 0)
-		goto out;
-	if ((rc = inspect_reconf(g->in, &c->inspect, err, errsz)) != 0)
-		goto undo_gate;
-	if ((flags & GUARD_RECONF_CREDS) && g->auth_mode == AUTH_LOCAL) {
-		rc = creds_load(&creds, c->auth.creds_path, err, errsz);
-		if (rc == 0)	/* takes creds, frees them on error */
-			rc = auth_swap_creds(g->auth, creds, err, errsz);
-		if (rc)
-			goto undo_inspect;
-	}
-	/* Nothing fails from here on. */
-	g->gate_conf = gcf;
-	g->inspect_conf = c->inspect;
-	if (flags & GUARD_RECONF_MONITOR)
-		monitor_apply(g, c);
-	for (i = 0; i < g->nzones && i < c->nzones; i++)
-		g->zone_name[i] = c->zone_name[i];
-	if (flags & GUARD_RECONF_CONTENT) {
-		im_free(g->im);
-		presence_free(g->pres);
-		g->im = nim;
-		g->pres = npres;
-		g->im_zones = imz;
-		g->pres_zones = prz;
-	}
-	fraud_free(g->fraud);
-	g->fraud = nfr;
-	fraud_set_share(nfr, g->share);
-	return 0;
-undo_inspect:
-	(void)inspect_reconf(g->in, &g->inspect_conf, NULL, 0);
-undo_gate:
-	(void)gate_reconf(g->gate, &g->gate_conf, NULL, 0);
-out:
-	im_free(nim);
-	presence_free(npres);
-	fraud_free(nfr);
-	return rc;
 }
