@@ -24,6 +24,7 @@ import urllib.request
 import pytest
 
 from conftest import BIN
+from encpeers import callee_sdp, wait_for
 from peers import Sipp
 from rtpua import RtpPeer, Uac, sdp_of
 
@@ -84,27 +85,6 @@ def metrics():
 
 def val(s, name, **labels):
     return s.get((name, frozenset(labels.items())))
-
-
-def wait_for(fn, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def callee_sdp(uas):
-    for f in os.listdir(uas.dir):
-        if f.endswith("_messages.log"):
-            text = open(os.path.join(uas.dir, f), errors="replace").read()
-            i = text.find("INVITE sip:")
-            if i >= 0:
-                chunk = text[i:].replace("\n", "\r\n")
-                return sdp_of(chunk.split("\r\n\r\n\r\n")[0] + "\r\n")
-    return None
 
 
 def ctl(tmp, *args):
