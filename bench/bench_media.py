@@ -36,16 +36,16 @@ import os
 import re
 import resource
 import select
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from common import cpu_s, rss_kib, stop  # noqa: F401 (bench_srtp: bm.*)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CLK = os.sysconf("SC_CLK_TCK")
 RTPENGINE = "/usr/bin/rtpengine"
 GEN_A, GEN_B = ("127.0.0.1", 45200), ("127.0.0.1", 45300)
 SG_OUT, SG_IN, UAS, UAC = 45060, 45070, 45080, 45090
@@ -58,27 +58,6 @@ def env_int(name, dflt):
 
 
 # ---------------------------------------------------------------- helpers
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        v = f.read().rsplit(")", 1)[1].split()
-    return (int(v[11]) + int(v[12])) / CLK
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
 
 def raise_nofile():
     try:

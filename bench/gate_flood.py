@@ -44,10 +44,12 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+from common import (core_busy, core_times, free_udp_port,
+                    proc_stat, process_tree)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -55,7 +57,6 @@ SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
 IP = "127.0.0.1"
 ATTACKER = "127.0.0.66"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PROXY_CORE, LOAD_CORE = 1, 0
 TARGET_DROPS_PER_CORE = 1000000
 TARGET_SUCCESS = 0.999
@@ -72,12 +73,6 @@ def log(msg):
 
 
 # ---- /proc readers ------------------------------------------------------
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((IP, 0))
-        return s.getsockname()[1]
-
 
 def udp_sockets(port):
     """[(drops, rx_queue bytes)] of the UDP sockets bound to port."""
@@ -102,32 +97,6 @@ def snmp_udp():
         return dict(zip(rows[0][1:], (int(x) for x in rows[1][1:])))
     except (OSError, IndexError, ValueError):
         return {}
-
-
-def proc_stat(pid):
-    """(ppid, utime+stime seconds) or None when the process is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-    except OSError:
-        return None
-    v = s[s.rindex(")") + 2:].split()
-    return int(v[1]), (int(v[11]) + int(v[12])) / CLK_TCK
-
-
-def process_tree(root):
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st:
-                kids.setdefault(st[0], []).append(int(d))
-    tree, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(kids.get(p, []))
-    return tree
 
 
 def schedstat(pid):
@@ -170,24 +139,6 @@ def tree_cpu(pids):
             s = schedstat(p)
             exact = None if s is None or exact is None else exact + s
     return {"stat": ticks, "sched": exact}
-
-
-def core_times():
-    t = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3].isdigit():
-                v = [int(x) for x in line.split()[1:]]
-                t[int(line[3:line.index(" ")])] = (
-                    sum(v[:8]) - v[3] - v[4], sum(v[:8]))
-    return t
-
-
-def core_busy(t0, t1, core):
-    if core is None or core not in t0 or core not in t1:
-        return None
-    total = t1[core][1] - t0[core][1]
-    return round((t1[core][0] - t0[core][0]) / total, 3) if total else None
 
 
 # ---- processes ----------------------------------------------------------
