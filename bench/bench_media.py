@@ -67,24 +67,33 @@ def raise_nofile():
 
 
 def run_gen(load, targets, pps, secs):
+    """The generator's closing counts, by name: {"sent": N,
+    "received": M} and whatever else that generator counts (srtp_load:
+    at_caller, at_callee)."""
     out = subprocess.run(["taskset", "-c", GEN_CORE, load, "gen",
                           "%s:%d" % GEN_A, "%s:%d" % GEN_B, targets,
                           str(pps), str(secs)],
                          capture_output=True, text=True, timeout=secs + 60)
-    m = re.search(r"sent (\d+) received (\d+)", out.stdout)
+    m = re.search(r"sent (\d+) received (\d+).*", out.stdout)
     if not m:
         raise RuntimeError("generator: " + out.stdout + out.stderr)
-    return int(m.group(1)), int(m.group(2))
+    return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", m.group(0))}
 
 
-def measure(pid, load, targets, pps, secs):
+def measure(pid, load, targets, pps, secs, extra=None):
+    """Relay pid's CPU time over one generator run, and what it relayed.
+    extra: {generator count: name in the result} to keep as well."""
     c0 = cpu_s(pid)
-    sent, recvd = run_gen(load, targets, pps, secs)
+    n = run_gen(load, targets, pps, secs)
     cpu = cpu_s(pid) - c0
-    return {"sent": sent, "received": recvd, "cpu_s": cpu,
-            "loss": 1 - recvd / sent if sent else 1.0,
-            "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
-            "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0}
+    sent, recvd = n["sent"], n["received"]
+    r = {"sent": sent, "received": recvd, "cpu_s": cpu}
+    for k, name in (extra or {}).items():
+        r[name] = n[k]
+    r.update({"loss": 1 - recvd / sent if sent else 1.0,
+              "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
+              "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0})
+    return r
 
 
 # ----------------------------------------------------------- sipguard

@@ -72,27 +72,10 @@ def sdp(ip, port, sess, key=None):
             % (sess, ip, ip, port, SUITE, b64(key)))
 
 
-def run_gen(load, targets, pps, secs):
-    out = subprocess.run(["taskset", "-c", bm.GEN_CORE, load, "gen",
-                          "%s:%d" % GEN_A, "%s:%d" % GEN_B, targets,
-                          str(pps), str(secs)],
-                         capture_output=True, text=True, timeout=secs + 60)
-    m = re.search(r"sent (\d+) received (\d+) at_caller (\d+) "
-                  r"at_callee (\d+)", out.stdout)
-    if not m:
-        raise RuntimeError("generator: " + out.stdout + out.stderr)
-    return [int(x) for x in m.groups()]
-
-
 def measure(pid, load, targets, pps, secs):
-    c0 = bm.cpu_s(pid)
-    sent, recvd, enc, dec = run_gen(load, targets, pps, secs)
-    cpu = bm.cpu_s(pid) - c0
-    return {"sent": sent, "received": recvd, "cpu_s": cpu,
-            "encrypted_to_caller": enc, "decrypted_to_callee": dec,
-            "loss": 1 - recvd / sent if sent else 1.0,
-            "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
-            "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0}
+    return bm.measure(pid, load, targets, pps, secs,
+                      {"at_caller": "encrypted_to_caller",
+                       "at_callee": "decrypted_to_callee"})
 
 
 # ----------------------------------------------------------- sipguard
