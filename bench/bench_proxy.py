@@ -36,7 +36,8 @@ import sys
 import time
 
 from common import (core_busy, core_times, free_udp_port,
-                    proc_stat, process_tree)
+                    log_lines, proc_stat, process_tree, stop_tree,
+                    version_line)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -321,24 +322,7 @@ def cores():
     return (PROXY_CORE, SIPP_CORE) if n >= 2 else (None, None)
 
 
-def stop_pid(proc, sig=signal.SIGTERM, timeout=10.0, tree=None):
-    """Stop one child we started, by its pid; then any of its leftovers."""
-    if tree is None:
-        tree = process_tree(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for p in tree[1:]:          # a worker that outlived its parent
-        if proc_stat(p) is not None:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-    return proc.returncode
+stop_pid = stop_tree
 
 
 class Sipp:
@@ -490,21 +474,14 @@ class Proxy:
     def log_tail(self, n=15):
         if self.logf:
             self.logf.flush()
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return ""
+        lines = log_lines(os.path.join(self.dir, "proxy.log"))
         return "\n".join(lines[-n:])
 
     def log_count(self, needle):
         if self.logf:
             self.logf.flush()
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace").count(needle)
-        except OSError:
-            return 0
+        return sum(line.count(needle) for line in
+                   log_lines(os.path.join(self.dir, "proxy.log")))
 
     def cpu(self):
         return tree_cpu(self.proc.pid)
@@ -536,11 +513,7 @@ class Sipguard(Proxy):
             f.write(cfg)
 
     def version(self):
-        try:
-            return subprocess.run([self.binary, "-V"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
+        return version_line([self.binary, "-V"])
 
     def command(self):
         if not os.access(self.binary, os.X_OK):
@@ -571,12 +544,7 @@ class Kamailio(Proxy):
             f.write(cfg)
 
     def version(self):
-        try:
-            out = subprocess.run([KAMAILIO, "-v"], capture_output=True,
-                                 text=True, timeout=5).stdout
-            return out.splitlines()[0].replace("version: ", "").strip()
-        except (OSError, subprocess.SubprocessError, IndexError):
-            return "?"
+        return version_line([KAMAILIO, "-v"], first_line=True)
 
     def command(self):
         # -DD: stay in the foreground as our child (workers still fork);

@@ -92,3 +92,43 @@ def stop(proc, sig=signal.SIGTERM, timeout=10):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def stop_tree(proc, sig=signal.SIGTERM, timeout=10.0, tree=None):
+    """Stop one child we started, by its pid (sig, then SIGKILL after
+    timeout); then any of its descendants that outlived it (tree: its
+    process_tree, read now unless given)."""
+    if proc is None:
+        return None
+    if tree is None:
+        tree = process_tree(proc.pid)
+    stop(proc, sig, timeout)
+    for p in tree[1:]:          # a worker that outlived its parent
+        if proc_stat(p) is not None:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+    return proc.returncode
+
+
+def version_line(argv, first_line=False):
+    """What `argv` (a program's version option) prints, stripped; "?"
+    when it cannot run.  first_line: Kamailio's "version: " line only."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True,
+                             timeout=5).stdout
+        if first_line:
+            return out.splitlines()[0].replace("version: ", "").strip()
+        return out.strip()
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "?"
+
+
+def log_lines(path):
+    """The lines of a log file (bytes decoded leniently), [] if none."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []

@@ -49,7 +49,8 @@ import sys
 import time
 
 from common import (core_busy, core_times, free_udp_port,
-                    proc_stat, process_tree)
+                    log_lines, proc_stat, process_tree, stop_tree,
+                    version_line)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -175,23 +176,7 @@ def pinned(core, nice=0):
 
 def stop_proc(proc, sig=signal.SIGTERM, timeout=8.0):
     """Stop a child we started, by its pid, then its leftover children."""
-    if proc is None:
-        return None
-    tree = process_tree(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for p in tree[1:]:
-        if proc_stat(p) is not None:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-    return proc.returncode
+    return stop_tree(proc, sig, timeout)
 
 
 class Sipp:
@@ -315,19 +300,12 @@ class Proxy:
             self.logf = None
 
     def log_tail(self, n=8):
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return ""
+        lines = log_lines(os.path.join(self.dir, "proxy.log"))
         return " | ".join(lines[-n:])
 
     def log_count(self, needle):
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace").count(needle)
-        except OSError:
-            return 0
+        return sum(line.count(needle) for line in
+                   log_lines(os.path.join(self.dir, "proxy.log")))
 
     def version(self):
         return "?"
@@ -387,11 +365,7 @@ class Sipguard(Proxy):
         return super().ready() and os.path.exists(self.ctl)
 
     def version(self):
-        try:
-            return subprocess.run([self.binary, "-V"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
+        return version_line([self.binary, "-V"])
 
     def ctlcmd(self, *args):
         r = subprocess.run([self.ctl_bin, "-s", self.ctl, "--json"] +
@@ -444,12 +418,7 @@ class Kamailio(Proxy):
         return cmd
 
     def version(self):
-        try:
-            out = subprocess.run([KAMAILIO, "-v"], capture_output=True,
-                                 text=True, timeout=5).stdout
-            return out.splitlines()[0].replace("version: ", "").strip()
-        except (OSError, subprocess.SubprocessError, IndexError):
-            return "?"
+        return version_line([KAMAILIO, "-v"], first_line=True)
 
     def counters(self):
         return {"pike_alerts": self.log_count("pike blocking")}
