@@ -9,6 +9,7 @@ is the caller's: each test file keeps its own range.
 import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -21,6 +22,7 @@ from peers import Sipp, _stop
 from rtpua import RtpPeer, sdp_of
 
 BARESIP = "/usr/bin/baresip"
+TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 
 def events(tmpdir, name=None):
@@ -181,3 +183,27 @@ def plain_rtcp(p):
     while off + 4 <= len(p):
         off += (struct.unpack("!H", p[off + 2:off + 4])[0] + 1) * 4
     return off == len(p)
+
+
+def start_capture(path, untrusted, plain):
+    """tcpdump (our child, stopped by pid) writing to path the UDP of
+    two RTP port ranges (lo, hi) on the loopback."""
+    return subprocess.Popen(
+        [TCPDUMP, "-i", "lo", "-U", "-n", "-s", "2048", "-w", path,
+         "udp and (portrange %d-%d or portrange %d-%d)" % (untrusted + plain)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def untrusted_media(pk, untrusted, plain):
+    """The media-sized payloads (pcap_udp's pk) on the untrusted port
+    range, after checking that both sides carried media and that no RTP
+    payload of the plain side appears on the untrusted one in clear."""
+    def side(lo, hi):
+        return [p for sp, dp, p in pk if lo <= sp <= hi or lo <= dp <= hi]
+    u = [p for p in side(*untrusted) if len(p) > 100]
+    clear = [p for p in side(*plain) if len(p) > 100 and p[1] & 0x7f == 0]
+    assert len(u) > 100 and len(clear) > 100, (len(u), len(clear))
+    payloads = set(p[12:] for p in clear)
+    blob = b"".join(u)
+    assert not any(pl in blob for pl in payloads)
+    return u

@@ -21,7 +21,6 @@ Ports: SIP/TLS 36000-36499, relay 45000-45999 (this file's ranges).
 """
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,7 +29,8 @@ import time
 import pytest
 
 import encpeers
-from encpeers import (callee_invite, events, media_callee, pcap_udp,
+from encpeers import (TCPDUMP, start_capture, untrusted_media,
+                      callee_invite, events, media_callee, pcap_udp,
                       peers, plain_rtcp, records, wait_for)  # noqa: F401
 from peers import Kamailio, _stop
 from rtpua import Uac, rtcp_rr, rtp_packet, sdp_of
@@ -43,7 +43,6 @@ PBX = 36090
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERTS_SH = os.path.join(HERE, "..", "unit", "transport", "tls_certs.sh")
 BARESIP = "/usr/bin/baresip"
-TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 
 def config(tmpdir, backend, certs=None, pbx_srtp='"off"'):
@@ -284,10 +283,7 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
     tmpdir = str(tmp_path)
     sipguard(config(tmpdir, "udp:%s:%d" % (IP, PBX), certs=certs))
     cap = os.path.join(tmpdir, "lo.pcap")
-    dump = subprocess.Popen(
-        [TCPDUMP, "-i", "lo", "-U", "-n", "-s", "2048", "-w", cap,
-         "udp and (portrange 36210-36219 or portrange 36230-36239)"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dump = start_capture(cap, (36210, 36219), (36230, 36239))
     kam = Kamailio(IP, PBX, uas="%s:%d" % (IP, PBX + 1))
     phones = []
     try:
@@ -328,17 +324,7 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
     # The capture: alice's side (untrusted) carries only SRTP; no
     # payload of the plain side's RTP (bob's, either way) is in it.
     pk = pcap_udp(cap)
-
-    def side(lo, hi):
-        return [p for sp, dp, p in pk if lo <= sp <= hi or lo <= dp <= hi]
-    untrusted = [p for p in side(36210, 36219) if len(p) > 100]
-    plain = [p for p in side(36230, 36239)
-             if len(p) > 100 and p[1] & 0x7f == 0]
-    assert len(untrusted) > 100 and len(plain) > 100, (len(untrusted),
-                                                       len(plain))
-    payloads = set(p[12:] for p in plain)
-    blob = b"".join(untrusted)
-    assert not any(pl in blob for pl in payloads)
+    untrusted = untrusted_media(pk, (36210, 36219), (36230, 36239))
     # SRTP: 12 + 160 + 10 (HMAC-SHA1-80 or -32: + 4) bytes.
     assert all(len(p) in (12 + 160 + 10, 12 + 160 + 4) for p in untrusted
                if p[1] & 0x7f == 0)
