@@ -31,7 +31,6 @@ sipguard-uring is `media: io: uring` with the same calls as the others
 with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
 in the process's descriptor table).
 """
-import json
 import os
 import re
 import resource
@@ -42,7 +41,8 @@ import sys
 import tempfile
 import time
 
-from common import cpu_s, rss_kib, stop  # noqa: F401 (bench_srtp: bm.*)
+from common import (cpu_s, netns_or_reexec, rss_kib,  # noqa: F401
+                    save_json, stop)  # (bench_srtp: bm.*)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -391,24 +391,11 @@ def report(res, args):
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "media.json"), "w") as f:
-        json.dump({"args": args, "results": res}, f, indent=1)
+    save_json("media.json", args, res)
 
 
 def main():
-    netns = os.environ.get("BENCH_NETNS", "1") != "0"
-    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
-        # Our own loopback: no port of anyone else's is in the way.
-        env = dict(os.environ, BENCH_IN_NETNS="1")
-        cmd = ["unshare", "-n", "sh", "-c",
-               "ip link set lo up && exec \"$0\" \"$@\"",
-               sys.executable] + sys.argv
-        rc = subprocess.call(cmd, env=env)
-        if rc != 126:
-            sys.exit(rc)
-        netns = False
+    netns = netns_or_reexec()
     calls = env_int("BENCH_CALLS", 10000)
     raise_nofile()
     # Each relayed call holds 4 sockets (RTP and RTCP per leg) in the

@@ -34,7 +34,6 @@ is offered at bench-media's rate (200,000 pkt/s): rtpengine saturates
 its core there, which is what "per core" compares; at lower rates both
 relays mostly pay a system call or two per packet, whatever the crypto.
 """
-import json
 import os
 import re
 import select
@@ -46,6 +45,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from common import netns_or_reexec, save_json  # noqa: E402
 import bench_media as bm  # noqa: E402  (its helpers: cpu, stop, ng...)
 
 ROOT = os.path.dirname(HERE)
@@ -305,23 +305,11 @@ def report(res, args):
                                "%.0f%%" % (100 * sg["pps_per_core"] /
                                            max(pl["pps_per_core"], 1))))
     print("TLS handshakes/s and calls/s over TLS: make bench-tls")
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "srtp.json"), "w") as f:
-        json.dump({"args": args, "results": res}, f, indent=1)
+    save_json("srtp.json", args, res)
 
 
 def main():
-    netns = os.environ.get("BENCH_NETNS", "1") != "0"
-    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
-        env = dict(os.environ, BENCH_IN_NETNS="1")
-        cmd = ["unshare", "-n", "sh", "-c",
-               "ip link set lo up && exec \"$0\" \"$@\"",
-               sys.executable] + sys.argv
-        rc = subprocess.call(cmd, env=env)
-        if rc != 126:
-            sys.exit(rc)
-        netns = False
+    netns = netns_or_reexec()
     calls = env_int("BENCH_CALLS", 2000)
     bm.raise_nofile()
     args = {"calls": calls if netns else min(calls, 100),

@@ -5,11 +5,13 @@ CPU time and memory from /proc, a process tree (Kamailio forks its
 workers), per-core busy time from /proc/stat, a free UDP port, and
 stopping a child by its pid.  Linux only; /proc is read, never written.
 """
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -132,3 +134,29 @@ def log_lines(path):
             return f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return []
+
+
+def netns_or_reexec():
+    """Whether this run has a network namespace of its own: unless
+    BENCH_NETNS=0, re-runs this script under `unshare -n` (our own
+    loopback: no port of anyone else's is in the way) and exits with its
+    status; False when unshare is refused (126) or BENCH_NETNS=0."""
+    netns = os.environ.get("BENCH_NETNS", "1") != "0"
+    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
+        env = dict(os.environ, BENCH_IN_NETNS="1")
+        cmd = ["unshare", "-n", "sh", "-c",
+               "ip link set lo up && exec \"$0\" \"$@\"",
+               sys.executable] + sys.argv
+        rc = subprocess.call(cmd, env=env)
+        if rc != 126:
+            sys.exit(rc)
+        netns = False
+    return netns
+
+
+def save_json(name, args, res):
+    """bench/out/NAME: the run's knobs and results."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "w") as f:
+        json.dump({"args": args, "results": res}, f, indent=1)
