@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
@@ -200,7 +202,6 @@ def redis_fixture(port, prefix="sipguard-redis-"):
     """Body of a pytest fixture (`yield from redis_fixture(PORT)`): a
     started Redis in a temporary directory, skipped where Debian's
     redis-server is not installed, stopped and removed afterwards."""
-    import pytest
     if not os.access(REDIS, os.X_OK):
         pytest.skip("redis-server not installed (scripts/deps.sh)")
     tmp = tempfile.TemporaryDirectory(prefix=prefix)
@@ -209,3 +210,22 @@ def redis_fixture(port, prefix="sipguard-redis-"):
     yield r
     r.stop()
     tmp.cleanup()
+
+
+_tracked = []
+
+
+def TrackedSipp(*a, **kw):
+    """A Sipp that stop_tracked_sipps stops (by pid) when the test ends,
+    even when it fails: a leftover UAS would hold the port for the next
+    test.  A test module imports both (the fixture is autouse)."""
+    p = Sipp(*a, **kw)
+    _tracked.append(p)
+    return p
+
+
+@pytest.fixture(autouse=True)
+def stop_tracked_sipps():
+    yield
+    while _tracked:
+        _tracked.pop().stop()

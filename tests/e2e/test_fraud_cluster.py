@@ -22,7 +22,8 @@ import time
 import pytest
 
 from conftest import Daemon, udp_exchange
-from peers import Sipp as _Sipp, redis_fixture
+from peers import (TrackedSipp as Sipp, redis_fixture,
+                   stop_tracked_sipps)  # noqa: F401 (autouse)
 
 REDIS_PORT = 38400
 A_IP, B_IP = "127.0.0.21", "127.0.0.22"
@@ -30,22 +31,6 @@ SG_OUT, SG_IN = 38060, 38070
 UAS = 38080
 UAC = 38090
 RAW = 38200
-
-_started = []
-
-
-def Sipp(*a, **kw):
-    p = _Sipp(*a, **kw)
-    _started.append(p)
-    return p
-
-
-@pytest.fixture(autouse=True)
-def _stop_peers():
-    yield
-    while _started:
-        _started.pop().stop()
-
 
 @pytest.fixture
 def redis():
