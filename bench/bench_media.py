@@ -394,6 +394,22 @@ def report(res, args):
     save_json("media.json", args, res)
 
 
+def run_relays(tag, relays, runs, args):
+    """Each (name, fn) of runs named in relays (comma list), in one
+    temporary directory: {name: fn's result, or {"error": why}}."""
+    res = {}
+    with tempfile.TemporaryDirectory(prefix=tag + "-") as tmp:
+        for name, fn in runs:
+            if name not in relays.split(","):
+                continue
+            print("%s: %s ..." % (tag, name), flush=True)
+            try:
+                res[name] = fn(args, tmp, args["load"])
+            except Exception as e:      # report, go on with the others
+                res[name] = {"error": str(e)}
+    return res
+
+
 def main():
     netns = netns_or_reexec()
     calls = env_int("BENCH_CALLS", 10000)
@@ -424,23 +440,15 @@ def main():
     relays = os.environ.get(
         "BENCH_RELAYS",
         "sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare")
-    res = {}
-    with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
-        for name, fn in (("sipguard", bench_sipguard),
-                         ("sipguard-uring",
-                          lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
-                         ("sipguard-uring-max",
-                          lambda a, t, ld: bench_sipguard(
-                              a, t, ld, "uring", a["calls_uring"])),
-                         ("rtpengine", bench_rtpengine),
-                         ("bare", bench_bare)):
-            if name not in relays.split(","):
-                continue
-            print("bench-media: %s ..." % name, flush=True)
-            try:
-                res[name] = fn(args, tmp, args["load"])
-            except Exception as e:      # report, go on with the others
-                res[name] = {"error": str(e)}
+    res = run_relays("bench-media", relays, (
+        ("sipguard", bench_sipguard),
+        ("sipguard-uring",
+         lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
+        ("sipguard-uring-max",
+         lambda a, t, ld: bench_sipguard(a, t, ld, "uring",
+                                         a["calls_uring"])),
+        ("rtpengine", bench_rtpengine),
+        ("bare", bench_bare)), args)
     report(res, args)
 
 

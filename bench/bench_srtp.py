@@ -40,7 +40,6 @@ import select
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -322,18 +321,9 @@ def main():
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/srtp_load")}
     relays = os.environ.get("BENCH_RELAYS", "sipguard,rtpengine,plain")
-    res = {}
-    with tempfile.TemporaryDirectory(prefix="bench-srtp-") as tmp:
-        for name, fn in (("sipguard", bench_sipguard),
-                         ("rtpengine", bench_rtpengine),
-                         ("plain", bench_plain)):
-            if name not in relays.split(","):
-                continue
-            print("bench-srtp: %s ..." % name, flush=True)
-            try:
-                res[name] = fn(args, tmp, args["load"])
-            except Exception as e:      # report, go on with the others
-                res[name] = {"error": str(e)}
+    res = bm.run_relays("bench-srtp", relays, (
+        ("sipguard", bench_sipguard), ("rtpengine", bench_rtpengine),
+        ("plain", bench_plain)), args)
     report(res, args)
 
 
