@@ -31,21 +31,21 @@ sipguard-uring is `media: io: uring` with the same calls as the others
 with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
 in the process's descriptor table).
 """
-import json
 import os
 import re
 import resource
 import select
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from common import (cpu_s, netns_or_reexec, rss_kib,  # noqa: F401
+                    save_json, stop)  # (bench_srtp: bm.*)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CLK = os.sysconf("SC_CLK_TCK")
 RTPENGINE = "/usr/bin/rtpengine"
 GEN_A, GEN_B = ("127.0.0.1", 45200), ("127.0.0.1", 45300)
 SG_OUT, SG_IN, UAS, UAC = 45060, 45070, 45080, 45090
@@ -59,27 +59,6 @@ def env_int(name, dflt):
 
 # ---------------------------------------------------------------- helpers
 
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        v = f.read().rsplit(")", 1)[1].split()
-    return (int(v[11]) + int(v[12])) / CLK
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def raise_nofile():
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
@@ -88,24 +67,33 @@ def raise_nofile():
 
 
 def run_gen(load, targets, pps, secs):
+    """The generator's closing counts, by name: {"sent": N,
+    "received": M} and whatever else that generator counts (srtp_load:
+    at_caller, at_callee)."""
     out = subprocess.run(["taskset", "-c", GEN_CORE, load, "gen",
                           "%s:%d" % GEN_A, "%s:%d" % GEN_B, targets,
                           str(pps), str(secs)],
                          capture_output=True, text=True, timeout=secs + 60)
-    m = re.search(r"sent (\d+) received (\d+)", out.stdout)
+    m = re.search(r"sent (\d+) received (\d+).*", out.stdout)
     if not m:
         raise RuntimeError("generator: " + out.stdout + out.stderr)
-    return int(m.group(1)), int(m.group(2))
+    return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", m.group(0))}
 
 
-def measure(pid, load, targets, pps, secs):
+def measure(pid, load, targets, pps, secs, extra=None):
+    """Relay pid's CPU time over one generator run, and what it relayed.
+    extra: {generator count: name in the result} to keep as well."""
     c0 = cpu_s(pid)
-    sent, recvd = run_gen(load, targets, pps, secs)
+    n = run_gen(load, targets, pps, secs)
     cpu = cpu_s(pid) - c0
-    return {"sent": sent, "received": recvd, "cpu_s": cpu,
-            "loss": 1 - recvd / sent if sent else 1.0,
-            "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
-            "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0}
+    sent, recvd = n["sent"], n["received"]
+    r = {"sent": sent, "received": recvd, "cpu_s": cpu}
+    for k, name in (extra or {}).items():
+        r[name] = n[k]
+    r.update({"loss": 1 - recvd / sent if sent else 1.0,
+              "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
+              "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0})
+    return r
 
 
 # ----------------------------------------------------------- sipguard
@@ -403,24 +391,27 @@ def report(res, args):
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "media.json"), "w") as f:
-        json.dump({"args": args, "results": res}, f, indent=1)
+    save_json("media.json", args, res)
+
+
+def run_relays(tag, relays, runs, args):
+    """Each (name, fn) of runs named in relays (comma list), in one
+    temporary directory: {name: fn's result, or {"error": why}}."""
+    res = {}
+    with tempfile.TemporaryDirectory(prefix=tag + "-") as tmp:
+        for name, fn in runs:
+            if name not in relays.split(","):
+                continue
+            print("%s: %s ..." % (tag, name), flush=True)
+            try:
+                res[name] = fn(args, tmp, args["load"])
+            except Exception as e:      # report, go on with the others
+                res[name] = {"error": str(e)}
+    return res
 
 
 def main():
-    netns = os.environ.get("BENCH_NETNS", "1") != "0"
-    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
-        # Our own loopback: no port of anyone else's is in the way.
-        env = dict(os.environ, BENCH_IN_NETNS="1")
-        cmd = ["unshare", "-n", "sh", "-c",
-               "ip link set lo up && exec \"$0\" \"$@\"",
-               sys.executable] + sys.argv
-        rc = subprocess.call(cmd, env=env)
-        if rc != 126:
-            sys.exit(rc)
-        netns = False
+    netns = netns_or_reexec()
     calls = env_int("BENCH_CALLS", 10000)
     raise_nofile()
     # Each relayed call holds 4 sockets (RTP and RTCP per leg) in the
@@ -449,23 +440,15 @@ def main():
     relays = os.environ.get(
         "BENCH_RELAYS",
         "sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare")
-    res = {}
-    with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
-        for name, fn in (("sipguard", bench_sipguard),
-                         ("sipguard-uring",
-                          lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
-                         ("sipguard-uring-max",
-                          lambda a, t, ld: bench_sipguard(
-                              a, t, ld, "uring", a["calls_uring"])),
-                         ("rtpengine", bench_rtpengine),
-                         ("bare", bench_bare)):
-            if name not in relays.split(","):
-                continue
-            print("bench-media: %s ..." % name, flush=True)
-            try:
-                res[name] = fn(args, tmp, args["load"])
-            except Exception as e:      # report, go on with the others
-                res[name] = {"error": str(e)}
+    res = run_relays("bench-media", relays, (
+        ("sipguard", bench_sipguard),
+        ("sipguard-uring",
+         lambda a, t, ld: bench_sipguard(a, t, ld, "uring")),
+        ("sipguard-uring-max",
+         lambda a, t, ld: bench_sipguard(a, t, ld, "uring",
+                                         a["calls_uring"])),
+        ("rtpengine", bench_rtpengine),
+        ("bare", bench_bare)), args)
     report(res, args)
 
 

@@ -31,10 +31,13 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+from common import (core_busy, core_times, free_udp_port,
+                    log_lines, proc_stat, process_tree, stop_tree,
+                    version_line)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -42,7 +45,6 @@ SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
 KAMCMD = "/usr/sbin/kamcmd"
 IP = "127.0.0.1"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAX_FAILED = 0.001              # a rate step passes with <= 0.1 % failed
 SHORT_PAUSE_MS = 500            # call length of the CPU and rate tests
 RECV_TIMEOUT_MS = 8000          # a call waiting longer than this fails
@@ -204,13 +206,6 @@ def env_int(name, default):
     return int(v) if v.strip() else default
 
 
-def free_udp_port():
-    """A UDP port free on 127.0.0.1 right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((IP, 0))
-        return s.getsockname()[1]
-
-
 def udp_bound(port):
     """Whether some socket is bound to UDP 127.0.0.1:port (or 0.0.0.0)."""
     want = (":%04X" % port)
@@ -237,57 +232,7 @@ def udp_drops(ports):
     return drops
 
 
-def core_times():
-    """{core: (busy, total)} jiffies from /proc/stat, to see how busy a
-    core was in a window, whoever used it."""
-    t = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3].isdigit():
-                v = [int(x) for x in line.split()[1:]]
-                idle = v[3] + v[4]          # idle + iowait
-                t[int(line[3:line.index(" ")])] = (sum(v[:8]) - idle,
-                                                   sum(v[:8]))
-    return t
-
-
-def core_busy(t0, t1, core):
-    """Share of time core was busy between two core_times() readings."""
-    if core is None or core not in t0:
-        return None
-    busy = t1[core][0] - t0[core][0]
-    total = t1[core][1] - t0[core][1]
-    return round(busy / total, 3) if total else None
-
-
 # ---- /proc readers ------------------------------------------------------
-
-def proc_stat(pid):
-    """(ppid, utime+stime in seconds) of one process, or None if gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-    except OSError:
-        return None
-    fields = s[s.rindex(")") + 2:].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def process_tree(root):
-    """root and all its descendants (Kamailio forks its workers)."""
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st:
-                kids.setdefault(st[0], []).append(int(d))
-    tree, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(kids.get(p, []))
-    return tree
-
 
 def task_runtime(pid):
     """(CPU seconds, seconds spent runnable but waiting for a CPU) of
@@ -377,24 +322,7 @@ def cores():
     return (PROXY_CORE, SIPP_CORE) if n >= 2 else (None, None)
 
 
-def stop_pid(proc, sig=signal.SIGTERM, timeout=10.0, tree=None):
-    """Stop one child we started, by its pid; then any of its leftovers."""
-    if tree is None:
-        tree = process_tree(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for p in tree[1:]:          # a worker that outlived its parent
-        if proc_stat(p) is not None:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-    return proc.returncode
+stop_pid = stop_tree
 
 
 class Sipp:
@@ -546,21 +474,14 @@ class Proxy:
     def log_tail(self, n=15):
         if self.logf:
             self.logf.flush()
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return ""
+        lines = log_lines(os.path.join(self.dir, "proxy.log"))
         return "\n".join(lines[-n:])
 
     def log_count(self, needle):
         if self.logf:
             self.logf.flush()
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace").count(needle)
-        except OSError:
-            return 0
+        return sum(line.count(needle) for line in
+                   log_lines(os.path.join(self.dir, "proxy.log")))
 
     def cpu(self):
         return tree_cpu(self.proc.pid)
@@ -592,11 +513,7 @@ class Sipguard(Proxy):
             f.write(cfg)
 
     def version(self):
-        try:
-            return subprocess.run([self.binary, "-V"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
+        return version_line([self.binary, "-V"])
 
     def command(self):
         if not os.access(self.binary, os.X_OK):
@@ -627,12 +544,7 @@ class Kamailio(Proxy):
             f.write(cfg)
 
     def version(self):
-        try:
-            out = subprocess.run([KAMAILIO, "-v"], capture_output=True,
-                                 text=True, timeout=5).stdout
-            return out.splitlines()[0].replace("version: ", "").strip()
-        except (OSError, subprocess.SubprocessError, IndexError):
-            return "?"
+        return version_line([KAMAILIO, "-v"], first_line=True)
 
     def command(self):
         # -DD: stay in the foreground as our child (workers still fork);

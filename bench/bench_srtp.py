@@ -34,18 +34,17 @@ is offered at bench-media's rate (200,000 pkt/s): rtpengine saturates
 its core there, which is what "per core" compares; at lower rates both
 relays mostly pay a system call or two per packet, whatever the crypto.
 """
-import json
 import os
 import re
 import select
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from common import netns_or_reexec, save_json  # noqa: E402
 import bench_media as bm  # noqa: E402  (its helpers: cpu, stop, ng...)
 
 ROOT = os.path.dirname(HERE)
@@ -72,27 +71,10 @@ def sdp(ip, port, sess, key=None):
             % (sess, ip, ip, port, SUITE, b64(key)))
 
 
-def run_gen(load, targets, pps, secs):
-    out = subprocess.run(["taskset", "-c", bm.GEN_CORE, load, "gen",
-                          "%s:%d" % GEN_A, "%s:%d" % GEN_B, targets,
-                          str(pps), str(secs)],
-                         capture_output=True, text=True, timeout=secs + 60)
-    m = re.search(r"sent (\d+) received (\d+) at_caller (\d+) "
-                  r"at_callee (\d+)", out.stdout)
-    if not m:
-        raise RuntimeError("generator: " + out.stdout + out.stderr)
-    return [int(x) for x in m.groups()]
-
-
 def measure(pid, load, targets, pps, secs):
-    c0 = bm.cpu_s(pid)
-    sent, recvd, enc, dec = run_gen(load, targets, pps, secs)
-    cpu = bm.cpu_s(pid) - c0
-    return {"sent": sent, "received": recvd, "cpu_s": cpu,
-            "encrypted_to_caller": enc, "decrypted_to_callee": dec,
-            "loss": 1 - recvd / sent if sent else 1.0,
-            "pps_per_core": recvd / cpu if cpu > 0 else 0.0,
-            "cpu_ms_per_mpkt": cpu * 1e3 / (recvd / 1e6) if recvd else 0}
+    return bm.measure(pid, load, targets, pps, secs,
+                      {"at_caller": "encrypted_to_caller",
+                       "at_callee": "decrypted_to_callee"})
 
 
 # ----------------------------------------------------------- sipguard
@@ -322,23 +304,11 @@ def report(res, args):
                                "%.0f%%" % (100 * sg["pps_per_core"] /
                                            max(pl["pps_per_core"], 1))))
     print("TLS handshakes/s and calls/s over TLS: make bench-tls")
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "srtp.json"), "w") as f:
-        json.dump({"args": args, "results": res}, f, indent=1)
+    save_json("srtp.json", args, res)
 
 
 def main():
-    netns = os.environ.get("BENCH_NETNS", "1") != "0"
-    if netns and os.environ.get("BENCH_IN_NETNS") != "1":
-        env = dict(os.environ, BENCH_IN_NETNS="1")
-        cmd = ["unshare", "-n", "sh", "-c",
-               "ip link set lo up && exec \"$0\" \"$@\"",
-               sys.executable] + sys.argv
-        rc = subprocess.call(cmd, env=env)
-        if rc != 126:
-            sys.exit(rc)
-        netns = False
+    netns = netns_or_reexec()
     calls = env_int("BENCH_CALLS", 2000)
     bm.raise_nofile()
     args = {"calls": calls if netns else min(calls, 100),
@@ -351,18 +321,9 @@ def main():
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/srtp_load")}
     relays = os.environ.get("BENCH_RELAYS", "sipguard,rtpengine,plain")
-    res = {}
-    with tempfile.TemporaryDirectory(prefix="bench-srtp-") as tmp:
-        for name, fn in (("sipguard", bench_sipguard),
-                         ("rtpengine", bench_rtpengine),
-                         ("plain", bench_plain)):
-            if name not in relays.split(","):
-                continue
-            print("bench-srtp: %s ..." % name, flush=True)
-            try:
-                res[name] = fn(args, tmp, args["load"])
-            except Exception as e:      # report, go on with the others
-                res[name] = {"error": str(e)}
+    res = bm.run_relays("bench-srtp", relays, (
+        ("sipguard", bench_sipguard), ("rtpengine", bench_rtpengine),
+        ("plain", bench_plain)), args)
     report(res, args)
 
 

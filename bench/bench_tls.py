@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from common import cpu_s
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
@@ -34,7 +36,6 @@ IP = "127.0.0.1"
 SG_TLS, SG_IN, UAS = 33261, 33270, 33280
 SECONDS = float(os.environ.get("BENCH_TLS_SECONDS", "5"))
 CLIENTS = int(os.environ.get("BENCH_TLS_CLIENTS", "3"))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 CONF = """
 log: {level: warn}
@@ -58,12 +59,6 @@ zones:
     trust: trusted
     listen: [ "udp:%(ip)s:%(inn)d" ]
 """
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        v = f.read().rsplit(")", 1)[1].split()
-    return (int(v[11]) + int(v[12])) / CLK_TCK
 
 
 def s_time(args):

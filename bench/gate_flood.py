@@ -44,10 +44,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+from common import (core_busy, core_times, free_udp_port,
+                    log_lines, proc_stat, process_tree, stop_tree,
+                    version_line)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -55,7 +58,6 @@ SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
 IP = "127.0.0.1"
 ATTACKER = "127.0.0.66"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PROXY_CORE, LOAD_CORE = 1, 0
 TARGET_DROPS_PER_CORE = 1000000
 TARGET_SUCCESS = 0.999
@@ -72,12 +74,6 @@ def log(msg):
 
 
 # ---- /proc readers ------------------------------------------------------
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((IP, 0))
-        return s.getsockname()[1]
-
 
 def udp_sockets(port):
     """[(drops, rx_queue bytes)] of the UDP sockets bound to port."""
@@ -102,32 +98,6 @@ def snmp_udp():
         return dict(zip(rows[0][1:], (int(x) for x in rows[1][1:])))
     except (OSError, IndexError, ValueError):
         return {}
-
-
-def proc_stat(pid):
-    """(ppid, utime+stime seconds) or None when the process is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-    except OSError:
-        return None
-    v = s[s.rindex(")") + 2:].split()
-    return int(v[1]), (int(v[11]) + int(v[12])) / CLK_TCK
-
-
-def process_tree(root):
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st:
-                kids.setdefault(st[0], []).append(int(d))
-    tree, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(kids.get(p, []))
-    return tree
 
 
 def schedstat(pid):
@@ -172,24 +142,6 @@ def tree_cpu(pids):
     return {"stat": ticks, "sched": exact}
 
 
-def core_times():
-    t = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3].isdigit():
-                v = [int(x) for x in line.split()[1:]]
-                t[int(line[3:line.index(" ")])] = (
-                    sum(v[:8]) - v[3] - v[4], sum(v[:8]))
-    return t
-
-
-def core_busy(t0, t1, core):
-    if core is None or core not in t0 or core not in t1:
-        return None
-    total = t1[core][1] - t0[core][1]
-    return round((t1[core][0] - t0[core][0]) / total, 3) if total else None
-
-
 # ---- processes ----------------------------------------------------------
 
 def cores():
@@ -224,23 +176,7 @@ def pinned(core, nice=0):
 
 def stop_proc(proc, sig=signal.SIGTERM, timeout=8.0):
     """Stop a child we started, by its pid, then its leftover children."""
-    if proc is None:
-        return None
-    tree = process_tree(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for p in tree[1:]:
-        if proc_stat(p) is not None:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-    return proc.returncode
+    return stop_tree(proc, sig, timeout)
 
 
 class Sipp:
@@ -364,19 +300,12 @@ class Proxy:
             self.logf = None
 
     def log_tail(self, n=8):
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return ""
+        lines = log_lines(os.path.join(self.dir, "proxy.log"))
         return " | ".join(lines[-n:])
 
     def log_count(self, needle):
-        try:
-            with open(os.path.join(self.dir, "proxy.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace").count(needle)
-        except OSError:
-            return 0
+        return sum(line.count(needle) for line in
+                   log_lines(os.path.join(self.dir, "proxy.log")))
 
     def version(self):
         return "?"
@@ -436,11 +365,7 @@ class Sipguard(Proxy):
         return super().ready() and os.path.exists(self.ctl)
 
     def version(self):
-        try:
-            return subprocess.run([self.binary, "-V"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
+        return version_line([self.binary, "-V"])
 
     def ctlcmd(self, *args):
         r = subprocess.run([self.ctl_bin, "-s", self.ctl, "--json"] +
@@ -493,12 +418,7 @@ class Kamailio(Proxy):
         return cmd
 
     def version(self):
-        try:
-            out = subprocess.run([KAMAILIO, "-v"], capture_output=True,
-                                 text=True, timeout=5).stdout
-            return out.splitlines()[0].replace("version: ", "").strip()
-        except (OSError, subprocess.SubprocessError, IndexError):
-            return "?"
+        return version_line([KAMAILIO, "-v"], first_line=True)
 
     def counters(self):
         return {"pike_alerts": self.log_count("pike blocking")}

@@ -8,7 +8,7 @@
 
 BENCH_MEDIA_ENV ?=
 
-$(BUILD_ROOT)/release/bench/media_load: bench/media_load.c
+$(BUILD_ROOT)/release/bench/media_load: bench/media_load.c bench/load_common.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $<
 

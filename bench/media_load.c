@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_common.h"
+
 enum { BATCH = 64, PAYLOAD = 160, HDR = 12, MAXCALLS = 200000 };
 
 struct call {
@@ -48,60 +50,15 @@ static void on_term(int s)
 	stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_ep(struct sockaddr_in *sa, const char *s)
-{
-	char ip[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof(ip))
-		return -1;
-	memcpy(ip, s, (size_t)(c - s));
-	ip[c - s] = 0;
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
-static int udp_bound(const struct sockaddr_in *sa)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), big = 8 << 20;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
-		perror("bind");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static uint64_t drain(int fd, uint8_t (*buf)[2048])
+static uint64_t drain(int fd, uint8_t (*buf)[LOAD_RBUF])
 {
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	uint64_t n = 0;
-	int i, k;
+	int k;
 
 	for (;;) {
-		for (i = 0; i < BATCH; i++) {
-			iov[i].iov_base = buf[i];
-			iov[i].iov_len = 2048;
-			memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
-			m[i].msg_hdr.msg_iov = &iov[i];
-			m[i].msg_hdr.msg_iovlen = 1;
-		}
+		mmsg_recv_prep(m, iov, buf, BATCH);
 		k = recvmmsg(fd, m, BATCH, MSG_DONTWAIT, NULL);
 		if (k <= 0)
 			return n;
@@ -112,7 +69,7 @@ static uint64_t drain(int fd, uint8_t (*buf)[2048])
 static int gen(int argc, char **argv)
 {
 	static struct call calls[MAXCALLS];
-	static uint8_t pkts[BATCH][HDR + PAYLOAD], rbuf[BATCH][2048];
+	static uint8_t pkts[BATCH][HDR + PAYLOAD], rbuf[BATCH][LOAD_RBUF];
 	struct sockaddr_in la, lb;
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
@@ -163,27 +120,11 @@ static int gen(int argc, char **argv)
 			struct call *c = &calls[next];
 			uint8_t *p = pkts[n];
 
-			p[0] = 0x80;
-			p[1] = 0;
-			p[2] = (uint8_t)(c->seq[dir] >> 8);
-			p[3] = (uint8_t)c->seq[dir];
-			p[4] = (uint8_t)(c->ts[dir] >> 24);
-			p[5] = (uint8_t)(c->ts[dir] >> 16);
-			p[6] = (uint8_t)(c->ts[dir] >> 8);
-			p[7] = (uint8_t)c->ts[dir];
-			p[8] = (uint8_t)(c->ssrc[dir] >> 24);
-			p[9] = (uint8_t)(c->ssrc[dir] >> 16);
-			p[10] = (uint8_t)(c->ssrc[dir] >> 8);
-			p[11] = (uint8_t)c->ssrc[dir];
+			rtp_hdr(p, c->seq[dir], c->ts[dir], c->ssrc[dir]);
 			c->seq[dir]++;
 			c->ts[dir] += PAYLOAD;
-			iov[n].iov_base = p;
-			iov[n].iov_len = HDR + PAYLOAD;
-			memset(&m[n].msg_hdr, 0, sizeof(m[n].msg_hdr));
-			m[n].msg_hdr.msg_iov = &iov[n];
-			m[n].msg_hdr.msg_iovlen = 1;
-			m[n].msg_hdr.msg_name = dir ? &c->b : &c->a;
-			m[n].msg_hdr.msg_namelen = sizeof(c->a);
+			mmsg_send_set(&m[n], &iov[n], p, HDR + PAYLOAD,
+				      dir ? &c->b : &c->a);
 			n++;
 			if (++next == ncalls) {
 				next = 0;
@@ -218,7 +159,7 @@ struct fsock {
 static int fwd(int argc, char **argv)
 {
 	static struct fsock socks[2 * MAXCALLS];
-	static uint8_t buf[BATCH][2048];
+	static uint8_t buf[BATCH][LOAD_RBUF];
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	struct epoll_event evs[256];
@@ -257,13 +198,7 @@ static int fwd(int argc, char **argv)
 			struct fsock *s = evs[e].data.ptr;
 			int i, r;
 
-			for (i = 0; i < BATCH; i++) {
-				iov[i].iov_base = buf[i];
-				iov[i].iov_len = 2048;
-				memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
-				m[i].msg_hdr.msg_iov = &iov[i];
-				m[i].msg_hdr.msg_iovlen = 1;
-			}
+			mmsg_recv_prep(m, iov, buf, BATCH);
 			r = recvmmsg(s->fd, m, BATCH, MSG_DONTWAIT, NULL);
 			for (i = 0; i < r; i++) {
 				iov[i].iov_len = m[i].msg_len;

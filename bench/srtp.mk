@@ -9,7 +9,7 @@
 
 BENCH_SRTP_ENV ?=
 
-$(BUILD_ROOT)/release/bench/srtp_load: bench/srtp_load.c \
+$(BUILD_ROOT)/release/bench/srtp_load: bench/srtp_load.c bench/load_common.h \
 		$(BUILD_ROOT)/release/libsipguard.a
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -D_GNU_SOURCE -Isrc -Wall -Wextra -Werror -o $@ $< \

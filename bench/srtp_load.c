@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_common.h"
+
 #include "media/srtp.h"
 #include "sip/sip.h"
 
@@ -48,45 +50,6 @@ struct call {
 	uint32_t ts[2], ssrc[2];
 	struct media_srtp tx; /* the caller's sending context */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_ep(struct sockaddr_in *sa, const char *s)
-{
-	char ip[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof(ip))
-		return -1;
-	memcpy(ip, s, (size_t)(c - s));
-	ip[c - s] = 0;
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
-static int udp_bound(const struct sockaddr_in *sa)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), big = 8 << 20;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
-		perror("bind");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static int hex_key(uint8_t *k, const char *s)
 {
@@ -119,19 +82,13 @@ static int session(struct media_srtp *sp, uint8_t *key)
 /* Packets waiting on fd: counted by length class. */
 static void drain(int fd, uint64_t *all, uint64_t *cls, int srtp_side)
 {
-	static uint8_t buf[BATCH][2048];
+	static uint8_t buf[BATCH][LOAD_RBUF];
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	int i, k;
 
 	for (;;) {
-		for (i = 0; i < BATCH; i++) {
-			iov[i].iov_base = buf[i];
-			iov[i].iov_len = 2048;
-			memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
-			m[i].msg_hdr.msg_iov = &iov[i];
-			m[i].msg_hdr.msg_iovlen = 1;
-		}
+		mmsg_recv_prep(m, iov, buf, BATCH);
 		k = recvmmsg(fd, m, BATCH, MSG_DONTWAIT, NULL);
 		if (k <= 0)
 			return;
@@ -176,18 +133,7 @@ static unsigned load(struct call *calls, const char *path)
 
 static void header(uint8_t *p, struct call *c, unsigned dir)
 {
-	p[0] = 0x80;
-	p[1] = 0;
-	p[2] = (uint8_t)(c->seq[dir] >> 8);
-	p[3] = (uint8_t)c->seq[dir];
-	p[4] = (uint8_t)(c->ts[dir] >> 24);
-	p[5] = (uint8_t)(c->ts[dir] >> 16);
-	p[6] = (uint8_t)(c->ts[dir] >> 8);
-	p[7] = (uint8_t)c->ts[dir];
-	p[8] = (uint8_t)(c->ssrc[dir] >> 24);
-	p[9] = (uint8_t)(c->ssrc[dir] >> 16);
-	p[10] = (uint8_t)(c->ssrc[dir] >> 8);
-	p[11] = (uint8_t)c->ssrc[dir];
+	rtp_hdr(p, c->seq[dir], c->ts[dir], c->ssrc[dir]);
 	memset(p + HDR, 0x55, PAYLOAD);
 	c->seq[dir]++;
 	c->ts[dir] += PAYLOAD;
@@ -232,13 +178,8 @@ static int gen(int argc, char **argv)
 			    media_srtp_protect(&c->tx, false, pkts[n], &len,
 					       sizeof(pkts[n])) != 0)
 				len = PLAIN;
-			iov[n].iov_base = pkts[n];
-			iov[n].iov_len = len;
-			memset(&m[n].msg_hdr, 0, sizeof(m[n].msg_hdr));
-			m[n].msg_hdr.msg_iov = &iov[n];
-			m[n].msg_hdr.msg_iovlen = 1;
-			m[n].msg_hdr.msg_name = dir ? &c->b : &c->a;
-			m[n].msg_hdr.msg_namelen = sizeof(c->a);
+			mmsg_send_set(&m[n], &iov[n], pkts[n], len,
+				      dir ? &c->b : &c->a);
 			n++;
 			if (++next == ncalls) {
 				next = 0;

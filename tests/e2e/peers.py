@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP = "/usr/bin/sipp"
 KAMAILIO = "/usr/sbin/kamailio"
@@ -154,3 +156,76 @@ class Kamailio:
     def stop(self):
         # SIGTERM to the main process: it stops its own workers.
         return _stop(self.proc)
+
+
+REDIS = "/usr/bin/redis-server"
+
+
+class Redis:
+    """redis-server on 127.0.0.1:port, no persistence: a restart loses
+    all.  Started and stopped by pid; start() again after stop() brings
+    it back empty (the outage tests)."""
+
+    def __init__(self, tmp, port):
+        self.tmp = tmp
+        self.port = port
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=5)
+        return r.stdout.decode().strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+            self.log.close()
+        self.proc = None
+
+
+def redis_fixture(port, prefix="sipguard-redis-"):
+    """Body of a pytest fixture (`yield from redis_fixture(PORT)`): a
+    started Redis in a temporary directory, skipped where Debian's
+    redis-server is not installed, stopped and removed afterwards."""
+    if not os.access(REDIS, os.X_OK):
+        pytest.skip("redis-server not installed (scripts/deps.sh)")
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    r = Redis(tmp.name, port)
+    r.start()
+    yield r
+    r.stop()
+    tmp.cleanup()
+
+
+_tracked = []
+
+
+def TrackedSipp(*a, **kw):
+    """A Sipp that stop_tracked_sipps stops (by pid) when the test ends,
+    even when it fails: a leftover UAS would hold the port for the next
+    test.  A test module imports both (the fixture is autouse)."""
+    p = Sipp(*a, **kw)
+    _tracked.append(p)
+    return p
+
+
+@pytest.fixture(autouse=True)
+def stop_tracked_sipps():
+    yield
+    while _tracked:
+        _tracked.pop().stop()

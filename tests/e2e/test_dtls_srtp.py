@@ -16,10 +16,8 @@ certificate and speaks plain RTP to the PBX side.
   tone, and a capture shows no clear RTP on the untrusted side.
 Ports: SIP 36500-36699, RTP peers 36700-36799, relay 45000-45999.
 """
-import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -27,7 +25,10 @@ import time
 import pytest
 
 from conftest import BIN
-from peers import Kamailio, Sipp, _stop
+from encpeers import (TCPDUMP, start_capture, untrusted_media,
+                      Baresip, callee_invite, events, media_callee,
+                      pcap_udp, records, wait_for)
+from peers import Kamailio, _stop
 from rtpua import RtpPeer, Uac, rtp_packet, sdp_of
 
 IP, IN_IP = "127.0.0.1", "127.0.0.2"
@@ -38,7 +39,6 @@ PEER = os.path.join(os.path.dirname(BIN), "tests/e2e/dtls_peer")
 # SIPGUARD_MEDIA_IO=uring: the same tests on the io_uring relay.
 MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "epoll")
 BARESIP = "/usr/bin/baresip"
-TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 
 def config(tmpdir, backend, certdir, internet_kx="dtls"):
@@ -87,46 +87,8 @@ def dtls_cert(tmp_path_factory):
     return d, "sha-256 " + out.strip().split("=", 1)[1]
 
 
-def events(tmpdir, name):
-    p = os.path.join(tmpdir, "events.json")
-    if not os.path.exists(p):
-        return []
-    ev = [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-    return [e for e in ev if e["event"] == name]
-
-
-def records(tmpdir):
-    p = os.path.join(tmpdir, "cdr.json")
-    if not os.path.exists(p):
-        return []
-    return [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-
-
-def wait_for(fn, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def callee_invite(uas):
-    for f in os.listdir(uas.dir):
-        if f.endswith("_messages.log"):
-            text = open(os.path.join(uas.dir, f), errors="replace").read()
-            i = text.find("INVITE sip:")
-            if i >= 0:
-                return text[i:].split("\n\n\n")[0]
-    return None
-
-
 def callee():
-    return Sipp("uas_media.xml", (IP, UAS), calls=1,
-                extra=["-key", "rtp_ip", IP, "-key", "rtp_port",
-                       str(UAS_RTP), "-key", "rtcp_port", str(UAS_RTP + 1),
-                       "-mp", str(SIPP_MP), "-mi", IP, "-trace_msg"])
+    return media_callee(IP, UAS, UAS_RTP, SIPP_MP)
 
 
 def dtls_sdp(fp, setup="actpass", proto="UDP/TLS/RTP/SAVP"):
@@ -302,31 +264,25 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
     registered at the PBX) call each other: dtls-caller, alice offers
     UDP/TLS/RTP/SAVPF; dtls-callee, the PBX's plain offer reaches alice
     as UDP/TLS/RTP/SAVP with sipguard's fingerprint and actpass."""
-    import test_srtp
     from test_media_baresip import tone_share
     tmpdir = str(tmp_path)
     certdir, _ = dtls_cert
     sg = sipguard(config(tmpdir, "udp:%s:%d" % (IP, PBX), certdir))
     cap = os.path.join(tmpdir, "lo.pcap")
-    dump = subprocess.Popen(
-        [TCPDUMP, "-i", "lo", "-U", "-n", "-s", "2048", "-w", cap,
-         "udp and (portrange 36740-36749 or portrange 36760-36769)"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dump = start_capture(cap, (36740, 36749), (36760, 36769))
     kam = Kamailio(IP, PBX, uas="%s:%d" % (IP, PBX + 1))
     phones = []
-    saved = dict(test_srtp.USERS)
-    test_srtp.USERS.update(USERS)
     try:
-        alice = test_srtp.Baresip(
-            "alice", tmpdir,
+        alice = Baresip(
+            IP, USERS["alice"], "alice", tmpdir,
             "<sip:alice@example.com>;auth_pass=secret;"
             "outbound=\"sip:%s:%d\";regint=300;"
             "answermode=auto;audio_codecs=PCMU;mediaenc=dtls_srtp"
             % (IP, SG_OUT), "module dtls_srtp.so\n")
         # bob as the caller: no outbound proxy (its preloaded Route
         # would survive the stand-in PBX), the PBX is its domain.
-        bob = test_srtp.Baresip(
-            "bob", tmpdir,
+        bob = Baresip(
+            IP, USERS["bob"], "bob", tmpdir,
             ("<sip:bob@example.com>;auth_pass=secret;"
              "outbound=\"sip:%s:%d\";regint=300;answermode=auto;"
              "audio_codecs=PCMU" % (IP, PBX)) if dtls_calls else
@@ -353,8 +309,6 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
         for p in phones:
             p.stop()
         kam.stop()
-        test_srtp.USERS.clear()
-        test_srtp.USERS.update(saved)
         time.sleep(0.3)
         _stop(dump, signal.SIGTERM)
     atext = alice.text()
@@ -363,18 +317,8 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
     assert rec_b and rec_a, os.listdir(bob.dir) + os.listdir(alice.dir)
     assert tone_share(rec_b, 1000) > 0.5, tone_share(rec_b, 1000)
     assert tone_share(rec_a, 600) > 0.5, tone_share(rec_a, 600)
-    pk = test_srtp.pcap_udp(cap)
-
-    def side(lo, hi):
-        return [p for sp, dp, p in pk if lo <= sp <= hi or lo <= dp <= hi]
-    untrusted = [p for p in side(36740, 36749) if len(p) > 100]
-    plain = [p for p in side(36760, 36769)
-             if len(p) > 100 and p[1] & 0x7f == 0]
-    assert len(untrusted) > 100 and len(plain) > 100, (len(untrusted),
-                                                       len(plain))
-    payloads = set(p[12:] for p in plain)
-    blob = b"".join(untrusted)
-    assert not any(pl in blob for pl in payloads)
+    pk = pcap_udp(cap)
+    untrusted = untrusted_media(pk, (36740, 36749), (36760, 36769))
     rtp = [p for p in untrusted if 128 <= p[0] <= 191 and p[1] & 0x7f == 0]
     assert rtp and all(len(p) in (12 + 160 + 10, 12 + 160 + 4)
                        for p in rtp), set(len(p) for p in rtp)

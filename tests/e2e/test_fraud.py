@@ -20,10 +20,8 @@ import os
 import signal
 import time
 
-import pytest
-
 from conftest import udp_exchange
-from peers import Sipp as _Sipp
+from peers import TrackedSipp as Sipp, stop_tracked_sipps  # noqa: F401
 
 IP = "127.0.0.1"
 SG_OUT = 30060      # untrusted zone
@@ -31,24 +29,6 @@ SG_IN = 30070       # trusted zone
 UAS = 30080         # the PBX stand-in
 UAC = 30090         # caller (sipp)
 RAW = 30100         # raw INVITEs
-
-
-_started = []
-
-
-def Sipp(*a, **kw):
-    """A sipp peer that is stopped (by pid) when the test ends, even when
-    it fails: a leftover UAS would hold the port for the next test."""
-    p = _Sipp(*a, **kw)
-    _started.append(p)
-    return p
-
-
-@pytest.fixture(autouse=True)
-def _stop_peers():
-    yield
-    while _started:
-        _started.pop().stop()
 
 
 def config(tmpdir, cls_extra="", fraud_extra=""):

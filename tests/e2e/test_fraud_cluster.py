@@ -15,18 +15,16 @@ the PBX stand-in (sipp UAS) and the callers are on 127.0.0.1.
 
 Ports 38000-38499 only (this file's range); redis on 38400.
 """
-import os
 import signal
-import subprocess
 import tempfile
 import time
 
 import pytest
 
 from conftest import Daemon, udp_exchange
-from peers import Sipp as _Sipp
+from peers import (TrackedSipp as Sipp, redis_fixture,
+                   stop_tracked_sipps)  # noqa: F401 (autouse)
 
-REDIS_BIN = "/usr/bin/redis-server"
 REDIS_PORT = 38400
 A_IP, B_IP = "127.0.0.21", "127.0.0.22"
 SG_OUT, SG_IN = 38060, 38070
@@ -34,64 +32,9 @@ UAS = 38080
 UAC = 38090
 RAW = 38200
 
-_started = []
-
-
-def Sipp(*a, **kw):
-    p = _Sipp(*a, **kw)
-    _started.append(p)
-    return p
-
-
-@pytest.fixture(autouse=True)
-def _stop_peers():
-    yield
-    while _started:
-        _started.pop().stop()
-
-
-class Redis:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.proc = None
-
-    def start(self):
-        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            if self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=5)
-        return r.stdout.decode().strip()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
-            self.log.close()
-        self.proc = None
-
-
 @pytest.fixture
 def redis():
-    if not os.access(REDIS_BIN, os.X_OK):
-        pytest.skip("redis-server not installed (scripts/deps.sh)")
-    tmp = tempfile.TemporaryDirectory(prefix="sipguard-fredis-")
-    r = Redis(tmp.name)
-    r.start()
-    yield r
-    r.stop()
-    tmp.cleanup()
+    yield from redis_fixture(REDIS_PORT, "sipguard-fredis-")
 
 
 def config(ip, name):

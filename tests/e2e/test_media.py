@@ -11,15 +11,12 @@ Ports: SIP 28060-28099, RTP 28100-28399, relay 40000-40999.
 SIPGUARD_MEDIA_IO=uring runs the whole suite with the io_uring relay
 backend (media: io: uring) instead of the default epoll one.
 """
-import json
 import os
-import socket
 import time
 
-import pytest
-
-from peers import Sipp
-from rtpua import RtpPeer, Uac, rtcp_rr, sdp_of
+from encpeers import (callee_sdp, events, media_callee, peers,
+                      records, wait_for)
+from rtpua import Uac, rtcp_rr, sdp_of
 
 OUT_IP, IN_IP = "127.0.0.1", "127.0.0.2"
 SG_OUT, SG_IN = 28060, 28070
@@ -58,60 +55,7 @@ zones:
 
 
 def callee(scenario):
-    return Sipp(scenario, (OUT_IP, UAS), calls=1,
-                extra=["-key", "rtp_ip", OUT_IP, "-key", "rtp_port",
-                       str(UAS_RTP), "-key", "rtcp_port", str(UAS_RTP + 1),
-                       "-mp", "28300", "-mi", OUT_IP, "-trace_msg"])
-
-
-def events(tmpdir, name=None):
-    p = os.path.join(tmpdir, "events.json")
-    if not os.path.exists(p):
-        return []
-    ev = [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-    return [e for e in ev if name is None or e["event"] == name]
-
-
-def records(tmpdir):
-    p = os.path.join(tmpdir, "cdr.json")
-    if not os.path.exists(p):
-        return []
-    return [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-
-
-def wait_for(fn, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def callee_sdp(uas):
-    """The SDP of the INVITE as the callee received it (sipp's trace)."""
-    for f in os.listdir(uas.dir):
-        if f.endswith("_messages.log"):
-            text = open(os.path.join(uas.dir, f), errors="replace").read()
-            i = text.find("INVITE sip:")
-            if i >= 0:
-                chunk = text[i:].replace("\n", "\r\n")
-                return sdp_of(chunk.split("\r\n\r\n\r\n")[0] + "\r\n")
-    return None
-
-
-@pytest.fixture
-def peers():
-    made = []
-
-    def make(ip, port):
-        p = RtpPeer(ip, port)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.close()
+    return media_callee(OUT_IP, UAS, UAS_RTP, 28300, scenario)
 
 
 def setup_call(tmpdir, sipguard, scenario="uas_media.xml", extra_media=""):

@@ -9,26 +9,31 @@ relay.  The call crosses sipguard twice (alice -> sipguard -> Kamailio
 -> sipguard -> bob), so the media is relayed twice.
 Ports: SIP 28160-28259, RTP 28230-28299, relay 41000-41999.
 """
-import glob
 import json
 import math
 import os
-import signal
-import socket
 import struct
-import subprocess
 import time
 import wave
 
 import pytest
 
-from peers import Kamailio, _stop
+import encpeers
+from peers import Kamailio
 
 IP, IN_IP = "127.0.0.1", "127.0.0.2"
 SG_OUT, SG_IN, PBX = 28160, 28170, 28180
 BARESIP = "/usr/bin/baresip"
 USERS = {"alice": (28210, 28220, 28230, 1000),
          "bob": (28240, 28250, 28260, 600)}
+
+def Baresip(user, tmpdir):
+    return encpeers.Baresip(
+        IP, USERS[user], user, tmpdir,
+        "<sip:%s@example.com>;auth_pass=secret;"
+        "outbound=\"sip:%s:%d\";regint=300;answermode=auto;"
+        "audio_codecs=PCMU" % (user, IP, SG_OUT), srtp=False)
+
 
 pytestmark = pytest.mark.skipif(not os.path.exists(BARESIP),
                                 reason="baresip not installed")
@@ -62,59 +67,6 @@ zones:
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
 """ % {"d": tmpdir, "ip": IP, "in_ip": IN_IP, "out": SG_OUT, "inn": SG_IN,
        "pbx": PBX}
-
-
-class Baresip:
-    def __init__(self, user, tmpdir):
-        sip, ctrl, rtp, freq = USERS[user]
-        self.dir = os.path.join(tmpdir, user)
-        os.makedirs(self.dir)
-        self.ctrl = ctrl
-        with open(os.path.join(self.dir, "config"), "w") as f:
-            f.write("poll_method epoll\nsip_listen %s:%d\n"
-                    "audio_player aubridge,nowhere\n"
-                    "audio_alert aubridge,nowhere\n"
-                    "audio_source ausine,%d\n"
-                    "ausrc_srate 48000\nausrc_channels 2\n"
-                    "auplay_srate 48000\nauplay_channels 2\n"
-                    "module_path /usr/lib/baresip/modules\n"
-                    "module g711.so\nmodule ausine.so\nmodule aubridge.so\n"
-                    "module sndfile.so\nmodule ctrl_tcp.so\n"
-                    "module_app account.so\nmodule_app menu.so\n"
-                    "ctrl_tcp_listen %s:%d\nsnd_path %s\n"
-                    "rtp_ports %d-%d\n"
-                    % (IP, sip, freq, IP, ctrl, self.dir, rtp, rtp + 9))
-        with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:%s@example.com>;auth_pass=secret;"
-                    "outbound=\"sip:%s:%d\";regint=300;answermode=auto;"
-                    "audio_codecs=PCMU\n" % (user, IP, SG_OUT))
-        self.log = open(os.path.join(self.dir, "out.log"), "wb")
-        self.proc = subprocess.Popen([BARESIP, "-f", self.dir],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-
-    def text(self):
-        self.log.flush()
-        return open(os.path.join(self.dir, "out.log"),
-                    errors="replace").read()
-
-    def command(self, cmd, params=""):
-        msg = json.dumps({"command": cmd, "params": params,
-                          "token": "t"}).encode()
-        with socket.create_connection((IP, self.ctrl), timeout=5) as s:
-            s.sendall(b"%d:%s," % (len(msg), msg))
-            try:
-                return s.recv(4096)
-            except socket.timeout:
-                return b""
-
-    def stop(self):
-        _stop(self.proc, signal.SIGTERM)
-        self.log.close()
-
-    def recording(self):
-        files = glob.glob(os.path.join(self.dir, "dump-*-dec.wav"))
-        return max(files, key=os.path.getsize) if files else None
 
 
 def wait_for(fn, timeout):

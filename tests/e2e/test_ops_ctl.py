@@ -6,12 +6,10 @@ parties, zones, state, duration) and `sipguardctl drain` (new calls get
 Ports: 35400-35499 (this helper's range).
 """
 import json
-import os
-import subprocess
 import time
 
-from conftest import BIN
 from peers import Sipp
+from opsconf import base_config, run_ctl
 
 IP = "127.0.0.1"
 SG_OUT = 35400
@@ -19,31 +17,14 @@ SG_IN = 35410
 UAS = 35420
 UAC = 35430
 UAC2 = 35431
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-""" % {"tmp": tmp, "ip": IP, "out": SG_OUT, "inn": SG_IN, "uas": UAS}
+    return base_config(tmp, IP, SG_OUT, SG_IN, UAS)
 
 
 def ctl(tmp, *args, json_out=True):
-    cmd = [CTL, "-s", os.path.join(tmp, "ctl.sock")]
-    if json_out:
-        cmd.append("--json")
-    r = subprocess.run(cmd + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
+    r = run_ctl(tmp, args, json_out)
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 

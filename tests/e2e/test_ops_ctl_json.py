@@ -15,29 +15,16 @@ import os
 import socket
 import subprocess
 
-from conftest import BIN
+from opsconf import CTL, base_config
 
 IP = "127.0.0.1"
 SG_OUT = 37100
 SG_IN = 37110
 UAS = 37120
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-""" % {"tmp": tmp, "ip": IP, "out": SG_OUT, "inn": SG_IN, "uas": UAS}
+    return base_config(tmp, IP, SG_OUT, SG_IN, UAS)
 
 
 class Conn:

@@ -26,6 +26,7 @@ import pytest
 from conftest import BIN, ROOT
 from peers import Sipp
 from rtpua import Uac
+from opsconf import run_ctl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASH = os.path.join(HERE, "dash")
@@ -37,7 +38,6 @@ UAS, UAC = 37220, 37230
 UAC_RTP, UAS_RTP, SIPP_MEDIA = 37250, 37260, 37270
 HTTP = 37290
 TOKEN = "e2e-dashboard-token-4f9c2a"
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 ARTIFACTS = os.path.join(ROOT, "build", "artifacts")
 
 
@@ -92,9 +92,7 @@ def http(path, method="GET", token=None):
 
 
 def ctl(tmp, *args):
-    r = subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock"), "--json"] +
-                       list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
+    r = run_ctl(tmp, args)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 

@@ -15,7 +15,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import BIN
+from opsconf import CTL, base_config, run_ctl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
@@ -25,23 +25,10 @@ SG_OUT = 37000
 SG_IN = 37010
 UAS = 37020
 HTTP = 37090
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp, metrics=False):
-    text = """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-""" % {"tmp": tmp, "ip": IP, "out": SG_OUT, "inn": SG_IN, "uas": UAS}
+    text = base_config(tmp, IP, SG_OUT, SG_IN, UAS)
     if metrics:
         text += 'ops:\n  metrics_listen: "tcp:%s:%d"\n' % (IP, HTTP)
     return text
@@ -72,9 +59,7 @@ def stop(p):
 
 
 def ctl(tmp, *args):
-    r = subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock"), "--json"] +
-                       list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
+    r = run_ctl(tmp, args)
     return r.returncode, r.stdout.decode()
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import udp_exchange
 from peers import Sipp
+from opsconf import base_config
 
 SNGREP = "/usr/bin/sngrep"
 IP = "127.0.0.1"
@@ -34,24 +35,11 @@ pytestmark = pytest.mark.skipif(not os.access(SNGREP, os.X_OK),
 
 
 def config(tmp, events):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-ops:
+    return base_config(tmp, IP, SG_OUT, SG_IN, UAS) + """ops:
   hep_server: "udp:%(ip)s:%(hep)d"
   hep_capture_id: 4242
   hep_events: %(ev)s
-""" % {"tmp": tmp, "ip": IP, "out": SG_OUT, "inn": SG_IN, "uas": UAS,
-       "hep": HEP, "ev": "true" if events else "false"}
+""" % {"ip": IP, "hep": HEP, "ev": "true" if events else "false"}
 
 
 class Sngrep:

@@ -13,6 +13,7 @@ import urllib.request
 
 from conftest import udp_exchange
 from peers import Sipp
+from opsconf import base_config
 
 IP = "127.0.0.1"
 ATK = "127.0.0.66"
@@ -24,22 +25,9 @@ HTTP = 35190
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-ops:
+    return base_config(tmp, IP, SG_OUT, SG_IN, UAS) + """ops:
   metrics_listen: "tcp:%(ip)s:%(http)d"
-""" % {"tmp": tmp, "ip": IP, "out": SG_OUT, "inn": SG_IN, "uas": UAS,
-       "http": HTTP}
+""" % {"ip": IP, "http": HTTP}
 
 
 def fetch(path="/metrics", method="GET"):

@@ -21,11 +21,11 @@ import subprocess
 import time
 import urllib.request
 
-import pytest
-
 from conftest import BIN
+from encpeers import callee_sdp, peers, wait_for
+from opsconf import run_ctl
 from peers import Sipp
-from rtpua import RtpPeer, Uac, sdp_of
+from rtpua import Uac, sdp_of
 
 OUT_IP, IN_IP = "127.0.0.1", "127.0.0.2"
 ATK = "127.0.0.66"
@@ -86,31 +86,8 @@ def val(s, name, **labels):
     return s.get((name, frozenset(labels.items())))
 
 
-def wait_for(fn, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def callee_sdp(uas):
-    for f in os.listdir(uas.dir):
-        if f.endswith("_messages.log"):
-            text = open(os.path.join(uas.dir, f), errors="replace").read()
-            i = text.find("INVITE sip:")
-            if i >= 0:
-                chunk = text[i:].replace("\n", "\r\n")
-                return sdp_of(chunk.split("\r\n\r\n\r\n")[0] + "\r\n")
-    return None
-
-
 def ctl(tmp, *args):
-    return subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock")] +
-                          list(args), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=10).returncode
+    return run_ctl(tmp, args, json_out=False).returncode
 
 
 def scanner_options():
@@ -124,19 +101,6 @@ def scanner_options():
     s.bind((ATK, 37190))
     s.sendto(msg, (OUT_IP, SG_OUT))
     s.close()
-
-
-@pytest.fixture
-def peers():
-    made = []
-
-    def make(ip, port):
-        p = RtpPeer(ip, port)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.close()
 
 
 def test_security_and_media_metrics(sipguard, tmp_path, peers):

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import BIN
 from peers import Sipp
+from opsconf import run_ctl
 
 IP = "127.0.0.1"
 SG_OUT = 35300
@@ -27,7 +28,6 @@ UAS = 35320
 UAC = 35330
 HTTP = 35390
 HEP = 35391
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root to switch users")
@@ -68,9 +68,7 @@ def status(pid):
 
 
 def ctl(tmp, *args):
-    r = subprocess.run([CTL, "-s", os.path.join(tmp, "ctl.sock"), "--json"] +
-                       list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
+    r = run_ctl(tmp, args)
     return r.returncode, r.stdout.decode()
 
 

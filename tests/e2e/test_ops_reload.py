@@ -15,6 +15,7 @@ import time
 
 from conftest import BIN, udp_exchange
 from peers import Sipp
+from opsconf import run_ctl
 
 IP = "127.0.0.1"
 SG_OUT = 35000      # untrusted zone
@@ -22,7 +23,6 @@ SG_IN = 35010       # trusted zone
 UAS1 = 35020
 UAS2 = 35021
 UAC = 35030
-CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp, backend=UAS1, monitor="false", invite_rate=200, extra=""):
@@ -55,11 +55,7 @@ def write(d, text):
 
 
 def ctl(tmp, *args, json_out=True):
-    cmd = [CTL, "-s", os.path.join(tmp, "ctl.sock")]
-    if json_out:
-        cmd.append("--json")
-    r = subprocess.run(cmd + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
+    r = run_ctl(tmp, args, json_out)
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 

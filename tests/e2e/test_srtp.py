@@ -19,20 +19,21 @@ untrusted leg with keys of its own and speaks plain RTP to the PBX side.
   the plain side ever crosses the untrusted side in clear.
 Ports: SIP/TLS 36000-36499, relay 45000-45999 (this file's ranges).
 """
-import glob
 import json
 import os
-import shutil
 import signal
 import socket
-import struct
 import subprocess
 import time
 
 import pytest
 
-from peers import Kamailio, Sipp, _stop
-from rtpua import RtpPeer, Uac, rtcp_rr, rtp_packet, sdp_of
+import encpeers
+from encpeers import (TCPDUMP, start_capture, untrusted_media,
+                      callee_invite, events, media_callee, pcap_udp,
+                      peers, plain_rtcp, records, wait_for)  # noqa: F401
+from peers import Kamailio, _stop
+from rtpua import Uac, rtcp_rr, rtp_packet, sdp_of
 import srtpy
 
 IP, IN_IP, ATTACKER = "127.0.0.1", "127.0.0.2", "127.0.0.66"
@@ -42,7 +43,6 @@ PBX = 36090
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERTS_SH = os.path.join(HERE, "..", "unit", "transport", "tls_certs.sh")
 BARESIP = "/usr/bin/baresip"
-TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 
 def config(tmpdir, backend, certs=None, pbx_srtp='"off"'):
@@ -87,60 +87,8 @@ zones:
         "pbx_srtp": pbx_srtp}
 
 
-def events(tmpdir, name):
-    p = os.path.join(tmpdir, "events.json")
-    if not os.path.exists(p):
-        return []
-    ev = [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-    return [e for e in ev if e["event"] == name]
-
-
-def records(tmpdir):
-    p = os.path.join(tmpdir, "cdr.json")
-    if not os.path.exists(p):
-        return []
-    return [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
-
-
-def wait_for(fn, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def callee_invite(uas):
-    """The INVITE as the sipp callee received it (its message trace)."""
-    for f in os.listdir(uas.dir):
-        if f.endswith("_messages.log"):
-            text = open(os.path.join(uas.dir, f), errors="replace").read()
-            i = text.find("INVITE sip:")
-            if i >= 0:
-                return text[i:].split("\n\n\n")[0]
-    return None
-
-
 def callee(scenario="uas_media.xml"):
-    return Sipp(scenario, (IP, UAS), calls=1,
-                extra=["-key", "rtp_ip", IP, "-key", "rtp_port",
-                       str(UAS_RTP), "-key", "rtcp_port", str(UAS_RTP + 1),
-                       "-mp", str(SIPP_MP), "-mi", IP, "-trace_msg"])
-
-
-@pytest.fixture
-def peers():
-    made = []
-
-    def make(ip, port):
-        p = RtpPeer(ip, port)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.close()
+    return media_callee(IP, UAS, UAS_RTP, SIPP_MP, scenario)
 
 
 def savp_sdp(uac, key):
@@ -315,89 +263,9 @@ USERS = {"alice": (36200, 36205, 36210, 1000),
          "bob": (36220, 36225, 36230, 600)}
 
 
-class Baresip:
-    def __init__(self, user, tmpdir, account, extra_conf=""):
-        sip, ctrl, rtp, freq = USERS[user]
-        self.dir = os.path.join(tmpdir, user)
-        os.makedirs(self.dir)
-        self.ctrl = ctrl
-        with open(os.path.join(self.dir, "config"), "w") as f:
-            f.write("poll_method epoll\nsip_listen %s:%d\n"
-                    "audio_player aubridge,nowhere\n"
-                    "audio_alert aubridge,nowhere\n"
-                    "audio_source ausine,%d\n"
-                    "ausrc_srate 48000\nausrc_channels 2\n"
-                    "auplay_srate 48000\nauplay_channels 2\n"
-                    "module_path /usr/lib/baresip/modules\n"
-                    "module g711.so\nmodule ausine.so\nmodule aubridge.so\n"
-                    "module sndfile.so\nmodule ctrl_tcp.so\n"
-                    "module srtp.so\n"
-                    "module_app account.so\nmodule_app menu.so\n"
-                    "ctrl_tcp_listen %s:%d\nsnd_path %s\n"
-                    "rtp_ports %d-%d\n%s"
-                    % (IP, sip, freq, IP, ctrl, self.dir, rtp, rtp + 9,
-                       extra_conf))
-        with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(account + "\n")
-        self.log = open(os.path.join(self.dir, "out.log"), "wb")
-        self.proc = subprocess.Popen([BARESIP, "-f", self.dir],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-
-    def text(self):
-        if not self.log.closed:
-            self.log.flush()
-        return open(os.path.join(self.dir, "out.log"),
-                    errors="replace").read()
-
-    def command(self, cmd, params=""):
-        msg = json.dumps({"command": cmd, "params": params,
-                          "token": "t"}).encode()
-        with socket.create_connection((IP, self.ctrl), timeout=5) as s:
-            s.sendall(b"%d:%s," % (len(msg), msg))
-            try:
-                return s.recv(4096)
-            except socket.timeout:
-                return b""
-
-    def stop(self):
-        _stop(self.proc, signal.SIGTERM)
-        self.log.close()
-
-    def recording(self):
-        files = glob.glob(os.path.join(self.dir, "dump-*-dec.wav"))
-        return max(files, key=os.path.getsize) if files else None
-
-
-def pcap_udp(path):
-    """(src port, dst port, payload) of each UDP/IPv4 packet of a pcap
-    written on the loopback (Ethernet link type)."""
-    data = open(path, "rb").read()
-    magic = struct.unpack("<I", data[:4])[0]
-    end = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-    link = struct.unpack(end + "I", data[20:24])[0]
-    off, out = 24, []
-    while off + 16 <= len(data):
-        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        ip = frame[14:] if link == 1 else frame[16:] if link == 113 else \
-            frame
-        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
-            continue
-        ihl = (ip[0] & 15) * 4
-        sp, dp, ulen = struct.unpack("!HHH", ip[ihl:ihl + 6])
-        out.append((sp, dp, ip[ihl + 8:ihl + ulen]))
-    return out
-
-
-def plain_rtcp(p):
-    """A compound RTCP packet whose parts fill it exactly: no SRTCP
-    index and tag after them, so it was sent in clear."""
-    off = 0
-    while off + 4 <= len(p):
-        off += (struct.unpack("!H", p[off + 2:off + 4])[0] + 1) * 4
-    return off == len(p)
+def Baresip(user, tmpdir, account, extra_conf=""):
+    return encpeers.Baresip(IP, USERS[user], user, tmpdir, account,
+                            extra_conf)
 
 
 @pytest.fixture(scope="module")
@@ -415,10 +283,7 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
     tmpdir = str(tmp_path)
     sipguard(config(tmpdir, "udp:%s:%d" % (IP, PBX), certs=certs))
     cap = os.path.join(tmpdir, "lo.pcap")
-    dump = subprocess.Popen(
-        [TCPDUMP, "-i", "lo", "-U", "-n", "-s", "2048", "-w", cap,
-         "udp and (portrange 36210-36219 or portrange 36230-36239)"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dump = start_capture(cap, (36210, 36219), (36230, 36239))
     kam = Kamailio(IP, PBX, uas="%s:%d" % (IP, PBX + 1))
     phones = []
     try:
@@ -459,17 +324,7 @@ def test_baresip_tls_srtp_to_plain_phone(sipguard, tmp_path, certs):
     # The capture: alice's side (untrusted) carries only SRTP; no
     # payload of the plain side's RTP (bob's, either way) is in it.
     pk = pcap_udp(cap)
-
-    def side(lo, hi):
-        return [p for sp, dp, p in pk if lo <= sp <= hi or lo <= dp <= hi]
-    untrusted = [p for p in side(36210, 36219) if len(p) > 100]
-    plain = [p for p in side(36230, 36239)
-             if len(p) > 100 and p[1] & 0x7f == 0]
-    assert len(untrusted) > 100 and len(plain) > 100, (len(untrusted),
-                                                       len(plain))
-    payloads = set(p[12:] for p in plain)
-    blob = b"".join(untrusted)
-    assert not any(pl in blob for pl in payloads)
+    untrusted = untrusted_media(pk, (36210, 36219), (36230, 36239))
     # SRTP: 12 + 160 + 10 (HMAC-SHA1-80 or -32: + 4) bytes.
     assert all(len(p) in (12 + 160 + 10, 12 + 160 + 4) for p in untrusted
                if p[1] & 0x7f == 0)

@@ -10,67 +10,24 @@ instance gets 200 while the source is free and nothing once it is
 banned.
 """
 import os
-import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import BIN, udp_exchange
+from peers import redis_fixture
 
 CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
-REDIS_BIN = "/usr/bin/redis-server"
 REDIS_PORT = 34379
 SG_PORT, SG_IN = 34060, 34070
 A_IP, B_IP = "127.0.0.11", "127.0.0.12"
 SCAN = ["127.0.0.77", "127.0.0.78", "127.0.0.79"]
 
 
-class Redis:
-    """redis-server on loopback, no persistence: a restart loses all."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.proc = None
-
-    def start(self):
-        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            if self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=5)
-        return r.stdout.decode().strip()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
-            self.log.close()
-        self.proc = None
-
-
 @pytest.fixture
 def redis():
-    tmp = tempfile.TemporaryDirectory(prefix="sipguard-redis-")
-    r = Redis(tmp.name)
-    if not os.access(REDIS_BIN, os.X_OK):
-        pytest.skip("redis-server not installed (scripts/deps.sh)")
-    r.start()
-    yield r
-    r.stop()
-    tmp.cleanup()
+    yield from redis_fixture(REDIS_PORT)
 
 
 def config(tmp, ip, name, backend="redis", prefix="e2e:"):

@@ -14,16 +14,14 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import BIN, Daemon, udp_exchange
-from peers import Kamailio, Sipp
+from peers import Kamailio, Sipp, redis_fixture
 
 CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
-REDIS_BIN = "/usr/bin/redis-server"
 REDIS_PORT = 37900
 A_IP, B_IP = "127.0.0.21", "127.0.0.22"
 SG_OUT, SG_IN = 37560, 37570
@@ -33,50 +31,9 @@ CALLER = 37590       # sipp caller
 PREFIX = "scale:"
 
 
-class Redis:
-    """redis-server on loopback, no persistence: a restart loses all."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.proc = None
-
-    def start(self):
-        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            if self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT)] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=5)
-        return r.stdout.decode().strip()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
-            self.log.close()
-        self.proc = None
-
-
 @pytest.fixture
 def redis():
-    if not os.access(REDIS_BIN, os.X_OK):
-        pytest.skip("redis-server not installed (scripts/deps.sh)")
-    tmp = tempfile.TemporaryDirectory(prefix="sipguard-redis-")
-    r = Redis(tmp.name)
-    r.start()
-    yield r
-    r.stop()
-    tmp.cleanup()
+    yield from redis_fixture(REDIS_PORT)
 
 
 def config(d, ip, name, backend_port):
