@@ -299,6 +299,10 @@ bool proxy__regguard_request(struct proxy *p, struct sip_stx *stx,
 void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 			    const struct sip_msg *resp);
 
+/* registrar.c: the registrar's 2xx accepted removal c of REGISTER m
+ * (Expires 0 or "*"): drop the binding(s) now, cluster included. */
+void proxy__reg_drop(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c);
 /* registrar.c: is u one of our rewritten binding Contacts? */
 bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u);
 /* registrar.c: every confirmed binding to the store again (resync). */

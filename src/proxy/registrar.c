@@ -22,8 +22,9 @@
  * removes it.  Only that 2xx confirms a binding and sets (or moves) the
  * address calls go to: a REGISTER the registrar refuses changes nothing
  * (registration hijack, issue 5; the policy is in regguard.c).  Calls
- * never go to an unconfirmed binding.  "Contact: *" is passed through unchanged; the bindings it
- * clears at the registrar then expire here on their own.
+ * never go to an unconfirmed binding.  "Contact: *" is passed through
+ * unchanged; when the registrar accepts it (or any removal), the
+ * bindings it names go here too (proxy__reg_drop).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -429,6 +430,36 @@ unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m)
 		if (HTAB_ENTRY(n, struct binding, an)->confirmed)
 			cnt++;
 	return cnt;
+}
+
+/* The registrar accepted the removal c of m (Expires 0, or "*"): a 2xx
+ * need not list removed Contacts (RFC 3261 10.3: it lists the remaining
+ * ones), so the binding goes now, here and in the cluster, rather than
+ * at its timer (a call handed over meanwhile would reach nobody). */
+void proxy__reg_drop(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c)
+{
+	char token[REG_TOKEN_LEN + 1];
+	struct binding *b;
+	struct hnode *n, *next;
+	uint64_t k;
+
+	if (!c->star) {
+		make_token(p, m, c, token);
+		b = find(p->reg, token);
+		if (b) {
+			unpublish(b);
+			binding_free(b);
+		}
+		return;
+	}
+	k = aor_key(p, m);
+	for (n = htab_find(&p->reg->aors, k, aor_eq, &k); n; n = next) {
+		next = htab_find_next(n, aor_eq, &k);
+		b = HTAB_ENTRY(n, struct binding, an);
+		unpublish(b);
+		binding_free(b);
+	}
 }
 
 bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u)
