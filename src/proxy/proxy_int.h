@@ -338,6 +338,8 @@ void proxy__cl_dlg_end(struct proxy *p, const struct sip_dlg *d);
 void proxy__cl_resync(void *arg);
 void proxy__cl_takeover(void *arg, const char *owner,
 			const struct store_snap *s);
+void proxy__cl_taken(void *arg, const char *claimer, const char *const *keys,
+		     size_t n);
 /* proxy.c: BYE to both sides of confirmed d, as on a timeout. */
 void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
 		     enum sip_dlg_reason r);

@@ -338,6 +338,44 @@ def test_kill_a_during_calls_b_ends_them(cluster, redis):
         uas.stop()
 
 
+def test_a_stalled_and_taken_over_ends_its_calls(cluster, redis):
+    """(b') A stalls (SIGSTOP) past its heartbeat with calls up: B takes
+    them over as from a dead instance (BYE both sides, records
+    "takeover").  When A runs again it learns which of its calls were
+    claimed and ends them without BYE, with records
+    "taken-over-elsewhere", instead of keeping them until its timers."""
+    b = cluster(B_IP, "b", UAS)
+    a = cluster(A_IP, "a", UAS)
+    uas = Sipp("uas", ("127.0.0.1", UAS), calls=2, timeout=60)
+    time.sleep(0.2)
+    uac = Sipp("uac_wait_bye.xml", ("127.0.0.1", CALLER), (A_IP, SG_OUT),
+               calls=2, rate=10, timeout=60)
+    stopped = False
+    try:
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5), \
+            a.log()
+        a.proc.send_signal(signal.SIGSTOP)
+        stopped = True
+        assert uac.wait(30) == 0, uac.errors()[-3000:]
+        assert uas.wait(15) == 0, uas.errors()[-3000:]
+        assert "is gone: taking over its 2 calls" in b.log(), b.log()
+        a.proc.send_signal(signal.SIGCONT)
+        stopped = False
+        assert a.wait_log("calls were ended by instance b", 10), a.log()
+        assert until(lambda: len(a.records()) == 2, 5), a.records()
+        for r in a.records():
+            assert r["end_reason"] == "taken-over-elsewhere", r
+        assert all(r["end_reason"] == "takeover" for r in b.records())
+        # A is back and alive: its snapshots are gone, nobody takes it.
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "0", 3)
+        assert redis.cli("SISMEMBER", PREFIX + "insts", "a") == "1"
+    finally:
+        if stopped:
+            a.proc.send_signal(signal.SIGCONT)
+        uac.stop()
+        uas.stop()
+
+
 def test_redis_outage_during_traffic(cluster, redis):
     """(c) Redis stops with calls up and a user registered; protection
     continues on local state; Redis returns empty; state converges and
