@@ -411,6 +411,9 @@ def test_redis_outage_during_traffic(cluster, redis):
         # reached B, and B hands calls to A again.
         assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5)
         assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "1", 5)
+        # The binding rewritten at resync carries its AOR again.
+        rec = redis.cli("HVALS", PREFIX + "reg:a")
+        assert ",21:sip:carol@example.com," in rec, rec
         assert until(lambda: options(B_IP, x, timeout=0.1) is None, 3)
         time.sleep(0.3)
         seen, rc, caller = call_registered_user(ua, CALLER + 1)
