@@ -372,7 +372,8 @@ void proxy__cl_taken(void *arg, const char *claimer, const char *const *keys,
 			ended++;
 	}
 	p->st.taken_elsewhere += ended;
-	log_warn("store: %zu of our calls were ended by instance %s while "
-		 "we were cut off from redis: ended here too",
-		 ended, claimer);
+	if (ended) /* none: a restart, those calls died with us */
+		log_warn("store: %zu of our calls were ended by instance %s "
+			 "while we were cut off from redis: ended here too",
+			 ended, claimer);
 }

@@ -537,8 +537,9 @@ static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	c->st.taken_from_us += n;
-	log_warn("store: this instance was taken over by %s while cut off: "
-		 "ending its %zu calls here", claimer, n);
+	/* Cut off or stalled past the heartbeat, or restarted since. */
+	log_warn("store: %zu calls of this instance were taken over by %s "
+		 "while it was away from redis", n, claimer);
 	if (n && c->ev.taken)
 		c->ev.taken(c->ev.arg, claimer, keys, n);
 	mem_free(keys);
