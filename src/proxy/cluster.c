@@ -24,9 +24,20 @@
  * snapshots over rebuilds each dialog (sip_dlg_restore), sends BYE to
  * both sides as on a timeout, and ends it with reason "takeover": the
  * call record is written by the usual path (proxy.c on_dlg_end).
+ *
+ * Taken over elsewhere.  An instance cut off from Redis past its
+ * heartbeat's TTL is taken over though alive; when it is back, the store
+ * tells it which of its dialogs were claimed (proxy__cl_taken).  It ends
+ * them without BYE (the claimer sent them; a second BYE would meet 481
+ * or, worse, a new call reusing the tags nowhere) and with reason
+ * "taken-over-elsewhere", so both instances write a record of the call
+ * and neither keeps it counted.  The least surprising of the choices:
+ * keeping them would leave calls the PBX already ended counted against
+ * the user's limit until the idle or max-duration timer.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -81,6 +92,7 @@ void proxy_set_store(struct proxy *p, struct store *s)
 	struct store_cluster_events ev = {
 		.resync = proxy__cl_resync,
 		.takeover = proxy__cl_takeover,
+		.taken = proxy__cl_taken,
 		.arg = p,
 	};
 
@@ -331,4 +343,37 @@ void proxy__cl_takeover(void *arg, const char *owner,
 	p->st.taken_over++;
 	proxy__bye_both(p, d, SIP_DLG_END_TAKEOVER);
 	(void)sip_dlg_end(d, SIP_DLG_END_TAKEOVER);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void proxy__cl_taken(void *arg, const char *claimer, const char *const *keys,
+		     size_t n)
+{
+	struct proxy *p = arg;
+	struct sip_dlgs_iter it;
+	struct sip_dlg *d;
+	char key[CL_TOKEN_LEN + 1];
+	const char *kp = key;
+	size_t ended = 0;
+
+	sip_dlgs_iter_init(&it, p->dlgs);
+	while ((d = sip_dlgs_iter_next(&it)) != NULL) {
+		if (!snap_wanted(p, d))
+			continue;
+		snap_key(p, d, key);
+		if (!bsearch(&kp, keys, n, sizeof(*keys), key_cmp))
+			continue;
+		/* ended at the next safe point: the iteration goes on */
+		if (sip_dlg_end(d, SIP_DLG_END_TAKEN_ELSEWHERE) == 0)
+			ended++;
+	}
+	p->st.taken_elsewhere += ended;
+	if (ended) /* none: a restart, those calls died with us */
+		log_warn("store: %zu of our calls were ended by instance %s "
+			 "while we were cut off from redis: ended here too",
+			 ended, claimer);
 }

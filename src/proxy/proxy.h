@@ -35,6 +35,7 @@ struct proxy_stats {
 	uint64_t reloads;		/* configurations swapped in */
 	uint64_t drain_refused;		/* new calls refused while draining */
 	uint64_t handoffs;		/* calls handed to another instance */
+	uint64_t taken_elsewhere;	/* ours, ended by another (cluster.c) */
 	uint64_t taken_over;		/* dead instances' calls ended here */
 };
 

@@ -299,6 +299,10 @@ bool proxy__regguard_request(struct proxy *p, struct sip_stx *stx,
 void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 			    const struct sip_msg *resp);
 
+/* registrar.c: the registrar's 2xx accepted removal c of REGISTER m
+ * (Expires 0 or "*"): drop the binding(s) now, cluster included. */
+void proxy__reg_drop(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c);
 /* registrar.c: is u one of our rewritten binding Contacts? */
 bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u);
 /* registrar.c: every confirmed binding to the store again (resync). */
@@ -334,6 +338,8 @@ void proxy__cl_dlg_end(struct proxy *p, const struct sip_dlg *d);
 void proxy__cl_resync(void *arg);
 void proxy__cl_takeover(void *arg, const char *owner,
 			const struct store_snap *s);
+void proxy__cl_taken(void *arg, const char *claimer, const char *const *keys,
+		     size_t n);
 /* proxy.c: BYE to both sides of confirmed d, as on a timeout. */
 void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
 		     enum sip_dlg_reason r);

@@ -175,4 +175,6 @@ void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 		if (!m->contact[i].star && !is_removal(m, &m->contact[i]))
 			answer_one(p, f, m, &m->contact[i], resp->status, ua,
 				   &reported);
+		else if (resp->status >= 200 && resp->status < 300)
+			proxy__reg_drop(p, m, &m->contact[i]); /* accepted */
 }

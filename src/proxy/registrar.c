@@ -22,8 +22,9 @@
  * removes it.  Only that 2xx confirms a binding and sets (or moves) the
  * address calls go to: a REGISTER the registrar refuses changes nothing
  * (registration hijack, issue 5; the policy is in regguard.c).  Calls
- * never go to an unconfirmed binding.  "Contact: *" is passed through unchanged; the bindings it
- * clears at the registrar then expire here on their own.
+ * never go to an unconfirmed binding.  "Contact: *" is passed through
+ * unchanged; when the registrar accepts it (or any removal), the
+ * bindings it names go here too (proxy__reg_drop).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -60,7 +61,8 @@ struct binding {
 	uint64_t shared;		/* loop ms: expiry last published */
 	uint16_t lis;			/* listener our Contact names */
 	bool confirmed;			/* a 2xx from the registrar seen */
-	size_t contact_len;
+	size_t contact_len, aor_len;
+	char *aor_text;			/* the To URI, after contact[] */
 	char contact[];			/* the user's own Contact URI */
 };
 
@@ -190,6 +192,7 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 {
 	struct proxy_reg *r = p->reg;
 	struct binding *b;
+	struct str aor;
 
 	make_token(p, m, c, token);
 	b = find(r, token);
@@ -202,9 +205,16 @@ static int reg_bind(struct proxy *p, const struct sip_msg *m,
 	if (r->n >= REG_MAX_BINDINGS || r->npending >= REG_MAX_BINDINGS / 2 ||
 	    c->uri.raw.len > REG_MAX_CONTACT)
 		return -ENOSPC;
-	b = mem_zalloc(sizeof(*b) + c->uri.raw.len + 1);
+	/* The AOR goes along (the token is a hash of it and the Contact,
+	 * so it never changes): a resync publishes it again. */
+	aor = m->to.uri.raw.len <= REG_MAX_CONTACT ? m->to.uri.raw : STR_NULL;
+	b = mem_zalloc(sizeof(*b) + c->uri.raw.len + 1 + aor.len + 1);
 	if (!b)
 		return -ENOMEM;
+	b->aor_text = b->contact + c->uri.raw.len + 1;
+	if (aor.len)
+		memcpy(b->aor_text, aor.p, aor.len);
+	b->aor_len = aor.len;
 	b->r = r;
 	memcpy(b->token, token, REG_TOKEN_LEN + 1);
 	b->peer = *from;
@@ -404,9 +414,9 @@ void proxy__reg_publish_all(struct proxy *p)
 		if (!b->confirmed || b->expires <= now)
 			continue;
 		b->shared = b->expires;
-		/* The AOR text is not kept here: the record goes without. */
 		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
-				      &b->peer, b->lis, STR_NULL,
+				      &b->peer, b->lis,
+				      str_make(b->aor_text, b->aor_len),
 				      str_make(b->contact, b->contact_len),
 				      b->expires - now);
 	}
@@ -429,6 +439,36 @@ unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m)
 		if (HTAB_ENTRY(n, struct binding, an)->confirmed)
 			cnt++;
 	return cnt;
+}
+
+/* The registrar accepted the removal c of m (Expires 0, or "*"): a 2xx
+ * need not list removed Contacts (RFC 3261 10.3: it lists the remaining
+ * ones), so the binding goes now, here and in the cluster, rather than
+ * at its timer (a call handed over meanwhile would reach nobody). */
+void proxy__reg_drop(struct proxy *p, const struct sip_msg *m,
+		     const struct sip_nameaddr *c)
+{
+	char token[REG_TOKEN_LEN + 1];
+	struct binding *b;
+	struct hnode *n, *next;
+	uint64_t k;
+
+	if (!c->star) {
+		make_token(p, m, c, token);
+		b = find(p->reg, token);
+		if (b) {
+			unpublish(b);
+			binding_free(b);
+		}
+		return;
+	}
+	k = aor_key(p, m);
+	for (n = htab_find(&p->reg->aors, k, aor_eq, &k); n; n = next) {
+		next = htab_find_next(n, aor_eq, &k);
+		b = HTAB_ENTRY(n, struct binding, an);
+		unpublish(b);
+		binding_free(b);
+	}
 }
 
 bool proxy__reg_is_binding(struct proxy *p, const struct sip_uri *u)

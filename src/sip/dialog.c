@@ -49,6 +49,7 @@ static const char *const reason_names[] = {
 	[SIP_DLG_END_FORK_LOST] = "fork-lost",
 	[SIP_DLG_END_SUBSCRIPTION] = "subscription-terminated",
 	[SIP_DLG_END_TAKEOVER] = "takeover",
+	[SIP_DLG_END_TAKEN_ELSEWHERE] = "taken-over-elsewhere",
 };
 
 const char *sip_dlg_state_name(enum sip_dlg_state s)

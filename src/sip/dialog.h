@@ -108,6 +108,9 @@ enum sip_dlg_reason {
 	SIP_DLG_END_SUBSCRIPTION, /* "subscription-terminated" (NOTIFY) */
 	SIP_DLG_END_TAKEOVER,     /* "takeover": its instance died, another
 				   * ended it (issue 9, dialog_snap.c) */
+	SIP_DLG_END_TAKEN_ELSEWHERE, /* "taken-over-elsewhere": this
+				   * instance was cut off, another took the
+				   * call over and ended it (proxy/cluster.c) */
 	SIP_DLG_END__COUNT
 };
 

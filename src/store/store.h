@@ -308,6 +308,15 @@ struct store_cluster_events {
 	 * valid during the call), BYE both sides, write its record. */
 	void (*takeover)(void *arg, const char *owner,
 			 const struct store_snap *s);
+	/*
+	 * This instance was taken over while cut off from Redis (or
+	 * stalled past its heartbeat): another instance, claimer, ended the
+	 * dialogs whose snapshot keys are keys[0..n) (sorted, strcmp).  End
+	 * them here too, without BYE (the claimer sent it).  Called once
+	 * per takeover, after resync.  May be NULL.
+	 */
+	void (*taken)(void *arg, const char *claimer,
+		      const char *const *keys, size_t n);
 	void *arg;
 };
 void store_set_cluster_events(struct store *s,
@@ -349,6 +358,7 @@ struct store_cluster_stats {
 	uint64_t bindings_out, bindings_in, snaps_out, snaps_refused;
 	uint64_t takeovers;        /* instances taken over by us */
 	uint64_t taken_dialogs;    /* snapshots handed to ev.takeover */
+	uint64_t taken_from_us;    /* our dialogs claimed elsewhere (ev.taken) */
 	uint64_t bad_records;      /* undecodable records ignored */
 	uint32_t snaps;            /* snapshots of ours in Redis now */
 };

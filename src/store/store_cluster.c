@@ -8,6 +8,7 @@
  *   P reg:NAME    hash: token -> binding record (store_snap.c)
  *   P dlg:NAME    hash: dialog key -> snapshot record
  *   P inst:NAME   heartbeat (store_redis.c), TTL 3 * timeout (>= 3 s)
+ *   P taken:NAME  hash: dialog key -> claimer, what was taken from NAME
  *   P regs        channel: "B record" / "U NAME TOKEN" / "G NAME DEAD"
  * One hash per instance, so that an instance can clear and rewrite its
  * own state in one step when Redis returns (DEL, then every live one),
@@ -27,6 +28,16 @@
  * one survivor gets them (a second one finds them gone).  Each snapshot
  * goes to the proxy (events.takeover), which ends the call.
  *
+ * Taken over while alive: an instance cut off from Redis longer than its
+ * heartbeat's TTL (or stalled that long) is taken over like a dead one,
+ * but its calls live on here.  The claim leaves their keys in P
+ * taken:NAME; when NAME is READY again (or hears the "G" naming it on
+ * the channel, if its connection survived a stall) it reads and deletes
+ * that hash and the proxy ends those dialogs locally, without BYE (the
+ * claimer sent them), with reason "taken-over-elsewhere", writing their
+ * records (events.taken).  Calls set up during the outage were never
+ * claimed and go on.
+ *
  * Bounded: at most max_snapshots of ours in Redis (counted from HSET /
  * HDEL replies), at most max_bindings replicated entries, nothing queued
  * while Redis is away (resync rewrites everything instead).
@@ -35,6 +46,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/async.h>
@@ -48,6 +60,7 @@
 enum {
 	CL_KEY_MAX = STORE_PREFIX_MAX + STORE_INSTANCE_MAX + 8,
 	CL_HASH_TTL_MS = 3600 * 1000, /* a dead instance's state lingers */
+	CL_TAKEN_TTL_MS = 24 * 3600 * 1000, /* what was claimed, for it */
 	CL_BUCKETS_MIN = 1 << 8,
 	CL_BUCKETS_MAX = 1 << 18,
 };
@@ -70,7 +83,7 @@ struct store_cluster {
 	char prefix[STORE_PREFIX_MAX];
 	char me[STORE_INSTANCE_MAX];
 	char k_insts[CL_KEY_MAX], k_reg[CL_KEY_MAX], k_dlg[CL_KEY_MAX];
-	char k_chan[CL_KEY_MAX];
+	char k_chan[CL_KEY_MAX], k_taken[CL_KEY_MAX];
 	uint32_t max_snaps, max_binds;
 	struct htab h;
 	size_t nbind;
@@ -78,14 +91,24 @@ struct store_cluster {
 	uint64_t ready_at; /* loop ms: READY reached; 0: not ready */
 };
 
-/* KEYS: heartbeat, dlg hash, reg hash, insts, channel.
- * ARGV: victim, claimer.  nil while the victim beats. */
+/* KEYS: heartbeat, dlg hash, reg hash, insts, channel, taken hash.
+ * ARGV: victim, claimer, the taken hash's TTL.  nil while the victim
+ * beats.  The claimed dialogs' keys stay behind in the taken hash, for
+ * the victim should it come back (store__cluster_ready). */
 static const char claim_lua[] =
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return false end\n"
 	"local d = redis.call('HGETALL', KEYS[2])\n"
+	"for i = 1, #d, 2 do redis.call('HSET', KEYS[6], d[i], ARGV[2]) end\n"
+	"if #d > 0 then redis.call('PEXPIRE', KEYS[6], ARGV[3]) end\n"
 	"redis.call('DEL', KEYS[2], KEYS[3])\n"
 	"redis.call('SREM', KEYS[4], ARGV[1])\n"
 	"redis.call('PUBLISH', KEYS[5], 'G ' .. ARGV[2] .. ' ' .. ARGV[1])\n"
+	"return d\n";
+
+/* KEYS: our taken hash.  Its dialog key -> claimer pairs, read once. */
+static const char taken_lua[] =
+	"local d = redis.call('HGETALL', KEYS[1])\n"
+	"redis.call('DEL', KEYS[1])\n"
 	"return d\n";
 
 static struct store_cluster *CL(struct store *s)
@@ -404,6 +427,10 @@ void store__cluster_msg(struct store *s, struct str body)
 		rb_put(c, &m.b);
 	else if (m.kind == 'U')
 		rb_del(c, m.name);
+	else if (str_eq_cstr(m.name, c->me))
+		/* Taken over while stalled, our connection up: our state
+		 * in Redis is gone, write it again and end what was taken. */
+		store__cluster_ready(s);
 	else {
 		snprintf(name, sizeof(name), "%.*s", (int)m.name.len,
 			 m.name.p);
@@ -465,6 +492,59 @@ static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
 	}
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Our taken hash, read at READY: another instance claimed these dialogs
+ * while we were cut off (or stalled) and ended them with BYE.  Our
+ * copies would otherwise live on until their timers (idle, max
+ * duration), counted, snapshotted again, their records late and wrong.
+ */
+static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+	struct store_cluster *c;
+	const char **keys;
+	const char *claimer = "?";
+	size_t i, n = 0;
+
+	(void)priv;
+	if (!r)
+		return;
+	store__redis_replied(r);
+	c = store__cluster(store__redis_store(r));
+	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY || !rep->elements)
+		return;
+	keys = mem_zalloc((rep->elements / 2 + 1) * sizeof(*keys));
+	if (!keys)
+		return; /* the dialogs end by their timers, as before */
+	for (i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING ||
+		    !dkey_valid(str_make(k->str, k->len))) {
+			c->st.bad_records++;
+			continue;
+		}
+		if (v->type == REDIS_REPLY_STRING &&
+		    store_instance_valid(str_make(v->str, v->len)))
+			claimer = v->str;
+		keys[n++] = k->str;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	c->st.taken_from_us += n;
+	/* Cut off or stalled past the heartbeat, or restarted since. */
+	log_warn("store: %zu calls of this instance were taken over by %s "
+		 "while it was away from redis", n, claimer);
+	if (n && c->ev.taken)
+		c->ev.taken(c->ev.arg, claimer, keys, n);
+	mem_free(keys);
+}
+
 /* READY (first time or after an outage): our state again, theirs anew. */
 void store__cluster_ready(struct store *s)
 {
@@ -489,6 +569,12 @@ void store__cluster_ready(struct store *s)
 		rb_drop(c, NULL);
 		(void)sent(c, redisAsyncCommand(ac, on_members_load, NULL,
 						"SMEMBERS %s", c->k_insts));
+		/* After the resync on the same connection: the taken
+		 * dialogs' snapshots, just written again, are deleted when
+		 * the proxy ends them. */
+		(void)sent(c, redisAsyncCommand(ac, on_taken, NULL,
+						"EVAL %s 1 %s", taken_lua,
+						c->k_taken));
 	}
 	c->resyncing = false;
 }
@@ -542,7 +628,7 @@ static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
 static void claim(struct store_cluster *c, redisAsyncContext *ac,
 		  struct str name)
 {
-	char hb[CL_KEY_MAX], dk[CL_KEY_MAX], rk[CL_KEY_MAX];
+	char hb[CL_KEY_MAX], dk[CL_KEY_MAX], rk[CL_KEY_MAX], tk[CL_KEY_MAX];
 	char *victim = mem_zalloc(name.len + 1);
 
 	if (!victim)
@@ -551,10 +637,12 @@ static void claim(struct store_cluster *c, redisAsyncContext *ac,
 	key_of(c, hb, sizeof(hb), "inst:", name);
 	key_of(c, dk, sizeof(dk), "dlg:", name);
 	key_of(c, rk, sizeof(rk), "reg:", name);
+	key_of(c, tk, sizeof(tk), "taken:", name);
 	if (sent(c, redisAsyncCommand(ac, on_claim, victim,
-				      "EVAL %s 5 %s %s %s %s %s %s %s",
+				      "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
 				      claim_lua, hb, dk, rk, c->k_insts,
-				      c->k_chan, victim, c->me)))
+				      c->k_chan, tk, victim, c->me,
+				      CL_TAKEN_TTL_MS)))
 		mem_free(victim);
 }
 
@@ -668,6 +756,7 @@ int store__cluster_new(struct store_cluster **cp, struct store *s,
 	key_of(c, c->k_insts, sizeof(c->k_insts), "insts", str_make("", 0));
 	key_of(c, c->k_reg, sizeof(c->k_reg), "reg:", str_cstr(me));
 	key_of(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
+	key_of(c, c->k_taken, sizeof(c->k_taken), "taken:", str_cstr(me));
 	key_of(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
 	c->max_snaps = conf->max_snapshots ? conf->max_snapshots : 1;
 	c->max_binds = conf->max_bindings ? conf->max_bindings : 1;

@@ -6,6 +6,7 @@
 #define SIPGUARD_STORE_INT_H
 
 #include "store/store.h"
+#include "core/tmr.h"
 
 struct tmr_wheel;
 
@@ -75,6 +76,59 @@ void store__redis_replied(struct store_redis *r);
 uint64_t store__redis_ttl(const struct store_redis *r);
 struct redisContext *store__redis_sync(struct store_redis *r);
 uint64_t store__wall_ms(void);
+
+/* --- store_redis*.c: private to the Redis backend's three files. --- */
+
+struct redisAsyncContext;
+
+enum rstate { R_DOWN, R_CONNECTING, R_READY };
+
+enum {
+	BACKOFF_MIN_MS = 100,
+	PING_MS = 1000,
+	HOST_MAX = 256,
+};
+
+/* Owner: the store (store.c) through store__redis_new/free. */
+struct store_redis {
+	struct store *s;
+	struct loop *l;
+	char host[HOST_MAX];   /* or the socket path when unix */
+	int port;              /* 0: unix socket */
+	char password[128];
+	char prefix[STORE_PREFIX_MAX];
+	char instance[STORE_INSTANCE_MAX];
+	char k_bans[STORE_PREFIX_MAX + 8];
+	char k_inst[STORE_PREFIX_MAX + 8];
+	char share_id[STORE_INSTANCE_MAX + 12]; /* INSTANCE@EPOCH */
+	uint32_t epoch;
+	uint32_t queue_max;
+	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
+	struct redisAsyncContext *cmd, *sub;
+	enum rstate state;
+	bool cmd_ok, sub_ok, down_logged, resyncing, resync_due;
+	bool ping_out, freeing;
+	uint64_t ping_sent;
+	uint32_t inflight;
+	struct tmr retry, reap, conn_to, ping;
+	/* unbans waiting for Redis: a ring of queue_max keys */
+	struct qent {
+		char key[STORE_KEY_MAX];
+		uint64_t wall_ms; /* when it was lifted */
+	} *q;
+	uint32_t qhead, qlen;
+};
+
+/* store_redis.c: replies that only need counting (and error logging). */
+void store__redis_on_plain(struct redisAsyncContext *ac, void *reply,
+			   void *priv);
+/* store_redis.c: the subscription is confirmed; READY if AUTH was too. */
+void store__redis_sub_ok(struct store_redis *r);
+/* store_redis_ban.c: the bans channel and the bindings channel. */
+void store__redis_on_sub(struct redisAsyncContext *ac, void *reply,
+			 void *priv);
+/* store_redis_ban.c: queued unbans, local bans again, the table read. */
+void store__redis_resync(struct store_redis *r);
 
 /* --- store_cluster.c: bindings and dialog snapshots (redis only). --- */
 

@@ -1,6 +1,10 @@
 /*
- * store_redis.c - the Redis backend: shared bans, counters and rates over
- * hiredis' asynchronous client, on our event loop (store_loop.c).
+ * store_redis.c - the Redis backend's connections: connect, AUTH,
+ * SUBSCRIBE, the heartbeat and liveness probe, reconnection with backoff,
+ * the blocking startup load, and the backend's lifetime.  Shared bans
+ * (and the resync at READY) are in store_redis_ban.c, counters and rates
+ * in store_redis_count.c, command batching on our event loop in
+ * store_loop.c.  This comment describes the backend as a whole.
  *
  * Two connections: "cmd" for commands and "sub" subscribed to the bans
  * channel (a subscribed connection can do nothing else).  Redis keys, all
@@ -50,112 +54,6 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
-
-enum rstate { R_DOWN, R_CONNECTING, R_READY };
-
-enum {
-	BACKOFF_MIN_MS = 100,
-	PING_MS = 1000,
-	HOST_MAX = 256,
-};
-
-/* Owner: the store (store.c) through store__redis_new/free. */
-struct store_redis {
-	struct store *s;
-	struct loop *l;
-	char host[HOST_MAX];   /* or the socket path when unix */
-	int port;              /* 0: unix socket */
-	char password[128];
-	char prefix[STORE_PREFIX_MAX];
-	char instance[STORE_INSTANCE_MAX];
-	char k_bans[STORE_PREFIX_MAX + 8];
-	char k_inst[STORE_PREFIX_MAX + 8];
-	char share_id[STORE_INSTANCE_MAX + 12]; /* INSTANCE@EPOCH */
-	uint32_t epoch;
-	uint32_t queue_max;
-	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
-	redisAsyncContext *cmd, *sub;
-	enum rstate state;
-	bool cmd_ok, sub_ok, down_logged, resyncing, resync_due;
-	bool ping_out, freeing;
-	uint64_t ping_sent;
-	uint32_t inflight;
-	struct tmr retry, reap, conn_to, ping;
-	/* unbans waiting for Redis: a ring of queue_max keys */
-	struct qent {
-		char key[STORE_KEY_MAX];
-		uint64_t wall_ms; /* when it was lifted */
-	} *q;
-	uint32_t qhead, qlen;
-};
-
-/* A counter or rate command waiting for its reply. */
-struct rop {
-	struct store_redis *r;
-	store_count_fn *cb;
-	void *arg;
-};
-
-/*
- * KEYS: bans hash (also the channel), the key's unban tombstone.
- * ARGV: ban key, record, expiry, message, start.  A ban that began
- * before the source was last unbanned somewhere is stale (a resync
- * pushing what another instance lifted meanwhile): refused, and the key
- * comes back so that the pushing instance lifts it too.  A ban
- * already stored with a later expiry stays.
- */
-static const char ban_put_lua[] =
-	"local t = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
-	"if t > 0 and tonumber(ARGV[5]) <= t then return ARGV[1] end\n"
-	"local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
-	"if cur then\n"
-	"  local e = tonumber(string.match(cur, '^v1|(%d+)|'))\n"
-	"  local n = tonumber(ARGV[3])\n"
-	"  if e and (e == 0 or (n ~= 0 and e > n)) then return 0 end\n"
-	"end\n"
-	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-	"redis.call('PUBLISH', KEYS[1], ARGV[4])\n"
-	"return 1\n";
-
-/* KEYS: bans hash, tombstone.  ARGV: ban key, message, unban time. */
-static const char ban_del_lua[] =
-	"redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000)\n"
-	"redis.call('HDEL', KEYS[1], ARGV[1])\n"
-	"redis.call('PUBLISH', KEYS[1], ARGV[2])\n"
-	"return 1\n";
-
-/* Returns the cluster count after the change, or -1-count if refused. */
-static const char count_lua[] =
-	"local n, mine = 0, 0\n"
-	"local f = redis.call('HGETALL', KEYS[1])\n"
-	"for i = 1, #f, 2 do\n"
-	"  if f[i] == ARGV[4] then mine = tonumber(f[i+1]); n = n + mine\n"
-	"  elseif redis.call('EXISTS', ARGV[5] .. f[i]) == 1 then\n"
-	"    n = n + tonumber(f[i+1])\n"
-	"  else redis.call('HDEL', KEYS[1], f[i]) end\n"
-	"end\n"
-	"local d, lim = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-	"if d > 0 and lim > 0 and n + d > lim then return -1 - n end\n"
-	"if mine + d <= 0 then\n"
-	"  redis.call('HDEL', KEYS[1], ARGV[4]); n = n - mine\n"
-	"else\n"
-	"  redis.call('HSET', KEYS[1], ARGV[4], mine + d); n = n + d\n"
-	"end\n"
-	"if redis.call('HLEN', KEYS[1]) > 0 then\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[3]) end\n"
-	"return n\n";
-
-/* Global windows: Redis' clock, not the instances'. */
-static const char rate_lua[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-	"local w = tonumber(ARGV[1])\n"
-	"local k = math.floor(now / w)\n"
-	"local ck = KEYS[1] .. ':' .. k\n"
-	"local cur = redis.call('INCRBY', ck, ARGV[2])\n"
-	"redis.call('PEXPIRE', ck, 2 * w + 1000)\n"
-	"local p = tonumber(redis.call('GET', KEYS[1] .. ':' .. (k - 1)) or '0')\n"
-	"return cur + math.floor(p * (w - (now - k * w)) / w)\n";
 
 static uint64_t wall_now_ms(void)
 {
@@ -258,7 +156,6 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	}
 }
 
-static void resync(struct store_redis *r);
 static int beat(struct store_redis *r);
 
 static void maybe_ready(struct store_redis *r)
@@ -283,14 +180,14 @@ static void maybe_ready(struct store_redis *r)
 		fail(r, "cannot send");
 		return;
 	}
-	resync(r);
+	store__redis_resync(r);
 	store__count_resync(r->s);
 	store__cluster_ready(r->s);
 	tmr_start(loop_timers(r->l), &r->ping, PING_MS, on_ping, r);
 }
 
 /* Replies that only need to be counted (and checked for errors). */
-static void on_plain(redisAsyncContext *ac, void *reply, void *priv)
+void store__redis_on_plain(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct store_redis *r = ac->data;
 	redisReply *rep = reply;
@@ -331,324 +228,10 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv)
 		fail(r, "AUTH refused");
 }
 
-/* ------------------------------------------------------ bans channel */
-
-static void apply_record(struct store_redis *r, const redisReply *k,
-			 const redisReply *v, uint64_t wall)
+void store__redis_sub_ok(struct store_redis *r)
 {
-	const struct store_events *ev = store__events(r->s);
-	struct store_ban b;
-
-	if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-	    store_ban_decode(&b, str_make(k->str, k->len),
-			     str_make(v->str, v->len)) != 0) {
-		LOG_RL(LOG_LVL_WARN, "store: bad ban record in redis, ignored");
-		return;
-	}
-	if (b.expires_wall_ms && b.expires_wall_ms <= wall) {
-		/* Lapsed: tidy the shared table while we are here. */
-		if (r->cmd && redisAsyncCommand(r->cmd, on_plain, NULL,
-						"HDEL %s %b", r->k_bans, k->str,
-						k->len) == REDIS_OK)
-			r->inflight++;
-		return;
-	}
-	store__stats(r->s)->bans_in++;
-	if (ev->ban)
-		ev->ban(ev->arg, &b);
-}
-
-static void on_table(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	redisReply *rep = reply;
-	uint64_t wall = wall_now_ms();
-	size_t i;
-
-	(void)priv;
-	if (!r)
-		return;
-	if (r->inflight)
-		r->inflight--;
-	if (!rep || rep->type != REDIS_REPLY_ARRAY)
-		return;
-	for (i = 0; i + 1 < rep->elements; i += 2)
-		apply_record(r, rep->element[i], rep->element[i + 1], wall);
-}
-
-/* A message on the bans channel (or the subscription's confirmation). */
-static void on_sub(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	const struct store_events *ev;
-	redisReply *rep = reply, *kind, *body;
-	struct store_msg m;
-
-	(void)priv;
-	if (!r || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 3)
-		return;
-	kind = rep->element[0];
-	body = rep->element[2];
-	if (kind->type != REDIS_REPLY_STRING)
-		return;
-	if (!strcmp(kind->str, "subscribe")) {
-		r->sub_ok = true;
-		maybe_ready(r);
-		return;
-	}
-	/* Before READY our queued unbans are not sent yet: a message now
-	 * could undo them here.  What it says is in the table we read at
-	 * READY, after our own changes. */
-	if (strcmp(kind->str, "message") || body->type != REDIS_REPLY_STRING ||
-	    r->state != R_READY)
-		return;
-	if (rep->element[1]->type == REDIS_REPLY_STRING &&
-	    strcmp(rep->element[1]->str, r->k_bans)) {
-		/* The bindings channel (store_cluster.c). */
-		store__cluster_msg(r->s, str_make(body->str, body->len));
-		return;
-	}
-	if (store_msg_parse(&m, str_make(body->str, body->len)) != 0) {
-		LOG_RL(LOG_LVL_WARN, "store: bad message on %s, ignored",
-		       r->k_bans);
-		return;
-	}
-	if (str_eq_cstr(m.origin, r->instance))
-		return; /* our own, already applied */
-	ev = store__events(r->s);
-	if (m.ban) {
-		store__stats(r->s)->bans_in++;
-		if (ev->ban)
-			ev->ban(ev->arg, &m.b);
-	} else {
-		store__stats(r->s)->unbans_in++;
-		if (ev->unban)
-			ev->unban(ev->arg, m.b.key);
-	}
-}
-
-/* A ban push: a string answer names a ban lifted meanwhile elsewhere. */
-static void on_put(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	redisReply *rep = reply;
-	const struct store_events *ev;
-	char key[STORE_KEY_MAX];
-
-	on_plain(ac, reply, priv);
-	if (!r || !rep || rep->type != REDIS_REPLY_STRING ||
-	    !store_key_valid(str_make(rep->str, rep->len)))
-		return;
-	memcpy(key, rep->str, rep->len);
-	key[rep->len] = '\0';
-	ev = store__events(r->s);
-	store__stats(r->s)->unbans_in++;
-	if (ev->unban)
-		ev->unban(ev->arg, key);
-}
-
-static void queue_unban(struct store_redis *r, const char *key, uint64_t wall);
-
-/* An unban's answer; none (connection lost): queue it again. */
-static void on_unban(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	struct qent *e = priv;
-
-	on_plain(ac, reply, NULL);
-	if (r && !reply && !r->freeing)
-		queue_unban(r, e->key, e->wall_ms);
-	mem_free(e);
-}
-
-static int send_unban(struct store_redis *r, const char *key, uint64_t wall)
-{
-	char msg[STORE_RECORD_MAX + 128];
-	char tomb[STORE_PREFIX_MAX + STORE_KEY_MAX + 8];
-	struct store_ban b;
-	struct qent *e;
-
-	memset(&b, 0, sizeof(b));
-	snprintf(b.key, sizeof(b.key), "%s", key);
-	if (store_msg_format(msg, sizeof(msg), false, r->instance, &b) < 0)
-		return -EINVAL;
-	snprintf(tomb, sizeof(tomb), "%sunban:%s", r->prefix, key);
-	e = mem_zalloc(sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->wall_ms = wall;
-	if (redisAsyncCommand(r->cmd, on_unban, e,
-			      "EVAL %s 2 %s %s %s %s %llu", ban_del_lua,
-			      r->k_bans, tomb, key, msg,
-			      (unsigned long long)wall) != REDIS_OK) {
-		mem_free(e);
-		return -EIO;
-	}
-	r->inflight++;
-	store__stats(r->s)->unbans_out++;
-	store__loop_flush_soon(r->cmd);
-	return 0;
-}
-
-static void resync(struct store_redis *r)
-{
-	const struct store_events *ev = store__events(r->s);
-
-	while (r->qlen && r->cmd) {
-		(void)send_unban(r, r->q[r->qhead].key, r->q[r->qhead].wall_ms);
-		r->qhead = (r->qhead + 1) % r->queue_max;
-		r->qlen--;
-	}
-	r->resyncing = true;
-	if (ev->resync)
-		ev->resync(ev->arg);
-	r->resyncing = false;
-	r->resync_due = false;
-	if (r->cmd && redisAsyncCommand(r->cmd, on_table, NULL, "HGETALL %s",
-					r->k_bans) == REDIS_OK)
-		r->inflight++;
-	store__loop_flush_soon(r->cmd);
-}
-
-int store__redis_ban_put(struct store_redis *r, const struct store_ban *b)
-{
-	char rec[STORE_RECORD_MAX], msg[STORE_RECORD_MAX + 128];
-	char tomb[STORE_PREFIX_MAX + STORE_KEY_MAX + 8];
-	char exp[24], start[24];
-
-	if (store_ban_encode(rec, sizeof(rec), b) < 0 ||
-	    store_msg_format(msg, sizeof(msg), true, r->instance, b) < 0)
-		return -EINVAL;
-	if (r->state != R_READY || !r->cmd)
-		return 0; /* pushed from the gate at resync */
-	if (r->inflight >= r->queue_max && !r->resyncing) {
-		store__stats(r->s)->dropped++;
-		r->resync_due = true;
-		return -ENOBUFS;
-	}
-	snprintf(exp, sizeof(exp), "%llu",
-		 (unsigned long long)b->expires_wall_ms);
-	snprintf(start, sizeof(start), "%llu",
-		 (unsigned long long)b->start_wall_ms);
-	snprintf(tomb, sizeof(tomb), "%sunban:%s", r->prefix, b->key);
-	if (redisAsyncCommand(r->cmd, on_put, NULL,
-			      "EVAL %s 2 %s %s %s %s %s %s %s", ban_put_lua,
-			      r->k_bans, tomb, b->key, rec, exp, msg,
-			      start) != REDIS_OK)
-		return -EIO;
-	r->inflight++;
-	store__stats(r->s)->bans_out++;
-	store__loop_flush_soon(r->cmd);
-	return 0;
-}
-
-int store__redis_ban_del(struct store_redis *r, const char *key)
-{
-	if (!store_key_valid(str_cstr(key)))
-		return -EINVAL;
-	if (r->state == R_READY && r->cmd && r->inflight < r->queue_max &&
-	    send_unban(r, key, wall_now_ms()) == 0)
-		return 0;
-	queue_unban(r, key, wall_now_ms());
-	return 0;
-}
-
-/* Keep an unban for the resync; full: forget the oldest (its ban may come
- * back from Redis, which errs on the side of protection). */
-static void queue_unban(struct store_redis *r, const char *key, uint64_t wall)
-{
-	uint32_t tail;
-
-	if (r->qlen == r->queue_max) {
-		r->qhead = (r->qhead + 1) % r->queue_max;
-		r->qlen--;
-		store__stats(r->s)->dropped++;
-	}
-	tail = (r->qhead + r->qlen) % r->queue_max;
-	snprintf(r->q[tail].key, STORE_KEY_MAX, "%s", key);
-	r->q[tail].wall_ms = wall;
-	r->qlen++;
-}
-
-/* ------------------------------------------------- counters and rates */
-
-static void on_count(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	struct rop *op = priv;
-	redisReply *rep = reply;
-
-	if (r && r->inflight)
-		r->inflight--;
-	if (!rep || rep->type != REDIS_REPLY_INTEGER)
-		op->cb(op->arg, -EAGAIN, 0);
-	else if (rep->integer < 0)
-		op->cb(op->arg, -EDQUOT, -1 - rep->integer);
-	else
-		op->cb(op->arg, 0, rep->integer);
-	mem_free(op);
-}
-
-static struct rop *op_new(struct store_redis *r, store_count_fn *cb,
-			  void *arg)
-{
-	struct rop *op;
-
-	if (r->state != R_READY || !r->cmd || r->inflight >= r->queue_max)
-		return NULL;
-	op = mem_zalloc(sizeof(*op));
-	if (op) {
-		op->r = r;
-		op->cb = cb;
-		op->arg = arg;
-	}
-	return op;
-}
-
-int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
-		       int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
-		       void *arg)
-{
-	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
-	struct rop *op = op_new(r, cb, arg);
-
-	if (!op)
-		return -EAGAIN;
-	snprintf(k, sizeof(k), "%scnt:%.*s", r->prefix, (int)key.len, key.p);
-	if (redisAsyncCommand(r->cmd, on_count, op,
-			      "EVAL %s 1 %s %lld %lld %llu %s %s", count_lua, k,
-			      (long long)delta, (long long)limit,
-			      (unsigned long long)(ttl_ms ? ttl_ms : 1),
-			      r->share_id, r->k_inst) != REDIS_OK) {
-		mem_free(op);
-		return -EAGAIN;
-	}
-	r->inflight++;
-	store__loop_flush_soon(r->cmd); /* a call set-up may wait for it */
-	return 0;
-}
-
-int store__redis_rate(struct store_redis *r, struct str key,
-		      uint64_t window_ms, uint32_t n, int64_t limit,
-		      store_count_fn *cb, void *arg)
-{
-	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
-	struct rop *op = op_new(r, cb, arg);
-
-	(void)limit; /* applied by store.c on the answer */
-	if (!op)
-		return -EAGAIN;
-	snprintf(k, sizeof(k), "%srate:%.*s", r->prefix, (int)key.len, key.p);
-	if (redisAsyncCommand(r->cmd, on_count, op, "EVAL %s 1 %s %llu %u",
-			      rate_lua, k, (unsigned long long)window_ms,
-			      n) != REDIS_OK) {
-		mem_free(op);
-		return -EAGAIN;
-	}
-	r->inflight++;
-	store__loop_flush_soon(r->cmd);
-	return 0;
+	r->sub_ok = true;
+	maybe_ready(r);
 }
 
 /* ------------------------------------------------- connect, heartbeat */
@@ -679,7 +262,7 @@ static int beat(struct store_redis *r)
 	r->ping_out = true;
 	r->ping_sent = loop_now(r->l);
 	snprintf(k, sizeof(k), "%s%s", r->k_inst, r->share_id);
-	if (redisAsyncCommand(r->cmd, on_plain, NULL, "SET %s 1 PX %llu", k,
+	if (redisAsyncCommand(r->cmd, store__redis_on_plain, NULL, "SET %s 1 PX %llu", k,
 			      (unsigned long long)ttl) != REDIS_OK)
 		return -EIO;
 	r->inflight++;
@@ -701,7 +284,7 @@ static void on_ping(void *arg)
 		return;
 	}
 	if (r->resync_due && r->inflight < r->queue_max / 2)
-		resync(r);
+		store__redis_resync(r);
 	if (beat(r) != 0) {
 		fail(r, "cannot send");
 		return;
@@ -754,7 +337,7 @@ static void on_retry(void *arg)
 		  on_conn_timeout, r);
 	/* Pipelined behind AUTH: answered once the connection is up. */
 	if (redisAsyncCommand(r->cmd, on_hello, NULL, "PING") != REDIS_OK ||
-	    redisAsyncCommand(r->sub, on_sub, NULL, "SUBSCRIBE %s %s",
+	    redisAsyncCommand(r->sub, store__redis_on_sub, NULL, "SUBSCRIBE %s %s",
 			      r->k_bans, store__cluster_chan_of(r->s)) !=
 		    REDIS_OK)
 		fail(r, "cannot send");

@@ -23,6 +23,7 @@ class MiniUA:
         self.buf = b""
         self.tag = os.urandom(4).hex()
         self.callid = "miniua-%s@10.99.0.5" % os.urandom(6).hex()
+        self.cseq = 0  # one REGISTER Call-ID: CSeq keeps rising
 
     def send(self, text):
         self.sock.sendall(text.replace("\n", "\r\n").encode())
@@ -56,10 +57,10 @@ class MiniUA:
                 raise ConnectionError("closed")
             self.buf += data
 
-    def register(self, registrar="example.com"):
-        cseq = 1
+    def register(self, registrar="example.com", expires=300):
         auth = ""
         for _ in range(3):
+            self.cseq += 1
             self.send(
                 "REGISTER sip:%s SIP/2.0\n"
                 "Via: SIP/2.0/TCP 10.99.0.5:5060;branch=z9hG4bK%s;rport\n"
@@ -69,11 +70,12 @@ class MiniUA:
                 "Call-ID: reg-%s\n"
                 "CSeq: %d REGISTER\n"
                 "Contact: <sip:%s@10.99.0.5:5060;transport=tcp>\n"
-                "Expires: 300\n%s"
+                "Expires: %d\n%s"
                 "Content-Length: 0\n\n" % (registrar, os.urandom(6).hex(),
                                            self.user, registrar, self.tag,
                                            self.user, registrar, self.callid,
-                                           cseq, self.user, auth))
+                                           self.cseq, self.user, expires,
+                                           auth))
             first, hdrs, _ = self.recv_msg()
             code = int(first.split()[1])
             if code == 200:
@@ -98,7 +100,6 @@ class MiniUA:
                 auth = ('Authorization: Digest username="%s", realm="%s", '
                         'nonce="%s", uri="%s", response="%s", algorithm=MD5\n'
                         % (self.user, realm, nonce, uri, resp))
-            cseq += 1
         raise AssertionError("REGISTER not accepted")
 
     def answer_call(self, timeout=15):
@@ -131,6 +132,20 @@ class MiniUA:
                   "Content-Length: 0\n\n" % (top, hdrs2["from"][0], hdrs2["to"][0],
                                              hdrs2["call-id"][0], hdrs2["cseq"][0]))
         return seen
+
+    def reject_call(self, code=486, timeout=5):
+        """Wait for INVITE on this connection, refuse it, absorb the ACK
+        (RFC 3261 17.1.1.3: the proxy's client transaction sends it)."""
+        first, hdrs, _ = self.recv_msg(timeout)
+        assert first.startswith("INVITE "), first
+        top = "\n".join("Via: %s" % v for v in hdrs["via"])
+        self.send("SIP/2.0 %d Busy Here\n%s\nFrom: %s\nTo: %s;tag=%s\n"
+                  "Call-ID: %s\nCSeq: %s\nContent-Length: 0\n\n"
+                  % (code, top, hdrs["from"][0], hdrs["to"][0], self.tag,
+                     hdrs["call-id"][0], hdrs["cseq"][0]))
+        ack, _, _ = self.recv_msg(timeout)
+        assert ack.startswith("ACK "), ack
+        return first
 
     def close(self):
         self.sock.close()

@@ -178,6 +178,86 @@ def test_user_registered_through_a_reached_through_b(cluster, redis):
         kam.stop()
 
 
+def invite_final(dst, ruri, src_port, timeout=2.0):
+    """An INVITE from the PBX's address straight to dst; the final status
+    (100 Trying skipped), or None when none came within timeout."""
+    import socket
+    cid = "scale-unreg-%f" % time.time()
+    msg = ("INVITE %s SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-su-%f;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:pbx@127.0.0.1>;tag=su\r\n"
+           "To: <%s>\r\n"
+           "Call-ID: %s\r\n"
+           "CSeq: 1 INVITE\r\n"
+           "Contact: <sip:pbx@127.0.0.1:%d>\r\n"
+           "Content-Length: 0\r\n\r\n" % (ruri, src_port, time.time(),
+                                            ruri, cid, src_port)).encode()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", src_port))
+        s.sendto(msg, dst)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s.settimeout(max(0.01, deadline - time.time()))
+            try:
+                r = s.recvfrom(65535)[0]
+            except socket.timeout:
+                break
+            code = int(r.split(b" ", 2)[1])
+            if code >= 200:
+                return code
+        return None
+    finally:
+        s.close()
+
+
+def test_unregistered_through_a_not_handed_over_by_b(cluster, redis):
+    """(a') The user registered through A unregisters (Expires: 0) through
+    A: the binding leaves Redis and B's replica, so a call for its old
+    Contact entering B is refused by B itself (no trunk here: 404)
+    instead of being handed to A.  A is frozen (SIGSTOP) meanwhile, so an
+    answer can only be B's own."""
+    from miniua import MiniUA
+    kam = Kamailio("127.0.0.1", PBX, uas="127.0.0.1:%d" % PBX_UAS,
+                   cfg="kamailio_cluster.cfg")
+    ua = None
+    try:
+        a = cluster(A_IP, "a", PBX)
+        cluster(B_IP, "b", PBX)
+        ua = MiniUA((A_IP, SG_OUT), "carol", "secret")
+        ua.register()
+        assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "1", 3)
+        tok = redis.cli("HKEYS", PREFIX + "reg:a")
+        ruri = "sip:sg%s@%s:%d;transport=udp" % (tok, A_IP, SG_IN)
+        time.sleep(0.2)  # the channel message reaches B
+        # Control: registered, B hands the call to A, A to the user.
+        ua_saw = []
+        import threading
+        t = threading.Thread(target=lambda: ua_saw.append(ua.reject_call()))
+        t.start()
+        assert invite_final((B_IP, SG_IN), ruri, 37596, 5) == 486
+        t.join(6)
+        assert ua_saw and ua_saw[0].startswith("INVITE "), ua_saw
+        # Unregistered through A: gone from Redis, then from B.
+        ua.register(expires=0)
+        assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "0", 3), \
+            redis.cli("HGETALL", PREFIX + "reg:a")
+        time.sleep(0.2)
+        a.proc.send_signal(signal.SIGSTOP)
+        try:
+            code = invite_final((B_IP, SG_IN), ruri, 37597, 1.0)
+        finally:
+            a.proc.send_signal(signal.SIGCONT)
+        assert code in (404, 480), code
+        with pytest.raises((TimeoutError, OSError)):
+            ua.recv_msg(0.3)  # nothing reached the user
+    finally:
+        if ua:
+            ua.close()
+        kam.stop()
+
+
 def test_kill_a_during_calls_b_ends_them(cluster, redis):
     """(b) kill -9 A with calls up: B takes its snapshots over, sends BYE
     to both sides and writes the call records (end_reason takeover)."""
@@ -211,6 +291,44 @@ def test_kill_a_during_calls_b_ends_them(cluster, redis):
         assert redis.cli("EXISTS", PREFIX + "dlg:a") == "0"
         assert redis.cli("SISMEMBER", PREFIX + "insts", "a") == "0"
     finally:
+        uac.stop()
+        uas.stop()
+
+
+def test_a_stalled_and_taken_over_ends_its_calls(cluster, redis):
+    """(b') A stalls (SIGSTOP) past its heartbeat with calls up: B takes
+    them over as from a dead instance (BYE both sides, records
+    "takeover").  When A runs again it learns which of its calls were
+    claimed and ends them without BYE, with records
+    "taken-over-elsewhere", instead of keeping them until its timers."""
+    b = cluster(B_IP, "b", UAS)
+    a = cluster(A_IP, "a", UAS)
+    uas = Sipp("uas", ("127.0.0.1", UAS), calls=2, timeout=60)
+    time.sleep(0.2)
+    uac = Sipp("uac_wait_bye.xml", ("127.0.0.1", CALLER), (A_IP, SG_OUT),
+               calls=2, rate=10, timeout=60)
+    stopped = False
+    try:
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5), \
+            a.log()
+        a.proc.send_signal(signal.SIGSTOP)
+        stopped = True
+        assert uac.wait(30) == 0, uac.errors()[-3000:]
+        assert uas.wait(15) == 0, uas.errors()[-3000:]
+        assert "is gone: taking over its 2 calls" in b.log(), b.log()
+        a.proc.send_signal(signal.SIGCONT)
+        stopped = False
+        assert a.wait_log("calls were ended by instance b", 10), a.log()
+        assert until(lambda: len(a.records()) == 2, 5), a.records()
+        for r in a.records():
+            assert r["end_reason"] == "taken-over-elsewhere", r
+        assert all(r["end_reason"] == "takeover" for r in b.records())
+        # A is back and alive: its snapshots are gone, nobody takes it.
+        assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "0", 3)
+        assert redis.cli("SISMEMBER", PREFIX + "insts", "a") == "1"
+    finally:
+        if stopped:
+            a.proc.send_signal(signal.SIGCONT)
         uac.stop()
         uas.stop()
 
@@ -250,6 +368,9 @@ def test_redis_outage_during_traffic(cluster, redis):
         # reached B, and B hands calls to A again.
         assert until(lambda: redis.cli("HLEN", PREFIX + "dlg:a") == "2", 5)
         assert until(lambda: redis.cli("HLEN", PREFIX + "reg:a") == "1", 5)
+        # The binding rewritten at resync carries its AOR again.
+        rec = redis.cli("HVALS", PREFIX + "reg:a")
+        assert ",21:sip:carol@example.com," in rec, rec
         assert until(lambda: options(B_IP, x, timeout=0.1) is None, 3)
         time.sleep(0.3)
         seen, rc, caller = call_registered_user(ua, CALLER + 1)

@@ -5,7 +5,9 @@
  * play the instances.  Bindings reach the other instance and their
  * removal too, a starting instance loads them, snapshots are counted and
  * capped, a dead instance's snapshots go to exactly one survivor, a live
- * one's to nobody, and the memory backend answers locally.  The loop's
+ * one's to nobody, a live instance taken over while cut off learns
+ * which of its dialogs were claimed, and the memory backend answers
+ * locally.  The loop's
  * clock is real time plus an offset the test moves forward (the
  * takeover grace), never a sleep.  Skipped without redis-server.
  */
@@ -41,7 +43,9 @@ static uint64_t test_clock(void *arg)
 }
 
 struct seen {
-	int resyncs, takeovers;
+	int resyncs, takeovers, taken_calls;
+	size_t taken_n;
+	char taken_keys[64], claimer[STORE_INSTANCE_MAX];
 	char owner[STORE_INSTANCE_MAX];
 	char call_id[64];
 	uint32_t cseq;
@@ -62,6 +66,22 @@ static void ev_takeover(void *arg, const char *owner,
 	snprintf(sn->call_id, sizeof(sn->call_id), "%.*s",
 		 (int)s->call_id.len, s->call_id.p);
 	sn->cseq = s->leg[0].cseq;
+}
+
+static void ev_taken(void *arg, const char *claimer, const char *const *keys,
+		     size_t n)
+{
+	struct seen *sn = arg;
+	size_t i;
+
+	sn->taken_calls++;
+	sn->taken_n = n;
+	snprintf(sn->claimer, sizeof(sn->claimer), "%s", claimer);
+	sn->taken_keys[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(sn->taken_keys + strlen(sn->taken_keys),
+			 sizeof(sn->taken_keys) - strlen(sn->taken_keys),
+			 "%s%s", i ? "," : "", keys[i]);
 }
 
 static bool spin_until(struct loop *l, bool (*pred)(void *), void *arg)
@@ -147,7 +167,8 @@ static void flush(void)
 static struct store *mk(struct loop *l, const char *name, struct seen *sn,
 			bool start)
 {
-	struct store_cluster_events ev = { ev_resync, ev_takeover, sn };
+	struct store_cluster_events ev = { ev_resync, ev_takeover, ev_taken,
+					   sn };
 	struct store_conf c;
 	struct store *s;
 
@@ -334,6 +355,117 @@ static void test_snapshots_and_takeover(void **state)
 	loop_free(l);
 }
 
+static bool told_taken(void *arg)
+{
+	return ((struct seen *)arg)->taken_calls > 0;
+}
+
+static void run_a_while(struct loop *l)
+{
+	for (int i = 0; i < 100; i++)
+		(void)loop_run_once(l, 10);
+}
+
+/* Past the takeover grace one heartbeat at a time, so that each beat is
+ * answered before the next (one 20 s jump would read as "no reply"). */
+static bool advance_until_taken(struct loop *l, struct seen *sn)
+{
+	for (int i = 0; i < 40 && !taken(sn); i++) {
+		clock_off += 1000;
+		for (int j = 0; j < 10; j++)
+			(void)loop_run_once(l, 10);
+	}
+	return taken(sn);
+}
+
+/*
+ * An instance cut off from Redis past its heartbeat is taken over though
+ * alive.  Each instance on its own loop: A's loop not run is A frozen
+ * (stalled, or its network gone).  (1) A stalled, its connection up:
+ * the "G" naming it tells it, and it learns which of its dialogs were
+ * claimed.  (2) A's connections dropped meanwhile: it learns at READY.
+ * Either way once, with the claimer's name, and the record is gone.
+ */
+static void test_taken_over_while_alive(void **state)
+{
+	struct seen sa = { 0 }, sb = { 0 };
+	struct store_snap s1 = snap("c1@x", 7), s2 = snap("c2@x", 9);
+	struct store *a, *b;
+	struct loop *la, *lb;
+	redisContext *rc;
+	redisReply *rep;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	flush();
+	assert_int_equal(loop_new(&la), 0);
+	assert_int_equal(loop_new(&lb), 0);
+	clock_off = 0;
+	loop_set_clock(la, test_clock, NULL);
+	loop_set_clock(lb, test_clock, NULL);
+	a = mk(la, "wa", &sa, true);
+	b = mk(lb, "wb", &sb, true);
+	assert_int_equal(store_snap_put(a, str_cstr("02"), &s2), 0);
+	assert_int_equal(store_snap_put(a, str_cstr("01"), &s1), 0);
+	assert_true(spin_until(la, two_snaps, a));
+
+	/* (1) A stalls; its heartbeat lapses; B takes both calls. */
+	assert_int_equal(redis_int("DEL %s", "ucl:inst:wa"), 1);
+	assert_true(advance_until_taken(lb, &sb));
+	run_a_while(lb);
+	assert_int_equal(sb.takeovers, 2);
+	assert_int_equal(redis_int("HLEN %s", "ucl:taken:wa"), 2);
+	assert_int_equal(sa.taken_calls, 0);
+	/* A runs again and hears of it. */
+	assert_true(spin_until(la, told_taken, &sa));
+	run_a_while(la);
+	assert_int_equal(sa.taken_calls, 1);
+	assert_int_equal(sa.taken_n, 2);
+	assert_string_equal(sa.taken_keys, "01,02");
+	assert_string_equal(sa.claimer, "wb");
+	assert_int_equal(redis_int("EXISTS %s", "ucl:taken:wa"), 0);
+	/* Its state was written again (resync): two resyncs so far. */
+	assert_int_equal(sa.resyncs, 2);
+
+	/* (2) A is cut off (every connection dropped while it is frozen,
+	 * B's too: B reconnects), and taken over again meanwhile. */
+	assert_int_equal(store_snap_put(a, str_cstr("03"), &s1), 0);
+	run_a_while(la);
+	assert_int_equal(redis_int("HEXISTS ucl:dlg:wa %s", "03"), 1);
+	rc = redisConnect("127.0.0.1", atoi(REDIS_PORT));
+	assert_true(rc && !rc->err);
+	rep = redisCommand(rc, "CLIENT KILL TYPE pubsub");
+	freeReplyObject(rep);
+	rep = redisCommand(rc, "CLIENT KILL TYPE normal");
+	freeReplyObject(rep);
+	redisFree(rc);
+	assert_int_equal(redis_int("DEL %s", "ucl:inst:wa"), 1);
+	sb.takeovers = 0;
+	sb.resyncs = 0;
+	assert_true(spin_until(lb, resynced, &sb));
+	assert_true(advance_until_taken(lb, &sb));
+	run_a_while(lb);
+	sa.taken_calls = 0;
+	assert_true(spin_until(la, told_taken, &sa));
+	run_a_while(la);
+	assert_int_equal(sa.taken_calls, 1);
+	/* Only 03: the test's resync callback wrote nothing again, so
+	 * 01 and 02 were no longer A's in Redis. */
+	assert_string_equal(sa.taken_keys, "03");
+	assert_string_equal(sa.claimer, "wb");
+	{
+		struct store_cluster_stats st;
+
+		store_get_cluster_stats(a, &st);
+		assert_int_equal(st.taken_from_us, 3);
+	}
+	store_free(b);
+	store_free(a);
+	loop_free(lb);
+	loop_free(la);
+}
+
 static void test_snapshot_cap(void **state)
 {
 	struct seen sa = { 0 };
@@ -397,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bindings),
 		cmocka_unit_test(test_snapshots_and_takeover),
+		cmocka_unit_test(test_taken_over_while_alive),
 		cmocka_unit_test(test_snapshot_cap),
 		cmocka_unit_test(test_memory_backend),
 	};
