@@ -39,21 +39,25 @@ static void addr_of(struct sg_addr *a, const struct guard_src *src,
 	}
 }
 
-/* rate_share's ban: the gate's rule duration (escalating), an event. */
+/* rate_share's ban: the gate's rule duration (escalating), an event;
+ * a rule in monitor mode only reports what it would have done. */
 static void on_cluster_ban(void *arg, const struct guard_src *src,
 			   const char *rule, const char *why, uint64_t now_ms)
 {
 	struct guard *g = arg;
 	uint64_t wall = wall_now();
+	bool mon = rules_hit(g->rules, guard__rule_id(g, rule));
 	struct ev e;
 
 	/* -EPERM: allow-listed here, which wins as for every ban. */
-	if (gate_ban(g->gate, src, 0, rule, why, now_ms, wall) != 0 || !g->ev)
+	if (!mon && gate_ban(g->gate, src, 0, rule, why, now_ms, wall) != 0)
+		return;
+	if (!g->ev)
 		return;
 	memset(&e, 0, sizeof(e));
-	e.type = EV_BAN;
+	e.type = mon ? EV_WOULD_BAN : EV_BAN;
 	e.event = guard__event_of(rule);
-	e.action = EV_ACT_BAN;
+	e.action = mon ? EV_ACT_PASS : EV_ACT_BAN;
 	e.rule = rule;
 	e.reason = str_cstr(why);
 	addr_of(&e.src, src, &e.src_plen);

@@ -18,15 +18,20 @@
  *    window_ms long (the authfail window): the sum of every instance's
  *    pushed hits, cur + prev weighted by overlap.  When the answer is
  *    >= the limit the instance bans the source through the gate (rule
- *    auth-bruteforce-ip), and bansync shares the ban as any other.
+ *    auth-bruteforce-ip; in monitor mode a would-ban event only,
+ *    guard_share.c), and bansync shares the ban as any other.
  *  - exact: the pushed hits (Redis adds them atomically).  Approximate:
  *    the sliding estimate (same weighting as authfail's local windows,
  *    but on Redis' period boundaries, not each instance's), sources that
  *    stay below the floor on every instance (at most FLOOR - 1 failures
  *    per instance are never shared), and the lag: a hit reaches Redis
- *    within RATE_SHARE_BATCH_MS + one round trip (longer only while a
- *    push of that source is in flight), so the cluster may see up to
- *    one batch per instance more than the limit before the ban lands.
+ *    within RATE_SHARE_BATCH_MS + the store's 20 ms write batch + one
+ *    round trip (longer only while a push of that source is in flight,
+ *    i.e. while Redis is slow), so the cluster may see up to one batch
+ *    per instance more than the limit before the ban lands.
+ *  - not shared here: per-user failure counts (user locks) and the
+ *    gate's per-source request rates; the table and kinds are built to
+ *    take them (enum rate_share_kind).
  *  - limit: the local one of the instance that pushes (ip_max, or
  *    ip_known_good_max for a source known good here).
  *  - Redis down, or the memory backend: nothing is pushed (hits are

@@ -196,11 +196,13 @@ def events(tmp):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def start_pair(prefix_a, prefix_b):
+def start_pair(prefix_a, prefix_b, extra=""):
     ta = tempfile.TemporaryDirectory(prefix="sipguard-ga-")
     tb = tempfile.TemporaryDirectory(prefix="sipguard-gb-")
-    a = Daemon(config(ta.name, A_IP, "ga", prefix_a), ta.name)
-    b = Daemon(config(tb.name, B_IP, "gb", prefix_b), tb.name)
+    ca = config(ta.name, A_IP, "ga", prefix_a)
+    cb = config(tb.name, B_IP, "gb", prefix_b)
+    a = Daemon(ca.replace("guard:\n", "guard:\n" + extra), ta.name)
+    b = Daemon(cb.replace("guard:\n", "guard:\n" + extra), tb.name)
     for d in (a, b):
         assert d.wait_log("ready: serving"), d.log()
         assert d.wait_log("connected"), d.log()
@@ -270,6 +272,32 @@ def test_without_sharing_each_instance_counts_alone(redis):
         assert atk.guess(B_IP, "alice", "x") is not None
         evs = events(ta.name) + events(tb.name)
         assert not [e for e in evs if e["type"] == "ban"], evs
+    finally:
+        atk.close()
+        stop_pair((a, ta), (b, tb))
+
+
+def test_monitored_rule_only_reports_the_cluster_ban(redis):
+    """auth-bruteforce-ip in monitor mode: the cluster's count crossing
+    the limit is reported (would-ban), the source keeps its answers."""
+    (a, ta), (b, tb) = start_pair(
+        "gc-e2e-m:", "gc-e2e-m:",
+        "  monitor_rules: [ auth-bruteforce-ip ]\n")
+    atk = Attacker()
+    try:
+        out = spread(atk, 2 * (MAX_IP // 2) + 2)
+        assert all(st and st.startswith("SIP/2.0 4") for _, st in out), out
+        deadline = time.time() + 3
+        would = []
+        while time.time() < deadline and not would:
+            evs = events(ta.name) + events(tb.name)
+            would = [e for e in evs if e["type"] == "would-ban"
+                     and e["src"] == ATK]
+            time.sleep(0.1)
+        assert would and "across the cluster" in would[0]["reason"], evs
+        assert not [e for e in evs if e["type"] == "ban"], evs
+        assert atk.guess(A_IP, "alice", "x") is not None
+        assert atk.guess(B_IP, "alice", "x") is not None
     finally:
         atk.close()
         stop_pair((a, ta), (b, tb))
