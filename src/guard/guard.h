@@ -242,9 +242,9 @@ bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
 			  uint64_t *tokenp);
 
 /*
- * Count authentication failures per source in a global window through
- * store s on loop l too (rate_share.c; Redis only); NULL: this instance
- * only.  The daemon detaches before it frees the store.
+ * Count authentication failures and INVITE / REGISTER rates per source
+ * in global windows through store s on loop l too (rate_share.c; Redis
+ * only); NULL: this instance only.  The daemon detaches before it frees the store.
  */
 void guard_rate_share(struct guard *g, struct store *s, struct loop *l);
 

@@ -1,6 +1,7 @@
 /*
  * guard_share.c - the guard's side of rate_share.c (issue 9): feeds it
- * the authentication failures counted per source and bans a source whose
+ * the authentication failures counted per source and the INVITE and
+ * REGISTER rates per source (inspect), and bans a source whose
  * cluster-wide count crossed its limit through the gate, with an event,
  * as a local brute-force ban (bansync then shares the ban).
  */
@@ -13,6 +14,7 @@
 #include "guard/gate.h"
 #include "guard/guard.h"
 #include "guard/guard_int.h"
+#include "guard/inspect.h"
 #include "guard/rate_share.h"
 
 static uint64_t wall_now(void)
@@ -74,13 +76,32 @@ static void on_auth_fail(void *arg, const struct guard_src *src,
 		       window_ms, now_ms);
 }
 
+/* INVITE and REGISTER rates per source: the floods worth sharing. */
+static void on_req_rate(void *arg, const struct guard_src *src,
+			unsigned cls, uint32_t count, uint32_t max,
+			uint32_t window_ms, uint64_t now_ms)
+{
+	struct guard *g = arg;
+
+	if (cls == INSPECT_C_INVITE || cls == INSPECT_C_REGISTER)
+		rate_share_hit(g->rshare,
+			       cls == INSPECT_C_INVITE ?
+				       RATE_SHARE_INVITE_SRC :
+				       RATE_SHARE_REGISTER_SRC,
+			       src, count, max, window_ms, now_ms);
+}
+
 int guard__share_init(struct guard *g)
 {
 	int rc = rate_share_new(&g->rshare, on_cluster_ban, g);
 
-	if (rc == 0 && g->auth)
+	if (rc)
+		return rc;
+	if (g->auth)
 		authfail_set_hook(auth_failures(g->auth), on_auth_fail, g);
-	return rc;
+	if (g->in)
+		inspect_set_rate_hook(g->in, on_req_rate, g);
+	return 0;
 }
 
 void guard_rate_share(struct guard *g, struct store *s, struct loop *l)

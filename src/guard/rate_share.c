@@ -1,13 +1,16 @@
 /*
- * rate_share.c - per-source authentication-failure counts across
- * sipguard instances (issue 9), so that an attacker who spreads
- * password guesses over N instances does not get N times the budget.
+ * rate_share.c - per-source counts across sipguard instances (issue 9):
+ * authentication failures (authfail.c) and INVITE / REGISTER request
+ * rates (inspect.c), so that an attacker who spreads password guesses or
+ * a flood over N instances does not get N times the budget.
  *
  * Semantics:
- *  - every local decision stays local and immediate: authfail.c counts
- *    and bans on its own window as without a store.  This file only
- *    ADDS a cluster-wide check, asynchronously; nothing waits for Redis.
- *  - a source counted locally at or above RATE_SHARE_FLOOR failures is
+ *  - every local decision stays local and immediate: authfail.c and
+ *    inspect.c count, ban and drop on their own windows as without a
+ *    store.  This file only ADDS a cluster-wide check, asynchronously;
+ *    nothing waits for Redis.
+ *  - a source counted locally at or above its floor (RATE_SHARE_FLOOR
+ *    failures; for request rates also limit / RATE_SHARE_RATE_DIV) is
  *    "hot": it takes a slot of a fixed table (RATE_SHARE_SLOTS, no
  *    allocation per hit) and its hits accumulate there.  They are added
  *    to the global window "ra:SOURCE" with store_rate_hit() at most once
@@ -15,11 +18,16 @@
  *    source still in flight (the first batch includes the hits counted
  *    before the floor).
  *  - the global window is store.h's sliding window on Redis' clock,
- *    window_ms long (the authfail window): the sum of every instance's
- *    pushed hits, cur + prev weighted by overlap.  When the answer is
- *    >= the limit the instance bans the source through the gate (rule
- *    auth-bruteforce-ip; in monitor mode a would-ban event only,
- *    guard_share.c), and bansync shares the ban as any other.
+ *    window_ms long (the local check's window): the sum of every
+ *    instance's pushed hits, cur + prev weighted by overlap.  When the
+ *    answer reaches the limit (failures: >= limit, as authfail bans;
+ *    rates: > limit, as inspect drops) the instance bans the source
+ *    through the gate (rule auth-bruteforce-ip / rate-invite /
+ *    rate-register; in monitor mode a would-ban event only,
+ *    guard_share.c), and bansync shares the ban as any other.  A rate
+ *    over its limit across the cluster is banned, not only dropped:
+ *    every instance under the limit drops nothing, so a drop cannot be
+ *    the answer here.
  *  - exact: the pushed hits (Redis adds them atomically).  Approximate:
  *    the sliding estimate (same weighting as authfail's local windows,
  *    but on Redis' period boundaries, not each instance's), sources that
@@ -29,11 +37,13 @@
  *    round trip (longer only while a push of that source is in flight,
  *    i.e. while Redis is slow), so the cluster may see up to one batch
  *    per instance more than the limit before the ban lands.
- *  - not shared here: per-user failure counts (user locks) and the
- *    gate's per-source request rates; the table and kinds are built to
- *    take them (enum rate_share_kind).
+ *  - not shared here: per-user failure counts (user locks), the other
+ *    request classes and the gate's packet/byte rates (GCRA, before
+ *    parsing; enum rate_share_kind is where a kind would be added).
  *  - limit: the local one of the instance that pushes (ip_max, or
- *    ip_known_good_max for a source known good here).
+ *    ip_known_good_max for a source known good here; the class's max).
+ *  - a slot idle for a whole window starts afresh at its next hit over
+ *    the floor (its local count pushed again, as the first time).
  *  - Redis down, or the memory backend: nothing is pushed (hits are
  *    dropped, not queued): local limits only, as without a store.  The
  *    window is not replayed after an outage.
@@ -78,11 +88,28 @@ struct rate_share {
 
 static const struct {
 	const char *prefix, *rule, *why;
+	uint32_t floor_div;	/* 0: RATE_SHARE_FLOOR; else limit / it too */
+	bool strict;		/* over: count > limit (else >= limit) */
 } kinds[RATE_SHARE_KINDS] = {
 	[RATE_SHARE_AUTH_SRC] = { "ra:", "auth-bruteforce-ip",
 		"too many authentication failures from this source "
-		"across the cluster" },
+		"across the cluster", 0, false },
+	[RATE_SHARE_INVITE_SRC] = { "ri:", "rate-invite",
+		"INVITE rate of this source over limit across the cluster",
+		RATE_SHARE_RATE_DIV, true },
+	[RATE_SHARE_REGISTER_SRC] = { "rr:", "rate-register",
+		"REGISTER rate of this source over limit across the cluster",
+		RATE_SHARE_RATE_DIV, true },
 };
+
+static uint32_t floor_of(unsigned kind, uint32_t limit)
+{
+	uint32_t f = RATE_SHARE_FLOOR;
+
+	if (kinds[kind].floor_div && limit / kinds[kind].floor_div > f)
+		f = limit / kinds[kind].floor_div;
+	return f;
+}
 
 int rate_share_new(struct rate_share **rp, rate_share_ban_fn *ban, void *arg)
 {
@@ -156,8 +183,11 @@ static void on_answer(void *arg, int rc, int64_t value)
 	uint64_t now = rs->l ? loop_now(rs->l) : 0;
 
 	sl->inflight = false;
+	/* As the local checks: authfail bans at the limit, inspect drops
+	 * over it. */
 	if ((rc == 0 || rc == -EDQUOT) && sl->limit &&
-	    value >= (int64_t)sl->limit) {
+	    (value > (int64_t)sl->limit ||
+	     (!kinds[sl->kind].strict && value == (int64_t)sl->limit))) {
 		rs->st.bans++;
 		sl->pending = 0;
 		if (rs->ban)
@@ -265,12 +295,17 @@ void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
 	if (!rs || !src || kind >= RATE_SHARE_KINDS || !live(rs))
 		return;
 	rs->st.hits++;
-	if (local < RATE_SHARE_FLOOR || !limit || !window_ms)
+	if (!limit || !window_ms || local < floor_of(kind, limit))
 		return;
 	if (!(sl = slot_get(rs, (uint8_t)kind, src, &fresh))) {
 		rs->st.full++;
 		return;
 	}
+	/* A slot idle for a whole window starts afresh: what it pushed has
+	 * left the global window, the local count has not been pushed. */
+	if (!fresh && !sl->pending && !sl->inflight && sl->last_push &&
+	    now_ms >= sl->last_push + sl->window_ms)
+		fresh = true;
 	/* The first batch carries the hits counted below the floor. */
 	if (fresh)
 		sl->pending = local;

@@ -1,6 +1,7 @@
 /*
- * rate_share.h - per-source failure counts across sipguard instances
- * (issue 9): each instance pushes its local hits of hot sources into a
+ * rate_share.h - per-source counts across sipguard instances (issue 9:
+ * auth failures, INVITE / REGISTER rates): each instance pushes its
+ * local hits of hot sources into a
  * global sliding window in the store and bans a source whose global
  * count crosses the limit.  Semantics in rate_share.c's top comment.
  */
@@ -20,11 +21,14 @@ enum {
 	RATE_SHARE_SLOTS = 256,   /* sources with hits pending or in flight */
 	RATE_SHARE_BATCH_MS = 250, /* at most one push per source this often */
 	RATE_SHARE_FLOOR = 2,     /* local count before a source is pushed */
+	RATE_SHARE_RATE_DIV = 8,  /* request rates: floor max(FLOOR, limit/8) */
 };
 
 /* What is shared; one Redis key family and one rule each. */
 enum rate_share_kind {
 	RATE_SHARE_AUTH_SRC = 0, /* authentication failures per source */
+	RATE_SHARE_INVITE_SRC,   /* INVITEs per source (inspect's rate) */
+	RATE_SHARE_REGISTER_SRC, /* REGISTERs per source */
 	RATE_SHARE_KINDS
 };
 

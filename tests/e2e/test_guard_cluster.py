@@ -7,7 +7,13 @@ attacker, 127.0.0.66, sends wrong-password REGISTERs to A and B in turn:
 each instance alone stays under max_failures_ip, the cluster's window
 (rate_share.c) crosses it, one instance bans the source and bansync
 carries the ban to the other: both go silent for the attacker.  Without
-the shared store (key prefixes apart) the same guesses ban nobody.
+the shared store (key prefixes apart) the same guesses ban nobody; with
+the rule monitored, the cluster ban is only reported.  The same for an
+INVITE flood split over both, each half under the per-source rate.
+
+The failure window is a day: Redis' periods start at midnight UTC, so a
+test does not straddle two (where the sliding estimate may round one
+failure away).
 
 Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
 """
@@ -96,6 +102,7 @@ guard:
     credentials: %(creds)s
     sha256: false
     max_failures_ip: %(max)d
+    failure_window: 24h
 zones:
   - name: internet
     trust: untrusted
@@ -300,4 +307,63 @@ def test_monitored_rule_only_reports_the_cluster_ban(redis):
         assert atk.guess(B_IP, "alice", "x") is not None
     finally:
         atk.close()
+        stop_pair((a, ta), (b, tb))
+
+
+def invite(sock, ip, n):
+    msg = ("INVITE sip:alice@%s SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-gi-%d-%d;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:atk@%s>;tag=gi%d\r\n"
+           "To: <sip:alice@%s>\r\n"
+           "Call-ID: gi-%d-%d@%s\r\n"
+           "CSeq: 1 INVITE\r\n"
+           "Contact: <sip:atk@%s:%d>\r\n"
+           "User-Agent: Zoiper rv2.8.116\r\n"
+           "Content-Length: 0\r\n\r\n" %
+           (REALM, ATK, ATK_PORT + 1, n, os.getpid(), REALM, n, REALM, n,
+            os.getpid(), ATK, ATK, ATK_PORT + 1))
+    sock.sendto(msg.encode(), (ip, SG))
+
+
+def test_invite_flood_spread_over_two_instances_is_banned(redis):
+    """15 INVITEs a second to each instance, under each one's rate-invite
+    limit (20 a second by default), 30 in the cluster, over it: banned
+    (rule rate-invite) and silent on both within the lag bound."""
+    (a, ta), (b, tb) = start_pair("gc-e2e-i:", "gc-e2e-i:")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ATK, ATK_PORT + 1))
+    s.settimeout(0.01)
+    try:
+        answered = 0
+        # 2 s at 30/s, A and B in turn (15/s each).
+        for n in range(60):
+            invite(s, (A_IP, B_IP)[n % 2], n)
+            t_end = time.time() + 1.0 / 30
+            while time.time() < t_end:
+                try:
+                    s.recv(65535)
+                    answered += 1
+                except socket.timeout:
+                    pass
+        deadline = time.time() + 3
+        bans = []
+        while time.time() < deadline and not bans:
+            evs = events(ta.name) + events(tb.name)
+            bans = [e for e in evs if e["type"] == "ban" and e["src"] == ATK]
+            time.sleep(0.1)
+        assert answered >= 10, answered     # challenged, until the ban
+        assert bans and bans[0]["rule"] == "rate-invite", evs
+        assert "across the cluster" in bans[0]["reason"], bans
+        # Neither instance dropped over its own limit before the ban.
+        assert not [e for e in evs if e["rule"] == "rate-invite"
+                    and e["type"] == "drop"], evs
+        atk = Attacker()
+        try:
+            assert dropped_everywhere(atk), (a.log()[-2000:],
+                                             b.log()[-2000:])
+        finally:
+            atk.close()
+    finally:
+        s.close()
         stop_pair((a, ta), (b, tb))

@@ -5,7 +5,8 @@
  * by pid: two authfail tables, each with its own store and rate_share,
  * on one loop play two instances.  Failures of one source split over
  * both stay under each local limit and cross the global one together;
- * sources under the floor are never pushed; the memory backend and a
+ * sources under the floor are never pushed; request rates ban over
+ * their limit, not at it, each class its own window; the memory backend and a
  * detached share push nothing.  Skipped when redis-server is not
  * installed.  Waits are bounded loop turns, never sleeps.
  */
@@ -24,6 +25,10 @@
 
 #define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "38451"
+
+/* Windows of a day: Redis' periods start at midnight UTC, so a test
+ * never straddles two (where the estimate's rounding may lose one). */
+#define DAY_MS (24u * 3600 * 1000)
 
 static pid_t redis_pid;
 
@@ -117,7 +122,7 @@ static struct auth_fail_conf fconf(void)
 	struct auth_conf c;
 
 	auth_conf_default(&c);
-	c.fail.window_ms = 60000;
+	c.fail.window_ms = DAY_MS;
 	c.fail.ip_max = 10;
 	c.fail.ip_known_good_max = 30;
 	c.fail.user_max = 100;
@@ -249,6 +254,63 @@ static void test_separate_windows(void **state)
 	loop_free(l);
 }
 
+/* n hits of kind from src on in, local counts from..from+n-1. */
+static void hits(struct inst *in, struct loop *l, enum rate_share_kind kind,
+		 const char *addr, uint32_t from, uint32_t n, uint32_t limit)
+{
+	struct guard_src src;
+	struct sg_addr a;
+	uint32_t i;
+
+	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
+	guard_src_from_addr(&src, &a);
+	for (i = 0; i < n; i++)
+		rate_share_hit(in->rs, kind, &src, from + i, limit, DAY_MS,
+			       loop_now(l));
+}
+
+/* Request rates: floor limit / 8, banned over the limit (not at it),
+ * as inspect drops; rule and prefix of their own. */
+static void test_request_rates(void **state)
+{
+	struct rate_share_stats st;
+	struct inst a, b;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "rs-e", "rsunit4:", true);
+	mk(&b, l, "rs-f", "rsunit4:", true);
+	/* Floor of 80 is 10: 9 local INVITEs never leave the instance. */
+	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.20", 1, 9, 80);
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.pushes, 0);
+	/* 8 + 8 of limit 16: at the limit, not over it: no ban. */
+	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
+	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
+	settle(l, &a, &b);
+	settle(l, &a, &b);
+	assert_int_equal(a.bans + b.bans, 0);
+	/* The REGISTERs of that source are another window. */
+	hits(&b, l, RATE_SHARE_REGISTER_SRC, "203.0.113.21", 2, 1, 16);
+	settle(l, &a, &b);
+	assert_int_equal(a.bans + b.bans, 0);
+	/* One more INVITE: 17 > 16, banned by the one that pushed it. */
+	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 9, 1, 16);
+	for (i = 0; i < 100 && b.bans == 0; i++)
+		(void)loop_run_once(l, 10);
+	assert_int_equal(b.bans, 1);
+	assert_int_equal(a.bans, 0);
+	assert_string_equal(b.rule, "rate-invite");
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+}
+
 /* Memory backend and a detached share: nothing pushed, local only. */
 static void test_local_only(void **state)
 {
@@ -283,6 +345,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_crosses_together),
 		cmocka_unit_test(test_separate_windows),
+		cmocka_unit_test(test_request_rates),
 		cmocka_unit_test(test_local_only),
 	};
 	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
