@@ -161,7 +161,8 @@ static int daemon_store_start(struct daemon *d)
 		return rc;
 	/* Toll-fraud limits counted across instances (fraud_share.c). */
 	guard_fraud_share(proxy_guard(d->proxy), d->store, d->loop);
-	/* Auth failures per source in a global window (rate_share.c). */
+	/* Auth failures, INVITE/REGISTER rates per source: global windows
+	 * (rate_share.c). */
 	guard_rate_share(proxy_guard(d->proxy), d->store, d->loop);
 	/* Bindings and dialog snapshots (issue 9), loaded with the bans. */
 	proxy_set_store(d->proxy, d->store);
