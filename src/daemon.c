@@ -161,6 +161,9 @@ static int daemon_store_start(struct daemon *d)
 		return rc;
 	/* Toll-fraud limits counted across instances (fraud_share.c). */
 	guard_fraud_share(proxy_guard(d->proxy), d->store, d->loop);
+	/* Auth failures, INVITE/REGISTER rates per source: global windows
+	 * (rate_share.c). */
+	guard_rate_share(proxy_guard(d->proxy), d->store, d->loop);
 	/* Bindings and dialog snapshots (issue 9), loaded with the bans. */
 	proxy_set_store(d->proxy, d->store);
 	if (sc.backend == STORE_REDIS)
@@ -261,6 +264,8 @@ void daemon_free(struct daemon *d)
 	guard_sync_free(d->sync);
 	if (d->proxy)
 		guard_fraud_share(proxy_guard(d->proxy), NULL, NULL);
+	if (d->proxy)
+		guard_rate_share(proxy_guard(d->proxy), NULL, NULL);
 	proxy_set_store(d->proxy, NULL);
 	store_free(d->store);
 	proxy_free(d->proxy);

@@ -224,6 +224,15 @@ void authfail_success(struct authfail *f, const struct authfail_key *k,
 		      uint64_t now_ms);
 bool authfail_known_good(struct authfail *f, const struct guard_src *s,
 			 uint64_t now_ms);
+/*
+ * Told of every failure counted against a source (rate_share.c, issue 9):
+ * its local count after it, the limit that applies to it and the window.
+ * NULL removes it.
+ */
+typedef void authfail_hook_fn(void *arg, const struct guard_src *src,
+			      uint32_t count, uint32_t limit,
+			      uint64_t window_ms, uint64_t now_ms);
+void authfail_set_hook(struct authfail *f, authfail_hook_fn *fn, void *arg);
 /* Current (weighted) failure counts, for tests and status output. */
 uint32_t authfail_count_src(struct authfail *f, const struct authfail_key *k,
 			    uint64_t now_ms);

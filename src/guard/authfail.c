@@ -47,6 +47,8 @@ struct authfail {
 	struct auth_fail_conf c;
 	struct af_tab src, user, pair;
 	uint8_t key[SIPHASH_KEY_LEN];
+	authfail_hook_fn *hook;	/* rate_share.c; NULL: none */
+	void *hook_arg;
 };
 
 static size_t pow2_buckets(uint32_t slots)
@@ -248,6 +250,10 @@ enum authfail_outcome authfail_failure(struct authfail *f,
 	uint32_t max = good ? f->c.ip_known_good_max : f->c.ip_max;
 	bool ban = bump(e, max, now_ms, w), block = false;
 
+	if (f->hook)
+		f->hook(f->hook_arg, &k->src, ctr_get(e, now_ms, w), max, w,
+			now_ms);
+
 	if (k->user_h) {
 		if (count_user) {
 			e = tab_get(&f->user, k->user_h, true, now_ms);
@@ -302,4 +308,10 @@ uint32_t authfail_count_pair(struct authfail *f, const struct authfail_key *k,
 			     uint64_t now_ms)
 {
 	return count_of(&f->pair, k->pair_h, now_ms, f->c.window_ms);
+}
+
+void authfail_set_hook(struct authfail *f, authfail_hook_fn *fn, void *arg)
+{
+	f->hook = fn;
+	f->hook_arg = arg;
 }

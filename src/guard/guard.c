@@ -15,6 +15,7 @@
 #include "events/events.h"
 #include "guard/guard.h"
 #include "guard/guard_int.h"
+#include "guard/rate_share.h"
 #include "sip/dialog.h"
 
 /* Every rule a module can name, registered up front so that the
@@ -265,6 +266,8 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 			(void)rules_register(g->rules, fr[i], false);
 	}
 	rc = fraud_share_new(&g->share, guard__fraud_woke, g);
+	if (!rc)
+		rc = guard__share_init(g);
 	if (rc)
 		goto fail;
 	if (c->fraud) {
@@ -322,6 +325,7 @@ void guard_free(struct guard *g)
 		return;
 	fraud_free(g->fraud);
 	fraud_share_free(g->share);
+	rate_share_free(g->rshare);
 	auth_free(g->auth);
 	im_free(g->im);
 	presence_free(g->pres);
@@ -489,6 +493,7 @@ void guard_set_load(struct guard *g, unsigned percent)
 void guard_tick(struct guard *g, uint64_t now_ms)
 {
 	(void)gate_expire(g->gate, now_ms, 1024);
+	rate_share_flush(g->rshare, now_ms);
 	if (g->ev)
 		(void)evlog_flush(g->ev, now_ms);
 }

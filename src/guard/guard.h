@@ -241,6 +241,13 @@ bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
 			  const struct sip_peer *from, uint64_t now_ms,
 			  uint64_t *tokenp);
 
+/*
+ * Count authentication failures and INVITE / REGISTER rates per source
+ * in global windows through store s on loop l too (rate_share.c; Redis
+ * only); NULL: this instance only.  The daemon detaches before it frees the store.
+ */
+void guard_rate_share(struct guard *g, struct store *s, struct loop *l);
+
 /* ------------------------------------- shared bans (bansync.c, issue 9) */
 
 struct store;

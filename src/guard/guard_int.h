@@ -34,6 +34,7 @@ struct guard {
 	struct inspect_conf inspect_conf;
 	struct fraud *fraud;		/* toll fraud; NULL: off */
 	struct fraud_share *share;	/* its counts across instances */
+	struct rate_share *rshare;	/* auth failures across instances */
 	guard_wake_fn *wake;		/* the proxy's: held INVITEs */
 	void *wake_arg;
 };
@@ -56,6 +57,9 @@ void guard__decide(struct guard *g, struct guard_verdict *v,
 /* The gate's callback when a ban runs out. */
 void guard__ban_lapsed(void *arg, const struct gate_ban_info *bi,
 		       uint64_t now_ms);
+
+/* guard_share.c: rate_share and its hooks; 0 or -ENOMEM. */
+int guard__share_init(struct guard *g);
 
 /* guard_checks.c */
 /* IM and presence content rules for a request that passed so far. */

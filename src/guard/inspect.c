@@ -59,6 +59,8 @@ struct inspect {
 	struct inspect_fps fps;
 	unsigned load;
 	uint64_t hits[INSPECT_R__COUNT];
+	inspect_rate_hook_fn *hook;	/* rate_share.c; NULL: none */
+	void *hook_arg;
 };
 
 static const char *const rule_names[INSPECT_R__COUNT] = {
@@ -523,6 +525,11 @@ static void count_request(struct judge *j, const struct sip_msg *m,
 	if (c->rate[j->cls].max && (!in_dialog || c->rate_in_dialog))
 		j->rate_est = win_ctr_add(&s->rate[j->cls], j->now,
 					  c->rate[j->cls].window_ms, 1);
+	if (in->hook && c->rate[j->cls].max &&
+	    (!in_dialog || c->rate_in_dialog))
+		in->hook(in->hook_arg, &s->key, (unsigned)j->cls, j->rate_est,
+			 c->rate[j->cls].max, c->rate[j->cls].window_ms,
+			 j->now);
 	/* ACK and CANCEL ride on an INVITE already counted. */
 	if (in_dialog || m->mid == SIP_METHOD_ACK ||
 	    m->mid == SIP_METHOD_CANCEL)
@@ -796,4 +803,11 @@ int inspect_reconf(struct inspect *in, const struct inspect_conf *conf,
 		return r;
 	in->conf = c;
 	return 0;
+}
+
+void inspect_set_rate_hook(struct inspect *in, inspect_rate_hook_fn *fn,
+			   void *arg)
+{
+	in->hook = fn;
+	in->hook_arg = arg;
 }

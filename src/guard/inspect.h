@@ -247,6 +247,16 @@ void inspect_response(struct inspect *in, const struct sg_addr *requester,
 
 /* Transaction-pool usage in percent (values above 100 are clamped). */
 void inspect_set_load(struct inspect *in, unsigned percent);
+/*
+ * Told of every request counted in a source's rate (rate_share.c, issue
+ * 9): its class (enum inspect_class), the local estimate after it, the
+ * class's max and window.  NULL removes it.
+ */
+typedef void inspect_rate_hook_fn(void *arg, const struct guard_src *src,
+				  unsigned cls, uint32_t count, uint32_t max,
+				  uint32_t window_ms, uint64_t now_ms);
+void inspect_set_rate_hook(struct inspect *in, inspect_rate_hook_fn *fn,
+			   void *arg);
 
 /*
  * Stop holding src as a scanner (scanner-held): an administrator lifted

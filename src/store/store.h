@@ -187,6 +187,9 @@ int store_count_add(struct store *s, struct str key, int64_t delta,
  * when Redis is down) from this instance's monotonic clock.  value is
  * the estimate after adding n; rc is -EDQUOT when it exceeds limit
  * (limit 0: never).  Returns 0 or -EINVAL.
+ * Users: toll fraud's calls per minute (guard/fraud_share.c) and the
+ * authentication failures per source (guard/rate_share.c, which batches
+ * hits per source and documents its lag bound).
  */
 int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 		   uint32_t n, int64_t limit, store_count_fn *cb, void *arg);

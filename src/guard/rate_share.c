@@ -1,0 +1,328 @@
+/*
+ * rate_share.c - per-source counts across sipguard instances (issue 9):
+ * authentication failures (authfail.c) and INVITE / REGISTER request
+ * rates (inspect.c), so that an attacker who spreads password guesses or
+ * a flood over N instances does not get N times the budget.
+ *
+ * Semantics:
+ *  - every local decision stays local and immediate: authfail.c and
+ *    inspect.c count, ban and drop on their own windows as without a
+ *    store.  This file only ADDS a cluster-wide check, asynchronously;
+ *    nothing waits for Redis.
+ *  - a source counted locally at or above its floor (RATE_SHARE_FLOOR
+ *    failures; for request rates also limit / RATE_SHARE_RATE_DIV) is
+ *    "hot": it takes a slot of a fixed table (RATE_SHARE_SLOTS, no
+ *    allocation per hit) and its hits accumulate there.  They are added
+ *    to the global window "ra:SOURCE" with store_rate_hit() at most once
+ *    per RATE_SHARE_BATCH_MS per source and never with a push of that
+ *    source still in flight (the first batch includes the hits counted
+ *    before the floor).
+ *  - the global window is store.h's sliding window on Redis' clock,
+ *    window_ms long (the local check's window): the sum of every
+ *    instance's pushed hits, cur + prev weighted by overlap.  When the
+ *    answer reaches the limit (failures: >= limit, as authfail bans;
+ *    rates: > limit, as inspect drops) the instance bans the source
+ *    through the gate (rule auth-bruteforce-ip / rate-invite /
+ *    rate-register; in monitor mode a would-ban event only,
+ *    guard_share.c), and bansync shares the ban as any other.  A rate
+ *    over its limit across the cluster is banned, not only dropped:
+ *    every instance under the limit drops nothing, so a drop cannot be
+ *    the answer here.
+ *  - exact: the pushed hits (Redis adds them atomically).  Approximate:
+ *    the sliding estimate (same weighting as authfail's local windows,
+ *    but on Redis' period boundaries, not each instance's), sources that
+ *    stay below the floor on every instance (at most FLOOR - 1 failures
+ *    per instance are never shared), and the lag: a hit reaches Redis
+ *    within RATE_SHARE_BATCH_MS + the store's 20 ms write batch + one
+ *    round trip (longer only while a push of that source is in flight,
+ *    i.e. while Redis is slow), so the cluster may see up to one batch
+ *    per instance more than the limit before the ban lands.
+ *  - not shared here: per-user failure counts (user locks), the other
+ *    request classes and the gate's packet/byte rates (GCRA, before
+ *    parsing; enum rate_share_kind is where a kind would be added).
+ *  - limit: the local one of the instance that pushes (ip_max, or
+ *    ip_known_good_max for a source known good here; the class's max).
+ *  - a slot idle for a whole window starts afresh at its next hit over
+ *    the floor (its local count pushed again, as the first time).
+ *  - Redis down, or the memory backend: nothing is pushed (hits are
+ *    dropped, not queued): local limits only, as without a store.  The
+ *    window is not replayed after an outage.
+ *  - table full (every slot of the bucket pending or in flight): the hit
+ *    is not shared (stats.full); local limits still hold.  An idle slot
+ *    is reused for a new source; if its old source comes back, its
+ *    whole local count is pushed again (over-counting: the safe side).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/loop.h"
+#include "core/mem.h"
+#include "core/rand.h"
+#include "core/siphash.h"
+#include "core/tmr.h"
+#include "guard/rate_share.h"
+#include "store/store.h"
+
+enum { RS_WAYS = 4, RS_KEY_MAX = 8 + 64 };
+
+struct rs_slot {
+	struct rate_share *rs;
+	struct guard_src src;
+	uint64_t h;		/* 0: free */
+	uint64_t last_push, window_ms;
+	uint32_t pending, limit;
+	uint8_t kind;
+	bool inflight;
+};
+
+struct rate_share {
+	struct rs_slot slot[RATE_SHARE_SLOTS];
+	struct store *s;	/* NULL: local only */
+	struct loop *l;
+	struct tmr t;
+	rate_share_ban_fn *ban;
+	void *ban_arg;
+	struct rate_share_stats st;
+	uint8_t key[SIPHASH_KEY_LEN];
+};
+
+static const struct {
+	const char *prefix, *rule, *why;
+	uint32_t floor_div;	/* 0: RATE_SHARE_FLOOR; else limit / it too */
+	bool strict;		/* over: count > limit (else >= limit) */
+} kinds[RATE_SHARE_KINDS] = {
+	[RATE_SHARE_AUTH_SRC] = { "ra:", "auth-bruteforce-ip",
+		"too many authentication failures from this source "
+		"across the cluster", 0, false },
+	[RATE_SHARE_INVITE_SRC] = { "ri:", "rate-invite",
+		"INVITE rate of this source over limit across the cluster",
+		RATE_SHARE_RATE_DIV, true },
+	[RATE_SHARE_REGISTER_SRC] = { "rr:", "rate-register",
+		"REGISTER rate of this source over limit across the cluster",
+		RATE_SHARE_RATE_DIV, true },
+};
+
+static uint32_t floor_of(unsigned kind, uint32_t limit)
+{
+	uint32_t f = RATE_SHARE_FLOOR;
+
+	if (kinds[kind].floor_div && limit / kinds[kind].floor_div > f)
+		f = limit / kinds[kind].floor_div;
+	return f;
+}
+
+int rate_share_new(struct rate_share **rp, rate_share_ban_fn *ban, void *arg)
+{
+	struct rate_share *rs = mem_zalloc(sizeof(*rs));
+	size_t i;
+
+	*rp = rs;
+	if (!rs)
+		return -ENOMEM;
+	if (rand_bytes(rs->key, sizeof(rs->key)) != 0) {
+		mem_free(rs);
+		*rp = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < RATE_SHARE_SLOTS; i++)
+		rs->slot[i].rs = rs;
+	tmr_init(&rs->t);
+	rs->ban = ban;
+	rs->ban_arg = arg;
+	return 0;
+}
+
+void rate_share_free(struct rate_share *rs)
+{
+	if (!rs)
+		return;
+	tmr_cancel(&rs->t);
+	mem_free(rs);
+}
+
+static bool live(const struct rate_share *rs)
+{
+	return rs->s && store_backend_of(rs->s) == STORE_REDIS &&
+	       store_connected(rs->s);
+}
+
+void rate_share_attach(struct rate_share *rs, struct store *s, struct loop *l)
+{
+	size_t i;
+
+	if (!rs)
+		return;
+	tmr_cancel(&rs->t);
+	/* Answers of the old store come back -ECANCELED when it is freed;
+	 * until then a slot in flight stays taken (never reused early). */
+	for (i = 0; i < RATE_SHARE_SLOTS; i++)
+		rs->slot[i].pending = 0;
+	rs->s = s;
+	rs->l = l;
+}
+
+static void on_timer(void *arg)
+{
+	struct rate_share *rs = arg;
+
+	rate_share_flush(rs, rs->l ? loop_now(rs->l) : 0);
+}
+
+static void arm(struct rate_share *rs)
+{
+	if (rs->l && !tmr_pending(&rs->t))
+		tmr_start(loop_timers(rs->l), &rs->t, RATE_SHARE_BATCH_MS,
+			  on_timer, rs);
+}
+
+/* The global count after a push. */
+static void on_answer(void *arg, int rc, int64_t value)
+{
+	struct rs_slot *sl = arg;
+	struct rate_share *rs = sl->rs;
+	uint64_t now = rs->l ? loop_now(rs->l) : 0;
+
+	sl->inflight = false;
+	/* As the local checks: authfail bans at the limit, inspect drops
+	 * over it. */
+	if ((rc == 0 || rc == -EDQUOT) && sl->limit &&
+	    (value > (int64_t)sl->limit ||
+	     (!kinds[sl->kind].strict && value == (int64_t)sl->limit))) {
+		rs->st.bans++;
+		sl->pending = 0;
+		if (rs->ban)
+			rs->ban(rs->ban_arg, &sl->src, kinds[sl->kind].rule,
+				kinds[sl->kind].why, now);
+	}
+	/* The slot stays (idle) so that its next hit adds one, not the
+	 * whole local count again; an idle slot is reused when needed. */
+	if (sl->pending)
+		arm(rs);
+}
+
+static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
+{
+	char kb[RS_KEY_MAX];
+	size_t n = strlen(kinds[sl->kind].prefix);
+	uint32_t hits = sl->pending;
+
+	memcpy(kb, kinds[sl->kind].prefix, n);
+	guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
+	sl->pending = 0;
+	sl->last_push = now;
+	sl->inflight = true;
+	rs->st.pushes++;
+	rs->st.pushed += hits;
+	/* The callback may run at once (store fallback): flags set first. */
+	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms,
+			   hits, 0, on_answer, sl) != 0)
+		sl->inflight = false;
+}
+
+static bool due(const struct rs_slot *sl, uint64_t now)
+{
+	return sl->h && sl->pending && !sl->inflight &&
+	       (sl->last_push == 0 || now >= sl->last_push + RATE_SHARE_BATCH_MS);
+}
+
+void rate_share_flush(struct rate_share *rs, uint64_t now_ms)
+{
+	bool more = false;
+	size_t i;
+
+	if (!rs || !live(rs))
+		return;
+	for (i = 0; i < RATE_SHARE_SLOTS; i++) {
+		struct rs_slot *sl = &rs->slot[i];
+
+		if (due(sl, now_ms))
+			push(rs, sl, now_ms);
+		else if (sl->h && sl->pending && !sl->inflight)
+			more = true;
+	}
+	if (more)
+		arm(rs);
+}
+
+/* The slot of (kind, src): found, or a free one of its bucket, or the
+ * idle one (nothing pending or in flight) pushed longest ago. */
+static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
+				const struct guard_src *src, bool *fresh)
+{
+	uint8_t buf[2 + 8];
+	uint64_t h;
+	struct rs_slot *b, *victim = NULL;
+	unsigned i;
+
+	buf[0] = kind;
+	buf[1] = src->family;
+	memcpy(buf + 2, src->b, src->len);
+	h = siphash24(buf, 2 + (size_t)src->len, rs->key);
+	h = h ? h : 1;
+	b = &rs->slot[(h % (RATE_SHARE_SLOTS / RS_WAYS)) * RS_WAYS];
+	for (i = 0; i < RS_WAYS; i++)
+		if (b[i].h == h && b[i].kind == kind &&
+		    guard_src_eq(&b[i].src, src))
+			return &b[i];
+	for (i = 0; i < RS_WAYS; i++) {
+		if (!b[i].h) {
+			victim = &b[i];
+			break;
+		}
+		if (!b[i].pending && !b[i].inflight &&
+		    (!victim || b[i].last_push < victim->last_push))
+			victim = &b[i];
+	}
+	if (!victim)
+		return NULL;
+	*fresh = true;
+	victim->h = h;
+	victim->kind = kind;
+	victim->src = *src;
+	victim->pending = 0;
+	victim->last_push = 0;
+	victim->inflight = false;
+	return victim;
+}
+
+void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
+		    const struct guard_src *src, uint32_t local,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	struct rs_slot *sl;
+	bool fresh = false;
+
+	if (!rs || !src || kind >= RATE_SHARE_KINDS || !live(rs))
+		return;
+	rs->st.hits++;
+	if (!limit || !window_ms || local < floor_of(kind, limit))
+		return;
+	if (!(sl = slot_get(rs, (uint8_t)kind, src, &fresh))) {
+		rs->st.full++;
+		return;
+	}
+	/* A slot idle for a whole window starts afresh: what it pushed has
+	 * left the global window, the local count has not been pushed. */
+	if (!fresh && !sl->pending && !sl->inflight && sl->last_push &&
+	    now_ms >= sl->last_push + sl->window_ms)
+		fresh = true;
+	/* The first batch carries the hits counted below the floor. */
+	if (fresh)
+		sl->pending = local;
+	else if (sl->pending < UINT32_MAX)
+		sl->pending++;
+	sl->limit = limit;
+	sl->window_ms = window_ms;
+	if (due(sl, now_ms))
+		push(rs, sl, now_ms);
+	else if (sl->pending && !sl->inflight)
+		arm(rs);
+}
+
+void rate_share_get_stats(const struct rate_share *rs,
+			  struct rate_share_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (rs)
+		*st = rs->st;
+}

@@ -1,0 +1,369 @@
+"""
+Issue 9 with issue 4: a password brute force spread over two sipguard
+instances is stopped as if it hit one.  Instances A (127.0.0.31) and B
+(127.0.0.32) authenticate locally (a credentials file written here) and
+share one redis-server (Debian's, started here, stopped by pid).  The
+attacker, 127.0.0.66, sends wrong-password REGISTERs to A and B in turn:
+each instance alone stays under max_failures_ip, the cluster's window
+(rate_share.c) crosses it, one instance bans the source and bansync
+carries the ban to the other: both go silent for the attacker.  Without
+the shared store (key prefixes apart) the same guesses ban nobody; with
+the rule monitored, the cluster ban is only reported.  The same for an
+INVITE flood split over both, each half under the per-source rate.
+
+The failure window is a day: Redis' periods start at midnight UTC, so a
+test does not straddle two (where the sliding estimate may round one
+failure away).
+
+Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
+"""
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Daemon
+
+REDIS_BIN = "/usr/bin/redis-server"
+REDIS_PORT = 38452
+A_IP, B_IP = "127.0.0.31", "127.0.0.32"
+ATK = "127.0.0.66"
+SG, SG_IN = 38100, 38110
+BACKEND = 38120          # nothing listens: no request gets that far
+ATK_PORT = 38130
+REALM = "example.com"
+MAX_IP = 10
+USERS = {"alice": "secret-a", "bob": "secret-b", "carol": "secret-c"}
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "PING"],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=5)
+            if r.stdout.decode().strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+            self.log.close()
+        self.proc = None
+
+
+@pytest.fixture
+def redis():
+    if not os.access(REDIS_BIN, os.X_OK):
+        pytest.skip("redis-server not installed (scripts/deps.sh)")
+    tmp = tempfile.TemporaryDirectory(prefix="sipguard-gredis-")
+    r = Redis(tmp.name)
+    r.start()
+    yield r
+    r.stop()
+    tmp.cleanup()
+
+
+def config(tmp, ip, name, prefix):
+    path = os.path.join(tmp, "credentials")
+    with open(path, "w") as f:
+        for u, p in USERS.items():
+            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode())
+            f.write("%s:%s:%s\n" % (u, REALM, ha1.hexdigest()))
+    return """
+log:
+  level: info
+  events_file: %(tmp)s/events.json
+guard:
+  control_socket: %(tmp)s/ctl.sock
+  auth:
+    mode: local
+    realm: %(realm)s
+    credentials: %(creds)s
+    sha256: false
+    max_failures_ip: %(max)d
+    failure_window: 24h
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(ip)s:%(sg)d" ]
+    route:
+      backends: [ "udp:127.0.0.1:%(be)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(ip)s:%(inn)d" ]
+store:
+  backend: redis
+  address: 127.0.0.1:%(rport)d
+  instance: %(name)s
+  key_prefix: "%(prefix)s"
+  timeout: 500ms
+  reconnect_max: 1s
+""" % {"tmp": tmp, "realm": REALM, "creds": path, "max": MAX_IP,
+       "ip": ip, "sg": SG, "be": BACKEND, "inn": SG_IN,
+       "rport": REDIS_PORT, "name": name, "prefix": prefix}
+
+
+class Attacker:
+    """A UA on ATK guessing passwords: REGISTER, read the challenge,
+    answer it with a wrong password (RFC 2617 digest, qop=auth)."""
+
+    def __init__(self):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((ATK, ATK_PORT))
+        self.n = 0
+
+    def close(self):
+        self.s.close()
+
+    def _send(self, dst, user, cseq, auth=""):
+        self.n += 1
+        msg = ("REGISTER sip:%s SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-gc-%d-%d;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:%s@%s>;tag=gc%d\r\n"
+               "To: <sip:%s@%s>\r\n"
+               "Call-ID: gc-%d-%s@%s\r\n"
+               "CSeq: %d REGISTER\r\n"
+               "Contact: <sip:%s@%s:%d>\r\n"
+               "User-Agent: Zoiper rv2.8.116\r\n"
+               "%s"
+               "Expires: 60\r\n"
+               "Content-Length: 0\r\n\r\n" %
+               (REALM, ATK, ATK_PORT, self.n, os.getpid(), user, REALM,
+                self.n, user, REALM, self.n, user, ATK, cseq, user, ATK,
+                ATK_PORT, auth))
+        self.s.sendto(msg.encode(), dst)
+
+    def _recv(self, timeout=1.0):
+        self.s.settimeout(timeout)
+        try:
+            while True:
+                data = self.s.recv(65535).decode("utf-8", "replace")
+                if not data.startswith("SIP/2.0 100"):
+                    return data
+        except socket.timeout:
+            return None
+
+    def guess(self, ip, user, password):
+        """One wrong guess; the final answer's status line, or None when
+        the instance answers nothing (the source is dropped)."""
+        dst = (ip, SG)
+        self._send(dst, user, 1)
+        ch = self._recv()
+        if ch is None:
+            return None
+        m = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", ch)
+        assert m, ch
+        params = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
+        uri = "sip:%s" % REALM
+        h = lambda s: hashlib.md5(s.encode()).hexdigest()
+        ha1 = h("%s:%s:%s" % (user, params["realm"], password))
+        ha2 = h("REGISTER:%s" % uri)
+        nc, cnonce = "00000001", "c%d" % self.n
+        resp = h("%s:%s:%s:%s:auth:%s" % (ha1, params["nonce"], nc, cnonce,
+                                          ha2))
+        auth = ('Authorization: Digest username="%s", realm="%s", '
+                'nonce="%s", uri="%s", response="%s", algorithm=MD5, '
+                'qop=auth, nc=%s, cnonce="%s"\r\n' %
+                (user, params["realm"], params["nonce"], uri, resp, nc,
+                 cnonce))
+        if "opaque" in params:
+            auth = auth[:-2] + ', opaque="%s"\r\n' % params["opaque"]
+        self._send(dst, user, 2, auth)
+        r = self._recv()
+        return r.split("\r\n", 1)[0] if r else None
+
+
+def events(tmp):
+    p = os.path.join(tmp, "events.json")
+    if not os.path.exists(p):
+        return []
+    with open(p) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def start_pair(prefix_a, prefix_b, extra=""):
+    ta = tempfile.TemporaryDirectory(prefix="sipguard-ga-")
+    tb = tempfile.TemporaryDirectory(prefix="sipguard-gb-")
+    ca = config(ta.name, A_IP, "ga", prefix_a)
+    cb = config(tb.name, B_IP, "gb", prefix_b)
+    a = Daemon(ca.replace("guard:\n", "guard:\n" + extra), ta.name)
+    b = Daemon(cb.replace("guard:\n", "guard:\n" + extra), tb.name)
+    for d in (a, b):
+        assert d.wait_log("ready: serving"), d.log()
+        assert d.wait_log("connected"), d.log()
+    return (a, ta), (b, tb)
+
+
+def stop_pair(*pairs):
+    for d, t in pairs:
+        rc = d.stop()
+        assert rc == 0, "sipguard exited with %r:\n%s" % (rc, d.log())
+        t.cleanup()
+
+
+def spread(atk, n):
+    """n wrong guesses, A and B in turn, users in turn (each pair stays
+    under max_failures_user_ip, the users under the scanner's count)."""
+    users = sorted(USERS)
+    out = []
+    for i in range(n):
+        ip = (A_IP, B_IP)[i % 2]
+        out.append((ip, atk.guess(ip, users[(i // 2) % len(users)],
+                                  "wrong-%d" % i)))
+        time.sleep(0.05)
+    return out
+
+
+def dropped_everywhere(atk, timeout=3.0):
+    """Both instances silent for the attacker (banned), within timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(atk.guess(ip, "alice", "x") is None for ip in (A_IP, B_IP)):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_bruteforce_spread_over_two_instances_is_banned_on_both(redis):
+    (a, ta), (b, tb) = start_pair("gc-e2e:", "gc-e2e:")
+    atk = Attacker()
+    try:
+        # 2 x 5 guesses: each instance alone stays under 10 ...
+        out = spread(atk, 2 * (MAX_IP // 2) - 2)
+        assert all(st and st.startswith("SIP/2.0 4") for _, st in out), out
+        # ... and the cluster reaches it with the last two.
+        time.sleep(0.6)
+        spread(atk, 2)
+        assert dropped_everywhere(atk), (a.log()[-3000:], b.log()[-3000:])
+        evs = events(ta.name) + events(tb.name)
+        bans = [e for e in evs if e["type"] == "ban" and e["src"] == ATK]
+        assert bans and bans[0]["rule"] == "auth-bruteforce-ip", evs
+        assert "across the cluster" in bans[0]["reason"], bans
+    finally:
+        atk.close()
+        stop_pair((a, ta), (b, tb))
+
+
+def test_without_sharing_each_instance_counts_alone(redis):
+    """The same guesses, instances on key prefixes apart (no shared
+    window): nobody bans; the local limit is as it was."""
+    (a, ta), (b, tb) = start_pair("gc-e2e-a:", "gc-e2e-b:")
+    atk = Attacker()
+    try:
+        out = spread(atk, 2 * (MAX_IP // 2))
+        assert all(st and st.startswith("SIP/2.0 4") for _, st in out), out
+        time.sleep(1.0)
+        assert atk.guess(A_IP, "alice", "x") is not None
+        assert atk.guess(B_IP, "alice", "x") is not None
+        evs = events(ta.name) + events(tb.name)
+        assert not [e for e in evs if e["type"] == "ban"], evs
+    finally:
+        atk.close()
+        stop_pair((a, ta), (b, tb))
+
+
+def test_monitored_rule_only_reports_the_cluster_ban(redis):
+    """auth-bruteforce-ip in monitor mode: the cluster's count crossing
+    the limit is reported (would-ban), the source keeps its answers."""
+    (a, ta), (b, tb) = start_pair(
+        "gc-e2e-m:", "gc-e2e-m:",
+        "  monitor_rules: [ auth-bruteforce-ip ]\n")
+    atk = Attacker()
+    try:
+        out = spread(atk, 2 * (MAX_IP // 2) + 2)
+        assert all(st and st.startswith("SIP/2.0 4") for _, st in out), out
+        deadline = time.time() + 3
+        would = []
+        while time.time() < deadline and not would:
+            evs = events(ta.name) + events(tb.name)
+            would = [e for e in evs if e["type"] == "would-ban"
+                     and e["src"] == ATK]
+            time.sleep(0.1)
+        assert would and "across the cluster" in would[0]["reason"], evs
+        assert not [e for e in evs if e["type"] == "ban"], evs
+        assert atk.guess(A_IP, "alice", "x") is not None
+        assert atk.guess(B_IP, "alice", "x") is not None
+    finally:
+        atk.close()
+        stop_pair((a, ta), (b, tb))
+
+
+def invite(sock, ip, n):
+    msg = ("INVITE sip:alice@%s SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-gi-%d-%d;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:atk@%s>;tag=gi%d\r\n"
+           "To: <sip:alice@%s>\r\n"
+           "Call-ID: gi-%d-%d@%s\r\n"
+           "CSeq: 1 INVITE\r\n"
+           "Contact: <sip:atk@%s:%d>\r\n"
+           "User-Agent: Zoiper rv2.8.116\r\n"
+           "Content-Length: 0\r\n\r\n" %
+           (REALM, ATK, ATK_PORT + 1, n, os.getpid(), REALM, n, REALM, n,
+            os.getpid(), ATK, ATK, ATK_PORT + 1))
+    sock.sendto(msg.encode(), (ip, SG))
+
+
+def test_invite_flood_spread_over_two_instances_is_banned(redis):
+    """15 INVITEs a second to each instance, under each one's rate-invite
+    limit (20 a second by default), 30 in the cluster, over it: banned
+    (rule rate-invite) and silent on both within the lag bound."""
+    (a, ta), (b, tb) = start_pair("gc-e2e-i:", "gc-e2e-i:")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ATK, ATK_PORT + 1))
+    s.settimeout(0.01)
+    try:
+        answered = 0
+        # 2 s at 30/s, A and B in turn (15/s each).
+        for n in range(60):
+            invite(s, (A_IP, B_IP)[n % 2], n)
+            t_end = time.time() + 1.0 / 30
+            while time.time() < t_end:
+                try:
+                    s.recv(65535)
+                    answered += 1
+                except socket.timeout:
+                    pass
+        deadline = time.time() + 3
+        bans = []
+        while time.time() < deadline and not bans:
+            evs = events(ta.name) + events(tb.name)
+            bans = [e for e in evs if e["type"] == "ban" and e["src"] == ATK]
+            time.sleep(0.1)
+        assert answered >= 10, answered     # challenged, until the ban
+        assert bans and bans[0]["rule"] == "rate-invite", evs
+        assert "across the cluster" in bans[0]["reason"], bans
+        # Neither instance dropped over its own limit before the ban.
+        assert not [e for e in evs if e["rule"] == "rate-invite"
+                    and e["type"] == "drop"], evs
+        atk = Attacker()
+        try:
+            assert dropped_everywhere(atk), (a.log()[-2000:],
+                                             b.log()[-2000:])
+        finally:
+            atk.close()
+    finally:
+        s.close()
+        stop_pair((a, ta), (b, tb))

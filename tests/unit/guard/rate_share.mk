@@ -1,0 +1,2 @@
+# Auth-failure counts across instances against a real redis-server.
+UNIT_TESTS += guard/test_rate_share

@@ -1,0 +1,355 @@
+/*
+ * test_rate_share.c - authentication failures per source counted in a
+ * global window across instances (rate_share.c) against a real
+ * redis-server (Debian's), started here on 127.0.0.1:38451 and stopped
+ * by pid: two authfail tables, each with its own store and rate_share,
+ * on one loop play two instances.  Failures of one source split over
+ * both stay under each local limit and cross the global one together;
+ * sources under the floor are never pushed; request rates ban over
+ * their limit, not at it, each class its own window; the memory backend and a
+ * detached share push nothing.  Skipped when redis-server is not
+ * installed.  Waits are bounded loop turns, never sleeps.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/loop.h"
+#include "guard/auth.h"
+#include "guard/rate_share.h"
+#include "store/store.h"
+
+#define REDIS_BIN "/usr/bin/redis-server"
+#define REDIS_PORT "38451"
+
+/* Windows of a day: Redis' periods start at midnight UTC, so a test
+ * never straddles two (where the estimate's rounding may lose one). */
+#define DAY_MS (24u * 3600 * 1000)
+
+static pid_t redis_pid;
+
+struct inst {
+	struct store *s;
+	struct authfail *f;
+	struct rate_share *rs;
+	int resyncs, bans;
+	struct guard_src banned;
+	const char *rule;
+};
+
+static void ev_resync(void *arg)
+{
+	struct inst *in = arg;
+
+	in->resyncs++;
+}
+
+static void on_ban(void *arg, const struct guard_src *src, const char *rule,
+		   const char *why, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	(void)why;
+	(void)now_ms;
+	in->bans++;
+	in->banned = *src;
+	in->rule = rule;
+}
+
+/* As guard_share.c wires it. */
+static void on_fail(void *arg, const struct guard_src *src, uint32_t count,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	rate_share_hit(in->rs, RATE_SHARE_AUTH_SRC, src, count, limit,
+		       window_ms, now_ms);
+}
+
+static bool spin(struct loop *l, const int *what, int want)
+{
+	int i;
+
+	for (i = 0; i < 300 && *what < want; i++)
+		(void)loop_run_once(l, 10);
+	return *what >= want;
+}
+
+/* Let every due batch go and its answer come back (bounded). */
+static void settle(struct loop *l, struct inst *a, struct inst *b)
+{
+	int i;
+
+	for (i = 0; i < 60; i++)
+		(void)loop_run_once(l, 10);
+	(void)a;
+	(void)b;
+}
+
+static int start_redis(void **state)
+{
+	(void)state;
+	if (access(REDIS_BIN, X_OK) != 0)
+		return 0;
+	redis_pid = fork();
+	if (redis_pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
+		      "127.0.0.1", "--save", "", "--appendonly", "no",
+		      "--loglevel", "warning", (char *)NULL);
+		_exit(127);
+	}
+	return redis_pid > 0 ? 0 : -1;
+}
+
+static int stop_redis(void **state)
+{
+	(void)state;
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+	}
+	return 0;
+}
+
+static struct auth_fail_conf fconf(void)
+{
+	struct auth_conf c;
+
+	auth_conf_default(&c);
+	c.fail.window_ms = DAY_MS;
+	c.fail.ip_max = 10;
+	c.fail.ip_known_good_max = 30;
+	c.fail.user_max = 100;
+	c.fail.userip_max = 100;
+	return c.fail;
+}
+
+static void mk(struct inst *in, struct loop *l, const char *name,
+	       const char *prefix, bool redis)
+{
+	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct auth_fail_conf fc = fconf();
+	struct store_conf c;
+
+	memset(in, 0, sizeof(*in));
+	store_conf_default(&c);
+	c.backend = redis ? STORE_REDIS : STORE_MEMORY;
+	c.address = "127.0.0.1:" REDIS_PORT;
+	c.instance = name;
+	c.key_prefix = prefix;
+	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
+	store_set_events(in->s, &ev);
+	assert_int_equal(authfail_new(&in->f, &fc), 0);
+	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
+	authfail_set_hook(in->f, on_fail, in);
+	rate_share_attach(in->rs, in->s, l);
+	assert_int_equal(store_start(in->s), 0);
+	if (redis)
+		assert_true(spin(l, &in->resyncs, 1));
+}
+
+static void rm(struct inst *in)
+{
+	rate_share_attach(in->rs, NULL, NULL);
+	store_free(in->s);
+	rate_share_free(in->rs);
+	authfail_free(in->f);
+}
+
+static enum authfail_outcome afail(struct inst *in, struct loop *l,
+				   const char *addr, const char *user)
+{
+	struct authfail_key k;
+	struct sg_addr a;
+
+	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
+	authfail_key(in->f, &k, &a, str_cstr(user));
+	return authfail_failure(in->f, &k, true, loop_now(l));
+}
+
+/* 10 failures split 5/5 over two instances: neither bans locally, the
+ * cluster does once the global window holds 10. */
+static void test_split_crosses_together(void **state)
+{
+	struct rate_share_stats st;
+	struct inst a, b;
+	struct loop *l;
+	char txt[64];
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "rs-a", "rsunit1:", true);
+	mk(&b, l, "rs-b", "rsunit1:", true);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(afail(&a, l, "203.0.113.9", "alice"),
+				 AUTHFAIL_COUNTED);
+		assert_int_equal(afail(&b, l, "203.0.113.9", "bob"),
+				 AUTHFAIL_COUNTED);
+		settle(l, &a, &b);
+	}
+	/* 8 in the cluster, under 10: nobody bans. */
+	assert_int_equal(a.bans + b.bans, 0);
+	assert_int_equal(afail(&a, l, "203.0.113.9", "carol"),
+			 AUTHFAIL_COUNTED);
+	assert_int_equal(afail(&b, l, "203.0.113.9", "dave"),
+			 AUTHFAIL_COUNTED);
+	for (i = 0; i < 100 && a.bans + b.bans == 0; i++)
+		(void)loop_run_once(l, 10);
+	assert_true(a.bans + b.bans >= 1);
+	if (a.bans) {
+		assert_string_equal(a.rule, "auth-bruteforce-ip");
+		assert_string_equal(guard_src_fmt(&a.banned, txt, sizeof(txt)),
+				    "203.0.113.9");
+	}
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.hits, 5);
+	/* Below the floor nothing went, then every hit exactly once. */
+	assert_int_equal(st.pushed, 5 - RATE_SHARE_FLOOR + RATE_SHARE_FLOOR);
+	assert_true(st.pushes >= 1 && st.pushes <= 4);
+	/* A source with one failure per instance never leaves them. */
+	(void)afail(&a, l, "198.51.100.7", "x");
+	(void)afail(&b, l, "198.51.100.7", "x");
+	settle(l, &a, &b);
+	rate_share_get_stats(b.rs, &st);
+	assert_int_equal(st.pushed, 5);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+}
+
+/* Instances under different prefixes do not share: local limits. */
+static void test_separate_windows(void **state)
+{
+	struct inst a, b;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "rs-c", "rsunit2a:", true);
+	mk(&b, l, "rs-d", "rsunit2b:", true);
+	for (i = 0; i < 9; i++) {
+		assert_int_equal(afail(&a, l, "203.0.113.10", "u"),
+				 AUTHFAIL_COUNTED);
+		assert_int_equal(afail(&b, l, "203.0.113.10", "u"),
+				 AUTHFAIL_COUNTED);
+		settle(l, &a, &b);
+	}
+	assert_int_equal(a.bans + b.bans, 0);
+	/* The 10th local one still bans locally, as without a store. */
+	assert_int_equal(afail(&a, l, "203.0.113.10", "u"), AUTHFAIL_BAN_IP);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+}
+
+/* n hits of kind from src on in, local counts from..from+n-1. */
+static void hits(struct inst *in, struct loop *l, enum rate_share_kind kind,
+		 const char *addr, uint32_t from, uint32_t n, uint32_t limit)
+{
+	struct guard_src src;
+	struct sg_addr a;
+	uint32_t i;
+
+	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
+	guard_src_from_addr(&src, &a);
+	for (i = 0; i < n; i++)
+		rate_share_hit(in->rs, kind, &src, from + i, limit, DAY_MS,
+			       loop_now(l));
+}
+
+/* Request rates: floor limit / 8, banned over the limit (not at it),
+ * as inspect drops; rule and prefix of their own. */
+static void test_request_rates(void **state)
+{
+	struct rate_share_stats st;
+	struct inst a, b;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "rs-e", "rsunit4:", true);
+	mk(&b, l, "rs-f", "rsunit4:", true);
+	/* Floor of 80 is 10: 9 local INVITEs never leave the instance. */
+	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.20", 1, 9, 80);
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.pushes, 0);
+	/* 8 + 8 of limit 16: at the limit, not over it: no ban. */
+	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
+	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
+	settle(l, &a, &b);
+	settle(l, &a, &b);
+	assert_int_equal(a.bans + b.bans, 0);
+	/* The REGISTERs of that source are another window. */
+	hits(&b, l, RATE_SHARE_REGISTER_SRC, "203.0.113.21", 2, 1, 16);
+	settle(l, &a, &b);
+	assert_int_equal(a.bans + b.bans, 0);
+	/* One more INVITE: 17 > 16, banned by the one that pushed it. */
+	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 9, 1, 16);
+	for (i = 0; i < 100 && b.bans == 0; i++)
+		(void)loop_run_once(l, 10);
+	assert_int_equal(b.bans, 1);
+	assert_int_equal(a.bans, 0);
+	assert_string_equal(b.rule, "rate-invite");
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+}
+
+/* Memory backend and a detached share: nothing pushed, local only. */
+static void test_local_only(void **state)
+{
+	struct rate_share_stats st;
+	struct inst a;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "rs-m", "rsunit3:", false);
+	for (i = 0; i < 9; i++)
+		(void)afail(&a, l, "203.0.113.11", "u");
+	settle(l, &a, &a);
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.pushes, 0);
+	assert_int_equal(a.bans, 0);
+	rate_share_attach(a.rs, NULL, NULL);
+	(void)afail(&a, l, "203.0.113.11", "u");
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.pushes, 0);
+	/* NULL share: every entry point is a no-op. */
+	rate_share_hit(NULL, RATE_SHARE_AUTH_SRC, NULL, 5, 10, 1000, 0);
+	rate_share_flush(NULL, 0);
+	rate_share_free(NULL);
+	rm(&a);
+	loop_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_crosses_together),
+		cmocka_unit_test(test_separate_windows),
+		cmocka_unit_test(test_request_rates),
+		cmocka_unit_test(test_local_only),
+	};
+	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+
+	assert_no_leaks();
+	return rc;
+}
