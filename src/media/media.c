@@ -219,6 +219,8 @@ static void stats_add(struct media_leg_stats *t,
 	t->injected += MEDIA_LD(x->injected);
 	t->anomalies += MEDIA_LD(x->anomalies);
 	t->policed += MEDIA_LD(x->policed);
+	t->srtp_auth += MEDIA_LD(x->srtp_auth);
+	t->srtp_replay += MEDIA_LD(x->srtp_replay);
 }
 
 static void fold_stats(struct media_call *c, const struct media_stream *s)
@@ -745,6 +747,8 @@ static void traffic_of(struct media_traffic *t,
 	t->invalid = sum->dropped > sum->policed ?
 			     sum->dropped - sum->policed : 0;
 	t->anomalies = sum->anomalies;
+	t->srtp_auth = sum->srtp_auth;
+	t->srtp_replay = sum->srtp_replay;
 }
 
 void media_call_traffic(const struct media_call *c, unsigned leg,
