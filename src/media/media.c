@@ -173,7 +173,8 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 		return 0;
 	memset(&cmd, 0, sizeof(cmd));
 	for (l = 0; l < 2; l++)
-		leg_params(c, s, l, mux, &cmd.prm.leg[l]);
+		leg_params(c, s, l, mux || media__dtls_mux(s, l),
+			   &cmd.prm.leg[l]);
 	/* The payload types either side listed in this exchange. */
 	cmd.prm.pt[0] = s->sdp[0].pt[0] | s->sdp[1].pt[0];
 	cmd.prm.pt[1] = s->sdp[0].pt[1] | s->sdp[1].pt[1];

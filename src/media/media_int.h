@@ -495,6 +495,10 @@ void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			 unsigned i, const struct media_stream *st,
 			 unsigned to);
 void media__dtls_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s);
+/* Leg l sends RTCP on its RTP port: DTLS legs always (RFC 5764 4.1:
+ * one association per leg, so rtcp-mux is required), others when both
+ * legs offered/answered a=rtcp-mux. */
+bool media__dtls_mux(const struct media_stream *st, unsigned l);
 /* New conns for legs whose DTLS changed (prm->dtls_set), after
  * media__srtp_commit(): 0 or -ENOMEM/-EINVAL.  Not queued: abort. */
 int media__dtls_commit(struct media *m, struct media_stream *st,

@@ -322,7 +322,10 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
             "<sip:alice@example.com>;auth_pass=secret;"
             "outbound=\"sip:%s:%d\";regint=300;"
             "answermode=auto;audio_codecs=PCMU;mediaenc=dtls_srtp"
-            % (IP, SG_OUT), "module dtls_srtp.so\n")
+            % (IP, SG_OUT),
+            # sipguard's DTLS legs require rtcp-mux (RFC 5764 4.1: one
+            # association per leg); baresip offers it only when told.
+            "module dtls_srtp.so\nrtcp_mux yes\n")
         # bob as the caller: no outbound proxy (its preloaded Route
         # would survive the stand-in PBX), the PBX is its domain.
         bob = test_srtp.Baresip(

@@ -158,8 +158,13 @@ static void test_sdp_dtls_to_plain(void **state)
 	assert_true(st->dtls_sig[0].on);
 	assert_true(st->dtls_sig[0].client); /* active to actpass */
 	assert_int_equal(st->dtls_sig[0].peer.nfp, 1);
+	assert_int_equal(count(o, "a=rtcp-mux"), 1); /* passed through */
 	o = sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
-	/* The caller: its profile back, our fingerprint, active. */
+	/* The caller: its profile back, our fingerprint, active; it muxes
+	 * RTCP with us (one DTLS association), the PBX does not. */
+	assert_int_equal(count(o, "a=rtcp-mux"), 1);
+	assert_true(media__dtls_mux(c->st[0], 0));
+	assert_false(media__dtls_mux(c->st[0], 1));
 	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVPF 0\r\n"));
 	assert_non_null(strstr(o, fp));
 	assert_int_equal(count(o, "a=fingerprint:"), 1);
@@ -211,13 +216,20 @@ static void test_sdp_plain_to_dtls(void **state)
 	assert_non_null(strstr(o, fp));
 	assert_non_null(strstr(o, "a=setup:actpass\r\n"));
 	assert_null(strstr(o, "crypto"));
+	/* Our DTLS offer asks for rtcp-mux (RFC 5764 4.1). */
+	assert_int_equal(count(o, "a=rtcp-mux"), 1);
 	st = c->st[0];
 	snprintf(body, sizeof(body),
 		 HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:%s\r\na=setup:active\r\n",
+			   "a=fingerprint:%s\r\na=setup:active\r\n"
+			   "a=rtcp-mux\r\n",
 		 FP1);
 	o = sdp(c, 1, MEDIA_SDP_FINAL, body, &b, 0);
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
+	/* The PBX offered no rtcp-mux: its answer does not say it. */
+	assert_null(strstr(o, "rtcp-mux"));
+	assert_false(media__dtls_mux(st, 0));
+	assert_true(media__dtls_mux(st, 1));
 	assert_null(strstr(o, "fingerprint"));
 	assert_null(strstr(o, "setup"));
 	assert_true(st->dtls_sig[1].on);
@@ -283,6 +295,10 @@ static void test_sdp_refused(void **state)
 		 DTLS_OFFER("1", FP1, "holdconn")},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
 		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"},
+		/* valid, but no a=rtcp-mux (RFC 5764 4.1) */
+		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
+		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+			   "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"},
 	};
 	struct media *m;
 	struct media_call *c;
@@ -304,6 +320,17 @@ static void test_sdp_refused(void **state)
 	/* A DTLS answer to a plain offer: the stream is refused. */
 	c = new_call(m, "a1", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
 		     CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY);
+	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
+	o = sdp(c, 1, MEDIA_SDP_FINAL,
+		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+			  "a=fingerprint:" FP1 "\r\na=setup:active\r\n",
+		&b, 0);
+	assert_non_null(strstr(o, "m=audio 0 "));
+	assert_null(c->st[0]);
+	media_call_end(c);
+	/* A DTLS answer without a=rtcp-mux: the stream is refused. */
+	c = new_call(m, "a3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
 	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
 	o = sdp(c, 1, MEDIA_SDP_FINAL,
 		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
