@@ -437,6 +437,10 @@ socklen_t media__relay_dst(void *sa, const struct media_ep *e);
 int media__uring_init(struct media_relay *r);
 void *media__uring_main(void *arg);
 void media__uring_fini(struct media_relay *r);
+/* Send one DTLS datagram (<= 1200 bytes) on fd, a direct descriptor
+ * of r's ring: 0, -EAGAIN (no slot: lost), -EMSGSIZE. */
+int media__uring_send(struct media_relay *r, int fd, const void *p,
+		      size_t n, const struct media_ep *dst);
 /* Sockets the relay can hold outside the process descriptor table. */
 uint64_t media__uring_slots(const struct media_relay *r);
 /* Tests: a non-zero value makes media__uring_init fail with it. */
