@@ -310,6 +310,17 @@ int media__uring_send(struct media_relay *r, int fd, const void *p,
 
 	if (n > U_DTLS_MTU)
 		return -EMSGSIZE;
+	if (!(fd & U_FIXED)) {
+		/* Still a process descriptor (stream_add: the client's
+		 * first flight leaves before install() closes it): an SQE
+		 * submitted later would name a closed descriptor. */
+		struct sg_addr a;
+
+		media__ep_to_addr(&a, dst);
+		return sendto(fd, p, n, MSG_DONTWAIT, &a.u.sa, a.len) < 0
+			       ? -errno
+			       : 0;
+	}
 	if (u->dbusy == UINT32_MAX)
 		return -EAGAIN;
 	i = (unsigned)__builtin_ctz(~u->dbusy);
