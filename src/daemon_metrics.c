@@ -258,6 +258,34 @@ static void media(struct mw *w, const struct media *m)
 	       "SDP offers refused: no relay port free.", st.no_ports);
 	single(w, "sipguard_media_timeouts_total", "counter",
 	       "Calls whose media stopped for media.timeout.", st.timeouts);
+	family(w, "sipguard_media_srtp_dropped_packets_total", "counter",
+	       "SRTP and SRTCP packets dropped before relaying, by reason "
+	       "(auth: bad authentication tag; replay: replayed or too "
+	       "old).", "reason",
+	       (struct mval[]){{"auth", t.srtp_auth},
+			       {"replay", t.srtp_replay}}, 2);
+	single(w, "sipguard_media_srtp_failure_reports_total", "counter",
+	       "srtp-auth-failure events reported (one may cover several "
+	       "packets).", st.srtp_fail);
+	family(w, "sipguard_media_dtls_handshakes_total", "counter",
+	       "DTLS-SRTP handshakes on media legs, by result.", "result",
+	       (struct mval[]){{"ok", st.dtls_ok},
+			       {"failed", st.dtls_fail}}, 2);
+}
+
+/* Clustered instances (proxy cluster.c): calls handed over and taken
+ * over; stay 0 without a shared store. */
+static void cluster(struct mw *w, struct proxy *p)
+{
+	struct proxy_stats st;
+
+	proxy_get_stats(p, &st);
+	single(w, "sipguard_cluster_handoffs_total", "counter",
+	       "Calls handed to another instance of the cluster.",
+	       st.handoffs);
+	single(w, "sipguard_cluster_taken_over_total", "counter",
+	       "Calls of dead instances taken over (ended) here.",
+	       st.taken_over);
 }
 
 static void feeds(struct mw *w, const struct daemon_ctl_ctx *c)
@@ -290,6 +318,7 @@ int daemon_metrics_page(struct daemon_ctl_ctx *c, struct buf *b)
 	rules(&w, guard_rules(proxy_guard(c->proxy)));
 	verdicts(&w, c);
 	totals(&w, c->proxy);
+	cluster(&w, c->proxy);
 	if (proxy_media(c->proxy))
 		media(&w, proxy_media(c->proxy));
 	feeds(&w, c);

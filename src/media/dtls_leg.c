@@ -89,6 +89,14 @@ static void flush(struct media_stream *s, unsigned leg)
 
 		if (!d->port || s->fd[leg][MEDIA_RTP] < 0)
 			continue; /* nowhere to send: lost, retransmitted */
+		/* io_uring backend: the socket may be a direct descriptor
+		 * (relay_uring.c), which only the ring can use. */
+		if (s->relay && s->relay->u) {
+			(void)media__uring_send(s->relay,
+						s->fd[leg][MEDIA_RTP], buf,
+						(size_t)n, d);
+			continue;
+		}
 		media__ep_to_addr(&a, d);
 		(void)sendto(s->fd[leg][MEDIA_RTP], buf, (size_t)n,
 			     MSG_DONTWAIT, &a.u.sa, a.len);

@@ -158,6 +158,14 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 		     i);
 		return -EPROTO;
 	}
+	/* RFC 5764 4.1: without rtcp-mux RTCP needs its own DTLS
+	 * association; we run one per leg, so a DTLS leg must mux. */
+	if (!s->media[i].rtcp_mux) {
+		fail(c, from, "DTLS-SRTP offer refused",
+		     "no a=rtcp-mux (RTCP on its own port needs a second DTLS "
+		     "association, not supported)", i);
+		return -EPROTO;
+	}
 	media__srtp_leg_plain(&st->srtp_sig[from]);
 	st->srtp_sig[from].send = MEDIA_SS_KEEP;
 	leg_on(f, &d, client, ans);
@@ -230,6 +238,11 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 		if (err) {
 			fail(c, from, "DTLS-SRTP answer refused",
 			     sdp_dtls_strerror(err), i);
+			return -EPROTO;
+		}
+		if (!s->media[i].rtcp_mux) { /* we offered it: RFC 5764 4.1 */
+			fail(c, from, "DTLS-SRTP answer refused",
+			     "no a=rtcp-mux", i);
 			return -EPROTO;
 		}
 		leg_on(a, &d, client, (enum sdp_setup)a->setup);
@@ -307,6 +320,34 @@ static const char *const setup_attr[] = {
 	[SDP_SETUP_HOLDCONN] = "setup:holdconn",
 };
 
+/*
+ * Toward a leg that is not DTLS, from a DTLS leg: the a=rtcp-mux a DTLS
+ * leg always has (or we added to our offer to it) is removed when that
+ * leg's own SDP did not have it (its answer must not say rtcp-mux when
+ * its offer did not, RFC 5761 5.1.1); it then keeps RTCP on its port.
+ */
+static void mux_unwanted(struct sdp_bld *b, const struct sdp_sess *s,
+			 unsigned i, const struct media_stream *st, unsigned to)
+{
+	const struct sdp_media *md = &s->media[i];
+	unsigned a;
+
+	if (!md->rtcp_mux || !st->dtls_sig[1 - to].on ||
+	    !st->sdp[to].present || st->sdp[to].mux)
+		return;
+	for (a = md->attr_first; a < md->attr_first + md->nattr; a++)
+		if (str_caseeq(s->attr[a].name, STR("rtcp-mux")))
+			sdp_bld_attr_remove(b, &s->attr[a]);
+}
+
+/* Whether leg l's RTCP shares its RTP port with us: a DTLS leg always
+ * (its offers and answers without a=rtcp-mux are refused), any other
+ * when both legs said a=rtcp-mux. */
+bool media__dtls_mux(const struct media_stream *st, unsigned l)
+{
+	return st->dtls_sig[l].on || (st->sdp[0].mux && st->sdp[1].mux);
+}
+
 void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			 unsigned i, const struct media_stream *st, unsigned to)
 {
@@ -321,8 +362,13 @@ void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	if (!st || !st->call || (!is_dtls(md) && !is_rtp(md)))
 		return;
 	g = &st->dtls_sig[to];
-	if (g->send != MEDIA_DS_OFFER && g->send != MEDIA_DS_ANSWER)
+	if (g->send != MEDIA_DS_OFFER && g->send != MEDIA_DS_ANSWER) {
+		mux_unwanted(b, s, i, st, to);
 		return;
+	}
+	/* A DTLS leg always muxes with us (media__dtls_mux). */
+	if (!md->rtcp_mux)
+		sdp_bld_attr_add(b, (int)i, STR("rtcp-mux"));
 	fb = g->send == MEDIA_DS_ANSWER ? g->fb : is_fb(md);
 	if (!is_dtls(md) || g->send == MEDIA_DS_ANSWER)
 		sdp_bld_media_proto(b, i,

@@ -173,7 +173,8 @@ int media__stream_commit(struct media_call *c, struct media_stream *s)
 		return 0;
 	memset(&cmd, 0, sizeof(cmd));
 	for (l = 0; l < 2; l++)
-		leg_params(c, s, l, mux, &cmd.prm.leg[l]);
+		leg_params(c, s, l, mux || media__dtls_mux(s, l),
+			   &cmd.prm.leg[l]);
 	/* The payload types either side listed in this exchange. */
 	cmd.prm.pt[0] = s->sdp[0].pt[0] | s->sdp[1].pt[0];
 	cmd.prm.pt[1] = s->sdp[0].pt[1] | s->sdp[1].pt[1];
@@ -219,6 +220,8 @@ static void stats_add(struct media_leg_stats *t,
 	t->injected += MEDIA_LD(x->injected);
 	t->anomalies += MEDIA_LD(x->anomalies);
 	t->policed += MEDIA_LD(x->policed);
+	t->srtp_auth += MEDIA_LD(x->srtp_auth);
+	t->srtp_replay += MEDIA_LD(x->srtp_replay);
 }
 
 static void fold_stats(struct media_call *c, const struct media_stream *s)
@@ -745,6 +748,8 @@ static void traffic_of(struct media_traffic *t,
 	t->invalid = sum->dropped > sum->policed ?
 			     sum->dropped - sum->policed : 0;
 	t->anomalies = sum->anomalies;
+	t->srtp_auth = sum->srtp_auth;
+	t->srtp_replay = sum->srtp_replay;
 }
 
 void media_call_traffic(const struct media_call *c, unsigned leg,

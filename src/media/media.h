@@ -148,6 +148,8 @@ struct media_traffic {
 	uint64_t invalid;     /* dropped: malformed, payload type not
 			       * negotiated, anomaly (media.anomaly_drop) */
 	uint64_t anomalies;   /* SSRC/seq/ts jumps, dropped or not */
+	uint64_t srtp_auth;   /* dropped: SRTP/SRTCP failing authentication */
+	uint64_t srtp_replay; /* dropped: SRTP/SRTCP replayed or too old */
 };
 void media_get_traffic(const struct media *m, struct media_traffic *t);
 /* The same for what leg `leg` of one call sent, every stream, closed and

@@ -437,6 +437,10 @@ socklen_t media__relay_dst(void *sa, const struct media_ep *e);
 int media__uring_init(struct media_relay *r);
 void *media__uring_main(void *arg);
 void media__uring_fini(struct media_relay *r);
+/* Send one DTLS datagram (<= 1200 bytes) on fd, a direct descriptor
+ * of r's ring: 0, -EAGAIN (no slot: lost), -EMSGSIZE. */
+int media__uring_send(struct media_relay *r, int fd, const void *p,
+		      size_t n, const struct media_ep *dst);
 /* Sockets the relay can hold outside the process descriptor table. */
 uint64_t media__uring_slots(const struct media_relay *r);
 /* Tests: a non-zero value makes media__uring_init fail with it. */
@@ -495,6 +499,10 @@ void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			 unsigned i, const struct media_stream *st,
 			 unsigned to);
 void media__dtls_rewrite_session(struct sdp_bld *b, const struct sdp_sess *s);
+/* Leg l sends RTCP on its RTP port: DTLS legs always (RFC 5764 4.1:
+ * one association per leg, so rtcp-mux is required), others when both
+ * legs offered/answered a=rtcp-mux. */
+bool media__dtls_mux(const struct media_stream *st, unsigned l);
 /* New conns for legs whose DTLS changed (prm->dtls_set), after
  * media__srtp_commit(): 0 or -ENOMEM/-EINVAL.  Not queued: abort. */
 int media__dtls_commit(struct media *m, struct media_stream *st,

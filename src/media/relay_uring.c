@@ -56,6 +56,12 @@ enum {
 	U_WAIT_NR = 32,
 	U_WAIT_NS = 1000000,
 	U_IDLE_NS = 200000000,
+	/* DTLS flights sent through the ring (a leg's RTP socket may be a
+	 * direct descriptor sendto() cannot use): one flight is <= 8
+	 * datagrams; with every slot busy a datagram is lost and OpenSSL
+	 * retransmits it. */
+	U_DTLS_N = 32,
+	U_DTLS_MTU = 1200, /* DTLS_MTU */
 };
 
 /* What a completion is: the low bits of user_data (media_sock is
@@ -80,6 +86,10 @@ struct media_uring {
 	bool disabled;          /* created R_DISABLED: the thread enables */
 	bool run;
 	struct media_stream *closing; /* receives being cancelled */
+	/* DTLS datagrams in flight: send id U_NBUF + i, bit i of dbusy. */
+	uint8_t dbuf[U_DTLS_N][U_DTLS_MTU];
+	struct u_send dto[U_DTLS_N];
+	uint32_t dbusy;
 };
 
 int media__uring_fail;
@@ -284,6 +294,49 @@ static void send_pkt(struct media_uring *u, unsigned bid, int fd, void *p,
 	io_uring_sqe_set_data64(sqe, (uint64_t)bid << 2 | UD_SEND);
 }
 
+/*
+ * A DTLS datagram of dtls_leg.c on a direct descriptor (a leg that
+ * became DTLS in an UPDATE, after its socket moved into the fixed
+ * table): copied into a slot of ours and sent as an SQE, submitted with
+ * the turn.  0, or -EAGAIN (every slot busy: lost, retransmitted) or
+ * -EMSGSIZE.
+ */
+int media__uring_send(struct media_relay *r, int fd, const void *p,
+		      size_t n, const struct media_ep *dst)
+{
+	struct media_uring *u = r->u;
+	struct io_uring_sqe *sqe;
+	unsigned i;
+
+	if (n > U_DTLS_MTU)
+		return -EMSGSIZE;
+	if (!(fd & U_FIXED)) {
+		/* Still a process descriptor (stream_add: the client's
+		 * first flight leaves before install() closes it): an SQE
+		 * submitted later would name a closed descriptor. */
+		struct sg_addr a;
+
+		media__ep_to_addr(&a, dst);
+		return sendto(fd, p, n, MSG_DONTWAIT, &a.u.sa, a.len) < 0
+			       ? -errno
+			       : 0;
+	}
+	if (u->dbusy == UINT32_MAX)
+		return -EAGAIN;
+	i = (unsigned)__builtin_ctz(~u->dbusy);
+	if (!(sqe = sqe_get(u)))
+		return -EAGAIN;
+	memcpy(u->dbuf[i], p, n);
+	io_uring_prep_send(sqe, fd, u->dbuf[i], n, MSG_DONTWAIT);
+	io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)&u->dto[i].to,
+				    (uint16_t)media__relay_dst(&u->dto[i].to,
+							       dst));
+	fd_sqe(sqe, fd);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(U_NBUF + i) << 2 | UD_SEND);
+	u->dbusy |= 1u << i;
+	return 0;
+}
+
 /* ---------------------------------------------------------- streams */
 
 /* Move a socket into the fixed table; with the table full (or the
@@ -338,10 +391,9 @@ static void stream_add(struct media_relay *r, struct media_stream *s,
 			s->sock[l][k].s = s;
 			s->sock[l][k].leg = (uint8_t)l;
 			s->sock[l][k].comp = (uint8_t)k;
-			/* A DTLS leg's RTP socket stays ordinary: dtls_leg.c
-			 * sends its handshake with sendto(). */
-			if (!(s->rt[l].dtls_on && k == MEDIA_RTP))
-				install(u, &s->fd[l][k]);
+			/* A DTLS leg's flights go through the ring too
+			 * (media__uring_send). */
+			install(u, &s->fd[l][k]);
 			arm(u, &s->sock[l][k]);
 		}
 	media__relay_link(r, s);
@@ -495,7 +547,10 @@ static void on_cqe(struct media_relay *r, const struct io_uring_cqe *cqe)
 	case UD_SEND:
 		/* Sent or not (a full buffer, an unreachable peer: media
 		 * is loss tolerant), the buffer is free again. */
-		buf_put(u, (unsigned)(ud >> 2));
+		if ((ud >> 2) >= U_NBUF)
+			u->dbusy &= ~(1u << ((ud >> 2) - U_NBUF));
+		else
+			buf_put(u, (unsigned)(ud >> 2));
 		break;
 	case UD_CMD:
 		if (!(cqe->flags & IORING_CQE_F_MORE))

@@ -41,7 +41,8 @@ MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "epoll")
 BARESIP = "/usr/bin/baresip"
 
 
-def config(tmpdir, backend, certdir, internet_kx="dtls"):
+def config(tmpdir, backend, certdir, internet_kx="dtls", pbx_srtp='"off"',
+           pbx_kx="any"):
     return """
 log:
   level: debug
@@ -67,9 +68,11 @@ zones:
   - name: pbx
     trust: trusted
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
-    srtp: "off"
+    srtp: %(ps)s
+    srtp_key_exchange: %(pkx)s
 """ % {"d": tmpdir, "ip": IP, "out": SG_OUT, "in_ip": IN_IP, "inn": SG_IN,
-       "be": backend, "c": certdir, "kx": internet_kx, "io": MEDIA_IO}
+       "be": backend, "c": certdir, "kx": internet_kx, "io": MEDIA_IO,
+       "ps": pbx_srtp, "pkx": pbx_kx}
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +90,8 @@ def dtls_cert(tmp_path_factory):
     return d, "sha-256 " + out.strip().split("=", 1)[1]
 
 
-def callee():
-    return media_callee(IP, UAS, UAS_RTP, SIPP_MP)
+def callee(scenario="uas_media.xml"):
+    return media_callee(IP, UAS, UAS_RTP, SIPP_MP, scenario)
 
 
 def dtls_sdp(fp, setup="actpass", proto="UDP/TLS/RTP/SAVP"):
@@ -194,6 +197,68 @@ def test_dtls_caller_to_plain_callee(sipguard, tmp_path, dtls_cert):
 
 
 @need_peer
+def test_dtls_caller_to_sdes_callee(sipguard, tmp_path, dtls_cert):
+    """DTLS <-> SDES bridging: a DTLS-SRTP caller (dtls_peer) to an SDES
+    callee (sipp answering a=crypto with a fixed key, pbx zone srtp
+    required with SDES keys): the callee gets RTP/SAVP with sipguard's
+    a=crypto and nothing of DTLS; SRTP both ways, re-keyed per leg."""
+    import srtpy
+    from test_srtp import UAS_KEY
+    tmpdir = str(tmp_path)
+    certdir, sg_fp = dtls_cert
+    b = RtpPeer(IP, UAS_RTP)
+    sipguard(config(tmpdir, "udp:%s:%d" % (IP, UAS), certdir,
+                    pbx_srtp="required", pbx_kx="sdes"))
+    uas = callee("uas_srtp.xml")
+    time.sleep(0.3)
+    peer, peer_fp = start_peer(sg_fp, 3000)
+    uac = Uac(IP, UAC, (IP, SG_OUT), UAC_RTP)
+    uac.invite(dtls_sdp(peer_fp))
+    try:
+        code, raw, _ = uac.wait_final()
+        assert code == 200, uac.log
+        uac.ack()
+        body = sdp_of(raw)["body"]
+        assert "UDP/TLS/RTP/SAVP 0" in body and "crypto" not in body, body
+        assert "a=rtcp-mux" in body, body
+        inv = wait_for(lambda: callee_invite(uas))
+        assert inv and "RTP/SAVP 0" in inv, inv
+        for w in ("fingerprint", "setup:", "UDP/TLS", "ice-"):
+            assert w not in inv, (w, inv)
+        offered = srtpy.parse_crypto(inv)
+        assert offered and offered[0][:2] == (1, "AES_CM_128_HMAC_SHA1_80")
+        relay_b = (IN_IP, sdp_of(inv.replace("\n", "\r\n") + "\r\n")
+                   ["port"])
+        b_tx, b_rx = srtpy.Srtp(UAS_KEY, True), srtpy.Srtp(offered[0][2],
+                                                          False)
+        time.sleep(0.5)
+        for i in range(1, 101):
+            b.rtp.sendto(b_tx.protect(rtp_packet(i, i * 160, 0x7373,
+                                                 b"\xff" * 160)), relay_b)
+            time.sleep(0.02)
+        got = [d for d, _ in b.recv_all(timeout=1.0)]
+        out = finish(peer)
+        assert "failed" not in out, out
+        m = re.search(r"^srtp sent (\d+) ok (\d+) bad (\d+)$", out, re.M)
+        assert m, out
+        _, ok, bad = map(int, m.groups())
+        # Callee (SDES) -> caller (DTLS keys): authenticated there.
+        assert ok >= 50 and bad == 0, out
+        # Caller -> callee: re-encrypted under the callee's SDES key.
+        dec = [b_rx.unprotect(d) for d in got]
+        assert len(dec) > 50, len(dec)
+        assert all(d[0] == 0x80 and d[12:] == b"\xff" * 160
+                   for d in dec), dec[:2]
+        assert uac.bye() == 200
+    finally:
+        if peer.poll() is None:
+            peer.kill()
+        uas.stop()
+        uac.close()
+        b.close()
+
+
+@need_peer
 def test_dtls_wrong_fingerprint_fails_media(sipguard, tmp_path, dtls_cert):
     tmpdir = str(tmp_path)
     certdir, sg_fp = dtls_cert
@@ -278,7 +343,10 @@ def test_baresip_dtls_srtp_to_plain_phone(sipguard, tmp_path, dtls_cert,
             "<sip:alice@example.com>;auth_pass=secret;"
             "outbound=\"sip:%s:%d\";regint=300;"
             "answermode=auto;audio_codecs=PCMU;mediaenc=dtls_srtp"
-            % (IP, SG_OUT), "module dtls_srtp.so\n")
+            % (IP, SG_OUT),
+            # sipguard's DTLS legs require rtcp-mux (RFC 5764 4.1: one
+            # association per leg); baresip offers it only when told.
+            "module dtls_srtp.so\nrtcp_mux yes\n")
         # bob as the caller: no outbound proxy (its preloaded Route
         # would survive the stand-in PBX), the PBX is its domain.
         bob = Baresip(

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -40,6 +41,7 @@ IP, IN_IP, ATTACKER = "127.0.0.1", "127.0.0.2", "127.0.0.66"
 SG_OUT, SG_TLS, SG_IN = 36060, 36061, 36070
 UAS, UAC, UAC_RTP, UAS_RTP, SIPP_MP = 36080, 36100, 36110, 36120, 36130
 PBX = 36090
+HTTP = 36150
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERTS_SH = os.path.join(HERE, "..", "unit", "transport", "tls_certs.sh")
 BARESIP = "/usr/bin/baresip"
@@ -67,6 +69,8 @@ log:
   events_file: %(d)s/events.json
 sip:
   t1: 200ms
+ops:
+  metrics_listen: "tcp:%(ip)s:%(http)d"
 media:
   port_min: 45000
   port_max: 45999
@@ -84,7 +88,21 @@ zones:
     srtp: %(pbx_srtp)s
 """) % {"d": tmpdir, "ip": IP, "out": SG_OUT, "tls": SG_TLS,
         "in_ip": IN_IP, "inn": SG_IN, "be": backend, "c": certs,
-        "pbx_srtp": pbx_srtp}
+        "pbx_srtp": pbx_srtp, "http": HTTP}
+
+
+def metric(name, **labels):
+    """One sample of the /metrics page (None when absent)."""
+    with urllib.request.urlopen("http://%s:%d/metrics" % (IP, HTTP),
+                                timeout=5) as r:
+        text = r.read().decode()
+    want = name + ("{%s}" % ",".join('%s="%s"' % kv for kv in
+                                     sorted(labels.items()))
+                   if labels else "")
+    for line in text.splitlines():
+        if line.startswith(want + " "):
+            return float(line.split()[-1])
+    return None
 
 
 def callee(scenario="uas_media.xml"):
@@ -168,6 +186,18 @@ def test_srtp_to_plain_and_forged_packets(sipguard, tmp_path, peers):
         ev = wait_for(lambda: events(tmpdir, "srtp-auth-failure"))
         assert ev and ev[0]["zone"] == "internet", ev
         assert "key" not in json.dumps(ev).lower()
+        # /metrics: the bad tags (ours and the attacker's are dropped as
+        # injected first) and the replay.
+        assert wait_for(lambda: metric(
+            "sipguard_media_srtp_dropped_packets_total",
+            reason="auth") == 20), metric(
+            "sipguard_media_srtp_dropped_packets_total", reason="auth")
+        assert metric("sipguard_media_srtp_dropped_packets_total",
+                      reason="replay") == 1
+        assert metric("sipguard_media_srtp_failure_reports_total") >= 1
+        assert metric("sipguard_media_dtls_handshakes_total",
+                      result="ok") == 0
+        assert metric("sipguard_cluster_handoffs_total") == 0
         assert uac.bye() == 200
     finally:
         uas.stop()

@@ -158,8 +158,13 @@ static void test_sdp_dtls_to_plain(void **state)
 	assert_true(st->dtls_sig[0].on);
 	assert_true(st->dtls_sig[0].client); /* active to actpass */
 	assert_int_equal(st->dtls_sig[0].peer.nfp, 1);
+	assert_int_equal(count(o, "a=rtcp-mux"), 1); /* passed through */
 	o = sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
-	/* The caller: its profile back, our fingerprint, active. */
+	/* The caller: its profile back, our fingerprint, active; it muxes
+	 * RTCP with us (one DTLS association), the PBX does not. */
+	assert_int_equal(count(o, "a=rtcp-mux"), 1);
+	assert_true(media__dtls_mux(c->st[0], 0));
+	assert_false(media__dtls_mux(c->st[0], 1));
 	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVPF 0\r\n"));
 	assert_non_null(strstr(o, fp));
 	assert_int_equal(count(o, "a=fingerprint:"), 1);
@@ -211,13 +216,20 @@ static void test_sdp_plain_to_dtls(void **state)
 	assert_non_null(strstr(o, fp));
 	assert_non_null(strstr(o, "a=setup:actpass\r\n"));
 	assert_null(strstr(o, "crypto"));
+	/* Our DTLS offer asks for rtcp-mux (RFC 5764 4.1). */
+	assert_int_equal(count(o, "a=rtcp-mux"), 1);
 	st = c->st[0];
 	snprintf(body, sizeof(body),
 		 HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:%s\r\na=setup:active\r\n",
+			   "a=fingerprint:%s\r\na=setup:active\r\n"
+			   "a=rtcp-mux\r\n",
 		 FP1);
 	o = sdp(c, 1, MEDIA_SDP_FINAL, body, &b, 0);
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
+	/* The PBX offered no rtcp-mux: its answer does not say it. */
+	assert_null(strstr(o, "rtcp-mux"));
+	assert_false(media__dtls_mux(st, 0));
+	assert_true(media__dtls_mux(st, 1));
 	assert_null(strstr(o, "fingerprint"));
 	assert_null(strstr(o, "setup"));
 	assert_true(st->dtls_sig[1].on);
@@ -283,6 +295,10 @@ static void test_sdp_refused(void **state)
 		 DTLS_OFFER("1", FP1, "holdconn")},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
 		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"},
+		/* valid, but no a=rtcp-mux (RFC 5764 4.1) */
+		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
+		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+			   "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"},
 	};
 	struct media *m;
 	struct media_call *c;
@@ -312,6 +328,17 @@ static void test_sdp_refused(void **state)
 	assert_non_null(strstr(o, "m=audio 0 "));
 	assert_null(c->st[0]);
 	media_call_end(c);
+	/* A DTLS answer without a=rtcp-mux: the stream is refused. */
+	c = new_call(m, "a3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
+	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
+	o = sdp(c, 1, MEDIA_SDP_FINAL,
+		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+			  "a=fingerprint:" FP1 "\r\na=setup:active\r\n",
+		&b, 0);
+	assert_non_null(strstr(o, "m=audio 0 "));
+	assert_null(c->st[0]);
+	media_call_end(c);
 	/* Answer actpass to our actpass: no DTLS client, refused. */
 	c = new_call(m, "a2", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
 		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
@@ -321,6 +348,83 @@ static void test_sdp_refused(void **state)
 			  "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n",
 		&b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
+	media_call_end(c);
+	wait_relay(m);
+	buf_free(&b);
+	media_free(m);
+}
+
+/*
+ * io_uring backend: a leg that becomes DTLS only in a re-INVITE has its
+ * RTP socket in the ring's fixed table already (a direct descriptor
+ * sendto() cannot use); its ClientHello must still leave (through the
+ * ring, relay_uring.c media__uring_send).
+ */
+static void test_reinvite_dtls_uring(void **state)
+{
+	struct sg_conf_media cu = conf;
+	struct media_ep pe;
+	struct media *m;
+	struct media_call *c;
+	char body[1024];
+	uint8_t p[2048];
+	struct buf b;
+	ssize_t n = -1;
+	int pfd, i;
+
+	(void)state;
+	cu.io = CONF_MEDIA_IO_URING;
+	cu.port_min = 45700;
+	cu.port_max = 45799;
+	buf_init(&b, 8192);
+	assert_int_equal(media_new(&m, &cu, NULL, NULL, NULL), 0);
+	if (!m->relay[0].u) {
+		/* No io_uring here (seccomp, old kernel): nothing to test. */
+		media_free(m);
+		buf_free(&b);
+		skip();
+	}
+	pfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(pfd >= 0);
+	{
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		socklen_t al = sizeof(a);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(pfd, (struct sockaddr *)&a, sizeof(a)),
+				 0);
+		assert_int_equal(getsockname(pfd, (struct sockaddr *)&a, &al),
+				 0);
+		pe.port = ntohs(a.sin_port);
+	}
+	c = new_call(m, "u1", CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY,
+		     CONF_SRTP_OFF, CONF_SRTP_KX_ANY);
+	/* A plain call first: the stream's sockets go into the ring. */
+	snprintf(body, sizeof(body),
+		 HEAD("1") "m=audio %u RTP/AVP 0\r\n", pe.port);
+	sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
+	sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
+	assert_true(c->st[0]->handed);
+	/* The re-INVITE makes the caller's leg DTLS; we are its client. */
+	snprintf(body, sizeof(body),
+		 HEAD("2") "m=audio %u UDP/TLS/RTP/SAVP 0\r\n"
+			   "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"
+			   "a=rtcp-mux\r\n",
+		 pe.port);
+	sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
+	sdp(c, 1, MEDIA_SDP_FINAL, HEAD("6") "m=audio 6000 RTP/AVP 0\r\n",
+	    &b, 0);
+	assert_true(c->st[0]->dtls_sig[0].on);
+	assert_true(c->st[0]->dtls_sig[0].client);
+	for (i = 0; i < 500 && n <= 0; i++) {
+		usleep(2000);
+		media_poll(m, 1, 1);
+		n = recv(pfd, p, sizeof(p), 0);
+	}
+	assert_true(n > 13);
+	assert_int_equal(p[0], 22); /* a handshake record: ClientHello */
+	assert_int_equal(p[13], 1);
+	close(pfd);
 	media_call_end(c);
 	wait_relay(m);
 	buf_free(&b);
@@ -648,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_dtls_to_plain),
 		cmocka_unit_test(test_sdp_plain_to_dtls),
 		cmocka_unit_test(test_sdp_refused),
+		cmocka_unit_test(test_reinvite_dtls_uring),
 		cmocka_unit_test(test_leg_handshake),
 		cmocka_unit_test(test_leg_timer_timeout),
 		cmocka_unit_test(test_leg_wrong_fingerprint),
