@@ -16,6 +16,8 @@ def _h(s):
 
 
 class MiniUA:
+    cseq = 0  # subclasses with their own __init__ start from here too
+
     def __init__(self, server, user, password, local_ip="127.0.0.1"):
         self.user, self.password = user, password
         self.sock = socket.create_connection(server, timeout=5)
