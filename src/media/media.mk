@@ -6,6 +6,7 @@ MEDIA_SRCS := \
 	src/media/relay.c \
 	src/media/relay_uring.c \
 	src/media/media.c \
+	src/media/media_stats.c \
 	src/media/offer.c
 # DTLS-SRTP engine per leg (RFC 5763/5764), memory BIOs, no sockets
 MEDIA_SRCS += src/media/dtls.c src/media/dtls_cert.c

@@ -536,4 +536,9 @@ void media__emit(struct media *m, const char *type, const char *event,
 		 const char *rule, const char *action, const char *zone,
 		 const struct media_ep *src, const char *reason);
 
+/* media_stats.c: add what x counted to the totals in t (t is ours,
+ * x the relay's single-writer counters). */
+void media__stats_add(struct media_leg_stats *t,
+		      const struct media_leg_stats *x);
+
 #endif
