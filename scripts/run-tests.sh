@@ -72,7 +72,7 @@ if [ -n "$e2e_dir" ] && [ -d tests/e2e ] &&
 	echo "== end-to-end tests"
 	out="$log/e2e.out"
 	SIPGUARD_BIN="$PWD/$e2e_dir/sipguard" timeout -k 10 1500 \
-		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider --durations=20 tests/e2e \
 		2>&1 | tee "$out"
 	p=$(grep -Eo '[0-9]+ passed' "$out" | tail -1 | grep -Eo '[0-9]+')
 	f=$(grep -Eo '[0-9]+ (failed|errors?)' "$out" | tail -2 |
