@@ -40,6 +40,12 @@ int64_t store__window_estimate(uint64_t prev, uint64_t cur,
 			       uint64_t window_ms, uint64_t elapsed_ms);
 size_t store__mem_used(const struct store_mem *m);
 
+/* --- store_key.c: the cluster's user-hash key (store_user_key). --- */
+
+/* 0, -ENOKEY (secret empty) or -EIO. */
+int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
+		    const char *prefix);
+
 /* --- store_redis.c --- */
 
 struct store_redis;
@@ -87,6 +93,7 @@ enum {
 	BACKOFF_MIN_MS = 100,
 	PING_MS = 1000,
 	HOST_MAX = 256,
+	STORE__TOMBS = 128, /* recent unbans remembered */
 };
 
 /* Owner: the store (store.c) through store__redis_new/free. */
@@ -117,6 +124,15 @@ struct store_redis {
 		uint64_t wall_ms; /* when it was lifted */
 	} *q;
 	uint32_t qhead, qlen;
+	/* Recent unbans (store_redis_ban.c): what a ban arriving by
+	 * another path may be older than.  A ring, oldest overwritten. */
+	struct rtomb {
+		char key[STORE_KEY_MAX];
+		uint64_t wall_ms; /* our unban's time; 0: heard on the channel */
+		uint32_t upto;    /* table reads sent when heard */
+	} tomb[STORE__TOMBS];
+	uint32_t tomb_next;
+	uint32_t reads; /* table reads sent (their generation) */
 };
 
 /* store_redis.c: replies that only need counting (and error logging). */
