@@ -37,11 +37,24 @@
  *    round trip (longer only while a push of that source is in flight,
  *    i.e. while Redis is slow), so the cluster may see up to one batch
  *    per instance more than the limit before the ban lands.
- *  - not shared here: per-user failure counts (user locks), the other
- *    request classes and the gate's packet/byte rates (GCRA, before
- *    parsing; enum rate_share_kind is where a kind would be added).
+ *  - per user (RATE_SHARE_AUTH_USER, "au:HASH"): the failures counted
+ *    against a user (authfail's user counter) the same way, the user
+ *    named by a 64-bit keyed hash under the cluster's key
+ *    (store_user_key(): from store.secret, never sent to Redis), so
+ *    Redis never holds the name; no key configured, not shared.  At the
+ *    limit (>= user_max, as authfail locks) the instance that pushed
+ *    locks the user here (lock callback, authfail_lock_user).  Another
+ *    instance locks it when its own next push of that user answers over
+ *    the limit: there is no lock message, so a user is locked on an
+ *    instance within one batch of that instance's next failure for it
+ *    (an attacker who moves to an instance that has seen no failure of
+ *    that user gets FLOOR more guesses there, plus the lag).
+ *  - not shared here: the other request classes and the gate's
+ *    packet/byte rates (GCRA, before parsing: they protect this
+ *    instance's own CPU, so they stay local by design, DESIGN.md).
  *  - limit: the local one of the instance that pushes (ip_max, or
- *    ip_known_good_max for a source known good here; the class's max).
+ *    ip_known_good_max for a source known good here; the class's max;
+ *    user_max).
  *  - a slot idle for a whole window starts afresh at its next hit over
  *    the floor (its local count pushed again, as the first time).
  *  - Redis down, or the memory backend: nothing is pushed (hits are
@@ -67,7 +80,8 @@ enum { RS_WAYS = 4, RS_KEY_MAX = 8 + 64 };
 
 struct rs_slot {
 	struct rate_share *rs;
-	struct guard_src src;
+	struct guard_src src;	/* users: family 0, b = the cluster hash */
+	uint64_t local;		/* users: authfail's hash here */
 	uint64_t h;		/* 0: free */
 	uint64_t last_push, window_ms;
 	uint32_t pending, limit;
@@ -82,6 +96,8 @@ struct rate_share {
 	struct tmr t;
 	rate_share_ban_fn *ban;
 	void *ban_arg;
+	rate_share_lock_fn *lock;
+	void *lock_arg;
 	struct rate_share_stats st;
 	uint8_t key[SIPHASH_KEY_LEN];
 };
@@ -90,6 +106,7 @@ static const struct {
 	const char *prefix, *rule, *why;
 	uint32_t floor_div;	/* 0: RATE_SHARE_FLOOR; else limit / it too */
 	bool strict;		/* over: count > limit (else >= limit) */
+	bool user;		/* a user: lock it (else ban the source) */
 } kinds[RATE_SHARE_KINDS] = {
 	[RATE_SHARE_AUTH_SRC] = { "ra:", "auth-bruteforce-ip",
 		"too many authentication failures from this source "
@@ -100,6 +117,9 @@ static const struct {
 	[RATE_SHARE_REGISTER_SRC] = { "rr:", "rate-register",
 		"REGISTER rate of this source over limit across the cluster",
 		RATE_SHARE_RATE_DIV, true },
+	[RATE_SHARE_AUTH_USER] = { "au:", "auth-user-locked",
+		"too many authentication failures for this user across the "
+		"cluster", 0, false, true },
 };
 
 static uint32_t floor_of(unsigned kind, uint32_t limit)
@@ -190,14 +210,31 @@ static void on_answer(void *arg, int rc, int64_t value)
 	     (!kinds[sl->kind].strict && value == (int64_t)sl->limit))) {
 		rs->st.bans++;
 		sl->pending = 0;
-		if (rs->ban)
+		if (kinds[sl->kind].user) {
+			if (rs->lock)
+				rs->lock(rs->lock_arg, sl->local, now);
+		} else if (rs->ban) {
 			rs->ban(rs->ban_arg, &sl->src, kinds[sl->kind].rule,
 				kinds[sl->kind].why, now);
+		}
 	}
 	/* The slot stays (idle) so that its next hit adds one, not the
 	 * whole local count again; an idle slot is reused when needed. */
 	if (sl->pending)
 		arm(rs);
+}
+
+/* A user's cluster hash as 16 hex digits (NUL-terminated). */
+static void hex64(char *out, const struct guard_src *id)
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hx[id->b[i] >> 4];
+		out[2 * i + 1] = hx[id->b[i] & 15];
+	}
+	out[16] = '\0';
 }
 
 static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
@@ -207,7 +244,10 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 	uint32_t hits = sl->pending;
 
 	memcpy(kb, kinds[sl->kind].prefix, n);
-	guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
+	if (kinds[sl->kind].user)
+		hex64(kb + n, &sl->src);
+	else
+		guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
 	sl->pending = 0;
 	sl->last_push = now;
 	sl->inflight = true;
@@ -285,15 +325,13 @@ static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
 	return victim;
 }
 
-void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
-		    const struct guard_src *src, uint32_t local,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+static void hit(struct rate_share *rs, enum rate_share_kind kind,
+		const struct guard_src *src, uint64_t local_h, uint32_t local,
+		uint32_t limit, uint64_t window_ms, uint64_t now_ms)
 {
 	struct rs_slot *sl;
 	bool fresh = false;
 
-	if (!rs || !src || kind >= RATE_SHARE_KINDS || !live(rs))
-		return;
 	rs->st.hits++;
 	if (!limit || !window_ms || local < floor_of(kind, limit))
 		return;
@@ -313,10 +351,45 @@ void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
 		sl->pending++;
 	sl->limit = limit;
 	sl->window_ms = window_ms;
+	sl->local = local_h;
 	if (due(sl, now_ms))
 		push(rs, sl, now_ms);
 	else if (sl->pending && !sl->inflight)
 		arm(rs);
+}
+
+void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
+		    const struct guard_src *src, uint32_t local,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	if (!rs || !src || kind >= RATE_SHARE_KINDS || kinds[kind].user ||
+	    !live(rs))
+		return;
+	hit(rs, kind, src, 0, local, limit, window_ms, now_ms);
+}
+
+void rate_share_hit_user(struct rate_share *rs, uint64_t cl_h, uint64_t local_h,
+			 uint32_t local, uint32_t limit, uint64_t window_ms,
+			 uint64_t now_ms)
+{
+	struct guard_src id;
+
+	if (!rs || !cl_h || !live(rs))
+		return;
+	memset(&id, 0, sizeof(id));
+	id.len = 8;
+	memcpy(id.b, &cl_h, 8);
+	hit(rs, RATE_SHARE_AUTH_USER, &id, local_h, local, limit, window_ms,
+	    now_ms);
+}
+
+void rate_share_set_lock(struct rate_share *rs, rate_share_lock_fn *fn,
+			 void *arg)
+{
+	if (!rs)
+		return;
+	rs->lock = fn;
+	rs->lock_arg = arg;
 }
 
 void rate_share_get_stats(const struct rate_share *rs,
