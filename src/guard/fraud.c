@@ -653,8 +653,10 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	if (s)
 		fraud__tab_release(&f->srcs, &s->k);
 	sc = &f->c->anomaly.short_calls;
-	if (status == 401 || status == 407)
+	if (status == 401 || status == 407) {
 		fraud__refund(f, u, s, call);
+		fraud__share_refund(f, call, now);
+	}
 	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
 		 talk_ms < (uint64_t)sc->shorter_than)
 		fraud__short_call(f, u, call, now, wall);

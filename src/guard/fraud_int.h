@@ -91,7 +91,8 @@ struct fr_call {
 	uint8_t user_len;
 	bool shared;		/* counted in the store (fraud_share.c) */
 	bool src_shared;	/* its source's concurrent count too */
-	uint8_t cls;		/* class at start: what was pushed */
+	uint8_t cls;		/* class at start */
+	uint8_t pushed;		/* counters sent to the store at start */
 };
 
 struct fr_map {
@@ -192,6 +193,10 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 			struct fr_call *call);
 void fraud__share_end(struct fraud *f, struct fr_user *u,
 		      const struct fr_call *call);
+/* A challenged call (401/407) ended: take it back out of the cluster's
+ * rate windows too, as fraud__refund does locally. */
+void fraud__share_refund(struct fraud *f, const struct fr_call *call,
+			 uint64_t now);
 /* An entry's cluster view if fresh (Redis up, read within
  * FR_FRESH_MS), else all zero: then only local counts decide. */
 struct fr_cl fraud__share_view(const struct fraud *f, const struct fr_cl *cl,

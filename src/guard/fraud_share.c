@@ -363,11 +363,31 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 		h = w <= W_UCPS	 ? call->user_h :
 		    w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc) :
 				 call->src_h;
-		(void)send_op(f, NULL, call->user_h, h, (uint8_t)w,
-			      key_for(kb, (uint8_t)w, user, call->cc,
-				      &call->src),
-			      1);
+		if (send_op(f, NULL, call->user_h, h, (uint8_t)w,
+			    key_for(kb, (uint8_t)w, user, call->cc,
+				    &call->src),
+			    1) == 0)
+			call->pushed |= (uint8_t)(1u << w);
 	}
+}
+
+void fraud__share_refund(struct fraud *f, const struct fr_call *call,
+			 uint64_t now)
+{
+	struct str user = str_make(call->user, call->user_len);
+	char kb[FR_KEY_MAX];
+	unsigned w;
+
+	if (!f->share || !f->share->s)
+		return;
+	for (w = W_UCONC; w <= W_SCPS; w++)
+		if (!is_count((uint8_t)w) && (call->pushed & 1u << w))
+			(void)store_rate_take(
+				f->share->s,
+				key_for(kb, (uint8_t)w, user, call->cc,
+					&call->src),
+				window_of((uint8_t)w), 1,
+				now > call->start ? now - call->start : 0);
 }
 
 void fraud__share_end(struct fraud *f, struct fr_user *u,

@@ -367,6 +367,20 @@ int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 	return 0;
 }
 
+int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
+		    uint32_t n, uint64_t age_ms)
+{
+	if (!s || !key.p || key.len == 0 || key.len > STORE_CKEY_MAX ||
+	    window_ms == 0)
+		return -EINVAL;
+	(void)store__mem_rate_take(s->mem, key, window_ms, n, age_ms,
+				   loop_now(s->l));
+	if (n && s->redis && store__redis_ready(s->redis))
+		(void)store__redis_rate_take(s->redis, key, window_ms, n,
+					     age_ms);
+	return 0;
+}
+
 int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN])
 {
 	if (!s || !s->has_ukey)

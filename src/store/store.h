@@ -196,6 +196,18 @@ int store_count_add(struct store *s, struct str key, int64_t delta,
 int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 		   uint32_t n, int64_t limit, store_count_fn *cb, void *arg);
 
+/*
+ * Take back n events that store_rate_hit() added age_ms ago under key
+ * and window_ms (a call the PBX challenged: it comes back with
+ * credentials and is counted again).  They leave the period they were
+ * counted in (Redis' clock minus age_ms), never below 0; nothing once
+ * that period is older than the previous one.  Fire and forget: no
+ * answer; Redis down or its queue full: the local view only.  Returns 0
+ * or -EINVAL.
+ */
+int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
+		    uint32_t n, uint64_t age_ms);
+
 void store_get_stats(const struct store *s, struct store_stats *st);
 
 /*

@@ -35,6 +35,10 @@ int store__mem_count(struct store_mem *m, struct str key, int64_t delta,
 int store__mem_rate(struct store_mem *m, struct str key, uint64_t window_ms,
 		    uint32_t n, int64_t limit, uint64_t now_ms,
 		    int64_t *valuep);
+/* See store_rate_take(); immediate. */
+int store__mem_rate_take(struct store_mem *m, struct str key,
+			 uint64_t window_ms, uint32_t n, uint64_t age_ms,
+			 uint64_t now_ms);
 /* The sliding-window estimate (shared with the Redis script's maths). */
 int64_t store__window_estimate(uint64_t prev, uint64_t cur,
 			       uint64_t window_ms, uint64_t elapsed_ms);
@@ -67,6 +71,8 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 int store__redis_rate(struct store_redis *r, struct str key,
 		      uint64_t window_ms, uint32_t n, int64_t limit,
 		      store_count_fn *cb, void *arg);
+int store__redis_rate_take(struct store_redis *r, struct str key,
+			   uint64_t window_ms, uint32_t n, uint64_t age_ms);
 
 /* --- store_redis.c, for store_cluster.c --- */
 

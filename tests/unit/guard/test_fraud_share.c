@@ -384,6 +384,38 @@ static void test_source_across(void **state)
 	assert_no_leaks();
 }
 
+/* A call the PBX challenged (407) is taken back out of the cluster's
+ * minute too: the retry with credentials is the same call. */
+static void test_challenged_taken_back(void **state)
+{
+	struct inst a, b;
+	struct fraud_note n;
+	struct loop *l;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	base_conf();
+	C.classes[0].max_concurrent = 0;
+	C.classes[0].calls_per_minute = 2;
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "ch-a", true);
+	mk(&b, l, "ch-b", true);
+	start(&a, l, "erin", "e1");
+	fraud_call_end(a.f, STR("e1"), STR("t"), 0, 407, loop_now(l), 1);
+	sync_user(&a, l, "erin");
+	start(&b, l, "erin", "e2");
+	/* 1 in the cluster's minute, not 2: a third call passes. */
+	start(&a, l, "erin", "e3");
+	assert_string_equal(ask(&b, l, "erin", &n), FRAUD_R_RATE);
+	fraud_call_end(a.f, STR("e3"), STR("t"), 0, 200, loop_now(l), 1);
+	fraud_call_end(b.f, STR("e2"), STR("t"), 0, 200, loop_now(l), 1);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+	assert_no_leaks();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_local_without_redis),
 		cmocka_unit_test(test_country_hour_across),
 		cmocka_unit_test(test_source_across),
+		cmocka_unit_test(test_challenged_taken_back),
 	};
 	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
 

@@ -2,7 +2,7 @@
  * test_store_race.c - the store's answers to reorderings between its
  * two Redis connections (store_redis_ban.c, the flaky
  * test_redis_down_and_back) and the cluster's user-hash key
- * (store_key.c), against a real redis-server (Debian's) started here on
+ * (store_key.c), and store_rate_take(), against a real redis-server (Debian's) started here on
  * 127.0.0.1:39501 and stopped by pid.  A raw hiredis connection plays
  * the channel's late messages.  The key tests run without Redis.
  * Waits are bounded loop turns, never sleeps.
@@ -286,12 +286,75 @@ static void test_user_key(void **state)
 	loop_free(l);
 }
 
+struct answer {
+	int calls;
+	int64_t value;
+};
+
+static void got(void *arg, int rc, int64_t value)
+{
+	struct answer *a = arg;
+
+	(void)rc;
+	a->calls++;
+	a->value = value;
+}
+
+/* Hit n (0: read) and return the estimate, waiting for Redis. */
+static int64_t hit(struct store *s, struct loop *l, uint32_t n)
+{
+	struct answer a = { 0, 0 };
+
+	assert_int_equal(store_rate_hit(s, str_cstr("take:k"), 86400000, n, 0,
+					got, &a),
+			 0);
+	assert_true(spin(l, &a.calls, 1));
+	return a.value;
+}
+
+/* Events taken back leave the window (a challenged call), never below
+ * 0; an unknown key or a wrong window changes nothing.  Memory backend,
+ * then Redis (a day's window: no period boundary within the test). */
+static void test_rate_take(void **state)
+{
+	struct seen sa = { 0 };
+	struct store *s;
+	struct loop *l;
+	int pass;
+
+	(void)state;
+	assert_int_equal(loop_new(&l), 0);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass && redis_pid <= 0)
+			break;
+		s = pass ? mk(l, "take", &sa) :
+			   mk_key(l, STORE_MEMORY, PREFIX, "", "");
+		assert_int_equal(hit(s, l, 3), 3);
+		assert_int_equal(store_rate_take(s, str_cstr("take:k"),
+						 86400000, 1, 10), 0);
+		assert_int_equal(hit(s, l, 0), 2);
+		assert_int_equal(store_rate_take(s, str_cstr("take:k"), 1000, 1,
+						 0), 0);
+		assert_int_equal(store_rate_take(s, str_cstr("take:none"),
+						 86400000, 1, 0), 0);
+		assert_int_equal(hit(s, l, 0), 2);
+		assert_int_equal(store_rate_take(s, str_cstr("take:k"),
+						 86400000, 5, 0), 0);
+		assert_int_equal(hit(s, l, 0), 0);
+		assert_int_equal(store_rate_take(s, STR_NULL, 1000, 1, 0),
+				 -EINVAL);
+		store_free(s);
+	}
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_late_message_after_unban),
 		cmocka_unit_test(test_unban_keeps_later_ban),
 		cmocka_unit_test(test_user_key),
+		cmocka_unit_test(test_rate_take),
 	};
 	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
 
