@@ -181,7 +181,7 @@ struct fr_ask {
 	uint64_t uh;
 	struct fr_user *u;
 	unsigned cls;
-	const char *cc;		/* international: its country; else NULL */
+	const char *cc;		/* international: its country */
 	struct fr_cty *ct;	/* NULL: no country limit, or no room */
 	const struct sg_addr *src;	/* NULL: no source limit */
 	struct fr_src *s;

@@ -134,7 +134,7 @@ struct store_redis {
 	 * another path may be older than.  A ring, oldest overwritten. */
 	struct rtomb {
 		char key[STORE_KEY_MAX];
-		uint64_t wall_ms; /* our unban's time; 0: heard on the channel */
+		uint64_t wall_ms; /* our unban's time; 0: heard */
 		uint32_t upto;    /* table reads sent when heard */
 	} tomb[STORE__TOMBS];
 	uint32_t tomb_next;

@@ -49,7 +49,9 @@ static const char ban_put_lua[] =
 static const char ban_del_lua[] =
 	"local u = tonumber(ARGV[3])\n"
 	"local t = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
-	"if u > t then redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000) end\n"
+	"if u > t then\n"
+	"  redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000)\n"
+	"end\n"
 	"local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
 	"if cur then\n"
 	"  local s = tonumber(string.match(cur, '^v1|%d+|(%d+)|'))\n"

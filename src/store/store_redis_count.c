@@ -61,11 +61,15 @@ static const char rate_lua[] =
  * (a period already expired is gone: nothing to do). */
 static const char take_lua[] =
 	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"local now = tonumber(t[1]) * 1000 +\n"
+	"  math.floor(tonumber(t[2]) / 1000)\n"
 	"local w = tonumber(ARGV[1])\n"
-	"local ck = KEYS[1] .. ':' .. math.floor((now - tonumber(ARGV[3])) / w)\n"
+	"local k = math.floor((now - tonumber(ARGV[3])) / w)\n"
+	"local ck = KEYS[1] .. ':' .. k\n"
 	"local v = tonumber(redis.call('GET', ck) or '0')\n"
-	"if v > 0 then redis.call('DECRBY', ck, math.min(v, tonumber(ARGV[2]))) end\n"
+	"if v > 0 then\n"
+	"  redis.call('DECRBY', ck, math.min(v, tonumber(ARGV[2])))\n"
+	"end\n"
 	"return 0\n";
 
 /* ------------------------------------------------- counters and rates */
