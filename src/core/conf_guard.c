@@ -167,9 +167,9 @@ static const struct conf_opt auth_opts[] = {
 		     "Failures for one user from anywhere: lock the user. With "
 		     "`store: redis` and `store.secret` (or password) also "
 		     "counted across instances, the user named in Redis by a "
-		     "keyed hash; each instance locks the user at its next "
-		     "failure for it once the cluster reached this "
-		     "(docs/store.md)."),
+		     "keyed hash; every instance that saw failures of the "
+		     "user locks it within about 250 ms of the cluster "
+		     "reaching this (docs/store.md)."),
 	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, 0,
 		     "Failures of one user from one source: drop that pair "
 		     "(an office behind one NAT is not banned for it)."),

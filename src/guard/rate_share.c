@@ -43,20 +43,25 @@
  *    (store_user_key(): from store.secret, never sent to Redis), so
  *    Redis never holds the name; no key configured, not shared.  At the
  *    limit (>= user_max, as authfail locks) the instance that pushed
- *    locks the user here (lock callback, authfail_lock_user).  Another
- *    instance locks it when its own next push of that user answers over
- *    the limit: there is no lock message, so a user is locked on an
- *    instance within one batch of that instance's next failure for it
- *    (an attacker who moves to an instance that has seen no failure of
- *    that user gets FLOOR more guesses there, plus the lag).
+ *    locks the user here (lock callback, authfail_lock_user).  There is
+ *    no lock message: an instance whose answer for a user shows half
+ *    its limit or more "watches" it, reading the window every batch
+ *    (a push of no hit) until it locks the user too, the count falls
+ *    under half, or no failure of the user came here for a window.  So
+ *    every instance that has pushed a user near its limit locks it
+ *    within a batch + a round trip of the cluster reaching it; an
+ *    instance that has seen fewer than FLOOR failures of that user
+ *    (nothing pushed, nothing watched) locks it at its own next push
+ *    (the attacker gets those guesses there, plus the lag).
  *  - not shared here: the other request classes and the gate's
  *    packet/byte rates (GCRA, before parsing: they protect this
  *    instance's own CPU, so they stay local by design, DESIGN.md).
  *  - limit: the local one of the instance that pushes (ip_max, or
  *    ip_known_good_max for a source known good here; the class's max;
  *    user_max).
- *  - a slot idle for a whole window starts afresh at its next hit over
- *    the floor (its local count pushed again, as the first time).
+ *  - a slot without a hit for a whole window starts afresh at its next
+ *    hit over the floor (its local count pushed again, as the first
+ *    time).
  *  - Redis down, or the memory backend: nothing is pushed (hits are
  *    dropped, not queued): local limits only, as without a store.  The
  *    window is not replayed after an outage.
@@ -84,9 +89,11 @@ struct rs_slot {
 	uint64_t local;		/* users: authfail's hash here */
 	uint64_t h;		/* 0: free */
 	uint64_t last_push, window_ms;
+	uint64_t last_hit;	/* users: a watch ends a window after it */
 	uint32_t pending, limit;
 	uint8_t kind;
 	bool inflight;
+	bool watch;		/* users: read every batch (see on_answer) */
 };
 
 struct rate_share {
@@ -203,6 +210,13 @@ static void on_answer(void *arg, int rc, int64_t value)
 	uint64_t now = rs->l ? loop_now(rs->l) : 0;
 
 	sl->inflight = false;
+	/* A user at half its limit or more across the cluster is read every
+	 * batch from now on, failures here or not, so that it is locked here
+	 * within a batch of another instance locking it (there is no lock
+	 * message; a source's ban has bansync). */
+	sl->watch = kinds[sl->kind].user && (rc == 0 || rc == -EDQUOT) &&
+		    sl->limit && value >= 0 &&
+		    (uint64_t)value * 2 >= sl->limit;
 	/* As the local checks: authfail bans at the limit, inspect drops
 	 * over it. */
 	if ((rc == 0 || rc == -EDQUOT) && sl->limit &&
@@ -210,6 +224,7 @@ static void on_answer(void *arg, int rc, int64_t value)
 	     (!kinds[sl->kind].strict && value == (int64_t)sl->limit))) {
 		rs->st.bans++;
 		sl->pending = 0;
+		sl->watch = false;
 		if (kinds[sl->kind].user) {
 			if (rs->lock)
 				rs->lock(rs->lock_arg, sl->local, now);
@@ -220,7 +235,7 @@ static void on_answer(void *arg, int rc, int64_t value)
 	}
 	/* The slot stays (idle) so that its next hit adds one, not the
 	 * whole local count again; an idle slot is reused when needed. */
-	if (sl->pending)
+	if (sl->pending || sl->watch)
 		arm(rs);
 }
 
@@ -253,15 +268,17 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 	sl->inflight = true;
 	rs->st.pushes++;
 	rs->st.pushed += hits;
+	rs->st.polls += hits == 0;
 	/* The callback may run at once (store fallback): flags set first. */
 	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms,
 			   hits, 0, on_answer, sl) != 0)
 		sl->inflight = false;
 }
 
+/* Hits to push, or a watched user to read, and the batch time past. */
 static bool due(const struct rs_slot *sl, uint64_t now)
 {
-	return sl->h && sl->pending && !sl->inflight &&
+	return sl->h && (sl->pending || sl->watch) && !sl->inflight &&
 	       (sl->last_push == 0 || now >= sl->last_push + RATE_SHARE_BATCH_MS);
 }
 
@@ -275,9 +292,13 @@ void rate_share_flush(struct rate_share *rs, uint64_t now_ms)
 	for (i = 0; i < RATE_SHARE_SLOTS; i++) {
 		struct rs_slot *sl = &rs->slot[i];
 
+		/* A watched user idle here a whole window: its failures
+		 * here have left the window; its next one starts anew. */
+		if (sl->watch && now_ms >= sl->last_hit + sl->window_ms)
+			sl->watch = false;
 		if (due(sl, now_ms))
 			push(rs, sl, now_ms);
-		else if (sl->h && sl->pending && !sl->inflight)
+		else if (sl->h && (sl->pending || sl->watch) && !sl->inflight)
 			more = true;
 	}
 	if (more)
@@ -309,7 +330,7 @@ static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
 			victim = &b[i];
 			break;
 		}
-		if (!b[i].pending && !b[i].inflight &&
+		if (!b[i].pending && !b[i].inflight && !b[i].watch &&
 		    (!victim || b[i].last_push < victim->last_push))
 			victim = &b[i];
 	}
@@ -321,7 +342,9 @@ static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
 	victim->src = *src;
 	victim->pending = 0;
 	victim->last_push = 0;
+	victim->last_hit = 0;
 	victim->inflight = false;
+	victim->watch = false;
 	return victim;
 }
 
@@ -339,10 +362,12 @@ static void hit(struct rate_share *rs, enum rate_share_kind kind,
 		rs->st.full++;
 		return;
 	}
-	/* A slot idle for a whole window starts afresh: what it pushed has
-	 * left the global window, the local count has not been pushed. */
-	if (!fresh && !sl->pending && !sl->inflight && sl->last_push &&
-	    now_ms >= sl->last_push + sl->window_ms)
+	/* A slot without a hit for a whole window starts afresh: what it
+	 * pushed has left the global window (or nearly: its last batch may
+	 * have gone up to a batch later, the safe side), the local count
+	 * has not been pushed.  (Not last_push: a watched user's reads.) */
+	if (!fresh && !sl->pending && !sl->inflight && sl->last_hit &&
+	    now_ms >= sl->last_hit + sl->window_ms)
 		fresh = true;
 	/* The first batch carries the hits counted below the floor. */
 	if (fresh)
@@ -352,6 +377,7 @@ static void hit(struct rate_share *rs, enum rate_share_kind kind,
 	sl->limit = limit;
 	sl->window_ms = window_ms;
 	sl->local = local_h;
+	sl->last_hit = now_ms ? now_ms : 1;
 	if (due(sl, now_ms))
 		push(rs, sl, now_ms);
 	else if (sl->pending && !sl->inflight)

@@ -50,6 +50,7 @@ struct rate_share_stats {
 	uint64_t pushed;   /* hits in them */
 	uint64_t bans;     /* global limit crossed (users: locks) */
 	uint64_t full;     /* hits not shared: table full */
+	uint64_t polls;    /* pushes of no hit: watched users read */
 };
 
 /* 0 or -ENOMEM.  ban and arg borrowed. */

@@ -432,7 +432,7 @@ static bool redis_has(const char *prefix, const char *text)
 
 /* Six wrong passwords for alice, three through each instance from six
  * sources: no instance reaches user_max 6 alone; the cluster does, and
- * alice is locked on both (the second at its next failure for her). */
+ * alice is locked on both (the second within a batch, by reading). */
 static void test_user_lock_across(void **state)
 {
 	static const char *const src[] = {
@@ -465,8 +465,8 @@ static void test_user_lock_across(void **state)
 	assert_int_equal(b.bans, 1);
 	assert_int_equal(ucheck(&b, l, "198.51.100.1", "alice"),
 			 AUTHFAIL_USER_LOCKED);
-	/* a locks at its next failure for her. */
-	(void)afail(&a, l, src[6], "alice");
+	/* a saw her at 5 (over half of 6): it reads her window every batch
+	 * and locks her without another failure here. */
 	for (i = 0; i < 100 && a.bans == 0; i++)
 		(void)loop_run_once(l, 10);
 	assert_int_equal(a.bans, 1);
@@ -476,6 +476,14 @@ static void test_user_lock_across(void **state)
 	assert_int_equal(ucheck(&a, l, "198.51.100.1", "bob"), AUTHFAIL_OK);
 	rate_share_get_stats(a.rs, &st);
 	assert_true(st.pushes >= 2);
+	assert_true(st.polls >= 1);
+	/* Locked: no more reads. */
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	i = (int)st.polls;
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.polls, (uint64_t)i);
 	/* Redis holds a keyed hash of alice, never her name. */
 	assert_false(redis_has("rsunit5:", "alice"));
 	rm(&a);
