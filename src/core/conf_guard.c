@@ -167,9 +167,10 @@ static const struct conf_opt auth_opts[] = {
 		     "Failures for one user from anywhere: lock the user. With "
 		     "`store: redis` and `store.secret` (or password) also "
 		     "counted across instances, the user named in Redis by a "
-		     "keyed hash; every instance that saw failures of the "
-		     "user locks it within about 250 ms of the cluster "
-		     "reaching this (docs/store.md)."),
+		     "keyed hash; an instance whose last count of the user "
+		     "was half this or more locks it within about 250 ms of "
+		     "the cluster reaching this, another at its next "
+		     "failure for it (docs/store.md)."),
 	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, 0,
 		     "Failures of one user from one source: drop that pair "
 		     "(an office behind one NAT is not banned for it)."),
