@@ -384,6 +384,7 @@ struct sg_conf_store {
 	int64_t counters;
 	int64_t max_snapshots;			/* dialog snapshots in Redis */
 	int64_t max_bindings;			/* others' bindings kept here */
+	char secret[128];			/* secret: user-hash key */
 };
 
 /* ---------------------------------------------- toll fraud (conf_fraud.c) */

@@ -137,14 +137,21 @@ static const struct conf_opt class_opts[] = {
 	CONF_OPT_ENUM(CL, names, "allow", dial_actions, RL,
 		      "Targets that are names, not numbers (`sip:alice@`)."),
 	CONF_OPT_INT(CL, max_concurrent, "0", 0, 100000, RL,
-		     "Calls one user may have up at once; 0: no limit."),
+		     "Calls one user may have up at once; 0: no limit. With "
+		     "`store: redis` every call limit of a class and of "
+		     "`per_source` holds across instances (docs/fraud.md): "
+		     "one call per other instance may pass within one Redis "
+		     "round trip."),
 	CONF_OPT_INT(CL, calls_per_second, "0", 0, 100000, RL,
-		     "New calls per second of one user; 0: no limit."),
+		     "New calls per second of one user; 0: no limit. Across "
+		     "instances: Redis' one-second sliding window."),
 	CONF_OPT_INT(CL, calls_per_minute, "0", 0, 1000000, RL,
-		     "New calls per minute of one user; 0: no limit."),
+		     "New calls per minute of one user; 0: no limit. Across "
+		     "instances: Redis' one-minute sliding window."),
 	CONF_OPT_INT(CL, calls_per_country_per_hour, "0", 0, 1000000, RL,
 		     "Calls per hour of one user to one foreign country "
-		     "code; 0: no limit."),
+		     "code; 0: no limit. Across instances: Redis' one-hour "
+		     "sliding window."),
 	CONF_OPT_DURATION(CL, max_call_duration, "0", 0, 604800000LL, RL,
 			  "Longest call (from the INVITE); ended with a BYE to "
 			  "both sides. 0: sip.max_call_duration only."),
@@ -184,7 +191,9 @@ static const struct conf_section user_sec = {
 #define SRC struct sg_conf_fraud_source
 static const struct conf_opt source_opts[] = {
 	CONF_OPT_INT(SRC, max_concurrent, "0", 0, 1000000, RL,
-		     "Calls up at once from one source address; 0: off."),
+		     "Calls up at once from one source address; 0: off. With "
+		     "`store: redis` the three source limits hold across "
+		     "instances (docs/fraud.md)."),
 	CONF_OPT_INT(SRC, calls_per_second, "0", 0, 100000, RL,
 		     "New calls per second from one source; 0: off."),
 	CONF_OPT_INT(SRC, calls_per_minute, "0", 0, 1000000, RL,

@@ -53,11 +53,14 @@ static int check_cidr(const char *s, char *why, size_t whysz)
 static const struct conf_opt gate_opts[] = {
 	CONF_OPT_INT(GATE, packets_per_second, "200", 0, 10000000, RL,
 		     "Datagrams (and TCP reads) per second from one source "
-		     "(IPv4 address or IPv6 /64) before parsing; 0: no limit."),
+		     "(IPv4 address or IPv6 /64) before parsing; 0: no limit. "
+		     "Per instance, also with `store: redis`: it protects "
+		     "this instance's own CPU (a ban it leads to is shared)."),
 	CONF_OPT_INT(GATE, packet_burst, "400", 0, 100000000, RL,
 		     "Datagrams one source may send at once; 0: the rate."),
 	CONF_OPT_SIZE(GATE, bytes_per_second, "1m", 0, 1000000000, RL,
-		      "Bytes per second from one source; 0: no limit."),
+		      "Bytes per second from one source; 0: no limit. Per "
+		      "instance, as packets_per_second."),
 	CONF_OPT_DURATION(GATE, ban_time, "10m", 1000, 604800000, RL,
 			  "First ban of a source."),
 	CONF_OPT_DURATION(GATE, ban_max_time, "24h", 1000, 2592000000LL, RL,
@@ -82,11 +85,14 @@ static const struct conf_section gate_sec = {
 #define RATES struct sg_conf_rates
 static const struct conf_opt rates_opts[] = {
 	CONF_OPT_INT(RATES, invite, "20", 0, 1000000, RL,
-		     "INVITEs per second from one untrusted source; 0: off."),
+		     "INVITEs per second from one untrusted source; 0: off. "
+		     "With `store: redis` also counted across instances "
+		     "(docs/store.md): over it there, the source is banned."),
 	{ .name = "register", .type = CONF_T_INT,
 	  .off = CONF__OFF(RATES, register_, int64_t), .def = "30", .min = 0,
 	  .max = 1000000, .flags = RL,
-	  .help = "REGISTERs per second from one untrusted source; 0: off." },
+	  .help = "REGISTERs per second from one untrusted source; 0: off. "
+		  "Across instances as `invite`." },
 	CONF_OPT_INT(RATES, options, "20", 0, 1000000, RL,
 		     "OPTIONS per second from one untrusted source; 0: off."),
 	CONF_OPT_INT(RATES, subscribe, "100", 0, 1000000, RL,
@@ -155,9 +161,16 @@ static const struct conf_opt auth_opts[] = {
 			  "How long a nonce is accepted."),
 	CONF_OPT_INT(AUTH, max_failures_ip, "10", 1, 1000000, 0,
 		     "Failures from one source in the window: ban it (unless "
-		     "it authenticated recently)."),
+		     "it authenticated recently). With `store: redis` also "
+		     "counted across instances (docs/store.md)."),
 	CONF_OPT_INT(AUTH, max_failures_user, "20", 1, 1000000, 0,
-		     "Failures for one user from anywhere: lock the user."),
+		     "Failures for one user from anywhere: lock the user. With "
+		     "`store: redis` and `store.secret` (or password) also "
+		     "counted across instances, the user named in Redis by a "
+		     "keyed hash; an instance whose last count of the user "
+		     "was half this or more locks it within about 250 ms of "
+		     "the cluster reaching this, another at its next "
+		     "failure for it (docs/store.md)."),
 	CONF_OPT_INT(AUTH, max_failures_user_ip, "5", 1, 1000000, 0,
 		     "Failures of one user from one source: drop that pair "
 		     "(an office behind one NAT is not banned for it)."),

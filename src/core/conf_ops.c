@@ -295,6 +295,16 @@ static const struct conf_opt store_opts[] = {
 		     "instances replicated here (to hand their calls over); "
 		     "beyond it a user is reached through its own instance "
 		     "only."),
+	CONF_OPT_STRING(STORE, secret, "", 0, NULL, CONF_SECRET,
+			"Redis backend: a secret common to the cluster (same "
+			"on every instance), never sent to Redis. Names the "
+			"users whose authentication failures are counted "
+			"across instances by a keyed hash of it and "
+			"key_prefix, so Redis never holds a user name in "
+			"clear. Empty: store.password is used; both empty: "
+			"failures per user stay per instance (a key anyone "
+			"could compute would let a reader of Redis test user "
+			"names)."),
 	CONF_OPT_END,
 };
 #undef STORE

@@ -189,6 +189,7 @@ struct authfail;
 struct authfail_key {
 	struct guard_src src;
 	uint64_t src_h, user_h, pair_h; /* keyed hashes; 0: no user */
+	uint64_t cl_user_h; /* the user under the cluster's key; 0: none */
 };
 
 enum authfail_state {
@@ -233,6 +234,25 @@ typedef void authfail_hook_fn(void *arg, const struct guard_src *src,
 			      uint32_t count, uint32_t limit,
 			      uint64_t window_ms, uint64_t now_ms);
 void authfail_set_hook(struct authfail *f, authfail_hook_fn *fn, void *arg);
+/*
+ * Per-user failures across instances (rate_share.c, issue 9).  The
+ * cluster key (store_user_key(), 16 bytes; NULL: none) makes
+ * authfail_key() fill cl_user_h, the user's name in shared counters;
+ * the user hook is then told of every failure counted against a user:
+ * its cluster name, its local hash (for authfail_lock_user), the local
+ * count after it, user_max and the window.  NULL removes them.
+ */
+typedef void authfail_user_hook_fn(void *arg, uint64_t cl_user_h,
+				   uint64_t user_h, uint32_t count,
+				   uint32_t limit, uint64_t window_ms,
+				   uint64_t now_ms);
+void authfail_set_user_hook(struct authfail *f, const uint8_t *cluster_key,
+			    authfail_user_hook_fn *fn, void *arg);
+/* Lock the user of local hash user_h for user_lock_ms from now (its
+ * failures crossed user_max across the cluster).  True if it was not
+ * locked before; false too when user_h is 0. */
+bool authfail_lock_user(struct authfail *f, uint64_t user_h,
+			uint64_t now_ms);
 /* Current (weighted) failure counts, for tests and status output. */
 uint32_t authfail_count_src(struct authfail *f, const struct authfail_key *k,
 			    uint64_t now_ms);

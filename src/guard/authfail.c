@@ -49,6 +49,10 @@ struct authfail {
 	uint8_t key[SIPHASH_KEY_LEN];
 	authfail_hook_fn *hook;	/* rate_share.c; NULL: none */
 	void *hook_arg;
+	authfail_user_hook_fn *uhook;	/* per user; NULL: none */
+	void *uhook_arg;
+	bool has_ckey;
+	uint8_t ckey[SIPHASH_KEY_LEN];	/* the cluster's user-hash key */
 };
 
 static size_t pow2_buckets(uint32_t slots)
@@ -166,6 +170,7 @@ void authfail_free(struct authfail *f)
 	mem_free(f->user.e);
 	mem_free(f->pair.e);
 	mem_secclean(f->key, sizeof(f->key));
+	mem_secclean(f->ckey, sizeof(f->ckey));
 	mem_free(f);
 }
 
@@ -193,6 +198,8 @@ void authfail_key(const struct authfail *f, struct authfail_key *k,
 	/* User names are case-sensitive in Digest: hash them exactly.
 	 * The 'u' prefix keeps user and pair keys apart. */
 	k->user_h = nz(siphash24(user.p, user.len, f->key) ^ 0x75);
+	if (f->has_ckey)
+		k->cl_user_h = nz(siphash24(user.p, user.len, f->ckey));
 	memcpy(buf + n, user.p, user.len);
 	k->pair_h = nz(siphash24(buf, n + user.len, f->key));
 }
@@ -259,6 +266,10 @@ enum authfail_outcome authfail_failure(struct authfail *f,
 			e = tab_get(&f->user, k->user_h, true, now_ms);
 			if (bump(e, f->c.user_max, now_ms, w))
 				e->until = now_ms + f->c.user_lock_ms;
+			if (f->uhook && k->cl_user_h)
+				f->uhook(f->uhook_arg, k->cl_user_h, k->user_h,
+					 ctr_get(e, now_ms, w), f->c.user_max,
+					 w, now_ms);
 		}
 		e = tab_get(&f->pair, k->pair_h, true, now_ms);
 		if (bump(e, f->c.userip_max, now_ms, w)) {
@@ -314,4 +325,31 @@ void authfail_set_hook(struct authfail *f, authfail_hook_fn *fn, void *arg)
 {
 	f->hook = fn;
 	f->hook_arg = arg;
+}
+
+void authfail_set_user_hook(struct authfail *f, const uint8_t *cluster_key,
+			    authfail_user_hook_fn *fn, void *arg)
+{
+	f->has_ckey = cluster_key && fn;
+	if (f->has_ckey)
+		memcpy(f->ckey, cluster_key, sizeof(f->ckey));
+	else
+		mem_secclean(f->ckey, sizeof(f->ckey));
+	f->uhook = f->has_ckey ? fn : NULL;
+	f->uhook_arg = arg;
+}
+
+bool authfail_lock_user(struct authfail *f, uint64_t user_h, uint64_t now_ms)
+{
+	struct af_ent *e;
+	bool was;
+
+	if (!f || !user_h || !f->c.user_lock_ms)
+		return false;
+	e = tab_get(&f->user, user_h, true, now_ms);
+	was = e->until > now_ms;
+	e->seen = now_ms;
+	if (!was || e->until < now_ms + f->c.user_lock_ms)
+		e->until = now_ms + f->c.user_lock_ms;
+	return !was;
 }

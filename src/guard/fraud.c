@@ -293,26 +293,51 @@ unsigned fraud_user_calls(const struct fraud *f, struct str user)
 	return u ? u->k.busy : 0;
 }
 
-bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
-		    uint64_t now, uint64_t *tokenp)
+bool fraud_prefetch_call(struct fraud *f, const struct sip_uri *ruri,
+			 struct str user, const struct sg_addr *src,
+			 uint16_t zone, uint64_t now, uint64_t *tokenp)
 {
-	const struct sg_conf_fraud_class *c;
-	struct fr_user *u;
-	uint64_t uh;
+	const struct sg_conf_fraud_source *ps;
+	struct dp_number num;
+	struct fr_ask a;
 
 	if (!f || !f->share || !fraud_zone_checked(f, zone))
 		return false;
 	if (user.len > FRAUD_USER_MAX)
 		user.len = FRAUD_USER_MAX;
-	c = &f->c->classes[class_of(f, user, zone)];
-	if (!c->max_concurrent && !c->calls_per_minute)
+	memset(&a, 0, sizeof(a));
+	a.cls = class_of(f, user, zone);
+	if (!fraud__share_wanted(f, a.cls))
 		return false;
-	uh = hash_of(f, user.p, user.len, 'u');
-	u = fraud__user(f, uh, now, true);
-	if (!u)
+	a.user = user;
+	a.uh = hash_of(f, user.p, user.len, 'u');
+	a.u = fraud__user(f, a.uh, now, true);
+	if (!a.u)
 		return false;
-	*tokenp = uh;
-	return fraud__share_prefetch(f, u, uh, user);
+	if (ruri && f->c->classes[a.cls].calls_per_country_per_hour) {
+		dp_normalise(&num, ruri->user,
+			     ruri->sch == SIP_URI_TEL ? ruri->params : STR_NULL,
+			     &f->nb);
+		if (num.kind == DP_INTERNATIONAL) {
+			a.cc = num.cc;
+			a.ct = fraud__cty(f, fraud__cty_hash(f, a.uh, num.cc),
+					  now, true);
+		}
+	}
+	ps = &f->c->per_source;
+	if (src && (ps->max_concurrent || ps->calls_per_second ||
+		    ps->calls_per_minute)) {
+		a.src = src;
+		a.s = fraud__src(f, src_hash(f, src), now, true);
+	}
+	*tokenp = a.uh;
+	return fraud__share_prefetch(f, &a);
+}
+
+bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
+		    uint64_t now, uint64_t *tokenp)
+{
+	return fraud_prefetch_call(f, NULL, user, NULL, zone, now, tokenp);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -365,17 +390,46 @@ static bool over(const struct win_ctr *w, uint64_t now, uint32_t period,
 	return max > 0 && win_ctr_read(w, now, period) + 1 > (uint64_t)max;
 }
 
-/* The limits of the user's class and of the source.  Returns the rule
- * that refuses, or NULL. */
+/* The source's limits, here and (fresh view) across the cluster. */
+static bool src_over(struct fraud *f, const struct fr_src *s, uint64_t now)
+{
+	const struct sg_conf_fraud_source *ps = &f->c->per_source;
+	struct fr_cl sv = fraud__share_view(f, &s->cl, now);
+
+	return (ps->max_concurrent &&
+		s->k.busy + sv.others >= ps->max_concurrent) ||
+	       over(&s->cps, now, 1000, ps->calls_per_second) ||
+	       over(&s->cpm, now, FR_MIN_MS, ps->calls_per_minute) ||
+	       (ps->calls_per_second &&
+		sv.cps + 1 > (uint64_t)ps->calls_per_second) ||
+	       (ps->calls_per_minute &&
+		sv.cpm + 1 > (uint64_t)ps->calls_per_minute);
+}
+
+/* The user's calls to country cc in the last hour over the class's
+ * limit, here or (fresh view) across the cluster. */
+static bool cty_over(struct fraud *f, uint64_t user_h, const char *cc,
+		     int64_t max, uint64_t now)
+{
+	const struct fr_cty *ct =
+		fraud__cty(f, fraud__cty_hash(f, user_h, cc), 0, false);
+
+	return ct && (over(&ct->hour, now, FR_HOUR_MS, max) ||
+		      fraud__share_view(f, &ct->cl, now).hour + 1 >
+			      (uint64_t)max);
+}
+
+/* The limits of the user's class and of the source.  Each counts this
+ * instance's calls and, when Redis is up and the view fresh, the
+ * cluster's (fraud_share.c).  Returns the rule that refuses, or NULL. */
 static const char *limits(struct fraud *f, const struct fr_user *u,
 			  const struct fr_src *s, unsigned cls,
 			  const struct dp_number *num, uint64_t user_h,
 			  uint64_t now)
 {
 	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
-	const struct sg_conf_fraud_source *ps = &f->c->per_source;
-	const struct fr_cty *ct;
-	uint32_t cpm, up = u->k.busy + fraud__share_others(f, u, now, &cpm);
+	struct fr_cl uv = fraud__share_view(f, &u->cl, now);
+	uint32_t up = u->k.busy + uv.others;
 
 	if (c->max_concurrent && up >= c->max_concurrent) {
 		snprintf(f->why, sizeof(f->why), "%u calls up (%u here), "
@@ -385,7 +439,10 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 	}
 	if (over(&u->cps, now, 1000, c->calls_per_second) ||
 	    over(&u->cpm, now, FR_MIN_MS, c->calls_per_minute) ||
-	    (c->calls_per_minute && cpm + 1 > (uint64_t)c->calls_per_minute)) {
+	    (c->calls_per_second &&
+	     uv.cps + 1 > (uint64_t)c->calls_per_second) ||
+	    (c->calls_per_minute &&
+	     uv.cpm + 1 > (uint64_t)c->calls_per_minute)) {
 		snprintf(f->why, sizeof(f->why), "call rate over class %s's "
 			 "%lld/s, %lld/min", c->name,
 			 (long long)c->calls_per_second,
@@ -393,18 +450,14 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 		return FRAUD_R_RATE;
 	}
 	if (c->calls_per_country_per_hour && num->kind == DP_INTERNATIONAL &&
-	    (ct = fraud__cty(f, fraud__cty_hash(f, user_h, num->cc), 0,
-			     false)) &&
-	    over(&ct->hour, now, FR_HOUR_MS, c->calls_per_country_per_hour)) {
+	    cty_over(f, user_h, num->cc, c->calls_per_country_per_hour, now)) {
 		snprintf(f->why, sizeof(f->why), "over %lld calls an hour to "
 			 "+%s (class %s)",
 			 (long long)c->calls_per_country_per_hour, num->cc,
 			 c->name);
 		return FRAUD_R_COUNTRY;
 	}
-	if (s && ((ps->max_concurrent && s->k.busy >= ps->max_concurrent) ||
-		  over(&s->cps, now, 1000, ps->calls_per_second) ||
-		  over(&s->cpm, now, FR_MIN_MS, ps->calls_per_minute))) {
+	if (s && src_over(f, s, now)) {
 		snprintf(f->why, sizeof(f->why), "source over its call "
 			 "limits (%u up)", s->k.busy);
 		return FRAUD_R_SOURCE;
@@ -547,6 +600,7 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	call->zone = note->zone;
 	memcpy(call->user, note->user, note->user_len);
 	call->user_len = note->user_len;
+	call->cls = note->cls;
 	htab_insert(&f->ch, &call->hn, ch);
 	f->ncalls++;
 	if (u) {
@@ -566,8 +620,7 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	if (note->kind == DP_INTERNATIONAL &&
 	    (ct = fraud__cty(f, fraud__cty_hash(f, uh, note->cc), now, true)))
 		win_ctr_add(&ct->hour, now, FR_HOUR_MS, 1);
-	if (f->c->classes[note->cls].max_concurrent ||
-	    f->c->classes[note->cls].calls_per_minute)
+	if (fraud__share_wanted(f, note->cls))
 		fraud__share_start(f, u, call);
 	(void)user;
 	return (uint64_t)f->c->classes[note->cls].max_call_duration;
@@ -600,8 +653,10 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	if (s)
 		fraud__tab_release(&f->srcs, &s->k);
 	sc = &f->c->anomaly.short_calls;
-	if (status == 401 || status == 407)
+	if (status == 401 || status == 407) {
 		fraud__refund(f, u, s, call);
+		fraud__share_refund(f, call, now);
+	}
 	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
 		 talk_ms < (uint64_t)sc->shorter_than)
 		fraud__short_call(f, u, call, now, wall);

@@ -186,6 +186,12 @@ void fraud_set_share(struct fraud *f, struct fraud_share *sh);
  */
 bool fraud_prefetch(struct fraud *f, struct str user, uint16_t zone,
 		    uint64_t now_ms, uint64_t *tokenp);
+/* The same, with the call's Request-URI (its country, for the hourly
+ * limit per country) and source (the per-source limits): every limit
+ * that applies is read.  NULL ruri / src: those are not read. */
+bool fraud_prefetch_call(struct fraud *f, const struct sip_uri *ruri,
+			 struct str user, const struct sg_addr *src,
+			 uint16_t zone, uint64_t now_ms, uint64_t *tokenp);
 
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);

@@ -40,6 +40,14 @@ struct fr_tab {
 	uint64_t evicted;
 };
 
+/* The cluster's view of one entry (fraud_share.c), read before a call
+ * is decided: other instances' calls up, calls in the last second,
+ * minute and hour everywhere (ours included), and when it was read. */
+struct fr_cl {
+	uint32_t others, cps, cpm, hour;
+	uint64_t at;		/* 0: never */
+};
+
 struct fr_user {
 	struct fr_slot k;	/* busy = concurrent calls */
 	struct win_ctr cps, cpm, shortc, thr;
@@ -52,22 +60,20 @@ struct fr_user {
 	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
 	uint16_t days;		/* days learned */
 	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
-	/* The cluster's view (fraud_share.c): other instances' calls up,
-	 * calls in the last minute everywhere, when read; reads in
-	 * flight. */
-	uint32_t cl_others, cl_cpm;
-	uint64_t cl_at;
-	uint16_t cl_pending;
+	struct fr_cl cl;	/* the cluster's view (fraud_share.c) */
+	uint16_t cl_pending;	/* its reads in flight (every entry's) */
 };
 
 struct fr_src {
 	struct fr_slot k;	/* busy = concurrent calls */
 	struct win_ctr cps, cpm;
+	struct fr_cl cl;
 };
 
 struct fr_cty {
 	struct fr_slot k;
 	struct win_ctr hour;
+	struct fr_cl cl;	/* hour: the user's calls there everywhere */
 };
 
 struct fr_call {
@@ -84,6 +90,9 @@ struct fr_call {
 	char user[FRAUD_USER_MAX];
 	uint8_t user_len;
 	bool shared;		/* counted in the store (fraud_share.c) */
+	bool src_shared;	/* its source's concurrent count too */
+	uint8_t cls;		/* class at start */
+	uint8_t pushed;		/* counters sent to the store at start */
 };
 
 struct fr_map {
@@ -164,16 +173,34 @@ static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 }
 
 /* fraud_share.c: counts across instances (see there). */
-bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
-			   struct str user);
+
+/* What a new call is counted under: its user, and when their limits
+ * are set its (user, country) and its source. */
+struct fr_ask {
+	struct str user;
+	uint64_t uh;
+	struct fr_user *u;
+	unsigned cls;
+	const char *cc;		/* international: its country */
+	struct fr_cty *ct;	/* NULL: no country limit, or no room */
+	const struct sg_addr *src;	/* NULL: no source limit */
+	struct fr_src *s;
+};
+bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a);
+/* Any limit of class cls or per source that is shared? */
+bool fraud__share_wanted(const struct fraud *f, unsigned cls);
 void fraud__share_start(struct fraud *f, struct fr_user *u,
 			struct fr_call *call);
 void fraud__share_end(struct fraud *f, struct fr_user *u,
 		      const struct fr_call *call);
-/* Other instances' calls up (0 when the view is stale or Redis down);
- * *cpmp: the cluster's calls in the last minute. */
-uint32_t fraud__share_others(const struct fraud *f, const struct fr_user *u,
-			     uint64_t now, uint32_t *cpmp);
+/* A challenged call (401/407) ended: take it back out of the cluster's
+ * rate windows too, as fraud__refund does locally. */
+void fraud__share_refund(struct fraud *f, const struct fr_call *call,
+			 uint64_t now);
+/* An entry's cluster view if fresh (Redis up, read within
+ * FR_FRESH_MS), else all zero: then only local counts decide. */
+struct fr_cl fraud__share_view(const struct fraud *f, const struct fr_cl *cl,
+			       uint64_t now);
 void fraud__share_detach(struct fraud *f);
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */

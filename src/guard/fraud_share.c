@@ -43,12 +43,13 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "guard/fraud_int.h"
+#include "guard/guard_types.h"
 #include "store/store.h"
 
 enum {
 	FR_SHARE_TTL_MS = 24 * 3600 * 1000,	/* a count unchanged a day */
 	FR_FRESH_MS = 2000,			/* a view older is not used */
-	FR_KEY_MAX = 3 + 3 * FRAUD_USER_MAX + 1,
+	FR_KEY_MAX = STORE_CKEY_MAX,
 };
 
 /* Owner: the guard (fraud_share_new/free). */
@@ -60,11 +61,24 @@ struct fraud_share {
 	void *wake_arg;
 };
 
+/* What a store request counts: one key family each. */
+enum fr_what {
+	W_UCONC,	/* "fc:USER"   calls up */
+	W_UCPM,		/* "fr:USER"   calls a minute */
+	W_UCPS,		/* "fp:USER"   calls a second */
+	W_CTY,		/* "fk:CC:USER" calls an hour to country CC */
+	W_SCONC,	/* "fs:SOURCE" calls up */
+	W_SCPM,		/* "fm:SOURCE" calls a minute */
+	W_SCPS,		/* "fq:SOURCE" calls a second */
+};
+
 /* One store request in flight. */
 struct fr_op {
 	struct fraud_share *sh;
-	uint64_t uh;
-	bool rate, read;
+	uint64_t uh;		/* the user: its reads, its wake */
+	uint64_t h;		/* the entry the answer is about */
+	uint8_t what;
+	bool read;
 };
 
 int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake, void *arg)
@@ -123,19 +137,16 @@ static bool live(const struct fraud *f)
 	return f->share && f->share->s && store_connected(f->share->s);
 }
 
-/* "fc:" / "fr:" and the user, bytes outside 0x21..0x7e as %XX (so the
- * key is one printable Redis argument). */
-static struct str key_of(char *buf, char kind, const char *user, size_t n)
+/* pre, then s with bytes outside 0x21..0x7e (and '%') as %XX, so that
+ * the key is one printable Redis argument; cut at STORE_CKEY_MAX. */
+static struct str key_of(char *buf, const char *pre, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i, o = 3;
+	size_t i, o = strlen(pre);
 
-	buf[0] = 'f';
-	buf[1] = kind;
-	buf[2] = ':';
-	for (i = 0; i < n && o + 3 < FR_KEY_MAX && o + 3 < STORE_CKEY_MAX;
-	     i++) {
-		unsigned char c = (unsigned char)user[i];
+	memcpy(buf, pre, o);
+	for (i = 0; i < n && o + 3 < FR_KEY_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c > 0x20 && c < 0x7f && c != '%') {
 			buf[o++] = (char)c;
@@ -148,26 +159,91 @@ static struct str key_of(char *buf, char kind, const char *user, size_t n)
 	return str_make(buf, o);
 }
 
-/* An answer: the user's cluster view. */
+static const char *const what_pre[] = {
+	[W_UCONC] = "fc:", [W_UCPM] = "fr:", [W_UCPS] = "fp:",
+	[W_CTY] = "fk:", [W_SCONC] = "fs:", [W_SCPM] = "fm:",
+	[W_SCPS] = "fq:",
+};
+
+/* The key of what for a user (and country), or a source. */
+static struct str key_for(char *buf, uint8_t what, struct str user,
+			  const char *cc, const struct sg_addr *src)
+{
+	char pre[8 + DP_CC_MAX], a[64];
+	struct guard_src gs;
+
+	if (what >= W_SCONC) {
+		guard_src_from_addr(&gs, src);
+		guard_src_fmt(&gs, a, sizeof(a));
+		return key_of(buf, what_pre[what], a, strlen(a));
+	}
+	if (what == W_CTY) {
+		snprintf(pre, sizeof(pre), "fk:%s:", cc);
+		return key_of(buf, pre, user.p, user.len);
+	}
+	return key_of(buf, what_pre[what], user.p, user.len);
+}
+
+static uint64_t window_of(uint8_t what)
+{
+	return what == W_UCPS || what == W_SCPS ? 1000 :
+	       what == W_CTY			? FR_HOUR_MS :
+						  FR_MIN_MS;
+}
+
+static bool is_count(uint8_t what)
+{
+	return what == W_UCONC || what == W_SCONC;
+}
+
+/* The entry an answer is about (a peek: never created here). */
+static struct fr_cl *cl_of(struct fraud *f, const struct fr_op *op,
+			   uint32_t *busyp)
+{
+	struct fr_user *u;
+	struct fr_cty *ct;
+	struct fr_src *s;
+
+	if (op->what <= W_UCPS) {
+		u = fraud__tab_get(&f->users, op->h, 0, false);
+		*busyp = u ? u->k.busy : 0;
+		return u ? &u->cl : NULL;
+	}
+	if (op->what == W_CTY) {
+		ct = fraud__tab_get(&f->ctys, op->h, 0, false);
+		return ct ? &ct->cl : NULL;
+	}
+	s = fraud__tab_get(&f->srcs, op->h, 0, false);
+	*busyp = s ? s->k.busy : 0;
+	return s ? &s->cl : NULL;
+}
+
+/* An answer: the cluster's count of one key, after our change. */
 static void on_answer(void *arg, int rc, int64_t value)
 {
 	struct fr_op *op = arg;
 	struct fraud_share *sh = op->sh;
 	struct fraud *f = sh->f;
 	struct fr_user *u = NULL;
+	struct fr_cl *cl = NULL;
 	uint64_t now = sh->l ? loop_now(sh->l) : 0;
+	uint32_t busy = 0, v;
 
-	if (f && f->ncls)
+	if (f && f->ncls) {
+		cl = cl_of(f, op, &busy);
 		u = fraud__tab_get(&f->users, op->uh, 0, false);
-	if (u && (rc == 0 || rc == -EDQUOT) && value >= 0) {
-		if (op->rate) {
-			u->cl_cpm = (uint32_t)value;
-		} else {
-			/* Ours are counted locally: keep the others'. */
-			u->cl_others = value > u->k.busy ?
-					       (uint32_t)(value - u->k.busy) : 0;
-		}
-		u->cl_at = now ? now : 1;
+	}
+	if (cl && (rc == 0 || rc == -EDQUOT) && value >= 0) {
+		v = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+		if (is_count(op->what))	/* ours are counted locally */
+			cl->others = v > busy ? v - busy : 0;
+		else if (op->what == W_UCPS || op->what == W_SCPS)
+			cl->cps = v;
+		else if (op->what == W_CTY)
+			cl->hour = v;
+		else
+			cl->cpm = v;
+		cl->at = now ? now : 1;
 	}
 	if (u && op->read && u->cl_pending && --u->cl_pending == 0 &&
 	    sh->wake && rc != -ECANCELED)
@@ -175,27 +251,28 @@ static void on_answer(void *arg, int rc, int64_t value)
 	mem_free(op);
 }
 
+/* Send one change (delta) or read (0) of what; u: count the read. */
 static int send_op(struct fraud *f, struct fr_user *u, uint64_t uh,
-		struct str user, bool rate, int delta)
+		   uint64_t h, uint8_t what, struct str key, int delta)
 {
 	struct fraud_share *sh = f->share;
 	struct fr_op *op = mem_zalloc(sizeof(*op));
-	char kb[FR_KEY_MAX];
 	int rc;
 
 	if (!op)
 		return -ENOMEM;
 	op->sh = sh;
 	op->uh = uh;
-	op->rate = rate;
+	op->h = h;
+	op->what = what;
 	op->read = delta == 0;
 	if (op->read && u)
 		u->cl_pending++;
-	rc = rate ? store_rate_hit(sh->s, key_of(kb, 'r', user.p, user.len),
-				   FR_MIN_MS, (uint32_t)delta, 0, on_answer,
-				   op) :
-		    store_count_add(sh->s, key_of(kb, 'c', user.p, user.len),
-				    delta, 0, FR_SHARE_TTL_MS, on_answer, op);
+	rc = is_count(what) ?
+		     store_count_add(sh->s, key, delta, 0, FR_SHARE_TTL_MS,
+				     on_answer, op) :
+		     store_rate_hit(sh->s, key, window_of(what),
+				    (uint32_t)delta, 0, on_answer, op);
 	if (rc) {
 		if (op->read && u && u->cl_pending)
 			u->cl_pending--;
@@ -204,46 +281,133 @@ static int send_op(struct fraud *f, struct fr_user *u, uint64_t uh,
 	return rc;
 }
 
-bool fraud__share_prefetch(struct fraud *f, struct fr_user *u, uint64_t uh,
-			   struct str user)
+bool fraud__share_wanted(const struct fraud *f, unsigned cls)
 {
+	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
+	const struct sg_conf_fraud_source *ps = &f->c->per_source;
+
+	return c->max_concurrent || c->calls_per_minute ||
+	       c->calls_per_second || c->calls_per_country_per_hour ||
+	       ps->max_concurrent || ps->calls_per_second ||
+	       ps->calls_per_minute;
+}
+
+/* Which of the seven counters class cls and the source limits use. */
+static unsigned used(const struct fraud *f, unsigned cls, bool intl)
+{
+	const struct sg_conf_fraud_class *c = &f->c->classes[cls];
+	const struct sg_conf_fraud_source *ps = &f->c->per_source;
+
+	return (c->max_concurrent ? 1u << W_UCONC : 0) |
+	       (c->calls_per_minute ? 1u << W_UCPM : 0) |
+	       (c->calls_per_second ? 1u << W_UCPS : 0) |
+	       (c->calls_per_country_per_hour && intl ? 1u << W_CTY : 0) |
+	       (ps->max_concurrent ? 1u << W_SCONC : 0) |
+	       (ps->calls_per_minute ? 1u << W_SCPM : 0) |
+	       (ps->calls_per_second ? 1u << W_SCPS : 0);
+}
+
+bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
+{
+	char kb[FR_KEY_MAX];
+	unsigned m, w;
+	uint64_t h;
+
 	if (!live(f))
 		return false;
-	if (u->cl_pending)
+	if (a->u->cl_pending)
 		return true;	/* a read in flight: its answer wakes */
-	(void)send_op(f, u, uh, user, false, 0);
-	(void)send_op(f, u, uh, user, true, 0);
+	m = used(f, a->cls, a->cc != NULL);
+	if (!a->ct)
+		m &= ~(1u << W_CTY);
+	if (!a->s || !a->src)
+		m &= ~(1u << W_SCONC | 1u << W_SCPM | 1u << W_SCPS);
+	for (w = W_UCONC; w <= W_SCPS; w++) {
+		if (!(m & 1u << w))
+			continue;
+		h = w <= W_UCPS ? a->uh : w == W_CTY ? a->ct->k.h : a->s->k.h;
+		(void)send_op(f, a->u, a->uh, h, (uint8_t)w,
+			      key_for(kb, (uint8_t)w, a->user, a->cc, a->src),
+			      0);
+	}
 	/* Answered at once (store fallback): nothing to wait for. */
-	return u->cl_pending != 0;
+	return a->u->cl_pending != 0;
 }
 
 void fraud__share_start(struct fraud *f, struct fr_user *u,
 			struct fr_call *call)
 {
 	struct str user = str_make(call->user, call->user_len);
+	bool intl = call->kind == DP_INTERNATIONAL;
+	char kb[FR_KEY_MAX];
+	unsigned m, w;
+	uint64_t h;
 
 	(void)u;
 	if (!f->share || !f->share->s)
 		return;
+	m = used(f, call->cls, intl);
 	/* Counted in the store from now on: sent now if Redis is there,
-	 * else with every other call at the reconnect (on_resync). */
+	 * else with every other call at the reconnect (on_resync).  The
+	 * user's calls up are always counted (its end takes one back). */
 	call->shared = true;
+	call->src_shared = (m & 1u << W_SCONC) && call->src_h;
 	if (!live(f))
 		return;
-	(void)send_op(f, NULL, call->user_h, user, false, 1);
-	(void)send_op(f, NULL, call->user_h, user, true, 1);
+	m |= 1u << W_UCONC;
+	if (!call->src_h)
+		m &= ~(1u << W_SCONC | 1u << W_SCPM | 1u << W_SCPS);
+	for (w = W_UCONC; w <= W_SCPS; w++) {
+		if (!(m & 1u << w))
+			continue;
+		h = w <= W_UCPS	 ? call->user_h :
+		    w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc) :
+				 call->src_h;
+		if (send_op(f, NULL, call->user_h, h, (uint8_t)w,
+			    key_for(kb, (uint8_t)w, user, call->cc,
+				    &call->src),
+			    1) == 0)
+			call->pushed |= (uint8_t)(1u << w);
+	}
+}
+
+void fraud__share_refund(struct fraud *f, const struct fr_call *call,
+			 uint64_t now)
+{
+	struct str user = str_make(call->user, call->user_len);
+	char kb[FR_KEY_MAX];
+	unsigned w;
+
+	if (!f->share || !f->share->s)
+		return;
+	for (w = W_UCONC; w <= W_SCPS; w++)
+		if (!is_count((uint8_t)w) && (call->pushed & 1u << w))
+			(void)store_rate_take(
+				f->share->s,
+				key_for(kb, (uint8_t)w, user, call->cc,
+					&call->src),
+				window_of((uint8_t)w), 1,
+				now > call->start ? now - call->start : 0);
 }
 
 void fraud__share_end(struct fraud *f, struct fr_user *u,
 		      const struct fr_call *call)
 {
+	struct str user = str_make(call->user, call->user_len);
+	char kb[FR_KEY_MAX];
+
 	(void)u;
 	/* Redis away: nothing to take back, the connection's shares lapse
 	 * and the reconnect pushes only the calls still up. */
-	if (!call->shared || !live(f))
+	if (!live(f))
 		return;
-	(void)send_op(f, NULL, call->user_h,
-		      str_make(call->user, call->user_len), false, -1);
+	if (call->shared)
+		(void)send_op(f, NULL, call->user_h, call->user_h, W_UCONC,
+			      key_for(kb, W_UCONC, user, NULL, NULL), -1);
+	if (call->src_shared)
+		(void)send_op(f, NULL, call->user_h, call->src_h, W_SCONC,
+			      key_for(kb, W_SCONC, user, NULL, &call->src),
+			      -1);
 }
 
 /* Redis is back under a new epoch: every call in progress counts again
@@ -254,6 +418,7 @@ static void on_resync(void *arg)
 	struct fraud *f = sh->f;
 	struct htab_iter it;
 	struct hnode *n;
+	char kb[FR_KEY_MAX];
 	size_t pushed = 0;
 
 	if (!f || !f->ncls)
@@ -261,23 +426,29 @@ static void on_resync(void *arg)
 	htab_iter_init(&it, &f->ch);
 	while ((n = htab_iter_next(&it)) != NULL) {
 		struct fr_call *c = HTAB_ENTRY(n, struct fr_call, hn);
+		struct str user = str_make(c->user, c->user_len);
 
 		if (c->shared &&
-		    send_op(f, NULL, c->user_h, str_make(c->user, c->user_len),
-			    false, 1) == 0)
+		    send_op(f, NULL, c->user_h, c->user_h, W_UCONC,
+			    key_for(kb, W_UCONC, user, NULL, NULL), 1) == 0)
 			pushed++;
+		if (c->src_shared)
+			(void)send_op(f, NULL, c->user_h, c->src_h, W_SCONC,
+				      key_for(kb, W_SCONC, user, NULL,
+					      &c->src),
+				      1);
 	}
 	if (pushed)
 		log_info("fraud: %zu calls in progress counted in the store "
 			 "again", pushed);
 }
 
-uint32_t fraud__share_others(const struct fraud *f, const struct fr_user *u,
-			     uint64_t now, uint32_t *cpmp)
+struct fr_cl fraud__share_view(const struct fraud *f, const struct fr_cl *cl,
+			       uint64_t now)
 {
-	*cpmp = 0;
-	if (!live(f) || !u->cl_at || now > u->cl_at + FR_FRESH_MS)
-		return 0;
-	*cpmp = u->cl_cpm;
-	return u->cl_others;
+	struct fr_cl none = { 0, 0, 0, 0, 0 };
+
+	if (!cl || !live(f) || !cl->at || now > cl->at + FR_FRESH_MS)
+		return none;
+	return *cl;
 }

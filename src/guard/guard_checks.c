@@ -145,8 +145,8 @@ bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
 	/* Local authentication challenges first: no view needed yet. */
 	if (g->auth_mode == AUTH_LOCAL && !auth_cred_hdr(g->auth, m))
 		return false;
-	return fraud_prefetch(g->fraud, caller_user(g, m), from->zone,
-			      now_ms, tokenp);
+	return fraud_prefetch_call(g->fraud, &m->ruri, caller_user(g, m),
+				   &from->addr, from->zone, now_ms, tokenp);
 }
 
 uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,

@@ -37,13 +37,31 @@
  *    round trip (longer only while a push of that source is in flight,
  *    i.e. while Redis is slow), so the cluster may see up to one batch
  *    per instance more than the limit before the ban lands.
- *  - not shared here: per-user failure counts (user locks), the other
- *    request classes and the gate's packet/byte rates (GCRA, before
- *    parsing; enum rate_share_kind is where a kind would be added).
+ *  - per user (RATE_SHARE_AUTH_USER, "au:HASH"): the failures counted
+ *    against a user (authfail's user counter) the same way, the user
+ *    named by a 64-bit keyed hash under the cluster's key
+ *    (store_user_key(): from store.secret, never sent to Redis), so
+ *    Redis never holds the name; no key configured, not shared.  At the
+ *    limit (>= user_max, as authfail locks) the instance that pushed
+ *    locks the user here (lock callback, authfail_lock_user).  There is
+ *    no lock message: an instance whose answer for a user shows half
+ *    its limit or more "watches" it, reading the window every batch
+ *    (a push of no hit) until it locks the user too, the count falls
+ *    under half, or no failure of the user came here for a window.  So
+ *    every instance that has pushed a user near its limit locks it
+ *    within a batch + a round trip of the cluster reaching it; an
+ *    instance that has seen fewer than FLOOR failures of that user
+ *    (nothing pushed, nothing watched) locks it at its own next push
+ *    (the attacker gets those guesses there, plus the lag).
+ *  - not shared here: the other request classes and the gate's
+ *    packet/byte rates (GCRA, before parsing: they protect this
+ *    instance's own CPU, so they stay local by design, DESIGN.md).
  *  - limit: the local one of the instance that pushes (ip_max, or
- *    ip_known_good_max for a source known good here; the class's max).
- *  - a slot idle for a whole window starts afresh at its next hit over
- *    the floor (its local count pushed again, as the first time).
+ *    ip_known_good_max for a source known good here; the class's max;
+ *    user_max).
+ *  - a slot without a hit for a whole window starts afresh at its next
+ *    hit over the floor (its local count pushed again, as the first
+ *    time).
  *  - Redis down, or the memory backend: nothing is pushed (hits are
  *    dropped, not queued): local limits only, as without a store.  The
  *    window is not replayed after an outage.
@@ -67,12 +85,15 @@ enum { RS_WAYS = 4, RS_KEY_MAX = 8 + 64 };
 
 struct rs_slot {
 	struct rate_share *rs;
-	struct guard_src src;
+	struct guard_src src;	/* users: family 0, b = the cluster hash */
+	uint64_t local;		/* users: authfail's hash here */
 	uint64_t h;		/* 0: free */
 	uint64_t last_push, window_ms;
+	uint64_t last_hit;	/* users: a watch ends a window after it */
 	uint32_t pending, limit;
 	uint8_t kind;
 	bool inflight;
+	bool watch;		/* users: read every batch (see on_answer) */
 };
 
 struct rate_share {
@@ -82,6 +103,8 @@ struct rate_share {
 	struct tmr t;
 	rate_share_ban_fn *ban;
 	void *ban_arg;
+	rate_share_lock_fn *lock;
+	void *lock_arg;
 	struct rate_share_stats st;
 	uint8_t key[SIPHASH_KEY_LEN];
 };
@@ -90,6 +113,7 @@ static const struct {
 	const char *prefix, *rule, *why;
 	uint32_t floor_div;	/* 0: RATE_SHARE_FLOOR; else limit / it too */
 	bool strict;		/* over: count > limit (else >= limit) */
+	bool user;		/* a user: lock it (else ban the source) */
 } kinds[RATE_SHARE_KINDS] = {
 	[RATE_SHARE_AUTH_SRC] = { "ra:", "auth-bruteforce-ip",
 		"too many authentication failures from this source "
@@ -100,6 +124,9 @@ static const struct {
 	[RATE_SHARE_REGISTER_SRC] = { "rr:", "rate-register",
 		"REGISTER rate of this source over limit across the cluster",
 		RATE_SHARE_RATE_DIV, true },
+	[RATE_SHARE_AUTH_USER] = { "au:", "auth-user-locked",
+		"too many authentication failures for this user across the "
+		"cluster", 0, false, true },
 };
 
 static uint32_t floor_of(unsigned kind, uint32_t limit)
@@ -183,6 +210,13 @@ static void on_answer(void *arg, int rc, int64_t value)
 	uint64_t now = rs->l ? loop_now(rs->l) : 0;
 
 	sl->inflight = false;
+	/* A user at half its limit or more across the cluster is read every
+	 * batch from now on, failures here or not, so that it is locked here
+	 * within a batch of another instance locking it (there is no lock
+	 * message; a source's ban has bansync). */
+	sl->watch = kinds[sl->kind].user && (rc == 0 || rc == -EDQUOT) &&
+		    sl->limit && value >= 0 &&
+		    (uint64_t)value * 2 >= sl->limit;
 	/* As the local checks: authfail bans at the limit, inspect drops
 	 * over it. */
 	if ((rc == 0 || rc == -EDQUOT) && sl->limit &&
@@ -190,14 +224,32 @@ static void on_answer(void *arg, int rc, int64_t value)
 	     (!kinds[sl->kind].strict && value == (int64_t)sl->limit))) {
 		rs->st.bans++;
 		sl->pending = 0;
-		if (rs->ban)
+		sl->watch = false;
+		if (kinds[sl->kind].user) {
+			if (rs->lock)
+				rs->lock(rs->lock_arg, sl->local, now);
+		} else if (rs->ban) {
 			rs->ban(rs->ban_arg, &sl->src, kinds[sl->kind].rule,
 				kinds[sl->kind].why, now);
+		}
 	}
 	/* The slot stays (idle) so that its next hit adds one, not the
 	 * whole local count again; an idle slot is reused when needed. */
-	if (sl->pending)
+	if (sl->pending || sl->watch)
 		arm(rs);
+}
+
+/* A user's cluster hash as 16 hex digits (NUL-terminated). */
+static void hex64(char *out, const struct guard_src *id)
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hx[id->b[i] >> 4];
+		out[2 * i + 1] = hx[id->b[i] & 15];
+	}
+	out[16] = '\0';
 }
 
 static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
@@ -207,21 +259,26 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 	uint32_t hits = sl->pending;
 
 	memcpy(kb, kinds[sl->kind].prefix, n);
-	guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
+	if (kinds[sl->kind].user)
+		hex64(kb + n, &sl->src);
+	else
+		guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
 	sl->pending = 0;
 	sl->last_push = now;
 	sl->inflight = true;
 	rs->st.pushes++;
 	rs->st.pushed += hits;
+	rs->st.polls += hits == 0;
 	/* The callback may run at once (store fallback): flags set first. */
 	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms,
 			   hits, 0, on_answer, sl) != 0)
 		sl->inflight = false;
 }
 
+/* Hits to push, or a watched user to read, and the batch time past. */
 static bool due(const struct rs_slot *sl, uint64_t now)
 {
-	return sl->h && sl->pending && !sl->inflight &&
+	return sl->h && (sl->pending || sl->watch) && !sl->inflight &&
 	       (sl->last_push == 0 || now >= sl->last_push + RATE_SHARE_BATCH_MS);
 }
 
@@ -235,9 +292,13 @@ void rate_share_flush(struct rate_share *rs, uint64_t now_ms)
 	for (i = 0; i < RATE_SHARE_SLOTS; i++) {
 		struct rs_slot *sl = &rs->slot[i];
 
+		/* A watched user idle here a whole window: its failures
+		 * here have left the window; its next one starts anew. */
+		if (sl->watch && now_ms >= sl->last_hit + sl->window_ms)
+			sl->watch = false;
 		if (due(sl, now_ms))
 			push(rs, sl, now_ms);
-		else if (sl->h && sl->pending && !sl->inflight)
+		else if (sl->h && (sl->pending || sl->watch) && !sl->inflight)
 			more = true;
 	}
 	if (more)
@@ -269,7 +330,7 @@ static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
 			victim = &b[i];
 			break;
 		}
-		if (!b[i].pending && !b[i].inflight &&
+		if (!b[i].pending && !b[i].inflight && !b[i].watch &&
 		    (!victim || b[i].last_push < victim->last_push))
 			victim = &b[i];
 	}
@@ -281,19 +342,19 @@ static struct rs_slot *slot_get(struct rate_share *rs, uint8_t kind,
 	victim->src = *src;
 	victim->pending = 0;
 	victim->last_push = 0;
+	victim->last_hit = 0;
 	victim->inflight = false;
+	victim->watch = false;
 	return victim;
 }
 
-void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
-		    const struct guard_src *src, uint32_t local,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+static void hit(struct rate_share *rs, enum rate_share_kind kind,
+		const struct guard_src *src, uint64_t local_h, uint32_t local,
+		uint32_t limit, uint64_t window_ms, uint64_t now_ms)
 {
 	struct rs_slot *sl;
 	bool fresh = false;
 
-	if (!rs || !src || kind >= RATE_SHARE_KINDS || !live(rs))
-		return;
 	rs->st.hits++;
 	if (!limit || !window_ms || local < floor_of(kind, limit))
 		return;
@@ -301,10 +362,12 @@ void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
 		rs->st.full++;
 		return;
 	}
-	/* A slot idle for a whole window starts afresh: what it pushed has
-	 * left the global window, the local count has not been pushed. */
-	if (!fresh && !sl->pending && !sl->inflight && sl->last_push &&
-	    now_ms >= sl->last_push + sl->window_ms)
+	/* A slot without a hit for a whole window starts afresh: what it
+	 * pushed has left the global window (or nearly: its last batch may
+	 * have gone up to a batch later, the safe side), the local count
+	 * has not been pushed.  (Not last_push: a watched user's reads.) */
+	if (!fresh && !sl->pending && !sl->inflight && sl->last_hit &&
+	    now_ms >= sl->last_hit + sl->window_ms)
 		fresh = true;
 	/* The first batch carries the hits counted below the floor. */
 	if (fresh)
@@ -313,10 +376,46 @@ void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
 		sl->pending++;
 	sl->limit = limit;
 	sl->window_ms = window_ms;
+	sl->local = local_h;
+	sl->last_hit = now_ms ? now_ms : 1;
 	if (due(sl, now_ms))
 		push(rs, sl, now_ms);
 	else if (sl->pending && !sl->inflight)
 		arm(rs);
+}
+
+void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
+		    const struct guard_src *src, uint32_t local,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	if (!rs || !src || kind >= RATE_SHARE_KINDS || kinds[kind].user ||
+	    !live(rs))
+		return;
+	hit(rs, kind, src, 0, local, limit, window_ms, now_ms);
+}
+
+void rate_share_hit_user(struct rate_share *rs, uint64_t cl_h, uint64_t local_h,
+			 uint32_t local, uint32_t limit, uint64_t window_ms,
+			 uint64_t now_ms)
+{
+	struct guard_src id;
+
+	if (!rs || !cl_h || !live(rs))
+		return;
+	memset(&id, 0, sizeof(id));
+	id.len = 8;
+	memcpy(id.b, &cl_h, 8);
+	hit(rs, RATE_SHARE_AUTH_USER, &id, local_h, local, limit, window_ms,
+	    now_ms);
+}
+
+void rate_share_set_lock(struct rate_share *rs, rate_share_lock_fn *fn,
+			 void *arg)
+{
+	if (!rs)
+		return;
+	rs->lock = fn;
+	rs->lock_arg = arg;
 }
 
 void rate_share_get_stats(const struct rate_share *rs,

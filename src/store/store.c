@@ -33,6 +33,8 @@ struct store {
 	void *count_arg;
 	struct store_stats st;
 	bool freeing;
+	bool has_ukey;                        /* store_user_key() */
+	uint8_t ukey[STORE_USER_KEY_LEN];
 };
 
 /* A counter call in flight to Redis, with its local answer. */
@@ -81,6 +83,7 @@ void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
 	c->counters = (uint32_t)sc->counters;
 	c->max_snapshots = (uint32_t)sc->max_snapshots;
 	c->max_bindings = (uint32_t)sc->max_bindings;
+	c->secret = sc->secret;
 }
 
 static int pick_instance(struct store *s, const char *name, char *err,
@@ -138,6 +141,9 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 		rc = store__redis_new(&s->redis, s, l, &cc, err, errsz);
 		if (rc)
 			goto fail;
+		s->has_ukey = store__user_key(s->ukey, c->secret && *c->secret
+						  ? c->secret : c->password,
+					      c->key_prefix) == 0;
 	}
 	*sp = s;
 	return 0;
@@ -154,6 +160,7 @@ void store_free(struct store *s)
 	store__redis_free(s->redis);
 	store__cluster_free(s->cl);
 	store__mem_free(s->mem);
+	mem_secclean(s->ukey, sizeof(s->ukey));
 	mem_free(s);
 }
 
@@ -357,6 +364,28 @@ int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 	if (store__redis_rate(s->redis, key, window_ms, n, limit, sop_done,
 			      op) != 0)
 		sop_done(op, -EAGAIN, 0);
+	return 0;
+}
+
+int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
+		    uint32_t n, uint64_t age_ms)
+{
+	if (!s || !key.p || key.len == 0 || key.len > STORE_CKEY_MAX ||
+	    window_ms == 0)
+		return -EINVAL;
+	(void)store__mem_rate_take(s->mem, key, window_ms, n, age_ms,
+				   loop_now(s->l));
+	if (n && s->redis && store__redis_ready(s->redis))
+		(void)store__redis_rate_take(s->redis, key, window_ms, n,
+					     age_ms);
+	return 0;
+}
+
+int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN])
+{
+	if (!s || !s->has_ukey)
+		return -ENOKEY;
+	memcpy(key, s->ukey, STORE_USER_KEY_LEN);
 	return 0;
 }
 

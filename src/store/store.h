@@ -48,6 +48,7 @@ enum {
 	STORE_PREFIX_MAX = 64,   /* Redis key prefix, NUL included */
 	STORE_RECORD_MAX = 256,  /* an encoded ban record, NUL included */
 	STORE_CKEY_MAX = 128,    /* counter / rate key bytes */
+	STORE_USER_KEY_LEN = 16, /* store_user_key() */
 };
 
 struct store_conf {
@@ -64,6 +65,7 @@ struct store_conf {
 	uint32_t counters;      /* memory backend: counter slots */
 	uint32_t max_snapshots; /* dialog snapshots of this instance */
 	uint32_t max_bindings;  /* other instances' bindings kept here */
+	const char *secret;     /* common to the cluster, never sent; "" */
 };
 
 void store_conf_default(struct store_conf *c);
@@ -194,7 +196,28 @@ int store_count_add(struct store *s, struct str key, int64_t delta,
 int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 		   uint32_t n, int64_t limit, store_count_fn *cb, void *arg);
 
+/*
+ * Take back n events that store_rate_hit() added age_ms ago under key
+ * and window_ms (a call the PBX challenged: it comes back with
+ * credentials and is counted again).  They leave the period they were
+ * counted in (Redis' clock minus age_ms), never below 0; nothing once
+ * that period is older than the previous one.  Fire and forget: no
+ * answer; Redis down or its queue full: the local view only.  Returns 0
+ * or -EINVAL.
+ */
+int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
+		    uint32_t n, uint64_t age_ms);
+
 void store_get_stats(const struct store *s, struct store_stats *st);
+
+/*
+ * The key of the keyed hash that names users in shared counters, the
+ * same on every instance of the cluster and unknown to Redis: derived
+ * from store.secret (else store.password) and key_prefix (store_key.c).
+ * Returns 0 with key filled; -ENOKEY for the memory backend or when
+ * neither secret is set (per-user counts then stay per instance).
+ */
+int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN]);
 
 /* --- Ban records and pub/sub messages (store_codec.c): pure. --- */
 

@@ -35,10 +35,20 @@ int store__mem_count(struct store_mem *m, struct str key, int64_t delta,
 int store__mem_rate(struct store_mem *m, struct str key, uint64_t window_ms,
 		    uint32_t n, int64_t limit, uint64_t now_ms,
 		    int64_t *valuep);
+/* See store_rate_take(); immediate. */
+int store__mem_rate_take(struct store_mem *m, struct str key,
+			 uint64_t window_ms, uint32_t n, uint64_t age_ms,
+			 uint64_t now_ms);
 /* The sliding-window estimate (shared with the Redis script's maths). */
 int64_t store__window_estimate(uint64_t prev, uint64_t cur,
 			       uint64_t window_ms, uint64_t elapsed_ms);
 size_t store__mem_used(const struct store_mem *m);
+
+/* --- store_key.c: the cluster's user-hash key (store_user_key). --- */
+
+/* 0, -ENOKEY (secret empty) or -EIO. */
+int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
+		    const char *prefix);
 
 /* --- store_redis.c --- */
 
@@ -61,6 +71,8 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 int store__redis_rate(struct store_redis *r, struct str key,
 		      uint64_t window_ms, uint32_t n, int64_t limit,
 		      store_count_fn *cb, void *arg);
+int store__redis_rate_take(struct store_redis *r, struct str key,
+			   uint64_t window_ms, uint32_t n, uint64_t age_ms);
 
 /* --- store_redis.c, for store_cluster.c --- */
 
@@ -87,6 +99,7 @@ enum {
 	BACKOFF_MIN_MS = 100,
 	PING_MS = 1000,
 	HOST_MAX = 256,
+	STORE__TOMBS = 128, /* recent unbans remembered */
 };
 
 /* Owner: the store (store.c) through store__redis_new/free. */
@@ -117,6 +130,15 @@ struct store_redis {
 		uint64_t wall_ms; /* when it was lifted */
 	} *q;
 	uint32_t qhead, qlen;
+	/* Recent unbans (store_redis_ban.c): what a ban arriving by
+	 * another path may be older than.  A ring, oldest overwritten. */
+	struct rtomb {
+		char key[STORE_KEY_MAX];
+		uint64_t wall_ms; /* our unban's time; 0: heard */
+		uint32_t upto;    /* table reads sent when heard */
+	} tomb[STORE__TOMBS];
+	uint32_t tomb_next;
+	uint32_t reads; /* table reads sent (their generation) */
 };
 
 /* store_redis.c: replies that only need counting (and error logging). */

@@ -181,6 +181,33 @@ int store__mem_rate(struct store_mem *m, struct str key, uint64_t window_ms,
 	return limit > 0 && *valuep > limit ? -EDQUOT : 0;
 }
 
+int store__mem_rate_take(struct store_mem *m, struct str key,
+			 uint64_t window_ms, uint32_t n, uint64_t age_ms,
+			 uint64_t now_ms)
+{
+	struct ment *e = NULL;
+	uint64_t k, at, h;
+	uint64_t *c;
+	uint32_t i;
+
+	if (!m || key.len == 0 || key.len > STORE_CKEY_MAX || window_ms == 0)
+		return -EINVAL;
+	at = now_ms > age_ms ? now_ms - age_ms : 0;
+	k = at / window_ms;
+	/* A peek: nothing to take from an entry that is gone. */
+	h = mhash(m, KIND_RATE, key);
+	for (i = 0; i < STORE_MEM_WAYS && !e; i++)
+		if (m->e[(h + i) & m->mask].h == h &&
+		    m->e[(h + i) & m->mask].expires > now_ms)
+			e = &m->e[(h + i) & m->mask];
+	if (!e || e->window != window_ms)
+		return 0;
+	c = e->period == k ? &e->cur : e->period == k + 1 ? &e->prev : NULL;
+	if (c)
+		*c = *c > n ? *c - n : 0;
+	return 0;
+}
+
 size_t store__mem_used(const struct store_mem *m)
 {
 	size_t i, n = 0;

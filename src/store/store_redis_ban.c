@@ -9,6 +9,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,17 +40,81 @@ static const char ban_put_lua[] =
 	"redis.call('PUBLISH', KEYS[1], ARGV[4])\n"
 	"return 1\n";
 
-/* KEYS: bans hash, tombstone.  ARGV: ban key, message, unban time. */
+/*
+ * KEYS: bans hash, tombstone.  ARGV: ban key, message, unban time.  A
+ * ban stored that began after this unban (another instance banned the
+ * source again while our unban waited for Redis) stays: its record
+ * comes back so that we apply it too.  Later wins, as for ban_put_lua.
+ */
 static const char ban_del_lua[] =
-	"redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000)\n"
+	"local u = tonumber(ARGV[3])\n"
+	"local t = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+	"if u > t then\n"
+	"  redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000)\n"
+	"end\n"
+	"local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+	"if cur then\n"
+	"  local s = tonumber(string.match(cur, '^v1|%d+|(%d+)|'))\n"
+	"  if s and s > u then return cur end\n"
+	"end\n"
 	"redis.call('HDEL', KEYS[1], ARGV[1])\n"
 	"redis.call('PUBLISH', KEYS[1], ARGV[2])\n"
 	"return 1\n";
 
+/* ------------------------------------------------ recent unbans (race) */
+
+/*
+ * A ban can reach us by three paths: the channel, the table read at
+ * READY (on the command connection) and an answer.  Two connections are
+ * two sockets, read in whatever order the loop finds them ready, so
+ * what they say can arrive out of the order Redis did it in:
+ *  - the table read at READY may be answered after an unban heard on
+ *    the channel that Redis ran after the read: the stale record would
+ *    ban the source again here only (the flaky test_redis_down_and_back:
+ *    x1 still banned on A after B's queued unban);
+ *  - a ban pushed by another instance before our queued unban reached
+ *    Redis may be heard after our unban was sent: it would undo our
+ *    unban here only (x1 banned again on B).
+ * So we remember recent unbans: our own with their time (a ban that
+ * began at or before it is stale: the tombstones' rule in Redis), and
+ * those heard on the channel with the number of table reads sent when
+ * heard (a read sent before is stale for that key).  A ring: when an
+ * entry is overwritten a stale ban may come back (the safe side).
+ */
+static void tomb_add(struct store_redis *r, const char *key, uint64_t wall,
+		     uint32_t upto)
+{
+	struct rtomb *t = &r->tomb[r->tomb_next++ % STORE__TOMBS];
+
+	snprintf(t->key, sizeof(t->key), "%s", key);
+	t->wall_ms = wall;
+	t->upto = upto;
+}
+
+/* b arrived by table read number gen (0: on the channel): older than an
+ * unban we know of? */
+static bool tomb_stale(const struct store_redis *r, const struct store_ban *b,
+		       uint32_t gen)
+{
+	size_t i;
+
+	for (i = 0; i < STORE__TOMBS; i++) {
+		const struct rtomb *t = &r->tomb[i];
+
+		if (!t->key[0] || strcmp(t->key, b->key))
+			continue;
+		if (t->wall_ms && b->start_wall_ms <= t->wall_ms)
+			return true;
+		if (!t->wall_ms && gen && gen <= t->upto)
+			return true;
+	}
+	return false;
+}
+
 /* ------------------------------------------------------ bans channel */
 
 static void apply_record(struct store_redis *r, const redisReply *k,
-			 const redisReply *v, uint64_t wall)
+			 const redisReply *v, uint64_t wall, uint32_t gen)
 {
 	const struct store_events *ev = store__events(r->s);
 	struct store_ban b;
@@ -68,6 +133,8 @@ static void apply_record(struct store_redis *r, const redisReply *k,
 			r->inflight++;
 		return;
 	}
+	if (tomb_stale(r, &b, gen))
+		return; /* lifted since this read ran (see tomb_add) */
 	store__stats(r->s)->bans_in++;
 	if (ev->ban)
 		ev->ban(ev->arg, &b);
@@ -78,9 +145,9 @@ static void on_table(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_redis *r = ac->data;
 	redisReply *rep = reply;
 	uint64_t wall = store__wall_ms();
+	uint32_t gen = (uint32_t)(uintptr_t)priv;
 	size_t i;
 
-	(void)priv;
 	if (!r)
 		return;
 	if (r->inflight)
@@ -88,7 +155,8 @@ static void on_table(redisAsyncContext *ac, void *reply, void *priv)
 	if (!rep || rep->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i + 1 < rep->elements; i += 2)
-		apply_record(r, rep->element[i], rep->element[i + 1], wall);
+		apply_record(r, rep->element[i], rep->element[i + 1], wall,
+			     gen);
 }
 
 /* A message on the bans channel (or the subscription's confirmation). */
@@ -130,6 +198,10 @@ void store__redis_on_sub(redisAsyncContext *ac, void *reply, void *priv)
 	if (str_eq_cstr(m.origin, r->instance))
 		return; /* our own, already applied */
 	ev = store__events(r->s);
+	if (m.ban && tomb_stale(r, &m.b, 0))
+		return; /* pushed before our later unban reached Redis */
+	if (!m.ban)
+		tomb_add(r, m.b.key, 0, r->reads);
 	if (m.ban) {
 		store__stats(r->s)->bans_in++;
 		if (ev->ban)
@@ -163,15 +235,25 @@ static void on_put(redisAsyncContext *ac, void *reply, void *priv)
 
 static void queue_unban(struct store_redis *r, const char *key, uint64_t wall);
 
-/* An unban's answer; none (connection lost): queue it again. */
+/* An unban's answer; none (connection lost): queue it again; a record:
+ * a later ban that Redis kept, applied here too. */
 static void on_unban(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct store_redis *r = ac->data;
 	struct qent *e = priv;
+	redisReply *rep = reply;
+	struct store_ban b;
 
 	store__redis_on_plain(ac, reply, NULL);
 	if (r && !reply && !r->freeing)
 		queue_unban(r, e->key, e->wall_ms);
+	if (r && rep && rep->type == REDIS_REPLY_STRING &&
+	    store_ban_decode(&b, str_cstr(e->key),
+			     str_make(rep->str, rep->len)) == 0) {
+		store__stats(r->s)->bans_in++;
+		if (store__events(r->s)->ban)
+			store__events(r->s)->ban(store__events(r->s)->arg, &b);
+	}
 	mem_free(e);
 }
 
@@ -192,6 +274,7 @@ static int send_unban(struct store_redis *r, const char *key, uint64_t wall)
 		return -ENOMEM;
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->wall_ms = wall;
+	tomb_add(r, key, wall, 0);
 	if (redisAsyncCommand(r->cmd, on_unban, e,
 			      "EVAL %s 2 %s %s %s %s %llu", ban_del_lua,
 			      r->k_bans, tomb, key, msg,
@@ -219,8 +302,12 @@ void store__redis_resync(struct store_redis *r)
 		ev->resync(ev->arg);
 	r->resyncing = false;
 	r->resync_due = false;
-	if (r->cmd && redisAsyncCommand(r->cmd, on_table, NULL, "HGETALL %s",
-					r->k_bans) == REDIS_OK)
+	/* Its number: unbans heard while it is out make its records
+	 * stale for their keys (tomb_stale). */
+	r->reads = r->reads + 1 ? r->reads + 1 : 1;
+	if (r->cmd && redisAsyncCommand(r->cmd, on_table,
+					(void *)(uintptr_t)r->reads,
+					"HGETALL %s", r->k_bans) == REDIS_OK)
 		r->inflight++;
 	store__loop_flush_soon(r->cmd);
 }

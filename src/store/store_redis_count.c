@@ -2,9 +2,10 @@
  * store_redis_count.c - the Redis backend's counters and rates: a
  * concurrent count made of per-connection shares (INSTANCE@EPOCH, each
  * counting while its heartbeat key lives) and a sliding-window rate on
- * Redis' clock.  Each is one Lua script, so the check and the change are
- * atomic across instances.  -EAGAIN (not READY, queue full) tells store.c
- * to answer from local state.
+ * Redis' clock (and taking events back from one).  Each is one Lua
+ * script, so the check and the change are atomic across instances.
+ * -EAGAIN (not READY, queue full) tells store.c to answer from local
+ * state.
  */
 #include "store/store_int.h"
 
@@ -55,6 +56,21 @@ static const char rate_lua[] =
 	"redis.call('PEXPIRE', ck, 2 * w + 1000)\n"
 	"local p = tonumber(redis.call('GET', KEYS[1] .. ':' .. (k - 1)) or '0')\n"
 	"return cur + math.floor(p * (w - (now - k * w)) / w)\n";
+
+/* Take ARGV[2] events back from the period ARGV[3] ms ago, not below 0
+ * (a period already expired is gone: nothing to do). */
+static const char take_lua[] =
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000 +\n"
+	"  math.floor(tonumber(t[2]) / 1000)\n"
+	"local w = tonumber(ARGV[1])\n"
+	"local k = math.floor((now - tonumber(ARGV[3])) / w)\n"
+	"local ck = KEYS[1] .. ':' .. k\n"
+	"local v = tonumber(redis.call('GET', ck) or '0')\n"
+	"if v > 0 then\n"
+	"  redis.call('DECRBY', ck, math.min(v, tonumber(ARGV[2])))\n"
+	"end\n"
+	"return 0\n";
 
 /* ------------------------------------------------- counters and rates */
 
@@ -133,5 +149,23 @@ int store__redis_rate(struct store_redis *r, struct str key,
 	}
 	r->inflight++;
 	store__loop_flush_soon(r->cmd);
+	return 0;
+}
+
+int store__redis_rate_take(struct store_redis *r, struct str key,
+			   uint64_t window_ms, uint32_t n, uint64_t age_ms)
+{
+	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
+
+	if (r->state != R_READY || !r->cmd || r->inflight >= r->queue_max)
+		return -EAGAIN;
+	snprintf(k, sizeof(k), "%srate:%.*s", r->prefix, (int)key.len, key.p);
+	if (redisAsyncCommand(r->cmd, store__redis_on_plain, NULL,
+			      "EVAL %s 1 %s %llu %u %llu", take_lua, k,
+			      (unsigned long long)window_ms, n,
+			      (unsigned long long)age_ms) != REDIS_OK)
+		return -EAGAIN;
+	r->inflight++;
+	store__loop_flush_soon(r->cmd); /* before the call comes back */
 	return 0;
 }

@@ -6,6 +6,8 @@
  * concurrent-call limit and calls per minute hold across both, that a
  * call's end frees its slot everywhere, that a read wakes the caller,
  * and that without a connected store nothing is held (local limits).
+ * The hourly count per (user, country) and the per-source limits
+ * (concurrent, per minute) hold across both too.
  * Skipped when redis-server is not installed.  Waits are bounded loop
  * turns, never sleeps.
  */
@@ -256,11 +258,172 @@ static void test_local_without_redis(void **state)
 	assert_no_leaks();
 }
 
+/* ------------------- per country per hour and per source (issue 9) */
+
+/* As ask(), with the call's number and source read too. */
+static const char *ask_call(struct inst *in, struct loop *l, const char *user,
+			    const char *uri, const char *src,
+			    struct fraud_note *note)
+{
+	static struct sip_uri u;
+	struct guard_verdict v;
+	struct sg_addr a;
+	uint64_t token = 0;
+	int w = in->wakes;
+
+	assert_int_equal(sip_uri_parse(&u, str_cstr(uri), 0, NULL), 0);
+	assert_int_equal(sg_addr_from_host(&a, str_cstr(src), 5060), 0);
+	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0,
+				loop_now(l), &token))
+		assert_true(spin(l, &in->wakes, w + 1));
+	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note,
+		    &v);
+	return v.action == GUARD_PASS ? NULL : v.rule;
+}
+
+static void start_call(struct inst *in, struct loop *l, const char *user,
+		       const char *uri, const char *src, const char *cid)
+{
+	struct fraud_note n;
+
+	assert_null(ask_call(in, l, user, uri, src, &n));
+	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"),
+			       loop_now(l), 1);
+	/* A read on the same connection comes after the pushes. */
+	(void)ask_call(in, l, user, uri, src, &n);
+}
+
+/* Two calls an hour to France for carol: one through each instance,
+ * the third refused on both; Germany is another count. */
+static void test_country_hour_across(void **state)
+{
+	struct inst a, b;
+	struct fraud_note n;
+	struct loop *l;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	base_conf();
+	C.classes[0].max_concurrent = 0;
+	C.classes[0].calls_per_minute = 0;
+	C.classes[0].calls_per_country_per_hour = 2;
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "cty-a", true);
+	mk(&b, l, "cty-b", true);
+	start_call(&a, l, "carol", "sip:0033140000001@pbx", "192.0.2.1", "k1");
+	start_call(&b, l, "carol", "sip:0033140000002@pbx", "192.0.2.2", "k2");
+	assert_string_equal(ask_call(&a, l, "carol", "sip:0033140000003@pbx",
+				     "192.0.2.1", &n),
+			    FRAUD_R_COUNTRY);
+	assert_string_equal(ask_call(&b, l, "carol", "sip:0033140000003@pbx",
+				     "192.0.2.2", &n),
+			    FRAUD_R_COUNTRY);
+	assert_null(ask_call(&a, l, "carol", "sip:004930000001@pbx",
+			     "192.0.2.1", &n));
+	/* dave has his own hour; national calls are not counted. */
+	assert_null(ask_call(&b, l, "dave", "sip:0033140000003@pbx",
+			     "192.0.2.2", &n));
+	assert_null(ask_call(&b, l, "carol", "sip:0201@pbx", "192.0.2.2", &n));
+	fraud_call_end(a.f, STR("k1"), STR("t"), 60000, 200, loop_now(l), 1);
+	fraud_call_end(b.f, STR("k2"), STR("t"), 60000, 200, loop_now(l), 1);
+	/* Ended calls still count in the hour. */
+	assert_string_equal(ask_call(&b, l, "carol", "sip:0033140000003@pbx",
+				     "192.0.2.2", &n),
+			    FRAUD_R_COUNTRY);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+	assert_no_leaks();
+}
+
+/* One source calling as several users through both instances: its
+ * concurrent calls and calls per minute are counted together. */
+static void test_source_across(void **state)
+{
+	struct inst a, b;
+	struct fraud_note n;
+	struct loop *l;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	base_conf();
+	C.classes[0].max_concurrent = 0;
+	C.classes[0].calls_per_minute = 0;
+	C.per_source.max_concurrent = 2;
+	C.per_source.calls_per_minute = 3;
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "src-a", true);
+	mk(&b, l, "src-b", true);
+	start_call(&a, l, "u1", "sip:0201@pbx", "198.51.100.9", "s1");
+	start_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", "s2");
+	/* Two up across both: a third user from it is refused on both. */
+	assert_string_equal(ask_call(&a, l, "u3", "sip:0201@pbx",
+				     "198.51.100.9", &n),
+			    FRAUD_R_SOURCE);
+	assert_string_equal(ask_call(&b, l, "u3", "sip:0201@pbx",
+				     "198.51.100.9", &n),
+			    FRAUD_R_SOURCE);
+	/* Another source is not concerned. */
+	assert_null(ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.10",
+			     &n));
+	/* s2 ends on b: room again, the third call of the minute. */
+	fraud_call_end(b.f, STR("s2"), STR("t"), 1000, 200, loop_now(l), 1);
+	(void)ask_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", &n);
+	start_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", "s3");
+	fraud_call_end(a.f, STR("s1"), STR("t"), 1000, 200, loop_now(l), 1);
+	/* One up, but 3 calls this minute across both. */
+	assert_string_equal(ask_call(&b, l, "u4", "sip:0201@pbx",
+				     "198.51.100.9", &n),
+			    FRAUD_R_SOURCE);
+	fraud_call_end(a.f, STR("s3"), STR("t"), 1000, 200, loop_now(l), 1);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+	assert_no_leaks();
+}
+
+/* A call the PBX challenged (407) is taken back out of the cluster's
+ * minute too: the retry with credentials is the same call. */
+static void test_challenged_taken_back(void **state)
+{
+	struct inst a, b;
+	struct fraud_note n;
+	struct loop *l;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	base_conf();
+	C.classes[0].max_concurrent = 0;
+	C.classes[0].calls_per_minute = 2;
+	assert_int_equal(loop_new(&l), 0);
+	mk(&a, l, "ch-a", true);
+	mk(&b, l, "ch-b", true);
+	start(&a, l, "erin", "e1");
+	fraud_call_end(a.f, STR("e1"), STR("t"), 0, 407, loop_now(l), 1);
+	sync_user(&a, l, "erin");
+	start(&b, l, "erin", "e2");
+	/* 1 in the cluster's minute, not 2: a third call passes. */
+	start(&a, l, "erin", "e3");
+	assert_string_equal(ask(&b, l, "erin", &n), FRAUD_R_RATE);
+	fraud_call_end(a.f, STR("e3"), STR("t"), 0, 200, loop_now(l), 1);
+	fraud_call_end(b.f, STR("e2"), STR("t"), 0, 200, loop_now(l), 1);
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+	assert_no_leaks();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits_across_instances),
 		cmocka_unit_test(test_local_without_redis),
+		cmocka_unit_test(test_country_hour_across),
+		cmocka_unit_test(test_source_across),
+		cmocka_unit_test(test_challenged_taken_back),
 	};
 	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
 

@@ -7,7 +7,10 @@
  * both stay under each local limit and cross the global one together;
  * sources under the floor are never pushed; request rates ban over
  * their limit, not at it, each class its own window; the memory backend and a
- * detached share push nothing.  Skipped when redis-server is not
+ * detached share push nothing.  Failures per user: split over both
+ * instances they lock the user on both, under a keyed hash (never the
+ * name in Redis); another secret is another cluster, none keeps them
+ * local.  Skipped when redis-server is not
  * installed.  Waits are bounded loop turns, never sleeps.
  */
 #include "test.h"
@@ -15,8 +18,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <hiredis/hiredis.h>
 
 #include "core/loop.h"
 #include "guard/auth.h"
@@ -340,6 +346,187 @@ static void test_local_only(void **state)
 	loop_free(l);
 }
 
+/* ---------------------------------------------- failures per user */
+
+static void on_lock(void *arg, uint64_t user_h, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	if (authfail_lock_user(in->f, user_h, now_ms))
+		in->bans++;
+}
+
+static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	rate_share_hit_user(in->rs, cl_h, user_h, count, limit, window_ms,
+			    now_ms);
+}
+
+/* An instance whose users lock at user_max 6, sharing per-user counts
+ * under the cluster key of secret ("" / NULL: none), as guard_share.c
+ * wires it. */
+static void mk_user(struct inst *in, struct loop *l, const char *name,
+		    const char *prefix, const char *secret)
+{
+	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct auth_fail_conf fc = fconf();
+	uint8_t key[STORE_USER_KEY_LEN];
+	struct store_conf c;
+
+	memset(in, 0, sizeof(*in));
+	fc.user_max = 6;
+	store_conf_default(&c);
+	c.backend = STORE_REDIS;
+	c.address = "127.0.0.1:" REDIS_PORT;
+	c.instance = name;
+	c.key_prefix = prefix;
+	c.secret = secret;
+	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
+	store_set_events(in->s, &ev);
+	assert_int_equal(authfail_new(&in->f, &fc), 0);
+	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
+	rate_share_set_lock(in->rs, on_lock, in);
+	if (store_user_key(in->s, key) == 0)
+		authfail_set_user_hook(in->f, key, on_user, in);
+	else
+		assert_true(!secret || !*secret);
+	rate_share_attach(in->rs, in->s, l);
+	assert_int_equal(store_start(in->s), 0);
+	assert_true(spin(l, &in->resyncs, 1));
+}
+
+static enum authfail_state ucheck(struct inst *in, struct loop *l,
+				  const char *addr, const char *user)
+{
+	struct authfail_key k;
+	struct sg_addr a;
+
+	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
+	authfail_key(in->f, &k, &a, str_cstr(user));
+	return authfail_check(in->f, &k, loop_now(l));
+}
+
+/* Is any Redis key under prefix holding text? (the user's name must
+ * never be there in clear) */
+static bool redis_has(const char *prefix, const char *text)
+{
+	redisContext *c = redisConnect("127.0.0.1", atoi(REDIS_PORT));
+	redisReply *r;
+	bool found = false;
+	size_t i;
+
+	assert_non_null(c);
+	r = redisCommand(c, "KEYS %s*", prefix);
+	assert_non_null(r);
+	for (i = 0; i < r->elements; i++)
+		if (strstr(r->element[i]->str, text))
+			found = true;
+	assert_true(r->elements > 0);
+	freeReplyObject(r);
+	redisFree(c);
+	return found;
+}
+
+/* Six wrong passwords for alice, three through each instance from six
+ * sources: no instance reaches user_max 6 alone; the cluster does, and
+ * alice is locked on both (the second within a batch, by reading). */
+static void test_user_lock_across(void **state)
+{
+	static const char *const src[] = {
+		"203.0.113.31", "203.0.113.32", "203.0.113.33",
+		"203.0.113.34", "203.0.113.35", "203.0.113.36",
+		"203.0.113.37", "203.0.113.38",
+	};
+	struct rate_share_stats st;
+	struct inst a, b;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk_user(&a, l, "ru-a", "rsunit5:", "s3cret");
+	mk_user(&b, l, "ru-b", "rsunit5:", "s3cret");
+	for (i = 0; i < 4; i++) {
+		(void)afail(i % 2 ? &b : &a, l, src[i], "alice");
+		settle(l, &a, &b);
+	}
+	assert_int_equal(a.bans + b.bans, 0);
+	assert_int_equal(ucheck(&a, l, "198.51.100.1", "alice"), AUTHFAIL_OK);
+	for (i = 4; i < 6; i++) {
+		(void)afail(i % 2 ? &b : &a, l, src[i], "alice");
+		settle(l, &a, &b);
+	}
+	/* 6 in the cluster: b pushed the 6th and locked alice. */
+	assert_int_equal(b.bans, 1);
+	assert_int_equal(ucheck(&b, l, "198.51.100.1", "alice"),
+			 AUTHFAIL_USER_LOCKED);
+	/* a saw her at 5 (over half of 6): it reads her window every batch
+	 * and locks her without another failure here. */
+	for (i = 0; i < 100 && a.bans == 0; i++)
+		(void)loop_run_once(l, 10);
+	assert_int_equal(a.bans, 1);
+	assert_int_equal(ucheck(&a, l, "198.51.100.1", "alice"),
+			 AUTHFAIL_USER_LOCKED);
+	/* bob is someone else; no source was banned. */
+	assert_int_equal(ucheck(&a, l, "198.51.100.1", "bob"), AUTHFAIL_OK);
+	rate_share_get_stats(a.rs, &st);
+	assert_true(st.pushes >= 2);
+	assert_true(st.polls >= 1);
+	/* Locked: no more reads. */
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	i = (int)st.polls;
+	settle(l, &a, &b);
+	rate_share_get_stats(a.rs, &st);
+	assert_int_equal(st.polls, (uint64_t)i);
+	/* Redis holds a keyed hash of alice, never her name. */
+	assert_false(redis_has("rsunit5:", "alice"));
+	rm(&a);
+	rm(&b);
+	loop_free(l);
+}
+
+/* Another secret is another cluster: no common count; no secret at all
+ * (nor password): per-user counts stay local, nothing pushed. */
+static void test_user_secrets(void **state)
+{
+	struct rate_share_stats st;
+	struct inst a, b, c;
+	struct loop *l;
+	int i;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	mk_user(&a, l, "ru-c", "rsunit6:", "one");
+	mk_user(&b, l, "ru-d", "rsunit6:", "two");
+	mk_user(&c, l, "ru-e", "rsunit6:", NULL);
+	for (i = 0; i < 5; i++) {
+		(void)afail(&a, l, "203.0.113.41", "carol");
+		(void)afail(&b, l, "203.0.113.42", "carol");
+		(void)afail(&c, l, "203.0.113.43", "carol");
+		settle(l, &a, &b);
+	}
+	assert_int_equal(a.bans + b.bans + c.bans, 0);
+	rate_share_get_stats(c.rs, &st);
+	assert_int_equal(st.pushes, 0);
+	/* The 6th local failure still locks locally. */
+	(void)afail(&c, l, "203.0.113.43", "carol");
+	assert_int_equal(ucheck(&c, l, "198.51.100.1", "carol"),
+			 AUTHFAIL_USER_LOCKED);
+	assert_int_equal(ucheck(&a, l, "198.51.100.1", "carol"), AUTHFAIL_OK);
+	rm(&a);
+	rm(&b);
+	rm(&c);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_separate_windows),
 		cmocka_unit_test(test_request_rates),
 		cmocka_unit_test(test_local_only),
+		cmocka_unit_test(test_user_lock_across),
+		cmocka_unit_test(test_user_secrets),
 	};
 	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
 

@@ -1,0 +1,55 @@
+/*
+ * store_key.c - the cluster's user-hash key (issue 9): the key of the
+ * keyed hash that names a user in a shared counter (authentication
+ * failures per user, guard/rate_share.c), so that Redis never holds a
+ * user name in clear.
+ *
+ * Every instance must compute the same key, and Redis must not be able
+ * to: the key is derived from a secret the instances share and Redis
+ * never sees (store.secret), else from the AUTH password (which Redis
+ * knows, but a reader of its keys, its dumps or MONITOR does not), and
+ * from key_prefix (so that two clusters sharing one Redis and one
+ * secret still name users apart):
+ *
+ *     key = first 16 bytes of HMAC-SHA256(secret,
+ *                                         "sipguard user key v1\0" prefix)
+ *
+ * Neither set: no key, and per-user counts stay per instance.  A key
+ * anyone could compute (from the prefix alone) would let whoever reads
+ * Redis test candidate user names, which are few (extensions) and
+ * guessable.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/mem.h"
+
+int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
+		    const char *prefix)
+{
+	static const char label[] = "sipguard user key v1";
+	unsigned char msg[sizeof(label) + STORE_PREFIX_MAX];
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int outlen = 0;
+	size_t pn = prefix ? strlen(prefix) : 0;
+
+	if (!secret || !*secret)
+		return -ENOKEY;
+	if (pn >= STORE_PREFIX_MAX)
+		pn = STORE_PREFIX_MAX - 1;
+	memcpy(msg, label, sizeof(label)); /* with its NUL: a separator */
+	if (pn)
+		memcpy(msg + sizeof(label), prefix, pn);
+	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), msg,
+		  sizeof(label) + pn, out, &outlen) ||
+	    outlen < STORE_USER_KEY_LEN)
+		return -EIO;
+	memcpy(key, out, STORE_USER_KEY_LEN);
+	mem_secclean(out, sizeof(out));
+	return 0;
+}
