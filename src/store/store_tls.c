@@ -547,9 +547,11 @@ static int conn_events(struct tun_conn *c, struct pollfd *pf, int n,
 		if (c->w_want == SSL_ERROR_WANT_WRITE || c->r_want_w)
 			te |= POLLOUT;
 	}
+	/* A side we want nothing from is left out: poll would report its
+	 * hang-up again and again while the other side drains. */
 	c->pidx = n;
-	pf[n] = (struct pollfd){ .fd = c->ufd, .events = ue };
-	pf[n + 1] = (struct pollfd){ .fd = c->tfd, .events = te };
+	pf[n] = (struct pollfd){ .fd = ue ? c->ufd : -1, .events = ue };
+	pf[n + 1] = (struct pollfd){ .fd = te ? c->tfd : -1, .events = te };
 	return n + 2;
 }
 
@@ -581,8 +583,11 @@ static void *run(void *arg)
 			}
 			n = conn_events(c, pf, n, now, &timeout);
 		}
-		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
+		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+			log_err("store: the TLS tunnel to redis at %s stops: "
+				"poll: %s", t->target, strerror(errno));
 			break;
+		}
 		if (pf[0].revents)
 			break; /* store__tls_free() */
 		for (i = 0; i < TUN_MAX_CONNS; i++) {
