@@ -68,6 +68,10 @@ enum {
 	TUN_BUF = 16384,     /* one TLS record each way */
 	TUN_VERIFY_DEPTH = 8,
 	TUN_NPOLL = 2 + 2 * TUN_MAX_CONNS,
+	/* poll results that mean "try to read" / "try to write" (an error
+	 * or hang-up is found by trying) */
+	TUN_RD = POLLIN | POLLHUP | POLLERR,
+	TUN_WR = POLLOUT | POLLHUP | POLLERR,
 };
 
 enum tun_state { T_FREE, T_CONNECTING, T_HANDSHAKE, T_OPEN };
@@ -80,6 +84,11 @@ struct tun_conn {
 	struct addrinfo *ai, *ai_next;
 	uint64_t deadline;       /* connect + handshake, monotonic ms */
 	bool u_eof, t_eof;
+	/* Readiness as poll last told it, cleared when a call would block:
+	 * a wake-up costs no syscall that is known to fail (the poll is
+	 * level-triggered, so a flag cleared too early costs a turn). */
+	bool u_rd, t_rd, u_full;
+	short trev;              /* the TCP side's events this turn */
 	int w_want;              /* SSL_write's retry: SSL_ERROR_WANT_* */
 	bool r_want_w;           /* SSL_read needs the socket writable */
 	size_t wpend;            /* length an SSL_write must be retried at */
@@ -266,6 +275,8 @@ static void conn_start(struct store_tls *t, int ufd)
 	c->ufd = ufd;
 	c->tfd = -1;
 	c->u_eof = c->t_eof = c->r_want_w = false;
+	c->u_rd = c->t_rd = c->u_full = false;
+	c->trev = 0;
 	c->w_want = 0;
 	c->wpend = c->up_len = c->down_len = 0;
 	c->deadline = mono_ms() + t->timeout_ms;
@@ -361,16 +372,21 @@ static int read_unix(struct tun_conn *c, bool *progress)
 {
 	ssize_t n;
 
-	if (c->u_eof || c->up_len == TUN_BUF)
+	size_t room = TUN_BUF - c->up_len;
+
+	if (c->u_eof || !room || !c->u_rd)
 		return 0;
-	n = read(c->ufd, c->up + c->up_len, TUN_BUF - c->up_len);
+	n = read(c->ufd, c->up + c->up_len, room);
 	if (n > 0) {
 		c->up_len += (size_t)n;
+		c->u_rd = (size_t)n == room; /* short: drained */
 		*progress = true;
 	} else if (n == 0) {
 		c->u_eof = true;
 	} else if (!again()) {
 		return -1;
+	} else {
+		c->u_rd = false;
 	}
 	return 0;
 }
@@ -382,6 +398,10 @@ static int write_tls(struct tun_conn *c, bool *progress)
 	int n, e;
 
 	if (!c->up_len)
+		return 0;
+	/* A retry waits for what OpenSSL asked for. */
+	if ((c->w_want == SSL_ERROR_WANT_WRITE && !(c->trev & TUN_WR)) ||
+	    (c->w_want == SSL_ERROR_WANT_READ && !(c->trev & TUN_RD)))
 		return 0;
 	c->w_want = 0;
 	n = SSL_write(c->ssl, c->up, (int)len);
@@ -407,6 +427,9 @@ static int read_tls(struct tun_conn *c, bool *progress)
 
 	if (c->t_eof || c->down_len == TUN_BUF)
 		return 0;
+	if (!c->t_rd && !SSL_has_pending(c->ssl) &&
+	    !(c->r_want_w && (c->trev & TUN_WR)))
+		return 0;
 	c->r_want_w = false;
 	n = SSL_read(c->ssl, c->down + c->down_len,
 		     (int)(TUN_BUF - c->down_len));
@@ -416,6 +439,7 @@ static int read_tls(struct tun_conn *c, bool *progress)
 		return 0;
 	}
 	e = SSL_get_error(c->ssl, n);
+	c->t_rd = false;
 	if (e == SSL_ERROR_WANT_WRITE)
 		c->r_want_w = true;
 	else if (e != SSL_ERROR_WANT_READ)
@@ -428,15 +452,18 @@ static int write_unix(struct tun_conn *c, bool *progress)
 {
 	ssize_t n;
 
-	if (!c->down_len)
+	if (!c->down_len || c->u_full)
 		return 0;
 	n = send(c->ufd, c->down, c->down_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n > 0) {
+		c->u_full = (size_t)n < c->down_len;
 		c->down_len -= (size_t)n;
 		memmove(c->down, c->down + n, c->down_len);
 		*progress = true;
 	} else if (n < 0 && !again()) {
 		return -1;
+	} else {
+		c->u_full = true;
 	}
 	return 0;
 }
@@ -467,10 +494,12 @@ static void conn_step(struct store_tls *t, struct tun_conn *c, short urev,
 	socklen_t len = sizeof(int);
 	int e = 0;
 
-	if (c->st != T_OPEN && (urev & (POLLIN | POLLHUP | POLLERR)) &&
-	    (read_unix(c, &progress) || c->u_eof)) {
-		conn_close(c); /* hiredis gave up first */
-		return;
+	if (c->st != T_OPEN && (urev & TUN_RD)) {
+		c->u_rd = true;
+		if (read_unix(c, &progress) || c->u_eof) {
+			conn_close(c); /* hiredis gave up first */
+			return;
+		}
 	}
 	if (c->st == T_CONNECTING) {
 		if (!trev)
@@ -492,6 +521,11 @@ static void conn_step(struct store_tls *t, struct tun_conn *c, short urev,
 	if (c->st == T_HANDSHAKE &&
 	    (handshake(t, c) || c->st != T_OPEN))
 		return;
+	c->u_rd |= (urev & TUN_RD) != 0;
+	c->t_rd |= (trev & TUN_RD) != 0;
+	if (urev & TUN_WR)
+		c->u_full = false;
+	c->trev = trev;
 	if (pump(c))
 		conn_close(c);
 }
