@@ -712,6 +712,7 @@ static int start_thread(struct store_tls *t)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return -rc;
+	(void)pthread_setname_np(t->th, "sg-redis-tls"); /* top -H, ps -L */
 	t->started = true;
 	return 0;
 }
