@@ -151,7 +151,8 @@ static int daemon_store_start(struct daemon *d)
 
 	store_conf_from(&sc, &d->conf->store);
 	/* store.tls: hiredis reconnects to the tunnel as ops.user. */
-	priv_target(&d->conf->ops, &sc.run_uid, &sc.run_gid);
+	if (sc.tls)
+		priv_target(&d->conf->ops, &sc.run_uid, &sc.run_gid);
 	rc = store_new(&d->store, d->loop, &sc, err, sizeof(err));
 	if (rc) {
 		log_err("store: %s", err[0] ? err : strerror(-rc));
