@@ -180,3 +180,25 @@ def test_tls_config_checked(tmp_path, store, why):
                        stderr=subprocess.STDOUT, timeout=10)
     assert r.returncode != 0
     assert why in r.stdout.decode(), r.stdout.decode()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+def test_tls_reconnects_after_privilege_drop(sipguard, redis, tmp_path):
+    """The daemon drops to ops.user (and seccomp) after start; hiredis
+    reconnects to the tunnel's socket later, as that user: the socket's
+    directory belongs to it."""
+    tmp = str(tmp_path)
+    text = config(tmp, A_IP, "d", redis.tls) + \
+        "ops:\n  user: nobody\n  seccomp: true\n"
+    d = sipguard(text, ready="ready: serving")
+    assert d.wait_log("tls:127.0.0.1:%d connected" % REDIS_PORT), d.log()
+    assert "running as nobody" in d.log()
+    # Drop every client connection: the store must come back through the
+    # tunnel, now as nobody, under the filter.
+    assert redis.cli("CLIENT", "KILL", "TYPE", "normal") != ""
+    assert redis.cli("CLIENT", "KILL", "TYPE", "pubsub") != ""
+    assert d.wait_log("is back"), d.log()
+    x = SCAN[0]
+    assert ctl(tmp, "d", "ban", x, "--for", "5m")[0] == 0
+    assert until(lambda: redis.cli("HEXISTS", "e2e-tls:bans", x) == "1",
+                 2.0) is not None
