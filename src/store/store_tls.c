@@ -64,8 +64,8 @@
 #include "core/mem.h"
 
 enum {
-	TUN_MAX_CONNS = 8,   /* the backend opens two, three at startup */
-	TUN_BUF = 16384,     /* one TLS record each way */
+	TUN_MAX_CONNS = 8, /* the backend opens two, three at startup */
+	TUN_BUF = 16384,   /* one TLS record each way */
 	TUN_VERIFY_DEPTH = 8,
 	TUN_NPOLL = 2 + 2 * TUN_MAX_CONNS,
 	/* poll results that mean "try to read" / "try to write" (an error
@@ -79,21 +79,21 @@ enum tun_state { T_FREE, T_CONNECTING, T_HANDSHAKE, T_OPEN };
 /* One tunnelled connection; a slot of the tunnel, used by its thread. */
 struct tun_conn {
 	enum tun_state st;
-	int ufd, tfd;            /* unix side (hiredis), TCP side (Redis) */
+	int ufd, tfd; /* unix side (hiredis), TCP side (Redis) */
 	SSL *ssl;
 	struct addrinfo *ai, *ai_next;
-	uint64_t deadline;       /* connect + handshake, monotonic ms */
+	uint64_t deadline; /* connect + handshake, monotonic ms */
 	bool u_eof, t_eof;
 	/* Readiness as poll last told it, cleared when a call would block:
 	 * a wake-up costs no syscall that is known to fail (the poll is
 	 * level-triggered, so a flag cleared too early costs a turn). */
 	bool u_rd, t_rd, u_full;
-	short trev;              /* the TCP side's events this turn */
-	int w_want;              /* SSL_write's retry: SSL_ERROR_WANT_* */
-	bool r_want_w;           /* SSL_read needs the socket writable */
-	size_t wpend;            /* length an SSL_write must be retried at */
+	short trev;    /* the TCP side's events this turn */
+	int w_want;    /* SSL_write's retry: SSL_ERROR_WANT_* */
+	bool r_want_w; /* SSL_read needs the socket writable */
+	size_t wpend;  /* length an SSL_write must be retried at */
 	size_t up_len, down_len;
-	int pidx;                /* its first pollfd this turn; -1: none */
+	int pidx;                    /* its first pollfd this turn; -1: none */
 	unsigned char up[TUN_BUF];   /* hiredis -> Redis */
 	unsigned char down[TUN_BUF]; /* Redis -> hiredis */
 };
@@ -103,7 +103,7 @@ struct store_tls {
 	SSL_CTX *ctx;
 	char host[HOST_MAX];
 	char port[8];
-	char name[HOST_MAX];     /* the certificate must carry it */
+	char name[HOST_MAX]; /* the certificate must carry it */
 	bool name_ip;
 	char dir[64];
 	char path[96];
@@ -137,8 +137,7 @@ static int no_pass(char *buf, int size, int rwflag, void *u)
 	return 0;
 }
 
-static int ctx_err(char *err, size_t errsz, const char *what,
-		   const char *file)
+static int ctx_err(char *err, size_t errsz, const char *what, const char *file)
 {
 	unsigned long e = ERR_peek_error();
 	char why[160] = "";
@@ -163,7 +162,7 @@ static int ctx_build(struct store_tls *t, const struct store_tls_conf *c,
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_verify_depth(t->ctx, TUN_VERIFY_DEPTH);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (c->ca_file && *c->ca_file) {
 		if (SSL_CTX_load_verify_locations(t->ctx, c->ca_file, NULL) !=
 		    1)
@@ -207,8 +206,8 @@ static void conn_close(struct tun_conn *c)
 
 /* Close c after a failure of the TCP or TLS side; the reason is logged
  * once per outage. */
-static void conn_fail(struct store_tls *t, struct tun_conn *c,
-		      const char *what, const char *why)
+static void conn_fail(struct store_tls *t, struct tun_conn *c, const char *what,
+		      const char *why)
 {
 	atomic_fetch_add(&t->n_fail, 1);
 	if (!t->fail_logged)
@@ -233,8 +232,9 @@ static int connect_next(struct store_tls *t, struct tun_conn *c)
 	for (; c->ai_next; c->ai_next = c->ai_next->ai_next) {
 		struct addrinfo *a = c->ai_next;
 
-		c->tfd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
-				SOCK_CLOEXEC, a->ai_protocol);
+		c->tfd = socket(a->ai_family,
+				a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				a->ai_protocol);
 		if (c->tfd < 0) {
 			e = errno;
 			continue;
@@ -346,8 +346,8 @@ static int handshake(struct store_tls *t, struct tun_conn *c)
 		atomic_fetch_add(&t->n_ok, 1);
 		if (!t->ok_logged)
 			log_info("store: redis at %s: %s, server certificate "
-				 "verified for %s", t->target,
-				 SSL_get_version(c->ssl), t->name);
+				 "verified for %s",
+				 t->target, SSL_get_version(c->ssl), t->name);
 		t->ok_logged = true;
 		t->fail_logged = false;
 		return 0;
@@ -518,8 +518,7 @@ static void conn_step(struct store_tls *t, struct tun_conn *c, short urev,
 		if (tls_begin(t, c))
 			return;
 	}
-	if (c->st == T_HANDSHAKE &&
-	    (handshake(t, c) || c->st != T_OPEN))
+	if (c->st == T_HANDSHAKE && (handshake(t, c) || c->st != T_OPEN))
 		return;
 	c->u_rd |= (urev & TUN_RD) != 0;
 	c->t_rd |= (trev & TUN_RD) != 0;
@@ -584,8 +583,8 @@ static int conn_events(struct tun_conn *c, struct pollfd *pf, int n,
 	/* A side we want nothing from is left out: poll would report its
 	 * hang-up again and again while the other side drains. */
 	c->pidx = n;
-	pf[n] = (struct pollfd){ .fd = ue ? c->ufd : -1, .events = ue };
-	pf[n + 1] = (struct pollfd){ .fd = te ? c->tfd : -1, .events = te };
+	pf[n] = (struct pollfd){.fd = ue ? c->ufd : -1, .events = ue};
+	pf[n + 1] = (struct pollfd){.fd = te ? c->tfd : -1, .events = te};
 	return n + 2;
 }
 
@@ -599,8 +598,8 @@ static void *run(void *arg)
 
 	for (;;) {
 		now = mono_ms();
-		pf[0] = (struct pollfd){ .fd = t->wfd, .events = POLLIN };
-		pf[1] = (struct pollfd){ .fd = t->lfd, .events = POLLIN };
+		pf[0] = (struct pollfd){.fd = t->wfd, .events = POLLIN};
+		pf[1] = (struct pollfd){.fd = t->lfd, .events = POLLIN};
 		n = 2;
 		timeout = -1;
 		for (i = 0; i < TUN_MAX_CONNS; i++) {
@@ -609,9 +608,10 @@ static void *run(void *arg)
 			if (c->st == T_FREE)
 				continue;
 			if (c->st != T_OPEN && now >= c->deadline) {
-				conn_fail(t, c, c->st == T_CONNECTING
-							? "TCP connect failed"
-							: "TLS handshake failed",
+				conn_fail(t, c,
+					  c->st == T_CONNECTING
+						  ? "TCP connect failed"
+						  : "TLS handshake failed",
 					  "timeout");
 				continue;
 			}
@@ -619,7 +619,8 @@ static void *run(void *arg)
 		}
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			log_err("store: the TLS tunnel to redis at %s stops: "
-				"poll: %s", t->target, strerror(errno));
+				"poll: %s",
+				t->target, strerror(errno));
 			break;
 		}
 		if (pf[0].revents)
@@ -643,7 +644,7 @@ static void *run(void *arg)
 static int listen_unix(struct store_tls *t, const struct store_tls_conf *c,
 		       char *err, size_t errsz)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int rc;
 
 	snprintf(t->dir, sizeof(t->dir), "/tmp/sipguard-redis-tls.XXXXXX");
@@ -653,8 +654,7 @@ static int listen_unix(struct store_tls *t, const struct store_tls_conf *c,
 	}
 	snprintf(t->path, sizeof(t->path), "%s/redis.sock", t->dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", t->path);
-	t->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
+	t->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->lfd < 0 || bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(t->lfd, TUN_MAX_CONNS) || chmod(t->path, 0600))
 		goto sys;
@@ -677,14 +677,14 @@ static void set_target(struct store_tls *t, const struct store_tls_conf *c)
 	unsigned char a6[16];
 	bool v6 = inet_pton(AF_INET6, c->host, a6) == 1;
 
-	snprintf(t->target, sizeof(t->target), "tls:%s%s%s:%d",
-		 v6 ? "[" : "", c->host, v6 ? "]" : "", c->port);
+	snprintf(t->target, sizeof(t->target), "tls:%s%s%s:%d", v6 ? "[" : "",
+		 c->host, v6 ? "]" : "", c->port);
 }
 
 static int copy_conf(struct store_tls *t, const struct store_tls_conf *c)
 {
-	const char *name = c->server_name && *c->server_name ? c->server_name
-							     : c->host;
+	const char *name =
+		c->server_name && *c->server_name ? c->server_name : c->host;
 	unsigned char a[16];
 
 	if (!c->host || !*c->host || c->port < 1 || c->port > 65535 ||
@@ -800,8 +800,8 @@ const char *store__tls_target(const struct store_tls *t)
 	return t->target;
 }
 
-void store__tls_stats(const struct store_tls *t, uint64_t *okp,
-		      uint64_t *failp, uint64_t *refusedp)
+void store__tls_stats(const struct store_tls *t, uint64_t *okp, uint64_t *failp,
+		      uint64_t *refusedp)
 {
 	*okp = atomic_load(&t->n_ok);
 	*failp = atomic_load(&t->n_fail);

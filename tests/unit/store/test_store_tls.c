@@ -29,15 +29,15 @@
 #include "core/loop.h"
 #include "store/store_int.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
+#define REDIS_BIN   "/usr/bin/redis-server"
 #define OPENSSL_BIN "/usr/bin/openssl"
-#define TLS_PORT 39010
-#define DEAD_PORT 39011
+#define TLS_PORT    39010
+#define DEAD_PORT   39011
 
 static pid_t redis_pid;
 static char dir[64];
-static char ca[128], srv_crt[128], srv_key[128], cli_crt[128],
-	cli_key[128], other_ca[128];
+static char ca[128], srv_crt[128], srv_key[128], cli_crt[128], cli_key[128],
+	other_ca[128];
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -65,21 +65,22 @@ static int make_certs(void)
 	snprintf(srv_key, sizeof(srv_key), "%s/srv.key", dir);
 	snprintf(cli_crt, sizeof(cli_crt), "%s/cli.crt", dir);
 	snprintf(cli_key, sizeof(cli_key), "%s/cli.key", dir);
-	return sh("cd %s && exec >/dev/null 2>&1 && "
-		  "N='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes' && "
-		  "%s req -x509 $N -keyout ca.key -out ca.crt -days 2 "
-		  "-subj /CN=unit-ca && "
-		  "%s req -x509 $N -keyout other.key -out other.crt -days 2 "
-		  "-subj /CN=unit-ca && "
-		  "%s req $N -keyout srv.key -out srv.csr -subj /CN=redis.test && "
-		  "echo subjectAltName=DNS:redis.test,IP:127.0.0.1 > srv.ext && "
-		  "%s x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
-		  "-CAcreateserial -out srv.crt -days 2 -extfile srv.ext && "
-		  "%s req $N -keyout cli.key -out cli.csr -subj /CN=sipguard && "
-		  "%s x509 -req -in cli.csr -CA ca.crt -CAkey ca.key "
-		  "-CAcreateserial -out cli.crt -days 2",
-		  dir, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN,
-		  OPENSSL_BIN, OPENSSL_BIN);
+	return sh(
+		"cd %s && exec >/dev/null 2>&1 && "
+		"N='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes' && "
+		"%s req -x509 $N -keyout ca.key -out ca.crt -days 2 "
+		"-subj /CN=unit-ca && "
+		"%s req -x509 $N -keyout other.key -out other.crt -days 2 "
+		"-subj /CN=unit-ca && "
+		"%s req $N -keyout srv.key -out srv.csr -subj /CN=redis.test && "
+		"echo subjectAltName=DNS:redis.test,IP:127.0.0.1 > srv.ext && "
+		"%s x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
+		"-CAcreateserial -out srv.crt -days 2 -extfile srv.ext && "
+		"%s req $N -keyout cli.key -out cli.csr -subj /CN=sipguard && "
+		"%s x509 -req -in cli.csr -CA ca.crt -CAkey ca.key "
+		"-CAcreateserial -out cli.crt -days 2",
+		dir, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN,
+		OPENSSL_BIN, OPENSSL_BIN);
 }
 
 static bool tcp_up(int port)
@@ -90,8 +91,8 @@ static bool tcp_up(int port)
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa,
-				     sizeof(sa)) == 0;
+	bool ok =
+		fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 
 	if (fd >= 0)
 		close(fd);
@@ -115,9 +116,8 @@ static int start_redis(void **state)
 		execl(REDIS_BIN, REDIS_BIN, "--port", "0", "--tls-port", port,
 		      "--bind", "127.0.0.1", "--tls-cert-file", srv_crt,
 		      "--tls-key-file", srv_key, "--tls-ca-cert-file", ca,
-		      "--tls-auth-clients", "yes", "--save", "",
-		      "--appendonly", "no", "--loglevel", "warning",
-		      (char *)NULL);
+		      "--tls-auth-clients", "yes", "--save", "", "--appendonly",
+		      "no", "--loglevel", "warning", (char *)NULL);
 		_exit(127);
 	}
 	/* Bounded: redis-server listens within milliseconds. */
@@ -157,8 +157,8 @@ static struct store_tls_conf tconf(int port)
 /* A blocking connection to the tunnel, as hiredis makes one. */
 static int dial(const struct store_tls *t)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	assert_true(fd >= 0);
@@ -204,8 +204,7 @@ static bool ping(const struct store_tls *t)
 	size_t n;
 
 	/* A refused connection may be closed before the PING is sent. */
-	n = send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6 ? recv_n(fd, buf, 7)
-							 : 0;
+	n = send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6 ? recv_n(fd, buf, 7) : 0;
 	close(fd);
 	return n == 7 && !memcmp(buf, "+PONG\r\n", 7);
 }
@@ -233,8 +232,8 @@ static void test_bytes_both_ways(void **state)
 	for (i = 0; i < BIG; i++)
 		val[i] = (char)('a' + i % 26);
 	fd = dial(t);
-	hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n",
-		      BIG);
+	hl = snprintf(hdr, sizeof(hdr),
+		      "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n", BIG);
 	send_all(fd, hdr, (size_t)hl);
 	send_all(fd, val, BIG);
 	send_all(fd, "\r\n*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n", 24);
@@ -266,11 +265,11 @@ struct refusal {
 static void test_refused(void **state)
 {
 	static const struct refusal cases[] = {
-		{ "wrong CA", other_ca, NULL, false, TLS_PORT },
-		{ "wrong name", ca, "wrong.test", false, TLS_PORT },
-		{ "wrong IP", ca, "127.0.0.2", false, TLS_PORT },
-		{ "no client certificate", ca, NULL, true, TLS_PORT },
-		{ "redis down", ca, NULL, false, DEAD_PORT },
+		{"wrong CA", other_ca, NULL, false, TLS_PORT},
+		{"wrong name", ca, "wrong.test", false, TLS_PORT},
+		{"wrong IP", ca, "127.0.0.2", false, TLS_PORT},
+		{"no client certificate", ca, NULL, true, TLS_PORT},
+		{"redis down", ca, NULL, false, DEAD_PORT},
 	};
 	uint64_t ok, bad, refused;
 	struct store_tls *t;
@@ -320,8 +319,8 @@ static void test_right_name(void **state)
  * the tests in the child).  Answered: 1; refused: 0. */
 static int child_ping(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
 	char buf[8];
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ssize_t n = -1;
@@ -423,7 +422,7 @@ static bool spin(struct loop *l, const int *what, int want)
 
 static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 {
-	struct store_events ev = { ev_ban, ev_unban, ev_resync, sn };
+	struct store_events ev = {ev_ban, ev_unban, ev_resync, sn};
 	struct store_conf c;
 	struct store *s;
 	char err[256] = "";
@@ -447,7 +446,7 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 
 static void test_stores_share_a_ban(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa = {0}, sb = {0};
 	struct store *s1, *s2;
 	struct store_conf c;
 	struct store_ban b;
@@ -491,8 +490,8 @@ static void test_stores_share_a_ban(void **state)
 	"    listen: [udp:127.0.0.1:5060]\n"
 
 struct conf_case {
-	const char *store;  /* the store section's body */
-	const char *error;  /* NULL: loads; else a part of the error */
+	const char *store; /* the store section's body */
+	const char *error; /* NULL: loads; else a part of the error */
 };
 
 static void test_conf(void **state)
@@ -507,22 +506,23 @@ static void test_conf(void **state)
 		 "  backend: redis\n  address: 127.0.0.1:6380\n  tls: true\n"
 		 "  tls_ca: /etc/hostname\n  tls_cert: /etc/hostname\n"
 		 "  tls_key: /etc/hostname\n  tls_server_name: redis.test\n");
-	snprintf(ucase, sizeof(ucase),
-		 "  backend: redis\n  address: unix:/run/r.sock\n  tls: true\n");
+	snprintf(
+		ucase, sizeof(ucase),
+		"  backend: redis\n  address: unix:/run/r.sock\n  tls: true\n");
 	snprintf(keyless, sizeof(keyless),
 		 "  backend: redis\n  tls: true\n  tls_cert: /etc/hostname\n");
 	{
 		const struct conf_case cases[] = {
-			{ good, NULL },
-			{ "  backend: redis\n  tls: true\n", NULL },
-			{ ucase, "not with a unix: address" },
-			{ keyless, "tls_cert and tls_key go together" },
-			{ "  tls: true\n  tls_key: /etc/hostname\n",
-			  "tls_cert and tls_key go together" },
-			{ "  tls: true\n  tls_ca: /nonexistent/ca.pem\n",
-			  "/nonexistent/ca.pem: No such file" },
-			{ "  tls_ca: /etc/hostname\n", "need tls: true" },
-			{ "  tls_server_name: x.test\n", "need tls: true" },
+			{good, NULL},
+			{"  backend: redis\n  tls: true\n", NULL},
+			{ucase, "not with a unix: address"},
+			{keyless, "tls_cert and tls_key go together"},
+			{"  tls: true\n  tls_key: /etc/hostname\n",
+			 "tls_cert and tls_key go together"},
+			{"  tls: true\n  tls_ca: /nonexistent/ca.pem\n",
+			 "/nonexistent/ca.pem: No such file"},
+			{"  tls_ca: /etc/hostname\n", "need tls: true"},
+			{"  tls_server_name: x.test\n", "need tls: true"},
 		};
 
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -538,8 +538,7 @@ static void test_conf(void **state)
 				conf_free(cf);
 				continue;
 			}
-			if (!cases[i].error ||
-			    !strstr(err, cases[i].error))
+			if (!cases[i].error || !strstr(err, cases[i].error))
 				fail_msg("case %zu: %s", i, err);
 		}
 	}
