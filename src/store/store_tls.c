@@ -187,8 +187,9 @@ static int ctx_build(struct store_tls *t, const struct store_tls_conf *c,
 static void conn_close(struct tun_conn *c)
 {
 	if (c->ssl) {
-		if (c->st == T_OPEN)
-			(void)SSL_shutdown(c->ssl); /* close_notify, no wait */
+		/* close_notify, no wait; not after a fatal error */
+		if (c->st == T_OPEN && !c->t_eof)
+			(void)SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
 	}
 	if (c->tfd >= 0)
