@@ -20,7 +20,10 @@ measured path.  Redis' own command counts are printed to show they
 happened.
 
 Ports: 37700-37730 (UDP), Redis on 127.0.0.1:37901.  Every process is
-started here and stopped by pid.  Knobs: BENCH_RATES (comma list, default
+started here and stopped by pid.  BENCH_STORE_TLS=1 adds a third run,
+`redis-tls` (store.tls through a TLS-only redis-server on 37902, a CA
+made here: the tunnel's cost); BENCH_STORE_PORTS=BASE moves every port
+to BASE.. (UDP BASE..BASE+30, Redis BASE+201 and BASE+202).  Knobs: BENCH_RATES (comma list, default
 1000,2000,4000,8000,16000), BENCH_STEP_SECONDS [5], BENCH_CPU_RATE
 [500], BENCH_CPU_SECONDS [10], BENCH_TESTS [cpu,rate].
 """
@@ -35,8 +38,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_proxy as bp  # noqa: E402
 
-REDIS_PORT = 37901
-PORTS = {"uac": 37730, "untrusted": 37700, "trusted": 37710, "uas": 37720}
+TLS = os.environ.get("BENCH_STORE_TLS") == "1"
+BASE = int(os.environ.get("BENCH_STORE_PORTS", "37700"))
+REDIS_PORT, TLS_PORT = BASE + 201, BASE + 202
+PORTS = {"uac": BASE + 30, "untrusted": BASE, "trusted": BASE + 10,
+         "uas": BASE + 20}
+CA = None   # the RedisCA of the TLS run
 
 # The caller registers before each call.  BENCH_REG=fresh (default):
 # a new AOR and Contact per call, so every call creates a binding (HSET
@@ -101,11 +108,19 @@ def with_register():
     bp.UAC_XML, bp.UAS_XML = uac, uas
 
 
-def redis_calls():
+def cli(tls, *args):
+    """redis-cli to the plain Redis, or over TLS to the TLS one."""
+    cmd = ["redis-cli", "-p", str(TLS_PORT if tls else REDIS_PORT)]
+    if tls:
+        cmd += ["--tls", "--cacert", CA.ca, "--cert", CA.cli_crt, "--key",
+                CA.cli_key]
+    return subprocess.run(cmd + list(args), capture_output=True,
+                          text=True).stdout.strip()
+
+
+def redis_calls(tls=False):
     """Commands Redis ran, by name (INFO commandstats)."""
-    out = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "INFO",
-                          "commandstats"], capture_output=True,
-                         text=True).stdout
+    out = cli(tls, "INFO", "commandstats")
     res = {}
     for line in out.splitlines():
         if line.startswith("cmdstat_"):
@@ -118,6 +133,11 @@ store:
   address: 127.0.0.1:%(port)d
   instance: bench
   key_prefix: "bench:"
+"""
+TLS_YAML = """  tls: true
+  tls_ca: %(ca)s
+  tls_cert: %(crt)s
+  tls_key: %(key)s
 """
 
 
@@ -133,21 +153,31 @@ class StoreSipguard(bp.Sipguard):
         assert rates in text
         text = text.replace(rates, rates + "    register: 1000000\n", 1)
         with open(self.cfg, "w") as f:
-            f.write(text + STORE_YAML % {"backend": backend,
-                                         "port": REDIS_PORT})
+            tls = backend == "redis-tls"
+            f.write(text + STORE_YAML % {
+                "backend": "memory" if backend == "memory" else "redis",
+                "port": TLS_PORT if tls else REDIS_PORT})
+            if tls:
+                f.write(TLS_YAML % {"ca": CA.ca, "crt": CA.cli_crt,
+                                    "key": CA.cli_key})
 
 
-def start_redis(workdir):
-    log = open(os.path.join(workdir, "redis.log"), "wb")
-    p = subprocess.Popen(["/usr/bin/redis-server", "--port", str(REDIS_PORT),
-                          "--bind", "127.0.0.1", "--save", "",
+def start_redis(workdir, tls=False):
+    listen = ["--port", str(REDIS_PORT)]
+    if tls:
+        listen = ["--port", "0", "--tls-port", str(TLS_PORT),
+                  "--tls-cert-file", CA.srv_crt, "--tls-key-file",
+                  CA.srv_key, "--tls-ca-cert-file", CA.ca,
+                  "--tls-auth-clients", "yes"]
+    log = open(os.path.join(workdir, "redis%s.log" % ("-tls" if tls else "")),
+               "wb")
+    p = subprocess.Popen(["/usr/bin/redis-server"] + listen +
+                         ["--bind", "127.0.0.1", "--save", "",
                           "--appendonly", "no"], stdout=log,
                          stderr=subprocess.STDOUT,
                          preexec_fn=bp.pinned(bp.cores()[1]))
     for _ in range(100):
-        r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "PING"],
-                           capture_output=True, text=True)
-        if r.stdout.strip() == "PONG":
+        if cli(tls, "PING") == "PONG":
             return p
         time.sleep(0.05)
     raise SystemExit("redis-server did not start")
@@ -174,21 +204,33 @@ def main():
     workdir = os.path.join(HERE, "out", "store-logs")
     os.makedirs(workdir, exist_ok=True)
     with_register()
+    global CA
+    backends = ["memory", "redis"]
     redis = start_redis(workdir)
+    redis_tls = None
+    if TLS:
+        sys.path.insert(0, os.path.join(bp.ROOT, "tests", "e2e"))
+        from peers import RedisCA
+        cadir = os.path.join(workdir, "ca")
+        os.makedirs(cadir, exist_ok=True)
+        CA = RedisCA(cadir)
+        redis_tls = start_redis(workdir, tls=True)
+        backends.append("redis-tls")
     res = {}
     try:
-        for backend in ("memory", "redis"):
+        for backend in backends:
             proxy = StoreSipguard(workdir, PORTS, o.sipguard, backend)
             run = bp.Run(proxy, o, workdir, PORTS)
             run.run()
             if run.res["error"]:
                 raise SystemExit("%s: %s" % (proxy.name, run.res["error"]))
             # Its heartbeat outlives it by 3 s: it was connected.
-            if backend == "redis" and subprocess.run(
-                    ["redis-cli", "-p", str(REDIS_PORT), "EXISTS",
-                     "bench:inst:bench"], capture_output=True,
-                    text=True).stdout.strip() != "1":
+            tls = backend == "redis-tls"
+            if backend != "memory" and \
+                    cli(tls, "EXISTS", "bench:inst:bench") != "1":
                 raise SystemExit("sipguard never connected to redis")
+            if backend == "redis-tls":
+                res["writes-tls"] = redis_calls(True)
             if backend == "redis":
                 rc = redis_calls()
                 res["writes"] = {k: rc.get(k, 0) for k in
@@ -200,6 +242,8 @@ def main():
                             max(cpu["ok"], 1)}
     finally:
         bp.stop_pid(redis)
+        if redis_tls:
+            bp.stop_pid(redis_tls)
     m, r = res["memory"], res["redis"]
     # Throughput of the proxy's one core = 1 / CPU per call.  The stepped
     # max rate is printed too, but on a shared machine it is bounded by
@@ -207,7 +251,7 @@ def main():
     cost = 1 - m["cpu_ms_per_call"] / r["cpu_ms_per_call"]
     print("\nstore backend   CPU ms/call   capacity calls/s/core   "
           "stepped max calls/s")
-    for k in ("memory", "redis"):
+    for k in backends:
         print("%-14s  %11.4f   %21.0f   %19d" % (
             k, res[k]["cpu_ms_per_call"], 1000 / res[k]["cpu_ms_per_call"],
             res[k]["max_rate"]))
@@ -220,6 +264,13 @@ def main():
               w.get("eval", 0) + w.get("evalsha", 0)))
     print("Redis store cost: %.1f %% of throughput (target < 20 %%) -> %s"
           % (100 * cost, "PASS" if cost < 0.20 else "FAIL"))
+    if "redis-tls" in res:
+        t = res["redis-tls"]
+        print("store.tls: %.1f %% of throughput beside memory, %.1f %% "
+              "beside plain redis (%d HSET over TLS)" % (
+                  100 * (1 - m["cpu_ms_per_call"] / t["cpu_ms_per_call"]),
+                  100 * (1 - r["cpu_ms_per_call"] / t["cpu_ms_per_call"]),
+                  res["writes-tls"].get("hset", 0)))
     return 0 if cost < 0.20 else 1
 
 

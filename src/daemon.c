@@ -150,6 +150,9 @@ static int daemon_store_start(struct daemon *d)
 	int rc;
 
 	store_conf_from(&sc, &d->conf->store);
+	/* store.tls: hiredis reconnects to the tunnel as ops.user. */
+	if (sc.tls)
+		priv_target(&d->conf->ops, &sc.run_uid, &sc.run_gid);
 	rc = store_new(&d->store, d->loop, &sc, err, sizeof(err));
 	if (rc) {
 		log_err("store: %s", err[0] ? err : strerror(-rc));
@@ -167,8 +170,8 @@ static int daemon_store_start(struct daemon *d)
 	/* Bindings and dialog snapshots (issue 9), loaded with the bans. */
 	proxy_set_store(d->proxy, d->store);
 	if (sc.backend == STORE_REDIS)
-		log_info("store: redis at %s, instance %s", sc.address,
-			 store_instance(d->store));
+		log_info("store: redis at %s%s, instance %s", sc.address,
+			 sc.tls ? " over TLS" : "", store_instance(d->store));
 	(void)store_load(d->store);
 	return store_start(d->store);
 }

@@ -99,5 +99,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsz);
 struct sg_conf_ops;
 int priv_drop(const struct sg_conf_ops *o, char *err, size_t errsz);
 int priv_seccomp(const struct sg_conf_ops *o, char *err, size_t errsz);
+/* Who priv_drop() will run as: ids, or -1 (store.tls' socket owner). */
+void priv_target(const struct sg_conf_ops *o, int *uidp, int *gidp);
 
 #endif

@@ -116,6 +116,22 @@ static int drop_bounding(uint64_t keep)
 	return 0;
 }
 
+/* The ids priv_drop() will switch to; -1 when it will not (no ops.user,
+ * or started as that user), or the lookup fails (priv_drop says why). */
+void priv_target(const struct sg_conf_ops *o, int *uidp, int *gidp)
+{
+	char err[128];
+	uid_t uid;
+	gid_t gid;
+
+	*uidp = *gidp = -1;
+	if (!o->user[0] || lookup(o, &uid, &gid, err, sizeof(err)) != 0 ||
+	    (geteuid() == uid && getegid() == gid))
+		return;
+	*uidp = (int)uid;
+	*gidp = (int)gid;
+}
+
 int priv_drop(const struct sg_conf_ops *o, char *err, size_t errsz)
 {
 	uid_t uid, ru, eu, su;

@@ -385,6 +385,11 @@ struct sg_conf_store {
 	int64_t max_snapshots;			/* dialog snapshots in Redis */
 	int64_t max_bindings;			/* others' bindings kept here */
 	char secret[128];			/* secret: user-hash key */
+	/* TLS to Redis (store/store_tls.c). */
+	char tls_ca[CONF_PATH_LEN];		/* "" = system CAs */
+	char tls_cert[CONF_PATH_LEN];		/* client certificate */
+	char tls_key[CONF_PATH_LEN];
+	char tls_server_name[256];		/* "" = host of address */
 };
 
 /* ---------------------------------------------- toll fraud (conf_fraud.c) */

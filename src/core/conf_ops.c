@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 
@@ -239,17 +240,40 @@ static const struct conf_enum store_backends[] = {
 	{ NULL, 0 },
 };
 
-/* hiredis in Debian 12 (0.14) has no TLS: refuse rather than pretend. */
+/* A file the daemon must read at start: 0, or the reason. */
+static int check_readable(struct conf_ctx *c, const char *opt,
+			  const char *path)
+{
+	if (path[0] && access(path, R_OK) != 0)
+		return conf_fail(c, opt, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* store.tls (store/store_tls.c): TCP only, a client certificate comes
+ * with its key, every file readable now rather than at the first
+ * connection.  TLS settings without tls: true would leave the password
+ * in clear while the operator believes otherwise: refused. */
 static int check_store(struct conf_ctx *c, const void *obj)
 {
 	const struct sg_conf_store *st = obj;
+	int rc;
 
-	if (st->tls)
-		return conf_fail(c, "tls",
-				 "TLS to Redis needs hiredis >= 1.0 "
-				 "(hiredis_ssl); this build has 0.14: reach "
-				 "Redis over loopback, a unix socket or a TLS "
-				 "tunnel (stunnel, spiped)");
+	if (!st->tls) {
+		if (st->tls_ca[0] || st->tls_cert[0] || st->tls_key[0] ||
+		    st->tls_server_name[0])
+			return conf_fail(c, "tls", "tls_ca, tls_cert, tls_key "
+					 "and tls_server_name need tls: true");
+		return 0;
+	}
+	if (!strncmp(st->address, "unix:", 5))
+		return conf_fail(c, "tls", "not with a unix: address");
+	if (!st->tls_cert[0] != !st->tls_key[0])
+		return conf_fail(c, st->tls_cert[0] ? "tls_key" : "tls_cert",
+				 "tls_cert and tls_key go together");
+	if ((rc = check_readable(c, "tls_ca", st->tls_ca)) != 0 ||
+	    (rc = check_readable(c, "tls_cert", st->tls_cert)) != 0 ||
+	    (rc = check_readable(c, "tls_key", st->tls_key)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -265,8 +289,22 @@ static const struct conf_opt store_opts[] = {
 	CONF_OPT_STRING(STORE, password, "", 0, NULL, CONF_SECRET,
 			"Redis AUTH password; empty: none."),
 	CONF_OPT_BOOL(STORE, tls, "false", 0,
-		      "TLS to Redis. Not supported by this build (hiredis "
-		      "0.14): `true` is refused."),
+		      "TLS to Redis (TLS 1.2 or later, Redis' `tls-port`): "
+		      "the server certificate is verified against `tls_ca` "
+		      "and must carry `tls_server_name` (else the host of "
+		      "`address`). Not with a `unix:` address."),
+	CONF_OPT_STRING(STORE, tls_ca, "", 0, NULL, 0,
+			"PEM file of the CA(s) that sign Redis' certificate; "
+			"empty: the system's CAs."),
+	CONF_OPT_STRING(STORE, tls_cert, "", 0, NULL, 0,
+			"PEM client certificate (and chain) for Redis' "
+			"`tls-auth-clients`; with `tls_key`. Empty: none."),
+	CONF_OPT_STRING(STORE, tls_key, "", 0, NULL, 0,
+			"PEM private key of `tls_cert` (not encrypted)."),
+	CONF_OPT_STRING(STORE, tls_server_name, "", 0, NULL, 0,
+			"Name (or IP address) Redis' certificate must carry, "
+			"also sent as SNI when a name; empty: the host of "
+			"`address`."),
 	CONF_OPT_STRING(STORE, key_prefix, "sipguard:", 0, NULL, 0,
 			"Prefix of every Redis key and channel: instances "
 			"with the same prefix share state."),

@@ -67,6 +67,8 @@ void store_conf_default(struct store_conf *c)
 	c->counters = 65536;
 	c->max_snapshots = 100000;
 	c->max_bindings = 100000;
+	c->tls_ca = c->tls_cert = c->tls_key = c->tls_server_name = "";
+	c->run_uid = c->run_gid = -1;
 }
 
 void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
@@ -84,6 +86,11 @@ void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
 	c->max_snapshots = (uint32_t)sc->max_snapshots;
 	c->max_bindings = (uint32_t)sc->max_bindings;
 	c->secret = sc->secret;
+	c->tls = sc->tls;
+	c->tls_ca = sc->tls_ca;
+	c->tls_cert = sc->tls_cert;
+	c->tls_key = sc->tls_key;
+	c->tls_server_name = sc->tls_server_name;
 }
 
 static int pick_instance(struct store *s, const char *name, char *err,

@@ -66,6 +66,13 @@ struct store_conf {
 	uint32_t max_snapshots; /* dialog snapshots of this instance */
 	uint32_t max_bindings;  /* other instances' bindings kept here */
 	const char *secret;     /* common to the cluster, never sent; "" */
+	/* TLS to Redis (store_tls.c); "" or NULL: not set. */
+	bool tls;
+	const char *tls_ca;     /* CA file; "": the system's CAs */
+	const char *tls_cert;   /* client certificate, with tls_key */
+	const char *tls_key;
+	const char *tls_server_name; /* "": the host of address */
+	int run_uid, run_gid;   /* the daemon's user after start; -1: ours */
 };
 
 void store_conf_default(struct store_conf *c);

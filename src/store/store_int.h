@@ -118,6 +118,7 @@ struct store_redis {
 	uint32_t queue_max;
 	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
 	struct redisAsyncContext *cmd, *sub;
+	struct store_tls *tls;    /* store.tls: hiredis goes through it */
 	enum rstate state;
 	bool cmd_ok, sub_ok, down_logged, resyncing, resync_due;
 	bool ping_out, freeing;
@@ -151,6 +152,39 @@ void store__redis_on_sub(struct redisAsyncContext *ac, void *reply,
 			 void *priv);
 /* store_redis_ban.c: queued unbans, local bans again, the table read. */
 void store__redis_resync(struct store_redis *r);
+
+/* --- store_tls.c: TLS to Redis through an in-process tunnel. --- */
+
+struct store_tls;
+
+/* Borrowed strings; "" or NULL: not set. */
+struct store_tls_conf {
+	const char *host;        /* of store.address */
+	int port;
+	const char *ca_file;     /* NULL: the system's CAs */
+	const char *cert_file;   /* client certificate (with key_file) */
+	const char *key_file;
+	const char *server_name; /* NULL: host */
+	uint64_t timeout_ms;     /* TCP connect + handshake */
+	int run_uid, run_gid;    /* the socket's owner; -1: ours */
+};
+
+/*
+ * Read the CA, certificate and key files, create the private socket
+ * directory and start the tunnel's thread.  0; -EINVAL (a bad file,
+ * named in err), -errno, -ENOMEM.  The result is freed (thread stopped,
+ * directory removed) by store__tls_free().
+ */
+int store__tls_new(struct store_tls **tp, const struct store_tls_conf *c,
+		   char *err, size_t errsz);
+void store__tls_free(struct store_tls *t);
+/* The unix socket hiredis connects to. */
+const char *store__tls_path(const struct store_tls *t);
+/* "tls:HOST:PORT", for logs. */
+const char *store__tls_target(const struct store_tls *t);
+/* Handshakes done, connections failed, foreign peers refused. */
+void store__tls_stats(const struct store_tls *t, uint64_t *okp,
+		      uint64_t *failp, uint64_t *refusedp);
 
 /* --- store_cluster.c: bindings and dialog snapshots (redis only). --- */
 

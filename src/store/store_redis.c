@@ -4,7 +4,9 @@
  * the blocking startup load, and the backend's lifetime.  Shared bans
  * (and the resync at READY) are in store_redis_ban.c, counters and rates
  * in store_redis_count.c, command batching on our event loop in
- * store_loop.c.  This comment describes the backend as a whole.
+ * store_loop.c, TLS (store.tls) in store_tls.c: hiredis then connects to
+ * that tunnel's unix socket, and a failed handshake is a closed
+ * connection like any other.  This comment describes the backend as a whole.
  *
  * Two connections: "cmd" for commands and "sub" subscribed to the bans
  * channel (a subscribed connection can do nothing else).  Redis keys, all
@@ -65,7 +67,9 @@ static uint64_t wall_now_ms(void)
 
 static const char *where(const struct store_redis *r, char *buf, size_t sz)
 {
-	if (r->port)
+	if (r->tls)
+		snprintf(buf, sz, "%s", store__tls_target(r->tls));
+	else if (r->port)
 		snprintf(buf, sz, "%s:%d", r->host, r->port);
 	else
 		snprintf(buf, sz, "unix:%s", r->host);
@@ -303,8 +307,11 @@ static void on_conn_timeout(void *arg)
 
 static redisAsyncContext *open_one(struct store_redis *r)
 {
-	redisAsyncContext *ac = r->port ? redisAsyncConnect(r->host, r->port)
-					: redisAsyncConnectUnix(r->host);
+	/* store.tls: plain RESP to our tunnel (store_tls.c). */
+	redisAsyncContext *ac =
+		r->tls    ? redisAsyncConnectUnix(store__tls_path(r->tls))
+		: r->port ? redisAsyncConnect(r->host, r->port)
+			  : redisAsyncConnectUnix(r->host);
 
 	if (!ac)
 		return NULL;
@@ -358,6 +365,8 @@ bool store__redis_ready(const struct store_redis *r)
 
 static redisContext *sync_connect(struct store_redis *r, struct timeval tv)
 {
+	if (r->tls)
+		return redisConnectUnixWithTimeout(store__tls_path(r->tls), tv);
 	return r->port ? redisConnectWithTimeout(r->host, r->port, tv)
 		       : redisConnectUnixWithTimeout(r->host, tv);
 }
@@ -465,6 +474,28 @@ bad:
 	return -EINVAL;
 }
 
+static int tls_open(struct store_redis *r, const struct store_conf *c,
+		    char *err, size_t errsz)
+{
+	struct store_tls_conf tc = {
+		.host = r->host,
+		.port = r->port,
+		.ca_file = c->tls_ca,
+		.cert_file = c->tls_cert,
+		.key_file = c->tls_key,
+		.server_name = c->tls_server_name,
+		.timeout_ms = r->timeout_ms,
+		.run_uid = c->run_uid,
+		.run_gid = c->run_gid,
+	};
+
+	if (!r->port) {
+		snprintf(err, errsz, "store.tls: not with a unix: address");
+		return -EINVAL;
+	}
+	return store__tls_new(&r->tls, &tc, err, errsz);
+}
+
 int store__redis_new(struct store_redis **rp, struct store *s,
 		     struct loop *l, const struct store_conf *c, char *err,
 		     size_t errsz)
@@ -505,6 +536,9 @@ int store__redis_new(struct store_redis **rp, struct store *s,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	rc = c->tls ? tls_open(r, c, err, errsz) : 0;
+	if (rc)
+		goto fail;
 	*rp = r;
 	return 0;
 fail:
@@ -522,6 +556,8 @@ void store__redis_free(struct store_redis *r)
 	tmr_cancel(&r->conn_to);
 	tmr_cancel(&r->ping);
 	drop_contexts(r);
+	store__tls_free(r->tls);
+	r->tls = NULL;
 	mem_secclean(r->password, sizeof(r->password));
 	mem_free(r->q);
 	mem_free(r);

@@ -161,20 +161,71 @@ class Kamailio:
 REDIS = "/usr/bin/redis-server"
 
 
+class RedisCA:
+    """A CA made here with the openssl CLI in directory d, a server
+    certificate for `redis.test` and 127.0.0.1 (Redis' TLS port), a client
+    certificate (Redis' tls-auth-clients) and another CA of the same name
+    that signed none of them (the wrong-CA cases).  Paths as attributes."""
+
+    def __init__(self, d, server_names=("DNS:redis.test", "IP:127.0.0.1")):
+        self.dir = d
+        p = lambda n: os.path.join(d, n)
+        self.ca, self.other_ca = p("ca.crt"), p("other.crt")
+        self.srv_crt, self.srv_key = p("srv.crt"), p("srv.key")
+        self.cli_crt, self.cli_key = p("cli.crt"), p("cli.key")
+        new = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+               "-nodes"]
+        with open(p("srv.ext"), "w") as f:
+            f.write("subjectAltName=%s\n" % ",".join(server_names))
+        for args in (
+                ["req", "-x509"] + new + ["-keyout", p("ca.key"), "-out",
+                 self.ca, "-days", "2", "-subj", "/CN=e2e-ca"],
+                ["req", "-x509"] + new + ["-keyout", p("other.key"),
+                 "-out", self.other_ca, "-days", "2", "-subj",
+                 "/CN=e2e-ca"],
+                ["req"] + new + ["-keyout", self.srv_key, "-out",
+                 p("srv.csr"), "-subj", "/CN=redis.test"],
+                ["x509", "-req", "-in", p("srv.csr"), "-CA", self.ca,
+                 "-CAkey", p("ca.key"), "-CAcreateserial", "-out",
+                 self.srv_crt, "-days", "2", "-extfile", p("srv.ext")],
+                ["req"] + new + ["-keyout", self.cli_key, "-out",
+                 p("cli.csr"), "-subj", "/CN=sipguard"],
+                ["x509", "-req", "-in", p("cli.csr"), "-CA", self.ca,
+                 "-CAkey", p("ca.key"), "-CAcreateserial", "-out",
+                 self.cli_crt, "-days", "2"]):
+            subprocess.run(["openssl"] + args, check=True,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+
+
 class Redis:
     """redis-server on 127.0.0.1:port, no persistence: a restart loses
     all.  Started and stopped by pid; start() again after stop() brings
-    it back empty (the outage tests)."""
+    it back empty (the outage tests).  With tls (a RedisCA), the port is
+    a TLS port and there is no plain one; tls_auth is Redis'
+    tls-auth-clients (yes: the client certificate is required)."""
 
-    def __init__(self, tmp, port):
+    def __init__(self, tmp, port, tls=None, tls_auth="yes"):
         self.tmp = tmp
         self.port = port
+        self.tls = tls
+        self.tls_auth = tls_auth
         self.proc = None
+
+    def _listen_args(self):
+        if not self.tls:
+            return ["--port", str(self.port)]
+        t = self.tls
+        return ["--port", "0", "--tls-port", str(self.port),
+                "--tls-cert-file", t.srv_crt, "--tls-key-file", t.srv_key,
+                "--tls-ca-cert-file", t.ca,
+                "--tls-auth-clients", self.tls_auth]
 
     def start(self):
         self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
         self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+            [REDIS] + self._listen_args() +
+            ["--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", self.tmp],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 5
@@ -185,7 +236,12 @@ class Redis:
         raise AssertionError("redis-server did not start")
 
     def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+        tls = []
+        if self.tls:
+            tls = ["--tls", "--cacert", self.tls.ca, "--cert",
+                   self.tls.cli_crt, "--key", self.tls.cli_key]
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + tls +
+                           list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=5)
         return r.stdout.decode().strip()
@@ -198,14 +254,18 @@ class Redis:
         self.proc = None
 
 
-def redis_fixture(port, prefix="sipguard-redis-"):
+def redis_fixture(port, prefix="sipguard-redis-", tls=False,
+                  tls_auth="yes"):
     """Body of a pytest fixture (`yield from redis_fixture(PORT)`): a
     started Redis in a temporary directory, skipped where Debian's
-    redis-server is not installed, stopped and removed afterwards."""
+    redis-server is not installed, stopped and removed afterwards.  With
+    tls=True, a TLS-only Redis whose RedisCA (made in that directory) is
+    the fixture's `tls` attribute."""
     if not os.access(REDIS, os.X_OK):
         pytest.skip("redis-server not installed (scripts/deps.sh)")
     tmp = tempfile.TemporaryDirectory(prefix=prefix)
-    r = Redis(tmp.name, port)
+    r = Redis(tmp.name, port, tls=RedisCA(tmp.name) if tls else None,
+              tls_auth=tls_auth)
     r.start()
     yield r
     r.stop()
