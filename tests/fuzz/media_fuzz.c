@@ -28,8 +28,7 @@ void mf_offer_answer(struct media_call *c, const uint8_t *data, size_t size,
 	buf_free(&out);
 }
 
-void mf_write_check(struct sdp_bld *b, struct buf *out,
-		    struct sdp_sess *again)
+void mf_write_check(struct sdp_bld *b, struct buf *out, struct sdp_sess *again)
 {
 	struct sip_perr pe;
 

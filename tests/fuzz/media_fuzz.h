@@ -18,13 +18,13 @@
 #include "sip/sip.h"
 
 /* An invariant of the code under test: abort (the fuzzer's crash). */
-#define MF_CHECK(cond)                                                 \
-	do {                                                           \
-		if (!(cond)) {                                         \
+#define MF_CHECK(cond)                                                     \
+	do {                                                               \
+		if (!(cond)) {                                             \
 			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                \
-			abort();                                       \
-		}                                                      \
+				#cond);                                    \
+			abort();                                           \
+		}                                                          \
 	} while (0)
 
 /* A zone's srtp policy from two bits (enum conf_srtp; 3: optional). */
@@ -43,7 +43,6 @@ void mf_offer_answer(struct media_call *c, const uint8_t *data, size_t size,
 
 /* Write b into out; the result must parse again (into *again), unless
  * only a size limit stops it. */
-void mf_write_check(struct sdp_bld *b, struct buf *out,
-		    struct sdp_sess *again);
+void mf_write_check(struct sdp_bld *b, struct buf *out, struct sdp_sess *again);
 
 #endif

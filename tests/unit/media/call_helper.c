@@ -9,8 +9,7 @@
 
 #include "../test.h"
 
-void mh_open(struct media **mp, struct buf *b,
-	     const struct sg_conf_media *conf)
+void mh_open(struct media **mp, struct buf *b, const struct sg_conf_media *conf)
 {
 	buf_init(b, 8192);
 	assert_int_equal(media_new(mp, conf, NULL, NULL, NULL), 0);
@@ -24,8 +23,8 @@ void mh_close(struct media *m, struct media_call *c, struct buf *b)
 	media_free(m);
 }
 
-struct media_call *mh_new_call(struct media *m, const char *id, int p0,
-			       int k0, int p1, int k1)
+struct media_call *mh_new_call(struct media *m, const char *id, int p0, int k0,
+			       int p1, int k1)
 {
 	struct media_call *c;
 	struct sg_addr r0, r1;
@@ -45,9 +44,8 @@ struct media_call *mh_new_call(struct media *m, const char *id, int p0,
 	return c;
 }
 
-const char *mh_sdp(struct media_call *c, unsigned from,
-		   enum media_sdp_kind k, const char *body, struct buf *b,
-		   int want)
+const char *mh_sdp(struct media_call *c, unsigned from, enum media_sdp_kind k,
+		   const char *body, struct buf *b, int want)
 {
 	buf_reset(b);
 	assert_int_equal(media_call_sdp(c, from, k, str_cstr(body), b), want);

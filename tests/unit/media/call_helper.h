@@ -29,14 +29,13 @@ void mh_close(struct media *m, struct media_call *c, struct buf *b);
 /* A call from 127.0.0.1 (leg 0, zone 0 "internet", untrusted) to
  * 127.0.0.2 (leg 1, zone 1 "pbx"), SRTP policies p0/p1 and key exchange
  * k0/k1 (enum conf_srtp_kx; < 0: left as media_call_new() sets it). */
-struct media_call *mh_new_call(struct media *m, const char *id, int p0,
-			       int k0, int p1, int k1);
+struct media_call *mh_new_call(struct media *m, const char *id, int p0, int k0,
+			       int p1, int k1);
 
 /* body from leg `from` through c as kind k, with want as the result:
  * the rewritten SDP, NUL-terminated, in b. */
-const char *mh_sdp(struct media_call *c, unsigned from,
-		   enum media_sdp_kind k, const char *body, struct buf *b,
-		   int want);
+const char *mh_sdp(struct media_call *c, unsigned from, enum media_sdp_kind k,
+		   const char *body, struct buf *b, int want);
 
 /* How many times what occurs in s. */
 unsigned mh_count(const char *s, const char *what);

@@ -149,8 +149,7 @@ static void test_ctx_request(void **state)
 	int n;
 
 	(void)state;
-	n = sdp_msg(b, sizeof(b), "INVITE sip:bob@192.0.2.20 SIP/2.0", true,
-		    0);
+	n = sdp_msg(b, sizeof(b), "INVITE sip:bob@192.0.2.20 SIP/2.0", true, 0);
 	assert_int_equal(sip_ctx_new(&c1, fx.txl, &to, STR(BR), STR("INVITE"),
 				     b, (size_t)n, NULL),
 			 0);
@@ -232,8 +231,8 @@ static void test_stx_shrink(void **state)
 	n = sdp_msg(b, sizeof(b), "SIP/2.0 183 Progress", true, 400);
 	assert_int_equal(sip_stx_send_response(s, b, (size_t)n, 183), 0);
 	n = snprintf(b, sizeof(b),
-		     "SIP/2.0 486 Busy\r\nVia: SIP/2.0/UDP " SRC
-		     ";branch=" BR "\r\nCSeq: 7 INVITE\r\n"
+		     "SIP/2.0 486 Busy\r\nVia: SIP/2.0/UDP " SRC ";branch=" BR
+		     "\r\nCSeq: 7 INVITE\r\n"
 		     "Content-Length: 0\r\n\r\n");
 	assert_int_equal(sip_stx_send_response(s, b, (size_t)n, 486), 0);
 	sip_stx_terminate(s);
