@@ -101,19 +101,23 @@ $(CTLBIN): $(CTLCLIENT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CTLCLIENT_OBJS) $(LIB) $(LDLIBS)
 
 # Unit tests: one cmocka binary per module.
+# Shared test helpers (*_helper.c under tests/unit) are linked into the tests
+# whose fragment lists their object as a prerequisite.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(filter %.o,$^) $(LIB) \
+		$(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpus by a plain driver.
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) \
-		$(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+		$(filter %.o,$^) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD_ROOT)/fuzz/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.o,$^) $(LIB) \
+		$(LDFLAGS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh

@@ -3,6 +3,7 @@ CORE_SRCS := \
 	src/core/str.c \
 	src/core/buf.c \
 	src/core/mem.c \
+	src/core/keyline.c \
 	src/core/arena.c \
 	src/core/slab.c \
 	src/core/edit.c \

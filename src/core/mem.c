@@ -3,6 +3,7 @@
  */
 #include "core/mem.h"
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 /* live and total are relaxed atomics: relay threads allocate too
  * (media/dtls_leg.c frees DTLS conns there). */
 static size_t live, total, fail_at;
+static void (*free_hook)(const void *p, size_t n); /* tests only */
 
 #define CNT_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
 
@@ -65,6 +67,8 @@ void mem_free(void *p)
 	if (!p)
 		return;
 	CNT_ADD(live, (size_t)-1);
+	if (free_hook)
+		free_hook(p, malloc_usable_size(p));
 	free(p);
 }
 
@@ -100,10 +104,10 @@ void mem_unmap(void *p, size_t n)
 
 void mem_secclean(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
+	/* A memset the compiler may not drop, at memset's speed: message
+	 * buffers of a few KiB are wiped on the signalling path. */
+	if (p && n)
+		explicit_bzero(p, n);
 }
 
 size_t mem_live(void)
@@ -119,4 +123,9 @@ size_t mem_total(void)
 void mem_fail_nth(size_t n)
 {
 	fail_at = n;
+}
+
+void mem_set_free_hook(void (*fn)(const void *p, size_t n))
+{
+	free_hook = fn;
 }

@@ -31,5 +31,8 @@ size_t mem_live(void);		/* allocations not yet freed */
 size_t mem_total(void);		/* allocations ever made */
 /* Fail the nth allocation from now (1 = the next one); 0 turns it off. */
 void mem_fail_nth(size_t n);
+/* Call fn with every block mem_free() is about to free and its usable
+ * size (tests check that secrets were wiped first); NULL: none. */
+void mem_set_free_hook(void (*fn)(const void *p, size_t n));
 
 #endif

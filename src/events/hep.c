@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/keyline.h"
 #include "core/mem.h"
 
 enum {
@@ -210,6 +211,9 @@ void hep_send(struct hep *h, const struct sg_addr *src,
 		h->st.dropped++;
 	else
 		h->st.errors++;
+	/* A message we sent with our SDES keys: not kept in our buffer. */
+	if (proto_type == HEP_PROTO_SIP && keyline_in(payload.p, payload.len))
+		mem_secclean(h->out.p, h->out.len);
 }
 
 const struct sg_addr *hep_local(const struct hep *h)

@@ -1,8 +1,8 @@
 # guard layer sources (each helper appends its own lines)
 GUARD_SRCS := \
 	src/guard/src.c
-GUARD_SRCS += src/guard/gate.c src/guard/cidr.c
-GUARD_SRCS += src/guard/inspect.c src/guard/scanner.c src/guard/window.c
+GUARD_SRCS += src/guard/gate.c src/guard/gate_ban.c src/guard/cidr.c
+GUARD_SRCS += src/guard/inspect.c src/guard/inspect_rules.c src/guard/scanner.c src/guard/window.c
 GUARD_SRCS += src/guard/auth.c src/guard/authfail.c src/guard/creds.c src/guard/passthru.c
 GUARD_SRCS += src/guard/guard.c
 GUARD_SRCS += src/guard/dialplan.c src/guard/fraud.c src/guard/fraud_learn.c

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/keyline.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
@@ -35,6 +36,7 @@ struct proxy_anchor {
 	struct buf body; /* rewritten SDP, until sip_bld_write() */
 	struct buf json; /* media statistics for the call record */
 	bool watching;
+	bool keyed; /* body (and p->out) held our SDES keys: scrub them */
 };
 
 static bool has_sdp(const struct sip_msg *m)
@@ -130,8 +132,29 @@ static int apply(struct proxy *p, struct sip_bld *b, const struct sip_msg *m,
 	err = media_call_sdp(c, leg, kind, m->body, &a->body);
 	if (err)
 		return err;
+	/* Our master keys for an SDES leg (media/srtp_sdp.c): the body and
+	 * the message built from it are wiped once sent or copied. */
+	if (keyline_in(a->body.p, a->body.len))
+		a->keyed = true;
 	sip_bld_body(b, buf_str(&a->body));
 	return 0;
+}
+
+/*
+ * After a message built with our SDES keys was sent or copied (into a
+ * transaction): wipe the rewritten SDP and p->out, whole capacity (a
+ * shorter message written since leaves the key in the tail).  Cheap for
+ * all other messages: one flag test.
+ */
+void proxy__anchor_scrub(struct proxy *p)
+{
+	struct proxy_anchor *a = p->anchor;
+
+	if (!a || !a->keyed)
+		return;
+	mem_secclean(a->body.p, a->body.cap);
+	mem_secclean(p->out.p, p->out.cap);
+	a->keyed = false;
 }
 
 int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
@@ -373,6 +396,7 @@ void proxy__anchor_free(struct proxy *p)
 	if (a->watching)
 		loop_fd_del(p->loop, media_fd(a->m));
 	media_free(a->m);
+	proxy__anchor_scrub(p);
 	buf_free(&a->body);
 	buf_free(&a->json);
 	mem_free(a);

@@ -144,6 +144,7 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 		proxy__request(p, p->msg, from);
 	else
 		proxy__response(p, p->msg, from);
+	proxy__anchor_scrub(p);
 	proxy__met_done(p, p->msg, t0);
 }
 

@@ -9,6 +9,7 @@ PROXY_SRCS := \
 	src/proxy/guardconf.c \
 	src/proxy/tlsconf.c \
 	src/proxy/topo.c \
+	src/proxy/topo_out.c \
 	src/proxy/topo_seal.c \
 	src/proxy/anchor.c
 PROXY_SRCS += src/proxy/indialog.c src/proxy/regguard.c

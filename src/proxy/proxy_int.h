@@ -399,6 +399,9 @@ struct proxy_anchor;
 int proxy__anchor_new(struct proxy *p);
 void proxy__anchor_free(struct proxy *p);
 void proxy__anchor_tick(struct proxy *p);
+/* Wipe the buffers that held our SDES keys, if the last message built
+ * had them (after it was sent or copied into its transaction). */
+void proxy__anchor_scrub(struct proxy *p);
 /* Rewrite the SDP of m (from `from`, going out of `out`) into b.
  * 0, -EPROTO (bad SDP: answer 488), -EAGAIN (no relay port: 503). */
 int proxy__anchor_request(struct proxy *p, struct sip_bld *b,

@@ -423,6 +423,8 @@ static int forward(struct proxy_fwd *f, const struct sip_msg *m,
 		return err;
 	err = sip_ctx_new(&ctx, p->txl, &to, str_make(branch, blen),
 			  m->method, p->out.p, p->out.len, f);
+	/* Also reached from timers (failover): not only from on_recv. */
+	proxy__anchor_scrub(p);
 	if (err)
 		return err;
 	f->ctx = ctx;

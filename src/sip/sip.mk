@@ -17,6 +17,7 @@ SIP_SRCS := \
 	src/sip/build.c \
 	src/sip/reply.c \
 	src/sip/sdp.c \
+	src/sip/sdp_line.c \
 	src/sip/sdp_attr.c \
 	src/sip/sdp_build.c
 # dialogs (RFC 3261 12): table and timers, message handling, BYE builder

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/keyline.h"
 #include "core/mem.h"
 #include "sip/txn_int.h"
 #include "core/rand.h"
@@ -94,7 +95,11 @@ static void txn_free(struct sip__txn *t)
 		t->next->pprev = t->pprev;
 	txl->count--;
 	txl->bytes -= t->size + t->aux_cap;
+	if (t->secret)	/* our SRTP keys, in a message we sent */
+		mem_secclean(t->aux, t->aux_cap);
 	mem_free(t->aux);
+	if (t->secret)
+		mem_secclean(t, t->size);
 	mem_free(t);
 }
 
@@ -222,6 +227,22 @@ int sip__txn_send(struct sip__txn *t, const char *p, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
+/* A bigger aux block; a secret old one is wiped, never left to
+ * realloc() to free as it is. */
+static char *aux_grow(struct sip__txn *t, size_t n)
+{
+	char *np;
+
+	if (!t->secret)
+		return mem_realloc(t->aux, n);
+	np = mem_alloc(n);
+	if (np) {
+		mem_secclean(t->aux, t->aux_cap);
+		mem_free(t->aux);
+	}
+	return np;
+}
+
 int sip__txn_keep(struct sip__txn *t, const char *p, size_t n)
 {
 	struct sip_txl *txl = t->txl;
@@ -232,15 +253,18 @@ int sip__txn_keep(struct sip__txn *t, const char *p, size_t n)
 	if (n > t->aux_cap) {
 		if (n - t->aux_cap > txl->conf.max_bytes - txl->bytes)
 			return -ENOSPC;
-		np = mem_realloc(t->aux, n);
+		np = aux_grow(t, n);
 		if (!np)
 			return -ENOMEM;
 		txl->bytes += n - t->aux_cap;
 		t->aux = np;
 		t->aux_cap = n;
+	} else if (t->secret && n < t->aux_len) {
+		mem_secclean(t->aux + n, t->aux_len - n);
 	}
 	memcpy(t->aux, p, n);
 	t->aux_len = n;
+	t->secret = t->secret || keyline_in(p, n);
 	return 0;
 }
 
@@ -249,10 +273,13 @@ void sip__txn_adopt(struct sip__txn *t, char *p, size_t n, size_t cap)
 	struct sip_txl *txl = t->txl;
 
 	txl->bytes += cap - t->aux_cap;
+	if (t->secret)
+		mem_secclean(t->aux, t->aux_cap);
 	mem_free(t->aux);
 	t->aux = p;
 	t->aux_len = n;
 	t->aux_cap = cap;
+	t->secret = t->secret || keyline_in(p, n);
 }
 
 int sip__put_folded(struct buf *out, struct str v)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/keyline.h"
 #include "core/mem.h"
 #include "sip/txn_int.h"
 
@@ -118,6 +119,7 @@ static int ctx_create(struct sip_txl *txl, const struct sip_peer *to,
 	cur += method.len;
 	memcpy(cur, req.p, req.len);
 	c->req = str_make(cur, req.len);
+	c->t.secret = keyline_in(req.p, req.len); /* wiped when freed */
 	c->t.user = user;
 	c->t.quiet = quiet;
 	c->t.peer = *to;

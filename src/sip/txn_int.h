@@ -36,6 +36,7 @@ struct sip__txn {
 	bool reliable;
 	bool linked; /* in its matching table */
 	bool quiet;  /* internal (our CANCEL): no callbacks */
+	bool secret; /* a copy held an SDES key line: wiped before freed */
 };
 
 /* Owner: whoever called sip_txl_new(). */
@@ -112,7 +113,8 @@ void sip__txn_end(struct sip__txn *t);
  * -errno.  The caller decides what a failure means (17.1.4, 17.2.4). */
 int sip__txn_send(struct sip__txn *t, const char *p, size_t n);
 /* Replace the kept copy (t->aux).  -ENOMEM, or -ENOSPC over the byte
- * cap, leaves the old one. */
+ * cap, leaves the old one.  A copy that held an SDES key (t->secret) is
+ * wiped before its memory is freed or reused. */
 int sip__txn_keep(struct sip__txn *t, const char *p, size_t n);
 /* Hand a heap block (from a struct buf) to t as its aux copy. */
 void sip__txn_adopt(struct sip__txn *t, char *p, size_t n, size_t cap);

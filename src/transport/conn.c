@@ -124,8 +124,17 @@ static void conn_free(struct tp_conn *c)
 {
 	tp__tls_free(c);
 	mem_free(c->rx);
+	tp__tx_wipe(c);
 	mem_free(c->tx);
 	mem_free(c);
+}
+
+void tp__tx_wipe(struct tp_conn *c)
+{
+	if (!c->tx_secret)
+		return;
+	mem_secclean(c->tx, c->tx_cap);
+	c->tx_secret = false;
 }
 
 /* Zero-delay timer: free what closed since the last turn. */

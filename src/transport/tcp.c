@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/keyline.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
@@ -206,6 +207,8 @@ static int tx_reserve(struct tp_conn *c, size_t n)
 		return 0;
 	if (c->tx_off) {
 		memmove(c->tx, c->tx + c->tx_off, pending);
+		if (c->tx_secret)
+			mem_secclean(c->tx + pending, c->tx_len - pending);
 		c->tx_off = 0;
 		c->tx_len = pending;
 		if (pending + n <= c->tx_cap)
@@ -216,7 +219,14 @@ static int tx_reserve(struct tp_conn *c, size_t n)
 		cap = TP_RX_CHUNK;
 	if (cap > c->tp->conf.max_tx)
 		cap = c->tp->conf.max_tx;
-	p = mem_realloc(c->tx, cap);
+	if (!c->tx_secret) {
+		p = mem_realloc(c->tx, cap);
+	} else if ((p = mem_alloc(cap)) != NULL) {
+		/* Our SRTP keys: never left in a block realloc() frees. */
+		memcpy(p, c->tx, c->tx_len);
+		tp__tx_wipe(c);
+		mem_free(c->tx);
+	}
 	if (!p)
 		return -ENOMEM;
 	c->tx = p;
@@ -278,6 +288,7 @@ int tp__tcp_write(struct tp_conn *c, const char *p, size_t n)
 	}
 	memcpy(c->tx + c->tx_len, p, n);
 	c->tx_len += n;
+	c->tx_secret = c->tx_secret || keyline_in(p, n);
 	return 0;
 }
 
@@ -296,6 +307,7 @@ static void tx_flush(struct tp_conn *c)
 		tp__conn_touch(c);
 		c->tx_off += (size_t)w;
 	}
+	tp__tx_wipe(c);
 	mem_free(c->tx);
 	c->tx = NULL;
 	c->tx_off = c->tx_len = c->tx_cap = 0;

@@ -86,6 +86,7 @@ struct tp_conn {
 	size_t rx_len, rx_cap;
 	char *tx;                      /* queued output; NULL when none */
 	size_t tx_off, tx_len, tx_cap; /* pending: tx[tx_off..tx_len) */
+	bool tx_secret; /* tx held an SDES key line: wiped before reuse */
 	struct ssl_st *ssl;            /* TLS (tls.c); NULL for TCP */
 	char *tls_ident;               /* verified peer identity, or NULL */
 	bool tls_broken;               /* fatal TLS error: no close_notify */
@@ -134,6 +135,8 @@ void tp__conn_touch(struct tp_conn *c);
 void tp__conn_arm(struct tp_conn *c);
 int tp__conn_watch(struct tp_conn *c, unsigned events);
 void tp__conn_peer(const struct tp_conn *c, struct sip_peer *pp);
+/* Wipe c->tx if it held an SDES key line (conn.c), before it is freed. */
+void tp__tx_wipe(struct tp_conn *c);
 
 /* tcp.c */
 int tp__tcp_listen(struct tp_listener *ls);

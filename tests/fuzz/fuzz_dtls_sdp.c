@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media_fuzz.h"
+
 #include "core/buf.h"
 #include "core/conf.h"
 #include "media/dtls.h"
@@ -25,25 +27,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_dtls_sdp: %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
-	} while (0)
-
 static struct sdp_sess sess, again;
 static struct media_stream streams[SDP_MAX_MEDIA];
 static struct media_srtp_text text[SDP_MAX_MEDIA];
 static struct media m;
 static struct sg_conf_media conf;
-
-static int policy(unsigned v)
-{
-	return v == 3 ? CONF_SRTP_OPTIONAL : (int)v;
-}
 
 static int kx(unsigned v)
 {
@@ -60,9 +48,9 @@ static void nothing_crosses(struct str o)
 		if (str_casestarts(line, STR("a=fingerprint:"))) {
 			line.p += 2;
 			line.len -= 2;
-			CHECK(str_eq(line, str_cstr(m.dtls_fp)));
+			MF_CHECK(str_eq(line, str_cstr(m.dtls_fp)));
 		} else if (str_casestarts(line, STR("a=tls-id:"))) {
-			CHECK(0);
+			MF_CHECK(0);
 		}
 	}
 }
@@ -107,10 +95,7 @@ static void one(struct media_call *c, unsigned from, enum media_srtp_role r,
 				    &text[i]);
 		media__dtls_rewrite(&b, &sess, i, err ? NULL : st, 1 - from);
 	}
-	buf_reset(out);
-	if (sdp_bld_write(&b, out) == 0)
-		CHECK(sdp_parse(&again, buf_str(out), &pe) == 0 ||
-		      pe.code == SIP_PE_LIMIT);
+	mf_write_check(&b, out, &again);
 	if (out->len)
 		nothing_crosses(buf_str(out));
 	explicit_bzero(text, sizeof(text));
@@ -121,22 +106,19 @@ static void one(struct media_call *c, unsigned from, enum media_srtp_role r,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct media_call c;
-	const uint8_t *nul;
-	struct buf out;
-	size_t alen;
 	unsigned i, l, k;
 
 	if (!m.dtls) {
 		conf.dtls_handshake_timeout = 20000;
 		m.c = &conf;
-		CHECK(media__dtls_init(&m) == 0);
+		MF_CHECK(media__dtls_init(&m) == 0);
 	}
 	if (size < 2)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.m = &m;
-	c.leg[0].srtp = policy(data[0] & 3);
-	c.leg[1].srtp = policy(data[0] >> 2 & 3);
+	c.leg[0].srtp = mf_policy(data[0] & 3);
+	c.leg[1].srtp = mf_policy(data[0] >> 2 & 3);
 	c.leg[0].srtp_kx = kx(data[1] & 3);
 	c.leg[1].srtp_kx = kx(data[1] >> 2 & 3);
 	data += 2;
@@ -147,18 +129,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (k = 0; k < 2; k++)
 				streams[i].fd[l][k] = -1;
 	}
-	nul = memchr(data, 0, size);
-	alen = nul ? (size_t)(nul - data) : size;
-	buf_init(&out, 2 * SDP_MAX_SIZE);
-	one(&c, 0, MEDIA_SR_OFFER, str_make((const char *)data, alen), &out);
-	if (nul)
-		one(&c, 1, MEDIA_SR_ANSWER,
-		    str_make((const char *)nul + 1, size - alen - 1), &out);
+	mf_offer_answer(&c, data, size, one);
 	for (i = 0; i < SDP_MAX_MEDIA; i++) {
 		media__srtp_wipe(&streams[i]);
 		media__dtls_wipe(&streams[i]);
 		memset(&streams[i], 0, sizeof(streams[i]));
 	}
-	buf_free(&out);
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media_fuzz.h"
+
 #include "core/buf.h"
 #include "core/conf.h"
 #include "media/media_int.h"
@@ -23,23 +25,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_srtp_sdp: %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
-	} while (0)
-
 static struct sdp_sess sess, again;
 static struct media_stream streams[SDP_MAX_MEDIA];
 static struct media_srtp_text text[SDP_MAX_MEDIA];
-
-static int policy(unsigned v)
-{
-	return v == 3 ? CONF_SRTP_OPTIONAL : (int)v;
-}
 
 /* No a=crypto line of the input is in the output (ours are new). */
 static void no_key_crosses(struct str o)
@@ -52,7 +40,7 @@ static void no_key_crosses(struct str o)
 		if (!str_casestarts(line, STR("a=crypto:")))
 			continue;
 		for (a = 0; a < sess.nattr; a++)
-			CHECK(!str_eq(sess.attr[a].line, line) ||
+			MF_CHECK(!str_eq(sess.attr[a].line, line) ||
 			      !str_eq(sess.attr[a].name, STR("crypto")));
 	}
 }
@@ -76,11 +64,7 @@ static void one(struct media_call *c, unsigned from, enum media_srtp_role r,
 		media__srtp_rewrite(&b, &sess, i, err ? NULL : st, 1 - from,
 				    &text[i]);
 	}
-	buf_reset(out);
-	if (sdp_bld_write(&b, out) == 0)
-		/* Only a size limit may stop the result from parsing. */
-		CHECK(sdp_parse(&again, buf_str(out), &pe) == 0 ||
-		      pe.code == SIP_PE_LIMIT);
+	mf_write_check(&b, out, &again);
 	if (out->len)
 		no_key_crosses(buf_str(out));
 	explicit_bzero(text, sizeof(text));
@@ -100,30 +84,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct media m;
 	struct media_call c;
-	const uint8_t *nul;
-	struct buf out;
-	size_t alen;
 	unsigned i;
 
 	if (size < 1)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.m = &m;
-	c.leg[0].srtp = policy(data[0] & 3);
-	c.leg[1].srtp = policy(data[0] >> 2 & 3);
+	c.leg[0].srtp = mf_policy(data[0] & 3);
+	c.leg[1].srtp = mf_policy(data[0] >> 2 & 3);
 	data++;
 	size--;
-	nul = memchr(data, 0, size);
-	alen = nul ? (size_t)(nul - data) : size;
-	buf_init(&out, 2 * SDP_MAX_SIZE);
-	one(&c, 0, MEDIA_SR_OFFER, str_make((const char *)data, alen), &out);
-	if (nul)
-		one(&c, 1, MEDIA_SR_ANSWER,
-		    str_make((const char *)nul + 1, size - alen - 1), &out);
+	mf_offer_answer(&c, data, size, one);
 	for (i = 0; i < SDP_MAX_MEDIA; i++) {
 		media__srtp_wipe(&streams[i]);
 		memset(&streams[i], 0, sizeof(streams[i]));
 	}
-	buf_free(&out);
 	return 0;
 }

@@ -1,2 +1,3 @@
 # Toll-fraud limits across instances against a real redis-server.
 UNIT_TESTS += guard/test_fraud_share
+$(BUILD)/tests/unit/guard/test_fraud_share: $(BUILD)/tests/unit/redis_helper.o

@@ -1,2 +1,3 @@
 # Auth-failure counts across instances against a real redis-server.
 UNIT_TESTS += guard/test_rate_share
+$(BUILD)/tests/unit/guard/test_rate_share: $(BUILD)/tests/unit/redis_helper.o

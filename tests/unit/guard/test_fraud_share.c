@@ -12,12 +12,10 @@
  * turns, never sleeps.
  */
 #include "test.h"
+#include "redis_helper.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/conf.h"
 #include "core/loop.h"
@@ -25,10 +23,8 @@
 #include "sip/sip.h"
 #include "store/store.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "38401"
 
-static pid_t redis_pid;
 static const char *const zn[] = { "internet", "pbx" };
 static const bool zt[] = { false, true };
 
@@ -54,40 +50,10 @@ static void ev_resync(void *arg)
 	in->resyncs++;
 }
 
-static bool spin(struct loop *l, const int *what, int want)
-{
-	int i;
-
-	for (i = 0; i < 300 && *what < want; i++)
-		(void)loop_run_once(l, 10);
-	return *what >= want;
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
-	if (access(REDIS_BIN, X_OK) != 0)
-		return 0;
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(126);
-		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no",
-		      "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	return redis_pid > 0 ? 0 : -1;
-}
-
-static int stop_redis(void **state)
-{
-	(void)state;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	return 0;
+	return redis_helper_start(REDIS_PORT);
 }
 
 static struct sg_conf_fraud C;
@@ -132,7 +98,7 @@ static void mk(struct inst *in, struct loop *l, const char *name,
 	fraud_share_attach(in->sh, in->s, l);
 	assert_int_equal(store_start(in->s), 0);
 	if (redis)
-		assert_true(spin(l, &in->resyncs, 1));
+		assert_true(redis_helper_spin(l, &in->resyncs, 1));
 }
 
 static void rm(struct inst *in)
@@ -155,7 +121,7 @@ static const char *ask(struct inst *in, struct loop *l, const char *user,
 	int w = in->wakes;
 
 	if (fraud_prefetch(in->f, str_cstr(user), 0, loop_now(l), &token))
-		assert_true(spin(l, &in->wakes, w + 1));
+		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
 	assert_int_equal(sip_uri_parse(&u, STR("sip:0201@pbx"), 0, NULL), 0);
 	assert_int_equal(sg_addr_from_host(&a, STR("192.0.2.1"), 5060), 0);
 	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note,
@@ -172,7 +138,7 @@ static void sync_user(struct inst *in, struct loop *l, const char *user)
 	int w = in->wakes;
 
 	if (fraud_prefetch(in->f, str_cstr(user), 0, loop_now(l), &token))
-		assert_true(spin(l, &in->wakes, w + 1));
+		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
 }
 
 static void start(struct inst *in, struct loop *l, const char *user,
@@ -201,7 +167,7 @@ static void test_limits_across_instances(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	base_conf();
 	assert_int_equal(loop_new(&l), 0);
@@ -275,7 +241,7 @@ static const char *ask_call(struct inst *in, struct loop *l, const char *user,
 	assert_int_equal(sg_addr_from_host(&a, str_cstr(src), 5060), 0);
 	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0,
 				loop_now(l), &token))
-		assert_true(spin(l, &in->wakes, w + 1));
+		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
 	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note,
 		    &v);
 	return v.action == GUARD_PASS ? NULL : v.rule;
@@ -302,7 +268,7 @@ static void test_country_hour_across(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
@@ -346,7 +312,7 @@ static void test_source_across(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
@@ -393,7 +359,7 @@ static void test_challenged_taken_back(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
@@ -425,7 +391,7 @@ int main(void)
 		cmocka_unit_test(test_source_across),
 		cmocka_unit_test(test_challenged_taken_back),
 	};
-	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
 
 	assert_no_leaks();
 	return rc;

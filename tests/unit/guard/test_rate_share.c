@@ -14,13 +14,11 @@
  * installed.  Waits are bounded loop turns, never sleeps.
  */
 #include "test.h"
+#include "redis_helper.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -29,14 +27,12 @@
 #include "guard/rate_share.h"
 #include "store/store.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "38451"
 
 /* Windows of a day: Redis' periods start at midnight UTC, so a test
  * never straddles two (where the estimate's rounding may lose one). */
 #define DAY_MS (24u * 3600 * 1000)
 
-static pid_t redis_pid;
 
 struct inst {
 	struct store *s;
@@ -76,15 +72,6 @@ static void on_fail(void *arg, const struct guard_src *src, uint32_t count,
 		       window_ms, now_ms);
 }
 
-static bool spin(struct loop *l, const int *what, int want)
-{
-	int i;
-
-	for (i = 0; i < 300 && *what < want; i++)
-		(void)loop_run_once(l, 10);
-	return *what >= want;
-}
-
 /* Let every due batch go and its answer come back (bounded). */
 static void settle(struct loop *l, struct inst *a, struct inst *b)
 {
@@ -99,28 +86,7 @@ static void settle(struct loop *l, struct inst *a, struct inst *b)
 static int start_redis(void **state)
 {
 	(void)state;
-	if (access(REDIS_BIN, X_OK) != 0)
-		return 0;
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(126);
-		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no",
-		      "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	return redis_pid > 0 ? 0 : -1;
-}
-
-static int stop_redis(void **state)
-{
-	(void)state;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	return 0;
+	return redis_helper_start(REDIS_PORT);
 }
 
 static struct auth_fail_conf fconf(void)
@@ -157,7 +123,7 @@ static void mk(struct inst *in, struct loop *l, const char *name,
 	rate_share_attach(in->rs, in->s, l);
 	assert_int_equal(store_start(in->s), 0);
 	if (redis)
-		assert_true(spin(l, &in->resyncs, 1));
+		assert_true(redis_helper_spin(l, &in->resyncs, 1));
 }
 
 static void rm(struct inst *in)
@@ -190,7 +156,7 @@ static void test_split_crosses_together(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "rs-a", "rsunit1:", true);
@@ -240,7 +206,7 @@ static void test_separate_windows(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "rs-c", "rsunit2a:", true);
@@ -285,7 +251,7 @@ static void test_request_rates(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "rs-e", "rsunit4:", true);
@@ -395,7 +361,7 @@ static void mk_user(struct inst *in, struct loop *l, const char *name,
 		assert_true(!secret || !*secret);
 	rate_share_attach(in->rs, in->s, l);
 	assert_int_equal(store_start(in->s), 0);
-	assert_true(spin(l, &in->resyncs, 1));
+	assert_true(redis_helper_spin(l, &in->resyncs, 1));
 }
 
 static enum authfail_state ucheck(struct inst *in, struct loop *l,
@@ -446,7 +412,7 @@ static void test_user_lock_across(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	mk_user(&a, l, "ru-a", "rsunit5:", "s3cret");
@@ -501,7 +467,7 @@ static void test_user_secrets(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	mk_user(&a, l, "ru-c", "rsunit6:", "one");
@@ -537,7 +503,7 @@ int main(void)
 		cmocka_unit_test(test_user_lock_across),
 		cmocka_unit_test(test_user_secrets),
 	};
-	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
 
 	assert_no_leaks();
 	return rc;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "call_helper.h"
 
 #include "core/buf.h"
 #include "core/conf.h"
@@ -52,75 +53,20 @@ static struct sg_conf_media conf = {
 	.dtls_handshake_timeout = 20000,
 };
 
-static struct media_call *new_call(struct media *m, const char *id, int p0,
-				   int k0, int p1, int k1)
-{
-	struct media_call *c;
-	struct sg_addr r0, r1;
-
-	assert_int_equal(sg_addr_parse(&r0, STR("127.0.0.1"), 5060), 0);
-	assert_int_equal(sg_addr_parse(&r1, STR("127.0.0.2"), 5060), 0);
-	assert_int_equal(media_call_new(m, str_cstr(id), STR("t"), 0, 0, &c),
-			 0);
-	media_call_leg(c, MEDIA_CALLER, &r0, &r0, true, 0, "internet");
-	media_call_leg(c, MEDIA_CALLEE, &r1, &r1, false, 1, "pbx");
-	media_call_leg_srtp(c, MEDIA_CALLER, p0);
-	media_call_leg_srtp(c, MEDIA_CALLEE, p1);
-	media_call_leg_srtp_kx(c, MEDIA_CALLER, k0);
-	media_call_leg_srtp_kx(c, MEDIA_CALLEE, k1);
-	return c;
-}
-
 #define FP1                                                              \
 	"sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:" \
 	"22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 #define FP2                                                              \
 	"sha-256 FF:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:" \
 	"22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
-#define HEAD(o)                                                                \
-	"v=0\r\no=u 1 " o " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" \
-	"t=0 0\r\n"
 #define DTLS_OFFER(o, fp, setup)                                   \
-	HEAD(o)                                                    \
+	MH_SDP_HEAD(o)                                             \
 	"a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:" \
 	"CC:DD:EE:FF:00:11:22:33\r\n"                              \
 	"m=audio 4000 UDP/TLS/RTP/SAVPF 0\r\n"                     \
 	"a=fingerprint:" fp "\r\na=setup:" setup "\r\n"            \
 	"a=tls-id:abcdefghijklmnopqrstuvwxyz\r\n"                  \
 	"a=ice-ufrag:abcd\r\na=rtcp-mux\r\n"
-#define AVP_OFFER  HEAD("1") "m=audio 4000 RTP/AVP 0\r\n"
-#define AVP_ANSWER HEAD("5") "m=audio 6000 RTP/AVP 0\r\n"
-
-static const char *sdp(struct media_call *c, unsigned from,
-		       enum media_sdp_kind k, const char *body, struct buf *b,
-		       int want)
-{
-	buf_reset(b);
-	assert_int_equal(media_call_sdp(c, from, k, str_cstr(body), b), want);
-	assert_int_equal(buf_append(b, "", 1), 0);
-	return b->p;
-}
-
-static unsigned count(const char *s, const char *what)
-{
-	unsigned n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s++;
-	}
-	return n;
-}
-
-static void wait_relay(struct media *m)
-{
-	int i;
-
-	for (i = 0; i < 200 && m->st.streams; i++) {
-		usleep(2000);
-		media_poll(m, 1, 1);
-	}
-}
 
 /* Our a=fingerprint line, as the media layer formats it. */
 static void ours(const struct media *m, char *line, size_t n)
@@ -139,14 +85,13 @@ static void test_sdp_dtls_to_plain(void **state)
 	const char *o;
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
+	mh_open(&m, &b, &conf);
 	ours(m, fp, sizeof(fp));
 	assert_non_null(strstr(fp, "a=fingerprint:sha-256 "));
-	c = new_call(m, "d1", CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS,
-		     CONF_SRTP_OFF, CONF_SRTP_KX_ANY);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("1", FP1, "actpass"), &b,
-		0);
+	c = mh_new_call(m, "d1", CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS,
+			CONF_SRTP_OFF, CONF_SRTP_KX_ANY);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("1", FP1, "actpass"), &b,
+		   0);
 	/* The PBX: plain RTP/AVP (feedback dropped), no DTLS or ICE. */
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
 	assert_null(strstr(o, "fingerprint"));
@@ -158,40 +103,38 @@ static void test_sdp_dtls_to_plain(void **state)
 	assert_true(st->dtls_sig[0].on);
 	assert_true(st->dtls_sig[0].client); /* active to actpass */
 	assert_int_equal(st->dtls_sig[0].peer.nfp, 1);
-	assert_int_equal(count(o, "a=rtcp-mux"), 1); /* passed through */
-	o = sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
+	assert_int_equal(mh_count(o, "a=rtcp-mux"), 1); /* passed through */
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	/* The caller: its profile back, our fingerprint, active; it muxes
 	 * RTCP with us (one DTLS association), the PBX does not. */
-	assert_int_equal(count(o, "a=rtcp-mux"), 1);
+	assert_int_equal(mh_count(o, "a=rtcp-mux"), 1);
 	assert_true(media__dtls_mux(c->st[0], 0));
 	assert_false(media__dtls_mux(c->st[0], 1));
 	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVPF 0\r\n"));
 	assert_non_null(strstr(o, fp));
-	assert_int_equal(count(o, "a=fingerprint:"), 1);
-	assert_int_equal(count(o, "a=setup:active"), 1);
+	assert_int_equal(mh_count(o, "a=fingerprint:"), 1);
+	assert_int_equal(mh_count(o, "a=setup:active"), 1);
 	assert_null(strstr(o, "crypto"));
 	assert_true(st->handed);
 	assert_false(st->dtls_sig[0].conn_new);
 	/* A re-offer with the same fingerprint keeps the association. */
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("2", FP1, "actpass"), &b,
-		0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL, HEAD("6") "m=audio 6000 RTP/AVP 0\r\n",
-		&b, 0);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("2", FP1, "actpass"), &b,
+		   0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("6") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
 	assert_false(st->dtls_sig[0].conn_new);
 	/* A new fingerprint is a new association. */
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("3", FP2, "actpass"), &b,
-		0);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("3", FP2, "actpass"), &b,
+		   0);
 	assert_true(st->dtls_sig[0].conn_new);
 	/* Offered active: we are passive, the server. */
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("4", FP2, "active"), &b, 0);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("4", FP2, "active"), &b,
+		   0);
 	assert_false(st->dtls_sig[0].client);
-	o = sdp(c, 1, MEDIA_SDP_FINAL, HEAD("7") "m=audio 6000 RTP/AVP 0\r\n",
-		&b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("7") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
 	assert_non_null(strstr(o, "a=setup:passive"));
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* Plain PBX offer toward a DTLS zone, and SDES toward `any`. */
@@ -205,26 +148,25 @@ static void test_sdp_plain_to_dtls(void **state)
 	const char *o;
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
+	mh_open(&m, &b, &conf);
 	ours(m, fp, sizeof(fp));
 	/* Leg 0 is the PBX here, leg 1 the DTLS zone. */
-	c = new_call(m, "d2", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
+	c = mh_new_call(m, "d2", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+			CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
 	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVP 0\r\n"));
 	assert_non_null(strstr(o, fp));
 	assert_non_null(strstr(o, "a=setup:actpass\r\n"));
 	assert_null(strstr(o, "crypto"));
 	/* Our DTLS offer asks for rtcp-mux (RFC 5764 4.1). */
-	assert_int_equal(count(o, "a=rtcp-mux"), 1);
+	assert_int_equal(mh_count(o, "a=rtcp-mux"), 1);
 	st = c->st[0];
 	snprintf(body, sizeof(body),
-		 HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:%s\r\na=setup:active\r\n"
-			   "a=rtcp-mux\r\n",
+		 MH_SDP_HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+				  "a=fingerprint:%s\r\na=setup:active\r\n"
+				  "a=rtcp-mux\r\n",
 		 FP1);
-	o = sdp(c, 1, MEDIA_SDP_FINAL, body, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, body, &b, 0);
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
 	/* The PBX offered no rtcp-mux: its answer does not say it. */
 	assert_null(strstr(o, "rtcp-mux"));
@@ -237,33 +179,32 @@ static void test_sdp_plain_to_dtls(void **state)
 	assert_true(st->handed);
 	media_call_end(c);
 	/* The same zone with `any`: SDES, the offerer's kind. */
-	c = new_call(m, "d3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
+	c = mh_new_call(m, "d3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+			CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
 	assert_non_null(strstr(o, "a=crypto:1 "));
 	assert_null(strstr(o, "fingerprint"));
 	media_call_end(c);
 	/* A DTLS caller toward an SDES-keyed SRTP zone gets a=crypto. */
-	c = new_call(m, "d4", CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_SDES);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("1", FP1, "actpass"), &b,
-		0);
+	c = mh_new_call(m, "d4", CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
+			CONF_SRTP_REQUIRED, CONF_SRTP_KX_SDES);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("1", FP1, "actpass"), &b,
+		   0);
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
 	assert_non_null(strstr(o, "a=crypto:1 "));
 	assert_null(strstr(o, "fingerprint"));
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		HEAD("5") "m=audio 6000 RTP/SAVP 0\r\na=crypto:1 "
-			  "AES_CM_128_HMAC_SHA1_80 "
-			  "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
+	o = mh_sdp(
+		c, 1, MEDIA_SDP_FINAL,
+		MH_SDP_HEAD(
+			"5") "m=audio 6000 RTP/SAVP 0\r\na=crypto:1 "
+			     "AES_CM_128_HMAC_SHA1_80 "
+			     "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
 		&b, 0);
 	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVPF 0\r\n"));
 	assert_non_null(strstr(o, fp));
 	assert_null(strstr(o, "crypto"));
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* What gets 488 (offers) or closes the stream (answers). */
@@ -279,26 +220,29 @@ static void test_sdp_refused(void **state)
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_SDES,
 		 DTLS_OFFER("1", FP1, "actpass")},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS,
-		 HEAD("1") "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 "
-			   "AES_CM_128_HMAC_SHA1_80 "
-			   "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"},
+		 MH_SDP_HEAD(
+			 "1") "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 "
+			      "AES_CM_128_HMAC_SHA1_80 "
+			      "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"},
 		/* only md5; a malformed fingerprint; holdconn; none */
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
-		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:"
-			   "AA:BB:CC:DD:EE:FF\r\na=setup:actpass\r\n"},
+		 MH_SDP_HEAD(
+			 "1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+			      "a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:"
+			      "AA:BB:CC:DD:EE:FF\r\na=setup:actpass\r\n"},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
-		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:sha-256 00:11\r\n"
-			   "a=setup:actpass\r\n"},
+		 MH_SDP_HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+				  "a=fingerprint:sha-256 00:11\r\n"
+				  "a=setup:actpass\r\n"},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
 		 DTLS_OFFER("1", FP1, "holdconn")},
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
-		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"},
+		 MH_SDP_HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"},
 		/* valid, but no a=rtcp-mux (RFC 5764 4.1) */
 		{CONF_SRTP_REQUIRED, CONF_SRTP_KX_ANY,
-		 HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"},
+		 MH_SDP_HEAD("1") "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+				  "a=fingerprint:" FP1
+				  "\r\na=setup:actpass\r\n"},
 	};
 	struct media *m;
 	struct media_call *c;
@@ -308,50 +252,49 @@ static void test_sdp_refused(void **state)
 	size_t i;
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
+	mh_open(&m, &b, &conf);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(id, sizeof(id), "r%zu", i);
-		c = new_call(m, id, bad[i].p0, bad[i].k0, CONF_SRTP_OFF,
-			     CONF_SRTP_KX_ANY);
-		sdp(c, 0, MEDIA_SDP_REQUEST, bad[i].offer, &b, -EPROTO);
+		c = mh_new_call(m, id, bad[i].p0, bad[i].k0, CONF_SRTP_OFF,
+				CONF_SRTP_KX_ANY);
+		mh_sdp(c, 0, MEDIA_SDP_REQUEST, bad[i].offer, &b, -EPROTO);
 		media_call_end(c);
 	}
 	/* A DTLS answer to a plain offer: the stream is refused. */
-	c = new_call(m, "a1", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			  "a=fingerprint:" FP1 "\r\na=setup:active\r\n",
-		&b, 0);
+	c = mh_new_call(m, "a1", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+			CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+				    "a=fingerprint:" FP1
+				    "\r\na=setup:active\r\n",
+		   &b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
 	assert_null(c->st[0]);
 	media_call_end(c);
 	/* A DTLS answer without a=rtcp-mux: the stream is refused. */
-	c = new_call(m, "a3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			  "a=fingerprint:" FP1 "\r\na=setup:active\r\n",
-		&b, 0);
+	c = mh_new_call(m, "a3", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+			CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+				    "a=fingerprint:" FP1
+				    "\r\na=setup:active\r\n",
+		   &b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
 	assert_null(c->st[0]);
 	media_call_end(c);
 	/* Answer actpass to our actpass: no DTLS client, refused. */
-	c = new_call(m, "a2", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
-			  "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n",
-		&b, 0);
+	c = mh_new_call(m, "a2", CONF_SRTP_OFF, CONF_SRTP_KX_ANY,
+			CONF_SRTP_REQUIRED, CONF_SRTP_KX_DTLS);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("5") "m=audio 6000 UDP/TLS/RTP/SAVP 0\r\n"
+				    "a=fingerprint:" FP1
+				    "\r\na=setup:actpass\r\n",
+		   &b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /*
@@ -376,8 +319,7 @@ static void test_reinvite_dtls_uring(void **state)
 	cu.io = CONF_MEDIA_IO_URING;
 	cu.port_min = 45700;
 	cu.port_max = 45799;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &cu, NULL, NULL, NULL), 0);
+	mh_open(&m, &b, &cu);
 	if (!m->relay[0].u) {
 		/* No io_uring here (seccomp, old kernel): nothing to test. */
 		media_free(m);
@@ -397,23 +339,23 @@ static void test_reinvite_dtls_uring(void **state)
 				 0);
 		pe.port = ntohs(a.sin_port);
 	}
-	c = new_call(m, "u1", CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY,
-		     CONF_SRTP_OFF, CONF_SRTP_KX_ANY);
+	c = mh_new_call(m, "u1", CONF_SRTP_OPTIONAL, CONF_SRTP_KX_ANY,
+			CONF_SRTP_OFF, CONF_SRTP_KX_ANY);
 	/* A plain call first: the stream's sockets go into the ring. */
 	snprintf(body, sizeof(body),
-		 HEAD("1") "m=audio %u RTP/AVP 0\r\n", pe.port);
-	sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
-	sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
+		 MH_SDP_HEAD("1") "m=audio %u RTP/AVP 0\r\n", pe.port);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
+	mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	assert_true(c->st[0]->handed);
 	/* The re-INVITE makes the caller's leg DTLS; we are its client. */
 	snprintf(body, sizeof(body),
-		 HEAD("2") "m=audio %u UDP/TLS/RTP/SAVP 0\r\n"
-			   "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"
-			   "a=rtcp-mux\r\n",
+		 MH_SDP_HEAD("2") "m=audio %u UDP/TLS/RTP/SAVP 0\r\n"
+				  "a=fingerprint:" FP1 "\r\na=setup:actpass\r\n"
+				  "a=rtcp-mux\r\n",
 		 pe.port);
-	sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
-	sdp(c, 1, MEDIA_SDP_FINAL, HEAD("6") "m=audio 6000 RTP/AVP 0\r\n",
-	    &b, 0);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
+	mh_sdp(c, 1, MEDIA_SDP_FINAL,
+	       MH_SDP_HEAD("6") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
 	assert_true(c->st[0]->dtls_sig[0].on);
 	assert_true(c->st[0]->dtls_sig[0].client);
 	for (i = 0; i < 500 && n <= 0; i++) {
@@ -425,10 +367,7 @@ static void test_reinvite_dtls_uring(void **state)
 	assert_int_equal(p[0], 22); /* a handshake record: ClientHello */
 	assert_int_equal(p[13], 1);
 	close(pfd);
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* ------------------------------------------------------- relay side */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "call_helper.h"
 
 #include "core/buf.h"
 #include "core/conf.h"
@@ -614,72 +615,13 @@ static struct sg_conf_media conf = {
 	.max_calls = 4,
 };
 
-static struct sg_addr addr(const char *s)
-{
-	struct sg_addr a;
-
-	assert_int_equal(sg_addr_parse(&a, str_cstr(s), 5060), 0);
-	return a;
-}
-
-static struct media_call *new_call(struct media *m, const char *id, int p0,
-				   int p1)
-{
-	struct media_call *c;
-	struct sg_addr r0 = addr("127.0.0.1"), r1 = addr("127.0.0.2");
-
-	assert_int_equal(media_call_new(m, str_cstr(id), STR("t"), 0, 0, &c),
-			 0);
-	media_call_leg(c, MEDIA_CALLER, &r0, &r0, true, 0, "internet");
-	media_call_leg(c, MEDIA_CALLEE, &r1, &r1, false, 1, "pbx");
-	media_call_leg_srtp(c, MEDIA_CALLER, p0);
-	media_call_leg_srtp(c, MEDIA_CALLEE, p1);
-	return c;
-}
-
 #define KA "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
-#define SDP_HEAD(o)                                                            \
-	"v=0\r\no=u 1 " o " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" \
-	"t=0 0\r\n"
 #define SAVP_OFFER                                             \
-	SDP_HEAD("1")                                          \
+	MH_SDP_HEAD("1")                                       \
 	"m=audio 4000 RTP/SAVP 0\r\n"                          \
 	"a=crypto:1 NEW_SUITE inline:QUJD\r\n"                 \
 	"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KA "\r\n" \
 	"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KA "|2^31|1:1\r\n"
-#define AVP_OFFER  SDP_HEAD("1") "m=audio 4000 RTP/AVP 0\r\n"
-#define AVP_ANSWER SDP_HEAD("5") "m=audio 6000 RTP/AVP 0\r\n"
-
-static const char *sdp(struct media_call *c, unsigned from,
-		       enum media_sdp_kind k, const char *body, struct buf *b,
-		       int want)
-{
-	buf_reset(b);
-	assert_int_equal(media_call_sdp(c, from, k, str_cstr(body), b), want);
-	assert_int_equal(buf_append(b, "", 1), 0);
-	return b->p;
-}
-
-static unsigned count(const char *s, const char *what)
-{
-	unsigned n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s++;
-	}
-	return n;
-}
-
-static void wait_relay(struct media *m)
-{
-	int i;
-
-	for (i = 0; i < 200 && m->st.streams; i++) {
-		usleep(2000);
-		media_poll(m, 1, 1);
-	}
-}
 
 /* Untrusted SRTP caller -> plain PBX, and the reverse. */
 static void test_sdes_bridge(void **state)
@@ -691,10 +633,9 @@ static void test_sdes_bridge(void **state)
 	struct media_stream *st;
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
-	c = new_call(m, "c1", CONF_SRTP_REQUIRED, CONF_SRTP_OFF);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, 0);
+	mh_open(&m, &b, &conf);
+	c = mh_new_call(m, "c1", CONF_SRTP_REQUIRED, -1, CONF_SRTP_OFF, -1);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, 0);
 	/* The PBX gets plain RTP, no key of anyone's. */
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
 	assert_null(strstr(o, "SAVP"));
@@ -705,10 +646,10 @@ static void test_sdes_bridge(void **state)
 	assert_int_equal(st->srtp_sig[0].tag, 2);
 	assert_int_equal(st->srtp_sig[0].suite,
 			 SDP_SRTP_AES_CM_128_HMAC_SHA1_32);
-	o = sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	/* The caller gets SAVP, its tag and suite, our own key. */
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
-	assert_int_equal(count(o, "a=crypto:"), 1);
+	assert_int_equal(mh_count(o, "a=crypto:"), 1);
 	assert_non_null(
 		strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
 	assert_null(strstr(o, KA));
@@ -719,51 +660,53 @@ static void test_sdes_bridge(void **state)
 
 		snprintf(first, sizeof(first), "%s", o);
 		assert_string_equal(
-			sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0), first);
+			mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0),
+			first);
 	}
 	media_call_end(c);
-	wait_relay(m);
+	mh_wait_relay(m);
 
 	/* A session-level a=crypto (not valid, RFC 4568 9.1) is never
 	 * forwarded either. */
-	c = new_call(m, "c1s", CONF_SRTP_OPTIONAL, CONF_SRTP_OFF);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST,
-		"v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n"
-		"m=audio 4000 RTP/AVP 0\r\n",
-		&b, 0);
+	c = mh_new_call(m, "c1s", CONF_SRTP_OPTIONAL, -1, CONF_SRTP_OFF, -1);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST,
+		   "v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		   "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n"
+		   "m=audio 4000 RTP/AVP 0\r\n",
+		   &b, 0);
 	assert_null(strstr(o, "crypto"));
 	media_call_end(c);
-	wait_relay(m);
+	mh_wait_relay(m);
 
 	/* Attribute names in another letter case carry a key just as
 	 * well: never forwarded. */
-	c = new_call(m, "c1c", CONF_SRTP_OPTIONAL, CONF_SRTP_OFF);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST,
-		"v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-		"a=Crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n"
-		"m=audio 4000 RTP/AVP 0\r\n"
-		"a=CRYPTO:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n",
-		&b, 0);
+	c = mh_new_call(m, "c1c", CONF_SRTP_OPTIONAL, -1, CONF_SRTP_OFF, -1);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST,
+		   "v=0\r\no=u 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		   "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		   "a=Crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n"
+		   "m=audio 4000 RTP/AVP 0\r\n"
+		   "a=CRYPTO:1 AES_CM_128_HMAC_SHA1_80 inline:" KA "\r\n",
+		   &b, 0);
 	assert_null(strcasestr(o, "crypto"));
 	media_call_end(c);
-	wait_relay(m);
+	mh_wait_relay(m);
 
 	/* PBX offers plain; the untrusted side requires SRTP. */
-	c = new_call(m, "c2", CONF_SRTP_OFF, CONF_SRTP_REQUIRED);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
+	c = mh_new_call(m, "c2", CONF_SRTP_OFF, -1, CONF_SRTP_REQUIRED, -1);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
 	assert_non_null(strstr(o, "RTP/SAVP 0\r\n"));
-	assert_int_equal(count(o, "a=crypto:"), MEDIA_SRTP_OFFER_MAX);
+	assert_int_equal(mh_count(o, "a=crypto:"), MEDIA_SRTP_OFFER_MAX);
 	assert_non_null(
 		strstr(o, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
 	assert_non_null(strstr(o, "a=crypto:2 AEAD_AES_256_GCM inline:"));
 	/* The answer renumbers: tag 9 for the _80 suite. */
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
-			      "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:" KA
-			      "\r\n",
+	o = mh_sdp(
+		c, 1, MEDIA_SDP_FINAL,
+		MH_SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
+				 "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:" KA
+				 "\r\n",
 		&b, 0);
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
 	assert_null(strstr(o, "crypto"));
@@ -773,10 +716,7 @@ static void test_sdes_bridge(void **state)
 			 SDP_SRTP_AES_CM_128_HMAC_SHA1_80);
 	assert_false(st->srtp_sig[0].sdes);
 	assert_true(st->handed);
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* SRTP on both legs: each gets its own key, none crosses. */
@@ -790,29 +730,27 @@ static void test_sdes_both(void **state)
 	char offer[2048];
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
-	c = new_call(m, "c3", CONF_SRTP_OPTIONAL, CONF_SRTP_OPTIONAL);
-	o = sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, 0);
+	mh_open(&m, &b, &conf);
+	c = mh_new_call(m, "c3", CONF_SRTP_OPTIONAL, -1, CONF_SRTP_OPTIONAL,
+			-1);
+	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, 0);
 	snprintf(offer, sizeof(offer), "%s", o);
 	assert_non_null(strstr(offer, "RTP/SAVP 0\r\n"));
 	assert_null(strstr(offer, KA));
-	assert_int_equal(count(offer, "a=crypto:"), MEDIA_SRTP_OFFER_MAX);
+	assert_int_equal(mh_count(offer, "a=crypto:"), MEDIA_SRTP_OFFER_MAX);
 	/* The callee answers with the AEAD line, tag kept. */
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
-			      "a=crypto:2 AEAD_AES_256_GCM inline:"
-			      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIS"
-			      "IjJCUmJygpKis=\r\n",
-		&b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD(
+			   "5") "m=audio 6000 RTP/SAVP 0\r\n"
+				"a=crypto:2 AEAD_AES_256_GCM inline:"
+				"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIS"
+				"IjJCUmJygpKis=\r\n",
+		   &b, 0);
 	assert_non_null(strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32"));
 	st = c->st[0];
 	assert_int_equal(st->srtp_sig[1].suite, SDP_SRTP_AEAD_AES_256_GCM);
 	assert_memory_not_equal(st->srtp_sig[0].mkey, st->srtp_sig[1].mkey, 28);
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* What gets 488 (offers) or closes the stream (answers). */
@@ -824,50 +762,48 @@ static void test_sdes_refused(void **state)
 	const char *o;
 
 	(void)state;
-	buf_init(&b, 8192);
-	assert_int_equal(media_new(&m, &conf, NULL, NULL, NULL), 0);
+	mh_open(&m, &b, &conf);
 	/* Plain offer from a required zone. */
-	c = new_call(m, "r1", CONF_SRTP_REQUIRED, CONF_SRTP_OFF);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, -EPROTO);
+	c = mh_new_call(m, "r1", CONF_SRTP_REQUIRED, -1, CONF_SRTP_OFF, -1);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, -EPROTO);
 	media_call_end(c);
 	/* SRTP offer from an off zone. */
-	c = new_call(m, "r2", CONF_SRTP_OFF, CONF_SRTP_OFF);
-	sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, -EPROTO);
+	c = mh_new_call(m, "r2", CONF_SRTP_OFF, -1, CONF_SRTP_OFF, -1);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, SAVP_OFFER, &b, -EPROTO);
 	media_call_end(c);
 	/* SAVP with no suite we run; with a malformed line. */
-	c = new_call(m, "r3", CONF_SRTP_OPTIONAL, CONF_SRTP_OFF);
-	sdp(c, 0, MEDIA_SDP_REQUEST,
-	    SDP_HEAD("1") "m=audio 4000 RTP/SAVP 0\r\n"
-			  "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA "\r\n",
-	    &b, -EPROTO);
-	sdp(c, 0, MEDIA_SDP_REQUEST,
-	    SDP_HEAD("2") "m=audio 4000 RTP/SAVP 0\r\n"
-			  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJD\r\n",
-	    &b, -EPROTO);
-	sdp(c, 0, MEDIA_SDP_REQUEST,
-	    SDP_HEAD("3") "m=audio 4000 RTP/SAVP 0\r\n", &b, -EPROTO);
+	c = mh_new_call(m, "r3", CONF_SRTP_OPTIONAL, -1, CONF_SRTP_OFF, -1);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST,
+	       MH_SDP_HEAD("1") "m=audio 4000 RTP/SAVP 0\r\n"
+				"a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA
+				"\r\n",
+	       &b, -EPROTO);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST,
+	       MH_SDP_HEAD(
+		       "2") "m=audio 4000 RTP/SAVP 0\r\n"
+			    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJD\r\n",
+	       &b, -EPROTO);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST,
+	       MH_SDP_HEAD("3") "m=audio 4000 RTP/SAVP 0\r\n", &b, -EPROTO);
 	media_call_end(c);
 	/* An answer matching none of our lines: the stream is refused
 	 * toward the offerer (port 0), the pinhole closed. */
-	c = new_call(m, "r4", CONF_SRTP_OFF, CONF_SRTP_REQUIRED);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL,
-		SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
-			      "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA
-			      "\r\n",
-		&b, 0);
+	c = mh_new_call(m, "r4", CONF_SRTP_OFF, -1, CONF_SRTP_REQUIRED, -1);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
+		   MH_SDP_HEAD("5") "m=audio 6000 RTP/SAVP 0\r\n"
+				    "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KA
+				    "\r\n",
+		   &b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
 	assert_null(c->st[0]);
 	media_call_end(c);
 	/* A plain answer from a required zone: refused the same way. */
-	c = new_call(m, "r5", CONF_SRTP_OFF, CONF_SRTP_REQUIRED);
-	sdp(c, 0, MEDIA_SDP_REQUEST, AVP_OFFER, &b, 0);
-	o = sdp(c, 1, MEDIA_SDP_FINAL, AVP_ANSWER, &b, 0);
+	c = mh_new_call(m, "r5", CONF_SRTP_OFF, -1, CONF_SRTP_REQUIRED, -1);
+	mh_sdp(c, 0, MEDIA_SDP_REQUEST, MH_AVP_OFFER, &b, 0);
+	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	assert_non_null(strstr(o, "m=audio 0 "));
-	media_call_end(c);
-	wait_relay(m);
-	buf_free(&b);
-	media_free(m);
+	mh_close(m, c, &b);
 }
 
 /* Keys are wiped with the stream; contexts freed. */

@@ -12,11 +12,10 @@
  * takeover grace), never a sleep.  Skipped without redis-server.
  */
 #include "test.h"
+#include "redis_helper.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,11 +24,9 @@
 #include "core/loop.h"
 #include "store/store.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "37902"
 #define WALL_FAR 4102444800000ULL /* 2100-01-01 */
 
-static pid_t redis_pid;
 static uint64_t clock_off;
 
 static uint64_t test_clock(void *arg)
@@ -101,28 +98,7 @@ static bool resynced(void *arg)
 static int start_redis(void **state)
 {
 	(void)state;
-	if (access(REDIS_BIN, X_OK) != 0)
-		return 0;
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(126);
-		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no",
-		      "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	return redis_pid > 0 ? 0 : -1;
-}
-
-static int stop_redis(void **state)
-{
-	(void)state;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	return 0;
+	return redis_helper_start(REDIS_PORT);
 }
 
 /* A blocking command, for what the test itself checks or breaks. */
@@ -266,7 +242,7 @@ static void test_bindings(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	flush();
 	assert_int_equal(loop_new(&l), 0);
@@ -308,7 +284,7 @@ static void test_snapshots_and_takeover(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	flush();
 	assert_int_equal(loop_new(&l), 0);
@@ -396,7 +372,7 @@ static void test_taken_over_while_alive(void **state)
 	redisReply *rep;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	flush();
 	assert_int_equal(loop_new(&la), 0);
@@ -477,7 +453,7 @@ static void test_snapshot_cap(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	flush();
 	assert_int_equal(loop_new(&l), 0);
@@ -533,7 +509,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_cap),
 		cmocka_unit_test(test_memory_backend),
 	};
-	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
 
 	assert_no_leaks();
 	return rc;

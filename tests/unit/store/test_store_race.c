@@ -8,13 +8,12 @@
  * Waits are bounded loop turns, never sleeps.
  */
 #include "test.h"
+#include "redis_helper.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,11 +22,8 @@
 #include "core/loop.h"
 #include "store/store.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "39501"
 #define PREFIX "race:"
-
-static pid_t redis_pid;
 
 struct seen {
 	int bans, unbans, resyncs;
@@ -57,15 +53,6 @@ static void ev_resync(void *arg)
 	s->resyncs++;
 }
 
-static bool spin(struct loop *l, const int *what, int want)
-{
-	int i;
-
-	for (i = 0; i < 300 && *what < want; i++)
-		(void)loop_run_once(l, 10);
-	return *what >= want;
-}
-
 static void turns(struct loop *l, int n)
 {
 	while (n-- > 0)
@@ -75,28 +62,7 @@ static void turns(struct loop *l, int n)
 static int start_redis(void **state)
 {
 	(void)state;
-	if (access(REDIS_BIN, X_OK) != 0)
-		return 0;
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(126);
-		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no",
-		      "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	return redis_pid > 0 ? 0 : -1;
-}
-
-static int stop_redis(void **state)
-{
-	(void)state;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	return 0;
+	return redis_helper_start(REDIS_PORT);
 }
 
 static uint64_t wall(void)
@@ -121,7 +87,7 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 	assert_int_equal(store_new(&s, l, &c, NULL, 0), 0);
 	store_set_events(s, &ev);
 	assert_int_equal(store_start(s), 0);
-	assert_true(spin(l, &sn->resyncs, 1));
+	assert_true(redis_helper_spin(l, &sn->resyncs, 1));
 	return s;
 }
 
@@ -163,7 +129,7 @@ static void test_late_message_after_unban(void **state)
 	uint64_t t0 = wall();
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	s = mk(l, "one", &sa);
@@ -173,7 +139,7 @@ static void test_late_message_after_unban(void **state)
 	turns(l, 20);
 	assert_int_equal(sa.bans, 0);
 	late_ban("192.0.2.50", wall() + 1000);
-	assert_true(spin(l, &sa.bans, 1));
+	assert_true(redis_helper_spin(l, &sa.bans, 1));
 	assert_string_equal(sa.last.key, "192.0.2.50");
 	store_free(s);
 	loop_free(l);
@@ -192,7 +158,7 @@ static void test_unban_keeps_later_ban(void **state)
 	redisReply *r;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	s1 = mk(l, "one", &sa);
@@ -200,9 +166,9 @@ static void test_unban_keeps_later_ban(void **state)
 	/* Began "later" than the unban below (a start in the future). */
 	ban_of(&b, "192.0.2.51", wall() + 60000);
 	assert_int_equal(store_ban_put(s1, &b), 0);
-	assert_true(spin(l, &sb.bans, 1));
+	assert_true(redis_helper_spin(l, &sb.bans, 1));
 	assert_int_equal(store_ban_del(s2, "192.0.2.51"), 0);
-	assert_true(spin(l, &sb.bans, 2));
+	assert_true(redis_helper_spin(l, &sb.bans, 2));
 	assert_string_equal(sb.last.key, "192.0.2.51");
 	turns(l, 10);
 	assert_int_equal(sa.unbans, 0);
@@ -216,9 +182,9 @@ static void test_unban_keeps_later_ban(void **state)
 	/* An ordinary one is lifted everywhere. */
 	ban_of(&b, "192.0.2.52", wall() - 1000);
 	assert_int_equal(store_ban_put(s1, &b), 0);
-	assert_true(spin(l, &sb.bans, 3));
+	assert_true(redis_helper_spin(l, &sb.bans, 3));
 	assert_int_equal(store_ban_del(s2, "192.0.2.52"), 0);
-	assert_true(spin(l, &sa.unbans, 1));
+	assert_true(redis_helper_spin(l, &sa.unbans, 1));
 	store_free(s1);
 	store_free(s2);
 	loop_free(l);
@@ -308,7 +274,7 @@ static int64_t hit(struct store *s, struct loop *l, uint32_t n)
 	assert_int_equal(store_rate_hit(s, str_cstr("take:k"), 86400000, n, 0,
 					got, &a),
 			 0);
-	assert_true(spin(l, &a.calls, 1));
+	assert_true(redis_helper_spin(l, &a.calls, 1));
 	return a.value;
 }
 
@@ -325,7 +291,7 @@ static void test_rate_take(void **state)
 	(void)state;
 	assert_int_equal(loop_new(&l), 0);
 	for (pass = 0; pass < 2; pass++) {
-		if (pass && redis_pid <= 0)
+		if (pass && !redis_helper_running())
 			break;
 		s = pass ? mk(l, "take", &sa) :
 			   mk_key(l, STORE_MEMORY, PREFIX, "", "");
@@ -356,7 +322,7 @@ int main(void)
 		cmocka_unit_test(test_user_key),
 		cmocka_unit_test(test_rate_take),
 	};
-	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
 
 	assert_no_leaks();
 	return rc;

@@ -7,20 +7,16 @@
  * not installed.  Waits are bounded loop turns, never sleeps.
  */
 #include "test.h"
+#include "redis_helper.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/loop.h"
 #include "store/store.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 #define REDIS_PORT "34380"
 
-static pid_t redis_pid;
 
 struct answer {
 	int calls, rc;
@@ -65,40 +61,10 @@ static void ev_resync(void *arg)
 	s->resyncs++;
 }
 
-static bool spin(struct loop *l, const int *what, int want)
-{
-	int i;
-
-	for (i = 0; i < 300 && *what < want; i++)
-		(void)loop_run_once(l, 10);
-	return *what >= want;
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
-	if (access(REDIS_BIN, X_OK) != 0)
-		return 0;
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(126);
-		execl(REDIS_BIN, REDIS_BIN, "--port", REDIS_PORT, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no",
-		      "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	return redis_pid > 0 ? 0 : -1;
-}
-
-static int stop_redis(void **state)
-{
-	(void)state;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	return 0;
+	return redis_helper_start(REDIS_PORT);
 }
 
 static struct store *mk(struct loop *l, const char *name, struct seen *sn)
@@ -115,7 +81,7 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 	assert_int_equal(store_new(&s, l, &c, NULL, 0), 0);
 	store_set_events(s, &ev);
 	assert_int_equal(store_start(s), 0);
-	assert_true(spin(l, &sn->resyncs, 1));
+	assert_true(redis_helper_spin(l, &sn->resyncs, 1));
 	return s;
 }
 
@@ -129,7 +95,7 @@ static void test_cluster(void **state)
 	int i;
 
 	(void)state;
-	if (redis_pid <= 0)
+	if (!redis_helper_running())
 		skip();
 	assert_int_equal(loop_new(&l), 0);
 	/* redis-server needs a moment to listen: retried by the store. */
@@ -140,28 +106,28 @@ static void test_cluster(void **state)
 	/* Concurrent calls of one user, limit 2, through both instances. */
 	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
 					 got, &a), 0);
-	assert_true(spin(l, &a.calls, 1));
+	assert_true(redis_helper_spin(l, &a.calls, 1));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(store_count_add(s2, str_cstr("carol"), 1, 2, 60000,
 					 got, &a), 0);
-	assert_true(spin(l, &a.calls, 2));
+	assert_true(redis_helper_spin(l, &a.calls, 2));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(a.value, 2);
 	/* The third, on either instance, is refused by the cluster count
 	 * although each instance holds only one locally. */
 	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
 					 got, &a), 0);
-	assert_true(spin(l, &a.calls, 3));
+	assert_true(redis_helper_spin(l, &a.calls, 3));
 	assert_int_equal(a.rc, -EDQUOT);
 	assert_int_equal(a.value, 2);
 	/* One ends on instance two: there is room on instance one. */
 	assert_int_equal(store_count_add(s2, str_cstr("carol"), -1, 2, 60000,
 					 got, &a), 0);
-	assert_true(spin(l, &a.calls, 4));
+	assert_true(redis_helper_spin(l, &a.calls, 4));
 	assert_int_equal(a.value, 1);
 	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
 					 got, &a), 0);
-	assert_true(spin(l, &a.calls, 5));
+	assert_true(redis_helper_spin(l, &a.calls, 5));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(a.value, 2);
 
@@ -170,12 +136,12 @@ static void test_cluster(void **state)
 		assert_int_equal(store_rate_hit(i % 2 ? s2 : s1,
 						str_cstr("reg:dave"), 60000, 1,
 						0, got, &a), 0);
-		assert_true(spin(l, &a.calls, 6 + i));
+		assert_true(redis_helper_spin(l, &a.calls, 6 + i));
 	}
 	assert_true(a.value >= 3 && a.value <= 3); /* no previous window */
 	assert_int_equal(store_rate_hit(s1, str_cstr("reg:dave"), 60000, 1, 3,
 					got, &a), 0);
-	assert_true(spin(l, &a.calls, 9));
+	assert_true(redis_helper_spin(l, &a.calls, 9));
 	assert_int_equal(a.rc, -EDQUOT);
 
 	/* A ban on one reaches the other, not itself. */
@@ -187,18 +153,18 @@ static void test_cluster(void **state)
 	b.expires_wall_ms = 0;
 	b.offences = 1;
 	assert_int_equal(store_ban_put(s1, &b), 0);
-	assert_true(spin(l, &sb.bans, 1));
+	assert_true(redis_helper_spin(l, &sb.bans, 1));
 	assert_string_equal(sb.last.key, "198.51.100.7");
 	assert_string_equal(sb.last.rule, "scanner-ua");
 	assert_string_equal(sb.last.reason, "svmap");
 	assert_int_equal(sa.bans, 0);
 	assert_int_equal(store_ban_del(s2, "198.51.100.7"), 0);
-	assert_true(spin(l, &sa.unbans, 1));
+	assert_true(redis_helper_spin(l, &sa.unbans, 1));
 	assert_string_equal(sa.unbanned, "198.51.100.7");
 	/* A stale push (began before that unban) is refused and answered
 	 * with an unban for the pusher. */
 	assert_int_equal(store_ban_put(s1, &b), 0);
-	assert_true(spin(l, &sa.unbans, 2));
+	assert_true(redis_helper_spin(l, &sa.unbans, 2));
 	assert_int_equal(sb.bans, 1);
 
 	store_free(s1);
@@ -211,7 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cluster),
 	};
-	int rc = cmocka_run_group_tests(tests, start_redis, stop_redis);
+	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
 
 	assert_no_leaks();
 	return rc;
