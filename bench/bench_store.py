@@ -53,6 +53,29 @@ CA = None   # the RedisCA of the TLS run
 # case: a refresh from the same flow is published again only once half
 # of its lifetime has passed, registrar.c).
 REG_MODE = os.environ.get("BENCH_REG", "fresh")
+# BENCH_FRAUD=1 (default): toll-fraud limits on for every call, set too
+# high to trip, so that with Redis each call also reads and writes the
+# shared fraud counters (user: concurrent, per second, per minute;
+# source: the same three).  BENCH_FRAUD=0: signalling and bindings only
+# (the figures before the fraud counters were shared).
+FRAUD = os.environ.get("BENCH_FRAUD", "1") == "1"
+FRAUD_YAML = """
+fraud:
+  classes:
+    - name: bench
+      otherwise: allow
+      names: allow
+      max_concurrent: 100000
+      calls_per_second: 100000
+      calls_per_minute: 1000000
+      calls_per_country_per_hour: 1000000
+  per_source:
+    max_concurrent: 1000000
+    calls_per_second: 100000
+    calls_per_minute: 1000000
+  users:
+    - { user: "*", class: bench }
+"""
 REG_USER = "bu[call_number]" if REG_MODE == "fresh" else "benchuser"
 REG_EXPIRES = 10 if REG_MODE == "fresh" else 300
 REGISTER_UAC = """  <send retrans="500">
@@ -160,6 +183,8 @@ class StoreSipguard(bp.Sipguard):
             if tls:
                 f.write(TLS_YAML % {"ca": CA.ca, "crt": CA.cli_crt,
                                     "key": CA.cli_key})
+            if FRAUD:
+                f.write(FRAUD_YAML)
 
 
 def start_redis(workdir, tls=False):
@@ -257,6 +282,7 @@ def main():
             res[k]["max_rate"]))
     w = res.get("writes", {})
     print("Registrations: BENCH_REG=%s" % REG_MODE)
+    print("Toll-fraud limits (shared counters): BENCH_FRAUD=%d" % FRAUD)
     print("Redis commands in the redis run: %d HSET (bindings and "
           "snapshots), %d HDEL (snapshots of ended calls), %d PUBLISH "
           "(bindings), %d EVAL (counters, bans)" % (
