@@ -41,12 +41,12 @@
 #include <unistd.h>
 
 enum {
-	FLOOD_BATCH_MAX = 256,        /* datagrams per sendmmsg call */
-	FLOOD_DGRAM_MAX = 1400,       /* the INVITE fits one MTU */
-	FLOOD_SECONDS_MAX = 600,      /* hard bound on the run time */
-	FLOOD_COUNTER_DIGITS = 12,    /* hex digits of the per-packet id */
-	FLOOD_SNDBUF = 4 << 20,       /* socket send buffer asked for */
-	FLOOD_GSO_MAX = 64,           /* the kernel's UDP_MAX_SEGMENTS */
+	FLOOD_BATCH_MAX = 256,     /* datagrams per sendmmsg call */
+	FLOOD_DGRAM_MAX = 1400,    /* the INVITE fits one MTU */
+	FLOOD_SECONDS_MAX = 600,   /* hard bound on the run time */
+	FLOOD_COUNTER_DIGITS = 12, /* hex digits of the per-packet id */
+	FLOOD_SNDBUF = 4 << 20,    /* socket send buffer asked for */
+	FLOOD_GSO_MAX = 64,        /* the kernel's UDP_MAX_SEGMENTS */
 };
 
 /* The template datagram: two places where the counter goes. */
@@ -99,14 +99,13 @@ static void put_counter(char *p, uint64_t v)
 /* Build the INVITE once; remember where the two counters go. */
 static int build_pkt(struct pkt *k, const struct opts *o)
 {
-	static const char body[] =
-		"v=0\r\n"
-		"o=- 1 1 IN IP4 %s\r\n"
-		"s=-\r\n"
-		"c=IN IP4 %s\r\n"
-		"t=0 0\r\n"
-		"m=audio 40000 RTP/AVP 0\r\n"
-		"a=rtpmap:0 PCMU/8000\r\n";
+	static const char body[] = "v=0\r\n"
+				   "o=- 1 1 IN IP4 %s\r\n"
+				   "s=-\r\n"
+				   "c=IN IP4 %s\r\n"
+				   "t=0 0\r\n"
+				   "m=audio 40000 RTP/AVP 0\r\n"
+				   "a=rtpmap:0 PCMU/8000\r\n";
 	char sdp[512], zeros[FLOOD_COUNTER_DIGITS + 1];
 	const char *b, *c;
 	int n, m;
@@ -186,9 +185,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			usage();
 	}
 	if (i != argc || !o->src || !o->dst || !o->port || o->port > 65535 ||
-	    !(o->seconds > 0) || o->seconds > FLOOD_SECONDS_MAX ||
-	    !o->batch || o->batch > FLOOD_BATCH_MAX || !o->count ||
-	    o->gso > FLOOD_GSO_MAX)
+	    !(o->seconds > 0) || o->seconds > FLOOD_SECONDS_MAX || !o->batch ||
+	    o->batch > FLOOD_BATCH_MAX || !o->count || o->gso > FLOOD_GSO_MAX)
 		usage();
 }
 
@@ -249,8 +247,8 @@ static unsigned gso_on(int fd, unsigned gso, size_t len)
 }
 
 /* The messages for want datagrams: each takes up to gso of them. */
-static unsigned fill_msgs(struct mmsghdr *mh, struct iovec *iov,
-			  unsigned want, unsigned gso, size_t len)
+static unsigned fill_msgs(struct mmsghdr *mh, struct iovec *iov, unsigned want,
+			  unsigned gso, size_t len)
 {
 	unsigned per = gso ? gso : 1, nmsg = 0, done;
 

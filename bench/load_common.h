@@ -61,8 +61,7 @@ static inline int udp_bound(const struct sockaddr_in *sa)
 }
 
 /* RTP header, PT 0 (PCMU), no marker, no CSRC. */
-static inline void rtp_hdr(uint8_t *p, uint16_t seq, uint32_t ts,
-			   uint32_t ssrc)
+static inline void rtp_hdr(uint8_t *p, uint16_t seq, uint32_t ts, uint32_t ssrc)
 {
 	p[0] = 0x80;
 	p[1] = 0;
@@ -94,8 +93,8 @@ static inline void mmsg_recv_prep(struct mmsghdr *m, struct iovec *iov,
 }
 
 /* One send slot: len bytes of p to *to. */
-static inline void mmsg_send_set(struct mmsghdr *m, struct iovec *iov,
-				 void *p, size_t len, struct sockaddr_in *to)
+static inline void mmsg_send_set(struct mmsghdr *m, struct iovec *iov, void *p,
+				 size_t len, struct sockaddr_in *to)
 {
 	iov->iov_base = p;
 	iov->iov_len = len;

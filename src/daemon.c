@@ -23,14 +23,14 @@
 /* Owner: main(), through daemon_new()/daemon_free(). */
 struct daemon {
 	struct loop *loop;
-	struct sg_conf *conf;		/* owned; the proxy borrows it */
+	struct sg_conf *conf; /* owned; the proxy borrows it */
 	char *config_path;
 	struct proxy *proxy;
-	struct ctl *ctl;		/* control socket, if configured */
-	struct http *http;		/* metrics endpoint, if configured */
-	struct store *store;		/* shared state (issue 9) */
-	struct guard_sync *sync;	/* bans through the store */
-	struct daemon_ops *ops;		/* event feed and counters */
+	struct ctl *ctl;         /* control socket, if configured */
+	struct http *http;       /* metrics endpoint, if configured */
+	struct store *store;     /* shared state (issue 9) */
+	struct guard_sync *sync; /* bans through the store */
+	struct daemon_ops *ops;  /* event feed and counters */
 	struct daemon_ctl_ctx ctx;
 	/* Configurations replaced by a reload.  Not freed until exit: a
 	 * module may still hold a pointer into one (a string, a zone), and
@@ -58,8 +58,8 @@ static void on_stop(struct loop *lp, int signo, void *arg)
  */
 static void retire(struct daemon *d, struct sg_conf *c)
 {
-	struct sg_conf **r = mem_realloc(d->retired,
-					 (d->nretired + 1) * sizeof(*r));
+	struct sg_conf **r =
+		mem_realloc(d->retired, (d->nretired + 1) * sizeof(*r));
 
 	if (!r) {
 		/* Cannot keep it: leak it rather than risk a dangling use. */
@@ -124,8 +124,7 @@ static int metrics_start(struct daemon *d)
 		return -EINVAL;
 	d->ctx.loop = d->loop;
 	d->ctx.proxy = d->proxy;
-	err = http_new(&d->http, d->loop, &ca.addr, daemon_http_page,
-		       &d->ctx);
+	err = http_new(&d->http, d->loop, &ca.addr, daemon_http_page, &d->ctx);
 	sg_addr_fmt(&ca.addr, as, sizeof(as));
 	if (err)
 		log_err("metrics endpoint %s: %s", as, strerror(-err));
@@ -158,8 +157,7 @@ static int daemon_store_start(struct daemon *d)
 		log_err("store: %s", err[0] ? err : strerror(-rc));
 		return rc;
 	}
-	rc = guard_sync_new(&d->sync, proxy_guard(d->proxy), d->store,
-			    d->loop);
+	rc = guard_sync_new(&d->sync, proxy_guard(d->proxy), d->store, d->loop);
 	if (rc)
 		return rc;
 	/* Toll-fraud limits counted across instances (fraud_share.c). */

@@ -25,9 +25,9 @@ struct daemon_ctl_ctx {
 	struct proxy *proxy;
 	int (*reload)(void *arg, char *err, size_t errsz);
 	void *reload_arg;
-	struct ctl *ctl;          /* control socket, or NULL */
-	struct daemon_ops *ops;   /* daemon_ops.c */
-	const char *dash_token;   /* dashboard on: its bearer token */
+	struct ctl *ctl;        /* control socket, or NULL */
+	struct daemon_ops *ops; /* daemon_ops.c */
+	const char *dash_token; /* dashboard on: its bearer token */
 };
 extern const struct ctl_ops daemon_ctl_ops;
 struct gate_ban_info;
@@ -53,11 +53,11 @@ enum { DAEMON_SERIES = 300 }; /* samples kept, one a second */
 
 struct daemon_sample {
 	uint64_t wall_ms;
-	uint64_t invites; /* INVITEs received, total */
-	uint64_t calls;   /* calls in progress */
+	uint64_t invites;          /* INVITEs received, total */
+	uint64_t calls;            /* calls in progress */
 	uint64_t refused, dropped; /* totals: guard refusals; guard and
 				    * gate drops */
-	uint64_t bans;    /* bans in force */
+	uint64_t bans;             /* bans in force */
 };
 
 /* Tap the proxy's event log (counters, followers of ctx->ctl); with

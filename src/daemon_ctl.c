@@ -61,9 +61,9 @@ static int list_bans(void *arg, struct ctl_out *o)
 
 		memset(&b, 0, sizeof(b));
 		daemon_ban_addr(&bi, &b.addr, &b.plen);
-		b.remaining_ms = bi.expires_ms == GATE_FOREVER ?
-					 CTL_BAN_FOREVER :
-				 bi.expires_ms > now ? bi.expires_ms - now : 0;
+		b.remaining_ms = bi.expires_ms == GATE_FOREVER ? CTL_BAN_FOREVER
+				 : bi.expires_ms > now ? bi.expires_ms - now
+						       : 0;
 		b.rule = bi.rule;
 		b.reason = str_cstr(bi.reason);
 		b.hits = bi.hits;
@@ -83,8 +83,7 @@ static int ban(void *arg, const struct ctl_req *rq)
 	return guard_ban(proxy_guard(c->proxy), &s,
 			 (uint64_t)rq->seconds * 1000,
 			 rq->reason[0] ? rq->reason : "sipguardctl",
-			 loop_now(c->loop),
-			 wall_ms());
+			 loop_now(c->loop), wall_ms());
 }
 
 static int unban(void *arg, const struct ctl_req *rq)
@@ -127,8 +126,11 @@ static int stats(void *arg, struct ctl_out *o)
 
 	proxy_get_stats(c->proxy, &st);
 	gate_stats(guard_gate_obj(proxy_guard(c->proxy)), &gs);
-#define STAT(name, v) \
-	do { if (!err) err = ctl_out_stat(o, name, (uint64_t)(v)); } while (0)
+#define STAT(name, v)                                               \
+	do {                                                        \
+		if (!err)                                           \
+			err = ctl_out_stat(o, name, (uint64_t)(v)); \
+	} while (0)
 	STAT("sip.requests", st.rx_requests);
 	STAT("sip.responses", st.rx_responses);
 	STAT("sip.malformed", st.rx_malformed);
@@ -164,11 +166,16 @@ static int stats(void *arg, struct ctl_out *o)
 static int one_call(void *arg, const struct proxy_call *pc)
 {
 	struct ctl_call c = {
-		.call_id = pc->call_id, .caller = pc->caller,
-		.callee = pc->callee, .caller_addr = pc->caller_addr,
-		.callee_addr = pc->callee_addr, .caller_zone = pc->caller_zone,
-		.callee_zone = pc->callee_zone, .state = pc->state,
-		.duration_ms = pc->duration_ms, .answered_ms = pc->answered_ms,
+		.call_id = pc->call_id,
+		.caller = pc->caller,
+		.callee = pc->callee,
+		.caller_addr = pc->caller_addr,
+		.callee_addr = pc->callee_addr,
+		.caller_zone = pc->caller_zone,
+		.callee_zone = pc->callee_zone,
+		.state = pc->state,
+		.duration_ms = pc->duration_ms,
+		.answered_ms = pc->answered_ms,
 		.media = pc->media,
 	};
 

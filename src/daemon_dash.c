@@ -121,7 +121,8 @@ static int one_call(void *arg, const struct proxy_call *pc)
 	if (!err && !(err = buf_append_cstr(b, ",")))
 		err = jaddr(b, "callee_addr", pc->callee_addr, 0, true);
 	if (!err)
-		err = buf_printf(b, ",\"caller_zone\":\"%s\",\"callee_zone\":"
+		err = buf_printf(b,
+				 ",\"caller_zone\":\"%s\",\"callee_zone\":"
 				 "\"%s\",\"state\":\"%s\",\"duration\":%llu,"
 				 "\"talk\":%llu",
 				 pc->caller_zone ? pc->caller_zone : "",
@@ -130,7 +131,8 @@ static int one_call(void *arg, const struct proxy_call *pc)
 				 (unsigned long long)(pc->duration_ms / 1000),
 				 (unsigned long long)(pc->answered_ms / 1000));
 	if (!err && pc->media)
-		err = buf_printf(b, ",\"media\":{\"caller\":%llu,\"callee\":"
+		err = buf_printf(b,
+				 ",\"media\":{\"caller\":%llu,\"callee\":"
 				 "%llu,\"dropped\":%llu}",
 				 (unsigned long long)pc->media_pkts[0],
 				 (unsigned long long)pc->media_pkts[1],
@@ -174,9 +176,13 @@ static int put_bans(struct buf *b, struct daemon_ctl_ctx *c)
 		if (!err && bi.expires_ms == GATE_FOREVER)
 			err = buf_append_cstr(b, ",\"expires_in\":null");
 		else if (!err)
-			err = buf_printf(b, ",\"expires_in\":%llu",
-					 (unsigned long long)(bi.expires_ms > now ?
-					 (bi.expires_ms - now + 999) / 1000 : 0));
+			err = buf_printf(
+				b, ",\"expires_in\":%llu",
+				(unsigned long long)(bi.expires_ms > now
+							     ? (bi.expires_ms -
+								now + 999) /
+								       1000
+							     : 0));
 		if (!err && !(err = buf_append_cstr(b, ",")))
 			err = jstr(b, "rule", str_cstr(bi.rule));
 		if (!err && !(err = buf_append_cstr(b, ",")))
@@ -219,7 +225,7 @@ static int put_top(struct buf *b, struct daemon_ctl_ctx *c)
 /* The charts: one array per series, oldest first. */
 static int put_series(struct buf *b, const struct daemon_ops *o)
 {
-	static const char *const names[] = {"t", "invites", "calls",
+	static const char *const names[] = {"t",       "invites", "calls",
 					    "refused", "dropped", "bans"};
 	const struct daemon_sample *s;
 	unsigned k, i;
@@ -267,7 +273,8 @@ static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 	proxy_get_stats(p, &st);
 	gate_stats(guard_gate_obj(proxy_guard(p)), &gs);
 	media_get_stats(proxy_media(p), &ms);
-	return buf_printf(b, ",\"totals\":{\"calls\":%llu,\"dialogs\":%llu,"
+	return buf_printf(b,
+			  ",\"totals\":{\"calls\":%llu,\"dialogs\":%llu,"
 			  "\"registrations\":%llu,\"bans\":%zu,"
 			  "\"bans_total\":%llu,\"refused\":%llu,"
 			  "\"dropped\":%llu,\"media_streams\":%llu,"
@@ -327,7 +334,7 @@ static int unban(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	if (!a || ctl_addr_parse(&addr, &plen, str_cstr(a))) {
 		rs->status = 400;
 		return buf_append_cstr(rs->body, "{\"ok\":false,\"error\":"
-					 "\"invalid address\"}");
+						 "\"invalid address\"}");
 	}
 	guard_src_from_addr(&s, &addr);
 	err = guard_unban(proxy_guard(c->proxy), &s, loop_now(c->loop),
@@ -355,17 +362,17 @@ int daemon_dash_page(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	bool post = !strcmp(rq->method, "POST");
 
 	if (!strcmp(rq->path, "/dashboard"))
-		return !get ? -EOPNOTSUPP :
-		       asset(rs, "text/html; charset=utf-8", daemon_dash_html,
-			     daemon_dash_html_len);
+		return !get ? -EOPNOTSUPP
+			    : asset(rs, "text/html; charset=utf-8",
+				    daemon_dash_html, daemon_dash_html_len);
 	if (!strcmp(rq->path, "/dashboard.js"))
-		return !get ? -EOPNOTSUPP :
-		       asset(rs, "text/javascript; charset=utf-8",
-			     daemon_dash_js, daemon_dash_js_len);
+		return !get ? -EOPNOTSUPP
+			    : asset(rs, "text/javascript; charset=utf-8",
+				    daemon_dash_js, daemon_dash_js_len);
 	if (!strcmp(rq->path, "/dashboard.css"))
-		return !get ? -EOPNOTSUPP :
-		       asset(rs, "text/css; charset=utf-8", daemon_dash_css,
-			     daemon_dash_css_len);
+		return !get ? -EOPNOTSUPP
+			    : asset(rs, "text/css; charset=utf-8",
+				    daemon_dash_css, daemon_dash_css_len);
 	if (!strcmp(rq->path, "/favicon.ico"))
 		return !get ? -EOPNOTSUPP : asset(rs, "image/x-icon", "", 0);
 	if (strcmp(rq->path, "/api/v1/state") &&

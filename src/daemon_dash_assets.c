@@ -5,18 +5,17 @@
  * seccomp-filtered, and share/ may not be installed).  The Makefile
  * rebuilds this object when a file changes.
  */
-#define DASH_ASSET(sym, file)                                        \
-	__asm__(".section .rodata\n"                                 \
-		".global " #sym "\n"                                 \
-		".type " #sym ", @object\n"                          \
-		".balign 16\n" #sym ":\n"                            \
-		".incbin \"" file "\"\n"                             \
-		#sym "_end:\n"                                       \
-		".byte 0\n"                                          \
-		".global " #sym "_len\n"                             \
-		".type " #sym "_len, @object\n"                      \
-		".balign 4\n" #sym "_len:\n"                         \
-		".int " #sym "_end - " #sym "\n"                     \
+#define DASH_ASSET(sym, file)                           \
+	__asm__(".section .rodata\n"                    \
+		".global " #sym "\n"                    \
+		".type " #sym ", @object\n"             \
+		".balign 16\n" #sym ":\n"               \
+		".incbin \"" file "\"\n" #sym "_end:\n" \
+		".byte 0\n"                             \
+		".global " #sym "_len\n"                \
+		".type " #sym "_len, @object\n"         \
+		".balign 4\n" #sym "_len:\n"            \
+		".int " #sym "_end - " #sym "\n"        \
 		".previous\n")
 
 DASH_ASSET(daemon_dash_html, "share/dashboard/index.html");

@@ -37,8 +37,8 @@ struct mval {
 
 #define NV(a) (sizeof(a) / sizeof((a)[0]))
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct mw *w, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void put(struct mw *w,
+						      const char *fmt, ...)
 {
 	va_list ap;
 	char line[512];
@@ -67,8 +67,8 @@ static void head(struct mw *w, const char *name, const char *type,
  * the page goes through here.
  */
 static void family(struct mw *w, const char *name, const char *type,
-		   const char *help, const char *label,
-		   const struct mval *v, size_t n)
+		   const char *help, const char *label, const struct mval *v,
+		   size_t n)
 {
 	size_t i;
 
@@ -102,16 +102,20 @@ static void messages(struct mw *w, const struct proxy *p)
 	     "methods).");
 	for (z = 0; z < nz; z++)
 		for (i = 0; i < SIP_METHOD__COUNT; i++)
-			put(w, "sipguard_sip_requests_total{zone=\"%s\","
-			    "method=\"%s\"} %llu\n", proxy_zone_name(p, z),
+			put(w,
+			    "sipguard_sip_requests_total{zone=\"%s\","
+			    "method=\"%s\"} %llu\n",
+			    proxy_zone_name(p, z),
 			    i ? sip_method_name((enum sip_method)i) : "other",
 			    (unsigned long long)m->zone[z].requests[i]);
 	head(w, "sipguard_sip_responses_total", "counter",
 	     "SIP responses received, by zone and status class.");
 	for (z = 0; z < nz; z++)
 		for (i = 1; i <= 6; i++)
-			put(w, "sipguard_sip_responses_total{zone=\"%s\","
-			    "class=\"%uxx\"} %llu\n", proxy_zone_name(p, z), i,
+			put(w,
+			    "sipguard_sip_responses_total{zone=\"%s\","
+			    "class=\"%uxx\"} %llu\n",
+			    proxy_zone_name(p, z), i,
 			    (unsigned long long)m->zone[z].responses[i]);
 	head(w, "sipguard_sip_parse_errors_total", "counter",
 	     "Messages that failed to parse, by zone.");
@@ -122,8 +126,10 @@ static void messages(struct mw *w, const struct proxy *p)
 	head(w, "sipguard_request_duration_seconds", "histogram",
 	     "Time to handle one received request (parsed to handled).");
 	for (i = 0; i < PROXY_LAT_BUCKETS; i++)
-		put(w, "sipguard_request_duration_seconds_bucket{le=\"%g\"} "
-		    "%llu\n", proxy_lat_bounds_us[i] / 1e6,
+		put(w,
+		    "sipguard_request_duration_seconds_bucket{le=\"%g\"} "
+		    "%llu\n",
+		    proxy_lat_bounds_us[i] / 1e6,
 		    (unsigned long long)m->lat_le[i]);
 	put(w, "sipguard_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 	    (unsigned long long)m->lat_count);
@@ -148,10 +154,12 @@ static void rules(struct mw *w, const struct rules *r)
 		}
 	family(w, "sipguard_rule_hits_total", "counter",
 	       "Decisions of each guard rule (drops, refusals, bans, notices; "
-	       "monitored ones included).", "rule", hits, n);
+	       "monitored ones included).",
+	       "rule", hits, n);
 	family(w, "sipguard_rule_monitored_total", "counter",
 	       "Decisions that only logged because the rule is in monitor "
-	       "mode.", "rule", mon, n);
+	       "mode.",
+	       "rule", mon, n);
 	family(w, "sipguard_rule_monitor", "gauge",
 	       "1 when the rule only logs (monitor mode).", "rule", eff, n);
 }
@@ -160,8 +168,10 @@ static int one_verdict(void *arg, const struct evstats_verdict *v)
 {
 	struct mw *w = arg;
 
-	put(w, "sipguard_security_events_total{type=\"%s\",event=\"%s\","
-	    "rule=\"%s\"} %llu\n", v->type, v->event, v->rule ? v->rule : "",
+	put(w,
+	    "sipguard_security_events_total{type=\"%s\",event=\"%s\","
+	    "rule=\"%s\"} %llu\n",
+	    v->type, v->event, v->rule ? v->rule : "",
 	    (unsigned long long)v->n);
 	return w->err;
 }
@@ -186,12 +196,15 @@ static void totals(struct mw *w, struct proxy *p)
 	gate_stats(guard_gate_obj(proxy_guard(p)), &gs);
 	family(w, "sipguard_guard_verdicts_total", "counter",
 	       "Requests the guard dropped silently or refused with an answer.",
-	       "action", (struct mval[]){{"drop", st.guard_dropped},
-					 {"refuse", st.guard_refused}}, 2);
+	       "action",
+	       (struct mval[]){{"drop", st.guard_dropped},
+			       {"refuse", st.guard_refused}},
+	       2);
 	family(w, "sipguard_gate_drops_total", "counter",
 	       "Packets dropped before parsing, by reason.", "reason",
 	       (struct mval[]){{"banned", gs.drop_banned},
-			       {"rate", gs.drop_rate}}, 2);
+			       {"rate", gs.drop_rate}},
+	       2);
 	single(w, "sipguard_bans_active", "gauge", "Bans in force.",
 	       gs.bans_active);
 	single(w, "sipguard_bans_total", "counter", "Bans started.",
@@ -205,15 +218,15 @@ static void totals(struct mw *w, struct proxy *p)
 	family(w, "sipguard_forwarded_total", "counter",
 	       "Messages forwarded, by kind.", "kind",
 	       (struct mval[]){{"request", st.fwd_requests},
-			       {"response", st.fwd_responses}}, 2);
+			       {"response", st.fwd_responses}},
+	       2);
 	single(w, "sipguard_local_replies_total", "counter",
 	       "Responses sipguard made itself.", st.local_replies);
 	single(w, "sipguard_transactions_full_total", "counter",
 	       "Requests refused with 503: transaction pool full.",
 	       st.txn_full);
 	single(w, "sipguard_drain_refused_total", "counter",
-	       "New calls refused with 503 while draining.",
-	       st.drain_refused);
+	       "New calls refused with 503 while draining.", st.drain_refused);
 	single(w, "sipguard_draining", "gauge",
 	       "1 while new calls are refused (sipguardctl drain).",
 	       proxy_draining(p));
@@ -223,7 +236,8 @@ static void totals(struct mw *w, struct proxy *p)
 	       "TLS handshakes, by result.", "result",
 	       (struct mval[]){{"full", st.tls_handshakes},
 			       {"resumed", st.tls_resumed},
-			       {"failed", st.tls_failed}}, 3);
+			       {"failed", st.tls_failed}},
+	       3);
 }
 
 static void media(struct mw *w, const struct media *m)
@@ -247,10 +261,12 @@ static void media(struct mw *w, const struct media *m)
 	       "Media packets dropped, by reason (injected: from a source "
 	       "the signalling did not name; policed: over the negotiated "
 	       "bandwidth; invalid: malformed, payload type not negotiated, "
-	       "or an anomaly with media.anomaly_drop).", "reason",
+	       "or an anomaly with media.anomaly_drop).",
+	       "reason",
 	       (struct mval[]){{"injected", t.injected},
 			       {"policed", t.policed},
-			       {"invalid", t.invalid}}, 3);
+			       {"invalid", t.invalid}},
+	       3);
 	single(w, "sipguard_media_anomalies_total", "counter",
 	       "SSRC, sequence or timestamp jumps seen (dropped or not).",
 	       t.anomalies);
@@ -261,16 +277,19 @@ static void media(struct mw *w, const struct media *m)
 	family(w, "sipguard_media_srtp_dropped_packets_total", "counter",
 	       "SRTP and SRTCP packets dropped before relaying, by reason "
 	       "(auth: bad authentication tag; replay: replayed or too "
-	       "old).", "reason",
+	       "old).",
+	       "reason",
 	       (struct mval[]){{"auth", t.srtp_auth},
-			       {"replay", t.srtp_replay}}, 2);
+			       {"replay", t.srtp_replay}},
+	       2);
 	single(w, "sipguard_media_srtp_failure_reports_total", "counter",
 	       "srtp-auth-failure events reported (one may cover several "
-	       "packets).", st.srtp_fail);
+	       "packets).",
+	       st.srtp_fail);
 	family(w, "sipguard_media_dtls_handshakes_total", "counter",
 	       "DTLS-SRTP handshakes on media legs, by result.", "result",
-	       (struct mval[]){{"ok", st.dtls_ok},
-			       {"failed", st.dtls_fail}}, 2);
+	       (struct mval[]){{"ok", st.dtls_ok}, {"failed", st.dtls_fail}},
+	       2);
 }
 
 /* Clustered instances (proxy cluster.c): calls handed over and taken
@@ -281,8 +300,7 @@ static void cluster(struct mw *w, struct proxy *p)
 
 	proxy_get_stats(p, &st);
 	single(w, "sipguard_cluster_handoffs_total", "counter",
-	       "Calls handed to another instance of the cluster.",
-	       st.handoffs);
+	       "Calls handed to another instance of the cluster.", st.handoffs);
 	single(w, "sipguard_cluster_taken_over_total", "counter",
 	       "Calls of dead instances taken over (ended) here.",
 	       st.taken_over);
@@ -297,10 +315,12 @@ static void feeds(struct mw *w, const struct daemon_ctl_ctx *c)
 		evlog_stats(e, &es);
 		family(w, "sipguard_event_lines_total", "counter",
 		       "Event log lines, by fate (written; suppressed by the "
-		       "rate cap; lost to write errors).", "fate",
+		       "rate cap; lost to write errors).",
+		       "fate",
 		       (struct mval[]){{"written", es.lines},
 				       {"suppressed", es.suppressed},
-				       {"error", es.errors}}, 3);
+				       {"error", es.errors}},
+		       3);
 	}
 	single(w, "sipguard_event_followers", "gauge",
 	       "sipguardctl events --follow clients connected.",
@@ -325,8 +345,7 @@ int daemon_metrics_page(struct daemon_ctl_ctx *c, struct buf *b)
 	return w.err;
 }
 
-int daemon_http_page(void *arg, const struct http_req *rq,
-		     struct http_resp *rs)
+int daemon_http_page(void *arg, const struct http_req *rq, struct http_resp *rs)
 {
 	struct daemon_ctl_ctx *c = arg;
 

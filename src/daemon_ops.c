@@ -44,7 +44,7 @@ struct ops_recent {
 /* Owner: the daemon (daemon_ops_new / daemon_ops_free). */
 struct daemon_ops {
 	struct daemon_ctl_ctx *ctx;
-	struct evstats stats; /* per-rule counters, top sources */
+	struct evstats stats;      /* per-rule counters, top sources */
 	struct ops_recent *recent; /* OPS_RECENT slots, or NULL */
 	uint64_t seq;              /* lines seen */
 	struct daemon_sample series[DAEMON_SERIES];
@@ -116,8 +116,7 @@ static void on_tick(void *arg)
 	struct daemon_ops *o = arg;
 
 	sample(o);
-	tmr_start(loop_timers(o->ctx->loop), &o->tick, OPS_TICK_MS, on_tick,
-		  o);
+	tmr_start(loop_timers(o->ctx->loop), &o->tick, OPS_TICK_MS, on_tick, o);
 }
 
 int daemon_ops_new(struct daemon_ops **op, struct daemon_ctl_ctx *ctx,

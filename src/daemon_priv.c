@@ -144,7 +144,7 @@ int priv_drop(const struct sg_conf_ops *o, char *err, size_t errsz)
 	if ((rc = lookup(o, &uid, &gid, err, errsz)) != 0)
 		return rc;
 	if (geteuid() == uid && getegid() == gid)
-		return 0;	/* started as that user already */
+		return 0; /* started as that user already */
 	if (geteuid() != 0) {
 		snprintf(err, errsz, "ops.user: switching to '%s' needs root",
 			 o->user);
@@ -190,38 +190,128 @@ int priv_drop(const struct sg_conf_ops *o, char *err, size_t errsz)
  */
 static const char *const allowed[] = {
 	/* loop, signals, timers */
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl",
-	"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "restart_syscall",
-	"clock_gettime", "clock_nanosleep", "gettimeofday", "nanosleep",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_pwait2",
+	"epoll_ctl",
+	"rt_sigreturn",
+	"rt_sigprocmask",
+	"rt_sigaction",
+	"restart_syscall",
+	"clock_gettime",
+	"clock_nanosleep",
+	"gettimeofday",
+	"nanosleep",
 	/* I/O on descriptors we have, and new connections */
-	"read", "readv", "pread64", "write", "writev", "pwrite64",
-	"recvfrom", "recvmsg", "recvmmsg", "sendto", "sendmsg", "sendmmsg",
-	"accept", "accept4", "connect", "bind", "socket", "shutdown",
-	"getsockname", "getpeername", "getsockopt", "setsockopt", "listen",
-	"close", "fcntl", "ioctl", "poll", "ppoll", "select", "pselect6",
+	"read",
+	"readv",
+	"pread64",
+	"write",
+	"writev",
+	"pwrite64",
+	"recvfrom",
+	"recvmsg",
+	"recvmmsg",
+	"sendto",
+	"sendmsg",
+	"sendmmsg",
+	"accept",
+	"accept4",
+	"connect",
+	"bind",
+	"socket",
+	"shutdown",
+	"getsockname",
+	"getpeername",
+	"getsockopt",
+	"setsockopt",
+	"listen",
+	"close",
+	"fcntl",
+	"ioctl",
+	"poll",
+	"ppoll",
+	"select",
+	"pselect6",
 	/* files: reload, credentials, event log reopen, ctl socket */
-	"openat", "open", "fstat", "newfstatat", "statx", "stat", "lstat",
-	"lseek", "unlink", "unlinkat", "access", "faccessat", "faccessat2",
-	"readlink", "getdents", "getdents64", "fchmod", "chmod", "fsync",
+	"openat",
+	"open",
+	"fstat",
+	"newfstatat",
+	"statx",
+	"stat",
+	"lstat",
+	"lseek",
+	"unlink",
+	"unlinkat",
+	"access",
+	"faccessat",
+	"faccessat2",
+	"readlink",
+	"getdents",
+	"getdents64",
+	"fchmod",
+	"chmod",
+	"fsync",
 	"fdatasync",
 	/* memory */
-	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
+	"brk",
+	"mmap",
+	"munmap",
+	"mremap",
+	"madvise",
+	"mprotect",
 	/* randomness, identity, threads (libmicrohttpd, OpenSSL) */
-	"getrandom", "getpid", "gettid", "getuid", "geteuid", "getgid",
-	"getegid", "futex", "sched_yield", "sched_getaffinity",
-	"set_robust_list", "rseq", "uname", "sysinfo", "prlimit64",
-	"eventfd2", "pipe2", "dup", "dup3",
+	"getrandom",
+	"getpid",
+	"gettid",
+	"getuid",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"futex",
+	"sched_yield",
+	"sched_getaffinity",
+	"set_robust_list",
+	"rseq",
+	"uname",
+	"sysinfo",
+	"prlimit64",
+	"eventfd2",
+	"pipe2",
+	"dup",
+	"dup3",
 	/* ending, aborting */
-	"exit", "exit_group", "tgkill", "kill", "getppid",
+	"exit",
+	"exit_group",
+	"tgkill",
+	"kill",
+	"getppid",
 	NULL,
 };
 
 #ifdef PRIV_ASAN
 static const char *const allowed_asan[] = {
-	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl",
-	"sigaltstack", "getpgid", "setpgid", "capget", "process_vm_readv",
-	"sched_getparam", "sched_setaffinity", "getrlimit", "setrlimit",
-	"getcwd", "readlinkat", "set_tid_address", "arch_prctl", NULL,
+	"clone",
+	"clone3",
+	"ptrace",
+	"wait4",
+	"waitid",
+	"prctl",
+	"sigaltstack",
+	"getpgid",
+	"setpgid",
+	"capget",
+	"process_vm_readv",
+	"sched_getparam",
+	"sched_setaffinity",
+	"getrlimit",
+	"setrlimit",
+	"getcwd",
+	"readlinkat",
+	"set_tid_address",
+	"arch_prctl",
+	NULL,
 };
 #endif
 
@@ -232,7 +322,7 @@ static int add_list(scmp_filter_ctx ctx, const char *const *names)
 	for (; *names; names++) {
 		nr = seccomp_syscall_resolve_name(*names);
 		if (nr == __NR_SCMP_ERROR)
-			continue;	/* not on this architecture */
+			continue; /* not on this architecture */
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (rc < 0)
 			return rc;

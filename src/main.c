@@ -39,13 +39,13 @@ int main(int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_DUMP, OPT_REF };
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, OPT_CHECK },
-		{ "dump-config", required_argument, NULL, OPT_DUMP },
-		{ "config-reference", no_argument, NULL, OPT_REF },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, OPT_CHECK},
+		{"dump-config", required_argument, NULL, OPT_DUMP},
+		{"config-reference", no_argument, NULL, OPT_REF},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *path = "/etc/sipguard/sipguard.yaml";
 	struct sg_conf *conf = NULL;

@@ -71,9 +71,9 @@ int sg_addr_parse(struct sg_addr *ap, struct str s, uint16_t default_port)
 
 const char *sg_addr_ip(const struct sg_addr *a, char *buf, size_t sz)
 {
-	const void *src = a->u.sa.sa_family == AF_INET6 ?
-		(const void *)&a->u.in6.sin6_addr :
-		(const void *)&a->u.in.sin_addr;
+	const void *src = a->u.sa.sa_family == AF_INET6
+				  ? (const void *)&a->u.in6.sin6_addr
+				  : (const void *)&a->u.in.sin_addr;
 
 	if (!inet_ntop(a->u.sa.sa_family, src, buf, (socklen_t)sz))
 		snprintf(buf, sz, "?");
@@ -94,8 +94,8 @@ const char *sg_addr_fmt(const struct sg_addr *a, char *buf, size_t sz)
 
 uint16_t sg_addr_port(const struct sg_addr *a)
 {
-	return ntohs(a->u.sa.sa_family == AF_INET6 ? a->u.in6.sin6_port :
-						     a->u.in.sin_port);
+	return ntohs(a->u.sa.sa_family == AF_INET6 ? a->u.in6.sin6_port
+						   : a->u.in.sin_port);
 }
 
 void sg_addr_set_port(struct sg_addr *a, uint16_t port)

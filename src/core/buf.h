@@ -18,8 +18,8 @@ struct buf {
 	char *p;
 	size_t len;
 	size_t cap;
-	size_t max;	/* hard ceiling on cap */
-	bool fixed;	/* p is caller storage: never grown or freed */
+	size_t max; /* hard ceiling on cap */
+	bool fixed; /* p is caller storage: never grown or freed */
 };
 
 void buf_init(struct buf *b, size_t max);

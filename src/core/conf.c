@@ -179,7 +179,6 @@ static yaml_node_t *seq_get(struct conf_ctx *c, yaml_node_t *seq, size_t i)
 	return node_at(c, seq->data.sequence.items.start[i]);
 }
 
-
 /* ------------------------------------------------------------ the walk */
 
 static int walk_section(struct conf_ctx *c, const struct conf_section *sec,

@@ -34,18 +34,18 @@
 enum {
 	CONF_MAX_FILE = 1 << 20, /* bytes in one configuration file */
 	CONF_MAX_ZONES = 16,
-	CONF_MAX_LISTEN = 8,   /* listen addresses of one zone */
-	CONF_MAX_BACKENDS = 8, /* backends of one zone's route */
-	CONF_NAME_LEN = 32,    /* zone name, NUL included */
+	CONF_MAX_LISTEN = 8,     /* listen addresses of one zone */
+	CONF_MAX_BACKENDS = 8,   /* backends of one zone's route */
+	CONF_NAME_LEN = 32,      /* zone name, NUL included */
 	CONF_HDR_TEXT_LEN = 128, /* a header value we write, NUL included */
-	CONF_ADDR_LEN = 64,    /* "tls:[v6 address]:port", NUL incl. */
-	CONF_PATH_LEN = 256,   /* file names, NUL included */
-	CONF_TEXT_LEN = 128,   /* free text (User-Agent), NUL incl. */
-	CONF_ERR_LEN = 512,    /* enough for any error message */
-	CONF_MAX_CERTS = 4,    /* TLS certificates of one zone (SNI) */
-	CONF_CIPHERS_LEN = 512, /* an OpenSSL cipher list, NUL incl. */
-	CONF_HOST_LEN = 254,   /* a DNS name, NUL included */
-	CONF_MAX_IDENTS = 8,   /* allowed client certificate names */
+	CONF_ADDR_LEN = 64,      /* "tls:[v6 address]:port", NUL incl. */
+	CONF_PATH_LEN = 256,     /* file names, NUL included */
+	CONF_TEXT_LEN = 128,     /* free text (User-Agent), NUL incl. */
+	CONF_ERR_LEN = 512,      /* enough for any error message */
+	CONF_MAX_CERTS = 4,      /* TLS certificates of one zone (SNI) */
+	CONF_CIPHERS_LEN = 512,  /* an OpenSSL cipher list, NUL incl. */
+	CONF_HOST_LEN = 254,     /* a DNS name, NUL included */
+	CONF_MAX_IDENTS = 8,     /* allowed client certificate names */
 };
 
 /* Values of the enum options; the fields hold them as int. */
@@ -101,11 +101,11 @@ struct sg_conf_sip {
 	int64_t t2; /* ms */
 	int64_t t4; /* ms */
 	int64_t max_transactions;
-	int64_t max_transaction_memory;		/* bytes */
+	int64_t max_transaction_memory; /* bytes */
 	int64_t max_dialogs;
-	int64_t max_call_duration;		/* ms, 0: none */
-	int64_t dialog_idle_timeout;		/* ms, 0: none */
-	int64_t setup_timeout;			/* ms */
+	int64_t max_call_duration;   /* ms, 0: none */
+	int64_t dialog_idle_timeout; /* ms, 0: none */
+	int64_t setup_timeout;       /* ms */
 	char user_agent[CONF_TEXT_LEN];
 };
 
@@ -140,18 +140,18 @@ struct sg_conf_tls {
 	size_t n_certificates;
 	char keys[CONF_MAX_CERTS][CONF_PATH_LEN]; /* PEM keys, same order */
 	size_t n_keys;
-	char key_password[CONF_TEXT_LEN]; /* "" when the keys are clear */
-	char ciphers[CONF_CIPHERS_LEN];   /* TLS 1.2 (OpenSSL syntax) */
+	char key_password[CONF_TEXT_LEN];    /* "" when the keys are clear */
+	char ciphers[CONF_CIPHERS_LEN];      /* TLS 1.2 (OpenSSL syntax) */
 	char ciphersuites[CONF_CIPHERS_LEN]; /* TLS 1.3 */
-	int min_version;                  /* enum conf_tls_version */
+	int min_version;                     /* enum conf_tls_version */
 	char client_ca_file[CONF_PATH_LEN];
-	int verify_clients;               /* enum conf_tls_verify */
+	int verify_clients; /* enum conf_tls_verify */
 	char allowed_clients[CONF_MAX_IDENTS][CONF_HOST_LEN];
 	size_t n_allowed_clients;
 	char ca_file[CONF_PATH_LEN];      /* "" = the system's CAs */
 	char backend_name[CONF_HOST_LEN]; /* names route.backends carry */
 	char trunk_name[CONF_HOST_LEN];
-	int64_t handshake_timeout;        /* ms */
+	int64_t handshake_timeout; /* ms */
 	bool session_resumption;
 };
 
@@ -168,14 +168,14 @@ struct sg_conf_zone {
 	char server_header[CONF_HDR_TEXT_LEN]; /* keep | remove | text */
 	bool hide_call_id;
 	/* SRTP (media/srtp.c, media/srtp_sdp.c) and signalling privacy. */
-	int srtp;         /* enum conf_srtp */
-	bool require_tls; /* every listen address is tls: */
+	int srtp;              /* enum conf_srtp */
+	bool require_tls;      /* every listen address is tls: */
 	int srtp_key_exchange; /* enum conf_srtp_kx (media/dtls_sdp.c) */
 };
 
 enum {
-	CONF_MAX_ALLOW = 32,			/* guard.allow CIDRs */
-	CONF_MAX_RULES = 32,			/* guard.monitor_rules */
+	CONF_MAX_ALLOW = 32, /* guard.allow CIDRs */
+	CONF_MAX_RULES = 32, /* guard.monitor_rules */
 	CONF_RULE_LEN = 32,
 };
 
@@ -187,41 +187,41 @@ enum conf_auth_mode {
 
 /* Pre-parse gate: bans and per-source token buckets. */
 struct sg_conf_gate {
-	int64_t packets_per_second;		/* 0: off */
+	int64_t packets_per_second; /* 0: off */
 	int64_t packet_burst;
-	int64_t bytes_per_second;		/* 0: off */
-	int64_t ban_time;			/* ms, first ban */
-	int64_t ban_max_time;			/* ms */
+	int64_t bytes_per_second; /* 0: off */
+	int64_t ban_time;         /* ms, first ban */
+	int64_t ban_max_time;     /* ms */
 	int64_t ban_factor;
-	int64_t flood_drops;			/* per second -> ban; 0: off */
+	int64_t flood_drops; /* per second -> ban; 0: off */
 };
 
 /* Per-source request rates, per second, by method class. */
 struct sg_conf_rates {
 	int64_t invite, register_, options, subscribe, message, other;
-	int64_t per_user;			/* per 10 s, all sources */
+	int64_t per_user; /* per 10 s, all sources */
 };
 
 struct sg_conf_scanner {
 	bool fingerprints;
 	bool structure;
-	char fingerprints_file[CONF_PATH_LEN];	/* "" = built-in list */
-	int64_t distinct_users;			/* per 10 s; 0: off */
-	int64_t failures;			/* 4xx per 60 s; 0: off */
+	char fingerprints_file[CONF_PATH_LEN]; /* "" = built-in list */
+	int64_t distinct_users;                /* per 10 s; 0: off */
+	int64_t failures;                      /* 4xx per 60 s; 0: off */
 };
 
 struct sg_conf_auth {
-	int mode;				/* enum conf_auth_mode */
+	int mode; /* enum conf_auth_mode */
 	char realm[CONF_TEXT_LEN];
 	char credentials[CONF_PATH_LEN];
 	bool md5, sha256;
-	int64_t nonce_lifetime;			/* ms */
+	int64_t nonce_lifetime; /* ms */
 	int64_t max_failures_ip;
 	int64_t max_failures_user;
 	int64_t max_failures_user_ip;
-	int64_t failure_window;			/* ms */
-	int64_t user_lock;			/* ms */
-	int64_t known_good;			/* ms */
+	int64_t failure_window; /* ms */
+	int64_t user_lock;      /* ms */
+	int64_t known_good;     /* ms */
 };
 
 /* IM content security (guard/im.h). */
@@ -245,14 +245,14 @@ enum {
 };
 
 struct sg_conf_im {
-	int direction;				/* enum conf_im_dir */
-	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: direction */
+	int direction;                             /* enum conf_im_dir */
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN]; /* "" list: direction */
 	size_t n_zones;
 	char content_types[CONF_IM_TYPES][CONF_IM_TYPE_LEN];
-	size_t n_content_types;			/* 0: built-in list */
-	int64_t max_size;			/* bytes, 0: none */
-	int64_t per_source, per_user;		/* per rate_window; 0: off */
-	int64_t rate_window;			/* ms */
+	size_t n_content_types;       /* 0: built-in list */
+	int64_t max_size;             /* bytes, 0: none */
+	int64_t per_source, per_user; /* per rate_window; 0: off */
+	int64_t rate_window;          /* ms */
 	bool block_files;
 	char deny_regex[CONF_IM_REGEX][CONF_IM_REGEX_LEN];
 	size_t n_deny_regex;
@@ -266,7 +266,7 @@ struct sg_conf_im {
 /* Presence privacy (guard/presence.h).  Empty lists: built-in lists. */
 struct sg_conf_presence {
 	bool enabled;
-	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "" list: untrusted */
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN]; /* "" list: untrusted */
 	size_t n_zones;
 	char subscribe[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
 	size_t n_subscribe;
@@ -276,8 +276,8 @@ struct sg_conf_presence {
 	size_t n_publish;
 	char notify[CONF_PRES_EVENTS][CONF_PRES_EVENT_LEN];
 	size_t n_notify;
-	int64_t harvest_users;			/* 0: off */
-	int64_t harvest_window;			/* ms */
+	int64_t harvest_users;  /* 0: off */
+	int64_t harvest_window; /* ms */
 	int64_t table_size;
 	bool scrub_notes, scrub_geo, scrub_devices, scrub_contacts;
 };
@@ -292,8 +292,8 @@ enum conf_dlg_rebind {
 
 struct sg_conf_dialog {
 	bool enforce;
-	int action_untrusted;			/* 0 drop, 1 reply (481) */
-	int rebind;				/* enum conf_dlg_rebind */
+	int action_untrusted; /* 0 drop, 1 reply (481) */
+	int rebind;           /* enum conf_dlg_rebind */
 	int rebind_trusted;
 	bool media_check;
 	char media_addresses[CONF_MAX_ALLOW][CONF_ADDR_LEN];
@@ -302,20 +302,20 @@ struct sg_conf_dialog {
 
 /* Registration hijack protection (issue 5). */
 struct sg_conf_registration {
-	int64_t max_bindings;			/* per AOR; 0: no cap */
-	int64_t move_hold;			/* ms; 0: off */
+	int64_t max_bindings; /* per AOR; 0: no cap */
+	int64_t move_hold;    /* ms; 0: off */
 	bool forbid_private_contacts;
 	char forbidden_contacts[CONF_MAX_ALLOW][CONF_ADDR_LEN];
 	size_t n_forbidden_contacts;
 };
 
 struct sg_conf_guard {
-	bool monitor;				/* every rule: log only */
+	bool monitor; /* every rule: log only */
 	char monitor_rules[CONF_MAX_RULES][CONF_RULE_LEN];
 	size_t n_monitor_rules;
-	char allow[CONF_MAX_ALLOW][CONF_ADDR_LEN];	/* never banned */
+	char allow[CONF_MAX_ALLOW][CONF_ADDR_LEN]; /* never banned */
 	size_t n_allow;
-	char control_socket[CONF_PATH_LEN];	/* "" = none */
+	char control_socket[CONF_PATH_LEN]; /* "" = none */
 	struct sg_conf_gate gate;
 	struct sg_conf_rates rates;
 	struct sg_conf_scanner scanner;
@@ -329,18 +329,18 @@ struct sg_conf_guard {
 /* The media relay (src/media/, issue 6). */
 struct sg_conf_media {
 	bool enabled;
-	int64_t port_min, port_max;	/* relay ports, RTP/RTCP pairs */
-	int64_t quarantine;		/* ms before a closed pair is reused */
-	int64_t timeout;		/* ms without media on a confirmed call */
+	int64_t port_min, port_max; /* relay ports, RTP/RTCP pairs */
+	int64_t quarantine;         /* ms before a closed pair is reused */
+	int64_t timeout;            /* ms without media on a confirmed call */
 	bool end_call_on_timeout;
-	bool anomaly_drop;		/* drop packets raising media-anomaly */
+	bool anomaly_drop; /* drop packets raising media-anomaly */
 	int64_t max_seq_jump, max_ts_jump;
 	bool policing;
-	int64_t policing_margin;	/* percent over the negotiated rate */
+	int64_t policing_margin; /* percent over the negotiated rate */
 	bool scrub_cname;
 	int64_t threads;
 	int64_t max_calls;
-	int io;				/* enum conf_media_io */
+	int io; /* enum conf_media_io */
 	/* DTLS-SRTP (media/dtls_leg.c): certificate, handshake timeout. */
 	char dtls_certificate[CONF_PATH_LEN]; /* "" = generated */
 	char dtls_key[CONF_PATH_LEN];
@@ -352,17 +352,17 @@ enum conf_media_io { CONF_MEDIA_IO_EPOLL = 0, CONF_MEDIA_IO_URING = 1 };
 
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */
 struct sg_conf_ops {
-	char metrics_listen[CONF_ADDR_LEN];	/* "tcp:ADDR:PORT", "" = off */
-	char hep_server[CONF_ADDR_LEN];		/* "udp:ADDR:PORT", "" = off */
+	char metrics_listen[CONF_ADDR_LEN]; /* "tcp:ADDR:PORT", "" = off */
+	char hep_server[CONF_ADDR_LEN];     /* "udp:ADDR:PORT", "" = off */
 	int64_t hep_capture_id;
 	bool hep_events;
-	char user[CONF_NAME_LEN];		/* "" = stay as started */
-	char group[CONF_NAME_LEN];		/* "" = the user's group */
-	char capabilities[8][CONF_NAME_LEN];	/* kept after the switch */
+	char user[CONF_NAME_LEN];            /* "" = stay as started */
+	char group[CONF_NAME_LEN];           /* "" = the user's group */
+	char capabilities[8][CONF_NAME_LEN]; /* kept after the switch */
 	size_t n_capabilities;
 	bool seccomp;
-	bool dashboard;				/* /dashboard on metrics_listen */
-	char dashboard_token[128];		/* secret; "" = none */
+	bool dashboard;            /* /dashboard on metrics_listen */
+	char dashboard_token[128]; /* secret; "" = none */
 };
 
 /* Shared state between instances (issue 9, src/store/). */
@@ -372,24 +372,24 @@ enum conf_store_backend {
 };
 
 struct sg_conf_store {
-	int backend;				/* enum conf_store_backend */
-	char address[CONF_PATH_LEN];		/* HOST:PORT or unix:PATH */
-	char password[128];			/* secret */
+	int backend;                 /* enum conf_store_backend */
+	char address[CONF_PATH_LEN]; /* HOST:PORT or unix:PATH */
+	char password[128];          /* secret */
 	bool tls;
 	char key_prefix[64];
-	char instance[32];			/* "" = random */
+	char instance[32]; /* "" = random */
 	int64_t queue_max;
-	int64_t timeout;			/* ms */
-	int64_t reconnect_max;			/* ms */
+	int64_t timeout;       /* ms */
+	int64_t reconnect_max; /* ms */
 	int64_t counters;
-	int64_t max_snapshots;			/* dialog snapshots in Redis */
-	int64_t max_bindings;			/* others' bindings kept here */
-	char secret[128];			/* secret: user-hash key */
+	int64_t max_snapshots; /* dialog snapshots in Redis */
+	int64_t max_bindings;  /* others' bindings kept here */
+	char secret[128];      /* secret: user-hash key */
 	/* TLS to Redis (store/store_tls.c). */
-	char tls_ca[CONF_PATH_LEN];		/* "" = system CAs */
-	char tls_cert[CONF_PATH_LEN];		/* client certificate */
+	char tls_ca[CONF_PATH_LEN];   /* "" = system CAs */
+	char tls_cert[CONF_PATH_LEN]; /* client certificate */
 	char tls_key[CONF_PATH_LEN];
-	char tls_server_name[256];		/* "" = host of address */
+	char tls_server_name[256]; /* "" = host of address */
 };
 
 /* ---------------------------------------------- toll fraud (conf_fraud.c) */
@@ -397,7 +397,7 @@ struct sg_conf_store {
 enum {
 	CONF_MAX_FRAUD_CLASSES = 8,
 	CONF_MAX_DIAL_RULES = 64,
-	CONF_MAX_DIAL_PREFIXES = 16,	/* per rule */
+	CONF_MAX_DIAL_PREFIXES = 16, /* per rule */
 	CONF_DIAL_PREFIX_LEN = 20,
 	CONF_DIAL_REGEX_LEN = 200,
 	CONF_MAX_RULE_ZONES = 8,
@@ -406,7 +406,7 @@ enum {
 	CONF_FRAUD_USER_LEN = 64,
 	CONF_MAX_EMERGENCY = 24,
 	CONF_EMERGENCY_LEN = 16,
-	CONF_DIAL_CODE_LEN = 8,		/* "00", "0", "44" */
+	CONF_DIAL_CODE_LEN = 8, /* "00", "0", "44" */
 };
 
 enum conf_dial_action {
@@ -423,32 +423,32 @@ enum conf_fraud_action {
 /* One dial rule: matches a normalised number by prefix or regex. */
 struct sg_conf_dial_rule {
 	char name[CONF_NAME_LEN];
-	int action;				/* enum conf_dial_action */
+	int action; /* enum conf_dial_action */
 	char prefixes[CONF_MAX_DIAL_PREFIXES][CONF_DIAL_PREFIX_LEN];
 	size_t n_prefixes;
-	char regex[CONF_DIAL_REGEX_LEN];	/* PCRE2; "" none */
+	char regex[CONF_DIAL_REGEX_LEN];                    /* PCRE2; "" none */
 	char classes[CONF_MAX_RULE_CLASSES][CONF_NAME_LEN]; /* none: all */
 	size_t n_classes;
-	char zones[CONF_MAX_RULE_ZONES][CONF_NAME_LEN];	/* none: all */
+	char zones[CONF_MAX_RULE_ZONES][CONF_NAME_LEN]; /* none: all */
 	size_t n_zones;
 };
 
 /* A user class: what its members may dial and how much. */
 struct sg_conf_fraud_class {
 	char name[CONF_NAME_LEN];
-	int otherwise;				/* no rule matched */
-	int names;				/* non-numeric targets */
-	int64_t max_concurrent;			/* 0: no limit */
+	int otherwise;          /* no rule matched */
+	int names;              /* non-numeric targets */
+	int64_t max_concurrent; /* 0: no limit */
 	int64_t calls_per_second;
 	int64_t calls_per_minute;
 	int64_t calls_per_country_per_hour;
-	int64_t max_call_duration;		/* ms, 0: none */
+	int64_t max_call_duration; /* ms, 0: none */
 };
 
 struct sg_conf_fraud_user {
-	char user[CONF_FRAUD_USER_LEN];		/* "*": the zone's default */
+	char user[CONF_FRAUD_USER_LEN]; /* "*": the zone's default */
 	char class[CONF_NAME_LEN];
-	char zone[CONF_NAME_LEN];		/* "": every zone */
+	char zone[CONF_NAME_LEN]; /* "": every zone */
 };
 
 struct sg_conf_fraud_source {
@@ -456,20 +456,20 @@ struct sg_conf_fraud_source {
 };
 
 struct sg_conf_fraud_short {
-	int64_t count;				/* 0: off */
-	int64_t shorter_than;			/* ms */
-	int64_t window;				/* ms */
-	int action;				/* enum conf_fraud_action */
+	int64_t count;        /* 0: off */
+	int64_t shorter_than; /* ms */
+	int64_t window;       /* ms */
+	int action;           /* enum conf_fraud_action */
 };
 
 struct sg_conf_fraud_hours {
-	int64_t after_calls;			/* learning; 0: off */
+	int64_t after_calls; /* learning; 0: off */
 	int64_t rare_percent;
 	int action;
 };
 
 struct sg_conf_fraud_baseline {
-	int64_t factor;				/* 0: off */
+	int64_t factor; /* 0: off */
 	int64_t min_days;
 	int64_t min_calls;
 	int action;
@@ -480,13 +480,13 @@ struct sg_conf_fraud_anomaly {
 	struct sg_conf_fraud_hours odd_hours;
 	struct sg_conf_fraud_baseline baseline;
 	int64_t throttle_calls_per_minute;
-	int64_t throttle_time;			/* ms */
-	int64_t block_time;			/* ms */
-	int64_t utc_offset;			/* minutes, for hours and days */
+	int64_t throttle_time; /* ms */
+	int64_t block_time;    /* ms */
+	int64_t utc_offset;    /* minutes, for hours and days */
 };
 
 struct sg_conf_fraud {
-	char zones[CONF_MAX_ZONES][CONF_NAME_LEN];	/* "": untrusted */
+	char zones[CONF_MAX_ZONES][CONF_NAME_LEN]; /* "": untrusted */
 	size_t n_zones;
 	char reason[CONF_TEXT_LEN];
 	char emergency[CONF_MAX_EMERGENCY][CONF_EMERGENCY_LEN];

@@ -125,7 +125,7 @@ int conf_schema_verify(const struct conf_section *root, char *err, size_t errsz)
 struct conf__diff {
 	char path[CONF__PATH_MAX];
 	size_t plen;
-	char list[CONF_ERR_LEN];	/* "a, b, c" of the options found */
+	char list[CONF_ERR_LEN]; /* "a, b, c" of the options found */
 	size_t llen, found;
 };
 

@@ -21,16 +21,16 @@
 #define RL CONF_RELOAD
 
 static const struct conf_enum dial_actions[] = {
-	{ "allow", CONF_DIAL_ALLOW },
-	{ "deny", CONF_DIAL_DENY },
-	{ NULL, 0 },
+	{"allow", CONF_DIAL_ALLOW},
+	{"deny", CONF_DIAL_DENY},
+	{NULL, 0},
 };
 
 static const struct conf_enum fraud_actions[] = {
-	{ "alert", CONF_FRAUD_ALERT },
-	{ "throttle", CONF_FRAUD_THROTTLE },
-	{ "block", CONF_FRAUD_BLOCK },
-	{ NULL, 0 },
+	{"alert", CONF_FRAUD_ALERT},
+	{"throttle", CONF_FRAUD_THROTTLE},
+	{"block", CONF_FRAUD_BLOCK},
+	{NULL, 0},
 };
 
 static int fail(char *why, size_t whysz, const char *msg)
@@ -311,8 +311,8 @@ static const struct conf_opt fraud_opts[] = {
 	CONF_OPT_STRLIST(FR, zones, 0, NULL, RL,
 			 "Zones whose new calls are checked; empty: every "
 			 "untrusted zone."),
-	CONF_OPT_STRING(FR, reason, "Forbidden - call not allowed", 1, NULL,
-			RL, "Reason phrase of the 403 refusing a call."),
+	CONF_OPT_STRING(FR, reason, "Forbidden - call not allowed", 1, NULL, RL,
+			"Reason phrase of the 403 refusing a call."),
 	CONF_OPT_STRLIST(FR, emergency, 0, check_emergency, RL,
 			 "Emergency numbers, always allowed (exact match, "
 			 "dialled or normalised); empty: 112, 911, 999, 000, "
@@ -334,8 +334,7 @@ static const struct conf_opt fraud_opts[] = {
 	CONF_OPT_SECLIST(FR, dial_rules, rule_sec, 0, RL,
 			 "Ordered dial rules; the first that applies and "
 			 "matches decides."),
-	CONF_OPT_SECLIST(FR, users, user_sec, 0, RL,
-			 "User to class mapping."),
+	CONF_OPT_SECLIST(FR, users, user_sec, 0, RL, "User to class mapping."),
 	CONF_OPT_SECTION(FR, per_source, source_sec, 0, "Per source."),
 	CONF_OPT_SECTION(FR, anomaly, anomaly_sec, 0, "Anomaly rules."),
 	CONF_OPT_INT(FR, max_users, "4096", 16, 1048576, 0,
@@ -389,8 +388,10 @@ static int check_rules(struct conf_ctx *c, const struct sg_conf *cf)
 			if (!strcmp(f->classes[j].name, f->classes[i].name)) {
 				snprintf(rel, sizeof(rel),
 					 "fraud.classes[%zu].name", i);
-				return conf_fail(c, rel, "class '%s' defined "
-						 "twice", f->classes[i].name);
+				return conf_fail(c, rel,
+						 "class '%s' defined "
+						 "twice",
+						 f->classes[i].name);
 			}
 	for (i = 0; i < f->n_dial_rules; i++) {
 		const struct sg_conf_dial_rule *r = &f->dial_rules[i];
@@ -432,8 +433,10 @@ int conf__check_fraud(struct conf_ctx *c, const struct sg_conf *cf)
 	if (rc)
 		return rc;
 	if (f->default_class[0] && !class_known(f, f->default_class))
-		return conf_fail(c, "fraud.default_class", "no class named "
-				 "'%s'", f->default_class);
+		return conf_fail(c, "fraud.default_class",
+				 "no class named "
+				 "'%s'",
+				 f->default_class);
 	for (i = 0; i < f->n_users; i++) {
 		if (!class_known(f, f->users[i].class)) {
 			snprintf(rel, sizeof(rel), "fraud.users[%zu].class", i);
@@ -447,7 +450,8 @@ int conf__check_fraud(struct conf_ctx *c, const struct sg_conf *cf)
 		}
 	}
 	if (f->n_users && !f->n_classes)
-		return conf_fail(c, "fraud.users", "users map to classes, and "
+		return conf_fail(c, "fraud.users",
+				 "users map to classes, and "
 				 "there are none");
 	return 0;
 }

@@ -16,12 +16,11 @@
 
 #define RL CONF_RELOAD
 
-
 static const struct conf_enum auth_modes[] = {
-	{ "off", CONF_AUTH_OFF },
-	{ "local", CONF_AUTH_LOCAL },
-	{ "passthrough", CONF_AUTH_PASSTHROUGH },
-	{ NULL, 0 },
+	{"off", CONF_AUTH_OFF},
+	{"local", CONF_AUTH_LOCAL},
+	{"passthrough", CONF_AUTH_PASSTHROUGH},
+	{NULL, 0},
 };
 
 /* A CIDR or address for guard.allow: syntax checked here, semantics
@@ -88,15 +87,20 @@ static const struct conf_opt rates_opts[] = {
 		     "INVITEs per second from one untrusted source; 0: off. "
 		     "With `store: redis` also counted across instances "
 		     "(docs/store.md): over it there, the source is banned."),
-	{ .name = "register", .type = CONF_T_INT,
-	  .off = CONF__OFF(RATES, register_, int64_t), .def = "30", .min = 0,
-	  .max = 1000000, .flags = RL,
-	  .help = "REGISTERs per second from one untrusted source; 0: off. "
-		  "Across instances as `invite`." },
+	{.name = "register",
+	 .type = CONF_T_INT,
+	 .off = CONF__OFF(RATES, register_, int64_t),
+	 .def = "30",
+	 .min = 0,
+	 .max = 1000000,
+	 .flags = RL,
+	 .help = "REGISTERs per second from one untrusted source; 0: off. "
+		 "Across instances as `invite`."},
 	CONF_OPT_INT(RATES, options, "20", 0, 1000000, RL,
 		     "OPTIONS per second from one untrusted source; 0: off."),
-	CONF_OPT_INT(RATES, subscribe, "100", 0, 1000000, RL,
-		     "SUBSCRIBEs per second from one untrusted source; 0: off."),
+	CONF_OPT_INT(
+		RATES, subscribe, "100", 0, 1000000, RL,
+		"SUBSCRIBEs per second from one untrusted source; 0: off."),
 	CONF_OPT_INT(RATES, message, "20", 0, 1000000, RL,
 		     "MESSAGEs per second from one untrusted source; 0: off."),
 	CONF_OPT_INT(RATES, other, "100", 0, 1000000, RL,
@@ -151,9 +155,10 @@ static const struct conf_opt auth_opts[] = {
 		      "authenticates; sipguard counts its answers)."),
 	CONF_OPT_STRING(AUTH, realm, "", 0, NULL, 0,
 			"Digest realm (local mode)."),
-	CONF_OPT_STRING(AUTH, credentials, "", 0, NULL, RL,
-			"Credentials file, lines user:realm:ha1-md5[:ha1-sha256] "
-			"(local mode)."),
+	CONF_OPT_STRING(
+		AUTH, credentials, "", 0, NULL, RL,
+		"Credentials file, lines user:realm:ha1-md5[:ha1-sha256] "
+		"(local mode)."),
 	CONF_OPT_BOOL(AUTH, md5, "true", 0, "Offer MD5 challenges."),
 	CONF_OPT_BOOL(AUTH, sha256, "true", 0,
 		      "Offer SHA-256 challenges (RFC 8760), first."),
@@ -178,8 +183,9 @@ static const struct conf_opt auth_opts[] = {
 			  "Window of the failure counters."),
 	CONF_OPT_DURATION(AUTH, user_lock, "15m", 1000, 86400000, 0,
 			  "How long a locked user stays locked."),
-	CONF_OPT_DURATION(AUTH, known_good, "24h", 0, 2592000000LL, 0,
-			  "A source that authenticated is known-good this long."),
+	CONF_OPT_DURATION(
+		AUTH, known_good, "24h", 0, 2592000000LL, 0,
+		"A source that authenticated is known-good this long."),
 	CONF_OPT_END,
 };
 #undef AUTH
@@ -192,17 +198,17 @@ static const struct conf_section auth_sec = {
 };
 
 static const struct conf_enum dlg_actions[] = {
-	{ "drop", 0 },
-	{ "reply", 1 },
-	{ NULL, 0 },
+	{"drop", 0},
+	{"reply", 1},
+	{NULL, 0},
 };
 
 static const struct conf_enum dlg_rebinds[] = {
-	{ "never", CONF_REBIND_NEVER },
-	{ "same-ip", CONF_REBIND_SAME_IP },
-	{ "authenticated", CONF_REBIND_AUTHENTICATED },
-	{ "any", CONF_REBIND_ANY },
-	{ NULL, 0 },
+	{"never", CONF_REBIND_NEVER},
+	{"same-ip", CONF_REBIND_SAME_IP},
+	{"authenticated", CONF_REBIND_AUTHENTICATED},
+	{"any", CONF_REBIND_ANY},
+	{NULL, 0},
 };
 
 #define DLG struct sg_conf_dialog
@@ -212,10 +218,11 @@ static const struct conf_opt dialog_opts[] = {
 		      "INFO, REFER, NOTIFY, PRACK, MESSAGE, ACK) and CANCEL "
 		      "against its dialog: Call-ID and tags, the party's "
 		      "transport address, CSeq moving forward."),
-	CONF_OPT_ENUM(DLG, action_untrusted, "drop", dlg_actions, RL,
-		      "What a forged request from an untrusted zone gets: "
-		      "drop (no answer) or reply (481). The trusted zone always "
-		      "gets 481."),
+	CONF_OPT_ENUM(
+		DLG, action_untrusted, "drop", dlg_actions, RL,
+		"What a forged request from an untrusted zone gets: "
+		"drop (no answer) or reply (481). The trusted zone always "
+		"gets 481."),
 	CONF_OPT_ENUM(DLG, rebind, "same-ip", dlg_rebinds, RL,
 		      "When an untrusted party's address may change mid-call: "
 		      "never; same-ip (the port or TCP connection may change, "

@@ -16,12 +16,11 @@
 
 #define RL CONF_RELOAD
 
-
 static const struct conf_enum im_dirs[] = {
-	{ "off", CONF_IM_OFF },
-	{ "untrusted", CONF_IM_UNTRUSTED },
-	{ "both", CONF_IM_BOTH },
-	{ NULL, 0 },
+	{"off", CONF_IM_OFF},
+	{"untrusted", CONF_IM_UNTRUSTED},
+	{"both", CONF_IM_BOTH},
+	{NULL, 0},
 };
 
 /* "type/subtype" of tokens; the subtype may be "*". */
@@ -62,8 +61,7 @@ static int check_domain(const char *s, char *why, size_t whysz)
 		      (unsigned char)s[i] >= 0x80))
 			break;
 	if (!i || s[i] || s[0] == '.') {
-		snprintf(why, whysz, "'%s' is not a domain name or address",
-			 s);
+		snprintf(why, whysz, "'%s' is not a domain name or address", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -77,8 +75,8 @@ static int check_package(const char *s, char *why, size_t whysz)
 	for (i = 0; s[i]; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr("-.!%*_+`'~",
-							      s[i])))
+		      (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("-.!%*_+`'~", s[i])))
 			break;
 	if (!i || s[i]) {
 		snprintf(why, whysz, "'%s' is not an event package name", s);

@@ -11,10 +11,10 @@
 #include "core/conf.h"
 
 enum {
-	CONF__MAX_OPTS = 64,  /* options in one section table */
-	CONF__PATH_MAX = 256, /* key path in messages, e.g. zones[1].name */
-	CONF__KEY_SHOWN = 48, /* bytes of an unknown key echoed in a path */
-	CONF__WHY_LEN = 200,  /* one reason */
+	CONF__MAX_OPTS = 64,   /* options in one section table */
+	CONF__PATH_MAX = 256,  /* key path in messages, e.g. zones[1].name */
+	CONF__KEY_SHOWN = 48,  /* bytes of an unknown key echoed in a path */
+	CONF__WHY_LEN = 200,   /* one reason */
 	CONF__SCRATCH = 16384, /* largest field conf_schema_verify parses */
 };
 
@@ -33,8 +33,7 @@ int conf__parse_string(char *dst, size_t dstsz, size_t minlen,
 /* What a value of option o looks like, for "expected ..." messages. */
 void conf__describe(const struct conf_opt *o, char *buf, size_t bufsz);
 /* A vcheck body: s compiles as a PCRE2 pattern with these options. */
-int conf__check_regex(const char *s, uint32_t options, char *why,
-		      size_t whysz);
+int conf__check_regex(const char *s, uint32_t options, char *why, size_t whysz);
 
 /* conf_zone.c: zones[] (listen, route, tcp, tls, srtp). */
 extern const struct conf_section conf__zone_sec;

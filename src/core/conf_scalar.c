@@ -284,16 +284,15 @@ bad:
 
 /* A value check for PCRE2 patterns: the pattern compiles with these
  * options, else why names the offset and PCRE2's reason. */
-int conf__check_regex(const char *s, uint32_t options, char *why,
-		      size_t whysz)
+int conf__check_regex(const char *s, uint32_t options, char *why, size_t whysz)
 {
 	PCRE2_UCHAR msg[120];
 	PCRE2_SIZE off = 0;
 	int code = 0;
 	pcre2_code *re;
 
-	re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, options,
-			   &code, &off, NULL);
+	re = pcre2_compile((PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, options, &code,
+			   &off, NULL);
 	if (re) {
 		pcre2_code_free(re);
 		return 0;

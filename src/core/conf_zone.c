@@ -54,7 +54,7 @@ static int parse_port(uint16_t *portp, const char *s)
  * not depend on DNS to start.  Fills ap (may be NULL) or explains in why.
  */
 int conf__addr_parse(struct conf_addr *ap, const char *s, char *why,
-		      size_t whysz)
+		     size_t whysz)
 {
 	static const char *const tps[] = {"udp", "tcp", "tls"};
 	char host[INET6_ADDRSTRLEN + 1];
@@ -257,14 +257,15 @@ static int check_tls(struct conf_ctx *c, const void *obj)
 	if (t->verify_clients != CONF_TLS_VERIFY_NONE && !t->client_ca_file[0])
 		return conf_fail(c, "client_ca_file",
 				 "needed when verify_clients is not none");
-	if (t->n_allowed_clients && t->verify_clients != CONF_TLS_VERIFY_REQUIRE)
+	if (t->n_allowed_clients &&
+	    t->verify_clients != CONF_TLS_VERIFY_REQUIRE)
 		return conf_fail(c, "allowed_clients",
 				 "needs verify_clients: require");
 	return 0;
 }
 
 /* AEAD only: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305. */
-#define TLS_CIPHERS                                               \
+#define TLS_CIPHERS                                                  \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -298,11 +299,12 @@ static const struct conf_opt tls_opts[] = {
 		      "require (a client without a valid one is refused). The "
 		      "verified name (subject alternative name, else common "
 		      "name) is logged and known to the proxy."),
-	CONF_OPT_STRLIST(TLS, allowed_clients, 0, check_host, 0,
-			 "With verify_clients require: only client certificates "
-			 "that carry one of these names (subjectAltName DNS, "
-			 "else common name) are let in, e.g. the trunks this "
-			 "zone serves; empty: any the CA signed."),
+	CONF_OPT_STRLIST(
+		TLS, allowed_clients, 0, check_host, 0,
+		"With verify_clients require: only client certificates "
+		"that carry one of these names (subjectAltName DNS, "
+		"else common name) are let in, e.g. the trunks this "
+		"zone serves; empty: any the CA signed."),
 	CONF_OPT_STRING(TLS, ca_file, "", 0, NULL, 0,
 			"PEM CAs trusted for the servers this zone connects "
 			"to; empty: the system's CAs."),
@@ -312,8 +314,9 @@ static const struct conf_opt tls_opts[] = {
 			"they must carry the backend's IP address."),
 	CONF_OPT_STRING(TLS, trunk_name, "", 0, check_host, 0,
 			"The same for this zone's `tls:` route.trunk."),
-	CONF_OPT_DURATION(TLS, handshake_timeout, "10s", 100, 120000, 0,
-			  "A TLS handshake not finished after this is dropped."),
+	CONF_OPT_DURATION(
+		TLS, handshake_timeout, "10s", 100, 120000, 0,
+		"A TLS handshake not finished after this is dropped."),
 	CONF_OPT_BOOL(TLS, session_resumption, "true", 0,
 		      "Session tickets and a session cache, so clients that "
 		      "reconnect skip the full handshake."),
@@ -361,37 +364,43 @@ static int check_zone(struct conf_ctx *c, const void *obj)
 }
 
 #define ZONE struct sg_conf_zone
-static const struct conf_opt zone_opts[] = {
-	CONF_OPT_STRING(ZONE, name, NULL, 1, conf__check_name, CONF_REQUIRED,
-			"Unique name of the zone, used in logs and events."),
-	CONF_OPT_ENUM(
-		ZONE, trust, NULL, trusts, CONF_REQUIRED,
-		"`untrusted`: the internet side, guarded. `trusted`: the PBX side."),
-	CONF_OPT_STRLIST(
-		ZONE, listen, 0, check_addr, 0,
-		"Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
-	CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
-	CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0, "Stream transports."),
-	CONF_OPT_SECTION(ZONE, tls, tls_sec, 0, "TLS."),
-	CONF_OPT_BOOL(
-		ZONE, topology_hiding, "true", 0,
-		"Untrusted zones: no internal address, host name or port leaves the zone (Via, Record-Route, Route, Contact, Path, Warning; SDP through media anchoring). Ignored on trusted zones."),
-	CONF_OPT_STRING(
-		ZONE, server_header, "keep", 1, check_hdr_text, 0,
-		"With topology_hiding: Server and User-Agent headers leaving the zone are kept (`keep`), removed (`remove`) or replaced by this text."),
-	CONF_OPT_BOOL(
-		ZONE, hide_call_id, "false", 0,
-		"With topology_hiding: Call-IDs made inside are replaced by a sealed token outside (and mapped back)."),
-	CONF_OPT_ENUM(
-		ZONE, srtp, "optional", srtps, 0,
-		"SRTP on the media legs facing this zone (SDES, RFC 4568; needs the media relay). sipguard terminates SRTP per leg with keys it makes itself: `off`: plain RTP only, SRTP offers from the zone get 488, offers to it are plain; `optional`: SRTP or plain from the zone, offers to it are SRTP when the offerer's were; `required`: SRTP only, a plain RTP offer from the zone gets 488 and offers to it are SRTP. SDES keys travel in the SDP: use it with require_tls."),
-	CONF_OPT_BOOL(
-		ZONE, require_tls, "false", 0,
-		"Signalling of this zone only over TLS: every listen address must be `tls:`."),
-	CONF_OPT_ENUM(
-		ZONE, srtp_key_exchange, "any", srtp_kxs, 0,
-		"How SRTP keys are agreed on the media legs facing this zone, when `srtp` allows SRTP: `sdes`: a=crypto in the SDP (RFC 4568), DTLS-SRTP offers from the zone get 488; `dtls`: DTLS-SRTP (RFC 5763/5764: UDP/TLS/RTP/SAVP, a=fingerprint, a=setup; WebRTC-style endpoints), SDES offers from the zone get 488 and SRTP offers to it are DTLS-SRTP with our certificate's fingerprint and a=setup:actpass; `any`: either from the zone, offers to it use the offerer's kind (SDES when the offerer's media was plain). sipguard terminates DTLS-SRTP per leg like SDES: the other leg never sees its keys or fingerprint. ICE is not relayed (the DTLS peer must work without ICE)."),
-	CONF_OPT_END,
+static const struct conf_opt
+	zone_opts[] =
+		{
+			CONF_OPT_STRING(
+				ZONE, name, NULL, 1, conf__check_name,
+				CONF_REQUIRED,
+				"Unique name of the zone, used in logs and events."),
+			CONF_OPT_ENUM(
+				ZONE, trust, NULL, trusts, CONF_REQUIRED,
+				"`untrusted`: the internet side, guarded. `trusted`: the PBX side."),
+			CONF_OPT_STRLIST(
+				ZONE, listen, 0, check_addr, 0,
+				"Addresses to receive SIP on: `udp:ADDR:PORT`, `tcp:...`, `tls:...`; IPv6 as `udp:[::1]:5060`."),
+			CONF_OPT_SECTION(ZONE, route, route_sec, 0, "Routing."),
+			CONF_OPT_SECTION(ZONE, tcp, tcp_sec, 0,
+					 "Stream transports."),
+			CONF_OPT_SECTION(ZONE, tls, tls_sec, 0, "TLS."),
+			CONF_OPT_BOOL(
+				ZONE, topology_hiding, "true", 0,
+				"Untrusted zones: no internal address, host name or port leaves the zone (Via, Record-Route, Route, Contact, Path, Warning; SDP through media anchoring). Ignored on trusted zones."),
+			CONF_OPT_STRING(
+				ZONE, server_header, "keep", 1, check_hdr_text,
+				0,
+				"With topology_hiding: Server and User-Agent headers leaving the zone are kept (`keep`), removed (`remove`) or replaced by this text."),
+			CONF_OPT_BOOL(
+				ZONE, hide_call_id, "false", 0,
+				"With topology_hiding: Call-IDs made inside are replaced by a sealed token outside (and mapped back)."),
+			CONF_OPT_ENUM(
+				ZONE, srtp, "optional", srtps, 0,
+				"SRTP on the media legs facing this zone (SDES, RFC 4568; needs the media relay). sipguard terminates SRTP per leg with keys it makes itself: `off`: plain RTP only, SRTP offers from the zone get 488, offers to it are plain; `optional`: SRTP or plain from the zone, offers to it are SRTP when the offerer's were; `required`: SRTP only, a plain RTP offer from the zone gets 488 and offers to it are SRTP. SDES keys travel in the SDP: use it with require_tls."),
+			CONF_OPT_BOOL(
+				ZONE, require_tls, "false", 0,
+				"Signalling of this zone only over TLS: every listen address must be `tls:`."),
+			CONF_OPT_ENUM(
+				ZONE,
+				srtp_key_exchange, "any", srtp_kxs, 0, "How SRTP keys are agreed on the media legs facing this zone, when `srtp` allows SRTP: `sdes`: a=crypto in the SDP (RFC 4568), DTLS-SRTP offers from the zone get 488; `dtls`: DTLS-SRTP (RFC 5763/5764: UDP/TLS/RTP/SAVP, a=fingerprint, a=setup; WebRTC-style endpoints), SDES offers from the zone get 488 and SRTP offers to it are DTLS-SRTP with our certificate's fingerprint and a=setup:actpass; `any`: either from the zone, offers to it use the offerer's kind (SDES when the offerer's media was plain). sipguard terminates DTLS-SRTP per leg like SDES: the other leg never sees its keys or fingerprint. ICE is not relayed (the DTLS peer must work without ICE)."),
+			CONF_OPT_END,
 };
 #undef ZONE
 

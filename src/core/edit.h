@@ -16,10 +16,10 @@
 struct buf;
 
 struct edit {
-	size_t off;		/* offset in the original */
-	size_t len;		/* bytes replaced (0: pure insertion) */
-	struct str s[3];	/* written in their place, in order */
-	unsigned seq;		/* insertion order: ties at one offset */
+	size_t off;      /* offset in the original */
+	size_t len;      /* bytes replaced (0: pure insertion) */
+	struct str s[3]; /* written in their place, in order */
+	unsigned seq;    /* insertion order: ties at one offset */
 };
 
 /*

@@ -27,8 +27,8 @@ void mem_secclean(void *p, size_t n);
 
 /* Test hooks.  Counters are process-wide (relaxed atomics); failure
  * injection is not thread-safe. */
-size_t mem_live(void);		/* allocations not yet freed */
-size_t mem_total(void);		/* allocations ever made */
+size_t mem_live(void);  /* allocations not yet freed */
+size_t mem_total(void); /* allocations ever made */
 /* Fail the nth allocation from now (1 = the next one); 0 turns it off. */
 void mem_fail_nth(size_t n);
 /* Call fn with every block mem_free() is about to free and its usable

@@ -29,7 +29,8 @@ bool str_caseeq(struct str a, struct str b)
 	if (a.len != b.len)
 		return false;
 	for (i = 0; i < a.len; i++)
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+		if (lower((unsigned char)a.p[i]) !=
+		    lower((unsigned char)b.p[i]))
 			return false;
 	return true;
 }

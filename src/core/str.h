@@ -21,15 +21,15 @@ struct str {
 };
 
 /* A slice over a string literal. */
-#define STR(lit) ((struct str){ (lit), sizeof(lit) - 1 })
-#define STR_NULL ((struct str){ NULL, 0 })
+#define STR(lit) ((struct str){(lit), sizeof(lit) - 1})
+#define STR_NULL ((struct str){NULL, 0})
 /* For printf("%.*s", STR_FMT(s)); lengths past INT_MAX are clamped. */
-#define STR_FMT(s) (int)((s).len > 0x7fffffff ? 0x7fffffff : (s).len), \
-	((s).p ? (s).p : "")
+#define STR_FMT(s) \
+	(int)((s).len > 0x7fffffff ? 0x7fffffff : (s).len), ((s).p ? (s).p : "")
 
 static inline struct str str_make(const char *p, size_t len)
 {
-	return (struct str){ p, len };
+	return (struct str){p, len};
 }
 
 static inline bool str_empty(struct str s)
@@ -40,7 +40,7 @@ static inline bool str_empty(struct str s)
 /* Slice from p to end (end >= p). */
 static inline struct str str_span(const char *p, const char *end)
 {
-	return (struct str){ p, (size_t)(end - p) };
+	return (struct str){p, (size_t)(end - p)};
 }
 
 struct str str_cstr(const char *s);

@@ -106,8 +106,7 @@ static const char *errtext(int err)
  * names a file): made valid UTF-8.  The literal fallback is for the case
  * jansson has no memory left: the client still gets an answer.
  */
-static void answer_error(struct buf *b, size_t len0, const char *why,
-			 long off)
+static void answer_error(struct buf *b, size_t len0, const char *why, long off)
 {
 	json_t *j = json_pack("{s:b, s:o}", "ok", 0, "error",
 			      ctl__json_text(str_cstr(why)));
@@ -399,8 +398,7 @@ static void conn_step(struct ctl_conn *k)
 		return;
 	}
 
-	while (k->out.len == 0 && !k->closing && !k->follow &&
-	       conn_next(k))
+	while (k->out.len == 0 && !k->closing && !k->follow && conn_next(k))
 		if (conn_write(k) < 0) {
 			conn_close(k);
 			return;

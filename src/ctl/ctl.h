@@ -88,16 +88,16 @@ enum ctl_cmd {
 	CTL_CMD_RULES,
 	CTL_CMD_MONITOR,
 	CTL_CMD_STATS,
-	CTL_CMD_RELOAD,		/* operations issue */
+	CTL_CMD_RELOAD, /* operations issue */
 	CTL_CMD_CALLS,
 	CTL_CMD_DRAIN,
 	CTL_CMD_EVENTS,
 };
 
 enum {
-	CTL_TYPE_MAX = 32,  /* event type filter, bytes */
-	CTL_REQ_DEPTH = 4,  /* nesting refused before jansson sees it */
-	CTL_ERR_MAX = 160,  /* error text of a refused request */
+	CTL_TYPE_MAX = 32, /* event type filter, bytes */
+	CTL_REQ_DEPTH = 4, /* nesting refused before jansson sees it */
+	CTL_ERR_MAX = 160, /* error text of a refused request */
 };
 
 /* A parsed request: self-contained (strings copied, NUL-terminated). */
@@ -108,10 +108,10 @@ struct ctl_req {
 	uint32_t seconds;    /* ban: for_s; 0 means the daemon's default */
 	char reason[CTL_REASON_MAX + 1]; /* ban: may be empty */
 	char rule[CTL_RULE_MAX + 1];     /* monitor: empty with all */
-	bool all;            /* monitor: the global flag */
-	bool on;             /* monitor, drain */
+	bool all;                        /* monitor: the global flag */
+	bool on;                         /* monitor, drain */
 	char evtype[CTL_TYPE_MAX + 1];   /* events: empty: every type */
-	bool has_src;        /* events: src given (in addr) */
+	bool has_src;                    /* events: src given (in addr) */
 	/* Filled by the server from SO_PEERCRED, not by the parser. */
 	uid_t uid;
 	gid_t gid;
@@ -119,8 +119,8 @@ struct ctl_req {
 };
 
 struct ctl_perr {
-	long off;               /* byte of a JSON syntax error, or -1 */
-	char msg[CTL_ERR_MAX];  /* why: printable ASCII, names the member */
+	long off;              /* byte of a JSON syntax error, or -1 */
+	char msg[CTL_ERR_MAX]; /* why: printable ASCII, names the member */
 };
 
 /*
@@ -172,13 +172,13 @@ struct ctl_ban {
 /* One live dialog of a "calls" answer. */
 struct ctl_call {
 	struct str call_id;
-	struct str caller, callee;	/* From / To URIs */
-	const struct sg_addr *caller_addr, *callee_addr;  /* NULL: unknown */
-	const char *caller_zone, *callee_zone;		   /* NULL: unknown */
-	const char *state;		/* "early", "confirmed", ... */
-	uint64_t duration_ms;		/* since the INVITE */
-	uint64_t answered_ms;		/* since the answer; 0: not answered */
-	bool media;			/* relayed: the figures below */
+	struct str caller, callee;                       /* From / To URIs */
+	const struct sg_addr *caller_addr, *callee_addr; /* NULL: unknown */
+	const char *caller_zone, *callee_zone;           /* NULL: unknown */
+	const char *state;    /* "early", "confirmed", ... */
+	uint64_t duration_ms; /* since the INVITE */
+	uint64_t answered_ms; /* since the answer; 0: not answered */
+	bool media;           /* relayed: the figures below */
 	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 
@@ -224,7 +224,7 @@ struct ctl_ops {
 	 * reason (file:line:column: ...), sent back as the error. */
 	int (*reload)(void *arg, char *err, size_t errsz);
 	int (*list_calls)(void *arg, struct ctl_out *o);
-	int (*drain)(void *arg, const struct ctl_req *rq);	/* rq->on */
+	int (*drain)(void *arg, const struct ctl_req *rq); /* rq->on */
 };
 
 /* ---------------------------------------------------- event followers */
@@ -257,7 +257,7 @@ struct ctl_subq {
 	char *p;
 	size_t cap, head, len; /* bytes */
 	size_t lines;
-	uint64_t missed;       /* dropped since the last pop */
+	uint64_t missed; /* dropped since the last pop */
 };
 
 /* 0, -EINVAL (cap < 64 or > CTL_SUBQ_MAX) or -ENOMEM. */

@@ -28,8 +28,8 @@
 enum {
 	HTTP_MAX_CONNS = 16,
 	HTTP_TIMEOUT_S = 10,
-	HTTP_PAGE_MAX = 4 << 20,	/* bytes of one page */
-	HTTP_RUN_MAX_MS = 1000,		/* longest wait between MHD_run */
+	HTTP_PAGE_MAX = 4 << 20, /* bytes of one page */
+	HTTP_RUN_MAX_MS = 1000,  /* longest wait between MHD_run */
 };
 
 /* Owner: the caller of http_new(). */
@@ -185,13 +185,12 @@ int http_new(struct http **hp, struct loop *l, const struct sg_addr *addr,
 	h->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			(sg_addr_family(addr) == AF_INET6 ? MHD_USE_IPv6 : 0),
-		sg_addr_port(addr), NULL,
-		NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &addr->u.sa,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS / 2,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-		MHD_OPTION_END);
+		sg_addr_port(addr), NULL, NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, &addr->u.sa, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)HTTP_MAX_CONNS / 2, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)32768, MHD_OPTION_END);
 	err = -EADDRNOTAVAIL;
 	if (!h->mhd)
 		goto fail;

@@ -107,7 +107,7 @@ void cdr_close(struct cdr_writer *w);
 #define EV_WOULD_DROP   "would-drop" /* monitor mode: passed instead */
 #define EV_WOULD_REFUSE "would-refuse"
 #define EV_WOULD_BAN    "would-ban"
-#define EV_NOTICE       "notice"     /* accepted, but worth knowing */
+#define EV_NOTICE       "notice" /* accepted, but worth knowing */
 
 /* Actions ("action"): what was done with the traffic. */
 #define EV_ACT_DROP  "drop"

@@ -61,11 +61,11 @@ struct evlog {
 	char *path;
 	evlog_write_fn *write;
 	void *write_arg;
-	evlog_write_fn *tap;	/* a copy of each line (HEP export) */
+	evlog_write_fn *tap; /* a copy of each line (HEP export) */
 	void *tap_arg;
-	evlog_write_fn *tap2;	/* another copy (operations: live feed) */
+	evlog_write_fn *tap2; /* another copy (operations: live feed) */
 	void *tap2_arg;
-	evlog_watch_fn *watch;	/* every event, before aggregation */
+	evlog_watch_fn *watch; /* every event, before aggregation */
 	void *watch_arg;
 	uint32_t window_ms, lines_per_s;
 	uint32_t nslots, nbuckets; /* nbuckets: power of two */

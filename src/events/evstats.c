@@ -106,8 +106,7 @@ void evstats_count(struct evstats *s, const struct ev *ev, uint64_t wall_ms)
 	t->last_wall_ms = wall_ms;
 }
 
-int evstats_verdicts(const struct evstats *s, evstats_verdict_fn *fn,
-		     void *arg)
+int evstats_verdicts(const struct evstats *s, evstats_verdict_fn *fn, void *arg)
 {
 	unsigned i;
 	int err = 0;
@@ -118,8 +117,7 @@ int evstats_verdicts(const struct evstats *s, evstats_verdict_fn *fn,
 	return err;
 }
 
-size_t evstats_top(const struct evstats *s, struct evstats_top *out,
-		   size_t max)
+size_t evstats_top(const struct evstats *s, struct evstats_top *out, size_t max)
 {
 	struct evstats_top all[EVSTATS_TOP], t;
 	size_t i, j, n;

@@ -22,9 +22,20 @@
 #include "core/mem.h"
 
 enum {
-	CH_FAMILY = 1, CH_IPPROTO, CH_SRC4, CH_DST4, CH_SRC6, CH_DST6,
-	CH_SPORT, CH_DPORT, CH_TSEC, CH_TUSEC, CH_PROTO, CH_CAPID,
-	CH_PAYLOAD = 15, CH_CORR = 17,
+	CH_FAMILY = 1,
+	CH_IPPROTO,
+	CH_SRC4,
+	CH_DST4,
+	CH_SRC6,
+	CH_DST6,
+	CH_SPORT,
+	CH_DPORT,
+	CH_TSEC,
+	CH_TUSEC,
+	CH_PROTO,
+	CH_CAPID,
+	CH_PAYLOAD = 15,
+	CH_CORR = 17,
 	CH_HDR = 6,
 	/* Largest packet without payload and correlation: header, family,
 	 * two IPv6 addresses, protocol, ports, time, type, agent id and the
@@ -133,8 +144,7 @@ struct hep {
 	struct hep_stats st;
 };
 
-int hep_new(struct hep **hp, const struct sg_addr *server,
-	    uint32_t capture_id)
+int hep_new(struct hep **hp, const struct sg_addr *server, uint32_t capture_id)
 {
 	struct hep *h;
 	int err;

@@ -19,20 +19,20 @@
 struct buf;
 
 enum {
-	HEP_PROTO_SIP = 1,	/* chunk 11 values */
-	HEP_PROTO_LOG = 100,	/* a JSON line (our security events) */
-	HEP_MAX_PACKET = 65507,	/* one UDP datagram over IPv4 */
+	HEP_PROTO_SIP = 1,      /* chunk 11 values */
+	HEP_PROTO_LOG = 100,    /* a JSON line (our security events) */
+	HEP_MAX_PACKET = 65507, /* one UDP datagram over IPv4 */
 };
 
 /* One captured message.  src and dst must be of the same family. */
 struct hep_pkt {
 	const struct sg_addr *src, *dst;
-	uint8_t ipproto;	/* 17 UDP, 6 TCP (TLS is sent as TCP) */
-	uint8_t proto_type;	/* HEP_PROTO_* */
-	uint64_t wall_us;	/* capture time, microseconds since 1970 */
+	uint8_t ipproto;    /* 17 UDP, 6 TCP (TLS is sent as TCP) */
+	uint8_t proto_type; /* HEP_PROTO_* */
+	uint64_t wall_us;   /* capture time, microseconds since 1970 */
 	uint32_t capture_id;
 	struct str payload;
-	struct str correlation;	/* chunk 17, may be empty */
+	struct str correlation; /* chunk 17, may be empty */
 };
 
 /*
@@ -49,8 +49,7 @@ struct hep_stats {
 struct hep;
 
 /* A sender to server (UDP), capture agent id.  0 or -errno. */
-int hep_new(struct hep **hp, const struct sg_addr *server,
-	    uint32_t capture_id);
+int hep_new(struct hep **hp, const struct sg_addr *server, uint32_t capture_id);
 void hep_free(struct hep *h);
 /*
  * Send a copy of payload as seen between src and dst (now: the wall

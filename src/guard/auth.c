@@ -571,9 +571,8 @@ static int check(struct auth *a, const struct sip_msg *m,
 	if (!a || !m || !from || !m->is_request)
 		return drop_error(v), -EINVAL;
 	if (a->conf.mode != AUTH_LOCAL ||
-	    (in_dialog ? m->mid == SIP_METHOD_ACK ||
-			 m->mid == SIP_METHOD_CANCEL :
-			 auth__exempt(m)))
+	    (in_dialog ? m->mid == SIP_METHOD_ACK || m->mid == SIP_METHOD_CANCEL
+		       : auth__exempt(m)))
 		return 0;
 	cls = auth__class(m->mid);
 	guard_src_from_addr(&src, from);

@@ -251,8 +251,7 @@ void authfail_set_user_hook(struct authfail *f, const uint8_t *cluster_key,
 /* Lock the user of local hash user_h for user_lock_ms from now (its
  * failures crossed user_max across the cluster).  True if it was not
  * locked before; false too when user_h is 0. */
-bool authfail_lock_user(struct authfail *f, uint64_t user_h,
-			uint64_t now_ms);
+bool authfail_lock_user(struct authfail *f, uint64_t user_h, uint64_t now_ms);
 /* Current (weighted) failure counts, for tests and status output. */
 uint32_t authfail_count_src(struct authfail *f, const struct authfail_key *k,
 			    uint64_t now_ms);

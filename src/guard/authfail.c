@@ -47,12 +47,12 @@ struct authfail {
 	struct auth_fail_conf c;
 	struct af_tab src, user, pair;
 	uint8_t key[SIPHASH_KEY_LEN];
-	authfail_hook_fn *hook;	/* rate_share.c; NULL: none */
+	authfail_hook_fn *hook; /* rate_share.c; NULL: none */
 	void *hook_arg;
-	authfail_user_hook_fn *uhook;	/* per user; NULL: none */
+	authfail_user_hook_fn *uhook; /* per user; NULL: none */
 	void *uhook_arg;
 	bool has_ckey;
-	uint8_t ckey[SIPHASH_KEY_LEN];	/* the cluster's user-hash key */
+	uint8_t ckey[SIPHASH_KEY_LEN]; /* the cluster's user-hash key */
 };
 
 static size_t pow2_buckets(uint32_t slots)

@@ -17,20 +17,24 @@
 #include "guard/dialplan.h"
 
 enum {
-	DP_MATCH_LIMIT = 10000,		/* PCRE2 backtracking budget */
+	DP_MATCH_LIMIT = 10000, /* PCRE2 backtracking budget */
 	DP_DEPTH_LIMIT = 1000,
 	DP_RULE_NAME = CONF_NAME_LEN,
 };
 
 static const char *const kind_names[] = {
-	[DP_NAME] = "name", [DP_INVALID] = "invalid", [DP_SHORT] = "short",
-	[DP_NATIONAL] = "national", [DP_INTERNATIONAL] = "international",
+	[DP_NAME] = "name",
+	[DP_INVALID] = "invalid",
+	[DP_SHORT] = "short",
+	[DP_NATIONAL] = "national",
+	[DP_INTERNATIONAL] = "international",
 };
 
 const char *dp_kind_name(enum dp_kind k)
 {
-	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ?
-		       kind_names[k] : "?";
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0])
+		       ? kind_names[k]
+		       : "?";
 }
 
 /*
@@ -130,7 +134,7 @@ static enum dp_kind clean(struct str in, char *out, size_t *lenp)
 			continue;
 		}
 		if (c == '+')
-			bad = true;	/* '+' inside a number */
+			bad = true; /* '+' inside a number */
 		else
 			name = true;
 	}
@@ -221,10 +225,10 @@ static void to_global(struct dp_number *np, const char *d, size_t n,
 		return;
 	}
 	dp_country_code(np->s + 1, np->len - 1u, np->cc);
-	np->kind = nb->country_code[0] &&
-			   strncmp(np->s + 1, nb->country_code,
-				   strlen(nb->country_code)) == 0 ?
-			   DP_NATIONAL : DP_INTERNATIONAL;
+	np->kind = nb->country_code[0] && strncmp(np->s + 1, nb->country_code,
+						  strlen(nb->country_code)) == 0
+			   ? DP_NATIONAL
+			   : DP_INTERNATIONAL;
 }
 
 void dp_normalise(struct dp_number *np, struct str user, struct str params,
@@ -237,8 +241,7 @@ void dp_normalise(struct dp_number *np, struct str user, struct str params,
 	memset(np, 0, sizeof(*np));
 	if (semi) {
 		num.len = (size_t)(semi - user.p);
-		ctx = phone_context(str_make(semi + 1,
-					     user.len - num.len - 1));
+		ctx = phone_context(str_make(semi + 1, user.len - num.len - 1));
 	} else {
 		ctx = phone_context(params);
 	}
@@ -248,8 +251,7 @@ void dp_normalise(struct dp_number *np, struct str user, struct str params,
 	to_global(np, np->dialled, n, ctx, nb);
 }
 
-bool dp_in_list(const struct dp_number *n, const char (*list)[16],
-		size_t count)
+bool dp_in_list(const struct dp_number *n, const char (*list)[16], size_t count)
 {
 	size_t i;
 
@@ -268,10 +270,10 @@ bool dp_in_list(const struct dp_number *n, const char (*list)[16],
 struct dp_rule {
 	char name[DP_RULE_NAME + 16];
 	bool allow;
-	uint32_t zones;		/* bit per zone index; 0: every zone */
-	uint32_t classes;	/* bit per class index; 0: every class */
-	const struct sg_conf_dial_rule *c;	/* prefixes (borrowed) */
-	pcre2_code *re;		/* NULL: no regex */
+	uint32_t zones;   /* bit per zone index; 0: every zone */
+	uint32_t classes; /* bit per class index; 0: every class */
+	const struct sg_conf_dial_rule *c; /* prefixes (borrowed) */
+	pcre2_code *re;                    /* NULL: no regex */
 };
 
 /* Owner: the caller of dp_rules_new(). */
@@ -280,7 +282,7 @@ struct dp_rules {
 	size_t n;
 	pcre2_general_context *gc;
 	pcre2_match_context *mc;
-	pcre2_match_data *md;	/* one, reused: single-threaded */
+	pcre2_match_data *md; /* one, reused: single-threaded */
 };
 
 static void *re_alloc(PCRE2_SIZE n, void *arg)
@@ -319,10 +321,9 @@ static int compile(struct dp_rules *rs, struct dp_rule *r, const char *re,
 }
 
 /* Names to a bit set; an unknown name fails. */
-static int bits_of(uint32_t *bitsp, const char (*list)[CONF_NAME_LEN],
-		   size_t n, const char *const *names, unsigned count,
-		   const char *rule, const char *what, char *err,
-		   size_t errsz)
+static int bits_of(uint32_t *bitsp, const char (*list)[CONF_NAME_LEN], size_t n,
+		   const char *const *names, unsigned count, const char *rule,
+		   const char *what, char *err, size_t errsz)
 {
 	size_t i;
 	unsigned z;

@@ -47,36 +47,36 @@
 struct sg_conf_dial_rule;
 
 enum {
-	DP_NUM_MAX = 32,	/* digits of a number (E.164: 15) */
-	DP_IN_MAX = 128,	/* bytes of a user part we look at */
-	DP_CODE_MAX = 7,	/* prefix and country code digits */
-	DP_CC_MAX = 3,		/* E.164 country codes: 1-3 digits */
+	DP_NUM_MAX = 32, /* digits of a number (E.164: 15) */
+	DP_IN_MAX = 128, /* bytes of a user part we look at */
+	DP_CODE_MAX = 7, /* prefix and country code digits */
+	DP_CC_MAX = 3,   /* E.164 country codes: 1-3 digits */
 	DP_MAX_RULES = 64,
 };
 
 enum dp_kind {
-	DP_NAME = 0,		/* not a number: a SIP user name */
-	DP_INVALID,		/* looks like a number, is not one */
-	DP_SHORT,		/* no prefix: short code, extension */
-	DP_NATIONAL,		/* "+CC..." with our country code */
-	DP_INTERNATIONAL,	/* any other "+..." */
+	DP_NAME = 0,      /* not a number: a SIP user name */
+	DP_INVALID,       /* looks like a number, is not one */
+	DP_SHORT,         /* no prefix: short code, extension */
+	DP_NATIONAL,      /* "+CC..." with our country code */
+	DP_INTERNATIONAL, /* any other "+..." */
 };
 
 /* How numbers are dialled where the users are. */
 struct dp_numbering {
-	char intl_prefix[DP_CODE_MAX + 1];	/* "00"; "" none */
-	char natl_prefix[DP_CODE_MAX + 1];	/* "0"; "" none */
-	char country_code[DP_CODE_MAX + 1];	/* "44"; "" unknown */
+	char intl_prefix[DP_CODE_MAX + 1];  /* "00"; "" none */
+	char natl_prefix[DP_CODE_MAX + 1];  /* "0"; "" none */
+	char country_code[DP_CODE_MAX + 1]; /* "44"; "" unknown */
 };
 
 /* A normalised number.  s and dialled are NUL-terminated. */
 struct dp_number {
 	enum dp_kind kind;
-	char s[DP_NUM_MAX + 2];		/* "+4420...", "112", "*72" */
+	char s[DP_NUM_MAX + 2]; /* "+4420...", "112", "*72" */
 	uint8_t len;
-	char dialled[DP_NUM_MAX + 2];	/* digits as dialled, separators
-					 * dropped ("0044...", "112") */
-	char cc[DP_CC_MAX + 1];		/* country code of a "+" number */
+	char dialled[DP_NUM_MAX + 2]; /* digits as dialled, separators
+				       * dropped ("0044...", "112") */
+	char cc[DP_CC_MAX + 1];       /* country code of a "+" number */
 };
 
 /*

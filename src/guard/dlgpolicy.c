@@ -14,27 +14,30 @@
 #include "guard/dlgpolicy.h"
 
 const char *const dlgpolicy_rules[] = {
-	DG_RULE_BYE_SOURCE, DG_RULE_BYE_CSEQ, DG_RULE_BYE_UNKNOWN,
-	DG_RULE_CANCEL_SOURCE, DG_RULE_CANCEL_UNKNOWN,
-	DG_RULE_HIJACK_SOURCE, DG_RULE_HIJACK_CSEQ, DG_RULE_HIJACK_UNKNOWN,
-	DG_RULE_MEDIA, DG_RULE_REBIND, DG_RULE_REG_MOVED, DG_RULE_REG_HOLD,
-	DG_RULE_REG_HIJACK, DG_RULE_REG_LIMIT, DG_RULE_REG_CONTACT, NULL,
+	DG_RULE_BYE_SOURCE,     DG_RULE_BYE_CSEQ,
+	DG_RULE_BYE_UNKNOWN,    DG_RULE_CANCEL_SOURCE,
+	DG_RULE_CANCEL_UNKNOWN, DG_RULE_HIJACK_SOURCE,
+	DG_RULE_HIJACK_CSEQ,    DG_RULE_HIJACK_UNKNOWN,
+	DG_RULE_MEDIA,          DG_RULE_REBIND,
+	DG_RULE_REG_MOVED,      DG_RULE_REG_HOLD,
+	DG_RULE_REG_HIJACK,     DG_RULE_REG_LIMIT,
+	DG_RULE_REG_CONTACT,    NULL,
 };
 
 /* Rule name prefix -> event name. */
 static const struct {
 	const char *prefix, *event;
 } events[] = {
-	{ "spoofed-bye-", "spoofed-bye" },
-	{ "spoofed-cancel-", "spoofed-cancel" },
-	{ "dialog-hijack-", "dialog-hijack" },
-	{ DG_RULE_MEDIA, "media-redirect" },
-	{ DG_RULE_REBIND, "dialog-rebind" },
-	{ DG_RULE_REG_MOVED, "registration-moved" },
-	{ DG_RULE_REG_HOLD, "registration-moved" },
-	{ DG_RULE_REG_HIJACK, "registration-hijack" },
-	{ DG_RULE_REG_LIMIT, "registration-limit" },
-	{ DG_RULE_REG_CONTACT, "forbidden-contact" },
+	{"spoofed-bye-", "spoofed-bye"},
+	{"spoofed-cancel-", "spoofed-cancel"},
+	{"dialog-hijack-", "dialog-hijack"},
+	{DG_RULE_MEDIA, "media-redirect"},
+	{DG_RULE_REBIND, "dialog-rebind"},
+	{DG_RULE_REG_MOVED, "registration-moved"},
+	{DG_RULE_REG_HOLD, "registration-moved"},
+	{DG_RULE_REG_HIJACK, "registration-hijack"},
+	{DG_RULE_REG_LIMIT, "registration-limit"},
+	{DG_RULE_REG_CONTACT, "forbidden-contact"},
 };
 
 const char *dlgpolicy_event(const char *rule)
@@ -44,8 +47,8 @@ const char *dlgpolicy_event(const char *rule)
 	if (!rule)
 		return NULL;
 	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		if (strncmp(rule, events[i].prefix,
-			    strlen(events[i].prefix)) == 0)
+		if (strncmp(rule, events[i].prefix, strlen(events[i].prefix)) ==
+		    0)
 			return events[i].event;
 	return NULL;
 }
@@ -62,8 +65,8 @@ void dg_conf_default(struct dg_conf *c)
 
 int dg_rebind_parse(enum dg_rebind *rp, const char *s)
 {
-	static const char *const names[] = { "never", "same-ip",
-					     "authenticated", "any" };
+	static const char *const names[] = {"never", "same-ip", "authenticated",
+					    "any"};
 	unsigned i;
 
 	for (i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
@@ -83,21 +86,20 @@ enum dg_peer dg_peer_cmp(const struct sip_peer *known,
 	if (sip_tp_reliable(from->tp))
 		/* A stream is bound to its connection: another connection
 		 * from the same address is a new flow (RFC 5626 spirit). */
-		return known->conn_id == from->conn_id ? DG_PEER_SAME :
-							 DG_PEER_SAME_IP;
-	return sg_addr_eq(&known->addr, &from->addr) ? DG_PEER_SAME :
-						      DG_PEER_SAME_IP;
+		return known->conn_id == from->conn_id ? DG_PEER_SAME
+						       : DG_PEER_SAME_IP;
+	return sg_addr_eq(&known->addr, &from->addr) ? DG_PEER_SAME
+						     : DG_PEER_SAME_IP;
 }
 
 /* The rule for a refusal of kind k (0 source, 1 CSeq, 2 unknown). */
 static const char *rule_for(enum sip_method mid, unsigned k)
 {
-	static const char *const bye[] = { DG_RULE_BYE_SOURCE,
-					   DG_RULE_BYE_CSEQ,
-					   DG_RULE_BYE_UNKNOWN };
-	static const char *const other[] = { DG_RULE_HIJACK_SOURCE,
-					     DG_RULE_HIJACK_CSEQ,
-					     DG_RULE_HIJACK_UNKNOWN };
+	static const char *const bye[] = {DG_RULE_BYE_SOURCE, DG_RULE_BYE_CSEQ,
+					  DG_RULE_BYE_UNKNOWN};
+	static const char *const other[] = {DG_RULE_HIJACK_SOURCE,
+					    DG_RULE_HIJACK_CSEQ,
+					    DG_RULE_HIJACK_UNKNOWN};
 
 	return mid == SIP_METHOD_BYE ? bye[k] : other[k];
 }
@@ -134,8 +136,8 @@ static void check_source(const struct dg_conf *c, const struct dg_in *in,
 	    (pol == DG_REBIND_AUTH && in->authenticated)) {
 		o->res = DG_REBIND;
 		o->rule = DG_RULE_REBIND;
-		o->why = in->authenticated ? "party moved, authenticated" :
-					     "party moved to a new address";
+		o->why = in->authenticated ? "party moved, authenticated"
+					   : "party moved to a new address";
 		return;
 	}
 	if (pol == DG_REBIND_AUTH && !in->auth_tried) {
@@ -154,8 +156,7 @@ static bool cseq_ok(const struct dg_in *in)
 	return !in->has_cseq || in->cseq > in->last_cseq;
 }
 
-void dg_check(const struct dg_conf *c, const struct dg_in *in,
-	      struct dg_out *o)
+void dg_check(const struct dg_conf *c, const struct dg_in *in, struct dg_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->res = DG_OK;
@@ -174,9 +175,10 @@ void dg_check(const struct dg_conf *c, const struct dg_in *in,
 	if (o->res == DG_REFUSE)
 		return;
 	if (!cseq_ok(in)) {
-		refuse(o, c, in, 1, in->mid == SIP_METHOD_ACK ?
-			       "ACK CSeq is not the INVITE's" :
-			       "CSeq does not move forward");
+		refuse(o, c, in, 1,
+		       in->mid == SIP_METHOD_ACK
+			       ? "ACK CSeq is not the INVITE's"
+			       : "CSeq does not move forward");
 		return;
 	}
 }
@@ -200,8 +202,8 @@ void dg_check_cancel(const struct dg_conf *c, bool found, bool trusted,
 		return;
 	o->res = DG_REFUSE;
 	o->rule = found ? DG_RULE_CANCEL_SOURCE : DG_RULE_CANCEL_UNKNOWN;
-	o->why = found ? "not from the INVITE's source" :
-			 "matches no pending INVITE";
+	o->why = found ? "not from the INVITE's source"
+		       : "matches no pending INVITE";
 	o->drop = !trusted && c->drop_untrusted;
 }
 
@@ -269,9 +271,9 @@ void rg_conf_default(struct rg_conf *c)
 
 /* Private and special-use ranges (RFC 1918, 6598, 5735, 4193, 4291). */
 static const char *const private_ranges[] = {
-	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+	"0.0.0.0/8",      "10.0.0.0/8",    "100.64.0.0/10",  "127.0.0.0/8",
 	"169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3",
-	"::/127", "fc00::/7", "fe80::/10", "ff00::/8",
+	"::/127",         "fc00::/7",      "fe80::/10",      "ff00::/8",
 };
 
 bool rg_contact_forbidden(const struct rg_conf *c, const struct sg_addr *a)
@@ -285,8 +287,7 @@ bool rg_contact_forbidden(const struct rg_conf *c, const struct sg_addr *a)
 			return true;
 	if (!c->forbid_private)
 		return false;
-	for (i = 0; i < sizeof(private_ranges) / sizeof(private_ranges[0]);
-	     i++)
+	for (i = 0; i < sizeof(private_ranges) / sizeof(private_ranges[0]); i++)
 		if (gate_cidr_parse(&r, str_cstr(private_ranges[i]), &why) ==
 			    0 &&
 		    gate_cidr_contains(&r, a))

@@ -33,21 +33,21 @@ enum {
 };
 
 /* Rules (static strings, see docs/events.md). */
-#define DG_RULE_BYE_SOURCE "spoofed-bye-source"
-#define DG_RULE_BYE_CSEQ "spoofed-bye-cseq"
-#define DG_RULE_BYE_UNKNOWN "spoofed-bye-unknown"
-#define DG_RULE_CANCEL_SOURCE "spoofed-cancel-source"
+#define DG_RULE_BYE_SOURCE     "spoofed-bye-source"
+#define DG_RULE_BYE_CSEQ       "spoofed-bye-cseq"
+#define DG_RULE_BYE_UNKNOWN    "spoofed-bye-unknown"
+#define DG_RULE_CANCEL_SOURCE  "spoofed-cancel-source"
 #define DG_RULE_CANCEL_UNKNOWN "spoofed-cancel-unknown"
-#define DG_RULE_HIJACK_SOURCE "dialog-hijack-source"
-#define DG_RULE_HIJACK_CSEQ "dialog-hijack-cseq"
+#define DG_RULE_HIJACK_SOURCE  "dialog-hijack-source"
+#define DG_RULE_HIJACK_CSEQ    "dialog-hijack-cseq"
 #define DG_RULE_HIJACK_UNKNOWN "dialog-hijack-unknown"
-#define DG_RULE_MEDIA "media-redirect"
-#define DG_RULE_REBIND "dialog-rebind"
-#define DG_RULE_REG_MOVED "registration-moved"
-#define DG_RULE_REG_HOLD "registration-move-hold"
-#define DG_RULE_REG_HIJACK "registration-hijack"
-#define DG_RULE_REG_LIMIT "registration-limit"
-#define DG_RULE_REG_CONTACT "registration-forbidden-contact"
+#define DG_RULE_MEDIA          "media-redirect"
+#define DG_RULE_REBIND         "dialog-rebind"
+#define DG_RULE_REG_MOVED      "registration-moved"
+#define DG_RULE_REG_HOLD       "registration-move-hold"
+#define DG_RULE_REG_HIJACK     "registration-hijack"
+#define DG_RULE_REG_LIMIT      "registration-limit"
+#define DG_RULE_REG_CONTACT    "registration-forbidden-contact"
 
 /* Every rule above, for the registry; NULL-terminated. */
 extern const char *const dlgpolicy_rules[];
@@ -57,18 +57,18 @@ const char *dlgpolicy_event(const char *rule);
 /* When a party's transport address may change mid-call. */
 enum dg_rebind {
 	DG_REBIND_NEVER = 0, /* never: refused */
-	DG_REBIND_SAME_IP,   /* same IP (and zone), port/connection may change */
-	DG_REBIND_AUTH,      /* same-ip, or any address with credentials
-			      * sipguard verified (local auth mode) */
-	DG_REBIND_ANY,       /* any address of the same zone (reported) */
+	DG_REBIND_SAME_IP, /* same IP (and zone), port/connection may change */
+	DG_REBIND_AUTH,    /* same-ip, or any address with credentials
+			    * sipguard verified (local auth mode) */
+	DG_REBIND_ANY,     /* any address of the same zone (reported) */
 };
 
 struct dg_conf {
-	bool enforce;              /* false: no dialog checks at all */
-	bool drop_untrusted;       /* untrusted zone: drop (else 481) */
-	enum dg_rebind rebind;     /* untrusted side */
+	bool enforce;          /* false: no dialog checks at all */
+	bool drop_untrusted;   /* untrusted zone: drop (else 481) */
+	enum dg_rebind rebind; /* untrusted side */
 	enum dg_rebind rebind_trusted;
-	bool media_check;          /* re-INVITE/UPDATE SDP addresses */
+	bool media_check; /* re-INVITE/UPDATE SDP addresses */
 	struct gate_cidr media[DG_MAX_CIDRS]; /* also allowed for media */
 	unsigned nmedia;
 };
@@ -80,9 +80,9 @@ int dg_rebind_parse(enum dg_rebind *rp, const char *s);
 
 /* How a source compares with the address a party used. */
 enum dg_peer {
-	DG_PEER_SAME = 0,  /* UDP: IP and port; TCP/TLS: the connection */
-	DG_PEER_SAME_IP,   /* same transport kind, zone and IP */
-	DG_PEER_OTHER,     /* anything else */
+	DG_PEER_SAME = 0, /* UDP: IP and port; TCP/TLS: the connection */
+	DG_PEER_SAME_IP,  /* same transport kind, zone and IP */
+	DG_PEER_OTHER,    /* anything else */
 };
 enum dg_peer dg_peer_cmp(const struct sip_peer *known,
 			 const struct sip_peer *from);
@@ -90,25 +90,25 @@ enum dg_peer dg_peer_cmp(const struct sip_peer *known,
 /* What the proxy knows about an in-dialog request. */
 struct dg_in {
 	enum sip_method mid;
-	bool found;             /* a live dialog matched Call-ID and tags */
-	bool trusted;           /* the sender's zone is trusted */
-	bool has_peer;          /* the sender's side has a known address */
-	enum dg_peer peer;      /* source vs that address */
-	bool has_cseq;          /* the side sent a request before */
-	uint32_t last_cseq;     /* its last CSeq number */
-	uint32_t cseq;          /* this request's CSeq number */
-	bool authenticated;     /* carried credentials sipguard verified */
-	bool auth_tried;        /* second look after authentication */
+	bool found;         /* a live dialog matched Call-ID and tags */
+	bool trusted;       /* the sender's zone is trusted */
+	bool has_peer;      /* the sender's side has a known address */
+	enum dg_peer peer;  /* source vs that address */
+	bool has_cseq;      /* the side sent a request before */
+	uint32_t last_cseq; /* its last CSeq number */
+	uint32_t cseq;      /* this request's CSeq number */
+	bool authenticated; /* carried credentials sipguard verified */
+	bool auth_tried;    /* second look after authentication */
 };
 
 enum dg_result {
-	DG_OK = 0,     /* belongs: forward */
-	DG_REBIND,     /* belongs from a new address the policy accepts:
-			* forward and report (rule DG_RULE_REBIND) */
-	DG_NEED_AUTH,  /* a new address that only credentials can justify:
-			* authenticate it like a new request, then ask
-			* again with authenticated set */
-	DG_REFUSE,     /* refuse: 481, or drop silently */
+	DG_OK = 0,    /* belongs: forward */
+	DG_REBIND,    /* belongs from a new address the policy accepts:
+		       * forward and report (rule DG_RULE_REBIND) */
+	DG_NEED_AUTH, /* a new address that only credentials can justify:
+		       * authenticate it like a new request, then ask
+		       * again with authenticated set */
+	DG_REFUSE,    /* refuse: 481, or drop silently */
 };
 
 struct dg_out {
@@ -148,9 +148,9 @@ int dg_media_check(const struct dg_conf *c, struct str sdp,
 /* ------------------------------------------------- registrations */
 
 struct rg_conf {
-	unsigned max_bindings;     /* per AOR; 0: no cap */
-	uint64_t move_hold_ms;     /* 0: moves allowed (reported) */
-	bool forbid_private;       /* RFC 1918, loopback, link-local... */
+	unsigned max_bindings; /* per AOR; 0: no cap */
+	uint64_t move_hold_ms; /* 0: moves allowed (reported) */
+	bool forbid_private;   /* RFC 1918, loopback, link-local... */
 	struct gate_cidr forbidden[DG_MAX_CIDRS];
 	unsigned nforbidden;
 };
@@ -165,9 +165,9 @@ void rg_conf_default(struct rg_conf *c);
 bool rg_contact_forbidden(const struct rg_conf *c, const struct sg_addr *a);
 
 enum rg_move {
-	RG_SAME = 0,   /* same source and User-Agent */
-	RG_MOVED,      /* moved; allowed (report it) */
-	RG_HELD,       /* moved within move_hold of the last refresh: 403 */
+	RG_SAME = 0, /* same source and User-Agent */
+	RG_MOVED,    /* moved; allowed (report it) */
+	RG_HELD,     /* moved within move_hold of the last refresh: 403 */
 };
 
 /*

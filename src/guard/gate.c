@@ -36,7 +36,7 @@
 #include "guard/gate_int.h"
 
 enum {
-	WAYS = 8,   /* entries per source set */
+	WAYS = 8, /* entries per source set */
 	DEF_PKT_RATE = 100,
 	DEF_PKT_BURST = 200,
 	DEF_BYTE_RATE = 256 * 1024,

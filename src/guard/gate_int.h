@@ -102,8 +102,8 @@ static inline uint64_t key_hash(const struct gate *g, const struct key *k)
 	return siphash24(b, sizeof(b), g->key);
 }
 
-static inline enum gate__allow_state
-allow_classify(const struct gate *g, const struct key *k)
+static inline enum gate__allow_state allow_classify(const struct gate *g,
+						    const struct key *k)
 {
 	return gate__allow_key(&g->allow, k->fam == KEY_V6, k->k);
 }

@@ -21,10 +21,13 @@
 /* Every rule a module can name, registered up front so that the
  * registry lists them (and monitor mode can be set) before they fire. */
 static const char *const known_rules[] = {
-	GATE_RULE_BANNED, GATE_RULE_RATE, GATE_RULE_FLOOD, "manual",
-	"auth-challenge", "auth-stale", "auth-nonce-replay", "auth-failed",
-	"auth-user-locked", "auth-bruteforce-userip", "auth-bruteforce-ip",
-	"auth-normalised", "auth-error",
+	GATE_RULE_BANNED,     GATE_RULE_RATE,
+	GATE_RULE_FLOOD,      "manual",
+	"auth-challenge",     "auth-stale",
+	"auth-nonce-replay",  "auth-failed",
+	"auth-user-locked",   "auth-bruteforce-userip",
+	"auth-bruteforce-ip", "auth-normalised",
+	"auth-error",
 };
 
 void guard_conf_default(struct guard_conf *c)
@@ -188,11 +191,12 @@ void guard__decide(struct guard *g, struct guard_verdict *v,
 	mon = rules_hit(g->rules, guard__rule_id(g, v->rule)) || v->monitor;
 	if (mon) {
 		if (!routine(v->rule))
-			emit(g, v->ban ? EV_WOULD_BAN :
-				v->action == GUARD_DROP ? EV_WOULD_DROP :
-							  EV_WOULD_REFUSE,
-			     EV_ACT_PASS, v->rule, src, zone, tp, m, user, v->why,
-			     v->status, now, wall);
+			emit(g,
+			     v->ban                    ? EV_WOULD_BAN
+			     : v->action == GUARD_DROP ? EV_WOULD_DROP
+						       : EV_WOULD_REFUSE,
+			     EV_ACT_PASS, v->rule, src, zone, tp, m, user,
+			     v->why, v->status, now, wall);
 		guard_verdict_pass(v);
 		return;
 	}
@@ -301,8 +305,10 @@ int guard_new(struct guard **gp, const struct guard_conf *c, struct evlog *ev,
 		int id = rules_find(g->rules, str_cstr(c->monitor_rules[i]));
 
 		if (id < 0) {
-			snprintf(err, errsz, "guard.monitor_rules: unknown rule "
-				 "'%s'", c->monitor_rules[i]);
+			snprintf(err, errsz,
+				 "guard.monitor_rules: unknown rule "
+				 "'%s'",
+				 c->monitor_rules[i]);
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -355,22 +361,26 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
 			     wall_ms);
 			return true;
 		}
-		ban(g, src, GATE_RULE_FLOOD, "flooding: far over its packet "
-		    "rate for a second", zone, tp, now_ms, wall_ms);
+		ban(g, src, GATE_RULE_FLOOD,
+		    "flooding: far over its packet "
+		    "rate for a second",
+		    zone, tp, now_ms, wall_ms);
 		return false;
 	}
 	id = gv == GATE_BANNED ? g->rule_banned : g->rule_rate;
 	if (rules_hit(g->rules, id)) {
-		emit(g, EV_WOULD_DROP, EV_ACT_PASS, gv == GATE_BANNED ?
-		     GATE_RULE_BANNED : GATE_RULE_RATE, src, zone, tp, NULL,
-		     STR_NULL, "monitor mode", 0, now_ms, wall_ms);
+		emit(g, EV_WOULD_DROP, EV_ACT_PASS,
+		     gv == GATE_BANNED ? GATE_RULE_BANNED : GATE_RULE_RATE, src,
+		     zone, tp, NULL, STR_NULL, "monitor mode", 0, now_ms,
+		     wall_ms);
 		return true;
 	}
 	/* Aggregated by the event log: a flood makes a few lines. */
-	emit(g, EV_DROP, EV_ACT_DROP, gv == GATE_BANNED ? GATE_RULE_BANNED :
-	     GATE_RULE_RATE, src, zone, tp, NULL, STR_NULL,
-	     gv == GATE_BANNED ? "source is banned" : "over its packet rate",
-	     0, now_ms, wall_ms);
+	emit(g, EV_DROP, EV_ACT_DROP,
+	     gv == GATE_BANNED ? GATE_RULE_BANNED : GATE_RULE_RATE, src, zone,
+	     tp, NULL, STR_NULL,
+	     gv == GATE_BANNED ? "source is banned" : "over its packet rate", 0,
+	     now_ms, wall_ms);
 	return false;
 }
 static void keep_user(struct guard_req *rq, struct str u)
@@ -383,8 +393,8 @@ static void keep_user(struct guard_req *rq, struct str u)
 }
 
 void guard_request(struct guard *g, const struct sip_msg *m,
-		   const struct sip_peer *from, bool in_dialog,
-		   uint64_t now_ms, uint64_t wall_ms, struct guard_req *rq,
+		   const struct sip_peer *from, bool in_dialog, uint64_t now_ms,
+		   uint64_t wall_ms, struct guard_req *rq,
 		   struct guard_verdict *v)
 {
 	bool trusted = from->zone < g->nzones && g->zone_trusted[from->zone];
@@ -396,8 +406,8 @@ void guard_request(struct guard *g, const struct sip_msg *m,
 	 * whose rules rate-limit and hold scanners, treats it as trusted.
 	 * It still authenticates. */
 	rq->allowed = !trusted && gate_allowed(g->gate, &from->addr);
-	(void)inspect_request(g->in, m, from, trusted || rq->allowed,
-			      in_dialog, now_ms, v);
+	(void)inspect_request(g->in, m, from, trusted || rq->allowed, in_dialog,
+			      now_ms, v);
 	guard__decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 		      wall_ms);
 	if (v->action == GUARD_PASS && trusted)
@@ -462,10 +472,9 @@ void guard_answer(struct guard *g, const struct guard_req *rq,
 	 * behind one NAT address, a few phones with a wrong password)
 	 * outruns the successes and bans everyone there (scanner-failures);
 	 * credentials that fail are counted, and so is every 404. */
-	if (!rq->allowed &&
-	    !((status == 401 || status == 407) && !rq->creds)) {
-		inspect_response(g->in, &requester->addr, rq->mid, user,
-				 status, now_ms, v);
+	if (!rq->allowed && !((status == 401 || status == 407) && !rq->creds)) {
+		inspect_response(g->in, &requester->addr, rq->mid, user, status,
+				 now_ms, v);
 		guard__decide(g, v, &requester->addr, requester->zone,
 			      requester->tp, NULL, user, now_ms, wall_ms);
 	}
@@ -591,8 +600,8 @@ void guard_notice(struct guard *g, const char *rule,
 		  uint64_t wall_ms)
 {
 	(void)rules_hit(g->rules, guard__rule_id(g, rule));
-	emit(g, EV_NOTICE, EV_ACT_PASS, rule, &from->addr, from->zone,
-	     from->tp, m, user, why, 0, now_ms, wall_ms);
+	emit(g, EV_NOTICE, EV_ACT_PASS, rule, &from->addr, from->zone, from->tp,
+	     m, user, why, 0, now_ms, wall_ms);
 }
 
 void guard_authenticate(struct guard *g, const struct sip_msg *m,

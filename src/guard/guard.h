@@ -40,7 +40,7 @@ struct sip_dlg;
 
 enum {
 	GUARD_MAX_ZONES = 16,
-	GUARD_USER_MAX = 64,	/* bytes of a target user kept per request */
+	GUARD_USER_MAX = 64, /* bytes of a target user kept per request */
 	GUARD_MAX_MONITOR = 32,
 };
 
@@ -48,37 +48,37 @@ struct guard_conf {
 	struct gate_conf gate;
 	struct inspect_conf inspect;
 	struct auth_conf auth;
-	struct im_conf im;		/* MESSAGE content (im.h) */
-	struct presence_conf presence;	/* presence privacy (presence.h) */
+	struct im_conf im;             /* MESSAGE content (im.h) */
+	struct presence_conf presence; /* presence privacy (presence.h) */
 	/* Zones (names) the IM / presence policy applies to; none: IM by
 	 * im.dir, presence in untrusted zones. */
 	const char *im_zones[GUARD_MAX_ZONES];
 	unsigned n_im_zones;
 	const char *presence_zones[GUARD_MAX_ZONES];
 	unsigned n_presence_zones;
-	const char *scanners_file;	/* NULL/"": built-in fingerprints */
-	bool monitor;			/* every rule in monitor mode */
+	const char *scanners_file; /* NULL/"": built-in fingerprints */
+	bool monitor;              /* every rule in monitor mode */
 	const char *monitor_rules[GUARD_MAX_MONITOR];
 	unsigned n_monitor_rules;
 	/* Zones by index (struct sip_peer.zone): name and trust. */
 	const char *zone_name[GUARD_MAX_ZONES];
 	bool zone_trusted[GUARD_MAX_ZONES];
 	unsigned nzones;
-	const struct sg_conf_fraud *fraud;	/* toll fraud; NULL: off */
+	const struct sg_conf_fraud *fraud; /* toll fraud; NULL: off */
 };
 
 void guard_conf_default(struct guard_conf *c);
 
 /* What the proxy keeps with a forwarded request for guard_answer(). */
 struct guard_req {
-	bool active;			/* from an untrusted zone: observe */
-	bool allowed;			/* source on the allow list */
-	bool creds;			/* it carried credentials */
+	bool active;  /* from an untrusted zone: observe */
+	bool allowed; /* source on the allow list */
+	bool creds;   /* it carried credentials */
 	enum sip_method mid;
 	struct auth_pt_note pt;
 	char user[GUARD_USER_MAX];
 	uint8_t user_len;
-	struct fraud_note fraud;	/* a new call for the toll-fraud limits */
+	struct fraud_note fraud; /* a new call for the toll-fraud limits */
 };
 
 struct guard;
@@ -94,19 +94,19 @@ void guard_free(struct guard *g);
 
 /* What guard_reconf() applies besides rates, scanners and ban policy. */
 enum guard_reconf_flag {
-	GUARD_RECONF_MONITOR = 1u << 0,	/* monitor and monitor_rules */
-	GUARD_RECONF_CREDS = 1u << 1,	/* re-read the credentials file */
-	GUARD_RECONF_CONTENT = 1u << 2,	/* new IM and presence policies */
+	GUARD_RECONF_MONITOR = 1u << 0, /* monitor and monitor_rules */
+	GUARD_RECONF_CREDS = 1u << 1,   /* re-read the credentials file */
+	GUARD_RECONF_CONTENT = 1u << 2, /* new IM and presence policies */
 };
 
 /*
  * Reload: apply c to the running guard, keeping its state (bans, rate
  * windows, nonces, failure counters).  The toll-fraud policy is rebuilt
- * from c->fraud and takes over the running fraud state (fraud_adopt).  Monitor flags are set from c only
- * with GUARD_RECONF_MONITOR (so that a reload leaves flags set with
- * sipguardctl alone unless the file changed them).  Zone names are taken
- * from c (they point into the new configuration).  Everything that can
- * fail is checked first: on error nothing changed.  0 or -errno with err.
+ * from c->fraud and takes over the running fraud state (fraud_adopt).  Monitor
+ * flags are set from c only with GUARD_RECONF_MONITOR (so that a reload leaves
+ * flags set with sipguardctl alone unless the file changed them).  Zone names
+ * are taken from c (they point into the new configuration).  Everything that
+ * can fail is checked first: on error nothing changed.  0 or -errno with err.
  */
 int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 		 char *err, size_t errsz);
@@ -122,8 +122,8 @@ bool guard_gate(struct guard *g, const struct sg_addr *src, enum sip_tp tp,
  * decision comes back as PASS (its event says "would-...").
  */
 void guard_request(struct guard *g, const struct sip_msg *m,
-		   const struct sip_peer *from, bool in_dialog,
-		   uint64_t now_ms, uint64_t wall_ms, struct guard_req *rq,
+		   const struct sip_peer *from, bool in_dialog, uint64_t now_ms,
+		   uint64_t wall_ms, struct guard_req *rq,
 		   struct guard_verdict *v);
 
 /*
@@ -217,8 +217,8 @@ bool guard_local_verified(const struct guard *g, const struct sip_msg *m);
 int guard_ban(struct guard *g, const struct guard_src *src,
 	      uint64_t duration_ms, const char *reason, uint64_t now_ms,
 	      uint64_t wall_ms);
-int guard_unban(struct guard *g, const struct guard_src *src,
-		uint64_t now_ms, uint64_t wall_ms);
+int guard_unban(struct guard *g, const struct guard_src *src, uint64_t now_ms,
+		uint64_t wall_ms);
 struct gate *guard_gate_obj(struct guard *g);
 
 /* ------------------- toll-fraud limits across instances (issue 9) */
@@ -244,7 +244,8 @@ bool guard_fraud_prefetch(struct guard *g, const struct sip_msg *m,
 /*
  * Count authentication failures and INVITE / REGISTER rates per source
  * in global windows through store s on loop l too (rate_share.c; Redis
- * only); NULL: this instance only.  The daemon detaches before it frees the store.
+ * only); NULL: this instance only.  The daemon detaches before it frees the
+ * store.
  */
 void guard_rate_share(struct guard *g, struct store *s, struct loop *l);
 

@@ -36,17 +36,17 @@ void guard__content_check(struct guard *g, const struct sip_msg *m,
 	 * zone and the allow list, like every other per-source rate. */
 	const struct guard_src *counted = trusted || allowed ? NULL : &src;
 
-	bool im_on = g->im_zones ? zone_in(g->im_zones, from->zone) :
-				   im_applies(g->im, trusted);
-	bool pres_on = g->pres_zones ? zone_in(g->pres_zones, from->zone) :
-				       !trusted;
+	bool im_on = g->im_zones ? zone_in(g->im_zones, from->zone)
+				 : im_applies(g->im, trusted);
+	bool pres_on =
+		g->pres_zones ? zone_in(g->pres_zones, from->zone) : !trusted;
 
 	guard_src_from_addr(&src, &from->addr);
 	if (m->mid == SIP_METHOD_MESSAGE && im_on)
 		im_check(g->im, m, counted, now_ms, v);
-	else if (pres_on && (m->mid == SIP_METHOD_SUBSCRIBE ||
-			     m->mid == SIP_METHOD_PUBLISH ||
-			     m->mid == SIP_METHOD_NOTIFY))
+	else if (pres_on &&
+		 (m->mid == SIP_METHOD_SUBSCRIBE ||
+		  m->mid == SIP_METHOD_PUBLISH || m->mid == SIP_METHOD_NOTIFY))
 		presence_check(g->pres, m, counted, now_ms, v);
 	guard__decide(g, v, &from->addr, from->zone, from->tp, m, user, now_ms,
 		      wall_ms);
@@ -56,8 +56,8 @@ void guard__content_check(struct guard *g, const struct sip_msg *m,
  * authentication verified, else the From user. */
 static struct str caller_user(const struct guard *g, const struct sip_msg *m)
 {
-	const struct sip_hdr *h = g->auth_mode == AUTH_LOCAL ?
-					  auth_cred_hdr(g->auth, m) : NULL;
+	const struct sip_hdr *h =
+		g->auth_mode == AUTH_LOCAL ? auth_cred_hdr(g->auth, m) : NULL;
 	struct sip_digest d;
 	struct sip_perr pe;
 
@@ -98,16 +98,18 @@ bool guard__fraud_alerted(void *arg, const struct fraud_alert *a, uint64_t now,
 	if (!g->ev)
 		return !mon;
 	memset(&e, 0, sizeof(e));
-	e.type = !mon || a->action == FRAUD_ALERT ? "alert" :
-		 a->action == FRAUD_BLOCK ? "would-block" : "would-throttle";
+	e.type = !mon || a->action == FRAUD_ALERT ? "alert"
+		 : a->action == FRAUD_BLOCK       ? "would-block"
+						  : "would-throttle";
 	e.event = guard__event_of(a->rule);
 	e.zone = guard__zone_of(g, a->zone);
 	if (a->src)
 		e.src = *a->src;
 	e.user = a->user;
 	e.rule = a->rule;
-	e.action = mon || a->action == FRAUD_ALERT ? EV_ACT_PASS :
-		   a->action == FRAUD_BLOCK ? "block" : "throttle";
+	e.action = mon || a->action == FRAUD_ALERT ? EV_ACT_PASS
+		   : a->action == FRAUD_BLOCK      ? "block"
+						   : "throttle";
 	e.reason = str_cstr(a->why);
 	(void)evlog_emit(g->ev, &e, now, wall);
 	return !mon;
@@ -155,10 +157,9 @@ uint64_t guard_call_start(struct guard *g, const struct guard_req *rq,
 {
 	if (!g->fraud || !rq->fraud.active || d->kind != SIP_DLG_INVITE)
 		return 0;
-	return fraud_call_start(g->fraud, &rq->fraud,
-				sip_dlg_str(d, SIP_DLG_S_CALL_ID),
-				sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), now_ms,
-				wall_ms);
+	return fraud_call_start(
+		g->fraud, &rq->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
+		sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), now_ms, wall_ms);
 }
 
 void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
@@ -171,8 +172,9 @@ void guard_call_end(struct guard *g, const struct sip_dlg *d, uint64_t now_ms,
 	if (!g->fraud || !fraud_calls(g->fraud) || !d->record ||
 	    d->kind != SIP_DLG_INVITE)
 		return;
-	talk = d->answer_mono && now_ms > d->answer_mono ?
-		       now_ms - d->answer_mono : 0;
+	talk = d->answer_mono && now_ms > d->answer_mono
+		       ? now_ms - d->answer_mono
+		       : 0;
 	fraud_call_end(g->fraud, sip_dlg_str(d, SIP_DLG_S_CALL_ID),
 		       sip_dlg_str(d, SIP_DLG_S_CALLER_TAG), talk,
 		       d->final_status, now_ms, wall_ms);
@@ -214,13 +216,15 @@ int guard_scrub(struct guard *g, struct sip_bld *b, const struct sip_msg *m,
 	r = presence_scrub(g->pres, m, &g->scrub);
 	if (r == PRES_SCRUB_KEEP)
 		return 0;
-	rule = r == PRES_SCRUB_BODY ? "presence-scrub" :
-				      "presence-scrub-unsafe";
+	rule = r == PRES_SCRUB_BODY ? "presence-scrub"
+				    : "presence-scrub-unsafe";
 	if (rules_hit(g->rules, guard__rule_id(g, rule))) {
 		if (r == PRES_SCRUB_STRIP)
-			emit_body(g, EV_WOULD_DROP, EV_ACT_PASS, rule, to_zone, m,
+			emit_body(g, EV_WOULD_DROP, EV_ACT_PASS, rule, to_zone,
+				  m,
 				  "would remove a NOTIFY body that cannot be "
-				  "scrubbed", now_ms, wall_ms);
+				  "scrubbed",
+				  now_ms, wall_ms);
 		return 0;
 	}
 	if (r == PRES_SCRUB_BODY) {

@@ -10,32 +10,32 @@
 #include "guard/guard.h"
 
 enum {
-	GUARD_MAX_RULES = 128,	/* of RULES_MAX: room for every module */
+	GUARD_MAX_RULES = 128, /* of RULES_MAX: room for every module */
 };
 
 /* Owner: the proxy (guard_new/guard_free). */
 struct guard {
 	struct gate *gate;
 	struct inspect *in;
-	struct auth *auth;		/* NULL when auth mode is off */
-	struct im *im;			/* MESSAGE content rules */
-	struct presence *pres;		/* presence privacy */
-	struct buf scrub;		/* a scrubbed NOTIFY body */
-	uint32_t im_zones, pres_zones;	/* zone bits; 0: by trust */
+	struct auth *auth;             /* NULL when auth mode is off */
+	struct im *im;                 /* MESSAGE content rules */
+	struct presence *pres;         /* presence privacy */
+	struct buf scrub;              /* a scrubbed NOTIFY body */
+	uint32_t im_zones, pres_zones; /* zone bits; 0: by trust */
 	enum auth_mode auth_mode;
 	struct rules *rules;
-	struct evlog *ev;		/* borrowed */
-	int rule_banned, rule_rate, rule_flood;	/* gate rules, per packet */
+	struct evlog *ev;                       /* borrowed */
+	int rule_banned, rule_rate, rule_flood; /* gate rules, per packet */
 	const char *zone_name[GUARD_MAX_ZONES];
 	bool zone_trusted[GUARD_MAX_ZONES];
 	unsigned nzones;
 	/* What gate and inspect run with, to undo a half-applied reload. */
 	struct gate_conf gate_conf;
 	struct inspect_conf inspect_conf;
-	struct fraud *fraud;		/* toll fraud; NULL: off */
-	struct fraud_share *share;	/* its counts across instances */
-	struct rate_share *rshare;	/* auth failures across instances */
-	guard_wake_fn *wake;		/* the proxy's: held INVITEs */
+	struct fraud *fraud;       /* toll fraud; NULL: off */
+	struct fraud_share *share; /* its counts across instances */
+	struct rate_share *rshare; /* auth failures across instances */
+	guard_wake_fn *wake;       /* the proxy's: held INVITEs */
 	void *wake_arg;
 };
 
@@ -69,12 +69,11 @@ void guard__content_check(struct guard *g, const struct sip_msg *m,
 			  uint64_t wall_ms, struct guard_verdict *v);
 /* Toll fraud on a new call (initial INVITE). */
 void guard__toll_check(struct guard *g, const struct sip_msg *m,
-		       const struct sip_peer *from, uint64_t now,
-		       uint64_t wall, struct guard_req *rq,
-		       struct guard_verdict *v);
+		       const struct sip_peer *from, uint64_t now, uint64_t wall,
+		       struct guard_req *rq, struct guard_verdict *v);
 /* The fraud module's reporter and the shared counts' wake-up. */
-bool guard__fraud_alerted(void *arg, const struct fraud_alert *a,
-			  uint64_t now, uint64_t wall);
+bool guard__fraud_alerted(void *arg, const struct fraud_alert *a, uint64_t now,
+			  uint64_t wall);
 void guard__fraud_woke(void *arg, uint64_t token);
 
 /* guard_reload.c */

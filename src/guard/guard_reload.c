@@ -43,8 +43,10 @@ static int monitor_names_ok(const struct guard *g, const struct guard_conf *c,
 
 	for (i = 0; i < c->n_monitor_rules; i++)
 		if (rules_find(g->rules, str_cstr(c->monitor_rules[i])) < 0) {
-			snprintf(err, errsz, "guard.monitor_rules: unknown "
-				 "rule '%s'", c->monitor_rules[i]);
+			snprintf(err, errsz,
+				 "guard.monitor_rules: unknown "
+				 "rule '%s'",
+				 c->monitor_rules[i]);
 			return -EINVAL;
 		}
 	return 0;
@@ -59,10 +61,10 @@ static void monitor_apply(struct guard *g, const struct guard_conf *c)
 	for (id = 0; rules_get(g->rules, id, &ri) == 0; id++)
 		rules_set_monitor(g->rules, id, false);
 	for (i = 0; i < c->n_monitor_rules; i++)
-		rules_set_monitor(g->rules,
-				  rules_find(g->rules,
-					     str_cstr(c->monitor_rules[i])),
-				  true);
+		rules_set_monitor(
+			g->rules,
+			rules_find(g->rules, str_cstr(c->monitor_rules[i])),
+			true);
 	rules_set_global_monitor(g->rules, c->monitor);
 }
 
@@ -102,16 +104,16 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 	/* Toll fraud: the new policy, with the running counters. */
 	if (c->fraud &&
 	    ((rc = fraud_new(&nfr, c->fraud, c->zone_name, c->zone_trusted,
-			     g->nzones, guard__fraud_alerted, g, err,
-			     errsz)) != 0 ||
+			     g->nzones, guard__fraud_alerted, g, err, errsz)) !=
+		     0 ||
 	     (rc = fraud_adopt(nfr, g->fraud)) != 0))
 		goto out;
 	if ((flags & GUARD_RECONF_MONITOR) &&
 	    (rc = monitor_names_ok(g, c, err, errsz)) != 0)
 		return rc;
 	if ((flags & GUARD_RECONF_CONTENT) &&
-	    (rc = content_build(g, c, &nim, &npres, &imz, &prz, err,
-				errsz)) != 0)
+	    (rc = content_build(g, c, &nim, &npres, &imz, &prz, err, errsz)) !=
+		    0)
 		goto out;
 	gcf = c->gate;
 	gcf.lapsed = guard__ban_lapsed;
@@ -122,7 +124,7 @@ int guard_reconf(struct guard *g, const struct guard_conf *c, unsigned flags,
 		goto undo_gate;
 	if ((flags & GUARD_RECONF_CREDS) && g->auth_mode == AUTH_LOCAL) {
 		rc = creds_load(&creds, c->auth.creds_path, err, errsz);
-		if (rc == 0)	/* takes creds, frees them on error */
+		if (rc == 0) /* takes creds, frees them on error */
 			rc = auth_swap_creds(g->auth, creds, err, errsz);
 		if (rc)
 			goto undo_inspect;

@@ -70,9 +70,8 @@ static void on_cluster_ban(void *arg, const struct guard_src *src,
 	(void)evlog_emit(g->ev, &e, now_ms, wall);
 }
 
-static void on_auth_fail(void *arg, const struct guard_src *src,
-			 uint32_t count, uint32_t limit, uint64_t window_ms,
-			 uint64_t now_ms)
+static void on_auth_fail(void *arg, const struct guard_src *src, uint32_t count,
+			 uint32_t limit, uint64_t window_ms, uint64_t now_ms)
 {
 	struct guard *g = arg;
 
@@ -97,24 +96,24 @@ static void on_cluster_lock(void *arg, uint64_t user_h, uint64_t now_ms)
 {
 	struct guard *g = arg;
 
-	if (g->auth && authfail_lock_user(auth_failures(g->auth), user_h,
-					  now_ms))
+	if (g->auth &&
+	    authfail_lock_user(auth_failures(g->auth), user_h, now_ms))
 		log_info("guard: a user locked: too many authentication "
 			 "failures across the cluster");
 }
 
 /* INVITE and REGISTER rates per source: the floods worth sharing. */
-static void on_req_rate(void *arg, const struct guard_src *src,
-			unsigned cls, uint32_t count, uint32_t max,
-			uint32_t window_ms, uint64_t now_ms)
+static void on_req_rate(void *arg, const struct guard_src *src, unsigned cls,
+			uint32_t count, uint32_t max, uint32_t window_ms,
+			uint64_t now_ms)
 {
 	struct guard *g = arg;
 
 	if (cls == INSPECT_C_INVITE || cls == INSPECT_C_REGISTER)
 		rate_share_hit(g->rshare,
-			       cls == INSPECT_C_INVITE ?
-				       RATE_SHARE_INVITE_SRC :
-				       RATE_SHARE_REGISTER_SRC,
+			       cls == INSPECT_C_INVITE
+				       ? RATE_SHARE_INVITE_SRC
+				       : RATE_SHARE_REGISTER_SRC,
 			       src, count, max, window_ms, now_ms);
 }
 

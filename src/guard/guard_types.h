@@ -18,24 +18,24 @@
 
 enum guard_action {
 	GUARD_PASS = 0,
-	GUARD_DROP,		/* silently: answering would help an attacker */
-	GUARD_REPLY,		/* answer with status/reason/extra */
+	GUARD_DROP,  /* silently: answering would help an attacker */
+	GUARD_REPLY, /* answer with status/reason/extra */
 };
 
 enum {
-	GUARD_EXTRA_MAX = 1024,	/* extra header lines of a reply */
+	GUARD_EXTRA_MAX = 1024, /* extra header lines of a reply */
 };
 
 struct guard_verdict {
 	enum guard_action action;
-	int status;			/* GUARD_REPLY: 401, 403, 503... */
-	const char *reason;		/* static reason phrase, or NULL */
-	char extra[GUARD_EXTRA_MAX];	/* header lines, each ending CRLF */
+	int status;                  /* GUARD_REPLY: 401, 403, 503... */
+	const char *reason;          /* static reason phrase, or NULL */
+	char extra[GUARD_EXTRA_MAX]; /* header lines, each ending CRLF */
 	size_t extra_len;
-	const char *rule;		/* static rule name that decided */
-	const char *why;		/* static human-readable reason */
-	bool ban;			/* also ban the source (gate) */
-	bool monitor;			/* rule in monitor mode: log only */
+	const char *rule; /* static rule name that decided */
+	const char *why;  /* static human-readable reason */
+	bool ban;         /* also ban the source (gate) */
+	bool monitor;     /* rule in monitor mode: log only */
 };
 
 static inline void guard_verdict_pass(struct guard_verdict *v)
@@ -56,8 +56,8 @@ static inline void guard_verdict_pass(struct guard_verdict *v)
  * IPv6 addresses is useless, the attacker has 2^64 of them).
  */
 struct guard_src {
-	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint8_t len;		/* 4 or 8 bytes used */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t len;    /* 4 or 8 bytes used */
 	uint8_t b[8];
 };
 

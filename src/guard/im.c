@@ -25,7 +25,7 @@
 enum {
 	IM_TYPE_LEN = 64,
 	IM_WORD_LEN = 64,
-	IM_MATCH_LIMIT = 200000,	/* PCRE2 backtracking steps */
+	IM_MATCH_LIMIT = 200000, /* PCRE2 backtracking steps */
 	IM_DEPTH_LIMIT = 10000,
 	IM_USER_KEY = 256,
 	IM_JIT_STACK = 512 * 1024,
@@ -34,29 +34,45 @@ enum {
 
 const char *const im_rule_names[] = {
 	"im-rate-source", "im-rate-user", "im-size", "im-malformed",
-	"im-file", "im-type", "im-url", "im-keyword", "im-regex", NULL,
+	"im-file",        "im-type",      "im-url",  "im-keyword",
+	"im-regex",       NULL,
 };
 
 /* Executable and file-transfer types (the subtype "*" means any). */
 static const char *const file_types[] = {
-	"application/octet-stream", "application/x-msdownload",
-	"application/x-msdos-program", "application/x-dosexec",
-	"application/x-executable", "application/x-sharedlib",
-	"application/x-elf", "application/x-mach-binary",
+	"application/octet-stream",
+	"application/x-msdownload",
+	"application/x-msdos-program",
+	"application/x-dosexec",
+	"application/x-executable",
+	"application/x-sharedlib",
+	"application/x-elf",
+	"application/x-mach-binary",
 	"application/vnd.microsoft.portable-executable",
-	"application/x-msi", "application/x-ms-installer",
-	"application/java-archive", "application/x-java-archive",
+	"application/x-msi",
+	"application/x-ms-installer",
+	"application/java-archive",
+	"application/x-java-archive",
 	"application/vnd.android.package-archive",
-	"application/x-apple-diskimage", "application/x-sh",
-	"application/x-shellscript", "application/x-csh",
-	"application/x-bat", "application/x-msbatch",
-	"application/hta", "application/x-ms-shortcut",
-	"application/zip", "application/x-zip-compressed",
-	"application/x-rar-compressed", "application/vnd.rar",
-	"application/x-7z-compressed", "application/x-tar",
-	"application/gzip", "application/x-gzip",
+	"application/x-apple-diskimage",
+	"application/x-sh",
+	"application/x-shellscript",
+	"application/x-csh",
+	"application/x-bat",
+	"application/x-msbatch",
+	"application/hta",
+	"application/x-ms-shortcut",
+	"application/zip",
+	"application/x-zip-compressed",
+	"application/x-rar-compressed",
+	"application/vnd.rar",
+	"application/x-7z-compressed",
+	"application/x-tar",
+	"application/gzip",
+	"application/x-gzip",
 	"application/vnd.gsma.rcs-ft-http+xml",
-	"message/external-body", "message/partial",
+	"message/external-body",
+	"message/partial",
 };
 
 /* Owner: the guard. */
@@ -73,7 +89,7 @@ struct im {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
-	char *fold;			/* text lower-cased for keywords */
+	char *fold; /* text lower-cased for keywords */
 	char domains[IM_MAX_DOMAINS][IM_HOST_MAX + 1];
 	unsigned ndomains;
 	char words[IM_MAX_KEYWORDS][IM_WORD_LEN];
@@ -86,9 +102,12 @@ struct im {
 void im_conf_default(struct im_conf *c)
 {
 	static const char *const def[] = {
-		"text/plain", "message/cpim",
-		"application/im-iscomposing+xml", "message/imdn+xml",
-		"multipart/mixed", "multipart/alternative",
+		"text/plain",
+		"message/cpim",
+		"application/im-iscomposing+xml",
+		"message/imdn+xml",
+		"multipart/mixed",
+		"multipart/alternative",
 	};
 	unsigned i;
 
@@ -110,13 +129,14 @@ static void lower_copy(char *dst, size_t dsz, const char *src)
 	size_t i;
 
 	for (i = 0; src[i] && i + 1 < dsz; i++)
-		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (char)(src[i] | 0x20)
-							   : src[i];
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z')
+				 ? (char)(src[i] | 0x20)
+				 : src[i];
 	dst[i] = '\0';
 }
 
-static int fail(char *err, size_t errsz, int rc, const char *fmt,
-		const char *a, unsigned i)
+static int fail(char *err, size_t errsz, int rc, const char *fmt, const char *a,
+		unsigned i)
 {
 	if (err && errsz)
 		snprintf(err, errsz, fmt, i, a);
@@ -132,10 +152,9 @@ static int compile_all(struct im *im, const struct im_conf *c, char *err,
 	int ec;
 
 	for (i = 0; i < c->nregex && i < IM_MAX_REGEX; i++) {
-		im->re[i] = pcre2_compile((PCRE2_SPTR)c->regex[i],
-					  PCRE2_ZERO_TERMINATED,
-					  PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-					  &ec, &off, NULL);
+		im->re[i] = pcre2_compile(
+			(PCRE2_SPTR)c->regex[i], PCRE2_ZERO_TERMINATED,
+			PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &off, NULL);
 		if (!im->re[i]) {
 			pcre2_get_error_message(ec, msg, sizeof(msg));
 			return fail(err, errsz, -EINVAL,
@@ -215,8 +234,8 @@ int im_new(struct im **ip, const struct im_conf *c, char *err, size_t errsz)
 	rc = keytab_init(&im->src, c->table_size ? c->table_size : 4096,
 			 sizeof(struct win_ctr));
 	if (!rc)
-		rc = keytab_init(&im->user, c->table_size ? c->table_size :
-							     4096,
+		rc = keytab_init(&im->user,
+				 c->table_size ? c->table_size : 4096,
 				 sizeof(struct win_ctr));
 	if (!rc)
 		rc = compile_all(im, c, err, errsz);
@@ -247,8 +266,8 @@ void im_free(struct im *im)
 
 bool im_applies(const struct im *im, bool trusted)
 {
-	return im->dir == IM_DIR_BOTH || (im->dir == IM_DIR_UNTRUSTED &&
-					  !trusted);
+	return im->dir == IM_DIR_BOTH ||
+	       (im->dir == IM_DIR_UNTRUSTED && !trusted);
 }
 
 static void refuse(struct guard_verdict *v, int status, const char *reason,
@@ -422,8 +441,9 @@ static int walk_multipart(struct walk *w, const struct sip_ctype *ct,
 		return malformed(w, "multipart body cannot be split");
 	for (i = 0; i < n; i++) {
 		/* RFC 2046 5.1: a part without Content-Type is text/plain. */
-		rc = walk(w, parts[i].ctype.len ? parts[i].ctype :
-						  STR("text/plain"),
+		rc = walk(w,
+			  parts[i].ctype.len ? parts[i].ctype
+					     : STR("text/plain"),
 			  parts[i].headers, parts[i].body, depth + 1);
 		if (rc)
 			return rc;
@@ -531,9 +551,11 @@ static int text_rules(struct im *im, struct str text, struct guard_verdict *v)
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		/* A match, or a limit hit: fail closed. */
-		snprintf(im->why, sizeof(im->why), rc >= 0 ?
-			 "deny_regex[%u]" : "deny_regex[%u] over its match "
-			 "limit", i);
+		snprintf(im->why, sizeof(im->why),
+			 rc >= 0 ? "deny_regex[%u]"
+				 : "deny_regex[%u] over its match "
+				   "limit",
+			 i);
 		refuse(v, 403, "Forbidden", "im-regex", im->why);
 		return 1;
 	}
@@ -543,7 +565,7 @@ static int text_rules(struct im *im, struct str text, struct guard_verdict *v)
 void im_check_content(struct im *im, const struct sip_msg *m,
 		      struct guard_verdict *v)
 {
-	struct walk w = { .im = im, .v = v };
+	struct walk w = {.im = im, .v = v};
 	const struct sip_hdr *h;
 	unsigned i;
 
@@ -561,12 +583,13 @@ void im_check_content(struct im *im, const struct sip_msg *m,
 	     h = sip_hdr_next(m, h)) {
 		if (!str_caseeq_cstr(h->value, "identity")) {
 			(void)bad_type(&w, "Content-Encoding cannot be "
-				       "inspected");
+					   "inspected");
 			return;
 		}
 	}
 	h = sip_msg_hdr(m, SIP_HDR_CONTENT_DISPOSITION);
-	if (h && im->block_files && str_casestarts(h->value, STR("attachment"))) {
+	if (h && im->block_files &&
+	    str_casestarts(h->value, STR("attachment"))) {
 		refuse(v, 415, "Unsupported Media Type", "im-file",
 		       "attachment refused");
 		return;
@@ -616,8 +639,8 @@ void im_check(struct im *im, const struct sip_msg *m,
 	guard_verdict_pass(v);
 	ns = 0;
 	if (src) {
-		c = keytab_get(&im->src, keytab_hash(&im->src, src,
-						     sizeof(*src), false),
+		c = keytab_get(&im->src,
+			       keytab_hash(&im->src, src, sizeof(*src), false),
 			       now_ms);
 		ns = win_ctr_add(c, now_ms, im->window_ms, 1);
 	}

@@ -51,26 +51,26 @@ enum {
 	IM_MAX_REGEX = 32,
 	IM_MAX_DOMAINS = 128,
 	IM_MAX_KEYWORDS = 64,
-	IM_MAX_DEPTH = 3,	/* multipart / cpim nesting */
-	IM_MAX_LEAVES = 16,	/* leaf parts scanned */
-	IM_HOST_MAX = 255,	/* RFC 1035 */
+	IM_MAX_DEPTH = 3,   /* multipart / cpim nesting */
+	IM_MAX_LEAVES = 16, /* leaf parts scanned */
+	IM_HOST_MAX = 255,  /* RFC 1035 */
 };
 
 enum im_dir {
-	IM_DIR_OFF = 0,		/* no IM checks */
-	IM_DIR_UNTRUSTED,	/* MESSAGEs from untrusted zones */
-	IM_DIR_BOTH,		/* and from trusted zones */
+	IM_DIR_OFF = 0,   /* no IM checks */
+	IM_DIR_UNTRUSTED, /* MESSAGEs from untrusted zones */
+	IM_DIR_BOTH,      /* and from trusted zones */
 };
 
 /* Strings are borrowed for im_new() only (copied or compiled there). */
 struct im_conf {
 	enum im_dir dir;
-	const char *types[IM_MAX_TYPES];	/* "type/sub"; subtype "*": any */
+	const char *types[IM_MAX_TYPES]; /* "type/sub"; subtype "*": any */
 	unsigned ntypes;
-	size_t max_size;			/* body bytes; 0: no limit */
-	uint32_t src_max, user_max;		/* per window; 0: off */
+	size_t max_size;            /* body bytes; 0: no limit */
+	uint32_t src_max, user_max; /* per window; 0: off */
 	uint32_t window_ms;
-	uint32_t table_size;			/* counters per table */
+	uint32_t table_size; /* counters per table */
 	bool block_files;
 	const char *regex[IM_MAX_REGEX];
 	unsigned nregex;

@@ -38,8 +38,7 @@ static bool ends_authority(unsigned char c)
 {
 	return c <= ' ' || c == '/' || c == '\\' || c == '?' || c == '#' ||
 	       c == '<' || c == '>' || c == '"' || c == '\'' || c == '(' ||
-	       c == ')' || c == ',' || c == ';' ||
-	       c == 0x7f;
+	       c == ')' || c == ',' || c == ';' || c == 0x7f;
 }
 
 static bool lower_eq(const char *p, const char *lit, size_t n)
@@ -115,8 +114,7 @@ static size_t at_or_end(struct str s, size_t from, size_t *memo)
 
 	if (*memo >= from && *memo != SIZE_MAX)
 		return *memo;
-	for (q = from; q < s.len && !ends_authority((unsigned char)s.p[q]);
-	     q++)
+	for (q = from; q < s.len && !ends_authority((unsigned char)s.p[q]); q++)
 		if (s.p[q] == '@')
 			break;
 	*memo = q;
@@ -162,8 +160,7 @@ bool im_url_next(struct str text, size_t *posp, struct str *hostp)
 		if ((c == 'w' || c == 'W') && i + 4 <= text.len &&
 		    lower_eq(text.p + i, "www.", 4) &&
 		    (i == 0 || !(is_alnum((unsigned char)text.p[i - 1]) ||
-				 text.p[i - 1] == '.' ||
-				 text.p[i - 1] == '@' ||
+				 text.p[i - 1] == '.' || text.p[i - 1] == '@' ||
 				 text.p[i - 1] == '/'))) {
 			next = authority_host(text, i, hostp);
 			*posp = next > i ? next : i + 1;
@@ -221,7 +218,7 @@ size_t im_host_norm(char *out, size_t outsz, struct str host)
 		out[n++] = (char)c;
 	}
 	if (i < host.len)
-		return 0;	/* too long to be a host name: no match */
+		return 0; /* too long to be a host name: no match */
 	while (n && out[n - 1] == '.')
 		n--;
 	return n;

@@ -49,7 +49,7 @@ struct str inspect_target_user(const struct sip_msg *m)
 void inspect_conf_default(struct inspect_conf *c)
 {
 	static const uint32_t rate_max[INSPECT_C__COUNT] = {
-		[INSPECT_C_INVITE] = 20, [INSPECT_C_REGISTER] = 30,
+		[INSPECT_C_INVITE] = 20,  [INSPECT_C_REGISTER] = 30,
 		[INSPECT_C_OPTIONS] = 20, [INSPECT_C_SUBSCRIBE] = 100,
 		[INSPECT_C_MESSAGE] = 20, [INSPECT_C_OTHER] = 100,
 	};
@@ -61,15 +61,15 @@ void inspect_conf_default(struct inspect_conf *c)
 		c->rate[i].window_ms = 1000;
 	}
 	c->rate_in_dialog = true;
-	c->user = (struct inspect_rate){ 100, 10000 };
+	c->user = (struct inspect_rate){100, 10000};
 	c->fingerprints = true;
 	c->structure = true;
 	c->users_window_ms = 10000;
 	c->users_grace_ms = 4000;
 	c->users_max = 8;
 	c->users_burst = 32;
-	c->options_targets = (struct inspect_rate){ 6, 60000 };
-	c->fail = (struct inspect_rate){ 20, 60000 };
+	c->options_targets = (struct inspect_rate){6, 60000};
+	c->fail = (struct inspect_rate){20, 60000};
 	c->scanner_hold_ms = 600000;
 	c->src_slots = 8192;
 	c->user_slots = 4096;
@@ -185,7 +185,7 @@ static bool hash_eq(const struct hnode *n, const void *key)
 {
 	(void)n;
 	(void)key;
-	return true;	/* htab already compared the full 64-bit hash */
+	return true; /* htab already compared the full 64-bit hash */
 }
 
 struct insp_src *inspect__src_get(struct inspect *in, const struct sg_addr *a)
@@ -296,8 +296,8 @@ void inspect_free(struct inspect *in)
 	mem_free(in);
 }
 
-int inspect_load_fingerprints(struct inspect *in, const char *path,
-			      char *err, size_t errsz)
+int inspect_load_fingerprints(struct inspect *in, const char *path, char *err,
+			      size_t errsz)
 {
 	struct inspect_fps fps;
 	unsigned line = 0;

@@ -103,12 +103,12 @@ enum inspect_class {
 	INSPECT_C_OPTIONS,
 	INSPECT_C_SUBSCRIBE,
 	INSPECT_C_MESSAGE,
-	INSPECT_C_OTHER,	/* ACK, BYE, CANCEL, INFO, NOTIFY, unknown... */
+	INSPECT_C_OTHER, /* ACK, BYE, CANCEL, INFO, NOTIFY, unknown... */
 	INSPECT_C__COUNT
 };
 
 enum inspect_rule {
-	INSPECT_R_RATE_INVITE = 0,	/* same order as enum inspect_class */
+	INSPECT_R_RATE_INVITE = 0, /* same order as enum inspect_class */
 	INSPECT_R_RATE_REGISTER,
 	INSPECT_R_RATE_OPTIONS,
 	INSPECT_R_RATE_SUBSCRIBE,
@@ -140,7 +140,7 @@ struct inspect_rate {
 };
 
 enum {
-	INSPECT_MAX_SLOTS = 1 << 22,	/* ceiling of each table */
+	INSPECT_MAX_SLOTS = 1 << 22, /* ceiling of each table */
 	INSPECT_MAX_WINDOW_MS = 24 * 3600 * 1000,
 	INSPECT_RETRY_AFTER_MAX = 86400,
 };
@@ -154,14 +154,14 @@ struct inspect_conf {
 	 * REGISTER 30, OPTIONS 20, SUBSCRIBE 100 (phones with many BLF keys
 	 * subscribe in a burst at boot), MESSAGE 20, other 100. */
 	struct inspect_rate rate[INSPECT_C__COUNT];
-	bool rate_in_dialog;	/* count in-dialog requests too (true) */
-	bool rate_reply_503;	/* answer 503 instead of dropping (false) */
+	bool rate_in_dialog; /* count in-dialog requests too (true) */
+	bool rate_reply_503; /* answer 503 instead of dropping (false) */
 	/* Per target user, all untrusted sources together: 100 / 10 s. */
 	struct inspect_rate user;
-	bool limit_trusted;	/* inspect the trusted zone too (false) */
+	bool limit_trusted; /* inspect the trusted zone too (false) */
 
-	bool fingerprints;	/* scanner-ua (true) */
-	bool structure;		/* scanner-structure (true) */
+	bool fingerprints; /* scanner-ua (true) */
+	bool structure;    /* scanner-structure (true) */
 	/* scanner-users: window 10 s, max 8 unresolved distinct users in
 	 * the previous window, checked grace_ms (4 s) into the next one;
 	 * burst 32 unresolved users in the current window.  0 disables. */
@@ -173,7 +173,7 @@ struct inspect_conf {
 	struct inspect_rate options_targets;
 	/* scanner-failures: 20 net failures / 60 s.  max 0 disables. */
 	struct inspect_rate fail;
-	uint32_t scanner_hold_ms;	/* scanner-held: 600000 (10 min) */
+	uint32_t scanner_hold_ms; /* scanner-held: 600000 (10 min) */
 
 	/* Table sizes (entries): sources 8192, users 4096. */
 	uint32_t src_slots;
@@ -186,7 +186,7 @@ struct inspect_conf {
 	unsigned overload_all_pct;
 	unsigned overload_retry_after;
 
-	uint32_t monitor_mask;	/* 1u << enum inspect_rule: log only */
+	uint32_t monitor_mask; /* 1u << enum inspect_rule: log only */
 };
 
 void inspect_conf_default(struct inspect_conf *c);
@@ -218,8 +218,8 @@ int inspect_reconf(struct inspect *in, const struct inspect_conf *conf,
  * ("path:N: ..."); -EFBIG past INSPECT_FP_FILE_MAX
  * bytes; -ENOMEM; other -errno from opening or reading.
  */
-int inspect_load_fingerprints(struct inspect *in, const char *path,
-			      char *err, size_t errsz);
+int inspect_load_fingerprints(struct inspect *in, const char *path, char *err,
+			      size_t errsz);
 
 /*
  * Inspect one parsed request m (m->is_request) from `from`.  trusted_zone:
@@ -277,10 +277,10 @@ size_t inspect_user_count(const struct inspect *in);
  * Exposed for unit tests and the fuzz target. */
 
 enum {
-	INSPECT_FP_MAX = 128,		/* entries in a fingerprint list */
-	INSPECT_FP_LEN = 64,		/* bytes per entry, NUL included */
-	INSPECT_FP_FILE_MAX = 65536,	/* bytes in a fingerprint file */
-	INSPECT_UA_SCAN = 512,		/* User-Agent bytes searched */
+	INSPECT_FP_MAX = 128,        /* entries in a fingerprint list */
+	INSPECT_FP_LEN = 64,         /* bytes per entry, NUL included */
+	INSPECT_FP_FILE_MAX = 65536, /* bytes in a fingerprint file */
+	INSPECT_UA_SCAN = 512,       /* User-Agent bytes searched */
 };
 
 /* A fingerprint list: lower-cased, NUL-terminated entries. */
@@ -317,15 +317,15 @@ int inspect_fps_match(const struct inspect_fps *f, struct str ua);
  * Call-ID, which some embedded phones use) is enough on its own.
  */
 enum inspect_ind {
-	INSPECT_I_SV_BRANCH = 1u << 0,	/* Via z9hG4bK-<digits>;rport   1 */
-	INSPECT_I_NUM_CALLID = 1u << 1,	/* Call-ID all digits, no '@'  1 */
-	INSPECT_I_SV_TAG = 1u << 2,	/* From tag hex(data 01 digits) 2 */
-	INSPECT_I_SV_ORDER = 1u << 3,	/* SIPVicious header order      2 */
-	INSPECT_I_SV_DIGEST = 1u << 4,	/* SIPVicious Digest layout     2 */
-	INSPECT_I_SV_FROM = 1u << 5,	/* "sipvicious" / 100@1.1.1.1   3 */
-	INSPECT_I_NONE_USER = 1u << 6,	/* Contact user "None"          1 */
-	INSPECT_I_NMAP = 1u << 7,	/* nmap's sip:nm@nm             3 */
-	INSPECT_I_SDP_SPOOF = 1u << 8,	/* Cisco GW SDP, non-Cisco UA   1 */
+	INSPECT_I_SV_BRANCH = 1u << 0,  /* Via z9hG4bK-<digits>;rport   1 */
+	INSPECT_I_NUM_CALLID = 1u << 1, /* Call-ID all digits, no '@'  1 */
+	INSPECT_I_SV_TAG = 1u << 2,     /* From tag hex(data 01 digits) 2 */
+	INSPECT_I_SV_ORDER = 1u << 3,   /* SIPVicious header order      2 */
+	INSPECT_I_SV_DIGEST = 1u << 4,  /* SIPVicious Digest layout     2 */
+	INSPECT_I_SV_FROM = 1u << 5,    /* "sipvicious" / 100@1.1.1.1   3 */
+	INSPECT_I_NONE_USER = 1u << 6,  /* Contact user "None"          1 */
+	INSPECT_I_NMAP = 1u << 7,       /* nmap's sip:nm@nm             3 */
+	INSPECT_I_SDP_SPOOF = 1u << 8,  /* Cisco GW SDP, non-Cisco UA   1 */
 };
 
 enum { INSPECT_STRUCT_THRESHOLD = 3 };

@@ -12,7 +12,7 @@
 /* Common head of a table entry. */
 struct slot {
 	struct hnode node;
-	uint32_t prev, next;	/* LRU list: head = least recently used */
+	uint32_t prev, next; /* LRU list: head = least recently used */
 };
 
 struct table {
@@ -27,11 +27,11 @@ struct insp_src {
 	struct slot s;
 	struct guard_src key;
 	uint8_t held_rule;
-	uint64_t held_until;	/* > now: known scanner */
+	uint64_t held_until; /* > now: known scanner */
 	struct win_ctr rate[INSPECT_C__COUNT];
 	struct win_ctr fail, ok;
-	struct win_bits tried, resolved;	/* scanner-users */
-	struct win_bits opt;			/* scanner-options */
+	struct win_bits tried, resolved; /* scanner-users */
+	struct win_bits opt;             /* scanner-options */
 };
 
 /* Keyed by the full 64-bit keyed hash alone: a false match needs a
@@ -47,14 +47,13 @@ struct inspect {
 	struct inspect_fps fps;
 	unsigned load;
 	uint64_t hits[INSPECT_R__COUNT];
-	inspect_rate_hook_fn *hook;	/* rate_share.c; NULL: none */
+	inspect_rate_hook_fn *hook; /* rate_share.c; NULL: none */
 	void *hook_arg;
 };
 
 /* inspect.c: the entry of a's source (IPv4 address or IPv6 /64), new
  * when unknown (the least recently used one is recycled when full). */
-struct insp_src *inspect__src_get(struct inspect *in,
-				  const struct sg_addr *a);
+struct insp_src *inspect__src_get(struct inspect *in, const struct sg_addr *a);
 struct insp_user *inspect__user_get(struct inspect *in, uint64_t uh);
 
 /* Keyed hash of the case-folded target user. */

@@ -32,8 +32,7 @@ static const char *const rule_why[INSPECT_R__COUNT] = {
 	[INSPECT_R_RATE_INVITE] = "INVITE rate of this source over limit",
 	[INSPECT_R_RATE_REGISTER] = "REGISTER rate of this source over limit",
 	[INSPECT_R_RATE_OPTIONS] = "OPTIONS rate of this source over limit",
-	[INSPECT_R_RATE_SUBSCRIBE] =
-		"SUBSCRIBE rate of this source over limit",
+	[INSPECT_R_RATE_SUBSCRIBE] = "SUBSCRIBE rate of this source over limit",
 	[INSPECT_R_RATE_MESSAGE] = "MESSAGE rate of this source over limit",
 	[INSPECT_R_RATE_OTHER] = "request rate of this source over limit",
 	[INSPECT_R_RATE_USER] = "request rate to this user over limit",
@@ -57,10 +56,10 @@ struct judge {
 	struct guard_verdict *v;
 	struct insp_src *src;
 	uint64_t now;
-	bool have;		/* v already holds a monitored verdict */
+	bool have; /* v already holds a monitored verdict */
 	enum inspect_class cls;
 	uint32_t rate_est;
-	bool has_user;		/* uh is the target user's hash */
+	bool has_user; /* uh is the target user's hash */
 	uint64_t uh;
 };
 

@@ -10,8 +10,8 @@
 #include "core/rand.h"
 
 struct kslot {
-	uint64_t h;		/* 0: empty */
-	uint64_t used;		/* last use, ms */
+	uint64_t h;    /* 0: empty */
+	uint64_t used; /* last use, ms */
 };
 
 enum { KSLOT_HDR = (sizeof(struct kslot) + 15) & ~(size_t)15 };
@@ -47,19 +47,18 @@ void keytab_fini(struct keytab *t)
 	t->mem = NULL;
 }
 
-uint64_t keytab_hash(const struct keytab *t, const void *p, size_t n,
-		     bool fold)
+uint64_t keytab_hash(const struct keytab *t, const void *p, size_t n, bool fold)
 {
-	uint64_t h = fold ? siphash24_case(p, n, t->key) :
-			    siphash24(p, n, t->key);
+	uint64_t h =
+		fold ? siphash24_case(p, n, t->key) : siphash24(p, n, t->key);
 
 	return h ? h : 1;
 }
 
 void *keytab_get(struct keytab *t, uint64_t h, uint64_t now)
 {
-	unsigned char *set = t->mem + (size_t)(h & t->smask) * KEYTAB_WAYS *
-					      t->esize;
+	unsigned char *set =
+		t->mem + (size_t)(h & t->smask) * KEYTAB_WAYS * t->esize;
 	struct kslot *s, *lru = NULL;
 	unsigned i;
 

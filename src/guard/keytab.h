@@ -26,11 +26,11 @@ enum {
 
 /* Owner: the embedding object (keytab_init / keytab_fini). */
 struct keytab {
-	unsigned char *mem;	/* nsets * WAYS slots of esize bytes */
-	size_t esize;		/* slot header + record, aligned */
-	size_t rsize;		/* record bytes */
-	uint32_t smask;		/* sets - 1 */
-	uint64_t evicted;	/* live records recycled for new keys */
+	unsigned char *mem; /* nsets * WAYS slots of esize bytes */
+	size_t esize;       /* slot header + record, aligned */
+	size_t rsize;       /* record bytes */
+	uint32_t smask;     /* sets - 1 */
+	uint64_t evicted;   /* live records recycled for new keys */
 	uint8_t key[SIPHASH_KEY_LEN];
 };
 

@@ -29,12 +29,12 @@
 
 struct px {
 	const char *base, *p, *end;
-	struct str name[PIDF_MAX_DEPTH];	/* open elements */
+	struct str name[PIDF_MAX_DEPTH]; /* open elements */
 	unsigned depth;
-	unsigned skip;		/* > 0: inside a removed element opened at
-				 * depth skip - 1 */
-	const char *cut;	/* where the removed element began */
-	const char *copied;	/* input before this is in out */
+	unsigned skip;      /* > 0: inside a removed element opened at
+			     * depth skip - 1 */
+	const char *cut;    /* where the removed element began */
+	const char *copied; /* input before this is in out */
 	bool root_open, root_done;
 	unsigned elems, removed, flags;
 	struct buf *out;
@@ -46,25 +46,16 @@ struct scrub_name {
 };
 
 static const struct scrub_name scrub_names[] = {
-	{ "note", PIDF_SCRUB_NOTE },
-	{ "geopriv", PIDF_SCRUB_GEO },
-	{ "location-info", PIDF_SCRUB_GEO },
-	{ "usage-rules", PIDF_SCRUB_GEO },
-	{ "civicAddress", PIDF_SCRUB_GEO },
-	{ "place-type", PIDF_SCRUB_GEO },
-	{ "place-is", PIDF_SCRUB_GEO },
-	{ "time-offset", PIDF_SCRUB_GEO },
-	{ "Point", PIDF_SCRUB_GEO },
-	{ "Circle", PIDF_SCRUB_GEO },
-	{ "Ellipse", PIDF_SCRUB_GEO },
-	{ "Polygon", PIDF_SCRUB_GEO },
-	{ "ArcBand", PIDF_SCRUB_GEO },
-	{ "Sphere", PIDF_SCRUB_GEO },
-	{ "Ellipsoid", PIDF_SCRUB_GEO },
-	{ "Prism", PIDF_SCRUB_GEO },
-	{ "device", PIDF_SCRUB_DEVICE },
-	{ "deviceID", PIDF_SCRUB_DEVICE },
-	{ "contact", PIDF_SCRUB_CONTACT },
+	{"note", PIDF_SCRUB_NOTE},         {"geopriv", PIDF_SCRUB_GEO},
+	{"location-info", PIDF_SCRUB_GEO}, {"usage-rules", PIDF_SCRUB_GEO},
+	{"civicAddress", PIDF_SCRUB_GEO},  {"place-type", PIDF_SCRUB_GEO},
+	{"place-is", PIDF_SCRUB_GEO},      {"time-offset", PIDF_SCRUB_GEO},
+	{"Point", PIDF_SCRUB_GEO},         {"Circle", PIDF_SCRUB_GEO},
+	{"Ellipse", PIDF_SCRUB_GEO},       {"Polygon", PIDF_SCRUB_GEO},
+	{"ArcBand", PIDF_SCRUB_GEO},       {"Sphere", PIDF_SCRUB_GEO},
+	{"Ellipsoid", PIDF_SCRUB_GEO},     {"Prism", PIDF_SCRUB_GEO},
+	{"device", PIDF_SCRUB_DEVICE},     {"deviceID", PIDF_SCRUB_DEVICE},
+	{"contact", PIDF_SCRUB_CONTACT},
 };
 
 /* ------------------------------------------------------------- bytes */
@@ -126,8 +117,7 @@ static bool name_start(unsigned char c)
 
 static bool name_char(unsigned char c)
 {
-	return name_start(c) || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '.';
+	return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
 /* A Name (with at most one ':', not first nor last: Namespaces in XML
@@ -153,15 +143,15 @@ static size_t read_name(const struct px *x, const char *p)
 
 static bool hex(char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
-					  (c | 0x20) <= 'f');
+	return (c >= '0' && c <= '9') ||
+	       ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
 /* A reference at p ('&'): its length, 0 when it is not allowed. */
 static size_t reference(const char *p, const char *end)
 {
-	static const char *const ent[] = { "lt;", "gt;", "amp;", "quot;",
-					   "apos;" };
+	static const char *const ent[] = {"lt;", "gt;", "amp;", "quot;",
+					  "apos;"};
 	const char *q = p + 1;
 	uint32_t cp = 0;
 	unsigned i, digits = 0;
@@ -177,8 +167,9 @@ static size_t reference(const char *p, const char *end)
 	q++;
 	if (q < end && *q == 'x') {
 		for (q++; q < end && hex(*q) && digits < 7; q++, digits++)
-			cp = cp * 16 + (uint32_t)(*q <= '9' ? *q - '0' :
-							     (*q | 0x20) - 'a' + 10);
+			cp = cp * 16 +
+			     (uint32_t)(*q <= '9' ? *q - '0'
+						  : (*q | 0x20) - 'a' + 10);
 	} else {
 		for (; q < end && *q >= '0' && *q <= '9' && digits < 8;
 		     q++, digits++)
@@ -274,8 +265,7 @@ static const char *attributes(struct px *x, const char *p, bool *emptyp)
 			*emptyp = *p == '/';
 			return p + (*emptyp ? 2 : 1);
 		}
-		if (!ws || ++nattr > PIDF_MAX_ATTRS ||
-		    !(n = read_name(x, p)))
+		if (!ws || ++nattr > PIDF_MAX_ATTRS || !(n = read_name(x, p)))
 			return NULL;
 		p += n;
 		while (p < x->end && is_ws(*p))
@@ -306,8 +296,8 @@ static const char *start_tag(struct px *x, const char *lt)
 	name = str_make(p, n);
 	if (x->depth == 0) {
 		long c = str_chr(name, ':');
-		struct str local = c >= 0 ? str_skip(name, (size_t)c + 1) :
-					    name;
+		struct str local =
+			c >= 0 ? str_skip(name, (size_t)c + 1) : name;
 
 		if (!str_eq_cstr(local, "presence"))
 			return NULL;
@@ -376,7 +366,7 @@ static const char *pi(struct px *x, const char *lt, bool first)
 	if (x->end - lt >= 5 && (lt[2] | 0x20) == 'x' &&
 	    (lt[3] | 0x20) == 'm' && (lt[4] | 0x20) == 'l' &&
 	    (x->end - lt == 5 || !name_char((unsigned char)lt[5])))
-		return NULL;	/* "xml" target reserved, only first */
+		return NULL; /* "xml" target reserved, only first */
 	if (!x->skip && cut(x, lt, e))
 		return NULL;
 	return e;
@@ -404,7 +394,7 @@ static const char *markup(struct px *x, const char *lt, bool first)
 		return e ? e + 3 : NULL;
 	}
 	if (x->end - lt >= 2 && lt[1] == '!')
-		return NULL;	/* DOCTYPE, ENTITY...: never */
+		return NULL; /* DOCTYPE, ENTITY...: never */
 	if (x->end - lt >= 2 && lt[1] == '/')
 		return end_tag(x, lt);
 	return start_tag(x, lt);
@@ -427,7 +417,7 @@ int pidf_scrub(struct buf *out, struct str xml, unsigned flags)
 	x.out = out;
 	p = x.base;
 	if (xml.len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;	/* byte order mark */
+		p += 3; /* byte order mark */
 	if (!text_ok((const unsigned char *)p, (size_t)(x.end - p)))
 		return -EINVAL;
 	while (p < x.end) {

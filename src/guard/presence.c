@@ -21,8 +21,13 @@
 #include "guard/window.h"
 
 const char *const presence_rule_names[] = {
-	"presence-subscribe", "presence-publish", "presence-notify",
-	"presence-harvest", "presence-scrub", "presence-scrub-unsafe", NULL,
+	"presence-subscribe",
+	"presence-publish",
+	"presence-notify",
+	"presence-harvest",
+	"presence-scrub",
+	"presence-scrub-unsafe",
+	NULL,
 };
 
 struct plist {
@@ -36,20 +41,19 @@ struct presence {
 	struct plist sub, sub_self, pub, notify;
 	uint32_t harvest_users, harvest_window_ms;
 	unsigned scrub;
-	struct keytab src;	/* struct win_bits per source */
-	struct keytab users;	/* only its hash key is used */
+	struct keytab src;   /* struct win_bits per source */
+	struct keytab users; /* only its hash key is used */
 };
 
 void presence_conf_default(struct presence_conf *c)
 {
-	static const char *const sub[] = { "refer", "conference",
-					   "ua-profile", "as-feature-event",
-					   "kpml" };
-	static const char *const self[] = { "message-summary", "reg",
-					    "presence.winfo" };
-	static const char *const notify[] = { "refer", "dialog", "presence",
-					      "message-summary", "conference",
-					      "kpml", "as-feature-event" };
+	static const char *const sub[] = {"refer", "conference", "ua-profile",
+					  "as-feature-event", "kpml"};
+	static const char *const self[] = {"message-summary", "reg",
+					   "presence.winfo"};
+	static const char *const notify[] = {
+		"refer",      "dialog", "presence",        "message-summary",
+		"conference", "kpml",   "as-feature-event"};
 	unsigned i;
 
 	memset(c, 0, sizeof(*c));
@@ -103,8 +107,8 @@ int presence_new(struct presence **pp, const struct presence_conf *c)
 	plist_set(&ps->pub, c->publish, c->npublish);
 	plist_set(&ps->notify, c->notify, c->nnotify);
 	ps->harvest_users = c->harvest_users;
-	ps->harvest_window_ms = c->harvest_window_ms ? c->harvest_window_ms :
-						       60000;
+	ps->harvest_window_ms =
+		c->harvest_window_ms ? c->harvest_window_ms : 60000;
 	ps->scrub = c->scrub;
 	rc = keytab_init(&ps->src, c->table_size ? c->table_size : 4096,
 			 sizeof(struct win_bits));
@@ -143,8 +147,7 @@ static struct str package(const struct sip_msg *m)
 /* From and To name the same user: the subscriber's own resource. */
 static bool self(const struct sip_msg *m)
 {
-	return m->from.uri.user.len &&
-	       str_eq(m->from.uri.user, m->to.uri.user);
+	return m->from.uri.user.len && str_eq(m->from.uri.user, m->to.uri.user);
 }
 
 static void deny(struct guard_verdict *v, const char *rule, const char *why)
@@ -162,14 +165,13 @@ static bool harvesting(struct presence *ps, const struct sip_msg *m,
 {
 	uint64_t u[WIN_BITS_WORDS];
 	struct win_bits *b;
-	struct str user = m->to.uri.user.len ? m->to.uri.user :
-					       m->ruri.user;
+	struct str user = m->to.uri.user.len ? m->to.uri.user : m->ruri.user;
 	unsigned i;
 
 	if (!ps->harvest_users || !src)
 		return false;
-	b = keytab_get(&ps->src, keytab_hash(&ps->src, src, sizeof(*src),
-					     false), now_ms);
+	b = keytab_get(&ps->src,
+		       keytab_hash(&ps->src, src, sizeof(*src), false), now_ms);
 	win_bits_set(b, now_ms, ps->harvest_window_ms,
 		     keytab_hash(&ps->users, user.p, user.len, true));
 	for (i = 0; i < WIN_BITS_WORDS; i++)
@@ -197,17 +199,19 @@ void presence_check(struct presence *ps, const struct sip_msg *m,
 		if (plist_has(&ps->sub, pkg) ||
 		    (self(m) && plist_has(&ps->sub_self, pkg)))
 			return;
-		deny(v, "presence-subscribe", plist_has(&ps->sub_self, pkg) ?
-			"subscription to another user's own-only package" :
-			"event package not allowed from this zone");
+		deny(v, "presence-subscribe",
+		     plist_has(&ps->sub_self, pkg)
+			     ? "subscription to another user's own-only package"
+			     : "event package not allowed from this zone");
 		return;
 	case SIP_METHOD_PUBLISH:
 		pkg = package(m);
 		if (self(m) && plist_has(&ps->pub, pkg))
 			return;
-		deny(v, "presence-publish", plist_has(&ps->pub, pkg) ?
-			"publication for another user's presentity" :
-			"event package not allowed from this zone");
+		deny(v, "presence-publish",
+		     plist_has(&ps->pub, pkg)
+			     ? "publication for another user's presentity"
+			     : "event package not allowed from this zone");
 		return;
 	case SIP_METHOD_NOTIFY:
 		pkg = package(m);
@@ -223,7 +227,6 @@ void presence_check(struct presence *ps, const struct sip_msg *m,
 		return;
 	}
 }
-
 
 static bool is_pidf(struct str t, struct str s)
 {
@@ -322,8 +325,9 @@ int presence_scrub(const struct presence *ps, const struct sip_msg *m,
 	/* Two Content-Types or encodings: which would the watcher read? */
 	if (m->count[SIP_HDR_CONTENT_TYPE] > 1 ||
 	    m->count[SIP_HDR_CONTENT_ENCODING] > 1)
-		return pres || m->count[SIP_HDR_CONTENT_TYPE] > 1 ?
-			       PRES_SCRUB_STRIP : PRES_SCRUB_KEEP;
+		return pres || m->count[SIP_HDR_CONTENT_TYPE] > 1
+			       ? PRES_SCRUB_STRIP
+			       : PRES_SCRUB_KEEP;
 	if (m->content_type.len &&
 	    sip_ctype_parse(&ct, m->content_type, &pe) == 0 &&
 	    is_pidf(ct.type, ct.subtype)) {
@@ -332,8 +336,9 @@ int presence_scrub(const struct presence *ps, const struct sip_msg *m,
 		rc = pidf_scrub(out, m->body, ps->scrub);
 		if (rc <= 0)
 			buf_reset(out);
-		return rc < 0 ? PRES_SCRUB_STRIP : rc > 0 ? PRES_SCRUB_BODY :
-							    PRES_SCRUB_KEEP;
+		return rc < 0   ? PRES_SCRUB_STRIP
+		       : rc > 0 ? PRES_SCRUB_BODY
+				: PRES_SCRUB_KEEP;
 	}
 	if (pres && !enc && m->content_type.len &&
 	    sip_ctype_parse(&ct, m->content_type, &pe) == 0 &&

@@ -50,10 +50,10 @@ enum {
 
 /* What pidf_scrub() removes. */
 enum pidf_scrub_flag {
-	PIDF_SCRUB_NOTE = 1 << 0,	/* <note> */
-	PIDF_SCRUB_GEO = 1 << 1,	/* geopriv, location-info, RPID place */
-	PIDF_SCRUB_DEVICE = 1 << 2,	/* <device>, <deviceID> */
-	PIDF_SCRUB_CONTACT = 1 << 3,	/* <contact> URIs */
+	PIDF_SCRUB_NOTE = 1 << 0,    /* <note> */
+	PIDF_SCRUB_GEO = 1 << 1,     /* geopriv, location-info, RPID place */
+	PIDF_SCRUB_DEVICE = 1 << 2,  /* <device>, <deviceID> */
+	PIDF_SCRUB_CONTACT = 1 << 3, /* <contact> URIs */
 	PIDF_SCRUB_ALL = 0xf,
 };
 
@@ -67,19 +67,19 @@ enum {
 
 /* Strings are borrowed for presence_new() only (copied there). */
 struct presence_conf {
-	bool enabled;			/* policy for untrusted zones */
-	const char *subscribe[PRES_MAX_EVENTS];	/* to anyone */
+	bool enabled;                           /* policy for untrusted zones */
+	const char *subscribe[PRES_MAX_EVENTS]; /* to anyone */
 	unsigned nsubscribe;
-	const char *subscribe_self[PRES_MAX_EVENTS];	/* own AOR only */
+	const char *subscribe_self[PRES_MAX_EVENTS]; /* own AOR only */
 	unsigned nsubscribe_self;
-	const char *publish[PRES_MAX_EVENTS];	/* own presentity only */
+	const char *publish[PRES_MAX_EVENTS]; /* own presentity only */
 	unsigned npublish;
-	const char *notify[PRES_MAX_EVENTS];	/* in a dialog */
+	const char *notify[PRES_MAX_EVENTS]; /* in a dialog */
 	unsigned nnotify;
-	uint32_t harvest_users;		/* distinct users; 0: off */
+	uint32_t harvest_users; /* distinct users; 0: off */
 	uint32_t harvest_window_ms;
-	uint32_t table_size;		/* sources tracked */
-	unsigned scrub;			/* PIDF_SCRUB_* flags; 0: off */
+	uint32_t table_size; /* sources tracked */
+	unsigned scrub;      /* PIDF_SCRUB_* flags; 0: off */
 };
 
 void presence_conf_default(struct presence_conf *c);
@@ -103,9 +103,9 @@ void presence_check(struct presence *ps, const struct sip_msg *m,
 		    struct guard_verdict *v);
 
 enum presence_scrub_result {
-	PRES_SCRUB_KEEP = 0,	/* forward the body as it is */
-	PRES_SCRUB_BODY,	/* forward the scrubbed body now in out */
-	PRES_SCRUB_STRIP,	/* forward without a body: unsafe */
+	PRES_SCRUB_KEEP = 0, /* forward the body as it is */
+	PRES_SCRUB_BODY,     /* forward the scrubbed body now in out */
+	PRES_SCRUB_STRIP,    /* forward without a body: unsafe */
 };
 
 /*

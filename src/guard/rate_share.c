@@ -85,20 +85,20 @@ enum { RS_WAYS = 4, RS_KEY_MAX = 8 + 64 };
 
 struct rs_slot {
 	struct rate_share *rs;
-	struct guard_src src;	/* users: family 0, b = the cluster hash */
-	uint64_t local;		/* users: authfail's hash here */
-	uint64_t h;		/* 0: free */
+	struct guard_src src; /* users: family 0, b = the cluster hash */
+	uint64_t local;       /* users: authfail's hash here */
+	uint64_t h;           /* 0: free */
 	uint64_t last_push, window_ms;
-	uint64_t last_hit;	/* users: a watch ends a window after it */
+	uint64_t last_hit; /* users: a watch ends a window after it */
 	uint32_t pending, limit;
 	uint8_t kind;
 	bool inflight;
-	bool watch;		/* users: read every batch (see on_answer) */
+	bool watch; /* users: read every batch (see on_answer) */
 };
 
 struct rate_share {
 	struct rs_slot slot[RATE_SHARE_SLOTS];
-	struct store *s;	/* NULL: local only */
+	struct store *s; /* NULL: local only */
 	struct loop *l;
 	struct tmr t;
 	rate_share_ban_fn *ban;
@@ -111,22 +111,28 @@ struct rate_share {
 
 static const struct {
 	const char *prefix, *rule, *why;
-	uint32_t floor_div;	/* 0: RATE_SHARE_FLOOR; else limit / it too */
-	bool strict;		/* over: count > limit (else >= limit) */
-	bool user;		/* a user: lock it (else ban the source) */
+	uint32_t floor_div; /* 0: RATE_SHARE_FLOOR; else limit / it too */
+	bool strict;        /* over: count > limit (else >= limit) */
+	bool user;          /* a user: lock it (else ban the source) */
 } kinds[RATE_SHARE_KINDS] = {
-	[RATE_SHARE_AUTH_SRC] = { "ra:", "auth-bruteforce-ip",
-		"too many authentication failures from this source "
-		"across the cluster", 0, false },
-	[RATE_SHARE_INVITE_SRC] = { "ri:", "rate-invite",
-		"INVITE rate of this source over limit across the cluster",
-		RATE_SHARE_RATE_DIV, true },
-	[RATE_SHARE_REGISTER_SRC] = { "rr:", "rate-register",
-		"REGISTER rate of this source over limit across the cluster",
-		RATE_SHARE_RATE_DIV, true },
-	[RATE_SHARE_AUTH_USER] = { "au:", "auth-user-locked",
-		"too many authentication failures for this user across the "
-		"cluster", 0, false, true },
+	[RATE_SHARE_AUTH_SRC] =
+		{"ra:", "auth-bruteforce-ip",
+		 "too many authentication failures from this source "
+		 "across the cluster",
+		 0, false},
+	[RATE_SHARE_INVITE_SRC] =
+		{"ri:", "rate-invite",
+		 "INVITE rate of this source over limit across the cluster",
+		 RATE_SHARE_RATE_DIV, true},
+	[RATE_SHARE_REGISTER_SRC] =
+		{"rr:", "rate-register",
+		 "REGISTER rate of this source over limit across the cluster",
+		 RATE_SHARE_RATE_DIV, true},
+	[RATE_SHARE_AUTH_USER] =
+		{"au:", "auth-user-locked",
+		 "too many authentication failures for this user across the "
+		 "cluster",
+		 0, false, true},
 };
 
 static uint32_t floor_of(unsigned kind, uint32_t limit)
@@ -215,8 +221,7 @@ static void on_answer(void *arg, int rc, int64_t value)
 	 * within a batch of another instance locking it (there is no lock
 	 * message; a source's ban has bansync). */
 	sl->watch = kinds[sl->kind].user && (rc == 0 || rc == -EDQUOT) &&
-		    sl->limit && value >= 0 &&
-		    (uint64_t)value * 2 >= sl->limit;
+		    sl->limit && value >= 0 && (uint64_t)value * 2 >= sl->limit;
 	/* As the local checks: authfail bans at the limit, inspect drops
 	 * over it. */
 	if ((rc == 0 || rc == -EDQUOT) && sl->limit &&
@@ -270,8 +275,8 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 	rs->st.pushed += hits;
 	rs->st.polls += hits == 0;
 	/* The callback may run at once (store fallback): flags set first. */
-	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms,
-			   hits, 0, on_answer, sl) != 0)
+	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms, hits,
+			   0, on_answer, sl) != 0)
 		sl->inflight = false;
 }
 
@@ -279,7 +284,8 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 static bool due(const struct rs_slot *sl, uint64_t now)
 {
 	return sl->h && (sl->pending || sl->watch) && !sl->inflight &&
-	       (sl->last_push == 0 || now >= sl->last_push + RATE_SHARE_BATCH_MS);
+	       (sl->last_push == 0 ||
+		now >= sl->last_push + RATE_SHARE_BATCH_MS);
 }
 
 void rate_share_flush(struct rate_share *rs, uint64_t now_ms)
@@ -385,8 +391,8 @@ static void hit(struct rate_share *rs, enum rate_share_kind kind,
 }
 
 void rate_share_hit(struct rate_share *rs, enum rate_share_kind kind,
-		    const struct guard_src *src, uint32_t local,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+		    const struct guard_src *src, uint32_t local, uint32_t limit,
+		    uint64_t window_ms, uint64_t now_ms)
 {
 	if (!rs || !src || kind >= RATE_SHARE_KINDS || kinds[kind].user ||
 	    !live(rs))

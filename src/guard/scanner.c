@@ -93,8 +93,7 @@ static bool fp_line_ok(struct str s)
 	return true;
 }
 
-int inspect_fps_parse(struct inspect_fps *out, struct str text,
-		      unsigned *linep)
+int inspect_fps_parse(struct inspect_fps *out, struct str text, unsigned *linep)
 {
 	struct inspect_fps tmp;
 	struct str rest = text, line;
@@ -191,7 +190,7 @@ static int hexval(char c)
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1;		/* upper case too: the tool writes lower */
+	return -1; /* upper case too: the tool writes lower */
 }
 
 /*
@@ -232,23 +231,33 @@ static bool sv_tag(const struct sip_msg *m)
 }
 
 struct order_step {
-	enum sip_hdr_id id, alt;	/* alt: SIP_HDR_OTHER when none */
+	enum sip_hdr_id id, alt; /* alt: SIP_HDR_OTHER when none */
 	bool optional;
 };
 
-#define STEP(a) { SIP_HDR_##a, SIP_HDR_OTHER, false }
-#define OPT(a) { SIP_HDR_##a, SIP_HDR_OTHER, true }
-#define OPT_AUTH { SIP_HDR_AUTHORIZATION, SIP_HDR_PROXY_AUTHORIZATION, true }
+#define STEP(a)                                   \
+	{                                         \
+		SIP_HDR_##a, SIP_HDR_OTHER, false \
+	}
+#define OPT(a)                                   \
+	{                                        \
+		SIP_HDR_##a, SIP_HDR_OTHER, true \
+	}
+#define OPT_AUTH                                                         \
+	{                                                                \
+		SIP_HDR_AUTHORIZATION, SIP_HDR_PROXY_AUTHORIZATION, true \
+	}
 
 static const struct order_step sv_full[] = {
-	STEP(VIA), STEP(MAX_FORWARDS), STEP(TO), STEP(FROM), OPT(USER_AGENT),
-	STEP(CALL_ID), STEP(CONTACT), STEP(CSEQ), STEP(ACCEPT),
-	STEP(CONTENT_LENGTH), OPT(CONTENT_TYPE), OPT_AUTH,
+	STEP(VIA),       STEP(MAX_FORWARDS),   STEP(TO),          STEP(FROM),
+	OPT(USER_AGENT), STEP(CALL_ID),        STEP(CONTACT),     STEP(CSEQ),
+	STEP(ACCEPT),    STEP(CONTENT_LENGTH), OPT(CONTENT_TYPE), OPT_AUTH,
 };
 static const struct order_step sv_compact[] = {
-	STEP(VIA), STEP(TO), STEP(FROM), STEP(CALL_ID), STEP(CONTACT),
-	STEP(CSEQ), STEP(MAX_FORWARDS), STEP(ACCEPT), STEP(CONTENT_LENGTH),
-	OPT(CONTENT_TYPE), OPT_AUTH,
+	STEP(VIA),          STEP(TO),      STEP(FROM),
+	STEP(CALL_ID),      STEP(CONTACT), STEP(CSEQ),
+	STEP(MAX_FORWARDS), STEP(ACCEPT),  STEP(CONTENT_LENGTH),
+	OPT(CONTENT_TYPE),  OPT_AUTH,
 };
 
 static bool order_is(const struct sip_msg *m, const struct order_step *st,
@@ -258,10 +267,9 @@ static bool order_is(const struct sip_msg *m, const struct order_step *st,
 	size_t k;
 
 	for (k = 0; k < nst; k++) {
-		bool hit = i < m->nhdr &&
-			   (m->hdr[i].id == st[k].id ||
-			    (st[k].alt != SIP_HDR_OTHER &&
-			     m->hdr[i].id == st[k].alt));
+		bool hit = i < m->nhdr && (m->hdr[i].id == st[k].id ||
+					   (st[k].alt != SIP_HDR_OTHER &&
+					    m->hdr[i].id == st[k].alt));
 
 		if (hit)
 			i++;
@@ -300,8 +308,7 @@ static bool sv_digest(const struct sip_msg *m)
 	return h && sv_digest_value(h->value);
 }
 
-static bool from_is(const struct sip_msg *m, const char *user,
-		    const char *host)
+static bool from_is(const struct sip_msg *m, const char *user, const char *host)
 {
 	return str_eq_cstr(m->from.uri.user, user) &&
 	       str_caseeq_cstr(m->from.uri.host, host);
@@ -361,15 +368,15 @@ static const struct {
 	unsigned weight;
 	bool (*fn)(const struct sip_msg *m);
 } indicators[] = {
-	{ INSPECT_I_SV_BRANCH, 1, sv_branch },
-	{ INSPECT_I_NUM_CALLID, 1, num_callid },
-	{ INSPECT_I_SV_TAG, 2, sv_tag },
-	{ INSPECT_I_SV_ORDER, 2, sv_order },
-	{ INSPECT_I_SV_DIGEST, 2, sv_digest },
-	{ INSPECT_I_SV_FROM, 3, sv_from },
-	{ INSPECT_I_NONE_USER, 1, none_user },
-	{ INSPECT_I_NMAP, 3, nmap_from },
-	{ INSPECT_I_SDP_SPOOF, 1, sdp_spoof },
+	{INSPECT_I_SV_BRANCH, 1, sv_branch},
+	{INSPECT_I_NUM_CALLID, 1, num_callid},
+	{INSPECT_I_SV_TAG, 2, sv_tag},
+	{INSPECT_I_SV_ORDER, 2, sv_order},
+	{INSPECT_I_SV_DIGEST, 2, sv_digest},
+	{INSPECT_I_SV_FROM, 3, sv_from},
+	{INSPECT_I_NONE_USER, 1, none_user},
+	{INSPECT_I_NMAP, 3, nmap_from},
+	{INSPECT_I_SDP_SPOOF, 1, sdp_spoof},
 };
 
 unsigned inspect_structure_score(const struct sip_msg *m, uint32_t *indp)

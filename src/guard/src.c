@@ -12,8 +12,8 @@ void guard_src_from_addr(struct guard_src *s, const struct sg_addr *a)
 	memset(s, 0, sizeof(*s));
 	if (a->u.sa.sa_family == AF_INET6) {
 		const uint8_t *v6 = a->u.in6.sin6_addr.s6_addr;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
-						    0, 0, 0, 0, 0xff, 0xff };
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+						   0, 0, 0, 0, 0xff, 0xff};
 
 		/* An IPv4-mapped address is that IPv4 source. */
 		if (memcmp(v6, mapped, sizeof(mapped)) == 0) {
@@ -43,7 +43,7 @@ const char *guard_src_fmt(const struct guard_src *s, char *buf, size_t sz)
 	char ip[INET6_ADDRSTRLEN];
 
 	if (s->family == AF_INET6) {
-		uint8_t full[16] = { 0 };
+		uint8_t full[16] = {0};
 
 		memcpy(full, s->b, 8);
 		inet_ntop(AF_INET6, full, ip, sizeof(ip));

@@ -19,7 +19,7 @@ static int win_advance(uint64_t *start, uint64_t now, uint32_t period)
 	uint64_t el;
 
 	if (now < *start)
-		return 0;	/* clock went back: stay in this window */
+		return 0; /* clock went back: stay in this window */
 	el = now - *start;
 	if (el < period)
 		return 0;
@@ -99,8 +99,7 @@ void win_bits_rotate(struct win_bits *b, uint64_t now, uint32_t period)
 	}
 }
 
-void win_bits_set(struct win_bits *b, uint64_t now, uint32_t period,
-		  uint64_t h)
+void win_bits_set(struct win_bits *b, uint64_t now, uint32_t period, uint64_t h)
 {
 	unsigned bit = win_bits_index(h);
 

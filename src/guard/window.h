@@ -29,9 +29,9 @@
 #include <stdint.h>
 
 struct win_ctr {
-	uint64_t start;		/* start of the current window, ms */
-	uint32_t cur;		/* events in the current window (saturating) */
-	uint32_t prev;		/* events in the previous window */
+	uint64_t start; /* start of the current window, ms */
+	uint32_t cur;   /* events in the current window (saturating) */
+	uint32_t prev;  /* events in the previous window */
 };
 
 /*
@@ -41,11 +41,10 @@ struct win_ctr {
 uint32_t win_ctr_add(struct win_ctr *c, uint64_t now, uint32_t period,
 		     uint32_t n);
 /* The estimate without counting anything; c is not modified. */
-uint32_t win_ctr_read(const struct win_ctr *c, uint64_t now,
-		      uint32_t period);
+uint32_t win_ctr_read(const struct win_ctr *c, uint64_t now, uint32_t period);
 
 enum {
-	WIN_BITS = 256,			/* bits per window bitmap */
+	WIN_BITS = 256, /* bits per window bitmap */
 	WIN_BITS_WORDS = WIN_BITS / 64,
 };
 

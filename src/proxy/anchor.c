@@ -52,8 +52,7 @@ static bool sdp_in_multipart(const struct sip_msg *m)
 	struct str b = m->body;
 	size_t i, n = sizeof("application/sdp") - 1;
 
-	if (!m->body.len ||
-	    !str_casestarts(m->content_type, STR("multipart/")))
+	if (!m->body.len || !str_casestarts(m->content_type, STR("multipart/")))
 		return false;
 	for (i = 0; i + n <= b.len; i++)
 		if (str_caseeq(str_make(b.p + i, n), STR("application/sdp")))
@@ -205,7 +204,7 @@ int proxy__anchor_request(struct proxy *p, struct sip_bld *b,
 	if (!has_sdp(m))
 		return 0;
 	if (!c)
-		return -EPROTO;	/* no media call to anchor it in: 488 */
+		return -EPROTO; /* no media call to anchor it in: 488 */
 	err = apply(p, b, m, c, leg, MEDIA_SDP_REQUEST);
 	/* Refused (488, 503): the call will not be set up; its relay
 	 * ports go back now rather than after the setup timeout. */
@@ -230,7 +229,7 @@ int proxy__anchor_response(struct proxy *p, struct sip_bld *b,
 		return -EPROTO;
 	c = find_call(a->m, m, from, &leg);
 	if (!c)
-		return has_sdp(m) ? -EPROTO : 0;	/* dropped */
+		return has_sdp(m) ? -EPROTO : 0; /* dropped */
 	if (leg == MEDIA_CALLEE && m->to.tag.len) {
 		media_call_leg(c, MEDIA_CALLEE, NULL, &from->addr,
 			       !p->zones[from->zone].trusted, from->zone,

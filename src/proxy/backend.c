@@ -20,7 +20,7 @@
 #include "proxy/proxy_int.h"
 
 enum {
-	BACKEND_DOWN_AFTER = 1,	/* consecutive failures that mark it down */
+	BACKEND_DOWN_AFTER = 1, /* consecutive failures that mark it down */
 };
 
 static void mark(struct proxy_backend *be, bool ok)
@@ -86,16 +86,15 @@ static int send_probe(struct proxy_backend *be)
 		       "CSeq: 1 OPTIONS\r\n"
 		       "User-Agent: %s\r\n"
 		       "Content-Length: 0\r\n\r\n",
-		       be->hostport, sip_tp_name(out->tp), out->hostport, branch,
-		       out->hostport, (unsigned long long)p->seq,
+		       be->hostport, sip_tp_name(out->tp), out->hostport,
+		       branch, out->hostport, (unsigned long long)p->seq,
 		       be->hostport, (unsigned long long)(p->seq + 1),
 		       out->host, p->conf->sip.user_agent);
 	p->seq += 2;
 	if (n != 0)
 		return n;
-	return sip_ctx_new(&be->probe_ctx, p->txl, &to,
-			   str_make(branch, blen), STR("OPTIONS"), p->out.p,
-			   p->out.len, be);
+	return sip_ctx_new(&be->probe_ctx, p->txl, &to, str_make(branch, blen),
+			   STR("OPTIONS"), p->out.p, p->out.len, be);
 }
 
 static void probe_timer(void *arg)

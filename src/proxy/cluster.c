@@ -71,8 +71,9 @@ static int peer_parse(struct sip_peer *pe, struct str text)
 	if (conf_addr_parse(&ca, t) != 0)
 		return -EINVAL;
 	memset(pe, 0, sizeof(*pe));
-	pe->tp = ca.transport == CONF_TP_TCP ? SIP_TP_TCP :
-		 ca.transport == CONF_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
+	pe->tp = ca.transport == CONF_TP_TCP   ? SIP_TP_TCP
+		 : ca.transport == CONF_TP_TLS ? SIP_TP_TLS
+					       : SIP_TP_UDP;
 	pe->addr = ca.addr;
 	return 0;
 }
@@ -212,10 +213,10 @@ static void snap_write(struct proxy *p, const struct sip_dlg *d)
 	s.n_up = d->n_up <= d->n_route ? d->n_up : d->n_route;
 	s.final_status = d->final_status;
 	s.start_wall_ms = d->start_wall;
-	s.answer_wall_ms = d->answer_mono >= d->start_mono
-				   ? d->start_wall +
-					     (d->answer_mono - d->start_mono)
-				   : d->start_wall;
+	s.answer_wall_ms =
+		d->answer_mono >= d->start_mono
+			? d->start_wall + (d->answer_mono - d->start_mono)
+			: d->start_wall;
 	for (i = 0; i < 2; i++) {
 		const struct sip_dlg_party *pa = &d->side[i];
 		struct store_snap_leg *l = &s.leg[i];
@@ -233,7 +234,8 @@ static void snap_write(struct proxy *p, const struct sip_dlg *d)
 	}
 	snap_key(p, d, key);
 	if (store_snap_put(p->store, str_cstr(key), &s) == -EINVAL)
-		LOG_RL(LOG_LVL_INFO, "store: a dialog cannot be snapshotted "
+		LOG_RL(LOG_LVL_INFO,
+		       "store: a dialog cannot be snapshotted "
 		       "(a field out of bounds): it is not taken over if this "
 		       "instance dies");
 }
@@ -336,8 +338,10 @@ void proxy__cl_takeover(void *arg, const char *owner,
 	} else if (rc != -EEXIST || !d || d->state != SIP_DLG_CONFIRMED) {
 		/* -EEXIST: the call crossed this instance too (a handoff);
 		 * it is ended from our own record below. */
-		LOG_RL(LOG_LVL_WARN, "store: call of dead instance %s not "
-		       "taken over: %s", owner, strerror(-rc));
+		LOG_RL(LOG_LVL_WARN,
+		       "store: call of dead instance %s not "
+		       "taken over: %s",
+		       owner, strerror(-rc));
 		return;
 	}
 	p->st.taken_over++;

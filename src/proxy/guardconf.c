@@ -43,9 +43,9 @@ static void im_presence_conf(struct guard_conf *gc,
 	struct presence_conf *pc = &gc->presence;
 	unsigned i;
 
-	im->dir = g->im.direction == CONF_IM_BOTH ? IM_DIR_BOTH :
-		  g->im.direction == CONF_IM_OFF ? IM_DIR_OFF :
-						   IM_DIR_UNTRUSTED;
+	im->dir = g->im.direction == CONF_IM_BOTH  ? IM_DIR_BOTH
+		  : g->im.direction == CONF_IM_OFF ? IM_DIR_OFF
+						   : IM_DIR_UNTRUSTED;
 	for (i = 0; i < g->im.n_content_types && i < IM_MAX_TYPES; i++)
 		im->types[i] = g->im.content_types[i];
 	if (i)
@@ -78,8 +78,8 @@ static void im_presence_conf(struct guard_conf *gc,
 	     g->presence.subscribe, g->presence.n_subscribe);
 	list(pc->subscribe_self, &pc->nsubscribe_self, PRES_MAX_EVENTS,
 	     g->presence.subscribe_self, g->presence.n_subscribe_self);
-	list(pc->publish, &pc->npublish, PRES_MAX_EVENTS,
-	     g->presence.publish, g->presence.n_publish);
+	list(pc->publish, &pc->npublish, PRES_MAX_EVENTS, g->presence.publish,
+	     g->presence.n_publish);
 	list(pc->notify, &pc->nnotify, PRES_MAX_EVENTS, g->presence.notify,
 	     g->presence.n_notify);
 	pc->harvest_users = (uint32_t)g->presence.harvest_users;
@@ -141,9 +141,9 @@ void proxy__guard_conf(struct guard_conf *gc, const struct sg_conf *c,
 	gc->inspect.scanner_hold_ms = (uint32_t)g->gate.ban_time;
 	gc->scanners_file = g->scanner.fingerprints_file;
 
-	a->mode = g->auth.mode == CONF_AUTH_LOCAL ? AUTH_LOCAL :
-		  g->auth.mode == CONF_AUTH_PASSTHROUGH ? AUTH_PASSTHROUGH :
-							  AUTH_OFF;
+	a->mode = g->auth.mode == CONF_AUTH_LOCAL         ? AUTH_LOCAL
+		  : g->auth.mode == CONF_AUTH_PASSTHROUGH ? AUTH_PASSTHROUGH
+							  : AUTH_OFF;
 	snprintf(a->realm, sizeof(a->realm), "%s", g->auth.realm);
 	snprintf(a->creds_path, sizeof(a->creds_path), "%s",
 		 g->auth.credentials);

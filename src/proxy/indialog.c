@@ -30,10 +30,10 @@
 
 static enum dg_rebind rebind_of(int v)
 {
-	return v == CONF_REBIND_NEVER	      ? DG_REBIND_NEVER
+	return v == CONF_REBIND_NEVER           ? DG_REBIND_NEVER
 	       : v == CONF_REBIND_AUTHENTICATED ? DG_REBIND_AUTH
-	       : v == CONF_REBIND_ANY	      ? DG_REBIND_ANY
-					      : DG_REBIND_SAME_IP;
+	       : v == CONF_REBIND_ANY           ? DG_REBIND_ANY
+						: DG_REBIND_SAME_IP;
 }
 
 /* Prefixes were checked by the config (check_cidr); a bad one here is
@@ -62,8 +62,8 @@ void proxy__dlg_conf(struct proxy *p)
 	p->dg.rebind = rebind_of(d->rebind);
 	p->dg.rebind_trusted = rebind_of(d->rebind_trusted);
 	p->dg.media_check = d->media_check;
-	p->dg.nmedia = cidrs(p->dg.media, d->media_addresses,
-			     d->n_media_addresses);
+	p->dg.nmedia =
+		cidrs(p->dg.media, d->media_addresses, d->n_media_addresses);
 	rg_conf_default(&p->rg);
 	p->rg.max_bindings = (unsigned)r->max_bindings;
 	p->rg.move_hold_ms = (uint64_t)r->move_hold;
@@ -149,8 +149,8 @@ static int media_ok(const struct proxy *p, const struct sip_msg *m,
 		return dg_media_check(&p->dg, m->body, &from->addr, whyp);
 	if (!str_caseeq_cstr(ct.type, "multipart"))
 		return 0;
-	if (sip_multipart_split(parts, SIP_MAX_PARTS, &n, m->body,
-				ct.boundary, &pe) != 0) {
+	if (sip_multipart_split(parts, SIP_MAX_PARTS, &n, m->body, ct.boundary,
+				&pe) != 0) {
 		*whyp = "unreadable multipart body";
 		return -EINVAL;
 	}
@@ -159,8 +159,7 @@ static int media_ok(const struct proxy *p, const struct sip_msg *m,
 		    !str_caseeq_cstr(pct.type, "application") ||
 		    !str_caseeq_cstr(pct.subtype, "sdp"))
 			continue;
-		err = dg_media_check(&p->dg, parts[i].body, &from->addr,
-				     whyp);
+		err = dg_media_check(&p->dg, parts[i].body, &from->addr, whyp);
 		if (err)
 			return err;
 	}
@@ -169,8 +168,7 @@ static int media_ok(const struct proxy *p, const struct sip_msg *m,
 
 /* A re-offer from an untrusted party: media stays with it. */
 static bool media_refused(struct proxy *p, struct sip_stx *stx,
-			  const struct sip_msg *m,
-			  const struct sip_peer *from)
+			  const struct sip_msg *m, const struct sip_peer *from)
 {
 	const char *why;
 

@@ -7,11 +7,11 @@
 #include "media/media.h"
 #include "proxy/proxy_int.h"
 
-static const char *zone_of(const struct proxy *p,
-			   const struct sip_dlg_party *s)
+static const char *zone_of(const struct proxy *p, const struct sip_dlg_party *s)
 {
-	return s->has_peer && s->peer.zone < p->nzones ?
-		       p->zones[s->peer.zone].c->name : NULL;
+	return s->has_peer && s->peer.zone < p->nzones
+		       ? p->zones[s->peer.zone].c->name
+		       : NULL;
 }
 
 /* What the relay saw of the call's first pass (a call that spirals
@@ -62,10 +62,11 @@ int proxy_list_calls(struct proxy *p, proxy_call_fn *fn, void *arg)
 			.caller_zone = zone_of(p, a),
 			.callee_zone = zone_of(p, b),
 			.state = sip_dlg_state_name(d->state),
-			.duration_ms = now > d->start_mono ?
-					       now - d->start_mono : 0,
-			.answered_ms = d->answer_mono && now > d->answer_mono ?
-					       now - d->answer_mono : 0,
+			.duration_ms =
+				now > d->start_mono ? now - d->start_mono : 0,
+			.answered_ms = d->answer_mono && now > d->answer_mono
+					       ? now - d->answer_mono
+					       : 0,
 		};
 		media_of(p, d, &c);
 		if ((err = fn(arg, &c)) != 0)

@@ -106,8 +106,8 @@ static const struct sg_addr *our_addr(const struct proxy *p,
 	return zone_match < p->nlis ? &p->lis[zone_match].addr : NULL;
 }
 
-void proxy__hep_msg(struct proxy *p, const struct sip_peer *peer,
-		    const char *b, size_t n, bool rx)
+void proxy__hep_msg(struct proxy *p, const struct sip_peer *peer, const char *b,
+		    size_t n, bool rx)
 {
 	const struct sg_addr *me = our_addr(p, peer);
 

@@ -8,7 +8,8 @@
 
 #include "proxy/proxy_int.h"
 
-_Static_assert((int)SIP_METHOD__COUNT <= (int)PROXY_MET_METHODS, "method slots");
+_Static_assert((int)SIP_METHOD__COUNT <= (int)PROXY_MET_METHODS,
+	       "method slots");
 _Static_assert((int)CONF_MAX_ZONES <= (int)PROXY_MET_ZONES, "zone slots");
 
 /* Upper bounds (us) of the latency buckets; above the last: +Inf. */
@@ -33,12 +34,12 @@ uint64_t proxy__met_rx(struct proxy *p, const struct sip_peer *from,
 		return 0;
 	z = &p->met.zone[from->zone];
 	if (m->is_request) {
-		z->requests[(unsigned)m->mid < PROXY_MET_METHODS ? m->mid :
-								   0]++;
+		z->requests[(unsigned)m->mid < PROXY_MET_METHODS ? m->mid
+								 : 0]++;
 		return mono_ns();
 	}
-	z->responses[m->status >= 100 && m->status < 700 ?
-			     m->status / 100 : 0]++;
+	z->responses[m->status >= 100 && m->status < 700 ? m->status / 100
+							 : 0]++;
 	return 0;
 }
 

@@ -53,7 +53,7 @@ void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
 {
 	char tag[PROXY_TAG_LEN + 1];
 
-	m = proxy__topo_received(p, m);	/* never the internal view */
+	m = proxy__topo_received(p, m); /* never the internal view */
 	proxy__tag(p, m, tag);
 	buf_reset(&p->out);
 	if (sip_reply(&p->out, m, status, str_cstr(reason ? reason : ""),
@@ -63,8 +63,8 @@ void proxy__reply_stateless(struct proxy *p, const struct sip_msg *m,
 
 /* A message that failed to parse: answer a request when safe, else drop
  * (garbage and responses are never answered: that only helps scanners). */
-static void refuse(struct proxy *p, const struct sip_peer *from,
-		   const char *b, size_t n, const struct sip_perr *pe)
+static void refuse(struct proxy *p, const struct sip_peer *from, const char *b,
+		   size_t n, const struct sip_perr *pe)
 {
 	char reason[160], tag[17], src[SG_ADDR_STRLEN];
 	int status = sip_perr_status(pe->code);
@@ -91,7 +91,8 @@ static void refuse(struct proxy *p, const struct sip_peer *from,
 static void log_rx(const struct proxy *p, const struct sip_peer *from,
 		   const struct sip_msg *m)
 {
-	char a[LOG_SAFE_SIZE(PROXY_LOG_FIELD)], c[LOG_SAFE_SIZE(PROXY_LOG_FIELD)];
+	char a[LOG_SAFE_SIZE(PROXY_LOG_FIELD)],
+		c[LOG_SAFE_SIZE(PROXY_LOG_FIELD)];
 	char b[LOG_SAFE_SIZE(32)];
 	char src[SG_ADDR_STRLEN];
 	struct str s1 = m->is_request ? m->ruri_raw : m->reason;
@@ -124,16 +125,16 @@ static void on_recv(void *arg, const struct sip_peer *from, const char *b,
 		    size_t n)
 {
 	struct proxy *p = arg;
-	struct sip_perr pe = { 0 };
+	struct sip_perr pe = {0};
 	uint64_t t0;
 
 	if (n <= 4 && str_trim(str_make(b, n)).len == 0)
-		return;	/* CRLF keep-alive over UDP */
+		return; /* CRLF keep-alive over UDP */
 	if (p->hep)
 		proxy__hep_msg(p, from, b, n, true);
 	if (sip_msg_parse(p->msg, b, n, &p->lim,
-			  from->tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
-						   SIP_PARSE_STREAM,
+			  from->tp == SIP_TP_UDP ? SIP_PARSE_DGRAM
+						 : SIP_PARSE_STREAM,
 			  &pe) != 0) {
 		refuse(p, from, b, n, &pe);
 		return;
@@ -168,8 +169,8 @@ static void on_tick(void *arg)
 	struct proxy *p = arg;
 	uint64_t max = p->conf->sip.max_transactions;
 
-	guard_set_load(p->guard, max ? (unsigned)(sip_txl_count(p->txl) *
-						  100 / max) : 0);
+	guard_set_load(p->guard,
+		       max ? (unsigned)(sip_txl_count(p->txl) * 100 / max) : 0);
 	guard_tick(p->guard, loop_now(p->loop));
 	/* After a burst of calls, thousands of transactions end together;
 	 * give their memory back to the system, so that memory in use
@@ -270,8 +271,7 @@ static void on_dlg_end(void *arg, struct sip_dlg *d)
 }
 
 /* A dialog timed out (max duration, idle, session expiry): BYE both. */
-static void on_dlg_expire(void *arg, struct sip_dlg *d,
-			  enum sip_dlg_reason r)
+static void on_dlg_expire(void *arg, struct sip_dlg *d, enum sip_dlg_reason r)
 {
 	struct proxy *p = arg;
 	char reason[96];
@@ -283,7 +283,9 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 	/* We record-route twice when the call crosses zones or transports
 	 * (see request.c), once otherwise. */
 	self_rr = (d->side[0].peer.zone != d->side[1].peer.zone ||
-		   d->side[0].peer.tp != d->side[1].peer.tp) ? 2 : 1;
+		   d->side[0].peer.tp != d->side[1].peer.tp)
+			  ? 2
+			  : 1;
 	/* RFC 3326 Reason header value. */
 	snprintf(reason, sizeof(reason), "SIP;cause=200;text=\"sipguard %s\"",
 		 sip_dlg_reason_name(r));
@@ -320,8 +322,7 @@ static void on_dlg_expire(void *arg, struct sip_dlg *d,
 	}
 }
 
-void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
-		     enum sip_dlg_reason r)
+void proxy__bye_both(struct proxy *p, struct sip_dlg *d, enum sip_dlg_reason r)
 {
 	on_dlg_expire(p, d, r);
 }
@@ -332,9 +333,9 @@ static int add_listener(struct proxy *p, const struct conf_addr *ca,
 			unsigned zone)
 {
 	struct proxy_lis *l = &p->lis[p->nlis];
-	enum sip_tp tp = ca->transport == CONF_TP_TCP ? SIP_TP_TCP :
-			 ca->transport == CONF_TP_TLS ? SIP_TP_TLS :
-							SIP_TP_UDP;
+	enum sip_tp tp = ca->transport == CONF_TP_TCP   ? SIP_TP_TCP
+			 : ca->transport == CONF_TP_TLS ? SIP_TP_TLS
+							: SIP_TP_UDP;
 	char as[SG_ADDR_STRLEN];
 	int err;
 
@@ -374,8 +375,9 @@ static int peer_from_conf(struct sip_peer *peer, const char *s)
 	if (conf_addr_parse(&ca, s) != 0)
 		return -EINVAL;
 	memset(peer, 0, sizeof(*peer));
-	peer->tp = ca.transport == CONF_TP_TCP ? SIP_TP_TCP :
-		   ca.transport == CONF_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
+	peer->tp = ca.transport == CONF_TP_TCP   ? SIP_TP_TCP
+		   : ca.transport == CONF_TP_TLS ? SIP_TP_TLS
+						 : SIP_TP_UDP;
 	peer->addr = ca.addr;
 	return 0;
 }

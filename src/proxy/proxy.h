@@ -23,20 +23,20 @@ struct media;
 struct proxy_stats {
 	uint64_t rx_requests, rx_responses, rx_malformed;
 	uint64_t fwd_requests, fwd_responses;
-	uint64_t local_replies;		/* answered by us (100, 4xx, 5xx...) */
-	uint64_t absorbed;		/* retransmissions absorbed */
-	uint64_t dropped;		/* silently dropped */
-	uint64_t txn_full;		/* 503: transaction pool full */
+	uint64_t local_replies; /* answered by us (100, 4xx, 5xx...) */
+	uint64_t absorbed;      /* retransmissions absorbed */
+	uint64_t dropped;       /* silently dropped */
+	uint64_t txn_full;      /* 503: transaction pool full */
 	uint64_t loops, too_many_hops;
 	uint64_t failovers;
 	uint64_t dialogs_active, calls_active, bindings;
-	uint64_t guard_dropped, guard_refused;	/* guard verdicts */
+	uint64_t guard_dropped, guard_refused;            /* guard verdicts */
 	uint64_t tls_handshakes, tls_resumed, tls_failed; /* transport's */
-	uint64_t reloads;		/* configurations swapped in */
-	uint64_t drain_refused;		/* new calls refused while draining */
-	uint64_t handoffs;		/* calls handed to another instance */
-	uint64_t taken_elsewhere;	/* ours, ended by another (cluster.c) */
-	uint64_t taken_over;		/* dead instances' calls ended here */
+	uint64_t reloads;         /* configurations swapped in */
+	uint64_t drain_refused;   /* new calls refused while draining */
+	uint64_t handoffs;        /* calls handed to another instance */
+	uint64_t taken_elsewhere; /* ours, ended by another (cluster.c) */
+	uint64_t taken_over;      /* dead instances' calls ended here */
 };
 
 /*
@@ -95,11 +95,11 @@ const char *proxy_zone_name(const struct proxy *p, unsigned i);
 
 /* A live call, for sipguardctl calls (pcalls.c); valid in the callback. */
 struct proxy_call {
-	struct str call_id, caller, callee;		/* From / To URIs */
-	const struct sg_addr *caller_addr, *callee_addr;	/* or NULL */
-	const char *caller_zone, *callee_zone;		/* or NULL */
+	struct str call_id, caller, callee;              /* From / To URIs */
+	const struct sg_addr *caller_addr, *callee_addr; /* or NULL */
+	const char *caller_zone, *callee_zone;           /* or NULL */
 	const char *state;
-	uint64_t duration_ms, answered_ms;	/* answered 0: not yet */
+	uint64_t duration_ms, answered_ms; /* answered 0: not yet */
 	/* Media the relay saw from each party (caller, callee): packets
 	 * and bytes relayed, packets dropped.  media false: not relayed. */
 	bool media;

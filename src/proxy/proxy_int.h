@@ -36,23 +36,23 @@ struct evlog;
 
 enum {
 	PROXY_MAX_LISTENERS = CONF_MAX_ZONES * CONF_MAX_LISTEN,
-	PROXY_OUT_MAX = SIP_MAX_MSG_SIZE + 8192,  /* forwarded message */
-	PROXY_SCRATCH = 8192,			  /* rebuilt header values */
-	PROXY_DEFAULT_MF = 70,			  /* RFC 3261 8.1.1.6 */
-	PROXY_PROBE_MS = 5000,			  /* OPTIONS health probes */
-	PROXY_RETRY_AFTER = 5,			  /* seconds, on 503 */
+	PROXY_OUT_MAX = SIP_MAX_MSG_SIZE + 8192, /* forwarded message */
+	PROXY_SCRATCH = 8192,                    /* rebuilt header values */
+	PROXY_DEFAULT_MF = 70,                   /* RFC 3261 8.1.1.6 */
+	PROXY_PROBE_MS = 5000,                   /* OPTIONS health probes */
+	PROXY_RETRY_AFTER = 5,                   /* seconds, on 503 */
 	PROXY_TAG_LEN = 16,
-	PROXY_TICK_MS = 1000,			  /* guard housekeeping */
-	PROXY_TRIM_TXNS = 2048,		/* ended transactions: malloc_trim */
+	PROXY_TICK_MS = 1000,   /* guard housekeeping */
+	PROXY_TRIM_TXNS = 2048, /* ended transactions: malloc_trim */
 };
 
 struct proxy_lis {
-	uint16_t local;		/* transport listener index */
+	uint16_t local; /* transport listener index */
 	uint16_t zone;
 	enum sip_tp tp;
 	struct sg_addr addr;
-	char host[SG_ADDR_STRLEN];	/* "127.0.0.1" / "[::1]" */
-	char hostport[SG_ADDR_STRLEN];	/* "127.0.0.1:5060" */
+	char host[SG_ADDR_STRLEN];     /* "127.0.0.1" / "[::1]" */
+	char hostport[SG_ADDR_STRLEN]; /* "127.0.0.1:5060" */
 };
 
 /* Client transactions carry one of two user objects; the first member
@@ -63,13 +63,13 @@ enum proxy_user_kind {
 };
 
 struct proxy_backend {
-	enum proxy_user_kind kind;	/* PROXY_U_PROBE */
+	enum proxy_user_kind kind; /* PROXY_U_PROBE */
 	struct proxy *p;
 	unsigned zone, idx;
 	struct sip_peer peer;
 	char hostport[SG_ADDR_STRLEN];
 	bool up;
-	unsigned fails;		/* consecutive failed probes/requests */
+	unsigned fails; /* consecutive failed probes/requests */
 	struct tmr probe;
 	struct sip_ctx *probe_ctx;
 };
@@ -78,7 +78,7 @@ struct proxy_zone {
 	const struct sg_conf_zone *c;
 	unsigned idx;
 	bool trusted;
-	int egress;		/* zone that requests from here go into */
+	int egress; /* zone that requests from here go into */
 	struct proxy_backend be[CONF_MAX_BACKENDS];
 	unsigned nbe;
 	struct sip_peer trunk;
@@ -88,23 +88,23 @@ struct proxy_zone {
 /* Forwarding context of one proxied request (RFC 3261 16.2 "response
  * context").  Owner: the proxy; freed when stx and ctx are both gone. */
 struct proxy_fwd {
-	enum proxy_user_kind kind;	/* PROXY_U_FWD */
+	enum proxy_user_kind kind; /* PROXY_U_FWD */
 	struct proxy *p;
-	struct sip_stx *stx;	/* upstream server transaction */
-	struct sip_ctx *ctx;	/* current downstream client transaction */
+	struct sip_stx *stx; /* upstream server transaction */
+	struct sip_ctx *ctx; /* current downstream client transaction */
 	enum sip_method mid;
 	uint16_t in_zone, out_zone;
-	int backend;		/* backend tried, -1: not backend routing */
-	bool final_sent;	/* a final response went upstream */
+	int backend;     /* backend tried, -1: not backend routing */
+	bool final_sent; /* a final response went upstream */
 	bool cancelled;
-	char *req;		/* copy of the received request, for failover */
+	char *req; /* copy of the received request, for failover */
 	size_t req_len;
-	struct sip_peer from;	/* the sender of the request */
-	struct guard_req gq;	/* what the guard observes of its answer */
-	bool strip_auth;	/* our own Authorization: not forwarded */
-	char *th_via;		/* topology hiding: the Via stack kept back */
+	struct sip_peer from; /* the sender of the request */
+	struct guard_req gq;  /* what the guard observes of its answer */
+	bool strip_auth;      /* our own Authorization: not forwarded */
+	char *th_via;         /* topology hiding: the Via stack kept back */
 	size_t th_via_len;
-	struct proxy_fwd *next, *prev;	/* p->fwds */
+	struct proxy_fwd *next, *prev; /* p->fwds */
 };
 
 struct proxy {
@@ -115,37 +115,37 @@ struct proxy {
 	struct sip_dlgs *dlgs;
 	struct proxy_reg *reg;
 	struct cdr_writer *cdr;
-	struct evlog *ev;	/* security events */
+	struct evlog *ev; /* security events */
 	struct guard *guard;
-	const char *allow[CONF_MAX_ALLOW];	/* guard.allow, borrowed */
+	const char *allow[CONF_MAX_ALLOW]; /* guard.allow, borrowed */
 	struct tmr tick;
-	int64_t wall_off;	/* wall ms - loop ms, refreshed each tick */
-	size_t trim_mark;	/* transactions at the last malloc_trim */
-	struct proxy_fwd *fwds;	/* every live forwarding context */
+	int64_t wall_off;       /* wall ms - loop ms, refreshed each tick */
+	size_t trim_mark;       /* transactions at the last malloc_trim */
+	struct proxy_fwd *fwds; /* every live forwarding context */
 	struct sip_limits lim;
-	struct dg_conf dg;	/* guard.dialog (indialog.c) */
-	struct rg_conf rg;	/* guard.registration (regguard.c) */
+	struct dg_conf dg; /* guard.dialog (indialog.c) */
+	struct rg_conf rg; /* guard.registration (regguard.c) */
 
 	struct proxy_lis lis[PROXY_MAX_LISTENERS];
 	unsigned nlis;
 	struct proxy_zone zones[CONF_MAX_ZONES];
 	unsigned nzones;
-	const char *zone_names[CONF_MAX_ZONES];	/* for call records */
+	const char *zone_names[CONF_MAX_ZONES]; /* for call records */
 
-	struct sip_msg *msg;	/* receive scratch (one message at a time) */
-	struct sip_msg *msg2;	/* re-parse scratch (failover) */
-	struct buf out;		/* message being built */
+	struct sip_msg *msg;  /* receive scratch (one message at a time) */
+	struct sip_msg *msg2; /* re-parse scratch (failover) */
+	struct buf out;       /* message being built */
 	char scratch[PROXY_SCRATCH];
-	struct proxy_topo *topo;	/* topology hiding (topo.c) */
-	uint8_t key[16];	/* tags and loop hashes */
+	struct proxy_topo *topo; /* topology hiding (topo.c) */
+	uint8_t key[16];         /* tags and loop hashes */
 	uint64_t seq;
 	struct proxy_stats st;
-	struct proxy_anchor *anchor;	/* media relay glue; NULL: off */
-	struct proxy_metrics met;	/* pmetrics.c */
-	struct hep *hep;		/* phep.c: HEP export, NULL = off */
-	bool draining;			/* pcalls.c: sipguardctl drain */
-	struct proxy_holds *holds;	/* fraudhold.c */
-	struct store *store;		/* cluster.c: shared state, or NULL */
+	struct proxy_anchor *anchor; /* media relay glue; NULL: off */
+	struct proxy_metrics met;    /* pmetrics.c */
+	struct hep *hep;             /* phep.c: HEP export, NULL = off */
+	bool draining;               /* pcalls.c: sipguardctl drain */
+	struct proxy_holds *holds;   /* fraudhold.c */
+	struct store *store;         /* cluster.c: shared state, or NULL */
 };
 
 /* fraudhold.c: INVITEs held while the guard reads cluster-wide toll-fraud
@@ -160,8 +160,8 @@ bool proxy__hold(struct proxy *p, const struct sip_msg *m,
  * sent to peer. */
 int proxy__hep_open(struct proxy *p);
 void proxy__hep_close(struct proxy *p);
-void proxy__hep_msg(struct proxy *p, const struct sip_peer *peer,
-		    const char *b, size_t n, bool rx);
+void proxy__hep_msg(struct proxy *p, const struct sip_peer *peer, const char *b,
+		    size_t n, bool rx);
 
 /* pmetrics.c: a parsed message arrives (returns the start time of its
  * handling), its handling ended, a message failed to parse. */
@@ -258,10 +258,10 @@ unsigned proxy__reg_aor_count(struct proxy *p, const struct sip_msg *m);
 /* indialog.c: in-dialog requests and CANCEL prove they belong
  * (guard.dialog; decisions in guard/dlgpolicy.c). */
 enum proxy_dlg {
-	PROXY_DLG_PASS = 0,	/* forward */
-	PROXY_DLG_AUTH,		/* authenticate it as a new request, then
-				 * call again with auth_tried */
-	PROXY_DLG_STOP,		/* refused and answered (or dropped) */
+	PROXY_DLG_PASS = 0, /* forward */
+	PROXY_DLG_AUTH,     /* authenticate it as a new request, then
+			     * call again with auth_tried */
+	PROXY_DLG_STOP,     /* refused and answered (or dropped) */
 };
 void proxy__dlg_conf(struct proxy *p);
 enum proxy_dlg proxy__dlg_check(struct proxy *p, struct sip_stx *stx,
@@ -341,14 +341,13 @@ void proxy__cl_takeover(void *arg, const char *owner,
 void proxy__cl_taken(void *arg, const char *claimer, const char *const *keys,
 		     size_t n);
 /* proxy.c: BYE to both sides of confirmed d, as on a timeout. */
-void proxy__bye_both(struct proxy *p, struct sip_dlg *d,
-		     enum sip_dlg_reason r);
+void proxy__bye_both(struct proxy *p, struct sip_dlg *d, enum sip_dlg_reason r);
 
 /* topo_seal.c: sealed tokens (deterministic authenticated encryption
  * with SipHash keys derived from p->key). */
 enum {
 	PROXY_TOPO_MAC_LEN = 8,
-	PROXY_TOPO_MAX_PLAIN = 2048,	/* bytes hidden in one token */
+	PROXY_TOPO_MAX_PLAIN = 2048, /* bytes hidden in one token */
 };
 struct proxy_topo_keys {
 	uint8_t mac[16], enc[16];
@@ -356,8 +355,8 @@ struct proxy_topo_keys {
 void proxy__topo_keys(struct proxy_topo_keys *k, const uint8_t key[16]);
 int proxy__topo_seal(const struct proxy_topo_keys *k, char kind,
 		     struct str plain, char *out, size_t outsz);
-int proxy__topo_open(const struct proxy_topo_keys *k, char kind,
-		     struct str tok, char *out, size_t outsz);
+int proxy__topo_open(const struct proxy_topo_keys *k, char kind, struct str tok,
+		     char *out, size_t outsz);
 
 /* topo.c: topology hiding on untrusted zones (see the file comment). */
 struct proxy_topo;

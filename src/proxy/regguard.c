@@ -36,8 +36,7 @@ static uint64_t ua_hash(const struct proxy *p, const struct sip_msg *m)
 }
 
 /* A Contact naming one of our own or the trusted side's addresses. */
-static bool names_infrastructure(const struct proxy *p,
-				 const struct sg_addr *a)
+static bool names_infrastructure(const struct proxy *p, const struct sg_addr *a)
 {
 	unsigned i, z, b;
 
@@ -60,8 +59,9 @@ static bool contact_forbidden(const struct proxy *p,
 			      const struct sip_nameaddr *c)
 {
 	struct sg_addr a;
-	uint16_t port = c->uri.has_port ? c->uri.port :
-			c->uri.sch == SIP_URI_SIPS ? 5061 : 5060;
+	uint16_t port = c->uri.has_port              ? c->uri.port
+			: c->uri.sch == SIP_URI_SIPS ? 5061
+						     : 5060;
 
 	/* Host names are not resolved here: the PBX never reaches them
 	 * anyway (it sees our rewritten Contact). */
@@ -97,8 +97,7 @@ bool proxy__regguard_request(struct proxy *p, struct sip_stx *stx,
 		if (rg_move_check(&p->rg, &v.peer, v.ua, v.refreshed_ms, from,
 				  ua, now) == RG_HELD &&
 		    proxy__refuse(p, stx, m, from, DG_RULE_REG_HOLD,
-				  "binding moved within move_hold", 403,
-				  false))
+				  "binding moved within move_hold", 403, false))
 			return true;
 	}
 	if (p->rg.max_bindings && fresh &&
@@ -129,9 +128,9 @@ static void answer_one(struct proxy *p, struct proxy_fwd *f,
 			guard_notice(p->guard, DG_RULE_REG_MOVED, &f->from, m,
 				     m->to.uri.user,
 				     dg_peer_cmp(&v.peer, &f->from) ==
-						     DG_PEER_SAME ?
-					     "binding has a new User-Agent" :
-					     "binding moved to a new address",
+						     DG_PEER_SAME
+					     ? "binding has a new User-Agent"
+					     : "binding moved to a new address",
 				     now, proxy__wall_ms());
 			*reportedp = true;
 		}
@@ -167,8 +166,8 @@ void proxy__regguard_answer(struct proxy *p, struct proxy_fwd *f,
 		return;
 	/* The request as received: its Contacts name the bindings this
 	 * answer is about (the 2xx also lists other devices' Contacts). */
-	if (sip_msg_parse(p->msg2, f->req, f->req_len, &p->lim,
-			  SIP_PARSE_DGRAM, &pe) != 0)
+	if (sip_msg_parse(p->msg2, f->req, f->req_len, &p->lim, SIP_PARSE_DGRAM,
+			  &pe) != 0)
 		return;
 	ua = ua_hash(p, m);
 	for (i = 0; i < m->ncontact; i++)

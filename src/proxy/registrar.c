@@ -39,7 +39,7 @@
 
 enum {
 	REG_TOKEN_LEN = 16,
-	REG_PENDING_MS = 32000,		/* until the registrar answers */
+	REG_PENDING_MS = 32000, /* until the registrar answers */
 	REG_DEFAULT_EXPIRES = 3600,
 	REG_MAX_BINDINGS = 100000,
 	REG_BUCKETS = 1 << 14,
@@ -49,29 +49,29 @@ enum {
 /* One binding.  Owner: struct proxy_reg (hash table). */
 struct binding {
 	struct hnode hn;
-	struct tmr tmr;			/* expiry */
+	struct tmr tmr; /* expiry */
 	struct proxy_reg *r;
 	char token[REG_TOKEN_LEN + 1];
-	struct sip_peer peer;		/* where the accepted REGISTER came from */
-	struct hnode an;		/* p->reg->aors, key: aor */
-	uint64_t aor;			/* keyed hash of the AOR (To URI) */
-	uint64_t ua;			/* keyed hash of its User-Agent */
-	uint64_t refreshed;		/* loop ms of the last 2xx */
-	uint64_t expires;		/* loop ms: registrar's expiry */
-	uint64_t shared;		/* loop ms: expiry last published */
-	uint16_t lis;			/* listener our Contact names */
-	bool confirmed;			/* a 2xx from the registrar seen */
+	struct sip_peer peer; /* where the accepted REGISTER came from */
+	struct hnode an;      /* p->reg->aors, key: aor */
+	uint64_t aor;         /* keyed hash of the AOR (To URI) */
+	uint64_t ua;          /* keyed hash of its User-Agent */
+	uint64_t refreshed;   /* loop ms of the last 2xx */
+	uint64_t expires;     /* loop ms: registrar's expiry */
+	uint64_t shared;      /* loop ms: expiry last published */
+	uint16_t lis;         /* listener our Contact names */
+	bool confirmed;       /* a 2xx from the registrar seen */
 	size_t contact_len, aor_len;
-	char *aor_text;			/* the To URI, after contact[] */
-	char contact[];			/* the user's own Contact URI */
+	char *aor_text; /* the To URI, after contact[] */
+	char contact[]; /* the user's own Contact URI */
 };
 
 struct proxy_reg {
 	struct proxy *p;
 	struct htab h;
-	struct htab aors;		/* the same bindings, by AOR */
+	struct htab aors; /* the same bindings, by AOR */
 	size_t n;
-	size_t npending;		/* not confirmed yet */
+	size_t npending; /* not confirmed yet */
 };
 
 int proxy__reg_new(struct proxy_reg **rp, struct proxy *p)
@@ -132,8 +132,7 @@ static bool token_eq(const struct hnode *n, const void *key)
 	return memcmp(b->token, key, REG_TOKEN_LEN) == 0;
 }
 
-static bool same_flow(const struct sip_peer *a,
-			       const struct sip_peer *b)
+static bool same_flow(const struct sip_peer *a, const struct sip_peer *b)
 {
 	return a->tp == b->tp && a->conn_id == b->conn_id &&
 	       a->local == b->local && sg_addr_eq(&a->addr, &b->addr);
@@ -141,9 +140,8 @@ static bool same_flow(const struct sip_peer *a,
 
 static struct binding *find(struct proxy_reg *r, const char *token)
 {
-	struct hnode *n = htab_find(&r->h, htab_hash(&r->h, token,
-						       REG_TOKEN_LEN),
-				    token_eq, token);
+	struct hnode *n = htab_find(
+		&r->h, htab_hash(&r->h, token, REG_TOKEN_LEN), token_eq, token);
 
 	return n ? HTAB_ENTRY(n, struct binding, hn) : NULL;
 }
@@ -187,8 +185,8 @@ static uint64_t aor_key(const struct proxy *p, const struct sip_msg *m)
 
 /* Create or refresh the binding for contact c of REGISTER m. */
 static int reg_bind(struct proxy *p, const struct sip_msg *m,
-		const struct sip_nameaddr *c, const struct sip_peer *from,
-		char token[], unsigned lis)
+		    const struct sip_nameaddr *c, const struct sip_peer *from,
+		    char token[], unsigned lis)
 {
 	struct proxy_reg *r = p->reg;
 	struct binding *b;
@@ -255,8 +253,8 @@ put_contact(struct proxy *p, struct sip_bld *b, const struct sip_nameaddr *c,
 	va_end(ap);
 	if (n < 0 || (size_t)n >= room)
 		return -ENOSPC;
-	sip_bld_replace_range(b, c->raw, str_make(p->scratch + *usedp,
-						  (size_t)n));
+	sip_bld_replace_range(b, c->raw,
+			      str_make(p->scratch + *usedp, (size_t)n));
 	*usedp += (size_t)n;
 	return 0;
 }
@@ -316,8 +314,9 @@ int proxy__reg_response(struct proxy *p, struct sip_bld *b,
 
 		if (!bd)
 			continue;
-		exp = c->has_expires ? (int64_t)c->expires :
-		      m->expires >= 0 ? m->expires : REG_DEFAULT_EXPIRES;
+		exp = c->has_expires    ? (int64_t)c->expires
+		      : m->expires >= 0 ? m->expires
+					: REG_DEFAULT_EXPIRES;
 		/* The user's own Contact is copied into scratch, so the
 		 * binding may go away below. */
 		err = put_contact(p, b, c, &used, "<%.*s>%s%.*s",
@@ -414,11 +413,10 @@ void proxy__reg_publish_all(struct proxy *p)
 		if (!b->confirmed || b->expires <= now)
 			continue;
 		b->shared = b->expires;
-		proxy__cl_binding_put(p, str_make(b->token, REG_TOKEN_LEN),
-				      &b->peer, b->lis,
-				      str_make(b->aor_text, b->aor_len),
-				      str_make(b->contact, b->contact_len),
-				      b->expires - now);
+		proxy__cl_binding_put(
+			p, str_make(b->token, REG_TOKEN_LEN), &b->peer, b->lis,
+			str_make(b->aor_text, b->aor_len),
+			str_make(b->contact, b->contact_len), b->expires - now);
 	}
 }
 

@@ -33,8 +33,9 @@ static int peer_parse(struct sip_peer *peer, const char *s)
 	if (conf_addr_parse(&ca, s) != 0)
 		return -EINVAL;
 	memset(peer, 0, sizeof(*peer));
-	peer->tp = ca.transport == CONF_TP_TCP ? SIP_TP_TCP :
-		   ca.transport == CONF_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
+	peer->tp = ca.transport == CONF_TP_TCP   ? SIP_TP_TCP
+		   : ca.transport == CONF_TP_TLS ? SIP_TP_TLS
+						 : SIP_TP_UDP;
 	peer->addr = ca.addr;
 	return 0;
 }
@@ -68,7 +69,7 @@ static int routes_check(const struct sg_conf *next, char *err, size_t errsz)
 		if (r->trunk[0] && peer_parse(&tmp, r->trunk))
 			goto bad;
 		continue;
-bad:
+	bad:
 		snprintf(err, errsz, "zones[%zu].route: bad address", z);
 		return -EINVAL;
 	}
@@ -95,8 +96,7 @@ static void route_apply(struct proxy *p, unsigned z,
 		be->idx = pz->nbe++;
 		be->up = true;
 		be->fails = 0;
-		sg_addr_fmt(&be->peer.addr, be->hostport,
-			    sizeof(be->hostport));
+		sg_addr_fmt(&be->peer.addr, be->hostport, sizeof(be->hostport));
 	}
 	pz->has_trunk = zc->route.trunk[0] != '\0';
 	if (pz->has_trunk)
@@ -111,7 +111,8 @@ static bool monitor_changed(const struct sg_conf *a, const struct sg_conf *b)
 	    a->guard.n_monitor_rules != b->guard.n_monitor_rules)
 		return true;
 	for (i = 0; i < a->guard.n_monitor_rules; i++)
-		if (strcmp(a->guard.monitor_rules[i], b->guard.monitor_rules[i]))
+		if (strcmp(a->guard.monitor_rules[i],
+			   b->guard.monitor_rules[i]))
 			return true;
 	return false;
 }
@@ -142,8 +143,8 @@ int proxy_reload(struct proxy *p, const struct sg_conf *next, char *err,
 	for (z = 0; z < next->guard.n_allow && z < CONF_MAX_ALLOW; z++)
 		p->allow[z] = next->guard.allow[z];
 	proxy__guard_conf(&gc, next, p->allow);
-	if (p->guard && (rc = guard_reconf(p->guard, &gc, flags, err,
-					   errsz)) != 0)
+	if (p->guard &&
+	    (rc = guard_reconf(p->guard, &gc, flags, err, errsz)) != 0)
 		return rc;
 	/* Nothing fails from here on. */
 	for (z = 0; z < p->nzones; z++)

@@ -18,11 +18,11 @@
 /* Where a request goes and what its Request-URI becomes. */
 struct target {
 	struct sip_peer to;
-	unsigned zone;		/* zone it goes into */
-	struct str ruri;	/* new Request-URI; empty: unchanged */
-	int backend;		/* backend index, -1 if none */
-	unsigned pop;		/* leading Route entries that are ours */
-	bool strict;		/* last Route became the Request-URI */
+	unsigned zone;   /* zone it goes into */
+	struct str ruri; /* new Request-URI; empty: unchanged */
+	int backend;     /* backend index, -1 if none */
+	unsigned pop;    /* leading Route entries that are ours */
+	bool strict;     /* last Route became the Request-URI */
 };
 
 static bool is_dialog_forming(enum sip_method m)
@@ -39,9 +39,9 @@ static unsigned egress_zone(const struct proxy *p, unsigned in_zone)
 }
 
 /* Answer through the server transaction (or statelessly without one). */
-static void reply(struct proxy *p, struct sip_stx *stx,
-		  const struct sip_msg *m, const struct sip_peer *from,
-		  int status, const char *reason, struct str extra)
+static void reply(struct proxy *p, struct sip_stx *stx, const struct sip_msg *m,
+		  const struct sip_peer *from, int status, const char *reason,
+		  struct str extra)
 {
 	char tag[PROXY_TAG_LEN + 1];
 
@@ -70,8 +70,7 @@ static void route_preprocess(struct proxy *p, const struct sip_msg *m,
 		t->ruri = m->route[m->nroute - 1].uri.raw;
 		*strictp = true;
 	}
-	while (t->pop < m->nroute &&
-	       proxy__uri_is_us(p, &m->route[t->pop].uri))
+	while (t->pop < m->nroute && proxy__uri_is_us(p, &m->route[t->pop].uri))
 		t->pop++;
 }
 
@@ -139,8 +138,8 @@ static int choose_target(struct proxy *p, const struct sip_msg *m,
 			goto found;
 		}
 		if (strict) {
-			if (sip_uri_parse(&ru, t->ruri, p->lim.max_uri,
-					  NULL) != 0 ||
+			if (sip_uri_parse(&ru, t->ruri, p->lim.max_uri, NULL) !=
+				    0 ||
 			    proxy__uri_target(&t->to, &ru) != 0)
 				return 404;
 		} else if (proxy__uri_target(&t->to, &m->ruri) != 0) {
@@ -359,15 +358,14 @@ static int build_request(struct proxy_fwd *f, const struct sip_msg *m,
 				     out->hostport, proxy__tp_param(out->tp),
 				     in->hostport, proxy__tp_param(in->tp));
 		else
-			n = snprintf(rr, sizeof(rr),
-				     "<sip:%s;transport=%s;lr>", out->hostport,
-				     proxy__tp_param(out->tp));
+			n = snprintf(rr, sizeof(rr), "<sip:%s;transport=%s;lr>",
+				     out->hostport, proxy__tp_param(out->tp));
 		if (n < 0 || (size_t)n >= sizeof(rr))
 			return -ENOSPC;
 		rrv = str_make(rr, (size_t)n);
 		h = sip_msg_hdr(m, SIP_HDR_RECORD_ROUTE);
 		if (th)
-			;	/* topo.c seals it with the inside's entries */
+			; /* topo.c seals it with the inside's entries */
 		else if (h)
 			sip_bld_insert(&b, h, STR("Record-Route"),
 				       str_make(rr, (size_t)n));
@@ -421,8 +419,8 @@ static int forward(struct proxy_fwd *f, const struct sip_msg *m,
 	err = build_request(f, m, t, out, str_make(branch, blen), &p->out);
 	if (err)
 		return err;
-	err = sip_ctx_new(&ctx, p->txl, &to, str_make(branch, blen),
-			  m->method, p->out.p, p->out.len, f);
+	err = sip_ctx_new(&ctx, p->txl, &to, str_make(branch, blen), m->method,
+			  p->out.p, p->out.len, f);
 	/* Also reached from timers (failover): not only from on_recv. */
 	proxy__anchor_scrub(p);
 	if (err)
@@ -447,16 +445,15 @@ int proxy__forward_next(struct proxy_fwd *f)
 	be = proxy__backend_pick(p, f->in_zone, f->backend);
 	if (be < 0)
 		return -ENOENT;
-	if (sip_msg_parse(p->msg2, f->req, f->req_len, &p->lim,
-			  SIP_PARSE_DGRAM, &pe) != 0)
+	if (sip_msg_parse(p->msg2, f->req, f->req_len, &p->lim, SIP_PARSE_DGRAM,
+			  &pe) != 0)
 		return -EINVAL;
 	memset(&t, 0, sizeof(t));
 	t.backend = be;
 	t.zone = egress_zone(p, f->in_zone);
 	t.to = p->zones[f->in_zone].be[be].peer;
 	p->st.failovers++;
-	log_info("failover: %s to backend %s",
-		 sip_method_name(f->mid),
+	log_info("failover: %s to backend %s", sip_method_name(f->mid),
 		 p->zones[f->in_zone].be[be].hostport);
 	return forward(f, p->msg2, &t);
 }
@@ -467,8 +464,11 @@ int proxy__forward_next(struct proxy_fwd *f)
 static void ack_end_to_end(struct proxy *p, const struct sip_msg *m,
 			   const struct sip_peer *from)
 {
-	struct proxy_fwd f = { .kind = PROXY_U_FWD, .p = p, .from = *from,
-			       .mid = m->mid, .in_zone = from->zone };
+	struct proxy_fwd f = {.kind = PROXY_U_FWD,
+			      .p = p,
+			      .from = *from,
+			      .mid = m->mid,
+			      .in_zone = from->zone};
 	const struct proxy_lis *out;
 	char branch[SIP_TXN_BRANCH_LEN + 1];
 	struct sip_dlg_match dm;
@@ -530,8 +530,7 @@ static int check_request(struct proxy *p, const struct sip_msg *m,
 	    m->ruri.sch != SIP_URI_TEL)
 		return 416;
 	if (m->max_forwards == 0)
-		return m->mid == SIP_METHOD_OPTIONS && for_us(p, m) ? 200 :
-								      483;
+		return m->mid == SIP_METHOD_OPTIONS && for_us(p, m) ? 200 : 483;
 	if (proxy__is_loop(p, m))
 		return 482;
 	/* We support no extension that a proxy must understand (16.3). */
@@ -602,9 +601,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	 * and answers built from the message use it as received (rx). */
 	rx = m;
 	m = proxy__topo_inbound(p, m, from);
-	in_dialog = m->to.tag.len &&
-		    sip_dlg_find(p->dlgs, m->call_id, m->from.tag, m->to.tag,
-				 NULL) != NULL;
+	in_dialog =
+		m->to.tag.len && sip_dlg_find(p->dlgs, m->call_id, m->from.tag,
+					      m->to.tag, NULL) != NULL;
 	guard_request(p->guard, m, from, in_dialog, loop_now(p->loop),
 		      proxy__wall_ms(), &gq, &gv);
 	if (gv.action == GUARD_DROP) {
@@ -627,8 +626,8 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		reply(p, stx, m, from, 503, NULL, STR("Retry-After: 60\r\n"));
 		return;
 	}
-	status = check_request(p, m, from, &extra, extra_mem,
-			       sizeof(extra_mem));
+	status =
+		check_request(p, m, from, &extra, extra_mem, sizeof(extra_mem));
 	if (status == 0)
 		status = choose_target(p, m, from, &t);
 	if (status) {
@@ -648,9 +647,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 		return;
 	/* REGISTER keeps its copy: regguard reads its Contacts again
 	 * when the registrar answers. */
-	f = fwd_new(p, stx, m, from, t.backend >= 0 ||
-		    (m->mid == SIP_METHOD_REGISTER &&
-		     !p->zones[from->zone].trusted));
+	f = fwd_new(p, stx, m, from,
+		    t.backend >= 0 || (m->mid == SIP_METHOD_REGISTER &&
+				       !p->zones[from->zone].trusted));
 	if (!f) {
 		reply(p, stx, m, from, 500, NULL, STR_NULL);
 		return;
@@ -669,9 +668,9 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	if (rc == 0 && dm.created && dm.dlg) {
 		/* Toll fraud: the call counts from here; its class may end
 		 * it early (max duration, BYE to both by on_dlg_expire). */
-		uint64_t max = guard_call_start(p->guard, &gq, dm.dlg,
-						loop_now(p->loop),
-						proxy__wall_ms());
+		uint64_t max =
+			guard_call_start(p->guard, &gq, dm.dlg,
+					 loop_now(p->loop), proxy__wall_ms());
 
 		if (max)
 			(void)sip_dlg_set_max_duration(dm.dlg, max);
@@ -680,8 +679,10 @@ void proxy__request(struct proxy *p, const struct sip_msg *m,
 	if (rc != 0 && proxy__forward_next(f) != 0) {
 		LOG_RL(LOG_LVL_WARN, "cannot forward %s: %s",
 		       sip_method_name(m->mid), strerror(-rc));
-		reply(p, stx, m, from, rc == -ENOSPC || rc == -EAGAIN ? 503 :
-				       rc == -EPROTO ? 488 : 502, NULL,
-		      STR_NULL);
+		reply(p, stx, m, from,
+		      rc == -ENOSPC || rc == -EAGAIN ? 503
+		      : rc == -EPROTO                ? 488
+						     : 502,
+		      NULL, STR_NULL);
 	}
 }

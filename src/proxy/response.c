@@ -32,11 +32,11 @@ static int build_response(struct proxy *p, const struct sip_msg *m,
 		if (err)
 			return err;
 	} else if (m->nvia > 1 && m->via[1].raw.p > h->value.p &&
-	    m->via[1].raw.p < h->value.p + h->value.len) {
+		   m->via[1].raw.p < h->value.p + h->value.len) {
 		/* Several Vias on one line: drop "ours, " up to the next. */
-		sip_bld_replace_range(&b, str_span(m->via[0].raw.p,
-						   m->via[1].raw.p),
-				      STR_NULL);
+		sip_bld_replace_range(
+			&b, str_span(m->via[0].raw.p, m->via[1].raw.p),
+			STR_NULL);
 	} else {
 		sip_bld_remove(&b, h);
 	}
@@ -153,7 +153,7 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 	bool reg;
 
 	if (status == 100)
-		return;	/* hop by hop */
+		return; /* hop by hop */
 	/* From a hiding zone: the internal view (topo.c).  The transaction
 	 * layer had the response as received: its ACK to a non-2xx must
 	 * carry the To the outside party sent. */
@@ -166,8 +166,8 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 		if (proxy__forward_next(f) == 0)
 			return;
 	}
-	reg = f->mid == SIP_METHOD_REGISTER && status >= 200 &&
-	      status < 300 && !p->zones[f->in_zone].trusted;
+	reg = f->mid == SIP_METHOD_REGISTER && status >= 200 && status < 300 &&
+	      !p->zones[f->in_zone].trusted;
 	guard_verdict_pass(&gv);
 	if (status >= 200 && f->gq.active && f->ctx == ctx && !f->final_sent)
 		guard_answer(p->guard, &f->gq, &f->from, resp, status,
@@ -180,8 +180,8 @@ void proxy__ctx_response(void *user, struct sip_ctx *ctx,
 			sip_stx_terminate(f->stx);
 		return;
 	}
-	if (build_response(p, resp, reg,
-			   gv.action == GUARD_REPLY ? &gv : NULL, f, from) != 0) {
+	if (build_response(p, resp, reg, gv.action == GUARD_REPLY ? &gv : NULL,
+			   f, from) != 0) {
 		p->st.dropped++;
 		return;
 	}
@@ -240,8 +240,10 @@ void proxy__ctx_timeout(void *user, struct sip_ctx *ctx, int err)
 		 (unsigned long long)(uintptr_t)f ^ p->seq++);
 	f->final_sent = true;
 	p->st.local_replies++;
-	if (sip_stx_reply_local(f->stx, f->cancelled ? 487 :
-				err == -ETIMEDOUT ? 408 : 503,
+	if (sip_stx_reply_local(f->stx,
+				f->cancelled        ? 487
+				: err == -ETIMEDOUT ? 408
+						    : 503,
 				STR_NULL, str_cstr(tag), STR_NULL) != 0)
 		sip_stx_terminate(f->stx);
 }

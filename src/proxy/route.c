@@ -54,8 +54,8 @@ const struct proxy_lis *proxy__uri_is_us(const struct proxy *p,
 		return NULL;
 	if (u->host_type != SIP_HOST_IPV4 && u->host_type != SIP_HOST_IPV6)
 		return NULL;
-	port = u->has_port ? u->port :
-			     default_port(tp_from_str(u->transport,
+	port = u->has_port ? u->port
+			   : default_port(tp_from_str(u->transport,
 						      u->sch == SIP_URI_SIPS));
 	if (sg_addr_from_host(&a, u->host, port) != 0)
 		return NULL;
@@ -155,8 +155,8 @@ uint64_t proxy__loop_hash(const struct proxy *p, const struct sip_msg *m)
 	     hd = sip_hdr_next(m, hd))
 		h ^= siphash24(hd->value.p, hd->value.len, p->key) * 11;
 	for (i = 0; i < m->nroute; i++)
-		h ^= siphash24(m->route[i].raw.p, m->route[i].raw.len,
-			       p->key) * (13 + 2 * i);
+		h ^= siphash24(m->route[i].raw.p, m->route[i].raw.len, p->key) *
+		     (13 + 2 * i);
 	return h;
 }
 
@@ -225,8 +225,9 @@ int proxy__via_fix(char *dst, size_t dstsz, const struct sip_via *v,
 	if (sip_params_parse(&prm, v->params, NULL) != 0)
 		return -EINVAL;
 	snprintf(port, sizeof(port), "%u", sg_addr_port(&from->addr));
-	if (!put(dst, dstsz, &n, str_rtrim(v->params.p ?
-			str_span(v->raw.p, v->params.p) : v->raw)))
+	if (!put(dst, dstsz, &n,
+		 str_rtrim(v->params.p ? str_span(v->raw.p, v->params.p)
+				       : v->raw)))
 		return -ENOSPC;
 	/* str_rtrim above leaves a trailing ';' when params follow. */
 	if (n && dst[n - 1] == ';')
@@ -243,15 +244,13 @@ int proxy__via_fix(char *dst, size_t dstsz, const struct sip_via *v,
 			if (!put(dst, dstsz, &n, STR("=")) ||
 			    !put(dst, dstsz, &n, str_cstr(port)))
 				return -ENOSPC;
-		} else if (q->has_value &&
-			   (!put(dst, dstsz, &n, STR("=")) ||
-			    !put(dst, dstsz, &n, q->value))) {
+		} else if (q->has_value && (!put(dst, dstsz, &n, STR("=")) ||
+					    !put(dst, dstsz, &n, q->value))) {
 			return -ENOSPC;
 		}
 	}
-	if (need_received &&
-	    (!put(dst, dstsz, &n, STR(";received=")) ||
-	     !put(dst, dstsz, &n, str_cstr(ip))))
+	if (need_received && (!put(dst, dstsz, &n, STR(";received=")) ||
+			      !put(dst, dstsz, &n, str_cstr(ip))))
 		return -ENOSPC;
 	return (int)n;
 }
@@ -266,7 +265,8 @@ void proxy__tag(const struct proxy *p, const struct sip_msg *m,
 	h ^= siphash24(m->from.tag.p, m->from.tag.len, p->key) * 3;
 	if (m->nvia)
 		h ^= siphash24(m->via[0].branch.p, m->via[0].branch.len,
-			       p->key) * 5;
+			       p->key) *
+		     5;
 	h ^= (uint64_t)m->cseq.num * 0x9e3779b97f4a7c15ull;
 	snprintf(out, PROXY_TAG_LEN + 1, "%016llx", (unsigned long long)h);
 }

@@ -170,12 +170,11 @@ static int open_route(struct proxy *p, const struct sip_nameaddr *na,
 	if (split_entries(&es, str_skip(plain, 1)) != 0)
 		return 0;
 	for (i = es.n; i-- > 0;) {
-		int err = i + 1 == es.n
-				  ? proxy__topo_fmt(t, &out, "%.*s",
-						    STR_FMT(es.e[i]))
-				  : proxy__topo_fmt(t, &out, "%.*s, %.*s",
-						    STR_FMT(out),
-						    STR_FMT(es.e[i]));
+		int err = i + 1 == es.n ? proxy__topo_fmt(t, &out, "%.*s",
+							  STR_FMT(es.e[i]))
+					: proxy__topo_fmt(t, &out, "%.*s, %.*s",
+							  STR_FMT(out),
+							  STR_FMT(es.e[i]));
 
 		if (err)
 			return 0;

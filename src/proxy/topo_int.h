@@ -27,14 +27,14 @@ enum {
 struct proxy_topo {
 	struct proxy_topo_keys k;
 	const struct sip_msg *orig; /* inbound: the message as received */
-	struct sip_msg *msg; /* inbound: the mapped message */
-	struct buf in;       /* its bytes */
-	char *scr;           /* replacement text, reset per message */
+	struct sip_msg *msg;        /* inbound: the mapped message */
+	struct buf in;              /* its bytes */
+	char *scr;                  /* replacement text, reset per message */
 	size_t used;
 };
 
 /* Append formatted text to t's scratch; *sp gets it.  -ENOSPC if full. */
-int proxy__topo_fmt(struct proxy_topo *t, struct str *sp, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
+int proxy__topo_fmt(struct proxy_topo *t, struct str *sp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -95,7 +95,7 @@ static int join(char *dst, size_t dstsz, size_t *np, char prefix,
 
 static const char *tp_param(enum sip_tp tp)
 {
-	return proxy__tp_param(tp);	/* udp, tcp or tls */
+	return proxy__tp_param(tp); /* udp, tcp or tls */
 }
 
 static const struct proxy_lis *lis_by_local(const struct proxy *p,

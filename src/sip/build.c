@@ -36,8 +36,8 @@ static void bld_err(struct sip_bld *b, int err)
 }
 
 /* Record "replace [off, off+len) with s0 s1 s2". */
-static void bld_edit(struct sip_bld *b, size_t off, size_t len,
-		     struct str s0, struct str s1, struct str s2)
+static void bld_edit(struct sip_bld *b, size_t off, size_t len, struct str s0,
+		     struct str s1, struct str s2)
 {
 	struct edit *e;
 
@@ -136,8 +136,7 @@ void sip_bld_replace_value(struct sip_bld *b, const struct sip_hdr *h,
 }
 
 /* The escape hatch: `with` is written as given, CR/LF included. */
-void sip_bld_replace_range(struct sip_bld *b, struct str range,
-			   struct str with)
+void sip_bld_replace_range(struct sip_bld *b, struct str range, struct str with)
 {
 	size_t off = 0;
 
@@ -175,8 +174,8 @@ static size_t hdr_end_off(const struct sip_msg *m)
 	return (size_t)(m->body.p - m->raw.p) - 2;
 }
 
-void sip_bld_insert(struct sip_bld *b, const struct sip_hdr *h,
-		    struct str name, struct str value)
+void sip_bld_insert(struct sip_bld *b, const struct sip_hdr *h, struct str name,
+		    struct str value)
 {
 	const struct sip_msg *m = b->msg;
 	size_t off = 0;
@@ -242,14 +241,14 @@ static int bld_clen(struct sip_bld *b, struct edit *e, unsigned *np,
 	}
 	if (h && !removed) {
 		bld_off(b, h->value, &off);
-		e[*np] = (struct edit){ off, h->value.len,
-					{ num, STR_NULL, STR_NULL }, *np };
+		e[*np] = (struct edit){
+			off, h->value.len, {num, STR_NULL, STR_NULL}, *np};
 		(*np)++;
 		return 0;
 	}
 	off = hdr_end_off(b->msg);
-	e[*np] = (struct edit){ off, 0, { STR("Content-Length: "), num,
-					  STR("\r\n") }, *np };
+	e[*np] = (struct edit){
+		off, 0, {STR("Content-Length: "), num, STR("\r\n")}, *np};
 	(*np)++;
 	return 0;
 }
@@ -275,15 +274,17 @@ int sip_bld_write(struct sip_bld *b, struct buf *out)
 	n = b->nedit;
 	memcpy(e, b->edit, n * sizeof(e[0]));
 	if (b->body_set) {
-		struct str s = str_make(num, (size_t)snprintf(num, sizeof(num),
-						"%zu", b->body.len));
+		struct str s =
+			str_make(num, (size_t)snprintf(num, sizeof(num), "%zu",
+						       b->body.len));
 
 		err = bld_clen(b, e, &n, s);
 		if (err)
 			return err;
-		e[n] = (struct edit){ (size_t)(m->body.p - m->raw.p),
-				      m->body.len,
-				      { b->body, STR_NULL, STR_NULL }, n };
+		e[n] = (struct edit){(size_t)(m->body.p - m->raw.p),
+				     m->body.len,
+				     {b->body, STR_NULL, STR_NULL},
+				     n};
 		n++;
 	}
 	return edit_apply(out, m->raw, e, n);

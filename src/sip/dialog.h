@@ -94,23 +94,24 @@ enum sip_dlg_side {
 
 enum sip_dlg_reason {
 	SIP_DLG_END_NONE = 0,
-	SIP_DLG_END_BYE_CALLER,   /* "bye-caller" */
-	SIP_DLG_END_BYE_CALLEE,   /* "bye-callee" */
-	SIP_DLG_END_CANCELLED,    /* "cancelled": CANCEL seen, or 487 */
-	SIP_DLG_END_REJECTED,     /* "rejected:<final_status>" */
-	SIP_DLG_END_NO_ANSWER,    /* "timeout:no-answer" */
-	SIP_DLG_END_IDLE,         /* "timeout:idle" */
-	SIP_DLG_END_SESSION,      /* "timeout:session-expires" (RFC 4028) */
-	SIP_DLG_END_MAX_DURATION, /* "timeout:max-duration" */
-	SIP_DLG_END_POLICY,       /* "policy": sip_dlg_end() by the guard */
-	SIP_DLG_END_ERROR,        /* "error" */
-	SIP_DLG_END_FORK_LOST,    /* "fork-lost": another fork answered */
-	SIP_DLG_END_SUBSCRIPTION, /* "subscription-terminated" (NOTIFY) */
-	SIP_DLG_END_TAKEOVER,     /* "takeover": its instance died, another
-				   * ended it (issue 9, dialog_snap.c) */
+	SIP_DLG_END_BYE_CALLER,      /* "bye-caller" */
+	SIP_DLG_END_BYE_CALLEE,      /* "bye-callee" */
+	SIP_DLG_END_CANCELLED,       /* "cancelled": CANCEL seen, or 487 */
+	SIP_DLG_END_REJECTED,        /* "rejected:<final_status>" */
+	SIP_DLG_END_NO_ANSWER,       /* "timeout:no-answer" */
+	SIP_DLG_END_IDLE,            /* "timeout:idle" */
+	SIP_DLG_END_SESSION,         /* "timeout:session-expires" (RFC 4028) */
+	SIP_DLG_END_MAX_DURATION,    /* "timeout:max-duration" */
+	SIP_DLG_END_POLICY,          /* "policy": sip_dlg_end() by the guard */
+	SIP_DLG_END_ERROR,           /* "error" */
+	SIP_DLG_END_FORK_LOST,       /* "fork-lost": another fork answered */
+	SIP_DLG_END_SUBSCRIPTION,    /* "subscription-terminated" (NOTIFY) */
+	SIP_DLG_END_TAKEOVER,        /* "takeover": its instance died, another
+				      * ended it (issue 9, dialog_snap.c) */
 	SIP_DLG_END_TAKEN_ELSEWHERE, /* "taken-over-elsewhere": this
-				   * instance was cut off, another took the
-				   * call over and ended it (proxy/cluster.c) */
+				      * instance was cut off, another took the
+				      * call over and ended it (proxy/cluster.c)
+				      */
 	SIP_DLG_END__COUNT
 };
 

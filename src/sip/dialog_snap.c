@@ -43,8 +43,8 @@ static bool restore_ok(const struct sip_dlg_restore *r)
 static void set_times(struct sip_dlg *d, const struct sip_dlg_restore *r)
 {
 	uint64_t now = sip__dlg_now(d->t);
-	uint64_t age = r->now_wall > r->start_wall ? r->now_wall - r->start_wall
-						   : 0;
+	uint64_t age =
+		r->now_wall > r->start_wall ? r->now_wall - r->start_wall : 0;
 	uint64_t ans = r->answer_wall > r->start_wall
 			       ? r->answer_wall - r->start_wall
 			       : 0;

@@ -132,7 +132,7 @@ static inline bool sip__alphaeq(const char *p, const char *lit, size_t n)
 }
 
 /* s equals lit (lower-case letters only), ignoring case. */
-#define SIP__ALPHAEQ(s, lit) \
+#define SIP__ALPHAEQ(s, lit)           \
 	((s).len == sizeof(lit) - 1 && \
 	 sip__alphaeq((s).p, lit, sizeof(lit) - 1))
 
@@ -220,8 +220,8 @@ SIP__HOT const char *sip__ipv4_fast(const char *p, const char *end)
 			return NULL;
 		p++;
 	}
-	if (p < end && (sip__is_alnum((unsigned char)*p) || *p == '-' ||
-			*p == '.'))
+	if (p < end &&
+	    (sip__is_alnum((unsigned char)*p) || *p == '-' || *p == '.'))
 		return NULL;
 	return p;
 }
@@ -233,8 +233,7 @@ SIP__HOT const char *sip__ipv4_fast(const char *p, const char *end)
  * with a letter, no trailing dot).  Anything else is left to
  * sip__host_type().
  */
-SIP__HOT const char *sip__host_pass(const char *p, const char *end,
-				    bool *namep)
+SIP__HOT const char *sip__host_pass(const char *p, const char *end, bool *namep)
 {
 	const char *q = p, *lab = p;
 	bool ok = true;
@@ -339,8 +338,7 @@ bool sip__ipv6_parse(uint8_t out[16], struct str s);
  * port = 1*DIGIT, 0..65535.  *pp at the first digit; advanced past the
  * digits.  Returns false on no digit or overflow.
  */
-SIP__HOT bool sip__port_scan(uint16_t *portp, const char **pp,
-			     const char *end)
+SIP__HOT bool sip__port_scan(uint16_t *portp, const char **pp, const char *end)
 {
 	const char *p = *pp;
 	uint32_t v, d;

@@ -80,7 +80,7 @@ static int64_t find_clen(const char *buf, size_t hlen, size_t max_msg,
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;
 		if (q >= eol || *q != ':')
-			continue;	/* not a field: the parser judges */
+			continue; /* not a field: the parser judges */
 		if (clen >= 0) {
 			sip__fail(errp, SIP_PE_DUPLICATE, buf, p,
 				  "duplicate Content-Length");
@@ -88,9 +88,10 @@ static int64_t find_clen(const char *buf, size_t hlen, size_t max_msg,
 		}
 		err = str_to_u64(&v, str_trim(str_span(q + 1, eol)), max_msg);
 		if (err) {
-			sip__fail(errp, err == -ERANGE ? SIP_PE_TOO_LARGE :
-				  SIP_PE_SYNTAX, buf, q + 1,
-				  "bad Content-Length");
+			sip__fail(errp,
+				  err == -ERANGE ? SIP_PE_TOO_LARGE
+						 : SIP_PE_SYNTAX,
+				  buf, q + 1, "bad Content-Length");
 			return -2;
 		}
 		clen = (int64_t)v;
@@ -131,7 +132,7 @@ ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
 {
 	enum sip_frame_kind dummy;
 	size_t max_msg, from, upto, hlen;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 	const char *eoh;
 	int64_t clen;
 
@@ -140,8 +141,8 @@ ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
 	*kindp = SIP_FRAME_MSG;
 	if (!lim)
 		lim = &sip_limits_default;
-	max_msg = lim->max_msg_size < SIP_MAX_MSG_SIZE ? lim->max_msg_size :
-							 SIP_MAX_MSG_SIZE;
+	max_msg = lim->max_msg_size < SIP_MAX_MSG_SIZE ? lim->max_msg_size
+						       : SIP_MAX_MSG_SIZE;
 	if (!buf || len == 0)
 		return 0;
 	if (st->frame_len) {
@@ -160,8 +161,8 @@ ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
 	/* Resume 3 bytes early: CRLFCRLF may straddle the old end. */
 	from = st->scanned > 3 ? st->scanned - 3 : 0;
 	upto = len < max_msg ? len : max_msg;
-	eoh = from < upto ? memmem(buf + from, upto - from, "\r\n\r\n", 4) :
-			    NULL;
+	eoh = from < upto ? memmem(buf + from, upto - from, "\r\n\r\n", 4)
+			  : NULL;
 	if (!eoh) {
 		if (len >= max_msg)
 			return frame_fail(st, errp, SIP_PE_TOO_LARGE, buf,
@@ -192,7 +193,7 @@ ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
 ssize_t sip_frame(const char *buf, size_t len, const struct sip_limits *lim,
 		  enum sip_frame_kind *kindp, struct sip_perr *errp)
 {
-	struct sip_frame_state st = { 0, 0 };
+	struct sip_frame_state st = {0, 0};
 
 	return sip_frame_r(&st, buf, len, lim, kindp, errp);
 }

@@ -16,16 +16,16 @@
 #include <string.h>
 
 struct hdr_def {
-	const char *name;	/* canonical spelling */
+	const char *name; /* canonical spelling */
 	unsigned char len;
-	char compact;		/* lower-case compact form, or 0 */
-	bool list;		/* value is a comma-separated list */
+	char compact; /* lower-case compact form, or 0 */
+	bool list;    /* value is a comma-separated list */
 };
 
-#define H(id, n, c, l) [SIP_HDR_##id] = { n, sizeof(n) - 1, c, l }
+#define H(id, n, c, l) [SIP_HDR_##id] = {n, sizeof(n) - 1, c, l}
 
 static const struct hdr_def hdr_defs[SIP_HDR__COUNT] = {
-	[SIP_HDR_OTHER] = { "", 0, 0, false },
+	[SIP_HDR_OTHER] = {"", 0, 0, false},
 	H(VIA, "Via", 'v', true),
 	H(FROM, "From", 'f', false),
 	H(TO, "To", 't', false),

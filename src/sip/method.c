@@ -44,44 +44,44 @@ enum sip_method sip_method_from_str(struct str s)
 		return SIP_METHOD_UNKNOWN;
 	switch (s.p[0]) {
 	case 'A':
-		return is(s, SIP_METHOD_ACK, 3) ? SIP_METHOD_ACK :
-						  SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_ACK, 3) ? SIP_METHOD_ACK
+						: SIP_METHOD_UNKNOWN;
 	case 'B':
-		return is(s, SIP_METHOD_BYE, 3) ? SIP_METHOD_BYE :
-						  SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_BYE, 3) ? SIP_METHOD_BYE
+						: SIP_METHOD_UNKNOWN;
 	case 'C':
-		return is(s, SIP_METHOD_CANCEL, 6) ? SIP_METHOD_CANCEL :
-						     SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_CANCEL, 6) ? SIP_METHOD_CANCEL
+						   : SIP_METHOD_UNKNOWN;
 	case 'I':
 		if (is(s, SIP_METHOD_INVITE, 6))
 			return SIP_METHOD_INVITE;
-		return is(s, SIP_METHOD_INFO, 4) ? SIP_METHOD_INFO :
-						   SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_INFO, 4) ? SIP_METHOD_INFO
+						 : SIP_METHOD_UNKNOWN;
 	case 'M':
-		return is(s, SIP_METHOD_MESSAGE, 7) ? SIP_METHOD_MESSAGE :
-						      SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_MESSAGE, 7) ? SIP_METHOD_MESSAGE
+						    : SIP_METHOD_UNKNOWN;
 	case 'N':
-		return is(s, SIP_METHOD_NOTIFY, 6) ? SIP_METHOD_NOTIFY :
-						     SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_NOTIFY, 6) ? SIP_METHOD_NOTIFY
+						   : SIP_METHOD_UNKNOWN;
 	case 'O':
-		return is(s, SIP_METHOD_OPTIONS, 7) ? SIP_METHOD_OPTIONS :
-						      SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_OPTIONS, 7) ? SIP_METHOD_OPTIONS
+						    : SIP_METHOD_UNKNOWN;
 	case 'P':
 		if (is(s, SIP_METHOD_PRACK, 5))
 			return SIP_METHOD_PRACK;
-		return is(s, SIP_METHOD_PUBLISH, 7) ? SIP_METHOD_PUBLISH :
-						      SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_PUBLISH, 7) ? SIP_METHOD_PUBLISH
+						    : SIP_METHOD_UNKNOWN;
 	case 'R':
 		if (is(s, SIP_METHOD_REGISTER, 8))
 			return SIP_METHOD_REGISTER;
-		return is(s, SIP_METHOD_REFER, 5) ? SIP_METHOD_REFER :
-						    SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_REFER, 5) ? SIP_METHOD_REFER
+						  : SIP_METHOD_UNKNOWN;
 	case 'S':
-		return is(s, SIP_METHOD_SUBSCRIBE, 9) ? SIP_METHOD_SUBSCRIBE :
-							SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_SUBSCRIBE, 9) ? SIP_METHOD_SUBSCRIBE
+						      : SIP_METHOD_UNKNOWN;
 	case 'U':
-		return is(s, SIP_METHOD_UPDATE, 6) ? SIP_METHOD_UPDATE :
-						     SIP_METHOD_UNKNOWN;
+		return is(s, SIP_METHOD_UPDATE, 6) ? SIP_METHOD_UPDATE
+						   : SIP_METHOD_UNKNOWN;
 	default:
 		return SIP_METHOD_UNKNOWN;
 	}

@@ -61,8 +61,8 @@ int sip_perr_status(enum sip_perr_code code)
 	}
 }
 
-int sip__msg_fail(struct sip__pctx *c, enum sip_perr_code code,
-		  const char *at, const char *reason)
+int sip__msg_fail(struct sip__pctx *c, enum sip_perr_code code, const char *at,
+		  const char *reason)
 {
 	return sip__fail(c->errp, code, c->base, at, reason);
 }
@@ -173,8 +173,7 @@ static int parse_status_line(struct sip__pctx *c, struct str line)
 		unsigned char ch = (unsigned char)m->reason.p[i];
 
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return sip__msg_fail(c, SIP_PE_SYNTAX,
-					     m->reason.p + i,
+			return sip__msg_fail(c, SIP_PE_SYNTAX, m->reason.p + i,
 					     "control character in reason");
 	}
 	m->is_request = false;
@@ -187,7 +186,7 @@ static int parse_status_line(struct sip__pctx *c, struct str line)
 static int parse_ruri(struct sip__pctx *c, struct str uri)
 {
 	struct sip_msg *m = c->m;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 
 	if (uri.len == 0 || memchr(uri.p, ' ', uri.len) ||
 	    memchr(uri.p, '\t', uri.len))
@@ -333,11 +332,12 @@ static const char *field_end(struct sip__pctx *c, const char *name,
 	for (;;) {
 		p = sip__find_ctl(c->base, p, lim);
 		if (p >= lim || (*p == '\r' && p + 1 >= c->end)) {
-			*errp = lim < c->end ?
-				sip__msg_fail(c, SIP_PE_LIMIT, name,
-					      "header line too long") :
-				sip__msg_fail(c, SIP_PE_SYNTAX, c->end,
-					      "header not terminated");
+			*errp = lim < c->end
+					? sip__msg_fail(c, SIP_PE_LIMIT, name,
+							"header line too long")
+					: sip__msg_fail(
+						  c, SIP_PE_SYNTAX, c->end,
+						  "header not terminated");
 			return NULL;
 		}
 		if (*p == '\n' || (*p == '\r' && p[1] != '\n')) {
@@ -526,8 +526,7 @@ static int parse_body(struct sip__pctx *c, const char *body, unsigned flags)
 				     "body shorter than Content-Length");
 	} else if ((flags & SIP_PARSE_STREAM) &&
 		   (size_t)m->content_length != avail) {
-		return sip__msg_fail(c, SIP_PE_BODY,
-				     body + m->content_length,
+		return sip__msg_fail(c, SIP_PE_BODY, body + m->content_length,
 				     "bytes after the body on stream");
 	} else {
 		m->body = str_make(body, (size_t)m->content_length);
@@ -612,8 +611,7 @@ int sip_msg_parse(struct sip_msg *msgp, const char *buf, size_t len,
 		errp->reason = NULL;
 	}
 	if (!msgp || (!buf && len))
-		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL,
-				 "no message");
+		return sip__fail(errp, SIP_PE_SYNTAX, NULL, NULL, "no message");
 	/* Field by field: c.last[] is written before it is read. */
 	limits_init(&c, lim);
 	c.m = msgp;
@@ -642,8 +640,7 @@ int sip_msg_parse(struct sip_msg *msgp, const char *buf, size_t len,
 
 /* ------------------------------------------------------------- accessors */
 
-const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg,
-				  enum sip_hdr_id id)
+const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdr_id id)
 {
 	if (!msg || (unsigned)id >= SIP_HDR__COUNT || msg->first[id] < 0)
 		return NULL;

@@ -60,7 +60,7 @@ static int dup_check(struct sip__pctx *c, const struct sip_hdr *h,
 SIP__HOT int nameaddr(struct sip__pctx *c, struct sip_nameaddr *na,
 		      struct str s)
 {
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 
 	if (s.len == 0)
 		return sip__msg_fail(c, SIP_PE_SYNTAX, s.p, "empty address");
@@ -78,7 +78,7 @@ static int hdr_via(struct sip__pctx *c, const struct sip_hdr *h)
 	struct str rest = h->value, el;
 
 	while (list_next(&rest, &el)) {
-		struct sip_perr e = { 0 };
+		struct sip_perr e = {0};
 
 		if (el.len == 0)
 			return sip__msg_fail(c, SIP_PE_SYNTAX, el.p,
@@ -150,14 +150,12 @@ static int hdr_contact(struct sip__pctx *c, const struct sip_hdr *h)
 /* Characters of `word` (RFC 3261 25.1): alphanum and
  * -.!%*_+`'~()<>:\"/[]?{} (a byte table: one load per byte). */
 static const uint8_t callid_word[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0,
 };
 
 static bool is_word(unsigned char ch)
@@ -193,7 +191,7 @@ static int hdr_call_id(struct sip__pctx *c, const struct sip_hdr *h)
 
 static int hdr_cseq(struct sip__pctx *c, const struct sip_hdr *h)
 {
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 
 	if (sip_cseq_parse(&c->m->cseq, h->value, &e) != 0)
 		return sip__msg_subfail(c, &e, h->value);
@@ -234,7 +232,7 @@ static int hdr_content_length(struct sip__pctx *c, const struct sip_hdr *h)
 static int hdr_content_type(struct sip__pctx *c, const struct sip_hdr *h)
 {
 	struct sip_ctype ct;
-	struct sip_perr e = { 0 };
+	struct sip_perr e = {0};
 
 	if (sip_ctype_parse(&ct, h->value, &e) != 0)
 		return sip__msg_subfail(c, &e, h->value);

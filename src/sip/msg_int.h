@@ -11,21 +11,21 @@
 /* State of one sip_msg_parse() call. */
 struct sip__pctx {
 	struct sip_msg *m;
-	const char *base;		/* start of the message */
-	const char *end;		/* end of the input */
+	const char *base; /* start of the message */
+	const char *end;  /* end of the input */
 	struct sip_perr *errp;
 	/* run-time limits, clamped to the compile-time array sizes */
 	size_t max_msg, max_line, max_uri;
 	unsigned max_headers, max_via;
-	int16_t last[SIP_HDR__COUNT];	/* last header of each id; valid
-					 * only where m->first[id] >= 0 */
-	const char *version_at;	/* unsupported SIP version (deferred) */
-	const char *star_at;	/* Contact: * seen here */
+	int16_t last[SIP_HDR__COUNT]; /* last header of each id; valid
+				       * only where m->first[id] >= 0 */
+	const char *version_at;       /* unsupported SIP version (deferred) */
+	const char *star_at;          /* Contact: * seen here */
 };
 
 /* Fail with a code and static reason at `at` (inside the message). */
-int sip__msg_fail(struct sip__pctx *c, enum sip_perr_code code,
-		  const char *at, const char *reason);
+int sip__msg_fail(struct sip__pctx *c, enum sip_perr_code code, const char *at,
+		  const char *reason);
 /* Forward a sub-parser's error on `slice` with a message offset. */
 int sip__msg_subfail(struct sip__pctx *c, const struct sip_perr *e,
 		     struct str slice);

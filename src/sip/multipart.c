@@ -19,11 +19,11 @@
 #include <errno.h>
 #include <string.h>
 
-enum { MP_MAX_BOUNDARY = 70 };	/* RFC 2046 5.1.1 */
+enum { MP_MAX_BOUNDARY = 70 }; /* RFC 2046 5.1.1 */
 
 struct mp_ctx {
 	struct str body;
-	char delim[MP_MAX_BOUNDARY + 4];	/* "\r\n--" boundary */
+	char delim[MP_MAX_BOUNDARY + 4]; /* "\r\n--" boundary */
 	size_t dlen;
 	struct sip_perr *errp;
 };
@@ -173,8 +173,8 @@ static const char *first_delim(const struct mp_ctx *c)
  * body.p).  Results point into body.
  */
 int sip_multipart_split(struct sip_part *parts, unsigned max_parts,
-			unsigned *npartsp, struct str body,
-			struct str boundary, struct sip_perr *errp)
+			unsigned *npartsp, struct str body, struct str boundary,
+			struct sip_perr *errp)
 {
 	struct mp_ctx c;
 	const char *p, *q, *d;

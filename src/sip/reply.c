@@ -21,43 +21,80 @@ enum {
 const char *sip_status_reason(int status)
 {
 	switch (status) {
-	case 100: return "Trying";
-	case 180: return "Ringing";
-	case 181: return "Call Is Being Forwarded";
-	case 182: return "Queued";
-	case 183: return "Session Progress";
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 407: return "Proxy Authentication Required";
-	case 408: return "Request Timeout";
-	case 413: return "Request Entity Too Large";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Unsupported URI Scheme";
-	case 420: return "Bad Extension";
-	case 423: return "Interval Too Brief";
-	case 480: return "Temporarily Unavailable";
-	case 481: return "Call/Transaction Does Not Exist";
-	case 482: return "Loop Detected";
-	case 483: return "Too Many Hops";
-	case 484: return "Address Incomplete";
-	case 486: return "Busy Here";
-	case 487: return "Request Terminated";
-	case 488: return "Not Acceptable Here";
-	case 489: return "Bad Event";
-	case 500: return "Server Internal Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Server Time-out";
-	case 505: return "Version Not Supported";
-	case 513: return "Message Too Large";
-	case 603: return "Decline";
-	default: return "";
+	case 100:
+		return "Trying";
+	case 180:
+		return "Ringing";
+	case 181:
+		return "Call Is Being Forwarded";
+	case 182:
+		return "Queued";
+	case 183:
+		return "Session Progress";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 407:
+		return "Proxy Authentication Required";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Request Entity Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 416:
+		return "Unsupported URI Scheme";
+	case 420:
+		return "Bad Extension";
+	case 423:
+		return "Interval Too Brief";
+	case 480:
+		return "Temporarily Unavailable";
+	case 481:
+		return "Call/Transaction Does Not Exist";
+	case 482:
+		return "Loop Detected";
+	case 483:
+		return "Too Many Hops";
+	case 484:
+		return "Address Incomplete";
+	case 486:
+		return "Busy Here";
+	case 487:
+		return "Request Terminated";
+	case 488:
+		return "Not Acceptable Here";
+	case 489:
+		return "Bad Event";
+	case 500:
+		return "Server Internal Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Server Time-out";
+	case 505:
+		return "Version Not Supported";
+	case 513:
+		return "Message Too Large";
+	case 603:
+		return "Decline";
+	default:
+		return "";
 	}
 }
 
@@ -205,9 +242,9 @@ static bool clean_value(struct str v)
 		unsigned char c = (unsigned char)v.p[i];
 
 		if (c == '\r' || c == '\n') {
-			if (i + 1 < v.len && (v.p[i + 1] == '\n' ||
-					      v.p[i + 1] == ' ' ||
-					      v.p[i + 1] == '\t'))
+			if (i + 1 < v.len &&
+			    (v.p[i + 1] == '\n' || v.p[i + 1] == ' ' ||
+			     v.p[i + 1] == '\t'))
 				continue;
 			return false;
 		}
@@ -242,8 +279,9 @@ static int salvage_request_line(struct str raw, const char **pp)
 	e = line_end(p, end);
 	if (e == end || (size_t)(e - p) > SIP_MAX_START_LINE)
 		return -EINVAL;
-	method = str_span(p, p + (str_chr(str_span(p, e), ' ') < 0 ? 0 :
-				  str_chr(str_span(p, e), ' ')));
+	method = str_span(p, p + (str_chr(str_span(p, e), ' ') < 0
+					  ? 0
+					  : str_chr(str_span(p, e), ' ')));
 	if (!sip_is_token(method) || str_casestarts(method, STR("SIP/")))
 		return -EINVAL;
 	*pp = next_line(e, end);
@@ -262,10 +300,11 @@ static int salvage_headers(struct salvage *s, struct str raw, const char *p)
 		enum sip_hdr_id id;
 
 		/* Extend over folded continuation lines. */
-		while (next_line(e, end) < end &&
-		       (*next_line(e, end) == ' ' || *next_line(e, end) == '\t'))
+		while (next_line(e, end) < end && (*next_line(e, end) == ' ' ||
+						   *next_line(e, end) == '\t'))
 			e = line_end(next_line(e, end), end);
-		if ((size_t)(e - p) > SIP_MAX_LINE || s->n == REPLY_MAX_HDR_LINES)
+		if ((size_t)(e - p) > SIP_MAX_LINE ||
+		    s->n == REPLY_MAX_HDR_LINES)
 			return -EINVAL;
 		colon = memchr(p, ':', (size_t)(e - p));
 		if (colon) {
@@ -275,13 +314,14 @@ static int salvage_headers(struct salvage *s, struct str raw, const char *p)
 			    id == SIP_HDR_TO || id == SIP_HDR_CALL_ID ||
 			    id == SIP_HDR_CSEQ) {
 				s->name[s->n] = name;
-				s->value[s->n] = str_trim(str_span(colon + 1, e));
+				s->value[s->n] =
+					str_trim(str_span(colon + 1, e));
 				s->id[s->n++] = id;
 				s->count[id]++;
 			}
 		}
 		if (e == end)
-			return -EINVAL;	/* no end of headers */
+			return -EINVAL; /* no end of headers */
 		p = next_line(e, end);
 	}
 	return 0;

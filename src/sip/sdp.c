@@ -197,13 +197,12 @@ static int parse_attr(struct sdp_ctx *c, struct str line, struct str v)
 #define LT(ch) (1u << ((ch) - 'a'))
 enum {
 	/* every type RFC 8866 defines: v o s i u e p c b t r z k a m */
-	LINES_ALL = LT('v') | LT('o') | LT('s') | LT('i') | LT('u') |
-		    LT('e') | LT('p') | LT('c') | LT('b') | LT('t') |
-		    LT('r') | LT('z') | LT('k') | LT('a') | LT('m'),
+	LINES_ALL = LT('v') | LT('o') | LT('s') | LT('i') | LT('u') | LT('e') |
+		    LT('p') | LT('c') | LT('b') | LT('t') | LT('r') | LT('z') |
+		    LT('k') | LT('a') | LT('m'),
 	LINES_VOS = LT('v') | LT('o') | LT('s'),
 	/* allowed inside a media section */
-	LINES_MEDIA = LT('i') | LT('c') | LT('b') | LT('k') | LT('a') |
-		      LT('m'),
+	LINES_MEDIA = LT('i') | LT('c') | LT('b') | LT('k') | LT('a') | LT('m'),
 };
 #undef LT
 
@@ -253,9 +252,10 @@ static int parse_line(struct sdp_ctx *c, struct str line)
 	c->prev = t;
 	switch (t) {
 	case 'v':
-		return v.len == 1 && v.p[0] == '0' ? 0
-					   : fail(c, SIP_PE_SYNTAX, v.p,
-						  "SDP version is not 0");
+		return v.len == 1 && v.p[0] == '0'
+			       ? 0
+			       : fail(c, SIP_PE_SYNTAX, v.p,
+				      "SDP version is not 0");
 	case 'o':
 		return sip__sdp_origin(c, v);
 	case 's':

@@ -33,16 +33,16 @@ struct buf;
  * of them at run time (configuration), never raise them.
  */
 enum {
-	SIP_MAX_MSG_SIZE = 65535,	/* bytes, start line to end of body */
-	SIP_MAX_HEADERS = 96,		/* header field lines */
-	SIP_MAX_LINE = 8192,		/* one header field, folded lines incl. */
-	SIP_MAX_START_LINE = 4096,	/* request line or status line */
-	SIP_MAX_VIA = 64,		/* Via hops in all (longreq has 34) */
-	SIP_MAX_URI = 2048,		/* bytes in one URI */
-	SIP_MAX_ROUTE = 16,		/* Route entries, likewise Record-Route */
-	SIP_MAX_CONTACT = 16,		/* Contact entries */
-	SIP_MAX_PARTS = 8,		/* multipart body parts */
-	SIP_MAX_PARAMS = 32,		/* parameters on one URI or header */
+	SIP_MAX_MSG_SIZE = 65535,  /* bytes, start line to end of body */
+	SIP_MAX_HEADERS = 96,      /* header field lines */
+	SIP_MAX_LINE = 8192,       /* one header field, folded lines incl. */
+	SIP_MAX_START_LINE = 4096, /* request line or status line */
+	SIP_MAX_VIA = 64,          /* Via hops in all (longreq has 34) */
+	SIP_MAX_URI = 2048,        /* bytes in one URI */
+	SIP_MAX_ROUTE = 16,        /* Route entries, likewise Record-Route */
+	SIP_MAX_CONTACT = 16,      /* Contact entries */
+	SIP_MAX_PARTS = 8,         /* multipart body parts */
+	SIP_MAX_PARAMS = 32,       /* parameters on one URI or header */
 };
 
 struct sip_limits {
@@ -66,22 +66,22 @@ extern const struct sip_limits sip_limits_default;
  */
 enum sip_perr_code {
 	SIP_PE_NONE = 0,
-	SIP_PE_SYNTAX,		/* malformed: 400 */
-	SIP_PE_VERSION,		/* not SIP/2.0: 505 */
-	SIP_PE_TOO_LARGE,	/* message size limit: 513 */
-	SIP_PE_LIMIT,		/* header count, line length, Via count...: 400 */
-	SIP_PE_DUPLICATE,	/* duplicate single-instance header: 400 */
-	SIP_PE_MISSING,		/* mandatory header missing: 400 */
-	SIP_PE_CSEQ_METHOD,	/* CSeq method differs from request method: 400 */
-	SIP_PE_BODY,		/* Content-Length inconsistent with the body: 400 */
-	SIP_PE_URI_SCHEME,	/* Request-URI scheme we cannot serve: 416 */
-	SIP_PE_INCOMPLETE,	/* stream: need more bytes (not an error) */
+	SIP_PE_SYNTAX,      /* malformed: 400 */
+	SIP_PE_VERSION,     /* not SIP/2.0: 505 */
+	SIP_PE_TOO_LARGE,   /* message size limit: 513 */
+	SIP_PE_LIMIT,       /* header count, line length, Via count...: 400 */
+	SIP_PE_DUPLICATE,   /* duplicate single-instance header: 400 */
+	SIP_PE_MISSING,     /* mandatory header missing: 400 */
+	SIP_PE_CSEQ_METHOD, /* CSeq method differs from request method: 400 */
+	SIP_PE_BODY,        /* Content-Length inconsistent with the body: 400 */
+	SIP_PE_URI_SCHEME,  /* Request-URI scheme we cannot serve: 416 */
+	SIP_PE_INCOMPLETE,  /* stream: need more bytes (not an error) */
 };
 
 struct sip_perr {
 	enum sip_perr_code code;
-	uint32_t off;		/* byte offset in the input */
-	const char *reason;	/* static string, never input bytes */
+	uint32_t off;       /* byte offset in the input */
+	const char *reason; /* static string, never input bytes */
 };
 
 /* The SIP status a server should answer with for this error (400, 505...). */
@@ -90,7 +90,7 @@ int sip_perr_status(enum sip_perr_code code);
 /* --------------------------------------------------------------- methods */
 
 enum sip_method {
-	SIP_METHOD_UNKNOWN = 0,	/* extension method: see the method slice */
+	SIP_METHOD_UNKNOWN = 0, /* extension method: see the method slice */
 	SIP_METHOD_INVITE,
 	SIP_METHOD_ACK,
 	SIP_METHOD_BYE,
@@ -117,7 +117,7 @@ bool sip_is_token(struct str s);
 /* ------------------------------------------------------------------ URIs */
 
 enum sip_uri_scheme {
-	SIP_URI_OTHER = 0,	/* opaque: only scheme and raw are set */
+	SIP_URI_OTHER = 0, /* opaque: only scheme and raw are set */
 	SIP_URI_SIP,
 	SIP_URI_SIPS,
 	SIP_URI_TEL,
@@ -127,28 +127,28 @@ enum sip_host_type {
 	SIP_HOST_NONE = 0,
 	SIP_HOST_NAME,
 	SIP_HOST_IPV4,
-	SIP_HOST_IPV6,		/* host slice includes the brackets */
+	SIP_HOST_IPV6, /* host slice includes the brackets */
 };
 
 struct sip_param {
 	struct str name;
-	struct str value;	/* empty when the parameter has no '=' */
+	struct str value; /* empty when the parameter has no '=' */
 	bool has_value;
 };
 
 struct sip_uri {
-	struct str raw;		/* the whole URI */
+	struct str raw; /* the whole URI */
 	struct str scheme;
 	enum sip_uri_scheme sch;
-	struct str user;	/* still %-escaped; tel: the number */
+	struct str user; /* still %-escaped; tel: the number */
 	struct str password;
 	bool has_userinfo;
 	struct str host;
 	enum sip_host_type host_type;
 	uint16_t port;
 	bool has_port;
-	struct str params;	/* everything after the first ';' of hostport */
-	struct str headers;	/* after '?', without it */
+	struct str params;  /* everything after the first ';' of hostport */
+	struct str headers; /* after '?', without it */
 	/* Well-known parameters, located once. */
 	struct str transport, user_param, maddr, method, ttl;
 	bool lr;
@@ -262,25 +262,25 @@ const struct sip_param *sip_params_find(const struct sip_params *pp,
  * Route, Record-Route, Refer-To, P-Asserted-Identity, Path... */
 struct sip_nameaddr {
 	struct str raw;
-	struct str display;	/* without quotes; may contain \-escapes */
+	struct str display; /* without quotes; may contain \-escapes */
 	struct sip_uri uri;
-	bool angle;		/* <uri> form */
-	struct str params;	/* header params after the URI, raw */
-	struct str tag;		/* ;tag= value if present */
-	bool star;		/* Contact: * */
+	bool angle;        /* <uri> form */
+	struct str params; /* header params after the URI, raw */
+	struct str tag;    /* ;tag= value if present */
+	bool star;         /* Contact: * */
 	/* Contact params */
 	uint32_t expires;
 	bool has_expires;
-	uint16_t q1000;		/* q * 1000; 1000 when absent */
+	uint16_t q1000; /* q * 1000; 1000 when absent */
 };
-int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s,
-		       size_t max_uri, struct sip_perr *errp);
+int sip_nameaddr_parse(struct sip_nameaddr *nap, struct str s, size_t max_uri,
+		       struct sip_perr *errp);
 
 struct sip_via {
 	struct str raw;
-	struct str proto_name;	/* "SIP" */
-	struct str proto_ver;	/* "2.0" */
-	struct str transport;	/* "UDP", "TCP", "TLS", "SCTP", "WS"... */
+	struct str proto_name; /* "SIP" */
+	struct str proto_ver;  /* "2.0" */
+	struct str transport;  /* "UDP", "TCP", "TLS", "SCTP", "WS"... */
 	struct str host;
 	enum sip_host_type host_type;
 	uint16_t port;
@@ -290,7 +290,7 @@ struct sip_via {
 	struct str received;
 	struct str maddr;
 	struct str ttl;
-	struct str rport;	/* value; empty if bare ";rport" */
+	struct str rport; /* value; empty if bare ";rport" */
 	bool has_rport;
 	bool has_branch;
 	bool has_received;
@@ -298,7 +298,7 @@ struct sip_via {
 int sip_via_parse(struct sip_via *viap, struct str s, struct sip_perr *errp);
 
 struct sip_cseq {
-	uint32_t num;		/* <= 2^31 - 1 */
+	uint32_t num; /* <= 2^31 - 1 */
 	struct str method;
 	enum sip_method mid;
 };
@@ -306,7 +306,7 @@ int sip_cseq_parse(struct sip_cseq *cp, struct str s, struct sip_perr *errp);
 
 /* Digest credentials or challenge (RFC 3261 22.4, RFC 8760). */
 struct sip_digest {
-	struct str scheme;	/* "Digest" */
+	struct str scheme; /* "Digest" */
 	struct str username, realm, nonce, uri, response, algorithm;
 	struct str cnonce, opaque, qop, nc, domain, stale, userhash;
 	bool username_quoted;
@@ -331,11 +331,10 @@ int sip_tokparams_parse(struct sip_tokparams *tp, struct str s,
 /* Content-Type: type "/" subtype *(; param) */
 struct sip_ctype {
 	struct str type, subtype;
-	struct str boundary;	/* multipart boundary, unquoted */
+	struct str boundary; /* multipart boundary, unquoted */
 	struct sip_params params;
 };
-int sip_ctype_parse(struct sip_ctype *ctp, struct str s,
-		    struct sip_perr *errp);
+int sip_ctype_parse(struct sip_ctype *ctp, struct str s, struct sip_perr *errp);
 
 /* Replaces: call-id *(; params) with to-tag, from-tag, early-only. */
 struct sip_replaces {
@@ -349,19 +348,19 @@ int sip_replaces_parse(struct sip_replaces *rp, struct str s,
 
 struct sip_hdr {
 	enum sip_hdr_id id;
-	struct str name;	/* as on the wire */
-	struct str value;	/* trimmed; may span folded lines */
-	struct str line;	/* the whole field incl. its CRLF (builder) */
-	int16_t next;		/* next header with the same id, or -1 */
+	struct str name;  /* as on the wire */
+	struct str value; /* trimmed; may span folded lines */
+	struct str line;  /* the whole field incl. its CRLF (builder) */
+	int16_t next;     /* next header with the same id, or -1 */
 };
 
 enum sip_parse_flags {
-	SIP_PARSE_DGRAM = 0,	/* UDP: RFC 3261 18.3 body rules */
-	SIP_PARSE_STREAM = 1,	/* TCP/TLS: Content-Length is mandatory */
+	SIP_PARSE_DGRAM = 0,  /* UDP: RFC 3261 18.3 body rules */
+	SIP_PARSE_STREAM = 1, /* TCP/TLS: Content-Length is mandatory */
 };
 
 struct sip_msg {
-	struct str raw;		/* the whole message as parsed */
+	struct str raw; /* the whole message as parsed */
 	bool is_request;
 
 	/* request line */
@@ -375,8 +374,8 @@ struct sip_msg {
 
 	struct sip_hdr hdr[SIP_MAX_HEADERS];
 	unsigned nhdr;
-	int16_t first[SIP_HDR__COUNT];	/* first header of each id, or -1 */
-	uint8_t count[SIP_HDR__COUNT];	/* field lines of each id (sat.) */
+	int16_t first[SIP_HDR__COUNT]; /* first header of each id, or -1 */
+	uint8_t count[SIP_HDR__COUNT]; /* field lines of each id (sat.) */
 
 	/* Parsed eagerly: what every proxy decision needs. */
 	struct sip_via via[SIP_MAX_VIA];
@@ -384,18 +383,18 @@ struct sip_msg {
 	struct sip_nameaddr from, to;
 	struct str call_id;
 	struct sip_cseq cseq;
-	int max_forwards;	/* -1 when absent */
+	int max_forwards; /* -1 when absent */
 	struct sip_nameaddr contact[SIP_MAX_CONTACT];
 	unsigned ncontact;
 	struct sip_nameaddr route[SIP_MAX_ROUTE];
 	unsigned nroute;
 	struct sip_nameaddr rr[SIP_MAX_ROUTE];
 	unsigned nrr;
-	struct str content_type;	/* raw value */
-	int64_t content_length;		/* -1 when absent */
-	int64_t expires;		/* -1 when absent */
+	struct str content_type; /* raw value */
+	int64_t content_length;  /* -1 when absent */
+	int64_t expires;         /* -1 when absent */
 	struct str body;
-	struct str user_agent;		/* User-Agent or Server */
+	struct str user_agent; /* User-Agent or Server */
 };
 
 /*
@@ -432,13 +431,13 @@ const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg,
 
 /* Split a multipart body (RFC 2046) by the Content-Type boundary. */
 struct sip_part {
-	struct str headers;	/* raw part headers */
-	struct str ctype;	/* the part's Content-Type value, or empty */
+	struct str headers; /* raw part headers */
+	struct str ctype;   /* the part's Content-Type value, or empty */
 	struct str body;
 };
 int sip_multipart_split(struct sip_part *parts, unsigned max_parts,
-			unsigned *npartsp, struct str body,
-			struct str boundary, struct sip_perr *errp);
+			unsigned *npartsp, struct str body, struct str boundary,
+			struct sip_perr *errp);
 /*
  * Walk a part's raw headers: the next header's name and value (trimmed,
  * folded continuation lines included in the value), *rest advanced past
@@ -454,9 +453,9 @@ bool sip_cte_identity(struct str val);
 /* ----------------------------------------------------------------- framer */
 
 enum sip_frame_kind {
-	SIP_FRAME_MSG = 0,	/* one SIP message */
-	SIP_FRAME_PING,		/* CRLFCRLF keep-alive: answer with CRLF */
-	SIP_FRAME_PONG,		/* lone CRLF: keep-alive answer, ignore */
+	SIP_FRAME_MSG = 0, /* one SIP message */
+	SIP_FRAME_PING,    /* CRLFCRLF keep-alive: answer with CRLF */
+	SIP_FRAME_PONG,    /* lone CRLF: keep-alive answer, ignore */
 };
 
 /*
@@ -480,8 +479,8 @@ ssize_t sip_frame(const char *buf, size_t len, const struct sip_limits *lim,
  * calls the buffer may only grow at its end.
  */
 struct sip_frame_state {
-	size_t scanned;		/* bytes searched for the end of headers */
-	size_t frame_len;	/* message length once known, else 0 */
+	size_t scanned;   /* bytes searched for the end of headers */
+	size_t frame_len; /* message length once known, else 0 */
 };
 ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
 		    const struct sip_limits *lim, enum sip_frame_kind *kindp,
@@ -497,14 +496,13 @@ ssize_t sip_frame_r(struct sip_frame_state *st, const char *buf, size_t len,
  */
 enum { SIP_BLD_MAX_EDITS = 64 };
 
-
 struct sip_bld {
 	const struct sip_msg *msg;
 	struct edit edit[SIP_BLD_MAX_EDITS];
 	unsigned nedit;
 	struct str body;
 	bool body_set;
-	int err;		/* sticky: first failure, e.g. -ENOSPC */
+	int err; /* sticky: first failure, e.g. -ENOSPC */
 };
 
 void sip_bld_init(struct sip_bld *b, const struct sip_msg *msg);
@@ -519,8 +517,8 @@ void sip_bld_replace_value(struct sip_bld *b, const struct sip_hdr *h,
 void sip_bld_replace_range(struct sip_bld *b, struct str range,
 			   struct str with);
 /* Insert "name: value\r\n" before header h, or first when h is NULL. */
-void sip_bld_insert(struct sip_bld *b, const struct sip_hdr *h,
-		    struct str name, struct str value);
+void sip_bld_insert(struct sip_bld *b, const struct sip_hdr *h, struct str name,
+		    struct str value);
 /* Append "name: value\r\n" after the last header. */
 void sip_bld_append(struct sip_bld *b, struct str name, struct str value);
 /* Replace the body; Content-Length is rewritten (or added) to match. */
@@ -559,14 +557,14 @@ int sip_reply_raw(struct buf *out, struct str raw, int status,
 
 enum {
 	SDP_MAX_MEDIA = 16,
-	SDP_MAX_ATTRS = 128,	/* session + media attributes together */
+	SDP_MAX_ATTRS = 128, /* session + media attributes together */
 	SDP_MAX_FMTS = 32,
 	SDP_MAX_LINE = 4096,
 	SDP_MAX_SIZE = 32768,
 };
 
 enum sdp_dir {
-	SDP_DIR_NONE = 0,	/* not stated: sendrecv by default */
+	SDP_DIR_NONE = 0, /* not stated: sendrecv by default */
 	SDP_DIR_SENDRECV,
 	SDP_DIR_SENDONLY,
 	SDP_DIR_RECVONLY,
@@ -586,7 +584,7 @@ enum sdp_proto {
 
 /* a=setup (RFC 4145, RFC 5763): who opens the DTLS/TCP connection. */
 enum sdp_setup {
-	SDP_SETUP_NONE = 0,	/* not stated */
+	SDP_SETUP_NONE = 0, /* not stated */
 	SDP_SETUP_ACTIVE,
 	SDP_SETUP_PASSIVE,
 	SDP_SETUP_ACTPASS,
@@ -594,60 +592,59 @@ enum sdp_setup {
 };
 
 struct sdp_conn {
-	struct str line;	/* the c= value (after "c="), for the builder */
-	struct str nettype;	/* "IN" */
-	struct str addrtype;	/* "IP4" / "IP6" */
-	struct str addr;	/* without /ttl/count */
-	int af;			/* AF_INET, AF_INET6, or 0 if not an IP */
+	struct str line;     /* the c= value (after "c="), for the builder */
+	struct str nettype;  /* "IN" */
+	struct str addrtype; /* "IP4" / "IP6" */
+	struct str addr;     /* without /ttl/count */
+	int af;              /* AF_INET, AF_INET6, or 0 if not an IP */
 	bool present;
 };
 
 struct sdp_attr {
-	struct str line;	/* "a=..." without CRLF */
+	struct str line; /* "a=..." without CRLF */
 	struct str name;
-	struct str value;	/* after ':' (empty if none) */
+	struct str value; /* after ':' (empty if none) */
 };
 
 struct sdp_media {
-	struct str line;	/* the "m=" line without CRLF */
-	struct str media;	/* audio, video, application, ... */
-	struct str port_str;	/* slice of the port number, for rewriting */
+	struct str line;     /* the "m=" line without CRLF */
+	struct str media;    /* audio, video, application, ... */
+	struct str port_str; /* slice of the port number, for rewriting */
 	uint16_t port;
-	uint16_t nports;	/* 1 when absent */
+	uint16_t nports; /* 1 when absent */
 	struct str proto;
 	enum sdp_proto proto_id;
 	struct str fmt[SDP_MAX_FMTS];
 	unsigned nfmt;
-	struct sdp_conn conn;	/* media-level c= */
+	struct sdp_conn conn; /* media-level c= */
 	enum sdp_dir dir;
-	unsigned attr_first;	/* index into sdp_sess.attr */
+	unsigned attr_first; /* index into sdp_sess.attr */
 	unsigned nattr;
-	uint16_t rtcp_port;	/* a=rtcp, 0 if absent */
-	struct str rtcp_addr;	/* a=rtcp address if given */
-	int rtcp_af;		/* its family: AF_INET, AF_INET6, or 0 */
+	uint16_t rtcp_port;   /* a=rtcp, 0 if absent */
+	struct str rtcp_addr; /* a=rtcp address if given */
+	int rtcp_af;          /* its family: AF_INET, AF_INET6, or 0 */
 	bool rtcp_mux;
 	struct str mid;
-	enum sdp_setup setup;	/* media-level a=setup */
-	uint16_t ptime;		/* a=ptime in ms (integer part), 0 if absent */
-	struct str end;		/* empty slice at the end of this section */
+	enum sdp_setup setup; /* media-level a=setup */
+	uint16_t ptime;       /* a=ptime in ms (integer part), 0 if absent */
+	struct str end;       /* empty slice at the end of this section */
 };
 
 struct sdp_sess {
 	struct str raw;
-	struct str origin;	/* o= value */
-	struct str o_user, o_sess_id, o_sess_ver, o_nettype, o_addrtype,
-		o_addr;
-	struct str name;	/* s= value */
-	struct sdp_conn conn;	/* session-level c= */
+	struct str origin; /* o= value */
+	struct str o_user, o_sess_id, o_sess_ver, o_nettype, o_addrtype, o_addr;
+	struct str name;      /* s= value */
+	struct sdp_conn conn; /* session-level c= */
 	enum sdp_dir dir;
-	enum sdp_setup setup;	/* session-level a=setup */
+	enum sdp_setup setup; /* session-level a=setup */
 	struct sdp_attr attr[SDP_MAX_ATTRS];
 	unsigned nattr;
-	unsigned nsess_attr;	/* first nsess_attr entries are session */
+	unsigned nsess_attr; /* first nsess_attr entries are session */
 	struct sdp_media media[SDP_MAX_MEDIA];
 	unsigned nmedia;
-	struct str end;		/* empty slice at the end of the session part
-				 * (before the first m=): session a= go here */
+	struct str end; /* empty slice at the end of the session part
+			 * (before the first m=): session a= go here */
 };
 
 /*
@@ -688,7 +685,7 @@ struct sdp_rtpmap {
 	uint8_t pt;
 	struct str encoding;
 	uint32_t clock;
-	uint16_t channels;	/* 1 when absent */
+	uint16_t channels; /* 1 when absent */
 };
 int sdp_rtpmap_parse(struct sdp_rtpmap *rp, struct str value);
 
@@ -696,9 +693,9 @@ int sdp_rtpmap_parse(struct sdp_rtpmap *rp, struct str value);
 struct sdp_crypto {
 	uint32_t tag;
 	struct str suite;
-	struct str key;		/* base64 key||salt */
+	struct str key; /* base64 key||salt */
 	struct str lifetime;
-	struct str mki;		/* "MKI:len" */
+	struct str mki; /* "MKI:len" */
 	struct str params;
 };
 int sdp_crypto_parse(struct sdp_crypto *cp, struct str value);
@@ -712,22 +709,22 @@ enum sdp_srtp_suite {
 	SDP_SRTP_AEAD_AES_128_GCM,
 	SDP_SRTP_AEAD_AES_256_GCM,
 	SDP_SRTP_NSUITES,
-	SDP_SRTP_KEY_MAX = 46,	/* AES-256 key || 112-bit salt */
+	SDP_SRTP_KEY_MAX = 46,   /* AES-256 key || 112-bit salt */
 	SDP_SRTP_LINE_MAX = 128, /* "crypto:<tag> <suite> inline:<b64>" */
 };
 /* A usable a=crypto line: its tag, suite, decoded key||salt, MKI. */
 struct sdp_srtp_key {
 	uint32_t tag;
-	int suite;			/* enum sdp_srtp_suite */
+	int suite; /* enum sdp_srtp_suite */
 	uint8_t key[SDP_SRTP_KEY_MAX];
 	uint8_t key_len;
-	uint8_t mki_len;		/* bytes; 0: no MKI */
+	uint8_t mki_len; /* bytes; 0: no MKI */
 	uint64_t mki;
 };
 /* Suite by its RFC name (exact case), SDP_SRTP_NONE if not ours. */
 int sdp_srtp_suite_id(struct str name);
-const char *sdp_srtp_suite_name(int suite);	/* NULL if unknown */
-size_t sdp_srtp_key_len(int suite);		/* 0 if unknown */
+const char *sdp_srtp_suite_name(int suite); /* NULL if unknown */
+size_t sdp_srtp_key_len(int suite);         /* 0 if unknown */
 /*
  * One a=crypto value (after "crypto:") as a key sipguard can use.
  * Returns 0; -EINVAL (malformed: the offer is broken); -ENOTSUP (a valid
@@ -757,13 +754,13 @@ struct sdp_candidate {
 	uint32_t component;
 	struct str transport;
 	uint32_t priority;
-	struct str addr;	/* IP literal or a name (FQDN, mDNS .local) */
+	struct str addr; /* IP literal or a name (FQDN, mDNS .local) */
 	uint16_t port;
 	struct str type;
-	struct str raddr;	/* empty when absent */
+	struct str raddr; /* empty when absent */
 	uint16_t rport;
 	bool has_rport;
-	struct str ext;		/* the extension pairs after typ/raddr/rport */
+	struct str ext; /* the extension pairs after typ/raddr/rport */
 };
 int sdp_candidate_parse(struct sdp_candidate *cp, struct str value);
 
@@ -780,8 +777,8 @@ struct sdp_bld {
 	const struct sdp_sess *sess;
 	struct edit edit[SDP_BLD_MAX_EDITS];
 	unsigned nedit;
-	int err;		/* sticky: first failure (-EINVAL, -ENOSPC) */
-	struct str eol;		/* "\r\n" or "\n", as in the original */
+	int err;        /* sticky: first failure (-EINVAL, -ENOSPC) */
+	struct str eol; /* "\r\n" or "\n", as in the original */
 };
 
 void sdp_bld_init(struct sdp_bld *b, const struct sdp_sess *s);

@@ -17,14 +17,14 @@
 #endif
 
 enum {
-	SIP__C_TOKEN = 1 << 0,	   /* token: alphanum / "-.!%*_+`'~" */
+	SIP__C_TOKEN = 1 << 0, /* token: alphanum / "-.!%*_+`'~" */
 	SIP__C_ALPHA = 1 << 1,
 	SIP__C_DIGIT = 1 << 2,
 	SIP__C_HEX = 1 << 3,
 	SIP__C_UNRESERVED = 1 << 4, /* alphanum / mark */
-	SIP__C_USER = 1 << 5,	   /* user-unreserved: & = + $ , ; ? / */
-	SIP__C_PASSWORD = 1 << 6,  /* & = + $ , */
-	SIP__C_PARAM = 1 << 7,	   /* param-unreserved: [ ] / : & + $ */
+	SIP__C_USER = 1 << 5,       /* user-unreserved: & = + $ , ; ? / */
+	SIP__C_PASSWORD = 1 << 6,   /* & = + $ , */
+	SIP__C_PARAM = 1 << 7,      /* param-unreserved: [ ] / : & + $ */
 };
 
 /* For the small helpers of the hot parsing paths: a call costs more than
@@ -165,7 +165,7 @@ static inline const char *sip__find_ctl(const char *base, const char *p,
 }
 
 /* Set *errp (if errp) and return -EINVAL. */
-int sip__fail(struct sip_perr *errp, enum sip_perr_code code,
-	      const char *base, const char *at, const char *reason);
+int sip__fail(struct sip_perr *errp, enum sip_perr_code code, const char *base,
+	      const char *at, const char *reason);
 
 #endif

@@ -20,10 +20,10 @@ enum sip_tp {
 
 struct sip_peer {
 	enum sip_tp tp;
-	struct sg_addr addr;	/* remote address */
-	uint64_t conn_id;	/* stream connection; 0: UDP, or "any/new" */
-	uint16_t local;		/* listener that received / should send */
-	uint16_t zone;		/* zone of that listener */
+	struct sg_addr addr; /* remote address */
+	uint64_t conn_id;    /* stream connection; 0: UDP, or "any/new" */
+	uint16_t local;      /* listener that received / should send */
+	uint16_t zone;       /* zone of that listener */
 };
 
 static inline bool sip_tp_reliable(enum sip_tp tp)

@@ -95,7 +95,7 @@ static void txn_free(struct sip__txn *t)
 		t->next->pprev = t->pprev;
 	txl->count--;
 	txl->bytes -= t->size + t->aux_cap;
-	if (t->secret)	/* our SRTP keys, in a message we sent */
+	if (t->secret) /* our SRTP keys, in a message we sent */
 		mem_secclean(t->aux, t->aux_cap);
 	mem_free(t->aux);
 	if (t->secret)

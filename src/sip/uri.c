@@ -434,8 +434,8 @@ SIP__HOT const char *scan_pchars(const char *p, const char *end,
 
 /* The names seen so far, for the duplicate check. */
 struct unames {
-	uint32_t key[SIP_MAX_PARAMS];	/* unescaped length << 9 | escaped
-					 * << 8 | lower-cased first byte */
+	uint32_t key[SIP_MAX_PARAMS]; /* unescaped length << 9 | escaped
+				       * << 8 | lower-cased first byte */
 	struct str s[SIP_MAX_PARAMS];
 	unsigned n;
 };
@@ -447,17 +447,16 @@ struct unames {
  * in full only when their keys agree (same unescaped length and first
  * byte; bit 8 only says whether the name holds escapes).
  */
-SIP__HOT bool dup_name(const struct unames *nm, struct str name,
-		       uint32_t key)
+SIP__HOT bool dup_name(const struct unames *nm, struct str name, uint32_t key)
 {
 	unsigned i;
 
 	for (i = 0; i < nm->n; i++) {
 		if ((nm->key[i] ^ key) & ~0x100u)
 			continue;
-		if (!((nm->key[i] | key) & 0x100u) ?
-			    sip__caseeq(nm->s[i], name) :
-			    sip__esc_eq(nm->s[i], name, true))
+		if (!((nm->key[i] | key) & 0x100u)
+			    ? sip__caseeq(nm->s[i], name)
+			    : sip__esc_eq(nm->s[i], name, true))
 			return true;
 	}
 	return false;
@@ -679,7 +678,8 @@ static int parse_tel(struct sip_uri *u, const char *p, const char *end,
 
 		if (c >= '0' && c <= '9')
 			digit = true;
-		else if (!global && (sip__hexval(c) >= 0 || c == '*' || c == '#'))
+		else if (!global &&
+			 (sip__hexval(c) >= 0 || c == '*' || c == '#'))
 			digit = true;
 		else if (!sip__is_visual(c))
 			break;

@@ -105,7 +105,7 @@ static bool headers_match(struct str a, struct str b)
 
 			found = sip__esc_eq(n, str_make(bh.p, bl), true) &&
 				sip__esc_eq(str_skip(h, n.len + 1),
-				       str_skip(bh, bl + 1), true);
+					    str_skip(bh, bl + 1), true);
 		}
 		if (!found)
 			return false;

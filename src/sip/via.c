@@ -107,7 +107,7 @@ static enum via_pid via_pid(struct str n)
 		return sip__alphaeq(n.p, "branch", 6) ? VP_BRANCH : VP_OTHER;
 	case 8:
 		return sip__alphaeq(n.p, "received", 8) ? VP_RECEIVED
-							 : VP_OTHER;
+							: VP_OTHER;
 	default:
 		return VP_OTHER;
 	}

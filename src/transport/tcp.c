@@ -457,8 +457,8 @@ again:
 	}
 	/* Banned or over its byte rate since it connected: hang up. */
 	if (c->inbound && tp->gate &&
-	    !tp->gate(tp->gate_arg, &c->peer,
-		      c->ssl ? SIP_TP_TLS : SIP_TP_TCP, c->zone, (size_t)n)) {
+	    !tp->gate(tp->gate_arg, &c->peer, c->ssl ? SIP_TP_TLS : SIP_TP_TCP,
+		      c->zone, (size_t)n)) {
 		tp->st.gated_reads++;
 		tp__conn_close(c, TP_CLOSE_GATE);
 		return;
@@ -517,9 +517,8 @@ void tp__tcp_on_event(struct loop *l, int fd, unsigned revents, void *arg)
 	if (c->state == TP_CONN_OPEN && (revents & LOOP_WRITE))
 		tx_flush(c);
 	/* TLS reads may wait for the socket to take a write. */
-	if (c->state == TP_CONN_OPEN &&
-	    (revents & (LOOP_READ | LOOP_ERR) ||
-	     (c->ssl && (revents & LOOP_WRITE))))
+	if (c->state == TP_CONN_OPEN && (revents & (LOOP_READ | LOOP_ERR) ||
+					 (c->ssl && (revents & LOOP_WRITE))))
 		conn_read(c);
 }
 
@@ -580,9 +579,9 @@ int tp__tcp_connect(struct transport *tp, const struct sip_peer *to,
 	/* TLS: the zone asked for, whose TLS settings (CAs, client
 	 * certificate) apply, even when the source address is borrowed
 	 * from another zone's listener. */
-	err = tp__conn_new(&c, tp, fd, false, &to->addr,
-			   from ? from->idx : to->local,
-			   from && to->tp != SIP_TP_TLS ? from->zone : to->zone);
+	err = tp__conn_new(
+		&c, tp, fd, false, &to->addr, from ? from->idx : to->local,
+		from && to->tp != SIP_TP_TLS ? from->zone : to->zone);
 	if (err) {
 		close(fd);
 		return err;

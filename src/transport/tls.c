@@ -210,8 +210,8 @@ static void ident_copy(char *dst, size_t dstsz, const unsigned char *p,
 /* First DNS or URI subjectAltName, else the subject's common name. */
 static bool ident_of(X509 *x, char *buf, size_t bufsz)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-					       NULL);
+	GENERAL_NAMES *gens =
+		X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	int i, n;
 
 	buf[0] = '\0';
@@ -225,8 +225,8 @@ static bool ident_of(X509 *x, char *buf, size_t bufsz)
 	GENERAL_NAMES_free(gens);
 	if (buf[0])
 		return true;
-	n = X509_NAME_get_index_by_NID(X509_get_subject_name(x),
-				       NID_commonName, -1);
+	n = X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_commonName,
+				       -1);
 	if (n >= 0) {
 		ASN1_STRING *s = X509_NAME_ENTRY_get_data(
 			X509_NAME_get_entry(X509_get_subject_name(x), n));
@@ -375,7 +375,7 @@ ssize_t tp__tls_recv(struct tp_conn *c, char *p, size_t n)
 	case SSL_ERROR_WANT_WRITE:
 		/* Retried when the socket is writable (tcp.c). */
 		return tp__conn_watch(c, LOOP_READ | LOOP_WRITE) ? -ENOMEM
-								  : -EAGAIN;
+								 : -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	default:

@@ -33,15 +33,15 @@
 struct transport;
 
 enum {
-	TLS_MAX_CERTS = 4,	/* certificates per zone (SNI) */
-	TLS_MAX_ZONES = 64,	/* zones with TLS per transport */
-	TLS_MAX_NAMES = 64,	/* configured peer names */
+	TLS_MAX_CERTS = 4,  /* certificates per zone (SNI) */
+	TLS_MAX_ZONES = 64, /* zones with TLS per transport */
+	TLS_MAX_NAMES = 64, /* configured peer names */
 	TLS_PATH_LEN = 256,
-	TLS_LIST_LEN = 512,	/* cipher lists */
-	TLS_NAME_LEN = 254,	/* host names */
-	TLS_IDENT_LEN = 128,	/* identities kept per connection */
+	TLS_LIST_LEN = 512,  /* cipher lists */
+	TLS_NAME_LEN = 254,  /* host names */
+	TLS_IDENT_LEN = 128, /* identities kept per connection */
 	TLS_PASS_LEN = 128,
-	TLS_MAX_ALLOWED = 8,	/* allowed client names per zone */
+	TLS_MAX_ALLOWED = 8, /* allowed client names per zone */
 };
 
 enum tls_verify {
@@ -55,21 +55,21 @@ enum tls_verify {
  * not set.  tp_tls_zone() copies them all.
  */
 struct tls_conf {
-	const char *cert_files[TLS_MAX_CERTS];	/* certificate + chain */
+	const char *cert_files[TLS_MAX_CERTS]; /* certificate + chain */
 	const char *key_files[TLS_MAX_CERTS];
 	unsigned ncerts;
-	const char *key_password;	/* secret */
-	const char *ciphers;		/* TLS 1.2; NULL: AEAD default */
-	const char *ciphersuites;	/* TLS 1.3; NULL: default */
-	bool tls13_only;		/* else TLS 1.2 and 1.3 */
+	const char *key_password; /* secret */
+	const char *ciphers;      /* TLS 1.2; NULL: AEAD default */
+	const char *ciphersuites; /* TLS 1.3; NULL: default */
+	bool tls13_only;          /* else TLS 1.2 and 1.3 */
 	const char *client_ca_file;
 	enum tls_verify verify_clients;
 	/* REQUIRE only: client certificates must carry one of these names
 	 * (X509_check_host rules); none: any the CA signed. */
 	const char *allowed_clients[TLS_MAX_ALLOWED];
 	unsigned nallowed;
-	const char *ca_file;		/* outbound; NULL: system CAs */
-	uint32_t handshake_ms;		/* 0: 10 s */
+	const char *ca_file;   /* outbound; NULL: system CAs */
+	uint32_t handshake_ms; /* 0: 10 s */
 	bool no_resumption;
 };
 

@@ -33,8 +33,8 @@ const char tls_default_ciphersuites[] =
 	"TLS_CHACHA20_POLY1305_SHA256";
 
 enum {
-	TLS_SESS_CACHE = 1024,	  /* server sessions per context */
-	TLS_SESS_TIMEOUT = 3600,  /* s */
+	TLS_SESS_CACHE = 1024,   /* server sessions per context */
+	TLS_SESS_TIMEOUT = 3600, /* s */
 	TLS_VERIFY_DEPTH = 8,
 	TLS_DEFAULT_HS_MS = 10000,
 };
@@ -42,8 +42,7 @@ enum {
 static const unsigned char sid_ctx[] = "sipguard";
 
 /* "what: file: OpenSSL's first reason" into err; clears OpenSSL's queue. */
-static int ctx_fail(char *err, size_t errsz, const char *what,
-		    const char *file)
+static int ctx_fail(char *err, size_t errsz, const char *what, const char *file)
 {
 	/* The first error says why (a system error names the errno); the
 	 * last one only where OpenSSL noticed. */
@@ -84,7 +83,8 @@ static int ctx_common(SSL_CTX *ctx, const struct tls_zone *z, char *err,
 		return ctx_fail(err, errsz, "ciphers: no usable cipher in",
 				z->ciphers);
 	if (!SSL_CTX_set_ciphersuites(ctx, z->suites))
-		return ctx_fail(err, errsz, "ciphersuites: bad list", z->suites);
+		return ctx_fail(err, errsz, "ciphersuites: bad list",
+				z->suites);
 	/* No renegotiation (CVE-2009-3555 class, and CPU for free), no
 	 * compression (CRIME); a peer's EOF without close_notify is a plain
 	 * end of stream: SIP framing says whether a message was cut. */
@@ -115,8 +115,8 @@ static int ctx_cert(SSL_CTX *ctx, const struct tls_zone *z, unsigned i,
 	if (!x || X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
 		return ctx_fail(err, errsz, "certificate expired:", z->cert[i]);
 	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
-		return ctx_fail(err, errsz, "certificate not yet valid:",
-				z->cert[i]);
+		return ctx_fail(err, errsz,
+				"certificate not yet valid:", z->cert[i]);
 	b = BIO_new_file(z->key[i], "r");
 	if (!b)
 		return ctx_fail(err, errsz, "key", z->key[i]);
@@ -140,7 +140,7 @@ static SSL_CTX *ctx_server(const struct tls_zone *z, unsigned i, char *err,
 			   size_t errsz)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	STACK_OF(X509_NAME) *cas;
+	STACK_OF(X509_NAME) * cas;
 
 	if (!ctx) {
 		ctx_fail(err, errsz, "out of memory", NULL);
@@ -167,12 +167,13 @@ static SSL_CTX *ctx_server(const struct tls_zone *z, unsigned i, char *err,
 		if (!cas)
 			goto ca_fail;
 		SSL_CTX_set_client_CA_list(ctx, cas);
-		SSL_CTX_set_verify(ctx,
-				   SSL_VERIFY_PEER |
-					   (z->verify == TLS_VERIFY_REQUIRE
-						    ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-						    : 0),
-				   NULL);
+		SSL_CTX_set_verify(
+			ctx,
+			SSL_VERIFY_PEER |
+				(z->verify == TLS_VERIFY_REQUIRE
+					 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+					 : 0),
+			NULL);
 	}
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	return ctx;
@@ -394,7 +395,8 @@ static int zone_copy(struct tls_zone *z, const struct tls_conf *c)
 		return -EINVAL;
 	for (i = 0; i < c->nallowed; i++)
 		if (copy(z->allowed[i], sizeof(z->allowed[i]),
-			 c->allowed_clients[i]) || !z->allowed[i][0])
+			 c->allowed_clients[i]) ||
+		    !z->allowed[i][0])
 			return -EINVAL;
 	z->nallowed = c->nallowed;
 	z->tls13_only = c->tls13_only;
@@ -445,8 +447,9 @@ int tp_tls_zone(struct transport *tp, uint16_t zone, const struct tls_conf *c,
 	rc = zone_copy(z, c);
 	if (rc) {
 		if (err && errsz)
-			snprintf(err, errsz, "bad TLS settings (too long, or "
-					     "client verification without CA)");
+			snprintf(err, errsz,
+				 "bad TLS settings (too long, or "
+				 "client verification without CA)");
 	} else {
 		rc = ctxs_build(&z->cur, z, err, errsz);
 	}

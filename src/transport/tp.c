@@ -148,9 +148,9 @@ static void on_udp(struct loop *l, int fd, unsigned revents, void *arg)
 				tp->st.udp_truncated++;
 				continue;
 			}
-			if (tp->gate && !tp->gate(tp->gate_arg, &b->from[i],
-						  SIP_TP_UDP, ls->zone,
-						  b->len[i])) {
+			if (tp->gate &&
+			    !tp->gate(tp->gate_arg, &b->from[i], SIP_TP_UDP,
+				      ls->zone, b->len[i])) {
 				tp->st.gated_dgrams++;
 				continue;
 			}

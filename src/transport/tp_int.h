@@ -86,10 +86,10 @@ struct tp_conn {
 	size_t rx_len, rx_cap;
 	char *tx;                      /* queued output; NULL when none */
 	size_t tx_off, tx_len, tx_cap; /* pending: tx[tx_off..tx_len) */
-	bool tx_secret; /* tx held an SDES key line: wiped before reuse */
-	struct ssl_st *ssl;            /* TLS (tls.c); NULL for TCP */
-	char *tls_ident;               /* verified peer identity, or NULL */
-	bool tls_broken;               /* fatal TLS error: no close_notify */
+	bool tx_secret;     /* tx held an SDES key line: wiped before reuse */
+	struct ssl_st *ssl; /* TLS (tls.c); NULL for TCP */
+	char *tls_ident;    /* verified peer identity, or NULL */
+	bool tls_broken;    /* fatal TLS error: no close_notify */
 };
 
 /* Owner: the caller of tp_new(). */
@@ -154,8 +154,8 @@ uint32_t tp__tls_handshake_ms(const struct tp_conn *c);
 /* Zone has a certificate (may have TLS listeners). */
 bool tp__tls_can_serve(const struct transport *tp, uint16_t zone);
 /* tls.c: TLS on connection c (fd set, not yet watched). */
-int tp__tls_accept(struct tp_conn *c);	/* -> TP_CONN_HANDSHAKE */
-int tp__tls_connect(struct tp_conn *c);	/* handshake once connected */
+int tp__tls_accept(struct tp_conn *c);  /* -> TP_CONN_HANDSHAKE */
+int tp__tls_connect(struct tp_conn *c); /* handshake once connected */
 /* Drive the handshake; true when it just finished (c is OPEN then). */
 bool tp__tls_handshake(struct tp_conn *c);
 /* Like send(2)/recv(2) on a non-blocking socket: bytes, 0 (send: would
@@ -163,7 +163,7 @@ bool tp__tls_handshake(struct tp_conn *c);
 ssize_t tp__tls_send(struct tp_conn *c, const char *p, size_t n);
 ssize_t tp__tls_recv(struct tp_conn *c, char *p, size_t n);
 bool tp__tls_pending(const struct tp_conn *c);
-void tp__tls_close(struct tp_conn *c);	/* close_notify, best effort */
+void tp__tls_close(struct tp_conn *c); /* close_notify, best effort */
 void tp__tls_free(struct tp_conn *c);
 
 #endif

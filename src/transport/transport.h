@@ -22,9 +22,9 @@
 #include "transport/tls.h"
 
 enum {
-	UDP_BATCH = 32,		/* datagrams per recvmmsg call */
-	UDP_MAX_DGRAM = 65535,	/* largest datagram we accept */
-	UDP_RCVBUF = 8 << 20,	/* socket receive buffer asked for */
+	UDP_BATCH = 32,        /* datagrams per recvmmsg call */
+	UDP_MAX_DGRAM = 65535, /* largest datagram we accept */
+	UDP_RCVBUF = 8 << 20,  /* socket receive buffer asked for */
 };
 
 /*
@@ -36,13 +36,13 @@ int udp_open(const struct sg_addr *a);
 
 /* Receive buffers for one batch.  Owner: whoever calls udp_batch_new. */
 struct udp_batch {
-	unsigned n;			/* datagrams in the last batch */
+	unsigned n; /* datagrams in the last batch */
 	struct mmsghdr msg[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sg_addr from[UDP_BATCH];
 	size_t len[UDP_BATCH];
-	bool truncated[UDP_BATCH];	/* bigger than UDP_MAX_DGRAM */
-	char *buf[UDP_BATCH];		/* UDP_MAX_DGRAM + 1 bytes each */
+	bool truncated[UDP_BATCH]; /* bigger than UDP_MAX_DGRAM */
+	char *buf[UDP_BATCH];      /* UDP_MAX_DGRAM + 1 bytes each */
 };
 
 int udp_batch_new(struct udp_batch **bp);
@@ -89,18 +89,18 @@ struct transport;
 
 enum {
 	TP_MAX_LISTENERS = 64,
-	TP_RX_HEADROOM = 4096,	/* default max_rx above the message limit */
+	TP_RX_HEADROOM = 4096, /* default max_rx above the message limit */
 };
 
 struct tp_conf {
-	uint32_t idle_ms;	/* close streams silent this long; 0: never */
-	uint32_t connect_ms;	/* give up on an outgoing connect */
-	uint32_t max_conns;	/* all TCP connections, in and out */
+	uint32_t idle_ms;    /* close streams silent this long; 0: never */
+	uint32_t connect_ms; /* give up on an outgoing connect */
+	uint32_t max_conns;  /* all TCP connections, in and out */
 	uint32_t max_conns_per_ip; /* accepted, per IPv4 or IPv6 /64 */
-	size_t max_rx;		/* unframed bytes per connection */
-	size_t max_tx;		/* queued output bytes per connection */
-	uint16_t shard;		/* top 16 bits of connection ids */
-	struct sip_limits lim;	/* framer limits (message size) */
+	size_t max_rx;             /* unframed bytes per connection */
+	size_t max_tx;             /* queued output bytes per connection */
+	uint16_t shard;            /* top 16 bits of connection ids */
+	struct sip_limits lim;     /* framer limits (message size) */
 };
 
 /*
@@ -112,34 +112,34 @@ extern const struct tp_conf tp_conf_default;
 
 /* Why a connection closed (tp_stats counters, tp_close_fn). */
 enum tp_close_why {
-	TP_CLOSE_LOCAL = 0,	/* tp_close() */
-	TP_CLOSE_EOF,		/* peer closed (maybe mid-message) */
-	TP_CLOSE_IDLE,		/* no traffic for idle_ms */
-	TP_CLOSE_OVERSIZE,	/* message or buffer over the limits */
-	TP_CLOSE_FRAMING,	/* not SIP framing (garbage, no C-L...) */
-	TP_CLOSE_TXFULL,	/* output queue over max_tx */
-	TP_CLOSE_ERROR,		/* socket error (reset...) */
-	TP_CLOSE_CONNECT,	/* outgoing connect failed or timed out */
-	TP_CLOSE_GATE,		/* the gate refused the source (ban, rate) */
-	TP_CLOSE_HANDSHAKE,	/* TLS handshake failed or timed out */
+	TP_CLOSE_LOCAL = 0, /* tp_close() */
+	TP_CLOSE_EOF,       /* peer closed (maybe mid-message) */
+	TP_CLOSE_IDLE,      /* no traffic for idle_ms */
+	TP_CLOSE_OVERSIZE,  /* message or buffer over the limits */
+	TP_CLOSE_FRAMING,   /* not SIP framing (garbage, no C-L...) */
+	TP_CLOSE_TXFULL,    /* output queue over max_tx */
+	TP_CLOSE_ERROR,     /* socket error (reset...) */
+	TP_CLOSE_CONNECT,   /* outgoing connect failed or timed out */
+	TP_CLOSE_GATE,      /* the gate refused the source (ban, rate) */
+	TP_CLOSE_HANDSHAKE, /* TLS handshake failed or timed out */
 	TP_CLOSE_WHY_MAX,
 };
 
 struct tp_stats {
-	uint64_t conns_open;	/* now, in and out */
+	uint64_t conns_open; /* now, in and out */
 	uint64_t accepted;
-	uint64_t connected;	/* outgoing connections established */
-	uint64_t refused_total;	/* accepts over max_conns */
+	uint64_t connected;      /* outgoing connections established */
+	uint64_t refused_total;  /* accepts over max_conns */
 	uint64_t refused_per_ip; /* accepts over max_conns_per_ip */
 	uint64_t closed[TP_CLOSE_WHY_MAX];
 	uint64_t udp_rx, udp_tx, udp_truncated;
 	uint64_t tcp_rx_msgs, tcp_tx_msgs, pings;
-	uint64_t gated_dgrams;	/* datagrams the gate dropped */
-	uint64_t gated_accepts;	/* connections the gate refused */
-	uint64_t gated_reads;	/* connections closed by the gate */
+	uint64_t gated_dgrams;   /* datagrams the gate dropped */
+	uint64_t gated_accepts;  /* connections the gate refused */
+	uint64_t gated_reads;    /* connections closed by the gate */
 	uint64_t tls_handshakes; /* completed, in and out */
-	uint64_t tls_resumed;	/* of which resumed sessions */
-	uint64_t tls_failed;	/* failed handshakes (timeouts: closed[]) */
+	uint64_t tls_resumed;    /* of which resumed sessions */
+	uint64_t tls_failed;     /* failed handshakes (timeouts: closed[]) */
 };
 
 /*
@@ -192,8 +192,7 @@ void tp_set_close_fn(struct transport *tp, tp_close_fn *fn, void *arg);
 int tp_listen(struct transport *tp, enum sip_tp kind, const struct sg_addr *a,
 	      uint16_t zone, uint16_t *local_idp);
 /* Bound address of listener idx (the real port).  0 or -ENOENT. */
-int tp_local_addr(const struct transport *tp, uint16_t idx,
-		  struct sg_addr *ap);
+int tp_local_addr(const struct transport *tp, uint16_t idx, struct sg_addr *ap);
 
 /*
  * Send one datagram or message to `to`.

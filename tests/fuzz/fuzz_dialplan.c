@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 static const struct dp_numbering plans[] = {
-	{ "00", "0", "44" }, { "011", "1", "1" }, { "00", "0", "" },
-	{ "", "", "" },      { "0", "0", "7" },
+	{"00", "0", "44"}, {"011", "1", "1"}, {"00", "0", ""},
+	{"", "", ""},      {"0", "0", "7"},
 };
 
 static struct dp_rules *rules;
@@ -48,9 +48,9 @@ static void rule(struct sg_conf_dial_rule *r, int action, const char *pfx,
 static struct dp_rules *get_rules(void)
 {
 	static struct sg_conf_dial_rule r[5];
-	static const char *const zones[] = { "a", "b" };
-	static const char *const cls[] = { "x", "y" };
-	struct dp_names nm = { zones, 2, cls, 2 };
+	static const char *const zones[] = {"a", "b"};
+	static const char *const cls[] = {"x", "y"};
+	struct dp_names nm = {zones, 2, cls, 2};
 	char err[128];
 
 	if (rules)
@@ -114,8 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	zone = data[0] >> 6 & 1;
 	in = str_make((const char *)data + 1, size - 1);
 	user = in;
-	if (in.len > 4 && (memcmp(in.p, "sip:", 4) == 0 ||
-			   memcmp(in.p, "tel:", 4) == 0)) {
+	if (in.len > 4 &&
+	    (memcmp(in.p, "sip:", 4) == 0 || memcmp(in.p, "tel:", 4) == 0)) {
 		if (sip_uri_parse(&u, in, 0, NULL) != 0)
 			return 0;
 		user = u.user;

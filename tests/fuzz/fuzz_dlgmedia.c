@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)gate_cidr_parse(&c.media[0], STR("192.0.2.0/24"), &why);
 		c.nmedia = 1;
 	}
-	if (sg_addr_from_host(&sig, sel & 2 ? STR("2001:db8::1") :
-					      STR("192.0.2.1"), 5060) != 0)
+	if (sg_addr_from_host(&sig,
+			      sel & 2 ? STR("2001:db8::1") : STR("192.0.2.1"),
+			      5060) != 0)
 		abort();
-	rc = dg_media_check(&c, str_make((const char *)data, size), &sig,
-			    &why);
+	rc = dg_media_check(&c, str_make((const char *)data, size), &sig, &why);
 	if (rc != 0 && rc != -EPERM && rc != -EINVAL)
 		abort();
 	if (rc != 0 && !why)

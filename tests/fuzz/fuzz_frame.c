@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sip_msg msg;
-	struct sip_frame_state st = { 0, 0 };
+	struct sip_frame_state st = {0, 0};
 	struct sip_limits lim = sip_limits_default;
 	const char *buf;
 	size_t len, start = 0, have = 0, k = 0;
@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						      (size_t)r1, &lim,
 						      SIP_PARSE_STREAM, &e1);
 				else
-					assert(r1 == (k1 == SIP_FRAME_PING ?
-						      4 : 2));
+					assert(r1 ==
+					       (k1 == SIP_FRAME_PING ? 4 : 2));
 				start += (size_t)r1;
 				if (start < have)
 					continue;

@@ -47,7 +47,7 @@ static void setup(void)
 
 static bool known(const struct guard_verdict *v)
 {
-	static const int st[] = { 403, 403, 413, 400, 415, 415, 403, 403, 403 };
+	static const int st[] = {403, 403, 413, 400, 415, 415, 403, 403, 403};
 	unsigned i;
 
 	for (i = 0; im_rule_names[i]; i++)
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ctlen = nl ? (size_t)(nl - data) : 0;
 	size_t blen = nl ? size - ctlen - 1 : size;
 	struct guard_verdict v;
-	struct guard_src s = { .family = 2, .len = 4, .b = { 1, 2, 3, 4 } };
+	struct guard_src s = {.family = 2, .len = 4, .b = {1, 2, 3, 4}};
 	struct sip_perr e;
 	int n;
 
@@ -70,12 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (ctlen > 512 || blen > 16384)
 		return 0;
-	n = snprintf(buf, sizeof(buf),
-		     "MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1"
-		     "\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\n"
-		     "CSeq: 1 MESSAGE\r\nContent-Type: %.*s\r\n"
-		     "Content-Length: %zu\r\n\r\n", (int)ctlen,
-		     (const char *)data, blen);
+	n = snprintf(
+		buf, sizeof(buf),
+		"MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1"
+		"\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Type: %.*s\r\n"
+		"Content-Length: %zu\r\n\r\n",
+		(int)ctlen, (const char *)data, blen);
 	if (n < 0 || (size_t)n + blen > sizeof(buf))
 		return 0;
 	memcpy(buf + n, nl ? nl + 1 : data, blen);

@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pos <= size);
 		last = pos;
 		CHECK(++urls <= size);
-		CHECK(!host.len || (host.p >= text.p &&
-				    host.p + host.len <= text.p + size));
+		CHECK(!host.len ||
+		      (host.p >= text.p && host.p + host.len <= text.p + size));
 		n = im_host_norm(norm, sizeof(norm), host);
 		CHECK(n <= host.len && n <= sizeof(norm));
 		for (i = 0; i < n; i++)

@@ -37,13 +37,14 @@ static int notify(struct sip_msg *m, char *b, size_t bsz, struct str ct,
 			 "z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@x>"
 			 ";tag=2\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\nEvent: "
 			 "presence\r\nContent-Type: %.*s\r\nContent-Length: "
-			 "%zu\r\n\r\n", STR_FMT(ct), body.len);
+			 "%zu\r\n\r\n",
+			 STR_FMT(ct), body.len);
 
 	if (n < 0 || (size_t)n + body.len > bsz)
 		return -1;
 	memcpy(b + n, body.p, body.len);
-	return sip_msg_parse(m, b, (size_t)n + body.len, NULL,
-			     SIP_PARSE_STREAM, &e);
+	return sip_msg_parse(m, b, (size_t)n + body.len, NULL, SIP_PARSE_STREAM,
+			     &e);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -91,8 +91,8 @@ static void check_msg(const struct sip_msg *m)
 		assert(h->name.p == h->line.p);
 		assert(h->value.p >= h->line.p &&
 		       h->value.p + h->value.len <= h->line.p + h->line.len);
-		assert(h->next == -1 || (h->next > (int)i &&
-					 (unsigned)h->next < m->nhdr));
+		assert(h->next == -1 ||
+		       (h->next > (int)i && (unsigned)h->next < m->nhdr));
 		assert(sip_hdr_classify(h->name) == h->id);
 	}
 	assert(m->nvia >= 1 && m->nvia <= SIP_MAX_VIA);

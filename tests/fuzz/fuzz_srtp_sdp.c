@@ -41,7 +41,7 @@ static void no_key_crosses(struct str o)
 			continue;
 		for (a = 0; a < sess.nattr; a++)
 			MF_CHECK(!str_eq(sess.attr[a].line, line) ||
-			      !str_eq(sess.attr[a].name, STR("crypto")));
+				 !str_eq(sess.attr[a].name, STR("crypto")));
 	}
 }
 

@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 
 			if (de->d_name[0] == '.')
 				continue;
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", argv[i],
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+					     argv[i],
 					     de->d_name) >= sizeof(path))
 				continue;
 			files += run_file(path) == 0;

@@ -52,16 +52,18 @@ static void test_edit(void **state)
 {
 	struct str orig = STR("hello big world");
 	struct edit e[3] = {
-		{ .off = 15, .len = 0, .s = { STR("!") }, .seq = 0 },
-		{ .off = 6, .len = 3, .s = { STR("s"), STR("ma"), STR("ll") },
-		  .seq = 1 },
-		{ .off = 0, .len = 0, .s = { STR(">> ") }, .seq = 2 },
+		{.off = 15, .len = 0, .s = {STR("!")}, .seq = 0},
+		{.off = 6,
+		 .len = 3,
+		 .s = {STR("s"), STR("ma"), STR("ll")},
+		 .seq = 1},
+		{.off = 0, .len = 0, .s = {STR(">> ")}, .seq = 2},
 	};
 	struct edit bad[2] = {
-		{ .off = 2, .len = 4, .seq = 0 },
-		{ .off = 4, .len = 1, .seq = 1 },
+		{.off = 2, .len = 4, .seq = 0},
+		{.off = 4, .len = 1, .seq = 1},
 	};
-	struct edit past = { .off = 10, .len = 10 };
+	struct edit past = {.off = 10, .len = 10};
 	struct buf b;
 
 	(void)state;

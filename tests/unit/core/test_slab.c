@@ -12,7 +12,7 @@
 
 static void test_sizes(void **state)
 {
-	static const size_t sizes[] = {1,   15,  16,  17,  255, 256,
+	static const size_t sizes[] = {1,   15,  16,  17,   255,  256,
 				       257, 300, 805, 1024, 4095, SLAB_MAX};
 	struct slab *s;
 	size_t i, got;
@@ -27,7 +27,8 @@ static void test_sizes(void **state)
 		got = slab_size(s, p);
 		/* Fits, with at most ~12 % (or 16 bytes) of slack. */
 		assert_true(got >= sizes[i]);
-		assert_true(got - sizes[i] < 16 || got <= sizes[i] * 9 / 8 + 16);
+		assert_true(got - sizes[i] < 16 ||
+			    got <= sizes[i] * 9 / 8 + 16);
 		memset(p, 0x5a, sizes[i]);
 		slab_free(s, p);
 	}

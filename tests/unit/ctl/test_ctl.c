@@ -4,10 +4,11 @@
  * command's exact JSON answer, hostile bytes in answers made valid UTF-8
  * and escaped, bad requests (malformed JSON with offsets, unknown
  * command or member, wrong type, duplicates) answered while the
- * connection stays usable, the old line form refused, pipelined requests, a last request without LF, oversize
- * requests, large answers written under back-pressure, answers over the
- * cap, peer-credential refusal, connection caps, idle timeout, socket
- * mode and stale/live/foreign files at the socket path, leak check.
+ * connection stays usable, the old line form refused, pipelined requests, a
+ * last request without LF, oversize requests, large answers written under
+ * back-pressure, answers over the cap, peer-credential refusal, connection
+ * caps, idle timeout, socket mode and stale/live/foreign files at the socket
+ * path, leak check.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -138,15 +139,22 @@ static int f_list_calls(void *arg, struct ctl_out *o)
 {
 	struct sg_addr a;
 	struct ctl_call c = {
-		.call_id = STR("c1\"x\x80\t"), .caller = STR("sip:a@x"),
-		.callee = STR("sip:b@y"), .caller_addr = &a,
-		.caller_zone = "internet", .state = "confirmed",
-		.duration_ms = 61500, .answered_ms = 999,
+		.call_id = STR("c1\"x\x80\t"),
+		.caller = STR("sip:a@x"),
+		.callee = STR("sip:b@y"),
+		.caller_addr = &a,
+		.caller_zone = "internet",
+		.state = "confirmed",
+		.duration_ms = 61500,
+		.answered_ms = 999,
 	};
 
 	struct ctl_call m = {
-		.call_id = STR("c2"), .state = "early", .media = true,
-		.media_pkts = {30, 20}, .media_bytes = {5160, 3440},
+		.call_id = STR("c2"),
+		.state = "early",
+		.media = true,
+		.media_pkts = {30, 20},
+		.media_bytes = {5160, 3440},
 		.media_dropped = {10, 0},
 	};
 	int err;
@@ -330,7 +338,7 @@ static void expect(int fd, const char *req, const char *want)
 
 /* -------------------------------------------------------------- tests */
 
-#define RQ_BANS "{\"cmd\":\"bans\"}\n"
+#define RQ_BANS  "{\"cmd\":\"bans\"}\n"
 #define RQ_STATS "{\"cmd\":\"stats\"}\n"
 
 static void test_commands(void **state)
@@ -345,7 +353,8 @@ static void test_commands(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	fd = dial();
 	expect(fd, RQ_BANS, "{\"ok\":true,\"bans\":[]}\n");
-	expect(fd, "{\"cmd\":\"ban\",\"addr\":\"203.0.113.9\",\"for_s\":60,"
+	expect(fd,
+	       "{\"cmd\":\"ban\",\"addr\":\"203.0.113.9\",\"for_s\":60,"
 	       "\"reason\":\"svwar \\\"x\\\"\\\\ \\u00e9\"}\n",
 	       "{\"ok\":true}\n");
 	assert_int_equal(E->f.last.uid, getuid());
@@ -354,7 +363,8 @@ static void test_commands(void **state)
 	 * the answer is still valid UTF-8, control bytes escaped. */
 	memcpy(E->f.reasons[0] + E->f.bans[0].reason.len, "\xff\x01", 2);
 	E->f.bans[0].reason.len += 2;
-	expect(fd, "{\"cmd\":\"ban\",\"addr\":\"2001:db8:1:2::/64\"}\n", "{\"ok\":true}\n");
+	expect(fd, "{\"cmd\":\"ban\",\"addr\":\"2001:db8:1:2::/64\"}\n",
+	       "{\"ok\":true}\n");
 	expect(fd, RQ_BANS,
 	       "{\"ok\":true,\"bans\":[{\"addr\":\"203.0.113.9\","
 	       "\"expires_in\":60,\"rule\":null,"
@@ -362,7 +372,8 @@ static void test_commands(void **state)
 	       "\"hits\":0},"
 	       "{\"addr\":\"2001:db8:1:2::/64\",\"expires_in\":null,"
 	       "\"rule\":null,\"reason\":null,\"hits\":0}]}\n");
-	expect(fd, "{\"cmd\":\"unban\",\"addr\":\"203.0.113.9\"}\n", "{\"ok\":true}\n");
+	expect(fd, "{\"cmd\":\"unban\",\"addr\":\"203.0.113.9\"}\n",
+	       "{\"ok\":true}\n");
 	expect(fd, "{\"cmd\":\"unban\",\"addr\":\"203.0.113.9\"}\n",
 	       "{\"ok\":false,\"error\":\"not found\"}\n");
 	expect(fd, "{\"cmd\":\"rules\"}\n",
@@ -371,11 +382,14 @@ static void test_commands(void **state)
 	       "\"monitored\":0},{\"name\":\"rate-invite\",\"monitor\":true,"
 	       "\"effective\":true,\"hits\":0,\"monitored\":0}],"
 	       "\"global_monitor\":false}\n");
-	expect(fd, "{\"cmd\":\"monitor\",\"rule\":\"scanner-ua\",\"on\":true}\n", "{\"ok\":true}\n");
+	expect(fd,
+	       "{\"cmd\":\"monitor\",\"rule\":\"scanner-ua\",\"on\":true}\n",
+	       "{\"ok\":true}\n");
 	assert_true(rules_monitor(E->f.rules, 0));
 	expect(fd, "{\"cmd\":\"monitor\",\"rule\":\"nosuch\",\"on\":true}\n",
 	       "{\"ok\":false,\"error\":\"not found\"}\n");
-	expect(fd, "{\"cmd\":\"monitor\",\"all\":true,\"on\":true}\n", "{\"ok\":true}\n");
+	expect(fd, "{\"cmd\":\"monitor\",\"all\":true,\"on\":true}\n",
+	       "{\"ok\":true}\n");
 	assert_true(rules_global_monitor(E->f.rules));
 	expect(fd, RQ_STATS,
 	       "{\"ok\":true,\"stats\":{\"events\":12,\"bans.active\":1}}\n");
@@ -704,11 +718,11 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_commands),     T(test_errors_from_backend),
-		T(test_answer_nomem),
-		T(test_framing),      T(test_large_answer),
-		T(test_peer_refused), T(test_caps_and_idle),
-		T(test_path),         T(test_group_mode),
+		T(test_commands),      T(test_errors_from_backend),
+		T(test_answer_nomem),  T(test_framing),
+		T(test_large_answer),  T(test_peer_refused),
+		T(test_caps_and_idle), T(test_path),
+		T(test_group_mode),
 	};
 	int rc;
 

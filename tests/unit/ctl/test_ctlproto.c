@@ -31,9 +31,18 @@ struct req_case {
 	long off;        /* error offset, -1: none */
 };
 
-#define OK(l, ...) {.line = (l), .off = -1, __VA_ARGS__}
-#define BAD(l, e) {.line = (l), .rc = -EINVAL, .err = (e), .off = -1}
-#define BADAT(l, e, o) {.line = (l), .rc = -EINVAL, .err = (e), .off = (o)}
+#define OK(l, ...)                                  \
+	{                                           \
+		.line = (l), .off = -1, __VA_ARGS__ \
+	}
+#define BAD(l, e)                                                 \
+	{                                                         \
+		.line = (l), .rc = -EINVAL, .err = (e), .off = -1 \
+	}
+#define BADAT(l, e, o)                                             \
+	{                                                          \
+		.line = (l), .rc = -EINVAL, .err = (e), .off = (o) \
+	}
 
 static const struct req_case req_cases[] = {
 	OK("{\"cmd\":\"bans\"}", .cmd = CTL_CMD_BANS),
@@ -57,8 +66,8 @@ static const struct req_case req_cases[] = {
 	   .seconds = CTL_BAN_MAX_S),
 	OK("{\"cmd\":\"ban\",\"addr\":\"10.0.0.0/8\",\"reason\":\"\"}",
 	   .cmd = CTL_CMD_BAN, .addr = "10.0.0.0", .plen = 8),
-	OK("{\"cmd\":\"unban\",\"addr\":\"2001:db8::/64\"}", .cmd = CTL_CMD_UNBAN,
-	   .addr = "2001:db8::", .plen = 64),
+	OK("{\"cmd\":\"unban\",\"addr\":\"2001:db8::/64\"}",
+	   .cmd = CTL_CMD_UNBAN, .addr = "2001:db8::", .plen = 64),
 	OK("{\"cmd\":\"monitor\",\"rule\":\"scanner-ua\",\"on\":true}",
 	   .cmd = CTL_CMD_MONITOR, .rule = "scanner-ua", .on = true),
 	OK("{\"cmd\":\"monitor\",\"rule\":\"rate_invite.x\",\"on\":false}",
@@ -82,7 +91,8 @@ static const struct req_case req_cases[] = {
 	BADAT("{\"cmd\":\"bans\"} x", "json: end of file expected", 16),
 	BADAT("{\"cmd\":\"bans\"}{}", "json: end of file expected", 15),
 	BADAT("{'cmd':'bans'}", "json: ", 2),
-	BADAT("{\"cmd\":\"bans\",\"cmd\":\"stats\"}", "duplicate object key", 19),
+	BADAT("{\"cmd\":\"bans\",\"cmd\":\"stats\"}", "duplicate object key",
+	      19),
 	BADAT("{\"cmd\":\"ban\",\"addr\":\"1.2.3.4\",\"addr\":\"5.6.7.8\"}",
 	      "duplicate", 36),
 	BADAT("{\"cmd\":\"b\xff\"}", "json: unable to decode byte", 9),
@@ -96,7 +106,8 @@ static const struct req_case req_cases[] = {
 	BAD("{\"cmd\":\"reboot\"}", "unknown command \"reboot\""),
 	BAD("{\"cmd\":\"BANS\"}", "unknown command"),
 	BAD("{\"cmd\":\"bans\",\"x\":1}", "unknown member \"x\""),
-	BAD("{\"cmd\":\"bans\",\"\\u00e9t\\u00e9\":1}", "unknown member \"??t??\""),
+	BAD("{\"cmd\":\"bans\",\"\\u00e9t\\u00e9\":1}",
+	    "unknown member \"??t??\""),
 	BAD("{\"cmd\":\"bans\",\"on\":true}", "\"on\" does not go with bans"),
 	BAD("{\"cmd\":\"unban\",\"addr\":\"1.2.3.4\",\"for_s\":60}",
 	    "\"for_s\" does not go with unban"),
@@ -105,7 +116,8 @@ static const struct req_case req_cases[] = {
 	BAD("{\"cmd\":\"ban\",\"addr\":null}", "addr: expected a string"),
 	BAD("{\"cmd\":\"ban\",\"addr\":\"\"}", "addr: expected 1 to"),
 	BAD("{\"cmd\":\"ban\",\"addr\":\"1.2.3\"}", "addr: expected an IP"),
-	BAD("{\"cmd\":\"ban\",\"addr\":\"1.2.3.4:5060\"}", "addr: expected an IP"),
+	BAD("{\"cmd\":\"ban\",\"addr\":\"1.2.3.4:5060\"}",
+	    "addr: expected an IP"),
 	BAD("{\"cmd\":\"ban\",\"addr\":\"[::1]\"}", "addr: expected an IP"),
 	BAD("{\"cmd\":\"ban\",\"addr\":\"host.example\"}", "addr: expected"),
 	BAD("{\"cmd\":\"ban\",\"addr\":\"1.2.3.4/33\"}", "addr: expected"),
@@ -235,8 +247,9 @@ static void test_request_limits(void **state)
 
 	(void)state;
 	/* A NUL in the line is not an end: the JSON is bad. */
-	assert_int_equal(ctl_req_parse(&rq, str_make("{\"cmd\":\"bans\"}\0x",
-						     16), &pe), -EINVAL);
+	assert_int_equal(
+		ctl_req_parse(&rq, str_make("{\"cmd\":\"bans\"}\0x", 16), &pe),
+		-EINVAL);
 	assert_non_null(strstr(pe.msg, "json: "));
 	/* A reason at the cap passes, one byte more does not. */
 	n = (size_t)snprintf(line, sizeof(line),
@@ -268,7 +281,8 @@ static void test_request_limits(void **state)
 	/* Deep nesting inside strings is just text; outside it is refused
 	 * before jansson recurses. */
 	memset(line, '[', sizeof(line));
-	assert_int_equal(ctl_req_parse(&rq, str_make(line, 1000), &pe), -EINVAL);
+	assert_int_equal(ctl_req_parse(&rq, str_make(line, 1000), &pe),
+			 -EINVAL);
 	/* Every prefix of a valid request either parses or fails cleanly. */
 	snprintf(line, sizeof(line),
 		 "{\"cmd\":\"ban\",\"addr\":\"2001:db8::1/64\",\"for_s\":3600,"

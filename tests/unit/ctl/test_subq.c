@@ -68,18 +68,18 @@ static void test_events_request(void **state)
 		assert_string_equal(rq.evtype, c->type ? c->type : "");
 		assert_int_equal(rq.has_src, c->src != NULL);
 		if (c->src)
-			assert_string_equal(sg_addr_ip(&rq.addr, ip, sizeof(ip)),
-					    c->src);
+			assert_string_equal(
+				sg_addr_ip(&rq.addr, ip, sizeof(ip)), c->src);
 	}
 }
 
 /* -------------------------------------------------------------- filter */
 
-#define LINE(type, src, user)                                               \
-	"{\"ts\":\"2026-01-01T00:00:00.000Z\",\"type\":\"" type "\","         \
-	"\"event\":\"scanner\",\"zone\":\"internet\",\"src\":" src            \
-	",\"src_port\":5060,\"transport\":\"UDP\",\"method\":\"OPTIONS\","   \
-	"\"user\":" user ",\"rule\":\"scanner-ua\",\"action\":\"drop\","     \
+#define LINE(type, src, user)                                              \
+	"{\"ts\":\"2026-01-01T00:00:00.000Z\",\"type\":\"" type "\","      \
+	"\"event\":\"scanner\",\"zone\":\"internet\",\"src\":" src         \
+	",\"src_port\":5060,\"transport\":\"UDP\",\"method\":\"OPTIONS\"," \
+	"\"user\":" user ",\"rule\":\"scanner-ua\",\"action\":\"drop\","   \
 	"\"reason\":null,\"status\":null,\"count\":1,\"repeat\":false}\n"
 
 struct filt_case {
@@ -102,8 +102,8 @@ static const struct filt_case filt_cases[] = {
 	/* An attacker's user part imitating the fields: escaped, so the
 	 * filter sees only the real ones, which come first. */
 	{"ban", NULL,
-	 LINE("drop", "\"192.0.2.1\"", "\"x\\\",\\\"type\\\":\\\"ban\"")
-	 , false},
+	 LINE("drop", "\"192.0.2.1\"", "\"x\\\",\\\"type\\\":\\\"ban\""),
+	 false},
 	{NULL, "10.0.0.1",
 	 LINE("drop", "\"192.0.2.1\"", "\"\\\",\\\"src\\\":\\\"10.0.0.1\""),
 	 false},
@@ -122,9 +122,9 @@ static void test_filter(void **state)
 		if (c->type)
 			snprintf(f.type, sizeof(f.type), "%s", c->type);
 		if (c->src)
-			assert_int_equal(sg_addr_from_host(&f.src,
-							   str_cstr(c->src), 0),
-					 0);
+			assert_int_equal(
+				sg_addr_from_host(&f.src, str_cstr(c->src), 0),
+				0);
 		if (ctl_filter_match(&f, str_cstr(c->line)) != c->match)
 			fail_msg("case %zu: want %d", i, c->match);
 	}
@@ -235,13 +235,15 @@ static void test_queue_model(void **state)
 				missed += m;
 				seen += m;
 			} else {
-				assert_int_equal(sscanf(out.p + k,
-							"{\"n\":%u}", &n), 1);
+				assert_int_equal(
+					sscanf(out.p + k, "{\"n\":%u}", &n), 1);
 				assert_int_equal(n, seen);
 				seen++;
 			}
 			k = (unsigned)((char *)memchr(out.p + k, '\n',
-						      out.len - k) - out.p) + 1;
+						      out.len - k) -
+				       out.p) +
+			    1;
 		}
 	}
 	assert_int_equal(seen + q.missed + q.lines, next);

@@ -63,8 +63,8 @@ static void test_verdicts(void **state)
 	static struct evstats s;
 	/* Same text, different storage: must be one series. */
 	char t2[] = "refuse", e2[] = "scanner", r2[] = "scanner-ua";
-	struct ev a = mk(EV_REFUSE, "scanner", "scanner-ua", "192.0.2.1", 0,
-			 NULL);
+	struct ev a =
+		mk(EV_REFUSE, "scanner", "scanner-ua", "192.0.2.1", 0, NULL);
 	struct ev b = mk(t2, e2, r2, "192.0.2.2", 0, NULL);
 	struct ev c = mk(EV_DROP, "scanner", "scanner-ua", NULL, 0, NULL);
 	struct ev d = mk(EV_UNBAN, "manual", NULL, "192.0.2.1", 0, NULL);
@@ -78,8 +78,8 @@ static void test_verdicts(void **state)
 	evstats_count(&s, &d, 4);
 	evstats_count(&s, NULL, 5);
 	evstats_count(NULL, &a, 5);
-	assert_int_equal(count_of(&s, "refuse", "scanner", "scanner-ua",
-				  &seen), 2);
+	assert_int_equal(count_of(&s, "refuse", "scanner", "scanner-ua", &seen),
+			 2);
 	assert_int_equal(seen, 1);
 	assert_int_equal(count_of(&s, "drop", "scanner", "scanner-ua", &seen),
 			 1);
@@ -97,8 +97,9 @@ static void test_verdicts(void **state)
 		}
 		assert_int_equal(s.lost, 3 + 8);
 		evstats_count(&s, &a, 7);
-		assert_int_equal(count_of(&s, "refuse", "scanner",
-					  "scanner-ua", &seen), 3);
+		assert_int_equal(
+			count_of(&s, "refuse", "scanner", "scanner-ua", &seen),
+			3);
 	}
 }
 

@@ -70,9 +70,12 @@ static void test_encode(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sg_addr s = addr(cases[i].src), d = addr(cases[i].dst);
 		struct hep_pkt p = {
-			.src = &s, .dst = &d, .ipproto = 17,
+			.src = &s,
+			.dst = &d,
+			.ipproto = 17,
 			.proto_type = HEP_PROTO_SIP,
-			.wall_us = 1700000000123456ull, .capture_id = 4242,
+			.wall_us = 1700000000123456ull,
+			.capture_id = 4242,
 			.payload = STR("OPTIONS sip:x SIP/2.0\r\n\r\n"),
 			.correlation = STR("cid-1"),
 		};
@@ -144,13 +147,12 @@ static void test_send(void **state)
 	(void)state;
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
-	srv.u.in.sin_port = 0;	/* any free port */
+	srv.u.in.sin_port = 0; /* any free port */
 	assert_int_equal(bind(fd, &srv.u.sa, srv.len), 0);
 	srv.len = sizeof(srv.u.ss);
 	assert_int_equal(getsockname(fd, &srv.u.sa, &srv.len), 0);
 	assert_int_equal(hep_new(&h, &srv, 7), 0);
-	hep_send(h, &s, &srv, false, HEP_PROTO_LOG, STR("{\"a\":1}"),
-		 STR_NULL);
+	hep_send(h, &s, &srv, false, HEP_PROTO_LOG, STR("{\"a\":1}"), STR_NULL);
 	n = recv(fd, in, sizeof(in), 0);
 	assert_true(n > 6);
 	assert_memory_equal(in, "HEP3", 4);

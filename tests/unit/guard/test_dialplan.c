@@ -12,65 +12,63 @@
 #include "core/conf.h"
 #include "guard/dialplan.h"
 
-static const struct dp_numbering uk = { "00", "0", "44" };
-static const struct dp_numbering plain = { "00", "0", "" };
-static const struct dp_numbering nanp = { "011", "1", "1" };
+static const struct dp_numbering uk = {"00", "0", "44"};
+static const struct dp_numbering plain = {"00", "0", ""};
+static const struct dp_numbering nanp = {"011", "1", "1"};
 
 struct ncase {
 	const char *user, *params;
 	const struct dp_numbering *nb;
 	enum dp_kind kind;
-	const char *s;		/* normalised (number kinds) */
-	const char *cc;		/* country code ("" none) */
+	const char *s;  /* normalised (number kinds) */
+	const char *cc; /* country code ("" none) */
 };
 
 static const struct ncase ncases[] = {
-	{ "02079460000", "", &uk, DP_NATIONAL, "+442079460000", "44" },
-	{ "0044-20-7946-0000", "", &uk, DP_NATIONAL, "+442079460000", "44" },
-	{ "+44(0)20", "", &uk, DP_NATIONAL, "+44020", "44" },
-	{ "+1 (212) 555.1234", "", &uk, DP_INTERNATIONAL, "+12125551234",
-	  "1" },
-	{ "%2B4930123", "", &uk, DP_INTERNATIONAL, "+4930123", "49" },
-	{ "%2b49%2030", "", &uk, DP_INTERNATIONAL, "+4930", "49" },
-	{ "00353123456", "", &uk, DP_INTERNATIONAL, "+353123456", "353" },
-	{ "0090123", "", &uk, DP_INTERNATIONAL, "+90123", "90" },
-	{ "00420123", "", &uk, DP_INTERNATIONAL, "+420123", "420" },
-	{ "0800-123", "", &uk, DP_NATIONAL, "+44800123", "44" },
-	{ "112", "", &uk, DP_SHORT, "112", "" },
-	{ "*72#", "", &uk, DP_SHORT, "*72#", "" },
-	{ "1001", "", &uk, DP_SHORT, "1001", "" },
-	{ "0", "", &uk, DP_SHORT, "0", "" },
-	{ "00", "", &uk, DP_INVALID, "", "" },
-	{ "000", "", &uk, DP_INVALID, "", "" },
-	{ "+0123", "", &uk, DP_INVALID, "", "" },
-	{ "alice", "", &uk, DP_NAME, "", "" },
-	{ "%41lice", "", &uk, DP_NAME, "", "" },
-	{ "0900a", "", &uk, DP_NAME, "", "" },
-	{ "", "", &uk, DP_NAME, "", "" },
-	{ "+", "", &uk, DP_INVALID, "", "" },
-	{ "--", "", &uk, DP_INVALID, "", "" },
-	{ "12+34", "", &uk, DP_INVALID, "", "" },
-	{ "++44", "", &uk, DP_INVALID, "", "" },
-	{ "+44*12", "", &uk, DP_INVALID, "", "" },
-	{ "00*12", "", &uk, DP_INVALID, "", "" },
-	{ "123456789012345678901234567890123", "", &uk, DP_INVALID, "", "" },
-	{ "12345678901234567890123456789012", "", &uk, DP_SHORT,
-	  "12345678901234567890123456789012", "" },
-	{ "0012345678901234567890123456789012", "", &uk, DP_INVALID, "", "" },
-	{ "7042;phone-context=+1212", "", &uk, DP_INTERNATIONAL, "+12127042",
-	  "1" },
-	{ "7042;PHONE-CONTEXT=+44-20", "", &uk, DP_NATIONAL, "+44207042",
-	  "44" },
-	{ "7042;phone-context=example.com", "", &uk, DP_SHORT, "7042", "" },
-	{ "7042", ";phone-context=+1-212", &uk, DP_INTERNATIONAL,
-	  "+12127042", "1" },
-	{ "+33123;phone-context=+1212", "", &uk, DP_INTERNATIONAL, "+33123",
-	  "33" },
-	{ "02079460000", "", &plain, DP_SHORT, "02079460000", "" },
-	{ "0044207", "", &plain, DP_INTERNATIONAL, "+44207", "44" },
-	{ "01144207", "", &nanp, DP_INTERNATIONAL, "+44207", "44" },
-	{ "12125551234", "", &nanp, DP_NATIONAL, "+12125551234", "1" },
-	{ "+79161234567", "", &nanp, DP_INTERNATIONAL, "+79161234567", "7" },
+	{"02079460000", "", &uk, DP_NATIONAL, "+442079460000", "44"},
+	{"0044-20-7946-0000", "", &uk, DP_NATIONAL, "+442079460000", "44"},
+	{"+44(0)20", "", &uk, DP_NATIONAL, "+44020", "44"},
+	{"+1 (212) 555.1234", "", &uk, DP_INTERNATIONAL, "+12125551234", "1"},
+	{"%2B4930123", "", &uk, DP_INTERNATIONAL, "+4930123", "49"},
+	{"%2b49%2030", "", &uk, DP_INTERNATIONAL, "+4930", "49"},
+	{"00353123456", "", &uk, DP_INTERNATIONAL, "+353123456", "353"},
+	{"0090123", "", &uk, DP_INTERNATIONAL, "+90123", "90"},
+	{"00420123", "", &uk, DP_INTERNATIONAL, "+420123", "420"},
+	{"0800-123", "", &uk, DP_NATIONAL, "+44800123", "44"},
+	{"112", "", &uk, DP_SHORT, "112", ""},
+	{"*72#", "", &uk, DP_SHORT, "*72#", ""},
+	{"1001", "", &uk, DP_SHORT, "1001", ""},
+	{"0", "", &uk, DP_SHORT, "0", ""},
+	{"00", "", &uk, DP_INVALID, "", ""},
+	{"000", "", &uk, DP_INVALID, "", ""},
+	{"+0123", "", &uk, DP_INVALID, "", ""},
+	{"alice", "", &uk, DP_NAME, "", ""},
+	{"%41lice", "", &uk, DP_NAME, "", ""},
+	{"0900a", "", &uk, DP_NAME, "", ""},
+	{"", "", &uk, DP_NAME, "", ""},
+	{"+", "", &uk, DP_INVALID, "", ""},
+	{"--", "", &uk, DP_INVALID, "", ""},
+	{"12+34", "", &uk, DP_INVALID, "", ""},
+	{"++44", "", &uk, DP_INVALID, "", ""},
+	{"+44*12", "", &uk, DP_INVALID, "", ""},
+	{"00*12", "", &uk, DP_INVALID, "", ""},
+	{"123456789012345678901234567890123", "", &uk, DP_INVALID, "", ""},
+	{"12345678901234567890123456789012", "", &uk, DP_SHORT,
+	 "12345678901234567890123456789012", ""},
+	{"0012345678901234567890123456789012", "", &uk, DP_INVALID, "", ""},
+	{"7042;phone-context=+1212", "", &uk, DP_INTERNATIONAL, "+12127042",
+	 "1"},
+	{"7042;PHONE-CONTEXT=+44-20", "", &uk, DP_NATIONAL, "+44207042", "44"},
+	{"7042;phone-context=example.com", "", &uk, DP_SHORT, "7042", ""},
+	{"7042", ";phone-context=+1-212", &uk, DP_INTERNATIONAL, "+12127042",
+	 "1"},
+	{"+33123;phone-context=+1212", "", &uk, DP_INTERNATIONAL, "+33123",
+	 "33"},
+	{"02079460000", "", &plain, DP_SHORT, "02079460000", ""},
+	{"0044207", "", &plain, DP_INTERNATIONAL, "+44207", "44"},
+	{"01144207", "", &nanp, DP_INTERNATIONAL, "+44207", "44"},
+	{"12125551234", "", &nanp, DP_NATIONAL, "+12125551234", "1"},
+	{"+79161234567", "", &nanp, DP_INTERNATIONAL, "+79161234567", "7"},
 };
 
 static void test_normalise_table(void **state)
@@ -111,19 +109,15 @@ static void test_dialled_kept(void **state)
 static void test_country_codes(void **state)
 {
 	static const char *const t[][2] = {
-		{ "12125551234", "1" }, { "79161234567", "7" },
-		{ "20123", "20" },      { "212600", "212" },
-		{ "27123", "27" },      { "31123", "31" },
-		{ "35312", "353" },     { "36123", "36" },
-		{ "37012", "370" },     { "4420", "44" },
-		{ "42012", "420" },     { "49301", "49" },
-		{ "55119", "55" },      { "59012", "590" },
-		{ "61212", "61" },      { "67012", "670" },
-		{ "81312", "81" },      { "85212", "852" },
-		{ "86101", "86" },      { "88212", "882" },
-		{ "90212", "90" },      { "96612", "966" },
-		{ "98212", "98" },      { "4", "4" },
-		{ "42", "42" },
+		{"12125551234", "1"}, {"79161234567", "7"}, {"20123", "20"},
+		{"212600", "212"},    {"27123", "27"},      {"31123", "31"},
+		{"35312", "353"},     {"36123", "36"},      {"37012", "370"},
+		{"4420", "44"},       {"42012", "420"},     {"49301", "49"},
+		{"55119", "55"},      {"59012", "590"},     {"61212", "61"},
+		{"67012", "670"},     {"81312", "81"},      {"85212", "852"},
+		{"86101", "86"},      {"88212", "882"},     {"90212", "90"},
+		{"96612", "966"},     {"98212", "98"},      {"4", "4"},
+		{"42", "42"},
 	};
 	char cc[DP_CC_MAX + 1];
 	size_t i;
@@ -140,7 +134,7 @@ static void test_country_codes(void **state)
 
 static void test_emergency_list(void **state)
 {
-	static const char list[][16] = { "112", "999", "+44999", "000" };
+	static const char list[][16] = {"112", "999", "+44999", "000"};
 	struct dp_number n;
 
 	(void)state;
@@ -150,22 +144,22 @@ static void test_emergency_list(void **state)
 	assert_true(dp_in_list(&n, list, 3));
 	dp_normalise(&n, STR("1120"), STR_NULL, &uk);
 	assert_false(dp_in_list(&n, list, 3));
-	dp_normalise(&n, STR("0999"), STR_NULL, &uk);	/* +44999 */
+	dp_normalise(&n, STR("0999"), STR_NULL, &uk); /* +44999 */
 	assert_true(dp_in_list(&n, list, 3));
 	dp_normalise(&n, STR("11"), STR_NULL, &uk);
 	assert_false(dp_in_list(&n, list, 3));
 	dp_normalise(&n, STR("x112"), STR_NULL, &uk);
 	assert_false(dp_in_list(&n, list, 3));
-	dp_normalise(&n, STR("000"), STR_NULL, &uk);	/* invalid as +0 */
+	dp_normalise(&n, STR("000"), STR_NULL, &uk); /* invalid as +0 */
 	assert_int_equal(n.kind, DP_INVALID);
 	assert_true(dp_in_list(&n, list, 4));
 }
 
 /* ---------------------------------------------------------------- rules */
 
-static const char *const zones[] = { "internet", "branch", "pbx" };
-static const char *const classes[] = { "local", "world" };
-static const struct dp_names names = { zones, 3, classes, 2 };
+static const char *const zones[] = {"internet", "branch", "pbx"};
+static const char *const classes[] = {"local", "world"};
+static const struct dp_names names = {zones, 3, classes, 2};
 
 static void rule(struct sg_conf_dial_rule *r, const char *name, int action,
 		 const char *prefix, const char *regex, const char *cls,
@@ -196,8 +190,8 @@ static void make_rules(void)
 {
 	rule(&rules[0], "premium", CONF_DIAL_DENY, "+449", "^\\+4487", NULL,
 	     NULL);
-	rule(&rules[1], "branch-no-mobile", CONF_DIAL_DENY, "+447", NULL,
-	     NULL, "branch");
+	rule(&rules[1], "branch-no-mobile", CONF_DIAL_DENY, "+447", NULL, NULL,
+	     "branch");
 	rule(&rules[2], "national", CONF_DIAL_ALLOW, "+44", NULL, NULL, NULL);
 	rule(&rules[3], "", CONF_DIAL_ALLOW, "+", NULL, "world", NULL);
 	rule(&rules[4], "extensions", CONF_DIAL_ALLOW, NULL, "^[0-9]{2,5}$",
@@ -222,16 +216,16 @@ static void test_rules_order_and_filters(void **state)
 		int idx;
 		bool allow;
 	} t[] = {
-		{ "09001234", 0, 0, 0, false },	/* premium prefix */
-		{ "08712345", 1, 0, 0, false },	/* premium regex */
-		{ "07700900", 0, 0, 2, true },	/* mobile: national */
-		{ "07700900", 0, 1, 1, false },	/* ... not from branch */
-		{ "02079460", 0, 1, 2, true },
-		{ "0049301", 0, 0, -1, false },	/* local: nothing matches */
-		{ "0049301", 1, 0, 3, true },	/* world */
-		{ "1001", 0, 2, 4, true },
-		{ "123456", 0, 0, -1, false },
-		{ "*72", 1, 0, 5, false },
+		{"09001234", 0, 0, 0, false}, /* premium prefix */
+		{"08712345", 1, 0, 0, false}, /* premium regex */
+		{"07700900", 0, 0, 2, true},  /* mobile: national */
+		{"07700900", 0, 1, 1, false}, /* ... not from branch */
+		{"02079460", 0, 1, 2, true},
+		{"0049301", 0, 0, -1, false}, /* local: nothing matches */
+		{"0049301", 1, 0, 3, true},   /* world */
+		{"1001", 0, 2, 4, true},
+		{"123456", 0, 0, -1, false},
+		{"*72", 1, 0, 5, false},
 	};
 	struct dp_rules *rs = NULL;
 	const char *name;
@@ -242,8 +236,8 @@ static void test_rules_order_and_filters(void **state)
 
 	(void)state;
 	make_rules();
-	assert_int_equal(dp_rules_new(&rs, rules, 6, &names, err,
-				      sizeof(err)), 0);
+	assert_int_equal(dp_rules_new(&rs, rules, 6, &names, err, sizeof(err)),
+			 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		allow = !t[i].allow;
 		idx = match(rs, t[i].num, t[i].cls, t[i].zone, &allow, &name);
@@ -283,7 +277,8 @@ static void test_rules_errors(void **state)
 	assert_int_equal(dp_rules_new(&rs, r, 1, &names, err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(dp_rules_new(&rs, r, DP_MAX_RULES + 1, &names, err,
-				      sizeof(err)), -EINVAL);
+				      sizeof(err)),
+			 -EINVAL);
 	assert_no_leaks();
 }
 
@@ -304,7 +299,8 @@ static void test_regex_limit_fails_closed(void **state)
 	     NULL);
 	assert_int_equal(dp_rules_new(&rs, r, 2, &names, err, sizeof(err)), 0);
 	assert_int_equal(match(rs, "1234567890123456789012345678901", 0, 0,
-			       &allow, &name), 1);
+			       &allow, &name),
+			 1);
 	assert_false(allow);
 	dp_rules_free(rs);
 	assert_no_leaks();

@@ -14,8 +14,7 @@
 #include "guard/dlgpolicy.h"
 
 static struct sip_peer P(const char *ip, uint16_t port, enum sip_tp tp,
-			 uint64_t conn, uint16_t zone)
-{
+			 uint64_t conn, uint16_t zone) {
 	struct sip_peer p;
 
 	memset(&p, 0, sizeof(p));
@@ -26,7 +25,8 @@ static struct sip_peer P(const char *ip, uint16_t port, enum sip_tp tp,
 	return p;
 }
 
-static void test_peer_cmp(void **state)
+static void
+test_peer_cmp(void **state)
 {
 	static const struct {
 		const char *ip;
@@ -36,12 +36,12 @@ static void test_peer_cmp(void **state)
 		uint16_t zone;
 		enum dg_peer want;
 	} t[] = {
-		{ "192.0.2.1", 5060, SIP_TP_UDP, 0, 0, DG_PEER_SAME },
-		{ "192.0.2.1", 5062, SIP_TP_UDP, 0, 0, DG_PEER_SAME_IP },
-		{ "192.0.2.2", 5060, SIP_TP_UDP, 0, 0, DG_PEER_OTHER },
-		{ "192.0.2.1", 5060, SIP_TP_TCP, 0, 0, DG_PEER_OTHER },
-		{ "192.0.2.1", 5060, SIP_TP_UDP, 0, 1, DG_PEER_OTHER },
-		{ "2001:db8::1", 5060, SIP_TP_UDP, 0, 0, DG_PEER_OTHER },
+		{"192.0.2.1", 5060, SIP_TP_UDP, 0, 0, DG_PEER_SAME},
+		{"192.0.2.1", 5062, SIP_TP_UDP, 0, 0, DG_PEER_SAME_IP},
+		{"192.0.2.2", 5060, SIP_TP_UDP, 0, 0, DG_PEER_OTHER},
+		{"192.0.2.1", 5060, SIP_TP_TCP, 0, 0, DG_PEER_OTHER},
+		{"192.0.2.1", 5060, SIP_TP_UDP, 0, 1, DG_PEER_OTHER},
+		{"2001:db8::1", 5060, SIP_TP_UDP, 0, 0, DG_PEER_OTHER},
 	};
 	struct sip_peer k = P("192.0.2.1", 5060, SIP_TP_UDP, 0, 0), a, b;
 	size_t i;
@@ -63,7 +63,7 @@ static void test_peer_cmp(void **state)
 struct dcase {
 	const char *name;
 	enum dg_rebind rebind;
-	bool drop;	/* conf: drop for untrusted */
+	bool drop; /* conf: drop for untrusted */
 	enum sip_method mid;
 	bool found, trusted, has_peer;
 	enum dg_peer peer;
@@ -76,80 +76,79 @@ struct dcase {
 };
 
 static const struct dcase dcases[] = {
-	{ "bye ok", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true, false, true,
-	  DG_PEER_SAME, true, 1, 2, false, false, DG_OK, NULL, false },
-	{ "bye from third address", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE,
-	  true, false, true, DG_PEER_OTHER, true, 1, 2, false, false,
-	  DG_REFUSE, DG_RULE_BYE_SOURCE, true },
-	{ "bye third address, reply mode", DG_REBIND_SAME_IP, false,
-	  SIP_METHOD_BYE, true, false, true, DG_PEER_OTHER, true, 1, 2, false,
-	  false, DG_REFUSE, DG_RULE_BYE_SOURCE, false },
-	{ "bye replayed cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true,
-	  false, true, DG_PEER_SAME, true, 5, 5, false, false, DG_REFUSE,
-	  DG_RULE_BYE_CSEQ, true },
-	{ "bye old cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true, false,
-	  true, DG_PEER_SAME, true, 5, 3, false, false, DG_REFUSE,
-	  DG_RULE_BYE_CSEQ, true },
-	{ "bye unknown dialog", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, false,
-	  false, false, DG_PEER_OTHER, false, 0, 2, false, false, DG_REFUSE,
-	  DG_RULE_BYE_UNKNOWN, true },
-	{ "unknown from trusted: routed", DG_REBIND_SAME_IP, true,
-	  SIP_METHOD_BYE, false, true, false, DG_PEER_OTHER, false, 0, 2,
-	  false, false, DG_OK, NULL, false },
-	{ "notify may create", DG_REBIND_SAME_IP, true, SIP_METHOD_NOTIFY,
-	  false, false, false, DG_PEER_OTHER, false, 0, 1, false, false, DG_OK,
-	  NULL, false },
-	{ "info unknown", DG_REBIND_SAME_IP, true, SIP_METHOD_INFO, false,
-	  false, false, DG_PEER_OTHER, false, 0, 1, false, false, DG_REFUSE,
-	  DG_RULE_HIJACK_UNKNOWN, true },
-	{ "callee first request", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE,
-	  true, false, true, DG_PEER_SAME, false, 0, 1, false, false, DG_OK,
-	  NULL, false },
-	{ "reinvite forward", DG_REBIND_NEVER, true, SIP_METHOD_INVITE, true,
-	  false, true, DG_PEER_SAME, true, 1, 2, false, false, DG_OK, NULL,
-	  false },
-	{ "reinvite other source", DG_REBIND_SAME_IP, true, SIP_METHOD_INVITE,
-	  true, false, true, DG_PEER_OTHER, true, 1, 2, false, false,
-	  DG_REFUSE, DG_RULE_HIJACK_SOURCE, true },
-	{ "update old cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_UPDATE, true,
-	  false, true, DG_PEER_SAME, true, 9, 2, false, false, DG_REFUSE,
-	  DG_RULE_HIJACK_CSEQ, true },
-	{ "ack same cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_ACK, true,
-	  false, true, DG_PEER_SAME, true, 4, 4, false, false, DG_OK, NULL,
-	  false },
-	{ "ack other cseq", DG_REBIND_SAME_IP, false, SIP_METHOD_ACK, true,
-	  false, true, DG_PEER_SAME, true, 4, 5, false, false, DG_REFUSE,
-	  DG_RULE_HIJACK_CSEQ, true },
-	{ "ack never answered, even trusted", DG_REBIND_ANY, false,
-	  SIP_METHOD_ACK, true, true, true, DG_PEER_SAME, true, 4, 3, false,
-	  false, DG_REFUSE, DG_RULE_HIJACK_CSEQ, true },
-	{ "same-ip: port changed", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE,
-	  true, false, true, DG_PEER_SAME_IP, true, 1, 2, false, false,
-	  DG_REBIND, DG_RULE_REBIND, false },
-	{ "never: port changed", DG_REBIND_NEVER, true, SIP_METHOD_BYE, true,
-	  false, true, DG_PEER_SAME_IP, true, 1, 2, false, false, DG_REFUSE,
-	  DG_RULE_BYE_SOURCE, true },
-	{ "any: new address", DG_REBIND_ANY, true, SIP_METHOD_INFO, true,
-	  false, true, DG_PEER_OTHER, true, 1, 2, false, false, DG_REBIND,
-	  DG_RULE_REBIND, false },
-	{ "any but cseq old", DG_REBIND_ANY, true, SIP_METHOD_INFO, true,
-	  false, true, DG_PEER_OTHER, true, 3, 2, false, false, DG_REFUSE,
-	  DG_RULE_HIJACK_CSEQ, true },
-	{ "authenticated: ask", DG_REBIND_AUTH, true, SIP_METHOD_BYE, true,
-	  false, true, DG_PEER_OTHER, true, 1, 2, false, false, DG_NEED_AUTH,
-	  NULL, false },
-	{ "authenticated: verified", DG_REBIND_AUTH, true, SIP_METHOD_BYE,
-	  true, false, true, DG_PEER_OTHER, true, 1, 2, true, true, DG_REBIND,
-	  DG_RULE_REBIND, false },
-	{ "authenticated: tried, not verified", DG_REBIND_AUTH, true,
-	  SIP_METHOD_BYE, true, false, true, DG_PEER_OTHER, true, 1, 2, false,
-	  true, DG_REFUSE, DG_RULE_BYE_SOURCE, true },
-	{ "authenticated: same ip", DG_REBIND_AUTH, true, SIP_METHOD_BYE, true,
-	  false, true, DG_PEER_SAME_IP, true, 1, 2, false, false, DG_REBIND,
-	  DG_RULE_REBIND, false },
-	{ "no peer known yet", DG_REBIND_NEVER, true, SIP_METHOD_PRACK, true,
-	  false, false, DG_PEER_OTHER, true, 1, 2, false, false, DG_OK, NULL,
-	  false },
+	{"bye ok", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true, false, true,
+	 DG_PEER_SAME, true, 1, 2, false, false, DG_OK, NULL, false},
+	{"bye from third address", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE,
+	 true, false, true, DG_PEER_OTHER, true, 1, 2, false, false, DG_REFUSE,
+	 DG_RULE_BYE_SOURCE, true},
+	{"bye third address, reply mode", DG_REBIND_SAME_IP, false,
+	 SIP_METHOD_BYE, true, false, true, DG_PEER_OTHER, true, 1, 2, false,
+	 false, DG_REFUSE, DG_RULE_BYE_SOURCE, false},
+	{"bye replayed cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_SAME, true, 5, 5, false, false, DG_REFUSE,
+	 DG_RULE_BYE_CSEQ, true},
+	{"bye old cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true, false,
+	 true, DG_PEER_SAME, true, 5, 3, false, false, DG_REFUSE,
+	 DG_RULE_BYE_CSEQ, true},
+	{"bye unknown dialog", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, false,
+	 false, false, DG_PEER_OTHER, false, 0, 2, false, false, DG_REFUSE,
+	 DG_RULE_BYE_UNKNOWN, true},
+	{"unknown from trusted: routed", DG_REBIND_SAME_IP, true,
+	 SIP_METHOD_BYE, false, true, false, DG_PEER_OTHER, false, 0, 2, false,
+	 false, DG_OK, NULL, false},
+	{"notify may create", DG_REBIND_SAME_IP, true, SIP_METHOD_NOTIFY, false,
+	 false, false, DG_PEER_OTHER, false, 0, 1, false, false, DG_OK, NULL,
+	 false},
+	{"info unknown", DG_REBIND_SAME_IP, true, SIP_METHOD_INFO, false, false,
+	 false, DG_PEER_OTHER, false, 0, 1, false, false, DG_REFUSE,
+	 DG_RULE_HIJACK_UNKNOWN, true},
+	{"callee first request", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_SAME, false, 0, 1, false, false, DG_OK, NULL,
+	 false},
+	{"reinvite forward", DG_REBIND_NEVER, true, SIP_METHOD_INVITE, true,
+	 false, true, DG_PEER_SAME, true, 1, 2, false, false, DG_OK, NULL,
+	 false},
+	{"reinvite other source", DG_REBIND_SAME_IP, true, SIP_METHOD_INVITE,
+	 true, false, true, DG_PEER_OTHER, true, 1, 2, false, false, DG_REFUSE,
+	 DG_RULE_HIJACK_SOURCE, true},
+	{"update old cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_UPDATE, true,
+	 false, true, DG_PEER_SAME, true, 9, 2, false, false, DG_REFUSE,
+	 DG_RULE_HIJACK_CSEQ, true},
+	{"ack same cseq", DG_REBIND_SAME_IP, true, SIP_METHOD_ACK, true, false,
+	 true, DG_PEER_SAME, true, 4, 4, false, false, DG_OK, NULL, false},
+	{"ack other cseq", DG_REBIND_SAME_IP, false, SIP_METHOD_ACK, true,
+	 false, true, DG_PEER_SAME, true, 4, 5, false, false, DG_REFUSE,
+	 DG_RULE_HIJACK_CSEQ, true},
+	{"ack never answered, even trusted", DG_REBIND_ANY, false,
+	 SIP_METHOD_ACK, true, true, true, DG_PEER_SAME, true, 4, 3, false,
+	 false, DG_REFUSE, DG_RULE_HIJACK_CSEQ, true},
+	{"same-ip: port changed", DG_REBIND_SAME_IP, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_SAME_IP, true, 1, 2, false, false, DG_REBIND,
+	 DG_RULE_REBIND, false},
+	{"never: port changed", DG_REBIND_NEVER, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_SAME_IP, true, 1, 2, false, false, DG_REFUSE,
+	 DG_RULE_BYE_SOURCE, true},
+	{"any: new address", DG_REBIND_ANY, true, SIP_METHOD_INFO, true, false,
+	 true, DG_PEER_OTHER, true, 1, 2, false, false, DG_REBIND,
+	 DG_RULE_REBIND, false},
+	{"any but cseq old", DG_REBIND_ANY, true, SIP_METHOD_INFO, true, false,
+	 true, DG_PEER_OTHER, true, 3, 2, false, false, DG_REFUSE,
+	 DG_RULE_HIJACK_CSEQ, true},
+	{"authenticated: ask", DG_REBIND_AUTH, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_OTHER, true, 1, 2, false, false, DG_NEED_AUTH,
+	 NULL, false},
+	{"authenticated: verified", DG_REBIND_AUTH, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_OTHER, true, 1, 2, true, true, DG_REBIND,
+	 DG_RULE_REBIND, false},
+	{"authenticated: tried, not verified", DG_REBIND_AUTH, true,
+	 SIP_METHOD_BYE, true, false, true, DG_PEER_OTHER, true, 1, 2, false,
+	 true, DG_REFUSE, DG_RULE_BYE_SOURCE, true},
+	{"authenticated: same ip", DG_REBIND_AUTH, true, SIP_METHOD_BYE, true,
+	 false, true, DG_PEER_SAME_IP, true, 1, 2, false, false, DG_REBIND,
+	 DG_RULE_REBIND, false},
+	{"no peer known yet", DG_REBIND_NEVER, true, SIP_METHOD_PRACK, true,
+	 false, false, DG_PEER_OTHER, true, 1, 2, false, false, DG_OK, NULL,
+	 false},
 };
 
 static void test_dialog_cases(void **state)
@@ -197,9 +196,11 @@ static void test_dialog_cases(void **state)
 static void test_trusted_auth_is_same_ip(void **state)
 {
 	struct dg_conf c;
-	struct dg_in in = { .mid = SIP_METHOD_BYE, .found = true,
-			    .trusted = true, .has_peer = true,
-			    .peer = DG_PEER_OTHER };
+	struct dg_in in = {.mid = SIP_METHOD_BYE,
+			   .found = true,
+			   .trusted = true,
+			   .has_peer = true,
+			   .peer = DG_PEER_OTHER};
 	struct dg_out o;
 
 	(void)state;
@@ -227,16 +228,16 @@ static void test_cancel(void **state)
 		const char *rule;
 		bool out_drop;
 	} t[] = {
-		{ true, false, true, DG_PEER_SAME, DG_OK, NULL, false },
-		{ true, false, true, DG_PEER_SAME_IP, DG_REFUSE,
-		  DG_RULE_CANCEL_SOURCE, true },
-		{ true, false, false, DG_PEER_OTHER, DG_REFUSE,
-		  DG_RULE_CANCEL_SOURCE, false },
+		{true, false, true, DG_PEER_SAME, DG_OK, NULL, false},
+		{true, false, true, DG_PEER_SAME_IP, DG_REFUSE,
+		 DG_RULE_CANCEL_SOURCE, true},
+		{true, false, false, DG_PEER_OTHER, DG_REFUSE,
+		 DG_RULE_CANCEL_SOURCE, false},
 		/* trusted: rebind_trusted (any by default) */
-		{ true, true, true, DG_PEER_OTHER, DG_OK, NULL, false },
-		{ true, true, true, DG_PEER_SAME_IP, DG_OK, NULL, false },
-		{ false, false, true, DG_PEER_OTHER, DG_REFUSE,
-		  DG_RULE_CANCEL_UNKNOWN, true },
+		{true, true, true, DG_PEER_OTHER, DG_OK, NULL, false},
+		{true, true, true, DG_PEER_SAME_IP, DG_OK, NULL, false},
+		{false, false, true, DG_PEER_OTHER, DG_REFUSE,
+		 DG_RULE_CANCEL_UNKNOWN, true},
 	};
 	struct dg_conf c;
 	struct dg_out o;
@@ -285,21 +286,20 @@ static void test_media(void **state)
 		const char *sess_c, *media;
 		int want;
 	} t[] = {
-		{ "c=IN IP4 192.0.2.1\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0 },
-		{ "c=IN IP4 0.0.0.0\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0 },
-		{ "c=IN IP4 203.0.113.66\r\n", "m=audio 4000 RTP/AVP 0\r\n",
-		  -EPERM },
-		{ "c=IN IP4 198.51.100.7\r\n", "m=audio 4000 RTP/AVP 0\r\n",
-		  0 }, /* allowed prefix */
-		{ "c=IN IP4 192.0.2.1\r\n",
-		  "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 203.0.113.66\r\n",
-		  -EPERM },
-		{ "c=IN IP4 203.0.113.66\r\n", "m=audio 0 RTP/AVP 0\r\n", 0 },
+		{"c=IN IP4 192.0.2.1\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0},
+		{"c=IN IP4 0.0.0.0\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0},
+		{"c=IN IP4 203.0.113.66\r\n", "m=audio 4000 RTP/AVP 0\r\n",
+		 -EPERM},
+		{"c=IN IP4 198.51.100.7\r\n", "m=audio 4000 RTP/AVP 0\r\n",
+		 0}, /* allowed prefix */
+		{"c=IN IP4 192.0.2.1\r\n",
+		 "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 203.0.113.66\r\n", -EPERM},
+		{"c=IN IP4 203.0.113.66\r\n", "m=audio 0 RTP/AVP 0\r\n", 0},
 		/* The SDP parser refuses a name in IP4 c=: refused too. */
-		{ "c=IN IP4 media.example.com\r\n",
-		  "m=audio 4000 RTP/AVP 0\r\n", -EINVAL },
-		{ "", "m=audio 4000 RTP/AVP 0\r\n", -EPERM },
-		{ "c=IN IP6 ::\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0 },
+		{"c=IN IP4 media.example.com\r\n", "m=audio 4000 RTP/AVP 0\r\n",
+		 -EINVAL},
+		{"", "m=audio 4000 RTP/AVP 0\r\n", -EPERM},
+		{"c=IN IP6 ::\r\n", "m=audio 4000 RTP/AVP 0\r\n", 0},
 	};
 	struct sg_addr sig;
 	struct dg_conf c;
@@ -308,14 +308,14 @@ static void test_media(void **state)
 
 	(void)state;
 	dg_conf_default(&c);
-	assert_int_equal(gate_cidr_parse(&c.media[0],
-					 STR("198.51.100.0/24"), &why), 0);
+	assert_int_equal(
+		gate_cidr_parse(&c.media[0], STR("198.51.100.0/24"), &why), 0);
 	c.nmedia = 1;
 	assert_int_equal(sg_addr_from_host(&sig, STR("192.0.2.1"), 5060), 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = dg_media_check(&c, str_cstr(sdp_with(t[i].sess_c,
-							      t[i].media)),
-					&sig, &why);
+		int rc = dg_media_check(
+			&c, str_cstr(sdp_with(t[i].sess_c, t[i].media)), &sig,
+			&why);
 
 		if (rc != t[i].want)
 			fail_msg("case %zu: %d, want %d", i, rc, t[i].want);
@@ -326,9 +326,12 @@ static void test_media(void **state)
 			 -EINVAL);
 	assert_int_equal(dg_media_check(&c, STR_NULL, &sig, &why), 0);
 	c.media_check = false;
-	assert_int_equal(dg_media_check(&c, str_cstr(sdp_with(
-		"c=IN IP4 203.0.113.66\r\n", "m=audio 4000 RTP/AVP 0\r\n")),
-		&sig, &why), 0);
+	assert_int_equal(
+		dg_media_check(&c,
+			       str_cstr(sdp_with("c=IN IP4 203.0.113.66\r\n",
+						 "m=audio 4000 RTP/AVP 0\r\n")),
+			       &sig, &why),
+		0);
 }
 
 static void test_contacts(void **state)
@@ -337,20 +340,14 @@ static void test_contacts(void **state)
 		const char *ip;
 		bool priv, want;
 	} t[] = {
-		{ "203.0.113.9", false, true },	/* in the list */
-		{ "198.51.100.1", false, false },
-		{ "10.1.2.3", false, false },
-		{ "10.1.2.3", true, true },
-		{ "192.168.1.1", true, true },
-		{ "172.31.0.1", true, true },
-		{ "172.32.0.1", true, false },
-		{ "127.0.0.1", true, true },
-		{ "100.64.0.1", true, true },
-		{ "169.254.1.1", true, true },
-		{ "::1", true, true },
-		{ "fd00::1", true, true },
-		{ "2001:db8::1", true, false },
-		{ "8.8.8.8", true, false },
+		{"203.0.113.9", false, true}, /* in the list */
+		{"198.51.100.1", false, false}, {"10.1.2.3", false, false},
+		{"10.1.2.3", true, true},       {"192.168.1.1", true, true},
+		{"172.31.0.1", true, true},     {"172.32.0.1", true, false},
+		{"127.0.0.1", true, true},      {"100.64.0.1", true, true},
+		{"169.254.1.1", true, true},    {"::1", true, true},
+		{"fd00::1", true, true},        {"2001:db8::1", true, false},
+		{"8.8.8.8", true, false},
 	};
 	struct rg_conf c;
 	struct sg_addr a;
@@ -360,8 +357,9 @@ static void test_contacts(void **state)
 	(void)state;
 	rg_conf_default(&c);
 	assert_int_equal(c.max_bindings, 10);
-	assert_int_equal(gate_cidr_parse(&c.forbidden[0],
-					 STR("203.0.113.0/24"), &why), 0);
+	assert_int_equal(
+		gate_cidr_parse(&c.forbidden[0], STR("203.0.113.0/24"), &why),
+		0);
 	c.nforbidden = 1;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		c.forbid_private = t[i].priv;
@@ -385,8 +383,7 @@ static void test_moves(void **state)
 	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 1, 2000), RG_SAME);
 	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &other, 1, 2000),
 			 RG_MOVED);
-	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 2, 2000),
-			 RG_MOVED);
+	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 2, 2000), RG_MOVED);
 	/* A 60 s hold, fake clock. */
 	c.move_hold_ms = 60000;
 	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 1, 2000), RG_SAME);
@@ -396,8 +393,7 @@ static void test_moves(void **state)
 			 RG_HELD);
 	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &port, 1, 61000),
 			 RG_MOVED);
-	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 9, 30000),
-			 RG_HELD);
+	assert_int_equal(rg_move_check(&c, &k, 1, 1000, &k, 9, 30000), RG_HELD);
 }
 
 static void test_names(void **state)
@@ -405,17 +401,17 @@ static void test_names(void **state)
 	static const struct {
 		const char *rule, *event;
 	} t[] = {
-		{ DG_RULE_BYE_SOURCE, "spoofed-bye" },
-		{ DG_RULE_BYE_UNKNOWN, "spoofed-bye" },
-		{ DG_RULE_CANCEL_SOURCE, "spoofed-cancel" },
-		{ DG_RULE_HIJACK_CSEQ, "dialog-hijack" },
-		{ DG_RULE_MEDIA, "media-redirect" },
-		{ DG_RULE_REBIND, "dialog-rebind" },
-		{ DG_RULE_REG_MOVED, "registration-moved" },
-		{ DG_RULE_REG_HOLD, "registration-moved" },
-		{ DG_RULE_REG_HIJACK, "registration-hijack" },
-		{ DG_RULE_REG_LIMIT, "registration-limit" },
-		{ DG_RULE_REG_CONTACT, "forbidden-contact" },
+		{DG_RULE_BYE_SOURCE, "spoofed-bye"},
+		{DG_RULE_BYE_UNKNOWN, "spoofed-bye"},
+		{DG_RULE_CANCEL_SOURCE, "spoofed-cancel"},
+		{DG_RULE_HIJACK_CSEQ, "dialog-hijack"},
+		{DG_RULE_MEDIA, "media-redirect"},
+		{DG_RULE_REBIND, "dialog-rebind"},
+		{DG_RULE_REG_MOVED, "registration-moved"},
+		{DG_RULE_REG_HOLD, "registration-moved"},
+		{DG_RULE_REG_HIJACK, "registration-hijack"},
+		{DG_RULE_REG_LIMIT, "registration-limit"},
+		{DG_RULE_REG_CONTACT, "forbidden-contact"},
 	};
 	enum dg_rebind r;
 	size_t i, n = 0;

@@ -1,9 +1,9 @@
 /*
  * test_gate.c - the pre-parse gate: CIDR and ban-key parsing, token
  * buckets (burst, refill, bytes), bans (expiry, escalation and its cap,
- * memory of offences, re-ban, the lapsed callback), allow list (IPv4, IPv6, mapped, /0 /32
- * /128 edges), IPv6 /64 grouping, source table eviction under 10x its
- * size, a full ban table, iteration, housekeeping slices, no allocation
+ * memory of offences, re-ban, the lapsed callback), allow list (IPv4, IPv6,
+ * mapped, /0 /32 /128 edges), IPv6 /64 grouping, source table eviction under
+ * 10x its size, a full ban table, iteration, housekeeping slices, no allocation
  * while checking, and allocation failures in gate_new().  Fake clock.
  */
 #include <arpa/inet.h>
@@ -418,8 +418,7 @@ struct lapses {
 	uint64_t now;
 };
 
-static void on_lapse(void *arg, const struct gate_ban_info *bi,
-		     uint64_t now_ms)
+static void on_lapse(void *arg, const struct gate_ban_info *bi, uint64_t now_ms)
 {
 	struct lapses *l = arg;
 
@@ -431,7 +430,7 @@ static void on_lapse(void *arg, const struct gate_ban_info *bi,
 static void test_lapsed_callback(void **state)
 {
 	struct guard_src s = S("198.51.100.8");
-	struct lapses l = { 0 };
+	struct lapses l = {0};
 	struct gate_conf c;
 	struct gate *g;
 

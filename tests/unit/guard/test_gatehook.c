@@ -31,11 +31,11 @@ static const uint8_t key[16] = "gatehook-test-k";
 
 static void test_hook(void **state)
 {
-	static const char *const allow[] = { "10.0.0.0/8" };
+	static const char *const allow[] = {"10.0.0.0/8"};
 	struct gate_conf c;
 	struct gate *g;
 	struct guard_src src, allowed;
-	struct seen s = { 0 };
+	struct seen s = {0};
 	const char *why;
 	char err[128];
 
@@ -58,9 +58,9 @@ static void test_hook(void **state)
 	assert_int_equal(s.last.expires_ms, 61000);
 	assert_int_equal(s.last.expires_wall_ms, 1700000060000ULL);
 	/* Extended by another rule: told again, with the later expiry. */
-	assert_int_equal(gate_ban(g, &src, 120000, "flood", "x", 2000,
-				  1700000001000ULL),
-			 0);
+	assert_int_equal(
+		gate_ban(g, &src, 120000, "flood", "x", 2000, 1700000001000ULL),
+		0);
 	assert_int_equal(s.bans, 2);
 	assert_int_equal(s.last.expires_ms, 122000);
 	assert_string_equal(s.last.rule, "flood");

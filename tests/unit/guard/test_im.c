@@ -85,27 +85,28 @@ static void test_url_extract(void **state)
 {
 	static const struct {
 		const char *text;
-		const char *hosts;	/* space separated */
+		const char *hosts; /* space separated */
 	} t[] = {
-		{ "no links here", "" },
-		{ "see http://a.example/x and https://b.example:8443/y",
-		  "a.example b.example" },
-		{ "HTTPS://User:pw@C.Example:1/", "C.Example" },
-		{ "go to www.d.example/path, now", "www.d.example" },
-		{ "xwww.e.example is not a link start", "" },
-		{ "ftp://[2001:db8::1]/f", "2001:db8::1" },
-		{ "http:\\\\back.example\\x", "back.example" },
-		{ "sip:alice@sip.example;transport=tcp", "sip.example" },
-		{ "mailto:bob@mail.example?subject=x", "mail.example" },
-		{ "sip:nohost", "" },
-		{ "(http://paren.example)", "paren.example" },
-		{ "<https://angle.example>", "angle.example" },
-		{ "http://", "" },
-		{ "://x.example", "" },
-		{ "a:b:c://z.example", "z.example" },
-		{ "http://h1.example http://h2.example", "h1.example h2.example" },
-		{ "http://%65vil.example/", "%65vil.example" },
-		{ "WWW.UPPER.EXAMPLE", "WWW.UPPER.EXAMPLE" },
+		{"no links here", ""},
+		{"see http://a.example/x and https://b.example:8443/y",
+		 "a.example b.example"},
+		{"HTTPS://User:pw@C.Example:1/", "C.Example"},
+		{"go to www.d.example/path, now", "www.d.example"},
+		{"xwww.e.example is not a link start", ""},
+		{"ftp://[2001:db8::1]/f", "2001:db8::1"},
+		{"http:\\\\back.example\\x", "back.example"},
+		{"sip:alice@sip.example;transport=tcp", "sip.example"},
+		{"mailto:bob@mail.example?subject=x", "mail.example"},
+		{"sip:nohost", ""},
+		{"(http://paren.example)", "paren.example"},
+		{"<https://angle.example>", "angle.example"},
+		{"http://", ""},
+		{"://x.example", ""},
+		{"a:b:c://z.example", "z.example"},
+		{"http://h1.example http://h2.example",
+		 "h1.example h2.example"},
+		{"http://%65vil.example/", "%65vil.example"},
+		{"WWW.UPPER.EXAMPLE", "WWW.UPPER.EXAMPLE"},
 	};
 	unsigned i;
 
@@ -116,8 +117,9 @@ static void test_url_extract(void **state)
 		size_t pos = 0, n = 0;
 
 		while (im_url_next(text, &pos, &host)) {
-			n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%.*s",
-					      n ? " " : "", STR_FMT(host));
+			n += (size_t)snprintf(got + n, sizeof(got) - n,
+					      "%s%.*s", n ? " " : "",
+					      STR_FMT(host));
 			assert_true(pos <= text.len);
 		}
 		assert_int_equal(pos, text.len);
@@ -133,18 +135,22 @@ static void test_host_match(void **state)
 		const char *host, *domain;
 		bool match;
 	} t[] = {
-		{ "evil.example", "evil.example", true },
-		{ "EVIL.Example.", "evil.example", true },
-		{ "a.b.evil.example", "evil.example", true },
-		{ "notevil.example", "evil.example", false },
-		{ "evil.example.org", "evil.example", false },
-		{ "%65vil.example", "evil.example", true },
-		{ "evil%2eexample", "evil.example", true },
-		{ "evil\xe3\x80\x82" "example", "evil.example", true },
-		{ "evil\xef\xbc\x8e" "example", "evil.example", true },
-		{ "example", "evil.example", false },
-		{ "", "evil.example", false },
-		{ "%zz.example", "evil.example", false },
+		{"evil.example", "evil.example", true},
+		{"EVIL.Example.", "evil.example", true},
+		{"a.b.evil.example", "evil.example", true},
+		{"notevil.example", "evil.example", false},
+		{"evil.example.org", "evil.example", false},
+		{"%65vil.example", "evil.example", true},
+		{"evil%2eexample", "evil.example", true},
+		{"evil\xe3\x80\x82"
+		 "example",
+		 "evil.example", true},
+		{"evil\xef\xbc\x8e"
+		 "example",
+		 "evil.example", true},
+		{"example", "evil.example", false},
+		{"", "evil.example", false},
+		{"%zz.example", "evil.example", false},
 	};
 	char buf[IM_HOST_MAX + 1];
 	unsigned i;
@@ -153,8 +159,8 @@ static void test_host_match(void **state)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t n = im_host_norm(buf, sizeof(buf), str_cstr(t[i].host));
 
-		if (im_host_in_domain(str_make(buf, n), str_cstr(t[i].domain)) !=
-		    t[i].match)
+		if (im_host_in_domain(str_make(buf, n),
+				      str_cstr(t[i].domain)) != t[i].match)
 			fail_msg("case %u: %s in %s", i, t[i].host,
 				 t[i].domain);
 	}
@@ -164,7 +170,8 @@ static void test_host_match(void **state)
 
 		memset(big, 'a', sizeof(big));
 		assert_int_equal(im_host_norm(buf, sizeof(buf),
-					      str_make(big, sizeof(big))), 0);
+					      str_make(big, sizeof(big))),
+				 0);
 	}
 }
 
@@ -182,7 +189,8 @@ static void test_keyword(void **state)
 /* -------------------------------------------------------- decisions */
 
 #define MP_HEAD "multipart/mixed;boundary=b1"
-#define CPIM_HEAD "From: <im:alice@example.com>\r\nTo: <im:bob@example.com>\r\n" \
+#define CPIM_HEAD                                                      \
+	"From: <im:alice@example.com>\r\nTo: <im:bob@example.com>\r\n" \
 	"DateTime: 2024-01-01T00:00:00Z\r\n\r\n"
 
 static const struct {
@@ -190,153 +198,158 @@ static const struct {
 	int status;
 	const char *rule;
 } dec[] = {
-	{ "clean text", "text/plain", "", "hello bob", 0, NULL },
-	{ "empty body", "", "", "", 0, NULL },
-	{ "charset param", "text/plain; charset=UTF-8", "", "hi", 0, NULL },
-	{ "case of type", "TEXT/Plain", "", "hi", 0, NULL },
-	{ "iscomposing", "application/im-iscomposing+xml", "",
-	  "<?xml version=\"1.0\"?><isComposing><state>active</state>"
-	  "</isComposing>", 0, NULL },
-	{ "url denied", "text/plain", "", "look http://www.evil.example/x",
-	  403, "im-url" },
-	{ "url userinfo and case", "text/plain", "",
-	  "HTTPS://u@EVIL.example:443/", 403, "im-url" },
-	{ "url subdomain www", "text/plain", "", "www.sub.evil.example", 403,
-	  "im-url" },
-	{ "url sip uri", "text/plain", "", "call sip:bob@evil.example", 403,
-	  "im-url" },
-	{ "url escaped host", "text/plain", "", "http://%65vil.example", 403,
-	  "im-url" },
-	{ "url address", "text/plain", "", "http://203.0.113.5/a", 403,
-	  "im-url" },
-	{ "url list entry with case and dot", "text/plain", "",
-	  "https://login.phish.example/", 403, "im-url" },
-	{ "url lookalike passes", "text/plain", "", "http://notevil.example/",
-	  0, NULL },
-	{ "bare domain passes", "text/plain", "", "evil.example is bad", 0,
-	  NULL },
-	{ "keyword", "text/plain", "", "BUY NOW!!!", 403, "im-keyword" },
-	{ "keyword 2", "text/plain", "", "get Free Money", 403,
-	  "im-keyword" },
-	{ "regex", "text/plain", "", "my Bitcoin   Wallet", 403, "im-regex" },
-	{ "regex card", "text/plain", "", "card 4111 1111 1111 1111 ok", 403,
-	  "im-regex" },
-	{ "subject keyword", "text/plain", "Subject: buy now\r\n", "hi", 403,
-	  "im-keyword" },
-	{ "too big", "text/plain", "",
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123"
-	  "0123456789012345678901234567890123456789012345678901234567890123",
-	  413, "im-size" },
-	{ "html not allowed", "text/html", "", "<b>hi</b>", 415, "im-type" },
-	{ "no content type", "", "", "hello", 415, "im-type" },
-	{ "octet-stream", "application/octet-stream", "", "MZ\x01", 415,
-	  "im-file" },
-	{ "msdownload", "application/x-msdownload", "", "MZ", 415,
-	  "im-file" },
-	{ "x-pie-executable", "application/x-pie-executable", "", "x", 415,
-	  "im-file" },
-	{ "external body", "message/external-body; access-type=URL;"
-	  "URL=\"http://x\"", "", "x", 415, "im-file" },
-	{ "gzip", "text/plain", "Content-Encoding: gzip\r\n", "xx", 415,
-	  "im-type" },
-	{ "second encoding", "text/plain",
-	  "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n", "xx",
-	  415, "im-type" },
-	{ "identity encoding", "text/plain",
-	  "Content-Encoding: identity\r\n", "xx", 0, NULL },
-	{ "attachment", "text/plain",
-	  "Content-Disposition: attachment; filename=a.txt\r\n", "xx", 415,
-	  "im-file" },
-	{ "multipart clean", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
-	  "--b1\r\n\r\nno type is text/plain\r\n--b1--\r\n", 0, NULL },
-	{ "multipart with exe", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
-	  "--b1\r\nContent-Type: application/octet-stream\r\n\r\nMZ\r\n"
-	  "--b1--\r\n", 415, "im-file" },
-	{ "multipart attachment part", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "Content-Disposition: attachment\r\n\r\nhello\r\n--b1--\r\n", 415,
-	  "im-file" },
-	{ "multipart base64 part", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b1--\r\n",
-	  415, "im-type" },
+	{"clean text", "text/plain", "", "hello bob", 0, NULL},
+	{"empty body", "", "", "", 0, NULL},
+	{"charset param", "text/plain; charset=UTF-8", "", "hi", 0, NULL},
+	{"case of type", "TEXT/Plain", "", "hi", 0, NULL},
+	{"iscomposing", "application/im-iscomposing+xml", "",
+	 "<?xml version=\"1.0\"?><isComposing><state>active</state>"
+	 "</isComposing>",
+	 0, NULL},
+	{"url denied", "text/plain", "", "look http://www.evil.example/x", 403,
+	 "im-url"},
+	{"url userinfo and case", "text/plain", "",
+	 "HTTPS://u@EVIL.example:443/", 403, "im-url"},
+	{"url subdomain www", "text/plain", "", "www.sub.evil.example", 403,
+	 "im-url"},
+	{"url sip uri", "text/plain", "", "call sip:bob@evil.example", 403,
+	 "im-url"},
+	{"url escaped host", "text/plain", "", "http://%65vil.example", 403,
+	 "im-url"},
+	{"url address", "text/plain", "", "http://203.0.113.5/a", 403,
+	 "im-url"},
+	{"url list entry with case and dot", "text/plain", "",
+	 "https://login.phish.example/", 403, "im-url"},
+	{"url lookalike passes", "text/plain", "", "http://notevil.example/", 0,
+	 NULL},
+	{"bare domain passes", "text/plain", "", "evil.example is bad", 0,
+	 NULL},
+	{"keyword", "text/plain", "", "BUY NOW!!!", 403, "im-keyword"},
+	{"keyword 2", "text/plain", "", "get Free Money", 403, "im-keyword"},
+	{"regex", "text/plain", "", "my Bitcoin   Wallet", 403, "im-regex"},
+	{"regex card", "text/plain", "", "card 4111 1111 1111 1111 ok", 403,
+	 "im-regex"},
+	{"subject keyword", "text/plain", "Subject: buy now\r\n", "hi", 403,
+	 "im-keyword"},
+	{"too big", "text/plain", "",
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "0123456789012345678901234567890123456789012345678901234567890123",
+	 413, "im-size"},
+	{"html not allowed", "text/html", "", "<b>hi</b>", 415, "im-type"},
+	{"no content type", "", "", "hello", 415, "im-type"},
+	{"octet-stream", "application/octet-stream", "", "MZ\x01", 415,
+	 "im-file"},
+	{"msdownload", "application/x-msdownload", "", "MZ", 415, "im-file"},
+	{"x-pie-executable", "application/x-pie-executable", "", "x", 415,
+	 "im-file"},
+	{"external body",
+	 "message/external-body; access-type=URL;"
+	 "URL=\"http://x\"",
+	 "", "x", 415, "im-file"},
+	{"gzip", "text/plain", "Content-Encoding: gzip\r\n", "xx", 415,
+	 "im-type"},
+	{"second encoding", "text/plain",
+	 "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n", "xx", 415,
+	 "im-type"},
+	{"identity encoding", "text/plain", "Content-Encoding: identity\r\n",
+	 "xx", 0, NULL},
+	{"attachment", "text/plain",
+	 "Content-Disposition: attachment; filename=a.txt\r\n", "xx", 415,
+	 "im-file"},
+	{"multipart clean", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	 "--b1\r\n\r\nno type is text/plain\r\n--b1--\r\n",
+	 0, NULL},
+	{"multipart with exe", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	 "--b1\r\nContent-Type: application/octet-stream\r\n\r\nMZ\r\n"
+	 "--b1--\r\n",
+	 415, "im-file"},
+	{"multipart attachment part", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "Content-Disposition: attachment\r\n\r\nhello\r\n--b1--\r\n",
+	 415, "im-file"},
+	{"multipart base64 part", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b1--\r\n",
+	 415, "im-type"},
 	/* Folded part headers (RFC 5322 2.2.3) are read whole: a filter
 	 * reading line by line saw an empty value and let these through. */
-	{ "multipart folded attachment", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "Content-Disposition:\r\n attachment\r\n\r\nhello\r\n--b1--\r\n",
-	  415, "im-file" },
-	{ "multipart folded base64", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "Content-Transfer-Encoding:\r\n\tbase64\r\n\r\naGVsbG8=\r\n"
-	  "--b1--\r\n", 415, "im-type" },
-	{ "multipart keyword in 2nd part", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
-	  "--b1\r\nContent-Type: text/plain\r\n\r\nbuy now\r\n--b1--\r\n",
-	  403, "im-keyword" },
-	{ "multipart two content types", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "c: application/octet-stream\r\n\r\nMZ\r\n--b1--\r\n", 400,
-	  "im-malformed" },
-	{ "multipart second encoding", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n"
-	  "Content-Transfer-Encoding: 8bit\r\n"
-	  "content-transfer-encoding: base64\r\n\r\naGk=\r\n--b1--\r\n",
-	  415, "im-type" },
-	{ "multipart bare cr in headers", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\rX: y\r\n\r\nhi\r\n--b1--\r\n",
-	  400, "im-malformed" },
-	{ "cpim two content types", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: text/plain\r\n"
-	  "Content-Type: application/x-msdownload\r\n\r\nMZ", 400,
-	  "im-malformed" },
-	{ "multipart html part", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/html\r\n\r\nhello\r\n--b1--\r\n", 415,
-	  "im-type" },
-	{ "multipart unterminated", MP_HEAD, "",
-	  "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n", 400,
-	  "im-malformed" },
-	{ "multipart without boundary", "multipart/mixed", "", "x", 400,
-	  "im-malformed" },
-	{ "multipart not allowed", "multipart/related;boundary=b1", "",
-	  "--b1\r\n\r\nx\r\n--b1--\r\n", 415, "im-type" },
-	{ "cpim clean", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: text/plain\r\n\r\nhello", 0, NULL },
-	{ "cpim url", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: text/plain\r\n\r\nhttp://evil.example",
-	  403, "im-url" },
-	{ "cpim exe", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: application/x-msdownload\r\n\r\nMZ", 415,
-	  "im-file" },
-	{ "cpim html", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: text/html\r\n\r\n<b>x</b>", 415,
-	  "im-type" },
-	{ "cpim base64", "message/cpim", "",
-	  CPIM_HEAD "Content-Type: text/plain\r\n"
-	  "Content-Transfer-Encoding: base64\r\n\r\naGk=", 415, "im-type" },
-	{ "cpim lf only", "message/cpim", "",
-	  "From: <im:a@x>\n\nContent-Type: text/plain\n\nbuy now", 403,
-	  "im-keyword" },
-	{ "cpim no split", "message/cpim", "", "From: x\r\nhello", 400,
-	  "im-malformed" },
-	{ "cpim no inner type", "message/cpim", "",
-	  CPIM_HEAD "Content-ID: x\r\n\r\nhello", 415, "im-type" },
-	{ "cpim nested too deep", "message/cpim", "",
-	  "\r\nContent-Type: message/cpim\r\n\r\n"
-	  "\r\nContent-Type: message/cpim\r\n\r\n"
-	  "\r\nContent-Type: message/cpim\r\n\r\n"
-	  "\r\nContent-Type: message/cpim\r\n\r\n"
-	  "\r\nContent-Type: text/plain\r\n\r\nx", 400, "im-malformed" },
+	{"multipart folded attachment", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "Content-Disposition:\r\n attachment\r\n\r\nhello\r\n--b1--\r\n",
+	 415, "im-file"},
+	{"multipart folded base64", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "Content-Transfer-Encoding:\r\n\tbase64\r\n\r\naGVsbG8=\r\n"
+	 "--b1--\r\n",
+	 415, "im-type"},
+	{"multipart keyword in 2nd part", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	 "--b1\r\nContent-Type: text/plain\r\n\r\nbuy now\r\n--b1--\r\n",
+	 403, "im-keyword"},
+	{"multipart two content types", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "c: application/octet-stream\r\n\r\nMZ\r\n--b1--\r\n",
+	 400, "im-malformed"},
+	{"multipart second encoding", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n"
+	 "Content-Transfer-Encoding: 8bit\r\n"
+	 "content-transfer-encoding: base64\r\n\r\naGk=\r\n--b1--\r\n",
+	 415, "im-type"},
+	{"multipart bare cr in headers", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\rX: y\r\n\r\nhi\r\n--b1--\r\n", 400,
+	 "im-malformed"},
+	{"cpim two content types", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: text/plain\r\n"
+		   "Content-Type: application/x-msdownload\r\n\r\nMZ",
+	 400, "im-malformed"},
+	{"multipart html part", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/html\r\n\r\nhello\r\n--b1--\r\n", 415,
+	 "im-type"},
+	{"multipart unterminated", MP_HEAD, "",
+	 "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n", 400,
+	 "im-malformed"},
+	{"multipart without boundary", "multipart/mixed", "", "x", 400,
+	 "im-malformed"},
+	{"multipart not allowed", "multipart/related;boundary=b1", "",
+	 "--b1\r\n\r\nx\r\n--b1--\r\n", 415, "im-type"},
+	{"cpim clean", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: text/plain\r\n\r\nhello", 0, NULL},
+	{"cpim url", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: text/plain\r\n\r\nhttp://evil.example", 403,
+	 "im-url"},
+	{"cpim exe", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: application/x-msdownload\r\n\r\nMZ", 415,
+	 "im-file"},
+	{"cpim html", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: text/html\r\n\r\n<b>x</b>", 415, "im-type"},
+	{"cpim base64", "message/cpim", "",
+	 CPIM_HEAD "Content-Type: text/plain\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\naGk=",
+	 415, "im-type"},
+	{"cpim lf only", "message/cpim", "",
+	 "From: <im:a@x>\n\nContent-Type: text/plain\n\nbuy now", 403,
+	 "im-keyword"},
+	{"cpim no split", "message/cpim", "", "From: x\r\nhello", 400,
+	 "im-malformed"},
+	{"cpim no inner type", "message/cpim", "",
+	 CPIM_HEAD "Content-ID: x\r\n\r\nhello", 415, "im-type"},
+	{"cpim nested too deep", "message/cpim", "",
+	 "\r\nContent-Type: message/cpim\r\n\r\n"
+	 "\r\nContent-Type: message/cpim\r\n\r\n"
+	 "\r\nContent-Type: message/cpim\r\n\r\n"
+	 "\r\nContent-Type: message/cpim\r\n\r\n"
+	 "\r\nContent-Type: text/plain\r\n\r\nx",
+	 400, "im-malformed"},
 };
 
 static void test_decisions(void **state)
@@ -347,21 +360,24 @@ static void test_decisions(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
-		im_check_content(im, message("alice", dec[i].ct, dec[i].extra,
-					     dec[i].body), &v);
+		im_check_content(
+			im,
+			message("alice", dec[i].ct, dec[i].extra, dec[i].body),
+			&v);
 		if (v.status != dec[i].status ||
-		    (dec[i].rule ? !v.rule || strcmp(v.rule, dec[i].rule) :
-				   v.rule != NULL))
+		    (dec[i].rule ? !v.rule || strcmp(v.rule, dec[i].rule)
+				 : v.rule != NULL))
 			fail_msg("case \"%s\": got %d %s, want %d %s",
 				 dec[i].name, v.status, v.rule ? v.rule : "-",
-				 dec[i].status, dec[i].rule ? dec[i].rule : "-");
-		assert_int_equal(v.action, dec[i].status ? GUARD_REPLY :
-							   GUARD_PASS);
+				 dec[i].status,
+				 dec[i].rule ? dec[i].rule : "-");
+		assert_int_equal(v.action,
+				 dec[i].status ? GUARD_REPLY : GUARD_PASS);
 		/* 415 says what is accepted (RFC 3261 21.4.13). */
 		if (v.status == 415 && strcmp(v.rule, "im-type") == 0)
-			assert_true(str_casestarts(str_make(v.extra,
-							    v.extra_len),
-						   STR("Accept: text/plain, ")));
+			assert_true(
+				str_casestarts(str_make(v.extra, v.extra_len),
+					       STR("Accept: text/plain, ")));
 		/* The reason of the event never quotes the text. */
 		if (v.why)
 			assert_null(strstr(v.why, "evil"));
@@ -390,8 +406,8 @@ static void test_types_config(void **state)
 	assert_str_equal_cstr(str_make(v.extra, v.extra_len),
 			      "Accept: text/*\r\n");
 	/* block_files off: the type list alone decides. */
-	im_check_content(im, message("a", "application/octet-stream", "",
-				     "x"), &v);
+	im_check_content(im, message("a", "application/octet-stream", "", "x"),
+			 &v);
 	assert_string_equal(v.rule, "im-type");
 	im_free(im);
 }
@@ -437,8 +453,8 @@ static void test_rates(void **state)
 	assert_int_equal(v.action, GUARD_PASS);
 	/* Rates come before content: a refused message still counts. */
 	for (i = 0; i < 4; i++)
-		im_check(im, message("dave", "text/html", "", "x"),
-			 &b, now + 5000, &v);
+		im_check(im, message("dave", "text/html", "", "x"), &b,
+			 now + 5000, &v);
 	assert_string_equal(v.rule, "im-rate-source");
 	im_free(im);
 }
@@ -561,10 +577,9 @@ static void capture(void *arg, const char *line, size_t len)
 	}
 }
 
-static struct guard *guard_make2(struct evlog **evp, bool monitor,
-				 bool both)
+static struct guard *guard_make2(struct evlog **evp, bool monitor, bool both)
 {
-	struct evlog_conf ec = { .write = capture };
+	struct evlog_conf ec = {.write = capture};
 	struct guard_conf gc;
 	struct guard *g = NULL;
 	char err[256];
@@ -617,8 +632,9 @@ static void test_guard_event(void **state)
 	struct rule_info ri;
 
 	(void)state;
-	guard_request(g, message("alice", "text/plain", "",
-				 "secret http://evil.example/x"),
+	guard_request(g,
+		      message("alice", "text/plain", "",
+			      "secret http://evil.example/x"),
 		      &from, false, 1000, 1000, &rq, &v);
 	assert_int_equal(v.action, GUARD_REPLY);
 	assert_int_equal(v.status, 403);
@@ -629,11 +645,12 @@ static void test_guard_event(void **state)
 	assert_null(strstr(evbuf, "evil"));
 	assert_int_equal(rules_get(guard_rules(g),
 				   rules_find(guard_rules(g), STR("im-url")),
-				   &ri), 0);
+				   &ri),
+			 0);
 	assert_int_equal(ri.hits, 1);
 	/* Default direction: the trusted zone's MESSAGEs are not checked. */
-	guard_request(g, message("bob", "text/plain", "",
-				 "http://evil.example/x"),
+	guard_request(g,
+		      message("bob", "text/plain", "", "http://evil.example/x"),
 		      &pbx, false, 1000, 1000, &rq, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	guard_free(g);
@@ -649,14 +666,14 @@ static void test_guard_monitor(void **state)
 	struct guard_req rq;
 
 	(void)state;
-	guard_request(g, message("alice", "text/plain", "",
-				 "http://evil.example/x"),
-		      &from, false, 1000, 1000, &rq, &v);
+	guard_request(
+		g, message("alice", "text/plain", "", "http://evil.example/x"),
+		&from, false, 1000, 1000, &rq, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	assert_non_null(strstr(evbuf, "\"type\":\"would-refuse\""));
 	/* Other rules are not monitored. */
-	guard_request(g, message("alice", "application/octet-stream", "",
-				 "MZ"), &from, false, 1000, 1000, &rq, &v);
+	guard_request(g, message("alice", "application/octet-stream", "", "MZ"),
+		      &from, false, 1000, 1000, &rq, &v);
 	assert_int_equal(v.status, 415);
 	guard_free(g);
 	evlog_close(ev);
@@ -676,20 +693,21 @@ static void test_guard_both(void **state)
 
 	(void)state;
 	for (i = 0; i < 5; i++) {
-		guard_request(g, message(i & 1 ? "bob" : "carol", "text/plain",
-					 "", "hi"), &pbx, false, 1000, 1000,
-			      &rq, &v);
+		guard_request(g,
+			      message(i & 1 ? "bob" : "carol", "text/plain", "",
+				      "hi"),
+			      &pbx, false, 1000, 1000, &rq, &v);
 		assert_int_equal(v.action, GUARD_PASS);
 	}
-	guard_request(g, message("bob", "text/plain", "",
-				 "http://evil.example/"), &pbx, false, 1000,
-		      1000, &rq, &v);
+	guard_request(g,
+		      message("bob", "text/plain", "", "http://evil.example/"),
+		      &pbx, false, 1000, 1000, &rq, &v);
 	assert_int_equal(v.status, 403);
 	/* Untrusted sources keep their per-source rate. */
 	for (i = 0; i < 3; i++)
-		guard_request(g, message(i ? "u2" : "u1", "text/plain", "",
-					 "hi"), &from, false, 1000, 1000, &rq,
-			      &v);
+		guard_request(g,
+			      message(i ? "u2" : "u1", "text/plain", "", "hi"),
+			      &from, false, 1000, 1000, &rq, &v);
 	assert_string_equal(v.rule, "im-rate-source");
 	guard_free(g);
 	evlog_close(ev);

@@ -108,9 +108,8 @@ static const char *run(struct inspect *in, const struct sip_msg *m,
 {
 	struct sip_peer p = peer(ip);
 
-	assert_int_equal(inspect_request(in, m, &p, trusted, in_dialog, now,
-					 &v),
-			 0);
+	assert_int_equal(
+		inspect_request(in, m, &p, trusted, in_dialog, now, &v), 0);
 	if (v.action == GUARD_PASS) {
 		assert_null(v.rule);
 		return "pass";
@@ -119,9 +118,8 @@ static const char *run(struct inspect *in, const struct sip_msg *m,
 	return v.rule;
 }
 
-static const char *answer(struct inspect *in, const char *ip,
-			  enum sip_method m, const char *user, int status,
-			  uint64_t now)
+static const char *answer(struct inspect *in, const char *ip, enum sip_method m,
+			  const char *user, int status, uint64_t now)
 {
 	struct sip_peer p = peer(ip);
 
@@ -167,7 +165,7 @@ static void test_window_bits(void **state)
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < 8; i++)
 		win_bits_set(&b, 10, 1000, (uint64_t)i << 56);
-	win_bits_set(&b, 20, 1000, (uint64_t)3 << 56);	/* duplicate */
+	win_bits_set(&b, 20, 1000, (uint64_t)3 << 56); /* duplicate */
 	assert_int_equal(win_bits_popcount(b.cur), 8);
 	assert_int_equal(win_bits_estimate(8), 8);
 	win_bits_rotate(&b, 1500, 1000);
@@ -198,14 +196,27 @@ static void test_conf(void **state)
 	for (i = 0; i < 7; i++) {
 		inspect_conf_default(&c);
 		switch (i) {
-		case 0: c.rate[INSPECT_C_OTHER].window_ms = 0; break;
-		case 1: c.users_grace_ms = c.users_window_ms; break;
-		case 2: c.src_slots = 0; break;
-		case 3: c.user_slots = INSPECT_MAX_SLOTS + 1; break;
-		case 4: c.overload_retry_after = INSPECT_RETRY_AFTER_MAX + 1;
+		case 0:
+			c.rate[INSPECT_C_OTHER].window_ms = 0;
 			break;
-		case 5: c.fail.window_ms = INSPECT_MAX_WINDOW_MS + 1; break;
-		default: c.user.window_ms = 0; break;
+		case 1:
+			c.users_grace_ms = c.users_window_ms;
+			break;
+		case 2:
+			c.src_slots = 0;
+			break;
+		case 3:
+			c.user_slots = INSPECT_MAX_SLOTS + 1;
+			break;
+		case 4:
+			c.overload_retry_after = INSPECT_RETRY_AFTER_MAX + 1;
+			break;
+		case 5:
+			c.fail.window_ms = INSPECT_MAX_WINDOW_MS + 1;
+			break;
+		default:
+			c.user.window_ms = 0;
+			break;
 		}
 		err[0] = '\0';
 		assert_int_equal(inspect_new(&in, &c, err, sizeof(err)),
@@ -247,8 +258,8 @@ static void test_oom(void **state)
 static void test_rule_names(void **state)
 {
 	static const char *const cls[INSPECT_C__COUNT] = {
-		"rate-invite", "rate-register", "rate-options",
-		"rate-subscribe", "rate-message", "rate-other",
+		"rate-invite",    "rate-register", "rate-options",
+		"rate-subscribe", "rate-message",  "rate-other",
 	};
 	unsigned i;
 
@@ -287,10 +298,12 @@ static void test_args(void **state)
 	assert_int_equal(inspect_request(in, m, &p, false, false, 0, &v),
 			 -EINVAL);
 	/* Provisional and nonsense statuses are ignored. */
-	assert_string_equal(answer(in, "192.0.2.1", SIP_METHOD_INVITE, "bob",
-				   180, 0), "pass");
-	assert_string_equal(answer(in, "192.0.2.1", SIP_METHOD_INVITE, "bob",
-				   7000, 0), "pass");
+	assert_string_equal(
+		answer(in, "192.0.2.1", SIP_METHOD_INVITE, "bob", 180, 0),
+		"pass");
+	assert_string_equal(
+		answer(in, "192.0.2.1", SIP_METHOD_INVITE, "bob", 7000, 0),
+		"pass");
 	inspect_response(NULL, &p.addr, SIP_METHOD_INVITE, STR("x"), 404, 0,
 			 &v);
 	assert_int_equal(v.action, GUARD_PASS);
@@ -305,15 +318,15 @@ static void test_rate_classes(void **state)
 		const char *method, *rule;
 		enum inspect_class cls;
 	} cases[] = {
-		{ "INVITE", "rate-invite", INSPECT_C_INVITE },
-		{ "REGISTER", "rate-register", INSPECT_C_REGISTER },
-		{ "OPTIONS", "rate-options", INSPECT_C_OPTIONS },
-		{ "SUBSCRIBE", "rate-subscribe", INSPECT_C_SUBSCRIBE },
-		{ "MESSAGE", "rate-message", INSPECT_C_MESSAGE },
-		{ "INFO", "rate-other", INSPECT_C_OTHER },
-		{ "BYE", "rate-other", INSPECT_C_OTHER },
-		{ "PUBLISH", "rate-other", INSPECT_C_OTHER },
-		{ "FOO", "rate-other", INSPECT_C_OTHER },
+		{"INVITE", "rate-invite", INSPECT_C_INVITE},
+		{"REGISTER", "rate-register", INSPECT_C_REGISTER},
+		{"OPTIONS", "rate-options", INSPECT_C_OPTIONS},
+		{"SUBSCRIBE", "rate-subscribe", INSPECT_C_SUBSCRIBE},
+		{"MESSAGE", "rate-message", INSPECT_C_MESSAGE},
+		{"INFO", "rate-other", INSPECT_C_OTHER},
+		{"BYE", "rate-other", INSPECT_C_OTHER},
+		{"PUBLISH", "rate-other", INSPECT_C_OTHER},
+		{"FOO", "rate-other", INSPECT_C_OTHER},
 	};
 	size_t i;
 	unsigned k;
@@ -324,7 +337,7 @@ static void test_rate_classes(void **state)
 		struct inspect *in;
 
 		conf_quiet(&c);
-		c.rate[cases[i].cls] = (struct inspect_rate){ 5, 1000 };
+		c.rate[cases[i].cls] = (struct inspect_rate){5, 1000};
 		in = make(&c);
 		for (k = 0; k < 5; k++)
 			assert_string_equal(run(in, req(cases[i].method, "bob"),
@@ -361,7 +374,7 @@ static void test_rate_sliding(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){ 10, 1000 };
+	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){10, 1000};
 	in = make(&c);
 	for (k = 0; k < 10; k++)
 		assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.7",
@@ -372,16 +385,16 @@ static void test_rate_sliding(void **state)
 		assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.7",
 					false, false, 1500),
 				    "pass");
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.7", false,
-				false, 1500),
-			    "rate-invite");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.7", false, false, 1500),
+		"rate-invite");
 	/* Dropped requests count too: a steady flood stays over. */
 	for (k = 0; k < 20; k++)
 		run(in, req("INVITE", "bob"), "192.0.2.7", false, false,
 		    2000 + k * 50);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.7", false,
-				false, 3100),
-			    "rate-invite");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.7", false, false, 3100),
+		"rate-invite");
 	inspect_free(in);
 }
 
@@ -393,13 +406,13 @@ static void test_rate_reply_503(void **state)
 	(void)state;
 	conf_quiet(&c);
 	c.rate_reply_503 = true;
-	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){ 1, 2500 };
-	c.rate[INSPECT_C_OTHER] = (struct inspect_rate){ 1, 1000 };
+	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){1, 2500};
+	c.rate[INSPECT_C_OTHER] = (struct inspect_rate){1, 1000};
 	in = make(&c);
 	run(in, req("INVITE", "bob"), "192.0.2.8", false, false, 0);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.8", false,
-				false, 1),
-			    "rate-invite");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.8", false, false, 1),
+		"rate-invite");
 	assert_int_equal(v.action, GUARD_REPLY);
 	assert_int_equal(v.status, 503);
 	assert_string_equal(v.reason, "Service Unavailable");
@@ -407,9 +420,9 @@ static void test_rate_reply_503(void **state)
 			      "Retry-After: 3\r\n");
 	/* ACK cannot be answered: dropped. */
 	run(in, req("ACK", "bob"), "192.0.2.8", false, false, 0);
-	assert_string_equal(run(in, req("ACK", "bob"), "192.0.2.8", false,
-				false, 1),
-			    "rate-other");
+	assert_string_equal(
+		run(in, req("ACK", "bob"), "192.0.2.8", false, false, 1),
+		"rate-other");
 	assert_int_equal(v.action, GUARD_DROP);
 	inspect_free(in);
 }
@@ -422,7 +435,7 @@ static void test_in_dialog_and_trusted(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.rate[INSPECT_C_OTHER] = (struct inspect_rate){ 3, 1000 };
+	c.rate[INSPECT_C_OTHER] = (struct inspect_rate){3, 1000};
 	c.rate_in_dialog = false;
 	in = make(&c);
 	for (k = 0; k < 10; k++)
@@ -431,9 +444,9 @@ static void test_in_dialog_and_trusted(void **state)
 				    "pass");
 	/* The trusted zone is not limited by default. */
 	for (k = 0; k < 10; k++)
-		assert_string_equal(run(in, req("INFO", "bob"), "10.0.0.2",
-					true, false, k),
-				    "pass");
+		assert_string_equal(
+			run(in, req("INFO", "bob"), "10.0.0.2", true, false, k),
+			"pass");
 	assert_int_equal(inspect_src_count(in), 1);
 	inspect_free(in);
 
@@ -441,12 +454,12 @@ static void test_in_dialog_and_trusted(void **state)
 	c.limit_trusted = true;
 	in = make(&c);
 	for (k = 0; k < 3; k++)
-		assert_string_equal(run(in, req("INFO", "bob"), "10.0.0.2",
-					true, true, k),
-				    "pass");
-	assert_string_equal(run(in, req("INFO", "bob"), "10.0.0.2", true, true,
-				5),
-			    "rate-other");
+		assert_string_equal(
+			run(in, req("INFO", "bob"), "10.0.0.2", true, true, k),
+			"pass");
+	assert_string_equal(
+		run(in, req("INFO", "bob"), "10.0.0.2", true, true, 5),
+		"rate-other");
 	inspect_free(in);
 }
 
@@ -459,7 +472,7 @@ static void test_user_limit(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.user = (struct inspect_rate){ 10, 10000 };
+	c.user = (struct inspect_rate){10, 10000};
 	in = make(&c);
 	for (k = 0; k < 10; k++) {
 		snprintf(ip, sizeof(ip), "203.0.113.%u", k + 1);
@@ -476,18 +489,18 @@ static void test_user_limit(void **state)
 	assert_string_equal(run(in, req("INVITE", "carol"), "203.0.113.99",
 				false, false, 1000),
 			    "pass");
-	assert_string_equal(run(in, req("BYE", "bob"), "203.0.113.99", false,
-				true, 1000),
-			    "pass");
-	assert_string_equal(run(in, req("INVITE", "bob"), "10.0.0.1", true,
-				false, 1000),
-			    "pass");
+	assert_string_equal(
+		run(in, req("BYE", "bob"), "203.0.113.99", false, true, 1000),
+		"pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "10.0.0.1", true, false, 1000),
+		"pass");
 	/* INVITE targets the Request-URI user: same counter. */
-	assert_string_equal(run(in, req("INVITE", "bob"), "203.0.113.98",
-				false, false, 1000),
+	assert_string_equal(run(in, req("INVITE", "bob"), "203.0.113.98", false,
+				false, 1000),
 			    "rate-user");
-	assert_string_equal(run(in, req("INVITE", "bob"), "203.0.113.98",
-				false, false, 30000),
+	assert_string_equal(run(in, req("INVITE", "bob"), "203.0.113.98", false,
+				false, 30000),
 			    "pass");
 	inspect_free(in);
 }
@@ -504,33 +517,35 @@ static void test_scanner_ua_and_hold(void **state)
 	c.fingerprints = true;
 	c.scanner_hold_ms = 60000;
 	in = make(&c);
-	assert_string_equal(run(in, req_full("OPTIONS", "100", "example.com",
-					     "Friendly-Scanner", ""),
+	assert_string_equal(run(in,
+				req_full("OPTIONS", "100", "example.com",
+					 "Friendly-Scanner", ""),
 				"127.0.0.66", false, false, 0),
 			    "scanner-ua");
 	assert_int_equal(v.action, GUARD_DROP);
 	assert_true(v.ban);
 	/* Whatever it sends next is dropped, answers to it too. */
-	assert_string_equal(run(in, req("REGISTER", "100"), "127.0.0.66",
-				false, false, 1000),
+	assert_string_equal(run(in, req("REGISTER", "100"), "127.0.0.66", false,
+				false, 1000),
 			    "scanner-held");
 	assert_true(v.ban);
-	assert_string_equal(answer(in, "127.0.0.66", SIP_METHOD_REGISTER,
-				   "100", 401, 1000),
-			    "scanner-held");
+	assert_string_equal(
+		answer(in, "127.0.0.66", SIP_METHOD_REGISTER, "100", 401, 1000),
+		"scanner-held");
 	/* Others pass; so does it once the hold is over. */
 	assert_string_equal(run(in, req("REGISTER", "100"), "127.0.0.1", false,
 				false, 1000),
 			    "pass");
-	assert_string_equal(run(in, req("REGISTER", "100"), "127.0.0.66",
-				false, false, 61001),
+	assert_string_equal(run(in, req("REGISTER", "100"), "127.0.0.66", false,
+				false, 61001),
 			    "pass");
 	/* The UA check also runs inside dialogs and on every UA line. */
-	assert_string_equal(run(in, req_full("BYE", "100", "example.com",
-					     "Linphone",
-					     "User-Agent: sipcli/v1.8\r\n"),
-				"127.0.0.67", false, true, 0),
-			    "scanner-ua");
+	assert_string_equal(
+		run(in,
+		    req_full("BYE", "100", "example.com", "Linphone",
+			     "User-Agent: sipcli/v1.8\r\n"),
+		    "127.0.0.67", false, true, 0),
+		"scanner-ua");
 	assert_int_equal(inspect_hits(in, INSPECT_R_SCANNER_UA), 2);
 	assert_int_equal(inspect_hits(in, INSPECT_R_SCANNER_HELD), 2);
 	inspect_free(in);
@@ -551,23 +566,25 @@ static void test_release(void **state)
 	in = make(&c);
 	guard_src_from_addr(&s, &p.addr);
 	guard_src_from_addr(&t, &q.addr);
-	assert_false(inspect_release(in, &s, 0));	/* never seen */
-	assert_string_equal(run(in, req_full("OPTIONS", "100", "example.com",
-					     "friendly-scanner", ""),
+	assert_false(inspect_release(in, &s, 0)); /* never seen */
+	assert_string_equal(run(in,
+				req_full("OPTIONS", "100", "example.com",
+					 "friendly-scanner", ""),
 				"127.0.0.66", false, false, 0),
 			    "scanner-ua");
-	assert_false(inspect_release(in, &t, 10));	/* not this one */
-	assert_string_equal(run(in, req("OPTIONS", "100"), "127.0.0.66",
-				false, false, 20),
-			    "scanner-held");
+	assert_false(inspect_release(in, &t, 10)); /* not this one */
+	assert_string_equal(
+		run(in, req("OPTIONS", "100"), "127.0.0.66", false, false, 20),
+		"scanner-held");
 	assert_true(inspect_release(in, &s, 30));
-	assert_false(inspect_release(in, &s, 30));	/* once */
-	assert_string_equal(run(in, req("OPTIONS", "100"), "127.0.0.66",
-				false, false, 40),
-			    "pass");
+	assert_false(inspect_release(in, &s, 30)); /* once */
+	assert_string_equal(
+		run(in, req("OPTIONS", "100"), "127.0.0.66", false, false, 40),
+		"pass");
 	/* Scanning again is caught again. */
-	assert_string_equal(run(in, req_full("OPTIONS", "100", "example.com",
-					     "friendly-scanner", ""),
+	assert_string_equal(run(in,
+				req_full("OPTIONS", "100", "example.com",
+					 "friendly-scanner", ""),
 				"127.0.0.66", false, false, 50),
 			    "scanner-ua");
 	assert_false(inspect_release(NULL, &s, 0));
@@ -617,20 +634,20 @@ static void test_scanner_structure(void **state)
 	c.fingerprints = true;
 	c.structure = true;
 	in = make(&c);
-	assert_string_equal(run(in, svwar_phone("1000"), "127.0.0.66", false,
-				false, 0),
-			    "scanner-structure");
+	assert_string_equal(
+		run(in, svwar_phone("1000"), "127.0.0.66", false, false, 0),
+		"scanner-structure");
 	assert_true(v.ban);
-	assert_string_equal(run(in, req("REGISTER", "alice"), "127.0.0.1",
-				false, false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, req("REGISTER", "alice"), "127.0.0.1", false, false, 0),
+		"pass");
 	inspect_free(in);
 
 	c.structure = false;
 	in = make(&c);
-	assert_string_equal(run(in, svwar_phone("1000"), "127.0.0.66", false,
-				false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, svwar_phone("1000"), "127.0.0.66", false, false, 0),
+		"pass");
 	inspect_free(in);
 }
 
@@ -651,8 +668,7 @@ static void test_scanner_users(void **state)
 	for (k = 0; k < 20; k++) {
 		snprintf(user, sizeof(user), "%u", 1000 + k);
 		assert_string_equal(run(in, req("REGISTER", user),
-					"198.51.100.66", false, false,
-					k * 400),
+					"198.51.100.66", false, false, k * 400),
 				    "pass");
 		assert_string_equal(answer(in, "198.51.100.66",
 					   SIP_METHOD_REGISTER, user, 401,
@@ -746,7 +762,7 @@ static void test_scanner_options(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.options_targets = (struct inspect_rate){ 6, 60000 };
+	c.options_targets = (struct inspect_rate){6, 60000};
 	in = make(&c);
 	/* Keep-alives of many phones to one target: fine. */
 	for (k = 0; k < 200; k++)
@@ -775,7 +791,7 @@ static void test_scanner_failures(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.fail = (struct inspect_rate){ 20, 60000 };
+	c.fail = (struct inspect_rate){20, 60000};
 	in = make(&c);
 	/* Challenges followed by success are normal. */
 	for (k = 0; k < 50; k++) {
@@ -794,9 +810,9 @@ static void test_scanner_failures(void **state)
 					   SIP_METHOD_REGISTER, "1000",
 					   k % 2 ? 404 : 403, 100 + k),
 				    "pass");
-	assert_string_equal(answer(in, "192.0.2.51", SIP_METHOD_REGISTER,
-				   "1000", 484, 200),
-			    "scanner-failures");
+	assert_string_equal(
+		answer(in, "192.0.2.51", SIP_METHOD_REGISTER, "1000", 484, 200),
+		"scanner-failures");
 	assert_int_equal(v.action, GUARD_DROP);
 	assert_true(v.ban);
 	assert_string_equal(run(in, req("REGISTER", "1000"), "192.0.2.51",
@@ -821,48 +837,48 @@ static void test_overload(void **state)
 	conf_quiet(&c);
 	in = make(&c);
 	inspect_set_load(in, 79);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
 	inspect_set_load(in, 85);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "overload");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 0),
+		"overload");
 	assert_int_equal(v.action, GUARD_REPLY);
 	assert_int_equal(v.status, 503);
 	assert_false(v.ban);
 	assert_str_equal_cstr(str_make(v.extra, v.extra_len),
 			      "Retry-After: 30\r\n");
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				true, 0),
-			    "pass");
-	assert_string_equal(run(in, req("INVITE", "bob"), "10.0.0.1", true,
-				false, 0),
-			    "pass");
-	assert_string_equal(run(in, req("REGISTER", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, true, 0),
+		"pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "10.0.0.1", true, false, 0),
+		"pass");
+	assert_string_equal(
+		run(in, req("REGISTER", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
 	inspect_set_load(in, 96);
-	assert_string_equal(run(in, req("REGISTER", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "overload");
-	assert_string_equal(run(in, req("ACK", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
-	assert_string_equal(run(in, req("CANCEL", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
-	assert_string_equal(run(in, req("BYE", "bob"), "192.0.2.1", false,
-				true, 0),
-			    "pass");
-	inspect_set_load(in, 500);	/* clamped to 100 */
-	assert_string_equal(run(in, req("OPTIONS", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "overload");
+	assert_string_equal(
+		run(in, req("REGISTER", "bob"), "192.0.2.1", false, false, 0),
+		"overload");
+	assert_string_equal(
+		run(in, req("ACK", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
+	assert_string_equal(
+		run(in, req("CANCEL", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
+	assert_string_equal(
+		run(in, req("BYE", "bob"), "192.0.2.1", false, true, 0),
+		"pass");
+	inspect_set_load(in, 500); /* clamped to 100 */
+	assert_string_equal(
+		run(in, req("OPTIONS", "bob"), "192.0.2.1", false, false, 0),
+		"overload");
 	inspect_set_load(in, 10);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
 	assert_int_equal(inspect_hits(in, INSPECT_R_OVERLOAD), 3);
 	inspect_free(in);
 
@@ -871,9 +887,9 @@ static void test_overload(void **state)
 	c.overload_all_pct = 0;
 	in = make(&c);
 	inspect_set_load(in, 100);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 0),
-			    "pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 0),
+		"pass");
 	inspect_free(in);
 }
 
@@ -888,23 +904,25 @@ static void test_monitor(void **state)
 	conf_quiet(&c);
 	c.fingerprints = true;
 	c.monitor_mask = 1u << INSPECT_R_SCANNER_UA;
-	c.rate[INSPECT_C_REGISTER] = (struct inspect_rate){ 1, 1000 };
+	c.rate[INSPECT_C_REGISTER] = (struct inspect_rate){1, 1000};
 	in = make(&c);
-	assert_string_equal(run(in, req_full("REGISTER", "1", "example.com",
-					     "sipvicious", ""),
-				"192.0.2.77", false, false, 0),
-			    "scanner-ua");
+	assert_string_equal(
+		run(in,
+		    req_full("REGISTER", "1", "example.com", "sipvicious", ""),
+		    "192.0.2.77", false, false, 0),
+		"scanner-ua");
 	assert_true(v.monitor);
 	assert_int_equal(v.action, GUARD_DROP);
 	/* Not held: the next clean request is judged on its own... */
-	assert_string_equal(run(in, req("OPTIONS", "1"), "192.0.2.77", false,
-				false, 10),
-			    "pass");
+	assert_string_equal(
+		run(in, req("OPTIONS", "1"), "192.0.2.77", false, false, 10),
+		"pass");
 	/* ...and an enforcing rule wins over a monitored one. */
-	assert_string_equal(run(in, req_full("REGISTER", "1", "example.com",
-					     "sipvicious", ""),
-				"192.0.2.77", false, false, 20),
-			    "rate-register");
+	assert_string_equal(
+		run(in,
+		    req_full("REGISTER", "1", "example.com", "sipvicious", ""),
+		    "192.0.2.77", false, false, 20),
+		"rate-register");
 	assert_false(v.monitor);
 	assert_int_equal(inspect_hits(in, INSPECT_R_SCANNER_UA), 2);
 	inspect_free(in);
@@ -923,29 +941,29 @@ static void test_eviction(void **state)
 	conf_quiet(&c);
 	c.src_slots = 4;
 	c.user_slots = 4;
-	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){ 1, 60000 };
-	c.user = (struct inspect_rate){ 1000, 60000 };
+	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){1, 60000};
+	c.user = (struct inspect_rate){1000, 60000};
 	in = make(&c);
 	/* A B C D fill the table; A is used again; E evicts B. */
 	for (k = 0; k < 4; k++) {
 		snprintf(ip, sizeof(ip), "192.0.2.%u", k + 1);
-		assert_string_equal(run(in, req("INVITE", "bob"), ip, false,
-					false, k),
-				    "pass");
+		assert_string_equal(
+			run(in, req("INVITE", "bob"), ip, false, false, k),
+			"pass");
 	}
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 10),
-			    "rate-invite");
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.5", false,
-				false, 11),
-			    "pass");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 10),
+		"rate-invite");
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.5", false, false, 11),
+		"pass");
 	assert_int_equal(inspect_src_count(in), 4);
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.1", false,
-				false, 12),
-			    "rate-invite");	/* still known */
-	assert_string_equal(run(in, req("INVITE", "bob"), "192.0.2.2", false,
-				false, 13),
-			    "pass");		/* forgotten */
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.1", false, false, 12),
+		"rate-invite"); /* still known */
+	assert_string_equal(
+		run(in, req("INVITE", "bob"), "192.0.2.2", false, false, 13),
+		"pass"); /* forgotten */
 	for (k = 0; k < 10; k++) {
 		snprintf(ip, sizeof(ip), "198.51.100.%u", k + 1);
 		snprintf(user, sizeof(user), "u%u", k);
@@ -964,7 +982,7 @@ static void test_ipv6_prefix(void **state)
 
 	(void)state;
 	conf_quiet(&c);
-	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){ 2, 1000 };
+	c.rate[INSPECT_C_INVITE] = (struct inspect_rate){2, 1000};
 	in = make(&c);
 	assert_string_equal(run(in, req("INVITE", "bob"), "2001:db8:1:2::1",
 				false, false, 0),
@@ -1029,12 +1047,14 @@ static void test_load_fingerprints(void **state)
 	fclose(f);
 	assert_int_equal(inspect_load_fingerprints(in, path, err, sizeof(err)),
 			 0);
-	assert_string_equal(run(in, req_full("OPTIONS", "1", "example.com",
-					     "mytool/2.0", ""),
-				"192.0.2.30", false, false, 0),
-			    "scanner-ua");
-	assert_string_equal(run(in, req_full("OPTIONS", "1", "example.com",
-					     "friendly-scanner", ""),
+	assert_string_equal(
+		run(in,
+		    req_full("OPTIONS", "1", "example.com", "mytool/2.0", ""),
+		    "192.0.2.30", false, false, 0),
+		"scanner-ua");
+	assert_string_equal(run(in,
+				req_full("OPTIONS", "1", "example.com",
+					 "friendly-scanner", ""),
 				"192.0.2.31", false, false, 0),
 			    "pass");
 	/* A bad file leaves the list as it was. */
@@ -1044,26 +1064,27 @@ static void test_load_fingerprints(void **state)
 	assert_int_equal(inspect_load_fingerprints(in, path, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, ":2:"));
-	assert_string_equal(run(in, req_full("OPTIONS", "1", "example.com",
-					     "MYTOOL", ""),
-				"192.0.2.32", false, false, 0),
-			    "scanner-ua");
+	assert_string_equal(
+		run(in, req_full("OPTIONS", "1", "example.com", "MYTOOL", ""),
+		    "192.0.2.32", false, false, 0),
+		"scanner-ua");
 	/* So does a missing one. */
 	unlink(path);
 	assert_int_equal(inspect_load_fingerprints(in, path, err, sizeof(err)),
 			 -ENOENT);
-	assert_string_equal(run(in, req_full("OPTIONS", "1", "example.com",
-					     "MyTool", ""),
-				"192.0.2.33", false, false, 0),
-			    "scanner-ua");
+	assert_string_equal(
+		run(in, req_full("OPTIONS", "1", "example.com", "MyTool", ""),
+		    "192.0.2.33", false, false, 0),
+		"scanner-ua");
 	assert_int_equal(inspect_load_fingerprints(NULL, path, NULL, 0),
 			 -EINVAL);
 	inspect_free(in);
 
 	/* A fresh instance has the built-in list. */
 	in = make(&c);
-	assert_string_equal(run(in, req_full("OPTIONS", "1", "example.com",
-					     "VaxSIPUserAgent/3.1", ""),
+	assert_string_equal(run(in,
+				req_full("OPTIONS", "1", "example.com",
+					 "VaxSIPUserAgent/3.1", ""),
 				"192.0.2.34", false, false, 0),
 			    "scanner-ua");
 	inspect_free(in);

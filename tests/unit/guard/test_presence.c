@@ -62,32 +62,31 @@ static struct guard_src src_of(const char *ip)
 static const struct {
 	const char *method, *from, *to, *to_tag, *event, *rule;
 } pol[] = {
-	{ "SUBSCRIBE", "alice", "bob", "", "presence", "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "bob", "", "dialog", "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "bob", "", "Presence;id=1",
-	  "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "bob", "", "", "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "bob", "t1", "presence",
-	  "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "alice", "", "message-summary", NULL },
-	{ "SUBSCRIBE", "alice", "bob", "", "message-summary",
-	  "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "alice", "", "reg", NULL },
-	{ "SUBSCRIBE", "alice", "alice", "", "presence.winfo", NULL },
-	{ "SUBSCRIBE", "alice", "bob", "", "presence.winfo",
-	  "presence-subscribe" },
-	{ "SUBSCRIBE", "alice", "bob", "", "refer", NULL },
-	{ "SUBSCRIBE", "alice", "bob", "", "Conference", NULL },
-	{ "PUBLISH", "alice", "alice", "", "presence", NULL },
-	{ "PUBLISH", "alice", "bob", "", "presence", "presence-publish" },
-	{ "PUBLISH", "alice", "alice", "", "dialog", "presence-publish" },
-	{ "NOTIFY", "alice", "bob", "t1", "refer", NULL },
-	{ "NOTIFY", "alice", "bob", "t1", "dialog", NULL },
-	{ "NOTIFY", "alice", "bob", "", "refer", "presence-notify" },
-	{ "NOTIFY", "alice", "bob", "t1", "x-custom", "presence-notify" },
-	{ "NOTIFY", "alice", "bob", "t1", "", "presence-notify" },
-	{ "INVITE", "alice", "bob", "", "", NULL },
-	{ "MESSAGE", "alice", "bob", "", "presence", NULL },
+	{"SUBSCRIBE", "alice", "bob", "", "presence", "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "bob", "", "dialog", "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "bob", "", "Presence;id=1",
+	 "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "bob", "", "", "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "bob", "t1", "presence", "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "alice", "", "message-summary", NULL},
+	{"SUBSCRIBE", "alice", "bob", "", "message-summary",
+	 "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "alice", "", "reg", NULL},
+	{"SUBSCRIBE", "alice", "alice", "", "presence.winfo", NULL},
+	{"SUBSCRIBE", "alice", "bob", "", "presence.winfo",
+	 "presence-subscribe"},
+	{"SUBSCRIBE", "alice", "bob", "", "refer", NULL},
+	{"SUBSCRIBE", "alice", "bob", "", "Conference", NULL},
+	{"PUBLISH", "alice", "alice", "", "presence", NULL},
+	{"PUBLISH", "alice", "bob", "", "presence", "presence-publish"},
+	{"PUBLISH", "alice", "alice", "", "dialog", "presence-publish"},
+	{"NOTIFY", "alice", "bob", "t1", "refer", NULL},
+	{"NOTIFY", "alice", "bob", "t1", "dialog", NULL},
+	{"NOTIFY", "alice", "bob", "", "refer", "presence-notify"},
+	{"NOTIFY", "alice", "bob", "t1", "x-custom", "presence-notify"},
+	{"NOTIFY", "alice", "bob", "t1", "", "presence-notify"},
+	{"INVITE", "alice", "bob", "", "", NULL},
+	{"MESSAGE", "alice", "bob", "", "presence", NULL},
 };
 
 static void test_policy(void **state)
@@ -102,21 +101,23 @@ static void test_policy(void **state)
 	presence_conf_default(&c);
 	assert_int_equal(presence_new(&ps, &c), 0);
 	for (i = 0; i < sizeof(pol) / sizeof(pol[0]); i++) {
-		const struct sip_msg *m = request(pol[i].method, pol[i].from,
-						  pol[i].to, pol[i].to_tag,
-						  pol[i].event, "", "", "");
+		const struct sip_msg *m =
+			request(pol[i].method, pol[i].from, pol[i].to,
+				pol[i].to_tag, pol[i].event, "", "", "");
 
 		presence_check(ps, m, &s, 1000, &v);
-		if (pol[i].rule ? !v.rule || strcmp(v.rule, pol[i].rule) :
-				  v.action != GUARD_PASS)
+		if (pol[i].rule ? !v.rule || strcmp(v.rule, pol[i].rule)
+				: v.action != GUARD_PASS)
 			fail_msg("case %u %s %s: got %s", i, pol[i].method,
 				 pol[i].event, v.rule ? v.rule : "pass");
 		if (pol[i].rule)
 			assert_int_equal(v.status, 403);
 	}
 	/* Two Event headers: ambiguous, refused. */
-	presence_check(ps, request("SUBSCRIBE", "a", "b", "", "refer", "",
-				   "Event: presence\r\n", ""), &s, 1000, &v);
+	presence_check(ps,
+		       request("SUBSCRIBE", "a", "b", "", "refer", "",
+			       "Event: presence\r\n", ""),
+		       &s, 1000, &v);
 	assert_string_equal(v.rule, "presence-subscribe");
 	presence_free(ps);
 
@@ -125,14 +126,16 @@ static void test_policy(void **state)
 	c.subscribe[0] = "presence";
 	c.nsubscribe = 1;
 	assert_int_equal(presence_new(&ps, &c), 0);
-	presence_check(ps, request("SUBSCRIBE", "a", "b", "", "presence", "",
-				   "", ""), &s, 1000, &v);
+	presence_check(
+		ps, request("SUBSCRIBE", "a", "b", "", "presence", "", "", ""),
+		&s, 1000, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	presence_free(ps);
 	c.enabled = false;
 	assert_int_equal(presence_new(&ps, &c), 0);
-	presence_check(ps, request("SUBSCRIBE", "a", "b", "", "dialog", "",
-				   "", ""), &s, 1000, &v);
+	presence_check(ps,
+		       request("SUBSCRIBE", "a", "b", "", "dialog", "", "", ""),
+		       &s, 1000, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	presence_free(ps);
 }
@@ -153,15 +156,17 @@ static void test_harvest(void **state)
 	assert_int_equal(presence_new(&ps, &c), 0);
 	/* The same user again and again is not harvesting. */
 	for (i = 0; i < 50; i++) {
-		presence_check(ps, request("SUBSCRIBE", "a", "a", "",
-					   "message-summary", "", "", ""),
+		presence_check(ps,
+			       request("SUBSCRIBE", "a", "a", "",
+				       "message-summary", "", "", ""),
 			       &a, 100000, &v);
 		assert_int_equal(v.action, GUARD_PASS);
 	}
 	for (i = 0; i < 40; i++) {
 		snprintf(user, sizeof(user), "u%u", i);
-		presence_check(ps, request("SUBSCRIBE", "a", user, "",
-					   "refer", "", "", ""),
+		presence_check(ps,
+			       request("SUBSCRIBE", "a", user, "", "refer", "",
+				       "", ""),
 			       &a, 100000 + i, &v);
 		if (v.action != GUARD_PASS) {
 			assert_string_equal(v.rule, "presence-harvest");
@@ -173,24 +178,28 @@ static void test_harvest(void **state)
 	assert_true(first >= 9 && first <= 13);
 	assert_true(refused >= 25);
 	/* Another source is not affected. */
-	presence_check(ps, request("SUBSCRIBE", "b", "x", "", "refer", "", "",
-				   ""), &b, 100100, &v);
+	presence_check(ps,
+		       request("SUBSCRIBE", "b", "x", "", "refer", "", "", ""),
+		       &b, 100100, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	/* In-dialog refreshes are not counted nor refused for it. */
-	presence_check(ps, request("SUBSCRIBE", "a", "zz", "t9", "refer", "",
-				   "", ""), &a, 100100, &v);
+	presence_check(
+		ps, request("SUBSCRIBE", "a", "zz", "t9", "refer", "", "", ""),
+		&a, 100100, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	/* An uncounted source (allow list) is never a harvester. */
 	for (i = 0; i < 40; i++) {
 		snprintf(user, sizeof(user), "w%u", i);
-		presence_check(ps, request("SUBSCRIBE", "a", user, "",
-					   "refer", "", "", ""),
+		presence_check(ps,
+			       request("SUBSCRIBE", "a", user, "", "refer", "",
+				       "", ""),
 			       NULL, 100200, &v);
 		assert_int_equal(v.action, GUARD_PASS);
 	}
 	/* Two windows later the source is clean. */
-	presence_check(ps, request("SUBSCRIBE", "a", "new", "", "refer", "",
-				   "", ""), &a, 130000, &v);
+	presence_check(
+		ps, request("SUBSCRIBE", "a", "new", "", "refer", "", "", ""),
+		&a, 130000, &v);
 	assert_int_equal(v.action, GUARD_PASS);
 	presence_free(ps);
 }
@@ -265,76 +274,89 @@ static void test_pidf_full(void **state)
 }
 
 static const struct {
-	const char *name, *in, *want;	/* want NULL: refused */
+	const char *name, *in, *want; /* want NULL: refused */
 } px[] = {
-	{ "minimal", "<presence/>", "<presence/>" },
-	{ "prefixed root", "<p:presence xmlns:p=\"x\"><p:note>n</p:note>"
-	  "</p:presence>", "<p:presence xmlns:p=\"x\"></p:presence>" },
-	{ "any prefix for note", "<presence><x:note xmlns:x=\"u\">n</x:note>"
-	  "<y:Note>m</y:Note></presence>", "<presence></presence>" },
-	{ "bom and decl", "\xef\xbb\xbf<?xml version=\"1.0\"?><presence/>",
-	  "\xef\xbb\xbf<?xml version=\"1.0\"?><presence/>" },
-	{ "pi removed", "<presence><?php x ?><a/></presence>",
-	  "<presence><a/></presence>" },
-	{ "comment removed", "<!-- a --><presence><!--b--></presence>",
-	  "<presence></presence>" },
-	{ "comment inside note", "<presence><note><!-- x -->t</note>"
-	  "</presence>", "<presence></presence>" },
-	{ "cdata kept", "<presence><a><![CDATA[<note>x</note>]]></a>"
-	  "</presence>", "<presence><a><![CDATA[<note>x</note>]]></a>"
-	  "</presence>" },
-	{ "cdata in note", "<presence><note><![CDATA[</note>]]></note>"
-	  "</presence>", "<presence></presence>" },
-	{ "entities", "<presence a=\"&lt;&#65;&#x42;\">&amp;&quot;&apos;"
-	  "</presence>", "<presence a=\"&lt;&#65;&#x42;\">&amp;&quot;&apos;"
-	  "</presence>" },
-	{ "single quotes", "<presence a='x\"y'/>", "<presence a='x\"y'/>" },
-	{ "nested note in note", "<presence><note><note>a</note></note>"
-	  "<b/></presence>", "<presence><b/></presence>" },
-	{ "ws around root", "\r\n <presence/> \n", "\r\n <presence/> \n" },
-	{ "doctype", "<!DOCTYPE presence [<!ENTITY x \"y\">]><presence/>",
-	  NULL },
-	{ "entity ref", "<presence>&x;</presence>", NULL },
-	{ "entity in attribute", "<presence a=\"&x;\"/>", NULL },
-	{ "bare amp", "<presence>a & b</presence>", NULL },
-	{ "char ref zero", "<presence>&#0;</presence>", NULL },
-	{ "char ref huge", "<presence>&#x110000;</presence>", NULL },
-	{ "char ref surrogate", "<presence>&#xD800;</presence>", NULL },
-	{ "unclosed", "<presence><note>x</presence>", NULL },
-	{ "crossed", "<presence><a><b></a></b></presence>", NULL },
-	{ "stray end", "<presence></a></presence>", NULL },
-	{ "two roots", "<presence/><presence/>", NULL },
-	{ "text outside", "x<presence/>", NULL },
-	{ "text after", "<presence/>x", NULL },
-	{ "wrong root", "<foo/>", NULL },
-	{ "root named note", "<note>x</note>", NULL },
-	{ "empty", "", NULL },
-	{ "only decl", "<?xml version=\"1.0\"?>", NULL },
-	{ "late decl", " <?xml version=\"1.0\"?><presence/>", NULL },
-	{ "decl inside", "<presence><?xml version=\"1.0\"?></presence>", NULL },
-	{ "unterminated comment", "<presence><!-- x </presence>", NULL },
-	{ "unterminated pi", "<presence><?x </presence>", NULL },
-	{ "unterminated cdata", "<presence><![CDATA[x</presence>", NULL },
-	{ "cdata outside", "<![CDATA[x]]><presence/>", NULL },
-	{ "lt in attribute", "<presence a=\"<\"/>", NULL },
-	{ "unquoted attribute", "<presence a=b/>", NULL },
-	{ "attribute no ws", "<presence a=\"1\"b=\"2\"/>", NULL },
-	{ "attribute no value", "<presence a/>", NULL },
-	{ "unterminated tag", "<presence", NULL },
-	{ "unterminated attr", "<presence a=\"x/>", NULL },
-	{ "bad name", "<presence><1a/></presence>", NULL },
-	{ "two colons", "<presence><a:b:c/></presence>", NULL },
-	{ "colon first", "<presence><:a/></presence>", NULL },
-	{ "colon last", "<presence><a:/></presence>", NULL },
-	{ "nul byte", "<presence>\0</presence>", NULL },
-	{ "control char", "<presence>\x01</presence>", NULL },
-	{ "bad utf8", "<presence>\xc3</presence>", NULL },
-	{ "overlong utf8", "<presence>\xc0\xaf</presence>", NULL },
-	{ "utf8 surrogate", "<presence>\xed\xa0\x80</presence>", NULL },
-	{ "cdata end in text", "<presence>]]></presence>", NULL },
-	{ "end tag space", "<presence></presence >", "<presence></presence >" },
-	{ "end tag junk", "<presence></presence x>", NULL },
-	{ "markup decl", "<presence><!ELEMENT x ANY></presence>", NULL },
+	{"minimal", "<presence/>", "<presence/>"},
+	{"prefixed root",
+	 "<p:presence xmlns:p=\"x\"><p:note>n</p:note>"
+	 "</p:presence>",
+	 "<p:presence xmlns:p=\"x\"></p:presence>"},
+	{"any prefix for note",
+	 "<presence><x:note xmlns:x=\"u\">n</x:note>"
+	 "<y:Note>m</y:Note></presence>",
+	 "<presence></presence>"},
+	{"bom and decl", "\xef\xbb\xbf<?xml version=\"1.0\"?><presence/>",
+	 "\xef\xbb\xbf<?xml version=\"1.0\"?><presence/>"},
+	{"pi removed", "<presence><?php x ?><a/></presence>",
+	 "<presence><a/></presence>"},
+	{"comment removed", "<!-- a --><presence><!--b--></presence>",
+	 "<presence></presence>"},
+	{"comment inside note",
+	 "<presence><note><!-- x -->t</note>"
+	 "</presence>",
+	 "<presence></presence>"},
+	{"cdata kept",
+	 "<presence><a><![CDATA[<note>x</note>]]></a>"
+	 "</presence>",
+	 "<presence><a><![CDATA[<note>x</note>]]></a>"
+	 "</presence>"},
+	{"cdata in note",
+	 "<presence><note><![CDATA[</note>]]></note>"
+	 "</presence>",
+	 "<presence></presence>"},
+	{"entities",
+	 "<presence a=\"&lt;&#65;&#x42;\">&amp;&quot;&apos;"
+	 "</presence>",
+	 "<presence a=\"&lt;&#65;&#x42;\">&amp;&quot;&apos;"
+	 "</presence>"},
+	{"single quotes", "<presence a='x\"y'/>", "<presence a='x\"y'/>"},
+	{"nested note in note",
+	 "<presence><note><note>a</note></note>"
+	 "<b/></presence>",
+	 "<presence><b/></presence>"},
+	{"ws around root", "\r\n <presence/> \n", "\r\n <presence/> \n"},
+	{"doctype", "<!DOCTYPE presence [<!ENTITY x \"y\">]><presence/>", NULL},
+	{"entity ref", "<presence>&x;</presence>", NULL},
+	{"entity in attribute", "<presence a=\"&x;\"/>", NULL},
+	{"bare amp", "<presence>a & b</presence>", NULL},
+	{"char ref zero", "<presence>&#0;</presence>", NULL},
+	{"char ref huge", "<presence>&#x110000;</presence>", NULL},
+	{"char ref surrogate", "<presence>&#xD800;</presence>", NULL},
+	{"unclosed", "<presence><note>x</presence>", NULL},
+	{"crossed", "<presence><a><b></a></b></presence>", NULL},
+	{"stray end", "<presence></a></presence>", NULL},
+	{"two roots", "<presence/><presence/>", NULL},
+	{"text outside", "x<presence/>", NULL},
+	{"text after", "<presence/>x", NULL},
+	{"wrong root", "<foo/>", NULL},
+	{"root named note", "<note>x</note>", NULL},
+	{"empty", "", NULL},
+	{"only decl", "<?xml version=\"1.0\"?>", NULL},
+	{"late decl", " <?xml version=\"1.0\"?><presence/>", NULL},
+	{"decl inside", "<presence><?xml version=\"1.0\"?></presence>", NULL},
+	{"unterminated comment", "<presence><!-- x </presence>", NULL},
+	{"unterminated pi", "<presence><?x </presence>", NULL},
+	{"unterminated cdata", "<presence><![CDATA[x</presence>", NULL},
+	{"cdata outside", "<![CDATA[x]]><presence/>", NULL},
+	{"lt in attribute", "<presence a=\"<\"/>", NULL},
+	{"unquoted attribute", "<presence a=b/>", NULL},
+	{"attribute no ws", "<presence a=\"1\"b=\"2\"/>", NULL},
+	{"attribute no value", "<presence a/>", NULL},
+	{"unterminated tag", "<presence", NULL},
+	{"unterminated attr", "<presence a=\"x/>", NULL},
+	{"bad name", "<presence><1a/></presence>", NULL},
+	{"two colons", "<presence><a:b:c/></presence>", NULL},
+	{"colon first", "<presence><:a/></presence>", NULL},
+	{"colon last", "<presence><a:/></presence>", NULL},
+	{"nul byte", "<presence>\0</presence>", NULL},
+	{"control char", "<presence>\x01</presence>", NULL},
+	{"bad utf8", "<presence>\xc3</presence>", NULL},
+	{"overlong utf8", "<presence>\xc0\xaf</presence>", NULL},
+	{"utf8 surrogate", "<presence>\xed\xa0\x80</presence>", NULL},
+	{"cdata end in text", "<presence>]]></presence>", NULL},
+	{"end tag space", "<presence></presence >", "<presence></presence >"},
+	{"end tag junk", "<presence></presence x>", NULL},
+	{"markup decl", "<presence><!ELEMENT x ANY></presence>", NULL},
 };
 
 static void test_pidf_table(void **state)
@@ -382,8 +404,7 @@ static void test_pidf_limits(void **state)
 	for (i = 1; i < PIDF_MAX_DEPTH; i++)
 		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "</a>");
 	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "</presence>");
-	assert_int_equal(pidf_scrub(&out, str_make(doc, n), PIDF_SCRUB_ALL),
-			 0);
+	assert_int_equal(pidf_scrub(&out, str_make(doc, n), PIDF_SCRUB_ALL), 0);
 	n = (size_t)snprintf(doc, sizeof(doc), "<presence>");
 	for (i = 0; i < PIDF_MAX_DEPTH; i++)
 		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "<a>");
@@ -430,87 +451,152 @@ static void test_scrub_choice(void **state)
 	presence_conf_default(&c);
 	assert_int_equal(presence_new(&ps, &c), 0);
 	buf_init(&out, 65536);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml", "", full_doc), &out),
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "presence",
+				       "application/pidf+xml", "", full_doc),
+			       &out),
 		PRES_SCRUB_BODY);
 	assert_int_equal(out.len, sizeof(full_want) - 1);
 	/* Nothing to remove: keep the original bytes. */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml", "",
-		"<presence><tuple id=\"x\"/></presence>"), &out),
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"application/pidf+xml", "",
+				"<presence><tuple id=\"x\"/></presence>"),
+			&out),
 		PRES_SCRUB_KEEP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml", "",
-		"<!DOCTYPE x><presence/>"), &out), PRES_SCRUB_STRIP);
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "presence",
+				       "application/pidf+xml", "",
+				       "<!DOCTYPE x><presence/>"),
+			       &out),
+		PRES_SCRUB_STRIP);
 	assert_int_equal(out.len, 0);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/xpidf+xml", "", "<x/>"), &out),
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "presence",
+				       "application/xpidf+xml", "", "<x/>"),
+			       &out),
 		PRES_SCRUB_STRIP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml",
-		"Content-Encoding: gzip\r\n", "\x1f\x8b"), &out),
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "presence",
+				       "application/pidf+xml",
+				       "Content-Encoding: gzip\r\n",
+				       "\x1f\x8b"),
+			       &out),
 		PRES_SCRUB_STRIP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"dialog", "application/dialog-info+xml", "", "<d/>"), &out),
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "dialog",
+				       "application/dialog-info+xml", "",
+				       "<d/>"),
+			       &out),
 		PRES_SCRUB_KEEP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "", "", ""), &out), PRES_SCRUB_KEEP);
+	assert_int_equal(presence_scrub(ps,
+					request("NOTIFY", "a", "b", "t",
+						"presence", "", "", ""),
+					&out),
+			 PRES_SCRUB_KEEP);
 	/* A resource list: each PIDF part scrubbed, framing rebuilt. */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;type=\"application/rlmi+xml\";"
-		"boundary=bb", "",
-		"preamble\r\n--bb\r\nContent-Type: application/rlmi+xml\r\n"
-		"Content-ID: <r1>\r\n\r\n<list/>\r\n"
-		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
-		"<presence><note>x</note><tuple id=\"1\"/></presence>\r\n"
-		"--bb--\r\nepilogue"), &out), PRES_SCRUB_BODY);
-	assert_str_equal_cstr(buf_str(&out),
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;type=\"application/rlmi+xml\";"
+				"boundary=bb",
+				"",
+				"preamble\r\n--bb\r\nContent-Type: application/rlmi+xml\r\n"
+				"Content-ID: <r1>\r\n\r\n<list/>\r\n"
+				"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
+				"<presence><note>x</note><tuple id=\"1\"/></presence>\r\n"
+				"--bb--\r\nepilogue"),
+			&out),
+		PRES_SCRUB_BODY);
+	assert_str_equal_cstr(
+		buf_str(&out),
 		"--bb\r\nContent-Type: application/rlmi+xml\r\n"
 		"Content-ID: <r1>\r\n\r\n<list/>\r\n"
 		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
 		"<presence><tuple id=\"1\"/></presence>\r\n--bb--\r\n");
 	/* ... but not with an unknown part, an encoded part or a bad PIDF. */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: text/plain\r\n\r\nx\r\n--bb--\r\n"),
-		&out), PRES_SCRUB_STRIP);
-	assert_int_equal(out.len, 0);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: application/pidf+xml\r\n"
-		"Content-Transfer-Encoding: base64\r\n\r\nPHA+\r\n--bb--\r\n"),
-		&out), PRES_SCRUB_STRIP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
-		"<presence>&x;</presence>\r\n--bb--\r\n"), &out),
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: text/plain\r\n\r\nx\r\n--bb--\r\n"),
+			&out),
 		PRES_SCRUB_STRIP);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n<presence/>"),
-		&out), PRES_SCRUB_STRIP);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: application/pidf+xml\r\n"
+				"Content-Transfer-Encoding: base64\r\n\r\nPHA+\r\n--bb--\r\n"),
+			&out),
+		PRES_SCRUB_STRIP);
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n"
+				"<presence>&x;</presence>\r\n--bb--\r\n"),
+			&out),
+		PRES_SCRUB_STRIP);
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: application/pidf+xml\r\n\r\n<presence/>"),
+			&out),
+		PRES_SCRUB_STRIP);
 	/* Two encodings on the NOTIFY (two Content-Types never parse). */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml",
-		"Content-Encoding: identity\r\nContent-Encoding: gzip\r\n",
-		"<presence/>"), &out), PRES_SCRUB_STRIP);
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"application/pidf+xml",
+				"Content-Encoding: identity\r\nContent-Encoding: gzip\r\n",
+				"<presence/>"),
+			&out),
+		PRES_SCRUB_STRIP);
 	/* Two Content-Types in a part: which one would a client read? */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: application/rlmi+xml\r\n"
-		"c: application/pidf+xml\r\n\r\n<presence><note>x</note>"
-		"</presence>\r\n--bb--\r\n"), &out), PRES_SCRUB_STRIP);
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: application/rlmi+xml\r\n"
+				"c: application/pidf+xml\r\n\r\n<presence><note>x</note>"
+				"</presence>\r\n--bb--\r\n"),
+			&out),
+		PRES_SCRUB_STRIP);
 	/* A part with a Content-Length of its own. */
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "multipart/related;boundary=bb", "",
-		"--bb\r\nContent-Type: application/pidf+xml\r\n"
-		"Content-Length: 3\r\n\r\n<presence/>\r\n--bb--\r\n"), &out),
+	assert_int_equal(
+		presence_scrub(
+			ps,
+			request("NOTIFY", "a", "b", "t", "presence",
+				"multipart/related;boundary=bb", "",
+				"--bb\r\nContent-Type: application/pidf+xml\r\n"
+				"Content-Length: 3\r\n\r\n<presence/>\r\n--bb--\r\n"),
+			&out),
 		PRES_SCRUB_STRIP);
 	presence_free(ps);
 	c.scrub = 0;
 	assert_int_equal(presence_new(&ps, &c), 0);
-	assert_int_equal(presence_scrub(ps, request("NOTIFY", "a", "b", "t",
-		"presence", "application/pidf+xml", "", full_doc), &out),
+	assert_int_equal(
+		presence_scrub(ps,
+			       request("NOTIFY", "a", "b", "t", "presence",
+				       "application/pidf+xml", "", full_doc),
+			       &out),
 		PRES_SCRUB_KEEP);
 	presence_free(ps);
 	buf_free(&out);
@@ -549,8 +635,8 @@ static void test_guard_scrub(void **state)
 	buf_reset(&w);
 	assert_int_equal(guard_scrub(g, &b, m, 1, 0, 0, 0), 0);
 	assert_int_equal(sip_bld_write(&b, &w), 0);
-	assert_int_equal(sip_msg_parse(&out, w.p, w.len, NULL,
-				       SIP_PARSE_STREAM, &e), 0);
+	assert_int_equal(
+		sip_msg_parse(&out, w.p, w.len, NULL, SIP_PARSE_STREAM, &e), 0);
 	assert_int_equal(out.body.len, sizeof(full_want) - 1);
 	assert_int_equal(out.content_length, (int64_t)out.body.len);
 	/* unsafe body: removed with its Content-Type */
@@ -560,8 +646,8 @@ static void test_guard_scrub(void **state)
 	buf_reset(&w);
 	assert_int_equal(guard_scrub(g, &b, m, 1, 0, 0, 0), 0);
 	assert_int_equal(sip_bld_write(&b, &w), 0);
-	assert_int_equal(sip_msg_parse(&out, w.p, w.len, NULL,
-				       SIP_PARSE_STREAM, &e), 0);
+	assert_int_equal(
+		sip_msg_parse(&out, w.p, w.len, NULL, SIP_PARSE_STREAM, &e), 0);
 	assert_int_equal(out.body.len, 0);
 	assert_int_equal(out.content_length, 0);
 	assert_null(sip_msg_hdr(&out, SIP_HDR_CONTENT_TYPE));
@@ -594,9 +680,11 @@ static void test_guard_scrub_monitor(void **state)
 	assert_int_equal(guard_scrub(g, &b, m, 1, 0, 0, 0), 0);
 	assert_int_equal(sip_bld_write(&b, &w), 0);
 	assert_int_equal(w.len, m->raw.len);
-	assert_int_equal(rules_get(guard_rules(g),
-				   rules_find(guard_rules(g),
-					      STR("presence-scrub")), &ri), 0);
+	assert_int_equal(
+		rules_get(guard_rules(g),
+			  rules_find(guard_rules(g), STR("presence-scrub")),
+			  &ri),
+		0);
 	assert_int_equal(ri.hits, 1);
 	assert_int_equal(ri.monitored, 1);
 	buf_free(&w);

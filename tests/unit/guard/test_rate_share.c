@@ -33,7 +33,6 @@
  * never straddles two (where the estimate's rounding may lose one). */
 #define DAY_MS (24u * 3600 * 1000)
 
-
 struct inst {
 	struct store *s;
 	struct authfail *f;
@@ -105,7 +104,7 @@ static struct auth_fail_conf fconf(void)
 static void mk(struct inst *in, struct loop *l, const char *name,
 	       const char *prefix, bool redis)
 {
-	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct auth_fail_conf fc = fconf();
 	struct store_conf c;
 
@@ -172,8 +171,7 @@ static void test_split_crosses_together(void **state)
 	assert_int_equal(a.bans + b.bans, 0);
 	assert_int_equal(afail(&a, l, "203.0.113.9", "carol"),
 			 AUTHFAIL_COUNTED);
-	assert_int_equal(afail(&b, l, "203.0.113.9", "dave"),
-			 AUTHFAIL_COUNTED);
+	assert_int_equal(afail(&b, l, "203.0.113.9", "dave"), AUTHFAIL_COUNTED);
 	for (i = 0; i < 100 && a.bans + b.bans == 0; i++)
 		(void)loop_run_once(l, 10);
 	assert_true(a.bans + b.bans >= 1);
@@ -337,7 +335,7 @@ static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
 static void mk_user(struct inst *in, struct loop *l, const char *name,
 		    const char *prefix, const char *secret)
 {
-	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct auth_fail_conf fc = fconf();
 	uint8_t key[STORE_USER_KEY_LEN];
 	struct store_conf c;
@@ -402,9 +400,8 @@ static bool redis_has(const char *prefix, const char *text)
 static void test_user_lock_across(void **state)
 {
 	static const char *const src[] = {
-		"203.0.113.31", "203.0.113.32", "203.0.113.33",
-		"203.0.113.34", "203.0.113.35", "203.0.113.36",
-		"203.0.113.37", "203.0.113.38",
+		"203.0.113.31", "203.0.113.32", "203.0.113.33", "203.0.113.34",
+		"203.0.113.35", "203.0.113.36", "203.0.113.37", "203.0.113.38",
 	};
 	struct rate_share_stats st;
 	struct inst a, b;

@@ -62,26 +62,26 @@ static void test_fps_parse(void **state)
 		unsigned line, n;
 		const char *first;
 	} cases[] = {
-		{ "", 0, 0, 0, NULL },
-		{ "\n\n   \n", 0, 0, 0, NULL },
-		{ "# only a comment\n", 0, 0, 0, NULL },
-		{ "foo", 0, 0, 1, "foo" },
-		{ "  # indented comment\r\n  Bar Baz \r\nqux\n", 0, 0, 2,
-		  "bar baz" },
-		{ "a#b\n", 0, 0, 1, "a#b" },
-		{ "ok\nbad\x01line\n", -EINVAL, 2, 0, NULL },
-		{ "ok\n\xc3\xa9t\xc3\xa9\n", -EINVAL, 2, 0, NULL },
-		{ "x\tlist\n", -EINVAL, 1, 0, NULL },
-		{ "x\x7f\n", -EINVAL, 1, 0, NULL },
+		{"", 0, 0, 0, NULL},
+		{"\n\n   \n", 0, 0, 0, NULL},
+		{"# only a comment\n", 0, 0, 0, NULL},
+		{"foo", 0, 0, 1, "foo"},
+		{"  # indented comment\r\n  Bar Baz \r\nqux\n", 0, 0, 2,
+		 "bar baz"},
+		{"a#b\n", 0, 0, 1, "a#b"},
+		{"ok\nbad\x01line\n", -EINVAL, 2, 0, NULL},
+		{"ok\n\xc3\xa9t\xc3\xa9\n", -EINVAL, 2, 0, NULL},
+		{"x\tlist\n", -EINVAL, 1, 0, NULL},
+		{"x\x7f\n", -EINVAL, 1, 0, NULL},
 		/* 63 bytes fit, 64 do not */
-		{ "123456789012345678901234567890123456789012345678901234567890"
-		  "123",
-		  0, 0, 1,
-		  "123456789012345678901234567890123456789012345678901234567890"
-		  "123" },
-		{ "# x\n123456789012345678901234567890123456789012345678901234"
-		  "5678901234",
-		  -EINVAL, 2, 0, NULL },
+		{"123456789012345678901234567890123456789012345678901234567890"
+		 "123",
+		 0, 0, 1,
+		 "123456789012345678901234567890123456789012345678901234567890"
+		 "123"},
+		{"# x\n123456789012345678901234567890123456789012345678901234"
+		 "5678901234",
+		 -EINVAL, 2, 0, NULL},
 	};
 	size_t i;
 
@@ -98,7 +98,7 @@ static void test_fps_parse(void **state)
 			fail_msg("case %zu: rc %d", i, rc);
 		assert_int_equal(line, cases[i].line);
 		if (rc) {
-			assert_int_equal(f.n, 77);	/* untouched */
+			assert_int_equal(f.n, 77); /* untouched */
 			continue;
 		}
 		assert_int_equal(f.n, cases[i].n);
@@ -126,9 +126,9 @@ static void test_fps_limits(void **state)
 	assert_int_equal(line, INSPECT_FP_MAX + 1);
 	/* Too large as a whole, even if only blank lines. */
 	memset(text, '\n', sizeof(text));
-	assert_int_equal(inspect_fps_parse(&f, str_make(text, sizeof(text)),
-					   &line),
-			 -EINVAL);
+	assert_int_equal(
+		inspect_fps_parse(&f, str_make(text, sizeof(text)), &line),
+		-EINVAL);
 	assert_int_equal(line, 0);
 }
 
@@ -143,7 +143,7 @@ static void test_fps_file_is_builtin(void **state)
 
 	(void)state;
 	if (access("etc/scanners.txt", R_OK) != 0)
-		skip();	/* not run from the source tree */
+		skip(); /* not run from the source tree */
 	f = fopen("etc/scanners.txt", "rb");
 	assert_non_null(f);
 	n = fread(text, 1, sizeof(text), f);
@@ -241,7 +241,7 @@ static void test_fps_scan_bound(void **state)
 /* ------------------------------------------------ SIPVicious, as built */
 
 #define SV_UA_SCANNER "friendly-scanner"
-#define SV_UA_PHONE "Yealink SIP-T46S 66.86.0.15"
+#define SV_UA_PHONE   "Yealink SIP-T46S 66.86.0.15"
 
 /* svmap: OPTIONS sip:<ip>, From/To "sipvicious"<sip:100@1.1.1.1>, tag
  * from ip+port, Call-ID 80 random bits, Contact sip:None@... */
@@ -378,7 +378,7 @@ static void expect_scanner(const struct sip_msg *m, uint32_t must,
 
 static void test_sipvicious(void **state)
 {
-	static const char *const uas[] = { SV_UA_SCANNER, SV_UA_PHONE };
+	static const char *const uas[] = {SV_UA_SCANNER, SV_UA_PHONE};
 	const uint32_t sv = INSPECT_I_SV_BRANCH | INSPECT_I_NUM_CALLID |
 			    INSPECT_I_SV_TAG | INSPECT_I_SV_ORDER;
 	size_t i;
@@ -446,14 +446,13 @@ static void test_weights(void **state)
 
 /* ------------------------------------------- ordinary clients: no match */
 
-static const char sdp_body[] =
-	"v=0\r\n"
-	"o=- 3842 3843 IN IP4 192.168.1.22\r\n"
-	"s=-\r\n"
-	"c=IN IP4 192.168.1.22\r\n"
-	"t=0 0\r\n"
-	"m=audio 10000 RTP/AVP 0 8 101\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n";
+static const char sdp_body[] = "v=0\r\n"
+			       "o=- 3842 3843 IN IP4 192.168.1.22\r\n"
+			       "s=-\r\n"
+			       "c=IN IP4 192.168.1.22\r\n"
+			       "t=0 0\r\n"
+			       "m=audio 10000 RTP/AVP 0 8 101\r\n"
+			       "a=rtpmap:101 telephone-event/8000\r\n";
 
 static const char cisco_sdp[] =
 	"v=0\r\n"
@@ -466,187 +465,187 @@ static const char cisco_sdp[] =
 static const struct {
 	const char *name, *hdrs, *body;
 } normal[] = {
-	{ "linphone REGISTER",
-	  "REGISTER sip:sip.example.com SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK.Xr3vL9a2c;"
-	  "rport\r\n"
-	  "From: <sip:alice@sip.example.com>;tag=5yW~lKZbR\r\n"
-	  "To: sip:alice@sip.example.com\r\n"
-	  "CSeq: 20 REGISTER\r\n"
-	  "Call-ID: 8wE0Yf6Zb1\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "Supported: replaces, outbound, gruu, path\r\n"
-	  "Accept: application/sdp\r\n"
-	  "Accept: text/plain\r\n"
-	  "Contact: <sip:alice@192.168.1.20;transport=udp>;expires=600\r\n"
-	  "Expires: 600\r\n"
-	  "User-Agent: Linphone Desktop/5.2.0 (Ubuntu 22.04) "
-	  "LinphoneCore/5.3.0\r\n"
-	  "Content-Length: 0\r\n\r\n",
-	  NULL },
-	{ "linphone REGISTER with credentials",
-	  "REGISTER sip:sip.example.com SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK.kJ2sd9Q1m;"
-	  "rport\r\n"
-	  "From: <sip:alice@sip.example.com>;tag=5yW~lKZbR\r\n"
-	  "To: sip:alice@sip.example.com\r\n"
-	  "CSeq: 21 REGISTER\r\n"
-	  "Call-ID: 8wE0Yf6Zb1\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "Accept: application/sdp\r\n"
-	  "Contact: <sip:alice@192.168.1.20;transport=udp>;expires=600\r\n"
-	  "Expires: 600\r\n"
-	  "User-Agent: Linphone Desktop/5.2.0\r\n"
-	  "Authorization:  Digest realm=\"sip.example.com\", "
-	  "nonce=\"Y2V4ZQ\", algorithm=MD5, opaque=\"+GNywA==\", "
-	  "username=\"alice\",  uri=\"sip:sip.example.com\", "
-	  "response=\"2bd1c7b5c2b0f3e0c9a8c7d6e5f40312\", cnonce=\"aZ2\", "
-	  "nc=00000001, qop=auth\r\n"
-	  "Content-Length: 0\r\n\r\n",
-	  NULL },
-	{ "zoiper REGISTER",
-	  "REGISTER sip:sip.example.com;transport=UDP SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.21:52314;branch=z9hG4bK-524287-1---"
-	  "9a4e7f3b2c1d0e8f;rport\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "Contact: <sip:bob@192.168.1.21:52314;rinstance=8c3a2f1e9d7b6a54;"
-	  "transport=UDP>\r\n"
-	  "To: <sip:bob@sip.example.com;transport=UDP>\r\n"
-	  "From: <sip:bob@sip.example.com;transport=UDP>;tag=3d2f9a1b\r\n"
-	  "Call-ID: ZDI0YzE3NTk0ZGQ5YzJhNGE1ZDM3ZjY3YmM5ZmE0NjI\r\n"
-	  "CSeq: 1 REGISTER\r\n"
-	  "Expires: 60\r\n"
-	  "Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, "
-	  "INFO, SUBSCRIBE\r\n"
-	  "Supported: replaces, norefersub, extended-refer, timer, outbound, "
-	  "path, X-cisco-serviceuri\r\n"
-	  "User-Agent: Z 5.6.1 v2.10.19.9\r\n"
-	  "Allow-Events: presence, kpml, talk\r\n"
-	  "Content-Length: 0\r\n\r\n",
-	  NULL },
-	{ "baresip INVITE",
-	  "INVITE sip:1001@sip.example.com SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.22:5060;branch=z9hG4bK8f1a7c2e9b3d4a06;"
-	  "rport\r\n"
-	  "Contact: <sip:carol-0x55d1@192.168.1.22:5060>\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "To: <sip:1001@sip.example.com>\r\n"
-	  "From: \"Carol\" <sip:carol@sip.example.com>;tag=4a1c9e2f7b3d8a65\r\n"
-	  "Call-ID: 0c3e8b5a9f21d47e\r\n"
-	  "CSeq: 27133 INVITE\r\n"
-	  "User-Agent: baresip v3.10.1 (x86_64/linux)\r\n"
-	  "Allow: INVITE,ACK,BYE,CANCEL,OPTIONS,NOTIFY,SUBSCRIBE,INFO,MESSAGE,"
-	  "UPDATE,REFER\r\n"
-	  "Supported: replaces,norefersub,100rel\r\n"
-	  "Content-Type: application/sdp\r\n"
-	  "Content-Length: @BODY@",
-	  sdp_body },
-	{ "asterisk INVITE to a trunk",
-	  "INVITE sip:5551234@203.0.113.10 SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK6b8b4567;rport\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "From: \"Asterisk\" <sip:100@198.51.100.7>;tag=as327b23c6\r\n"
-	  "To: <sip:5551234@203.0.113.10>\r\n"
-	  "Contact: <sip:100@198.51.100.7:5060>\r\n"
-	  "Call-ID: 643c98696e8a2e1b2ae9bd3b5a4c7f10@198.51.100.7:5060\r\n"
-	  "CSeq: 102 INVITE\r\n"
-	  "User-Agent: Asterisk PBX 18.20.0\r\n"
-	  "Proxy-Authorization: Digest username=\"100\", realm=\"trunk\", "
-	  "algorithm=MD5, uri=\"sip:5551234@203.0.113.10\", "
-	  "nonce=\"5f1c\", response=\"9c6e5a1b2d3f4e5a6b7c8d9e0f1a2b3c\"\r\n"
-	  "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
-	  "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, "
-	  "NOTIFY, INFO, PUBLISH, MESSAGE\r\n"
-	  "Supported: replaces, timer\r\n"
-	  "Content-Type: application/sdp\r\n"
-	  "Content-Length: @BODY@",
-	  sdp_body },
-	{ "asterisk OPTIONS qualify",
-	  "OPTIONS sip:203.0.113.10 SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1f2e3d4c;rport\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "From: \"asterisk\" <sip:asterisk@198.51.100.7>;tag=as0a1b2c3d\r\n"
-	  "To: <sip:203.0.113.10>\r\n"
-	  "Contact: <sip:asterisk@198.51.100.7:5060>\r\n"
-	  "Call-ID: 1a2b3c4d5e6f70811223344556677889@198.51.100.7:5060\r\n"
-	  "CSeq: 102 OPTIONS\r\n"
-	  "User-Agent: Asterisk PBX 18.20.0\r\n"
-	  "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
-	  "Accept: application/sdp\r\n"
-	  "Content-Length: 0\r\n\r\n",
-	  NULL },
-	{ "pjsip REGISTER",
-	  "REGISTER sip:sip.example.com SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.30:5060;rport;"
-	  "branch=z9hG4bKPj0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "From: <sip:dave@sip.example.com>;tag=1d2c3b4a-5e6f-7a8b-9c0d\r\n"
-	  "To: <sip:dave@sip.example.com>\r\n"
-	  "Call-ID: 7f3e2d1c-0b9a-8f7e-6d5c-4b3a2f1e0d9c\r\n"
-	  "CSeq: 41234 REGISTER\r\n"
-	  "User-Agent: PJSUA v2.13 Linux-5.15/x86_64/glibc-2.35\r\n"
-	  "Contact: <sip:dave@192.168.1.30:5060;ob>\r\n"
-	  "Expires: 300\r\n"
-	  "Allow: PRACK, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, SUBSCRIBE, "
-	  "NOTIFY, REFER, MESSAGE, OPTIONS\r\n"
-	  "Content-Length:  0\r\n\r\n",
-	  NULL },
-	{ "embedded phone with numeric ids",
-	  "REGISTER sip:192.168.10.62 SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.10.1:5060;branch=z9hG4bK1491280923;"
-	  "rport\r\n"
-	  "From: <sip:88001@192.168.10.62>;tag=1225432999\r\n"
-	  "To: <sip:88001@192.168.10.62>\r\n"
-	  "Call-ID: 1222971951\r\n"
-	  "CSeq: 1 REGISTER\r\n"
-	  "Contact: <sip:88001@192.168.10.1:5060>\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "User-Agent: Grandstream GXP2170 1.0.11.3\r\n"
-	  "Expires: 3600\r\n"
-	  "Content-Length: 0\r\n\r\n",
-	  NULL },
-	{ "cisco SPA with a dashed digit branch",
-	  "INVITE sip:2000@sip.example.com SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 192.168.1.40:5060;branch=z9hG4bK-12345678\r\n"
-	  "From: \"Erin\" <sip:erin@sip.example.com>;tag=d8f0a1b2c3d4e5f6i0\r\n"
-	  "To: <sip:2000@sip.example.com>\r\n"
-	  "Remote-Party-ID: \"Erin\" <sip:erin@sip.example.com>;screen=no\r\n"
-	  "Call-ID: 2d5d2f0c-e4b3e1f3@192.168.1.40\r\n"
-	  "CSeq: 101 INVITE\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "Contact: \"Erin\" <sip:erin@192.168.1.40:5060>\r\n"
-	  "Expires: 240\r\n"
-	  "User-Agent: Cisco/SPA504G-7.6.2e\r\n"
-	  "Content-Type: application/sdp\r\n"
-	  "Content-Length: @BODY@",
-	  sdp_body },
-	{ "real cisco gateway",
-	  "INVITE sip:5550100@203.0.113.10:5060 SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 198.51.100.9:5060;branch=z9hG4bK2A1B3C\r\n"
-	  "From: <sip:5550199@198.51.100.9>;tag=1A2B3C4D-5E6F\r\n"
-	  "To: <sip:5550100@203.0.113.10>\r\n"
-	  "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
-	  "Call-ID: 9F8E7D6C-11EF1234-8001A2B3-C4D5E6F7@198.51.100.9\r\n"
-	  "CSeq: 101 INVITE\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "User-Agent: Cisco-SIPGateway/IOS-15.6.3.M2\r\n"
-	  "Contact: <sip:5550199@198.51.100.9:5060>\r\n"
-	  "Content-Type: application/sdp\r\n"
-	  "Content-Length: @BODY@",
-	  cisco_sdp },
-	{ "sipp uac",
-	  "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
-	  "Via: SIP/2.0/UDP 127.0.1.1:5061;branch=z9hG4bK-4242-1-0\r\n"
-	  "From: sipp <sip:sipp@127.0.1.1:5061>;tag=4242SIPpTag001\r\n"
-	  "To: service <sip:service@127.0.0.1:5060>\r\n"
-	  "Call-ID: 1-4242@127.0.1.1\r\n"
-	  "CSeq: 1 INVITE\r\n"
-	  "Contact: sip:sipp@127.0.1.1:5061\r\n"
-	  "Max-Forwards: 70\r\n"
-	  "Subject: Performance Test\r\n"
-	  "Content-Type: application/sdp\r\n"
-	  "Content-Length: @BODY@",
-	  sdp_body },
+	{"linphone REGISTER",
+	 "REGISTER sip:sip.example.com SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK.Xr3vL9a2c;"
+	 "rport\r\n"
+	 "From: <sip:alice@sip.example.com>;tag=5yW~lKZbR\r\n"
+	 "To: sip:alice@sip.example.com\r\n"
+	 "CSeq: 20 REGISTER\r\n"
+	 "Call-ID: 8wE0Yf6Zb1\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "Supported: replaces, outbound, gruu, path\r\n"
+	 "Accept: application/sdp\r\n"
+	 "Accept: text/plain\r\n"
+	 "Contact: <sip:alice@192.168.1.20;transport=udp>;expires=600\r\n"
+	 "Expires: 600\r\n"
+	 "User-Agent: Linphone Desktop/5.2.0 (Ubuntu 22.04) "
+	 "LinphoneCore/5.3.0\r\n"
+	 "Content-Length: 0\r\n\r\n",
+	 NULL},
+	{"linphone REGISTER with credentials",
+	 "REGISTER sip:sip.example.com SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK.kJ2sd9Q1m;"
+	 "rport\r\n"
+	 "From: <sip:alice@sip.example.com>;tag=5yW~lKZbR\r\n"
+	 "To: sip:alice@sip.example.com\r\n"
+	 "CSeq: 21 REGISTER\r\n"
+	 "Call-ID: 8wE0Yf6Zb1\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "Accept: application/sdp\r\n"
+	 "Contact: <sip:alice@192.168.1.20;transport=udp>;expires=600\r\n"
+	 "Expires: 600\r\n"
+	 "User-Agent: Linphone Desktop/5.2.0\r\n"
+	 "Authorization:  Digest realm=\"sip.example.com\", "
+	 "nonce=\"Y2V4ZQ\", algorithm=MD5, opaque=\"+GNywA==\", "
+	 "username=\"alice\",  uri=\"sip:sip.example.com\", "
+	 "response=\"2bd1c7b5c2b0f3e0c9a8c7d6e5f40312\", cnonce=\"aZ2\", "
+	 "nc=00000001, qop=auth\r\n"
+	 "Content-Length: 0\r\n\r\n",
+	 NULL},
+	{"zoiper REGISTER",
+	 "REGISTER sip:sip.example.com;transport=UDP SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.21:52314;branch=z9hG4bK-524287-1---"
+	 "9a4e7f3b2c1d0e8f;rport\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "Contact: <sip:bob@192.168.1.21:52314;rinstance=8c3a2f1e9d7b6a54;"
+	 "transport=UDP>\r\n"
+	 "To: <sip:bob@sip.example.com;transport=UDP>\r\n"
+	 "From: <sip:bob@sip.example.com;transport=UDP>;tag=3d2f9a1b\r\n"
+	 "Call-ID: ZDI0YzE3NTk0ZGQ5YzJhNGE1ZDM3ZjY3YmM5ZmE0NjI\r\n"
+	 "CSeq: 1 REGISTER\r\n"
+	 "Expires: 60\r\n"
+	 "Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, "
+	 "INFO, SUBSCRIBE\r\n"
+	 "Supported: replaces, norefersub, extended-refer, timer, outbound, "
+	 "path, X-cisco-serviceuri\r\n"
+	 "User-Agent: Z 5.6.1 v2.10.19.9\r\n"
+	 "Allow-Events: presence, kpml, talk\r\n"
+	 "Content-Length: 0\r\n\r\n",
+	 NULL},
+	{"baresip INVITE",
+	 "INVITE sip:1001@sip.example.com SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.22:5060;branch=z9hG4bK8f1a7c2e9b3d4a06;"
+	 "rport\r\n"
+	 "Contact: <sip:carol-0x55d1@192.168.1.22:5060>\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "To: <sip:1001@sip.example.com>\r\n"
+	 "From: \"Carol\" <sip:carol@sip.example.com>;tag=4a1c9e2f7b3d8a65\r\n"
+	 "Call-ID: 0c3e8b5a9f21d47e\r\n"
+	 "CSeq: 27133 INVITE\r\n"
+	 "User-Agent: baresip v3.10.1 (x86_64/linux)\r\n"
+	 "Allow: INVITE,ACK,BYE,CANCEL,OPTIONS,NOTIFY,SUBSCRIBE,INFO,MESSAGE,"
+	 "UPDATE,REFER\r\n"
+	 "Supported: replaces,norefersub,100rel\r\n"
+	 "Content-Type: application/sdp\r\n"
+	 "Content-Length: @BODY@",
+	 sdp_body},
+	{"asterisk INVITE to a trunk",
+	 "INVITE sip:5551234@203.0.113.10 SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK6b8b4567;rport\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "From: \"Asterisk\" <sip:100@198.51.100.7>;tag=as327b23c6\r\n"
+	 "To: <sip:5551234@203.0.113.10>\r\n"
+	 "Contact: <sip:100@198.51.100.7:5060>\r\n"
+	 "Call-ID: 643c98696e8a2e1b2ae9bd3b5a4c7f10@198.51.100.7:5060\r\n"
+	 "CSeq: 102 INVITE\r\n"
+	 "User-Agent: Asterisk PBX 18.20.0\r\n"
+	 "Proxy-Authorization: Digest username=\"100\", realm=\"trunk\", "
+	 "algorithm=MD5, uri=\"sip:5551234@203.0.113.10\", "
+	 "nonce=\"5f1c\", response=\"9c6e5a1b2d3f4e5a6b7c8d9e0f1a2b3c\"\r\n"
+	 "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
+	 "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, "
+	 "NOTIFY, INFO, PUBLISH, MESSAGE\r\n"
+	 "Supported: replaces, timer\r\n"
+	 "Content-Type: application/sdp\r\n"
+	 "Content-Length: @BODY@",
+	 sdp_body},
+	{"asterisk OPTIONS qualify",
+	 "OPTIONS sip:203.0.113.10 SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1f2e3d4c;rport\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "From: \"asterisk\" <sip:asterisk@198.51.100.7>;tag=as0a1b2c3d\r\n"
+	 "To: <sip:203.0.113.10>\r\n"
+	 "Contact: <sip:asterisk@198.51.100.7:5060>\r\n"
+	 "Call-ID: 1a2b3c4d5e6f70811223344556677889@198.51.100.7:5060\r\n"
+	 "CSeq: 102 OPTIONS\r\n"
+	 "User-Agent: Asterisk PBX 18.20.0\r\n"
+	 "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
+	 "Accept: application/sdp\r\n"
+	 "Content-Length: 0\r\n\r\n",
+	 NULL},
+	{"pjsip REGISTER",
+	 "REGISTER sip:sip.example.com SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.30:5060;rport;"
+	 "branch=z9hG4bKPj0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "From: <sip:dave@sip.example.com>;tag=1d2c3b4a-5e6f-7a8b-9c0d\r\n"
+	 "To: <sip:dave@sip.example.com>\r\n"
+	 "Call-ID: 7f3e2d1c-0b9a-8f7e-6d5c-4b3a2f1e0d9c\r\n"
+	 "CSeq: 41234 REGISTER\r\n"
+	 "User-Agent: PJSUA v2.13 Linux-5.15/x86_64/glibc-2.35\r\n"
+	 "Contact: <sip:dave@192.168.1.30:5060;ob>\r\n"
+	 "Expires: 300\r\n"
+	 "Allow: PRACK, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, SUBSCRIBE, "
+	 "NOTIFY, REFER, MESSAGE, OPTIONS\r\n"
+	 "Content-Length:  0\r\n\r\n",
+	 NULL},
+	{"embedded phone with numeric ids",
+	 "REGISTER sip:192.168.10.62 SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.10.1:5060;branch=z9hG4bK1491280923;"
+	 "rport\r\n"
+	 "From: <sip:88001@192.168.10.62>;tag=1225432999\r\n"
+	 "To: <sip:88001@192.168.10.62>\r\n"
+	 "Call-ID: 1222971951\r\n"
+	 "CSeq: 1 REGISTER\r\n"
+	 "Contact: <sip:88001@192.168.10.1:5060>\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "User-Agent: Grandstream GXP2170 1.0.11.3\r\n"
+	 "Expires: 3600\r\n"
+	 "Content-Length: 0\r\n\r\n",
+	 NULL},
+	{"cisco SPA with a dashed digit branch",
+	 "INVITE sip:2000@sip.example.com SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 192.168.1.40:5060;branch=z9hG4bK-12345678\r\n"
+	 "From: \"Erin\" <sip:erin@sip.example.com>;tag=d8f0a1b2c3d4e5f6i0\r\n"
+	 "To: <sip:2000@sip.example.com>\r\n"
+	 "Remote-Party-ID: \"Erin\" <sip:erin@sip.example.com>;screen=no\r\n"
+	 "Call-ID: 2d5d2f0c-e4b3e1f3@192.168.1.40\r\n"
+	 "CSeq: 101 INVITE\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "Contact: \"Erin\" <sip:erin@192.168.1.40:5060>\r\n"
+	 "Expires: 240\r\n"
+	 "User-Agent: Cisco/SPA504G-7.6.2e\r\n"
+	 "Content-Type: application/sdp\r\n"
+	 "Content-Length: @BODY@",
+	 sdp_body},
+	{"real cisco gateway",
+	 "INVITE sip:5550100@203.0.113.10:5060 SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 198.51.100.9:5060;branch=z9hG4bK2A1B3C\r\n"
+	 "From: <sip:5550199@198.51.100.9>;tag=1A2B3C4D-5E6F\r\n"
+	 "To: <sip:5550100@203.0.113.10>\r\n"
+	 "Date: Tue, 04 Jun 2024 10:00:00 GMT\r\n"
+	 "Call-ID: 9F8E7D6C-11EF1234-8001A2B3-C4D5E6F7@198.51.100.9\r\n"
+	 "CSeq: 101 INVITE\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "User-Agent: Cisco-SIPGateway/IOS-15.6.3.M2\r\n"
+	 "Contact: <sip:5550199@198.51.100.9:5060>\r\n"
+	 "Content-Type: application/sdp\r\n"
+	 "Content-Length: @BODY@",
+	 cisco_sdp},
+	{"sipp uac",
+	 "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+	 "Via: SIP/2.0/UDP 127.0.1.1:5061;branch=z9hG4bK-4242-1-0\r\n"
+	 "From: sipp <sip:sipp@127.0.1.1:5061>;tag=4242SIPpTag001\r\n"
+	 "To: service <sip:service@127.0.0.1:5060>\r\n"
+	 "Call-ID: 1-4242@127.0.1.1\r\n"
+	 "CSeq: 1 INVITE\r\n"
+	 "Contact: sip:sipp@127.0.1.1:5061\r\n"
+	 "Max-Forwards: 70\r\n"
+	 "Subject: Performance Test\r\n"
+	 "Content-Type: application/sdp\r\n"
+	 "Content-Length: @BODY@",
+	 sdp_body},
 };
 
 static void test_normal_clients(void **state)
@@ -657,8 +656,8 @@ static void test_normal_clients(void **state)
 	for (i = 0; i < sizeof(normal) / sizeof(normal[0]); i++) {
 		uint32_t ind;
 		unsigned score = inspect_structure_score(
-			parse(normal[i].hdrs, normal[i].body ? normal[i].body
-							     : ""),
+			parse(normal[i].hdrs,
+			      normal[i].body ? normal[i].body : ""),
 			&ind);
 
 		if (score >= INSPECT_STRUCT_THRESHOLD)
@@ -698,19 +697,19 @@ static void test_tag_format(void **state)
 		const char *tag;
 		bool sv;
 	} cases[] = {
-		{ "3206210844", true },
+		{"3206210844", true},
 		/* "1000" 01 "1957747793": svwar's tag for extension 1000 */
-		{ "313030300131393537373437373933", true },
-		{ "0131323334353637", true },	/* empty data, 7 digits */
-		{ "01313233", false },		/* 3 digits: too few */
-		{ "31303030013139353737343737393", false },	/* odd */
-		{ "31303030013139353737343737393333", false },	/* 11 digits */
-		{ "313030300231393537373437373933", false },	/* 02 */
-		{ "313030300131393537373437373a33", false }, /* ":" */
-		{ "1f3030300131393537373437373933", false },	/* control */
-		{ "4A3030300131393537373437373933", false },	/* upper */
-		{ "as327b23c6", false },
-		{ "3206210845", false },
+		{"313030300131393537373437373933", true},
+		{"0131323334353637", true}, /* empty data, 7 digits */
+		{"01313233", false},        /* 3 digits: too few */
+		{"31303030013139353737343737393", false},    /* odd */
+		{"31303030013139353737343737393333", false}, /* 11 digits */
+		{"313030300231393537373437373933", false},   /* 02 */
+		{"313030300131393537373437373a33", false},   /* ":" */
+		{"1f3030300131393537373437373933", false},   /* control */
+		{"4A3030300131393537373437373933", false},   /* upper */
+		{"as327b23c6", false},
+		{"3206210845", false},
 	};
 	size_t i;
 

@@ -18,26 +18,26 @@ static void test_via_fix(void **state)
 	static const struct {
 		const char *via, *src;
 		uint16_t port;
-		const char *want;	/* NULL: unchanged */
+		const char *want; /* NULL: unchanged */
 	} cases[] = {
-		{ "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1", "10.0.0.1", 5060,
-		  NULL },
-		{ "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport", "10.0.0.1",
-		  5062, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=5062" },
-		{ "SIP/2.0/UDP 192.168.1.2:5060;rport;branch=z9hG4bK1",
-		  "203.0.113.9", 40000,
-		  "SIP/2.0/UDP 192.168.1.2:5060;rport=40000;branch=z9hG4bK1"
-		  ";received=203.0.113.9" },
-		{ "SIP/2.0/TCP phone.example.com;branch=z9hG4bK1",
-		  "203.0.113.9", 40000,
-		  "SIP/2.0/TCP phone.example.com;branch=z9hG4bK1"
-		  ";received=203.0.113.9" },
-		{ "SIP/2.0/UDP 192.168.1.2 ; branch = z9hG4bK1 ; rport",
-		  "192.168.1.2", 5070,
-		  "SIP/2.0/UDP 192.168.1.2;branch=z9hG4bK1;rport=5070" },
+		{"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1", "10.0.0.1", 5060,
+		 NULL},
+		{"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport", "10.0.0.1",
+		 5062, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=5062"},
+		{"SIP/2.0/UDP 192.168.1.2:5060;rport;branch=z9hG4bK1",
+		 "203.0.113.9", 40000,
+		 "SIP/2.0/UDP 192.168.1.2:5060;rport=40000;branch=z9hG4bK1"
+		 ";received=203.0.113.9"},
+		{"SIP/2.0/TCP phone.example.com;branch=z9hG4bK1", "203.0.113.9",
+		 40000,
+		 "SIP/2.0/TCP phone.example.com;branch=z9hG4bK1"
+		 ";received=203.0.113.9"},
+		{"SIP/2.0/UDP 192.168.1.2 ; branch = z9hG4bK1 ; rport",
+		 "192.168.1.2", 5070,
+		 "SIP/2.0/UDP 192.168.1.2;branch=z9hG4bK1;rport=5070"},
 		/* A previous hop's received stays. */
-		{ "SIP/2.0/UDP 192.168.1.2;received=198.51.100.1;branch=z9hG4bK1",
-		  "203.0.113.9", 5060, NULL },
+		{"SIP/2.0/UDP 192.168.1.2;received=198.51.100.1;branch=z9hG4bK1",
+		 "203.0.113.9", 5060, NULL},
 	};
 	size_t i;
 
@@ -48,8 +48,8 @@ static void test_via_fix(void **state)
 		char out[256];
 		int n;
 
-		assert_int_equal(sip_via_parse(&v, str_cstr(cases[i].via), NULL),
-				 0);
+		assert_int_equal(
+			sip_via_parse(&v, str_cstr(cases[i].via), NULL), 0);
 		peer_v4(&from, cases[i].src, cases[i].port);
 		n = proxy__via_fix(out, sizeof(out), &v, &from);
 		if (!cases[i].want) {
@@ -59,8 +59,8 @@ static void test_via_fix(void **state)
 		assert_true(n > 0);
 		assert_str_equal_cstr(str_make(out, (size_t)n), cases[i].want);
 		/* The result is a valid Via element again. */
-		assert_int_equal(sip_via_parse(&v, str_make(out, (size_t)n),
-					       NULL), 0);
+		assert_int_equal(
+			sip_via_parse(&v, str_make(out, (size_t)n), NULL), 0);
 	}
 }
 
@@ -71,8 +71,8 @@ static void test_via_fix_no_room(void **state)
 	char out[16];
 
 	(void)state;
-	assert_int_equal(sip_via_parse(&v, STR("SIP/2.0/UDP 10.1.1.1;rport"),
-				       NULL), 0);
+	assert_int_equal(
+		sip_via_parse(&v, STR("SIP/2.0/UDP 10.1.1.1;rport"), NULL), 0);
 	peer_v4(&from, "10.2.2.2", 1234);
 	assert_int_equal(proxy__via_fix(out, sizeof(out), &v, &from), -ENOSPC);
 }
@@ -85,20 +85,20 @@ static void test_uri_target(void **state)
 		enum sip_tp tp;
 		const char *addr;
 	} cases[] = {
-		{ "sip:bob@10.0.0.1", 0, SIP_TP_UDP, "10.0.0.1:5060" },
-		{ "sip:bob@10.0.0.1:5080;transport=tcp", 0, SIP_TP_TCP,
-		  "10.0.0.1:5080" },
-		{ "sips:bob@10.0.0.1", 0, SIP_TP_TLS, "10.0.0.1:5061" },
-		{ "sip:bob@10.0.0.1;transport=TLS", 0, SIP_TP_TLS,
-		  "10.0.0.1:5061" },
-		{ "sips:bob@10.0.0.1:5071;transport=tcp", 0, SIP_TP_TLS,
-		  "10.0.0.1:5071" },
-		{ "sip:bob@[2001:db8::1]:5070", 0, SIP_TP_UDP,
-		  "[2001:db8::1]:5070" },
-		{ "sip:bob@host.example;maddr=10.9.9.9", 0, SIP_TP_UDP,
-		  "10.9.9.9:5060" },
-		{ "sip:bob@pbx.example.com", -EHOSTUNREACH, 0, NULL },
-		{ "tel:+15551234567", -EPROTONOSUPPORT, 0, NULL },
+		{"sip:bob@10.0.0.1", 0, SIP_TP_UDP, "10.0.0.1:5060"},
+		{"sip:bob@10.0.0.1:5080;transport=tcp", 0, SIP_TP_TCP,
+		 "10.0.0.1:5080"},
+		{"sips:bob@10.0.0.1", 0, SIP_TP_TLS, "10.0.0.1:5061"},
+		{"sip:bob@10.0.0.1;transport=TLS", 0, SIP_TP_TLS,
+		 "10.0.0.1:5061"},
+		{"sips:bob@10.0.0.1:5071;transport=tcp", 0, SIP_TP_TLS,
+		 "10.0.0.1:5071"},
+		{"sip:bob@[2001:db8::1]:5070", 0, SIP_TP_UDP,
+		 "[2001:db8::1]:5070"},
+		{"sip:bob@host.example;maddr=10.9.9.9", 0, SIP_TP_UDP,
+		 "10.9.9.9:5060"},
+		{"sip:bob@pbx.example.com", -EHOSTUNREACH, 0, NULL},
+		{"tel:+15551234567", -EPROTONOSUPPORT, 0, NULL},
 	};
 	size_t i;
 
@@ -109,7 +109,8 @@ static void test_uri_target(void **state)
 		char as[SG_ADDR_STRLEN];
 
 		assert_int_equal(sip_uri_parse(&u, str_cstr(cases[i].uri),
-					       SIP_MAX_URI, NULL), 0);
+					       SIP_MAX_URI, NULL),
+				 0);
 		assert_int_equal(proxy__uri_target(&p, &u), cases[i].rc);
 		if (cases[i].rc)
 			continue;
@@ -125,12 +126,12 @@ static void test_via_target(void **state)
 		const char *via;
 		const char *addr;
 	} cases[] = {
-		{ "SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1", "10.0.0.1:5062" },
-		{ "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1", "10.0.0.1:5060" },
-		{ "SIP/2.0/UDP 192.168.0.2:5060;received=203.0.113.1;rport=4000",
-		  "203.0.113.1:4000" },
-		{ "SIP/2.0/TLS [2001:db8::2];branch=z9hG4bK1",
-		  "[2001:db8::2]:5061" },
+		{"SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1", "10.0.0.1:5062"},
+		{"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1", "10.0.0.1:5060"},
+		{"SIP/2.0/UDP 192.168.0.2:5060;received=203.0.113.1;rport=4000",
+		 "203.0.113.1:4000"},
+		{"SIP/2.0/TLS [2001:db8::2];branch=z9hG4bK1",
+		 "[2001:db8::2]:5061"},
 	};
 	size_t i;
 
@@ -140,8 +141,8 @@ static void test_via_target(void **state)
 		struct sip_peer p, hint;
 		char as[SG_ADDR_STRLEN];
 
-		assert_int_equal(sip_via_parse(&v, str_cstr(cases[i].via), NULL),
-				 0);
+		assert_int_equal(
+			sip_via_parse(&v, str_cstr(cases[i].via), NULL), 0);
 		assert_int_equal(proxy__via_target(&p, &v, NULL), 0);
 		assert_string_equal(sg_addr_fmt(&p.addr, as, sizeof(as)),
 				    cases[i].addr);
@@ -158,8 +159,8 @@ static void fake_proxy(struct proxy *p)
 {
 	memset(p, 0, sizeof(*p));
 	memset(p->key, 7, sizeof(p->key));
-	assert_int_equal(sg_addr_parse(&p->lis[0].addr, STR("127.0.0.1:5060"),
-				       0), 0);
+	assert_int_equal(
+		sg_addr_parse(&p->lis[0].addr, STR("127.0.0.1:5060"), 0), 0);
 	p->lis[0].tp = SIP_TP_UDP;
 	assert_int_equal(sg_addr_parse(&p->lis[1].addr, STR("[::1]:5070"), 0),
 			 0);
@@ -181,15 +182,15 @@ static void test_uri_is_us(void **state)
 {
 	static const struct {
 		const char *uri;
-		int lis;	/* -1: not us */
+		int lis; /* -1: not us */
 	} cases[] = {
-		{ "sip:127.0.0.1;lr", 0 },
-		{ "sip:127.0.0.1:5060;transport=tcp;lr", 0 },
-		{ "sip:alice@127.0.0.1:5061", -1 },
-		{ "sip:[::1]:5070;lr", 1 },
-		{ "sips:127.0.0.1", -1 },	/* default port 5061 */
-		{ "sip:localhost:5060", -1 },	/* names are not us */
-		{ "tel:+1555", -1 },
+		{"sip:127.0.0.1;lr", 0},
+		{"sip:127.0.0.1:5060;transport=tcp;lr", 0},
+		{"sip:alice@127.0.0.1:5061", -1},
+		{"sip:[::1]:5070;lr", 1},
+		{"sips:127.0.0.1", -1},     /* default port 5061 */
+		{"sip:localhost:5060", -1}, /* names are not us */
+		{"tel:+1555", -1},
 	};
 	struct proxy *p = mem_alloc(sizeof(*p));
 	size_t i;
@@ -201,7 +202,8 @@ static void test_uri_is_us(void **state)
 		const struct proxy_lis *l;
 
 		assert_int_equal(sip_uri_parse(&u, str_cstr(cases[i].uri),
-					       SIP_MAX_URI, NULL), 0);
+					       SIP_MAX_URI, NULL),
+				 0);
 		l = proxy__uri_is_us(p, &u);
 		if (cases[i].lis < 0)
 			assert_null(l);
@@ -217,7 +219,8 @@ static void parse(struct sip_msg *m, const char *text)
 
 	assert_int_equal(sip_msg_parse(m, text, strlen(text),
 				       &sip_limits_default, SIP_PARSE_DGRAM,
-				       &pe), 0);
+				       &pe),
+			 0);
 }
 
 static void test_loop_hash(void **state)
@@ -243,14 +246,15 @@ static void test_loop_hash(void **state)
 	h1 = proxy__loop_hash(p, m);
 	assert_false(proxy__is_loop(p, m));
 	/* The same request coming back with our Via on it is a loop. */
-	snprintf(text, sizeof(text),
-		 "INVITE sip:bob@10.0.0.9 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bKx\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKy;sgl=%016llx\r\n"
-		 "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"
-		 "From: <sip:a@x>;tag=1\r\nTo: <sip:bob@x>\r\n"
-		 "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-		 (unsigned long long)h1);
+	snprintf(
+		text, sizeof(text),
+		"INVITE sip:bob@10.0.0.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bKx\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKy;sgl=%016llx\r\n"
+		"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:bob@x>\r\n"
+		"Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		(unsigned long long)h1);
 	parse(m, text);
 	assert_int_equal(proxy__loop_hash(p, m), h1);
 	assert_true(proxy__is_loop(p, m));

@@ -10,9 +10,11 @@
 #include "sip/sip.h"
 
 #define M_START "INVITE sip:bob@example.com SIP/2.0\r\n"
-#define M_VIA "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1, " \
+#define M_VIA                                               \
+	"Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1, " \
 	"SIP/2.0/UDP a.example.com;branch=z9hG4bK0\r\n"
-#define M_REST "From: <sip:alice@example.com>;tag=f1\r\n" \
+#define M_REST                                                             \
+	"From: <sip:alice@example.com>;tag=f1\r\n"                         \
 	"To: <sip:bob@example.com>\r\nCall-ID: c1@x\r\nCSeq: 1 INVITE\r\n" \
 	"Max-Forwards: 70\r\nRoute: <sip:p1.example.com;lr>\r\n"
 #define M_CL "Content-Length: 5\r\n\r\nhello"
@@ -63,12 +65,11 @@ static void test_proxy_edits(void **state)
 			      STR("69"));
 	sip_bld_insert(&b, NULL, STR("Via"),
 		       STR("SIP/2.0/UDP me.example.com;branch=z9hG4bKme"));
-	sip_bld_append(&b, STR("Record-Route"),
-		       STR("<sip:me.example.com;lr>"));
+	sip_bld_append(&b, STR("Record-Route"), STR("<sip:me.example.com;lr>"));
 	sip_bld_start_line(&b, STR("INVITE sip:bob@192.0.2.9 SIP/2.0"));
 	expect(&b, "INVITE sip:bob@192.0.2.9 SIP/2.0\r\n"
-		   "Via: SIP/2.0/UDP me.example.com;branch=z9hG4bKme\r\n"
-		   M_VIA "From: <sip:alice@example.com>;tag=f1\r\n"
+		   "Via: SIP/2.0/UDP me.example.com;branch=z9hG4bKme\r\n" M_VIA
+		   "From: <sip:alice@example.com>;tag=f1\r\n"
 		   "To: <sip:bob@example.com>\r\nCall-ID: c1@x\r\n"
 		   "CSeq: 1 INVITE\r\nMax-Forwards: 69\r\n"
 		   "Content-Length: 5\r\n"
@@ -89,8 +90,9 @@ static void test_range_in_via(void **state)
 	range = str_span(msg.via[0].raw.p, msg.via[1].raw.p);
 	sip_bld_init(&b, &msg);
 	sip_bld_replace_range(&b, range, STR_NULL);
-	expect(&b, M_START "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK0\r\n"
-		   M_REST M_CL);
+	expect(&b, M_START
+	       "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK0\r\n" M_REST
+		       M_CL);
 	/* insert before a given header */
 	sip_bld_init(&b, &msg);
 	sip_bld_insert(&b, h, STR("X-A"), STR("1"));
@@ -107,7 +109,7 @@ static void test_body(void **state)
 	sip_bld_init(&b, &msg);
 	sip_bld_body(&b, STR("v=0\r\nlonger body\r\n"));
 	expect(&b, M_START M_VIA M_REST
-		   "Content-Length: 18\r\n\r\nv=0\r\nlonger body\r\n");
+	       "Content-Length: 18\r\n\r\nv=0\r\nlonger body\r\n");
 	sip_bld_init(&b, &msg);
 	sip_bld_body(&b, STR(""));
 	expect(&b, M_START M_VIA M_REST "Content-Length: 0\r\n\r\n");
@@ -155,8 +157,7 @@ static void test_errors(void **state)
 	/* too many edits: sticky -ENOSPC */
 	sip_bld_init(&b, &msg);
 	for (i = 0; i < SIP_BLD_MAX_EDITS; i++)
-		sip_bld_replace_range(&b, str_make(msg.raw.p + i, 0),
-				      STR("-"));
+		sip_bld_replace_range(&b, str_make(msg.raw.p + i, 0), STR("-"));
 	assert_int_equal(b.err, 0);
 	sip_bld_append(&b, STR("X"), STR("y"));
 	assert_int_equal(sip_bld_write(&b, &out), -ENOSPC);

@@ -37,7 +37,7 @@ static void on_end(void *arg, struct sip_dlg *d)
 	nends++;
 }
 
-static const struct sip_dlg_cbs cbs = { on_end, NULL, fake_wall };
+static const struct sip_dlg_cbs cbs = {on_end, NULL, fake_wall};
 
 static int setup(void **state)
 {
@@ -100,8 +100,8 @@ static const struct sip_dlg_bye bye_params = {
 	.reason = STR("SIP;cause=200;text=\"sipguard takeover\""),
 };
 
-static void bye(struct sip_dlg *d, enum sip_dlg_side to, char *out,
-		size_t sz, uint32_t *cseqp)
+static void bye(struct sip_dlg *d, enum sip_dlg_side to, char *out, size_t sz,
+		uint32_t *cseqp)
 {
 	struct buf b;
 
@@ -230,7 +230,8 @@ static void test_restore_alloc_failures(void **state)
 		rc = sip_dlg_restore(tab, &r, &d);
 		mem_fail_nth(0);
 		if (rc == 0) {
-			assert_int_equal(sip_dlg_end(d, SIP_DLG_END_TAKEOVER), 0);
+			assert_int_equal(sip_dlg_end(d, SIP_DLG_END_TAKEOVER),
+					 0);
 			sip_dlgs_gc(tab);
 			continue;
 		}

@@ -9,13 +9,16 @@
 #include "test.h"
 #include "sip/sip.h"
 
-#define HDRS "Via: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKa1\r\n" \
-	"From: <sip:alice@example.com>;tag=f1\r\n" \
+#define HDRS                                              \
+	"Via: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKa1\r\n" \
+	"From: <sip:alice@example.com>;tag=f1\r\n"        \
 	"To: <sip:bob@example.com>\r\nCall-ID: c1@192.0.2.1\r\n"
-#define M1 "INVITE sip:bob@example.com SIP/2.0\r\n" HDRS \
+#define M1                                            \
+	"INVITE sip:bob@example.com SIP/2.0\r\n" HDRS \
 	"CSeq: 1 INVITE\r\nContent-Length: 5\r\n\r\nhello"
 #define M2 "SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 INVITE\r\nl:0\r\n\r\n"
-#define M3 "BYE sip:bob@example.com SIP/2.0\r\n" HDRS \
+#define M3                                         \
+	"BYE sip:bob@example.com SIP/2.0\r\n" HDRS \
 	"CSeq: 2 BYE\r\ncontent-length:\r\n  3\r\n\r\nabc"
 
 struct fcase {
@@ -26,41 +29,42 @@ struct fcase {
 };
 
 static const struct fcase fcases[] = {
-	{ "", 0, SIP_FRAME_MSG, 0 },
-	{ "\r", 0, SIP_FRAME_MSG, 0 },
-	{ "\r\n", 2, SIP_FRAME_PONG, 0 },
-	{ "\r\n\r", 0, SIP_FRAME_MSG, 0 },
-	{ "\r\n\r\n", 4, SIP_FRAME_PING, 0 },
-	{ "\r\n\r\nINVITE", 4, SIP_FRAME_PING, 0 },
-	{ "\r\nINVITE", 2, SIP_FRAME_PONG, 0 },
-	{ "\rX", -EINVAL, 0, SIP_PE_SYNTAX },
-	{ "\r\n\rX", -EINVAL, 0, SIP_PE_SYNTAX },
-	{ "\x16\x03\x01", -EINVAL, 0, SIP_PE_SYNTAX },	/* TLS on TCP */
-	{ " INVITE", -EINVAL, 0, SIP_PE_SYNTAX },
-	{ "INVITE sip:a@b SIP/2.0\r\n", 0, SIP_FRAME_MSG, 0 },
-	{ M1, sizeof(M1) - 1, SIP_FRAME_MSG, 0 },
-	{ M1 M2, sizeof(M1) - 1, SIP_FRAME_MSG, 0 },
-	{ M2, sizeof(M2) - 1, SIP_FRAME_MSG, 0 },
-	{ M3, sizeof(M3) - 1, SIP_FRAME_MSG, 0 },
-	{ "INVITE sip:a@b SIP/2.0\r\n" HDRS "\r\n", -EINVAL, 0,
-	  SIP_PE_MISSING },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 1\r\n\r\nab",
-	  -EINVAL, 0, SIP_PE_DUPLICATE },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n", -EINVAL, 0,
-	  SIP_PE_SYNTAX },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n", -EINVAL, 0,
-	  SIP_PE_SYNTAX },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999999999999999\r\n"
-	  "\r\n", -EMSGSIZE, 0, SIP_PE_TOO_LARGE },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: 65535\r\n\r\n",
-	  -EMSGSIZE, 0, SIP_PE_TOO_LARGE },
+	{"", 0, SIP_FRAME_MSG, 0},
+	{"\r", 0, SIP_FRAME_MSG, 0},
+	{"\r\n", 2, SIP_FRAME_PONG, 0},
+	{"\r\n\r", 0, SIP_FRAME_MSG, 0},
+	{"\r\n\r\n", 4, SIP_FRAME_PING, 0},
+	{"\r\n\r\nINVITE", 4, SIP_FRAME_PING, 0},
+	{"\r\nINVITE", 2, SIP_FRAME_PONG, 0},
+	{"\rX", -EINVAL, 0, SIP_PE_SYNTAX},
+	{"\r\n\rX", -EINVAL, 0, SIP_PE_SYNTAX},
+	{"\x16\x03\x01", -EINVAL, 0, SIP_PE_SYNTAX}, /* TLS on TCP */
+	{" INVITE", -EINVAL, 0, SIP_PE_SYNTAX},
+	{"INVITE sip:a@b SIP/2.0\r\n", 0, SIP_FRAME_MSG, 0},
+	{M1, sizeof(M1) - 1, SIP_FRAME_MSG, 0},
+	{M1 M2, sizeof(M1) - 1, SIP_FRAME_MSG, 0},
+	{M2, sizeof(M2) - 1, SIP_FRAME_MSG, 0},
+	{M3, sizeof(M3) - 1, SIP_FRAME_MSG, 0},
+	{"INVITE sip:a@b SIP/2.0\r\n" HDRS "\r\n", -EINVAL, 0, SIP_PE_MISSING},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 1\r\n\r\nab",
+	 -EINVAL, 0, SIP_PE_DUPLICATE},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n", -EINVAL, 0,
+	 SIP_PE_SYNTAX},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n", -EINVAL, 0,
+	 SIP_PE_SYNTAX},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999999999999999\r\n"
+	 "\r\n",
+	 -EMSGSIZE, 0, SIP_PE_TOO_LARGE},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: 65535\r\n\r\n", -EMSGSIZE,
+	 0, SIP_PE_TOO_LARGE},
 	/* the name must start a line: X-Content-Length is another header */
-	{ "INVITE sip:a@b SIP/2.0\r\nX-Content-Length: 3\r\nContent-Length: 1"
-	  "\r\n\r\nab", 49 + 18, SIP_FRAME_MSG, 0 },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length : 2\r\n\r\nab", 48,
-	  SIP_FRAME_MSG, 0 },
-	{ "INVITE sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\na", 0,
-	  SIP_FRAME_MSG, 0 },
+	{"INVITE sip:a@b SIP/2.0\r\nX-Content-Length: 3\r\nContent-Length: 1"
+	 "\r\n\r\nab",
+	 49 + 18, SIP_FRAME_MSG, 0},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length : 2\r\n\r\nab", 48,
+	 SIP_FRAME_MSG, 0},
+	{"INVITE sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\na", 0,
+	 SIP_FRAME_MSG, 0},
 };
 
 static void test_table(void **state)
@@ -70,7 +74,7 @@ static void test_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++) {
 		enum sip_frame_kind k = SIP_FRAME_MSG;
-		struct sip_perr e = { 0 };
+		struct sip_perr e = {0};
 		ssize_t rc = sip_frame(fcases[i].in, strlen(fcases[i].in), NULL,
 				       &k, &e);
 
@@ -92,10 +96,11 @@ static const char stream[] = "\r\n\r\n" M1 "\r\n" M2 M3 "\r\n\r\n" M1;
  * framers find the same frames as when given the whole stream. */
 static void run_split(size_t cut1, size_t cut2, bool resumable)
 {
-	static const ssize_t want[] = { 4, sizeof(M1) - 1, 2, sizeof(M2) - 1,
-					sizeof(M3) - 1, 4, sizeof(M1) - 1 };
+	static const ssize_t want[] = {
+		4, sizeof(M1) - 1, 2, sizeof(M2) - 1, sizeof(M3) - 1,
+		4, sizeof(M1) - 1};
 	size_t total = sizeof(stream) - 1, have = 0, start = 0, nf = 0;
-	struct sip_frame_state st = { 0, 0 };
+	struct sip_frame_state st = {0, 0};
 
 	while (start < total) {
 		size_t avail;
@@ -112,8 +117,8 @@ static void run_split(size_t cut1, size_t cut2, bool resumable)
 		for (;;) {
 			avail = have - start;
 			rc = resumable ? sip_frame_r(&st, stream + start, avail,
-						     NULL, &k, &e) :
-					 sip_frame(stream + start, avail, NULL,
+						     NULL, &k, &e)
+				       : sip_frame(stream + start, avail, NULL,
 						   &k, &e);
 			assert_true(rc >= 0);
 			if (rc == 0)
@@ -128,7 +133,8 @@ static void run_split(size_t cut1, size_t cut2, bool resumable)
 				break;
 		}
 		if (have == total && start < total)
-			fail_msg("cut %zu/%zu: stuck at %zu", cut1, cut2, start);
+			fail_msg("cut %zu/%zu: stuck at %zu", cut1, cut2,
+				 start);
 	}
 	assert_int_equal(nf, 7);
 }
@@ -137,8 +143,8 @@ static void run_split(size_t cut1, size_t cut2, bool resumable)
  * frame.c): those two cut points are left out here. */
 static bool splits_ping(size_t cut)
 {
-	const size_t ping2 = 4 + sizeof(M1) - 1 + 2 + sizeof(M2) - 1 +
-			     sizeof(M3) - 1;
+	const size_t ping2 =
+		4 + sizeof(M1) - 1 + 2 + sizeof(M2) - 1 + sizeof(M3) - 1;
 
 	return cut == 2 || cut == ping2 + 2;
 }
@@ -164,7 +170,7 @@ static void test_every_split(void **state)
 /* Byte by byte through the resumable framer: each byte costs O(1). */
 static void test_byte_by_byte(void **state)
 {
-	struct sip_frame_state st = { 0, 0 };
+	struct sip_frame_state st = {0, 0};
 	enum sip_frame_kind k;
 	size_t len;
 	ssize_t rc = 0;

@@ -41,20 +41,29 @@ static void test_compact(void **state)
 		char c;
 		enum sip_hdr_id id;
 	} t[] = {
-		{ 'v', SIP_HDR_VIA },	    { 'f', SIP_HDR_FROM },
-		{ 't', SIP_HDR_TO },	    { 'i', SIP_HDR_CALL_ID },
-		{ 'm', SIP_HDR_CONTACT },    { 'l', SIP_HDR_CONTENT_LENGTH },
-		{ 'c', SIP_HDR_CONTENT_TYPE },
-		{ 'e', SIP_HDR_CONTENT_ENCODING },
-		{ 'k', SIP_HDR_SUPPORTED },  { 's', SIP_HDR_SUBJECT },
-		{ 'o', SIP_HDR_EVENT },	    { 'u', SIP_HDR_ALLOW_EVENTS },
-		{ 'r', SIP_HDR_REFER_TO },   { 'b', SIP_HDR_REFERRED_BY },
-		{ 'x', SIP_HDR_SESSION_EXPIRES },
+		{'v', SIP_HDR_VIA},
+		{'f', SIP_HDR_FROM},
+		{'t', SIP_HDR_TO},
+		{'i', SIP_HDR_CALL_ID},
+		{'m', SIP_HDR_CONTACT},
+		{'l', SIP_HDR_CONTENT_LENGTH},
+		{'c', SIP_HDR_CONTENT_TYPE},
+		{'e', SIP_HDR_CONTENT_ENCODING},
+		{'k', SIP_HDR_SUPPORTED},
+		{'s', SIP_HDR_SUBJECT},
+		{'o', SIP_HDR_EVENT},
+		{'u', SIP_HDR_ALLOW_EVENTS},
+		{'r', SIP_HDR_REFER_TO},
+		{'b', SIP_HDR_REFERRED_BY},
+		{'x', SIP_HDR_SESSION_EXPIRES},
 		/* registered, but for headers we do not track */
-		{ 'a', SIP_HDR_OTHER },	    { 'd', SIP_HDR_OTHER },
-		{ 'j', SIP_HDR_OTHER },	    { 'n', SIP_HDR_OTHER },
-		{ 'y', SIP_HDR_OTHER },	    { 'g', SIP_HDR_OTHER },
-		{ 'z', SIP_HDR_OTHER },
+		{'a', SIP_HDR_OTHER},
+		{'d', SIP_HDR_OTHER},
+		{'j', SIP_HDR_OTHER},
+		{'n', SIP_HDR_OTHER},
+		{'y', SIP_HDR_OTHER},
+		{'g', SIP_HDR_OTHER},
+		{'z', SIP_HDR_OTHER},
 	};
 	size_t i;
 
@@ -73,12 +82,24 @@ static void test_compact(void **state)
 static void test_unknown(void **state)
 {
 	static const char *const t[] = {
-		"", "X-Foo", "Vias", "Vi", "Contact-", "Accept-Encoding",
-		"Accept-Language", "Content-Lengt", "Content-Lengths",
-		"C%6Fntact", "NewFangledHeader", "Route-Record", "P-Asserted",
-		"Proxy-Authorisation", "WWW-Authenticat",
+		"",
+		"X-Foo",
+		"Vias",
+		"Vi",
+		"Contact-",
+		"Accept-Encoding",
+		"Accept-Language",
+		"Content-Lengt",
+		"Content-Lengths",
+		"C%6Fntact",
+		"NewFangledHeader",
+		"Route-Record",
+		"P-Asserted",
+		"Proxy-Authorisation",
+		"WWW-Authenticat",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"\x80\x80\x80", "Max_Forwards",
+		"\x80\x80\x80",
+		"Max_Forwards",
 	};
 	size_t i;
 
@@ -87,8 +108,7 @@ static void test_unknown(void **state)
 		assert_int_equal(sip_hdr_classify(str_cstr(t[i])),
 				 SIP_HDR_OTHER);
 	assert_int_equal(sip_hdr_classify(STR_NULL), SIP_HDR_OTHER);
-	assert_int_equal(sip_hdr_classify(str_make("Via\0", 4)),
-			 SIP_HDR_OTHER);
+	assert_int_equal(sip_hdr_classify(str_make("Via\0", 4)), SIP_HDR_OTHER);
 	assert_int_equal(sip_hdr_classify(STR("MaX-fOrWaRdS")),
 			 SIP_HDR_MAX_FORWARDS);
 	assert_int_equal(sip_hdr_classify(STR("call-id")), SIP_HDR_CALL_ID);
@@ -121,27 +141,26 @@ static void test_names_lists(void **state)
 
 struct lcase {
 	const char *in;
-	const char *out[6];	/* expected elements, NULL-terminated */
+	const char *out[6]; /* expected elements, NULL-terminated */
 };
 
 static const struct lcase lcases[] = {
-	{ "a", { "a" } },
-	{ "a,b", { "a", "b" } },
-	{ " a , b ,c ", { "a", "b", "c" } },
-	{ "a,,b", { "a", "", "b" } },
-	{ "a,", { "a", "" } },
-	{ ",a", { "", "a" } },
-	{ "", { "" } },
-	{ "\"x, y\" <sip:a@b>, <sip:c@d>",
-	  { "\"x, y\" <sip:a@b>", "<sip:c@d>" } },
-	{ "\"x\\\", y\" <sip:a@b>, c", { "\"x\\\", y\" <sip:a@b>", "c" } },
-	{ "<sip:a@b;x=1,2>;p=1, <sip:c>", { "<sip:a@b;x=1,2>;p=1", "<sip:c>" } },
-	{ "\"unbalanced, a, b", { "\"unbalanced, a, b" } },
-	{ "<sip:a, b", { "<sip:a, b" } },
-	{ "a,\r\n b", { "a", "b" } },
-	{ "SIP/2.0/UDP a;;,;,,", { "SIP/2.0/UDP a;;", ";", "", "" } },
-	{ "\"a\\\"", { "\"a\\\"" } },
-	{ "\"\\", { "\"\\" } },
+	{"a", {"a"}},
+	{"a,b", {"a", "b"}},
+	{" a , b ,c ", {"a", "b", "c"}},
+	{"a,,b", {"a", "", "b"}},
+	{"a,", {"a", ""}},
+	{",a", {"", "a"}},
+	{"", {""}},
+	{"\"x, y\" <sip:a@b>, <sip:c@d>", {"\"x, y\" <sip:a@b>", "<sip:c@d>"}},
+	{"\"x\\\", y\" <sip:a@b>, c", {"\"x\\\", y\" <sip:a@b>", "c"}},
+	{"<sip:a@b;x=1,2>;p=1, <sip:c>", {"<sip:a@b;x=1,2>;p=1", "<sip:c>"}},
+	{"\"unbalanced, a, b", {"\"unbalanced, a, b"}},
+	{"<sip:a, b", {"<sip:a, b"}},
+	{"a,\r\n b", {"a", "b"}},
+	{"SIP/2.0/UDP a;;,;,,", {"SIP/2.0/UDP a;;", ";", "", ""}},
+	{"\"a\\\"", {"\"a\\\""}},
+	{"\"\\", {"\"\\"}},
 };
 
 static void test_list_next(void **state)

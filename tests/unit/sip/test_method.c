@@ -11,35 +11,35 @@ struct mcase {
 };
 
 static const struct mcase mcases[] = {
-	{ "INVITE", SIP_METHOD_INVITE },
-	{ "ACK", SIP_METHOD_ACK },
-	{ "BYE", SIP_METHOD_BYE },
-	{ "CANCEL", SIP_METHOD_CANCEL },
-	{ "REGISTER", SIP_METHOD_REGISTER },
-	{ "OPTIONS", SIP_METHOD_OPTIONS },
-	{ "PRACK", SIP_METHOD_PRACK },
-	{ "SUBSCRIBE", SIP_METHOD_SUBSCRIBE },
-	{ "NOTIFY", SIP_METHOD_NOTIFY },
-	{ "PUBLISH", SIP_METHOD_PUBLISH },
-	{ "INFO", SIP_METHOD_INFO },
-	{ "REFER", SIP_METHOD_REFER },
-	{ "MESSAGE", SIP_METHOD_MESSAGE },
-	{ "UPDATE", SIP_METHOD_UPDATE },
+	{"INVITE", SIP_METHOD_INVITE},
+	{"ACK", SIP_METHOD_ACK},
+	{"BYE", SIP_METHOD_BYE},
+	{"CANCEL", SIP_METHOD_CANCEL},
+	{"REGISTER", SIP_METHOD_REGISTER},
+	{"OPTIONS", SIP_METHOD_OPTIONS},
+	{"PRACK", SIP_METHOD_PRACK},
+	{"SUBSCRIBE", SIP_METHOD_SUBSCRIBE},
+	{"NOTIFY", SIP_METHOD_NOTIFY},
+	{"PUBLISH", SIP_METHOD_PUBLISH},
+	{"INFO", SIP_METHOD_INFO},
+	{"REFER", SIP_METHOD_REFER},
+	{"MESSAGE", SIP_METHOD_MESSAGE},
+	{"UPDATE", SIP_METHOD_UPDATE},
 	/* case-sensitive: these are extension methods */
-	{ "invite", SIP_METHOD_UNKNOWN },
-	{ "Invite", SIP_METHOD_UNKNOWN },
-	{ "INVITE ", SIP_METHOD_UNKNOWN },
-	{ "INVITEX", SIP_METHOD_UNKNOWN },
-	{ "INVIT", SIP_METHOD_UNKNOWN },
-	{ "", SIP_METHOD_UNKNOWN },
-	{ "A", SIP_METHOD_UNKNOWN },
-	{ "NEWMETHOD", SIP_METHOD_UNKNOWN },
-	{ "RE%47IST%45R", SIP_METHOD_UNKNOWN },	/* RFC 4475 esc02 */
-	{ "SUBSCRIBES", SIP_METHOD_UNKNOWN },
-	{ "PUBLISx", SIP_METHOD_UNKNOWN },
-	{ "UPDATe", SIP_METHOD_UNKNOWN },
-	{ "MESSAGe", SIP_METHOD_UNKNOWN },
-	{ "BYe", SIP_METHOD_UNKNOWN },
+	{"invite", SIP_METHOD_UNKNOWN},
+	{"Invite", SIP_METHOD_UNKNOWN},
+	{"INVITE ", SIP_METHOD_UNKNOWN},
+	{"INVITEX", SIP_METHOD_UNKNOWN},
+	{"INVIT", SIP_METHOD_UNKNOWN},
+	{"", SIP_METHOD_UNKNOWN},
+	{"A", SIP_METHOD_UNKNOWN},
+	{"NEWMETHOD", SIP_METHOD_UNKNOWN},
+	{"RE%47IST%45R", SIP_METHOD_UNKNOWN}, /* RFC 4475 esc02 */
+	{"SUBSCRIBES", SIP_METHOD_UNKNOWN},
+	{"PUBLISx", SIP_METHOD_UNKNOWN},
+	{"UPDATe", SIP_METHOD_UNKNOWN},
+	{"MESSAGe", SIP_METHOD_UNKNOWN},
+	{"BYe", SIP_METHOD_UNKNOWN},
 };
 
 static void test_from_str(void **state)
@@ -70,7 +70,7 @@ static void test_names_roundtrip(void **state)
 	}
 	assert_string_equal(sip_method_name(SIP_METHOD_UNKNOWN), "");
 	assert_string_equal(sip_method_name(SIP_METHOD__COUNT), "");
-	assert_string_equal(sip_method_name((enum sip_method)-1), "");
+	assert_string_equal(sip_method_name((enum sip_method) - 1), "");
 }
 
 struct tcase {
@@ -79,27 +79,17 @@ struct tcase {
 };
 
 static const struct tcase tcases[] = {
-	{ "INVITE", true },
-	{ "!interesting-Method0123456789_*+`.%indeed'~", true },
-	{ "a", true },
-	{ "", false },
-	{ "a b", false },
-	{ "a:b", false },
-	{ "a\"", false },
-	{ "a/b", false },
-	{ "a(b)", false },
-	{ "<x>", false },
-	{ "a\x01", false },
-	{ "caf\xc3\xa9", false },
-	{ "a,b", false },
-	{ "a;b", false },
-	{ "a=b", false },
-	{ "a@b", false },
-	{ "a?b", false },
-	{ "a\\b", false },
-	{ "[a]", false },
-	{ "{a}", false },
-	{ "a\tb", false },
+	{"INVITE", true}, {"!interesting-Method0123456789_*+`.%indeed'~", true},
+	{"a", true},      {"", false},
+	{"a b", false},   {"a:b", false},
+	{"a\"", false},   {"a/b", false},
+	{"a(b)", false},  {"<x>", false},
+	{"a\x01", false}, {"caf\xc3\xa9", false},
+	{"a,b", false},   {"a;b", false},
+	{"a=b", false},   {"a@b", false},
+	{"a?b", false},   {"a\\b", false},
+	{"[a]", false},   {"{a}", false},
+	{"a\tb", false},
 };
 
 static void test_is_token(void **state)
@@ -119,17 +109,12 @@ static void test_perr_status(void **state)
 		enum sip_perr_code code;
 		int status;
 	} t[] = {
-		{ SIP_PE_NONE, 0 },
-		{ SIP_PE_SYNTAX, 400 },
-		{ SIP_PE_VERSION, 505 },
-		{ SIP_PE_TOO_LARGE, 513 },
-		{ SIP_PE_LIMIT, 400 },
-		{ SIP_PE_DUPLICATE, 400 },
-		{ SIP_PE_MISSING, 400 },
-		{ SIP_PE_CSEQ_METHOD, 400 },
-		{ SIP_PE_BODY, 400 },
-		{ SIP_PE_URI_SCHEME, 416 },
-		{ SIP_PE_INCOMPLETE, 0 },
+		{SIP_PE_NONE, 0},       {SIP_PE_SYNTAX, 400},
+		{SIP_PE_VERSION, 505},  {SIP_PE_TOO_LARGE, 513},
+		{SIP_PE_LIMIT, 400},    {SIP_PE_DUPLICATE, 400},
+		{SIP_PE_MISSING, 400},  {SIP_PE_CSEQ_METHOD, 400},
+		{SIP_PE_BODY, 400},     {SIP_PE_URI_SCHEME, 416},
+		{SIP_PE_INCOMPLETE, 0},
 	};
 	size_t i;
 

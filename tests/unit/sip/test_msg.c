@@ -17,8 +17,9 @@
 static struct sip_msg msg;
 
 #define VIA "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa1\r\n"
-#define HDRS VIA "From: <sip:alice@example.com>;tag=f1\r\n" \
-	"To: <sip:bob@example.com>\r\nCall-ID: c1@192.0.2.1\r\n"
+#define HDRS                                           \
+	VIA "From: <sip:alice@example.com>;tag=f1\r\n" \
+	    "To: <sip:bob@example.com>\r\nCall-ID: c1@192.0.2.1\r\n"
 #define INV "INVITE sip:bob@example.com SIP/2.0\r\n"
 #define CL0 "Content-Length: 0\r\n\r\n"
 
@@ -41,11 +42,15 @@ static const struct {
 	const char *prefix;
 	enum sip_perr_code code;
 } prefixes[] = {
-	{ "ok-", SIP_PE_NONE },		{ "syntax-", SIP_PE_SYNTAX },
-	{ "version-", SIP_PE_VERSION },	{ "duplicate-", SIP_PE_DUPLICATE },
-	{ "missing-", SIP_PE_MISSING },	{ "cseq-", SIP_PE_CSEQ_METHOD },
-	{ "body-", SIP_PE_BODY },	{ "limit-", SIP_PE_LIMIT },
-	{ "too_large-", SIP_PE_TOO_LARGE },
+	{"ok-", SIP_PE_NONE},
+	{"syntax-", SIP_PE_SYNTAX},
+	{"version-", SIP_PE_VERSION},
+	{"duplicate-", SIP_PE_DUPLICATE},
+	{"missing-", SIP_PE_MISSING},
+	{"cseq-", SIP_PE_CSEQ_METHOD},
+	{"body-", SIP_PE_BODY},
+	{"limit-", SIP_PE_LIMIT},
+	{"too_large-", SIP_PE_TOO_LARGE},
 };
 
 static const char *data_dir(char *buf, size_t sz)
@@ -139,47 +144,50 @@ struct pcase {
 	const char *in;
 	unsigned flags;
 	enum sip_perr_code code;
-	int off;	/* expected error offset, or -1 to skip */
+	int off; /* expected error offset, or -1 to skip */
 };
 
 static const struct pcase pcases[] = {
-	{ INV HDRS "CSeq: 1 INVITE\r\n" CL0, 0, SIP_PE_NONE, -1 },
-	{ INV HDRS "CSeq: 1 INVITE\r\n" CL0, SIP_PARSE_STREAM, SIP_PE_NONE,
-	  -1 },
+	{INV HDRS "CSeq: 1 INVITE\r\n" CL0, 0, SIP_PE_NONE, -1},
+	{INV HDRS "CSeq: 1 INVITE\r\n" CL0, SIP_PARSE_STREAM, SIP_PE_NONE, -1},
 	/* stream: Content-Length mandatory, exact framing */
-	{ INV HDRS "CSeq: 1 INVITE\r\n\r\n", SIP_PARSE_STREAM,
-	  SIP_PE_MISSING, -1 },
-	{ INV HDRS "CSeq: 1 INVITE\r\n" CL0 "x", SIP_PARSE_STREAM,
-	  SIP_PE_BODY, -1 },
-	{ INV HDRS "CSeq: 1 INVITE\r\nContent-Length: 3\r\n\r\nab",
-	  SIP_PARSE_STREAM, SIP_PE_BODY, -1 },
+	{INV HDRS "CSeq: 1 INVITE\r\n\r\n", SIP_PARSE_STREAM, SIP_PE_MISSING,
+	 -1},
+	{INV HDRS "CSeq: 1 INVITE\r\n" CL0 "x", SIP_PARSE_STREAM, SIP_PE_BODY,
+	 -1},
+	{INV HDRS "CSeq: 1 INVITE\r\nContent-Length: 3\r\n\r\nab",
+	 SIP_PARSE_STREAM, SIP_PE_BODY, -1},
 	/* error offsets point at the culprit */
-	{ INV HDRS "CSeq: 1 INVITE\r\nContent-Length: 0\r\nl: 0\r\n\r\n", 0,
-	  SIP_PE_DUPLICATE, (int)sizeof(INV HDRS "CSeq: 1 INVITE\r\n"
-					    "Content-Length: 0\r\n") - 1 },
-	{ INV HDRS "CSeq: 1 INVITE\r\nMax-Forwards: 7x\r\n" CL0, 0,
-	  SIP_PE_SYNTAX, (int)sizeof(INV HDRS "CSeq: 1 INVITE\r\n"
-					 "Max-Forwards: ") - 1 },
-	{ "INVITE  sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, 7 },
-	{ "", 0, SIP_PE_SYNTAX, 0 },
-	{ "\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE sip:a@b SIP/2.0", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE sip:a@b SIP/2.0\r\nVia", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE sip:a@b SIP/2.0\r\nVia: x\r", 0, SIP_PE_SYNTAX, -1 },
-	{ INV HDRS "CSeq: 1 INVITE\r", 0, SIP_PE_SYNTAX, -1 },
-	{ INV HDRS "CSeq: 1 INVITE\r\n\r", 0, SIP_PE_SYNTAX, -1 },
-	{ "SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 INVITE\r\n" CL0, 0, SIP_PE_NONE,
-	  -1 },
-	{ "SIP/2.0 200 OK", 0, SIP_PE_SYNTAX, -1 },
-	{ "SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "SIP/2.0 20 OK\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "SIP/2.x 200 OK\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ " INVITE sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, 0 },
-	{ "INVITE sip:a@b\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE  SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1 },
-	{ "INVITE SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1 },
+	{INV HDRS "CSeq: 1 INVITE\r\nContent-Length: 0\r\nl: 0\r\n\r\n", 0,
+	 SIP_PE_DUPLICATE,
+	 (int)sizeof(INV HDRS "CSeq: 1 INVITE\r\n"
+			      "Content-Length: 0\r\n") -
+		 1},
+	{INV HDRS "CSeq: 1 INVITE\r\nMax-Forwards: 7x\r\n" CL0, 0,
+	 SIP_PE_SYNTAX,
+	 (int)sizeof(INV HDRS "CSeq: 1 INVITE\r\n"
+			      "Max-Forwards: ") -
+		 1},
+	{"INVITE  sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, 7},
+	{"", 0, SIP_PE_SYNTAX, 0},
+	{"\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE sip:a@b SIP/2.0", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE sip:a@b SIP/2.0\r\nVia", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE sip:a@b SIP/2.0\r\nVia: x\r", 0, SIP_PE_SYNTAX, -1},
+	{INV HDRS "CSeq: 1 INVITE\r", 0, SIP_PE_SYNTAX, -1},
+	{INV HDRS "CSeq: 1 INVITE\r\n\r", 0, SIP_PE_SYNTAX, -1},
+	{"SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 INVITE\r\n" CL0, 0, SIP_PE_NONE,
+	 -1},
+	{"SIP/2.0 200 OK", 0, SIP_PE_SYNTAX, -1},
+	{"SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"SIP/2.0 20 OK\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"SIP/2.x 200 OK\r\n", 0, SIP_PE_SYNTAX, -1},
+	{" INVITE sip:a@b SIP/2.0\r\n", 0, SIP_PE_SYNTAX, 0},
+	{"INVITE sip:a@b\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE  SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1},
+	{"INVITE SIP/2.0\r\n", 0, SIP_PE_SYNTAX, -1},
 };
 
 static void test_table(void **state)
@@ -195,7 +203,8 @@ static void test_table(void **state)
 		    (rc && e.code != pcases[i].code))
 			fail_msg("case %zu: rc %d code %d want %d (%s)", i, rc,
 				 e.code, pcases[i].code, e.reason);
-		if (rc && pcases[i].off >= 0 && e.off != (uint32_t)pcases[i].off)
+		if (rc && pcases[i].off >= 0 &&
+		    e.off != (uint32_t)pcases[i].off)
 			fail_msg("case %zu: off %u want %d", i, e.off,
 				 pcases[i].off);
 		if (rc)
@@ -213,13 +222,14 @@ static void test_start_lines(void **state)
 	assert_true(msg.is_request);
 	assert_int_equal(msg.mid, SIP_METHOD_OPTIONS);
 	assert_str_equal_cstr(msg.method, "OPTIONS");
-	assert_str_equal_cstr(msg.ruri_raw, "sip:alice@example.com;transport=tcp");
+	assert_str_equal_cstr(msg.ruri_raw,
+			      "sip:alice@example.com;transport=tcp");
 	assert_str_equal_cstr(msg.ruri.host, "example.com");
 	assert_str_equal_cstr(msg.ruri.transport, "tcp");
 	assert_int_equal(msg.status, 0);
 
-	parse_ok("SIP/2.0 183 Session Progress\r\n" HDRS "CSeq: 1 INVITE\r\n"
-		 CL0);
+	parse_ok("SIP/2.0 183 Session Progress\r\n" HDRS
+		 "CSeq: 1 INVITE\r\n" CL0);
 	assert_false(msg.is_request);
 	assert_int_equal(msg.status, 183);
 	assert_str_equal_cstr(msg.reason, "Session Progress");
@@ -230,11 +240,13 @@ static void test_start_lines(void **state)
 static void test_via(void **state)
 {
 	(void)state;
-	parse_ok(INV "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, "
-		 "SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2;received=192.0.2.9\r\n"
-		 "v: SIP/2.0/TLS c.example.com;branch=z9hG4bK3;rport=5061\r\n"
-		 "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x\r\n"
-		 "CSeq: 1 INVITE\r\n" CL0);
+	parse_ok(
+		INV
+		"Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, "
+		"SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2;received=192.0.2.9\r\n"
+		"v: SIP/2.0/TLS c.example.com;branch=z9hG4bK3;rport=5061\r\n"
+		"From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x\r\n"
+		"CSeq: 1 INVITE\r\n" CL0);
 	assert_int_equal(msg.nvia, 3);
 	assert_str_equal_cstr(msg.via[0].host, "a.example.com");
 	assert_str_equal_cstr(msg.via[0].branch, "z9hG4bK1");
@@ -248,13 +260,15 @@ static void test_via(void **state)
 static void test_addresses(void **state)
 {
 	(void)state;
-	parse_ok(INV VIA "From: \"Alice\" <sip:alice@example.com>;tag=88\r\n"
-		 "To: sip:bob@example.com\r\nCall-ID: x@y\r\nCSeq: 1 INVITE\r\n"
-		 "Contact: <sip:alice@192.0.2.1:5062>;expires=60, "
-		 "\"Second, Device\" <sip:a2@192.0.2.2>;q=0.5\r\n"
-		 "m: sip:a3@192.0.2.3\r\n"
-		 "Route: <sip:p1;lr>,<sip:p2;lr>\r\nRecord-Route: <sip:rr1;lr>\r\n"
-		 "Record-Route: <sip:rr2;lr>, <sip:rr3;lr>\r\n" CL0);
+	parse_ok(
+		INV VIA
+		"From: \"Alice\" <sip:alice@example.com>;tag=88\r\n"
+		"To: sip:bob@example.com\r\nCall-ID: x@y\r\nCSeq: 1 INVITE\r\n"
+		"Contact: <sip:alice@192.0.2.1:5062>;expires=60, "
+		"\"Second, Device\" <sip:a2@192.0.2.2>;q=0.5\r\n"
+		"m: sip:a3@192.0.2.3\r\n"
+		"Route: <sip:p1;lr>,<sip:p2;lr>\r\nRecord-Route: <sip:rr1;lr>\r\n"
+		"Record-Route: <sip:rr2;lr>, <sip:rr3;lr>\r\n" CL0);
 	assert_str_equal_cstr(msg.from.tag, "88");
 	assert_str_equal_cstr(msg.from.display, "Alice");
 	assert_str_equal_cstr(msg.to.uri.user, "bob");
@@ -279,7 +293,8 @@ static void test_addresses(void **state)
 static void test_scalars(void **state)
 {
 	(void)state;
-	parse_ok(INV HDRS "CSeq: 2147483647 INVITE\r\nMax-Forwards: 0\r\n"
+	parse_ok(INV HDRS
+		 "CSeq: 2147483647 INVITE\r\nMax-Forwards: 0\r\n"
 		 "Expires: 4294967296\r\nUser-Agent: test/1.0\r\n"
 		 "Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\n"
 		 "v=0\n");
@@ -305,13 +320,25 @@ static void test_scalars(void **state)
 static void test_bad_values(void **state)
 {
 	static const char *const bad[] = {
-		"Max-Forwards: 256", "Max-Forwards: 1 2", "Max-Forwards:",
-		"Content-Length: -1", "Content-Length: 1e3",
-		"Content-Length:", "Expires: -5", "Expires: 1.5",
-		"Content-Type: text", "Content-Type: /plain",
-		"Route: <sip:a;lr", "Record-Route: sip:a", "Contact: <>",
-		"Contact: <sip:a@b>,", "Via: ", "CSeq: 1 INVITE",
-		"Call-ID: @x", "Call-ID: x@", "Call-ID: \"a\"@b c",
+		"Max-Forwards: 256",
+		"Max-Forwards: 1 2",
+		"Max-Forwards:",
+		"Content-Length: -1",
+		"Content-Length: 1e3",
+		"Content-Length:",
+		"Expires: -5",
+		"Expires: 1.5",
+		"Content-Type: text",
+		"Content-Type: /plain",
+		"Route: <sip:a;lr",
+		"Record-Route: sip:a",
+		"Contact: <>",
+		"Contact: <sip:a@b>,",
+		"Via: ",
+		"CSeq: 1 INVITE",
+		"Call-ID: @x",
+		"Call-ID: x@",
+		"Call-ID: \"a\"@b c",
 	};
 	char buf[512];
 	size_t i;
@@ -320,8 +347,8 @@ static void test_bad_values(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sip_perr e;
 
-		snprintf(buf, sizeof(buf), INV HDRS "CSeq: 1 INVITE\r\n%s\r\n"
-			 CL0, bad[i]);
+		snprintf(buf, sizeof(buf),
+			 INV HDRS "CSeq: 1 INVITE\r\n%s\r\n" CL0, bad[i]);
 		if (parse(buf, 0, &e) == 0)
 			fail_msg("'%s' accepted", bad[i]);
 		assert_true(e.code == SIP_PE_SYNTAX ||
@@ -336,7 +363,7 @@ static void test_header_list(void **state)
 
 	(void)state;
 	parse_ok(INV HDRS "CSeq: 1 INVITE\r\nX-A: 1\r\nSupported: timer\r\n"
-		 "x-a: 2\r\nX-B:3\r\nk: 100rel\r\n" CL0);
+			  "x-a: 2\r\nX-B:3\r\nk: 100rel\r\n" CL0);
 	assert_int_equal(msg.nhdr, 11);
 	assert_int_equal(msg.count[SIP_HDR_SUPPORTED], 2);
 	h = sip_msg_hdr(&msg, SIP_HDR_SUPPORTED);
@@ -364,7 +391,7 @@ static void test_header_list(void **state)
 static void test_body_dgram(void **state)
 {
 	static const char m[] = INV HDRS "CSeq: 1 INVITE\r\n"
-		"Content-Length: 2\r\n\r\nhiEXTRA";
+					 "Content-Length: 2\r\n\r\nhiEXTRA";
 	struct sip_perr e;
 
 	(void)state;
@@ -381,8 +408,9 @@ static void test_body_dgram(void **state)
 
 static void test_limits(void **state)
 {
-	static const char m[] = INV HDRS "CSeq: 1 INVITE\r\n"
-		"Route: <sip:p1.example.com;lr>\r\n" CL0;
+	static const char m[] =
+		INV HDRS "CSeq: 1 INVITE\r\n"
+			 "Route: <sip:p1.example.com;lr>\r\n" CL0;
 	struct sip_limits lim = sip_limits_default;
 	struct sip_perr e;
 	size_t len = sizeof(m) - 1;
@@ -411,7 +439,7 @@ static void test_limits(void **state)
 	lim.max_uri = 10;
 	assert_int_equal(sip_msg_parse(&msg, m, len, &lim, 0, &e), -EINVAL);
 	lim = sip_limits_default;
-	lim.max_headers = 100000;	/* clamped to SIP_MAX_HEADERS */
+	lim.max_headers = 100000; /* clamped to SIP_MAX_HEADERS */
 	lim.max_via = 100000;
 	lim.max_msg_size = (size_t)-1;
 	assert_int_equal(sip_msg_parse(&msg, m, len, &lim, 0, &e), 0);
@@ -419,10 +447,12 @@ static void test_limits(void **state)
 	lim = sip_limits_default;
 	lim.max_msg_size = 1000;
 	{
-		static const char big[] = INV HDRS "CSeq: 1 INVITE\r\n"
-			"Content-Length: 1001\r\n\r\n";
-		assert_int_equal(sip_msg_parse(&msg, big, sizeof(big) - 1,
-					       &lim, 0, &e), -EINVAL);
+		static const char big[] =
+			INV HDRS "CSeq: 1 INVITE\r\n"
+				 "Content-Length: 1001\r\n\r\n";
+		assert_int_equal(
+			sip_msg_parse(&msg, big, sizeof(big) - 1, &lim, 0, &e),
+			-EINVAL);
 		assert_int_equal(e.code, SIP_PE_TOO_LARGE);
 	}
 }

@@ -60,12 +60,15 @@ static void test_shapes(void **state)
 	assert_str_equal_cstr(parts[0].ctype, "text/x");
 	assert_int_equal(parts[0].body.len, 0);
 	/* folded Content-Type */
-	assert_int_equal(split("--b\r\nContent-Type:\r\n text/y\r\n\r\nq\r\n--b--",
-			       "b", 8, &n, &e), 0);
+	assert_int_equal(
+		split("--b\r\nContent-Type:\r\n text/y\r\n\r\nq\r\n--b--", "b",
+		      8, &n, &e),
+		0);
 	assert_str_equal_cstr(parts[0].ctype, "text/y");
 	/* a boundary-like line that is not a delimiter stays in the body */
-	assert_int_equal(split("--b\r\n\r\nx--b\r\ny\r\n--bb\r\n--b--", "b", 8,
-			       &n, &e), -EINVAL);
+	assert_int_equal(
+		split("--b\r\n\r\nx--b\r\ny\r\n--bb\r\n--b--", "b", 8, &n, &e),
+		-EINVAL);
 	assert_int_equal(split("--b\r\n\r\nx--b y\r\n--b--", "b", 8, &n, &e),
 			 0);
 	assert_str_equal_cstr(parts[0].body, "x--b y");
@@ -76,16 +79,17 @@ static void test_errors(void **state)
 	static const struct {
 		const char *body, *boundary;
 	} bad[] = {
-		{ "no delimiter at all", "b" },
-		{ "--b\r\n\r\nno close", "b" },
-		{ "--b--", "b" },		/* no part */
-		{ "--bx\r\n\r\na\r\n--b--", "b" },
-		{ "--b\r\nheaders without end", "b" },
-		{ "--b\r\n\r\na\r\n--b", "b" },
-		{ "", "b" },
-		{ "--\r\n\r\na\r\n----", "" },
-		{ "--b\r\n\r\na\r\n--b--", "0123456789012345678901234567890123456789"
-					   "0123456789012345678901234567890" },
+		{"no delimiter at all", "b"},
+		{"--b\r\n\r\nno close", "b"},
+		{"--b--", "b"}, /* no part */
+		{"--bx\r\n\r\na\r\n--b--", "b"},
+		{"--b\r\nheaders without end", "b"},
+		{"--b\r\n\r\na\r\n--b", "b"},
+		{"", "b"},
+		{"--\r\n\r\na\r\n----", ""},
+		{"--b\r\n\r\na\r\n--b--",
+		 "0123456789012345678901234567890123456789"
+		 "0123456789012345678901234567890"},
 	};
 	size_t i;
 
@@ -99,8 +103,9 @@ static void test_errors(void **state)
 		assert_int_equal(e.code, SIP_PE_SYNTAX);
 		assert_int_equal(n, 0);
 	}
-	assert_int_equal(sip_multipart_split(NULL, 1, NULL, STR("x"), STR("b"),
-					     NULL), -EINVAL);
+	assert_int_equal(
+		sip_multipart_split(NULL, 1, NULL, STR("x"), STR("b"), NULL),
+		-EINVAL);
 }
 
 static void test_many(void **state)
@@ -146,12 +151,13 @@ static void test_mpart01(void **state)
 	assert_int_equal(sip_ctype_parse(&ct, msg.content_type, &e), 0);
 	assert_true(ct.boundary.len > 0);
 	assert_int_equal(sip_multipart_split(parts, SIP_MAX_PARTS, &n, msg.body,
-					     ct.boundary, &e), 0);
+					     ct.boundary, &e),
+			 0);
 	assert_int_equal(n, 2);
 	assert_str_equal_cstr(parts[0].ctype, "text/plain");
 	assert_str_equal_cstr(parts[1].ctype, "application/octet-stream");
-	assert_true(str_caseeq_cstr(parts[1].ctype,
-				    "APPLICATION/octet-stream"));
+	assert_true(
+		str_caseeq_cstr(parts[1].ctype, "APPLICATION/octet-stream"));
 }
 
 /* Part header walking: folded values whole, lines without a colon

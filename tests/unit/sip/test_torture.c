@@ -21,81 +21,81 @@
 
 struct tcase {
 	const char *file;
-	enum sip_perr_code code;	/* SIP_PE_NONE: must parse */
+	enum sip_perr_code code; /* SIP_PE_NONE: must parse */
 };
 
 static const struct tcase cases[] = {
 	/* RFC 4475 3.1.1: valid messages */
-	{ "rfc4475/wsinv.dat", SIP_PE_NONE },
-	{ "rfc4475/intmeth.dat", SIP_PE_NONE },
-	{ "rfc4475/esc01.dat", SIP_PE_NONE },
-	{ "rfc4475/escnull.dat", SIP_PE_NONE },
-	{ "rfc4475/esc02.dat", SIP_PE_NONE },
-	{ "rfc4475/lwsdisp.dat", SIP_PE_NONE },
-	{ "rfc4475/longreq.dat", SIP_PE_NONE },
-	{ "rfc4475/dblreq.dat", SIP_PE_NONE },
-	{ "rfc4475/semiuri.dat", SIP_PE_NONE },
-	{ "rfc4475/transports.dat", SIP_PE_NONE },
-	{ "rfc4475/mpart01.dat", SIP_PE_NONE },
-	{ "rfc4475/unreason.dat", SIP_PE_NONE },
-	{ "rfc4475/noreason.dat", SIP_PE_NONE },
+	{"rfc4475/wsinv.dat", SIP_PE_NONE},
+	{"rfc4475/intmeth.dat", SIP_PE_NONE},
+	{"rfc4475/esc01.dat", SIP_PE_NONE},
+	{"rfc4475/escnull.dat", SIP_PE_NONE},
+	{"rfc4475/esc02.dat", SIP_PE_NONE},
+	{"rfc4475/lwsdisp.dat", SIP_PE_NONE},
+	{"rfc4475/longreq.dat", SIP_PE_NONE},
+	{"rfc4475/dblreq.dat", SIP_PE_NONE},
+	{"rfc4475/semiuri.dat", SIP_PE_NONE},
+	{"rfc4475/transports.dat", SIP_PE_NONE},
+	{"rfc4475/mpart01.dat", SIP_PE_NONE},
+	{"rfc4475/unreason.dat", SIP_PE_NONE},
+	{"rfc4475/noreason.dat", SIP_PE_NONE},
 	/* 3.1.2: invalid messages */
-	{ "rfc4475/badinv01.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/clerr.dat", SIP_PE_BODY },
-	{ "rfc4475/ncl.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/scalar02.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/scalarlg.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/quotbal.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/ltgtruri.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/lwsruri.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/lwsstart.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/trws.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/escruri.dat", SIP_PE_SYNTAX },
+	{"rfc4475/badinv01.dat", SIP_PE_SYNTAX},
+	{"rfc4475/clerr.dat", SIP_PE_BODY},
+	{"rfc4475/ncl.dat", SIP_PE_SYNTAX},
+	{"rfc4475/scalar02.dat", SIP_PE_SYNTAX},
+	{"rfc4475/scalarlg.dat", SIP_PE_SYNTAX},
+	{"rfc4475/quotbal.dat", SIP_PE_SYNTAX},
+	{"rfc4475/ltgtruri.dat", SIP_PE_SYNTAX},
+	{"rfc4475/lwsruri.dat", SIP_PE_SYNTAX},
+	{"rfc4475/lwsstart.dat", SIP_PE_SYNTAX},
+	{"rfc4475/trws.dat", SIP_PE_SYNTAX},
+	{"rfc4475/escruri.dat", SIP_PE_SYNTAX},
 	/* Date is not parsed here: "reject only if Date matters" (3.1.2.12) */
-	{ "rfc4475/baddate.dat", SIP_PE_NONE },
-	{ "rfc4475/regbadct.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/badaspec.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/baddn.dat", SIP_PE_SYNTAX },
-	{ "rfc4475/badvers.dat", SIP_PE_VERSION },
-	{ "rfc4475/mismatch01.dat", SIP_PE_CSEQ_METHOD },
-	{ "rfc4475/mismatch02.dat", SIP_PE_CSEQ_METHOD },
-	{ "rfc4475/bigcode.dat", SIP_PE_SYNTAX },
+	{"rfc4475/baddate.dat", SIP_PE_NONE},
+	{"rfc4475/regbadct.dat", SIP_PE_SYNTAX},
+	{"rfc4475/badaspec.dat", SIP_PE_SYNTAX},
+	{"rfc4475/baddn.dat", SIP_PE_SYNTAX},
+	{"rfc4475/badvers.dat", SIP_PE_VERSION},
+	{"rfc4475/mismatch01.dat", SIP_PE_CSEQ_METHOD},
+	{"rfc4475/mismatch02.dat", SIP_PE_CSEQ_METHOD},
+	{"rfc4475/bigcode.dat", SIP_PE_SYNTAX},
 	/* 3.2: transaction layer (z9hG4bK with nothing after it) */
-	{ "rfc4475/badbranch.dat", SIP_PE_NONE },
+	{"rfc4475/badbranch.dat", SIP_PE_NONE},
 	/* 3.3: application layer */
-	{ "rfc4475/insuf.dat", SIP_PE_MISSING },
-	{ "rfc4475/unkscm.dat", SIP_PE_NONE },	/* proxy answers 416 */
-	{ "rfc4475/novelsc.dat", SIP_PE_NONE },
-	{ "rfc4475/unksm2.dat", SIP_PE_NONE },
-	{ "rfc4475/bext01.dat", SIP_PE_NONE },	/* proxy answers 420 */
-	{ "rfc4475/invut.dat", SIP_PE_NONE },	/* UAS answers 415 */
-	{ "rfc4475/regaut01.dat", SIP_PE_NONE },
-	{ "rfc4475/multi01.dat", SIP_PE_DUPLICATE },
-	{ "rfc4475/mcl01.dat", SIP_PE_DUPLICATE },
-	{ "rfc4475/bcast.dat", SIP_PE_NONE },
-	{ "rfc4475/zeromf.dat", SIP_PE_NONE },	/* proxy answers 483 */
-	{ "rfc4475/cparam01.dat", SIP_PE_NONE },
-	{ "rfc4475/cparam02.dat", SIP_PE_NONE },
-	{ "rfc4475/regescrt.dat", SIP_PE_NONE },
-	{ "rfc4475/sdp01.dat", SIP_PE_NONE },
+	{"rfc4475/insuf.dat", SIP_PE_MISSING},
+	{"rfc4475/unkscm.dat", SIP_PE_NONE}, /* proxy answers 416 */
+	{"rfc4475/novelsc.dat", SIP_PE_NONE},
+	{"rfc4475/unksm2.dat", SIP_PE_NONE},
+	{"rfc4475/bext01.dat", SIP_PE_NONE}, /* proxy answers 420 */
+	{"rfc4475/invut.dat", SIP_PE_NONE},  /* UAS answers 415 */
+	{"rfc4475/regaut01.dat", SIP_PE_NONE},
+	{"rfc4475/multi01.dat", SIP_PE_DUPLICATE},
+	{"rfc4475/mcl01.dat", SIP_PE_DUPLICATE},
+	{"rfc4475/bcast.dat", SIP_PE_NONE},
+	{"rfc4475/zeromf.dat", SIP_PE_NONE}, /* proxy answers 483 */
+	{"rfc4475/cparam01.dat", SIP_PE_NONE},
+	{"rfc4475/cparam02.dat", SIP_PE_NONE},
+	{"rfc4475/regescrt.dat", SIP_PE_NONE},
+	{"rfc4475/sdp01.dat", SIP_PE_NONE},
 	/* 3.4: RFC 2543 INVITE, no Content-Length on UDP */
-	{ "rfc4475/inv2543.dat", SIP_PE_NONE },
+	{"rfc4475/inv2543.dat", SIP_PE_NONE},
 	/* archive member never described: no SIP-Version, header w/o ':' */
-	{ "rfc4475/test.dat", SIP_PE_SYNTAX },
+	{"rfc4475/test.dat", SIP_PE_SYNTAX},
 	/* RFC 5118 */
-	{ "rfc5118/ipv6-good.dat", SIP_PE_NONE },
-	{ "rfc5118/port-ambiguous.dat", SIP_PE_NONE },
-	{ "rfc5118/port-unambiguous.dat", SIP_PE_NONE },
-	{ "rfc5118/ipv6-bad.dat", SIP_PE_SYNTAX },
-	{ "rfc5118/ipv6-correct-abnf-2-colons.dat", SIP_PE_NONE },
+	{"rfc5118/ipv6-good.dat", SIP_PE_NONE},
+	{"rfc5118/port-ambiguous.dat", SIP_PE_NONE},
+	{"rfc5118/port-unambiguous.dat", SIP_PE_NONE},
+	{"rfc5118/ipv6-bad.dat", SIP_PE_SYNTAX},
+	{"rfc5118/ipv6-correct-abnf-2-colons.dat", SIP_PE_NONE},
 	/* invalid per RFC 5954, which fixed the RFC 3261 IPv6 ABNF */
-	{ "rfc5118/ipv6-bug-abnf-3-colons.dat", SIP_PE_SYNTAX },
-	{ "rfc5118/via-received-param-with-delim.dat", SIP_PE_NONE },
-	{ "rfc5118/via-received-param-no-delim.dat", SIP_PE_NONE },
-	{ "rfc5118/ipv4-mapped-ipv6.dat", SIP_PE_NONE },
-	{ "rfc5118/mult-ip-in-header.dat", SIP_PE_NONE },
-	{ "rfc5118/ipv6-in-sdp.dat", SIP_PE_NONE },
-	{ "rfc5118/mult-ip-in-sdp.dat", SIP_PE_NONE },
+	{"rfc5118/ipv6-bug-abnf-3-colons.dat", SIP_PE_SYNTAX},
+	{"rfc5118/via-received-param-with-delim.dat", SIP_PE_NONE},
+	{"rfc5118/via-received-param-no-delim.dat", SIP_PE_NONE},
+	{"rfc5118/ipv4-mapped-ipv6.dat", SIP_PE_NONE},
+	{"rfc5118/mult-ip-in-header.dat", SIP_PE_NONE},
+	{"rfc5118/ipv6-in-sdp.dat", SIP_PE_NONE},
+	{"rfc5118/mult-ip-in-sdp.dat", SIP_PE_NONE},
 };
 
 enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
@@ -147,9 +147,8 @@ static void test_table(void **state)
 		if ((rc == 0) != (cases[i].code == SIP_PE_NONE) ||
 		    (rc != 0 && e.code != cases[i].code)) {
 			print_message("%s: rc %d code %d (want %d) at %u: %s\n",
-				      cases[i].file, rc, e.code,
-				      cases[i].code, e.off,
-				      e.reason ? e.reason : "");
+				      cases[i].file, rc, e.code, cases[i].code,
+				      e.off, e.reason ? e.reason : "");
 			bad++;
 		}
 		if (rc != 0)
@@ -174,7 +173,7 @@ static bool in_table(const char *sub, const char *name)
 /* A new corpus file must get an expected outcome here. */
 static void test_all_listed(void **state)
 {
-	static const char *const subs[] = { "rfc4475", "rfc5118" };
+	static const char *const subs[] = {"rfc4475", "rfc5118"};
 	unsigned s, n = 0;
 
 	(void)state;
@@ -240,13 +239,13 @@ static void test_fields(void **state)
 	free(buf);
 
 	parse_ok("rfc4475/esc02.dat", &len, &buf);
-	assert_int_equal(msg.ncontact, 2);	/* C%6Fntact is another */
+	assert_int_equal(msg.ncontact, 2); /* C%6Fntact is another */
 	assert_non_null(sip_msg_hdr_by_name(&msg, STR("c%6fntact")));
 	free(buf);
 
 	parse_ok("rfc4475/dblreq.dat", &len, &buf);
 	assert_int_equal(msg.mid, SIP_METHOD_REGISTER);
-	assert_true(msg.raw.len < len);	/* the INVITE after it ignored */
+	assert_true(msg.raw.len < len); /* the INVITE after it ignored */
 	assert_int_equal(msg.body.len, 0);
 	free(buf);
 

@@ -133,9 +133,9 @@ static void test_conf_validation(void **state)
 		 "zones:\n  - name: a\n    trust: untrusted\n"
 		 "    listen: [\"udp:127.0.0.1:5060\"]\n"
 		 "    tls: {key_password: hunter2}\n");
-	assert_int_equal(conf_load_str(&c, "t", text, strlen(text), err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		conf_load_str(&c, "t", text, strlen(text), err, sizeof(err)),
+		0);
 	{
 		char *out = NULL;
 		size_t n = 0;
@@ -194,9 +194,9 @@ static void test_ctx_errors(void **state)
 		if (!cases[i].want) {
 			if (rc)
 				fail_msg("case %u: %s", i, err);
-			assert_int_equal(tp_tls_zone(h.tp, 1, &c, err,
-						     sizeof(err)),
-					 -EEXIST);
+			assert_int_equal(
+				tp_tls_zone(h.tp, 1, &c, err, sizeof(err)),
+				-EEXIST);
 		} else {
 			assert_int_equal(rc, -EINVAL);
 			if (!strstr(err, cases[i].want))
@@ -215,8 +215,7 @@ static void test_ctx_errors(void **state)
 
 		assert_int_equal(tp_listen(h.tp, SIP_TP_TLS, &a, 1, NULL),
 				 -EPROTONOSUPPORT);
-		assert_int_equal(tp_tls_zone(h.tp, 1, &c, err, sizeof(err)),
-				 0);
+		assert_int_equal(tp_tls_zone(h.tp, 1, &c, err, sizeof(err)), 0);
 		assert_int_equal(tp_listen(h.tp, SIP_TP_TLS, &a, 1, NULL),
 				 -EPROTONOSUPPORT);
 	}
@@ -238,9 +237,8 @@ static void cli_new(struct cli *c, int maxver, const char *ciphers,
 	memset(c, 0, sizeof(*c));
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	assert_non_null(c->ctx);
-	assert_int_equal(SSL_CTX_load_verify_locations(c->ctx, path("ca.pem"),
-						       NULL),
-			 1);
+	assert_int_equal(
+		SSL_CTX_load_verify_locations(c->ctx, path("ca.pem"), NULL), 1);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	/* Without it OpenSSL drops TLS 1.3 tickets on the client side. */
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT);
@@ -249,9 +247,9 @@ static void cli_new(struct cli *c, int maxver, const char *ciphers,
 	if (ciphers)
 		assert_int_equal(SSL_CTX_set_cipher_list(c->ctx, ciphers), 1);
 	if (cert) {
-		assert_int_equal(SSL_CTX_use_certificate_chain_file(
-					 c->ctx, path(cert)),
-				 1);
+		assert_int_equal(
+			SSL_CTX_use_certificate_chain_file(c->ctx, path(cert)),
+			1);
 		assert_int_equal(SSL_CTX_use_PrivateKey_file(c->ctx, path(key),
 							     SSL_FILETYPE_PEM),
 				 1);
@@ -320,8 +318,8 @@ static const char *peer_cn(struct cli *c, char *buf, size_t n)
 	X509 *x = SSL_get0_peer_certificate(c->ssl);
 
 	assert_non_null(x);
-	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
-				  buf, (int)n);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf,
+				  (int)n);
 	return buf;
 }
 
@@ -369,9 +367,9 @@ static void test_policy_sni_echo(void **state)
 	assert_int_equal(cli_read(&h, &c, buf, sizeof(buf)), (int)n);
 	assert_memory_equal(buf, m, n);
 	/* No client certificate: no identity. */
-	assert_int_equal(tp_tls_identity(h.tp, h.msg[0].from.conn_id, buf,
-					 sizeof(buf)),
-			 -EPERM);
+	assert_int_equal(
+		tp_tls_identity(h.tp, h.msg[0].from.conn_id, buf, sizeof(buf)),
+		-EPERM);
 	cli_free(&c);
 	/* SNI picks the certificate that carries the name; an unknown
 	 * name gets the default. */
@@ -492,9 +490,9 @@ static void test_mutual(void **state)
 	n = h_msg(m, sizeof(m), "mtls", "");
 	assert_int_equal(SSL_write(c.ssl, m, (int)n), (int)n);
 	H_PUMP_UNTIL(&h, h.nmsg == 1);
-	assert_int_equal(tp_tls_identity(h.tp, h.msg[0].from.conn_id, buf,
-					 sizeof(buf)),
-			 0);
+	assert_int_equal(
+		tp_tls_identity(h.tp, h.msg[0].from.conn_id, buf, sizeof(buf)),
+		0);
 	assert_string_equal(buf, "trunk1.example");
 	assert_int_equal(tp_tls_identity(h.tp, 12345, buf, sizeof(buf)),
 			 -ENOENT);
@@ -524,8 +522,7 @@ static void test_mutual(void **state)
 	/* Only with verify_clients require. */
 	sc.verify_clients = TLS_VERIFY_OPTIONAL;
 	h_init(&h, NULL, false);
-	assert_int_equal(tp_tls_zone(h.tp, 1, &sc, buf, sizeof(buf)),
-			 -EINVAL);
+	assert_int_equal(tp_tls_zone(h.tp, 1, &sc, buf, sizeof(buf)), -EINVAL);
 	h_fini(&h);
 	assert_no_leaks();
 }

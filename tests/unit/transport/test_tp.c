@@ -162,7 +162,7 @@ static void test_gate(void **state)
 	close(fd);
 	fd = udp_client("127.0.0.1:0", &ca);
 	assert_int_equal(sendto(fd, "friendly", 8, 0, &la.u.sa, la.len), 8);
-	cfd = h_connect(&tla);	/* from 127.0.0.1: let in */
+	cfd = h_connect(&tla); /* from 127.0.0.1: let in */
 	h_pump(&h, 50);
 	assert_int_equal(h.nmsg, 1);
 	assert_memory_equal(h.msg[0].p, "friendly", 8);
