@@ -80,14 +80,39 @@ def run_gen(load, targets, pps, secs):
     return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", m.group(0))}
 
 
+def udp_counters():
+    """This network namespace's UDP counters (/proc/net/snmp) and the
+    packets dropped at the per-CPU input backlog (softnet_stat, column
+    2: netdev_max_backlog exceeded; global, not per namespace)."""
+    c = {}
+    with open("/proc/net/snmp") as f:
+        rows = [ln.split() for ln in f if ln.startswith("Udp:")]
+    c.update(dict(zip(rows[0][1:], (int(x) for x in rows[1][1:]))))
+    with open("/proc/net/softnet_stat") as f:
+        c["BacklogDrops"] = sum(int(ln.split()[1], 16) for ln in f)
+    return c
+
+
+KERNEL_KEYS = ("InDatagrams", "NoPorts", "InErrors", "OutDatagrams",
+               "RcvbufErrors", "SndbufErrors", "BacklogDrops")
+
+
 def measure(pid, load, targets, pps, secs, extra=None):
     """Relay pid's CPU time over one generator run, and what it relayed.
-    extra: {generator count: name in the result} to keep as well."""
+    extra: {generator count: name in the result} to keep as well.  Also
+    where packets went missing: the kernel's UDP counters over the run,
+    the generator's own send failures ("unsent") and the packets that
+    came after it stopped sending ("late")."""
+    k0 = udp_counters()
     c0 = cpu_s(pid)
     n = run_gen(load, targets, pps, secs)
     cpu = cpu_s(pid) - c0
+    k1 = udp_counters()
     sent, recvd = n["sent"], n["received"]
-    r = {"sent": sent, "received": recvd, "cpu_s": cpu}
+    r = {"sent": sent, "received": recvd, "cpu_s": cpu,
+         "unsent": n.get("unsent", 0), "late": n.get("late", 0),
+         "late_ms": n.get("late_ms", 0),
+         "kernel": {k: k1.get(k, 0) - k0.get(k, 0) for k in KERNEL_KEYS}}
     for k, name in (extra or {}).items():
         r[name] = n[k]
     r.update({"loss": 1 - recvd / sent if sent else 1.0,
@@ -100,7 +125,7 @@ def measure(pid, load, targets, pps, secs, extra=None):
 
 SG_CONF = """
 log:
-  level: warn
+  level: info
 sip:
   t1: 100ms
   max_transactions: 1000000
@@ -203,6 +228,23 @@ def setup_calls(n):
             if a_port[i] and i in b_port]
 
 
+def sg_log_summary(path):
+    """sipguard's relay lines, and its most frequent log lines (numbers
+    masked): what went wrong on its side, if anything."""
+    seen = {}
+    with open(path, errors="replace") as f:
+        for ln in f:
+            ln = ln.strip()
+            if "media relay" in ln and ("out of buffers" in ln or
+                                        "io_uring" in ln):
+                print("  sipguard: " + ln)
+            elif ln:
+                k = re.sub(r"\d+", "N", ln.split(" ", 1)[-1])
+                seen[k] = seen.get(k, 0) + 1
+    for k, n in sorted(seen.items(), key=lambda x: -x[1])[:8]:
+        print("  sipguard: %dx %s" % (n, k[:120]))
+
+
 def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     conf = os.path.join(tmp, "sg.yaml")
     # io_uring: sockets live in each relay thread's fixed file table,
@@ -238,6 +280,7 @@ def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     finally:
         stop(p)
         log.close()
+        sg_log_summary(os.path.join(tmp, "sg.log"))
 
 
 # ----------------------------------------------------------- rtpengine
@@ -353,6 +396,14 @@ def report(res, args):
         print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
             100 * r["loss"], r["cpu_ms_per_mpkt"]))
+        kc = r.get("kernel", {})
+        print("%-18s sent %d unsent %d late %d (%d ms) | udp in %d out %d "
+              "rcvbuf-err %d sndbuf-err %d noports %d backlog-drop %d" % (
+                  "", r["sent"], r.get("unsent", 0), r.get("late", 0),
+                  r.get("late_ms", 0),
+                  kc.get("InDatagrams", 0), kc.get("OutDatagrams", 0),
+                  kc.get("RcvbufErrors", 0), kc.get("SndbufErrors", 0),
+                  kc.get("NoPorts", 0), kc.get("BacklogDrops", 0)))
     sg = res.get("sipguard", {})
     rows = []
     if "pps_per_core" in sg and "pps_per_core" in res.get("rtpengine", {}):

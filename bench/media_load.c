@@ -74,7 +74,7 @@ static int gen(int argc, char **argv)
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	unsigned ncalls = 0, next = 0, dir = 0, i;
-	uint64_t sent = 0, recvd = 0;
+	uint64_t sent = 0, recvd = 0, unsent = 0, late = 0;
 	double pps, secs, t0, t;
 	char ia[64], ib[64];
 	int pa, pb, fa, fb;
@@ -135,19 +135,29 @@ static int gen(int argc, char **argv)
 			int k = sendmmsg(fd, m, n, 0);
 
 			sent += k > 0 ? (uint64_t)k : 0;
-			if (k < (int)n)
-				sent += n -
-					(unsigned)(k > 0 ? k : 0); /* lost */
+			if (k < (int)n) { /* lost here: counted apart */
+				sent += n - (unsigned)(k > 0 ? k : 0);
+				unsent += n - (unsigned)(k > 0 ? k : 0);
+			}
 		}
 		if (next == 0)
 			dir ^= 1;
 	}
-	/* Late packets still in flight. */
-	t0 = now_s();
-	while (now_s() - t0 < 0.5)
-		recvd += drain(fa, rbuf) + drain(fb, rbuf);
-	printf("sent %llu received %llu\n", (unsigned long long)sent,
-	       (unsigned long long)recvd);
+	/* Late packets still in flight (a relay behind the offered rate
+	 * still has them queued): until none came for 0.5 s, at most 5 s. */
+	t0 = t = now_s();
+	while (now_s() - t < 0.5 && now_s() - t0 < 5) {
+		uint64_t k = drain(fa, rbuf) + drain(fb, rbuf);
+
+		recvd += k;
+		late += k; /* received after the sending stopped */
+		if (k)
+			t = now_s();
+	}
+	printf("sent %llu received %llu unsent %llu late %llu late_ms %llu\n",
+	       (unsigned long long)sent, (unsigned long long)recvd,
+	       (unsigned long long)unsent, (unsigned long long)late,
+	       (unsigned long long)((t - t0) * 1000));
 	return 0;
 }
 
