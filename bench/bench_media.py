@@ -25,7 +25,9 @@ machine; without it (BENCH_NETNS=0) the ports stay in 45000-49999 and N
 is capped at 1000.  Relays on core 1, generator on core 0.  Every
 process is started here and stopped by its pid.  Knobs: BENCH_CALLS
 [10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
-[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare]:
+[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare],
+also sipguard-alt (BENCH_SG_ALT: another build, io_uring, for A/B);
+BENCH_PERF=PATH records a perf profile of each relay (PATH.PID):
 sipguard-uring is `media: io: uring` with the same calls as the others
 (capped by the descriptor limit), sipguard-uring-max the same backend
 with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
@@ -105,8 +107,17 @@ def measure(pid, load, targets, pps, secs, extra=None):
     came after it stopped sending ("late")."""
     k0 = udp_counters()
     c0 = cpu_s(pid)
+    prof = None
+    if os.environ.get("BENCH_PERF"):   # a profile of the relay: perf.data
+        prof = subprocess.Popen(
+            ["perf", "record", "-g", "-q", "-o",
+             os.environ["BENCH_PERF"] + ".%d" % pid, "-p", str(pid), "--",
+             "sleep", str(secs)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
     n = run_gen(load, targets, pps, secs)
     cpu = cpu_s(pid) - c0
+    if prof:
+        prof.wait(timeout=60)
     k1 = udp_counters()
     sent, recvd = n["sent"], n["received"]
     r = {"sent": sent, "received": recvd, "cpu_s": cpu,
@@ -385,8 +396,8 @@ def report(res, args):
     print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "sipguard-uring", "sipguard-uring-max",
-                 "rtpengine", "bare"):
+    for name in ("sipguard", "sipguard-uring", "sipguard-alt",
+                 "sipguard-uring-max", "rtpengine", "bare"):
         r = res.get(name)
         if not r:
             continue
@@ -404,41 +415,56 @@ def report(res, args):
                   kc.get("InDatagrams", 0), kc.get("OutDatagrams", 0),
                   kc.get("RcvbufErrors", 0), kc.get("SndbufErrors", 0),
                   kc.get("NoPorts", 0), kc.get("BacklogDrops", 0)))
-    sg = res.get("sipguard", {})
+    # The verdicts are the default backend's (media.io: uring); the
+    # epoll backend's are shown next to them.
+    sg = res.get("sipguard-uring") or res.get("sipguard", {})
+    ep = res.get("sipguard", {})
+    tag = "uring" if res.get("sipguard-uring") else "epoll"
     rows = []
-    if "pps_per_core" in sg and "pps_per_core" in res.get("rtpengine", {}):
-        x = sg["pps_per_core"] / max(res["rtpengine"]["pps_per_core"], 1)
-        rows.append(("pkt/s per core vs rtpengine", "%.2fx" % x, ">= 2x",
-                     x >= 2))
-    if "pps_per_core" in sg and "pps_per_core" in res.get("bare", {}):
-        x = sg["pps_per_core"] / max(res["bare"]["pps_per_core"], 1)
-        rows.append(("pkt/s per core vs bare forwarder", "%.0f%%" % (100 * x),
-                     ">= 70%", x >= 0.7))
+
+    def ratio(a, b):
+        return a["pps_per_core"] / max(b["pps_per_core"], 1)
+
+    def has(r):
+        return "pps_per_core" in r
+    rt, bare = res.get("rtpengine", {}), res.get("bare", {})
+    if has(sg) and has(rt):
+        x = ratio(sg, rt)
+        rows.append(("pkt/s per core vs rtpengine (%s)" % tag, "%.2fx" % x,
+                     ">= 2x", x >= 2))
+    if has(sg) and has(bare):
+        x = ratio(sg, bare)
+        rows.append(("pkt/s per core vs bare (%s)" % tag,
+                     "%.0f%%" % (100 * x), ">= 70%", x >= 0.7))
     if "mem_per_call_kib" in sg:
         rows.append(("memory per relayed call", "%.2f KiB" %
                      sg["mem_per_call_kib"], "<= 8 KiB",
                      sg["mem_per_call_kib"] <= 8))
-    if "calls" in sg:
-        ok = sg["calls"] >= 10000 and sg["loss"] < 0.01
-        rows.append(("concurrent relayed calls", "%d (loss %.2f%%)%s" %
-                     (sg["calls"], 100 * sg["loss"],
-                      " [fd limit %d]" % args["nofile"]
-                      if args["calls"] >= args["fd_cap"] else ""),
+    big = res.get("sipguard-uring-max") or sg
+    if "calls" in big:
+        ok = big["calls"] >= 10000 and big["loss"] < 0.01
+        rows.append(("concurrent relayed calls", "%d (loss %.2f%%, %d thr)" %
+                     (big["calls"], 100 * big["loss"], big.get("threads", 1)),
                      ">= 10000, loss < 1%", ok))
-    su = res.get("sipguard-uring", {})
-    for base in ("rtpengine", "sipguard", "bare"):
-        if "pps_per_core" in su and "pps_per_core" in res.get(base, {}):
-            x = su["pps_per_core"] / max(res[base]["pps_per_core"], 1)
-            rows.append(("uring pkt/s per core vs %s" % base, "%.2fx" % x,
-                         ">= 2x" if base == "rtpengine" else "", x >= 2
-                         if base == "rtpengine" else x >= 1))
-    su = res.get("sipguard-uring-max", su)
-    if "calls" in su:
-        ok = su["calls"] >= 10000 and su["loss"] < 0.01
-        rows.append(("uring concurrent relayed calls",
-                     "%d (loss %.2f%%, %d threads)" %
-                     (su["calls"], 100 * su["loss"], su.get("threads", 1)),
-                     ">= 10000, loss < 1%", ok))
+    if ep is not sg and has(ep):
+        for name, base in (("rtpengine", rt), ("bare", bare)):
+            if has(base):
+                x = ratio(ep, base)
+                rows.append(("epoll pkt/s per core vs %s" % name,
+                             "%.2fx" % x, "", x >= 1))
+        if has(sg):
+            x = ratio(sg, ep)
+            rows.append(("uring vs epoll pkt/s per core", "%.2fx" % x, "",
+                         x >= 1))
+        if "calls" in ep:
+            rows.append(("epoll concurrent calls", "%d%s" % (
+                ep["calls"], " [fd limit %d]" % args["nofile"]
+                if args["calls"] >= args["fd_cap"] else ""), "", True))
+    sa = res.get("sipguard-alt", {})
+    if has(sg) and has(sa):
+        x = ratio(sg, sa)
+        rows.append(("uring pkt/s per core vs alt build", "%.2fx" % x, "",
+                     x >= 1))
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
@@ -486,6 +512,7 @@ def main():
             "pmax": 44999 if netns else 49999,
             "sipguard": sys.argv[1] if len(sys.argv) > 1 else
             os.path.join(ROOT, "build/release/sipguard"),
+            "sg_alt": os.environ.get("BENCH_SG_ALT", ""),
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/media_load")}
     relays = os.environ.get(
@@ -498,6 +525,11 @@ def main():
         ("sipguard-uring-max",
          lambda a, t, ld: bench_sipguard(a, t, ld, "uring",
                                          a["calls_uring"])),
+        # A/B within one run: another sipguard build (BENCH_SG_ALT),
+        # io_uring, the same calls as sipguard-uring.
+        ("sipguard-alt",
+         lambda a, t, ld: bench_sipguard(dict(a, sipguard=a["sg_alt"]), t,
+                                         ld, "uring")),
         ("rtpengine", bench_rtpengine),
         ("bare", bench_bare)), args)
     report(res, args)
