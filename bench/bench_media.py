@@ -178,9 +178,12 @@ def hdr(raw, name):
     return re.findall(rb"(?im)^" + name + rb":[ \t]*(.*?)\r$", raw)
 
 
-def setup_calls(n):
-    """INVITEs from UAC through sipguard to UAS, at most 300 pending.
+def setup_calls(n, off=0):
+    """INVITEs from UAC through sipguard to UAS, at most 300 pending
+    (off: added to the SIP ports, for a second sipguard).
     Returns [(caller-facing port, callee-facing port)]."""
+    SG_OUT, UAS, UAC = globals()["SG_OUT"] + off, \
+        globals()["UAS"] + off, globals()["UAC"] + off
     uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     uac.bind(("127.0.0.1", UAC))
     uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -294,6 +297,56 @@ def bench_sipguard(args, tmp, load, io="epoll", calls=None):
         sg_log_summary(os.path.join(tmp, "sg.log"))
 
 
+def bench_ab(args, tmp, load):
+    """A/B of two builds under the same noise: the build under test
+    (io: uring) and BENCH_SG_ALT (io: uring) run at once on the relay
+    core, half the calls each, fed by one generator run (round robin
+    over calls: each gets half the load).  Their CPU per packet is
+    compared in that one window; relayed = half of what arrived."""
+    half, mid = args["calls"] // 2, (args["pmin"] + args["pmax"]) // 2
+    procs, ports = [], []
+    try:
+        for i, (binary, pmin, pmax) in enumerate((
+                (args["sipguard"], args["pmin"], mid),
+                (args["sg_alt"], mid + 2, args["pmax"]))):
+            conf = os.path.join(tmp, "ab%d.yaml" % i)
+            off = 1000 * i
+            with open(conf, "w") as f:
+                f.write(SG_CONF % {"pmin": pmin, "pmax": pmax,
+                                   "out": SG_OUT + off, "inn": SG_IN + off,
+                                   "uas": UAS + off, "io": "uring",
+                                   "threads": 1})
+            log = open(os.path.join(tmp, "ab%d.log" % i), "wb")
+            procs.append(subprocess.Popen(
+                ["taskset", "-c", RELAY_CORE, binary, "-c", conf],
+                stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=raise_nofile))
+            log.close()
+        time.sleep(1.0)
+        for i in range(2):
+            ports.append(setup_calls(half, 1000 * i))
+        time.sleep(8)
+        targets = os.path.join(tmp, "ab_targets")
+        with open(targets, "w") as f:
+            for a, b in zip(*ports):    # interleaved: equal shares
+                for x, y in (a, b):
+                    f.write("127.0.0.1 %d 127.0.0.2 %d\n" % (x, y))
+        c0 = [cpu_s(p.pid) for p in procs]
+        n = run_gen(load, targets, args["pps"], args["secs"])
+        cpu = [cpu_s(p.pid) - c for p, c in zip(procs, c0)]
+        each = n["received"] / 2
+        r = {"sent": n["sent"], "received": n["received"],
+             "calls": len(ports[0]) + len(ports[1]),
+             "loss": 1 - n["received"] / max(n["sent"], 1),
+             "cpu_s": cpu, "pps_per_core": [each / max(c, 1e-9)
+                                            for c in cpu]}
+        r["ratio"] = r["pps_per_core"][0] / max(r["pps_per_core"][1], 1)
+        return r
+    finally:
+        for p in procs:
+            stop(p)
+
+
 # ----------------------------------------------------------- rtpengine
 
 def bencode(v):
@@ -396,13 +449,15 @@ def report(res, args):
     print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "sipguard-uring", "sipguard-alt",
+    for name in ("sipguard", "sipguard-uring", "sipguard-alt", "ab",
                  "sipguard-uring-max", "rtpengine", "bare"):
         r = res.get(name)
         if not r:
             continue
         if "error" in r:
             print("%-18s error: %s" % (name, r["error"]))
+            continue
+        if name == "ab":
             continue
         print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
@@ -465,6 +520,14 @@ def report(res, args):
         x = ratio(sg, sa)
         rows.append(("uring pkt/s per core vs alt build", "%.2fx" % x, "",
                      x >= 1))
+    ab = res.get("ab", {})
+    if "ratio" in ab:
+        print("ab (at once, %d calls, loss %.2f%%): this build %.0f, alt "
+              "%.0f pkt/s/core" % (ab["calls"], 100 * ab["loss"],
+                                   ab["pps_per_core"][0],
+                                   ab["pps_per_core"][1]))
+        rows.append(("A/B at once: this build vs alt", "%.2fx" % ab["ratio"],
+                     "", ab["ratio"] >= 1))
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
@@ -530,6 +593,7 @@ def main():
         ("sipguard-alt",
          lambda a, t, ld: bench_sipguard(dict(a, sipguard=a["sg_alt"]), t,
                                          ld, "uring")),
+        ("ab", bench_ab),
         ("rtpengine", bench_rtpengine),
         ("bare", bench_bare)), args)
     report(res, args)

@@ -9,7 +9,9 @@
  *       payload, its own SSRC, sequence and timestamp), PPS packets per
  *       second in total, round robin over calls and directions, batched
  *       with sendmmsg; both sockets read with recvmmsg.  Prints
- *       "sent N received M" at the end.
+ *       "sent N received M unsent U late L late_ms T" at the end (U:
+ *       refused by our own sendmmsg, counted in N as lost; L: arrived
+ *       after the sending stopped, within T ms).
  *   media_load fwd TARGETS_OUT
  *       The practical limit: one epoll thread, for each line "port dst_ip
  *       dst_port" a UDP socket on 127.0.0.1:port that sends whatever it
