@@ -26,7 +26,10 @@ is capped at 1000.  Relays on core 1, generator on core 0.  Every
 process is started here and stopped by its pid.  Knobs: BENCH_CALLS
 [10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
 [sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare],
-also sipguard-alt (BENCH_SG_ALT: another build, io_uring, for A/B);
+also sipguard-alt (BENCH_SG_ALT: another build, io_uring, for A/B),
+and, two relays at once on the relay core (half the calls each, one
+generator run: the same noise on both), ab (this build vs
+BENCH_SG_ALT), pair-epoll (uring vs epoll), pair-rtpengine;
 BENCH_PERF=PATH records a perf profile of each relay (PATH.PID):
 sipguard-uring is `media: io: uring` with the same calls as the others
 (capped by the descriptor limit), sipguard-uring-max the same backend
@@ -297,46 +300,66 @@ def bench_sipguard(args, tmp, load, io="epoll", calls=None):
         sg_log_summary(os.path.join(tmp, "sg.log"))
 
 
-def bench_ab(args, tmp, load):
-    """A/B of two builds under the same noise: the build under test
-    (io: uring) and BENCH_SG_ALT (io: uring) run at once on the relay
-    core, half the calls each, fed by one generator run (round robin
-    over calls: each gets half the load).  Their CPU per packet is
-    compared in that one window; relayed = half of what arrived."""
+def start_sg(args, tmp, binary, io, calls, i, pmin, pmax):
+    """A sipguard (SIP ports offset by 1000 * i) with calls set up
+    through it: (process, [targets line])."""
+    conf = os.path.join(tmp, "pair%d.yaml" % i)
+    off = 1000 * i
+    with open(conf, "w") as f:
+        f.write(SG_CONF % {"pmin": pmin, "pmax": pmax, "out": SG_OUT + off,
+                           "inn": SG_IN + off, "uas": UAS + off, "io": io,
+                           "threads": 1})
+    log = open(os.path.join(tmp, "pair%d.log" % i), "wb")
+    p = subprocess.Popen(["taskset", "-c", RELAY_CORE, binary, "-c", conf],
+                         stdout=log, stderr=subprocess.STDOUT,
+                         preexec_fn=raise_nofile)
+    log.close()
+    time.sleep(1.0)
+    return p, ["127.0.0.1 %d 127.0.0.2 %d" % ab
+               for ab in setup_calls(calls, off)]
+
+
+def start_rtpe(args, tmp, calls, i, pmin, pmax):
+    p = rtpe_start(dict(args, pmin=pmin, pmax=pmax), tmp)
+    return p, rtpe_calls(calls)
+
+
+def bench_pair(args, tmp, load, second):
+    """Two relays at once on the relay core, half the calls each, fed
+    by one generator run (round robin over interleaved calls: each gets
+    half the load): the build under test (io: uring) and `second`
+    ("alt": BENCH_SG_ALT, io: uring; "epoll": the same build, io:
+    epoll; "rtpengine").  Whatever else runs on the machine then weighs
+    on both alike; their CPU per packet is compared in that one window.
+    Relayed per relay = half of what arrived."""
     half, mid = args["calls"] // 2, (args["pmin"] + args["pmax"]) // 2
-    procs, ports = [], []
+    procs, lines = [], []
     try:
-        for i, (binary, pmin, pmax) in enumerate((
-                (args["sipguard"], args["pmin"], mid),
-                (args["sg_alt"], mid + 2, args["pmax"]))):
-            conf = os.path.join(tmp, "ab%d.yaml" % i)
-            off = 1000 * i
-            with open(conf, "w") as f:
-                f.write(SG_CONF % {"pmin": pmin, "pmax": pmax,
-                                   "out": SG_OUT + off, "inn": SG_IN + off,
-                                   "uas": UAS + off, "io": "uring",
-                                   "threads": 1})
-            log = open(os.path.join(tmp, "ab%d.log" % i), "wb")
-            procs.append(subprocess.Popen(
-                ["taskset", "-c", RELAY_CORE, binary, "-c", conf],
-                stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=raise_nofile))
-            log.close()
-        time.sleep(1.0)
-        for i in range(2):
-            ports.append(setup_calls(half, 1000 * i))
-        time.sleep(8)
-        targets = os.path.join(tmp, "ab_targets")
+        p, ln = start_sg(args, tmp, args["sipguard"], "uring", half, 0,
+                         args["pmin"], mid)
+        procs.append(p)
+        lines.append(ln)
+        if second == "rtpengine":
+            p, ln = start_rtpe(args, tmp, half, 1, mid + 2, args["pmax"])
+        else:
+            p, ln = start_sg(args, tmp, args["sg_alt"] if second == "alt"
+                             else args["sipguard"],
+                             "uring" if second == "alt" else "epoll", half,
+                             1, mid + 2, args["pmax"])
+        procs.append(p)
+        lines.append(ln)
+        time.sleep(8)       # the INVITE transactions end
+        targets = os.path.join(tmp, "pair_targets")
         with open(targets, "w") as f:
-            for a, b in zip(*ports):    # interleaved: equal shares
-                for x, y in (a, b):
-                    f.write("127.0.0.1 %d 127.0.0.2 %d\n" % (x, y))
+            for a, b in zip(*lines):    # interleaved: equal shares
+                f.write(a + "\n" + b + "\n")
         c0 = [cpu_s(p.pid) for p in procs]
         n = run_gen(load, targets, args["pps"], args["secs"])
         cpu = [cpu_s(p.pid) - c for p, c in zip(procs, c0)]
         each = n["received"] / 2
         r = {"sent": n["sent"], "received": n["received"],
-             "calls": len(ports[0]) + len(ports[1]),
+             "calls": 2 * min(len(lines[0]), len(lines[1])),
+             "second": second,
              "loss": 1 - n["received"] / max(n["sent"], 1),
              "cpu_s": cpu, "pps_per_core": [each / max(c, 1e-9)
                                             for c in cpu]}
@@ -370,8 +393,10 @@ def ng(sock, cookie, cmd):
             return raw
 
 
-def bench_rtpengine(args, tmp, load):
-    log = open(os.path.join(tmp, "rtpengine.log"), "wb")
+def rtpe_start(args, tmp):
+    """rtpengine in userspace (--table=-1), one thread, on the relay
+    core: the process, after its start-up."""
+    log = open(os.path.join(tmp, "rtpengine.log"), "ab")
     p = subprocess.Popen(["taskset", "-c", RELAY_CORE, RTPENGINE,
                           "--foreground", "--log-stderr", "--table=-1",
                           "--interface=127.0.0.1",
@@ -382,33 +407,43 @@ def bench_rtpengine(args, tmp, load):
                           "--pidfile=%s/rtpe.pid" % tmp],
                          stdout=log, stderr=subprocess.STDOUT,
                          preexec_fn=raise_nofile)
+    log.close()
+    time.sleep(1.5)
+    return p
+
+
+def rtpe_calls(calls):
+    """calls offer/answer pairs over ng: [targets line]."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    lines = []
+    for i in range(calls):
+        cid = "bench-%d" % i
+        off = ng(s, "o%d" % i, {"command": "offer", "call-id": cid,
+                                "from-tag": "a%d" % i,
+                                "sdp": sdp(GEN_A[0], GEN_A[1], i)})
+        ans = ng(s, "a%d" % i, {"command": "answer", "call-id": cid,
+                                "from-tag": "a%d" % i, "to-tag": "b%d" % i,
+                                "sdp": sdp(GEN_B[0], GEN_B[1], i)})
+        pb, pa = sdp_port(off), sdp_port(ans)
+        if pa and pb:
+            lines.append("127.0.0.1 %d 127.0.0.1 %d" % (pa, pb))
+    s.close()
+    return lines
+
+
+def bench_rtpengine(args, tmp, load):
+    p = rtpe_start(args, tmp)
     try:
-        time.sleep(1.5)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(5)
+        lines = rtpe_calls(args["calls"])
         targets = os.path.join(tmp, "rtpe_targets")
-        n = 0
         with open(targets, "w") as f:
-            for i in range(args["calls"]):
-                cid = "bench-%d" % i
-                off = ng(s, "o%d" % i, {"command": "offer", "call-id": cid,
-                                        "from-tag": "a%d" % i,
-                                        "sdp": sdp(GEN_A[0], GEN_A[1], i)})
-                ans = ng(s, "a%d" % i, {"command": "answer", "call-id": cid,
-                                        "from-tag": "a%d" % i,
-                                        "to-tag": "b%d" % i,
-                                        "sdp": sdp(GEN_B[0], GEN_B[1], i)})
-                pb, pa = sdp_port(off), sdp_port(ans)
-                if pa and pb:
-                    f.write("127.0.0.1 %d 127.0.0.1 %d\n" % (pa, pb))
-                    n += 1
-        s.close()
+            f.write("".join(ln + "\n" for ln in lines))
         r = measure(p.pid, load, targets, args["pps"], args["secs"])
-        r["calls"] = n
+        r["calls"] = len(lines)
         return r
     finally:
         stop(p)
-        log.close()
 
 
 # ------------------------------------------------------- bare forwarder
@@ -449,15 +484,16 @@ def report(res, args):
     print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "sipguard-uring", "sipguard-alt", "ab",
-                 "sipguard-uring-max", "rtpengine", "bare"):
+    for name in ("sipguard", "sipguard-uring", "sipguard-alt",
+                 "sipguard-uring-max", "rtpengine", "bare", "ab",
+                 "pair-epoll", "pair-rtpengine"):
         r = res.get(name)
         if not r:
             continue
         if "error" in r:
             print("%-18s error: %s" % (name, r["error"]))
             continue
-        if name == "ab":
+        if "ratio" in r:
             continue
         print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
@@ -520,14 +556,18 @@ def report(res, args):
         x = ratio(sg, sa)
         rows.append(("uring pkt/s per core vs alt build", "%.2fx" % x, "",
                      x >= 1))
-    ab = res.get("ab", {})
-    if "ratio" in ab:
-        print("ab (at once, %d calls, loss %.2f%%): this build %.0f, alt "
-              "%.0f pkt/s/core" % (ab["calls"], 100 * ab["loss"],
-                                   ab["pps_per_core"][0],
-                                   ab["pps_per_core"][1]))
-        rows.append(("A/B at once: this build vs alt", "%.2fx" % ab["ratio"],
-                     "", ab["ratio"] >= 1))
+    for name in ("pair-rtpengine", "pair-epoll", "ab"):
+        ab = res.get(name, {})
+        if "ratio" not in ab:
+            continue
+        print("%s (at once, %d calls, loss %.2f%%): uring %.0f, %s %.0f "
+              "pkt/s/core" % (name, ab["calls"], 100 * ab["loss"],
+                              ab["pps_per_core"][0], ab["second"],
+                              ab["pps_per_core"][1]))
+        want = ">= 2x" if ab["second"] == "rtpengine" else ""
+        rows.append(("at once: uring vs %s" % ab["second"],
+                     "%.2fx" % ab["ratio"], want,
+                     ab["ratio"] >= (2 if want else 1)))
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
@@ -593,7 +633,10 @@ def main():
         ("sipguard-alt",
          lambda a, t, ld: bench_sipguard(dict(a, sipguard=a["sg_alt"]), t,
                                          ld, "uring")),
-        ("ab", bench_ab),
+        ("ab", lambda a, t, ld: bench_pair(a, t, ld, "alt")),
+        ("pair-epoll", lambda a, t, ld: bench_pair(a, t, ld, "epoll")),
+        ("pair-rtpengine",
+         lambda a, t, ld: bench_pair(a, t, ld, "rtpengine")),
         ("rtpengine", bench_rtpengine),
         ("bare", bench_bare)), args)
     report(res, args)
