@@ -245,7 +245,7 @@ def setup_calls(n, off=0):
             if a_port[i] and i in b_port]
 
 
-def sg_log_summary(path):
+def sg_log_summary(path, tag="sipguard"):
     """sipguard's relay lines, and its most frequent log lines (numbers
     masked): what went wrong on its side, if anything."""
     seen = {}
@@ -254,12 +254,12 @@ def sg_log_summary(path):
             ln = ln.strip()
             if "media relay" in ln and ("out of buffers" in ln or
                                         "io_uring" in ln):
-                print("  sipguard: " + ln)
+                print("  %s: %s" % (tag, ln))
             elif ln:
                 k = re.sub(r"\d+", "N", ln.split(" ", 1)[-1])
                 seen[k] = seen.get(k, 0) + 1
     for k, n in sorted(seen.items(), key=lambda x: -x[1])[:8]:
-        print("  sipguard: %dx %s" % (n, k[:120]))
+        print("  %s: %dx %s" % (tag, n, k[:120]))
 
 
 def bench_sipguard(args, tmp, load, io="epoll", calls=None):
@@ -366,8 +366,11 @@ def bench_pair(args, tmp, load, second):
         r["ratio"] = r["pps_per_core"][0] / max(r["pps_per_core"][1], 1)
         return r
     finally:
-        for p in procs:
+        for i, p in enumerate(procs):
             stop(p)
+            if os.path.exists(os.path.join(tmp, "pair%d.log" % i)):
+                sg_log_summary(os.path.join(tmp, "pair%d.log" % i),
+                               "pair%d" % i)
 
 
 # ----------------------------------------------------------- rtpengine
