@@ -25,7 +25,12 @@ machine; without it (BENCH_NETNS=0) the ports stay in 45000-49999 and N
 is capped at 1000.  Relays on core 1, generator on core 0.  Every
 process is started here and stopped by its pid.  Knobs: BENCH_CALLS
 [10000], BENCH_PPS [200000], BENCH_SECONDS [5], BENCH_RELAYS
-[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare]:
+[sipguard,sipguard-uring,sipguard-uring-max,rtpengine,bare],
+also sipguard-alt (BENCH_SG_ALT: another build, io_uring, for A/B),
+and, two relays at once on the relay core (half the calls each, one
+generator run: the same noise on both), ab (this build vs
+BENCH_SG_ALT), pair-epoll (uring vs epoll), pair-rtpengine;
+BENCH_PERF=PATH records a perf profile of each relay (PATH.PID):
 sipguard-uring is `media: io: uring` with the same calls as the others
 (capped by the descriptor limit), sipguard-uring-max the same backend
 with all BENCH_CALLS (its sockets are io_uring direct descriptors, not
@@ -80,14 +85,48 @@ def run_gen(load, targets, pps, secs):
     return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", m.group(0))}
 
 
+def udp_counters():
+    """This network namespace's UDP counters (/proc/net/snmp) and the
+    packets dropped at the per-CPU input backlog (softnet_stat, column
+    2: netdev_max_backlog exceeded; global, not per namespace)."""
+    c = {}
+    with open("/proc/net/snmp") as f:
+        rows = [ln.split() for ln in f if ln.startswith("Udp:")]
+    c.update(dict(zip(rows[0][1:], (int(x) for x in rows[1][1:]))))
+    with open("/proc/net/softnet_stat") as f:
+        c["BacklogDrops"] = sum(int(ln.split()[1], 16) for ln in f)
+    return c
+
+
+KERNEL_KEYS = ("InDatagrams", "NoPorts", "InErrors", "OutDatagrams",
+               "RcvbufErrors", "SndbufErrors", "BacklogDrops")
+
+
 def measure(pid, load, targets, pps, secs, extra=None):
     """Relay pid's CPU time over one generator run, and what it relayed.
-    extra: {generator count: name in the result} to keep as well."""
+    extra: {generator count: name in the result} to keep as well.  Also
+    where packets went missing: the kernel's UDP counters over the run,
+    the generator's own send failures ("unsent") and the packets that
+    came after it stopped sending ("late")."""
+    k0 = udp_counters()
     c0 = cpu_s(pid)
+    prof = None
+    if os.environ.get("BENCH_PERF"):   # a profile of the relay: perf.data
+        prof = subprocess.Popen(
+            ["perf", "record", "-g", "-q", "-o",
+             os.environ["BENCH_PERF"] + ".%d" % pid, "-p", str(pid), "--",
+             "sleep", str(secs)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
     n = run_gen(load, targets, pps, secs)
     cpu = cpu_s(pid) - c0
+    if prof:
+        prof.wait(timeout=60)
+    k1 = udp_counters()
     sent, recvd = n["sent"], n["received"]
-    r = {"sent": sent, "received": recvd, "cpu_s": cpu}
+    r = {"sent": sent, "received": recvd, "cpu_s": cpu,
+         "unsent": n.get("unsent", 0), "late": n.get("late", 0),
+         "late_ms": n.get("late_ms", 0),
+         "kernel": {k: k1.get(k, 0) - k0.get(k, 0) for k in KERNEL_KEYS}}
     for k, name in (extra or {}).items():
         r[name] = n[k]
     r.update({"loss": 1 - recvd / sent if sent else 1.0,
@@ -100,7 +139,7 @@ def measure(pid, load, targets, pps, secs, extra=None):
 
 SG_CONF = """
 log:
-  level: warn
+  level: info
 sip:
   t1: 100ms
   max_transactions: 1000000
@@ -142,9 +181,12 @@ def hdr(raw, name):
     return re.findall(rb"(?im)^" + name + rb":[ \t]*(.*?)\r$", raw)
 
 
-def setup_calls(n):
-    """INVITEs from UAC through sipguard to UAS, at most 300 pending.
+def setup_calls(n, off=0):
+    """INVITEs from UAC through sipguard to UAS, at most 300 pending
+    (off: added to the SIP ports, for a second sipguard).
     Returns [(caller-facing port, callee-facing port)]."""
+    SG_OUT, UAS, UAC = globals()["SG_OUT"] + off, \
+        globals()["UAS"] + off, globals()["UAC"] + off
     uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     uac.bind(("127.0.0.1", UAC))
     uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -203,6 +245,23 @@ def setup_calls(n):
             if a_port[i] and i in b_port]
 
 
+def sg_log_summary(path, tag="sipguard"):
+    """sipguard's relay lines, and its most frequent log lines (numbers
+    masked): what went wrong on its side, if anything."""
+    seen = {}
+    with open(path, errors="replace") as f:
+        for ln in f:
+            ln = ln.strip()
+            if "media relay" in ln and ("out of buffers" in ln or
+                                        "io_uring" in ln):
+                print("  %s: %s" % (tag, ln))
+            elif ln:
+                k = re.sub(r"\d+", "N", ln.split(" ", 1)[-1])
+                seen[k] = seen.get(k, 0) + 1
+    for k, n in sorted(seen.items(), key=lambda x: -x[1])[:8]:
+        print("  %s: %dx %s" % (tag, n, k[:120]))
+
+
 def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     conf = os.path.join(tmp, "sg.yaml")
     # io_uring: sockets live in each relay thread's fixed file table,
@@ -238,6 +297,80 @@ def bench_sipguard(args, tmp, load, io="epoll", calls=None):
     finally:
         stop(p)
         log.close()
+        sg_log_summary(os.path.join(tmp, "sg.log"))
+
+
+def start_sg(args, tmp, binary, io, calls, i, pmin, pmax):
+    """A sipguard (SIP ports offset by 1000 * i) with calls set up
+    through it: (process, [targets line])."""
+    conf = os.path.join(tmp, "pair%d.yaml" % i)
+    off = 1000 * i
+    with open(conf, "w") as f:
+        f.write(SG_CONF % {"pmin": pmin, "pmax": pmax, "out": SG_OUT + off,
+                           "inn": SG_IN + off, "uas": UAS + off, "io": io,
+                           "threads": 1})
+    log = open(os.path.join(tmp, "pair%d.log" % i), "wb")
+    p = subprocess.Popen(["taskset", "-c", RELAY_CORE, binary, "-c", conf],
+                         stdout=log, stderr=subprocess.STDOUT,
+                         preexec_fn=raise_nofile)
+    log.close()
+    time.sleep(1.0)
+    return p, ["127.0.0.1 %d 127.0.0.2 %d" % ab
+               for ab in setup_calls(calls, off)]
+
+
+def start_rtpe(args, tmp, calls, i, pmin, pmax):
+    p = rtpe_start(dict(args, pmin=pmin, pmax=pmax), tmp)
+    return p, rtpe_calls(calls)
+
+
+def bench_pair(args, tmp, load, second):
+    """Two relays at once on the relay core, half the calls each, fed
+    by one generator run (round robin over interleaved calls: each gets
+    half the load): the build under test (io: uring) and `second`
+    ("alt": BENCH_SG_ALT, io: uring; "epoll": the same build, io:
+    epoll; "rtpengine").  Whatever else runs on the machine then weighs
+    on both alike; their CPU per packet is compared in that one window.
+    Relayed per relay = half of what arrived."""
+    half, mid = args["calls"] // 2, (args["pmin"] + args["pmax"]) // 2
+    procs, lines = [], []
+    try:
+        p, ln = start_sg(args, tmp, args["sipguard"], "uring", half, 0,
+                         args["pmin"], mid)
+        procs.append(p)
+        lines.append(ln)
+        if second == "rtpengine":
+            p, ln = start_rtpe(args, tmp, half, 1, mid + 2, args["pmax"])
+        else:
+            p, ln = start_sg(args, tmp, args["sg_alt"] if second == "alt"
+                             else args["sipguard"],
+                             "uring" if second == "alt" else "epoll", half,
+                             1, mid + 2, args["pmax"])
+        procs.append(p)
+        lines.append(ln)
+        time.sleep(8)       # the INVITE transactions end
+        targets = os.path.join(tmp, "pair_targets")
+        with open(targets, "w") as f:
+            for a, b in zip(*lines):    # interleaved: equal shares
+                f.write(a + "\n" + b + "\n")
+        c0 = [cpu_s(p.pid) for p in procs]
+        n = run_gen(load, targets, args["pps"], args["secs"])
+        cpu = [cpu_s(p.pid) - c for p, c in zip(procs, c0)]
+        each = n["received"] / 2
+        r = {"sent": n["sent"], "received": n["received"],
+             "calls": 2 * min(len(lines[0]), len(lines[1])),
+             "second": second,
+             "loss": 1 - n["received"] / max(n["sent"], 1),
+             "cpu_s": cpu, "pps_per_core": [each / max(c, 1e-9)
+                                            for c in cpu]}
+        r["ratio"] = r["pps_per_core"][0] / max(r["pps_per_core"][1], 1)
+        return r
+    finally:
+        for i, p in enumerate(procs):
+            stop(p)
+            if os.path.exists(os.path.join(tmp, "pair%d.log" % i)):
+                sg_log_summary(os.path.join(tmp, "pair%d.log" % i),
+                               "pair%d" % i)
 
 
 # ----------------------------------------------------------- rtpengine
@@ -263,8 +396,10 @@ def ng(sock, cookie, cmd):
             return raw
 
 
-def bench_rtpengine(args, tmp, load):
-    log = open(os.path.join(tmp, "rtpengine.log"), "wb")
+def rtpe_start(args, tmp):
+    """rtpengine in userspace (--table=-1), one thread, on the relay
+    core: the process, after its start-up."""
+    log = open(os.path.join(tmp, "rtpengine.log"), "ab")
     p = subprocess.Popen(["taskset", "-c", RELAY_CORE, RTPENGINE,
                           "--foreground", "--log-stderr", "--table=-1",
                           "--interface=127.0.0.1",
@@ -275,33 +410,43 @@ def bench_rtpengine(args, tmp, load):
                           "--pidfile=%s/rtpe.pid" % tmp],
                          stdout=log, stderr=subprocess.STDOUT,
                          preexec_fn=raise_nofile)
+    log.close()
+    time.sleep(1.5)
+    return p
+
+
+def rtpe_calls(calls):
+    """calls offer/answer pairs over ng: [targets line]."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    lines = []
+    for i in range(calls):
+        cid = "bench-%d" % i
+        off = ng(s, "o%d" % i, {"command": "offer", "call-id": cid,
+                                "from-tag": "a%d" % i,
+                                "sdp": sdp(GEN_A[0], GEN_A[1], i)})
+        ans = ng(s, "a%d" % i, {"command": "answer", "call-id": cid,
+                                "from-tag": "a%d" % i, "to-tag": "b%d" % i,
+                                "sdp": sdp(GEN_B[0], GEN_B[1], i)})
+        pb, pa = sdp_port(off), sdp_port(ans)
+        if pa and pb:
+            lines.append("127.0.0.1 %d 127.0.0.1 %d" % (pa, pb))
+    s.close()
+    return lines
+
+
+def bench_rtpengine(args, tmp, load):
+    p = rtpe_start(args, tmp)
     try:
-        time.sleep(1.5)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(5)
+        lines = rtpe_calls(args["calls"])
         targets = os.path.join(tmp, "rtpe_targets")
-        n = 0
         with open(targets, "w") as f:
-            for i in range(args["calls"]):
-                cid = "bench-%d" % i
-                off = ng(s, "o%d" % i, {"command": "offer", "call-id": cid,
-                                        "from-tag": "a%d" % i,
-                                        "sdp": sdp(GEN_A[0], GEN_A[1], i)})
-                ans = ng(s, "a%d" % i, {"command": "answer", "call-id": cid,
-                                        "from-tag": "a%d" % i,
-                                        "to-tag": "b%d" % i,
-                                        "sdp": sdp(GEN_B[0], GEN_B[1], i)})
-                pb, pa = sdp_port(off), sdp_port(ans)
-                if pa and pb:
-                    f.write("127.0.0.1 %d 127.0.0.1 %d\n" % (pa, pb))
-                    n += 1
-        s.close()
+            f.write("".join(ln + "\n" for ln in lines))
         r = measure(p.pid, load, targets, args["pps"], args["secs"])
-        r["calls"] = n
+        r["calls"] = len(lines)
         return r
     finally:
         stop(p)
-        log.close()
 
 
 # ------------------------------------------------------- bare forwarder
@@ -342,52 +487,90 @@ def report(res, args):
     print("%-18s %8s %12s %12s %8s %14s" % ("relay", "calls", "relayed",
                                             "pkt/s/core", "loss",
                                             "CPU ms/Mpkt"))
-    for name in ("sipguard", "sipguard-uring", "sipguard-uring-max",
-                 "rtpengine", "bare"):
+    for name in ("sipguard", "sipguard-uring", "sipguard-alt",
+                 "sipguard-uring-max", "rtpengine", "bare", "ab",
+                 "pair-epoll", "pair-rtpengine"):
         r = res.get(name)
         if not r:
             continue
         if "error" in r:
             print("%-18s error: %s" % (name, r["error"]))
             continue
+        if "ratio" in r:
+            continue
         print("%-18s %8d %12d %12.0f %7.2f%% %14.0f" % (
             name, r["calls"], r["received"], r["pps_per_core"],
             100 * r["loss"], r["cpu_ms_per_mpkt"]))
-    sg = res.get("sipguard", {})
+        kc = r.get("kernel", {})
+        print("%-18s sent %d unsent %d late %d (%d ms) | udp in %d out %d "
+              "rcvbuf-err %d sndbuf-err %d noports %d backlog-drop %d" % (
+                  "", r["sent"], r.get("unsent", 0), r.get("late", 0),
+                  r.get("late_ms", 0),
+                  kc.get("InDatagrams", 0), kc.get("OutDatagrams", 0),
+                  kc.get("RcvbufErrors", 0), kc.get("SndbufErrors", 0),
+                  kc.get("NoPorts", 0), kc.get("BacklogDrops", 0)))
+    # The verdicts are the default backend's (media.io: uring); the
+    # epoll backend's are shown next to them.
+    sg = res.get("sipguard-uring") or res.get("sipguard", {})
+    ep = res.get("sipguard", {})
+    tag = "uring" if res.get("sipguard-uring") else "epoll"
     rows = []
-    if "pps_per_core" in sg and "pps_per_core" in res.get("rtpengine", {}):
-        x = sg["pps_per_core"] / max(res["rtpengine"]["pps_per_core"], 1)
-        rows.append(("pkt/s per core vs rtpengine", "%.2fx" % x, ">= 2x",
-                     x >= 2))
-    if "pps_per_core" in sg and "pps_per_core" in res.get("bare", {}):
-        x = sg["pps_per_core"] / max(res["bare"]["pps_per_core"], 1)
-        rows.append(("pkt/s per core vs bare forwarder", "%.0f%%" % (100 * x),
-                     ">= 70%", x >= 0.7))
+
+    def ratio(a, b):
+        return a["pps_per_core"] / max(b["pps_per_core"], 1)
+
+    def has(r):
+        return "pps_per_core" in r
+    rt, bare = res.get("rtpengine", {}), res.get("bare", {})
+    if has(sg) and has(rt):
+        x = ratio(sg, rt)
+        rows.append(("pkt/s per core vs rtpengine (%s)" % tag, "%.2fx" % x,
+                     ">= 2x", x >= 2))
+    if has(sg) and has(bare):
+        x = ratio(sg, bare)
+        rows.append(("pkt/s per core vs bare (%s)" % tag,
+                     "%.0f%%" % (100 * x), ">= 70%", x >= 0.7))
     if "mem_per_call_kib" in sg:
         rows.append(("memory per relayed call", "%.2f KiB" %
                      sg["mem_per_call_kib"], "<= 8 KiB",
                      sg["mem_per_call_kib"] <= 8))
-    if "calls" in sg:
-        ok = sg["calls"] >= 10000 and sg["loss"] < 0.01
-        rows.append(("concurrent relayed calls", "%d (loss %.2f%%)%s" %
-                     (sg["calls"], 100 * sg["loss"],
-                      " [fd limit %d]" % args["nofile"]
-                      if args["calls"] >= args["fd_cap"] else ""),
+    big = res.get("sipguard-uring-max") or sg
+    if "calls" in big:
+        ok = big["calls"] >= 10000 and big["loss"] < 0.01
+        rows.append(("concurrent relayed calls", "%d (loss %.2f%%, %d thr)" %
+                     (big["calls"], 100 * big["loss"], big.get("threads", 1)),
                      ">= 10000, loss < 1%", ok))
-    su = res.get("sipguard-uring", {})
-    for base in ("rtpengine", "sipguard", "bare"):
-        if "pps_per_core" in su and "pps_per_core" in res.get(base, {}):
-            x = su["pps_per_core"] / max(res[base]["pps_per_core"], 1)
-            rows.append(("uring pkt/s per core vs %s" % base, "%.2fx" % x,
-                         ">= 2x" if base == "rtpengine" else "", x >= 2
-                         if base == "rtpengine" else x >= 1))
-    su = res.get("sipguard-uring-max", su)
-    if "calls" in su:
-        ok = su["calls"] >= 10000 and su["loss"] < 0.01
-        rows.append(("uring concurrent relayed calls",
-                     "%d (loss %.2f%%, %d threads)" %
-                     (su["calls"], 100 * su["loss"], su.get("threads", 1)),
-                     ">= 10000, loss < 1%", ok))
+    if ep is not sg and has(ep):
+        for name, base in (("rtpengine", rt), ("bare", bare)):
+            if has(base):
+                x = ratio(ep, base)
+                rows.append(("epoll pkt/s per core vs %s" % name,
+                             "%.2fx" % x, "", x >= 1))
+        if has(sg):
+            x = ratio(sg, ep)
+            rows.append(("uring vs epoll pkt/s per core", "%.2fx" % x, "",
+                         x >= 1))
+        if "calls" in ep:
+            rows.append(("epoll concurrent calls", "%d%s" % (
+                ep["calls"], " [fd limit %d]" % args["nofile"]
+                if args["calls"] >= args["fd_cap"] else ""), "", True))
+    sa = res.get("sipguard-alt", {})
+    if has(sg) and has(sa):
+        x = ratio(sg, sa)
+        rows.append(("uring pkt/s per core vs alt build", "%.2fx" % x, "",
+                     x >= 1))
+    for name in ("pair-rtpengine", "pair-epoll", "ab"):
+        ab = res.get(name, {})
+        if "ratio" not in ab:
+            continue
+        print("%s (at once, %d calls, loss %.2f%%): uring %.0f, %s %.0f "
+              "pkt/s/core" % (name, ab["calls"], 100 * ab["loss"],
+                              ab["pps_per_core"][0], ab["second"],
+                              ab["pps_per_core"][1]))
+        want = ">= 2x" if ab["second"] == "rtpengine" else ""
+        rows.append(("at once: uring vs %s" % ab["second"],
+                     "%.2fx" % ab["ratio"], want,
+                     ab["ratio"] >= (2 if want else 1)))
     print()
     for what, got, want, ok in rows:
         print("%-34s %-22s %-22s %s" % (what, got, want, verdict(ok)))
@@ -435,6 +618,7 @@ def main():
             "pmax": 44999 if netns else 49999,
             "sipguard": sys.argv[1] if len(sys.argv) > 1 else
             os.path.join(ROOT, "build/release/sipguard"),
+            "sg_alt": os.environ.get("BENCH_SG_ALT", ""),
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/media_load")}
     relays = os.environ.get(
@@ -447,6 +631,15 @@ def main():
         ("sipguard-uring-max",
          lambda a, t, ld: bench_sipguard(a, t, ld, "uring",
                                          a["calls_uring"])),
+        # A/B within one run: another sipguard build (BENCH_SG_ALT),
+        # io_uring, the same calls as sipguard-uring.
+        ("sipguard-alt",
+         lambda a, t, ld: bench_sipguard(dict(a, sipguard=a["sg_alt"]), t,
+                                         ld, "uring")),
+        ("ab", lambda a, t, ld: bench_pair(a, t, ld, "alt")),
+        ("pair-epoll", lambda a, t, ld: bench_pair(a, t, ld, "epoll")),
+        ("pair-rtpengine",
+         lambda a, t, ld: bench_pair(a, t, ld, "rtpengine")),
         ("rtpengine", bench_rtpengine),
         ("bare", bench_bare)), args)
     report(res, args)

@@ -3,6 +3,10 @@
 #
 #   make bench-media                           10,000 calls, a few minutes
 #   make bench-media BENCH_MEDIA_ENV="BENCH_CALLS=2000 BENCH_PPS=100000"
+#   make bench-media BENCH_MEDIA_ENV="BENCH_RELAYS=pair-rtpengine,pair-epoll"
+#       (two relays at once on the relay core: ratios under the same noise)
+#   make bench-media BENCH_MEDIA_ENV="BENCH_RELAYS=ab BENCH_SG_ALT=/path/sipguard"
+#       (A/B of this build against another one, both io_uring)
 #
 # Runs in its own network namespace (needs root); see bench/bench_media.py.
 

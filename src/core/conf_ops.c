@@ -76,12 +76,14 @@ static const struct conf_opt media_opts[] = {
 		     "stream also holds 4 sockets: streams are capped by the "
 		     "descriptor limit (RLIMIT_NOFILE less 1024; with io: "
 		     "uring, plus RLIMIT_NOFILE per relay thread)."),
-	CONF_OPT_ENUM(MEDIA, io, "epoll", media_io, 0,
-		      "Relay socket I/O: epoll (recvmmsg/sendmmsg per socket) "
-		      "or uring (io_uring: multishot receives, batched sends, "
-		      "sockets as direct descriptors outside the descriptor "
-		      "limit, up to RLIMIT_NOFILE per relay thread). uring "
-		      "falls back to epoll when io_uring is unavailable."),
+	CONF_OPT_ENUM(MEDIA, io, "uring", media_io, 0,
+		      "Relay socket I/O: uring (io_uring: multishot receives, "
+		      "batched sends, sockets as direct descriptors outside "
+		      "the descriptor limit, up to RLIMIT_NOFILE per relay "
+		      "thread; a busy relay waits up to 1 ms to batch) or "
+		      "epoll (recvmmsg/sendmmsg per socket). uring falls back "
+		      "to epoll, with a warning, when io_uring is unavailable "
+		      "(old kernel, kernel.io_uring_disabled, seccomp)."),
 	CONF_OPT_STRING(MEDIA, dtls_certificate, "", 0, NULL, 0,
 			"DTLS-SRTP: PEM certificate whose sha-256 fingerprint "
 			"sipguard puts in its a=fingerprint. Empty: a "

@@ -589,7 +589,10 @@ static void check_timeout(struct media *m, struct media_call *c, uint64_t mono)
 		return;
 	if (last < c->confirmed_ms)
 		last = c->confirmed_ms;
-	if (mono - last < (uint64_t)m->c->timeout)
+	/* A relay thread stamps packets with its own, fresher reading of
+	 * the clock: last may be ahead of the loop's cached mono (the
+	 * unsigned difference would wrap and end a live call). */
+	if (last >= mono || mono - last < (uint64_t)m->c->timeout)
 		return;
 	c->timed_out = true;
 	m->st.timeouts++;

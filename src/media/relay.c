@@ -572,6 +572,16 @@ void media__relay_turn_end(struct media_relay *r, uint32_t t0)
 		wake(r->evout);
 }
 
+/* Why io_uring may be refused, for the operator reading the warning. */
+static const char *uring_hint(int err)
+{
+	if (err == -EPERM)
+		return ": sysctl kernel.io_uring_disabled, or a seccomp policy";
+	if (err == -ENOSYS)
+		return ": kernel without io_uring, or a seccomp policy";
+	return "";
+}
+
 int media__relay_start(struct media_relay *r, unsigned idx)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -595,8 +605,9 @@ int media__relay_start(struct media_relay *r, unsigned idx)
 	/* The io_uring backend if asked for and the kernel lets us (it
 	 * may be disabled by sysctl or a container's seccomp policy). */
 	if (r->want_uring && (err = media__uring_init(r)) != 0)
-		log_warn("media relay %u: io_uring unavailable (%s), using epoll",
-			 idx, strerror(-err));
+		log_warn("media relay %u: io_uring unavailable (%s%s), using "
+			 "epoll",
+			 idx, strerror(-err), uring_hint(err));
 	err = pthread_create(&r->th, NULL,
 			     r->u ? media__uring_main : relay_main, r);
 	if (err)

@@ -36,13 +36,14 @@ SG_OUT, SG_IN = 36560, 36570
 UAS, UAC, UAC_RTP, UAS_RTP, SIPP_MP = 36580, 36600, 36710, 36720, 36730
 PBX = 36590
 PEER = os.path.join(os.path.dirname(BIN), "tests/e2e/dtls_peer")
-# SIPGUARD_MEDIA_IO=uring: the same tests on the io_uring relay.
-MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "epoll")
+# The default relay backend (io_uring) unless SIPGUARD_MEDIA_IO names
+# one; test_dtls_caller_to_plain_callee also runs pinned to epoll.
+MEDIA_IO = os.environ.get("SIPGUARD_MEDIA_IO", "")
 BARESIP = "/usr/bin/baresip"
 
 
 def config(tmpdir, backend, certdir, internet_kx="dtls", pbx_srtp='"off"',
-           pbx_kx="any"):
+           pbx_kx="any", io=None):
     return """
 log:
   level: debug
@@ -56,7 +57,7 @@ media:
   dtls_certificate: %(c)s/dtls.pem
   dtls_key: %(c)s/dtls.key
   dtls_handshake_timeout: 5s
-  io: %(io)s
+%(io)s
 zones:
   - name: internet
     trust: untrusted
@@ -71,7 +72,8 @@ zones:
     srtp: %(ps)s
     srtp_key_exchange: %(pkx)s
 """ % {"d": tmpdir, "ip": IP, "out": SG_OUT, "in_ip": IN_IP, "inn": SG_IN,
-       "be": backend, "c": certdir, "kx": internet_kx, "io": MEDIA_IO,
+       "be": backend, "c": certdir, "kx": internet_kx,
+       "io": "  io: %s" % (io or MEDIA_IO) if (io or MEDIA_IO) else "",
        "ps": pbx_srtp, "pkx": pbx_kx}
 
 
@@ -130,11 +132,12 @@ need_peer = pytest.mark.skipif(not os.path.exists(PEER),
 
 
 @need_peer
-def test_dtls_caller_to_plain_callee(sipguard, tmp_path, dtls_cert):
+@pytest.mark.parametrize("io", ["", "epoll"])
+def test_dtls_caller_to_plain_callee(sipguard, tmp_path, dtls_cert, io):
     tmpdir = str(tmp_path)
     certdir, sg_fp = dtls_cert
     b = RtpPeer(IP, UAS_RTP)
-    sipguard(config(tmpdir, "udp:%s:%d" % (IP, UAS), certdir))
+    sipguard(config(tmpdir, "udp:%s:%d" % (IP, UAS), certdir, io=io))
     uas = callee()
     time.sleep(0.3)
     peer, peer_fp = start_peer(sg_fp, 3000)
