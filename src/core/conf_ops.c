@@ -31,17 +31,18 @@ static int check_media(struct conf_ctx *c, const void *obj)
 }
 
 static const struct conf_enum media_io[] = {
-	{ "epoll", CONF_MEDIA_IO_EPOLL },
-	{ "uring", CONF_MEDIA_IO_URING },
-	{ NULL, 0 },
+	{"epoll", CONF_MEDIA_IO_EPOLL},
+	{"uring", CONF_MEDIA_IO_URING},
+	{NULL, 0},
 };
 
 #define MEDIA struct sg_conf_media
 static const struct conf_opt media_opts[] = {
-	CONF_OPT_BOOL(MEDIA, enabled, "true", 0,
-		      "Relay the media of calls: every SDP crossing sipguard is "
-		      "rewritten to relay ports that accept media only from "
-		      "the parties the signalling names."),
+	CONF_OPT_BOOL(
+		MEDIA, enabled, "true", 0,
+		"Relay the media of calls: every SDP crossing sipguard is "
+		"rewritten to relay ports that accept media only from "
+		"the parties the signalling names."),
 	CONF_OPT_INT(MEDIA, port_min, "30000", 1024, 65534, 0,
 		     "Lowest relay port (RTP/RTCP pairs, RTP even)."),
 	CONF_OPT_INT(MEDIA, port_max, "39999", 1025, 65535, 0,
@@ -49,9 +50,10 @@ static const struct conf_opt media_opts[] = {
 	CONF_OPT_DURATION(MEDIA, quarantine, "60s", 0, 3600000, 0,
 			  "A closed port pair is not reused for this long, so "
 			  "late packets of an old call never reach a new one."),
-	CONF_OPT_DURATION(MEDIA, timeout, "60s", 1000, 86400000, 0,
-			  "No media for this long on a confirmed call raises "
-			  "media-timeout (held and inactive streams excepted)."),
+	CONF_OPT_DURATION(
+		MEDIA, timeout, "60s", 1000, 86400000, 0,
+		"No media for this long on a confirmed call raises "
+		"media-timeout (held and inactive streams excepted)."),
 	CONF_OPT_BOOL(MEDIA, end_call_on_timeout, "true", 0,
 		      "On media-timeout, end the call (BYE to both sides)."),
 	CONF_OPT_BOOL(MEDIA, anomaly_drop, "false", 0,
@@ -91,8 +93,7 @@ static const struct conf_opt media_opts[] = {
 			"(peers check only the fingerprint, RFC 5763 5)."),
 	CONF_OPT_STRING(MEDIA, dtls_key, "", 0, NULL, 0,
 			"DTLS-SRTP: PEM private key of dtls_certificate."),
-	CONF_OPT_DURATION(MEDIA, dtls_handshake_timeout, "20s", 1000, 120000,
-			  0,
+	CONF_OPT_DURATION(MEDIA, dtls_handshake_timeout, "20s", 1000, 120000, 0,
 			  "A DTLS-SRTP handshake not finished this long after "
 			  "the answer fails the stream (event "
 			  "dtls-handshake)."),
@@ -107,7 +108,6 @@ const struct conf_section conf__media_sec = {
 	.check = check_media,
 	.help = "Media relay: per-call pinholes bound to the signalling.",
 };
-
 
 /* --- operations (issue 8): metrics, HEP, privileges --- */
 
@@ -162,7 +162,8 @@ static int check_cap(const char *s, char *why, size_t whysz)
 {
 	if (conf_cap_from_name(s) >= 0)
 		return 0;
-	snprintf(why, whysz, "unknown capability (one of net_bind_service, "
+	snprintf(why, whysz,
+		 "unknown capability (one of net_bind_service, "
 		 "net_admin, net_raw, sys_nice, sys_resource)");
 	return -EINVAL;
 }
@@ -180,7 +181,8 @@ static int check_token(const char *s, char *why, size_t whysz)
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr("-._~+/=", s[i]))) {
+		      (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("-._~+/=", s[i]))) {
 			snprintf(why, whysz,
 				 "letters, digits and -._~+/= only");
 			return -EINVAL;
@@ -202,26 +204,35 @@ static int check_ops(struct conf_ctx *c, const void *obj)
 
 #define OPS struct sg_conf_ops
 static const struct conf_opt ops_opts[] = {
-	CONF_OPT_STRING(OPS, metrics_listen, "", 0, check_tcp_addr, 0,
-			"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
-	CONF_OPT_STRING(OPS, hep_server, "", 0, check_udp_addr, 0,
-			"HEPv3 capture server (Homer, sngrep -L), udp:ADDR:PORT: a copy of every SIP message received and sent, on every zone, is sent there. Empty: off."),
+	CONF_OPT_STRING(
+		OPS, metrics_listen, "", 0, check_tcp_addr, 0,
+		"Prometheus endpoint, tcp:ADDR:PORT; GET /metrics is served there (plain HTTP: keep it on a management address). Empty: off."),
+	CONF_OPT_STRING(
+		OPS, hep_server, "", 0, check_udp_addr, 0,
+		"HEPv3 capture server (Homer, sngrep -L), udp:ADDR:PORT: a copy of every SIP message received and sent, on every zone, is sent there. Empty: off."),
 	CONF_OPT_INT(OPS, hep_capture_id, "2001", 0, 4294967295LL, 0,
 		     "HEP capture agent id of this sipguard."),
-	CONF_OPT_BOOL(OPS, hep_events, "false", 0,
-		      "Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
-	CONF_OPT_STRING(OPS, user, "", 0, conf__check_name, 0,
-			"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),
-	CONF_OPT_STRING(OPS, group, "", 0, conf__check_name, 0,
-			"Group to switch to; empty: the user's own group. Supplementary groups are dropped."),
-	CONF_OPT_STRLIST(OPS, capabilities, 0, check_cap, 0,
-			 "Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
-	CONF_OPT_BOOL(OPS, seccomp, "false", 0,
-		      "Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
-	CONF_OPT_BOOL(OPS, dashboard, "false", 0,
-		      "Serve the live dashboard at /dashboard on metrics_listen: calls, security events, charts, top offending sources, bans and an unban button. Its data and actions need dashboard_token; keep the listener on a management address (plain HTTP)."),
-	CONF_OPT_STRING(OPS, dashboard_token, "", 0, check_token, CONF_SECRET,
-			"Bearer token of the dashboard's data and actions (at least 16 characters of letters, digits and -._~+/=). Open http://ADDR:PORT/dashboard#token=TOKEN, or paste it into the page. Required with dashboard."),
+	CONF_OPT_BOOL(
+		OPS, hep_events, "false", 0,
+		"Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
+	CONF_OPT_STRING(
+		OPS, user, "", 0, conf__check_name, 0,
+		"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),
+	CONF_OPT_STRING(
+		OPS, group, "", 0, conf__check_name, 0,
+		"Group to switch to; empty: the user's own group. Supplementary groups are dropped."),
+	CONF_OPT_STRLIST(
+		OPS, capabilities, 0, check_cap, 0,
+		"Linux capabilities kept after the switch (net_bind_service, net_admin, net_raw, sys_nice, sys_resource); none by default: every socket is bound before."),
+	CONF_OPT_BOOL(
+		OPS, seccomp, "false", 0,
+		"Install a seccomp filter allowing only the system calls the running daemon makes; any other call kills the process. Builds with AddressSanitizer allow the calls its leak checker needs too."),
+	CONF_OPT_BOOL(
+		OPS, dashboard, "false", 0,
+		"Serve the live dashboard at /dashboard on metrics_listen: calls, security events, charts, top offending sources, bans and an unban button. Its data and actions need dashboard_token; keep the listener on a management address (plain HTTP)."),
+	CONF_OPT_STRING(
+		OPS, dashboard_token, "", 0, check_token, CONF_SECRET,
+		"Bearer token of the dashboard's data and actions (at least 16 characters of letters, digits and -._~+/=). Open http://ADDR:PORT/dashboard#token=TOKEN, or paste it into the page. Required with dashboard."),
 	CONF_OPT_END,
 };
 #undef OPS
@@ -237,14 +248,13 @@ const struct conf_section conf__ops_sec = {
 /* ---------------------------------------------- store (issue 9) */
 
 static const struct conf_enum store_backends[] = {
-	{ "memory", CONF_STORE_MEMORY },
-	{ "redis", CONF_STORE_REDIS },
-	{ NULL, 0 },
+	{"memory", CONF_STORE_MEMORY},
+	{"redis", CONF_STORE_REDIS},
+	{NULL, 0},
 };
 
 /* A file the daemon must read at start: 0, or the reason. */
-static int check_readable(struct conf_ctx *c, const char *opt,
-			  const char *path)
+static int check_readable(struct conf_ctx *c, const char *opt, const char *path)
 {
 	if (path[0] && access(path, R_OK) != 0)
 		return conf_fail(c, opt, "%s: %s", path, strerror(errno));
@@ -263,7 +273,8 @@ static int check_store(struct conf_ctx *c, const void *obj)
 	if (!st->tls) {
 		if (st->tls_ca[0] || st->tls_cert[0] || st->tls_key[0] ||
 		    st->tls_server_name[0])
-			return conf_fail(c, "tls", "tls_ca, tls_cert, tls_key "
+			return conf_fail(c, "tls",
+					 "tls_ca, tls_cert, tls_key "
 					 "and tls_server_name need tls: true");
 		return 0;
 	}

@@ -17,9 +17,10 @@
 #include "sip/sip.h"
 
 static const char *const rule_names[] = {
-	FRAUD_R_DIAL, FRAUD_R_CONCURRENT, FRAUD_R_RATE, FRAUD_R_COUNTRY,
-	FRAUD_R_SOURCE, FRAUD_R_TABLE, FRAUD_R_SHORT, FRAUD_R_HOURS,
-	FRAUD_R_BASELINE, FRAUD_R_BLOCKED, FRAUD_R_THROTTLED,
+	FRAUD_R_DIAL,    FRAUD_R_CONCURRENT, FRAUD_R_RATE,
+	FRAUD_R_COUNTRY, FRAUD_R_SOURCE,     FRAUD_R_TABLE,
+	FRAUD_R_SHORT,   FRAUD_R_HOURS,      FRAUD_R_BASELINE,
+	FRAUD_R_BLOCKED, FRAUD_R_THROTTLED,
 };
 
 static const char *const default_emergency[] = {
@@ -57,8 +58,7 @@ static uint64_t src_hash(const struct fraud *f, const struct sg_addr *a)
 	return hash_of(f, s.b, s.len, s.family == AF_INET6 ? 's' : 'S');
 }
 
-uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
-			 const char *cc)
+uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h, const char *cc)
 {
 	uint8_t b[8 + DP_CC_MAX];
 	size_t n = strlen(cc);
@@ -70,8 +70,7 @@ uint64_t fraud__cty_hash(const struct fraud *f, uint64_t user_h,
 
 /* Call-ID and caller tag, hashed whole: a common prefix must not make
  * two calls one (that would let a caller dodge its concurrent limit). */
-static uint64_t call_hash(const struct fraud *f, struct str cid,
-			  struct str tag)
+static uint64_t call_hash(const struct fraud *f, struct str cid, struct str tag)
 {
 	uint64_t hv[2];
 	uint64_t h;
@@ -86,7 +85,7 @@ static bool call_eq(const struct hnode *n, const void *key)
 {
 	(void)n;
 	(void)key;
-	return true;	/* the 64-bit keyed hash is the key */
+	return true; /* the 64-bit keyed hash is the key */
 }
 
 /* --------------------------------------------------------- set-up */
@@ -176,7 +175,8 @@ int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
 	c = f->c;
 	if (!c->n_emergency) {
 		for (i = 0; i < sizeof(default_emergency) /
-				sizeof(default_emergency[0]); i++)
+					sizeof(default_emergency[0]);
+		     i++)
 			snprintf(f->c->emergency[i], sizeof(f->c->emergency[i]),
 				 "%s", default_emergency[i]);
 		f->c->n_emergency = i;
@@ -184,14 +184,14 @@ int fraud_new(struct fraud **fp, const struct sg_conf_fraud *c,
 	numbering(&f->nb, c);
 	f->ncls = (unsigned)c->n_classes;
 	if (!f->ncls) {
-		*fp = f;	/* checks nothing */
+		*fp = f; /* checks nothing */
 		return 0;
 	}
 	for (k = 0; k < f->ncls; k++)
 		f->cls_names[k] = c->classes[k].name;
 	{
-		struct dp_names nm = { zone_names, nzones, f->cls_names,
-				       f->ncls };
+		struct dp_names nm = {zone_names, nzones, f->cls_names,
+				      f->ncls};
 
 		rc = dp_rules_new(&f->rules, c->dial_rules, c->n_dial_rules,
 				  &nm, err, errsz);
@@ -258,8 +258,7 @@ size_t fraud_calls(const struct fraud *f)
 
 /* ---------------------------------------------------------- classes */
 
-static unsigned class_of(const struct fraud *f, struct str user,
-			 uint16_t zone)
+static unsigned class_of(const struct fraud *f, struct str user, uint16_t zone)
 {
 	int best = -1, score = 0;
 	size_t i;
@@ -366,13 +365,17 @@ static bool dial_allowed(struct fraud *f, unsigned cls,
 	bool allow;
 
 	if (num->kind == DP_INVALID) {
-		snprintf(f->why, sizeof(f->why), "not a valid number (class "
-			 "%s)", c->name);
+		snprintf(f->why, sizeof(f->why),
+			 "not a valid number (class "
+			 "%s)",
+			 c->name);
 		return false;
 	}
 	if (num->kind == DP_NAME) {
-		snprintf(f->why, sizeof(f->why), "names not allowed (class "
-			 "%s)", c->name);
+		snprintf(f->why, sizeof(f->why),
+			 "names not allowed (class "
+			 "%s)",
+			 c->name);
 		return c->names == CONF_DIAL_ALLOW;
 	}
 	if (dp_rules_match(f->rules, num, cls, zone, &allow, &name) < 0) {
@@ -414,9 +417,9 @@ static bool cty_over(struct fraud *f, uint64_t user_h, const char *cc,
 	const struct fr_cty *ct =
 		fraud__cty(f, fraud__cty_hash(f, user_h, cc), 0, false);
 
-	return ct && (over(&ct->hour, now, FR_HOUR_MS, max) ||
-		      fraud__share_view(f, &ct->cl, now).hour + 1 >
-			      (uint64_t)max);
+	return ct &&
+	       (over(&ct->hour, now, FR_HOUR_MS, max) ||
+		fraud__share_view(f, &ct->cl, now).hour + 1 > (uint64_t)max);
 }
 
 /* The limits of the user's class and of the source.  Each counts this
@@ -432,9 +435,10 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 	uint32_t up = u->k.busy + uv.others;
 
 	if (c->max_concurrent && up >= c->max_concurrent) {
-		snprintf(f->why, sizeof(f->why), "%u calls up (%u here), "
-			 "class %s allows %lld", up, u->k.busy, c->name,
-			 (long long)c->max_concurrent);
+		snprintf(f->why, sizeof(f->why),
+			 "%u calls up (%u here), "
+			 "class %s allows %lld",
+			 up, u->k.busy, c->name, (long long)c->max_concurrent);
 		return FRAUD_R_CONCURRENT;
 	}
 	if (over(&u->cps, now, 1000, c->calls_per_second) ||
@@ -443,36 +447,40 @@ static const char *limits(struct fraud *f, const struct fr_user *u,
 	     uv.cps + 1 > (uint64_t)c->calls_per_second) ||
 	    (c->calls_per_minute &&
 	     uv.cpm + 1 > (uint64_t)c->calls_per_minute)) {
-		snprintf(f->why, sizeof(f->why), "call rate over class %s's "
-			 "%lld/s, %lld/min", c->name,
-			 (long long)c->calls_per_second,
+		snprintf(f->why, sizeof(f->why),
+			 "call rate over class %s's "
+			 "%lld/s, %lld/min",
+			 c->name, (long long)c->calls_per_second,
 			 (long long)c->calls_per_minute);
 		return FRAUD_R_RATE;
 	}
 	if (c->calls_per_country_per_hour && num->kind == DP_INTERNATIONAL &&
 	    cty_over(f, user_h, num->cc, c->calls_per_country_per_hour, now)) {
-		snprintf(f->why, sizeof(f->why), "over %lld calls an hour to "
+		snprintf(f->why, sizeof(f->why),
+			 "over %lld calls an hour to "
 			 "+%s (class %s)",
 			 (long long)c->calls_per_country_per_hour, num->cc,
 			 c->name);
 		return FRAUD_R_COUNTRY;
 	}
 	if (s && src_over(f, s, now)) {
-		snprintf(f->why, sizeof(f->why), "source over its call "
-			 "limits (%u up)", s->k.busy);
+		snprintf(f->why, sizeof(f->why),
+			 "source over its call "
+			 "limits (%u up)",
+			 s->k.busy);
 		return FRAUD_R_SOURCE;
 	}
 	return NULL;
 }
 
 /* Blocked or throttled by an anomaly rule.  Returns the rule or NULL. */
-static const char *held(struct fraud *f, const struct fr_user *u,
-			uint64_t now)
+static const char *held(struct fraud *f, const struct fr_user *u, uint64_t now)
 {
 	const struct sg_conf_fraud_anomaly *a = &f->c->anomaly;
 
 	if (u->blocked_until > now) {
-		snprintf(f->why, sizeof(f->why), "user blocked for %llu s "
+		snprintf(f->why, sizeof(f->why),
+			 "user blocked for %llu s "
 			 "more (fraud suspected)",
 			 (unsigned long long)(u->blocked_until - now + 999) /
 				 1000);
@@ -481,7 +489,8 @@ static const char *held(struct fraud *f, const struct fr_user *u,
 	if (u->throttled_until > now &&
 	    win_ctr_read(&u->thr, now, FR_MIN_MS) + 1 >
 		    (uint64_t)a->throttle_calls_per_minute) {
-		snprintf(f->why, sizeof(f->why), "user throttled to %lld "
+		snprintf(f->why, sizeof(f->why),
+			 "user throttled to %lld "
 			 "calls a minute (fraud suspected)",
 			 (long long)a->throttle_calls_per_minute);
 		return FRAUD_R_THROTTLED;
@@ -532,7 +541,7 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 		num.kind = DP_INVALID;
 	if (dp_in_list(&num, (const char(*)[16])f->c->emergency,
 		       f->c->n_emergency))
-		return;	/* emergency: always, never counted */
+		return; /* emergency: always, never counted */
 	cls = class_of(f, user, zone);
 	/* Noted even when refused: a rule in monitor mode lets it pass. */
 	keep_note(note, user, cls, &num, src, zone);
@@ -553,8 +562,10 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 	fraud__check_hours(f, u, user, src, zone, now, wall);
 	rule = held(f, u, now);
 	if (!rule && !f->free_calls) {
-		snprintf(f->why, sizeof(f->why), "%zu calls tracked: table "
-			 "full", f->ncalls);
+		snprintf(f->why, sizeof(f->why),
+			 "%zu calls tracked: table "
+			 "full",
+			 f->ncalls);
 		rule = FRAUD_R_TABLE;
 	}
 	s = fraud__src(f, src_hash(f, src), now, true);
@@ -626,9 +637,8 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
 	return (uint64_t)f->c->classes[note->cls].max_call_duration;
 }
 
-void fraud_call_end(struct fraud *f, struct str call_id,
-		    struct str caller_tag, uint64_t talk_ms, int status,
-		    uint64_t now, uint64_t wall)
+void fraud_call_end(struct fraud *f, struct str call_id, struct str caller_tag,
+		    uint64_t talk_ms, int status, uint64_t now, uint64_t wall)
 {
 	const struct sg_conf_fraud_short *sc;
 	struct fr_call *call;
@@ -638,8 +648,7 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 
 	if (!f || !f->ncls || !f->ncalls)
 		return;
-	n = htab_find(&f->ch, call_hash(f, call_id, caller_tag), call_eq,
-		      NULL);
+	n = htab_find(&f->ch, call_hash(f, call_id, caller_tag), call_eq, NULL);
 	if (!n)
 		return;
 	call = HTAB_ENTRY(n, struct fr_call, hn);
@@ -656,9 +665,8 @@ void fraud_call_end(struct fraud *f, struct str call_id,
 	if (status == 401 || status == 407) {
 		fraud__refund(f, u, s, call);
 		fraud__share_refund(f, call, now);
-	}
-	else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
-		 talk_ms < (uint64_t)sc->shorter_than)
+	} else if (u && sc->count && call->kind == DP_INTERNATIONAL &&
+		   talk_ms < (uint64_t)sc->shorter_than)
 		fraud__short_call(f, u, call, now, wall);
 	call->next_free = f->free_calls;
 	f->free_calls = call;

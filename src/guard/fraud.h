@@ -45,20 +45,20 @@
 struct sg_conf_fraud;
 struct sip_uri;
 
-#define FRAUD_R_DIAL "dial-denied"
+#define FRAUD_R_DIAL       "dial-denied"
 #define FRAUD_R_CONCURRENT "call-limit-concurrent"
-#define FRAUD_R_RATE "call-limit-rate"
-#define FRAUD_R_COUNTRY "call-limit-country"
-#define FRAUD_R_SOURCE "call-limit-source"
-#define FRAUD_R_TABLE "call-limit-table"
-#define FRAUD_R_SHORT "fraud-short-calls"
-#define FRAUD_R_HOURS "fraud-odd-hours"
-#define FRAUD_R_BASELINE "fraud-baseline"
-#define FRAUD_R_BLOCKED "fraud-blocked"
-#define FRAUD_R_THROTTLED "fraud-throttled"
+#define FRAUD_R_RATE       "call-limit-rate"
+#define FRAUD_R_COUNTRY    "call-limit-country"
+#define FRAUD_R_SOURCE     "call-limit-source"
+#define FRAUD_R_TABLE      "call-limit-table"
+#define FRAUD_R_SHORT      "fraud-short-calls"
+#define FRAUD_R_HOURS      "fraud-odd-hours"
+#define FRAUD_R_BASELINE   "fraud-baseline"
+#define FRAUD_R_BLOCKED    "fraud-blocked"
+#define FRAUD_R_THROTTLED  "fraud-throttled"
 
 enum {
-	FRAUD_USER_MAX = 64,	/* bytes of a user name kept */
+	FRAUD_USER_MAX = 64, /* bytes of a user name kept */
 	FRAUD_WHY_MAX = 160,
 };
 
@@ -71,7 +71,7 @@ enum fraud_action {
 /* What fraud_check() hands to fraud_call_start() (kept by the proxy
  * with the request, in struct guard_req). */
 struct fraud_note {
-	bool active;		/* a call to count at start */
+	bool active; /* a call to count at start */
 	uint8_t cls;
 	uint16_t zone;
 	enum dp_kind kind;
@@ -83,12 +83,12 @@ struct fraud_note {
 
 /* An anomaly rule fired. */
 struct fraud_alert {
-	const char *rule;	/* FRAUD_R_SHORT... */
+	const char *rule; /* FRAUD_R_SHORT... */
 	enum fraud_action action;
 	struct str user;
 	const struct sg_addr *src;
 	uint16_t zone;
-	const char *why;	/* valid during the call */
+	const char *why; /* valid during the call */
 };
 
 /*
@@ -156,9 +156,9 @@ uint64_t fraud_call_start(struct fraud *f, const struct fraud_note *note,
  * counts (its authenticated retry is the same call).  Unknown calls are
  * ignored.
  */
-void fraud_call_end(struct fraud *f, struct str call_id,
-		    struct str caller_tag, uint64_t talk_ms, int status,
-		    uint64_t now_ms, uint64_t wall_ms);
+void fraud_call_end(struct fraud *f, struct str call_id, struct str caller_tag,
+		    uint64_t talk_ms, int status, uint64_t now_ms,
+		    uint64_t wall_ms);
 
 /* ---- Across instances (fraud_share.c, issue 9) ---- */
 
@@ -171,8 +171,7 @@ struct loop;
 typedef void fraud_wake_fn(void *arg, uint64_t token);
 
 /* The guard's share object (outlives fraud objects).  0 or -ENOMEM. */
-int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake,
-		    void *arg);
+int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake, void *arg);
 void fraud_share_free(struct fraud_share *sh);
 /* Count through store s on loop l (NULL: local counts only). */
 void fraud_share_attach(struct fraud_share *sh, struct store *s,

@@ -16,18 +16,18 @@ enum {
 	FR_HOUR_MS = 3600 * 1000,
 	FR_DAY_MS = 24 * FR_HOUR_MS,
 	FR_MIN_MS = 60 * 1000,
-	FR_HOURS_CAP = 10000,		/* histogram halves past this */
-	FR_BASE_SHIFT = 4,		/* baseline in 1/16 calls */
-	FR_MAX_GAP_DAYS = 60,		/* idle days folded into the mean */
+	FR_HOURS_CAP = 10000, /* histogram halves past this */
+	FR_BASE_SHIFT = 4,    /* baseline in 1/16 calls */
+	FR_MAX_GAP_DAYS = 60, /* idle days folded into the mean */
 };
 
 /* First member of every table entry (fraud_tab.c). */
 struct fr_slot {
-	struct hnode hn;	/* in the table's index while in use */
-	struct fr_slot *prev, *next;	/* idle LRU list; next: free list */
-	uint64_t h;		/* the key's hash; 0: free */
-	uint64_t seen;		/* last use, monotonic ms */
-	uint32_t busy;		/* calls up: not evicted while > 0 */
+	struct hnode hn;             /* in the table's index while in use */
+	struct fr_slot *prev, *next; /* idle LRU list; next: free list */
+	uint64_t h;                  /* the key's hash; 0: free */
+	uint64_t seen;               /* last use, monotonic ms */
+	uint32_t busy;               /* calls up: not evicted while > 0 */
 };
 
 /* A chained hash table over a pool of n entries of `stride` bytes. */
@@ -36,7 +36,7 @@ struct fr_tab {
 	char *mem;
 	size_t n, stride, used;
 	struct fr_slot *free;
-	struct fr_slot lru;	/* sentinel: next = most recently used */
+	struct fr_slot lru; /* sentinel: next = most recently used */
 	uint64_t evicted;
 };
 
@@ -45,27 +45,27 @@ struct fr_tab {
  * minute and hour everywhere (ours included), and when it was read. */
 struct fr_cl {
 	uint32_t others, cps, cpm, hour;
-	uint64_t at;		/* 0: never */
+	uint64_t at; /* 0: never */
 };
 
 struct fr_user {
-	struct fr_slot k;	/* busy = concurrent calls */
+	struct fr_slot k; /* busy = concurrent calls */
 	struct win_ctr cps, cpm, shortc, thr;
 	uint64_t blocked_until, throttled_until, short_quiet_until;
 	uint16_t hours[24];
 	uint32_t hours_total;
-	uint32_t hours_alerted;	/* hour number (wall) of the last alert */
-	uint32_t day;		/* day number of `today` */
-	uint32_t today;		/* calls that day */
-	uint32_t base;		/* mean calls per day << FR_BASE_SHIFT */
-	uint16_t days;		/* days learned */
-	uint32_t base_alerted;	/* day of the last baseline alert, + 1 */
-	struct fr_cl cl;	/* the cluster's view (fraud_share.c) */
-	uint16_t cl_pending;	/* its reads in flight (every entry's) */
+	uint32_t hours_alerted; /* hour number (wall) of the last alert */
+	uint32_t day;           /* day number of `today` */
+	uint32_t today;         /* calls that day */
+	uint32_t base;          /* mean calls per day << FR_BASE_SHIFT */
+	uint16_t days;          /* days learned */
+	uint32_t base_alerted;  /* day of the last baseline alert, + 1 */
+	struct fr_cl cl;        /* the cluster's view (fraud_share.c) */
+	uint16_t cl_pending;    /* its reads in flight (every entry's) */
 };
 
 struct fr_src {
-	struct fr_slot k;	/* busy = concurrent calls */
+	struct fr_slot k; /* busy = concurrent calls */
 	struct win_ctr cps, cpm;
 	struct fr_cl cl;
 };
@@ -73,15 +73,15 @@ struct fr_src {
 struct fr_cty {
 	struct fr_slot k;
 	struct win_ctr hour;
-	struct fr_cl cl;	/* hour: the user's calls there everywhere */
+	struct fr_cl cl; /* hour: the user's calls there everywhere */
 };
 
 struct fr_call {
 	struct hnode hn;
 	struct fr_call *next_free;
 	uint64_t user_h, src_h;
-	uint64_t start;		/* monotonic ms */
-	uint32_t day;		/* day and hour learned at start */
+	uint64_t start; /* monotonic ms */
+	uint32_t day;   /* day and hour learned at start */
 	uint8_t hour;
 	char cc[DP_CC_MAX + 1];
 	enum dp_kind kind;
@@ -89,28 +89,28 @@ struct fr_call {
 	uint16_t zone;
 	char user[FRAUD_USER_MAX];
 	uint8_t user_len;
-	bool shared;		/* counted in the store (fraud_share.c) */
-	bool src_shared;	/* its source's concurrent count too */
-	uint8_t cls;		/* class at start */
-	uint8_t pushed;		/* counters sent to the store at start */
+	bool shared;     /* counted in the store (fraud_share.c) */
+	bool src_shared; /* its source's concurrent count too */
+	uint8_t cls;     /* class at start */
+	uint8_t pushed;  /* counters sent to the store at start */
 };
 
 struct fr_map {
-	const char *user;	/* "*": zone default */
-	int zone;		/* -1: every zone */
+	const char *user; /* "*": zone default */
+	int zone;         /* -1: every zone */
 	uint8_t cls;
 };
 
 /* Owner: the guard (fraud_new/fraud_free). */
 struct fraud {
-	struct sg_conf_fraud *c;	/* our copy */
+	struct sg_conf_fraud *c; /* our copy */
 	struct dp_numbering nb;
 	struct dp_rules *rules;
 	const char *cls_names[CONF_MAX_FRAUD_CLASSES];
 	unsigned ncls, def_cls;
 	struct fr_map map[CONF_MAX_FRAUD_USERS];
 	size_t nmap;
-	uint32_t zones;			/* bit per checked zone */
+	uint32_t zones; /* bit per checked zone */
 	fraud_alert_fn *alert;
 	void *alert_arg;
 	uint8_t key[SIPHASH_KEY_LEN];
@@ -120,7 +120,7 @@ struct fraud {
 	struct fr_call *free_calls;
 	struct htab ch;
 	size_t ncalls;
-	struct fraud_share *share;	/* borrowed from the guard; NULL */
+	struct fraud_share *share; /* borrowed from the guard; NULL */
 	char why[FRAUD_WHY_MAX];
 };
 
@@ -135,8 +135,7 @@ void fraud__tab_fini(struct fr_tab *t);
 /* The entry of hash h: found (marked used at now; 0 is a peek), or with
  * create a zeroed one taking a free or the least recently used idle
  * entry.  NULL: absent, or no room (every entry has calls up). */
-void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now,
-		     bool create);
+void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now, bool create);
 /* The entry of h, or NULL; nothing changes. */
 const void *fraud__tab_peek(const struct fr_tab *t, uint64_t h);
 /* A call of the entry starts / ends: busy entries are never evicted. */
@@ -181,9 +180,9 @@ struct fr_ask {
 	uint64_t uh;
 	struct fr_user *u;
 	unsigned cls;
-	const char *cc;		/* international: its country */
-	struct fr_cty *ct;	/* NULL: no country limit, or no room */
-	const struct sg_addr *src;	/* NULL: no source limit */
+	const char *cc;            /* international: its country */
+	struct fr_cty *ct;         /* NULL: no country limit, or no room */
+	const struct sg_addr *src; /* NULL: no source limit */
 	struct fr_src *s;
 };
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a);
@@ -207,11 +206,11 @@ void fraud__share_detach(struct fraud *f);
 uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);
 /* Anomaly rules, checked when a call is checked. */
 void fraud__check_hours(struct fraud *f, struct fr_user *u, struct str user,
-			const struct sg_addr *src, uint16_t zone,
-			uint64_t now, uint64_t wall);
-void fraud__check_baseline(struct fraud *f, struct fr_user *u,
-			   struct str user, const struct sg_addr *src,
-			   uint16_t zone, uint64_t now, uint64_t wall);
+			const struct sg_addr *src, uint16_t zone, uint64_t now,
+			uint64_t wall);
+void fraud__check_baseline(struct fraud *f, struct fr_user *u, struct str user,
+			   const struct sg_addr *src, uint16_t zone,
+			   uint64_t now, uint64_t wall);
 /* Learn a call that started (hour of day, calls today). */
 void fraud__learn(struct fraud *f, struct fr_user *u, uint64_t wall);
 /* A short international call ended: count it, raise on a burst. */

@@ -36,8 +36,8 @@ static void roll_day(const struct fraud *f, struct fr_user *u, uint64_t wall)
 	for (i = 0; i < gap && i < FR_MAX_GAP_DAYS; i++) {
 		uint32_t x = i == 0 ? u->today << FR_BASE_SHIFT : 0;
 
-		u->base = u->days == 0 ? x :
-			  u->base - (u->base + 7) / 8 + x / 8;
+		u->base =
+			u->days == 0 ? x : u->base - (u->base + 7) / 8 + x / 8;
 		if (u->days < UINT16_MAX)
 			u->days++;
 	}
@@ -47,16 +47,19 @@ static void roll_day(const struct fraud *f, struct fr_user *u, uint64_t wall)
 
 /* Report a fired anomaly rule and apply its action unless monitored. */
 static void fire(struct fraud *f, struct fr_user *u, const char *rule,
-		  int action, struct str user, const struct sg_addr *src,
-		  uint16_t zone, uint64_t now, uint64_t wall)
+		 int action, struct str user, const struct sg_addr *src,
+		 uint16_t zone, uint64_t now, uint64_t wall)
 {
 	const struct sg_conf_fraud_anomaly *a = &f->c->anomaly;
 	struct fraud_alert al = {
-		.rule = rule, .user = user, .src = src, .zone = zone,
+		.rule = rule,
+		.user = user,
+		.src = src,
+		.zone = zone,
 		.why = f->why,
-		.action = action == CONF_FRAUD_BLOCK ? FRAUD_BLOCK :
-			  action == CONF_FRAUD_THROTTLE ? FRAUD_THROTTLE :
-							  FRAUD_ALERT,
+		.action = action == CONF_FRAUD_BLOCK      ? FRAUD_BLOCK
+			  : action == CONF_FRAUD_THROTTLE ? FRAUD_THROTTLE
+							  : FRAUD_ALERT,
 	};
 
 	if (f->alert && !f->alert(f->alert_arg, &al, now, wall))
@@ -69,8 +72,8 @@ static void fire(struct fraud *f, struct fr_user *u, const char *rule,
 
 /* Unusual hour: few of the user's learned calls within an hour of now. */
 void fraud__check_hours(struct fraud *f, struct fr_user *u, struct str user,
-			const struct sg_addr *src, uint16_t zone,
-			uint64_t now, uint64_t wall)
+			const struct sg_addr *src, uint16_t zone, uint64_t now,
+			uint64_t wall)
 {
 	const struct sg_conf_fraud_hours *c = &f->c->anomaly.odd_hours;
 	uint64_t lt = fraud__local_ms(f, wall);
@@ -85,16 +88,17 @@ void fraud__check_hours(struct fraud *f, struct fr_user *u, struct str user,
 	if ((uint64_t)near * 100 >= (uint64_t)c->rare_percent * u->hours_total)
 		return;
 	u->hours_alerted = hour_no;
-	snprintf(f->why, sizeof(f->why), "call at %02u h, outside the user's "
-		 "usual hours (%u of %u calls near it)", h, near,
-		 u->hours_total);
+	snprintf(f->why, sizeof(f->why),
+		 "call at %02u h, outside the user's "
+		 "usual hours (%u of %u calls near it)",
+		 h, near, u->hours_total);
 	fire(f, u, FRAUD_R_HOURS, c->action, user, src, zone, now, wall);
 }
 
 /* Today's calls far above the learned daily mean. */
-void fraud__check_baseline(struct fraud *f, struct fr_user *u,
-			   struct str user, const struct sg_addr *src,
-			   uint16_t zone, uint64_t now, uint64_t wall)
+void fraud__check_baseline(struct fraud *f, struct fr_user *u, struct str user,
+			   const struct sg_addr *src, uint16_t zone,
+			   uint64_t now, uint64_t wall)
 {
 	const struct sg_conf_fraud_baseline *c = &f->c->anomaly.baseline;
 	uint64_t limit;
@@ -109,8 +113,10 @@ void fraud__check_baseline(struct fraud *f, struct fr_user *u,
 	if ((uint64_t)u->today + 1 <= limit)
 		return;
 	u->base_alerted = u->day + 1;
-	snprintf(f->why, sizeof(f->why), "%u calls today, usual %u.%02u a "
-		 "day (limit %llu)", u->today + 1, u->base >> FR_BASE_SHIFT,
+	snprintf(f->why, sizeof(f->why),
+		 "%u calls today, usual %u.%02u a "
+		 "day (limit %llu)",
+		 u->today + 1, u->base >> FR_BASE_SHIFT,
 		 (u->base & 15) * 100 / 16, (unsigned long long)limit);
 	fire(f, u, FRAUD_R_BASELINE, c->action, user, src, zone, now, wall);
 }
@@ -136,8 +142,7 @@ void fraud__learn(struct fraud *f, struct fr_user *u, uint64_t wall)
 
 /* A short international call: count it, raise on a burst. */
 void fraud__short_call(struct fraud *f, struct fr_user *u,
-		       const struct fr_call *call, uint64_t now,
-		       uint64_t wall)
+		       const struct fr_call *call, uint64_t now, uint64_t wall)
 {
 	const struct sg_conf_fraud_short *c = &f->c->anomaly.short_calls;
 	uint32_t n;
@@ -146,11 +151,13 @@ void fraud__short_call(struct fraud *f, struct fr_user *u,
 	if (n <= (uint64_t)c->count || u->short_quiet_until > now)
 		return;
 	u->short_quiet_until = now + (uint64_t)c->window;
-	snprintf(f->why, sizeof(f->why), "%u short international calls in "
-		 "%lld s", n, (long long)c->window / 1000);
+	snprintf(f->why, sizeof(f->why),
+		 "%u short international calls in "
+		 "%lld s",
+		 n, (long long)c->window / 1000);
 	fire(f, u, FRAUD_R_SHORT, c->action,
-	     str_make(call->user, call->user_len), &call->src, call->zone,
-	     now, wall);
+	     str_make(call->user, call->user_len), &call->src, call->zone, now,
+	     wall);
 }
 
 /* Take one event back from a window counter, in the window it fell in. */

@@ -69,12 +69,12 @@ static void calls_copy(struct fraud *nf, const struct fraud *old)
 
 	htab_iter_init(&it, &old->ch);
 	while ((n = htab_iter_next(&it)) != NULL) {
-		const struct fr_call *c = HTAB_ENTRY(n, const struct fr_call,
-						     hn);
+		const struct fr_call *c =
+			HTAB_ENTRY(n, const struct fr_call, hn);
 		struct fr_call *d = nf->free_calls;
 
 		if (!d)
-			break;	/* cannot happen: the pool was grown */
+			break; /* cannot happen: the pool was grown */
 		nf->free_calls = d->next_free;
 		*d = *c;
 		d->next_free = NULL;
@@ -90,7 +90,7 @@ int fraud_adopt(struct fraud *nf, const struct fraud *old)
 	if (!nf || !old)
 		return 0;
 	if (!nf->ncls || !old->ncls)
-		return 0;	/* one side checks nothing: nothing to keep */
+		return 0; /* one side checks nothing: nothing to keep */
 	/* Growing empties a table: do it before anything is copied. */
 	if ((rc = tab_grow(&nf->users, fraud__tab_busy(&old->users))) ||
 	    (rc = tab_grow(&nf->srcs, fraud__tab_busy(&old->srcs))) ||

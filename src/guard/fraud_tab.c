@@ -30,7 +30,7 @@ static bool slot_eq(const struct hnode *n, const void *key)
 {
 	(void)n;
 	(void)key;
-	return true;	/* the 64-bit keyed hash is the key */
+	return true; /* the 64-bit keyed hash is the key */
 }
 
 static struct fr_slot *slot_at(const struct fr_tab *t, size_t i)
@@ -128,7 +128,7 @@ void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now, bool create)
 	n = htab_find(&t->ix, h, slot_eq, NULL);
 	if (n) {
 		s = HTAB_ENTRY(n, struct fr_slot, hn);
-		if (now) {	/* 0: a peek, the entry's age stays */
+		if (now) { /* 0: a peek, the entry's age stays */
 			s->seen = now;
 			if (!s->busy) {
 				lru_unlink(s);
@@ -148,8 +148,8 @@ void *fraud__tab_get(struct fr_tab *t, uint64_t h, uint64_t now, bool create)
 
 const void *fraud__tab_peek(const struct fr_tab *t, uint64_t h)
 {
-	const struct hnode *n = t->mem ? htab_find(&t->ix, h, slot_eq, NULL) :
-					 NULL;
+	const struct hnode *n =
+		t->mem ? htab_find(&t->ix, h, slot_eq, NULL) : NULL;
 
 	return n ? HTAB_ENTRY(n, const struct fr_slot, hn) : NULL;
 }
@@ -185,8 +185,8 @@ size_t fraud__tab_busy(const struct fr_tab *t)
  */
 static struct fr_slot *copy_in(struct fr_tab *t, const struct fr_slot *s)
 {
-	struct fr_slot *d = fraud__tab_get(t, s->h, s->seen ? s->seen : 1,
-					   true);
+	struct fr_slot *d =
+		fraud__tab_get(t, s->h, s->seen ? s->seen : 1, true);
 
 	if (!d)
 		return NULL;

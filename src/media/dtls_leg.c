@@ -92,9 +92,8 @@ static void flush(struct media_stream *s, unsigned leg)
 		/* io_uring backend: the socket may be a direct descriptor
 		 * (relay_uring.c), which only the ring can use. */
 		if (s->relay && s->relay->u) {
-			(void)media__uring_send(s->relay,
-						s->fd[leg][MEDIA_RTP], buf,
-						(size_t)n, d);
+			(void)media__uring_send(s->relay, s->fd[leg][MEDIA_RTP],
+						buf, (size_t)n, d);
 			continue;
 		}
 		media__ep_to_addr(&a, d);

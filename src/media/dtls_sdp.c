@@ -163,7 +163,8 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 	if (!s->media[i].rtcp_mux) {
 		fail(c, from, "DTLS-SRTP offer refused",
 		     "no a=rtcp-mux (RTCP on its own port needs a second DTLS "
-		     "association, not supported)", i);
+		     "association, not supported)",
+		     i);
 		return -EPROTO;
 	}
 	media__srtp_leg_plain(&st->srtp_sig[from]);
@@ -332,8 +333,8 @@ static void mux_unwanted(struct sdp_bld *b, const struct sdp_sess *s,
 	const struct sdp_media *md = &s->media[i];
 	unsigned a;
 
-	if (!md->rtcp_mux || !st->dtls_sig[1 - to].on ||
-	    !st->sdp[to].present || st->sdp[to].mux)
+	if (!md->rtcp_mux || !st->dtls_sig[1 - to].on || !st->sdp[to].present ||
+	    st->sdp[to].mux)
 		return;
 	for (a = md->attr_first; a < md->attr_first + md->nattr; a++)
 		if (str_caseeq(s->attr[a].name, STR("rtcp-mux")))

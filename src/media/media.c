@@ -505,8 +505,8 @@ static void on_note(struct media *m, const struct media_note *n)
 			 n->what == 2 ? "replayed SRTP packet"
 				      : "SRTP authentication failed",
 			 s->port[n->leg]);
-		emit(m, EV_DROP, "srtp-auth-failure", "srtp", EV_ACT_DROP,
-		     zone, &n->src, why);
+		emit(m, EV_DROP, "srtp-auth-failure", "srtp", EV_ACT_DROP, zone,
+		     &n->src, why);
 		return;
 	case MEDIA_N_DTLS:
 		media__dtls_note(m, s, n->leg, n->what, n->count);
@@ -649,8 +649,9 @@ static uint64_t fd_budget(void)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return UINT32_MAX;
-	return rl.rlim_cur > MEDIA_FD_RESERVE ?
-		       (uint64_t)rl.rlim_cur - MEDIA_FD_RESERVE : 0;
+	return rl.rlim_cur > MEDIA_FD_RESERVE
+		       ? (uint64_t)rl.rlim_cur - MEDIA_FD_RESERVE
+		       : 0;
 }
 
 int media_fd(const struct media *m)

@@ -118,10 +118,10 @@ enum {
 
 /* What the last SDP we sent a leg said about SRTP. */
 enum media_srtp_send {
-	MEDIA_SS_KEEP = 0,  /* not an RTP/AVP(F) or SAVP(F) stream: as is */
-	MEDIA_SS_PLAIN,     /* RTP/AVP(F), no a=crypto */
-	MEDIA_SS_OFFER,     /* RTP/SAVP(F) with offer[] */
-	MEDIA_SS_ANSWER,    /* RTP/SAVP(F) with tag, suite, mkey */
+	MEDIA_SS_KEEP = 0, /* not an RTP/AVP(F) or SAVP(F) stream: as is */
+	MEDIA_SS_PLAIN,    /* RTP/AVP(F), no a=crypto */
+	MEDIA_SS_OFFER,    /* RTP/SAVP(F) with offer[] */
+	MEDIA_SS_ANSWER,   /* RTP/SAVP(F) with tag, suite, mkey */
 };
 
 /* One line of an SDES offer we made a leg. */
@@ -209,8 +209,8 @@ struct media_leg_stats {
 	uint64_t policed;
 	uint64_t srtp_auth;   /* SRTP/SRTCP failing authentication */
 	uint64_t srtp_replay; /* SRTP/SRTCP replayed or too old */
-	uint32_t rr_lost;   /* its last RR: cumulative lost */
-	uint32_t rr_jitter; /* its last RR: jitter (ts units) */
+	uint32_t rr_lost;     /* its last RR: cumulative lost */
+	uint32_t rr_jitter;   /* its last RR: jitter (ts units) */
 	uint8_t rr_fraction;
 	uint64_t last_rx; /* monotonic ms of its last packet */
 };
@@ -269,8 +269,8 @@ struct media_stream {
 	struct media_leg_rt rt[2];
 	struct media_stream *rnext, *rprev; /* relay's list */
 	/* Relay thread, io_uring backend only (relay_uring.c). */
-	uint8_t u_armed;  /* bit leg*2+comp: a multishot receive is armed */
-	bool u_closing;   /* DEL seen: receives being cancelled */
+	uint8_t u_armed; /* bit leg*2+comp: a multishot receive is armed */
+	bool u_closing;  /* DEL seen: receives being cancelled */
 	struct media_stream *dnext, *dprev; /* relay's DTLS list */
 	bool dlisted;
 };
@@ -337,9 +337,9 @@ struct media_relay {
 	struct media_stream *dead; /* deleted this turn */
 	unsigned idx;
 	uint64_t now;
-	uint64_t notes_lost; /* out ring full (relay writes) */
-	bool want_uring;       /* media: io: uring (set before start) */
-	struct media_uring *u; /* the io_uring backend runs this relay */
+	uint64_t notes_lost;       /* out ring full (relay writes) */
+	bool want_uring;           /* media: io: uring (set before start) */
+	struct media_uring *u;     /* the io_uring backend runs this relay */
 	struct media_stream *dtls; /* streams with a DTLS conn (dtls_leg.c) */
 	uint64_t dtls_deadline;    /* nearest DTLS timer, UINT64_MAX: none */
 };
@@ -389,7 +389,7 @@ struct media {
 	struct media_stream *dying; /* DEL not queued yet (ring full) */
 	struct sdp_sess *sdp;       /* parse scratch */
 	uint64_t now, wall;
-	bool stopped; /* threads gone: close directly */
+	bool stopped;         /* threads gone: close directly */
 	uint64_t max_streams; /* file descriptor budget / 4 (+ io_uring) */
 	/* Streams not handed to a relay yet: their sockets are process
 	 * descriptors even with io_uring, so they keep the old cap. */
@@ -439,8 +439,8 @@ void *media__uring_main(void *arg);
 void media__uring_fini(struct media_relay *r);
 /* Send one DTLS datagram (<= 1200 bytes) on fd, a direct descriptor
  * of r's ring: 0, -EAGAIN (no slot: lost), -EMSGSIZE. */
-int media__uring_send(struct media_relay *r, int fd, const void *p,
-		      size_t n, const struct media_ep *dst);
+int media__uring_send(struct media_relay *r, int fd, const void *p, size_t n,
+		      const struct media_ep *dst);
 /* Sockets the relay can hold outside the process descriptor table. */
 uint64_t media__uring_slots(const struct media_relay *r);
 /* Tests: a non-zero value makes media__uring_init fail with it. */
@@ -450,8 +450,8 @@ extern int media__uring_fail;
  * sent (counted when refused); tx: encrypt what we send leg (a refusal
  * counted on `from`).  0 or a MEDIA_SRTP_E_* code: drop the packet. */
 void media__srtp_install(struct media_leg_rt *rt, struct media_srtp *sp);
-int media__srtp_rx(struct media_stream *s, unsigned leg, bool rtcp,
-		   uint8_t *p, size_t *np);
+int media__srtp_rx(struct media_stream *s, unsigned leg, bool rtcp, uint8_t *p,
+		   size_t *np);
 int media__srtp_tx(struct media_stream *s, unsigned leg, unsigned from,
 		   bool rtcp, uint8_t *p, size_t *np, size_t cap);
 

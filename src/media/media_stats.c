@@ -26,7 +26,6 @@ void media__stats_add(struct media_leg_stats *t,
 	t->srtp_replay += MEDIA_LD(x->srtp_replay);
 }
 
-
 static int leg_json(struct buf *out, const char *name,
 		    const struct media_leg_stats *x, bool live)
 {
@@ -114,8 +113,8 @@ static void traffic_of(struct media_traffic *t,
 	t->rtcp = sum->rtcp;
 	t->injected = sum->injected;
 	t->policed = sum->policed;
-	t->invalid = sum->dropped > sum->policed ?
-			     sum->dropped - sum->policed : 0;
+	t->invalid =
+		sum->dropped > sum->policed ? sum->dropped - sum->policed : 0;
 	t->anomalies = sum->anomalies;
 	t->srtp_auth = sum->srtp_auth;
 	t->srtp_replay = sum->srtp_replay;

@@ -362,8 +362,8 @@ static void on_readable(struct media_relay *r, struct media_sock *sk,
 				continue;
 			sa_to_ep(&src, &b->from[i]);
 			len = b->rm[i].msg_len;
-			media__relay_packet(r, sk, &src, b->data[i], &len,
-					    &ofd, &dst, &fwd);
+			media__relay_packet(r, sk, &src, b->data[i], &len, &ofd,
+					    &dst, &fwd);
 			if (!fwd)
 				continue;
 			if (ns && ofd != outfd) {

@@ -41,15 +41,15 @@
 #include "media/media_int.h"
 
 enum {
-	U_SQ = 4096,       /* SQ entries: sends queued per turn */
-	U_CQ = 4 * U_SQ,   /* CQ entries */
-	U_NBUF = 4096,     /* provided buffers (power of two) */
-	U_BGID = 7,        /* their group */
+	U_SQ = 4096,     /* SQ entries: sends queued per turn */
+	U_CQ = 4 * U_SQ, /* CQ entries */
+	U_NBUF = 4096,   /* provided buffers (power of two) */
+	U_BGID = 7,      /* their group */
 	U_NAME = sizeof(struct sockaddr_in6),
 	U_BUFSZ = sizeof(struct io_uring_recvmsg_out) + U_NAME + MEDIA_PKT_MAX,
-	U_SLOTS_MAX = 1 << 20,  /* the kernel's cap on a fixed table */
-	U_FIXED = 0x40000000,   /* s->fd value: slot of the fixed table */
-	U_BATCH = 256,          /* completions per peek */
+	U_SLOTS_MAX = 1 << 20, /* the kernel's cap on a fixed table */
+	U_FIXED = 0x40000000,  /* s->fd value: slot of the fixed table */
+	U_BATCH = 256,         /* completions per peek */
 	/* Busy: wake after U_WAIT_NS, or once U_WAIT_NR completions are
 	 * in (a packet makes two: its receive and its send), so that a
 	 * wake-up serves a batch: media gets at most 1 ms later per hop
@@ -80,13 +80,13 @@ struct u_send {
 struct media_uring {
 	struct io_uring ring;
 	struct io_uring_buf_ring *br;
-	uint8_t *bufs;          /* U_NBUF * U_BUFSZ */
-	struct u_send *snd;     /* per buffer id */
-	struct msghdr rmh;      /* receive layout: name length only */
-	uint32_t *free_slot;    /* stack of free fixed-table slots */
+	uint8_t *bufs;       /* U_NBUF * U_BUFSZ */
+	struct u_send *snd;  /* per buffer id */
+	struct msghdr rmh;   /* receive layout: name length only */
+	uint32_t *free_slot; /* stack of free fixed-table slots */
 	uint32_t nfree, nslots;
-	unsigned nret;          /* buffers given back, not yet published */
-	bool disabled;          /* created R_DISABLED: the thread enables */
+	unsigned nret; /* buffers given back, not yet published */
+	bool disabled; /* created R_DISABLED: the thread enables */
 	bool run;
 	struct media_stream *closing; /* receives being cancelled */
 	/* DTLS datagrams in flight: send id U_NBUF + i, bit i of dbusy. */
@@ -316,8 +316,8 @@ static void send_pkt(struct media_uring *u, unsigned bid, int fd, void *p,
  * the turn.  0, or -EAGAIN (every slot busy: lost, retransmitted) or
  * -EMSGSIZE.
  */
-int media__uring_send(struct media_relay *r, int fd, const void *p,
-		      size_t n, const struct media_ep *dst)
+int media__uring_send(struct media_relay *r, int fd, const void *p, size_t n,
+		      const struct media_ep *dst)
 {
 	struct media_uring *u = r->u;
 	struct io_uring_sqe *sqe;
@@ -343,9 +343,9 @@ int media__uring_send(struct media_relay *r, int fd, const void *p,
 		return -EAGAIN;
 	memcpy(u->dbuf[i], p, n);
 	io_uring_prep_send(sqe, fd, u->dbuf[i], n, MSG_DONTWAIT);
-	io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)&u->dto[i].to,
-				    (uint16_t)media__relay_dst(&u->dto[i].to,
-							       dst));
+	io_uring_prep_send_set_addr(
+		sqe, (const struct sockaddr *)&u->dto[i].to,
+		(uint16_t)media__relay_dst(&u->dto[i].to, dst));
 	fd_sqe(sqe, fd);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(U_NBUF + i) << 2 | UD_SEND);
 	u->dbusy |= 1u << i;
@@ -379,9 +379,8 @@ static void uninstall(struct media_uring *u, int *fdp)
 		return;
 	if (fd & U_FIXED) {
 		/* Replacing the entry closes the socket. */
-		(void)io_uring_register_files_update(&u->ring,
-						     (unsigned)(fd & ~U_FIXED),
-						     &none, 1);
+		(void)io_uring_register_files_update(
+			&u->ring, (unsigned)(fd & ~U_FIXED), &none, 1);
 		u->free_slot[u->nfree++] = (uint32_t)(fd & ~U_FIXED);
 	} else {
 		close(fd);
@@ -522,7 +521,7 @@ static void on_recv(struct media_relay *r, struct media_sock *sk,
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		/* Ended: cancelled (DEL), out of buffers, or an error. */
-		s->u_armed &= (uint8_t)~(1u << (sk->leg * 2 + sk->comp));
+		s->u_armed &= (uint8_t) ~(1u << (sk->leg * 2 + sk->comp));
 		if (cqe->res == -ENOBUFS)
 			u->n_nobufs++;
 		else if (cqe->res < 0 && cqe->res != -ECANCELED)
@@ -632,7 +631,7 @@ void *media__uring_main(void *arg)
 			.tv_nsec = busy ? U_WAIT_NS
 					: (long long)media__dtls_wait(
 						  r, U_IDLE_NS / 1000000) *
-						  1000000};
+						   1000000};
 		struct io_uring_cqe *first;
 		unsigned n, i;
 
@@ -641,8 +640,8 @@ void *media__uring_main(void *arg)
 			&u->ring, &first, busy ? U_WAIT_NR : 1, &ts, NULL);
 		r->now = media__mono_ms();
 		busy = false;
-		while (u->run && (n = io_uring_peek_batch_cqe(&u->ring, cq,
-							      U_BATCH))) {
+		while (u->run &&
+		       (n = io_uring_peek_batch_cqe(&u->ring, cq, U_BATCH))) {
 			busy = true;
 			for (i = 0; i < n; i++)
 				on_cqe(r, cq[i]);

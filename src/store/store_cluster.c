@@ -106,10 +106,9 @@ static const char claim_lua[] =
 	"return d\n";
 
 /* KEYS: our taken hash.  Its dialog key -> claimer pairs, read once. */
-static const char taken_lua[] =
-	"local d = redis.call('HGETALL', KEYS[1])\n"
-	"redis.call('DEL', KEYS[1])\n"
-	"return d\n";
+static const char taken_lua[] = "local d = redis.call('HGETALL', KEYS[1])\n"
+				"redis.call('DEL', KEYS[1])\n"
+				"return d\n";
 
 static struct store_cluster *CL(struct store *s)
 {
@@ -168,8 +167,8 @@ static void rb_put(struct store_cluster *c, const struct store_binding *sb)
 	}
 	snprintf(b->owner, sizeof(b->owner), "%.*s", (int)sb->owner.len,
 		 sb->owner.p);
-	snprintf(b->handoff, sizeof(b->handoff), "%.*s",
-		 (int)sb->handoff.len, sb->handoff.p);
+	snprintf(b->handoff, sizeof(b->handoff), "%.*s", (int)sb->handoff.len,
+		 sb->handoff.p);
 	b->expires_wall_ms = sb->expires_wall_ms;
 	c->st.bindings_in++;
 }
@@ -321,8 +320,7 @@ int store_binding_del(struct store *s, struct str token)
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
 	/* One argument: hiredis splits its format string at spaces. */
-	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len,
-		 token.p);
+	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len, token.p);
 	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HDEL %s %b",
 				      c->k_reg, token.p, token.len)) ||
 	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
@@ -382,9 +380,9 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 		return n;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	if (sent(c, redisAsyncCommand(ac, on_snap_put, NULL, "HSET %s %b %b",
-				      c->k_dlg, key.p, key.len, rec,
-				      (size_t)n)))
+	if (sent(c,
+		 redisAsyncCommand(ac, on_snap_put, NULL, "HSET %s %b %b",
+				   c->k_dlg, key.p, key.len, rec, (size_t)n)))
 		return -EIO;
 	c->st.snaps_out++;
 	return 0;
@@ -432,8 +430,7 @@ void store__cluster_msg(struct store *s, struct str body)
 		 * in Redis is gone, write it again and end what was taken. */
 		store__cluster_ready(s);
 	else {
-		snprintf(name, sizeof(name), "%.*s", (int)m.name.len,
-			 m.name.p);
+		snprintf(name, sizeof(name), "%.*s", (int)m.name.len, m.name.p);
 		rb_drop(c, name);
 	}
 }
@@ -478,7 +475,8 @@ static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	store__redis_replied(r);
 	c = store__cluster(store__redis_store(r));
-	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY || !store__redis_cmd(r))
+	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY ||
+	    !store__redis_cmd(r))
 		return;
 	for (i = 0; i < rep->elements; i++) {
 		const redisReply *e = rep->element[i];
@@ -486,9 +484,9 @@ static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
 		if (!member_ok(c, e))
 			continue;
 		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
-		(void)sent(c, redisAsyncCommand(store__redis_cmd(r),
-						on_reg_table, NULL,
-						"HGETALL %s", k));
+		(void)sent(c,
+			   redisAsyncCommand(store__redis_cmd(r), on_reg_table,
+					     NULL, "HGETALL %s", k));
 	}
 }
 
@@ -539,7 +537,8 @@ static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
 	c->st.taken_from_us += n;
 	/* Cut off or stalled past the heartbeat, or restarted since. */
 	log_warn("store: %zu calls of this instance were taken over by %s "
-		 "while it was away from redis", n, claimer);
+		 "while it was away from redis",
+		 n, claimer);
 	if (n && c->ev.taken)
 		c->ev.taken(c->ev.arg, claimer, keys, n);
 	mem_free(keys);
@@ -557,12 +556,11 @@ void store__cluster_ready(struct store *s)
 	c->resyncing = true;
 	ac = cmd(c);
 	if (ac) {
-		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
-						"DEL %s %s", c->k_reg,
-						c->k_dlg));
-		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
-						"SADD %s %s", c->k_insts,
-						c->me));
+		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "DEL %s %s",
+						c->k_reg, c->k_dlg));
+		(void)sent(c,
+			   redisAsyncCommand(ac, on_reply, NULL, "SADD %s %s",
+					     c->k_insts, c->me));
 		c->st.snaps = 0;
 		if (c->ev.resync)
 			c->ev.resync(c->ev.arg);
@@ -572,9 +570,9 @@ void store__cluster_ready(struct store *s)
 		/* After the resync on the same connection: the taken
 		 * dialogs' snapshots, just written again, are deleted when
 		 * the proxy ends them. */
-		(void)sent(c, redisAsyncCommand(ac, on_taken, NULL,
-						"EVAL %s 1 %s", taken_lua,
-						c->k_taken));
+		(void)sent(c,
+			   redisAsyncCommand(ac, on_taken, NULL, "EVAL %s 1 %s",
+					     taken_lua, c->k_taken));
 	}
 	c->resyncing = false;
 }
@@ -608,7 +606,8 @@ static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
 		rb_drop(c, victim);
 		c->st.takeovers++;
 		log_warn("store: instance %s is gone: taking over its %zu "
-			 "calls", victim, rep->elements / 2);
+			 "calls",
+			 victim, rep->elements / 2);
 		for (i = 0; i + 1 < rep->elements; i += 2) {
 			const redisReply *v = rep->element[i + 1];
 
@@ -638,11 +637,11 @@ static void claim(struct store_cluster *c, redisAsyncContext *ac,
 	key_of(c, dk, sizeof(dk), "dlg:", name);
 	key_of(c, rk, sizeof(rk), "reg:", name);
 	key_of(c, tk, sizeof(tk), "taken:", name);
-	if (sent(c, redisAsyncCommand(ac, on_claim, victim,
-				      "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
-				      claim_lua, hb, dk, rk, c->k_insts,
-				      c->k_chan, tk, victim, c->me,
-				      CL_TAKEN_TTL_MS)))
+	if (sent(c,
+		 redisAsyncCommand(ac, on_claim, victim,
+				   "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
+				   claim_lua, hb, dk, rk, c->k_insts, c->k_chan,
+				   tk, victim, c->me, CL_TAKEN_TTL_MS)))
 		mem_free(victim);
 }
 
@@ -665,8 +664,9 @@ static void on_members_scan(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	for (i = 0; i < rep->elements; i++)
 		if (member_ok(c, rep->element[i]))
-			claim(c, cmd(c), str_make(rep->element[i]->str,
-						  rep->element[i]->len));
+			claim(c, cmd(c),
+			      str_make(rep->element[i]->str,
+				       rep->element[i]->len));
 }
 
 /* Each heartbeat: keep our hashes alive, look for dead instances. */
@@ -678,17 +678,15 @@ void store__cluster_tick(struct store *s)
 
 	if (!c || !c->ready_at || !(ac = cmd(c)))
 		return;
-	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
-					"PEXPIRE %s %d", c->k_dlg,
-					CL_HASH_TTL_MS));
-	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL,
-					"PEXPIRE %s %d", c->k_reg,
-					CL_HASH_TTL_MS));
+	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "PEXPIRE %s %d",
+					c->k_dlg, CL_HASH_TTL_MS));
+	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "PEXPIRE %s %d",
+					c->k_reg, CL_HASH_TTL_MS));
 	if (c->scanning ||
 	    loop_now(c->l) - c->ready_at < 2 * store__redis_ttl(r))
 		return;
-	if (sent(c, redisAsyncCommand(ac, on_members_scan, NULL,
-				      "SMEMBERS %s", c->k_insts)) == 0)
+	if (sent(c, redisAsyncCommand(ac, on_members_scan, NULL, "SMEMBERS %s",
+				      c->k_insts)) == 0)
 		c->scanning = true;
 }
 
@@ -709,8 +707,8 @@ int store__cluster_load(struct store *s)
 	if (!rc)
 		return -EIO;
 	mem = redisCommand(rc, "SMEMBERS %s", c->k_insts);
-	for (i = 0; mem && mem->type == REDIS_REPLY_ARRAY &&
-		    i < mem->elements; i++) {
+	for (i = 0; mem && mem->type == REDIS_REPLY_ARRAY && i < mem->elements;
+	     i++) {
 		const redisReply *e = mem->element[i];
 
 		if (!member_ok(c, e))
@@ -718,7 +716,8 @@ int store__cluster_load(struct store *s)
 		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
 		rep = redisCommand(rc, "HGETALL %s", k);
 		for (j = 0; rep && rep->type == REDIS_REPLY_ARRAY &&
-			    j + 1 < rep->elements; j += 2)
+			    j + 1 < rep->elements;
+		     j += 2)
 			rb_record(c, rep->element[j + 1], wall);
 		if (rep)
 			freeReplyObject(rep);

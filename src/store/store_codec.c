@@ -152,8 +152,8 @@ int store_msg_parse(struct store_msg *m, struct str msg)
 	if (!m)
 		return -EINVAL;
 	memset(m, 0, sizeof(*m));
-	if (!word(&msg, &kind) || kind.len != 1 ||
-	    !word(&msg, &m->origin) || !store_instance_valid(m->origin))
+	if (!word(&msg, &kind) || kind.len != 1 || !word(&msg, &m->origin) ||
+	    !store_instance_valid(m->origin))
 		return -EINVAL;
 	if (kind.p[0] == 'U') {
 		if (!store_key_valid(msg))

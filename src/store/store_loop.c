@@ -37,8 +37,8 @@ struct watch {
 	redisAsyncContext *ac;
 	struct loop *l;
 	int fd;
-	unsigned mask;    /* what hiredis wants */
-	bool added;       /* fd registered with the loop */
+	unsigned mask; /* what hiredis wants */
+	bool added;    /* fd registered with the loop */
 	bool in_handler;
 	bool flushing;    /* inside the flush timer's write */
 	bool dead;        /* cleaned up while in_handler: free after */

@@ -141,8 +141,8 @@ int store__mem_count(struct store_mem *m, struct str key, int64_t delta,
 	return 0;
 }
 
-int64_t store__window_estimate(uint64_t prev, uint64_t cur,
-			       uint64_t window_ms, uint64_t elapsed_ms)
+int64_t store__window_estimate(uint64_t prev, uint64_t cur, uint64_t window_ms,
+			       uint64_t elapsed_ms)
 {
 	if (!window_ms)
 		return (int64_t)cur;
@@ -155,8 +155,7 @@ int64_t store__window_estimate(uint64_t prev, uint64_t cur,
 }
 
 int store__mem_rate(struct store_mem *m, struct str key, uint64_t window_ms,
-		    uint32_t n, int64_t limit, uint64_t now_ms,
-		    int64_t *valuep)
+		    uint32_t n, int64_t limit, uint64_t now_ms, int64_t *valuep)
 {
 	struct ment *e;
 	uint64_t k;

@@ -127,9 +127,9 @@ static void apply_record(struct store_redis *r, const redisReply *k,
 	}
 	if (b.expires_wall_ms && b.expires_wall_ms <= wall) {
 		/* Lapsed: tidy the shared table while we are here. */
-		if (r->cmd && redisAsyncCommand(r->cmd, store__redis_on_plain, NULL,
-						"HDEL %s %b", r->k_bans, k->str,
-						k->len) == REDIS_OK)
+		if (r->cmd && redisAsyncCommand(r->cmd, store__redis_on_plain,
+						NULL, "HDEL %s %b", r->k_bans,
+						k->str, k->len) == REDIS_OK)
 			r->inflight++;
 		return;
 	}
@@ -275,9 +275,8 @@ static int send_unban(struct store_redis *r, const char *key, uint64_t wall)
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->wall_ms = wall;
 	tomb_add(r, key, wall, 0);
-	if (redisAsyncCommand(r->cmd, on_unban, e,
-			      "EVAL %s 2 %s %s %s %s %llu", ban_del_lua,
-			      r->k_bans, tomb, key, msg,
+	if (redisAsyncCommand(r->cmd, on_unban, e, "EVAL %s 2 %s %s %s %s %llu",
+			      ban_del_lua, r->k_bans, tomb, key, msg,
 			      (unsigned long long)wall) != REDIS_OK) {
 		mem_free(e);
 		return -EIO;
@@ -305,9 +304,9 @@ void store__redis_resync(struct store_redis *r)
 	/* Its number: unbans heard while it is out make its records
 	 * stale for their keys (tomb_stale). */
 	r->reads = r->reads + 1 ? r->reads + 1 : 1;
-	if (r->cmd && redisAsyncCommand(r->cmd, on_table,
-					(void *)(uintptr_t)r->reads,
-					"HGETALL %s", r->k_bans) == REDIS_OK)
+	if (r->cmd &&
+	    redisAsyncCommand(r->cmd, on_table, (void *)(uintptr_t)r->reads,
+			      "HGETALL %s", r->k_bans) == REDIS_OK)
 		r->inflight++;
 	store__loop_flush_soon(r->cmd);
 }

@@ -32,11 +32,11 @@
 #define SNAP_TAG "s1,"
 
 enum alpha {
-	A_VIS,   /* visible ASCII 0x21-0x7e */
-	A_TEXT,  /* visible ASCII and space (a joined route set) */
-	A_HEX,   /* a binding token */
-	A_NAME,  /* instance or zone name */
-	A_ADDR,  /* "udp:192.0.2.1:5060", "tls:[2001:db8::1]:5061" */
+	A_VIS,  /* visible ASCII 0x21-0x7e */
+	A_TEXT, /* visible ASCII and space (a joined route set) */
+	A_HEX,  /* a binding token */
+	A_NAME, /* instance or zone name */
+	A_ADDR, /* "udp:192.0.2.1:5060", "tls:[2001:db8::1]:5061" */
 };
 
 static bool in_alpha(unsigned char c, enum alpha a)
@@ -147,8 +147,8 @@ static int c_num(struct cur *c, uint64_t max, uint64_t *vp)
 		v = v * 10 + d;
 		i++;
 	}
-	if (c->bad || i == 0 || i > 20 || i >= c->s.len ||
-	    c->s.p[i] != ',' || v > max) {
+	if (c->bad || i == 0 || i > 20 || i >= c->s.len || c->s.p[i] != ',' ||
+	    v > max) {
 		c->bad = true;
 		*vp = 0;
 		return -EINVAL;
@@ -204,7 +204,7 @@ static int c_end(const struct cur *c)
 
 int store_binding_encode(char *buf, size_t sz, const struct store_binding *b)
 {
-	struct wr w = { .p = buf, .sz = sz };
+	struct wr w = {.p = buf, .sz = sz};
 
 	if (!buf || !sz || !b || !store_token_valid(b->token) ||
 	    !store_instance_valid(b->owner) ||
@@ -227,7 +227,7 @@ int store_binding_encode(char *buf, size_t sz, const struct store_binding *b)
 
 int store_binding_decode(struct store_binding *b, struct str rec)
 {
-	struct cur c = { .s = rec };
+	struct cur c = {.s = rec};
 
 	if (!b || (rec.len && !rec.p))
 		return -EINVAL;
@@ -261,7 +261,7 @@ static bool leg_ok(const struct store_snap_leg *l)
 
 int store_snap_encode(char *buf, size_t sz, const struct store_snap *s)
 {
-	struct wr w = { .p = buf, .sz = sz };
+	struct wr w = {.p = buf, .sz = sz};
 	unsigned i;
 
 	if (!buf || !sz || !s || !s->call_id.len ||
@@ -319,7 +319,7 @@ static void c_leg(struct cur *c, struct store_snap_leg *l)
 
 int store_snap_decode(struct store_snap *s, struct str rec)
 {
-	struct cur c = { .s = rec };
+	struct cur c = {.s = rec};
 	uint64_t v;
 
 	if (!s || (rec.len && !rec.p))

@@ -18,23 +18,23 @@
 #include "guard/fraud_int.h"
 #include "sip/sip.h"
 
-#define SEC 1000ULL
-#define MIN (60 * SEC)
+#define SEC  1000ULL
+#define MIN  (60 * SEC)
 #define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
+#define DAY  (24 * HOUR)
 
 /* 2026-11-26 00:00 UTC, a Thursday: wall clock of "day 0". */
 static const uint64_t WALL0 = 1795651200000ULL;
 
 static struct sg_conf_fraud C;
-static const char *const zn[] = { "internet", "pbx", "branch" };
-static const bool zt[] = { false, true, false };
+static const char *const zn[] = {"internet", "pbx", "branch"};
+static const bool zt[] = {false, true, false};
 
 struct alerts {
 	unsigned n;
 	const char *rule[32];
 	enum fraud_action act[32];
-	bool monitor;		/* answer "monitored": do not apply */
+	bool monitor; /* answer "monitored": do not apply */
 };
 static struct alerts AL;
 
@@ -136,7 +136,7 @@ static struct fraud *mk(void)
 }
 
 struct res {
-	int status;		/* 0: pass */
+	int status; /* 0: pass */
 	const char *rule;
 	const char *reason;
 	struct fraud_note note;
@@ -153,8 +153,9 @@ static struct res check_z(struct fraud *f, const char *user, const char *num,
 	struct sg_addr a;
 	struct res r;
 
-	snprintf(text, sizeof(text), "%s%s%s", strncmp(num, "tel:", 4) ?
-		 "sip:" : "", num, strncmp(num, "tel:", 4) ? "@pbx" : "");
+	snprintf(text, sizeof(text), "%s%s%s",
+		 strncmp(num, "tel:", 4) ? "sip:" : "", num,
+		 strncmp(num, "tel:", 4) ? "@pbx" : "");
 	assert_int_equal(sip_uri_parse(&u, str_cstr(text), 0, NULL), 0);
 	assert_int_equal(sg_addr_from_host(&a, str_cstr(ip), 5060), 0);
 	fraud_check(f, &u, str_cstr(user), &a, zone, now, wall, &r.note, &v);
@@ -187,13 +188,13 @@ static struct res call(struct fraud *f, const char *user, const char *num,
 	}
 	snprintf(cid, cidsz, "call-%u", ++seq);
 	if (r.status == 0)
-		(void)fraud_call_start(f, &r.note, str_cstr(cid), STR("t"),
-				       now, wall);
+		(void)fraud_call_start(f, &r.note, str_cstr(cid), STR("t"), now,
+				       wall);
 	return r;
 }
 
-static void end(struct fraud *f, const char *cid, uint64_t talk,
-		uint64_t now, uint64_t wall)
+static void end(struct fraud *f, const char *cid, uint64_t talk, uint64_t now,
+		uint64_t wall)
 {
 	fraud_call_end(f, str_cstr(cid), STR("t"), talk, 200, now, wall);
 }
@@ -208,24 +209,24 @@ static void test_dial_policy(void **state)
 		int status;
 		const char *rule;
 	} t[] = {
-		{ "carol", "02079460000", 0, 0, NULL },	/* local: national */
-		{ "carol", "09001234567", 0, 403, FRAUD_R_DIAL },
-		{ "carol", "0049301234", 0, 403, FRAUD_R_DIAL },
-		{ "carol", "1001", 0, 0, NULL },	/* extension */
-		{ "carol", "bob", 0, 0, NULL },		/* names allowed */
-		{ "carol", "112", 0, 0, NULL },		/* emergency */
-		{ "carol", "9-1-1", 0, 0, NULL },
-		{ "carol", "12+3", 0, 403, FRAUD_R_DIAL },	/* invalid */
-		{ "carol", "tel:+4930123", 0, 403, FRAUD_R_DIAL },
-		{ "carol", "tel:+442079460000", 0, 0, NULL },
-		{ "alice", "0049301234", 0, 0, NULL },	/* world */
-		{ "alice", "09001234567", 0, 403, FRAUD_R_DIAL },
-		{ "alice", "bob", 0, 403, FRAUD_R_DIAL },	/* no names */
-		{ "alice", "0049301234", 2, 0, NULL },	/* any zone */
-		{ "carol", "02079460000", 2, 403, FRAUD_R_DIAL }, /* barred */
-		{ "carol", "999", 2, 0, NULL },		/* still emergency */
-		{ "bob", "0049301234", 2, 0, NULL },	/* user in zone */
-		{ "carol", "09001234567", 1, 0, NULL },	/* trusted: off */
+		{"carol", "02079460000", 0, 0, NULL}, /* local: national */
+		{"carol", "09001234567", 0, 403, FRAUD_R_DIAL},
+		{"carol", "0049301234", 0, 403, FRAUD_R_DIAL},
+		{"carol", "1001", 0, 0, NULL}, /* extension */
+		{"carol", "bob", 0, 0, NULL},  /* names allowed */
+		{"carol", "112", 0, 0, NULL},  /* emergency */
+		{"carol", "9-1-1", 0, 0, NULL},
+		{"carol", "12+3", 0, 403, FRAUD_R_DIAL}, /* invalid */
+		{"carol", "tel:+4930123", 0, 403, FRAUD_R_DIAL},
+		{"carol", "tel:+442079460000", 0, 0, NULL},
+		{"alice", "0049301234", 0, 0, NULL}, /* world */
+		{"alice", "09001234567", 0, 403, FRAUD_R_DIAL},
+		{"alice", "bob", 0, 403, FRAUD_R_DIAL},         /* no names */
+		{"alice", "0049301234", 2, 0, NULL},            /* any zone */
+		{"carol", "02079460000", 2, 403, FRAUD_R_DIAL}, /* barred */
+		{"carol", "999", 2, 0, NULL},         /* still emergency */
+		{"bob", "0049301234", 2, 0, NULL},    /* user in zone */
+		{"carol", "09001234567", 1, 0, NULL}, /* trusted: off */
 	};
 	struct fraud *f;
 	size_t i;
@@ -247,8 +248,8 @@ static void test_dial_policy(void **state)
 	}
 	/* Emergency calls and unchecked zones leave nothing to count. */
 	assert_false(check(f, "carol", "112", 1000, WALL0).note.active);
-	assert_false(check_z(f, "carol", "0201", "192.0.2.1", 1, 1000,
-			     WALL0).note.active);
+	assert_false(check_z(f, "carol", "0201", "192.0.2.1", 1, 1000, WALL0)
+			     .note.active);
 	assert_true(check(f, "carol", "1001", 1000, WALL0).note.active);
 	assert_false(fraud_zone_checked(f, 1));
 	assert_true(fraud_zone_checked(f, 2));
@@ -276,9 +277,10 @@ static void test_zones_listed_and_no_classes(void **state)
 	f = mk();
 	assert_false(fraud_zone_checked(f, 0));
 	assert_int_equal(check(f, "carol", "09001234567", 1, WALL0).status, 0);
-	assert_int_equal(fraud_call_start(f, &(struct fraud_note){ .active =
-							     true },
-					  STR("x"), STR("y"), 1, WALL0), 0);
+	assert_int_equal(fraud_call_start(f,
+					  &(struct fraud_note){.active = true},
+					  STR("x"), STR("y"), 1, WALL0),
+			 0);
 	fraud_call_end(f, STR("x"), STR("y"), 0, 0, 1, WALL0);
 	fraud_free(f);
 	fraud_free(NULL);
@@ -303,10 +305,12 @@ static void test_concurrent_and_release(void **state)
 	r = check(f, "carol", "0202", 1000, WALL0);
 	assert_int_equal(r.status, 0);
 	/* start returns the class's maximum duration; twice: counted once */
-	assert_int_equal(fraud_call_start(f, &r.note, STR("cx"), STR("t"),
-					  1000, WALL0), 2 * SEC);
-	assert_int_equal(fraud_call_start(f, &r.note, STR("cx"), STR("t"),
-					  1000, WALL0), 0);
+	assert_int_equal(
+		fraud_call_start(f, &r.note, STR("cx"), STR("t"), 1000, WALL0),
+		2 * SEC);
+	assert_int_equal(
+		fraud_call_start(f, &r.note, STR("cx"), STR("t"), 1000, WALL0),
+		0);
 	assert_int_equal(fraud_user_calls(f, STR("carol")), 2);
 	r = check(f, "carol", "0203", 1000, WALL0);
 	assert_int_equal(r.status, 403);
@@ -315,7 +319,7 @@ static void test_concurrent_and_release(void **state)
 	assert_int_equal(check(f, "dave", "0203", 1000, WALL0).status, 0);
 	assert_int_equal(check(f, "carol", "112", 1000, WALL0).status, 0);
 	end(f, c1, 5000, 9000, WALL0);
-	end(f, c1, 5000, 9000, WALL0);		/* unknown now: ignored */
+	end(f, c1, 5000, 9000, WALL0); /* unknown now: ignored */
 	end(f, "nobody", 0, 9000, WALL0);
 	assert_int_equal(fraud_user_calls(f, STR("carol")), 1);
 	assert_int_equal(fraud_calls(f), 1);
@@ -379,12 +383,14 @@ static void test_rates(void **state)
 	/* Two seconds later the per-second window has moved on... */
 	t += 2 * SEC;
 	for (i = 0; i < 3; i++)
-		assert_int_equal(call(f, "carol", "0201", t + i * 1100, WALL0,
-				      NULL, 0).status, 0);
+		assert_int_equal(
+			call(f, "carol", "0201", t + i * 1100, WALL0, NULL, 0)
+				.status,
+			0);
 	/* ...but five a minute is the other limit. */
 	t += 5 * SEC;
-	assert_string_equal(call(f, "carol", "0201", t, WALL0, NULL,
-				 0).rule, FRAUD_R_RATE);
+	assert_string_equal(call(f, "carol", "0201", t, WALL0, NULL, 0).rule,
+			    FRAUD_R_RATE);
 	/* Refused attempts are not counted: after the minute, calls pass. */
 	t += 2 * MIN;
 	assert_int_equal(call(f, "carol", "0201", t, WALL0, NULL, 0).status, 0);
@@ -404,18 +410,22 @@ static void test_challenge_not_counted_twice(void **state)
 	C.classes[1].calls_per_country_per_hour = 1;
 	C.per_source.calls_per_second = 1;
 	f = mk();
-	assert_int_equal(call(f, "alice", "0049301", 10 * SEC, WALL0, cid,
-			      32).status, 0);
+	assert_int_equal(
+		call(f, "alice", "0049301", 10 * SEC, WALL0, cid, 32).status,
+		0);
 	fraud_call_end(f, str_cstr(cid), STR("t"), 0, 407, 10 * SEC + 20,
 		       WALL0);
 	/* The retry with credentials: would be over every limit if the
 	 * challenged attempt still counted. */
-	assert_int_equal(call(f, "alice", "0049301", 10 * SEC + 40, WALL0, cid,
-			      32).status, 0);
+	assert_int_equal(
+		call(f, "alice", "0049301", 10 * SEC + 40, WALL0, cid, 32)
+			.status,
+		0);
 	end(f, cid, 0, 10 * SEC + 50, WALL0);
 	/* It counts once: a second call to Germany this hour is over. */
-	assert_string_equal(call(f, "alice", "0049301", 20 * SEC, WALL0, cid,
-				 32).rule, FRAUD_R_COUNTRY);
+	assert_string_equal(
+		call(f, "alice", "0049301", 20 * SEC, WALL0, cid, 32).rule,
+		FRAUD_R_COUNTRY);
 	assert_int_equal(fraud_calls(f), 0);
 	fraud_free(f);
 	assert_no_leaks();
@@ -433,8 +443,8 @@ static void test_country_per_hour(void **state)
 	f = mk();
 	assert_int_equal(call(f, "alice", "0049301", t, WALL0, NULL, 0).status,
 			 0);
-	assert_int_equal(call(f, "alice", "+4930-2", t, WALL0, NULL,
-			      0).status, 0);
+	assert_int_equal(call(f, "alice", "+4930-2", t, WALL0, NULL, 0).status,
+			 0);
 	r = call(f, "alice", "0049303", t, WALL0, NULL, 0);
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.rule, FRAUD_R_COUNTRY);
@@ -445,8 +455,10 @@ static void test_country_per_hour(void **state)
 	assert_int_equal(call(f, "alice", "0201", t, WALL0, NULL, 0).status, 0);
 	assert_int_equal(call(f, "alice", "0201", t, WALL0, NULL, 0).status, 0);
 	/* Two hours later, Germany again. */
-	assert_int_equal(call(f, "alice", "0049301", t + 2 * HOUR, WALL0, NULL,
-			      0).status, 0);
+	assert_int_equal(
+		call(f, "alice", "0049301", t + 2 * HOUR, WALL0, NULL, 0)
+			.status,
+		0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -466,8 +478,9 @@ static void test_source_limits(void **state)
 	r = check(f, "u2", "0201", 1000, WALL0);
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.rule, FRAUD_R_SOURCE);
-	assert_int_equal(check_z(f, "u2", "0201", "192.0.2.2", 0, 1000,
-				 WALL0).status, 0);
+	assert_int_equal(
+		check_z(f, "u2", "0201", "192.0.2.2", 0, 1000, WALL0).status,
+		0);
 	end(f, c1, 0, 2000, WALL0);
 	assert_int_equal(call(f, "u3", "0201", 2000, WALL0, c1, 32).status, 0);
 	end(f, c1, 0, 2000, WALL0);
@@ -493,8 +506,8 @@ static void test_call_table_full(void **state)
 	f = mk();
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "u%u", i);
-		assert_int_equal(call(f, name, "0201", 1000, WALL0, NULL,
-				      0).status, 0);
+		assert_int_equal(
+			call(f, name, "0201", 1000, WALL0, NULL, 0).status, 0);
 	}
 	r = check(f, "u99", "0201", 1000, WALL0);
 	assert_int_equal(r.status, 503);
@@ -538,8 +551,8 @@ static void test_user_table_not_full_early(void **state)
 		fraud__set_key(f, key);
 		for (i = 0; i < 16; i++) {
 			snprintf(name, sizeof(name), "u%u", i);
-			if (call(f, name, "0201", 1000 + i, WALL0, NULL,
-				 0).status)
+			if (call(f, name, "0201", 1000 + i, WALL0, NULL, 0)
+				    .status)
 				refused++;
 		}
 		fraud_free(f);
@@ -565,7 +578,9 @@ static void test_user_table_full_when_all_busy(void **state)
 	for (i = 0; i < 64; i++) {
 		snprintf(name, sizeof(name), "b%u", i);
 		assert_int_equal(call(f, name, "0201", 1000, WALL0, cids[i],
-				      sizeof(cids[i])).status, 0);
+				      sizeof(cids[i]))
+					 .status,
+				 0);
 	}
 	r = check(f, "late", "0201", 1001, WALL0);
 	assert_int_equal(r.status, 503);
@@ -596,8 +611,7 @@ static void test_user_eviction(void **state)
 	C.max_calls = 1024;
 	C.classes[0].max_concurrent = 1;
 	f = mk();
-	assert_int_equal(call(f, "keeper", "0201", 1, WALL0, c1, 32).status,
-			 0);
+	assert_int_equal(call(f, "keeper", "0201", 1, WALL0, c1, 32).status, 0);
 	for (i = 0; i < 2000; i++) {
 		char cid[32];
 
@@ -638,7 +652,9 @@ static void test_reload_adopts_state(void **state)
 	for (i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "r%u", i);
 		assert_int_equal(call(f, name, "0201", 1002, WALL0, cids[i],
-				      sizeof(cids[i])).status, 0);
+				      sizeof(cids[i]))
+					 .status,
+				 0);
 	}
 	/* Limit 2, calls per minute 2 (carol made 1), a user table of 8
 	 * (grown to the 21 users with calls up). */
@@ -650,8 +666,8 @@ static void test_reload_adopts_state(void **state)
 	fraud_free(f);
 	assert_int_equal(fraud_calls(nf), 21);
 	assert_int_equal(fraud_user_calls(nf, STR("carol")), 1);
-	assert_int_equal(call(nf, "carol", "0201", 2000, WALL0, c2,
-			      32).status, 0);
+	assert_int_equal(call(nf, "carol", "0201", 2000, WALL0, c2, 32).status,
+			 0);
 	/* Third: over both the new concurrent limit and the carried-over
 	 * minute window (2 calls in it). */
 	assert_int_equal(check(nf, "carol", "0201", 2001, WALL0).status, 403);
@@ -719,17 +735,19 @@ static void test_short_international_burst_blocks(void **state)
 	f = mk();
 	/* Long international calls and short national ones do not count. */
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(call(f, "alice", "0049301", t, WALL0, cid,
-				      32).status, 0);
+		assert_int_equal(
+			call(f, "alice", "0049301", t, WALL0, cid, 32).status,
+			0);
 		end(f, cid, 5 * MIN, t + 5 * MIN, WALL0);
-		assert_int_equal(call(f, "alice", "0201", t, WALL0, cid,
-				      32).status, 0);
+		assert_int_equal(
+			call(f, "alice", "0201", t, WALL0, cid, 32).status, 0);
 		end(f, cid, 1000, t + 1000, WALL0);
 	}
 	assert_int_equal(AL.n, 0);
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(call(f, "alice", "0049301", t, WALL0, cid,
-				      32).status, 0);
+		assert_int_equal(
+			call(f, "alice", "0049301", t, WALL0, cid, 32).status,
+			0);
 		end(f, cid, i == 0 ? 0 : 3 * SEC, t + 5 * SEC, WALL0);
 		t += 10 * SEC;
 	}
@@ -742,8 +760,8 @@ static void test_short_international_burst_blocks(void **state)
 	assert_int_equal(check(f, "alice", "112", t, WALL0).status, 0);
 	assert_int_equal(check(f, "zoe", "0201", t, WALL0).status, 0);
 	/* The block runs out. */
-	assert_int_equal(check(f, "alice", "0201", t + 4 * HOUR + 1,
-			       WALL0).status, 0);
+	assert_int_equal(
+		check(f, "alice", "0201", t + 4 * HOUR + 1, WALL0).status, 0);
 	fraud_free(f);
 	assert_no_leaks();
 }
@@ -762,11 +780,12 @@ static void test_monitor_does_not_apply(void **state)
 	AL.monitor = true;
 	f = mk();
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(call(f, "alice", "0049301", t, WALL0, cid,
-				      32).status, 0);
+		assert_int_equal(
+			call(f, "alice", "0049301", t, WALL0, cid, 32).status,
+			0);
 		end(f, cid, 0, t, WALL0);
 	}
-	assert_int_equal(AL.n, 1);	/* once per window */
+	assert_int_equal(AL.n, 1); /* once per window */
 	assert_int_equal(check(f, "alice", "0201", t, WALL0).status, 0);
 	fraud_free(f);
 	assert_no_leaks();
@@ -782,7 +801,7 @@ static void test_odd_hours(void **state)
 	base_conf();
 	C.anomaly.odd_hours.after_calls = 20;
 	C.anomaly.odd_hours.action = CONF_FRAUD_ALERT;
-	C.anomaly.utc_offset = 60;	/* local time = UTC + 1 h */
+	C.anomaly.utc_offset = 60; /* local time = UTC + 1 h */
 	f = mk();
 	/* Office hours: 09:00-17:00 local, over a few days. */
 	for (day = 0; day < 5; day++)
@@ -790,29 +809,35 @@ static void test_odd_hours(void **state)
 			assert_int_equal(
 				call(f, "carol", "0201", t++,
 				     WALL0 + day * DAY + (8 + i) * HOUR, NULL,
-				     0).status, 0);
+				     0)
+					.status,
+				0);
 	assert_int_equal(AL.n, 0);
 	/* 10:30 local: usual.  08:30 local: next to usual hours. */
 	assert_int_equal(check(f, "carol", "0201", t,
-			       WALL0 + 6 * DAY + 9 * HOUR + 30 * MIN).status,
+			       WALL0 + 6 * DAY + 9 * HOUR + 30 * MIN)
+				 .status,
 			 0);
 	assert_int_equal(check(f, "carol", "0201", t,
-			       WALL0 + 6 * DAY + 7 * HOUR + 30 * MIN).status,
+			       WALL0 + 6 * DAY + 7 * HOUR + 30 * MIN)
+				 .status,
 			 0);
 	assert_int_equal(AL.n, 0);
 	/* 03:10 local: alert only, the call passes; once per hour. */
 	assert_int_equal(check(f, "carol", "0201", t,
-			       WALL0 + 6 * DAY + 2 * HOUR + 10 * MIN).status,
+			       WALL0 + 6 * DAY + 2 * HOUR + 10 * MIN)
+				 .status,
 			 0);
 	assert_int_equal(check(f, "carol", "0201", t,
-			       WALL0 + 6 * DAY + 2 * HOUR + 20 * MIN).status,
+			       WALL0 + 6 * DAY + 2 * HOUR + 20 * MIN)
+				 .status,
 			 0);
 	assert_int_equal(AL.n, 1);
 	assert_string_equal(AL.rule[0], FRAUD_R_HOURS);
 	assert_int_equal(AL.act[0], FRAUD_ALERT);
 	/* A user still learning is not judged. */
-	assert_int_equal(check(f, "dave", "0201", t,
-			       WALL0 + 2 * HOUR).status, 0);
+	assert_int_equal(check(f, "dave", "0201", t, WALL0 + 2 * HOUR).status,
+			 0);
 	assert_int_equal(AL.n, 1);
 	fraud_free(f);
 	assert_no_leaks();
@@ -835,17 +860,22 @@ static void test_baseline_throttles(void **state)
 		for (i = 0; i < 2; i++)
 			assert_int_equal(call(f, "carol", "0201", t++,
 					      WALL0 + day * DAY + 10 * HOUR,
-					      NULL, 0).status, 0);
+					      NULL, 0)
+						 .status,
+					 0);
 	/* limit = max(min_calls 5, 3 x 2) = 6 calls on day 4 */
 	for (i = 0; i < 6; i++)
 		assert_int_equal(call(f, "carol", "0201", t + i * 2 * MIN,
-				      WALL0 + 4 * DAY + 10 * HOUR, NULL,
-				      0).status, 0);
+				      WALL0 + 4 * DAY + 10 * HOUR, NULL, 0)
+					 .status,
+				 0);
 	assert_int_equal(AL.n, 0);
 	t += 20 * MIN;
 	/* The 7th raises fraud-baseline: throttled to 1 call a minute. */
 	assert_int_equal(call(f, "carol", "0201", t,
-			      WALL0 + 4 * DAY + 11 * HOUR, NULL, 0).status, 0);
+			      WALL0 + 4 * DAY + 11 * HOUR, NULL, 0)
+				 .status,
+			 0);
 	assert_int_equal(AL.n, 1);
 	assert_string_equal(AL.rule[0], FRAUD_R_BASELINE);
 	assert_int_equal(AL.act[0], FRAUD_THROTTLE);
@@ -853,14 +883,17 @@ static void test_baseline_throttles(void **state)
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.rule, FRAUD_R_THROTTLED);
 	assert_int_equal(call(f, "carol", "0201", t + 3 * MIN,
-			      WALL0 + 4 * DAY + 11 * HOUR, NULL, 0).status, 0);
-	assert_int_equal(AL.n, 1);	/* once a day */
+			      WALL0 + 4 * DAY + 11 * HOUR, NULL, 0)
+				 .status,
+			 0);
+	assert_int_equal(AL.n, 1); /* once a day */
 	/* After the throttle time, no limit. */
 	t += 2 * HOUR;
 	for (i = 0; i < 3; i++)
 		assert_int_equal(call(f, "carol", "0201", t,
-				      WALL0 + 4 * DAY + 13 * HOUR, NULL,
-				      0).status, 0);
+				      WALL0 + 4 * DAY + 13 * HOUR, NULL, 0)
+					 .status,
+				 0);
 	fraud_free(f);
 	assert_no_leaks();
 }

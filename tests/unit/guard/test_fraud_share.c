@@ -25,8 +25,8 @@
 
 #define REDIS_PORT "38401"
 
-static const char *const zn[] = { "internet", "pbx" };
-static const bool zt[] = { false, true };
+static const char *const zn[] = {"internet", "pbx"};
+static const bool zt[] = {false, true};
 
 struct inst {
 	struct store *s;
@@ -62,8 +62,7 @@ static void base_conf(void)
 {
 	memset(&C, 0, sizeof(C));
 	snprintf(C.reason, sizeof(C.reason), "Forbidden");
-	snprintf(C.international_prefix, sizeof(C.international_prefix),
-		 "00");
+	snprintf(C.international_prefix, sizeof(C.international_prefix), "00");
 	snprintf(C.national_prefix, sizeof(C.national_prefix), "0");
 	snprintf(C.country_code, sizeof(C.country_code), "44");
 	snprintf(C.classes[0].name, sizeof(C.classes[0].name), "local");
@@ -76,10 +75,9 @@ static void base_conf(void)
 	C.max_calls = 64;
 }
 
-static void mk(struct inst *in, struct loop *l, const char *name,
-	       bool redis)
+static void mk(struct inst *in, struct loop *l, const char *name, bool redis)
 {
-	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct store_conf c;
 	char err[160] = "";
 
@@ -91,8 +89,9 @@ static void mk(struct inst *in, struct loop *l, const char *name,
 	c.key_prefix = "fsunit:";
 	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
 	store_set_events(in->s, &ev);
-	assert_int_equal(fraud_new(&in->f, &C, zn, zt, 2, NULL, NULL, err,
-				   sizeof(err)), 0);
+	assert_int_equal(
+		fraud_new(&in->f, &C, zn, zt, 2, NULL, NULL, err, sizeof(err)),
+		0);
 	assert_int_equal(fraud_share_new(&in->sh, on_wake, in), 0);
 	fraud_set_share(in->f, in->sh);
 	fraud_share_attach(in->sh, in->s, l);
@@ -124,8 +123,7 @@ static const char *ask(struct inst *in, struct loop *l, const char *user,
 		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
 	assert_int_equal(sip_uri_parse(&u, STR("sip:0201@pbx"), 0, NULL), 0);
 	assert_int_equal(sg_addr_from_host(&a, STR("192.0.2.1"), 5060), 0);
-	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note,
-		    &v);
+	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note, &v);
 	return v.action == GUARD_PASS ? NULL : v.rule;
 }
 
@@ -147,16 +145,15 @@ static void start(struct inst *in, struct loop *l, const char *user,
 	struct fraud_note n;
 
 	assert_null(ask(in, l, user, &n));
-	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"),
-			       loop_now(l), 1);
+	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"), loop_now(l),
+			       1);
 	sync_user(in, l, user);
 }
 
 static void end(struct inst *in, struct loop *l, const char *user,
 		const char *cid)
 {
-	fraud_call_end(in->f, str_cstr(cid), STR("t"), 0, 200, loop_now(l),
-		       1);
+	fraud_call_end(in->f, str_cstr(cid), STR("t"), 0, 200, loop_now(l), 1);
 	sync_user(in, l, user);
 }
 
@@ -208,8 +205,7 @@ static void test_local_without_redis(void **state)
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "one", false);
 	mk(&b, l, "two", false);
-	assert_false(fraud_prefetch(a.f, STR("carol"), 0, loop_now(l),
-				    &token));
+	assert_false(fraud_prefetch(a.f, STR("carol"), 0, loop_now(l), &token));
 	start(&a, l, "carol", "c1");
 	start(&a, l, "carol", "c2");
 	assert_string_equal(ask(&a, l, "carol", &n), FRAUD_R_CONCURRENT);
@@ -239,11 +235,10 @@ static const char *ask_call(struct inst *in, struct loop *l, const char *user,
 
 	assert_int_equal(sip_uri_parse(&u, str_cstr(uri), 0, NULL), 0);
 	assert_int_equal(sg_addr_from_host(&a, str_cstr(src), 5060), 0);
-	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0,
-				loop_now(l), &token))
+	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0, loop_now(l),
+				&token))
 		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
-	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note,
-		    &v);
+	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note, &v);
 	return v.action == GUARD_PASS ? NULL : v.rule;
 }
 
@@ -253,8 +248,8 @@ static void start_call(struct inst *in, struct loop *l, const char *user,
 	struct fraud_note n;
 
 	assert_null(ask_call(in, l, user, uri, src, &n));
-	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"),
-			       loop_now(l), 1);
+	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"), loop_now(l),
+			       1);
 	/* A read on the same connection comes after the pushes. */
 	(void)ask_call(in, l, user, uri, src, &n);
 }
@@ -325,24 +320,23 @@ static void test_source_across(void **state)
 	start_call(&a, l, "u1", "sip:0201@pbx", "198.51.100.9", "s1");
 	start_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", "s2");
 	/* Two up across both: a third user from it is refused on both. */
-	assert_string_equal(ask_call(&a, l, "u3", "sip:0201@pbx",
-				     "198.51.100.9", &n),
-			    FRAUD_R_SOURCE);
-	assert_string_equal(ask_call(&b, l, "u3", "sip:0201@pbx",
-				     "198.51.100.9", &n),
-			    FRAUD_R_SOURCE);
+	assert_string_equal(
+		ask_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
+		FRAUD_R_SOURCE);
+	assert_string_equal(
+		ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
+		FRAUD_R_SOURCE);
 	/* Another source is not concerned. */
-	assert_null(ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.10",
-			     &n));
+	assert_null(ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.10", &n));
 	/* s2 ends on b: room again, the third call of the minute. */
 	fraud_call_end(b.f, STR("s2"), STR("t"), 1000, 200, loop_now(l), 1);
 	(void)ask_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", &n);
 	start_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", "s3");
 	fraud_call_end(a.f, STR("s1"), STR("t"), 1000, 200, loop_now(l), 1);
 	/* One up, but 3 calls this minute across both. */
-	assert_string_equal(ask_call(&b, l, "u4", "sip:0201@pbx",
-				     "198.51.100.9", &n),
-			    FRAUD_R_SOURCE);
+	assert_string_equal(
+		ask_call(&b, l, "u4", "sip:0201@pbx", "198.51.100.9", &n),
+		FRAUD_R_SOURCE);
 	fraud_call_end(a.f, STR("s3"), STR("t"), 1000, 200, loop_now(l), 1);
 	rm(&a);
 	rm(&b);

@@ -29,16 +29,15 @@ enum { WAIT_MS = 2000 };
 struct fix {
 	struct media_relay r;
 	struct media_stream *s;
-	int peer[2][2];     /* [leg][comp]: the two parties' sockets */
-	uint16_t rport[2];  /* relay's even port facing each leg */
-	int orig[2][2];     /* the descriptors handed over */
+	int peer[2][2];    /* [leg][comp]: the two parties' sockets */
+	uint16_t rport[2]; /* relay's even port facing each leg */
+	int orig[2][2];    /* the descriptors handed over */
 	int evout;
 };
 
 static int udp(uint16_t port, struct media_ep *ep)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -139,8 +138,7 @@ static void close_peers(struct fix *f)
 
 static void send_to(int fd, uint16_t port, const uint8_t *p, size_t n)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	assert_int_equal(sendto(fd, p, n, 0, (struct sockaddr *)&a, sizeof(a)),
@@ -149,8 +147,7 @@ static void send_to(int fd, uint16_t port, const uint8_t *p, size_t n)
 
 /* One datagram on fd within WAIT_MS (or ms): its length, -1 if none;
  * the sender's port in *fromp. */
-static ssize_t recv_wait(int fd, uint8_t *p, size_t n, int ms,
-			 uint16_t *fromp)
+static ssize_t recv_wait(int fd, uint8_t *p, size_t n, int ms, uint16_t *fromp)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	struct sockaddr_in a;
@@ -182,8 +179,7 @@ static const uint8_t rr[8] = {0x80, 201, 0, 1, 0, 0, 0, 9};
 
 /* n RTP packets from leg `from`, all arrive at the other party from the
  * relay port facing it. */
-static void relay_some(struct fix *f, unsigned from, unsigned n,
-		       uint16_t seq0)
+static void relay_some(struct fix *f, unsigned from, unsigned n, uint16_t seq0)
 {
 	unsigned o = 1 - from, i;
 	uint8_t p[256], q[256];
@@ -193,9 +189,9 @@ static void relay_some(struct fix *f, unsigned from, unsigned n,
 		size_t len = rtp(p, (uint16_t)(seq0 + i));
 
 		send_to(f->peer[from][0], f->rport[from], p, len);
-		assert_int_equal(recv_wait(f->peer[o][0], q, sizeof(q), WAIT_MS,
-					   &src),
-				 (ssize_t)len);
+		assert_int_equal(
+			recv_wait(f->peer[o][0], q, sizeof(q), WAIT_MS, &src),
+			(ssize_t)len);
 		assert_int_equal(memcmp(p, q, len), 0);
 		assert_int_equal(src, f->rport[o]);
 	}

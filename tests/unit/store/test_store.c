@@ -39,7 +39,7 @@ static void test_memory_api(void **state)
 	struct store_conf c;
 	struct store *s;
 	struct loop *l;
-	struct answer a = { 0 };
+	struct answer a = {0};
 	struct store_ban b;
 	struct store_stats st;
 
@@ -55,22 +55,24 @@ static void test_memory_api(void **state)
 	assert_int_equal(store_start(s), 0);
 	assert_false(store_connected(s));
 	/* Calls per user, limit 2: answered at once. */
-	assert_int_equal(store_count_add(s, str_cstr("alice"), 1, 2, 60000,
-					 got, &a), 0);
-	assert_int_equal(store_count_add(s, str_cstr("alice"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s, str_cstr("alice"), 1, 2, 60000, got, &a), 0);
+	assert_int_equal(
+		store_count_add(s, str_cstr("alice"), 1, 2, 60000, got, &a), 0);
 	assert_int_equal(a.calls, 2);
 	assert_int_equal(a.value, 2);
-	assert_int_equal(store_count_add(s, str_cstr("alice"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s, str_cstr("alice"), 1, 2, 60000, got, &a), 0);
 	assert_int_equal(a.rc, -EDQUOT);
-	assert_int_equal(store_count_add(s, str_cstr("alice"), -1, 2, 60000,
-					 NULL, NULL), 0);
+	assert_int_equal(
+		store_count_add(s, str_cstr("alice"), -1, 2, 60000, NULL, NULL),
+		0);
 	assert_int_equal(store_count_add(s, STR_NULL, 1, 2, 1, got, &a),
 			 -EINVAL);
 	/* Rates. */
-	assert_int_equal(store_rate_hit(s, str_cstr("reg:bob"), 10000, 5, 4,
-					got, &a), 0);
+	assert_int_equal(
+		store_rate_hit(s, str_cstr("reg:bob"), 10000, 5, 4, got, &a),
+		0);
 	assert_int_equal(a.rc, -EDQUOT);
 	assert_int_equal(a.value, 5);
 	assert_int_equal(store_rate_hit(s, str_cstr("x"), 0, 1, 0, got, &a),
@@ -91,8 +93,9 @@ static void test_memory_api(void **state)
 static void test_conf_errors(void **state)
 {
 	static const char *const bad_addr[] = {
-		"", "localhost", ":6379", "127.0.0.1:", "127.0.0.1:0",
-		"127.0.0.1:65536", "[::1:6379", "unix:", "1.2.3.4:12x",
+		"",           "localhost",   ":6379",
+		"127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+		"[::1:6379",  "unix:",       "1.2.3.4:12x",
 	};
 	struct store_conf c;
 	struct store *s = NULL;
@@ -140,7 +143,7 @@ static void test_redis_unreachable(void **state)
 	struct store_stats st;
 	struct store *s;
 	struct loop *l;
-	struct answer a = { 0 };
+	struct answer a = {0};
 	struct store_ban b;
 	int i;
 
@@ -157,12 +160,12 @@ static void test_redis_unreachable(void **state)
 	for (i = 0; i < 20; i++)
 		(void)loop_run_once(l, 10);
 	assert_false(store_connected(s));
-	assert_int_equal(store_count_add(s, str_cstr("u"), 1, 1, 1000, got,
-					 &a), 0);
+	assert_int_equal(store_count_add(s, str_cstr("u"), 1, 1, 1000, got, &a),
+			 0);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(a.rc, 0);
-	assert_int_equal(store_count_add(s, str_cstr("u"), 1, 1, 1000, got,
-					 &a), 0);
+	assert_int_equal(store_count_add(s, str_cstr("u"), 1, 1, 1000, got, &a),
+			 0);
 	assert_int_equal(a.rc, -EDQUOT);
 	memset(&b, 0, sizeof(b));
 	snprintf(b.key, sizeof(b.key), "192.0.2.1");

@@ -25,7 +25,7 @@
 #include "store/store.h"
 
 #define REDIS_PORT "37902"
-#define WALL_FAR 4102444800000ULL /* 2100-01-01 */
+#define WALL_FAR   4102444800000ULL /* 2100-01-01 */
 
 static uint64_t clock_off;
 
@@ -60,8 +60,8 @@ static void ev_takeover(void *arg, const char *owner,
 
 	sn->takeovers++;
 	snprintf(sn->owner, sizeof(sn->owner), "%s", owner);
-	snprintf(sn->call_id, sizeof(sn->call_id), "%.*s",
-		 (int)s->call_id.len, s->call_id.p);
+	snprintf(sn->call_id, sizeof(sn->call_id), "%.*s", (int)s->call_id.len,
+		 s->call_id.p);
 	sn->cseq = s->leg[0].cseq;
 }
 
@@ -143,8 +143,7 @@ static void flush(void)
 static struct store *mk(struct loop *l, const char *name, struct seen *sn,
 			bool start)
 {
-	struct store_cluster_events ev = { ev_resync, ev_takeover, ev_taken,
-					   sn };
+	struct store_cluster_events ev = {ev_resync, ev_takeover, ev_taken, sn};
 	struct store_conf c;
 	struct store *s;
 
@@ -234,7 +233,7 @@ static bool taken(void *arg)
 
 static void test_bindings(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 }, sc = { 0 };
+	struct seen sa = {0}, sb = {0}, sc = {0};
 	struct store_binding b = binding("0a1b", WALL_FAR);
 	struct store *a, *bb, *c;
 	struct probe pr;
@@ -250,7 +249,7 @@ static void test_bindings(void **state)
 	bb = mk(l, "b", &sb, true);
 	/* A's binding reaches B through the channel, with its handoff. */
 	assert_int_equal(store_binding_put(a, &b), 0);
-	pr = (struct probe){ bb, "0a1b" };
+	pr = (struct probe){bb, "0a1b"};
 	assert_true(spin_until(l, found, &pr));
 	assert_true(store_binding_find(bb, str_cstr("0a1b"), 1, h, sizeof(h)));
 	assert_string_equal(h, "udp:127.0.0.21:37570");
@@ -278,7 +277,7 @@ static void test_bindings(void **state)
 
 static void test_snapshots_and_takeover(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa = {0}, sb = {0};
 	struct store_snap s1 = snap("c1@x", 7), s2 = snap("c2@x", 9);
 	struct store *a, *b;
 	struct loop *l;
@@ -364,7 +363,7 @@ static bool advance_until_taken(struct loop *l, struct seen *sn)
  */
 static void test_taken_over_while_alive(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa = {0}, sb = {0};
 	struct store_snap s1 = snap("c1@x", 7), s2 = snap("c2@x", 9);
 	struct store *a, *b;
 	struct loop *la, *lb;
@@ -444,7 +443,7 @@ static void test_taken_over_while_alive(void **state)
 
 static void test_snapshot_cap(void **state)
 {
-	struct seen sa = { 0 };
+	struct seen sa = {0};
 	struct store_snap s = snap("c@x", 1);
 	struct store_cluster_stats st;
 	struct store *a;

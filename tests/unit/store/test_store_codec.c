@@ -34,9 +34,9 @@ static void test_record_roundtrip(void **state)
 	assert_true(n > 0);
 	assert_string_equal(buf, "v1|1700000600000|1700000000000|3|scanner-ua|"
 				 "User-Agent friendly-scanner");
-	assert_int_equal(store_ban_decode(&d, str_cstr(b.key),
-					  str_make(buf, (size_t)n)),
-			 0);
+	assert_int_equal(
+		store_ban_decode(&d, str_cstr(b.key), str_make(buf, (size_t)n)),
+		0);
 	assert_memory_equal(&b, &d, sizeof(b));
 }
 
@@ -68,28 +68,28 @@ static const struct {
 	const char *key, *rec;
 	int rc;
 } decode_cases[] = {
-	{ "1.2.3.4", "v1|1|2|3|r|why", 0 },
-	{ "1.2.3.4", "v1|1|2|3|r|", 0 },
-	{ "1.2.3.4", "v1|1|2|3|r", 0 },
-	{ "1.2.3.4", "v1|1|2|3||", 0 },
-	{ "1.2.3.4", "v1|18446744073709551615|0|4294967295|r|w", 0 },
-	{ "1.2.3.4", "v1|18446744073709551616|0|1|r|w", -EINVAL },
-	{ "1.2.3.4", "v1|1|2|4294967296|r|w", -EINVAL },
-	{ "1.2.3.4", "v2|1|2|3|r|w", -EINVAL },
-	{ "1.2.3.4", "v1|1|2|3", -EINVAL },
-	{ "1.2.3.4", "v1|1|2", -EINVAL },
-	{ "1.2.3.4", "", -EINVAL },
-	{ "1.2.3.4", "v1||2|3|r|w", -EINVAL },
-	{ "1.2.3.4", "v1|-1|2|3|r|w", -EINVAL },
-	{ "1.2.3.4", "v1| 1|2|3|r|w", -EINVAL },
-	{ "1.2.3.4", "v1|1|2|3|r\x01|w", -EINVAL },
-	{ "1.2.3.4", "v1|1|2|3|r|w\x7f", -EINVAL },
-	{ "1.2.3.4", "v1|1|2|3|0123456789012345678901234567890123|w", -EINVAL },
-	{ "", "v1|1|2|3|r|w", -EINVAL },
-	{ "1.2.3.4 ", "v1|1|2|3|r|w", -EINVAL },
-	{ "x.y", "v1|1|2|3|r|w", -EINVAL },
-	{ "0123456789012345678901234567890123456789012345678901234567890123",
-	  "v1|1|2|3|r|w", -EINVAL },
+	{"1.2.3.4", "v1|1|2|3|r|why", 0},
+	{"1.2.3.4", "v1|1|2|3|r|", 0},
+	{"1.2.3.4", "v1|1|2|3|r", 0},
+	{"1.2.3.4", "v1|1|2|3||", 0},
+	{"1.2.3.4", "v1|18446744073709551615|0|4294967295|r|w", 0},
+	{"1.2.3.4", "v1|18446744073709551616|0|1|r|w", -EINVAL},
+	{"1.2.3.4", "v1|1|2|4294967296|r|w", -EINVAL},
+	{"1.2.3.4", "v2|1|2|3|r|w", -EINVAL},
+	{"1.2.3.4", "v1|1|2|3", -EINVAL},
+	{"1.2.3.4", "v1|1|2", -EINVAL},
+	{"1.2.3.4", "", -EINVAL},
+	{"1.2.3.4", "v1||2|3|r|w", -EINVAL},
+	{"1.2.3.4", "v1|-1|2|3|r|w", -EINVAL},
+	{"1.2.3.4", "v1| 1|2|3|r|w", -EINVAL},
+	{"1.2.3.4", "v1|1|2|3|r\x01|w", -EINVAL},
+	{"1.2.3.4", "v1|1|2|3|r|w\x7f", -EINVAL},
+	{"1.2.3.4", "v1|1|2|3|0123456789012345678901234567890123|w", -EINVAL},
+	{"", "v1|1|2|3|r|w", -EINVAL},
+	{"1.2.3.4 ", "v1|1|2|3|r|w", -EINVAL},
+	{"x.y", "v1|1|2|3|r|w", -EINVAL},
+	{"0123456789012345678901234567890123456789012345678901234567890123",
+	 "v1|1|2|3|r|w", -EINVAL},
 };
 
 static void test_record_decode_table(void **state)
@@ -127,16 +127,27 @@ static void test_messages(void **state)
 	assert_int_equal(store_msg_parse(&m, str_make(buf, (size_t)n)), 0);
 	assert_false(m.ban);
 	assert_string_equal(m.b.key, "203.0.113.9");
-	assert_int_equal(store_msg_format(buf, sizeof(buf), false, "bad name",
-					  &b),
-			 -EINVAL);
+	assert_int_equal(
+		store_msg_format(buf, sizeof(buf), false, "bad name", &b),
+		-EINVAL);
 	assert_int_equal(store_msg_format(buf, 10, true, "a", &b), -ENOSPC);
 }
 
 static const char *const bad_msgs[] = {
-	"", "B", "B a", "B a 1.2.3.4", "X a 1.2.3.4", "U a", "U a ",
-	"U  1.2.3.4", "UU a 1.2.3.4", "U a 1.2.3.4 ", "U a/b 1.2.3.4",
-	"B a 1.2.3.4 v1|1|2", "B a zz v1|1|2|3|r|w", " U a 1.2.3.4",
+	"",
+	"B",
+	"B a",
+	"B a 1.2.3.4",
+	"X a 1.2.3.4",
+	"U a",
+	"U a ",
+	"U  1.2.3.4",
+	"UU a 1.2.3.4",
+	"U a 1.2.3.4 ",
+	"U a/b 1.2.3.4",
+	"B a 1.2.3.4 v1|1|2",
+	"B a zz v1|1|2|3|r|w",
+	" U a 1.2.3.4",
 	"U 0123456789012345678901234567890123 1.2.3.4",
 };
 

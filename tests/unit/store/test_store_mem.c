@@ -17,31 +17,33 @@ static void test_count_limit(void **state)
 
 	(void)state;
 	assert_int_equal(store__mem_new(&m, 64), 0);
-	assert_int_equal(store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 0,
-					  &v), 0);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 0, &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 1,
-					  &v), 0);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 1, &v), 0);
 	assert_int_equal(v, 2);
 	/* The third call is refused and takes nothing. */
-	assert_int_equal(store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 2,
-					  &v), -EDQUOT);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("alice"), 1, 2, 1000, 2, &v),
+		-EDQUOT);
 	assert_int_equal(v, 2);
 	/* Others are apart. */
-	assert_int_equal(store__mem_count(m, str_cstr("bob"), 1, 2, 1000, 2,
-					  &v), 0);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("bob"), 1, 2, 1000, 2, &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(store__mem_count(m, str_cstr("alice"), -1, 2, 1000, 3,
-					  &v), 0);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("alice"), -1, 2, 1000, 3, &v), 0);
 	assert_int_equal(v, 1);
 	/* Never below zero; an empty counter frees its slot. */
-	assert_int_equal(store__mem_count(m, str_cstr("alice"), -5, 0, 1000, 3,
-					  &v), 0);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("alice"), -5, 0, 1000, 3, &v), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(store__mem_used(m), 1);
 	/* A refused first use leaves nothing behind. */
-	assert_int_equal(store__mem_count(m, str_cstr("carol"), 3, 2, 1000, 3,
-					  &v), -EDQUOT);
+	assert_int_equal(
+		store__mem_count(m, str_cstr("carol"), 3, 2, 1000, 3, &v),
+		-EDQUOT);
 	assert_int_equal(v, 0);
 	assert_int_equal(store__mem_used(m), 1);
 	assert_int_equal(store__mem_count(m, STR_NULL, 1, 0, 1, 0, &v),
@@ -56,14 +58,14 @@ static void test_count_ttl(void **state)
 
 	(void)state;
 	assert_int_equal(store__mem_new(&m, 64), 0);
-	assert_int_equal(store__mem_count(m, str_cstr("u"), 2, 2, 500, 100,
-					  &v), 0);
+	assert_int_equal(store__mem_count(m, str_cstr("u"), 2, 2, 500, 100, &v),
+			 0);
 	/* A leaked count (no decrement ever) cannot lock the user out for
 	 * longer than the TTL after its last change. */
-	assert_int_equal(store__mem_count(m, str_cstr("u"), 1, 2, 500, 599,
-					  &v), -EDQUOT);
-	assert_int_equal(store__mem_count(m, str_cstr("u"), 1, 2, 500, 600,
-					  &v), 0);
+	assert_int_equal(store__mem_count(m, str_cstr("u"), 1, 2, 500, 599, &v),
+			 -EDQUOT);
+	assert_int_equal(store__mem_count(m, str_cstr("u"), 1, 2, 500, 600, &v),
+			 0);
 	assert_int_equal(v, 1);
 	store__mem_free(m);
 }
@@ -83,16 +85,17 @@ static void test_rate_window(void **state)
 				 0);
 	assert_int_equal(v, 10);
 	/* Next window, a quarter in: 10 * 3/4 + 1. */
-	assert_int_equal(store__mem_rate(m, str_cstr("k"), 1000, 1, 0, 1250,
-					 &v), 0);
+	assert_int_equal(
+		store__mem_rate(m, str_cstr("k"), 1000, 1, 0, 1250, &v), 0);
 	assert_int_equal(v, 8);
 	/* With a limit. */
-	assert_int_equal(store__mem_rate(m, str_cstr("k"), 1000, 1, 8, 1250,
-					 &v), -EDQUOT);
+	assert_int_equal(
+		store__mem_rate(m, str_cstr("k"), 1000, 1, 8, 1250, &v),
+		-EDQUOT);
 	assert_int_equal(v, 9);
 	/* Two windows later everything is gone. */
-	assert_int_equal(store__mem_rate(m, str_cstr("k"), 1000, 1, 0, 3100,
-					 &v), 0);
+	assert_int_equal(
+		store__mem_rate(m, str_cstr("k"), 1000, 1, 0, 3100, &v), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(store__mem_rate(m, str_cstr("k"), 0, 1, 0, 0, &v),
 			 -EINVAL);
@@ -103,10 +106,10 @@ static const struct {
 	uint64_t prev, cur, w, el;
 	int64_t want;
 } est[] = {
-	{ 0, 0, 1000, 0, 0 },      { 100, 0, 1000, 0, 100 },
-	{ 100, 5, 1000, 500, 55 }, { 100, 5, 1000, 1000, 5 },
-	{ 100, 5, 1000, 5000, 5 }, { 7, 3, 0, 0, 3 },
-	{ 3, 1, 10, 9, 1 },
+	{0, 0, 1000, 0, 0},      {100, 0, 1000, 0, 100},
+	{100, 5, 1000, 500, 55}, {100, 5, 1000, 1000, 5},
+	{100, 5, 1000, 5000, 5}, {7, 3, 0, 0, 3},
+	{3, 1, 10, 9, 1},
 };
 
 static void test_estimate(void **state)
@@ -140,7 +143,8 @@ static void test_evicts(void **state)
 	assert_true(store__mem_used(m) <= 64);
 	/* The newest survived. */
 	assert_int_equal(store__mem_count(m, str_cstr("user9999"), 1, 0, 1000,
-					  10000, &v), 0);
+					  10000, &v),
+			 0);
 	assert_int_equal(v, 2);
 	store__mem_free(m);
 }

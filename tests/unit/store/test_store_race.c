@@ -2,10 +2,10 @@
  * test_store_race.c - the store's answers to reorderings between its
  * two Redis connections (store_redis_ban.c, the flaky
  * test_redis_down_and_back) and the cluster's user-hash key
- * (store_key.c), and store_rate_take(), against a real redis-server (Debian's) started here on
- * 127.0.0.1:39501 and stopped by pid.  A raw hiredis connection plays
- * the channel's late messages.  The key tests run without Redis.
- * Waits are bounded loop turns, never sleeps.
+ * (store_key.c), and store_rate_take(), against a real redis-server (Debian's)
+ * started here on 127.0.0.1:39501 and stopped by pid.  A raw hiredis connection
+ * plays the channel's late messages.  The key tests run without Redis. Waits
+ * are bounded loop turns, never sleeps.
  */
 #include "test.h"
 #include "redis_helper.h"
@@ -23,7 +23,7 @@
 #include "store/store.h"
 
 #define REDIS_PORT "39501"
-#define PREFIX "race:"
+#define PREFIX     "race:"
 
 struct seen {
 	int bans, unbans, resyncs;
@@ -75,7 +75,7 @@ static uint64_t wall(void)
 
 static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 {
-	struct store_events ev = { ev_ban, ev_unban, ev_resync, sn };
+	struct store_events ev = {ev_ban, ev_unban, ev_resync, sn};
 	struct store_conf c;
 	struct store *s;
 
@@ -123,7 +123,7 @@ static void late_ban(const char *key, uint64_t start)
  * began after it is applied. */
 static void test_late_message_after_unban(void **state)
 {
-	struct seen sa = { 0 };
+	struct seen sa = {0};
 	struct store *s;
 	struct loop *l;
 	uint64_t t0 = wall();
@@ -150,7 +150,7 @@ static void test_late_message_after_unban(void **state)
  * Redis and comes back to the unbanning instance. */
 static void test_unban_keeps_later_ban(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa = {0}, sb = {0};
 	struct store *s1, *s2;
 	struct store_ban b;
 	struct loop *l;
@@ -216,14 +216,14 @@ static void test_user_key(void **state)
 		const char *prefix, *secret, *password;
 		int rc, same_as; /* same key as row same_as; -1: new */
 	} t[] = {
-		{ STORE_REDIS, "p:", "s3cret", "", 0, -1 },
-		{ STORE_REDIS, "p:", "s3cret", "other", 0, 0 },
-		{ STORE_REDIS, "q:", "s3cret", "", 0, -1 },
-		{ STORE_REDIS, "p:", "s4cret", "", 0, -1 },
-		{ STORE_REDIS, "p:", "", "s3cret", 0, 0 },
-		{ STORE_REDIS, "p:", NULL, "s3cret", 0, 0 },
-		{ STORE_REDIS, "p:", "", "", -ENOKEY, -1 },
-		{ STORE_MEMORY, "p:", "s3cret", "", -ENOKEY, -1 },
+		{STORE_REDIS, "p:", "s3cret", "", 0, -1},
+		{STORE_REDIS, "p:", "s3cret", "other", 0, 0},
+		{STORE_REDIS, "q:", "s3cret", "", 0, -1},
+		{STORE_REDIS, "p:", "s4cret", "", 0, -1},
+		{STORE_REDIS, "p:", "", "s3cret", 0, 0},
+		{STORE_REDIS, "p:", NULL, "s3cret", 0, 0},
+		{STORE_REDIS, "p:", "", "", -ENOKEY, -1},
+		{STORE_MEMORY, "p:", "s3cret", "", -ENOKEY, -1},
 	};
 	uint8_t k[8][STORE_USER_KEY_LEN];
 	struct loop *l;
@@ -243,9 +243,10 @@ static void test_user_key(void **state)
 			bool same = !t[j].rc &&
 				    !memcmp(k[i], k[j], STORE_USER_KEY_LEN);
 
-			assert_int_equal(same, t[i].same_as == (int)j ||
-					       (t[i].same_as >= 0 &&
-						t[j].same_as == t[i].same_as));
+			assert_int_equal(
+				same, t[i].same_as == (int)j ||
+					      (t[i].same_as >= 0 &&
+					       t[j].same_as == t[i].same_as));
 		}
 	}
 	assert_int_equal(store_user_key(NULL, k[0]), -ENOKEY);
@@ -269,11 +270,11 @@ static void got(void *arg, int rc, int64_t value)
 /* Hit n (0: read) and return the estimate, waiting for Redis. */
 static int64_t hit(struct store *s, struct loop *l, uint32_t n)
 {
-	struct answer a = { 0, 0 };
+	struct answer a = {0, 0};
 
-	assert_int_equal(store_rate_hit(s, str_cstr("take:k"), 86400000, n, 0,
-					got, &a),
-			 0);
+	assert_int_equal(
+		store_rate_hit(s, str_cstr("take:k"), 86400000, n, 0, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 1));
 	return a.value;
 }
@@ -283,7 +284,7 @@ static int64_t hit(struct store *s, struct loop *l, uint32_t n)
  * then Redis (a day's window: no period boundary within the test). */
 static void test_rate_take(void **state)
 {
-	struct seen sa = { 0 };
+	struct seen sa = {0};
 	struct store *s;
 	struct loop *l;
 	int pass;
@@ -293,19 +294,22 @@ static void test_rate_take(void **state)
 	for (pass = 0; pass < 2; pass++) {
 		if (pass && !redis_helper_running())
 			break;
-		s = pass ? mk(l, "take", &sa) :
-			   mk_key(l, STORE_MEMORY, PREFIX, "", "");
+		s = pass ? mk(l, "take", &sa)
+			 : mk_key(l, STORE_MEMORY, PREFIX, "", "");
 		assert_int_equal(hit(s, l, 3), 3);
-		assert_int_equal(store_rate_take(s, str_cstr("take:k"),
-						 86400000, 1, 10), 0);
+		assert_int_equal(
+			store_rate_take(s, str_cstr("take:k"), 86400000, 1, 10),
+			0);
 		assert_int_equal(hit(s, l, 0), 2);
-		assert_int_equal(store_rate_take(s, str_cstr("take:k"), 1000, 1,
-						 0), 0);
+		assert_int_equal(
+			store_rate_take(s, str_cstr("take:k"), 1000, 1, 0), 0);
 		assert_int_equal(store_rate_take(s, str_cstr("take:none"),
-						 86400000, 1, 0), 0);
+						 86400000, 1, 0),
+				 0);
 		assert_int_equal(hit(s, l, 0), 2);
-		assert_int_equal(store_rate_take(s, str_cstr("take:k"),
-						 86400000, 5, 0), 0);
+		assert_int_equal(
+			store_rate_take(s, str_cstr("take:k"), 86400000, 5, 0),
+			0);
 		assert_int_equal(hit(s, l, 0), 0);
 		assert_int_equal(store_rate_take(s, STR_NULL, 1000, 1, 0),
 				 -EINVAL);

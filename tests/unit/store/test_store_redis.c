@@ -17,7 +17,6 @@
 
 #define REDIS_PORT "34380"
 
-
 struct answer {
 	int calls, rc;
 	int64_t value;
@@ -69,7 +68,7 @@ static int start_redis(void **state)
 
 static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 {
-	struct store_events ev = { ev_ban, ev_unban, ev_resync, sn };
+	struct store_events ev = {ev_ban, ev_unban, ev_resync, sn};
 	struct store_conf c;
 	struct store *s;
 
@@ -87,8 +86,8 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 
 static void test_cluster(void **state)
 {
-	struct seen sa = { 0 }, sb = { 0 };
-	struct answer a = { 0 };
+	struct seen sa = {0}, sb = {0};
+	struct answer a = {0};
 	struct store *s1, *s2;
 	struct store_ban b;
 	struct loop *l;
@@ -104,29 +103,34 @@ static void test_cluster(void **state)
 	assert_true(store_connected(s1) && store_connected(s2));
 
 	/* Concurrent calls of one user, limit 2, through both instances. */
-	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s1, str_cstr("carol"), 1, 2, 60000, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 1));
 	assert_int_equal(a.rc, 0);
-	assert_int_equal(store_count_add(s2, str_cstr("carol"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s2, str_cstr("carol"), 1, 2, 60000, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 2));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(a.value, 2);
 	/* The third, on either instance, is refused by the cluster count
 	 * although each instance holds only one locally. */
-	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s1, str_cstr("carol"), 1, 2, 60000, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 3));
 	assert_int_equal(a.rc, -EDQUOT);
 	assert_int_equal(a.value, 2);
 	/* One ends on instance two: there is room on instance one. */
-	assert_int_equal(store_count_add(s2, str_cstr("carol"), -1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s2, str_cstr("carol"), -1, 2, 60000, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 4));
 	assert_int_equal(a.value, 1);
-	assert_int_equal(store_count_add(s1, str_cstr("carol"), 1, 2, 60000,
-					 got, &a), 0);
+	assert_int_equal(
+		store_count_add(s1, str_cstr("carol"), 1, 2, 60000, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 5));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(a.value, 2);
@@ -135,12 +139,14 @@ static void test_cluster(void **state)
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(store_rate_hit(i % 2 ? s2 : s1,
 						str_cstr("reg:dave"), 60000, 1,
-						0, got, &a), 0);
+						0, got, &a),
+				 0);
 		assert_true(redis_helper_spin(l, &a.calls, 6 + i));
 	}
 	assert_true(a.value >= 3 && a.value <= 3); /* no previous window */
-	assert_int_equal(store_rate_hit(s1, str_cstr("reg:dave"), 60000, 1, 3,
-					got, &a), 0);
+	assert_int_equal(
+		store_rate_hit(s1, str_cstr("reg:dave"), 60000, 1, 3, got, &a),
+		0);
 	assert_true(redis_helper_spin(l, &a.calls, 9));
 	assert_int_equal(a.rc, -EDQUOT);
 

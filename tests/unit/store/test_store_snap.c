@@ -63,11 +63,11 @@ static void test_binding_roundtrip(void **state)
 	(void)state;
 	n = store_binding_encode(buf, sizeof(buf), &b);
 	assert_true(n > 0);
-	assert_string_equal(buf,
-			    "b1,16:740c20ee48d3af49,1:a,20:udp:127.0.0.21:37570,"
-			    "21:tcp:203.0.113.5:40312,1700000300000,"
-			    "21:sip:carol@example.com,"
-			    "38:sip:carol@10.99.0.5:5060;transport=tcp,");
+	assert_string_equal(
+		buf, "b1,16:740c20ee48d3af49,1:a,20:udp:127.0.0.21:37570,"
+		     "21:tcp:203.0.113.5:40312,1700000300000,"
+		     "21:sip:carol@example.com,"
+		     "38:sip:carol@10.99.0.5:5060;transport=tcp,");
 	assert_int_equal(store_binding_decode(&d, str_make(buf, (size_t)n)), 0);
 	assert_true(str_eq(d.token, b.token) && str_eq(d.owner, b.owner));
 	assert_true(str_eq(d.handoff, b.handoff) && str_eq(d.flow, b.flow));
@@ -87,10 +87,16 @@ static void test_binding_encode_refuses(void **state)
 		int field;
 		const char *v;
 	} bad[] = {
-		{ 0, "" }, { 0, "XYZ" }, { 0, "0123456789abcdef01234567" },
-		{ 1, "" }, { 1, "a b" }, { 2, "sip:1.2.3.4:5" },
-		{ 2, "udp:1.2.3.4 :5" }, { 3, "udp:1.2.3.4:5\r\n" },
-		{ 4, "sip:a b@c" }, { 5, "sip:a@b\r\nX: y" },
+		{0, ""},
+		{0, "XYZ"},
+		{0, "0123456789abcdef01234567"},
+		{1, ""},
+		{1, "a b"},
+		{2, "sip:1.2.3.4:5"},
+		{2, "udp:1.2.3.4 :5"},
+		{3, "udp:1.2.3.4:5\r\n"},
+		{4, "sip:a b@c"},
+		{5, "sip:a@b\r\nX: y"},
 	};
 	char buf[STORE_BINDING_MAX];
 	size_t i;
@@ -98,8 +104,8 @@ static void test_binding_encode_refuses(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct store_binding b = binding();
-		struct str *f[] = { &b.token, &b.owner, &b.handoff, &b.flow,
-				    &b.aor, &b.contact };
+		struct str *f[] = {&b.token, &b.owner, &b.handoff,
+				   &b.flow,  &b.aor,   &b.contact};
 
 		*f[bad[i].field] = str_cstr(bad[i].v);
 		assert_int_equal(store_binding_encode(buf, sizeof(buf), &b),
@@ -226,7 +232,9 @@ static void test_snap_decode_hostile(void **state)
 static void test_binding_decode_hostile(void **state)
 {
 	static const char *const bad[] = {
-		"", "b1,", "b1,1:x,1:a,11:udp:1.2.3:4,0:,1,0:,0:,",
+		"",
+		"b1,",
+		"b1,1:x,1:a,11:udp:1.2.3:4,0:,1,0:,0:,",
 		"b1,1:a,1:a,11:sip:1.2.3:4,0:,1,0:,0:,",
 		"b1,1:a,3:a b,11:udp:1.2.3:4,0:,1,0:,0:,",
 		"b1,1:a,1:a,11:udp:1.2.3:4,0:,1,0:,0:,,",
