@@ -306,7 +306,7 @@ static char *bat_kb(struct fr_bat *b)
 
 /* Send b in one store round trip; u: count it as the user's read. */
 static int bat_send(struct fraud_share *sh, struct fr_user *u,
-		    struct fr_bat *b)
+		    struct fr_bat *b, unsigned flags)
 {
 	struct fr_op *op;
 	int rc;
@@ -319,7 +319,7 @@ static int bat_send(struct fraud_share *sh, struct fr_user *u,
 	*op = b->op;
 	if (op->read && u)
 		u->cl_pending++;
-	rc = store_batch(sh->s, b->ops, b->op.n, on_answers, op);
+	rc = store_batch(sh->s, b->ops, b->op.n, flags, on_answers, op);
 	if (rc) {
 		if (op->read && u && u->cl_pending)
 			u->cl_pending--;
@@ -380,7 +380,7 @@ bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 				a->src),
 			0);
 	}
-	(void)bat_send(f->share, a->u, &b);
+	(void)bat_send(f->share, a->u, &b, 0);
 	/* Answered at once (store fallback): nothing to wait for. */
 	return a->u->cl_pending != 0;
 }
@@ -421,7 +421,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 				&call->src),
 			1);
 	}
-	if (bat_send(f->share, NULL, &b) == 0)
+	if (bat_send(f->share, NULL, &b, 0) == 0)
 		call->pushed |= (uint8_t)m;
 }
 
@@ -447,7 +447,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 /* The batch giving back (delta -1) or counting again (+1) call's
  * concurrent slots, the user's and its source's.  0 when sent. */
 static int send_conc(struct fraud_share *sh, const struct fr_call *call,
-		     int delta, struct fr_bat *b)
+		     int delta, unsigned flags, struct fr_bat *b)
 {
 	struct str user = str_make(call->user, call->user_len);
 
@@ -459,7 +459,7 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 		bat_add(b, call->src_h, W_SCONC,
 			key_for(bat_kb(b), W_SCONC, user, NULL, &call->src),
 			delta);
-	return bat_send(sh, NULL, b);
+	return bat_send(sh, NULL, b, flags);
 }
 
 void fraud__share_end(struct fraud *f, struct fr_user *u,
@@ -472,7 +472,9 @@ void fraud__share_end(struct fraud *f, struct fr_user *u,
 	 * and the reconnect pushes only the calls still up. */
 	if (!live(f))
 		return;
-	(void)send_conc(f->share, call, -1, &b);
+	/* With the store's write batch (<= 20 ms): a slot given back late
+	 * only makes the limit stricter meanwhile. */
+	(void)send_conc(f->share, call, -1, STORE_BATCH_LAZY, &b);
 }
 
 /* Redis is back under a new epoch: every call in progress counts again
@@ -492,7 +494,7 @@ static void on_resync(void *arg)
 	while ((n = htab_iter_next(&it)) != NULL) {
 		struct fr_call *c = HTAB_ENTRY(n, struct fr_call, hn);
 
-		if (send_conc(sh, c, 1, &b) == 0 && c->shared)
+		if (send_conc(sh, c, 1, 0, &b) == 0 && c->shared)
 			pushed++;
 	}
 	if (pushed)

@@ -225,11 +225,15 @@ int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
  * answers every operation locally, exactly as the single calls do.
  * cb (may be NULL) is called once, with an answer per operation in
  * their order (rcs[i], values[i] as store_count_fn's); it may run
- * before the call returns.  1..STORE_BATCH_MAX operations.  Returns 0
- * or -EINVAL (nothing applied).  User: toll fraud (fraud_share.c),
- * one batch per call for its read, one for its start, one for its end.
+ * before the call returns.  1..STORE_BATCH_MAX operations.  flags:
+ * STORE_BATCH_LAZY lets the batch wait for the store's write batching
+ * (at most 20 ms, store_loop.c) instead of going out at the next loop
+ * turn: for changes nobody waits for and whose delay errs on the safe
+ * side (a slot given back late).  Returns 0 or -EINVAL (nothing
+ * applied).  User: toll fraud (fraud_share.c), one batch per call for
+ * its read, one for its start, one (lazy) for its end.
  */
-enum { STORE_BATCH_MAX = 8 };
+enum { STORE_BATCH_MAX = 8, STORE_BATCH_LAZY = 1 };
 enum store_op_kind { STORE_OP_COUNT, STORE_OP_RATE };
 struct store_op {
 	struct str key;
@@ -241,7 +245,7 @@ struct store_op {
 typedef void store_batch_fn(void *arg, const int *rcs, const int64_t *values,
 			    size_t n);
 int store_batch(struct store *s, const struct store_op *ops, size_t n,
-		store_batch_fn *cb, void *arg);
+		unsigned flags, store_batch_fn *cb, void *arg);
 
 void store_get_stats(const struct store *s, struct store_stats *st);
 

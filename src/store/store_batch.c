@@ -143,7 +143,7 @@ static size_t apply_local(struct store *s, struct bop *op,
 /* Send op's operations that are to be sent, in one script run, from a
  * copy on the heap (owned by the Redis backend until it answers). */
 static int send_redis(struct store *s, const struct bop *op, size_t size,
-		      const struct store_op *ops)
+		      const struct store_op *ops, bool lazy)
 {
 	struct store__rop r[STORE_BATCH_MAX];
 	struct bop *cp;
@@ -165,7 +165,8 @@ static int send_redis(struct store *s, const struct bop *op, size_t size,
 	if (!cp)
 		return -ENOMEM;
 	memcpy(cp, op, size);
-	if (store__redis_batch(store__redis_of(s), r, n, bop_done, cp) != 0) {
+	if (store__redis_batch(store__redis_of(s), r, n, lazy, bop_done,
+			       cp) != 0) {
 		mem_free(cp);
 		return -EAGAIN;
 	}
@@ -173,7 +174,7 @@ static int send_redis(struct store *s, const struct bop *op, size_t size,
 }
 
 int store_batch(struct store *s, const struct store_op *ops, size_t n,
-		store_batch_fn *cb, void *arg)
+		unsigned flags, store_batch_fn *cb, void *arg)
 {
 	/* Built here; copied to the heap only to wait for Redis. */
 	union {
@@ -206,7 +207,8 @@ int store_batch(struct store *s, const struct store_op *ops, size_t n,
 	}
 	/* Not sent: answered here (Redis away: counted as fallbacks). */
 	if (!nsend || !store__redis_ready(rd) ||
-	    send_redis(s, op, sizeof(*op) + keys, ops) != 0)
+	    send_redis(s, op, sizeof(*op) + keys, ops,
+		       (flags & STORE_BATCH_LAZY) != 0) != 0)
 		finish(op, -EAGAIN, NULL, 0);
 	return 0;
 }

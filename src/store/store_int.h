@@ -91,10 +91,11 @@ struct store__rop {
  * refused; rate: the estimate); rc -EAGAIN: none (vals NULL). */
 typedef void store__batch_fn(void *arg, int rc, const int64_t *vals,
 			     size_t n);
-/* 1..STORE_BATCH_MAX ops; cb may be NULL.  0, or -EAGAIN: not READY,
- * queue full, cannot send (answer locally; cb not called). */
+/* 1..STORE_BATCH_MAX ops; cb may be NULL; lazy: written with the 20 ms
+ * batch, else at the next loop turn.  0, or -EAGAIN: not READY, queue
+ * full, cannot send (answer locally; cb not called). */
 int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
-		       size_t n, store__batch_fn *cb, void *arg);
+		       size_t n, bool lazy, store__batch_fn *cb, void *arg);
 /* READY, before anything else on the connection: load the script (its
  * SHA1 computed here), so that every EVALSHA after it finds it. */
 int store__redis_count_ready(struct store_redis *r);

@@ -108,6 +108,7 @@ struct rbatch {
 	store_count_fn *one;     /* a single operation's answer */
 	void *arg;
 	uint8_t n;
+	bool lazy;               /* no flush_soon */
 	struct rbe {
 		int64_t a, b, c;
 		uint16_t koff, klen;
@@ -174,7 +175,8 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 	    REDIS_OK)
 		return -EAGAIN;
 	r->inflight++;
-	store__loop_flush_soon(r->cmd); /* a call set-up may wait for it */
+	if (!op->lazy)	/* a call set-up may wait for it */
+		store__loop_flush_soon(r->cmd);
 	return 0;
 }
 
@@ -246,7 +248,7 @@ static size_t full_key(const struct store_redis *r, char *buf,
 }
 
 static int batch(struct store_redis *r, const struct store__rop *ops,
-		 size_t n, store__batch_fn *cb, store_count_fn *one,
+		 size_t n, bool lazy, store__batch_fn *cb, store_count_fn *one,
 		 void *arg)
 {
 	char kb[STORE_BATCH_MAX][RKEY_MAX];
@@ -267,6 +269,7 @@ static int batch(struct store_redis *r, const struct store__rop *ops,
 	op->one = one;
 	op->arg = arg;
 	op->n = (uint8_t)n;
+	op->lazy = lazy;
 	for (i = 0, total = 0; i < n; i++) {
 		op->e[i] = (struct rbe){ ops[i].a, ops[i].b, ops[i].c,
 					 (uint16_t)total, (uint16_t)kl[i],
@@ -282,9 +285,9 @@ static int batch(struct store_redis *r, const struct store__rop *ops,
 }
 
 int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
-		       size_t n, store__batch_fn *cb, void *arg)
+		       size_t n, bool lazy, store__batch_fn *cb, void *arg)
 {
-	return batch(r, ops, n, cb, NULL, arg);
+	return batch(r, ops, n, lazy, cb, NULL, arg);
 }
 
 int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
@@ -294,7 +297,7 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 	struct store__rop o = { key, STORE__OP_COUNT, delta, limit,
 				(int64_t)(ttl_ms ? ttl_ms : 1) };
 
-	return batch(r, &o, 1, NULL, cb, arg);
+	return batch(r, &o, 1, false, NULL, cb, arg);
 }
 
 int store__redis_rate(struct store_redis *r, struct str key,
@@ -305,7 +308,7 @@ int store__redis_rate(struct store_redis *r, struct str key,
 				0 };
 
 	(void)limit; /* applied by store.c on the answer */
-	return batch(r, &o, 1, NULL, cb, arg);
+	return batch(r, &o, 1, false, NULL, cb, arg);
 }
 
 int store__redis_rate_take(struct store_redis *r, struct str key,
@@ -315,7 +318,7 @@ int store__redis_rate_take(struct store_redis *r, struct str key,
 				(int64_t)age_ms };
 
 	/* Before the call comes back: flushed at the next turn. */
-	return batch(r, &o, 1, NULL, NULL, NULL);
+	return batch(r, &o, 1, false, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------- the script's load */
