@@ -1,22 +1,30 @@
 /*
  * fraud_share.c - toll-fraud limits across sipguard instances (issue 9):
- * a user's concurrent calls and calls per minute counted in the store
- * (store.h: Redis when configured), so that a limit holds across the
- * cluster and not per instance.
+ * every call limit of fraud.c (a user's and a source's concurrent calls
+ * and calls per second and minute, a user's calls per hour to a
+ * country) counted in the store (store.h: Redis when configured), so
+ * that a limit holds across the cluster and not per instance.
+ *
+ * Cost: a call's counters travel together, one store_batch() each for
+ * its read, its start and its end (one Redis script run and reply per
+ * batch, instead of one per counter: bench/README-store.md).
  *
  * Semantics:
- *  - concurrent calls: store_count_add() on "fc:USER", +1 when a call
- *    starts, -1 when it ends.  Each instance's share is kept apart in
+ *  - concurrent calls: counts (store_count_add()'s) on "fc:USER" and
+ *    "fs:SOURCE", +1 when a call starts, -1 when it ends (that one with
+ *    the store's 20 ms write batch: late only on the safe side).  Each
+ *    instance's share is kept apart in
  *    Redis and counts only while that instance's heartbeat key lives
  *    (store_redis.c), so a dead instance's calls stop counting within
  *    3 x store.timeout (at least 3 s); the whole count expires
  *    FR_SHARE_TTL_MS after its last change.
- *  - calls per minute: store_rate_hit() on "fr:USER", one event per call
- *    started, Redis' sliding one-minute window (global across instances).
+ *  - rates: store_rate_hit()'s windows ("fp:", "fr:", "fk:CC:", "fq:",
+ *    "fm:"), one event per call started, Redis' sliding windows (global
+ *    across instances).
  *  - deciding: a new call is decided synchronously from the latest
  *    cluster view of its user.  The proxy asks first (fraud_prefetch):
- *    when the store is connected, it reads the user's two counters and
- *    the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
+ *    when the store is connected, it reads every counter that applies
+ *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
  *    is in, then processes it with a view at most one round trip old.
  *    Two calls of one user arriving within that round trip through two
  *    instances can both pass: the limit can be exceeded by at most one
@@ -408,7 +416,10 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 	m |= 1u << W_UCONC;
 	if (!call->src_h)
 		m &= ~(1u << W_SCONC | 1u << W_SCPM | 1u << W_SCPS);
-	/* Every change in one batch: one round trip, applied at once. */
+	/* Every change in one batch: one script run, applied at once, with
+	 * the store's write batch (<= 20 ms, shared with other calls'
+	 * writes): the window in which another instance does not see this
+	 * call yet is one read round trip + 20 ms. */
 	bat_init(&b, f->share, call->user_h, false);
 	for (w = W_UCONC; w <= W_SCPS; w++) {
 		if (!(m & 1u << w))
@@ -421,7 +432,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 				&call->src),
 			1);
 	}
-	if (bat_send(f->share, NULL, &b, 0) == 0)
+	if (bat_send(f->share, NULL, &b, STORE_BATCH_LAZY) == 0)
 		call->pushed |= (uint8_t)m;
 }
 
