@@ -11,8 +11,8 @@
  *
  * Semantics:
  *  - concurrent calls: counts (store_count_add()'s) on "fc:USER" and
- *    "fs:SOURCE", +1 when a call starts, -1 when it ends (that one with
- *    the store's 20 ms write batch: late only on the safe side).  Each
+ *    "fs:SOURCE", +1 when a call starts, -1 when it ends (both, and the
+ *    rates' events, with the store's write batch: at most 20 ms late).  Each
  *    instance's share is kept apart in
  *    Redis and counts only while that instance's heartbeat key lives
  *    (store_redis.c), so a dead instance's calls stop counting within
@@ -26,7 +26,8 @@
  *    when the store is connected, it reads every counter that applies
  *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
  *    is in, then processes it with a view at most one round trip old.
- *    Two calls of one user arriving within that round trip through two
+ *    Two calls of one user arriving within that round trip + 20 ms (the
+ *    first one's start waiting for the write batch) through two
  *    instances can both pass: the limit can be exceeded by at most one
  *    call per other instance in that window.
  *  - Redis down (store not connected): no hold, each instance enforces

@@ -228,10 +228,10 @@ int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
  * before the call returns.  1..STORE_BATCH_MAX operations.  flags:
  * STORE_BATCH_LAZY lets the batch wait for the store's write batching
  * (at most 20 ms, store_loop.c) instead of going out at the next loop
- * turn: for changes nobody waits for and whose delay errs on the safe
- * side (a slot given back late).  Returns 0 or -EINVAL (nothing
- * applied).  User: toll fraud (fraud_share.c), one batch per call for
- * its read, one for its start, one (lazy) for its end.
+ * turn: for changes nobody waits for, whose delay is bounded and
+ * documented by the caller.  Returns 0 or -EINVAL (nothing applied).
+ * User: toll fraud (fraud_share.c), one batch per call for its read,
+ * one (lazy) for its start, one (lazy) for its end.
  */
 enum { STORE_BATCH_MAX = 8, STORE_BATCH_LAZY = 1 };
 enum store_op_kind { STORE_OP_COUNT, STORE_OP_RATE };

@@ -97,7 +97,6 @@ static const char batch_lua[] =
 
 enum {
 	RKEY_MAX = STORE_PREFIX_MAX + STORE_CKEY_MAX + 8,
-	ARGS_MAX = 5 + 5 * STORE_BATCH_MAX,
 	NUM_MAX = 24,
 };
 
@@ -137,42 +136,76 @@ static size_t fmt_i64(char *buf, int64_t v)
 
 static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
 
+/* The command in Redis' protocol, written here: hiredis' own formatting
+ * (printf-like, a growing string per argument) cost more than the rest
+ * of a batch together (bench/README-store.md). */
+struct resp {
+	char *p;
+	size_t len, room;
+};
+
+static void put(struct resp *w, const char *s, size_t n)
+{
+	if (w->len + n <= w->room)
+		memcpy(w->p + w->len, s, n);
+	w->len += n;	/* past room: detected by the caller */
+}
+
+static void put_num(struct resp *w, char tag, int64_t v)
+{
+	char b[NUM_MAX + 4];
+	size_t n;
+
+	b[0] = tag;
+	n = 1 + fmt_i64(b + 1, v);
+	b[n++] = '\r';
+	b[n++] = '\n';
+	put(w, b, n);
+}
+
+static void put_arg(struct resp *w, const char *s, size_t n)
+{
+	put_num(w, '$', (int64_t)n);
+	put(w, s, n);
+	put(w, "\r\n", 2);
+}
+
+static void put_int_arg(struct resp *w, int64_t v)
+{
+	char b[NUM_MAX];
+
+	put_arg(w, b, fmt_i64(b, v));
+}
+
 static int send_batch(struct store_redis *r, struct rbatch *op)
 {
-	const char *argv[ARGS_MAX];
-	size_t len[ARGS_MAX], i;
-	char num[1 + 3 * STORE_BATCH_MAX][NUM_MAX];
-	int c = 0, k = 0;
+	char buf[sizeof(batch_lua) + STORE_BATCH_MAX * (RKEY_MAX + 120) +
+		 2 * STORE_INSTANCE_MAX + STORE_PREFIX_MAX + 256];
+	struct resp w = { buf, 0, sizeof(buf) };
+	size_t i;
 
-	argv[c] = r->count_eval ? "EVAL" : "EVALSHA";
-	len[c] = strlen(argv[c]);
-	c++;
-	argv[c] = r->count_eval ? batch_lua : r->count_sha;
-	len[c] = r->count_eval ? sizeof(batch_lua) - 1 : strlen(r->count_sha);
-	c++;
-	len[c] = fmt_i64(num[k], op->n);
-	argv[c++] = num[k++];
-	for (i = 0; i < op->n; i++) {
-		argv[c] = op->keys + op->e[i].koff;
-		len[c++] = op->e[i].klen;
+	put_num(&w, '*', 5 + 5 * (int64_t)op->n);
+	if (r->count_eval) {
+		put_arg(&w, "EVAL", 4);
+		put_arg(&w, batch_lua, sizeof(batch_lua) - 1);
+	} else {
+		put_arg(&w, "EVALSHA", 7);
+		put_arg(&w, r->count_sha, strlen(r->count_sha));
 	}
-	argv[c] = r->share_id;
-	len[c++] = strlen(r->share_id);
-	argv[c] = r->k_inst;
-	len[c++] = strlen(r->k_inst);
+	put_int_arg(&w, op->n);
+	for (i = 0; i < op->n; i++)
+		put_arg(&w, op->keys + op->e[i].koff, op->e[i].klen);
+	put_arg(&w, r->share_id, strlen(r->share_id));
+	put_arg(&w, r->k_inst, strlen(r->k_inst));
 	for (i = 0; i < op->n; i++) {
-		const int64_t v[3] = { op->e[i].a, op->e[i].b, op->e[i].c };
-		size_t x;
-
-		argv[c] = &op->e[i].kind;
-		len[c++] = 1;
-		for (x = 0; x < 3; x++) {
-			len[c] = fmt_i64(num[k], v[x]);
-			argv[c++] = num[k++];
-		}
+		put_arg(&w, &op->e[i].kind, 1);
+		put_int_arg(&w, op->e[i].a);
+		put_int_arg(&w, op->e[i].b);
+		put_int_arg(&w, op->e[i].c);
 	}
-	if (redisAsyncCommandArgv(r->cmd, on_batch, op, c, argv, len) !=
-	    REDIS_OK)
+	if (w.len > w.room ||
+	    redisAsyncFormattedCommand(r->cmd, on_batch, op, buf, w.len) !=
+		    REDIS_OK)
 		return -EAGAIN;
 	r->inflight++;
 	if (!op->lazy)	/* a call set-up may wait for it */
@@ -236,15 +269,20 @@ local:
 	mem_free(op);
 }
 
-/* The full key: prefix, "cnt:" or "rate:", key. */
+/* The full key: prefix, "cnt:" or "rate:", key (cut at RKEY_MAX). */
 static size_t full_key(const struct store_redis *r, char *buf,
 		       const struct store__rop *o)
 {
-	int n = snprintf(buf, RKEY_MAX, "%s%s%.*s", r->prefix,
-			 o->kind == STORE__OP_COUNT ? "cnt:" : "rate:",
-			 (int)o->key.len, o->key.p);
+	const char *mid = o->kind == STORE__OP_COUNT ? "cnt:" : "rate:";
+	size_t p = strnlen(r->prefix, STORE_PREFIX_MAX), m = strlen(mid);
+	size_t k = o->key.len;
 
-	return n < 0 ? 0 : (size_t)n >= RKEY_MAX ? RKEY_MAX - 1 : (size_t)n;
+	if (p + m + k > RKEY_MAX)	/* not reached: bounded by the API */
+		k = RKEY_MAX - p - m;
+	memcpy(buf, r->prefix, p);
+	memcpy(buf + p, mid, m);
+	memcpy(buf + p + m, o->key.p, k);
+	return p + m + k;
 }
 
 static int batch(struct store_redis *r, const struct store__rop *ops,
