@@ -185,17 +185,27 @@ static const char *const what_pre[] = {
 	[W_SCPS] = "fq:",
 };
 
+/* A call's source as text, formatted once for all of its keys. */
+struct fr_stxt {
+	const struct sg_addr *src;
+	bool done;
+	char a[64];
+};
+
 /* The key of what for a user (and country), or a source. */
 static struct str key_for(char *buf, uint8_t what, struct str user,
-			  const char *cc, const struct sg_addr *src)
+			  const char *cc, struct fr_stxt *st)
 {
-	char pre[8 + DP_CC_MAX], a[64];
+	char pre[8 + DP_CC_MAX];
 	struct guard_src gs;
 
 	if (what >= W_SCONC) {
-		guard_src_from_addr(&gs, src);
-		guard_src_fmt(&gs, a, sizeof(a));
-		return key_of(buf, what_pre[what], a, strlen(a));
+		if (!st->done) {
+			guard_src_from_addr(&gs, st->src);
+			guard_src_fmt(&gs, st->a, sizeof(st->a));
+			st->done = true;
+		}
+		return key_of(buf, what_pre[what], st->a, strlen(st->a));
 	}
 	if (what == W_CTY) {
 		snprintf(pre, sizeof(pre), "fk:%s:", cc);
@@ -365,6 +375,7 @@ static unsigned used(const struct fraud *f, unsigned cls, bool intl)
 
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 {
+	struct fr_stxt st = { a->src, false, "" };
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -385,8 +396,7 @@ bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 			continue;
 		h = w <= W_UCPS ? a->uh : w == W_CTY ? a->ct->k.h : a->s->k.h;
 		bat_add(&b, h, (uint8_t)w,
-			key_for(bat_kb(&b), (uint8_t)w, a->user, a->cc,
-				a->src),
+			key_for(bat_kb(&b), (uint8_t)w, a->user, a->cc, &st),
 			0);
 	}
 	(void)bat_send(f->share, a->u, &b, 0);
@@ -399,6 +409,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 	bool intl = call->kind == DP_INTERNATIONAL;
+	struct fr_stxt st = { &call->src, false, "" };
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -429,8 +440,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 		    w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc) :
 				 call->src_h;
 		bat_add(&b, h, (uint8_t)w,
-			key_for(bat_kb(&b), (uint8_t)w, user, call->cc,
-				&call->src),
+			key_for(bat_kb(&b), (uint8_t)w, user, call->cc, &st),
 			1);
 	}
 	if (bat_send(f->share, NULL, &b, STORE_BATCH_LAZY) == 0)
@@ -441,6 +451,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 			 uint64_t now)
 {
 	struct str user = str_make(call->user, call->user_len);
+	struct fr_stxt st = { &call->src, false, "" };
 	char kb[FR_KEY_MAX];
 	unsigned w;
 
@@ -450,8 +461,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 		if (!is_count((uint8_t)w) && (call->pushed & 1u << w))
 			(void)store_rate_take(
 				f->share->s,
-				key_for(kb, (uint8_t)w, user, call->cc,
-					&call->src),
+				key_for(kb, (uint8_t)w, user, call->cc, &st),
 				window_of((uint8_t)w), 1,
 				now > call->start ? now - call->start : 0);
 }
@@ -462,14 +472,15 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 		     int delta, unsigned flags, struct fr_bat *b)
 {
 	struct str user = str_make(call->user, call->user_len);
+	struct fr_stxt st = { &call->src, false, "" };
 
 	bat_init(b, sh, call->user_h, false);
 	if (call->shared)
 		bat_add(b, call->user_h, W_UCONC,
-			key_for(bat_kb(b), W_UCONC, user, NULL, NULL), delta);
+			key_for(bat_kb(b), W_UCONC, user, NULL, &st), delta);
 	if (call->src_shared)
 		bat_add(b, call->src_h, W_SCONC,
-			key_for(bat_kb(b), W_SCONC, user, NULL, &call->src),
+			key_for(bat_kb(b), W_SCONC, user, NULL, &st),
 			delta);
 	return bat_send(sh, NULL, b, flags);
 }
