@@ -23,7 +23,6 @@
 #include "store/store_int.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <hiredis/async.h>
