@@ -1,24 +1,33 @@
 /*
  * fraud_share.c - toll-fraud limits across sipguard instances (issue 9):
- * a user's concurrent calls and calls per minute counted in the store
- * (store.h: Redis when configured), so that a limit holds across the
- * cluster and not per instance.
+ * every call limit of fraud.c (a user's and a source's concurrent calls
+ * and calls per second and minute, a user's calls per hour to a
+ * country) counted in the store (store.h: Redis when configured), so
+ * that a limit holds across the cluster and not per instance.
+ *
+ * Cost: a call's counters travel together, one store_batch() each for
+ * its read, its start and its end (one Redis script run and reply per
+ * batch, instead of one per counter: bench/README-store.md).
  *
  * Semantics:
- *  - concurrent calls: store_count_add() on "fc:USER", +1 when a call
- *    starts, -1 when it ends.  Each instance's share is kept apart in
+ *  - concurrent calls: counts (store_count_add()'s) on "fc:USER" and
+ *    "fs:SOURCE", +1 when a call starts, -1 when it ends (both, and the
+ *    rates' events, with the store's write batch: at most 20 ms late).  Each
+ *    instance's share is kept apart in
  *    Redis and counts only while that instance's heartbeat key lives
  *    (store_redis.c), so a dead instance's calls stop counting within
  *    3 x store.timeout (at least 3 s); the whole count expires
  *    FR_SHARE_TTL_MS after its last change.
- *  - calls per minute: store_rate_hit() on "fr:USER", one event per call
- *    started, Redis' sliding one-minute window (global across instances).
+ *  - rates: store_rate_hit()'s windows ("fp:", "fr:", "fk:CC:", "fq:",
+ *    "fm:"), one event per call started, Redis' sliding windows (global
+ *    across instances).
  *  - deciding: a new call is decided synchronously from the latest
  *    cluster view of its user.  The proxy asks first (fraud_prefetch):
- *    when the store is connected, it reads the user's two counters and
- *    the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
+ *    when the store is connected, it reads every counter that applies
+ *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
  *    is in, then processes it with a view at most one round trip old.
- *    Two calls of one user arriving within that round trip through two
+ *    Two calls of one user arriving within that round trip + 20 ms (the
+ *    first one's start waiting for the write batch) through two
  *    instances can both pass: the limit can be exceeded by at most one
  *    call per other instance in that window.
  *  - Redis down (store not connected): no hold, each instance enforces
@@ -72,13 +81,24 @@ enum fr_what {
 	W_SCPS,		/* "fq:SOURCE" calls a second */
 };
 
-/* One store request in flight. */
+/* One batch of store requests in flight (store_batch(): one Redis round
+ * trip for all of a call's counters).  Owner: the store's callback. */
 struct fr_op {
 	struct fraud_share *sh;
 	uint64_t uh;		/* the user: its reads, its wake */
-	uint64_t h;		/* the entry the answer is about */
-	uint8_t what;
 	bool read;
+	uint8_t n;
+	struct fr_ent {
+		uint64_t h;	/* the entry the answer is about */
+		uint8_t what;
+	} e[W_SCPS + 1];
+};
+
+/* A batch being built: its store operations and their keys. */
+struct fr_bat {
+	struct fr_op op;
+	struct store_op ops[W_SCPS + 1];
+	char kb[W_SCPS + 1][FR_KEY_MAX];
 };
 
 int fraud_share_new(struct fraud_share **shp, fraud_wake_fn *wake, void *arg)
@@ -165,17 +185,27 @@ static const char *const what_pre[] = {
 	[W_SCPS] = "fq:",
 };
 
+/* A call's source as text, formatted once for all of its keys. */
+struct fr_stxt {
+	const struct sg_addr *src;
+	bool done;
+	char a[64];
+};
+
 /* The key of what for a user (and country), or a source. */
 static struct str key_for(char *buf, uint8_t what, struct str user,
-			  const char *cc, const struct sg_addr *src)
+			  const char *cc, struct fr_stxt *st)
 {
-	char pre[8 + DP_CC_MAX], a[64];
+	char pre[8 + DP_CC_MAX];
 	struct guard_src gs;
 
 	if (what >= W_SCONC) {
-		guard_src_from_addr(&gs, src);
-		guard_src_fmt(&gs, a, sizeof(a));
-		return key_of(buf, what_pre[what], a, strlen(a));
+		if (!st->done) {
+			guard_src_from_addr(&gs, st->src);
+			guard_src_fmt(&gs, st->a, sizeof(st->a));
+			st->done = true;
+		}
+		return key_of(buf, what_pre[what], st->a, strlen(st->a));
 	}
 	if (what == W_CTY) {
 		snprintf(pre, sizeof(pre), "fk:%s:", cc);
@@ -197,7 +227,7 @@ static bool is_count(uint8_t what)
 }
 
 /* The entry an answer is about (a peek: never created here). */
-static struct fr_cl *cl_of(struct fraud *f, const struct fr_op *op,
+static struct fr_cl *cl_of(struct fraud *f, const struct fr_ent *op,
 			   uint32_t *busyp)
 {
 	struct fr_user *u;
@@ -218,61 +248,97 @@ static struct fr_cl *cl_of(struct fraud *f, const struct fr_op *op,
 	return s ? &s->cl : NULL;
 }
 
-/* An answer: the cluster's count of one key, after our change. */
-static void on_answer(void *arg, int rc, int64_t value)
+/* One answer: the cluster's count of one key, after our change. */
+static void take_answer(struct fraud *f, const struct fr_ent *e, int rc,
+			int64_t value, uint64_t now)
+{
+	struct fr_cl *cl;
+	uint32_t busy = 0, v;
+
+	cl = cl_of(f, e, &busy);
+	if (!cl || (rc != 0 && rc != -EDQUOT) || value < 0)
+		return;
+	v = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+	if (is_count(e->what))	/* ours are counted locally */
+		cl->others = v > busy ? v - busy : 0;
+	else if (e->what == W_UCPS || e->what == W_SCPS)
+		cl->cps = v;
+	else if (e->what == W_CTY)
+		cl->hour = v;
+	else
+		cl->cpm = v;
+	cl->at = now ? now : 1;
+}
+
+/* A batch's answers, in the order of its entries; a read wakes the
+ * user's held INVITEs. */
+static void on_answers(void *arg, const int *rcs, const int64_t *values,
+		       size_t n)
 {
 	struct fr_op *op = arg;
 	struct fraud_share *sh = op->sh;
 	struct fraud *f = sh->f;
 	struct fr_user *u = NULL;
-	struct fr_cl *cl = NULL;
 	uint64_t now = sh->l ? loop_now(sh->l) : 0;
-	uint32_t busy = 0, v;
+	size_t i;
 
 	if (f && f->ncls) {
-		cl = cl_of(f, op, &busy);
+		for (i = 0; i < n && i < op->n; i++)
+			take_answer(f, &op->e[i], rcs[i], values[i], now);
 		u = fraud__tab_get(&f->users, op->uh, 0, false);
 	}
-	if (cl && (rc == 0 || rc == -EDQUOT) && value >= 0) {
-		v = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
-		if (is_count(op->what))	/* ours are counted locally */
-			cl->others = v > busy ? v - busy : 0;
-		else if (op->what == W_UCPS || op->what == W_SCPS)
-			cl->cps = v;
-		else if (op->what == W_CTY)
-			cl->hour = v;
-		else
-			cl->cpm = v;
-		cl->at = now ? now : 1;
-	}
 	if (u && op->read && u->cl_pending && --u->cl_pending == 0 &&
-	    sh->wake && rc != -ECANCELED)
+	    sh->wake && !(n && rcs[0] == -ECANCELED))
 		sh->wake(sh->wake_arg, op->uh);
 	mem_free(op);
 }
 
-/* Send one change (delta) or read (0) of what; u: count the read. */
-static int send_op(struct fraud *f, struct fr_user *u, uint64_t uh,
-		   uint64_t h, uint8_t what, struct str key, int delta)
+static void bat_init(struct fr_bat *b, struct fraud_share *sh, uint64_t uh,
+		     bool read)
 {
-	struct fraud_share *sh = f->share;
-	struct fr_op *op = mem_zalloc(sizeof(*op));
+	b->op.sh = sh;
+	b->op.uh = uh;
+	b->op.read = read;
+	b->op.n = 0;
+}
+
+/* Add a change (delta) or read (0) of what, entry h, to b. */
+static void bat_add(struct fr_bat *b, uint64_t h, uint8_t what,
+		    struct str key, int delta)
+{
+	struct store_op *o = &b->ops[b->op.n];
+
+	b->op.e[b->op.n] = (struct fr_ent){ h, what };
+	*o = (struct store_op){ key, is_count(what) ? STORE_OP_COUNT :
+						      STORE_OP_RATE,
+				delta, 0,
+				is_count(what) ? FR_SHARE_TTL_MS :
+						 window_of(what) };
+	b->op.n++;
+}
+
+/* The key buffer of b's next entry. */
+static char *bat_kb(struct fr_bat *b)
+{
+	return b->kb[b->op.n];
+}
+
+/* Send b in one store round trip; u: count it as the user's read. */
+static int bat_send(struct fraud_share *sh, struct fr_user *u,
+		    struct fr_bat *b, unsigned flags)
+{
+	struct fr_op *op;
 	int rc;
 
+	if (!b->op.n)
+		return -ENOENT;
+	op = mem_alloc(sizeof(*op));
 	if (!op)
 		return -ENOMEM;
-	op->sh = sh;
-	op->uh = uh;
-	op->h = h;
-	op->what = what;
-	op->read = delta == 0;
+	*op = b->op;
 	if (op->read && u)
 		u->cl_pending++;
-	rc = is_count(what) ?
-		     store_count_add(sh->s, key, delta, 0, FR_SHARE_TTL_MS,
-				     on_answer, op) :
-		     store_rate_hit(sh->s, key, window_of(what),
-				    (uint32_t)delta, 0, on_answer, op);
+	rc = store_batch(sh->s, b->ops, b->op.n, flags, on_answers, op);
 	if (rc) {
 		if (op->read && u && u->cl_pending)
 			u->cl_pending--;
@@ -309,7 +375,8 @@ static unsigned used(const struct fraud *f, unsigned cls, bool intl)
 
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 {
-	char kb[FR_KEY_MAX];
+	struct fr_stxt st = { a->src, false, "" };
+	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
 
@@ -322,14 +389,17 @@ bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 		m &= ~(1u << W_CTY);
 	if (!a->s || !a->src)
 		m &= ~(1u << W_SCONC | 1u << W_SCPM | 1u << W_SCPS);
+	/* Every counter that applies, in one read (one round trip). */
+	bat_init(&b, f->share, a->uh, true);
 	for (w = W_UCONC; w <= W_SCPS; w++) {
 		if (!(m & 1u << w))
 			continue;
 		h = w <= W_UCPS ? a->uh : w == W_CTY ? a->ct->k.h : a->s->k.h;
-		(void)send_op(f, a->u, a->uh, h, (uint8_t)w,
-			      key_for(kb, (uint8_t)w, a->user, a->cc, a->src),
-			      0);
+		bat_add(&b, h, (uint8_t)w,
+			key_for(bat_kb(&b), (uint8_t)w, a->user, a->cc, &st),
+			0);
 	}
+	(void)bat_send(f->share, a->u, &b, 0);
 	/* Answered at once (store fallback): nothing to wait for. */
 	return a->u->cl_pending != 0;
 }
@@ -339,7 +409,8 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 	bool intl = call->kind == DP_INTERNATIONAL;
-	char kb[FR_KEY_MAX];
+	struct fr_stxt st = { &call->src, false, "" };
+	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
 
@@ -357,24 +428,30 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 	m |= 1u << W_UCONC;
 	if (!call->src_h)
 		m &= ~(1u << W_SCONC | 1u << W_SCPM | 1u << W_SCPS);
+	/* Every change in one batch: one script run, applied at once, with
+	 * the store's write batch (<= 20 ms, shared with other calls'
+	 * writes): the window in which another instance does not see this
+	 * call yet is one read round trip + 20 ms. */
+	bat_init(&b, f->share, call->user_h, false);
 	for (w = W_UCONC; w <= W_SCPS; w++) {
 		if (!(m & 1u << w))
 			continue;
 		h = w <= W_UCPS	 ? call->user_h :
 		    w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc) :
 				 call->src_h;
-		if (send_op(f, NULL, call->user_h, h, (uint8_t)w,
-			    key_for(kb, (uint8_t)w, user, call->cc,
-				    &call->src),
-			    1) == 0)
-			call->pushed |= (uint8_t)(1u << w);
+		bat_add(&b, h, (uint8_t)w,
+			key_for(bat_kb(&b), (uint8_t)w, user, call->cc, &st),
+			1);
 	}
+	if (bat_send(f->share, NULL, &b, STORE_BATCH_LAZY) == 0)
+		call->pushed |= (uint8_t)m;
 }
 
 void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 			 uint64_t now)
 {
 	struct str user = str_make(call->user, call->user_len);
+	struct fr_stxt st = { &call->src, false, "" };
 	char kb[FR_KEY_MAX];
 	unsigned w;
 
@@ -384,30 +461,43 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 		if (!is_count((uint8_t)w) && (call->pushed & 1u << w))
 			(void)store_rate_take(
 				f->share->s,
-				key_for(kb, (uint8_t)w, user, call->cc,
-					&call->src),
+				key_for(kb, (uint8_t)w, user, call->cc, &st),
 				window_of((uint8_t)w), 1,
 				now > call->start ? now - call->start : 0);
+}
+
+/* The batch giving back (delta -1) or counting again (+1) call's
+ * concurrent slots, the user's and its source's.  0 when sent. */
+static int send_conc(struct fraud_share *sh, const struct fr_call *call,
+		     int delta, unsigned flags, struct fr_bat *b)
+{
+	struct str user = str_make(call->user, call->user_len);
+	struct fr_stxt st = { &call->src, false, "" };
+
+	bat_init(b, sh, call->user_h, false);
+	if (call->shared)
+		bat_add(b, call->user_h, W_UCONC,
+			key_for(bat_kb(b), W_UCONC, user, NULL, &st), delta);
+	if (call->src_shared)
+		bat_add(b, call->src_h, W_SCONC,
+			key_for(bat_kb(b), W_SCONC, user, NULL, &st),
+			delta);
+	return bat_send(sh, NULL, b, flags);
 }
 
 void fraud__share_end(struct fraud *f, struct fr_user *u,
 		      const struct fr_call *call)
 {
-	struct str user = str_make(call->user, call->user_len);
-	char kb[FR_KEY_MAX];
+	struct fr_bat b;
 
 	(void)u;
 	/* Redis away: nothing to take back, the connection's shares lapse
 	 * and the reconnect pushes only the calls still up. */
 	if (!live(f))
 		return;
-	if (call->shared)
-		(void)send_op(f, NULL, call->user_h, call->user_h, W_UCONC,
-			      key_for(kb, W_UCONC, user, NULL, NULL), -1);
-	if (call->src_shared)
-		(void)send_op(f, NULL, call->user_h, call->src_h, W_SCONC,
-			      key_for(kb, W_SCONC, user, NULL, &call->src),
-			      -1);
+	/* With the store's write batch (<= 20 ms): a slot given back late
+	 * only makes the limit stricter meanwhile. */
+	(void)send_conc(f->share, call, -1, STORE_BATCH_LAZY, &b);
 }
 
 /* Redis is back under a new epoch: every call in progress counts again
@@ -418,7 +508,7 @@ static void on_resync(void *arg)
 	struct fraud *f = sh->f;
 	struct htab_iter it;
 	struct hnode *n;
-	char kb[FR_KEY_MAX];
+	struct fr_bat b;
 	size_t pushed = 0;
 
 	if (!f || !f->ncls)
@@ -426,17 +516,9 @@ static void on_resync(void *arg)
 	htab_iter_init(&it, &f->ch);
 	while ((n = htab_iter_next(&it)) != NULL) {
 		struct fr_call *c = HTAB_ENTRY(n, struct fr_call, hn);
-		struct str user = str_make(c->user, c->user_len);
 
-		if (c->shared &&
-		    send_op(f, NULL, c->user_h, c->user_h, W_UCONC,
-			    key_for(kb, W_UCONC, user, NULL, NULL), 1) == 0)
+		if (send_conc(sh, c, 1, 0, &b) == 0 && c->shared)
 			pushed++;
-		if (c->src_shared)
-			(void)send_op(f, NULL, c->user_h, c->src_h, W_SCONC,
-				      key_for(kb, W_SCONC, user, NULL,
-					      &c->src),
-				      1);
 	}
 	if (pushed)
 		log_info("fraud: %zu calls in progress counted in the store "

@@ -38,6 +38,7 @@ struct hold {
 struct proxy_holds {
 	struct proxy *p;
 	struct hold h[PROXY_HOLD_MAX];
+	unsigned used;		/* slots holding an INVITE */
 	bool reinjecting;
 };
 
@@ -50,6 +51,7 @@ static void release(void *arg)
 	char *b = h->b;
 
 	h->b = NULL;
+	hs->used--;
 	tmr_cancel(&h->tmr);
 	if (sip_msg_parse(p->msg, b, h->n, &p->lim,
 			  h->from.tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
@@ -67,12 +69,17 @@ static void release(void *arg)
 static void on_wake(void *arg, uint64_t token)
 {
 	struct proxy_holds *hs = arg;
-	unsigned i;
+	unsigned i, seen = 0;
 
-	for (i = 0; i < PROXY_HOLD_MAX; i++)
-		if (hs->h[i].b && hs->h[i].token == token)
+	/* Only as far as the last slot in use (usually one or two). */
+	for (i = 0; i < PROXY_HOLD_MAX && seen < hs->used; i++) {
+		if (!hs->h[i].b)
+			continue;
+		seen++;
+		if (hs->h[i].token == token)
 			tmr_start(loop_timers(hs->p->loop), &hs->h[i].tmr, 0,
 				  release, &hs->h[i]);
+	}
 }
 
 int proxy__holds_new(struct proxy *p)
@@ -126,6 +133,7 @@ bool proxy__hold(struct proxy *p, const struct sip_msg *m,
 			h = &hs->h[i];
 	if (!h || !(h->b = mem_alloc(m->raw.len)))
 		return false;	/* go on now, with the view we have */
+	hs->used++;
 	memcpy(h->b, m->raw.p, m->raw.len);
 	h->n = m->raw.len;
 	h->from = *from;

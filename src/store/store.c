@@ -239,6 +239,21 @@ struct store_redis *store__redis_of(struct store *s)
 	return s->redis;
 }
 
+struct store_mem *store__mem_of(struct store *s)
+{
+	return s->mem;
+}
+
+uint64_t store__now(const struct store *s)
+{
+	return loop_now(s->l);
+}
+
+bool store__freeing(const struct store *s)
+{
+	return s->freeing;
+}
+
 const char *store__cluster_chan_of(struct store *s)
 {
 	return store__cluster_chan(s->cl);

@@ -215,6 +215,38 @@ int store_rate_hit(struct store *s, struct str key, uint64_t window_ms,
 int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
 		    uint32_t n, uint64_t age_ms);
 
+/*
+ * Several counters and rates at once: each operation as
+ * store_count_add() (STORE_OP_COUNT: n the delta, ms the ttl) or
+ * store_rate_hit() (STORE_OP_RATE: n the events to add, 0 only reads
+ * the estimate; ms the window), all in ONE Redis round trip, applied
+ * atomically (one script run).  The local view is changed first, a
+ * local refusal stands (that operation is not sent), and Redis down
+ * answers every operation locally, exactly as the single calls do.
+ * cb (may be NULL) is called once, with an answer per operation in
+ * their order (rcs[i], values[i] as store_count_fn's); it may run
+ * before the call returns.  1..STORE_BATCH_MAX operations.  flags:
+ * STORE_BATCH_LAZY lets the batch wait for the store's write batching
+ * (at most 20 ms, store_loop.c) instead of going out at the next loop
+ * turn: for changes nobody waits for, whose delay is bounded and
+ * documented by the caller.  Returns 0 or -EINVAL (nothing applied).
+ * User: toll fraud (fraud_share.c), one batch per call for its read,
+ * one (lazy) for its start, one (lazy) for its end.
+ */
+enum { STORE_BATCH_MAX = 8, STORE_BATCH_LAZY = 1 };
+enum store_op_kind { STORE_OP_COUNT, STORE_OP_RATE };
+struct store_op {
+	struct str key;
+	enum store_op_kind kind;
+	int64_t n;        /* COUNT: delta; RATE: events, 0..UINT32_MAX */
+	int64_t limit;    /* >= 0; 0: none */
+	uint64_t ms;      /* COUNT: ttl_ms; RATE: window_ms (> 0) */
+};
+typedef void store_batch_fn(void *arg, const int *rcs, const int64_t *values,
+			    size_t n);
+int store_batch(struct store *s, const struct store_op *ops, size_t n,
+		unsigned flags, store_batch_fn *cb, void *arg);
+
 void store_get_stats(const struct store *s, struct store_stats *st);
 
 /*

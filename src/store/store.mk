@@ -4,5 +4,7 @@ STORE_SRCS := src/store/store.c src/store/store_codec.c src/store/store_mem.c \
 	src/store/store_redis_count.c src/store/store_loop.c \
 	src/store/store_snap.c src/store/store_cluster.c \
 	src/store/store_key.c
+# store_batch(): a call's counters in one Redis round trip.
+STORE_SRCS += src/store/store_batch.c
 # store.tls: the TLS tunnel thread hiredis 0.14 connects through.
 STORE_SRCS += src/store/store_tls.c

@@ -74,6 +74,32 @@ int store__redis_rate(struct store_redis *r, struct str key,
 int store__redis_rate_take(struct store_redis *r, struct str key,
 			   uint64_t window_ms, uint32_t n, uint64_t age_ms);
 
+/*
+ * store_redis_count.c: several counter operations in ONE script run
+ * (EVALSHA, one reply): store_batch() and the single operations above.
+ * kind: STORE__OP_COUNT (a: delta, b: limit, c: ttl_ms), STORE__OP_RATE
+ * (a: window_ms, b: n; n 0 reads without adding), STORE__OP_TAKE (a:
+ * window_ms, b: n, c: age_ms; answers 0).  key: without the prefix.
+ */
+enum { STORE__OP_COUNT = 'c', STORE__OP_RATE = 'r', STORE__OP_TAKE = 't' };
+struct store__rop {
+	struct str key;
+	char kind;
+	int64_t a, b, c;
+};
+/* rc 0: vals holds n raw answers (count: the count, or -1-count when
+ * refused; rate: the estimate); rc -EAGAIN: none (vals NULL). */
+typedef void store__batch_fn(void *arg, int rc, const int64_t *vals,
+			     size_t n);
+/* 1..STORE_BATCH_MAX ops; cb may be NULL; lazy: written with the 20 ms
+ * batch, else at the next loop turn.  0, or -EAGAIN: not READY, queue
+ * full, cannot send (answer locally; cb not called). */
+int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
+		       size_t n, bool lazy, store__batch_fn *cb, void *arg);
+/* READY, before anything else on the connection: load the script (its
+ * SHA1 computed here), so that every EVALSHA after it finds it. */
+int store__redis_count_ready(struct store_redis *r);
+
 /* --- store_redis.c, for store_cluster.c --- */
 
 struct redisContext;
@@ -140,6 +166,10 @@ struct store_redis {
 	} tomb[STORE__TOMBS];
 	uint32_t tomb_next;
 	uint32_t reads; /* table reads sent (their generation) */
+	/* store_redis_count.c: the counters' script */
+	char count_sha[41];  /* its SHA1, hex */
+	bool count_eval;     /* SCRIPT LOAD refused: sent as EVAL */
+	bool count_flushed;  /* NOSCRIPT seen: reconnecting */
 };
 
 /* store_redis.c: replies that only need counting (and error logging). */
@@ -208,6 +238,10 @@ int store__cluster_load(struct store *s);
 struct store_cluster *store__cluster(struct store *s);
 const struct store_cluster *store__cluster_c(const struct store *s);
 struct store_redis *store__redis_of(struct store *s);
+/* For store_batch.c: the local table, the loop's now, being freed. */
+struct store_mem *store__mem_of(struct store *s);
+uint64_t store__now(const struct store *s);
+bool store__freeing(const struct store *s);
 const char *store__cluster_chan_of(struct store *s);
 
 const struct store_events *store__events(const struct store *s);

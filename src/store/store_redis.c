@@ -179,8 +179,9 @@ static void maybe_ready(struct store_redis *r)
 	/* A new epoch: the last connection's counter shares lapse. */
 	snprintf(r->share_id, sizeof(r->share_id), "%s@%08x", r->instance,
 		 ++r->epoch);
-	/* The heartbeat first: our share of the counters counts from now. */
-	if (beat(r) != 0) {
+	/* The counters' script first (its EVALSHAs follow it), then the
+	 * heartbeat: our share of the counters counts from now. */
+	if (store__redis_count_ready(r) != 0 || beat(r) != 0) {
 		fail(r, "cannot send");
 		return;
 	}

@@ -1,171 +1,412 @@
 /*
  * store_redis_count.c - the Redis backend's counters and rates: a
  * concurrent count made of per-connection shares (INSTANCE@EPOCH, each
- * counting while its heartbeat key lives) and a sliding-window rate on
- * Redis' clock (and taking events back from one).  Each is one Lua
- * script, so the check and the change are atomic across instances.
+ * counting while its heartbeat key lives), a sliding-window rate on
+ * Redis' clock, and taking events back from one.
+ *
+ * One Lua script does all three, for up to STORE_BATCH_MAX keys per run
+ * (store_batch(): a call's counters in one round trip), so the check and
+ * the change are atomic across instances and a batch is atomic as a
+ * whole.  It is sent by its SHA1 (EVALSHA), never as text on the hot
+ * path: SCRIPT LOAD is the first command of every connection (READY),
+ * so every EVALSHA after it on that connection finds the script.  Only
+ * a SCRIPT FLUSH under us breaks that: the batches it refuses (NOSCRIPT)
+ * are answered locally and the connection is dropped once, so that the
+ * reconnect (a new epoch, store_redis.c) loads the script again and
+ * counts every call in progress again, as after any outage; resending
+ * them instead could reorder a call's end before its start.  A Redis
+ * refusing SCRIPT LOAD gets the text (EVAL) from then on.
+ *
  * -EAGAIN (not READY, queue full) tells store.c to answer from local
  * state.
  */
 #include "store/store_int.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <string.h>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 
-/* A counter or rate command waiting for its reply. */
-struct rop {
-	struct store_redis *r;
-	store_count_fn *cb;
-	void *arg;
+/*
+ * KEYS: the counters' and rates' keys.  ARGV[1]: our share's field
+ * (INSTANCE@EPOCH), ARGV[2]: the heartbeat keys' prefix, then four per
+ * key: kind, a, b, c (store_int.h).  Returns one integer per key:
+ * count: the cluster count after the change, or -1-count if refused
+ * (a read, delta 0, changes nothing but the dead shares it drops);
+ * rate: the estimate after adding n (n 0: a read, nothing written);
+ * take: 0.  Windows are Redis' clock (TIME, read once per run).
+ */
+static const char batch_lua[] =
+	"local out, now = {}, nil\n"
+	"local function clock()\n"
+	"  if not now then\n"
+	"    local t = redis.call('TIME')\n"
+	"    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"  end\n"
+	"  return now\n"
+	"end\n"
+	"for i = 1, #KEYS do\n"
+	"  local key, j = KEYS[i], 4 * i - 1\n"
+	"  local a, b = tonumber(ARGV[j+1]), tonumber(ARGV[j+2])\n"
+	"  if ARGV[j] == 'c' then\n"
+	"    local n, mine = 0, 0\n"
+	"    local f = redis.call('HGETALL', key)\n"
+	"    for x = 1, #f, 2 do\n"
+	"      if f[x] == ARGV[1] then mine = tonumber(f[x+1]); n = n + mine\n"
+	"      elseif redis.call('EXISTS', ARGV[2] .. f[x]) == 1 then\n"
+	"        n = n + tonumber(f[x+1])\n"
+	"      else redis.call('HDEL', key, f[x]) end\n"
+	"    end\n"
+	"    if a > 0 and b > 0 and n + a > b then n = -1 - n\n"
+	"    elseif a ~= 0 then\n"
+	"      if mine + a <= 0 then\n"
+	"        redis.call('HDEL', key, ARGV[1]); n = n - mine\n"
+	"      else\n"
+	"        redis.call('HSET', key, ARGV[1], mine + a); n = n + a\n"
+	"      end\n"
+	"      if redis.call('HLEN', key) > 0 then\n"
+	"        redis.call('PEXPIRE', key, ARGV[j+3]) end\n"
+	"    end\n"
+	"    out[i] = n\n"
+	"  elseif ARGV[j] == 'r' then\n"
+	"    local t = clock()\n"
+	"    local k = math.floor(t / a)\n"
+	"    local ck = key .. ':' .. k\n"
+	"    local cur\n"
+	"    if b > 0 then\n"
+	"      cur = redis.call('INCRBY', ck, ARGV[j+2])\n"
+	"      redis.call('PEXPIRE', ck, 2 * a + 1000)\n"
+	"    else cur = tonumber(redis.call('GET', ck) or '0') end\n"
+	"    local p = tonumber(redis.call('GET', key .. ':' .. (k - 1)) or '0')\n"
+	"    out[i] = cur + math.floor(p * (a - (t - k * a)) / a)\n"
+	"  else\n"
+	"    local k = math.floor((clock() - tonumber(ARGV[j+3])) / a)\n"
+	"    local ck = key .. ':' .. k\n"
+	"    local v = tonumber(redis.call('GET', ck) or '0')\n"
+	"    if v > 0 then redis.call('DECRBY', ck, math.min(v, b)) end\n"
+	"    out[i] = 0\n"
+	"  end\n"
+	"end\n"
+	"return out\n";
+
+enum {
+	RKEY_MAX = STORE_PREFIX_MAX + STORE_CKEY_MAX + 8,
+	NUM_MAX = 24,
 };
 
-/* Returns the cluster count after the change, or -1-count if refused. */
-static const char count_lua[] =
-	"local n, mine = 0, 0\n"
-	"local f = redis.call('HGETALL', KEYS[1])\n"
-	"for i = 1, #f, 2 do\n"
-	"  if f[i] == ARGV[4] then mine = tonumber(f[i+1]); n = n + mine\n"
-	"  elseif redis.call('EXISTS', ARGV[5] .. f[i]) == 1 then\n"
-	"    n = n + tonumber(f[i+1])\n"
-	"  else redis.call('HDEL', KEYS[1], f[i]) end\n"
-	"end\n"
-	"local d, lim = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-	"if d > 0 and lim > 0 and n + d > lim then return -1 - n end\n"
-	"if mine + d <= 0 then\n"
-	"  redis.call('HDEL', KEYS[1], ARGV[4]); n = n - mine\n"
-	"else\n"
-	"  redis.call('HSET', KEYS[1], ARGV[4], mine + d); n = n + d\n"
-	"end\n"
-	"if redis.call('HLEN', KEYS[1]) > 0 then\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[3]) end\n"
-	"return n\n";
+/* A batch waiting for its reply.  Owner: hiredis' callback (on_batch),
+ * or the sender when it cannot be sent. */
+struct rbatch {
+	store__batch_fn *cb;     /* or */
+	store_count_fn *one;     /* a single operation's answer */
+	void *arg;
+	uint8_t n;
+	bool lazy;               /* no flush_soon */
+	struct rbe {
+		int64_t a, b, c;
+		uint16_t koff, klen;
+		char kind;
+	} e[STORE_BATCH_MAX];
+	char keys[];             /* the full Redis keys */
+};
 
-/* Global windows: Redis' clock, not the instances'. */
-static const char rate_lua[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-	"local w = tonumber(ARGV[1])\n"
-	"local k = math.floor(now / w)\n"
-	"local ck = KEYS[1] .. ':' .. k\n"
-	"local cur = redis.call('INCRBY', ck, ARGV[2])\n"
-	"redis.call('PEXPIRE', ck, 2 * w + 1000)\n"
-	"local p = tonumber(redis.call('GET', KEYS[1] .. ':' .. (k - 1)) or '0')\n"
-	"return cur + math.floor(p * (w - (now - k * w)) / w)\n";
+/* Decimal of v into buf (NUM_MAX); its length. */
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	char t[NUM_MAX];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, o = 0;
 
-/* Take ARGV[2] events back from the period ARGV[3] ms ago, not below 0
- * (a period already expired is gone: nothing to do). */
-static const char take_lua[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 +\n"
-	"  math.floor(tonumber(t[2]) / 1000)\n"
-	"local w = tonumber(ARGV[1])\n"
-	"local k = math.floor((now - tonumber(ARGV[3])) / w)\n"
-	"local ck = KEYS[1] .. ':' .. k\n"
-	"local v = tonumber(redis.call('GET', ck) or '0')\n"
-	"if v > 0 then\n"
-	"  redis.call('DECRBY', ck, math.min(v, tonumber(ARGV[2])))\n"
-	"end\n"
-	"return 0\n";
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[o++] = '-';
+	while (n)
+		buf[o++] = t[--n];
+	return o;
+}
 
-/* ------------------------------------------------- counters and rates */
+static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
 
-static void on_count(redisAsyncContext *ac, void *reply, void *priv)
+/* The command in Redis' protocol, written here: hiredis' own formatting
+ * (printf-like, a growing string per argument) cost more than the rest
+ * of a batch together (bench/README-store.md). */
+struct resp {
+	char *p;
+	size_t len, room;
+};
+
+static void put(struct resp *w, const char *s, size_t n)
+{
+	if (w->len + n <= w->room)
+		memcpy(w->p + w->len, s, n);
+	w->len += n;	/* past room: detected by the caller */
+}
+
+static void put_num(struct resp *w, char tag, int64_t v)
+{
+	char b[NUM_MAX + 4];
+	size_t n;
+
+	b[0] = tag;
+	n = 1 + fmt_i64(b + 1, v);
+	b[n++] = '\r';
+	b[n++] = '\n';
+	put(w, b, n);
+}
+
+static void put_arg(struct resp *w, const char *s, size_t n)
+{
+	put_num(w, '$', (int64_t)n);
+	put(w, s, n);
+	put(w, "\r\n", 2);
+}
+
+static void put_int_arg(struct resp *w, int64_t v)
+{
+	char b[NUM_MAX];
+
+	put_arg(w, b, fmt_i64(b, v));
+}
+
+static int send_batch(struct store_redis *r, struct rbatch *op)
+{
+	char buf[sizeof(batch_lua) + STORE_BATCH_MAX * (RKEY_MAX + 120) +
+		 2 * STORE_INSTANCE_MAX + STORE_PREFIX_MAX + 256];
+	struct resp w = { buf, 0, sizeof(buf) };
+	size_t i;
+
+	put_num(&w, '*', 5 + 5 * (int64_t)op->n);
+	if (r->count_eval) {
+		put_arg(&w, "EVAL", 4);
+		put_arg(&w, batch_lua, sizeof(batch_lua) - 1);
+	} else {
+		put_arg(&w, "EVALSHA", 7);
+		put_arg(&w, r->count_sha, strlen(r->count_sha));
+	}
+	put_int_arg(&w, op->n);
+	for (i = 0; i < op->n; i++)
+		put_arg(&w, op->keys + op->e[i].koff, op->e[i].klen);
+	put_arg(&w, r->share_id, strlen(r->share_id));
+	put_arg(&w, r->k_inst, strlen(r->k_inst));
+	for (i = 0; i < op->n; i++) {
+		put_arg(&w, &op->e[i].kind, 1);
+		put_int_arg(&w, op->e[i].a);
+		put_int_arg(&w, op->e[i].b);
+		put_int_arg(&w, op->e[i].c);
+	}
+	if (w.len > w.room ||
+	    redisAsyncFormattedCommand(r->cmd, on_batch, op, buf, w.len) !=
+		    REDIS_OK)
+		return -EAGAIN;
+	r->inflight++;
+	if (!op->lazy)	/* a call set-up may wait for it */
+		store__loop_flush_soon(r->cmd);
+	return 0;
+}
+
+/* An error reply: logged; NOSCRIPT drops the connection (see top). */
+static void batch_error(struct store_redis *r, redisAsyncContext *ac,
+			const redisReply *rep)
+{
+	LOG_RL(LOG_LVL_WARN, "store: redis error: %.*s",
+	       (int)(rep->len > 200 ? 200 : rep->len), rep->str);
+	if (!r || r->count_flushed || ac != r->cmd ||
+	    strncmp(rep->str, "NOSCRIPT", 8) != 0)
+		return;
+	r->count_flushed = true;
+	log_warn("store: redis lost the counters' script (SCRIPT FLUSH?): "
+		 "reconnecting to count the calls in progress again");
+	redisAsyncDisconnect(ac);
+}
+
+static void answer(struct rbatch *op, int rc, const int64_t *vals)
+{
+	if (op->cb) {
+		op->cb(op->arg, rc, vals, vals ? op->n : 0);
+	} else if (op->one) {
+		if (rc)
+			op->one(op->arg, rc, 0);
+		else if (op->e[0].kind == STORE__OP_COUNT && vals[0] < 0)
+			op->one(op->arg, -EDQUOT, -1 - vals[0]);
+		else
+			op->one(op->arg, 0, vals[0]);
+	}
+}
+
+static void on_batch(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct store_redis *r = ac->data;
-	struct rop *op = priv;
+	struct rbatch *op = priv;
 	redisReply *rep = reply;
+	int64_t vals[STORE_BATCH_MAX];
+	size_t i;
 
 	if (r && r->inflight)
 		r->inflight--;
-	if (!rep || rep->type != REDIS_REPLY_INTEGER)
-		op->cb(op->arg, -EAGAIN, 0);
-	else if (rep->integer < 0)
-		op->cb(op->arg, -EDQUOT, -1 - rep->integer);
-	else
-		op->cb(op->arg, 0, rep->integer);
+	if (rep && rep->type == REDIS_REPLY_ERROR)
+		batch_error(r, ac, rep);
+	if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != op->n)
+		goto local;
+	for (i = 0; i < op->n; i++) {
+		if (rep->element[i]->type != REDIS_REPLY_INTEGER)
+			goto local;
+		vals[i] = rep->element[i]->integer;
+	}
+	answer(op, 0, vals);
+	mem_free(op);
+	return;
+local:
+	answer(op, -EAGAIN, NULL);
 	mem_free(op);
 }
 
-static struct rop *op_new(struct store_redis *r, store_count_fn *cb,
-			  void *arg)
+/* The full key: prefix, "cnt:" or "rate:", key (cut at RKEY_MAX). */
+static size_t full_key(const struct store_redis *r, char *buf,
+		       const struct store__rop *o)
 {
-	struct rop *op;
+	const char *mid = o->kind == STORE__OP_COUNT ? "cnt:" : "rate:";
+	size_t p = strnlen(r->prefix, STORE_PREFIX_MAX), m = strlen(mid);
+	size_t k = o->key.len;
 
-	if (r->state != R_READY || !r->cmd || r->inflight >= r->queue_max)
-		return NULL;
-	op = mem_zalloc(sizeof(*op));
-	if (op) {
-		op->r = r;
-		op->cb = cb;
-		op->arg = arg;
+	if (p + m + k > RKEY_MAX)	/* not reached: bounded by the API */
+		k = RKEY_MAX - p - m;
+	memcpy(buf, r->prefix, p);
+	memcpy(buf + p, mid, m);
+	memcpy(buf + p + m, o->key.p, k);
+	return p + m + k;
+}
+
+static int batch(struct store_redis *r, const struct store__rop *ops,
+		 size_t n, bool lazy, store__batch_fn *cb, store_count_fn *one,
+		 void *arg)
+{
+	char kb[STORE_BATCH_MAX][RKEY_MAX];
+	size_t i, kl[STORE_BATCH_MAX], total = 0;
+	struct rbatch *op;
+
+	if (r->state != R_READY || !r->cmd || r->inflight >= r->queue_max ||
+	    n == 0 || n > STORE_BATCH_MAX)
+		return -EAGAIN;
+	for (i = 0; i < n; i++) {
+		kl[i] = full_key(r, kb[i], &ops[i]);
+		total += kl[i];
 	}
-	return op;
+	op = mem_zalloc(sizeof(*op) + total);
+	if (!op)
+		return -EAGAIN;
+	op->cb = cb;
+	op->one = one;
+	op->arg = arg;
+	op->n = (uint8_t)n;
+	op->lazy = lazy;
+	for (i = 0, total = 0; i < n; i++) {
+		op->e[i] = (struct rbe){ ops[i].a, ops[i].b, ops[i].c,
+					 (uint16_t)total, (uint16_t)kl[i],
+					 ops[i].kind };
+		memcpy(op->keys + total, kb[i], kl[i]);
+		total += kl[i];
+	}
+	if (send_batch(r, op) != 0) {
+		mem_free(op);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
+		       size_t n, bool lazy, store__batch_fn *cb, void *arg)
+{
+	return batch(r, ops, n, lazy, cb, NULL, arg);
 }
 
 int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 		       int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
 		       void *arg)
 {
-	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
-	struct rop *op = op_new(r, cb, arg);
+	struct store__rop o = { key, STORE__OP_COUNT, delta, limit,
+				(int64_t)(ttl_ms ? ttl_ms : 1) };
 
-	if (!op)
-		return -EAGAIN;
-	snprintf(k, sizeof(k), "%scnt:%.*s", r->prefix, (int)key.len, key.p);
-	if (redisAsyncCommand(r->cmd, on_count, op,
-			      "EVAL %s 1 %s %lld %lld %llu %s %s", count_lua, k,
-			      (long long)delta, (long long)limit,
-			      (unsigned long long)(ttl_ms ? ttl_ms : 1),
-			      r->share_id, r->k_inst) != REDIS_OK) {
-		mem_free(op);
-		return -EAGAIN;
-	}
-	r->inflight++;
-	store__loop_flush_soon(r->cmd); /* a call set-up may wait for it */
-	return 0;
+	return batch(r, &o, 1, false, NULL, cb, arg);
 }
 
 int store__redis_rate(struct store_redis *r, struct str key,
 		      uint64_t window_ms, uint32_t n, int64_t limit,
 		      store_count_fn *cb, void *arg)
 {
-	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
-	struct rop *op = op_new(r, cb, arg);
+	struct store__rop o = { key, STORE__OP_RATE, (int64_t)window_ms, n,
+				0 };
 
 	(void)limit; /* applied by store.c on the answer */
-	if (!op)
-		return -EAGAIN;
-	snprintf(k, sizeof(k), "%srate:%.*s", r->prefix, (int)key.len, key.p);
-	if (redisAsyncCommand(r->cmd, on_count, op, "EVAL %s 1 %s %llu %u",
-			      rate_lua, k, (unsigned long long)window_ms,
-			      n) != REDIS_OK) {
-		mem_free(op);
-		return -EAGAIN;
-	}
-	r->inflight++;
-	store__loop_flush_soon(r->cmd);
-	return 0;
+	return batch(r, &o, 1, false, NULL, cb, arg);
 }
 
 int store__redis_rate_take(struct store_redis *r, struct str key,
 			   uint64_t window_ms, uint32_t n, uint64_t age_ms)
 {
-	char k[STORE_PREFIX_MAX + STORE_CKEY_MAX + 8];
+	struct store__rop o = { key, STORE__OP_TAKE, (int64_t)window_ms, n,
+				(int64_t)age_ms };
 
-	if (r->state != R_READY || !r->cmd || r->inflight >= r->queue_max)
-		return -EAGAIN;
-	snprintf(k, sizeof(k), "%srate:%.*s", r->prefix, (int)key.len, key.p);
-	if (redisAsyncCommand(r->cmd, store__redis_on_plain, NULL,
-			      "EVAL %s 1 %s %llu %u %llu", take_lua, k,
-			      (unsigned long long)window_ms, n,
-			      (unsigned long long)age_ms) != REDIS_OK)
-		return -EAGAIN;
+	/* Before the call comes back: flushed at the next turn. */
+	return batch(r, &o, 1, false, NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------- the script's load */
+
+static void on_script(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_redis *r = ac->data;
+	redisReply *rep = reply;
+
+	(void)priv;
+	if (!r)
+		return;
+	if (r->inflight)
+		r->inflight--;
+	if (!rep)
+		return;
+	if (rep->type != REDIS_REPLY_STRING ||
+	    strcmp(rep->str, r->count_sha) != 0) {
+		log_warn("store: redis refused SCRIPT LOAD (%.*s): counters "
+			 "sent as EVAL",
+			 rep->type == REDIS_REPLY_ERROR ? (int)rep->len : 0,
+			 rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+		r->count_eval = true;
+	}
+}
+
+int store__redis_count_ready(struct store_redis *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	r->count_flushed = false;
+	if (!r->count_sha[0]) {
+		if (!EVP_Digest(batch_lua, sizeof(batch_lua) - 1, md, &mdlen,
+				EVP_sha1(), NULL) ||
+		    mdlen != 20) {
+			r->count_eval = true;
+			return 0;
+		}
+		for (i = 0; i < mdlen; i++) {
+			r->count_sha[2 * i] = hex[md[i] >> 4];
+			r->count_sha[2 * i + 1] = hex[md[i] & 15];
+		}
+		r->count_sha[40] = '\0';
+	}
+	if (r->count_eval)
+		return 0;
+	if (redisAsyncCommand(r->cmd, on_script, NULL, "SCRIPT LOAD %s",
+			      batch_lua) != REDIS_OK)
+		return -EIO;
 	r->inflight++;
-	store__loop_flush_soon(r->cmd); /* before the call comes back */
 	return 0;
 }
