@@ -139,7 +139,7 @@ e2e-bins: $(E2E_BINS)
 test: deps
 	@$(MAKE) --no-print-directory VARIANT=release all unit
 	@$(MAKE) --no-print-directory VARIANT=asan all replay e2e-bins
-	@scripts/run-tests.sh --unit $(BUILD_ROOT)/release \
+	@scripts/run-tests.sh --format --unit $(BUILD_ROOT)/release \
 		--replay $(BUILD_ROOT)/asan --e2e $(BUILD_ROOT)/asan
 
 asan: deps

@@ -13,6 +13,7 @@ PKGS=(
 	libcmocka-dev          # unit tests
 	libpcre2-dev           # PCRE2: dial-plan and IM content regular expressions
 	clang libclang-rt-14-dev  # libFuzzer, sanitizers
+	clang-format           # make test checks the layout (.clang-format)
 	libosip2-dev           # parser benchmark comparison
 	kamailio               # proxy benchmark comparison (make bench-proxy)
 	python3 python3-pytest # e2e orchestration

@@ -5,18 +5,20 @@
 #   --unit DIR    run every cmocka binary under DIR/tests/unit
 #   --replay DIR  replay the committed fuzz corpus with DIR/tests/fuzz/replay_*
 #   --e2e DIR     run the pytest end-to-end suite against DIR/sipguard
+#   --format      check every tracked .c/.h against .clang-format (one test)
 #
 # Every binary runs under a timeout; a hang or crash counts as a failure.
 set -u
 cd "$(dirname "$0")/.."
 
-unit_dir= replay_dir= e2e_dir=
+unit_dir= replay_dir= e2e_dir= format=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--unit) unit_dir=$2; shift 2 ;;
 	--replay) replay_dir=$2; shift 2 ;;
 	--e2e) e2e_dir=$2; shift 2 ;;
-	*) echo "usage: $0 [--unit DIR] [--replay DIR] [--e2e DIR]" >&2; exit 2 ;;
+	--format) format=1; shift ;;
+	*) echo "usage: $0 [--unit DIR] [--replay DIR] [--e2e DIR] [--format]" >&2; exit 2 ;;
 	esac
 done
 
@@ -44,6 +46,20 @@ run_cmocka() {
 	fi
 	printf '  %-32s %3d passed, %d failed\n' "$name" "$p" "$f"
 }
+
+# STYLE.md: the formatter config in the repository settles the layout.
+if [ -n "$format" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+	echo "== format (clang-format, .clang-format)"
+	out="$log/format.out"
+	if clang-format --dry-run --Werror $(git ls-files '*.c' '*.h') \
+		>"$out" 2>&1; then
+		passed=$((passed + 1))
+		echo "  every tracked .c/.h file is formatted"
+	else
+		failed=$((failed + 1)); failures+=("format (make format)")
+		grep -o '^[^:]*\.[ch]:' "$out" | sort -u | head -20
+	fi
+fi
 
 if [ -n "$unit_dir" ]; then
 	echo "== unit tests ($unit_dir)"

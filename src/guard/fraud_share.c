@@ -24,8 +24,8 @@
  *  - deciding: a new call is decided synchronously from the latest
  *    cluster view of its user.  The proxy asks first (fraud_prefetch):
  *    when the store is connected, it reads every counter that applies
- *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until the answer
- *    is in, then processes it with a view at most one round trip old.
+ *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until
+ * the answer is in, then processes it with a view at most one round trip old.
  *    Two calls of one user arriving within that round trip + 20 ms (the
  *    first one's start waiting for the write batch) through two
  *    instances can both pass: the limit can be exceeded by at most one
@@ -56,15 +56,15 @@
 #include "store/store.h"
 
 enum {
-	FR_SHARE_TTL_MS = 24 * 3600 * 1000,	/* a count unchanged a day */
-	FR_FRESH_MS = 2000,			/* a view older is not used */
+	FR_SHARE_TTL_MS = 24 * 3600 * 1000, /* a count unchanged a day */
+	FR_FRESH_MS = 2000,                 /* a view older is not used */
 	FR_KEY_MAX = STORE_CKEY_MAX,
 };
 
 /* Owner: the guard (fraud_share_new/free). */
 struct fraud_share {
-	struct fraud *f;	/* the policy in force; NULL: none */
-	struct store *s;	/* NULL: detached, local counts only */
+	struct fraud *f; /* the policy in force; NULL: none */
+	struct store *s; /* NULL: detached, local counts only */
 	struct loop *l;
 	fraud_wake_fn *wake;
 	void *wake_arg;
@@ -72,24 +72,24 @@ struct fraud_share {
 
 /* What a store request counts: one key family each. */
 enum fr_what {
-	W_UCONC,	/* "fc:USER"   calls up */
-	W_UCPM,		/* "fr:USER"   calls a minute */
-	W_UCPS,		/* "fp:USER"   calls a second */
-	W_CTY,		/* "fk:CC:USER" calls an hour to country CC */
-	W_SCONC,	/* "fs:SOURCE" calls up */
-	W_SCPM,		/* "fm:SOURCE" calls a minute */
-	W_SCPS,		/* "fq:SOURCE" calls a second */
+	W_UCONC, /* "fc:USER"   calls up */
+	W_UCPM,  /* "fr:USER"   calls a minute */
+	W_UCPS,  /* "fp:USER"   calls a second */
+	W_CTY,   /* "fk:CC:USER" calls an hour to country CC */
+	W_SCONC, /* "fs:SOURCE" calls up */
+	W_SCPM,  /* "fm:SOURCE" calls a minute */
+	W_SCPS,  /* "fq:SOURCE" calls a second */
 };
 
 /* One batch of store requests in flight (store_batch(): one Redis round
  * trip for all of a call's counters).  Owner: the store's callback. */
 struct fr_op {
 	struct fraud_share *sh;
-	uint64_t uh;		/* the user: its reads, its wake */
+	uint64_t uh; /* the user: its reads, its wake */
 	bool read;
 	uint8_t n;
 	struct fr_ent {
-		uint64_t h;	/* the entry the answer is about */
+		uint64_t h; /* the entry the answer is about */
 		uint8_t what;
 	} e[W_SCPS + 1];
 };
@@ -122,8 +122,7 @@ void fraud_share_free(struct fraud_share *sh)
 
 static void on_resync(void *arg);
 
-void fraud_share_attach(struct fraud_share *sh, struct store *s,
-			struct loop *l)
+void fraud_share_attach(struct fraud_share *sh, struct store *s, struct loop *l)
 {
 	if (!sh)
 		return;
@@ -180,9 +179,8 @@ static struct str key_of(char *buf, const char *pre, const char *s, size_t n)
 }
 
 static const char *const what_pre[] = {
-	[W_UCONC] = "fc:", [W_UCPM] = "fr:", [W_UCPS] = "fp:",
-	[W_CTY] = "fk:", [W_SCONC] = "fs:", [W_SCPM] = "fm:",
-	[W_SCPS] = "fq:",
+	[W_UCONC] = "fc:", [W_UCPM] = "fr:", [W_UCPS] = "fp:", [W_CTY] = "fk:",
+	[W_SCONC] = "fs:", [W_SCPM] = "fm:", [W_SCPS] = "fq:",
 };
 
 /* A call's source as text, formatted once for all of its keys. */
@@ -216,9 +214,9 @@ static struct str key_for(char *buf, uint8_t what, struct str user,
 
 static uint64_t window_of(uint8_t what)
 {
-	return what == W_UCPS || what == W_SCPS ? 1000 :
-	       what == W_CTY			? FR_HOUR_MS :
-						  FR_MIN_MS;
+	return what == W_UCPS || what == W_SCPS ? 1000
+	       : what == W_CTY                  ? FR_HOUR_MS
+						: FR_MIN_MS;
 }
 
 static bool is_count(uint8_t what)
@@ -259,7 +257,7 @@ static void take_answer(struct fraud *f, const struct fr_ent *e, int rc,
 	if (!cl || (rc != 0 && rc != -EDQUOT) || value < 0)
 		return;
 	v = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
-	if (is_count(e->what))	/* ours are counted locally */
+	if (is_count(e->what)) /* ours are counted locally */
 		cl->others = v > busy ? v - busy : 0;
 	else if (e->what == W_UCPS || e->what == W_SCPS)
 		cl->cps = v;
@@ -303,17 +301,15 @@ static void bat_init(struct fr_bat *b, struct fraud_share *sh, uint64_t uh,
 }
 
 /* Add a change (delta) or read (0) of what, entry h, to b. */
-static void bat_add(struct fr_bat *b, uint64_t h, uint8_t what,
-		    struct str key, int delta)
+static void bat_add(struct fr_bat *b, uint64_t h, uint8_t what, struct str key,
+		    int delta)
 {
 	struct store_op *o = &b->ops[b->op.n];
 
-	b->op.e[b->op.n] = (struct fr_ent){ h, what };
-	*o = (struct store_op){ key, is_count(what) ? STORE_OP_COUNT :
-						      STORE_OP_RATE,
-				delta, 0,
-				is_count(what) ? FR_SHARE_TTL_MS :
-						 window_of(what) };
+	b->op.e[b->op.n] = (struct fr_ent){h, what};
+	*o = (struct store_op){
+		key, is_count(what) ? STORE_OP_COUNT : STORE_OP_RATE, delta, 0,
+		is_count(what) ? FR_SHARE_TTL_MS : window_of(what)};
 	b->op.n++;
 }
 
@@ -324,8 +320,8 @@ static char *bat_kb(struct fr_bat *b)
 }
 
 /* Send b in one store round trip; u: count it as the user's read. */
-static int bat_send(struct fraud_share *sh, struct fr_user *u,
-		    struct fr_bat *b, unsigned flags)
+static int bat_send(struct fraud_share *sh, struct fr_user *u, struct fr_bat *b,
+		    unsigned flags)
 {
 	struct fr_op *op;
 	int rc;
@@ -375,7 +371,7 @@ static unsigned used(const struct fraud *f, unsigned cls, bool intl)
 
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 {
-	struct fr_stxt st = { a->src, false, "" };
+	struct fr_stxt st = {a->src, false, ""};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -383,7 +379,7 @@ bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 	if (!live(f))
 		return false;
 	if (a->u->cl_pending)
-		return true;	/* a read in flight: its answer wakes */
+		return true; /* a read in flight: its answer wakes */
 	m = used(f, a->cls, a->cc != NULL);
 	if (!a->ct)
 		m &= ~(1u << W_CTY);
@@ -409,7 +405,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 	bool intl = call->kind == DP_INTERNATIONAL;
-	struct fr_stxt st = { &call->src, false, "" };
+	struct fr_stxt st = {&call->src, false, ""};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -436,9 +432,9 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 	for (w = W_UCONC; w <= W_SCPS; w++) {
 		if (!(m & 1u << w))
 			continue;
-		h = w <= W_UCPS	 ? call->user_h :
-		    w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc) :
-				 call->src_h;
+		h = w <= W_UCPS  ? call->user_h
+		    : w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc)
+				 : call->src_h;
 		bat_add(&b, h, (uint8_t)w,
 			key_for(bat_kb(&b), (uint8_t)w, user, call->cc, &st),
 			1);
@@ -451,7 +447,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 			 uint64_t now)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = { &call->src, false, "" };
+	struct fr_stxt st = {&call->src, false, ""};
 	char kb[FR_KEY_MAX];
 	unsigned w;
 
@@ -472,7 +468,7 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 		     int delta, unsigned flags, struct fr_bat *b)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = { &call->src, false, "" };
+	struct fr_stxt st = {&call->src, false, ""};
 
 	bat_init(b, sh, call->user_h, false);
 	if (call->shared)
@@ -480,8 +476,7 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 			key_for(bat_kb(b), W_UCONC, user, NULL, &st), delta);
 	if (call->src_shared)
 		bat_add(b, call->src_h, W_SCONC,
-			key_for(bat_kb(b), W_SCONC, user, NULL, &st),
-			delta);
+			key_for(bat_kb(b), W_SCONC, user, NULL, &st), delta);
 	return bat_send(sh, NULL, b, flags);
 }
 
@@ -522,13 +517,14 @@ static void on_resync(void *arg)
 	}
 	if (pushed)
 		log_info("fraud: %zu calls in progress counted in the store "
-			 "again", pushed);
+			 "again",
+			 pushed);
 }
 
 struct fr_cl fraud__share_view(const struct fraud *f, const struct fr_cl *cl,
 			       uint64_t now)
 {
-	struct fr_cl none = { 0, 0, 0, 0, 0 };
+	struct fr_cl none = {0, 0, 0, 0, 0};
 
 	if (!cl || !live(f) || !cl->at || now > cl->at + FR_FRESH_MS)
 		return none;

@@ -30,7 +30,7 @@ struct hold {
 	struct tmr tmr;
 	uint64_t token;
 	struct sip_peer from;
-	char *b;		/* NULL: slot free */
+	char *b; /* NULL: slot free */
 	size_t n;
 };
 
@@ -38,7 +38,7 @@ struct hold {
 struct proxy_holds {
 	struct proxy *p;
 	struct hold h[PROXY_HOLD_MAX];
-	unsigned used;		/* slots holding an INVITE */
+	unsigned used; /* slots holding an INVITE */
 	bool reinjecting;
 };
 
@@ -47,15 +47,15 @@ static void release(void *arg)
 	struct hold *h = arg;
 	struct proxy_holds *hs = h->hs;
 	struct proxy *p = hs->p;
-	struct sip_perr pe = { 0 };
+	struct sip_perr pe = {0};
 	char *b = h->b;
 
 	h->b = NULL;
 	hs->used--;
 	tmr_cancel(&h->tmr);
 	if (sip_msg_parse(p->msg, b, h->n, &p->lim,
-			  h->from.tp == SIP_TP_UDP ? SIP_PARSE_DGRAM :
-						     SIP_PARSE_STREAM,
+			  h->from.tp == SIP_TP_UDP ? SIP_PARSE_DGRAM
+						   : SIP_PARSE_STREAM,
 			  &pe) == 0) {
 		hs->reinjecting = true;
 		proxy__request(p, p->msg, &h->from);
@@ -125,14 +125,13 @@ bool proxy__hold(struct proxy *p, const struct sip_msg *m,
 	unsigned i;
 
 	if (!hs || hs->reinjecting ||
-	    !guard_fraud_prefetch(p->guard, m, from, loop_now(p->loop),
-				  &token))
+	    !guard_fraud_prefetch(p->guard, m, from, loop_now(p->loop), &token))
 		return false;
 	for (i = 0; i < PROXY_HOLD_MAX && !h; i++)
 		if (!hs->h[i].b)
 			h = &hs->h[i];
 	if (!h || !(h->b = mem_alloc(m->raw.len)))
-		return false;	/* go on now, with the view we have */
+		return false; /* go on now, with the view we have */
 	hs->used++;
 	memcpy(h->b, m->raw.p, m->raw.len);
 	h->n = m->raw.len;

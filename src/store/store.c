@@ -33,7 +33,7 @@ struct store {
 	void *count_arg;
 	struct store_stats st;
 	bool freeing;
-	bool has_ukey;                        /* store_user_key() */
+	bool has_ukey; /* store_user_key() */
 	uint8_t ukey[STORE_USER_KEY_LEN];
 };
 
@@ -44,7 +44,7 @@ struct sop {
 	void *arg;
 	int local_rc;
 	int64_t local_val;
-	int64_t limit;     /* rate: applied to Redis' estimate */
+	int64_t limit; /* rate: applied to Redis' estimate */
 	bool rate;
 	/* count: undo the local change if Redis refuses */
 	int64_t delta;
@@ -100,8 +100,10 @@ static int pick_instance(struct store *s, const char *name, char *err,
 
 	if (name && *name) {
 		if (!store_instance_valid(str_cstr(name))) {
-			snprintf(err, errsz, "store.instance '%s': 1-31 of "
-				 "A-Z a-z 0-9 . _ -", name);
+			snprintf(err, errsz,
+				 "store.instance '%s': 1-31 of "
+				 "A-Z a-z 0-9 . _ -",
+				 name);
 			return -EINVAL;
 		}
 		snprintf(s->instance, sizeof(s->instance), "%s", name);
@@ -109,8 +111,9 @@ static int pick_instance(struct store *s, const char *name, char *err,
 	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return -EIO;
-	snprintf(s->instance, sizeof(s->instance), "sg-%02x%02x%02x%02x%02x%02x",
-		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	snprintf(s->instance, sizeof(s->instance),
+		 "sg-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+		 rnd[4], rnd[5]);
 	return 0;
 }
 
@@ -148,9 +151,11 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 		rc = store__redis_new(&s->redis, s, l, &cc, err, errsz);
 		if (rc)
 			goto fail;
-		s->has_ukey = store__user_key(s->ukey, c->secret && *c->secret
-						  ? c->secret : c->password,
-					      c->key_prefix) == 0;
+		s->has_ukey =
+			store__user_key(s->ukey,
+					c->secret && *c->secret ? c->secret
+								: c->password,
+					c->key_prefix) == 0;
 	}
 	*sp = s;
 	return 0;
@@ -177,8 +182,7 @@ void store_set_events(struct store *s, const struct store_events *ev)
 		s->ev = *ev;
 }
 
-void store_set_count_resync(struct store *s, void (*fn)(void *arg),
-			    void *arg)
+void store_set_count_resync(struct store *s, void (*fn)(void *arg), void *arg)
 {
 	if (!s)
 		return;
@@ -310,8 +314,8 @@ static void sop_done(void *arg, int rc, int64_t value)
 	mem_free(op);
 }
 
-static struct sop *sop_new(struct store *s, struct str key,
-			   store_count_fn *cb, void *arg)
+static struct sop *sop_new(struct store *s, struct str key, store_count_fn *cb,
+			   void *arg)
 {
 	struct sop *op = mem_zalloc(sizeof(*op));
 
@@ -336,8 +340,8 @@ int store_count_add(struct store *s, struct str key, int64_t delta,
 	if (!s || !key.p || key.len == 0 || key.len > STORE_CKEY_MAX ||
 	    limit < 0)
 		return -EINVAL;
-	rc = store__mem_count(s->mem, key, delta, limit, ttl_ms,
-			      loop_now(s->l), &v);
+	rc = store__mem_count(s->mem, key, delta, limit, ttl_ms, loop_now(s->l),
+			      &v);
 	if (rc == -EINVAL)
 		return rc;
 	/* A local refusal stands: the cluster holds at least our share. */

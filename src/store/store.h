@@ -41,8 +41,8 @@ enum store_backend {
 };
 
 enum {
-	STORE_KEY_MAX = 64,      /* ban key text, NUL included */
-	STORE_RULE_MAX = 32,     /* as the gate keeps it */
+	STORE_KEY_MAX = 64,  /* ban key text, NUL included */
+	STORE_RULE_MAX = 32, /* as the gate keeps it */
 	STORE_REASON_MAX = 96,
 	STORE_INSTANCE_MAX = 32, /* instance name, NUL included */
 	STORE_PREFIX_MAX = 64,   /* Redis key prefix, NUL included */
@@ -52,27 +52,27 @@ enum {
 };
 
 struct store_conf {
-	int backend;            /* enum store_backend */
-	const char *address;    /* "127.0.0.1:6379", "[::1]:6379", */
-				/* "unix:/run/redis.sock" */
-	const char *password;   /* "" or NULL: no AUTH */
-	const char *key_prefix; /* every Redis key and channel starts so */
-	const char *instance;   /* this instance's name; "": random */
-	uint32_t queue_max;     /* commands awaiting a reply; unbans */
-				/* waiting for Redis */
-	uint64_t timeout_ms;    /* connect, reply, startup load */
+	int backend;               /* enum store_backend */
+	const char *address;       /* "127.0.0.1:6379", "[::1]:6379", */
+				   /* "unix:/run/redis.sock" */
+	const char *password;      /* "" or NULL: no AUTH */
+	const char *key_prefix;    /* every Redis key and channel starts so */
+	const char *instance;      /* this instance's name; "": random */
+	uint32_t queue_max;        /* commands awaiting a reply; unbans */
+				   /* waiting for Redis */
+	uint64_t timeout_ms;       /* connect, reply, startup load */
 	uint64_t reconnect_max_ms; /* backoff cap */
-	uint32_t counters;      /* memory backend: counter slots */
-	uint32_t max_snapshots; /* dialog snapshots of this instance */
-	uint32_t max_bindings;  /* other instances' bindings kept here */
-	const char *secret;     /* common to the cluster, never sent; "" */
+	uint32_t counters;         /* memory backend: counter slots */
+	uint32_t max_snapshots;    /* dialog snapshots of this instance */
+	uint32_t max_bindings;     /* other instances' bindings kept here */
+	const char *secret;        /* common to the cluster, never sent; "" */
 	/* TLS to Redis (store_tls.c); "" or NULL: not set. */
 	bool tls;
-	const char *tls_ca;     /* CA file; "": the system's CAs */
-	const char *tls_cert;   /* client certificate, with tls_key */
+	const char *tls_ca;   /* CA file; "": the system's CAs */
+	const char *tls_cert; /* client certificate, with tls_key */
 	const char *tls_key;
 	const char *tls_server_name; /* "": the host of address */
-	int run_uid, run_gid;   /* the daemon's user after start; -1: ours */
+	int run_uid, run_gid; /* the daemon's user after start; -1: ours */
 };
 
 void store_conf_default(struct store_conf *c);
@@ -82,11 +82,11 @@ void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc);
 /* A ban as instances exchange it.  Times are wall clock (Unix ms): the
  * instances' monotonic clocks do not agree, their wall clocks do (NTP). */
 struct store_ban {
-	char key[STORE_KEY_MAX];       /* "203.0.113.9", "2001:db8:1:2::/64" */
+	char key[STORE_KEY_MAX]; /* "203.0.113.9", "2001:db8:1:2::/64" */
 	char rule[STORE_RULE_MAX];
 	char reason[STORE_REASON_MAX];
 	uint64_t start_wall_ms;
-	uint64_t expires_wall_ms;      /* 0: never */
+	uint64_t expires_wall_ms; /* 0: never */
 	uint32_t offences;
 };
 
@@ -102,13 +102,13 @@ struct store_events {
 };
 
 struct store_stats {
-	uint64_t connects;      /* times Redis became ready */
-	uint64_t disconnects;   /* times it was lost */
+	uint64_t connects;             /* times Redis became ready */
+	uint64_t disconnects;          /* times it was lost */
 	uint64_t bans_out, unbans_out; /* published */
 	uint64_t bans_in, unbans_in;   /* received from other instances */
-	uint64_t dropped;       /* commands not sent: queue full */
-	uint64_t fallbacks;     /* counter answers from local state */
-	uint32_t inflight;      /* commands awaiting a reply now */
+	uint64_t dropped;              /* commands not sent: queue full */
+	uint64_t fallbacks;            /* counter answers from local state */
+	uint32_t inflight;             /* commands awaiting a reply now */
 	bool connected;
 };
 
@@ -178,8 +178,7 @@ typedef void store_count_fn(void *arg, int rc, int64_t value);
  * progress again (store_count_add with delta > 0).  One owner (the toll
  * fraud limits); NULL removes it.
  */
-void store_set_count_resync(struct store *s, void (*fn)(void *arg),
-			    void *arg);
+void store_set_count_resync(struct store *s, void (*fn)(void *arg), void *arg);
 
 int store_count_add(struct store *s, struct str key, int64_t delta,
 		    int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
@@ -238,9 +237,9 @@ enum store_op_kind { STORE_OP_COUNT, STORE_OP_RATE };
 struct store_op {
 	struct str key;
 	enum store_op_kind kind;
-	int64_t n;        /* COUNT: delta; RATE: events, 0..UINT32_MAX */
-	int64_t limit;    /* >= 0; 0: none */
-	uint64_t ms;      /* COUNT: ttl_ms; RATE: window_ms (> 0) */
+	int64_t n;     /* COUNT: delta; RATE: events, 0..UINT32_MAX */
+	int64_t limit; /* >= 0; 0: none */
+	uint64_t ms;   /* COUNT: ttl_ms; RATE: window_ms (> 0) */
 };
 typedef void store_batch_fn(void *arg, const int *rcs, const int64_t *values,
 			    size_t n);
@@ -292,14 +291,14 @@ int store_msg_format(char *buf, size_t sz, bool ban, const char *origin,
 /* --- Registration bindings and dialog snapshots (issue 9). --- */
 
 enum {
-	STORE_TOKEN_MAX = 24,     /* binding token, NUL included */
-	STORE_ADDR_MAX = 64,      /* "udp:[2001:db8::1]:5060", NUL incl. */
-	STORE_URI_MAX = 512,      /* AOR, Contact of a binding */
-	STORE_BINDING_MAX = 1400, /* an encoded binding record */
+	STORE_TOKEN_MAX = 24,      /* binding token, NUL included */
+	STORE_ADDR_MAX = 64,       /* "udp:[2001:db8::1]:5060", NUL incl. */
+	STORE_URI_MAX = 512,       /* AOR, Contact of a binding */
+	STORE_BINDING_MAX = 1400,  /* an encoded binding record */
 	STORE_SNAP_STR_MAX = 1024, /* one string of a snapshot */
-	STORE_SNAP_MAX = 4096,    /* an encoded snapshot */
+	STORE_SNAP_MAX = 4096,     /* an encoded snapshot */
 	STORE_CSEQ_MAX = 0x7fffffff,
-	STORE_DKEY_MAX = 24,      /* snapshot field name, NUL included */
+	STORE_DKEY_MAX = 24, /* snapshot field name, NUL included */
 };
 
 /*
@@ -311,10 +310,10 @@ enum {
  * flow or connection), for operators only.
  */
 struct store_binding {
-	struct str token;    /* [0-9a-f], 1..23: key of the binding */
-	struct str owner;    /* instance holding the flow */
+	struct str token; /* [0-9a-f], 1..23: key of the binding */
+	struct str owner; /* instance holding the flow */
 	struct str handoff;
-	struct str flow;     /* may be empty */
+	struct str flow;         /* may be empty */
 	struct str aor, contact; /* visible ASCII, <= STORE_URI_MAX */
 	uint64_t expires_wall_ms;
 };
@@ -336,15 +335,15 @@ bool store_sipaddr_valid(struct str a);
  */
 struct store_snap_leg {
 	struct str uri, tag, contact;
-	struct str addr;  /* "udp:203.0.113.5:5060"; empty: not known */
-	struct str zone;  /* zone name of the listener it used */
+	struct str addr; /* "udp:203.0.113.5:5060"; empty: not known */
+	struct str zone; /* zone name of the listener it used */
 	uint32_t cseq;
 	bool has_cseq;
 };
 struct store_snap {
 	struct str call_id;
-	struct str route;       /* the dialog's Record-Route, joined */
-	uint8_t n_route, n_up;  /* entries; entries caller..owner */
+	struct str route;      /* the dialog's Record-Route, joined */
+	uint8_t n_route, n_up; /* entries; entries caller..owner */
 	uint16_t final_status;
 	uint64_t start_wall_ms, answer_wall_ms;
 	struct store_snap_leg leg[2]; /* 0 caller, 1 callee */
@@ -380,8 +379,8 @@ struct store_cluster_events {
 	 * them here too, without BYE (the claimer sent it).  Called once
 	 * per takeover, after resync.  May be NULL.
 	 */
-	void (*taken)(void *arg, const char *claimer,
-		      const char *const *keys, size_t n);
+	void (*taken)(void *arg, const char *claimer, const char *const *keys,
+		      size_t n);
 	void *arg;
 };
 void store_set_cluster_events(struct store *s,
@@ -416,16 +415,17 @@ size_t store_binding_remote_count(const struct store *s);
  * already (counted: stats.snaps_refused).  Memory backend: 0, no-op (a
  * lone instance has no one to take over its calls).
  */
-int store_snap_put(struct store *s, struct str key, const struct store_snap *sn);
+int store_snap_put(struct store *s, struct str key,
+		   const struct store_snap *sn);
 int store_snap_del(struct store *s, struct str key);
 
 struct store_cluster_stats {
 	uint64_t bindings_out, bindings_in, snaps_out, snaps_refused;
-	uint64_t takeovers;        /* instances taken over by us */
-	uint64_t taken_dialogs;    /* snapshots handed to ev.takeover */
-	uint64_t taken_from_us;    /* our dialogs claimed elsewhere (ev.taken) */
-	uint64_t bad_records;      /* undecodable records ignored */
-	uint32_t snaps;            /* snapshots of ours in Redis now */
+	uint64_t takeovers;     /* instances taken over by us */
+	uint64_t taken_dialogs; /* snapshots handed to ev.takeover */
+	uint64_t taken_from_us; /* our dialogs claimed elsewhere (ev.taken) */
+	uint64_t bad_records;   /* undecodable records ignored */
+	uint32_t snaps;         /* snapshots of ours in Redis now */
 };
 void store_get_cluster_stats(const struct store *s,
 			     struct store_cluster_stats *st);

@@ -27,13 +27,13 @@ struct bop {
 	struct bent {
 		int local_rc;
 		int64_t local_val;
-		int64_t delta, limit;   /* the operation's */
+		int64_t delta, limit; /* the operation's */
 		uint64_t ttl_ms;
 		uint16_t koff;
 		uint8_t klen;
 		bool rate, sent;
 	} e[STORE_BATCH_MAX];
-	char keys[];            /* the counters' keys, for the undo */
+	char keys[]; /* the counters' keys, for the undo */
 };
 
 static bool op_valid(const struct store_op *o)
@@ -61,10 +61,9 @@ static int reconcile(struct store *s, const struct bop *op,
 	*vp = -1 - *vp;
 	/* The cluster refused what this instance allowed: undo. */
 	if (e->local_rc == 0)
-		(void)store__mem_count(store__mem_of(s),
-				       str_make(op->keys + e->koff, e->klen),
-				       -e->delta, 0, e->ttl_ms, store__now(s),
-				       &ignored);
+		(void)store__mem_count(
+			store__mem_of(s), str_make(op->keys + e->koff, e->klen),
+			-e->delta, 0, e->ttl_ms, store__now(s), &ignored);
 	return -EDQUOT;
 }
 
@@ -125,13 +124,14 @@ static size_t apply_local(struct store *s, struct bop *op,
 		e->klen = (uint8_t)o->key.len;
 		memcpy(op->keys + off, o->key.p, o->key.len);
 		off += o->key.len;
-		e->local_rc = e->rate ?
-			store__mem_rate(store__mem_of(s), o->key, o->ms,
-					(uint32_t)o->n, o->limit,
-					store__now(s), &e->local_val) :
-			store__mem_count(store__mem_of(s), o->key, o->n,
-					 o->limit, o->ms, store__now(s),
-					 &e->local_val);
+		e->local_rc = e->rate ? store__mem_rate(
+						store__mem_of(s), o->key, o->ms,
+						(uint32_t)o->n, o->limit,
+						store__now(s), &e->local_val)
+				      : store__mem_count(store__mem_of(s),
+							 o->key, o->n, o->limit,
+							 o->ms, store__now(s),
+							 &e->local_val);
 		/* A local refusal stands: the cluster holds at least our
 		 * share. */
 		e->sent = e->rate || !(e->local_rc == -EDQUOT && o->n > 0);
@@ -154,19 +154,20 @@ static int send_redis(struct store *s, const struct bop *op, size_t size,
 
 		if (!op->e[i].sent)
 			continue;
-		r[n++] = o->kind == STORE_OP_RATE ?
-			(struct store__rop){ o->key, STORE__OP_RATE,
-					     (int64_t)o->ms, o->n, 0 } :
-			(struct store__rop){ o->key, STORE__OP_COUNT, o->n,
-					     o->limit,
-					     (int64_t)(o->ms ? o->ms : 1) };
+		r[n++] = o->kind == STORE_OP_RATE
+				 ? (struct store__rop){o->key, STORE__OP_RATE,
+						       (int64_t)o->ms, o->n, 0}
+				 : (struct store__rop){
+					   o->key, STORE__OP_COUNT, o->n,
+					   o->limit,
+					   (int64_t)(o->ms ? o->ms : 1)};
 	}
 	cp = mem_alloc(size);
 	if (!cp)
 		return -ENOMEM;
 	memcpy(cp, op, size);
-	if (store__redis_batch(store__redis_of(s), r, n, lazy, bop_done,
-			       cp) != 0) {
+	if (store__redis_batch(store__redis_of(s), r, n, lazy, bop_done, cp) !=
+	    0) {
 		mem_free(cp);
 		return -EAGAIN;
 	}
@@ -200,7 +201,7 @@ int store_batch(struct store *s, const struct store_op *ops, size_t n,
 	op->n = (uint8_t)n;
 	nsend = apply_local(s, op, ops);
 	rd = store__redis_of(s);
-	if (!rd) {	/* the memory backend: its answers are the store's */
+	if (!rd) { /* the memory backend: its answers are the store's */
 		for (i = 0; i < n; i++)
 			op->e[i].sent = false;
 		nsend = 0;

@@ -13,7 +13,7 @@ struct tmr_wheel;
 /* --- store_mem.c: fixed-size table of counters and rate windows. --- */
 
 enum {
-	STORE_MEM_WAYS = 8,    /* probe length: slots looked at per key */
+	STORE_MEM_WAYS = 8, /* probe length: slots looked at per key */
 	STORE_MEM_MIN = 64,
 	STORE_MEM_MAX = 1 << 22,
 };
@@ -40,8 +40,8 @@ int store__mem_rate_take(struct store_mem *m, struct str key,
 			 uint64_t window_ms, uint32_t n, uint64_t age_ms,
 			 uint64_t now_ms);
 /* The sliding-window estimate (shared with the Redis script's maths). */
-int64_t store__window_estimate(uint64_t prev, uint64_t cur,
-			       uint64_t window_ms, uint64_t elapsed_ms);
+int64_t store__window_estimate(uint64_t prev, uint64_t cur, uint64_t window_ms,
+			       uint64_t elapsed_ms);
 size_t store__mem_used(const struct store_mem *m);
 
 /* --- store_key.c: the cluster's user-hash key (store_user_key). --- */
@@ -55,9 +55,8 @@ int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
 struct store_redis;
 struct loop;
 
-int store__redis_new(struct store_redis **rp, struct store *s,
-		     struct loop *l, const struct store_conf *c, char *err,
-		     size_t errsz);
+int store__redis_new(struct store_redis **rp, struct store *s, struct loop *l,
+		     const struct store_conf *c, char *err, size_t errsz);
 void store__redis_free(struct store_redis *r);
 int store__redis_load(struct store_redis *r);
 int store__redis_start(struct store_redis *r);
@@ -68,9 +67,8 @@ int store__redis_ban_del(struct store_redis *r, const char *key);
 int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 		       int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
 		       void *arg);
-int store__redis_rate(struct store_redis *r, struct str key,
-		      uint64_t window_ms, uint32_t n, int64_t limit,
-		      store_count_fn *cb, void *arg);
+int store__redis_rate(struct store_redis *r, struct str key, uint64_t window_ms,
+		      uint32_t n, int64_t limit, store_count_fn *cb, void *arg);
 int store__redis_rate_take(struct store_redis *r, struct str key,
 			   uint64_t window_ms, uint32_t n, uint64_t age_ms);
 
@@ -89,8 +87,7 @@ struct store__rop {
 };
 /* rc 0: vals holds n raw answers (count: the count, or -1-count when
  * refused; rate: the estimate); rc -EAGAIN: none (vals NULL). */
-typedef void store__batch_fn(void *arg, int rc, const int64_t *vals,
-			     size_t n);
+typedef void store__batch_fn(void *arg, int rc, const int64_t *vals, size_t n);
 /* 1..STORE_BATCH_MAX ops; cb may be NULL; lazy: written with the 20 ms
  * batch, else at the next loop turn.  0, or -EAGAIN: not READY, queue
  * full, cannot send (answer locally; cb not called). */
@@ -132,8 +129,8 @@ enum {
 struct store_redis {
 	struct store *s;
 	struct loop *l;
-	char host[HOST_MAX];   /* or the socket path when unix */
-	int port;              /* 0: unix socket */
+	char host[HOST_MAX]; /* or the socket path when unix */
+	int port;            /* 0: unix socket */
 	char password[128];
 	char prefix[STORE_PREFIX_MAX];
 	char instance[STORE_INSTANCE_MAX];
@@ -144,7 +141,7 @@ struct store_redis {
 	uint32_t queue_max;
 	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
 	struct redisAsyncContext *cmd, *sub;
-	struct store_tls *tls;    /* store.tls: hiredis goes through it */
+	struct store_tls *tls; /* store.tls: hiredis goes through it */
 	enum rstate state;
 	bool cmd_ok, sub_ok, down_logged, resyncing, resync_due;
 	bool ping_out, freeing;
@@ -155,7 +152,7 @@ struct store_redis {
 	struct qent {
 		char key[STORE_KEY_MAX];
 		uint64_t wall_ms; /* when it was lifted */
-	} *q;
+	} * q;
 	uint32_t qhead, qlen;
 	/* Recent unbans (store_redis_ban.c): what a ban arriving by
 	 * another path may be older than.  A ring, oldest overwritten. */
@@ -167,9 +164,9 @@ struct store_redis {
 	uint32_t tomb_next;
 	uint32_t reads; /* table reads sent (their generation) */
 	/* store_redis_count.c: the counters' script */
-	char count_sha[41];  /* its SHA1, hex */
-	bool count_eval;     /* SCRIPT LOAD refused: sent as EVAL */
-	bool count_flushed;  /* NOSCRIPT seen: reconnecting */
+	char count_sha[41]; /* its SHA1, hex */
+	bool count_eval;    /* SCRIPT LOAD refused: sent as EVAL */
+	bool count_flushed; /* NOSCRIPT seen: reconnecting */
 };
 
 /* store_redis.c: replies that only need counting (and error logging). */
@@ -178,8 +175,7 @@ void store__redis_on_plain(struct redisAsyncContext *ac, void *reply,
 /* store_redis.c: the subscription is confirmed; READY if AUTH was too. */
 void store__redis_sub_ok(struct store_redis *r);
 /* store_redis_ban.c: the bans channel and the bindings channel. */
-void store__redis_on_sub(struct redisAsyncContext *ac, void *reply,
-			 void *priv);
+void store__redis_on_sub(struct redisAsyncContext *ac, void *reply, void *priv);
 /* store_redis_ban.c: queued unbans, local bans again, the table read. */
 void store__redis_resync(struct store_redis *r);
 
@@ -189,10 +185,10 @@ struct store_tls;
 
 /* Borrowed strings; "" or NULL: not set. */
 struct store_tls_conf {
-	const char *host;        /* of store.address */
+	const char *host; /* of store.address */
 	int port;
-	const char *ca_file;     /* NULL: the system's CAs */
-	const char *cert_file;   /* client certificate (with key_file) */
+	const char *ca_file;   /* NULL: the system's CAs */
+	const char *cert_file; /* client certificate (with key_file) */
 	const char *key_file;
 	const char *server_name; /* NULL: host */
 	uint64_t timeout_ms;     /* TCP connect + handshake */
@@ -213,8 +209,8 @@ const char *store__tls_path(const struct store_tls *t);
 /* "tls:HOST:PORT", for logs. */
 const char *store__tls_target(const struct store_tls *t);
 /* Handshakes done, connections failed, foreign peers refused. */
-void store__tls_stats(const struct store_tls *t, uint64_t *okp,
-		      uint64_t *failp, uint64_t *refusedp);
+void store__tls_stats(const struct store_tls *t, uint64_t *okp, uint64_t *failp,
+		      uint64_t *refusedp);
 
 /* --- store_cluster.c: bindings and dialog snapshots (redis only). --- */
 

@@ -124,8 +124,7 @@ static void on_reap(void *arg)
 	drop_contexts(r);
 	if (r->state != R_DOWN)
 		return;
-	tmr_start(loop_timers(r->l), &r->retry, r->backoff_ms, on_retry,
-		  r);
+	tmr_start(loop_timers(r->l), &r->retry, r->backoff_ms, on_retry, r);
 	r->backoff_ms = r->backoff_ms * 2 > r->reconnect_max_ms
 				? r->reconnect_max_ms
 				: r->backoff_ms * 2;
@@ -267,7 +266,8 @@ static int beat(struct store_redis *r)
 	r->ping_out = true;
 	r->ping_sent = loop_now(r->l);
 	snprintf(k, sizeof(k), "%s%s", r->k_inst, r->share_id);
-	if (redisAsyncCommand(r->cmd, store__redis_on_plain, NULL, "SET %s 1 PX %llu", k,
+	if (redisAsyncCommand(r->cmd, store__redis_on_plain, NULL,
+			      "SET %s 1 PX %llu", k,
 			      (unsigned long long)ttl) != REDIS_OK)
 		return -EIO;
 	r->inflight++;
@@ -284,8 +284,7 @@ static void on_ping(void *arg)
 		if (loop_now(r->l) - r->ping_sent >= r->timeout_ms)
 			fail(r, "no reply");
 		else
-			tmr_start(loop_timers(r->l), &r->ping, 100, on_ping,
-				  r);
+			tmr_start(loop_timers(r->l), &r->ping, 100, on_ping, r);
 		return;
 	}
 	if (r->resync_due && r->inflight < r->queue_max / 2)
@@ -345,9 +344,9 @@ static void on_retry(void *arg)
 		  on_conn_timeout, r);
 	/* Pipelined behind AUTH: answered once the connection is up. */
 	if (redisAsyncCommand(r->cmd, on_hello, NULL, "PING") != REDIS_OK ||
-	    redisAsyncCommand(r->sub, store__redis_on_sub, NULL, "SUBSCRIBE %s %s",
-			      r->k_bans, store__cluster_chan_of(r->s)) !=
-		    REDIS_OK)
+	    redisAsyncCommand(r->sub, store__redis_on_sub, NULL,
+			      "SUBSCRIBE %s %s", r->k_bans,
+			      store__cluster_chan_of(r->s)) != REDIS_OK)
 		fail(r, "cannot send");
 }
 
@@ -460,8 +459,8 @@ static int parse_address(struct store_redis *r, const char *a, char *err,
 	if (a[0] == '[') {
 		if (colon[-1] != ']' || colon - a < 3)
 			goto bad;
-		snprintf(r->host, sizeof(r->host), "%.*s",
-			 (int)(colon - a - 2), a + 1);
+		snprintf(r->host, sizeof(r->host), "%.*s", (int)(colon - a - 2),
+			 a + 1);
 	} else {
 		if ((size_t)(colon - a) >= sizeof(r->host))
 			goto bad;
@@ -470,8 +469,10 @@ static int parse_address(struct store_redis *r, const char *a, char *err,
 	r->port = (int)port;
 	return 0;
 bad:
-	snprintf(err, errsz, "store.address '%s': expected HOST:PORT, "
-		 "[IPV6]:PORT or unix:PATH", a ? a : "");
+	snprintf(err, errsz,
+		 "store.address '%s': expected HOST:PORT, "
+		 "[IPV6]:PORT or unix:PATH",
+		 a ? a : "");
 	return -EINVAL;
 }
 
@@ -497,9 +498,8 @@ static int tls_open(struct store_redis *r, const struct store_conf *c,
 	return store__tls_new(&r->tls, &tc, err, errsz);
 }
 
-int store__redis_new(struct store_redis **rp, struct store *s,
-		     struct loop *l, const struct store_conf *c, char *err,
-		     size_t errsz)
+int store__redis_new(struct store_redis **rp, struct store *s, struct loop *l,
+		     const struct store_conf *c, char *err, size_t errsz)
 {
 	struct store_redis *r = mem_zalloc(sizeof(*r));
 	int rc;

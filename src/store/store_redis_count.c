@@ -102,17 +102,17 @@ enum {
 /* A batch waiting for its reply.  Owner: hiredis' callback (on_batch),
  * or the sender when it cannot be sent. */
 struct rbatch {
-	store__batch_fn *cb;     /* or */
-	store_count_fn *one;     /* a single operation's answer */
+	store__batch_fn *cb; /* or */
+	store_count_fn *one; /* a single operation's answer */
 	void *arg;
 	uint8_t n;
-	bool lazy;               /* no flush_soon */
+	bool lazy; /* no flush_soon */
 	struct rbe {
 		int64_t a, b, c;
 		uint16_t koff, klen;
 		char kind;
 	} e[STORE_BATCH_MAX];
-	char keys[];             /* the full Redis keys */
+	char keys[]; /* the full Redis keys */
 };
 
 /* Decimal of v into buf (NUM_MAX); its length. */
@@ -147,7 +147,7 @@ static void put(struct resp *w, const char *s, size_t n)
 {
 	if (w->len + n <= w->room)
 		memcpy(w->p + w->len, s, n);
-	w->len += n;	/* past room: detected by the caller */
+	w->len += n; /* past room: detected by the caller */
 }
 
 static void put_num(struct resp *w, char tag, int64_t v)
@@ -180,7 +180,7 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 {
 	char buf[sizeof(batch_lua) + STORE_BATCH_MAX * (RKEY_MAX + 120) +
 		 2 * STORE_INSTANCE_MAX + STORE_PREFIX_MAX + 256];
-	struct resp w = { buf, 0, sizeof(buf) };
+	struct resp w = {buf, 0, sizeof(buf)};
 	size_t i;
 
 	put_num(&w, '*', 5 + 5 * (int64_t)op->n);
@@ -207,7 +207,7 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 		    REDIS_OK)
 		return -EAGAIN;
 	r->inflight++;
-	if (!op->lazy)	/* a call set-up may wait for it */
+	if (!op->lazy) /* a call set-up may wait for it */
 		store__loop_flush_soon(r->cmd);
 	return 0;
 }
@@ -276,7 +276,7 @@ static size_t full_key(const struct store_redis *r, char *buf,
 	size_t p = strnlen(r->prefix, STORE_PREFIX_MAX), m = strlen(mid);
 	size_t k = o->key.len;
 
-	if (p + m + k > RKEY_MAX)	/* not reached: bounded by the API */
+	if (p + m + k > RKEY_MAX) /* not reached: bounded by the API */
 		k = RKEY_MAX - p - m;
 	memcpy(buf, r->prefix, p);
 	memcpy(buf + p, mid, m);
@@ -284,9 +284,8 @@ static size_t full_key(const struct store_redis *r, char *buf,
 	return p + m + k;
 }
 
-static int batch(struct store_redis *r, const struct store__rop *ops,
-		 size_t n, bool lazy, store__batch_fn *cb, store_count_fn *one,
-		 void *arg)
+static int batch(struct store_redis *r, const struct store__rop *ops, size_t n,
+		 bool lazy, store__batch_fn *cb, store_count_fn *one, void *arg)
 {
 	char kb[STORE_BATCH_MAX][RKEY_MAX];
 	size_t i, kl[STORE_BATCH_MAX], total = 0;
@@ -308,9 +307,9 @@ static int batch(struct store_redis *r, const struct store__rop *ops,
 	op->n = (uint8_t)n;
 	op->lazy = lazy;
 	for (i = 0, total = 0; i < n; i++) {
-		op->e[i] = (struct rbe){ ops[i].a, ops[i].b, ops[i].c,
-					 (uint16_t)total, (uint16_t)kl[i],
-					 ops[i].kind };
+		op->e[i] = (struct rbe){ops[i].a,        ops[i].b,
+					ops[i].c,        (uint16_t)total,
+					(uint16_t)kl[i], ops[i].kind};
 		memcpy(op->keys + total, kb[i], kl[i]);
 		total += kl[i];
 	}
@@ -331,18 +330,16 @@ int store__redis_count(struct store_redis *r, struct str key, int64_t delta,
 		       int64_t limit, uint64_t ttl_ms, store_count_fn *cb,
 		       void *arg)
 {
-	struct store__rop o = { key, STORE__OP_COUNT, delta, limit,
-				(int64_t)(ttl_ms ? ttl_ms : 1) };
+	struct store__rop o = {key, STORE__OP_COUNT, delta, limit,
+			       (int64_t)(ttl_ms ? ttl_ms : 1)};
 
 	return batch(r, &o, 1, false, NULL, cb, arg);
 }
 
-int store__redis_rate(struct store_redis *r, struct str key,
-		      uint64_t window_ms, uint32_t n, int64_t limit,
-		      store_count_fn *cb, void *arg)
+int store__redis_rate(struct store_redis *r, struct str key, uint64_t window_ms,
+		      uint32_t n, int64_t limit, store_count_fn *cb, void *arg)
 {
-	struct store__rop o = { key, STORE__OP_RATE, (int64_t)window_ms, n,
-				0 };
+	struct store__rop o = {key, STORE__OP_RATE, (int64_t)window_ms, n, 0};
 
 	(void)limit; /* applied by store.c on the answer */
 	return batch(r, &o, 1, false, NULL, cb, arg);
@@ -351,8 +348,8 @@ int store__redis_rate(struct store_redis *r, struct str key,
 int store__redis_rate_take(struct store_redis *r, struct str key,
 			   uint64_t window_ms, uint32_t n, uint64_t age_ms)
 {
-	struct store__rop o = { key, STORE__OP_TAKE, (int64_t)window_ms, n,
-				(int64_t)age_ms };
+	struct store__rop o = {key, STORE__OP_TAKE, (int64_t)window_ms, n,
+			       (int64_t)age_ms};
 
 	/* Before the call comes back: flushed at the next turn. */
 	return batch(r, &o, 1, false, NULL, NULL, NULL);

@@ -22,7 +22,7 @@
 #include "store/store.h"
 
 #define REDIS_PORT "39451"
-#define PREFIX "batch:"
+#define PREFIX     "batch:"
 
 struct got {
 	int calls;
@@ -31,8 +31,7 @@ struct got {
 	int64_t v[STORE_BATCH_MAX];
 };
 
-static void on_got(void *arg, const int *rcs, const int64_t *values,
-		   size_t n)
+static void on_got(void *arg, const int *rcs, const int64_t *values, size_t n)
 {
 	struct got *g = arg;
 	size_t i;
@@ -61,20 +60,20 @@ static void on_one(void *arg, int rc, int64_t value)
 
 static struct store_op cnt(const char *key, int64_t delta, int64_t limit)
 {
-	return (struct store_op){ str_cstr(key), STORE_OP_COUNT, delta, limit,
-				  60000 };
+	return (struct store_op){str_cstr(key), STORE_OP_COUNT, delta, limit,
+				 60000};
 }
 
 static struct store_op rate(const char *key, int64_t n, uint64_t window)
 {
-	return (struct store_op){ str_cstr(key), STORE_OP_RATE, n, 0, window };
+	return (struct store_op){str_cstr(key), STORE_OP_RATE, n, 0, window};
 }
 
 static void test_memory_and_args(void **state)
 {
 	struct store_op ops[STORE_BATCH_MAX + 1];
 	struct store_conf c;
-	struct got g = { 0 };
+	struct got g = {0};
 	struct store *s;
 	struct loop *l;
 	size_t i;
@@ -86,9 +85,9 @@ static void test_memory_and_args(void **state)
 	ops[0] = cnt("u", 1, 2);
 	ops[1] = rate("r", 3, 60000);
 	ops[2] = cnt("u", 1, 2);
-	ops[3] = cnt("u", 1, 2);	/* over the limit: refused */
+	ops[3] = cnt("u", 1, 2); /* over the limit: refused */
 	assert_int_equal(store_batch(s, ops, 4, 0, on_got, &g), 0);
-	assert_int_equal(g.calls, 1);	/* answered at once */
+	assert_int_equal(g.calls, 1); /* answered at once */
 	assert_int_equal(g.n, 4);
 	assert_int_equal(g.rcs[0], 0);
 	assert_int_equal(g.v[0], 1);
@@ -102,16 +101,17 @@ static void test_memory_and_args(void **state)
 	for (i = 0; i <= STORE_BATCH_MAX; i++)
 		ops[i] = cnt("u", -1, 0);
 	assert_int_equal(store_batch(s, ops, 0, 0, on_got, &g), -EINVAL);
-	assert_int_equal(store_batch(s, ops, STORE_BATCH_MAX + 1, 0, on_got,
-				     &g), -EINVAL);
+	assert_int_equal(
+		store_batch(s, ops, STORE_BATCH_MAX + 1, 0, on_got, &g),
+		-EINVAL);
 	assert_int_equal(store_batch(NULL, ops, 1, 0, on_got, &g), -EINVAL);
-	ops[1] = rate("r", 1, 0);		/* no window */
+	ops[1] = rate("r", 1, 0); /* no window */
 	assert_int_equal(store_batch(s, ops, 2, 0, on_got, &g), -EINVAL);
-	ops[1] = rate("r", -1, 1000);		/* negative events */
+	ops[1] = rate("r", -1, 1000); /* negative events */
 	assert_int_equal(store_batch(s, ops, 2, 0, on_got, &g), -EINVAL);
-	ops[1] = cnt("u", 1, -1);		/* negative limit */
+	ops[1] = cnt("u", 1, -1); /* negative limit */
 	assert_int_equal(store_batch(s, ops, 2, 0, on_got, &g), -EINVAL);
-	ops[1] = cnt("", 1, 0);			/* empty key */
+	ops[1] = cnt("", 1, 0); /* empty key */
 	assert_int_equal(store_batch(s, ops, 2, 0, on_got, &g), -EINVAL);
 	assert_int_equal(g.calls, 1);
 	/* ... so the count is still 2, and a NULL callback is fine. */
@@ -143,7 +143,7 @@ static void ev_resync(void *arg)
 
 static void mk(struct inst *in, struct loop *l, const char *name)
 {
-	struct store_events ev = { NULL, NULL, ev_resync, in };
+	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct store_conf c;
 
 	store_conf_default(&c);
@@ -192,8 +192,8 @@ static void test_across_instances(void **state)
 	struct inst a, b;
 	struct store_op ops[4];
 	struct store_stats st;
-	struct got g = { 0 };
-	struct one o = { 0 };
+	struct got g = {0};
+	struct one o = {0};
 	struct loop *l;
 	int want;
 
@@ -226,8 +226,9 @@ static void test_across_instances(void **state)
 	assert_int_equal(g.v[1], 1);
 
 	/* The single calls see the batches' counts, and the reverse. */
-	assert_int_equal(store_count_add(b.s, str_cstr("fc:alice"), 1, 2,
-					 60000, on_one, &o), 0);
+	assert_int_equal(store_count_add(b.s, str_cstr("fc:alice"), 1, 2, 60000,
+					 on_one, &o),
+			 0);
 	assert_true(redis_helper_spin(l, &o.calls, 1));
 	assert_int_equal(o.rc, 0);
 	assert_int_equal(o.value, 2);
@@ -247,13 +248,13 @@ static void test_across_instances(void **state)
 	ops[0] = cnt("fc:alice", -1, 0);
 	run(l, a.s, ops, 1, &g);
 	assert_int_equal(g.rcs[0], 0);
-	assert_int_equal(g.v[0], 1);	/* B's call is still up */
+	assert_int_equal(g.v[0], 1); /* B's call is still up */
 
 	/* A lazy batch (the call's end) goes out with the write batch. */
 	ops[0] = cnt("fc:alice", -1, 0);
 	want = g.calls + 1;
-	assert_int_equal(store_batch(b.s, ops, 1, STORE_BATCH_LAZY, on_got,
-				     &g), 0);
+	assert_int_equal(store_batch(b.s, ops, 1, STORE_BATCH_LAZY, on_got, &g),
+			 0);
 	assert_true(redis_helper_spin(l, &g.calls, want));
 	assert_int_equal(g.v[0], 0);
 	assert_int_equal(cli("EXISTS %scnt:fc:alice", PREFIX), 0);
@@ -273,7 +274,7 @@ static void test_script_flushed(void **state)
 	struct inst a;
 	struct store_op ops[2];
 	struct store_stats st;
-	struct got g = { 0 };
+	struct got g = {0};
 	struct loop *l;
 
 	(void)state;
@@ -289,7 +290,7 @@ static void test_script_flushed(void **state)
 	assert_int_equal(cli("SCRIPT FLUSH%s", ""), -1);
 	run(l, a.s, ops, 2, &g);
 	assert_int_equal(g.rcs[0], 0);
-	assert_int_equal(g.v[0], 2);		/* the local view */
+	assert_int_equal(g.v[0], 2); /* the local view */
 	store_get_stats(a.s, &st);
 	assert_int_equal(st.fallbacks, 2);
 	assert_true(redis_helper_spin(l, &a.resyncs, 2));
@@ -313,7 +314,7 @@ static void test_script_load_refused(void **state)
 	struct inst a;
 	struct store_op ops[1];
 	struct store_stats st;
-	struct got g = { 0 };
+	struct got g = {0};
 	struct loop *l;
 	int i;
 
@@ -323,7 +324,7 @@ static void test_script_load_refused(void **state)
 	assert_int_equal(cli("ACL SETUSER default -script|load%s", ""), -1);
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "noload");
-	for (i = 0; i < 10; i++)	/* the refusal's reply */
+	for (i = 0; i < 10; i++) /* the refusal's reply */
 		(void)loop_run_once(l, 10);
 	ops[0] = rate("fr:carol", 1, 60000);
 	run(l, a.s, ops, 1, &g);
