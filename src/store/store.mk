@@ -7,4 +7,4 @@ STORE_SRCS := src/store/store.c src/store/store_codec.c src/store/store_mem.c \
 # store_batch(): a call's counters in one Redis round trip.
 STORE_SRCS += src/store/store_batch.c
 # store.tls: the TLS tunnel thread hiredis 0.14 connects through.
-STORE_SRCS += src/store/store_tls.c
+STORE_SRCS += src/store/store_tls.c src/store/store_tls_conn.c

@@ -35,7 +35,7 @@
  * daemon.  Host names are resolved in the thread (getaddrinfo) at each
  * connection, so a changed DNS record is followed on reconnect.
  */
-#include "store/store_int.h"
+#include "store/store_tls_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,68 +62,6 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-
-enum {
-	TUN_MAX_CONNS = 8, /* the backend opens two, three at startup */
-	TUN_BUF = 16384,   /* one TLS record each way */
-	TUN_VERIFY_DEPTH = 8,
-	TUN_NPOLL = 2 + 2 * TUN_MAX_CONNS,
-	/* poll results that mean "try to read" / "try to write" (an error
-	 * or hang-up is found by trying) */
-	TUN_RD = POLLIN | POLLHUP | POLLERR,
-	TUN_WR = POLLOUT | POLLHUP | POLLERR,
-};
-
-enum tun_state { T_FREE, T_CONNECTING, T_HANDSHAKE, T_OPEN };
-
-/* One tunnelled connection; a slot of the tunnel, used by its thread. */
-struct tun_conn {
-	enum tun_state st;
-	int ufd, tfd; /* unix side (hiredis), TCP side (Redis) */
-	SSL *ssl;
-	struct addrinfo *ai, *ai_next;
-	uint64_t deadline; /* connect + handshake, monotonic ms */
-	bool u_eof, t_eof;
-	/* Readiness as poll last told it, cleared when a call would block:
-	 * a wake-up costs no syscall that is known to fail (the poll is
-	 * level-triggered, so a flag cleared too early costs a turn). */
-	bool u_rd, t_rd, u_full;
-	short trev;    /* the TCP side's events this turn */
-	int w_want;    /* SSL_write's retry: SSL_ERROR_WANT_* */
-	bool r_want_w; /* SSL_read needs the socket writable */
-	size_t wpend;  /* length an SSL_write must be retried at */
-	size_t up_len, down_len;
-	int pidx;                    /* its first pollfd this turn; -1: none */
-	unsigned char up[TUN_BUF];   /* hiredis -> Redis */
-	unsigned char down[TUN_BUF]; /* Redis -> hiredis */
-};
-
-/* Owner: the Redis backend (store__tls_new/free). */
-struct store_tls {
-	SSL_CTX *ctx;
-	char host[HOST_MAX];
-	char port[8];
-	char name[HOST_MAX]; /* the certificate must carry it */
-	bool name_ip;
-	char dir[64];
-	char path[96];
-	char target[HOST_MAX + 16]; /* "tls:HOST:PORT", for logs */
-	int lfd, wfd;
-	uint64_t timeout_ms;
-	pthread_t th;
-	bool started;
-	bool fail_logged, ok_logged; /* the thread's only */
-	atomic_uint_fast64_t n_ok, n_fail, n_refused;
-	struct tun_conn c[TUN_MAX_CONNS];
-};
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --------------------------------------------------------- the context */
 
@@ -182,354 +120,6 @@ static int ctx_build(struct store_tls *t, const struct store_tls_conf *c,
 	return 0;
 }
 
-/* ------------------------------------------------------ one connection */
-
-static void conn_close(struct tun_conn *c)
-{
-	if (c->ssl) {
-		/* close_notify, no wait; not after a fatal error */
-		if (c->st == T_OPEN && !c->t_eof)
-			(void)SSL_shutdown(c->ssl);
-		SSL_free(c->ssl);
-	}
-	if (c->tfd >= 0)
-		close(c->tfd);
-	if (c->ufd >= 0)
-		close(c->ufd);
-	ERR_clear_error();
-	if (c->ai)
-		freeaddrinfo(c->ai);
-	c->ssl = NULL;
-	c->ai = c->ai_next = NULL;
-	c->tfd = c->ufd = -1;
-	c->st = T_FREE;
-}
-
-/* Close c after a failure of the TCP or TLS side; the reason is logged
- * once per outage. */
-static void conn_fail(struct store_tls *t, struct tun_conn *c, const char *what,
-		      const char *why)
-{
-	atomic_fetch_add(&t->n_fail, 1);
-	if (!t->fail_logged)
-		log_warn("store: redis at %s: %s (%s): closing the "
-			 "connection, the store reconnects with backoff",
-			 t->target, what, why);
-	t->fail_logged = true;
-	t->ok_logged = false;
-	ERR_clear_error();
-	conn_close(c);
-}
-
-/* The next address of the host; 0 (connecting) or -1 (c failed). */
-static int connect_next(struct store_tls *t, struct tun_conn *c)
-{
-	int e = ENOENT, one = 1;
-
-	if (c->tfd >= 0) {
-		close(c->tfd);
-		c->tfd = -1;
-	}
-	for (; c->ai_next; c->ai_next = c->ai_next->ai_next) {
-		struct addrinfo *a = c->ai_next;
-
-		c->tfd = socket(a->ai_family,
-				a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				a->ai_protocol);
-		if (c->tfd < 0) {
-			e = errno;
-			continue;
-		}
-		(void)setsockopt(c->tfd, IPPROTO_TCP, TCP_NODELAY, &one,
-				 sizeof(one));
-		if (connect(c->tfd, a->ai_addr, a->ai_addrlen) == 0 ||
-		    errno == EINPROGRESS) {
-			c->ai_next = a->ai_next;
-			c->st = T_CONNECTING;
-			return 0;
-		}
-		e = errno;
-		close(c->tfd);
-		c->tfd = -1;
-	}
-	conn_fail(t, c, "TCP connect failed", strerror(e));
-	return -1;
-}
-
-static void conn_start(struct store_tls *t, int ufd)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICSERV,
-	};
-	struct tun_conn *c = NULL;
-	int i, rc;
-
-	for (i = 0; i < TUN_MAX_CONNS && !c; i++)
-		if (t->c[i].st == T_FREE)
-			c = &t->c[i];
-	if (!c) {
-		close(ufd); /* more than the backend ever opens */
-		return;
-	}
-	c->ufd = ufd;
-	c->tfd = -1;
-	c->u_eof = c->t_eof = c->r_want_w = false;
-	c->u_rd = c->t_rd = c->u_full = false;
-	c->trev = 0;
-	c->w_want = 0;
-	c->wpend = c->up_len = c->down_len = 0;
-	c->deadline = mono_ms() + t->timeout_ms;
-	rc = getaddrinfo(t->host, t->port, &hints, &c->ai);
-	if (rc != 0) {
-		c->ai = NULL;
-		conn_fail(t, c, "cannot resolve the host", gai_strerror(rc));
-		return;
-	}
-	c->ai_next = c->ai;
-	(void)connect_next(t, c);
-}
-
-/* Why a handshake failed, in words. */
-static void hs_reason(struct tun_conn *c, int e, char *buf, size_t sz)
-{
-	long v = SSL_get_verify_result(c->ssl);
-	unsigned long oe = ERR_peek_error();
-
-	if (v != X509_V_OK) {
-		snprintf(buf, sz, "certificate verify failed: %s",
-			 X509_verify_cert_error_string(v));
-	} else if (oe) {
-		ERR_error_string_n(oe, buf, sz);
-	} else if (e == SSL_ERROR_SYSCALL && errno) {
-		snprintf(buf, sz, "%s", strerror(errno));
-	} else {
-		snprintf(buf, sz, "connection closed by the server");
-	}
-}
-
-static int tls_begin(struct store_tls *t, struct tun_conn *c)
-{
-	X509_VERIFY_PARAM *vp;
-
-	c->ssl = SSL_new(t->ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->tfd) != 1)
-		goto bad;
-	if (t->name_ip) {
-		vp = SSL_get0_param(c->ssl);
-		if (X509_VERIFY_PARAM_set1_ip_asc(vp, t->name) != 1)
-			goto bad;
-	} else if (SSL_set1_host(c->ssl, t->name) != 1 ||
-		   SSL_set_tlsext_host_name(c->ssl, t->name) != 1) {
-		goto bad;
-	}
-	c->st = T_HANDSHAKE;
-	return 0;
-bad:
-	conn_fail(t, c, "TLS set-up failed", "out of memory");
-	return -1;
-}
-
-/* Go on with the handshake.  0: done or in progress; -1: c closed. */
-static int handshake(struct store_tls *t, struct tun_conn *c)
-{
-	char why[256];
-	int rc, e;
-
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_connect(c->ssl);
-	if (rc == 1) {
-		c->st = T_OPEN;
-		c->w_want = 0;
-		c->r_want_w = false;
-		atomic_fetch_add(&t->n_ok, 1);
-		if (!t->ok_logged)
-			log_info("store: redis at %s: %s, server certificate "
-				 "verified for %s",
-				 t->target, SSL_get_version(c->ssl), t->name);
-		t->ok_logged = true;
-		t->fail_logged = false;
-		return 0;
-	}
-	e = SSL_get_error(c->ssl, rc);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		c->w_want = e;
-		return 0;
-	}
-	hs_reason(c, e, why, sizeof(why));
-	conn_fail(t, c, "TLS handshake failed", why);
-	return -1;
-}
-
-static bool again(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-}
-
-/* hiredis -> up.  Runs in every state: a closed unix side ends c. */
-static int read_unix(struct tun_conn *c, bool *progress)
-{
-	ssize_t n;
-
-	size_t room = TUN_BUF - c->up_len;
-
-	if (c->u_eof || !room || !c->u_rd)
-		return 0;
-	n = read(c->ufd, c->up + c->up_len, room);
-	if (n > 0) {
-		c->up_len += (size_t)n;
-		c->u_rd = (size_t)n == room; /* short: drained */
-		*progress = true;
-	} else if (n == 0) {
-		c->u_eof = true;
-	} else if (!again()) {
-		return -1;
-	} else {
-		c->u_rd = false;
-	}
-	return 0;
-}
-
-/* up -> TLS.  A retry after WANT_* repeats the same length. */
-static int write_tls(struct tun_conn *c, bool *progress)
-{
-	size_t len = c->wpend ? c->wpend : c->up_len;
-	int n, e;
-
-	if (!c->up_len)
-		return 0;
-	/* A retry waits for what OpenSSL asked for. */
-	if ((c->w_want == SSL_ERROR_WANT_WRITE && !(c->trev & TUN_WR)) ||
-	    (c->w_want == SSL_ERROR_WANT_READ && !(c->trev & TUN_RD)))
-		return 0;
-	c->w_want = 0;
-	n = SSL_write(c->ssl, c->up, (int)len);
-	if (n > 0) {
-		c->up_len -= (size_t)n;
-		memmove(c->up, c->up + n, c->up_len);
-		c->wpend = 0;
-		*progress = true;
-		return 0;
-	}
-	e = SSL_get_error(c->ssl, n);
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-		return -1;
-	c->w_want = e;
-	c->wpend = len;
-	return 0;
-}
-
-/* TLS -> down. */
-static int read_tls(struct tun_conn *c, bool *progress)
-{
-	int n, e;
-
-	if (c->t_eof || c->down_len == TUN_BUF)
-		return 0;
-	if (!c->t_rd && !SSL_has_pending(c->ssl) &&
-	    !(c->r_want_w && (c->trev & TUN_WR)))
-		return 0;
-	c->r_want_w = false;
-	n = SSL_read(c->ssl, c->down + c->down_len,
-		     (int)(TUN_BUF - c->down_len));
-	if (n > 0) {
-		c->down_len += (size_t)n;
-		*progress = true;
-		return 0;
-	}
-	e = SSL_get_error(c->ssl, n);
-	c->t_rd = false;
-	if (e == SSL_ERROR_WANT_WRITE)
-		c->r_want_w = true;
-	else if (e != SSL_ERROR_WANT_READ)
-		c->t_eof = true; /* close_notify, or the server went away */
-	return 0;
-}
-
-/* down -> hiredis. */
-static int write_unix(struct tun_conn *c, bool *progress)
-{
-	ssize_t n;
-
-	if (!c->down_len || c->u_full)
-		return 0;
-	n = send(c->ufd, c->down, c->down_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n > 0) {
-		c->u_full = (size_t)n < c->down_len;
-		c->down_len -= (size_t)n;
-		memmove(c->down, c->down + n, c->down_len);
-		*progress = true;
-	} else if (n < 0 && !again()) {
-		return -1;
-	} else {
-		c->u_full = true;
-	}
-	return 0;
-}
-
-/* Move what can move without blocking.  0, or -1: c is to be closed. */
-static int pump(struct tun_conn *c)
-{
-	bool progress;
-
-	do {
-		progress = false;
-		if (read_unix(c, &progress) || write_tls(c, &progress) ||
-		    read_tls(c, &progress) || write_unix(c, &progress))
-			return -1;
-	} while (progress);
-	if (c->u_eof && !c->up_len)
-		return -1;
-	if (c->t_eof && !c->down_len)
-		return -1;
-	return 0;
-}
-
-/* One connection's turn: its fds' poll results urev, trev. */
-static void conn_step(struct store_tls *t, struct tun_conn *c, short urev,
-		      short trev)
-{
-	bool progress = false;
-	socklen_t len = sizeof(int);
-	int e = 0;
-
-	if (c->st != T_OPEN && (urev & TUN_RD)) {
-		c->u_rd = true;
-		if (read_unix(c, &progress) || c->u_eof) {
-			conn_close(c); /* hiredis gave up first */
-			return;
-		}
-	}
-	if (c->st == T_CONNECTING) {
-		if (!trev)
-			return;
-		if (getsockopt(c->tfd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
-			e = errno;
-		if (e) {
-			if (!c->ai_next) {
-				conn_fail(t, c, "TCP connect failed",
-					  strerror(e));
-				return;
-			}
-			(void)connect_next(t, c);
-			return;
-		}
-		if (tls_begin(t, c))
-			return;
-	}
-	if (c->st == T_HANDSHAKE && (handshake(t, c) || c->st != T_OPEN))
-		return;
-	c->u_rd |= (urev & TUN_RD) != 0;
-	c->t_rd |= (trev & TUN_RD) != 0;
-	if (urev & TUN_WR)
-		c->u_full = false;
-	c->trev = trev;
-	if (pump(c))
-		conn_close(c);
-}
-
 /* --------------------------------------------------------- the thread */
 
 static void accept_all(struct store_tls *t)
@@ -550,7 +140,7 @@ static void accept_all(struct store_tls *t)
 			close(fd);
 			continue;
 		}
-		conn_start(t, fd);
+		store__tls_conn_start(t, fd);
 	}
 }
 
@@ -598,7 +188,7 @@ static void *run(void *arg)
 	int i, n, timeout;
 
 	for (;;) {
-		now = mono_ms();
+		now = store__tls_mono_ms();
 		pf[0] = (struct pollfd){.fd = t->wfd, .events = POLLIN};
 		pf[1] = (struct pollfd){.fd = t->lfd, .events = POLLIN};
 		n = 2;
@@ -609,11 +199,12 @@ static void *run(void *arg)
 			if (c->st == T_FREE)
 				continue;
 			if (c->st != T_OPEN && now >= c->deadline) {
-				conn_fail(t, c,
-					  c->st == T_CONNECTING
-						  ? "TCP connect failed"
-						  : "TLS handshake failed",
-					  "timeout");
+				store__tls_conn_fail(
+					t, c,
+					c->st == T_CONNECTING
+						? "TCP connect failed"
+						: "TLS handshake failed",
+					"timeout");
 				continue;
 			}
 			n = conn_events(c, pf, n, now, &timeout);
@@ -630,8 +221,8 @@ static void *run(void *arg)
 			c = &t->c[i];
 			if (c->st != T_FREE && c->pidx >= 0 &&
 			    (pf[c->pidx].revents || pf[c->pidx + 1].revents))
-				conn_step(t, c, pf[c->pidx].revents,
-					  pf[c->pidx + 1].revents);
+				store__tls_conn_step(t, c, pf[c->pidx].revents,
+						     pf[c->pidx + 1].revents);
 		}
 		if (pf[1].revents & POLLIN)
 			accept_all(t);
@@ -777,7 +368,7 @@ void store__tls_free(struct store_tls *t)
 	}
 	for (i = 0; i < TUN_MAX_CONNS; i++)
 		if (t->c[i].st != T_FREE)
-			conn_close(&t->c[i]);
+			store__tls_conn_close(&t->c[i]);
 	if (t->lfd >= 0)
 		close(t->lfd);
 	if (t->wfd >= 0)
