@@ -20,7 +20,6 @@ Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
 import hashlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -29,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import Daemon
+import digestua
 
 REDIS_BIN = "/usr/bin/redis-server"
 REDIS_PORT = 38452
@@ -124,75 +123,17 @@ store:
        "rport": REDIS_PORT, "name": name, "prefix": prefix}
 
 
-class Attacker:
-    """A UA on ATK guessing passwords: REGISTER, read the challenge,
-    answer it with a wrong password (RFC 2617 digest, qop=auth)."""
+class Attacker(digestua.DigestUA):
+    """A UA on ATK guessing passwords, looking like a phone."""
 
     def __init__(self):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((ATK, ATK_PORT))
-        self.n = 0
-
-    def close(self):
-        self.s.close()
-
-    def _send(self, dst, user, cseq, auth=""):
-        self.n += 1
-        msg = ("REGISTER sip:%s SIP/2.0\r\n"
-               "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-gc-%d-%d;rport\r\n"
-               "Max-Forwards: 70\r\n"
-               "From: <sip:%s@%s>;tag=gc%d\r\n"
-               "To: <sip:%s@%s>\r\n"
-               "Call-ID: gc-%d-%s@%s\r\n"
-               "CSeq: %d REGISTER\r\n"
-               "Contact: <sip:%s@%s:%d>\r\n"
-               "User-Agent: Zoiper rv2.8.116\r\n"
-               "%s"
-               "Expires: 60\r\n"
-               "Content-Length: 0\r\n\r\n" %
-               (REALM, ATK, ATK_PORT, self.n, os.getpid(), user, REALM,
-                self.n, user, REALM, self.n, user, ATK, cseq, user, ATK,
-                ATK_PORT, auth))
-        self.s.sendto(msg.encode(), dst)
-
-    def _recv(self, timeout=1.0):
-        self.s.settimeout(timeout)
-        try:
-            while True:
-                data = self.s.recv(65535).decode("utf-8", "replace")
-                if not data.startswith("SIP/2.0 100"):
-                    return data
-        except socket.timeout:
-            return None
+        super().__init__(ATK, ATK_PORT, REALM,
+                         "User-Agent: Zoiper rv2.8.116\r\n")
 
     def guess(self, ip, user, password):
-        """One wrong guess; the final answer's status line, or None when
-        the instance answers nothing (the source is dropped)."""
-        dst = (ip, SG)
-        self._send(dst, user, 1)
-        ch = self._recv()
-        if ch is None:
-            return None
-        m = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", ch)
-        assert m, ch
-        params = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
-        uri = "sip:%s" % REALM
-        h = lambda s: hashlib.md5(s.encode()).hexdigest()
-        ha1 = h("%s:%s:%s" % (user, params["realm"], password))
-        ha2 = h("REGISTER:%s" % uri)
-        nc, cnonce = "00000001", "c%d" % self.n
-        resp = h("%s:%s:%s:%s:auth:%s" % (ha1, params["nonce"], nc, cnonce,
-                                          ha2))
-        auth = ('Authorization: Digest username="%s", realm="%s", '
-                'nonce="%s", uri="%s", response="%s", algorithm=MD5, '
-                'qop=auth, nc=%s, cnonce="%s"\r\n' %
-                (user, params["realm"], params["nonce"], uri, resp, nc,
-                 cnonce))
-        if "opaque" in params:
-            auth = auth[:-2] + ', opaque="%s"\r\n' % params["opaque"]
-        self._send(dst, user, 2, auth)
-        r = self._recv()
-        return r.split("\r\n", 1)[0] if r else None
+        """One guess; the final status line, or None when the instance
+        answers nothing (the source is dropped)."""
+        return self.login((ip, SG), user, password)
 
 
 def events(tmp):
@@ -204,23 +145,14 @@ def events(tmp):
 
 
 def start_pair(prefix_a, prefix_b, extra=""):
-    ta = tempfile.TemporaryDirectory(prefix="sipguard-ga-")
-    tb = tempfile.TemporaryDirectory(prefix="sipguard-gb-")
-    ca = config(ta.name, A_IP, "ga", prefix_a)
-    cb = config(tb.name, B_IP, "gb", prefix_b)
-    a = Daemon(ca.replace("guard:\n", "guard:\n" + extra), ta.name)
-    b = Daemon(cb.replace("guard:\n", "guard:\n" + extra), tb.name)
-    for d in (a, b):
-        assert d.wait_log("ready: serving"), d.log()
-        assert d.wait_log("connected"), d.log()
-    return (a, ta), (b, tb)
+    def cfg(ip, name, prefix):
+        return lambda tmp: config(tmp, ip, name, prefix).replace(
+            "guard:\n", "guard:\n" + extra)
+    return digestua.start_pair(cfg(A_IP, "ga", prefix_a),
+                               cfg(B_IP, "gb", prefix_b), "g")
 
 
-def stop_pair(*pairs):
-    for d, t in pairs:
-        rc = d.stop()
-        assert rc == 0, "sipguard exited with %r:\n%s" % (rc, d.log())
-        t.cleanup()
+stop_pair = digestua.stop_pair
 
 
 def spread(atk, n):

@@ -30,14 +30,14 @@ import os
 import re
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import Daemon, udp_exchange
+from conftest import udp_exchange
 from peers import redis_fixture
+import digestua
 
 REDIS_PORT = 39590
 A_IP, B_IP = "127.0.0.41", "127.0.0.42"
@@ -134,74 +134,6 @@ class Registrar(threading.Thread):
         self.s.close()
 
 
-class UA:
-    """A UA on its own address: REGISTER, answer the challenge with a
-    password (RFC 2617 digest, qop=auth); the final status line."""
-
-    def __init__(self, ip, port):
-        self.ip, self.port = ip, port
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((ip, port))
-        self.n = 0
-
-    def close(self):
-        self.s.close()
-
-    def _send(self, dst, user, cseq, auth=""):
-        self.n += 1
-        msg = ("REGISTER sip:%s SIP/2.0\r\n"
-               "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-sc-%d-%d;rport\r\n"
-               "Max-Forwards: 70\r\n"
-               "From: <sip:%s@%s>;tag=sc%d\r\n"
-               "To: <sip:%s@%s>\r\n"
-               "Call-ID: sc-%s-%d@%s\r\n"
-               "CSeq: %d REGISTER\r\n"
-               "Contact: <sip:%s@%s:%d>\r\n"
-               "%s"
-               "Expires: 60\r\n"
-               "Content-Length: 0\r\n\r\n" %
-               (REALM, self.ip, self.port, self.n, os.getpid(), user, REALM,
-                self.n, user, REALM, self.ip, os.getpid(), self.ip, cseq,
-                user, self.ip, self.port, auth))
-        self.s.sendto(msg.encode(), dst)
-
-    def _recv(self, timeout=1.0):
-        self.s.settimeout(timeout)
-        try:
-            while True:
-                data = self.s.recv(65535).decode("utf-8", "replace")
-                if not data.startswith("SIP/2.0 100"):
-                    return data
-        except socket.timeout:
-            return None
-
-    def login(self, ip, user, password):
-        dst = (ip, SG)
-        self._send(dst, user, 1)
-        ch = self._recv()
-        assert ch is not None, "no challenge from %s" % ip
-        m = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", ch)
-        assert m, ch
-        params = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
-        uri = "sip:%s" % REALM
-        h = lambda s: hashlib.md5(s.encode()).hexdigest()
-        ha1 = h("%s:%s:%s" % (user, params["realm"], password))
-        ha2 = h("REGISTER:%s" % uri)
-        nc, cnonce = "00000001", "c%d" % self.n
-        resp = h("%s:%s:%s:%s:auth:%s" % (ha1, params["nonce"], nc, cnonce,
-                                          ha2))
-        auth = ('Authorization: Digest username="%s", realm="%s", '
-                'nonce="%s", uri="%s", response="%s", algorithm=MD5, '
-                'qop=auth, nc=%s, cnonce="%s"\r\n' %
-                (user, params["realm"], params["nonce"], uri, resp, nc,
-                 cnonce))
-        if "opaque" in params:
-            auth = auth[:-2] + ', opaque="%s"\r\n' % params["opaque"]
-        self._send(dst, user, 2, auth)
-        r = self._recv()
-        return r.split("\r\n", 1)[0] if r else None
-
-
 _src = [100]
 
 
@@ -209,33 +141,25 @@ def fresh_ua():
     """A UA on an address of its own (127.0.0.100 up), never reused:
     neither a source ban nor a known-good source gets in the way."""
     _src[0] += 1
-    return UA("127.0.0.%d" % _src[0], ATK_PORT + _src[0] % 50)
+    return digestua.DigestUA("127.0.0.%d" % _src[0], ATK_PORT + _src[0] % 50,
+                             REALM)
 
 
 def login(ip, user, password):
     ua = fresh_ua()
     try:
-        return ua.login(ip, user, password)
+        return ua.login((ip, SG), user, password)
     finally:
         ua.close()
 
 
 def start_pair(prefix_a, prefix_b):
-    ta = tempfile.TemporaryDirectory(prefix="sipguard-sa-")
-    tb = tempfile.TemporaryDirectory(prefix="sipguard-sb-")
-    a = Daemon(auth_config(ta.name, A_IP, "sa", prefix_a), ta.name)
-    b = Daemon(auth_config(tb.name, B_IP, "sb", prefix_b), tb.name)
-    for d in (a, b):
-        assert d.wait_log("ready: serving"), d.log()
-        assert d.wait_log("connected"), d.log()
-    return (a, ta), (b, tb)
+    return digestua.start_pair(
+        lambda tmp: auth_config(tmp, A_IP, "sa", prefix_a),
+        lambda tmp: auth_config(tmp, B_IP, "sb", prefix_b), "s")
 
 
-def stop_pair(*pairs):
-    for d, t in pairs:
-        rc = d.stop()
-        assert rc == 0, "sipguard exited with %r:\n%s" % (rc, d.log())
-        t.cleanup()
+stop_pair = digestua.stop_pair
 
 
 def guesses(n, first=0):
