@@ -356,6 +356,7 @@ struct sg_conf_ops {
 	char hep_server[CONF_ADDR_LEN];     /* "udp:ADDR:PORT", "" = off */
 	int64_t hep_capture_id;
 	bool hep_events;
+	bool hep_keys;
 	char user[CONF_NAME_LEN];            /* "" = stay as started */
 	char group[CONF_NAME_LEN];           /* "" = the user's group */
 	char capabilities[8][CONF_NAME_LEN]; /* kept after the switch */

@@ -215,6 +215,9 @@ static const struct conf_opt ops_opts[] = {
 	CONF_OPT_BOOL(
 		OPS, hep_events, "false", 0,
 		"Also send each security event line (JSON, HEP protocol type 100) to hep_server."),
+	CONF_OPT_BOOL(
+		OPS, hep_keys, "false", 0,
+		"Send SDES master keys (the key material after inline: in a=crypto lines) to hep_server as they are. Off: each key is replaced by '*' of the same length in the captured copy (the message keeps its length; suite and lifetime stay visible), so that whoever reads the capture server cannot decrypt the calls. The messages themselves are never changed."),
 	CONF_OPT_STRING(
 		OPS, user, "", 0, conf__check_name, 0,
 		"After binding its sockets and reading its keys, sipguard switches to this user (started as root). Empty: it stays as started. The configuration and credentials files must be readable by this user for reloads."),

@@ -23,4 +23,14 @@
  */
 bool keyline_in(const char *p, size_t n);
 
+/*
+ * Overwrite with '*' the key material of every a=crypto line in p[0..n)
+ * (RFC 4568 9.1: each "inline:" key||salt, up to '|', ';' or the end of
+ * its key-param), in place, same length: a copy of the message for a
+ * capture server keeps its Content-Length and says which suite and
+ * lifetime were offered, but not the keys.  Lines start after LF (or at
+ * p); any letter case.  Returns how many keys were masked.
+ */
+size_t keyline_mask(char *p, size_t n);
+
 #endif

@@ -142,7 +142,14 @@ struct hep {
 	struct sg_addr server, local;
 	struct buf out;
 	struct hep_stats st;
+	bool keep_keys;
 };
+
+void hep_keep_keys(struct hep *h, bool keep)
+{
+	if (h)
+		h->keep_keys = keep;
+}
 
 int hep_new(struct hep **hp, const struct sg_addr *server, uint32_t capture_id)
 {
@@ -194,6 +201,7 @@ void hep_send(struct hep *h, const struct sg_addr *src,
 	struct timespec ts;
 	struct hep_pkt p;
 	ssize_t n;
+	bool keys;
 
 	if (!h)
 		return;
@@ -214,6 +222,15 @@ void hep_send(struct hep *h, const struct sg_addr *src,
 		h->st.errors++;
 		return;
 	}
+	keys = proto_type == HEP_PROTO_SIP &&
+	       keyline_in(payload.p, payload.len);
+	/* The payload chunk is followed only by the correlation chunk (its
+	 * 6-byte header and data, when there is one): see hep_encode(). */
+	if (keys && !h->keep_keys)
+		keyline_mask(
+			h->out.p + h->out.len - payload.len -
+				(correlation.len ? 6 + correlation.len : 0),
+			payload.len);
 	n = send(h->fd, h->out.p, h->out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n == (ssize_t)h->out.len)
 		h->st.sent++;
@@ -222,7 +239,7 @@ void hep_send(struct hep *h, const struct sg_addr *src,
 	else
 		h->st.errors++;
 	/* A message we sent with our SDES keys: not kept in our buffer. */
-	if (proto_type == HEP_PROTO_SIP && keyline_in(payload.p, payload.len))
+	if (keys)
 		mem_secclean(h->out.p, h->out.len);
 }
 

@@ -52,6 +52,12 @@ struct hep;
 int hep_new(struct hep **hp, const struct sg_addr *server, uint32_t capture_id);
 void hep_free(struct hep *h);
 /*
+ * keep: send SDES keys (a=crypto inline: key material) in SIP payloads
+ * as they are.  Off by default: each key is masked with '*' of the same
+ * length in the copy sent (keyline_mask()), never in the message itself.
+ */
+void hep_keep_keys(struct hep *h, bool keep);
+/*
  * Send a copy of payload as seen between src and dst (now: the wall
  * clock is read here).  Never blocks; failures are only counted.
  */

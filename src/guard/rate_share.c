@@ -119,15 +119,15 @@ static const struct {
 		{"ra:", "auth-bruteforce-ip",
 		 "too many authentication failures from this source "
 		 "across the cluster",
-		 0, false},
+		 0, false, false},
 	[RATE_SHARE_INVITE_SRC] =
 		{"ri:", "rate-invite",
 		 "INVITE rate of this source over limit across the cluster",
-		 RATE_SHARE_RATE_DIV, true},
+		 RATE_SHARE_RATE_DIV, true, false},
 	[RATE_SHARE_REGISTER_SRC] =
 		{"rr:", "rate-register",
 		 "REGISTER rate of this source over limit across the cluster",
-		 RATE_SHARE_RATE_DIV, true},
+		 RATE_SHARE_RATE_DIV, true, false},
 	[RATE_SHARE_AUTH_USER] =
 		{"au:", "auth-user-locked",
 		 "too many authentication failures for this user across the "

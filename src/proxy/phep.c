@@ -61,6 +61,7 @@ int proxy__hep_open(struct proxy *p)
 		log_err("HEP export to %s: %s", o->hep_server, strerror(-err));
 		return err;
 	}
+	hep_keep_keys(p->hep, o->hep_keys);
 	if (o->hep_events) {
 		/* Without an events file the log still has to exist (the
 		 * guard writes to it): then HEP is its only output. */

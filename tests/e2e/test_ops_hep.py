@@ -192,3 +192,40 @@ def test_hep_export_security_event(sipguard, tmp_path):
             events.append(json.loads(f[4].decode()))
     assert any(e.get("rule") == "scanner-ua" and e.get("src") == ATK
                for e in events), events
+
+
+def test_hep_masks_sdes_keys(sipguard, tmp_path):
+    """A caller's INVITE offering SDES (RFC 4568): the capture server
+    gets it with the key material masked by '*' of the same length
+    (ops.hep_keys off, the default), suite and lifetime intact, and the
+    copy's length unchanged; the key is in no captured packet."""
+    tmp = str(tmp_path)
+    key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+    body = ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio 35250 RTP/SAVP 0\r\n"
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s|2^20\r\n"
+            % (IP, IP, key))
+    msg = ("INVITE sip:200@%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-hepkey1;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:100@%s>;tag=k1\r\n"
+           "To: <sip:200@%s>\r\nCall-ID: hep-key-1\r\nCSeq: 1 INVITE\r\n"
+           "Contact: <sip:100@%s:%d>\r\nContent-Type: application/sdp\r\n"
+           "Content-Length: %d\r\n\r\n%s"
+           % (IP, SG_OUT, IP, UAC, IP, IP, IP, UAC, len(body), body)
+           ).encode()
+    sng = Sngrep(tmp)
+    try:
+        d = sipguard(config(tmp, events=False))
+        assert d.wait_log("HEP export to udp:%s:%d" % (IP, HEP))
+        udp_exchange((IP, SG_OUT), msg, src=(IP, UAC), timeout=0.5)
+        time.sleep(0.8)
+    finally:
+        sng.stop()
+    frames = read_pcap(sng.pcap)
+    got = [f[4] for f in frames if f[1] == UAC and f[3] == SG_OUT and
+           first_line(f[4]).startswith("INVITE ")]
+    assert got, "the INVITE was not captured"
+    assert len(got[0]) == len(msg)
+    assert b"inline:" + b"*" * len(key) + b"|2^20\r\n" in got[0]
+    assert b"AES_CM_128_HMAC_SHA1_80" in got[0]
+    assert all(key.encode() not in f[4] for f in frames)

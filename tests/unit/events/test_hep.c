@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,12 +173,71 @@ static void test_send(void **state)
 	close(fd);
 }
 
+/*
+ * SDES keys in a captured SIP message: masked with '*' in the copy sent
+ * (same length, suite and lifetime kept), with or without a correlation
+ * chunk after the payload; sent as they are with hep_keep_keys(); the
+ * caller's message is never changed.
+ */
+static void test_keys(void **state)
+{
+	static const char key[] = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+	struct sg_addr srv = addr("127.0.0.1:9"), s = addr("192.0.2.1:5060");
+	char msg[512], want[512];
+	struct hep *h = NULL;
+	uint8_t in[2048];
+	unsigned round;
+	int fd;
+
+	(void)state;
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:b@x SIP/2.0\r\nContent-Length: 99\r\n\r\n"
+		 "m=audio 4000 RTP/SAVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s|2^20\r\n",
+		 key);
+	memcpy(want, msg, sizeof(msg));
+	memset(strstr(want, key), '*', strlen(key));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	srv.u.in.sin_port = 0;
+	assert_int_equal(bind(fd, &srv.u.sa, srv.len), 0);
+	srv.len = sizeof(srv.u.ss);
+	assert_int_equal(getsockname(fd, &srv.u.sa, &srv.len), 0);
+	assert_int_equal(hep_new(&h, &srv, 7), 0);
+	for (round = 0; round < 3; round++) {
+		struct str corr = round == 1 ? STR("call-1@x") : STR_NULL;
+		const uint8_t *v;
+		size_t len;
+		ssize_t n;
+
+		if (round == 2)
+			hep_keep_keys(h, true);
+		hep_send(h, &s, &srv, false, HEP_PROTO_SIP, str_cstr(msg),
+			 corr);
+		n = recv(fd, in, sizeof(in), 0);
+		assert_true(n > 6);
+		v = find(in, (size_t)n, 15, &len);
+		assert_non_null(v);
+		assert_int_equal(len, strlen(msg));
+		assert_memory_equal(v, round == 2 ? msg : want, len);
+		if (round == 1) {
+			v = find(in, (size_t)n, 17, &len);
+			assert_non_null(v);
+			assert_memory_equal(v, "call-1@x", len);
+		}
+		assert_non_null(strstr(msg, key)); /* ours: untouched */
+	}
+	hep_free(h);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_keys),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
