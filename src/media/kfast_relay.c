@@ -90,6 +90,7 @@ static bool merge(struct media_relay *r, struct media_stream *s, unsigned L)
 		uint64_t last = v.last_ns / 1000000;
 
 		MEDIA_ADD(st->pkts, v.pkts - rt->kf_pkts);
+		MEDIA_ADD(st->kernel, v.pkts - rt->kf_pkts);
 		MEDIA_ADD(st->bytes, v.bytes - rt->kf_bytes);
 		if (last > MEDIA_LD(st->last_rx))
 			MEDIA_ST(st->last_rx, last);

@@ -203,6 +203,7 @@ struct media_params {
 /* Counters of what one leg sent us (written by the relay only). */
 struct media_leg_stats {
 	uint64_t pkts, bytes; /* relayed */
+	uint64_t kernel;      /* of pkts, relayed by the kernel fast path */
 	uint64_t rtcp;        /* RTCP packets relayed */
 	uint64_t dropped;     /* malformed, wrong PT, policed */
 	uint64_t injected;    /* from a source not allowed */
