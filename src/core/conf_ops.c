@@ -105,7 +105,7 @@ static const struct conf_opt media_opts[] = {
 			  "the answer fails the stream (event "
 			  "dtls-handshake)."),
 	CONF_OPT_ENUM(
-		MEDIA, kernel, "off", media_kernel, 0,
+		MEDIA, kernel, "auto", media_kernel, 0,
 		"In-kernel fast path (eBPF at TCX ingress, kernel 6.6): once "
 		"the relay accepted a plain RTP stream's packet, the kernel "
 		"relays that direction's RTP itself, with the same source, "

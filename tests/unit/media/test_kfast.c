@@ -21,6 +21,9 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -472,6 +475,282 @@ static void test_close_detaches(void **state)
 	assert_true(bpf_prog_get_fd_by_id(id) < 0);
 }
 
+/* ------------------------------------------------ a routed relay */
+
+/*
+ * Each party in its own network namespace behind a veth pair: A at
+ * 10.231.1.2 (relay side 10.231.1.1), B at 10.231.2.2 (10.231.2.1).
+ * What A sends arrives on an Ethernet device and leaves by another
+ * (bpf_redirect_neigh), as on a real host, with forwarding off.
+ */
+static char ns_name[2][32];
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b, a, b);
+	return system(cmd);
+}
+
+static bool netns_up(void)
+{
+	static const char *const step[] = {
+		"ip netns add %s",
+		"ip link add %2$sv type veth peer name %2$sp netns %1$s",
+		"ip addr add 10.231.%2$.1s.1/24 dev %2$sv",
+		"ip link set %2$sv up",
+		"ip -n %1$s addr add 10.231.%2$.1s.2/24 dev %2$sp",
+		"ip -n %1$s link set %2$sp up",
+		"ip -n %1$s link set lo up",
+	};
+	unsigned l, i;
+
+	for (l = 0; l < 2; l++) {
+		char tag[16];
+
+		snprintf(ns_name[l], sizeof(ns_name[l]), "sgkf%d%c",
+			 (int)getpid(), 'a' + l);
+		/* The device names start with the subnet's digit. */
+		snprintf(tag, sizeof(tag), "%u%d", l + 1, (int)getpid() % 100000);
+		for (i = 0; i < sizeof(step) / sizeof(step[0]); i++)
+			if (sh(step[i], ns_name[l], tag) != 0)
+				return false;
+	}
+	return true;
+}
+
+static void netns_down(void)
+{
+	unsigned l;
+
+	for (l = 0; l < 2; l++)
+		if (ns_name[l][0])
+			(void)sh("ip netns del %s 2>/dev/null", ns_name[l], "");
+}
+
+/* A UDP socket bound to ip:port inside namespace ns. */
+static int udp_in(const char *ns, const char *ip, uint16_t port)
+{
+	char path[96];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), nsfd, fd;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(self >= 0 && nsfd >= 0);
+	assert_int_equal(setns(nsfd, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(nsfd);
+	close(self);
+	return fd;
+}
+
+static int bound(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void test_routed(void **state)
+{
+	static const char *const rel[2] = {"10.231.1.1", "10.231.2.1"};
+	static const char *const par[2] = {"10.231.1.2", "10.231.2.2"};
+	struct media_cmd c;
+	struct kfast *k;
+	struct fix f;
+	char why[160];
+	uint8_t p[256], q[256];
+	unsigned l, i;
+	int pa[2];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	if (!netns_up()) {
+		netns_down();
+		print_message("skipped: cannot make network namespaces\n");
+		skip();
+	}
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	memset(&f, 0, sizeof(f));
+	f.r.epfd = f.r.evin = -1;
+	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f.r.evout = f.evout;
+	f.r.kf = k;
+	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	f.s = mem_zalloc(sizeof(*f.s));
+	memset(&c, 0, sizeof(c));
+	for (l = 0; l < 2; l++) {
+		f.rport[l] = (uint16_t)(42500 + 2 * l);
+		f.s->port[l] = f.rport[l];
+		f.s->fd[l][0] = bound(rel[l], f.rport[l]);
+		f.s->fd[l][1] = bound(rel[l], (uint16_t)(f.rport[l] + 1));
+		f.s->local[l].af = AF_INET;
+		inet_pton(AF_INET, rel[l], f.s->local[l].ip);
+		pa[l] = udp_in(ns_name[l], par[l], 42600);
+		c.prm.leg[l].sdp[0].af = c.prm.leg[l].sdp[1].af = AF_INET;
+		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[0].ip);
+		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[1].ip);
+		c.prm.leg[l].sdp[0].port = 42600;
+		c.prm.leg[l].sdp[1].port = 42601;
+		c.prm.leg[l].expect = true;
+	}
+	c.prm.pt[0] = 1ULL << PT_OK;
+	c.prm.max_seq_jump = 3000;
+	c.prm.max_ts_jump = 1440000;
+	c.type = MEDIA_CMD_ADD;
+	c.s = f.s;
+	f.s->handed = true;
+	f.s->relay = &f.r;
+	assert_true(media__relay_cmd(&f.r, &c));
+	for (i = 0; i < 30; i++) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(f.rport[0])};
+		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		uint16_t from = 0;
+
+		inet_pton(AF_INET, rel[0], &a.sin_addr);
+		assert_int_equal(sendto(pa[0], p, len, 0, (struct sockaddr *)&a,
+					sizeof(a)),
+				 (ssize_t)len);
+		assert_int_equal(recv_wait(pa[1], q, sizeof(q), WAIT_MS, &from),
+				 (ssize_t)len);
+		assert_int_equal(memcmp(p, q, len), 0);
+		assert_int_equal(from, f.rport[1]);
+	}
+	for (i = 0; i < 40 && MEDIA_LD(f.s->st[0].kernel) != 29; i++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 30);
+	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
+	media__relay_stop(&f.r);
+	media__relay_drain(&f.r);
+	media__relay_fini(&f.r);
+	close(f.evout);
+	for (l = 0; l < 2; l++) {
+		close(pa[l]);
+		close(f.s->fd[l][0]);
+		close(f.s->fd[l][1]);
+	}
+	mem_free(f.s);
+	kfast_close(k);
+	netns_down();
+}
+
+/* ------------------------------------------------------------ IPv6 */
+
+static int udp6(uint16_t *portp)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+				 .sin6_port = htons(*portp)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	a.sin6_addr = in6addr_loopback;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	(void)getsockname(fd, (struct sockaddr *)&a, &len);
+	*portp = ntohs(a.sin6_port);
+	return fd;
+}
+
+/* The same on ::1: IPv6 headers, its mandatory UDP checksum. */
+static void test_ipv6(void **state)
+{
+	struct media_cmd c;
+	struct fix f;
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+	uint8_t p[256], q[256];
+	uint16_t pport[2];
+	unsigned l, i;
+	int pa[2];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	memset(&f, 0, sizeof(f));
+	f.r.epfd = f.r.evin = -1;
+	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f.r.evout = f.evout;
+	f.r.kf = kf;
+	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	f.s = mem_zalloc(sizeof(*f.s));
+	memset(&c, 0, sizeof(c));
+	for (l = 0; l < 2; l++) {
+		unsigned t;
+
+		for (t = 0; t < 100; t++) {
+			uint16_t a = 0, b;
+
+			f.s->fd[l][0] = udp6(&a);
+			b = (uint16_t)(a + 1);
+			if (!(a & 1) && (f.s->fd[l][1] = udp6(&b)) >= 0) {
+				f.rport[l] = a;
+				break;
+			}
+			close(f.s->fd[l][0]);
+		}
+		assert_true(t < 100);
+		f.s->port[l] = f.rport[l];
+		f.s->local[l].af = AF_INET6;
+		memcpy(f.s->local[l].ip, &in6addr_loopback, 16);
+		pport[l] = 0;
+		pa[l] = udp6(&pport[l]);
+		c.prm.leg[l].sdp[0].af = c.prm.leg[l].sdp[1].af = AF_INET6;
+		memcpy(c.prm.leg[l].sdp[0].ip, &in6addr_loopback, 16);
+		memcpy(c.prm.leg[l].sdp[1].ip, &in6addr_loopback, 16);
+		c.prm.leg[l].sdp[0].port = pport[l];
+		c.prm.leg[l].sdp[1].port = (uint16_t)(pport[l] + 1);
+		c.prm.leg[l].expect = true;
+	}
+	c.prm.pt[0] = 1ULL << PT_OK;
+	c.prm.max_seq_jump = 3000;
+	c.prm.max_ts_jump = 1440000;
+	c.type = MEDIA_CMD_ADD;
+	c.s = f.s;
+	f.s->handed = true;
+	f.s->relay = &f.r;
+	assert_true(media__relay_cmd(&f.r, &c));
+	to.sin6_addr = in6addr_loopback;
+	to.sin6_port = htons(f.rport[0]);
+	for (i = 0; i < 30; i++) {
+		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+		struct pollfd pfd = {.fd = pa[1], .events = POLLIN};
+
+		assert_int_equal(sendto(pa[0], p, len, 0,
+					(struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)len);
+		assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+		assert_int_equal(recvfrom(pa[1], q, sizeof(q), 0,
+					  (struct sockaddr *)&from, &fl),
+				 (ssize_t)len);
+		assert_int_equal(memcmp(p, q, len), 0);
+		assert_int_equal(ntohs(from.sin6_port), f.rport[1]);
+	}
+	for (i = 0; i < 40 && MEDIA_LD(f.s->st[0].kernel) != 29; i++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
+	media__relay_stop(&f.r);
+	media__relay_drain(&f.r);
+	media__relay_fini(&f.r);
+	close(f.evout);
+	for (l = 0; l < 2; l++) {
+		close(pa[l]);
+		close(f.s->fd[l][0]);
+		close(f.s->fd[l][1]);
+	}
+	mem_free(f.s);
+}
+
 static void test_forced_failure(void **state)
 {
 	struct kfast *k;
@@ -495,6 +774,8 @@ int main(void)
 		cmocka_unit_test(test_checksums),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_close_detaches),
+		cmocka_unit_test(test_routed),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_forced_failure),
 	};
 	int rc;
