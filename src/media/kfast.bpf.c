@@ -61,7 +61,7 @@ struct pkt {
 	__u32 l3, l4, rtp, n; /* n: UDP payload length */
 	__u32 addr_off;       /* source address; destination follows */
 	__u32 alen;
-	__u32 ip_csum;        /* IPv4 header checksum, 0: none (IPv6) */
+	__u32 ip_csum; /* IPv4 header checksum, 0: none (IPv6) */
 };
 
 static __always_inline int parse_l3(struct __sk_buff *skb, struct kf_key *k,

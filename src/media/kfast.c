@@ -54,8 +54,7 @@ struct kfast {
 int kfast_fail;
 
 /* libbpf's own messages (verifier logs...) at debug level only. */
-static int lbpf_print(enum libbpf_print_level lvl, const char *fmt,
-		      va_list ap)
+static int lbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
 	char line[512];
 	size_t n;
@@ -127,8 +126,7 @@ static int fail(int err, char *why, size_t whysz, const char *what)
 	return err;
 }
 
-static int load(struct kfast *k, uint32_t max_entries, char *why,
-		size_t whysz)
+static int load(struct kfast *k, uint32_t max_entries, char *why, size_t whysz)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "sipguard_kfast");
 	struct bpf_map *map;
@@ -188,8 +186,7 @@ static int attach(struct kfast *k, char *why, size_t whysz)
 	return 0;
 }
 
-int kfast_open(struct kfast **kp, uint32_t max_entries, char *why,
-	       size_t whysz)
+int kfast_open(struct kfast **kp, uint32_t max_entries, char *why, size_t whysz)
 {
 	struct kfast *k;
 	int err;
@@ -242,8 +239,7 @@ int kfast_put(const struct kfast *k, const struct kf_key *key,
 	return e < 0 ? e : 0;
 }
 
-int kfast_get(const struct kfast *k, const struct kf_key *key,
-	      struct kf_val *v)
+int kfast_get(const struct kfast *k, const struct kf_key *key, struct kf_val *v)
 {
 	int e = bpf_map_lookup_elem_flags(k->map_fd, key, v, BPF_F_LOCK);
 
@@ -272,11 +268,11 @@ uint32_t kfast_prog_id(const struct kfast *k)
 }
 
 /* One route attribute (an address) appended to a request. */
-static void rta_add(struct nlmsghdr *nh, unsigned type, const void *p,
-		    size_t n)
+static void rta_add(struct nlmsghdr *nh, unsigned type, const void *p, size_t n)
 {
 	struct rtattr *a =
-		(struct rtattr *)(void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+		(struct rtattr *)(void *)((char *)nh +
+					  NLMSG_ALIGN(nh->nlmsg_len));
 
 	a->rta_type = (unsigned short)type;
 	a->rta_len = (unsigned short)RTA_LENGTH(n);
@@ -318,8 +314,7 @@ static int route_answer(const char *buf, ssize_t n, uint32_t *oifp)
 	return -ENODEV;
 }
 
-int kfast_route(int af, const uint8_t *src, const uint8_t *dst,
-		uint32_t *oifp)
+int kfast_route(int af, const uint8_t *src, const uint8_t *dst, uint32_t *oifp)
 {
 	struct {
 		struct nlmsghdr nh;

@@ -46,8 +46,7 @@ int kfast_del(const struct kfast *k, const struct kf_key *key);
  * device, or 0 when dst is an address of this host.  One RTM_GETROUTE;
  * no privilege needed.  0, or -errno (no route, not unicast).
  */
-int kfast_route(int af, const uint8_t *src, const uint8_t *dst,
-		uint32_t *oifp);
+int kfast_route(int af, const uint8_t *src, const uint8_t *dst, uint32_t *oifp);
 
 /* The loaded program's id (tests: gone once closed). */
 uint32_t kfast_prog_id(const struct kfast *k);

@@ -40,8 +40,8 @@ struct kf_val {
 	__u16 max_seq_jump;
 	__u16 pad0;
 	__u32 max_ts_jump;
-	__u32 bw;    /* policing, bytes/s; 0: off */
-	__u32 oif;   /* egress device toward ndst; 0: ndst is local */
+	__u32 bw;  /* policing, bytes/s; 0: off */
+	__u32 oif; /* egress device toward ndst; 0: ndst is local */
 	__u32 pad2;
 	__u64 pt[2]; /* payload types allowed: bits 0-63, 64-127 */
 	/* state: the last packet forwarded, the policing bucket */

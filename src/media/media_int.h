@@ -547,8 +547,7 @@ void media__dtls_wipe(struct media_stream *s);
  * kernel's state; relayed: leg L's RTP packet from src was relayed, the
  * kernel may take the direction over; drop: before UPDATE and DEL,
  * counters merged, directions removed; tick: once per loop turn. */
-void media__kf_sync(struct media_relay *r, struct media_stream *s,
-		    unsigned L);
+void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L);
 void media__kf_relayed(struct media_relay *r, struct media_stream *s,
 		       unsigned L, const struct media_ep *src);
 void media__kf_drop(struct media_relay *r, struct media_stream *s);

@@ -157,7 +157,8 @@ static void stop(struct fix *f)
 	for (l = 0; l < 2; l++)
 		for (k = 0; k < 2; k++) {
 			close(f->peer[l][k]);
-			if (f->s->fd[l][k] >= 0 && !(f->s->fd[l][k] & 0x40000000))
+			if (f->s->fd[l][k] >= 0 &&
+			    !(f->s->fd[l][k] & 0x40000000))
 				close(f->s->fd[l][k]);
 		}
 	mem_free(f->s);
@@ -249,12 +250,12 @@ static void wait_pkts(struct fix *f, uint64_t n)
 	assert_int_equal(MEDIA_LD(f->s->st[0].pkts), n);
 }
 
-#define SKIP_WITHOUT_BPF()                                              \
-	do {                                                            \
-		if (!kf) {                                              \
-			print_message("skipped: %s\n", kf_why);         \
-			skip();                                         \
-		}                                                       \
+#define SKIP_WITHOUT_BPF()                                      \
+	do {                                                    \
+		if (!kf) {                                      \
+			print_message("skipped: %s\n", kf_why); \
+			skip();                                 \
+		}                                               \
 	} while (0)
 
 static void kernel_relays(bool uring)
@@ -390,8 +391,8 @@ static void test_checksums(void **state)
 		skip();
 	start(&f, true);
 	relay_some(&f, 1, 1);
-	assert_int_equal(
-		getsockname(f.peer[0][0], (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(getsockname(f.peer[0][0], (struct sockaddr *)&a, &len),
+			 0);
 	memset(d, 0, sizeof(d));
 	memcpy(d, &a.sin_port, 2);
 	d[2] = (uint8_t)(f.rport[0] >> 8);
@@ -412,9 +413,9 @@ static void test_checksums(void **state)
 	d[6] = (uint8_t)(c >> 8);
 	d[7] = (uint8_t)c;
 	a.sin_port = 0;
-	assert_int_equal(sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a,
-				sizeof(a)),
-			 (ssize_t)sizeof(d));
+	assert_int_equal(
+		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)sizeof(d));
 	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, &from),
 			 172);
 	assert_int_equal(memcmp(q, d + 8, 172), 0);
@@ -423,9 +424,9 @@ static void test_checksums(void **state)
 	assert_int_equal(v.pkts, 1); /* the kernel relayed it */
 	/* A wrong checksum stays wrong: the far stack drops it. */
 	d[7] ^= 0x55;
-	assert_int_equal(sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a,
-				sizeof(a)),
-			 (ssize_t)sizeof(d));
+	assert_int_equal(
+		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)sizeof(d));
 	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
 	close(raw);
 	stop(&f);
@@ -512,7 +513,8 @@ static bool netns_up(void)
 		snprintf(ns_name[l], sizeof(ns_name[l]), "sgkf%d%c",
 			 (int)getpid(), 'a' + l);
 		/* The device names start with the subnet's digit. */
-		snprintf(tag, sizeof(tag), "%u%d", l + 1, (int)getpid() % 100000);
+		snprintf(tag, sizeof(tag), "%u%d", l + 1,
+			 (int)getpid() % 100000);
 		for (i = 0; i < sizeof(step) / sizeof(step[0]); i++)
 			if (sh(step[i], ns_name[l], tag) != 0)
 				return false;
