@@ -281,17 +281,17 @@ static void rta_add(struct nlmsghdr *nh, unsigned type, const void *p, size_t n)
 }
 
 /* The answer to our RTM_GETROUTE: local, or unicast out of a device. */
-static int route_answer(const char *buf, ssize_t n, uint32_t *oifp)
+static int route_answer(char *buf, ssize_t n, uint32_t *oifp)
 {
-	const struct nlmsghdr *nh = (const struct nlmsghdr *)(const void *)buf;
-	const struct rtmsg *rt;
-	const struct rtattr *a;
+	struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf;
+	struct rtmsg *rt;
+	struct rtattr *a;
 	int len;
 
 	if (n < (ssize_t)sizeof(*nh) || !NLMSG_OK(nh, (unsigned)n))
 		return -EIO;
 	if (nh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(nh);
+		struct nlmsgerr *e = NLMSG_DATA(nh);
 
 		return e->error ? e->error : -EIO;
 	}

