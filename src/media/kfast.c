@@ -153,7 +153,7 @@ static int attach(struct kfast *k, char *why, size_t whysz)
 {
 	struct bpf_program *prog;
 	struct kf_if ifs[KF_IFS_MAX];
-	int ifs_fd, prog_fd;
+	int ifs_fd, prog_fd, err = -ENODEV;
 	unsigned n, i;
 
 	prog = bpf_object__find_program_by_name(k->obj, "kf_ingress");
@@ -176,13 +176,19 @@ static int attach(struct kfast *k, char *why, size_t whysz)
 		fd = bpf_link_create(prog_fd, (int)ifs[i].idx,
 				     (enum bpf_attach_type)KF_TCX_INGRESS,
 				     NULL);
-		if (fd < 0)
-			return fail(fd, why, whysz, "TCX attach");
+		if (fd < 0) {
+			/* One device refusing (a driver without TCX) leaves
+			 * its media to the relay; none at all: not used. */
+			err = fd;
+			log_warn("media kernel path: not on interface %u: %s",
+				 ifs[i].idx, strerror(-fd));
+			continue;
+		}
 		k->ifindex[k->nlinks] = ifs[i].idx;
 		k->link[k->nlinks++] = fd;
 	}
 	if (!k->nlinks)
-		return fail(-ENODEV, why, whysz, "no interface to attach to");
+		return fail(err, why, whysz, "TCX attach");
 	return 0;
 }
 
