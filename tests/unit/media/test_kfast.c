@@ -39,6 +39,7 @@ enum { WAIT_MS = 2000, PT_OK = 0 };
 
 static struct kfast *kf;
 static char kf_why[160];
+static uint32_t fix_bw; /* policing of the next start(), bytes/s */
 
 struct fix {
 	struct media_relay r;
@@ -117,6 +118,7 @@ static void start(struct fix *f, bool uring)
 		for (k = 0; k < 2; k++)
 			f->peer[l][k] = udp(0, &c.prm.leg[l].sdp[k]);
 		c.prm.leg[l].expect = true;
+		c.prm.leg[l].bw = fix_bw;
 	}
 	c.prm.pt[0] = 1ULL << PT_OK;
 	c.prm.max_seq_jump = 3000;
@@ -429,6 +431,35 @@ static void test_checksums(void **state)
 		(ssize_t)sizeof(d));
 	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
 	close(raw);
+	stop(&f);
+}
+
+/* The policing bucket in the kernel: 10 packets' worth of burst, then
+ * what is over goes up, where the relay (with the kernel's bucket)
+ * drops it as policed. */
+static void test_policing(void **state)
+{
+	struct fix f;
+	struct kf_val v;
+	uint8_t p[256], q[256];
+	unsigned i, got = 0;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	fix_bw = 10 * 172;
+	start(&f, false);
+	fix_bw = 0;
+	relay_some(&f, 1, 1);
+	for (i = 0; i < 30; i++)
+		send_to(f.peer[0][0], f.rport[0], p,
+			rtp(p, (uint16_t)(2 + i), PT_OK, 7));
+	while (recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL) > 0)
+		got++;
+	assert_int_equal(entry(&f, &v), 0);
+	assert_true(v.pkts >= 5 && v.pkts <= 10);
+	assert_true(got <= 10);
+	assert_true(v.up >= 20);
+	assert_true(MEDIA_LD(f.s->st[0].policed) >= 19);
 	stop(&f);
 }
 
@@ -774,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_stranger),
 		cmocka_unit_test(test_handed_up),
 		cmocka_unit_test(test_checksums),
+		cmocka_unit_test(test_policing),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_close_detaches),
 		cmocka_unit_test(test_routed),
