@@ -14,7 +14,10 @@ Skipped when the program cannot load (not root, kernel < 6.6).
 Ports: SIP 42060-42099, RTP 42100-42399, relay 42400-42999.
 """
 import os
+import shutil
 import signal
+import subprocess
+import tempfile
 import time
 
 import pytest
@@ -203,3 +206,44 @@ def test_kernel_sigkill_leaves_nothing(tmp_path, peers):
                 d.proc.kill()
                 d.proc.wait()
             d.logf.close()
+
+
+@pytest.mark.parametrize("mode", ["on", "auto"])
+def test_kernel_without_privilege(mode):
+    """Started without CAP_BPF (as nobody): on refuses to start, auto
+    says why once and relays in userspace."""
+    setpriv = shutil.which("setpriv")
+    if not setpriv or os.getuid() != 0:
+        pytest.skip("needs root and setpriv")
+    tmpdir = tempfile.mkdtemp(prefix="sgkf-")   # nobody reads it
+    os.chmod(tmpdir, 0o777)
+    conf = os.path.join(tmpdir, "sg.yaml")
+    with open(conf, "w") as f:
+        f.write(config(tmpdir).replace("kernel: on", "kernel: " + mode))
+    os.chmod(conf, 0o644)
+    from conftest import BIN
+    p = subprocess.Popen([setpriv, "--reuid=65534", "--regid=65534",
+                          "--clear-groups", "--inh-caps=-all", BIN, "-c",
+                          conf], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    try:
+        if mode == "on":
+            out = p.communicate(timeout=10)[0].decode()
+            assert p.returncode != 0, out
+            assert "media.kernel: on, but the kernel path cannot load" \
+                in out, out
+            return
+        deadline, out = time.time() + 10, b""
+        os.set_blocking(p.stdout.fileno(), False)
+        while time.time() < deadline and b"ready: serving" not in out:
+            out += p.stdout.read() or b""
+            time.sleep(0.05)
+        text = out.decode()
+        assert "ready: serving" in text, text
+        assert text.count("relaying in userspace, the kernel path cannot "
+                          "load") == 1, text
+    finally:
+        if p.poll() is None:
+            p.terminate()
+            p.wait(timeout=10)
+        shutil.rmtree(tmpdir, ignore_errors=True)
