@@ -125,7 +125,6 @@ static void install(struct media_relay *r, struct media_stream *s, unsigned L,
 		    const struct media_ep *src)
 {
 	struct media_leg_rt *rt = &s->rt[L];
-	const struct media_stream *cs = s;
 	unsigned O = 1u - L, alen = src->af == AF_INET ? 4 : 16;
 	const struct media_ep *dst = &s->rt[O].dst[MEDIA_RTP];
 	struct kf_key k;
@@ -140,7 +139,7 @@ static void install(struct media_relay *r, struct media_stream *s, unsigned L,
 		(void)merge(r, s, L);
 	else
 		rt->kf_pkts = rt->kf_bytes = 0;
-	key_of(&k, cs, L, src);
+	key_of(&k, s, L, src);
 	memset(&v, 0, sizeof(v));
 	memcpy(v.nsrc, s->local[O].ip, alen);
 	memcpy(v.ndst, dst->ip, alen);
