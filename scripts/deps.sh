@@ -31,6 +31,7 @@ PKGS=(
 	libjansson-dev         # JSON requests and answers of the control socket (issue 8)
 	chromium nodejs npm    # dashboard e2e: headless chromium driven by playwright-core (npm ci in tests/e2e/dash)
 	libsrtp2-dev tcpdump   # SRTP termination (issue 7); e2e capture of the untrusted side
+	libbpf-dev linux-libc-dev  # media kernel fast path (media.kernel): libbpf, BPF uapi; clang above compiles it
 )
 
 missing=()

@@ -345,10 +345,17 @@ struct sg_conf_media {
 	char dtls_certificate[CONF_PATH_LEN]; /* "" = generated */
 	char dtls_key[CONF_PATH_LEN];
 	int64_t dtls_handshake_timeout; /* ms */
+	int kernel; /* enum conf_media_kernel (media/kfast.c) */
 };
 
 /* media: io: how the relay threads do their socket I/O. */
 enum conf_media_io { CONF_MEDIA_IO_EPOLL = 0, CONF_MEDIA_IO_URING = 1 };
+/* media: kernel: the in-kernel fast path (eBPF, TCX). */
+enum conf_media_kernel {
+	CONF_MEDIA_KERNEL_OFF = 0,
+	CONF_MEDIA_KERNEL_AUTO = 1,
+	CONF_MEDIA_KERNEL_ON = 2,
+};
 
 /* Operations (issue 8): metrics endpoint, HEP export, privileges. */
 struct sg_conf_ops {

@@ -36,6 +36,13 @@ static const struct conf_enum media_io[] = {
 	{NULL, 0},
 };
 
+static const struct conf_enum media_kernel[] = {
+	{"off", CONF_MEDIA_KERNEL_OFF},
+	{"auto", CONF_MEDIA_KERNEL_AUTO},
+	{"on", CONF_MEDIA_KERNEL_ON},
+	{NULL, 0},
+};
+
 #define MEDIA struct sg_conf_media
 static const struct conf_opt media_opts[] = {
 	CONF_OPT_BOOL(
@@ -97,6 +104,16 @@ static const struct conf_opt media_opts[] = {
 			  "A DTLS-SRTP handshake not finished this long after "
 			  "the answer fails the stream (event "
 			  "dtls-handshake)."),
+	CONF_OPT_ENUM(
+		MEDIA, kernel, "auto", media_kernel, 0,
+		"In-kernel fast path (eBPF at TCX ingress, kernel 6.6): once "
+		"the relay accepted a plain RTP stream's packet, the kernel "
+		"relays that direction's RTP itself, with the same source, "
+		"payload type, SSRC/sequence/timestamp and bandwidth checks; "
+		"anything else (strangers, RTCP, SRTP, DTLS, failed checks) "
+		"still goes to the relay. Needs CAP_BPF and CAP_NET_ADMIN at "
+		"start; the program goes with the process. auto: used when "
+		"it loads, else a warning; on: refuse to start without it."),
 	CONF_OPT_END,
 };
 #undef MEDIA

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "events/events.h"
+#include "media/kfast.h"
 #include "media/media_int.h"
 #include "sip/sip.h"
 
@@ -654,6 +655,33 @@ static uint64_t fd_budget(void)
 		       : 0;
 }
 
+/* media.kernel: load and attach the fast path (before the privileges
+ * are dropped: it needs CAP_BPF and CAP_NET_ADMIN).  Its map holds both
+ * directions of as many streams as max_calls calls of two streams. */
+static int kernel_open(struct media *m)
+{
+	uint64_t n = (uint64_t)m->c->max_calls * 4;
+	char why[160];
+	int err;
+
+	if (m->c->kernel == CONF_MEDIA_KERNEL_OFF)
+		return 0;
+	if (n > (1u << 20))
+		n = 1u << 20;
+	err = kfast_open(&m->kf, (uint32_t)n, why, sizeof(why));
+	if (!err)
+		return 0;
+	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
+		log_err("media.kernel: on, but the kernel path cannot load: %s",
+			why);
+		return err;
+	}
+	log_warn("media.kernel: auto: relaying in userspace, the kernel path "
+		 "cannot load: %s",
+		 why);
+	return 0;
+}
+
 int media_fd(const struct media *m)
 {
 	return m ? m->evfd : -1;
@@ -702,9 +730,12 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 		err = htab_init(&m->calls, 1024);
 	if (!err && !(m->sdp = mem_alloc(sizeof(*m->sdp))))
 		err = -ENOMEM;
+	if (!err)
+		err = kernel_open(m);
 	if (err)
 		goto fail;
 	for (i = 0; i < (unsigned)conf->threads; i++) {
+		m->relay[i].kf = m->kf;
 		m->relay[i].evout = m->evfd;
 		m->relay[i].want_uring = conf->io == CONF_MEDIA_IO_URING;
 		m->nrelay++;
@@ -763,6 +794,8 @@ void media_free(struct media *m)
 		}
 		media__relay_fini(r);
 	}
+	kfast_close(m->kf); /* the threads are gone */
+	m->kf = NULL;
 	htab_fini(&m->calls);
 	media__dtls_fini(m);
 	mem_free(m->sdp);

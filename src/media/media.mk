@@ -14,3 +14,15 @@ MEDIA_SRCS += src/media/dtls.c src/media/dtls_cert.c
 MEDIA_SRCS += src/media/dtls_leg.c src/media/dtls_sdp.c
 # SRTP termination (issue 7): libsrtp2 contexts, SDES negotiation
 MEDIA_SRCS += src/media/srtp.c src/media/srtp_cm.c src/media/srtp_sdp.c
+# Kernel fast path (media.kernel, issue 6): eBPF program at TCX ingress,
+# compiled for the BPF target and embedded (kfast_obj.c .incbin's it).
+MEDIA_SRCS += src/media/kfast.c src/media/kfast_relay.c src/media/kfast_obj.c
+LDLIBS += -lbpf
+KFAST_BPF := $(BUILD)/src/media/kfast.bpf.o
+KFAST_ARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+$(KFAST_BPF): src/media/kfast.bpf.c src/media/kfast_abi.h
+	@mkdir -p $(dir $@)
+	clang -O2 -g -target bpf -I/usr/include/$(KFAST_ARCH) -Isrc/media \
+		-Wall -Werror -c -o $@ $<
+$(BUILD)/src/media/kfast_obj.o: $(KFAST_BPF)
+$(BUILD)/src/media/kfast_obj.o: CFLAGS += -DKFAST_OBJ='"$(KFAST_BPF)"'

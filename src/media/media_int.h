@@ -35,6 +35,7 @@
 struct sdp_sess;
 struct dtls_conn;
 struct dtls_ctx;
+struct kfast;
 struct sdp_bld;
 struct buf;
 
@@ -202,6 +203,7 @@ struct media_params {
 /* Counters of what one leg sent us (written by the relay only). */
 struct media_leg_stats {
 	uint64_t pkts, bytes; /* relayed */
+	uint64_t kernel;      /* of pkts, relayed by the kernel fast path */
 	uint64_t rtcp;        /* RTCP packets relayed */
 	uint64_t dropped;     /* malformed, wrong PT, policed */
 	uint64_t injected;    /* from a source not allowed */
@@ -239,6 +241,12 @@ struct media_leg_rt {
 	struct dtls_conn *dtls;
 	bool dtls_on, dtls_keyed;
 	uint64_t dtls_t0; /* installed (ms), for the handshake time */
+	/* Kernel fast path (kfast_relay.c): this direction is in the
+	 * kernel's map, keyed by kf_src; its counters as last merged. */
+	bool kf_on;
+	struct media_ep kf_src;
+	uint64_t kf_pkts, kf_bytes;
+	uint64_t kf_try_ms, kf_sync_ms;
 };
 
 struct media_stream {
@@ -342,6 +350,8 @@ struct media_relay {
 	struct media_uring *u;     /* the io_uring backend runs this relay */
 	struct media_stream *dtls; /* streams with a DTLS conn (dtls_leg.c) */
 	uint64_t dtls_deadline;    /* nearest DTLS timer, UINT64_MAX: none */
+	struct kfast *kf;          /* media.kernel: the map (NULL: off) */
+	uint64_t kf_merge_ms, kf_installs;
 };
 
 /* ------------------------------------------------------ calls (sig) */
@@ -397,6 +407,7 @@ struct media {
 	struct media_stats st;
 	struct media_leg_stats closed; /* both legs of closed streams */
 	struct dtls_ctx *dtls;         /* our DTLS certificate (dtls_leg.c) */
+	struct kfast *kf;              /* media.kernel (kfast.c), NULL: off */
 	char dtls_fp[16 + SDP_DTLS_FP_STRLEN]; /* "fingerprint:sha-256 .." */
 };
 
@@ -530,6 +541,17 @@ void media__dtls_run(struct media_relay *r);
 int media__dtls_wait(const struct media_relay *r, int dflt_ms);
 void media__dtls_drop(struct media_relay *r, struct media_stream *s);
 void media__dtls_wipe(struct media_stream *s);
+
+/* kfast_relay.c: the kernel fast path, relay side (no-ops when r->kf
+ * is NULL).  sync: before checking an RTP packet of leg L, take the
+ * kernel's state; relayed: leg L's RTP packet from src was relayed, the
+ * kernel may take the direction over; drop: before UPDATE and DEL,
+ * counters merged, directions removed; tick: once per loop turn. */
+void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L);
+void media__kf_relayed(struct media_relay *r, struct media_stream *s,
+		       unsigned L, const struct media_ep *src);
+void media__kf_drop(struct media_relay *r, struct media_stream *s);
+void media__kf_tick(struct media_relay *r);
 
 /* media.c: an event of the media layer (reason must hold no secret). */
 void media__emit(struct media *m, const char *type, const char *event,

@@ -17,6 +17,7 @@ void media__stats_add(struct media_leg_stats *t,
 {
 	t->pkts += MEDIA_LD(x->pkts);
 	t->bytes += MEDIA_LD(x->bytes);
+	t->kernel += MEDIA_LD(x->kernel);
 	t->rtcp += MEDIA_LD(x->rtcp);
 	t->dropped += MEDIA_LD(x->dropped);
 	t->injected += MEDIA_LD(x->injected);
@@ -29,23 +30,25 @@ void media__stats_add(struct media_leg_stats *t,
 static int leg_json(struct buf *out, const char *name,
 		    const struct media_leg_stats *x, bool live)
 {
-	return buf_printf(out,
-			  "\"%s\":{\"packets\":%llu,\"bytes\":%llu,"
-			  "\"rtcp\":%llu,\"dropped\":%llu,\"injected\":%llu,"
-			  "\"anomalies\":%llu,\"policed\":%llu,"
-			  "\"srtp_auth_failed\":%llu,\"srtp_replayed\":%llu,"
-			  "\"rr_lost\":%u,\"rr_jitter\":%u}",
-			  name, (unsigned long long)MEDIA_LD(x->pkts),
-			  (unsigned long long)MEDIA_LD(x->bytes),
-			  (unsigned long long)MEDIA_LD(x->rtcp),
-			  (unsigned long long)MEDIA_LD(x->dropped),
-			  (unsigned long long)MEDIA_LD(x->injected),
-			  (unsigned long long)MEDIA_LD(x->anomalies),
-			  (unsigned long long)MEDIA_LD(x->policed),
-			  (unsigned long long)MEDIA_LD(x->srtp_auth),
-			  (unsigned long long)MEDIA_LD(x->srtp_replay),
-			  live ? (unsigned)MEDIA_LD(x->rr_lost) : 0u,
-			  live ? (unsigned)MEDIA_LD(x->rr_jitter) : 0u);
+	return buf_printf(
+		out,
+		"\"%s\":{\"packets\":%llu,\"kernel\":%llu,"
+		"\"bytes\":%llu,\"rtcp\":%llu,\"dropped\":%llu,\"injected\":%llu,"
+		"\"anomalies\":%llu,\"policed\":%llu,"
+		"\"srtp_auth_failed\":%llu,\"srtp_replayed\":%llu,"
+		"\"rr_lost\":%u,\"rr_jitter\":%u}",
+		name, (unsigned long long)MEDIA_LD(x->pkts),
+		(unsigned long long)MEDIA_LD(x->kernel),
+		(unsigned long long)MEDIA_LD(x->bytes),
+		(unsigned long long)MEDIA_LD(x->rtcp),
+		(unsigned long long)MEDIA_LD(x->dropped),
+		(unsigned long long)MEDIA_LD(x->injected),
+		(unsigned long long)MEDIA_LD(x->anomalies),
+		(unsigned long long)MEDIA_LD(x->policed),
+		(unsigned long long)MEDIA_LD(x->srtp_auth),
+		(unsigned long long)MEDIA_LD(x->srtp_replay),
+		live ? (unsigned)MEDIA_LD(x->rr_lost) : 0u,
+		live ? (unsigned)MEDIA_LD(x->rr_jitter) : 0u);
 }
 
 int media_call_stats_json(const struct media_call *c, struct buf *out)

@@ -219,6 +219,8 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	}
 	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
 	MEDIA_ST(st->last_rx, r->now);
+	if (!rtcp && s->rt[L].kf_on)
+		media__kf_sync(r, s, L); /* the kernel handed it up */
 	if (!s->prm.raw &&
 	    (rtcp ? !check_rtcp(r, s, L, p, n) : !check_rtp(r, s, L, p, n)))
 		return;
@@ -240,6 +242,8 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 	*fwdp = true;
 	if (rtcp)
 		MEDIA_ADD(st->rtcp, 1);
+	else
+		media__kf_relayed(r, s, L, src);
 	MEDIA_ADD(st->pkts, 1);
 	MEDIA_ADD(st->bytes, n);
 }
@@ -459,6 +463,7 @@ static void stream_del(struct media_relay *r, struct media_stream *s)
 {
 	unsigned l, k;
 
+	media__kf_drop(r, s); /* before the sockets close */
 	for (l = 0; l < 2; l++)
 		for (k = 0; k < 2; k++)
 			if (s->fd[l][k] >= 0) {
@@ -505,6 +510,7 @@ static bool drain_cmds(struct media_relay *r)
 			stream_add(r, c.s, &c.prm);
 			break;
 		case MEDIA_CMD_UPDATE:
+			media__kf_drop(r, c.s);
 			apply_params(c.s, &c.prm);
 			break;
 		case MEDIA_CMD_DEL:
@@ -549,6 +555,7 @@ static void *relay_main(void *arg)
 				on_readable(r, evs[i].data.ptr, &b);
 		}
 		media__dtls_run(r); /* DTLS retransmissions, timeouts */
+		media__kf_tick(r);  /* kernel fast path counters */
 		media__relay_turn_end(r, t0);
 	}
 	return NULL;

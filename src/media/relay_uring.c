@@ -438,6 +438,7 @@ static void stream_del(struct media_relay *r, struct media_stream *s)
 	struct media_uring *u = r->u;
 	unsigned l, k;
 
+	media__kf_drop(r, s); /* before the sockets close */
 	/* Off the relay's list, onto ours until the receives end. */
 	if (s->rprev)
 		s->rprev->rnext = s->rnext;
@@ -482,6 +483,7 @@ static void drain_cmds(struct media_relay *r)
 			stream_add(r, c.s, &c.prm);
 			break;
 		case MEDIA_CMD_UPDATE:
+			media__kf_drop(r, c.s);
 			media__relay_apply(c.s, &c.prm);
 			break;
 		case MEDIA_CMD_DEL:
@@ -652,6 +654,7 @@ void *media__uring_main(void *arg)
 			}
 		}
 		media__dtls_run(r); /* DTLS retransmissions, timeouts */
+		media__kf_tick(r);  /* kernel fast path counters */
 		media__relay_turn_end(r, t0);
 	}
 	release(r);

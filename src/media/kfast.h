@@ -1,0 +1,57 @@
+/*
+ * kfast.h - the media relay's kernel fast path (issue 6): the loader of
+ * the embedded BPF program (kfast.bpf.c), its TCX ingress links, and
+ * the forwarding map the relay threads fill (kfast_relay.c).
+ *
+ * A link is owned by its descriptor: when the process ends, however it
+ * ends, the kernel detaches the program, so no forwarding outlives the
+ * daemon.  Several daemons on one host each attach their own program;
+ * a packet none of them knows goes on to the stack.
+ */
+#ifndef SIPGUARD_KFAST_H
+#define SIPGUARD_KFAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media/kfast_abi.h"
+
+struct kfast;
+
+/*
+ * Load the program with a map of max_entries directions and attach it
+ * at ingress of every interface that is up, Ethernet-framed (or
+ * loopback) and holds an IP address.  Returns 0, or -errno with why
+ * (one line for the operator) filled: no CAP_BPF/CAP_NET_ADMIN, no BPF,
+ * no TCX (kernel < 6.6), no such interface.
+ */
+int kfast_open(struct kfast **kp, uint32_t max_entries, char *why,
+	       size_t whysz);
+/* Detach (close the links) and unload.  NULL: nothing. */
+void kfast_close(struct kfast *k);
+/* Interfaces the program is attached to. */
+unsigned kfast_nlinks(const struct kfast *k);
+
+/* The map, from any thread (one syscall each; the value under its
+ * lock).  0 or -errno (-ENOENT: no such direction; -E2BIG: map full). */
+int kfast_put(const struct kfast *k, const struct kf_key *key,
+	      const struct kf_val *v);
+int kfast_get(const struct kfast *k, const struct kf_key *key,
+	      struct kf_val *v);
+int kfast_del(const struct kfast *k, const struct kf_key *key);
+
+/*
+ * Where the kernel sends a packet from our address src to dst (both of
+ * family af), as for the relay socket's own sendto: *oifp the egress
+ * device, or 0 when dst is an address of this host.  One RTM_GETROUTE;
+ * no privilege needed.  0, or -errno (no route, not unicast).
+ */
+int kfast_route(int af, const uint8_t *src, const uint8_t *dst, uint32_t *oifp);
+
+/* The loaded program's id (tests: gone once closed). */
+uint32_t kfast_prog_id(const struct kfast *k);
+
+/* Tests: a non-zero value makes kfast_open fail with it. */
+extern int kfast_fail;
+
+#endif

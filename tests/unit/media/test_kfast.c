@@ -1,0 +1,823 @@
+/*
+ * test_kfast.c - the media relay's kernel fast path (media/kfast.c,
+ * kfast_relay.c, kfast.bpf.c) on the real kernel: the program loaded and
+ * attached at TCX ingress of loopback, a real relay thread (both
+ * backends) with a stream between two loopback parties.  Once the relay
+ * relayed a sane RTP packet it installs the direction; the kernel then
+ * relays the next ones itself (counted in the map), re-addressed from
+ * the relay port facing the other party, with checksums the receiving
+ * stack accepts (a raw-socket sender makes the stack verify them).  A
+ * stranger, a foreign payload type, an SSRC change and RTCP reach the
+ * relay socket and are handled as without the kernel path; counters
+ * come back into the stream's statistics; a closed stream is removed
+ * from the map; a closed kfast leaves no program behind.
+ *
+ * Skipped (with the reason) where BPF or TCX cannot load (no root, no
+ * CAP_BPF, kernel < 6.6).  Waits are bounded polls, never sleeps.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "test.h"
+
+#include "media/kfast.h"
+#include "media/media_int.h"
+
+enum { WAIT_MS = 2000, PT_OK = 0 };
+
+static struct kfast *kf;
+static char kf_why[160];
+static uint32_t fix_bw; /* policing of the next start(), bytes/s */
+
+struct fix {
+	struct media_relay r;
+	struct media_stream *s;
+	int peer[2][2];
+	uint16_t rport[2];
+	int evout;
+};
+
+static int udp(uint16_t port, struct media_ep *ep)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -errno;
+	}
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	if (ep) {
+		memset(ep, 0, sizeof(*ep));
+		ep->af = AF_INET;
+		ep->port = ntohs(a.sin_port);
+		memcpy(ep->ip, &a.sin_addr, 4);
+	}
+	return fd;
+}
+
+static void pair(int fd[2], uint16_t *portp)
+{
+	struct media_ep e;
+	int t;
+
+	for (t = 0; t < 100; t++) {
+		int a = udp(0, &e), b;
+
+		if (e.port & 1 || e.port == 65535) {
+			close(a);
+			continue;
+		}
+		b = udp((uint16_t)(e.port + 1), NULL);
+		if (b >= 0) {
+			fd[0] = a;
+			fd[1] = b;
+			*portp = e.port;
+			return;
+		}
+		close(a);
+	}
+	fail_msg("no free port pair");
+}
+
+static void start(struct fix *f, bool uring)
+{
+	struct media_cmd c;
+	unsigned l, k;
+
+	memset(f, 0, sizeof(*f));
+	f->r.epfd = f->r.evin = -1;
+	f->evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f->r.evout = f->evout;
+	f->r.want_uring = uring;
+	f->r.kf = kf;
+	assert_int_equal(media__relay_start(&f->r, 0), 0);
+	f->s = mem_zalloc(sizeof(*f->s));
+	assert_non_null(f->s);
+	memset(&c, 0, sizeof(c));
+	for (l = 0; l < 2; l++) {
+		pair(f->s->fd[l], &f->rport[l]);
+		f->s->port[l] = f->rport[l];
+		f->s->local[l].af = AF_INET;
+		inet_pton(AF_INET, "127.0.0.1", f->s->local[l].ip);
+		for (k = 0; k < 2; k++)
+			f->peer[l][k] = udp(0, &c.prm.leg[l].sdp[k]);
+		c.prm.leg[l].expect = true;
+		c.prm.leg[l].bw = fix_bw;
+	}
+	c.prm.pt[0] = 1ULL << PT_OK;
+	c.prm.max_seq_jump = 3000;
+	c.prm.max_ts_jump = 1440000;
+	c.type = MEDIA_CMD_ADD;
+	c.s = f->s;
+	f->s->handed = true;
+	f->s->relay = &f->r;
+	assert_true(media__relay_cmd(&f->r, &c));
+}
+
+static bool wait_done(struct fix *f)
+{
+	struct pollfd pfd = {.fd = f->evout, .events = POLLIN};
+	struct media_note n;
+	int t;
+
+	for (t = 0; t < 50; t++) {
+		uint64_t v;
+
+		while (media__ring_pop(&f->r.out, &n))
+			if (n.type == MEDIA_N_DONE && n.s == f->s)
+				return true;
+		(void)poll(&pfd, 1, 100);
+		(void)!read(f->evout, &v, sizeof(v));
+	}
+	return false;
+}
+
+static void stop(struct fix *f)
+{
+	unsigned l, k;
+
+	media__relay_stop(&f->r);
+	media__relay_drain(&f->r);
+	media__relay_fini(&f->r);
+	close(f->evout);
+	for (l = 0; l < 2; l++)
+		for (k = 0; k < 2; k++) {
+			close(f->peer[l][k]);
+			if (f->s->fd[l][k] >= 0 &&
+			    !(f->s->fd[l][k] & 0x40000000))
+				close(f->s->fd[l][k]);
+		}
+	mem_free(f->s);
+}
+
+static void send_to(int fd, uint16_t port, const uint8_t *p, size_t n)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(sendto(fd, p, n, 0, (struct sockaddr *)&a, sizeof(a)),
+			 (ssize_t)n);
+}
+
+static ssize_t recv_wait(int fd, uint8_t *p, size_t n, int ms, uint16_t *fromp)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	ssize_t k;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	k = recvfrom(fd, p, n, 0, (struct sockaddr *)&a, &len);
+	if (fromp)
+		*fromp = ntohs(a.sin_port);
+	return k;
+}
+
+static size_t rtp(uint8_t *p, uint16_t seq, uint8_t pt, uint8_t ssrc)
+{
+	memset(p, 0, 172);
+	p[0] = 0x80;
+	p[1] = pt;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[6] = (uint8_t)((seq * 160) >> 8);
+	p[7] = (uint8_t)(seq * 160);
+	p[11] = ssrc;
+	p[20] = (uint8_t)seq; /* payload differs per packet */
+	return 172;
+}
+
+/* The map entry of what leg 0 sends (from its RTP socket). */
+static int entry(struct fix *f, struct kf_val *v)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	struct kf_key k;
+
+	assert_int_equal(
+		getsockname(f->peer[0][0], (struct sockaddr *)&a, &len), 0);
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.lport = htons(f->rport[0]);
+	k.sport = a.sin_port;
+	inet_pton(AF_INET, "127.0.0.1", k.laddr);
+	inet_pton(AF_INET, "127.0.0.1", k.saddr);
+	return kfast_get(kf, &k, v);
+}
+
+/* n packets from leg 0, each arrives intact at leg 1 from the relay
+ * port facing it. */
+static void relay_some(struct fix *f, uint16_t seq0, unsigned n)
+{
+	uint8_t p[256], q[256];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		size_t len = rtp(p, (uint16_t)(seq0 + i), PT_OK, 7);
+		uint16_t src = 0;
+
+		send_to(f->peer[0][0], f->rport[0], p, len);
+		assert_int_equal(
+			recv_wait(f->peer[1][0], q, sizeof(q), WAIT_MS, &src),
+			(ssize_t)len);
+		assert_int_equal(memcmp(p, q, len), 0);
+		assert_int_equal(src, f->rport[1]);
+	}
+}
+
+static void wait_pkts(struct fix *f, uint64_t n)
+{
+	int t;
+
+	/* The relay merges the kernel's counters every 500 ms. */
+	for (t = 0; t < 40 && MEDIA_LD(f->s->st[0].pkts) != n; t++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f->s->st[0].pkts), n);
+}
+
+#define SKIP_WITHOUT_BPF()                                      \
+	do {                                                    \
+		if (!kf) {                                      \
+			print_message("skipped: %s\n", kf_why); \
+			skip();                                 \
+		}                                               \
+	} while (0)
+
+static void kernel_relays(bool uring)
+{
+	struct fix f;
+	struct kf_val v;
+
+	start(&f, uring);
+	/* The first packet goes through the relay, which installs. */
+	relay_some(&f, 1, 1);
+	assert_int_equal(entry(&f, &v), 0);
+	assert_int_equal(v.pkts, 0);
+	/* The next ones: the kernel. */
+	relay_some(&f, 2, 50);
+	assert_int_equal(entry(&f, &v), 0);
+	assert_int_equal(v.pkts, 50);
+	assert_int_equal(v.bytes, 50 * 172);
+	wait_pkts(&f, 51);
+	assert_int_equal(MEDIA_LD(f.s->st[0].bytes), 51 * 172);
+	assert_true(MEDIA_LD(f.s->st[0].last_rx) > 0);
+	stop(&f);
+}
+
+static void test_kernel_relays_epoll(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	kernel_relays(false);
+}
+
+static void test_kernel_relays_uring(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	kernel_relays(true);
+}
+
+/* A stranger (another port of the right host) misses the map: the
+ * relay socket gets it, counts it, the far party never sees it. */
+static void test_stranger(void **state)
+{
+	struct fix f;
+	struct kf_val v;
+	uint8_t p[256], q[256];
+	int evil;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	start(&f, true);
+	relay_some(&f, 1, 2);
+	evil = udp(0, NULL);
+	send_to(evil, f.rport[0], p, rtp(p, 3, PT_OK, 7));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	assert_int_equal(MEDIA_LD(f.s->st[0].injected), 1);
+	assert_int_equal(entry(&f, &v), 0);
+	assert_int_equal(v.pkts, 1);
+	close(evil);
+	stop(&f);
+}
+
+/* What the kernel refuses reaches the relay, which decides as always:
+ * a foreign payload type dropped, an SSRC change reported (and relayed:
+ * anomaly_drop off), RTCP relayed by the relay. */
+static void test_handed_up(void **state)
+{
+	struct fix f;
+	struct kf_val v;
+	uint8_t p[256], q[256];
+	static const uint8_t rr[8] = {0x80, 201, 0, 1, 0, 0, 0, 9};
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	start(&f, false);
+	relay_some(&f, 1, 3);
+	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 4, 8, 7));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	assert_int_equal(MEDIA_LD(f.s->st[0].dropped), 1);
+	assert_int_equal(entry(&f, &v), 0);
+	assert_int_equal(v.up, 1);
+	/* SSRC change: up, reported, relayed by the relay. */
+	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 5, PT_OK, 9));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, NULL),
+			 172);
+	assert_int_equal(MEDIA_LD(f.s->st[0].anomalies), 1);
+	/* RTCP (its own port): the relay, which reads the reports. */
+	send_to(f.peer[0][1], (uint16_t)(f.rport[0] + 1), rr, sizeof(rr));
+	assert_int_equal(recv_wait(f.peer[1][1], q, sizeof(q), WAIT_MS, NULL),
+			 (ssize_t)sizeof(rr));
+	assert_int_equal(MEDIA_LD(f.s->st[0].rtcp), 1);
+	/* Muxed-looking RTCP on the RTP port: never the kernel's. */
+	assert_int_equal(entry(&f, &v), 0);
+	send_to(f.peer[0][0], f.rport[0], rr, sizeof(rr));
+	(void)recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL);
+	{
+		struct kf_val w;
+
+		assert_int_equal(entry(&f, &w), 0);
+		assert_int_equal(w.pkts, v.pkts);
+		assert_int_equal(w.up, v.up + 1);
+	}
+	stop(&f);
+}
+
+static uint16_t csum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A datagram from a raw socket carries a full checksum (no offload on
+ * loopback): the receiving stack verifies it after our rewrite. */
+static void test_checksums(void **state)
+{
+	struct fix f;
+	struct kf_val v;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	uint8_t d[8 + 172], q[256], ph[12];
+	int raw;
+	uint16_t c, from = 0;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	raw = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	if (raw < 0)
+		skip();
+	start(&f, true);
+	relay_some(&f, 1, 1);
+	assert_int_equal(getsockname(f.peer[0][0], (struct sockaddr *)&a, &len),
+			 0);
+	memset(d, 0, sizeof(d));
+	memcpy(d, &a.sin_port, 2);
+	d[2] = (uint8_t)(f.rport[0] >> 8);
+	d[3] = (uint8_t)f.rport[0];
+	d[5] = (uint8_t)sizeof(d);
+	(void)rtp(d + 8, 2, PT_OK, 7);
+	inet_pton(AF_INET, "127.0.0.1", ph);
+	inet_pton(AF_INET, "127.0.0.1", ph + 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_UDP;
+	ph[10] = 0;
+	ph[11] = (uint8_t)sizeof(d);
+	{
+		uint32_t s0 = (uint16_t)~csum16(ph, sizeof(ph), 0);
+
+		c = csum16(d, sizeof(d), s0);
+	}
+	d[6] = (uint8_t)(c >> 8);
+	d[7] = (uint8_t)c;
+	a.sin_port = 0;
+	assert_int_equal(
+		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)sizeof(d));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, &from),
+			 172);
+	assert_int_equal(memcmp(q, d + 8, 172), 0);
+	assert_int_equal(from, f.rport[1]);
+	assert_int_equal(entry(&f, &v), 0);
+	assert_int_equal(v.pkts, 1); /* the kernel relayed it */
+	/* A wrong checksum stays wrong: the far stack drops it. */
+	d[7] ^= 0x55;
+	assert_int_equal(
+		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)sizeof(d));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	close(raw);
+	stop(&f);
+}
+
+/* The policing bucket in the kernel: 10 packets' worth of burst, then
+ * what is over goes up, where the relay (with the kernel's bucket)
+ * drops it as policed. */
+static void test_policing(void **state)
+{
+	struct fix f;
+	struct kf_val v;
+	uint8_t p[256], q[256];
+	unsigned i, got = 0;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	fix_bw = 10 * 172;
+	start(&f, false);
+	fix_bw = 0;
+	relay_some(&f, 1, 1);
+	for (i = 0; i < 30; i++)
+		send_to(f.peer[0][0], f.rport[0], p,
+			rtp(p, (uint16_t)(2 + i), PT_OK, 7));
+	while (recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL) > 0)
+		got++;
+	assert_int_equal(entry(&f, &v), 0);
+	assert_true(v.pkts >= 5 && v.pkts <= 10);
+	assert_true(got <= 10);
+	assert_true(v.up >= 20);
+	assert_true(MEDIA_LD(f.s->st[0].policed) >= 19);
+	stop(&f);
+}
+
+/* DEL: the direction leaves the map before the sockets close, with its
+ * counters merged; nothing is relayed any more. */
+static void test_delete(void **state)
+{
+	struct media_cmd c = {.type = MEDIA_CMD_DEL};
+	struct fix f;
+	struct kf_val v;
+	uint8_t p[256], q[256];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	start(&f, true);
+	relay_some(&f, 1, 10);
+	c.s = f.s;
+	assert_true(media__relay_cmd(&f.r, &c));
+	assert_true(wait_done(&f));
+	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 10);
+	assert_int_equal(entry(&f, &v), -ENOENT);
+	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 11, PT_OK, 7));
+	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	stop(&f);
+}
+
+/* Closing detaches and unloads: the program is gone from the kernel. */
+static void test_close_detaches(void **state)
+{
+	struct kfast *k;
+	char why[160];
+	uint32_t id;
+	int fd;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	assert_int_equal(kfast_open(&k, 16, why, sizeof(why)), 0);
+	assert_true(kfast_nlinks(k) >= 1);
+	id = kfast_prog_id(k);
+	assert_true(id != 0);
+	fd = bpf_prog_get_fd_by_id(id);
+	assert_true(fd >= 0);
+	close(fd);
+	kfast_close(k);
+	assert_true(bpf_prog_get_fd_by_id(id) < 0);
+}
+
+/* ------------------------------------------------ a routed relay */
+
+/*
+ * Each party in its own network namespace behind a veth pair: A at
+ * 10.231.1.2 (relay side 10.231.1.1), B at 10.231.2.2 (10.231.2.1).
+ * What A sends arrives on an Ethernet device and leaves by another
+ * (bpf_redirect_neigh), as on a real host, with forwarding off.
+ */
+static char ns_name[2][32];
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b, a, b);
+	return system(cmd);
+}
+
+static bool netns_up(void)
+{
+	static const char *const step[] = {
+		"ip netns add %s",
+		"ip link add %2$sv type veth peer name %2$sp netns %1$s",
+		"ip addr add 10.231.%2$.1s.1/24 dev %2$sv",
+		"ip link set %2$sv up",
+		"ip -n %1$s addr add 10.231.%2$.1s.2/24 dev %2$sp",
+		"ip -n %1$s link set %2$sp up",
+		"ip -n %1$s link set lo up",
+	};
+	unsigned l, i;
+
+	for (l = 0; l < 2; l++) {
+		char tag[16];
+
+		snprintf(ns_name[l], sizeof(ns_name[l]), "sgkf%d%c",
+			 (int)getpid(), 'a' + l);
+		/* The device names start with the subnet's digit. */
+		snprintf(tag, sizeof(tag), "%u%d", l + 1,
+			 (int)getpid() % 100000);
+		for (i = 0; i < sizeof(step) / sizeof(step[0]); i++)
+			if (sh(step[i], ns_name[l], tag) != 0)
+				return false;
+	}
+	return true;
+}
+
+static void netns_down(void)
+{
+	unsigned l;
+
+	for (l = 0; l < 2; l++)
+		if (ns_name[l][0])
+			(void)sh("ip netns del %s 2>/dev/null", ns_name[l], "");
+}
+
+/* A UDP socket bound to ip:port inside namespace ns. */
+static int udp_in(const char *ns, const char *ip, uint16_t port)
+{
+	char path[96];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), nsfd, fd;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(self >= 0 && nsfd >= 0);
+	assert_int_equal(setns(nsfd, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(nsfd);
+	close(self);
+	return fd;
+}
+
+static int bound(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void test_routed(void **state)
+{
+	static const char *const rel[2] = {"10.231.1.1", "10.231.2.1"};
+	static const char *const par[2] = {"10.231.1.2", "10.231.2.2"};
+	struct media_cmd c;
+	struct kfast *k;
+	struct fix f;
+	char why[160];
+	uint8_t p[256], q[256];
+	unsigned l, i;
+	int pa[2];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	if (!netns_up()) {
+		netns_down();
+		print_message("skipped: cannot make network namespaces\n");
+		skip();
+	}
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	memset(&f, 0, sizeof(f));
+	f.r.epfd = f.r.evin = -1;
+	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f.r.evout = f.evout;
+	f.r.kf = k;
+	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	f.s = mem_zalloc(sizeof(*f.s));
+	memset(&c, 0, sizeof(c));
+	for (l = 0; l < 2; l++) {
+		f.rport[l] = (uint16_t)(42500 + 2 * l);
+		f.s->port[l] = f.rport[l];
+		f.s->fd[l][0] = bound(rel[l], f.rport[l]);
+		f.s->fd[l][1] = bound(rel[l], (uint16_t)(f.rport[l] + 1));
+		f.s->local[l].af = AF_INET;
+		inet_pton(AF_INET, rel[l], f.s->local[l].ip);
+		pa[l] = udp_in(ns_name[l], par[l], 42600);
+		c.prm.leg[l].sdp[0].af = c.prm.leg[l].sdp[1].af = AF_INET;
+		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[0].ip);
+		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[1].ip);
+		c.prm.leg[l].sdp[0].port = 42600;
+		c.prm.leg[l].sdp[1].port = 42601;
+		c.prm.leg[l].expect = true;
+	}
+	c.prm.pt[0] = 1ULL << PT_OK;
+	c.prm.max_seq_jump = 3000;
+	c.prm.max_ts_jump = 1440000;
+	c.type = MEDIA_CMD_ADD;
+	c.s = f.s;
+	f.s->handed = true;
+	f.s->relay = &f.r;
+	assert_true(media__relay_cmd(&f.r, &c));
+	for (i = 0; i < 30; i++) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(f.rport[0])};
+		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		uint16_t from = 0;
+
+		inet_pton(AF_INET, rel[0], &a.sin_addr);
+		assert_int_equal(sendto(pa[0], p, len, 0, (struct sockaddr *)&a,
+					sizeof(a)),
+				 (ssize_t)len);
+		assert_int_equal(recv_wait(pa[1], q, sizeof(q), WAIT_MS, &from),
+				 (ssize_t)len);
+		assert_int_equal(memcmp(p, q, len), 0);
+		assert_int_equal(from, f.rport[1]);
+	}
+	for (i = 0; i < 40 && MEDIA_LD(f.s->st[0].kernel) != 29; i++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 30);
+	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
+	media__relay_stop(&f.r);
+	media__relay_drain(&f.r);
+	media__relay_fini(&f.r);
+	close(f.evout);
+	for (l = 0; l < 2; l++) {
+		close(pa[l]);
+		close(f.s->fd[l][0]);
+		close(f.s->fd[l][1]);
+	}
+	mem_free(f.s);
+	kfast_close(k);
+	netns_down();
+}
+
+/* ------------------------------------------------------------ IPv6 */
+
+static int udp6(uint16_t *portp)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+				 .sin6_port = htons(*portp)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	a.sin6_addr = in6addr_loopback;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	(void)getsockname(fd, (struct sockaddr *)&a, &len);
+	*portp = ntohs(a.sin6_port);
+	return fd;
+}
+
+/* The same on ::1: IPv6 headers, its mandatory UDP checksum. */
+static void test_ipv6(void **state)
+{
+	struct media_cmd c;
+	struct fix f;
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+	uint8_t p[256], q[256];
+	uint16_t pport[2];
+	unsigned l, i;
+	int pa[2];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	memset(&f, 0, sizeof(f));
+	f.r.epfd = f.r.evin = -1;
+	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f.r.evout = f.evout;
+	f.r.kf = kf;
+	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	f.s = mem_zalloc(sizeof(*f.s));
+	memset(&c, 0, sizeof(c));
+	for (l = 0; l < 2; l++) {
+		unsigned t;
+
+		for (t = 0; t < 100; t++) {
+			uint16_t a = 0, b;
+
+			f.s->fd[l][0] = udp6(&a);
+			b = (uint16_t)(a + 1);
+			if (!(a & 1) && (f.s->fd[l][1] = udp6(&b)) >= 0) {
+				f.rport[l] = a;
+				break;
+			}
+			close(f.s->fd[l][0]);
+		}
+		assert_true(t < 100);
+		f.s->port[l] = f.rport[l];
+		f.s->local[l].af = AF_INET6;
+		memcpy(f.s->local[l].ip, &in6addr_loopback, 16);
+		pport[l] = 0;
+		pa[l] = udp6(&pport[l]);
+		c.prm.leg[l].sdp[0].af = c.prm.leg[l].sdp[1].af = AF_INET6;
+		memcpy(c.prm.leg[l].sdp[0].ip, &in6addr_loopback, 16);
+		memcpy(c.prm.leg[l].sdp[1].ip, &in6addr_loopback, 16);
+		c.prm.leg[l].sdp[0].port = pport[l];
+		c.prm.leg[l].sdp[1].port = (uint16_t)(pport[l] + 1);
+		c.prm.leg[l].expect = true;
+	}
+	c.prm.pt[0] = 1ULL << PT_OK;
+	c.prm.max_seq_jump = 3000;
+	c.prm.max_ts_jump = 1440000;
+	c.type = MEDIA_CMD_ADD;
+	c.s = f.s;
+	f.s->handed = true;
+	f.s->relay = &f.r;
+	assert_true(media__relay_cmd(&f.r, &c));
+	to.sin6_addr = in6addr_loopback;
+	to.sin6_port = htons(f.rport[0]);
+	for (i = 0; i < 30; i++) {
+		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+		struct pollfd pfd = {.fd = pa[1], .events = POLLIN};
+
+		assert_int_equal(sendto(pa[0], p, len, 0,
+					(struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)len);
+		assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+		assert_int_equal(recvfrom(pa[1], q, sizeof(q), 0,
+					  (struct sockaddr *)&from, &fl),
+				 (ssize_t)len);
+		assert_int_equal(memcmp(p, q, len), 0);
+		assert_int_equal(ntohs(from.sin6_port), f.rport[1]);
+	}
+	for (i = 0; i < 40 && MEDIA_LD(f.s->st[0].kernel) != 29; i++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
+	media__relay_stop(&f.r);
+	media__relay_drain(&f.r);
+	media__relay_fini(&f.r);
+	close(f.evout);
+	for (l = 0; l < 2; l++) {
+		close(pa[l]);
+		close(f.s->fd[l][0]);
+		close(f.s->fd[l][1]);
+	}
+	mem_free(f.s);
+}
+
+static void test_forced_failure(void **state)
+{
+	struct kfast *k;
+	char why[160];
+
+	(void)state;
+	kfast_fail = -EPERM;
+	assert_int_equal(kfast_open(&k, 16, why, sizeof(why)), -EPERM);
+	assert_null(k);
+	assert_non_null(strstr(why, "CAP_BPF"));
+	kfast_fail = 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_relays_epoll),
+		cmocka_unit_test(test_kernel_relays_uring),
+		cmocka_unit_test(test_stranger),
+		cmocka_unit_test(test_handed_up),
+		cmocka_unit_test(test_checksums),
+		cmocka_unit_test(test_policing),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_close_detaches),
+		cmocka_unit_test(test_routed),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_forced_failure),
+	};
+	int rc;
+
+	if (kfast_open(&kf, 64, kf_why, sizeof(kf_why)) != 0)
+		kf = NULL;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	kfast_close(kf);
+	assert_no_leaks();
+	return rc;
+}
