@@ -10,8 +10,9 @@
  * runs before the loop does.
  *
  * The socket lives in a directory of its own (mkdtemp, mode 0700, owned
- * by the user the daemon will run as) and a connection is kept only when
- * its peer is this process (SO_PEERCRED): nobody else on the machine can
+ * by the user the daemon will run as; one a killed daemon left behind
+ * is removed at the next start, store_tls_dir.c) and a connection is kept only
+ * when its peer is this process (SO_PEERCRED): nobody else on the machine can
  * borrow our TLS identity or the Redis password's channel.
  *
  * The server's certificate is verified against store.tls_ca (else the
@@ -239,9 +240,12 @@ static int listen_unix(struct store_tls *t, const struct store_tls_conf *c,
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int rc;
 
-	snprintf(t->dir, sizeof(t->dir), "/tmp/sipguard-redis-tls.XXXXXX");
-	if (!mkdtemp(t->dir)) {
-		t->dir[0] = '\0';
+	/* What a killed daemon left goes first (store_tls_dir.c). */
+	(void)store__tls_sweep("/tmp", geteuid(),
+			       c->run_uid >= 0 ? (uid_t)c->run_uid : geteuid());
+	rc = store__tls_mkdir(t->dir, sizeof(t->dir), "/tmp");
+	if (rc) {
+		errno = -rc;
 		goto sys;
 	}
 	snprintf(t->path, sizeof(t->path), "%s/redis.sock", t->dir);
