@@ -34,7 +34,13 @@
  * Signals are blocked in the thread: OpenSSL writes with write(2), and a
  * SIGPIPE it raises stays pending on this thread instead of killing the
  * daemon.  Host names are resolved in the thread (getaddrinfo) at each
- * connection, so a changed DNS record is followed on reconnect.
+ * connection, so a changed DNS record is followed on reconnect.  That
+ * call blocks this thread only, never the signalling loop: hiredis'
+ * asynchronous connect to our unix socket does not wait for accept()
+ * (the backlog; a full one refuses), and its commands' replies are
+ * bounded by store.timeout, after which the backend treats Redis as
+ * unreachable and protects from local state.  The blocking Redis calls
+ * (startup load) run before the loop, each bounded by store.timeout.
  */
 #include "store/store_tls_int.h"
 
