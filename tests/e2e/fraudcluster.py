@@ -6,6 +6,7 @@ first answer tells whether the fraud policy admitted the call.
 """
 import time
 
+from confparts import zones_and_store
 from conftest import udp_exchange
 
 REFUSED = "SIP/2.0 403 Forbidden - toll fraud policy"
@@ -26,22 +27,7 @@ log:
   level: info
 sip:
   t1: 500ms
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  timeout: 500ms
-  reconnect_max: 1s
+""" + zones_and_store(ip, out, inn, backend, rport, name, prefix) + """\
 fraud:
   country_code: "44"
   reason: "Forbidden - toll fraud policy"
@@ -51,9 +37,7 @@ fraud:
   %(ps)s
   dial_rules:
 %(rules)s  users:
-%(who)s""" % {"ip": ip, "out": out, "inn": inn, "be": backend,
-              "rport": rport, "name": name, "prefix": prefix,
-              "cls": classes, "ps": per_source, "rules": rules, "who": who}
+%(who)s""" % {"cls": classes, "ps": per_source, "rules": rules, "who": who}
 
 
 class RawInvites:

@@ -18,7 +18,6 @@ default 20000) and SIPGUARD_FLOOD_SECONDS (default 10: 220000 requests,
 against 50 legitimate calls, every one of which must pass).  The
 defaults pass against the ASan daemon too.
 """
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ import time
 
 import pytest
 
+from confparts import credentials
 from conftest import BIN, udp_exchange
 from peers import Kamailio, Sipp
 
@@ -94,12 +94,8 @@ def local_auth(tmp, users):
     """guard.auth lines for local mode with a credentials file of users
     {name: password} (HA1 = md5(user:realm:password)).  MD5 only:
     svcrack and sipp 3.6 know no other algorithm."""
-    path = os.path.join(tmp, "credentials")
-    with open(path, "w") as f:
-        for u, p in users.items():
-            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode()).hexdigest()
-            f.write("%s:%s:%s\n" % (u, REALM, ha1))
-    return "    credentials: %s\n    sha256: false\n" % path
+    return "    credentials: %s\n    sha256: false\n" % \
+        credentials(tmp, users, REALM)
 
 
 def events(tmp):

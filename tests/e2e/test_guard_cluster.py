@@ -17,7 +17,6 @@ failure away).
 
 Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
 """
-import hashlib
 import json
 import os
 import socket
@@ -26,6 +25,7 @@ import time
 import pytest
 
 import digestua
+from confparts import credentials, zones_and_store
 from peers import redis_fixture
 
 REDIS_PORT = 38452
@@ -45,11 +45,6 @@ def redis():
 
 
 def config(tmp, ip, name, prefix):
-    path = os.path.join(tmp, "credentials")
-    with open(path, "w") as f:
-        for u, p in USERS.items():
-            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode())
-            f.write("%s:%s:%s\n" % (u, REALM, ha1.hexdigest()))
     return """
 log:
   level: info
@@ -63,25 +58,9 @@ guard:
     sha256: false
     max_failures_ip: %(max)d
     failure_window: 24h
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(sg)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  timeout: 500ms
-  reconnect_max: 1s
-""" % {"tmp": tmp, "realm": REALM, "creds": path, "max": MAX_IP,
-       "ip": ip, "sg": SG, "be": BACKEND, "inn": SG_IN,
-       "rport": REDIS_PORT, "name": name, "prefix": prefix}
+""" % {"tmp": tmp, "realm": REALM, "max": MAX_IP,
+       "creds": credentials(tmp, USERS, REALM)} + \
+        zones_and_store(ip, SG, SG_IN, BACKEND, REDIS_PORT, name, prefix)
 
 
 class Attacker(digestua.DigestUA):

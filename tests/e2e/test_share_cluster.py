@@ -25,7 +25,6 @@ Ports 39500-39999 only (this file's: sipguard 39500/39510, registrar
 39530, fraud backend 39520, attackers 39540-39599, redis 39590, raw
 INVITEs from 39600).
 """
-import hashlib
 import os
 import re
 import socket
@@ -37,6 +36,7 @@ import pytest
 
 from peers import redis_fixture
 import digestua
+from confparts import credentials, zones_and_store
 from fraudcluster import REFUSED, TRYING, RawInvites, fraud_config
 
 REDIS_PORT = 39590
@@ -59,11 +59,6 @@ def redis():
 # ------------------------------------------------------------ auth part
 
 def auth_config(tmp, ip, name, prefix):
-    path = os.path.join(tmp, "credentials")
-    with open(path, "w") as f:
-        for u, p in USERS.items():
-            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode())
-            f.write("%s:%s:%s\n" % (u, REALM, ha1.hexdigest()))
     return """
 log:
   level: info
@@ -78,26 +73,10 @@ guard:
     max_failures_user: %(maxu)d
     max_failures_user_ip: 100
     failure_window: 24h
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(sg)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  secret: "e2e cluster secret"
-  timeout: 500ms
-  reconnect_max: 1s
-""" % {"tmp": tmp, "realm": REALM, "creds": path, "maxu": MAX_USER,
-       "ip": ip, "sg": SG, "be": REGISTRAR, "inn": SG_IN,
-       "rport": REDIS_PORT, "name": name, "prefix": prefix}
+""" % {"tmp": tmp, "realm": REALM, "maxu": MAX_USER,
+       "creds": credentials(tmp, USERS, REALM)} + \
+        zones_and_store(ip, SG, SG_IN, REGISTRAR, REDIS_PORT, name, prefix,
+                        store_extra='  secret: "e2e cluster secret"\n')
 
 
 class Registrar(threading.Thread):
