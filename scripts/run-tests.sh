@@ -25,7 +25,12 @@ done
 passed=0 failed=0
 failures=()
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+# The unit and e2e tests listen on fixed ports inside the ephemeral
+# range: reserved for the whole run (scripts/reserve-ports.sh), released
+# on every way out (an interrupt ends the script through the EXIT trap).
+scripts/reserve-ports.sh acquire $$
+trap 'scripts/reserve-ports.sh release $$; rm -rf "$log"' EXIT
+trap 'exit 130' INT TERM HUP
 
 run_cmocka() {
 	local bin=$1 name out p f rc

@@ -10,8 +10,9 @@
  * runs before the loop does.
  *
  * The socket lives in a directory of its own (mkdtemp, mode 0700, owned
- * by the user the daemon will run as) and a connection is kept only when
- * its peer is this process (SO_PEERCRED): nobody else on the machine can
+ * by the user the daemon will run as; one a killed daemon left behind
+ * is removed at the next start, store_tls_dir.c) and a connection is kept only
+ * when its peer is this process (SO_PEERCRED): nobody else on the machine can
  * borrow our TLS identity or the Redis password's channel.
  *
  * The server's certificate is verified against store.tls_ca (else the
@@ -33,7 +34,13 @@
  * Signals are blocked in the thread: OpenSSL writes with write(2), and a
  * SIGPIPE it raises stays pending on this thread instead of killing the
  * daemon.  Host names are resolved in the thread (getaddrinfo) at each
- * connection, so a changed DNS record is followed on reconnect.
+ * connection, so a changed DNS record is followed on reconnect.  That
+ * call blocks this thread only, never the signalling loop: hiredis'
+ * asynchronous connect to our unix socket does not wait for accept()
+ * (the backlog; a full one refuses), and its commands' replies are
+ * bounded by store.timeout, after which the backend treats Redis as
+ * unreachable and protects from local state.  The blocking Redis calls
+ * (startup load) run before the loop, each bounded by store.timeout.
  */
 #include "store/store_tls_int.h"
 
@@ -239,9 +246,12 @@ static int listen_unix(struct store_tls *t, const struct store_tls_conf *c,
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int rc;
 
-	snprintf(t->dir, sizeof(t->dir), "/tmp/sipguard-redis-tls.XXXXXX");
-	if (!mkdtemp(t->dir)) {
-		t->dir[0] = '\0';
+	/* What a killed daemon left goes first (store_tls_dir.c). */
+	(void)store__tls_sweep("/tmp", geteuid(),
+			       c->run_uid >= 0 ? (uid_t)c->run_uid : geteuid());
+	rc = store__tls_mkdir(t->dir, sizeof(t->dir), "/tmp");
+	if (rc) {
+		errno = -rc;
 		goto sys;
 	}
 	snprintf(t->path, sizeof(t->path), "%s/redis.sock", t->dir);

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
@@ -88,5 +89,14 @@ void store__tls_conn_start(struct store_tls *t, int ufd);
 /* One connection's turn: its fds' poll results urev, trev. */
 void store__tls_conn_step(struct store_tls *t, struct tun_conn *c, short urev,
 			  short trev);
+
+/* store_tls_dir.c */
+/* Make the private directory parent/sipguard-redis-tls.<pid>.XXXXXX
+ * (mode 0700) in dir; 0 or -errno (dir then ""). */
+int store__tls_mkdir(char *dir, size_t sz, const char *parent);
+/* Remove the tunnel directories in parent that a killed daemon left:
+ * owned by uid_a or uid_b, their process gone, their socket dead (the
+ * file's top comment).  How many were removed. */
+int store__tls_sweep(const char *parent, uid_t uid_a, uid_t uid_b);
 
 #endif

@@ -62,33 +62,23 @@ class Daemon:
         return self.proc.returncode
 
 
-RESERVED = "/proc/sys/net/ipv4/ip_local_reserved_ports"
-# Every fixed port the e2e tests and their peers bind (SIP 25060-41499,
-# relay ranges up to 47999) lies inside Linux's ephemeral range
-# (32768-60999): an outgoing connection of another test (a Redis client,
-# sipp over TCP) could take one as its local port and make a listener's
-# bind fail with EADDRINUSE (seen: baresip's SIP port 36630).
-TEST_PORTS = "25000-48999"
+RESERVE = os.path.join(ROOT, "scripts", "reserve-ports.sh")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def reserved_test_ports():
-    """Keep the tests' fixed ports out of the ephemeral range for the
-    session, and put the setting back as it was afterwards."""
-    try:
-        with open(RESERVED) as f:
-            old = f.read().strip()
-        with open(RESERVED, "w") as f:
-            f.write(",".join(p for p in (old, TEST_PORTS) if p))
-    except OSError:
-        old = None      # not root, or no such sysctl: run without it
+    """Every fixed port the e2e tests and their peers bind (SIP
+    25060-41999, relay ranges up to 47999) lies inside Linux's ephemeral
+    range: scripts/reserve-ports.sh keeps them out of it for the session
+    (seen without: baresip's SIP port 36630 taken by a Redis client's
+    connection) and puts the setting back after the last run that needs
+    it (make test's run-tests.sh holds it too, around the unit tests)."""
+    def run(op):
+        subprocess.run([RESERVE, op, str(os.getpid())], timeout=30,
+                       stdout=subprocess.DEVNULL)
+    run("acquire")
     yield
-    if old is not None:
-        try:
-            with open(RESERVED, "w") as f:
-                f.write(old if old else "\n")
-        except OSError:
-            pass
+    run("release")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -93,8 +93,18 @@ class Sipp:
         self.out.close()
         return self.proc.returncode
 
-    def stop(self):
-        rc = _stop(self.proc, signal.SIGUSR1)  # sipp: USR1 = graceful quit
+    def stop(self, grace=1.0):
+        """sipp quits on SIGUSR1 once its calls have ended, and at once
+        (rc 0, its files written) on SIGTERM: a UAS whose caller is gone
+        would keep a call up until its timeout.  grace: seconds the calls
+        have to end."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        rc = _stop(self.proc)
         if not self.out.closed:
             self.out.close()
         return rc

@@ -10,8 +10,14 @@ from 127.0.0.1, the legitimate user's address.  This wrapper binds every
 socket the tool binds to "any" to BIND_IP instead - what the tool meant
 to do - and, with UA other than "-", replaces the tool's User-Agent
 ("friendly-scanner") with UA: a scanner that hides its name.  Nothing
-else of the tool changes: its requests, timing and reports are its own.
+else of the tool changes: its requests, timing and reports are its own,
+but for one thing the tests may ask (environment SV_SOCKET_TIMEOUT, in
+seconds): the socket timeouts the tool sets are capped at that.  The
+tool waits that long for an answer that does not come (svcrack 10 s,
+svwar and svmap 3 s) before it gives up or ends; on loopback an answer
+comes in milliseconds or not at all (the attacker is banned).
 """
+import os
 import socket
 import sys
 
@@ -33,6 +39,16 @@ def main():
         return real_bind(self, addr)
 
     socket.socket.bind = bind
+    cap = os.environ.get("SV_SOCKET_TIMEOUT")
+    if cap:
+        real_settimeout = socket.socket.settimeout
+
+        def settimeout(self, t):
+            if t is not None and t > float(cap):
+                t = float(cap)
+            return real_settimeout(self, t)
+
+        socket.socket.settimeout = settimeout
     if ua != "-":
         from sipvicious.libs import svhelper
         f = svhelper.makeRequest

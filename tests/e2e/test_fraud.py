@@ -267,14 +267,10 @@ def test_class_of_the_authenticated_user(sipguard, tmp_path):
     """Local authentication: the class is the verified user's.  1001 may
     call abroad (class world), 1002 (default class local) may not; the
     refusal comes after a successful authentication."""
-    import hashlib
+    from confparts import credentials
     tmp = str(tmp_path)
     realm = "fraud.test"
-    creds = os.path.join(tmp, "credentials")
-    with open(creds, "w") as f:
-        for u in ("1001", "1002"):
-            ha1 = hashlib.md5(("%s:%s:pw%s" % (u, realm, u)).encode())
-            f.write("%s:%s:%s\n" % (u, realm, ha1.hexdigest()))
+    creds = credentials(tmp, {u: "pw" + u for u in ("1001", "1002")}, realm)
     auth = ("guard:\n  auth:\n    mode: local\n    realm: %s\n"
             "    credentials: %s\n    sha256: false\n" % (realm, creds))
     cfg = config(tmp).replace("sip:\n", auth + "sip:\n", 1).replace(

@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, udp_exchange
+from conftest import Daemon
+from fraudcluster import REFUSED, TRYING, RawInvites, fraud_config
 from peers import (TrackedSipp as Sipp, redis_fixture,
                    stop_tracked_sipps)  # noqa: F401 (autouse)
 
@@ -32,69 +33,25 @@ UAS = 38080
 UAC = 38090
 RAW = 38200
 
+
 @pytest.fixture
 def redis():
     yield from redis_fixture(REDIS_PORT, "sipguard-fredis-")
 
 
 def config(ip, name):
-    return """
-log:
-  level: info
-sip:
-  t1: 500ms
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "fraud-e2e:"
-  timeout: 500ms
-  reconnect_max: 1s
-fraud:
-  country_code: "44"
-  reason: "Forbidden - toll fraud policy"
-  classes:
-    - name: local
-      max_concurrent: 2
-  dial_rules:
-    - { name: national, action: allow, prefixes: [ "+44" ] }
-  users:
-    - { user: sipp, class: local }
-""" % {"ip": ip, "out": SG_OUT, "inn": SG_IN, "uas": UAS,
-       "rport": REDIS_PORT, "name": name}
+    return fraud_config(
+        ip, name, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
+        prefix="fraud-e2e:", classes="      max_concurrent: 2",
+        dial_rules=['{ name: national, action: allow, prefixes: [ "+44" ] }'],
+        users=["{ user: sipp, class: local }"])
 
 
-_port = [RAW]
+_raw = RawInvites(SG_OUT, RAW, "fc")
 
 
 def ask(sg_ip, number, user="sipp"):
-    """A raw INVITE to instance sg_ip from its own port; its first
-    answer (100 Trying, or a final one)."""
-    _port[0] += 1
-    port = _port[0]
-    msg = ("INVITE sip:%s@%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-fc-%f;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:%s@example.com>;tag=fc%d\r\n"
-           "To: <sip:%s@example.com>\r\n"
-           "Call-ID: fc-%f@127.0.0.1\r\n"
-           "CSeq: 1 INVITE\r\n"
-           "Contact: <sip:%s@127.0.0.1:%d>\r\n"
-           "Content-Length: 0\r\n\r\n" % (number, sg_ip, SG_OUT, port,
-                                         time.time(), user, port, number,
-                                         time.time(), user, port))
-    r = udp_exchange((sg_ip, SG_OUT), msg.encode(), src=("127.0.0.1", port))
-    assert r is not None, "no answer from %s" % sg_ip
-    return r.split(b"\r\n", 1)[0].decode()
+    return _raw.ask(sg_ip, number, user)
 
 
 def test_concurrent_limit_holds_across_instances(sipguard, redis):
@@ -112,14 +69,14 @@ def test_concurrent_limit_holds_across_instances(sipguard, redis):
     time.sleep(1.0)
     # The third is refused by either instance: each counts the other's.
     assert ask(A_IP, "02079460002") == \
-        "SIP/2.0 403 Forbidden - toll fraud policy"
+        REFUSED
     assert ask(B_IP, "02079460003") == \
-        "SIP/2.0 403 Forbidden - toll fraud policy"
+        REFUSED
     assert c1.wait(30) == 0, c1.errors()[-2000:]
     assert c2.wait(30) == 0, c2.errors()[-2000:]
     # Both ended: their slots are free, across the cluster.
     time.sleep(0.3)
-    assert ask(A_IP, "02079460004") == "SIP/2.0 100 Trying"
+    assert ask(A_IP, "02079460004") == TRYING
     c3 = Sipp("uac_rr.xml", ("127.0.0.1", UAC + 2), (B_IP, SG_OUT),
               calls=1, service="02079460005")
     assert c3.wait(30) == 0, c3.errors()[-2000:]
@@ -147,21 +104,21 @@ def test_instance_death_frees_its_calls(sipguard, redis):
         assert b.wait_log("connected")
         uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
         time.sleep(0.3)
-        assert ask(A_IP, "02079460010") == "SIP/2.0 100 Trying"
-        assert ask(A_IP, "02079460011") == "SIP/2.0 100 Trying"
+        assert ask(A_IP, "02079460010") == TRYING
+        assert ask(A_IP, "02079460011") == TRYING
         time.sleep(0.3)
         assert ask(B_IP, "02079460012") == \
-            "SIP/2.0 403 Forbidden - toll fraud policy"
+            REFUSED
         a.proc.send_signal(signal.SIGKILL)
         a.proc.wait(timeout=10)
         t0 = time.time()
         got = None
         while time.time() - t0 < 8:
             got = ask(B_IP, "02079460013")
-            if got == "SIP/2.0 100 Trying":
+            if got == TRYING:
                 break
             time.sleep(0.5)
-        assert got == "SIP/2.0 100 Trying", got
+        assert got == TRYING, got
         # Not before A's heartbeat (3 x 500 ms, at least 3 s) lapsed.
         assert time.time() - t0 > 1.5
         uas.stop()
@@ -185,20 +142,20 @@ def test_redis_down_local_limits_then_converge(sipguard, redis):
     redis.stop()
     assert wait_log(a, "unreachable") and wait_log(b, "unreachable")
     # A alone: 2 calls, the third refused.
-    assert ask(A_IP, "02079460020") == "SIP/2.0 100 Trying"
-    assert ask(A_IP, "02079460021") == "SIP/2.0 100 Trying"
+    assert ask(A_IP, "02079460020") == TRYING
+    assert ask(A_IP, "02079460021") == TRYING
     time.sleep(0.2)
     assert ask(A_IP, "02079460022") == \
-        "SIP/2.0 403 Forbidden - toll fraud policy"
+        REFUSED
     # B alone knows only its own calls.
-    assert ask(B_IP, "02079460023") == "SIP/2.0 100 Trying"
+    assert ask(B_IP, "02079460023") == TRYING
     redis.start()
     assert wait_log(a, "is back") and wait_log(b, "is back")
     assert wait_log(a, "calls in progress counted in the store again")
     time.sleep(0.5)
     # 3 calls up in the cluster: both refuse.
     assert ask(B_IP, "02079460024") == \
-        "SIP/2.0 403 Forbidden - toll fraud policy"
+        REFUSED
     assert ask(A_IP, "02079460025") == \
-        "SIP/2.0 403 Forbidden - toll fraud policy"
+        REFUSED
     uas.stop()

@@ -17,20 +17,17 @@ failure away).
 
 Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
 """
-import hashlib
 import json
 import os
-import signal
 import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 import digestua
+from confparts import credentials, zones_and_store
+from peers import redis_fixture
 
-REDIS_BIN = "/usr/bin/redis-server"
 REDIS_PORT = 38452
 A_IP, B_IP = "127.0.0.31", "127.0.0.32"
 ATK = "127.0.0.66"
@@ -42,53 +39,12 @@ MAX_IP = 10
 USERS = {"alice": "secret-a", "bob": "secret-b", "carol": "secret-c"}
 
 
-class Redis:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.proc = None
-
-    def start(self):
-        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            r = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "PING"],
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=5)
-            if r.stdout.decode().strip() == "PONG":
-                return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
-            self.log.close()
-        self.proc = None
-
-
 @pytest.fixture
 def redis():
-    if not os.access(REDIS_BIN, os.X_OK):
-        pytest.skip("redis-server not installed (scripts/deps.sh)")
-    tmp = tempfile.TemporaryDirectory(prefix="sipguard-gredis-")
-    r = Redis(tmp.name)
-    r.start()
-    yield r
-    r.stop()
-    tmp.cleanup()
+    yield from redis_fixture(REDIS_PORT, prefix="sipguard-gredis-")
 
 
 def config(tmp, ip, name, prefix):
-    path = os.path.join(tmp, "credentials")
-    with open(path, "w") as f:
-        for u, p in USERS.items():
-            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode())
-            f.write("%s:%s:%s\n" % (u, REALM, ha1.hexdigest()))
     return """
 log:
   level: info
@@ -102,25 +58,9 @@ guard:
     sha256: false
     max_failures_ip: %(max)d
     failure_window: 24h
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(sg)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  timeout: 500ms
-  reconnect_max: 1s
-""" % {"tmp": tmp, "realm": REALM, "creds": path, "max": MAX_IP,
-       "ip": ip, "sg": SG, "be": BACKEND, "inn": SG_IN,
-       "rport": REDIS_PORT, "name": name, "prefix": prefix}
+""" % {"tmp": tmp, "realm": REALM, "max": MAX_IP,
+       "creds": credentials(tmp, USERS, REALM)} + \
+        zones_and_store(ip, SG, SG_IN, BACKEND, REDIS_PORT, name, prefix)
 
 
 class Attacker(digestua.DigestUA):

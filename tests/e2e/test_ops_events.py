@@ -88,7 +88,9 @@ def test_follow_shows_a_scan_as_it_runs(sipguard, tmp_path):
     r = subprocess.run([PY, os.path.join(HERE, "sv.py"), "svmap", ATK, "-",
                         "--", "-x", ATK, "-p", str(SG_OUT), IP],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=60, stdin=subprocess.DEVNULL)
+                       timeout=60, stdin=subprocess.DEVNULL,
+                       # banned at once: its wait for more answers, capped
+                       env=dict(os.environ, SV_SOCKET_TIMEOUT="2"))
     assert r.returncode == 0, r.stdout.decode()
     time.sleep(0.5)
     # The attack is in the feed: the scanner's request dropped, and the

@@ -25,7 +25,6 @@ Ports 39500-39999 only (this file's: sipguard 39500/39510, registrar
 39530, fraud backend 39520, attackers 39540-39599, redis 39590, raw
 INVITEs from 39600).
 """
-import hashlib
 import os
 import re
 import socket
@@ -35,9 +34,10 @@ import time
 
 import pytest
 
-from conftest import udp_exchange
 from peers import redis_fixture
 import digestua
+from confparts import credentials, zones_and_store
+from fraudcluster import REFUSED, TRYING, RawInvites, fraud_config
 
 REDIS_PORT = 39590
 A_IP, B_IP = "127.0.0.41", "127.0.0.42"
@@ -59,11 +59,6 @@ def redis():
 # ------------------------------------------------------------ auth part
 
 def auth_config(tmp, ip, name, prefix):
-    path = os.path.join(tmp, "credentials")
-    with open(path, "w") as f:
-        for u, p in USERS.items():
-            ha1 = hashlib.md5(("%s:%s:%s" % (u, REALM, p)).encode())
-            f.write("%s:%s:%s\n" % (u, REALM, ha1.hexdigest()))
     return """
 log:
   level: info
@@ -78,26 +73,10 @@ guard:
     max_failures_user: %(maxu)d
     max_failures_user_ip: 100
     failure_window: 24h
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(sg)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  secret: "e2e cluster secret"
-  timeout: 500ms
-  reconnect_max: 1s
-""" % {"tmp": tmp, "realm": REALM, "creds": path, "maxu": MAX_USER,
-       "ip": ip, "sg": SG, "be": REGISTRAR, "inn": SG_IN,
-       "rport": REDIS_PORT, "name": name, "prefix": prefix}
+""" % {"tmp": tmp, "realm": REALM, "maxu": MAX_USER,
+       "creds": credentials(tmp, USERS, REALM)} + \
+        zones_and_store(ip, SG, SG_IN, REGISTRAR, REDIS_PORT, name, prefix,
+                        store_extra='  secret: "e2e cluster secret"\n')
 
 
 class Registrar(threading.Thread):
@@ -225,71 +204,20 @@ def test_user_failures_without_sharing_stay_local(redis):
 
 # ----------------------------------------------------------- fraud part
 
-def fraud_config(ip, name, prefix, cls, per_source=""):
-    return """
-log:
-  level: info
-sip:
-  t1: 500ms
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(dead)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  timeout: 500ms
-  reconnect_max: 1s
-fraud:
-  country_code: "44"
-  reason: "Forbidden - toll fraud policy"
-  classes:
-    - name: local
-%(cls)s
-  %(ps)s
-  dial_rules:
-    - { name: ok, action: allow, prefixes: [ "+44", "+33", "+49" ] }
-  users:
-    - { user: "*", class: local }
-""" % {"ip": ip, "out": SG, "inn": SG_IN, "dead": DEAD,
-       "rport": REDIS_PORT, "name": name, "prefix": prefix, "cls": cls,
-       "ps": per_source}
+def share_config(ip, name, prefix, cls, per_source=""):
+    return fraud_config(
+        ip, name, out=SG, inn=SG_IN, backend=DEAD, rport=REDIS_PORT,
+        prefix=prefix, classes=cls, per_source=per_source,
+        dial_rules=['{ name: ok, action: allow, '
+                    'prefixes: [ "+44", "+33", "+49" ] }'],
+        users=['{ user: "*", class: local }'])
 
 
-_raw = [RAW]
+_raw = RawInvites(SG, RAW, "sf")
 
 
 def ask(sg_ip, number, user="carol", src="127.0.0.1"):
-    """A raw INVITE to instance sg_ip from a port of its own; its first
-    answer (100 Trying, or a final one)."""
-    _raw[0] += 1
-    port = _raw[0]
-    msg = ("INVITE sip:%s@%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-sf-%f;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:%s@example.com>;tag=sf%d\r\n"
-           "To: <sip:%s@example.com>\r\n"
-           "Call-ID: sf-%f@%s\r\n"
-           "CSeq: 1 INVITE\r\n"
-           "Contact: <sip:%s@%s:%d>\r\n"
-           "Content-Length: 0\r\n\r\n" % (number, sg_ip, SG, src, port,
-                                         time.time(), user, port, number,
-                                         time.time(), src, user, src,
-                                         port))
-    r = udp_exchange((sg_ip, SG), msg.encode(), src=(src, port))
-    assert r is not None, "no answer from %s" % sg_ip
-    return r.split(b"\r\n", 1)[0].decode()
-
-
-REFUSED = "SIP/2.0 403 Forbidden - toll fraud policy"
-TRYING = "SIP/2.0 100 Trying"
+    return _raw.ask(sg_ip, number, user, src)
 
 
 def call(sg_ip, number, **kw):
@@ -304,8 +232,8 @@ def call(sg_ip, number, **kw):
 @pytest.mark.parametrize("shared", [True, False])
 def test_country_hour_across_instances(sipguard, redis, shared):
     cls = "      calls_per_country_per_hour: 2"
-    a = sipguard(fraud_config(A_IP, "fa", "sf-e2e:", cls))
-    b = sipguard(fraud_config(B_IP, "fb", "sf-e2e:" if shared else
+    a = sipguard(share_config(A_IP, "fa", "sf-e2e:", cls))
+    b = sipguard(share_config(B_IP, "fb", "sf-e2e:" if shared else
                               "sf-e2e-b:", cls))
     assert a.wait_log("connected") and b.wait_log("connected")
     time.sleep(0.3)
@@ -326,8 +254,8 @@ def test_country_hour_across_instances(sipguard, redis, shared):
 def test_source_concurrent_across_instances(sipguard, redis):
     cls = "      max_concurrent: 10"
     ps = "per_source: { max_concurrent: 2 }"
-    a = sipguard(fraud_config(A_IP, "fa", "sf-e2e-s:", cls, ps))
-    b = sipguard(fraud_config(B_IP, "fb", "sf-e2e-s:", cls, ps))
+    a = sipguard(share_config(A_IP, "fa", "sf-e2e-s:", cls, ps))
+    b = sipguard(share_config(B_IP, "fb", "sf-e2e-s:", cls, ps))
     assert a.wait_log("connected") and b.wait_log("connected")
     time.sleep(0.3)
     # One source, several users: calls up until the backend times out.

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from confparts import zones_and_store
 from conftest import BIN, Daemon, udp_exchange
 from peers import Kamailio, Sipp, redis_fixture
 
@@ -43,25 +44,9 @@ log:
   call_records_file: %(d)s/cdr.json
 guard:
   control_socket: %(d)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d", "tcp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:%(be)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "%(prefix)s"
-  timeout: 500ms
-  reconnect_max: 1s
-""" % {"d": d, "ip": ip, "name": name, "out": SG_OUT, "inn": SG_IN,
-       "be": backend_port, "rport": REDIS_PORT, "prefix": PREFIX,
-       "level": os.environ.get("SCALE_LOG", "info")}
+""" % {"d": d, "level": os.environ.get("SCALE_LOG", "info")} + \
+        zones_and_store(ip, SG_OUT, SG_IN, backend_port, REDIS_PORT, name,
+                        PREFIX, transports=("udp", "tcp"))
 
 
 class Instance(Daemon):

@@ -395,7 +395,8 @@ def test_outbound_tls_checks_host_name(sipguard, certs, tmp_path,
     and sees nothing; the right one gets the INVITE over TLS."""
     srv = TlsServer(certs, server_cert)
     try:
-        d = sipguard(config(str(tmp_path), certs, t1="100ms",
+        # T1 50 ms: the INVITE nobody answers ends at Timer B, 3.2 s.
+        d = sipguard(config(str(tmp_path), certs, t1="50ms",
                             backends=("tls:%s:%d" % (IP, TLS_PBX),),
                             zone_extra="      backend_name: server.test\n"))
         status = invite_udp()

@@ -5,6 +5,8 @@
  */
 #include "redis_helper.h"
 
+#include "test.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "store/store.h"
 
 static pid_t redis_pid;
 
@@ -54,4 +57,27 @@ bool redis_helper_spin(struct loop *l, const int *what, int want)
 	for (i = 0; i < 300 && *what < want; i++)
 		(void)loop_run_once(l, 10);
 	return *what >= want;
+}
+
+struct loop *redis_helper_loop(void)
+{
+	struct loop *l = NULL;
+
+	if (!redis_helper_running())
+		skip();
+	assert_int_equal(loop_new(&l), 0);
+	return l;
+}
+
+void redis_helper_store_conf(struct store_conf *c, const char *port, bool redis,
+			     const char *name, const char *prefix)
+{
+	static char addr[32];
+
+	store_conf_default(c);
+	c->backend = redis ? STORE_REDIS : STORE_MEMORY;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%s", port);
+	c->address = addr;
+	c->instance = name;
+	c->key_prefix = prefix;
 }

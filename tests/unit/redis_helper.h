@@ -12,8 +12,9 @@
  *           return redis_helper_start("34380");
  *   }
  *   ...
- *   if (!redis_helper_running())
- *           skip();
+ *   struct loop *l = redis_helper_loop();      (skips without a server)
+ *   struct store_conf c;
+ *   redis_helper_store_conf(&c, "34380", true, "inst-a", "prefix:");
  *   ...
  *   cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
  */
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 
 struct loop;
+struct store_conf;
 
 #define REDIS_HELPER_BIN "/usr/bin/redis-server"
 
@@ -37,6 +39,16 @@ int redis_helper_stop(void **state);
 
 /* Did redis_helper_start() start a server? */
 bool redis_helper_running(void);
+
+/* A new loop for a test that needs the server: skips the test (cmocka
+ * skip()) when none was started. */
+struct loop *redis_helper_loop(void);
+
+/* store_conf defaults for one instance of a test: the Redis backend on
+ * 127.0.0.1:port (the memory backend when !redis), the instance's name
+ * and key prefix (both kept by pointer: string literals). */
+void redis_helper_store_conf(struct store_conf *c, const char *port, bool redis,
+			     const char *name, const char *prefix);
 
 /* Run l's loop (10 ms turns, 300 at most) until *what >= want. */
 bool redis_helper_spin(struct loop *l, const int *what, int want);

@@ -82,11 +82,7 @@ static void mk(struct inst *in, struct loop *l, const char *name, bool redis)
 	char err[160] = "";
 
 	memset(in, 0, sizeof(*in));
-	store_conf_default(&c);
-	c.backend = redis ? STORE_REDIS : STORE_MEMORY;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = "fsunit:";
+	redis_helper_store_conf(&c, REDIS_PORT, redis, name, "fsunit:");
 	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
 	store_set_events(in->s, &ev);
 	assert_int_equal(
@@ -106,6 +102,30 @@ static void rm(struct inst *in)
 	store_free(in->s);
 	fraud_free(in->f);
 	fraud_share_free(in->sh);
+}
+
+/* Two instances a and b on a new loop, with the config in C. */
+static struct loop *mk_pair(struct inst *a, const char *name_a, struct inst *b,
+			    const char *name_b, bool redis)
+{
+	struct loop *l = NULL;
+
+	if (redis)
+		l = redis_helper_loop();
+	else
+		assert_int_equal(loop_new(&l), 0);
+	mk(a, l, name_a, redis);
+	mk(b, l, name_b, redis);
+	return l;
+}
+
+/* The end of a two-instance test: all freed, nothing leaked. */
+static void rm_pair(struct loop *l, struct inst *a, struct inst *b)
+{
+	rm(a);
+	rm(b);
+	loop_free(l);
+	assert_no_leaks();
 }
 
 /* Read the cluster view of user (wait for its wake), then check a call
@@ -164,12 +184,8 @@ static void test_limits_across_instances(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
 	base_conf();
-	assert_int_equal(loop_new(&l), 0);
-	mk(&a, l, "one", true);
-	mk(&b, l, "two", true);
+	l = mk_pair(&a, "one", &b, "two", true);
 	/* One call of carol through each instance. */
 	start(&a, l, "carol", "c1");
 	start(&b, l, "carol", "c2");
@@ -186,10 +202,7 @@ static void test_limits_across_instances(void **state)
 	/* One call up, but 3 calls in this minute across both. */
 	assert_string_equal(ask(&b, l, "carol", &n), FRAUD_R_RATE);
 	end(&a, l, "carol", "c3");
-	rm(&a);
-	rm(&b);
-	loop_free(l);
-	assert_no_leaks();
+	rm_pair(l, &a, &b);
 }
 
 /* Memory store (or Redis away): nothing held, the limits are local. */
@@ -202,9 +215,7 @@ static void test_local_without_redis(void **state)
 
 	(void)state;
 	base_conf();
-	assert_int_equal(loop_new(&l), 0);
-	mk(&a, l, "one", false);
-	mk(&b, l, "two", false);
+	l = mk_pair(&a, "one", &b, "two", false);
 	assert_false(fraud_prefetch(a.f, STR("carol"), 0, loop_now(l), &token));
 	start(&a, l, "carol", "c1");
 	start(&a, l, "carol", "c2");
@@ -214,10 +225,7 @@ static void test_local_without_redis(void **state)
 	assert_int_equal(a.wakes + b.wakes, 0);
 	end(&a, l, "carol", "c1");
 	end(&a, l, "carol", "c2");
-	rm(&a);
-	rm(&b);
-	loop_free(l);
-	assert_no_leaks();
+	rm_pair(l, &a, &b);
 }
 
 /* ------------------- per country per hour and per source (issue 9) */
@@ -263,15 +271,11 @@ static void test_country_hour_across(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
 	C.classes[0].calls_per_minute = 0;
 	C.classes[0].calls_per_country_per_hour = 2;
-	assert_int_equal(loop_new(&l), 0);
-	mk(&a, l, "cty-a", true);
-	mk(&b, l, "cty-b", true);
+	l = mk_pair(&a, "cty-a", &b, "cty-b", true);
 	start_call(&a, l, "carol", "sip:0033140000001@pbx", "192.0.2.1", "k1");
 	start_call(&b, l, "carol", "sip:0033140000002@pbx", "192.0.2.2", "k2");
 	assert_string_equal(ask_call(&a, l, "carol", "sip:0033140000003@pbx",
@@ -292,10 +296,7 @@ static void test_country_hour_across(void **state)
 	assert_string_equal(ask_call(&b, l, "carol", "sip:0033140000003@pbx",
 				     "192.0.2.2", &n),
 			    FRAUD_R_COUNTRY);
-	rm(&a);
-	rm(&b);
-	loop_free(l);
-	assert_no_leaks();
+	rm_pair(l, &a, &b);
 }
 
 /* One source calling as several users through both instances: its
@@ -307,16 +308,12 @@ static void test_source_across(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
 	C.classes[0].calls_per_minute = 0;
 	C.per_source.max_concurrent = 2;
 	C.per_source.calls_per_minute = 3;
-	assert_int_equal(loop_new(&l), 0);
-	mk(&a, l, "src-a", true);
-	mk(&b, l, "src-b", true);
+	l = mk_pair(&a, "src-a", &b, "src-b", true);
 	start_call(&a, l, "u1", "sip:0201@pbx", "198.51.100.9", "s1");
 	start_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", "s2");
 	/* Two up across both: a third user from it is refused on both. */
@@ -338,10 +335,7 @@ static void test_source_across(void **state)
 		ask_call(&b, l, "u4", "sip:0201@pbx", "198.51.100.9", &n),
 		FRAUD_R_SOURCE);
 	fraud_call_end(a.f, STR("s3"), STR("t"), 1000, 200, loop_now(l), 1);
-	rm(&a);
-	rm(&b);
-	loop_free(l);
-	assert_no_leaks();
+	rm_pair(l, &a, &b);
 }
 
 /* A call the PBX challenged (407) is taken back out of the cluster's
@@ -353,14 +347,10 @@ static void test_challenged_taken_back(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
 	base_conf();
 	C.classes[0].max_concurrent = 0;
 	C.classes[0].calls_per_minute = 2;
-	assert_int_equal(loop_new(&l), 0);
-	mk(&a, l, "ch-a", true);
-	mk(&b, l, "ch-b", true);
+	l = mk_pair(&a, "ch-a", &b, "ch-b", true);
 	start(&a, l, "erin", "e1");
 	fraud_call_end(a.f, STR("e1"), STR("t"), 0, 407, loop_now(l), 1);
 	sync_user(&a, l, "erin");
@@ -370,10 +360,7 @@ static void test_challenged_taken_back(void **state)
 	assert_string_equal(ask(&b, l, "erin", &n), FRAUD_R_RATE);
 	fraud_call_end(a.f, STR("e3"), STR("t"), 0, 200, loop_now(l), 1);
 	fraud_call_end(b.f, STR("e2"), STR("t"), 0, 200, loop_now(l), 1);
-	rm(&a);
-	rm(&b);
-	loop_free(l);
-	assert_no_leaks();
+	rm_pair(l, &a, &b);
 }
 
 int main(void)

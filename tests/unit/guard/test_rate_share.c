@@ -71,6 +71,23 @@ static void on_fail(void *arg, const struct guard_src *src, uint32_t count,
 		       window_ms, now_ms);
 }
 
+static void on_lock(void *arg, uint64_t user_h, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	if (authfail_lock_user(in->f, user_h, now_ms))
+		in->bans++;
+}
+
+static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
+		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
+{
+	struct inst *in = arg;
+
+	rate_share_hit_user(in->rs, cl_h, user_h, count, limit, window_ms,
+			    now_ms);
+}
+
 /* Let every due batch go and its answer come back (bounded). */
 static void settle(struct loop *l, struct inst *a, struct inst *b)
 {
@@ -101,28 +118,48 @@ static struct auth_fail_conf fconf(void)
 	return c.fail;
 }
 
-static void mk(struct inst *in, struct loop *l, const char *name,
-	       const char *prefix, bool redis)
+/* One instance: its store (Redis under prefix, or memory), failure
+ * table and share, wired as guard_share.c does.  users: per-user counts
+ * instead of per-source ones (user_max 6), shared under the cluster key of
+ * secret ("" / NULL: none). */
+static void mk_inst(struct inst *in, struct loop *l, const char *name,
+		    const char *prefix, bool redis, bool users,
+		    const char *secret)
 {
 	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct auth_fail_conf fc = fconf();
+	uint8_t key[STORE_USER_KEY_LEN];
 	struct store_conf c;
 
 	memset(in, 0, sizeof(*in));
-	store_conf_default(&c);
-	c.backend = redis ? STORE_REDIS : STORE_MEMORY;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = prefix;
+	if (users)
+		fc.user_max = 6;
+	redis_helper_store_conf(&c, REDIS_PORT, redis, name, prefix);
+	if (users)
+		c.secret = secret;
 	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
 	store_set_events(in->s, &ev);
 	assert_int_equal(authfail_new(&in->f, &fc), 0);
 	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
-	authfail_set_hook(in->f, on_fail, in);
+	if (users) {
+		rate_share_set_lock(in->rs, on_lock, in);
+		if (store_user_key(in->s, key) == 0)
+			authfail_set_user_hook(in->f, key, on_user, in);
+		else
+			assert_true(!secret || !*secret);
+	} else {
+		authfail_set_hook(in->f, on_fail, in);
+	}
 	rate_share_attach(in->rs, in->s, l);
 	assert_int_equal(store_start(in->s), 0);
 	if (redis)
 		assert_true(redis_helper_spin(l, &in->resyncs, 1));
+}
+
+static void mk(struct inst *in, struct loop *l, const char *name,
+	       const char *prefix, bool redis)
+{
+	mk_inst(in, l, name, prefix, redis, false, NULL);
 }
 
 static void rm(struct inst *in)
@@ -131,6 +168,14 @@ static void rm(struct inst *in)
 	store_free(in->s);
 	rate_share_free(in->rs);
 	authfail_free(in->f);
+}
+
+/* The end of a two-instance test. */
+static void rm_pair(struct loop *l, struct inst *a, struct inst *b)
+{
+	rm(a);
+	rm(b);
+	loop_free(l);
 }
 
 static enum authfail_outcome afail(struct inst *in, struct loop *l,
@@ -155,9 +200,7 @@ static void test_split_crosses_together(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "rs-a", "rsunit1:", true);
 	mk(&b, l, "rs-b", "rsunit1:", true);
 	for (i = 0; i < 4; i++) {
@@ -191,9 +234,7 @@ static void test_split_crosses_together(void **state)
 	settle(l, &a, &b);
 	rate_share_get_stats(b.rs, &st);
 	assert_int_equal(st.pushed, 5);
-	rm(&a);
-	rm(&b);
-	loop_free(l);
+	rm_pair(l, &a, &b);
 }
 
 /* Instances under different prefixes do not share: local limits. */
@@ -204,9 +245,7 @@ static void test_separate_windows(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "rs-c", "rsunit2a:", true);
 	mk(&b, l, "rs-d", "rsunit2b:", true);
 	for (i = 0; i < 9; i++) {
@@ -219,9 +258,7 @@ static void test_separate_windows(void **state)
 	assert_int_equal(a.bans + b.bans, 0);
 	/* The 10th local one still bans locally, as without a store. */
 	assert_int_equal(afail(&a, l, "203.0.113.10", "u"), AUTHFAIL_BAN_IP);
-	rm(&a);
-	rm(&b);
-	loop_free(l);
+	rm_pair(l, &a, &b);
 }
 
 /* n hits of kind from src on in, local counts from..from+n-1. */
@@ -249,9 +286,7 @@ static void test_request_rates(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "rs-e", "rsunit4:", true);
 	mk(&b, l, "rs-f", "rsunit4:", true);
 	/* Floor of 80 is 10: 9 local INVITEs never leave the instance. */
@@ -276,9 +311,7 @@ static void test_request_rates(void **state)
 	assert_int_equal(b.bans, 1);
 	assert_int_equal(a.bans, 0);
 	assert_string_equal(b.rule, "rate-invite");
-	rm(&a);
-	rm(&b);
-	loop_free(l);
+	rm_pair(l, &a, &b);
 }
 
 /* Memory backend and a detached share: nothing pushed, local only. */
@@ -312,54 +345,12 @@ static void test_local_only(void **state)
 
 /* ---------------------------------------------- failures per user */
 
-static void on_lock(void *arg, uint64_t user_h, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	if (authfail_lock_user(in->f, user_h, now_ms))
-		in->bans++;
-}
-
-static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	rate_share_hit_user(in->rs, cl_h, user_h, count, limit, window_ms,
-			    now_ms);
-}
-
 /* An instance whose users lock at user_max 6, sharing per-user counts
- * under the cluster key of secret ("" / NULL: none), as guard_share.c
- * wires it. */
+ * under the cluster key of secret ("" / NULL: none). */
 static void mk_user(struct inst *in, struct loop *l, const char *name,
 		    const char *prefix, const char *secret)
 {
-	struct store_events ev = {NULL, NULL, ev_resync, in};
-	struct auth_fail_conf fc = fconf();
-	uint8_t key[STORE_USER_KEY_LEN];
-	struct store_conf c;
-
-	memset(in, 0, sizeof(*in));
-	fc.user_max = 6;
-	store_conf_default(&c);
-	c.backend = STORE_REDIS;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = prefix;
-	c.secret = secret;
-	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
-	store_set_events(in->s, &ev);
-	assert_int_equal(authfail_new(&in->f, &fc), 0);
-	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
-	rate_share_set_lock(in->rs, on_lock, in);
-	if (store_user_key(in->s, key) == 0)
-		authfail_set_user_hook(in->f, key, on_user, in);
-	else
-		assert_true(!secret || !*secret);
-	rate_share_attach(in->rs, in->s, l);
-	assert_int_equal(store_start(in->s), 0);
-	assert_true(redis_helper_spin(l, &in->resyncs, 1));
+	mk_inst(in, l, name, prefix, true, true, secret);
 }
 
 static enum authfail_state ucheck(struct inst *in, struct loop *l,
@@ -409,9 +400,7 @@ static void test_user_lock_across(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk_user(&a, l, "ru-a", "rsunit5:", "s3cret");
 	mk_user(&b, l, "ru-b", "rsunit5:", "s3cret");
 	for (i = 0; i < 4; i++) {
@@ -449,9 +438,7 @@ static void test_user_lock_across(void **state)
 	assert_int_equal(st.polls, (uint64_t)i);
 	/* Redis holds a keyed hash of alice, never her name. */
 	assert_false(redis_has("rsunit5:", "alice"));
-	rm(&a);
-	rm(&b);
-	loop_free(l);
+	rm_pair(l, &a, &b);
 }
 
 /* Another secret is another cluster: no common count; no secret at all
@@ -464,9 +451,7 @@ static void test_user_secrets(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk_user(&a, l, "ru-c", "rsunit6:", "one");
 	mk_user(&b, l, "ru-d", "rsunit6:", "two");
 	mk_user(&c, l, "ru-e", "rsunit6:", NULL);

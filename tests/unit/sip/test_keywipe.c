@@ -166,22 +166,32 @@ static void test_ctx_request(void **state)
 	assert_int_equal(fx.freed_plain, 1); /* the control copy */
 }
 
+/* A server transaction for an INVITE (without a key) from peer(). */
+static struct sip_stx *stx_invite(void)
+{
+	static char req[2048];
+	struct sip_peer from = peer();
+	struct sip_perr pe;
+	struct sip_stx *s = NULL;
+	int n;
+
+	n = sdp_msg(req, sizeof(req), "INVITE sip:bob@192.0.2.20 SIP/2.0",
+		    false, 0);
+	assert_int_equal(sip_msg_parse(&msg, req, (size_t)n, NULL, 0, &pe), 0);
+	assert_int_equal(sip_stx_receive(fx.txl, &msg, &from, &s), SIP_STX_NEW);
+	return s;
+}
+
 /* A server transaction's kept responses: 183 with our key, then a larger
  * 200 (its block grows: the old one must not go back as it is), then
  * the layer freed with the transaction alive. */
 static void test_stx_responses(void **state)
 {
-	struct sip_peer from = peer();
-	struct sip_perr pe;
-	struct sip_stx *s = NULL;
-	char req[2048], b[8192];
+	struct sip_stx *s = stx_invite();
+	char b[8192];
 	int n;
 
 	(void)state;
-	n = sdp_msg(req, sizeof(req), "INVITE sip:bob@192.0.2.20 SIP/2.0",
-		    false, 0);
-	assert_int_equal(sip_msg_parse(&msg, req, (size_t)n, NULL, 0, &pe), 0);
-	assert_int_equal(sip_stx_receive(fx.txl, &msg, &from, &s), SIP_STX_NEW);
 	n = sdp_msg(b, sizeof(b), "SIP/2.0 183 Progress", true, 0);
 	assert_int_equal(sip_stx_send_response(s, b, (size_t)n, 183), 0);
 	n = sdp_msg(b, sizeof(b), "SIP/2.0 200 OK", true, 1500);
@@ -196,17 +206,11 @@ static void test_stx_responses(void **state)
  * hook sees kept copies; no wipe is spent on it). */
 static void test_stx_plain(void **state)
 {
-	struct sip_peer from = peer();
-	struct sip_perr pe;
-	struct sip_stx *s = NULL;
-	char req[2048], b[8192];
+	struct sip_stx *s = stx_invite();
+	char b[8192];
 	int n;
 
 	(void)state;
-	n = sdp_msg(req, sizeof(req), "INVITE sip:bob@192.0.2.20 SIP/2.0",
-		    false, 0);
-	assert_int_equal(sip_msg_parse(&msg, req, (size_t)n, NULL, 0, &pe), 0);
-	assert_int_equal(sip_stx_receive(fx.txl, &msg, &from, &s), SIP_STX_NEW);
 	n = sdp_msg(b, sizeof(b), "SIP/2.0 183 Progress", false, 0);
 	assert_int_equal(sip_stx_send_response(s, b, (size_t)n, 183), 0);
 	sip_stx_terminate(s);
@@ -217,17 +221,11 @@ static void test_stx_plain(void **state)
 /* A smaller response replacing a keyed one in place leaves no tail. */
 static void test_stx_shrink(void **state)
 {
-	struct sip_peer from = peer();
-	struct sip_perr pe;
-	struct sip_stx *s = NULL;
-	char req[2048], b[8192];
+	struct sip_stx *s = stx_invite();
+	char b[8192];
 	int n;
 
 	(void)state;
-	n = sdp_msg(req, sizeof(req), "INVITE sip:bob@192.0.2.20 SIP/2.0",
-		    false, 0);
-	assert_int_equal(sip_msg_parse(&msg, req, (size_t)n, NULL, 0, &pe), 0);
-	assert_int_equal(sip_stx_receive(fx.txl, &msg, &from, &s), SIP_STX_NEW);
 	n = sdp_msg(b, sizeof(b), "SIP/2.0 183 Progress", true, 400);
 	assert_int_equal(sip_stx_send_response(s, b, (size_t)n, 183), 0);
 	n = snprintf(b, sizeof(b),

@@ -146,11 +146,7 @@ static void mk(struct inst *in, struct loop *l, const char *name)
 	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct store_conf c;
 
-	store_conf_default(&c);
-	c.backend = STORE_REDIS;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = PREFIX;
+	redis_helper_store_conf(&c, REDIS_PORT, true, name, PREFIX);
 	in->resyncs = 0;
 	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
 	store_set_events(in->s, &ev);
@@ -198,9 +194,7 @@ static void test_across_instances(void **state)
 	int want;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "one");
 	mk(&b, l, "two");
 
@@ -278,9 +272,7 @@ static void test_script_flushed(void **state)
 	struct loop *l;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "flushed");
 	ops[0] = cnt("fc:bob", 1, 0);
 	ops[1] = rate("fr:bob", 1, 60000);
@@ -322,7 +314,7 @@ static void test_script_load_refused(void **state)
 	if (!redis_helper_running())
 		skip();
 	assert_int_equal(cli("ACL SETUSER default -script|load%s", ""), -1);
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	mk(&a, l, "noload");
 	for (i = 0; i < 10; i++) /* the refusal's reply */
 		(void)loop_run_once(l, 10);

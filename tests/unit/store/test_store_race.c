@@ -79,11 +79,7 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 	struct store_conf c;
 	struct store *s;
 
-	store_conf_default(&c);
-	c.backend = STORE_REDIS;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = PREFIX;
+	redis_helper_store_conf(&c, REDIS_PORT, true, name, PREFIX);
 	assert_int_equal(store_new(&s, l, &c, NULL, 0), 0);
 	store_set_events(s, &ev);
 	assert_int_equal(store_start(s), 0);
@@ -129,9 +125,7 @@ static void test_late_message_after_unban(void **state)
 	uint64_t t0 = wall();
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	s = mk(l, "one", &sa);
 	assert_int_equal(store_ban_del(s, "192.0.2.50"), 0);
 	turns(l, 5);
@@ -158,9 +152,7 @@ static void test_unban_keeps_later_ban(void **state)
 	redisReply *r;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	s1 = mk(l, "one", &sa);
 	s2 = mk(l, "two", &sb);
 	/* Began "later" than the unban below (a start in the future). */

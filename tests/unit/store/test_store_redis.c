@@ -72,11 +72,7 @@ static struct store *mk(struct loop *l, const char *name, struct seen *sn)
 	struct store_conf c;
 	struct store *s;
 
-	store_conf_default(&c);
-	c.backend = STORE_REDIS;
-	c.address = "127.0.0.1:" REDIS_PORT;
-	c.instance = name;
-	c.key_prefix = "unit:";
+	redis_helper_store_conf(&c, REDIS_PORT, true, name, "unit:");
 	assert_int_equal(store_new(&s, l, &c, NULL, 0), 0);
 	store_set_events(s, &ev);
 	assert_int_equal(store_start(s), 0);
@@ -94,9 +90,7 @@ static void test_cluster(void **state)
 	int i;
 
 	(void)state;
-	if (!redis_helper_running())
-		skip();
-	assert_int_equal(loop_new(&l), 0);
+	l = redis_helper_loop();
 	/* redis-server needs a moment to listen: retried by the store. */
 	s1 = mk(l, "one", &sa);
 	s2 = mk(l, "two", &sb);
