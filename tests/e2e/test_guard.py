@@ -42,7 +42,7 @@ UAS = 27080                      # backend sipp UAS (local mode, floods)
 PBX = 27180                      # Kamailio
 PBX_UAS = 27181                  # the PBX's own extension (a sipp UAS)
 UAC = 27090                      # legitimate users' ports 27090..27099
-SWEEP = list(range(27300, 27307))  # more listeners, for svmap's sweep
+SWEEP = list(range(27300, 27312))  # more listeners, for svmap's sweep
 REALM = "example.com"
 
 FLOOD_RATE = int(os.environ.get("SIPGUARD_FLOOD_RATE", "22000"))
@@ -67,7 +67,17 @@ def config(tmp, mode="passthrough", backend="udp:%s:%d" % (IP, PBX),
     one, the event log and control socket in tmp.  guard: more lines of
     the guard section (2-space indent); auth: more lines of guard.auth
     (4-space indent)."""
-    lis = ", ".join('"udp:%s:%d"' % (IP, p) for p in listen)
+    # A zone has at most 8 listeners: more go to further untrusted zones
+    # routed alike (the sweep tests' listeners).
+    chunks = [listen[i:i + 8] for i in range(0, len(listen), 8)]
+    lis = ", ".join('"udp:%s:%d"' % (IP, p) for p in chunks[0])
+    more = "".join("""  - name: internet-%d
+    trust: untrusted
+    listen: [ %s ]
+    route:
+      backends: [ "%s" ]
+""" % (i + 2, ", ".join('"udp:%s:%d"' % (IP, p) for p in c), backend)
+        for i, c in enumerate(chunks[1:]))
     return """
 log:
   level: info
@@ -83,11 +93,12 @@ guard:
     listen: [ %(lis)s ]
     route:
       backends: [ "%(be)s" ]
-  - name: pbx
+%(more)s  - name: pbx
     trust: trusted
     listen: [ "udp:%(ip)s:%(inn)d" ]
 """ % {"tmp": tmp, "guard": guard, "mode": mode, "realm": REALM,
-       "auth": auth, "lis": lis, "be": backend, "ip": IP, "inn": SG_IN}
+       "auth": auth, "lis": lis, "be": backend, "ip": IP, "inn": SG_IN,
+       "more": more}
 
 
 def local_auth(tmp, users):
@@ -360,7 +371,12 @@ def test_svmap_sweep_is_cut_short_and_banned(sipguard, tmp_path, pbx):
     # Disguised, it is known by what it does: an OPTIONS sweep.
     out = sv("svmap", ["-p", ports, IP], src="127.0.0.67", ua=DISGUISE,
              timeout=60)
-    assert 1 <= len(svmap_found(out)) <= 6, out
+    # Banned at the 7th distinct target (scanner-options max 6): 6
+    # answers.  The distinct count is a 256-bit linear-counting estimate
+    # (guard/window.h) under a random key per run, so two targets share
+    # a bit in ~8% of runs and the ban comes one target later; two more
+    # collisions are allowed for (three: ~0.05% of runs).
+    assert 1 <= len(svmap_found(out)) <= 8, out
     assert wait_event(tmp, type="ban", src="127.0.0.67", rule="scanner-options")
     # Swept again, it gets nothing at all.
     out = sv("svmap", ["-p", ports, IP], src="127.0.0.67", ua=DISGUISE,
