@@ -489,7 +489,8 @@ int media__srtp_tx(struct media_stream *s, unsigned leg, unsigned from,
 enum media_srtp_role { MEDIA_SR_OFFER, MEDIA_SR_ANSWER };
 /* The SDP of media i from leg `from` (an offer or an answer): returns 0,
  * -EPROTO (negotiation failed: event emitted; an offer must be refused
- * with 488, an answered stream closed) or -EIO (no randomness). */
+ * with 488, an answered stream closed), -EIO (no randomness) or -ENOMEM
+ * (no memory for st->sec, sec.c: st unchanged). */
 int media__srtp_sdp(struct media_call *c, struct media_stream *st,
 		    unsigned from, enum media_srtp_role role,
 		    const struct sdp_sess *s, unsigned i);
@@ -520,7 +521,7 @@ int media__srtp_offer(struct media_stream *st, unsigned to);
 void media__srtp_leg_plain(struct media_srtp_leg *g);
 
 /* dtls_sdp.c: DTLS-SRTP negotiation (signalling thread), wrapping the
- * SDES one: media__srtp_sdp()'s contract (0, -EPROTO, -EIO). */
+ * SDES one: media__srtp_sdp()'s contract (0, -EPROTO, -EIO, -ENOMEM). */
 int media__crypto_sdp(struct media_call *c, struct media_stream *st,
 		      unsigned from, enum media_srtp_role role,
 		      const struct sdp_sess *s, unsigned i);
