@@ -153,14 +153,16 @@ static int install_keys(struct media_leg_rt *rt)
 static void fail(struct media_stream *s, unsigned leg, const char *why)
 {
 	struct media_leg_rt *rt = &s->rt[leg];
+	/* A stream with a DTLS conn has its sec (sec.c) until it is freed. */
+	char *r = s->sec ? s->sec->dtls_reason[leg] : NULL;
 
-	if (!s->dtls_reason[leg][0]) {
+	if (r && !r[0]) {
 		size_t n = strlen(why);
 
-		if (n >= sizeof(s->dtls_reason[leg]))
-			n = sizeof(s->dtls_reason[leg]) - 1;
-		memcpy(s->dtls_reason[leg], why, n);
-		s->dtls_reason[leg][n] = '\0';
+		if (n >= sizeof(s->sec->dtls_reason[leg]))
+			n = sizeof(s->sec->dtls_reason[leg]) - 1;
+		memcpy(r, why, n);
+		r[n] = '\0';
 	}
 	/* dtls_on stays: the leg stays closed to plain packets. */
 	dtls_conn_free(rt->dtls);
@@ -329,5 +331,6 @@ void media__dtls_wipe(struct media_stream *s)
 		dtls_conn_free(s->rt[l].dtls);
 		s->rt[l].dtls = NULL;
 	}
-	mem_secclean(s->dtls_sig, sizeof(s->dtls_sig));
+	if (s->sec)
+		mem_secclean(s->sec->dtls_sig, sizeof(s->sec->dtls_sig));
 }

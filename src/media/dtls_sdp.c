@@ -113,8 +113,8 @@ static void leg_on(struct media_dtls_sig *g, const struct sdp_dtls *d,
  * re-offer keeps the association, RFC 5763 5). */
 static void offer_dtls(struct media_stream *st, unsigned t)
 {
-	struct media_dtls_sig *g = &st->dtls_sig[t];
-	struct media_srtp_leg *sg = &st->srtp_sig[t];
+	struct media_dtls_sig *g = &st->sec->dtls_sig[t];
+	struct media_srtp_leg *sg = &st->sec->srtp_sig[t];
 
 	g->send = MEDIA_DS_OFFER;
 	g->setup = (uint8_t)(g->on ? (g->client ? SDP_SETUP_ACTIVE
@@ -130,7 +130,7 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 		      unsigned from, const struct sdp_sess *s, unsigned i)
 {
 	unsigned to = 1 - from;
-	struct media_dtls_sig *f = &st->dtls_sig[from];
+	struct media_dtls_sig *f = &st->sec->dtls_sig[from];
 	int pf = c->leg[from].srtp, pt = c->leg[to].srtp, err;
 	enum sdp_setup ans;
 	struct sdp_dtls d;
@@ -167,19 +167,19 @@ static int dtls_offer(struct media_call *c, struct media_stream *st,
 		     i);
 		return -EPROTO;
 	}
-	media__srtp_leg_plain(&st->srtp_sig[from]);
-	st->srtp_sig[from].send = MEDIA_SS_KEEP;
+	media__srtp_leg_plain(&st->sec->srtp_sig[from]);
+	st->sec->srtp_sig[from].send = MEDIA_SS_KEEP;
 	leg_on(f, &d, client, ans);
 	f->send = MEDIA_DS_NONE; /* until the answer */
 	/* Toward the other leg: SRTP if its zone wants it. */
 	if (pt == CONF_SRTP_OFF) {
-		media__srtp_leg_plain(&st->srtp_sig[to]);
-		st->srtp_sig[to].send = MEDIA_SS_PLAIN;
-		st->dtls_sig[to].send = MEDIA_DS_NONE;
+		media__srtp_leg_plain(&st->sec->srtp_sig[to]);
+		st->sec->srtp_sig[to].send = MEDIA_SS_PLAIN;
+		st->sec->dtls_sig[to].send = MEDIA_DS_NONE;
 		return 0;
 	}
 	if (c->leg[to].srtp_kx == CONF_SRTP_KX_SDES) {
-		st->dtls_sig[to].send = MEDIA_DS_NONE;
+		st->sec->dtls_sig[to].send = MEDIA_DS_NONE;
 		return media__srtp_offer(st, to);
 	}
 	offer_dtls(st, to);
@@ -203,11 +203,12 @@ static int on_offer(struct media_call *c, struct media_stream *st,
 	err = media__srtp_sdp(c, st, from, MEDIA_SR_OFFER, s, i);
 	if (err)
 		return err;
-	leg_off(&st->dtls_sig[from]);
-	st->dtls_sig[from].send = MEDIA_DS_NONE;
-	st->dtls_sig[to].send = MEDIA_DS_NONE;
+	leg_off(&st->sec->dtls_sig[from]);
+	st->sec->dtls_sig[from].send = MEDIA_DS_NONE;
+	st->sec->dtls_sig[to].send = MEDIA_DS_NONE;
 	/* srtp_sdp.c chose SDES toward a zone that keys with DTLS. */
-	if (is_rtp(&s->media[i]) && st->srtp_sig[to].send == MEDIA_SS_OFFER &&
+	if (is_rtp(&s->media[i]) &&
+	    st->sec->srtp_sig[to].send == MEDIA_SS_OFFER &&
 	    c->leg[to].srtp_kx == CONF_SRTP_KX_DTLS)
 		offer_dtls(st, to);
 	return 0;
@@ -217,7 +218,8 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 		     unsigned from, const struct sdp_sess *s, unsigned i)
 {
 	unsigned to = 1 - from;
-	struct media_dtls_sig *a = &st->dtls_sig[from], *f = &st->dtls_sig[to];
+	struct media_dtls_sig *a = &st->sec->dtls_sig[from],
+			      *f = &st->sec->dtls_sig[to];
 	bool offered = a->send == MEDIA_DS_OFFER;
 	struct sdp_dtls d;
 	bool client;
@@ -247,11 +249,12 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 			return -EPROTO;
 		}
 		leg_on(a, &d, client, (enum sdp_setup)a->setup);
-		media__srtp_leg_plain(&st->srtp_sig[from]);
-		st->srtp_sig[from].send = MEDIA_SS_KEEP;
+		media__srtp_leg_plain(&st->sec->srtp_sig[from]);
+		st->sec->srtp_sig[from].send = MEDIA_SS_KEEP;
 		/* The offerer's side, as srtp_sdp.c's answer would. */
-		st->srtp_sig[to].send = st->srtp_sig[to].sdes ? MEDIA_SS_ANSWER
-							      : MEDIA_SS_PLAIN;
+		st->sec->srtp_sig[to].send = st->sec->srtp_sig[to].sdes
+						     ? MEDIA_SS_ANSWER
+						     : MEDIA_SS_PLAIN;
 	} else {
 		err = media__srtp_sdp(c, st, from, MEDIA_SR_ANSWER, s, i);
 		if (err)
@@ -261,7 +264,7 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 	a->send = MEDIA_DS_NONE;
 	f->send = f->on ? MEDIA_DS_ANSWER : MEDIA_DS_NONE;
 	if (f->on)
-		st->srtp_sig[to].send = MEDIA_SS_KEEP; /* proto is ours */
+		st->sec->srtp_sig[to].send = MEDIA_SS_KEEP; /* proto is ours */
 	return 0;
 }
 
@@ -272,26 +275,39 @@ static bool is_fb(const struct sdp_media *md)
 	       md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF;
 }
 
-int media__crypto_sdp(struct media_call *c, struct media_stream *st,
+static int crypto_sdp(struct media_call *c, struct media_stream *st,
 		      unsigned from, enum media_srtp_role role,
 		      const struct sdp_sess *s, unsigned i)
 {
 	/* The answer to an offer has its profile (RFC 3264 6); what we
 	 * offer a plain or SDES leg has none of the feedback ones. */
 	if (role == MEDIA_SR_OFFER) {
-		st->dtls_sig[from].fb = is_fb(&s->media[i]);
-		st->dtls_sig[1 - from].fb = false;
+		st->sec->dtls_sig[from].fb = is_fb(&s->media[i]);
+		st->sec->dtls_sig[1 - from].fb = false;
 	}
 	if (!is_dtls(&s->media[i]) && !is_rtp(&s->media[i])) {
 		/* udptl...: neither key exchange applies. */
-		leg_off(&st->dtls_sig[0]);
-		leg_off(&st->dtls_sig[1]);
-		st->dtls_sig[0].send = st->dtls_sig[1].send = MEDIA_DS_NONE;
+		leg_off(&st->sec->dtls_sig[0]);
+		leg_off(&st->sec->dtls_sig[1]);
+		st->sec->dtls_sig[0].send = st->sec->dtls_sig[1].send =
+			MEDIA_DS_NONE;
 		return media__srtp_sdp(c, st, from, role, s, i);
 	}
 	if (role == MEDIA_SR_OFFER)
 		return on_offer(c, st, from, s, i);
 	return on_answer(c, st, from, s, i);
+}
+
+/* The state is worked on in full, on the heap or a plain stream's on the
+ * stack (sec.c): kept if the stream does not stay plain. */
+int media__crypto_sdp(struct media_call *c, struct media_stream *st,
+		      unsigned from, enum media_srtp_role role,
+		      const struct sdp_sess *s, unsigned i)
+{
+	struct media_stream_sec tmp;
+
+	media__sec_begin(st, &tmp);
+	return media__sec_end(st, &tmp, crypto_sdp(c, st, from, role, s, i));
 }
 
 /* ------------------------------------------------------------ rewrite */
@@ -333,8 +349,8 @@ static void mux_unwanted(struct sdp_bld *b, const struct sdp_sess *s,
 	const struct sdp_media *md = &s->media[i];
 	unsigned a;
 
-	if (!md->rtcp_mux || !st->dtls_sig[1 - to].on || !st->sdp[to].present ||
-	    st->sdp[to].mux)
+	if (!md->rtcp_mux || !st->sec || !st->sec->dtls_sig[1 - to].on ||
+	    !st->sdp[to].present || st->sdp[to].mux)
 		return;
 	for (a = md->attr_first; a < md->attr_first + md->nattr; a++)
 		if (str_caseeq(s->attr[a].name, STR("rtcp-mux")))
@@ -346,7 +362,8 @@ static void mux_unwanted(struct sdp_bld *b, const struct sdp_sess *s,
  * when both legs said a=rtcp-mux. */
 bool media__dtls_mux(const struct media_stream *st, unsigned l)
 {
-	return st->dtls_sig[l].on || (st->sdp[0].mux && st->sdp[1].mux);
+	return (st->sec && st->sec->dtls_sig[l].on) ||
+	       (st->sdp[0].mux && st->sdp[1].mux);
 }
 
 void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
@@ -362,7 +379,9 @@ void media__dtls_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 			sdp_bld_attr_remove(b, &s->attr[a]);
 	if (!st || !st->call || (!is_dtls(md) && !is_rtp(md)))
 		return;
-	g = &st->dtls_sig[to];
+	if (!st->sec)
+		return; /* plain stream: send NONE, no DTLS leg to mux for */
+	g = &st->sec->dtls_sig[to];
 	if (g->send != MEDIA_DS_OFFER && g->send != MEDIA_DS_ANSWER) {
 		mux_unwanted(b, s, i, st, to);
 		return;
@@ -390,8 +409,10 @@ int media__dtls_commit(struct media *m, struct media_stream *st,
 	int err = 0;
 
 	prm->dtls_set = 0;
+	if (!st->sec)
+		return 0; /* plain: no conn */
 	for (l = 0; l < 2 && !err; l++) {
-		struct media_dtls_sig *g = &st->dtls_sig[l];
+		struct media_dtls_sig *g = &st->sec->dtls_sig[l];
 
 		if (!g->conn_new)
 			continue;
@@ -417,7 +438,9 @@ void media__dtls_abort(struct media_params *prm)
 
 void media__dtls_committed(struct media_stream *st)
 {
-	st->dtls_sig[0].conn_new = st->dtls_sig[1].conn_new = false;
+	if (st->sec)
+		st->sec->dtls_sig[0].conn_new = st->sec->dtls_sig[1].conn_new =
+			false;
 }
 
 void media__dtls_note(struct media *m, struct media_stream *s, unsigned leg,
@@ -441,7 +464,8 @@ void media__dtls_note(struct media *m, struct media_stream *s, unsigned leg,
 	snprintf(why, sizeof(why),
 		 "DTLS handshake with the %s failed: %s, "
 		 "port %u",
-		 leg ? "callee" : "caller", s->dtls_reason[leg], s->port[leg]);
+		 leg ? "callee" : "caller",
+		 s->sec ? s->sec->dtls_reason[leg] : "", s->port[leg]);
 	media__emit(m, EV_DROP, "dtls-handshake", "srtp", EV_ACT_DROP, zone,
 		    NULL, why);
 	/* Like a failed negotiation: the stream's pinhole closes. */

@@ -89,6 +89,7 @@ static void stream_free(struct media *m, struct media_stream *s)
 
 	media__srtp_wipe(s);
 	media__dtls_wipe(s);
+	media__sec_free(s);
 	for (l = 0; l < 2; l++) {
 		for (k = 0; k < 2; k++)
 			if (s->fd[l][k] >= 0)

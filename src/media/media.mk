@@ -26,3 +26,5 @@ $(KFAST_BPF): src/media/kfast.bpf.c src/media/kfast_abi.h
 		-Wall -Werror -c -o $@ $<
 $(BUILD)/src/media/kfast_obj.o: $(KFAST_BPF)
 $(BUILD)/src/media/kfast_obj.o: CFLAGS += -DKFAST_OBJ='"$(KFAST_BPF)"'
+# SDES / DTLS-SRTP state of a stream, on the heap only when negotiated.
+MEDIA_SRCS += src/media/sec.c

@@ -105,10 +105,10 @@ struct media_sdp_info {
 	struct media_ep rtp, rtcp;
 	bool present;
 	bool mux;
-	bool sends; /* sendrecv/sendonly (or not stated) */
-	bool raw;   /* not RTP (udptl...): relay without checks */
-	uint64_t pt[2];
+	bool sends;  /* sendrecv/sendonly (or not stated) */
+	bool raw;    /* not RTP (udptl...): relay without checks */
 	uint32_t bw; /* bytes/s, margin included; 0: off */
+	uint64_t pt[2];
 };
 
 /* ------------------------------------------------- SDES state (sig) */
@@ -167,6 +167,25 @@ struct media_dtls_sig {
 	struct sdp_dtls peer; /* its fingerprints (tls_id slice cleared) */
 };
 
+/* ------------------------------------------------ secure state (sig) */
+
+/*
+ * What a stream keeps only once a leg negotiated SDES or DTLS-SRTP
+ * (sec.c): allocated by the signalling thread, freed with the stream
+ * (after MEDIA_N_DONE), wiped first (SDES keys).  A plain stream has
+ * none (st->sec NULL): its state is then srtp_sig[l].send ==
+ * plain_send[l], dtls_sig[l].fb == bit l of plain_fb, every other byte
+ * zero.
+ */
+struct media_stream_sec {
+	struct media_srtp_leg srtp_sig[2]; /* SDES state per leg (secret) */
+	struct media_dtls_sig dtls_sig[2]; /* signalling thread */
+	/* Why a leg's DTLS handshake failed: written once by the relay
+	 * before its MEDIA_N_DTLS note, read after it (a stream with a
+	 * DTLS conn always has its sec). */
+	char dtls_reason[2][96];
+};
+
 /* ------------------------------------------------------------ stream */
 
 enum { MEDIA_RTP = 0, MEDIA_RTCP = 1 };
@@ -191,12 +210,11 @@ struct media_params {
 	uint16_t max_seq_jump;
 	uint32_t max_ts_jump;
 	/* srtp_set bit l: install srtp[l] (empty: plain) on leg l; the
-	 * relay takes ownership of the contexts. */
-	uint8_t srtp_set;
+	 * relay takes ownership of the contexts.  dtls_set bit l: leg l's
+	 * DTLS conn becomes dtls[l] (NULL: the leg is not DTLS-SRTP any
+	 * more); the relay takes ownership. */
+	uint8_t srtp_set, dtls_set;
 	struct media_srtp srtp[2];
-	/* dtls_set bit l: leg l's DTLS conn becomes dtls[l] (NULL: the
-	 * leg is not DTLS-SRTP any more); the relay takes ownership. */
-	uint8_t dtls_set;
 	struct dtls_conn *dtls[2];
 };
 
@@ -239,8 +257,8 @@ struct media_leg_rt {
 	/* DTLS-SRTP (dtls_leg.c): dtls_on: the leg is keyed by DTLS, no
 	 * plain packet passes either way; dtls NULL once shrunk/failed. */
 	struct dtls_conn *dtls;
-	bool dtls_on, dtls_keyed;
 	uint64_t dtls_t0; /* installed (ms), for the handshake time */
+	bool dtls_on, dtls_keyed;
 	/* Kernel fast path (kfast_relay.c): this direction is in the
 	 * kernel's map, keyed by kf_src; its counters as last merged. */
 	bool kf_on;
@@ -261,15 +279,16 @@ struct media_stream {
 				       * relay_uring.c) */
 	bool handed;                  /* the relay has it */
 	bool closing;                 /* DEL sent, DONE pending */
+	uint8_t plain_send[2];        /* sec NULL: enum media_srtp_send */
+	uint8_t plain_fb;             /* sec NULL: bit l, dtls_sig[l].fb */
 	struct media_sdp_info sdp[2]; /* per leg */
 	struct media_stream *next_dead;
-	struct media_srtp_leg srtp_sig[2]; /* SDES state per leg (secret) */
+	/* SDES / DTLS-SRTP state, NULL while both legs are plain (sec.c;
+	 * set before the ADD/UPDATE that gives the relay a DTLS conn,
+	 * freed with the stream). */
+	struct media_stream_sec *sec;
 	/* Shared: the relay writes, the signalling thread reads. */
 	struct media_leg_stats st[2];
-	/* Why a leg's DTLS handshake failed: written once by the relay
-	 * before its MEDIA_N_DTLS note, read after it. */
-	char dtls_reason[2][96];
-	struct media_dtls_sig dtls_sig[2]; /* signalling thread */
 	/* Relay thread (after ADD). */
 	struct media_relay *relay;
 	struct media_sock sock[2][2];
@@ -279,8 +298,8 @@ struct media_stream {
 	/* Relay thread, io_uring backend only (relay_uring.c). */
 	uint8_t u_armed; /* bit leg*2+comp: a multishot receive is armed */
 	bool u_closing;  /* DEL seen: receives being cancelled */
+	bool dlisted;    /* on the relay's DTLS list */
 	struct media_stream *dnext, *dprev; /* relay's DTLS list */
-	bool dlisted;
 };
 
 /* ------------------------------------------------- thread messages */
@@ -360,12 +379,12 @@ struct media_leg {
 	struct media_ep relay; /* relay address it is offered */
 	struct media_ep sip;   /* where its SIP came from */
 	bool known, sip_known, untrusted;
+	bool has_o;   /* o_hash is set */
 	int zone_idx; /* -1: not known */
 	const char *zone;
 	uint64_t o_hash; /* its last o= line (repeat check) */
 	int srtp;        /* enum conf_srtp of its zone */
 	int srtp_kx;     /* enum conf_srtp_kx of its zone */
-	bool has_o;
 };
 
 struct media_call {
@@ -380,9 +399,9 @@ struct media_call {
 	int offer_from;  /* leg with an offer pending, -1 */
 	int prov_answer; /* leg that answered in a 1xx, -1 */
 	bool confirmed, timed_out;
+	unsigned ngone;                    /* streams already closed */
 	uint64_t created_ms, confirmed_ms; /* monotonic ms */
-	struct media_leg_stats gone[2];    /* streams already closed */
-	unsigned ngone;
+	struct media_leg_stats gone[2];    /* what they relayed */
 };
 
 struct media {
@@ -470,7 +489,8 @@ int media__srtp_tx(struct media_stream *s, unsigned leg, unsigned from,
 enum media_srtp_role { MEDIA_SR_OFFER, MEDIA_SR_ANSWER };
 /* The SDP of media i from leg `from` (an offer or an answer): returns 0,
  * -EPROTO (negotiation failed: event emitted; an offer must be refused
- * with 488, an answered stream closed) or -EIO (no randomness). */
+ * with 488, an answered stream closed), -EIO (no randomness) or -ENOMEM
+ * (no memory for st->sec, sec.c: st unchanged). */
 int media__srtp_sdp(struct media_call *c, struct media_stream *st,
 		    unsigned from, enum media_srtp_role role,
 		    const struct sdp_sess *s, unsigned i);
@@ -501,7 +521,7 @@ int media__srtp_offer(struct media_stream *st, unsigned to);
 void media__srtp_leg_plain(struct media_srtp_leg *g);
 
 /* dtls_sdp.c: DTLS-SRTP negotiation (signalling thread), wrapping the
- * SDES one: media__srtp_sdp()'s contract (0, -EPROTO, -EIO). */
+ * SDES one: media__srtp_sdp()'s contract (0, -EPROTO, -EIO, -ENOMEM). */
 int media__crypto_sdp(struct media_call *c, struct media_stream *st,
 		      unsigned from, enum media_srtp_role role,
 		      const struct sdp_sess *s, unsigned i);
@@ -552,6 +572,19 @@ void media__kf_relayed(struct media_relay *r, struct media_stream *s,
 		       unsigned L, const struct media_ep *src);
 void media__kf_drop(struct media_relay *r, struct media_stream *s);
 void media__kf_tick(struct media_relay *r);
+
+/* sec.c: a stream's SDES / DTLS-SRTP state.  begin: st->sec is then
+ * valid (the heap one, or tmp filled from the plain state); end: after
+ * the negotiation, tmp kept on the heap when the stream is not plain any
+ * more, and wiped; returns err, or -ENOMEM (the stream is unchanged).
+ * send/fb: srtp_sig[l].send and dtls_sig[l].fb, sec or not; free: with
+ * the stream (wiped). */
+void media__sec_begin(struct media_stream *st, struct media_stream_sec *tmp);
+int media__sec_end(struct media_stream *st, struct media_stream_sec *tmp,
+		   int err);
+uint8_t media__srtp_send(const struct media_stream *st, unsigned l);
+bool media__dtls_fb(const struct media_stream *st, unsigned l);
+void media__sec_free(struct media_stream *st);
 
 /* media.c: an event of the media layer (reason must hold no secret). */
 void media__emit(struct media *m, const char *type, const char *event,

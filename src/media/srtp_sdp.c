@@ -173,8 +173,8 @@ static int make_offer(struct media_srtp_leg *g)
 static int on_offer(struct media_call *c, struct media_stream *st,
 		    unsigned from, const struct sdp_sess *s, unsigned i)
 {
-	struct media_srtp_leg *f = &st->srtp_sig[from],
-			      *t = &st->srtp_sig[1 - from];
+	struct media_srtp_leg *f = &st->sec->srtp_sig[from],
+			      *t = &st->sec->srtp_sig[1 - from];
 	int pf = c->leg[from].srtp, pt = c->leg[1 - from].srtp, err;
 	bool savp = is_savp(&s->media[i]);
 	struct sdp_srtp_key k;
@@ -239,8 +239,8 @@ static int match_answer(const struct media_srtp_leg *g,
 static int on_answer(struct media_call *c, struct media_stream *st,
 		     unsigned from, const struct sdp_sess *s, unsigned i)
 {
-	struct media_srtp_leg *a = &st->srtp_sig[from],
-			      *f = &st->srtp_sig[1 - from];
+	struct media_srtp_leg *a = &st->sec->srtp_sig[from],
+			      *f = &st->sec->srtp_sig[1 - from];
 	bool savp = is_savp(&s->media[i]);
 	struct sdp_srtp_key k;
 	unsigned off;
@@ -273,17 +273,17 @@ static int on_answer(struct media_call *c, struct media_stream *st,
 	return err;
 }
 
-int media__srtp_sdp(struct media_call *c, struct media_stream *st,
+static int srtp_sdp(struct media_call *c, struct media_stream *st,
 		    unsigned from, enum media_srtp_role role,
 		    const struct sdp_sess *s, unsigned i)
 {
-	struct media_srtp_leg *t = &st->srtp_sig[1 - from];
+	struct media_srtp_leg *t = &st->sec->srtp_sig[1 - from];
 
 	if (!is_ours(&s->media[i])) {
 		/* DTLS-SRTP, udptl...: not negotiated here. */
-		leg_plain(&st->srtp_sig[from]);
+		leg_plain(&st->sec->srtp_sig[from]);
 		leg_plain(t);
-		st->srtp_sig[from].send = t->send = MEDIA_SS_KEEP;
+		st->sec->srtp_sig[from].send = t->send = MEDIA_SS_KEEP;
 		return 0;
 	}
 	if (role == MEDIA_SR_OFFER)
@@ -291,10 +291,22 @@ int media__srtp_sdp(struct media_call *c, struct media_stream *st,
 	return on_answer(c, st, from, s, i);
 }
 
+/* st->sec is valid during the negotiation (sec.c); from dtls_sdp.c it
+ * is already. */
+int media__srtp_sdp(struct media_call *c, struct media_stream *st,
+		    unsigned from, enum media_srtp_role role,
+		    const struct sdp_sess *s, unsigned i)
+{
+	struct media_stream_sec tmp;
+
+	media__sec_begin(st, &tmp);
+	return media__sec_end(st, &tmp, srtp_sdp(c, st, from, role, s, i));
+}
+
 /* For dtls_sdp.c: the same steps from the DTLS-SRTP negotiation. */
 int media__srtp_offer(struct media_stream *st, unsigned to)
 {
-	return make_offer(&st->srtp_sig[to]);
+	return make_offer(&st->sec->srtp_sig[to]);
 }
 
 void media__srtp_leg_plain(struct media_srtp_leg *g)
@@ -311,7 +323,7 @@ static struct str profile(const struct sdp_media *md, bool srtp,
 {
 	bool f = is_ours(md) ? md->proto_id == SDP_PROTO_RTP_AVPF ||
 				       md->proto_id == SDP_PROTO_RTP_SAVPF
-			     : st->dtls_sig[to].fb;
+			     : media__dtls_fb(st, to);
 
 	if (srtp)
 		return f ? STR("RTP/SAVPF") : STR("RTP/SAVP");
@@ -337,6 +349,7 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 {
 	const struct sdp_media *md = &s->media[i];
 	const struct media_srtp_leg *g;
+	uint8_t send;
 	unsigned a, k;
 
 	FOR_CRYPTO(s, i, a)
@@ -348,11 +361,15 @@ void media__srtp_rewrite(struct sdp_bld *b, const struct sdp_sess *s,
 	    !(is_ours(md) || md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVP ||
 	      md->proto_id == SDP_PROTO_UDP_TLS_RTP_SAVPF))
 		return;
-	g = &st->srtp_sig[to];
-	switch (g->send) {
-	case MEDIA_SS_PLAIN:
+	send = media__srtp_send(st, to);
+	if (send == MEDIA_SS_PLAIN) {
 		sdp_bld_media_proto(b, i, profile(md, false, st, to));
 		return;
+	}
+	if (!st->sec)
+		return; /* plain stream: KEEP or PLAIN only (sec.c) */
+	g = &st->sec->srtp_sig[to];
+	switch (send) {
 	case MEDIA_SS_OFFER:
 		sdp_bld_media_proto(b, i, profile(md, true, st, to));
 		for (k = 0; k < g->noffer; k++)
@@ -406,9 +423,12 @@ int media__srtp_commit(struct media_stream *st, struct media_params *prm)
 	int err = 0;
 
 	prm->srtp_set = 0;
+	if (!st->sec)
+		return 0; /* plain: no keys */
 	for (l = 0; l < 2 && !err; l++)
-		if (st->srtp_sig[l].rkey_new) {
-			err = leg_contexts(&st->srtp_sig[l], &prm->srtp[l]);
+		if (st->sec->srtp_sig[l].rkey_new) {
+			err = leg_contexts(&st->sec->srtp_sig[l],
+					   &prm->srtp[l]);
 			prm->srtp_set |= (uint8_t)(1u << l);
 		}
 	if (err) {
@@ -422,12 +442,16 @@ int media__srtp_commit(struct media_stream *st, struct media_params *prm)
 
 void media__srtp_committed(struct media_stream *st)
 {
-	st->srtp_sig[0].rkey_new = st->srtp_sig[1].rkey_new = false;
+	if (st->sec) {
+		st->sec->srtp_sig[0].rkey_new = false;
+		st->sec->srtp_sig[1].rkey_new = false;
+	}
 }
 
 void media__srtp_wipe(struct media_stream *st)
 {
 	media_srtp_free(&st->rt[0].srtp);
 	media_srtp_free(&st->rt[1].srtp);
-	explicit_bzero(st->srtp_sig, sizeof(st->srtp_sig));
+	if (st->sec)
+		explicit_bzero(st->sec->srtp_sig, sizeof(st->sec->srtp_sig));
 }

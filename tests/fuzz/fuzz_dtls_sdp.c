@@ -133,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < SDP_MAX_MEDIA; i++) {
 		media__srtp_wipe(&streams[i]);
 		media__dtls_wipe(&streams[i]);
+		media__sec_free(&streams[i]);
 		memset(&streams[i], 0, sizeof(streams[i]));
 	}
 	return 0;

@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mf_offer_answer(&c, data, size, one);
 	for (i = 0; i < SDP_MAX_MEDIA; i++) {
 		media__srtp_wipe(&streams[i]);
+		media__sec_free(&streams[i]);
 		memset(&streams[i], 0, sizeof(streams[i]));
 	}
 	return 0;

@@ -100,9 +100,9 @@ static void test_sdp_dtls_to_plain(void **state)
 	assert_null(strstr(o, "ice-"));
 	assert_null(strstr(o, "UDP/TLS"));
 	st = c->st[0];
-	assert_true(st->dtls_sig[0].on);
-	assert_true(st->dtls_sig[0].client); /* active to actpass */
-	assert_int_equal(st->dtls_sig[0].peer.nfp, 1);
+	assert_true(st->sec->dtls_sig[0].on);
+	assert_true(st->sec->dtls_sig[0].client); /* active to actpass */
+	assert_int_equal(st->sec->dtls_sig[0].peer.nfp, 1);
 	assert_int_equal(mh_count(o, "a=rtcp-mux"), 1); /* passed through */
 	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	/* The caller: its profile back, our fingerprint, active; it muxes
@@ -116,21 +116,21 @@ static void test_sdp_dtls_to_plain(void **state)
 	assert_int_equal(mh_count(o, "a=setup:active"), 1);
 	assert_null(strstr(o, "crypto"));
 	assert_true(st->handed);
-	assert_false(st->dtls_sig[0].conn_new);
+	assert_false(st->sec->dtls_sig[0].conn_new);
 	/* A re-offer with the same fingerprint keeps the association. */
 	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("2", FP1, "actpass"), &b,
 		   0);
 	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
 		   MH_SDP_HEAD("6") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
-	assert_false(st->dtls_sig[0].conn_new);
+	assert_false(st->sec->dtls_sig[0].conn_new);
 	/* A new fingerprint is a new association. */
 	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("3", FP2, "actpass"), &b,
 		   0);
-	assert_true(st->dtls_sig[0].conn_new);
+	assert_true(st->sec->dtls_sig[0].conn_new);
 	/* Offered active: we are passive, the server. */
 	o = mh_sdp(c, 0, MEDIA_SDP_REQUEST, DTLS_OFFER("4", FP2, "active"), &b,
 		   0);
-	assert_false(st->dtls_sig[0].client);
+	assert_false(st->sec->dtls_sig[0].client);
 	o = mh_sdp(c, 1, MEDIA_SDP_FINAL,
 		   MH_SDP_HEAD("7") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
 	assert_non_null(strstr(o, "a=setup:passive"));
@@ -174,8 +174,8 @@ static void test_sdp_plain_to_dtls(void **state)
 	assert_true(media__dtls_mux(st, 1));
 	assert_null(strstr(o, "fingerprint"));
 	assert_null(strstr(o, "setup"));
-	assert_true(st->dtls_sig[1].on);
-	assert_false(st->dtls_sig[1].client); /* it is active */
+	assert_true(st->sec->dtls_sig[1].on);
+	assert_false(st->sec->dtls_sig[1].client); /* it is active */
 	assert_true(st->handed);
 	media_call_end(c);
 	/* The same zone with `any`: SDES, the offerer's kind. */
@@ -356,8 +356,8 @@ static void test_reinvite_dtls_uring(void **state)
 	mh_sdp(c, 0, MEDIA_SDP_REQUEST, body, &b, 0);
 	mh_sdp(c, 1, MEDIA_SDP_FINAL,
 	       MH_SDP_HEAD("6") "m=audio 6000 RTP/AVP 0\r\n", &b, 0);
-	assert_true(c->st[0]->dtls_sig[0].on);
-	assert_true(c->st[0]->dtls_sig[0].client);
+	assert_true(c->st[0]->sec->dtls_sig[0].on);
+	assert_true(c->st[0]->sec->dtls_sig[0].client);
 	for (i = 0; i < 500 && n <= 0; i++) {
 		usleep(2000);
 		media_poll(m, 1, 1);
@@ -375,6 +375,7 @@ static void test_reinvite_dtls_uring(void **state)
 struct fix {
 	struct media_relay r;
 	struct media_stream s;
+	struct media_stream_sec sec; /* a DTLS stream's (sec.c) */
 	struct dtls_ctx *ours, *theirs;
 	struct dtls_conn *peer; /* the far end of leg 0 */
 	int fd, pfd;            /* leg 0's relay socket, the peer's */
@@ -412,6 +413,7 @@ static void setup(struct fix *f, uint32_t timeout_ms)
 	f->fd = udp(&mine);
 	f->pfd = udp(&f->peer_ep);
 	f->s.relay = &f->r;
+	f->s.sec = &f->sec;
 	f->s.prm.leg[0].sdp[0] = f->s.prm.leg[0].sdp[1] = f->peer_ep;
 	f->s.prm.leg[0].mux = true;
 	f->s.prm.leg[1].sdp[0].af = AF_INET;
@@ -623,7 +625,7 @@ static void test_leg_timer_timeout(void **state)
 	assert_true(media__ring_pop(&f.r.out, &note));
 	assert_int_equal(note.type, MEDIA_N_DTLS);
 	assert_int_equal(note.what, 2);
-	assert_true(f.s.dtls_reason[0][0] != '\0');
+	assert_true(f.s.sec->dtls_reason[0][0] != '\0');
 	n = rtp(p, 1);
 	assert_false(relay(&f, 0, p, &n));
 	tick(&f, 10);
@@ -651,7 +653,7 @@ static void test_leg_wrong_fingerprint(void **state)
 	assert_null(f.s.rt[0].srtp.rx);
 	assert_true(media__ring_pop(&f.r.out, &note));
 	assert_int_equal(note.what, 2);
-	assert_non_null(strstr(f.s.dtls_reason[0], "a=fingerprint"));
+	assert_non_null(strstr(f.s.sec->dtls_reason[0], "a=fingerprint"));
 	teardown(&f);
 }
 

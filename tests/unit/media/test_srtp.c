@@ -642,9 +642,9 @@ static void test_sdes_bridge(void **state)
 	assert_null(strstr(o, "crypto"));
 	st = c->st[0];
 	/* The first suite we run in the offerer's order: tag 2. */
-	assert_true(st->srtp_sig[0].sdes);
-	assert_int_equal(st->srtp_sig[0].tag, 2);
-	assert_int_equal(st->srtp_sig[0].suite,
+	assert_true(st->sec->srtp_sig[0].sdes);
+	assert_int_equal(st->sec->srtp_sig[0].tag, 2);
+	assert_int_equal(st->sec->srtp_sig[0].suite,
 			 SDP_SRTP_AES_CM_128_HMAC_SHA1_32);
 	o = mh_sdp(c, 1, MEDIA_SDP_FINAL, MH_AVP_ANSWER, &b, 0);
 	/* The caller gets SAVP, its tag and suite, our own key. */
@@ -711,10 +711,10 @@ static void test_sdes_bridge(void **state)
 	assert_non_null(strstr(o, "RTP/AVP 0\r\n"));
 	assert_null(strstr(o, "crypto"));
 	st = c->st[0];
-	assert_true(st->srtp_sig[1].sdes);
-	assert_int_equal(st->srtp_sig[1].suite,
+	assert_true(st->sec->srtp_sig[1].sdes);
+	assert_int_equal(st->sec->srtp_sig[1].suite,
 			 SDP_SRTP_AES_CM_128_HMAC_SHA1_80);
-	assert_false(st->srtp_sig[0].sdes);
+	assert_false(st->sec->srtp_sig[0].sdes);
 	assert_true(st->handed);
 	mh_close(m, c, &b);
 }
@@ -748,8 +748,9 @@ static void test_sdes_both(void **state)
 		   &b, 0);
 	assert_non_null(strstr(o, "a=crypto:2 AES_CM_128_HMAC_SHA1_32"));
 	st = c->st[0];
-	assert_int_equal(st->srtp_sig[1].suite, SDP_SRTP_AEAD_AES_256_GCM);
-	assert_memory_not_equal(st->srtp_sig[0].mkey, st->srtp_sig[1].mkey, 28);
+	assert_int_equal(st->sec->srtp_sig[1].suite, SDP_SRTP_AEAD_AES_256_GCM);
+	assert_memory_not_equal(st->sec->srtp_sig[0].mkey,
+				st->sec->srtp_sig[1].mkey, 28);
 	mh_close(m, c, &b);
 }
 
@@ -810,22 +811,27 @@ static void test_sdes_refused(void **state)
 static void test_wipe(void **state)
 {
 	struct media_stream s;
+	struct media_stream_sec sec;
 	uint8_t k[30];
 	struct media_srtp_dir d = {.suite = 1, .key = k, .key_len = 30};
 	size_t i;
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
+	memset(&sec, 0, sizeof(sec));
+	s.sec = &sec;
 	key(k, 1, 4);
-	memset(s.srtp_sig[0].mkey, 0x77, sizeof(s.srtp_sig[0].mkey));
-	memset(s.srtp_sig[1].rkey.key, 0x66, sizeof(s.srtp_sig[1].rkey.key));
-	memset(s.srtp_sig[1].offer, 0x55, sizeof(s.srtp_sig[1].offer));
+	memset(s.sec->srtp_sig[0].mkey, 0x77, sizeof(s.sec->srtp_sig[0].mkey));
+	memset(s.sec->srtp_sig[1].rkey.key, 0x66,
+	       sizeof(s.sec->srtp_sig[1].rkey.key));
+	memset(s.sec->srtp_sig[1].offer, 0x55,
+	       sizeof(s.sec->srtp_sig[1].offer));
 	assert_int_equal(media_srtp_make(&s.rt[0].srtp, &d, &d), 0);
 	media__srtp_wipe(&s);
 	assert_null(s.rt[0].srtp.rx);
 	assert_null(s.rt[0].srtp.tx);
-	for (i = 0; i < sizeof(s.srtp_sig); i++)
-		assert_int_equal(((const uint8_t *)s.srtp_sig)[i], 0);
+	for (i = 0; i < sizeof(s.sec->srtp_sig); i++)
+		assert_int_equal(((const uint8_t *)s.sec->srtp_sig)[i], 0);
 }
 
 /* zones[].srtp and zones[].require_tls in the configuration. */
