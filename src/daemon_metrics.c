@@ -257,6 +257,10 @@ static void media(struct mw *w, const struct media *m)
 	       "RTP and RTCP packets relayed.", t.pkts);
 	single(w, "sipguard_media_bytes_total", "counter",
 	       "Bytes of RTP and RTCP relayed.", t.bytes);
+	single(w, "sipguard_media_kernel_packets_total", "counter",
+	       "Of sipguard_media_packets_total, the RTP packets the kernel "
+	       "fast path relayed (media.kernel; merged every 500 ms).",
+	       t.kernel);
 	family(w, "sipguard_media_dropped_packets_total", "counter",
 	       "Media packets dropped, by reason (injected: from a source "
 	       "the signalling did not name; policed: over the negotiated "

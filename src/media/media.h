@@ -143,6 +143,7 @@ void media_get_stats(const struct media *m, struct media_stats *st);
 struct media_traffic {
 	uint64_t pkts, bytes; /* relayed, RTCP included */
 	uint64_t rtcp;        /* RTCP packets relayed */
+	uint64_t kernel;      /* of pkts, relayed by the kernel fast path */
 	uint64_t injected;    /* dropped: source not allowed */
 	uint64_t policed;     /* dropped: over the bandwidth */
 	uint64_t invalid;     /* dropped: malformed, payload type not

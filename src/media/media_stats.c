@@ -114,6 +114,7 @@ static void traffic_of(struct media_traffic *t,
 	t->pkts = sum->pkts;
 	t->bytes = sum->bytes;
 	t->rtcp = sum->rtcp;
+	t->kernel = sum->kernel;
 	t->injected = sum->injected;
 	t->policed = sum->policed;
 	t->invalid =

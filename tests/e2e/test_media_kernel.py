@@ -11,7 +11,7 @@ packet; the media timeout does not fire while only the kernel carries
 the media, and fires once it stops; a daemon killed with SIGKILL leaves
 no forwarding behind.
 Skipped when the program cannot load (not root, kernel < 6.6).
-Ports: SIP 42060-42099, RTP 42100-42399, relay 42400-42999.
+Ports: SIP 42060-42099, metrics 42050, RTP 42100-42399, relay 42400-42999.
 """
 import os
 import shutil
@@ -19,6 +19,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -33,6 +34,12 @@ UAS, UAC = 42080, 42090
 UAC_RTP, UAS_RTP = 42100, 42200
 ATTACKER = "127.0.0.66"
 
+
+METRICS_AT = ("127.0.0.1", 42050)
+METRICS = """
+ops:
+  metrics_listen: "tcp:%s:%d"
+""" % METRICS_AT
 
 PRIV = """
 ops:
@@ -103,7 +110,7 @@ def test_kernel_media_both_ways(sipguard, tmp_path, peers, priv):
     a = peers(OUT_IP, UAC_RTP)
     b = peers(OUT_IP, UAS_RTP)
     d, uas, uac, relay_a, relay_b = call(tmpdir, sipguard,
-                                         extra=PRIV if priv else "")
+                                         extra=PRIV if priv else METRICS)
     sent_a = a.send(relay_a, 100)
     sent_b = b.send(relay_b, 100)
     got_b = b.recv_all()
@@ -113,6 +120,12 @@ def test_kernel_media_both_ways(sipguard, tmp_path, peers, priv):
     assert [p for p, _ in got_a] == sent_b
     assert all(src == relay_a for _, src in got_a)
     time.sleep(1.2)     # the relay merges the kernel's counters (500 ms)
+    if not priv:
+        page = urllib.request.urlopen("http://%s:%d/metrics" % METRICS_AT,
+                                      timeout=5).read().decode()
+        kp = [ln for ln in page.splitlines()
+              if ln.startswith("sipguard_media_kernel_packets_total ")]
+        assert kp and int(float(kp[0].split()[1])) >= 180, kp
     assert uac.bye() == 200
     assert uas.wait(10) == 0, uas.errors()
     recs = wait_for(lambda: records(tmpdir))
