@@ -8,3 +8,5 @@ STORE_SRCS := src/store/store.c src/store/store_codec.c src/store/store_mem.c \
 STORE_SRCS += src/store/store_batch.c
 # store.tls: the TLS tunnel thread hiredis 0.14 connects through.
 STORE_SRCS += src/store/store_tls.c src/store/store_tls_conn.c
+# Commands written in Redis' protocol (hot path: no printf-like formatting).
+STORE_SRCS += src/store/store_resp.c

@@ -63,6 +63,8 @@ enum {
 	CL_TAKEN_TTL_MS = 24 * 3600 * 1000, /* what was claimed, for it */
 	CL_BUCKETS_MIN = 1 << 8,
 	CL_BUCKETS_MAX = 1 << 18,
+	/* a command of the hot path: HSET of a snapshot is the longest */
+	CL_CMD_MAX = STORE_SNAP_MAX + 2 * CL_KEY_MAX + STORE_DKEY_MAX + 64,
 };
 
 /* Another instance's binding.  Owner: the cluster table. */
@@ -277,12 +279,50 @@ static int sent(struct store_cluster *c, int rc)
 	return 0;
 }
 
+/* A command of the hot path (bindings, snapshots), its argc arguments
+ * written in Redis' protocol by us (store_resp.c), not formatted by
+ * hiredis' printf-like redisAsyncCommand (bench/README-store.md). */
+static int send_args(struct store_cluster *c, redisAsyncContext *ac,
+		     redisCallbackFn *fn, const struct str *argv, size_t argc)
+{
+	char buf[CL_CMD_MAX];
+	struct store__resp w;
+	size_t i;
+
+	store__resp_init(&w, buf, sizeof(buf));
+	store__resp_array(&w, argc);
+	for (i = 0; i < argc; i++)
+		store__resp_str(&w, argv[i]);
+	if (store__resp_end(&w) != 0)
+		return -EIO; /* not reached: every argument is bounded */
+	return sent(c, redisAsyncFormattedCommand(ac, fn, NULL, buf, w.len));
+}
+
+/* The channel message "K A" or "K A B" (b.p set) into out, which has
+ * room for it (the callers' buffers: a record or a name and a token). */
+static struct str msg3(char *out, char kind, struct str a, struct str b)
+{
+	size_t n = 0;
+
+	out[n++] = kind;
+	out[n++] = ' ';
+	memcpy(out + n, a.p, a.len);
+	n += a.len;
+	if (b.p) {
+		out[n++] = ' ';
+		memcpy(out + n, b.p, b.len);
+		n += b.len;
+	}
+	return str_make(out, n);
+}
+
 /* ----------------------------------------------------------- bindings */
 
 int store_binding_put(struct store *s, struct store_binding *b)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char rec[STORE_BINDING_MAX], msg[STORE_BINDING_MAX + 4];
+	struct str hset[4], pub[3];
 	redisAsyncContext *ac;
 	int n;
 
@@ -296,12 +336,15 @@ int store_binding_put(struct store *s, struct store_binding *b)
 		return -EINVAL;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	snprintf(msg, sizeof(msg), "B %s", rec);
-	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HSET %s %b %b",
-				      c->k_reg, b->token.p, b->token.len, rec,
-				      (size_t)n)) ||
-	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
-				      c->k_chan, msg)))
+	hset[0] = str_cstr("HSET");
+	hset[1] = str_cstr(c->k_reg);
+	hset[2] = b->token;
+	hset[3] = str_make(rec, (size_t)n);
+	pub[0] = str_cstr("PUBLISH");
+	pub[1] = str_cstr(c->k_chan);
+	pub[2] = msg3(msg, 'B', hset[3], str_make(NULL, 0));
+	if (send_args(c, ac, on_reply, hset, 4) ||
+	    send_args(c, ac, on_reply, pub, 3))
 		return -EIO;
 	c->st.bindings_out++;
 	return 0;
@@ -311,6 +354,7 @@ int store_binding_del(struct store *s, struct str token)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char msg[STORE_INSTANCE_MAX + STORE_TOKEN_MAX + 8];
+	struct str hdel[3], pub[3];
 	redisAsyncContext *ac;
 
 	if (!s || !store_token_valid(token))
@@ -319,12 +363,14 @@ int store_binding_del(struct store *s, struct str token)
 		return 0;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	/* One argument: hiredis splits its format string at spaces. */
-	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len, token.p);
-	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HDEL %s %b",
-				      c->k_reg, token.p, token.len)) ||
-	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
-				      c->k_chan, msg)))
+	hdel[0] = str_cstr("HDEL");
+	hdel[1] = str_cstr(c->k_reg);
+	hdel[2] = token;
+	pub[0] = str_cstr("PUBLISH");
+	pub[1] = str_cstr(c->k_chan);
+	pub[2] = msg3(msg, 'U', str_cstr(c->me), token);
+	if (send_args(c, ac, on_reply, hdel, 3) ||
+	    send_args(c, ac, on_reply, pub, 3))
 		return -EIO;
 	return 0;
 }
@@ -364,6 +410,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char rec[STORE_SNAP_MAX];
+	struct str argv[4];
 	redisAsyncContext *ac;
 	int n;
 
@@ -380,9 +427,11 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 		return n;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	if (sent(c,
-		 redisAsyncCommand(ac, on_snap_put, NULL, "HSET %s %b %b",
-				   c->k_dlg, key.p, key.len, rec, (size_t)n)))
+	argv[0] = str_cstr("HSET");
+	argv[1] = str_cstr(c->k_dlg);
+	argv[2] = key;
+	argv[3] = str_make(rec, (size_t)n);
+	if (send_args(c, ac, on_snap_put, argv, 4))
 		return -EIO;
 	c->st.snaps_out++;
 	return 0;
@@ -391,6 +440,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 int store_snap_del(struct store *s, struct str key)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
+	struct str argv[3];
 	redisAsyncContext *ac;
 
 	if (!s || !dkey_valid(key))
@@ -399,8 +449,10 @@ int store_snap_del(struct store *s, struct str key)
 		return 0;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	return sent(c, redisAsyncCommand(ac, on_snap_del, NULL, "HDEL %s %b",
-					 c->k_dlg, key.p, key.len));
+	argv[0] = str_cstr("HDEL");
+	argv[1] = str_cstr(c->k_dlg);
+	argv[2] = key;
+	return send_args(c, ac, on_snap_del, argv, 3);
 }
 
 /* ------------------------------------------------ channel and resync */
