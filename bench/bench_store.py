@@ -136,7 +136,21 @@ def with_register():
     uas = bp.UAS_XML
     i = uas.index('  <recv request="INVITE"')
     uas = uas[:i] + REGISTER_UAS % reg + uas[i:]
+    if USERS > 1:
+        assert "<sip:sipp@" in uac
+        uac = uac.replace("<sip:sipp@", "<sip:[field0]@")
     bp.UAC_XML, bp.UAS_XML = uac, uas
+
+
+def users_csv(workdir):
+    """sipp's injection file: the N callers, taken in turn."""
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "users.csv")
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for i in range(USERS):
+            f.write("u%d;\n" % i)
+    return path
 
 
 def cli(tls, *args):
@@ -173,6 +187,12 @@ TLS_YAML = """  tls: true
 
 
 CALLGRIND = os.environ.get("BENCH_CALLGRIND") == "1"
+# BENCH_USERS=N: the calls' callers (From user, what the toll-fraud
+# limits count per user) spread over N users in turn, instead of one
+# ("sipp"): with one user, a read of the user's shared counters in
+# flight serves the next calls too, which a real population does not
+# give.  Registrations are unchanged (BENCH_REG).
+USERS = int(os.environ.get("BENCH_USERS", "1"))
 INSTR = {}      # backend -> instructions per call, one per round
 USER_SYS = {}   # backend -> (user, system) ms per call, one per round
 
@@ -228,7 +248,13 @@ def callgrind_total(path):
 
 
 class CgRun(bp.Run):
-    """bp.Run with the CPU phase's instructions counted (callgrind)."""
+    """bp.Run with the CPU phase's instructions counted (callgrind), its
+    user/system split, and the callers spread (BENCH_USERS)."""
+
+    def uac(self, tag, rate, calls, pause_ms, timeout_s, extra=()):
+        if USERS > 1:
+            extra = list(extra) + ["-inf", users_csv(self.workdir)]
+        return super().uac(tag, rate, calls, pause_ms, timeout_s, extra)
 
     def calls(self, tag, rate, calls, pause_ms):
         if tag == "cpu" and not CALLGRIND:
@@ -372,7 +398,8 @@ def main():
             " ".join("%.4f" % x for x in res[k]["rounds"])))
     w = res.get("writes", {})
     print("Registrations: BENCH_REG=%s" % REG_MODE)
-    print("Toll-fraud limits (shared counters): BENCH_FRAUD=%d" % FRAUD)
+    print("Toll-fraud limits (shared counters): BENCH_FRAUD=%d, callers: "
+          "BENCH_USERS=%d" % (FRAUD, USERS))
     print("Redis commands in the (last) redis run: %d HSET (bindings, "
           "snapshots, and the counters' shares from their script), %d HDEL "
           "(snapshots of ended calls, shares), %d PUBLISH (bindings), %d "
