@@ -91,6 +91,7 @@ struct store_cluster {
 	size_t nbind;
 	bool resyncing, scanning;
 	uint64_t ready_at; /* loop ms: READY reached; 0: not ready */
+	struct store_cpub *pub; /* the channel's messages, held 20 ms */
 };
 
 /* KEYS: heartbeat, dlg hash, reg hash, insts, channel, taken hash.
@@ -322,9 +323,9 @@ int store_binding_put(struct store *s, struct store_binding *b)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char rec[STORE_BINDING_MAX], msg[STORE_BINDING_MAX + 4];
-	struct str hset[4], pub[3];
+	struct str hset[4];
 	redisAsyncContext *ac;
-	int n;
+	int n, rc;
 
 	if (!s || !b)
 		return -EINVAL;
@@ -340,12 +341,12 @@ int store_binding_put(struct store *s, struct store_binding *b)
 	hset[1] = str_cstr(c->k_reg);
 	hset[2] = b->token;
 	hset[3] = str_make(rec, (size_t)n);
-	pub[0] = str_cstr("PUBLISH");
-	pub[1] = str_cstr(c->k_chan);
-	pub[2] = msg3(msg, 'B', hset[3], str_make(NULL, 0));
-	if (send_args(c, ac, on_reply, hset, 4) ||
-	    send_args(c, ac, on_reply, pub, 3))
+	if (send_args(c, ac, on_reply, hset, 4))
 		return -EIO;
+	/* Published with the next 20 ms tick (store_cpub.c). */
+	rc = store__cpub_put(c->pub, msg3(msg, 'B', hset[3], STR_NULL));
+	if (rc)
+		return rc;
 	c->st.bindings_out++;
 	return 0;
 }
@@ -354,7 +355,7 @@ int store_binding_del(struct store *s, struct str token)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char msg[STORE_INSTANCE_MAX + STORE_TOKEN_MAX + 8];
-	struct str hdel[3], pub[3];
+	struct str hdel[3];
 	redisAsyncContext *ac;
 
 	if (!s || !store_token_valid(token))
@@ -366,13 +367,9 @@ int store_binding_del(struct store *s, struct str token)
 	hdel[0] = str_cstr("HDEL");
 	hdel[1] = str_cstr(c->k_reg);
 	hdel[2] = token;
-	pub[0] = str_cstr("PUBLISH");
-	pub[1] = str_cstr(c->k_chan);
-	pub[2] = msg3(msg, 'U', str_cstr(c->me), token);
-	if (send_args(c, ac, on_reply, hdel, 3) ||
-	    send_args(c, ac, on_reply, pub, 3))
+	if (send_args(c, ac, on_reply, hdel, 3))
 		return -EIO;
-	return 0;
+	return store__cpub_put(c->pub, msg3(msg, 'U', str_cstr(c->me), token));
 }
 
 /* ---------------------------------------------------------- snapshots */
@@ -640,6 +637,7 @@ void store__cluster_down(struct store *s)
 	if (c) {
 		c->ready_at = 0;
 		c->scanning = false;
+		store__cpub_drop(c->pub);
 	}
 }
 
@@ -813,6 +811,11 @@ int store__cluster_new(struct store_cluster **cp, struct store *s,
 	key_of(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
 	key_of(c, c->k_taken, sizeof(c->k_taken), "taken:", str_cstr(me));
 	key_of(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
+	if (store__cpub_new(&c->pub, s, l, c->k_chan) != 0) {
+		htab_fini(&c->h);
+		mem_free(c);
+		return -ENOMEM;
+	}
 	c->max_snaps = conf->max_snapshots ? conf->max_snapshots : 1;
 	c->max_binds = conf->max_bindings ? conf->max_bindings : 1;
 	*cp = c;
@@ -825,6 +828,7 @@ void store__cluster_free(struct store_cluster *c)
 		return;
 	rb_drop(c, NULL);
 	htab_fini(&c->h);
+	store__cpub_free(c->pub);
 	mem_free(c);
 }
 

@@ -258,6 +258,22 @@ void store__cluster_msg(struct store *s, struct str body);
 /* Blocking startup load of the other instances' bindings. */
 int store__cluster_load(struct store *s);
 
+/* --- store_cpub.c: the bindings channel's messages, held and
+ * published together at most every 20 ms (store_cluster.c). --- */
+
+struct store_cpub;
+int store__cpub_new(struct store_cpub **pp, struct store *s, struct loop *l,
+		    const char *chan);
+void store__cpub_free(struct store_cpub *p);
+/* Hold msg for the channel.  0; -ENOBUFS: the queue is full and cannot
+ * be sent now (too many commands in flight), msg not held. */
+int store__cpub_put(struct store_cpub *p, struct str msg);
+/* Every held message to the command connection now (dropped when Redis
+ * is not ready).  0, or -ENOBUFS: in flight full, kept. */
+int store__cpub_flush(struct store_cpub *p);
+/* Redis lost: the held messages are dropped (READY publishes again). */
+void store__cpub_drop(struct store_cpub *p);
+
 /* --- store.c: what the Redis backend calls back. --- */
 
 struct store_cluster *store__cluster(struct store *s);
