@@ -17,7 +17,9 @@
  * Bindings: each instance keeps a replica of the others' (token ->
  * owner, handoff address, expiry) in a fixed-size table, loaded before
  * traffic (store__cluster_load) and at every reconnection, kept current
- * by the channel.  A lookup never waits on Redis.
+ * by the channel.  A lookup never waits on Redis.  Our messages on the
+ * channel are held and sent together every 20 ms (store_cpub.c); the
+ * hot-path commands are written in Redis' protocol (store_resp.c).
  *
  * Takeover: once a second, when this instance has been connected for
  * at least two heartbeat TTLs (so that after an outage of Redis itself
