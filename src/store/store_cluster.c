@@ -92,7 +92,7 @@ struct store_cluster {
 	struct htab h;
 	size_t nbind;
 	bool resyncing, scanning;
-	uint64_t ready_at; /* loop ms: READY reached; 0: not ready */
+	uint64_t ready_at;      /* loop ms: READY reached; 0: not ready */
 	struct store_cpub *pub; /* the channel's messages, held 20 ms */
 };
 

@@ -35,8 +35,8 @@
 
 enum {
 	STORE_CPUB_MS = 20,
-	CPUB_MAX = 64,                          /* messages held */
-	CPUB_BYTES = 16 * STORE_BINDING_MAX,    /* their commands */
+	CPUB_MAX = 64,                       /* messages held */
+	CPUB_BYTES = 16 * STORE_BINDING_MAX, /* their commands */
 };
 
 /* Owner: the cluster state (store_cluster.c). */
@@ -123,7 +123,9 @@ static void on_tick(void *arg)
 
 int store__cpub_put(struct store_cpub *p, struct str msg)
 {
-	char cmd[STORE_BINDING_MAX + 256];
+	/* the header, the channel's name, the longest message ("B " and a
+	 * binding record, its lengths' digits and line ends */
+	char cmd[64 + sizeof(p->chan) + STORE_BINDING_MAX + 4];
 	struct store__resp w;
 
 	store__resp_init(&w, cmd, sizeof(cmd));
@@ -132,7 +134,7 @@ int store__cpub_put(struct store_cpub *p, struct str msg)
 	store__resp_cstr(&w, p->chan);
 	store__resp_str(&w, msg);
 	if (store__resp_end(&w) != 0)
-		return -EINVAL; /* not reached: messages are bounded */
+		return -EIO; /* not reached: messages are bounded */
 	if ((p->n == CPUB_MAX || w.len > CPUB_BYTES - p->used) &&
 	    store__cpub_flush(p) != 0)
 		return -ENOBUFS;

@@ -77,10 +77,11 @@ static void test_commands(void **state)
 	store__resp_arg2(&w, rec, 3, rec + 3, sizeof(rec) - 3);
 	store__resp_arg(&w, NULL, 0);
 	same_as_hiredis(&w, 5, argv, lens);
-	assert_memory_equal(buf,
-			    "*5\r\n$4\r\nHSET\r\n$7\r\np:dlg:a\r\n$16\r\n"
-			    "0123456789abcdef\r\n$8\r\nb1,\0\r\n %\r\n$0\r\n\r\n",
-			    w.len);
+	assert_memory_equal(
+		buf,
+		"*5\r\n$4\r\nHSET\r\n$7\r\np:dlg:a\r\n$16\r\n"
+		"0123456789abcdef\r\n$8\r\nb1,\0\r\n %\r\n$0\r\n\r\n",
+		w.len);
 
 	store__resp_init(&w, buf, sizeof(buf));
 	store__resp_array(&w, 4);
@@ -122,8 +123,8 @@ static void test_overflow(void **state)
 static void test_ip4_text(void **state)
 {
 	static const char *const ips[] = {
-		"0.0.0.0",     "127.0.0.1", "9.10.99.100",     "1.2.3.4",
-		"10.0.100.255", "255.255.255.255", "192.0.2.1", "100.20.3.0",
+		"0.0.0.0",      "127.0.0.1",       "9.10.99.100", "1.2.3.4",
+		"10.0.100.255", "255.255.255.255", "192.0.2.1",   "100.20.3.0",
 	};
 	static const uint16_t ports[] = {1, 9, 10, 99, 100, 5060, 10000, 65535};
 	char want[64], got[64], ip[SG_IP4_TEXT];
@@ -137,12 +138,10 @@ static void test_ip4_text(void **state)
 		assert_int_equal(sg_ip4_fmt(ip, b4), strlen(ips[i]));
 		assert_string_equal(ip, ips[i]);
 		for (j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
-			assert_int_equal(
-				sg_addr_from_host(&a, str_cstr(ips[i]),
-						  ports[j]),
-				0);
-			snprintf(want, sizeof(want), "%s:%u", ips[i],
-				 ports[j]);
+			assert_int_equal(sg_addr_from_host(&a, str_cstr(ips[i]),
+							   ports[j]),
+					 0);
+			snprintf(want, sizeof(want), "%s:%u", ips[i], ports[j]);
 			assert_string_equal(sg_addr_fmt(&a, got, sizeof(got)),
 					    want);
 			assert_string_equal(sg_addr_ip(&a, got, sizeof(got)),

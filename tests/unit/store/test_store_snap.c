@@ -300,7 +300,7 @@ static void test_channel_origin(void **state)
 		{"B b1,16:740c20ee48d3af49,1:a,", "a", true},
 		{"B b1,16:740c20ee48d3af49,1:b,", "a", false},
 		{"B b1,16:740c20ee48d3af49,2:ab,", "a", false},
-		{"B b1,3:abc,1:a", "a", false},  /* no ',' after the owner */
+		{"B b1,3:abc,1:a", "a", false},   /* no ',' after the owner */
 		{"B b1,99:abc,1:a,", "a", false}, /* token past the end */
 		{"B b2,3:abc,1:a,", "a", false},
 		{"B b1,", "a", false},
@@ -313,8 +313,8 @@ static void test_channel_origin(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (store_cmsg_from(str_cstr(t[i].msg), str_cstr(t[i].origin)) !=
-		    t[i].ours)
+		if (store_cmsg_from(str_cstr(t[i].msg),
+				    str_cstr(t[i].origin)) != t[i].ours)
 			fail_msg("t[%zu]: %s from %s", i, t[i].msg,
 				 t[i].origin);
 	assert_true(store_binding_encode(rec, sizeof(rec), &b) > 0);
