@@ -26,8 +26,14 @@ made here: the tunnel's cost); BENCH_STORE_PORTS=BASE moves every port
 to BASE.. (UDP BASE..BASE+30, Redis BASE+201 and BASE+202).  Knobs: BENCH_RATES (comma list, default
 1000,2000,4000,8000,16000), BENCH_STEP_SECONDS [5], BENCH_CPU_RATE
 [500], BENCH_CPU_SECONDS [10], BENCH_TESTS [cpu,rate], BENCH_ROUNDS [1]
-(alternate the backends that many times; the medians are compared).
+(alternate the backends that many times; the medians are compared),
+BENCH_CALLGRIND=1 (sipguard under valgrind --tool=callgrind, counters
+zeroed when the CPU phase starts and dumped 2 s after its last call:
+user-space instructions per call, independent of the machine's load;
+use a low BENCH_CPU_RATE, e.g. 50), BENCH_USERS=N (callers spread over N
+users instead of one; the toll-fraud counters are per user, default 1).
 """
+import glob
 import argparse
 import os
 import signal
@@ -130,7 +136,21 @@ def with_register():
     uas = bp.UAS_XML
     i = uas.index('  <recv request="INVITE"')
     uas = uas[:i] + REGISTER_UAS % reg + uas[i:]
+    if USERS > 1:
+        assert "<sip:sipp@" in uac
+        uac = uac.replace("<sip:sipp@", "<sip:[field0]@")
     bp.UAC_XML, bp.UAS_XML = uac, uas
+
+
+def users_csv(workdir):
+    """sipp's injection file: the N callers, taken in turn."""
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "users.csv")
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for i in range(USERS):
+            f.write("u%d;\n" % i)
+    return path
 
 
 def cli(tls, *args):
@@ -166,6 +186,17 @@ TLS_YAML = """  tls: true
 """
 
 
+CALLGRIND = os.environ.get("BENCH_CALLGRIND") == "1"
+# BENCH_USERS=N: the calls' callers (From user, what the toll-fraud
+# limits count per user) spread over N users in turn, instead of one
+# ("sipp"): with one user, a read of the user's shared counters in
+# flight serves the next calls too, which a real population does not
+# give.  Registrations are unchanged (BENCH_REG).
+USERS = int(os.environ.get("BENCH_USERS", "1"))
+INSTR = {}      # backend -> instructions per call, one per round
+USER_SYS = {}   # backend -> (user, system) ms per call, one per round
+
+
 class StoreSipguard(bp.Sipguard):
     def __init__(self, workdir, ports, binary, backend):
         self.name = "sipguard-" + backend
@@ -187,6 +218,69 @@ class StoreSipguard(bp.Sipguard):
                                     "key": CA.cli_key})
             if FRAUD:
                 f.write(FRAUD_YAML)
+
+    def command(self):
+        cmd = super().command()
+        if not CALLGRIND:
+            return cmd
+        self.cg_out = os.path.join(self.dir, "callgrind.out")
+        for old in glob.glob(self.cg_out + "*"):
+            os.unlink(old)
+        return ["valgrind", "--tool=callgrind", "--vgdb=yes",
+                "--callgrind-out-file=" + self.cg_out] + cmd
+
+
+def user_sys(pid):
+    """(user, system) CPU seconds of pid so far, /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    return int(v[11]) / hz, int(v[12]) / hz
+
+
+def callgrind_total(path):
+    """The instruction count of one callgrind dump."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise SystemExit("no totals in " + path)
+
+
+class CgRun(bp.Run):
+    """bp.Run with the CPU phase's instructions counted (callgrind), its
+    user/system split, and the callers spread (BENCH_USERS)."""
+
+    def uac(self, tag, rate, calls, pause_ms, timeout_s, extra=()):
+        if USERS > 1:
+            extra = list(extra) + ["-inf", users_csv(self.workdir)]
+        return super().uac(tag, rate, calls, pause_ms, timeout_s, extra)
+
+    def calls(self, tag, rate, calls, pause_ms):
+        if tag == "cpu" and not CALLGRIND:
+            # user and kernel time of the phase (clock ticks), to split
+            # the CPU per call between our code and the system calls
+            t0 = user_sys(self.proxy.proc.pid)
+            u, c = super().calls(tag, rate, calls, pause_ms)
+            time.sleep(2)
+            t1 = user_sys(self.proxy.proc.pid)
+            self.res["user_sys_ms"] = tuple(
+                1000.0 * (b - a) / max(c["ok"], 1) for a, b in zip(t0, t1))
+            return u, c
+        if not CALLGRIND or tag != "cpu":
+            return super().calls(tag, rate, calls, pause_ms)
+        pid = str(self.proxy.proc.pid)
+        subprocess.run(["callgrind_control", "-z", pid], check=True,
+                       capture_output=True)
+        u, c = super().calls(tag, rate, calls, pause_ms)
+        time.sleep(2)           # the calls' ends, as cpu_per_call waits
+        subprocess.run(["callgrind_control", "-d", pid], check=True,
+                       capture_output=True)
+        dumps = sorted(glob.glob(self.proxy.cg_out + ".*"),
+                       key=os.path.getmtime)
+        self.res["instr_per_call"] = \
+            callgrind_total(dumps[-1]) / max(c["ok"], 1)
+        return u, c
 
 
 def start_redis(workdir, tls=False):
@@ -222,7 +316,7 @@ def measure(o, workdir, backend, res, cpu):
     if backend != "memory":
         cli(tls, "CONFIG", "RESETSTAT")
     proxy = StoreSipguard(workdir, PORTS, o.sipguard, backend)
-    run = bp.Run(proxy, o, workdir, PORTS)
+    run = CgRun(proxy, o, workdir, PORTS)
     run.run()
     if run.res["error"]:
         raise SystemExit("%s: %s" % (proxy.name, run.res["error"]))
@@ -239,6 +333,10 @@ def measure(o, workdir, backend, res, cpu):
     c = run.res["cpu"]
     cpu[backend].append(1000.0 * c["cpu_s"] / max(c["ok"], 1))
     res[backend] = {"max_rate": run.res.get("max_rate", 0)}
+    if "user_sys_ms" in run.res:
+        USER_SYS.setdefault(backend, []).append(run.res["user_sys_ms"])
+    if CALLGRIND:
+        INSTR.setdefault(backend, []).append(run.res["instr_per_call"])
 
 
 def main():
@@ -300,7 +398,8 @@ def main():
             " ".join("%.4f" % x for x in res[k]["rounds"])))
     w = res.get("writes", {})
     print("Registrations: BENCH_REG=%s" % REG_MODE)
-    print("Toll-fraud limits (shared counters): BENCH_FRAUD=%d" % FRAUD)
+    print("Toll-fraud limits (shared counters): BENCH_FRAUD=%d, callers: "
+          "BENCH_USERS=%d" % (FRAUD, USERS))
     print("Redis commands in the (last) redis run: %d HSET (bindings, "
           "snapshots, and the counters' shares from their script), %d HDEL "
           "(snapshots of ended calls, shares), %d PUBLISH (bindings), %d "
@@ -309,6 +408,18 @@ def main():
               w.get("evalsha", 0), w.get("eval", 0)))
     print("Redis store cost: %.1f %% of throughput (target < 20 %%) -> %s"
           % (100 * cost, "PASS" if cost < 0.20 else "FAIL"))
+    for k in USER_SYS:
+        print("%-14s  user %.4f + system %.4f ms/call (medians, /proc "
+              "ticks)" % (k, statistics.median(x[0] for x in USER_SYS[k]),
+                          statistics.median(x[1] for x in USER_SYS[k])))
+    for k in INSTR:
+        print("callgrind %-9s %10.0f instructions/call (user space)   "
+              "rounds: %s" % (k, statistics.median(INSTR[k]),
+                              " ".join("%.0f" % x for x in INSTR[k])))
+    if "memory" in INSTR and "redis" in INSTR:
+        print("callgrind: redis - memory = %+.0f instructions/call" % (
+            statistics.median(INSTR["redis"]) -
+            statistics.median(INSTR["memory"])))
     if "redis-tls" in res:
         t = res["redis-tls"]
         print("store.tls: %.1f %% of throughput beside memory, %.1f %% "

@@ -69,12 +69,37 @@ int sg_addr_parse(struct sg_addr *ap, struct str s, uint16_t default_port)
 	return sg_addr_from_host(ap, host, p);
 }
 
+size_t sg_ip4_fmt(char buf[SG_IP4_TEXT], const uint8_t b[4])
+{
+	size_t o = 0;
+	unsigned i, v;
+
+	for (i = 0; i < 4; i++) {
+		v = b[i];
+		if (i)
+			buf[o++] = '.';
+		if (v >= 100)
+			buf[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[o++] = (char)('0' + v / 10 % 10);
+		buf[o++] = (char)('0' + v % 10);
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+/* IPv4 by hand: these are on the per-call path (Via, records, keys),
+ * where inet_ntop and snprintf cost several thousand instructions. */
 const char *sg_addr_ip(const struct sg_addr *a, char *buf, size_t sz)
 {
 	const void *src = a->u.sa.sa_family == AF_INET6
 				  ? (const void *)&a->u.in6.sin6_addr
 				  : (const void *)&a->u.in.sin_addr;
 
+	if (a->u.sa.sa_family == AF_INET && sz >= SG_IP4_TEXT) {
+		sg_ip4_fmt(buf, src);
+		return buf;
+	}
 	if (!inet_ntop(a->u.sa.sa_family, src, buf, (socklen_t)sz))
 		snprintf(buf, sz, "?");
 	return buf;
@@ -83,12 +108,29 @@ const char *sg_addr_ip(const struct sg_addr *a, char *buf, size_t sz)
 const char *sg_addr_fmt(const struct sg_addr *a, char *buf, size_t sz)
 {
 	char ip[INET6_ADDRSTRLEN];
+	size_t n;
+	uint16_t port = sg_addr_port(a);
 
+	if (a->u.sa.sa_family == AF_INET && sz >= SG_IP4_TEXT + 6) {
+		n = sg_ip4_fmt(buf, (const uint8_t *)&a->u.in.sin_addr);
+		buf[n++] = ':';
+		if (port >= 10000)
+			buf[n++] = (char)('0' + port / 10000);
+		if (port >= 1000)
+			buf[n++] = (char)('0' + port / 1000 % 10);
+		if (port >= 100)
+			buf[n++] = (char)('0' + port / 100 % 10);
+		if (port >= 10)
+			buf[n++] = (char)('0' + port / 10 % 10);
+		buf[n++] = (char)('0' + port % 10);
+		buf[n] = '\0';
+		return buf;
+	}
 	sg_addr_ip(a, ip, sizeof(ip));
 	if (a->u.sa.sa_family == AF_INET6)
-		snprintf(buf, sz, "[%s]:%u", ip, sg_addr_port(a));
+		snprintf(buf, sz, "[%s]:%u", ip, port);
 	else
-		snprintf(buf, sz, "%s:%u", ip, sg_addr_port(a));
+		snprintf(buf, sz, "%s:%u", ip, port);
 	return buf;
 }
 

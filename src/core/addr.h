@@ -35,6 +35,10 @@ int sg_addr_parse(struct sg_addr *ap, struct str s, uint16_t default_port);
 int sg_addr_from_host(struct sg_addr *ap, struct str host, uint16_t port);
 /* "ip:port" / "[ip]:port" into buf (always NUL-terminated). */
 const char *sg_addr_fmt(const struct sg_addr *a, char *buf, size_t sz);
+/* An IPv4 address (4 bytes, network order) as dotted decimal, NUL
+ * ended, into buf; its length. */
+enum { SG_IP4_TEXT = 16 };
+size_t sg_ip4_fmt(char buf[SG_IP4_TEXT], const uint8_t b[4]);
 /* The IP alone, without brackets. */
 const char *sg_addr_ip(const struct sg_addr *a, char *buf, size_t sz);
 uint16_t sg_addr_port(const struct sg_addr *a);

@@ -48,9 +48,13 @@ const char *guard_src_fmt(const struct guard_src *s, char *buf, size_t sz)
 		memcpy(full, s->b, 8);
 		inet_ntop(AF_INET6, full, ip, sizeof(ip));
 		snprintf(buf, sz, "%s/64", ip);
-	} else {
-		inet_ntop(AF_INET, s->b, ip, sizeof(ip));
-		snprintf(buf, sz, "%s", ip);
+	} else if (sz) {
+		/* Per call (toll-fraud keys): no inet_ntop, no snprintf. */
+		size_t n = sg_ip4_fmt(ip, s->b);
+
+		n = n < sz ? n : sz - 1;
+		memcpy(buf, ip, n);
+		buf[n] = '\0';
 	}
 	return buf;
 }

@@ -187,10 +187,15 @@ static void snap_key(const struct proxy *p, const struct sip_dlg *d,
 	uint64_t h = siphash24(cid.p, cid.len, p->key);
 	struct str t0 = sip_dlg_str(d, SIP_DLG_S_CALLER_TAG);
 	struct str t1 = sip_dlg_str(d, SIP_DLG_S_CALLEE_TAG);
+	static const char hex[] = "0123456789abcdef";
+	int i;
 
 	h ^= siphash24(t0.p, t0.len, p->key) * 31;
 	h ^= siphash24(t1.p, t1.len, p->key) * 131;
-	snprintf(out, CL_TOKEN_LEN + 1, "%016llx", (unsigned long long)h);
+	/* "%016llx" without snprintf: twice per call (bench-store). */
+	for (i = CL_TOKEN_LEN - 1; i >= 0; i--, h >>= 4)
+		out[i] = hex[h & 15];
+	out[CL_TOKEN_LEN] = '\0';
 }
 
 static bool snap_wanted(const struct proxy *p, const struct sip_dlg *d)

@@ -359,6 +359,10 @@ struct store_cmsg {
 	struct store_binding b;
 };
 int store_cmsg_parse(struct store_cmsg *m, struct str msg);
+/* msg's origin is origin (our own message back from the channel),
+ * read from its head alone: no decoding of the record, whose fields
+ * are not checked (it is not used). */
+bool store_cmsg_from(struct str msg, struct str origin);
 
 /* What the store tells the proxy about bindings and dialogs. */
 struct store_cluster_events {

@@ -10,3 +10,7 @@ STORE_SRCS += src/store/store_batch.c
 STORE_SRCS += src/store/store_tls.c src/store/store_tls_conn.c
 # Its private directory; the ones a killed daemon left are removed.
 STORE_SRCS += src/store/store_tls_dir.c
+# Commands written in Redis' protocol (hot path: no printf-like formatting).
+STORE_SRCS += src/store/store_resp.c
+# The bindings channel's messages, published together every 20 ms.
+STORE_SRCS += src/store/store_cpub.c

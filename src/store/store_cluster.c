@@ -17,7 +17,9 @@
  * Bindings: each instance keeps a replica of the others' (token ->
  * owner, handoff address, expiry) in a fixed-size table, loaded before
  * traffic (store__cluster_load) and at every reconnection, kept current
- * by the channel.  A lookup never waits on Redis.
+ * by the channel.  A lookup never waits on Redis.  Our messages on the
+ * channel are held and sent together every 20 ms (store_cpub.c); the
+ * hot-path commands are written in Redis' protocol (store_resp.c).
  *
  * Takeover: once a second, when this instance has been connected for
  * at least two heartbeat TTLs (so that after an outage of Redis itself
@@ -63,6 +65,8 @@ enum {
 	CL_TAKEN_TTL_MS = 24 * 3600 * 1000, /* what was claimed, for it */
 	CL_BUCKETS_MIN = 1 << 8,
 	CL_BUCKETS_MAX = 1 << 18,
+	/* a command of the hot path: HSET of a snapshot is the longest */
+	CL_CMD_MAX = STORE_SNAP_MAX + 2 * CL_KEY_MAX + STORE_DKEY_MAX + 64,
 };
 
 /* Another instance's binding.  Owner: the cluster table. */
@@ -88,7 +92,8 @@ struct store_cluster {
 	struct htab h;
 	size_t nbind;
 	bool resyncing, scanning;
-	uint64_t ready_at; /* loop ms: READY reached; 0: not ready */
+	uint64_t ready_at;      /* loop ms: READY reached; 0: not ready */
+	struct store_cpub *pub; /* the channel's messages, held 20 ms */
 };
 
 /* KEYS: heartbeat, dlg hash, reg hash, insts, channel, taken hash.
@@ -277,14 +282,52 @@ static int sent(struct store_cluster *c, int rc)
 	return 0;
 }
 
+/* A command of the hot path (bindings, snapshots), its argc arguments
+ * written in Redis' protocol by us (store_resp.c), not formatted by
+ * hiredis' printf-like redisAsyncCommand (bench/README-store.md). */
+static int send_args(struct store_cluster *c, redisAsyncContext *ac,
+		     redisCallbackFn *fn, const struct str *argv, size_t argc)
+{
+	char buf[CL_CMD_MAX];
+	struct store__resp w;
+	size_t i;
+
+	store__resp_init(&w, buf, sizeof(buf));
+	store__resp_array(&w, argc);
+	for (i = 0; i < argc; i++)
+		store__resp_str(&w, argv[i]);
+	if (store__resp_end(&w) != 0)
+		return -EIO; /* not reached: every argument is bounded */
+	return sent(c, redisAsyncFormattedCommand(ac, fn, NULL, buf, w.len));
+}
+
+/* The channel message "K A" or "K A B" (b.p set) into out, which has
+ * room for it (the callers' buffers: a record or a name and a token). */
+static struct str msg3(char *out, char kind, struct str a, struct str b)
+{
+	size_t n = 0;
+
+	out[n++] = kind;
+	out[n++] = ' ';
+	memcpy(out + n, a.p, a.len);
+	n += a.len;
+	if (b.p) {
+		out[n++] = ' ';
+		memcpy(out + n, b.p, b.len);
+		n += b.len;
+	}
+	return str_make(out, n);
+}
+
 /* ----------------------------------------------------------- bindings */
 
 int store_binding_put(struct store *s, struct store_binding *b)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char rec[STORE_BINDING_MAX], msg[STORE_BINDING_MAX + 4];
+	struct str hset[4];
 	redisAsyncContext *ac;
-	int n;
+	int n, rc;
 
 	if (!s || !b)
 		return -EINVAL;
@@ -296,13 +339,16 @@ int store_binding_put(struct store *s, struct store_binding *b)
 		return -EINVAL;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	snprintf(msg, sizeof(msg), "B %s", rec);
-	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HSET %s %b %b",
-				      c->k_reg, b->token.p, b->token.len, rec,
-				      (size_t)n)) ||
-	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
-				      c->k_chan, msg)))
+	hset[0] = str_cstr("HSET");
+	hset[1] = str_cstr(c->k_reg);
+	hset[2] = b->token;
+	hset[3] = str_make(rec, (size_t)n);
+	if (send_args(c, ac, on_reply, hset, 4))
 		return -EIO;
+	/* Published with the next 20 ms tick (store_cpub.c). */
+	rc = store__cpub_put(c->pub, msg3(msg, 'B', hset[3], STR_NULL));
+	if (rc)
+		return rc;
 	c->st.bindings_out++;
 	return 0;
 }
@@ -311,6 +357,7 @@ int store_binding_del(struct store *s, struct str token)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char msg[STORE_INSTANCE_MAX + STORE_TOKEN_MAX + 8];
+	struct str hdel[3];
 	redisAsyncContext *ac;
 
 	if (!s || !store_token_valid(token))
@@ -319,14 +366,12 @@ int store_binding_del(struct store *s, struct str token)
 		return 0;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	/* One argument: hiredis splits its format string at spaces. */
-	snprintf(msg, sizeof(msg), "U %s %.*s", c->me, (int)token.len, token.p);
-	if (sent(c, redisAsyncCommand(ac, on_reply, NULL, "HDEL %s %b",
-				      c->k_reg, token.p, token.len)) ||
-	    sent(c, redisAsyncCommand(ac, on_reply, NULL, "PUBLISH %s %s",
-				      c->k_chan, msg)))
+	hdel[0] = str_cstr("HDEL");
+	hdel[1] = str_cstr(c->k_reg);
+	hdel[2] = token;
+	if (send_args(c, ac, on_reply, hdel, 3))
 		return -EIO;
-	return 0;
+	return store__cpub_put(c->pub, msg3(msg, 'U', str_cstr(c->me), token));
 }
 
 /* ---------------------------------------------------------- snapshots */
@@ -364,6 +409,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
 	char rec[STORE_SNAP_MAX];
+	struct str argv[4];
 	redisAsyncContext *ac;
 	int n;
 
@@ -380,9 +426,11 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 		return n;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	if (sent(c,
-		 redisAsyncCommand(ac, on_snap_put, NULL, "HSET %s %b %b",
-				   c->k_dlg, key.p, key.len, rec, (size_t)n)))
+	argv[0] = str_cstr("HSET");
+	argv[1] = str_cstr(c->k_dlg);
+	argv[2] = key;
+	argv[3] = str_make(rec, (size_t)n);
+	if (send_args(c, ac, on_snap_put, argv, 4))
 		return -EIO;
 	c->st.snaps_out++;
 	return 0;
@@ -391,6 +439,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 int store_snap_del(struct store *s, struct str key)
 {
 	struct store_cluster *c = s ? CL(s) : NULL;
+	struct str argv[3];
 	redisAsyncContext *ac;
 
 	if (!s || !dkey_valid(key))
@@ -399,8 +448,10 @@ int store_snap_del(struct store *s, struct str key)
 		return 0;
 	if (!(ac = cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
-	return sent(c, redisAsyncCommand(ac, on_snap_del, NULL, "HDEL %s %b",
-					 c->k_dlg, key.p, key.len));
+	argv[0] = str_cstr("HDEL");
+	argv[1] = str_cstr(c->k_dlg);
+	argv[2] = key;
+	return send_args(c, ac, on_snap_del, argv, 3);
 }
 
 /* ------------------------------------------------ channel and resync */
@@ -412,6 +463,10 @@ void store__cluster_msg(struct store *s, struct str body)
 	char name[STORE_INSTANCE_MAX];
 
 	if (!c)
+		return;
+	/* Every PUBLISH comes back to its sender too: ours (a binding a
+	 * call in the bench) are dropped before decoding the record. */
+	if (store_cmsg_from(body, str_cstr(c->me)))
 		return;
 	if (store_cmsg_parse(&m, body) != 0) {
 		c->st.bad_records++;
@@ -584,6 +639,7 @@ void store__cluster_down(struct store *s)
 	if (c) {
 		c->ready_at = 0;
 		c->scanning = false;
+		store__cpub_drop(c->pub);
 	}
 }
 
@@ -757,6 +813,11 @@ int store__cluster_new(struct store_cluster **cp, struct store *s,
 	key_of(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
 	key_of(c, c->k_taken, sizeof(c->k_taken), "taken:", str_cstr(me));
 	key_of(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
+	if (store__cpub_new(&c->pub, s, l, c->k_chan) != 0) {
+		htab_fini(&c->h);
+		mem_free(c);
+		return -ENOMEM;
+	}
 	c->max_snaps = conf->max_snapshots ? conf->max_snapshots : 1;
 	c->max_binds = conf->max_bindings ? conf->max_bindings : 1;
 	*cp = c;
@@ -769,6 +830,7 @@ void store__cluster_free(struct store_cluster *c)
 		return;
 	rb_drop(c, NULL);
 	htab_fini(&c->h);
+	store__cpub_free(c->pub);
 	mem_free(c);
 }
 

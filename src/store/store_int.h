@@ -97,6 +97,35 @@ int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
  * SHA1 computed here), so that every EVALSHA after it finds it. */
 int store__redis_count_ready(struct store_redis *r);
 
+/* --- store_resp.c: commands in Redis' protocol, written by us. --- */
+
+enum { STORE__NUM_MAX = 24 }; /* room for a 64-bit decimal and its sign */
+
+/* Decimal of v into buf (STORE__NUM_MAX bytes, no NUL); its length. */
+size_t store__fmt_u64(char *buf, uint64_t v);
+size_t store__fmt_i64(char *buf, int64_t v);
+
+/* A command being written into a caller's buffer of room bytes; len
+ * counts on past room (nothing is written there): see resp_end. */
+struct store__resp {
+	char *p;
+	size_t len, room;
+};
+void store__resp_init(struct store__resp *w, char *buf, size_t room);
+/* "*ARGC\r\n": the command's argument count, first. */
+void store__resp_array(struct store__resp *w, size_t argc);
+/* One argument (a bulk string: binary safe). */
+void store__resp_arg(struct store__resp *w, const char *s, size_t n);
+/* One argument made of a then b. */
+void store__resp_arg2(struct store__resp *w, const char *a, size_t an,
+		      const char *b, size_t bn);
+void store__resp_str(struct store__resp *w, struct str s);
+void store__resp_cstr(struct store__resp *w, const char *s);
+/* An integer argument, in decimal. */
+void store__resp_int(struct store__resp *w, int64_t v);
+/* 0: w->len bytes at w->p are the command; -ENOSPC: it did not fit. */
+int store__resp_end(const struct store__resp *w);
+
 /* --- store_redis.c, for store_cluster.c --- */
 
 struct redisContext;
@@ -228,6 +257,22 @@ void store__cluster_tick(struct store *s);
 void store__cluster_msg(struct store *s, struct str body);
 /* Blocking startup load of the other instances' bindings. */
 int store__cluster_load(struct store *s);
+
+/* --- store_cpub.c: the bindings channel's messages, held and
+ * published together at most every 20 ms (store_cluster.c). --- */
+
+struct store_cpub;
+int store__cpub_new(struct store_cpub **pp, struct store *s, struct loop *l,
+		    const char *chan);
+void store__cpub_free(struct store_cpub *p);
+/* Hold msg for the channel.  0; -ENOBUFS: the queue is full and cannot
+ * be sent now (too many commands in flight), msg not held. */
+int store__cpub_put(struct store_cpub *p, struct str msg);
+/* Every held message to the command connection now (dropped when Redis
+ * is not ready).  0, or -ENOBUFS: in flight full, kept. */
+int store__cpub_flush(struct store_cpub *p);
+/* Redis lost: the held messages are dropped (READY publishes again). */
+void store__cpub_drop(struct store_cpub *p);
 
 /* --- store.c: what the Redis backend calls back. --- */
 

@@ -96,7 +96,6 @@ static const char batch_lua[] =
 
 enum {
 	RKEY_MAX = STORE_PREFIX_MAX + STORE_CKEY_MAX + 8,
-	NUM_MAX = 24,
 };
 
 /* A batch waiting for its reply.  Owner: hiredis' callback (on_batch),
@@ -115,94 +114,39 @@ struct rbatch {
 	char keys[]; /* the full Redis keys */
 };
 
-/* Decimal of v into buf (NUM_MAX); its length. */
-static size_t fmt_i64(char *buf, int64_t v)
-{
-	char t[NUM_MAX];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0, o = 0;
-
-	do {
-		t[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		buf[o++] = '-';
-	while (n)
-		buf[o++] = t[--n];
-	return o;
-}
-
 static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
 
-/* The command in Redis' protocol, written here: hiredis' own formatting
- * (printf-like, a growing string per argument) cost more than the rest
- * of a batch together (bench/README-store.md). */
-struct resp {
-	char *p;
-	size_t len, room;
-};
-
-static void put(struct resp *w, const char *s, size_t n)
-{
-	if (w->len + n <= w->room)
-		memcpy(w->p + w->len, s, n);
-	w->len += n; /* past room: detected by the caller */
-}
-
-static void put_num(struct resp *w, char tag, int64_t v)
-{
-	char b[NUM_MAX + 4];
-	size_t n;
-
-	b[0] = tag;
-	n = 1 + fmt_i64(b + 1, v);
-	b[n++] = '\r';
-	b[n++] = '\n';
-	put(w, b, n);
-}
-
-static void put_arg(struct resp *w, const char *s, size_t n)
-{
-	put_num(w, '$', (int64_t)n);
-	put(w, s, n);
-	put(w, "\r\n", 2);
-}
-
-static void put_int_arg(struct resp *w, int64_t v)
-{
-	char b[NUM_MAX];
-
-	put_arg(w, b, fmt_i64(b, v));
-}
-
+/* The command in Redis' protocol, written here (store_resp.c):
+ * hiredis' own formatting (printf-like, a growing string per argument)
+ * cost more than the rest of a batch together (bench/README-store.md). */
 static int send_batch(struct store_redis *r, struct rbatch *op)
 {
 	char buf[sizeof(batch_lua) + STORE_BATCH_MAX * (RKEY_MAX + 120) +
 		 2 * STORE_INSTANCE_MAX + STORE_PREFIX_MAX + 256];
-	struct resp w = {buf, 0, sizeof(buf)};
+	struct store__resp w;
 	size_t i;
 
-	put_num(&w, '*', 5 + 5 * (int64_t)op->n);
+	store__resp_init(&w, buf, sizeof(buf));
+	store__resp_array(&w, 5 + 5 * (size_t)op->n);
 	if (r->count_eval) {
-		put_arg(&w, "EVAL", 4);
-		put_arg(&w, batch_lua, sizeof(batch_lua) - 1);
+		store__resp_arg(&w, "EVAL", 4);
+		store__resp_arg(&w, batch_lua, sizeof(batch_lua) - 1);
 	} else {
-		put_arg(&w, "EVALSHA", 7);
-		put_arg(&w, r->count_sha, strlen(r->count_sha));
+		store__resp_arg(&w, "EVALSHA", 7);
+		store__resp_cstr(&w, r->count_sha);
 	}
-	put_int_arg(&w, op->n);
+	store__resp_int(&w, op->n);
 	for (i = 0; i < op->n; i++)
-		put_arg(&w, op->keys + op->e[i].koff, op->e[i].klen);
-	put_arg(&w, r->share_id, strlen(r->share_id));
-	put_arg(&w, r->k_inst, strlen(r->k_inst));
+		store__resp_arg(&w, op->keys + op->e[i].koff, op->e[i].klen);
+	store__resp_cstr(&w, r->share_id);
+	store__resp_cstr(&w, r->k_inst);
 	for (i = 0; i < op->n; i++) {
-		put_arg(&w, &op->e[i].kind, 1);
-		put_int_arg(&w, op->e[i].a);
-		put_int_arg(&w, op->e[i].b);
-		put_int_arg(&w, op->e[i].c);
+		store__resp_arg(&w, &op->e[i].kind, 1);
+		store__resp_int(&w, op->e[i].a);
+		store__resp_int(&w, op->e[i].b);
+		store__resp_int(&w, op->e[i].c);
 	}
-	if (w.len > w.room ||
+	if (store__resp_end(&w) != 0 ||
 	    redisAsyncFormattedCommand(r->cmd, on_batch, op, buf, w.len) !=
 		    REDIS_OK)
 		return -EAGAIN;

@@ -22,10 +22,9 @@
  *
  * Pure: no I/O, no globals.
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #define BIND_TAG "b1,"
@@ -102,20 +101,24 @@ static void w_raw(struct wr *w, const char *s, size_t n)
 	w->p[w->len] = '\0';
 }
 
+/* Decimal digits, no snprintf: a snapshot is written for every call
+ * answered with the Redis store (bench/README-store.md). */
 static void w_num(struct wr *w, uint64_t v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%llu,", (unsigned long long)v);
+	char b[STORE__NUM_MAX + 1];
+	size_t n = store__fmt_u64(b, v);
 
-	w_raw(w, b, (size_t)n);
+	b[n++] = ',';
+	w_raw(w, b, n);
 }
 
 static void w_str(struct wr *w, struct str s)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%zu:", s.len);
+	char b[STORE__NUM_MAX + 1];
+	size_t n = store__fmt_u64(b, s.len);
 
-	w_raw(w, b, (size_t)n);
+	b[n++] = ':';
+	w_raw(w, b, n);
 	if (s.len)
 		w_raw(w, s.p, s.len);
 	w_raw(w, ",", 1);
@@ -380,4 +383,42 @@ int store_cmsg_parse(struct store_cmsg *m, struct str msg)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* The netstring at the start of c (up to 6 length digits, as c_str),
+ * without checking its bytes; the cursor moves past it. */
+static struct str c_skip(struct cur *c)
+{
+	uint64_t n = 0;
+	size_t i = 0;
+	struct str r = STR_NULL;
+
+	while (i < c->s.len && i < 6 && c->s.p[i] >= '0' && c->s.p[i] <= '9')
+		n = n * 10 + (uint64_t)(c->s.p[i++] - '0');
+	if (c->bad || i == 0 || i >= c->s.len || c->s.p[i] != ':' ||
+	    n + 1 > c->s.len - i - 1 || c->s.p[i + 1 + n] != ',') {
+		c->bad = true;
+		return r;
+	}
+	r = str_make(c->s.p + i + 1, (size_t)n);
+	c->s = str_skip(c->s, i + 2 + (size_t)n);
+	return r;
+}
+
+bool store_cmsg_from(struct str msg, struct str origin)
+{
+	struct cur c = {.s = msg};
+	struct str o;
+
+	if (!msg.p || msg.len < 3 || msg.p[1] != ' ' || !origin.len)
+		return false;
+	c.s = str_skip(msg, 2);
+	if (msg.p[0] == 'U' || msg.p[0] == 'G')
+		return c.s.len > origin.len && c.s.p[origin.len] == ' ' &&
+		       !memcmp(c.s.p, origin.p, origin.len);
+	if (msg.p[0] != 'B' || c_tag(&c, BIND_TAG) != 0)
+		return false;
+	(void)c_skip(&c); /* the token */
+	o = c_skip(&c);
+	return !c.bad && str_eq(o, origin);
 }

@@ -136,6 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (store_cmsg_parse(&m, in) == 0) {
 		CHECK(store_instance_valid(m.origin));
 		CHECK(m.name.len > 0);
+		/* a valid message is recognised as from its origin */
+		CHECK(store_cmsg_from(in, m.origin));
 	}
+	(void)store_cmsg_from(in, str_make("sg-1", 4));
 	return 0;
 }

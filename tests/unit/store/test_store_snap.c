@@ -282,6 +282,48 @@ static void test_channel_messages(void **state)
 	assert_int_equal(store_cmsg_parse(&m, str_cstr("U")), -EINVAL);
 }
 
+/* Our own messages, recognised from their head (store_cmsg_from). */
+static void test_channel_origin(void **state)
+{
+	static const struct {
+		const char *msg, *origin;
+		bool ours;
+	} t[] = {
+		{"U a 740c20ee", "a", true},
+		{"U ab 740c20ee", "a", false},
+		{"U a 740c20ee", "ab", false},
+		{"G sg-1 sg-2", "sg-1", true},
+		{"G sg-2 sg-1", "sg-1", false},
+		{"U a", "a", false},
+		{"U a ", "a", true}, /* parsed (and refused) only if not ours */
+		{"X a b", "a", false},
+		{"B b1,16:740c20ee48d3af49,1:a,", "a", true},
+		{"B b1,16:740c20ee48d3af49,1:b,", "a", false},
+		{"B b1,16:740c20ee48d3af49,2:ab,", "a", false},
+		{"B b1,3:abc,1:a", "a", false},   /* no ',' after the owner */
+		{"B b1,99:abc,1:a,", "a", false}, /* token past the end */
+		{"B b2,3:abc,1:a,", "a", false},
+		{"B b1,", "a", false},
+		{"B ", "a", false},
+		{"", "a", false},
+	};
+	struct store_binding b = binding();
+	char rec[STORE_BINDING_MAX], msg[STORE_BINDING_MAX + 4];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (store_cmsg_from(str_cstr(t[i].msg),
+				    str_cstr(t[i].origin)) != t[i].ours)
+			fail_msg("t[%zu]: %s from %s", i, t[i].msg,
+				 t[i].origin);
+	assert_true(store_binding_encode(rec, sizeof(rec), &b) > 0);
+	snprintf(msg, sizeof(msg), "B %s", rec);
+	assert_true(store_cmsg_from(str_cstr(msg), str_cstr("a")));
+	assert_false(store_cmsg_from(str_cstr(msg), str_cstr("b")));
+	assert_false(store_cmsg_from(str_cstr(msg), STR_NULL));
+}
+
 static void test_validators(void **state)
 {
 	(void)state;
@@ -304,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_snap_decode_hostile),
 		cmocka_unit_test(test_channel_messages),
 		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_channel_origin),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
