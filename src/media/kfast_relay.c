@@ -20,11 +20,15 @@
  * for its own packets) every KF_MERGE_MS, before a change, and before
  * the direction is removed.  So call records, metrics and the media
  * timeout see kernel-relayed packets at most KF_MERGE_MS late.
+ *
+ * Also media__kernel_open(), the signalling thread's load at start.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/conf.h"
+#include "core/log.h"
 #include "media/kfast.h"
 #include "media/media_int.h"
 
@@ -216,4 +220,31 @@ void media__kf_tick(struct media_relay *r)
 		for (L = 0; L < 2; L++)
 			if (s->rt[L].kf_on && !merge(r, s, L))
 				s->rt[L].kf_on = false;
+}
+
+/* media.kernel: load and attach the fast path (before the privileges
+ * are dropped: it needs CAP_BPF and CAP_NET_ADMIN).  Its map holds both
+ * directions of as many streams as max_calls calls of two streams. */
+int media__kernel_open(struct media *m)
+{
+	uint64_t n = (uint64_t)m->c->max_calls * 4;
+	char why[160];
+	int err;
+
+	if (m->c->kernel == CONF_MEDIA_KERNEL_OFF)
+		return 0;
+	if (n > (1u << 20))
+		n = 1u << 20;
+	err = kfast_open(&m->kf, (uint32_t)n, why, sizeof(why));
+	if (!err)
+		return 0;
+	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
+		log_err("media.kernel: on, but the kernel path cannot load: %s",
+			why);
+		return err;
+	}
+	log_warn("media.kernel: auto: relaying in userspace, the kernel path "
+		 "cannot load: %s",
+		 why);
+	return 0;
 }

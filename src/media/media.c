@@ -656,33 +656,6 @@ static uint64_t fd_budget(void)
 		       : 0;
 }
 
-/* media.kernel: load and attach the fast path (before the privileges
- * are dropped: it needs CAP_BPF and CAP_NET_ADMIN).  Its map holds both
- * directions of as many streams as max_calls calls of two streams. */
-static int kernel_open(struct media *m)
-{
-	uint64_t n = (uint64_t)m->c->max_calls * 4;
-	char why[160];
-	int err;
-
-	if (m->c->kernel == CONF_MEDIA_KERNEL_OFF)
-		return 0;
-	if (n > (1u << 20))
-		n = 1u << 20;
-	err = kfast_open(&m->kf, (uint32_t)n, why, sizeof(why));
-	if (!err)
-		return 0;
-	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
-		log_err("media.kernel: on, but the kernel path cannot load: %s",
-			why);
-		return err;
-	}
-	log_warn("media.kernel: auto: relaying in userspace, the kernel path "
-		 "cannot load: %s",
-		 why);
-	return 0;
-}
-
 int media_fd(const struct media *m)
 {
 	return m ? m->evfd : -1;
@@ -732,7 +705,7 @@ int media_new(struct media **mp, const struct sg_conf_media *conf,
 	if (!err && !(m->sdp = mem_alloc(sizeof(*m->sdp))))
 		err = -ENOMEM;
 	if (!err)
-		err = kernel_open(m);
+		err = media__kernel_open(m);
 	if (err)
 		goto fail;
 	for (i = 0; i < (unsigned)conf->threads; i++) {

@@ -562,6 +562,9 @@ int media__dtls_wait(const struct media_relay *r, int dflt_ms);
 void media__dtls_drop(struct media_relay *r, struct media_stream *s);
 void media__dtls_wipe(struct media_stream *s);
 
+/* kfast_relay.c: media.kernel at start (signalling thread, before the
+ * privileges are dropped): 0, or -errno when `on` and it cannot load. */
+int media__kernel_open(struct media *m);
 /* kfast_relay.c: the kernel fast path, relay side (no-ops when r->kf
  * is NULL).  sync: before checking an RTP packet of leg L, take the
  * kernel's state; relayed: leg L's RTP packet from src was relayed, the

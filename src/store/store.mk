@@ -14,3 +14,5 @@ STORE_SRCS += src/store/store_tls_dir.c
 STORE_SRCS += src/store/store_resp.c
 # The bindings channel's messages, published together every 20 ms.
 STORE_SRCS += src/store/store_cpub.c
+# The takeover half of store_cluster.c.
+STORE_SRCS += src/store/store_takeover.c

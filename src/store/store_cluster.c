@@ -28,7 +28,8 @@
  * the Redis side, does nothing while NAME's heartbeat exists; once it
  * lapsed, it returns NAME's snapshots and deletes its hashes, so exactly
  * one survivor gets them (a second one finds them gone).  Each snapshot
- * goes to the proxy (events.takeover), which ends the call.
+ * goes to the proxy (events.takeover), which ends the call.  The
+ * takeover and the taken hash are in store_takeover.c.
  *
  * Taken over while alive: an instance cut off from Redis longer than its
  * heartbeat's TTL (or stalled that long) is taken over like a dead one,
@@ -44,7 +45,7 @@
  * HDEL replies), at most max_bindings replicated entries, nothing queued
  * while Redis is away (resync rewrites everything instead).
  */
-#include "store/store_int.h"
+#include "store/store_cluster_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,68 +60,12 @@
 #include "core/loop.h"
 #include "core/mem.h"
 
-enum {
-	CL_KEY_MAX = STORE_PREFIX_MAX + STORE_INSTANCE_MAX + 8,
-	CL_HASH_TTL_MS = 3600 * 1000, /* a dead instance's state lingers */
-	CL_TAKEN_TTL_MS = 24 * 3600 * 1000, /* what was claimed, for it */
-	CL_BUCKETS_MIN = 1 << 8,
-	CL_BUCKETS_MAX = 1 << 18,
-	/* a command of the hot path: HSET of a snapshot is the longest */
-	CL_CMD_MAX = STORE_SNAP_MAX + 2 * CL_KEY_MAX + STORE_DKEY_MAX + 64,
-};
-
-/* Another instance's binding.  Owner: the cluster table. */
-struct rbind {
-	struct hnode hn;
-	char token[STORE_TOKEN_MAX];
-	char owner[STORE_INSTANCE_MAX];
-	char handoff[STORE_ADDR_MAX];
-	uint64_t expires_wall_ms;
-};
-
-/* Owner: the store (store.c). */
-struct store_cluster {
-	struct store *s;
-	struct loop *l;
-	struct store_cluster_events ev;
-	struct store_cluster_stats st;
-	char prefix[STORE_PREFIX_MAX];
-	char me[STORE_INSTANCE_MAX];
-	char k_insts[CL_KEY_MAX], k_reg[CL_KEY_MAX], k_dlg[CL_KEY_MAX];
-	char k_chan[CL_KEY_MAX], k_taken[CL_KEY_MAX];
-	uint32_t max_snaps, max_binds;
-	struct htab h;
-	size_t nbind;
-	bool resyncing, scanning;
-	uint64_t ready_at;      /* loop ms: READY reached; 0: not ready */
-	struct store_cpub *pub; /* the channel's messages, held 20 ms */
-};
-
-/* KEYS: heartbeat, dlg hash, reg hash, insts, channel, taken hash.
- * ARGV: victim, claimer, the taken hash's TTL.  nil while the victim
- * beats.  The claimed dialogs' keys stay behind in the taken hash, for
- * the victim should it come back (store__cluster_ready). */
-static const char claim_lua[] =
-	"if redis.call('EXISTS', KEYS[1]) == 1 then return false end\n"
-	"local d = redis.call('HGETALL', KEYS[2])\n"
-	"for i = 1, #d, 2 do redis.call('HSET', KEYS[6], d[i], ARGV[2]) end\n"
-	"if #d > 0 then redis.call('PEXPIRE', KEYS[6], ARGV[3]) end\n"
-	"redis.call('DEL', KEYS[2], KEYS[3])\n"
-	"redis.call('SREM', KEYS[4], ARGV[1])\n"
-	"redis.call('PUBLISH', KEYS[5], 'G ' .. ARGV[2] .. ' ' .. ARGV[1])\n"
-	"return d\n";
-
-/* KEYS: our taken hash.  Its dialog key -> claimer pairs, read once. */
-static const char taken_lua[] = "local d = redis.call('HGETALL', KEYS[1])\n"
-				"redis.call('DEL', KEYS[1])\n"
-				"return d\n";
-
 static struct store_cluster *CL(struct store *s)
 {
 	return store__cluster(s);
 }
 
-static void key_of(struct store_cluster *c, char *out, size_t sz,
+void store__cl_key(struct store_cluster *c, char *out, size_t sz,
 		   const char *what, struct str name)
 {
 	snprintf(out, sz, "%s%s%.*s", c->prefix, what, (int)name.len, name.p);
@@ -190,7 +135,7 @@ static void rb_del(struct store_cluster *c, struct str tok)
 }
 
 /* Every binding of owner (NULL: all). */
-static void rb_drop(struct store_cluster *c, const char *owner)
+void store__cl_rb_drop(struct store_cluster *c, const char *owner)
 {
 	struct htab_iter it;
 	struct hnode *n;
@@ -249,7 +194,7 @@ size_t store_binding_remote_count(const struct store *s)
 
 /* ---------------------------------------------------- async plumbing */
 
-static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
+void store__cl_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct store_redis *r = ac->data;
 	redisReply *rep = reply;
@@ -264,7 +209,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 }
 
 /* The command connection when a command may be sent now, else NULL. */
-static redisAsyncContext *cmd(struct store_cluster *c)
+redisAsyncContext *store__cl_cmd(struct store_cluster *c)
 {
 	struct store_redis *r = store__redis_of(c->s);
 
@@ -274,7 +219,7 @@ static redisAsyncContext *cmd(struct store_cluster *c)
 	return store__redis_cmd(r);
 }
 
-static int sent(struct store_cluster *c, int rc)
+int store__cl_sent(struct store_cluster *c, int rc)
 {
 	if (rc != REDIS_OK)
 		return -EIO;
@@ -298,7 +243,8 @@ static int send_args(struct store_cluster *c, redisAsyncContext *ac,
 		store__resp_str(&w, argv[i]);
 	if (store__resp_end(&w) != 0)
 		return -EIO; /* not reached: every argument is bounded */
-	return sent(c, redisAsyncFormattedCommand(ac, fn, NULL, buf, w.len));
+	return store__cl_sent(
+		c, redisAsyncFormattedCommand(ac, fn, NULL, buf, w.len));
 }
 
 /* The channel message "K A" or "K A B" (b.p set) into out, which has
@@ -337,13 +283,13 @@ int store_binding_put(struct store *s, struct store_binding *b)
 	n = store_binding_encode(rec, sizeof(rec), b);
 	if (n < 0)
 		return -EINVAL;
-	if (!(ac = cmd(c)))
+	if (!(ac = store__cl_cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
 	hset[0] = str_cstr("HSET");
 	hset[1] = str_cstr(c->k_reg);
 	hset[2] = b->token;
 	hset[3] = str_make(rec, (size_t)n);
-	if (send_args(c, ac, on_reply, hset, 4))
+	if (send_args(c, ac, store__cl_on_reply, hset, 4))
 		return -EIO;
 	/* Published with the next 20 ms tick (store_cpub.c). */
 	rc = store__cpub_put(c->pub, msg3(msg, 'B', hset[3], STR_NULL));
@@ -364,12 +310,12 @@ int store_binding_del(struct store *s, struct str token)
 		return -EINVAL;
 	if (!c)
 		return 0;
-	if (!(ac = cmd(c)))
+	if (!(ac = store__cl_cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
 	hdel[0] = str_cstr("HDEL");
 	hdel[1] = str_cstr(c->k_reg);
 	hdel[2] = token;
-	if (send_args(c, ac, on_reply, hdel, 3))
+	if (send_args(c, ac, store__cl_on_reply, hdel, 3))
 		return -EIO;
 	return store__cpub_put(c->pub, msg3(msg, 'U', str_cstr(c->me), token));
 }
@@ -381,7 +327,7 @@ static void on_snap_put(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_redis *r = ac->data;
 	redisReply *rep = reply;
 
-	on_reply(ac, reply, priv);
+	store__cl_on_reply(ac, reply, priv);
 	if (r && rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
 		store__cluster(store__redis_store(r))->st.snaps++;
 }
@@ -392,7 +338,7 @@ static void on_snap_del(redisAsyncContext *ac, void *reply, void *priv)
 	redisReply *rep = reply;
 	struct store_cluster *c;
 
-	on_reply(ac, reply, priv);
+	store__cl_on_reply(ac, reply, priv);
 	if (!r || !rep || rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
 		return;
 	c = store__cluster(store__redis_store(r));
@@ -400,7 +346,7 @@ static void on_snap_del(redisAsyncContext *ac, void *reply, void *priv)
 		c->st.snaps--;
 }
 
-static bool dkey_valid(struct str k)
+bool store__cl_dkey_valid(struct str k)
 {
 	return k.len < STORE_DKEY_MAX && store_token_valid(k);
 }
@@ -413,7 +359,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 	redisAsyncContext *ac;
 	int n;
 
-	if (!s || !sn || !dkey_valid(key))
+	if (!s || !sn || !store__cl_dkey_valid(key))
 		return -EINVAL;
 	if (!c)
 		return 0;
@@ -424,7 +370,7 @@ int store_snap_put(struct store *s, struct str key, const struct store_snap *sn)
 	n = store_snap_encode(rec, sizeof(rec), sn);
 	if (n < 0)
 		return n;
-	if (!(ac = cmd(c)))
+	if (!(ac = store__cl_cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
 	argv[0] = str_cstr("HSET");
 	argv[1] = str_cstr(c->k_dlg);
@@ -442,11 +388,11 @@ int store_snap_del(struct store *s, struct str key)
 	struct str argv[3];
 	redisAsyncContext *ac;
 
-	if (!s || !dkey_valid(key))
+	if (!s || !store__cl_dkey_valid(key))
 		return -EINVAL;
 	if (!c)
 		return 0;
-	if (!(ac = cmd(c)))
+	if (!(ac = store__cl_cmd(c)))
 		return store__redis_ready(store__redis_of(s)) ? -ENOBUFS : 0;
 	argv[0] = str_cstr("HDEL");
 	argv[1] = str_cstr(c->k_dlg);
@@ -486,7 +432,7 @@ void store__cluster_msg(struct store *s, struct str body)
 		store__cluster_ready(s);
 	else {
 		snprintf(name, sizeof(name), "%.*s", (int)m.name.len, m.name.p);
-		rb_drop(c, name);
+		store__cl_rb_drop(c, name);
 	}
 }
 
@@ -510,7 +456,7 @@ static void on_reg_table(redisAsyncContext *ac, void *reply, void *priv)
 		rb_record(c, rep->element[i + 1], wall);
 }
 
-static bool member_ok(struct store_cluster *c, const redisReply *e)
+bool store__cl_member_ok(struct store_cluster *c, const redisReply *e)
 {
 	return e->type == REDIS_REPLY_STRING &&
 	       store_instance_valid(str_make(e->str, e->len)) &&
@@ -536,67 +482,14 @@ static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
 	for (i = 0; i < rep->elements; i++) {
 		const redisReply *e = rep->element[i];
 
-		if (!member_ok(c, e))
+		if (!store__cl_member_ok(c, e))
 			continue;
-		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
-		(void)sent(c,
-			   redisAsyncCommand(store__redis_cmd(r), on_reg_table,
-					     NULL, "HGETALL %s", k));
+		store__cl_key(c, k, sizeof(k),
+			      "reg:", str_make(e->str, e->len));
+		(void)store__cl_sent(c, redisAsyncCommand(store__redis_cmd(r),
+							  on_reg_table, NULL,
+							  "HGETALL %s", k));
 	}
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * Our taken hash, read at READY: another instance claimed these dialogs
- * while we were cut off (or stalled) and ended them with BYE.  Our
- * copies would otherwise live on until their timers (idle, max
- * duration), counted, snapshotted again, their records late and wrong.
- */
-static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	redisReply *rep = reply;
-	struct store_cluster *c;
-	const char **keys;
-	const char *claimer = "?";
-	size_t i, n = 0;
-
-	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
-	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY || !rep->elements)
-		return;
-	keys = mem_zalloc((rep->elements / 2 + 1) * sizeof(*keys));
-	if (!keys)
-		return; /* the dialogs end by their timers, as before */
-	for (i = 0; i + 1 < rep->elements; i += 2) {
-		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
-
-		if (k->type != REDIS_REPLY_STRING ||
-		    !dkey_valid(str_make(k->str, k->len))) {
-			c->st.bad_records++;
-			continue;
-		}
-		if (v->type == REDIS_REPLY_STRING &&
-		    store_instance_valid(str_make(v->str, v->len)))
-			claimer = v->str;
-		keys[n++] = k->str;
-	}
-	qsort(keys, n, sizeof(*keys), key_cmp);
-	c->st.taken_from_us += n;
-	/* Cut off or stalled past the heartbeat, or restarted since. */
-	log_warn("store: %zu calls of this instance were taken over by %s "
-		 "while it was away from redis",
-		 n, claimer);
-	if (n && c->ev.taken)
-		c->ev.taken(c->ev.arg, claimer, keys, n);
-	mem_free(keys);
 }
 
 /* READY (first time or after an outage): our state again, theirs anew. */
@@ -609,25 +502,25 @@ void store__cluster_ready(struct store *s)
 		return;
 	c->ready_at = loop_now(c->l);
 	c->resyncing = true;
-	ac = cmd(c);
+	ac = store__cl_cmd(c);
 	if (ac) {
-		(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "DEL %s %s",
-						c->k_reg, c->k_dlg));
-		(void)sent(c,
-			   redisAsyncCommand(ac, on_reply, NULL, "SADD %s %s",
-					     c->k_insts, c->me));
+		(void)store__cl_sent(
+			c, redisAsyncCommand(ac, store__cl_on_reply, NULL,
+					     "DEL %s %s", c->k_reg, c->k_dlg));
+		(void)store__cl_sent(
+			c, redisAsyncCommand(ac, store__cl_on_reply, NULL,
+					     "SADD %s %s", c->k_insts, c->me));
 		c->st.snaps = 0;
 		if (c->ev.resync)
 			c->ev.resync(c->ev.arg);
-		rb_drop(c, NULL);
-		(void)sent(c, redisAsyncCommand(ac, on_members_load, NULL,
-						"SMEMBERS %s", c->k_insts));
+		store__cl_rb_drop(c, NULL);
+		(void)store__cl_sent(c, redisAsyncCommand(ac, on_members_load,
+							  NULL, "SMEMBERS %s",
+							  c->k_insts));
 		/* After the resync on the same connection: the taken
 		 * dialogs' snapshots, just written again, are deleted when
 		 * the proxy ends them. */
-		(void)sent(c,
-			   redisAsyncCommand(ac, on_taken, NULL, "EVAL %s 1 %s",
-					     taken_lua, c->k_taken));
+		store__cl_taken_read(c, ac);
 	}
 	c->resyncing = false;
 }
@@ -641,109 +534,6 @@ void store__cluster_down(struct store *s)
 		c->scanning = false;
 		store__cpub_drop(c->pub);
 	}
-}
-
-/* ----------------------------------------------------------- takeover */
-
-static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	redisReply *rep = reply;
-	struct store_cluster *c;
-	struct store_snap sn;
-	char *victim = priv;
-	size_t i;
-
-	if (r)
-		store__redis_replied(r);
-	c = r && rep ? store__cluster(store__redis_store(r)) : NULL;
-	if (c && rep->type == REDIS_REPLY_ARRAY) {
-		/* Its heartbeat lapsed: its calls are ours to end. */
-		rb_drop(c, victim);
-		c->st.takeovers++;
-		log_warn("store: instance %s is gone: taking over its %zu "
-			 "calls",
-			 victim, rep->elements / 2);
-		for (i = 0; i + 1 < rep->elements; i += 2) {
-			const redisReply *v = rep->element[i + 1];
-
-			if (v->type != REDIS_REPLY_STRING ||
-			    store_snap_decode(&sn, str_make(v->str, v->len))) {
-				c->st.bad_records++;
-				continue;
-			}
-			c->st.taken_dialogs++;
-			if (c->ev.takeover)
-				c->ev.takeover(c->ev.arg, victim, &sn);
-		}
-	}
-	mem_free(victim);
-}
-
-static void claim(struct store_cluster *c, redisAsyncContext *ac,
-		  struct str name)
-{
-	char hb[CL_KEY_MAX], dk[CL_KEY_MAX], rk[CL_KEY_MAX], tk[CL_KEY_MAX];
-	char *victim = mem_zalloc(name.len + 1);
-
-	if (!victim)
-		return;
-	memcpy(victim, name.p, name.len);
-	key_of(c, hb, sizeof(hb), "inst:", name);
-	key_of(c, dk, sizeof(dk), "dlg:", name);
-	key_of(c, rk, sizeof(rk), "reg:", name);
-	key_of(c, tk, sizeof(tk), "taken:", name);
-	if (sent(c,
-		 redisAsyncCommand(ac, on_claim, victim,
-				   "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
-				   claim_lua, hb, dk, rk, c->k_insts, c->k_chan,
-				   tk, victim, c->me, CL_TAKEN_TTL_MS)))
-		mem_free(victim);
-}
-
-static void on_members_scan(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_redis *r = ac->data;
-	redisReply *rep = reply;
-	struct store_cluster *c;
-	size_t i;
-
-	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
-	if (!c)
-		return;
-	c->scanning = false;
-	if (!rep || rep->type != REDIS_REPLY_ARRAY || !cmd(c))
-		return;
-	for (i = 0; i < rep->elements; i++)
-		if (member_ok(c, rep->element[i]))
-			claim(c, cmd(c),
-			      str_make(rep->element[i]->str,
-				       rep->element[i]->len));
-}
-
-/* Each heartbeat: keep our hashes alive, look for dead instances. */
-void store__cluster_tick(struct store *s)
-{
-	struct store_cluster *c = CL(s);
-	struct store_redis *r = store__redis_of(s);
-	redisAsyncContext *ac;
-
-	if (!c || !c->ready_at || !(ac = cmd(c)))
-		return;
-	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "PEXPIRE %s %d",
-					c->k_dlg, CL_HASH_TTL_MS));
-	(void)sent(c, redisAsyncCommand(ac, on_reply, NULL, "PEXPIRE %s %d",
-					c->k_reg, CL_HASH_TTL_MS));
-	if (c->scanning ||
-	    loop_now(c->l) - c->ready_at < 2 * store__redis_ttl(r))
-		return;
-	if (sent(c, redisAsyncCommand(ac, on_members_scan, NULL, "SMEMBERS %s",
-				      c->k_insts)) == 0)
-		c->scanning = true;
 }
 
 /* -------------------------------------------------------- startup load */
@@ -767,9 +557,10 @@ int store__cluster_load(struct store *s)
 	     i++) {
 		const redisReply *e = mem->element[i];
 
-		if (!member_ok(c, e))
+		if (!store__cl_member_ok(c, e))
 			continue;
-		key_of(c, k, sizeof(k), "reg:", str_make(e->str, e->len));
+		store__cl_key(c, k, sizeof(k),
+			      "reg:", str_make(e->str, e->len));
 		rep = redisCommand(rc, "HGETALL %s", k);
 		for (j = 0; rep && rep->type == REDIS_REPLY_ARRAY &&
 			    j + 1 < rep->elements;
@@ -808,11 +599,13 @@ int store__cluster_new(struct store_cluster **cp, struct store *s,
 	snprintf(c->prefix, sizeof(c->prefix), "%s",
 		 conf->key_prefix ? conf->key_prefix : "");
 	snprintf(c->me, sizeof(c->me), "%s", me);
-	key_of(c, c->k_insts, sizeof(c->k_insts), "insts", str_make("", 0));
-	key_of(c, c->k_reg, sizeof(c->k_reg), "reg:", str_cstr(me));
-	key_of(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
-	key_of(c, c->k_taken, sizeof(c->k_taken), "taken:", str_cstr(me));
-	key_of(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
+	store__cl_key(c, c->k_insts, sizeof(c->k_insts), "insts",
+		      str_make("", 0));
+	store__cl_key(c, c->k_reg, sizeof(c->k_reg), "reg:", str_cstr(me));
+	store__cl_key(c, c->k_dlg, sizeof(c->k_dlg), "dlg:", str_cstr(me));
+	store__cl_key(c, c->k_taken, sizeof(c->k_taken),
+		      "taken:", str_cstr(me));
+	store__cl_key(c, c->k_chan, sizeof(c->k_chan), "regs", str_make("", 0));
 	if (store__cpub_new(&c->pub, s, l, c->k_chan) != 0) {
 		htab_fini(&c->h);
 		mem_free(c);
@@ -828,7 +621,7 @@ void store__cluster_free(struct store_cluster *c)
 {
 	if (!c)
 		return;
-	rb_drop(c, NULL);
+	store__cl_rb_drop(c, NULL);
 	htab_fini(&c->h);
 	store__cpub_free(c->pub);
 	mem_free(c);
