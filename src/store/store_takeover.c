@@ -146,11 +146,12 @@ static void claim(struct store_cluster *c, redisAsyncContext *ac,
 	store__cl_key(c, dk, sizeof(dk), "dlg:", name);
 	store__cl_key(c, rk, sizeof(rk), "reg:", name);
 	store__cl_key(c, tk, sizeof(tk), "taken:", name);
-	if (store__cl_sent(c,
-		 redisAsyncCommand(ac, on_claim, victim,
-				   "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
-				   claim_lua, hb, dk, rk, c->k_insts, c->k_chan,
-				   tk, victim, c->me, CL_TAKEN_TTL_MS)))
+	if (store__cl_sent(
+		    c, redisAsyncCommand(ac, on_claim, victim,
+					 "EVAL %s 6 %s %s %s %s %s %s %s %s %d",
+					 claim_lua, hb, dk, rk, c->k_insts,
+					 c->k_chan, tk, victim, c->me,
+					 CL_TAKEN_TTL_MS)))
 		mem_free(victim);
 }
 
@@ -187,14 +188,17 @@ void store__cluster_tick(struct store *s)
 
 	if (!c || !c->ready_at || !(ac = store__cl_cmd(c)))
 		return;
-	(void)store__cl_sent(c, redisAsyncCommand(ac, store__cl_on_reply, NULL, "PEXPIRE %s %d",
-					c->k_dlg, CL_HASH_TTL_MS));
-	(void)store__cl_sent(c, redisAsyncCommand(ac, store__cl_on_reply, NULL, "PEXPIRE %s %d",
-					c->k_reg, CL_HASH_TTL_MS));
+	(void)store__cl_sent(c, redisAsyncCommand(ac, store__cl_on_reply, NULL,
+						  "PEXPIRE %s %d", c->k_dlg,
+						  CL_HASH_TTL_MS));
+	(void)store__cl_sent(c, redisAsyncCommand(ac, store__cl_on_reply, NULL,
+						  "PEXPIRE %s %d", c->k_reg,
+						  CL_HASH_TTL_MS));
 	if (c->scanning ||
 	    loop_now(c->l) - c->ready_at < 2 * store__redis_ttl(r))
 		return;
-	if (store__cl_sent(c, redisAsyncCommand(ac, on_members_scan, NULL, "SMEMBERS %s",
-				      c->k_insts)) == 0)
+	if (store__cl_sent(c, redisAsyncCommand(ac, on_members_scan, NULL,
+						"SMEMBERS %s", c->k_insts)) ==
+	    0)
 		c->scanning = true;
 }

@@ -4,6 +4,9 @@
  */
 #include "call_helper.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,4 +75,51 @@ void mh_wait_relay(struct media *m)
 		usleep(2000);
 		media_poll(m, 1, 1);
 	}
+}
+
+int mh_udp(uint16_t port, struct media_ep *ep)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -errno;
+	}
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	if (ep) {
+		memset(ep, 0, sizeof(*ep));
+		ep->af = AF_INET;
+		ep->port = ntohs(a.sin_port);
+		memcpy(ep->ip, &a.sin_addr, 4);
+	}
+	return fd;
+}
+
+/* A free even/odd port pair on 127.0.0.1: two bound sockets. */
+void mh_port_pair(int fd[2], uint16_t *portp)
+{
+	struct media_ep e;
+	int t;
+
+	for (t = 0; t < 100; t++) {
+		int a = mh_udp(0, &e), b;
+
+		if (e.port & 1 || e.port == 65535) {
+			close(a);
+			continue;
+		}
+		b = mh_udp((uint16_t)(e.port + 1), NULL);
+		if (b >= 0) {
+			fd[0] = a;
+			fd[1] = b;
+			*portp = e.port;
+			return;
+		}
+		close(a);
+	}
+	fail_msg("no free port pair");
 }

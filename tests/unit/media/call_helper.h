@@ -43,4 +43,10 @@ unsigned mh_count(const char *s, const char *what);
 /* Poll m until its relay holds no stream (400 ms at most). */
 void mh_wait_relay(struct media *m);
 
+/* A non-blocking UDP socket bound to 127.0.0.1:port (0: any), its
+ * address in *ep (if not NULL): the descriptor, or -errno. */
+int mh_udp(uint16_t port, struct media_ep *ep);
+/* A free even/odd port pair on 127.0.0.1: two bound sockets. */
+void mh_port_pair(int fd[2], uint16_t *portp);
+
 #endif

@@ -34,6 +34,7 @@
 
 #include "media/kfast.h"
 #include "media/media_int.h"
+#include "call_helper.h"
 
 enum { WAIT_MS = 2000, PT_OK = 0 };
 
@@ -48,52 +49,6 @@ struct fix {
 	uint16_t rport[2];
 	int evout;
 };
-
-static int udp(uint16_t port, struct media_ep *ep)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return -errno;
-	}
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	if (ep) {
-		memset(ep, 0, sizeof(*ep));
-		ep->af = AF_INET;
-		ep->port = ntohs(a.sin_port);
-		memcpy(ep->ip, &a.sin_addr, 4);
-	}
-	return fd;
-}
-
-static void pair(int fd[2], uint16_t *portp)
-{
-	struct media_ep e;
-	int t;
-
-	for (t = 0; t < 100; t++) {
-		int a = udp(0, &e), b;
-
-		if (e.port & 1 || e.port == 65535) {
-			close(a);
-			continue;
-		}
-		b = udp((uint16_t)(e.port + 1), NULL);
-		if (b >= 0) {
-			fd[0] = a;
-			fd[1] = b;
-			*portp = e.port;
-			return;
-		}
-		close(a);
-	}
-	fail_msg("no free port pair");
-}
 
 static void start(struct fix *f, bool uring)
 {
@@ -111,12 +66,12 @@ static void start(struct fix *f, bool uring)
 	assert_non_null(f->s);
 	memset(&c, 0, sizeof(c));
 	for (l = 0; l < 2; l++) {
-		pair(f->s->fd[l], &f->rport[l]);
+		mh_port_pair(f->s->fd[l], &f->rport[l]);
 		f->s->port[l] = f->rport[l];
 		f->s->local[l].af = AF_INET;
 		inet_pton(AF_INET, "127.0.0.1", f->s->local[l].ip);
 		for (k = 0; k < 2; k++)
-			f->peer[l][k] = udp(0, &c.prm.leg[l].sdp[k]);
+			f->peer[l][k] = mh_udp(0, &c.prm.leg[l].sdp[k]);
 		c.prm.leg[l].expect = true;
 		c.prm.leg[l].bw = fix_bw;
 	}
@@ -308,7 +263,7 @@ static void test_stranger(void **state)
 	SKIP_WITHOUT_BPF();
 	start(&f, true);
 	relay_some(&f, 1, 2);
-	evil = udp(0, NULL);
+	evil = mh_udp(0, NULL);
 	send_to(evil, f.rport[0], p, rtp(p, 3, PT_OK, 7));
 	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
 	assert_int_equal(MEDIA_LD(f.s->st[0].injected), 1);

@@ -23,6 +23,7 @@
 #include "test.h"
 
 #include "media/media_int.h"
+#include "call_helper.h"
 
 enum { WAIT_MS = 2000 };
 
@@ -34,53 +35,6 @@ struct fix {
 	int orig[2][2];    /* the descriptors handed over */
 	int evout;
 };
-
-static int udp(uint16_t port, struct media_ep *ep)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return -errno;
-	}
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	if (ep) {
-		memset(ep, 0, sizeof(*ep));
-		ep->af = AF_INET;
-		ep->port = ntohs(a.sin_port);
-		memcpy(ep->ip, &a.sin_addr, 4);
-	}
-	return fd;
-}
-
-/* A free even/odd port pair on 127.0.0.1: two bound sockets. */
-static void pair(int fd[2], uint16_t *portp)
-{
-	struct media_ep e;
-	int t;
-
-	for (t = 0; t < 100; t++) {
-		int a = udp(0, &e), b;
-
-		if (e.port & 1 || e.port == 65535) {
-			close(a);
-			continue;
-		}
-		b = udp((uint16_t)(e.port + 1), NULL);
-		if (b >= 0) {
-			fd[0] = a;
-			fd[1] = b;
-			*portp = e.port;
-			return;
-		}
-		close(a);
-	}
-	fail_msg("no free port pair");
-}
 
 static void start(struct fix *f, bool uring)
 {
@@ -110,10 +64,10 @@ static void add_stream(struct fix *f)
 	assert_non_null(f->s);
 	memset(&c, 0, sizeof(c));
 	for (l = 0; l < 2; l++) {
-		pair(f->s->fd[l], &f->rport[l]);
+		mh_port_pair(f->s->fd[l], &f->rport[l]);
 		for (k = 0; k < 2; k++) {
 			f->orig[l][k] = f->s->fd[l][k];
-			f->peer[l][k] = udp(0, &c.prm.leg[l].sdp[k]);
+			f->peer[l][k] = mh_udp(0, &c.prm.leg[l].sdp[k]);
 			c.prm.leg[l].expect = true;
 		}
 	}
@@ -293,7 +247,7 @@ static void test_drop_injected(void **state)
 	(void)state;
 	start(&f, true);
 	add_stream(&f);
-	evil = udp(0, NULL);
+	evil = mh_udp(0, NULL);
 	/* From a port the SDP did not name: dropped, counted, reported. */
 	send_to(evil, f.rport[0], p, rtp(p, 1));
 	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 200, NULL), -1);
@@ -333,8 +287,8 @@ static void test_close_stream(void **state)
 			for (k = 0; k < 2; k++)
 				assert_int_equal(f.s->fd[l][k], -1);
 			/* The port pair is free: the sockets are closed. */
-			fd[0] = udp(f.rport[l], NULL);
-			fd[1] = udp((uint16_t)(f.rport[l] + 1), NULL);
+			fd[0] = mh_udp(f.rport[l], NULL);
+			fd[1] = mh_udp((uint16_t)(f.rport[l] + 1), NULL);
 			assert_true(fd[0] >= 0 && fd[1] >= 0);
 			close(fd[0]);
 			close(fd[1]);
