@@ -10,6 +10,17 @@
  * batch, instead of one per counter: bench/README-store.md).
  *
  * Semantics:
+ *  - names: no key carries a user name, a dialled number or country or
+ *    a source address in clear.  Each is "FAMILY:" and 16 hex digits of
+ *    a SipHash-2-4 under the cluster's key (store_user_key(): from
+ *    store.secret, else store.password, and key_prefix; never sent to
+ *    Redis), the same on every instance of the cluster: of the user
+ *    ("fc:", "fr:", "fp:"), of the country code and the user together
+ *    ("fk:"), of the source's family and address (/64 for IPv6: "fs:",
+ *    "fm:", "fq:").  Keys are 19 bytes (+ key_prefix and the store's
+ *    "cnt:"/"rate:N").  No key (neither secret set, or the memory
+ *    backend): nothing is shared, every limit holds per instance, as
+ *    the authentication failures per user (logged at start).
  *  - concurrent calls: counts (store_count_add()'s) on "fc:USER" and
  *    "fs:SOURCE", +1 when a call starts, -1 when it ends (both, and the
  *    rates' events, with the store's write batch: at most 20 ms late).  Each
@@ -51,6 +62,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
+#include "core/siphash.h"
 #include "guard/fraud_int.h"
 #include "guard/guard_types.h"
 #include "store/store.h"
@@ -68,6 +80,7 @@ struct fraud_share {
 	struct loop *l;
 	fraud_wake_fn *wake;
 	void *wake_arg;
+	uint8_t key[STORE_USER_KEY_LEN]; /* names in keys (s set) */
 };
 
 /* What a store request counts: one key family each. */
@@ -122,16 +135,30 @@ void fraud_share_free(struct fraud_share *sh)
 
 static void on_resync(void *arg);
 
+/* Attached only under the cluster's key (store_user_key): without it
+ * the keys would have to name users and sources in clear, or under a
+ * key anyone can compute (from key_prefix), which lets a reader of
+ * Redis test the few, guessable extensions and every IPv4 address. */
 void fraud_share_attach(struct fraud_share *sh, struct store *s, struct loop *l)
 {
 	if (!sh)
 		return;
 	if (sh->s && sh->s != s)
 		store_set_count_resync(sh->s, NULL, NULL);
-	sh->s = s;
+	sh->s = NULL;
 	sh->l = l;
-	if (s)
-		store_set_count_resync(s, on_resync, sh);
+	mem_secclean(sh->key, sizeof(sh->key));
+	if (!s)
+		return;
+	if (store_user_key(s, sh->key) != 0) {
+		if (store_backend_of(s) == STORE_REDIS)
+			log_info("fraud: neither store.secret nor "
+				 "store.password is set: toll-fraud limits "
+				 "are counted per instance");
+		return;
+	}
+	sh->s = s;
+	store_set_count_resync(s, on_resync, sh);
 }
 
 void fraud_set_share(struct fraud *f, struct fraud_share *sh)
@@ -156,25 +183,15 @@ static bool live(const struct fraud *f)
 	return f->share && f->share->s && store_connected(f->share->s);
 }
 
-/* pre, then s with bytes outside 0x21..0x7e (and '%') as %XX, so that
- * the key is one printable Redis argument; cut at STORE_CKEY_MAX. */
-static struct str key_of(char *buf, const char *pre, const char *s, size_t n)
+/* pre and the 16 hex digits of h: a key of fixed length. */
+static struct str key_of(char *buf, const char *pre, uint64_t h)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	static const char hex[] = "0123456789abcdef";
 	size_t i, o = strlen(pre);
 
 	memcpy(buf, pre, o);
-	for (i = 0; i < n && o + 3 < FR_KEY_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c > 0x20 && c < 0x7f && c != '%') {
-			buf[o++] = (char)c;
-		} else {
-			buf[o++] = '%';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		}
-	}
+	for (i = 0; i < 16; i++)
+		buf[o++] = hex[(h >> (60 - 4 * i)) & 15];
 	return str_make(buf, o);
 }
 
@@ -183,33 +200,43 @@ static const char *const what_pre[] = {
 	[W_SCONC] = "fs:", [W_SCPM] = "fm:", [W_SCPS] = "fq:",
 };
 
-/* A call's source as text, formatted once for all of its keys. */
+/* A call's names in keys, hashed once for all of its keys. */
 struct fr_stxt {
 	const struct sg_addr *src;
 	bool done;
-	char a[64];
+	uint64_t sh; /* the source's */
 };
 
-/* The key of what for a user (and country), or a source. */
-static struct str key_for(char *buf, uint8_t what, struct str user,
-			  const char *cc, struct fr_stxt *st)
+/* The key of what for a user (and country), or a source: its family
+ * and the keyed hash of what it counts (see the top of the file). */
+static struct str key_for(const struct fraud_share *sh, char *buf, uint8_t what,
+			  struct str user, const char *cc, struct fr_stxt *st)
 {
-	char pre[8 + DP_CC_MAX];
+	uint8_t b[1 + DP_CC_MAX + 1 + FR_KEY_MAX];
 	struct guard_src gs;
+	size_t n, un;
 
 	if (what >= W_SCONC) {
 		if (!st->done) {
 			guard_src_from_addr(&gs, st->src);
-			guard_src_fmt(&gs, st->a, sizeof(st->a));
+			b[0] = gs.family;
+			memcpy(b + 1, gs.b, gs.len);
+			st->sh = siphash24(b, 1 + (size_t)gs.len, sh->key);
 			st->done = true;
 		}
-		return key_of(buf, what_pre[what], st->a, strlen(st->a));
+		return key_of(buf, what_pre[what], st->sh);
 	}
-	if (what == W_CTY) {
-		snprintf(pre, sizeof(pre), "fk:%s:", cc);
-		return key_of(buf, pre, user.p, user.len);
-	}
-	return key_of(buf, what_pre[what], user.p, user.len);
+	if (what != W_CTY)
+		return key_of(buf, what_pre[what],
+			      siphash24(user.p, user.len, sh->key));
+	/* The country, a NUL, the user: the pair, in one hash. */
+	n = cc ? strnlen(cc, DP_CC_MAX) : 0;
+	un = user.len < sizeof(b) - n - 1 ? user.len : sizeof(b) - n - 1;
+	if (n)
+		memcpy(b, cc, n);
+	b[n++] = 0;
+	memcpy(b + n, user.p, un);
+	return key_of(buf, what_pre[what], siphash24(b, n + un, sh->key));
 }
 
 static uint64_t window_of(uint8_t what)
@@ -371,7 +398,7 @@ static unsigned used(const struct fraud *f, unsigned cls, bool intl)
 
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 {
-	struct fr_stxt st = {a->src, false, ""};
+	struct fr_stxt st = {a->src, false, 0};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -392,7 +419,8 @@ bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 			continue;
 		h = w <= W_UCPS ? a->uh : w == W_CTY ? a->ct->k.h : a->s->k.h;
 		bat_add(&b, h, (uint8_t)w,
-			key_for(bat_kb(&b), (uint8_t)w, a->user, a->cc, &st),
+			key_for(f->share, bat_kb(&b), (uint8_t)w, a->user,
+				a->cc, &st),
 			0);
 	}
 	(void)bat_send(f->share, a->u, &b, 0);
@@ -405,7 +433,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 	bool intl = call->kind == DP_INTERNATIONAL;
-	struct fr_stxt st = {&call->src, false, ""};
+	struct fr_stxt st = {&call->src, false, 0};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -436,7 +464,8 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 		    : w == W_CTY ? fraud__cty_hash(f, call->user_h, call->cc)
 				 : call->src_h;
 		bat_add(&b, h, (uint8_t)w,
-			key_for(bat_kb(&b), (uint8_t)w, user, call->cc, &st),
+			key_for(f->share, bat_kb(&b), (uint8_t)w, user,
+				call->cc, &st),
 			1);
 	}
 	if (bat_send(f->share, NULL, &b, STORE_BATCH_LAZY) == 0)
@@ -447,7 +476,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 			 uint64_t now)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = {&call->src, false, ""};
+	struct fr_stxt st = {&call->src, false, 0};
 	char kb[FR_KEY_MAX];
 	unsigned w;
 
@@ -457,7 +486,8 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 		if (!is_count((uint8_t)w) && (call->pushed & 1u << w))
 			(void)store_rate_take(
 				f->share->s,
-				key_for(kb, (uint8_t)w, user, call->cc, &st),
+				key_for(f->share, kb, (uint8_t)w, user,
+					call->cc, &st),
 				window_of((uint8_t)w), 1,
 				now > call->start ? now - call->start : 0);
 }
@@ -468,15 +498,17 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 		     int delta, unsigned flags, struct fr_bat *b)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = {&call->src, false, ""};
+	struct fr_stxt st = {&call->src, false, 0};
 
 	bat_init(b, sh, call->user_h, false);
 	if (call->shared)
 		bat_add(b, call->user_h, W_UCONC,
-			key_for(bat_kb(b), W_UCONC, user, NULL, &st), delta);
+			key_for(sh, bat_kb(b), W_UCONC, user, NULL, &st),
+			delta);
 	if (call->src_shared)
 		bat_add(b, call->src_h, W_SCONC,
-			key_for(bat_kb(b), W_SCONC, user, NULL, &st), delta);
+			key_for(sh, bat_kb(b), W_SCONC, user, NULL, &st),
+			delta);
 	return bat_send(sh, NULL, b, flags);
 }
 

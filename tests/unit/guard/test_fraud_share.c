@@ -83,6 +83,7 @@ static void mk(struct inst *in, struct loop *l, const char *name, bool redis)
 
 	memset(in, 0, sizeof(*in));
 	redis_helper_store_conf(&c, REDIS_PORT, redis, name, "fsunit:");
+	c.secret = "fsunit cluster secret"; /* shared only under a key */
 	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
 	store_set_events(in->s, &ev);
 	assert_int_equal(
