@@ -13,13 +13,18 @@ REFUSED = "SIP/2.0 403 Forbidden - toll fraud policy"
 TRYING = "SIP/2.0 100 Trying"
 
 
+CLUSTER_SECRET = '  secret: "e2e fraud cluster secret"\n'
+
+
 def fraud_config(ip, name, *, out, inn, backend, rport, prefix, classes,
-                 dial_rules, users, per_source=""):
+                 dial_rules, users, per_source="", secret=CLUSTER_SECRET):
     """One instance on ip (untrusted zone on port out, trusted on inn),
     routing to 127.0.0.1:backend, sharing Redis on rport under key
     prefix; classes: the option lines of the fraud class "local"
     (6-space indent); dial_rules and users: the YAML flow mappings of
-    those lists; per_source: a fraud.per_source line, or none."""
+    those lists; per_source: a fraud.per_source line, or none; secret:
+    the store.secret line (fraud counts are shared only under one: ""
+    keeps them per instance)."""
     rules = "".join("    - %s\n" % r for r in dial_rules)
     who = "".join("    - %s\n" % u for u in users)
     return """
@@ -27,7 +32,8 @@ log:
   level: info
 sip:
   t1: 500ms
-""" + zones_and_store(ip, out, inn, backend, rport, name, prefix) + """\
+""" + zones_and_store(ip, out, inn, backend, rport, name, prefix,
+                    store_extra=secret) + """\
 fraud:
   country_code: "44"
   reason: "Forbidden - toll fraud policy"

@@ -12,6 +12,8 @@ the PBX stand-in (sipp UAS) and the callers are on 127.0.0.1.
   user again once A's heartbeat lapsed, not before.
 - Redis stopped: each instance enforces the limit on its own calls;
   Redis back (empty): both count their calls again, the limit holds.
+- Neither store.secret nor store.password: nothing shared (a key must
+  not name the user in clear), each instance enforces the limit alone.
 
 Ports 38000-38499 only (this file's range); redis on 38400.
 """
@@ -39,9 +41,9 @@ def redis():
     yield from redis_fixture(REDIS_PORT, "sipguard-fredis-")
 
 
-def config(ip, name):
+def config(ip, name, **kw):
     return fraud_config(
-        ip, name, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
+        ip, name, **kw, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
         prefix="fraud-e2e:", classes="      max_concurrent: 2",
         dial_rules=['{ name: national, action: allow, prefixes: [ "+44" ] }'],
         users=["{ user: sipp, class: local }"])
@@ -72,6 +74,13 @@ def test_concurrent_limit_holds_across_instances(sipguard, redis):
         REFUSED
     assert ask(B_IP, "02079460003") == \
         REFUSED
+    # The fraud keys name the user and the source by a keyed hash only
+    # (the request rates' "ri:SRC" and the bans name sources: not here).
+    keys = [k for k in redis.cli("--scan", "--pattern", "fraud-e2e:*")
+            .split() if k.startswith(("fraud-e2e:cnt:f",
+                                      "fraud-e2e:rate:f"))]
+    assert any(k.startswith("fraud-e2e:cnt:fc:") for k in keys), keys
+    assert not [k for k in keys if "sipp" in k or "127.0.0" in k], keys
     assert c1.wait(30) == 0, c1.errors()[-2000:]
     assert c2.wait(30) == 0, c2.errors()[-2000:]
     # Both ended: their slots are free, across the cluster.
@@ -158,4 +167,24 @@ def test_redis_down_local_limits_then_converge(sipguard, redis):
         REFUSED
     assert ask(A_IP, "02079460025") == \
         REFUSED
+    uas.stop()
+
+
+def test_without_secret_per_instance(sipguard, redis):
+    """No store.secret (nor password): the limits hold per instance, as
+    with Redis down, said at start; Redis holds no fraud key."""
+    a = sipguard(config(A_IP, "fa", secret=""))
+    b = sipguard(config(B_IP, "fb", secret=""))
+    assert a.wait_log("connected") and b.wait_log("connected")
+    assert "toll-fraud limits are counted per instance" in a.log()
+    uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+    time.sleep(0.3)
+    assert ask(A_IP, "02079460030") == TRYING
+    assert ask(A_IP, "02079460031") == TRYING
+    time.sleep(0.2)
+    assert ask(A_IP, "02079460032") == REFUSED
+    # B knows only its own calls.
+    assert ask(B_IP, "02079460033") == TRYING
+    keys = redis.cli("--scan", "--pattern", "fraud-e2e:*")
+    assert "cnt:f" not in keys and "rate:f" not in keys, keys
     uas.stop()
