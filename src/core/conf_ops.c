@@ -370,12 +370,14 @@ static const struct conf_opt store_opts[] = {
 			"Redis backend: a secret common to the cluster (same "
 			"on every instance), never sent to Redis. Names the "
 			"users whose authentication failures are counted "
-			"across instances by a keyed hash of it and "
-			"key_prefix, so Redis never holds a user name in "
-			"clear. Empty: store.password is used; both empty: "
-			"failures per user stay per instance (a key anyone "
-			"could compute would let a reader of Redis test user "
-			"names)."),
+			"across instances, and the users, dialled countries "
+			"and source addresses of the shared toll-fraud "
+			"counters, by a keyed hash of it and key_prefix, so "
+			"Redis never holds them in clear. Empty: "
+			"store.password is used; both empty: failures per "
+			"user and toll-fraud limits stay per instance (a key "
+			"anyone could compute would let a reader of Redis "
+			"test user names and addresses)."),
 	CONF_OPT_END,
 };
 #undef STORE
