@@ -178,6 +178,7 @@ store:
   address: 127.0.0.1:%(port)d
   instance: bench
   key_prefix: "bench:"
+  secret: "bench cluster secret"
 """
 TLS_YAML = """  tls: true
   tls_ca: %(ca)s

@@ -138,8 +138,9 @@ static const struct conf_opt class_opts[] = {
 		      "Targets that are names, not numbers (`sip:alice@`)."),
 	CONF_OPT_INT(CL, max_concurrent, "0", 0, 100000, RL,
 		     "Calls one user may have up at once; 0: no limit. With "
-		     "`store: redis` every call limit of a class and of "
-		     "`per_source` holds across instances (docs/fraud.md): "
+		     "`store: redis` and `store.secret` (or password) every "
+		     "call limit of a class and of `per_source` holds across "
+		     "instances (docs/fraud.md): "
 		     "one call per other instance may pass within one Redis "
 		     "round trip."),
 	CONF_OPT_INT(CL, calls_per_second, "0", 0, 100000, RL,
@@ -192,8 +193,9 @@ static const struct conf_section user_sec = {
 static const struct conf_opt source_opts[] = {
 	CONF_OPT_INT(SRC, max_concurrent, "0", 0, 1000000, RL,
 		     "Calls up at once from one source address; 0: off. With "
-		     "`store: redis` the three source limits hold across "
-		     "instances (docs/fraud.md)."),
+		     "`store: redis` and `store.secret` (or password) the "
+		     "three source limits hold across instances "
+		     "(docs/fraud.md)."),
 	CONF_OPT_INT(SRC, calls_per_second, "0", 0, 100000, RL,
 		     "New calls per second from one source; 0: off."),
 	CONF_OPT_INT(SRC, calls_per_minute, "0", 0, 1000000, RL,
