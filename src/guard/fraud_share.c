@@ -235,7 +235,8 @@ static struct str key_for(const struct fraud_share *sh, char *buf, uint8_t what,
 	if (n)
 		memcpy(b, cc, n);
 	b[n++] = 0;
-	memcpy(b + n, user.p, un);
+	if (un)
+		memcpy(b + n, user.p, un);
 	return key_of(buf, what_pre[what], siphash24(b, n + un, sh->key));
 }
 
