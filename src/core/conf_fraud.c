@@ -138,7 +138,7 @@ static const struct conf_opt class_opts[] = {
 		      "Targets that are names, not numbers (`sip:alice@`)."),
 	CONF_OPT_INT(CL, max_concurrent, "0", 0, 100000, RL,
 		     "Calls one user may have up at once; 0: no limit. With "
-		     "`store: redis` and `store.secret` (or password) every "
+		     "`store: redis` every "
 		     "call limit of a class and of `per_source` holds across "
 		     "instances (docs/fraud.md): "
 		     "one call per other instance may pass within one Redis "
@@ -193,7 +193,7 @@ static const struct conf_section user_sec = {
 static const struct conf_opt source_opts[] = {
 	CONF_OPT_INT(SRC, max_concurrent, "0", 0, 1000000, RL,
 		     "Calls up at once from one source address; 0: off. With "
-		     "`store: redis` and `store.secret` (or password) the "
+		     "`store: redis` the "
 		     "three source limits hold across instances "
 		     "(docs/fraud.md)."),
 	CONF_OPT_INT(SRC, calls_per_second, "0", 0, 100000, RL,

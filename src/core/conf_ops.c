@@ -375,9 +375,10 @@ static const struct conf_opt store_opts[] = {
 			"counters, by a keyed hash of it and key_prefix, so "
 			"Redis never holds them in clear. Empty: "
 			"store.password is used; both empty: failures per "
-			"user and toll-fraud limits stay per instance (a key "
-			"anyone could compute would let a reader of Redis "
-			"test user names and addresses)."),
+			"user stay per instance, and the toll-fraud counters "
+			"stay shared under a key anyone can derive from "
+			"key_prefix (no name in clear, but a reader of Redis "
+			"can test guesses; logged at start)."),
 	CONF_OPT_END,
 };
 #undef STORE

@@ -135,10 +135,12 @@ void fraud_share_free(struct fraud_share *sh)
 
 static void on_resync(void *arg);
 
-/* Attached only under the cluster's key (store_user_key): without it
- * the keys would have to name users and sources in clear, or under a
- * key anyone can compute (from key_prefix), which lets a reader of
- * Redis test the few, guessable extensions and every IPv4 address. */
+/* Attached under the cluster's key (store_user_key).  Without store.secret
+ * or store.password, under the public key (store_public_key): the limits
+ * stay shared across the cluster, as issue 9 requires, and no name or
+ * address is in clear in Redis; but whoever reads Redis can test guesses
+ * (extensions are few, IPv4 addresses 2^32) against the hashes, which
+ * the start-up warning says. */
 void fraud_share_attach(struct fraud_share *sh, struct store *s, struct loop *l)
 {
 	if (!sh)
@@ -151,11 +153,12 @@ void fraud_share_attach(struct fraud_share *sh, struct store *s, struct loop *l)
 	if (!s)
 		return;
 	if (store_user_key(s, sh->key) != 0) {
-		if (store_backend_of(s) == STORE_REDIS)
-			log_info("fraud: neither store.secret nor "
-				 "store.password is set: toll-fraud limits "
-				 "are counted per instance");
-		return;
+		if (store_public_key(s, sh->key) != 0)
+			return; /* memory backend: nothing to share */
+		log_warn("fraud: neither store.secret nor store.password is "
+			 "set: toll-fraud keys in redis are hashed under a key "
+			 "anyone can derive from key_prefix (names and "
+			 "addresses can be guessed back); set store.secret");
 	}
 	sh->s = s;
 	store_set_count_resync(s, on_resync, sh);

@@ -35,6 +35,8 @@ struct store {
 	bool freeing;
 	bool has_ukey; /* store_user_key() */
 	uint8_t ukey[STORE_USER_KEY_LEN];
+	bool has_pkey; /* store_public_key() */
+	uint8_t pkey[STORE_USER_KEY_LEN];
 };
 
 /* A counter call in flight to Redis, with its local answer. */
@@ -156,6 +158,8 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 					c->secret && *c->secret ? c->secret
 								: c->password,
 					c->key_prefix) == 0;
+		s->has_pkey = store__user_key(s->pkey, STORE_PUBLIC_SECRET,
+					      c->key_prefix) == 0;
 	}
 	*sp = s;
 	return 0;
@@ -412,6 +416,14 @@ int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN])
 	if (!s || !s->has_ukey)
 		return -ENOKEY;
 	memcpy(key, s->ukey, STORE_USER_KEY_LEN);
+	return 0;
+}
+
+int store_public_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN])
+{
+	if (!s || !s->has_pkey)
+		return -ENOKEY;
+	memcpy(key, s->pkey, STORE_USER_KEY_LEN);
 	return 0;
 }
 

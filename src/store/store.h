@@ -256,6 +256,14 @@ void store_get_stats(const struct store *s, struct store_stats *st);
  * neither secret is set (per-user counts then stay per instance).
  */
 int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN]);
+/*
+ * Without either secret, a key every instance can compute from
+ * key_prefix alone (store_key.c): it keeps names out of Redis keys in
+ * clear, but a reader of Redis can test guesses (extensions, addresses)
+ * against it.  For counters that must stay shared even then (the
+ * toll-fraud limits).  0, or -ENOKEY for the memory backend.
+ */
+int store_public_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN]);
 
 /* --- Ban records and pub/sub messages (store_codec.c): pure. --- */
 

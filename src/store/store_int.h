@@ -47,6 +47,8 @@ size_t store__mem_used(const struct store_mem *m);
 /* --- store_key.c: the cluster's user-hash key (store_user_key). --- */
 
 /* 0, -ENOKEY (secret empty) or -EIO. */
+/* The "secret" of store_public_key(): known to all, on purpose. */
+#define STORE_PUBLIC_SECRET "sipguard public key v1: no store.secret set"
 int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
 		    const char *prefix);
 

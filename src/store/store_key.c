@@ -17,7 +17,11 @@
  * Neither set: no key, and per-user counts stay per instance.  A key
  * anyone could compute (from the prefix alone) would let whoever reads
  * Redis test candidate user names, which are few (extensions) and
- * guessable.
+ * guessable.  Such a key, store_public_key() (the same derivation with
+ * STORE_PUBLIC_SECRET), serves only counters that must stay shared
+ * without a secret (the toll-fraud limits, which issue 9 requires to
+ * hold across the cluster): names are then not in clear, but not
+ * protected either, and the daemon says so at start.
  */
 #include "store/store_int.h"
 
