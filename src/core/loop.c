@@ -47,12 +47,13 @@ struct loop {
 	loop_clock_fn *clock;
 	void *clock_arg;
 	struct tmr_wheel timers;
-	struct loop_defer *dq;        /* deferred calls, FIFO */
-	struct loop_defer **dq_tail; /* &last->next, or &dq */
 	int sigfd;        /* owned; -1 until a signal is added */
 	sigset_t sigmask; /* signals with a handler */
 	struct loop_sig sig[NSIG];
 	struct loop__event ev[LOOP_MAX_EVENTS];
+	/* Deferred calls, FIFO; dq_tail: &last->next, or &dq. */
+	struct loop_defer *dq;
+	struct loop_defer **dq_tail;
 };
 
 static uint64_t mono_ms(void *arg)

@@ -45,7 +45,8 @@ struct watch {
 	bool flushing;    /* inside the flush timer's write */
 	bool dead;        /* cleaned up while in_handler: free after */
 	struct tmr flush; /* the coalesced write */
-	struct loop_defer soon; /* the same, at the end of this turn */
+	/* The same, at the end of this turn (flush_soon). */
+	struct loop_defer soon;
 };
 
 static void on_fd(struct loop *l, int fd, unsigned revents, void *arg)

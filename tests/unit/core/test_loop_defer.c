@@ -188,8 +188,8 @@ static void test_budget(void **state)
 	assert_int_equal(loop_new(&l), 0);
 	s.l = l;
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(loop_fd_add(l, p[0], LOOP_READ, on_fd_count,
-				     &fd_runs), 0);
+	assert_int_equal(loop_fd_add(l, p[0], LOOP_READ, on_fd_count, &fd_runs),
+			 0);
 	loop_defer(l, &s.d, on_spin, &s);
 	/* A call that queues itself forever: LOOP_DEFER_BUDGET per turn,
 	 * and the next turn does not block (timeout -1, nothing ready). */
