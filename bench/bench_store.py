@@ -195,6 +195,11 @@ CALLGRIND = os.environ.get("BENCH_CALLGRIND") == "1"
 # give.  Registrations are unchanged (BENCH_REG).
 USERS = int(os.environ.get("BENCH_USERS", "1"))
 INSTR = {}      # backend -> instructions per call, one per round
+# BENCH_PERF=1: sipguard's system calls in the CPU phase counted by
+# `perf stat -e 'syscalls:sys_enter_*' -p PID` (perf slows the process:
+# its CPU figures are then not comparable with runs without it).
+PERF = os.environ.get("BENCH_PERF") == "1"
+SYSCALLS = {}   # backend -> {syscall: per call}, one per round
 USER_SYS = {}   # backend -> (user, system) ms per call, one per round
 
 
@@ -257,7 +262,32 @@ class CgRun(bp.Run):
             extra = list(extra) + ["-inf", users_csv(self.workdir)]
         return super().uac(tag, rate, calls, pause_ms, timeout_s, extra)
 
+    def perf_calls(self, tag, rate, calls, pause_ms):
+        out = os.path.join(self.workdir, "perf-%d.csv" % self.proxy.proc.pid)
+        pf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-e",
+                               "syscalls:sys_enter_*", "-p",
+                               str(self.proxy.proc.pid)],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        u, c = super().calls(tag, rate, calls, pause_ms)
+        time.sleep(2)
+        pf.send_signal(signal.SIGINT)
+        pf.wait(timeout=30)
+        n = max(c["ok"], 1)
+        per = {}
+        with open(out) as f:
+            for line in f:
+                v = line.strip().split(",")
+                if len(v) > 2 and v[0].isdigit() and int(v[0]):
+                    per[v[2].split("sys_enter_")[-1]] = int(v[0]) / n
+        per["all"] = sum(per.values())
+        SYSCALLS.setdefault(self.proxy.name.split("-", 1)[1],
+                            []).append(per)
+        return u, c
+
     def calls(self, tag, rate, calls, pause_ms):
+        if tag == "cpu" and PERF:
+            return self.perf_calls(tag, rate, calls, pause_ms)
         if tag == "cpu" and not CALLGRIND:
             # user and kernel time of the phase (clock ticks), to split
             # the CPU per call between our code and the system calls
@@ -413,6 +443,12 @@ def main():
         print("%-14s  user %.4f + system %.4f ms/call (medians, /proc "
               "ticks)" % (k, statistics.median(x[0] for x in USER_SYS[k]),
                           statistics.median(x[1] for x in USER_SYS[k])))
+    for k in SYSCALLS:
+        names = sorted(set(x for r in SYSCALLS[k] for x in r))
+        print("syscalls/call %-9s %s" % (k, " ".join(
+            "%s=%.2f" % (x, statistics.median(r.get(x, 0)
+                                              for r in SYSCALLS[k]))
+            for x in names)))
     for k in INSTR:
         print("callgrind %-9s %10.0f instructions/call (user space)   "
               "rounds: %s" % (k, statistics.median(INSTR[k]),

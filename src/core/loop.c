@@ -51,6 +51,9 @@ struct loop {
 	sigset_t sigmask; /* signals with a handler */
 	struct loop_sig sig[NSIG];
 	struct loop__event ev[LOOP_MAX_EVENTS];
+	/* Deferred calls, FIFO; dq_tail: &last->next, or &dq. */
+	struct loop_defer *dq;
+	struct loop_defer **dq_tail;
 };
 
 static uint64_t mono_ms(void *arg)
@@ -80,6 +83,7 @@ int loop_new(struct loop **lp)
 		mem_free(l);
 		return err;
 	}
+	l->dq_tail = &l->dq;
 	l->clock = mono_ms;
 	l->now = l->clock(NULL);
 	tmr_wheel_init(&l->timers, l->now);
@@ -94,6 +98,8 @@ void loop_free(struct loop *l)
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	tmr_wheel_fini(&l->timers);
+	while (l->dq)
+		loop_defer_cancel(l->dq);
 	loop__be_free(l->be);
 	mem_free(l->fds);
 	mem_free(l);
@@ -296,6 +302,35 @@ void loop_set_clock(struct loop *l, loop_clock_fn *fn, void *arg)
 	tmr_wheel_init(&l->timers, l->now);
 }
 
+void loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn *fn,
+		void *arg)
+{
+	if (d->pprev && d->l != l)
+		loop_defer_cancel(d); /* moved to another loop */
+	d->fn = fn;
+	d->arg = arg;
+	if (d->pprev)
+		return; /* keeps its place */
+	d->l = l;
+	d->next = NULL;
+	d->pprev = l->dq_tail;
+	*l->dq_tail = d;
+	l->dq_tail = &d->next;
+}
+
+void loop_defer_cancel(struct loop_defer *d)
+{
+	if (!d->pprev)
+		return;
+	*d->pprev = d->next;
+	if (d->next)
+		d->next->pprev = d->pprev;
+	else
+		d->l->dq_tail = d->pprev; /* d was last */
+	d->next = NULL;
+	d->pprev = NULL;
+}
+
 /* Deliver one event of the batch, unless it went stale. */
 static bool deliver(struct loop *l, const struct loop__event *ev)
 {
@@ -320,11 +355,26 @@ static bool deliver(struct loop *l, const struct loop__event *ev)
 	return true;
 }
 
+/* Run the deferred calls, at most LOOP_DEFER_BUDGET (the rest: next
+ * turn, which then does not block). */
+static void drain_deferred(struct loop *l)
+{
+	struct loop_defer *d;
+	unsigned n;
+
+	for (n = 0; n < LOOP_DEFER_BUDGET && (d = l->dq); n++) {
+		loop_defer_cancel(d);
+		d->fn(d->arg);
+	}
+}
+
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	int64_t next = tmr_wheel_next(&l->timers);
 	int n, i, delivered = 0;
 
+	if (l->dq)
+		next = 0; /* queued outside a turn, or over the budget */
 	if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
 		timeout_ms = next > INT_MAX ? INT_MAX : (int)next;
 	n = loop__be_wait(l->be, l->ev, LOOP_MAX_EVENTS, timeout_ms);
@@ -337,6 +387,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	for (i = 0; i < n; i++)
 		if (deliver(l, &l->ev[i]))
 			delivered++;
+	drain_deferred(l);
 	return delivered;
 }
 

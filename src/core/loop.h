@@ -7,12 +7,14 @@
  * turn; every handler in that turn sees the same loop_now() and timers
  * started from handlers count from it (STYLE.md 7).
  *
- * Order of one turn: wait for events (timeout: the next timer), read the
- * clock, fire due timers, then deliver the fd events of the batch.
+ * Order of one turn: wait for events (timeout: the next timer, 0 if
+ * deferred calls are queued), read the clock, fire due timers, deliver
+ * the fd events of the batch, then run the deferred calls (loop_defer).
  */
 #ifndef SIPGUARD_CORE_LOOP_H
 #define SIPGUARD_CORE_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/tmr.h"
@@ -35,6 +37,20 @@ typedef void loop_fd_fn(struct loop *l, int fd, unsigned revents, void *arg);
 typedef void loop_signal_fn(struct loop *l, int signo, void *arg);
 /* Monotonic milliseconds; replaceable for tests (loop_set_clock). */
 typedef uint64_t loop_clock_fn(void *arg);
+typedef void loop_defer_fn(void *arg);
+
+/*
+ * A deferred call: embedded in its owner like a struct tmr (queuing never
+ * allocates); the owner loop_defer_cancel()s it before it goes away.
+ * A zero-filled one is valid and not queued.
+ */
+struct loop_defer {
+	struct loop_defer *next;
+	struct loop_defer **pprev; /* NULL when not queued */
+	struct loop *l;            /* loop it was last queued on */
+	loop_defer_fn *fn;
+	void *arg;
+};
 
 /*
  * Create a loop.  Owner: the caller, who frees it with loop_free() on
@@ -98,6 +114,35 @@ int loop_run(struct loop *l);
 int loop_run_once(struct loop *l, int timeout_ms);
 /* Make loop_run() return after the current turn. */
 void loop_stop(struct loop *l);
+
+/*
+ * Deferred calls: fn(arg) at the end of the current turn, after its
+ * timers and fd events, before the loop waits again; without the
+ * epoll_wait that a 0 ms timer costs (it fires only after the next
+ * wait, which returns at once).  Use it for work a handler starts that
+ * should gather everything else of the same turn first (one write for
+ * the whole batch) but not wait for any new event.
+ *
+ * Ordering: FIFO in the order queued.  Queuing a call that is queued
+ * already keeps its place (so it runs once, with the new fn and arg).
+ * A call queued by a deferred call runs in the same drain, after the
+ * ones queued before it; the drain runs at most LOOP_DEFER_BUDGET calls
+ * per turn (a call that re-queues itself cannot starve the fds): the
+ * rest run at the end of the next turn, whose wait then does not block.
+ * Queued outside any turn (before loop_run), it runs at the end of the
+ * next turn, which does not block either.  The entry is unlinked before
+ * fn runs, so fn may queue it again or free its owner.
+ */
+enum { LOOP_DEFER_BUDGET = 4096 };
+
+void loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn *fn,
+		void *arg);
+/* Unqueue d if queued; otherwise nothing happens. */
+void loop_defer_cancel(struct loop_defer *d);
+static inline bool loop_defer_pending(const struct loop_defer *d)
+{
+	return d->pprev != NULL;
+}
 
 /*
  * Replace the clock (NULL: CLOCK_MONOTONIC), for tests with a fake

@@ -28,6 +28,7 @@ enum {
 struct hold {
 	struct proxy_holds *hs;
 	struct tmr tmr;
+	struct loop_defer soon; /* the release, at the end of this turn */
 	uint64_t token;
 	struct sip_peer from;
 	char *b; /* NULL: slot free */
@@ -53,6 +54,7 @@ static void release(void *arg)
 	h->b = NULL;
 	hs->used--;
 	tmr_cancel(&h->tmr);
+	loop_defer_cancel(&h->soon);
 	if (sip_msg_parse(p->msg, b, h->n, &p->lim,
 			  h->from.tp == SIP_TP_UDP ? SIP_PARSE_DGRAM
 						   : SIP_PARSE_STREAM,
@@ -64,8 +66,9 @@ static void release(void *arg)
 	mem_free(b);
 }
 
-/* The guard's answer for the user `token`: release its INVITEs (from a
- * zero timer: never inside the store's callback). */
+/* The guard's answer for the user `token`: release its INVITEs at the
+ * end of this loop turn (a deferred call: never inside the store's
+ * callback, and without the extra wait a 0 ms timer costs). */
 static void on_wake(void *arg, uint64_t token)
 {
 	struct proxy_holds *hs = arg;
@@ -76,9 +79,11 @@ static void on_wake(void *arg, uint64_t token)
 		if (!hs->h[i].b)
 			continue;
 		seen++;
-		if (hs->h[i].token == token)
-			tmr_start(loop_timers(hs->p->loop), &hs->h[i].tmr, 0,
-				  release, &hs->h[i]);
+		if (hs->h[i].token == token) {
+			tmr_cancel(&hs->h[i].tmr);
+			loop_defer(hs->p->loop, &hs->h[i].soon, release,
+				   &hs->h[i]);
+		}
 	}
 }
 
@@ -108,6 +113,7 @@ void proxy__holds_free(struct proxy *p)
 		return;
 	for (i = 0; i < PROXY_HOLD_MAX; i++) {
 		tmr_cancel(&hs->h[i].tmr);
+		loop_defer_cancel(&hs->h[i].soon);
 		mem_free(hs->h[i].b);
 	}
 	if (p->guard)

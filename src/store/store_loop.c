@@ -13,7 +13,9 @@
  * the Redis store's cost per call low (bench/bench_store.py): fewer
  * writes, fewer reads, fewer wake-ups.  What someone waits for (a
  * counter answer delays a call set-up) or whose order against the bans
- * channel matters goes out at the next loop turn (flush_soon).
+ * channel matters goes out at the end of this loop turn (flush_soon: a
+ * deferred call, loop_defer, after every fd event of the turn has
+ * queued its commands, so one write still carries the whole turn).
  *
  * hiredis may free the context from inside redisAsyncHandleRead() (the
  * connection broke, or a callback asked for it); it then calls cleanup,
@@ -43,6 +45,8 @@ struct watch {
 	bool flushing;    /* inside the flush timer's write */
 	bool dead;        /* cleaned up while in_handler: free after */
 	struct tmr flush; /* the coalesced write */
+	/* The same, at the end of this turn (flush_soon). */
+	struct loop_defer soon;
 };
 
 static void on_fd(struct loop *l, int fd, unsigned revents, void *arg)
@@ -95,6 +99,8 @@ static void on_flush(void *arg)
 {
 	struct watch *w = arg;
 
+	tmr_cancel(&w->flush);
+	loop_defer_cancel(&w->soon);
 	w->in_handler = w->flushing = true;
 	redisAsyncHandleWrite(w->ac);
 	w->in_handler = w->flushing = false;
@@ -113,19 +119,22 @@ static void add_write(void *p)
 		apply(w, w->mask | LOOP_WRITE);
 		return;
 	}
-	if (!tmr_pending(&w->flush))
+	if (!tmr_pending(&w->flush) && !loop_defer_pending(&w->soon))
 		tmr_start(loop_timers(w->l), &w->flush, STORE_FLUSH_MS,
 			  on_flush, w);
 }
 
-/* Bans are urgent in their order against the channel: write at the
- * next loop turn, as an unbatched command would. */
+/* Bans are urgent in their order against the channel, a counter read
+ * holds a call: write at the end of this loop turn (every command this
+ * turn's events queue goes in the same write), without another wait. */
 void store__loop_flush_soon(redisAsyncContext *ac)
 {
 	struct watch *w = ac ? ac->ev.data : NULL;
 
-	if (w && !w->dead && tmr_pending(&w->flush))
-		tmr_start(loop_timers(w->l), &w->flush, 0, on_flush, w);
+	if (w && !w->dead && tmr_pending(&w->flush)) {
+		tmr_cancel(&w->flush);
+		loop_defer(w->l, &w->soon, on_flush, w);
+	}
 }
 
 static void del_write(void *p)
@@ -141,6 +150,7 @@ static void cleanup(void *p)
 
 	apply(w, 0);
 	tmr_cancel(&w->flush);
+	loop_defer_cancel(&w->soon);
 	w->ac->ev.data = NULL;
 	if (w->in_handler)
 		w->dead = true;

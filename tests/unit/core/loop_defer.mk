@@ -1,0 +1,1 @@
+UNIT_TESTS += core/test_loop_defer
