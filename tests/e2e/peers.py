@@ -148,6 +148,10 @@ class Kamailio:
             [KAMAILIO, "-DD", "-E", "-f", self.cfg, "-P", self.pidfile,
              "-Y", self.dir, "-m", "64", "-M", "8", "-w", self.dir],
             stdout=self.log, stderr=subprocess.STDOUT,
+            # Its own process group, so that stop() can end every
+            # process of it (workers, and a main process stuck in its
+            # SIGTERM handler: seen once, SIGTERM blocked on a futex).
+            start_new_session=True,
             # SIGTERM: Kamailio's main process then stops its workers.
             preexec_fn=lambda: die_with_parent(signal.SIGTERM))
         deadline = time.time() + 10
@@ -164,8 +168,16 @@ class Kamailio:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
-        # SIGTERM to the main process: it stops its own workers.
-        return _stop(self.proc)
+        # SIGTERM to the main process: it stops its own workers.  Then
+        # whatever of the group we started is left (a worker, or a main
+        # process that deadlocked in its own SIGTERM handler and forked
+        # away from proc) is killed, so no test finds its port taken.
+        rc = _stop(self.proc)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return rc
 
 
 REDIS = "/usr/bin/redis-server"
