@@ -199,6 +199,10 @@ INSTR = {}      # backend -> instructions per call, one per round
 # `perf stat -e 'syscalls:sys_enter_*' -p PID` (perf slows the process:
 # its CPU figures are then not comparable with runs without it).
 PERF = os.environ.get("BENCH_PERF") == "1"
+# BENCH_PERF=record: a CPU profile of sipguard in the CPU phase instead
+# (`perf record -g`, kernel and user), its report per backend and round
+# kept in the work directory (perf-report-BACKEND-N.txt, path printed).
+PERF_REC = os.environ.get("BENCH_PERF") == "record"
 SYSCALLS = {}   # backend -> {syscall: per call}, one per round
 USER_SYS = {}   # backend -> (user, system) ms per call, one per round
 
@@ -285,7 +289,32 @@ class CgRun(bp.Run):
                             []).append(per)
         return u, c
 
+    def perf_record(self, tag, rate, calls, pause_ms):
+        backend = self.proxy.name.split("-", 1)[1]
+        data = os.path.join(self.workdir, "perf-%d.data" %
+                            self.proxy.proc.pid)
+        pf = subprocess.Popen(["perf", "record", "-q", "-F", "4000", "-g",
+                               "-o", data, "-p", str(self.proxy.proc.pid)],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        u, c = super().calls(tag, rate, calls, pause_ms)
+        pf.send_signal(signal.SIGINT)
+        pf.wait(timeout=60)
+        n = len(glob.glob(os.path.join(self.workdir,
+                                       "perf-report-%s-*" % backend)))
+        rep = os.path.join(self.workdir,
+                           "perf-report-%s-%d.txt" % (backend, n))
+        with open(rep, "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--no-children",
+                            "--sort", "dso,sym", "--stdio", "-g", "none",
+                            "--percent-limit", "0.3"], stdout=f,
+                           stderr=subprocess.DEVNULL)
+        print("bench-store: perf profile of %s: %s" % (backend, rep))
+        return u, c
+
     def calls(self, tag, rate, calls, pause_ms):
+        if tag == "cpu" and PERF_REC:
+            return self.perf_record(tag, rate, calls, pause_ms)
         if tag == "cpu" and PERF:
             return self.perf_calls(tag, rate, calls, pause_ms)
         if tag == "cpu" and not CALLGRIND:

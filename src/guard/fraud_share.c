@@ -365,7 +365,10 @@ static int bat_send(struct fraud_share *sh, struct fr_user *u, struct fr_bat *b,
 	*op = b->op;
 	if (op->read && u)
 		u->cl_pending++;
-	rc = store_batch(sh->s, b->ops, b->op.n, flags, on_answers, op);
+	/* Our counts are fraud.c's own (busy, win_ctr): the store keeps no
+	 * shadow of them (REMOTE), only Redis' answers matter here. */
+	rc = store_batch(sh->s, b->ops, b->op.n, flags | STORE_BATCH_REMOTE,
+			 on_answers, op);
 	if (rc) {
 		if (op->read && u && u->cl_pending)
 			u->cl_pending--;

@@ -228,11 +228,19 @@ int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
  * STORE_BATCH_LAZY lets the batch wait for the store's write batching
  * (at most 20 ms, store_loop.c) instead of going out at the next loop
  * turn: for changes nobody waits for, whose delay is bounded and
- * documented by the caller.  Returns 0 or -EINVAL (nothing applied).
- * User: toll fraud (fraud_share.c), one batch per call for its read,
- * one (lazy) for its start, one (lazy) for its end.
+ * documented by the caller.  STORE_BATCH_REMOTE: the caller keeps its
+ * own local counts and wants Redis' answers only: the local view is
+ * neither read nor changed (no limit may be set then), and whatever is
+ * not answered by Redis is answered -EAGAIN, value 0.  Returns 0 or
+ * -EINVAL (nothing applied).
+ * User: toll fraud (fraud_share.c, REMOTE), one batch per call for its
+ * read, one (lazy) for its start, one (lazy) for its end.
  */
-enum { STORE_BATCH_MAX = 8, STORE_BATCH_LAZY = 1 };
+enum {
+	STORE_BATCH_MAX = 8,
+	STORE_BATCH_LAZY = 1,
+	STORE_BATCH_REMOTE = 2,
+};
 enum store_op_kind { STORE_OP_COUNT, STORE_OP_RATE };
 struct store_op {
 	struct str key;

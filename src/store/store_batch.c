@@ -106,9 +106,10 @@ static void bop_done(void *arg, int rc, const int64_t *vals, size_t nv)
 	mem_free(op);
 }
 
-/* The local change of each operation, into op; how many to send. */
+/* The local change of each operation, into op; how many to send.
+ * remote: no local view (STORE_BATCH_REMOTE): all of them. */
 static size_t apply_local(struct store *s, struct bop *op,
-			  const struct store_op *ops)
+			  const struct store_op *ops, bool remote)
 {
 	size_t i, nsend = 0, off = 0;
 
@@ -124,6 +125,13 @@ static size_t apply_local(struct store *s, struct bop *op,
 		e->klen = (uint8_t)o->key.len;
 		memcpy(op->keys + off, o->key.p, o->key.len);
 		off += o->key.len;
+		if (remote) {
+			e->local_rc = -EAGAIN;
+			e->local_val = 0;
+			e->sent = true;
+			nsend++;
+			continue;
+		}
 		e->local_rc = e->rate ? store__mem_rate(
 						store__mem_of(s), o->key, o->ms,
 						(uint32_t)o->n, o->limit,
@@ -190,7 +198,8 @@ int store_batch(struct store *s, const struct store_op *ops, size_t n,
 	if (!s || !ops || n == 0 || n > STORE_BATCH_MAX)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		if (!op_valid(&ops[i]))
+		if (!op_valid(&ops[i]) ||
+		    ((flags & STORE_BATCH_REMOTE) && ops[i].limit))
 			return -EINVAL;
 		keys += ops[i].key.len;
 	}
@@ -199,7 +208,7 @@ int store_batch(struct store *s, const struct store_op *ops, size_t n,
 	op->cb = cb;
 	op->arg = arg;
 	op->n = (uint8_t)n;
-	nsend = apply_local(s, op, ops);
+	nsend = apply_local(s, op, ops, (flags & STORE_BATCH_REMOTE) != 0);
 	rd = store__redis_of(s);
 	if (!rd) { /* the memory backend: its answers are the store's */
 		for (i = 0; i < n; i++)

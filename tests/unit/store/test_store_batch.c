@@ -119,6 +119,26 @@ static void test_memory_and_args(void **state)
 	assert_int_equal(store_batch(s, ops, 1, 0, NULL, NULL), 0);
 	assert_int_equal(store_batch(s, ops, 1, 0, on_got, &g), 0);
 	assert_int_equal(g.v[0], 2);
+
+	/* REMOTE: no local view.  Without Redis every answer is -EAGAIN,
+	 * 0, and the local count is untouched; a limit is refused. */
+	ops[0] = cnt("u", 1, 0);
+	ops[1] = rate("r", 1, 60000);
+	assert_int_equal(store_batch(s, ops, 2, STORE_BATCH_REMOTE, on_got, &g),
+			 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.rcs[0], -EAGAIN);
+	assert_int_equal(g.v[0], 0);
+	assert_int_equal(g.rcs[1], -EAGAIN);
+	assert_int_equal(g.v[1], 0);
+	ops[0] = cnt("u", 1, 5);
+	assert_int_equal(store_batch(s, ops, 1, STORE_BATCH_REMOTE, on_got, &g),
+			 -EINVAL);
+	ops[0] = cnt("u", 0, 0);
+	ops[1] = rate("r", 0, 60000);
+	assert_int_equal(store_batch(s, ops, 2, 0, on_got, &g), 0);
+	assert_int_equal(g.v[0], 2);
+	assert_int_equal(g.v[1], 3);
 	store_free(s);
 	loop_free(l);
 }
@@ -253,6 +273,21 @@ static void test_across_instances(void **state)
 	assert_int_equal(g.v[0], 0);
 	assert_int_equal(cli("EXISTS %scnt:fc:alice", PREFIX), 0);
 
+	/* REMOTE: Redis' answers (the local view is not consulted). */
+	ops[0] = cnt("fc:bob", 1, 0);
+	ops[1] = rate("fr:bob", 1, 60000);
+	want = g.calls + 1;
+	assert_int_equal(
+		store_batch(a.s, ops, 2, STORE_BATCH_REMOTE, on_got, &g), 0);
+	assert_true(redis_helper_spin(l, &g.calls, want));
+	assert_int_equal(g.rcs[0], 0);
+	assert_int_equal(g.v[0], 1);
+	assert_int_equal(g.rcs[1], 0);
+	assert_int_equal(g.v[1], 1);
+	ops[0] = cnt("fc:bob", 0, 0);
+	run(l, b.s, ops, 1, &g);
+	assert_int_equal(g.v[0], 1);
+
 	store_get_stats(a.s, &st);
 	assert_int_equal(st.fallbacks, 0);
 	store_free(a.s);
@@ -324,6 +359,21 @@ static void test_script_load_refused(void **state)
 	assert_int_equal(g.v[0], 1);
 	run(l, a.s, ops, 1, &g);
 	assert_int_equal(g.v[0], 2);
+	/* REMOTE: Redis' answers (the local view is not consulted). */
+	ops[0] = cnt("fc:bob", 1, 0);
+	ops[1] = rate("fr:bob", 1, 60000);
+	want = g.calls + 1;
+	assert_int_equal(
+		store_batch(a.s, ops, 2, STORE_BATCH_REMOTE, on_got, &g), 0);
+	assert_true(redis_helper_spin(l, &g.calls, want));
+	assert_int_equal(g.rcs[0], 0);
+	assert_int_equal(g.v[0], 1);
+	assert_int_equal(g.rcs[1], 0);
+	assert_int_equal(g.v[1], 1);
+	ops[0] = cnt("fc:bob", 0, 0);
+	run(l, b.s, ops, 1, &g);
+	assert_int_equal(g.v[0], 1);
+
 	store_get_stats(a.s, &st);
 	assert_int_equal(st.fallbacks, 0);
 	store_free(a.s);
