@@ -98,6 +98,9 @@ int store__redis_batch(struct store_redis *r, const struct store__rop *ops,
 /* READY, before anything else on the connection: load the script (its
  * SHA1 computed here), so that every EVALSHA after it finds it. */
 int store__redis_count_ready(struct store_redis *r);
+/* The connection is going: lazy batches not written yet are answered
+ * locally (-EAGAIN). */
+void store__redis_count_drop(struct store_redis *r);
 
 /* --- store_resp.c: commands in Redis' protocol, written by us. --- */
 
@@ -195,9 +198,10 @@ struct store_redis {
 	uint32_t tomb_next;
 	uint32_t reads; /* table reads sent (their generation) */
 	/* store_redis_count.c: the counters' script */
-	char count_sha[41]; /* its SHA1, hex */
-	bool count_eval;    /* SCRIPT LOAD refused: sent as EVAL */
-	bool count_flushed; /* NOSCRIPT seen: reconnecting */
+	char count_sha[41];   /* its SHA1, hex */
+	bool count_eval;      /* SCRIPT LOAD refused: sent as EVAL */
+	bool count_flushed;   /* NOSCRIPT seen: reconnecting */
+	struct rbatch *cpend; /* lazy batches merged, not yet written */
 };
 
 /* store_redis.c: replies that only need counting (and error logging). */
@@ -301,5 +305,10 @@ int store__loop_attach(struct redisAsyncContext *ac, struct loop *l);
 /* Write what is queued at the next loop turn, not after the batching
  * delay (ban changes and resynchronisation). */
 void store__loop_flush_soon(struct redisAsyncContext *ac);
+/* fn(arg) runs just before the next write batch is written (it may
+ * queue commands that go in that write); a write batch is started if
+ * none is due.  One hook per context, kept until it is freed. */
+void store__loop_preflush(struct redisAsyncContext *ac, void (*fn)(void *),
+			  void *arg);
 
 #endif

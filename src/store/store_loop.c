@@ -47,6 +47,8 @@ struct watch {
 	struct tmr flush; /* the coalesced write */
 	/* The same, at the end of this turn (flush_soon). */
 	struct loop_defer soon;
+	void (*preflush)(void *); /* store__loop_preflush */
+	void *preflush_arg;
 };
 
 static void on_fd(struct loop *l, int fd, unsigned revents, void *arg)
@@ -99,6 +101,10 @@ static void on_flush(void *arg)
 {
 	struct watch *w = arg;
 
+	/* What is held for this write joins it (the counters' merged
+	 * lazy batches); the timer it may start is cancelled below. */
+	if (w->preflush && !w->dead)
+		w->preflush(w->preflush_arg);
 	tmr_cancel(&w->flush);
 	loop_defer_cancel(&w->soon);
 	w->in_handler = w->flushing = true;
@@ -135,6 +141,20 @@ void store__loop_flush_soon(redisAsyncContext *ac)
 		tmr_cancel(&w->flush);
 		loop_defer(w->l, &w->soon, on_flush, w);
 	}
+}
+
+void store__loop_preflush(redisAsyncContext *ac, void (*fn)(void *), void *arg)
+{
+	struct watch *w = ac ? ac->ev.data : NULL;
+
+	if (!w || w->dead)
+		return;
+	w->preflush = fn;
+	w->preflush_arg = arg;
+	if ((w->ac->c.flags & REDIS_CONNECTED) && !w->flushing &&
+	    !tmr_pending(&w->flush) && !loop_defer_pending(&w->soon))
+		tmr_start(loop_timers(w->l), &w->flush, STORE_FLUSH_MS,
+			  on_flush, w);
 }
 
 static void del_write(void *p)

@@ -109,6 +109,7 @@ static void drop_contexts(struct store_redis *r)
 	redisAsyncContext *c = r->cmd, *s = r->sub;
 
 	r->cmd = r->sub = NULL;
+	store__redis_count_drop(r);
 	if (c)
 		redisAsyncFree(c);
 	if (s)

@@ -17,6 +17,14 @@
  * them instead could reorder a call's end before its start.  A Redis
  * refusing SCRIPT LOAD gets the text (EVAL) from then on.
  *
+ * Lazy batches (store_batch's STORE_BATCH_LAZY: a call's start and
+ * end) are held and merged: every lazy batch of one 20 ms write batch
+ * becomes ONE script run (RMERGE_*), written just before that write
+ * (store__loop_preflush) and before any other counter command (so Redis
+ * applies every change in the order it was made).  Each caller still
+ * gets its own answers.  The connection lost or the store freed: held
+ * batches are answered locally at once (store__redis_count_drop).
+ *
  * -EAGAIN (not READY, queue full) tells store.c to answer from local
  * state.
  */
@@ -96,23 +104,81 @@ static const char batch_lua[] =
 
 enum {
 	RKEY_MAX = STORE_PREFIX_MAX + STORE_CKEY_MAX + 8,
+	/* Lazy batches (calls' starts and ends) queued in the same 20 ms
+	 * go out as ONE script run: at most this many operations, batches
+	 * and key bytes in it (one run holds about ten calls'). */
+	RMERGE_OPS = 64,
+	RMERGE_SUBS = 16,
+	RMERGE_KEYS = 4096,
 };
 
-/* A batch waiting for its reply.  Owner: hiredis' callback (on_batch),
- * or the sender when it cannot be sent. */
-struct rbatch {
+/* One caller's batch inside a script run: its answer, its operations
+ * (n of them, after those of the batches before it). */
+struct rsub {
 	store__batch_fn *cb; /* or */
 	store_count_fn *one; /* a single operation's answer */
 	void *arg;
 	uint8_t n;
+};
+
+/* A script run waiting for its reply: one batch, or several lazy ones
+ * merged (r->cpend until written).  One allocation: the struct, then
+ * sub[subcap], e[cap], keys[kcap].  Owner: hiredis' callback
+ * (on_batch), or the sender when it cannot be sent. */
+struct rbatch {
+	uint16_t n, cap; /* operations, room for */
+	uint8_t nsub, subcap;
 	bool lazy; /* no flush_soon */
+	uint16_t klen, kcap;
+	struct rsub *sub;
 	struct rbe {
 		int64_t a, b, c;
 		uint16_t koff, klen;
 		char kind;
-	} e[STORE_BATCH_MAX];
-	char keys[]; /* the full Redis keys */
+	} * e;
+	char *keys; /* the full Redis keys */
 };
+
+static struct rbatch *rb_new(size_t cap, size_t subcap, size_t kcap, bool lazy)
+{
+	struct rbatch *op = mem_alloc(sizeof(*op) + subcap * sizeof(*op->sub) +
+				      cap * sizeof(*op->e) + kcap);
+
+	if (!op)
+		return NULL;
+	memset(op, 0, sizeof(*op));
+	op->cap = (uint16_t)cap;
+	op->subcap = (uint8_t)subcap;
+	op->kcap = (uint16_t)kcap;
+	op->lazy = lazy;
+	op->sub = (struct rsub *)(op + 1);
+	op->e = (struct rbe *)(op->sub + subcap);
+	op->keys = (char *)(op->e + cap);
+	return op;
+}
+
+static bool rb_fits(const struct rbatch *op, size_t n, size_t klen)
+{
+	return op->nsub < op->subcap && op->n + n <= op->cap &&
+	       op->klen + klen <= op->kcap;
+}
+
+/* Add one caller's operations (their full keys in kb, kl) to op. */
+static void rb_add(struct rbatch *op, const struct store__rop *ops, size_t n,
+		   char (*kb)[RKEY_MAX], const size_t *kl, store__batch_fn *cb,
+		   store_count_fn *one, void *arg)
+{
+	size_t i;
+
+	op->sub[op->nsub++] = (struct rsub){cb, one, arg, (uint8_t)n};
+	for (i = 0; i < n; i++) {
+		op->e[op->n++] =
+			(struct rbe){ops[i].a, ops[i].b,        ops[i].c,
+				     op->klen, (uint16_t)kl[i], ops[i].kind};
+		memcpy(op->keys + op->klen, kb[i], kl[i]);
+		op->klen = (uint16_t)(op->klen + kl[i]);
+	}
+}
 
 static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
 
@@ -121,7 +187,7 @@ static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
  * cost more than the rest of a batch together (bench/README-store.md). */
 static int send_batch(struct store_redis *r, struct rbatch *op)
 {
-	char buf[sizeof(batch_lua) + STORE_BATCH_MAX * (RKEY_MAX + 120) +
+	char buf[sizeof(batch_lua) + RMERGE_OPS * 100 + RMERGE_KEYS +
 		 2 * STORE_INSTANCE_MAX + STORE_PREFIX_MAX + 256];
 	struct store__resp w;
 	size_t i;
@@ -171,17 +237,26 @@ static void batch_error(struct store_redis *r, redisAsyncContext *ac,
 	redisAsyncDisconnect(ac);
 }
 
-static void answer(struct rbatch *op, int rc, const int64_t *vals)
+/* Each caller's answers: rc 0 with vals (all of op's, in order), or
+ * rc -EAGAIN (vals NULL: answer locally). */
+static void answer(const struct rbatch *op, int rc, const int64_t *vals)
 {
-	if (op->cb) {
-		op->cb(op->arg, rc, vals, vals ? op->n : 0);
-	} else if (op->one) {
-		if (rc)
-			op->one(op->arg, rc, 0);
-		else if (op->e[0].kind == STORE__OP_COUNT && vals[0] < 0)
-			op->one(op->arg, -EDQUOT, -1 - vals[0]);
+	const struct rsub *b;
+	size_t i, off = 0;
+
+	for (i = 0; i < op->nsub; off += op->sub[i].n, i++) {
+		b = &op->sub[i];
+		if (b->cb)
+			b->cb(b->arg, rc, vals ? vals + off : NULL,
+			      vals ? b->n : 0);
+		else if (!b->one)
+			continue;
+		else if (rc)
+			b->one(b->arg, rc, 0);
+		else if (op->e[off].kind == STORE__OP_COUNT && vals[off] < 0)
+			b->one(b->arg, -EDQUOT, -1 - vals[off]);
 		else
-			op->one(op->arg, 0, vals[0]);
+			b->one(b->arg, 0, vals[off]);
 	}
 }
 
@@ -190,7 +265,7 @@ static void on_batch(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_redis *r = ac->data;
 	struct rbatch *op = priv;
 	redisReply *rep = reply;
-	int64_t vals[STORE_BATCH_MAX];
+	int64_t vals[RMERGE_OPS];
 	size_t i;
 
 	if (r && r->inflight)
@@ -212,6 +287,38 @@ local:
 	mem_free(op);
 }
 
+/* The merged lazy batches to hiredis now, before any other counter
+ * command (their order kept); not sendable: answered locally. */
+static void send_pend(struct store_redis *r)
+{
+	struct rbatch *op = r->cpend;
+
+	r->cpend = NULL;
+	if (!op)
+		return;
+	if (r->state != R_READY || !r->cmd || send_batch(r, op) != 0) {
+		answer(op, -EAGAIN, NULL);
+		mem_free(op);
+	}
+}
+
+/* The store's write batch is about to be written (store_loop.c). */
+static void on_preflush(void *arg)
+{
+	send_pend(arg);
+}
+
+void store__redis_count_drop(struct store_redis *r)
+{
+	struct rbatch *op = r->cpend;
+
+	r->cpend = NULL;
+	if (op) {
+		answer(op, -EAGAIN, NULL);
+		mem_free(op);
+	}
+}
+
 /* The full key: prefix, "cnt:" or "rate:", key (cut at RKEY_MAX). */
 static size_t full_key(const struct store_redis *r, char *buf,
 		       const struct store__rop *o)
@@ -228,6 +335,10 @@ static size_t full_key(const struct store_redis *r, char *buf,
 	return p + m + k;
 }
 
+/* Lazy: into the pending run (r->cpend), written with the store's next
+ * write batch (its pre-flush hook: store_loop.c), where every lazy
+ * batch of those 20 ms joins it.  Else its own run, after the pending
+ * one so that Redis sees every change in the order it was made. */
 static int batch(struct store_redis *r, const struct store__rop *ops, size_t n,
 		 bool lazy, store__batch_fn *cb, store_count_fn *one, void *arg)
 {
@@ -242,21 +353,23 @@ static int batch(struct store_redis *r, const struct store__rop *ops, size_t n,
 		kl[i] = full_key(r, kb[i], &ops[i]);
 		total += kl[i];
 	}
-	op = mem_zalloc(sizeof(*op) + total);
+	if (r->cpend && (!lazy || !rb_fits(r->cpend, n, total)))
+		send_pend(r);
+	if (lazy) {
+		if (!r->cpend) {
+			r->cpend = rb_new(RMERGE_OPS, RMERGE_SUBS, RMERGE_KEYS,
+					  true);
+			if (!r->cpend)
+				return -EAGAIN;
+			store__loop_preflush(r->cmd, on_preflush, r);
+		}
+		rb_add(r->cpend, ops, n, kb, kl, cb, one, arg);
+		return 0;
+	}
+	op = rb_new(n, 1, total, false);
 	if (!op)
 		return -EAGAIN;
-	op->cb = cb;
-	op->one = one;
-	op->arg = arg;
-	op->n = (uint8_t)n;
-	op->lazy = lazy;
-	for (i = 0, total = 0; i < n; i++) {
-		op->e[i] = (struct rbe){ops[i].a,        ops[i].b,
-					ops[i].c,        (uint16_t)total,
-					(uint16_t)kl[i], ops[i].kind};
-		memcpy(op->keys + total, kb[i], kl[i]);
-		total += kl[i];
-	}
+	rb_add(op, ops, n, kb, kl, cb, one, arg);
 	if (send_batch(r, op) != 0) {
 		mem_free(op);
 		return -EAGAIN;

@@ -5,7 +5,8 @@
  * real redis-server (Debian's) started here on 127.0.0.1:39451 and
  * stopped by pid, two stores on one loop playing two instances: a batch
  * agrees with the single calls, a read changes nothing, a refusal in a
- * batch leaves the others applied, the script is sent by SHA1 and a
+ * batch leaves the others applied, lazy batches are merged into one
+ * script run in their order, the script is sent by SHA1 and a
  * SCRIPT FLUSH under the store costs local answers and a reconnect,
  * never a wrong count.  Waits are bounded loop turns, never sleeps.
  */
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <hiredis/hiredis.h>
 
@@ -274,8 +276,8 @@ static void test_across_instances(void **state)
 	assert_int_equal(cli("EXISTS %scnt:fc:alice", PREFIX), 0);
 
 	/* REMOTE: Redis' answers (the local view is not consulted). */
-	ops[0] = cnt("fc:bob", 1, 0);
-	ops[1] = rate("fr:bob", 1, 60000);
+	ops[0] = cnt("fc:dave", 1, 0);
+	ops[1] = rate("fr:dave", 1, 60000);
 	want = g.calls + 1;
 	assert_int_equal(
 		store_batch(a.s, ops, 2, STORE_BATCH_REMOTE, on_got, &g), 0);
@@ -284,7 +286,7 @@ static void test_across_instances(void **state)
 	assert_int_equal(g.v[0], 1);
 	assert_int_equal(g.rcs[1], 0);
 	assert_int_equal(g.v[1], 1);
-	ops[0] = cnt("fc:bob", 0, 0);
+	ops[0] = cnt("fc:dave", 0, 0);
 	run(l, b.s, ops, 1, &g);
 	assert_int_equal(g.v[0], 1);
 
@@ -292,6 +294,91 @@ static void test_across_instances(void **state)
 	assert_int_equal(st.fallbacks, 0);
 	store_free(a.s);
 	store_free(b.s);
+	loop_free(l);
+}
+
+/* Redis' count of EVALSHA commands since the last CONFIG RESETSTAT. */
+static long evalsha_calls(void)
+{
+	redisContext *c = redisConnect("127.0.0.1", atoi(REDIS_PORT));
+	redisReply *r;
+	const char *p;
+	long v = 0;
+
+	assert_non_null(c);
+	r = redisCommand(c, "INFO commandstats");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	p = strstr(r->str, "cmdstat_evalsha:calls=");
+	if (p)
+		v = atol(p + strlen("cmdstat_evalsha:calls="));
+	freeReplyObject(r);
+	redisFree(c);
+	return v;
+}
+
+/* Lazy batches of one write batch are ONE script run, answered each in
+ * its order; a batch that is waited for goes after them (it sees their
+ * changes); the store freed with lazy batches held answers them. */
+static void test_lazy_merged(void **state)
+{
+	struct got g1 = {0}, g2 = {0}, g3 = {0}, g4 = {0};
+	struct store_op ops[2];
+	struct inst a;
+	struct loop *l;
+
+	(void)state;
+	l = redis_helper_loop();
+	mk(&a, l, "merged");
+	assert_int_equal(cli("CONFIG RESETSTAT%s", ""), -1);
+	ops[0] = cnt("fc:erin", 1, 0);
+	assert_int_equal(store_batch(a.s, ops, 1,
+				     STORE_BATCH_LAZY | STORE_BATCH_REMOTE,
+				     on_got, &g1),
+			 0);
+	ops[1] = rate("fr:erin", 1, 60000);
+	assert_int_equal(store_batch(a.s, ops, 2,
+				     STORE_BATCH_LAZY | STORE_BATCH_REMOTE,
+				     on_got, &g2),
+			 0);
+	ops[0] = cnt("fc:erin", -1, 0);
+	assert_int_equal(store_batch(a.s, ops, 1,
+				     STORE_BATCH_LAZY | STORE_BATCH_REMOTE,
+				     on_got, &g3),
+			 0);
+	assert_true(redis_helper_spin(l, &g3.calls, 1));
+	assert_int_equal(g1.calls, 1);
+	assert_int_equal(g1.rcs[0], 0);
+	assert_int_equal(g1.v[0], 1);
+	assert_int_equal(g2.n, 2);
+	assert_int_equal(g2.v[0], 2);
+	assert_int_equal(g2.v[1], 1);
+	assert_int_equal(g3.v[0], 1);
+	assert_int_equal(evalsha_calls(), 1);
+
+	/* A read after a lazy change: the change is written first. */
+	ops[0] = cnt("fc:erin", 1, 0);
+	assert_int_equal(store_batch(a.s, ops, 1,
+				     STORE_BATCH_LAZY | STORE_BATCH_REMOTE,
+				     on_got, &g1),
+			 0);
+	ops[0] = cnt("fc:erin", 0, 0);
+	assert_int_equal(
+		store_batch(a.s, ops, 1, STORE_BATCH_REMOTE, on_got, &g4), 0);
+	assert_true(redis_helper_spin(l, &g4.calls, 1));
+	assert_int_equal(g1.calls, 2);
+	assert_int_equal(g1.v[0], 2);
+	assert_int_equal(g4.v[0], 2);
+
+	/* Held when the store goes: answered (cancelled), not lost. */
+	ops[0] = cnt("fc:erin", 1, 0);
+	assert_int_equal(store_batch(a.s, ops, 1,
+				     STORE_BATCH_LAZY | STORE_BATCH_REMOTE,
+				     on_got, &g1),
+			 0);
+	store_free(a.s);
+	assert_int_equal(g1.calls, 3);
+	assert_int_equal(g1.rcs[0], -ECANCELED);
 	loop_free(l);
 }
 
@@ -359,21 +446,6 @@ static void test_script_load_refused(void **state)
 	assert_int_equal(g.v[0], 1);
 	run(l, a.s, ops, 1, &g);
 	assert_int_equal(g.v[0], 2);
-	/* REMOTE: Redis' answers (the local view is not consulted). */
-	ops[0] = cnt("fc:bob", 1, 0);
-	ops[1] = rate("fr:bob", 1, 60000);
-	want = g.calls + 1;
-	assert_int_equal(
-		store_batch(a.s, ops, 2, STORE_BATCH_REMOTE, on_got, &g), 0);
-	assert_true(redis_helper_spin(l, &g.calls, want));
-	assert_int_equal(g.rcs[0], 0);
-	assert_int_equal(g.v[0], 1);
-	assert_int_equal(g.rcs[1], 0);
-	assert_int_equal(g.v[1], 1);
-	ops[0] = cnt("fc:bob", 0, 0);
-	run(l, b.s, ops, 1, &g);
-	assert_int_equal(g.v[0], 1);
-
 	store_get_stats(a.s, &st);
 	assert_int_equal(st.fallbacks, 0);
 	store_free(a.s);
@@ -386,6 +458,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_and_args),
 		cmocka_unit_test(test_across_instances),
+		cmocka_unit_test(test_lazy_merged),
 		cmocka_unit_test(test_script_flushed),
 		cmocka_unit_test(test_script_load_refused),
 	};
