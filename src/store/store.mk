@@ -16,3 +16,5 @@ STORE_SRCS += src/store/store_resp.c
 STORE_SRCS += src/store/store_cpub.c
 # The takeover half of store_cluster.c.
 STORE_SRCS += src/store/store_takeover.c
+# hiredis' reply objects from a free list (no calloc/free per value).
+STORE_SRCS += src/store/store_reply.c

@@ -297,6 +297,14 @@ const struct store_events *store__events(const struct store *s);
 void store__count_resync(struct store *s);
 struct store_stats *store__stats(struct store *s);
 
+/* --- store_reply.c: hiredis' reply objects from a free list. --- */
+
+struct redisReader;
+/* Replies of this asynchronous context (or reader) are built and freed
+ * by store_reply.c's functions (before anything is read on it). */
+void store__reply_use(struct redisAsyncContext *ac);
+void store__reply_reader(struct redisReader *r);
+
 /* --- store_loop.c: hiredis' event hooks on our loop. --- */
 
 struct redisAsyncContext;

@@ -321,6 +321,7 @@ static redisAsyncContext *open_one(struct store_redis *r)
 		return NULL;
 	}
 	ac->data = r;
+	store__reply_use(ac);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	if (r->password[0])

@@ -42,8 +42,10 @@
 
 /*
  * KEYS: the counters' and rates' keys.  ARGV[1]: our share's field
- * (INSTANCE@EPOCH), ARGV[2]: the heartbeat keys' prefix, then four per
- * key: kind, a, b, c (store_int.h).  Returns one integer per key:
+ * (INSTANCE@EPOCH), ARGV[2]: the heartbeat keys' prefix, then one per
+ * key: "KIND A B C" (store_int.h; one argument, not four: a call's
+ * counters are written on every call, and each argument costs us a
+ * header to format and Redis one to parse).  Returns one integer per key:
  * count: the cluster count after the change, or -1-count if refused
  * (a read, delta 0, changes nothing but the dead shares it drops);
  * rate: the estimate after adding n (n 0: a read, nothing written);
@@ -59,9 +61,11 @@ static const char batch_lua[] =
 	"  return now\n"
 	"end\n"
 	"for i = 1, #KEYS do\n"
-	"  local key, j = KEYS[i], 4 * i - 1\n"
-	"  local a, b = tonumber(ARGV[j+1]), tonumber(ARGV[j+2])\n"
-	"  if ARGV[j] == 'c' then\n"
+	"  local key = KEYS[i]\n"
+	"  local kind, sa, sb, sc =\n"
+	"    string.match(ARGV[i+2], '^(%a) (%-?%d+) (%-?%d+) (%-?%d+)$')\n"
+	"  local a, b = tonumber(sa), tonumber(sb)\n"
+	"  if kind == 'c' then\n"
 	"    local n, mine = 0, 0\n"
 	"    local f = redis.call('HGETALL', key)\n"
 	"    for x = 1, #f, 2 do\n"
@@ -78,26 +82,27 @@ static const char batch_lua[] =
 	"        redis.call('HSET', key, ARGV[1], mine + a); n = n + a\n"
 	"      end\n"
 	"      if redis.call('HLEN', key) > 0 then\n"
-	"        redis.call('PEXPIRE', key, ARGV[j+3]) end\n"
+	"        redis.call('PEXPIRE', key, sc) end\n"
 	"    end\n"
 	"    out[i] = n\n"
-	"  elseif ARGV[j] == 'r' then\n"
+	"  elseif kind == 'r' then\n"
 	"    local t = clock()\n"
 	"    local k = math.floor(t / a)\n"
 	"    local ck = key .. ':' .. k\n"
 	"    local cur\n"
 	"    if b > 0 then\n"
-	"      cur = redis.call('INCRBY', ck, ARGV[j+2])\n"
+	"      cur = redis.call('INCRBY', ck, sb)\n"
 	"      redis.call('PEXPIRE', ck, 2 * a + 1000)\n"
 	"    else cur = tonumber(redis.call('GET', ck) or '0') end\n"
 	"    local p = tonumber(redis.call('GET', key .. ':' .. (k - 1)) or '0')\n"
 	"    out[i] = cur + math.floor(p * (a - (t - k * a)) / a)\n"
-	"  else\n"
-	"    local k = math.floor((clock() - tonumber(ARGV[j+3])) / a)\n"
+	"  elseif kind == 't' then\n"
+	"    local k = math.floor((clock() - tonumber(sc)) / a)\n"
 	"    local ck = key .. ':' .. k\n"
 	"    local v = tonumber(redis.call('GET', ck) or '0')\n"
 	"    if v > 0 then redis.call('DECRBY', ck, math.min(v, b)) end\n"
 	"    out[i] = 0\n"
+	"  else return redis.error_reply('sipguard: bad counter operation')\n"
 	"  end\n"
 	"end\n"
 	"return out\n";
@@ -182,6 +187,22 @@ static void rb_add(struct rbatch *op, const struct store__rop *ops, size_t n,
 
 static void on_batch(redisAsyncContext *ac, void *reply, void *priv);
 
+/* An operation's parameters, one argument: "KIND A B C". */
+static void put_params(struct store__resp *w, const struct rbe *e)
+{
+	char b[2 + 3 * (STORE__NUM_MAX + 1)];
+	size_t n = 0;
+
+	b[n++] = e->kind;
+	b[n++] = ' ';
+	n += store__fmt_i64(b + n, e->a);
+	b[n++] = ' ';
+	n += store__fmt_i64(b + n, e->b);
+	b[n++] = ' ';
+	n += store__fmt_i64(b + n, e->c);
+	store__resp_arg(w, b, n);
+}
+
 /* The command in Redis' protocol, written here (store_resp.c):
  * hiredis' own formatting (printf-like, a growing string per argument)
  * cost more than the rest of a batch together (bench/README-store.md). */
@@ -193,7 +214,7 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 	size_t i;
 
 	store__resp_init(&w, buf, sizeof(buf));
-	store__resp_array(&w, 5 + 5 * (size_t)op->n);
+	store__resp_array(&w, 5 + 2 * (size_t)op->n);
 	if (r->count_eval) {
 		store__resp_arg(&w, "EVAL", 4);
 		store__resp_arg(&w, batch_lua, sizeof(batch_lua) - 1);
@@ -206,12 +227,8 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 		store__resp_arg(&w, op->keys + op->e[i].koff, op->e[i].klen);
 	store__resp_cstr(&w, r->share_id);
 	store__resp_cstr(&w, r->k_inst);
-	for (i = 0; i < op->n; i++) {
-		store__resp_arg(&w, &op->e[i].kind, 1);
-		store__resp_int(&w, op->e[i].a);
-		store__resp_int(&w, op->e[i].b);
-		store__resp_int(&w, op->e[i].c);
-	}
+	for (i = 0; i < op->n; i++)
+		put_params(&w, &op->e[i]);
 	if (store__resp_end(&w) != 0 ||
 	    redisAsyncFormattedCommand(r->cmd, on_batch, op, buf, w.len) !=
 		    REDIS_OK)
