@@ -206,8 +206,9 @@ static const char *const what_pre[] = {
 /* A call's names in keys, hashed once for all of its keys. */
 struct fr_stxt {
 	const struct sg_addr *src;
-	bool done;
+	bool done, udone;
 	uint64_t sh; /* the source's */
+	uint64_t uh; /* the user's */
 };
 
 /* The key of what for a user (and country), or a source: its family
@@ -229,9 +230,13 @@ static struct str key_for(const struct fraud_share *sh, char *buf, uint8_t what,
 		}
 		return key_of(buf, what_pre[what], st->sh);
 	}
-	if (what != W_CTY)
-		return key_of(buf, what_pre[what],
-			      siphash24(user.p, user.len, sh->key));
+	if (what != W_CTY) {
+		if (!st->udone) {
+			st->uh = siphash24(user.p, user.len, sh->key);
+			st->udone = true;
+		}
+		return key_of(buf, what_pre[what], st->uh);
+	}
 	/* The country, a NUL, the user: the pair, in one hash. */
 	n = cc ? strnlen(cc, DP_CC_MAX) : 0;
 	un = user.len < sizeof(b) - n - 1 ? user.len : sizeof(b) - n - 1;
@@ -405,7 +410,7 @@ static unsigned used(const struct fraud *f, unsigned cls, bool intl)
 
 bool fraud__share_prefetch(struct fraud *f, const struct fr_ask *a)
 {
-	struct fr_stxt st = {a->src, false, 0};
+	struct fr_stxt st = {a->src, false, false, 0, 0};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -440,7 +445,7 @@ void fraud__share_start(struct fraud *f, struct fr_user *u,
 {
 	struct str user = str_make(call->user, call->user_len);
 	bool intl = call->kind == DP_INTERNATIONAL;
-	struct fr_stxt st = {&call->src, false, 0};
+	struct fr_stxt st = {&call->src, false, false, 0, 0};
 	struct fr_bat b;
 	unsigned m, w;
 	uint64_t h;
@@ -483,7 +488,7 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 			 uint64_t now)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = {&call->src, false, 0};
+	struct fr_stxt st = {&call->src, false, false, 0, 0};
 	char kb[FR_KEY_MAX];
 	unsigned w;
 
@@ -505,7 +510,7 @@ static int send_conc(struct fraud_share *sh, const struct fr_call *call,
 		     int delta, unsigned flags, struct fr_bat *b)
 {
 	struct str user = str_make(call->user, call->user_len);
-	struct fr_stxt st = {&call->src, false, 0};
+	struct fr_stxt st = {&call->src, false, false, 0, 0};
 
 	bat_init(b, sh, call->user_h, false);
 	if (call->shared)

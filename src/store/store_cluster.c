@@ -65,10 +65,31 @@ static struct store_cluster *CL(struct store *s)
 	return store__cluster(s);
 }
 
+/* Appends n bytes of p at *o, within sz - 1 (room for the NUL). */
+static void cat(char *out, size_t sz, size_t *o, const char *p, size_t n)
+{
+	if (*o + 1 >= sz)
+		return;
+	if (n > sz - 1 - *o)
+		n = sz - 1 - *o;
+	memcpy(out + *o, p, n);
+	*o += n;
+}
+
+/* As snprintf "%s%s%.*s" would write it (cut to sz), without its
+ * format parsing: a key per binding and per snapshot written. */
 void store__cl_key(struct store_cluster *c, char *out, size_t sz,
 		   const char *what, struct str name)
 {
-	snprintf(out, sz, "%s%s%.*s", c->prefix, what, (int)name.len, name.p);
+	size_t o = 0;
+
+	if (!sz)
+		return;
+	cat(out, sz, &o, c->prefix, strlen(c->prefix));
+	cat(out, sz, &o, what, strlen(what));
+	if (name.p)
+		cat(out, sz, &o, name.p, name.len);
+	out[o] = '\0';
 }
 
 /* ------------------------------------------------------------ replica */

@@ -79,7 +79,8 @@ static void test_arrays(void **state)
 	(void)state;
 	/* Small (inline elements), with every kind inside and a nested
 	 * array, then empty and nil arrays. */
-	rep = one(r, "*5\r\n:1\r\n$3\r\nfoo\r\n$-1\r\n*2\r\n:7\r\n+x\r\n*0\r\n");
+	rep = one(r,
+		  "*5\r\n:1\r\n$3\r\nfoo\r\n$-1\r\n*2\r\n:7\r\n+x\r\n*0\r\n");
 	assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(rep->elements, 5);
 	assert_int_equal(rep->element[0]->integer, 1);

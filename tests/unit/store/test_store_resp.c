@@ -15,6 +15,17 @@
 #include "core/addr.h"
 #include "store/store_int.h"
 
+/* v as store__fmt_u64 writes it and as printf does. */
+static void same_num(uint64_t v)
+{
+	char b[STORE__NUM_MAX], want[32];
+	size_t n = store__fmt_u64(b, v);
+
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(b, want, n);
+}
+
 static void test_numbers(void **state)
 {
 	static const struct {
@@ -30,6 +41,7 @@ static void test_numbers(void **state)
 		{INT64_MIN, "-9223372036854775808"},
 	};
 	char b[STORE__NUM_MAX];
+	uint64_t p;
 	size_t i, n;
 
 	(void)state;
@@ -41,6 +53,15 @@ static void test_numbers(void **state)
 	n = store__fmt_u64(b, UINT64_MAX);
 	assert_int_equal(n, 20);
 	assert_memory_equal(b, "18446744073709551615", n);
+	/* Two digits at a time: every value to 100000, and each power of
+	 * ten and its neighbours, as printf writes them. */
+	for (i = 0; i <= 100000; i++)
+		same_num(i);
+	for (p = 10; p <= UINT64_MAX / 10; p *= 10) {
+		same_num(p - 1);
+		same_num(p);
+		same_num(p + 1);
+	}
 }
 
 /* What hiredis writes for the same arguments (redisFormatCommandArgv). */
