@@ -29,6 +29,7 @@ struct kfast {
 	int prog_fd, ifs_fd; /* kf_ingress, kf_ifs (owned by obj) */
 	int nl_fd;           /* rtnetlink link/address events; -1: none */
 	bool dirty;          /* an event may have made a device eligible */
+	bool resync;         /* events lost: list once the queue is empty */
 	bool denied;         /* attaching refused for lack of privilege */
 	bool full_said;      /* "table full" logged since the last drop */
 	bool err_said;       /* a socket error logged (once in a row) */

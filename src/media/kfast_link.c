@@ -14,8 +14,10 @@
  * Events only say "look again": the interfaces are listed (getifaddrs,
  * one netlink dump) at most once per KF_SCAN_MS, so a flood of events
  * costs one bounded read per loop turn and a few listings a second, and
- * lost events (a full socket: ENOBUFS) are caught up by the next
- * listing, which also notices devices gone.  RTM_DELLINK closes the
+ * lost events are caught up by a listing, which also notices devices
+ * gone: a full socket drops every notification from the overflow until
+ * its queue is empty again and says so once (ENOBUFS), so the listing
+ * runs once the queue is drained.  RTM_DELLINK closes the
  * device's link at once (the kernel has detached it already; the
  * descriptor would only hold a dead link, and the ifindex may return).
  *
@@ -321,14 +323,21 @@ int kfast_watch(struct kfast *k, uint64_t now_ms)
 		n = recvfrom(k->nl_fd, k->nlbuf, sizeof(k->nlbuf), MSG_DONTWAIT,
 			     (struct sockaddr *)&sa, &sl);
 		if (n < 0 && errno == ENOBUFS) {
-			/* Notifications were lost: list everything. */
-			k->dirty = !k->denied;
+			/* The queue overflowed: from then until it is empty
+			 * again every notification is dropped, and said no
+			 * more.  List everything once it is drained. */
+			k->resync = true;
 			got++;
 			continue;
 		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (k->resync)
+				k->dirty = true;
+			k->resync = false;
+			break;
+		}
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
+			if (errno != EINTR)
 				err = -errno;
 			break;
 		}

@@ -765,16 +765,23 @@ static int ip_batch(const char *fmt, unsigned n)
 
 enum { FLOOD_DEVS = 100, FLOOD_ADDRS = 150 };
 
+/* Flood device i's ifindex while it existed. */
+static unsigned flood_idx[FLOOD_DEVS];
+
+/* Flood devices 0..n-1 deleted and their links closed, the others
+ * linked; n: *(unsigned *)arg. */
 static bool flood_linked(struct kfast *k, void *arg)
 {
-	bool want = *(bool *)arg;
+	unsigned gone = *(unsigned *)arg, i;
 	char name[32];
-	unsigned i;
 
 	for (i = 0; i < FLOOD_DEVS; i++) {
 		snprintf(name, sizeof(name), "sgkf%d_%u", (int)getpid() % 10000,
 			 i);
-		if (kfast_linked(k, if_nametoindex(name)) != want)
+		if (i >= gone)
+			flood_idx[i] = if_nametoindex(name);
+		if (i < gone ? kfast_linked(k, flood_idx[i])
+			     : !kfast_linked(k, flood_idx[i]))
 			return false;
 	}
 	return true;
@@ -784,14 +791,15 @@ static bool flood_linked(struct kfast *k, void *arg)
  * A flood of events is read a batch at a time, and listed at most once
  * per KF_SCAN_MS however many arrive: 150 addresses put on a device
  * that is down (each one "may have become eligible", none does), then
- * 100 new devices at once, all attached, then all deleted.
+ * 100 new devices at once, all attached, then half of them deleted,
+ * and closed with the other half attached.
  */
 static void test_late_flood(void **state)
 {
 	struct kfast *k;
 	char why[160], dev[32];
-	unsigned s0, i;
-	bool yes = true, no = false;
+	unsigned s0, i, gone = 0;
+	uint32_t id;
 	int n;
 
 	(void)state;
@@ -829,10 +837,16 @@ static void test_late_flood(void **state)
 				  "sgkf%2$d_%4$u\n",
 				  FLOOD_DEVS),
 			 0);
-	assert_true(watch_until(k, flood_linked, &yes));
-	assert_int_equal(ip_batch("link del sgkf%2$d_%1$u\n", FLOOD_DEVS), 0);
-	assert_true(watch_until(k, flood_linked, &no));
+	assert_true(watch_until(k, flood_linked, &gone));
+	/* Half of them deleted: their links closed at once (RTM_DELLINK). */
+	gone = FLOOD_DEVS / 2;
+	assert_int_equal(ip_batch("link del sgkf%2$d_%1$u\n", gone), 0);
+	assert_true(watch_until(k, flood_linked, &gone));
+	/* Closed with 50 late links up: the program is gone, so is every
+	 * link (each holds the program), as when the daemon is killed. */
+	id = kfast_prog_id(k);
 	kfast_close(k);
+	assert_true(bpf_prog_get_fd_by_id(id) < 0);
 }
 
 /* A kernel that wants a capability for BPF_LINK_CREATE, in a daemon
