@@ -266,6 +266,7 @@ static int one_line(void *arg, uint64_t seq, const char *line, size_t len)
 static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 {
 	struct proxy *p = c->proxy;
+	struct media_traffic mt;
 	struct media_stats ms;
 	struct proxy_stats st;
 	struct gate_stats gs;
@@ -273,11 +274,15 @@ static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 	proxy_get_stats(p, &st);
 	gate_stats(guard_gate_obj(proxy_guard(p)), &gs);
 	media_get_stats(proxy_media(p), &ms);
+	/* As sipguard_media_packets_total and _kernel_packets_total. */
+	media_get_traffic(proxy_media(p), &mt);
 	return buf_printf(b,
 			  ",\"totals\":{\"calls\":%llu,\"dialogs\":%llu,"
 			  "\"registrations\":%llu,\"bans\":%zu,"
 			  "\"bans_total\":%llu,\"refused\":%llu,"
 			  "\"dropped\":%llu,\"media_streams\":%llu,"
+			  "\"media_packets\":%llu,"
+			  "\"media_kernel_packets\":%llu,"
 			  "\"draining\":%s}",
 			  (unsigned long long)st.calls_active,
 			  (unsigned long long)st.dialogs_active,
@@ -287,6 +292,8 @@ static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 			  (unsigned long long)(st.guard_dropped +
 					       gs.drop_banned + gs.drop_rate),
 			  (unsigned long long)ms.streams,
+			  (unsigned long long)mt.pkts,
+			  (unsigned long long)mt.kernel,
 			  proxy_draining(p) ? "true" : "false");
 }
 

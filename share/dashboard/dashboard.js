@@ -137,6 +137,13 @@ function render(s) {
   $("t-dropped").textContent = lastSum(drp, 60);
   $("t-bans").textContent = s.totals.bans;
   $("t-media").textContent = s.totals.media_streams;
+  // media.kernel: the share of the relayed packets the eBPF fast path
+  // carried (0 when it is off or could not load).
+  const mp = s.totals.media_packets, mk = s.totals.media_kernel_packets;
+  $("t-mpkts").textContent = mp;
+  $("t-kernel").textContent = mk;
+  $("t-kernel-l").textContent = "of them by the kernel" +
+    (mp > 0 ? " (" + Math.round(100 * mk / mp) + "%)" : "");
   chart($("c-invites"), [{ data: inv, cls: "l1" }]);
   chart($("c-bad"), [{ data: ref, cls: "l2" }, { data: drp, cls: "l3" }]);
   chart($("c-bans"), [{ data: sr.bans, cls: "l2" }]);

@@ -9,21 +9,17 @@
  * (clsact qdisc) would stay attached and keep forwarding a dead call's
  * media; where TCX is missing the fast path is simply not used.
  *
- * Interfaces: every one that is up, Ethernet-framed or loopback, and
- * holds an address (getifaddrs at start).  The relay addresses are the
- * zones' listener addresses, which the media layer does not know at
- * start, and a host may receive a datagram for one address on another
+ * Interfaces (kfast_link.c): every one that is up, Ethernet-framed or
+ * loopback, and holds an address, at start and when one becomes so
+ * later (rtnetlink events).  The relay addresses are the zones'
+ * listener addresses, which the media layer does not know at start,
+ * and a host may receive a datagram for one address on another
  * interface; the program costs a header parse and one hash lookup per
- * UDP datagram that is not ours.  Interfaces added later are not
- * covered (their media goes through the relay socket as usual).
+ * UDP datagram that is not ours.
  */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -35,21 +31,10 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-#include "media/kfast.h"
-
-/* uapi 6.6 (Debian 12's headers predate TCX). */
-enum { KF_TCX_INGRESS = 46 };
+#include "media/kfast_int.h"
 
 size_t kfast_obj_size(void);
 const unsigned char *kfast_obj_data(void);
-
-struct kfast {
-	struct bpf_object *obj;
-	int map_fd;
-	unsigned nlinks;
-	int link[KF_IFS_MAX];
-	unsigned ifindex[KF_IFS_MAX];
-};
 
 int kfast_fail;
 
@@ -67,51 +52,6 @@ static int lbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 		line[n - 1] = '\0';
 	log_debug("libbpf: %s", line);
 	return 0;
-}
-
-struct kf_if {
-	unsigned idx;
-	unsigned type; /* KF_IF_* */
-	bool addr;     /* holds an IP address */
-};
-
-/* Interfaces up, Ethernet or loopback; which of them hold an address. */
-static unsigned list_ifs(struct kf_if *ifs, unsigned max)
-{
-	struct ifaddrs *all, *a;
-	unsigned n = 0, i;
-
-	if (getifaddrs(&all) != 0)
-		return 0;
-	for (a = all; a; a = a->ifa_next) {
-		const struct sockaddr_ll *ll;
-
-		if (!a->ifa_addr || !(a->ifa_flags & IFF_UP) ||
-		    a->ifa_addr->sa_family != AF_PACKET || n == max)
-			continue;
-		ll = (const struct sockaddr_ll *)(const void *)a->ifa_addr;
-		if (ll->sll_hatype != ARPHRD_ETHER &&
-		    ll->sll_hatype != ARPHRD_LOOPBACK)
-			continue;
-		ifs[n].idx = (unsigned)ll->sll_ifindex;
-		ifs[n].type = ll->sll_hatype == ARPHRD_LOOPBACK ? KF_IF_LOOP
-								: KF_IF_ETHER;
-		ifs[n].addr = false;
-		n++;
-	}
-	for (a = all; a; a = a->ifa_next) {
-		unsigned idx;
-
-		if (!a->ifa_addr || (a->ifa_addr->sa_family != AF_INET &&
-				     a->ifa_addr->sa_family != AF_INET6))
-			continue;
-		idx = if_nametoindex(a->ifa_name);
-		for (i = 0; i < n; i++)
-			if (ifs[i].idx == idx)
-				ifs[i].addr = true;
-	}
-	freeifaddrs(all);
-	return n;
 }
 
 static int fail(int err, char *why, size_t whysz, const char *what)
@@ -152,43 +92,23 @@ static int load(struct kfast *k, uint32_t max_entries, char *why, size_t whysz)
 static int attach(struct kfast *k, char *why, size_t whysz)
 {
 	struct bpf_program *prog;
-	struct kf_if ifs[KF_IFS_MAX];
-	int ifs_fd, prog_fd, err = -ENODEV;
-	unsigned n, i;
+	int err;
 
 	prog = bpf_object__find_program_by_name(k->obj, "kf_ingress");
-	ifs_fd = bpf_object__find_map_fd_by_name(k->obj, "kf_ifs");
-	if (!prog || ifs_fd < 0)
+	k->ifs_fd = bpf_object__find_map_fd_by_name(k->obj, "kf_ifs");
+	if (!prog || k->ifs_fd < 0)
 		return fail(-ENOENT, why, whysz, "BPF program");
-	prog_fd = bpf_program__fd(prog);
-	n = list_ifs(ifs, KF_IFS_MAX);
-	for (i = 0; i < n; i++) {
-		__u32 key = ifs[i].idx, val = ifs[i].type;
-
-		if (bpf_map_update_elem(ifs_fd, &key, &val, BPF_ANY) != 0)
-			return fail(-errno, why, whysz, "BPF interface map");
-	}
-	for (i = 0; i < n; i++) {
-		int fd;
-
-		if (!ifs[i].addr)
-			continue;
-		fd = bpf_link_create(prog_fd, (int)ifs[i].idx,
-				     (enum bpf_attach_type)KF_TCX_INGRESS,
-				     NULL);
-		if (fd < 0) {
-			/* One device refusing (a driver without TCX) leaves
-			 * its media to the relay; none at all: not used. */
-			err = fd;
-			log_warn("media kernel path: not on interface %u: %s",
-				 ifs[i].idx, strerror(-fd));
-			continue;
-		}
-		k->ifindex[k->nlinks] = ifs[i].idx;
-		k->link[k->nlinks++] = fd;
-	}
+	k->prog_fd = bpf_program__fd(prog);
+	/* Subscribed before the listing: a device that appears in between
+	 * is announced, not missed. */
+	err = kfast__watch_open(k);
+	if (err)
+		log_warn("media kernel path: interfaces added later will not "
+			 "be covered: rtnetlink: %s",
+			 strerror(-err));
+	err = kfast__scan(k, false);
 	if (!k->nlinks)
-		return fail(err, why, whysz, "TCX attach");
+		return fail(err ? err : -ENODEV, why, whysz, "TCX attach");
 	return 0;
 }
 
@@ -203,7 +123,7 @@ int kfast_open(struct kfast **kp, uint32_t max_entries, char *why, size_t whysz)
 	k = mem_zalloc(sizeof(*k));
 	if (!k)
 		return fail(-ENOMEM, why, whysz, "kfast");
-	k->map_fd = -1;
+	k->map_fd = k->nl_fd = -1;
 	err = load(k, max_entries, why, whysz);
 	if (!err)
 		err = attach(k, why, whysz);
@@ -220,14 +140,10 @@ int kfast_open(struct kfast **kp, uint32_t max_entries, char *why, size_t whysz)
 
 void kfast_close(struct kfast *k)
 {
-	unsigned i;
-
 	if (!k)
 		return;
 	/* Links first: no packet is forwarded after this. */
-	for (i = 0; i < k->nlinks; i++)
-		close(k->link[i]);
-	k->nlinks = 0;
+	kfast__links_close(k);
 	bpf_object__close(k->obj);
 	mem_free(k);
 }

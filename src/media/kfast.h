@@ -11,6 +11,7 @@
 #ifndef SIPGUARD_KFAST_H
 #define SIPGUARD_KFAST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,12 +19,18 @@
 
 struct kfast;
 
+enum {
+	KF_WATCH_BATCH = 64, /* rtnetlink messages read per kfast_watch */
+	KF_SCAN_MS = 200,    /* interfaces listed at most this often */
+};
+
 /*
  * Load the program with a map of max_entries directions and attach it
  * at ingress of every interface that is up, Ethernet-framed (or
- * loopback) and holds an IP address.  Returns 0, or -errno with why
- * (one line for the operator) filled: no CAP_BPF/CAP_NET_ADMIN, no BPF,
- * no TCX (kernel < 6.6), no such interface.
+ * loopback) and holds an IP address; then watch for interfaces that
+ * become so later (kfast_watch).  Returns 0, or -errno with why (one
+ * line for the operator) filled: no CAP_BPF/CAP_NET_ADMIN, no BPF, no
+ * TCX (kernel < 6.6), no such interface.
  */
 int kfast_open(struct kfast **kp, uint32_t max_entries, char *why,
 	       size_t whysz);
@@ -48,10 +55,37 @@ int kfast_del(const struct kfast *k, const struct kf_key *key);
  */
 int kfast_route(int af, const uint8_t *src, const uint8_t *dst, uint32_t *oifp);
 
+/*
+ * Interfaces that appear after start (a VPN's tap, a VLAN, a veth): a
+ * non-blocking rtnetlink socket subscribed to link and address events,
+ * or -1 when there is none.  The thread that opened k watches it for
+ * reading and calls kfast_watch() when it is readable, and also now and
+ * then (once a second) so that a listing held back by KF_SCAN_MS runs.
+ */
+int kfast_watch_fd(const struct kfast *k);
+/*
+ * Read at most KF_WATCH_BATCH pending events (the rest wait for the
+ * next call: a flood of link events costs each loop turn one batch).
+ * A device gone: its link is closed and forgotten at once.  A device
+ * that may have become eligible (up, Ethernet or loopback, an address),
+ * or lost events: the interfaces are listed again, at most once per
+ * KF_SCAN_MS of now_ms (monotonic ms), and the program is attached to
+ * the new eligible ones as at start.  Once attaching was refused for
+ * lack of privilege (the daemon dropped it), that is logged once and no
+ * new device is tried again: their media stays with the relay threads.
+ * Returns the number of messages read, or -errno from the socket.
+ */
+int kfast_watch(struct kfast *k, uint64_t now_ms);
+/* Tests: attached at ingress of ifindex; listings made since open. */
+bool kfast_linked(const struct kfast *k, unsigned ifindex);
+unsigned kfast_scans(const struct kfast *k);
+
 /* The loaded program's id (tests: gone once closed). */
 uint32_t kfast_prog_id(const struct kfast *k);
 
 /* Tests: a non-zero value makes kfast_open fail with it. */
 extern int kfast_fail;
+/* Tests: a non-zero value makes attaching after start fail with it. */
+extern int kfast_attach_fail;
 
 #endif

@@ -21,7 +21,9 @@
  * the direction is removed.  So call records, metrics and the media
  * timeout see kernel-relayed packets at most KF_MERGE_MS late.
  *
- * Also media__kernel_open(), the signalling thread's load at start.
+ * Also media__kernel_open(), the signalling thread's load at start, and
+ * media_kernel_fd()/media_kernel_poll(), its watch for interfaces added
+ * later (kfast_link.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -247,4 +249,15 @@ int media__kernel_open(struct media *m)
 		 "cannot load: %s",
 		 why);
 	return 0;
+}
+
+int media_kernel_fd(const struct media *m)
+{
+	return m ? kfast_watch_fd(m->kf) : -1;
+}
+
+void media_kernel_poll(struct media *m, uint64_t now_ms)
+{
+	if (m && m->kf)
+		(void)kfast_watch(m->kf, now_ms);
 }

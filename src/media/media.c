@@ -632,6 +632,8 @@ void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms)
 		}
 		check_timeout(m, c, now_ms);
 	}
+	/* An interface listing held back by a burst of link events. */
+	media_kernel_poll(m, now_ms);
 }
 
 /* ------------------------------------------------------- lifecycle */

@@ -59,6 +59,11 @@ void media_poll(struct media *m, uint64_t now_ms, uint64_t wall_ms);
  * is CLOCK_MONOTONIC in ms (the loop's clock; the relay stamps packets
  * with the same clock). */
 void media_tick(struct media *m, uint64_t now_ms, uint64_t wall_ms);
+/* media.kernel: a descriptor to watch for reading in the signalling
+ * loop (interfaces added after start), -1 when there is none; call
+ * media_kernel_poll() when it is readable (media_tick does too). */
+int media_kernel_fd(const struct media *m);
+void media_kernel_poll(struct media *m, uint64_t now_ms);
 
 /* Call lookup by Call-ID and the caller's From-tag: the first one. */
 struct media_call *media_call_find(struct media *m, struct str call_id,

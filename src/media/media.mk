@@ -17,6 +17,8 @@ MEDIA_SRCS += src/media/srtp.c src/media/srtp_cm.c src/media/srtp_sdp.c
 # Kernel fast path (media.kernel, issue 6): eBPF program at TCX ingress,
 # compiled for the BPF target and embedded (kfast_obj.c .incbin's it).
 MEDIA_SRCS += src/media/kfast.c src/media/kfast_relay.c src/media/kfast_obj.c
+# ... and its interfaces, kept up to date from rtnetlink events
+MEDIA_SRCS += src/media/kfast_link.c
 LDLIBS += -lbpf
 KFAST_BPF := $(BUILD)/src/media/kfast.bpf.o
 KFAST_ARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)

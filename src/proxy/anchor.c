@@ -36,7 +36,8 @@ struct proxy_anchor {
 	struct buf body; /* rewritten SDP, until sip_bld_write() */
 	struct buf json; /* media statistics for the call record */
 	bool watching;
-	bool keyed; /* body (and p->out) held our SDES keys: scrub them */
+	bool kwatching; /* media_kernel_fd() is on the loop */
+	bool keyed;     /* body (and p->out) held our SDES keys: scrub them */
 };
 
 static bool has_sdp(const struct sip_msg *m)
@@ -349,6 +350,16 @@ static void on_media_fd(struct loop *l, int fd, unsigned revents, void *arg)
 		   (uint64_t)((int64_t)loop_now(p->loop) + p->wall_off));
 }
 
+/* media.kernel: an interface came up or went (rtnetlink). */
+static void on_kernel_fd(struct loop *l, int fd, unsigned revents, void *arg)
+{
+	struct proxy *p = arg;
+
+	(void)fd;
+	(void)revents;
+	media_kernel_poll(p->anchor->m, loop_now(l));
+}
+
 int proxy__anchor_new(struct proxy *p)
 {
 	struct proxy_anchor *a;
@@ -371,6 +382,10 @@ int proxy__anchor_new(struct proxy *p)
 	if (err)
 		return err;
 	a->watching = true;
+	if (media_kernel_fd(a->m) >= 0 &&
+	    loop_fd_add(p->loop, media_kernel_fd(a->m), LOOP_READ, on_kernel_fd,
+			p) == 0)
+		a->kwatching = true;
 	log_info("media relay: ports %lld-%lld, %lld thread(s)",
 		 (long long)p->conf->media.port_min,
 		 (long long)p->conf->media.port_max,
@@ -394,6 +409,8 @@ void proxy__anchor_free(struct proxy *p)
 		return;
 	if (a->watching)
 		loop_fd_del(p->loop, media_fd(a->m));
+	if (a->kwatching)
+		loop_fd_del(p->loop, media_kernel_fd(a->m));
 	media_free(a->m);
 	proxy__anchor_scrub(p);
 	buf_free(&a->body);

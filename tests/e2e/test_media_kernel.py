@@ -9,9 +9,11 @@ the relay ports; a stranger's RTP raises rtp-injection and never reaches
 the party; after BYE nothing is relayed; the call record counts every
 packet; the media timeout does not fire while only the kernel carries
 the media, and fires once it stops; a daemon killed with SIGKILL leaves
-no forwarding behind.
+no forwarding behind; an interface added after start is covered too
+(also when the daemon runs as nobody under seccomp).
 Skipped when the program cannot load (not root, kernel < 6.6).
-Ports: SIP 42060-42099, metrics 42050, RTP 42100-42399, relay 42400-42999.
+Ports: SIP 42060-42099, metrics 42050, RTP 42100-42399, relay 42400-42999;
+the late interface's test 48500-48999.
 """
 import os
 import shutil
@@ -26,7 +28,8 @@ import pytest
 from conftest import Daemon
 from encpeers import (callee_sdp, events, media_callee, peers,  # noqa: F401
                       records, wait_for)
-from rtpua import Uac, sdp_of
+from peers import Sipp
+from rtpua import RtpPeer, Uac, sdp_of
 
 OUT_IP, IN_IP = "127.0.0.1", "127.0.0.2"
 SG_OUT, SG_IN = 42060, 42070
@@ -260,3 +263,165 @@ def test_kernel_without_privilege(mode):
             p.terminate()
             p.wait(timeout=10)
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+# ------------------------------------------ an interface added later
+#
+# The parties (SIP and RTP) sit in network namespaces behind veth pairs;
+# the caller's pair is made only once sipguard runs.  The zones listen
+# on addresses that exist at start (LATE_A on lo, LATE_B on the callee's
+# veth); the caller reaches LATE_A through its late veth, so its media
+# enters the host on a device the program was attached to after start.
+# Public-looking addresses (198.18.0.0/15, benchmarking): a party on a
+# private one counts as behind NAT, and the kernel path waits for such
+# a party's latch, which a party sending from its SDP address never
+# needs.
+# Ports: SIP 48500-48549, RTP 48600-48799 (inside the namespaces),
+# sipp media 48800, relay 48900-48999.
+
+LATE_A, LATE_B = "198.18.1.1", "198.18.3.1"
+LATE_A_PARTY, LATE_B_PARTY = "198.18.2.2", "198.18.3.2"
+LATE_SG_OUT, LATE_SG_IN, LATE_UAS, LATE_UAC = 48500, 48510, 48520, 48530
+LATE_A_RTP, LATE_B_RTP = 48600, 48700
+_libc = None
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True)
+
+
+def in_netns(ns, fn):
+    """fn() run with this thread in namespace ns (sockets it makes stay
+    there); Python 3.11 has no os.setns."""
+    import ctypes
+    global _libc
+    _libc = _libc or ctypes.CDLL("libc.so.6", use_errno=True)
+    me = os.open("/proc/self/ns/net", os.O_RDONLY)
+    there = os.open("/var/run/netns/" + ns, os.O_RDONLY)
+    try:
+        assert _libc.setns(there, 0x40000000) == 0, ctypes.get_errno()
+        return fn()
+    finally:
+        assert _libc.setns(me, 0x40000000) == 0
+        os.close(there)
+        os.close(me)
+
+
+def late_config(tmpdir, extra=""):
+    return """
+log:
+  level: debug
+  call_records_file: %(d)s/cdr.json
+  events_file: %(d)s/events.json
+sip:
+  t1: 200ms
+media:
+  port_min: 48900
+  port_max: 48999
+  kernel: on
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(a)s:%(out)d" ]
+    route:
+      backends: [ "udp:%(uas_ip)s:%(uas)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(b)s:%(inn)d" ]
+%(more)s""" % {"d": tmpdir, "a": LATE_A, "b": LATE_B, "out": LATE_SG_OUT,
+               "inn": LATE_SG_IN, "uas": LATE_UAS, "uas_ip": LATE_B_PARTY,
+               "more": extra}
+
+
+@pytest.fixture
+def late_net():
+    """The callee's namespace and veth (before start), LATE_A on lo, and
+    a function making the caller's (after start); all removed after."""
+    if os.getuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and ip")
+    tag = "%d" % (os.getpid() % 100000)
+    ns = {"a": "sgkfe%sa" % tag, "b": "sgkfe%sb" % tag}
+    dev = {"a": "sgkfe%sa" % tag, "b": "sgkfe%sb" % tag}
+    made = []
+
+    def pair(k, host_ip, party_ip):
+        sh("ip netns add %s" % ns[k])
+        made.append(ns[k])
+        sh("ip link add %s type veth peer name p netns %s" % (dev[k], ns[k]))
+        sh("ip addr add %s/24 dev %s && ip link set %s up"
+           % (host_ip, dev[k], dev[k]))
+        sh("ip -n %s addr add %s/24 dev p && ip -n %s link set p up && "
+           "ip -n %s link set lo up" % (ns[k], party_ip, ns[k], ns[k]))
+
+    try:
+        pair("b", LATE_B, LATE_B_PARTY)
+        sh("ip addr add %s/32 dev lo" % LATE_A)
+
+        def late():
+            pair("a", "198.18.2.1", LATE_A_PARTY)
+            sh("ip -n %s route add %s/32 via 198.18.2.1"
+               % (ns["a"], LATE_A))
+            return dev["a"]
+        yield ns, late
+    finally:
+        subprocess.run("ip addr del %s/32 dev lo" % LATE_A, shell=True,
+                       stderr=subprocess.DEVNULL)
+        for n in made:
+            subprocess.run(["ip", "netns", "del", n])
+
+
+@pytest.mark.parametrize("priv", [False, True])
+def test_kernel_late_interface(sipguard, tmp_path, late_net, priv):
+    """A veth added after start: the program is attached to it (as root,
+    and as nobody with no capability under the seccomp filter: attaching
+    a loaded program needs none on 6.6+), and the caller's media arriving
+    on it is relayed by the kernel; deleting it closes the link."""
+    ns, late = late_net
+    tmpdir = str(tmp_path)
+    if priv:
+        os.chmod(tmpdir, 0o777)
+    d = sipguard(late_config(tmpdir, PRIV if priv else ""))
+    kernel_ok(d)
+    if priv:
+        assert "running as nobody" in d.log(), d.log()
+        assert "seccomp filter installed" in d.log(), d.log()
+    dev = late()
+    assert d.wait_log("media kernel path: attached on interface %s " % dev,
+                      timeout=5), d.log()
+    a = in_netns(ns["a"], lambda: RtpPeer(LATE_A_PARTY, LATE_A_RTP))
+    b = in_netns(ns["b"], lambda: RtpPeer(LATE_B_PARTY, LATE_B_RTP))
+    uac = in_netns(ns["a"], lambda: Uac(LATE_A_PARTY, LATE_UAC,
+                                        (LATE_A, LATE_SG_OUT), LATE_A_RTP))
+    uas = in_netns(ns["b"], lambda: Sipp(
+        "uas_media.xml", (LATE_B_PARTY, LATE_UAS), calls=1,
+        extra=["-key", "rtp_ip", LATE_B_PARTY, "-key", "rtp_port",
+               str(LATE_B_RTP), "-key", "rtcp_port", str(LATE_B_RTP + 1),
+               "-mp", "48800", "-mi", LATE_B_PARTY, "-trace_msg"]))
+    try:
+        time.sleep(0.3)
+        uac.invite()
+        code, raw, _ = uac.wait_final()
+        assert code == 200, uac.log
+        uac.ack()
+        relay_a = (LATE_A, sdp_of(raw)["port"])
+        relay_b = (LATE_B, wait_for(lambda: callee_sdp(uas))["port"])
+        sent_a = a.send(relay_a, 100)
+        sent_b = b.send(relay_b, 100)
+        assert [p for p, _ in b.recv_all()] == sent_a
+        assert [p for p, _ in a.recv_all()] == sent_b
+        time.sleep(1.2)     # the relay merges the kernel's counters
+        assert uac.bye() == 200
+        assert uas.wait(10) == 0, uas.errors()
+        m = wait_for(lambda: records(tmpdir))[0]["media"][0]
+        assert m["caller"]["packets"] == 100, m
+        # The caller's media entered on the late veth.
+        assert m["caller"]["kernel"] >= 90 and m["callee"]["kernel"] >= 90, m
+        sh("ip link del %s" % dev)
+        assert d.wait_log("gone, its link closed", timeout=5), d.log()
+        assert d.proc.poll() is None    # the seccomp filter let it all be
+        assert "refused" not in d.log()
+    finally:
+        uas.stop()
+        uac.close()
+        a.close()
+        b.close()

@@ -3,12 +3,15 @@ Issue 8 (operations), end to end: the live dashboard (ops.dashboard) in
 Debian's headless chromium, driven by playwright-core from the npm
 registry (tests/e2e/dash/, installed with `npm ci` from its lock file the
 first time).  The test places a live call (a Python caller through
-sipguard to a sipp callee) and an attack (a scanner from 127.0.0.66:
+sipguard to a sipp callee, 50 RTP packets from the caller: relayed by
+the kernel fast path where it loads, media.kernel: auto) and an attack (a scanner from 127.0.0.66:
 dropped and banned); the browser checks the page asks for the token,
 refuses a wrong one, shows the call, the event, the top offender and the
 ban, saves a screenshot (build/artifacts/dashboard.png, not committed),
 and unbans from the page; the test then checks with sipguardctl that the
-ban is gone.  The HTTP API's protection is checked directly too.
+ban is gone.  The page also shows the media packets relayed and how
+many of them the kernel relayed (sipguard_media_kernel_packets_total).
+The HTTP API's protection is checked directly too.
 
 Ports: SIP 37200-37249, RTP 37250-37279, HTTP 37290, relay 37400-37499.
 """
@@ -25,7 +28,7 @@ import pytest
 
 from conftest import BIN, ROOT
 from peers import Sipp
-from rtpua import Uac
+from rtpua import RtpPeer, Uac, sdp_of
 from opsconf import run_ctl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,6 +134,8 @@ def test_api_needs_the_token(sipguard, tmp_path):
     assert st == 200 and h["Content-Type"] == "application/json"
     s = json.loads(body)
     assert s["calls"] == [] and s["bans"] == [] and s["events"] == []
+    assert s["totals"]["media_packets"] == 0
+    assert s["totals"]["media_kernel_packets"] == 0
     # Actions only by POST, state only by GET; bad addresses refused.
     assert http("/api/v1/unban?addr=1.2.3.4", "GET", TOKEN)[0] == 405
     assert http("/api/v1/state", "POST", TOKEN)[0] == 405
@@ -152,9 +157,24 @@ def test_dashboard_in_chromium(sipguard, tmp_path, playwright):
     time.sleep(0.3)
     uac = Uac(IP, UAC, (IP, SG_OUT), UAC_RTP, user="carol")
     uac.invite()
-    code, _, _ = uac.wait_final()
+    code, raw, _ = uac.wait_final()
     assert code == 200, uac.log
     uac.ack()
+    # Media one way, caller to callee: with the kernel path loaded, all
+    # but the first packet(s) are the kernel's.
+    a, b = RtpPeer(IP, UAC_RTP), RtpPeer(IP, UAS_RTP)
+    try:
+        a.send((IP, sdp_of(raw)["port"]), 50)
+        assert len(b.recv_all()) == 50
+    finally:
+        a.close()
+        b.close()
+    kernel = "media kernel path: attached" in d.log()
+    time.sleep(1.2)     # the relay merges the kernel's counters (500 ms)
+    tot = json.loads(http("/api/v1/state", token=TOKEN)[2])["totals"]
+    assert tot["media_packets"] == 50, tot
+    assert tot["media_kernel_packets"] >= (40 if kernel else 0), tot
+    assert tot["media_kernel_packets"] <= 50, tot
     scanner_options()
     bans = ctl(tmp, "bans")["bans"]
     assert [b["addr"] for b in bans] == [ATK]
@@ -162,7 +182,10 @@ def test_dashboard_in_chromium(sipguard, tmp_path, playwright):
     shot = os.path.join(tmp, "dashboard.png")
     r = subprocess.run(["node", playwright, "http://%s:%d" % (IP, HTTP),
                         TOKEN, json.dumps({"caller": "alice@" + IP,
-                                           "attacker": ATK}), shot],
+                                           "attacker": ATK,
+                                           "media_packets": 50,
+                                           "kernel_min": 40 if kernel
+                                           else 0}), shot],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=120)
     out = r.stdout.decode()
@@ -174,7 +197,13 @@ def test_dashboard_in_chromium(sipguard, tmp_path, playwright):
     assert res["ok"], res
     seen = res["seen"]
     assert "carol" in seen["call"] and "confirmed" in seen["call"]
-    assert "0/0 (0)" in seen["call"]  # relayed, no RTP sent
+    assert "50/0 (0)" in seen["call"]  # caller sent 50, none dropped
+    assert seen["tiles"]["mpkts"] == "50"
+    if kernel:
+        assert 40 <= int(seen["tiles"]["kernel"]) <= 50, seen["tiles"]
+        assert "%)" in seen["tiles"]["kernel_label"], seen["tiles"]
+    else:
+        assert seen["tiles"]["kernel"] == "0", seen["tiles"]
     assert ATK in seen["event"] and "scanner" in seen["event"]
     assert "scanner-ua" in seen["ban"]
     assert seen["tiles"]["calls"] == "1" and seen["tiles"]["bans"] == "1"

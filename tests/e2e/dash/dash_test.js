@@ -5,8 +5,10 @@
 //
 //   node dash_test.js BASE_URL TOKEN CHECKS_JSON SCREENSHOT
 //
-// CHECKS_JSON: {"caller": "...", "attacker": "127.0.0.66"}.  Prints one
-// JSON line with what it saw; exit status 0 only if every step passed.
+// CHECKS_JSON: {"caller": "...", "attacker": "127.0.0.66",
+// "media_packets": N, "kernel_min": K}: the media tiles must show N
+// packets relayed, at least K of them by the kernel.  Prints one JSON
+// line with what it saw; exit status 0 only if every step passed.
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -72,6 +74,19 @@ async function main() {
       dropped: await page.textContent("#t-dropped"),
     };
     seen.steps.push("attack-shown");
+
+    // Media: packets relayed, and how many the kernel fast path relayed
+    // (sipguard_media_kernel_packets_total).
+    if (checks.media_packets !== undefined) {
+      await page.locator("#t-mpkts", { hasText: String(checks.media_packets) })
+        .waitFor({ timeout: STEP_MS });
+      await page.waitForFunction(k => Number(document.getElementById("t-kernel")
+        .textContent) >= k, checks.kernel_min || 0, { timeout: STEP_MS });
+      seen.tiles.mpkts = await page.textContent("#t-mpkts");
+      seen.tiles.kernel = await page.textContent("#t-kernel");
+      seen.tiles.kernel_label = await page.textContent("#t-kernel-l");
+      seen.steps.push("media-kernel-shown");
+    }
     // Let the charts gather a few samples before the picture.
     await page.waitForTimeout(2500);
     await page.screenshot({ path: shot, fullPage: true });

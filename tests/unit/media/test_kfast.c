@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -32,6 +33,7 @@
 
 #include "test.h"
 
+#include "core/log.h"
 #include "media/kfast.h"
 #include "media/media_int.h"
 #include "call_helper.h"
@@ -466,11 +468,14 @@ static void test_close_detaches(void **state)
 
 /*
  * Each party in its own network namespace behind a veth pair: A at
- * 10.231.1.2 (relay side 10.231.1.1), B at 10.231.2.2 (10.231.2.1).
- * What A sends arrives on an Ethernet device and leaves by another
- * (bpf_redirect_neigh), as on a real host, with forwarding off.
+ * 10.N.1.2 (relay side 10.N.1.1 on device dev_name[0]), B at 10.N.2.2
+ * (10.N.2.1, dev_name[1]).  What A sends arrives on an Ethernet device
+ * and leaves by another (bpf_redirect_neigh), as on a real host, with
+ * forwarding off.  N differs per test and per process (routed_net()):
+ * copies of this test run at once on one host (worktrees), and two
+ * devices with one subnet would take each other's packets.
  */
-static char ns_name[2][32];
+static char ns_name[2][32], dev_name[2][48];
 
 static int sh(const char *fmt, const char *a, const char *b)
 {
@@ -480,27 +485,36 @@ static int sh(const char *fmt, const char *a, const char *b)
 	return system(cmd);
 }
 
-static bool netns_up(void)
+/* 100-199: the interfaces exist before kfast_open; 200-229: they
+ * appear after it. */
+static unsigned routed_net(bool late)
+{
+	return (late ? 200u : 100u) + (unsigned)getpid() % (late ? 30u : 100u);
+}
+
+static bool netns_up(unsigned net)
 {
 	static const char *const step[] = {
 		"ip netns add %s",
 		"ip link add %2$sv type veth peer name %2$sp netns %1$s",
-		"ip addr add 10.231.%2$.1s.1/24 dev %2$sv",
+		"ip addr add 10.%2$.7s/24 dev %2$sv",
 		"ip link set %2$sv up",
-		"ip -n %1$s addr add 10.231.%2$.1s.2/24 dev %2$sp",
+		"ip -n %1$s addr add 10.%2$.6s2/24 dev %2$sp",
 		"ip -n %1$s link set %2$sp up",
 		"ip -n %1$s link set lo up",
 	};
 	unsigned l, i;
 
 	for (l = 0; l < 2; l++) {
-		char tag[16];
+		char tag[32];
 
 		snprintf(ns_name[l], sizeof(ns_name[l]), "sgkf%d%c",
 			 (int)getpid(), 'a' + l);
-		/* The device names start with the subnet's digit. */
-		snprintf(tag, sizeof(tag), "%u%d", l + 1,
-			 (int)getpid() % 100000);
+		/* The device names start with the subnet ("231.1.1"): the
+		 * steps cut the relay's address or its prefix out of it. */
+		snprintf(tag, sizeof(tag), "%u.%u.1%d", net, l + 1,
+			 (int)getpid() % 10000);
+		snprintf(dev_name[l], sizeof(dev_name[l]), "%sv", tag);
 		for (i = 0; i < sizeof(step) / sizeof(step[0]); i++)
 			if (sh(step[i], ns_name[l], tag) != 0)
 				return false;
@@ -547,26 +561,18 @@ static int bound(const char *ip, uint16_t port)
 	return fd;
 }
 
-static void test_routed(void **state)
+/* A stream between the parties of netns_up(net) relayed by k: the
+ * first packet by the relay thread, the 29 others by the kernel. */
+static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
+			 uint16_t pport)
 {
-	static const char *const rel[2] = {"10.231.1.1", "10.231.2.1"};
-	static const char *const par[2] = {"10.231.1.2", "10.231.2.2"};
+	char rel[2][16], par[2][16];
 	struct media_cmd c;
-	struct kfast *k;
 	struct fix f;
-	char why[160];
 	uint8_t p[256], q[256];
 	unsigned l, i;
 	int pa[2];
 
-	(void)state;
-	SKIP_WITHOUT_BPF();
-	if (!netns_up()) {
-		netns_down();
-		print_message("skipped: cannot make network namespaces\n");
-		skip();
-	}
-	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
 	memset(&f, 0, sizeof(f));
 	f.r.epfd = f.r.evin = -1;
 	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -576,18 +582,20 @@ static void test_routed(void **state)
 	f.s = mem_zalloc(sizeof(*f.s));
 	memset(&c, 0, sizeof(c));
 	for (l = 0; l < 2; l++) {
-		f.rport[l] = (uint16_t)(42500 + 2 * l);
+		snprintf(rel[l], sizeof(rel[l]), "10.%u.%u.1", net, l + 1);
+		snprintf(par[l], sizeof(par[l]), "10.%u.%u.2", net, l + 1);
+		f.rport[l] = (uint16_t)(rport + 2 * l);
 		f.s->port[l] = f.rport[l];
 		f.s->fd[l][0] = bound(rel[l], f.rport[l]);
 		f.s->fd[l][1] = bound(rel[l], (uint16_t)(f.rport[l] + 1));
 		f.s->local[l].af = AF_INET;
 		inet_pton(AF_INET, rel[l], f.s->local[l].ip);
-		pa[l] = udp_in(ns_name[l], par[l], 42600);
+		pa[l] = udp_in(ns_name[l], par[l], pport);
 		c.prm.leg[l].sdp[0].af = c.prm.leg[l].sdp[1].af = AF_INET;
 		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[0].ip);
 		inet_pton(AF_INET, par[l], c.prm.leg[l].sdp[1].ip);
-		c.prm.leg[l].sdp[0].port = 42600;
-		c.prm.leg[l].sdp[1].port = 42601;
+		c.prm.leg[l].sdp[0].port = pport;
+		c.prm.leg[l].sdp[1].port = (uint16_t)(pport + 1);
 		c.prm.leg[l].expect = true;
 	}
 	c.prm.pt[0] = 1ULL << PT_OK;
@@ -627,8 +635,287 @@ static void test_routed(void **state)
 		close(f.s->fd[l][1]);
 	}
 	mem_free(f.s);
+}
+
+static void test_routed(void **state)
+{
+	struct kfast *k;
+	char why[160];
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	if (!netns_up(routed_net(false))) {
+		netns_down();
+		print_message("skipped: cannot make network namespaces\n");
+		skip();
+	}
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	routed_relay(k, routed_net(false), 48700, 48800);
 	kfast_close(k);
 	netns_down();
+}
+
+/* ---------------------------------------- interfaces added later */
+
+/*
+ * The watch's clock: each call to watch() is KF_SCAN_MS later, so a
+ * pending listing runs.  Returns once done(k, arg) holds, or after a
+ * bounded number of rounds (each waits for an event at most 100 ms).
+ */
+static uint64_t watch_now = 1000;
+
+static bool watch_until(struct kfast *k, bool (*done)(struct kfast *, void *),
+			void *arg)
+{
+	struct pollfd pfd = {.fd = kfast_watch_fd(k), .events = POLLIN};
+	int t;
+
+	for (t = 0; t < 50 && !done(k, arg); t++) {
+		(void)poll(&pfd, 1, 100);
+		watch_now += KF_SCAN_MS;
+		assert_true(kfast_watch(k, watch_now) >= 0);
+	}
+	return done(k, arg);
+}
+
+/* Both relay-side devices linked (want true) or both not. */
+static bool devs_linked(struct kfast *k, void *arg)
+{
+	bool want = *(bool *)arg;
+	unsigned l;
+
+	for (l = 0; l < 2; l++)
+		if (kfast_linked(k, if_nametoindex(dev_name[l])) != want)
+			return false;
+	return true;
+}
+
+static bool dev0_gone(struct kfast *k, void *arg)
+{
+	unsigned *idx = arg;
+
+	return !kfast_linked(k, idx[0]);
+}
+
+static bool devs_gone(struct kfast *k, void *arg)
+{
+	unsigned *idx = arg;
+
+	return !kfast_linked(k, idx[0]) && !kfast_linked(k, idx[1]);
+}
+
+/*
+ * A veth pair per party, made after the program was attached: the
+ * watch attaches it to the new relay-side devices (up, Ethernet, an
+ * address), and media across them is relayed by the kernel.  Deleting
+ * a device closes its link; so does a namespace going away (which takes
+ * the veth's peer, and so the pair, with it).
+ */
+static void test_late_interface(void **state)
+{
+	struct kfast *k;
+	char why[160];
+	unsigned idx[2];
+	bool yes = true;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	assert_true(kfast_watch_fd(k) >= 0);
+	if (!netns_up(routed_net(true))) {
+		kfast_close(k);
+		netns_down();
+		print_message("skipped: cannot make network namespaces\n");
+		skip();
+	}
+	idx[0] = if_nametoindex(dev_name[0]);
+	idx[1] = if_nametoindex(dev_name[1]);
+	assert_true(idx[0] && idx[1]);
+	assert_true(watch_until(k, devs_linked, &yes));
+	routed_relay(k, routed_net(true), 48500, 48600);
+	/* Deleted: the link goes (RTM_DELLINK), the other one stays. */
+	assert_int_equal(sh("ip link del %2$s", "", dev_name[0]), 0);
+	assert_true(watch_until(k, dev0_gone, idx));
+	assert_true(kfast_linked(k, idx[1]));
+	netns_down();
+	assert_true(watch_until(k, devs_gone, idx));
+	kfast_close(k);
+}
+
+/* Run the lines of fmt (arguments: an index 0..n-1, the pid, the
+ * index, the index) as one `ip -batch` (-force: on to the end). */
+static int ip_batch(const char *fmt, unsigned n)
+{
+	char path[64], cmd[96];
+	unsigned i;
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/tmp/sgkf%d.batch", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < n; i++)
+		fprintf(f, fmt, i, (int)getpid() % 10000, i, i);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "ip -force -batch %s 2>/dev/null", path);
+	rc = system(cmd);
+	unlink(path);
+	return rc;
+}
+
+enum { FLOOD_DEVS = 100, FLOOD_ADDRS = 150 };
+
+/* Flood device i's ifindex while it existed. */
+static unsigned flood_idx[FLOOD_DEVS];
+
+/* Flood devices 0..n-1 deleted and their links closed, the others
+ * linked; n: *(unsigned *)arg. */
+static bool flood_linked(struct kfast *k, void *arg)
+{
+	unsigned gone = *(unsigned *)arg, i;
+	char name[32];
+
+	for (i = 0; i < FLOOD_DEVS; i++) {
+		snprintf(name, sizeof(name), "sgkf%d_%u", (int)getpid() % 10000,
+			 i);
+		if (i >= gone)
+			flood_idx[i] = if_nametoindex(name);
+		if (i < gone ? kfast_linked(k, flood_idx[i])
+			     : !kfast_linked(k, flood_idx[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A flood of events is read a batch at a time, and listed at most once
+ * per KF_SCAN_MS however many arrive: 150 addresses put on a device
+ * that is down (each one "may have become eligible", none does), then
+ * 100 new devices at once, all attached, then half of them deleted,
+ * and closed with the other half attached.
+ */
+static void test_late_flood(void **state)
+{
+	struct kfast *k;
+	char why[160], dev[32];
+	unsigned s0, i, gone = 0;
+	uint32_t id;
+	int n;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	/* veth pairs (the kernel may have no dummy devices), the peers in
+	 * a namespace of their own. */
+	snprintf(dev, sizeof(dev), "sgkfz%d", (int)getpid() % 10000);
+	assert_int_equal(ip_batch("netns add sgkf%2$df\n", 1), 0);
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	assert_int_equal(ip_batch("link add sgkfz%2$d type veth peer name "
+				  "p netns sgkf%2$df\n",
+				  1),
+			 0);
+	snprintf(why, sizeof(why), "address add 10.233.1.%%u/32 dev %s\n", dev);
+	assert_int_equal(ip_batch(why, FLOOD_ADDRS), 0);
+	watch_now += 10 * KF_SCAN_MS;
+	s0 = kfast_scans(k);
+	assert_int_equal(kfast_watch(k, watch_now), KF_WATCH_BATCH);
+	for (i = 0; i < 100 && (n = kfast_watch(k, watch_now)) > 0; i++)
+		assert_true(n <= KF_WATCH_BATCH);
+	assert_true(i < 100);
+	assert_int_equal(kfast_scans(k), s0 + 1);
+	/* The listing held back runs on the next call after KF_SCAN_MS
+	 * (the daemon's tick calls once a second). */
+	watch_now += KF_SCAN_MS;
+	(void)kfast_watch(k, watch_now);
+	assert_int_equal(kfast_scans(k), s0 + 2);
+	assert_false(kfast_linked(k, if_nametoindex(dev)));
+	assert_int_equal(sh("ip link del %2$s", "", dev), 0);
+
+	assert_int_equal(ip_batch("link add sgkf%2$d_%1$u type veth peer "
+				  "name p%1$u netns sgkf%2$df\n"
+				  "link set sgkf%2$d_%1$u up\n"
+				  "address add 10.233.2.%3$u/32 dev "
+				  "sgkf%2$d_%4$u\n",
+				  FLOOD_DEVS),
+			 0);
+	assert_true(watch_until(k, flood_linked, &gone));
+	/* Half of them deleted: their links closed at once (RTM_DELLINK). */
+	gone = FLOOD_DEVS / 2;
+	assert_int_equal(ip_batch("link del sgkf%2$d_%1$u\n", gone), 0);
+	assert_true(watch_until(k, flood_linked, &gone));
+	/* Closed with 50 late links up: the program is gone, so is every
+	 * link (each holds the program), as when the daemon is killed. */
+	id = kfast_prog_id(k);
+	kfast_close(k);
+	assert_true(bpf_prog_get_fd_by_id(id) < 0);
+}
+
+/* A kernel that wants a capability for BPF_LINK_CREATE, in a daemon
+ * that dropped it: said once, no device tried again, nothing else
+ * changes (the start's links stay). */
+static unsigned denied_lines;
+
+static void denied_sink(enum log_level lvl, const char *line, size_t len,
+			void *arg)
+{
+	(void)lvl;
+	(void)len;
+	(void)arg;
+	if (strstr(line, "no longer has the privilege"))
+		denied_lines++;
+}
+
+static bool denied_said(struct kfast *k, void *arg)
+{
+	(void)k;
+	(void)arg;
+	return denied_lines > 0;
+}
+
+static void test_late_denied(void **state)
+{
+	struct kfast *k;
+	char why[160], dev[2][32];
+	unsigned n0, s1, l, t;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	assert_int_equal(ip_batch("netns add sgkf%2$df\n", 1), 0);
+	assert_int_equal(kfast_open(&k, 64, why, sizeof(why)), 0);
+	n0 = kfast_nlinks(k);
+	kfast_attach_fail = -EPERM;
+	denied_lines = 0;
+	log_set_sink(denied_sink, NULL);
+	for (l = 0; l < 2; l++) {
+		snprintf(dev[l], sizeof(dev[l]), "sgkfy%d%u",
+			 (int)getpid() % 10000, l);
+		snprintf(why, sizeof(why),
+			 "ip link add %s type veth peer name p%u netns sgkf%df "
+			 "&& ip link set %s up && "
+			 "ip addr add 10.233.3.%u/32 dev %s",
+			 dev[l], l, (int)getpid() % 10000, dev[l], l + 1,
+			 dev[l]);
+		assert_int_equal(system(why), 0);
+		if (l == 0)
+			assert_true(watch_until(k, denied_said, NULL));
+	}
+	s1 = kfast_scans(k);
+	for (t = 0; t < 5; t++) {
+		struct pollfd pfd = {.fd = kfast_watch_fd(k), .events = POLLIN};
+
+		(void)poll(&pfd, 1, 100);
+		watch_now += KF_SCAN_MS;
+		assert_true(kfast_watch(k, watch_now) >= 0);
+	}
+	log_set_sink(NULL, NULL);
+	kfast_attach_fail = 0;
+	assert_int_equal(denied_lines, 1);
+	assert_int_equal(kfast_scans(k), s1);
+	assert_int_equal(kfast_nlinks(k), n0);
+	for (l = 0; l < 2; l++) {
+		assert_false(kfast_linked(k, if_nametoindex(dev[l])));
+		assert_int_equal(sh("ip link del %2$s", "", dev[l]), 0);
+	}
+	kfast_close(k);
 }
 
 /* ------------------------------------------------------------ IPv6 */
@@ -752,6 +1039,26 @@ static void test_forced_failure(void **state)
 	kfast_fail = 0;
 }
 
+/* After a failed assertion too: nothing of ours left on the host. */
+static int teardown_ns(void **state)
+{
+	(void)state;
+	netns_down();
+	return 0;
+}
+
+static int teardown_devs(void **state)
+{
+	(void)state;
+	kfast_attach_fail = 0;
+	log_set_sink(NULL, NULL);
+	(void)ip_batch("link del sgkf%2$d_%1$u\n", FLOOD_DEVS);
+	(void)ip_batch("link del sgkfz%2$d\nlink del sgkfy%2$d0\n"
+		       "link del sgkfy%2$d1\nnetns del sgkf%2$df\n",
+		       1);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,7 +1070,10 @@ int main(void)
 		cmocka_unit_test(test_policing),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_close_detaches),
-		cmocka_unit_test(test_routed),
+		cmocka_unit_test_teardown(test_routed, teardown_ns),
+		cmocka_unit_test_teardown(test_late_interface, teardown_ns),
+		cmocka_unit_test_teardown(test_late_flood, teardown_devs),
+		cmocka_unit_test_teardown(test_late_denied, teardown_devs),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_forced_failure),
 	};
