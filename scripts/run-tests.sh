@@ -6,19 +6,21 @@
 #   --replay DIR  replay the committed fuzz corpus with DIR/tests/fuzz/replay_*
 #   --e2e DIR     run the pytest end-to-end suite against DIR/sipguard
 #   --format      check every tracked .c/.h against .clang-format (one test)
+#   --clang       every source through clang's warnings (make check-clang, one test)
 #
 # Every binary runs under a timeout; a hang or crash counts as a failure.
 set -u
 cd "$(dirname "$0")/.."
 
-unit_dir= replay_dir= e2e_dir= format=
+unit_dir= replay_dir= e2e_dir= format= clang=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--unit) unit_dir=$2; shift 2 ;;
 	--replay) replay_dir=$2; shift 2 ;;
 	--e2e) e2e_dir=$2; shift 2 ;;
 	--format) format=1; shift ;;
-	*) echo "usage: $0 [--unit DIR] [--replay DIR] [--e2e DIR] [--format]" >&2; exit 2 ;;
+	--clang) clang=1; shift ;;
+	*) echo "usage: $0 [--unit DIR] [--replay DIR] [--e2e DIR] [--format] [--clang]" >&2; exit 2 ;;
 	esac
 done
 
@@ -63,6 +65,19 @@ if [ -n "$format" ] && git rev-parse --git-dir >/dev/null 2>&1; then
 	else
 		failed=$((failed + 1)); failures+=("format (make format)")
 		grep -o '^[^:]*\.[ch]:' "$out" | sort -u | head -20
+	fi
+fi
+
+# The fuzz variant is built by clang, whose warnings differ from gcc's.
+if [ -n "$clang" ]; then
+	echo "== clang warnings (make check-clang)"
+	out="$log/clang.out"
+	if make --no-print-directory check-clang >"$out" 2>&1; then
+		passed=$((passed + 1))
+		echo "  every source passes clang -Werror"
+	else
+		failed=$((failed + 1)); failures+=("clang warnings (make check-clang)")
+		grep -E 'error|warning' "$out" | head -20
 	fi
 fi
 
