@@ -24,6 +24,7 @@ import urllib.request
 import pytest
 
 from conftest import BIN, ROOT
+from confparts import media, zones
 from peers import Sipp
 from rtpua import Uac
 from opsconf import run_ctl
@@ -42,27 +43,13 @@ ARTIFACTS = os.path.join(ROOT, "build", "artifacts")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-media:
-  port_min: 37400
-  port_max: 37499
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-ops:
+    return ("guard:\n  control_socket: %s/ctl.sock\n" % tmp +
+            media(37400, 37499) +
+            zones(IP, SG_OUT, "udp:%s:%d" % (IP, UAS), IN_IP, SG_IN) + """ops:
   metrics_listen: "tcp:%(ip)s:%(http)d"
   dashboard: true
   dashboard_token: "%(token)s"
-""" % {"tmp": tmp, "ip": IP, "in_ip": IN_IP, "out": SG_OUT, "inn": SG_IN,
-       "uas": UAS, "http": HTTP, "token": TOKEN}
+""" % {"ip": IP, "http": HTTP, "token": TOKEN})
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import time
 import urllib.request
 
 from conftest import BIN
+from confparts import media, zones
 from encpeers import callee_sdp, peers, wait_for
 from opsconf import run_ctl
 from peers import Sipp
@@ -37,25 +38,10 @@ CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-media:
-  port_min: 37300
-  port_max: 37399
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(out_ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(out_ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-ops:
-  metrics_listen: "tcp:%(out_ip)s:%(http)d"
-""" % {"tmp": tmp, "out_ip": OUT_IP, "in_ip": IN_IP, "out": SG_OUT,
-       "inn": SG_IN, "uas": UAS, "http": HTTP}
+    return ("guard:\n  control_socket: %s/ctl.sock\n" % tmp +
+            media(37300, 37399) +
+            zones(OUT_IP, SG_OUT, "udp:%s:%d" % (OUT_IP, UAS), IN_IP, SG_IN) +
+            'ops:\n  metrics_listen: "tcp:%s:%d"\n' % (OUT_IP, HTTP))
 
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$')
