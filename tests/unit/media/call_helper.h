@@ -5,7 +5,8 @@
  * policies, one SDP through it, the relay drained, open/close of the
  * media layer; and by the tests of the relay thread alone
  * (test_relay_uring.c, test_kfast.c): a relay with a stream between two
- * loopback parties, RTP sent and awaited.  Linked by the tests that list
+ * loopback parties, RTP sent and awaited; MH_CONF_MEDIA (test_offer.c
+ * too, which needs nothing else here).  Linked by the tests that list
  * $(BUILD)/tests/unit/media/call_helper.o as a prerequisite.
  */
 #ifndef SIPGUARD_TESTS_MEDIA_CALL_HELPER_H
@@ -14,6 +15,16 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "media/media_int.h"
+
+/* The media config the tests open a media layer on, as a designated
+ * initializer's first fields (a test adds its own after it): relay
+ * ports pmin to pmax, room for calls calls, one relay thread, 1 s of
+ * port quarantine, 60 s of media timeout, the usual jump limits. */
+#define MH_CONF_MEDIA(pmin, pmax, calls)                             \
+	.enabled = true, .port_min = (pmin), .port_max = (pmax),     \
+	.quarantine = 1000, .timeout = 60000, .max_seq_jump = 3000,  \
+	.max_ts_jump = 1440000, .policing_margin = 50, .threads = 1, \
+	.max_calls = (calls)
 
 /* Session part of the test SDPs; o is the origin's version. */
 #define MH_SDP_HEAD(o)                                                         \
