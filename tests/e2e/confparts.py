@@ -2,8 +2,8 @@
 Pieces of sipguard configs that several e2e tests write: the two zones
 of an instance, its untrusted one routing to a backend and its trusted
 one (zones(): the media tests, test_media.py, test_media_kernel.py,
-test_media_baresip.py, test_srtp.py, test_dtls_srtp.py,
-test_ops_metrics_media.py, test_ops_dashboard.py, test_store_tls.py),
+test_media_baresip.py, test_srtp.py, test_dtls_srtp.py, test_fraud.py,
+test_store_tls.py, and opsconf.base_config() for the test_ops_*.py),
 with its Redis store (zones_and_store(): the cluster tests,
 test_guard_cluster.py, test_share_cluster.py, test_store_scale.py,
 fraudcluster.py); the relay's ports (media()); the debug log with call

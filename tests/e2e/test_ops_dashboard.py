@@ -24,10 +24,10 @@ import urllib.request
 import pytest
 
 from conftest import BIN, ROOT
-from confparts import media, zones
+from confparts import media
 from peers import Sipp
 from rtpua import Uac
-from opsconf import run_ctl
+from opsconf import base_config, run_ctl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASH = os.path.join(HERE, "dash")
@@ -43,9 +43,8 @@ ARTIFACTS = os.path.join(ROOT, "build", "artifacts")
 
 
 def config(tmp):
-    return ("guard:\n  control_socket: %s/ctl.sock\n" % tmp +
-            media(37400, 37499) +
-            zones(IP, SG_OUT, "udp:%s:%d" % (IP, UAS), IN_IP, SG_IN) + """ops:
+    return (base_config(tmp, IP, SG_OUT, SG_IN, UAS, IN_IP) +
+            media(37400, 37499) + """ops:
   metrics_listen: "tcp:%(ip)s:%(http)d"
   dashboard: true
   dashboard_token: "%(token)s"

@@ -22,9 +22,9 @@ import time
 import urllib.request
 
 from conftest import BIN
-from confparts import media, zones
+from confparts import media
 from encpeers import callee_sdp, peers, wait_for
-from opsconf import run_ctl
+from opsconf import base_config, run_ctl
 from peers import Sipp
 from rtpua import Uac, sdp_of
 
@@ -38,9 +38,8 @@ CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp):
-    return ("guard:\n  control_socket: %s/ctl.sock\n" % tmp +
+    return (base_config(tmp, OUT_IP, SG_OUT, SG_IN, UAS, IN_IP) +
             media(37300, 37399) +
-            zones(OUT_IP, SG_OUT, "udp:%s:%d" % (OUT_IP, UAS), IN_IP, SG_IN) +
             'ops:\n  metrics_listen: "tcp:%s:%d"\n' % (OUT_IP, HTTP))
 
 
