@@ -1,9 +1,10 @@
 /*
- * fuzz_check.h - what the SIP element fuzz targets share (fuzz_uri.c,
- * fuzz_via.c, fuzz_digest.c, fuzz_nameaddr.c, fuzz_creds.c): the
- * libFuzzer entry point's prototype, CHECK (a broken invariant aborts,
- * which libFuzzer and the replay driver both report) and the invariant
- * every parser keeps: a parsed slice lies inside its input.
+ * fuzz_check.h - what the fuzz targets share: the libFuzzer entry
+ * point's prototype, CHECK (a broken invariant aborts, which libFuzzer
+ * and the replay driver both report) and, for the parsers of SIP
+ * elements (fuzz_uri.c, fuzz_via.c, fuzz_digest.c, fuzz_nameaddr.c,
+ * fuzz_creds.c), the invariant they keep: a parsed slice lies inside
+ * its input.
  */
 #ifndef SIPGUARD_TESTS_FUZZ_CHECK_H
 #define SIPGUARD_TESTS_FUZZ_CHECK_H
