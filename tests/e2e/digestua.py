@@ -1,6 +1,9 @@
-"""A UA that REGISTERs and answers the Digest challenge (RFC 2617,
-qop=auth) with a given password; for the cluster tests that guess or
-give passwords through two sipguard instances."""
+"""Digest answers for the e2e tests: authorization() answers a challenge
+(RFC 2617 section 3.2.2, MD5 as RFC 7616 keeps it) for any UA here
+(miniua.py, test_dialog_guard.py, test_topology.py, DigestUA), and a UA
+that REGISTERs and answers the challenge with a given password, for the
+cluster tests that guess or give passwords through two sipguard
+instances."""
 import hashlib
 import os
 import re
@@ -9,6 +12,33 @@ import socket
 
 def _md5(s):
     return hashlib.md5(s.encode()).hexdigest()
+
+
+def authorization(challenge, method, uri, user, password,
+                  header="Authorization"):
+    """The header line (no line end) answering challenge, the value of a
+    WWW- or Proxy-Authenticate header ("Digest realm=..., nonce=...),
+    for method and uri as user with password: the MD5 response with
+    qop=auth (nc 00000001, a fresh cnonce) when the challenge offers a
+    qop, else the response without one (RFC 2069's); opaque echoed."""
+    p = {k.lower(): q or t for k, q, t in
+         re.findall(r'(\w+)=(?:"([^"]*)"|([^\s,"]+))', challenge)}
+    ha1 = _md5("%s:%s:%s" % (user, p["realm"], password))
+    ha2 = _md5("%s:%s" % (method, uri))
+    out = ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+           % (header, user, p["realm"], p["nonce"], uri))
+    if "qop" in p:
+        cnonce = os.urandom(4).hex()
+        resp = _md5("%s:%s:00000001:%s:auth:%s" % (ha1, p["nonce"], cnonce,
+                                                   ha2))
+        out += ('response="%s", qop=auth, nc=00000001, cnonce="%s", '
+                % (resp, cnonce))
+    else:
+        out += 'response="%s", ' % _md5("%s:%s:%s" % (ha1, p["nonce"], ha2))
+    out += "algorithm=MD5"
+    if "opaque" in p:
+        out += ', opaque="%s"' % p["opaque"]
+    return out
 
 
 class DigestUA:
@@ -60,22 +90,10 @@ class DigestUA:
         ch = self._recv()
         if ch is None:
             return None
-        m = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", ch)
+        m = re.search(r"(?im)^WWW-Authenticate:\s*(Digest\s+.*)$", ch)
         assert m, ch
-        params = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
-        uri = "sip:%s" % self.realm
-        ha1 = _md5("%s:%s:%s" % (user, params["realm"], password))
-        ha2 = _md5("REGISTER:%s" % uri)
-        nc, cnonce = "00000001", "c%d" % self.n
-        resp = _md5("%s:%s:%s:%s:auth:%s" % (ha1, params["nonce"], nc,
-                                             cnonce, ha2))
-        auth = ('Authorization: Digest username="%s", realm="%s", '
-                'nonce="%s", uri="%s", response="%s", algorithm=MD5, '
-                'qop=auth, nc=%s, cnonce="%s"' %
-                (user, params["realm"], params["nonce"], uri, resp, nc,
-                 cnonce))
-        if "opaque" in params:
-            auth += ', opaque="%s"' % params["opaque"]
+        auth = authorization(m.group(1), "REGISTER", "sip:%s" % self.realm,
+                             user, password)
         self._send(dst, user, 2, auth + "\r\n")
         r = self._recv()
         return r.split("\r\n", 1)[0] if r else None

@@ -4,15 +4,12 @@ remote user "behind NAT": it registers with a private, unreachable Contact
 (10.99.0.5), answers digest challenges (RFC 2617 MD5, qop=auth), then
 answers one call that must arrive over the same connection.
 """
-import hashlib
 import os
 import re
 import socket
 import time
 
-
-def _h(s):
-    return hashlib.md5(s.encode()).hexdigest()
+from digestua import authorization
 
 
 class MiniUA:
@@ -84,24 +81,9 @@ class MiniUA:
                 return hdrs
             if code != 401:
                 raise AssertionError("REGISTER got " + first)
-            ch = hdrs["www-authenticate"][0]
-            realm = re.search(r'realm="([^"]*)"', ch).group(1)
-            nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
-            uri = "sip:%s" % registrar
-            ha1 = _h("%s:%s:%s" % (self.user, realm, self.password))
-            ha2 = _h("REGISTER:%s" % uri)
-            if 'qop="auth"' in ch or "qop=auth" in ch:
-                cnonce, nc = os.urandom(4).hex(), "00000001"
-                resp = _h("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2))
-                auth = ('Authorization: Digest username="%s", realm="%s", '
-                        'nonce="%s", uri="%s", response="%s", qop=auth, '
-                        'nc=%s, cnonce="%s", algorithm=MD5\n'
-                        % (self.user, realm, nonce, uri, resp, nc, cnonce))
-            else:
-                resp = _h("%s:%s:%s" % (ha1, nonce, ha2))
-                auth = ('Authorization: Digest username="%s", realm="%s", '
-                        'nonce="%s", uri="%s", response="%s", algorithm=MD5\n'
-                        % (self.user, realm, nonce, uri, resp))
+            auth = authorization(hdrs["www-authenticate"][0], "REGISTER",
+                                 "sip:%s" % registrar, self.user,
+                                 self.password) + "\n"
         raise AssertionError("REGISTER not accepted")
 
     def answer_call(self, timeout=15):

@@ -7,29 +7,16 @@ sipguardctl against a daemon's control socket.  Ports are the caller's.
 import os
 import subprocess
 
+from confparts import zones
 from conftest import BIN
 
 CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
-BASE = """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-"""
-
-
-def base_config(tmp, ip, out, inn, uas):
-    """BASE for a daemon in tmp: internet on ip:out (UDP) routing to
-    ip:uas, pbx on ip:inn."""
-    return BASE % {"tmp": tmp, "ip": ip, "out": out, "inn": inn, "uas": uas}
+def base_config(tmp, ip, out, inn, uas, in_ip=None):
+    """The base config for a daemon in tmp: its control socket, internet
+    on ip:out (UDP) routing to ip:uas, pbx on in_ip (default ip):inn."""
+    return ("guard:\n  control_socket: %s/ctl.sock\n" % tmp +
+            zones(ip, out, "udp:%s:%d" % (ip, uas), in_ip or ip, inn))
 
 
 def run_ctl(tmp, args, json_out=True):

@@ -23,6 +23,8 @@ import uuid
 
 import pytest
 
+from confparts import credentials
+from digestua import authorization
 from peers import Kamailio, Sipp
 
 IP = "127.0.0.1"
@@ -241,28 +243,10 @@ class Call:
         self.ua.send(self.request("ACK", cseq))
 
 
-def md5(s):
-    import hashlib
-    return hashlib.md5(s.encode()).hexdigest()
-
-
 def digest(challenge, method, uri, user="alice", password="secret",
            header="Proxy-Authorization"):
     """An RFC 2617 MD5 answer to a challenge header value."""
-    realm = re.search(r'realm="([^"]*)"', challenge).group(1)
-    nonce = re.search(r'nonce="([^"]*)"', challenge).group(1)
-    ha1 = md5("%s:%s:%s" % (user, realm, password))
-    ha2 = md5("%s:%s" % (method, uri))
-    if "qop" in challenge:
-        resp = md5("%s:%s:00000001:abcd:auth:%s" % (ha1, nonce, ha2))
-        return ('%s: Digest username="%s", realm="%s", nonce="%s", '
-                'uri="%s", response="%s", qop=auth, nc=00000001, '
-                'cnonce="abcd", algorithm=MD5'
-                % (header, user, realm, nonce, uri, resp))
-    resp = md5("%s:%s:%s" % (ha1, nonce, ha2))
-    return ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
-            'response="%s", algorithm=MD5'
-            % (header, user, realm, nonce, uri, resp))
+    return authorization(challenge, method, uri, user, password, header)
 
 
 def uas_log(uas):
@@ -512,30 +496,12 @@ def register(ua, user="alice", contact=None, cseq=1, auth=None,
 
 def register_auth(ua, user="alice", password="secret", **kw):
     """REGISTER, answer the digest challenge (RFC 2617 MD5)."""
-    import hashlib
-
-    def md5(s):
-        return hashlib.md5(s.encode()).hexdigest()
     cid = uuid.uuid4().hex
     code, h = register(ua, user, call_id=cid, **kw)
     if code != 401:
         return code, h
-    ch = h["www-authenticate"][0]
-    realm = re.search(r'realm="([^"]*)"', ch).group(1)
-    nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
-    uri = "sip:example.com"
-    ha1 = md5("%s:%s:%s" % (user, realm, password))
-    ha2 = md5("REGISTER:%s" % uri)
-    if "qop" in ch:
-        resp = md5("%s:%s:00000001:abcd:auth:%s" % (ha1, nonce, ha2))
-        a = ('Authorization: Digest username="%s", realm="%s", nonce="%s", '
-             'uri="%s", response="%s", qop=auth, nc=00000001, '
-             'cnonce="abcd", algorithm=MD5' % (user, realm, nonce, uri, resp))
-    else:
-        resp = md5("%s:%s:%s" % (ha1, nonce, ha2))
-        a = ('Authorization: Digest username="%s", realm="%s", nonce="%s", '
-             'uri="%s", response="%s", algorithm=MD5'
-             % (user, realm, nonce, uri, resp))
+    a = authorization(h["www-authenticate"][0], "REGISTER",
+                      "sip:example.com", user, password)
     return register(ua, user, cseq=2, auth=a, call_id=cid, **kw)
 
 
@@ -644,9 +610,7 @@ def test_rebind_authenticated_in_local_mode(sipguard, tmp_path, sockets):
     (new IP) proves itself with credentials sipguard verifies; an
     intruder without the password cannot."""
     tmp = str(tmp_path)
-    creds = os.path.join(tmp, "credentials")
-    with open(creds, "w") as f:
-        f.write("alice:example.com:%s\n" % md5("alice:example.com:secret"))
+    creds = credentials(tmp, {"alice": "secret"}, "example.com")
     d = sipguard(config(tmp, auth="local", dialog="    rebind: authenticated\n",
                     auth_extra="    credentials: %s\n    sha256: false\n"
                     % creds))

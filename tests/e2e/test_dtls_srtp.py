@@ -25,6 +25,7 @@ import time
 import pytest
 
 from conftest import BIN
+from confparts import SIP_T1_FAST, log_files, media, zones
 from encpeers import (TCPDUMP, start_capture, untrusted_media,
                       Baresip, callee_invite, events, media_callee,
                       pcap_udp, records, wait_for)
@@ -44,37 +45,17 @@ BARESIP = "/usr/bin/baresip"
 
 def config(tmpdir, backend, certdir, internet_kx="dtls", pbx_srtp='"off"',
            pbx_kx="any", io=None):
-    return """
-log:
-  level: debug
-  call_records_file: %(d)s/cdr.json
-  events_file: %(d)s/events.json
-sip:
-  t1: 200ms
-media:
-  port_min: 45000
-  port_max: 45999
-  dtls_certificate: %(c)s/dtls.pem
+    io = io or MEDIA_IO
+    return (log_files(tmpdir) + SIP_T1_FAST +
+            media(45000, 45999, """  dtls_certificate: %(c)s/dtls.pem
   dtls_key: %(c)s/dtls.key
   dtls_handshake_timeout: 5s
-%(io)s
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    srtp: required
-    srtp_key_exchange: %(kx)s
-    route:
-      backends: [ "%(be)s" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-    srtp: %(ps)s
-    srtp_key_exchange: %(pkx)s
-""" % {"d": tmpdir, "ip": IP, "out": SG_OUT, "in_ip": IN_IP, "inn": SG_IN,
-       "be": backend, "c": certdir, "kx": internet_kx,
-       "io": "  io: %s" % (io or MEDIA_IO) if (io or MEDIA_IO) else "",
-       "ps": pbx_srtp, "pkx": pbx_kx}
+""" % {"c": certdir} + ("  io: %s\n" % io if io else "")) +
+            zones(IP, SG_OUT, backend, IN_IP, SG_IN,
+                  internet="    srtp: required\n"
+                           "    srtp_key_exchange: %s\n" % internet_kx,
+                  pbx="    srtp: %s\n    srtp_key_exchange: %s\n" % (
+                      pbx_srtp, pbx_kx)))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import os
 import signal
 import time
 
+from confparts import credentials, log_files, zones
 from conftest import udp_exchange
 from peers import TrackedSipp as Sipp, stop_tracked_sipps  # noqa: F401
 
@@ -32,22 +33,8 @@ RAW = 30100         # raw INVITEs
 
 
 def config(tmpdir, cls_extra="", fraud_extra=""):
-    return """
-log:
-  level: info
-  call_records_file: %(cdr)s
-  events_file: %(ev)s
-sip:
-  t1: 500ms
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
+    return (log_files(tmpdir, "info") + "sip:\n  t1: 500ms\n" +
+            zones(IP, SG_OUT, "udp:%s:%d" % (IP, UAS), IP, SG_IN) + """\
 fraud:
   country_code: "44"
   reason: "Forbidden - toll fraud policy"
@@ -63,10 +50,7 @@ fraud:
   users:
     - { user: sipp, class: local }
     - { user: globetrotter, class: world }
-%(fraud)s""" % {"cdr": os.path.join(tmpdir, "cdr.json"),
-                "ev": os.path.join(tmpdir, "events.json"), "ip": IP,
-                "out": SG_OUT, "inn": SG_IN, "uas": UAS, "cls": cls_extra,
-                "fraud": fraud_extra}
+%(fraud)s""" % {"cls": cls_extra, "fraud": fraud_extra})
 
 
 def lines(path):
@@ -267,7 +251,6 @@ def test_class_of_the_authenticated_user(sipguard, tmp_path):
     """Local authentication: the class is the verified user's.  1001 may
     call abroad (class world), 1002 (default class local) may not; the
     refusal comes after a successful authentication."""
-    from confparts import credentials
     tmp = str(tmp_path)
     realm = "fraud.test"
     creds = credentials(tmp, {u: "pw" + u for u in ("1001", "1002")}, realm)

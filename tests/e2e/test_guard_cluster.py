@@ -17,7 +17,6 @@ failure away).
 
 Ports 38000-38499 only (this file's: 38100-38199, redis on 38452).
 """
-import json
 import os
 import socket
 import time
@@ -26,6 +25,7 @@ import pytest
 
 import digestua
 from confparts import credentials, zones_and_store
+from encpeers import events
 from peers import redis_fixture
 
 REDIS_PORT = 38452
@@ -74,14 +74,6 @@ class Attacker(digestua.DigestUA):
         """One guess; the final status line, or None when the instance
         answers nothing (the source is dropped)."""
         return self.login((ip, SG), user, password)
-
-
-def events(tmp):
-    p = os.path.join(tmp, "events.json")
-    if not os.path.exists(p):
-        return []
-    with open(p) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def start_pair(prefix_a, prefix_b, extra=""):

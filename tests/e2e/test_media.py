@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from confparts import SIP_T1_FAST, log_files, media, zones
 from encpeers import (callee_sdp, events, media_callee, peers,
                       records, wait_for)
 from rtpua import Uac, rtcp_rr, sdp_of
@@ -36,31 +37,11 @@ def io_line(io):
 
 
 def config(tmpdir, extra_media="", io=None):
-    return """
-log:
-  level: debug
-  call_records_file: %(d)s/cdr.json
-  events_file: %(d)s/events.json
-sip:
-  t1: 200ms
-media:
-  port_min: 40000
-  port_max: 40999
-  quarantine: 30s
-%(io)s
-%(extra)s
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(out_ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(uas_ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-""" % {"d": tmpdir, "extra": extra_media, "out_ip": OUT_IP, "out": SG_OUT,
-       "in_ip": IN_IP, "inn": SG_IN, "uas_ip": OUT_IP, "uas": UAS,
-       "io": io_line(MEDIA_IO if io is None else io)}
+    return (log_files(tmpdir) + SIP_T1_FAST +
+            media(40000, 40999, "  quarantine: 30s\n" +
+                  io_line(MEDIA_IO if io is None else io) + "\n" +
+                  extra_media) +
+            zones(OUT_IP, SG_OUT, "udp:%s:%d" % (OUT_IP, UAS), IN_IP, SG_IN))
 
 
 def callee(scenario):

@@ -19,6 +19,7 @@ import wave
 import pytest
 
 import encpeers
+from confparts import log_files, media, zones
 from peers import Kamailio
 
 IP, IN_IP = "127.0.0.1", "127.0.0.2"
@@ -40,15 +41,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(BARESIP),
 
 
 def config(tmpdir):
-    return """
-log:
-  level: debug
-  call_records_file: %(d)s/cdr.json
-  events_file: %(d)s/events.json
-media:
-  port_min: 41000
-  port_max: 41999
-guard:
+    return (log_files(tmpdir) + media(41000, 41999) + """guard:
   dialog:
     # The call spirals (alice -> sipguard -> Kamailio -> sipguard -> bob)
     # and the dialog table keeps one record for both passes (same
@@ -56,17 +49,7 @@ guard:
     # the in-dialog source check would drop alice's ACK and BYE.  Until
     # spirals get a record per pass, let the parties move.
     rebind: any
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(pbx)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-""" % {"d": tmpdir, "ip": IP, "in_ip": IN_IP, "out": SG_OUT, "inn": SG_IN,
-       "pbx": PBX}
+""" + zones(IP, SG_OUT, "udp:%s:%d" % (IP, PBX), IN_IP, SG_IN))
 
 
 def wait_for(fn, timeout):

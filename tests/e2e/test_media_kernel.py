@@ -25,6 +25,7 @@ import urllib.request
 
 import pytest
 
+from confparts import SIP_T1_FAST, log_files, media, zones
 from conftest import Daemon
 from encpeers import (callee_sdp, events, media_callee, peers,  # noqa: F401
                       records, wait_for)
@@ -54,30 +55,11 @@ ops:
 
 
 def config(tmpdir, extra_media="", extra=""):
-    return """
-log:
-  level: debug
-  call_records_file: %(d)s/cdr.json
-  events_file: %(d)s/events.json
-sip:
-  t1: 200ms
-media:
-  port_min: 42400
-  port_max: 42999
-  quarantine: 30s
-  kernel: on
-%(extra)s
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(out_ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(out_ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-%(more)s""" % {"d": tmpdir, "extra": extra_media, "more": extra, "out_ip": OUT_IP, "out": SG_OUT,
-       "in_ip": IN_IP, "inn": SG_IN, "uas": UAS}
+    return (log_files(tmpdir) + SIP_T1_FAST +
+            media(42400, 42999,
+                  "  quarantine: 30s\n  kernel: on\n" + extra_media) +
+            zones(OUT_IP, SG_OUT, "udp:%s:%d" % (OUT_IP, UAS), IN_IP, SG_IN) +
+            extra)
 
 
 def kernel_ok(d):

@@ -27,9 +27,10 @@ import urllib.request
 import pytest
 
 from conftest import BIN, ROOT
+from confparts import media
 from peers import Sipp
 from rtpua import RtpPeer, Uac, sdp_of
-from opsconf import run_ctl
+from opsconf import base_config, run_ctl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASH = os.path.join(HERE, "dash")
@@ -45,27 +46,12 @@ ARTIFACTS = os.path.join(ROOT, "build", "artifacts")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-media:
-  port_min: 37400
-  port_max: 37499
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-ops:
+    return (base_config(tmp, IP, SG_OUT, SG_IN, UAS, IN_IP) +
+            media(37400, 37499) + """ops:
   metrics_listen: "tcp:%(ip)s:%(http)d"
   dashboard: true
   dashboard_token: "%(token)s"
-""" % {"tmp": tmp, "ip": IP, "in_ip": IN_IP, "out": SG_OUT, "inn": SG_IN,
-       "uas": UAS, "http": HTTP, "token": TOKEN}
+""" % {"ip": IP, "http": HTTP, "token": TOKEN})
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ import time
 import urllib.request
 
 from conftest import BIN
+from confparts import media
 from encpeers import callee_sdp, peers, wait_for
-from opsconf import run_ctl
+from opsconf import base_config, run_ctl
 from peers import Sipp
 from rtpua import Uac, sdp_of
 
@@ -37,25 +38,9 @@ CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
 
 
 def config(tmp):
-    return """
-guard:
-  control_socket: %(tmp)s/ctl.sock
-media:
-  port_min: 37300
-  port_max: 37399
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(out_ip)s:%(out)d" ]
-    route:
-      backends: [ "udp:%(out_ip)s:%(uas)d" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-ops:
-  metrics_listen: "tcp:%(out_ip)s:%(http)d"
-""" % {"tmp": tmp, "out_ip": OUT_IP, "in_ip": IN_IP, "out": SG_OUT,
-       "inn": SG_IN, "uas": UAS, "http": HTTP}
+    return (base_config(tmp, OUT_IP, SG_OUT, SG_IN, UAS, IN_IP) +
+            media(37300, 37399) +
+            'ops:\n  metrics_listen: "tcp:%s:%d"\n' % (OUT_IP, HTTP))
 
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$')

@@ -3,7 +3,6 @@ Issue 3, end to end: sipguard as a stateful edge proxy between an
 untrusted and a trusted zone, driven by real SIP software - sipp as caller
 and callee, Kamailio as a stand-in PBX/registrar.
 """
-import json
 import os
 import socket
 import time
@@ -11,6 +10,7 @@ import time
 import pytest
 
 from conftest import udp_exchange
+from encpeers import records
 from peers import Kamailio, Sipp
 
 IP = "127.0.0.1"
@@ -45,13 +45,6 @@ zones:
 %(trunk)s%(extra)s""" % {"cdr": os.path.join(tmpdir, "cdr.json"), "t1": t1,
                           "ip": IP, "out": SG_OUT, "inn": SG_IN, "be": be,
                           "trunk": trunk_line, "extra": extra}
-
-
-def records(tmpdir):
-    p = os.path.join(tmpdir, "cdr.json")
-    if not os.path.exists(p):
-        return []
-    return [json.loads(l) for l in open(p).read().splitlines() if l.strip()]
 
 
 def run_pair(uas, uac, timeout=40):

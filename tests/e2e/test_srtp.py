@@ -36,6 +36,7 @@ from encpeers import (TCPDUMP, start_capture, untrusted_media,
 from peers import Kamailio, _stop
 from rtpua import Uac, rtcp_rr, rtp_packet, sdp_of
 import srtpy
+from confparts import SIP_T1_FAST, log_files, media, zones
 
 IP, IN_IP, ATTACKER = "127.0.0.1", "127.0.0.2", "127.0.0.66"
 SG_OUT, SG_TLS, SG_IN = 36060, 36061, 36070
@@ -50,8 +51,7 @@ BARESIP = "/usr/bin/baresip"
 def config(tmpdir, backend, certs=None, pbx_srtp='"off"'):
     tls_zone = ""
     if certs:
-        tls_zone = """
-  - name: secure
+        tls_zone = """  - name: secure
     trust: untrusted
     listen: [ "tls:%(ip)s:%(tls)d" ]
     require_tls: true
@@ -61,34 +61,13 @@ def config(tmpdir, backend, certs=None, pbx_srtp='"off"'):
     tls:
       certificates: [ "%(c)s/server.pem" ]
       keys: [ "%(c)s/server.key" ]
-"""
-    return ("""
-log:
-  level: debug
-  call_records_file: %(d)s/cdr.json
-  events_file: %(d)s/events.json
-sip:
-  t1: 200ms
-ops:
-  metrics_listen: "tcp:%(ip)s:%(http)d"
-media:
-  port_min: 45000
-  port_max: 45999
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(out)d" ]
-    srtp: required
-    route:
-      backends: [ "%(be)s" ]
-""" + tls_zone + """
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(in_ip)s:%(inn)d" ]
-    srtp: %(pbx_srtp)s
-""") % {"d": tmpdir, "ip": IP, "out": SG_OUT, "tls": SG_TLS,
-        "in_ip": IN_IP, "inn": SG_IN, "be": backend, "c": certs,
-        "pbx_srtp": pbx_srtp, "http": HTTP}
+""" % {"ip": IP, "tls": SG_TLS, "be": backend, "c": certs}
+    return (log_files(tmpdir) + SIP_T1_FAST +
+            'ops:\n  metrics_listen: "tcp:%s:%d"\n' % (IP, HTTP) +
+            media(45000, 45999) +
+            zones(IP, SG_OUT, backend, IN_IP, SG_IN,
+                  internet="    srtp: required\n",
+                  pbx="    srtp: %s\n" % pbx_srtp, between=tls_zone))
 
 
 def metric(name, **labels):

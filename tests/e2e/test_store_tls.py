@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import BIN, udp_exchange
+from confparts import media, zones_and_store
 from peers import redis_fixture
 from test_store import ctl, until  # the sipguardctl and wait helpers
 
@@ -38,32 +39,11 @@ def config(tmp, ip, name, tls, ca=None, cert=True, server_name=None):
                                                       tls.cli_key)
     if server_name:
         extra += "  tls_server_name: %s\n" % server_name
-    return """
-log:
-  level: info
-guard:
-  control_socket: %(tmp)s/%(name)s.sock
-zones:
-  - name: internet
-    trust: untrusted
-    listen: [ "udp:%(ip)s:%(port)d" ]
-    route:
-      backends: [ "udp:127.0.0.1:39080" ]
-  - name: pbx
-    trust: trusted
-    listen: [ "udp:%(ip)s:%(inn)d" ]
-media:
-  port_min: 39400
-  port_max: 39499
-store:
-  backend: redis
-  address: 127.0.0.1:%(rport)d
-  instance: %(name)s
-  key_prefix: "e2e-tls:"
-  timeout: 500ms
-  reconnect_max: 1s
-%(extra)s""" % {"tmp": tmp, "name": name, "ip": ip, "port": SG_PORT,
-                "inn": SG_IN, "rport": REDIS_PORT, "extra": extra}
+    return ("log:\n  level: info\nguard:\n  control_socket: %s/%s.sock\n" % (
+        tmp, name) +
+        zones_and_store(ip, SG_PORT, SG_IN, 39080, REDIS_PORT, name,
+                        "e2e-tls:", store_extra=extra) +
+        media(39400, 39499))
 
 
 def options(dst_ip, src, timeout=0.3):

@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+from digestua import authorization
+
 OUT_IP = "127.0.0.1"
 SG_OUT = (OUT_IP, 31100)          # untrusted listener
 SG_IN = ("127.0.31.1", 31200)     # trusted listener
@@ -788,11 +790,6 @@ EXT = ("127.0.31.11", 31310)      # sipp UAS: an extension on the PBX
 PHONE = ("127.0.31.12", 31320)    # sipp UAC: an internal phone
 
 
-def _md5(s):
-    import hashlib
-    return hashlib.md5(s.encode()).hexdigest()
-
-
 def register_digest(ua, user, password="secret", domain="example.org"):
     """REGISTER through sipguard, answering one digest challenge."""
     auth = ""
@@ -809,24 +806,8 @@ def register_digest(ua, user, password="secret", domain="example.org"):
         if resp.status == 200:
             return resp
         assert resp.status == 401, resp.first
-        ch = resp.get("www-authenticate")
-        realm = re.search(r'realm="([^"]*)"', ch).group(1)
-        nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
-        uri = "sip:%s" % domain
-        ha1 = _md5("%s:%s:%s" % (user, realm, password))
-        ha2 = _md5("REGISTER:%s" % uri)
-        if "qop" in ch:
-            cn = os.urandom(4).hex()
-            r = _md5("%s:%s:00000001:%s:auth:%s" % (ha1, nonce, cn, ha2))
-            auth = ('Authorization: Digest username="%s", realm="%s", '
-                    'nonce="%s", uri="%s", response="%s", qop=auth, '
-                    'nc=00000001, cnonce="%s", algorithm=MD5\n'
-                    % (user, realm, nonce, uri, r, cn))
-        else:
-            r = _md5("%s:%s:%s" % (ha1, nonce, ha2))
-            auth = ('Authorization: Digest username="%s", realm="%s", '
-                    'nonce="%s", uri="%s", response="%s", algorithm=MD5\n'
-                    % (user, realm, nonce, uri, r))
+        auth = authorization(resp.get("www-authenticate"), "REGISTER",
+                             "sip:%s" % domain, user, password) + "\n"
     raise AssertionError("REGISTER not accepted")
 
 

@@ -15,13 +15,7 @@
 #include "core/mem.h"
 #include "guard/gate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static const uint8_t fuzz_key[16] = "fuzz-cidr-key!!";
 

@@ -15,13 +15,7 @@
 
 #include "ctl/ctl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static bool printable(const char *s, size_t max)
 {

@@ -18,13 +18,7 @@
 #include "guard/dialplan.h"
 #include "sip/sip.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static const struct dp_numbering plans[] = {
 	{"00", "0", "44"}, {"011", "1", "1"}, {"00", "0", ""},

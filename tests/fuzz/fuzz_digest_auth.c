@@ -24,13 +24,7 @@
 #include "core/mem.h"
 #include "guard/auth.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 enum { VAL_MAX = 2048 };
 

@@ -14,13 +14,7 @@
 #include "core/mem.h"
 #include "guard/im.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static struct im *im;
 static struct sip_msg msg;

@@ -11,19 +11,7 @@
 
 #include "sip/sip.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
-static void inside(struct str s, struct str in)
-{
-	CHECK(s.len == 0 || (s.p >= in.p && s.len <= in.len &&
-			     s.p - in.p <= (ptrdiff_t)(in.len - s.len)));
-}
+#include "fuzz_check.h"
 
 static void err_ok(int rc, const struct sip_perr *e, size_t size)
 {

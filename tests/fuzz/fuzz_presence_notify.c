@@ -17,13 +17,7 @@
 #include "core/mem.h"
 #include "guard/presence.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static struct presence *ps;
 static char buf[2][SIP_MAX_MSG_SIZE + 4096];

@@ -14,13 +14,7 @@
 #include "media/media_int.h"
 #include "media/rtp.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static uint8_t pkt[MEDIA_PKT_MAX];
 

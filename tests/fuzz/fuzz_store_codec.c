@@ -13,13 +13,7 @@
 
 #include "store/store.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static void text_ok(const char *s, size_t cap)
 {

@@ -17,13 +17,7 @@
 #include "sip/dialog.h"
 #include "store/store.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz_check.h"
 
 static void snap_same(const struct store_snap *a, const struct store_snap *b)
 {

@@ -12,6 +12,7 @@
  */
 #include "test.h"
 #include "redis_helper.h"
+#include "fraud_helper.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,31 +28,6 @@
 
 #define REDIS_PORT "43001"
 
-static const char *const zn[] = {"internet", "pbx"};
-static const bool zt[] = {false, true};
-
-struct inst {
-	struct store *s;
-	struct fraud_share *sh;
-	struct fraud *f;
-	int wakes, resyncs;
-};
-
-static void on_wake(void *arg, uint64_t token)
-{
-	struct inst *in = arg;
-
-	(void)token;
-	in->wakes++;
-}
-
-static void ev_resync(void *arg)
-{
-	struct inst *in = arg;
-
-	in->resyncs++;
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
@@ -64,14 +40,7 @@ static struct sg_conf_fraud C;
  * the source's three. */
 static void full_conf(void)
 {
-	memset(&C, 0, sizeof(C));
-	snprintf(C.reason, sizeof(C.reason), "Forbidden");
-	snprintf(C.international_prefix, sizeof(C.international_prefix), "00");
-	snprintf(C.national_prefix, sizeof(C.national_prefix), "0");
-	snprintf(C.country_code, sizeof(C.country_code), "44");
-	snprintf(C.classes[0].name, sizeof(C.classes[0].name), "local");
-	C.classes[0].otherwise = CONF_DIAL_ALLOW;
-	C.classes[0].names = CONF_DIAL_ALLOW;
+	fh_conf(&C);
 	C.classes[0].max_concurrent = 1;
 	C.classes[0].calls_per_minute = 50;
 	C.classes[0].calls_per_second = 50;
@@ -79,74 +48,18 @@ static void full_conf(void)
 	C.per_source.max_concurrent = 50;
 	C.per_source.calls_per_minute = 50;
 	C.per_source.calls_per_second = 50;
-	C.n_classes = 1;
-	C.max_users = 64;
-	C.max_calls = 64;
 }
 
 /* One instance on l under prefix; secret NULL: none (nor a password). */
-static void mk(struct inst *in, struct loop *l, const char *name,
+static void mk(struct fh_inst *in, struct loop *l, const char *name,
 	       const char *prefix, const char *secret)
 {
-	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct store_conf c;
-	char err[160] = "";
 
-	memset(in, 0, sizeof(*in));
 	redis_helper_store_conf(&c, REDIS_PORT, true, name, prefix);
 	if (secret)
 		c.secret = secret;
-	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
-	store_set_events(in->s, &ev);
-	assert_int_equal(
-		fraud_new(&in->f, &C, zn, zt, 2, NULL, NULL, err, sizeof(err)),
-		0);
-	assert_int_equal(fraud_share_new(&in->sh, on_wake, in), 0);
-	fraud_set_share(in->f, in->sh);
-	fraud_share_attach(in->sh, in->s, l);
-	assert_int_equal(store_start(in->s), 0);
-	assert_true(redis_helper_spin(l, &in->resyncs, 1));
-}
-
-static void rm(struct inst *in)
-{
-	fraud_share_attach(in->sh, NULL, NULL);
-	store_free(in->s);
-	fraud_free(in->f);
-	fraud_share_free(in->sh);
-}
-
-/* Ask for a call of user to uri from src, reading the cluster's view
- * first: NULL (pass, *note filled) or the refusal's rule. */
-static const char *ask_call(struct inst *in, struct loop *l, const char *user,
-			    const char *uri, const char *src,
-			    struct fraud_note *note)
-{
-	static struct sip_uri u;
-	struct guard_verdict v;
-	struct sg_addr a;
-	uint64_t token = 0;
-	int w = in->wakes;
-
-	assert_int_equal(sip_uri_parse(&u, str_cstr(uri), 0, NULL), 0);
-	assert_int_equal(sg_addr_from_host(&a, str_cstr(src), 5060), 0);
-	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0, loop_now(l),
-				&token))
-		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
-	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note, &v);
-	return v.action == GUARD_PASS ? NULL : v.rule;
-}
-
-static void start_call(struct inst *in, struct loop *l, const char *user,
-		       const char *uri, const char *src, const char *cid)
-{
-	struct fraud_note n;
-
-	assert_null(ask_call(in, l, user, uri, src, &n));
-	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"), loop_now(l),
-			       1);
-	/* A read on the same connection comes after the pushes. */
-	(void)ask_call(in, l, user, uri, src, &n);
+	fh_new(in, l, &c, &C, true);
 }
 
 /* The keys under prefix (KEYS: a test's few dozen), in *rp. */
@@ -232,7 +145,7 @@ static void test_no_clear_names(void **state)
 		"198-51",   NULL,
 	};
 	char longuser[121], fams[16];
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct loop *l;
 
 	(void)state;
@@ -242,17 +155,17 @@ static void test_no_clear_names(void **state)
 	mk(&b, l, "k-b", "fkunit1:", "fkunit secret");
 	memset(longuser, 'z', sizeof(longuser) - 1);
 	longuser[sizeof(longuser) - 1] = '\0';
-	start_call(&a, l, "carolina", "sip:0033140000001@pbx", "198.51.100.77",
-		   "n1");
-	start_call(&b, l, longuser, "sip:0033140000001@pbx", "198.51.100.78",
-		   "n2");
+	fh_start_call(&a, l, "carolina", "sip:0033140000001@pbx",
+		      "198.51.100.77", "n1");
+	fh_start_call(&b, l, longuser, "sip:0033140000001@pbx", "198.51.100.78",
+		      "n2");
 	assert_true(fraud_keys("fkunit1:", clear, fams, sizeof(fams)) >= 14);
 	assert_int_equal(strlen(fams), 7);
 	assert_non_null(strchr(fams, 'k')); /* the country's hour */
 	fraud_call_end(a.f, STR("n1"), STR("t"), 1000, 200, loop_now(l), 1);
 	fraud_call_end(b.f, STR("n2"), STR("t"), 1000, 200, loop_now(l), 1);
-	rm(&a);
-	rm(&b);
+	fh_free(&a);
+	fh_free(&b);
 	loop_free(l);
 	assert_no_leaks();
 }
@@ -261,7 +174,7 @@ static void test_no_clear_names(void **state)
  * limit is 1 call up); another secret: another name, not shared. */
 static void test_secret_decides_sharing(void **state)
 {
-	struct inst a, b, c;
+	struct fh_inst a, b, c;
 	struct fraud_note n;
 	struct loop *l;
 
@@ -271,14 +184,14 @@ static void test_secret_decides_sharing(void **state)
 	mk(&a, l, "s-a", "fkunit2:", "one secret");
 	mk(&b, l, "s-b", "fkunit2:", "one secret");
 	mk(&c, l, "s-c", "fkunit2:", "another secret");
-	start_call(&a, l, "carolina", "sip:0201@pbx", "192.0.2.1", "s1");
+	fh_start_call(&a, l, "carolina", "sip:0201@pbx", "192.0.2.1", "s1");
 	assert_string_equal(
-		ask_call(&b, l, "carolina", "sip:0202@pbx", "192.0.2.2", &n),
+		fh_ask_call(&b, l, "carolina", "sip:0202@pbx", "192.0.2.2", &n),
 		FRAUD_R_CONCURRENT);
 	/* c names her otherwise: her call through a is not seen. */
-	assert_null(
-		ask_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3", &n));
-	start_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3", "s2");
+	assert_null(fh_ask_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3",
+				&n));
+	fh_start_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3", "s2");
 	/* Two counts of calls up for her: one a key per secret. */
 	{
 		redisContext *rc;
@@ -290,9 +203,9 @@ static void test_secret_decides_sharing(void **state)
 	}
 	fraud_call_end(a.f, STR("s1"), STR("t"), 1000, 200, loop_now(l), 1);
 	fraud_call_end(c.f, STR("s2"), STR("t"), 1000, 200, loop_now(l), 1);
-	rm(&a);
-	rm(&b);
-	rm(&c);
+	fh_free(&a);
+	fh_free(&b);
+	fh_free(&c);
 	loop_free(l);
 	assert_no_leaks();
 }
@@ -304,7 +217,7 @@ static void test_secret_decides_sharing(void **state)
 static void test_no_secret_public_key(void **state)
 {
 	static const char *const clear[] = {"carolina", "192.0.2", NULL};
-	struct inst a, b, c;
+	struct fh_inst a, b, c;
 	struct fraud_note n;
 	struct loop *l;
 
@@ -314,17 +227,17 @@ static void test_no_secret_public_key(void **state)
 	mk(&a, l, "p-a", "fkunit3:", NULL);
 	mk(&b, l, "p-b", "fkunit3:", NULL);
 	mk(&c, l, "p-c", "fkunit3:", "a secret");
-	start_call(&a, l, "carolina", "sip:0201@pbx", "192.0.2.1", "p1");
+	fh_start_call(&a, l, "carolina", "sip:0201@pbx", "192.0.2.1", "p1");
 	assert_string_equal(
-		ask_call(&b, l, "carolina", "sip:0202@pbx", "192.0.2.2", &n),
+		fh_ask_call(&b, l, "carolina", "sip:0202@pbx", "192.0.2.2", &n),
 		FRAUD_R_CONCURRENT);
-	assert_null(
-		ask_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3", &n));
+	assert_null(fh_ask_call(&c, l, "carolina", "sip:0203@pbx", "192.0.2.3",
+				&n));
 	assert_true(fraud_keys("fkunit3:", clear, NULL, 0) > 0);
 	fraud_call_end(a.f, STR("p1"), STR("t"), 1000, 200, loop_now(l), 1);
-	rm(&a);
-	rm(&b);
-	rm(&c);
+	fh_free(&a);
+	fh_free(&b);
+	fh_free(&c);
 	loop_free(l);
 	assert_no_leaks();
 }

@@ -13,6 +13,7 @@
  */
 #include "test.h"
 #include "redis_helper.h"
+#include "fraud_helper.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,31 +26,6 @@
 
 #define REDIS_PORT "38401"
 
-static const char *const zn[] = {"internet", "pbx"};
-static const bool zt[] = {false, true};
-
-struct inst {
-	struct store *s;
-	struct fraud_share *sh;
-	struct fraud *f;
-	int wakes, resyncs;
-};
-
-static void on_wake(void *arg, uint64_t token)
-{
-	struct inst *in = arg;
-
-	(void)token;
-	in->wakes++;
-}
-
-static void ev_resync(void *arg)
-{
-	struct inst *in = arg;
-
-	in->resyncs++;
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
@@ -58,56 +34,26 @@ static int start_redis(void **state)
 
 static struct sg_conf_fraud C;
 
+/* The base config with a user's 2 calls up and 3 a minute. */
 static void base_conf(void)
 {
-	memset(&C, 0, sizeof(C));
-	snprintf(C.reason, sizeof(C.reason), "Forbidden");
-	snprintf(C.international_prefix, sizeof(C.international_prefix), "00");
-	snprintf(C.national_prefix, sizeof(C.national_prefix), "0");
-	snprintf(C.country_code, sizeof(C.country_code), "44");
-	snprintf(C.classes[0].name, sizeof(C.classes[0].name), "local");
-	C.classes[0].otherwise = CONF_DIAL_ALLOW;
-	C.classes[0].names = CONF_DIAL_ALLOW;
+	fh_conf(&C);
 	C.classes[0].max_concurrent = 2;
 	C.classes[0].calls_per_minute = 3;
-	C.n_classes = 1;
-	C.max_users = 64;
-	C.max_calls = 64;
 }
 
-static void mk(struct inst *in, struct loop *l, const char *name, bool redis)
+static void mk(struct fh_inst *in, struct loop *l, const char *name, bool redis)
 {
-	struct store_events ev = {NULL, NULL, ev_resync, in};
 	struct store_conf c;
-	char err[160] = "";
 
-	memset(in, 0, sizeof(*in));
 	redis_helper_store_conf(&c, REDIS_PORT, redis, name, "fsunit:");
 	c.secret = "fsunit cluster secret"; /* shared only under a key */
-	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
-	store_set_events(in->s, &ev);
-	assert_int_equal(
-		fraud_new(&in->f, &C, zn, zt, 2, NULL, NULL, err, sizeof(err)),
-		0);
-	assert_int_equal(fraud_share_new(&in->sh, on_wake, in), 0);
-	fraud_set_share(in->f, in->sh);
-	fraud_share_attach(in->sh, in->s, l);
-	assert_int_equal(store_start(in->s), 0);
-	if (redis)
-		assert_true(redis_helper_spin(l, &in->resyncs, 1));
-}
-
-static void rm(struct inst *in)
-{
-	fraud_share_attach(in->sh, NULL, NULL);
-	store_free(in->s);
-	fraud_free(in->f);
-	fraud_share_free(in->sh);
+	fh_new(in, l, &c, &C, redis);
 }
 
 /* Two instances a and b on a new loop, with the config in C. */
-static struct loop *mk_pair(struct inst *a, const char *name_a, struct inst *b,
-			    const char *name_b, bool redis)
+static struct loop *mk_pair(struct fh_inst *a, const char *name_a,
+			    struct fh_inst *b, const char *name_b, bool redis)
 {
 	struct loop *l = NULL;
 
@@ -121,17 +67,17 @@ static struct loop *mk_pair(struct inst *a, const char *name_a, struct inst *b,
 }
 
 /* The end of a two-instance test: all freed, nothing leaked. */
-static void rm_pair(struct loop *l, struct inst *a, struct inst *b)
+static void rm_pair(struct loop *l, struct fh_inst *a, struct fh_inst *b)
 {
-	rm(a);
-	rm(b);
+	fh_free(a);
+	fh_free(b);
 	loop_free(l);
 	assert_no_leaks();
 }
 
 /* Read the cluster view of user (wait for its wake), then check a call
  * to 0201 from zone 0: 0 (pass, *note filled) or the refusal's rule. */
-static const char *ask(struct inst *in, struct loop *l, const char *user,
+static const char *ask(struct fh_inst *in, struct loop *l, const char *user,
 		       struct fraud_note *note)
 {
 	static struct sip_uri u;
@@ -151,7 +97,7 @@ static const char *ask(struct inst *in, struct loop *l, const char *user,
 /* Wait until what in sent for user was applied: a read on the same
  * connection is answered after it (the race between instances within
  * one round trip is the documented window, not what is tested here). */
-static void sync_user(struct inst *in, struct loop *l, const char *user)
+static void sync_user(struct fh_inst *in, struct loop *l, const char *user)
 {
 	uint64_t token;
 	int w = in->wakes;
@@ -160,7 +106,7 @@ static void sync_user(struct inst *in, struct loop *l, const char *user)
 		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
 }
 
-static void start(struct inst *in, struct loop *l, const char *user,
+static void start(struct fh_inst *in, struct loop *l, const char *user,
 		  const char *cid)
 {
 	struct fraud_note n;
@@ -171,7 +117,7 @@ static void start(struct inst *in, struct loop *l, const char *user,
 	sync_user(in, l, user);
 }
 
-static void end(struct inst *in, struct loop *l, const char *user,
+static void end(struct fh_inst *in, struct loop *l, const char *user,
 		const char *cid)
 {
 	fraud_call_end(in->f, str_cstr(cid), STR("t"), 0, 200, loop_now(l), 1);
@@ -180,7 +126,7 @@ static void end(struct inst *in, struct loop *l, const char *user,
 
 static void test_limits_across_instances(void **state)
 {
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct fraud_note n;
 	struct loop *l;
 
@@ -209,7 +155,7 @@ static void test_limits_across_instances(void **state)
 /* Memory store (or Redis away): nothing held, the limits are local. */
 static void test_local_without_redis(void **state)
 {
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct fraud_note n;
 	struct loop *l;
 	uint64_t token;
@@ -231,43 +177,11 @@ static void test_local_without_redis(void **state)
 
 /* ------------------- per country per hour and per source (issue 9) */
 
-/* As ask(), with the call's number and source read too. */
-static const char *ask_call(struct inst *in, struct loop *l, const char *user,
-			    const char *uri, const char *src,
-			    struct fraud_note *note)
-{
-	static struct sip_uri u;
-	struct guard_verdict v;
-	struct sg_addr a;
-	uint64_t token = 0;
-	int w = in->wakes;
-
-	assert_int_equal(sip_uri_parse(&u, str_cstr(uri), 0, NULL), 0);
-	assert_int_equal(sg_addr_from_host(&a, str_cstr(src), 5060), 0);
-	if (fraud_prefetch_call(in->f, &u, str_cstr(user), &a, 0, loop_now(l),
-				&token))
-		assert_true(redis_helper_spin(l, &in->wakes, w + 1));
-	fraud_check(in->f, &u, str_cstr(user), &a, 0, loop_now(l), 1, note, &v);
-	return v.action == GUARD_PASS ? NULL : v.rule;
-}
-
-static void start_call(struct inst *in, struct loop *l, const char *user,
-		       const char *uri, const char *src, const char *cid)
-{
-	struct fraud_note n;
-
-	assert_null(ask_call(in, l, user, uri, src, &n));
-	(void)fraud_call_start(in->f, &n, str_cstr(cid), STR("t"), loop_now(l),
-			       1);
-	/* A read on the same connection comes after the pushes. */
-	(void)ask_call(in, l, user, uri, src, &n);
-}
-
 /* Two calls an hour to France for carol: one through each instance,
  * the third refused on both; Germany is another count. */
 static void test_country_hour_across(void **state)
 {
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct fraud_note n;
 	struct loop *l;
 
@@ -277,25 +191,28 @@ static void test_country_hour_across(void **state)
 	C.classes[0].calls_per_minute = 0;
 	C.classes[0].calls_per_country_per_hour = 2;
 	l = mk_pair(&a, "cty-a", &b, "cty-b", true);
-	start_call(&a, l, "carol", "sip:0033140000001@pbx", "192.0.2.1", "k1");
-	start_call(&b, l, "carol", "sip:0033140000002@pbx", "192.0.2.2", "k2");
-	assert_string_equal(ask_call(&a, l, "carol", "sip:0033140000003@pbx",
-				     "192.0.2.1", &n),
+	fh_start_call(&a, l, "carol", "sip:0033140000001@pbx", "192.0.2.1",
+		      "k1");
+	fh_start_call(&b, l, "carol", "sip:0033140000002@pbx", "192.0.2.2",
+		      "k2");
+	assert_string_equal(fh_ask_call(&a, l, "carol", "sip:0033140000003@pbx",
+					"192.0.2.1", &n),
 			    FRAUD_R_COUNTRY);
-	assert_string_equal(ask_call(&b, l, "carol", "sip:0033140000003@pbx",
-				     "192.0.2.2", &n),
+	assert_string_equal(fh_ask_call(&b, l, "carol", "sip:0033140000003@pbx",
+					"192.0.2.2", &n),
 			    FRAUD_R_COUNTRY);
-	assert_null(ask_call(&a, l, "carol", "sip:004930000001@pbx",
-			     "192.0.2.1", &n));
+	assert_null(fh_ask_call(&a, l, "carol", "sip:004930000001@pbx",
+				"192.0.2.1", &n));
 	/* dave has his own hour; national calls are not counted. */
-	assert_null(ask_call(&b, l, "dave", "sip:0033140000003@pbx",
-			     "192.0.2.2", &n));
-	assert_null(ask_call(&b, l, "carol", "sip:0201@pbx", "192.0.2.2", &n));
+	assert_null(fh_ask_call(&b, l, "dave", "sip:0033140000003@pbx",
+				"192.0.2.2", &n));
+	assert_null(
+		fh_ask_call(&b, l, "carol", "sip:0201@pbx", "192.0.2.2", &n));
 	fraud_call_end(a.f, STR("k1"), STR("t"), 60000, 200, loop_now(l), 1);
 	fraud_call_end(b.f, STR("k2"), STR("t"), 60000, 200, loop_now(l), 1);
 	/* Ended calls still count in the hour. */
-	assert_string_equal(ask_call(&b, l, "carol", "sip:0033140000003@pbx",
-				     "192.0.2.2", &n),
+	assert_string_equal(fh_ask_call(&b, l, "carol", "sip:0033140000003@pbx",
+					"192.0.2.2", &n),
 			    FRAUD_R_COUNTRY);
 	rm_pair(l, &a, &b);
 }
@@ -304,7 +221,7 @@ static void test_country_hour_across(void **state)
  * concurrent calls and calls per minute are counted together. */
 static void test_source_across(void **state)
 {
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct fraud_note n;
 	struct loop *l;
 
@@ -315,25 +232,26 @@ static void test_source_across(void **state)
 	C.per_source.max_concurrent = 2;
 	C.per_source.calls_per_minute = 3;
 	l = mk_pair(&a, "src-a", &b, "src-b", true);
-	start_call(&a, l, "u1", "sip:0201@pbx", "198.51.100.9", "s1");
-	start_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", "s2");
+	fh_start_call(&a, l, "u1", "sip:0201@pbx", "198.51.100.9", "s1");
+	fh_start_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", "s2");
 	/* Two up across both: a third user from it is refused on both. */
 	assert_string_equal(
-		ask_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
+		fh_ask_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
 		FRAUD_R_SOURCE);
 	assert_string_equal(
-		ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
+		fh_ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.9", &n),
 		FRAUD_R_SOURCE);
 	/* Another source is not concerned. */
-	assert_null(ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.10", &n));
+	assert_null(
+		fh_ask_call(&b, l, "u3", "sip:0201@pbx", "198.51.100.10", &n));
 	/* s2 ends on b: room again, the third call of the minute. */
 	fraud_call_end(b.f, STR("s2"), STR("t"), 1000, 200, loop_now(l), 1);
-	(void)ask_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", &n);
-	start_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", "s3");
+	(void)fh_ask_call(&b, l, "u2", "sip:0201@pbx", "198.51.100.9", &n);
+	fh_start_call(&a, l, "u3", "sip:0201@pbx", "198.51.100.9", "s3");
 	fraud_call_end(a.f, STR("s1"), STR("t"), 1000, 200, loop_now(l), 1);
 	/* One up, but 3 calls this minute across both. */
 	assert_string_equal(
-		ask_call(&b, l, "u4", "sip:0201@pbx", "198.51.100.9", &n),
+		fh_ask_call(&b, l, "u4", "sip:0201@pbx", "198.51.100.9", &n),
 		FRAUD_R_SOURCE);
 	fraud_call_end(a.f, STR("s3"), STR("t"), 1000, 200, loop_now(l), 1);
 	rm_pair(l, &a, &b);
@@ -343,7 +261,7 @@ static void test_source_across(void **state)
  * minute too: the retry with credentials is the same call. */
 static void test_challenged_taken_back(void **state)
 {
-	struct inst a, b;
+	struct fh_inst a, b;
 	struct fraud_note n;
 	struct loop *l;
 

@@ -40,16 +40,7 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 /* ------------------------------------------------------ negotiation */
 
 static struct sg_conf_media conf = {
-	.enabled = true,
-	.port_min = 45800,
-	.port_max = 45899,
-	.quarantine = 1000,
-	.timeout = 60000,
-	.max_seq_jump = 3000,
-	.max_ts_jump = 1440000,
-	.policing_margin = 50,
-	.threads = 1,
-	.max_calls = 8,
+	MH_CONF_MEDIA(45800, 45899, 8),
 	.dtls_handshake_timeout = 20000,
 };
 

@@ -25,7 +25,6 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,127 +41,32 @@ enum { WAIT_MS = 2000, PT_OK = 0 };
 
 static struct kfast *kf;
 static char kf_why[160];
-static uint32_t fix_bw; /* policing of the next start(), bytes/s */
 
-struct fix {
-	struct media_relay r;
-	struct media_stream *s;
-	int peer[2][2];
-	uint16_t rport[2];
-	int evout;
-};
-
-static void start(struct fix *f, bool uring)
+/* f's relay (io_uring if uring) through kf, with a stream policed to
+ * bw bytes/s (0: not). */
+static void start(struct mh_relay *f, bool uring, uint32_t bw)
 {
-	struct media_cmd c;
-	unsigned l, k;
-
-	memset(f, 0, sizeof(*f));
-	f->r.epfd = f->r.evin = -1;
-	f->evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	f->r.evout = f->evout;
-	f->r.want_uring = uring;
-	f->r.kf = kf;
-	assert_int_equal(media__relay_start(&f->r, 0), 0);
-	f->s = mem_zalloc(sizeof(*f->s));
-	assert_non_null(f->s);
-	memset(&c, 0, sizeof(c));
-	for (l = 0; l < 2; l++) {
-		mh_port_pair(f->s->fd[l], &f->rport[l]);
-		f->s->port[l] = f->rport[l];
-		f->s->local[l].af = AF_INET;
-		inet_pton(AF_INET, "127.0.0.1", f->s->local[l].ip);
-		for (k = 0; k < 2; k++)
-			f->peer[l][k] = mh_udp(0, &c.prm.leg[l].sdp[k]);
-		c.prm.leg[l].expect = true;
-		c.prm.leg[l].bw = fix_bw;
-	}
-	c.prm.pt[0] = 1ULL << PT_OK;
-	c.prm.max_seq_jump = 3000;
-	c.prm.max_ts_jump = 1440000;
-	c.type = MEDIA_CMD_ADD;
-	c.s = f->s;
-	f->s->handed = true;
-	f->s->relay = &f->r;
-	assert_true(media__relay_cmd(&f->r, &c));
+	mh_relay_start(f, uring, kf);
+	mh_relay_add_stream(f, bw);
 }
 
-static bool wait_done(struct fix *f)
-{
-	struct pollfd pfd = {.fd = f->evout, .events = POLLIN};
-	struct media_note n;
-	int t;
-
-	for (t = 0; t < 50; t++) {
-		uint64_t v;
-
-		while (media__ring_pop(&f->r.out, &n))
-			if (n.type == MEDIA_N_DONE && n.s == f->s)
-				return true;
-		(void)poll(&pfd, 1, 100);
-		(void)!read(f->evout, &v, sizeof(v));
-	}
-	return false;
-}
-
-static void stop(struct fix *f)
+/* Stop the relay, close every socket left, free the stream. */
+static void stop(struct mh_relay *f)
 {
 	unsigned l, k;
 
-	media__relay_stop(&f->r);
-	media__relay_drain(&f->r);
-	media__relay_fini(&f->r);
-	close(f->evout);
+	mh_relay_stop(f);
+	mh_relay_close_peers(f);
 	for (l = 0; l < 2; l++)
-		for (k = 0; k < 2; k++) {
-			close(f->peer[l][k]);
+		for (k = 0; k < 2; k++)
 			if (f->s->fd[l][k] >= 0 &&
 			    !(f->s->fd[l][k] & 0x40000000))
 				close(f->s->fd[l][k]);
-		}
 	mem_free(f->s);
 }
 
-static void send_to(int fd, uint16_t port, const uint8_t *p, size_t n)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(sendto(fd, p, n, 0, (struct sockaddr *)&a, sizeof(a)),
-			 (ssize_t)n);
-}
-
-static ssize_t recv_wait(int fd, uint8_t *p, size_t n, int ms, uint16_t *fromp)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	ssize_t k;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return -1;
-	k = recvfrom(fd, p, n, 0, (struct sockaddr *)&a, &len);
-	if (fromp)
-		*fromp = ntohs(a.sin_port);
-	return k;
-}
-
-static size_t rtp(uint8_t *p, uint16_t seq, uint8_t pt, uint8_t ssrc)
-{
-	memset(p, 0, 172);
-	p[0] = 0x80;
-	p[1] = pt;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	p[6] = (uint8_t)((seq * 160) >> 8);
-	p[7] = (uint8_t)(seq * 160);
-	p[11] = ssrc;
-	p[20] = (uint8_t)seq; /* payload differs per packet */
-	return 172;
-}
-
 /* The map entry of what leg 0 sends (from its RTP socket). */
-static int entry(struct fix *f, struct kf_val *v)
+static int entry(struct mh_relay *f, struct kf_val *v)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -179,27 +83,7 @@ static int entry(struct fix *f, struct kf_val *v)
 	return kfast_get(kf, &k, v);
 }
 
-/* n packets from leg 0, each arrives intact at leg 1 from the relay
- * port facing it. */
-static void relay_some(struct fix *f, uint16_t seq0, unsigned n)
-{
-	uint8_t p[256], q[256];
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		size_t len = rtp(p, (uint16_t)(seq0 + i), PT_OK, 7);
-		uint16_t src = 0;
-
-		send_to(f->peer[0][0], f->rport[0], p, len);
-		assert_int_equal(
-			recv_wait(f->peer[1][0], q, sizeof(q), WAIT_MS, &src),
-			(ssize_t)len);
-		assert_int_equal(memcmp(p, q, len), 0);
-		assert_int_equal(src, f->rport[1]);
-	}
-}
-
-static void wait_pkts(struct fix *f, uint64_t n)
+static void wait_pkts(struct mh_relay *f, uint64_t n)
 {
 	int t;
 
@@ -219,16 +103,16 @@ static void wait_pkts(struct fix *f, uint64_t n)
 
 static void kernel_relays(bool uring)
 {
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 
-	start(&f, uring);
+	start(&f, uring, 0);
 	/* The first packet goes through the relay, which installs. */
-	relay_some(&f, 1, 1);
+	mh_relay_some(&f, 0, 1, 1);
 	assert_int_equal(entry(&f, &v), 0);
 	assert_int_equal(v.pkts, 0);
 	/* The next ones: the kernel. */
-	relay_some(&f, 2, 50);
+	mh_relay_some(&f, 0, 50, 2);
 	assert_int_equal(entry(&f, &v), 0);
 	assert_int_equal(v.pkts, 50);
 	assert_int_equal(v.bytes, 50 * 172);
@@ -256,18 +140,19 @@ static void test_kernel_relays_uring(void **state)
  * relay socket gets it, counts it, the far party never sees it. */
 static void test_stranger(void **state)
 {
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 	uint8_t p[256], q[256];
 	int evil;
 
 	(void)state;
 	SKIP_WITHOUT_BPF();
-	start(&f, true);
-	relay_some(&f, 1, 2);
+	start(&f, true, 0);
+	mh_relay_some(&f, 0, 2, 1);
 	evil = mh_udp(0, NULL);
-	send_to(evil, f.rport[0], p, rtp(p, 3, PT_OK, 7));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	mh_send_to(evil, f.rport[0], p, mh_rtp(p, 3, PT_OK, 7));
+	assert_int_equal(mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL),
+			 -1);
 	assert_int_equal(MEDIA_LD(f.s->st[0].injected), 1);
 	assert_int_equal(entry(&f, &v), 0);
 	assert_int_equal(v.pkts, 1);
@@ -280,34 +165,36 @@ static void test_stranger(void **state)
  * anomaly_drop off), RTCP relayed by the relay. */
 static void test_handed_up(void **state)
 {
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 	uint8_t p[256], q[256];
 	static const uint8_t rr[8] = {0x80, 201, 0, 1, 0, 0, 0, 9};
 
 	(void)state;
 	SKIP_WITHOUT_BPF();
-	start(&f, false);
-	relay_some(&f, 1, 3);
-	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 4, 8, 7));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	start(&f, false, 0);
+	mh_relay_some(&f, 0, 3, 1);
+	mh_send_to(f.peer[0][0], f.rport[0], p, mh_rtp(p, 4, 8, 7));
+	assert_int_equal(mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL),
+			 -1);
 	assert_int_equal(MEDIA_LD(f.s->st[0].dropped), 1);
 	assert_int_equal(entry(&f, &v), 0);
 	assert_int_equal(v.up, 1);
 	/* SSRC change: up, reported, relayed by the relay. */
-	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 5, PT_OK, 9));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, NULL),
-			 172);
+	mh_send_to(f.peer[0][0], f.rport[0], p, mh_rtp(p, 5, PT_OK, 9));
+	assert_int_equal(
+		mh_recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, NULL), 172);
 	assert_int_equal(MEDIA_LD(f.s->st[0].anomalies), 1);
 	/* RTCP (its own port): the relay, which reads the reports. */
-	send_to(f.peer[0][1], (uint16_t)(f.rport[0] + 1), rr, sizeof(rr));
-	assert_int_equal(recv_wait(f.peer[1][1], q, sizeof(q), WAIT_MS, NULL),
-			 (ssize_t)sizeof(rr));
+	mh_send_to(f.peer[0][1], (uint16_t)(f.rport[0] + 1), rr, sizeof(rr));
+	assert_int_equal(
+		mh_recv_wait(f.peer[1][1], q, sizeof(q), WAIT_MS, NULL),
+		(ssize_t)sizeof(rr));
 	assert_int_equal(MEDIA_LD(f.s->st[0].rtcp), 1);
 	/* Muxed-looking RTCP on the RTP port: never the kernel's. */
 	assert_int_equal(entry(&f, &v), 0);
-	send_to(f.peer[0][0], f.rport[0], rr, sizeof(rr));
-	(void)recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL);
+	mh_send_to(f.peer[0][0], f.rport[0], rr, sizeof(rr));
+	(void)mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL);
 	{
 		struct kf_val w;
 
@@ -335,7 +222,7 @@ static uint16_t csum16(const uint8_t *p, size_t n, uint32_t sum)
  * loopback): the receiving stack verifies it after our rewrite. */
 static void test_checksums(void **state)
 {
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -348,8 +235,8 @@ static void test_checksums(void **state)
 	raw = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
 	if (raw < 0)
 		skip();
-	start(&f, true);
-	relay_some(&f, 1, 1);
+	start(&f, true, 0);
+	mh_relay_some(&f, 0, 1, 1);
 	assert_int_equal(getsockname(f.peer[0][0], (struct sockaddr *)&a, &len),
 			 0);
 	memset(d, 0, sizeof(d));
@@ -357,7 +244,7 @@ static void test_checksums(void **state)
 	d[2] = (uint8_t)(f.rport[0] >> 8);
 	d[3] = (uint8_t)f.rport[0];
 	d[5] = (uint8_t)sizeof(d);
-	(void)rtp(d + 8, 2, PT_OK, 7);
+	(void)mh_rtp(d + 8, 2, PT_OK, 7);
 	inet_pton(AF_INET, "127.0.0.1", ph);
 	inet_pton(AF_INET, "127.0.0.1", ph + 4);
 	ph[8] = 0;
@@ -375,8 +262,8 @@ static void test_checksums(void **state)
 	assert_int_equal(
 		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
 		(ssize_t)sizeof(d));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, &from),
-			 172);
+	assert_int_equal(
+		mh_recv_wait(f.peer[1][0], q, sizeof(q), WAIT_MS, &from), 172);
 	assert_int_equal(memcmp(q, d + 8, 172), 0);
 	assert_int_equal(from, f.rport[1]);
 	assert_int_equal(entry(&f, &v), 0);
@@ -386,7 +273,8 @@ static void test_checksums(void **state)
 	assert_int_equal(
 		sendto(raw, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)),
 		(ssize_t)sizeof(d));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	assert_int_equal(mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL),
+			 -1);
 	close(raw);
 	stop(&f);
 }
@@ -396,21 +284,19 @@ static void test_checksums(void **state)
  * drops it as policed. */
 static void test_policing(void **state)
 {
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 	uint8_t p[256], q[256];
 	unsigned i, got = 0;
 
 	(void)state;
 	SKIP_WITHOUT_BPF();
-	fix_bw = 10 * 172;
-	start(&f, false);
-	fix_bw = 0;
-	relay_some(&f, 1, 1);
+	start(&f, false, 10 * 172);
+	mh_relay_some(&f, 0, 1, 1);
 	for (i = 0; i < 30; i++)
-		send_to(f.peer[0][0], f.rport[0], p,
-			rtp(p, (uint16_t)(2 + i), PT_OK, 7));
-	while (recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL) > 0)
+		mh_send_to(f.peer[0][0], f.rport[0], p,
+			   mh_rtp(p, (uint16_t)(2 + i), PT_OK, 7));
+	while (mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL) > 0)
 		got++;
 	assert_int_equal(entry(&f, &v), 0);
 	assert_true(v.pkts >= 5 && v.pkts <= 10);
@@ -425,21 +311,22 @@ static void test_policing(void **state)
 static void test_delete(void **state)
 {
 	struct media_cmd c = {.type = MEDIA_CMD_DEL};
-	struct fix f;
+	struct mh_relay f;
 	struct kf_val v;
 	uint8_t p[256], q[256];
 
 	(void)state;
 	SKIP_WITHOUT_BPF();
-	start(&f, true);
-	relay_some(&f, 1, 10);
+	start(&f, true, 0);
+	mh_relay_some(&f, 0, 10, 1);
 	c.s = f.s;
 	assert_true(media__relay_cmd(&f.r, &c));
-	assert_true(wait_done(&f));
+	assert_true(mh_relay_wait_done(&f, f.s));
 	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 10);
 	assert_int_equal(entry(&f, &v), -ENOENT);
-	send_to(f.peer[0][0], f.rport[0], p, rtp(p, 11, PT_OK, 7));
-	assert_int_equal(recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL), -1);
+	mh_send_to(f.peer[0][0], f.rport[0], p, mh_rtp(p, 11, PT_OK, 7));
+	assert_int_equal(mh_recv_wait(f.peer[1][0], q, sizeof(q), 300, NULL),
+			 -1);
 	stop(&f);
 }
 
@@ -568,17 +455,12 @@ static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
 {
 	char rel[2][16], par[2][16];
 	struct media_cmd c;
-	struct fix f;
+	struct mh_relay f;
 	uint8_t p[256], q[256];
 	unsigned l, i;
 	int pa[2];
 
-	memset(&f, 0, sizeof(f));
-	f.r.epfd = f.r.evin = -1;
-	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	f.r.evout = f.evout;
-	f.r.kf = k;
-	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	mh_relay_start(&f, false, k);
 	f.s = mem_zalloc(sizeof(*f.s));
 	memset(&c, 0, sizeof(c));
 	for (l = 0; l < 2; l++) {
@@ -598,26 +480,20 @@ static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
 		c.prm.leg[l].sdp[1].port = (uint16_t)(pport + 1);
 		c.prm.leg[l].expect = true;
 	}
-	c.prm.pt[0] = 1ULL << PT_OK;
-	c.prm.max_seq_jump = 3000;
-	c.prm.max_ts_jump = 1440000;
-	c.type = MEDIA_CMD_ADD;
-	c.s = f.s;
-	f.s->handed = true;
-	f.s->relay = &f.r;
-	assert_true(media__relay_cmd(&f.r, &c));
+	mh_relay_hand(&f.r, f.s, &c);
 	for (i = 0; i < 30; i++) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_port = htons(f.rport[0])};
-		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		size_t len = mh_rtp(p, (uint16_t)(1 + i), PT_OK, 7);
 		uint16_t from = 0;
 
 		inet_pton(AF_INET, rel[0], &a.sin_addr);
 		assert_int_equal(sendto(pa[0], p, len, 0, (struct sockaddr *)&a,
 					sizeof(a)),
 				 (ssize_t)len);
-		assert_int_equal(recv_wait(pa[1], q, sizeof(q), WAIT_MS, &from),
-				 (ssize_t)len);
+		assert_int_equal(
+			mh_recv_wait(pa[1], q, sizeof(q), WAIT_MS, &from),
+			(ssize_t)len);
 		assert_int_equal(memcmp(p, q, len), 0);
 		assert_int_equal(from, f.rport[1]);
 	}
@@ -625,10 +501,7 @@ static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
 		(void)poll(NULL, 0, 100);
 	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 30);
 	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
-	media__relay_stop(&f.r);
-	media__relay_drain(&f.r);
-	media__relay_fini(&f.r);
-	close(f.evout);
+	mh_relay_stop(&f);
 	for (l = 0; l < 2; l++) {
 		close(pa[l]);
 		close(f.s->fd[l][0]);
@@ -941,7 +814,7 @@ static int udp6(uint16_t *portp)
 static void test_ipv6(void **state)
 {
 	struct media_cmd c;
-	struct fix f;
+	struct mh_relay f;
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
 	uint8_t p[256], q[256];
 	uint16_t pport[2];
@@ -950,12 +823,7 @@ static void test_ipv6(void **state)
 
 	(void)state;
 	SKIP_WITHOUT_BPF();
-	memset(&f, 0, sizeof(f));
-	f.r.epfd = f.r.evin = -1;
-	f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	f.r.evout = f.evout;
-	f.r.kf = kf;
-	assert_int_equal(media__relay_start(&f.r, 0), 0);
+	mh_relay_start(&f, false, kf);
 	f.s = mem_zalloc(sizeof(*f.s));
 	memset(&c, 0, sizeof(c));
 	for (l = 0; l < 2; l++) {
@@ -985,18 +853,11 @@ static void test_ipv6(void **state)
 		c.prm.leg[l].sdp[1].port = (uint16_t)(pport[l] + 1);
 		c.prm.leg[l].expect = true;
 	}
-	c.prm.pt[0] = 1ULL << PT_OK;
-	c.prm.max_seq_jump = 3000;
-	c.prm.max_ts_jump = 1440000;
-	c.type = MEDIA_CMD_ADD;
-	c.s = f.s;
-	f.s->handed = true;
-	f.s->relay = &f.r;
-	assert_true(media__relay_cmd(&f.r, &c));
+	mh_relay_hand(&f.r, f.s, &c);
 	to.sin6_addr = in6addr_loopback;
 	to.sin6_port = htons(f.rport[0]);
 	for (i = 0; i < 30; i++) {
-		size_t len = rtp(p, (uint16_t)(1 + i), PT_OK, 7);
+		size_t len = mh_rtp(p, (uint16_t)(1 + i), PT_OK, 7);
 		struct sockaddr_in6 from;
 		socklen_t fl = sizeof(from);
 		struct pollfd pfd = {.fd = pa[1], .events = POLLIN};
@@ -1014,10 +875,7 @@ static void test_ipv6(void **state)
 	for (i = 0; i < 40 && MEDIA_LD(f.s->st[0].kernel) != 29; i++)
 		(void)poll(NULL, 0, 100);
 	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
-	media__relay_stop(&f.r);
-	media__relay_drain(&f.r);
-	media__relay_fini(&f.r);
-	close(f.evout);
+	mh_relay_stop(&f);
 	for (l = 0; l < 2; l++) {
 		close(pa[l]);
 		close(f.s->fd[l][0]);

@@ -14,20 +14,12 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "media/media_int.h"
+#include "call_helper.h"
 
 static struct sg_conf_media conf = {
-	.enabled = true,
-	.port_min = 42000,
-	.port_max = 42099,
-	.quarantine = 1000,
-	.timeout = 60000,
-	.max_seq_jump = 3000,
-	.max_ts_jump = 1440000,
+	MH_CONF_MEDIA(42000, 42099, 4),
 	.policing = true,
-	.policing_margin = 50,
 	.scrub_cname = true,
-	.threads = 1,
-	.max_calls = 4,
 };
 
 static struct sg_addr addr(const char *s)

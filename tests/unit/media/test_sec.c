@@ -14,16 +14,7 @@
 #include "core/mem.h"
 
 static struct sg_conf_media conf = {
-	.enabled = true,
-	.port_min = 48000,
-	.port_max = 48099,
-	.quarantine = 1000,
-	.timeout = 60000,
-	.max_seq_jump = 3000,
-	.max_ts_jump = 1440000,
-	.policing_margin = 50,
-	.threads = 1,
-	.max_calls = 8,
+	MH_CONF_MEDIA(48000, 48099, 8),
 	.dtls_handshake_timeout = 20000,
 };
 

@@ -603,16 +603,7 @@ static void test_relay_srtp_both(void **state)
 /* ------------------------------------------------------ negotiation */
 
 static struct sg_conf_media conf = {
-	.enabled = true,
-	.port_min = 45900,
-	.port_max = 45999,
-	.quarantine = 1000,
-	.timeout = 60000,
-	.max_seq_jump = 3000,
-	.max_ts_jump = 1440000,
-	.policing_margin = 50,
-	.threads = 1,
-	.max_calls = 4,
+	MH_CONF_MEDIA(45900, 45999, 4),
 };
 
 #define KA "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
