@@ -125,6 +125,13 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 	      char *err, size_t errsz);
 /* Pending counter callbacks get -ECANCELED.  NULL does nothing. */
 void store_free(struct store *s);
+/*
+ * store.tls: read tls_ca, tls_cert and tls_key again (a renewed
+ * certificate) for the connections to Redis opened from now on; those
+ * open are kept.  Files that do not load change nothing.  Logs the
+ * outcome.  0 (also without TLS), or -EINVAL / -errno.
+ */
+int store_tls_reload(struct store *s);
 void store_set_events(struct store *s, const struct store_events *ev);
 /* The instance name in use (generated when the configuration has none). */
 const char *store_instance(const struct store *s);
