@@ -103,11 +103,15 @@ static void on_reload(struct loop *lp, int signo, void *arg)
 	/* Certificates are re-read on every SIGHUP, even when the file's
 	 * other changes are refused: renewing a certificate must work. */
 	(void)proxy_tls_reload(((struct daemon *)arg)->proxy);
+	(void)store_tls_reload(((struct daemon *)arg)->store);
 	(void)daemon_reload(arg, err, sizeof(err));
 }
 
 static int ctl_reload(void *arg, char *err, size_t errsz)
 {
+	/* The store's certificates too (logged; not the reply's business:
+	 * the configuration's outcome is). */
+	(void)store_tls_reload(((struct daemon *)arg)->store);
 	return daemon_reload(arg, err, errsz);
 }
 

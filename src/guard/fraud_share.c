@@ -189,13 +189,7 @@ static bool live(const struct fraud *f)
 /* pre and the 16 hex digits of h: a key of fixed length. */
 static struct str key_of(char *buf, const char *pre, uint64_t h)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = strlen(pre);
-
-	memcpy(buf, pre, o);
-	for (i = 0; i < 16; i++)
-		buf[o++] = hex[(h >> (60 - 4 * i)) & 15];
-	return str_make(buf, o);
+	return store_hkey(buf, pre, h);
 }
 
 static const char *const what_pre[] = {

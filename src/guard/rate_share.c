@@ -17,6 +17,20 @@
  *    per RATE_SHARE_BATCH_MS per source and never with a push of that
  *    source still in flight (the first batch includes the hits counted
  *    before the floor).
+ *  - names: no key carries a source address in clear.  SOURCE is 16 hex
+ *    digits of a SipHash-2-4 of the source's family and address bytes
+ *    (IPv6: its /64, as guard_src aggregates it; the window is the
+ *    prefix's) under the cluster's key (store_user_key(): from
+ *    store.secret, else store.password, and key_prefix; never sent to
+ *    Redis), the same on every instance, written by store_hkey(): keys
+ *    are 19 bytes (+ key_prefix and the store's "rate:" and ":N").  The
+ *    same hash names the source in toll fraud's "fs:"/"fm:"/"fq:".
+ *    Neither secret set: under store_public_key() (derived from
+ *    key_prefix alone), so the windows stay shared across the cluster
+ *    (issue 9) without addresses in clear, but a reader of Redis can
+ *    test all 2^32 IPv4 addresses against them: warned at attach.
+ *    The ban that follows (gate, bansync) names the address in clear:
+ *    every instance must enforce it on that address.
  *  - the global window is store.h's sliding window on Redis' clock,
  *    window_ms long (the local check's window): the sum of every
  *    instance's pushed hits, cur + prev weighted by overlap.  When the
@@ -73,6 +87,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
 #include "core/rand.h"
@@ -81,7 +96,7 @@
 #include "guard/rate_share.h"
 #include "store/store.h"
 
-enum { RS_WAYS = 4, RS_KEY_MAX = 8 + 64 };
+enum { RS_WAYS = 4 };
 
 struct rs_slot {
 	struct rate_share *rs;
@@ -106,7 +121,8 @@ struct rate_share {
 	rate_share_lock_fn *lock;
 	void *lock_arg;
 	struct rate_share_stats st;
-	uint8_t key[SIPHASH_KEY_LEN];
+	uint8_t key[SIPHASH_KEY_LEN];     /* slots: this process's own */
+	uint8_t ckey[STORE_USER_KEY_LEN]; /* sources in keys (s set) */
 };
 
 static const struct {
@@ -170,6 +186,7 @@ void rate_share_free(struct rate_share *rs)
 	if (!rs)
 		return;
 	tmr_cancel(&rs->t);
+	mem_secclean(rs->ckey, sizeof(rs->ckey));
 	mem_free(rs);
 }
 
@@ -190,8 +207,22 @@ void rate_share_attach(struct rate_share *rs, struct store *s, struct loop *l)
 	 * until then a slot in flight stays taken (never reused early). */
 	for (i = 0; i < RATE_SHARE_SLOTS; i++)
 		rs->slot[i].pending = 0;
-	rs->s = s;
+	rs->s = NULL;
 	rs->l = l;
+	mem_secclean(rs->ckey, sizeof(rs->ckey));
+	if (!s)
+		return;
+	/* Under the cluster's key, else the public one (see the top);
+	 * neither: the memory backend, nothing to share (live() false). */
+	if (store_user_key(s, rs->ckey) != 0) {
+		if (store_public_key(s, rs->ckey) == 0)
+			log_warn("guard: neither store.secret nor "
+				 "store.password is set: per-source rate and "
+				 "failure keys in redis are hashed under a key "
+				 "anyone can derive from key_prefix (addresses "
+				 "can be guessed back); set store.secret");
+	}
+	rs->s = s;
 }
 
 static void on_timer(void *arg)
@@ -244,30 +275,31 @@ static void on_answer(void *arg, int rc, int64_t value)
 		arm(rs);
 }
 
-/* A user's cluster hash as 16 hex digits (NUL-terminated). */
-static void hex64(char *out, const struct guard_src *id)
+/* The slot's key: its family and the keyed hash of what it counts, a
+ * user's (computed by authfail under the same key) or the source's
+ * family and address bytes (/64 for IPv6). */
+static struct str key_of(const struct rate_share *rs, const struct rs_slot *sl,
+			 char kb[STORE_HKEY_MAX])
 {
-	static const char hx[] = "0123456789abcdef";
-	unsigned i;
+	uint8_t b[1 + sizeof(sl->src.b)];
+	uint64_t h;
 
-	for (i = 0; i < 8; i++) {
-		out[2 * i] = hx[id->b[i] >> 4];
-		out[2 * i + 1] = hx[id->b[i] & 15];
+	if (kinds[sl->kind].user) {
+		memcpy(&h, sl->src.b, sizeof(h));
+	} else {
+		b[0] = sl->src.family;
+		memcpy(b + 1, sl->src.b, sl->src.len);
+		h = siphash24(b, 1 + (size_t)sl->src.len, rs->ckey);
 	}
-	out[16] = '\0';
+	return store_hkey(kb, kinds[sl->kind].prefix, h);
 }
 
 static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 {
-	char kb[RS_KEY_MAX];
-	size_t n = strlen(kinds[sl->kind].prefix);
+	char kb[STORE_HKEY_MAX];
+	struct str key = key_of(rs, sl, kb);
 	uint32_t hits = sl->pending;
 
-	memcpy(kb, kinds[sl->kind].prefix, n);
-	if (kinds[sl->kind].user)
-		hex64(kb + n, &sl->src);
-	else
-		guard_src_fmt(&sl->src, kb + n, sizeof(kb) - n);
 	sl->pending = 0;
 	sl->last_push = now;
 	sl->inflight = true;
@@ -275,8 +307,8 @@ static void push(struct rate_share *rs, struct rs_slot *sl, uint64_t now)
 	rs->st.pushed += hits;
 	rs->st.polls += hits == 0;
 	/* The callback may run at once (store fallback): flags set first. */
-	if (store_rate_hit(rs->s, str_make(kb, strlen(kb)), sl->window_ms, hits,
-			   0, on_answer, sl) != 0)
+	if (store_rate_hit(rs->s, key, sl->window_ms, hits, 0, on_answer, sl) !=
+	    0)
 		sl->inflight = false;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include "core/conf.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
 
@@ -409,6 +410,26 @@ int store_rate_take(struct store *s, struct str key, uint64_t window_ms,
 		(void)store__redis_rate_take(s->redis, key, window_ms, n,
 					     age_ms);
 	return 0;
+}
+
+int store_tls_reload(struct store *s)
+{
+	char err[320] = "", info[128] = "";
+	int rc;
+
+	if (!s || !s->redis || !s->redis->tls)
+		return 0;
+	rc = store__tls_reload(s->redis->tls, info, sizeof(info), err,
+			       sizeof(err));
+	if (rc)
+		log_err("store: tls reload refused, keeping the running "
+			"certificates: %s",
+			err);
+	else
+		log_info("store: tls files reloaded, %s: the next connection "
+			 "to redis at %s uses them",
+			 info, store__tls_target(s->redis->tls));
+	return rc;
 }
 
 int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN])

@@ -49,6 +49,7 @@ enum {
 	STORE_RECORD_MAX = 256,  /* an encoded ban record, NUL included */
 	STORE_CKEY_MAX = 128,    /* counter / rate key bytes */
 	STORE_USER_KEY_LEN = 16, /* store_user_key() */
+	STORE_HKEY_MAX = 32,     /* store_hkey(): family + 16 hex + NUL */
 };
 
 struct store_conf {
@@ -124,6 +125,13 @@ int store_new(struct store **sp, struct loop *l, const struct store_conf *c,
 	      char *err, size_t errsz);
 /* Pending counter callbacks get -ECANCELED.  NULL does nothing. */
 void store_free(struct store *s);
+/*
+ * store.tls: read tls_ca, tls_cert and tls_key again (a renewed
+ * certificate) for the connections to Redis opened from now on; those
+ * open are kept.  Files that do not load change nothing.  Logs the
+ * outcome.  0 (also without TLS), or -EINVAL / -errno.
+ */
+int store_tls_reload(struct store *s);
 void store_set_events(struct store *s, const struct store_events *ev);
 /* The instance name in use (generated when the configuration has none). */
 const char *store_instance(const struct store *s);
@@ -272,6 +280,15 @@ int store_user_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN]);
  * toll-fraud limits).  0, or -ENOKEY for the memory backend.
  */
 int store_public_key(const struct store *s, uint8_t key[STORE_USER_KEY_LEN]);
+/*
+ * A counter key that names something (a user, a source) by a keyed
+ * hash h (SipHash-2-4 under one of the keys above): family ("fc:",
+ * "ra:"...; at most STORE_HKEY_MAX - 17 bytes, longer is cut) and the
+ * 16 hex digits of h, most significant first, so every key of a family
+ * has one length whatever it names.  Written in buf, NUL-terminated;
+ * returns the key (without the NUL).  Pure.
+ */
+struct str store_hkey(char buf[STORE_HKEY_MAX], const char *family, uint64_t h);
 
 /* --- Ban records and pub/sub messages (store_codec.c): pure. --- */
 

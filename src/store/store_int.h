@@ -239,6 +239,17 @@ struct store_tls_conf {
 int store__tls_new(struct store_tls **tp, const struct store_tls_conf *c,
 		   char *err, size_t errsz);
 void store__tls_free(struct store_tls *t);
+/*
+ * Read the CA, certificate and key files again (same names: store.*
+ * options do not change on reload) into a new context, which the
+ * connections opened from then on use; those open keep theirs.  A file
+ * that does not load (missing, not PEM, a key not the certificate's)
+ * changes nothing: -EINVAL, the file and the reason in err.  Loop
+ * thread; the tunnel's thread takes the context at its next accept.
+ * info (may be NULL): the client certificate's end of validity.
+ */
+int store__tls_reload(struct store_tls *t, char *info, size_t infosz, char *err,
+		      size_t errsz);
 /* The unix socket hiredis connects to. */
 const char *store__tls_path(const struct store_tls *t);
 /* "tls:HOST:PORT", for logs. */

@@ -22,6 +22,10 @@
  * without a secret (the toll-fraud limits, which issue 9 requires to
  * hold across the cluster): names are then not in clear, but not
  * protected either, and the daemon says so at start.
+ *
+ * store_hkey() writes such a hash as a key: a family and 16 hex digits
+ * (toll fraud's keys, fraud_share.c; the failure and request-rate
+ * windows, rate_share.c).
  */
 #include "store/store_int.h"
 
@@ -56,4 +60,17 @@ int store__user_key(uint8_t key[STORE_USER_KEY_LEN], const char *secret,
 	memcpy(key, out, STORE_USER_KEY_LEN);
 	mem_secclean(out, sizeof(out));
 	return 0;
+}
+
+struct str store_hkey(char buf[STORE_HKEY_MAX], const char *family, uint64_t h)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = family ? strnlen(family, STORE_HKEY_MAX - 17) : 0;
+
+	if (o)
+		memcpy(buf, family, o);
+	for (i = 0; i < 16; i++)
+		buf[o++] = hex[(h >> (60 - 4 * i)) & 15];
+	buf[o] = '\0';
+	return str_make(buf, o);
 }

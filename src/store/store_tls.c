@@ -22,6 +22,13 @@
  * also sent as SNI (RFC 6066 3).  store.tls_cert/tls_key are the client
  * certificate for Redis' tls-auth-clients.
  *
+ * Certificates expire: a reload (SIGHUP, sipguardctl reload) reads the
+ * three files again into a new context (store__tls_reload), handed to
+ * the thread through one atomic pointer and taken at its next accept, so
+ * the next connection uses the new files and the open ones are not
+ * dropped (each SSL holds a reference on the context it was made from).
+ * Files that do not load leave the running context in place.
+ *
  * Each connection pumps bytes both ways through two bounded buffers:
  * nothing is read from a side whose buffer towards the other side is
  * full (back-pressure).  A connection whose TCP connect or handshake
@@ -95,36 +102,121 @@ static int ctx_err(char *err, size_t errsz, const char *what, const char *file)
 	return -EINVAL;
 }
 
-static int ctx_build(struct store_tls *t, const struct store_tls_conf *c,
-		     char *err, size_t errsz)
+/* The files of t (ca "": the system's CAs; cert "": none). */
+static int ctx_load(SSL_CTX *ctx, const struct store_tls *t, char *err,
+		    size_t errsz)
 {
-	t->ctx = SSL_CTX_new(TLS_client_method());
-	if (!t->ctx)
+	SSL_CTX_set_default_passwd_cb(ctx, no_pass);
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
 		return ctx_err(err, errsz, "tls", NULL);
-	SSL_CTX_set_default_passwd_cb(t->ctx, no_pass);
-	if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION))
-		return ctx_err(err, errsz, "tls", NULL);
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_verify_depth(t->ctx, TUN_VERIFY_DEPTH);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (c->ca_file && *c->ca_file) {
-		if (SSL_CTX_load_verify_locations(t->ctx, c->ca_file, NULL) !=
-		    1)
-			return ctx_err(err, errsz, "tls_ca", c->ca_file);
-	} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify_depth(ctx, TUN_VERIFY_DEPTH);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (t->ca[0]) {
+		if (SSL_CTX_load_verify_locations(ctx, t->ca, NULL) != 1)
+			return ctx_err(err, errsz, "tls_ca", t->ca);
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		return ctx_err(err, errsz, "tls_ca", "(system default)");
 	}
-	if (!c->cert_file || !*c->cert_file)
+	if (!t->cert[0])
 		return 0;
-	if (SSL_CTX_use_certificate_chain_file(t->ctx, c->cert_file) != 1)
-		return ctx_err(err, errsz, "tls_cert", c->cert_file);
-	if (SSL_CTX_use_PrivateKey_file(t->ctx, c->key_file ? c->key_file : "",
-					SSL_FILETYPE_PEM) != 1)
-		return ctx_err(err, errsz, "tls_key", c->key_file);
-	if (SSL_CTX_check_private_key(t->ctx) != 1)
-		return ctx_err(err, errsz, "tls_key", c->key_file);
+	if (SSL_CTX_use_certificate_chain_file(ctx, t->cert) != 1)
+		return ctx_err(err, errsz, "tls_cert", t->cert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1)
+		return ctx_err(err, errsz, "tls_key", t->key);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		return ctx_err(err, errsz, "tls_key", t->key);
 	return 0;
+}
+
+/* A new client context from t's files in *ctxp; nothing on failure. */
+static int ctx_build(SSL_CTX **ctxp, const struct store_tls *t, char *err,
+		     size_t errsz)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int rc;
+
+	*ctxp = NULL;
+	if (!ctx)
+		return ctx_err(err, errsz, "tls", NULL);
+	rc = ctx_load(ctx, t, err, errsz);
+	if (rc) {
+		SSL_CTX_free(ctx);
+		return rc;
+	}
+	*ctxp = ctx;
+	return 0;
+}
+
+/* Copy the file names (bounded; a name cut short would be another
+ * file): 0 or -ENAMETOOLONG. */
+static int copy_paths(struct store_tls *t, const struct store_tls_conf *c)
+{
+	if (snprintf(t->ca, sizeof(t->ca), "%s",
+		     c->ca_file ? c->ca_file : "") >= (int)sizeof(t->ca) ||
+	    snprintf(t->cert, sizeof(t->cert), "%s",
+		     c->cert_file ? c->cert_file : "") >=
+		    (int)sizeof(t->cert) ||
+	    snprintf(t->key, sizeof(t->key), "%s",
+		     c->key_file ? c->key_file : "") >= (int)sizeof(t->key))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* "valid until DATE" of ctx's client certificate, or "no client
+ * certificate". */
+static void cert_info(SSL_CTX *ctx, char *info, size_t infosz)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	BIO *b;
+	char when[64] = "";
+	int n;
+
+	if (!info || !infosz)
+		return;
+	snprintf(info, infosz, "no client certificate");
+	if (!x || !(b = BIO_new(BIO_s_mem())))
+		return;
+	if (ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1 &&
+	    (n = BIO_read(b, when, (int)sizeof(when) - 1)) > 0) {
+		when[n] = '\0';
+		snprintf(info, infosz, "client certificate valid until %s%s",
+			 when,
+			 X509_cmp_current_time(X509_get0_notAfter(x)) < 0
+				 ? " (expired)"
+				 : "");
+	}
+	BIO_free(b);
+}
+
+int store__tls_reload(struct store_tls *t, char *info, size_t infosz, char *err,
+		      size_t errsz)
+{
+	SSL_CTX *ctx;
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	rc = ctx_build(&ctx, t, err, errsz);
+	if (rc)
+		return rc;
+	cert_info(ctx, info, infosz);
+	/* One not yet taken by the thread is replaced: ours to free. */
+	SSL_CTX_free(atomic_exchange(&t->next, ctx));
+	return 0;
+}
+
+/* The thread: a reloaded context, if any, for the connections to come
+ * (those open keep a reference on theirs). */
+static void take_next(struct store_tls *t)
+{
+	SSL_CTX *ctx = atomic_exchange(&t->next, NULL);
+
+	if (!ctx)
+		return;
+	SSL_CTX_free(t->ctx);
+	t->ctx = ctx;
 }
 
 /* --------------------------------------------------------- the thread */
@@ -231,8 +323,10 @@ static void *run(void *arg)
 				store__tls_conn_step(t, c, pf[c->pidx].revents,
 						     pf[c->pidx + 1].revents);
 		}
-		if (pf[1].revents & POLLIN)
+		if (pf[1].revents & POLLIN) {
+			take_next(t);
 			accept_all(t);
+		}
 	}
 	return NULL;
 }
@@ -339,7 +433,12 @@ int store__tls_new(struct store_tls **tp, const struct store_tls_conf *c,
 		snprintf(err, errsz, "store.tls: bad host, port or name");
 		goto fail;
 	}
-	rc = ctx_build(t, c, err, errsz);
+	rc = copy_paths(t, c);
+	if (rc) {
+		snprintf(err, errsz, "store.tls: a file name is too long");
+		goto fail;
+	}
+	rc = ctx_build(&t->ctx, t, err, errsz);
 	if (rc)
 		goto fail;
 	rc = listen_unix(t, c, err, errsz);
@@ -389,6 +488,7 @@ void store__tls_free(struct store_tls *t)
 	if (t->dir[0])
 		(void)unlinkat(AT_FDCWD, t->dir, AT_REMOVEDIR);
 	SSL_CTX_free(t->ctx);
+	SSL_CTX_free(atomic_exchange(&t->next, NULL));
 	mem_free(t);
 }
 

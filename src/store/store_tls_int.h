@@ -23,6 +23,7 @@ enum {
 	TUN_MAX_CONNS = 8, /* the backend opens two, three at startup */
 	TUN_BUF = 16384,   /* one TLS record each way */
 	TUN_VERIFY_DEPTH = 8,
+	TUN_PATH_MAX = 256, /* store.tls_* file names, NUL included */
 	TUN_NPOLL = 2 + 2 * TUN_MAX_CONNS,
 	/* poll results that mean "try to read" / "try to write" (an error
 	 * or hang-up is found by trying) */
@@ -56,7 +57,11 @@ struct tun_conn {
 
 /* Owner: the Redis backend (store__tls_new/free). */
 struct store_tls {
-	SSL_CTX *ctx;
+	SSL_CTX *ctx; /* the thread's: new connections' context */
+	/* A reloaded context (store__tls_reload) the thread has not taken
+	 * yet: whoever exchanges it out owns it. */
+	SSL_CTX *_Atomic next;
+	char ca[TUN_PATH_MAX], cert[TUN_PATH_MAX], key[TUN_PATH_MAX];
 	char host[HOST_MAX];
 	char port[8];
 	char name[HOST_MAX]; /* the certificate must carry it */

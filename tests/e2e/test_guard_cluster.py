@@ -222,6 +222,11 @@ def test_invite_flood_spread_over_two_instances_is_banned(redis):
         # Neither instance dropped over its own limit before the ban.
         assert not [e for e in evs if e["rule"] == "rate-invite"
                     and e["type"] == "drop"], evs
+        # The window names the source by a keyed hash, never in clear
+        # (the ban does: every instance enforces it on that address).
+        keys = redis.cli("--scan", "--pattern", "gc-e2e-i:rate:*").split()
+        assert [k for k in keys if k.startswith("gc-e2e-i:rate:ri:")], keys
+        assert not [k for k in keys if ATK in k], keys
         atk = Attacker()
         try:
             assert dropped_everywhere(atk), (a.log()[-2000:],

@@ -9,7 +9,9 @@
  * socket.  Checked: bytes both ways (a value far larger than the
  * tunnel's buffers, so back-pressure runs), a wrong CA, a wrong name, no
  * client certificate, Redis down, a peer that is not this process, and
- * two stores sharing a ban over TLS; then the configuration's checks.
+ * two stores sharing a ban over TLS; a reload of renewed files (used by
+ * the next connection, the open one kept; bad files refused, the running
+ * ones kept); then the configuration's checks.
  * Waits are bounded (socket timeouts, loop turns).
  */
 #include "test.h"
@@ -383,6 +385,109 @@ static void test_bad_files(void **state)
 	assert_int_equal(store__tls_new(&t, &c, err, sizeof(err)), -EINVAL);
 }
 
+/* ------------------------------------------------------ reload */
+
+/* Put src's certificate and key in place as the live files. */
+static void install(const char *crt, const char *key, const char *live_crt,
+		    const char *live_key)
+{
+	assert_int_equal(
+		sh("cp %s %s && cp %s %s", crt, live_crt, key, live_key), 0);
+}
+
+/* PING on an open tunnelled connection. */
+static bool ping_on(int fd)
+{
+	char buf[8] = "";
+
+	return send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6 &&
+	       recv_n(fd, buf, 7) == 7 && !memcmp(buf, "+PONG\r\n", 7);
+}
+
+/*
+ * The operator renews the client certificate: the reload reads the
+ * files again and the next connection uses them (a certificate of
+ * another CA, which Redis refuses, shows it); the connection open before
+ * is kept; a key that is not the certificate's, or a file that is not
+ * PEM, is refused and the running files stay in use.
+ */
+static void test_reload(void **state)
+{
+	struct store_tls_conf c = tconf(TLS_PORT);
+	char lcrt[160], lkey[160], crt2[160], key2[160], rcrt[160], rkey[160];
+	char err[320] = "", info[128] = "";
+	struct store_tls *t = NULL;
+	int fd;
+
+	(void)state;
+	if (redis_pid <= 0)
+		skip();
+	snprintf(lcrt, sizeof(lcrt), "%s/live.crt", dir);
+	snprintf(lkey, sizeof(lkey), "%s/live.key", dir);
+	snprintf(crt2, sizeof(crt2), "%s/cli2.crt", dir);
+	snprintf(key2, sizeof(key2), "%s/cli2.key", dir);
+	snprintf(rcrt, sizeof(rcrt), "%s/rogue.crt", dir);
+	snprintf(rkey, sizeof(rkey), "%s/rogue.key", dir);
+	/* A renewal by the same CA; one by a CA Redis does not trust. */
+	assert_int_equal(
+		sh("cd %s && exec >/dev/null 2>&1 && "
+		   "N='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes' && "
+		   "%s req $N -keyout cli2.key -out cli2.csr -subj /CN=sg2 && "
+		   "%s x509 -req -in cli2.csr -CA ca.crt -CAkey ca.key "
+		   "-CAcreateserial -out cli2.crt -days 30 && "
+		   "%s req $N -keyout rogue.key -out rogue.csr -subj /CN=sg && "
+		   "%s x509 -req -in rogue.csr -CA other.crt -CAkey other.key "
+		   "-CAcreateserial -out rogue.crt -days 2",
+		   dir, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN, OPENSSL_BIN),
+		0);
+	install(cli_crt, cli_key, lcrt, lkey);
+	c.cert_file = lcrt;
+	c.key_file = lkey;
+	assert_int_equal(store__tls_new(&t, &c, err, sizeof(err)), 0);
+	assert_true(ping(t));
+	fd = dial(t);
+	assert_true(ping_on(fd));
+	/* Renewed by the same CA: the next connection answers. */
+	install(crt2, key2, lcrt, lkey);
+	assert_int_equal(
+		store__tls_reload(t, info, sizeof(info), err, sizeof(err)), 0);
+	assert_non_null(strstr(info, "client certificate valid until"));
+	assert_true(ping(t));
+	/* A key that is not the certificate's: refused, nothing changes. */
+	install(crt2, cli_key, lcrt, lkey);
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "tls_key"));
+	assert_non_null(strstr(err, lkey));
+	assert_true(ping(t));
+	/* Not PEM at all: the same. */
+	assert_int_equal(sh("echo x > %s", lcrt), 0);
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "tls_cert"));
+	assert_true(ping(t));
+	/* Another CA's certificate loads, and Redis refuses it: the new
+	 * files are what the next connection presents.  The connection
+	 * made before every reload is still up. */
+	install(rcrt, rkey, lcrt, lkey);
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)), 0);
+	assert_false(ping(t));
+	assert_true(ping_on(fd));
+	/* Two reloads before a connection: the last one wins (the first,
+	 * never taken, is freed: ASan's leak check). */
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)), 0);
+	install(crt2, key2, lcrt, lkey);
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)), 0);
+	assert_true(ping(t));
+	assert_true(ping_on(fd));
+	close(fd);
+	assert_int_equal(store__tls_reload(NULL, NULL, 0, err, sizeof(err)),
+			 -EINVAL);
+	/* A reloaded context not yet taken when the tunnel stops. */
+	assert_int_equal(store__tls_reload(t, NULL, 0, err, sizeof(err)), 0);
+	store__tls_free(t);
+}
+
 /* ------------------------------------------- two stores over TLS */
 
 struct seen {
@@ -552,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_right_name),
 		cmocka_unit_test(test_foreign_peer),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_stores_share_a_ban),
 		cmocka_unit_test(test_conf),
 	};
