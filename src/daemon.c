@@ -204,6 +204,9 @@ int daemon_new(struct daemon **dp, struct sg_conf *conf,
 		log_err("cannot start: %s", strerror(-err));
 		goto fail;
 	}
+	/* proxy_new() can take seconds (the kernel path's program load):
+	 * the store's connect and heartbeat timers count from now. */
+	loop_tick_now(d->loop);
 	err = daemon_store_start(d);
 	if (err)
 		goto fail;

@@ -288,6 +288,12 @@ uint64_t loop_now(const struct loop *l)
 	return l->now;
 }
 
+void loop_tick_now(struct loop *l)
+{
+	l->now = l->clock(l->clock_arg);
+	tmr_wheel_run(&l->timers, l->now);
+}
+
 struct tmr_wheel *loop_timers(struct loop *l)
 {
 	return &l->timers;

@@ -97,6 +97,12 @@ int loop_signal_del(struct loop *l, int signo);
 
 /* Monotonic ms, as read at the start of the current turn. */
 uint64_t loop_now(const struct loop *l);
+/* Outside a turn only (set-up code): read the clock and run the timers
+ * now due, as a turn would.  For a set-up step that can take long (the
+ * media kernel path's load, seconds): the timers started after it then
+ * count from now, not from before it (a 500 ms timeout started on a
+ * stale clock would expire at the first turn). */
+void loop_tick_now(struct loop *l);
 /* The loop's timer wheel, for tmr_start(). */
 struct tmr_wheel *loop_timers(struct loop *l);
 

@@ -261,10 +261,25 @@ void kfast__links_close(struct kfast *k)
 /* One notification.  Only what can change the table counts: a device
  * of ours deleted, or an up Ethernet/loopback device or an address on a
  * device not in the table yet.  Short or odd messages are ignored. */
+/* NLMSG_DATA/NLMSG_NEXT without their casts, which drop const (clang
+ * warns where gcc, in a system header's macro, does not). */
+static const void *nl_data(const struct nlmsghdr *nh)
+{
+	return (const char *)nh + NLMSG_HDRLEN;
+}
+
+static const struct nlmsghdr *nl_next(const struct nlmsghdr *nh, unsigned *len)
+{
+	*len -= NLMSG_ALIGN(nh->nlmsg_len);
+	return (const struct nlmsghdr *)(const void *)((const char *)nh +
+						       NLMSG_ALIGN(
+							       nh->nlmsg_len));
+}
+
 static void event(struct kfast *k, const struct nlmsghdr *nh)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+	const struct ifinfomsg *ifi = nl_data(nh);
+	const struct ifaddrmsg *ifa = nl_data(nh);
 	struct kf_link *e;
 
 	switch (nh->nlmsg_type) {
@@ -305,7 +320,7 @@ static void datagram(struct kfast *k, ssize_t n, const struct sockaddr_nl *sa)
 
 	if (sa->nl_pid != 0)
 		return;
-	for (; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len))
+	for (; NLMSG_OK(nh, len); nh = nl_next(nh, &len))
 		event(k, nh);
 }
 

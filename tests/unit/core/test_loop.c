@@ -270,6 +270,23 @@ static void test_timers_fake_clock(void **state)
 	assert_int_equal(loop_run(l), 0);
 	assert_int_equal(c.fired, 3);
 
+	/* A long set-up step outside any turn: without loop_tick_now() a
+	 * 500 ms timer started after it would count from before it and
+	 * fire at the first turn; with it, from now.  What was due fires
+	 * in it. */
+	c.stop = false;
+	tmr_start(loop_timers(l), &t, 100, on_tmr, &c);
+	fake_ms += 2000;
+	loop_tick_now(l);
+	assert_int_equal(c.fired, 4);
+	assert_int_equal(loop_now(l), fake_ms);
+	tmr_start(loop_timers(l), &t, 500, on_tmr, &c);
+	assert_int_equal(loop_run_once(l, 0), 0);
+	assert_int_equal(c.fired, 4);
+	fake_ms += 500;
+	assert_int_equal(loop_run_once(l, 0), 0);
+	assert_int_equal(c.fired, 5);
+
 	/* Pending timers are unlinked by loop_free. */
 	tmr_start(loop_timers(l), &t, 1000, on_tmr, &c);
 	loop_free(l);
