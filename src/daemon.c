@@ -94,25 +94,29 @@ int daemon_reload(struct daemon *d, char *err, size_t errsz)
 	return 0;
 }
 
+/* SIGHUP and `sipguardctl reload` alike.  Certificates (SIP TLS and the
+ * store's) are re-read every time, even when the file's other changes
+ * are refused: renewing a certificate must work.  Their outcome is
+ * logged; what is returned is the configuration's. */
+static int reload_all(struct daemon *d, char *err, size_t errsz)
+{
+	(void)proxy_tls_reload(d->proxy);
+	(void)store_tls_reload(d->store);
+	return daemon_reload(d, err, errsz);
+}
+
 static void on_reload(struct loop *lp, int signo, void *arg)
 {
 	char err[CONF_ERR_LEN];
 
 	(void)lp;
 	(void)signo;
-	/* Certificates are re-read on every SIGHUP, even when the file's
-	 * other changes are refused: renewing a certificate must work. */
-	(void)proxy_tls_reload(((struct daemon *)arg)->proxy);
-	(void)store_tls_reload(((struct daemon *)arg)->store);
-	(void)daemon_reload(arg, err, sizeof(err));
+	(void)reload_all(arg, err, sizeof(err));
 }
 
 static int ctl_reload(void *arg, char *err, size_t errsz)
 {
-	/* The store's certificates too (logged; not the reply's business:
-	 * the configuration's outcome is). */
-	(void)store_tls_reload(((struct daemon *)arg)->store);
-	return daemon_reload(arg, err, errsz);
+	return reload_all(arg, err, errsz);
 }
 
 /* The Prometheus endpoint (ops.metrics_listen), in this loop. */

@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from opsconf import run_ctl
 from miniua import MiniUA
 from peers import Kamailio, Sipp
 
@@ -428,7 +429,8 @@ def test_reload_bad_certificate_keeps_old(sipguard, certs, tmp_path):
         with open(os.path.join(certs, src), "rb") as f, \
                 open(os.path.join(live, dst), "wb") as g:
             g.write(f.read())
-    d = sipguard(config(live, live, cert="live"))
+    d = sipguard(config(live, live, cert="live") +
+                 "guard:\n  control_socket: %s/ctl.sock\n" % live)
     ctx = client_ctx(certs)
     ctx.check_hostname = False
     old = TlsUA(SG_TLS, ctx, sni=None)
@@ -452,6 +454,14 @@ def test_reload_bad_certificate_keeps_old(sipguard, certs, tmp_path):
     d.proc.send_signal(signal.SIGHUP)
     assert d.wait_log("tls certificates and keys reloaded")
     assert cn() == "other.test"
+    # `sipguardctl reload` renews them as SIGHUP does.
+    for src, dst in (("server.pem", "live.pem"), ("server.key", "live.key")):
+        with open(os.path.join(certs, src), "rb") as f, \
+                open(os.path.join(live, dst), "wb") as g:
+            g.write(f.read())
+    r = run_ctl(live, ["reload"], json_out=False)
+    assert r.returncode == 0, r.stderr
+    assert cn() == "server.test"
     assert old.ping()
     old.close()
     assert "pw-secret" not in d.log()
