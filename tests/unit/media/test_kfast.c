@@ -1084,14 +1084,28 @@ struct pv {
 	uint16_t seq[2];
 };
 
-/* A namespace's devices go some time after it: each test its own N. */
 /* Static, not on a test's stack: after a failed assertion the relay
  * thread still runs on it until teardown_pv stops it. */
 static struct pv pv_cur;
 
+/* A namespace's devices go some time after it: each test its own N,
+ * and none whose subnets some device (a run killed before its
+ * teardown, another process) still holds: its route would win. */
 static unsigned pv_net(unsigned test)
 {
-	return 234u + (unsigned)getpid() % 5u * 4u + test;
+	unsigned i;
+
+	for (i = 0; i < 5; i++) {
+		unsigned net = 234u + ((unsigned)getpid() + i) % 5u * 4u + test;
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd),
+			 "ip -o addr show to 10.%u.0.0/16 | grep -q .", net);
+		if (system(cmd) != 0)
+			return net;
+	}
+	fail_msg("no free 10.N.0.0/16 for the namespaces");
+	return 0;
 }
 
 static int pv_bind(const char *ip, uint16_t port)
