@@ -10,7 +10,13 @@
  * the SSRC, sequence and timestamp the kernel continues from are the
  * ones it saw.  Never installed: raw (non-RTP) streams, SRTP or
  * DTLS-SRTP on either leg, a leg not expected to send (hold), a NAT leg
- * O not latched yet (its address is not known), RTCP.  The kernel hands
+ * O not heard yet (its address is not known: no packet of it accepted,
+ * from its SDP address or its latched one), RTCP.  The kernel forwards
+ * to O's address as it was at install: when that moves (a NAT leg
+ * sending from its SDP address, then from its latched one, or back),
+ * both directions are removed at once (media__kf_moved) and installed
+ * again from the next packets, so the kernel never forwards to an
+ * address the relay has left.  The kernel hands
  * every packet it does not like to the socket, and the relay first
  * takes the kernel's state back (sync) so that its checks continue from
  * the last packet forwarded, not from the one before the install.
@@ -72,7 +78,9 @@ static bool eligible(const struct media_stream *s, unsigned L,
 	if (rl->srtp.rx || rl->srtp.tx || rl->dtls_on || ro->srtp.rx ||
 	    ro->srtp.tx || ro->dtls_on)
 		return false;
-	if (s->prm.leg[O].is_nat && !ro->latched[MEDIA_RTP].af)
+	/* Behind NAT, its SDP address is only a guess until it sent: the
+	 * kernel forwards where its packets come from, as the relay. */
+	if (s->prm.leg[O].is_nat && !ro->heard[MEDIA_RTP])
 		return false;
 	if (!dst->port || dst->af != src->af || s->local[L].af != src->af ||
 	    s->local[O].af != src->af || !s->port[L] || !s->port[O])
@@ -127,6 +135,21 @@ void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L)
 		rt->kf_on = false;
 }
 
+/* Direction L -> O out of the kernel, its counters merged first. */
+static void remove_dir(struct media_relay *r, struct media_stream *s,
+		       unsigned L)
+{
+	struct media_leg_rt *rt = &s->rt[L];
+	struct kf_key k;
+
+	if (!rt->kf_on)
+		return;
+	(void)merge(r, s, L);
+	key_of(&k, s, L, &rt->kf_src);
+	(void)kfast_del(r->kf, &k);
+	rt->kf_on = false;
+}
+
 static void install(struct media_relay *r, struct media_stream *s, unsigned L,
 		    const struct media_ep *src)
 {
@@ -141,10 +164,14 @@ static void install(struct media_relay *r, struct media_stream *s, unsigned L,
 	 * host is delivered by the stack, others leave by that device. */
 	if (kfast_route(dst->af, s->local[O].ip, dst->ip, &oif) != 0)
 		return;
-	if (rt->kf_on && media__ep_eq(&rt->kf_src, src))
+	if (rt->kf_on && media__ep_eq(&rt->kf_src, src)) {
 		(void)merge(r, s, L);
-	else
+	} else {
+		/* Another source: its entry would be left in the map,
+		 * unowned, past the call's end. */
+		remove_dir(r, s, L);
 		rt->kf_pkts = rt->kf_bytes = 0;
+	}
 	key_of(&k, s, L, src);
 	memset(&v, 0, sizeof(v));
 	memcpy(v.nsrc, s->local[O].ip, alen);
@@ -197,17 +224,21 @@ void media__kf_drop(struct media_relay *r, struct media_stream *s)
 	if (!r->kf)
 		return;
 	for (L = 0; L < 2; L++) {
-		struct media_leg_rt *rt = &s->rt[L];
-		struct kf_key k;
-
-		rt->kf_try_ms = 0; /* new parameters: install at once */
-		if (!rt->kf_on)
-			continue;
-		(void)merge(r, s, L);
-		key_of(&k, s, L, &rt->kf_src);
-		(void)kfast_del(r->kf, &k);
-		rt->kf_on = false;
+		s->rt[L].kf_try_ms = 0; /* new parameters: install at once */
+		remove_dir(r, s, L);
 	}
+}
+
+void media__kf_moved(struct media_relay *r, struct media_stream *s)
+{
+	/* Both: the direction to the leg forwards to its old address, the
+	 * one from it is keyed by it.  The retry limit stays: a party (or
+	 * a spoofer of its SDP address) flapping between two addresses
+	 * costs one install a second, not one per packet. */
+	if (!r->kf)
+		return;
+	remove_dir(r, s, 0);
+	remove_dir(r, s, 1);
 }
 
 void media__kf_tick(struct media_relay *r)

@@ -248,6 +248,7 @@ struct media_sock {
 struct media_leg_rt {
 	struct media_ep latched[2]; /* NAT: learned source per comp */
 	struct media_ep dst[2];     /* where we send to this leg */
+	bool heard[2]; /* dst[k] is where an accepted packet came from */
 	uint32_t ssrc, ts;
 	uint16_t seq;
 	bool have_seq;
@@ -574,6 +575,9 @@ void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L);
 void media__kf_relayed(struct media_relay *r, struct media_stream *s,
 		       unsigned L, const struct media_ep *src);
 void media__kf_drop(struct media_relay *r, struct media_stream *s);
+/* A leg's RTP address moved: both directions leave the kernel (the one
+ * to it would forward to the old address), re-installed as usual. */
+void media__kf_moved(struct media_relay *r, struct media_stream *s);
 void media__kf_tick(struct media_relay *r);
 
 /* sec.c: a stream's SDES / DTLS-SRTP state.  begin: st->sec is then

@@ -61,12 +61,21 @@ static void note(struct media_relay *r, struct media_stream *s, unsigned leg,
 }
 
 /* latch false: a port not latched yet is accepted without latching it
- * (an SRTP leg latches only once the packet authenticated). */
+ * (an SRTP leg latches only once the packet authenticated).  The SDP
+ * address is always accepted; when it is on the NAT IP (a PBX on a
+ * private LAN address, its SIP from the same one) it is that IP's first
+ * port like any other: it latches, and no other port of the IP may
+ * follow (it used to be accepted without latching, which left the IP
+ * open to a second port, and the leg's destination unsettled). */
 static bool source_ok(const struct media_leg_prm *lp, struct media_leg_rt *rt,
 		      unsigned k, const struct media_ep *src, bool latch)
 {
-	if (media__ep_eq(src, &lp->sdp[k]))
+	if (media__ep_eq(src, &lp->sdp[k])) {
+		if (latch && lp->is_nat && !rt->latched[k].af &&
+		    media__ep_ip_eq(src, &lp->nat))
+			rt->latched[k] = *src;
 		return true;
+	}
 	if (!lp->is_nat || !media__ep_ip_eq(src, &lp->nat))
 		return false;
 	if (!rt->latched[k].af) {
@@ -217,7 +226,15 @@ void media__relay_packet(struct media_relay *r, struct media_sock *sk,
 		if (s->rt[L].dtls)
 			media__dtls_authed(s, L);
 	}
-	s->rt[L].dst[k] = *src; /* symmetric: answer where it came from */
+	/* Symmetric: answer where it came from.  A NAT leg may send from
+	 * its SDP address and from its latched one: when its RTP address
+	 * moves, the kernel's directions to and from the old one go. */
+	if (!media__ep_eq(&s->rt[L].dst[k], src)) {
+		if (k == MEDIA_RTP)
+			media__kf_moved(r, s);
+		s->rt[L].dst[k] = *src;
+	}
+	s->rt[L].heard[k] = true;
 	MEDIA_ST(st->last_rx, r->now);
 	if (!rtcp && s->rt[L].kf_on)
 		media__kf_sync(r, s, L); /* the kernel handed it up */
@@ -405,6 +422,7 @@ static void apply_params(struct media_stream *s, const struct media_params *prm)
 				memset(&s->rt[l].latched[k], 0,
 				       sizeof(s->rt[l].latched[k]));
 				s->rt[l].dst[k] = n->sdp[k];
+				s->rt[l].heard[k] = false;
 			}
 		}
 		if (n->bw && !s->rt[l].tok_ms) {

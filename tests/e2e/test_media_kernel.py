@@ -10,10 +10,11 @@ the party; after BYE nothing is relayed; the call record counts every
 packet; the media timeout does not fire while only the kernel carries
 the media, and fires once it stops; a daemon killed with SIGKILL leaves
 no forwarding behind; an interface added after start is covered too
-(also when the daemon runs as nobody under seccomp).
+(also when the daemon runs as nobody under seccomp); parties on private
+addresses (a PBX on a LAN) get the kernel path too.
 Skipped when the program cannot load (not root, kernel < 6.6).
 Ports: SIP 42060-42099, metrics 42050, RTP 42100-42399, relay 42400-42999;
-the late interface's test 48500-48999.
+the late interface's test 48500-48999; the private addresses' 49000-49499.
 """
 import os
 import shutil
@@ -255,9 +256,8 @@ def test_kernel_without_privilege(mode):
 # veth); the caller reaches LATE_A through its late veth, so its media
 # enters the host on a device the program was attached to after start.
 # Public-looking addresses (198.18.0.0/15, benchmarking): a party on a
-# private one counts as behind NAT, and the kernel path waits for such
-# a party's latch, which a party sending from its SDP address never
-# needs.
+# private one counts as behind NAT (the kernel path then waits until it
+# was heard; test_kernel_private_addresses covers that case).
 # Ports: SIP 48500-48549, RTP 48600-48799 (inside the namespaces),
 # sipp media 48800, relay 48900-48999.
 
@@ -407,3 +407,133 @@ def test_kernel_late_interface(sipguard, tmp_path, late_net, priv):
         uac.close()
         a.close()
         b.close()
+
+
+# ------------------------------------------ parties on private addresses
+#
+# A PBX on a LAN: both parties (SIP and RTP) on private addresses
+# (172.31.91.0/24 and 172.31.92.0/24, each in a network namespace behind
+# a veth pair, sipguard listening on the host side).  A private SDP
+# address counts as possibly behind NAT; media from exactly that address
+# latches with its first packet and the kernel carries the rest, both
+# ways; another port of the party's address is refused afterwards.
+# Ports: SIP 49000-49049, RTP 49100-49299 (inside the namespaces), sipp
+# media 49300, relay 49400-49499.
+
+PRIV_A, PRIV_B = "172.31.91.1", "172.31.92.1"
+PRIV_A_PARTY, PRIV_B_PARTY = "172.31.91.2", "172.31.92.2"
+PRIV_SG_OUT, PRIV_SG_IN, PRIV_UAS, PRIV_UAC = 49000, 49010, 49020, 49030
+PRIV_A_RTP, PRIV_B_RTP, PRIV_EVIL_RTP = 49100, 49200, 49150
+
+
+def private_config(tmpdir):
+    return """
+log:
+  level: debug
+  call_records_file: %(d)s/cdr.json
+  events_file: %(d)s/events.json
+sip:
+  t1: 200ms
+media:
+  port_min: 49400
+  port_max: 49499
+  kernel: on
+zones:
+  - name: internet
+    trust: untrusted
+    listen: [ "udp:%(a)s:%(out)d" ]
+    route:
+      backends: [ "udp:%(uas_ip)s:%(uas)d" ]
+  - name: pbx
+    trust: trusted
+    listen: [ "udp:%(b)s:%(inn)d" ]
+""" % {"d": tmpdir, "a": PRIV_A, "b": PRIV_B, "out": PRIV_SG_OUT,
+       "inn": PRIV_SG_IN, "uas": PRIV_UAS, "uas_ip": PRIV_B_PARTY}
+
+
+@pytest.fixture
+def private_net():
+    """Both parties' namespaces and veth pairs (before start); removed
+    after."""
+    if os.getuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and ip")
+    tag = "%d" % (os.getpid() % 100000)
+    ns = {"a": "sgpv%sa" % tag, "b": "sgpv%sb" % tag}
+    made = []
+    try:
+        for k, host_ip, party_ip in (("a", PRIV_A, PRIV_A_PARTY),
+                                     ("b", PRIV_B, PRIV_B_PARTY)):
+            sh("ip netns add %s" % ns[k])
+            made.append(ns[k])
+            sh("ip link add %s type veth peer name p netns %s"
+               % (ns[k], ns[k]))
+            sh("ip addr add %s/24 dev %s && ip link set %s up"
+               % (host_ip, ns[k], ns[k]))
+            sh("ip -n %s addr add %s/24 dev p && ip -n %s link set p up && "
+               "ip -n %s link set lo up" % (ns[k], party_ip, ns[k], ns[k]))
+        yield ns
+    finally:
+        for n in made:
+            subprocess.run(["ip", "netns", "del", n])
+
+
+def test_kernel_private_addresses(sipguard, tmp_path, private_net):
+    """Both parties private, media from exactly their SDP addresses: the
+    kernel relays both directions (it used to wait for a NAT latch that
+    such a party never made: all of it stayed in userspace)."""
+    ns = private_net
+    tmpdir = str(tmp_path)
+    d = sipguard(private_config(tmpdir))
+    kernel_ok(d)
+    a = in_netns(ns["a"], lambda: RtpPeer(PRIV_A_PARTY, PRIV_A_RTP))
+    b = in_netns(ns["b"], lambda: RtpPeer(PRIV_B_PARTY, PRIV_B_RTP))
+    evil = in_netns(ns["a"], lambda: RtpPeer(PRIV_A_PARTY, PRIV_EVIL_RTP))
+    uac = in_netns(ns["a"], lambda: Uac(PRIV_A_PARTY, PRIV_UAC,
+                                        (PRIV_A, PRIV_SG_OUT), PRIV_A_RTP))
+    uas = in_netns(ns["b"], lambda: Sipp(
+        "uas_media.xml", (PRIV_B_PARTY, PRIV_UAS), calls=1,
+        extra=["-key", "rtp_ip", PRIV_B_PARTY, "-key", "rtp_port",
+               str(PRIV_B_RTP), "-key", "rtcp_port", str(PRIV_B_RTP + 1),
+               "-mp", "49300", "-mi", PRIV_B_PARTY, "-trace_msg"]))
+    try:
+        time.sleep(0.3)
+        uac.invite()
+        code, raw, _ = uac.wait_final()
+        assert code == 200, uac.log
+        uac.ack()
+        assert sdp_of(raw)["ip"] == PRIV_A
+        relay_a = (PRIV_A, sdp_of(raw)["port"])
+        offer = wait_for(lambda: callee_sdp(uas))
+        assert offer["ip"] == PRIV_B
+        relay_b = (PRIV_B, offer["port"])
+        # A's media waits in the relay until B was heard (its SDP
+        # address is only a guess until then), not longer.
+        sent_a = a.send(relay_a, 1)
+        sent_b = b.send(relay_b, 100)
+        # Another port of the caller's address, once its SDP port
+        # latched: refused, by the kernel (a miss) and the relay.
+        evil.send(relay_a, 5)
+        sent_a += a.send(relay_a, 99)
+        got_b = b.recv_all()
+        got_a = a.recv_all()
+        assert [p for p, _ in got_b] == sent_a
+        assert all(src == relay_b for _, src in got_b)
+        assert [p for p, _ in got_a] == sent_b
+        assert all(src == relay_a for _, src in got_a)
+        ev = wait_for(lambda: events(tmpdir, "rtp-injection"))
+        assert ev and ev[0]["src"] == PRIV_A_PARTY, ev
+        time.sleep(1.2)     # the relay merges the kernel's counters
+        assert uac.bye() == 200
+        assert uas.wait(10) == 0, uas.errors()
+        m = wait_for(lambda: records(tmpdir))[0]["media"][0]
+        assert m["caller"]["packets"] == 100, m
+        assert m["callee"]["packets"] == 100, m
+        assert m["caller"]["injected"] == 5, m
+        # The first packet(s) of each direction went through the relay.
+        assert m["caller"]["kernel"] >= 90 and m["callee"]["kernel"] >= 90, m
+    finally:
+        uas.stop()
+        uac.close()
+        a.close()
+        b.close()
+        evil.close()

@@ -917,6 +917,428 @@ static int teardown_devs(void **state)
 	return 0;
 }
 
+/* ------------------------------------ parties on private addresses */
+
+/*
+ * A PBX on a LAN: each party's SDP address is private (10.N.l.2 behind
+ * the veth pairs of netns_up), its SIP from that same address, so the
+ * signalling marks it as possibly behind NAT (media.c, leg_params).  Its
+ * media comes from exactly its SDP address: the first packet latches
+ * it, and the kernel carries the rest.  Leg 1 may have a second
+ * address 10.N.2.3 (its "SIP source" in the multi-homed tests), where
+ * the latched port is another one.  N: 234-253 (other tests use
+ * 100-233), one per test; relay ports from 49000, the parties' 49100-49199 (in
+ * their own namespaces).
+ */
+enum { PV_RELAY = 49000, PV_PARTY = 49100, PV_ALT = 49110, PV_NEW = 49120 };
+
+struct pv {
+	struct fix f;
+	struct kfast *k;
+	struct media_params prm;
+	char rel[2][16], par[2][16], alt[16];
+	int pa[2];  /* each party's SDP address (RTP) */
+	int alt_fd; /* leg 1 on 10.N.2.3:PV_ALT, -1: none */
+	uint16_t seq[2];
+};
+
+/* Static, not on a test's stack: after a failed assertion the relay
+ * thread still runs on it until teardown_pv stops it. */
+static struct pv pv_cur;
+
+/* A namespace's devices go some time after it: each test its own N,
+ * and none whose subnets some device (a run killed before its
+ * teardown, another process) still holds: its route would win. */
+static unsigned pv_net(unsigned test)
+{
+	unsigned i;
+
+	for (i = 0; i < 5; i++) {
+		unsigned net = 234u + ((unsigned)getpid() + i) % 5u * 4u + test;
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd),
+			 "ip -o addr show to 10.%u.0.0/16 | grep -q .", net);
+		if (system(cmd) != 0)
+			return net;
+	}
+	fail_msg("no free 10.N.0.0/16 for the namespaces");
+	return 0;
+}
+
+static int pv_bind(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Relay port pairs in 49000-49099: another program may hold one (an
+ * ephemeral port, a wildcard bind), so the next is tried. */
+static void pv_relay_ports(struct pv *v)
+{
+	uint16_t p;
+	unsigned l;
+
+	for (p = PV_RELAY; p < PV_RELAY + 100; p = (uint16_t)(p + 4)) {
+		int fd[4];
+
+		for (l = 0; l < 4; l++)
+			fd[l] = pv_bind(v->rel[l / 2],
+					(uint16_t)(p + 2 * (l / 2) + l % 2));
+		if (fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0 && fd[3] >= 0) {
+			for (l = 0; l < 2; l++) {
+				v->f.rport[l] = (uint16_t)(p + 2 * l);
+				v->f.s->port[l] = v->f.rport[l];
+				v->f.s->fd[l][0] = fd[2 * l];
+				v->f.s->fd[l][1] = fd[2 * l + 1];
+			}
+			return;
+		}
+		for (l = 0; l < 4; l++)
+			if (fd[l] >= 0)
+				close(fd[l]);
+	}
+	fail_msg("no relay port pair free in %d-%d", PV_RELAY, PV_RELAY + 99);
+}
+
+static void pv_ep(struct media_ep *e, const char *ip, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	e->af = AF_INET;
+	e->port = port;
+	inet_pton(AF_INET, ip, e->ip);
+}
+
+/* The namespaces, a kfast attached to their devices, the stream (ADD);
+ * multi: leg 1's SIP came from 10.N.2.3 (its NAT address). */
+static void pv_start(struct pv *v, unsigned test, bool uring, bool multi)
+{
+	unsigned l, net = pv_net(test);
+	char why[160];
+
+	memset(v, 0, sizeof(*v));
+	v->alt_fd = v->pa[0] = v->pa[1] = -1;
+	if (!netns_up(net)) {
+		netns_down();
+		print_message("skipped: cannot make network namespaces\n");
+		skip();
+	}
+	snprintf(v->alt, sizeof(v->alt), "10.%u.2.3", net);
+	if (multi) {
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "ip -n %s addr add %s/24 dev %.*sp",
+			 ns_name[1], v->alt, (int)strlen(dev_name[1]) - 1,
+			 dev_name[1]);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(kfast_open(&v->k, 64, why, sizeof(why)), 0);
+	v->f.r.epfd = v->f.r.evin = -1;
+	v->f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	v->f.r.evout = v->f.evout;
+	v->f.r.want_uring = uring;
+	v->f.r.kf = v->k;
+	assert_int_equal(media__relay_start(&v->f.r, 0), 0);
+	v->f.s = mem_zalloc(sizeof(*v->f.s));
+	assert_non_null(v->f.s);
+	memset(v->f.s->fd, -1, sizeof(v->f.s->fd));
+	for (l = 0; l < 2; l++) {
+		struct media_leg_prm *lp = &v->prm.leg[l];
+
+		snprintf(v->rel[l], sizeof(v->rel[l]), "10.%u.%u.1", net,
+			 l + 1);
+		snprintf(v->par[l], sizeof(v->par[l]), "10.%u.%u.2", net,
+			 l + 1);
+		pv_ep(&v->f.s->local[l], v->rel[l], 0);
+		v->pa[l] = udp_in(ns_name[l], v->par[l], PV_PARTY);
+		pv_ep(&lp->sdp[0], v->par[l], PV_PARTY);
+		pv_ep(&lp->sdp[1], v->par[l], PV_PARTY + 1);
+		lp->expect = true;
+		lp->is_nat = true; /* private: media.c's leg_params */
+		pv_ep(&lp->nat, multi && l ? v->alt : v->par[l], 0);
+		v->seq[l] = 1;
+	}
+	pv_relay_ports(v);
+	if (multi)
+		v->alt_fd = udp_in(ns_name[1], v->alt, PV_ALT);
+	v->prm.pt[0] = 1ULL << PT_OK;
+	v->prm.max_seq_jump = 3000;
+	v->prm.max_ts_jump = 1440000;
+	v->f.s->handed = true;
+	v->f.s->relay = &v->f.r;
+	{
+		struct media_cmd c = {.type = MEDIA_CMD_ADD, .s = v->f.s};
+
+		c.prm = v->prm;
+		assert_true(media__relay_cmd(&v->f.r, &c));
+	}
+}
+
+static void pv_cmd(struct pv *v)
+{
+	struct media_cmd c = {.type = MEDIA_CMD_UPDATE, .s = v->f.s};
+
+	c.prm = v->prm;
+	assert_true(media__relay_cmd(&v->f.r, &c));
+}
+
+static void pv_stop(struct pv *v)
+{
+	unsigned l;
+
+	if (!v->f.s)
+		return;
+	media__relay_stop(&v->f.r);
+	media__relay_drain(&v->f.r);
+	media__relay_fini(&v->f.r);
+	close(v->f.evout);
+	for (l = 0; l < 2; l++) {
+		unsigned k;
+
+		if (v->pa[l] >= 0)
+			close(v->pa[l]);
+		for (k = 0; k < 2; k++)
+			if (v->f.s->fd[l][k] >= 0 &&
+			    !(v->f.s->fd[l][k] & 0x40000000))
+				close(v->f.s->fd[l][k]);
+	}
+	if (v->alt_fd >= 0)
+		close(v->alt_fd);
+	mem_free(v->f.s);
+	v->f.s = NULL;
+	kfast_close(v->k);
+	netns_down();
+}
+
+static int teardown_pv(void **state)
+{
+	(void)state;
+	pv_stop(&pv_cur);
+	netns_down();
+	return 0;
+}
+
+/* One RTP packet of leg L from socket fd to the relay; it arrives
+ * intact at `to` (from the relay port facing the other leg), or, to -1,
+ * nowhere within 300 ms (nor at `not`, if >= 0). */
+static void pv_send(struct pv *v, unsigned L, int fd, int to, int not )
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(v->f.rport[L])};
+	uint8_t p[256], q[256];
+	size_t len = rtp(p, v->seq[L]++, PT_OK, (uint8_t)(7 + L));
+	uint16_t from = 0;
+
+	inet_pton(AF_INET, v->rel[L], &a.sin_addr);
+	assert_int_equal(
+		sendto(fd, p, len, 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)len);
+	if (to < 0) {
+		assert_int_equal(
+			recv_wait(v->pa[1 - L], q, sizeof(q), 300, NULL), -1);
+		return;
+	}
+	assert_int_equal(recv_wait(to, q, sizeof(q), WAIT_MS, &from),
+			 (ssize_t)len);
+	assert_int_equal(memcmp(p, q, len), 0);
+	assert_int_equal(from, v->f.rport[1 - L]);
+	if (not >= 0)
+		assert_int_equal(recv_wait(not, q, sizeof(q), 0, NULL), -1);
+}
+
+/* The map entry of what leg L sends from ip:port. */
+static int pv_entry(struct pv *v, unsigned L, const char *ip, uint16_t port,
+		    struct kf_val *val)
+{
+	struct kf_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.lport = htons(v->f.rport[L]);
+	k.sport = htons(port);
+	inet_pton(AF_INET, v->rel[L], k.laddr);
+	inet_pton(AF_INET, ip, k.saddr);
+	return kfast_get(v->k, &k, val);
+}
+
+static void pv_wait_kernel(struct pv *v, unsigned L, uint64_t n)
+{
+	int t;
+
+	for (t = 0; t < 40 && MEDIA_LD(v->f.s->st[L].kernel) != n; t++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(v->f.s->st[L].kernel), n);
+}
+
+/* Both parties private, media from exactly their SDP addresses: the
+ * kernel carries both directions once each party was heard; another
+ * port of a party's address is refused (the SDP port latched). */
+static void private_sdp(bool uring)
+{
+	struct pv *v = &pv_cur;
+	struct kf_val val;
+	unsigned i;
+	int evil;
+
+	pv_start(v, uring, uring, false);
+	/* A first: B not heard yet, A -> B stays with the relay. */
+	pv_send(v, 0, v->pa[0], v->pa[1], -1);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), -ENOENT);
+	/* B: A was heard, B -> A goes to the kernel at once. */
+	pv_send(v, 1, v->pa[1], v->pa[0], -1);
+	assert_int_equal(pv_entry(v, 1, v->par[1], PV_PARTY, &val), 0);
+	for (i = 0; i < 30; i++) {
+		pv_send(v, 0, v->pa[0], v->pa[1], -1);
+		pv_send(v, 1, v->pa[1], v->pa[0], -1);
+	}
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), 0);
+	assert_int_equal(val.pkts, 29);
+	pv_wait_kernel(v, 0, 29);
+	pv_wait_kernel(v, 1, 30);
+	assert_int_equal(MEDIA_LD(v->f.s->st[0].pkts), 31);
+	/* Another port of A's address: refused, in the kernel's miss and
+	 * in the relay (the SDP port latched). */
+	evil = udp_in(ns_name[0], v->par[0], PV_PARTY + 2);
+	pv_send(v, 0, evil, -1, -1);
+	assert_int_equal(MEDIA_LD(v->f.s->st[0].injected), 1);
+	close(evil);
+	pv_stop(v);
+}
+
+static void test_private_sdp_epoll(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	private_sdp(false);
+}
+
+static void test_private_sdp_uring(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	private_sdp(true);
+}
+
+/*
+ * B multi-homed: SDP 10.N.2.2, SIP (its NAT address) 10.N.2.3.  B sends
+ * from 10.N.2.3 (latched), the kernel forwards A's media there; then B
+ * sends from its SDP address (always accepted): the relay answers
+ * there, and the kernel entry to the old address is gone at once, none
+ * of A's packets reach it again; later the kernel carries A -> B to the
+ * new address.
+ */
+static void test_private_moved(void **state)
+{
+	struct pv *v = &pv_cur;
+	struct kf_val val;
+	struct in_addr ia;
+	unsigned i;
+	int t;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	pv_start(v, 2, false, true);
+	pv_send(v, 0, v->pa[0], v->pa[1], -1);
+	pv_send(v, 1, v->alt_fd, v->pa[0], -1);
+	for (i = 0; i < 6; i++)
+		pv_send(v, 0, v->pa[0], v->alt_fd, v->pa[1]);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), 0);
+	assert_int_equal(val.pkts, 5);
+	assert_int_equal(ntohs(val.ndport), PV_ALT);
+	/* B from its SDP address: A -> B leaves the kernel before the
+	 * relay forwards B's packet. */
+	pv_send(v, 1, v->pa[1], v->pa[0], -1);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), -ENOENT);
+	/* Every one of A's packets to the new address, none to the old;
+	 * within KF_RETRY_MS the kernel has the direction again. */
+	for (t = 0; t < 30; t++) {
+		pv_send(v, 0, v->pa[0], v->pa[1], v->alt_fd);
+		if (pv_entry(v, 0, v->par[0], PV_PARTY, &val) == 0 &&
+		    val.pkts > 0)
+			break;
+		(void)poll(NULL, 0, 100);
+	}
+	assert_true(t < 30);
+	assert_int_equal(ntohs(val.ndport), PV_PARTY);
+	inet_pton(AF_INET, v->par[1], &ia);
+	assert_int_equal(memcmp(val.ndst, &ia, 4), 0);
+	for (i = 0; i < 5; i++)
+		pv_send(v, 0, v->pa[0], v->pa[1], v->alt_fd);
+	assert_int_equal(MEDIA_LD(v->f.s->st[1].injected), 0);
+	pv_stop(v);
+}
+
+/*
+ * Re-INVITE: B's SDP moves to another port, then B goes on hold
+ * (recvonly: A still sends, B does not).  Each UPDATE removes the
+ * directions; A's media follows the new SDP address at once (never
+ * the kernel's old entry), the kernel takes A -> B again once B was
+ * heard at its new address; B on hold: B -> A is not installed again.
+ */
+static void test_private_reinvite(void **state)
+{
+	struct pv *v = &pv_cur;
+	struct kf_val val;
+	unsigned i;
+	int moved;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	pv_start(v, 3, true, false);
+	pv_send(v, 0, v->pa[0], v->pa[1], -1);
+	pv_send(v, 1, v->pa[1], v->pa[0], -1);
+	for (i = 0; i < 5; i++)
+		pv_send(v, 0, v->pa[0], v->pa[1], -1);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), 0);
+	assert_int_equal(val.pkts, 4);
+	moved = udp_in(ns_name[1], v->par[1], PV_NEW);
+	pv_ep(&v->prm.leg[1].sdp[0], v->par[1], PV_NEW);
+	pv_ep(&v->prm.leg[1].sdp[1], v->par[1], PV_NEW + 1);
+	pv_cmd(v);
+	for (i = 0; i < 40; i++) {
+		if (pv_entry(v, 0, v->par[0], PV_PARTY, &val) == -ENOENT)
+			break;
+		(void)poll(NULL, 0, 50);
+	}
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), -ENOENT);
+	/* B not heard at its new address: A -> B stays with the relay,
+	 * which sends to the new SDP address. */
+	for (i = 0; i < 3; i++)
+		pv_send(v, 0, v->pa[0], moved, v->pa[1]);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), -ENOENT);
+	pv_send(v, 1, moved, v->pa[0], -1);
+	for (i = 0; i < 5; i++)
+		pv_send(v, 0, v->pa[0], moved, v->pa[1]);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), 0);
+	assert_int_equal(val.pkts, 4);
+	assert_int_equal(ntohs(val.ndport), PV_NEW);
+	assert_int_equal(pv_entry(v, 1, v->par[1], PV_NEW, &val), 0);
+	/* Hold: B recvonly. */
+	v->prm.leg[1].expect = false;
+	pv_cmd(v);
+	for (i = 0; i < 40; i++) {
+		if (pv_entry(v, 1, v->par[1], PV_NEW, &val) == -ENOENT)
+			break;
+		(void)poll(NULL, 0, 50);
+	}
+	assert_int_equal(pv_entry(v, 1, v->par[1], PV_NEW, &val), -ENOENT);
+	for (i = 0; i < 3; i++) {
+		pv_send(v, 0, v->pa[0], moved, v->pa[1]);
+		pv_send(v, 1, moved, v->pa[0], -1);
+	}
+	assert_int_equal(pv_entry(v, 1, v->par[1], PV_NEW, &val), -ENOENT);
+	assert_int_equal(pv_entry(v, 0, v->par[0], PV_PARTY, &val), 0);
+	close(moved);
+	pv_stop(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1356,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_late_denied, teardown_devs),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_forced_failure),
+		cmocka_unit_test_teardown(test_private_sdp_epoll, teardown_pv),
+		cmocka_unit_test_teardown(test_private_sdp_uring, teardown_pv),
+		cmocka_unit_test_teardown(test_private_moved, teardown_pv),
+		cmocka_unit_test_teardown(test_private_reinvite, teardown_pv),
 	};
 	int rc;
 

@@ -265,6 +265,67 @@ static void test_mux_and_scrub(void **state)
 	teardown(&f);
 }
 
+/* A party behind "NAT" because its SDP address is private: a PBX on a
+ * LAN whose SIP comes from that same address.  Its first packet, from
+ * exactly the SDP address, latches the port: the IP's other ports are
+ * refused from then on, and its address counts as heard (the kernel
+ * path may carry media to it).  Multi-homed (SIP from another private
+ * address): the SDP address is heard without latching, the SIP
+ * address may still latch one port (DESIGN.md, source binding), and
+ * media follows the last accepted source. */
+static void test_nat_latch_sdp(void **state)
+{
+	struct fix f;
+	uint8_t p[200];
+	struct media_ep dst, nat;
+
+	(void)state;
+	setup(&f);
+	f.s.prm.leg[0].sdp[0] = ep("10.0.0.5", 4000);
+	f.s.prm.leg[0].is_nat = true;
+	f.s.prm.leg[0].nat = ep("10.0.0.5", 0);
+	f.s.rt[0].dst[0] = f.s.prm.leg[0].sdp[0];
+	assert_false(f.s.rt[0].heard[0]);
+	assert_true(run(&f, 0, 0, ep("10.0.0.5", 4000), p, rtp(p, 0, 1, 160, 7),
+			NULL, NULL));
+	assert_true(
+		media__ep_eq(&f.s.rt[0].latched[0], &f.s.prm.leg[0].sdp[0]));
+	assert_true(f.s.rt[0].heard[0]);
+	assert_false(run(&f, 0, 0, ep("10.0.0.5", 4002), p,
+			 rtp(p, 0, 2, 320, 7), NULL, NULL));
+	assert_int_equal(f.s.st[0].injected, 1);
+	assert_true(run(&f, 0, 0, ep("10.0.0.5", 4000), p, rtp(p, 0, 2, 320, 7),
+			NULL, NULL));
+	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p,
+			rtp(p, 0, 1, 160, 9), NULL, &dst));
+	assert_true(media__ep_eq(&dst, &f.s.prm.leg[0].sdp[0]));
+	teardown(&f);
+
+	setup(&f);
+	f.s.prm.leg[0].sdp[0] = ep("10.0.0.5", 4000);
+	f.s.prm.leg[0].is_nat = true;
+	f.s.prm.leg[0].nat = ep("10.0.0.6", 0);
+	f.s.rt[0].dst[0] = f.s.prm.leg[0].sdp[0];
+	assert_true(run(&f, 0, 0, ep("10.0.0.5", 4000), p, rtp(p, 0, 1, 160, 7),
+			NULL, NULL));
+	assert_int_equal(f.s.rt[0].latched[0].af, 0);
+	assert_true(f.s.rt[0].heard[0]);
+	assert_true(run(&f, 0, 0, ep("10.0.0.6", 5000), p, rtp(p, 0, 2, 320, 7),
+			NULL, NULL));
+	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p,
+			rtp(p, 0, 1, 160, 9), NULL, &dst));
+	nat = ep("10.0.0.6", 5000);
+	assert_true(media__ep_eq(&dst, &nat));
+	assert_false(run(&f, 0, 0, ep("10.0.0.6", 5002), p,
+			 rtp(p, 0, 3, 480, 7), NULL, NULL));
+	assert_true(run(&f, 0, 0, ep("10.0.0.5", 4000), p, rtp(p, 0, 3, 480, 7),
+			NULL, NULL));
+	assert_true(run(&f, 1, 0, ep("192.0.2.9", 6000), p,
+			rtp(p, 0, 2, 320, 9), NULL, &dst));
+	assert_true(media__ep_eq(&dst, &f.s.prm.leg[0].sdp[0]));
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_sanity),
 		cmocka_unit_test(test_policing),
 		cmocka_unit_test(test_mux_and_scrub),
+		cmocka_unit_test(test_nat_latch_sdp),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
