@@ -31,7 +31,12 @@ BENCH_CALLGRIND=1 (sipguard under valgrind --tool=callgrind, counters
 zeroed when the CPU phase starts and dumped 2 s after its last call:
 user-space instructions per call, independent of the machine's load;
 use a low BENCH_CPU_RATE, e.g. 50), BENCH_USERS=N (callers spread over N
-users instead of one; the toll-fraud counters are per user, default 1).
+users instead of one; the toll-fraud counters are per user, default 1),
+BENCH_PAIRED=1 (memory and redis measured at the same time, each with its
+own sipp pair, memory's ports moved by 100: the machine's other load then
+weighs on both, and the cost is also given round by round; the method of
+record since 2026-11-27, see bench/README-store.md), BENCH_PERF=1
+(system calls per call) or =record (a perf profile per backend).
 """
 import glob
 import argparse
@@ -364,19 +369,49 @@ def start_redis(workdir, tls=False):
     raise SystemExit("redis-server did not start")
 
 
+# BENCH_PAIRED=1: the memory and the redis run of a round at the same
+# time (two sipguards, each with its own sipp pair and ports: memory's
+# moved by 100), so that whatever else this shared machine runs weighs on
+# both alike; the cost is then also computed round by round (paired).
+PAIRED = os.environ.get("BENCH_PAIRED") == "1"
+
+
+def measure_paired(o, workdir, res, cpu):
+    """One round of memory and redis, measured at once."""
+    import threading
+    mports = {k: v + 100 for k, v in PORTS.items()}
+    errs = []
+
+    def one(backend, ports):
+        try:
+            measure(o, workdir, backend, res, cpu, ports)
+        except BaseException as e:  # reported after both are done
+            errs.append(e)
+
+    ts = [threading.Thread(target=one, args=("memory", mports)),
+          threading.Thread(target=one, args=("redis", PORTS))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errs:
+        raise errs[0]
+
+
 def env_list(name, default):
     v = os.environ.get(name)
     return [int(x) for x in v.split(",")] if v else default
 
 
-def measure(o, workdir, backend, res, cpu):
+def measure(o, workdir, backend, res, cpu, ports=None):
     """One run of one backend: its CPU per call into cpu[backend],
     Redis' command counts of a redis run into res (the last round's)."""
     tls = backend == "redis-tls"
+    ports = ports or PORTS
     if backend != "memory":
         cli(tls, "CONFIG", "RESETSTAT")
-    proxy = StoreSipguard(workdir, PORTS, o.sipguard, backend)
-    run = CgRun(proxy, o, workdir, PORTS)
+    proxy = StoreSipguard(workdir, ports, o.sipguard, backend)
+    run = CgRun(proxy, o, workdir, ports)
     run.run()
     if run.res["error"]:
         raise SystemExit("%s: %s" % (proxy.name, run.res["error"]))
@@ -435,6 +470,9 @@ def main():
         # that a slow spell of this shared machine falls on both; the
         # cost is computed from each backend's median.
         for rnd in range(o.rounds):
+            if PAIRED:
+                measure_paired(o, workdir, res, cpu)
+                continue
             for backend in backends:
                 measure(o, workdir, backend, res, cpu)
     finally:
@@ -468,6 +506,11 @@ def main():
               w.get("evalsha", 0), w.get("eval", 0)))
     print("Redis store cost: %.1f %% of throughput (target < 20 %%) -> %s"
           % (100 * cost, "PASS" if cost < 0.20 else "FAIL"))
+    if PAIRED:
+        pc = [1 - a / b for a, b in zip(cpu["memory"], cpu["redis"])]
+        print("paired rounds' costs: %s; median %.1f %%" % (
+            " ".join("%.1f" % (100 * x) for x in pc),
+            100 * statistics.median(pc)))
     for k in USER_SYS:
         print("%-14s  user %.4f + system %.4f ms/call (medians, /proc "
               "ticks)" % (k, statistics.median(x[0] for x in USER_SYS[k]),
