@@ -66,11 +66,16 @@ struct str store_hkey(char buf[STORE_HKEY_MAX], const char *family, uint64_t h)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = family ? strnlen(family, STORE_HKEY_MAX - 17) : 0;
+	unsigned b;
 
 	if (o)
 		memcpy(buf, family, o);
-	for (i = 0; i < 16; i++)
-		buf[o++] = hex[(h >> (60 - 4 * i)) & 15];
+	/* A byte (two digits) a step: written for every counter key. */
+	for (i = 0; i < 8; i++) {
+		b = (unsigned)(h >> (56 - 8 * i)) & 0xff;
+		buf[o++] = hex[b >> 4];
+		buf[o++] = hex[b & 15];
+	}
 	buf[o] = '\0';
 	return str_make(buf, o);
 }

@@ -42,6 +42,17 @@ size_t store__fmt_u64(char *buf, uint64_t v)
 	size_t n = sizeof(t), len;
 	unsigned d;
 
+	/* Most are argument lengths: one or two digits. */
+	if (v < 10) {
+		buf[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		buf[0] = digits2[2 * v];
+		buf[1] = digits2[2 * v + 1];
+		return 2;
+	}
+
 	while (v >= 100) {
 		d = (unsigned)(v % 100) * 2;
 		v /= 100;
@@ -102,6 +113,25 @@ void store__resp_array(struct store__resp *w, size_t argc)
 
 void store__resp_arg(struct store__resp *w, const char *s, size_t n)
 {
+	char *p;
+
+	/* In place when it fits (always, but for an overflow to report):
+	 * one bounds check for the header, the bytes and the CRLFs. */
+	if (w->len <= w->room && n <= w->room - w->len &&
+	    w->room - w->len - n >= STORE__NUM_MAX + 5) {
+		p = w->p + w->len;
+		*p++ = '$';
+		p += store__fmt_u64(p, n);
+		*p++ = '\r';
+		*p++ = '\n';
+		if (n)
+			memcpy(p, s, n);
+		p += n;
+		*p++ = '\r';
+		*p++ = '\n';
+		w->len = (size_t)(p - w->p);
+		return;
+	}
 	put_count(w, '$', n);
 	put(w, s, n);
 	put(w, "\r\n", 2);

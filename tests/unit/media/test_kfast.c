@@ -933,7 +933,7 @@ static int teardown_devs(void **state)
 enum { PV_RELAY = 49000, PV_PARTY = 49100, PV_ALT = 49110, PV_NEW = 49120 };
 
 struct pv {
-	struct fix f;
+	struct mh_relay f;
 	struct kfast *k;
 	struct media_params prm;
 	char rel[2][16], par[2][16], alt[16];
@@ -1040,12 +1040,7 @@ static void pv_start(struct pv *v, unsigned test, bool uring, bool multi)
 		assert_int_equal(system(cmd), 0);
 	}
 	assert_int_equal(kfast_open(&v->k, 64, why, sizeof(why)), 0);
-	v->f.r.epfd = v->f.r.evin = -1;
-	v->f.evout = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	v->f.r.evout = v->f.evout;
-	v->f.r.want_uring = uring;
-	v->f.r.kf = v->k;
-	assert_int_equal(media__relay_start(&v->f.r, 0), 0);
+	mh_relay_start(&v->f, uring, v->k);
 	v->f.s = mem_zalloc(sizeof(*v->f.s));
 	assert_non_null(v->f.s);
 	memset(v->f.s->fd, -1, sizeof(v->f.s->fd));
@@ -1095,10 +1090,7 @@ static void pv_stop(struct pv *v)
 
 	if (!v->f.s)
 		return;
-	media__relay_stop(&v->f.r);
-	media__relay_drain(&v->f.r);
-	media__relay_fini(&v->f.r);
-	close(v->f.evout);
+	mh_relay_stop(&v->f);
 	for (l = 0; l < 2; l++) {
 		unsigned k;
 
@@ -1133,7 +1125,7 @@ static void pv_send(struct pv *v, unsigned L, int fd, int to, int not )
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_port = htons(v->f.rport[L])};
 	uint8_t p[256], q[256];
-	size_t len = rtp(p, v->seq[L]++, PT_OK, (uint8_t)(7 + L));
+	size_t len = mh_rtp(p, v->seq[L]++, PT_OK, (uint8_t)(7 + L));
 	uint16_t from = 0;
 
 	inet_pton(AF_INET, v->rel[L], &a.sin_addr);
@@ -1142,15 +1134,16 @@ static void pv_send(struct pv *v, unsigned L, int fd, int to, int not )
 		(ssize_t)len);
 	if (to < 0) {
 		assert_int_equal(
-			recv_wait(v->pa[1 - L], q, sizeof(q), 300, NULL), -1);
+			mh_recv_wait(v->pa[1 - L], q, sizeof(q), 300, NULL),
+			-1);
 		return;
 	}
-	assert_int_equal(recv_wait(to, q, sizeof(q), WAIT_MS, &from),
+	assert_int_equal(mh_recv_wait(to, q, sizeof(q), WAIT_MS, &from),
 			 (ssize_t)len);
 	assert_int_equal(memcmp(p, q, len), 0);
 	assert_int_equal(from, v->f.rport[1 - L]);
 	if (not >= 0)
-		assert_int_equal(recv_wait(not, q, sizeof(q), 0, NULL), -1);
+		assert_int_equal(mh_recv_wait(not, q, sizeof(q), 0, NULL), -1);
 }
 
 /* The map entry of what leg L sends from ip:port. */
