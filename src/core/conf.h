@@ -389,6 +389,7 @@ struct sg_conf_store {
 	int64_t queue_max;
 	int64_t timeout;       /* ms */
 	int64_t reconnect_max; /* ms */
+	int64_t read_coalesce; /* ms */
 	int64_t counters;
 	int64_t max_snapshots; /* dialog snapshots in Redis */
 	int64_t max_bindings;  /* others' bindings kept here */

@@ -354,6 +354,15 @@ static const struct conf_opt store_opts[] = {
 	CONF_OPT_DURATION(STORE, reconnect_max, "10s", 200, 600000, 0,
 			  "Longest wait between reconnection attempts "
 			  "(backoff doubles from 100 ms)."),
+	CONF_OPT_DURATION(STORE, read_coalesce, "2ms", 0, 20, 0,
+			  "A new call held for its shared toll-fraud counts "
+			  "(Redis) has its read written within this time, "
+			  "together with the reads of the calls arriving "
+			  "meanwhile: under load many calls share one write "
+			  "and one reply.  It adds at most this to such a "
+			  "call's set-up and to the cluster limits' race "
+			  "window; 0: each loop turn's reads are written at "
+			  "its end."),
 	CONF_OPT_INT(STORE, counters, "65536", 64, 4194304, 0,
 		     "Local counter and rate slots (memory backend, and the "
 		     "local view kept beside Redis)."),

@@ -36,11 +36,13 @@
  *    cluster view of its user.  The proxy asks first (fraud_prefetch):
  *    when the store is connected, it reads every counter that applies
  *    (one batch) and the proxy holds the INVITE (src/proxy/fraudhold.c) until
- * the answer is in, then processes it with a view at most one round trip old.
- *    Two calls of one user arriving within that round trip + 20 ms (the
- *    first one's start waiting for the write batch) through two
- *    instances can both pass: the limit can be exceeded by at most one
- *    call per other instance in that window.
+ * the answer is in, then processes it with a view at most one round trip old
+ *    (the read itself written within store.read_coalesce, 2 ms by
+ *    default, with the reads of the calls held meanwhile).
+ *    Two calls of one user arriving within that round trip + 20 ms +
+ *    read_coalesce (the first one's start waiting for the write batch) through
+ * two instances can both pass: the limit can be exceeded by at most one call
+ * per other instance in that window.
  *  - Redis down (store not connected): no hold, each instance enforces
  *    every limit on its own calls (closed per instance, never open).
  *    Shares belong to a connection (store.h, epochs): when Redis is

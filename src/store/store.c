@@ -67,6 +67,7 @@ void store_conf_default(struct store_conf *c)
 	c->queue_max = 10000;
 	c->timeout_ms = 1000;
 	c->reconnect_max_ms = 10000;
+	c->read_coalesce_ms = 2;
 	c->counters = 65536;
 	c->max_snapshots = 100000;
 	c->max_bindings = 100000;
@@ -85,6 +86,7 @@ void store_conf_from(struct store_conf *c, const struct sg_conf_store *sc)
 	c->queue_max = (uint32_t)sc->queue_max;
 	c->timeout_ms = (uint64_t)sc->timeout;
 	c->reconnect_max_ms = (uint64_t)sc->reconnect_max;
+	c->read_coalesce_ms = (uint64_t)sc->read_coalesce;
 	c->counters = (uint32_t)sc->counters;
 	c->max_snapshots = (uint32_t)sc->max_snapshots;
 	c->max_bindings = (uint32_t)sc->max_bindings;

@@ -63,6 +63,7 @@ struct store_conf {
 				   /* waiting for Redis */
 	uint64_t timeout_ms;       /* connect, reply, startup load */
 	uint64_t reconnect_max_ms; /* backoff cap */
+	uint64_t read_coalesce_ms; /* counter reads written within */
 	uint32_t counters;         /* memory backend: counter slots */
 	uint32_t max_snapshots;    /* dialog snapshots of this instance */
 	uint32_t max_bindings;     /* other instances' bindings kept here */

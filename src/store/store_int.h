@@ -174,6 +174,7 @@ struct store_redis {
 	uint32_t epoch;
 	uint32_t queue_max;
 	uint64_t timeout_ms, reconnect_max_ms, backoff_ms;
+	uint64_t read_coalesce_ms; /* store_conf's: counter reads */
 	struct redisAsyncContext *cmd, *sub;
 	struct store_tls *tls; /* store.tls: hiredis goes through it */
 	enum rstate state;
@@ -324,6 +325,8 @@ int store__loop_attach(struct redisAsyncContext *ac, struct loop *l);
 /* Write what is queued at the next loop turn, not after the batching
  * delay (ban changes and resynchronisation). */
 void store__loop_flush_soon(struct redisAsyncContext *ac);
+/* Write what is queued within ms (0: as flush_soon). */
+void store__loop_flush_within(struct redisAsyncContext *ac, uint64_t ms);
 /* fn(arg) runs just before the next write batch is written (it may
  * queue commands that go in that write); a write batch is started if
  * none is due.  One hook per context, kept until it is freed. */

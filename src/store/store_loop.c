@@ -12,10 +12,13 @@
  * millisecond (snapshots, bindings), and the batching is what keeps
  * the Redis store's cost per call low (bench/bench_store.py): fewer
  * writes, fewer reads, fewer wake-ups.  What someone waits for (a
- * counter answer delays a call set-up) or whose order against the bans
- * channel matters goes out at the end of this loop turn (flush_soon: a
- * deferred call, loop_defer, after every fd event of the turn has
- * queued its commands, so one write still carries the whole turn).
+ * counter answer delays a call set-up) goes out within a few ms
+ * (flush_within: store.read_coalesce, so the reads of the calls held
+ * meanwhile share the write and the reply); what must keep its order
+ * against the bans channel goes out at the end of this loop turn
+ * (flush_soon: a deferred call, loop_defer, after every fd event of the
+ * turn has queued its commands, so one write still carries the whole
+ * turn).
  *
  * hiredis may free the context from inside redisAsyncHandleRead() (the
  * connection broke, or a callback asked for it); it then calls cleanup,
@@ -155,6 +158,21 @@ void store__loop_preflush(redisAsyncContext *ac, void (*fn)(void *), void *arg)
 	    !tmr_pending(&w->flush) && !loop_defer_pending(&w->soon))
 		tmr_start(loop_timers(w->l), &w->flush, STORE_FLUSH_MS,
 			  on_flush, w);
+}
+
+void store__loop_flush_within(redisAsyncContext *ac, uint64_t ms)
+{
+	struct watch *w = ac ? ac->ev.data : NULL;
+
+	if (!w || w->dead || loop_defer_pending(&w->soon))
+		return;
+	if (!ms) {
+		store__loop_flush_soon(ac);
+		return;
+	}
+	if (tmr_pending(&w->flush) && tmr_remaining(&w->flush) <= ms)
+		return;
+	tmr_start(loop_timers(w->l), &w->flush, ms, on_flush, w);
 }
 
 static void del_write(void *p)

@@ -534,6 +534,7 @@ int store__redis_new(struct store_redis **rp, struct store *s, struct loop *l,
 				      ? c->reconnect_max_ms
 				      : BACKOFF_MIN_MS;
 	r->backoff_ms = BACKOFF_MIN_MS;
+	r->read_coalesce_ms = c->read_coalesce_ms;
 	r->q = mem_zalloc((size_t)r->queue_max * sizeof(*r->q));
 	if (!r->q) {
 		rc = -ENOMEM;

@@ -234,8 +234,11 @@ static int send_batch(struct store_redis *r, struct rbatch *op)
 		    REDIS_OK)
 		return -EAGAIN;
 	r->inflight++;
-	if (!op->lazy) /* a call set-up may wait for it */
-		store__loop_flush_soon(r->cmd);
+	/* A call set-up waits for it: written within read_coalesce_ms,
+	 * with every read of that time (under load, one write and one
+	 * reply for many calls; bench/README-store.md). */
+	if (!op->lazy)
+		store__loop_flush_within(r->cmd, r->read_coalesce_ms);
 	return 0;
 }
 

@@ -382,6 +382,67 @@ static void test_lazy_merged(void **state)
 	loop_free(l);
 }
 
+/* A read that a call set-up waits for is written within
+ * store.read_coalesce, with the reads queued meanwhile: here 15 ms, two
+ * reads 5 ms apart share the write and come back in the same turn. */
+struct when {
+	struct loop *l;
+	int calls;
+	uint64_t at;
+	int64_t v;
+};
+
+static void on_when(void *arg, const int *rcs, const int64_t *values, size_t n)
+{
+	struct when *w = arg;
+
+	(void)rcs;
+	w->calls++;
+	w->at = loop_now(w->l);
+	w->v = n ? values[0] : -1;
+}
+
+static void test_read_coalesce(void **state)
+{
+	struct store_events ev;
+	struct store_conf c;
+	struct store_op ops[1];
+	struct when a = {0}, b = {0};
+	struct inst in;
+	struct loop *l;
+	uint64_t t0;
+
+	(void)state;
+	l = redis_helper_loop();
+	a.l = b.l = l;
+	ev = (struct store_events){NULL, NULL, ev_resync, &in};
+	redis_helper_store_conf(&c, REDIS_PORT, true, "coalesce", PREFIX);
+	c.read_coalesce_ms = 15;
+	in.resyncs = 0;
+	assert_int_equal(store_new(&in.s, l, &c, NULL, 0), 0);
+	store_set_events(in.s, &ev);
+	assert_int_equal(store_start(in.s), 0);
+	assert_true(redis_helper_spin(l, &in.resyncs, 1));
+
+	ops[0] = cnt("fc:gail", 0, 0);
+	(void)loop_run_once(l, 0);
+	t0 = loop_now(l);
+	assert_int_equal(
+		store_batch(in.s, ops, 1, STORE_BATCH_REMOTE, on_when, &a), 0);
+	(void)loop_run_once(l, 5);
+	(void)loop_run_once(l, 5);
+	assert_int_equal(a.calls, 0); /* not written yet */
+	assert_int_equal(
+		store_batch(in.s, ops, 1, STORE_BATCH_REMOTE, on_when, &b), 0);
+	assert_true(redis_helper_spin(l, &b.calls, 1));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.v, 0);
+	assert_true(a.at >= t0 + 14);
+	assert_int_equal(a.at, b.at); /* one write, one reply turn */
+	store_free(in.s);
+	loop_free(l);
+}
+
 /* SCRIPT FLUSH under a connected store: the batch refused is answered
  * locally (a fallback), the connection is dropped and the reconnect
  * loads the script again and counts from a new epoch. */
@@ -459,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_memory_and_args),
 		cmocka_unit_test(test_across_instances),
 		cmocka_unit_test(test_lazy_merged),
+		cmocka_unit_test(test_read_coalesce),
 		cmocka_unit_test(test_script_flushed),
 		cmocka_unit_test(test_script_load_refused),
 	};
