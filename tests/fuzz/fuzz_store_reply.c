@@ -14,15 +14,8 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+#include "fuzz_check.h"
 #include "store/store_int.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
 
 static void walk(const redisReply *r, unsigned depth)
 {
