@@ -229,6 +229,16 @@ void store__cl_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 		       (int)(rep->len > 200 ? 200 : rep->len), rep->str);
 }
 
+struct store_cluster *store__cl_replied(redisAsyncContext *ac)
+{
+	struct store_redis *r = ac->data;
+
+	if (!r)
+		return NULL;
+	store__redis_replied(r);
+	return store__cluster(store__redis_store(r));
+}
+
 /* The command connection when a command may be sent now, else NULL. */
 redisAsyncContext *store__cl_cmd(struct store_cluster *c)
 {
@@ -460,17 +470,12 @@ void store__cluster_msg(struct store *s, struct str body)
 /* One other instance's bindings, for the replica. */
 static void on_reg_table(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct store_redis *r = ac->data;
+	struct store_cluster *c = store__cl_replied(ac);
 	redisReply *rep = reply;
-	struct store_cluster *c;
 	uint64_t wall = store__wall_ms();
 	size_t i;
 
 	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
 	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i + 1 < rep->elements; i += 2)
@@ -486,17 +491,13 @@ bool store__cl_member_ok(struct store_cluster *c, const redisReply *e)
 
 static void on_members_load(redisAsyncContext *ac, void *reply, void *priv)
 {
+	struct store_cluster *c = store__cl_replied(ac);
 	struct store_redis *r = ac->data;
 	redisReply *rep = reply;
-	struct store_cluster *c;
 	char k[CL_KEY_MAX];
 	size_t i;
 
 	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
 	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY ||
 	    !store__redis_cmd(r))
 		return;

@@ -55,6 +55,9 @@ struct store_cluster {
 
 /* The command connection when a command may be sent now, else NULL. */
 redisAsyncContext *store__cl_cmd(struct store_cluster *c);
+/* A reply on it came in: counted (in flight); the cluster it is for,
+ * NULL when the store is gone. */
+struct store_cluster *store__cl_replied(redisAsyncContext *ac);
 /* rc of a redisAsync*Command: 0, or -EIO; counts it as sent. */
 int store__cl_sent(struct store_cluster *c, int rc);
 /* out = prefix what name ("reg:", "dlg:", ... and an instance name). */

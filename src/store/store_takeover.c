@@ -48,18 +48,13 @@ static int key_cmp(const void *a, const void *b)
  */
 static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct store_redis *r = ac->data;
+	struct store_cluster *c = store__cl_replied(ac);
 	redisReply *rep = reply;
-	struct store_cluster *c;
 	const char **keys;
 	const char *claimer = "?";
 	size_t i, n = 0;
 
 	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
 	if (!c || !rep || rep->type != REDIS_REPLY_ARRAY || !rep->elements)
 		return;
 	keys = mem_zalloc((rep->elements / 2 + 1) * sizeof(*keys));
@@ -157,16 +152,11 @@ static void claim(struct store_cluster *c, redisAsyncContext *ac,
 
 static void on_members_scan(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct store_redis *r = ac->data;
+	struct store_cluster *c = store__cl_replied(ac);
 	redisReply *rep = reply;
-	struct store_cluster *c;
 	size_t i;
 
 	(void)priv;
-	if (!r)
-		return;
-	store__redis_replied(r);
-	c = store__cluster(store__redis_store(r));
 	if (!c)
 		return;
 	c->scanning = false;
