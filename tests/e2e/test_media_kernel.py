@@ -272,6 +272,41 @@ def sh(cmd):
     subprocess.run(cmd, shell=True, check=True)
 
 
+_net_uses = iter(range(10))
+
+
+def net_tag():
+    """A tag for namespace and device names unique to this use: a pid
+    alone is shared by a parametrised test's runs, and a namespace's
+    devices are removed asynchronously after `ip netns del` (a CI run
+    found the previous run's veth still there)."""
+    return "%d%d" % (os.getpid() % 100000, next(_net_uses))
+
+
+class Netns:
+    """Namespaces, each joined to the host by a veth pair (host side
+    named like the namespace, party side "p"); all removed by close(),
+    the host devices first, synchronously."""
+
+    def __init__(self):
+        self.made = []
+
+    def add(self, name, host_ip, party_ip):
+        sh("ip netns add %s" % name)
+        self.made.append(name)
+        sh("ip link add %s type veth peer name p netns %s" % (name, name))
+        sh("ip addr add %s/24 dev %s && ip link set %s up"
+           % (host_ip, name, name))
+        sh("ip -n %s addr add %s/24 dev p && ip -n %s link set p up && "
+           "ip -n %s link set lo up" % (name, party_ip, name, name))
+        return name
+
+    def close(self):
+        for n in self.made:
+            subprocess.run(["ip", "link", "del", n], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "netns", "del", n])
+
+
 def in_netns(ns, fn):
     """fn() run with this thread in namespace ns (sockets it makes stay
     there); Python 3.11 has no os.setns."""
@@ -321,35 +356,23 @@ def late_net():
     a function making the caller's (after start); all removed after."""
     if os.getuid() != 0 or not shutil.which("ip"):
         pytest.skip("needs root and ip")
-    tag = "%d" % (os.getpid() % 100000)
+    tag = net_tag()
     ns = {"a": "sgkfe%sa" % tag, "b": "sgkfe%sb" % tag}
-    dev = {"a": "sgkfe%sa" % tag, "b": "sgkfe%sb" % tag}
-    made = []
-
-    def pair(k, host_ip, party_ip):
-        sh("ip netns add %s" % ns[k])
-        made.append(ns[k])
-        sh("ip link add %s type veth peer name p netns %s" % (dev[k], ns[k]))
-        sh("ip addr add %s/24 dev %s && ip link set %s up"
-           % (host_ip, dev[k], dev[k]))
-        sh("ip -n %s addr add %s/24 dev p && ip -n %s link set p up && "
-           "ip -n %s link set lo up" % (ns[k], party_ip, ns[k], ns[k]))
-
+    net = Netns()
     try:
-        pair("b", LATE_B, LATE_B_PARTY)
+        net.add(ns["b"], LATE_B, LATE_B_PARTY)
         sh("ip addr add %s/32 dev lo" % LATE_A)
 
         def late():
-            pair("a", "198.18.2.1", LATE_A_PARTY)
+            net.add(ns["a"], "198.18.2.1", LATE_A_PARTY)
             sh("ip -n %s route add %s/32 via 198.18.2.1"
                % (ns["a"], LATE_A))
-            return dev["a"]
+            return ns["a"]
         yield ns, late
     finally:
         subprocess.run("ip addr del %s/32 dev lo" % LATE_A, shell=True,
                        stderr=subprocess.DEVNULL)
-        for n in made:
-            subprocess.run(["ip", "netns", "del", n])
+        net.close()
 
 
 @pytest.mark.parametrize("priv", [False, True])
@@ -457,24 +480,15 @@ def private_net():
     after."""
     if os.getuid() != 0 or not shutil.which("ip"):
         pytest.skip("needs root and ip")
-    tag = "%d" % (os.getpid() % 100000)
+    tag = net_tag()
     ns = {"a": "sgpv%sa" % tag, "b": "sgpv%sb" % tag}
-    made = []
+    net = Netns()
     try:
-        for k, host_ip, party_ip in (("a", PRIV_A, PRIV_A_PARTY),
-                                     ("b", PRIV_B, PRIV_B_PARTY)):
-            sh("ip netns add %s" % ns[k])
-            made.append(ns[k])
-            sh("ip link add %s type veth peer name p netns %s"
-               % (ns[k], ns[k]))
-            sh("ip addr add %s/24 dev %s && ip link set %s up"
-               % (host_ip, ns[k], ns[k]))
-            sh("ip -n %s addr add %s/24 dev p && ip -n %s link set p up && "
-               "ip -n %s link set lo up" % (ns[k], party_ip, ns[k], ns[k]))
+        net.add(ns["a"], PRIV_A, PRIV_A_PARTY)
+        net.add(ns["b"], PRIV_B, PRIV_B_PARTY)
         yield ns
     finally:
-        for n in made:
-            subprocess.run(["ip", "netns", "del", n])
+        net.close()
 
 
 def test_kernel_private_addresses(sipguard, tmp_path, private_net):
