@@ -87,11 +87,15 @@ static int ctx_common(SSL_CTX *ctx, const struct tls_zone *z, char *err,
 				z->suites);
 	/* No renegotiation (CVE-2009-3555 class, and CPU for free), no
 	 * compression (CRIME); a peer's EOF without close_notify is a plain
-	 * end of stream: SIP framing says whether a message was cut. */
+	 * end of stream: SIP framing says whether a message was cut.
+	 * Decrypted records are cleansed once handed to us (a received
+	 * SDP's a=crypto keys would otherwise stay in OpenSSL's record
+	 * buffer until overwritten or freed unwiped). */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_NO_COMPRESSION |
 					 SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+					 SSL_OP_IGNORE_UNEXPECTED_EOF |
+					 SSL_OP_CLEANSE_PLAINTEXT);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);

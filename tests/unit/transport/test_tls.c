@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "core/conf.h"
+#include "transport/tls_int.h"
 
 static char dir[64];
 
@@ -339,6 +340,7 @@ static void srv_up(struct h *h, struct tls_conf *c, bool fake,
 static void test_policy_sni_echo(void **state)
 {
 	struct tls_conf sc = srv_conf();
+	const struct tls_zone *z;
 	struct sg_addr la;
 	struct cli c;
 	char m[512], buf[512];
@@ -347,6 +349,14 @@ static void test_policy_sni_echo(void **state)
 
 	(void)state;
 	srv_up(&h, &sc, false, &la);
+	/* Every context cleanses decrypted records (SDES keys). */
+	z = tp__tls_zone_of(h.tp, 1);
+	assert_non_null(z);
+	assert_true(z->cur.nsrv == 2 && z->cur.cli);
+	for (unsigned i = 0; i < z->cur.nsrv; i++)
+		assert_true(SSL_CTX_get_options(z->cur.srv[i]) &
+			    SSL_OP_CLEANSE_PLAINTEXT);
+	assert_true(SSL_CTX_get_options(z->cur.cli) & SSL_OP_CLEANSE_PLAINTEXT);
 	/* Non-AEAD TLS 1.2 client: refused by the default policy. */
 	cli_new(&c, TLS1_2_VERSION, "AES128-SHA", NULL, NULL);
 	assert_false(cli_connect(&h, &c, &la, NULL, NULL));
