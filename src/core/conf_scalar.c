@@ -24,39 +24,16 @@
  * values that end up in SIP headers (User-Agent). */
 static const char *check_text(const unsigned char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i, len;
+	int32_t cp;
 
-	while (i < n) {
-		uint32_t cp = s[i];
-		size_t k, need;
-
-		if (cp < 0x80)
-			need = 0;
-		else if (cp >= 0xc2 && cp < 0xe0)
-			need = 1;
-		else if (cp >= 0xe0 && cp < 0xf0)
-			need = 2;
-		else if (cp >= 0xf0 && cp < 0xf5)
-			need = 3;
-		else
-			return "is not valid UTF-8";
-		if (need > n - i - 1)
-			return "is not valid UTF-8";
-		if (need)
-			cp &= 0x3fu >> need;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return "is not valid UTF-8";
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+	for (i = 0; i < n; i += len) {
+		cp = utf8_next(s + i, n - i, &len);
+		if (cp < 0)
 			return "is not valid UTF-8";
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xfeff ||
 		    cp == 0xfffe || cp == 0xffff)
 			return "contains a control character";
-		i += need + 1;
 	}
 	return NULL;
 }

@@ -92,3 +92,45 @@ int str_copy_cstr(char *dst, size_t dstsz, struct str s)
 	dst[s.len] = '\0';
 	return 0;
 }
+
+int32_t utf8_next(const unsigned char *p, size_t n, size_t *len)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t k, need;
+	uint32_t cp;
+
+	if (p[0] < 0x80) {
+		*len = 1;
+		return p[0];
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 1;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 2;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 3;
+	else
+		return -1;
+	if (n <= need)
+		return -1;
+	/* The range of the second byte is what rules out overlong forms,
+	 * surrogates and code points past U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return -1;
+	cp = p[0] & (0x3fu >> need);
+	for (k = 1; k <= need; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	*len = need + 1;
+	return (int32_t)cp;
+}

@@ -167,4 +167,13 @@ static inline int str_to_u16(uint16_t *vp, struct str s, uint16_t max)
 /* Copy into a fixed buffer with NUL.  -ENOSPC when it does not fit. */
 int str_copy_cstr(char *dst, size_t dstsz, struct str s);
 
+/*
+ * The code point of the UTF-8 sequence at p (n bytes there, n >= 1), its
+ * length (1..4) in *len; -1 when it is not valid UTF-8: a bad lead or
+ * continuation byte, an overlong form, a UTF-16 surrogate (U+D800..DFFF)
+ * or a code point above U+10FFFF.  What else a caller refuses (controls,
+ * non-characters) is its own business.
+ */
+int32_t utf8_next(const unsigned char *p, size_t n, size_t *len);
+
 #endif

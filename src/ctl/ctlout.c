@@ -48,43 +48,12 @@ int ctl__json_put(struct buf *b, const json_t *j)
 	return 0;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p (1..4), or 0: a bad lead or
- * continuation byte, an overlong form, a surrogate, or past U+10FFFF.
- */
+/* Length of the valid UTF-8 sequence at p, 0 when there is none. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
+	size_t len;
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* The range of the second byte is what rules out overlong forms,
-	 * surrogates and code points past U+10FFFF. */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
+	return utf8_next(p, n, &len) < 0 ? 0 : len;
 }
 
 json_t *ctl__json_text(struct str s)

@@ -11,43 +11,6 @@
 
 #include "core/buf.h"
 
-/*
- * Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not
- * one: bad lead or continuation bytes, overlong forms, UTF-16 surrogates
- * (U+D800..DFFF) and code points above U+10FFFF are refused.
- */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* The second byte's range rules out overlongs and the rest. */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 static const char hexd[] = "0123456789abcdef";
 
 /* Escape one ASCII byte, or NULL when it goes out as is. */
@@ -95,9 +58,10 @@ static int json_body(struct buf *out, struct str s)
 			e = esc(p[i], tmp);
 			n = 1;
 		} else {
-			n = utf8_len(p + i, s.len - i);
-			e = n ? NULL : "\\ufffd";
-			if (!n)
+			/* Invalid UTF-8: U+FFFD for the one byte. */
+			e = utf8_next(p + i, s.len - i, &n) < 0 ? "\\ufffd"
+								: NULL;
+			if (e)
 				n = 1;
 		}
 		if (!e) {

@@ -64,42 +64,15 @@ static const struct scrub_name scrub_names[] = {
  * control but TAB, LF, CR (XML 1.0 2.2). */
 static bool text_ok(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k, need;
-	uint32_t cp;
+	size_t i, len;
+	int32_t cp;
 
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i <= need)
-			return false;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	for (i = 0; i < n; i += len) {
+		cp = utf8_next(s + i, n - i, &len);
+		if (cp < 0 ||
+		    (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
 		    cp == 0xfffe || cp == 0xffff)
 			return false;
-		i += need + 1;
 	}
 	return true;
 }

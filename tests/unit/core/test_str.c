@@ -87,6 +87,53 @@ static void test_copy(void **state)
 	assert_int_equal(str_copy_cstr(b, sizeof(b), STR("abcd")), -ENOSPC);
 }
 
+/* Every boundary of RFC 3629's table, each side. */
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		int32_t cp; /* -1: invalid */
+		size_t len;
+	} cases[] = {
+		{"\x00", 0, 1},
+		{"\x7f", 0x7f, 1},
+		{"\xc2\x80", 0x80, 2},
+		{"\xdf\xbf", 0x7ff, 2},
+		{"\xc0\x80", -1, 0}, /* overlong NUL */
+		{"\xc1\xbf", -1, 0}, /* overlong */
+		{"\xe0\xa0\x80", 0x800, 3},
+		{"\xe0\x9f\xbf", -1, 0}, /* overlong */
+		{"\xed\x9f\xbf", 0xd7ff, 3},
+		{"\xed\xa0\x80", -1, 0}, /* surrogate */
+		{"\xee\x80\x80", 0xe000, 3},
+		{"\xef\xbf\xbf", 0xffff, 3}, /* callers refuse it */
+		{"\xf0\x90\x80\x80", 0x10000, 4},
+		{"\xf0\x8f\xbf\xbf", -1, 0}, /* overlong */
+		{"\xf4\x8f\xbf\xbf", 0x10ffff, 4},
+		{"\xf4\x90\x80\x80", -1, 0}, /* past U+10FFFF */
+		{"\xf5\x80\x80\x80", -1, 0},
+		{"\x80", -1, 0},     /* lone continuation */
+		{"\xc3\x28", -1, 0}, /* bad continuation */
+		{"\xe2\x82\x28", -1, 0},
+		{"\xff", -1, 0},
+	};
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const unsigned char *p = (const unsigned char *)cases[i].s;
+		size_t n = cases[i].s[0] ? strlen(cases[i].s) : 1;
+
+		len = 0;
+		assert_int_equal(utf8_next(p, n, &len), cases[i].cp);
+		if (cases[i].cp >= 0)
+			assert_int_equal(len, cases[i].len);
+		/* Cut short: never valid, never read past n. */
+		if (n > 1)
+			assert_int_equal(utf8_next(p, n - 1, &len), -1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_trim_split),
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
