@@ -14,6 +14,7 @@
  */
 #include "test.h"
 #include "redis_helper.h"
+#include "guard/rate_helper.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,123 +29,25 @@
 
 #define REDIS_PORT "43500"
 
-/* Windows of a day: Redis' periods start at midnight UTC, so a test
- * never straddles two (where the estimate's rounding may lose one). */
-#define DAY_MS (24u * 3600 * 1000)
-
-struct inst {
-	struct store *s;
-	struct authfail *f;
-	struct rate_share *rs;
-	int resyncs, bans;
-	struct guard_src banned;
-};
-
-static void ev_resync(void *arg)
-{
-	struct inst *in = arg;
-
-	in->resyncs++;
-}
-
-static void on_ban(void *arg, const struct guard_src *src, const char *rule,
-		   const char *why, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	(void)rule;
-	(void)why;
-	(void)now_ms;
-	in->bans++;
-	in->banned = *src;
-}
-
-/* As guard_share.c wires them. */
-static void on_fail(void *arg, const struct guard_src *src, uint32_t count,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	rate_share_hit(in->rs, RATE_SHARE_AUTH_SRC, src, count, limit,
-		       window_ms, now_ms);
-}
-
-static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	rate_share_hit_user(in->rs, cl_h, user_h, count, limit, window_ms,
-			    now_ms);
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
 	return redis_helper_start(REDIS_PORT);
 }
 
-/* One instance under prefix; secret NULL: none (nor a password), and
- * then no per-user sharing (as guard_share.c). */
-static void mk(struct inst *in, struct loop *l, const char *name,
+/* One instance under prefix counting per source and (with a secret)
+ * per user; secret NULL: none (nor a password), and then no per-user
+ * sharing (as guard_share.c). */
+static void mk(struct rh_inst *in, struct loop *l, const char *name,
 	       const char *prefix, const char *secret)
 {
-	struct store_events ev = {NULL, NULL, ev_resync, in};
-	uint8_t key[STORE_USER_KEY_LEN];
-	struct auth_conf ac;
-	struct store_conf c;
+	struct rh_opts o = {REDIS_PORT, true, RH_SRC | RH_USERS, 100, secret};
 
-	memset(in, 0, sizeof(*in));
-	auth_conf_default(&ac);
-	ac.fail.window_ms = DAY_MS;
-	ac.fail.ip_max = 10;
-	ac.fail.ip_known_good_max = 30;
-	ac.fail.user_max = 100;
-	ac.fail.userip_max = 100;
-	redis_helper_store_conf(&c, REDIS_PORT, true, name, prefix);
-	c.secret = secret;
-	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
-	store_set_events(in->s, &ev);
-	assert_int_equal(authfail_new(&in->f, &ac.fail), 0);
-	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
-	authfail_set_hook(in->f, on_fail, in);
-	if (store_user_key(in->s, key) == 0)
-		authfail_set_user_hook(in->f, key, on_user, in);
-	rate_share_attach(in->rs, in->s, l);
-	assert_int_equal(store_start(in->s), 0);
-	assert_true(redis_helper_spin(l, &in->resyncs, 1));
-}
-
-static void rm(struct inst *in)
-{
-	rate_share_attach(in->rs, NULL, NULL);
-	store_free(in->s);
-	rate_share_free(in->rs);
-	authfail_free(in->f);
-}
-
-/* Let every due batch go and its answer come back (bounded). */
-static void settle(struct loop *l)
-{
-	int i;
-
-	for (i = 0; i < 60; i++)
-		(void)loop_run_once(l, 10);
-}
-
-static void afail(struct inst *in, struct loop *l, const char *addr,
-		  const char *user)
-{
-	struct authfail_key k;
-	struct sg_addr a;
-
-	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
-	authfail_key(in->f, &k, &a, str_cstr(user));
-	(void)authfail_failure(in->f, &k, true, loop_now(l));
+	rh_new(in, l, name, prefix, &o);
 }
 
 /* n request-rate hits of kind from addr, local counts 1..n. */
-static void rhits(struct inst *in, struct loop *l, enum rate_share_kind kind,
+static void rhits(struct rh_inst *in, struct loop *l, enum rate_share_kind kind,
 		  const char *addr, uint32_t n, uint32_t limit)
 {
 	struct guard_src src;
@@ -154,7 +57,7 @@ static void rhits(struct inst *in, struct loop *l, enum rate_share_kind kind,
 	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
 	guard_src_from_addr(&src, &a);
 	for (i = 1; i <= n; i++)
-		rate_share_hit(in->rs, kind, &src, i, limit, DAY_MS,
+		rate_share_hit(in->rs, kind, &src, i, limit, RH_DAY_MS,
 			       loop_now(l));
 }
 
@@ -233,7 +136,7 @@ static void test_no_clear_addresses(void **state)
 		"::",        "/64",       "alice",    NULL,
 	};
 	size_t counts[4];
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	int i;
 
@@ -242,15 +145,15 @@ static void test_no_clear_addresses(void **state)
 	mk(&a, l, "rk-a", "rkunit1:", "rk secret");
 	mk(&b, l, "rk-b", "rkunit1:", "rk secret");
 	for (i = 0; i < 3; i++) {
-		afail(&a, l, "203.0.113.9", "x");
-		afail(&b, l, "2001:db8:aa:bb::1", "y");
-		afail(&b, l, "2001:db8:aa:bb:ffff::2", "z");
-		afail(&a, l, "2001:db8:aa:cc::1", "alice");
-		afail(&b, l, "203.0.113.10", "alice");
+		rh_fail(&a, l, "203.0.113.9", "x");
+		rh_fail(&b, l, "2001:db8:aa:bb::1", "y");
+		rh_fail(&b, l, "2001:db8:aa:bb:ffff::2", "z");
+		rh_fail(&a, l, "2001:db8:aa:cc::1", "alice");
+		rh_fail(&b, l, "203.0.113.10", "alice");
 	}
 	rhits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.20", 4, 16);
 	rhits(&b, l, RATE_SHARE_REGISTER_SRC, "2001:db8:aa:dd::7", 4, 16);
-	settle(l);
+	rh_settle(l);
 	assert_int_equal(a.bans + b.bans, 0);
 	rate_keys("rkunit1:", clear, counts);
 	/* 203.0.113.9, .10, the /64 aa:bb (two addresses), aa:cc. */
@@ -258,8 +161,8 @@ static void test_no_clear_addresses(void **state)
 	assert_int_equal(counts[1], 1);
 	assert_int_equal(counts[2], 1);
 	assert_int_equal(counts[3], 4); /* x, y, z, alice */
-	rm(&a);
-	rm(&b);
+	rh_free(&a);
+	rh_free(&b);
 	loop_free(l);
 	assert_no_leaks();
 }
@@ -271,7 +174,7 @@ static void split_bans(const char *prefix, const char *sa, const char *sb,
 {
 	static const char *const clear[] = {"198.51.100", NULL};
 	size_t counts[4];
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	char txt[64];
 	int i;
@@ -280,16 +183,16 @@ static void split_bans(const char *prefix, const char *sa, const char *sb,
 	mk(&a, l, "rk-c", prefix, sa);
 	mk(&b, l, "rk-d", prefix, sb);
 	for (i = 0; i < 4; i++) {
-		afail(&a, l, "198.51.100.5", "u");
-		afail(&b, l, "198.51.100.5", "v");
-		settle(l);
+		rh_fail(&a, l, "198.51.100.5", "u");
+		rh_fail(&b, l, "198.51.100.5", "v");
+		rh_settle(l);
 	}
 	assert_int_equal(a.bans + b.bans, 0);
-	afail(&a, l, "198.51.100.5", "u");
-	afail(&b, l, "198.51.100.5", "v");
+	rh_fail(&a, l, "198.51.100.5", "u");
+	rh_fail(&b, l, "198.51.100.5", "v");
 	for (i = 0; i < 100 && a.bans + b.bans == 0; i++)
 		(void)loop_run_once(l, 10);
-	settle(l);
+	rh_settle(l);
 	rate_keys(prefix, clear, counts);
 	if (shared) {
 		assert_true(a.bans + b.bans >= 1);
@@ -302,8 +205,8 @@ static void split_bans(const char *prefix, const char *sa, const char *sb,
 		assert_int_equal(a.bans + b.bans, 0);
 		assert_int_equal(counts[0], 2); /* a window per secret */
 	}
-	rm(&a);
-	rm(&b);
+	rh_free(&a);
+	rh_free(&b);
 	loop_free(l);
 	assert_no_leaks();
 }

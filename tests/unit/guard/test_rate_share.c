@@ -15,6 +15,7 @@
  */
 #include "test.h"
 #include "redis_helper.h"
+#include "guard/rate_helper.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,164 +30,38 @@
 
 #define REDIS_PORT "38451"
 
-/* Windows of a day: Redis' periods start at midnight UTC, so a test
- * never straddles two (where the estimate's rounding may lose one). */
-#define DAY_MS (24u * 3600 * 1000)
-
-struct inst {
-	struct store *s;
-	struct authfail *f;
-	struct rate_share *rs;
-	int resyncs, bans;
-	struct guard_src banned;
-	const char *rule;
-};
-
-static void ev_resync(void *arg)
-{
-	struct inst *in = arg;
-
-	in->resyncs++;
-}
-
-static void on_ban(void *arg, const struct guard_src *src, const char *rule,
-		   const char *why, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	(void)why;
-	(void)now_ms;
-	in->bans++;
-	in->banned = *src;
-	in->rule = rule;
-}
-
-/* As guard_share.c wires it. */
-static void on_fail(void *arg, const struct guard_src *src, uint32_t count,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	rate_share_hit(in->rs, RATE_SHARE_AUTH_SRC, src, count, limit,
-		       window_ms, now_ms);
-}
-
-static void on_lock(void *arg, uint64_t user_h, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	if (authfail_lock_user(in->f, user_h, now_ms))
-		in->bans++;
-}
-
-static void on_user(void *arg, uint64_t cl_h, uint64_t user_h, uint32_t count,
-		    uint32_t limit, uint64_t window_ms, uint64_t now_ms)
-{
-	struct inst *in = arg;
-
-	rate_share_hit_user(in->rs, cl_h, user_h, count, limit, window_ms,
-			    now_ms);
-}
-
-/* Let every due batch go and its answer come back (bounded). */
-static void settle(struct loop *l, struct inst *a, struct inst *b)
-{
-	int i;
-
-	for (i = 0; i < 60; i++)
-		(void)loop_run_once(l, 10);
-	(void)a;
-	(void)b;
-}
-
 static int start_redis(void **state)
 {
 	(void)state;
 	return redis_helper_start(REDIS_PORT);
 }
 
-static struct auth_fail_conf fconf(void)
-{
-	struct auth_conf c;
-
-	auth_conf_default(&c);
-	c.fail.window_ms = DAY_MS;
-	c.fail.ip_max = 10;
-	c.fail.ip_known_good_max = 30;
-	c.fail.user_max = 100;
-	c.fail.userip_max = 100;
-	return c.fail;
-}
-
-/* One instance: its store (Redis under prefix, or memory), failure
- * table and share, wired as guard_share.c does.  users: per-user counts
- * instead of per-source ones (user_max 6), shared under the cluster key of
- * secret ("" / NULL: none). */
-static void mk_inst(struct inst *in, struct loop *l, const char *name,
+/* One instance under prefix (Redis, or memory): failures per source,
+ * or with users per user (user_max 6) shared under the cluster key of
+ * secret ("" / NULL: none) and locked by the cluster's lock. */
+static void mk_inst(struct rh_inst *in, struct loop *l, const char *name,
 		    const char *prefix, bool redis, bool users,
 		    const char *secret)
 {
-	struct store_events ev = {NULL, NULL, ev_resync, in};
-	struct auth_fail_conf fc = fconf();
-	uint8_t key[STORE_USER_KEY_LEN];
-	struct store_conf c;
+	struct rh_opts o = {REDIS_PORT, redis,
+			    users ? RH_USERS | RH_LOCK : RH_SRC,
+			    users ? 6 : 100, users ? secret : NULL};
 
-	memset(in, 0, sizeof(*in));
-	if (users)
-		fc.user_max = 6;
-	redis_helper_store_conf(&c, REDIS_PORT, redis, name, prefix);
-	if (users)
-		c.secret = secret;
-	assert_int_equal(store_new(&in->s, l, &c, NULL, 0), 0);
-	store_set_events(in->s, &ev);
-	assert_int_equal(authfail_new(&in->f, &fc), 0);
-	assert_int_equal(rate_share_new(&in->rs, on_ban, in), 0);
-	if (users) {
-		rate_share_set_lock(in->rs, on_lock, in);
-		if (store_user_key(in->s, key) == 0)
-			authfail_set_user_hook(in->f, key, on_user, in);
-		else
-			assert_true(!secret || !*secret);
-	} else {
-		authfail_set_hook(in->f, on_fail, in);
-	}
-	rate_share_attach(in->rs, in->s, l);
-	assert_int_equal(store_start(in->s), 0);
-	if (redis)
-		assert_true(redis_helper_spin(l, &in->resyncs, 1));
+	rh_new(in, l, name, prefix, &o);
 }
 
-static void mk(struct inst *in, struct loop *l, const char *name,
+static void mk(struct rh_inst *in, struct loop *l, const char *name,
 	       const char *prefix, bool redis)
 {
 	mk_inst(in, l, name, prefix, redis, false, NULL);
 }
 
-static void rm(struct inst *in)
-{
-	rate_share_attach(in->rs, NULL, NULL);
-	store_free(in->s);
-	rate_share_free(in->rs);
-	authfail_free(in->f);
-}
-
 /* The end of a two-instance test. */
-static void rm_pair(struct loop *l, struct inst *a, struct inst *b)
+static void rm_pair(struct loop *l, struct rh_inst *a, struct rh_inst *b)
 {
-	rm(a);
-	rm(b);
+	rh_free(a);
+	rh_free(b);
 	loop_free(l);
-}
-
-static enum authfail_outcome afail(struct inst *in, struct loop *l,
-				   const char *addr, const char *user)
-{
-	struct authfail_key k;
-	struct sg_addr a;
-
-	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
-	authfail_key(in->f, &k, &a, str_cstr(user));
-	return authfail_failure(in->f, &k, true, loop_now(l));
 }
 
 /* 10 failures split 5/5 over two instances: neither bans locally, the
@@ -194,7 +69,7 @@ static enum authfail_outcome afail(struct inst *in, struct loop *l,
 static void test_split_crosses_together(void **state)
 {
 	struct rate_share_stats st;
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	char txt[64];
 	int i;
@@ -204,17 +79,18 @@ static void test_split_crosses_together(void **state)
 	mk(&a, l, "rs-a", "rsunit1:", true);
 	mk(&b, l, "rs-b", "rsunit1:", true);
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(afail(&a, l, "203.0.113.9", "alice"),
+		assert_int_equal(rh_fail(&a, l, "203.0.113.9", "alice"),
 				 AUTHFAIL_COUNTED);
-		assert_int_equal(afail(&b, l, "203.0.113.9", "bob"),
+		assert_int_equal(rh_fail(&b, l, "203.0.113.9", "bob"),
 				 AUTHFAIL_COUNTED);
-		settle(l, &a, &b);
+		rh_settle(l);
 	}
 	/* 8 in the cluster, under 10: nobody bans. */
 	assert_int_equal(a.bans + b.bans, 0);
-	assert_int_equal(afail(&a, l, "203.0.113.9", "carol"),
+	assert_int_equal(rh_fail(&a, l, "203.0.113.9", "carol"),
 			 AUTHFAIL_COUNTED);
-	assert_int_equal(afail(&b, l, "203.0.113.9", "dave"), AUTHFAIL_COUNTED);
+	assert_int_equal(rh_fail(&b, l, "203.0.113.9", "dave"),
+			 AUTHFAIL_COUNTED);
 	for (i = 0; i < 100 && a.bans + b.bans == 0; i++)
 		(void)loop_run_once(l, 10);
 	assert_true(a.bans + b.bans >= 1);
@@ -229,9 +105,9 @@ static void test_split_crosses_together(void **state)
 	assert_int_equal(st.pushed, 5 - RATE_SHARE_FLOOR + RATE_SHARE_FLOOR);
 	assert_true(st.pushes >= 1 && st.pushes <= 4);
 	/* A source with one failure per instance never leaves them. */
-	(void)afail(&a, l, "198.51.100.7", "x");
-	(void)afail(&b, l, "198.51.100.7", "x");
-	settle(l, &a, &b);
+	(void)rh_fail(&a, l, "198.51.100.7", "x");
+	(void)rh_fail(&b, l, "198.51.100.7", "x");
+	rh_settle(l);
 	rate_share_get_stats(b.rs, &st);
 	assert_int_equal(st.pushed, 5);
 	rm_pair(l, &a, &b);
@@ -240,7 +116,7 @@ static void test_split_crosses_together(void **state)
 /* Instances under different prefixes do not share: local limits. */
 static void test_separate_windows(void **state)
 {
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	int i;
 
@@ -249,20 +125,20 @@ static void test_separate_windows(void **state)
 	mk(&a, l, "rs-c", "rsunit2a:", true);
 	mk(&b, l, "rs-d", "rsunit2b:", true);
 	for (i = 0; i < 9; i++) {
-		assert_int_equal(afail(&a, l, "203.0.113.10", "u"),
+		assert_int_equal(rh_fail(&a, l, "203.0.113.10", "u"),
 				 AUTHFAIL_COUNTED);
-		assert_int_equal(afail(&b, l, "203.0.113.10", "u"),
+		assert_int_equal(rh_fail(&b, l, "203.0.113.10", "u"),
 				 AUTHFAIL_COUNTED);
-		settle(l, &a, &b);
+		rh_settle(l);
 	}
 	assert_int_equal(a.bans + b.bans, 0);
 	/* The 10th local one still bans locally, as without a store. */
-	assert_int_equal(afail(&a, l, "203.0.113.10", "u"), AUTHFAIL_BAN_IP);
+	assert_int_equal(rh_fail(&a, l, "203.0.113.10", "u"), AUTHFAIL_BAN_IP);
 	rm_pair(l, &a, &b);
 }
 
 /* n hits of kind from src on in, local counts from..from+n-1. */
-static void hits(struct inst *in, struct loop *l, enum rate_share_kind kind,
+static void hits(struct rh_inst *in, struct loop *l, enum rate_share_kind kind,
 		 const char *addr, uint32_t from, uint32_t n, uint32_t limit)
 {
 	struct guard_src src;
@@ -272,7 +148,7 @@ static void hits(struct inst *in, struct loop *l, enum rate_share_kind kind,
 	assert_int_equal(sg_addr_parse(&a, str_cstr(addr), 5060), 0);
 	guard_src_from_addr(&src, &a);
 	for (i = 0; i < n; i++)
-		rate_share_hit(in->rs, kind, &src, from + i, limit, DAY_MS,
+		rate_share_hit(in->rs, kind, &src, from + i, limit, RH_DAY_MS,
 			       loop_now(l));
 }
 
@@ -281,7 +157,7 @@ static void hits(struct inst *in, struct loop *l, enum rate_share_kind kind,
 static void test_request_rates(void **state)
 {
 	struct rate_share_stats st;
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	int i;
 
@@ -291,18 +167,18 @@ static void test_request_rates(void **state)
 	mk(&b, l, "rs-f", "rsunit4:", true);
 	/* Floor of 80 is 10: 9 local INVITEs never leave the instance. */
 	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.20", 1, 9, 80);
-	settle(l, &a, &b);
+	rh_settle(l);
 	rate_share_get_stats(a.rs, &st);
 	assert_int_equal(st.pushes, 0);
 	/* 8 + 8 of limit 16: at the limit, not over it: no ban. */
 	hits(&a, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
 	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 1, 8, 16);
-	settle(l, &a, &b);
-	settle(l, &a, &b);
+	rh_settle(l);
+	rh_settle(l);
 	assert_int_equal(a.bans + b.bans, 0);
 	/* The REGISTERs of that source are another window. */
 	hits(&b, l, RATE_SHARE_REGISTER_SRC, "203.0.113.21", 2, 1, 16);
-	settle(l, &a, &b);
+	rh_settle(l);
 	assert_int_equal(a.bans + b.bans, 0);
 	/* One more INVITE: 17 > 16, banned by the one that pushed it. */
 	hits(&b, l, RATE_SHARE_INVITE_SRC, "203.0.113.21", 9, 1, 16);
@@ -318,7 +194,7 @@ static void test_request_rates(void **state)
 static void test_local_only(void **state)
 {
 	struct rate_share_stats st;
-	struct inst a;
+	struct rh_inst a;
 	struct loop *l;
 	int i;
 
@@ -326,20 +202,20 @@ static void test_local_only(void **state)
 	assert_int_equal(loop_new(&l), 0);
 	mk(&a, l, "rs-m", "rsunit3:", false);
 	for (i = 0; i < 9; i++)
-		(void)afail(&a, l, "203.0.113.11", "u");
-	settle(l, &a, &a);
+		(void)rh_fail(&a, l, "203.0.113.11", "u");
+	rh_settle(l);
 	rate_share_get_stats(a.rs, &st);
 	assert_int_equal(st.pushes, 0);
 	assert_int_equal(a.bans, 0);
 	rate_share_attach(a.rs, NULL, NULL);
-	(void)afail(&a, l, "203.0.113.11", "u");
+	(void)rh_fail(&a, l, "203.0.113.11", "u");
 	rate_share_get_stats(a.rs, &st);
 	assert_int_equal(st.pushes, 0);
 	/* NULL share: every entry point is a no-op. */
 	rate_share_hit(NULL, RATE_SHARE_AUTH_SRC, NULL, 5, 10, 1000, 0);
 	rate_share_flush(NULL, 0);
 	rate_share_free(NULL);
-	rm(&a);
+	rh_free(&a);
 	loop_free(l);
 }
 
@@ -347,13 +223,13 @@ static void test_local_only(void **state)
 
 /* An instance whose users lock at user_max 6, sharing per-user counts
  * under the cluster key of secret ("" / NULL: none). */
-static void mk_user(struct inst *in, struct loop *l, const char *name,
+static void mk_user(struct rh_inst *in, struct loop *l, const char *name,
 		    const char *prefix, const char *secret)
 {
 	mk_inst(in, l, name, prefix, true, true, secret);
 }
 
-static enum authfail_state ucheck(struct inst *in, struct loop *l,
+static enum authfail_state ucheck(struct rh_inst *in, struct loop *l,
 				  const char *addr, const char *user)
 {
 	struct authfail_key k;
@@ -395,7 +271,7 @@ static void test_user_lock_across(void **state)
 		"203.0.113.35", "203.0.113.36", "203.0.113.37", "203.0.113.38",
 	};
 	struct rate_share_stats st;
-	struct inst a, b;
+	struct rh_inst a, b;
 	struct loop *l;
 	int i;
 
@@ -404,14 +280,14 @@ static void test_user_lock_across(void **state)
 	mk_user(&a, l, "ru-a", "rsunit5:", "s3cret");
 	mk_user(&b, l, "ru-b", "rsunit5:", "s3cret");
 	for (i = 0; i < 4; i++) {
-		(void)afail(i % 2 ? &b : &a, l, src[i], "alice");
-		settle(l, &a, &b);
+		(void)rh_fail(i % 2 ? &b : &a, l, src[i], "alice");
+		rh_settle(l);
 	}
 	assert_int_equal(a.bans + b.bans, 0);
 	assert_int_equal(ucheck(&a, l, "198.51.100.1", "alice"), AUTHFAIL_OK);
 	for (i = 4; i < 6; i++) {
-		(void)afail(i % 2 ? &b : &a, l, src[i], "alice");
-		settle(l, &a, &b);
+		(void)rh_fail(i % 2 ? &b : &a, l, src[i], "alice");
+		rh_settle(l);
 	}
 	/* 6 in the cluster: b pushed the 6th and locked alice. */
 	assert_int_equal(b.bans, 1);
@@ -430,10 +306,10 @@ static void test_user_lock_across(void **state)
 	assert_true(st.pushes >= 2);
 	assert_true(st.polls >= 1);
 	/* Locked: no more reads. */
-	settle(l, &a, &b);
+	rh_settle(l);
 	rate_share_get_stats(a.rs, &st);
 	i = (int)st.polls;
-	settle(l, &a, &b);
+	rh_settle(l);
 	rate_share_get_stats(a.rs, &st);
 	assert_int_equal(st.polls, (uint64_t)i);
 	/* Redis holds a keyed hash of alice, never her name. */
@@ -446,7 +322,7 @@ static void test_user_lock_across(void **state)
 static void test_user_secrets(void **state)
 {
 	struct rate_share_stats st;
-	struct inst a, b, c;
+	struct rh_inst a, b, c;
 	struct loop *l;
 	int i;
 
@@ -456,22 +332,22 @@ static void test_user_secrets(void **state)
 	mk_user(&b, l, "ru-d", "rsunit6:", "two");
 	mk_user(&c, l, "ru-e", "rsunit6:", NULL);
 	for (i = 0; i < 5; i++) {
-		(void)afail(&a, l, "203.0.113.41", "carol");
-		(void)afail(&b, l, "203.0.113.42", "carol");
-		(void)afail(&c, l, "203.0.113.43", "carol");
-		settle(l, &a, &b);
+		(void)rh_fail(&a, l, "203.0.113.41", "carol");
+		(void)rh_fail(&b, l, "203.0.113.42", "carol");
+		(void)rh_fail(&c, l, "203.0.113.43", "carol");
+		rh_settle(l);
 	}
 	assert_int_equal(a.bans + b.bans + c.bans, 0);
 	rate_share_get_stats(c.rs, &st);
 	assert_int_equal(st.pushes, 0);
 	/* The 6th local failure still locks locally. */
-	(void)afail(&c, l, "203.0.113.43", "carol");
+	(void)rh_fail(&c, l, "203.0.113.43", "carol");
 	assert_int_equal(ucheck(&c, l, "198.51.100.1", "carol"),
 			 AUTHFAIL_USER_LOCKED);
 	assert_int_equal(ucheck(&a, l, "198.51.100.1", "carol"), AUTHFAIL_OK);
-	rm(&a);
-	rm(&b);
-	rm(&c);
+	rh_free(&a);
+	rh_free(&b);
+	rh_free(&c);
 	loop_free(l);
 }
 
