@@ -64,6 +64,9 @@ def ctl(tmp, name, *args):
 
 
 def options(dst_ip, src, timeout=0.3):
+    """The status of the answer to one OPTIONS, None if none came within
+    timeout: short where silence is expected (a banned source), long
+    (2 s) where an answer is (an ASan daemon on a busy machine)."""
     msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
            "Via: SIP/2.0/UDP %s:34399;branch=z9hG4bK-st-%f;rport\r\n"
            "Max-Forwards: 70\r\n"
@@ -107,7 +110,8 @@ def test_ban_on_a_drops_on_b_and_unban_on_b_frees_on_a(sipguard, redis,
     tmp = str(tmp_path)
     a, b = two(sipguard, tmp)
     x = SCAN[0]
-    assert options(A_IP, x) == 200 and options(B_IP, x) == 200
+    assert options(A_IP, x, timeout=2) == 200
+    assert options(B_IP, x, timeout=2) == 200
     rc, out = ctl(tmp, "a", "ban", x, "--for", "5m", "--reason", "scanner")
     assert rc == 0, out
     assert options(A_IP, x) is None
@@ -116,14 +120,14 @@ def test_ban_on_a_drops_on_b_and_unban_on_b_frees_on_a(sipguard, redis,
     rc, out = ctl(tmp, "b", "bans")
     assert x in out and "manual" in out and "scanner" in out, out
     # Others pass on both.
-    assert options(B_IP, "127.0.0.1") == 200
+    assert options(B_IP, "127.0.0.1", timeout=2) == 200
     # The record in Redis carries rule, reason and expiry.
     rec = redis.cli("HGET", "e2e:bans", x)
     assert rec.startswith("v1|") and rec.endswith("|manual|scanner"), rec
     # Unban on B frees it on A.
     rc, out = ctl(tmp, "b", "unban", x)
     assert rc == 0, out
-    assert options(B_IP, x) == 200
+    assert options(B_IP, x, timeout=2) == 200
     dt = until(lambda: options(A_IP, x, timeout=0.1) == 200, 2.0)
     assert dt is not None and dt < 1.0, "A still drops %s" % x
     assert redis.cli("HGET", "e2e:bans", x) == ""
@@ -154,8 +158,8 @@ def test_redis_down_and_back(sipguard, redis, tmp_path):
     for _ in range(20):
         assert options(A_IP, x1, timeout=0.05) is None
         assert options(B_IP, x1, timeout=0.05) is None
-    assert options(A_IP, "127.0.0.1") == 200
-    assert options(B_IP, "127.0.0.1") == 200
+    assert options(A_IP, "127.0.0.1", timeout=2) == 200
+    assert options(B_IP, "127.0.0.1", timeout=2) == 200
     # Changes while Redis is away: a new ban on A, an unban on B.
     assert ctl(tmp, "a", "ban", x2, "--for", "5m")[0] == 0
     assert ctl(tmp, "b", "unban", x1)[0] == 0
@@ -168,7 +172,7 @@ def test_redis_down_and_back(sipguard, redis, tmp_path):
     assert until(lambda: options(B_IP, x2, timeout=0.1) is None, 3.0)
     assert until(lambda: options(A_IP, x3, timeout=0.1) is None, 3.0)
     assert until(lambda: options(A_IP, x1, timeout=0.1) == 200, 3.0)
-    assert options(B_IP, x1) == 200
+    assert options(B_IP, x1, timeout=2) == 200
     keys = redis.cli("HKEYS", "e2e:bans").split()
     assert sorted(keys) == sorted([x2, x3]), keys
 
@@ -182,4 +186,4 @@ def test_memory_backend_is_alone(sipguard, tmp_path):
     assert ctl(tmp, "a", "ban", x, "--for", "5m")[0] == 0
     assert options(A_IP, x) is None
     time.sleep(0.3)
-    assert options(B_IP, x) == 200
+    assert options(B_IP, x, timeout=2) == 200

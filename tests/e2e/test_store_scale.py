@@ -346,7 +346,7 @@ def test_redis_outage_during_traffic(cluster, redis):
                             timeout=10).returncode
         assert rc == 0
         assert options(A_IP, x) is None
-        assert options(A_IP, "127.0.0.1") == 200
+        assert options(A_IP, "127.0.0.1", timeout=2) == 200
         redis.start()  # empty
         assert a.wait_log("is back") and b.wait_log("is back")
         # Converged: A's calls and binding are in Redis again, the ban
