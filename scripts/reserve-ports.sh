@@ -6,11 +6,11 @@
 #   reserve-ports.sh release PID   it is done
 #
 # The unit tests (redis-server on 34380, 37902, 38401, ...) and the e2e
-# tests (25060-41999, relays up to 47999) listen on fixed ports inside
+# tests (25060-49999) listen on fixed ports inside
 # the ephemeral range (32768-60999): an outgoing connection of another
 # test (a Redis client, sipp over TCP) could take one as its local port
 # and make a listener's bind fail with EADDRINUSE.
-# net.ipv4.ip_local_reserved_ports keeps 25000-48999 off the kernel's
+# net.ipv4.ip_local_reserved_ports keeps 25000-49999 off the kernel's
 # choice.  Several runs may overlap (make test's run, an e2e file run by
 # hand under pytest, another worktree's): the value before the first is
 # saved once, each run registers its pid, and the release that leaves no
@@ -19,7 +19,7 @@
 # sysctl) it does nothing and exits 0: the tests run as before.
 set -u
 RESERVED=${SG_PORTS_SYSCTL:-/proc/sys/net/ipv4/ip_local_reserved_ports}
-TEST_PORTS=25000-48999
+TEST_PORTS=25000-49999
 STATE=${SG_PORTS_STATE:-/tmp/sipguard-reserved-ports}
 
 op=${1:-} pid=${2:-}

@@ -67,8 +67,8 @@ RESERVE = os.path.join(ROOT, "scripts", "reserve-ports.sh")
 
 @pytest.fixture(scope="session", autouse=True)
 def reserved_test_ports():
-    """Every fixed port the e2e tests and their peers bind (SIP
-    25060-41999, relay ranges up to 47999) lies inside Linux's ephemeral
+    """Every fixed port the e2e tests and their peers bind (25060-49999)
+    lies inside Linux's ephemeral
     range: scripts/reserve-ports.sh keeps them out of it for the session
     (seen without: baresip's SIP port 36630 taken by a Redis client's
     connection) and puts the setting back after the last run that needs
@@ -127,3 +127,25 @@ def udp_exchange(dst, data, src=("127.0.0.1", 0), timeout=1.0):
             return None
     finally:
         s.close()
+
+
+def options_status(dst, src_ip, timeout=0.3, ua="e2e-phone"):
+    """The status of sipguard's answer to one OPTIONS sent from src_ip
+    (any port; rport brings the answer back) to dst (ip, port), or None
+    if none came within timeout: keep it short where silence is expected
+    (a banned source), long (2 s) where an answer is (an ASan daemon on
+    a busy machine)."""
+    ip, port = dst
+    now = time.time()
+    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-op-%f;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:ping@%s>;tag=op\r\n"
+           "To: <sip:%s:%d>\r\n"
+           "Call-ID: options-e2e-%f\r\n"
+           "CSeq: 1 OPTIONS\r\n"
+           "User-Agent: %s\r\n"
+           "Content-Length: 0\r\n\r\n" % (ip, port, src_ip, now, src_ip,
+                                         ip, port, now, ua)).encode()
+    r = udp_exchange(dst, msg, src=(src_ip, 0), timeout=timeout)
+    return int(r.split(b" ", 2)[1]) if r else None

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BIN, udp_exchange
+from conftest import BIN, options_status
 from peers import redis_fixture
 
 CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
@@ -64,22 +64,7 @@ def ctl(tmp, name, *args):
 
 
 def options(dst_ip, src, timeout=0.3):
-    """The status of the answer to one OPTIONS, None if none came within
-    timeout: short where silence is expected (a banned source), long
-    (2 s) where an answer is (an ASan daemon on a busy machine)."""
-    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP %s:34399;branch=z9hG4bK-st-%f;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:ping@%s>;tag=st\r\n"
-           "To: <sip:%s:%d>\r\n"
-           "Call-ID: store-e2e-%f\r\n"
-           "CSeq: 1 OPTIONS\r\n"
-           "User-Agent: e2e-phone\r\n"
-           "Content-Length: 0\r\n\r\n" % (dst_ip, SG_PORT, src, time.time(),
-                                         src, dst_ip, SG_PORT,
-                                         time.time())).encode()
-    r = udp_exchange((dst_ip, SG_PORT), msg, src=(src, 0), timeout=timeout)
-    return int(r.split(b" ", 2)[1]) if r else None
+    return options_status((dst_ip, SG_PORT), src, timeout)
 
 
 def until(pred, timeout):

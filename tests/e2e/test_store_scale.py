@@ -19,7 +19,7 @@ import time
 import pytest
 
 from confparts import zones_and_store
-from conftest import BIN, Daemon, udp_exchange
+from conftest import BIN, Daemon, options_status
 from peers import Kamailio, Sipp, redis_fixture
 
 CTL = os.path.join(os.path.dirname(BIN), "sipguardctl")
@@ -98,18 +98,7 @@ def until(pred, timeout):
 
 
 def options(dst_ip, src, timeout=0.3):
-    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP %s:37599;branch=z9hG4bK-sc-%f;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:ping@%s>;tag=sc\r\n"
-           "To: <sip:%s:%d>\r\n"
-           "Call-ID: scale-e2e-%f\r\n"
-           "CSeq: 1 OPTIONS\r\n"
-           "Content-Length: 0\r\n\r\n" % (dst_ip, SG_OUT, src, time.time(),
-                                         src, dst_ip, SG_OUT,
-                                         time.time())).encode()
-    r = udp_exchange((dst_ip, SG_OUT), msg, src=(src, 0), timeout=timeout)
-    return int(r.split(b" ", 2)[1]) if r else None
+    return options_status((dst_ip, SG_OUT), src, timeout)
 
 
 def call_registered_user(ua, caller_port):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BIN, udp_exchange
+from conftest import BIN, options_status
 from confparts import media, zones_and_store
 from peers import redis_fixture
 from test_store import ctl, until  # the sipguardctl and wait helpers
@@ -47,21 +47,7 @@ def config(tmp, ip, name, tls, ca=None, cert=True, server_name=None):
 
 
 def options(dst_ip, src, timeout=0.3):
-    """The status of the answer to one OPTIONS, None if none came within
-    timeout: short where silence is expected (a banned source), long
-    (2 s) where an answer is (an ASan daemon on a busy machine)."""
-    msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP %s:39399;branch=z9hG4bK-stt-%f;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:ping@%s>;tag=stt\r\n"
-           "To: <sip:%s:%d>\r\n"
-           "Call-ID: store-tls-e2e-%f\r\n"
-           "CSeq: 1 OPTIONS\r\n"
-           "Content-Length: 0\r\n\r\n" % (dst_ip, SG_PORT, src, time.time(),
-                                            src, dst_ip, SG_PORT,
-                                            time.time())).encode()
-    r = udp_exchange((dst_ip, SG_PORT), msg, src=(src, 0), timeout=timeout)
-    return int(r.split(b" ", 2)[1]) if r else None
+    return options_status((dst_ip, SG_PORT), src, timeout)
 
 
 def test_tls_ban_on_a_drops_on_b_and_unban_on_b_frees_on_a(sipguard, redis,
