@@ -11,10 +11,15 @@
  * from the cluster is not sent back to it.  Expiry is never published:
  * each instance lets a ban lapse on its own clock.
  *
+ * Toll fraud's blocks and throttles of users travel the same way, as
+ * records keyed "fb:"/"fd:" and a hash of the user (fraud_hold.c):
+ * those go to the fraud share, never to the gate.
+ *
  * The packet path is untouched: gate_check() still answers from local
  * memory in O(1); only ban decisions (rare) cost a Redis command.
  */
 #include "guard/guard.h"
+#include "guard/fraud.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +82,11 @@ static void on_remote_ban(void *arg, const struct store_ban *b)
 	const char *why;
 	uint64_t wall = wall_ms(), dur;
 
+	if (fraud_share_hold_key(b->key)) {
+		fraud_share_hold_put(guard_fraud_share_obj(gs->g), b, wall);
+		gs->applied++;
+		return;
+	}
 	if (gate_src_parse(&src, str_cstr(b->key), &why) != 0) {
 		gs->refused++;
 		return;
@@ -103,6 +113,11 @@ static void on_remote_unban(void *arg, const char *key)
 	struct guard_src src;
 	const char *why;
 
+	if (fraud_share_hold_key(key)) {
+		fraud_share_hold_del(guard_fraud_share_obj(gs->g), key);
+		gs->applied++;
+		return;
+	}
 	if (gate_src_parse(&src, str_cstr(key), &why) != 0) {
 		gs->refused++;
 		return;
@@ -129,6 +144,9 @@ static void on_resync(void *arg)
 			n++;
 	}
 	log_info("store: %zu local bans pushed", n);
+	n = fraud_share_hold_resync(guard_fraud_share_obj(gs->g), wall_ms());
+	if (n)
+		log_info("store: %zu toll-fraud holds pushed", n);
 }
 
 int guard_sync_new(struct guard_sync **gsp, struct guard *g, struct store *s,

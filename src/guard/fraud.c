@@ -558,6 +558,7 @@ void fraud_check(struct fraud *f, const struct sip_uri *ruri, struct str user,
 		refuse(f, v, FRAUD_R_TABLE, 503);
 		return;
 	}
+	fraud__hold_apply(f, u, user, now, wall);
 	fraud__check_baseline(f, u, user, src, zone, now, wall);
 	fraud__check_hours(f, u, user, src, zone, now, wall);
 	rule = held(f, u, now);

@@ -192,6 +192,21 @@ bool fraud_prefetch_call(struct fraud *f, const struct sip_uri *ruri,
 			 struct str user, const struct sg_addr *src,
 			 uint16_t zone, uint64_t now_ms, uint64_t *tokenp);
 
+/*
+ * The anomaly rules' blocks and throttles across instances
+ * (fraud_hold.c): they travel as shared ban records whose key is "fb:"
+ * or "fd:" and a hash of the user.  bansync.c hands such records over
+ * (fraud_share_hold_key() tells them from address bans); wall is the
+ * wall clock in ms.  resync: Redis is back, every hold still in force
+ * here is published again (returns how many).
+ */
+struct store_ban;
+bool fraud_share_hold_key(const char *key);
+void fraud_share_hold_put(struct fraud_share *sh, const struct store_ban *b,
+			  uint64_t wall);
+void fraud_share_hold_del(struct fraud_share *sh, const char *key);
+size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall);
+
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);
 /* Concurrent calls of a user (tests). */

@@ -11,6 +11,7 @@
 #include "core/siphash.h"
 #include "guard/fraud.h"
 #include "guard/window.h"
+#include "store/store.h"
 
 enum {
 	FR_HOUR_MS = 3600 * 1000,
@@ -173,6 +174,32 @@ static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 
 /* fraud_share.c: counts across instances (see there). */
 
+/* A block or throttle an anomaly rule put on a user, as the cluster
+ * knows it (fraud_hold.c): the user's cluster hash, wall-clock times. */
+struct fr_hold {
+	uint64_t h; /* 0: free slot */
+	uint64_t start_wall, until_wall;
+	bool block; /* else a throttle */
+	char rule[STORE_RULE_MAX];
+};
+
+enum { FR_HOLDS = 256 }; /* holds known at once; full: the soonest over goes */
+/* The longest hold: block_time's and throttle_time's maximum (30 days). */
+#define FR_HOLD_MAX_MS (30ull * FR_DAY_MS)
+
+/* Owner: the guard (fraud_share_new/free). */
+struct fraud_share {
+	struct fraud *f; /* the policy in force; NULL: none */
+	struct store *s; /* NULL: detached, local counts only */
+	struct loop *l;
+	fraud_wake_fn *wake;
+	void *wake_arg;
+	uint8_t key[STORE_USER_KEY_LEN]; /* names in keys (s set) */
+	struct fr_hold holds[FR_HOLDS];  /* [0, nholds) in use */
+	size_t nholds;
+	uint64_t held_in; /* holds from other instances applied here */
+};
+
 /* What a new call is counted under: its user, and when their limits
  * are set its (user, country) and its source. */
 struct fr_ask {
@@ -201,6 +228,14 @@ void fraud__share_refund(struct fraud *f, const struct fr_call *call,
 struct fr_cl fraud__share_view(const struct fraud *f, const struct fr_cl *cl,
 			       uint64_t now);
 void fraud__share_detach(struct fraud *f);
+
+/* fraud_hold.c: an anomaly rule's block (or throttle) of user for
+ * dur_ms from wall, told to the cluster; the cluster's holds of user
+ * applied to u (its monotonic now, wall clock wall). */
+void fraud__hold_publish(struct fraud *f, struct str user, bool block,
+			 const char *rule, uint64_t dur_ms, uint64_t wall);
+void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
+		       uint64_t now, uint64_t wall);
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */
 uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);

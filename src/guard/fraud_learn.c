@@ -68,6 +68,14 @@ static void fire(struct fraud *f, struct fr_user *u, const char *rule,
 		u->blocked_until = now + (uint64_t)a->block_time;
 	else if (al.action == FRAUD_THROTTLE)
 		u->throttled_until = now + (uint64_t)a->throttle_time;
+	else
+		return;
+	/* Every instance holds the user, not only this one. */
+	fraud__hold_publish(f, user, al.action == FRAUD_BLOCK, rule,
+			    (uint64_t)(al.action == FRAUD_BLOCK
+					       ? a->block_time
+					       : a->throttle_time),
+			    wall);
 }
 
 /* Unusual hour: few of the user's learned calls within an hour of now. */

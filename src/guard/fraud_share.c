@@ -75,16 +75,6 @@ enum {
 	FR_KEY_MAX = STORE_CKEY_MAX,
 };
 
-/* Owner: the guard (fraud_share_new/free). */
-struct fraud_share {
-	struct fraud *f; /* the policy in force; NULL: none */
-	struct store *s; /* NULL: detached, local counts only */
-	struct loop *l;
-	fraud_wake_fn *wake;
-	void *wake_arg;
-	uint8_t key[STORE_USER_KEY_LEN]; /* names in keys (s set) */
-};
-
 /* What a store request counts: one key family each. */
 enum fr_what {
 	W_UCONC, /* "fc:USER"   calls up */
@@ -132,6 +122,8 @@ void fraud_share_free(struct fraud_share *sh)
 {
 	if (sh && sh->f)
 		sh->f->share = NULL;
+	if (sh)
+		mem_secclean(sh->key, sizeof(sh->key));
 	mem_free(sh);
 }
 

@@ -579,6 +579,11 @@ struct gate *guard_gate_obj(struct guard *g)
 	return g->gate;
 }
 
+struct fraud_share *guard_fraud_share_obj(struct guard *g)
+{
+	return g->share;
+}
+
 struct rules *guard_rules(struct guard *g)
 {
 	return g->rules;

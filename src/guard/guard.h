@@ -220,6 +220,9 @@ int guard_ban(struct guard *g, const struct guard_src *src,
 int guard_unban(struct guard *g, const struct guard_src *src, uint64_t now_ms,
 		uint64_t wall_ms);
 struct gate *guard_gate_obj(struct guard *g);
+/* The toll-fraud share (its blocks and throttles travel with the bans:
+ * bansync.c). */
+struct fraud_share *guard_fraud_share_obj(struct guard *g);
 
 /* ------------------- toll-fraud limits across instances (issue 9) */
 

@@ -10,5 +10,6 @@ GUARD_SRCS += src/guard/keytab.c src/guard/im.c src/guard/im_text.c src/guard/pr
 GUARD_SRCS += src/guard/dlgpolicy.c
 GUARD_SRCS += src/guard/bansync.c
 GUARD_SRCS += src/guard/fraud_tab.c src/guard/fraud_reload.c src/guard/fraud_share.c
+GUARD_SRCS += src/guard/fraud_hold.c
 GUARD_SRCS += src/guard/guard_checks.c src/guard/guard_reload.c
 GUARD_SRCS += src/guard/rate_share.c src/guard/guard_share.c

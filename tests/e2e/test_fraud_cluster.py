@@ -193,3 +193,50 @@ def test_without_secret_still_shared(sipguard, redis):
     assert fraud, keys
     assert not [k for k in fraud if "sipp" in k or "127.0.0" in k], fraud
     uas.stop()
+
+ANOMALY = """\
+  anomaly:
+    short_calls: { count: 2, shorter_than: 10s, window: 10m, action: block }
+    block_time: 1h
+"""
+
+
+def block_config(ip, name):
+    return fraud_config(
+        ip, name, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
+        prefix="fraud-e2e:", classes="      max_concurrent: 10",
+        dial_rules=['{ name: intl, action: allow, '
+                    'prefixes: [ "+44", "+49" ] }'],
+        users=["{ user: sipp, class: local }",
+               "{ user: other, class: local }"]) + ANOMALY
+
+
+def test_block_holds_across_instances(sipguard, redis):
+    """Three short international calls through A (an IRSF burst: the
+    short_calls rule, action block) block the user on A, and on B within
+    a second: B refuses the user's next call, not another user's.  Redis
+    holds the block under the user's hash ("fb:"), never the name."""
+    a = sipguard(block_config(A_IP, "fa"))
+    b = sipguard(block_config(B_IP, "fb"))
+    assert a.wait_log("connected") and b.wait_log("connected")
+    uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
+    time.sleep(0.3)
+    assert ask(B_IP, "0049301234500") == TRYING
+    burst = Sipp("uac_rr.xml", ("127.0.0.1", UAC + 3), (A_IP, SG_OUT),
+                 calls=3, service="0049301234567")
+    assert burst.wait(30) == 0, burst.errors()[-2000:]
+    # The third call's end fired the rule on A (its BYE may still be
+    # on its way when sipp exits).
+    deadline = time.time() + 3.0
+    while ask(A_IP, "0049301234568") != REFUSED:
+        assert time.time() < deadline, "A does not block the user"
+        time.sleep(0.05)
+    deadline = time.time() + 1.0
+    while ask(B_IP, "0049301234569") != REFUSED:
+        assert time.time() < deadline, "B still admits the blocked user"
+        time.sleep(0.05)
+    assert ask(B_IP, "02079460040", user="other") == TRYING
+    fields = redis.cli("HKEYS", "fraud-e2e:bans").split()
+    assert any(f.startswith("fb:") for f in fields), fields
+    assert not [f for f in fields if "sipp" in f], fields
+    uas.stop()

@@ -28,9 +28,9 @@ struct rh_inst {
 	struct store *s;
 	struct authfail *f;
 	struct rate_share *rs;
-	int resyncs, bans;	 /* store resyncs, bans and locks seen */
+	int resyncs, bans;       /* store resyncs, bans and locks seen */
 	struct guard_src banned; /* the last ban's source */
-	const char *rule;	 /* and its rule */
+	const char *rule;        /* and its rule */
 };
 
 /* What an instance counts and shares. */
@@ -44,8 +44,8 @@ enum {
 
 struct rh_opts {
 	const char *port; /* Redis' */
-	bool redis;	  /* false: the memory store */
-	unsigned what;	  /* RH_* */
+	bool redis;       /* false: the memory store */
+	unsigned what;    /* RH_* */
 	uint32_t user_max;
 	const char *secret; /* store.secret; NULL or "": none */
 };

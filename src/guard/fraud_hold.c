@@ -1,0 +1,250 @@
+/*
+ * fraud_hold.c - the anomaly rules' blocks and throttles across
+ * instances.  Without this, a user blocked on instance A for a burst of
+ * short international calls (fraud_learn.c) went on calling through B.
+ *
+ * A hold travels as a shared ban record (store_ban_put(): Redis' ban
+ * table and channel, the path address bans take, so it reaches every
+ * instance within a second, a starting instance loads it, and a resync
+ * pushes it again) whose key is "fb:" (block) or "fd:" (throttle) and
+ * the user's cluster hash in 16 hex digits, the hash of the fraud keys
+ * ("fc:"...: no name in clear in Redis).  Keys of hex digits and ':'
+ * are valid ban keys, and an instance that does not know these refuses
+ * them as addresses (bansync.c), so a rolling upgrade is safe.  The
+ * record carries the rule, a fixed reason and wall-clock start and end.
+ *
+ * Holds from other instances wait in a fixed table (FR_HOLDS; when it
+ * is full, the one that ends soonest makes room) until the user's next
+ * call is checked here: one SipHash of the user per call while the
+ * table holds any, none otherwise.  The hold then applies here for the
+ * time it has left (the later end wins), so the user is refused here
+ * as on the instance that blocked it.  A throttle limits the user's
+ * calls a minute on each instance (its window is not counted across
+ * instances).  An unban of such a key forgets it; a user already held
+ * here stays held until its end (there is no unblock command).
+ * Monitor mode publishes nothing: the action is not applied.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/siphash.h"
+#include "guard/fraud_int.h"
+#include "store/store.h"
+
+/* Ban keys are hex digits, '.', ':' and '/' (store_key_valid()):
+ * "fb:" blocks, "fd:" throttles ("damps"). */
+static const char *const hold_pre[2] = {"fd:", "fb:"};
+
+static uint64_t user_hash(const struct fraud_share *sh, struct str user)
+{
+	return siphash24(user.p, user.len, sh->key);
+}
+
+/* The hold's key and block flag from key text; false: not a hold's. */
+static bool hold_parse(const char *key, uint64_t *hp, bool *blockp)
+{
+	uint64_t h = 0;
+	size_t i;
+
+	if (strncmp(key, "fb:", 3) && strncmp(key, "fd:", 3))
+		return false;
+	for (i = 3; i < 3 + 16; i++) {
+		char c = key[i];
+
+		if (c >= '0' && c <= '9')
+			h = h << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			h = h << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	if (key[i] != '\0' || h == 0)
+		return false;
+	*hp = h;
+	*blockp = key[1] == 'b';
+	return true;
+}
+
+bool fraud_share_hold_key(const char *key)
+{
+	uint64_t h;
+	bool b;
+
+	return key && hold_parse(key, &h, &b);
+}
+
+/* Holds in use are holds[0..nholds): a scan costs what they are. */
+static struct fr_hold *hold_find(struct fraud_share *sh, uint64_t h, bool block)
+{
+	size_t i;
+
+	for (i = 0; i < sh->nholds; i++)
+		if (sh->holds[i].h == h && sh->holds[i].block == block)
+			return &sh->holds[i];
+	return NULL;
+}
+
+static void hold_drop(struct fraud_share *sh, struct fr_hold *x)
+{
+	*x = sh->holds[--sh->nholds];
+	memset(&sh->holds[sh->nholds], 0, sizeof(*x));
+}
+
+/* A slot for (h, block): its own, a new one, else (full) the one that
+ * ends soonest. */
+static struct fr_hold *hold_slot(struct fraud_share *sh, uint64_t h, bool block)
+{
+	struct fr_hold *x = hold_find(sh, h, block), *soon;
+	size_t i;
+
+	if (x)
+		return x;
+	if (sh->nholds < FR_HOLDS) {
+		x = &sh->holds[sh->nholds++];
+	} else {
+		soon = &sh->holds[0];
+		for (i = 1; i < FR_HOLDS; i++)
+			if (sh->holds[i].until_wall < soon->until_wall)
+				soon = &sh->holds[i];
+		x = soon;
+	}
+	memset(x, 0, sizeof(*x));
+	return x;
+}
+
+/* Record a hold; false when a later end was known already. */
+static bool hold_keep(struct fraud_share *sh, uint64_t h, bool block,
+		      const char *rule, uint64_t start, uint64_t until)
+{
+	struct fr_hold *x = hold_slot(sh, h, block);
+
+	if (x->h && x->until_wall >= until)
+		return false;
+	x->h = h;
+	x->block = block;
+	x->start_wall = start;
+	x->until_wall = until;
+	snprintf(x->rule, sizeof(x->rule), "%s", rule ? rule : "");
+	return true;
+}
+
+static int hold_push(struct fraud_share *sh, const struct fr_hold *x)
+{
+	struct store_ban b;
+	char kb[STORE_HKEY_MAX];
+	struct str k = store_hkey(kb, hold_pre[x->block], x->h);
+
+	memset(&b, 0, sizeof(b));
+	memcpy(b.key, k.p, k.len);
+	snprintf(b.rule, sizeof(b.rule), "%s", x->rule);
+	snprintf(b.reason, sizeof(b.reason), "%s",
+		 x->block ? "toll fraud suspected: user blocked"
+			  : "toll fraud suspected: user throttled");
+	b.start_wall_ms = x->start_wall;
+	b.expires_wall_ms = x->until_wall;
+	b.offences = 1;
+	return store_ban_put(sh->s, &b);
+}
+
+void fraud__hold_publish(struct fraud *f, struct str user, bool block,
+			 const char *rule, uint64_t dur_ms, uint64_t wall)
+{
+	struct fraud_share *sh = f->share;
+	struct fr_hold *x;
+	uint64_t h;
+	int rc;
+
+	if (!sh || !sh->s || !dur_ms)
+		return;
+	h = user_hash(sh, user);
+	if (!h || !hold_keep(sh, h, block, rule, wall, wall + dur_ms))
+		return;
+	x = hold_find(sh, h, block);
+	/* Disconnected: pushed again at resync (store.h). */
+	if (x && (rc = hold_push(sh, x)) != 0)
+		log_warn("fraud: a %s could not be shared: %s",
+			 block ? "block" : "throttle", strerror(-rc));
+}
+
+void fraud_share_hold_put(struct fraud_share *sh, const struct store_ban *b,
+			  uint64_t wall)
+{
+	uint64_t h;
+	bool block;
+
+	if (!sh || !b || !hold_parse(b->key, &h, &block))
+		return;
+	/* Over, or forever (0), or longer than block_time and
+	 * throttle_time may be: not one of ours. */
+	if (!b->expires_wall_ms || b->expires_wall_ms <= wall ||
+	    b->expires_wall_ms - wall > FR_HOLD_MAX_MS)
+		return;
+	(void)hold_keep(sh, h, block, b->rule, b->start_wall_ms,
+			b->expires_wall_ms);
+}
+
+void fraud_share_hold_del(struct fraud_share *sh, const char *key)
+{
+	struct fr_hold *x;
+	uint64_t h;
+	bool block;
+
+	if (!sh || !key || !hold_parse(key, &h, &block))
+		return;
+	x = hold_find(sh, h, block);
+	if (x)
+		hold_drop(sh, x);
+}
+
+size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall)
+{
+	size_t i, n = 0;
+
+	if (!sh || !sh->s)
+		return 0;
+	for (i = 0; i < sh->nholds; i++) {
+		const struct fr_hold *x = &sh->holds[i];
+
+		if (x->until_wall > wall && hold_push(sh, x) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Hold u until the monotonic time that leaves the same time as until. */
+static void hold_on(struct fraud_share *sh, struct fr_user *u,
+		    const struct fr_hold *x, uint64_t now, uint64_t wall)
+{
+	uint64_t end = now + (x->until_wall - wall);
+	uint64_t *at = x->block ? &u->blocked_until : &u->throttled_until;
+
+	if (*at < end) {
+		*at = end;
+		sh->held_in++;
+	}
+}
+
+void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
+		       uint64_t now, uint64_t wall)
+{
+	struct fraud_share *sh = f->share;
+	struct fr_hold *x;
+	uint64_t h;
+	size_t i = 0;
+
+	if (!sh || !sh->nholds || !sh->s || !u)
+		return;
+	h = user_hash(sh, user);
+	while (i < sh->nholds) {
+		x = &sh->holds[i];
+		if (x->until_wall <= wall) {
+			hold_drop(sh, x); /* over: its slot is reused */
+			continue;
+		}
+		if (x->h == h)
+			hold_on(sh, u, x, now, wall);
+		i++;
+	}
+}
