@@ -5,12 +5,15 @@
  * Invariants: a parsed message has a valid origin and key, NUL-terminated
  * text fields without control bytes; formatting it again and parsing that
  * gives the same ban (the encoder only ever cleans, so a second round is
- * exact).
+ * exact).  A message whose key is a toll-fraud hold's ("fb:"/"fd:" and
+ * 16 hex digits) goes to a fraud share as bansync.c hands it over: the
+ * hold table stays within its bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "guard/fraud_int.h"
 #include "store/store.h"
 
 #include "fuzz_check.h"
@@ -22,6 +25,27 @@ static void text_ok(const char *s, size_t cap)
 	CHECK(n < cap);
 	while (n--)
 		CHECK((unsigned char)s[n] >= 0x20 && s[n] != 0x7f);
+}
+
+/* As bansync.c: a hold's key goes to the fraud share. */
+static void to_share(const struct store_msg *m)
+{
+	static struct fraud_share *sh;
+	const uint64_t wall = 1700000000000ull;
+
+	if (!fraud_share_hold_key(m->b.key))
+		return;
+	CHECK(strlen(m->b.key) == 19);
+	if (!sh && fraud_share_new(&sh, NULL, NULL) != 0)
+		return;
+	if (m->ban)
+		fraud_share_hold_put(sh, &m->b, wall);
+	else
+		fraud_share_hold_del(sh, m->b.key);
+	CHECK(sh->nholds <= FR_HOLDS);
+	for (size_t i = 0; i < sh->nholds; i++)
+		CHECK(sh->holds[i].h && sh->holds[i].until_wall > wall &&
+		      sh->holds[i].until_wall - wall <= FR_HOLD_MAX_MS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(store_instance_valid(m.origin));
 	CHECK(store_key_valid(str_cstr(m.b.key)));
+	to_share(&m);
 	text_ok(m.b.rule, sizeof(m.b.rule));
 	text_ok(m.b.reason, sizeof(m.b.reason));
 	memcpy(origin, m.origin.p, m.origin.len);
