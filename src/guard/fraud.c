@@ -36,6 +36,14 @@ const char *const *fraud_rule_names(size_t *np)
 /* ------------------------------------------------------------- tables */
 
 static uint64_t hash_of(const struct fraud *f, const void *p, size_t n,
+			uint8_t tag);
+
+uint64_t fraud__user_hash(const struct fraud *f, struct str user)
+{
+	return hash_of(f, user.p, user.len, 'u');
+}
+
+static uint64_t hash_of(const struct fraud *f, const void *p, size_t n,
 			uint8_t tag)
 {
 	uint8_t buf[FRAUD_USER_MAX + 8];

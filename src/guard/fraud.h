@@ -56,6 +56,8 @@ struct sip_uri;
 #define FRAUD_R_BASELINE   "fraud-baseline"
 #define FRAUD_R_BLOCKED    "fraud-blocked"
 #define FRAUD_R_THROTTLED  "fraud-throttled"
+/* A hold another instance put, by a rule this one does not know. */
+#define FRAUD_R_CLUSTER "fraud-cluster"
 
 enum {
 	FRAUD_USER_MAX = 64, /* bytes of a user name kept */
@@ -206,6 +208,23 @@ void fraud_share_hold_put(struct fraud_share *sh, const struct store_ban *b,
 			  uint64_t wall);
 void fraud_share_hold_del(struct fraud_share *sh, const char *key);
 size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall);
+
+/* A user blocked or throttled now (sipguardctl held). */
+struct fraud_held {
+	char user[FRAUD_USER_MAX + 1];
+	const char *rule; /* FRAUD_R_SHORT, _HOURS, _BASELINE, _CLUSTER */
+	bool blocked;     /* else throttled */
+	uint64_t left_ms;
+};
+/* Up to max users held now into out; returns how many. */
+size_t fraud_held_list(struct fraud *f, struct fraud_held *out, size_t max,
+		       uint64_t now_ms);
+/*
+ * Lift user's block and throttle here and on every instance (an
+ * administrator's decision: a false positive).  0, or -ENOENT when
+ * nothing held the user here (the cluster is told all the same).
+ */
+int fraud_unblock(struct fraud *f, struct str user, uint64_t now_ms);
 
 /* Calls tracked now (tests, metrics). */
 size_t fraud_calls(const struct fraud *f);

@@ -20,9 +20,14 @@
  * time it has left (the later end wins), so the user is refused here
  * as on the instance that blocked it.  A throttle limits the user's
  * calls a minute on each instance (its window is not counted across
- * instances).  An unban of such a key forgets it; a user already held
- * here stays held until its end (there is no unblock command).
- * Monitor mode publishes nothing: the action is not applied.
+ * instances).  Monitor mode publishes nothing: the action is not
+ * applied.
+ *
+ * Unblocking (sipguardctl unblock USER, fraud_unblock()) clears the
+ * user here and unbans both keys; an instance told of the unban marks
+ * the hold lifted and clears the user at its next call (its own tables
+ * are keyed by a hash of its own), and the store's unban marker keeps a
+ * resynchronising instance from pushing the hold back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -122,6 +127,7 @@ static bool hold_keep(struct fraud_share *sh, uint64_t h, bool block,
 
 	if (x->h && x->until_wall >= until)
 		return false;
+	x->lifted = false;
 	x->h = h;
 	x->block = block;
 	x->start_wall = start;
@@ -193,9 +199,10 @@ void fraud_share_hold_del(struct fraud_share *sh, const char *key)
 
 	if (!sh || !key || !hold_parse(key, &h, &block))
 		return;
+	/* The user may be held here already: clear it at its next call. */
 	x = hold_find(sh, h, block);
 	if (x)
-		hold_drop(sh, x);
+		x->lifted = true;
 }
 
 size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall)
@@ -207,21 +214,50 @@ size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall)
 	for (i = 0; i < sh->nholds; i++) {
 		const struct fr_hold *x = &sh->holds[i];
 
-		if (x->until_wall > wall && hold_push(sh, x) == 0)
+		if (!x->lifted && x->until_wall > wall && hold_push(sh, x) == 0)
 			n++;
 	}
 	return n;
 }
 
-/* Hold u until the monotonic time that leaves the same time as until. */
-static void hold_on(struct fraud_share *sh, struct fr_user *u,
+void fraud__held(struct fr_user *u, struct str user, const char *rule)
+{
+	size_t n = user.len < sizeof(u->name) ? user.len : sizeof(u->name);
+
+	if (n)
+		memcpy(u->name, user.p, n);
+	u->name_len = (uint8_t)n;
+	u->held_rule = rule;
+}
+
+/* Our name for a rule another instance sent. */
+static const char *rule_of(const char *text)
+{
+	static const char *const known[] = {FRAUD_R_SHORT, FRAUD_R_HOURS,
+					    FRAUD_R_BASELINE};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(text, known[i]))
+			return known[i];
+	return FRAUD_R_CLUSTER;
+}
+
+/* Hold u (named user) until the monotonic time that leaves the same
+ * time as x's end; a lifted x clears what it held instead. */
+static void hold_on(struct fraud_share *sh, struct fr_user *u, struct str user,
 		    const struct fr_hold *x, uint64_t now, uint64_t wall)
 {
 	uint64_t end = now + (x->until_wall - wall);
 	uint64_t *at = x->block ? &u->blocked_until : &u->throttled_until;
 
+	if (x->lifted) {
+		*at = 0;
+		return;
+	}
 	if (*at < end) {
 		*at = end;
+		fraud__held(u, user, rule_of(x->rule));
 		sh->held_in++;
 	}
 }
@@ -243,8 +279,84 @@ void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
 			hold_drop(sh, x); /* over: its slot is reused */
 			continue;
 		}
-		if (x->h == h)
-			hold_on(sh, u, x, now, wall);
+		if (x->h == h) {
+			hold_on(sh, u, user, x, now, wall);
+			if (x->lifted) {
+				hold_drop(sh, x); /* done with */
+				continue;
+			}
+		}
 		i++;
 	}
+}
+
+/* ------------------------------------------------- the administrator */
+
+size_t fraud_held_list(struct fraud *f, struct fraud_held *out, size_t max,
+		       uint64_t now)
+{
+	size_t i, n = 0;
+
+	if (!f || !f->ncls)
+		return 0;
+	for (i = 0; i < f->users.n && n < max; i++) {
+		const struct fr_user *u =
+			(const void *)(f->users.mem + i * f->users.stride);
+		bool b = u->blocked_until > now;
+
+		if (!u->k.h || (!b && u->throttled_until <= now))
+			continue;
+		memcpy(out[n].user, u->name, u->name_len);
+		out[n].user[u->name_len] = '\0';
+		out[n].rule = u->held_rule ? u->held_rule : FRAUD_R_CLUSTER;
+		out[n].blocked = b;
+		out[n].left_ms =
+			(b ? u->blocked_until : u->throttled_until) - now;
+		n++;
+	}
+	return n;
+}
+
+/* Forget user's holds here and unban both keys in the cluster. */
+static bool hold_lift(struct fraud_share *sh, struct str user)
+{
+	char kb[STORE_HKEY_MAX], key[STORE_HKEY_MAX];
+	uint64_t h = user_hash(sh, user);
+	struct fr_hold *x;
+	struct str s;
+	bool had = false;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		x = hold_find(sh, h, k == 1);
+		if (x) {
+			had = had || !x->lifted;
+			hold_drop(sh, x);
+		}
+		s = store_hkey(kb, hold_pre[k], h);
+		memcpy(key, s.p, s.len);
+		key[s.len] = '\0';
+		(void)store_ban_del(sh->s, key);
+	}
+	return had;
+}
+
+int fraud_unblock(struct fraud *f, struct str user, uint64_t now)
+{
+	struct fr_user *u;
+	bool held = false;
+
+	if (!f || !f->ncls)
+		return -ENOENT;
+	if (user.len > FRAUD_USER_MAX)
+		user.len = FRAUD_USER_MAX;
+	u = fraud__user(f, fraud__user_hash(f, user), 0, false);
+	if (u) {
+		held = u->blocked_until > now || u->throttled_until > now;
+		u->blocked_until = 0;
+		u->throttled_until = 0;
+	}
+	if (f->share && f->share->s && hold_lift(f->share, user))
+		held = true;
+	return held ? 0 : -ENOENT;
 }

@@ -63,6 +63,10 @@ struct fr_user {
 	uint32_t base_alerted;  /* day of the last baseline alert, + 1 */
 	struct fr_cl cl;        /* the cluster's view (fraud_share.c) */
 	uint16_t cl_pending;    /* its reads in flight (every entry's) */
+	/* Who, and why, while blocked or throttled (sipguardctl held). */
+	const char *held_rule; /* FRAUD_R_SHORT..., FRAUD_R_CLUSTER */
+	uint8_t name_len;
+	char name[FRAUD_USER_MAX];
 };
 
 struct fr_src {
@@ -179,7 +183,8 @@ static inline struct fr_cty *fraud__cty(struct fraud *f, uint64_t h,
 struct fr_hold {
 	uint64_t h; /* 0: free slot */
 	uint64_t start_wall, until_wall;
-	bool block; /* else a throttle */
+	bool block;  /* else a throttle */
+	bool lifted; /* unblocked elsewhere: clear it at the next call */
 	char rule[STORE_RULE_MAX];
 };
 
@@ -236,6 +241,11 @@ void fraud__hold_publish(struct fraud *f, struct str user, bool block,
 			 const char *rule, uint64_t dur_ms, uint64_t wall);
 void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
 		       uint64_t now, uint64_t wall);
+/* u is blocked or throttled by rule: keep its name for the listing. */
+void fraud__held(struct fr_user *u, struct str user, const char *rule);
+
+/* fraud.c: the key of user in the users table. */
+uint64_t fraud__user_hash(const struct fraud *f, struct str user);
 
 /* fraud_learn.c: the wall clock in the users' local time (UTC offset). */
 uint64_t fraud__local_ms(const struct fraud *f, uint64_t wall);

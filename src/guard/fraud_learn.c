@@ -70,6 +70,7 @@ static void fire(struct fraud *f, struct fr_user *u, const char *rule,
 		u->throttled_until = now + (uint64_t)a->throttle_time;
 	else
 		return;
+	fraud__held(u, user, rule);
 	/* Every instance holds the user, not only this one. */
 	fraud__hold_publish(f, user, al.action == FRAUD_BLOCK, rule,
 			    (uint64_t)(al.action == FRAUD_BLOCK

@@ -7,10 +7,11 @@
  * by a burst of short international calls is refused on B within a few
  * loop turns, another user is not, and the record in Redis names nobody
  * in clear; a throttle travels too; an instance started afterwards
- * learns the hold from the shared table; monitor mode shares nothing.
+ * learns the hold from the shared table; monitor mode shares nothing;
+ * held users are listed by name; an unblock frees the user everywhere.
  * The hold table: keys that are not a hold's, holds already over,
  * forever or longer than 30 days are refused; the later end wins; an
- * unban forgets; a full table drops the hold that ends soonest; resync
+ * unban marks it lifted; a full table drops the hold that ends soonest; resync
  * pushes what is still in force.  Skipped when redis-server is not
  * installed.  Waits are bounded loop turns, never sleeps.
  */
@@ -178,6 +179,50 @@ static void ban_fields(const char *prefix, char *out, size_t sz)
 	redisFree(c);
 }
 
+/* Blocked on A, applied on B; listed on both; unblocked on A: free on
+ * A at once, on B at its next call, and unknown to a later C. */
+static void test_unblock_everywhere(void **state)
+{
+	struct fraud_held h[4];
+	struct fh_inst a, b, c;
+	struct fraud_note note;
+	struct loop *l;
+
+	(void)state;
+	base_conf(CONF_FRAUD_BLOCK);
+	l = redis_helper_loop();
+	mk(&a, &SEEN[0], l, "fh-i", "fhunit5:");
+	mk(&b, &SEEN[1], l, "fh-j", "fhunit5:");
+	short_calls(&a, l, "alice", 3);
+	assert_true(redis_helper_spin(l, &SEEN[1].holds, 1));
+	assert_string_equal(check(&b, l, "alice", &note), "fraud-blocked");
+	assert_int_equal(fraud_held_list(a.f, h, 4, loop_now(l)), 1);
+	assert_string_equal(h[0].user, "alice");
+	assert_string_equal(h[0].rule, "fraud-short-calls");
+	assert_true(h[0].blocked);
+	assert_true(h[0].left_ms > 3500000 && h[0].left_ms <= 3600000);
+	assert_int_equal(fraud_held_list(b.f, h, 4, loop_now(l)), 1);
+	assert_string_equal(h[0].user, "alice");
+	assert_string_equal(h[0].rule, "fraud-short-calls");
+	assert_int_equal(fraud_unblock(a.f, STR("nobody"), loop_now(l)),
+			 -ENOENT);
+	assert_int_equal(fraud_unblock(a.f, STR("alice"), loop_now(l)), 0);
+	assert_null(check(&a, l, "alice", &note));
+	assert_int_equal(fraud_held_list(a.f, h, 4, loop_now(l)), 0);
+	assert_true(redis_helper_spin(l, &SEEN[1].unholds, 1));
+	assert_null(check(&b, l, "alice", &note));
+	assert_int_equal(fraud_held_list(b.f, h, 4, loop_now(l)), 0);
+	assert_int_equal(b.sh->nholds, 0);
+	mk(&c, &SEEN[2], l, "fh-k", "fhunit5:");
+	assert_int_equal(SEEN[2].holds, 0);
+	assert_null(check(&c, l, "alice", &note));
+	fh_free(&a);
+	fh_free(&b);
+	fh_free(&c);
+	loop_free(l);
+	assert_no_leaks();
+}
+
 static bool monitored(void *arg, const struct fraud_alert *al, uint64_t now,
 		      uint64_t wall)
 {
@@ -320,7 +365,13 @@ static void test_hold_table(void **state)
 	fraud_share_hold_put(a.sh, &b, w);
 	assert_int_equal(a.sh->nholds, 1);
 	assert_int_equal(a.sh->holds[0].until_wall, w + 60000);
+	/* An unban marks it lifted (the user may be held here already):
+	 * never pushed again, dropped at the user's next call. */
 	fraud_share_hold_del(a.sh, key);
+	assert_int_equal(a.sh->nholds, 1);
+	assert_true(a.sh->holds[0].lifted);
+	assert_int_equal(fraud_share_hold_resync(a.sh, w), 0);
+	assert_null(check(&a, l, "erin", &note));
 	assert_int_equal(a.sh->nholds, 0);
 	/* Full: the one that ends soonest makes room. */
 	for (i = 0; i < FR_HOLDS + 1; i++) {
@@ -347,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_hold_table),
 		cmocka_unit_test(test_block_reaches_the_other_instance),
 		cmocka_unit_test(test_throttle_travels_monitor_does_not),
+		cmocka_unit_test(test_unblock_everywhere),
 	};
 
 	int rc = cmocka_run_group_tests(tests, start_redis, redis_helper_stop);
