@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/mem.h"
 #include "ctl/ctl.h"
 #include "events/events.h"
 #include "guard/guard.h"
@@ -203,6 +204,42 @@ static int drain(void *arg, const struct ctl_req *rq)
 	return 0;
 }
 
+/* At most a user table's worth (fraud.max_users is at most this). */
+enum { HELD_MAX = 1024 };
+
+static int list_held(void *arg, struct ctl_out *o)
+{
+	struct daemon_ctl_ctx *c = arg;
+	struct guard *g = proxy_guard(c->proxy);
+	struct fraud_held *h = mem_alloc(HELD_MAX * sizeof(*h));
+	size_t i, n;
+	int err = 0;
+
+	if (!h)
+		return -ENOMEM;
+	n = guard_fraud_held(g, h, HELD_MAX, loop_now(c->loop));
+	for (i = 0; i < n && !err; i++) {
+		struct ctl_held x = {str_cstr(h[i].user), h[i].rule,
+				     h[i].blocked, h[i].left_ms};
+
+		err = ctl_out_held(o, &x);
+	}
+	mem_free(h);
+	return err;
+}
+
+static int unblock(void *arg, const struct ctl_req *rq)
+{
+	struct daemon_ctl_ctx *c = arg;
+	int rc = guard_fraud_unblock(proxy_guard(c->proxy), str_cstr(rq->user),
+				     loop_now(c->loop), wall_ms());
+
+	if (rc == 0)
+		log_info("fraud: user %s unblocked (sipguardctl, uid %u)",
+			 rq->user, (unsigned)rq->uid);
+	return rc;
+}
+
 static int reload(void *arg, char *err, size_t errsz)
 {
 	struct daemon_ctl_ctx *c = arg;
@@ -220,4 +257,6 @@ const struct ctl_ops daemon_ctl_ops = {
 	.reload = reload,
 	.list_calls = list_calls,
 	.drain = drain,
+	.list_held = list_held,
+	.unblock = unblock,
 };

@@ -146,6 +146,8 @@ static list_fn *list_of(const struct ctl_ops *ops, enum ctl_cmd cmd)
 		return ops->list_rules;
 	if (cmd == CTL_CMD_CALLS)
 		return ops->list_calls;
+	if (cmd == CTL_CMD_HELD)
+		return ops->list_held;
 	return ops->stats;
 }
 
@@ -160,6 +162,9 @@ static int answer_list(struct ctl *c, struct buf *b, enum ctl_cmd cmd)
 		[CTL_CMD_STATS] = "{\"ok\":true,\"stats\":",
 		[CTL_CMD_RELOAD] = NULL,
 		[CTL_CMD_CALLS] = "{\"ok\":true,\"calls\":[",
+		[CTL_CMD_DRAIN] = NULL,
+		[CTL_CMD_EVENTS] = NULL,
+		[CTL_CMD_HELD] = "{\"ok\":true,\"held\":[",
 	};
 	int err;
 
@@ -249,6 +254,9 @@ static void answer(struct ctl_conn *k, struct str line)
 		return;
 	case CTL_CMD_DRAIN:
 		fn = c->ops.drain;
+		break;
+	case CTL_CMD_UNBLOCK:
+		fn = c->ops.unblock;
 		break;
 	case CTL_CMD_EVENTS:
 		err = start_follow(k, &rq);

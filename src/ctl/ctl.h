@@ -25,6 +25,12 @@
  *   {"cmd":"drain","on":B}               refuse new calls (503), let the
  *                                        current ones finish; false:
  *                                        take calls again
+ *   {"cmd":"held"}                       users the toll-fraud anomaly
+ *                                        rules block or throttle now
+ *   {"cmd":"unblock","user":"NAME"}      lift a user's block and
+ *                                        throttle, on every instance;
+ *                                        NAME: 1..CTL_USER_MAX bytes,
+ *                                        no control characters
  *   {"cmd":"events","follow":true[,"type":"T"][,"src":"ADDR"]}
  *                                        follow the security events:
  *                                        answers {"ok":true,"follow":
@@ -37,7 +43,8 @@
  *
  * Answers: {"ok":true,...} or {"ok":false,"error":"..."}; a request
  * that is not valid JSON also gets "offset" (byte in the line).  Lists
- * come as {"ok":true,"bans":[{...},...]}, {"ok":true,"rules":[...],
+ * come as {"ok":true,"bans":[{...},...]}, {"ok":true,"held":[...]},
+ * {"ok":true,"rules":[...],
  * "global_monitor":false} and {"ok":true,"stats":{"name":N,...}}.  A bad
  * request is answered and the connection stays usable (lines frame the
  * requests, and JSON strings cannot hold a raw LF); only a line longer
@@ -73,6 +80,7 @@ enum {
 	CTL_RESP_MAX = 4 << 20,      /* answer line */
 	CTL_REASON_MAX = 200,        /* ban reason, bytes */
 	CTL_RULE_MAX = 64,           /* rule name, bytes */
+	CTL_USER_MAX = 64,           /* user name, bytes (fraud's) */
 	CTL_BAN_MAX_S = 366 * 86400, /* longest ban: a year */
 	CTL_MAX_CONNS = 16,          /* default connection cap */
 	CTL_MAX_PER_UID = 4,         /* default cap per peer uid */
@@ -92,6 +100,8 @@ enum ctl_cmd {
 	CTL_CMD_CALLS,
 	CTL_CMD_DRAIN,
 	CTL_CMD_EVENTS,
+	CTL_CMD_HELD,
+	CTL_CMD_UNBLOCK,
 };
 
 enum {
@@ -112,6 +122,7 @@ struct ctl_req {
 	bool on;                         /* monitor, drain */
 	char evtype[CTL_TYPE_MAX + 1];   /* events: empty: every type */
 	bool has_src;                    /* events: src given (in addr) */
+	char user[CTL_USER_MAX + 1];     /* unblock */
 	/* Filled by the server from SO_PEERCRED, not by the parser. */
 	uid_t uid;
 	gid_t gid;
@@ -182,6 +193,14 @@ struct ctl_call {
 	uint64_t media_pkts[2], media_bytes[2], media_dropped[2];
 };
 
+/* One user of a "held" answer. */
+struct ctl_held {
+	struct str user;
+	const char *rule; /* the anomaly rule that fired */
+	bool blocked;     /* else throttled */
+	uint64_t remaining_ms;
+};
+
 struct ctl_rule {
 	const char *name;
 	bool monitor;   /* own flag */
@@ -189,13 +208,15 @@ struct ctl_rule {
 	uint64_t hits, monitored;
 };
 
-/* Append one item to the list of a "bans" / "rules" / "calls" answer,
+/* Append one item to the list of a "bans" / "rules" / "calls" / "held"
+ * answer,
  * encoded by jansson; strings may hold any bytes (made valid UTF-8).  0 or
  * -errno (-ENOSPC: the answer is too large; -ENOMEM; -EINVAL: wrong
  * list).  Integers past INT64_MAX are written as INT64_MAX. */
 int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b);
 int ctl_out_rule(struct ctl_out *o, const struct ctl_rule *r);
 int ctl_out_call(struct ctl_out *o, const struct ctl_call *c);
+int ctl_out_held(struct ctl_out *o, const struct ctl_held *h);
 /* One counter of a "stats" answer; name: [a-z0-9_.]. */
 int ctl_out_stat(struct ctl_out *o, const char *name, uint64_t v);
 /* A top-level field after the list (ends the list). */
@@ -225,6 +246,8 @@ struct ctl_ops {
 	int (*reload)(void *arg, char *err, size_t errsz);
 	int (*list_calls)(void *arg, struct ctl_out *o);
 	int (*drain)(void *arg, const struct ctl_req *rq); /* rq->on */
+	int (*list_held)(void *arg, struct ctl_out *o);
+	int (*unblock)(void *arg, const struct ctl_req *rq); /* rq->user */
 };
 
 /* ---------------------------------------------------- event followers */

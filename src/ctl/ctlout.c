@@ -158,6 +158,22 @@ int ctl_out_ban(struct ctl_out *o, const struct ctl_ban *b)
 			  ctl__json_text(b->reason), "hits", num(b->hits)));
 }
 
+int ctl_out_held(struct ctl_out *o, const struct ctl_held *h)
+{
+	uint64_t s;
+
+	if (!o || !h)
+		return -EINVAL;
+	/* Whole seconds left, rounded up, as for bans. */
+	s = h->remaining_ms / 1000 + !!(h->remaining_ms % 1000);
+	return out_item(o, CTL_CMD_HELD,
+			json_pack("{s:o, s:o, s:s, s:I}", "user",
+				  ctl__json_text(h->user), "rule",
+				  text(h->rule), "action",
+				  h->blocked ? "block" : "throttle",
+				  "expires_in", num(s)));
+}
+
 static json_t *addr_text(const struct sg_addr *a)
 {
 	char s[SG_ADDR_STRLEN];

@@ -31,6 +31,7 @@ enum {
 	M_FOLLOW = 1 << 6,
 	M_TYPE = 1 << 7,
 	M_SRC = 1 << 8,
+	M_USER = 1 << 9,
 };
 
 static const struct {
@@ -48,6 +49,8 @@ static const struct {
 	{"calls", CTL_CMD_CALLS, 0, 0},
 	{"drain", CTL_CMD_DRAIN, M_ON, M_ON},
 	{"events", CTL_CMD_EVENTS, M_FOLLOW | M_TYPE | M_SRC, M_FOLLOW},
+	{"held", CTL_CMD_HELD, 0, 0},
+	{"unblock", CTL_CMD_UNBLOCK, M_USER, M_USER},
 };
 
 enum { NCMDS = sizeof(cmds) / sizeof(cmds[0]) };
@@ -229,6 +232,19 @@ static int m_type(struct pctx *p, const char *key, json_t *v)
 		      "abcdefghijklmnopqrstuvwxyz-");
 }
 
+/* A user name as the fraud policy keeps it: any text but controls. */
+static int m_user(struct pctx *p, const char *key, json_t *v)
+{
+	const char *s;
+	size_t n;
+
+	if (!(s = text_of(p, key, v, CTL_USER_MAX, &n)))
+		return -EINVAL;
+	memcpy(p->rq->user, s, n);
+	p->rq->user[n] = '\0';
+	return 0;
+}
+
 static int m_on(struct pctx *p, const char *key, json_t *v)
 {
 	if (!json_is_boolean(v))
@@ -256,7 +272,7 @@ static const struct {
 	{"reason", M_REASON, m_reason}, {"rule", M_RULE, m_rule},
 	{"all", M_ALL, m_true},         {"on", M_ON, m_on},
 	{"follow", M_FOLLOW, m_true},   {"type", M_TYPE, m_type},
-	{"src", M_SRC, m_addr},
+	{"src", M_SRC, m_addr},         {"user", M_USER, m_user},
 };
 
 enum { NMEMBERS = sizeof(members) / sizeof(members[0]) };
@@ -449,6 +465,8 @@ static int put_members(json_t *o, const struct ctl_req *rq)
 		       put(o, "on", json_boolean(rq->on));
 	case CTL_CMD_DRAIN:
 		return put(o, "on", json_boolean(rq->on));
+	case CTL_CMD_UNBLOCK:
+		return put(o, "user", json_string(rq->user));
 	case CTL_CMD_EVENTS:
 		return put(o, "follow", json_true()) ||
 		       (rq->evtype[0] &&

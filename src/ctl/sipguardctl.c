@@ -71,6 +71,10 @@ static void usage(FILE *f)
 		"  calls                               live calls\n"
 		"  drain [on|off]                      refuse new calls, let "
 		"current ones end\n"
+		"  held                                users a toll-fraud rule "
+		"blocks or throttles\n"
+		"  unblock USER                        lift a user's block, on "
+		"every instance\n"
 		"  events --follow [--type TYPE] [--source ADDR]\n"
 		"                                      security events as they "
 		"happen\n"
@@ -140,11 +144,17 @@ static int to_req(struct ctl_req *rq, const struct opts *o)
 		enum ctl_cmd cmd;
 		int nargs;
 	} plain[] = {
-		{"bans", CTL_CMD_BANS, 1},     {"rules", CTL_CMD_RULES, 1},
-		{"stats", CTL_CMD_STATS, 1},   {"reload", CTL_CMD_RELOAD, 1},
-		{"calls", CTL_CMD_CALLS, 1},   {"ban", CTL_CMD_BAN, 2},
-		{"unban", CTL_CMD_UNBAN, 2},   {"monitor", CTL_CMD_MONITOR, 3},
+		{"bans", CTL_CMD_BANS, 1},
+		{"rules", CTL_CMD_RULES, 1},
+		{"stats", CTL_CMD_STATS, 1},
+		{"reload", CTL_CMD_RELOAD, 1},
+		{"calls", CTL_CMD_CALLS, 1},
+		{"ban", CTL_CMD_BAN, 2},
+		{"unban", CTL_CMD_UNBAN, 2},
+		{"monitor", CTL_CMD_MONITOR, 3},
 		{"events", CTL_CMD_EVENTS, 1},
+		{"held", CTL_CMD_HELD, 1},
+		{"unblock", CTL_CMD_UNBLOCK, 2},
 	};
 	const char *cmd = o->arg[0];
 	size_t i;
@@ -171,6 +181,8 @@ static int to_req(struct ctl_req *rq, const struct opts *o)
 	case CTL_CMD_UNBAN:
 		return ctl_addr_parse(&rq->addr, &rq->plen,
 				      str_cstr(o->arg[1]));
+	case CTL_CMD_UNBLOCK:
+		return copy_text(rq->user, sizeof(rq->user), o->arg[1]);
 	case CTL_CMD_MONITOR:
 		rq->all = !strcmp(o->arg[1], "all");
 		if (!rq->all &&
@@ -442,6 +454,23 @@ static void print_calls(const json_t *arr)
 	}
 }
 
+static void print_held(const json_t *arr)
+{
+	char u[FIELD_MAX], r[FIELD_MAX], a[FIELD_MAX], e[FIELD_MAX];
+	const json_t *h;
+	size_t i;
+
+	if (!json_array_size(arr)) {
+		printf("no user held\n");
+		return;
+	}
+	printf("%-32s %-9s %-20s %s\n", "USER", "ACTION", "RULE", "EXPIRES IN");
+	json_array_foreach(arr, i, h)
+		printf("%-32s %-9s %-20s %s\n", field(u, h, "user"),
+		       field(a, h, "action"), field(r, h, "rule"),
+		       fmt_secs(e, h, "expires_in"));
+}
+
 static void print_stats(json_t *obj)
 {
 	char v[FIELD_MAX];
@@ -488,6 +517,8 @@ static int show(const struct opts *o, struct str ans)
 		print_rules(j, v);
 	else if (json_is_array(v = json_object_get(j, "calls")))
 		print_calls(v);
+	else if (json_is_array(v = json_object_get(j, "held")))
+		print_held(v);
 	else if (json_is_object(v = json_object_get(j, "stats")))
 		print_stats(v);
 	else

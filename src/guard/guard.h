@@ -235,6 +235,13 @@ typedef void guard_wake_fn(void *arg, uint64_t token);
  * daemon detaches before it frees the store. */
 void guard_fraud_share(struct guard *g, struct store *s, struct loop *l);
 void guard_set_fraud_wake(struct guard *g, guard_wake_fn *fn, void *arg);
+/* Users an anomaly rule blocks or throttles now (fraud_held_list()). */
+size_t guard_fraud_held(struct guard *g, struct fraud_held *out, size_t max,
+			uint64_t now_ms);
+/* An administrator lifts user's block and throttle, on every instance
+ * (fraud_unblock()); an "unban" event says so.  0 or -ENOENT. */
+int guard_fraud_unblock(struct guard *g, struct str user, uint64_t now_ms,
+			uint64_t wall_ms);
 /*
  * A new call (m, an initial INVITE, not processed yet): true when the
  * guard reads its caller's cluster-wide counts first; the proxy then

@@ -115,6 +115,34 @@ bool guard__fraud_alerted(void *arg, const struct fraud_alert *a, uint64_t now,
 	return !mon;
 }
 
+size_t guard_fraud_held(struct guard *g, struct fraud_held *out, size_t max,
+			uint64_t now)
+{
+	return g->fraud ? fraud_held_list(g->fraud, out, max, now) : 0;
+}
+
+int guard_fraud_unblock(struct guard *g, struct str user, uint64_t now,
+			uint64_t wall)
+{
+	struct ev e;
+	int rc;
+
+	if (!g->fraud)
+		return -ENOENT;
+	rc = fraud_unblock(g->fraud, user, now);
+	if (rc == 0 && g->ev) {
+		memset(&e, 0, sizeof(e));
+		e.type = EV_UNBAN;
+		e.event = "fraud-suspected";
+		e.user = user;
+		e.rule = "manual";
+		e.action = EV_ACT_UNBAN;
+		e.reason = STR("user unblocked by an administrator");
+		(void)evlog_emit(g->ev, &e, now, wall);
+	}
+	return rc;
+}
+
 /* ------------------------------ toll-fraud counts across instances */
 
 void guard__fraud_woke(void *arg, uint64_t token)

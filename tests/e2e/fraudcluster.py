@@ -70,6 +70,8 @@ class RawInvites:
                "Content-Length: 0\r\n\r\n" %
                (number, sg_ip, self.sg, src, port, tag, time.time(), user,
                 tag, port, number, tag, time.time(), src, user, src, port))
-        r = udp_exchange((sg_ip, self.sg), msg.encode(), src=(src, port))
+        # 2 s: a held INVITE waits for its cluster read at most 1 s.
+        r = udp_exchange((sg_ip, self.sg), msg.encode(), src=(src, port),
+                         timeout=2.0)
         assert r is not None, "no answer from %s" % sg_ip
         return r.split(b"\r\n", 1)[0].decode()

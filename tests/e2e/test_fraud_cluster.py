@@ -18,13 +18,16 @@ the PBX stand-in (sipp UAS) and the callers are on 127.0.0.1.
 
 Ports 38000-38499 only (this file's range); redis on 38400.
 """
+import json
 import signal
+import subprocess
 import tempfile
 import time
 
 import pytest
 
 from conftest import Daemon
+from opsconf import CTL
 from fraudcluster import REFUSED, TRYING, RawInvites, fraud_config
 from peers import (TrackedSipp as Sipp, redis_fixture,
                    stop_tracked_sipps)  # noqa: F401 (autouse)
@@ -201,8 +204,9 @@ ANOMALY = """\
 """
 
 
-def block_config(ip, name):
-    return fraud_config(
+def block_config(ip, name, ctl_dir):
+    return "guard:\n  control_socket: %s/%s.sock\n" % (ctl_dir, name) + \
+        fraud_config(
         ip, name, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
         prefix="fraud-e2e:", classes="      max_concurrent: 10",
         dial_rules=['{ name: intl, action: allow, '
@@ -211,13 +215,29 @@ def block_config(ip, name):
                "{ user: other, class: local }"]) + ANOMALY
 
 
-def test_block_holds_across_instances(sipguard, redis):
+def held(ctl_dir, name):
+    """sipguardctl held on instance name: the users listed."""
+    r = run_ctl(ctl_dir, name, "held")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["held"]
+
+
+def run_ctl(ctl_dir, name, *args):
+    return subprocess.run([CTL, "-s", "%s/%s.sock" % (ctl_dir, name),
+                           "--json"] + list(args), capture_output=True,
+                          timeout=10, text=True)
+
+
+def test_block_holds_across_instances(sipguard, redis, tmp_path):
     """Three short international calls through A (an IRSF burst: the
     short_calls rule, action block) block the user on A, and on B within
     a second: B refuses the user's next call, not another user's.  Redis
-    holds the block under the user's hash ("fb:"), never the name."""
-    a = sipguard(block_config(A_IP, "fa"))
-    b = sipguard(block_config(B_IP, "fb"))
+    holds the block under the user's hash ("fb:"), never the name.  Both
+    list the user (sipguardctl held); an administrator's unblock on B
+    frees it on both."""
+    d = str(tmp_path)
+    a = sipguard(block_config(A_IP, "fa", d))
+    b = sipguard(block_config(B_IP, "fb", d))
     assert a.wait_log("connected") and b.wait_log("connected")
     uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
     time.sleep(0.3)
@@ -239,4 +259,20 @@ def test_block_holds_across_instances(sipguard, redis):
     fields = redis.cli("HKEYS", "fraud-e2e:bans").split()
     assert any(f.startswith("fb:") for f in fields), fields
     assert not [f for f in fields if "sipp" in f], fields
+    for name in ("fa", "fb"):
+        h = held(d, name)
+        assert [(x["user"], x["action"], x["rule"]) for x in h] == \
+            [("sipp", "block", "fraud-short-calls")], h
+        assert 3500 < h[0]["expires_in"] <= 3600, h
+    r = run_ctl(d, "fb", "unblock", "nobody")
+    assert r.returncode == 1 and "not found" in r.stdout, r
+    r = run_ctl(d, "fb", "unblock", "sipp")
+    assert r.returncode == 0, r
+    assert ask(B_IP, "0049301234570") == TRYING
+    deadline = time.time() + 1.0
+    while ask(A_IP, "0049301234571") != TRYING:
+        assert time.time() < deadline, "A still blocks the user"
+        time.sleep(0.05)
+    assert held(d, "fa") == [] and held(d, "fb") == []
+    assert redis.cli("HKEYS", "fraud-e2e:bans").split() == []
     uas.stop()

@@ -41,7 +41,7 @@ static void same(const struct ctl_req *a, const struct ctl_req *b)
 	      a->seconds == b->seconds && a->all == b->all && a->on == b->on &&
 	      a->has_src == b->has_src);
 	CHECK(!strcmp(a->reason, b->reason) && !strcmp(a->rule, b->rule) &&
-	      !strcmp(a->evtype, b->evtype));
+	      !strcmp(a->evtype, b->evtype) && !strcmp(a->user, b->user));
 	if (a->cmd == CTL_CMD_BAN || a->cmd == CTL_CMD_UNBAN || a->has_src)
 		CHECK(sg_addr_ip_eq(&a->addr, &b->addr));
 }
@@ -61,10 +61,12 @@ static void req(struct str line)
 		return;
 	}
 	CHECK(line.len < CTL_REQ_MAX && pe.off == -1);
-	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_EVENTS);
+	CHECK(rq.cmd >= CTL_CMD_BANS && rq.cmd <= CTL_CMD_UNBLOCK);
 	CHECK(strlen(rq.reason) <= CTL_REASON_MAX && no_ctl_bytes(rq.reason));
 	CHECK(strlen(rq.rule) <= CTL_RULE_MAX && no_ctl_bytes(rq.rule));
 	CHECK(strlen(rq.evtype) <= CTL_TYPE_MAX);
+	CHECK(strlen(rq.user) <= CTL_USER_MAX && no_ctl_bytes(rq.user));
+	CHECK(!!rq.user[0] == (rq.cmd == CTL_CMD_UNBLOCK));
 	CHECK(rq.seconds <= CTL_BAN_MAX_S);
 	CHECK(!rq.has_src || (rq.cmd == CTL_CMD_EVENTS && !rq.plen));
 	CHECK(!rq.all || !rq.rule[0]);

@@ -166,6 +166,29 @@ static int f_list_calls(void *arg, struct ctl_out *o)
 	return ctl_out_call(o, &m);
 }
 
+static int f_list_held(void *arg, struct ctl_out *o)
+{
+	struct ctl_held b = {STR("alice"), "fraud-short-calls", true, 3599001};
+	struct ctl_held t = {STR("b\x01\xff"), "fraud-cluster", false, 999};
+	int err;
+
+	(void)arg;
+	if ((err = ctl_out_held(o, &b)))
+		return err;
+	return ctl_out_held(o, &t);
+}
+
+static char unblocked[CTL_USER_MAX + 1];
+
+static int f_unblock(void *arg, const struct ctl_req *rq)
+{
+	(void)arg;
+	if (strcmp(rq->user, "alice"))
+		return -ENOENT;
+	snprintf(unblocked, sizeof(unblocked), "%s", rq->user);
+	return 0;
+}
+
 static bool drained;
 
 static int f_drain(void *arg, const struct ctl_req *rq)
@@ -204,6 +227,8 @@ static const struct ctl_ops fake_ops = {
 	.reload = f_reload,
 	.list_calls = f_list_calls,
 	.drain = f_drain,
+	.list_held = f_list_held,
+	.unblock = f_unblock,
 };
 
 /* ------------------------------------------------------------- harness */
@@ -425,6 +450,18 @@ static void test_commands(void **state)
 	       "\"media\":{\"caller\":{\"packets\":30,\"bytes\":5160,"
 	       "\"dropped\":10},\"callee\":{\"packets\":20,"
 	       "\"bytes\":3440,\"dropped\":0}}}]}\n");
+	/* Held users: names may be any bytes (escaped, made UTF-8). */
+	expect(fd, "{\"cmd\":\"held\"}\n",
+	       "{\"ok\":true,\"held\":[{\"user\":\"alice\","
+	       "\"rule\":\"fraud-short-calls\",\"action\":\"block\","
+	       "\"expires_in\":3600},{\"user\":\"b\\u0001\xef\xbf\xbd\","
+	       "\"rule\":\"fraud-cluster\",\"action\":\"throttle\","
+	       "\"expires_in\":1}]}\n");
+	expect(fd, "{\"cmd\":\"unblock\",\"user\":\"alice\"}\n",
+	       "{\"ok\":true}\n");
+	assert_string_equal(unblocked, "alice");
+	expect(fd, "{\"cmd\":\"unblock\",\"user\":\"bob\"}\n",
+	       "{\"ok\":false,\"error\":\"not found\"}\n");
 	expect(fd, "{\"cmd\":\"drain\",\"on\":true}\n", "{\"ok\":true}\n");
 	assert_true(drained);
 	expect(fd, "{\"cmd\":\"drain\",\"on\":false}\n", "{\"ok\":true}\n");

@@ -25,7 +25,7 @@ struct req_case {
 	const char *addr; /* expected IP text, or NULL */
 	unsigned plen;
 	uint32_t seconds;
-	const char *reason, *rule, *evtype; /* NULL: empty */
+	const char *reason, *rule, *evtype, *user; /* NULL: empty */
 	bool all, on, has_src;
 	const char *err; /* expected in the message */
 	long off;        /* error offset, -1: none */
@@ -50,6 +50,16 @@ static const struct req_case req_cases[] = {
 	OK("{\"cmd\":\"stats\"}", .cmd = CTL_CMD_STATS),
 	OK("{\"cmd\":\"reload\"}", .cmd = CTL_CMD_RELOAD),
 	OK("{\"cmd\":\"calls\"}", .cmd = CTL_CMD_CALLS),
+	OK("{\"cmd\":\"held\"}", .cmd = CTL_CMD_HELD),
+	OK("{\"cmd\":\"unblock\",\"user\":\"alice\"}", .cmd = CTL_CMD_UNBLOCK,
+	   .user = "alice"),
+	/* Any text a SIP user part may be, UTF-8 included; 64 bytes. */
+	OK("{\"cmd\":\"unblock\",\"user\":\"+44 20;x=\\u00e9\"}",
+	   .cmd = CTL_CMD_UNBLOCK, .user = "+44 20;x=\xc3\xa9"),
+	OK("{\"cmd\":\"unblock\",\"user\":"
+	   "\"1234567890123456789012345678901234567890123456789012345678901234\"}",
+	   .cmd = CTL_CMD_UNBLOCK,
+	   .user = "1234567890123456789012345678901234567890123456789012345678901234"),
 	OK(" \t{ \"cmd\" : \"bans\" }\r", .cmd = CTL_CMD_BANS),
 	OK("{\"cmd\":\"drain\",\"on\":true}", .cmd = CTL_CMD_DRAIN, .on = true),
 	OK("{\"cmd\":\"drain\",\"on\":false}", .cmd = CTL_CMD_DRAIN),
@@ -166,6 +176,17 @@ static const struct req_case req_cases[] = {
 	BAD("{\"cmd\":\"drain\"}", "drain: missing member \"on\""),
 	BAD("{\"cmd\":\"drain\",\"on\":1}", "on: expected true or false"),
 	BAD("{\"cmd\":\"events\"}", "events: missing member \"follow\""),
+	BAD("{\"cmd\":\"unblock\"}", "unblock: missing member \"user\""),
+	BAD("{\"cmd\":\"unblock\",\"user\":\"\"}",
+	    "user: expected 1 to 64 bytes"),
+	BAD("{\"cmd\":\"unblock\",\"user\":"
+	    "\"12345678901234567890123456789012345678901234567890123456789012345\"}",
+	    "user: expected 1 to 64 bytes"),
+	BAD("{\"cmd\":\"unblock\",\"user\":\"a\\nb\"}",
+	    "user: control character"),
+	BAD("{\"cmd\":\"unblock\",\"user\":7}", "user: expected a string"),
+	BAD("{\"cmd\":\"held\",\"user\":\"alice\"}",
+	    "\"user\" does not go with held"),
 	BAD("{\"cmd\":\"events\",\"follow\":false}", "follow: expected true"),
 	BAD("{\"cmd\":\"events\",\"follow\":true,\"type\":\"DROP\"}",
 	    "type: bad character"),
@@ -197,6 +218,7 @@ static void check_fields(const struct req_case *tc, const struct ctl_req *rq)
 	assert_string_equal(rq->reason, tc->reason ? tc->reason : "");
 	assert_string_equal(rq->rule, tc->rule ? tc->rule : "");
 	assert_string_equal(rq->evtype, tc->evtype ? tc->evtype : "");
+	assert_string_equal(rq->user, tc->user ? tc->user : "");
 	assert_int_equal(rq->all, tc->all);
 	assert_int_equal(rq->on, tc->on);
 	assert_int_equal(rq->has_src, tc->has_src);
