@@ -140,6 +140,7 @@ static int stats(void *arg, struct ctl_out *o)
 	STAT("sip.local_replies", st.local_replies);
 	STAT("sip.absorbed", st.absorbed);
 	STAT("sip.txn_full", st.txn_full);
+	STAT("sip.udp_overflow", st.udp_rx_overflow);
 	STAT("sip.loops", st.loops);
 	STAT("sip.failovers", st.failovers);
 	STAT("calls.dialogs_confirmed", st.dialogs_active);

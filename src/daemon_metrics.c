@@ -232,6 +232,10 @@ static void totals(struct mw *w, struct proxy *p)
 	       proxy_draining(p));
 	single(w, "sipguard_config_reloads_total", "counter",
 	       "Configurations swapped in by reload.", st.reloads);
+	single(w, "sipguard_udp_receive_overflow_total", "counter",
+	       "SIP datagrams the kernel dropped: a UDP listener's receive "
+	       "queue was full (more than this machine reads).",
+	       st.udp_rx_overflow);
 	family(w, "sipguard_tls_handshakes_total", "counter",
 	       "TLS handshakes, by result.", "result",
 	       (struct mval[]){{"full", st.tls_handshakes},

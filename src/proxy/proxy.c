@@ -631,5 +631,6 @@ void proxy_get_stats(const struct proxy *p, struct proxy_stats *st)
 		st->tls_handshakes = ts.tls_handshakes;
 		st->tls_resumed = ts.tls_resumed;
 		st->tls_failed = ts.tls_failed;
+		st->udp_rx_overflow = ts.udp_rx_overflow;
 	}
 }

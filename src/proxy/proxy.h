@@ -32,6 +32,7 @@ struct proxy_stats {
 	uint64_t dialogs_active, calls_active, bindings;
 	uint64_t guard_dropped, guard_refused;            /* guard verdicts */
 	uint64_t tls_handshakes, tls_resumed, tls_failed; /* transport's */
+	uint64_t udp_rx_overflow; /* transport's: kernel drops, queue full */
 	uint64_t reloads;         /* configurations swapped in */
 	uint64_t drain_refused;   /* new calls refused while draining */
 	uint64_t handoffs;        /* calls handed to another instance */

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
@@ -423,7 +425,25 @@ int tp_alias(struct transport *tp, uint64_t conn_id,
 	return 0;
 }
 
+/* The kernel's drop count of a socket (sk_drops), 0 if unknown. */
+static uint64_t sock_drops(int fd)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mi[0]))
+		return 0;
+	return mi[SK_MEMINFO_DROPS];
+}
+
 void tp_get_stats(const struct transport *tp, struct tp_stats *sp)
 {
+	size_t i;
+
 	*sp = tp->st;
+	sp->udp_rx_overflow = 0;
+	for (i = 0; i < TP_MAX_LISTENERS; i++)
+		if (tp->lst[i].fd >= 0 && tp->lst[i].kind == SIP_TP_UDP)
+			sp->udp_rx_overflow += sock_drops(tp->lst[i].fd);
 }

@@ -133,6 +133,10 @@ struct tp_stats {
 	uint64_t refused_per_ip; /* accepts over max_conns_per_ip */
 	uint64_t closed[TP_CLOSE_WHY_MAX];
 	uint64_t udp_rx, udp_tx, udp_truncated;
+	/* Datagrams the kernel dropped on our UDP listeners because their
+	 * receive queue was full (SO_MEMINFO's drops, read when asked):
+	 * a flood beyond what this machine reads, never seen by the gate. */
+	uint64_t udp_rx_overflow;
 	uint64_t tcp_rx_msgs, tcp_tx_msgs, pings;
 	uint64_t gated_dgrams;   /* datagrams the gate dropped */
 	uint64_t gated_accepts;  /* connections the gate refused */

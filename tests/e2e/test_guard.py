@@ -496,6 +496,11 @@ def test_flood_legitimate_calls_go_through(sipguard, tmp_path, uas, method):
     # sipguard is up and answers.
     assert d.proc.poll() is None, d.log()
     assert options(IP) == 200
+    # What the kernel dropped on the full queue never reached the gate
+    # (a loaded machine reads less): dropped too, counted apart.
+    rc, ans = ctl(tmp, "stats")
+    assert rc == 0, ans
+    overflow = ans["stats"]["sip.udp_overflow"]
     d.stop()
     evs = events(tmp)
     rated = total(evs, src=ATK, rule="gate-rate")
@@ -504,14 +509,16 @@ def test_flood_legitimate_calls_go_through(sipguard, tmp_path, uas, method):
     ban = find(evs, type="ban", src=ATK)
     dropped = rated + banned + inspect
     print("\n%s flood: %d sent at %.0f/s; dropped %d over the gate's rate, "
-          "%d banned (%s), %d by rate-%s; %d not counted (passed, or lost "
-          "before sipguard read them); legitimate calls %d/%d (%.1f%%)" %
+          "%d banned (%s), %d by rate-%s; %d dropped by the kernel (queue "
+          "full); %d not counted (passed, or lost elsewhere); legitimate "
+          "calls %d/%d (%.1f%%)" %
           (method, sent, rate, rated, banned,
            ban[0]["rule"] if ban else "no ban", inspect, method.lower(),
-           sent - dropped, ok, legit_n, 100.0 * ok / legit_n))
+           overflow, sent - dropped - overflow, ok, legit_n,
+           100.0 * ok / legit_n))
     assert sent == n and rate >= FLOOD_MIN, fst
     assert ok >= 0.99 * legit_n, (lst, legit.errors()[-3000:])
-    assert dropped >= 0.9 * sent
+    assert dropped + overflow >= 0.9 * sent
     assert not find(evs, src=IP)
 
 

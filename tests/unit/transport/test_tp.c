@@ -213,6 +213,29 @@ static void test_udp_burst(void **state)
 	assert_no_leaks();
 }
 
+/* Datagrams the kernel drops on a full receive queue are counted (the
+ * loop is not pumped while a burst overflows the 8 MB queue). */
+static void test_udp_overflow(void **state)
+{
+	struct sg_addr la, ca;
+	char buf[1400];
+	struct h h;
+	int fd, i;
+
+	(void)state;
+	h_init(&h, NULL, false);
+	h_listen(&h, SIP_TP_UDP, "127.0.0.1:0", 0, &la);
+	assert_int_equal(h_stats(&h).udp_rx_overflow, 0);
+	fd = udp_client("127.0.0.1:0", &ca);
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < 20000; i++)
+		(void)sendto(fd, buf, sizeof(buf), 0, &la.u.sa, la.len);
+	assert_true(h_stats(&h).udp_rx_overflow > 0);
+	close(fd);
+	h_fini(&h);
+	assert_no_leaks();
+}
+
 static void test_udp_pick(void **state)
 {
 	struct sg_addr l0, l1, l2, ca, from;
@@ -346,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_udp_echo),
 		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_udp_burst),
+		cmocka_unit_test(test_udp_overflow),
 		cmocka_unit_test(test_udp_pick),
 		cmocka_unit_test(test_send_batch),
 		cmocka_unit_test(test_oom),
