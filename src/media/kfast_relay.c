@@ -255,12 +255,34 @@ void media__kf_tick(struct media_relay *r)
 				s->rt[L].kf_on = false;
 }
 
+/* media.kernel_interfaces matched nothing up with an address at start
+ * (kfast_open waits for it): `on` promised the kernel path from the
+ * first call, and a typo must not pass as "later", so it refuses;
+ * `auto` starts and says so. */
+static int kernel_none(struct media *m)
+{
+	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
+		log_err("media.kernel: on, but no interface of "
+			"media.kernel_interfaces is up with an address "
+			"(auto would start and attach when one appears)");
+		kfast_close(m->kf);
+		m->kf = NULL;
+		return -ENODEV;
+	}
+	log_warn("media.kernel: auto: no interface of "
+		 "media.kernel_interfaces is up with an address yet: media "
+		 "is relayed in userspace until one appears");
+	return 0;
+}
+
 /* media.kernel: load and attach the fast path (before the privileges
  * are dropped: it needs CAP_BPF and CAP_NET_ADMIN).  Its map holds both
  * directions of as many streams as max_calls calls of two streams. */
 int media__kernel_open(struct media *m)
 {
 	uint64_t n = (uint64_t)m->c->max_calls * 4;
+	const char *ifs[KF_PATS_MAX];
+	size_t nifs = m->c->n_kernel_interfaces, i;
 	char why[160];
 	int err;
 
@@ -268,9 +290,13 @@ int media__kernel_open(struct media *m)
 		return 0;
 	if (n > (1u << 20))
 		n = 1u << 20;
-	err = kfast_open(&m->kf, (uint32_t)n, why, sizeof(why));
+	_Static_assert((int)CONF_MAX_KIFS <= (int)KF_PATS_MAX,
+		       "kernel_interfaces");
+	for (i = 0; i < nifs; i++)
+		ifs[i] = m->c->kernel_interfaces[i];
+	err = kfast_open(&m->kf, (uint32_t)n, ifs, nifs, why, sizeof(why));
 	if (!err)
-		return 0;
+		return kfast_nlinks(m->kf) ? 0 : kernel_none(m);
 	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
 		log_err("media.kernel: on, but the kernel path cannot load: %s",
 			why);
