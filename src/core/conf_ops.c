@@ -156,8 +156,8 @@ static const struct conf_opt media_opts[] = {
 		MEDIA, kernel_interfaces, 0, check_ifname, 0,
 		"Interfaces the kernel path attaches to: names (`eth0`) or "
 		"shell patterns (fnmatch(3): `enp*s0`, `eth[01]`, `vlan?`), "
-		"each at most 15 characters of letters, digits, -_.+ and "
-		"*?[]!. Empty: every interface that is up, Ethernet-framed "
+		"each at most 15 characters of letters, digits, `-_.+` and "
+		"`*?[]!`. Empty: every interface that is up, Ethernet-framed "
 		"or loopback and holds an address (container bridges and "
 		"veths, management NICs included). Set: only those whose "
 		"name matches, at start and when one appears, comes up or "

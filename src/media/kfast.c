@@ -125,12 +125,12 @@ static int set_pats(struct kfast *k, const char *const *ifs, size_t nifs,
 
 	if (nifs > KF_PATS_MAX)
 		return fail(-EINVAL, why, whysz, "interface list");
-	for (i = 0; i < nifs; i++)
+	for (i = 0; i < nifs; i++) {
 		if (!ifs[i] || !ifs[i][0] ||
 		    strlen(ifs[i]) >= sizeof(k->pat[i]))
 			return fail(-EINVAL, why, whysz, "interface name");
-		else
-			memcpy(k->pat[i], ifs[i], strlen(ifs[i]) + 1);
+		memcpy(k->pat[i], ifs[i], strlen(ifs[i]) + 1);
+	}
 	k->npat = (unsigned)nifs;
 	return 0;
 }
