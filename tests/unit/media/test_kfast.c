@@ -448,8 +448,46 @@ static int bound(const char *ip, uint16_t port)
 	return fd;
 }
 
+/*
+ * Around the veths' MTU (1500): an RTP packet whose IP datagram is
+ * exactly 1500 bytes is the kernel's; one of 1508 does not fit the
+ * egress device, so the kernel hands it up and the relay sends it (the
+ * stack fragments it): it arrives whole either way, never dropped.
+ * Packets 31 and 32 of the stream that routed_relay started.
+ */
+static void routed_mtu(struct mh_relay *f, const int *pa, const char *rel)
+{
+	static const size_t rtp_len[] = {1500 - 28, 1508 - 28};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(f->rport[0])};
+	uint8_t p[1600], q[1600];
+	unsigned i;
+
+	inet_pton(AF_INET, rel, &a.sin_addr);
+	for (i = 0; i < 2; i++) {
+		uint16_t from = 0;
+
+		memset(p, 0, sizeof(p));
+		(void)mh_rtp(p, (uint16_t)(31 + i), PT_OK, 7);
+		p[100] = (uint8_t)i;
+		assert_int_equal(sendto(pa[0], p, rtp_len[i], 0,
+					(struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)rtp_len[i]);
+		assert_int_equal(
+			mh_recv_wait(pa[1], q, sizeof(q), WAIT_MS, &from),
+			(ssize_t)rtp_len[i]);
+		assert_int_equal(memcmp(p, q, rtp_len[i]), 0);
+		assert_int_equal(from, f->rport[1]);
+	}
+	for (i = 0; i < 40 && MEDIA_LD(f->s->st[0].pkts) != 32; i++)
+		(void)poll(NULL, 0, 100);
+	assert_int_equal(MEDIA_LD(f->s->st[0].pkts), 32);
+	assert_int_equal(MEDIA_LD(f->s->st[0].kernel), 30);
+}
+
 /* A stream between the parties of netns_up(net) relayed by k: the
- * first packet by the relay thread, the 29 others by the kernel. */
+ * first packet by the relay thread, the 29 others by the kernel; then
+ * two around the MTU (routed_mtu). */
 static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
 			 uint16_t pport)
 {
@@ -501,6 +539,7 @@ static void routed_relay(struct kfast *k, unsigned net, uint16_t rport,
 		(void)poll(NULL, 0, 100);
 	assert_int_equal(MEDIA_LD(f.s->st[0].pkts), 30);
 	assert_int_equal(MEDIA_LD(f.s->st[0].kernel), 29);
+	routed_mtu(&f, pa, rel[0]);
 	mh_relay_stop(&f);
 	for (l = 0; l < 2; l++) {
 		close(pa[l]);
