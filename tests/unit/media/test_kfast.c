@@ -822,7 +822,10 @@ static void test_late_denied(void **state)
 	kfast_attach_fail = 0;
 	assert_int_equal(denied_lines, 1);
 	assert_int_equal(kfast_scans(k), s1);
-	assert_int_equal(kfast_nlinks(k), n0);
+	/* No link added; the start's stay (loopback's at least: other
+	 * processes on the host may delete theirs, closing those links). */
+	assert_true(kfast_nlinks(k) <= n0);
+	assert_true(kfast_linked(k, if_nametoindex("lo")));
 	for (l = 0; l < 2; l++) {
 		assert_false(kfast_linked(k, if_nametoindex(dev[l])));
 		assert_int_equal(sh("ip link del %2$s", "", dev[l]), 0);
