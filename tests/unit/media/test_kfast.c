@@ -65,8 +65,15 @@ static void stop(struct mh_relay *f)
 	mem_free(f->s);
 }
 
-/* The map entry of what leg 0 sends (from its RTP socket). */
+/* The map entry in k of what leg 0 sends (from its RTP socket). */
+static int entry_in(struct kfast *k, struct mh_relay *f, struct kf_val *v);
+
 static int entry(struct mh_relay *f, struct kf_val *v)
+{
+	return entry_in(kf, f, v);
+}
+
+static int entry_in(struct kfast *kk, struct mh_relay *f, struct kf_val *v)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -80,7 +87,7 @@ static int entry(struct mh_relay *f, struct kf_val *v)
 	k.sport = a.sin_port;
 	inet_pton(AF_INET, "127.0.0.1", k.laddr);
 	inet_pton(AF_INET, "127.0.0.1", k.saddr);
-	return kfast_get(kf, &k, v);
+	return kfast_get(kk, &k, v);
 }
 
 static void wait_pkts(struct mh_relay *f, uint64_t n)
@@ -841,7 +848,8 @@ static void test_late_denied(void **state)
  * 10.233.4.0/24 (addr 0: none).  Named by X, which the tests choose so
  * that the lists' patterns match exactly the ones they mean.
  */
-static struct kfast *kw; /* static: teardown_kw closes it after a failure */
+static struct kfast *kw;     /* static: teardown_kw closes it after a failure */
+static struct mh_relay kw_f; /* a relay on kw, while kw_f.s is set */
 
 static void kw_name(char *name, size_t sz, const char *x)
 {
@@ -888,6 +896,10 @@ static void kw_ns(void)
 static int teardown_kw(void **state)
 {
 	(void)state;
+	if (kw_f.s) {
+		stop(&kw_f);
+		kw_f.s = NULL;
+	}
 	kfast_close(kw);
 	kw = NULL;
 	log_set_sink(NULL, NULL);
@@ -1094,6 +1106,39 @@ static void test_list_on_refuses(void **state)
 	assert_int_equal(kfast_nlinks(m.kf), 0);
 	assert_true(kfast_watch_fd(m.kf) >= 0);
 	kw = m.kf; /* teardown_kw closes it */
+}
+
+/*
+ * Loopback left out of the list: the program is attached nowhere, yet
+ * the relay installs the direction after its first packet.  The kernel
+ * never sees one of its packets; after KF_UNSEEN_PKTS came to the
+ * relay instead, the direction is taken out (no map lookup per packet
+ * for nothing) and not installed again for a while.  Every packet is
+ * relayed, by the relay.
+ */
+static void test_list_unseen(void **state)
+{
+	char why[160], none[IFNAMSIZ];
+	const char *ifs[1] = {none};
+	struct kf_val v;
+
+	(void)state;
+	SKIP_WITHOUT_BPF();
+	kw_name(none, sizeof(none), "none*");
+	assert_int_equal(kfast_open(&kw, 64, ifs, 1, why, sizeof(why)), 0);
+	assert_int_equal(kfast_nlinks(kw), 0);
+	mh_relay_start(&kw_f, false, kw);
+	mh_relay_add_stream(&kw_f, 0);
+	mh_relay_some(&kw_f, 0, 1, 1);
+	assert_int_equal(entry_in(kw, &kw_f, &v), 0);
+	mh_relay_some(&kw_f, 0, 60, 2);
+	assert_int_equal(entry_in(kw, &kw_f, &v), -ENOENT);
+	mh_relay_some(&kw_f, 0, 20, 62);
+	assert_int_equal(entry_in(kw, &kw_f, &v), -ENOENT);
+	assert_int_equal(MEDIA_LD(kw_f.s->st[0].pkts), 81);
+	assert_int_equal(MEDIA_LD(kw_f.s->st[0].kernel), 0);
+	stop(&kw_f);
+	kw_f.s = NULL;
 }
 
 /* The option's checks, as the loader reports them. */
@@ -1706,6 +1751,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_unframed, teardown_kw),
 		cmocka_unit_test(test_list_bad),
 		cmocka_unit_test_teardown(test_list_on_refuses, teardown_kw),
+		cmocka_unit_test_teardown(test_list_unseen, teardown_kw),
 		cmocka_unit_test(test_list_conf),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_forced_failure),
