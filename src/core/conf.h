@@ -326,6 +326,9 @@ struct sg_conf_guard {
 	struct sg_conf_registration registration;
 };
 
+/* media.kernel_interfaces: entries (= KF_PATS_MAX) and IFNAMSIZ. */
+enum { CONF_MAX_KIFS = 32, CONF_IFNAME_LEN = 16 };
+
 /* The media relay (src/media/, issue 6). */
 struct sg_conf_media {
 	bool enabled;
@@ -346,6 +349,10 @@ struct sg_conf_media {
 	char dtls_key[CONF_PATH_LEN];
 	int64_t dtls_handshake_timeout; /* ms */
 	int kernel; /* enum conf_media_kernel (media/kfast.c) */
+	/* Where the kernel path attaches: names or fnmatch(3) patterns;
+	 * none: every eligible interface (media/kfast_link.c). */
+	char kernel_interfaces[CONF_MAX_KIFS][CONF_IFNAME_LEN];
+	size_t n_kernel_interfaces;
 };
 
 /* media: io: how the relay threads do their socket I/O. */

@@ -30,6 +30,44 @@ static int check_media(struct conf_ctx *c, const void *obj)
 	return 0;
 }
 
+/* media.kernel_interfaces: an interface name or an fnmatch(3) pattern of
+ * names.  The kernel refuses "." and "..", '/', ':' and white space in
+ * names; we keep to what names use in practice (and the pattern
+ * characters), so that a stray quote or backslash is an error rather
+ * than an entry that silently matches nothing.  At most IFNAMSIZ - 1
+ * bytes: the field's size says so. */
+static int check_ifname(const char *s, char *why, size_t whysz)
+{
+	size_t i;
+
+	if (!s[0] || !strcmp(s, ".") || !strcmp(s, "..")) {
+		snprintf(why, whysz, "not an interface name");
+		return -EINVAL;
+	}
+	if (strchr(s, ':')) {
+		snprintf(why, whysz,
+			 "an address label (eth0:1) is not an interface: "
+			 "name the interface (eth0)");
+		return -EINVAL;
+	}
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '[' && !strchr(s + i + 1, ']')) {
+			snprintf(why, whysz, "'[' without its ']'");
+			return -EINVAL;
+		}
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("-_.+*?[]!", s[i]))) {
+			snprintf(why, whysz,
+				 "letters, digits, -_.+ and the pattern "
+				 "characters *?[]! only");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static const struct conf_enum media_io[] = {
 	{"epoll", CONF_MEDIA_IO_EPOLL},
 	{"uring", CONF_MEDIA_IO_URING},
@@ -114,6 +152,25 @@ static const struct conf_opt media_opts[] = {
 		"still goes to the relay. Needs CAP_BPF and CAP_NET_ADMIN at "
 		"start; the program goes with the process. auto: used when "
 		"it loads, else a warning; on: refuse to start without it."),
+	CONF_OPT_STRLIST(
+		MEDIA, kernel_interfaces, 0, check_ifname, 0,
+		"Interfaces the kernel path attaches to: names (`eth0`) or "
+		"shell patterns (fnmatch(3): `enp*s0`, `eth[01]`, `vlan?`), "
+		"each at most 15 characters of letters, digits, `-_.+` and "
+		"`*?[]!`. Empty: every interface that is up, Ethernet-framed "
+		"or loopback and holds an address (container bridges and "
+		"veths, management NICs included). Set: only those whose "
+		"name matches, at start and when one appears, comes up or "
+		"is renamed into the list later; one renamed out of it is "
+		"detached. Loopback only if listed (`lo`): list it when "
+		"parties on this host exchange media through sipguard. An "
+		"entry matching no interface at start is logged (info) and "
+		"attached when it appears. If no listed interface is up "
+		"with an address at start, `on` refuses to start and "
+		"`auto` starts with a warning, relays in userspace and "
+		"attaches when one appears. Interfaces without an Ethernet "
+		"header (tun, WireGuard) are never attached (a warning when "
+		"listed)."),
 	CONF_OPT_END,
 };
 #undef MEDIA

@@ -11,11 +11,13 @@
  *
  * Interfaces (kfast_link.c): every one that is up, Ethernet-framed or
  * loopback, and holds an address, at start and when one becomes so
- * later (rtnetlink events).  The relay addresses are the zones'
- * listener addresses, which the media layer does not know at start,
- * and a host may receive a datagram for one address on another
- * interface; the program costs a header parse and one hash lookup per
- * UDP datagram that is not ours.
+ * later (rtnetlink events); with media.kernel_interfaces, only those
+ * whose name matches it.  The relay addresses are the zones' listener
+ * addresses, which the media layer does not know at start, and a host
+ * may receive a datagram for one address on another interface; the
+ * program costs a header parse and one hash lookup per UDP datagram
+ * that is not ours: the list keeps it off interfaces media never
+ * crosses (container bridges and veths, management NICs).
  */
 #include <errno.h>
 #include <linux/netlink.h>
@@ -107,12 +109,34 @@ static int attach(struct kfast *k, char *why, size_t whysz)
 			 "be covered: rtnetlink: %s",
 			 strerror(-err));
 	err = kfast__scan(k, false);
-	if (!k->nlinks)
+	/* With a list, the interfaces it names may come later: loaded and
+	 * watching is a start (the caller decides whether it is enough). */
+	if (!k->nlinks && (!k->npat || k->nl_fd < 0 || err))
 		return fail(err ? err : -ENODEV, why, whysz, "TCX attach");
 	return 0;
 }
 
-int kfast_open(struct kfast **kp, uint32_t max_entries, char *why, size_t whysz)
+/* media.kernel_interfaces into k; the configuration checked them, this
+ * only refuses what would not fit. */
+static int set_pats(struct kfast *k, const char *const *ifs, size_t nifs,
+		    char *why, size_t whysz)
+{
+	size_t i;
+
+	if (nifs > KF_PATS_MAX)
+		return fail(-EINVAL, why, whysz, "interface list");
+	for (i = 0; i < nifs; i++) {
+		if (!ifs[i] || !ifs[i][0] ||
+		    strlen(ifs[i]) >= sizeof(k->pat[i]))
+			return fail(-EINVAL, why, whysz, "interface name");
+		memcpy(k->pat[i], ifs[i], strlen(ifs[i]) + 1);
+	}
+	k->npat = (unsigned)nifs;
+	return 0;
+}
+
+int kfast_open(struct kfast **kp, uint32_t max_entries, const char *const *ifs,
+	       size_t nifs, char *why, size_t whysz)
 {
 	struct kfast *k;
 	int err;
@@ -124,16 +148,19 @@ int kfast_open(struct kfast **kp, uint32_t max_entries, char *why, size_t whysz)
 	if (!k)
 		return fail(-ENOMEM, why, whysz, "kfast");
 	k->map_fd = k->nl_fd = -1;
-	err = load(k, max_entries, why, whysz);
+	err = set_pats(k, ifs, nifs, why, whysz);
+	if (!err)
+		err = load(k, max_entries, why, whysz);
 	if (!err)
 		err = attach(k, why, whysz);
 	if (err) {
 		kfast_close(k);
 		return err;
 	}
-	log_info("media kernel path: attached on %u interface(s), %u "
+	log_info("media kernel path: attached on %u interface(s)%s, %u "
 		 "directions",
-		 k->nlinks, (unsigned)max_entries);
+		 k->nlinks, k->npat ? " matching media.kernel_interfaces" : "",
+		 (unsigned)max_entries);
 	*kp = k;
 	return 0;
 }

@@ -22,18 +22,28 @@ struct kfast;
 enum {
 	KF_WATCH_BATCH = 64, /* rtnetlink messages read per kfast_watch */
 	KF_SCAN_MS = 200,    /* interfaces listed at most this often */
+	KF_PATS_MAX = 32,    /* names or patterns in media.kernel_interfaces */
 };
 
 /*
  * Load the program with a map of max_entries directions and attach it
  * at ingress of every interface that is up, Ethernet-framed (or
- * loopback) and holds an IP address; then watch for interfaces that
- * become so later (kfast_watch).  Returns 0, or -errno with why (one
- * line for the operator) filled: no CAP_BPF/CAP_NET_ADMIN, no BPF, no
- * TCX (kernel < 6.6), no such interface.
+ * loopback) and holds an IP address, and, when nifs > 0, whose name
+ * matches one of ifs[0..nifs-1] (media.kernel_interfaces: names or
+ * fnmatch(3) patterns, loopback included only if it matches); then
+ * watch for interfaces that become so later (kfast_watch).  The
+ * patterns are copied.  Each pattern that matches no interface at all
+ * now is logged once (info: it may appear later).
+ *
+ * Returns 0, or -errno with why (one line for the operator) filled: no
+ * CAP_BPF/CAP_NET_ADMIN, no BPF, no TCX (kernel < 6.6), no eligible
+ * interface (without a list), more than KF_PATS_MAX patterns or one of
+ * IFNAMSIZ bytes or more (-EINVAL).  With a list, none matching now is
+ * not an error as long as the interfaces are watched: 0 with no link
+ * (kfast_nlinks), the caller decides (media.kernel: on refuses).
  */
-int kfast_open(struct kfast **kp, uint32_t max_entries, char *why,
-	       size_t whysz);
+int kfast_open(struct kfast **kp, uint32_t max_entries, const char *const *ifs,
+	       size_t nifs, char *why, size_t whysz);
 /* Detach (close the links) and unload.  NULL: nothing. */
 void kfast_close(struct kfast *k);
 /* Interfaces the program is attached to. */
@@ -66,7 +76,8 @@ int kfast_watch_fd(const struct kfast *k);
 /*
  * Read at most KF_WATCH_BATCH pending events (the rest wait for the
  * next call: a flood of link events costs each loop turn one batch).
- * A device gone: its link is closed and forgotten at once.  A device
+ * A device gone, or renamed to a name the list does not match: its link
+ * is closed and forgotten at once.  A device
  * that may have become eligible (up, Ethernet or loopback, an address),
  * or lost events: the interfaces are listed again, at most once per
  * KF_SCAN_MS of now_ms (monotonic ms), and the program is attached to

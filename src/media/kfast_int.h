@@ -5,6 +5,7 @@
 #ifndef SIPGUARD_KFAST_INT_H
 #define SIPGUARD_KFAST_INT_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,8 +18,10 @@ enum {
 /* One interface the program is (or cannot be) attached to. */
 struct kf_link {
 	unsigned ifindex;
-	int fd;    /* the TCX link; -1: the device refused it */
-	bool seen; /* scan scratch: the device still exists */
+	char name[IFNAMSIZ]; /* as last listed or announced (logs) */
+	int fd;              /* the TCX link; -1: the device refused it */
+	bool seen;           /* scan scratch: the device still exists */
+	bool listed;         /* scan scratch: its name still matches the list */
 };
 
 /* Owner: the signalling thread (kfast_open/kfast_close, kfast_watch);
@@ -37,13 +40,15 @@ struct kfast {
 	unsigned scans;      /* interface listings since open (tests) */
 	unsigned nlk;        /* entries in lk */
 	unsigned nlinks;     /* of them attached (fd >= 0) */
+	unsigned npat;       /* media.kernel_interfaces; 0: every one */
+	char pat[KF_PATS_MAX][IFNAMSIZ];
 	struct kf_link lk[KF_IFS_MAX];
 	char nlbuf[KF_NL_BUF];
 };
 
 /* kfast_link.c: list the interfaces and attach where eligible; at
- * start (late false) and on events.  Returns the last attach error
- * (0: none). */
+ * start (late false: also says which patterns match nothing) and on
+ * events.  Returns the last attach error (0: none). */
 int kfast__scan(struct kfast *k, bool late);
 /* Subscribe to link and address events (before the first scan, so no
  * device appears unseen in between).  0 or -errno. */

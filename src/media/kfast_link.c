@@ -7,9 +7,14 @@
  * Eligible, at start and later alike: up, Ethernet-framed (the program
  * parses a 14-byte Ethernet header: a VPN's tap, a VLAN, a veth, a
  * bridge; not a tun or WireGuard device, which carry bare IP) or
- * loopback, and holding an IP address.  A link is a descriptor of this
- * process: whatever ends the daemon, SIGKILL included, the kernel
- * detaches the program (no classic tc filter is ever used).
+ * loopback, and holding an IP address; with media.kernel_interfaces,
+ * also named as one of its entries (fnmatch(3) patterns; loopback only
+ * if an entry matches "lo").  A device renamed out of the list is
+ * detached, one renamed into it attached (RTM_NEWLINK carries the new
+ * IFLA_IFNAME; the listing checks the names again anyway).  A link is
+ * a descriptor of this process: whatever ends the daemon, SIGKILL
+ * included, the kernel detaches the program (no classic tc filter is
+ * ever used).
  *
  * Events only say "look again": the interfaces are listed (getifaddrs,
  * one netlink dump) at most once per KF_SCAN_MS, so a flood of events
@@ -31,12 +36,14 @@
  * No capability is kept for this.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -69,6 +76,23 @@ static struct kf_link *find(struct kfast *k, unsigned idx)
 	return NULL;
 }
 
+/* May the program go on the device called name (media.kernel_interfaces)?
+ * A pattern bit of which ones matched (*hitp, may be NULL). */
+static bool listed(const struct kfast *k, const char *name, uint32_t *hitp)
+{
+	bool any = !k->npat;
+	unsigned i;
+
+	for (i = 0; i < k->npat; i++)
+		if (fnmatch(k->pat[i], name, 0) == 0) {
+			any = true;
+			if (!hitp)
+				break;
+			*hitp |= 1u << i;
+		}
+	return any;
+}
+
 /* An address's interface: its name, or its label "name:tag" (IPv4). */
 static bool addr_on(const char *dev, const char *label)
 {
@@ -77,10 +101,30 @@ static bool addr_on(const char *dev, const char *label)
 	return !strncmp(dev, label, n) && (label[n] == '\0' || label[n] == ':');
 }
 
-/* The devices now: the table's entries still there are marked seen;
- * those up and Ethernet or loopback are candidates (at most max). */
+static bool framed(unsigned type)
+{
+	return type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK;
+}
+
+/* At start: a listed device the program cannot parse (tun, WireGuard:
+ * no Ethernet header) will never be covered; the operator who named it
+ * is told why, once. */
+static void say_unframed(const struct kfast *k, const char *name,
+			 const uint32_t *hitp)
+{
+	if (k->npat && hitp)
+		log_warn("media kernel path: interface %s "
+			 "(media.kernel_interfaces) carries no Ethernet "
+			 "header: its media is relayed in userspace",
+			 name);
+}
+
+/* The devices now: the table's entries still there are marked seen
+ * (and listed while their name matches); those up, Ethernet or
+ * loopback and listed are candidates (at most max).  *hitp: which
+ * patterns matched some device. */
 static unsigned list_ifs(struct kfast *k, struct ifaddrs *all,
-			 struct kf_cand *c, unsigned max)
+			 struct kf_cand *c, unsigned max, uint32_t *hitp)
 {
 	struct ifaddrs *a;
 	unsigned n = 0, i;
@@ -88,16 +132,29 @@ static unsigned list_ifs(struct kfast *k, struct ifaddrs *all,
 	for (a = all; a; a = a->ifa_next) {
 		const struct sockaddr_ll *ll;
 		struct kf_link *e;
+		bool in;
 
-		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_PACKET)
+		if (a->ifa_addr && a->ifa_addr->sa_family != AF_PACKET)
 			continue;
+		in = listed(k, a->ifa_name, hitp);
+		/* getifaddrs gives a device without a hardware address
+		 * (tun, WireGuard) no address at all: never ours. */
+		if (!a->ifa_addr) {
+			if (in)
+				say_unframed(k, a->ifa_name, hitp);
+			continue;
+		}
 		ll = (const struct sockaddr_ll *)(const void *)a->ifa_addr;
 		e = find(k, (unsigned)ll->sll_ifindex);
-		if (e)
+		if (e) {
 			e->seen = true;
-		if (!(a->ifa_flags & IFF_UP) || n == max ||
-		    (ll->sll_hatype != ARPHRD_ETHER &&
-		     ll->sll_hatype != ARPHRD_LOOPBACK))
+			e->listed = in;
+			snprintf(e->name, sizeof(e->name), "%s", a->ifa_name);
+		}
+		if (in && !framed(ll->sll_hatype))
+			say_unframed(k, a->ifa_name, hitp);
+		if (!(a->ifa_flags & IFF_UP) || n == max || !in ||
+		    !framed(ll->sll_hatype))
 			continue;
 		c[n].idx = (unsigned)ll->sll_ifindex;
 		c[n].type = ll->sll_hatype == ARPHRD_LOOPBACK ? KF_IF_LOOP
@@ -117,9 +174,10 @@ static unsigned list_ifs(struct kfast *k, struct ifaddrs *all,
 	return n;
 }
 
-/* Forget entry i: close its link (the device is gone, so the kernel
- * detached the program already) and its kf_ifs entry. */
-static void drop(struct kfast *k, unsigned i)
+/* Forget entry i: close its link and its kf_ifs entry.  The device is
+ * gone (the kernel detached the program already), or was renamed to a
+ * name the list does not match (unlisted: closing detaches). */
+static void drop(struct kfast *k, unsigned i, bool unlisted)
 {
 	struct kf_link *e = &k->lk[i];
 	__u32 key = e->ifindex;
@@ -127,9 +185,15 @@ static void drop(struct kfast *k, unsigned i)
 	if (e->fd >= 0) {
 		close(e->fd);
 		k->nlinks--;
-		log_info("media kernel path: interface %u gone, its link "
-			 "closed (%u left)",
-			 key, k->nlinks);
+		if (unlisted)
+			log_info("media kernel path: interface %u renamed "
+				 "%s, not in media.kernel_interfaces: "
+				 "detached (%u left)",
+				 key, e->name, k->nlinks);
+		else
+			log_info("media kernel path: interface %u gone, its "
+				 "link closed (%u left)",
+				 key, k->nlinks);
 	}
 	(void)bpf_map_delete_elem(k->ifs_fd, &key);
 	k->lk[i] = k->lk[--k->nlk];
@@ -185,9 +249,10 @@ static int attach_one(struct kfast *k, const struct kf_cand *c, bool late)
 			 strerror(-fd));
 	else if (late)
 		log_info("media kernel path: attached on interface %s "
-			 "(index %u), added after start",
+			 "(index %u), after start",
 			 c->name, c->idx);
 	k->lk[k->nlk].ifindex = c->idx;
+	snprintf(k->lk[k->nlk].name, sizeof(k->lk[k->nlk].name), "%s", c->name);
 	k->lk[k->nlk].fd = fd < 0 ? -1 : fd;
 	k->nlk++;
 	if (fd >= 0)
@@ -195,10 +260,25 @@ static int attach_one(struct kfast *k, const struct kf_cand *c, bool late)
 	return fd < 0 ? fd : 0;
 }
 
+/* At start: each entry of the list that matches no device at all is
+ * said once (it may appear later; a typo shows here). */
+static void say_unmatched(const struct kfast *k, uint32_t hit)
+{
+	unsigned i;
+
+	for (i = 0; i < k->npat; i++)
+		if (!(hit & (1u << i)))
+			log_info("media kernel path: no interface matches "
+				 "\"%s\" (media.kernel_interfaces) now; "
+				 "attached when one appears",
+				 k->pat[i]);
+}
+
 int kfast__scan(struct kfast *k, bool late)
 {
 	struct kf_cand c[KF_IFS_MAX];
 	struct ifaddrs *all;
+	uint32_t hit = 0;
 	unsigned n, i;
 	int err = 0, e;
 
@@ -207,11 +287,16 @@ int kfast__scan(struct kfast *k, bool late)
 		return -errno;
 	for (i = 0; i < k->nlk; i++)
 		k->lk[i].seen = false;
-	n = list_ifs(k, all, c, KF_IFS_MAX);
-	/* Downward: drop() moves the last entry, already looked at, in. */
+	n = list_ifs(k, all, c, KF_IFS_MAX, late ? NULL : &hit);
+	if (!late)
+		say_unmatched(k, hit);
+	/* Downward: drop() moves the last entry, already looked at, in.
+	 * A rename the events missed is caught here. */
 	for (i = k->nlk; i-- > 0;)
 		if (!k->lk[i].seen)
-			drop(k, i);
+			drop(k, i, false);
+		else if (!k->lk[i].listed)
+			drop(k, i, true);
 	for (i = 0; i < n && !k->denied; i++) {
 		if (!c[i].addr || find(k, c[i].idx))
 			continue;
@@ -258,9 +343,6 @@ void kfast__links_close(struct kfast *k)
 	k->nl_fd = -1;
 }
 
-/* One notification.  Only what can change the table counts: a device
- * of ours deleted, or an up Ethernet/loopback device or an address on a
- * device not in the table yet.  Short or odd messages are ignored. */
 /* NLMSG_DATA/NLMSG_NEXT without their casts, which drop const (clang
  * warns where gcc, in a system header's macro, does not). */
 static const void *nl_data(const struct nlmsghdr *nh)
@@ -276,6 +358,64 @@ static const struct nlmsghdr *nl_next(const struct nlmsghdr *nh, unsigned *len)
 							       nh->nlmsg_len));
 }
 
+/* The IFLA_IFNAME of an RTM_NEWLINK (at most IFNAMSIZ - 1 bytes, NUL
+ * ended by the kernel, checked anyway) into name; false: none. */
+static bool link_name(const struct nlmsghdr *nh, char *name, size_t sz)
+{
+	const char *p =
+		(const char *)nh + NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	size_t left = nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	const struct rtattr *a;
+	size_t n;
+
+	/* RTA_OK/RTA_NEXT/RTA_DATA cast const away: walked by hand. */
+	while (left >= sizeof(*a)) {
+		a = (const struct rtattr *)(const void *)p;
+		if (a->rta_len < sizeof(*a) || a->rta_len > left)
+			return false;
+		if (a->rta_type == IFLA_IFNAME) {
+			n = strnlen(p + RTA_LENGTH(0),
+				    a->rta_len - RTA_LENGTH(0));
+			if (n == 0 || n >= sz)
+				return false;
+			memcpy(name, p + RTA_LENGTH(0), n);
+			name[n] = '\0';
+			return true;
+		}
+		if (RTA_ALIGN(a->rta_len) >= left)
+			return false;
+		left -= RTA_ALIGN(a->rta_len);
+		p += RTA_ALIGN(a->rta_len);
+	}
+	return false;
+}
+
+/* RTM_NEWLINK: a device of ours renamed out of the list is detached at
+ * once; one not ours is worth a listing only if it is up, framed and,
+ * by its name, listed (a container runtime's churn of veths the list
+ * leaves out costs nothing).  No name: list anyway. */
+static bool new_link(struct kfast *k, const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = nl_data(nh);
+	char name[IFNAMSIZ];
+	bool named = link_name(nh, name, sizeof(name));
+	struct kf_link *e = find(k, (unsigned)ifi->ifi_index);
+
+	if (e) {
+		if (named && !listed(k, name, NULL)) {
+			memcpy(e->name, name, sizeof(name));
+			drop(k, (unsigned)(e - k->lk), true);
+		}
+		return false;
+	}
+	return (ifi->ifi_flags & IFF_UP) && framed(ifi->ifi_type) &&
+	       (!named || listed(k, name, NULL));
+}
+
+/* One notification.  Only what can change the table counts: a device
+ * of ours deleted or renamed, or an up Ethernet/loopback device or an
+ * address on a device not in the table yet.  Short or odd messages are
+ * ignored. */
 static void event(struct kfast *k, const struct nlmsghdr *nh)
 {
 	const struct ifinfomsg *ifi = nl_data(nh);
@@ -288,14 +428,11 @@ static void event(struct kfast *k, const struct nlmsghdr *nh)
 			return;
 		e = find(k, (unsigned)ifi->ifi_index);
 		if (e)
-			drop(k, (unsigned)(e - k->lk));
+			drop(k, (unsigned)(e - k->lk), false);
 		return;
 	case RTM_NEWLINK:
 		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) ||
-		    !(ifi->ifi_flags & IFF_UP) ||
-		    (ifi->ifi_type != ARPHRD_ETHER &&
-		     ifi->ifi_type != ARPHRD_LOOPBACK) ||
-		    find(k, (unsigned)ifi->ifi_index))
+		    !new_link(k, nh))
 			return;
 		break;
 	case RTM_NEWADDR:

@@ -27,6 +27,14 @@
  * the direction is removed.  So call records, metrics and the media
  * timeout see kernel-relayed packets at most KF_MERGE_MS late.
  *
+ * A direction whose packets the program never sees (they arrive on an
+ * interface it is not attached to: one media.kernel_interfaces leaves
+ * out, a tun) would cost every packet a map lookup here for nothing:
+ * once KF_UNSEEN_PKTS came here while the kernel counted none of them,
+ * forwarded or handed up, it is removed and not installed again for
+ * KF_UNSEEN_MS (the interface may be attached later).  Only packets
+ * from the installed source count (a stranger's never reach this).
+ *
  * Also media__kernel_open(), the signalling thread's load at start, and
  * media_kernel_fd()/media_kernel_poll(), its watch for interfaces added
  * later (kfast_link.c).
@@ -41,8 +49,10 @@
 #include "media/media_int.h"
 
 enum {
-	KF_MERGE_MS = 500, /* counters and last_rx at most this late */
-	KF_RETRY_MS = 1000 /* a direction re-installed at most this often */
+	KF_MERGE_MS = 500,    /* counters and last_rx at most this late */
+	KF_RETRY_MS = 1000,   /* a direction re-installed at most this often */
+	KF_UNSEEN_PKTS = 50,  /* here, not one seen by the program: */
+	KF_UNSEEN_MS = 30000, /* removed, not installed again for this long */
 };
 
 static bool ep_any(const struct media_ep *e)
@@ -100,6 +110,8 @@ static bool merge(struct media_relay *r, struct media_stream *s, unsigned L)
 	key_of(&k, s, L, &rt->kf_src);
 	if (kfast_get(r->kf, &k, &v) != 0)
 		return false;
+	if (v.pkts != rt->kf_pkts || v.up)
+		rt->kf_seen = true;
 	if (v.pkts != rt->kf_pkts) {
 		uint64_t last = v.last_ns / 1000000;
 
@@ -122,19 +134,6 @@ static bool merge(struct media_relay *r, struct media_stream *s, unsigned L)
 	return true;
 }
 
-void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L)
-{
-	struct media_leg_rt *rt = &s->rt[L];
-
-	/* Once per loop turn's clock tick: within a millisecond the state
-	 * cannot move by a jump the checks would notice. */
-	if (!r->kf || !rt->kf_on || rt->kf_sync_ms == r->now)
-		return;
-	rt->kf_sync_ms = r->now;
-	if (!merge(r, s, L))
-		rt->kf_on = false;
-}
-
 /* Direction L -> O out of the kernel, its counters merged first. */
 static void remove_dir(struct media_relay *r, struct media_stream *s,
 		       unsigned L)
@@ -148,6 +147,40 @@ static void remove_dir(struct media_relay *r, struct media_stream *s,
 	key_of(&k, s, L, &rt->kf_src);
 	(void)kfast_del(r->kf, &k);
 	rt->kf_on = false;
+}
+
+/* One more packet of an installed direction came here, and the program
+ * has not seen one since the install: after KF_UNSEEN_PKTS, ask the
+ * kernel once; still none, the direction goes (header comment). */
+static bool unseen(struct media_relay *r, struct media_stream *s, unsigned L)
+{
+	struct media_leg_rt *rt = &s->rt[L];
+
+	if (rt->kf_seen || ++rt->kf_unseen < KF_UNSEEN_PKTS)
+		return false;
+	rt->kf_sync_ms = r->now;
+	if (!merge(r, s, L))
+		rt->kf_on = false;
+	else if (!rt->kf_seen) {
+		remove_dir(r, s, L);
+		rt->kf_back_ms = r->now + KF_UNSEEN_MS;
+	}
+	return true;
+}
+
+void media__kf_sync(struct media_relay *r, struct media_stream *s, unsigned L)
+{
+	struct media_leg_rt *rt = &s->rt[L];
+
+	if (!r->kf || !rt->kf_on || unseen(r, s, L))
+		return;
+	/* Once per loop turn's clock tick: within a millisecond the state
+	 * cannot move by a jump the checks would notice. */
+	if (rt->kf_sync_ms == r->now)
+		return;
+	rt->kf_sync_ms = r->now;
+	if (!merge(r, s, L))
+		rt->kf_on = false;
 }
 
 static void install(struct media_relay *r, struct media_stream *s, unsigned L,
@@ -198,6 +231,8 @@ static void install(struct media_relay *r, struct media_stream *s, unsigned L,
 	}
 	rt->kf_on = true;
 	rt->kf_src = *src;
+	rt->kf_seen = false;
+	rt->kf_unseen = 0;
 	r->kf_installs++;
 }
 
@@ -209,7 +244,8 @@ void media__kf_relayed(struct media_relay *r, struct media_stream *s,
 	/* Installed and working, a packet comes here only when the kernel
 	 * handed it up: re-install (new SSRC...) not more than once in a
 	 * while, as a packet it can never deliver comes up every time. */
-	if (!r->kf || (rt->kf_try_ms && r->now - rt->kf_try_ms < KF_RETRY_MS))
+	if (!r->kf || (rt->kf_try_ms && r->now - rt->kf_try_ms < KF_RETRY_MS) ||
+	    r->now < rt->kf_back_ms)
 		return;
 	if (!eligible(s, L, src))
 		return;
@@ -224,7 +260,8 @@ void media__kf_drop(struct media_relay *r, struct media_stream *s)
 	if (!r->kf)
 		return;
 	for (L = 0; L < 2; L++) {
-		s->rt[L].kf_try_ms = 0; /* new parameters: install at once */
+		/* New parameters: install at once. */
+		s->rt[L].kf_try_ms = s->rt[L].kf_back_ms = 0;
 		remove_dir(r, s, L);
 	}
 }
@@ -255,12 +292,34 @@ void media__kf_tick(struct media_relay *r)
 				s->rt[L].kf_on = false;
 }
 
+/* media.kernel_interfaces matched nothing up with an address at start
+ * (kfast_open waits for it): `on` promised the kernel path from the
+ * first call, and a typo must not pass as "later", so it refuses;
+ * `auto` starts and says so. */
+static int kernel_none(struct media *m)
+{
+	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
+		log_err("media.kernel: on, but no interface of "
+			"media.kernel_interfaces is up with an address "
+			"(auto would start and attach when one appears)");
+		kfast_close(m->kf);
+		m->kf = NULL;
+		return -ENODEV;
+	}
+	log_warn("media.kernel: auto: no interface of "
+		 "media.kernel_interfaces is up with an address yet: media "
+		 "is relayed in userspace until one appears");
+	return 0;
+}
+
 /* media.kernel: load and attach the fast path (before the privileges
  * are dropped: it needs CAP_BPF and CAP_NET_ADMIN).  Its map holds both
  * directions of as many streams as max_calls calls of two streams. */
 int media__kernel_open(struct media *m)
 {
 	uint64_t n = (uint64_t)m->c->max_calls * 4;
+	const char *ifs[KF_PATS_MAX];
+	size_t nifs = m->c->n_kernel_interfaces, i;
 	char why[160];
 	int err;
 
@@ -268,9 +327,13 @@ int media__kernel_open(struct media *m)
 		return 0;
 	if (n > (1u << 20))
 		n = 1u << 20;
-	err = kfast_open(&m->kf, (uint32_t)n, why, sizeof(why));
+	_Static_assert((int)CONF_MAX_KIFS <= (int)KF_PATS_MAX,
+		       "kernel_interfaces");
+	for (i = 0; i < nifs; i++)
+		ifs[i] = m->c->kernel_interfaces[i];
+	err = kfast_open(&m->kf, (uint32_t)n, ifs, nifs, why, sizeof(why));
 	if (!err)
-		return 0;
+		return kfast_nlinks(m->kf) ? 0 : kernel_none(m);
 	if (m->c->kernel == CONF_MEDIA_KERNEL_ON) {
 		log_err("media.kernel: on, but the kernel path cannot load: %s",
 			why);

@@ -266,6 +266,11 @@ struct media_leg_rt {
 	struct media_ep kf_src;
 	uint64_t kf_pkts, kf_bytes;
 	uint64_t kf_try_ms, kf_sync_ms;
+	/* The program saw this direction's packets since the install;
+	 * else how many came here instead; no install before kf_back_ms. */
+	bool kf_seen;
+	uint32_t kf_unseen;
+	uint64_t kf_back_ms;
 };
 
 struct media_stream {
