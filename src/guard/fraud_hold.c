@@ -121,13 +121,15 @@ static struct fr_hold *hold_slot(struct fraud_share *sh, uint64_t h, bool block)
 
 /* Record a hold; false when a later end was known already. */
 static bool hold_keep(struct fraud_share *sh, uint64_t h, bool block,
-		      const char *rule, uint64_t start, uint64_t until)
+		      const char *rule, uint64_t start, uint64_t until,
+		      bool own)
 {
 	struct fr_hold *x = hold_slot(sh, h, block);
 
 	if (x->h && x->until_wall >= until)
 		return false;
 	x->lifted = false;
+	x->own = own;
 	x->h = h;
 	x->block = block;
 	x->start_wall = start;
@@ -165,7 +167,7 @@ void fraud__hold_publish(struct fraud *f, struct str user, bool block,
 	if (!sh || !sh->s || !dur_ms)
 		return;
 	h = user_hash(sh, user);
-	if (!h || !hold_keep(sh, h, block, rule, wall, wall + dur_ms))
+	if (!h || !hold_keep(sh, h, block, rule, wall, wall + dur_ms, true))
 		return;
 	x = hold_find(sh, h, block);
 	/* Disconnected: pushed again at resync (store.h). */
@@ -188,7 +190,7 @@ void fraud_share_hold_put(struct fraud_share *sh, const struct store_ban *b,
 	    b->expires_wall_ms - wall > FR_HOLD_MAX_MS)
 		return;
 	(void)hold_keep(sh, h, block, b->rule, b->start_wall_ms,
-			b->expires_wall_ms);
+			b->expires_wall_ms, false);
 }
 
 void fraud_share_hold_del(struct fraud_share *sh, const char *key)
@@ -279,7 +281,7 @@ void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
 			hold_drop(sh, x); /* over: its slot is reused */
 			continue;
 		}
-		if (x->h == h) {
+		if (x->h == h && (!x->own || x->lifted)) {
 			hold_on(sh, u, user, x, now, wall);
 			if (x->lifted) {
 				hold_drop(sh, x); /* done with */

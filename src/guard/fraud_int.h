@@ -185,6 +185,7 @@ struct fr_hold {
 	uint64_t start_wall, until_wall;
 	bool block;  /* else a throttle */
 	bool lifted; /* unblocked elsewhere: clear it at the next call */
+	bool own;    /* put here: applied already, pushed at resync */
 	char rule[STORE_RULE_MAX];
 };
 

@@ -251,6 +251,7 @@ static void test_block_reaches_the_other_instance(void **state)
 	assert_string_equal(check(&b, l, "alice", &note), "fraud-blocked");
 	assert_null(check(&b, l, "bob", &note));
 	assert_int_equal(b.sh->held_in, 1);
+	assert_int_equal(a.sh->held_in, 0); /* its own: applied when fired */
 	/* Redis holds the block under the user's hash, not the name. */
 	hold_key(&a, "fb:", "alice", key, sizeof(key));
 	ban_fields("fhunit1:", fields, sizeof(fields));
