@@ -255,7 +255,7 @@ static srtp_t lib_session(int suite, uint8_t *key, bool rx)
 	return s;
 }
 
-/* Our transform (srtp_cm.c) and libsrtp2 read each other's packets,
+/* Our transform (srtp_xf.c) and libsrtp2 read each other's packets,
  * across a sequence number wrap (the ROC), with CSRCs and an header
  * extension, and SRTCP. */
 static void test_cm_interop(void **state)
@@ -276,7 +276,7 @@ static void test_cm_interop(void **state)
 		key(k, cm[i], (uint8_t)(40 + i));
 		assert_int_equal(media_srtp_make(&ours_tx, NULL, &d), 0);
 		assert_int_equal(media_srtp_make(&ours_rx, &d, NULL), 0);
-		assert_true(ours_tx.tx_cm && ours_rx.rx_cm);
+		assert_true(ours_tx.tx_xf && ours_rx.rx_xf);
 		lib_rx = lib_session(cm[i], k, true);
 		lib_tx = lib_session(cm[i], k, false);
 		for (j = 0; j < 40; j++) {
