@@ -14,7 +14,6 @@
 #define OPENSSL_API_COMPAT 0x10100000L /* SHA1_* on plain structs */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -30,8 +29,8 @@ enum {
 };
 
 struct cm_keys {
-	EVP_CIPHER_CTX *ctr; /* keyed with the session key */
-	SHA_CTX ipad, opad;  /* HMAC state after the padded key */
+	struct media__srtp_keys h; /* h.ctx: AES-CTR */
+	SHA_CTX ipad, opad;        /* HMAC state after the padded key */
 	uint8_t salt[XF_SALT];
 };
 
@@ -51,17 +50,6 @@ static void hmac_pads(struct cm_keys *k, const uint8_t *key)
 	OPENSSL_cleanse(pad, sizeof(pad));
 }
 
-static void cm_free(void *kp)
-{
-	struct cm_keys *k = kp;
-
-	if (!k)
-		return;
-	EVP_CIPHER_CTX_free(k->ctr); /* cleanses the key schedule */
-	OPENSSL_cleanse(k, sizeof(*k));
-	free(k);
-}
-
 /* Session keys for RTP (labels 0-2) or RTCP (3-5); CTR runs the same
  * way both directions. */
 static int cm_keys(void **kp, const uint8_t *mkey, size_t mlen,
@@ -72,8 +60,7 @@ static int cm_keys(void **kp, const uint8_t *mkey, size_t mlen,
 	int err;
 
 	(void)rx;
-	*kp = NULL;
-	k = calloc(1, sizeof(*k));
+	*kp = k = media__srtp_keys_new(sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	err = media__srtp_kdf(enc, mlen, mkey, mlen, msalt, label0);
@@ -83,23 +70,18 @@ static int cm_keys(void **kp, const uint8_t *mkey, size_t mlen,
 	if (!err)
 		err = media__srtp_kdf(k->salt, XF_SALT, mkey, mlen, msalt,
 				      (uint8_t)(label0 + 2));
-	if (!err) {
-		k->ctr = EVP_CIPHER_CTX_new();
-		if (!k->ctr || !EVP_EncryptInit_ex(k->ctr,
-						   media__srtp_ctr(mlen), NULL,
-						   enc, NULL))
-			err = -EIO;
-	}
+	if (!err && !EVP_EncryptInit_ex(k->h.ctx, media__srtp_ctr(mlen), NULL,
+					enc, NULL))
+		err = -EIO;
 	if (!err)
 		hmac_pads(k, auth);
 	OPENSSL_cleanse(enc, sizeof(enc));
 	OPENSSL_cleanse(auth, sizeof(auth));
 	if (err) {
-		cm_free(k);
-		return err;
+		media__srtp_keys_free(k);
+		*kp = NULL;
 	}
-	*kp = k;
-	return 0;
+	return err;
 }
 
 /* AES-CM (RFC 3711 4.1.1) of p[0..n) in place: IV = salt ^ SSRC << 64
@@ -116,8 +98,8 @@ static int ctr(struct cm_keys *k, uint32_t ssrc, uint64_t index, uint8_t *p,
 		iv[4 + i] ^= (uint8_t)(ssrc >> (24 - 8 * i));
 	for (i = 0; i < 6; i++)
 		iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
-	if (!EVP_EncryptInit_ex(k->ctr, NULL, NULL, NULL, iv) ||
-	    !EVP_EncryptUpdate(k->ctr, p, &len, p, (int)n) || len != (int)n)
+	if (!EVP_EncryptInit_ex(k->h.ctx, NULL, NULL, NULL, iv) ||
+	    !EVP_EncryptUpdate(k->h.ctx, p, &len, p, (int)n) || len != (int)n)
 		return -EIO;
 	return 0;
 }
@@ -197,7 +179,6 @@ const struct media__srtp_cipher media__srtp_cm = {
 	.rtcp_trailer = 4 + CM_TAG_RTCP,
 	.rtcp_idx_at = 4 + CM_TAG_RTCP,
 	.keys = cm_keys,
-	.free = cm_free,
 	.rtp_seal = cm_rtp_seal,
 	.rtp_open = cm_rtp_open,
 	.rtcp_seal = cm_rtcp_seal,

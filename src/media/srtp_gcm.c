@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -36,21 +35,10 @@ enum {
 };
 
 struct gcm_keys {
-	EVP_CIPHER_CTX *ctx; /* keyed; encrypts (tx) or decrypts (rx) */
+	struct media__srtp_keys h; /* h.ctx: encrypts (tx), decrypts (rx) */
 	bool rx;
 	uint8_t salt[GCM_SALT];
 };
-
-static void gcm_free(void *kp)
-{
-	struct gcm_keys *k = kp;
-
-	if (!k)
-		return;
-	EVP_CIPHER_CTX_free(k->ctx); /* cleanses the key schedule */
-	OPENSSL_cleanse(k, sizeof(*k));
-	free(k);
-}
 
 int media__srtp_gcm_session(void **kp, const uint8_t *key, size_t len,
 			    const uint8_t *salt, bool rx)
@@ -63,21 +51,18 @@ int media__srtp_gcm_session(void **kp, const uint8_t *key, size_t len,
 	*kp = NULL;
 	if (len != 16 && len != 32)
 		return -EINVAL;
-	k = calloc(1, sizeof(*k));
+	k = media__srtp_keys_new(sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	k->rx = rx;
 	memcpy(k->salt, salt, GCM_SALT);
-	k->ctx = EVP_CIPHER_CTX_new();
 	/* The default IV length of GCM is RFC 7714's 12 octets. */
-	ok = k->ctx && (rx ? EVP_DecryptInit_ex(k->ctx, ci, NULL, key, NULL)
-			   : EVP_EncryptInit_ex(k->ctx, ci, NULL, key, NULL));
-	if (!ok) {
-		gcm_free(k);
-		return -EIO;
-	}
-	*kp = k;
-	return 0;
+	ok = EVP_CipherInit_ex(k->h.ctx, ci, NULL, key, NULL, rx ? 0 : 1);
+	if (!ok)
+		media__srtp_keys_free(k);
+	else
+		*kp = k;
+	return ok ? 0 : -EIO;
 }
 
 /* Session key (label0) and salt (label0 + 2) from the master key. */
@@ -125,22 +110,22 @@ static int gcm_run(struct gcm_keys *k, const uint8_t iv[GCM_SALT],
 	int len;
 
 	/* enc -1: the direction the context was keyed for. */
-	if (!EVP_CipherInit_ex(k->ctx, NULL, NULL, NULL, iv, -1) ||
-	    !EVP_CipherUpdate(k->ctx, NULL, &len, a, (int)an) ||
-	    (w && !EVP_CipherUpdate(k->ctx, NULL, &len, w, 4)) ||
-	    (n && !EVP_CipherUpdate(k->ctx, p, &len, p, (int)n)))
+	if (!EVP_CipherInit_ex(k->h.ctx, NULL, NULL, NULL, iv, -1) ||
+	    !EVP_CipherUpdate(k->h.ctx, NULL, &len, a, (int)an) ||
+	    (w && !EVP_CipherUpdate(k->h.ctx, NULL, &len, w, 4)) ||
+	    (n && !EVP_CipherUpdate(k->h.ctx, p, &len, p, (int)n)))
 		return MEDIA_SRTP_E_OTHER;
 	if (k->rx) {
-		if (!EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_AEAD_SET_TAG,
+		if (!EVP_CIPHER_CTX_ctrl(k->h.ctx, EVP_CTRL_AEAD_SET_TAG,
 					 GCM_TAG, tag))
 			return MEDIA_SRTP_E_OTHER;
 		/* Final compares the tag (in constant time). */
-		return EVP_DecryptFinal_ex(k->ctx, p + n, &len) > 0
+		return EVP_DecryptFinal_ex(k->h.ctx, p + n, &len) > 0
 			       ? 0
 			       : MEDIA_SRTP_E_AUTH;
 	}
-	if (!EVP_EncryptFinal_ex(k->ctx, p + n, &len) ||
-	    !EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG, tag))
+	if (!EVP_EncryptFinal_ex(k->h.ctx, p + n, &len) ||
+	    !EVP_CIPHER_CTX_ctrl(k->h.ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG, tag))
 		return MEDIA_SRTP_E_OTHER;
 	return 0;
 }
@@ -182,7 +167,6 @@ const struct media__srtp_cipher media__srtp_gcm = {
 	.rtcp_trailer = GCM_TAG + 4,
 	.rtcp_idx_at = 4,
 	.keys = gcm_keys,
-	.free = gcm_free,
 	.rtp_seal = gcm_rtp,
 	.rtp_open = gcm_rtp,
 	.rtcp_seal = gcm_rtcp_seal,

@@ -116,6 +116,43 @@ int media__srtp_kdf(uint8_t *out, size_t n, const uint8_t *mkey, size_t mlen,
 	return ok ? 0 : -EIO;
 }
 
+void *media__srtp_keys_new(size_t size)
+{
+	/* calloc, not mem_*: the relay thread frees it. */
+	struct media__srtp_keys *k = calloc(1, size);
+
+	if (k) {
+		k->size = size;
+		k->ctx = EVP_CIPHER_CTX_new();
+	}
+	if (k && !k->ctx) {
+		free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+void media__srtp_keys_free(void *kp)
+{
+	struct media__srtp_keys *k = kp;
+
+	if (!k)
+		return;
+	EVP_CIPHER_CTX_free(k->ctx);
+	OPENSSL_cleanse(k, k->size);
+	free(k);
+}
+
+void media__srtp_xf_free(struct media_srtp_xf *c)
+{
+	if (c) {
+		media__srtp_keys_free(c->rtp);
+		media__srtp_keys_free(c->rtcp);
+		OPENSSL_cleanse(c, sizeof(*c));
+		free(c);
+	}
+}
+
 bool media__srtp_xf_suite(int suite)
 {
 	return suite_find(suite) != NULL;
@@ -146,22 +183,11 @@ int media__srtp_xf_new(struct media_srtp_xf **cp, int suite, const uint8_t *key,
 	if (!err)
 		err = c->ci->keys(&c->rtcp, key, su->key, salt, 3, rx);
 	OPENSSL_cleanse(salt, sizeof(salt));
-	if (err) {
+	if (err)
 		media__srtp_xf_free(c);
-		return err;
-	}
-	*cp = c;
-	return 0;
-}
-
-void media__srtp_xf_free(struct media_srtp_xf *c)
-{
-	if (!c)
-		return;
-	c->ci->free(c->rtp);
-	c->ci->free(c->rtcp);
-	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
+	else
+		*cp = c;
+	return err;
 }
 
 /* ------------------------------------------------ per-SSRC state */

@@ -28,7 +28,8 @@ enum {
  * decrypt, tx: encrypt and tag) for RTP or for RTCP are the cipher's
  * own object, made by keys() from the master key and the 14-byte master
  * salt with the labels label0 (key), label0 + 1 (auth), label0 + 2
- * (salt) of RFC 3711 4.3.1, and freed (cleansed) by free().
+ * (salt) of RFC 3711 4.3.1.  It starts with struct media__srtp_keys,
+ * through which srtp_xf.c frees (and cleanses) it.
  *
  * rtp_seal: p[0..h) is the header, p[h..n) the payload; the tag
  * (tag_len bytes) is written at p + n.  rtp_open: the same with the tag
@@ -45,7 +46,6 @@ struct media__srtp_cipher {
 	unsigned rtcp_idx_at;  /* the word's offset from the packet's end */
 	int (*keys)(void **kp, const uint8_t *mkey, size_t mlen,
 		    const uint8_t *msalt, uint8_t label0, bool rx);
-	void (*free)(void *k);
 	int (*rtp_seal)(void *k, uint32_t ssrc, uint64_t idx, uint8_t *p,
 			size_t h, size_t n, unsigned tag_len);
 	int (*rtp_open)(void *k, uint32_t ssrc, uint64_t idx, uint8_t *p,
@@ -55,6 +55,18 @@ struct media__srtp_cipher {
 	int (*rtcp_open)(void *k, uint32_t ssrc, uint32_t e_idx, uint8_t *p,
 			 size_t n);
 };
+
+/* The start of every cipher's key object. */
+struct media__srtp_keys {
+	EVP_CIPHER_CTX *ctx; /* keyed once with the session key */
+	size_t size;         /* of the whole object */
+};
+/* A zeroed key object of size bytes (>= the header) with a fresh EVP
+ * context, or NULL. */
+void *media__srtp_keys_new(size_t size);
+/* Frees the context (which cleanses the key schedule), wipes and frees
+ * the object.  NULL: nothing. */
+void media__srtp_keys_free(void *k);
 
 extern const struct media__srtp_cipher media__srtp_cm;  /* srtp_cm.c */
 extern const struct media__srtp_cipher media__srtp_gcm; /* srtp_gcm.c */
