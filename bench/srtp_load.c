@@ -406,8 +406,7 @@ int main(int argc, char **argv)
 		return gen(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "micro"))
 		return micro(argc, argv);
-	fprintf(stderr,
-		"usage: srtp_load gen CALLER CALLEE TARGETS PPS SECS\n"
-		"       srtp_load micro SUITE CONTEXTS PACKETS\n");
+	fprintf(stderr, "usage: srtp_load gen CALLER CALLEE TARGETS PPS SECS\n"
+			"       srtp_load micro SUITE CONTEXTS PACKETS\n");
 	return 2;
 }

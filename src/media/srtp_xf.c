@@ -192,8 +192,7 @@ int media__srtp_xf_new(struct media_srtp_xf **cp, int suite, const uint8_t *key,
 
 /* ------------------------------------------------ per-SSRC state */
 
-static struct xf_ssrc *slot(struct media_srtp_xf *c, uint32_t ssrc,
-			    bool create)
+static struct xf_ssrc *slot(struct media_srtp_xf *c, uint32_t ssrc, bool create)
 {
 	struct xf_ssrc *old = &c->ss[0];
 	unsigned i;

@@ -23,13 +23,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			fprintf(stderr, "fuzz_srtp_xf: %s:%d: %s\n",    \
-				__FILE__, __LINE__, #cond);             \
-			abort();                                        \
-		}                                                       \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_srtp_xf: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static const int suites[] = {
@@ -41,8 +41,7 @@ static const int suites[] = {
 static uint8_t pkt[MEDIA_PKT_MAX], plain[MEDIA_PKT_MAX];
 
 /* A plain packet through tx then rx: what comes out is what went in. */
-static void genuine(struct media_srtp *s, bool rtcp, const uint8_t *p,
-		    size_t n)
+static void genuine(struct media_srtp *s, bool rtcp, const uint8_t *p, size_t n)
 {
 	size_t m = n;
 

@@ -25,8 +25,7 @@ static const int all[] = {
 	SDP_SRTP_AES_256_CM_HMAC_SHA1_80, SDP_SRTP_AEAD_AES_128_GCM,
 	SDP_SRTP_AEAD_AES_256_GCM,
 };
-static const int gcm[] = {SDP_SRTP_AEAD_AES_128_GCM,
-			  SDP_SRTP_AEAD_AES_256_GCM};
+static const int gcm[] = {SDP_SRTP_AEAD_AES_128_GCM, SDP_SRTP_AEAD_AES_256_GCM};
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* An RTP packet, 160 bytes of payload; with ext, two CSRCs and a
@@ -83,8 +82,7 @@ static void make(struct media_srtp *s, int suite, const uint8_t *k, bool rx)
 	struct media_srtp_dir d = {
 		.suite = suite, .key = k, .key_len = sdp_srtp_key_len(suite)};
 
-	assert_int_equal(media_srtp_make(s, rx ? &d : NULL, rx ? NULL : &d),
-			 0);
+	assert_int_equal(media_srtp_make(s, rx ? &d : NULL, rx ? NULL : &d), 0);
 	assert_true(rx ? s->rx_xf : s->tx_xf);
 }
 
@@ -213,12 +211,12 @@ static void test_window(void **state)
 							    &ln[i], 256),
 					 0);
 		}
-#define RX(i, want)                                                      \
-	do {                                                             \
-		memcpy(q, pk[i], ln[i]);                                 \
-		m = ln[i];                                               \
+#define RX(i, want)                                                       \
+	do {                                                              \
+		memcpy(q, pk[i], ln[i]);                                  \
+		m = ln[i];                                                \
 		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), \
-				 want);                                  \
+				 want);                                   \
 	} while (0)
 		/* 0..199 in order except 150, then 150 late: passes. */
 		for (i = 0; i < 200; i++)
@@ -266,8 +264,8 @@ static void test_dispatch(void **state)
 		assert_false(a.tx_xf);
 		n = rtp(p, 1, 5, false);
 		len = (int)n;
-		assert_int_equal(
-			srtp_protect_mki((srtp_t)a.tx, p, &len, 1, 0), 0);
+		assert_int_equal(srtp_protect_mki((srtp_t)a.tx, p, &len, 1, 0),
+				 0);
 		n = (size_t)len;
 		assert_int_equal(media_srtp_unprotect(&b, false, p, &n), 0);
 		assert_int_equal(n, 172);
@@ -304,10 +302,10 @@ static size_t hex(uint8_t *out, const char *s)
  * tres", SSRC 5501a0b2, SEQ f17b, ROC 0); section 17: the RTCP packet,
  * SRTCP index 5d4.  Session key 00..0f (or 00..1f), salt "Quid pro quo". */
 #define V_SALT "517569642070726f2071756f"
-#define V_RTP                                                            \
+#define V_RTP                                                             \
 	"8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973 " \
 	"20646976 69736120 696e2070 61727465 73207472 6573"
-#define V_RTCP                                                           \
+#define V_RTCP                                                            \
 	"81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 " \
 	"4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef"
 
@@ -342,9 +340,8 @@ static void test_rfc7714_vectors(void **state)
 	assert_int_equal(hex(salt, V_SALT), 12);
 	for (i = 0; i < N(vecs); i++) {
 		kl = hex(k, vecs[i].key);
-		assert_int_equal(media__srtp_gcm_session(&tx, k, kl, salt,
-							 false),
-				 0);
+		assert_int_equal(
+			media__srtp_gcm_session(&tx, k, kl, salt, false), 0);
 		assert_int_equal(
 			media__srtp_gcm_session(&rx, k, kl, salt, true), 0);
 		/* SRTP: seal gives the vector, open gives the packet. */
@@ -353,13 +350,11 @@ static void test_rfc7714_vectors(void **state)
 		assert_int_equal(pn, 50);
 		assert_int_equal(wn, pn + 16);
 		memcpy(p, plain, pn);
-		assert_int_equal(ci->rtp_seal(tx, 0x5501a0b2, 0xf17b, p, 12,
-					      pn, 16),
-				 0);
+		assert_int_equal(
+			ci->rtp_seal(tx, 0x5501a0b2, 0xf17b, p, 12, pn, 16), 0);
 		assert_memory_equal(p, want, wn);
-		assert_int_equal(ci->rtp_open(rx, 0x5501a0b2, 0xf17b, p, 12,
-					      pn, 16),
-				 0);
+		assert_int_equal(
+			ci->rtp_open(rx, 0x5501a0b2, 0xf17b, p, 12, pn, 16), 0);
 		assert_memory_equal(p, plain, pn);
 		/* Another ROC is another IV: refused. */
 		memcpy(p, want, wn);
@@ -372,18 +367,18 @@ static void test_rfc7714_vectors(void **state)
 		wn = hex(want, vecs[i].srtcp);
 		assert_int_equal(wn, pn + 20);
 		memcpy(p, plain, pn);
-		assert_int_equal(ci->rtcp_seal(tx, 0x4d617273,
-					       XF_E_FLAG | 0x5d4, p, pn),
-				 0);
+		assert_int_equal(
+			ci->rtcp_seal(tx, 0x4d617273, XF_E_FLAG | 0x5d4, p, pn),
+			0);
 		assert_memory_equal(p, want, wn);
-		assert_int_equal(ci->rtcp_open(rx, 0x4d617273,
-					       XF_E_FLAG | 0x5d4, p, pn),
-				 0);
+		assert_int_equal(
+			ci->rtcp_open(rx, 0x4d617273, XF_E_FLAG | 0x5d4, p, pn),
+			0);
 		assert_memory_equal(p, plain, pn);
 		memcpy(p, want, wn);
-		assert_int_equal(ci->rtcp_open(rx, 0x4d617273,
-					       XF_E_FLAG | 0x5d5, p, pn),
-				 MEDIA_SRTP_E_AUTH);
+		assert_int_equal(
+			ci->rtcp_open(rx, 0x4d617273, XF_E_FLAG | 0x5d5, p, pn),
+			MEDIA_SRTP_E_AUTH);
 		media__srtp_keys_free(tx);
 		media__srtp_keys_free(rx);
 	}
@@ -453,8 +448,9 @@ static void test_gcm_tamper_rtp(void **state)
 			memcpy(q, p, n);
 			q[at[j]] ^= 0x04;
 			m = n;
-			assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-					 MEDIA_SRTP_E_AUTH);
+			assert_int_equal(
+				media_srtp_unprotect(&rx, false, q, &m),
+				MEDIA_SRTP_E_AUTH);
 		}
 		memcpy(q, p, n);
 		m = n;
