@@ -423,105 +423,85 @@ static void test_gcm_layout(void **state)
 	}
 }
 
-/* Flip each bit position class: fixed header, CSRC, extension, payload,
- * tag; then the genuine packet passes once and is a replay after.  A
- * receiver with another key refuses it. */
-static void test_gcm_tamper_rtp(void **state)
+/* Unprotect a copy of p[0..n) with x XOR'd into byte at (if inside):
+ * the result, and in *mp (if set) the length left. */
+static int rx_copy(struct media_srtp *rx, bool is_rtcp, const uint8_t *p,
+		   size_t n, size_t at, uint8_t x, size_t *mp)
 {
-	static const size_t at[] = {1, 3, 9, 14, 26, 40, 187, 203};
-	uint8_t k[SDP_SRTP_KEY_MAX], k2[SDP_SRTP_KEY_MAX], p[400], q[400];
-	struct media_srtp tx, rx, other;
-	size_t n, m, j;
-	unsigned i;
+	uint8_t q[400];
+	size_t m = n;
+	int err;
 
-	(void)state;
-	for (i = 0; i < N(gcm); i++) {
-		key(k, gcm[i], 5);
-		key(k2, gcm[i], 6);
-		make(&tx, gcm[i], k, false);
-		make(&rx, gcm[i], k, true);
-		make(&other, gcm[i], k2, true);
-		n = rtp(p, 77, 0x99, true);
-		assert_int_equal(media_srtp_protect(&tx, false, p, &n, 400), 0);
-		assert_int_equal(n, 204);
-		for (j = 0; j < N(at); j++) {
-			memcpy(q, p, n);
-			q[at[j]] ^= 0x04;
-			m = n;
-			assert_int_equal(
-				media_srtp_unprotect(&rx, false, q, &m),
-				MEDIA_SRTP_E_AUTH);
-		}
-		memcpy(q, p, n);
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&other, false, q, &m),
-				 MEDIA_SRTP_E_AUTH);
-		/* Cut short: no room for a tag; a tag cut off. */
-		m = 12 + 15;
-		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-				 MEDIA_SRTP_E_OTHER);
-		memcpy(q, p, n);
-		m = n - 1;
-		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-				 MEDIA_SRTP_E_AUTH);
-		memcpy(q, p, n);
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), 0);
-		assert_int_equal(m, n - 16);
-		memcpy(q, p, n);
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-				 MEDIA_SRTP_E_REPLAY);
-		media_srtp_free(&tx);
-		media_srtp_free(&rx);
-		media_srtp_free(&other);
-	}
+	memcpy(q, p, n);
+	if (at < n)
+		q[at] ^= x;
+	err = media_srtp_unprotect(rx, is_rtcp, q, &m);
+	if (mp)
+		*mp = m;
+	return err;
 }
 
-/* SRTCP: a bit of the header, the payload, the tag or the index word;
- * E = 0 (unencrypted SRTCP, never negotiated); replay; too short. */
-static void test_gcm_tamper_rtcp(void **state)
+/* A flipped bit anywhere is refused: RTP's fixed header, CSRC,
+ * extension, payload, tag; SRTCP's header, payload, tag, index word, and
+ * its E flag cleared (unencrypted SRTCP, never negotiated).  So are a
+ * receiver with another key and packets cut short; the genuine packet
+ * passes once, then is a replay. */
+static void test_gcm_tamper(void **state)
 {
-	static const size_t at[] = {1, 5, 8, 20, 25, 38, 40, 43};
-	uint8_t k[SDP_SRTP_KEY_MAX], p[400], q[400];
-	struct media_srtp tx, rx;
-	size_t n, m, j;
+	static const struct {
+		bool rtcp;
+		size_t plain, at[9];
+		uint8_t x[9];
+	} kinds[] = {
+		{false,
+		 188,
+		 {1, 3, 9, 14, 26, 40, 187, 188, 203},
+		 {4, 4, 4, 4, 4, 4, 4, 4, 4}},
+		{true,
+		 24,
+		 {1, 5, 8, 20, 25, 38, 40, 43, 40},
+		 {16, 16, 16, 16, 16, 16, 16, 16, 0x80}},
+	};
+	uint8_t k[SDP_SRTP_KEY_MAX], k2[SDP_SRTP_KEY_MAX], p[400];
+	struct media_srtp tx, rx, other;
+	size_t n, m, j, t;
 	unsigned i;
 
 	(void)state;
-	for (i = 0; i < N(gcm); i++) {
-		key(k, gcm[i], 8);
-		make(&tx, gcm[i], k, false);
-		make(&rx, gcm[i], k, true);
-		n = rtcp(p, 0x31);
-		assert_int_equal(media_srtp_protect(&tx, true, p, &n, 400), 0);
-		assert_int_equal(n, 24 + 16 + 4);
-		for (j = 0; j < N(at); j++) {
-			memcpy(q, p, n);
-			q[at[j]] ^= 0x10;
-			m = n;
-			assert_int_equal(media_srtp_unprotect(&rx, true, q, &m),
+	for (i = 0; i < N(gcm); i++)
+		for (t = 0; t < N(kinds); t++) {
+			bool c = kinds[t].rtcp;
+
+			key(k, gcm[i], 5);
+			key(k2, gcm[i], 6);
+			make(&tx, gcm[i], k, false);
+			make(&rx, gcm[i], k, true);
+			make(&other, gcm[i], k2, true);
+			n = c ? rtcp(p, 0x99) : rtp(p, 77, 0x99, true);
+			assert_int_equal(n, kinds[t].plain);
+			assert_int_equal(media_srtp_protect(&tx, c, p, &n, 400),
+					 0);
+			assert_int_equal(n, kinds[t].plain + (c ? 20 : 16));
+			for (j = 0; j < N(kinds[t].at); j++)
+				assert_int_equal(rx_copy(&rx, c, p, n,
+							 kinds[t].at[j],
+							 kinds[t].x[j], NULL),
+						 MEDIA_SRTP_E_AUTH);
+			assert_int_equal(rx_copy(&other, c, p, n, n, 0, NULL),
 					 MEDIA_SRTP_E_AUTH);
+			assert_int_equal(rx_copy(&rx, c, p, n - 1, n, 0, NULL),
+					 MEDIA_SRTP_E_AUTH);
+			/* No room for the trailer: 12 + 15, 8 + 19. */
+			assert_int_equal(rx_copy(&rx, c, p, 27, n, 0, NULL),
+					 MEDIA_SRTP_E_OTHER);
+			assert_int_equal(rx_copy(&rx, c, p, n, n, 0, &m), 0);
+			assert_int_equal(m, kinds[t].plain);
+			assert_int_equal(rx_copy(&rx, c, p, n, n, 0, NULL),
+					 MEDIA_SRTP_E_REPLAY);
+			media_srtp_free(&tx);
+			media_srtp_free(&rx);
+			media_srtp_free(&other);
 		}
-		memcpy(q, p, n);
-		q[n - 4] &= 0x7f;
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&rx, true, q, &m),
-				 MEDIA_SRTP_E_AUTH);
-		m = 8 + 19;
-		assert_int_equal(media_srtp_unprotect(&rx, true, q, &m),
-				 MEDIA_SRTP_E_OTHER);
-		memcpy(q, p, n);
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&rx, true, q, &m), 0);
-		assert_int_equal(m, 24);
-		memcpy(q, p, n);
-		m = n;
-		assert_int_equal(media_srtp_unprotect(&rx, true, q, &m),
-				 MEDIA_SRTP_E_REPLAY);
-		media_srtp_free(&tx);
-		media_srtp_free(&rx);
-	}
 }
 
 /* More SSRCs than a context tracks: each new one replaces the least
@@ -562,8 +542,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_rfc7714_vectors),
 		cmocka_unit_test(test_gcm_layout),
-		cmocka_unit_test(test_gcm_tamper_rtp),
-		cmocka_unit_test(test_gcm_tamper_rtcp),
+		cmocka_unit_test(test_gcm_tamper),
 		cmocka_unit_test(test_ssrcs),
 	};
 	int rc;
