@@ -25,6 +25,19 @@ the callee).  Target (issue 7): sipguard >= 1.5x rtpengine's SRTP
 packets/s per core.  TLS handshakes/s and calls/s over TLS: `make
 bench-tls` (bench/bench_tls.py).
 
+BENCH_SUITE [AES_CM_128_HMAC_SHA1_80] picks the caller's suite, e.g.
+AEAD_AES_128_GCM or AEAD_AES_256_GCM (RFC 7714): then sipguard runs its
+GCM transform both ways and rtpengine decrypts what srtp_load protected
+with it.
+
+Before the relays, the transform alone (`srtp_load micro`, no sockets):
+nanoseconds per packet to protect and to unprotect a 172-byte RTP
+packet, round robin over BENCH_CALLS key pairs (as many calls), for
+AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM and AEAD_AES_256_GCM, through
+sipguard's transform and through libsrtp2 (what srtp.c ran the GCM
+suites on before), BENCH_MICRO_RUNS [5] runs alternating, medians.
+BENCH_MICRO=0 skips it, BENCH_RELAYS=none skips the relays.
+
 Runs in its own network namespace (unshare -n, as root); without one
 (BENCH_NETNS=0) the relay ports stay in 45400-45999 and N is capped at
 100.  Relays on core 1, generator on core 0; every process started here
@@ -50,7 +63,14 @@ import bench_media as bm  # noqa: E402  (its helpers: cpu, stop, ng...)
 ROOT = os.path.dirname(HERE)
 GEN_A, GEN_B = ("127.0.0.1", 45200), ("127.0.0.1", 45300)
 SG_OUT, SG_IN, UAS, UAC = 45060, 45070, 45080, 45090
-SUITE = "AES_CM_128_HMAC_SHA1_80"
+SUITE = os.environ.get("BENCH_SUITE", "AES_CM_128_HMAC_SHA1_80")
+KEYLEN = {"AES_CM_128_HMAC_SHA1_80": 30, "AES_CM_128_HMAC_SHA1_32": 30,
+          "AES_256_CM_HMAC_SHA1_80": 46, "AEAD_AES_128_GCM": 28,
+          "AEAD_AES_256_GCM": 44}[SUITE]
+# srtp_load gen protects the caller's packets with this suite.
+os.environ["SRTP_LOAD_SUITE"] = SUITE
+MICRO_SUITES = ("AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM",
+                "AEAD_AES_256_GCM")
 
 
 def env_int(name, dflt):
@@ -178,7 +198,7 @@ def write_targets(path, ports, keys, b_ip):
     with open(path, "w") as f:
         for i, (a, b) in ports.items():
             f.write("127.0.0.1 %d %s %d %s\n" % (
-                a, b_ip, b, (keys[i] or bytes(30)).hex()))
+                a, b_ip, b, (keys[i] or bytes(KEYLEN)).hex()))
 
 
 def bench_sipguard(args, tmp, load, srtp=True):
@@ -193,7 +213,7 @@ def bench_sipguard(args, tmp, load, srtp=True):
                          preexec_fn=bm.raise_nofile)
     try:
         time.sleep(1.0)
-        keys = [os.urandom(30) if srtp else None
+        keys = [os.urandom(KEYLEN) if srtp else None
                 for _ in range(args["calls"])]
         ports = setup_calls(keys)
         time.sleep(8)       # 64*T1: the INVITE transactions end
@@ -235,7 +255,7 @@ def bench_rtpengine(args, tmp, load):
         s.settimeout(5)
         keys, ports = [], {}
         for i in range(args["calls"]):
-            cid, key = "bench-%d" % i, os.urandom(30)
+            cid, key = "bench-%d" % i, os.urandom(KEYLEN)
             keys.append(key)
             off = bm.ng(s, "o%d" % i, {
                 "command": "offer", "call-id": cid, "from-tag": "a%d" % i,
@@ -261,6 +281,56 @@ def bench_rtpengine(args, tmp, load):
     finally:
         bm.stop(p)
         log.close()
+
+
+# -------------------------------------------------------------- micro
+
+def median(v):
+    v = sorted(v)
+    return (v[len(v) // 2] + v[(len(v) - 1) // 2]) / 2
+
+
+def micro(args):
+    """{suite: {impl: {"protect_ns": [...], "unprotect_ns": [...]}}}
+    from srtp_load micro, runs alternating over the suites."""
+    res = {}
+    for _ in range(env_int("BENCH_MICRO_RUNS", 5)):
+        for suite in MICRO_SUITES:
+            out = subprocess.run(
+                ["taskset", "-c", bm.RELAY_CORE, args["load"], "micro",
+                 suite, str(args["calls"]), str(args["micro_pkts"])],
+                capture_output=True, text=True, timeout=900)
+            rows = re.findall(r"(\w+) (\S+) protect_ns ([\d.]+) "
+                              r"unprotect_ns ([\d.]+)", out.stdout)
+            if not rows:
+                raise RuntimeError("srtp_load micro: " + out.stderr)
+            for impl, su, p, u in rows:
+                r = res.setdefault(su, {}).setdefault(
+                    impl, {"protect_ns": [], "unprotect_ns": []})
+                r["protect_ns"].append(float(p))
+                r["unprotect_ns"].append(float(u))
+    return res
+
+
+def report_micro(res, args):
+    print("\nSRTP transform alone: ns per 172-byte RTP packet, %d key "
+          "pairs round robin, median of %d runs"
+          % (args["calls"], env_int("BENCH_MICRO_RUNS", 5)))
+    print("%-26s %-9s %12s %12s %14s" % ("suite", "impl", "protect",
+                                         "unprotect", "vs sipguard"))
+    for suite in MICRO_SUITES:
+        r = res.get(suite, {})
+        sg = r.get("sipguard")
+        for impl in ("sipguard", "libsrtp2"):
+            x = r.get(impl)
+            if not x:
+                continue
+            p, u = median(x["protect_ns"]), median(x["unprotect_ns"])
+            ratio = "" if not sg or impl == "sipguard" else "%.1fx" % (
+                (p + u) / (median(sg["protect_ns"]) +
+                           median(sg["unprotect_ns"])))
+            print("%-26s %-9s %12.0f %12.0f %14s" % (suite, impl, p, u,
+                                                       ratio))
 
 
 # ------------------------------------------------------------- report
@@ -320,10 +390,18 @@ def main():
             os.path.join(ROOT, "build/release/sipguard"),
             "load": sys.argv[2] if len(sys.argv) > 2 else
             os.path.join(ROOT, "build/release/bench/srtp_load")}
+    args["micro_pkts"] = env_int("BENCH_MICRO_PACKETS", 100000)
+    mic = None
+    if os.environ.get("BENCH_MICRO", "1") != "0":
+        print("bench-srtp: transform alone ...", flush=True)
+        mic = micro(args)
     relays = os.environ.get("BENCH_RELAYS", "sipguard,rtpengine,plain")
     res = bm.run_relays("bench-srtp", relays, (
         ("sipguard", bench_sipguard), ("rtpengine", bench_rtpengine),
         ("plain", bench_plain)), args)
+    if mic:
+        res["micro"] = mic
+        report_micro(mic, args)
     report(res, args)
 
 

@@ -14,6 +14,8 @@ MEDIA_SRCS += src/media/dtls.c src/media/dtls_cert.c
 MEDIA_SRCS += src/media/dtls_leg.c src/media/dtls_sdp.c
 # SRTP termination (issue 7): libsrtp2 contexts, SDES negotiation
 MEDIA_SRCS += src/media/srtp.c src/media/srtp_cm.c src/media/srtp_sdp.c
+# ... our transform's shared state (srtp_xf.c) and AEAD AES-GCM cipher
+MEDIA_SRCS += src/media/srtp_xf.c src/media/srtp_gcm.c
 # Kernel fast path (media.kernel, issue 6): eBPF program at TCX ingress,
 # compiled for the BPF target and embedded (kfast_obj.c .incbin's it).
 MEDIA_SRCS += src/media/kfast.c src/media/kfast_relay.c src/media/kfast_obj.c

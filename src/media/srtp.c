@@ -2,20 +2,22 @@
  * srtp.c - SRTP/SRTCP termination on a media leg (RFC 3711; suites of
  * RFC 4568 6.2, RFC 6188, RFC 7714): contexts made from one master key
  * per direction, in-place protect/unprotect, and the relay thread's two
- * hooks (what a leg sent us, what we send a leg).  The AES-CM suites run
- * on our OpenSSL transform (srtp_cm.c, for speed: see there), the AEAD
- * GCM suites and MKI keys on libsrtp2.
+ * hooks (what a leg sent us, what we send a leg).  Every suite without
+ * MKI (AES-CM + HMAC-SHA1 and AEAD AES-GCM) runs on our own transform
+ * over OpenSSL (srtp_xf.c with srtp_cm.c and srtp_gcm.c, for speed: see
+ * there); MKI keys, rare in practice, on libsrtp2.
  *
  * Every packet from an SRTP leg is authenticated (and replay-checked
  * over MEDIA_SRTP_REPLAY_WINDOW packets) before anything else looks at
  * it; a packet that fails is dropped and counted, never relayed.  No
- * allocation per packet: libsrtp2 works in our receive buffer, which has
- * MEDIA_SRTP_TRAILER bytes of room past any packet we protect.
- * libsrtp2 makes a stream per SSRC it sees; on rx only after a packet
- * of that SSRC authenticated, so only the key holder can add streams.
+ * allocation per packet: both transforms work in our receive buffer,
+ * which has MEDIA_SRTP_TRAILER bytes of room past any packet we protect.
+ * Both keep state per SSRC they see; on rx only after a packet of that
+ * SSRC authenticated, so only the key holder can add streams.
  *
- * Keys: the caller's copies are only borrowed; libsrtp2 expands them
- * into its contexts and zeroes those when they are freed (srtp_dealloc).
+ * Keys: the caller's copies are only borrowed; the transforms expand
+ * them into their contexts and zero those when they are freed
+ * (media__srtp_xf_free, srtp_dealloc).
  * Nothing here logs or reports key material.
  */
 #include <errno.h>
@@ -118,21 +120,21 @@ static int make_one(srtp_t *sp, const struct media_srtp_dir *d, bool rx)
 	return err;
 }
 
-/* One direction: our AES-CM transform when it can, else libsrtp2. */
-static int make_dir(void **pp, bool *cmp, const struct media_srtp_dir *d,
+/* One direction: our transform when it can (no MKI), else libsrtp2. */
+static int make_dir(void **pp, bool *xfp, const struct media_srtp_dir *d,
 		    bool rx)
 {
-	*cmp = media__srtp_cm_suite(d->suite) && !d->mki_len;
-	if (*cmp)
-		return media__srtp_cm_new((struct media_srtp_cm **)pp, d->suite,
+	*xfp = media__srtp_xf_suite(d->suite) && !d->mki_len;
+	if (*xfp)
+		return media__srtp_xf_new((struct media_srtp_xf **)pp, d->suite,
 					  d->key, d->key_len, rx);
 	return make_one((srtp_t *)pp, d, rx);
 }
 
-static void free_dir(void *p, bool cm)
+static void free_dir(void *p, bool xf)
 {
-	if (p && cm)
-		media__srtp_cm_free(p);
+	if (p && xf)
+		media__srtp_xf_free(p);
 	else if (p)
 		srtp_dealloc(p);
 }
@@ -147,9 +149,9 @@ int media_srtp_make(struct media_srtp *sp, const struct media_srtp_dir *rx,
 	memset(sp, 0, sizeof(*sp));
 	err = media_srtp_init();
 	if (!err && rx)
-		err = make_dir(&sp->rx, &sp->rx_cm, rx, true);
+		err = make_dir(&sp->rx, &sp->rx_xf, rx, true);
 	if (!err && tx)
-		err = make_dir(&sp->tx, &sp->tx_cm, tx, false);
+		err = make_dir(&sp->tx, &sp->tx_xf, tx, false);
 	if (err) {
 		media_srtp_free(sp);
 		return err;
@@ -162,8 +164,8 @@ void media_srtp_free(struct media_srtp *sp)
 {
 	if (!sp)
 		return;
-	free_dir(sp->rx, sp->rx_cm);
-	free_dir(sp->tx, sp->tx_cm);
+	free_dir(sp->rx, sp->rx_xf);
+	free_dir(sp->tx, sp->tx_xf);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -190,8 +192,8 @@ int media_srtp_unprotect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 
 	if (!sp->rx || *np > INT_MAX || *np < (rtcp ? 8u : 12u))
 		return MEDIA_SRTP_E_OTHER;
-	if (sp->rx_cm)
-		return media__srtp_cm_unprotect(sp->rx, rtcp, p, np);
+	if (sp->rx_xf)
+		return media__srtp_xf_unprotect(sp->rx, rtcp, p, np);
 	len = (int)*np;
 	if (rtcp)
 		st = srtp_unprotect_rtcp_mki(sp->rx, p, &len, sp->rx_mki);
@@ -209,12 +211,13 @@ int media_srtp_protect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 	int len;
 	srtp_err_status_t st;
 
-	/* libsrtp2 writes the trailer without knowing the buffer size. */
+	/* The transforms write the trailer without knowing the buffer
+	 * size. */
 	if (!sp->tx || *np > INT_MAX || cap < *np + MEDIA_SRTP_TRAILER ||
 	    *np < (rtcp ? 8u : 12u))
 		return MEDIA_SRTP_E_OTHER;
-	if (sp->tx_cm)
-		return media__srtp_cm_protect(sp->tx, rtcp, p, np);
+	if (sp->tx_xf)
+		return media__srtp_xf_protect(sp->tx, rtcp, p, np);
 	len = (int)*np;
 	st = rtcp ? srtp_protect_rtcp(sp->tx, p, &len)
 		  : srtp_protect(sp->tx, p, &len);
@@ -254,8 +257,9 @@ int media__srtp_tx(struct media_stream *s, unsigned leg, unsigned from,
 {
 	int err = media_srtp_protect(&s->rt[leg].srtp, rtcp, p, np, cap);
 
-	/* A repeated sequence number from the plain side (libsrtp2 will
-	 * not encrypt two packets under one index): lost, as on a net. */
+	/* A repeated sequence number from the plain side (neither
+	 * transform encrypts two packets under one index): lost, as on a
+	 * net. */
 	if (err)
 		MEDIA_ADD(s->st[from].dropped, 1);
 	return err;

@@ -16,8 +16,8 @@
  * the relay depends on how the keys were agreed.
  *
  * Threads: media_srtp_make() and media_srtp_free() may run on any
- * thread (libsrtp2 allocates with malloc, not with our counting
- * allocator); a context is used by one relay thread at a time.
+ * thread (libsrtp2 and our transform allocate with malloc, not with our
+ * counting allocator); a context is used by one relay thread at a time.
  */
 #ifndef SIPGUARD_MEDIA_SRTP_H
 #define SIPGUARD_MEDIA_SRTP_H
@@ -27,13 +27,13 @@
 #include <stdint.h>
 
 /* The SRTP contexts of one leg; both NULL: the leg is plain RTP.  Each
- * is a libsrtp2 srtp_t, or with rx_cm/tx_cm our AES-CM transform
- * (srtp_cm.c: the AES_CM suites without MKI). */
+ * is a libsrtp2 srtp_t, or with rx_xf/tx_xf our own transform
+ * (srtp_xf.c: every suite without MKI). */
 struct media_srtp {
 	void *rx;    /* what the leg sends us */
 	void *tx;    /* what we send the leg */
 	bool rx_mki; /* its packets carry an MKI (RFC 3711 3.1) */
-	bool rx_cm, tx_cm;
+	bool rx_xf, tx_xf;
 };
 
 /* One direction's master key: suite (enum sdp_srtp_suite), key||salt
@@ -95,19 +95,20 @@ int media_srtp_unprotect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 int media_srtp_protect(const struct media_srtp *sp, bool rtcp, uint8_t *p,
 		       size_t *np, size_t cap);
 
-/* srtp_cm.c: RFC 3711 AES-CM + HMAC-SHA1 on OpenSSL (see there). */
-struct media_srtp_cm;
-bool media__srtp_cm_suite(int suite);
+/* srtp_xf.c: our transform, AES-CM + HMAC-SHA1 (RFC 3711) and AEAD
+ * AES-GCM (RFC 7714) on OpenSSL (see there). */
+struct media_srtp_xf;
+bool media__srtp_xf_suite(int suite);
 /* A context for one direction (rx: verify/decrypt) from master key||salt
  * (of the suite's length).  0, -EINVAL, -ENOMEM or -EIO. */
-int media__srtp_cm_new(struct media_srtp_cm **cp, int suite, const uint8_t *key,
+int media__srtp_xf_new(struct media_srtp_xf **cp, int suite, const uint8_t *key,
 		       size_t len, bool rx);
-void media__srtp_cm_free(struct media_srtp_cm *c);
+void media__srtp_xf_free(struct media_srtp_xf *c);
 /* In place; protect needs MEDIA_SRTP_TRAILER bytes of room after the
  * packet and at least a fixed header.  0 or a MEDIA_SRTP_E_* code. */
-int media__srtp_cm_protect(struct media_srtp_cm *c, bool rtcp, uint8_t *p,
+int media__srtp_xf_protect(struct media_srtp_xf *c, bool rtcp, uint8_t *p,
 			   size_t *np);
-int media__srtp_cm_unprotect(struct media_srtp_cm *c, bool rtcp, uint8_t *p,
+int media__srtp_xf_unprotect(struct media_srtp_xf *c, bool rtcp, uint8_t *p,
 			     size_t *np);
 
 #endif

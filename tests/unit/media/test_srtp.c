@@ -5,7 +5,8 @@
  * (SRTP leg <-> plain leg, counted failures, notes), SDES negotiation
  * through media_call_sdp() (SAVP -> AVP toward a plain zone, AVP ->
  * SAVP toward a required zone, SRTP <-> SRTP with different keys,
- * renumbered and reordered answers, 488 cases), and key wiping.
+ * renumbered and reordered answers, 488 cases), and key wiping.  Our
+ * transform against libsrtp2 and RFC 7714: test_srtp_xf.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -228,168 +229,6 @@ static void test_mki_and_errors(void **state)
 	assert_null(a.rx);
 	assert_false(media_srtp_suite_ok(77));
 	media_srtp_free(NULL);
-}
-
-/* ------------------------------------------- AES-CM vs libsrtp2 */
-
-static srtp_t lib_session(int suite, uint8_t *key, bool rx)
-{
-	srtp_policy_t p;
-	srtp_t s;
-
-	memset(&p, 0, sizeof(p));
-	if (suite == SDP_SRTP_AES_256_CM_HMAC_SHA1_80) {
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p.rtcp);
-	} else {
-		if (suite == SDP_SRTP_AES_CM_128_HMAC_SHA1_32)
-			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-		else
-			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-	}
-	p.ssrc.type = rx ? ssrc_any_inbound : ssrc_any_outbound;
-	p.key = key;
-	p.window_size = 128;
-	assert_int_equal(srtp_create(&s, &p), 0);
-	return s;
-}
-
-/* Our transform (srtp_cm.c) and libsrtp2 read each other's packets,
- * across a sequence number wrap (the ROC), with CSRCs and an header
- * extension, and SRTCP. */
-static void test_cm_interop(void **state)
-{
-	static const int cm[] = {SDP_SRTP_AES_CM_128_HMAC_SHA1_80,
-				 SDP_SRTP_AES_CM_128_HMAC_SHA1_32,
-				 SDP_SRTP_AES_256_CM_HMAC_SHA1_80};
-	uint8_t k[SDP_SRTP_KEY_MAX], p[400], plain[400];
-	unsigned i, j;
-
-	(void)state;
-	for (i = 0; i < 3; i++) {
-		struct media_srtp_dir d = {.suite = cm[i], .key = k};
-		struct media_srtp ours_tx, ours_rx;
-		srtp_t lib_rx, lib_tx;
-
-		d.key_len = sdp_srtp_key_len(cm[i]);
-		key(k, cm[i], (uint8_t)(40 + i));
-		assert_int_equal(media_srtp_make(&ours_tx, NULL, &d), 0);
-		assert_int_equal(media_srtp_make(&ours_rx, &d, NULL), 0);
-		assert_true(ours_tx.tx_cm && ours_rx.rx_cm);
-		lib_rx = lib_session(cm[i], k, true);
-		lib_tx = lib_session(cm[i], k, false);
-		for (j = 0; j < 40; j++) {
-			uint16_t seq = (uint16_t)(65520 + j);
-			size_t n = rtp(plain, seq, 0xcafe), m;
-			int len;
-
-			if (j % 7 == 3) {
-				/* Two CSRCs and a one-word extension. */
-				plain[0] = 0x92;
-				memset(plain + 12, 0x11, 8);
-				plain[20] = 0xbe;
-				plain[21] = 0xde;
-				plain[22] = 0;
-				plain[23] = 1;
-			}
-			memcpy(p, plain, n);
-			m = n;
-			assert_int_equal(
-				media_srtp_protect(&ours_tx, false, p, &m, 400),
-				0);
-			len = (int)m;
-			assert_int_equal(srtp_unprotect(lib_rx, p, &len), 0);
-			assert_int_equal(len, n);
-			assert_memory_equal(p, plain, n);
-			memcpy(p, plain, n);
-			len = (int)n;
-			assert_int_equal(srtp_protect(lib_tx, p, &len), 0);
-			m = (size_t)len;
-			assert_int_equal(
-				media_srtp_unprotect(&ours_rx, false, p, &m),
-				0);
-			assert_int_equal(m, n);
-			assert_memory_equal(p, plain, n);
-			/* SRTCP, both ways. */
-			n = rtcp(plain, 0xcafe);
-			memcpy(p, plain, n);
-			m = n;
-			assert_int_equal(
-				media_srtp_protect(&ours_tx, true, p, &m, 400),
-				0);
-			len = (int)m;
-			assert_int_equal(srtp_unprotect_rtcp(lib_rx, p, &len),
-					 0);
-			assert_memory_equal(p, plain, n);
-			memcpy(p, plain, n);
-			len = (int)n;
-			assert_int_equal(srtp_protect_rtcp(lib_tx, p, &len), 0);
-			m = (size_t)len;
-			assert_int_equal(
-				media_srtp_unprotect(&ours_rx, true, p, &m), 0);
-			assert_int_equal(m, n);
-			assert_memory_equal(p, plain, n);
-		}
-		srtp_dealloc(lib_rx);
-		srtp_dealloc(lib_tx);
-		media_srtp_free(&ours_tx);
-		media_srtp_free(&ours_rx);
-	}
-}
-
-/* Replay window of our transform: late but new packets pass, repeats
- * and packets older than the window do not. */
-static void test_cm_window(void **state)
-{
-	uint8_t k[30], pk[300][256];
-	size_t ln[300], m;
-	struct media_srtp_dir d = {.suite = 1, .key = k, .key_len = 30};
-	struct media_srtp tx, rx;
-	uint8_t q[256];
-	unsigned i;
-
-	(void)state;
-	key(k, 1, 9);
-	assert_int_equal(media_srtp_make(&tx, NULL, &d), 0);
-	assert_int_equal(media_srtp_make(&rx, &d, NULL), 0);
-	for (i = 0; i < 300; i++) {
-		ln[i] = rtp(pk[i], (uint16_t)(1000 + i), 7);
-		assert_int_equal(
-			media_srtp_protect(&tx, false, pk[i], &ln[i], 256), 0);
-	}
-	/* 0..199 in order except 150, then 150 late: passes. */
-	for (i = 0; i < 200; i++) {
-		if (i == 150)
-			continue;
-		memcpy(q, pk[i], ln[i]);
-		m = ln[i];
-		assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), 0);
-	}
-	memcpy(q, pk[150], ln[150]);
-	m = ln[150];
-	assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), 0);
-	memcpy(q, pk[150], ln[150]);
-	m = ln[150];
-	assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-			 MEDIA_SRTP_E_REPLAY);
-	/* 299 jumps ahead; 100 is now older than the window. */
-	memcpy(q, pk[299], ln[299]);
-	m = ln[299];
-	assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), 0);
-	memcpy(q, pk[100], ln[100]);
-	m = ln[100];
-	assert_int_equal(media_srtp_unprotect(&rx, false, q, &m),
-			 MEDIA_SRTP_E_REPLAY);
-	memcpy(q, pk[250], ln[250]);
-	m = ln[250];
-	assert_int_equal(media_srtp_unprotect(&rx, false, q, &m), 0);
-	/* The sender does not encrypt one index twice either. */
-	ln[0] = rtp(q, 1000, 7);
-	assert_int_equal(media_srtp_protect(&tx, false, q, &ln[0], 256),
-			 MEDIA_SRTP_E_REPLAY);
-	media_srtp_free(&tx);
-	media_srtp_free(&rx);
 }
 
 /* ---------------------------------------------------- relay hooks */
@@ -875,8 +714,6 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_auth_replay),
 		cmocka_unit_test(test_mki_and_errors),
-		cmocka_unit_test(test_cm_interop),
-		cmocka_unit_test(test_cm_window),
 		cmocka_unit_test(test_relay_bridge),
 		cmocka_unit_test(test_relay_srtp_both),
 		cmocka_unit_test(test_sdes_bridge),
