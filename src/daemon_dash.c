@@ -7,10 +7,14 @@
  *        daemon_dash_assets.c); it holds no data, so it needs no token;
  *   GET  /api/v1/state?after=SEQ
  *        everything the page shows, as one JSON object: totals, one
- *        sample a second for the charts, live calls, bans, top offending
- *        sources, and the event lines numbered after SEQ;
+ *        sample a second for the charts, live calls, bans, users held by
+ *        a toll-fraud rule, top offending sources, and the event lines
+ *        numbered after SEQ;
  *   POST /api/v1/unban?addr=ADDR
- *        lift a ban (the same check as sipguardctl unban).
+ *        lift a ban (the same check as sipguardctl unban);
+ *   POST /api/v1/unblock?user=NAME
+ *        lift a user's toll-fraud block, on every instance (as
+ *        sipguardctl unblock).
  *
  * Both API paths need "Authorization: Bearer <ops.dashboard_token>"
  * (compared in constant time); anything else is 401.  The token travels
@@ -40,6 +44,7 @@
 enum {
 	DASH_MAX_CALLS = 200, /* calls listed; the total is given too */
 	DASH_MAX_BANS = 200,
+	DASH_MAX_HELD = 200,
 	DASH_TOP = 10,
 };
 
@@ -194,6 +199,29 @@ static int put_bans(struct buf *b, struct daemon_ctl_ctx *c)
 	return err ? err : buf_append_cstr(b, "]");
 }
 
+static int put_held(struct buf *b, struct daemon_ctl_ctx *c)
+{
+	struct fraud_held h[DASH_MAX_HELD];
+	size_t i, n = guard_fraud_held(proxy_guard(c->proxy), h, DASH_MAX_HELD,
+				       loop_now(c->loop));
+	int err = buf_append_cstr(b, ",\"held\":[");
+
+	for (i = 0; !err && i < n; i++) {
+		err = buf_append_cstr(b, i ? ",{" : "{");
+		if (!err)
+			err = jstr(b, "user", str_cstr(h[i].user));
+		if (!err)
+			err = buf_printf(
+				b,
+				",\"action\":\"%s\",\"rule\":\"%s\","
+				"\"expires_in\":%llu}",
+				h[i].blocked ? "block" : "throttle", h[i].rule,
+				(unsigned long long)(h[i].left_ms + 999) /
+					1000);
+	}
+	return err ? err : buf_append_cstr(b, "]");
+}
+
 static int put_top(struct buf *b, struct daemon_ctl_ctx *c)
 {
 	struct evstats_top t[DASH_TOP];
@@ -283,7 +311,7 @@ static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 			  "\"dropped\":%llu,\"media_streams\":%llu,"
 			  "\"media_packets\":%llu,"
 			  "\"media_kernel_packets\":%llu,"
-			  "\"draining\":%s}",
+			  "\"udp_overflow\":%llu,\"draining\":%s}",
 			  (unsigned long long)st.calls_active,
 			  (unsigned long long)st.dialogs_active,
 			  (unsigned long long)st.bindings, gs.bans_active,
@@ -294,6 +322,7 @@ static int put_totals(struct buf *b, struct daemon_ctl_ctx *c)
 			  (unsigned long long)ms.streams,
 			  (unsigned long long)mt.pkts,
 			  (unsigned long long)mt.kernel,
+			  (unsigned long long)st.udp_rx_overflow,
 			  proxy_draining(p) ? "true" : "false");
 }
 
@@ -316,6 +345,8 @@ static int state(struct daemon_ctl_ctx *c, const struct http_req *rq,
 		err = put_calls(b, c);
 	if (!err)
 		err = put_bans(b, c);
+	if (!err)
+		err = put_held(b, c);
 	if (!err)
 		err = put_top(b, c);
 	if (!err)
@@ -355,6 +386,34 @@ static int unban(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	return buf_append_cstr(rs->body, "{\"ok\":true}");
 }
 
+/* POST /api/v1/unblock?user=NAME: 1..CTL_USER_MAX bytes of text, as
+ * the control socket takes it. */
+static int unblock(struct daemon_ctl_ctx *c, const struct http_req *rq,
+		   struct http_resp *rs)
+{
+	const char *u = http_req_arg(rq, "user");
+	size_t i, n = u ? strlen(u) : 0;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
+			break;
+	if (!n || n > CTL_USER_MAX || i < n) {
+		rs->status = 400;
+		return buf_append_cstr(rs->body, "{\"ok\":false,\"error\":"
+						 "\"invalid user\"}");
+	}
+	err = guard_fraud_unblock(proxy_guard(c->proxy), str_make(u, n),
+				  loop_now(c->loop), wall_ms());
+	log_info("dashboard: unblock %s: %s", u, err ? strerror(-err) : "done");
+	if (err) {
+		rs->status = err == -ENOENT ? 404 : 500;
+		return buf_printf(rs->body, "{\"ok\":false,\"error\":\"%s\"}",
+				  err == -ENOENT ? "not held" : "failed");
+	}
+	return buf_append_cstr(rs->body, "{\"ok\":true}");
+}
+
 static int asset(struct http_resp *rs, const char *type, const char *p,
 		 unsigned len)
 {
@@ -383,12 +442,15 @@ int daemon_dash_page(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	if (!strcmp(rq->path, "/favicon.ico"))
 		return !get ? -EOPNOTSUPP : asset(rs, "image/x-icon", "", 0);
 	if (strcmp(rq->path, "/api/v1/state") &&
-	    strcmp(rq->path, "/api/v1/unban"))
+	    strcmp(rq->path, "/api/v1/unban") &&
+	    strcmp(rq->path, "/api/v1/unblock"))
 		return -ENOENT;
 	if (!token_ok(c, rq))
 		return -EPERM;
 	rs->type = "application/json";
 	if (!strcmp(rq->path, "/api/v1/state"))
 		return get ? state(c, rq, rs->body) : -EOPNOTSUPP;
+	if (!strcmp(rq->path, "/api/v1/unblock"))
+		return post ? unblock(c, rq, rs) : -EOPNOTSUPP;
 	return post ? unban(c, rq, rs) : -EOPNOTSUPP;
 }

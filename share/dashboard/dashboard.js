@@ -105,26 +105,34 @@ function fill(id, rows) {
   for (const r of rows) tb.appendChild(r);
 }
 
-function unbanButton(addr) {
-  const b = el("button", "Unban", "unban");
-  b.dataset.addr = addr;
+/* A button that lifts something in two clicks (a stray one must not):
+ * what names it ("Unban"), done says it happened ("unbanned"), then the
+ * API path with its argument and the thing. */
+function liftButton(what, done, path, thing) {
+  const b = el("button", what, what.toLowerCase());
+  b.dataset.what = thing;
   b.addEventListener("click", async () => {
-    /* Two clicks: a stray one must not lift a ban. */
     if (!b.classList.contains("armed")) {
       b.classList.add("armed");
-      b.textContent = "Confirm unban";
-      setTimeout(() => { b.classList.remove("armed"); b.textContent = "Unban"; }, 5000);
+      b.textContent = "Confirm " + what.toLowerCase();
+      setTimeout(() => { b.classList.remove("armed"); b.textContent = what; }, 5000);
       return;
     }
     b.disabled = true;
     try {
-      await api("/api/v1/unban?addr=" + encodeURIComponent(addr), "POST");
-      setStatus("unbanned " + addr, false);
+      await api(path + encodeURIComponent(thing), "POST");
+      setStatus(done + " " + thing, false);
     } catch (e) {
-      setStatus("unban " + addr + ": " + e.message, true);
+      setStatus(what.toLowerCase() + " " + thing + ": " + e.message, true);
     }
     poll(true);
   });
+  return b;
+}
+
+function unbanButton(addr) {
+  const b = liftButton("Unban", "unbanned", "/api/v1/unban?addr=", addr);
+  b.dataset.addr = addr;
   return b;
 }
 
@@ -155,6 +163,12 @@ function render(s) {
   fill("bans", s.bans.map(b => row([b.addr, expiry(b.expires_in), b.hits, b.rule, b.reason,
     unbanButton(b.addr)])));
   fill("top", s.top.map(t => row([t.src, t.count, clock(t.last), t.rule, t.reason || t.event])));
+  // Users a toll-fraud rule blocks or throttles (here or elsewhere in
+  // the cluster); unblocking lifts them on every instance.
+  $("held-n").textContent = s.held.length ? "(" + s.held.length + ")" : "";
+  fill("held", s.held.map(h => row([h.user, h.action, expiry(h.expires_in), h.rule,
+    liftButton("Unblock", "unblocked", "/api/v1/unblock?user=", h.user)])));
+  $("t-overflow").textContent = s.totals.udp_overflow;
 
   const tb = $("events").tBodies[0];
   for (const e of s.events) {

@@ -221,8 +221,9 @@ size_t fraud_held_list(struct fraud *f, struct fraud_held *out, size_t max,
 		       uint64_t now_ms);
 /*
  * Lift user's block and throttle here and on every instance (an
- * administrator's decision: a false positive).  0, or -ENOENT when
- * nothing held the user here (the cluster is told all the same).
+ * administrator's decision: a false positive); the short calls counted
+ * here start again from none.  0, or -ENOENT when nothing held the user
+ * here (the cluster is told all the same).
  */
 int fraud_unblock(struct fraud *f, struct str user, uint64_t now_ms);
 

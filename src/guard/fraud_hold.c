@@ -27,7 +27,9 @@
  * user here and unbans both keys; an instance told of the unban marks
  * the hold lifted and clears the user at its next call (its own tables
  * are keyed by a hash of its own), and the store's unban marker keeps a
- * resynchronising instance from pushing the hold back.
+ * resynchronising instance from pushing the hold back.  Everywhere, the
+ * user's short calls then count from none (a false positive's burst
+ * no longer counts; a new burst fires again).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -222,6 +224,14 @@ size_t fraud_share_hold_resync(struct fraud_share *sh, uint64_t wall)
 	return n;
 }
 
+void fraud__short_reset(struct fr_user *u)
+{
+	/* A false positive: the burst that fired no longer counts, and a
+	 * new one fires again at once. */
+	memset(&u->shortc, 0, sizeof(u->shortc));
+	u->short_quiet_until = 0;
+}
+
 void fraud__held(struct fr_user *u, struct str user, const char *rule)
 {
 	size_t n = user.len < sizeof(u->name) ? user.len : sizeof(u->name);
@@ -255,6 +265,7 @@ static void hold_on(struct fraud_share *sh, struct fr_user *u, struct str user,
 
 	if (x->lifted) {
 		*at = 0;
+		fraud__short_reset(u);
 		return;
 	}
 	if (*at < end) {
@@ -357,6 +368,7 @@ int fraud_unblock(struct fraud *f, struct str user, uint64_t now)
 		held = u->blocked_until > now || u->throttled_until > now;
 		u->blocked_until = 0;
 		u->throttled_until = 0;
+		fraud__short_reset(u);
 	}
 	if (f->share && f->share->s && hold_lift(f->share, user))
 		held = true;

@@ -244,6 +244,9 @@ void fraud__hold_apply(struct fraud *f, struct fr_user *u, struct str user,
 		       uint64_t now, uint64_t wall);
 /* u is blocked or throttled by rule: keep its name for the listing. */
 void fraud__held(struct fr_user *u, struct str user, const char *rule);
+/* An administrator unblocked u (here or elsewhere): its short calls
+ * count from none again. */
+void fraud__short_reset(struct fr_user *u);
 
 /* fraud.c: the key of user in the users table. */
 uint64_t fraud__user_hash(const struct fraud *f, struct str user);

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -204,9 +205,13 @@ ANOMALY = """\
 """
 
 
-def block_config(ip, name, ctl_dir):
+DASH_TOKEN = "e2e-fraud-dashboard-token"
+DASH = 38450  # A's dashboard
+
+
+def block_config(ip, name, ctl_dir, dash=""):
     return "guard:\n  control_socket: %s/%s.sock\n" % (ctl_dir, name) + \
-        fraud_config(
+        dash + fraud_config(
         ip, name, out=SG_OUT, inn=SG_IN, backend=UAS, rport=REDIS_PORT,
         prefix="fraud-e2e:", classes="      max_concurrent: 10",
         dial_rules=['{ name: intl, action: allow, '
@@ -236,7 +241,11 @@ def test_block_holds_across_instances(sipguard, redis, tmp_path):
     list the user (sipguardctl held); an administrator's unblock on B
     frees it on both."""
     d = str(tmp_path)
-    a = sipguard(block_config(A_IP, "fa", d))
+    a = sipguard(block_config(A_IP, "fa", d, dash="""ops:
+  metrics_listen: "tcp:%s:%d"
+  dashboard: true
+  dashboard_token: "%s"
+""" % (A_IP, DASH, DASH_TOKEN)))
     b = sipguard(block_config(B_IP, "fb", d))
     assert a.wait_log("connected") and b.wait_log("connected")
     uas = Sipp("uas_rr.xml", ("127.0.0.1", UAS), calls=0)
@@ -275,4 +284,37 @@ def test_block_holds_across_instances(sipguard, redis, tmp_path):
         time.sleep(0.05)
     assert held(d, "fa") == [] and held(d, "fb") == []
     assert redis.cli("HKEYS", "fraud-e2e:bans").split() == []
+    # Again through A (an unblock starts its short-call count afresh),
+    # and lifted from A's dashboard this time: the page's list and what
+    # its unblock button calls; B lets the user through again.
+    burst = Sipp("uac_rr.xml", ("127.0.0.1", UAC + 4), (A_IP, SG_OUT),
+                 calls=3, service="0049301234572")
+    assert burst.wait(30) == 0, burst.errors()[-2000:]
+    deadline = time.time() + 3.0
+    while not dash_state()["held"]:
+        assert time.time() < deadline, "A's dashboard lists nobody"
+        time.sleep(0.1)
+    assert [x["user"] for x in dash_state()["held"]] == ["sipp"]
+    assert dash_post("/api/v1/unblock?user=sipp") == 200
+    assert dash_state()["held"] == []
+    deadline = time.time() + 1.0
+    while ask(B_IP, "0049301234573") != TRYING:
+        assert time.time() < deadline, "B still blocks the user"
+        time.sleep(0.05)
+    assert "dashboard: unblock sipp: done" in a.log()
     uas.stop()
+
+
+def dash_state():
+    req = urllib.request.Request("http://%s:%d/api/v1/state" % (A_IP, DASH))
+    req.add_header("Authorization", "Bearer " + DASH_TOKEN)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read().decode())
+
+
+def dash_post(path):
+    req = urllib.request.Request("http://%s:%d%s" % (A_IP, DASH, path),
+                                 method="POST")
+    req.add_header("Authorization", "Bearer " + DASH_TOKEN)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status

@@ -116,10 +116,12 @@ def test_api_needs_the_token(sipguard, tmp_path):
         st, h, _ = http("/api/v1/state", token=tok)
         assert st == 401 and h["WWW-Authenticate"].startswith("Bearer")
         assert http("/api/v1/unban?addr=1.2.3.4", "POST", tok)[0] == 401
+        assert http("/api/v1/unblock?user=alice", "POST", tok)[0] == 401
     st, h, body = http("/api/v1/state", token=TOKEN)
     assert st == 200 and h["Content-Type"] == "application/json"
     s = json.loads(body)
     assert s["calls"] == [] and s["bans"] == [] and s["events"] == []
+    assert s["held"] == [] and s["totals"]["udp_overflow"] == 0
     assert s["totals"]["media_packets"] == 0
     assert s["totals"]["media_kernel_packets"] == 0
     # Actions only by POST, state only by GET; bad addresses refused.
@@ -128,6 +130,11 @@ def test_api_needs_the_token(sipguard, tmp_path):
     assert http("/api/v1/unban?addr=x;rm", "POST", TOKEN)[0] == 400
     assert http("/api/v1/unban", "POST", TOKEN)[0] == 400
     assert http("/api/v1/unban?addr=192.0.2.1", "POST", TOKEN)[0] == 404
+    assert http("/api/v1/unblock?user=alice", "GET", TOKEN)[0] == 405
+    assert http("/api/v1/unblock", "POST", TOKEN)[0] == 400
+    assert http("/api/v1/unblock?user=a%0Ab", "POST", TOKEN)[0] == 400
+    assert http("/api/v1/unblock?user=" + "x" * 65, "POST", TOKEN)[0] == 400
+    assert http("/api/v1/unblock?user=alice", "POST", TOKEN)[0] == 404
     assert http("/api/v1/other", token=TOKEN)[0] == 404
     assert http("/metrics")[0] == 200
 

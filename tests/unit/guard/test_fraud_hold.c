@@ -209,6 +209,9 @@ static void test_unblock_everywhere(void **state)
 	assert_int_equal(fraud_unblock(a.f, STR("alice"), loop_now(l)), 0);
 	assert_null(check(&a, l, "alice", &note));
 	assert_int_equal(fraud_held_list(a.f, h, 4, loop_now(l)), 0);
+	/* Its short calls count from none: two more do not fire. */
+	short_calls(&a, l, "alice", 2);
+	assert_null(check(&a, l, "alice", &note));
 	assert_true(redis_helper_spin(l, &SEEN[1].unholds, 1));
 	assert_null(check(&b, l, "alice", &note));
 	assert_int_equal(fraud_held_list(b.f, h, 4, loop_now(l)), 0);
