@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/loop.h"
 #include "ctl/ctl.h"
 #include "ctl/http.h"
 #include "daemon.h"
@@ -338,6 +339,19 @@ static void feeds(struct mw *w, const struct daemon_ctl_ctx *c)
 	       ctl_follow_missed(c->ctl));
 }
 
+/* Users a toll-fraud anomaly rule holds now (an alert above 0 is the
+ * usual rule). */
+static void held(struct mw *w, const struct daemon_ctl_ctx *c)
+{
+	size_t b, t;
+
+	guard_fraud_held_count(proxy_guard(c->proxy), loop_now(c->loop), &b,
+			       &t);
+	family(w, "sipguard_fraud_users_held", "gauge",
+	       "Users a toll-fraud anomaly rule blocks or throttles now.",
+	       "action", (struct mval[]){{"block", b}, {"throttle", t}}, 2);
+}
+
 int daemon_metrics_page(struct daemon_ctl_ctx *c, struct buf *b)
 {
 	struct mw w = {b, 0};
@@ -346,6 +360,7 @@ int daemon_metrics_page(struct daemon_ctl_ctx *c, struct buf *b)
 	rules(&w, guard_rules(proxy_guard(c->proxy)));
 	verdicts(&w, c);
 	totals(&w, c->proxy);
+	held(&w, c);
 	cluster(&w, c->proxy);
 	if (proxy_media(c->proxy))
 		media(&w, proxy_media(c->proxy));

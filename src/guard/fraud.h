@@ -219,6 +219,9 @@ struct fraud_held {
 /* Up to max users held now into out; returns how many. */
 size_t fraud_held_list(struct fraud *f, struct fraud_held *out, size_t max,
 		       uint64_t now_ms);
+/* How many users are blocked, and how many throttled, now. */
+void fraud_held_count(const struct fraud *f, uint64_t now_ms, size_t *blocked,
+		      size_t *throttled);
 /*
  * Lift user's block and throttle here and on every instance (an
  * administrator's decision: a false positive); the short calls counted

@@ -330,6 +330,27 @@ size_t fraud_held_list(struct fraud *f, struct fraud_held *out, size_t max,
 	return n;
 }
 
+void fraud_held_count(const struct fraud *f, uint64_t now, size_t *blocked,
+		      size_t *throttled)
+{
+	size_t i;
+
+	*blocked = *throttled = 0;
+	if (!f || !f->ncls)
+		return;
+	for (i = 0; i < f->users.n; i++) {
+		const struct fr_user *u =
+			(const void *)(f->users.mem + i * f->users.stride);
+
+		if (!u->k.h)
+			continue;
+		if (u->blocked_until > now)
+			(*blocked)++;
+		else if (u->throttled_until > now)
+			(*throttled)++;
+	}
+}
+
 /* Forget user's holds here and unban both keys in the cluster. */
 static bool hold_lift(struct fraud_share *sh, struct str user)
 {

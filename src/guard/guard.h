@@ -235,6 +235,9 @@ typedef void guard_wake_fn(void *arg, uint64_t token);
  * daemon detaches before it frees the store. */
 void guard_fraud_share(struct guard *g, struct store *s, struct loop *l);
 void guard_set_fraud_wake(struct guard *g, guard_wake_fn *fn, void *arg);
+/* How many users an anomaly rule blocks, and throttles, now. */
+void guard_fraud_held_count(struct guard *g, uint64_t now_ms, size_t *blocked,
+			    size_t *throttled);
 /* Users an anomaly rule blocks or throttles now (fraud_held_list()). */
 size_t guard_fraud_held(struct guard *g, struct fraud_held *out, size_t max,
 			uint64_t now_ms);

@@ -115,6 +115,12 @@ bool guard__fraud_alerted(void *arg, const struct fraud_alert *a, uint64_t now,
 	return !mon;
 }
 
+void guard_fraud_held_count(struct guard *g, uint64_t now, size_t *blocked,
+			    size_t *throttled)
+{
+	fraud_held_count(g->fraud, now, blocked, throttled);
+}
+
 size_t guard_fraud_held(struct guard *g, struct fraud_held *out, size_t max,
 			uint64_t now)
 {

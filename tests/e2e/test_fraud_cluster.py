@@ -295,6 +295,10 @@ def test_block_holds_across_instances(sipguard, redis, tmp_path):
         assert time.time() < deadline, "A's dashboard lists nobody"
         time.sleep(0.1)
     assert [x["user"] for x in dash_state()["held"]] == ["sipp"]
+    with urllib.request.urlopen("http://%s:%d/metrics" % (A_IP, DASH),
+                                timeout=5) as r:
+        assert 'sipguard_fraud_users_held{action="block"} 1' in \
+            r.read().decode()
     assert dash_post("/api/v1/unblock?user=sipp") == 200
     assert dash_state()["held"] == []
     deadline = time.time() + 1.0

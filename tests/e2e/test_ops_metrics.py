@@ -121,6 +121,7 @@ def test_metrics_after_known_scenario(sipguard, tmp_path):
     assert val(s, "sipguard_guard_verdicts_total", action="drop") >= 1
     assert val(s, "sipguard_bans_active") == 1
     assert val(s, "sipguard_bans_total") == 1
+    assert val(s, "sipguard_fraud_users_held", action="block") == 0
     assert val(s, "sipguard_dialogs_active") == 0
     assert val(s, "sipguard_forwarded_total", kind="request") == 9
     # Every request received was timed; buckets are cumulative.
