@@ -359,6 +359,16 @@ static int state(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	return buf_printf(b, "],\"seq\":%llu}", (unsigned long long)seq);
 }
 
+/* An action's answer: ok, or 404 with absent's text (-ENOENT), or 500. */
+static int answer(struct http_resp *rs, int err, const char *absent)
+{
+	if (!err)
+		return buf_append_cstr(rs->body, "{\"ok\":true}");
+	rs->status = err == -ENOENT ? 404 : 500;
+	return buf_printf(rs->body, "{\"ok\":false,\"error\":\"%s\"}",
+			  err == -ENOENT ? absent : "failed");
+}
+
 /* POST /api/v1/unban?addr=ADDR: the control socket's own check. */
 static int unban(struct daemon_ctl_ctx *c, const struct http_req *rq,
 		 struct http_resp *rs)
@@ -378,12 +388,7 @@ static int unban(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	err = guard_unban(proxy_guard(c->proxy), &s, loop_now(c->loop),
 			  wall_ms());
 	log_info("dashboard: unban %s: %s", a, err ? strerror(-err) : "done");
-	if (err) {
-		rs->status = err == -ENOENT ? 404 : 500;
-		return buf_printf(rs->body, "{\"ok\":false,\"error\":\"%s\"}",
-				  err == -ENOENT ? "not banned" : "failed");
-	}
-	return buf_append_cstr(rs->body, "{\"ok\":true}");
+	return answer(rs, err, "not banned");
 }
 
 /* POST /api/v1/unblock?user=NAME: 1..CTL_USER_MAX bytes of text, as
@@ -406,12 +411,7 @@ static int unblock(struct daemon_ctl_ctx *c, const struct http_req *rq,
 	err = guard_fraud_unblock(proxy_guard(c->proxy), str_make(u, n),
 				  loop_now(c->loop), wall_ms());
 	log_info("dashboard: unblock %s: %s", u, err ? strerror(-err) : "done");
-	if (err) {
-		rs->status = err == -ENOENT ? 404 : 500;
-		return buf_printf(rs->body, "{\"ok\":false,\"error\":\"%s\"}",
-				  err == -ENOENT ? "not held" : "failed");
-	}
-	return buf_append_cstr(rs->body, "{\"ok\":true}");
+	return answer(rs, err, "not held");
 }
 
 static int asset(struct http_resp *rs, const char *type, const char *p,
