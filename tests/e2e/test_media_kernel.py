@@ -324,6 +324,22 @@ def in_netns(ns, fn):
         os.close(me)
 
 
+def ns_parties(ns, a_party, a_rtp, sg, uac_port, b_party, b_rtp, uas_port,
+               sipp_media):
+    """A caller in namespace ns["a"] (RTP peer on a_party:a_rtp, UAC on
+    uac_port calling through sg) and a sipp callee in ns["b"] (on
+    b_party:uas_port, its RTP peer on b_rtp): (a, b, uac, uas)."""
+    a = in_netns(ns["a"], lambda: RtpPeer(a_party, a_rtp))
+    b = in_netns(ns["b"], lambda: RtpPeer(b_party, b_rtp))
+    uac = in_netns(ns["a"], lambda: Uac(a_party, uac_port, sg, a_rtp))
+    uas = in_netns(ns["b"], lambda: Sipp(
+        "uas_media.xml", (b_party, uas_port), calls=1,
+        extra=["-key", "rtp_ip", b_party, "-key", "rtp_port", str(b_rtp),
+               "-key", "rtcp_port", str(b_rtp + 1), "-mp", str(sipp_media),
+               "-mi", b_party, "-trace_msg"]))
+    return a, b, uac, uas
+
+
 def late_config(tmpdir, extra=""):
     return """
 log:
@@ -393,15 +409,9 @@ def test_kernel_late_interface(sipguard, tmp_path, late_net, priv):
     dev = late()
     assert d.wait_log("media kernel path: attached on interface %s " % dev,
                       timeout=5), d.log()
-    a = in_netns(ns["a"], lambda: RtpPeer(LATE_A_PARTY, LATE_A_RTP))
-    b = in_netns(ns["b"], lambda: RtpPeer(LATE_B_PARTY, LATE_B_RTP))
-    uac = in_netns(ns["a"], lambda: Uac(LATE_A_PARTY, LATE_UAC,
-                                        (LATE_A, LATE_SG_OUT), LATE_A_RTP))
-    uas = in_netns(ns["b"], lambda: Sipp(
-        "uas_media.xml", (LATE_B_PARTY, LATE_UAS), calls=1,
-        extra=["-key", "rtp_ip", LATE_B_PARTY, "-key", "rtp_port",
-               str(LATE_B_RTP), "-key", "rtcp_port", str(LATE_B_RTP + 1),
-               "-mp", "48800", "-mi", LATE_B_PARTY, "-trace_msg"]))
+    a, b, uac, uas = ns_parties(
+        ns, LATE_A_PARTY, LATE_A_RTP, (LATE_A, LATE_SG_OUT), LATE_UAC,
+        LATE_B_PARTY, LATE_B_RTP, LATE_UAS, 48800)
     try:
         time.sleep(0.3)
         uac.invite()
@@ -499,16 +509,10 @@ def test_kernel_private_addresses(sipguard, tmp_path, private_net):
     tmpdir = str(tmp_path)
     d = sipguard(private_config(tmpdir))
     kernel_ok(d)
-    a = in_netns(ns["a"], lambda: RtpPeer(PRIV_A_PARTY, PRIV_A_RTP))
-    b = in_netns(ns["b"], lambda: RtpPeer(PRIV_B_PARTY, PRIV_B_RTP))
+    a, b, uac, uas = ns_parties(
+        ns, PRIV_A_PARTY, PRIV_A_RTP, (PRIV_A, PRIV_SG_OUT), PRIV_UAC,
+        PRIV_B_PARTY, PRIV_B_RTP, PRIV_UAS, 49300)
     evil = in_netns(ns["a"], lambda: RtpPeer(PRIV_A_PARTY, PRIV_EVIL_RTP))
-    uac = in_netns(ns["a"], lambda: Uac(PRIV_A_PARTY, PRIV_UAC,
-                                        (PRIV_A, PRIV_SG_OUT), PRIV_A_RTP))
-    uas = in_netns(ns["b"], lambda: Sipp(
-        "uas_media.xml", (PRIV_B_PARTY, PRIV_UAS), calls=1,
-        extra=["-key", "rtp_ip", PRIV_B_PARTY, "-key", "rtp_port",
-               str(PRIV_B_RTP), "-key", "rtcp_port", str(PRIV_B_RTP + 1),
-               "-mp", "49300", "-mi", PRIV_B_PARTY, "-trace_msg"]))
     try:
         time.sleep(0.3)
         uac.invite()
